@@ -1,0 +1,1 @@
+"""asyncio edges: client session, mock server, control channel. No Qt here."""

@@ -1,0 +1,100 @@
+"""Session events: what a client session reports to whoever watches it.
+
+The client engine emits these; the CLI prints them, the recorder writes them and
+the desktop app shows them. Plain data, no behaviour, so every layer can share them.
+Times are wall-clock seconds (``time.time()``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Union
+
+from .frames import DecodeError, Frame
+
+IN = "in"    # server → client
+OUT = "out"  # client → server
+
+
+class State(str, enum.Enum):
+    IDLE = "idle"              # created, not started
+    CONNECTING = "connecting"  # TCP + upgrade in progress (``attempt``)
+    OPEN = "open"
+    CLOSED = "closed"          # connection ended (``code``, ``reason``, ``meaning``)
+    WAITING = "waiting"        # backoff before attempt ``attempt`` (``delay`` s)
+    STOPPED = "stopped"        # no automatic retry (``message`` says why)
+
+
+@dataclass(slots=True)
+class FrameSeen:
+    """One binary (or text) message that crossed the wire."""
+
+    conn: str
+    t: float
+    direction: str  # IN or OUT
+    data: bytes
+    frame: Frame | DecodeError | None = None  # decoded form, when the sender decoded it
+    text: bool = False  # a text frame (never valid in this protocol, shown as such)
+
+
+@dataclass(slots=True)
+class StateChanged:
+    conn: str
+    t: float
+    state: State
+    attempt: int = 0
+    delay: float | None = None        # WAITING: seconds until the next attempt
+    code: int | None = None           # CLOSED: close code (1006 when none was received)
+    reason: str = ""                  # CLOSED: close reason from the peer
+    meaning: str = ""                 # CLOSED: meaning of the code
+    http_status: int | None = None    # refused upgrade, e.g. 401
+    http_code: str | None = None      # the JSON "code" of a 401 body, e.g. "invalid_token"
+    message: str = ""                 # human text: why it stopped, what failed
+
+
+@dataclass(slots=True)
+class RttMeasured:
+    conn: str
+    t: float
+    rtt: float  # seconds
+
+
+@dataclass(slots=True)
+class PongMissed:
+    """A PING of ours went unanswered for the pong timeout."""
+
+    conn: str
+    t: float
+    consecutive: int
+
+
+@dataclass(slots=True)
+class ServerPingAnswered:
+    """The server pinged us; we answered after ``response_time`` seconds."""
+
+    conn: str
+    t: float
+    payload: bytes
+    response_time: float
+
+
+class SubState(str, enum.Enum):
+    PENDING = "pending"   # SUBSCRIBE sent, waiting for the presence sync
+    ACTIVE = "active"     # presence sync received
+    FAILED = "failed"     # ERROR answered the request
+    REMOVED = "removed"   # unsubscribed
+
+
+@dataclass(slots=True)
+class SubscriptionChanged:
+    conn: str
+    t: float
+    topic: str
+    state: SubState
+    filter: str | None = None
+    error_code: str | None = None
+    message: str = ""
+
+
+SessionEvent = Union[FrameSeen, StateChanged, RttMeasured, PongMissed, ServerPingAnswered, SubscriptionChanged]

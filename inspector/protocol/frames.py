@@ -1,0 +1,276 @@
+"""Frame codec: one binary WebSocket message = kind byte + body.
+
+``decode`` turns any byte string into a typed frame or raises ``DecodeError``
+and nothing else, whatever the bytes. ``encode`` is its inverse for valid frames.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .kinds import Kind, kind_name
+
+MAX_PING_PAYLOAD = 64
+MAX_REQUEST_ID = 2**32 - 1
+
+
+class DecodeError(ValueError):
+    """Bytes that are not a valid frame.
+
+    ``code`` is the ERROR code a server answers with: ``bad_frame`` or
+    ``unknown_kind``. ``kind`` is the first byte when there is one.
+    """
+
+    def __init__(self, code: str, message: str, kind: int | None = None):
+        self.code = code
+        self.message = message
+        self.kind = kind
+        super().__init__(f"{code}: {message}")
+
+    def __reduce__(self):
+        return (DecodeError, (self.code, self.message, self.kind))
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    topic: str
+    filter: str | None = None
+    id: int | None = None
+    kind = Kind.SUBSCRIBE
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    topic: str
+    id: int | None = None
+    kind = Kind.UNSUBSCRIBE
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    topic: str
+    type: str
+    ts: int
+    data: Any = None
+    seq: int | None = None
+    kind = Kind.EVENT
+
+    def body(self) -> dict:
+        """The JSON object as sent on the wire (also what filters see)."""
+        out: dict[str, Any] = {"topic": self.topic, "type": self.type}
+        if self.seq is not None:
+            out["seq"] = self.seq
+        out["ts"] = self.ts
+        out["data"] = self.data
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    payload: bytes = b""
+    kind = Kind.PING
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    payload: bytes = b""
+    kind = Kind.PONG
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    code: str
+    message: str = ""
+    ref: int | None = None
+    kind = Kind.ERROR
+
+
+Frame = Union[Subscribe, Unsubscribe, Event, Ping, Pong, Error]
+
+
+# ---------------------------------------------------------------- encoding
+
+
+def _dump(obj: dict) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def encode(frame: Frame) -> bytes:
+    """Bytes of one binary WebSocket message for ``frame``."""
+    if isinstance(frame, Event):
+        return b"\x10" + _dump(frame.body())
+    if isinstance(frame, (Ping, Pong)):
+        if len(frame.payload) > MAX_PING_PAYLOAD:
+            raise ValueError(f"{frame.kind.name} payload is {len(frame.payload)} bytes (at most {MAX_PING_PAYLOAD})")
+        return bytes((frame.kind,)) + bytes(frame.payload)
+    if isinstance(frame, Subscribe):
+        body: dict[str, Any] = {}
+        if frame.id is not None:
+            body["id"] = frame.id
+        body["topic"] = frame.topic
+        if frame.filter is not None:
+            body["filter"] = frame.filter
+        return b"\x01" + _dump(body)
+    if isinstance(frame, Unsubscribe):
+        body = {}
+        if frame.id is not None:
+            body["id"] = frame.id
+        body["topic"] = frame.topic
+        return b"\x02" + _dump(body)
+    if isinstance(frame, Error):
+        return b"\xff" + _dump({"code": frame.code, "message": frame.message, "ref": frame.ref})
+    raise TypeError(f"not a frame: {type(frame).__name__}")
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode_json_object(body: bytes | memoryview) -> dict:
+    """Parse a frame body as one UTF-8 JSON object, or raise DecodeError(bad_frame)."""
+    try:
+        text = bytes(body).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError("bad_frame", f"body is not UTF-8 (byte {exc.start + 1})") from None
+    try:
+        obj = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise DecodeError("bad_frame", "body JSON is nested too deeply") from None
+    except ValueError as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        pos = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise DecodeError("bad_frame", f"body is not JSON: {msg}{pos}") from None
+    if not isinstance(obj, dict):
+        raise DecodeError("bad_frame", f"body is a JSON {_json_type(obj)}, not an object")
+    return obj
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _req_str(obj: dict, key: str, kind: Kind) -> str:
+    if key not in obj:
+        raise DecodeError("bad_frame", f"{kind.name} body has no {key!r}", kind)
+    value = obj[key]
+    if not isinstance(value, str):
+        raise DecodeError("bad_frame", f"{kind.name} {key!r} must be a string, not {_json_type(value)}", kind)
+    return value
+
+
+def _opt_id(obj: dict, kind: Kind) -> int | None:
+    value = obj.get("id")
+    if value is None:
+        return None
+    if not _is_int(value) or not 0 <= value <= MAX_REQUEST_ID:
+        raise DecodeError("bad_frame", f"{kind.name} 'id' must be an integer 0 … {MAX_REQUEST_ID}", kind)
+    return value
+
+
+def decode(data: bytes | bytearray | memoryview) -> Frame:
+    """Decode one binary message. Raises DecodeError, and only DecodeError."""
+    try:
+        return _decode(data)
+    except DecodeError:
+        raise
+    except Exception as exc:  # the contract: nothing but DecodeError escapes
+        raise DecodeError("bad_frame", f"undecodable frame ({type(exc).__name__})") from None
+
+
+def _decode(data: bytes | bytearray | memoryview) -> Frame:
+    if isinstance(data, str):
+        raise DecodeError("bad_frame", "text frame; every message must be a binary frame")
+    if len(data) == 0:
+        raise DecodeError("bad_frame", "empty frame")
+    first = data[0]
+    body = data[1:]
+    if first == Kind.PING or first == Kind.PONG:
+        kind = Kind(first)
+        if len(body) > MAX_PING_PAYLOAD:
+            raise DecodeError("bad_frame", f"{kind.name} body is {len(body)} bytes (at most {MAX_PING_PAYLOAD})", first)
+        return Ping(bytes(body)) if kind is Kind.PING else Pong(bytes(body))
+    if first == Kind.EVENT:
+        obj = decode_json_object(body)
+        topic = _req_str(obj, "topic", Kind.EVENT)
+        type_ = _req_str(obj, "type", Kind.EVENT)
+        ts = obj.get("ts")
+        if not _is_int(ts):
+            raise DecodeError("bad_frame", "EVENT 'ts' must be an integer (ms since the epoch)", first)
+        seq = obj.get("seq")
+        if seq is not None and not _is_int(seq):
+            raise DecodeError("bad_frame", "EVENT 'seq' must be an integer", first)
+        if "data" not in obj:
+            raise DecodeError("bad_frame", "EVENT body has no 'data'", first)
+        return Event(topic, type_, ts, obj["data"], seq)
+    if first == Kind.SUBSCRIBE:
+        obj = decode_json_object(body)
+        ident = _opt_id(obj, Kind.SUBSCRIBE)
+        topic = _req_str(obj, "topic", Kind.SUBSCRIBE)
+        flt = obj.get("filter")
+        if flt is not None and not isinstance(flt, str):
+            raise DecodeError("bad_frame", f"SUBSCRIBE 'filter' must be a string, not {_json_type(flt)}", first)
+        return Subscribe(topic, flt, ident)
+    if first == Kind.UNSUBSCRIBE:
+        obj = decode_json_object(body)
+        ident = _opt_id(obj, Kind.UNSUBSCRIBE)
+        return Unsubscribe(_req_str(obj, "topic", Kind.UNSUBSCRIBE), ident)
+    if first == Kind.ERROR:
+        obj = decode_json_object(body)
+        code = _req_str(obj, "code", Kind.ERROR)
+        message = obj.get("message", "")
+        if not isinstance(message, str):
+            raise DecodeError("bad_frame", "ERROR 'message' must be a string", first)
+        ref = obj.get("ref")
+        if ref is not None and not _is_int(ref):
+            raise DecodeError("bad_frame", "ERROR 'ref' must be an integer or null", first)
+        return Error(code, message, ref)
+    raise DecodeError("unknown_kind", f"first byte 0x{first:02X} is not a known kind", first)
+
+
+def try_decode(data: bytes | bytearray | memoryview) -> Frame | DecodeError:
+    """``decode`` that returns the DecodeError instead of raising it."""
+    try:
+        return decode(data)
+    except DecodeError as exc:
+        return exc
+
+
+def summarize(frame: Frame | DecodeError) -> str:
+    """A one-line human summary for logs and tables."""
+    if isinstance(frame, DecodeError):
+        return f"undecodable: {frame.message}"
+    if isinstance(frame, Event):
+        data = json.dumps(frame.data, separators=(",", ":"), ensure_ascii=False, default=str)
+        if len(data) > 120:
+            data = data[:117] + "..."
+        return f"{frame.type} {data}"
+    if isinstance(frame, Subscribe):
+        return f"filter {frame.filter!r}" if frame.filter else "all events"
+    if isinstance(frame, Unsubscribe):
+        return ""
+    if isinstance(frame, (Ping, Pong)):
+        return frame.payload.hex() if frame.payload else "(empty)"
+    if isinstance(frame, Error):
+        ref = f" (ref {frame.ref})" if frame.ref is not None else ""
+        return f"{frame.code}: {frame.message}{ref}"
+    return kind_name(getattr(frame, "kind", 0))

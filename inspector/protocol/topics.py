@@ -1,0 +1,27 @@
+"""Topic names: ASCII ``[a-z0-9._-]``, 1 to 255 characters (wire-format.md)."""
+
+from __future__ import annotations
+
+import re
+
+MAX_TOPIC_LENGTH = 255
+_TOPIC_RE = re.compile(r"[a-z0-9._-]{1,255}")
+_BAD_CHAR_RE = re.compile(r"[^a-z0-9._-]")
+
+
+def topic_error(topic: object) -> str | None:
+    """Why ``topic`` is not a valid topic name, or None when it is valid."""
+    if not isinstance(topic, str):
+        return "topic must be a string"
+    if not topic:
+        return "topic is empty"
+    if len(topic) > MAX_TOPIC_LENGTH:
+        return f"topic is {len(topic)} characters long (at most {MAX_TOPIC_LENGTH})"
+    bad = _BAD_CHAR_RE.search(topic)
+    if bad:
+        return f"character {bad.group()!r} at position {bad.start()} is not allowed (use a-z 0-9 . _ -)"
+    return None
+
+
+def is_valid_topic(topic: object) -> bool:
+    return isinstance(topic, str) and _TOPIC_RE.fullmatch(topic) is not None

@@ -1,0 +1,1 @@
+"""Recording files: format, writer, reader, replay, HAR import. No Qt here."""

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Set up the project's virtual environment, then launch the app or run the tests.
+
+    python3 packaging/dev.py app    [app arguments...]
+    python3 packaging/dev.py test   [pytest arguments...]
+
+Needs only Python 3.11+. Creates ``.venv`` beside pyproject.toml and (re)installs
+the project into it whenever pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".installed"
+
+# Debian packages Qt needs: the first group even offscreen, the rest for a real X11 window.
+QT_LIBS_CORE = ["libegl1", "libgl1", "libfontconfig1", "libxkbcommon0", "libglib2.0-0", "libdbus-1-3"]
+QT_LIBS_DESKTOP = [
+    "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
+    "libxcb-shape0", "libxcb-xinerama0", "libxcb-xkb1", "libxkbcommon-x11-0", "libx11-xcb1",
+]
+
+
+def log(msg: str) -> None:
+    print(f"[dev] {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd: list[str], **kw) -> None:
+    subprocess.run(cmd, check=True, **kw)
+
+
+def ensure_venv() -> None:
+    if not PY.exists():
+        log(f"creating {VENV}")
+        try:
+            run([sys.executable, "-m", "venv", str(VENV)], stdout=subprocess.DEVNULL)
+        except subprocess.CalledProcessError:
+            # Debian without python3-venv: no ensurepip. Make a bare venv and let the
+            # interpreter's own pip install into it.
+            shutil.rmtree(VENV, ignore_errors=True)
+            run([sys.executable, "-m", "venv", "--without-pip", str(VENV)])
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == want:
+        return
+    log("installing the project and its dependencies into .venv")
+    if subprocess.run([str(PY), "-m", "pip", "--version"], capture_output=True).returncode == 0:
+        pip = [str(PY), "-m", "pip"]
+        run(pip + ["install", "-q", "--upgrade", "pip"])
+    else:
+        pip = [sys.executable, "-m", "pip", "--python", str(PY)]
+    run(pip + ["install", "-q", "-e", f"{ROOT}[test]"])
+    STAMP.write_text(want)
+
+
+def missing_debs(names: list[str]) -> list[str]:
+    if not shutil.which("dpkg-query"):
+        return []
+    out = []
+    for name in names:
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", name], capture_output=True, text=True)
+        if "install ok installed" not in r.stdout:
+            out.append(name)
+    return out
+
+
+def ensure_system_libs(names: list[str]) -> None:
+    missing = missing_debs(names)
+    if not missing:
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing Qt's system libraries: " + " ".join(missing))
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run(["apt-get", "update", "-qq"], env=env)
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env,
+            stdout=subprocess.DEVNULL)
+    else:
+        log("Qt needs these system packages; install them with:\n    sudo apt-get install " + " ".join(missing))
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("app", "test"):
+        print(__doc__)
+        return 2
+    what, rest = argv[0], argv[1:]
+    ensure_venv()
+    env = dict(os.environ)
+    if what == "test":
+        ensure_system_libs(QT_LIBS_CORE)
+        env["QT_QPA_PLATFORM"] = "offscreen"
+        return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)
+    if env.get("QT_QPA_PLATFORM") != "offscreen":
+        ensure_system_libs(QT_LIBS_CORE + QT_LIBS_DESKTOP)
+    return subprocess.call([str(BIN / "realtime-inspector"), *rest], cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

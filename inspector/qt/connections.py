@@ -1,0 +1,310 @@
+"""Connection manager: the profile list and editor (create, duplicate, rename,
+delete, save, connect). The token field is masked; literal tokens are stored
+only in the 0600 profile file and never shown elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..profiles import Profile, ProfileError, ProfileStore
+
+TOKEN_KIND_LABELS = (("literal", "Literal token"), ("env", "Environment variable"), ("command", "Command"))
+
+
+class ProfileEditor(QWidget):
+    """Form for one profile; ``profile()`` builds a validated Profile from it."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._subscriptions: list = []
+        self.name_edit = QLineEdit()
+        self.url_edit = QLineEdit()
+        self.url_edit.setPlaceholderText("wss://host/api/v2/realtime")
+        self.embedded_check = QCheckBox("Use the embedded mock server")
+        self.kind_combo = QComboBox()
+        for key, label in TOKEN_KIND_LABELS:
+            self.kind_combo.addItem(label, key)
+        self.token_edit = QLineEdit()
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit.setPlaceholderText("token (stored in the 0600 profile file)")
+        self.env_edit = QLineEdit()
+        self.env_edit.setPlaceholderText("e.g. RT_TOKEN")
+        self.command_edit = QLineEdit()
+        self.command_edit.setPlaceholderText("e.g. vault read -field=token secret/rt")
+        self.token_stack = QStackedWidget()
+        for w in (self.token_edit, self.env_edit, self.command_edit):
+            self.token_stack.addWidget(w)
+        self.token_note = QLabel()
+        self.token_note.setWordWrap(True)
+        self.token_note.setStyleSheet("color: #888;")
+        self.auth_combo = QComboBox()
+        self.auth_combo.addItem("Authorization header", "header")
+        self.auth_combo.addItem("?token= query parameter", "query")
+        self.ping_spin = QDoubleSpinBox()
+        self.ping_spin.setRange(0.0, 3600.0)
+        self.ping_spin.setDecimals(1)
+        self.ping_spin.setSuffix(" s")
+        self.ping_spin.setSpecialValueText("off")
+        self.reconnect_check = QCheckBox("Reconnect automatically")
+
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Name", self.name_edit)
+        form.addRow("URL", self.url_edit)
+        form.addRow("", self.embedded_check)
+        form.addRow("Token from", self.kind_combo)
+        form.addRow("Token", self.token_stack)
+        form.addRow("", self.token_note)
+        form.addRow("Send token in", self.auth_combo)
+        form.addRow("Ping every", self.ping_spin)
+        form.addRow("", self.reconnect_check)
+
+        self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.embedded_check.toggled.connect(lambda on: self.url_edit.setEnabled(not on))
+        for sig in (self.name_edit.textEdited, self.url_edit.textEdited, self.token_edit.textEdited,
+                    self.env_edit.textEdited, self.command_edit.textEdited,
+                    self.kind_combo.currentIndexChanged, self.auth_combo.currentIndexChanged,
+                    self.ping_spin.valueChanged, self.reconnect_check.toggled, self.embedded_check.toggled):
+            sig.connect(self.changed)
+        self._kind_changed()
+
+    def _kind_changed(self) -> None:
+        kind = self.kind_combo.currentData()
+        self.token_stack.setCurrentIndex([k for k, _ in TOKEN_KIND_LABELS].index(kind))
+        self.token_note.setText({
+            "literal": "A literal token is saved in the profile file (readable only by you, mode 0600). "
+                       "Prefer an environment variable or a command.",
+            "env": "Read when connecting and again after a 4401 (auth expired).",
+            "command": "Run when connecting and again after a 4401; its output is the token.",
+        }[kind])
+
+    def load(self, p: Profile) -> None:
+        self._subscriptions = [replace(s) for s in p.subscriptions]
+        self.name_edit.setText(p.name)
+        self.url_edit.setText(p.url)
+        self.embedded_check.setChecked(p.embedded_mock)
+        self.url_edit.setEnabled(not p.embedded_mock)
+        self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(p.token_kind)))
+        self.token_edit.setText(p.token)
+        self.env_edit.setText(p.token_env)
+        self.command_edit.setText(p.token_command)
+        self.auth_combo.setCurrentIndex(max(0, self.auth_combo.findData(p.auth)))
+        self.ping_spin.setValue(float(p.ping_interval))
+        self.reconnect_check.setChecked(p.auto_reconnect)
+
+    def profile(self) -> Profile:
+        p = Profile(
+            name=self.name_edit.text().strip(),
+            url=self.url_edit.text().strip(),
+            token_kind=self.kind_combo.currentData(),
+            token=self.token_edit.text().strip(),
+            token_env=self.env_edit.text().strip(),
+            token_command=self.command_edit.text().strip(),
+            auth=self.auth_combo.currentData(),
+            ping_interval=round(self.ping_spin.value(), 3),
+            auto_reconnect=self.reconnect_check.isChecked(),
+            embedded_mock=self.embedded_check.isChecked(),
+            subscriptions=[replace(s) for s in self._subscriptions],
+        )
+        p.validate()
+        return p
+
+
+class ConnectionManager(QWidget):
+    """Profiles on the left of the window. Emits ``connect_requested(Profile)``."""
+
+    connect_requested = Signal(object)
+    message = Signal(str)  # status-bar text
+
+    def __init__(self, store: ProfileStore, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store = store
+        self._renaming = False
+        self._confirm: QMessageBox | None = None
+        self.list = QListWidget()
+        self.list.setEditTriggers(QListWidget.EditTrigger.EditKeyPressed)
+        self.editor = ProfileEditor()
+        self.new_button = QPushButton("New")
+        self.duplicate_button = QPushButton("Duplicate")
+        self.rename_button = QPushButton("Rename")
+        self.delete_button = QPushButton("Delete")
+        self.save_button = QPushButton("Save")
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.setToolTip("Connect with this profile (Ctrl+Return)")
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: #d33;")
+        self.error_label.setWordWrap(True)
+
+        buttons = QGridLayout()
+        for i, b in enumerate((self.new_button, self.duplicate_button, self.rename_button,
+                               self.delete_button, self.save_button, self.connect_button)):
+            buttons.addWidget(b, i // 3, i % 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.editor)
+        layout.addWidget(self.error_label)
+
+        self.list.currentItemChanged.connect(self._selected)
+        self.list.itemChanged.connect(self._item_renamed)
+        self.list.itemDoubleClicked.connect(lambda _item: self.connect_current())
+        self.new_button.clicked.connect(self.new_profile)
+        self.duplicate_button.clicked.connect(self.duplicate_current)
+        self.rename_button.clicked.connect(self.rename_current)
+        self.delete_button.clicked.connect(self.delete_current)
+        self.save_button.clicked.connect(self.save_current)
+        self.connect_button.clicked.connect(self.connect_current)
+        self.editor.changed.connect(lambda: self.error_label.setText(""))
+        self.refresh()
+
+    # ------------------------------------------------------------ list
+    def refresh(self, select: str | None = None) -> None:
+        select = select or self.current_name()
+        self._renaming = True
+        self.list.clear()
+        for name in self.store.names():
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.list.addItem(item)
+        self._renaming = False
+        names = self.store.names()
+        if names:
+            self.select(select if select in names else names[0])
+
+    def select(self, name: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.list.setCurrentRow(i)
+                return
+
+    def current_name(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def _selected(self, current, _previous) -> None:
+        if current is None:
+            return
+        p = self.store.get(current.data(Qt.ItemDataRole.UserRole))
+        if p is not None:
+            self.editor.load(p)
+            self.error_label.setText("")
+
+    # ------------------------------------------------------------ actions
+    def _persist(self) -> bool:
+        try:
+            self.store.save()
+        except OSError as exc:
+            self._error(f"could not save profiles: {exc.strerror or exc}")
+            return False
+        return True
+
+    def _error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.message.emit(text)
+
+    def new_profile(self) -> None:
+        name = self.store.unique_name("New profile")
+        self.store.add(Profile(name=name, url="ws://127.0.0.1:8765/api/v2/realtime",
+                               token_kind="env", token_env="RT_TOKEN"))
+        self._persist()
+        self.refresh(name)
+
+    def duplicate_current(self) -> None:
+        name = self.current_name()
+        if name is None:
+            return
+        copy = self.store.duplicate(name)
+        self._persist()
+        self.refresh(copy.name)
+
+    def rename_current(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.list.editItem(item)
+
+    def _item_renamed(self, item: QListWidgetItem) -> None:
+        if self._renaming:
+            return
+        old = item.data(Qt.ItemDataRole.UserRole)
+        new = item.text().strip()
+        if new == old:
+            return
+        try:
+            self.store.rename(old, new)
+        except ProfileError as exc:
+            self._error(str(exc))
+            self._renaming = True
+            item.setText(old)
+            self._renaming = False
+            return
+        self._persist()
+        self.refresh(new)
+
+    def delete_current(self) -> None:
+        """Ask without blocking: the box is opened and answers through a signal."""
+        name = self.current_name()
+        if name is None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete profile",
+                          f"Delete the profile “{name}”?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(result: int) -> None:
+            self._confirm = None
+            if result == QMessageBox.StandardButton.Yes and self.store.get(name) is not None:
+                self.store.delete(name)
+                self._persist()
+                self.refresh()
+                self.message.emit(f"deleted profile {name}")
+
+        box.finished.connect(answered)
+        self._confirm = box
+        box.open()
+
+    def save_current(self) -> Profile | None:
+        name = self.current_name()
+        try:
+            p = self.editor.profile()
+            if name is None:
+                self.store.add(p)
+            else:
+                self.store.update(name, p)
+        except ProfileError as exc:
+            self._error(str(exc))
+            return None
+        if self._persist():
+            self.message.emit(f"saved profile {p.name}")
+        self.refresh(p.name)
+        return p
+
+    def connect_current(self) -> None:
+        try:
+            p = self.editor.profile()
+        except ProfileError as exc:
+            self._error(str(exc))
+            return
+        self.connect_requested.emit(p)

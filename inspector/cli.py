@@ -26,7 +26,13 @@ def _add_token_args(p: argparse.ArgumentParser) -> None:
                    help="send the token as 'Authorization: Bearer' (default) or as ?token=")
 
 
-def build_parser() -> argparse.ArgumentParser:
+SUBCOMMANDS = ("mock", "tail", "replay", "publish")
+
+
+def build_parser(open_file: bool = True, commands: bool = True) -> argparse.ArgumentParser:
+    """An optional FILE next to subcommands confuses argparse (``tail URL`` would parse
+    as FILE=tail, COMMAND=URL; ``app.rirec`` as COMMAND), so main() builds the parser
+    with only the one the first positional argument calls for."""
     parser = argparse.ArgumentParser(
         prog="realtime-inspector",
         description="Inspector and debugging console for the Realtime WebSocket API. "
@@ -43,7 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-test", action="store_true",
                         help="start the app on the embedded mock, check frames and latency arrive, exit")
     parser.add_argument("--screenshot", metavar="PATH", help="with --self-test: save a PNG of the main window")
-    parser.add_argument("open_file", nargs="?", metavar="FILE", help="a recording or HAR file to open in the app")
+    if open_file:
+        parser.add_argument("open_file", nargs="?", metavar="FILE", help="a recording or HAR file to open in the app")
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     m = sub.add_parser("mock", help="run the mock server of the whole API",
@@ -118,7 +128,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None:
+        parser = build_parser()
+    else:
+        parser = build_parser(open_file=first not in SUBCOMMANDS, commands=first in SUBCOMMANDS)
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)

@@ -8,6 +8,7 @@ import time
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from ..protocol.closecodes import describe
 from ..protocol.events import State, StateChanged
 
 _COLOURS = {
@@ -42,16 +43,16 @@ def describe_state(ev: StateChanged, now: float | None = None) -> str:
             left = max(0.0, ev.t + (ev.delay or 0.0) - now)
         return f"waiting — attempt {ev.attempt + 1} in {left:.1f} s"
     if s is State.STOPPED:
-        parts = []
-        if ev.http_status:
+        msg = ev.message
+        parts = [msg] if msg else []
+        if ev.http_status and f"HTTP {ev.http_status}" not in msg:
             parts.append(_http(ev))
         if ev.code is not None:
-            parts.append(f"close {ev.code}" + (f" ({ev.meaning})" if ev.meaning else ""))
-        if ev.reason:
+            meaning = ev.meaning or describe(ev.code).meaning
+            parts.append(f"close {ev.code}: {meaning}")
+        if ev.reason and ev.reason not in msg:
             parts.append(f"reason: {ev.reason}")
-        if ev.message:
-            parts.append(ev.message)
-        return "stopped" + (" because " + " — ".join(parts) if parts else "")
+        return "stopped" + (" — " + " — ".join(parts) if parts else "")
     return str(s.value)
 
 

@@ -1,0 +1,48 @@
+"""Background tasks started from Qt slots: kept referenced, errors reported, cancelled on quit.
+
+Qt slots must not block and must not lose exceptions. ``Tasks.spawn`` runs a
+coroutine on the qasync loop; a failure goes to ``on_error`` (status bar + log)
+instead of vanishing with an unreferenced task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable, Coroutine
+
+log = logging.getLogger("inspector.qt")
+
+
+class Tasks:
+    def __init__(self, on_error: Callable[[str], None] | None = None):
+        self._tasks: set[asyncio.Task] = set()
+        self.on_error = on_error
+
+    def spawn(self, coro: Coroutine, name: str = "") -> asyncio.Task:
+        task = asyncio.get_event_loop().create_task(coro, name=name or None)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            text = f"{task.get_name()}: {type(exc).__name__}: {exc}"
+            log.error("task failed: %s", text, exc_info=exc)
+            if self.on_error is not None:
+                self.on_error(text)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    async def cancel_all(self, timeout: float = 5.0) -> None:
+        """Cancel every task and wait (bounded) for them to finish."""
+        tasks = [t for t in self._tasks if not t.done()]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)

@@ -1,0 +1,213 @@
+"""Desktop app start-up: QApplication on a qasync loop, the main window, the
+embedded mock and the first connection; ``--self-test`` for CI and screenshots."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+from ..net.redact import install_on_root, scrub
+from ..profiles import LOCAL_MOCK, ProfileError, ProfileStore, local_mock_profile
+from ..protocol.events import State, SubState
+from .main_window import MainWindow
+
+log = logging.getLogger("inspector.qt")
+SELF_TEST_TIMEOUT = 30.0
+SELF_TEST_FRAMES = 100
+
+
+def run_app(args) -> int:
+    """Entry point of ``realtime-inspector`` without a subcommand."""
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_on_root()
+    app = QApplication.instance() or QApplication([sys.argv[0], *_qt_args()])
+    app.setApplicationName("realtime-inspector")
+    app.setOrganizationName("realtime-inspector")
+    app.setQuitOnLastWindowClosed(False)  # the window closes itself after an async shutdown
+    apply_style(app)
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return loop.run_until_complete(_main(args))
+    finally:
+        try:
+            loop.close()
+        except Exception:  # noqa: BLE001 - nothing more to do on the way out
+            pass
+        asyncio.set_event_loop(None)
+
+
+def _qt_args() -> list[str]:
+    return []
+
+
+# ---------------------------------------------------------------- style
+def apply_style(app: QApplication) -> None:
+    """Fusion, with a light or dark palette following the system's colour scheme."""
+    app.setStyle("Fusion")
+
+    def update(*_args) -> None:
+        dark = QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+        app.setPalette(dark_palette() if dark else app.style().standardPalette())
+
+    update()
+    QGuiApplication.styleHints().colorSchemeChanged.connect(update)
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    base, window, text = QColor(30, 30, 32), QColor(45, 45, 48), QColor(225, 225, 225)
+    for role, colour in ((QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
+                         (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, window),
+                         (QPalette.ColorRole.ToolTipBase, window), (QPalette.ColorRole.ToolTipText, text),
+                         (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, window),
+                         (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.BrightText, QColor("red")),
+                         (QPalette.ColorRole.Link, QColor(90, 160, 255)),
+                         (QPalette.ColorRole.Highlight, QColor(45, 110, 200)),
+                         (QPalette.ColorRole.HighlightedText, QColor("white")),
+                         (QPalette.ColorRole.PlaceholderText, QColor(140, 140, 140))):
+        p.setColor(role, colour)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))
+    return p
+
+
+# ---------------------------------------------------------------- configuration
+def open_settings(store: ProfileStore) -> QSettings:
+    """Window layout lives beside the profiles, in the same 0700 folder."""
+    store.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return QSettings(str(store.directory / "ui.ini"), QSettings.Format.IniFormat)
+
+
+def load_profiles(store: ProfileStore) -> str | None:
+    """Load profiles; on a broken file keep it aside and start from the defaults. Returns a warning."""
+    try:
+        store.load()
+    except ProfileError as exc:
+        aside = store.path.with_name(f"{store.path.name}.broken-{int(time.time())}")
+        try:
+            os.replace(store.path, aside)
+            where = f"; kept as {aside.name}"
+        except OSError:
+            where = ""
+        store.load()  # the file is gone: first-run defaults
+        return f"profiles could not be loaded ({exc}){where}"
+    if store.get(LOCAL_MOCK) is None and not any(p.embedded_mock for p in store):
+        store.add(local_mock_profile())
+    return None
+
+
+# ---------------------------------------------------------------- main
+async def _main(args) -> int:
+    loop = asyncio.get_running_loop()
+    store = ProfileStore()
+    warning = load_profiles(store)
+    settings = open_settings(store)
+    window = MainWindow(store, settings)
+    window.closed = loop.create_future()
+    old_hook = sys.excepthook
+    _install_error_handlers(loop, window)
+    try:
+        window.show()
+        if warning:
+            window.report_error(warning)
+        self_test = getattr(args, "self_test", False)
+        first = _first_profile(window, self_test)
+        if first is not None:
+            window.mock_panel.demo_check.setChecked(True)
+            window.open_connection(first)
+        if getattr(args, "open_file", None):
+            window.show_message(f"opening {Path(args.open_file).name}: recordings are not supported yet")
+        if self_test:
+            code = await run_self_test(window, getattr(args, "screenshot", None))
+            window.close()
+            await window.closed
+            return code
+        await window.closed
+        return 0
+    finally:
+        sys.excepthook = old_hook
+
+
+def _first_profile(window: MainWindow, self_test: bool):
+    """The profile to connect at start: the last one if it uses the embedded mock.
+
+    Remote profiles are selected but not connected automatically: starting the app
+    should not silently run token commands or reach production servers.
+    """
+    if self_test:
+        return local_mock_profile()
+    last = window.last_profile()
+    if last is None:
+        return window.store.get(LOCAL_MOCK) or next((p for p in window.store if p.embedded_mock), None)
+    return last if last.embedded_mock else None
+
+
+def _install_error_handlers(loop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
+    def loop_handler(_loop, context: dict) -> None:
+        exc = context.get("exception")
+        text = context.get("message", "error")
+        if exc is not None:
+            text = f"{text}: {type(exc).__name__}: {exc}"
+        window.report_error(scrub(text))
+
+    def excepthook(exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        log.debug("unhandled exception:\n%s", scrub("".join(traceback.format_exception(exc_type, exc, tb))))
+        window.report_error(scrub(f"{exc_type.__name__}: {exc}"))
+
+    loop.set_exception_handler(loop_handler)
+    sys.excepthook = excepthook
+
+
+# ---------------------------------------------------------------- self-test
+async def run_self_test(window: MainWindow, screenshot: str | None, timeout: float = SELF_TEST_TIMEOUT) -> int:
+    """Wait for each step in turn; 0 when all pass within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    steps = [
+        ("embedded mock server running", lambda: window.mock_panel.running),
+        ("connection open", lambda: any(t.client.state is State.OPEN for t in window.tabs())),
+        ("subscriptions active", lambda: any(
+            t.client.subscriptions and all(s.state is SubState.ACTIVE for s in t.client.subscriptions.values())
+            for t in window.tabs())),
+        (f"at least {SELF_TEST_FRAMES} frames in the log",
+         lambda: window.log_panel.frame_count() >= SELF_TEST_FRAMES),
+        ("at least one round trip on the latency graph",
+         lambda: any(window.latency_plot.stats(c)["count"] >= 1 for c in window.latency_plot.connections)),
+    ]
+    for name, check in steps:
+        while not check():
+            if window.errors:
+                print(f"self-test failed: {window.errors[0]}", file=sys.stderr)
+                return 1
+            if time.monotonic() > deadline:
+                print(f"self-test failed: timed out after {timeout:g} s waiting for: {name}", file=sys.stderr)
+                return 1
+            await asyncio.sleep(0.05)
+        print(f"self-test: {name}: ok", flush=True)
+    if screenshot:
+        window.latency_plot.redraw()
+        await asyncio.sleep(0.2)  # let the log flush and repaint once more
+        path = Path(screenshot)
+        if not window.grab().save(str(path), "PNG"):
+            print(f"self-test failed: could not save the screenshot to {path}", file=sys.stderr)
+            return 1
+        print(f"self-test: screenshot saved to {path}", flush=True)
+    tab = window.tabs()[0]
+    print(f"self-test: passed ({window.log_panel.frame_count()} frames, "
+          f"RTT p50 {window.latency_plot.stats(tab.conn_id)['p50']:.1f} ms)", flush=True)
+    return 0

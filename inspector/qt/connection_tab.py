@@ -1,0 +1,135 @@
+"""One open connection: its RealtimeClient, live state, counters and subscriptions.
+
+The tab listens to its client only for what it shows itself (state, subscription
+changes, recent EVENTs for the editor's preview); the main window attaches the log
+and the latency plot as listeners of their own.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ..net.client import ClientConfig, NotConnected, RealtimeClient, TopicError
+from ..net.redact import redact_url
+from ..net.tokens import TokenSource
+from ..profiles import Profile
+from ..protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged
+from ..protocol.filters import FilterError
+from .state_view import StateView
+from .subscriptions import SubscriptionEditor
+from .aio import Tasks
+
+
+def token_source(p: Profile) -> TokenSource:
+    if p.token_kind == "env":
+        return TokenSource.env(p.token_env)
+    if p.token_kind == "command":
+        return TokenSource.command(p.token_command)
+    return TokenSource.literal(p.token)
+
+
+def client_config(p: Profile, url: str) -> ClientConfig:
+    cfg = ClientConfig(url=url, token=token_source(p), auth=p.auth,
+                       ping_interval=p.ping_interval or None, auto_reconnect=p.auto_reconnect)
+    cfg.validate()
+    return cfg
+
+
+class ConnectionTab(QWidget):
+    message = Signal(str)  # status-bar text
+    state_changed = Signal(object)  # StateChanged, for the tab title
+
+    def __init__(self, profile: Profile, url: str, conn_id: str, tasks: Tasks, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.profile = profile
+        self.conn_id = conn_id
+        self.tasks = tasks
+        self.url = url
+        self.client = RealtimeClient(client_config(profile, url), conn_id=conn_id)
+        for sub in profile.subscriptions:
+            self.client.subscribe(sub.topic, sub.filter)
+
+        self.title = QLabel(f"<b>{conn_id}</b> · {profile.name} · {redact_url(url)}")
+        self.title.setWordWrap(True)
+        self.state_view = StateView()
+        self.counters = QLabel()
+        self.ping_button = QPushButton("Ping now")
+        self.editor = SubscriptionEditor()
+        row = QHBoxLayout()
+        row.addWidget(self.counters, 1)
+        row.addWidget(self.ping_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.state_view)
+        layout.addLayout(row)
+        layout.addWidget(self.editor, 1)
+
+        self.state_view.reconnect_requested.connect(self.reconnect_now)
+        self.state_view.disconnect_requested.connect(self.disconnect)
+        self.ping_button.clicked.connect(self.ping_now)
+        self.editor.subscribe_requested.connect(self.subscribe)
+        self.editor.unsubscribe_requested.connect(self.unsubscribe)
+        self.client.add_listener(self._on_event)
+        # The subscriptions queued above were emitted before we listened: show them.
+        for topic, info in self.client.subscriptions.items():
+            self.editor.ingest(SubscriptionChanged(conn_id, 0.0, topic, info.state, info.filter))
+
+        self._counter_timer = QTimer(self)
+        self._counter_timer.setInterval(1000)
+        self._counter_timer.timeout.connect(self._update_counters)
+        self._counter_timer.start()
+        self._update_counters()
+
+    # ------------------------------------------------------------ events
+    def _on_event(self, ev) -> None:
+        cls = type(ev)
+        if cls is FrameSeen:
+            self.editor.ingest(ev)
+        elif cls is StateChanged:
+            self.state_view.ingest(ev)
+            self.state_changed.emit(ev)
+        elif cls is SubscriptionChanged:
+            self.editor.ingest(ev)
+
+    def _update_counters(self) -> None:
+        s = self.client.stats
+        rtt = f"{s.last_rtt * 1000:.1f} ms" if s.last_rtt is not None else "—"
+        self.counters.setText(f"in {s.frames_in:,} frames · out {s.frames_out:,} · "
+                              f"connects {s.connects} · last RTT {rtt}")
+
+    # ------------------------------------------------------------ actions
+    def start(self) -> None:
+        self.client.start()
+
+    def reconnect_now(self) -> None:
+        self.client.reconnect_now()
+
+    def disconnect(self) -> None:
+        self.tasks.spawn(self.client.stop(), name=f"disconnect {self.conn_id}")
+
+    async def close(self) -> None:
+        self._counter_timer.stop()
+        await self.client.stop()
+
+    def ping_now(self) -> None:
+        try:
+            self.client.ping()
+        except NotConnected:
+            self.message.emit(f"{self.conn_id}: not connected")
+
+    def subscribe(self, topic: str, flt: str) -> None:
+        try:
+            self.client.subscribe(topic, flt or None)
+        except (TopicError, FilterError) as exc:
+            self.message.emit(f"{self.conn_id}: {exc}")
+
+    def unsubscribe(self, topic: str) -> None:
+        try:
+            self.client.unsubscribe(topic)
+        except TopicError as exc:
+            self.message.emit(f"{self.conn_id}: {exc}")
+
+    @property
+    def is_open(self) -> bool:
+        return self.client.state is State.OPEN

@@ -1,0 +1,291 @@
+"""The main window: profiles and mock panel on the left, the frame log in the
+middle, connections (state + subscriptions) and the latency plot below it.
+
+Closing is asynchronous: the first close event is ignored, clients are stopped,
+tasks cancelled and awaited and the mock server stopped, then the window closes
+for real and ``closed`` resolves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QToolBar, QWidget
+
+from ..net.mock_server import MockConfig
+from ..profiles import Profile, ProfileStore
+from ..protocol.events import State, StateChanged
+from .aio import Tasks
+from .connection_tab import ConnectionTab
+from .connections import ConnectionManager
+from .latency_plot import LatencyPlot
+from .log_panel import LogPanel
+from .mock_panel import MockPanel
+
+log = logging.getLogger("inspector.qt")
+TITLE = "Realtime Inspector"
+_SPLITTERS = ("mainSplitter", "centerSplitter", "lowerSplitter")
+_STATE_ICONS = {State.OPEN: "●", State.CONNECTING: "◌", State.WAITING: "◌", State.CLOSED: "○",
+                State.STOPPED: "■", State.IDLE: "○"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: ProfileStore, settings: QSettings, mock_config: MockConfig | None = None,
+                 log_cap: int = 1_000_000):
+        super().__init__()
+        self.setWindowTitle(TITLE)  # never a URL or token
+        self.store = store
+        self.settings = settings
+        self.tasks = Tasks(on_error=self.report_error)
+        self._ids = itertools.count(1)
+        self._shutting_down = False
+        self._shutdown_done = False
+        self.closed: asyncio.Future | None = None
+        self.errors: list[str] = []
+
+        self.manager = ConnectionManager(store)
+        self.mock_panel = MockPanel(self.tasks, mock_config)
+        self.log_panel = LogPanel(cap=log_cap)
+        self.latency_plot = LatencyPlot()
+        self.conn_tabs = QTabWidget()
+        self.conn_tabs.setObjectName("connectionTabs")
+        self.conn_tabs.setTabsClosable(True)
+        self.conn_tabs.setDocumentMode(True)
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setObjectName("sideTabs")
+        self.side_tabs.addTab(self.manager, "Profiles")
+        self.side_tabs.addTab(self.mock_panel, "Mock server")
+
+        self.lower = QSplitter(Qt.Orientation.Horizontal)
+        self.lower.setObjectName("lowerSplitter")
+        self.lower.addWidget(self.conn_tabs)
+        self.lower.addWidget(self.latency_plot)
+        self.center = QSplitter(Qt.Orientation.Vertical)
+        self.center.setObjectName("centerSplitter")
+        self.center.addWidget(self.log_panel)
+        self.center.addWidget(self.lower)
+        self.center.setStretchFactor(0, 3)
+        self.center.setStretchFactor(1, 2)
+        self.main = QSplitter(Qt.Orientation.Horizontal)
+        self.main.setObjectName("mainSplitter")
+        self.main.addWidget(self.side_tabs)
+        self.main.addWidget(self.center)
+        self.main.setStretchFactor(1, 1)
+        self.main.setSizes([360, 1000])
+        self.setCentralWidget(self.main)
+
+        self.status_label = QLabel()
+        self.statusBar().addWidget(self.status_label, 1)
+        self._build_actions()
+
+        self.manager.connect_requested.connect(self.open_connection)
+        self.manager.message.connect(self.show_message)
+        self.mock_panel.message.connect(self.show_message)
+        self.conn_tabs.tabCloseRequested.connect(self._close_tab)
+        self.conn_tabs.currentChanged.connect(lambda _i: self._update_actions())
+        self.resize(1400, 900)
+        self.restore_settings()
+
+    # ------------------------------------------------------------ actions and shortcuts
+    def _action(self, text: str, shortcut, slot, tip: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        act.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+                       if shortcut is not None else tip or text)
+        act.triggered.connect(slot)
+        self.addAction(act)
+        return act
+
+    def _build_actions(self) -> None:
+        self.connect_action = self._action("Connect", "Ctrl+Return", self.manager.connect_current,
+                                           "Connect with the selected profile")
+        self.reconnect_action = self._action("Reconnect now", "Ctrl+R", self._reconnect_current)
+        self.disconnect_action = self._action("Disconnect", "Ctrl+D", self._disconnect_current)
+        self.pause_action = self._action("Pause", "Ctrl+P", self._toggle_pause, "Pause/resume the log")
+        self.pause_action.setCheckable(True)
+        self.log_panel.pausedChanged.connect(self._paused_changed)
+        self.clear_action = self._action("Clear", "Ctrl+L", self.log_panel.clear, "Clear the log")
+        self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self.log_panel.find,
+                                        "Find text in the log")
+        self.record_action = self._action("Record", "Ctrl+Shift+R", lambda: None,
+                                          "Recording is not available yet")
+        self.record_action.setEnabled(False)  # placeholder until recording (issue 4) lands
+        tb = QToolBar("Main")
+        tb.setObjectName("mainToolBar")
+        tb.setMovable(False)
+        for act in (self.connect_action, self.reconnect_action, self.disconnect_action, None,
+                    self.pause_action, self.clear_action, self.find_action, None, self.record_action):
+            if act is None:
+                tb.addSeparator()
+            else:
+                tb.addAction(act)
+        self.addToolBar(tb)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        has = self.current_tab() is not None
+        self.reconnect_action.setEnabled(has)
+        self.disconnect_action.setEnabled(has)
+
+    def _toggle_pause(self) -> None:
+        self.log_panel.set_paused(not self.log_panel.paused)
+
+    def _paused_changed(self, paused: bool) -> None:
+        self.pause_action.setChecked(paused)
+        self.pause_action.setText("Resume" if paused else "Pause")
+
+    def current_tab(self) -> ConnectionTab | None:
+        w = self.conn_tabs.currentWidget()
+        return w if isinstance(w, ConnectionTab) else None
+
+    def _reconnect_current(self) -> None:
+        tab = self.current_tab()
+        if tab is not None:
+            tab.reconnect_now()
+
+    def _disconnect_current(self) -> None:
+        tab = self.current_tab()
+        if tab is not None:
+            tab.disconnect()
+
+    # ------------------------------------------------------------ connections
+    def tabs(self) -> list[ConnectionTab]:
+        return [self.conn_tabs.widget(i) for i in range(self.conn_tabs.count())]
+
+    def open_connection(self, profile: Profile) -> ConnectionTab | None:
+        """Open a new connection tab for ``profile`` and start it."""
+        if profile.embedded_mock:
+            try:
+                url = self.mock_panel.start_server()
+            except OSError:
+                return None
+        else:
+            url = profile.url
+        conn_id = f"c{next(self._ids)}"
+        try:
+            tab = ConnectionTab(profile, url, conn_id, self.tasks)
+        except (ValueError, TypeError) as exc:
+            self.report_error(f"cannot connect with {profile.name}: {exc}")
+            return None
+        tab.client.add_listener(self.log_panel.ingest)
+        tab.client.add_listener(self.latency_plot.ingest)
+        tab.message.connect(self.show_message)
+        tab.state_changed.connect(lambda ev, t=tab: self._tab_state(t, ev))
+        index = self.conn_tabs.addTab(tab, f"○ {conn_id} · {profile.name}")
+        self.conn_tabs.setCurrentIndex(index)
+        self.settings.setValue("lastProfile", profile.name)
+        tab.start()
+        self._update_actions()
+        self.show_message(f"{conn_id}: connecting with profile {profile.name}")
+        return tab
+
+    def _tab_state(self, tab: ConnectionTab, ev: StateChanged) -> None:
+        i = self.conn_tabs.indexOf(tab)
+        if i >= 0:
+            self.conn_tabs.setTabText(i, f"{_STATE_ICONS.get(ev.state, '?')} {tab.conn_id} · {tab.profile.name}")
+
+    def _close_tab(self, index: int) -> None:
+        tab = self.conn_tabs.widget(index)
+        if not isinstance(tab, ConnectionTab):
+            return
+        self.conn_tabs.removeTab(index)
+        self._update_actions()
+
+        async def close():
+            await tab.close()
+            tab.deleteLater()
+        self.tasks.spawn(close(), name=f"close {tab.conn_id}")
+
+    # ------------------------------------------------------------ messages and errors
+    def show_message(self, text: str) -> None:
+        self.status_label.setStyleSheet("")
+        self.status_label.setText(text)
+
+    def report_error(self, text: str) -> None:
+        """Errors from slots and tasks: shown in the status bar and logged, never lost."""
+        self.errors.append(text)
+        log.error("%s", text)
+        self.status_label.setStyleSheet("color: #d33;")
+        self.status_label.setText(f"Error: {text}")
+
+    # ------------------------------------------------------------ settings
+    def restore_settings(self) -> None:
+        s = self.settings
+        geometry = s.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = s.value("windowState")
+        if state is not None:
+            self.restoreState(state)
+        for name in _SPLITTERS:
+            value = s.value(f"splitters/{name}")
+            if value is not None:
+                self.findChild(QSplitter, name).restoreState(value)
+        value = s.value("splitters/logSplitter")
+        if value is not None:
+            self.log_panel.splitter.restoreState(value)
+        side = s.value("sideTab")
+        if side is not None:
+            try:
+                self.side_tabs.setCurrentIndex(int(side))
+            except (TypeError, ValueError):
+                pass
+        last = s.value("lastProfile")
+        if isinstance(last, str) and self.store.get(last) is not None:
+            self.manager.select(last)
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("windowState", self.saveState())
+        for name in _SPLITTERS:
+            s.setValue(f"splitters/{name}", self.findChild(QSplitter, name).saveState())
+        s.setValue("splitters/logSplitter", self.log_panel.splitter.saveState())
+        s.setValue("sideTab", self.side_tabs.currentIndex())
+        if self.manager.current_name():
+            s.setValue("lastProfile", self.manager.current_name())
+        s.sync()
+
+    # ------------------------------------------------------------ start and shutdown
+    def last_profile(self) -> Profile | None:
+        last = self.settings.value("lastProfile")
+        p = self.store.get(last) if isinstance(last, str) else None
+        return p
+
+    async def shutdown(self) -> None:
+        """Stop every client, cancel and await our tasks, stop the mock server."""
+        self.save_settings()
+        tabs = self.tabs()
+        if tabs:
+            await asyncio.wait([asyncio.ensure_future(t.close()) for t in tabs], timeout=5.0)
+        await self.tasks.cancel_all()
+        if self.mock_panel.running:
+            await self.mock_panel.stop_async()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._shutdown_done:
+            event.accept()
+            return
+        event.ignore()
+        if self._shutting_down:
+            return
+        self._shutting_down = True
+        self.show_message("closing…")
+
+        async def run():
+            try:
+                await self.shutdown()
+            except Exception as exc:  # noqa: BLE001 - close anyway
+                log.error("shutdown failed: %s: %s", type(exc).__name__, exc)
+            self._shutdown_done = True
+            self.close()
+            if self.closed is not None and not self.closed.done():
+                self.closed.set_result(None)
+        asyncio.get_event_loop().create_task(run())

@@ -1,0 +1,344 @@
+"""A bounded, compact store of every frame the log has seen (no Qt here).
+
+One ring of parallel ``array`` columns plus a list of the raw ``bytes``; labels
+(connections, topics) are interned to small ints. When the ring is full the
+oldest frame is overwritten and ``dropped`` grows. Frame numbers are global and
+1-based, so a number keeps meaning the same frame after older ones drop.
+Selections over many rows (``match``) run on numpy views of the columns.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+
+import numpy as np
+
+from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, summarize, try_decode
+from inspector.protocol.kinds import Kind, kind_name
+
+KIND_EMPTY = -1  # an empty message: no kind byte
+KIND_TEXT = -2   # a text frame: never valid in this protocol
+NO_SEQ = -(2**63)
+_NO_GAP = 0
+_DIR_CODE = {OUT: 0, IN: 1}
+_DIR_NAME = (OUT, IN)
+_SUMMARY_CACHE = 4096
+
+
+def kind_label(kind: int) -> str:
+    """Display name for a stored kind value."""
+    if kind == KIND_EMPTY:
+        return "EMPTY"
+    if kind == KIND_TEXT:
+        return "TEXT"
+    return kind_name(kind)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a filtered view keeps; ``None`` / empty means "any"."""
+
+    kinds: frozenset[int] | None = None   # stored kind values
+    direction: str | None = None          # IN or OUT
+    conn: str | None = None
+    topic: str = ""                        # exact, or a prefix when it ends with "*"
+    text: str = ""                         # case-insensitive, in topic or body
+
+    @property
+    def is_all(self) -> bool:
+        return self.kinds is None and self.direction is None and self.conn is None and not self.topic and not self.text
+
+
+class FrameStore:
+    def __init__(self, cap: int = 1_000_000):
+        if cap < 1:
+            raise ValueError("cap must be at least 1")
+        self.cap = cap
+        self.clear()
+
+    # ------------------------------------------------------------ writing
+
+    def clear(self) -> None:
+        self._t = array("d")
+        self._conn = array("H")
+        self._dir = array("b")
+        self._kind = array("h")
+        self._topic = array("i")     # index into _topics, 0 = no topic
+        self._seq = array("q")
+        self._size = array("i")
+        self._gap = array("q")       # seq jump (0 = none)
+        self._flags = array("b")     # 1 = undecodable, 2 = gap expected (filtered subscription)
+        self._data: list[bytes] = []
+        self._head = 0               # physical index of the oldest frame once full
+        self.dropped = 0
+        self._conns: list[str] = []
+        self._conn_ids: dict[str, int] = {}
+        self._topics: list[str] = [""]
+        self._topic_ids: dict[str, int] = {"": 0}
+        self._last_seq: dict[tuple[int, int], int] = {}
+        self._filtered: set[tuple[int, int]] = set()  # (conn, topic) subscribed with a filter
+        self._summaries: dict[int, str] = {}
+
+    def append(self, ev: FrameSeen) -> None:
+        self.extend((ev,))
+
+    def extend(self, events) -> None:
+        """Append many frames; the batch path the log uses on every flush."""
+        cap = self.cap
+        conn_ids, topic_ids = self._conn_ids, self._topic_ids
+        for ev in events:
+            data = ev.data
+            if isinstance(data, str):
+                data = data.encode("utf-8", "replace")
+            elif type(data) is not bytes:
+                data = bytes(data)
+            frame = ev.frame
+            if ev.text:
+                kind = KIND_TEXT
+            elif not data:
+                kind = KIND_EMPTY
+            else:
+                kind = data[0]
+            if frame is None and kind >= 0:
+                frame = try_decode(data)
+            topic, seq, bad = "", NO_SEQ, isinstance(frame, DecodeError) or kind < 0
+            if isinstance(frame, Event):
+                topic = frame.topic
+                if frame.seq is not None:
+                    seq = frame.seq
+            elif isinstance(frame, (Subscribe, Unsubscribe)):
+                topic = frame.topic
+            ci = conn_ids.get(ev.conn)
+            if ci is None:
+                ci = conn_ids[ev.conn] = len(self._conns)
+                self._conns.append(ev.conn)
+            ti = topic_ids.get(topic)
+            if ti is None:
+                ti = topic_ids[topic] = len(self._topics)
+                self._topics.append(topic)
+            gap, flags = _NO_GAP, 1 if bad else 0
+            key = (ci, ti)
+            if isinstance(frame, Subscribe):
+                if frame.filter:
+                    self._filtered.add(key)
+                else:
+                    self._filtered.discard(key)
+            elif seq != NO_SEQ and frame.type == "message":
+                prev = self._last_seq.get(key)
+                self._last_seq[key] = seq
+                if prev is not None and seq != prev + 1:
+                    gap = seq - prev - 1
+                    if key in self._filtered and gap > 0:
+                        flags |= 2
+            row = (ev.t, ci, _DIR_CODE.get(ev.direction, 1), kind, ti, seq, len(data), gap, flags)
+            if len(self._data) < cap:
+                self._t.append(row[0])
+                self._conn.append(ci)
+                self._dir.append(row[2])
+                self._kind.append(kind)
+                self._topic.append(ti)
+                self._seq.append(seq)
+                self._size.append(row[6])
+                self._gap.append(gap)
+                self._flags.append(flags)
+                self._data.append(data)
+            else:
+                p = self._head
+                self._t[p], self._conn[p], self._dir[p], self._kind[p], self._topic[p] = row[:5]
+                self._seq[p], self._size[p], self._gap[p], self._flags[p] = row[5:]
+                self._data[p] = data
+                self._head = (p + 1) % cap
+                self.dropped += 1
+        if len(self._summaries) > _SUMMARY_CACHE:
+            self._summaries.clear()
+
+    # ------------------------------------------------------------ reading (i = 0 is the oldest kept)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    @property
+    def first_number(self) -> int:
+        """Number of the oldest kept frame (numbers start at 1)."""
+        return self.dropped + 1
+
+    @property
+    def end_number(self) -> int:
+        """One past the newest frame's number."""
+        return self.dropped + len(self._data) + 1
+
+    def index_of(self, number: int) -> int | None:
+        i = number - self.dropped - 1
+        return i if 0 <= i < len(self._data) else None
+
+    def _p(self, i: int) -> int:
+        n = len(self._data)
+        if not -n <= i < n:
+            raise IndexError(f"frame index {i} out of range ({n} kept)")
+        if i < 0:
+            i += n
+        return (self._head + i) % self.cap
+
+    def number(self, i: int) -> int:
+        self._p(i)
+        return self.dropped + (i % len(self._data)) + 1
+
+    def t(self, i: int) -> float:
+        return self._t[self._p(i)]
+
+    def conn(self, i: int) -> str:
+        return self._conns[self._conn[self._p(i)]]
+
+    def direction(self, i: int) -> str:
+        return _DIR_NAME[self._dir[self._p(i)]]
+
+    def kind(self, i: int) -> int:
+        return self._kind[self._p(i)]
+
+    def topic(self, i: int) -> str:
+        return self._topics[self._topic[self._p(i)]]
+
+    def seq(self, i: int) -> int | None:
+        s = self._seq[self._p(i)]
+        return None if s == NO_SEQ else s
+
+    def size(self, i: int) -> int:
+        return self._size[self._p(i)]
+
+    def data(self, i: int) -> bytes:
+        return self._data[self._p(i)]
+
+    def is_text(self, i: int) -> bool:
+        return self._kind[self._p(i)] == KIND_TEXT
+
+    def undecodable(self, i: int) -> bool:
+        return bool(self._flags[self._p(i)] & 1)
+
+    def gap(self, i: int) -> int | None:
+        """Seq jump before this message on its topic and connection: >0 missing, <0 went back."""
+        g = self._gap[self._p(i)]
+        return None if g == _NO_GAP else g
+
+    def gap_expected(self, i: int) -> bool:
+        """The gap is on a filtered subscription, where the spec says gaps are normal."""
+        return bool(self._flags[self._p(i)] & 2)
+
+    def summary(self, i: int) -> str:
+        p = self._p(i)
+        number = self.number(i)
+        cached = self._summaries.get(number)
+        if cached is not None:
+            return cached
+        kind, data = self._kind[p], self._data[p]
+        if kind == KIND_TEXT:
+            text = data.decode("utf-8", "replace")
+            body = "undecodable: text frame; every message must be a binary frame: " + _clip(text, 80)
+        elif kind == KIND_EMPTY:
+            body = "undecodable: empty frame"
+        else:
+            body = summarize(try_decode(data))
+        g = self._gap[p]
+        if g > 0:
+            body = (f"gap {g} (filtered) " if self._flags[p] & 2 else f"⚠ gap {g} ") + body
+        elif g < 0:
+            body = f"⚠ seq back {-g} " + body
+        self._summaries[number] = body
+        return body
+
+    def event(self, i: int) -> FrameSeen:
+        """The frame as a session event again (for export and copy)."""
+        p = self._p(i)
+        return FrameSeen(self._conns[self._conn[p]], self._t[p], _DIR_NAME[self._dir[p]], self._data[p],
+                         None, self._kind[p] == KIND_TEXT)
+
+    @property
+    def conns(self) -> list[str]:
+        return list(self._conns)
+
+    @property
+    def topics(self) -> list[str]:
+        return self._topics[1:]
+
+    # ------------------------------------------------------------ selections
+
+    def match(self, q: Query, lo: int | None = None, hi: int | None = None) -> np.ndarray:
+        """Numbers (int64, ascending) of kept frames in [lo, hi) that ``q`` keeps."""
+        first, end = self.first_number, self.end_number
+        lo = first if lo is None else max(lo, first)
+        hi = end if hi is None else min(hi, end)
+        if hi <= lo:
+            return np.empty(0, np.int64)
+        i0, i1 = lo - first, hi - first
+        out = []
+        n = len(self._data)
+        # The logical range maps onto at most two physical runs of the ring.
+        for a, b in self._runs(i0, i1, n):
+            mask = self._mask(q, a, b)
+            idx = np.flatnonzero(mask) if mask is not None else np.arange(b - a)
+            logical = (idx + a - self._head) % n if n == self.cap else idx + a
+            if q.text and len(idx):
+                logical = self._text_filter(q.text, logical)
+            out.append(logical.astype(np.int64) + first)
+        res = np.concatenate(out) if out else np.empty(0, np.int64)
+        return res
+
+    def _runs(self, i0: int, i1: int, n: int):
+        if n < self.cap or self._head == 0:
+            return [(i0, i1)]
+        runs, h = [], self._head
+        a, b = h + i0, h + i1
+        if a < n:
+            runs.append((a, min(b, n)))
+        if b > n:
+            runs.append((max(a, n) - n, b - n))
+        return runs
+
+    def _mask(self, q: Query, a: int, b: int) -> np.ndarray | None:
+        mask = None
+
+        def both(m):
+            return m if mask is None else (mask & m)
+
+        if q.kinds is not None:
+            col = np.frombuffer(self._kind, np.int16)[a:b]
+            mask = both(np.isin(col, np.fromiter(q.kinds, np.int16, len(q.kinds))))
+        if q.direction is not None:
+            col = np.frombuffer(self._dir, np.int8)[a:b]
+            mask = both(col == _DIR_CODE.get(q.direction, 1))
+        if q.conn is not None:
+            ci = self._conn_ids.get(q.conn, -1)
+            mask = both(np.frombuffer(self._conn, np.uint16)[a:b] == ci)
+        if q.topic:
+            ids = self.topic_ids(q.topic)
+            col = np.frombuffer(self._topic, np.int32)[a:b]
+            mask = both(np.isin(col, np.fromiter(ids, np.int32, len(ids))))
+        return mask
+
+    def topic_ids(self, pattern: str) -> list[int]:
+        if pattern.endswith("*"):
+            prefix = pattern[:-1]
+            return [i for i, t in enumerate(self._topics) if i and t.startswith(prefix)]
+        i = self._topic_ids.get(pattern)
+        return [] if i is None else [i]
+
+    def _text_filter(self, text: str, logical: np.ndarray) -> np.ndarray:
+        """Keep rows whose topic, body or summary contains ``text`` (any case)."""
+        needle = text.lower()
+        raw = needle.encode("utf-8")
+        topic_hit = {i for i, t in enumerate(self._topics) if needle in t.lower()}
+        n, head, cap = len(self._data), self._head, self.cap
+        data, topics, kinds, flags = self._data, self._topic, self._kind, self._flags
+        keep = []
+        for i in logical.tolist():
+            p = (head + i) % cap if n == cap else i
+            if topics[p] in topic_hit or raw in data[p].lower():
+                keep.append(i)
+            elif (flags[p] & 1 or kinds[p] in (Kind.PING, Kind.PONG)) and needle in self.summary(i).lower():
+                keep.append(i)
+        return np.asarray(keep, np.int64)
+
+
+def _clip(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"

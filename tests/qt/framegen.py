@@ -1,0 +1,49 @@
+"""Real frames for the log tests, built with the real codec."""
+
+from __future__ import annotations
+
+from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.protocol.frames import Error, Event, Ping, Pong, Subscribe, Unsubscribe, encode
+
+T0 = 1_764_300_000.0
+
+
+def event(seq: int | None = 1, topic: str = "orders.eu", conn: str = "c1", t: float = T0, data=None,
+          decoded: bool = True, type_: str = "message") -> FrameSeen:
+    f = Event(topic, type_, 1764300000123, {"n": seq} if data is None else data, seq)
+    return FrameSeen(conn, t, IN, encode(f), f if decoded else None)
+
+
+def presence(topic: str = "orders.eu", conn: str = "c1", t: float = T0) -> FrameSeen:
+    f = Event(topic, "presence", 1764300000123, {"action": "sync", "members": ["c-1"]})
+    return FrameSeen(conn, t, IN, encode(f), f)
+
+
+def subscribe(topic: str = "orders.eu", flt: str | None = None, conn: str = "c1", t: float = T0, id_=7) -> FrameSeen:
+    f = Subscribe(topic, flt, id_)
+    return FrameSeen(conn, t, OUT, encode(f), f)
+
+
+def unsubscribe(topic: str = "orders.eu", conn: str = "c1", t: float = T0) -> FrameSeen:
+    f = Unsubscribe(topic, 8)
+    return FrameSeen(conn, t, OUT, encode(f), f)
+
+
+def ping(payload: bytes = b"\x00\x01abc", direction: str = OUT, conn: str = "c1", t: float = T0) -> FrameSeen:
+    f = Ping(payload)
+    return FrameSeen(conn, t, direction, encode(f), f)
+
+
+def pong(payload: bytes = b"\x00\x01abc", direction: str = IN, conn: str = "c1", t: float = T0) -> FrameSeen:
+    f = Pong(payload)
+    return FrameSeen(conn, t, direction, encode(f), f)
+
+
+def error(code: str = "invalid_topic", message: str = "bad topic", ref: int | None = 7, conn: str = "c1",
+          t: float = T0) -> FrameSeen:
+    f = Error(code, message, ref)
+    return FrameSeen(conn, t, IN, encode(f), f)
+
+
+def raw(data: bytes, direction: str = IN, conn: str = "c1", t: float = T0, text: bool = False) -> FrameSeen:
+    return FrameSeen(conn, t, direction, data, None, text)

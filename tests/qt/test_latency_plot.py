@@ -1,0 +1,98 @@
+"""LatencyPlot: rings, stats, markers, server pings, lazy redraw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, State, StateChanged
+from inspector.qt.latency_plot import LatencyPlot, Ring
+
+T0 = 1_764_300_000.0
+
+
+@pytest.fixture
+def plot(qtbot):
+    p = LatencyPlot(ring=8, redraw_ms=5)
+    qtbot.addWidget(p)
+    p.resize(600, 400)
+    p.show()
+    return p
+
+
+def test_stats_in_milliseconds(plot):
+    assert plot.stats("c1")["count"] == 0 and plot.stats("c1")["last"] is None
+    for i, rtt in enumerate([0.010, 0.020, 0.030, 0.040, 0.005]):
+        plot.add_rtt("c1", T0 + i, rtt)
+    s = plot.stats("c1")
+    assert s["count"] == 5 and s["last"] == pytest.approx(5.0)
+    assert s["p50"] == pytest.approx(20.0)
+    assert s["p95"] == pytest.approx(np.percentile([10, 20, 30, 40, 5], 95))
+    assert s["p99"] == pytest.approx(np.percentile([10, 20, 30, 40, 5], 99))
+    assert s["p50"] <= s["p95"] <= s["p99"] <= 40.0
+
+
+def test_ring_wraps_around_keeping_the_newest(plot):
+    for i in range(13):
+        plot.add_rtt("c1", T0 + i, i / 1000)
+    t, v = plot.series("c1")
+    assert t.tolist() == [T0 + i for i in range(5, 13)]
+    assert v.tolist() == pytest.approx([float(i) for i in range(5, 13)])
+    assert plot.stats("c1")["count"] == 8 and plot.stats("c1")["last"] == pytest.approx(12.0)
+    assert plot.stats("c1")["p50"] == pytest.approx(8.5)
+
+
+def test_ring_alone():
+    r = Ring(3)
+    assert r.last() is None and r.arrays()[0].size == 0
+    for i in range(7):
+        r.add(i, i * 10)
+    assert r.arrays()[1].tolist() == [40, 50, 60] and r.total == 7 and r.last() == 60
+
+
+def test_connections_are_separate(plot):
+    plot.add_rtt("a", T0, 0.001)
+    plot.add_rtt("b", T0, 0.002)
+    plot.add_rtt("b", T0 + 1, 0.004)
+    assert plot.connections == ["a", "b"]
+    assert plot.stats("a")["count"] == 1 and plot.stats("b")["count"] == 2
+
+
+def test_redraw_only_when_dirty(plot, qtbot):
+    assert not plot._redraw_timer.isActive()
+    plot.add_rtt("c1", T0, 0.012)
+    plot.add_rtt("c1", T0 + 1, 0.014)
+    assert plot._redraw_timer.isActive()
+    qtbot.waitUntil(lambda: not plot._redraw_timer.isActive(), timeout=2000)
+    x, y = plot._curves["c1"].getData()
+    assert x.tolist() == [T0, T0 + 1] and y.tolist() == pytest.approx([12.0, 14.0])
+    assert plot._labels["c1"].text().startswith("c1: last 14.0 ms · p50 13.0")
+    assert plot.no_data_label.isHidden()
+    (left, right), _ = plot.plot.getViewBox().viewRange()
+    assert left < T0 and right >= T0 + 1 and right - left >= plot.window
+
+
+def test_ingest_marks_missed_closed_and_reconnect(plot):
+    for ev in [
+        StateChanged("c1", T0, State.CONNECTING),
+        StateChanged("c1", T0 + 1, State.OPEN),      # first open: not a reconnect
+        RttMeasured("c1", T0 + 2, 0.003),
+        PongMissed("c1", T0 + 3, 1),
+        StateChanged("c1", T0 + 4, State.CLOSED, code=1001, reason="server restart"),
+        StateChanged("c1", T0 + 5, State.WAITING, attempt=1, delay=0.5),
+        StateChanged("c1", T0 + 6, State.OPEN),
+    ]:
+        plot.ingest(ev)
+    assert [(m[1], m[2]) for m in plot.marks] == [(T0 + 3, "missed"), (T0 + 4, "closed"), (T0 + 6, "reconnect")]
+    assert plot.marks[1][3] == "closed 1001" and plot.marks[0][3] == "missed pong ×1"
+    assert len(plot._markers) == 3 and all(m in plot.plot.getPlotItem().items for m in plot._markers)
+    assert plot.stats("c1")["count"] == 1
+
+
+def test_server_pings_listed(plot):
+    plot.ingest(ServerPingAnswered("c1", T0, b"\x01\x02", 0.0004))
+    plot.add_server_ping("c2", T0 + 30, 0.0012)
+    assert plot.server_table.rowCount() == 2
+    assert plot.server_table.item(0, 1).text() == "c2" and plot.server_table.item(0, 3).text() == "1.20 ms"
+    assert plot.server_table.item(1, 2).text() == "0102"
+    assert plot.server_label.text() == "Server PINGs: 2, last answered in 1.20 ms"

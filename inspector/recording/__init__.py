@@ -1,1 +1,10 @@
-"""Recording files: format, writer, reader, replay, HAR import. No Qt here."""
+"""Record and replay sessions: the recording format, HAR import/export, pacing.
+
+No Qt here; the desktop app and the CLI both build on this package.
+"""
+
+from .format import FORMAT, SUFFIX, VERSION, RecordingError
+from .reader import Recording, open_recording
+from .writer import RecordingWriter
+
+__all__ = ["FORMAT", "SUFFIX", "VERSION", "Recording", "RecordingError", "RecordingWriter", "open_recording"]

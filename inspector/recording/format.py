@@ -1,0 +1,232 @@
+"""The recording format, version 1: JSON Lines, one header line then one record per line.
+
+See docs/recording-format.md. This module converts between SessionEvent objects and
+record lines; writer.py and reader.py do the file handling. Every line is pure ASCII
+(``ensure_ascii``), so no reader can split a line on U+2028 or any other odd character,
+and raw bytes travel as base64 so they come back exactly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from .. import __version__
+from ..protocol.events import (
+    IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged,
+    SubscriptionChanged, SubState,
+)
+from ..protocol.frames import DecodeError, try_decode
+
+FORMAT = "realtime-inspector-recording"
+VERSION = 1
+SUFFIX = ".rirec"
+
+# record kinds ("e"); a frame record has no "e"
+E_STATE = "state"
+E_RTT = "rtt"
+E_PONG_MISSED = "pong_missed"
+E_SERVER_PING = "server_ping"
+E_SUB = "sub"
+E_END = "end"  # written by a clean close(); not a session event
+
+TEXT_FRAME_ERROR = "text frame; every message must be a binary frame"
+
+
+class RecordingError(Exception):
+    """A file that cannot be read as a recording (or HAR) at all. The message is one line."""
+
+
+class RecordError(ValueError):
+    """One record line that is not a valid record (reported, skipped)."""
+
+
+def dumps(obj: dict) -> str:
+    return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+
+def make_header(profile: str = "", url: str = "", created: float | None = None, **extra: Any) -> dict:
+    created = time.time() if created is None else created
+    iso = datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    header = {"format": FORMAT, "version": VERSION, "app_version": __version__, "created": iso,
+              "created_epoch": created, "profile": profile, "url": url}
+    header.update(extra)
+    return header
+
+
+def check_header(obj: Any, name: str) -> dict:
+    """The header dict, or RecordingError when ``obj`` is not a header this reader understands."""
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise RecordingError(f"{name} is not a recording or HAR file")
+    version = obj.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RecordingError(f"{name}: recording header has no valid version")
+    if version > VERSION:
+        raise RecordingError(f"{name} is a version {version} recording; this program reads version {VERSION}")
+    start = obj.get("created_epoch")
+    if not isinstance(start, (int, float)) or isinstance(start, bool) or not math.isfinite(start):
+        raise RecordingError(f"{name}: recording header has no valid created_epoch")
+    return obj
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is None or math.isfinite(x) else None
+
+
+def _num(x: float) -> str:
+    return repr(float(x)) if math.isfinite(x) else "null"
+
+
+def event_line(ev: SessionEvent, start: float, conn_json: str, scrub) -> str:
+    """One record line (with its newline) for ``ev``. ``conn_json`` is the JSON string of ev.conn."""
+    w = ev.t
+    head = '{"t":%.6f,"w":%s,"c":%s' % (w - start if math.isfinite(w) else 0.0, _num(w), conn_json)
+    if type(ev) is FrameSeen:
+        b = base64.b64encode(ev.data).decode("ascii")
+        d = "out" if ev.direction == OUT else "in"
+        return head + (',"d":"%s","b":"%s","x":true}\n' if ev.text else ',"d":"%s","b":"%s"}\n') % (d, b)
+    body = event_fields(ev, scrub)
+    return head + "," + dumps(body)[1:] + "\n"
+
+
+def event_fields(ev: SessionEvent, scrub) -> dict:
+    """The record fields after t, w and c for a non-frame event."""
+    if isinstance(ev, StateChanged):
+        out: dict[str, Any] = {"e": E_STATE, "state": State(ev.state).value}
+        if ev.attempt:
+            out["attempt"] = ev.attempt
+        if ev.delay is not None:
+            out["delay"] = _finite(ev.delay)
+        if ev.code is not None:
+            out["code"] = ev.code
+        for key in ("reason", "meaning", "message"):
+            value = getattr(ev, key)
+            if value:
+                out[key] = scrub(value)
+        if ev.http_status is not None:
+            out["http_status"] = ev.http_status
+        if ev.http_code is not None:
+            out["http_code"] = scrub(ev.http_code)
+        return out
+    if isinstance(ev, RttMeasured):
+        return {"e": E_RTT, "rtt": _finite(ev.rtt)}
+    if isinstance(ev, PongMissed):
+        return {"e": E_PONG_MISSED, "consecutive": ev.consecutive}
+    if isinstance(ev, ServerPingAnswered):
+        return {"e": E_SERVER_PING, "p": base64.b64encode(ev.payload).decode("ascii"),
+                "response_time": _finite(ev.response_time)}
+    if isinstance(ev, SubscriptionChanged):
+        out = {"e": E_SUB, "topic": scrub(ev.topic), "state": SubState(ev.state).value}
+        if ev.filter is not None:
+            out["filter"] = scrub(ev.filter)
+        if ev.error_code is not None:
+            out["error_code"] = ev.error_code
+        if ev.message:
+            out["message"] = scrub(ev.message)
+        return out
+    raise TypeError(f"not a session event: {type(ev).__name__}")
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _get(obj: dict, key: str, types, default: Any = ..., optional: bool = False) -> Any:
+    if key not in obj:
+        if default is ...:
+            raise RecordError(f"no {key!r}")
+        return default
+    value = obj[key]
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        raise RecordError(f"{key!r} has the wrong type")
+    if not isinstance(value, types):
+        raise RecordError(f"{key!r} has the wrong type")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RecordError(f"{key!r} is not finite")
+    return value
+
+
+def _b64(value: str, key: str) -> bytes:
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raise RecordError(f"{key!r} is not base64") from None
+
+
+def record_time(obj: dict, start: float) -> float:
+    """Wall-clock time of a record: "w", else start + "t"."""
+    w = _get(obj, "w", (int, float), None)
+    if w is not None:
+        return float(w)
+    return start + float(_get(obj, "t", (int, float)))
+
+
+def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent | None:
+    """The SessionEvent of one parsed record line; None for the end marker.
+
+    Raises RecordError for anything that is not a valid version-1 record.
+    """
+    if not isinstance(obj, dict):
+        raise RecordError("not a JSON object")
+    t = record_time(obj, start)
+    conn = _get(obj, "c", str)
+    e = _get(obj, "e", str, None)
+    if e is None:
+        d = _get(obj, "d", str)
+        if d not in (IN, OUT):
+            raise RecordError(f"'d' must be \"in\" or \"out\"")
+        data = _b64(_get(obj, "b", str), "b")
+        text = _get(obj, "x", bool, False)
+        frame = None
+        if decode:
+            frame = DecodeError("bad_frame", TEXT_FRAME_ERROR) if text else try_decode(data)
+        return FrameSeen(conn, t, d, data, frame, text)
+    if e == E_STATE:
+        try:
+            state = State(_get(obj, "state", str))
+        except ValueError:
+            raise RecordError("unknown connection state") from None
+        return StateChanged(
+            conn, t, state,
+            attempt=_get(obj, "attempt", int, 0),
+            delay=_opt_float(obj, "delay"),
+            code=_get(obj, "code", int, None, optional=True),
+            reason=_get(obj, "reason", str, ""),
+            meaning=_get(obj, "meaning", str, ""),
+            http_status=_get(obj, "http_status", int, None, optional=True),
+            http_code=_get(obj, "http_code", str, None, optional=True),
+            message=_get(obj, "message", str, ""),
+        )
+    if e == E_RTT:
+        return RttMeasured(conn, t, float(_get(obj, "rtt", (int, float))))
+    if e == E_PONG_MISSED:
+        return PongMissed(conn, t, _get(obj, "consecutive", int))
+    if e == E_SERVER_PING:
+        return ServerPingAnswered(conn, t, _b64(_get(obj, "p", str, ""), "p"),
+                                  _opt_float(obj, "response_time") or 0.0)
+    if e == E_SUB:
+        try:
+            state = SubState(_get(obj, "state", str))
+        except ValueError:
+            raise RecordError("unknown subscription state") from None
+        return SubscriptionChanged(conn, t, _get(obj, "topic", str), state,
+                                   filter=_get(obj, "filter", str, None, optional=True),
+                                   error_code=_get(obj, "error_code", str, None, optional=True),
+                                   message=_get(obj, "message", str, ""))
+    if e == E_END:
+        return None
+    raise RecordError(f"unknown record type {e[:40]!r}")
+
+
+def _opt_float(obj: dict, key: str) -> float | None:
+    value = _get(obj, key, (int, float), None, optional=True)
+    return None if value is None else float(value)

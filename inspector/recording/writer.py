@@ -1,0 +1,156 @@
+"""RecordingWriter: append session events to a recording file, crash-safely.
+
+Lines are buffered in memory and reach the file (one write syscall) at least every
+``flush_interval`` seconds: on the write that finds the buffer older than that, from
+a background flusher thread while writes stop coming, and on flush()/close(). After
+a kill -9 every line already handed to the OS is in the file; at most the last
+one can be torn, which the reader reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+from ..protocol.events import SessionEvent
+from .format import E_END, RecordingError, dumps, event_line, make_header
+from ..net.redact import redact_url, scrub
+
+FLUSH_INTERVAL = 0.2  # < the 250 ms the issue allows, leaving room for a late flusher tick
+
+
+class RecordingWriter:
+    """Write one recording. Use as a context manager or call close().
+
+    ``secrets`` are strings (the token) scrubbed from every text field written;
+    ``url`` is stored without userinfo or token values. Frame bytes are kept exactly.
+    Write errors (disk full, ...) raise RecordingError from the next call.
+    """
+
+    def __init__(self, path: str | os.PathLike, profile: str = "", url: str = "", *,
+                 secrets: tuple[str, ...] | list[str] = (), flush_interval: float = FLUSH_INTERVAL,
+                 background_flush: bool = True, created: float | None = None):
+        self.path = Path(path)
+        self._secrets = tuple(s for s in secrets if s)
+        self._interval = flush_interval
+        self._lock = threading.Lock()
+        self._buf: list[str] = []
+        self._conn_json: dict[str, str] = {}
+        self._error: str | None = None
+        self._closed = False
+        self.records = 0
+        self.bytes_written = 0
+        header = make_header(profile=self._scrub(profile), url=self._scrub(redact_url(url)) if url else "",
+                             created=created)
+        self.start = header["created_epoch"]
+        try:
+            self._file = open(self.path, "wb", buffering=0)
+        except OSError as exc:
+            raise RecordingError(f"cannot create recording {self.path}: {exc.strerror or exc}") from None
+        self._buf.append(dumps(header) + "\n")
+        self._last_flush = time.monotonic()
+        self.flush()  # the header is on disk at once, so a crash always leaves a recognisable file
+        self._stop = threading.Event()
+        self._thread = None
+        if background_flush:
+            self._thread = threading.Thread(target=self._flusher, name="recording-flusher", daemon=True)
+            self._thread.start()
+
+    # --------------------------------------------------------------- writing
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, *self._secrets) if text else text
+
+    def write_event(self, ev: SessionEvent) -> None:
+        """Append one session event (a frame or a connection event)."""
+        if self._error:
+            raise RecordingError(self._error)
+        if self._closed:
+            raise RecordingError(f"recording {self.path} is closed")
+        conn_json = self._conn_json.get(ev.conn)
+        if conn_json is None:
+            conn_json = self._conn_json[ev.conn] = json.dumps(self._scrub(str(ev.conn)), ensure_ascii=True)
+        line = event_line(ev, self.start, conn_json, self._scrub)
+        with self._lock:
+            self._buf.append(line)
+            self.records += 1
+        if time.monotonic() - self._last_flush >= self._interval:
+            self.flush()
+
+    write = write_event
+
+    def flush(self) -> None:
+        """Hand every buffered line to the OS now."""
+        with self._lock:
+            self._flush_locked()
+        if self._error:
+            raise RecordingError(self._error)
+
+    def _flush_locked(self) -> None:
+        self._last_flush = time.monotonic()
+        if not self._buf or self._error:
+            return
+        data = "".join(self._buf).encode("ascii")
+        self._buf.clear()
+        try:
+            view = memoryview(data)
+            while view:  # a raw write may be partial
+                n = self._file.write(view)
+                view = view[n:]
+            self.bytes_written += len(data)
+        except (OSError, ValueError) as exc:
+            self._error = f"cannot write recording {self.path}: {getattr(exc, 'strerror', None) or exc}"
+
+    def _flusher(self) -> None:
+        while not self._stop.wait(self._interval / 2):
+            if time.monotonic() - self._last_flush >= self._interval:
+                with self._lock:
+                    if not self._closed:
+                        self._flush_locked()
+
+    @property
+    def size(self) -> int:
+        """Bytes in the file, including what is still buffered (for a recording indicator)."""
+        with self._lock:
+            return self.bytes_written + sum(len(line) for line in self._buf)
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    # --------------------------------------------------------------- closing
+
+    def close(self) -> None:
+        """Write the end marker, flush, fsync and close. Safe to call twice."""
+        if self._closed:
+            return
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self._lock:
+            if not self._error:
+                end = {"t": round(time.time() - self.start, 6), "w": time.time(), "c": "", "e": E_END,
+                       "records": self.records}
+                self._buf.append(dumps(end) + "\n")
+                self._flush_locked()
+            self._closed = True
+            try:
+                if not self._error:
+                    os.fsync(self._file.fileno())
+            except OSError:
+                pass
+            self._file.close()
+        if self._error:
+            raise RecordingError(self._error)
+
+    def __enter__(self) -> "RecordingWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RecordingWriter({str(self.path)!r}, records={self.records})"

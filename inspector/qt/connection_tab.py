@@ -29,9 +29,10 @@ def token_source(p: Profile) -> TokenSource:
     return TokenSource.literal(p.token)
 
 
-def client_config(p: Profile, url: str) -> ClientConfig:
+def client_config(p: Profile, url: str, **overrides) -> ClientConfig:
+    """The client configuration for a profile; ``overrides`` scale timers (tests, bench)."""
     cfg = ClientConfig(url=url, token=token_source(p), auth=p.auth,
-                       ping_interval=p.ping_interval or None, auto_reconnect=p.auto_reconnect)
+                       ping_interval=p.ping_interval or None, auto_reconnect=p.auto_reconnect, **overrides)
     cfg.validate()
     return cfg
 
@@ -40,13 +41,14 @@ class ConnectionTab(QWidget):
     message = Signal(str)  # status-bar text
     state_changed = Signal(object)  # StateChanged, for the tab title
 
-    def __init__(self, profile: Profile, url: str, conn_id: str, tasks: Tasks, parent: QWidget | None = None):
+    def __init__(self, profile: Profile, url: str, conn_id: str, tasks: Tasks, parent: QWidget | None = None,
+                 **config_overrides):
         super().__init__(parent)
         self.profile = profile
         self.conn_id = conn_id
         self.tasks = tasks
         self.url = url
-        self.client = RealtimeClient(client_config(profile, url), conn_id=conn_id)
+        self.client = RealtimeClient(client_config(profile, url, **config_overrides), conn_id=conn_id)
         for sub in profile.subscriptions:
             self.client.subscribe(sub.topic, sub.filter)
 
@@ -108,7 +110,8 @@ class ConnectionTab(QWidget):
     def disconnect(self) -> None:
         self.tasks.spawn(self.client.stop(), name=f"disconnect {self.conn_id}")
 
-    async def close(self) -> None:
+    async def shutdown(self) -> None:
+        """Stop the client (close 1000) and the tab's timers."""
         self._counter_timer.stop()
         await self.client.stop()
 

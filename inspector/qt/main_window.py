@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
         async def close():
-            await tab.close()
+            await tab.shutdown()
             tab.deleteLater()
         self.tasks.spawn(close(), name=f"close {tab.conn_id}")
 
@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         tabs = self.tabs()
         if tabs:
-            await asyncio.wait([asyncio.ensure_future(t.close()) for t in tabs], timeout=5.0)
+            await asyncio.wait([asyncio.ensure_future(t.shutdown()) for t in tabs], timeout=5.0)
         await self.tasks.cancel_all()
         if self.mock_panel.running:
             await self.mock_panel.stop_async()

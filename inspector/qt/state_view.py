@@ -23,7 +23,8 @@ def describe_state(ev: StateChanged, now: float | None = None) -> str:
     if s is State.IDLE:
         return "not connected"
     if s is State.CONNECTING:
-        return f"connecting (attempt {ev.attempt + 1})…" if ev.attempt else "connecting…"
+        # ``attempt`` counts reconnects: 0 is the first connect, k the k-th retry.
+        return f"connecting (reconnect attempt {ev.attempt})…" if ev.attempt else "connecting…"
     if s is State.OPEN:
         return "open"
     if s is State.CLOSED:
@@ -41,7 +42,7 @@ def describe_state(ev: StateChanged, now: float | None = None) -> str:
         left = ev.delay or 0.0
         if now is not None:
             left = max(0.0, ev.t + (ev.delay or 0.0) - now)
-        return f"waiting — attempt {ev.attempt + 1} in {left:.1f} s"
+        return f"waiting — reconnect attempt {ev.attempt} in {left:.1f} s"
     if s is State.STOPPED:
         msg = ev.message
         parts = [msg] if msg else []

@@ -87,8 +87,8 @@ def test_describe_each_state():
     closed = describe_state(StateChanged("c", t, State.CLOSED, code=1001, reason="server restart",
                                          meaning="Going away (server restart)"))
     assert "1001" in closed and "Going away" in closed and "server restart" in closed
-    waiting = StateChanged("c", t, State.WAITING, attempt=2, delay=4.0)
-    assert describe_state(waiting, t + 1.5) == "waiting — attempt 3 in 2.5 s"
+    waiting = StateChanged("c", t, State.WAITING, attempt=3, delay=4.0)
+    assert describe_state(waiting, t + 1.5) == "waiting — reconnect attempt 3 in 2.5 s"
     stopped = describe_state(StateChanged("c", t, State.STOPPED, http_status=401, http_code="invalid_token",
                                           message="server refused the token"))
     assert "HTTP 401 invalid_token" in stopped
@@ -98,9 +98,196 @@ def test_state_view_countdown_moves(qtbot):
     v = StateView()
     qtbot.addWidget(v)
     import time
-    v.ingest(StateChanged("c", time.time(), State.WAITING, attempt=0, delay=2.0))
+    v.ingest(StateChanged("c", time.time(), State.WAITING, attempt=1, delay=2.0))
     first = v.text()
-    assert first.startswith("waiting — attempt 1 in")
+    assert first.startswith("waiting — reconnect attempt 1 in")
     qtbot.waitUntil(lambda: v.text() != first, timeout=2000)
     with qtbot.waitSignal(v.reconnect_requested):
         qtbot.mouseClick(v.reconnect_button, Qt.MouseButton.LeftButton)
+
+
+# ---------------------------------------------------------------- state display against the real mock
+
+import asyncio  # noqa: E402
+
+import pytest  # noqa: E402
+
+from inspector.net.mock_server import MockConfig  # noqa: E402
+from inspector.net.mock_thread import MockServerThread  # noqa: E402
+from inspector.qt.aio import Tasks  # noqa: E402
+from inspector.qt.connection_tab import ConnectionTab  # noqa: E402
+from qasync_loop import qloop, run, until  # noqa: E402,F401
+
+GOOD = "good-token-1"
+FRESH = "good-token-2"
+
+
+@pytest.fixture
+def mock():
+    thread = MockServerThread(MockConfig(tokens=frozenset({GOOD, FRESH}), close_timeout=1.0))
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+def _tab(qtbot, url, overrides=None, **profile_fields) -> ConnectionTab:
+    fields = {"name": "t", "url": url, "token": GOOD, "ping_interval": 0.0}
+    fields.update(profile_fields)
+    tab = ConnectionTab(Profile(**fields), url, "c1", Tasks(), **(overrides or {}))
+    qtbot.addWidget(tab)
+    texts: list[str] = []
+    tab.state_changed.connect(lambda _ev: texts.append(tab.state_view.text()))
+    tab.texts = texts
+    return tab
+
+
+async def _open(tab) -> None:
+    tab.start()
+    await until(lambda: tab.state_view.text() == "open", what="open")
+
+
+async def _close_all(mock, code, reason):
+    await asyncio.get_running_loop().run_in_executor(None, mock.call, mock.server.close_all, code, reason)
+
+
+def _seen(tab, *parts) -> bool:
+    return any(all(p in t for p in parts) for t in tab.texts)
+
+
+@pytest.mark.parametrize("code, reason, meaning", [
+    (1001, "server restart", "Going away"),
+    (1011, "internal error", "Internal server error"),
+])
+def test_retryable_close_shows_code_countdown_then_reopens(qtbot, qloop, mock, code, reason, meaning):
+    tab = _tab(qtbot, mock.url)
+
+    async def scenario():
+        await _open(tab)
+        await _close_all(mock, code, reason)
+        await until(lambda: _seen(tab, f"closed {code}", meaning, f"reason: {reason}"), what="closed text")
+        await until(lambda: _seen(tab, "waiting — reconnect attempt 1 in"), what="countdown")
+        await until(lambda: tab.texts[-1] == "open", what="reopened")
+        await tab.shutdown()
+    run(qloop, scenario())
+    assert tab.client.stats.connects == 2
+
+
+def test_reconnect_now_skips_the_wait(qtbot, qloop, mock):
+    # a long wait that only "Reconnect now" can cut short
+    tab = _tab(qtbot, mock.url, overrides={"backoff_initial": 20.0})
+
+    async def scenario():
+        await _open(tab)
+        await _close_all(mock, 1001, "server restart")
+        await until(lambda: tab.client.state.value == "waiting", what="waiting")
+        tab.state_view.reconnect_button.click()
+        await until(lambda: tab.texts[-1] == "open", timeout=3.0, what="reopened at once")
+        await tab.shutdown()
+    run(qloop, scenario())
+
+
+def test_disconnect_button_stops(qtbot, qloop, mock):
+    tab = _tab(qtbot, mock.url)
+
+    async def scenario():
+        await _open(tab)
+        tab.state_view.disconnect_button.click()
+        await until(lambda: tab.texts[-1].startswith("stopped"), what="stopped")
+        assert not tab.state_view.disconnect_button.isEnabled()
+    run(qloop, scenario())
+
+
+@pytest.mark.parametrize("code, reason, expect", [
+    (1000, "bye", ("stopped", "normally (1000)")),
+    (1008, "pong timeout", ("stopped", "1008", "pong timeout", "Policy violation")),
+])
+def test_stopping_close_codes(qtbot, qloop, mock, code, reason, expect):
+    tab = _tab(qtbot, mock.url)
+
+    async def scenario():
+        await _open(tab)
+        await _close_all(mock, code, reason)
+        await until(lambda: tab.texts[-1].startswith("stopped"), what="stopped")
+        await asyncio.sleep(0.7)  # longer than the first backoff: must still be stopped
+    run(qloop, scenario())
+    assert _seen(tab, f"closed {code}")
+    assert all(p in tab.texts[-1] for p in expect), tab.texts[-1]
+    assert tab.client.stats.connects == 1
+
+
+def test_4401_with_literal_token_stops_and_asks(qtbot, qloop, mock):
+    tab = _tab(qtbot, mock.url)
+
+    async def scenario():
+        await _open(tab)
+        await asyncio.get_running_loop().run_in_executor(None, mock.call, mock.server.expire_tokens)
+        await until(lambda: tab.texts[-1].startswith("stopped"), what="stopped")
+    run(qloop, scenario())
+    assert _seen(tab, "closed 4401", "Auth expired")
+    assert "token expired" in tab.texts[-1] and "4401" in tab.texts[-1]
+    assert GOOD not in " ".join(tab.texts)
+
+
+def test_4401_with_env_token_refreshes_and_reopens(qtbot, qloop, mock, monkeypatch):
+    monkeypatch.setenv("RT_QT_TEST_TOKEN", GOOD)
+    tab = _tab(qtbot, mock.url, token="", token_kind="env", token_env="RT_QT_TEST_TOKEN")
+
+    async def scenario():
+        await _open(tab)
+        monkeypatch.setenv("RT_QT_TEST_TOKEN", FRESH)
+        await asyncio.get_running_loop().run_in_executor(None, mock.call, mock.server.expire_tokens)
+        await until(lambda: _seen(tab, "closed 4401"), what="4401")
+        await until(lambda: tab.texts[-1] == "open", what="reopened with the fresh token")
+        await tab.shutdown()
+    run(qloop, scenario())
+    assert tab.client.stats.connects == 2
+
+
+@pytest.mark.parametrize("token, expect", [
+    ("wrong-token", "HTTP 401 invalid_token"),
+])
+def test_http_401_shows_json_code(qtbot, qloop, mock, token, expect):
+    tab = _tab(qtbot, mock.url, token=token)
+
+    async def scenario():
+        tab.start()
+        await until(lambda: tab.texts and tab.texts[-1].startswith("stopped"), what="stopped")
+    run(qloop, scenario())
+    assert expect in tab.texts[-1]
+    assert token not in " ".join(tab.texts)
+
+
+def test_missing_token_stops_with_reason(qtbot, qloop, mock, monkeypatch):
+    monkeypatch.delenv("RT_QT_UNSET_TOKEN", raising=False)
+    tab = _tab(qtbot, mock.url, token="", token_kind="env", token_env="RT_QT_UNSET_TOKEN")
+
+    async def scenario():
+        tab.start()
+        await until(lambda: tab.texts and tab.texts[-1].startswith("stopped"), what="stopped")
+    run(qloop, scenario())
+    assert "RT_QT_UNSET_TOKEN is not set" in tab.texts[-1]
+
+
+def test_subscriptions_follow_the_real_server(qtbot, qloop, mock):
+    tab = _tab(qtbot, mock.url)
+    ed = tab.editor
+
+    async def scenario():
+        await _open(tab)
+        ed.topic_edit.setText("orders.eu")
+        ed.filter_edit.setText("data.total > `100`")
+        ed.submit.click()
+        await until(lambda: ed.rows.get("orders.eu") and ed.rows["orders.eu"].state.value == "active",
+                    what="active")
+        await until(lambda: ed.rows["orders.eu"].members == 1, what="members from presence")
+        tab.client.send_raw(b'\x01{"id": 99, "topic": "x"}')  # raw, not through the editor
+        ed.topic_edit.setText("ok.topic")
+        ed.filter_edit.setText("")
+        ed.submit.click()
+        await until(lambda: "ok.topic" in ed.rows and ed.rows["ok.topic"].state.value == "active", what="2nd")
+        ed.table.selectRow(0)
+        ed.unsubscribe_button.click()
+        await until(lambda: "orders.eu" not in ed.rows, what="removed")
+        await tab.shutdown()
+    run(qloop, scenario())
+    assert list(ed.rows) == ["ok.topic"]

@@ -1,0 +1,44 @@
+"""A qasync event loop for Qt tests that drive real clients and servers.
+
+Import the ``qloop`` fixture into a test module; run coroutines with ``run(qloop, coro)``.
+Tasks left at the end are cancelled and awaited before the loop closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import qasync
+
+
+@pytest.fixture
+def qloop(qapp):
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=5))
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def run(loop, coro, timeout: float = 30.0):
+    async def guarded():
+        return await asyncio.wait_for(coro, timeout)
+    return loop.run_until_complete(guarded())
+
+
+async def until(predicate, timeout: float = 5.0, what: str = "condition") -> None:
+    """Poll ``predicate`` on the running loop (Qt events keep flowing meanwhile)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.01)

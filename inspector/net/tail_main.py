@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import sys
 import time
@@ -21,7 +22,7 @@ from ..protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
 from ..protocol.filters import FilterError, compile_filter
 from ..protocol.topics import topic_error
 from .client import ClientConfig, RealtimeClient
-from .redact import redact_url, scrub
+from .redact import install_on_root, redact_url, scrub
 from .tail_format import TextFormatter, json_line, stdout_is_unicode
 from .tokens import TokenError, TokenSource
 
@@ -122,7 +123,16 @@ class _Output:
             self.broken = True
 
 
+def _debug_logging(args) -> None:
+    """--debug: every logger at DEBUG on stderr, through the redaction filter."""
+    if getattr(args, "debug", False):
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        install_on_root()
+
+
 def run_tail(args) -> int:
+    _debug_logging(args)
     token = token_source(args)
     subs = [parse_subscribe(s) for s in args.subscribe]
     if args.count is not None and args.count < 1:
@@ -222,6 +232,7 @@ def _parse_data(text: str, where: str) -> Any:
 
 
 def run_publish(args) -> int:
+    _debug_logging(args)
     token = token_source(args)
     url = control_url(args.url)
     reason = topic_error(args.topic)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 
 from . import redact
 
@@ -101,6 +102,7 @@ class TokenSource:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,  # its own process group, so a timeout kills the whole pipeline
             )
         except OSError as exc:
             raise TokenError(f"token command could not start: {exc.strerror or type(exc).__name__}") from None
@@ -125,9 +127,12 @@ class TokenSource:
 
 def _kill(proc) -> None:
     try:
-        proc.kill()
-    except ProcessLookupError:
-        pass
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, AttributeError):
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
 
 
 def _last_line(err: bytes) -> str:

@@ -7,6 +7,7 @@ Tasks left at the end are cancelled and awaited before the loop closes.
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 import qasync
@@ -26,6 +27,11 @@ def qloop(qapp):
             loop.run_until_complete(asyncio.wait(pending, timeout=5))
         loop.close()
         asyncio.set_event_loop(None)
+        # The closed loop's QObjects sit in reference cycles. Collect them here, on the
+        # GUI thread: if a worker thread's GC deleted them, their Qt timers would stay
+        # registered and fire on a dead object (segfault seen in the 8th test of a run).
+        del loop
+        gc.collect()
 
 
 def run(loop, coro, timeout: float = 30.0):

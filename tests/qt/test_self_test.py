@@ -1,0 +1,31 @@
+"""``realtime-inspector --self-test`` in a subprocess, exactly as CI and the README use it."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def _run(tmp_path, *args):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    return subprocess.run([sys.executable, "-m", "inspector", "--self-test", *args],
+                          capture_output=True, text=True, timeout=90, env=env)
+
+
+@pytest.mark.slow
+def test_self_test_passes_and_saves_png(tmp_path):
+    shot = tmp_path / "shot.png"
+    proc = _run(tmp_path, "--screenshot", str(shot))
+    assert proc.returncode == 0, proc.stderr
+    assert "self-test: passed" in proc.stdout
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 10_000  # a real window, not an empty image
+    # the layout was saved beside the profiles, in the isolated config folder
+    assert (tmp_path / "config" / "realtime-inspector" / "ui.ini").exists()
+
+
+def test_self_test_fails_with_reason(tmp_path):
+    proc = _run(tmp_path, "--screenshot", str(tmp_path / "missing-dir" / "shot.png"))
+    assert proc.returncode == 1
+    assert "self-test failed: could not save the screenshot" in proc.stderr

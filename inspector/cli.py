@@ -79,7 +79,13 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     t = sub.add_parser("tail", help="connect, subscribe and print every frame",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  realtime-inspector tail ws://127.0.0.1:8765/api/v2/realtime --token dev \\\n"
-                       "      --subscribe ticker --subscribe 'orders.eu=data.total > `100`' --json\n")
+                       "      --subscribe ticker --subscribe 'orders.eu=data.total > `100`' --json\n\n"
+                       "--json: one object per line with t, conn, event (frame|state|subscription|rtt|\n"
+                       "  pong_missed|server_ping); frames carry dir, kind, topic, seq, summary, the exact\n"
+                       "  bytes as base64 in raw_b64, and frame (decoded body) or error.\n"
+                       "exit status: 0 normal end (--count, --duration, Ctrl-C, server close 1000),\n"
+                       "  1 other stop, 2 usage error, 3 HTTP 401 on the upgrade, 4 closed with 1008,\n"
+                       "  5 no token / token expired and cannot be refreshed.\n")
     t.add_argument("url")
     _add_token_args(t)
     t.add_argument("--subscribe", action="append", default=[], metavar="TOPIC[=FILTER]")

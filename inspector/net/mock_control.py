@@ -8,6 +8,7 @@ publishes through this channel is slowed to what the subscribers can take.
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
 
     from .mock_server import MockServer
+
+log = logging.getLogger("inspector.net.mock")
 
 MAX_REASON_BYTES = 123
 
@@ -32,6 +35,9 @@ async def serve_control(server: MockServer, ws: ServerConnection) -> None:
                 reply = await handle_request(server, message)
             except ControlError as exc:
                 reply = {"ok": False, "error": str(exc)}
+            except Exception as exc:  # noqa: BLE001 - one failed request must not end the channel
+                log.exception("control request failed")
+                reply = {"ok": False, "error": f"internal error: {type(exc).__name__}"}
             await ws.send(json.dumps(reply, separators=(",", ":"), ensure_ascii=False))
     except ConnectionClosed:
         pass

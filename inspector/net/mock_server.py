@@ -186,6 +186,13 @@ class MockServer:
         return None  # websockets completes the upgrade (or answers a malformed one itself)
 
     async def _handler(self, ws: ServerConnection) -> None:
+        try:
+            await self._route(ws)
+        except Exception:  # noqa: BLE001 - whatever failed, this connection gets 1011 and the server lives on
+            log.exception("internal error while handling a connection")
+            await ws.close(1011, "internal error")
+
+    async def _route(self, ws: ServerConnection) -> None:
         path, _ = mock_http.split_path(ws.request.path)
         token = mock_http.token_from_request(ws.request) or ""
         if path == mock_http.CONTROL_PATH:
@@ -233,7 +240,10 @@ class MockServer:
             log.exception("internal error on connection %s", conn.member)
             await conn.close(1011, "internal error")
         finally:
-            self._drop(conn)
+            try:
+                self._drop(conn)
+            except Exception:  # noqa: BLE001 - bookkeeping must not leak the handler's exception
+                log.exception("cleanup of connection %s failed", conn.member)
 
     async def _read_loop(self, conn: MockConnection) -> None:
         loop = conn.loop
@@ -261,7 +271,7 @@ class MockServer:
 
     def _arm_timers(self, conn: MockConnection) -> None:
         cfg = self.config
-        conn.set_timer("ping", cfg.ping_interval, lambda: self._ping_due(conn))
+        conn.set_timer("ping", cfg.ping_interval, _guarded(conn, self._ping_due))
         self._arm_idle(conn)
         if cfg.token_ttl is not None:
             conn.set_timer("ttl", cfg.token_ttl, lambda: conn.close_soon(4401, "token expired"))
@@ -278,13 +288,13 @@ class MockServer:
         now = conn.loop.time()
         due = max(conn.last_recv, conn.last_ping) + cfg.ping_interval
         if now < due:
-            conn.set_timer("ping", due - now, lambda: self._ping_due(conn))
+            conn.set_timer("ping", due - now, _guarded(conn, self._ping_due))
             return
         body = conn.new_ping_body()
         conn.last_ping = now
-        conn.outstanding[body] = conn.loop.call_later(cfg.pong_timeout, lambda: self._pong_missed(conn, body))
+        conn.outstanding[body] = conn.loop.call_later(cfg.pong_timeout, _guarded(conn, self._pong_missed, body))
         conn.send(b"\x20" + body)
-        conn.set_timer("ping", cfg.ping_interval, lambda: self._ping_due(conn))
+        conn.set_timer("ping", cfg.ping_interval, _guarded(conn, self._ping_due))
 
     def _pong_missed(self, conn: MockConnection, body: bytes) -> None:
         if conn.outstanding.pop(body, None) is None or conn.closing:
@@ -550,6 +560,17 @@ class MockServer:
                                  "seq": t.seq} for name, t in sorted(topics.items())},
             "per_connection": [self._conn_info(c) for c in conns],
         }
+
+
+def _guarded(conn: MockConnection, fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
+    """A timer callback whose unexpected failure closes the connection with 1011."""
+    def run() -> None:
+        try:
+            fn(conn, *args)
+        except Exception:  # noqa: BLE001
+            log.exception("internal error in a timer of %s", conn.member)
+            conn.close_soon(1011, "internal error")
+    return run
 
 
 def _check_topic(topic: Any) -> None:

@@ -47,7 +47,11 @@ class MockServerThread:
         started: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="mock-server", daemon=True)
         self._thread.start()
-        started.result(timeout)  # re-raises a bind error here, in the caller's thread
+        try:
+            started.result(timeout)  # re-raises a bind error here, in the caller's thread
+        except BaseException:
+            self._thread.join(timeout)
+            raise
         return self.url
 
     def _run(self, started: concurrent.futures.Future) -> None:

@@ -8,7 +8,7 @@ from inspector.net.mock_server import MockConfig, MockServer
 
 
 def control(kit, requests, subscribe=None, **config):
-    """Send each request (str or bytes) on the control channel; return the replies (and subscriber frames)."""
+    """Send each request (str, bytes or a dict) on the control channel; return the replies."""
     async def go():
         async with MockServer(MockConfig(**config)) as server:
             async with kit.connect(server.url) as ws, kit.connect(server.control_url, auth="query") as ctl:
@@ -20,15 +20,12 @@ def control(kit, requests, subscribe=None, **config):
                     raw = await kit.recv(ctl)
                     assert isinstance(raw, str)  # replies are text frames
                     replies.append(json.loads(raw))
-                events = []
-                while not await kit.no_frame(ws, 0.1):
-                    pass
-                return replies, events, ws
+                return replies
     return kit.run(go())
 
 
 def test_publish_reports_delivered_and_seq(kit):
-    replies, _, _ = control(kit, [
+    replies = control(kit, [
         {"op": "publish", "topic": "orders.eu", "data": {"total": 50}},
         {"op": "publish", "topic": "orders.eu", "data": {"total": 250}},
         {"op": "publish", "topic": "other", "data": [1, 2]},
@@ -51,7 +48,7 @@ def test_published_event_reaches_the_subscriber(kit):
 
 
 def test_stats(kit):
-    replies, _, _ = control(kit, [{"op": "stats"}], subscribe=("t",))
+    replies = control(kit, [{"op": "stats"}], subscribe=("t",))
     stats = replies[0]
     assert stats["ok"] is True and stats["connections"] == 1 and stats["subscriptions"] == 1
     assert stats["per_connection"][0]["subscriptions"] == {"t": ""}
@@ -83,7 +80,7 @@ def test_close_closes_every_realtime_connection(kit):
     '{"op": "publish", "topic": "t", "data": NaN}',
 ], ids=lambda r: str(r)[:30])
 def test_anything_else_is_ok_false_with_error(kit, request_):
-    replies, _, _ = control(kit, [request_, {"op": "stats"}])
+    replies = control(kit, [request_, {"op": "stats"}])
     bad, stats = replies
     assert bad["ok"] is False and isinstance(bad["error"], str) and bad["error"]
     assert stats["ok"] is True  # one bad request does not end the channel
@@ -98,3 +95,21 @@ def test_control_connections_do_not_count_toward_the_token_limit(kit):
                 await c2.send('{"op": "stats"}')
                 return json.loads(await kit.recv(c2))["connections"]
     assert kit.run(go()) == 1
+
+
+class _BrokenStats(MockServer):
+    def stats(self):
+        raise RuntimeError("simulated bug")
+
+
+def test_a_failing_request_is_answered_and_the_channel_stays(kit):
+    async def go():
+        async with _BrokenStats(MockConfig()) as server:
+            async with kit.connect(server.control_url) as ctl:
+                await ctl.send('{"op": "stats"}')
+                bad = json.loads(await kit.recv(ctl))
+                await ctl.send('{"op": "publish", "topic": "t", "data": 1}')
+                return bad, json.loads(await kit.recv(ctl))
+    bad, good = kit.run(go())
+    assert bad["ok"] is False and "internal error" in bad["error"]
+    assert good == {"ok": True, "delivered": 0, "seq": 1}

@@ -1,6 +1,7 @@
 """HTTP answers on /api/v2/realtime (wire-format.md, "HTTP answers"), over raw sockets."""
 
 import json
+import logging
 
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -141,3 +142,27 @@ def test_help_link_resolves_on_the_mock(kit):
     assert status in (200, 404)
     if status == 200:
         assert h["content-type"].startswith("text/markdown") and body
+
+
+def test_tokens_never_reach_the_server_logs_at_debug(kit, caplog):
+    secret = "s3cr3t-tok-9f8e7d"
+    caplog.set_level(logging.DEBUG)
+
+    async def go():
+        async with MockServer(MockConfig(tokens=frozenset({secret}))) as server:
+            async with kit.connect(server.url, token=secret) as ws:
+                await kit.subscribe(ws, "t")
+            async with kit.connect(server.url, token=secret, auth="query") as ws:
+                await kit.subscribe(ws, "t")
+            async with kit.connect(server.control_url, token=secret, auth="query") as ctl:
+                await ctl.send('{"op": "stats"}')
+                await kit.recv(ctl)
+            await kit.http(server.port, f"{PATH}?token={secret}x")  # a rejected one too
+            await kit.http(server.port, PATH, {"Authorization": f"Bearer {secret}x"})
+    kit.run(go())
+    # the test's own client library logs its request; only the server side is under test
+    server_side = [r for r in caplog.records if not r.name.startswith("websockets.client")]
+    text = "\n".join(r.getMessage() for r in server_side)
+    assert "GET /api/v2/realtime?token=[redacted]" in text  # the request line was logged, redacted
+    assert secret not in text
+    assert all(secret not in repr(r.args) for r in server_side)

@@ -7,7 +7,6 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from ..protocol.events import SubState
-from ..protocol.frames import MAX_REQUEST_ID  # noqa: F401 - re-exported for callers
 from .redact import redact_url
 from .tokens import TokenSource
 

@@ -9,6 +9,7 @@ Selections over many rows (``match``) run on numpy views of the columns.
 
 from __future__ import annotations
 
+import re
 from array import array
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ _NO_GAP = 0
 _DIR_CODE = {OUT: 0, IN: 1}
 _DIR_NAME = (OUT, IN)
 _SUMMARY_CACHE = 4096
+_TEXT_CHUNK = 65536  # frames joined per regex pass when searching text
 
 
 def kind_label(kind: int) -> str:
@@ -276,10 +278,10 @@ class FrameStore:
         # The logical range maps onto at most two physical runs of the ring.
         for a, b in self._runs(i0, i1, n):
             mask = self._mask(q, a, b)
+            if q.text:
+                mask = self._text_mask(q.text, a, b, mask)
             idx = np.flatnonzero(mask) if mask is not None else np.arange(b - a)
             logical = (idx + a - self._head) % n if n == self.cap else idx + a
-            if q.text and len(idx):
-                logical = self._text_filter(q.text, logical)
             out.append(logical.astype(np.int64) + first)
         res = np.concatenate(out) if out else np.empty(0, np.int64)
         return res
@@ -323,21 +325,43 @@ class FrameStore:
         i = self._topic_ids.get(pattern)
         return [] if i is None else [i]
 
-    def _text_filter(self, text: str, logical: np.ndarray) -> np.ndarray:
-        """Keep rows whose topic, body or summary contains ``text`` (any case)."""
+    def _text_mask(self, text: str, a: int, b: int, pre: np.ndarray | None) -> np.ndarray:
+        """Physical rows [a, b) whose topic, body or summary contains ``text``
+        (ASCII case-insensitive), restricted to ``pre``. Bodies are searched in
+        joined chunks by one regex pass, not frame by frame."""
         needle = text.lower()
         raw = needle.encode("utf-8")
-        topic_hit = {i for i, t in enumerate(self._topics) if needle in t.lower()}
-        n, head, cap = len(self._data), self._head, self.cap
-        data, topics, kinds, flags = self._data, self._topic, self._kind, self._flags
-        keep = []
-        for i in logical.tolist():
-            p = (head + i) % cap if n == cap else i
-            if topics[p] in topic_hit or raw in data[p].lower():
-                keep.append(i)
-            elif (flags[p] & 1 or kinds[p] in (Kind.PING, Kind.PONG)) and needle in self.summary(i).lower():
-                keep.append(i)
-        return np.asarray(keep, np.int64)
+        hit = np.zeros(b - a, bool)
+        if b"\0" in raw:  # cannot use NUL as the chunk separator: the slow way
+            for p in range(a, b):
+                hit[p - a] = raw in self._data[p].lower()
+        else:
+            # Greedy tail: one match per frame at most, never crossing a separator.
+            pattern = re.compile(re.escape(raw) + b"[^\0]*")
+            sizes = np.frombuffer(self._size, np.int32)
+            for c0 in range(a, b, _TEXT_CHUNK):
+                c1 = min(b, c0 + _TEXT_CHUNK)
+                blob = b"\0".join(self._data[c0:c1]).lower()
+                ends = np.cumsum(sizes[c0:c1].astype(np.int64) + 1) - 1
+                starts = [m.start() for m in pattern.finditer(blob)]
+                if starts:
+                    hit[np.searchsorted(ends, starts, side="right") + (c0 - a)] = True
+        ids = [i for i, t in enumerate(self._topics) if i and needle in t.lower()]
+        if ids:
+            hit |= np.isin(np.frombuffer(self._topic, np.int32)[a:b], np.asarray(ids, np.int32))
+        # PING/PONG (shown as hex) and undecodable frames (shown with the reason): match the summary.
+        kinds = np.frombuffer(self._kind, np.int16)[a:b]
+        special = (kinds == Kind.PING) | (kinds == Kind.PONG) | ((np.frombuffer(self._flags, np.int8)[a:b] & 1) > 0)
+        special &= ~hit
+        if pre is not None:
+            special &= pre
+        n, head = len(self._data), self._head
+        for j in np.flatnonzero(special).tolist():
+            p = a + j
+            i = (p - head) % n if n == self.cap else p
+            if needle in self.summary(i).lower():
+                hit[j] = True
+        return hit if pre is None else (hit & pre)
 
 
 def _clip(s: str, n: int) -> str:

@@ -26,6 +26,15 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _NUMERIC = {COL_NUMBER, COL_SEQ, COL_SIZE}
 _ARROW = {OUT: "→", "in": "←"}
 _ARROW_TIP = {OUT: "client → server", "in": "server → client"}
+_ROLE_SLOT = {
+    int(Qt.ItemDataRole.DisplayRole.value): 0,
+    int(Qt.ItemDataRole.BackgroundRole.value): 1,
+    int(Qt.ItemDataRole.ForegroundRole.value): 2,
+    int(Qt.ItemDataRole.DecorationRole.value): 3,
+    int(Qt.ItemDataRole.TextAlignmentRole.value): 4,
+    int(Qt.ItemDataRole.ToolTipRole.value): 5,
+}
+_CACHE_ROWS = 2048
 
 
 def format_time(t: float) -> str:
@@ -41,6 +50,7 @@ class LogModel(QAbstractTableModel):
         self._query = Query()
         self._rows: array | None = None  # numbers when filtered, else None
         self._lo = self._hi = store.first_number
+        self._cache: dict[int, tuple] = {}  # frame number -> formatted row
 
     # ------------------------------------------------------------ structure
 
@@ -98,6 +108,7 @@ class LogModel(QAbstractTableModel):
     def reset(self) -> None:
         """After the store was cleared."""
         self.beginResetModel()
+        self._cache.clear()  # numbers start again at 1
         self._lo = self._hi = self.store.first_number
         self._rows = None if self._query.is_all else array("q")
         self.endResetModel()
@@ -144,49 +155,66 @@ class LogModel(QAbstractTableModel):
 
     # ------------------------------------------------------------ cells
 
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        row, col = index.row(), index.column()
-        i = self.store_index(row)
+    def data(self, index: QModelIndex, role=0):
+        # The view asks ~7 roles per visible cell per paint: answer unused roles
+        # first and serve the rest from a per-row cache (frames never change).
+        slot = _ROLE_SLOT.get(role)
+        if slot is None:
+            return None
+        row, rows = index.row(), self._rows
+        if rows is None:
+            if not 0 <= row < self._hi - self._lo:
+                return None
+            number = self._lo + row
+        else:
+            if not 0 <= row < len(rows):
+                return None
+            number = rows[row]
+        info = self._cache.get(number)
+        if info is None:
+            info = self._row_info(number)
+            if info is None:
+                return None
+        col = index.column()
+        if slot == 0:
+            return info[0][col]
+        if slot == 1:
+            return info[1]
+        if col == COL_KIND:
+            if slot == 2:
+                return info[2]
+            if slot == 3:
+                return info[3]
+        if slot == 4:
+            return _RIGHT if col in _NUMERIC else None
+        if slot == 5:
+            if col == COL_DIR:
+                return info[4]
+            if col == COL_SUMMARY:
+                return info[0][COL_SUMMARY]
+        return None
+
+    def _row_info(self, number: int):
+        s = self.store
+        i = s.index_of(number)
         if i is None:
             return None
-        s = self.store
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == COL_NUMBER:
-                return str(s.number(i))
-            if col == COL_TIME:
-                return format_time(s.t(i))
-            if col == COL_CONN:
-                return s.conn(i)
-            if col == COL_DIR:
-                return _ARROW.get(s.direction(i), "?")
-            if col == COL_KIND:
-                return kind_label(s.kind(i))
-            if col == COL_TOPIC:
-                return s.topic(i)
-            if col == COL_SEQ:
-                seq = s.seq(i)
-                return "" if seq is None else str(seq)
-            if col == COL_SIZE:
-                return str(s.size(i))
-            return s.summary(i)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            kind = s.kind(i)
-            if kind == Kind.ERROR and not s.undecodable(i):
-                return icons.ERROR_BACKGROUND
-            if s.undecodable(i):
-                return icons.UNDECODABLE_BACKGROUND
-            if s.gap(i) is not None and not s.gap_expected(i):
-                return icons.GAP_BACKGROUND
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole and col == COL_KIND:
-            return icons.kind_brush(s.kind(i))
-        if role == Qt.ItemDataRole.DecorationRole and col == COL_KIND:
-            return icons.kind_icon(s.kind(i))
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in _NUMERIC:
-            return _RIGHT
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == COL_DIR:
-                return _ARROW_TIP.get(s.direction(i))
-            if col == COL_SUMMARY:
-                return s.summary(i)
-        return None
+        kind, seq, direction = s.kind(i), s.seq(i), s.direction(i)
+        texts = (
+            str(number), format_time(s.t(i)), s.conn(i), _ARROW.get(direction, "?"), kind_label(kind),
+            s.topic(i), "" if seq is None else str(seq), str(s.size(i)), s.summary(i),
+        )
+        undecodable = s.undecodable(i)
+        if kind == Kind.ERROR and not undecodable:
+            bg = icons.ERROR_BACKGROUND
+        elif undecodable:
+            bg = icons.UNDECODABLE_BACKGROUND
+        elif s.gap(i) is not None and not s.gap_expected(i):
+            bg = icons.GAP_BACKGROUND
+        else:
+            bg = None
+        info = (texts, bg, icons.kind_brush(kind), icons.kind_icon(kind), _ARROW_TIP.get(direction))
+        if len(self._cache) >= _CACHE_ROWS:
+            self._cache.clear()
+        self._cache[number] = info
+        return info

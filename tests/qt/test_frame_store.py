@@ -173,3 +173,19 @@ def test_memory_is_compact():
     columns = sum(sys.getsizeof(getattr(s, a)) for a in
                   ("_t", "_conn", "_dir", "_kind", "_topic", "_seq", "_size", "_gap", "_flags", "_data"))
     assert columns < 10_000 * 60  # a few dozen bytes a frame besides the frame bytes themselves
+
+
+def test_text_search_across_chunks_and_ring_wrap(monkeypatch):
+    import inspector.qt.frame_store as fs
+    monkeypatch.setattr(fs, "_TEXT_CHUNK", 3)
+    s = FrameStore(cap=10)
+    s.extend(event(seq=i, data={"n": i}) for i in range(1, 26))  # keeps 16..25, wrapped
+    assert numbers(s, Query(text='"n":2')) == [20, 21, 22, 23, 24, 25]
+    assert numbers(s, Query(text='"N":19}')) == [19]
+    assert numbers(s, Query(text='"n":2', kinds=frozenset({Kind.EVENT})), lo=22) == [22, 23, 24, 25]
+
+
+def test_text_search_with_nul_in_the_needle():
+    s = FrameStore()
+    s.extend([ping(b"\x00\x01abc"), event(seq=1)])
+    assert numbers(s, Query(text="\x00\x01a")) == [1]

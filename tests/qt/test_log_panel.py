@@ -232,8 +232,8 @@ def test_clear(panel):
     panel.clear_button.click()
     assert panel.model.rowCount() == 0 and panel.frame_count() == 0
     assert not panel.detail.copy_hex_button.isEnabled()
-    feed(panel, [event(seq=1)])
-    assert numbers(panel) == [1]
+    feed(panel, [event(seq=1, topic="after.clear")])
+    assert numbers(panel) == [1] and column(panel, COL_TOPIC) == ["after.clear"]  # no stale row cache
 
 
 def test_selection_shows_detail_and_exports(panel):

@@ -9,7 +9,7 @@ the table just does not take them until resume.
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QSplitter,
     QTableView, QToolButton, QVBoxLayout, QWidget,
@@ -163,6 +163,17 @@ class LogPanel(QWidget):
         for col, width in enumerate(_WIDTHS):
             hh.resizeSection(col, width)
         assert len(_WIDTHS) == len(COLUMNS) - 1
+        v.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.copy_rows_action = QAction("Copy rows", v)
+        self.copy_rows_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_rows_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.copy_rows_action.triggered.connect(self.copy_rows)
+        v.addAction(self.copy_rows_action)
+        for text, slot in (("Copy frame as hex", "copy_hex"), ("Copy frame as base64", "copy_base64"),
+                           ("Copy frame as JSON", "copy_json")):
+            act = QAction(text, v)
+            act.triggered.connect(lambda _=False, slot=slot: getattr(self.detail, slot)())
+            v.addAction(act)
         v.selectionModel().currentRowChanged.connect(self._on_current)
         v.verticalScrollBar().valueChanged.connect(self._on_scroll)
 
@@ -199,8 +210,10 @@ class LogPanel(QWidget):
     def _refresh_choices(self) -> None:
         conns = self.store.conns
         if len(conns) != self._known_conns:
-            for c in conns[self._known_conns:]:
-                self.conn_combo.addItem(c, c)
+            present = {self.conn_combo.itemData(i) for i in range(self.conn_combo.count())}
+            for c in conns:
+                if c not in present:
+                    self.conn_combo.addItem(c, c)
             self._known_conns = len(conns)
         topics = self.store.topics
         if len(topics) != self._known_topics:
@@ -252,6 +265,7 @@ class LogPanel(QWidget):
     def clear(self) -> None:
         self._pending.clear()
         self.store.clear()
+        self._known_conns = self._known_topics = 0
         self.model.reset()
         self.detail.clear()
         self._update_status()
@@ -281,6 +295,8 @@ class LogPanel(QWidget):
     def apply_filter(self, *_args) -> None:
         self._filter_timer.stop()
         q = self.query()
+        shown = sum(act.isChecked() for act in self.kind_actions.values())
+        self.kind_button.setText("Kinds" if shown == len(self.kind_actions) else f"Kinds ({shown})")
         if q == self.model.query:
             return
         current = self.view.currentIndex()
@@ -309,6 +325,19 @@ class LogPanel(QWidget):
             if i is not None:
                 out.append(self.store.event(i))
         return out
+
+    def copy_rows(self) -> str:
+        """Put the selected rows on the clipboard as tab-separated text (and return it)."""
+        rows = sorted({ix.row() for ix in self.view.selectionModel().selectedRows()})
+        lines = ["\t".join(COLUMNS)] if rows else []
+        for r in rows:
+            cells = [self.model.data(self.model.index(r, c)) for c in range(len(COLUMNS))]
+            if cells[0] is not None:
+                lines.append("\t".join(cells))
+        text = "\n".join(lines)
+        if text:
+            QGuiApplication.clipboard().setText(text)
+        return text
 
     # ------------------------------------------------------------ display
 

@@ -263,3 +263,28 @@ def test_state_events_do_not_make_rows(panel):
     panel.ingest(StateChanged("c1", 1.0, State.OPEN))
     panel.flush()
     assert panel.model.rowCount() == 0
+
+
+def test_new_connection_after_clear_appears_in_the_filter(panel):
+    feed(panel, [event(conn="a"), event(conn="b")])
+    panel.clear()
+    feed(panel, [event(conn="c")])
+    assert [panel.conn_combo.itemData(i) for i in range(panel.conn_combo.count())] == [None, "a", "b", "c"]
+
+
+def test_kinds_button_shows_how_many_are_on(panel):
+    panel.kind_actions["PING"].setChecked(False)
+    assert panel.kind_button.text() == "Kinds (6)"
+    panel.kind_actions["PING"].setChecked(True)
+    assert panel.kind_button.text() == "Kinds"
+
+
+def test_copy_rows_as_tsv(panel):
+    from PySide6.QtGui import QGuiApplication
+    feed(panel, [event(seq=1), error()])
+    panel.view.selectAll()
+    text = panel.copy_rows()
+    lines = text.splitlines()
+    assert lines[0].split("\t")[:3] == ["#", "Time", "Connection"]
+    assert lines[2].split("\t")[4] == "ERROR" and len(lines) == 3
+    assert QGuiApplication.clipboard().text() == text

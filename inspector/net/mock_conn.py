@@ -131,6 +131,9 @@ class MockConnection:
                 self.bytes_out += size
         except ConnectionClosed:
             pass
+        except Exception:  # noqa: BLE001 - a broken transport ends this connection only
+            log.exception("writer of %s failed", self.member)
+            self.close_soon(1011, "internal error")
         finally:
             self.drop_queue()
 

@@ -7,6 +7,7 @@ publishes through this channel is slowed to what the subscribers can take.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("inspector.net.mock")
 
 MAX_REASON_BYTES = 123
+DRAIN_WAIT = 2.0  # seconds a publish reply waits for backlogged subscribers
 
 
 class ControlError(ValueError):
@@ -75,7 +77,11 @@ async def _publish(server: MockServer, req: dict) -> dict:
         delivered, seq = server.publish(topic, req["data"])
     except ValueError as exc:
         raise ControlError(str(exc)) from None
-    await server.wait_drained(topic)
+    try:
+        # Backpressure for flooding publishers, bounded so a stuck subscriber cannot stall the channel.
+        await asyncio.wait_for(server.wait_drained(topic), DRAIN_WAIT)
+    except TimeoutError:
+        pass
     return {"ok": True, "delivered": delivered, "seq": seq}
 
 

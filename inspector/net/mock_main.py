@@ -43,7 +43,10 @@ def run_mock(args) -> int:
     replay = getattr(args, "replay", None)
     if replay is not None and not args.speed >= 0:
         raise CliError(f"--speed must be 0 or more, not {args.speed}")
-    return asyncio.run(_serve(config, args))
+    try:
+        return asyncio.run(_serve(config, args))
+    except KeyboardInterrupt:  # where signal handlers are unavailable (Windows), Ctrl-C lands here
+        return 0
 
 
 async def _serve(config: MockConfig, args) -> int:

@@ -1,5 +1,6 @@
 """The /mock/control channel (wire-format.md, "Mock server control channel"), one row each."""
 
+import asyncio
 import json
 
 import pytest
@@ -113,3 +114,22 @@ def test_a_failing_request_is_answered_and_the_channel_stays(kit):
     bad, good = kit.run(go())
     assert bad["ok"] is False and "internal error" in bad["error"]
     assert good == {"ok": True, "delivered": 0, "seq": 1}
+
+
+def test_publish_flood_through_control_arrives_complete_and_in_order(kit):
+    async def go():
+        async with MockServer(MockConfig()) as server:
+            async with kit.connect(server.url) as ws, kit.connect(server.control_url) as ctl:
+                await kit.subscribe(ws, "flood")
+                n = 2000
+
+                async def publisher():
+                    for i in range(n):
+                        await ctl.send(json.dumps({"op": "publish", "topic": "flood", "data": i}))
+                        assert json.loads(await kit.recv(ctl))["ok"] is True
+
+                task = asyncio.ensure_future(publisher())
+                seqs = [(await kit.recv_json(ws))["seq"] for _ in range(n)]
+                await task
+                return seqs
+    assert kit.run(go()) == list(range(1, 2001))

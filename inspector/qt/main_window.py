@@ -273,6 +273,14 @@ class MainWindow(QMainWindow):
         if self._shutdown_done:
             event.accept()
             return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no qasync loop (e.g. a test tearing down): close synchronously
+            self.save_settings()
+            if self.mock_panel.running:
+                self.mock_panel.stop_server()
+            event.accept()
+            return
         event.ignore()
         if self._shutting_down:
             return
@@ -288,4 +296,4 @@ class MainWindow(QMainWindow):
             self.close()
             if self.closed is not None and not self.closed.done():
                 self.closed.set_result(None)
-        asyncio.get_event_loop().create_task(run())
+        loop.create_task(run())

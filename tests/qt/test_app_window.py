@@ -1,0 +1,177 @@
+import asyncio
+import sys
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from inspector.net.mock_server import MockConfig
+from inspector.profiles import LOCAL_MOCK, ProfileStore, local_mock_profile
+from inspector.protocol.events import State
+from inspector.qt import app as app_module
+from inspector.qt.main_window import TITLE, MainWindow
+from qasync_loop import qloop, run, until  # noqa: F401
+
+
+def _window(qtbot, tmp_path) -> MainWindow:
+    # as run_app does: the window closes itself after its async shutdown, and the
+    # qasync loop must not stop when it does
+    QApplication.instance().setQuitOnLastWindowClosed(False)
+    store = ProfileStore(tmp_path / "cfg")
+    store.load()
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(store, settings, MockConfig(close_timeout=1.0))
+    qtbot.addWidget(w)
+    return w
+
+
+async def _close(w: MainWindow) -> None:
+    w.closed = asyncio.get_running_loop().create_future()
+    w.close()
+    await asyncio.wait_for(w.closed, 10)
+
+
+def test_local_mock_profile_shows_traffic_latency_and_presence(qtbot, qloop, tmp_path):
+    w = _window(qtbot, tmp_path)
+    w.show()
+    w.mock_panel.demo_check.setChecked(True)
+
+    async def scenario():
+        tab = w.open_connection(local_mock_profile())
+        assert tab is not None and w.mock_panel.running
+        await until(lambda: w.log_panel.frame_count() >= 50, 10, "frames in the log")
+        await until(lambda: w.latency_plot.stats(tab.conn_id)["count"] >= 1, 10, "an RTT")
+        rows = tab.editor.rows
+        await until(lambda: all(rows.get(t) and rows[t].state.value == "active"
+                                for t in ("ticker", "orders.eu", "orders.us", "chat.lobby")), 10, "active")
+        await until(lambda: (rows["chat.lobby"].members or 0) >= 1, 10, "presence members")
+        assert w.conn_tabs.tabText(0).startswith("●")
+        assert w.settings.value("lastProfile") == LOCAL_MOCK
+        await _close(w)
+        assert tab.client.state is State.STOPPED
+        assert not w.mock_panel.running
+        assert len(w.tasks) == 0
+    run(qloop, scenario())
+    assert w.windowTitle() == TITLE
+
+
+def test_several_connections_each_with_own_state(qtbot, qloop, tmp_path):
+    w = _window(qtbot, tmp_path)
+
+    async def scenario():
+        a = w.open_connection(local_mock_profile())
+        b = w.open_connection(local_mock_profile())
+        assert w.conn_tabs.count() == 2 and a.conn_id != b.conn_id
+        await until(lambda: a.client.state is State.OPEN and b.client.state is State.OPEN, 10, "both open")
+        w.conn_tabs.setCurrentWidget(b)
+        w.disconnect_action.trigger()
+        await until(lambda: b.client.state is State.STOPPED, 5, "b stopped")
+        assert a.client.state is State.OPEN
+        assert a.state_view.text() == "open" and b.state_view.text().startswith("stopped")
+        w.conn_tabs.tabCloseRequested.emit(w.conn_tabs.indexOf(a))
+        await until(lambda: a.client.state is State.STOPPED, 5, "a stopped")
+        assert w.conn_tabs.count() == 1
+        await _close(w)
+    run(qloop, scenario())
+
+
+def test_shortcuts_pause_clear_find_record(qtbot, qloop, tmp_path):
+    w = _window(qtbot, tmp_path)
+    w.show()
+    qtbot.waitExposed(w)
+    shortcuts = {a.text(): a.shortcut().toString() for a in (w.connect_action, w.pause_action, w.clear_action,
+                                                             w.record_action)}
+    assert shortcuts == {"Connect": "Ctrl+Return", "Pause": "Ctrl+P", "Clear": "Ctrl+L", "Record": "Ctrl+Shift+R"}
+    assert w.find_action.shortcut().toString() == "Ctrl+F"
+    assert not w.record_action.isEnabled()  # placeholder until recording lands
+
+    async def scenario():
+        w.connect_action.trigger()  # connects the selected profile: Local mock
+        await until(lambda: w.log_panel.frame_count() > 5, 10, "frames")
+        w.pause_action.trigger()
+        assert w.log_panel.paused and w.pause_action.text() == "Resume"
+        w.pause_action.trigger()
+        assert not w.log_panel.paused
+        w.clear_action.trigger()
+        assert w.log_panel.frame_count() < 5
+        w.activateWindow()
+        w.find_action.trigger()
+        await until(lambda: w.log_panel.text_edit.hasFocus(), 2, "find box focused")
+        await _close(w)
+    run(qloop, scenario())
+
+
+def test_layout_and_last_profile_restored(qtbot, qloop, tmp_path):
+    w = _window(qtbot, tmp_path)
+    w.show()
+    w.resize(760, 540)  # within the offscreen screen, so restoreGeometry keeps it
+    w.manager.duplicate_current()
+    w.main.setSizes([200, 900])
+    w.side_tabs.setCurrentIndex(1)
+
+    async def scenario():
+        await _close(w)
+    run(qloop, scenario())
+    sizes = w.main.sizes()
+    geometry = w.geometry()
+
+    w2 = _window(qtbot, tmp_path)
+    w2.show()
+    assert w2.geometry().size() == geometry.size()
+    assert w2.main.sizes()[0] == sizes[0]
+    assert w2.side_tabs.currentIndex() == 1
+    assert w2.manager.current_name() == f"{LOCAL_MOCK} copy"
+    assert w2.last_profile().name == f"{LOCAL_MOCK} copy"
+
+
+def test_errors_in_tasks_and_handlers_reach_the_status_bar(qtbot, qloop, tmp_path, monkeypatch):
+    w = _window(qtbot, tmp_path)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+
+    async def boom():
+        raise RuntimeError("slot went wrong")
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        app_module._install_error_handlers(loop, w)
+        w.tasks.spawn(boom(), name="boom")
+        await until(lambda: "slot went wrong" in w.status_label.text(), 2, "task error shown")
+        loop.call_exception_handler({"message": "callback failed", "exception": ValueError("bad value")})
+        assert "bad value" in w.status_label.text()
+        try:
+            raise KeyError("from a slot")
+        except KeyError:
+            sys.excepthook(*sys.exc_info())
+        assert "from a slot" in w.status_label.text()
+        loop.set_exception_handler(None)
+        await _close(w)
+    run(qloop, scenario())
+    assert len(w.errors) == 3
+
+
+def test_broken_profile_file_is_kept_aside(tmp_path):
+    store = ProfileStore(tmp_path)
+    (tmp_path / "profiles.json").write_text("{broken")
+    warning = app_module.load_profiles(store)
+    assert "could not be loaded" in warning
+    assert store.names() == [LOCAL_MOCK]
+    assert any(p.name.startswith("profiles.json.broken-") for p in tmp_path.iterdir())
+
+
+def test_first_profile_connects_only_embedded(qtbot, tmp_path):
+    from inspector.profiles import Profile
+    w = _window(qtbot, tmp_path)
+    assert w.last_profile() is None
+    assert app_module._first_profile(w, False).name == LOCAL_MOCK
+    w.store.add(Profile(name="Prod", url="wss://example.test/api/v2/realtime", token_kind="env", token_env="X"))
+    w.settings.setValue("lastProfile", "Prod")
+    assert app_module._first_profile(w, False) is None
+    assert app_module._first_profile(w, True).embedded_mock
+
+
+def test_dark_palette_is_dark(qapp):
+    p = app_module.dark_palette()
+    from PySide6.QtGui import QPalette
+    assert p.color(QPalette.ColorRole.Window).lightness() < 80
+    assert p.color(QPalette.ColorRole.Text).lightness() > 180
+    assert isinstance(QApplication.instance(), QApplication)

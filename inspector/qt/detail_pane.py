@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPushButton, QSplitter, QTextEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTextEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from inspector.protocol.events import OUT
@@ -17,6 +17,7 @@ from . import hexdump
 from .frame_store import KIND_EMPTY, KIND_TEXT, kind_label
 
 MAX_TREE_NODES = 5000
+MAX_CELL = 300
 _DIRECTION = {OUT: "→ client to server", "in": "← server to client"}
 
 
@@ -59,9 +60,9 @@ class DetailPane(QWidget):
             b.setEnabled(False)
             buttons.addWidget(b)
 
-        self.hex_view = QTextEdit()
+        self.hex_view = QPlainTextEdit()
         self.hex_view.setReadOnly(True)
-        self.hex_view.setLineWrapMode(QTextEdit.LineWrapMode.NoWrap)
+        self.hex_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.hex_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.tree = QTreeWidget()
         self.tree.setColumnCount(3)
@@ -88,6 +89,7 @@ class DetailPane(QWidget):
         self.header.setText("No frame selected")
         self.error_label.hide()
         self.hex_view.clear()
+        self.hex_view.setExtraSelections([])
         self.tree.clear()
         for b in (self.copy_hex_button, self.copy_base64_button, self.copy_json_button):
             b.setEnabled(False)
@@ -102,11 +104,34 @@ class DetailPane(QWidget):
         self.error_label.setText(error or "")
         self.error_label.setVisible(error is not None)
 
-        self.hex_view.setHtml(hexdump.hexdump_html(data, mark=None if text or not data else 0))
+        self._show_hex(data, mark_kind=not text and bool(data))
         self._fill_tree(data, text)
         self.copy_hex_button.setEnabled(True)
         self.copy_base64_button.setEnabled(True)
         self.copy_json_button.setEnabled(hexdump.body_json(data, text) is not None)
+
+    def _show_hex(self, data: bytes, mark_kind: bool) -> None:
+        """Plain text (fast for big frames); the kind byte marked with an extra selection."""
+        lines = hexdump.hexdump_lines(data)
+        self.hex_view.setPlainText("\n".join(lines))
+        marks = []
+        if mark_kind and lines:
+            fmt = QTextCharFormat()
+            fmt.setBackground(QColor(hexdump.KIND_MARK_COLOUR))
+            fmt.setForeground(QColor("#000000"))
+            fmt.setFontWeight(700)
+            for start in (10, lines[0].index("|") + 1):  # the hex pair and the ASCII char of byte 0
+                sel = QTextEdit.ExtraSelection()
+                cur = QTextCursor(self.hex_view.document())
+                cur.setPosition(start)
+                cur.setPosition(start + (2 if start == 10 else 1), QTextCursor.MoveMode.KeepAnchor)
+                sel.cursor, sel.format = cur, fmt
+                marks.append(sel)
+        self.hex_view.setExtraSelections(marks)
+
+    def marked_text(self) -> list[str]:
+        """The text of the marked spans (the kind byte as hex and as ASCII)."""
+        return [sel.cursor.selectedText() for sel in self.hex_view.extraSelections()]
 
     @staticmethod
     def _error_for(data: bytes, text: bool) -> str | None:
@@ -158,6 +183,8 @@ class DetailPane(QWidget):
                 self._add(item, f"[{j}]", v)
         else:
             shown = value if raw else json.dumps(value, ensure_ascii=False)
+            if len(shown) > MAX_CELL:  # a huge string would stall layout; copy as JSON gives it all
+                shown = f"{shown[:MAX_CELL]}… ({len(shown):,} characters)"
             QTreeWidgetItem(parent, [key, shown, "bytes" if raw and key == "payload" else _json_type(value)])
 
     # ------------------------------------------------------------ copying

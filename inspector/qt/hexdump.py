@@ -3,53 +3,30 @@
 from __future__ import annotations
 
 import base64
-import html
 import json
 
 from inspector.protocol.frames import DecodeError, decode_json_object
 from inspector.protocol.kinds import Kind
 
 WIDTH = 16
-MAX_DUMP = 256 * 1024  # bytes shown in the hex dump; the copy buttons always take all
+MAX_DUMP = 64 * 1024  # bytes shown in the hex dump; the copy buttons always take all
+KIND_MARK_COLOUR = "#f59e0b"
 
 
-def _ascii(b: int) -> str:
-    return chr(b) if 0x20 <= b < 0x7F else "."
+_PRINTABLE = bytes(b if 0x20 <= b < 0x7F else 0x2E for b in range(256))  # others shown as "."
 
 
 def hexdump_lines(data: bytes, width: int = WIDTH, limit: int = MAX_DUMP) -> list[str]:
     """``offset  hex bytes  |ascii|`` lines, like ``hexdump -C``."""
     lines = []
     shown = data[:limit]
+    pad = width * 3 - 1
     for off in range(0, len(shown), width):
         chunk = shown[off:off + width]
-        hexes = " ".join(f"{b:02x}" for b in chunk)
-        lines.append(f"{off:08x}  {hexes:<{width * 3 - 1}}  |{''.join(_ascii(b) for b in chunk)}|")
+        lines.append(f"{off:08x}  {chunk.hex(' '):<{pad}}  |{chunk.translate(_PRINTABLE).decode('ascii')}|")
     if len(data) > limit:
         lines.append(f"… {len(data) - limit} more bytes not shown")
     return lines
-
-
-def hexdump_html(data: bytes, mark: int | None = 0, width: int = WIDTH, limit: int = MAX_DUMP) -> str:
-    """The same dump as HTML, with byte ``mark`` (the kind byte) highlighted."""
-    out = []
-    shown = data[:limit]
-    pad = width * 3 - 1
-    style = 'style="background-color:#f59e0b;color:#000;font-weight:bold"'
-    for off in range(0, len(shown), width):
-        chunk = shown[off:off + width]
-        hexes, chars = [], []
-        for j, b in enumerate(chunk):
-            h, c = f"{b:02x}", html.escape(_ascii(b))
-            if mark is not None and off + j == mark:
-                h, c = f"<span {style}>{h}</span>", f"<span {style}>{c}</span>"
-            hexes.append(h)
-            chars.append(c)
-        filler = " " * (pad - (len(chunk) * 3 - 1))
-        out.append(f"{off:08x}  {' '.join(hexes)}{filler}  |{''.join(chars)}|")
-    if len(data) > limit:
-        out.append(html.escape(f"… {len(data) - limit} more bytes not shown"))
-    return "<pre style=\"margin:0\">" + "\n".join(out) + "</pre>"
 
 
 def as_hex(data: bytes) -> str:

@@ -129,21 +129,30 @@ def test_text_frame(pane):
 def test_hex_dump_marks_the_kind_byte(pane):
     data = event(seq=1).data
     pane.show_frame(data, IN)
-    html = pane.hex_view.toHtml()
     plain = pane.hex_view.toPlainText().splitlines()
     assert plain[0].startswith("00000000  10 7b 22") and plain[0].endswith("|")
     assert plain[0].endswith("|.{\"topic\":\"order|")
     assert len(plain) == (len(data) + 15) // 16
-    assert "#f59e0b" in html  # the highlighted kind byte
+    assert pane.marked_text() == ["10", "."]
+    pane.show_frame(b"\x7a\x41", IN)
+    assert pane.marked_text() == ["7a", "z"]
+    pane.show_frame(b"hello", IN, text=True)  # a text frame has no kind byte
+    assert pane.marked_text() == []
+
+
+def test_big_frame_dump_is_capped():
+    big = b"\x10" + b"x" * (hexdump.MAX_DUMP + 100)
+    lines = hexdump.hexdump_lines(big)
+    assert len(lines) == hexdump.MAX_DUMP // 16 + 1 and lines[-1] == "… 101 more bytes not shown"
 
 
 def test_hexdump_helpers():
     lines = hexdump.hexdump_lines(bytes(range(20)))
     assert lines[0] == "00000000  " + " ".join(f"{b:02x}" for b in range(16)) + "  |................|"
     assert lines[1].startswith("00000010  10 11 12 13") and lines[1].endswith("|....|")
+    assert lines[1].index("|") == lines[0].index("|")  # short last line stays aligned
     assert hexdump.hexdump_lines(bytes(40), limit=16)[-1] == "… 24 more bytes not shown"
-    assert 'background-color' in hexdump.hexdump_html(b"\xff{}", mark=0).split("\n")[0]
-    assert 'background-color' not in hexdump.hexdump_html(b"\xff{}", mark=None)
+    assert hexdump.hexdump_lines(b"") == []
 
 
 def test_copy_hex_base64_json(pane):
@@ -171,3 +180,12 @@ def test_clear(pane):
     pane.clear()
     assert pane.error_label.isHidden() and pane.tree.topLevelItemCount() == 0
     assert not pane.copy_hex_button.isEnabled() and pane.header.text() == "No frame selected"
+
+
+def test_huge_string_is_shortened_in_the_tree_but_copied_whole(pane):
+    data = event(seq=1, data={"blob": "x" * 100_000}).data
+    pane.show_frame(data, IN)
+    shown = child(pane, "data")["blob"]
+    assert len(shown) < 400 and shown.endswith("(100,002 characters)")
+    pane.copy_json()
+    assert json.loads(clipboard())["data"]["blob"] == "x" * 100_000

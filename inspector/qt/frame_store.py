@@ -92,10 +92,8 @@ class FrameStore:
         conn_ids, topic_ids = self._conn_ids, self._topic_ids
         for ev in events:
             data = ev.data
-            if isinstance(data, str):
-                data = data.encode("utf-8", "replace")
-            elif type(data) is not bytes:
-                data = bytes(data)
+            if type(data) is not bytes:
+                data = _as_bytes(data)
             frame = ev.frame
             if ev.text:
                 kind = KIND_TEXT
@@ -362,6 +360,15 @@ class FrameStore:
             if needle in self.summary(i).lower():
                 hit[j] = True
         return hit if pre is None else (hit & pre)
+
+
+def _as_bytes(data) -> bytes:
+    if isinstance(data, str):
+        return data.encode("utf-8", "replace")
+    try:
+        return bytes(data)
+    except TypeError:  # nothing sensible to show; keep the row, not the crash
+        return b""
 
 
 def _clip(s: str, n: int) -> str:

@@ -189,3 +189,12 @@ def test_text_search_with_nul_in_the_needle():
     s = FrameStore()
     s.extend([ping(b"\x00\x01abc"), event(seq=1)])
     assert numbers(s, Query(text="\x00\x01a")) == [1]
+
+
+def test_odd_data_types_never_break_the_store():
+    from inspector.protocol.events import FrameSeen
+    s = FrameStore()
+    s.extend([FrameSeen("c", 1.0, IN, bytearray(b"\x20ab")), FrameSeen("c", 1.0, IN, memoryview(b"\x21")),
+              FrameSeen("c", 1.0, IN, "text", None, True), FrameSeen("c", 1.0, IN, None)])
+    assert [s.data(i) for i in range(4)] == [b"\x20ab", b"\x21", b"text", b""]
+    assert [s.kind(i) for i in range(4)] == [Kind.PING, Kind.PONG, KIND_TEXT, KIND_EMPTY]

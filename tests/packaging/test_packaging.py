@@ -238,12 +238,13 @@ def test_elf_needed_matches_objdump():
 # --- the bundle itself (slow: builds it in a fresh venv) ---------------------------------
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
+def bundle(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bundle")
     build = load("build")
     build.main(["--venv", str(tmp / "venv"), "--dist", str(tmp / "dist"), "--work", str(tmp / "work"),
                 "--no-check"])
-    return tmp / "dist" / APP
+    yield tmp / "dist" / APP
+    shutil.rmtree(tmp, ignore_errors=True)  # ~550 MB of venv and bundle
 
 
 @pytest.mark.slow

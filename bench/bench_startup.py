@@ -1,0 +1,113 @@
+"""Time from process start to a painted, usable main window: the app against a bare PySide6 window.
+
+    .venv/bin/python bench/bench_startup.py [--runs 7] [--platform offscreen|xcb] [--bundle DIR]
+
+Both are started the same way, as a fresh `python` process: import PySide6, create the
+QApplication, then either run the app exactly as `realtime-inspector` does (inspector.cli.main)
+or show a bare QMainWindow. The clock runs from just before the process is spawned until the
+main window's first paint event, when the event loop is running; the child then exits at once.
+One warm-up run of each is discarded (warm caches), then the median, min and max of --runs.
+
+--bundle DIR also times the frozen app (DIR/realtime-inspector --self-test) up to its first
+self-test line, which it prints once the window is shown and the loop runs; a proxy, since no
+code can be injected into the bundle.
+
+Uses a throwaway config folder, so the app starts like a first run with the embedded mock and
+demo traffic. For a real X11 window run it under `xvfb-run -a ... --platform xcb`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child(what: str) -> None:
+    """Runs in the measured process: report the first paint of the main window, then exit."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow) and obj.isVisible():
+                print(f"painted {time.time():.6f}", flush=True)
+                os._exit(0)
+            return False
+
+    app = QApplication([sys.argv[0]])
+    spy = FirstPaint()
+    app.installEventFilter(spy)
+    if what == "bare":
+        window = QMainWindow()
+        window.setCentralWidget(QLabel("bare PySide6 window"))
+        window.resize(1200, 800)
+        window.show()
+        app.exec()
+    else:
+        sys.path.insert(0, str(ROOT))
+        from inspector.cli import main
+
+        main([])
+    raise SystemExit("exited without painting a main window")
+
+
+def spawn(cmd: list[str], env: dict[str, str], marker: str) -> float:
+    """Seconds from spawning ``cmd`` to the time it reports (or to its first ``marker`` line)."""
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        for line in proc.stdout:
+            if line.startswith("painted "):
+                return float(line.split()[1]) - start
+            if marker and line.startswith(marker):
+                return time.time() - start
+        raise RuntimeError(f"{cmd[-1]}: no window (exit {proc.wait()})")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def measure(label: str, cmd: list[str], env: dict[str, str], runs: int, marker: str = "") -> list[float]:
+    spawn(cmd, env, marker)  # warm-up
+    times = [spawn(cmd, env, marker) for _ in range(runs)]
+    print(f"{label:<34} median {statistics.median(times) * 1000:6.0f} ms   "
+          f"min {min(times) * 1000:6.0f}   max {max(times) * 1000:6.0f}   (n={runs})", flush=True)
+    return times
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--platform", default=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    ap.add_argument("--bundle", type=Path, help="also time a built bundle folder (dist/realtime-inspector)")
+    ap.add_argument("--child", choices=("app", "bare"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child)
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        env = dict(os.environ, QT_QPA_PLATFORM=args.platform, XDG_CONFIG_HOME=f"{tmp}/config",
+                   XDG_DATA_HOME=f"{tmp}/data", XDG_STATE_HOME=f"{tmp}/state", XDG_CACHE_HOME=f"{tmp}/cache")
+        print(f"platform {args.platform}, python {sys.version.split()[0]}, {os.cpu_count()} cores")
+        bare = measure("bare PySide6 window", [sys.executable, __file__, "--child", "bare"], env, args.runs)
+        app = measure("realtime-inspector (python)", [sys.executable, __file__, "--child", "app"], env, args.runs)
+        extra = statistics.median(app) - statistics.median(bare)
+        print(f"{'app cost over the bare window':<34} median {extra * 1000:6.0f} ms")
+        if args.bundle:
+            exe = args.bundle / "realtime-inspector"
+            measure("bundle, to first self-test line", [str(exe), "--self-test"], env, args.runs,
+                    marker="self-test:")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,6 +16,7 @@ from ..net.tokens import TokenSource
 from ..profiles import Profile
 from ..protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged
 from ..protocol.filters import FilterError
+from ..protocol.frames import Event
 from .state_view import StateView
 from .subscriptions import SubscriptionEditor
 from .aio import Tasks
@@ -84,11 +85,30 @@ class ConnectionTab(QWidget):
         self._update_counters()
 
     # ------------------------------------------------------------ events
+    def add_sinks(self, on_frame, on_other) -> None:
+        """Also feed ``on_frame(FrameSeen)`` and ``on_other(any other event)``.
+
+        One client listener dispatches by class, so a frame costs one Python call
+        per consumer instead of every consumer type-checking every event.
+        """
+        self._frame_sinks = self._frame_sinks + (on_frame,)
+        self._other_sinks = self._other_sinks + (on_other,)
+
+    _frame_sinks: tuple = ()
+    _other_sinks: tuple = ()
+
     def _on_event(self, ev) -> None:
         cls = type(ev)
         if cls is FrameSeen:
-            self.editor.ingest(ev)
-        elif cls is StateChanged:
+            for fn in self._frame_sinks:
+                fn(ev)
+            frame = ev.frame
+            if type(frame) is Event:  # the editor keeps recent EVENTs for its preview
+                self.editor.ingest(ev)
+            return
+        for fn in self._other_sinks:
+            fn(ev)
+        if cls is StateChanged:
             self.state_view.ingest(ev)
             self.state_changed.emit(ev)
         elif cls is SubscriptionChanged:

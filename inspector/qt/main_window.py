@@ -174,8 +174,7 @@ class MainWindow(QMainWindow):
         except (ValueError, TypeError) as exc:
             self.report_error(f"cannot connect with {profile.name}: {exc}")
             return None
-        tab.client.add_listener(self.log_panel.ingest)
-        tab.client.add_listener(self.latency_plot.ingest)
+        tab.add_sinks(self.log_panel.ingest, self.latency_plot.ingest)
         tab.message.connect(self.show_message)
         tab.state_changed.connect(lambda ev, t=tab: self._tab_state(t, ev))
         index = self.conn_tabs.addTab(tab, f"○ {conn_id} · {profile.name}")

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from .protocol.filters import filter_error
 from .protocol.topics import topic_error
@@ -72,6 +73,10 @@ class Profile:
             raise ProfileError("profile name is empty")
         if not self.embedded_mock and not str(self.url).startswith(("ws://", "wss://")):
             raise ProfileError(f"profile {self.name!r}: URL must start with ws:// or wss://")
+        if _url_has_token(self.url):
+            # the URL is saved and shown; the token belongs in the (masked) token field
+            raise ProfileError(f"profile {self.name!r}: remove token= from the URL and use the token field "
+                               "with placement 'query' instead")
         if self.token_kind not in TOKEN_KINDS:
             raise ProfileError(f"profile {self.name!r}: token source must be one of {', '.join(TOKEN_KINDS)}")
         if self.token_kind == "env" and not self.token_env:
@@ -126,6 +131,14 @@ class Profile:
         profile = cls(**kwargs)
         profile.validate()
         return profile
+
+
+def _url_has_token(url: str) -> bool:
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return False
+    return any(key.lower() == "token" for key, _ in parse_qsl(query, keep_blank_values=True))
 
 
 def _sub_from_json(obj: Any) -> Subscription:

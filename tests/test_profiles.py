@@ -102,6 +102,7 @@ def test_duplicate_rename_delete(tmp_path):
 @pytest.mark.parametrize("profile, message", [
     (Profile(name=""), "name is empty"),
     (Profile(name="a", url="http://x"), "ws://"),
+    (Profile(name="a", url="wss://x/api/v2/realtime?token=abc"), "remove token="),
     (Profile(name="a", url="ws://x", token_kind="env"), "environment variable"),
     (Profile(name="a", url="ws://x", token_kind="command"), "command is empty"),
     (Profile(name="a", url="ws://x", token_kind="magic"), "token source"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Union
 
 from .kinds import Kind, kind_name
@@ -34,7 +34,7 @@ class DecodeError(ValueError):
         return (DecodeError, (self.code, self.message, self.kind))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Subscribe:
     topic: str
     filter: str | None = None
@@ -42,14 +42,14 @@ class Subscribe:
     kind = Kind.SUBSCRIBE
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Unsubscribe:
     topic: str
     id: int | None = None
     kind = Kind.UNSUBSCRIBE
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     topic: str
     type: str
@@ -68,19 +68,19 @@ class Event:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Ping:
     payload: bytes = b""
     kind = Kind.PING
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Pong:
     payload: bytes = b""
     kind = Kind.PONG
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Error:
     code: str
     message: str = ""
@@ -132,6 +132,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# One decoder for every frame: json.loads(..., parse_constant=...) would build a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def decode_json_object(body: bytes | memoryview) -> dict:
     """Parse a frame body as one UTF-8 JSON object, or raise DecodeError(bad_frame)."""
     try:
@@ -139,7 +143,12 @@ def decode_json_object(body: bytes | memoryview) -> dict:
     except UnicodeDecodeError as exc:
         raise DecodeError("bad_frame", f"body is not UTF-8 (byte {exc.start + 1})") from None
     try:
-        obj = json.loads(text, parse_constant=_reject_constant)
+        if text[:1] == "{":  # fast path: raw_decode skips decode()'s whitespace regex
+            obj, end = _DECODER.raw_decode(text)
+            if end != len(text) and text[end:].strip(" \t\n\r"):
+                raise json.JSONDecodeError("Extra data", text, end)
+        else:
+            obj = _DECODER.decode(text)
     except RecursionError:
         raise DecodeError("bad_frame", "body JSON is nested too deeply") from None
     except ValueError as exc:

@@ -95,6 +95,8 @@ def test_presence_event_has_no_seq():
         (b"\x20" + b"x" * 65, "bad_frame", "at most 64"),
         (b'\xff{"message":"x"}', "bad_frame", "'code'"),
         (b"\x01" + b"[" * 100000, "bad_frame", ""),
+        (b'\x01{"topic": "a"} x', "bad_frame", "Extra data"),
+        (b'\x01 {"topic": "a"}}', "bad_frame", "Extra data"),
     ],
 )
 def test_decode_errors_name_the_reason(data, code, words):

@@ -283,3 +283,15 @@ def test_bundle_passes_self_test_offscreen(bundle):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     r = subprocess.run([str(bundle / APP), "--self-test"], capture_output=True, text=True, timeout=180, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# --- the start-up benchmark still runs (no timing asserted) ------------------------------
+
+def test_bench_startup_runs_once_each(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_startup.py"), "--runs", "1"],
+                       capture_output=True, text=True, timeout=110, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert any(line.startswith("bare PySide6 window") and "(n=1)" in line for line in lines), r.stdout
+    assert any(line.startswith("realtime-inspector (python)") and "(n=1)" in line for line in lines), r.stdout

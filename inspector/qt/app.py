@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -119,6 +120,7 @@ async def _main(args) -> int:
     window.closed = loop.create_future()
     old_hook = sys.excepthook
     _install_error_handlers(loop, window)
+    _close_on_signals(window)
     try:
         window.show()
         if warning:
@@ -153,6 +155,17 @@ def _first_profile(window: MainWindow, self_test: bool):
     if last is None:
         return window.store.get(LOCAL_MOCK) or next((p for p in window.store if p.embedded_mock), None)
     return last if last.embedded_mock else None
+
+
+def _close_on_signals(window: MainWindow) -> None:
+    """Ctrl+C / SIGTERM close the window the normal way (async shutdown, settings saved)."""
+    def handler(_signum, _frame) -> None:
+        QTimer.singleShot(0, window.close)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread, or unsupported here
+            pass
 
 
 def _install_error_handlers(loop: asyncio.AbstractEventLoop, window: MainWindow) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import time
+import os
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -251,6 +251,11 @@ class MainWindow(QMainWindow):
         if self.manager.current_name():
             s.setValue("lastProfile", self.manager.current_name())
         s.sync()
+        if s.format() == QSettings.Format.IniFormat:
+            try:
+                os.chmod(s.fileName(), 0o600)  # like the profiles: readable only by the user
+            except OSError:
+                pass
 
     # ------------------------------------------------------------ start and shutdown
     def last_profile(self) -> Profile | None:

@@ -29,3 +29,25 @@ def test_self_test_fails_with_reason(tmp_path):
     proc = _run(tmp_path, "--screenshot", str(tmp_path / "missing-dir" / "shot.png"))
     assert proc.returncode == 1
     assert "self-test failed: could not save the screenshot" in proc.stderr
+
+
+def test_app_runs_until_sigint_then_closes_cleanly(tmp_path):
+    import signal
+    import time
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    proc = subprocess.Popen([sys.executable, "-m", "inspector"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    ini = tmp_path / "config" / "realtime-inspector" / "ui.ini"
+    try:
+        time.sleep(3)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    text = ini.read_text()
+    assert "lastProfile=Local mock" in text and "geometry=" in text
+    assert oct(ini.stat().st_mode & 0o777) == oct(0o600)

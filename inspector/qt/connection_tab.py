@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from ..net.client import ClientConfig, NotConnected, RealtimeClient, TopicError
 from ..net.redact import redact_url
 from ..net.tokens import TokenSource
-from ..profiles import Profile
-from ..protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged
+from ..profiles import Profile, Subscription
+from ..protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged, SubState
 from ..protocol.filters import FilterError
 from ..protocol.frames import Event
 from .state_view import StateView
@@ -41,6 +41,7 @@ def client_config(p: Profile, url: str, **overrides) -> ClientConfig:
 class ConnectionTab(QWidget):
     message = Signal(str)  # status-bar text
     state_changed = Signal(object)  # StateChanged, for the tab title
+    save_subscriptions = Signal(str, object)  # profile name, list[Subscription]
 
     def __init__(self, profile: Profile, url: str, conn_id: str, tasks: Tasks, parent: QWidget | None = None,
                  **config_overrides):
@@ -58,10 +59,13 @@ class ConnectionTab(QWidget):
         self.state_view = StateView()
         self.counters = QLabel()
         self.ping_button = QPushButton("Ping now")
+        self.save_button = QPushButton("Save subscriptions to profile")
+        self.save_button.setToolTip("Subscribe to these topics with these filters whenever this profile connects")
         self.editor = SubscriptionEditor()
         row = QHBoxLayout()
         row.addWidget(self.counters, 1)
         row.addWidget(self.ping_button)
+        row.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.state_view)
@@ -71,6 +75,7 @@ class ConnectionTab(QWidget):
         self.state_view.reconnect_requested.connect(self.reconnect_now)
         self.state_view.disconnect_requested.connect(self.disconnect)
         self.ping_button.clicked.connect(self.ping_now)
+        self.save_button.clicked.connect(self._save_subscriptions)
         self.editor.subscribe_requested.connect(self.subscribe)
         self.editor.unsubscribe_requested.connect(self.unsubscribe)
         self.client.add_listener(self._on_event)
@@ -152,6 +157,14 @@ class ConnectionTab(QWidget):
             self.client.unsubscribe(topic)
         except TopicError as exc:
             self.message.emit(f"{self.conn_id}: {exc}")
+
+    def current_subscriptions(self) -> list[Subscription]:
+        """The subscriptions worth keeping (failed ones are left out)."""
+        return [Subscription(topic, info.filter) for topic, info in self.client.subscriptions.items()
+                if info.state is not SubState.FAILED]
+
+    def _save_subscriptions(self) -> None:
+        self.save_subscriptions.emit(self.profile.name, self.current_subscriptions())
 
     @property
     def is_open(self) -> bool:

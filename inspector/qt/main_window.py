@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QToolBar, QWidget
 
 from ..net.mock_server import MockConfig
-from ..profiles import Profile, ProfileStore
+from ..profiles import Profile, ProfileError, ProfileStore
 from ..protocol.events import State, StateChanged
 from .aio import Tasks
 from .connection_tab import ConnectionTab
@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
             return None
         tab.add_sinks(self.log_panel.ingest, self.latency_plot.ingest)
         tab.message.connect(self.show_message)
+        tab.save_subscriptions.connect(self.save_profile_subscriptions)
         tab.state_changed.connect(lambda ev, t=tab: self._tab_state(t, ev))
         index = self.conn_tabs.addTab(tab, f"○ {conn_id} · {profile.name}")
         self.conn_tabs.setCurrentIndex(index)
@@ -184,6 +185,23 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.show_message(f"{conn_id}: connecting with profile {profile.name}")
         return tab
+
+    def save_profile_subscriptions(self, name: str, subscriptions: list) -> None:
+        p = self.store.get(name)
+        if p is None:
+            self.report_error(f"no saved profile named {name!r}: save the profile first")
+            return
+        old = p.subscriptions
+        p.subscriptions = list(subscriptions)
+        try:
+            p.validate()
+            self.store.save()
+        except (ProfileError, OSError) as exc:
+            p.subscriptions = old
+            self.report_error(f"could not save the subscriptions of {name}: {exc}")
+            return
+        self.manager.refresh(self.manager.current_name())
+        self.show_message(f"saved {len(subscriptions)} subscription(s) to profile {name}")
 
     def _tab_state(self, tab: ConnectionTab, ev: StateChanged) -> None:
         i = self.conn_tabs.indexOf(tab)

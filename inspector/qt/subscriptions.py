@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QCoreApplication, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QInputMethodEvent, QTextCharFormat
@@ -161,6 +161,7 @@ class SubRow:
     state: SubState
     members: int | None = None
     message: str = ""
+    member_ids: set[str] = field(default_factory=set)
 
 
 COLUMNS = ("Topic", "Filter", "State", "Members", "Message")
@@ -258,15 +259,25 @@ class SubscriptionEditor(QWidget):
             self._sub_changed(ev)
 
     def _presence(self, frame: Event) -> None:
+        """sync gives the member list; join/leave name one member and give the new count."""
         row = self.rows.get(frame.topic)
         data = frame.data if isinstance(frame.data, dict) else {}
-        members = data.get("members")
         if row is None:
             return
+        members = data.get("members")
+        action = data.get("action")
+        member = data.get("member")
         if isinstance(members, list):
+            row.member_ids = {m for m in members if isinstance(m, str)}
             row.members = len(members)
-        elif isinstance(members, int) and not isinstance(members, bool):
-            row.members = members
+        else:
+            if isinstance(member, str):
+                if action == "join":
+                    row.member_ids.add(member)
+                elif action == "leave":
+                    row.member_ids.discard(member)
+            if isinstance(members, int) and not isinstance(members, bool):
+                row.members = members
         self._render_row(frame.topic)
 
     def _sub_changed(self, ev: SubscriptionChanged) -> None:
@@ -382,6 +393,9 @@ class SubscriptionEditor(QWidget):
                     self.table.setItem(i, col, item)
                 if item.text() != value:
                     item.setText(value)
+            ids = sorted(row.member_ids)
+            tip = ", ".join(ids[:50]) + (f" … (+{len(ids) - 50})" if len(ids) > 50 else "")
+            self.table.item(i, COL_MEMBERS).setToolTip(tip)
             colour = {SubState.FAILED: QColor("#d33"), SubState.PENDING: QColor("#c80"),
                       SubState.ACTIVE: QColor("#2a2")}.get(row.state)
             if colour is not None:

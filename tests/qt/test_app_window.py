@@ -60,7 +60,7 @@ def test_several_connections_each_with_own_state(qtbot, qloop, tmp_path):
 
     async def scenario():
         a = w.open_connection(local_mock_profile())
-        b = w.open_connection(local_mock_profile())
+        b = w.open_connection(w.store.get(LOCAL_MOCK))
         assert w.conn_tabs.count() == 2 and a.conn_id != b.conn_id
         await until(lambda: a.client.state is State.OPEN and b.client.state is State.OPEN, 10, "both open")
         w.conn_tabs.setCurrentWidget(b)
@@ -68,6 +68,14 @@ def test_several_connections_each_with_own_state(qtbot, qloop, tmp_path):
         await until(lambda: b.client.state is State.STOPPED, 5, "b stopped")
         assert a.client.state is State.OPEN
         assert a.state_view.text() == "open" and b.state_view.text().startswith("stopped")
+        b.editor.topic_edit.setText("orders.eu")
+        b.editor.filter_edit.setText("data.total > `100`")
+        b.editor.submit.click()
+        b.save_button.click()
+        saved = ProfileStore(w.store.directory)
+        saved.load()
+        subs = {s.topic: s.filter for s in saved.get(LOCAL_MOCK).subscriptions}
+        assert subs["orders.eu"] == "data.total > `100`" and "chat.lobby" in subs
         w.conn_tabs.tabCloseRequested.emit(w.conn_tabs.indexOf(a))
         await until(lambda: a.client.state is State.STOPPED, 5, "a stopped")
         assert w.conn_tabs.count() == 1

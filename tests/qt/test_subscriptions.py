@@ -98,6 +98,9 @@ def test_table_states_presence_and_failure(qtbot):
     assert w.table.item(0, 3).text() == "2"
     w.ingest(_event("orders.eu", 0, {"action": "join", "member": "c-3", "members": 3}, "presence"))
     assert w.table.item(0, 3).text() == "3"
+    assert w.table.item(0, 3).toolTip() == "c-1, c-2, c-3"
+    w.ingest(_event("orders.eu", 0, {"action": "leave", "member": "c-1", "members": 2}, "presence"))
+    assert w.table.item(0, 3).text() == "2" and w.table.item(0, 3).toolTip() == "c-2, c-3"
     w.ingest(SubscriptionChanged("c1", 0, "bad", SubState.FAILED, None, "invalid_topic", "nope"))
     assert w.table.item(1, 2).text() == "failed"
     assert w.table.item(1, 4).text() == "invalid_topic: nope"

@@ -4,6 +4,7 @@ and (slow) the PyInstaller bundle itself: built in its own venv, then run."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import struct
@@ -258,6 +259,28 @@ def test_bundle_runs_version_and_mock(bundle):
     assert r.returncode == 0 and "--demo" in r.stdout
     r = subprocess.run([str(exe), "mock", "--port", "many"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "invalid int value: 'many'" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_bundle_cli_tails_its_own_mock(bundle):
+    """The frozen websockets stack end to end: the bundle's mock server, the bundle's tail."""
+    exe = str(bundle / APP)
+    mock = subprocess.Popen([exe, "mock", "--port", "0", "--demo"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = mock.stdout.readline()
+        assert line.startswith("listening on ws://127.0.0.1:"), line
+        url = line.split()[-1]
+        r = subprocess.run([exe, "tail", url, "--token", "tok-s3cret", "--subscribe", "ticker", "--count", "3",
+                            "--json"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        records = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+        received = [x for x in records if x.get("event") == "frame" and x.get("dir") == "in"]
+        assert len(received) >= 3 and all(x["kind"] == "EVENT" for x in received)
+        assert "tok-s3cret" not in r.stdout + r.stderr
+    finally:
+        mock.terminate()
+        mock.wait(timeout=30)
 
 
 @pytest.mark.slow

@@ -91,6 +91,10 @@ install_bundle() {
     else
         ln -sfn "$BUNDLE_DST/$APP" "$BIN/$APP"
         say "installed the bundle in $BUNDLE_DST, command $BIN/$APP"
+        case ":$PATH:" in
+            *":$BIN:"*) ;;
+            *) say "note: $BIN is not on your PATH; the menu entry works regardless" ;;
+        esac
     fi
 }
 

@@ -209,7 +209,7 @@ class SubscriptionEditor(QWidget):
         self.edit_button = QPushButton("Edit filter")
         self.edit_button.setEnabled(False)
 
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("Topic", self.topic_edit)
         form.addRow("", self.topic_error)
         form.addRow("Filter", self.filter_edit)
@@ -313,20 +313,25 @@ class SubscriptionEditor(QWidget):
 
     def _validate(self) -> None:
         terr = self.topic_problem() if self.topic_edit.text() else "enter a topic"
-        self.topic_error.setText("" if not self.topic_edit.text() else (terr or ""))
+        self._set_error(self.topic_error, "" if not self.topic_edit.text() else (terr or ""))
         ferr = self.filter_problem()
         if ferr is None:
-            self.filter_error.setText("")
+            self._set_error(self.filter_error, "")
             self.filter_edit.mark_error(None)
         else:
             where = f"column {ferr.position}: " if ferr.position is not None else ""
-            self.filter_error.setText(f"{where}{ferr.message}")
+            self._set_error(self.filter_error, f"{where}{ferr.message}")
             self.filter_edit.mark_error(ferr.position)
         self.submit.setEnabled(terr is None and ferr is None)
         topic = self.topic_edit.text()
         self.submit.setText("Update filter" if topic in self.rows else "Subscribe")
         self.filter_edit.set_paths(self.recent.field_paths(topic or None))
         self._refresh_preview()
+
+    def _set_error(self, label: QLabel, text: str) -> None:
+        """Error rows take space only while they say something."""
+        label.setText(text)
+        self.form.setRowVisible(label, bool(text))
 
     def _refresh_if_dirty(self) -> None:
         if self._dirty:
@@ -413,7 +418,7 @@ class SubscriptionEditor(QWidget):
         try:
             compile_filter(new)
         except FilterError as exc:
-            self.filter_error.setText(f"{topic}: {exc}")
+            self._set_error(self.filter_error, f"{topic}: {exc}")
             self._filling = True
             item.setText(row.filter or "" if row else "")
             self._filling = False

@@ -11,6 +11,8 @@ import asyncio
 import logging
 from typing import Callable, Coroutine
 
+from ..net.redact import scrub
+
 log = logging.getLogger("inspector.qt")
 
 
@@ -31,8 +33,8 @@ class Tasks:
             return
         exc = task.exception()
         if exc is not None:
-            text = f"{task.get_name()}: {type(exc).__name__}: {exc}"
-            log.error("task failed: %s", text, exc_info=exc)
+            text = scrub(f"{task.get_name()}: {type(exc).__name__}: {exc}")
+            log.error("task failed: %s", text)
             if self.on_error is not None:
                 self.on_error(text)
 

@@ -9,6 +9,7 @@ starves the UI. Every call into it goes through a worker thread
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import time
 
@@ -179,6 +180,8 @@ class MockPanel(QWidget):
             self.message.emit(f"mock server: cannot listen on port {cfg.port}: {exc.strerror or exc}")
             raise
         self.thread = thread
+        # keep the port: a restart from the panel then gives connections the same URL back
+        self.port_spin.setValue(thread.port)
         self.url_edit.setText(url)
         if demo is not None:
             self.demo_check.blockSignals(True)
@@ -284,6 +287,8 @@ class MockPanel(QWidget):
         async def run():
             try:
                 stats = await self._call(self.thread.server.stats)
+            except (RuntimeError, TimeoutError, concurrent.futures.TimeoutError):
+                return  # stopped meanwhile, or busy: the next tick tries again
             finally:
                 self._stats_busy = False
             self.show_stats(stats)

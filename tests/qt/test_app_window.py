@@ -183,3 +183,19 @@ def test_dark_palette_is_dark(qapp):
     assert p.color(QPalette.ColorRole.Window).lightness() < 80
     assert p.color(QPalette.ColorRole.Text).lightness() > 180
     assert isinstance(QApplication.instance(), QApplication)
+
+
+def test_embedded_connection_comes_back_after_mock_restart(qtbot, qloop, tmp_path):
+    w = _window(qtbot, tmp_path)
+
+    async def scenario():
+        tab = w.open_connection(local_mock_profile())
+        await until(lambda: tab.client.state is State.OPEN, 10, "open")
+        await w.mock_panel.stop_async()
+        await until(lambda: tab.client.state in (State.WAITING, State.CONNECTING), 5, "noticed the restart")
+        w.mock_panel.start_button.click()
+        await until(lambda: tab.client.state is State.OPEN and tab.client.stats.connects == 2, 10, "back")
+        await until(lambda: all(s.state.value == "active" for s in tab.client.subscriptions.values()), 5,
+                    "subscriptions restored")
+        await _close(w)
+    run(qloop, scenario())

@@ -155,3 +155,15 @@ def test_demo_toggle(qtbot, qloop, panel):
         assert len(_events(c, "ticker")) == n
         await c.stop()
     run(qloop, scenario())
+
+
+def test_restart_from_the_panel_keeps_the_port(qtbot, qloop, panel):
+    assert panel.port_spin.value() == 0
+    url = panel.start_server(demo=False)
+    port = panel.port_spin.value()
+    assert port != 0 and f":{port}/" in url
+
+    async def scenario():
+        await panel.stop_async()
+    run(qloop, scenario())
+    assert panel.start_server(demo=False) == url

@@ -1,7 +1,6 @@
 import asyncio
 import sys
 
-import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -113,7 +114,10 @@ def load_profiles(store: ProfileStore) -> str | None:
 # ---------------------------------------------------------------- main
 async def _main(args) -> int:
     loop = asyncio.get_running_loop()
-    store = ProfileStore()
+    self_test = getattr(args, "self_test", False)
+    scratch = tempfile.TemporaryDirectory(prefix="realtime-inspector-self-test-") if self_test else None
+    # the self-test leaves no trace: profiles and layout live in a scratch folder
+    store = ProfileStore(scratch.name if scratch else None)
     warning = load_profiles(store)
     settings = open_settings(store)
     window = MainWindow(store, settings)
@@ -125,7 +129,6 @@ async def _main(args) -> int:
         window.show()
         if warning:
             window.report_error(warning)
-        self_test = getattr(args, "self_test", False)
         first = _first_profile(window, self_test)
         if first is not None:
             window.mock_panel.demo_check.setChecked(True)
@@ -141,6 +144,8 @@ async def _main(args) -> int:
         return 0
     finally:
         sys.excepthook = old_hook
+        if scratch is not None:
+            scratch.cleanup()
 
 
 def _first_profile(window: MainWindow, self_test: bool):

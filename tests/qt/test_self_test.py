@@ -21,8 +21,8 @@ def test_self_test_passes_and_saves_png(tmp_path):
     assert "self-test: passed" in proc.stdout
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000  # a real window, not an empty image
-    # the layout was saved beside the profiles, in the isolated config folder
-    assert (tmp_path / "config" / "realtime-inspector" / "ui.ini").exists()
+    # the self-test leaves the user's configuration alone
+    assert not (tmp_path / "config" / "realtime-inspector").exists()
 
 
 def test_self_test_fails_with_reason(tmp_path):

@@ -134,7 +134,7 @@ async def _main(args) -> int:
             window.mock_panel.demo_check.setChecked(True)
             window.open_connection(first)
         if getattr(args, "open_file", None):
-            window.show_message(f"opening {Path(args.open_file).name}: recordings are not supported yet")
+            window.open_file(args.open_file)
         if self_test:
             code = await run_self_test(window, getattr(args, "screenshot", None))
             window.close()

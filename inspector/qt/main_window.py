@@ -36,7 +36,7 @@ _STATE_ICONS = {State.OPEN: "●", State.CONNECTING: "◌", State.WAITING: "◌"
 
 class MainWindow(QMainWindow):
     def __init__(self, store: ProfileStore, settings: QSettings, mock_config: MockConfig | None = None,
-                 log_cap: int = 1_000_000):
+                 log_cap: int = 1_000_000, recordings_dir=None):
         super().__init__()
         self.setWindowTitle(TITLE)  # never a URL or token
         self.store = store
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel()
         self.statusBar().addWidget(self.status_label, 1)
         self._build_actions()
+        self.recording = self._attach_recording(recordings_dir)
 
         self.manager.connect_requested.connect(self.open_connection)
         self.manager.message.connect(self.show_message)
@@ -90,6 +91,29 @@ class MainWindow(QMainWindow):
         self.conn_tabs.currentChanged.connect(lambda _i: self._update_actions())
         self.resize(1400, 900)
         self.restore_settings()
+
+    def _attach_recording(self, directory):
+        """Record / open / replay / export (issue 4); it takes over the Record placeholder.
+
+        A failure here costs that feature only: the inspector itself still starts.
+        """
+        try:
+            from .recording_ui import RecordingUi
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.recording_ui":
+                self.report_error(f"recording is unavailable: {exc}")
+            return None  # not part of this build: the Record placeholder stays disabled
+        try:
+            return RecordingUi(self, directory)
+        except Exception as exc:  # noqa: BLE001 - keep the app usable, say why
+            self.report_error(f"recording is unavailable: {type(exc).__name__}: {exc}")
+            return None
+
+    def open_file(self, path) -> None:
+        if self.recording is None:
+            self.report_error(f"cannot open {path}: recording is unavailable")
+        else:
+            self.recording.open_path(path)
 
     # ------------------------------------------------------------ actions and shortcuts
     def _action(self, text: str, shortcut, slot, tip: str = "") -> QAction:
@@ -115,8 +139,8 @@ class MainWindow(QMainWindow):
         self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self.log_panel.find,
                                         "Find text in the log")
         self.record_action = self._action("Record", "Ctrl+Shift+R", lambda: None,
-                                          "Recording is not available yet")
-        self.record_action.setEnabled(False)  # placeholder until recording (issue 4) lands
+                                          "Record every connection to a file")
+        self.record_action.setEnabled(False)  # RecordingUi makes it real
         tb = QToolBar("Main")
         tb.setObjectName("mainToolBar")
         tb.setMovable(False)
@@ -182,6 +206,8 @@ class MainWindow(QMainWindow):
         self.conn_tabs.setCurrentIndex(index)
         self.settings.setValue("lastProfile", profile.name)
         tab.start()
+        if self.recording is not None:
+            self.recording.connection_opened(tab)
         self._update_actions()
         self.show_message(f"{conn_id}: connecting with profile {profile.name}")
         return tab
@@ -287,6 +313,8 @@ class MainWindow(QMainWindow):
         tabs = self.tabs()
         if tabs:
             await asyncio.wait([asyncio.ensure_future(t.shutdown()) for t in tabs], timeout=5.0)
+        if self.recording is not None:
+            self.recording.shutdown()  # after the clients stopped: their last frames are in the file
         await self.tasks.cancel_all()
         if self.mock_panel.running:
             await self.mock_panel.stop_async()

@@ -1,6 +1,8 @@
 import asyncio
 import sys
 
+import pytest
+
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
@@ -19,7 +21,7 @@ def _window(qtbot, tmp_path) -> MainWindow:
     store = ProfileStore(tmp_path / "cfg")
     store.load()
     settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0))
+    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
     qtbot.addWidget(w)
     return w
 
@@ -90,7 +92,6 @@ def test_shortcuts_pause_clear_find_record(qtbot, qloop, tmp_path):
                                                              w.record_action)}
     assert shortcuts == {"Connect": "Ctrl+Return", "Pause": "Ctrl+P", "Clear": "Ctrl+L", "Record": "Ctrl+Shift+R"}
     assert w.find_action.shortcut().toString() == "Ctrl+F"
-    assert not w.record_action.isEnabled()  # placeholder until recording lands
 
     async def scenario():
         w.connect_action.trigger()  # connects the selected profile: Local mock
@@ -198,3 +199,37 @@ def test_embedded_connection_comes_back_after_mock_restart(qtbot, qloop, tmp_pat
                     "subscriptions restored")
         await _close(w)
     run(qloop, scenario())
+
+
+def test_record_action_is_taken_over_by_the_recording_ui(qtbot, qloop, tmp_path):
+    pytest.importorskip("inspector.qt.recording_ui")
+    w = _window(qtbot, tmp_path)
+    assert w.recording is not None and w.record_action.isEnabled()
+
+    async def scenario():
+        tab = w.open_connection(local_mock_profile())
+        await until(lambda: tab.client.state is State.OPEN, 10, "open")
+        w.record_action.trigger()
+        await until(lambda: w.recording.recorder.active, 2, "recording")
+        await asyncio.sleep(0.3)
+        w.record_action.trigger()
+        await until(lambda: not w.recording.recorder.active, 2, "stopped recording")
+        files = list((tmp_path / "recordings").iterdir())
+        assert len(files) == 1 and files[0].stat().st_size > 0
+        await _close(w)
+    run(qloop, scenario())
+
+
+def test_app_starts_without_the_recording_ui(qtbot, tmp_path, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_recording(name, globals=None, locals=None, fromlist=(), level=0):
+        if name == "recording_ui" and level == 1 or name.endswith("qt.recording_ui"):
+            raise ModuleNotFoundError("No module named 'inspector.qt.recording_ui'",
+                                      name="inspector.qt.recording_ui")
+        return real_import(name, globals, locals, fromlist, level)
+    monkeypatch.setattr(builtins, "__import__", no_recording)
+    w = _window(qtbot, tmp_path)
+    assert w.recording is None and not w.errors
+    assert not w.record_action.isEnabled()

@@ -35,8 +35,9 @@ def test_app_runs_until_sigint_then_closes_cleanly(tmp_path):
     import signal
     import time
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
-    proc = subprocess.Popen([sys.executable, "-m", "inspector"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    # a file argument that cannot be opened is reported in the window, never a crash
+    proc = subprocess.Popen([sys.executable, "-m", "inspector", str(tmp_path / "missing.rirec")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     ini = tmp_path / "config" / "realtime-inspector" / "ui.ini"
     try:
         time.sleep(3)

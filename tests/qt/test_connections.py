@@ -291,3 +291,27 @@ def test_subscriptions_follow_the_real_server(qtbot, qloop, mock):
         await tab.shutdown()
     run(qloop, scenario())
     assert list(ed.rows) == ["ok.topic"]
+
+
+def test_server_refusal_shows_failed_with_error_code(qtbot, qloop):
+    thread = MockServerThread(MockConfig(max_subscriptions=2, close_timeout=1.0))
+    url = thread.start()
+    try:
+        tab = _tab(qtbot, url, token="any")
+        ed = tab.editor
+
+        async def scenario():
+            await _open(tab)
+            for topic in ("a", "b", "c"):
+                ed.topic_edit.setText(topic)
+                ed.submit.click()
+            await until(lambda: "c" in ed.rows and ed.rows["c"].state.value == "failed", what="refused")
+            await until(lambda: ed.rows["a"].state.value == "active" and ed.rows["b"].state.value == "active",
+                        what="first two active")
+            await tab.shutdown()
+        run(qloop, scenario())
+        row = [i for i in range(ed.table.rowCount()) if ed.table.item(i, 0).text() == "c"][0]
+        assert ed.table.item(row, 2).text() == "failed"
+        assert ed.table.item(row, 4).text().startswith("subscription_limit: ")
+    finally:
+        thread.stop()

@@ -15,7 +15,7 @@ import os
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QToolBar
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStyle, QTabWidget, QToolBar
 
 from ..net.mock_server import MockConfig
 from ..profiles import Profile, ProfileError, ProfileStore
@@ -29,6 +29,7 @@ from .mock_panel import MockPanel
 
 log = logging.getLogger("inspector.qt")
 TITLE = "Realtime Inspector"
+SP = QStyle.StandardPixmap
 _SPLITTERS = ("mainSplitter", "centerSplitter", "lowerSplitter")
 _STATE_ICONS = {State.OPEN: "●", State.CONNECTING: "◌", State.WAITING: "◌", State.CLOSED: "○",
                 State.STOPPED: "■", State.IDLE: "○"}
@@ -116,8 +117,10 @@ class MainWindow(QMainWindow):
             self.recording.open_path(path)
 
     # ------------------------------------------------------------ actions and shortcuts
-    def _action(self, text: str, shortcut, slot, tip: str = "") -> QAction:
+    def _action(self, text: str, shortcut, slot, tip: str = "", icon=None) -> QAction:
         act = QAction(text, self)
+        if icon is not None:
+            act.setIcon(self.style().standardIcon(icon))
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -129,21 +132,26 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.connect_action = self._action("Connect", "Ctrl+Return", self.manager.connect_current,
-                                           "Connect with the selected profile")
-        self.reconnect_action = self._action("Reconnect now", "Ctrl+R", self._reconnect_current)
-        self.disconnect_action = self._action("Disconnect", "Ctrl+D", self._disconnect_current)
-        self.pause_action = self._action("Pause", "Ctrl+P", self._toggle_pause, "Pause/resume the log")
+                                           "Connect with the selected profile", SP.SP_MediaPlay)
+        self.reconnect_action = self._action("Reconnect now", "Ctrl+R", self._reconnect_current,
+                                             icon=SP.SP_BrowserReload)
+        self.disconnect_action = self._action("Disconnect", "Ctrl+D", self._disconnect_current,
+                                              icon=SP.SP_MediaStop)
+        self.pause_action = self._action("Pause", "Ctrl+P", self._toggle_pause, "Pause/resume the log",
+                                         SP.SP_MediaPause)
         self.pause_action.setCheckable(True)
         self.log_panel.pausedChanged.connect(self._paused_changed)
-        self.clear_action = self._action("Clear", "Ctrl+L", self.log_panel.clear, "Clear the log")
+        self.clear_action = self._action("Clear", "Ctrl+L", self.log_panel.clear, "Clear the log",
+                                         SP.SP_DialogResetButton)
         self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self.log_panel.find,
-                                        "Find text in the log")
+                                        "Find text in the log", SP.SP_FileDialogContentsView)
         self.record_action = self._action("Record", "Ctrl+Shift+R", lambda: None,
-                                          "Record every connection to a file")
+                                          "Record every connection to a file", SP.SP_DialogSaveButton)
         self.record_action.setEnabled(False)  # RecordingUi makes it real
         tb = QToolBar("Main")
         tb.setObjectName("mainToolBar")
         tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for act in (self.connect_action, self.reconnect_action, self.disconnect_action, None,
                     self.pause_action, self.clear_action, self.find_action, None, self.record_action):
             if act is None:

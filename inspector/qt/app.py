@@ -89,7 +89,10 @@ def dark_palette() -> QPalette:
 # ---------------------------------------------------------------- configuration
 def open_settings(store: ProfileStore) -> QSettings:
     """Window layout lives beside the profiles, in the same 0700 folder."""
-    store.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        store.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:  # an unwritable home: run anyway, the layout is just not kept
+        log.warning("cannot create %s: %s", store.directory, exc.strerror or exc)
     return QSettings(str(store.directory / "ui.ini"), QSettings.Format.IniFormat)
 
 

@@ -13,7 +13,7 @@ import itertools
 import logging
 import os
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStyle, QTabWidget, QToolBar
 
@@ -268,20 +268,15 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ settings
     def restore_settings(self) -> None:
+        """Restore what was saved; a value of the wrong type (a hand-edited file) is skipped."""
         s = self.settings
-        geometry = s.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        state = s.value("windowState")
-        if state is not None:
-            self.restoreState(state)
-        for name in _SPLITTERS:
-            value = s.value(f"splitters/{name}")
-            if value is not None:
-                self.findChild(QSplitter, name).restoreState(value)
-        value = s.value("splitters/logSplitter")
-        if value is not None:
-            self.log_panel.splitter.restoreState(value)
+        restorers = [("geometry", self.restoreGeometry), ("windowState", self.restoreState),
+                     ("splitters/logSplitter", self.log_panel.splitter.restoreState)]
+        restorers += [(f"splitters/{name}", self.findChild(QSplitter, name).restoreState) for name in _SPLITTERS]
+        for key, restore in restorers:
+            value = s.value(key)
+            if isinstance(value, QByteArray):
+                restore(value)
         side = s.value("sideTab")
         if side is not None:
             try:

@@ -233,3 +233,10 @@ def test_app_starts_without_the_recording_ui(qtbot, tmp_path, monkeypatch):
     w = _window(qtbot, tmp_path)
     assert w.recording is None and not w.errors
     assert not w.record_action.isEnabled()
+
+
+def test_hand_edited_settings_are_skipped(qtbot, tmp_path):
+    (tmp_path / "ui.ini").write_text("[General]\ngeometry=not bytes\nwindowState=3\nsideTab=x\n"
+                                     "splitters\\mainSplitter=@ByteArray(garbage)\nlastProfile=nobody\n")
+    w = _window(qtbot, tmp_path)
+    assert w.side_tabs.currentIndex() == 0 and w.manager.current_name() == LOCAL_MOCK

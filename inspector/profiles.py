@@ -245,6 +245,10 @@ class ProfileStore:
         raise ProfileError(f"no profile named {name!r}")
 
     # ------------------------------------------------------------ file
+    def reset_defaults(self) -> None:
+        """The first-run profile set, without touching the file."""
+        self._profiles = [local_mock_profile()]
+
     def load(self) -> None:
         """Read the file. A missing file gives the first-run profile set.
 
@@ -252,7 +256,7 @@ class ProfileStore:
         unreadable, not JSON, of a newer schema, or holds an invalid profile.
         """
         if not self.path.exists():
-            self._profiles = [local_mock_profile()]
+            self.reset_defaults()
             return
         try:
             text = self.path.read_text(encoding="utf-8")

@@ -106,8 +106,8 @@ def load_profiles(store: ProfileStore) -> str | None:
             os.replace(store.path, aside)
             where = f"; kept as {aside.name}"
         except OSError:
-            where = ""
-        store.load()  # the file is gone: first-run defaults
+            where = "; saving profiles will replace that file"
+        store.reset_defaults()
         return f"profiles could not be loaded ({exc}){where}"
     if store.get(LOCAL_MOCK) is None and not any(p.embedded_mock for p in store):
         store.add(local_mock_profile())

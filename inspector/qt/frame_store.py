@@ -154,6 +154,55 @@ class FrameStore:
         if len(self._summaries) > _SUMMARY_CACHE:
             self._summaries.clear()
 
+    def extend_rows(self, t, conns, conn, direction, kind, topics, topic, seq, size, gap, flags, data) -> None:
+        """Append prepared rows in bulk (an opened recording: a million rows in well under a second).
+
+        Numpy columns, one entry per frame: ``conn`` / ``topic`` index the label lists
+        ``conns`` / ``topics``; ``direction`` 0 = OUT, 1 = IN; ``kind`` as stored (KIND_TEXT,
+        KIND_EMPTY); ``seq`` NO_SEQ when none; ``gap`` and ``flags`` as ``extend`` computes
+        them; ``data`` a list of bytes. The seq-gap state of ``extend`` is left alone.
+        """
+        n = len(data)
+        if not n:
+            return
+        conn_map = np.array([self._label_id(self._conn_ids, self._conns, c) for c in conns], np.uint16)
+        topic_map = np.array([self._label_id(self._topic_ids, self._topics, x) for x in topics], np.int32)
+        cols = ((self._t, np.asarray(t, np.float64)), (self._conn, conn_map[np.asarray(conn)]),
+                (self._dir, np.asarray(direction, np.int8)), (self._kind, np.asarray(kind, np.int16)),
+                (self._topic, topic_map[np.asarray(topic)]), (self._seq, np.asarray(seq, np.int64)),
+                (self._size, np.asarray(size, np.int32)), (self._gap, np.asarray(gap, np.int64)),
+                (self._flags, np.asarray(flags, np.int8)))
+        kept, cap = len(self._data), self.cap
+        if n >= cap:  # only the newest cap rows survive: start the ring afresh
+            skip = n - cap
+            for col, values in cols:
+                del col[:]
+                col.frombytes(values[skip:].tobytes())
+            self._data = list(data[skip:])
+            self.dropped += kept + skip
+            self._head = 0
+        else:
+            fit = min(n, cap - kept)
+            for col, values in cols:
+                col.frombytes(values[:fit].tobytes())
+            self._data.extend(data[:fit])
+            for j in range(fit, n):  # the ring wraps: overwrite the oldest one by one
+                p = self._head
+                for col, values in cols:
+                    col[p] = values[j].item()
+                self._data[p] = data[j]
+                self._head = (p + 1) % cap
+                self.dropped += 1
+        self._summaries.clear()
+
+    @staticmethod
+    def _label_id(ids: dict[str, int], labels: list[str], label: str) -> int:
+        i = ids.get(label)
+        if i is None:
+            i = ids[label] = len(labels)
+            labels.append(label)
+        return i
+
     # ------------------------------------------------------------ reading (i = 0 is the oldest kept)
 
     def __len__(self) -> int:

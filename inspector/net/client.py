@@ -2,8 +2,8 @@
 
 Everything it sees or does is reported as a SessionEvent to listeners, synchronously
 and in loop order. The reconnect policy is wire-format.md's "Client reconnect policy".
-The receive path is kept light (decode once, one event per frame): the benchmark
-compares it with a bare websockets receive loop.
+The receive path is kept light (client_wire: messages by callback, message EVENTs
+only peeked at): the benchmark compares it with a bare websockets receive loop.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from ..protocol.pings import PingTracker
 from ..protocol.topics import topic_error
 from .client_types import (MAX_INCOMING, ClientConfig, ClientStats, NotConnected, SubscriptionInfo,  # noqa: F401
                            TopicError)
-from .client_wire import ConnectionIO
+from .client_wire import ConnectionIO, WireConnection
 from .redact import redacting_logger, scrub
 from .tokens import TokenError, TokenSource
 
@@ -398,6 +398,7 @@ class RealtimeClient(ConnectionIO):
                 open_timeout=self.config.open_timeout,
                 logger=_ws_log,
                 proxy=None if host in _LOOPBACK else True,
+                create_connection=WireConnection,
             )
         except InvalidStatus as exc:
             ended = self._refused(exc)

@@ -1,20 +1,125 @@
 """The receive, send and ping side of one open connection (a mixin of RealtimeClient).
 
-This is the hot path: one decode and one FrameSeen per message, no logging, no
-extra allocations, so the app keeps up with a bare websockets receive loop.
+This is the hot path. Messages are not awaited one by one: ``WireConnection`` hands
+each complete data message to the client synchronously, right where websockets'
+Sans-I/O parser produced it (one socket read = one tight batch). Message EVENTs are
+only peeked at (``FrameSeen.frame`` stays None); everything else is decoded once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import os
 import time
+from typing import Callable
 
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import BINARY, CONT, TEXT, CloseCode
+from websockets.protocol import OPEN
 
 from ..protocol.events import IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, State, \
     SubscriptionChanged, SubState
-from ..protocol.frames import DecodeError, Error, Event, Ping, Pong, try_decode
+from ..protocol.frames import DecodeError, Error, Event, Ping, Pong, peek_event, try_decode
+
+# Same bound (and variable) as websockets' own assembler: fragments of one message.
+MAX_FRAGMENTS = int(os.environ.get("WEBSOCKETS_MAX_FRAGMENTS", "4096"))
+_TEXT_FRAME = "text frame; every message must be a binary frame"
+
+OnMessage = Callable[[bytes, bool], None]  # (message bytes, was a text frame)
+_LATER: set[asyncio.Task] = set()  # answers waiting for a fragmented send (keeps the tasks alive)
+
+
+class WireConnection(ClientConnection):
+    """A ClientConnection that delivers data messages by callback instead of ``recv()``.
+
+    No assembler queue and no Future per message. Control frames (PING, PONG, CLOSE)
+    still go through websockets; so do the limits (max_size counts fragmented messages).
+    Messages that arrive before ``set_handler`` are kept and replayed to it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._early: list[tuple[bytes, bool]] = []
+        self._on_message: OnMessage = lambda data, text: self._early.append((data, text))
+        self._fragments: list | None = None
+        self._fragments_text = False
+        self.handler_error: BaseException | None = None
+
+    def set_handler(self, on_message: OnMessage) -> None:
+        self._on_message = on_message
+        early, self._early = self._early, []
+        for data, text in early:
+            self._deliver(data, text)
+
+    def process_event(self, event) -> None:
+        if self.response is None:  # the handshake response
+            super().process_event(event)
+            return
+        op = event.opcode
+        if op is BINARY or op is TEXT:
+            if event.fin:
+                self._deliver(bytes(event.data), op is TEXT)
+            else:
+                self._fragments = [event.data]
+                self._fragments_text = op is TEXT
+        elif op is CONT:  # the protocol has checked that a fragmented message is open
+            fragments = self._fragments
+            if fragments is None:  # dropped: we failed the connection in the middle of it
+                return
+            fragments.append(event.data)
+            if event.fin:
+                self._fragments = None
+                self._deliver(b"".join(fragments), self._fragments_text)
+            elif len(fragments) >= MAX_FRAGMENTS:
+                self._fragments = None
+                self._fail(CloseCode.MESSAGE_TOO_BIG, "too many fragments")
+        else:
+            super().process_event(event)  # PONG; PING and CLOSE were answered by the protocol
+
+    def _deliver(self, data: bytes, text: bool) -> None:
+        if text:
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:  # what recv() does: the connection fails with 1007
+                self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                return
+        try:
+            self._on_message(data, text)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: end this connection, _read re-raises it
+            if self.handler_error is None:
+                self.handler_error = exc
+                self._fail(CloseCode.INTERNAL_ERROR, "client error")
+
+    def _fail(self, code: int, reason: str) -> None:
+        """Close with ``code`` from synchronous code; abort if the peer does not finish closing in time."""
+        if self.protocol.state is OPEN:
+            self.protocol.fail(code, reason)
+            self._flush()
+            self.loop.call_later(self.close_timeout or 10.0, self._abort_if_open)
+
+    def _abort_if_open(self) -> None:
+        if not self.connection_lost_waiter.done():
+            self.transport.abort()
+
+    def send_now(self, data: bytes) -> bool:
+        """Send one binary frame at once, from synchronous code; False if it cannot be now.
+
+        What ``send()`` does for a single frame, minus the wait for the write buffer to
+        drain (this is for small answers). Never in the middle of a fragmented send.
+        """
+        if self.protocol.state is not OPEN or self.send_in_progress is not None:
+            return False
+        self.protocol.send_binary(data)
+        self._flush()
+        return True
+
+    def _flush(self) -> None:
+        try:
+            self.send_data()
+        except Exception as exc:  # noqa: BLE001 - as data_received does: the transport reports it
+            self.set_connection_exc(exc)
 
 
 class ConnectionIO:
@@ -44,41 +149,65 @@ class ConnectionIO:
                 self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.PENDING, sub.filter,
                                                message="connection ended"))
 
-    async def _read(self, ws) -> None:
+    async def _read(self, ws: WireConnection) -> None:
+        """Receive until the connection closes; raises ConnectionClosed (or our own error)."""
+        ws.set_handler(self._message_handler(ws))
+        await ws.wait_closed()
+        if ws.handler_error is not None:
+            raise ws.handler_error
+        raise ws.close_exc
+
+    def _message_handler(self, ws: WireConnection) -> OnMessage:
         conn = self.conn_id
         stats = self.stats
         emit = self._emit
         now = time.time
-        recv = ws.recv
-        while True:
-            msg = await recv()
+        peek = peek_event
+
+        def on_message(data: bytes, text: bool) -> None:
             t = now()
-            if msg.__class__ is bytes:
-                frame = try_decode(msg)
-                ev = FrameSeen(conn, t, IN, msg, frame)
-            else:
-                msg = msg.encode("utf-8", "surrogatepass")
-                frame = DecodeError("bad_frame", "text frame; every message must be a binary frame")
-                ev = FrameSeen(conn, t, IN, msg, frame, True)
             stats.frames_in += 1
-            stats.bytes_in += len(msg)
-            emit(ev)
+            stats.bytes_in += len(data)
+            if text:
+                emit(FrameSeen(conn, t, IN, data, DecodeError("bad_frame", _TEXT_FRAME), True))
+                return
+            head = peek(data)
+            if head is not None and head.type == "message":
+                emit(FrameSeen(conn, t, IN, data))  # nothing to act on: consumers decode if they need to
+                return
+            frame = try_decode(data)
+            emit(FrameSeen(conn, t, IN, data, frame))
             cls = frame.__class__
             if cls is Event:
                 if frame.type == "presence":
                     self._on_presence(frame)
             elif cls is Ping:
-                await self._answer_ping(ws, frame.payload, t)
+                self._answer_ping(ws, frame.payload, t)
             elif cls is Pong:
                 self._on_pong(frame.payload)
             elif cls is Error:
                 self._on_error(frame)
             elif cls is DecodeError:
                 frame.__traceback__ = None  # do not keep the decoder's frames alive with the event
+        return on_message
 
-    async def _answer_ping(self, ws, payload: bytes, received: float) -> None:
+    def _answer_ping(self, ws: WireConnection, payload: bytes, received: float) -> None:
         data = b"\x21" + payload
-        await ws.send(data)
+        if ws.send_now(data):
+            self._pong_sent(data, payload, received)
+        elif ws.protocol.state is OPEN:  # a fragmented send is under way: answer right after it
+            task = asyncio.get_running_loop().create_task(self._answer_ping_later(ws, data, payload, received))
+            _LATER.add(task)
+            task.add_done_callback(_LATER.discard)
+
+    async def _answer_ping_later(self, ws, data: bytes, payload: bytes, received: float) -> None:
+        try:
+            await ws.send(data)
+        except ConnectionClosed:
+            return
+        self._pong_sent(data, payload, received)
+
+    def _pong_sent(self, data: bytes, payload: bytes, received: float) -> None:
         t = time.time()
         self.stats.frames_out += 1
         self.stats.bytes_out += len(data)

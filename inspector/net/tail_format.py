@@ -19,7 +19,7 @@ from typing import Any
 
 from ..protocol.events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State,
                                StateChanged, SubscriptionChanged)
-from ..protocol.frames import DecodeError, Error, Event, Ping, Pong, Subscribe, Unsubscribe, summarize
+from ..protocol.frames import DecodeError, Error, Event, Ping, Pong, Subscribe, Unsubscribe, summarize, try_decode
 from ..protocol.kinds import kind_name
 from .redact import redact_url, scrub
 
@@ -29,8 +29,15 @@ def _clock(t: float) -> str:
     return f"{lt.tm_hour:02d}:{lt.tm_min:02d}:{lt.tm_sec:02d}.{int(t * 1000) % 1000:03d}"
 
 
-def _kind(ev: FrameSeen) -> str:
+def frame_of(ev: FrameSeen):
+    """The decoded frame: the client leaves message EVENTs undecoded, tail decodes when it prints."""
     frame = ev.frame
+    if frame is None and not ev.text:
+        frame = try_decode(ev.data)
+    return frame
+
+
+def _kind(ev: FrameSeen, frame) -> str:
     if ev.text:
         return "TEXT"
     if isinstance(frame, DecodeError) or frame is None:
@@ -52,11 +59,11 @@ class TextFormatter:
 
     def __call__(self, ev: SessionEvent) -> str | None:
         if isinstance(ev, FrameSeen):
-            frame = ev.frame
+            frame = frame_of(ev)
             topic = getattr(frame, "topic", None) or "-"
             seq = getattr(frame, "seq", None)
             summary = summarize(frame) if frame is not None else ""
-            line = (f"{_clock(ev.t)} {self.arrows.get(ev.direction, '?')} {_kind(ev):<11} {topic:<16} "
+            line = (f"{_clock(ev.t)} {self.arrows.get(ev.direction, '?')} {_kind(ev, frame):<11} {topic:<16} "
                     f"{'#' + str(seq) if seq is not None else '-':>6} {summary}")
             return _one_line(line.rstrip())
         text = self.describe(ev)
@@ -119,8 +126,8 @@ def _drop_empty(obj: dict) -> dict:
 
 def json_object(ev: SessionEvent) -> dict | None:
     if isinstance(ev, FrameSeen):
-        frame = ev.frame
-        out = {"t": ev.t, "conn": ev.conn, "event": "frame", "dir": ev.direction, "kind": _kind(ev),
+        frame = frame_of(ev)
+        out = {"t": ev.t, "conn": ev.conn, "event": "frame", "dir": ev.direction, "kind": _kind(ev, frame),
                "topic": getattr(frame, "topic", None), "seq": getattr(frame, "seq", None),
                "summary": summarize(frame) if frame is not None else None,
                "raw_b64": base64.b64encode(ev.data).decode("ascii")}

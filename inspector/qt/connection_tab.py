@@ -108,7 +108,7 @@ class ConnectionTab(QWidget):
             for fn in self._frame_sinks:
                 fn(ev)
             frame = ev.frame
-            if type(frame) is Event:  # the editor keeps recent EVENTs for its preview
+            if frame is None or type(frame) is Event:  # recent EVENTs for the preview (None: not decoded)
                 self.editor.ingest(ev)
             return
         for fn in self._other_sinks:

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from ..protocol.events import FrameSeen, SubscriptionChanged, SubState
 from ..protocol.filters import FilterError, compile_filter
-from ..protocol.frames import Event
+from ..protocol.frames import Event, try_decode
 from ..protocol.topics import topic_error
 
 MAX_SUBSCRIPTIONS = 64
@@ -42,23 +42,50 @@ _PATH_CHARS = re.compile(r"[A-Za-z0-9_.]*$")
 
 
 class RecentEvents:
-    """A small ring of recent message EVENTs per topic (fed from FrameSeen)."""
+    """A small ring of recent message EVENTs per topic (fed from FrameSeen).
+
+    Under a flood the client leaves message EVENTs undecoded, so they are kept as
+    raw bytes (filed by the topic read from their canonical head) and decoded only
+    when a preview or completion reads them; bytes that turn out not to be a valid
+    message EVENT of that topic are dropped then.
+    """
 
     def __init__(self, per_topic: int = RECENT_PER_TOPIC):
         self.per_topic = per_topic
-        self._by_topic: dict[str, deque[Event]] = {}
+        self._by_topic: dict[str, deque[Event | bytes]] = {}
 
     def add(self, ev: Event) -> None:
-        ring = self._by_topic.get(ev.topic)
+        self._ring(ev.topic).append(ev)
+
+    def add_raw(self, data: bytes) -> None:
+        """A message EVENT as received, not decoded yet."""
+        if data.startswith(_HEAD):
+            end = data.find(b'"', _HEAD_LEN)
+            if end > _HEAD_LEN:
+                self._ring(data[_HEAD_LEN:end].decode("utf-8", "replace")).append(data)
+                return
+        frame = try_decode(data)  # not as encode() writes it: rare, decode now
+        if type(frame) is Event and frame.type == "message":
+            self.add(frame)
+
+    def _ring(self, topic: str) -> deque:
+        ring = self._by_topic.get(topic)
         if ring is None:
-            ring = self._by_topic[ev.topic] = deque(maxlen=self.per_topic)
-        ring.append(ev)
+            ring = self._by_topic[topic] = deque(maxlen=self.per_topic)
+        return ring
 
     def topics(self) -> list[str]:
         return sorted(self._by_topic)
 
     def events(self, topic: str) -> list[Event]:
-        return list(self._by_topic.get(topic, ()))
+        ring = self._by_topic.get(topic)
+        if ring is None:
+            return []
+        if any(type(e) is bytes for e in ring):
+            decoded = [e for e in map(_as_message, ring) if e is not None and e.topic == topic]
+            ring.clear()
+            ring.extend(decoded)  # decoded once; the ring keeps its place for new events
+        return list(ring)
 
     def preview(self, topic: str, expression: str) -> tuple[int, int]:
         """(matching, total) of the recent events on ``topic``. Raises FilterError."""
@@ -73,11 +100,22 @@ class RecentEvents:
         paths: set[str] = set()
         topics = [topic] if topic in self._by_topic else list(self._by_topic)
         for t in topics:
-            for ev in list(self._by_topic[t])[-20:]:
+            for ev in self.events(t)[-20:]:
                 _collect(ev.body(), "", paths, 0)
                 if len(paths) >= MAX_PATHS:
                     break
         return sorted(paths)
+
+
+_HEAD = b'\x10{"topic":"'  # how encode() (and the server) starts an EVENT
+_HEAD_LEN = len(_HEAD)
+
+
+def _as_message(item: Event | bytes) -> Event | None:
+    if type(item) is not bytes:
+        return item
+    frame = try_decode(item)
+    return frame if type(frame) is Event and frame.type == "message" else None
 
 
 def _collect(obj, prefix: str, out: set[str], depth: int) -> None:
@@ -249,7 +287,11 @@ class SubscriptionEditor(QWidget):
     def ingest(self, ev) -> None:
         if type(ev) is FrameSeen:
             frame = ev.frame
-            if type(frame) is Event:
+            if frame is None:  # not decoded by the client: a message EVENT (presence always is)
+                if not ev.text:
+                    self.recent.add_raw(ev.data)
+                    self._dirty = True
+            elif type(frame) is Event:
                 if frame.type == "presence":
                     self._presence(frame)
                 else:

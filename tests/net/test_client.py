@@ -14,7 +14,7 @@ from inspector.net.tokens import TokenSource
 from inspector.protocol.events import (IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, State,
                                        StateChanged, SubscriptionChanged, SubState)
 from inspector.protocol.filters import FilterError
-from inspector.protocol.frames import DecodeError, Error, Event, Pong, Subscribe
+from inspector.protocol.frames import DecodeError, Error, Event, Pong, Subscribe, try_decode
 
 TOKEN = "client-test-token-5d1c"
 
@@ -50,10 +50,15 @@ async def sub_state(client: RealtimeClient, topic: str, state: SubState, timeout
         lambda e: isinstance(e, SubscriptionChanged) and e.topic == topic and e.state is state, timeout)
 
 
+def decoded(ev: FrameSeen):
+    """The client leaves message EVENTs undecoded (frame None): decode them here."""
+    return ev.frame if ev.frame is not None else try_decode(ev.data)
+
+
 async def message_on(client: RealtimeClient, topic: str, timeout: float = 3) -> Event:
-    ev = await client.wait_event(lambda e: isinstance(e, FrameSeen) and isinstance(e.frame, Event)
-                                 and e.frame.topic == topic and e.frame.type == "message", timeout)
-    return ev.frame
+    ev = await client.wait_event(lambda e: isinstance(e, FrameSeen) and isinstance(decoded(e), Event)
+                                 and decoded(e).topic == topic and decoded(e).type == "message", timeout)
+    return decoded(ev)
 
 
 @pytest.mark.parametrize("auth", ["header", "query"])

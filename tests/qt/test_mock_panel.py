@@ -7,7 +7,7 @@ from inspector.net.client import ClientConfig, RealtimeClient
 from inspector.net.mock_server import MockConfig
 from inspector.net.tokens import TokenSource
 from inspector.protocol.events import FrameSeen, PongMissed, RttMeasured, State
-from inspector.protocol.frames import Event
+from inspector.protocol.frames import Event, try_decode
 from inspector.qt.aio import Tasks
 from inspector.qt.mock_panel import MockPanel
 from qasync_loop import qloop, run, until  # noqa: F401
@@ -34,8 +34,9 @@ def _client(url, **kw) -> RealtimeClient:
 
 
 def _events(c, topic):
-    return [e.frame for e in c.events if type(e) is FrameSeen and type(e.frame) is Event
-            and e.frame.topic == topic and e.frame.type == "message"]
+    # the client leaves message EVENTs undecoded (frame None): decode them here
+    frames = [e.frame if e.frame is not None else try_decode(e.data) for e in c.events if type(e) is FrameSeen]
+    return [f for f in frames if type(f) is Event and f.topic == topic and f.type == "message"]
 
 
 def test_start_stop_url_and_copy(qtbot, qloop, panel):

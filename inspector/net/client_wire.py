@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import re
 import time
 from typing import Callable
 
@@ -21,14 +22,38 @@ from websockets.protocol import OPEN
 
 from ..protocol.events import IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, State, \
     SubscriptionChanged, SubState
-from ..protocol.frames import DecodeError, Error, Event, Ping, Pong, peek_event, try_decode
+from ..protocol.frames import DecodeError, Error, Event, Ping, Pong, try_decode
 
 # Same bound (and variable) as websockets' own assembler: fragments of one message.
 MAX_FRAGMENTS = int(os.environ.get("WEBSOCKETS_MAX_FRAGMENTS", "4096"))
 _TEXT_FRAME = "text frame; every message must be a binary frame"
+# A message EVENT's head as encode() (and so the server) writes it; cheaper than frames.peek_event
+# because the client needs no topic or seq: a message asks nothing of it, whatever its body.
+_MESSAGE_HEAD = re.compile(rb'\x10\{"topic":"[a-z0-9._-]{1,255}","type":"message"')
 
 OnMessage = Callable[[bytes, bool], None]  # (message bytes, was a text frame)
 _LATER: set[asyncio.Task] = set()  # answers waiting for a fragmented send (keeps the tasks alive)
+
+
+_NO_LIMIT = 2**63
+
+
+def _at_frame_boundary(conn: ClientConnection) -> bool:
+    """Whether websockets' parser waits for the start of a frame with nothing buffered.
+
+    It then sits in StreamReader.at_eof() (mid-frame it sits in read_exact()). If a
+    websockets version is shaped differently this says False: websockets frames all.
+    """
+    if conn.protocol.reader.buffer:
+        return False
+    gen = getattr(conn.protocol, "parser", None)
+    for _ in range(8):
+        inner = getattr(gen, "gi_yieldfrom", None)
+        if inner is None:
+            break
+        gen = inner
+    code = getattr(gen, "gi_code", None)
+    return code is not None and code.co_name == "at_eof"
 
 
 class WireConnection(ClientConnection):
@@ -41,6 +66,8 @@ class WireConnection(ClientConnection):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._fast = False      # framing complete binary messages ourselves (see data_received)
+        self._tail = b""        # an incomplete frame held back while framing ourselves
         self._early: list[tuple[bytes, bool]] = []
         self._on_message: OnMessage = lambda data, text: self._early.append((data, text))
         self._fragments: list | None = None
@@ -53,12 +80,89 @@ class WireConnection(ClientConnection):
         for data, text in early:
             self._deliver(data, text)
 
+    # ------------------------------------------------------------ framing
+
+    def data_received(self, data: bytes) -> None:
+        """Deliver unfragmented binary frames straight from the socket data.
+
+        websockets' Sans-I/O parser costs more per frame than all the rest of the
+        client, so while the connection is open and websockets' parser waits at a frame
+        boundary, this reads the frame headers itself: a complete, unmasked, FIN binary
+        frame with no RSV bits within max_size is delivered as is; every other frame
+        (text, fragments, PING, PONG, CLOSE, bad framing, too large) is handed to
+        websockets whole, so it stays at a frame boundary and keeps doing the protocol.
+        An incomplete frame at the end waits for the next data.
+        """
+        if not self._fast:
+            super().data_received(data)
+            self._fast = self.response is not None and self.protocol.state is OPEN and _at_frame_boundary(self)
+            return
+        if self._tail:
+            data = self._tail + data
+            self._tail = b""
+        on_message = self._on_message
+        limit = self.protocol.max_message_size or _NO_LIMIT
+        i, n = 0, len(data)
+        while n - i >= 2:
+            b1 = data[i + 1]
+            length = b1 & 0x7F
+            header = 2
+            if length == 126:
+                header = 4
+                if n - i < 4:
+                    break
+                length = int.from_bytes(data[i + 2:i + 4], "big")
+            elif length == 127:
+                header = 10
+                if n - i < 10:
+                    break
+                length = int.from_bytes(data[i + 2:i + 10], "big")
+            if b1 & 0x80:
+                header += 4  # masked: wrong from a server, websockets says so
+            if length > limit:  # websockets fails it: from here on everything is its
+                self._fast = False
+                super().data_received(data[i:])
+                return
+            end = i + header + length
+            if end > n:
+                break
+            if data[i] == 0x82 and not b1 & 0x80:  # FIN, no RSV, BINARY, unmasked
+                try:
+                    on_message(data[i + header:end], False)
+                except Exception as exc:  # noqa: BLE001 - see _deliver
+                    self._handler_failed(exc)
+            else:
+                super().data_received(data[i:end])
+                if self.protocol.state is not OPEN:  # closing: the rest is websockets'
+                    self._fast = False
+                    if end < n:
+                        super().data_received(data[end:])
+                    return
+                on_message = self._on_message
+            i = end
+        if i < n:
+            self._tail = data[i:]
+
+    def eof_received(self) -> None:
+        if self._tail:  # websockets reports the cut frame as it would have
+            tail, self._tail = self._tail, b""
+            self._fast = False
+            super().data_received(tail)
+        return super().eof_received()
+
+    # ------------------------------------------------------------ events from websockets
+
     def process_event(self, event) -> None:
         if self.response is None:  # the handshake response
             super().process_event(event)
             return
         op = event.opcode
-        if op is BINARY or op is TEXT:
+        if op is BINARY and event.fin:  # the hot case, without the extra call of _deliver
+            try:
+                self._on_message(bytes(event.data), False)
+            except Exception as exc:  # noqa: BLE001 - see _deliver
+                self._handler_failed(exc)
+        elif op is BINARY or op is TEXT:
             if event.fin:
                 self._deliver(bytes(event.data), op is TEXT)
             else:
@@ -87,10 +191,14 @@ class WireConnection(ClientConnection):
                 return
         try:
             self._on_message(data, text)
-        except Exception as exc:  # noqa: BLE001 - a bug of ours: end this connection, _read re-raises it
-            if self.handler_error is None:
-                self.handler_error = exc
-                self._fail(CloseCode.INTERNAL_ERROR, "client error")
+        except Exception as exc:  # noqa: BLE001
+            self._handler_failed(exc)
+
+    def _handler_failed(self, exc: Exception) -> None:
+        """A bug of ours in the handler: end this connection; _read re-raises the error."""
+        if self.handler_error is None:
+            self.handler_error = exc
+            self._fail(CloseCode.INTERNAL_ERROR, "client error")
 
     def _fail(self, code: int, reason: str) -> None:
         """Close with ``code`` from synchronous code; abort if the peer does not finish closing in time."""
@@ -162,7 +270,7 @@ class ConnectionIO:
         stats = self.stats
         emit = self._emit
         now = time.time
-        peek = peek_event
+        is_message = _MESSAGE_HEAD.match
 
         def on_message(data: bytes, text: bool) -> None:
             t = now()
@@ -171,8 +279,7 @@ class ConnectionIO:
             if text:
                 emit(FrameSeen(conn, t, IN, data, DecodeError("bad_frame", _TEXT_FRAME), True))
                 return
-            head = peek(data)
-            if head is not None and head.type == "message":
+            if is_message(data) is not None:
                 emit(FrameSeen(conn, t, IN, data))  # nothing to act on: consumers decode if they need to
                 return
             frame = try_decode(data)

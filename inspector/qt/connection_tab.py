@@ -62,6 +62,7 @@ class ConnectionTab(QWidget):
         self.save_button = QPushButton("Save subscriptions to profile")
         self.save_button.setToolTip("Subscribe to these topics with these filters whenever this profile connects")
         self.editor = SubscriptionEditor()
+        self._recent_raw = self.editor.recent.incoming.append  # one C call per frame
         row = QHBoxLayout()
         row.addWidget(self.counters, 1)
         row.addWidget(self.ping_button)
@@ -108,7 +109,10 @@ class ConnectionTab(QWidget):
             for fn in self._frame_sinks:
                 fn(ev)
             frame = ev.frame
-            if frame is None or type(frame) is Event:  # recent EVENTs for the preview (None: not decoded)
+            if frame is None:  # a message EVENT the client did not decode: the preview files it later
+                if not ev.text:
+                    self._recent_raw(ev.data)
+            elif type(frame) is Event:  # the editor keeps recent EVENTs for its preview
                 self.editor.ingest(ev)
             return
         for fn in self._other_sinks:

@@ -17,6 +17,7 @@ import numpy as np
 
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, summarize, try_decode
+from inspector.protocol.frames import _EVENT_HEAD  # peek_event's pattern, without building an EventHead
 from inspector.protocol.kinds import Kind, kind_name
 
 KIND_EMPTY = -1  # an empty message: no kind byte
@@ -24,6 +25,9 @@ KIND_TEXT = -2   # a text frame: never valid in this protocol
 NO_SEQ = -(2**63)
 _NO_GAP = 0
 _DIR_CODE = {OUT: 0, IN: 1}
+_FLAG_BAD = 1             # undecodable
+_FLAG_GAP_EXPECTED = 2    # the gap is on a filtered subscription
+_FLAG_UNCHECKED = 4       # an EVENT read from its head only: the body is checked when first needed
 _DIR_NAME = (OUT, IN)
 _SUMMARY_CACHE = 4096
 _TEXT_CHUNK = 65536  # frames joined per regex pass when searching text
@@ -71,7 +75,7 @@ class FrameStore:
         self._seq = array("q")
         self._size = array("i")
         self._gap = array("q")       # seq jump (0 = none)
-        self._flags = array("b")     # 1 = undecodable, 2 = gap expected (filtered subscription)
+        self._flags = array("b")     # _FLAG_BAD, _FLAG_GAP_EXPECTED, _FLAG_UNCHECKED
         self._data: list[bytes] = []
         self._head = 0               # physical index of the oldest frame once full
         self.dropped = 0
@@ -79,6 +83,7 @@ class FrameStore:
         self._conn_ids: dict[str, int] = {}
         self._topics: list[str] = [""]
         self._topic_ids: dict[str, int] = {"": 0}
+        self._raw_topic_ids: dict[bytes, int] = {}  # topic as it appears in an EVENT head
         self._last_seq: dict[tuple[int, int], int] = {}
         self._filtered: set[tuple[int, int]] = set()  # (conn, topic) subscribed with a filter
         self._summaries: dict[int, str] = {}
@@ -87,72 +92,110 @@ class FrameStore:
         self.extend((ev,))
 
     def extend(self, events) -> None:
-        """Append many frames; the batch path the log uses on every flush."""
-        cap = self.cap
-        conn_ids, topic_ids = self._conn_ids, self._topic_ids
+        """Append many frames; the batch path the log uses on every flush.
+
+        A message EVENT the client did not decode (``frame`` None) is read from its
+        canonical head only: topic and seq, its body checked later (``_FLAG_UNCHECKED``)
+        when the row is painted, summarised or searched. Rows are gathered as tuples and
+        the columns extended in bulk: no per-frame method calls on the arrays.
+        """
+        rows = []
+        add = rows.append
+        conn_ids, topic_ids, raw_topic_ids = self._conn_ids, self._topic_ids, self._raw_topic_ids
+        last_seq, filtered = self._last_seq, self._filtered
+        head = _EVENT_HEAD.match
+        last_conn, ci = None, 0
         for ev in events:
             data = ev.data
             if type(data) is not bytes:
                 data = _as_bytes(data)
+            conn = ev.conn
+            if conn is not last_conn:
+                ci = conn_ids.get(conn)
+                if ci is None:
+                    ci = self._label_id(conn_ids, self._conns, conn)
+                last_conn = conn
+            d = 0 if ev.direction == OUT else 1
             frame = ev.frame
-            if ev.text:
-                kind = KIND_TEXT
-            elif not data:
-                kind = KIND_EMPTY
-            else:
-                kind = data[0]
-            if frame is None and kind >= 0:
-                frame = try_decode(data)
-            topic, seq, bad = "", NO_SEQ, isinstance(frame, DecodeError) or kind < 0
-            if isinstance(frame, Event):
-                topic = frame.topic
-                if frame.seq is not None:
-                    seq = frame.seq
-            elif isinstance(frame, (Subscribe, Unsubscribe)):
-                topic = frame.topic
-            ci = conn_ids.get(ev.conn)
-            if ci is None:
-                ci = conn_ids[ev.conn] = len(self._conns)
-                self._conns.append(ev.conn)
-            ti = topic_ids.get(topic)
-            if ti is None:
-                ti = topic_ids[topic] = len(self._topics)
-                self._topics.append(topic)
-            gap, flags = _NO_GAP, 1 if bad else 0
-            key = (ci, ti)
-            if isinstance(frame, Subscribe):
-                if frame.filter:
-                    self._filtered.add(key)
+            m = head(data) if frame is None and not ev.text else None
+            if m is not None and (data[-1] == 125 or data.rstrip(b" \t\r\n")[-1:] == b"}"):
+                # the fast path: the head of an encoded EVENT, the body taken on trust for now
+                ti = raw_topic_ids.get(m[1])
+                if ti is None:
+                    ti = raw_topic_ids[m[1]] = self._label_id(topic_ids, self._topics, m[1].decode("ascii"))
+                flags = _FLAG_UNCHECKED
+                gap = _NO_GAP
+                if m[3] is None:
+                    seq = NO_SEQ
                 else:
-                    self._filtered.discard(key)
-            elif seq != NO_SEQ and frame.type == "message":
-                prev = self._last_seq.get(key)
-                self._last_seq[key] = seq
-                if prev is not None and seq != prev + 1:
-                    gap = seq - prev - 1
-                    if key in self._filtered and gap > 0:
-                        flags |= 2
-            row = (ev.t, ci, _DIR_CODE.get(ev.direction, 1), kind, ti, seq, len(data), gap, flags)
-            if len(self._data) < cap:
-                self._t.append(row[0])
-                self._conn.append(ci)
-                self._dir.append(row[2])
-                self._kind.append(kind)
-                self._topic.append(ti)
-                self._seq.append(seq)
-                self._size.append(row[6])
-                self._gap.append(gap)
-                self._flags.append(flags)
-                self._data.append(data)
-            else:
-                p = self._head
-                self._t[p], self._conn[p], self._dir[p], self._kind[p], self._topic[p] = row[:5]
-                self._seq[p], self._size[p], self._gap[p], self._flags[p] = row[5:]
-                self._data[p] = data
-                self._head = (p + 1) % cap
-                self.dropped += 1
+                    seq = int(m[3])
+                    if m[2] == b"message":
+                        key = (ci, ti)
+                        prev = last_seq.get(key)
+                        last_seq[key] = seq
+                        if prev is not None and seq != prev + 1:
+                            gap = seq - prev - 1
+                            if gap > 0 and key in filtered:
+                                flags |= _FLAG_GAP_EXPECTED
+                add((ev.t, ci, d, 0x10, ti, seq, len(data), gap, flags, data))
+                continue
+            add(self._row(ev, data, frame, ci, d))
+        if not rows:
+            return
+        kept, cap = len(self._data), self.cap
+        fit = min(len(rows), cap - kept)
+        if fit:
+            cols = list(zip(*rows[:fit])) if fit < len(rows) else list(zip(*rows))
+            for col, values in zip(self._columns(), cols):
+                col.extend(values)
+            self._data.extend(cols[9])
+        for row in rows[fit:]:  # the ring is full: overwrite the oldest one by one
+            p = self._head
+            for col, value in zip(self._columns(), row):
+                col[p] = value
+            self._data[p] = row[9]
+            self._head = (p + 1) % cap
+            self.dropped += 1
         if len(self._summaries) > _SUMMARY_CACHE:
             self._summaries.clear()
+
+    def _columns(self) -> tuple:
+        return (self._t, self._conn, self._dir, self._kind, self._topic, self._seq, self._size, self._gap,
+                self._flags)
+
+    def _row(self, ev: FrameSeen, data: bytes, frame, ci: int, d: int) -> tuple:
+        """One row the slow way: decode when the sender did not."""
+        if ev.text:
+            kind = KIND_TEXT
+        elif not data:
+            kind = KIND_EMPTY
+        else:
+            kind = data[0]
+        if frame is None and kind >= 0:
+            frame = try_decode(data)
+        topic, seq, bad = "", NO_SEQ, isinstance(frame, DecodeError) or kind < 0
+        if isinstance(frame, Event):
+            topic = frame.topic
+            if frame.seq is not None:
+                seq = frame.seq
+        elif isinstance(frame, (Subscribe, Unsubscribe)):
+            topic = frame.topic
+        ti = self._label_id(self._topic_ids, self._topics, topic)
+        gap, flags = _NO_GAP, _FLAG_BAD if bad else 0
+        key = (ci, ti)
+        if isinstance(frame, Subscribe):
+            if frame.filter:
+                self._filtered.add(key)
+            else:
+                self._filtered.discard(key)
+        elif seq != NO_SEQ and frame.type == "message":
+            prev = self._last_seq.get(key)
+            self._last_seq[key] = seq
+            if prev is not None and seq != prev + 1:
+                gap = seq - prev - 1
+                if key in self._filtered and gap > 0:
+                    flags |= _FLAG_GAP_EXPECTED
+        return (ev.t, ci, d, kind, ti, seq, len(data), gap, flags, data)
 
     def extend_rows(self, t, conns, conn, direction, kind, topics, topic, seq, size, gap, flags, data) -> None:
         """Append prepared rows in bulk (an opened recording: a million rows in well under a second).
@@ -263,7 +306,21 @@ class FrameStore:
         return self._kind[self._p(i)] == KIND_TEXT
 
     def undecodable(self, i: int) -> bool:
-        return bool(self._flags[self._p(i)] & 1)
+        p = self._p(i)
+        flags = self._flags[p]
+        if flags & _FLAG_UNCHECKED:
+            flags = self._check(p)
+        return bool(flags & _FLAG_BAD)
+
+    def _check(self, p: int, frame=None) -> int:
+        """Decode an unchecked row's body once and settle its undecodable flag."""
+        if frame is None:
+            frame = try_decode(self._data[p])
+        flags = self._flags[p] & ~_FLAG_UNCHECKED
+        if isinstance(frame, DecodeError):
+            flags |= _FLAG_BAD
+        self._flags[p] = flags
+        return flags
 
     def gap(self, i: int) -> int | None:
         """Seq jump before this message on its topic and connection: >0 missing, <0 went back."""
@@ -272,7 +329,7 @@ class FrameStore:
 
     def gap_expected(self, i: int) -> bool:
         """The gap is on a filtered subscription, where the spec says gaps are normal."""
-        return bool(self._flags[self._p(i)] & 2)
+        return bool(self._flags[self._p(i)] & _FLAG_GAP_EXPECTED)
 
     def summary(self, i: int) -> str:
         p = self._p(i)
@@ -287,10 +344,13 @@ class FrameStore:
         elif kind == KIND_EMPTY:
             body = "undecodable: empty frame"
         else:
-            body = summarize(try_decode(data))
+            frame = try_decode(data)
+            if self._flags[p] & _FLAG_UNCHECKED:
+                self._check(p, frame)
+            body = summarize(frame)
         g = self._gap[p]
         if g > 0:
-            body = (f"gap {g} (filtered) " if self._flags[p] & 2 else f"⚠ gap {g} ") + body
+            body = (f"gap {g} (filtered) " if self._flags[p] & _FLAG_GAP_EXPECTED else f"⚠ gap {g} ") + body
         elif g < 0:
             body = f"⚠ seq back {-g} " + body
         self._summaries[number] = body
@@ -397,8 +457,15 @@ class FrameStore:
         if ids:
             hit |= np.isin(np.frombuffer(self._topic, np.int32)[a:b], np.asarray(ids, np.int32))
         # PING/PONG (shown as hex) and undecodable frames (shown with the reason): match the summary.
+        # Bodies not checked yet are checked now (once), unless the row is a hit already.
+        flags = np.frombuffer(self._flags, np.int8)[a:b]
+        unchecked = ((flags & _FLAG_UNCHECKED) > 0) & ~hit
+        if pre is not None:
+            unchecked &= pre
+        for j in np.flatnonzero(unchecked).tolist():
+            self._check(a + j)
         kinds = np.frombuffer(self._kind, np.int16)[a:b]
-        special = (kinds == Kind.PING) | (kinds == Kind.PONG) | ((np.frombuffer(self._flags, np.int8)[a:b] & 1) > 0)
+        special = (kinds == Kind.PING) | (kinds == Kind.PONG) | ((flags & _FLAG_BAD) > 0)
         special &= ~hit
         if pre is not None:
             special &= pre

@@ -181,9 +181,10 @@ class LogPanel(QWidget):
 
     def ingest(self, ev) -> None:
         if type(ev) is FrameSeen:
-            self._pending.append(ev)
-            if not self._flush_timer.isActive():
+            pending = self._pending
+            if not pending:  # the first frame of a batch starts the flush timer (a Qt call per batch only)
                 self._flush_timer.start()
+            pending.append(ev)
 
     def flush(self) -> None:
         """Move pending frames into the store and the table (the timer calls this)."""

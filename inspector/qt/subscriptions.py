@@ -44,29 +44,40 @@ _PATH_CHARS = re.compile(r"[A-Za-z0-9_.]*$")
 class RecentEvents:
     """A small ring of recent message EVENTs per topic (fed from FrameSeen).
 
-    Under a flood the client leaves message EVENTs undecoded, so they are kept as
-    raw bytes (filed by the topic read from their canonical head) and decoded only
-    when a preview or completion reads them; bytes that turn out not to be a valid
-    message EVENT of that topic are dropped then.
+    Under a flood the client leaves message EVENTs undecoded. Those wait as raw bytes
+    in ``incoming`` (appending is all a frame costs) and are filed by topic, read from
+    their canonical head, when the preview, completion or topic list next looks; they
+    are decoded only when a preview or completion reads them, and bytes that turn out
+    not to be a valid message EVENT of that topic are dropped then. ``incoming`` keeps
+    the newest ``per_topic`` x 64 (the subscription limit): more than that between two
+    looks (the editor looks twice a second) may leave a quiet topic's older events out.
     """
 
     def __init__(self, per_topic: int = RECENT_PER_TOPIC):
         self.per_topic = per_topic
         self._by_topic: dict[str, deque[Event | bytes]] = {}
+        self.incoming: deque[bytes] = deque(maxlen=per_topic * MAX_SUBSCRIPTIONS)
 
     def add(self, ev: Event) -> None:
+        self._settle()
         self._ring(ev.topic).append(ev)
 
     def add_raw(self, data: bytes) -> None:
         """A message EVENT as received, not decoded yet."""
-        if data.startswith(_HEAD):
-            end = data.find(b'"', _HEAD_LEN)
-            if end > _HEAD_LEN:
-                self._ring(data[_HEAD_LEN:end].decode("utf-8", "replace")).append(data)
-                return
-        frame = try_decode(data)  # not as encode() writes it: rare, decode now
-        if type(frame) is Event and frame.type == "message":
-            self.add(frame)
+        self.incoming.append(data)
+
+    def _settle(self) -> None:
+        incoming = self.incoming
+        while incoming:
+            data = incoming.popleft()
+            if data.startswith(_HEAD):
+                end = data.find(b'"', _HEAD_LEN)
+                if end > _HEAD_LEN:
+                    self._ring(data[_HEAD_LEN:end].decode("utf-8", "replace")).append(data)
+                    continue
+            frame = try_decode(data)  # not as encode() writes it: rare, decode now
+            if type(frame) is Event and frame.type == "message":
+                self._ring(frame.topic).append(frame)
 
     def _ring(self, topic: str) -> deque:
         ring = self._by_topic.get(topic)
@@ -75,9 +86,11 @@ class RecentEvents:
         return ring
 
     def topics(self) -> list[str]:
+        self._settle()
         return sorted(self._by_topic)
 
     def events(self, topic: str) -> list[Event]:
+        self._settle()
         ring = self._by_topic.get(topic)
         if ring is None:
             return []
@@ -98,6 +111,7 @@ class RecentEvents:
     def field_paths(self, topic: str | None = None) -> list[str]:
         """Dotted paths of the keys seen in recent bodies (``data.total`` ...)."""
         paths: set[str] = set()
+        self._settle()
         topics = [topic] if topic in self._by_topic else list(self._by_topic)
         for t in topics:
             for ev in self.events(t)[-20:]:
@@ -290,7 +304,6 @@ class SubscriptionEditor(QWidget):
             if frame is None:  # not decoded by the client: a message EVENT (presence always is)
                 if not ev.text:
                     self.recent.add_raw(ev.data)
-                    self._dirty = True
             elif type(frame) is Event:
                 if frame.type == "presence":
                     self._presence(frame)
@@ -376,7 +389,7 @@ class SubscriptionEditor(QWidget):
         self.form.setRowVisible(label, bool(text))
 
     def _refresh_if_dirty(self) -> None:
-        if self._dirty:
+        if self._dirty or self.recent.incoming:
             self._dirty = False
             self._topic_model.setStringList(self.recent.topics())
             self.filter_edit.set_paths(self.recent.field_paths(self.topic_edit.text() or None))

@@ -178,3 +178,75 @@ def test_text_frames_are_reported_undecodable():
             assert ev.frame.code == "bad_frame"
             await client.stop()
     run(body())
+
+
+def _wire_bytes(ws, frames) -> bytes:
+    """The bytes websockets would send for ``frames`` ((kind, payload, fin) tuples), not sent yet."""
+    from websockets.frames import Frame, Opcode
+    for opcode, payload, fin in frames:
+        ws.protocol.send_frame(Frame(Opcode(opcode), payload, fin))
+    return b"".join(ws.protocol.data_to_send())
+
+
+def test_frames_cut_anywhere_by_the_network_arrive_whole_and_in_order():
+    """Our own framing of binary messages: headers and payloads split across reads, 7- 16- and 64-bit
+    lengths, control frames (answered by websockets), fragments and text in between."""
+    medium, large = encode(Event("t", "message", 3, "m" * 300, 8)), encode(Event("t", "message", 4, "L" * 70000, 9))
+    ping = b"\x20" + b"\x00" * 7 + b"\x05"
+    plan = [(0x2, MESSAGE, True), (0x9, b"ws-ping", True), (0x2, medium, True), (0x2, ping, True),
+            (0x1, b"text", True), (0x2, large, True), (0x2, MESSAGE[:10], False), (0x0, MESSAGE[10:], True),
+            (0x2, MESSAGE, True)]
+    expect = [MESSAGE, medium, ping, b"text", large, MESSAGE, MESSAGE]
+    got_pongs: list = []
+
+    async def handler(ws):
+        await ws.recv()  # the SUBSCRIBE: the client is listening
+        data = _wire_bytes(ws, plan)
+        for i in range(0, len(data), 7777):
+            chunk = data[i:i + 7777]
+            for j in range(0, 39, 3):  # the first bytes of each chunk a few at a time
+                ws.transport.write(chunk[j:j + 3])
+                await asyncio.sleep(0.002)
+            ws.transport.write(chunk[39:])
+            await asyncio.sleep(0.002)
+        got_pongs.append(await ws.recv())  # the client's PONG to our protocol PING
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1])
+            client.subscribe("t")
+            client.start()
+            await client.wait_state(State.OPEN, 5)
+            assert client._ws._fast  # websockets' parser was at a frame boundary after the handshake
+            await until(lambda: len(frames_in(events)) >= len(expect) and got_pongs)
+            assert [e.data for e in frames_in(events)] == expect
+            assert [e.text for e in frames_in(events)] == [False, False, False, True, False, False, False]
+            assert got_pongs == [b"\x21" + ping[1:]]
+            assert client.state is State.OPEN
+            await client.stop()
+    run(body())
+
+
+def test_a_frame_over_max_size_closes_with_1009():
+    codes: list = []
+
+    async def handler(ws):
+        await ws.send(MESSAGE)
+        try:
+            await ws.send(b"\x10" + b"x" * (4 * 2**20))  # one byte over the client's max_size
+        except Exception:  # noqa: BLE001 - the client closes meanwhile
+            pass
+        await ws.wait_closed()
+        codes.append(ws.close_code)
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1], auto_reconnect=False)
+            client.start()
+            stopped = await client.wait_state(State.STOPPED, 10)
+            assert stopped.code == 1009
+            assert [e.data for e in frames_in(events)] == [MESSAGE]
+            await until(lambda: codes)
+            assert codes == [1009]
+    run(body())

@@ -17,7 +17,7 @@ import numpy as np
 
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, summarize, try_decode
-from inspector.protocol.frames import _EVENT_HEAD  # peek_event's pattern, without building an EventHead
+from inspector.protocol.frames import _DECODER, _EVENT_HEAD  # the codec's pattern and decoder, used in bulk
 from inspector.protocol.kinds import Kind, kind_name
 
 KIND_EMPTY = -1  # an empty message: no kind byte
@@ -409,6 +409,27 @@ class FrameStore:
             flags = self._check(p)
         return bool(flags & _FLAG_BAD)
 
+    def _check_many(self, ps: list[int]) -> None:
+        """``_check`` for many rows: each chunk's bodies parsed as one JSON array (C speed).
+        Bodies with canonical heads cannot run into each other, so when the array has one
+        element per row, element k is row k's body; any error: the rows one by one."""
+        data, flags = self._data, self._flags
+        for c in range(0, len(ps), _CHECK_CHUNK):
+            chunk = ps[c:c + _CHECK_CHUNK]
+            try:
+                bodies = _BODY_DECODER.decode("[" + b",".join([data[p][1:] for p in chunk]).decode("utf-8") + "]")
+            except (ValueError, RecursionError):
+                bodies = None
+            if bodies is None or len(bodies) != len(chunk):
+                for p in chunk:
+                    self._check(p)
+                continue
+            for p, body in zip(chunk, bodies):
+                if _is_event_body(body):
+                    flags[p] &= ~_FLAG_UNCHECKED
+                else:
+                    self._check(p)  # the codec's verdict and message
+
     def _check(self, p: int, frame=None) -> int:
         """Decode an unchecked row's body once and settle its undecodable flag."""
         if frame is None:
@@ -559,8 +580,7 @@ class FrameStore:
         unchecked = ((flags & _FLAG_UNCHECKED) > 0) & ~hit
         if pre is not None:
             unchecked &= pre
-        for j in np.flatnonzero(unchecked).tolist():
-            self._check(a + j)
+        self._check_many((np.flatnonzero(unchecked) + a).tolist())
         kinds = np.frombuffer(self._kind, np.int16)[a:b]
         special = (kinds == Kind.PING) | (kinds == Kind.PONG) | ((flags & _FLAG_BAD) > 0)
         special &= ~hit
@@ -638,6 +658,19 @@ def _windows(buf: np.ndarray, width: int) -> np.ndarray:
     """Every ``width`` bytes of ``buf`` from each offset (a view: indexing it by row starts
     gathers fixed-width rows without an index matrix)."""
     return np.lib.stride_tricks.sliding_window_view(buf, width)
+
+
+_CHECK_CHUNK = 4096
+_BODY_DECODER = _DECODER  # the codec's own (NaN and Infinity are not JSON)
+
+
+def _is_event_body(body) -> bool:
+    """What ``decode`` demands of an EVENT body (bool is not an int)."""
+    if type(body) is not dict:
+        return False
+    seq = body.get("seq")
+    return (type(body.get("topic")) is str and type(body.get("type")) is str and type(body.get("ts")) is int
+            and (seq is None or type(seq) is int) and "data" in body)
 
 
 def _as_bytes(data) -> bytes:

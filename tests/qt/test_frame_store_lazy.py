@@ -143,3 +143,15 @@ def test_the_batch_path_wraps_the_ring_like_the_frame_by_frame_path(monkeypatch)
         assert columns(batched) == columns(single) and batched.dropped == single.dropped
         assert batched.first_number == single.first_number
     assert all(taken)
+
+
+def test_search_checks_many_bodies_at_once_and_still_finds_each_broken_one():
+    batch = flood(600)
+    batch[100] = FrameSeen("c1", T0, IN, b'\x10{"topic":"orders.eu","type":"message","seq":1,"ts":true,"data":{}}')
+    batch[400] = FrameSeen("c1", T0, IN, b'\x10{"topic":"orders.eu","type":"message","seq":2,"ts":1,"data":{,}}')
+    batch[500] = FrameSeen("c1", T0, IN, b'\x10{"topic":"orders.eu","type":"message","seq":3,"ts":1,"data":NaN}')
+    s = FrameStore()
+    s.extend(batch)
+    assert s.match(Query(text="undecodable")).tolist() == [101, 401, 501]
+    assert [i for i in range(len(s)) if s.undecodable(i)] == [100, 400, 500]
+    assert s.match(Query(text="'ts' must be an integer")).tolist() == [101]

@@ -143,6 +143,23 @@ class FrameStore:
                                 flags |= _FLAG_GAP_EXPECTED
                 add((ev.t, ci, d, 0x10, ti, seq, len(data), gap, flags, data))
                 continue
+            if type(frame) is Event and data and not ev.text:  # decoded by the sender: the usual case
+                ti = topic_ids.get(frame.topic)
+                if ti is None:
+                    ti = self._label_id(topic_ids, self._topics, frame.topic)
+                seq, gap, flags = frame.seq, _NO_GAP, 0
+                if seq is None:
+                    seq = NO_SEQ
+                elif frame.type == "message":
+                    key = (ci, ti)
+                    prev = last_seq.get(key)
+                    last_seq[key] = seq
+                    if prev is not None and seq != prev + 1:
+                        gap = seq - prev - 1
+                        if gap > 0 and key in filtered:
+                            flags = _FLAG_GAP_EXPECTED
+                add((ev.t, ci, d, data[0], ti, seq, len(data), gap, flags, data))
+                continue
             add(self._row(ev, data, frame, ci, d))
         if not rows:
             return

@@ -11,6 +11,12 @@ EVENT frames at once for one subscriber, which receives them
 It prints frames/s of each, their ratio, the UI event-loop lag during (b) (how
 late a 10 ms QTimer fires), and the peak RSS of this process.
 
+Both are timed from the first message received to the last one counted: (a) when
+recv() returned it, (b) when it is in the frame store after the log's batched flush.
+(b) can beat (a): the client frames plain binary messages itself and hands them over
+by callback (inspector/net/client_wire.py), where (a) pays websockets' parser,
+assembler and a Future per recv().
+
 usage: python bench/bench_flood.py [--frames 300000]
 """
 

@@ -133,7 +133,7 @@ def _reject_constant(name: str) -> Any:
 
 
 # One decoder for every frame: json.loads(..., parse_constant=...) would build a new one per call.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def decode_json_object(body: bytes | memoryview) -> dict:
@@ -144,11 +144,11 @@ def decode_json_object(body: bytes | memoryview) -> dict:
         raise DecodeError("bad_frame", f"body is not UTF-8 (byte {exc.start + 1})") from None
     try:
         if text[:1] == "{":  # fast path: raw_decode skips decode()'s whitespace regex
-            obj, end = _DECODER.raw_decode(text)
+            obj, end = JSON_DECODER.raw_decode(text)
             if end != len(text) and text[end:].strip(" \t\n\r"):
                 raise json.JSONDecodeError("Extra data", text, end)
         else:
-            obj = _DECODER.decode(text)
+            obj = JSON_DECODER.decode(text)
     except RecursionError:
         raise DecodeError("bad_frame", "body JSON is nested too deeply") from None
     except ValueError as exc:
@@ -289,7 +289,7 @@ def summarize(frame: Frame | DecodeError) -> str:
 
 # The head of an EVENT exactly as ``encode`` (and so the mock) writes it. Anything
 # else (other key order, spaces, escapes) simply does not match and gets a full decode.
-_EVENT_HEAD = re.compile(
+EVENT_HEAD_RE = re.compile(
     rb'\x10\{"topic":"([a-z0-9._-]{1,255})","type":"(message|presence)"(?:,"seq":(0|[1-9][0-9]{0,17}))?,"ts":'
 )
 
@@ -309,7 +309,7 @@ class EventHead:
 
 def peek_event(data: bytes) -> EventHead | None:
     """The EventHead of a canonically encoded EVENT, or None (then decode fully)."""
-    m = _EVENT_HEAD.match(data)
+    m = EVENT_HEAD_RE.match(data)
     if m is None:
         return None
     topic, type_, seq = m.groups()

@@ -17,7 +17,7 @@ import numpy as np
 
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, summarize, try_decode
-from inspector.protocol.frames import _DECODER, _EVENT_HEAD  # the codec's pattern and decoder, used in bulk
+from inspector.protocol.frames import EVENT_HEAD_RE, JSON_DECODER  # the codec's own, used in bulk
 from inspector.protocol.kinds import Kind, kind_name
 
 KIND_EMPTY = -1  # an empty message: no kind byte
@@ -107,7 +107,7 @@ class FrameStore:
         add = rows.append
         conn_ids, topic_ids, raw_topic_ids = self._conn_ids, self._topic_ids, self._raw_topic_ids
         last_seq, filtered = self._last_seq, self._filtered
-        head = _EVENT_HEAD.match
+        head = EVENT_HEAD_RE.match
         last_conn, ci = None, 0
         for ev in events:  # the general path: any mix of frames
             data = ev.data
@@ -622,7 +622,7 @@ _MAX_HEADS = 16  # distinct heads (topic, type, seq or not) per batch; more: the
 
 
 def _read_heads(datas: tuple):
-    """What ``_EVENT_HEAD`` reads, for every message of a batch at once: (sizes, is message,
+    """What ``EVENT_HEAD_RE`` reads, for every message of a batch at once: (sizes, is message,
     seq, topic index per row, topic names), or None when any one is not as encode() writes
     it or does not end with '}'. Rows are grouped by their head up to the seq digits (or
     up to "ts" when there is no seq), compared as fixed-width windows of the joined bytes."""
@@ -636,7 +636,7 @@ def _read_heads(datas: tuple):
     heads = []  # (prefix length, topic, is message, has seq)
     rows = np.arange(n)
     while len(rows):
-        m = _EVENT_HEAD.match(datas[rows[0]])
+        m = EVENT_HEAD_RE.match(datas[rows[0]])
         if m is None or len(heads) == _MAX_HEADS:
             return None
         cut = m.start(3) if m[3] is not None else m.end()
@@ -678,7 +678,7 @@ def _windows(buf: np.ndarray, width: int) -> np.ndarray:
 
 
 _CHECK_CHUNK = 4096
-_BODY_DECODER = _DECODER  # the codec's own (NaN and Infinity are not JSON)
+_BODY_DECODER = JSON_DECODER  # the codec's own (NaN and Infinity are not JSON)
 
 
 def _is_event_body(body) -> bool:

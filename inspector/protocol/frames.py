@@ -156,11 +156,12 @@ def decode_json_object(body: bytes | memoryview) -> dict:
         pos = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
         raise DecodeError("bad_frame", f"body is not JSON: {msg}{pos}") from None
     if not isinstance(obj, dict):
-        raise DecodeError("bad_frame", f"body is a JSON {_json_type(obj)}, not an object")
+        raise DecodeError("bad_frame", f"body is a JSON {json_type(obj)}, not an object")
     return obj
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """JSON's name for the type of a decoded value."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -183,7 +184,7 @@ def _req_str(obj: dict, key: str, kind: Kind) -> str:
         raise DecodeError("bad_frame", f"{kind.name} body has no {key!r}", kind)
     value = obj[key]
     if not isinstance(value, str):
-        raise DecodeError("bad_frame", f"{kind.name} {key!r} must be a string, not {_json_type(value)}", kind)
+        raise DecodeError("bad_frame", f"{kind.name} {key!r} must be a string, not {json_type(value)}", kind)
     return value
 
 
@@ -237,7 +238,7 @@ def _decode(data: bytes | bytearray | memoryview) -> Frame:
         topic = _req_str(obj, "topic", Kind.SUBSCRIBE)
         flt = obj.get("filter")
         if flt is not None and not isinstance(flt, str):
-            raise DecodeError("bad_frame", f"SUBSCRIBE 'filter' must be a string, not {_json_type(flt)}", first)
+            raise DecodeError("bad_frame", f"SUBSCRIBE 'filter' must be a string, not {json_type(flt)}", first)
         return Subscribe(topic, flt, ident)
     if first == Kind.UNSUBSCRIBE:
         obj = decode_json_object(body)

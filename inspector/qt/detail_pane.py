@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.protocol.events import OUT
-from inspector.protocol.frames import DecodeError, Ping, Pong, try_decode
+from inspector.protocol.frames import DecodeError, Ping, Pong, json_type, try_decode
 
 from . import hexdump
 from .frame_store import KIND_EMPTY, KIND_TEXT, kind_label
@@ -19,18 +19,6 @@ from .frame_store import KIND_EMPTY, KIND_TEXT, kind_label
 MAX_TREE_NODES = 5000
 MAX_CELL = 300
 _DIRECTION = {OUT: "→ client to server", "in": "← server to client"}
-
-
-def _json_type(v) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    return "array" if isinstance(v, list) else "object"
 
 
 class DetailPane(QWidget):
@@ -185,7 +173,7 @@ class DetailPane(QWidget):
             shown = value if raw else json.dumps(value, ensure_ascii=False)
             if len(shown) > MAX_CELL:  # a huge string would stall layout; copy as JSON gives it all
                 shown = f"{shown[:MAX_CELL]}… ({len(shown):,} characters)"
-            QTreeWidgetItem(parent, [key, shown, "bytes" if raw and key == "payload" else _json_type(value)])
+            QTreeWidgetItem(parent, [key, shown, "bytes" if raw and key == "payload" else json_type(value)])
 
     # ------------------------------------------------------------ copying
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ..net.redact import install_on_root, scrub
 from ..profiles import LOCAL_MOCK, ProfileError, ProfileStore, local_mock_profile
 from ..protocol.events import State, SubState
+from .about import icon_path
 from .main_window import MainWindow
 
 log = logging.getLogger("inspector.qt")
@@ -36,6 +37,9 @@ def run_app(args) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *_qt_args()])
     app.setApplicationName("realtime-inspector")
     app.setOrganizationName("realtime-inspector")
+    app.setDesktopFileName("realtime-inspector")  # ties windows to the .desktop entry (Wayland app id)
+    if icon_path().is_file():
+        app.setWindowIcon(QIcon(str(icon_path())))
     app.setQuitOnLastWindowClosed(False)  # the window closes itself after an async shutdown
     apply_style(app)
 
@@ -56,12 +60,19 @@ def _qt_args() -> list[str]:
 
 
 # ---------------------------------------------------------------- style
+THEME_ENV = "REALTIME_INSPECTOR_THEME"  # "dark" or "light" overrides the system's scheme
+
+
 def apply_style(app: QApplication) -> None:
     """Fusion, with a light or dark palette following the system's colour scheme."""
     app.setStyle("Fusion")
+    forced = os.environ.get(THEME_ENV, "").strip().lower()
 
     def update(*_args) -> None:
-        dark = QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+        if forced in ("dark", "light"):
+            dark = forced == "dark"
+        else:
+            dark = QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
         app.setPalette(dark_palette() if dark else app.style().standardPalette())
 
     update()

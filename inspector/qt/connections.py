@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -69,13 +70,15 @@ class ProfileEditor(QWidget):
 
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Name", self.name_edit)
         form.addRow("URL", self.url_edit)
         form.addRow("", self.embedded_check)
         form.addRow("Token from", self.kind_combo)
         form.addRow("Token", self.token_stack)
         form.addRow("", self.token_note)
-        form.addRow("Send token in", self.auth_combo)
+        form.addRow("Send in", self.auth_combo)
         form.addRow("Ping every", self.ping_spin)
         form.addRow("", self.reconnect_check)
 
@@ -155,16 +158,32 @@ class ConnectionManager(QWidget):
         self.error_label.setStyleSheet("color: #d33;")
         self.error_label.setWordWrap(True)
 
-        buttons = QGridLayout()
-        for i, b in enumerate((self.new_button, self.duplicate_button, self.rename_button,
-                               self.delete_button, self.save_button, self.connect_button)):
-            buttons.addWidget(b, i // 3, i % 3)
+        self.connect_button.setDefault(True)
+        style = self.style()
+        for button, icon in ((self.new_button, QStyle.StandardPixmap.SP_FileIcon),
+                             (self.save_button, QStyle.StandardPixmap.SP_DialogSaveButton),
+                             (self.connect_button, QStyle.StandardPixmap.SP_MediaPlay)):
+            button.setIcon(style.standardIcon(icon))
+        # A short list (people keep a handful of profiles), then the form, then the
+        # actions on the form: the column stays narrow so the log gets the width.
+        self.list.setMinimumHeight(3 * self.list.fontMetrics().height())
+        self.list.setMaximumHeight(8 * (self.list.fontMetrics().height() + 4))
+        list_buttons = QGridLayout()
+        list_buttons.setSpacing(4)
+        for i, b in enumerate((self.new_button, self.duplicate_button, self.rename_button, self.delete_button)):
+            list_buttons.addWidget(b, i // 2, i % 2)
+        form_buttons = QGridLayout()
+        form_buttons.addWidget(self.save_button, 0, 0)
+        form_buttons.addWidget(self.connect_button, 0, 1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.list, 1)
-        layout.addLayout(buttons)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.list)
+        layout.addLayout(list_buttons)
+        layout.addSpacing(6)
         layout.addWidget(self.editor)
+        layout.addLayout(form_buttons)
         layout.addWidget(self.error_label)
+        layout.addStretch(1)
 
         self.list.currentItemChanged.connect(self._selected)
         self.list.itemChanged.connect(self._item_renamed)

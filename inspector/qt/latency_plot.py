@@ -3,6 +3,7 @@
 Samples go into preallocated numpy rings (one per connection); the plot is
 redrawn by a single-shot timer (≤ 30 Hz) only after something changed, so an
 idle graph costs nothing. Plain pens of width 1, no OpenGL, no antialiasing.
+The plot's colours follow the application palette (light or dark).
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget,
+)
 
 import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 
@@ -21,7 +25,8 @@ from .log_model import format_time
 
 REDRAW_MS = 34            # ≤ 30 Hz
 RING = 4096               # samples kept per connection
-WINDOW_S = 300.0          # rolling time window shown
+WINDOW_S = 60.0           # rolling time window shown by default
+WINDOWS = ((60.0, "1 min"), (300.0, "5 min"), (900.0, "15 min"))
 MAX_MARKERS = 200
 MAX_SERVER_PINGS = 100
 _MARK_PENS = {
@@ -80,33 +85,96 @@ class LatencyPlot(QWidget):
 
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.plot.setLabel("left", "round trip", units="ms")
+        # values are already ms: without this pyqtgraph rescales 0.7 ms to "700 (mms)"
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.addLegend(offset=(5, 5))
-        self.plot.setMouseEnabled(x=False, y=True)
+        self.legend = self.plot.addLegend(offset=(5, 5))
+        # the axes follow the data (rolling window, 0 to the highest visible RTT)
+        self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
-        self.plot.setMinimumHeight(120)
+        self.plot.setMinimumHeight(100)
+        self.plot.getPlotItem().setContentsMargins(0, 4, 12, 0)  # room for the last time label
+
+        self.window_combo = QComboBox()
+        self.window_combo.setToolTip("Time shown on the graph")
+        for seconds, text in WINDOWS:
+            self.window_combo.addItem(text, seconds)
+        i = self.window_combo.findData(float(window))
+        if i < 0:
+            self.window_combo.addItem(f"{window:g} s", float(window))
+            i = self.window_combo.count() - 1
+        self.window_combo.setCurrentIndex(i)
+        self.window_combo.currentIndexChanged.connect(lambda _i: self.set_window(self.window_combo.currentData()))
 
         self.stats_box = QVBoxLayout()
         self.stats_box.setSpacing(0)
         self.no_data_label = QLabel("No round trips measured yet")
         self.stats_box.addWidget(self.no_data_label)
+        head = QHBoxLayout()
+        head.setContentsMargins(4, 0, 4, 0)
+        head.addLayout(self.stats_box, 1)
+        head.addWidget(self.window_combo, 0, Qt.AlignmentFlag.AlignTop)
 
+        # Server PINGs are rare (the server pings idle clients): one line, the table on demand.
         self.server_label = QLabel("Server PINGs: none")
+        self.server_toggle = QToolButton()
+        self.server_toggle.setCheckable(True)
+        self.server_toggle.setAutoRaise(True)
+        self.server_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.server_toggle.setToolTip("Show the server PINGs and how fast we answered them")
+        self.server_toggle.toggled.connect(self._show_server_table)
         self.server_table = QTableWidget(0, 4)
         self.server_table.setHorizontalHeaderLabels(["Time", "Connection", "Payload", "Our PONG after"])
         self.server_table.verticalHeader().hide()
-        self.server_table.horizontalHeader().setStretchLastSection(True)
-        self.server_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.server_table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 4)
+        hh = self.server_table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.server_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.server_table.setMaximumHeight(110)
+        self.server_table.hide()
         self._server_count = 0
+        server_row = QHBoxLayout()
+        server_row.setContentsMargins(0, 0, 4, 0)
+        server_row.setSpacing(2)
+        server_row.addWidget(self.server_toggle)
+        server_row.addWidget(self.server_label, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
         layout.addWidget(self.plot, 1)
-        layout.addLayout(self.stats_box)
-        layout.addWidget(self.server_label)
+        layout.addLayout(head)
+        layout.addLayout(server_row)
         layout.addWidget(self.server_table)
+        self._apply_palette()
+
+    def set_window(self, seconds: float) -> None:
+        self.window = float(seconds)
+        i = self.window_combo.findData(self.window)
+        if i >= 0 and i != self.window_combo.currentIndex():
+            self.window_combo.setCurrentIndex(i)
+        self._dirty()
+
+    def _show_server_table(self, on: bool) -> None:
+        self.server_toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.server_table.setVisible(on)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+
+    def _apply_palette(self) -> None:
+        pal = self.palette()
+        text = pal.color(QPalette.ColorRole.Text)
+        self.plot.setBackground(pal.color(QPalette.ColorRole.Base))
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setTextPen(text)
+            axis.setPen(pal.color(QPalette.ColorRole.Mid))
+        self.plot.setLabel("left", "round trip", units="ms", color=text.name())
+        self.legend.setLabelTextColor(text)
 
     # ------------------------------------------------------------ input
 
@@ -190,6 +258,7 @@ class LatencyPlot(QWidget):
         self._curves[conn] = curve
         label = QLabel()
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setWordWrap(True)
         self._labels[conn] = label
         self.no_data_label.hide()
         self.stats_box.addWidget(label)
@@ -200,13 +269,21 @@ class LatencyPlot(QWidget):
 
     def redraw(self) -> None:
         self._redraw_timer.stop()
+        if not self._latest_t:
+            return
+        right = max(self._latest_t, time.time()) if self._latest_t > time.time() - self.window else self._latest_t
+        left = right - self.window
+        top = 0.0
         for conn, ring in self._rings.items():
             t, v = ring.arrays()
             self._curves[conn].setData(t, v)
             self._labels[conn].setText(self.stats_text(conn))
-        if self._latest_t:
-            right = max(self._latest_t, time.time()) if self._latest_t > time.time() - self.window else self._latest_t
-            self.plot.setXRange(right - self.window, right, padding=0.02)
+            shown = v[t >= left]
+            if shown.size:
+                top = max(top, float(shown.max()))
+        self.plot.setXRange(left, right, padding=0.02)
+        # from zero, so a jump from 0.6 to 0.7 ms does not look like a spike
+        self.plot.setYRange(0.0, top * 1.15 if top > 0 else 1.0, padding=0)
 
     def stats_text(self, conn: str) -> str:
         s = self.stats(conn)

@@ -1,5 +1,9 @@
-"""The main window: profiles and mock panel on the left, the frame log in the
-middle, connections (state + subscriptions) and the latency plot below it.
+"""The main window: profiles and mock panel in a narrow column on the left; the
+frame log (with its detail pane) takes most of the rest, above the connection tabs
+(state + subscriptions) and the latency plot side by side.
+
+The status bar shows the current connection's latest state; other messages replace it
+for a few seconds, errors for longer.
 
 Closing is asynchronous: the first close event is ignored, clients are stopped,
 tasks cancelled and awaited and the mock server stopped, then the window closes
@@ -13,26 +17,57 @@ import itertools
 import logging
 import os
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStyle, QTabWidget, QToolBar
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QIcon, QKeySequence, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QStyle, QTabWidget, QToolBar, QWidget,
+)
 
 from ..net.mock_server import MockConfig
 from ..profiles import Profile, ProfileError, ProfileStore
 from ..protocol.events import State, StateChanged
+from .about import AboutDialog, ShortcutsDialog
 from .aio import Tasks
 from .connection_tab import ConnectionTab
 from .connections import ConnectionManager
 from .latency_plot import LatencyPlot
+from .log_model import COL_CONN, COL_KIND
 from .log_panel import LogPanel
 from .mock_panel import MockPanel
+from .state_view import describe_state
 
 log = logging.getLogger("inspector.qt")
 TITLE = "Realtime Inspector"
 SP = QStyle.StandardPixmap
 _SPLITTERS = ("mainSplitter", "centerSplitter", "lowerSplitter")
+MESSAGE_MS = 5000    # a status message gives way to the connection state after this
+ERROR_MS = 15000     # errors stay longer (they are also kept in ``errors`` and logged)
+SIDE_WIDTH = 300
+DEFAULT_SIZE = QSize(1500, 940)
 _STATE_ICONS = {State.OPEN: "●", State.CONNECTING: "◌", State.WAITING: "◌", State.CLOSED: "○",
                 State.STOPPED: "■", State.IDLE: "○"}
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    return area
+
+
+def record_icon() -> QIcon:
+    """A red disc: what every recorder's Record button looks like."""
+    pm = QPixmap(16, 16)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor("#dc2626"))
+    p.drawEllipse(2, 2, 12, 12)
+    p.end()
+    return QIcon(pm)
 
 
 class MainWindow(QMainWindow):
@@ -59,8 +94,9 @@ class MainWindow(QMainWindow):
         self.conn_tabs.setDocumentMode(True)
         self.side_tabs = QTabWidget()
         self.side_tabs.setObjectName("sideTabs")
-        self.side_tabs.addTab(self.manager, "Profiles")
-        self.side_tabs.addTab(self.mock_panel, "Mock server")
+        # scrollable pages: the column can be narrower than its forms (small screens, big fonts)
+        self.side_tabs.addTab(_scrolling(self.manager), "Profiles")
+        self.side_tabs.addTab(_scrolling(self.mock_panel), "Mock server")
 
         self.lower = QSplitter(Qt.Orientation.Horizontal)
         self.lower.setObjectName("lowerSplitter")
@@ -76,22 +112,52 @@ class MainWindow(QMainWindow):
         self.main.setObjectName("mainSplitter")
         self.main.addWidget(self.side_tabs)
         self.main.addWidget(self.center)
+        self.main.setStretchFactor(0, 0)
         self.main.setStretchFactor(1, 1)
-        self.main.setSizes([360, 1000])
+        self.main.setCollapsible(1, False)
+        self.center.setCollapsible(0, False)
         self.setCentralWidget(self.main)
 
         self.status_label = QLabel()
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.statusBar().addWidget(self.status_label, 1)
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(self._message_expired)
+        self._showing_error = False
+        self._about: AboutDialog | None = None
+        self._shortcuts: ShortcutsDialog | None = None
         self._build_actions()
         self.recording = self._attach_recording(recordings_dir)
+        self._build_menus()
+        self.show_state()
 
         self.manager.connect_requested.connect(self.open_connection)
         self.manager.message.connect(self.show_message)
         self.mock_panel.message.connect(self.show_message)
         self.conn_tabs.tabCloseRequested.connect(self._close_tab)
-        self.conn_tabs.currentChanged.connect(lambda _i: self._update_actions())
-        self.resize(1400, 900)
+        self.conn_tabs.currentChanged.connect(self._current_tab_changed)
+        self._default_layout()
         self.restore_settings()
+
+    def _default_layout(self) -> None:
+        """Sizes for a first start; ``restore_settings`` replaces them with the user's."""
+        size = QSize(DEFAULT_SIZE)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:  # leave room for panels and the title bar on small screens
+            avail = screen.availableGeometry().size()
+            size = size.boundedTo(QSize(avail.width() - 40, avail.height() - 60))
+        self.resize(size)
+        height = size.height() - 90  # menu, toolbar, status bar
+        lower = max(230, min(320, height * 3 // 10))
+        self.main.setSizes([SIDE_WIDTH, size.width() - SIDE_WIDTH])
+        self.center.setSizes([height - lower, lower])
+        self.lower.setSizes([size.width() - SIDE_WIDTH - 420, 420])
+        log_height = height - lower - 40  # the filter bar
+        self.log_panel.splitter.setSizes([log_height * 3 // 4, log_height // 4])
+        hh = self.log_panel.view.horizontalHeader()
+        hh.resizeSection(COL_KIND, 105)  # "UNSUBSCRIBE" with its icon fits
+        hh.resizeSection(COL_CONN, 80)
 
     def _attach_recording(self, directory):
         """Record / open / replay / export (issue 4); it takes over the Record placeholder.
@@ -117,9 +183,15 @@ class MainWindow(QMainWindow):
             self.recording.open_path(path)
 
     # ------------------------------------------------------------ actions and shortcuts
+    def _icon(self, theme: str, fallback: QStyle.StandardPixmap) -> QIcon:
+        """The desktop theme's icon where there is one, else Qt's built-in."""
+        return QIcon.fromTheme(theme, self.style().standardIcon(fallback))
+
     def _action(self, text: str, shortcut, slot, tip: str = "", icon=None) -> QAction:
         act = QAction(text, self)
-        if icon is not None:
+        if isinstance(icon, QIcon):
+            act.setIcon(icon)
+        elif icon is not None:
             act.setIcon(self.style().standardIcon(icon))
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
@@ -132,22 +204,36 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.connect_action = self._action("Connect", "Ctrl+Return", self.manager.connect_current,
-                                           "Connect with the selected profile", SP.SP_MediaPlay)
+                                           "Connect with the selected profile",
+                                           self._icon("network-connect", SP.SP_MediaPlay))
         self.reconnect_action = self._action("Reconnect now", "Ctrl+R", self._reconnect_current,
-                                             icon=SP.SP_BrowserReload)
+                                             icon=self._icon("view-refresh", SP.SP_BrowserReload))
         self.disconnect_action = self._action("Disconnect", "Ctrl+D", self._disconnect_current,
-                                              icon=SP.SP_MediaStop)
+                                              icon=self._icon("network-disconnect", SP.SP_MediaStop))
         self.pause_action = self._action("Pause", "Ctrl+P", self._toggle_pause, "Pause/resume the log",
-                                         SP.SP_MediaPause)
+                                         self._icon("media-playback-pause", SP.SP_MediaPause))
         self.pause_action.setCheckable(True)
         self.log_panel.pausedChanged.connect(self._paused_changed)
         self.clear_action = self._action("Clear", "Ctrl+L", self.log_panel.clear, "Clear the log",
-                                         SP.SP_DialogResetButton)
+                                         self._icon("edit-clear-all", SP.SP_DialogResetButton))
         self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self.log_panel.find,
-                                        "Find text in the log", SP.SP_FileDialogContentsView)
+                                        "Find text in the log", self._icon("edit-find", SP.SP_FileDialogContentsView))
         self.record_action = self._action("Record", "Ctrl+Shift+R", lambda: None,
-                                          "Record every connection to a file", SP.SP_DialogSaveButton)
+                                          "Record every connection to a file",
+                                          QIcon.fromTheme("media-record", record_icon()))
         self.record_action.setEnabled(False)  # RecordingUi makes it real
+        self.quit_action = self._action("Quit", "Ctrl+Q", self.close,
+                                        "Close the window (connections are closed cleanly)")
+        self.side_action = self._action("Side panel", "Ctrl+B", self._toggle_side_panel,
+                                        "Show or hide the profiles and mock server panel")
+        self.side_action.setCheckable(True)
+        self.side_action.setChecked(True)
+        self.shortcuts_action = self._action("Keyboard shortcuts", "F1", self.show_shortcuts,
+                                             icon=SP.SP_DialogHelpButton)
+        self.about_action = self._action("About Realtime Inspector", None, self.show_about,
+                                         icon=SP.SP_MessageBoxInformation)
+        # the recording UI adds its entries to this menu (see RecordingUi._build_actions)
+        self.file_menu = self.menuBar().addMenu("&File")
         tb = QToolBar("Main")
         tb.setObjectName("mainToolBar")
         tb.setMovable(False)
@@ -161,10 +247,46 @@ class MainWindow(QMainWindow):
         self.addToolBar(tb)
         self._update_actions()
 
+    def _build_menus(self) -> None:
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
+        menus = (("&Connection", (self.connect_action, self.reconnect_action, self.disconnect_action)),
+                 ("&Log", (self.pause_action, self.clear_action, self.find_action)),
+                 ("&View", (self.side_action,)),
+                 ("&Help", (self.shortcuts_action, None, self.about_action)))
+        for title, actions in menus:
+            menu = self.menuBar().addMenu(title)
+            for act in actions:
+                if act is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(act)
+            if title == "&Help":
+                self.help_menu = menu
+
+    def show_about(self) -> None:
+        """Non-blocking: a slot must not spin a nested event loop under qasync."""
+        if self._about is None:
+            self._about = AboutDialog(self)
+        self._about.open()
+        self._about.raise_()
+
+    def show_shortcuts(self) -> None:
+        if self._shortcuts is None:
+            self._shortcuts = ShortcutsDialog(self)
+        self._shortcuts.refresh()
+        self._shortcuts.open()
+        self._shortcuts.raise_()
+
     def _update_actions(self) -> None:
         has = self.current_tab() is not None
         self.reconnect_action.setEnabled(has)
         self.disconnect_action.setEnabled(has)
+
+    def _toggle_side_panel(self, visible: bool | None = None) -> None:
+        visible = self.side_action.isChecked() if visible is None else visible
+        self.side_action.setChecked(visible)
+        self.side_tabs.setVisible(visible)
 
     def _toggle_pause(self) -> None:
         self.log_panel.set_paused(not self.log_panel.paused)
@@ -220,6 +342,11 @@ class MainWindow(QMainWindow):
         self.show_message(f"{conn_id}: connecting with profile {profile.name}")
         return tab
 
+    def _current_tab_changed(self, _index: int) -> None:
+        self._update_actions()
+        if not self._message_timer.isActive():
+            self.show_state()
+
     def save_profile_subscriptions(self, name: str, subscriptions: list) -> None:
         p = self.store.get(name)
         if p is None:
@@ -241,6 +368,9 @@ class MainWindow(QMainWindow):
         i = self.conn_tabs.indexOf(tab)
         if i >= 0:
             self.conn_tabs.setTabText(i, f"{_STATE_ICONS.get(ev.state, '?')} {tab.conn_id} · {tab.profile.name}")
+            self.conn_tabs.setTabToolTip(i, describe_state(ev))
+        if tab is self.current_tab() and not self._showing_error:
+            self.show_state()  # news about the connection in view beats an older message
 
     def _close_tab(self, index: int) -> None:
         tab = self.conn_tabs.widget(index)
@@ -256,15 +386,41 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ messages and errors
     def show_message(self, text: str) -> None:
+        """A passing message; the connection state comes back after MESSAGE_MS."""
+        if self._showing_error and self._message_timer.isActive():
+            return  # an error stays until its time is up
+        self._showing_error = False
         self.status_label.setStyleSheet("")
         self.status_label.setText(text)
+        self._message_timer.start(MESSAGE_MS)
 
     def report_error(self, text: str) -> None:
         """Errors from slots and tasks: shown in the status bar and logged, never lost."""
         self.errors.append(text)
         log.error("%s", text)
+        self._showing_error = True
         self.status_label.setStyleSheet("color: #d33;")
         self.status_label.setText(f"Error: {text}")
+        self.status_label.setToolTip(text)
+        self._message_timer.start(ERROR_MS)
+
+    def _message_expired(self) -> None:
+        self._showing_error = False
+        self.show_state()
+
+    def show_state(self) -> None:
+        """The latest state of the connection in view (the resting text of the status bar)."""
+        self._message_timer.stop()
+        self._showing_error = False
+        self.status_label.setStyleSheet("")
+        self.status_label.setToolTip("")
+        tab = self.current_tab()
+        if tab is None:
+            self.status_label.setText("Not connected: select a profile and press Connect (Ctrl+Return)")
+            return
+        ev = tab.state_view.last
+        state = describe_state(ev) if ev is not None else "starting…"
+        self.status_label.setText(f"{tab.conn_id} · {tab.profile.name}: {state}")
 
     # ------------------------------------------------------------ settings
     def restore_settings(self) -> None:
@@ -277,6 +433,8 @@ class MainWindow(QMainWindow):
             value = s.value(key)
             if isinstance(value, QByteArray):
                 restore(value)
+        if s.value("sidePanel") in ("false", False):
+            self._toggle_side_panel(False)
         side = s.value("sideTab")
         if side is not None:
             try:
@@ -295,6 +453,7 @@ class MainWindow(QMainWindow):
             s.setValue(f"splitters/{name}", self.findChild(QSplitter, name).saveState())
         s.setValue("splitters/logSplitter", self.log_panel.splitter.saveState())
         s.setValue("sideTab", self.side_tabs.currentIndex())
+        s.setValue("sidePanel", self.side_action.isChecked())
         if self.manager.current_name():
             s.setValue("lastProfile", self.manager.current_name())
         s.sync()

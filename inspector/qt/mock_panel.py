@@ -109,11 +109,11 @@ class MockPanel(QWidget):
         f.addRow("Topic", self.topic_edit)
         f.addRow("Data (JSON)", self.data_edit)
         f.addRow("", self.publish_error)
+        f.addRow("", self.publish_button)
         row = QHBoxLayout()
-        row.addWidget(self.publish_button)
         row.addWidget(self.rate_spin)
-        row.addWidget(self.repeat_button)
-        f.addRow(row)
+        row.addWidget(self.repeat_button, 1)
+        f.addRow("Rate", row)
 
         # --- faults
         self.restart_button = QPushButton("Restart (1001)")
@@ -125,11 +125,12 @@ class MockPanel(QWidget):
         self.latency_spin.setSuffix(" ms added latency")
         faults_box = QGroupBox("Faults")
         fg = QGridLayout(faults_box)
+        # two columns: the panel shares a narrow column with the profiles
         fg.addWidget(self.restart_button, 0, 0)
         fg.addWidget(self.expire_button, 0, 1)
-        fg.addWidget(self.internal_button, 0, 2)
-        fg.addWidget(self.pongs_check, 1, 0)
-        fg.addWidget(self.latency_spin, 1, 1, 1, 2)
+        fg.addWidget(self.internal_button, 1, 0)
+        fg.addWidget(self.pongs_check, 2, 0, 1, 2)
+        fg.addWidget(self.latency_spin, 3, 0, 1, 2)
 
         layout = QVBoxLayout(self)
         layout.addWidget(server_box)

@@ -47,6 +47,9 @@ def test_local_mock_profile_shows_traffic_latency_and_presence(qtbot, qloop, tmp
                                 for t in ("ticker", "orders.eu", "orders.us", "chat.lobby")), 10, "active")
         await until(lambda: (rows["chat.lobby"].members or 0) >= 1, 10, "presence members")
         assert w.conn_tabs.tabText(0).startswith("●")
+        # the status bar rests on the latest state, not on "connecting with profile …"
+        w.show_state()
+        assert w.status_label.text() == f"{tab.conn_id} · Local mock: open"
         assert w.settings.value("lastProfile") == LOCAL_MOCK
         await _close(w)
         assert tab.client.state is State.STOPPED
@@ -109,23 +112,85 @@ def test_shortcuts_pause_clear_find_record(qtbot, qloop, tmp_path):
     run(qloop, scenario())
 
 
+def test_status_bar_follows_the_connection_state(qtbot, qloop, tmp_path, monkeypatch):
+    from inspector.qt import main_window
+    monkeypatch.setattr(main_window, "MESSAGE_MS", 100)
+    monkeypatch.setattr(main_window, "ERROR_MS", 300)
+    w = _window(qtbot, tmp_path)
+    assert w.status_label.text().startswith("Not connected")
+
+    async def scenario():
+        tab = w.open_connection(local_mock_profile())
+        await until(lambda: tab.client.state is State.OPEN, 10, "open")
+        await until(lambda: w.status_label.text() == f"{tab.conn_id} · Local mock: open", 2, "open state shown")
+        w.show_message("hello")
+        assert w.status_label.text() == "hello"
+        await until(lambda: w.status_label.text().endswith(": open"), 2, "message gave way to the state")
+        w.report_error("it broke")
+        w.show_message("less important")
+        assert w.status_label.text() == "Error: it broke"  # errors are not pushed away by messages
+        await asyncio.sleep(0.15)
+        assert w.status_label.text() == "Error: it broke"
+        await until(lambda: w.status_label.text().endswith(": open"), 2, "the error gave way after its time")
+        w.disconnect_action.trigger()
+        await until(lambda: w.status_label.text().startswith(f"{tab.conn_id} · Local mock: stopped"), 5,
+                    "stopped state shown at once")
+        await _close(w)
+    run(qloop, scenario())
+
+
+def test_default_layout_gives_the_log_most_of_the_room(qtbot, tmp_path):
+    w = _window(qtbot, tmp_path)
+    w.show()
+    side, rest = w.main.sizes()
+    assert 0 < side <= 320 and rest > 2 * side
+    log, lower = w.center.sizes()
+    assert log > lower > 0
+    table, detail = w.log_panel.splitter.sizes()
+    assert table > 2 * detail > 0
+    screen = w.screen().availableGeometry()
+    assert w.width() <= screen.width() and w.height() <= screen.height()
+
+
+def test_help_menu_about_and_shortcuts_do_not_block(qtbot, tmp_path):
+    w = _window(qtbot, tmp_path)
+    w.show()
+    texts = [a.text() for a in w.help_menu.actions() if a.text()]
+    assert texts == ["Keyboard shortcuts", "About Realtime Inspector"]
+    w.about_action.trigger()  # returns at once: open(), not exec()
+    assert w._about.isVisible() and f"Version {__import__('inspector').__version__}" in w._about.version_label.text()
+    w.shortcuts_action.trigger()
+    rows = dict(w._shortcuts.rows())
+    assert rows["Connect"] == "Ctrl+Return" and rows["Find"] == "Ctrl+F" and rows["Keyboard shortcuts"] == "F1"
+    assert rows["Record"] == "Ctrl+Shift+R" and rows["Quit"] == "Ctrl+Q"
+    assert "token" not in w.windowTitle().lower() and w.windowTitle() == TITLE
+
+
 def test_layout_and_last_profile_restored(qtbot, qloop, tmp_path):
     w = _window(qtbot, tmp_path)
     w.show()
     w.resize(760, 540)  # within the offscreen screen, so restoreGeometry keeps it
     w.manager.duplicate_current()
     w.main.setSizes([200, 900])
+    w.center.setSizes([400, 100])
     w.side_tabs.setCurrentIndex(1)
+    w.side_action.trigger()  # hide the side panel
+    assert w.side_tabs.isHidden()
 
     async def scenario():
         await _close(w)
     run(qloop, scenario())
     sizes = w.main.sizes()
+    center = w.center.sizes()
     geometry = w.geometry()
 
     w2 = _window(qtbot, tmp_path)
     w2.show()
     assert w2.geometry().size() == geometry.size()
+    assert w2.center.sizes() == center
+    assert w2.side_tabs.isHidden() and not w2.side_action.isChecked()
+    w2.side_action.trigger()
+    assert w2.side_tabs.isVisible()
     assert w2.main.sizes()[0] == sizes[0]
     assert w2.side_tabs.currentIndex() == 1
     assert w2.manager.current_name() == f"{LOCAL_MOCK} copy"

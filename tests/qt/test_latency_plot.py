@@ -96,3 +96,45 @@ def test_server_pings_listed(plot):
     assert plot.server_table.item(0, 1).text() == "c2" and plot.server_table.item(0, 3).text() == "1.20 ms"
     assert plot.server_table.item(1, 2).text() == "0102"
     assert plot.server_label.text() == "Server PINGs: 2, last answered in 1.20 ms"
+
+
+def test_axis_is_in_plain_milliseconds(plot, qtbot):
+    plot.add_rtt("c1", T0, 0.0007)  # 0.7 ms: pyqtgraph's SI prefix would make it "700 (mms)"
+    plot.redraw()
+    axis = plot.plot.getAxis("left")
+    assert "mms" not in axis.labelString() and "round trip (ms)" in axis.labelString()
+    assert axis.autoSIPrefixScale == 1.0
+    _, (bottom, top) = plot.plot.getViewBox().viewRange()
+    assert bottom == pytest.approx(0.0) and 0.7 < top < 1.0  # from zero to just above the sample
+
+
+def test_rolling_window_defaults_to_a_minute_and_can_be_changed(plot):
+    assert plot.window == 60.0 and plot.window_combo.currentData() == 60.0
+    plot.add_rtt("c1", T0, 0.001)
+    plot.add_rtt("c1", T0 + 600, 0.001)
+    plot.redraw()
+    (left, right), _ = plot.plot.getViewBox().viewRange()
+    assert right >= T0 + 600 and 60 <= right - left < 70
+    plot.window_combo.setCurrentIndex(plot.window_combo.findText("15 min"))
+    assert plot.window == 900.0
+    plot.redraw()
+    (left, right), _ = plot.plot.getViewBox().viewRange()
+    assert 900 <= right - left < 1000 and left < T0
+
+
+def test_colours_follow_the_palette(plot):
+    from PySide6.QtGui import QColor, QPalette
+    pal = plot.palette()
+    pal.setColor(QPalette.ColorRole.Base, QColor(30, 30, 32))
+    pal.setColor(QPalette.ColorRole.Text, QColor(225, 225, 225))
+    plot.setPalette(pal)
+    assert plot.plot.backgroundBrush().color() == QColor(30, 30, 32)
+    assert plot.plot.getAxis("left").textPen().color() == QColor(225, 225, 225)
+
+
+def test_server_ping_table_is_folded_away_until_asked_for(plot):
+    assert plot.server_table.isHidden()
+    plot.add_server_ping("c1", T0, 0.0004)
+    assert plot.server_table.isHidden() and plot.server_label.text().startswith("Server PINGs: 1")
+    plot.server_toggle.click()
+    assert plot.server_table.isVisible() and plot.server_table.rowCount() == 1

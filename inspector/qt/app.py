@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -22,11 +22,13 @@ from ..net.redact import install_on_root, scrub
 from ..profiles import LOCAL_MOCK, ProfileError, ProfileStore, local_mock_profile
 from ..protocol.events import State, SubState
 from .about import icon_path
+from .log_model import COL_TOPIC
 from .main_window import MainWindow
 
 log = logging.getLogger("inspector.qt")
 SELF_TEST_TIMEOUT = 30.0
 SELF_TEST_FRAMES = 100
+SCREENSHOT_RTTS = 4       # a screenshot shows a few points on the latency graph, not one
 
 
 def run_app(args) -> int:
@@ -207,6 +209,29 @@ def _install_error_handlers(loop: asyncio.AbstractEventLoop, window: MainWindow)
 
 
 # ---------------------------------------------------------------- self-test
+async def _settle_for_screenshot(window: MainWindow, deadline: float) -> None:
+    """A picture worth showing: a few round trips on the graph and a frame open in the detail pane."""
+    plot = window.latency_plot
+    while (time.monotonic() < deadline - 5
+           and not any(plot.stats(c)["count"] >= SCREENSHOT_RTTS for c in plot.connections)):
+        await asyncio.sleep(0.1)
+    plot.redraw()
+    await asyncio.sleep(0.3)  # let the log flush and repaint once more
+    # Select a frame in view, just before the grab (which paints at once), so the log
+    # keeps following: the newest orders EVENT (a JSON body with some depth) if one is
+    # among the last rows, else a recent frame.
+    log_panel = window.log_panel
+    model = log_panel.model
+    rows = model.rowCount()
+    pick = next((r for r in range(rows - 1, max(-1, rows - 12), -1)
+                 if str(model.index(r, COL_TOPIC).data()).startswith("orders.")), rows - 3)
+    if pick >= 0:
+        log_panel.view.selectionModel().setCurrentIndex(
+            model.index(pick, COL_TOPIC),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        log_panel.detail.tree.expandAll()
+
+
 async def run_self_test(window: MainWindow, screenshot: str | None, timeout: float = SELF_TEST_TIMEOUT) -> int:
     """Wait for each step in turn; 0 when all pass within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -232,8 +257,7 @@ async def run_self_test(window: MainWindow, screenshot: str | None, timeout: flo
             await asyncio.sleep(0.05)
         print(f"self-test: {name}: ok", flush=True)
     if screenshot:
-        window.latency_plot.redraw()
-        await asyncio.sleep(0.2)  # let the log flush and repaint once more
+        await _settle_for_screenshot(window, deadline)
         path = Path(screenshot)
         if not window.grab().save(str(path), "PNG"):
             print(f"self-test failed: could not save the screenshot to {path}", file=sys.stderr)

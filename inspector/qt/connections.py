@@ -41,7 +41,8 @@ class ProfileEditor(QWidget):
         self.name_edit = QLineEdit()
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("wss://host/api/v2/realtime")
-        self.embedded_check = QCheckBox("Use the embedded mock server")
+        self.embedded_check = QCheckBox("Embedded mock server")
+        self.embedded_check.setToolTip("Connect to the mock server built into the app (the URL is chosen for you)")
         self.kind_combo = QComboBox()
         for key, label in TOKEN_KIND_LABELS:
             self.kind_combo.addItem(label, key)
@@ -67,6 +68,9 @@ class ProfileEditor(QWidget):
         self.ping_spin.setSuffix(" s")
         self.ping_spin.setSpecialValueText("off")
         self.reconnect_check = QCheckBox("Reconnect automatically")
+        for combo in (self.kind_combo, self.auth_combo):  # the form fits a narrow column
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
 
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)

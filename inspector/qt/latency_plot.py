@@ -278,6 +278,8 @@ class LatencyPlot(QWidget):
             t, v = ring.arrays()
             self._curves[conn].setData(t, v)
             self._labels[conn].setText(self.stats_text(conn))
+            self._labels[conn].setToolTip(f"{conn}: percentiles of the last {ring.n:,} round trips "
+                                          f"({ring.total:,} measured)")
             shown = v[t >= left]
             if shown.size:
                 top = max(top, float(shown.max()))
@@ -290,4 +292,4 @@ class LatencyPlot(QWidget):
         if not s["count"]:
             return f"{conn}: no samples"
         return (f"{conn}: last {s['last']:.1f} ms · p50 {s['p50']:.1f} · p95 {s['p95']:.1f} · "
-                f"p99 {s['p99']:.1f} ms · {s['count']} samples")
+                f"p99 {s['p99']:.1f} ms")

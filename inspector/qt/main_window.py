@@ -228,6 +228,10 @@ class MainWindow(QMainWindow):
                                         "Show or hide the profiles and mock server panel")
         self.side_action.setCheckable(True)
         self.side_action.setChecked(True)
+        self.lower_action = self._action("Connection panel", "Ctrl+J", self._toggle_lower_panel,
+                                         "Show or hide the connections and the latency graph under the log")
+        self.lower_action.setCheckable(True)
+        self.lower_action.setChecked(True)
         self.shortcuts_action = self._action("Keyboard shortcuts", "F1", self.show_shortcuts,
                                              icon=SP.SP_DialogHelpButton)
         self.about_action = self._action("About Realtime Inspector", None, self.show_about,
@@ -252,7 +256,7 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(self.quit_action)
         menus = (("&Connection", (self.connect_action, self.reconnect_action, self.disconnect_action)),
                  ("&Log", (self.pause_action, self.clear_action, self.find_action)),
-                 ("&View", (self.side_action,)),
+                 ("&View", (self.side_action, self.lower_action)),
                  ("&Help", (self.shortcuts_action, None, self.about_action)))
         for title, actions in menus:
             menu = self.menuBar().addMenu(title)
@@ -287,6 +291,11 @@ class MainWindow(QMainWindow):
         visible = self.side_action.isChecked() if visible is None else visible
         self.side_action.setChecked(visible)
         self.side_tabs.setVisible(visible)
+
+    def _toggle_lower_panel(self, visible: bool | None = None) -> None:
+        visible = self.lower_action.isChecked() if visible is None else visible
+        self.lower_action.setChecked(visible)
+        self.lower.setVisible(visible)
 
     def _toggle_pause(self) -> None:
         self.log_panel.set_paused(not self.log_panel.paused)
@@ -435,6 +444,8 @@ class MainWindow(QMainWindow):
                 restore(value)
         if s.value("sidePanel") in ("false", False):
             self._toggle_side_panel(False)
+        if s.value("lowerPanel") in ("false", False):
+            self._toggle_lower_panel(False)
         side = s.value("sideTab")
         if side is not None:
             try:
@@ -454,6 +465,7 @@ class MainWindow(QMainWindow):
         s.setValue("splitters/logSplitter", self.log_panel.splitter.saveState())
         s.setValue("sideTab", self.side_tabs.currentIndex())
         s.setValue("sidePanel", self.side_action.isChecked())
+        s.setValue("lowerPanel", self.lower_action.isChecked())
         if self.manager.current_name():
             s.setValue("lastProfile", self.manager.current_name())
         s.sync()

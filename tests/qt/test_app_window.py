@@ -175,7 +175,8 @@ def test_layout_and_last_profile_restored(qtbot, qloop, tmp_path):
     w.center.setSizes([400, 100])
     w.side_tabs.setCurrentIndex(1)
     w.side_action.trigger()  # hide the side panel
-    assert w.side_tabs.isHidden()
+    w.lower_action.trigger()  # and the connection panel
+    assert w.side_tabs.isHidden() and w.lower.isHidden()
 
     async def scenario():
         await _close(w)
@@ -189,8 +190,10 @@ def test_layout_and_last_profile_restored(qtbot, qloop, tmp_path):
     assert w2.geometry().size() == geometry.size()
     assert w2.center.sizes() == center
     assert w2.side_tabs.isHidden() and not w2.side_action.isChecked()
+    assert w2.lower.isHidden() and not w2.lower_action.isChecked()
     w2.side_action.trigger()
-    assert w2.side_tabs.isVisible()
+    w2.lower_action.trigger()
+    assert w2.side_tabs.isVisible() and w2.lower.isVisible()
     assert w2.main.sizes()[0] == sizes[0]
     assert w2.side_tabs.currentIndex() == 1
     assert w2.manager.current_name() == f"{LOCAL_MOCK} copy"

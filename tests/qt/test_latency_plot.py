@@ -67,6 +67,7 @@ def test_redraw_only_when_dirty(plot, qtbot):
     x, y = plot._curves["c1"].getData()
     assert x.tolist() == [T0, T0 + 1] and y.tolist() == pytest.approx([12.0, 14.0])
     assert plot._labels["c1"].text().startswith("c1: last 14.0 ms · p50 13.0")
+    assert "2 round trips" in plot._labels["c1"].toolTip()
     assert plot.no_data_label.isHidden()
     (left, right), _ = plot.plot.getViewBox().viewRange()
     assert left < T0 and right >= T0 + 1 and right - left >= plot.window

@@ -37,7 +37,22 @@ TOPIC = "bench.flood"
 
 
 # ---------------------------------------------------------------- the server process
+def ws_frames(payloads: list[bytes]) -> bytes:
+    """Unmasked server-to-client binary WebSocket frames (RFC 6455 5.2), back to back."""
+    out = []
+    for p in payloads:
+        n = len(p)
+        head = bytes((0x82, n)) if n < 126 else bytes((0x82, 126)) + n.to_bytes(2, "big")
+        out.append(head + p)
+    return b"".join(out)
+
+
 async def serve() -> int:
+    """The real mock server for the handshake and subscription; the flood itself is framed
+    ahead of time ("prepare N") and written in one go ("flood"), so the server costs next to
+    no CPU during a round, as a peer on another machine would, and the two cores are left
+    to the app and its recording process."""
+    from inspector.protocol.frames import Event, encode
     from inspector.net.mock_server import MockConfig, MockServer
 
     server = MockServer(MockConfig(port=0, ping_interval=3600, idle_timeout=3600, max_connections_per_token=100,
@@ -45,13 +60,24 @@ async def serve() -> int:
     await server.start()
     print(server.url, flush=True)
     loop = asyncio.get_running_loop()
+    seq = 10**6  # above whatever the subscription's presence traffic used
+    blob = b""
     while True:
         parts = (await loop.run_in_executor(None, sys.stdin.readline)).split()
         if not parts or parts[0] == "quit":
             break
-        if parts[0] == "flood":
+        if parts[0] == "prepare":
+            ts = int(time.time() * 1000)
+            payloads = []
             for i in range(int(parts[1])):
-                server.publish(TOPIC, {"i": i, "price": i % 997 + 0.25, "side": "buy" if i % 2 else "sell"})
+                seq += 1
+                payloads.append(encode(Event(TOPIC, "message", ts, {"i": i, "price": i % 997 + 0.25,
+                                                                     "side": "buy" if i % 2 else "sell"}, seq)))
+            blob = ws_frames(payloads)
+            print("prepared", flush=True)
+        elif parts[0] == "flood":
+            (conn,) = list(server._conns)  # the one subscriber
+            conn.ws.transport.write(blob)
     await server.stop()
     return 0
 
@@ -65,8 +91,14 @@ class Server:
         if not self.url.startswith("ws://"):
             raise SystemExit(f"server did not start: {self.url!r}")
 
-    def flood(self, n: int) -> None:
-        self.proc.stdin.write(f"flood {n}\n")
+    def prepare(self, n: int) -> None:
+        self.proc.stdin.write(f"prepare {n}\n")
+        self.proc.stdin.flush()
+        if self.proc.stdout.readline().strip() != "prepared":
+            raise SystemExit("the server could not prepare the flood")
+
+    def flood(self) -> None:
+        self.proc.stdin.write("flood\n")
         self.proc.stdin.flush()
 
     def close(self) -> None:
@@ -78,22 +110,38 @@ class Server:
             self.proc.kill()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (Linux /proc), to see who competes for the two cores."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 # ---------------------------------------------------------------- (1) ingest with and without recording
-async def one_round(window, ui, tab, server: Server, n: int, record: bool) -> tuple[float, int]:
+async def one_round(window, ui, tab, server: Server, n: int, record: bool) -> tuple[float, int, dict]:
     from inspector.protocol.events import FrameSeen
 
     panel = window.log_panel
+    server.prepare(n)
     panel.clear()
     if record:
         ui.toggle_recording(None)
         assert ui.recorder.active
+        ui.recorder.writer.flush()  # the recording process is up: measure recording, not its start-up
     first: list[float] = []
 
     def on_first(ev) -> None:
         if not first and type(ev) is FrameSeen:
             first.append(time.perf_counter())
     tab.client.add_listener(on_first)
-    server.flood(n)
+    sink_pid = ui.recorder.writer._proc.pid if record else None
+    cpu0 = {who: cpu_seconds(pid) for who, pid in (("app", os.getpid()), ("server", server.proc.pid),
+                                                    ("sink", sink_pid)) if pid}
+    t_flood = time.perf_counter()
+    server.flood()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 600
     while panel.frame_count() < n:
@@ -101,13 +149,21 @@ async def one_round(window, ui, tab, server: Server, n: int, record: bool) -> tu
             raise SystemExit(f"only {panel.frame_count()} of {n} frames arrived")
         await asyncio.sleep(0.002)
     elapsed = time.perf_counter() - first[0]
+    cpu = {who: cpu_seconds(pid) - cpu0[who] for who, pid in (("app", os.getpid()), ("server", server.proc.pid),
+                                                             ("sink", sink_pid)) if pid}
+    print("    CPU during the round: " + ", ".join(f"{who} {sec:.2f} s" for who, sec in cpu.items())
+          + f" (wall {time.perf_counter() - t_flood:.2f} s)", flush=True)
     tab.client.remove_listener(on_first)
     records = 0
     if record:
         records = ui.recorder.writer.records
+        print(f"    feeder thread CPU: {ui.recorder.writer.feed_cpu / n * 1e6:.2f} µs/frame", flush=True)
         path = ui.recorder.stop()
-        path.unlink()
-    return n / elapsed, records
+        if os.environ.get("BENCH_KEEP"):
+            print("kept", path, flush=True)
+        else:
+            path.unlink()
+    return n / elapsed, records, cpu
 
 
 async def ingest(window, ui, server: Server, n: int, rounds: int) -> dict:
@@ -127,16 +183,21 @@ async def ingest(window, ui, server: Server, n: int, rounds: int) -> dict:
     await asyncio.sleep(0.2)
     await one_round(window, ui, tab, server, min(n, 20_000), False)  # warm-up
     rates: dict[bool, list[float]] = {False: [], True: []}
+    app_cpu: dict[bool, list[float]] = {False: [], True: []}
+    sink_cpu = []
     records = []
     for r in range(rounds):
         for record in ((False, True) if r % 2 == 0 else (True, False)):
-            rate, rec = await one_round(window, ui, tab, server, n, record)
+            rate, rec, cpu = await one_round(window, ui, tab, server, n, record)
             rates[record].append(rate)
+            app_cpu[record].append(cpu["app"] / n)
             if record:
                 records.append(rec)
+                sink_cpu.append(cpu["sink"] / n)
             print(f"  round {r + 1} {'with' if record else 'without'} recording: {rate:,.0f} frames/s", flush=True)
     await tab.shutdown()
-    return {"off": rates[False], "on": rates[True], "records": records}
+    return {"off": rates[False], "on": rates[True], "records": records, "cpu_off": app_cpu[False],
+            "cpu_on": app_cpu[True], "sink_cpu": sink_cpu}
 
 
 # ---------------------------------------------------------------- (2) open 1,000,000 frames
@@ -273,6 +334,9 @@ def main(argv=None) -> int:
           f"{on:,.0f} records/s written ({statistics.median(flood['records']):,.0f} records per round)")
     print(f"ratio with/without: {on / off:.3f} (recording costs {max(0.0, 1 - on / off) * 100:.1f}% of the ingest rate; "
           f"target <= 10%)")
+    c_off, c_on = statistics.median(flood["cpu_off"]) * 1e6, statistics.median(flood["cpu_on"]) * 1e6
+    print(f"app process CPU per frame: {c_off:.2f} µs without, {c_on:.2f} µs with recording (ratio {c_on / c_off:.3f}); "
+          f"recording process: {statistics.median(flood['sink_cpu']) * 1e6:.2f} µs per frame on the other core")
     if opened:
         print(f"open {opened['frames']:,}-frame recording ({opened['records']:,} records): in the log after "
               f"{opened['opened']:.2f} s, last row selected and shown after {opened['usable']:.2f} s")

@@ -135,6 +135,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--recording-sink"]:  # internal: the app's recording process (frozen bundle)
+        from .recording.sink import main as sink_main
+        return sink_main(argv[1:])
     first = next((a for a in argv if not a.startswith("-")), None)
     if first is None:
         parser = build_parser()

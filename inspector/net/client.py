@@ -87,7 +87,8 @@ class RealtimeClient(ConnectionIO):
         self._listeners = self._listeners + (fn,)
 
     def remove_listener(self, fn: Callable[[SessionEvent], None]) -> None:
-        self._listeners = tuple(f for f in self._listeners if f is not fn)
+        # ==, not is: a bound method is a new object each time it is read
+        self._listeners = tuple(f for f in self._listeners if f != fn)
 
     def _emit(self, event: SessionEvent) -> None:
         for fn in self._listeners:

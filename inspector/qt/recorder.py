@@ -1,10 +1,11 @@
 """Record live connections to a file, with a status-bar indicator.
 
-The recorder is one more listener on each client: every SessionEvent goes to the
-RecordingWriter at once (a few µs; the writer buffers and flushes every 200 ms), so
-a crash loses at most what the writer's own guarantee allows. Recording "all"
-also takes connections opened while it runs. A write error (disk full) stops the
-recording and is reported once; it never reaches the client.
+The recorder adds one listener to each client: the writer's ``listener``, a bare
+list append, because formatting records in this process would halve the ingest
+rate during a flood. A ProcessRecordingWriter formats and writes them in a child
+process within about 50 ms. Recording "all" also takes connections opened while
+it runs. A write error (disk full, sink gone) stops the recording and is reported
+once, from the indicator's timer; it never reaches the client.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import platformdirs
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
-from inspector.protocol.events import FrameSeen
-from inspector.recording import RecordingError, RecordingWriter
+from inspector.recording import RecordingError
 from inspector.recording.format import SUFFIX
+from inspector.recording.process_writer import ProcessRecordingWriter
 
 INDICATOR_MS = 500  # ≈ 2 Hz
 
@@ -58,12 +59,13 @@ class Recorder(QObject):
     failed = Signal(str)     # one-line error
 
     def __init__(self, directory: Path | None = None, parent: QObject | None = None,
-                 indicator_ms: int = INDICATOR_MS):
+                 indicator_ms: int = INDICATOR_MS, writer_factory=ProcessRecordingWriter):
         super().__init__(parent)
         self.directory = Path(directory) if directory is not None else default_directory()
-        self.writer: RecordingWriter | None = None
+        self.writer: ProcessRecordingWriter | None = None
+        self._writer_factory = writer_factory
         self.scope: str | None = None  # None: every connection
-        self.frames = 0
+        self._frames_done = 0  # frames of the last recording, once stopped
         self._clients: list[object] = []
         self.indicator = QLabel()
         self.indicator.setObjectName("recordingIndicator")
@@ -92,9 +94,8 @@ class Recorder(QObject):
             path = self.directory / timestamped_name(scope)
         first = sources[0] if sources else Source("", None)
         secrets = tuple(s for src in sources for s in src.secrets)
-        self.writer = RecordingWriter(path, profile=first.profile, url=first.url, secrets=secrets)
+        self.writer = self._writer_factory(path, profile=first.profile, url=first.url, secrets=secrets)
         self.scope = scope
-        self.frames = 0
         for src in sources:
             self.attach(src)
         self._timer.start()
@@ -110,7 +111,7 @@ class Recorder(QObject):
         if self.scope is not None and src.conn_id != self.scope:
             return
         self._clients.append(src.client)
-        src.client.add_listener(self._on_event)
+        src.client.add_listener(self.writer.listener)
 
     def stop(self, report: bool = True) -> Path | None:
         """Stop listening, close the file (end marker, fsync); returns its path."""
@@ -118,7 +119,7 @@ class Recorder(QObject):
         if writer is None:
             return None
         for client in self._clients:
-            client.remove_listener(self._on_event)
+            client.remove_listener(writer.listener)
         self._clients.clear()
         self._timer.stop()
         self.indicator.hide()
@@ -127,22 +128,14 @@ class Recorder(QObject):
         except RecordingError as exc:
             if report:
                 self.failed.emit(str(exc))
+        self._frames_done = writer.frames
         self.stopped.emit(str(writer.path))
         return writer.path
 
-    # ------------------------------------------------------------ the hot path
-
-    def _on_event(self, ev) -> None:
-        writer = self.writer
-        if writer is None:
-            return
-        try:
-            writer.write_event(ev)
-        except RecordingError as exc:
-            self._fail(str(exc))
-            return
-        if type(ev) is FrameSeen:
-            self.frames += 1
+    @property
+    def frames(self) -> int:
+        """Frames recorded so far (handed to the writer's process), or in the last recording."""
+        return self.writer.frames if self.writer is not None else self._frames_done
 
     def _fail(self, text: str) -> None:
         path = self.stop(report=False)  # closing fails the same way: say it once
@@ -158,6 +151,9 @@ class Recorder(QObject):
         return f"● REC {who} · {self.frames:,} frames · {human_size(w.size)}"
 
     def update_indicator(self) -> None:
+        if self.writer is not None and self.writer.error:
+            self._fail(self.writer.error)
+            return
         self.indicator.setText(self.indicator_text())
         if self.writer is not None:
             self.indicator.setToolTip(f"Recording to {self.writer.path}")

@@ -88,13 +88,18 @@ def _num(x: float) -> str:
 def event_line(ev: SessionEvent, start: float, conn_json: str, scrub) -> str:
     """One record line (with its newline) for ``ev``. ``conn_json`` is the JSON string of ev.conn."""
     w = ev.t
-    head = '{"t":%.6f,"w":%s,"c":%s' % (w - start if math.isfinite(w) else 0.0, _num(w), conn_json)
     if type(ev) is FrameSeen:
-        b = base64.b64encode(ev.data).decode("ascii")
-        d = "out" if ev.direction == OUT else "in"
-        return head + (',"d":"%s","b":"%s","x":true}\n' if ev.text else ',"d":"%s","b":"%s"}\n') % (d, b)
+        return frame_line(w, start, conn_json, ev.direction == OUT, ev.text, ev.data)
+    head = '{"t":%.6f,"w":%s,"c":%s' % (w - start if math.isfinite(w) else 0.0, _num(w), conn_json)
     body = event_fields(ev, scrub)
     return head + "," + dumps(body)[1:] + "\n"
+
+
+def frame_line(w: float, start: float, conn_json: str, out: bool, text: bool, data: bytes) -> str:
+    """The record line of one frame seen at wall time ``w`` (the recording sink calls this too)."""
+    return '{"t":%.6f,"w":%s,"c":%s,"d":"%s","b":"%s%s}\n' % (
+        w - start if math.isfinite(w) else 0.0, _num(w), conn_json, "out" if out else "in",
+        base64.b64encode(data).decode("ascii"), '","x":true' if text else '"')
 
 
 def event_fields(ev: SessionEvent, scrub) -> dict:

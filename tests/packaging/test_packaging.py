@@ -285,6 +285,21 @@ def test_bundle_cli_tails_its_own_mock(bundle):
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
+def test_bundle_records_through_its_own_sink_process(bundle, tmp_path):
+    """The app records through a child process; frozen, that is the bundle with --recording-sink."""
+    from inspector.protocol.events import IN, FrameSeen
+    from inspector.recording import open_recording
+    from inspector.recording.process_writer import ProcessRecordingWriter
+
+    path = tmp_path / "frozen.rirec"
+    with ProcessRecordingWriter(path, command=[str(bundle / APP), "--recording-sink"]) as w:
+        for i in range(100):
+            w.listener(FrameSeen("c1", 1764300000.0 + i, IN, b"\x10%d" % i))
+    assert [e.data for e in open_recording(path).load()] == [b"\x10%d" % i for i in range(100)]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_bundle_is_lean(bundle):
     internal = bundle / "_internal"
     qt_modules = {p.name.split(".")[0] for p in (internal / "PySide6").glob("Qt*.so")}

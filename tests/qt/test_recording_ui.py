@@ -13,7 +13,10 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from inspector.net.client import RealtimeClient
+from inspector.net.client_types import ClientConfig
 from inspector.net.mock_server import MockConfig
+from inspector.net.tokens import TokenSource
 from inspector.profiles import ProfileStore, local_mock_profile
 from inspector.protocol.events import FrameSeen, RttMeasured, State, StateChanged
 from inspector.protocol.frames import Event, encode
@@ -141,7 +144,7 @@ def test_record_current_connection_only(qtbot, qloop, tmp_path):
 
 
 def test_recorder_disk_full_stops_and_reports_once(qtbot, tmp_path):
-    rec = Recorder(tmp_path)
+    rec = Recorder(tmp_path, indicator_ms=50)
     failures = []
     rec.failed.connect(failures.append)
 
@@ -156,18 +159,31 @@ def test_recorder_disk_full_stops_and_reports_once(qtbot, tmp_path):
             self.listeners.remove(fn)
 
     client = Client()
-    path = rec.start([Source("c1", client, "ws://h/x?token=abc")])
+    # the recording process finds the disk full at its first write (ENOSPC)
+    rec.start([Source("c1", client, "ws://h/x?token=abc")], path="/dev/full")
     emit = client.listeners[0]
-    emit(event(seq=1))
-    assert rec.frames == 1
-    rec.writer._file.close()
-    rec.writer._file = open("/dev/full", "wb", buffering=0)  # every write now fails with ENOSPC
-    rec.writer._interval = 0.0  # flush on every write
     for i in range(5):
-        emit(event(seq=i + 2))  # never raises into the client
+        emit(event(seq=i + 1))  # never raises into the client
+    qtbot.waitUntil(lambda: bool(failures), timeout=10000)
     assert not rec.active and client.listeners == [] and not rec.indicator.isVisible()
-    assert len(failures) == 1 and "stopped" in failures[0] and "No space" in failures[0]
-    assert path.exists()
+    qtbot.wait(200)  # the indicator's timer no longer runs: said once
+    assert len(failures) == 1 and "stopped" in failures[0] and "No space" in failures[0], failures
+
+
+def test_recorder_sink_killed_stops_and_reports(qtbot, tmp_path):
+    rec = Recorder(tmp_path, indicator_ms=50)
+    failures = []
+    rec.failed.connect(failures.append)
+    client = RealtimeClient(ClientConfig("ws://127.0.0.1:9/api/v2/realtime", TokenSource.literal("tok-123")))
+    path = rec.start([Source("c1", client, client.config.url)])
+    client._emit(event(seq=1))
+    rec.writer.flush()
+    assert rec.frames == 1 and path.read_text().count("\n") == 2  # header and the frame
+    rec.writer.kill()
+    qtbot.waitUntil(lambda: bool(failures), timeout=10000)
+    assert "recording process ended unexpectedly" in failures[0] and not rec.active
+    assert client._listeners == ()
+    assert [e.data for e in open_recording(path) if hasattr(e, "data")] == [event(seq=1).data]
 
 
 def test_recorder_cannot_create_file(qtbot, tmp_path):

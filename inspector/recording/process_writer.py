@@ -1,0 +1,271 @@
+"""ProcessRecordingWriter: record with the formatting done in a child process (sink.py).
+
+The desktop app records while it ingests a flood; formatting each record line in its
+own process would cost as much again as the ingest (see sink.py). Here the hot path
+is ``listener``, a bare ``list.append`` (no Python frame); a feeder thread every
+50 ms packs what came in as columns, pickles them and writes them to the sink's
+pipe (the write releases the GIL). Text fields of connection events are scrubbed of
+secrets here, so the sink never sees a token. Data reaches the file within about
+50 ms plus the sink's formatting time; if the app dies, the sink still writes
+everything it was handed, then stops at EOF.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from operator import attrgetter
+from pathlib import Path
+
+import inspector
+
+from ..net.redact import redact_url, scrub
+from ..protocol.events import OUT, FrameSeen, SessionEvent
+from .format import E_END, RecordingError, dumps, event_line, make_header
+from .sink import LENGTH
+
+FEED_INTERVAL = 0.05
+_conn_of, _t_of, _dir_of, _text_of, _data_of = (attrgetter(a) for a in ("conn", "t", "direction", "text", "data"))
+
+
+def _column(values: list, n: int) -> list | tuple:
+    first = values[0]
+    return (first,) if values.count(first) == n else values
+
+
+def sink_command() -> list[str]:
+    """How to start the sink: this interpreter with the module, or the frozen app's hidden flag."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--recording-sink"]
+    return [sys.executable, "-m", "inspector.recording.sink"]
+
+
+class ProcessRecordingWriter:
+    """Write one recording through a sink process; same interface as RecordingWriter.
+
+    ``listener`` is the cheapest way in (a client listener: never raises, never
+    blocks); ``write_event`` checks for errors first. Errors (sink gone, disk full)
+    show in ``error`` and raise RecordingError from write_event, flush and close.
+    """
+
+    def __init__(self, path: str | os.PathLike, profile: str = "", url: str = "", *,
+                 secrets: tuple[str, ...] | list[str] = (), flush_interval: float = FEED_INTERVAL,
+                 created: float | None = None, command: list[str] | None = None):
+        self.path = Path(path)
+        self._secrets = tuple(s for s in secrets if s)
+        self._interval = flush_interval
+        header = make_header(profile=self._scrub(profile), url=self._scrub(redact_url(url)) if url else "",
+                             created=created)
+        self.start = header["created_epoch"]
+        try:
+            open(self.path, "wb").close()  # create it here, so a bad path fails at once and in one line
+        except OSError as exc:
+            raise RecordingError(f"cannot create recording {self.path}: {exc.strerror or exc}") from None
+        self._pending: list = []
+        self.listener = self._pending.append
+        self._conn_json: dict[str, str] = {}
+        self._feed_lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._handed = 0       # records handed to the sink
+        self.frames = 0        # frames among them
+        self.bytes_written = 0  # as the sink reports
+        self.feed_cpu = 0.0     # CPU seconds the feeder thread spent packing (benchmarks report it)
+        self._synced = self._sync_seq = 0
+        self._error: str | None = None
+        self._closing = self._closed = self._eof = False
+        env = dict(os.environ)
+        if not getattr(sys, "frozen", False):  # the sink imports this package, wherever it lives
+            root = str(Path(inspector.__file__).resolve().parent.parent)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        try:
+            self._proc = subprocess.Popen([*(command or sink_command()), str(self.path), repr(self.start)],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        except OSError as exc:
+            raise RecordingError(f"cannot start the recording process: {exc.strerror or exc}") from None
+        self._reader = threading.Thread(target=self._read_reports, name="recording-reports", daemon=True)
+        self._reader.start()
+        self._send([("L", dumps(header) + "\n")])
+        self._stop = threading.Event()
+        self._feeder = threading.Thread(target=self._feed_loop, name="recording-feeder", daemon=True)
+        self._feeder.start()
+
+    # --------------------------------------------------------------- writing
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, *self._secrets) if text else text
+
+    def write_event(self, ev: SessionEvent) -> None:
+        """Append one session event (a frame or a connection event)."""
+        if self._error:
+            raise RecordingError(self._error)
+        if self._closing:
+            raise RecordingError(f"recording {self.path} is closed")
+        self._pending.append(ev)
+
+    write = write_event
+
+    @property
+    def records(self) -> int:
+        return self._handed + len(self._pending)
+
+    @property
+    def size(self) -> int:
+        return self.bytes_written
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Hand everything so far to the sink and wait until it is in the file."""
+        with self._cond:
+            self._sync_seq += 1
+            seq = self._sync_seq
+        self._feed([("S", seq)])
+        with self._cond:
+            self._cond.wait_for(lambda: self._synced >= seq or self._error or self._eof, timeout)
+        if self._error:
+            raise RecordingError(self._error)
+
+    # --------------------------------------------------------------- feeding the sink
+
+    def _conn(self, conn: str) -> str:
+        js = self._conn_json.get(conn)
+        if js is None:
+            js = self._conn_json[conn] = json.dumps(self._scrub(str(conn)), ensure_ascii=True)
+        return js
+
+    def _frames_part(self, seg: list) -> tuple:
+        # columns; one that holds a single value (one connection, one direction) goes as a 1-tuple
+        n = len(seg)
+        conns = _column(list(map(_conn_of, seg)), n)
+        table = {c: self._conn(c) for c in set(conns)}
+        dirs = _column(list(map(_dir_of, seg)), n)
+        self.frames += n
+        return ("F", table, conns, list(map(_t_of, seg)), tuple(map(OUT.__eq__, dirs)) if type(dirs) is tuple
+                else list(map(OUT.__eq__, dirs)), _column(list(map(_text_of, seg)), n), list(map(_data_of, seg)))
+
+    def _pack(self, batch: list) -> list:
+        types = list(map(type, batch))
+        if types.count(FrameSeen) == len(batch):
+            return [self._frames_part(batch)]
+        parts, run = [], 0
+        for i, kind in enumerate(types):
+            if kind is FrameSeen:
+                continue
+            if i > run:
+                parts.append(self._frames_part(batch[run:i]))
+            ev = batch[i]
+            try:
+                parts.append(("L", event_line(ev, self.start, self._conn(ev.conn), self._scrub)))
+            except (TypeError, AttributeError):
+                pass  # not a session event: nothing to record
+            run = i + 1
+        if run < len(batch):
+            parts.append(self._frames_part(batch[run:]))
+        return parts
+
+    def _feed(self, extra: list | None = None) -> None:
+        with self._feed_lock:
+            n = len(self._pending)
+            if not n and not extra:
+                return
+            batch = self._pending[:n]
+            del self._pending[:n]  # appends that came meanwhile stay (list ops are atomic under the GIL)
+            parts = self._pack(batch) if n else []
+            self._handed += n
+            self._send(parts + (extra or []))
+
+    def _send(self, parts: list) -> None:
+        if self._error or not parts:
+            return
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.fast = True  # no memo: half the cost, and these lists hold no cycles
+        pickler.dump(parts)
+        data = buf.getbuffer()
+        try:
+            self._proc.stdin.write(LENGTH.pack(len(data)))
+            self._proc.stdin.write(data)
+            self._proc.stdin.flush()
+        except (OSError, ValueError):
+            self._fail_soon("the recording process ended unexpectedly")
+
+    def _fail_soon(self, text: str) -> None:
+        # the sink's own "e ..." report says more; give it a moment to arrive
+        with self._cond:
+            self._cond.wait_for(lambda: self._error or self._eof, 2.0)
+            if not self._error:
+                self._error = f"{text} ({self.path})"
+            self._cond.notify_all()
+
+    def _feed_loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            t = time.thread_time()
+            self._feed()
+            self.feed_cpu += time.thread_time() - t
+            if self._error:
+                return
+
+    def _read_reports(self) -> None:
+        for raw in self._proc.stdout:
+            kind, _, rest = raw.decode("ascii", "replace").strip().partition(" ")
+            with self._cond:
+                if kind == "w":
+                    self.bytes_written = int(rest.split()[0])
+                elif kind == "s":
+                    self._synced = int(rest)
+                elif kind == "e" and not self._error:
+                    self._error = rest
+                self._cond.notify_all()
+        with self._cond:
+            self._eof = True
+            if not self._closing and not self._error:
+                self._error = f"the recording process ended unexpectedly ({self.path})"
+            self._cond.notify_all()
+
+    # --------------------------------------------------------------- closing
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Hand over the rest and the end marker; the sink writes, fsyncs and exits. Safe twice."""
+        if self._closed:
+            return
+        self._closing = True
+        self._stop.set()
+        self._feeder.join()
+        records = self.records
+        end = {"t": round(time.time() - self.start, 6), "w": time.time(), "c": "", "e": E_END, "records": records}
+        self._feed([("L", dumps(end) + "\n")])
+        try:
+            self._proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+            self._error = self._error or f"the recording process did not finish ({self.path})"
+        self._reader.join(5)
+        self._closed = True
+        if self._error:
+            raise RecordingError(self._error)
+
+    def kill(self) -> None:
+        """Stop the sink at once (tests, and an app that must quit now)."""
+        self._proc.kill()
+
+    def __enter__(self) -> "ProcessRecordingWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ProcessRecordingWriter({str(self.path)!r}, records={self.records})"

@@ -1,0 +1,134 @@
+"""The recording sink: a child process that turns batches of session events into record lines.
+
+Why a process: formatting one record line (base64, two floats, JSON) costs about as
+much as ingesting the frame did, and a thread would hold the event loop's GIL while
+doing it. The app (``ProcessRecordingWriter``) hands over each batch as pickled
+columns, about 0.15 µs a frame, and this process formats, writes and reports on the
+other core.
+
+Pipe protocol, parent → sink (stdin): messages of a 4-byte little-endian length and a
+pickle of a list of parts:
+  ("L", text)                              ready-made ASCII lines (header, events, end)
+  ("F", table, conns, ts, outs, texts, datas)
+                                           frames as columns (a 1-tuple: the same value in
+                                           every row); table maps conn ids to JSON strings
+  ("S", n)                                 sync: report "s n" once all before it is written
+Sink → parent (stdout), one line each: "w BYTES RECORDS" after every write,
+"s N" for a sync, "e MESSAGE" on an error (then it exits 1). EOF on stdin: fsync,
+close, exit 0. Only the parent talks to it: the pickles are its own.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import struct
+import sys
+from binascii import b2a_base64
+from itertools import repeat
+
+from .format import frame_line
+
+LENGTH = struct.Struct("<I")
+
+
+def _expand(column):
+    """A column: a list, or a 1-tuple standing for that value in every row."""
+    return repeat(column[0]) if type(column) is tuple else column
+
+
+def _uniform_lines(start: float, conn_json: str, out: bool, text: bool, ts: list, datas: list) -> list[str]:
+    """frame_line for a run of one connection and direction with finite float times, at ~1.5x its speed."""
+    fmt = '{"t":%%.6f,"w":%%r,"c":%s,"d":"%s","b":"%%s%s}\n' % (
+        conn_json.replace("%", "%%"), "out" if out else "in", '","x":true' if text else '"')
+    return [fmt % (w - start, w, b2a_base64(d, newline=False).decode("ascii")) for w, d in zip(ts, datas)]
+
+
+def format_parts(parts: list, start: float) -> tuple[str, int]:
+    """The text of one batch and its number of records."""
+    out: list[str] = []
+    records = 0
+    for part in parts:
+        if part[0] == "L":
+            out.append(part[1])
+            records += part[1].count("\n")
+        elif part[0] == "F":
+            _, table, conns, ts, outs, texts, datas = part
+            if type(conns) is type(outs) is type(texts) is tuple and set(map(type, ts)) == {float} \
+                    and all(map(math.isfinite, ts)):
+                out.extend(_uniform_lines(start, table[conns[0]], outs[0], texts[0], ts, datas))
+            else:
+                conns = repeat(table[conns[0]]) if type(conns) is tuple else map(table.__getitem__, conns)
+                out.extend(map(frame_line, ts, repeat(start), conns, _expand(outs), _expand(texts), datas))
+            records += len(ts)
+    return "".join(out), records
+
+
+def _read_exactly(stream, n: int) -> bytes | None:
+    chunks, left = [], n
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def run(path: str, start: float, stdin=None, stdout=None) -> int:
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout
+
+    def report(line: str) -> None:
+        stdout.write(line + "\n")
+        stdout.flush()
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    except OSError as exc:
+        report(f"e cannot open recording {path}: {exc.strerror or exc}")
+        return 1
+    written = records = 0
+    try:
+        while True:
+            head = _read_exactly(stdin, LENGTH.size)
+            if head is None:
+                break
+            body = _read_exactly(stdin, LENGTH.unpack(head)[0])
+            if body is None:
+                break  # the app died mid-message: keep what came whole
+            parts = pickle.loads(body)
+            text, n = format_parts(parts, start)
+            if text:
+                view = memoryview(text.encode("ascii"))
+                while view:  # a write may be partial
+                    view = view[os.write(fd, view):]
+                written += len(text)
+                records += n
+                report(f"w {written} {records}")
+            for part in parts:
+                if part[0] == "S":
+                    report(f"s {part[1]}")
+        os.fsync(fd)
+    except OSError as exc:
+        report(f"e cannot write recording {path}: {exc.strerror or exc}")
+        return 1
+    finally:
+        os.close(fd)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print("usage: --recording-sink PATH START_EPOCH (internal; started by the app)", file=sys.stderr)
+        return 2
+    try:
+        return run(argv[0], float(argv[1]))
+    except (BrokenPipeError, KeyboardInterrupt):
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

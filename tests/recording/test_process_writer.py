@@ -1,0 +1,161 @@
+"""ProcessRecordingWriter and its sink process: the same bytes as RecordingWriter, crash-safe, errors reported."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.recording import RecordingError, RecordingWriter, open_recording
+from inspector.recording.process_writer import ProcessRecordingWriter
+
+from rec_helpers import T0, TOKEN, sample_events
+
+URL = f"ws://user:{TOKEN}@127.0.0.1:8765/api/v2/realtime?token={TOKEN}"
+
+
+def many_events() -> list:
+    evs = sample_events()
+    # long runs of frames (one connection, one direction) between connection events
+    # (the first 1500: one connection, one direction, as in a flood; then a conn id with % and ")
+    for i in range(3500):
+        conn = "c1" if i < 2000 else "c%d" % (i % 3) if i < 3000 else 'we%ird"c%s'
+        uniform = i < 1500 or i >= 3000
+        evs.append(FrameSeen(conn, T0 + 1 + i * 1e-4, IN if uniform or i % 5 else OUT,
+                             b"\x10" + os.urandom(i % 300), text=not uniform and i % 997 == 0))
+    return evs + sample_events(T0 + 2)
+
+
+def lines_of(path) -> list[bytes]:
+    return path.read_bytes().splitlines()
+
+
+def test_same_bytes_as_the_in_process_writer(tmp_path):
+    evs = many_events()
+    with RecordingWriter(tmp_path / "a.rirec", profile="p", url=URL, secrets=[TOKEN], created=T0) as w:
+        for ev in evs:
+            w.write_event(ev)
+    with ProcessRecordingWriter(tmp_path / "b.rirec", profile="p", url=URL, secrets=[TOKEN], created=T0) as pw:
+        for i, ev in enumerate(evs):
+            (pw.listener if i % 2 else pw.write_event)(ev)
+            if i % 1000 == 0:
+                time.sleep(0.06)  # several batches, split at arbitrary places
+    a, b = lines_of(tmp_path / "a.rirec"), lines_of(tmp_path / "b.rirec")
+    assert len(a) == len(b) == len(evs) + 2
+    assert a[:-1] == b[:-1]  # all but the end marker (its time differs)
+    assert b'"e":"end","records":%d}' % len(evs) in b[-1]
+    assert TOKEN.encode() not in (tmp_path / "b.rirec").read_bytes()
+    assert pw.records == len(evs) and pw.frames == sum(type(e) is FrameSeen for e in evs)
+    assert pw.size == (tmp_path / "b.rirec").stat().st_size
+    rec = open_recording(tmp_path / "b.rirec")
+    assert len(rec.load()) == len(evs) and rec.clean_end
+
+
+def test_flush_means_on_disk(tmp_path):
+    path = tmp_path / "f.rirec"
+    w = ProcessRecordingWriter(path, flush_interval=10)  # only flush() feeds
+    try:
+        for i in range(50):
+            w.listener(FrameSeen("c1", T0 + i, IN, b"\x10%d" % i))
+        w.flush()
+        assert len(lines_of(path)) == 51
+        assert [e.data for e in open_recording(path).load()] == [b"\x10%d" % i for i in range(50)]
+    finally:
+        w.close()
+
+
+def test_data_reaches_the_file_within_250_ms_while_recording(tmp_path):
+    path = tmp_path / "t.rirec"
+    with ProcessRecordingWriter(path) as w:
+        w.flush()
+        w.listener(FrameSeen("c1", time.time(), IN, b"\x10late"))
+        t0 = time.monotonic()
+        while len(lines_of(path)) < 2:
+            assert time.monotonic() - t0 < 0.25, "the frame did not reach the file in 250 ms"
+            time.sleep(0.005)
+
+
+def test_the_app_killed_mid_stream_leaves_every_record_it_handed_over(tmp_path):
+    path = tmp_path / "k.rirec"
+    script = (
+        "import sys, time\n"
+        "from inspector.protocol.events import IN, FrameSeen\n"
+        "from inspector.recording.process_writer import ProcessRecordingWriter\n"
+        "w = ProcessRecordingWriter(sys.argv[1], profile='crash')\n"
+        "for i in range(20000):\n"
+        "    w.listener(FrameSeen('c1', time.time(), IN, b'\\x10' + str(i).encode()))\n"
+        "w.flush()\n"
+        "print(w._proc.pid, flush=True)\n"
+        "for i in range(20000, 10**9):\n"
+        "    w.listener(FrameSeen('c1', time.time(), IN, b'\\x10' + str(i).encode()))\n"
+        "    if i % 100 == 0: time.sleep(0.0005)\n"
+    )
+    app = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        sink_pid = int(app.stdout.readline())
+        time.sleep(0.3)
+    finally:
+        os.kill(app.pid, signal.SIGKILL)
+        app.wait()
+    deadline = time.monotonic() + 10
+    while _alive(sink_pid):  # EOF on its pipe: it writes what it has and exits
+        assert time.monotonic() < deadline, "the sink outlived the app"
+        time.sleep(0.02)
+    rec = open_recording(path)
+    datas = [e.data for e in rec.load()]
+    assert len(datas) > 20000 and not rec.clean_end and not rec.truncated and not rec.warning
+    assert datas == [b"\x10" + str(i).encode() for i in range(len(datas))]  # in order, none lost between
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][:1] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_disk_full_is_an_error_not_an_exception_in_the_listener(tmp_path):
+    w = ProcessRecordingWriter("/dev/full")
+    w.listener(FrameSeen("c1", T0, IN, b"\x10"))  # never raises
+    deadline = time.monotonic() + 10
+    while not w.error:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert "No space left on device" in w.error
+    with pytest.raises(RecordingError, match="No space left"):
+        w.write_event(FrameSeen("c1", T0, IN, b"\x10"))
+    with pytest.raises(RecordingError, match="No space left"):
+        w.close()
+
+
+def test_cannot_create_the_file_fails_at_once(tmp_path):
+    with pytest.raises(RecordingError, match="cannot create recording"):
+        ProcessRecordingWriter(tmp_path / "no" / "such" / "dir" / "x.rirec")
+
+
+def test_sink_killed_is_reported(tmp_path):
+    w = ProcessRecordingWriter(tmp_path / "s.rirec")
+    w.flush()
+    w.kill()
+    deadline = time.monotonic() + 10
+    while not w.error:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert "recording process ended unexpectedly" in w.error
+    with pytest.raises(RecordingError):
+        w.close()
+
+
+def test_the_cli_runs_the_sink_as_the_frozen_app_does(tmp_path):
+    path = tmp_path / "cli.rirec"
+    with ProcessRecordingWriter(path, command=[sys.executable, "-m", "inspector", "--recording-sink"]) as w:
+        w.listener(FrameSeen("c1", T0, IN, b"\x10cli"))
+    assert [e.data for e in open_recording(path).load()] == [b"\x10cli"]
+    r = subprocess.run([sys.executable, "-m", "inspector", "--recording-sink"], capture_output=True, text=True)
+    assert r.returncode == 2 and "internal" in r.stderr and "Traceback" not in r.stderr

@@ -1,13 +1,15 @@
 """Recording while the app ingests a flood, and opening a 1,000,000-frame recording in the app.
 
-    .venv/bin/python bench/bench_record_ingest.py [--frames 150000] [--rounds 3] [--open-frames 1000000]
+    .venv/bin/python bench/bench_record_ingest.py [--frames 200000] [--rounds 9] [--open-frames 1000000]
 
-(1) A mock server in another process (this file with --serve) queues N EVENT frames
-at once for one subscriber: the real MainWindow's connection (RealtimeClient ->
-LogPanel, tab, latency plot). Rounds alternate without and with recording (the
-app's Recorder on every SessionEvent, i.e. the Record action); frames/s is
-measured from the first frame to the N-th in the log's store. Prints the median
-of each, their ratio and the records/s written.
+(1) A mock server in another process (this file with --serve) sends N EVENT frames,
+framed ahead of time and written at once, to one subscriber: the real MainWindow's
+connection (RealtimeClient -> LogPanel, tab, latency plot). Rounds alternate without
+and with recording (the app's Recorder, i.e. the Record action, which formats and
+writes in its own process); a recording round starts once that process is up.
+frames/s is measured from the first frame to the N-th in the log's store. Prints the
+median of each, their ratio, the records/s written, and the CPU each process used
+per frame (less noisy than rates on a small machine).
 
 (2) Writes a 1,000,000-frame recording (a realistic mix, 3 connections), then opens
 it through RecordingUi.open_path (worker-thread prepare, bulk store fill) and
@@ -277,8 +279,8 @@ async def open_big(window, ui, path: Path) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--frames", type=int, default=150_000, help="frames per flood round")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds of each (alternating)")
+    ap.add_argument("--frames", type=int, default=200_000, help="frames per flood round")
+    ap.add_argument("--rounds", type=int, default=9, help="rounds of each (alternating)")
     ap.add_argument("--open-frames", type=int, default=1_000_000)
     ap.add_argument("--recording", help="open this recording instead of writing one")
     args = ap.parse_args(argv)

@@ -228,6 +228,27 @@ class LatencyPlot(QWidget):
         self.server_label.setText(
             f"Server PINGs: {self._server_count}, last answered in {response_time * 1000:.2f} ms")
 
+    def clear(self) -> None:
+        """Forget every series, mark and server PING (a recording seeks back, or another opens)."""
+        for curve in self._curves.values():
+            self.plot.removeItem(curve)
+        self.legend.clear()
+        for label in self._labels.values():
+            self.stats_box.removeWidget(label)
+            label.deleteLater()
+        for line in self._markers:
+            self.plot.removeItem(line)
+        for store in (self._rings, self._curves, self._labels, self._last_state):
+            store.clear()
+        self._markers.clear()
+        self.marks.clear()
+        self._seen_closed.clear()
+        self._latest_t = 0.0
+        self.server_table.setRowCount(0)
+        self._server_count = 0
+        self.server_label.setText("Server PINGs: none")
+        self.no_data_label.show()
+
     # ------------------------------------------------------------ output
 
     def series(self, conn: str) -> tuple[np.ndarray, np.ndarray]:

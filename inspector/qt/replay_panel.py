@@ -82,6 +82,8 @@ class ReplayPanel(QWidget):
         self.player = Player(rec.offsets, speed=self.speed)
         self.shown = 0
         self.log_panel.clear()
+        if self.latency_plot is not None:
+            self.latency_plot.clear()
         self.name_label.setText(rec.name)
         self.name_label.setToolTip(str(rec.path))
         self._set_enabled(len(rec) > 0)
@@ -197,8 +199,10 @@ class ReplayPanel(QWidget):
         if rec is None:
             return
         k = min(max(k, 0), len(rec))
-        if k < self.shown:
+        if k < self.shown:  # back: rebuild from the start, the graph too
             self.log_panel.clear()
+            if self.latency_plot is not None:
+                self.latency_plot.clear()
             self.shown = 0
         if k > self.shown:
             rows = rec.frame_slice(self.shown, k)

@@ -38,20 +38,21 @@ def _expand(column):
     return repeat(column[0]) if type(column) is tuple else column
 
 
-def _uniform_lines(start: float, conn_json: str, out: bool, text: bool, ts: list, datas: list) -> list[str]:
-    """frame_line for a run of one connection and direction with finite float times, at ~1.5x its speed."""
-    fmt = '{"t":%%.6f,"w":%%r,"c":%s,"d":"%s","b":"%%s%s}\n' % (
-        conn_json.replace("%", "%%"), "out" if out else "in", '","x":true' if text else '"')
-    return [fmt % (w - start, w, b2a_base64(d, newline=False).decode("ascii")) for w, d in zip(ts, datas)]
+def _uniform_lines(start: float, conn_json: str, out: bool, text: bool, ts: list, datas: list) -> list[bytes]:
+    """frame_line for a run of one connection and direction with finite float times, as bytes, at
+    ~1.4x its speed (bytes %a of a float is its repr, so the output is the same)."""
+    fmt = b'{"t":%%.6f,"w":%%a,"c":%s,"d":"%s","b":"%%s%s}\n' % (
+        conn_json.replace("%", "%%").encode("ascii"), b"out" if out else b"in", b'","x":true' if text else b'"')
+    return [fmt % (w - start, w, b2a_base64(d, newline=False)) for w, d in zip(ts, datas)]
 
 
-def format_parts(parts: list, start: float) -> tuple[str, int]:
-    """The text of one batch and its number of records."""
-    out: list[str] = []
+def format_parts(parts: list, start: float) -> tuple[bytes, int]:
+    """The ASCII text of one batch and its number of records."""
+    out: list[bytes] = []
     records = 0
     for part in parts:
         if part[0] == "L":
-            out.append(part[1])
+            out.append(part[1].encode("ascii"))
             records += part[1].count("\n")
         elif part[0] == "F":
             _, table, conns, ts, outs, texts, datas = part
@@ -60,9 +61,10 @@ def format_parts(parts: list, start: float) -> tuple[str, int]:
                 out.extend(_uniform_lines(start, table[conns[0]], outs[0], texts[0], ts, datas))
             else:
                 conns = repeat(table[conns[0]]) if type(conns) is tuple else map(table.__getitem__, conns)
-                out.extend(map(frame_line, ts, repeat(start), conns, _expand(outs), _expand(texts), datas))
+                out.extend(line.encode("ascii") for line in
+                           map(frame_line, ts, repeat(start), conns, _expand(outs), _expand(texts), datas))
             records += len(ts)
-    return "".join(out), records
+    return b"".join(out), records
 
 
 def _read_exactly(stream, n: int) -> bytes | None:
@@ -101,7 +103,7 @@ def run(path: str, start: float, stdin=None, stdout=None) -> int:
             parts = pickle.loads(body)
             text, n = format_parts(parts, start)
             if text:
-                view = memoryview(text.encode("ascii"))
+                view = memoryview(text)
                 while view:  # a write may be partial
                     view = view[os.write(fd, view):]
                 written += len(text)

@@ -139,3 +139,19 @@ def test_server_ping_table_is_folded_away_until_asked_for(plot):
     assert plot.server_table.isHidden() and plot.server_label.text().startswith("Server PINGs: 1")
     plot.server_toggle.click()
     assert plot.server_table.isVisible() and plot.server_table.rowCount() == 1
+
+
+def test_clear_forgets_series_marks_and_server_pings(plot, qtbot):
+    plot.ingest(RttMeasured("c1", T0, 0.003))
+    plot.ingest(StateChanged("c1", T0 + 1, State.CLOSED, code=1001))
+    plot.ingest(ServerPingAnswered("c1", T0 + 2, b"\x01", 0.0004))
+    plot.redraw()
+    plot.clear()
+    items = plot.plot.getPlotItem().items
+    assert plot.connections == [] and plot.marks == [] and plot.server_table.rowCount() == 0
+    assert not any(isinstance(i, type(plot._curves.get("c1"))) and i.name() == "c1" for i in items if hasattr(i, "name"))
+    assert plot.no_data_label.isVisibleTo(plot) and plot.server_label.text() == "Server PINGs: none"
+    plot.ingest(RttMeasured("c1", T0 + 3, 0.005))  # and starts again cleanly
+    assert plot.stats("c1")["count"] == 1 and plot.stats("c1")["last"] == 5.0
+    plot.redraw()
+    assert len([i for i in plot.plot.getPlotItem().listDataItems() if i.name() == "c1"]) == 1

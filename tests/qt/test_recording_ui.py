@@ -301,9 +301,11 @@ def test_replay_step_seek_speed_and_play(qtbot, qloop, tmp_path):
     r = ui.replay
     assert ui.replay_bar.isVisibleTo(w) or not w.isVisible()
     assert r.position == 13 and w.log_panel.frame_count() == 11
+    assert w.latency_plot.stats(path.name)["count"] == 1
 
     r.seek_index(0)
     assert w.log_panel.frame_count() == 0 and r.slider.value() == 0
+    assert w.latency_plot.connections == []  # the graph goes back in time with the log
     assert r.step() == 0 and w.log_panel.frame_count() == 0  # record 0 is the state event
     assert r.step() == 1 and w.log_panel.frame_count() == 1
     assert r.step() == 2 and w.log_panel.frame_count() == 2
@@ -314,6 +316,10 @@ def test_replay_step_seek_speed_and_play(qtbot, qloop, tmp_path):
     assert "record 6 / 13" in r.position_label.text()
     r.slider.setValue(r.slider.maximum())  # clicking the groove at the end
     assert r.position == 13 and w.log_panel.frame_count() == 11
+    r.slider.setValue(r.slider.maximum())
+    r.seek(0.2)
+    r.seek_index(13)  # back and forth: the one RTT is on the graph once, not three times
+    assert w.latency_plot.stats(path.name)["count"] == 1
 
     r.set_speed(100.0)
     assert r.speed_combo.currentText() == "100×" and r.player.speed == 100.0

@@ -1,21 +1,24 @@
 """ProcessRecordingWriter: record with the formatting done in a child process (sink.py).
 
-The desktop app records while it ingests a flood; formatting each record line in its
-own process would cost as much again as the ingest (see sink.py). Here the hot path
-is ``listener``, a bare ``list.append`` (no Python frame); a feeder thread every
-50 ms packs what came in as columns, pickles them and writes them to the sink's
-pipe (the write releases the GIL). Text fields of connection events are scrubbed of
-secrets here, so the sink never sees a token. Data reaches the file within about
-50 ms plus the sink's formatting time; if the app dies, the sink still writes
-everything it was handed, then stops at EOF.
+The desktop app records while it ingests a flood; formatting each record line in the
+app's process would cost as much again as the ingest (see sink.py). Here the hot
+path is ``listener``, a bare ``list.append`` (no Python frame); a feeder thread every
+50 ms packs what came in as columns and pickles them, dropping the events at once
+(events kept alive longer cost the garbage collector more than the packing), and a
+pipe thread writes the bytes to the sink without the GIL. Text fields of connection
+events are scrubbed of secrets here, so the sink never sees a token. Data reaches
+the file within about 50 ms plus the sink's formatting time; if the app dies, the
+sink still writes everything it was handed, then stops at EOF.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -90,6 +93,13 @@ class ProcessRecordingWriter:
             raise RecordingError(f"cannot start the recording process: {exc.strerror or exc}") from None
         self._reader = threading.Thread(target=self._read_reports, name="recording-reports", daemon=True)
         self._reader.start()
+        try:  # a bigger pipe: fewer wake-ups of the writer thread (Linux; fine without)
+            fcntl.fcntl(self._proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        except OSError:
+            pass
+        self._outq: queue.SimpleQueue = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name="recording-pipe", daemon=True)
+        self._writer.start()
         self._send([("L", dumps(header) + "\n")])
         self._stop = threading.Event()
         self._feeder = threading.Thread(target=self._feed_loop, name="recording-feeder", daemon=True)
@@ -179,23 +189,36 @@ class ProcessRecordingWriter:
             batch = self._pending[:n]
             del self._pending[:n]  # appends that came meanwhile stay (list ops are atomic under the GIL)
             parts = self._pack(batch) if n else []
+            del batch  # the events die now, not after a slow write (kept alive, they cost the GC dearly)
             self._handed += n
             self._send(parts + (extra or []))
 
     def _send(self, parts: list) -> None:
+        """Pickle ``parts`` and queue them for the pipe writer thread (never blocks on the sink)."""
         if self._error or not parts:
             return
         buf = io.BytesIO()
+        buf.write(bytes(LENGTH.size))
         pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.fast = True  # no memo: half the cost, and these lists hold no cycles
         pickler.dump(parts)
         data = buf.getbuffer()
-        try:
-            self._proc.stdin.write(LENGTH.pack(len(data)))
-            self._proc.stdin.write(data)
-            self._proc.stdin.flush()
-        except (OSError, ValueError):
-            self._fail_soon("the recording process ended unexpectedly")
+        LENGTH.pack_into(data, 0, len(data) - LENGTH.size)
+        self._outq.put(data)
+
+    def _write_loop(self) -> None:
+        fd = self._proc.stdin.fileno()
+        while True:
+            data = self._outq.get()
+            if data is None:
+                return
+            try:
+                view = memoryview(data)
+                while view:  # one syscall per pipe-full, without the GIL
+                    view = view[os.write(fd, view):]
+            except OSError:
+                self._fail_soon("the recording process ended unexpectedly")
+                return
 
     def _fail_soon(self, text: str) -> None:
         # the sink's own "e ..." report says more; give it a moment to arrive
@@ -242,6 +265,8 @@ class ProcessRecordingWriter:
         records = self.records
         end = {"t": round(time.time() - self.start, 6), "w": time.time(), "c": "", "e": E_END, "records": records}
         self._feed([("L", dumps(end) + "\n")])
+        self._outq.put(None)
+        self._writer.join()
         try:
             self._proc.stdin.close()
         except OSError:

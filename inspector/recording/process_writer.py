@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import io
-import json
 import os
 import pickle
 import queue
@@ -28,10 +27,10 @@ from pathlib import Path
 
 import inspector
 
-from ..net.redact import redact_url, scrub
 from ..protocol.events import OUT, FrameSeen, SessionEvent
-from .format import E_END, RecordingError, dumps, event_line, make_header
+from .format import E_END, RecordingError, dumps
 from .sink import LENGTH
+from .writer import RecordEncoder
 
 FEED_INTERVAL = 0.05
 _conn_of, _t_of, _dir_of, _text_of, _data_of = (attrgetter(a) for a in ("conn", "t", "direction", "text", "data"))
@@ -61,18 +60,15 @@ class ProcessRecordingWriter:
                  secrets: tuple[str, ...] | list[str] = (), flush_interval: float = FEED_INTERVAL,
                  created: float | None = None, command: list[str] | None = None):
         self.path = Path(path)
-        self._secrets = tuple(s for s in secrets if s)
+        self._enc = RecordEncoder(profile, url, secrets, created)
+        self.start = self._enc.start
         self._interval = flush_interval
-        header = make_header(profile=self._scrub(profile), url=self._scrub(redact_url(url)) if url else "",
-                             created=created)
-        self.start = header["created_epoch"]
         try:
             open(self.path, "wb").close()  # create it here, so a bad path fails at once and in one line
         except OSError as exc:
             raise RecordingError(f"cannot create recording {self.path}: {exc.strerror or exc}") from None
         self._pending: list = []
         self.listener = self._pending.append
-        self._conn_json: dict[str, str] = {}
         self._feed_lock = threading.Lock()
         self._cond = threading.Condition()
         self._handed = 0       # records handed to the sink
@@ -100,15 +96,12 @@ class ProcessRecordingWriter:
         self._outq: queue.SimpleQueue = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="recording-pipe", daemon=True)
         self._writer.start()
-        self._send([("L", dumps(header) + "\n")])
+        self._send([("L", dumps(self._enc.header) + "\n")])
         self._stop = threading.Event()
         self._feeder = threading.Thread(target=self._feed_loop, name="recording-feeder", daemon=True)
         self._feeder.start()
 
     # --------------------------------------------------------------- writing
-
-    def _scrub(self, text: str) -> str:
-        return scrub(text, *self._secrets) if text else text
 
     def write_event(self, ev: SessionEvent) -> None:
         """Append one session event (a frame or a connection event)."""
@@ -118,11 +111,13 @@ class ProcessRecordingWriter:
             raise RecordingError(f"recording {self.path} is closed")
         self._pending.append(ev)
 
-    write = write_event
-
     @property
     def records(self) -> int:
         return self._handed + len(self._pending)
+
+    @property
+    def sink_pid(self) -> int:
+        return self._proc.pid
 
     @property
     def size(self) -> int:
@@ -145,21 +140,14 @@ class ProcessRecordingWriter:
 
     # --------------------------------------------------------------- feeding the sink
 
-    def _conn(self, conn: str) -> str:
-        js = self._conn_json.get(conn)
-        if js is None:
-            js = self._conn_json[conn] = json.dumps(self._scrub(str(conn)), ensure_ascii=True)
-        return js
-
     def _frames_part(self, seg: list) -> tuple:
         # columns; one that holds a single value (one connection, one direction) goes as a 1-tuple
         n = len(seg)
         conns = _column(list(map(_conn_of, seg)), n)
-        table = {c: self._conn(c) for c in set(conns)}
-        dirs = _column(list(map(_dir_of, seg)), n)
         self.frames += n
-        return ("F", table, conns, list(map(_t_of, seg)), tuple(map(OUT.__eq__, dirs)) if type(dirs) is tuple
-                else list(map(OUT.__eq__, dirs)), _column(list(map(_text_of, seg)), n), list(map(_data_of, seg)))
+        return ("F", {c: self._enc.conn_json(c) for c in set(conns)}, conns, list(map(_t_of, seg)),
+                _column(list(map(OUT.__eq__, map(_dir_of, seg))), n), _column(list(map(_text_of, seg)), n),
+                list(map(_data_of, seg)))
 
     def _pack(self, batch: list) -> list:
         types = list(map(type, batch))
@@ -171,11 +159,10 @@ class ProcessRecordingWriter:
                 continue
             if i > run:
                 parts.append(self._frames_part(batch[run:i]))
-            ev = batch[i]
             try:
-                parts.append(("L", event_line(ev, self.start, self._conn(ev.conn), self._scrub)))
+                parts.append(("L", self._enc.line(batch[i])))
             except (TypeError, AttributeError):
-                pass  # not a session event: nothing to record
+                pass  # not a session event: nothing to record (raising would end the feeder thread)
             run = i + 1
         if run < len(batch):
             parts.append(self._frames_part(batch[run:]))

@@ -22,6 +22,32 @@ from ..net.redact import redact_url, scrub
 FLUSH_INTERVAL = 0.2  # < the 250 ms the issue allows, leaving room for a late flusher tick
 
 
+class RecordEncoder:
+    """What every writer shares: the header (URL redacted, secrets scrubbed) and record lines
+    with text fields scrubbed and connection ids as cached JSON strings."""
+
+    def __init__(self, profile: str = "", url: str = "", secrets: tuple[str, ...] | list[str] = (),
+                 created: float | None = None):
+        self._secrets = tuple(s for s in secrets if s)
+        self.header = make_header(profile=self.scrub(profile), url=self.scrub(redact_url(url)) if url else "",
+                                  created=created)
+        self.start = self.header["created_epoch"]
+        self._conn_json: dict[str, str] = {}
+
+    def scrub(self, text: str) -> str:
+        return scrub(text, *self._secrets) if text else text
+
+    def conn_json(self, conn: str) -> str:
+        js = self._conn_json.get(conn)
+        if js is None:
+            js = self._conn_json[conn] = json.dumps(self.scrub(str(conn)), ensure_ascii=True)
+        return js
+
+    def line(self, ev: SessionEvent) -> str:
+        """The record line of ``ev``; TypeError for what is not a session event."""
+        return event_line(ev, self.start, self.conn_json(ev.conn), self.scrub)
+
+
 class RecordingWriter:
     """Write one recording. Use as a context manager or call close().
 
@@ -34,23 +60,20 @@ class RecordingWriter:
                  secrets: tuple[str, ...] | list[str] = (), flush_interval: float = FLUSH_INTERVAL,
                  background_flush: bool = True, created: float | None = None):
         self.path = Path(path)
-        self._secrets = tuple(s for s in secrets if s)
+        self._enc = RecordEncoder(profile, url, secrets, created)
+        self.start = self._enc.start
         self._interval = flush_interval
         self._lock = threading.Lock()
         self._buf: list[str] = []
-        self._conn_json: dict[str, str] = {}
         self._error: str | None = None
         self._closed = False
         self.records = 0
         self.bytes_written = 0
-        header = make_header(profile=self._scrub(profile), url=self._scrub(redact_url(url)) if url else "",
-                             created=created)
-        self.start = header["created_epoch"]
         try:
             self._file = open(self.path, "wb", buffering=0)
         except OSError as exc:
             raise RecordingError(f"cannot create recording {self.path}: {exc.strerror or exc}") from None
-        self._buf.append(dumps(header) + "\n")
+        self._buf.append(dumps(self._enc.header) + "\n")
         self._last_flush = time.monotonic()
         self.flush()  # the header is on disk at once, so a crash always leaves a recognisable file
         self._stop = threading.Event()
@@ -61,19 +84,13 @@ class RecordingWriter:
 
     # --------------------------------------------------------------- writing
 
-    def _scrub(self, text: str) -> str:
-        return scrub(text, *self._secrets) if text else text
-
     def write_event(self, ev: SessionEvent) -> None:
         """Append one session event (a frame or a connection event)."""
         if self._error:
             raise RecordingError(self._error)
         if self._closed:
             raise RecordingError(f"recording {self.path} is closed")
-        conn_json = self._conn_json.get(ev.conn)
-        if conn_json is None:
-            conn_json = self._conn_json[ev.conn] = json.dumps(self._scrub(str(ev.conn)), ensure_ascii=True)
-        line = event_line(ev, self.start, conn_json, self._scrub)
+        line = self._enc.line(ev)
         with self._lock:
             self._buf.append(line)
             self.records += 1

@@ -52,9 +52,12 @@ def test_kill_9_mid_stream_then_reopen(tmp_path):
     assert all(ev.data[:1] == b"\x10" for ev in events)
     assert not rec.clean_end  # no end marker: it did not close
 
-    # tear the last record the way a crash mid-write would
+    # tear the last complete record the way a crash mid-write would (the kill itself may
+    # already have left a partial line at the end of raw: drop that first)
+    whole = raw[: raw.rfind(b"\n") + 1]
+    last_start = whole.rstrip(b"\n").rfind(b"\n") + 1
     torn = path.with_name("torn.rirec")
-    torn.write_bytes(raw[: raw.rstrip(b"\n").rfind(b"\n") + 1] + raw[raw.rstrip(b"\n").rfind(b"\n") + 1:][:25])
+    torn.write_bytes(whole[:last_start] + whole[last_start:][:25])
     rec = open_recording(torn)
     assert rec.truncated
     events = rec.load()

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-from operator import attrgetter
 from pathlib import Path
 
 import inspector
@@ -33,7 +32,6 @@ from .sink import LENGTH
 from .writer import RecordEncoder
 
 FEED_INTERVAL = 0.05
-_conn_of, _t_of, _dir_of, _text_of, _data_of = (attrgetter(a) for a in ("conn", "t", "direction", "text", "data"))
 
 
 def _column(values: list, n: int) -> list | tuple:
@@ -141,13 +139,15 @@ class ProcessRecordingWriter:
     # --------------------------------------------------------------- feeding the sink
 
     def _frames_part(self, seg: list) -> tuple:
-        # columns; one that holds a single value (one connection, one direction) goes as a 1-tuple
+        # columns; one that holds a single value (one connection, one direction) goes as a 1-tuple.
+        # List comprehensions, not map(attrgetter): on slotted events they cost half as much
         n = len(seg)
-        conns = _column(list(map(_conn_of, seg)), n)
+        conns = _column([e.conn for e in seg], n)
+        dirs = _column([e.direction for e in seg], n)
         self.frames += n
-        return ("F", {c: self._enc.conn_json(c) for c in set(conns)}, conns, list(map(_t_of, seg)),
-                _column(list(map(OUT.__eq__, map(_dir_of, seg))), n), _column(list(map(_text_of, seg)), n),
-                list(map(_data_of, seg)))
+        return ("F", {c: self._enc.conn_json(c) for c in set(conns)}, conns, [e.t for e in seg],
+                (dirs[0] == OUT,) if len(dirs) == 1 else [d == OUT for d in dirs],
+                _column([e.text for e in seg], n), [e.data for e in seg])
 
     def _pack(self, batch: list) -> list:
         types = list(map(type, batch))

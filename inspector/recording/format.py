@@ -85,29 +85,31 @@ def _num(x: float) -> str:
     return repr(float(x)) if math.isfinite(x) else "null"
 
 
+def times_text(w: float, start: float) -> str:
+    """``"t":…,"w":…`` of a record at wall time ``w``: exact 7-place decimals for wall times
+    between 2**30 and 2**31 s (2004 to 2038), as frame_text.py writes them in bulk (see
+    there why they read back exactly); otherwise the shortest repr."""
+    if isinstance(w, float) and 1073741824.0 <= w < 2147483648.0 and w - start >= 0:
+        m = int(w * 4194304.0)  # exact: w is a whole number of 2**-22 s
+        sec, frac = m >> 22, ((m & 4194303) * 10_000_000 + 2097152) >> 22  # nearest; never 10**7
+        us = round((w - start) * 1e6)
+        return '"t":%d.%06d,"w":%d.%07d' % (us // 1_000_000, us % 1_000_000, sec, frac)
+    return '"t":%.6f,"w":%s' % (w - start if math.isfinite(w) else 0.0, _num(w))
+
+
 def event_line(ev: SessionEvent, start: float, conn_json: str, scrub) -> str:
     """One record line (with its newline) for ``ev``. ``conn_json`` is the JSON string of ev.conn."""
     w = ev.t
     if type(ev) is FrameSeen:
         return frame_line(w, start, conn_json, ev.direction == OUT, ev.text, ev.data)
-    head = '{"t":%.6f,"w":%s,"c":%s' % (w - start if math.isfinite(w) else 0.0, _num(w), conn_json)
-    body = event_fields(ev, scrub)
-    return head + "," + dumps(body)[1:] + "\n"
+    return "{%s,\"c\":%s,%s\n" % (times_text(w, start), conn_json, dumps(event_fields(ev, scrub))[1:])
 
 
 def frame_line(w: float, start: float, conn_json: str, out: bool, text: bool, data: bytes) -> str:
-    """The record line of one frame seen at wall time ``w`` (the recording sink calls this too)."""
-    return '{"t":%.6f,"w":%s,"c":%s,"d":"%s","b":"%s%s}\n' % (
-        w - start if math.isfinite(w) else 0.0, _num(w), conn_json, "out" if out else "in",
+    """The record line of one frame seen at wall time ``w`` (frame_text.py writes the same in bulk)."""
+    return '{%s,"c":%s,"d":"%s","b":"%s%s}\n' % (
+        times_text(w, start), conn_json, "out" if out else "in",
         base64.b64encode(data).decode("ascii"), '","x":true' if text else '"')
-
-
-def frame_lines(start: float, conn_json: str, out: bool, text: bool, ts: list, datas: list) -> list[bytes]:
-    """frame_line for a run of one connection and direction with finite float times, as ASCII bytes,
-    ~1.4x faster (bytes' %a of a float is its repr, so each line is the same)."""
-    fmt = b'{"t":%%.6f,"w":%%a,"c":%s,"d":"%s","b":"%%s%s}\n' % (
-        conn_json.replace("%", "%%").encode("ascii"), b"out" if out else b"in", b'","x":true' if text else b'"')
-    return [fmt % (w - start, w, binascii.b2a_base64(d, newline=False)) for w, d in zip(ts, datas)]
 
 
 def event_fields(ev: SessionEvent, scrub) -> dict:

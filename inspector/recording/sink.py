@@ -3,8 +3,8 @@
 Why a process: formatting one record line (base64, two floats, JSON) costs about as
 much as ingesting the frame did, and a thread would hold the event loop's GIL while
 doing it. The app (``ProcessRecordingWriter``) hands over each batch as pickled
-columns, about 0.25 µs a frame, and this process formats, writes and reports on the
-other core.
+columns, about 0.2 µs a frame, and this process formats them in bulk (frame_text.py),
+writes and reports on the other core.
 
 Pipe protocol, parent → sink (stdin): messages of a 4-byte little-endian length and a
 pickle of a list of parts:
@@ -20,14 +20,14 @@ close, exit 0. Only the parent talks to it: the pickles are its own.
 
 from __future__ import annotations
 
-import math
 import os
 import pickle
 import struct
 import sys
 from itertools import repeat
 
-from .format import frame_line, frame_lines
+from .format import frame_line
+from .frame_text import frames_text
 
 LENGTH = struct.Struct("<I")
 
@@ -47,13 +47,12 @@ def format_parts(parts: list, start: float) -> tuple[bytes, int]:
             records += part[1].count("\n")
         elif part[0] == "F":
             _, table, conns, ts, outs, texts, datas = part
-            if type(conns) is type(outs) is type(texts) is tuple and set(map(type, ts)) == {float} \
-                    and all(map(math.isfinite, ts)):
-                out.extend(frame_lines(start, table[conns[0]], outs[0], texts[0], ts, datas))
-            else:
-                conns = repeat(table[conns[0]]) if type(conns) is tuple else map(table.__getitem__, conns)
-                out.extend(line.encode("ascii") for line in
-                           map(frame_line, ts, repeat(start), conns, _expand(outs), _expand(texts), datas))
+            conns = (table[conns[0]],) if type(conns) is tuple else list(map(table.__getitem__, conns))
+            text = frames_text(start, ts, datas, conns, outs, texts)
+            if text is None:  # odd times: the general way
+                text = "".join(map(frame_line, ts, repeat(start), _expand(conns), _expand(outs), _expand(texts),
+                                   datas)).encode("ascii")
+            out.append(text)
             records += len(ts)
     return b"".join(out), records
 

@@ -73,9 +73,11 @@ class WireConnection(ClientConnection):
         self._fragments: list | None = None
         self._fragments_text = False
         self.handler_error: BaseException | None = None
+        self.handler_set = False
 
     def set_handler(self, on_message: OnMessage) -> None:
         self._on_message = on_message
+        self.handler_set = True
         early, self._early = self._early, []
         for data, text in early:
             self._deliver(data, text)
@@ -231,7 +233,7 @@ class WireConnection(ClientConnection):
 
 
 class ConnectionIO:
-    """Needs from the client: conn_id, stats, subscriptions, _emit, _tracker, _requests,
+    """Needs from the client: conn_id, stats, subscriptions, _emit, _notify, _taps, _tracker, _requests,
     _ping_wake, _stopping, state, ping() and _send_subscribe()."""
 
     def _restore_subscriptions(self) -> None:
@@ -266,37 +268,65 @@ class ConnectionIO:
         raise ws.close_exc
 
     def _message_handler(self, ws: WireConnection) -> OnMessage:
+        """The per-message callback: as few steps as possible for a message EVENT. With taps
+        (``add_tap``), every binary message also goes to them as ``(conn, t, data)``, and
+        listeners get it through ``_notify`` so the taps do not see it twice."""
         conn = self.conn_id
         stats = self.stats
         emit = self._emit
+        notify = self._notify
         now = time.time
         is_message = _MESSAGE_HEAD.match
+        dispatch = self._dispatch
+        taps = self._taps
+        if not taps:
+            def on_message(data: bytes, text: bool) -> None:
+                t = now()
+                stats.frames_in += 1
+                stats.bytes_in += len(data)
+                if text:
+                    emit(FrameSeen(conn, t, IN, data, DecodeError("bad_frame", _TEXT_FRAME), True))
+                    return
+                if is_message(data) is not None:
+                    emit(FrameSeen(conn, t, IN, data))  # nothing to act on: consumers decode if they need to
+                    return
+                frame = try_decode(data)
+                emit(FrameSeen(conn, t, IN, data, frame))
+                dispatch(ws, frame, t)
+            return on_message
 
-        def on_message(data: bytes, text: bool) -> None:
+        tap = taps[0] if len(taps) == 1 else (lambda item: [fn(item) for fn in taps])
+
+        def on_message_tapped(data: bytes, text: bool) -> None:
             t = now()
             stats.frames_in += 1
             stats.bytes_in += len(data)
             if text:
                 emit(FrameSeen(conn, t, IN, data, DecodeError("bad_frame", _TEXT_FRAME), True))
                 return
+            tap((conn, t, data))
             if is_message(data) is not None:
-                emit(FrameSeen(conn, t, IN, data))  # nothing to act on: consumers decode if they need to
+                notify(FrameSeen(conn, t, IN, data))
                 return
             frame = try_decode(data)
-            emit(FrameSeen(conn, t, IN, data, frame))
-            cls = frame.__class__
-            if cls is Event:
-                if frame.type == "presence":
-                    self._on_presence(frame)
-            elif cls is Ping:
-                self._answer_ping(ws, frame.payload, t)
-            elif cls is Pong:
-                self._on_pong(frame.payload)
-            elif cls is Error:
-                self._on_error(frame)
-            elif cls is DecodeError:
-                frame.__traceback__ = None  # do not keep the decoder's frames alive with the event
-        return on_message
+            notify(FrameSeen(conn, t, IN, data, frame))
+            dispatch(ws, frame, t)
+        return on_message_tapped
+
+    def _dispatch(self, ws: WireConnection, frame, t: float) -> None:
+        """Act on a decoded incoming frame (after listeners have seen it)."""
+        cls = frame.__class__
+        if cls is Event:
+            if frame.type == "presence":
+                self._on_presence(frame)
+        elif cls is Ping:
+            self._answer_ping(ws, frame.payload, t)
+        elif cls is Pong:
+            self._on_pong(frame.payload)
+        elif cls is Error:
+            self._on_error(frame)
+        elif cls is DecodeError:
+            frame.__traceback__ = None  # do not keep the decoder's frames alive with the event
 
     def _answer_ping(self, ws: WireConnection, payload: bytes, received: float) -> None:
         data = b"\x21" + payload

@@ -1,9 +1,9 @@
 """Record live connections to a file, with a status-bar indicator.
 
-The recorder adds one listener to each client: the writer's ``listener``, a bare
-list append, because formatting a record in this process costs about as much as
-ingesting the frame (a flood's rate fell by two thirds). A ProcessRecordingWriter formats and writes them in a child
-process within about 50 ms. Recording "all" also takes connections opened while
+The recorder adds the writer's ``tap`` (a bare ``list.extend``) to each client,
+because formatting a record in this process costs about as much as ingesting the
+frame (a flood's rate fell by two thirds). A ProcessRecordingWriter formats and
+writes them in a child process within about 50 ms. Recording "all" also takes connections opened while
 it runs. A write error (disk full, sink gone) stops the recording and is reported
 once, from the indicator's timer; it never reaches the client.
 """
@@ -110,7 +110,7 @@ class Recorder(QObject):
         if self.scope is not None and src.conn_id != self.scope:
             return
         self._clients.append(src.client)
-        src.client.add_listener(self.writer.listener)
+        src.client.add_tap(self.writer.tap)
 
     def stop(self, report: bool = True) -> Path | None:
         """Stop listening, close the file (end marker, fsync); returns its path."""
@@ -118,7 +118,7 @@ class Recorder(QObject):
         if writer is None:
             return None
         for client in self._clients:
-            client.remove_listener(writer.listener)
+            client.remove_tap(writer.tap)
         self._clients.clear()
         self._timer.stop()
         self.indicator.hide()

@@ -2,10 +2,10 @@
 
 The desktop app records while it ingests a flood; formatting each record line in the
 app's process would cost as much again as the ingest (see sink.py). Here the hot
-path is ``listener``, a bare ``list.append`` (no Python frame); a feeder thread every
-50 ms packs what came in as columns and pickles them, dropping the events at once
-(events kept alive longer cost the garbage collector more than the packing), and a
-pipe thread writes the bytes to the sink without the GIL. Text fields of connection
+path is ``tap``, a bare ``list.extend`` that a client (``add_tap``) hands each
+received message as ``(conn, t, data)`` and anything else as ``(None, None, event)``;
+a feeder thread every 50 ms slices what came in into columns (no per-frame Python)
+and pickles them, and a pipe thread writes the bytes to the sink without the GIL. Text fields of connection
 events are scrubbed of secrets here, so the sink never sees a token. Data reaches
 the file within about 50 ms plus the sink's formatting time; if the app dies, the
 sink still writes everything it was handed, then stops at EOF.
@@ -65,8 +65,8 @@ class ProcessRecordingWriter:
             open(self.path, "wb").close()  # create it here, so a bad path fails at once and in one line
         except OSError as exc:
             raise RecordingError(f"cannot create recording {self.path}: {exc.strerror or exc}") from None
-        self._pending: list = []
-        self.listener = self._pending.append
+        self._items: list = []  # flat triples: (conn, t, data) of a received message, (None, None, event)
+        self.tap = self._items.extend
         self._feed_lock = threading.Lock()
         self._cond = threading.Condition()
         self._handed = 0       # records handed to the sink
@@ -107,11 +107,15 @@ class ProcessRecordingWriter:
             raise RecordingError(self._error)
         if self._closing:
             raise RecordingError(f"recording {self.path} is closed")
-        self._pending.append(ev)
+        self._items.extend((None, None, ev))
+
+    def listener(self, ev: SessionEvent) -> None:
+        """A client listener (never raises, never blocks); ``tap`` is the cheaper way in."""
+        self._items.extend((None, None, ev))
 
     @property
     def records(self) -> int:
-        return self._handed + len(self._pending)
+        return self._handed + len(self._items) // 3
 
     @property
     def sink_pid(self) -> int:
@@ -149,7 +153,14 @@ class ProcessRecordingWriter:
                 (dirs[0] == OUT,) if len(dirs) == 1 else [d == OUT for d in dirs],
                 _column([e.text for e in seg], n), [e.data for e in seg])
 
-    def _pack(self, batch: list) -> list:
+    def _tapped_part(self, conns: list, ts: list, datas: list) -> tuple:
+        # what a tap gave: binary messages received, already columns
+        conns = _column(conns, len(conns))
+        self.frames += len(ts)
+        return ("F", {c: self._enc.conn_json(c) for c in set(conns)}, conns, ts, (False,), (False,), datas)
+
+    def _events_parts(self, batch: list) -> list:
+        """Parts for a run of SessionEvents (write_event, listener, a tap's other events)."""
         types = list(map(type, batch))
         if types.count(FrameSeen) == len(batch):
             return [self._frames_part(batch)]
@@ -168,16 +179,41 @@ class ProcessRecordingWriter:
             parts.append(self._frames_part(batch[run:]))
         return parts
 
+    def _pack(self, items: list) -> list:
+        """Parts, in order, for flat triples (see ``_items``)."""
+        conns, ts, datas = items[0::3], items[1::3], items[2::3]
+        first = conns[0]
+        if first is not None and conns.count(first) == len(conns):  # a flood on one connection (same object:
+            self.frames += len(ts)                                  # count compares identity first, fast)
+            return [("F", {first: self._enc.conn_json(first)}, (first,), ts, (False,), (False,), datas)]
+        if None not in conns:  # received messages only
+            return [self._tapped_part(conns, ts, datas)]
+        parts, i, n = [], 0, len(conns)
+        while i < n:
+            try:
+                j = conns.index(None, i)
+            except ValueError:
+                j = n
+            if j > i:
+                parts.append(self._tapped_part(conns[i:j], ts[i:j], datas[i:j]))
+            k = j
+            while k < n and conns[k] is None:
+                k += 1
+            if k > j:
+                parts.extend(self._events_parts(datas[j:k]))
+            i = k
+        return parts
+
     def _feed(self, extra: list | None = None) -> None:
         with self._feed_lock:
-            n = len(self._pending)
-            if not n and not extra:
+            m = len(self._items)  # whole triples: a tap's extend is one step under the GIL
+            if not m and not extra:
                 return
-            batch = self._pending[:n]
-            del self._pending[:n]  # appends that came meanwhile stay (list ops are atomic under the GIL)
-            parts = self._pack(batch) if n else []
-            del batch  # the events die now, not after a slow write (kept alive, they cost the GC dearly)
-            self._handed += n
+            items = self._items[:m]
+            del self._items[:m]  # what came meanwhile stays
+            parts = self._pack(items) if m else []
+            del items  # the events die now, not after a slow write
+            self._handed += m // 3
             self._send(parts + (extra or []))
 
     def _send(self, parts: list) -> None:

@@ -404,3 +404,74 @@ def test_stop_while_waiting_and_restart_a_stopped_client():
             await client.wait_state(State.OPEN, 3)
             await client.stop()
     run(body())
+
+
+# ------------------------------------------------------------ add_tap: a recorder's way in
+
+def as_triples(events: list) -> list:
+    """What a tap should have seen, from what a listener saw."""
+    out = []
+    for ev in events:
+        if type(ev) is FrameSeen and ev.direction == IN and not ev.text:
+            out.extend((ev.conn, ev.t, ev.data))
+        else:
+            out.extend((None, None, ev))
+    return out
+
+
+def test_tap_sees_what_listeners_see_in_order_added_mid_connection_and_removed():
+    async def body():
+        async with MockServer(MockConfig()) as srv:
+            client, events = make_client(srv.url, ping_interval=0.05, conn_id="c7")  # PINGs, PONGs, RTTs
+            client.subscribe("chat")
+            client.start()
+            await sub_state(client, "chat", SubState.ACTIVE)
+            tapped: list = []
+            start = len(events)
+            client.add_tap(tapped.extend)  # while reading: the handler is rebuilt with it
+            for i in range(50):
+                srv.publish("chat", {"i": i})
+            client.subscribe("orders.eu")  # an OUT frame, then a presence sync and a sub event
+            await sub_state(client, "orders.eu", SubState.ACTIVE)
+            await client.wait_event(lambda e: isinstance(e, RttMeasured), 3)
+            await asyncio.sleep(0.2)
+            seen = events[start:]
+            assert tapped == as_triples(seen)
+            kinds = {type(x) for x in tapped[2::3] if not isinstance(x, bytes)}
+            assert len(tapped) // 3 > 50 and {FrameSeen, RttMeasured} <= kinds
+            assert tapped[0::3].count("c7") >= 50  # the messages came as triples, not events
+            client.remove_tap(tapped.extend)
+            n = len(tapped)
+            srv.publish("chat", {"after": True})
+            await message_on(client, "chat")
+            assert len(tapped) == n  # removed: nothing more
+            await client.stop()
+    run(body())
+
+
+def test_tap_added_before_start_survives_a_reconnect():
+    async def body():
+        srv = MockServer(MockConfig())
+        await srv.start()
+        port = srv.port
+        client, events = make_client(srv.url)
+        tapped: list = []
+        client.add_tap(tapped.extend)
+        client.subscribe("chat")
+        client.start()
+        await sub_state(client, "chat", SubState.ACTIVE)
+        await srv.stop()  # 1001
+        srv2 = MockServer(MockConfig(port=port))
+        await srv2.start()
+        try:
+            await client.wait_state(State.OPEN, 5)
+            await sub_state(client, "chat", SubState.ACTIVE)
+            srv2.publish("chat", {"back": 1})
+            await message_on(client, "chat")
+            await client.stop()
+        finally:
+            await srv2.stop()
+        assert tapped == as_triples(events)
+        states = [ev.state for ev in tapped[2::3] if isinstance(ev, StateChanged)]
+        assert states.count(State.OPEN) == 2 and State.WAITING in states
+    run(body())

@@ -148,24 +148,14 @@ def test_recorder_disk_full_stops_and_reports_once(qtbot, tmp_path):
     failures = []
     rec.failed.connect(failures.append)
 
-    class Client:  # only the listener interface the recorder uses
-        def __init__(self):
-            self.listeners = []
-
-        def add_listener(self, fn):
-            self.listeners.append(fn)
-
-        def remove_listener(self, fn):
-            self.listeners.remove(fn)
-
-    client = Client()
+    client = RealtimeClient(ClientConfig("ws://127.0.0.1:9/api/v2/realtime", TokenSource.literal("abc")))
     # the recording process finds the disk full at its first write (ENOSPC)
     rec.start([Source("c1", client, "ws://h/x?token=abc")], path="/dev/full")
-    emit = client.listeners[0]
+    assert client._taps == (rec.writer.tap,)
     for i in range(5):
-        emit(event(seq=i + 1))  # never raises into the client
+        client._emit(event(seq=i + 1))  # never raises into the client
     qtbot.waitUntil(lambda: bool(failures), timeout=10000)
-    assert not rec.active and client.listeners == [] and not rec.indicator.isVisible()
+    assert not rec.active and client._taps == () and not rec.indicator.isVisible()
     qtbot.wait(200)  # the indicator's timer no longer runs: said once
     assert len(failures) == 1 and "stopped" in failures[0] and "No space" in failures[0], failures
 
@@ -182,7 +172,7 @@ def test_recorder_sink_killed_stops_and_reports(qtbot, tmp_path):
     rec.writer.kill()
     qtbot.waitUntil(lambda: bool(failures), timeout=10000)
     assert "recording process ended unexpectedly" in failures[0] and not rec.active
-    assert client._listeners == ()
+    assert client._taps == () and client._listeners == ()
     assert [e.data for e in open_recording(path) if hasattr(e, "data")] == [event(seq=1).data]
 
 

@@ -42,7 +42,10 @@ def test_same_bytes_as_the_in_process_writer(tmp_path):
             w.write_event(ev)
     with ProcessRecordingWriter(tmp_path / "b.rirec", profile="p", url=URL, secrets=[TOKEN], created=T0) as pw:
         for i, ev in enumerate(evs):
-            (pw.listener if i % 2 else pw.write_event)(ev)
+            if type(ev) is FrameSeen and ev.direction == IN and not ev.text and i % 3:
+                pw.tap((ev.conn, ev.t, ev.data))  # as a client's add_tap hands them over
+            else:
+                (pw.listener if i % 2 else pw.write_event)(ev)
             if i % 1000 == 0:
                 time.sleep(0.06)  # several batches, split at arbitrary places
     a, b = lines_of(tmp_path / "a.rirec"), lines_of(tmp_path / "b.rirec")
@@ -100,7 +103,7 @@ def test_the_app_killed_mid_stream_leaves_every_record_it_handed_over(tmp_path):
         "w.flush()\n"
         "print(w._proc.pid, flush=True)\n"
         "for i in range(20000, 10**9):\n"
-        "    w.listener(FrameSeen('c1', time.time(), IN, b'\\x10' + str(i).encode()))\n"
+        "    w.tap(('c1', time.time(), b'\\x10' + str(i).encode()))\n"
         "    if i % 100 == 0: time.sleep(0.0005)\n"
     )
     app = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)

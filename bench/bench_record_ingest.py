@@ -8,7 +8,8 @@ connection (RealtimeClient -> LogPanel, tab, latency plot). Rounds alternate wit
 and with recording (the app's Recorder, i.e. the Record action, which formats and
 writes in its own process); a recording round starts once that process is up.
 frames/s is measured from the first frame to the N-th in the log's store. Prints the
-median of each, their ratio, the records/s written, and the CPU each process used
+median of each, their ratio (and the median of each round's own ratio, less swayed by a
+machine whose speed drifts), the records/s written, and the CPU each process used
 per frame (less noisy than rates on a small machine).
 
 (2) Writes a 1,000,000-frame recording (a realistic mix, 3 connections), then opens
@@ -193,13 +194,14 @@ async def ingest(window, ui, server: Server, n: int, rounds: int) -> dict:
     records = []
     for r in range(rounds):
         for record in ((False, True) if r % 2 == 0 else (True, False)):
+            print(f"  round {r + 1} {'with' if record else 'without'} recording", flush=True)
             rate, rec, cpu = await one_round(window, ui, tab, server, n, record)
             rates[record].append(rate)
             app_cpu[record].append(cpu["app"] / n)
             if record:
                 records.append(rec)
                 sink_cpu.append(cpu["sink"] / n)
-            print(f"  round {r + 1} {'with' if record else 'without'} recording: {rate:,.0f} frames/s", flush=True)
+            print(f"    {rate:,.0f} frames/s", flush=True)
     await tab.shutdown()
     return {"off": rates[False], "on": rates[True], "records": records, "cpu_off": app_cpu[False],
             "cpu_on": app_cpu[True], "sink_cpu": sink_cpu}
@@ -339,6 +341,9 @@ def main(argv=None) -> int:
           f"{on:,.0f} records/s written ({statistics.median(flood['records']):,.0f} records per round)")
     print(f"ratio with/without: {on / off:.3f} (recording costs {max(0.0, 1 - on / off) * 100:.1f}% of the ingest rate; "
           f"target <= 10%)")
+    pairs = sorted(b / a for a, b in zip(flood["off"], flood["on"]))  # each round's two floods ran back to back
+    print(f"  per round (with / without, run back to back): median {statistics.median(pairs):.3f}, "
+          f"range {pairs[0]:.3f} .. {pairs[-1]:.3f}")
     c_off, c_on = statistics.median(flood["cpu_off"]) * 1e6, statistics.median(flood["cpu_on"]) * 1e6
     print(f"app process CPU per frame: {c_off:.2f} µs without, {c_on:.2f} µs with recording (ratio {c_on / c_off:.3f}); "
           f"recording process: {statistics.median(flood['sink_cpu']) * 1e6:.2f} µs per frame on the other core")

@@ -105,7 +105,7 @@ class RealtimeClient(ConnectionIO):
 
     def _retap(self) -> None:
         ws = self._ws
-        if ws is not None and getattr(ws, "handler_set", False):  # reading already: take the taps in now
+        if ws is not None and ws.handler_set:  # reading already: take the taps in now
             ws.set_handler(self._message_handler(ws))
 
     def _emit(self, event: SessionEvent) -> None:

@@ -269,8 +269,8 @@ class ConnectionIO:
 
     def _message_handler(self, ws: WireConnection) -> OnMessage:
         """The per-message callback: as few steps as possible for a message EVENT. With taps
-        (``add_tap``), every binary message also goes to them as ``(conn, t, data)``, and
-        listeners get it through ``_notify`` so the taps do not see it twice."""
+        (``add_tap``, rebuilt when they change), every binary message also goes to them as
+        ``(conn, t, data)``; listeners get it through ``_notify``, so taps do not see it twice."""
         conn = self.conn_id
         stats = self.stats
         emit = self._emit
@@ -279,39 +279,24 @@ class ConnectionIO:
         is_message = _MESSAGE_HEAD.match
         dispatch = self._dispatch
         taps = self._taps
-        if not taps:
-            def on_message(data: bytes, text: bool) -> None:
-                t = now()
-                stats.frames_in += 1
-                stats.bytes_in += len(data)
-                if text:
-                    emit(FrameSeen(conn, t, IN, data, DecodeError("bad_frame", _TEXT_FRAME), True))
-                    return
-                if is_message(data) is not None:
-                    emit(FrameSeen(conn, t, IN, data))  # nothing to act on: consumers decode if they need to
-                    return
-                frame = try_decode(data)
-                emit(FrameSeen(conn, t, IN, data, frame))
-                dispatch(ws, frame, t)
-            return on_message
+        tap = None if not taps else taps[0] if len(taps) == 1 else (lambda item: [fn(item) for fn in taps])
 
-        tap = taps[0] if len(taps) == 1 else (lambda item: [fn(item) for fn in taps])
-
-        def on_message_tapped(data: bytes, text: bool) -> None:
+        def on_message(data: bytes, text: bool) -> None:
             t = now()
             stats.frames_in += 1
             stats.bytes_in += len(data)
             if text:
                 emit(FrameSeen(conn, t, IN, data, DecodeError("bad_frame", _TEXT_FRAME), True))
                 return
-            tap((conn, t, data))
+            if tap is not None:
+                tap((conn, t, data))
             if is_message(data) is not None:
-                notify(FrameSeen(conn, t, IN, data))
+                notify(FrameSeen(conn, t, IN, data))  # nothing to act on: consumers decode if they need to
                 return
             frame = try_decode(data)
             notify(FrameSeen(conn, t, IN, data, frame))
             dispatch(ws, frame, t)
-        return on_message_tapped
+        return on_message
 
     def _dispatch(self, ws: WireConnection, frame, t: float) -> None:
         """Act on a decoded incoming frame (after listeners have seen it)."""

@@ -3,8 +3,8 @@
 The recorder adds the writer's ``tap`` (a bare ``list.extend``) to each client,
 because formatting a record in this process costs about as much as ingesting the
 frame (a flood's rate fell by two thirds). A ProcessRecordingWriter formats and
-writes them in a child process within about 50 ms. Recording "all" also takes connections opened while
-it runs. A write error (disk full, sink gone) stops the recording and is reported
+writes them in a child process within about 50 ms. Recording "all" also takes
+connections opened while it runs. A write error (disk full, sink gone) stops the recording and is reported
 once, from the indicator's timer; it never reaches the client.
 """
 

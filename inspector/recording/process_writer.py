@@ -49,8 +49,8 @@ def sink_command() -> list[str]:
 class ProcessRecordingWriter:
     """Write one recording through a sink process; same interface as RecordingWriter.
 
-    ``listener`` is the cheapest way in (a client listener: never raises, never
-    blocks); ``write_event`` checks for errors first. Errors (sink gone, disk full)
+    ``tap`` is the cheapest way in (for ``RealtimeClient.add_tap``: never raises,
+    never blocks); ``write_event`` checks for errors first. Errors (sink gone, disk full)
     show in ``error`` and raise RecordingError from write_event, flush and close.
     """
 
@@ -109,10 +109,6 @@ class ProcessRecordingWriter:
             raise RecordingError(f"recording {self.path} is closed")
         self._items.extend((None, None, ev))
 
-    def listener(self, ev: SessionEvent) -> None:
-        """A client listener (never raises, never blocks); ``tap`` is the cheaper way in."""
-        self._items.extend((None, None, ev))
-
     @property
     def records(self) -> int:
         return self._handed + len(self._items) // 3
@@ -142,25 +138,21 @@ class ProcessRecordingWriter:
 
     # --------------------------------------------------------------- feeding the sink
 
-    def _frames_part(self, seg: list) -> tuple:
-        # columns; one that holds a single value (one connection, one direction) goes as a 1-tuple.
-        # List comprehensions, not map(attrgetter): on slotted events they cost half as much
-        n = len(seg)
-        conns = _column([e.conn for e in seg], n)
-        dirs = _column([e.direction for e in seg], n)
-        self.frames += n
-        return ("F", {c: self._enc.conn_json(c) for c in set(conns)}, conns, [e.t for e in seg],
-                (dirs[0] == OUT,) if len(dirs) == 1 else [d == OUT for d in dirs],
-                _column([e.text for e in seg], n), [e.data for e in seg])
-
-    def _tapped_part(self, conns: list, ts: list, datas: list) -> tuple:
-        # what a tap gave: binary messages received, already columns
-        conns = _column(conns, len(conns))
+    def _part(self, conns, ts: list, outs, texts, datas: list) -> tuple:
+        # columns; one that holds a single value (one connection, one direction) goes as a 1-tuple
         self.frames += len(ts)
-        return ("F", {c: self._enc.conn_json(c) for c in set(conns)}, conns, ts, (False,), (False,), datas)
+        return ("F", {c: self._enc.conn_json(c) for c in set(conns)}, conns, ts, outs, texts, datas)
+
+    def _frames_part(self, seg: list) -> tuple:
+        # list comprehensions, not map(attrgetter): on slotted events they cost half as much
+        n = len(seg)
+        dirs = _column([e.direction for e in seg], n)
+        return self._part(_column([e.conn for e in seg], n), [e.t for e in seg],
+                          (dirs[0] == OUT,) if len(dirs) == 1 else [d == OUT for d in dirs],
+                          _column([e.text for e in seg], n), [e.data for e in seg])
 
     def _events_parts(self, batch: list) -> list:
-        """Parts for a run of SessionEvents (write_event, listener, a tap's other events)."""
+        """Parts for a run of SessionEvents (write_event, a tap's other events)."""
         types = list(map(type, batch))
         if types.count(FrameSeen) == len(batch):
             return [self._frames_part(batch)]
@@ -180,22 +172,20 @@ class ProcessRecordingWriter:
         return parts
 
     def _pack(self, items: list) -> list:
-        """Parts, in order, for flat triples (see ``_items``)."""
+        """Parts, in order, for flat triples (see ``_items``): runs of what a tap gave (binary
+        messages received) as columns as they are, and the events between them."""
         conns, ts, datas = items[0::3], items[1::3], items[2::3]
-        first = conns[0]
-        if first is not None and conns.count(first) == len(conns):  # a flood on one connection (same object:
-            self.frames += len(ts)                                  # count compares identity first, fast)
-            return [("F", {first: self._enc.conn_json(first)}, (first,), ts, (False,), (False,), datas)]
-        if None not in conns:  # received messages only
-            return [self._tapped_part(conns, ts, datas)]
-        parts, i, n = [], 0, len(conns)
+        first, n = conns[0], len(conns)
+        if first is not None and conns.count(first) == n:  # a flood on one connection; count compares
+            return [self._part((first,), ts, (False,), (False,), datas)]  # identity first: fast
+        parts, i = [], 0
         while i < n:
             try:
                 j = conns.index(None, i)
             except ValueError:
                 j = n
             if j > i:
-                parts.append(self._tapped_part(conns[i:j], ts[i:j], datas[i:j]))
+                parts.append(self._part(_column(conns[i:j], j - i), ts[i:j], (False,), (False,), datas[i:j]))
             k = j
             while k < n and conns[k] is None:
                 k += 1

@@ -90,6 +90,8 @@ def test_subscriptions_restored_after_1001_restart():
         await srv.start()
         port = srv.port
         client, events = make_client(srv.url)
+        tapped: list = []
+        client.add_tap(tapped.extend)  # before start: it must survive the reconnect too
         client.subscribe("orders.eu", "data.total > `100`")
         client.subscribe("chat")
         client.start()
@@ -114,6 +116,9 @@ def test_subscriptions_restored_after_1001_restart():
             await client.stop()
         finally:
             await srv2.stop()
+        assert tapped == as_triples(events)  # as_triples: see the add_tap tests below
+        states = [ev.state for ev in tapped[2::3] if isinstance(ev, StateChanged)]
+        assert states.count(State.OPEN) == 2 and State.WAITING in states
     run(body())
 
 
@@ -446,32 +451,4 @@ def test_tap_sees_what_listeners_see_in_order_added_mid_connection_and_removed()
             await message_on(client, "chat")
             assert len(tapped) == n  # removed: nothing more
             await client.stop()
-    run(body())
-
-
-def test_tap_added_before_start_survives_a_reconnect():
-    async def body():
-        srv = MockServer(MockConfig())
-        await srv.start()
-        port = srv.port
-        client, events = make_client(srv.url)
-        tapped: list = []
-        client.add_tap(tapped.extend)
-        client.subscribe("chat")
-        client.start()
-        await sub_state(client, "chat", SubState.ACTIVE)
-        await srv.stop()  # 1001
-        srv2 = MockServer(MockConfig(port=port))
-        await srv2.start()
-        try:
-            await client.wait_state(State.OPEN, 5)
-            await sub_state(client, "chat", SubState.ACTIVE)
-            srv2.publish("chat", {"back": 1})
-            await message_on(client, "chat")
-            await client.stop()
-        finally:
-            await srv2.stop()
-        assert tapped == as_triples(events)
-        states = [ev.state for ev in tapped[2::3] if isinstance(ev, StateChanged)]
-        assert states.count(State.OPEN) == 2 and State.WAITING in states
     run(body())

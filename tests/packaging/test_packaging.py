@@ -293,8 +293,11 @@ def test_bundle_records_through_its_own_sink_process(bundle, tmp_path):
 
     path = tmp_path / "frozen.rirec"
     with ProcessRecordingWriter(path, command=[str(bundle / APP), "--recording-sink"]) as w:
-        for i in range(100):
-            w.listener(FrameSeen("c1", 1764300000.0 + i, IN, b"\x10%d" % i))
+        for i in range(100):  # both ways in: a client's tap, and session events
+            if i % 2:
+                w.write_event(FrameSeen("c1", 1764300000.0 + i, IN, b"\x10%d" % i))
+            else:
+                w.tap(("c1", 1764300000.0 + i, b"\x10%d" % i))
     assert [e.data for e in open_recording(path).load()] == [b"\x10%d" % i for i in range(100)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 
@@ -41,7 +42,7 @@ def test_same_bytes_as_frame_line(rows, uniform):
         rec = json.loads(line)
         assert rec["w"] == w  # the very same float
         assert abs(rec["t"] - (w - START)) <= 5.1e-7  # 6 places, plus the float error of a large offset
-        assert json.loads(line)["b"] == __import__("base64").b64encode(d).decode()
+        assert rec["b"] == base64.b64encode(d).decode()
 
 
 @settings(max_examples=2000, deadline=None)

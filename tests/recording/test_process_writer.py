@@ -45,7 +45,7 @@ def test_same_bytes_as_the_in_process_writer(tmp_path):
             if type(ev) is FrameSeen and ev.direction == IN and not ev.text and i % 3:
                 pw.tap((ev.conn, ev.t, ev.data))  # as a client's add_tap hands them over
             else:
-                (pw.listener if i % 2 else pw.write_event)(ev)
+                pw.write_event(ev)
             if i % 1000 == 0:
                 time.sleep(0.06)  # several batches, split at arbitrary places
     a, b = lines_of(tmp_path / "a.rirec"), lines_of(tmp_path / "b.rirec")
@@ -64,7 +64,7 @@ def test_flush_means_on_disk(tmp_path):
     w = ProcessRecordingWriter(path, flush_interval=10)  # only flush() feeds
     try:
         for i in range(50):
-            w.listener(FrameSeen("c1", T0 + i, IN, b"\x10%d" % i))
+            w.tap(("c1", T0 + i, b"\x10%d" % i))
         w.flush()
         assert len(lines_of(path)) == 51
         assert [e.data for e in open_recording(path).load()] == [b"\x10%d" % i for i in range(50)]
@@ -80,7 +80,7 @@ def test_data_reaches_the_file_within_250_ms_while_recording(tmp_path):
         w.flush()  # the sink is up
         delays = []
         for i in range(3):
-            w.listener(FrameSeen("c1", time.time(), IN, b"\x10late%d" % i))
+            w.tap(("c1", time.time(), b"\x10late%d" % i))
             t0 = time.monotonic()
             while len(lines_of(path)) < 2 + i:
                 assert time.monotonic() - t0 < 5, "the frame never reached the file"
@@ -99,7 +99,7 @@ def test_the_app_killed_mid_stream_leaves_every_record_it_handed_over(tmp_path):
         "from inspector.recording.process_writer import ProcessRecordingWriter\n"
         "w = ProcessRecordingWriter(sys.argv[1], profile='crash')\n"
         "for i in range(20000):\n"
-        "    w.listener(FrameSeen('c1', time.time(), IN, b'\\x10' + str(i).encode()))\n"
+        "    w.write_event(FrameSeen('c1', time.time(), IN, b'\\x10' + str(i).encode()))\n"
         "w.flush()\n"
         "print(w._proc.pid, flush=True)\n"
         "for i in range(20000, 10**9):\n"
@@ -131,9 +131,9 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_disk_full_is_an_error_not_an_exception_in_the_listener(tmp_path):
+def test_disk_full_is_an_error_not_an_exception_in_the_tap(tmp_path):
     w = ProcessRecordingWriter("/dev/full")
-    w.listener(FrameSeen("c1", T0, IN, b"\x10"))  # never raises
+    w.tap(("c1", T0, b"\x10"))  # never raises
     deadline = time.monotonic() + 10
     while not w.error:
         assert time.monotonic() < deadline
@@ -166,7 +166,7 @@ def test_sink_killed_is_reported(tmp_path):
 def test_the_cli_runs_the_sink_as_the_frozen_app_does(tmp_path):
     path = tmp_path / "cli.rirec"
     with ProcessRecordingWriter(path, command=[sys.executable, "-m", "inspector", "--recording-sink"]) as w:
-        w.listener(FrameSeen("c1", T0, IN, b"\x10cli"))
+        w.tap(("c1", T0, b"\x10cli"))
     assert [e.data for e in open_recording(path).load()] == [b"\x10cli"]
     r = subprocess.run([sys.executable, "-m", "inspector", "--recording-sink"], capture_output=True, text=True)
     assert r.returncode == 2 and "internal" in r.stderr and "Traceback" not in r.stderr

@@ -5,8 +5,9 @@
 (1) A mock server in another process (this file with --serve) sends N EVENT frames,
 framed ahead of time and written at once, to one subscriber: the real MainWindow's
 connection (RealtimeClient -> LogPanel, tab, latency plot). Rounds alternate without
-and with recording (the app's Recorder, i.e. the Record action, which formats and
-writes in its own process); a recording round starts once that process is up.
+and with recording (the app's Recorder, i.e. the Record action: it takes each flushed
+batch's columns from the log store and a child process formats and writes them); a
+recording round starts once that process is up.
 frames/s is measured from the first frame to the N-th in the log's store. Prints the
 median of each, their ratio (and the median of each round's own ratio, less swayed by a
 machine whose speed drifts), the records/s written, and the CPU each process used
@@ -141,6 +142,7 @@ async def one_round(window, ui, tab, server: Server, n: int, record: bool) -> tu
             first.append(time.perf_counter())
     tab.client.add_listener(on_first)
     sink_pid = ui.recorder.writer.sink_pid if record else None
+    hand0 = ui.recorder.flush_cpu
     cpu0 = {who: cpu_seconds(pid) for who, pid in (("app", os.getpid()), ("server", server.proc.pid),
                                                     ("sink", sink_pid)) if pid}
     t_flood = time.perf_counter()
@@ -161,9 +163,11 @@ async def one_round(window, ui, tab, server: Server, n: int, record: bool) -> tu
     if record:
         records = ui.recorder.writer.records
         feed_cpu = ui.recorder.writer.feed_cpu
+        hand_cpu = ui.recorder.flush_cpu - hand0
         t_stop = time.perf_counter()
         path = ui.recorder.stop()  # in the GUI thread: waits for the sink to write the rest
-        print(f"    feeder thread CPU: {feed_cpu / n * 1e6:.2f} µs/frame; Stop recording took "
+        print(f"    handing over: {hand_cpu / n * 1e6:.3f} µs/frame in the GUI thread, "
+              f"{feed_cpu / n * 1e6:.3f} µs/frame in the feeder thread; Stop recording took "
               f"{(time.perf_counter() - t_stop) * 1000:.0f} ms", flush=True)
         if os.environ.get("BENCH_KEEP"):
             print("kept", path, flush=True)

@@ -100,6 +100,13 @@ class ConnectionTab(QWidget):
         self._frame_sinks = self._frame_sinks + (on_frame,)
         self._other_sinks = self._other_sinks + (on_other,)
 
+    def add_event_sink(self, fn) -> None:
+        """Feed ``fn`` every event except frames (a recorder, which takes frames from the log)."""
+        self._other_sinks = self._other_sinks + (fn,)
+
+    def remove_event_sink(self, fn) -> None:
+        self._other_sinks = tuple(f for f in self._other_sinks if f != fn)
+
     _frame_sinks: tuple = ()
     _other_sinks: tuple = ()
 

@@ -501,6 +501,21 @@ class FrameStore:
     def conns(self) -> list[str]:
         return list(self._conns)
 
+    def tail_columns(self, n: int) -> tuple:
+        """The newest ``n`` kept rows as columns, oldest first: ``(t, conn, direction, kind, data)``,
+        arrays copied out of the ring (``conn`` indexes ``conns``, ``direction`` 0 = OUT) and a
+        list of the bytes. What a recorder reads after a flush: no per-row Python."""
+        size = len(self._data)
+        if not 0 < n <= size:
+            raise ValueError(f"cannot take the last {n} of {size} rows")
+        p = (self._head + size - n) % self.cap
+        q = p + n
+        cols = (self._t, self._conn, self._dir, self._kind)
+        if q <= self.cap:
+            return (*(col[p:q] for col in cols), self._data[p:q])
+        q -= self.cap  # the ring wraps: two runs
+        return (*(col[p:] + col[:q] for col in cols), self._data[p:] + self._data[:q])
+
     @property
     def topics(self) -> list[str]:
         return self._topics[1:]

@@ -38,6 +38,7 @@ class LogPanel(QWidget):
         self.store = FrameStore(cap)
         self.model = LogModel(self.store, self)
         self._pending: list[FrameSeen] = []
+        self._flush_hooks: tuple = ()
         self._paused = False
         self._follow = True
         self._scrolling = False  # our own scroll changes must not look like the user's
@@ -186,11 +187,28 @@ class LogPanel(QWidget):
                 self._flush_timer.start()
             pending.append(ev)
 
+    @property
+    def pending_count(self) -> int:
+        """Frames ingested and not yet flushed into the store."""
+        return len(self._pending)
+
+    def add_flush_hook(self, fn) -> None:
+        """Also hand every batch of ingested frames to ``fn(batch, stored)`` once it is in the
+        store (``stored`` True: the store's newest ``len(batch)`` rows are these frames, e.g.
+        for ``store.tail_columns``) or when it is dropped unstored (``clear``, or a batch
+        larger than the store). A recorder's way in: nothing per frame."""
+        self._flush_hooks = self._flush_hooks + (fn,)
+
+    def remove_flush_hook(self, fn) -> None:
+        self._flush_hooks = tuple(f for f in self._flush_hooks if f != fn)
+
     def flush(self) -> None:
         """Move pending frames into the store and the table (the timer calls this)."""
         batch, self._pending = self._pending, []
         if batch:
             self.store.extend(batch)
+            for hook in self._flush_hooks:
+                hook(batch, len(batch) <= self.store.cap)
         self._sync()
 
     def _sync(self) -> None:
@@ -264,7 +282,10 @@ class LogPanel(QWidget):
             self.follow_button.blockSignals(False)
 
     def clear(self) -> None:
-        self._pending.clear()
+        batch, self._pending = self._pending, []
+        if batch:
+            for hook in self._flush_hooks:
+                hook(batch, False)
         self.store.clear()
         self._known_conns = self._known_topics = 0
         self.model.reset()

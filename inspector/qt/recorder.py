@@ -1,11 +1,16 @@
 """Record live connections to a file, with a status-bar indicator.
 
-The recorder adds the writer's ``tap`` (a bare ``list.extend``) to each client,
-because formatting a record in this process costs about as much as ingesting the
-frame (a flood's rate fell by two thirds). A ProcessRecordingWriter formats and
-writes them in a child process within about 50 ms. Recording "all" also takes
-connections opened while it runs. A write error (disk full, sink gone) stops the recording and is reported
-once, from the indicator's timer; it never reaches the client.
+Formatting a record in this process would cost about as much as ingesting the frame
+(a flood's rate fell by two thirds), so a ProcessRecordingWriter formats and writes
+in a child process. In the app the recorder takes frames from the log panel: each
+flush (≈ 25 Hz) hands it the batch the store just took, and it passes the store's
+new columns on as they are, with no Python per frame at all. Connection events come
+from each tab (never a frame) and are placed among the frames by where the log's
+pending batch stood when they happened, so the file keeps the order they were seen
+in. Without a log panel (tests, tools) it taps the clients instead (``add_tap``).
+Recording "all" also takes connections opened while it runs. A write error (disk
+full, sink gone) stops the recording and is reported once, from the indicator's
+timer; it never reaches the client.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import platformdirs
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
@@ -21,6 +27,8 @@ from PySide6.QtWidgets import QLabel
 from inspector.recording import RecordingError
 from inspector.recording.format import SUFFIX
 from inspector.recording.process_writer import ProcessRecordingWriter
+
+from .frame_store import KIND_TEXT
 
 INDICATOR_MS = 500  # ≈ 2 Hz
 
@@ -44,13 +52,22 @@ def human_size(n: int) -> str:
 
 @dataclass
 class Source:
-    """One connection to record: its id, its client (for listening), URL and profile."""
+    """One connection to record: its id, its client, URL and profile, and its tab in the
+    window (events come from the tab, frames from the log) if it has one."""
 
     conn_id: str
     client: object
     url: str = ""
     profile: str = ""
     secrets: tuple[str, ...] = ()
+    tab: object = None
+
+
+def _one_or_all(flags: np.ndarray):
+    """A bool column as the writer takes it: a 1-tuple when every row has the same value."""
+    if flags.all():
+        return (True,)
+    return flags if flags.any() else (False,)
 
 
 class Recorder(QObject):
@@ -59,13 +76,18 @@ class Recorder(QObject):
     failed = Signal(str)     # one-line error
 
     def __init__(self, directory: Path | None = None, parent: QObject | None = None,
-                 indicator_ms: int = INDICATOR_MS):
+                 indicator_ms: int = INDICATOR_MS, log_panel=None):
         super().__init__(parent)
         self.directory = Path(directory) if directory is not None else default_directory()
+        self.log_panel = log_panel
         self.writer: ProcessRecordingWriter | None = None
         self.scope: str | None = None  # None: every connection
         self._frames_done = 0  # frames of the last recording, once stopped
-        self._clients: list[object] = []
+        self._sources: list[Source] = []
+        self._logged: set[str] = set()  # conn ids whose frames come from the log panel
+        self._held: list[tuple[int, object]] = []  # (pending frames before it, event) until the next flush
+        self._skip = 0  # frames pending in the log when recording started: not ours
+        self.flush_cpu = 0.0  # CPU seconds spent handing over flushed batches (benchmarks report it)
         self.indicator = QLabel()
         self.indicator.setObjectName("recordingIndicator")
         self.indicator.setStyleSheet("color: #dc2626; font-weight: bold")
@@ -95,6 +117,10 @@ class Recorder(QObject):
         secrets = tuple(s for src in sources for s in src.secrets)
         self.writer = ProcessRecordingWriter(path, profile=first.profile, url=first.url, secrets=secrets)
         self.scope = scope
+        if self.log_panel is not None:
+            self._skip = self.log_panel.pending_count
+            self._held = []
+            self.log_panel.add_flush_hook(self._on_flush)
         for src in sources:
             self.attach(src)
         self._timer.start()
@@ -104,22 +130,35 @@ class Recorder(QObject):
         return self.writer.path
 
     def attach(self, src: Source) -> None:
-        """Listen to one more client (a connection opened while recording everything)."""
-        if self.writer is None or src.client in self._clients:
+        """Record one more connection (one opened while recording everything)."""
+        if self.writer is None or any(s.client is src.client for s in self._sources):
             return
         if self.scope is not None and src.conn_id != self.scope:
             return
-        self._clients.append(src.client)
-        src.client.add_tap(self.writer.tap)
+        self._sources.append(src)
+        if self.log_panel is not None and src.tab is not None:
+            self._logged.add(src.conn_id)
+            src.tab.add_event_sink(self._on_event)
+        else:
+            src.client.add_tap(self.writer.tap)
 
     def stop(self, report: bool = True) -> Path | None:
-        """Stop listening, close the file (end marker, fsync); returns its path."""
-        writer, self.writer = self.writer, None
-        if writer is None:
+        """Stop recording, close the file (end marker, fsync); returns its path."""
+        if self.writer is None:
             return None
-        for client in self._clients:
-            client.remove_tap(writer.tap)
-        self._clients.clear()
+        if self.log_panel is not None:
+            if self.log_panel.pending_count:
+                self.log_panel.flush()  # what came in before Stop is recorded
+            self.log_panel.remove_flush_hook(self._on_flush)
+        writer, self.writer = self.writer, None
+        for src in self._sources:
+            if src.conn_id in self._logged and src.tab is not None:
+                src.tab.remove_event_sink(self._on_event)
+            else:
+                src.client.remove_tap(writer.tap)
+        self._sources.clear()
+        self._logged.clear()
+        self._held = []
         self._timer.stop()
         self.indicator.hide()
         try:
@@ -130,6 +169,82 @@ class Recorder(QObject):
         self._frames_done = writer.frames
         self.stopped.emit(str(writer.path))
         return writer.path
+
+    # ------------------------------------------------------------ from the log panel
+
+    def _on_event(self, ev) -> None:
+        """A tab's connection event: written now if no frame waits in the log, else after them."""
+        if self.writer is None:
+            return
+        pending = self.log_panel.pending_count
+        if pending <= self._skip and not self._held:
+            self._write_event(ev)
+        else:
+            self._held.append((pending, ev))
+
+    def _write_event(self, ev) -> None:
+        try:
+            self.writer.write_event(ev)
+        except RecordingError:
+            pass  # the indicator's timer reports it and stops
+
+    def _on_flush(self, batch: list, stored: bool) -> None:
+        """The log's batch, in the store (``stored``) or about to be dropped; events held for it go
+        between its frames where they happened."""
+        writer = self.writer
+        if writer is None:
+            return
+        t0 = time.thread_time()
+        skip, self._skip = self._skip, 0
+        held, self._held = self._held, []
+        cols = self.log_panel.store.tail_columns(len(batch)) if stored else None
+        labels = self.log_panel.store.conns if stored else None
+        try:
+            at = skip
+            for pos, ev in held:
+                if pos > at:
+                    self._write_frames(writer, batch, cols, labels, at, pos)
+                    at = pos
+                writer.write_event(ev)
+            if at < len(batch):
+                self._write_frames(writer, batch, cols, labels, at, len(batch))
+        except RecordingError:
+            pass  # the indicator's timer reports it and stops
+        self.flush_cpu += time.thread_time() - t0
+
+    def _write_frames(self, writer, batch: list, cols, labels, a: int, b: int) -> None:
+        """Frames a..b of the batch that belong to this recording: as the store's columns, or
+        (not stored) one by one."""
+        logged = self._logged
+        if cols is None:
+            for ev in batch[a:b]:
+                if ev.conn in logged:
+                    writer.write_event(ev)
+            return
+        t, conn, direction, kind, datas = cols
+        ids = np.frombuffer(conn, np.uint16)[a:b]
+        first, last = int(ids.min()), int(ids.max())
+        sel = None
+        if first == last:  # one connection: the usual flood
+            if labels[first] not in logged:
+                return
+            conns = (first,)
+        else:
+            ok = np.isin(ids, [i for i, label in enumerate(labels) if label in logged])
+            if not ok.all():
+                sel = np.flatnonzero(ok)
+                if not len(sel):
+                    return
+                ids = ids[sel]
+            conns = ids
+        ts = np.frombuffer(t, np.float64)[a:b]
+        outs = np.frombuffer(direction, np.int8)[a:b] == 0
+        texts = np.frombuffer(kind, np.int16)[a:b] == KIND_TEXT
+        datas = datas[a:b]
+        if sel is not None:
+            ts, outs, texts = ts[sel], outs[sel], texts[sel]
+            datas = [datas[i] for i in sel.tolist()]
+        writer.write_columns(labels, conns, ts, _one_or_all(outs), _one_or_all(texts), datas)
 
     @property
     def frames(self) -> int:

@@ -58,7 +58,7 @@ def token_secrets(profile) -> tuple[str, ...]:
 
 
 def tab_source(tab) -> Source:
-    return Source(tab.conn_id, tab.client, tab.url, tab.profile.name, token_secrets(tab.profile))
+    return Source(tab.conn_id, tab.client, tab.url, tab.profile.name, token_secrets(tab.profile), tab)
 
 
 class RecordingUi(QObject):
@@ -69,7 +69,7 @@ class RecordingUi(QObject):
     def __init__(self, window, directory: Path | None = None):
         super().__init__(window)
         self.window = window
-        self.recorder = Recorder(directory, self)
+        self.recorder = Recorder(directory, self, log_panel=window.log_panel)
         self.replay = ReplayPanel(window.log_panel, window.latency_plot)
         self.recording: PreparedRecording | None = None
         self.loading: str | None = None

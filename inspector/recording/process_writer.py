@@ -109,6 +109,23 @@ class ProcessRecordingWriter:
             raise RecordingError(f"recording {self.path} is closed")
         self._items.extend((None, None, ev))
 
+    def write_columns(self, labels: list[str], conns, ts, outs, texts, datas: list) -> None:
+        """Append frames given as columns, in order after everything written or tapped so far.
+
+        ``datas`` the frames' bytes; ``ts`` their wall times (floats: a list, ``array('d')`` or
+        numpy array); ``conns`` indices into ``labels`` (the connection ids), ``outs`` and
+        ``texts`` bools: each a sequence with a value per frame, or a 1-tuple for all of them.
+        The app's recorder hands over what its log store already holds this way: no Python
+        per frame on this side; the pickle goes to the sink at once (no feeder wait)."""
+        if self._error:
+            raise RecordingError(self._error)
+        if self._closing:
+            raise RecordingError(f"recording {self.path} is closed")
+        if not len(datas):
+            return
+        table = {i: self._enc.conn_json(label) for i, label in enumerate(labels)}
+        self._feed([("F", table, conns, ts, outs, texts, datas)], frames=len(datas))
+
     @property
     def records(self) -> int:
         return self._handed + len(self._items) // 3
@@ -194,7 +211,8 @@ class ProcessRecordingWriter:
             i = k
         return parts
 
-    def _feed(self, extra: list | None = None) -> None:
+    def _feed(self, extra: list | None = None, frames: int = 0) -> None:
+        """Hand over what was tapped so far, then ``extra`` parts (holding ``frames`` frames)."""
         with self._feed_lock:
             m = len(self._items)  # whole triples: a tap's extend is one step under the GIL
             if not m and not extra:
@@ -203,7 +221,8 @@ class ProcessRecordingWriter:
             del self._items[:m]  # what came meanwhile stays
             parts = self._pack(items) if m else []
             del items  # the events die now, not after a slow write
-            self._handed += m // 3
+            self._handed += m // 3 + frames
+            self.frames += frames
             self._send(parts + (extra or []))
 
     def _send(self, parts: list) -> None:

@@ -10,8 +10,9 @@ Pipe protocol, parent → sink (stdin): messages of a 4-byte little-endian lengt
 pickle of a list of parts:
   ("L", text)                              ready-made ASCII lines (header, events, end)
   ("F", table, conns, ts, outs, texts, datas)
-                                           frames as columns (a 1-tuple: the same value in
-                                           every row); table maps conn ids to JSON strings
+                                           frames as columns (lists or arrays; a 1-tuple: the
+                                           same value in every row); table maps the values of
+                                           conns (ids, or indices) to JSON strings
   ("S", n)                                 sync: report "s n" once all before it is written
 Sink → parent (stdout), one line each: "w BYTES RECORDS" after every write,
 "s N" for a sync, "e MESSAGE" on an error (then it exits 1). EOF on stdin: fsync,
@@ -37,6 +38,11 @@ def _expand(column):
     return repeat(column[0]) if type(column) is tuple else column
 
 
+def _plain(column):
+    """Python values of a column sent as an array (array.array or numpy: tolist), else as is."""
+    return column.tolist() if hasattr(column, "tolist") else column
+
+
 def format_parts(parts: list, start: float) -> tuple[bytes, int]:
     """The ASCII text of one batch and its number of records."""
     out: list[bytes] = []
@@ -47,11 +53,12 @@ def format_parts(parts: list, start: float) -> tuple[bytes, int]:
             records += part[1].count("\n")
         elif part[0] == "F":
             _, table, conns, ts, outs, texts, datas = part
+            conns, outs, texts = _plain(conns), _plain(outs), _plain(texts)
             conns = (table[conns[0]],) if type(conns) is tuple else list(map(table.__getitem__, conns))
             text = frames_text(start, ts, datas, conns, outs, texts)
             if text is None:  # odd times: the general way
-                text = "".join(map(frame_line, ts, repeat(start), _expand(conns), _expand(outs), _expand(texts),
-                                   datas)).encode("ascii")
+                text = "".join(map(frame_line, _plain(ts), repeat(start), _expand(conns), _expand(outs),
+                                   _expand(texts), datas)).encode("ascii")
             out.append(text)
             records += len(ts)
     return b"".join(out), records

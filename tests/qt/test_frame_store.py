@@ -198,3 +198,21 @@ def test_odd_data_types_never_break_the_store():
               FrameSeen("c", 1.0, IN, "text", None, True), FrameSeen("c", 1.0, IN, None)])
     assert [s.data(i) for i in range(4)] == [b"\x20ab", b"\x21", b"text", b""]
     assert [s.kind(i) for i in range(4)] == [Kind.PING, Kind.PONG, KIND_TEXT, KIND_EMPTY]
+
+
+def test_tail_columns_across_the_ring_wrap():
+    s = FrameStore(cap=7)
+    evs = [event(seq=i, conn="c%d" % (i % 2), t=1000.0 + i) for i in range(1, 12)]
+    evs[8] = raw(b"text!", direction=OUT, text=True, t=1009.0)
+    for k in range(0, 11, 3):
+        s.extend(evs[k:k + 3])
+    assert len(s) == 7 and s.dropped == 4
+    for n in (1, 4, 7):
+        t, conn, direction, kind, data = s.tail_columns(n)
+        want = range(7 - n, 7)
+        assert list(t) == [s.t(i) for i in want] and data == [s.data(i) for i in want]
+        assert [s.conns[c] for c in conn] == [s.conn(i) for i in want]
+        assert [("out", "in")[d] for d in direction] == [s.direction(i) for i in want]
+        assert list(kind) == [s.kind(i) for i in want] and (KIND_TEXT in kind) == (n >= 3)
+    with pytest.raises(ValueError):
+        s.tail_columns(8)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from inspector.protocol.events import IN, OUT, FrameSeen
@@ -57,6 +58,43 @@ def test_same_bytes_as_the_in_process_writer(tmp_path):
     assert pw.size == (tmp_path / "b.rirec").stat().st_size
     rec = open_recording(tmp_path / "b.rirec")
     assert len(rec.load()) == len(evs) and rec.clean_end
+
+
+def test_frames_as_columns_write_the_same_bytes(tmp_path):
+    """write_columns (what the app's recorder hands over: numpy columns, connections as
+    indices) between write_event calls: the same file as one event at a time."""
+    evs = many_events()
+    evs += [FrameSeen("c1", 5e9 + i, OUT if i % 2 else IN, b"\x10late%d" % i) for i in range(5)]  # odd times
+    with RecordingWriter(tmp_path / "a.rirec", profile="p", url=URL, secrets=[TOKEN], created=T0) as w:
+        for ev in evs:
+            w.write_event(ev)
+    labels = sorted({e.conn for e in evs}) + ["unused"]
+    with ProcessRecordingWriter(tmp_path / "b.rirec", profile="p", url=URL, secrets=[TOKEN], created=T0) as pw:
+        run: list = []
+
+        def hand_over():
+            if not run:
+                return
+            ids = np.array([labels.index(e.conn) for e in run], np.uint16)
+            outs = np.array([e.direction == OUT for e in run])
+            texts = np.array([e.text for e in run])
+            pw.write_columns(labels, (int(ids[0]),) if (ids == ids[0]).all() else ids,
+                             np.array([e.t for e in run]), (bool(outs[0]),) if (outs == outs[0]).all() else outs,
+                             texts if texts.any() else (False,), [e.data for e in run])
+            run.clear()
+        for i, ev in enumerate(evs):
+            if type(ev) is FrameSeen:
+                run.append(ev)
+                if len(run) == 700:
+                    hand_over()
+            else:
+                hand_over()
+                pw.write_event(ev)
+        hand_over()
+    a, b = lines_of(tmp_path / "a.rirec"), lines_of(tmp_path / "b.rirec")
+    assert len(a) == len(b) == len(evs) + 2 and a[:-1] == b[:-1]
+    assert pw.records == len(evs) and pw.frames == sum(type(e) is FrameSeen for e in evs)
+    assert TOKEN.encode() not in (tmp_path / "b.rirec").read_bytes()
 
 
 def test_flush_means_on_disk(tmp_path):

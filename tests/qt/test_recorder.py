@@ -4,6 +4,8 @@ events go through the client's own emit path), real recording process and files.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
@@ -160,3 +162,45 @@ def test_recording_everything_takes_tabs_opened_later(qtbot, window):
     rec.stop()
     assert summary(open_recording(path)) == summary(frames)
     assert a._other_sinks == b._other_sinks == (w.latency_plot.ingest,)  # the recorder let go
+
+
+def test_frames_and_events_reach_the_file_within_250_ms(qtbot, window):
+    """No flush() or Stop: the log's own flush timer and the writer get a frame, and an event
+    with no frame before it, into the file within 250 ms. Three tries, so one scheduling
+    hiccup on a loaded CI machine does not fail it; a slow path always does."""
+    w = window()
+    tab = idle_tab(qtbot, w, "c1")
+    rec = w.recording.recorder
+    path = rec.start([tab_source(tab)])
+    rec.writer.flush()  # the sink is up
+    for ev in (event(seq=1, t=T0), state("c1", State.OPEN, T0 + 1)):
+        delays = []
+        for i in range(3):
+            lines = len(path.read_bytes().splitlines())
+            t0 = time.monotonic()
+            tab.client._emit(ev)
+            qtbot.waitUntil(lambda: len(path.read_bytes().splitlines()) > lines, timeout=5000)
+            delays.append(time.monotonic() - t0)
+            if delays[-1] < 0.25:
+                break
+        assert min(delays) < 0.25, (ev, delays)
+    rec.stop()
+
+
+def test_disk_full_stops_the_recording_and_says_so_once(qtbot, window):
+    w = window()
+    tab = idle_tab(qtbot, w, "c1")
+    rec, panel = w.recording.recorder, w.log_panel
+    failures = []
+    rec.failed.connect(failures.append)
+    rec.start([tab_source(tab)], path="/dev/full")
+    for i in range(5):
+        tab.client._emit(event(seq=i + 1))  # never raises into the client or the log
+        panel.flush()
+    qtbot.waitUntil(lambda: bool(failures), timeout=10000)
+    assert not rec.active and tab._other_sinks == (w.latency_plot.ingest,) and panel._flush_hooks == ()
+    tab.client._emit(event(seq=9))
+    panel.flush()
+    qtbot.wait(200)
+    assert len(failures) == 1 and "No space" in failures[0], failures
+    assert panel.frame_count() == 6  # the log lost nothing

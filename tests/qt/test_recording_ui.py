@@ -390,3 +390,32 @@ def test_export_dialog_picks_har_by_filter(qtbot, qloop, tmp_path):
         dlg.fileSelected.emit(str(tmp_path / "x.har"))
     dlg.reject()
     assert json.loads((tmp_path / "x.har").read_text())["log"]["entries"]
+
+
+def test_a_file_on_the_command_line_opens_in_the_log(qtbot, qloop, tmp_path, monkeypatch):
+    """``realtime-inspector FILE``: the app's own start-up (argument parsing, window, first
+    connection) opens the recording in the log."""
+    from inspector.cli import build_parser
+    from inspector.qt.app import _main
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    path = tmp_path / "argument.rirec"
+    frames = [event(seq=i, t=T0 + i) for i in range(1, 8)]
+    write(path, frames)
+    args = build_parser(open_file=True, commands=False).parse_args([str(path)])
+    QApplication.instance().setQuitOnLastWindowClosed(False)
+
+    async def scenario():
+        app = asyncio.ensure_future(_main(args))
+        await until(lambda: any(isinstance(x, MainWindow) and x.isVisible() for x in QApplication.topLevelWidgets()),
+                    10, "the window")
+        w = next(x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible())
+        qtbot.addWidget(w)  # deleted at teardown, its timers with it
+        store = w.log_panel.store
+        await until(lambda: path.name in store.conns, 20, "the recording in the log")
+        rows = [store.data(i) for i in range(len(store)) if store.conn(i) == path.name]
+        assert rows == [f.data for f in frames] and w.recording.replay.name_label.text() == path.name
+        w.close()
+        return await asyncio.wait_for(app, 20)
+    assert run(qloop, scenario(), timeout=60) == 0

@@ -192,7 +192,7 @@ class FrameStore:
         datas = tuple([e.data for e in events])
         if set(map(type, datas)) != _ONLY_BYTES:
             return False
-        heads = _read_heads(datas)
+        heads = read_event_heads(datas)
         if heads is None:
             return False
         lens, is_msg, seq, topic_of_row, topic_names = heads
@@ -636,7 +636,7 @@ _PAD = bytes(512)  # windows past the last row read zeros (heads are at most ~33
 _MAX_HEADS = 16  # distinct heads (topic, type, seq or not) per batch; more: the general path
 
 
-def _read_heads(datas: tuple):
+def read_event_heads(datas: tuple):
     """What ``EVENT_HEAD_RE`` reads, for every message of a batch at once: (sizes, is message,
     seq, topic index per row, topic names), or None when any one is not as encode() writes
     it or does not end with '}'. Rows are grouped by their head up to the seq digits (or

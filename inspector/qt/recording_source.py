@@ -3,10 +3,12 @@
 Opening a million-frame file must take seconds, so nothing here decodes frames one
 by one if it can help it. ``read_columns`` gives time, connection, direction, kind
 and size per record; the frame bytes are cut straight out of the memory-mapped
-lines and base64-decoded; EVENT topic and seq come from a regular expression over
-the canonical body prefix ``{"topic":...,"type":...,"seq":...,"ts":...,"data":``.
-Frames in any other shape (and SUBSCRIBE, UNSUBSCRIBE, ERROR) go through
-``try_decode``. Connection events (state, RTT, ...) are few and decoded fully.
+lines and base64-decoded; EVENT topic and seq come from the heads as encode() writes
+them, read in bulk with numpy (``read_event_heads``, the log's flood path), else from a
+regular expression over the body prefix ``{"topic":...,"type":...,"seq":...,"ts":...,"data":``;
+such bodies are checked when a row is first shown, as live ones are. Frames in any
+other shape (and SUBSCRIBE, UNSUBSCRIBE, ERROR) go through ``try_decode``.
+Connection events (state, RTT, ...) are few and decoded fully.
 
 No Qt here: the result feeds ``FrameStore.extend_rows`` and the latency plot.
 """
@@ -26,7 +28,7 @@ from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe
 from inspector.protocol.kinds import Kind
 from inspector.recording.columns import KIND_EVENT, read_columns
 
-from .frame_store import KIND_TEXT, NO_SEQ
+from .frame_store import KIND_TEXT, NO_SEQ, read_event_heads
 
 _KNOWN = np.zeros(256, bool)
 _KNOWN[[int(k) for k in Kind]] = True
@@ -35,7 +37,8 @@ _EVENT_PREFIX = re.compile(
     rb'\x10\{\s*"topic"\s*:\s*"([a-z0-9._-]{1,255})"\s*,\s*"type"\s*:\s*"(message|presence)"\s*,'
     rb'(?:\s*"seq"\s*:\s*(0|[1-9][0-9]{0,17})\s*,)?\s*"ts"\s*:\s*-?(?:0|[1-9][0-9]{0,17})\s*,\s*"data"\s*:'
     rb'.*\}\s*\Z', re.S)
-_FLAG_BAD, _FLAG_GAP_EXPECTED = 1, 2
+_FLAG_BAD, _FLAG_GAP_EXPECTED, _FLAG_UNCHECKED = 1, 2, 4  # as FrameStore's
+_HEAD_CHUNK = 65536  # EVENT heads read in bulk at a time
 
 
 @dataclass
@@ -206,24 +209,19 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
     flags[~known] = _FLAG_BAD  # empty, text, unknown kind
     pingpong = (kind == Kind.PING) | (kind == Kind.PONG)
     flags[pingpong & (size > MAX_PING_FRAME)] = _FLAG_BAD
-    match = _EVENT_PREFIX.match
     candidates = np.flatnonzero(known & ~pingpong)
     is_event = kind[candidates] == Kind.EVENT
-    fast_rows = candidates[is_event]
-    found = [match(data[j]) for j in fast_rows.tolist()]
-    hit = np.fromiter((m is not None for m in found), bool, len(found))
-    found = [m for m in found if m is not None]
-    fast_rows = fast_rows[hit]
-    slow = np.sort(np.concatenate((candidates[~is_event], candidates[is_event][~hit])))
-    # topic ids by first appearance (a dict is faster than sorting a million names)
-    ids = {b"": 0}
-    topic[fast_rows] = [ids.setdefault(m[1], len(ids)) for m in found]
+    event_rows = candidates[is_event]
+    ids = {b"": 0}  # topic ids by first appearance (a dict is faster than sorting a million names)
+    hit = np.zeros(len(event_rows), bool)
+    for a in range(0, len(event_rows), _HEAD_CHUNK):
+        rows = event_rows[a:a + _HEAD_CHUNK]
+        hit[a:a + len(rows)] = _event_heads(rows, data, ids, topic, seq, message)
+    # the body is checked when the row is first painted, summarised or searched, as live
+    flags[event_rows[hit]] |= _FLAG_UNCHECKED
+    slow = np.sort(np.concatenate((candidates[~is_event], event_rows[~hit])))
     topics.extend(name.decode("ascii") for name in list(ids)[1:])
     topic_ids.update((name, i) for i, name in enumerate(topics))
-    seq_text = np.array([m[3] or b"x" for m in found], dtype="S20")
-    with_seq = seq_text != b"x"
-    seq[fast_rows[with_seq]] = seq_text[with_seq].astype(np.int64)
-    message[fast_rows] = [m[2] == b"message" for m in found]
     slow = slow.tolist()
     for j in slow:
         frame = try_decode(data[j])
@@ -243,6 +241,34 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
             topics.append(name)
         topic[j] = ti
     return topics, topic, seq, message, flags
+
+
+def _event_heads(rows: np.ndarray, data: list[bytes], ids: dict, topic, seq, message) -> np.ndarray:
+    """Topic, seq and type of the EVENT frames at ``rows`` from their heads; which ones were
+    read. Heads as encode() writes them are read in bulk (the log's own flood path); any
+    other spacing or key order by a regular expression each."""
+    heads = read_event_heads(tuple([data[j] for j in rows.tolist()])) if len(rows) >= 64 else None
+    if heads is not None:
+        _, is_msg, row_seq, topic_of_row, names = heads
+        present, first = np.unique(topic_of_row, return_index=True)
+        local = np.zeros(len(names), np.int32)
+        for k in present[np.argsort(first)].tolist():
+            local[k] = ids.setdefault(names[k], len(ids))
+        topic[rows] = local[topic_of_row]
+        seq[rows] = row_seq
+        message[rows] = is_msg
+        return np.ones(len(rows), bool)
+    match = _EVENT_PREFIX.match
+    found = [match(data[j]) for j in rows.tolist()]
+    hit = np.fromiter((m is not None for m in found), bool, len(found))
+    found = [m for m in found if m is not None]
+    rows = rows[hit]
+    topic[rows] = [ids.setdefault(m[1], len(ids)) for m in found]
+    seq_text = np.array([m[3] or b"x" for m in found], dtype="S20")
+    with_seq = seq_text != b"x"
+    seq[rows[with_seq]] = seq_text[with_seq].astype(np.int64)
+    message[rows] = [m[2] == b"message" for m in found]
+    return hit
 
 
 def _gaps(conn: np.ndarray, topic: np.ndarray, seq: np.ndarray, message: np.ndarray, kind: np.ndarray,

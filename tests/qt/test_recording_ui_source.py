@@ -10,7 +10,7 @@ import pytest
 from inspector.protocol.events import IN, OUT, FrameSeen, RttMeasured, State, StateChanged
 from inspector.protocol.frames import Event, encode
 from inspector.recording import RecordingError, RecordingWriter, open_recording
-from inspector.qt.frame_store import FrameStore
+from inspector.qt.frame_store import FrameStore, read_event_heads
 from inspector.qt.recording_source import conn_labels, frames_as_events, prepare
 
 from framegen import T0, error, event, ping, pong, presence, raw, subscribe, unsubscribe
@@ -79,6 +79,32 @@ def test_bulk_rows_equal_the_frame_by_frame_store(tmp_path):
     evs = prep.events_between(0, len(prep))
     assert [type(e).__name__ for e in evs] == ["StateChanged", "RttMeasured", "StateChanged"]
     assert {e.conn for e in evs} == set(labels.values())
+
+
+def test_canonical_heads_read_in_bulk_equal_the_frame_by_frame_store(tmp_path):
+    """A flood as encode() writes it: the heads are read in bulk (the log's own path), and a
+    body that only looks whole is still found undecodable when the row is shown."""
+    path = tmp_path / "flood.rirec"
+    frames = []
+    for i in range(1, 301):
+        topic = ("orders.eu", "orders.us", "prices.x")[i % 3]
+        if i % 50 == 0:
+            frames.append(presence(topic=topic, t=T0 + i))
+        elif i == 77:  # a canonical head whose body is not JSON
+            frames.append(raw(b'\x10{"topic":"orders.eu","type":"message","seq":77,"ts":1,"data":}', t=T0 + i))
+        elif i != 120:  # one seq gap
+            frames.append(event(seq=i, topic=topic, t=T0 + i, data={"i": i, "s": "x" * (i % 7)}))
+    write(path, frames)
+    assert read_event_heads(tuple(f.data for f in frames)) is not None  # the bulk path applies
+    bulk = FrameStore()
+    bulk.extend_rows(*prepare(path).frames.store_args())
+    label = conn_labels(path.name, ["c1"])[0]
+    slow = FrameStore()
+    slow.extend(FrameSeen(label, e.t, e.direction, e.data, None, e.text)
+                for e in open_recording(path) if type(e) is FrameSeen)
+    assert store_columns(bulk) == store_columns(slow)
+    assert [bulk.undecodable(i) for i in range(len(bulk))].count(True) == 1
+    assert sorted(bulk.topics) == ["orders.eu", "orders.us", "prices.x"]
 
 
 def test_frame_slices_follow_records(tmp_path):

@@ -15,6 +15,7 @@ timer; it never reaches the client.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,15 @@ class Source:
     tab: object = None
 
 
+def _close(writer: ProcessRecordingWriter) -> str | None:
+    """Close a writer; its error as one line, if any."""
+    try:
+        writer.close()
+    except RecordingError as exc:
+        return str(exc)
+    return None
+
+
 def _one_or_all(flags: np.ndarray):
     """A bool column as the writer takes it: a 1-tuple when every row has the same value."""
     if flags.all():
@@ -72,8 +82,9 @@ def _one_or_all(flags: np.ndarray):
 
 class Recorder(QObject):
     started = Signal(str)    # path
-    stopped = Signal(str)    # path
+    stopped = Signal(str)    # path, once the file is complete
     failed = Signal(str)     # one-line error
+    _closed = Signal(object, object, bool)  # from a closing thread: writer, error or None, report
 
     def __init__(self, directory: Path | None = None, parent: QObject | None = None,
                  indicator_ms: int = INDICATOR_MS, log_panel=None):
@@ -82,12 +93,14 @@ class Recorder(QObject):
         self.log_panel = log_panel
         self.writer: ProcessRecordingWriter | None = None
         self.scope: str | None = None  # None: every connection
-        self._frames_done = 0  # frames of the last recording, once stopped
+        self.last_frames = 0  # frames of the last recording, once its file is complete
         self._sources: list[Source] = []
         self._logged: set[str] = set()  # conn ids whose frames come from the log panel
         self._held: list[tuple[int, object]] = []  # (pending frames before it, event) until the next flush
         self._skip = 0  # frames pending in the log when recording started: not ours
         self.flush_cpu = 0.0  # CPU seconds spent handing over flushed batches (benchmarks report it)
+        self._closers: list[threading.Thread] = []
+        self._closed.connect(self._finished)  # queued: the slot runs in this object's thread
         self.indicator = QLabel()
         self.indicator.setObjectName("recordingIndicator")
         self.indicator.setStyleSheet("color: #dc2626; font-weight: bold")
@@ -142,8 +155,11 @@ class Recorder(QObject):
         else:
             src.client.add_tap(self.writer.tap)
 
-    def stop(self, report: bool = True) -> Path | None:
-        """Stop recording, close the file (end marker, fsync); returns its path."""
+    def stop(self, report: bool = True, wait: bool = True) -> Path | None:
+        """Stop recording and close the file (the rest, end marker, fsync); returns its path.
+
+        Nothing is recorded after this returns. ``wait`` False: the file is finished in a
+        thread and ``stopped`` (or ``failed``) is emitted, in this thread, once it is complete."""
         if self.writer is None:
             return None
         if self.log_panel is not None:
@@ -161,14 +177,27 @@ class Recorder(QObject):
         self._held = []
         self._timer.stop()
         self.indicator.hide()
-        try:
-            writer.close()
-        except RecordingError as exc:
-            if report:
-                self.failed.emit(str(exc))
-        self._frames_done = writer.frames
-        self.stopped.emit(str(writer.path))
+        if wait:
+            self._finished(writer, _close(writer), report)
+        else:  # the sink may still be writing a backlog: never make the window wait for it
+            def close() -> None:
+                self._closed.emit(writer, _close(writer), report)
+            thread = threading.Thread(target=close, name="recording-close", daemon=True)
+            self._closers = [t for t in self._closers if t.is_alive()] + [thread]
+            thread.start()
         return writer.path
+
+    def _finished(self, writer: ProcessRecordingWriter, error: str | None, report: bool) -> None:
+        if error and report:
+            self.failed.emit(error)
+        self.last_frames = writer.frames
+        self.stopped.emit(str(writer.path))
+
+    def wait_closed(self, timeout: float = 30.0) -> None:
+        """Wait for recordings stopped in the background to be complete (before quitting)."""
+        for thread in self._closers:
+            thread.join(timeout)
+        self._closers = []
 
     # ------------------------------------------------------------ from the log panel
 
@@ -249,7 +278,7 @@ class Recorder(QObject):
     @property
     def frames(self) -> int:
         """Frames recorded so far (handed to the writer's process), or in the last recording."""
-        return self.writer.frames if self.writer is not None else self._frames_done
+        return self.writer.frames if self.writer is not None else self.last_frames
 
     def _fail(self, text: str) -> None:
         path = self.stop(report=False)  # closing fails the same way: say it once

@@ -139,7 +139,8 @@ class RecordingUi(QObject):
     def toggle_recording(self, scope: str | None = None) -> None:
         """Start recording (scope None: all connections, "current": the current tab), or stop."""
         if self.recorder.active:
-            self.recorder.stop()
+            self.recorder.stop(wait=False)  # "recording saved" once the file is complete
+            self._sync_action()
             return
         tabs = list(self.window.tabs())
         if scope == "current":
@@ -162,7 +163,7 @@ class RecordingUi(QObject):
 
     def _recording_stopped(self, path: str) -> None:
         self._sync_action()
-        self.window.show_message(f"recording saved: {path} ({self.recorder.frames:,} frames, "
+        self.window.show_message(f"recording saved: {path} ({self.recorder.last_frames:,} frames, "
                                  f"{human_size(Path(path).stat().st_size) if Path(path).exists() else '?'})")
 
     def _sync_action(self) -> None:
@@ -285,3 +286,4 @@ class RecordingUi(QObject):
         """Stop recording (closing the file cleanly) and replay."""
         self.replay.pause()
         self.recorder.stop()
+        self.recorder.wait_closed()

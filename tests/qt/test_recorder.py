@@ -4,6 +4,8 @@ events go through the client's own emit path), real recording process and files.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -204,3 +206,33 @@ def test_disk_full_stops_the_recording_and_says_so_once(qtbot, window):
     qtbot.wait(200)
     assert len(failures) == 1 and "No space" in failures[0], failures
     assert panel.frame_count() == 6  # the log lost nothing
+
+
+def test_stop_from_the_window_never_waits_for_the_recording_process(qtbot, window):
+    """The recording process is frozen (SIGSTOP) with frames still to write: Stop returns at
+    once, and "recording saved" comes when the file is complete."""
+    w = window()
+    tab = idle_tab(qtbot, w, "c1")
+    ui, rec, panel = w.recording, w.recording.recorder, w.log_panel
+    path = rec.start([tab_source(tab)])
+    rec.writer.flush()  # the sink is up
+    sink_pid = rec.writer.sink_pid
+    frames = [event(seq=i, t=T0 + i) for i in range(1, 2001)]
+    os.kill(sink_pid, signal.SIGSTOP)
+    try:
+        for ev in frames:
+            tab.client._emit(ev)
+        panel.flush()
+        ui.toggle_recording(None)  # the Record action, checked: stop
+        assert not rec.active and not ui.record_action.isChecked() and not rec.indicator.isVisible()
+        assert b'"e":"end"' not in path.read_bytes() and "recording saved" not in w.status_label.text()
+        with qtbot.waitSignal(rec.stopped, timeout=20000):
+            os.kill(sink_pid, signal.SIGCONT)
+    finally:
+        try:
+            os.kill(sink_pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    got = open_recording(path)
+    assert summary(got) == summary(frames) and got.clean_end
+    assert "recording saved" in w.status_label.text() and "2,000 frames" in w.status_label.text()

@@ -96,7 +96,7 @@ def test_record_the_real_mock_then_reopen_byte_for_byte(qtbot, qloop, tmp_path):
         path = ui.recorder.path
         ui.record_action.trigger()
         assert not ui.recorder.active and not ui.recorder.indicator.isVisibleTo(w)
-        assert "recording saved" in w.status_label.text()
+        await until(lambda: "recording saved" in w.status_label.text(), 10, "the file to be complete")
         await tab.client.stop()
         w.log_panel.flush()
         return path

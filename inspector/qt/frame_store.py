@@ -25,9 +25,9 @@ KIND_TEXT = -2   # a text frame: never valid in this protocol
 NO_SEQ = -(2**63)
 _NO_GAP = 0
 _DIR_CODE = {OUT: 0, IN: 1}
-_FLAG_BAD = 1             # undecodable
-_FLAG_GAP_EXPECTED = 2    # the gap is on a filtered subscription
-_FLAG_UNCHECKED = 4       # an EVENT read from its head only: the body is checked when first needed
+FLAG_BAD = 1             # undecodable
+FLAG_GAP_EXPECTED = 2    # the gap is on a filtered subscription
+FLAG_UNCHECKED = 4       # an EVENT read from its head only: the body is checked when first needed
 _DIR_NAME = (OUT, IN)
 _SUMMARY_CACHE = 4096
 _TEXT_CHUNK = 65536  # frames joined per regex pass when searching text
@@ -75,7 +75,7 @@ class FrameStore:
         self._seq = array("q")
         self._size = array("i")
         self._gap = array("q")       # seq jump (0 = none)
-        self._flags = array("b")     # _FLAG_BAD, _FLAG_GAP_EXPECTED, _FLAG_UNCHECKED
+        self._flags = array("b")     # FLAG_BAD, FLAG_GAP_EXPECTED, FLAG_UNCHECKED
         self._data: list[bytes] = []
         self._head = 0               # physical index of the oldest frame once full
         self.dropped = 0
@@ -95,7 +95,7 @@ class FrameStore:
         """Append many frames; the batch path the log uses on every flush.
 
         A message EVENT the client did not decode (``frame`` None) is read from its
-        canonical head only: topic and seq, its body checked later (``_FLAG_UNCHECKED``)
+        canonical head only: topic and seq, its body checked later (``FLAG_UNCHECKED``)
         when the row is painted, summarised or searched. Rows are gathered as tuples and
         the columns extended in bulk: no per-frame method calls on the arrays.
         """
@@ -127,7 +127,7 @@ class FrameStore:
                 ti = raw_topic_ids.get(m[1])
                 if ti is None:
                     ti = raw_topic_ids[m[1]] = self._label_id(topic_ids, self._topics, m[1].decode("ascii"))
-                flags = _FLAG_UNCHECKED
+                flags = FLAG_UNCHECKED
                 gap = _NO_GAP
                 if m[3] is None:
                     seq = NO_SEQ
@@ -140,7 +140,7 @@ class FrameStore:
                         if prev is not None and seq != prev + 1:
                             gap = seq - prev - 1
                             if gap > 0 and key in filtered:
-                                flags |= _FLAG_GAP_EXPECTED
+                                flags |= FLAG_GAP_EXPECTED
                 add((ev.t, ci, d, 0x10, ti, seq, len(data), gap, flags, data))
                 continue
             if type(frame) is Event and data and not ev.text:  # decoded by the sender: the usual case
@@ -157,7 +157,7 @@ class FrameStore:
                     if prev is not None and seq != prev + 1:
                         gap = seq - prev - 1
                         if gap > 0 and key in filtered:
-                            flags = _FLAG_GAP_EXPECTED
+                            flags = FLAG_GAP_EXPECTED
                 add((ev.t, ci, d, data[0], ti, seq, len(data), gap, flags, data))
                 continue
             add(self._row(ev, data, frame, ci, d))
@@ -185,7 +185,7 @@ class FrameStore:
         numpy from the joined bytes (no regex or int() per frame). False = not such a batch,
         nothing done (the general path takes it)."""
         n = len(events)
-        if n < _VECTOR_MIN:
+        if n < VECTOR_MIN:
             return False
         if [e.frame for e in events].count(None) != n or any([e.text for e in events]):
             return False
@@ -214,7 +214,7 @@ class FrameStore:
         direction = (np.zeros(n, np.int8) if outs == n else np.ones(n, np.int8) if not outs
                      else np.fromiter((0 if d == OUT else 1 for d in dirs), np.int8, n))
         gap = np.zeros(n, np.int64)
-        flags = np.full(n, _FLAG_UNCHECKED, np.int8)
+        flags = np.full(n, FLAG_UNCHECKED, np.int8)
         self._gaps(conn, topic, seq, is_msg, gap, flags)
         self._put(((self._t, np.array(t, np.float64)), (self._conn, conn), (self._dir, direction),
                    (self._kind, np.full(n, 0x10, np.int16)), (self._topic, topic), (self._seq, seq),
@@ -241,7 +241,7 @@ class FrameStore:
             jump = s - prev - 1
             gap[sub] = jump
             if pair in self._filtered:
-                flags[sub[jump > 0]] |= _FLAG_GAP_EXPECTED
+                flags[sub[jump > 0]] |= FLAG_GAP_EXPECTED
             self._last_seq[pair] = int(s[-1])
 
     def _put(self, cols, data: list) -> None:
@@ -295,7 +295,7 @@ class FrameStore:
         elif isinstance(frame, (Subscribe, Unsubscribe)):
             topic = frame.topic
         ti = self._label_id(self._topic_ids, self._topics, topic)
-        gap, flags = _NO_GAP, _FLAG_BAD if bad else 0
+        gap, flags = _NO_GAP, FLAG_BAD if bad else 0
         key = (ci, ti)
         if isinstance(frame, Subscribe):
             if frame.filter:
@@ -308,7 +308,7 @@ class FrameStore:
             if prev is not None and seq != prev + 1:
                 gap = seq - prev - 1
                 if key in self._filtered and gap > 0:
-                    flags |= _FLAG_GAP_EXPECTED
+                    flags |= FLAG_GAP_EXPECTED
         return (ev.t, ci, d, kind, ti, seq, len(data), gap, flags, data)
 
     def extend_rows(self, t, conns, conn, direction, kind, topics, topic, seq, size, gap, flags, data) -> None:
@@ -422,9 +422,9 @@ class FrameStore:
     def undecodable(self, i: int) -> bool:
         p = self._p(i)
         flags = self._flags[p]
-        if flags & _FLAG_UNCHECKED:
+        if flags & FLAG_UNCHECKED:
             flags = self._check(p)
-        return bool(flags & _FLAG_BAD)
+        return bool(flags & FLAG_BAD)
 
     def _check_many(self, ps: list[int]) -> None:
         """``_check`` for many rows: each chunk's bodies parsed as one JSON array (C speed).
@@ -443,7 +443,7 @@ class FrameStore:
                 continue
             for p, body in zip(chunk, bodies):
                 if _is_event_body(body):
-                    flags[p] &= ~_FLAG_UNCHECKED
+                    flags[p] &= ~FLAG_UNCHECKED
                 else:
                     self._check(p)  # the codec's verdict and message
 
@@ -451,9 +451,9 @@ class FrameStore:
         """Decode an unchecked row's body once and settle its undecodable flag."""
         if frame is None:
             frame = try_decode(self._data[p])
-        flags = self._flags[p] & ~_FLAG_UNCHECKED
+        flags = self._flags[p] & ~FLAG_UNCHECKED
         if isinstance(frame, DecodeError):
-            flags |= _FLAG_BAD
+            flags |= FLAG_BAD
         self._flags[p] = flags
         return flags
 
@@ -464,7 +464,7 @@ class FrameStore:
 
     def gap_expected(self, i: int) -> bool:
         """The gap is on a filtered subscription, where the spec says gaps are normal."""
-        return bool(self._flags[self._p(i)] & _FLAG_GAP_EXPECTED)
+        return bool(self._flags[self._p(i)] & FLAG_GAP_EXPECTED)
 
     def summary(self, i: int) -> str:
         p = self._p(i)
@@ -480,12 +480,12 @@ class FrameStore:
             body = "undecodable: empty frame"
         else:
             frame = try_decode(data)
-            if self._flags[p] & _FLAG_UNCHECKED:
+            if self._flags[p] & FLAG_UNCHECKED:
                 self._check(p, frame)
             body = summarize(frame)
         g = self._gap[p]
         if g > 0:
-            body = (f"gap {g} (filtered) " if self._flags[p] & _FLAG_GAP_EXPECTED else f"⚠ gap {g} ") + body
+            body = (f"gap {g} (filtered) " if self._flags[p] & FLAG_GAP_EXPECTED else f"⚠ gap {g} ") + body
         elif g < 0:
             body = f"⚠ seq back {-g} " + body
         self._summaries[number] = body
@@ -609,12 +609,12 @@ class FrameStore:
         # PING/PONG (shown as hex) and undecodable frames (shown with the reason): match the summary.
         # Bodies not checked yet are checked now (once), unless the row is a hit already.
         flags = np.frombuffer(self._flags, np.int8)[a:b]
-        unchecked = ((flags & _FLAG_UNCHECKED) > 0) & ~hit
+        unchecked = ((flags & FLAG_UNCHECKED) > 0) & ~hit
         if pre is not None:
             unchecked &= pre
         self._check_many((np.flatnonzero(unchecked) + a).tolist())
         kinds = np.frombuffer(self._kind, np.int16)[a:b]
-        special = (kinds == Kind.PING) | (kinds == Kind.PONG) | ((flags & _FLAG_BAD) > 0)
+        special = (kinds == Kind.PING) | (kinds == Kind.PONG) | ((flags & FLAG_BAD) > 0)
         special &= ~hit
         if pre is not None:
             special &= pre
@@ -627,7 +627,7 @@ class FrameStore:
         return hit if pre is None else (hit & pre)
 
 
-_VECTOR_MIN = 64  # smaller batches: the frame-by-frame path is as quick
+VECTOR_MIN = 64  # smaller batches: the frame-by-frame path is as quick
 _ONLY_BYTES = {bytes}
 
 

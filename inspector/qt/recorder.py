@@ -168,7 +168,7 @@ class Recorder(QObject):
             self.log_panel.remove_flush_hook(self._on_flush)
         writer, self.writer = self.writer, None
         for src in self._sources:
-            if src.conn_id in self._logged and src.tab is not None:
+            if src.conn_id in self._logged:
                 src.tab.remove_event_sink(self._on_event)
             else:
                 src.client.remove_tap(writer.tap)

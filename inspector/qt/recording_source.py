@@ -28,7 +28,8 @@ from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe
 from inspector.protocol.kinds import Kind
 from inspector.recording.columns import KIND_EVENT, read_columns
 
-from .frame_store import KIND_TEXT, NO_SEQ, read_event_heads
+from .frame_store import FLAG_BAD, FLAG_GAP_EXPECTED, FLAG_UNCHECKED, KIND_TEXT, NO_SEQ, VECTOR_MIN, \
+    read_event_heads
 
 _KNOWN = np.zeros(256, bool)
 _KNOWN[[int(k) for k in Kind]] = True
@@ -37,7 +38,6 @@ _EVENT_PREFIX = re.compile(
     rb'\x10\{\s*"topic"\s*:\s*"([a-z0-9._-]{1,255})"\s*,\s*"type"\s*:\s*"(message|presence)"\s*,'
     rb'(?:\s*"seq"\s*:\s*(0|[1-9][0-9]{0,17})\s*,)?\s*"ts"\s*:\s*-?(?:0|[1-9][0-9]{0,17})\s*,\s*"data"\s*:'
     rb'.*\}\s*\Z', re.S)
-_FLAG_BAD, _FLAG_GAP_EXPECTED, _FLAG_UNCHECKED = 1, 2, 4  # as FrameStore's
 _HEAD_CHUNK = 65536  # EVENT heads read in bulk at a time
 
 
@@ -206,9 +206,9 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
     known = np.zeros(n, bool)
     valid_kind = kind >= 0
     known[valid_kind] = _KNOWN[kind[valid_kind]]
-    flags[~known] = _FLAG_BAD  # empty, text, unknown kind
+    flags[~known] = FLAG_BAD  # empty, text, unknown kind
     pingpong = (kind == Kind.PING) | (kind == Kind.PONG)
-    flags[pingpong & (size > MAX_PING_FRAME)] = _FLAG_BAD
+    flags[pingpong & (size > MAX_PING_FRAME)] = FLAG_BAD
     candidates = np.flatnonzero(known & ~pingpong)
     is_event = kind[candidates] == Kind.EVENT
     event_rows = candidates[is_event]
@@ -218,7 +218,7 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
         rows = event_rows[a:a + _HEAD_CHUNK]
         hit[a:a + len(rows)] = _event_heads(rows, data, ids, topic, seq, message)
     # the body is checked when the row is first painted, summarised or searched, as live
-    flags[event_rows[hit]] |= _FLAG_UNCHECKED
+    flags[event_rows[hit]] |= FLAG_UNCHECKED
     slow = np.sort(np.concatenate((candidates[~is_event], event_rows[~hit])))
     topics.extend(name.decode("ascii") for name in list(ids)[1:])
     topic_ids.update((name, i) for i, name in enumerate(topics))
@@ -227,7 +227,7 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
         frame = try_decode(data[j])
         name = ""
         if isinstance(frame, DecodeError):
-            flags[j] = _FLAG_BAD
+            flags[j] = FLAG_BAD
         elif isinstance(frame, Event):
             name = frame.topic
             if frame.seq is not None:
@@ -247,7 +247,7 @@ def _event_heads(rows: np.ndarray, data: list[bytes], ids: dict, topic, seq, mes
     """Topic, seq and type of the EVENT frames at ``rows`` from their heads; which ones were
     read. Heads as encode() writes them are read in bulk (the log's own flood path); any
     other spacing or key order by a regular expression each."""
-    heads = read_event_heads(tuple([data[j] for j in rows.tolist()])) if len(rows) >= 64 else None
+    heads = read_event_heads(tuple([data[j] for j in rows.tolist()])) if len(rows) >= VECTOR_MIN else None
     if heads is not None:
         _, is_msg, row_seq, topic_of_row, names = heads
         present, first = np.unique(topic_of_row, return_index=True)
@@ -313,7 +313,7 @@ def _flag_filtered(conn, topic, kind, data, gap, gap_rows, flags) -> None:
                 break
             state = has_filter
         if state:
-            flags[j] |= _FLAG_GAP_EXPECTED
+            flags[j] |= FLAG_GAP_EXPECTED
 
 
 def frames_as_events(rows: FrameRows) -> list[FrameSeen]:

@@ -143,18 +143,32 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
     else:
         parser = build_parser(open_file=first not in SUBCOMMANDS, commands=first in SUBCOMMANDS)
+    from .net.redact import register_secret, scrub
+    for value in _literal_tokens(argv):  # so no message, usage error included, can echo one
+        register_secret(value)
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
         return 130
     except CliError as exc:
-        print(f"realtime-inspector: error: {exc}", file=sys.stderr)
+        print(scrub(f"realtime-inspector: error: {exc}"), file=sys.stderr)
         return 2
     except Exception as exc:  # noqa: BLE001 - one clear line unless --debug
         if args.debug:
-            traceback.print_exc()
+            print(scrub("".join(traceback.format_exception(exc)).rstrip()), file=sys.stderr)
         else:
-            print(f"realtime-inspector: error: {type(exc).__name__}: {exc} (use --debug for details)",
+            print(scrub(f"realtime-inspector: error: {type(exc).__name__}: {exc} (use --debug for details)"),
                   file=sys.stderr)
         return 1
+
+
+def _literal_tokens(argv: list[str]) -> list[str]:
+    """Values given with --token on the command line (of any subcommand)."""
+    out = []
+    for i, arg in enumerate(argv):
+        if arg == "--token" and i + 1 < len(argv):
+            out.append(argv[i + 1])
+        elif arg.startswith("--token="):
+            out.append(arg.split("=", 1)[1])
+    return out

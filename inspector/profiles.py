@@ -9,15 +9,20 @@ and command token sources store only the variable name or the command.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .private_files import FILE_MODE, make_private_dir
 from .protocol.filters import filter_error
 from .protocol.topics import topic_error
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 APP_NAME = "realtime-inspector"
@@ -258,6 +263,7 @@ class ProfileStore:
         if not self.path.exists():
             self.reset_defaults()
             return
+        self._make_private()
         try:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -283,10 +289,20 @@ class ProfileStore:
             loaded.append(p)
         self._profiles = loaded
 
+    def _make_private(self) -> None:
+        """A profile file others can read (copied in, or an old umask) is tightened to 0600."""
+        try:
+            mode = stat.S_IMODE(self.path.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(self.path, FILE_MODE)
+                log.warning("%s was readable by others (mode %04o); it is now 0600", self.path, mode)
+        except OSError as exc:
+            raise ProfileError(f"{self.path} is readable by others and cannot be made private: "
+                               f"{exc.strerror or exc}") from None
+
     def save(self) -> None:
         """Write atomically: a 0600 temp file in the 0700 folder, then rename."""
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.directory, 0o700)
+        make_private_dir(self.directory)
         doc = {"schema": SCHEMA_VERSION, "profiles": [p.to_json() for p in self._profiles]}
         data = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         fd, tmp = tempfile.mkstemp(prefix=".profiles-", suffix=".tmp", dir=self.directory)

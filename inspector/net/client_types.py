@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
@@ -49,6 +50,31 @@ class ClientConfig:
             raise TypeError("token must be a TokenSource")
         if self.ping_interval is not None and not self.ping_interval > 0:
             raise ValueError("ping_interval must be positive or None")
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """127.0.0.0/8, ::1, ``localhost`` and ``*.localhost`` (RFC 6761) never leave the machine."""
+    if not host:
+        return False
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cleartext_token_warning(url: str) -> str | None:
+    """One line when a token would cross the network unencrypted (ws:// to another host)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("ws", "http") or is_loopback_host(host):
+        return None
+    return f"warning: the token goes unencrypted over ws:// to {host}; anyone on the way can read it (use wss://)"
 
 
 @dataclass(slots=True)

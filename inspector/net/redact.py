@@ -6,10 +6,15 @@ request header (with ``Authorization``) at DEBUG:
 - ``redacting_logger(name)``: a logger adapter handed to websockets as ``logger=``;
   it scrubs each record's arguments before the record exists.
 - ``RedactFilter``: a logging filter for handlers, a second net for everything else.
-- ``scrub(text)`` / ``redact_url(url)``: for messages and URLs we display ourselves.
+- ``redact_url(url)``: a URL by structure (the ``token`` query value and userinfo masked,
+  nothing else touched), for URLs we show or store.
+- ``scrub(text)``: the last line of defence for free text (log lines, error messages).
 
-Tokens fetched by a TokenSource are registered here, so their exact bytes (and their
-URL-encoded form) are scrubbed wherever they turn up, not only after known markers.
+Data is never scrubbed: topics, filters, payloads, hosts and profile names are stored and
+shown as they are, because a token only travels in the Authorization header and the
+``token`` query parameter. Tokens fetched by a TokenSource are registered here, so
+``scrub`` also masks their exact value (and URL-encoded forms) where it stands as a whole
+word of free text: a token ``dev`` is masked in "bad token dev" but not in "devices.eu".
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 MASK = "***"
 
@@ -30,13 +35,16 @@ _AUTH_RE = re.compile(r"(?i)(authorization\s*[:=]\s*)(?:(bearer|basic)\s+)?[^\s,
 _BEARER_RE = re.compile(r"(?i)\b(bearer\s+)[^\s,;'\"]+")
 # token=... in a query string or form (stops at & # whitespace or a quote)
 _QUERY_RE = re.compile(r"(?i)([?&;]token=)[^&#\s'\"]*")
-_MIN_SECRET = 3  # scrubbing 1-2 character "secrets" would mangle every message
+# A registered value only counts where it is not part of a longer word of token characters
+# (RFC 6750 b64token); '=' may follow (base64 padding) but also precedes values (k=v).
+_BEFORE = r"(?<![A-Za-z0-9\-._~+/%])"
+_AFTER = r"(?![A-Za-z0-9\-._~+/=%])"
 
 
 def register_secret(value: str | None) -> None:
     """Scrub this exact value (and its URL-encoded forms) from now on."""
     global _secrets_re
-    if not value or len(value) < _MIN_SECRET:
+    if not value:
         return
     forms = {value, quote(value, safe=""), quote_plus(value, safe="")}
     with _lock:
@@ -44,17 +52,22 @@ def register_secret(value: str | None) -> None:
             return
         _secrets.update(forms)
         alternatives = sorted(_secrets, key=len, reverse=True)
-        _secrets_re = re.compile("|".join(re.escape(s) for s in alternatives))
+        _secrets_re = _whole_words(alternatives)
+
+
+def _whole_words(values) -> re.Pattern[str]:
+    return re.compile(_BEFORE + "(?:" + "|".join(re.escape(v) for v in values) + ")" + _AFTER)
 
 
 def scrub(text: str, *extra: str | None) -> str:
-    """``text`` with every known secret, ``extra`` value, auth header and token= value masked."""
+    """Free ``text`` with every known secret, ``extra`` value, auth header and token= value
+    masked. Only for log lines and messages we write; never for captured or typed data."""
     if not isinstance(text, str):
         text = str(text)
-    for value in extra:
-        if value and len(value) >= _MIN_SECRET:
-            for form in (value, quote(value, safe=""), quote_plus(value, safe="")):
-                text = text.replace(form, MASK)
+    forms = sorted({f for v in extra if v for f in (v, quote(v, safe=""), quote_plus(v, safe=""))},
+                   key=len, reverse=True)
+    if forms:
+        text = _whole_words(forms).sub(MASK, text)
     pattern = _secrets_re
     if pattern is not None:
         text = pattern.sub(MASK, text)
@@ -68,19 +81,23 @@ def scrub(text: str, *extra: str | None) -> str:
 
 
 def redact_url(url: str) -> str:
-    """A URL safe to display or write: ``token`` query values and userinfo masked."""
+    """A URL safe to display or write: ``token`` query values and userinfo masked, by
+    structure; host, path and other parameters are kept as they are."""
     try:
         parts = urlsplit(url)
         netloc = parts.netloc
         if "@" in netloc:
             netloc = MASK + "@" + netloc.rsplit("@", 1)[1]
-        query = parts.query
-        if query:
-            pairs = parse_qsl(query, keep_blank_values=True)
-            query = urlencode([(k, MASK if k.lower() == "token" else v) for k, v in pairs], safe="*")
-        return scrub(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+        query = "&".join(_mask_token_param(p) for p in parts.query.split("&")) if parts.query else ""
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
     except ValueError:
         return scrub(url)
+
+
+def _mask_token_param(pair: str) -> str:
+    # Other parameters keep their exact bytes: re-encoding them would rewrite data.
+    key, sep, _ = pair.partition("=")
+    return f"{key}={MASK}" if sep and unquote_plus(key).lower() == "token" else pair
 
 
 def _scrub_arg(arg: object) -> object:

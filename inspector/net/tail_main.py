@@ -22,6 +22,7 @@ from ..protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
 from ..protocol.filters import FilterError, compile_filter
 from ..protocol.topics import topic_error
 from .client import ClientConfig, RealtimeClient
+from .client_types import cleartext_token_warning
 from .redact import install_on_root, redact_url, scrub
 from .tail_format import TextFormatter, json_line, stdout_is_unicode
 from .tokens import TokenError, TokenSource
@@ -71,7 +72,14 @@ def _config(args, token: TokenSource, **extra) -> ClientConfig:
         cfg.validate()
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    warn_cleartext(cfg.url)
     return cfg
+
+
+def warn_cleartext(url: str) -> None:
+    warning = cleartext_token_warning(url)
+    if warning:
+        print(f"realtime-inspector: {warning}", file=sys.stderr)
 
 
 def _exit_code(ev: StateChanged | None) -> int:
@@ -96,9 +104,8 @@ def _open_recorder(args, token: TokenSource):
         from ..recording.format import RecordingError
     except ImportError:
         raise CliError("recording not available yet") from None
-    secrets = [token._arg] if token.kind == "literal" else []  # noqa: SLF001 - scrub list only
     try:
-        return RecordingWriter(args.record, profile="tail", url=redact_url(args.url), secrets=secrets)
+        return RecordingWriter(args.record, profile="tail", url=args.url)
     except RecordingError as exc:
         raise CliError(str(exc)) from None
 
@@ -235,6 +242,7 @@ def run_publish(args) -> int:
     _debug_logging(args)
     token = token_source(args)
     url = control_url(args.url)
+    warn_cleartext(url)
     reason = topic_error(args.topic)
     if reason is not None:
         raise CliError(f"invalid topic {args.topic!r}: {reason}")

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ..net.redact import install_on_root, scrub
+from ..private_files import make_private_dir
 from ..profiles import LOCAL_MOCK, ProfileError, ProfileStore, local_mock_profile
 from ..protocol.events import State, SubState
 from .about import icon_path
@@ -103,7 +104,7 @@ def dark_palette() -> QPalette:
 def open_settings(store: ProfileStore) -> QSettings:
     """Window layout lives beside the profiles, in the same 0700 folder."""
     try:
-        store.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(store.directory)
     except OSError as exc:  # an unwritable home: run anyway, the layout is just not kept
         log.warning("cannot create %s: %s", store.directory, exc.strerror or exc)
     return QSettings(str(store.directory / "ui.ini"), QSettings.Format.IniFormat)

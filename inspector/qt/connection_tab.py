@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..net.client import ClientConfig, NotConnected, RealtimeClient, TopicError
+from ..net.client_types import cleartext_token_warning
 from ..net.redact import redact_url
 from ..net.tokens import TokenSource
 from ..profiles import Profile, Subscription
@@ -56,6 +57,11 @@ class ConnectionTab(QWidget):
 
         self.title = QLabel(f"<b>{conn_id}</b> · {profile.name} · {redact_url(url)}")
         self.title.setWordWrap(True)
+        self.cleartext_warning = QLabel(cleartext_token_warning(url) or "")
+        self.cleartext_warning.setObjectName("cleartextWarning")
+        self.cleartext_warning.setWordWrap(True)
+        self.cleartext_warning.setStyleSheet("color: #b45309; font-weight: bold")
+        self.cleartext_warning.setVisible(bool(self.cleartext_warning.text()))
         self.state_view = StateView()
         self.counters = QLabel()
         self.ping_button = QPushButton("Ping now")
@@ -69,6 +75,7 @@ class ConnectionTab(QWidget):
         row.addWidget(self.save_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.cleartext_warning)
         layout.addWidget(self.state_view)
         layout.addLayout(row)
         layout.addWidget(self.editor, 1)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QLabel
 
 from inspector.recording import RecordingError
 from inspector.recording.format import SUFFIX
+from inspector.private_files import make_private_dir
 from inspector.recording.process_writer import ProcessRecordingWriter
 
 from .frame_store import KIND_TEXT
@@ -60,7 +61,6 @@ class Source:
     client: object
     url: str = ""
     profile: str = ""
-    secrets: tuple[str, ...] = ()
     tab: object = None
 
 
@@ -124,11 +124,12 @@ class Recorder(QObject):
         if self.writer is not None:
             raise RecordingError(f"already recording to {self.writer.path.name}")
         if path is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            if self.directory == default_directory():
+                make_private_dir(self.directory.parent)  # the app's data folder is ours too
+            make_private_dir(self.directory)
             path = self.directory / timestamped_name(scope)
         first = sources[0] if sources else Source("", None)
-        secrets = tuple(s for src in sources for s in src.secrets)
-        self.writer = ProcessRecordingWriter(path, profile=first.profile, url=first.url, secrets=secrets)
+        self.writer = ProcessRecordingWriter(path, profile=first.profile, url=first.url)
         self.scope = scope
         if self.log_panel is not None:
             self._skip = self.log_panel.pending_count

@@ -58,7 +58,7 @@ def token_secrets(profile) -> tuple[str, ...]:
 
 
 def tab_source(tab) -> Source:
-    return Source(tab.conn_id, tab.client, tab.url, tab.profile.name, token_secrets(tab.profile), tab)
+    return Source(tab.conn_id, tab.client, tab.url, tab.profile.name, tab)
 
 
 class RecordingUi(QObject):
@@ -239,7 +239,7 @@ class RecordingUi(QObject):
         if har:
             self._worker.run(("export", path), lambda: export_har(events, path, secrets=secrets))
         else:
-            self._worker.run(("export", path), lambda: export_recording(events, path, secrets=secrets))
+            self._worker.run(("export", path), lambda: export_recording(events, path))
         self.window.show_message(f"exporting {len(events):,} frames to {Path(path).name}…")
         return True
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from ..protocol.events import SessionEvent
 from .har import export_har  # noqa: F401 - re-exported: both exports live here for callers
@@ -11,7 +11,7 @@ from .writer import RecordingWriter
 
 
 def export_recording(events: Iterable[SessionEvent], path: str | os.PathLike, profile: str = "", url: str = "",
-                     secrets: Sequence[str] = (), start: float | None = None) -> int:
+                     start: float | None = None) -> int:
     """Write ``events`` to a new recording; returns how many were written.
 
     Offsets count from ``start`` (default: the first event's time), so an exported
@@ -20,7 +20,7 @@ def export_recording(events: Iterable[SessionEvent], path: str | os.PathLike, pr
     events = events if isinstance(events, (list, tuple)) else list(events)
     if start is None:
         start = min((ev.t for ev in events), default=None)
-    with RecordingWriter(path, profile=profile, url=url, secrets=secrets, background_flush=False,
+    with RecordingWriter(path, profile=profile, url=url, background_flush=False,
                          created=start) as writer:
         for ev in events:
             writer.write_event(ev)

@@ -22,6 +22,7 @@ from ..protocol.events import (
     SubscriptionChanged, SubState,
 )
 from ..protocol.frames import DecodeError, try_decode
+from ..net.redact import scrub
 
 FORMAT = "realtime-inspector-recording"
 VERSION = 1
@@ -97,12 +98,12 @@ def times_text(w: float, start: float) -> str:
     return '"t":%.6f,"w":%s' % (w - start if math.isfinite(w) else 0.0, _num(w))
 
 
-def event_line(ev: SessionEvent, start: float, conn_json: str, scrub) -> str:
+def event_line(ev: SessionEvent, start: float, conn_json: str) -> str:
     """One record line (with its newline) for ``ev``. ``conn_json`` is the JSON string of ev.conn."""
     w = ev.t
     if type(ev) is FrameSeen:
         return frame_line(w, start, conn_json, ev.direction == OUT, ev.text, ev.data)
-    return "{%s,\"c\":%s,%s\n" % (times_text(w, start), conn_json, dumps(event_fields(ev, scrub))[1:])
+    return "{%s,\"c\":%s,%s\n" % (times_text(w, start), conn_json, dumps(event_fields(ev))[1:])
 
 
 def frame_line(w: float, start: float, conn_json: str, out: bool, text: bool, data: bytes) -> str:
@@ -112,8 +113,9 @@ def frame_line(w: float, start: float, conn_json: str, out: bool, text: bool, da
         base64.b64encode(data).decode("ascii"), '","x":true' if text else '"')
 
 
-def event_fields(ev: SessionEvent, scrub) -> dict:
-    """The record fields after t, w and c for a non-frame event."""
+def event_fields(ev: SessionEvent) -> dict:
+    """The record fields after t, w and c for a non-frame event, as the session gave them:
+    topics, filters and what the server said are data and are never rewritten."""
     if isinstance(ev, StateChanged):
         out: dict[str, Any] = {"e": E_STATE, "state": State(ev.state).value}
         if ev.attempt:
@@ -122,14 +124,16 @@ def event_fields(ev: SessionEvent, scrub) -> dict:
             out["delay"] = _finite(ev.delay)
         if ev.code is not None:
             out["code"] = ev.code
-        for key in ("reason", "meaning", "message"):
-            value = getattr(ev, key)
-            if value:
-                out[key] = scrub(value)
+        if ev.reason:
+            out["reason"] = ev.reason
+        if ev.meaning:
+            out["meaning"] = ev.meaning
+        if ev.message:  # our own error text: free text, so the last line of defence applies
+            out["message"] = scrub(ev.message)
         if ev.http_status is not None:
             out["http_status"] = ev.http_status
         if ev.http_code is not None:
-            out["http_code"] = scrub(ev.http_code)
+            out["http_code"] = ev.http_code
         return out
     if isinstance(ev, RttMeasured):
         return {"e": E_RTT, "rtt": _finite(ev.rtt)}
@@ -139,13 +143,13 @@ def event_fields(ev: SessionEvent, scrub) -> dict:
         return {"e": E_SERVER_PING, "p": base64.b64encode(ev.payload).decode("ascii"),
                 "response_time": _finite(ev.response_time)}
     if isinstance(ev, SubscriptionChanged):
-        out = {"e": E_SUB, "topic": scrub(ev.topic), "state": SubState(ev.state).value}
+        out = {"e": E_SUB, "topic": ev.topic, "state": SubState(ev.state).value}
         if ev.filter is not None:
-            out["filter"] = scrub(ev.filter)
+            out["filter"] = ev.filter
         if ev.error_code is not None:
             out["error_code"] = ev.error_code
         if ev.message:
-            out["message"] = scrub(ev.message)
+            out["message"] = ev.message
         return out
     raise TypeError(f"not a session event: {type(ev).__name__}")
 

@@ -5,8 +5,7 @@ app's process would cost as much again as the ingest (see sink.py). Here the hot
 path is ``tap``, a bare ``list.extend`` that a client (``add_tap``) hands each
 received message as ``(conn, t, data)`` and anything else as ``(None, None, event)``;
 a feeder thread every 50 ms slices what came in into columns (no per-frame Python)
-and pickles them, and a pipe thread writes the bytes to the sink without the GIL. Text fields of connection
-events are scrubbed of secrets here, so the sink never sees a token. Data reaches
+and pickles them, and a pipe thread writes the bytes to the sink without the GIL. Data reaches
 the file within about 50 ms plus the sink's formatting time; if the app dies, the
 sink still writes everything it was handed, then stops at EOF.
 """
@@ -29,6 +28,7 @@ import inspector
 from ..protocol.events import OUT, FrameSeen, SessionEvent
 from .format import E_END, RecordingError, dumps
 from .sink import LENGTH
+from ..private_files import create_private
 from .writer import RecordEncoder
 
 FEED_INTERVAL = 0.05
@@ -55,14 +55,14 @@ class ProcessRecordingWriter:
     """
 
     def __init__(self, path: str | os.PathLike, profile: str = "", url: str = "", *,
-                 secrets: tuple[str, ...] | list[str] = (), flush_interval: float = FEED_INTERVAL,
+                 flush_interval: float = FEED_INTERVAL,
                  created: float | None = None, command: list[str] | None = None):
         self.path = Path(path)
-        self._enc = RecordEncoder(profile, url, secrets, created)
+        self._enc = RecordEncoder(profile, url, created)
         self.start = self._enc.start
         self._interval = flush_interval
         try:
-            open(self.path, "wb").close()  # create it here, so a bad path fails at once and in one line
+            os.close(create_private(self.path))  # create it here, so a bad path fails at once and in one line
         except OSError as exc:
             raise RecordingError(f"cannot create recording {self.path}: {exc.strerror or exc}") from None
         self._items: list = []  # flat triples: (conn, t, data) of a received message, (None, None, event)

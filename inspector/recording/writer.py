@@ -17,50 +17,46 @@ from pathlib import Path
 
 from ..protocol.events import SessionEvent
 from .format import E_END, RecordingError, dumps, event_line, make_header
-from ..net.redact import redact_url, scrub
+from ..net.redact import redact_url
+from ..private_files import open_private
 
 FLUSH_INTERVAL = 0.2  # < the 250 ms the issue allows, leaving room for a late flusher tick
 
 
 class RecordEncoder:
-    """What every writer shares: the header (URL redacted, secrets scrubbed) and record lines
-    with text fields scrubbed and connection ids as cached JSON strings."""
+    """What every writer shares: the header (URL without its token) and record lines with
+    connection ids as cached JSON strings. Nothing else is rewritten: what was captured is
+    stored exactly."""
 
-    def __init__(self, profile: str = "", url: str = "", secrets: tuple[str, ...] | list[str] = (),
-                 created: float | None = None):
-        self._secrets = tuple(s for s in secrets if s)
-        self.header = make_header(profile=self.scrub(profile), url=self.scrub(redact_url(url)) if url else "",
-                                  created=created)
+    def __init__(self, profile: str = "", url: str = "", created: float | None = None):
+        self.header = make_header(profile=profile, url=redact_url(url) if url else "", created=created)
         self.start = self.header["created_epoch"]
         self._conn_json: dict[str, str] = {}
-
-    def scrub(self, text: str) -> str:
-        return scrub(text, *self._secrets) if text else text
 
     def conn_json(self, conn: str) -> str:
         js = self._conn_json.get(conn)
         if js is None:
-            js = self._conn_json[conn] = json.dumps(self.scrub(str(conn)), ensure_ascii=True)
+            js = self._conn_json[conn] = json.dumps(str(conn), ensure_ascii=True)
         return js
 
     def line(self, ev: SessionEvent) -> str:
         """The record line of ``ev``; TypeError for what is not a session event."""
-        return event_line(ev, self.start, self.conn_json(ev.conn), self.scrub)
+        return event_line(ev, self.start, self.conn_json(ev.conn))
 
 
 class RecordingWriter:
     """Write one recording. Use as a context manager or call close().
 
-    ``secrets`` are strings (the token) scrubbed from every text field written;
-    ``url`` is stored without userinfo or token values. Frame bytes are kept exactly.
+    ``url`` is stored without userinfo or token values; everything else is kept exactly.
+    The file is created 0600: it holds full payloads.
     Write errors (disk full, ...) raise RecordingError from the next call.
     """
 
     def __init__(self, path: str | os.PathLike, profile: str = "", url: str = "", *,
-                 secrets: tuple[str, ...] | list[str] = (), flush_interval: float = FLUSH_INTERVAL,
+                 flush_interval: float = FLUSH_INTERVAL,
                  background_flush: bool = True, created: float | None = None):
         self.path = Path(path)
-        self._enc = RecordEncoder(profile, url, secrets, created)
+        self._enc = RecordEncoder(profile, url, created)
         self.start = self._enc.start
         self._interval = flush_interval
         self._lock = threading.Lock()
@@ -70,7 +66,7 @@ class RecordingWriter:
         self.records = 0
         self.bytes_written = 0
         try:
-            self._file = open(self.path, "wb", buffering=0)
+            self._file = open_private(self.path, "wb", buffering=0)
         except OSError as exc:
             raise RecordingError(f"cannot create recording {self.path}: {exc.strerror or exc}") from None
         self._buf.append(dumps(self._enc.header) + "\n")

@@ -17,8 +17,7 @@ from rec_helpers import TOKEN, T0, comparable, sample_events
 def test_every_kind_round_trips(tmp_path):
     path = tmp_path / "s.rirec"
     events = sample_events()
-    with RecordingWriter(path, profile="dev", url="ws://127.0.0.1/api/v2/realtime", created=T0,
-                         secrets=[TOKEN]) as w:
+    with RecordingWriter(path, profile="dev", url="ws://127.0.0.1/api/v2/realtime", created=T0) as w:
         for ev in events:
             w.write_event(ev)
         assert w.records == len(events)
@@ -38,8 +37,7 @@ def test_every_kind_round_trips(tmp_path):
 
 def test_header_and_file_are_ascii_lines(tmp_path):
     path = tmp_path / "s.rirec"
-    with RecordingWriter(path, profile="d\u2028ev", url=f"wss://user:pw@h.example/api/v2/realtime?token={TOKEN}&x=1",
-                         secrets=[TOKEN]) as w:
+    with RecordingWriter(path, profile="d\u2028ev", url=f"wss://user:pw@h.example/api/v2/realtime?token={TOKEN}&x=1") as w:
         for ev in sample_events(time.time()):
             w.write_event(ev)
     raw = path.read_bytes()

@@ -38,10 +38,10 @@ def lines_of(path) -> list[bytes]:
 
 def test_same_bytes_as_the_in_process_writer(tmp_path):
     evs = many_events()
-    with RecordingWriter(tmp_path / "a.rirec", profile="p", url=URL, secrets=[TOKEN], created=T0) as w:
+    with RecordingWriter(tmp_path / "a.rirec", profile="p", url=URL, created=T0) as w:
         for ev in evs:
             w.write_event(ev)
-    with ProcessRecordingWriter(tmp_path / "b.rirec", profile="p", url=URL, secrets=[TOKEN], created=T0) as pw:
+    with ProcessRecordingWriter(tmp_path / "b.rirec", profile="p", url=URL, created=T0) as pw:
         for i, ev in enumerate(evs):
             if type(ev) is FrameSeen and ev.direction == IN and not ev.text and i % 3:
                 pw.tap((ev.conn, ev.t, ev.data))  # as a client's add_tap hands them over
@@ -65,11 +65,11 @@ def test_frames_as_columns_write_the_same_bytes(tmp_path):
     indices) between write_event calls: the same file as one event at a time."""
     evs = many_events()
     evs += [FrameSeen("c1", 5e9 + i, OUT if i % 2 else IN, b"\x10late%d" % i) for i in range(5)]  # odd times
-    with RecordingWriter(tmp_path / "a.rirec", profile="p", url=URL, secrets=[TOKEN], created=T0) as w:
+    with RecordingWriter(tmp_path / "a.rirec", profile="p", url=URL, created=T0) as w:
         for ev in evs:
             w.write_event(ev)
     labels = sorted({e.conn for e in evs}) + ["unused"]
-    with ProcessRecordingWriter(tmp_path / "b.rirec", profile="p", url=URL, secrets=[TOKEN], created=T0) as pw:
+    with ProcessRecordingWriter(tmp_path / "b.rirec", profile="p", url=URL, created=T0) as pw:
         run: list = []
 
         def hand_over():

@@ -95,8 +95,7 @@ def _cli(*args, timeout=30):
 @pytest.fixture
 def recording(tmp_path):
     path = tmp_path / "s.rirec"
-    with RecordingWriter(path, profile="dev", url=f"ws://h/api/v2/realtime?token={TOKEN}", created=T0,
-                         secrets=[TOKEN]) as w:
+    with RecordingWriter(path, profile="dev", url=f"ws://h/api/v2/realtime?token={TOKEN}", created=T0) as w:
         for ev in sample_events():
             w.write_event(ev)
         for i in range(3):

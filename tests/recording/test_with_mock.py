@@ -61,7 +61,7 @@ def test_record_real_client_session_byte_for_byte(tmp_path):
         async with MockServer(MockConfig(port=0)) as server:
             url = server.url + "?token=" + TOKEN  # the token in the URL must not reach the file
             client = RealtimeClient(ClientConfig(url=url, token=TokenSource.literal(TOKEN), auth="query"))
-            with RecordingWriter(path, profile="dev", url=url, secrets=[TOKEN]) as writer:
+            with RecordingWriter(path, profile="dev", url=url) as writer:
                 client.add_listener(writer.write_event)
                 client.add_listener(seen.append)
                 async with raw_client(server.url) as witness:

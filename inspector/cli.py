@@ -17,6 +17,15 @@ class CliError(Exception):
     """A problem to report as one line (exit 2), never as a traceback."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors echo arguments, and an argument may be a token: scrub them like any message."""
+
+    def error(self, message: str):
+        from .net.redact import scrub
+        self.print_usage(sys.stderr)
+        self.exit(2, scrub(f"{self.prog}: error: {message}\n"))
+
+
 def _add_token_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--token", help="the session token itself (prefer --token-env or --token-command)")
@@ -33,7 +42,7 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     """An optional FILE next to subcommands confuses argparse (``tail URL`` would parse
     as FILE=tail, COMMAND=URL; ``app.rirec`` as COMMAND), so main() builds the parser
     with only the one the first positional argument calls for."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="realtime-inspector",
         description="Inspector and debugging console for the Realtime WebSocket API. "
         "Without a subcommand, opens the desktop app on the embedded mock server.",

@@ -7,33 +7,21 @@ from __future__ import annotations
 import asyncio
 import json
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 
-from inspector.net.mock_server import MockConfig
-from inspector.profiles import Profile, ProfileStore, Subscription
+from inspector.profiles import Profile, Subscription
 from inspector.protocol.events import FrameSeen, State
 from inspector.recording import open_recording
 from inspector.qt.aio import Tasks
 from inspector.qt.connection_tab import ConnectionTab
 from inspector.qt.log_model import COL_SUMMARY, COL_TOPIC
-from inspector.qt.main_window import MainWindow
 from qasync_loop import qloop, run, until  # noqa: F401
+from test_app_window import _window
 
 TOKEN = "local"
 TOPIC = "local.devices"
 FILTER = "data.site == 'local-1'"
 NAME = "local mock"
-
-
-def _window(qtbot, tmp_path) -> MainWindow:
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
-    qtbot.addWidget(w)
-    return w
 
 
 def _cell(model, row: int, col: int) -> str:

@@ -83,7 +83,8 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
                        "--json: one object per line, as replay --json prints (docs/json-output.md):\n"
                        "  v (schema 1), t, conn, event (frame|state|subscription|rtt|pong_missed|\n"
                        "  server_ping); frames carry dir, kind, topic, seq, size, summary, the exact\n"
-                       "  bytes as base64 in raw_b64, and body (decoded, as sent) or decode_error.\n"
+                       "  bytes as base64 in raw_b64, text (a text frame), and body (decoded, as\n"
+                       "  sent) or decode_error.\n"
                        "exit status: 0 normal end (--count, --duration, Ctrl-C, server close 1000),\n"
                        "  1 other stop, 2 usage error, 3 HTTP 401 on the upgrade, 4 closed with 1008,\n"
                        "  5 no token / token expired and cannot be refreshed.\n")

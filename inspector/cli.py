@@ -89,9 +89,11 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  realtime-inspector tail ws://127.0.0.1:8765/api/v2/realtime --token dev \\\n"
                        "      --subscribe ticker --subscribe 'orders.eu=data.total > `100`' --json\n\n"
-                       "--json: one object per line with t, conn, event (frame|state|subscription|rtt|\n"
-                       "  pong_missed|server_ping); frames carry dir, kind, topic, seq, summary, the exact\n"
-                       "  bytes as base64 in raw_b64, and frame (decoded body) or error.\n"
+                       "--json: one object per line, as replay --json prints (docs/json-output.md):\n"
+                       "  v (schema 1), t, conn, event (frame|state|subscription|rtt|pong_missed|\n"
+                       "  server_ping); frames carry dir, kind, topic, seq, size, summary, the exact\n"
+                       "  bytes as base64 in raw_b64, text (a text frame), and body (decoded, as\n"
+                       "  sent) or decode_error.\n"
                        "exit status: 0 normal end (--count, --duration, Ctrl-C, server close 1000),\n"
                        "  1 other stop, 2 usage error, 3 HTTP 401 on the upgrade, 4 closed with 1008,\n"
                        "  5 no token / token expired and cannot be refreshed.\n")
@@ -99,7 +101,7 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     _add_token_args(t)
     t.add_argument("--subscribe", action="append", default=[], metavar="TOPIC[=FILTER]")
     t.add_argument("--ping-every", type=float, metavar="SECONDS", help="send our own PINGs and report RTT")
-    t.add_argument("--json", action="store_true", help="one JSON object per line")
+    t.add_argument("--json", action="store_true", help="one JSON object per line (see below)")
     t.add_argument("--record", metavar="FILE", help="record the session to FILE")
     t.add_argument("--count", type=int, metavar="N", help="exit after N frames received")
     t.add_argument("--duration", type=float, metavar="SECONDS", help="exit after this long")
@@ -107,9 +109,10 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     r = sub.add_parser("replay", help="print a recording or HAR file, decoded",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  realtime-inspector replay session.rirec --json\n"
-                       "  realtime-inspector replay capture.har --speed 0\n")
+                       "  realtime-inspector replay capture.har --speed 0\n\n"
+                       "--json: the lines tail --json printed for the session (docs/json-output.md)\n")
     r.add_argument("file")
-    r.add_argument("--json", action="store_true")
+    r.add_argument("--json", action="store_true", help="one JSON object per line, as tail --json")
     r.add_argument("--speed", type=float, default=0.0,
                    help="pace output at the recorded timing scaled by X (0 = as fast as possible, default)")
 

@@ -1,27 +1,18 @@
-"""Turning session events into ``tail`` output lines: human text or one JSON object.
+"""Turning session events into ``tail``'s human-readable lines.
 
-JSON lines (``tail --json``): every object has ``t`` (Unix seconds), ``conn`` and
-``event``, one of ``frame``, ``state``, ``subscription``, ``rtt``, ``pong_missed``,
-``server_ping``. Frames carry ``dir`` (in/out), ``kind``, ``topic``, ``seq``,
-``summary``, the exact message bytes as base64 in ``raw_b64``, ``text`` (true for a
-text frame) and either ``frame`` (the decoded body as JSON; PING/PONG payloads as
-``payload_hex``) or ``error`` (``code``, ``message``) when the bytes do not decode.
-Fields that do not apply are left out. Output is ASCII (non-ASCII is \\u-escaped).
+``tail --json`` prints protocol/json_output.py's lines, the same as ``replay --json``.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import sys
 import time
-from typing import Any
 
 from ..protocol.events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State,
                                StateChanged, SubscriptionChanged)
-from ..protocol.frames import DecodeError, Error, Event, Ping, Pong, Subscribe, Unsubscribe, summarize, try_decode
+from ..protocol.frames import DecodeError, summarize, try_decode
 from ..protocol.kinds import kind_name
-from .redact import redact_url, scrub
+from .redact import redact_url
 
 
 def _clock(t: float) -> str:
@@ -104,67 +95,6 @@ def describe_state(ev: StateChanged, url: str = "") -> str:
     if s is State.STOPPED:
         return f"stopped: {ev.message}" if ev.message else "stopped"
     return s.value
-
-
-def _frame_json(frame: Any) -> dict | None:
-    if isinstance(frame, Event):
-        return frame.body()
-    if isinstance(frame, (Ping, Pong)):
-        return {"payload_hex": frame.payload.hex()}
-    if isinstance(frame, Subscribe):
-        return {"id": frame.id, "topic": frame.topic, "filter": frame.filter}
-    if isinstance(frame, Unsubscribe):
-        return {"id": frame.id, "topic": frame.topic}
-    if isinstance(frame, Error):
-        return {"code": frame.code, "message": frame.message, "ref": frame.ref}
-    return None
-
-
-def _drop_empty(obj: dict) -> dict:
-    return {k: v for k, v in obj.items() if v is not None and v != ""}
-
-
-def json_object(ev: SessionEvent) -> dict | None:
-    if isinstance(ev, FrameSeen):
-        frame = frame_of(ev)
-        out = {"t": ev.t, "conn": ev.conn, "event": "frame", "dir": ev.direction, "kind": _kind(ev, frame),
-               "topic": getattr(frame, "topic", None), "seq": getattr(frame, "seq", None),
-               "summary": summarize(frame) if frame is not None else None,
-               "raw_b64": base64.b64encode(ev.data).decode("ascii")}
-        out = _drop_empty(out)
-        if ev.text:
-            out["text"] = True
-        if isinstance(frame, DecodeError):
-            out["error"] = {"code": frame.code, "message": frame.message}
-        else:
-            body = _frame_json(frame)
-            if body is not None:
-                out["frame"] = body
-        return out
-    if isinstance(ev, StateChanged):
-        return _drop_empty({"t": ev.t, "conn": ev.conn, "event": "state", "state": ev.state.value,
-                            "attempt": ev.attempt or None, "delay": ev.delay, "code": ev.code,
-                            "reason": ev.reason, "meaning": ev.meaning, "http_status": ev.http_status,
-                            "http_code": ev.http_code, "message": scrub(ev.message)})
-    if isinstance(ev, SubscriptionChanged):
-        return _drop_empty({"t": ev.t, "conn": ev.conn, "event": "subscription", "topic": ev.topic,
-                            "state": ev.state.value, "filter": ev.filter, "error_code": ev.error_code,
-                            "message": ev.message})
-    if isinstance(ev, RttMeasured):
-        return {"t": ev.t, "conn": ev.conn, "event": "rtt", "rtt_ms": round(ev.rtt * 1000, 3)}
-    if isinstance(ev, PongMissed):
-        return {"t": ev.t, "conn": ev.conn, "event": "pong_missed", "consecutive": ev.consecutive}
-    if isinstance(ev, ServerPingAnswered):
-        return {"t": ev.t, "conn": ev.conn, "event": "server_ping", "payload_hex": ev.payload.hex(),
-                "response_ms": round(ev.response_time * 1000, 3)}
-    return None
-
-
-def json_line(ev: SessionEvent) -> str | None:
-    obj = json_object(ev)
-    if obj is None:
-        return None
-    return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), default=str)
 
 
 def stdout_is_unicode() -> bool:

@@ -20,11 +20,12 @@ from urllib.parse import urlsplit, urlunsplit
 from ..cli import CliError
 from ..protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
 from ..protocol.filters import FilterError, compile_filter
+from ..protocol.json_output import json_line
 from ..protocol.topics import topic_error
 from .client import ClientConfig, RealtimeClient
 from .client_types import cleartext_token_warning
 from .redact import install_on_root, redact_url, scrub
-from .tail_format import TextFormatter, json_line, stdout_is_unicode
+from .tail_format import TextFormatter, stdout_is_unicode
 from .tokens import TokenError, TokenSource
 
 EXIT_OK = 0
@@ -164,7 +165,7 @@ def run_tail(args) -> int:
 async def _tail(args, cfg: ClientConfig, subs, recorder) -> int:
     loop = asyncio.get_running_loop()
     out = _Output(sys.stdout)
-    fmt = json_line if args.json else TextFormatter(args.url, stdout_is_unicode())
+    fmt = (lambda ev: json_line(ev, scrub)) if args.json else TextFormatter(args.url, stdout_is_unicode())
     client = RealtimeClient(cfg)
     done = asyncio.Event()
     result: dict[str, Any] = {"stopped": None, "error": None, "frames": 0}

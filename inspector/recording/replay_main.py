@@ -1,25 +1,26 @@
 """``realtime-inspector replay FILE [--json] [--speed X]``: print a recording or HAR, decoded.
 
-One line per record, like ``tail``. A truncated recording prints what was read and
+One line per record, like ``tail``; ``--json`` prints the same lines as ``tail --json``
+(protocol/json_output.py, docs/json-output.md). A truncated recording prints what was read and
 says on stderr what was cut (exit 0); a file that is not a recording at all is a
 one-line error (exit 2).
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TextIO
 
 from ..cli import CliError
+from ..net.redact import scrub
 from ..protocol.events import (
     OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, StateChanged, SubscriptionChanged,
 )
 from ..protocol.frames import DecodeError, Error, Event, Subscribe, Unsubscribe, summarize
+from ..protocol.json_output import json_line
 from ..protocol.kinds import kind_name
 from .format import RecordingError
 from .reader import open_recording
@@ -102,24 +103,8 @@ def format_line(ev: SessionEvent, start: float) -> str:
     return f"{head} · {'':<3} {kind:<11} {_short(summary, 200)}"
 
 
-def json_line(ev: SessionEvent, start: float) -> str:
-    obj: dict[str, Any] = {"t": round(ev.t - start, 6), "time": datetime.fromtimestamp(ev.t, timezone.utc)
-                           .isoformat(timespec="milliseconds").replace("+00:00", "Z"), "conn": ev.conn}
-    if isinstance(ev, FrameSeen):
-        f = frame_fields(ev)
-        obj.update(dir=ev.direction, kind=f["kind"], topic=f["topic"], seq=f["seq"], summary=f["summary"],
-                   size=len(ev.data), data=base64.b64encode(ev.data).decode("ascii"))
-        if ev.text:
-            obj["text"] = True
-        if isinstance(ev.frame, Event):
-            obj["event"] = ev.frame.body()
-        elif isinstance(ev.frame, DecodeError):
-            obj["decode_error"] = {"code": ev.frame.code, "message": ev.frame.message}
-    else:
-        kind, summary = event_summary(ev)
-        obj.update(kind=kind, summary=summary)
-    # U+2028/2029 are valid in JSON strings but split lines in some readers
-    return json.dumps(obj, ensure_ascii=False, default=str).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+def _json_line(ev: SessionEvent, start: float) -> str | None:
+    return json_line(ev, scrub)
 
 
 def run_replay(args, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -133,13 +118,16 @@ def run_replay(args, out: TextIO | None = None, err: TextIO | None = None) -> in
         rec = open_recording(args.file)
     except RecordingError as exc:
         raise CliError(str(exc)) from None
-    fmt = json_line if args.json else format_line
+    fmt = _json_line if args.json else format_line
+    events = rec.events(decode=False) if args.json else rec.events()  # the JSON lines decode the bytes themselves
     try:
-        for delay, ev in pace(rec, speed):
+        for delay, ev in pace(events, speed):
             if delay > 0:
                 out.flush()
                 time.sleep(delay)
-            out.write(fmt(ev, rec.start) + "\n")
+            line = fmt(ev, rec.start)
+            if line is not None:
+                out.write(line + "\n")
         out.flush()
     except BrokenPipeError:  # `replay FILE | head`: the reader left, not an error
         if out is sys.stdout:  # keep Python's flush at exit from failing again

@@ -89,12 +89,13 @@ def test_json_lines(mock_server):
     assert rc == 0, err
     objs = [json.loads(line) for line in lines]
     frames = [o for o in objs if o["event"] == "frame"]
-    msg = next(o for o in frames if o.get("frame", {}).get("type") == "message")
+    msg = next(o for o in frames if o.get("body", {}).get("type") == "message")
     assert msg["dir"] == "in" and msg["kind"] == "EVENT" and msg["seq"] == 1 and msg["topic"] == "ticker"
     raw = base64.b64decode(msg["raw_b64"])
     assert raw[0] == 0x10 and json.loads(raw[1:])["data"] == {"p": 1.5}
     assert [o["state"] for o in objs if o["event"] == "state"][:2] == ["connecting", "open"]
-    assert all(isinstance(o["t"], float) and o["conn"] == "c1" for o in objs)
+    assert msg["body"]["data"] == {"p": 1.5} and msg["size"] == len(raw)
+    assert all(o["v"] == 1 and isinstance(o["t"], float) and o["conn"] == "c1" for o in objs)
 
 
 @pytest.mark.parametrize("spec, needle", [
@@ -183,7 +184,7 @@ def test_publish(mock_server):
                input='{"n": 2}\n\n[3]\n')
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 2
     rc, lines, _ = tail.finish()
-    data = [json.loads(line)["frame"]["data"] for line in lines
+    data = [json.loads(line)["body"]["data"] for line in lines
             if '"type":"message"' in line]
     assert rc == 0 and data == [{"n": 1}, {"n": 1}, {"n": 2}, [3]]
 

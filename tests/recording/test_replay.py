@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -122,10 +123,10 @@ def test_replay_json(recording):
     assert r.returncode == 0
     objs = [json.loads(line) for line in r.stdout.splitlines()]
     ev = next(o for o in objs if o.get("seq") == 42)
-    assert ev["kind"] == "EVENT" and ev["topic"] == "orders.eu" and ev["dir"] == "in"
-    assert ev["event"]["data"]["note"] == "a\u2028b\u2029c\x00\U0001F600"
-    assert "\u2028" not in r.stdout  # escaped, so line-splitting readers stay safe
-    assert sum(1 for o in objs if o["kind"] == "STATE") == 5
+    assert ev["kind"] == "EVENT" and ev["topic"] == "orders.eu" and ev["dir"] == "in" and ev["event"] == "frame"
+    assert ev["body"]["data"]["note"] == "a\u2028b\u2029c\x00\U0001F600"
+    assert r.stdout.isascii()  # escaped, so line-splitting readers stay safe
+    assert sum(1 for o in objs if o["event"] == "state") == 5
 
 
 def test_replay_speed_paces_output(recording):
@@ -154,3 +155,43 @@ def test_replay_garbage_is_one_line_exit_2(tmp_path, content):
     r = _cli(path)
     assert r.returncode == 2 and r.stdout == ""
     assert len(r.stderr.splitlines()) == 1 and "junk.bin" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_replay_json_prints_what_tail_json_printed_for_the_same_events(tmp_path):
+    """Every kind of event, written to a recording and replayed: the same lines, times included."""
+    from inspector.net.redact import scrub
+    from inspector.protocol.json_output import json_line
+    events = sample_events() + [
+        FrameSeen("c1", T0 + 0.3, IN, b'\x10{ "data": {"b": 2, "a": 1}, "ts": 5, "type": "message", '
+                                      b'"topic": "orders.eu", "seq": 9, "region": "eu" }'),
+        FrameSeen("c1", T0 + 0.31, IN, encode(Event("ticker", "message", 1, {"p": 1}, 1))),  # as the client emits it
+    ]
+    path = tmp_path / "all.rirec"
+    with RecordingWriter(path, profile="dev", url="ws://h/api/v2/realtime", created=T0, secrets=[TOKEN]) as w:
+        for ev in events:
+            w.write_event(ev)
+    r = _cli(path, "--json")
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout.splitlines() == [json_line(ev, scrub) for ev in events]
+    assert TOKEN not in r.stdout
+
+
+def test_replay_json_of_a_browser_har_keeps_the_servers_bytes(tmp_path):
+    """A HAR as Chrome writes it, from a server whose JSON is laid out differently from ours."""
+    body = b'{\n  "type": "message",\n  "topic": "orders.eu",\n  "ts": 1764300000123,\n  "data": {"z": 1, "a": 2}\n}'
+    raw = b"\x10" + body
+    har = {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}, "entries": [{
+        "startedDateTime": "2025-11-28T03:20:00.000Z", "_resourceType": "websocket",
+        "request": {"method": "GET", "url": "wss://api.example/api/v2/realtime?token=abc123"},
+        "response": {"status": 101},
+        "_webSocketMessages": [
+            {"type": "receive", "time": T0 + 0.2, "opcode": 2, "data": base64.b64encode(raw).decode()},
+        ]}]}}
+    path = tmp_path / "capture.har"
+    path.write_text(json.dumps(har, indent=2))
+    r = _cli(path, "--json")
+    assert r.returncode == 0
+    frame = next(json.loads(line) for line in r.stdout.splitlines() if '"event":"frame"' in line)
+    assert base64.b64decode(frame["raw_b64"]) == raw and frame["conn"] == "ws1"
+    assert list(frame["body"]) == ["type", "topic", "ts", "data"] and list(frame["body"]["data"]) == ["z", "a"]
+    assert "abc123" not in r.stdout

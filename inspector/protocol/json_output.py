@@ -1,0 +1,147 @@
+"""The one JSON Lines form of session events, shared by ``tail --json`` and ``replay --json``.
+
+One object per event, described in docs/json-output.md. Everything is derived from
+the event itself (a frame from its bytes), never from how it was obtained, so a live
+session and its recording print the same lines. Data fields (topics, filters, bodies,
+server messages) are written exactly as received; only ``clean``, given by the caller,
+touches the client's own ``message`` text.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from typing import Any, Callable
+
+from .events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, StateChanged,
+                     SubscriptionChanged)
+from .frames import DecodeError, Event, Ping, Pong, decode_json_object, summarize, try_decode
+from .kinds import kind_name
+
+SCHEMA_VERSION = 1
+TEXT_FRAME_ERROR = "text frame; every message must be a binary frame"
+
+# ASCII only: no reader can split a line on U+2028 or choke on a lone surrogate from \ud800
+_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+
+def decoded(ev: FrameSeen):
+    """The frame (or DecodeError) the bytes of ``ev`` make; a text frame is always an error."""
+    if ev.text:
+        return DecodeError("bad_frame", TEXT_FRAME_ERROR)
+    return try_decode(ev.data)
+
+
+def frame_kind(ev: FrameSeen) -> str:
+    if ev.text:
+        return "TEXT"
+    return kind_name(ev.data[0]) if ev.data else "EMPTY"
+
+
+def _body(frame, data: bytes) -> dict:
+    if isinstance(frame, (Ping, Pong)):
+        return {"payload_hex": frame.payload.hex()}
+    # the object as sent: key order and fields this program does not know are kept
+    return decode_json_object(memoryview(data)[1:])
+
+
+def _ms(seconds: float | None) -> float | None:
+    return round(seconds * 1000, 3) if seconds is not None and math.isfinite(seconds) else None
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def _head(ev: SessionEvent, name: str) -> dict[str, Any]:
+    return {"v": SCHEMA_VERSION, "t": ev.t, "conn": ev.conn, "event": name}
+
+
+def _frame_record(ev: FrameSeen) -> dict[str, Any]:
+    data = bytes(ev.data)
+    frame = decoded(ev)
+    out = _head(ev, "frame")
+    out["dir"] = ev.direction
+    out["kind"] = frame_kind(ev)
+    topic = getattr(frame, "topic", None)
+    if topic is not None:
+        out["topic"] = topic
+    if isinstance(frame, Event) and frame.seq is not None:
+        out["seq"] = frame.seq
+    out["size"] = len(data)
+    out["summary"] = summarize(frame)
+    out["raw_b64"] = base64.b64encode(data).decode("ascii")
+    if ev.text:
+        out["text"] = True
+    if isinstance(frame, DecodeError):
+        out["decode_error"] = {"code": frame.code, "message": frame.message}
+    else:
+        out["body"] = _body(frame, data)
+    return out
+
+
+def json_record(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> dict[str, Any] | None:
+    """The JSON object of one session event (None for anything else).
+
+    ``clean`` is applied to the client's own ``message`` text of state events only,
+    as a last line of defence; every other field is written as it is.
+    """
+    if isinstance(ev, FrameSeen):
+        return _frame_record(ev)
+    if isinstance(ev, StateChanged):
+        out = _head(ev, "state")
+        out["state"] = ev.state.value
+        if ev.attempt:
+            out["attempt"] = ev.attempt
+        if ev.delay is not None:
+            out["delay"] = _finite(ev.delay)
+        if ev.code is not None:
+            out["code"] = ev.code
+        if ev.reason:
+            out["reason"] = ev.reason
+        if ev.meaning:
+            out["meaning"] = ev.meaning
+        if ev.http_status is not None:
+            out["http_status"] = ev.http_status
+        if ev.http_code is not None:
+            out["http_code"] = ev.http_code
+        if ev.message:
+            out["message"] = clean(ev.message) if clean is not None else ev.message
+        return out
+    if isinstance(ev, SubscriptionChanged):
+        out = _head(ev, "subscription")
+        out["topic"] = ev.topic
+        out["state"] = ev.state.value
+        if ev.filter is not None:
+            out["filter"] = ev.filter
+        if ev.error_code is not None:
+            out["error_code"] = ev.error_code
+        if ev.message:
+            out["message"] = ev.message
+        return out
+    if isinstance(ev, RttMeasured):
+        out = _head(ev, "rtt")
+        out["rtt_ms"] = _ms(ev.rtt)
+        return out
+    if isinstance(ev, PongMissed):
+        out = _head(ev, "pong_missed")
+        out["consecutive"] = ev.consecutive
+        return out
+    if isinstance(ev, ServerPingAnswered):
+        out = _head(ev, "server_ping")
+        out["payload_hex"] = bytes(ev.payload).hex()
+        out["response_ms"] = _ms(ev.response_time)
+        return out
+    return None
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """One output line (without the newline) for a record."""
+    return _ENCODER.encode(record)
+
+
+def json_line(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> str | None:
+    """``json_record`` as one line of ASCII JSON, or None."""
+    record = json_record(ev, clean)
+    return None if record is None else dumps(record)

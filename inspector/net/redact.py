@@ -31,10 +31,11 @@ _secrets: set[str] = set()
 _secrets_re: re.Pattern[str] | None = None
 
 # "Authorization: Bearer abc", "authorization=Basic abc", "Bearer abc"
-_AUTH_RE = re.compile(r"(?i)(authorization\s*[:=]\s*)(?:(bearer|basic)\s+)?[^\s,;'\"]+")
-_BEARER_RE = re.compile(r"(?i)\b(bearer\s+)[^\s,;'\"]+")
-# token=... in a query string or form (stops at & # whitespace or a quote)
-_QUERY_RE = re.compile(r"(?i)([?&;]token=)[^&#\s'\"]*")
+# (a value ends at whitespace, a separator, a quote or a bracket around it)
+_AUTH_RE = re.compile(r"(?i)(authorization\s*[:=]\s*)(?:(bearer|basic)\s+)?[^\s,;'\"()<>\[\]{}]+")
+_BEARER_RE = re.compile(r"(?i)\b(bearer\s+)[^\s,;'\"()<>\[\]{}]+")
+# token=... in a query string or form
+_QUERY_RE = re.compile(r"(?i)([?&;]token=)[^&#\s'\"()<>\[\]{}]*")
 # A registered value only counts where it is not part of a longer word of token characters
 # (RFC 6750 b64token); '=' may follow (base64 padding) but also precedes values (k=v).
 _BEFORE = r"(?<![A-Za-z0-9\-._~+/%])"

@@ -167,7 +167,7 @@ def test_replay_json_prints_what_tail_json_printed_for_the_same_events(tmp_path)
         FrameSeen("c1", T0 + 0.31, IN, encode(Event("ticker", "message", 1, {"p": 1}, 1))),  # as the client emits it
     ]
     path = tmp_path / "all.rirec"
-    with RecordingWriter(path, profile="dev", url="ws://h/api/v2/realtime", created=T0, secrets=[TOKEN]) as w:
+    with RecordingWriter(path, profile="dev", url="ws://h/api/v2/realtime", created=T0) as w:
         for ev in events:
             w.write_event(ev)
     r = _cli(path, "--json")

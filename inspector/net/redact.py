@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 
@@ -81,6 +81,30 @@ def redact_url(url: str) -> str:
         return scrub(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
     except ValueError:
         return scrub(url)
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its userinfo and ``token`` query values masked, every other character kept.
+
+    By structure only: hosts, paths and other parameters are not searched for secrets,
+    so a URL is written exactly as it was dialled, less its credentials.
+    """
+    head, hash_, fragment = url.partition("#")
+    rest, qmark, query = head.partition("?")
+    scheme, sep, after = rest.partition("://")
+    if sep:
+        netloc, slash, path = after.partition("/")
+        if "@" in netloc:
+            netloc = MASK + "@" + netloc.rsplit("@", 1)[1]
+        rest = scheme + sep + netloc + slash + path
+    if query:
+        query = "&".join(_mask_token_param(p) for p in query.split("&"))
+    return rest + qmark + query + hash_ + fragment
+
+
+def _mask_token_param(pair: str) -> str:
+    name, _, value = pair.partition("=")
+    return name + "=" + MASK if value and unquote_plus(name).lower() == "token" else pair
 
 
 def _scrub_arg(arg: object) -> object:

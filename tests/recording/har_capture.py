@@ -17,10 +17,15 @@ token ``fixture-token`` (the only token a capture ever sees), subscribes to two 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import shutil
+import signal
+import socket
+import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -85,31 +90,78 @@ def chromium_path() -> str | None:
 
 
 def capture(out: Path, mode: str = "full", executable: str | None = None) -> list[dict]:
-    """Write a HAR of one page session to ``out``; returns what the page saw (the witness)."""
-    from playwright.sync_api import sync_playwright  # only the capture needs it
+    """Write Playwright's HAR of one page session to ``out``; returns what the page saw (the witness)."""
+    with _mock() as mock:
+        return _browse(mock.url, mock, executable, dict(record_har_path=str(out), record_har_mode=mode))
+
+
+def capture_mitmproxy(out: Path, mitmdump: str, executable: str | None = None) -> list[dict]:
+    """The same session through ``mitmdump`` as a reverse proxy, whose ``hardump`` writes ``out``."""
+    with _mock() as mock:
+        port = _free_port()
+        proc = subprocess.Popen([mitmdump, "-q", "--listen-host", "127.0.0.1", "--listen-port", str(port),
+                                 "--mode", f"reverse:http://127.0.0.1:{mock.port}", "--set", f"hardump={out}"],
+                                stdin=subprocess.DEVNULL)
+        try:
+            _wait_listening(port, proc)
+            seen = _browse(f"ws://127.0.0.1:{port}/api/v2/realtime", mock, executable, {})
+        finally:
+            proc.send_signal(signal.SIGINT)  # mitmdump writes the HAR as it shuts down
+            proc.wait(30)
+    return seen
+
+
+@contextlib.contextmanager
+def _mock():
+    mock = MockServerThread()
+    mock.start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_listening(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"mitmdump exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)  # polling a port that is not listening yet
+    raise RuntimeError("mitmdump did not listen")
+
+
+def _browse(ws_url: str, mock: MockServerThread, executable: str | None, context_options: dict) -> list[dict]:
+    from playwright.sync_api import sync_playwright  # only a capture needs it
 
     executable = executable or chromium_path()
     if executable is None:
         raise RuntimeError("no chromium on PATH")
-    mock = MockServerThread()
     page_server = ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
     threading.Thread(target=page_server.serve_forever, name="fixture-page", daemon=True).start()
     try:
-        url = mock.start() + "?token=" + TOKEN
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             try:
-                context = browser.new_context(record_har_path=str(out), record_har_mode=mode)
+                context = browser.new_context(**context_options)
                 page = context.new_page()
                 page.goto(f"http://127.0.0.1:{page_server.server_port}/")
-                seen = _session(page, mock, url)
-                context.close()  # writes the HAR
+                seen = _session(page, mock, f"{ws_url}?token={TOKEN}")
+                context.close()  # writes Playwright's HAR
             finally:
                 browser.close()
     finally:
         page_server.shutdown()
         page_server.server_close()
-        mock.stop()
     return seen
 
 
@@ -140,14 +192,52 @@ def _session(page, mock: MockServerThread, url: str) -> list[dict]:
     return page.evaluate("() => seen")
 
 
+def devtools_shape(playwright_har: dict) -> dict:
+    """Playwright's capture laid out as Chrome DevTools' "Save all as HAR" writes it.
+
+    DevTools' own export cannot be driven headless, so its layout is reproduced from
+    its source (models/har/Log.ts): entry keys in its order (``_webSocketMessages``
+    before ``startedDateTime``), message keys ``type, time, opcode, data``, ``time`` in
+    epoch seconds, 2-space indent; plus one ``"type": "error"`` frame (opcode -1, the
+    browser's error text as data), which DevTools writes when the browser saw a bad frame.
+    """
+    entries = []
+    for e in playwright_har["log"]["entries"]:
+        entry = {"_initiator": {"type": "script"}, "_priority": "High", "_resourceType": e.get("_resourceType")}
+        if "_webSocketMessages" in e:
+            messages = [{"type": m["type"], "time": m["time"] / 1000, "opcode": m["opcode"], "data": m["data"]}
+                        for m in e["_webSocketMessages"]]
+            last = messages[-1]["time"] if messages else 0.0
+            messages.append({"type": "error", "time": last + 0.0005, "opcode": -1,
+                             "data": "Could not decode a text frame as UTF-8."})
+            entry["_webSocketMessages"] = messages
+        entry.update(cache={}, connection="1", pageref="page_1", request=e["request"], response=e["response"],
+                     serverIPAddress="127.0.0.1", startedDateTime=e["startedDateTime"], time=e["time"],
+                     timings=e["timings"])
+        entries.append(entry)
+    return {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"},
+                    "pages": [], "entries": entries}}
+
+
 def main(argv: list[str]) -> int:
     out_dir = Path(argv[0]) if argv else FIXTURES
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, mode in (("playwright-chromium", "full"), ("playwright-chromium-minimal", "minimal")):
+    made = [(name, lambda har, mode=mode: capture(har, mode))
+            for name, mode in (("playwright-chromium", "full"), ("playwright-chromium-minimal", "minimal"))]
+    mitmdump = shutil.which("mitmdump")
+    if mitmdump:
+        made.append(("mitmproxy", lambda har: capture_mitmproxy(har, mitmdump)))
+    else:
+        print("no mitmdump on PATH: mitmproxy.har not made")
+    for name, make in made:
         har = out_dir / f"{name}.har"
-        seen = capture(har, mode)
+        seen = make(har)
         (out_dir / f"{name}.witness.json").write_text(json.dumps(seen, indent=1) + "\n")
         print(f"wrote {har} ({len(seen)} messages)")
+        if name == "playwright-chromium":
+            shaped = devtools_shape(json.loads(har.read_text(encoding="utf-8")))
+            (out_dir / "chrome-devtools-shape.har").write_text(json.dumps(shaped, indent=2) + "\n")
+            print(f"wrote {out_dir / 'chrome-devtools-shape.har'} (witness: {name}.witness.json)")
     return 0
 
 

@@ -12,6 +12,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
+from urllib.parse import parse_qsl
 
 from .. import __version__
 from ..net.redact import mask_url
@@ -26,10 +27,9 @@ def _iso(t: float) -> str:
 
 
 def _query(url: str) -> list[dict]:
-    """HAR's queryString: the raw name=value pairs of the (already masked) URL."""
+    """HAR's queryString: the (already masked) URL's parameters, decoded as browsers do."""
     query = url.partition("#")[0].partition("?")[2]
-    pairs = (p.partition("=") for p in query.split("&") if p)
-    return [{"name": name, "value": value} for name, _, value in pairs]
+    return [{"name": k, "value": v} for k, v in parse_qsl(query, keep_blank_values=True)]
 
 
 def har_document(events: Iterable[SessionEvent], url: str = "", conn_urls: dict[str, str] | None = None) -> dict:

@@ -28,7 +28,7 @@ def entry_scale(times: Iterable[Any], started: float | None) -> float:
     and in milliseconds the two readings are 1000 times apart, so the nearer one is
     right whatever the clocks' offset. Without a usable start: by magnitude.
     """
-    usable = sorted(t for t in times if _is_number(t) and 0 < t <= LAST * 1000 and math.isfinite(t))
+    usable = sorted(t for t in times if _is_number(t) and 0 < t <= LAST * 1000)  # NaN compares False
     if not usable:
         return 1.0
     mid = float(usable[len(usable) // 2])
@@ -46,7 +46,7 @@ def message_time(value: Any, scale: float) -> float | None:
         return None
     if not _is_number(value):
         raise ValueError("time is not a number")
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):  # an int is finite, and may be too big for float
         raise ValueError("time is not a finite number")
     if value < 0:
         raise ValueError(f"time {_num(value)} is negative")

@@ -27,7 +27,6 @@ from ..net.redact import mask_url
 from ..protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
 from ..protocol.frames import DecodeError, try_decode
 from .format import TEXT_FRAME_ERROR, RecordingError, make_header
-from .har_export import export_har, har_document  # noqa: F401 - the HAR API lives under this name too
 from .har_time import entry_scale, iso_time, message_time
 from .reader import MAX_ERRORS
 
@@ -247,5 +246,8 @@ def _message(msg: Any) -> tuple[str, bytes, bool]:
 
 def _brief(value: Any, n: int = 40) -> str:
     """A value quoted on one line, cut to about ``n`` characters."""
-    text = json.dumps(value, ensure_ascii=True, default=str) if not isinstance(value, float) else repr(value)
+    try:
+        text = repr(value) if isinstance(value, float) else json.dumps(value, ensure_ascii=True, default=str)
+    except (ValueError, RecursionError):  # nested too deep to show
+        text = f"a {type(value).__name__}"
     return text if len(text) <= n else text[:n - 3] + "..."

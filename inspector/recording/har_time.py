@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 MS_FROM = 1e11              # epoch seconds reach this in the year 5138; epoch milliseconds passed it in 1973
 PLAUSIBLE_FROM = 1e8        # 1973: a startedDateTime before it says nothing about the unit
-LAST = 253402300799.0       # 9999-12-31T23:59:59Z, the last second a date can show
+LAST = 253402214399.0       # 9999-12-30T23:59:59Z: a day short of the last date, for any local time zone
 NOT_AVAILABLE = -1          # HAR's "no value" for times
 
 

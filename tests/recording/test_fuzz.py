@@ -102,7 +102,8 @@ def test_garbage_lines_after_a_header(tmp_path, lines):
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(10 ** 30), max_value=10 ** 30) | st.floats() |
-    st.sampled_from([-1, 0, T0, T0 * 1000, 1e11, 2.6e14, "send", "receive", "error", 1, 2, "AAEC", "2025-11-28T03:20:00Z"]) |
+    st.sampled_from([-1, 0, T0, T0 * 1000, 1e11, 2.6e14, "send", "receive", "error", 1, 2, "AAEC",
+                     "2025-11-28T03:20:00Z"]) |
     st.text(max_size=8),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(
         st.sampled_from(["type", "time", "opcode", "data", "url", "request", "startedDateTime", "_webSocketMessages"]),

@@ -408,6 +408,10 @@ class RealtimeClient(ConnectionIO):
             return urlunsplit(parts._replace(query=urlencode(pairs))), None
         return url, {"Authorization": f"Bearer {token}"}
 
+    def dialled_url(self, token: str) -> str:
+        """The URL a connection with ``token`` dials (the token is in it only with query auth)."""
+        return self._target(token)[0]
+
     async def _connect_once(self, token: str) -> _Ended:
         url, headers = self._target(token)
         host = urlsplit(url).hostname

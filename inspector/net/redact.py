@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote_plus
 
 MASK = "***"
 
@@ -82,23 +82,27 @@ def scrub(text: str, *extra: str | None) -> str:
 
 
 def redact_url(url: str) -> str:
-    """A URL safe to display or write: ``token`` query values and userinfo masked, by
-    structure; host, path and other parameters are kept as they are."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
+    """``url`` with its userinfo and ``token`` query values masked, every other character kept.
+
+    By structure only: hosts, paths and other parameters are not searched for secrets,
+    so a URL is written exactly as it was dialled, less its credentials.
+    """
+    head, hash_, fragment = url.partition("#")
+    rest, qmark, query = head.partition("?")
+    scheme, sep, after = rest.partition("://")
+    if sep:
+        netloc, slash, path = after.partition("/")
         if "@" in netloc:
             netloc = MASK + "@" + netloc.rsplit("@", 1)[1]
-        query = "&".join(_mask_token_param(p) for p in parts.query.split("&")) if parts.query else ""
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:
-        return scrub(url)
+        rest = scheme + sep + netloc + slash + path
+    if query:
+        query = "&".join(_mask_token_param(p) for p in query.split("&"))
+    return rest + qmark + query + hash_ + fragment
 
 
 def _mask_token_param(pair: str) -> str:
-    # Other parameters keep their exact bytes: re-encoding them would rewrite data.
-    key, sep, _ = pair.partition("=")
-    return f"{key}={MASK}" if sep and unquote_plus(key).lower() == "token" else pair
+    name, _, value = pair.partition("=")
+    return name + "=" + MASK if value and unquote_plus(name).lower() == "token" else pair
 
 
 def _scrub_arg(arg: object) -> object:

@@ -87,6 +87,7 @@ class PreparedRecording:
         self.frames = frames
         self.frame_index = frame_index
         self.events = events          # record index -> SessionEvent (connection events only)
+        self.conn_urls = _conn_urls(cols.recording, list(cols.conns), labels)  # label -> URL it dialled
         self.w = record_w
         start = float(record_w[0]) if len(record_w) else 0.0
         self.offsets = np.maximum.accumulate(record_w - start) if len(record_w) else np.zeros(0)
@@ -120,6 +121,12 @@ class PreparedRecording:
         if self.warning:
             text += " · " + self.warning.removeprefix(f"{self.name}: ")
         return text
+
+
+def _conn_urls(recording, conns: list[str], labels: list[str]) -> dict[str, str]:
+    """Each label's URL: a HAR names one per connection, a recording one for all."""
+    per_conn = getattr(recording, "conn_urls", None) or {}
+    return {label: per_conn.get(conn) or recording.url for conn, label in zip(conns, labels)}
 
 
 def conn_labels(name: str, conns: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QToolBar
 
+from inspector.net.redact import redact_url
 from inspector.recording import RecordingError
 from inspector.recording.export import export_har, export_recording
 from inspector.recording.format import SUFFIX
@@ -57,6 +58,11 @@ def token_secrets(profile) -> tuple[str, ...]:
     return (profile.token,) if getattr(profile, "token_kind", "") == "literal" and profile.token else ()
 
 
+def dialled_url(tab) -> str:
+    """The URL a tab's connection dials, its token (query auth) masked: what a HAR entry shows."""
+    return redact_url(tab.client.dialled_url("placeholder"))
+
+
 def tab_source(tab) -> Source:
     return Source(tab.conn_id, tab.client, tab.url, tab.profile.name, tab)
 
@@ -73,6 +79,7 @@ class RecordingUi(QObject):
         self.replay = ReplayPanel(window.log_panel, window.latency_plot)
         self.recording: PreparedRecording | None = None
         self.loading: str | None = None
+        self.conn_urls: dict[str, str] = {}  # log connection label -> URL, also after its tab closed
         self._worker = _Worker(self)
         self._worker.done.connect(self._work_done)
         self._worker.failed.connect(self._work_failed)
@@ -157,7 +164,8 @@ class RecordingUi(QObject):
         self._sync_action()
 
     def connection_opened(self, tab) -> None:
-        """A new connection tab: record it too when recording everything."""
+        """A new connection tab: note its URL; record it too when recording everything."""
+        self.conn_urls[tab.conn_id] = dialled_url(tab)
         if self.recorder.active and self.recorder.scope is None:
             self.recorder.attach(tab_source(tab))
 
@@ -195,6 +203,7 @@ class RecordingUi(QObject):
 
     def _opened(self, rec: PreparedRecording) -> None:
         self.recording = rec
+        self.conn_urls.update(rec.conn_urls)
         self.replay_bar.show()
         self.replay.load(rec, show_all=True)
         self.window.show_message(rec.status())
@@ -237,7 +246,8 @@ class RecordingUi(QObject):
             har = Path(path).suffix.lower() in (".har", ".json")
         secrets = tuple(s for t in self.window.tabs() for s in token_secrets(t.profile))
         if har:
-            self._worker.run(("export", path), lambda: export_har(events, path, secrets=secrets))
+            urls = {**self.conn_urls, **{t.conn_id: dialled_url(t) for t in self.window.tabs()}}
+            self._worker.run(("export", path), lambda: export_har(events, path, conn_urls=urls))
         else:
             self._worker.run(("export", path), lambda: export_recording(events, path))
         self.window.show_message(f"exporting {len(events):,} frames to {Path(path).name}…")

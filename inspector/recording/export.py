@@ -6,7 +6,7 @@ import os
 from typing import Iterable
 
 from ..protocol.events import SessionEvent
-from .har import export_har  # noqa: F401 - re-exported: both exports live here for callers
+from .har_export import export_har  # noqa: F401 - re-exported: both exports live here for callers
 from .writer import RecordingWriter
 
 

@@ -1,10 +1,16 @@
-"""HAR captures: import Chrome's WebSocket messages, export sessions as HAR.
+"""HAR captures: read the WebSocket messages that browsers and proxies save in HAR.
 
-Chrome stores a WebSocket connection as a HAR entry with ``_webSocketMessages``:
-``{"type": "send"|"receive", "time": epoch s, "opcode": 1|2, "data": str}`` where
-opcode 1 data is the text itself and opcode 2 data is base64. Each such entry becomes
-one connection (``ws1``, ``ws2``, ...); other entries are ignored. HAR is one JSON
-document, so it is read whole (captures are small next to recordings).
+Every producer we know writes a WebSocket connection as one entry with
+``_webSocketMessages``: ``{"type": "send"|"receive", "time": T, "opcode": 1|2, "data": str}``,
+opcode 1 data being the text itself and opcode 2 data base64. They differ in ``time``:
+Chrome DevTools and mitmproxy write epoch seconds, Playwright epoch milliseconds (and -1
+in its "minimal" mode), so the unit is decided per entry (``har_time.entry_scale``).
+Each such entry becomes one connection (``ws1``, ``ws2``, ...); other entries are ignored.
+HAR is one JSON document, so it is read whole (captures are small next to recordings).
+
+Nothing in a HAR makes reading fail once it is a HAR: a value the reader cannot use is
+reported in one line naming its entry (``entry 3 (_webSocketMessages[7]): time is not
+a number, skipped``) and everything else is kept.
 """
 
 from __future__ import annotations
@@ -12,21 +18,45 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import os
-from datetime import datetime, timezone
+from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable, Iterator
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Iterator
 
-from .. import __version__
+from ..net.redact import redact_url
 from ..protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
 from ..protocol.frames import DecodeError, try_decode
 from .format import TEXT_FRAME_ERROR, RecordingError, make_header
+from .har_time import entry_scale, iso_time, message_time
 from .reader import MAX_ERRORS
-from ..net.redact import redact_url, scrub
 
 HAR_MAX = 1 << 31  # refuse to load a "HAR" bigger than 2 GiB into memory
+
+# problem kinds, in the order the warning names them
+SKIPPED_MESSAGE, SKIPPED_ENTRY, UNTIMED, WS_ERROR, UNUSABLE = "message", "entry", "untimed", "ws_error", "value"
+_SUMMARY = {
+    SKIPPED_MESSAGE: ("unreadable message skipped", "unreadable messages skipped"),
+    SKIPPED_ENTRY: ("unreadable entry skipped", "unreadable entries skipped"),
+    UNTIMED: ("message without a time, kept in capture order", "messages without a time, kept in capture order"),
+    WS_ERROR: ("WebSocket error reported by the capturing tool", "WebSocket errors reported by the capturing tool"),
+    UNUSABLE: ("unusable entry field", "unusable entry fields"),
+}
+
+
+class Problems:
+    """One-line reports (the first MAX_ERRORS kept) and a count per kind."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.counts: Counter[str] = Counter()
+
+    def add(self, kind: str, line: str, count: int = 1) -> None:
+        self.counts[kind] += count
+        if len(self.lines) < MAX_ERRORS:
+            self.lines.append(line)
+
+    def summary(self) -> list[str]:
+        return [f"{n} {_SUMMARY[k][n != 1]}" for k in _SUMMARY if (n := self.counts[k])]
 
 
 class HarRecording:
@@ -38,13 +68,14 @@ class HarRecording:
     clean_end = True
 
     def __init__(self, path: Path, events: list[tuple[float, int, str, str, bytes, bool]],
-                 conn_urls: dict[str, str], errors: list[str], error_count: int, ignored: int):
+                 conn_urls: dict[str, str], problems: Problems, ignored: int):
         self.path = path
         self.name = path.name
         self._events = events
         self.conn_urls = conn_urls
-        self.errors = errors
-        self.error_count = error_count
+        self.problems = problems
+        self.errors = problems.lines
+        self.error_count = sum(problems.counts.values())
         self.ignored_entries = ignored
         self.start = events[0][0] if events else 0.0
         first_url = next(iter(conn_urls.values()), "")
@@ -76,11 +107,8 @@ class HarRecording:
 
     @property
     def warning(self) -> str | None:
-        parts = []
-        if not self.conn_urls:
-            parts.append("no WebSocket entries (_webSocketMessages) in this HAR")
-        if self.error_count:
-            parts.append(f"{self.error_count} unreadable message{'s' if self.error_count != 1 else ''} skipped")
+        parts = [] if self.conn_urls else ["no WebSocket entries (_webSocketMessages) in this HAR"]
+        parts += self.problems.summary()
         return f"{self.name}: " + "; ".join(parts) if parts else None
 
     def __repr__(self) -> str:
@@ -101,159 +129,125 @@ def open_har(path: Path, first: bytes = b"", f=None) -> HarRecording:
     except OSError as exc:
         raise RecordingError(f"cannot read {name}: {exc.strerror or exc}") from None
     try:
-        doc = json.loads(raw)
+        doc = json.loads(raw)  # bytes: UTF-8 (with or without BOM), UTF-16 and UTF-32 are all detected
     except (ValueError, RecursionError):
         raise RecordingError(f"{name} is not a recording or HAR file") from None
     log = doc.get("log") if isinstance(doc, dict) else None
     entries = log.get("entries") if isinstance(log, dict) else None
     if not isinstance(entries, list):
         raise RecordingError(f"{name} is not a recording or HAR file")
-    return _import_entries(path, entries)
+    return read_entries(path, entries)
 
 
-def _import_entries(path: Path, entries: list) -> HarRecording:
-    events: list[tuple[float, int, str, str, bytes, bool]] = []
+def read_entries(path: Path, entries: list) -> HarRecording:
+    """The WebSocket connections among HAR ``entries``, with every problem reported."""
+    events: list[tuple[float | None, int, str, str, bytes, bool]] = []
     conn_urls: dict[str, str] = {}
-    errors: list[str] = []
-    error_count = 0
+    problems = Problems()
     ignored = 0
-
-    def note(msg: str) -> None:
-        nonlocal error_count
-        error_count += 1
-        if len(errors) < MAX_ERRORS:
-            errors.append(msg)
-
-    order = 0
-    for i, entry in enumerate(entries):
-        messages = entry.get("_webSocketMessages") if isinstance(entry, dict) else None
-        if not isinstance(messages, list):
+    for i, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            problems.add(SKIPPED_ENTRY, f"entry {i}: not an object, skipped")
+            continue
+        if "_webSocketMessages" not in entry:
             ignored += 1
             continue
+        messages = entry["_webSocketMessages"]
+        if not isinstance(messages, list):
+            problems.add(SKIPPED_ENTRY, f"entry {i}: _webSocketMessages is not a list, skipped")
+            continue
         conn = f"ws{len(conn_urls) + 1}"
-        request = entry.get("request")
-        url = request.get("url") if isinstance(request, dict) else None
-        conn_urls[conn] = redact_url(url) if isinstance(url, str) else ""
-        opened = _iso_time(entry.get("startedDateTime"))
-        frames = []
-        for j, msg in enumerate(messages):
-            try:
-                frames.append(_message(msg))
-            except ValueError as exc:
-                note(f"entry {i + 1} message {j + 1}: {exc}, skipped")
-        if opened is None:
-            opened = min((fr[0] for fr in frames), default=None)
-        if opened is not None:
-            events.append((opened, order, conn, "open", b"", False))
-            order += 1
-        for t, d, data, text in frames:
-            events.append((t, order, conn, d, data, text))
-            order += 1
+        conn_urls[conn] = _entry_url(i, entry, problems)
+        opened, frames = _entry_frames(i, entry, messages, problems)
+        events.append((opened, len(events), conn, "open", b"", False))
+        for t, direction, data, text in frames:
+            events.append((t, len(events), conn, direction, data, text))
+    # an entry without any time at all is shown at the start of the capture
+    base = min((e[0] for e in events if e[0] is not None), default=0.0)
+    events = [e if e[0] is not None else (base, *e[1:]) for e in events]
     events.sort(key=lambda e: (e[0], e[1]))
-    return HarRecording(path, events, conn_urls, errors, error_count, ignored)
+    return HarRecording(path, events, conn_urls, problems, ignored)
 
 
-def _message(msg: Any) -> tuple[float, str, bytes, bool]:
+def _entry_url(i: int, entry: dict, problems: Problems) -> str:
+    request = entry.get("request")
+    url = request.get("url") if isinstance(request, dict) else None
+    if isinstance(url, str):
+        return redact_url(url)
+    problems.add(UNUSABLE, f"entry {i}: request.url is {'missing' if url is None else 'not a string'}")
+    return ""
+
+
+def _entry_frames(i: int, entry: dict, messages: list, problems: Problems):
+    """(open time or None, [(time or None, direction, bytes, is text)]) for one entry."""
+    started = entry.get("startedDateTime")
+    opened = iso_time(started)
+    if opened is None and started is not None:
+        problems.add(UNUSABLE, f"entry {i}: startedDateTime {_brief(started)} is not an ISO 8601 date, "
+                               "the first message's time is used")
+    raw_times = [m.get("time") for m in messages if isinstance(m, dict)]
+    scale = entry_scale(raw_times, opened)
+    frames: list[tuple[float | None, str, bytes, bool]] = []
+    untimed = 0
+    for j, msg in enumerate(messages):
+        where = f"entry {i} (_webSocketMessages[{j}])"
+        try:
+            t = message_time(msg.get("time") if isinstance(msg, dict) else None, scale)
+            direction, data, text = _message(msg)
+        except _WsError as exc:
+            problems.add(WS_ERROR, f"{where}: {exc}")
+            continue
+        except ValueError as exc:
+            problems.add(SKIPPED_MESSAGE, f"{where}: {exc}, skipped")
+            continue
+        untimed += t is None
+        frames.append((t, direction, data, text))
+    if untimed:
+        problems.add(UNTIMED, f"entry {i}: {untimed} message{'s' if untimed != 1 else ''} without a time "
+                              "(none or -1), shown in capture order at the time before them", untimed)
+    if opened is None:
+        opened = min((f[0] for f in frames if f[0] is not None), default=None)
+    last = opened
+    for k, (t, direction, data, text) in enumerate(frames):
+        if t is None:
+            frames[k] = (last, direction, data, text)
+        else:
+            last = t if last is None else max(last, t)
+    return opened, frames
+
+
+class _WsError(ValueError):
+    """A message that is the capturing tool's report of a WebSocket error, not a frame."""
+
+
+def _message(msg: Any) -> tuple[str, bytes, bool]:
     if not isinstance(msg, dict):
         raise ValueError("not an object")
     kind = msg.get("type")
+    if kind == "error":  # Chrome DevTools: a frame error the browser saw (opcode -1, data = its text)
+        raise _WsError(f"WebSocket error reported: {_brief(msg.get('data'), 200)}")
     if kind not in ("send", "receive"):
-        raise ValueError(f"type is {str(kind)[:20]!r}, not send/receive")
-    t = msg.get("time")
-    if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t):
-        raise ValueError("no valid time")
-    opcode, data = msg.get("opcode"), msg.get("data", "")
+        raise ValueError(f"type is {_brief(kind)}, not send or receive")
+    if "data" not in msg:
+        raise ValueError("data is missing")
+    opcode, data = msg.get("opcode"), msg["data"]
     if not isinstance(data, str):
         raise ValueError("data is not a string")
-    if opcode == 1:
-        raw, text = data.encode("utf-8", "surrogatepass"), True
-    elif opcode == 2:
+    if opcode == 1 and not isinstance(opcode, bool):
+        return OUT if kind == "send" else IN, data.encode("utf-8", "surrogatepass"), True
+    if opcode == 2 and not isinstance(opcode, bool):
         try:
-            raw, text = base64.b64decode(data.encode("ascii"), validate=True), False
+            raw = base64.b64decode("".join(data.split()).encode("ascii"), validate=True)
         except (binascii.Error, ValueError, UnicodeEncodeError):
             raise ValueError("binary data is not base64") from None
-    else:
-        raise ValueError(f"opcode {str(opcode)[:20]} is not 1 (text) or 2 (binary)")
-    return float(t), OUT if kind == "send" else IN, raw, text
+        return OUT if kind == "send" else IN, raw, False
+    raise ValueError(f"opcode {_brief(opcode)} is not 1 (text) or 2 (binary)")
 
 
-def _iso_time(value: Any) -> float | None:
-    if not isinstance(value, str):
-        return None
+def _brief(value: Any, n: int = 40) -> str:
+    """A value quoted on one line, cut to about ``n`` characters."""
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
-
-
-# ------------------------------------------------------------------ export
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def har_document(events: Iterable[SessionEvent], url: str = "", conn_urls: dict[str, str] | None = None,
-                 secrets: tuple[str, ...] | list[str] = ()) -> dict:
-    """A Chrome-compatible HAR dict with one WebSocket entry per connection.
-
-    Only frames travel (HAR has no place for connection events). URLs lose their
-    userinfo and token values; no request header carries credentials.
-    """
-    conn_urls = conn_urls or {}
-    per_conn: dict[str, list[dict]] = {}
-    first_seen: dict[str, float] = {}
-    for ev in events:
-        if ev.conn not in first_seen:
-            first_seen[ev.conn] = ev.t
-        if not isinstance(ev, FrameSeen):
-            continue
-        if ev.text:
-            msg = {"type": "send" if ev.direction == OUT else "receive", "time": ev.t, "opcode": 1,
-                   "data": bytes(ev.data).decode("utf-8", "replace")}
-        else:
-            msg = {"type": "send" if ev.direction == OUT else "receive", "time": ev.t, "opcode": 2,
-                   "data": base64.b64encode(ev.data).decode("ascii")}
-        per_conn.setdefault(ev.conn, []).append(msg)
-    entries = []
-    for conn, messages in per_conn.items():
-        conn_url = scrub(redact_url(conn_urls.get(conn, url) or "ws://unknown/"), *secrets)
-        query = [{"name": k, "value": v} for k, v in parse_qsl(urlsplit(conn_url).query, keep_blank_values=True)]
-        entries.append({
-            "startedDateTime": _iso(first_seen[conn]),
-            "time": 0,
-            "request": {
-                "method": "GET", "url": conn_url, "httpVersion": "HTTP/1.1",
-                "headers": [{"name": "Upgrade", "value": "websocket"}, {"name": "Connection", "value": "Upgrade"},
-                            {"name": "Sec-WebSocket-Version", "value": "13"}],
-                "queryString": query, "cookies": [], "headersSize": -1, "bodySize": 0,
-            },
-            "response": {
-                "status": 101, "statusText": "Switching Protocols", "httpVersion": "HTTP/1.1",
-                "headers": [{"name": "Upgrade", "value": "websocket"}, {"name": "Connection", "value": "Upgrade"}],
-                "cookies": [], "content": {"size": 0, "mimeType": "x-unknown"}, "redirectURL": "",
-                "headersSize": -1, "bodySize": 0,
-            },
-            "cache": {},
-            "timings": {"blocked": -1, "dns": -1, "ssl": -1, "connect": -1, "send": 0, "wait": 0, "receive": 0},
-            "_resourceType": "websocket",
-            "_inspectorConnection": conn,
-            "_webSocketMessages": messages,
-        })
-    return {"log": {"version": "1.2", "creator": {"name": "realtime-inspector", "version": __version__},
-                    "pages": [], "entries": entries}}
-
-
-def export_har(events: Iterable[SessionEvent], path: str | os.PathLike, url: str = "",
-               conn_urls: dict[str, str] | None = None, secrets: tuple[str, ...] | list[str] = ()) -> int:
-    """Write ``events`` as a HAR file; returns the number of messages written."""
-    doc = har_document(events, url, conn_urls, secrets)
-    text = json.dumps(doc, ensure_ascii=True, indent=1, allow_nan=False)
-    try:
-        Path(path).write_text(text + "\n", encoding="ascii")
-    except OSError as exc:
-        raise RecordingError(f"cannot write {Path(path).name}: {exc.strerror or exc}") from None
-    return sum(len(e["_webSocketMessages"]) for e in doc["log"]["entries"])
+        text = repr(value) if isinstance(value, float) else json.dumps(value, ensure_ascii=True, default=str)
+    except (ValueError, RecursionError):  # nested too deep to show
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= n else text[:n - 3] + "..."

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from urllib.parse import quote
 
+import pytest
+
 from inspector.net.client import ClientConfig, RealtimeClient
 from inspector.net.mock_server import MockConfig, MockServer
 from inspector.net.redact import redact_url, scrub
@@ -125,3 +127,21 @@ def test_redact_helpers():
     assert scrub(f"Authorization: Bearer {SECRET2}") == "Authorization: Bearer ***"
     assert scrub(f"GET /x?token={SECRET2} HTTP/1.1") == "GET /x?token=*** HTTP/1.1"
     assert "unrelated words" == scrub("unrelated words")
+
+
+
+KNOWN = "m4sk-s3cret-q9"  # registered below: a secret the process knows must still not be searched for
+
+
+@pytest.mark.parametrize("url, masked", [
+    (f"wss://h/api/v2/realtime?token={KNOWN}", "wss://h/api/v2/realtime?token=***"),
+    (f"wss://u:pw@h:8443/p?a=1&Token={KNOWN}&b=%20x+y#frag", "wss://***@h:8443/p?a=1&Token=***&b=%20x+y#frag"),
+    (f"ws://h/p?to%6Ben={KNOWN}&x", "ws://h/p?to%6Ben=***&x"),         # the name as a server decodes it
+    ("ws://h/p?token=&token", "ws://h/p?token=&token"),                 # nothing to hide
+    (f"ws://{KNOWN}/{KNOWN}?q={KNOWN}#token={KNOWN}", f"ws://{KNOWN}/{KNOWN}?q={KNOWN}#token={KNOWN}"),
+    (f"not a url token={KNOWN}", f"not a url token={KNOWN}"),
+])
+def test_redact_url_masks_by_structure_only(url, masked):
+    from inspector.net.redact import redact_url, register_secret
+    register_secret(KNOWN)
+    assert redact_url(url) == masked

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -284,6 +285,20 @@ def replay_file(tmp_path):
     return path
 
 
+def test_a_playwright_har_opens_at_its_wall_time(qtbot, qloop, tmp_path):
+    w, ui = make_window(qtbot, tmp_path)
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    page = json.loads((fixtures / "playwright-chromium.witness.json").read_text())
+    opened = open_and_wait(qtbot, ui, fixtures / "playwright-chromium.har")
+    assert opened.frame_count == len(page) == 14
+    times = [t for _, t, _, _ in log_rows(w.log_panel)]
+    assert page[0]["wall_ms"] / 1000 - 0.05 <= min(times) <= max(times) <= page[-1]["wall_ms"] / 1000 + 0.05
+    assert "HAR capture, 14 frames" in w.status_label.text()
+    w.log_panel.view.selectRow(3)  # the detail pane shows a frame of it
+    assert w.log_panel.detail.header.text() != "No frame selected"
+    run(qloop, close_window(w))
+
+
 def test_replay_step_seek_speed_and_play(qtbot, qloop, tmp_path):
     w, ui = make_window(qtbot, tmp_path)
     path = replay_file(tmp_path)
@@ -376,6 +391,33 @@ def test_export_selection_to_recording_and_har_and_reload(qtbot, qloop, tmp_path
 
     opened = open_and_wait(qtbot, ui, tmp_path / "sel.rirec")
     assert opened.frame_count == 3 and [panel.store.data(i) for i in range(3)] == chosen
+
+
+def test_har_export_after_live_connections_names_each_real_url_without_the_token(qtbot, qloop, tmp_path):
+    w, ui = make_window(qtbot, tmp_path)
+
+    async def scenario():
+        query_auth = dataclasses.replace(secret_profile(), auth="query")     # token in the dialled URL
+        first = w.open_connection(query_auth)
+        mock_url = w.mock_panel.thread.url
+        plain = dataclasses.replace(secret_profile(), name="eu", embedded_mock=False,
+                                    url=mock_url + "?region=eu%2Dwest&x=a+b")   # header auth: URL as typed
+        second = w.open_connection(plain)
+        await until(lambda: w.log_panel.flush() or {c for c, *_ in log_rows(w.log_panel)} >= {"c1", "c2"},
+                    15, "frames from both connections")
+        w.conn_tabs.tabCloseRequested.emit(w.conn_tabs.indexOf(first))  # closed before the export
+        await until(lambda: first not in w.tabs(), 5, "the first tab to close")
+        return mock_url
+    mock_url = run(qloop, scenario())
+    out = tmp_path / "live.har"
+    with qtbot.waitSignal(ui.exported, timeout=10000):
+        assert ui.export(out)
+    raw = out.read_bytes()
+    urls = {e["_inspectorConnection"]: e["request"]["url"] for e in json.loads(raw)["log"]["entries"]}
+    assert urls == {"c1": mock_url + "?token=***", "c2": mock_url + "?region=eu%2Dwest&x=a+b"}
+    assert TOKEN.encode() not in raw and out.stat().st_mode & 0o777 == 0o600
+    assert sorted(open_recording(out).conn_urls.values()) == sorted(urls.values())
+    run(qloop, close_window(w))
 
 
 def test_export_dialog_picks_har_by_filter(qtbot, qloop, tmp_path):

@@ -5,6 +5,7 @@ log view, and both export formats. Plain ws:// to another host is marked."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 
 from PySide6.QtCore import Qt
@@ -60,8 +61,9 @@ def test_token_inside_data_is_shown_and_exported_exactly(qtbot, qloop, tmp_path)
         har = json.loads((tmp_path / "all.har").read_text())
         urls = {e["request"]["url"] for e in har["log"]["entries"]}
         assert urls == {url}  # the connection's real URL; no token in it to remove
-        texts = [m["data"] for e in har["log"]["entries"] for m in e["_webSocketMessages"]]
-        assert any(TOPIC in t and '"note":"local"' in t for t in texts)
+        sent = [base64.b64decode(m["data"]) if m["opcode"] == 2 else m["data"].encode()
+                for e in har["log"]["entries"] for m in e["_webSocketMessages"]]
+        assert sum(TOPIC.encode() in b and b'"note":"local"' in b for b in sent) == 2
         assert tab.client.state is State.OPEN
         w.closed = asyncio.get_running_loop().create_future()
         w.recording.shutdown()

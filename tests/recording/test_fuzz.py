@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from inspector.protocol.events import IN, FrameSeen
@@ -98,3 +98,43 @@ def test_garbage_lines_after_a_header(tmp_path, lines):
     path.write_bytes(b"\n".join([header] + lines))
     result = _read_both(path)
     assert result is not None  # a valid header always gives a result
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10 ** 30), max_value=10 ** 30) | st.floats() |
+    st.sampled_from([-1, 0, T0, T0 * 1000, 1e11, 2.6e14, "send", "receive", "error", 1, 2, "AAEC",
+                     "2025-11-28T03:20:00Z"]) |
+    st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["type", "time", "opcode", "data", "url", "request", "startedDateTime", "_webSocketMessages"]),
+        children, max_size=5),
+    max_leaves=20)
+_TIME = st.sampled_from([-1, -0.5, 0, T0, T0 * 1000, 1e11, 2.5e14, 2.6e14, 1e300, 10 ** 20]) | st.floats() | _JSON
+_MESSAGE = (st.fixed_dictionaries({"type": st.sampled_from(["send", "receive"]), "opcode": st.sampled_from([1, 2]),
+                                   "data": st.just("AAEC")}, optional={"time": _TIME}) |
+            st.fixed_dictionaries({}, optional={"type": _JSON | st.sampled_from(["send", "receive", "error"]),
+                                                "time": _TIME, "opcode": _JSON | st.sampled_from([1, 2, -1]),
+                                                "data": _JSON | st.sampled_from(["AAEC", "hello", ""])}) | _JSON)
+_ENTRY = st.fixed_dictionaries({}, optional={"startedDateTime": _JSON, "request": st.fixed_dictionaries(
+    {}, optional={"url": _JSON | st.just("ws://h/?token=sekret&x=1")}) | _JSON,
+    "_webSocketMessages": st.lists(_MESSAGE, max_size=6) | _JSON}) | _JSON
+
+
+@FUZZ
+@given(entries=st.lists(_ENTRY, max_size=5))
+@example(entries=[{"_webSocketMessages": [{"type": "send", "opcode": 2, "data": "AAEC", "time": T0 * 1000}]}])
+@example(entries=[{"_webSocketMessages": [{"type": "send", "opcode": 2, "data": "AAEC", "time": 10 ** 20}]}])
+def test_any_har_values_read_and_print_without_raising(tmp_path, entries):
+    import json
+    from inspector.protocol.json_output import json_line
+    from inspector.recording.replay_main import format_line
+    path = tmp_path / "f.har"
+    path.write_text(json.dumps({"log": {"entries": entries}}))
+    rec = open_recording(path)
+    events = rec.load()
+    assert all("\n" not in line for line in rec.errors)
+    for ev in events:  # what replay and the app show: every time is a date
+        format_line(ev, rec.start)
+        json_line(ev)
+    assert "sekret" not in json.dumps([getattr(rec, "conn_urls", {}), rec.url])
+    assert len(read_columns(path)) == len(events)

@@ -59,7 +59,8 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     m = sub.add_parser("mock", help="run the mock server of the whole API",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  realtime-inspector mock --demo\n"
-                       "  realtime-inspector mock --port 0 --token secret --ping-interval 0.2 --pong-timeout 0.1\n")
+                       "  realtime-inspector mock --port 0 --token secret --ping-interval 0.2 --pong-timeout 0.1\n"
+                       "  realtime-inspector mock --allow-origin http://devbox.test:5173   # a web page on another host\n")
     m.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     m.add_argument("--port", type=int, default=8765, help="port to listen on; 0 picks a free port "
                    "(default: %(default)s)")

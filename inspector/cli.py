@@ -68,21 +68,35 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     m = sub.add_parser("mock", help="run the mock server of the whole API",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  realtime-inspector mock --demo\n"
-                       "  realtime-inspector mock --port 0 --token secret --ping-interval 0.2 --pong-timeout 0.1\n")
-    m.add_argument("--host", default="127.0.0.1")
-    m.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+                       "  realtime-inspector mock --port 0 --token secret --ping-interval 0.2 --pong-timeout 0.1\n"
+                       "  realtime-inspector mock --allow-origin http://devbox.test:5173   # a web page on another host\n")
+    m.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    m.add_argument("--port", type=int, default=8765, help="port to listen on; 0 picks a free port "
+                   "(default: %(default)s)")
     m.add_argument("--token", action="append", dest="tokens", metavar="TOKEN",
                    help="accept only these tokens (repeatable); default: any non-empty token")
-    m.add_argument("--token-ttl", type=float, metavar="SECONDS", help="tokens expire (4401) this long after connect")
-    m.add_argument("--ping-interval", type=float, default=30.0)
-    m.add_argument("--pong-timeout", type=float, default=10.0)
-    m.add_argument("--max-missed-pongs", type=int, default=3)
-    m.add_argument("--idle-timeout", type=float, default=60.0)
-    m.add_argument("--max-connections-per-token", type=int, default=8)
-    m.add_argument("--max-subscriptions", type=int, default=64)
+    m.add_argument("--token-ttl", type=float, metavar="SECONDS",
+                   help="tokens expire (4401) this many seconds after connect; default: never")
+    m.add_argument("--allow-origin", action="append", dest="allow_origins", default=[], metavar="ORIGIN",
+                   help="also accept browser pages from ORIGIN (scheme://host[:port], repeatable; '*' for "
+                   "any); default: only clients without Origin and pages on 127.0.0.1, localhost or [::1]")
+    m.add_argument("--ping-interval", type=float, default=30.0, metavar="SECONDS",
+                   help="send a PING after this many seconds with nothing received (default: %(default)s)")
+    m.add_argument("--pong-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="a PING without its PONG after this many seconds counts as missed (default: %(default)s)")
+    m.add_argument("--max-missed-pongs", type=int, default=3, metavar="N",
+                   help="close with 1008 'pong timeout' after N missed pongs in a row (default: %(default)s)")
+    m.add_argument("--idle-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="close with 1008 a connection without subscriptions for this many seconds "
+                   "(default: %(default)s)")
+    m.add_argument("--max-connections-per-token", type=int, default=8, metavar="N",
+                   help="concurrent connections per token; the next one is closed with 1008 (default: %(default)s)")
+    m.add_argument("--max-subscriptions", type=int, default=64, metavar="N",
+                   help="subscriptions per connection; more get a subscription_limit ERROR (default: %(default)s)")
     m.add_argument("--demo", action="store_true", help="publish lively synthetic traffic")
     m.add_argument("--replay", metavar="FILE", help="play a recording's server events to subscribers")
-    m.add_argument("--speed", type=float, default=1.0, help="with --replay: time scale (2 = twice as fast)")
+    m.add_argument("--speed", type=float, default=1.0,
+                   help="with --replay: time scale, 2 = twice as fast, 0 = no pauses (default: %(default)s)")
     m.add_argument("--loop", action="store_true", help="with --replay: start again at the end")
 
     t = sub.add_parser("tail", help="connect, subscribe and print every frame",

@@ -29,6 +29,8 @@ QT_LIBS_DESKTOP = [
     "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
     "libxcb-shape0", "libxcb-xinerama0", "libxcb-xkb1", "libxkbcommon-x11-0", "libx11-xcb1",
 ]
+# Debian's browser, driven by playwright in the mock's Origin tests (never a downloaded one).
+TEST_DEBS = ["chromium"]
 
 
 def log(msg: str) -> None:
@@ -73,18 +75,47 @@ def missing_debs(names: list[str]) -> list[str]:
     return out
 
 
-def ensure_system_libs(names: list[str]) -> None:
+APT_LOCK_WAIT = 60  # seconds apt waits for a dpkg lock another install holds
+
+
+def _apt(cmd: list[str]) -> str | None:
+    """Run one apt-get command; None when it succeeds, else its last complaint."""
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    try:
+        r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    except OSError as exc:
+        return str(exc)
+    if r.returncode == 0:
+        return None
+    lines = [line.strip() for line in r.stderr.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else f"exit status {r.returncode}"
+
+
+def apt_install(names: list[str]) -> str | None:
+    """Install Debian packages; None when done, else apt's last complaint."""
+    lock = ["-o", f"DPkg::Lock::Timeout={APT_LOCK_WAIT}"]
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *lock, *names]
+    if _apt(install) is None:
+        return None
+    # Usually stale package lists or a lock another install held: refresh the lists once, retry.
+    _apt(["apt-get", "update", "-qq", *lock])
+    return _apt(install)
+
+
+def ensure_system_libs(names: list[str], needs: str = "Qt needs these system packages") -> None:
+    """Install what is missing when root with apt; otherwise, or when that fails, say so in one line
+    and carry on (Qt may well load without them)."""
     missing = missing_debs(names)
     if not missing:
         return
+    hint = f"{needs}; install with: sudo apt-get install " + " ".join(missing)
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("installing Qt's system libraries: " + " ".join(missing))
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        run(["apt-get", "update", "-qq"], env=env)
-        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env,
-            stdout=subprocess.DEVNULL)
+        log("installing " + " ".join(missing))
+        problem = apt_install(missing)
+        if problem is not None:
+            log(f"apt-get failed ({problem}); {hint}")
     else:
-        log("Qt needs these system packages; install them with:\n    sudo apt-get install " + " ".join(missing))
+        log(hint)
 
 
 def main(argv: list[str]) -> int:
@@ -96,6 +127,7 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     if what == "test":
         ensure_system_libs(QT_LIBS_CORE)
+        ensure_system_libs(TEST_DEBS, "the mock's browser tests need Debian's chromium (they skip without it)")
         env["QT_QPA_PLATFORM"] = "offscreen"
         return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)
     if env.get("QT_QPA_PLATFORM") != "offscreen":

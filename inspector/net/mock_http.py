@@ -1,4 +1,4 @@
-"""The mock server's HTTP side: token extraction, the 401/404 answers, log redaction.
+"""The mock server's HTTP side: token extraction, the 401/403/404 answers, log redaction.
 
 Everything here runs during the opening handshake, before a WebSocket exists.
 """
@@ -9,7 +9,7 @@ import email.utils
 import json
 import logging
 import re
-from pathlib import Path
+from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
@@ -19,9 +19,9 @@ REALTIME_PATH = "/api/v2/realtime"
 CONTROL_PATH = "/mock/control"
 DOCS_PATH = "/docs/protocol.md"
 
-# The repository's protocol document, served by the mock itself so that the
-# Link header of every 401 resolves against the server that sent it.
-_DOCS_FILE = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+# The protocol document ships inside the package, so that an installed mock can serve
+# it and the Link header of every 401 resolves against the server that sent it.
+_DOCS_PACKAGE, _DOCS_DIR, _DOCS_NAME = "inspector", "docs", "protocol.md"
 
 
 def split_path(path: str) -> tuple[str, dict[str, list[str]]]:
@@ -67,6 +67,12 @@ def unauthorized(code: str, help_url: str) -> Response:
                          [("Link", f'<{help_url}>; rel="help"')])
 
 
+def forbidden_origin(help_url: str) -> Response:
+    """The 403 for a browser page whose origin may not use the mock (wire-format.md, "Browser origins")."""
+    return json_response(403, "Forbidden", {"error": "forbidden", "code": "origin_not_allowed", "status": 403},
+                         [("Link", f'<{help_url}>; rel="help"')])
+
+
 def not_found(path: str) -> Response:
     return json_response(404, "Not Found", {"error": "not_found", "status": 404, "path": path[:200]})
 
@@ -74,7 +80,7 @@ def not_found(path: str) -> Response:
 def docs_response() -> Response:
     """The protocol document as text, or a 404 when this install has no copy of it."""
     try:
-        data = _DOCS_FILE.read_bytes()
+        data = resources.files(_DOCS_PACKAGE).joinpath(_DOCS_DIR).joinpath(_DOCS_NAME).read_bytes()
     except OSError:
         return not_found(DOCS_PATH)
     headers = Headers([

@@ -6,6 +6,7 @@ import asyncio
 import signal
 
 from ..cli import CliError
+from .mock_origin import ANY, canonical_origin
 from .mock_server import MockConfig, MockServer
 
 
@@ -29,12 +30,19 @@ def config_from_args(args) -> MockConfig:
             raise CliError(f"{name} must be at least 1, not {value}")
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port must be 0 … 65535, not {args.port}")
+    origins = tuple(getattr(args, "allow_origins", None) or ())
+    for origin in origins:
+        if origin != ANY:
+            try:
+                canonical_origin(origin)
+            except ValueError as exc:
+                raise CliError(f"--allow-origin: {exc}") from None
     return MockConfig(
         host=args.host, port=args.port, tokens=tokens, token_ttl=args.token_ttl,
         ping_interval=args.ping_interval, pong_timeout=args.pong_timeout,
         max_missed_pongs=args.max_missed_pongs, idle_timeout=args.idle_timeout,
         max_connections_per_token=args.max_connections_per_token,
-        max_subscriptions=args.max_subscriptions,
+        max_subscriptions=args.max_subscriptions, allow_origins=origins,
     )
 
 

@@ -29,6 +29,7 @@ from ..protocol.kinds import Kind
 from ..protocol.topics import topic_error
 from . import mock_http
 from .mock_conn import MockConnection
+from .mock_origin import OriginPolicy
 
 log = logging.getLogger("inspector.net.mock")
 
@@ -51,6 +52,7 @@ class MockConfig:
     help_url: str = mock_http.DOCS_PATH  # served by the mock itself
     max_queue_bytes: int = 64 * 2**20  # per connection; beyond it: 1008 "slow consumer"
     close_timeout: float = 5.0  # how long a close waits for the peer's handshake
+    allow_origins: tuple[str, ...] = ()  # browser origins beyond loopback ones; "*": every origin
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -112,6 +114,8 @@ class MockServer:
         self._frames_in = 0
         self._frames_out_closed = 0  # frames sent by connections that are gone
         self._demo = None
+        self._origins = OriginPolicy(self.config.allow_origins)  # ValueError for a malformed origin
+        self._refused_origins: set[str] = set()
         self.port: int | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -175,8 +179,13 @@ class MockServer:
             return mock_http.docs_response()
         if path not in (mock_http.REALTIME_PATH, mock_http.CONTROL_PATH):
             return mock_http.not_found(path)
-        token = mock_http.token_from_request(request)
         help_url = self.config.help_url
+        # Before the token, so a foreign page learns nothing about which tokens work.
+        origins = request.headers.get_all("Origin")
+        if not self._origins.allows(origins):
+            self._log_refused(path, origins)
+            return mock_http.forbidden_origin(help_url)
+        token = mock_http.token_from_request(request)
         if token is None:
             return mock_http.unauthorized("missing_token", help_url)
         if not self._accepts(token):
@@ -184,6 +193,15 @@ class MockServer:
         if not mock_http.wants_upgrade(request):
             return mock_http.unauthorized("upgrade_required", help_url)
         return None  # websockets completes the upgrade (or answers a malformed one itself)
+
+    def _log_refused(self, path: str, origins: list[str]) -> None:
+        shown = ", ".join(repr(o[:100]) for o in origins)
+        # Loud once per origin; a page retrying in a loop must not flood the terminal.
+        first = shown not in self._refused_origins and len(self._refused_origins) < 256
+        if first:
+            self._refused_origins.add(shown)
+        log.log(logging.WARNING if first else logging.DEBUG,
+                "refused %s from origin %s: 403 origin_not_allowed (allow it with --allow-origin)", path, shown)
 
     async def _handler(self, ws: ServerConnection) -> None:
         try:

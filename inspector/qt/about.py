@@ -22,7 +22,7 @@ from .. import __version__
 APP_NAME = "Realtime Inspector"
 # (title, path under the resource root, what it is)
 DOCS = (
-    ("Protocol reference", "docs/protocol.md", "the Realtime protocol as this app speaks it"),
+    ("Protocol reference", "inspector/docs/protocol.md", "the Realtime protocol as this app speaks it"),
     ("Recording format", "docs/recording-format.md", "the .rirec file format"),
     ("README", "README.md", "getting started, command line"),
     ("Packaging", "docs/packaging.md", "building the bundle, desktop install"),

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from websockets.exceptions import InvalidStatus
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -93,6 +94,8 @@ def test_demo_flag_publishes_traffic(kit):
     (["--ping-interval", "0"], "--ping-interval"),
     (["--max-subscriptions", "0"], "--max-subscriptions"),
     (["--port", "70000"], "--port"),
+    (["--allow-origin", "evil.test"], "--allow-origin: not an origin (scheme://host[:port]): 'evil.test'"),
+    (["--allow-origin", "http://evil.test/page"], "--allow-origin"),
 ])
 def test_bad_arguments_are_one_line_errors(args, message):
     proc = subprocess.run([sys.executable, "-m", "inspector", "mock", *args],
@@ -150,3 +153,69 @@ def test_replay_plays_a_recording_to_subscribers(kit, tmp_path):
         if proc is not None:
             finish(proc, signal.SIGTERM)
     assert datas == [{"i": 0}, {"i": 1}, {"i": 2}]
+
+
+def test_allow_origin_from_the_command_line(kit):
+    proc, url = start("--allow-origin", "http://evil.test:8000", "--allow-origin", "https://app.example")
+    try:
+        async def go():
+            async with kit.connect(url, origin="http://evil.test:8000") as ws:
+                await kit.subscribe(ws, "t")
+            async with kit.connect(url, origin="https://app.example") as ws:
+                await kit.subscribe(ws, "t")
+            with pytest.raises(InvalidStatus) as info:
+                async with kit.connect(url, origin="http://evil.test:8001"):
+                    pass
+            return info.value.response.status_code
+        status = kit.run(go())
+    finally:
+        rc, out, err = finish(proc, signal.SIGTERM)
+    assert status == 403 and rc == 0
+    # the refusal is one line on the terminal, naming the origin and the way to allow it
+    assert "refused /api/v2/realtime from origin 'http://evil.test:8001'" in err
+    assert "--allow-origin" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------ --help
+
+
+def option_entries(help_text: str) -> dict[str, str]:
+    """``--option`` -> its help text, read from argparse's formatted ``options:`` section."""
+    entries: dict[str, str] = {}
+    current = None
+    section = help_text.split("\noptions:\n", 1)[1].split("\n\n", 1)[0]
+    for line in section.splitlines():
+        stripped = line.strip()
+        if line.startswith("  -"):
+            names, _, text = stripped.partition("  ")
+            current = next(n.rstrip(",") for n in names.split() if n.startswith("--"))
+            entries[current] = text.strip()
+        elif current is not None:
+            entries[current] = (entries[current] + " " + stripped).strip()
+    return entries
+
+
+def mock_help() -> str:
+    proc = subprocess.run([sys.executable, "-m", "inspector", "mock", "--help"], capture_output=True, text=True,
+                          timeout=20, env={**os.environ, "COLUMNS": "100"})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_every_mock_option_has_help_text():
+    entries = option_entries(mock_help())
+    assert {"--host", "--port", "--token", "--allow-origin", "--ping-interval", "--demo"} <= set(entries)
+    assert [name for name, text in entries.items() if not text] == []
+
+
+@pytest.mark.parametrize("option, unit, default", [
+    ("--ping-interval", "seconds", "30.0"),
+    ("--pong-timeout", "seconds", "10.0"),
+    ("--max-missed-pongs", "pongs", "3"),
+    ("--idle-timeout", "seconds", "60.0"),
+    ("--max-connections-per-token", "connections", "8"),
+    ("--max-subscriptions", "subscriptions", "64"),
+])
+def test_timer_and_limit_options_say_their_unit_and_default(option, unit, default):
+    text = option_entries(mock_help())[option]
+    assert unit in text and f"(default: {default})" in text, text

@@ -336,3 +336,22 @@ def test_bench_startup_runs_once_each(tmp_path):
     lines = r.stdout.splitlines()
     assert any(line.startswith("bare PySide6 window") and "(n=1)" in line for line in lines), r.stdout
     assert any(line.startswith("realtime-inspector (python)") and "(n=1)" in line for line in lines), r.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_bundle_mock_serves_the_protocol_doc_its_401s_link_to(bundle):
+    """The frozen mock finds the package's protocol.md through importlib.resources."""
+    import urllib.error
+    import urllib.request
+    mock = subprocess.Popen([str(bundle / APP), "mock", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        base = mock.stdout.readline().split()[-1].rsplit("/api/", 1)[0].replace("ws://", "http://")
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(base + "/api/v2/realtime", timeout=10)
+        link = info.value.headers["Link"]
+        doc = urllib.request.urlopen(base + link[1:link.index(">")], timeout=10).read()
+    finally:
+        mock.terminate()
+        mock.wait(timeout=30)
+    assert doc == (ROOT / "inspector" / "docs" / "protocol.md").read_bytes()

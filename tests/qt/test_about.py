@@ -26,24 +26,24 @@ def test_about_shows_the_version_and_links_to_the_bundled_docs(qtbot):
 def test_links_open_the_doc_in_the_app(qtbot):
     d = AboutDialog()
     qtbot.addWidget(d)
-    d.open_link(QUrl.fromLocalFile(str(resource_root() / "docs" / "protocol.md")).toString())
+    d.open_link(QUrl.fromLocalFile(str(resource_root() / "docs" / "recording-format.md")).toString())
     assert d.viewer is not None and d.viewer.isVisible()
-    assert "Realtime protocol" in d.viewer.browser.toPlainText()
-    # a relative link between the docs stays in the viewer
-    d.viewer._anchor(QUrl("recording-format.md"))
-    assert d.viewer.path.name == "recording-format.md"
     assert "Recording format" in d.viewer.browser.toPlainText()
+    # a relative link between the docs (the one recording-format.md has) stays in the viewer
+    d.viewer._anchor(QUrl("../inspector/docs/protocol.md"))
+    assert d.viewer.path.name == "protocol.md"
+    assert "Realtime protocol" in d.viewer.browser.toPlainText()
 
 
 def test_docs_are_found_under_meipass_when_frozen(tmp_path, monkeypatch):
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "protocol.md").write_text("# P\n")
+    (tmp_path / "inspector" / "docs").mkdir(parents=True)
+    (tmp_path / "inspector" / "docs" / "protocol.md").write_text("# P\n")
     (tmp_path / "README.md").write_text("# R\n")
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert resource_root() == tmp_path
     assert about.icon_path() == tmp_path / "resources" / "realtime-inspector.svg"
     links = doc_links()
-    assert [(t, p) for t, p, _w in links] == [("Protocol reference", tmp_path / "docs" / "protocol.md"),
+    assert [(t, p) for t, p, _w in links] == [("Protocol reference", tmp_path / "inspector" / "docs" / "protocol.md"),
                                              ("README", tmp_path / "README.md")]
 
 

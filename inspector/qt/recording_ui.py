@@ -18,7 +18,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QToolBar
 
-from inspector.net.redact import redact_url
+from inspector.net.redact import redact_url, scrub
 from inspector.recording import RecordingError
 from inspector.recording.export import export_har, export_recording
 from inspector.recording.format import SUFFIX
@@ -45,8 +45,8 @@ class _Worker(QObject):
                 result = fn(*args)
             except RecordingError as exc:
                 self.failed.emit(tag, str(exc))
-            except Exception as exc:  # noqa: BLE001 - reported, never lost in the thread
-                self.failed.emit(tag, f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a bug, reported (scrubbed), never lost in the thread
+                self.failed.emit(tag, scrub(f"internal error: {type(exc).__name__}: {exc}"))
             else:
                 self.done.emit(tag, result)
         t = threading.Thread(target=target, name=f"recording-{tag[0]}", daemon=True)

@@ -8,6 +8,7 @@ Times are wall-clock seconds (``time.time()``).
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -95,6 +96,45 @@ class SubscriptionChanged:
     filter: str | None = None
     error_code: str | None = None
     message: str = ""
+
+
+def finite(x: float | None) -> float | None:
+    """``x``, or None for a missing, infinite or NaN measurement (JSON has no such numbers)."""
+    return x if x is not None and math.isfinite(x) else None
+
+
+def state_details(ev: StateChanged) -> dict:
+    """The optional fields of a state change that are set, in the one order every writer uses."""
+    out: dict = {}
+    if ev.attempt:
+        out["attempt"] = ev.attempt
+    if ev.delay is not None:
+        out["delay"] = finite(ev.delay)
+    if ev.code is not None:
+        out["code"] = ev.code
+    if ev.reason:
+        out["reason"] = ev.reason
+    if ev.meaning:
+        out["meaning"] = ev.meaning
+    if ev.http_status is not None:
+        out["http_status"] = ev.http_status
+    if ev.http_code is not None:
+        out["http_code"] = ev.http_code
+    if ev.message:
+        out["message"] = ev.message
+    return out
+
+
+def subscription_details(ev: SubscriptionChanged) -> dict:
+    """The optional fields of a subscription change that are set."""
+    out: dict = {}
+    if ev.filter is not None:
+        out["filter"] = ev.filter
+    if ev.error_code is not None:
+        out["error_code"] = ev.error_code
+    if ev.message:
+        out["message"] = ev.message
+    return out
 
 
 SessionEvent = Union[FrameSeen, StateChanged, RttMeasured, PongMissed, ServerPingAnswered, SubscriptionChanged]

@@ -15,7 +15,7 @@ import math
 from typing import Any, Callable
 
 from .events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, StateChanged,
-                     SubscriptionChanged)
+                     SubscriptionChanged, finite, state_details, subscription_details)
 from .frames import DecodeError, Event, Ping, Pong, decode_json_object, summarize, try_decode
 from .kinds import kind_name
 
@@ -48,10 +48,6 @@ def _body(frame, data: bytes) -> dict:
 
 def _ms(seconds: float | None) -> float | None:
     return round(seconds * 1000, 3) if seconds is not None and math.isfinite(seconds) else None
-
-
-def _finite(x: float | None) -> float | None:
-    return x if x is not None and math.isfinite(x) else None
 
 
 def _head(ev: SessionEvent, name: str) -> dict[str, Any]:
@@ -90,36 +86,12 @@ def json_record(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> 
     if isinstance(ev, FrameSeen):
         return _frame_record(ev)
     if isinstance(ev, StateChanged):
-        out = _head(ev, "state")
-        out["state"] = ev.state.value
-        if ev.attempt:
-            out["attempt"] = ev.attempt
-        if ev.delay is not None:
-            out["delay"] = _finite(ev.delay)
-        if ev.code is not None:
-            out["code"] = ev.code
-        if ev.reason:
-            out["reason"] = ev.reason
-        if ev.meaning:
-            out["meaning"] = ev.meaning
-        if ev.http_status is not None:
-            out["http_status"] = ev.http_status
-        if ev.http_code is not None:
-            out["http_code"] = ev.http_code
-        if ev.message:
-            out["message"] = clean(ev.message) if clean is not None else ev.message
+        out = {**_head(ev, "state"), "state": ev.state.value, **state_details(ev)}
+        if ev.message and clean is not None:
+            out["message"] = clean(ev.message)
         return out
     if isinstance(ev, SubscriptionChanged):
-        out = _head(ev, "subscription")
-        out["topic"] = ev.topic
-        out["state"] = ev.state.value
-        if ev.filter is not None:
-            out["filter"] = ev.filter
-        if ev.error_code is not None:
-            out["error_code"] = ev.error_code
-        if ev.message:
-            out["message"] = ev.message
-        return out
+        return {**_head(ev, "subscription"), "topic": ev.topic, "state": ev.state.value, **subscription_details(ev)}
     if isinstance(ev, RttMeasured):
         out = _head(ev, "rtt")
         out["rtt_ms"] = _ms(ev.rtt)

@@ -19,7 +19,7 @@ from typing import Any
 from .. import __version__
 from ..protocol.events import (
     IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged,
-    SubscriptionChanged, SubState,
+    SubscriptionChanged, SubState, finite, state_details, subscription_details,
 )
 from ..protocol.frames import DecodeError, try_decode
 from ..net.redact import scrub
@@ -78,9 +78,6 @@ def check_header(obj: Any, name: str) -> dict:
 # ------------------------------------------------------------------ writing
 
 
-def _finite(x: float | None) -> float | None:
-    return x if x is None or math.isfinite(x) else None
-
 
 def _num(x: float) -> str:
     return repr(float(x)) if math.isfinite(x) else "null"
@@ -117,40 +114,19 @@ def event_fields(ev: SessionEvent) -> dict:
     """The record fields after t, w and c for a non-frame event, as the session gave them:
     topics, filters and what the server said are data and are never rewritten."""
     if isinstance(ev, StateChanged):
-        out: dict[str, Any] = {"e": E_STATE, "state": State(ev.state).value}
-        if ev.attempt:
-            out["attempt"] = ev.attempt
-        if ev.delay is not None:
-            out["delay"] = _finite(ev.delay)
-        if ev.code is not None:
-            out["code"] = ev.code
-        if ev.reason:
-            out["reason"] = ev.reason
-        if ev.meaning:
-            out["meaning"] = ev.meaning
+        out: dict[str, Any] = {"e": E_STATE, "state": State(ev.state).value, **state_details(ev)}
         if ev.message:  # our own error text: free text, so the last line of defence applies
             out["message"] = scrub(ev.message)
-        if ev.http_status is not None:
-            out["http_status"] = ev.http_status
-        if ev.http_code is not None:
-            out["http_code"] = ev.http_code
         return out
     if isinstance(ev, RttMeasured):
-        return {"e": E_RTT, "rtt": _finite(ev.rtt)}
+        return {"e": E_RTT, "rtt": finite(ev.rtt)}
     if isinstance(ev, PongMissed):
         return {"e": E_PONG_MISSED, "consecutive": ev.consecutive}
     if isinstance(ev, ServerPingAnswered):
         return {"e": E_SERVER_PING, "p": base64.b64encode(ev.payload).decode("ascii"),
-                "response_time": _finite(ev.response_time)}
+                "response_time": finite(ev.response_time)}
     if isinstance(ev, SubscriptionChanged):
-        out = {"e": E_SUB, "topic": ev.topic, "state": SubState(ev.state).value}
-        if ev.filter is not None:
-            out["filter"] = ev.filter
-        if ev.error_code is not None:
-            out["error_code"] = ev.error_code
-        if ev.message:
-            out["message"] = ev.message
-        return out
+        return {"e": E_SUB, "topic": ev.topic, "state": SubState(ev.state).value, **subscription_details(ev)}
     raise TypeError(f"not a session event: {type(ev).__name__}")
 
 

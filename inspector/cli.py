@@ -10,7 +10,7 @@ import argparse
 import sys
 import traceback
 
-from . import __version__
+from inspector import __version__
 
 
 class CliError(Exception):
@@ -21,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors echo arguments, and an argument may be a token: scrub them like any message."""
 
     def error(self, message: str):
-        from .net.redact import scrub
+        from inspector.net.redact import scrub
         self.print_usage(sys.stderr)
         self.exit(2, scrub(f"{self.prog}: error: {message}\n"))
 
@@ -144,32 +144,32 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "mock":
-        from .net.mock_main import run_mock
+        from inspector.net.mock_main import run_mock
         return run_mock(args)
     if args.command == "tail":
-        from .net.tail_main import run_tail
+        from inspector.net.tail_main import run_tail
         return run_tail(args)
     if args.command == "publish":
-        from .net.tail_main import run_publish
+        from inspector.net.tail_main import run_publish
         return run_publish(args)
     if args.command == "replay":
-        from .recording.replay_main import run_replay
+        from inspector.recording.replay_main import run_replay
         return run_replay(args)
-    from .qt.app import run_app
+    from inspector.qt.app import run_app
     return run_app(args)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--recording-sink"]:  # internal: the app's recording process (frozen bundle)
-        from .recording.sink import main as sink_main
+        from inspector.recording.sink import main as sink_main
         return sink_main(argv[1:])
     first = next((a for a in argv if not a.startswith("-")), None)
     if first is None:
         parser = build_parser()
     else:
         parser = build_parser(open_file=first not in SUBCOMMANDS, commands=first in SUBCOMMANDS)
-    from .net.redact import register_secret, scrub
+    from inspector.net.redact import register_secret, scrub
     for value in _literal_tokens(argv):  # so no message, usage error included, can echo one
         register_secret(value)
     args = parser.parse_args(argv)

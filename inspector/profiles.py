@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .private_files import FILE_MODE, make_private_dir
-from .protocol.filters import filter_error
-from .protocol.topics import topic_error
+from inspector.private_files import FILE_MODE, make_private_dir
+from inspector.protocol.filters import filter_error
+from inspector.protocol.topics import topic_error
 
 log = logging.getLogger(__name__)
 

@@ -18,19 +18,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from .. import __version__
-from ..protocol.backoff import Backoff
-from ..protocol.closecodes import Policy, describe
-from ..protocol.events import SessionEvent, State, StateChanged, SubscriptionChanged, SubState
-from ..protocol.filters import compile_filter
-from ..protocol.frames import MAX_REQUEST_ID, Subscribe, Unsubscribe, encode
-from ..protocol.pings import PingTracker
-from ..protocol.topics import topic_error
-from .client_types import (MAX_INCOMING, ClientConfig, ClientStats, NotConnected, SubscriptionInfo,  # noqa: F401
+from inspector import __version__
+from inspector.protocol.backoff import Backoff
+from inspector.protocol.closecodes import Policy, describe
+from inspector.protocol.events import SessionEvent, State, StateChanged, SubscriptionChanged, SubState
+from inspector.protocol.filters import compile_filter
+from inspector.protocol.frames import MAX_REQUEST_ID, Subscribe, Unsubscribe, encode
+from inspector.protocol.pings import PingTracker
+from inspector.protocol.topics import topic_error
+from inspector.net.client_types import (MAX_INCOMING, ClientConfig, ClientStats, NotConnected, SubscriptionInfo,  # noqa: F401
                            TopicError)
-from .client_wire import ConnectionIO, WireConnection
-from .redact import redacting_logger, scrub
-from .tokens import TokenError, TokenSource
+from inspector.net.client_wire import ConnectionIO, WireConnection
+from inspector.net.redact import redacting_logger, scrub
+from inspector.net.tokens import TokenError, TokenSource
 
 __all__ = ["RealtimeClient", "ClientConfig", "ClientStats", "SubscriptionInfo", "TopicError", "NotConnected"]
 

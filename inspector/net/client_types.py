@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
 
-from ..protocol.events import SubState
-from .redact import redact_url
-from .tokens import TokenSource
+from inspector.protocol.events import SubState
+from inspector.net.redact import redact_url
+from inspector.net.tokens import TokenSource
 
 # Server frames over the protocol's 64 KiB are still received (and shown as such)
 # up to this size; past it websockets closes with 1009.

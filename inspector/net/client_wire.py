@@ -20,9 +20,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import BINARY, CONT, TEXT, CloseCode
 from websockets.protocol import OPEN
 
-from ..protocol.events import IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, State, \
+from inspector.protocol.events import IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, State, \
     SubscriptionChanged, SubState
-from ..protocol.frames import DecodeError, Error, Event, Ping, Pong, try_decode
+from inspector.protocol.frames import DecodeError, Error, Event, Ping, Pong, try_decode
 
 # Same bound (and variable) as websockets' own assembler: fragments of one message.
 MAX_FRAGMENTS = int(os.environ.get("WEBSOCKETS_MAX_FRAGMENTS", "4096"))

@@ -12,7 +12,7 @@ import random
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .mock_server import MockServer
+    from inspector.net.mock_server import MockServer
 
 log = logging.getLogger("inspector.net.mock.demo")
 

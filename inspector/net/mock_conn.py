@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
 
-    from ..protocol.filters import CompiledFilter
+    from inspector.protocol.filters import CompiledFilter
 
 log = logging.getLogger("inspector.net.mock")
 

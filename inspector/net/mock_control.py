@@ -18,7 +18,7 @@ from websockets.frames import Close
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
 
-    from .mock_server import MockServer
+    from inspector.net.mock_server import MockServer
 
 log = logging.getLogger("inspector.net.mock")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from ..cli import CliError
-from .mock_origin import ANY, canonical_origin
-from .mock_server import MockConfig, MockServer
+from inspector.cli import CliError
+from inspector.net.mock_origin import ANY, canonical_origin
+from inspector.net.mock_server import MockConfig, MockServer
 
 
 def config_from_args(args) -> MockConfig:
@@ -75,7 +75,7 @@ async def _serve(config: MockConfig, args) -> int:
     if args.demo:
         server.start_demo()
     if getattr(args, "replay", None):
-        from ..recording.mock_replay import play
+        from inspector.recording.mock_replay import play
         tasks.append(asyncio.ensure_future(play(server, args.replay, speed=args.speed, loop=args.loop)))
     try:
         waiter = asyncio.ensure_future(done.wait())

@@ -23,13 +23,13 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from ..protocol import frames
-from ..protocol.filters import CompiledFilter, FilterError, compile_filter
-from ..protocol.kinds import Kind
-from ..protocol.topics import topic_error
-from . import mock_http
-from .mock_conn import MockConnection
-from .mock_origin import OriginPolicy
+from inspector.protocol import frames
+from inspector.protocol.filters import CompiledFilter, FilterError, compile_filter
+from inspector.protocol.kinds import Kind
+from inspector.protocol.topics import topic_error
+from inspector.net import mock_http
+from inspector.net.mock_conn import MockConnection
+from inspector.net.mock_origin import OriginPolicy
 
 log = logging.getLogger("inspector.net.mock")
 
@@ -214,7 +214,7 @@ class MockServer:
         path, _ = mock_http.split_path(ws.request.path)
         token = mock_http.token_from_request(ws.request) or ""
         if path == mock_http.CONTROL_PATH:
-            from .mock_control import serve_control
+            from inspector.net.mock_control import serve_control
             self._controls.add(ws)
             try:
                 await serve_control(self, ws)
@@ -523,7 +523,7 @@ class MockServer:
 
     def start_demo(self) -> None:
         if self._demo is None:
-            from .demo import Demo
+            from inspector.net.demo import Demo
             self._demo = Demo(self)
             self._demo.start()
 

@@ -8,7 +8,7 @@ import inspect
 import threading
 from typing import Any, Callable
 
-from .mock_server import MockConfig, MockServer
+from inspector.net.mock_server import MockConfig, MockServer
 
 
 class MockServerThread:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import sys
 import time
 
-from ..protocol.events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State,
+from inspector.protocol.events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State,
                                StateChanged, SubscriptionChanged)
-from ..protocol.frames import DecodeError, summarize, try_decode
-from ..protocol.kinds import kind_name
-from .redact import redact_url
+from inspector.protocol.frames import DecodeError, summarize, try_decode
+from inspector.protocol.kinds import kind_name
+from inspector.net.redact import redact_url
 
 
 def _clock(t: float) -> str:

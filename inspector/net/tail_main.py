@@ -17,16 +17,16 @@ import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..cli import CliError
-from ..protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
-from ..protocol.filters import FilterError, compile_filter
-from ..protocol.json_output import json_line
-from ..protocol.topics import topic_error
-from .client import ClientConfig, RealtimeClient
-from .client_types import cleartext_token_warning
-from .redact import install_on_root, redact_url, scrub
-from .tail_format import TextFormatter, stdout_is_unicode
-from .tokens import TokenError, TokenSource
+from inspector.cli import CliError
+from inspector.protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
+from inspector.protocol.filters import FilterError, compile_filter
+from inspector.protocol.json_output import json_line
+from inspector.protocol.topics import topic_error
+from inspector.net.client import ClientConfig, RealtimeClient
+from inspector.net.client_types import cleartext_token_warning
+from inspector.net.redact import install_on_root, redact_url, scrub
+from inspector.net.tail_format import TextFormatter, stdout_is_unicode
+from inspector.net.tokens import TokenError, TokenSource
 
 EXIT_OK = 0
 EXIT_STOPPED = 1
@@ -101,8 +101,8 @@ def _open_recorder(args, token: TokenSource):
     if not args.record:
         return None
     try:
-        from ..recording.writer import RecordingWriter
-        from ..recording.format import RecordingError
+        from inspector.recording.writer import RecordingWriter
+        from inspector.recording.format import RecordingError
     except ImportError:
         raise CliError("recording not available yet") from None
     try:
@@ -259,7 +259,7 @@ async def _publish(args, token: TokenSource, url: str, data: Any) -> int:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-    from .client import _ws_log  # the redacting logger websockets gets
+    from inspector.net.client import _ws_log  # the redacting logger websockets gets
     try:
         value = await token.fetch()
     except TokenError as exc:

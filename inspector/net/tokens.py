@@ -10,7 +10,7 @@ import asyncio
 import os
 import signal
 
-from . import redact
+from inspector.net import redact
 
 COMMAND_TIMEOUT = 30.0
 

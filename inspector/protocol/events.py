@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Union
 
-from .frames import DecodeError, Frame
+from inspector.protocol.frames import DecodeError, Frame
 
 IN = "in"    # server → client
 OUT = "out"  # client → server

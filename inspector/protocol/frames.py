@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .kinds import Kind, kind_name
+from inspector.protocol.kinds import Kind, kind_name
 
 MAX_PING_PAYLOAD = 64
 MAX_REQUEST_ID = 2**32 - 1

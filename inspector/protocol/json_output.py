@@ -14,10 +14,10 @@ import json
 import math
 from typing import Any, Callable
 
-from .events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, StateChanged,
+from inspector.protocol.events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, StateChanged,
                      SubscriptionChanged, finite, state_details, subscription_details)
-from .frames import DecodeError, Event, Ping, Pong, decode_json_object, summarize, try_decode
-from .kinds import kind_name
+from inspector.protocol.frames import DecodeError, Event, Ping, Pong, decode_json_object, summarize, try_decode
+from inspector.protocol.kinds import kind_name
 
 SCHEMA_VERSION = 1
 TEXT_FRAME_ERROR = "text frame; every message must be a binary frame"

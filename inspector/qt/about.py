@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import __version__
+from inspector import __version__
 
 APP_NAME = "Realtime Inspector"
 # (title, path under the resource root, what it is)

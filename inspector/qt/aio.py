@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Callable, Coroutine
 
-from ..net.redact import scrub
+from inspector.net.redact import scrub
 
 log = logging.getLogger("inspector.qt")
 

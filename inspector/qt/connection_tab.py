@@ -10,17 +10,17 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..net.client import ClientConfig, NotConnected, RealtimeClient, TopicError
-from ..net.client_types import cleartext_token_warning
-from ..net.redact import redact_url
-from ..net.tokens import TokenSource
-from ..profiles import Profile, Subscription
-from ..protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged, SubState
-from ..protocol.filters import FilterError
-from ..protocol.frames import Event
-from .state_view import StateView
-from .subscriptions import SubscriptionEditor
-from .aio import Tasks
+from inspector.net.client import ClientConfig, NotConnected, RealtimeClient, TopicError
+from inspector.net.client_types import cleartext_token_warning
+from inspector.net.redact import redact_url
+from inspector.net.tokens import TokenSource
+from inspector.profiles import Profile, Subscription
+from inspector.protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged, SubState
+from inspector.protocol.filters import FilterError
+from inspector.protocol.frames import Event
+from inspector.qt.state_view import StateView
+from inspector.qt.subscriptions import SubscriptionEditor
+from inspector.qt.aio import Tasks
 
 
 def token_source(p: Profile) -> TokenSource:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..profiles import Profile, ProfileError, ProfileStore
+from inspector.profiles import Profile, ProfileError, ProfileStore
 
 TOKEN_KIND_LABELS = (("literal", "Literal token"), ("env", "Environment variable"), ("command", "Command"))
 

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
 from inspector.protocol.events import OUT
 from inspector.protocol.frames import DecodeError, Ping, Pong, json_type, try_decode
 
-from . import hexdump
-from .frame_store import KIND_EMPTY, KIND_TEXT, kind_label
+from inspector.qt import hexdump
+from inspector.qt.frame_store import KIND_EMPTY, KIND_TEXT, kind_label
 
 MAX_TREE_NODES = 5000
 MAX_CELL = 300

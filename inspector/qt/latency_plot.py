@@ -21,7 +21,7 @@ import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 
 from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, State, StateChanged
 
-from .log_model import format_time
+from inspector.qt.log_model import format_time
 
 REDRAW_MS = 34            # ≤ 30 Hz
 RING = 4096               # samples kept per connection

@@ -17,8 +17,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from inspector.protocol.events import OUT
 from inspector.protocol.kinds import Kind
 
-from . import icons
-from .frame_store import FrameStore, Query, kind_label
+from inspector.qt import icons
+from inspector.qt.frame_store import FrameStore, Query, kind_label
 
 COLUMNS = ("#", "Time", "Connection", "Dir", "Kind", "Topic", "Seq", "Size", "Summary")
 COL_NUMBER, COL_TIME, COL_CONN, COL_DIR, COL_KIND, COL_TOPIC, COL_SEQ, COL_SIZE, COL_SUMMARY = range(len(COLUMNS))

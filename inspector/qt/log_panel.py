@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.kinds import Kind
 
-from . import icons
-from .detail_pane import DetailPane
-from .frame_store import KIND_EMPTY, KIND_TEXT, FrameStore, Query
-from .log_model import COLUMNS, LogModel
+from inspector.qt import icons
+from inspector.qt.detail_pane import DetailPane
+from inspector.qt.frame_store import KIND_EMPTY, KIND_TEXT, FrameStore, Query
+from inspector.qt.log_model import COLUMNS, LogModel
 
 FLUSH_MS = 40        # ≈ 25 Hz
 FILTER_DEBOUNCE_MS = 200

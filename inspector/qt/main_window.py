@@ -23,18 +23,18 @@ from PySide6.QtWidgets import (
     QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QStyle, QTabWidget, QToolBar, QWidget,
 )
 
-from ..net.mock_server import MockConfig
-from ..profiles import Profile, ProfileError, ProfileStore
-from ..protocol.events import State, StateChanged
-from .about import AboutDialog, ShortcutsDialog
-from .aio import Tasks
-from .connection_tab import ConnectionTab
-from .connections import ConnectionManager
-from .latency_plot import LatencyPlot
-from .log_model import COL_CONN, COL_KIND
-from .log_panel import LogPanel
-from .mock_panel import MockPanel
-from .state_view import describe_state
+from inspector.net.mock_server import MockConfig
+from inspector.profiles import Profile, ProfileError, ProfileStore
+from inspector.protocol.events import State, StateChanged
+from inspector.qt.about import AboutDialog, ShortcutsDialog
+from inspector.qt.aio import Tasks
+from inspector.qt.connection_tab import ConnectionTab
+from inspector.qt.connections import ConnectionManager
+from inspector.qt.latency_plot import LatencyPlot
+from inspector.qt.log_model import COL_CONN, COL_KIND
+from inspector.qt.log_panel import LogPanel
+from inspector.qt.mock_panel import MockPanel
+from inspector.qt.state_view import describe_state
 
 log = logging.getLogger("inspector.qt")
 TITLE = "Realtime Inspector"
@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         A failure here costs that feature only: the inspector itself still starts.
         """
         try:
-            from .recording_ui import RecordingUi
+            from inspector.qt.recording_ui import RecordingUi
         except ModuleNotFoundError as exc:
             if exc.name != f"{__package__}.recording_ui":
                 self.report_error(f"recording is unavailable: {exc}")

@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..net.mock_server import MockConfig
-from ..net.mock_thread import MockServerThread
-from ..protocol.topics import topic_error
-from .aio import Tasks
+from inspector.net.mock_server import MockConfig
+from inspector.net.mock_thread import MockServerThread
+from inspector.protocol.topics import topic_error
+from inspector.qt.aio import Tasks
 
 CLIENT_COLUMNS = ("Member", "Token", "Subscriptions", "In", "Out", "Queued", "Connected")
 

@@ -30,7 +30,7 @@ from inspector.recording.format import SUFFIX
 from inspector.private_files import make_private_dir
 from inspector.recording.process_writer import ProcessRecordingWriter
 
-from .frame_store import KIND_TEXT
+from inspector.qt.frame_store import KIND_TEXT
 
 INDICATOR_MS = 500  # ≈ 2 Hz
 

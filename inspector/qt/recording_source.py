@@ -28,7 +28,7 @@ from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe
 from inspector.protocol.kinds import Kind
 from inspector.recording.columns import KIND_EVENT, read_columns
 
-from .frame_store import FLAG_BAD, FLAG_GAP_EXPECTED, FLAG_UNCHECKED, KIND_TEXT, NO_SEQ, VECTOR_MIN, \
+from inspector.qt.frame_store import FLAG_BAD, FLAG_GAP_EXPECTED, FLAG_UNCHECKED, KIND_TEXT, NO_SEQ, VECTOR_MIN, \
     read_event_heads
 
 _KNOWN = np.zeros(256, bool)

@@ -23,9 +23,9 @@ from inspector.recording import RecordingError
 from inspector.recording.export import export_har, export_recording
 from inspector.recording.format import SUFFIX
 
-from .recorder import Recorder, Source, human_size
-from .recording_source import PreparedRecording, prepare
-from .replay_panel import ReplayPanel
+from inspector.qt.recorder import Recorder, Source, human_size
+from inspector.qt.recording_source import PreparedRecording, prepare
+from inspector.qt.replay_panel import ReplayPanel
 
 OPEN_FILTER = f"Recordings and HAR captures (*{SUFFIX} *.har *.json);;All files (*)"
 HAR_FILTER = "HAR captures (*.har *.json);;All files (*)"

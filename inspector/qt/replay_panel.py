@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButt
 
 from inspector.recording.replay import FAST, Player
 
-from .recording_source import PreparedRecording
+from inspector.qt.recording_source import PreparedRecording
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0, FAST)
 FAST_CHUNK = 20_000   # records per tick at "as fast as possible"

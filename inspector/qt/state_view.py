@@ -8,8 +8,8 @@ import time
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from ..protocol.closecodes import describe
-from ..protocol.events import State, StateChanged
+from inspector.protocol.closecodes import describe
+from inspector.protocol.events import State, StateChanged
 
 _COLOURS = {
     State.IDLE: "#888", State.CONNECTING: "#c80", State.OPEN: "#2a2",

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..protocol.events import FrameSeen, SubscriptionChanged, SubState
-from ..protocol.filters import FilterError, compile_filter
-from ..protocol.frames import Event, try_decode
-from ..protocol.topics import topic_error
+from inspector.protocol.events import FrameSeen, SubscriptionChanged, SubState
+from inspector.protocol.filters import FilterError, compile_filter
+from inspector.protocol.frames import Event, try_decode
+from inspector.protocol.topics import topic_error
 
 MAX_SUBSCRIPTIONS = 64
 WARN_AT = 56            # warn from here on, before the server refuses the 65th

@@ -3,8 +3,8 @@
 No Qt here; the desktop app and the CLI both build on this package.
 """
 
-from .format import FORMAT, SUFFIX, VERSION, RecordingError
-from .reader import Recording, open_recording
-from .writer import RecordingWriter
+from inspector.recording.format import FORMAT, SUFFIX, VERSION, RecordingError
+from inspector.recording.reader import Recording, open_recording
+from inspector.recording.writer import RecordingWriter
 
 __all__ = ["FORMAT", "SUFFIX", "VERSION", "Recording", "RecordingError", "RecordingWriter", "open_recording"]

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..protocol.events import OUT, FrameSeen
-from .format import RecordError, record_to_event
-from .reader import Recording, open_recording
+from inspector.protocol.events import OUT, FrameSeen
+from inspector.recording.format import RecordError, record_to_event
+from inspector.recording.reader import Recording, open_recording
 
 KIND_EVENT = -2   # a connection-event row (state, rtt, subscription, ...)
 KIND_EMPTY = -1   # a frame of zero bytes

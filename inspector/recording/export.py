@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from typing import Iterable
 
-from ..protocol.events import SessionEvent
-from .har_export import export_har  # noqa: F401 - re-exported: both exports live here for callers
-from .writer import RecordingWriter
+from inspector.protocol.events import SessionEvent
+from inspector.recording.har_export import export_har  # noqa: F401 - re-exported: both exports live here for callers
+from inspector.recording.writer import RecordingWriter
 
 
 def export_recording(events: Iterable[SessionEvent], path: str | os.PathLike, profile: str = "", url: str = "",

@@ -16,13 +16,13 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import __version__
-from ..protocol.events import (
+from inspector import __version__
+from inspector.protocol.events import (
     IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged,
     SubscriptionChanged, SubState, finite, state_details, subscription_details,
 )
-from ..protocol.frames import DecodeError, try_decode
-from ..net.redact import scrub
+from inspector.protocol.frames import DecodeError, try_decode
+from inspector.net.redact import scrub
 
 FORMAT = "realtime-inspector-recording"
 VERSION = 1

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import parse_qsl
 
-from .. import __version__
-from ..net.redact import redact_url
-from ..protocol.events import OUT, FrameSeen, SessionEvent
-from .format import RecordingError
+from inspector import __version__
+from inspector.net.redact import redact_url
+from inspector.protocol.events import OUT, FrameSeen, SessionEvent
+from inspector.recording.format import RecordingError
 
 UNKNOWN_URL = "ws://unknown/"  # only for a connection whose URL nobody told us
 

@@ -20,10 +20,10 @@ import os
 import time
 from typing import Any
 
-from ..protocol.events import IN, FrameSeen
-from ..protocol.frames import DecodeError, Event, decode_json_object, try_decode
-from .format import RecordingError
-from .reader import open_recording
+from inspector.protocol.events import IN, FrameSeen
+from inspector.protocol.frames import DecodeError, Event, decode_json_object, try_decode
+from inspector.recording.format import RecordingError
+from inspector.recording.reader import open_recording
 
 
 def server_events(path: str | os.PathLike) -> list[tuple[float, dict]]:

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import inspector
 
-from ..protocol.events import OUT, FrameSeen, SessionEvent
-from .format import E_END, RecordingError, dumps
-from .sink import LENGTH
-from ..private_files import create_private
-from .writer import RecordEncoder
+from inspector.protocol.events import OUT, FrameSeen, SessionEvent
+from inspector.recording.format import E_END, RecordingError, dumps
+from inspector.recording.sink import LENGTH
+from inspector.private_files import create_private
+from inspector.recording.writer import RecordEncoder
 
 FEED_INTERVAL = 0.05
 

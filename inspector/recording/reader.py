@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from ..protocol.events import SessionEvent
-from .format import RecordError, RecordingError, check_header, record_to_event
+from inspector.protocol.events import SessionEvent
+from inspector.recording.format import RecordError, RecordingError, check_header, record_to_event
 
 MAX_ERRORS = 100          # errors kept in .errors; further ones only counted
 TAIL_SCAN = 1 << 24       # how far back from the end to look for the last newline
@@ -163,7 +163,7 @@ def open_recording(path: str | os.PathLike):
             raise RecordingError(f"{name} is empty" if size == 0 else f"{name} is not a recording or HAR file")
         header = _parse_header(first)
         if header is None:
-            from .har import open_har  # HAR is one JSON document; read it whole
+            from inspector.recording.har import open_har  # HAR is one JSON document; read it whole
             return open_har(path, first, f)
         check_header(header, name)
         if not first.endswith(b"\n"):

@@ -14,17 +14,17 @@ import time
 from datetime import datetime
 from typing import Any, TextIO
 
-from ..cli import CliError
-from ..net.redact import scrub
-from ..protocol.events import (
+from inspector.cli import CliError
+from inspector.net.redact import scrub
+from inspector.protocol.events import (
     OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, StateChanged, SubscriptionChanged,
 )
-from ..protocol.frames import DecodeError, Error, Event, Subscribe, Unsubscribe, summarize
-from ..protocol.json_output import json_line
-from ..protocol.kinds import kind_name
-from .format import RecordingError
-from .reader import open_recording
-from .replay import check_speed, pace
+from inspector.protocol.frames import DecodeError, Error, Event, Subscribe, Unsubscribe, summarize
+from inspector.protocol.json_output import json_line
+from inspector.protocol.kinds import kind_name
+from inspector.recording.format import RecordingError
+from inspector.recording.reader import open_recording
+from inspector.recording.replay import check_speed, pace
 
 
 def _clock(t: float) -> str:

@@ -27,8 +27,8 @@ import struct
 import sys
 from itertools import repeat
 
-from .format import frame_line
-from .frame_text import frames_text
+from inspector.recording.format import frame_line
+from inspector.recording.frame_text import frames_text
 
 LENGTH = struct.Struct("<I")
 

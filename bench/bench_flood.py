@@ -14,7 +14,7 @@ late a 10 ms QTimer fires), and the peak RSS of this process.
 Both are timed from the first message received to the last one counted: (a) when
 recv() returned it, (b) when it is in the frame store after the log's batched flush.
 (b) can beat (a): the client frames plain binary messages itself and hands them over
-by callback (inspector/net/client_wire.py), where (a) pays websockets' parser,
+by callback (inspector/client/wire.py), where (a) pays websockets' parser,
 assembler and a Future per recv().
 
 usage: python bench/bench_flood.py [--frames 300000]
@@ -149,7 +149,7 @@ def run_app_path(url: str, server: Server, n: int, repeat: int) -> tuple[list[fl
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from inspector.net.mock_server import MockConfig
+    from inspector.mock.server import MockConfig
     from inspector.profiles import ProfileStore
     from inspector.qt.main_window import MainWindow
 

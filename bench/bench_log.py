@@ -24,8 +24,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from inspector.protocol.events import IN, FrameSeen  # noqa: E402
 from inspector.protocol.frames import try_decode  # noqa: E402
-from inspector.qt.frame_store import Query  # noqa: E402
-from inspector.qt.log_panel import LogPanel  # noqa: E402
+from inspector.logstore.frame_store import Query  # noqa: E402
+from inspector.qt.log.panel import LogPanel  # noqa: E402
 
 PROBE_MS = 10
 TOPICS = [f"bench.t{i}" for i in range(8)]

@@ -57,7 +57,7 @@ async def serve() -> int:
     no CPU during a round, as a peer on another machine would, and the two cores are left
     to the app and its recording process."""
     from inspector.protocol.frames import Event, encode
-    from inspector.net.mock_server import MockConfig, MockServer
+    from inspector.mock.server import MockConfig, MockServer
 
     server = MockServer(MockConfig(port=0, ping_interval=3600, idle_timeout=3600, max_connections_per_token=100,
                                    max_queue_bytes=2**30))
@@ -250,7 +250,7 @@ def write_big(path: Path, n: int) -> None:
 
 
 async def open_big(window, ui, path: Path) -> dict:
-    from inspector.qt.frame_store import Query
+    from inspector.logstore.frame_store import Query
 
     panel = window.log_panel
     loop = asyncio.get_running_loop()
@@ -311,7 +311,7 @@ def main(argv=None) -> int:
 
     from inspector.profiles import ProfileStore
     from inspector.qt.main_window import MainWindow
-    from inspector.qt.recording_ui import RecordingUi
+    from inspector.qt.recording.recording_ui import RecordingUi
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-record-"))
     big = Path(args.recording) if args.recording else tmp / "big.rirec"

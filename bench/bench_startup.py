@@ -53,7 +53,7 @@ def child(what: str) -> None:
         app.exec()
     else:
         sys.path.insert(0, str(ROOT))
-        from inspector.cli import main
+        from inspector.cli.main import main
 
         main([])
     raise SystemExit("exited without painting a main window")

@@ -14,7 +14,7 @@ import asyncio
 import sys
 import time
 
-from inspector.net.mock_server import MockConfig, MockServer
+from inspector.mock.server import MockConfig, MockServer
 
 
 async def main() -> int:

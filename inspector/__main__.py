@@ -1,5 +1,5 @@
 import sys
 
-from inspector.cli import main
+from inspector.cli.main import main
 
 sys.exit(main())

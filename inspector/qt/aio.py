@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Callable, Coroutine
 
-from inspector.net.redact import scrub
+from inspector.redact import scrub
 
 log = logging.getLogger("inspector.qt")
 

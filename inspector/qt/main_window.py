@@ -23,18 +23,18 @@ from PySide6.QtWidgets import (
     QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QStyle, QTabWidget, QToolBar, QWidget,
 )
 
-from inspector.net.mock_server import MockConfig
+from inspector.mock.server import MockConfig
 from inspector.profiles import Profile, ProfileError, ProfileStore
 from inspector.protocol.events import State, StateChanged
 from inspector.qt.about import AboutDialog, ShortcutsDialog
 from inspector.qt.aio import Tasks
-from inspector.qt.connection_tab import ConnectionTab
-from inspector.qt.connections import ConnectionManager
-from inspector.qt.latency_plot import LatencyPlot
-from inspector.qt.log_model import COL_CONN, COL_KIND
-from inspector.qt.log_panel import LogPanel
-from inspector.qt.mock_panel import MockPanel
-from inspector.qt.state_view import describe_state
+from inspector.qt.session.connection_tab import ConnectionTab
+from inspector.qt.session.profiles_panel import ConnectionManager
+from inspector.qt.latency.latency_plot import LatencyPlot
+from inspector.qt.log.model import COL_CONN, COL_KIND
+from inspector.qt.log.panel import LogPanel
+from inspector.qt.mock.mock_panel import MockPanel
+from inspector.qt.session.state_view import describe_state
 
 log = logging.getLogger("inspector.qt")
 TITLE = "Realtime Inspector"
@@ -160,16 +160,11 @@ class MainWindow(QMainWindow):
         hh.resizeSection(COL_CONN, 80)
 
     def _attach_recording(self, directory):
-        """Record / open / replay / export (issue 4); it takes over the Record placeholder.
+        """Record / open / replay / export; it takes over the Record placeholder.
 
         A failure here costs that feature only: the inspector itself still starts.
         """
-        try:
-            from inspector.qt.recording_ui import RecordingUi
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.recording_ui":
-                self.report_error(f"recording is unavailable: {exc}")
-            return None  # not part of this build: the Record placeholder stays disabled
+        from inspector.qt.recording.recording_ui import RecordingUi  # it imports this window's helpers
         try:
             return RecordingUi(self, directory)
         except Exception as exc:  # noqa: BLE001 - keep the app usable, say why

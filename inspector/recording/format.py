@@ -22,7 +22,7 @@ from inspector.protocol.events import (
     SubscriptionChanged, SubState, finite, state_details, subscription_details,
 )
 from inspector.protocol.frames import DecodeError, try_decode
-from inspector.net.redact import scrub
+from inspector.redact import scrub
 
 FORMAT = "realtime-inspector-recording"
 VERSION = 1
@@ -36,6 +36,7 @@ E_SERVER_PING = "server_ping"
 E_SUB = "sub"
 E_END = "end"  # written by a clean close(); not a session event
 
+MAX_ERRORS = 100  # problems a reader keeps as lines; further ones are only counted
 TEXT_FRAME_ERROR = "text frame; every message must be a binary frame"
 
 

@@ -15,7 +15,7 @@ from typing import Iterable
 from urllib.parse import parse_qsl
 
 from inspector import __version__
-from inspector.net.redact import redact_url
+from inspector.redact import redact_url
 from inspector.protocol.events import OUT, FrameSeen, SessionEvent
 from inspector.recording.format import RecordingError
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Iterator
 
 from inspector.protocol.events import SessionEvent
-from inspector.recording.format import RecordError, RecordingError, check_header, record_to_event
+from inspector.recording.format import MAX_ERRORS, RecordError, RecordingError, check_header, record_to_event
+from inspector.recording.har import open_har
 
-MAX_ERRORS = 100          # errors kept in .errors; further ones only counted
 TAIL_SCAN = 1 << 24       # how far back from the end to look for the last newline
 HEADER_MAX = 1 << 20      # a header line longer than this is not ours
 
@@ -163,7 +163,6 @@ def open_recording(path: str | os.PathLike):
             raise RecordingError(f"{name} is empty" if size == 0 else f"{name} is not a recording or HAR file")
         header = _parse_header(first)
         if header is None:
-            from inspector.recording.har import open_har  # HAR is one JSON document; read it whole
             return open_har(path, first, f)
         check_header(header, name)
         if not first.endswith(b"\n"):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from inspector.protocol.events import SessionEvent
 from inspector.recording.format import E_END, RecordingError, dumps, event_line, make_header
-from inspector.net.redact import redact_url
+from inspector.redact import redact_url
 from inspector.private_files import open_private
 
 FLUSH_INTERVAL = 0.2  # < the 250 ms the issue allows, leaving room for a late flusher tick

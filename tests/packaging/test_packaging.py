@@ -111,7 +111,7 @@ def test_desktop_file_metainfo_icon_and_command_agree():
     assert entry["Icon"] == APP == meta.findtext("icon")
     assert entry["Name"] == meta.findtext("name")
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts[APP] == "inspector.cli:main"
+    assert scripts[APP] == "inspector.cli.main:main"
 
 
 # --- icons -------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def test_the_line_depends_on_the_bytes_not_on_how_the_frame_came():
 
 
 def test_data_fields_are_written_as_received_only_the_clients_message_is_cleaned():
-    from inspector.net.redact import scrub
+    from inspector.redact import scrub
     tricky = "token=abc Bearer xyz Authorization: Basic Zm9v"
     raw = encode(Event("orders.eu", "message", 5, {"note": tricky}, 3))
     events = [

@@ -20,12 +20,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from inspector.net.client import ClientConfig, RealtimeClient  # noqa: E402
-from inspector.net.mock_server import MockConfig  # noqa: E402
-from inspector.net.mock_thread import MockServerThread  # noqa: E402
-from inspector.net.tokens import TokenSource  # noqa: E402
+from inspector.client.engine import ClientConfig, RealtimeClient  # noqa: E402
+from inspector.mock.server import MockConfig  # noqa: E402
+from inspector.mock.thread import MockServerThread  # noqa: E402
+from inspector.client.tokens import TokenSource  # noqa: E402
 from inspector.protocol.events import FrameSeen, State, SubState  # noqa: E402
-from inspector.qt.log_panel import LogPanel  # noqa: E402
+from inspector.qt.log.panel import LogPanel  # noqa: E402
 
 
 def _publish_many(server, topic: str, count: int) -> int:

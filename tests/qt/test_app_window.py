@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from inspector.net.mock_server import MockConfig
+from inspector.mock.server import MockConfig
 from inspector.profiles import LOCAL_MOCK, ProfileStore, local_mock_profile
 from inspector.protocol.events import State
 from inspector.qt import app as app_module
@@ -270,7 +270,6 @@ def test_embedded_connection_comes_back_after_mock_restart(qtbot, qloop, tmp_pat
 
 
 def test_record_action_is_taken_over_by_the_recording_ui(qtbot, qloop, tmp_path):
-    pytest.importorskip("inspector.qt.recording_ui")
     w = _window(qtbot, tmp_path)
     assert w.recording is not None and w.record_action.isEnabled()
 
@@ -286,21 +285,6 @@ def test_record_action_is_taken_over_by_the_recording_ui(qtbot, qloop, tmp_path)
         assert len(files) == 1 and files[0].stat().st_size > 0
         await _close(w)
     run(qloop, scenario())
-
-
-def test_app_starts_without_the_recording_ui(qtbot, tmp_path, monkeypatch):
-    import builtins
-    real_import = builtins.__import__
-
-    def no_recording(name, globals=None, locals=None, fromlist=(), level=0):
-        if name == "recording_ui" and level == 1 or name.endswith("qt.recording_ui"):
-            raise ModuleNotFoundError("No module named 'inspector.qt.recording_ui'",
-                                      name="inspector.qt.recording_ui")
-        return real_import(name, globals, locals, fromlist, level)
-    monkeypatch.setattr(builtins, "__import__", no_recording)
-    w = _window(qtbot, tmp_path)
-    assert w.recording is None and not w.errors
-    assert not w.record_action.isEnabled()
 
 
 def test_hand_edited_settings_are_skipped(qtbot, tmp_path):

@@ -14,8 +14,8 @@ from inspector.profiles import Profile, Subscription
 from inspector.protocol.events import FrameSeen, State
 from inspector.recording import open_recording
 from inspector.qt.aio import Tasks
-from inspector.qt.connection_tab import ConnectionTab
-from inspector.qt.log_model import COL_SUMMARY, COL_TOPIC
+from inspector.qt.session.connection_tab import ConnectionTab
+from inspector.qt.log.model import COL_SUMMARY, COL_TOPIC
 from qasync_loop import qloop, run, until  # noqa: F401
 from test_app_window import _window
 

@@ -127,7 +127,7 @@ _ENTRY = st.fixed_dictionaries({}, optional={"startedDateTime": _JSON, "request"
 def test_any_har_values_read_and_print_without_raising(tmp_path, entries):
     import json
     from inspector.protocol.json_output import json_line
-    from inspector.recording.replay_main import format_line
+    from inspector.cli.replay_cmd import format_line
     path = tmp_path / "f.har"
     path.write_text(json.dumps({"log": {"entries": entries}}))
     rec = open_recording(path)

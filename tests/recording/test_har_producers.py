@@ -120,7 +120,6 @@ def test_the_app_reader_puts_the_fixtures_at_the_page_wall_time(har, seen):
 
 @pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium")
 def test_recapture_with_chromium_and_read_it_back(tmp_path):
-    pytest.importorskip("playwright")
     out = tmp_path / "live.har"
     seen = capture(out)
     assert len(seen) == 14

@@ -159,7 +159,7 @@ def test_replay_garbage_is_one_line_exit_2(tmp_path, content):
 
 def test_replay_json_prints_what_tail_json_printed_for_the_same_events(tmp_path):
     """Every kind of event, written to a recording and replayed: the same lines, times included."""
-    from inspector.net.redact import scrub
+    from inspector.redact import scrub
     from inspector.protocol.json_output import json_line
     events = sample_events() + [
         FrameSeen("c1", T0 + 0.3, IN, b'\x10{ "data": {"b": 2, "a": 1}, "ts": 5, "type": "message", '

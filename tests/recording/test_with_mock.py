@@ -11,13 +11,14 @@ import time
 
 from websockets.asyncio.client import connect as ws_connect
 
-from inspector.net.client import ClientConfig, RealtimeClient
-from inspector.net.mock_server import MockConfig, MockServer
-from inspector.net.tokens import TokenSource
+from inspector.client.engine import ClientConfig, RealtimeClient
+from inspector.mock.server import MockConfig, MockServer
+from inspector.client.tokens import TokenSource
 from inspector.protocol.events import IN, OUT, FrameSeen, State, StateChanged
 from inspector.protocol.frames import Event, encode
 from inspector.recording import RecordingWriter, open_recording
-from inspector.recording.mock_replay import play
+from inspector.mock.replay import play
+from inspector.recording.server_events import server_events
 from rec_helpers import TOKEN, T0
 
 
@@ -122,7 +123,7 @@ def test_mock_replay_respects_topics_filters_order_and_timing(tmp_path):
     async def go():
         async with MockServer(MockConfig(port=0)) as server:
             async with raw_client(server.url) as a, raw_client(server.url) as b, raw_client(server.url) as c:
-                player = asyncio.ensure_future(play(server, path, speed=2.0))
+                player = asyncio.ensure_future(play(server, server_events(path), speed=2.0))
                 await asyncio.sleep(0.1)
                 assert not player.done()  # waits for a subscriber before it starts
                 start = time.monotonic()
@@ -155,7 +156,7 @@ def test_mock_replay_loop_keeps_seq_growing(tmp_path):
         async with MockServer(MockConfig(port=0)) as server:
             async with raw_client(server.url) as a:
                 await subscribe(a, "orders.eu")
-                player = asyncio.ensure_future(play(server, path, speed=10, loop=True))
+                player = asyncio.ensure_future(play(server, server_events(path), speed=10, loop=True))
                 frames = await collect(a, 6)
                 player.cancel()
                 return [json.loads(f[1:])["seq"] for f in frames]

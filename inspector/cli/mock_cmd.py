@@ -1,0 +1,107 @@
+"""``realtime-inspector mock``: the mock server as a process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+from inspector.cli.errors import CliError
+from inspector.mock.origin import ANY, canonical_origin
+from inspector.mock.server import MockConfig, MockServer
+
+
+def config_from_args(args) -> MockConfig:
+    tokens = getattr(args, "tokens", None)
+    if tokens is not None:
+        if any(not t for t in tokens):
+            raise CliError("--token must not be empty")
+        tokens = frozenset(tokens)
+    positive = {"--ping-interval": args.ping_interval, "--pong-timeout": args.pong_timeout,
+                "--idle-timeout": args.idle_timeout}
+    if args.token_ttl is not None:
+        positive["--token-ttl"] = args.token_ttl
+    for name, value in positive.items():
+        if not value > 0:
+            raise CliError(f"{name} must be a positive number of seconds, not {value}")
+    for name, value in {"--max-missed-pongs": args.max_missed_pongs,
+                        "--max-connections-per-token": args.max_connections_per_token,
+                        "--max-subscriptions": args.max_subscriptions}.items():
+        if value < 1:
+            raise CliError(f"{name} must be at least 1, not {value}")
+    if not 0 <= args.port <= 65535:
+        raise CliError(f"--port must be 0 … 65535, not {args.port}")
+    origins = tuple(getattr(args, "allow_origins", None) or ())
+    for origin in origins:
+        if origin != ANY:
+            try:
+                canonical_origin(origin)
+            except ValueError as exc:
+                raise CliError(f"--allow-origin: {exc}") from None
+    return MockConfig(
+        host=args.host, port=args.port, tokens=tokens, token_ttl=args.token_ttl,
+        ping_interval=args.ping_interval, pong_timeout=args.pong_timeout,
+        max_missed_pongs=args.max_missed_pongs, idle_timeout=args.idle_timeout,
+        max_connections_per_token=args.max_connections_per_token,
+        max_subscriptions=args.max_subscriptions, allow_origins=origins,
+    )
+
+
+def run_mock(args) -> int:
+    config = config_from_args(args)
+    replay = getattr(args, "replay", None)
+    if replay is not None and not args.speed >= 0:
+        raise CliError(f"--speed must be 0 or more, not {args.speed}")
+    try:
+        return asyncio.run(_serve(config, args))
+    except KeyboardInterrupt:  # where signal handlers are unavailable (Windows), Ctrl-C lands here
+        return 0
+
+
+def _replay_events(args) -> list[tuple[float, dict]]:
+    from inspector.recording.format import RecordingError
+    from inspector.recording.server_events import server_events
+    try:
+        events = server_events(args.replay)
+    except RecordingError as exc:
+        raise CliError(str(exc)) from None
+    if not events:
+        raise CliError(f"{os.path.basename(args.replay)} holds no server events to replay")
+    return events
+
+
+async def _serve(config: MockConfig, args) -> int:
+    events = _replay_events(args) if getattr(args, "replay", None) else None
+    server = MockServer(config)
+    try:
+        await server.start()
+    except OSError as exc:
+        raise CliError(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from None
+    print(f"listening on {server.url}", flush=True)
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, done.set)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
+            pass
+    tasks = []
+    if args.demo:
+        server.start_demo()
+    if events is not None:
+        from inspector.mock.replay import play
+        tasks.append(asyncio.ensure_future(play(server, events, speed=args.speed, loop=args.loop)))
+    try:
+        waiter = asyncio.ensure_future(done.wait())
+        pending = {waiter, *tasks}
+        while not done.is_set() and pending:
+            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                if task is not waiter and not task.cancelled() and task.exception() is not None:
+                    exc = task.exception()
+                    raise CliError(f"replay of {args.replay} failed: {exc}") from None
+    finally:
+        for task in tasks:
+            task.cancel()
+        await server.stop(1001, "server restart")
+    return 0

@@ -1,0 +1,143 @@
+"""``realtime-inspector replay FILE [--json] [--speed X]``: print a recording or HAR, decoded.
+
+One line per record, like ``tail``; ``--json`` prints the same lines as ``tail --json``
+(protocol/json_output.py, docs/json-output.md). A truncated recording prints what was read and
+says on stderr what was cut (exit 0); a file that is not a recording at all is a
+one-line error (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime
+from typing import Any, TextIO
+
+from inspector.cli.errors import CliError
+from inspector.redact import scrub
+from inspector.protocol.events import (
+    OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, StateChanged, SubscriptionChanged,
+)
+from inspector.protocol.frames import DecodeError, Error, Event, Subscribe, Unsubscribe, summarize
+from inspector.protocol.json_output import json_line
+from inspector.protocol.kinds import kind_name
+from inspector.recording.format import RecordingError
+from inspector.recording.reader import open_recording
+from inspector.recording.replay import check_speed, pace
+
+
+def _clock(t: float) -> str:
+    return datetime.fromtimestamp(t).strftime("%H:%M:%S.%f")[:-3]
+
+
+def frame_fields(ev: FrameSeen) -> dict[str, Any]:
+    """kind, topic, seq and summary of a frame (shared by text and JSON output)."""
+    frame = ev.frame
+    if ev.text:
+        kind = "TEXT"
+    elif not ev.data:
+        kind = "EMPTY"
+    else:
+        kind = kind_name(ev.data[0])
+    topic = getattr(frame, "topic", None) if isinstance(frame, (Event, Subscribe, Unsubscribe)) else None
+    seq = frame.seq if isinstance(frame, Event) else None
+    summary = summarize(frame) if frame is not None else ""
+    if ev.text:
+        summary = "text frame (invalid in this protocol): " + _short(bytes(ev.data).decode("utf-8", "replace"))
+    return {"kind": kind, "topic": topic, "seq": seq, "summary": summary,
+            "error": isinstance(frame, DecodeError) or isinstance(frame, Error)}
+
+
+def _short(text: str, n: int = 120) -> str:
+    text = text.encode("unicode_escape").decode("ascii") if any(c < " " or "\u2028" <= c <= "\u2029"
+                                                                for c in text) else text
+    return text if len(text) <= n else text[:n - 3] + "..."
+
+
+def event_summary(ev: SessionEvent) -> tuple[str, str]:
+    """(kind label, summary) for a connection event."""
+    if isinstance(ev, StateChanged):
+        state = ev.state.value
+        bits = []
+        if ev.attempt:
+            bits.append(f"attempt {ev.attempt}")
+        if ev.delay is not None:
+            bits.append(f"in {ev.delay:.3f} s")
+        if ev.code is not None:
+            bits.append(f"code {ev.code}" + (f" {ev.reason!r}" if ev.reason else ""))
+        if ev.meaning:
+            bits.append(ev.meaning)
+        if ev.http_status is not None:
+            bits.append(f"HTTP {ev.http_status}" + (f" {ev.http_code}" if ev.http_code else ""))
+        if ev.message:
+            bits.append(ev.message)
+        return "STATE", " ".join([state] + bits)
+    if isinstance(ev, RttMeasured):
+        return "RTT", f"{ev.rtt * 1000:.1f} ms"
+    if isinstance(ev, PongMissed):
+        return "PONG-MISSED", f"{ev.consecutive} in a row"
+    if isinstance(ev, ServerPingAnswered):
+        return "SERVER-PING", f"answered in {ev.response_time * 1000:.1f} ms ({ev.payload.hex() or 'empty'})"
+    if isinstance(ev, SubscriptionChanged):
+        text = f"{ev.topic} {ev.state.value}"
+        if ev.filter:
+            text += f" filter {ev.filter!r}"
+        if ev.error_code:
+            text += f" {ev.error_code}"
+        if ev.message:
+            text += f": {ev.message}"
+        return "SUB", text
+    return type(ev).__name__, ""
+
+
+def format_line(ev: SessionEvent, start: float) -> str:
+    head = f"{_clock(ev.t)} {ev.t - start:+10.3f}  {ev.conn:<6}"
+    if isinstance(ev, FrameSeen):
+        f = frame_fields(ev)
+        arrow = "→" if ev.direction == OUT else "←"
+        topic = f["topic"] or "-"
+        seq = f"#{f['seq']}" if f["seq"] is not None else "-"
+        return f"{head} {arrow} {ev.direction:<3} {f['kind']:<11} {topic:<16} {seq:<6} {_short(f['summary'], 200)}"
+    kind, summary = event_summary(ev)
+    return f"{head} · {'':<3} {kind:<11} {_short(summary, 200)}"
+
+
+def _json_line(ev: SessionEvent, start: float) -> str | None:
+    return json_line(ev, scrub)
+
+
+def run_replay(args, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        speed = check_speed(getattr(args, "speed", 0.0) or 0.0)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        rec = open_recording(args.file)
+    except RecordingError as exc:
+        raise CliError(str(exc)) from None
+    fmt = _json_line if args.json else format_line
+    events = rec.events(decode=False) if args.json else rec.events()  # the JSON lines decode the bytes themselves
+    try:
+        for delay, ev in pace(events, speed):
+            if delay > 0:
+                out.flush()
+                time.sleep(delay)
+            line = fmt(ev, rec.start)
+            if line is not None:
+                out.write(line + "\n")
+        out.flush()
+    except BrokenPipeError:  # `replay FILE | head`: the reader left, not an error
+        if out is sys.stdout:  # keep Python's flush at exit from failing again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except RecordingError as exc:
+        raise CliError(str(exc)) from None
+    if rec.errors:
+        for line in rec.errors[:5]:
+            print(f"realtime-inspector: {rec.name}: {line}", file=err)
+    if rec.warning:
+        print(f"realtime-inspector: warning: {rec.warning}", file=err)
+    return 0

@@ -1,0 +1,329 @@
+"""``realtime-inspector tail`` and ``publish``.
+
+tail exit codes: 0 normal end (--count/--duration reached, Ctrl-C, server closed 1000),
+1 stopped for another reason (e.g. an internal error, a recording write error),
+2 usage error, 3 refused by HTTP 401 on the upgrade, 4 closed by the server with 1008,
+5 token problem (no token, or it expired and cannot be refreshed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from inspector.cli.errors import CliError
+from inspector.protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
+from inspector.protocol.filters import FilterError, compile_filter
+from inspector.protocol.json_output import json_line
+from inspector.protocol.topics import topic_error
+from inspector.client.engine import ClientConfig, RealtimeClient
+from inspector.client.model import cleartext_token_warning
+from inspector.redact import install_on_root, redact_url, scrub
+from inspector.cli.tail_format import TextFormatter, stdout_is_unicode
+from inspector.client.tokens import TokenError, TokenSource
+
+EXIT_OK = 0
+EXIT_STOPPED = 1
+EXIT_HTTP_401 = 3
+EXIT_POLICY_1008 = 4
+EXIT_TOKEN = 5
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def token_source(args) -> TokenSource:
+    if getattr(args, "token", None):
+        return TokenSource.literal(args.token)
+    if getattr(args, "token_env", None):
+        return TokenSource.env(args.token_env)
+    if getattr(args, "token_command", None):
+        return TokenSource.command(args.token_command)
+    raise CliError("a token is needed: use --token, --token-env VAR or --token-command CMD")
+
+
+def parse_subscribe(spec: str) -> tuple[str, str | None]:
+    """``TOPIC[=FILTER]`` → (topic, filter); CliError naming the position when invalid."""
+    topic, sep, flt = spec.partition("=")
+    reason = topic_error(topic)
+    if reason is not None:
+        raise CliError(f"--subscribe {spec!r}: invalid topic: {reason}")
+    if not sep or flt == "":
+        return topic, None
+    try:
+        compile_filter(flt)
+    except FilterError as exc:
+        where = f" at position {exc.position}" if exc.position is not None else ""
+        pointer = ""
+        if exc.position is not None:
+            pointer = f" (here: {flt[:exc.position]!r} >>> {flt[exc.position:]!r})"
+        raise CliError(f"--subscribe {spec!r}: invalid filter{where}: {exc.message}{pointer}") from None
+    return topic, flt
+
+
+def _config(args, token: TokenSource, **extra) -> ClientConfig:
+    cfg = ClientConfig(url=args.url, token=token, auth=args.auth, **extra)
+    try:
+        cfg.validate()
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    warn_cleartext(cfg.url)
+    return cfg
+
+
+def warn_cleartext(url: str) -> None:
+    warning = cleartext_token_warning(url)
+    if warning:
+        print(f"realtime-inspector: {warning}", file=sys.stderr)
+
+
+def _exit_code(ev: StateChanged | None) -> int:
+    if ev is None or ev.state is not State.STOPPED:
+        return EXIT_OK
+    if ev.http_status == 401:
+        return EXIT_HTTP_401
+    if ev.code == 1008:
+        return EXIT_POLICY_1008
+    if ev.code == 4401 or ev.message.startswith("no token"):
+        return EXIT_TOKEN
+    if ev.code == 1000:
+        return EXIT_OK
+    return EXIT_STOPPED
+
+
+def _open_recorder(args, token: TokenSource):
+    if not args.record:
+        return None
+    from inspector.recording.format import RecordingError
+    from inspector.recording.writer import RecordingWriter
+    try:
+        return RecordingWriter(args.record, profile="tail", url=args.url)
+    except RecordingError as exc:
+        raise CliError(str(exc)) from None
+
+
+# ---------------------------------------------------------------- tail
+
+
+class _Output:
+    """Writes one line per event; stops quietly when the reader goes away (| head)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.broken = False
+
+    def write(self, line: str) -> None:
+        if self.broken:
+            return
+        try:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            self.broken = True
+
+
+def _debug_logging(args) -> None:
+    """--debug: every logger at DEBUG on stderr, through the redaction filter."""
+    if getattr(args, "debug", False):
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        install_on_root()
+
+
+def run_tail(args) -> int:
+    _debug_logging(args)
+    token = token_source(args)
+    subs = [parse_subscribe(s) for s in args.subscribe]
+    if args.count is not None and args.count < 1:
+        raise CliError("--count must be at least 1")
+    if args.duration is not None and args.duration <= 0:
+        raise CliError("--duration must be positive")
+    if args.ping_every is not None and args.ping_every <= 0:
+        raise CliError("--ping-every must be positive")
+    cfg = _config(args, token, ping_interval=args.ping_every)
+    recorder = _open_recorder(args, token)
+    try:
+        sys.stdout.reconfigure(errors="backslashreplace")
+    except (AttributeError, ValueError):
+        pass
+    try:
+        return asyncio.run(_tail(args, cfg, subs, recorder))
+    finally:
+        if recorder is not None:
+            recorder.close()
+
+
+async def _tail(args, cfg: ClientConfig, subs, recorder) -> int:
+    loop = asyncio.get_running_loop()
+    out = _Output(sys.stdout)
+    fmt = (lambda ev: json_line(ev, scrub)) if args.json else TextFormatter(args.url, stdout_is_unicode())
+    client = RealtimeClient(cfg)
+    done = asyncio.Event()
+    result: dict[str, Any] = {"stopped": None, "error": None, "frames": 0}
+
+    def on_event(ev: SessionEvent) -> None:
+        line = fmt(ev)
+        if line is not None:
+            out.write(line)
+        if recorder is not None and result["error"] is None:
+            try:
+                recorder.write_event(ev)
+            except Exception as exc:  # noqa: BLE001 - a full disk ends the tail with one line
+                result["error"] = f"recording failed: {exc}"
+                done.set()
+        if ev.__class__ is FrameSeen:
+            if ev.direction == IN:
+                result["frames"] += 1
+                if args.count is not None and result["frames"] >= args.count:
+                    done.set()
+        elif isinstance(ev, StateChanged) and ev.state is State.STOPPED:
+            result["stopped"] = ev
+            done.set()
+        if out.broken:
+            done.set()
+
+    client.add_listener(on_event)
+    for topic, flt in subs:
+        client.subscribe(topic, flt)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, done.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    client.start()
+    try:
+        await asyncio.wait_for(done.wait(), args.duration)
+    except asyncio.TimeoutError:
+        pass
+    stopped = result["stopped"]
+    await client.stop()
+    if result["error"]:
+        print(f"realtime-inspector: error: {result['error']}", file=sys.stderr)
+        return EXIT_STOPPED
+    code = _exit_code(stopped)
+    if code != EXIT_OK:
+        print(f"realtime-inspector: {stopped.message}", file=sys.stderr)
+    return code
+
+
+# ---------------------------------------------------------------- publish
+
+
+def control_url(url: str) -> str:
+    """The mock's control channel on the host:port of any ws:// or http:// URL."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise CliError(f"invalid URL {redact_url(url)!r}: {exc}") from None
+    scheme = {"ws": "ws", "http": "ws", "wss": "wss", "https": "wss"}.get(parts.scheme)
+    if scheme is None or not parts.hostname:
+        raise CliError(f"not a ws:// URL: {redact_url(url)!r}")
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((scheme, netloc, "/mock/control", "", ""))
+
+
+def _parse_data(text: str, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{where} is not JSON: {exc.msg} at position {exc.pos}") from None
+
+
+def run_publish(args) -> int:
+    _debug_logging(args)
+    token = token_source(args)
+    url = control_url(args.url)
+    warn_cleartext(url)
+    reason = topic_error(args.topic)
+    if reason is not None:
+        raise CliError(f"invalid topic {args.topic!r}: {reason}")
+    if args.count is not None and args.count < 1:
+        raise CliError("--count must be at least 1")
+    if args.rate is not None and args.rate <= 0:
+        raise CliError("--rate must be positive")
+    data = None if args.data == "-" else _parse_data(args.data, "data")
+    return asyncio.run(_publish(args, token, url, data))
+
+
+async def _publish(args, token: TokenSource, url: str, data: Any) -> int:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+    from inspector.client.engine import _ws_log  # the redacting logger websockets gets
+    try:
+        value = await token.fetch()
+    except TokenError as exc:
+        raise CliError(str(exc)) from None
+    headers = {"Authorization": f"Bearer {value}"}
+    if args.auth == "query":
+        from urllib.parse import urlencode
+        url, headers = f"{url}?{urlencode({'token': value})}", None
+    try:
+        ws = await connect(url, additional_headers=headers, ping_interval=None, compression=None,
+                           logger=_ws_log, open_timeout=10, proxy=None)
+    except InvalidStatus as exc:
+        code = ""
+        try:
+            code = " " + json.loads(exc.response.body).get("code", "")
+        except Exception:  # noqa: BLE001 - the status alone says enough
+            pass
+        raise CliError(f"control channel refused: HTTP {exc.response.status_code}{code}") from None
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise CliError(f"cannot reach {redact_url(url)}: {scrub(str(exc) or type(exc).__name__, value)}") from None
+    except Exception as exc:  # noqa: BLE001 - any handshake failure is one line
+        raise CliError(f"cannot open the control channel: {scrub(str(exc), value)}") from None
+    failures = 0
+    try:
+        async for item in _items(args, data):
+            await ws.send(json.dumps({"op": "publish", "topic": args.topic, "data": item}))
+            reply = await ws.recv()
+            print(reply if isinstance(reply, str) else reply.decode("utf-8", "replace"), flush=True)
+            try:
+                if not json.loads(reply).get("ok"):
+                    failures += 1
+            except (ValueError, AttributeError):
+                failures += 1
+    except ConnectionClosed as exc:
+        raise CliError(f"control channel closed: {exc.rcvd.code if exc.rcvd else 1006}") from None
+    finally:
+        await ws.close()
+    return 1 if failures else 0
+
+
+async def _items(args, data: Any):
+    """The values to publish, paced by --rate."""
+    interval = 1.0 / args.rate if args.rate else 0.0
+    next_at = time.monotonic()
+
+    async def pace():
+        nonlocal next_at
+        if interval:
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            next_at += interval
+
+    if args.data == "-":
+        loop = asyncio.get_running_loop()
+        lineno = 0
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                return
+            lineno += 1
+            if not line.strip():
+                continue
+            value = _parse_data(line, f"stdin line {lineno}")
+            await pace()
+            yield value
+    else:
+        for _ in range(args.count or 1):
+            await pace()
+            yield data

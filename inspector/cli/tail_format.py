@@ -1,0 +1,102 @@
+"""Turning session events into ``tail``'s human-readable lines.
+
+``tail --json`` prints protocol/json_output.py's lines, the same as ``replay --json``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from inspector.protocol.events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State,
+                               StateChanged, SubscriptionChanged)
+from inspector.protocol.frames import DecodeError, summarize, try_decode
+from inspector.protocol.kinds import kind_name
+from inspector.redact import redact_url
+
+
+def _clock(t: float) -> str:
+    lt = time.localtime(t)
+    return f"{lt.tm_hour:02d}:{lt.tm_min:02d}:{lt.tm_sec:02d}.{int(t * 1000) % 1000:03d}"
+
+
+def frame_of(ev: FrameSeen):
+    """The decoded frame: the client leaves message EVENTs undecoded, tail decodes when it prints."""
+    frame = ev.frame
+    if frame is None and not ev.text:
+        frame = try_decode(ev.data)
+    return frame
+
+
+def _kind(ev: FrameSeen, frame) -> str:
+    if ev.text:
+        return "TEXT"
+    if isinstance(frame, DecodeError) or frame is None:
+        return kind_name(ev.data[0]) if ev.data else "EMPTY"
+    return frame.kind.name
+
+
+def _one_line(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+class TextFormatter:
+    def __init__(self, url: str = "", unicode: bool = True):
+        self.url = redact_url(url) if url else ""
+        self.arrows = {"in": "←", "out": "→"} if unicode else {"in": "<-", "out": "->"}
+        self.dot = "•" if unicode else "*"
+
+    def __call__(self, ev: SessionEvent) -> str | None:
+        if isinstance(ev, FrameSeen):
+            frame = frame_of(ev)
+            topic = getattr(frame, "topic", None) or "-"
+            seq = getattr(frame, "seq", None)
+            summary = summarize(frame) if frame is not None else ""
+            line = (f"{_clock(ev.t)} {self.arrows.get(ev.direction, '?')} {_kind(ev, frame):<11} {topic:<16} "
+                    f"{'#' + str(seq) if seq is not None else '-':>6} {summary}")
+            return _one_line(line.rstrip())
+        text = self.describe(ev)
+        if text is None:
+            return None
+        return _one_line(f"{_clock(ev.t)} {self.dot} {text}")
+
+    def describe(self, ev: SessionEvent) -> str | None:
+        if isinstance(ev, StateChanged):
+            return describe_state(ev, self.url)
+        if isinstance(ev, SubscriptionChanged):
+            flt = f" filter {ev.filter!r}" if ev.filter else ""
+            err = f": {ev.error_code} {ev.message}" if ev.error_code else (f" ({ev.message})" if ev.message else "")
+            return f"subscription {ev.topic} {ev.state.value}{flt}{err}"
+        if isinstance(ev, RttMeasured):
+            return f"rtt {ev.rtt * 1000:.2f} ms"
+        if isinstance(ev, PongMissed):
+            return f"pong missed ({ev.consecutive} in a row)"
+        if isinstance(ev, ServerPingAnswered):
+            return f"answered server ping in {ev.response_time * 1000:.2f} ms"
+        return None
+
+
+def describe_state(ev: StateChanged, url: str = "") -> str:
+    s = ev.state
+    if s is State.CONNECTING:
+        where = f" to {url}" if url else ""
+        return f"connecting{where}" + (f" (attempt {ev.attempt})" if ev.attempt else "")
+    if s is State.OPEN:
+        return "open"
+    if s is State.CLOSED:
+        if ev.code is None:
+            return f"closed: {ev.message}" if ev.message else "closed"
+        reason = f" {ev.reason!r}" if ev.reason else ""
+        return f"closed {ev.code}{reason} ({ev.meaning})"
+    if s is State.WAITING:
+        return f"waiting {ev.delay:.2f} s before attempt {ev.attempt}"
+    if s is State.STOPPED:
+        return f"stopped: {ev.message}" if ev.message else "stopped"
+    return s.value
+
+
+def stdout_is_unicode() -> bool:
+    enc = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    return enc in ("utf8", "utf16", "utf32")

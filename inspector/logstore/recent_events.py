@@ -1,0 +1,115 @@
+"""Recent message EVENTs per topic, for the subscription editor's preview and completion."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+
+from inspector.protocol.filters import compile_filter
+from inspector.protocol.frames import Event, try_decode
+from inspector.protocol.limits import MAX_SUBSCRIPTIONS
+
+RECENT_PER_TOPIC = 100  # events kept per topic for the preview and completion
+MAX_PATHS = 400
+
+
+class RecentEvents:
+    """A small ring of recent message EVENTs per topic (fed from FrameSeen).
+
+    Under a flood the client leaves message EVENTs undecoded. Those wait as raw bytes
+    in ``incoming`` (appending is all a frame costs) and are filed by topic, read from
+    their canonical head, when the preview, completion or topic list next looks; they
+    are decoded only when a preview or completion reads them, and bytes that turn out
+    not to be a valid message EVENT of that topic are dropped then. ``incoming`` keeps
+    the newest ``per_topic`` x 64 (the subscription limit): more than that between two
+    looks (the editor looks twice a second) may leave a quiet topic's older events out.
+    """
+
+    def __init__(self, per_topic: int = RECENT_PER_TOPIC):
+        self.per_topic = per_topic
+        self._by_topic: dict[str, deque[Event | bytes]] = {}
+        self.incoming: deque[bytes] = deque(maxlen=per_topic * MAX_SUBSCRIPTIONS)
+
+    def add(self, ev: Event) -> None:
+        self._settle()
+        self._ring(ev.topic).append(ev)
+
+    def add_raw(self, data: bytes) -> None:
+        """A message EVENT as received, not decoded yet."""
+        self.incoming.append(data)
+
+    def _settle(self) -> None:
+        incoming = self.incoming
+        while incoming:
+            data = incoming.popleft()
+            if data.startswith(_HEAD):
+                end = data.find(b'"', _HEAD_LEN)
+                if end > _HEAD_LEN:
+                    self._ring(data[_HEAD_LEN:end].decode("utf-8", "replace")).append(data)
+                    continue
+            frame = try_decode(data)  # not as encode() writes it: rare, decode now
+            if type(frame) is Event and frame.type == "message":
+                self._ring(frame.topic).append(frame)
+
+    def _ring(self, topic: str) -> deque:
+        ring = self._by_topic.get(topic)
+        if ring is None:
+            ring = self._by_topic[topic] = deque(maxlen=self.per_topic)
+        return ring
+
+    def topics(self) -> list[str]:
+        self._settle()
+        return sorted(self._by_topic)
+
+    def events(self, topic: str) -> list[Event]:
+        self._settle()
+        ring = self._by_topic.get(topic)
+        if ring is None:
+            return []
+        if any(type(e) is bytes for e in ring):
+            decoded = [e for e in map(_as_message, ring) if e is not None and e.topic == topic]
+            ring.clear()
+            ring.extend(decoded)  # decoded once; the ring keeps its place for new events
+        return list(ring)
+
+    def preview(self, topic: str, expression: str) -> tuple[int, int]:
+        """(matching, total) of the recent events on ``topic``. Raises FilterError."""
+        compiled = compile_filter(expression)
+        events = self.events(topic)
+        if compiled is None:
+            return len(events), len(events)
+        return sum(1 for e in events if compiled.matches(e.body())), len(events)
+
+    def field_paths(self, topic: str | None = None) -> list[str]:
+        """Dotted paths of the keys seen in recent bodies (``data.total`` ...)."""
+        paths: set[str] = set()
+        self._settle()
+        topics = [topic] if topic in self._by_topic else list(self._by_topic)
+        for t in topics:
+            for ev in self.events(t)[-20:]:
+                _collect(ev.body(), "", paths, 0)
+                if len(paths) >= MAX_PATHS:
+                    break
+        return sorted(paths)
+
+
+_HEAD = b'\x10{"topic":"'  # how encode() (and the server) starts an EVENT
+_HEAD_LEN = len(_HEAD)
+
+
+def _as_message(item: Event | bytes) -> Event | None:
+    if type(item) is not bytes:
+        return item
+    frame = try_decode(item)
+    return frame if type(frame) is Event and frame.type == "message" else None
+
+
+def _collect(obj, prefix: str, out: set[str], depth: int) -> None:
+    if depth > 4 or not isinstance(obj, dict) or len(out) >= MAX_PATHS:
+        return
+    for key, value in obj.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            continue  # would need quoting in JMESPath; skip rather than suggest wrong syntax
+        path = f"{prefix}.{key}" if prefix else key
+        out.add(path)
+        _collect(value, path, out, depth + 1)

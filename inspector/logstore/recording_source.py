@@ -1,0 +1,330 @@
+"""A recording (or HAR) prepared for the log: every row classified once, in bulk.
+
+Opening a million-frame file must take seconds, so nothing here decodes frames one
+by one if it can help it. ``read_columns`` gives time, connection, direction, kind
+and size per record; the frame bytes are cut straight out of the memory-mapped
+lines and base64-decoded; EVENT topic and seq come from the heads as encode() writes
+them, read in bulk with numpy (``read_event_heads``, the log's flood path), else from a
+regular expression over the body prefix ``{"topic":...,"type":...,"seq":...,"ts":...,"data":``;
+such bodies are checked when a row is first shown, as live ones are. Frames in any
+other shape (and SUBSCRIBE, UNSUBSCRIBE, ERROR) go through ``try_decode``.
+Connection events (state, RTT, ...) are few and decoded fully.
+
+No Qt here: the result feeds ``FrameStore.extend_rows`` and the latency plot.
+"""
+
+from __future__ import annotations
+
+import binascii
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from inspector.protocol.events import FrameSeen
+from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, try_decode
+from inspector.protocol.kinds import Kind
+from inspector.recording.columns import KIND_EVENT, read_columns
+
+from inspector.logstore.frame_store import FLAG_BAD, FLAG_GAP_EXPECTED, FLAG_UNCHECKED, KIND_TEXT, NO_SEQ, VECTOR_MIN, \
+    read_event_heads
+
+_KNOWN = np.zeros(256, bool)
+_KNOWN[[int(k) for k in Kind]] = True
+MAX_PING_FRAME = 65  # kind byte + at most 64 payload bytes
+_EVENT_PREFIX = re.compile(
+    rb'\x10\{\s*"topic"\s*:\s*"([a-z0-9._-]{1,255})"\s*,\s*"type"\s*:\s*"(message|presence)"\s*,'
+    rb'(?:\s*"seq"\s*:\s*(0|[1-9][0-9]{0,17})\s*,)?\s*"ts"\s*:\s*-?(?:0|[1-9][0-9]{0,17})\s*,\s*"data"\s*:'
+    rb'.*\}\s*\Z', re.S)
+_HEAD_CHUNK = 65536  # EVENT heads read in bulk at a time
+
+
+@dataclass
+class FrameRows:
+    """Columns for ``FrameStore.extend_rows`` (a slice of a PreparedRecording's frames)."""
+
+    t: np.ndarray
+    conns: list[str]
+    conn: np.ndarray
+    direction: np.ndarray
+    kind: np.ndarray
+    topics: list[str]
+    topic: np.ndarray
+    seq: np.ndarray
+    size: np.ndarray
+    gap: np.ndarray
+    flags: np.ndarray
+    data: list[bytes]
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def store_args(self) -> tuple:
+        return (self.t, self.conns, self.conn, self.direction, self.kind, self.topics, self.topic, self.seq,
+                self.size, self.gap, self.flags, self.data)
+
+
+class PreparedRecording:
+    """Every record of a file, ready for the log.
+
+    Records keep their file order (frames and connection events interleaved);
+    ``offsets`` are non-decreasing seconds from the first record, for a Timeline.
+    ``frame_index[r]`` is the number of frames before record ``r``, so records
+    [a, b) hold frames [frame_index[a], frame_index[b]).
+    """
+
+    def __init__(self, path: Path, cols, labels: list[str], frames: FrameRows, frame_index: np.ndarray,
+                 events: dict[int, object], record_w: np.ndarray):
+        self.path = path
+        self.name = path.name
+        self.header = cols.header
+        self.source = getattr(cols.recording, "source", "recording")
+        self.truncated = bool(cols.truncated)
+        self.warning = cols.warning
+        self.labels = labels
+        self.frames = frames
+        self.frame_index = frame_index
+        self.events = events          # record index -> SessionEvent (connection events only)
+        self.conn_urls = _conn_urls(cols.recording, list(cols.conns), labels)  # label -> URL it dialled
+        self.w = record_w
+        start = float(record_w[0]) if len(record_w) else 0.0
+        self.offsets = np.maximum.accumulate(record_w - start) if len(record_w) else np.zeros(0)
+
+    def __len__(self) -> int:
+        return len(self.w)
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.frames)
+
+    def frame_slice(self, a: int, b: int) -> FrameRows:
+        """The frames among records [a, b)."""
+        lo, hi = int(self.frame_index[a]), int(self.frame_index[b])
+        f = self.frames
+        return FrameRows(f.t[lo:hi], f.conns, f.conn[lo:hi], f.direction[lo:hi], f.kind[lo:hi], f.topics,
+                         f.topic[lo:hi], f.seq[lo:hi], f.size[lo:hi], f.gap[lo:hi], f.flags[lo:hi],
+                         f.data[lo:hi])
+
+    def events_between(self, a: int, b: int) -> list:
+        """Connection events among records [a, b), in order."""
+        if not self.events:
+            return []
+        return [self.events[r] for r in sorted(self.events) if a <= r < b]
+
+    def status(self) -> str:
+        """One line for the status bar."""
+        what = "HAR capture" if self.source == "har" else "recording"
+        text = (f"{self.name}: {what}, {self.frame_count:,} frames, {len(self.labels)} "
+                f"connection{'s' if len(self.labels) != 1 else ''}")
+        if self.warning:
+            text += " · " + self.warning.removeprefix(f"{self.name}: ")
+        return text
+
+
+def _conn_urls(recording, conns: list[str], labels: list[str]) -> dict[str, str]:
+    """Each label's URL: a HAR names one per connection, a recording one for all."""
+    per_conn = getattr(recording, "conn_urls", None) or {}
+    return {label: per_conn.get(conn) or recording.url for conn, label in zip(conns, labels)}
+
+
+def conn_labels(name: str, conns: list[str]) -> list[str]:
+    """Log labels for a file's connections: the file name, suffixed when there are several."""
+    if len(conns) == 1:
+        return [name]
+    return [f"{name}:{c}" for c in conns]
+
+
+def prepare(path: str | os.PathLike) -> PreparedRecording:
+    """Open and classify a recording or HAR. Raises RecordingError only for other files."""
+    path = Path(path)
+    cols = read_columns(path)
+    try:
+        return _prepare(path, cols)
+    finally:
+        cols.close()
+
+
+def _prepare(path: Path, cols) -> PreparedRecording:
+    n = len(cols)
+    labels = conn_labels(path.name, list(cols.conns))
+    is_frame = cols.kind != KIND_EVENT
+    frame_rows = np.flatnonzero(is_frame)
+    frame_index = np.zeros(n + 1, np.int64)
+    np.cumsum(is_frame, out=frame_index[1:])
+    events = {}
+    for r in np.flatnonzero(~is_frame).tolist():
+        ev = cols.event(r)
+        events[r] = _relabel(ev, labels[int(cols.conn[r])])
+    data = _frame_bytes(cols, frame_rows)
+    kind = cols.kind[frame_rows].astype(np.int16)
+    text = cols.text[frame_rows]
+    kind[text] = KIND_TEXT
+    topics, topic, seq, message, flags = _classify(kind, cols.size[frame_rows], data)
+    conn = cols.conn[frame_rows].astype(np.int32)
+    gap = _gaps(conn, topic, seq, message, kind, data, flags)
+    frames = FrameRows(cols.w[frame_rows].astype(np.float64), labels, conn,
+                       (~cols.out[frame_rows]).astype(np.int8), kind, topics, topic, seq,
+                       cols.size[frame_rows].astype(np.int32), gap, flags, data)
+    return PreparedRecording(path, cols, labels, frames, frame_index, events, cols.w.astype(np.float64))
+
+
+def _relabel(ev, label: str):
+    return replace(ev, conn=label)
+
+
+def _frame_bytes(cols, rows: np.ndarray) -> list[bytes]:
+    """Frame bytes for ``rows``: cut from the mapped file for lines in the writer's layout."""
+    if cols._events is not None or not len(rows):  # HAR: events in memory
+        return [cols.event(int(r), decode=False).data for r in rows.tolist()]
+    mm = cols._mm
+    buf = np.frombuffer(mm, np.uint8)
+    off, length = cols.offsets[rows], cols.lengths[rows]
+    end = off + length
+    has_nl = buf[end - 1] == 10
+    tail = np.where(cols.text[rows], len(b'","x":true}'), len(b'"}')) + has_nl
+    b_end = end - tail
+    b_start = b_end - (cols.size[rows] + 2) // 3 * 4
+    # the writer's layout: '"b":"' just before the base64 and '"' right after it
+    ok = b_start - 5 >= off
+    probe = np.clip(b_start - 5, 0, len(buf) - 5)
+    for k, ch in enumerate(b'"b":"'):
+        ok &= buf[probe + k] == ch
+    ok &= buf[np.clip(b_end, 0, len(buf) - 1)] == ord('"')
+    del buf  # no exported pointer may outlive this: the map is closed after preparing
+    a2b = binascii.a2b_base64
+    out = [a2b(mm[s:e]) if good else b"" for s, e, good in zip(b_start.tolist(), b_end.tolist(), ok.tolist())]
+    for j in np.flatnonzero(~ok).tolist():  # any other layout: the normal JSON path
+        out[j] = cols.event(int(rows[j]), decode=False).data
+    return out
+
+
+def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
+    """(topics, topic index, seq, is message, flags) per frame, decoding only what the fast rules
+    cannot vouch for."""
+    n = len(data)
+    topics: list[str] = [""]
+    topic_ids = {"": 0}
+    topic = np.zeros(n, np.int32)
+    seq = np.full(n, NO_SEQ, np.int64)
+    flags = np.zeros(n, np.int8)
+    message = np.zeros(n, bool)
+    known = np.zeros(n, bool)
+    valid_kind = kind >= 0
+    known[valid_kind] = _KNOWN[kind[valid_kind]]
+    flags[~known] = FLAG_BAD  # empty, text, unknown kind
+    pingpong = (kind == Kind.PING) | (kind == Kind.PONG)
+    flags[pingpong & (size > MAX_PING_FRAME)] = FLAG_BAD
+    candidates = np.flatnonzero(known & ~pingpong)
+    is_event = kind[candidates] == Kind.EVENT
+    event_rows = candidates[is_event]
+    ids = {b"": 0}  # topic ids by first appearance (a dict is faster than sorting a million names)
+    hit = np.zeros(len(event_rows), bool)
+    for a in range(0, len(event_rows), _HEAD_CHUNK):
+        rows = event_rows[a:a + _HEAD_CHUNK]
+        hit[a:a + len(rows)] = _event_heads(rows, data, ids, topic, seq, message)
+    # the body is checked when the row is first painted, summarised or searched, as live
+    flags[event_rows[hit]] |= FLAG_UNCHECKED
+    slow = np.sort(np.concatenate((candidates[~is_event], event_rows[~hit])))
+    topics.extend(name.decode("ascii") for name in list(ids)[1:])
+    topic_ids.update((name, i) for i, name in enumerate(topics))
+    slow = slow.tolist()
+    for j in slow:
+        frame = try_decode(data[j])
+        name = ""
+        if isinstance(frame, DecodeError):
+            flags[j] = FLAG_BAD
+        elif isinstance(frame, Event):
+            name = frame.topic
+            if frame.seq is not None:
+                seq[j] = frame.seq
+            message[j] = frame.type == "message"
+        elif isinstance(frame, (Subscribe, Unsubscribe)):
+            name = frame.topic
+        ti = topic_ids.get(name)
+        if ti is None:
+            ti = topic_ids[name] = len(topics)
+            topics.append(name)
+        topic[j] = ti
+    return topics, topic, seq, message, flags
+
+
+def _event_heads(rows: np.ndarray, data: list[bytes], ids: dict, topic, seq, message) -> np.ndarray:
+    """Topic, seq and type of the EVENT frames at ``rows`` from their heads; which ones were
+    read. Heads as encode() writes them are read in bulk (the log's own flood path); any
+    other spacing or key order by a regular expression each."""
+    heads = read_event_heads(tuple([data[j] for j in rows.tolist()])) if len(rows) >= VECTOR_MIN else None
+    if heads is not None:
+        _, is_msg, row_seq, topic_of_row, names = heads
+        present, first = np.unique(topic_of_row, return_index=True)
+        local = np.zeros(len(names), np.int32)
+        for k in present[np.argsort(first)].tolist():
+            local[k] = ids.setdefault(names[k], len(ids))
+        topic[rows] = local[topic_of_row]
+        seq[rows] = row_seq
+        message[rows] = is_msg
+        return np.ones(len(rows), bool)
+    match = _EVENT_PREFIX.match
+    found = [match(data[j]) for j in rows.tolist()]
+    hit = np.fromiter((m is not None for m in found), bool, len(found))
+    found = [m for m in found if m is not None]
+    rows = rows[hit]
+    topic[rows] = [ids.setdefault(m[1], len(ids)) for m in found]
+    seq_text = np.array([m[3] or b"x" for m in found], dtype="S20")
+    with_seq = seq_text != b"x"
+    seq[rows[with_seq]] = seq_text[with_seq].astype(np.int64)
+    message[rows] = [m[2] == b"message" for m in found]
+    return hit
+
+
+def _gaps(conn: np.ndarray, topic: np.ndarray, seq: np.ndarray, message: np.ndarray, kind: np.ndarray,
+          data: list[bytes], flags: np.ndarray) -> np.ndarray:
+    """Seq jumps of messages per (connection, topic), as FrameStore.extend computes them,
+    vectorised. A jump on a subscription made with a filter is flagged as expected."""
+    n = len(seq)
+    gap = np.zeros(n, np.int64)
+    has = np.flatnonzero((seq != NO_SEQ) & message)
+    if len(has) < 2:
+        return gap
+    key = conn[has].astype(np.int64) << 32 | topic[has].astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    k, s, rows = key[order], seq[has][order], has[order]
+    same = k[1:] == k[:-1]
+    jump = s[1:] - s[:-1] - 1
+    hit = same & (jump != 0)
+    gap_rows = rows[1:][hit]
+    gap[gap_rows] = jump[hit]
+    if len(gap_rows):
+        _flag_filtered(conn, topic, kind, data, gap, gap_rows, flags)
+    return gap
+
+
+def _flag_filtered(conn, topic, kind, data, gap, gap_rows, flags) -> None:
+    """Mark gaps on subscriptions that had a filter at the time (the SUBSCRIBE before them)."""
+    subs = np.flatnonzero(kind == Kind.SUBSCRIBE)
+    filtered: dict[tuple[int, int], list[tuple[int, bool]]] = {}
+    for j in subs.tolist():
+        f = try_decode(data[j])
+        if isinstance(f, Subscribe):
+            filtered.setdefault((int(conn[j]), int(topic[j])), []).append((j, bool(f.filter)))
+    if not any(has_filter for history in filtered.values() for _, has_filter in history):
+        return
+    for j in gap_rows.tolist():
+        if gap[j] <= 0:
+            continue
+        history = filtered.get((int(conn[j]), int(topic[j])), ())
+        state = False
+        for at, has_filter in history:
+            if at > j:
+                break
+            state = has_filter
+        if state:
+            flags[j] |= FLAG_GAP_EXPECTED
+
+
+def frames_as_events(rows: FrameRows) -> list[FrameSeen]:
+    """Frame rows as session events again (tests, export)."""
+    return [FrameSeen(rows.conns[c], t, "in" if d else "out", data, None, k == KIND_TEXT)
+            for c, t, d, data, k in zip(rows.conn.tolist(), rows.t.tolist(), rows.direction.tolist(), rows.data,
+                                        rows.kind.tolist())]

@@ -1,0 +1,127 @@
+"""The mock server's HTTP side: token extraction, the 401/403/404 answers, log redaction.
+
+Everything here runs during the opening handshake, before a WebSocket exists.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import re
+from importlib import resources
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+REALTIME_PATH = "/api/v2/realtime"
+CONTROL_PATH = "/mock/control"
+DOCS_PATH = "/docs/protocol.md"
+
+# The protocol document ships inside the package, so that an installed mock can serve
+# it and the Link header of every 401 resolves against the server that sent it.
+_DOCS_PACKAGE, _DOCS_DIR, _DOCS_NAME = "inspector", "docs", "protocol.md"
+
+
+def split_path(path: str) -> tuple[str, dict[str, list[str]]]:
+    """The path without query, and the parsed query."""
+    parts = urlsplit(path)
+    return parts.path, parse_qs(parts.query, keep_blank_values=True)
+
+
+def token_from_request(request: Request) -> str | None:
+    """The token from ``Authorization: Bearer`` (preferred) or ``?token=``; None when absent or empty."""
+    auth = request.headers.get("Authorization")
+    if auth:
+        scheme, _, value = auth.strip().partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    _, query = split_path(request.path)
+    for value in query.get("token", []):
+        if value:
+            return value
+    return None
+
+
+def wants_upgrade(request: Request) -> bool:
+    upgrade = request.headers.get("Upgrade", "")
+    return any(p.strip().lower() == "websocket" for p in upgrade.split(","))
+
+
+def json_response(status: int, phrase: str, body: dict, extra: list[tuple[str, str]] = ()) -> Response:
+    data = json.dumps(body, separators=(",", ":")).encode()
+    headers = Headers([
+        ("Date", email.utils.formatdate(usegmt=True)),
+        ("Connection", "close"),
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(data))),
+        *extra,
+    ])
+    return Response(status, phrase, headers, data)
+
+
+def unauthorized(code: str, help_url: str) -> Response:
+    """The exact 401 of wire-format.md, with the Link header to the documentation."""
+    return json_response(401, "Unauthorized", {"error": "unauthorized", "code": code, "status": 401},
+                         [("Link", f'<{help_url}>; rel="help"')])
+
+
+def forbidden_origin(help_url: str) -> Response:
+    """The 403 for a browser page whose origin may not use the mock (wire-format.md, "Browser origins")."""
+    return json_response(403, "Forbidden", {"error": "forbidden", "code": "origin_not_allowed", "status": 403},
+                         [("Link", f'<{help_url}>; rel="help"')])
+
+
+def not_found(path: str) -> Response:
+    return json_response(404, "Not Found", {"error": "not_found", "status": 404, "path": path[:200]})
+
+
+def docs_response() -> Response:
+    """The protocol document as text, or a 404 when this install has no copy of it."""
+    try:
+        data = resources.files(_DOCS_PACKAGE).joinpath(_DOCS_DIR).joinpath(_DOCS_NAME).read_bytes()
+    except OSError:
+        return not_found(DOCS_PATH)
+    headers = Headers([
+        ("Date", email.utils.formatdate(usegmt=True)),
+        ("Connection", "close"),
+        ("Content-Type", "text/markdown; charset=utf-8"),
+        ("Content-Length", str(len(data))),
+    ])
+    return Response(200, "OK", headers, data)
+
+
+# ---------------------------------------------------------------- log redaction
+
+_QUERY_TOKEN_RE = re.compile(r"(?i)([?&]token=)[^&#\s]*")
+
+
+def redact_text(text: str) -> str:
+    return _QUERY_TOKEN_RE.sub(r"\1[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Strips tokens from websockets' handshake logs (request line and Authorization header).
+
+    websockets logs both at DEBUG; attached to the logger we hand to ``serve``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and args:
+            new = list(args)
+            if len(new) >= 2 and isinstance(new[0], str) and new[0].lower() in ("authorization", "cookie"):
+                new[1] = "[redacted]"
+            new = [redact_text(a) if isinstance(a, str) else a for a in new]
+            record.args = tuple(new)
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
+        return True
+
+
+def redacting_logger(name: str = "inspector.mock.websockets") -> logging.Logger:
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+    return logger

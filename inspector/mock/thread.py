@@ -1,0 +1,104 @@
+"""A MockServer on its own asyncio loop in a daemon thread, so a GUI loop is never starved."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import threading
+from typing import Any, Callable
+
+from inspector.mock.server import MockConfig, MockServer
+
+
+class MockServerThread:
+    """Start with ``start()`` (returns the URL); run server methods with ``call``; ``stop()`` at the end.
+
+    Listeners added to ``server.listeners`` run on the server's thread: marshal to your own
+    loop or GUI thread before touching anything there.
+    """
+
+    def __init__(self, config: MockConfig | None = None):
+        self.server = MockServer(config)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped: asyncio.Event | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def control_url(self) -> str:
+        return self.server.control_url
+
+    @property
+    def port(self) -> int | None:
+        return self.server.port
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, timeout: float = 10) -> str:
+        """Start listening; blocks until it does and returns the realtime URL."""
+        if self.running:
+            return self.url
+        started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._thread = threading.Thread(target=self._run, args=(started,), name="mock-server", daemon=True)
+        self._thread.start()
+        try:
+            started.result(timeout)  # re-raises a bind error here, in the caller's thread
+        except BaseException:
+            self._thread.join(timeout)
+            raise
+        return self.url
+
+    def _run(self, started: concurrent.futures.Future) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main(started))
+        finally:
+            loop.close()
+
+    async def _main(self, started: concurrent.futures.Future) -> None:
+        self._stopped = asyncio.Event()
+        try:
+            await self.server.start()
+        except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
+            started.set_exception(exc)
+            return
+        started.set_result(None)
+        await self._stopped.wait()
+
+    def call(self, fn: Callable[..., Any], *args: Any, timeout: float | None = 10) -> Any:
+        """Run ``fn(*args)`` on the server's loop and return its result (awaited if a coroutine)."""
+        loop = self._loop
+        if loop is None or not self.running:
+            raise RuntimeError("the mock server thread is not running")
+
+        async def run() -> Any:
+            result = fn(*args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout)
+
+    def stop(self, timeout: float = 10) -> None:
+        """Close every connection with 1001 ``server restart`` and end the thread."""
+        if not self.running:
+            return
+        loop = self._loop
+
+        async def shutdown() -> None:
+            try:
+                await self.server.stop()
+            finally:
+                self._stopped.set()
+
+        try:
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout)
+        finally:
+            self._thread.join(timeout)

@@ -1,1 +1,0 @@
-"""asyncio edges: client session, mock server, control channel. No Qt here."""

@@ -1,0 +1,189 @@
+"""Detail pane for one frame: hex dump, decoded JSON tree, decode errors, copy."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTextEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+)
+
+from inspector.protocol.events import OUT
+from inspector.protocol.frames import DecodeError, Ping, Pong, json_type, try_decode
+
+from inspector.logstore import hexdump
+from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, kind_label
+
+MAX_TREE_NODES = 5000
+MAX_CELL = 300
+_DIRECTION = {OUT: "→ client to server", "in": "← server to client"}
+
+
+class DetailPane(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._data = b""
+        self._text = False
+        self._nodes = 0
+
+        self.header = QLabel("No frame selected")
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #dc2626; font-weight: bold")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+
+        self.copy_hex_button = QPushButton("Copy hex")
+        self.copy_base64_button = QPushButton("Copy base64")
+        self.copy_json_button = QPushButton("Copy JSON")
+        self.copy_hex_button.clicked.connect(self.copy_hex)
+        self.copy_base64_button.clicked.connect(self.copy_base64)
+        self.copy_json_button.clicked.connect(self.copy_json)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.header, 1)
+        for b in (self.copy_hex_button, self.copy_base64_button, self.copy_json_button):
+            b.setEnabled(False)
+            buttons.addWidget(b)
+
+        self.hex_view = QPlainTextEdit()
+        self.hex_view.setReadOnly(True)
+        self.hex_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.hex_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels(["Key", "Value", "Type"])
+        self.tree.setUniformRowHeights(True)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("detailSplitter")
+        self.splitter.addWidget(self.hex_view)
+        self.splitter.addWidget(self.tree)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.splitter, 1)
+
+    # ------------------------------------------------------------ showing
+
+    def clear(self) -> None:
+        self._data, self._text = b"", False
+        self.header.setText("No frame selected")
+        self.error_label.hide()
+        self.hex_view.clear()
+        self.hex_view.setExtraSelections([])
+        self.tree.clear()
+        for b in (self.copy_hex_button, self.copy_base64_button, self.copy_json_button):
+            b.setEnabled(False)
+
+    def show_frame(self, data: bytes, direction: str, text: bool = False) -> None:
+        data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self._data, self._text = data, text
+        kind = KIND_TEXT if text else (data[0] if data else KIND_EMPTY)
+        self.header.setText(f"<b>{kind_label(kind)}</b> · {_DIRECTION.get(direction, direction)} · {len(data)} bytes")
+
+        error = self._error_for(data, text)
+        self.error_label.setText(error or "")
+        self.error_label.setVisible(error is not None)
+
+        self._show_hex(data, mark_kind=not text and bool(data))
+        self._fill_tree(data, text)
+        self.copy_hex_button.setEnabled(True)
+        self.copy_base64_button.setEnabled(True)
+        self.copy_json_button.setEnabled(hexdump.body_json(data, text) is not None)
+
+    def _show_hex(self, data: bytes, mark_kind: bool) -> None:
+        """Plain text (fast for big frames); the kind byte marked with an extra selection."""
+        lines = hexdump.hexdump_lines(data)
+        self.hex_view.setPlainText("\n".join(lines))
+        marks = []
+        if mark_kind and lines:
+            fmt = QTextCharFormat()
+            fmt.setBackground(QColor(hexdump.KIND_MARK_COLOUR))
+            fmt.setForeground(QColor("#000000"))
+            fmt.setFontWeight(700)
+            for start in (10, lines[0].index("|") + 1):  # the hex pair and the ASCII char of byte 0
+                sel = QTextEdit.ExtraSelection()
+                cur = QTextCursor(self.hex_view.document())
+                cur.setPosition(start)
+                cur.setPosition(start + (2 if start == 10 else 1), QTextCursor.MoveMode.KeepAnchor)
+                sel.cursor, sel.format = cur, fmt
+                marks.append(sel)
+        self.hex_view.setExtraSelections(marks)
+
+    def marked_text(self) -> list[str]:
+        """The text of the marked spans (the kind byte as hex and as ASCII)."""
+        return [sel.cursor.selectedText() for sel in self.hex_view.extraSelections()]
+
+    @staticmethod
+    def _error_for(data: bytes, text: bool) -> str | None:
+        if text:
+            return "Undecodable (bad_frame): text frame; every message must be a binary frame"
+        frame = try_decode(data)
+        if isinstance(frame, DecodeError):
+            return f"Undecodable ({frame.code}): {frame.message}"
+        return None
+
+    def _fill_tree(self, data: bytes, text: bool) -> None:
+        self.tree.clear()
+        self._nodes = 0
+        root = self.tree.invisibleRootItem()
+        value = hexdump.body_json(data, text)
+        frame = None if text else try_decode(data)
+        if isinstance(frame, (Ping, Pong)):
+            self._add(root, "kind", frame.kind.name, raw=True)
+            self._add(root, "payload", frame.payload.hex() or "(empty)", raw=True)
+            self._add(root, "length", len(frame.payload))
+        elif value is not None:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    self._add(root, str(k), v)
+            else:
+                self._add(root, "(body)", value)
+        elif text:
+            self._add(root, "(text)", data.decode("utf-8", "replace"), raw=True)
+        if self._nodes < 200:
+            self.tree.expandAll()
+        else:
+            self.tree.expandToDepth(0)
+        self.tree.resizeColumnToContents(0)
+
+    def _add(self, parent: QTreeWidgetItem, key: str, value, raw: bool = False) -> None:
+        if self._nodes >= MAX_TREE_NODES:
+            if self._nodes == MAX_TREE_NODES:
+                QTreeWidgetItem(parent, ["…", f"more than {MAX_TREE_NODES} nodes; copy as JSON to see all", ""])
+                self._nodes += 1
+            return
+        self._nodes += 1
+        if isinstance(value, dict):
+            item = QTreeWidgetItem(parent, [key, f"{{{len(value)} keys}}", "object"])
+            for k, v in value.items():
+                self._add(item, str(k), v)
+        elif isinstance(value, list):
+            item = QTreeWidgetItem(parent, [key, f"[{len(value)} items]", "array"])
+            for j, v in enumerate(value):
+                self._add(item, f"[{j}]", v)
+        else:
+            shown = value if raw else json.dumps(value, ensure_ascii=False)
+            if len(shown) > MAX_CELL:  # a huge string would stall layout; copy as JSON gives it all
+                shown = f"{shown[:MAX_CELL]}… ({len(shown):,} characters)"
+            QTreeWidgetItem(parent, [key, shown, "bytes" if raw and key == "payload" else json_type(value)])
+
+    # ------------------------------------------------------------ copying
+
+    def copy_hex(self) -> None:
+        QGuiApplication.clipboard().setText(hexdump.as_hex(self._data))
+
+    def copy_base64(self) -> None:
+        QGuiApplication.clipboard().setText(hexdump.as_base64(self._data))
+
+    def copy_json(self) -> None:
+        text = hexdump.as_json(self._data, self._text)
+        if text is not None:
+            QGuiApplication.clipboard().setText(text)

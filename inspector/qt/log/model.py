@@ -1,0 +1,220 @@
+"""Table model over the FrameStore.
+
+No proxy model: a filtered view keeps its own ascending array of frame numbers,
+rebuilt (vectorised) when the filter changes and extended on every flush. The
+unfiltered view is just the number range [lo, hi). Cells are formatted in
+``data()`` only for the rows the view paints.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from bisect import bisect_left
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+
+from inspector.protocol.events import OUT
+from inspector.protocol.kinds import Kind
+
+from inspector.qt import icons
+from inspector.logstore.frame_store import FrameStore, Query, kind_label
+
+COLUMNS = ("#", "Time", "Connection", "Dir", "Kind", "Topic", "Seq", "Size", "Summary")
+COL_NUMBER, COL_TIME, COL_CONN, COL_DIR, COL_KIND, COL_TOPIC, COL_SEQ, COL_SIZE, COL_SUMMARY = range(len(COLUMNS))
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_NUMERIC = {COL_NUMBER, COL_SEQ, COL_SIZE}
+_ARROW = {OUT: "→", "in": "←"}
+_ARROW_TIP = {OUT: "client → server", "in": "server → client"}
+_ROLE_SLOT = {
+    int(Qt.ItemDataRole.DisplayRole.value): 0,
+    int(Qt.ItemDataRole.BackgroundRole.value): 1,
+    int(Qt.ItemDataRole.ForegroundRole.value): 2,
+    int(Qt.ItemDataRole.DecorationRole.value): 3,
+    int(Qt.ItemDataRole.TextAlignmentRole.value): 4,
+    int(Qt.ItemDataRole.ToolTipRole.value): 5,
+}
+_CACHE_ROWS = 2048
+
+
+def format_time(t: float) -> str:
+    """HH:MM:SS.mmm in local time."""
+    ms = int((t - int(t)) * 1000)
+    return time.strftime("%H:%M:%S", time.localtime(t)) + f".{ms:03d}"
+
+
+class LogModel(QAbstractTableModel):
+    def __init__(self, store: FrameStore, parent=None):
+        super().__init__(parent)
+        self.store = store
+        self._query = Query()
+        self._rows: array | None = None  # numbers when filtered, else None
+        self._lo = self._hi = store.first_number
+        self._cache: dict[int, tuple] = {}  # frame number -> formatted row
+
+    # ------------------------------------------------------------ structure
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        if parent.isValid():
+            return 0
+        return len(self._rows) if self._rows is not None else self._hi - self._lo
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    @property
+    def query(self) -> Query:
+        return self._query
+
+    @property
+    def pending(self) -> int:
+        """Frames in the store the view has not taken yet (e.g. while paused)."""
+        return max(0, self.store.end_number - self._hi)
+
+    def number_at(self, row: int) -> int:
+        return self._rows[row] if self._rows is not None else self._lo + row
+
+    def store_index(self, row: int) -> int | None:
+        """Index into the store for a view row, or None when the frame has dropped."""
+        if not 0 <= row < self.rowCount():
+            return None
+        return self.store.index_of(self.number_at(row))
+
+    def row_of_number(self, number: int) -> int | None:
+        if self._rows is None:
+            r = number - self._lo
+            return r if 0 <= r < self._hi - self._lo else None
+        r = bisect_left(self._rows, number)
+        return r if r < len(self._rows) and self._rows[r] == number else None
+
+    # ------------------------------------------------------------ changes
+
+    def set_query(self, q: Query) -> None:
+        self.beginResetModel()
+        self._query = q
+        self._lo = self.store.first_number
+        self._hi = max(self._hi, self._lo)
+        if q.is_all:
+            self._rows = None
+        else:
+            self._rows = array("q", self.store.match(q, hi=self._hi).tobytes())
+        self.endResetModel()
+
+    def reset(self) -> None:
+        """After the store was cleared."""
+        self.beginResetModel()
+        self._cache.clear()  # numbers start again at 1
+        self._lo = self._hi = self.store.first_number
+        self._rows = None if self._query.is_all else array("q")
+        self.endResetModel()
+
+    def sync(self, advance: bool = True) -> tuple[int, int]:
+        """Follow the store: drop rows that fell off its front, then (unless
+        ``advance`` is false, i.e. paused) add the new frames. One remove and one
+        insert notification at most. Returns (removed, inserted)."""
+        first = self.store.first_number
+        removed = inserted = 0
+        root = QModelIndex()
+        if self._rows is None:
+            if self._lo < first:
+                removed = max(0, min(first, self._hi) - self._lo)
+                if removed:
+                    self.beginRemoveRows(root, 0, removed - 1)
+                self._lo, self._hi = first, max(self._hi, first)
+                if removed:
+                    self.endRemoveRows()
+        else:
+            removed = bisect_left(self._rows, first)
+            if removed:
+                self.beginRemoveRows(root, 0, removed - 1)
+                del self._rows[:removed]
+                self.endRemoveRows()
+            self._lo, self._hi = first, max(self._hi, first)
+        end = self.store.end_number
+        if advance and end > self._hi:
+            n = self.rowCount()
+            if self._rows is None:
+                inserted = end - self._hi
+                self.beginInsertRows(root, n, n + inserted - 1)
+                self._hi = end
+                self.endInsertRows()
+            else:
+                new = self.store.match(self._query, self._hi, end)
+                self._hi = end
+                inserted = len(new)
+                if inserted:
+                    self.beginInsertRows(root, n, n + inserted - 1)
+                    self._rows.frombytes(new.tobytes())
+                    self.endInsertRows()
+        return removed, inserted
+
+    # ------------------------------------------------------------ cells
+
+    def data(self, index: QModelIndex, role=0):
+        # The view asks ~7 roles per visible cell per paint: answer unused roles
+        # first and serve the rest from a per-row cache (frames never change).
+        slot = _ROLE_SLOT.get(role)
+        if slot is None:
+            return None
+        row, rows = index.row(), self._rows
+        if rows is None:
+            if not 0 <= row < self._hi - self._lo:
+                return None
+            number = self._lo + row
+        else:
+            if not 0 <= row < len(rows):
+                return None
+            number = rows[row]
+        info = self._cache.get(number)
+        if info is None:
+            info = self._row_info(number)
+            if info is None:
+                return None
+        col = index.column()
+        if slot == 0:
+            return info[0][col]
+        if slot == 1:
+            return info[1]
+        if col == COL_KIND:
+            if slot == 2:
+                return info[2]
+            if slot == 3:
+                return info[3]
+        if slot == 4:
+            return _RIGHT if col in _NUMERIC else None
+        if slot == 5:
+            if col == COL_DIR:
+                return info[4]
+            if col == COL_SUMMARY:
+                return info[0][COL_SUMMARY]
+        return None
+
+    def _row_info(self, number: int):
+        s = self.store
+        i = s.index_of(number)
+        if i is None:
+            return None
+        kind, seq, direction = s.kind(i), s.seq(i), s.direction(i)
+        texts = (
+            str(number), format_time(s.t(i)), s.conn(i), _ARROW.get(direction, "?"), kind_label(kind),
+            s.topic(i), "" if seq is None else str(seq), str(s.size(i)), s.summary(i),
+        )
+        undecodable = s.undecodable(i)
+        if kind == Kind.ERROR and not undecodable:
+            bg = icons.ERROR_BACKGROUND
+        elif undecodable:
+            bg = icons.UNDECODABLE_BACKGROUND
+        elif s.gap(i) is not None and not s.gap_expected(i):
+            bg = icons.GAP_BACKGROUND
+        else:
+            bg = None
+        info = (texts, bg, icons.kind_brush(kind), icons.kind_icon(kind), _ARROW_TIP.get(direction))
+        if len(self._cache) >= _CACHE_ROWS:
+            self._cache.clear()
+        self._cache[number] = info
+        return info

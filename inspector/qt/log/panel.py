@@ -1,0 +1,386 @@
+"""The frame log: filter bar, table and detail pane.
+
+``ingest`` only appends to a pending list; a single-shot timer (started by the
+first pending frame, so an idle log costs nothing) moves the batch into the store
+and tells the model once per flush. While paused, frames still reach the store;
+the table just does not take them until resume.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QSplitter,
+    QTableView, QToolButton, QVBoxLayout, QWidget,
+)
+
+from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.protocol.kinds import Kind
+
+from inspector.qt import icons
+from inspector.qt.log.detail_pane import DetailPane
+from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, FrameStore, Query
+from inspector.qt.log.model import COLUMNS, LogModel
+
+FLUSH_MS = 40        # ≈ 25 Hz
+FILTER_DEBOUNCE_MS = 200
+OTHER_KINDS = frozenset(range(256)) - frozenset(int(k) for k in Kind) | {KIND_EMPTY, KIND_TEXT}
+_WIDTHS = (70, 95, 100, 34, 120, 150, 70, 60)
+
+
+class LogPanel(QWidget):
+    frameSelected = Signal(int)
+    pausedChanged = Signal(bool)
+
+    def __init__(self, parent=None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS):
+        super().__init__(parent)
+        self.store = FrameStore(cap)
+        self.model = LogModel(self.store, self)
+        self._pending: list[FrameSeen] = []
+        self._flush_hooks: tuple = ()
+        self._paused = False
+        self._follow = True
+        self._scrolling = False  # our own scroll changes must not look like the user's
+        self._known_conns = 0
+        self._known_topics = 0
+
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(flush_ms)
+        self._flush_timer.timeout.connect(self.flush)
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
+        self._filter_timer.timeout.connect(self.apply_filter)
+
+        self._build_filter_bar()
+        self._build_view()
+        self.detail = DetailPane()
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("logSplitter")
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._bar)
+        layout.addWidget(self.splitter, 1)
+        self._update_status()
+
+    # ------------------------------------------------------------ building
+
+    def _build_filter_bar(self) -> None:
+        self.kind_button = QToolButton()
+        self.kind_button.setText("Kinds")
+        self.kind_button.setToolTip("Show only these frame kinds")
+        self.kind_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.kind_menu = QMenu(self.kind_button)
+        self.kind_actions: dict[str, QAction] = {}
+        for k in Kind:
+            self._add_kind_action(k.name, icons.kind_icon(int(k)))
+        self._add_kind_action("Other", icons.kind_icon(KIND_EMPTY))
+        self.kind_button.setMenu(self.kind_menu)
+
+        self.direction_combo = QComboBox()
+        self.direction_combo.addItem("Both directions", None)
+        self.direction_combo.addItem("→ sent", OUT)
+        self.direction_combo.addItem("← received", IN)
+        self.direction_combo.currentIndexChanged.connect(self.apply_filter)
+        self.conn_combo = QComboBox()
+        self.conn_combo.addItem("All connections", None)
+        self.conn_combo.currentIndexChanged.connect(self.apply_filter)
+
+        self.topic_edit = QLineEdit()
+        self.topic_edit.setPlaceholderText("topic, or prefix*")
+        self.topic_edit.setClearButtonEnabled(True)
+        self._topic_names = QStringListModel(self)
+        completer = QCompleter(self._topic_names, self.topic_edit)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.topic_edit.setCompleter(completer)
+        self.text_edit = QLineEdit()
+        self.text_edit.setPlaceholderText("Find text in topic or body")
+        self.text_edit.setClearButtonEnabled(True)
+        for edit in (self.topic_edit, self.text_edit):
+            edit.textChanged.connect(lambda _text: self._filter_timer.start())
+            edit.returnPressed.connect(self.apply_filter)
+
+        self.pause_button = QToolButton()
+        self.pause_button.setText("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Keep receiving but stop updating the table")
+        self.pause_button.toggled.connect(self.set_paused)
+        self.follow_button = QToolButton()
+        self.follow_button.setText("Follow")
+        self.follow_button.setCheckable(True)
+        self.follow_button.setChecked(True)
+        self.follow_button.setToolTip("Keep the newest frame in view (scroll up to stop)")
+        self.follow_button.toggled.connect(self._set_follow)
+        self.clear_button = QToolButton()
+        self.clear_button.setText("Clear")
+        self.clear_button.clicked.connect(self.clear)
+        self.status_label = QLabel()
+        self.dropped_label = QLabel()
+        self.dropped_label.setStyleSheet("color: #d97706; font-weight: bold")
+        self.dropped_label.hide()
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 4, 4, 0)
+        for w in (self.kind_button, self.direction_combo, self.conn_combo):
+            bar.addWidget(w)
+        bar.addWidget(self.topic_edit, 1)
+        bar.addWidget(self.text_edit, 2)
+        for w in (self.pause_button, self.follow_button, self.clear_button, self.status_label, self.dropped_label):
+            bar.addWidget(w)
+        self._bar = bar
+
+    def _add_kind_action(self, name: str, icon) -> None:
+        act = QAction(icon, name, self.kind_menu)
+        act.setCheckable(True)
+        act.setChecked(True)
+        act.toggled.connect(self.apply_filter)
+        self.kind_menu.addAction(act)
+        self.kind_actions[name] = act
+
+    def _build_view(self) -> None:
+        v = self.view = QTableView()
+        v.setModel(self.model)
+        v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        v.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        v.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        v.setWordWrap(False)
+        v.setShowGrid(False)
+        v.setTextElideMode(Qt.TextElideMode.ElideRight)
+        vh = v.verticalHeader()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(v.fontMetrics().height() + 6)
+        vh.hide()
+        hh = v.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        hh.setHighlightSections(False)
+        for col, width in enumerate(_WIDTHS):
+            hh.resizeSection(col, width)
+        assert len(_WIDTHS) == len(COLUMNS) - 1
+        v.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.copy_rows_action = QAction("Copy rows", v)
+        self.copy_rows_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_rows_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.copy_rows_action.triggered.connect(self.copy_rows)
+        v.addAction(self.copy_rows_action)
+        for text, slot in (("Copy frame as hex", "copy_hex"), ("Copy frame as base64", "copy_base64"),
+                           ("Copy frame as JSON", "copy_json")):
+            act = QAction(text, v)
+            act.triggered.connect(lambda _=False, slot=slot: getattr(self.detail, slot)())
+            v.addAction(act)
+        v.selectionModel().currentRowChanged.connect(self._on_current)
+        v.verticalScrollBar().valueChanged.connect(self._on_scroll)
+
+    # ------------------------------------------------------------ feeding
+
+    def ingest(self, ev) -> None:
+        if type(ev) is FrameSeen:
+            pending = self._pending
+            if not pending:  # the first frame of a batch starts the flush timer (a Qt call per batch only)
+                self._flush_timer.start()
+            pending.append(ev)
+
+    @property
+    def pending_count(self) -> int:
+        """Frames ingested and not yet flushed into the store."""
+        return len(self._pending)
+
+    def add_flush_hook(self, fn) -> None:
+        """Also hand every batch of ingested frames to ``fn(batch, stored)`` once it is in the
+        store (``stored`` True: the store's newest ``len(batch)`` rows are these frames, e.g.
+        for ``store.tail_columns``) or when it is dropped unstored (``clear``, or a batch
+        larger than the store). A recorder's way in: nothing per frame."""
+        self._flush_hooks = self._flush_hooks + (fn,)
+
+    def remove_flush_hook(self, fn) -> None:
+        self._flush_hooks = tuple(f for f in self._flush_hooks if f != fn)
+
+    def flush(self) -> None:
+        """Move pending frames into the store and the table (the timer calls this)."""
+        batch, self._pending = self._pending, []
+        if batch:
+            self.store.extend(batch)
+            for hook in self._flush_hooks:
+                hook(batch, len(batch) <= self.store.cap)
+        self._sync()
+
+    def _sync(self) -> None:
+        sb = self.view.verticalScrollBar()
+        old = sb.value()
+        removed, inserted = self.model.sync(advance=not self._paused)
+        self._scrolling = True
+        try:
+            if self._follow and (inserted or removed):
+                self.view.scrollToBottom()
+            elif removed:
+                sb.setValue(max(0, old - removed))  # keep the rows the user is reading in place
+        finally:
+            self._scrolling = False
+        self._refresh_choices()
+        self._update_status()
+
+    def _refresh_choices(self) -> None:
+        conns = self.store.conns
+        if len(conns) != self._known_conns:
+            present = {self.conn_combo.itemData(i) for i in range(self.conn_combo.count())}
+            for c in conns:
+                if c not in present:
+                    self.conn_combo.addItem(c, c)
+            self._known_conns = len(conns)
+        topics = self.store.topics
+        if len(topics) != self._known_topics:
+            self._topic_names.setStringList(sorted(topics))
+            self._known_topics = len(topics)
+
+    # ------------------------------------------------------------ controls
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def set_paused(self, paused: bool) -> None:
+        paused = bool(paused)
+        if paused == self._paused:
+            return
+        self._paused = paused
+        if self.pause_button.isChecked() != paused:
+            self.pause_button.setChecked(paused)
+        if not paused:
+            self.flush()
+        else:
+            self._update_status()
+        self.pausedChanged.emit(paused)
+
+    @property
+    def following(self) -> bool:
+        return self._follow
+
+    def _set_follow(self, on: bool) -> None:
+        self._follow = bool(on)
+        if on:
+            self._scrolling = True
+            try:
+                self.view.scrollToBottom()
+            finally:
+                self._scrolling = False
+
+    def _on_scroll(self, value: int) -> None:
+        if self._scrolling:
+            return
+        follow = value >= self.view.verticalScrollBar().maximum()
+        if follow != self._follow:
+            self._follow = follow
+            self.follow_button.blockSignals(True)
+            self.follow_button.setChecked(follow)
+            self.follow_button.blockSignals(False)
+
+    def clear(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch:
+            for hook in self._flush_hooks:
+                hook(batch, False)
+        self.store.clear()
+        self._known_conns = self._known_topics = 0
+        self.model.reset()
+        self.detail.clear()
+        self._update_status()
+
+    def frame_count(self) -> int:
+        return len(self.store)
+
+    def find(self) -> None:
+        self.text_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.text_edit.selectAll()
+
+    def query(self) -> Query:
+        """The filter the bar describes."""
+        checked = {name for name, act in self.kind_actions.items() if act.isChecked()}
+        kinds = None
+        if len(checked) != len(self.kind_actions):
+            wanted = {int(Kind[name]) for name in checked if name != "Other"}
+            kinds = frozenset(wanted | (OTHER_KINDS if "Other" in checked else set()))
+        return Query(
+            kinds=kinds,
+            direction=self.direction_combo.currentData(),
+            conn=self.conn_combo.currentData(),
+            topic=self.topic_edit.text().strip(),
+            text=self.text_edit.text().strip(),
+        )
+
+    def apply_filter(self, *_args) -> None:
+        self._filter_timer.stop()
+        q = self.query()
+        shown = sum(act.isChecked() for act in self.kind_actions.values())
+        self.kind_button.setText("Kinds" if shown == len(self.kind_actions) else f"Kinds ({shown})")
+        if q == self.model.query:
+            return
+        current = self.view.currentIndex()
+        number = self.model.number_at(current.row()) if current.isValid() else None
+        self.model.set_query(q)
+        if number is not None:
+            row = self.model.row_of_number(number)
+            if row is not None:
+                idx = self.model.index(row, 0)
+                self.view.setCurrentIndex(idx)
+                if not self._follow:
+                    self.view.scrollTo(idx)
+        if self._follow:
+            self._scrolling = True
+            try:
+                self.view.scrollToBottom()
+            finally:
+                self._scrolling = False
+        self._update_status()
+
+    def selected_events(self) -> list[FrameSeen]:
+        rows = sorted({ix.row() for ix in self.view.selectionModel().selectedRows()})
+        out = []
+        for r in rows:
+            i = self.model.store_index(r)
+            if i is not None:
+                out.append(self.store.event(i))
+        return out
+
+    def copy_rows(self) -> str:
+        """Put the selected rows on the clipboard as tab-separated text (and return it)."""
+        rows = sorted({ix.row() for ix in self.view.selectionModel().selectedRows()})
+        lines = ["\t".join(COLUMNS)] if rows else []
+        for r in rows:
+            cells = [self.model.data(self.model.index(r, c)) for c in range(len(COLUMNS))]
+            if cells[0] is not None:
+                lines.append("\t".join(cells))
+        text = "\n".join(lines)
+        if text:
+            QGuiApplication.clipboard().setText(text)
+        return text
+
+    # ------------------------------------------------------------ display
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        i = self.model.store_index(current.row()) if current.isValid() else None
+        if i is None:
+            self.detail.clear()
+            return
+        self.detail.show_frame(self.store.data(i), self.store.direction(i), self.store.is_text(i))
+        self.frameSelected.emit(current.row())
+
+    def _update_status(self) -> None:
+        total = len(self.store)
+        parts = [f"{total:,} frames"]
+        if not self.model.query.is_all:
+            parts.append(f"{self.model.rowCount():,} shown")
+        if self._paused:
+            parts.append(f"paused, {self.model.pending:,} new")
+        self.status_label.setText(" · ".join(parts))
+        if self.store.dropped:
+            self.dropped_label.setText(f"{self.store.dropped:,} oldest frames dropped")
+            self.dropped_label.show()
+        else:
+            self.dropped_label.hide()

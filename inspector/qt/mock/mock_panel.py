@@ -1,0 +1,393 @@
+"""The embedded mock server panel: start/stop, URL, clients, publish form, demo
+traffic and fault buttons.
+
+The server runs on its own loop in a thread (MockServerThread) so a flood never
+starves the UI. Every call into it goes through a worker thread
+(``run_in_executor``), so a slow close never blocks the Qt event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import time
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.mock.server import MockConfig
+from inspector.mock.thread import MockServerThread
+from inspector.protocol.topics import topic_error
+from inspector.qt.aio import Tasks
+
+CLIENT_COLUMNS = ("Member", "Token", "Subscriptions", "In", "Out", "Queued", "Connected")
+
+
+def _publish_many(server, topic: str, data, count: int) -> tuple[int, int]:
+    delivered = seq = 0
+    for _ in range(count):
+        delivered, seq = server.publish(topic, data)
+    return delivered, seq
+
+
+class MockPanel(QWidget):
+    started = Signal(str)   # realtime URL
+    stopped = Signal()
+    message = Signal(str)   # status-bar text
+
+    def __init__(self, tasks: Tasks, config: MockConfig | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tasks = tasks
+        self.base_config = config or MockConfig()
+        self.thread: MockServerThread | None = None
+        self.last_stats: dict | None = None
+        self._stats_busy = False
+        self._publish_carry = 0.0
+        self._publish_last = 0.0
+
+        # --- server
+        self.port_spin = QSpinBox()
+        self.port_spin.setRange(0, 65535)
+        self.port_spin.setSpecialValueText("any free port")
+        self.port_spin.setValue(self.base_config.port)
+        self.start_button = QPushButton("Start")
+        self.url_edit = QLineEdit()
+        self.url_edit.setReadOnly(True)
+        self.copy_button = QPushButton("Copy URL")
+        self.demo_check = QCheckBox("Demo traffic")
+        self.stats_label = QLabel("stopped")
+        server_box = QGroupBox("Server")
+        g = QGridLayout(server_box)
+        g.addWidget(QLabel("Port"), 0, 0)
+        g.addWidget(self.port_spin, 0, 1)
+        g.addWidget(self.start_button, 0, 2)
+        g.addWidget(self.url_edit, 1, 0, 1, 2)
+        g.addWidget(self.copy_button, 1, 2)
+        g.addWidget(self.demo_check, 2, 0, 1, 3)
+        g.addWidget(self.stats_label, 3, 0, 1, 3)
+
+        # --- clients
+        self.clients_table = QTableWidget(0, len(CLIENT_COLUMNS))
+        self.clients_table.setHorizontalHeaderLabels(CLIENT_COLUMNS)
+        self.clients_table.verticalHeader().hide()
+        self.clients_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.clients_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+
+        # --- publish
+        self.topic_edit = QLineEdit("orders.eu")
+        self.data_edit = QLineEdit('{"id": "o-1", "total": 250, "region": "eu"}')
+        self.publish_error = QLabel()
+        self.publish_error.setStyleSheet("color: #d33;")
+        self.publish_button = QPushButton("Publish once")
+        self.rate_spin = QDoubleSpinBox()
+        self.rate_spin.setRange(0.1, 100000.0)
+        self.rate_spin.setValue(10.0)
+        self.rate_spin.setSuffix(" /s")
+        self.repeat_button = QPushButton("Publish repeatedly")
+        self.repeat_button.setCheckable(True)
+        publish_box = QGroupBox("Publish")
+        f = QFormLayout(publish_box)
+        f.addRow("Topic", self.topic_edit)
+        f.addRow("Data (JSON)", self.data_edit)
+        f.addRow("", self.publish_error)
+        f.addRow("", self.publish_button)
+        row = QHBoxLayout()
+        row.addWidget(self.rate_spin)
+        row.addWidget(self.repeat_button, 1)
+        f.addRow("Rate", row)
+
+        # --- faults
+        self.restart_button = QPushButton("Restart (1001)")
+        self.expire_button = QPushButton("Expire tokens (4401)")
+        self.internal_button = QPushButton("Internal error (1011)")
+        self.pongs_check = QCheckBox("Stop answering pings")
+        self.latency_spin = QSpinBox()
+        self.latency_spin.setRange(0, 10000)
+        self.latency_spin.setSuffix(" ms added latency")
+        faults_box = QGroupBox("Faults")
+        fg = QGridLayout(faults_box)
+        # two columns: the panel shares a narrow column with the profiles
+        fg.addWidget(self.restart_button, 0, 0)
+        fg.addWidget(self.expire_button, 0, 1)
+        fg.addWidget(self.internal_button, 1, 0)
+        fg.addWidget(self.pongs_check, 2, 0, 1, 2)
+        fg.addWidget(self.latency_spin, 3, 0, 1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(server_box)
+        layout.addWidget(QLabel("Connected clients"))
+        layout.addWidget(self.clients_table, 1)
+        layout.addWidget(publish_box)
+        layout.addWidget(faults_box)
+
+        self.start_button.clicked.connect(self._toggle_server)
+        self.copy_button.clicked.connect(self.copy_url)
+        self.demo_check.toggled.connect(self.set_demo)
+        self.topic_edit.textChanged.connect(self._validate_publish)
+        self.data_edit.textChanged.connect(self._validate_publish)
+        self.publish_button.clicked.connect(self.publish_once)
+        self.repeat_button.toggled.connect(self._toggle_repeat)
+        self.restart_button.clicked.connect(lambda: self._fault("close_all", 1001, "server restart"))
+        self.expire_button.clicked.connect(lambda: self._fault("expire_tokens"))
+        self.internal_button.clicked.connect(lambda: self._fault("internal_error"))
+        self.pongs_check.toggled.connect(self._set_pongs)
+        self.latency_spin.valueChanged.connect(self._set_latency)
+
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setInterval(1000)
+        self._stats_timer.timeout.connect(self.refresh_stats)
+        self._repeat_timer = QTimer(self)
+        self._repeat_timer.timeout.connect(self._repeat_tick)
+        self._update_running()
+        self._validate_publish()
+
+    # ------------------------------------------------------------ lifecycle
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.running
+
+    @property
+    def url(self) -> str | None:
+        return self.thread.url if self.running else None
+
+    def start_server(self, demo: bool | None = None) -> str:
+        """Start listening (blocks only for the bind, a few ms). Returns the URL."""
+        if self.running:
+            return self.thread.url
+        cfg = MockConfig(**{**self.base_config.__dict__, "port": self.port_spin.value()})
+        thread = MockServerThread(cfg)
+        try:
+            url = thread.start()
+        except OSError as exc:
+            self.message.emit(f"mock server: cannot listen on port {cfg.port}: {exc.strerror or exc}")
+            raise
+        self.thread = thread
+        # keep the port: a restart from the panel then gives connections the same URL back
+        self.port_spin.setValue(thread.port)
+        self.url_edit.setText(url)
+        if demo is not None:
+            self.demo_check.blockSignals(True)
+            self.demo_check.setChecked(demo)
+            self.demo_check.blockSignals(False)
+        if self.demo_check.isChecked():
+            thread.call(thread.server.start_demo)
+        self._apply_faults()
+        self._stats_timer.start()
+        self._update_running()
+        self.started.emit(url)
+        self.message.emit(f"mock server listening on {url}")
+        return url
+
+    def stop_server(self) -> None:
+        """Stop (closes connections with 1001). Blocks up to the close timeout: call via stop_async in slots."""
+        thread, self.thread = self.thread, None
+        self._stats_timer.stop()
+        self.repeat_button.setChecked(False)
+        if thread is not None:
+            thread.stop()
+        self._update_running()
+        self.stopped.emit()
+
+    async def stop_async(self) -> None:
+        thread, self.thread = self.thread, None
+        self._stats_timer.stop()
+        self.repeat_button.setChecked(False)
+        if thread is not None:
+            await asyncio.get_running_loop().run_in_executor(None, thread.stop)
+        self._update_running()
+        self.stopped.emit()
+        self.message.emit("mock server stopped")
+
+    def _toggle_server(self) -> None:
+        if self.running:
+            self.tasks.spawn(self.stop_async(), name="stop mock server")
+        else:
+            try:
+                self.start_server()
+            except OSError:
+                pass
+
+    def _update_running(self) -> None:
+        on = self.running
+        self.start_button.setText("Stop" if on else "Start")
+        self.port_spin.setEnabled(not on)
+        for w in (self.copy_button, self.publish_button, self.repeat_button, self.restart_button,
+                  self.expire_button, self.internal_button):
+            w.setEnabled(on)
+        if not on:
+            self.url_edit.setText("")
+            self.stats_label.setText("stopped")
+            self.clients_table.setRowCount(0)
+        else:
+            self._validate_publish()
+
+    def copy_url(self) -> None:
+        if self.url:
+            QGuiApplication.clipboard().setText(self.url)
+            self.message.emit("mock URL copied")
+
+    # ------------------------------------------------------------ calls into the server thread
+    async def _call(self, fn, *args):
+        thread = self.thread
+        if thread is None or not thread.running:
+            raise RuntimeError("the mock server is not running")
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: thread.call(fn, *args))
+
+    def _call_server(self, name: str, *args) -> asyncio.Task | None:
+        if not self.running:
+            return None
+        return self.tasks.spawn(self._call(getattr(self.thread.server, name), *args), name=f"mock {name}")
+
+    def set_demo(self, on: bool) -> None:
+        self._call_server("start_demo" if on else "stop_demo")
+
+    def _fault(self, name: str, *args) -> None:
+        async def run():
+            n = await self._call(getattr(self.thread.server, name), *args)
+            self.message.emit(f"mock server: {name.replace('_', ' ')} closed {n} connection(s)")
+        if self.running:
+            self.tasks.spawn(run(), name=f"mock {name}")
+
+    def _apply_faults(self) -> None:
+        if self.running:
+            server = self.thread.server
+            server.answer_pings = not self.pongs_check.isChecked()  # plain attributes: safe to set
+            server.latency = self.latency_spin.value() / 1000.0
+
+    def _set_pongs(self, _on: bool) -> None:
+        self._apply_faults()
+
+    def _set_latency(self, _ms: int) -> None:
+        self._apply_faults()
+
+    # ------------------------------------------------------------ stats
+    def refresh_stats(self) -> None:
+        if not self.running or self._stats_busy:
+            return
+        self._stats_busy = True
+
+        async def run():
+            try:
+                stats = await self._call(self.thread.server.stats)
+            except (RuntimeError, TimeoutError, concurrent.futures.TimeoutError):
+                return  # stopped meanwhile, or busy: the next tick tries again
+            finally:
+                self._stats_busy = False
+            self.show_stats(stats)
+        self.tasks.spawn(run(), name="mock stats")
+
+    def show_stats(self, stats: dict) -> None:
+        self.last_stats = stats
+        self.stats_label.setText(
+            f"{stats['connections']} connection(s) · {stats['subscriptions']} subscription(s) · "
+            f"{stats['topics']} topic(s) · frames in {stats['frames_in']:,} / out {stats['frames_out']:,}"
+            + (" · demo on" if stats.get("demo") else ""))
+        rows = stats.get("per_connection", [])
+        t = self.clients_table
+        t.setRowCount(len(rows))
+        for i, c in enumerate(rows):
+            subs = ", ".join(f"{k}[{v}]" if v else k for k, v in c["subscriptions"].items())
+            values = (c["member"], c["token"], subs, f"{c['frames_in']:,}", f"{c['frames_out']:,}",
+                      f"{c['queued']:,}", f"{c['connected_for']:.0f} s")
+            for col, v in enumerate(values):
+                item = t.item(i, col)
+                if item is None:
+                    t.setItem(i, col, QTableWidgetItem(v))
+                elif item.text() != v:
+                    item.setText(v)
+
+    # ------------------------------------------------------------ publish
+    def _parsed_publish(self):
+        """(topic, data) or raises ValueError with a message for the form."""
+        topic = self.topic_edit.text()
+        err = topic_error(topic)
+        if err:
+            raise ValueError(f"topic: {err}")
+        try:
+            data = json.loads(self.data_edit.text())
+        except ValueError as exc:
+            raise ValueError(f"data is not JSON: {exc}") from None
+        return topic, data
+
+    def _validate_publish(self) -> bool:
+        try:
+            self._parsed_publish()
+        except ValueError as exc:
+            self.publish_error.setText(str(exc))
+            ok = False
+        else:
+            self.publish_error.setText("")
+            ok = True
+        self.publish_button.setEnabled(ok and self.running)
+        self.repeat_button.setEnabled((ok and self.running) or self.repeat_button.isChecked())
+        return ok
+
+    def publish_once(self) -> None:
+        try:
+            topic, data = self._parsed_publish()
+        except ValueError as exc:
+            self.publish_error.setText(str(exc))
+            return
+
+        async def run():
+            delivered, seq = await self._call(self.thread.server.publish, topic, data)
+            self.message.emit(f"published {topic} seq {seq} to {delivered} connection(s)")
+        if self.running:
+            self.tasks.spawn(run(), name="mock publish")
+
+    def _toggle_repeat(self, on: bool) -> None:
+        if on:
+            if not self._validate_publish():
+                self.repeat_button.setChecked(False)
+                return
+            rate = self.rate_spin.value()
+            self._repeat_timer.setInterval(max(20, int(1000 / rate)))
+            self._publish_carry = 0.0
+            self._publish_last = time.monotonic()
+            self._repeat_timer.start()
+            self.repeat_button.setText("Stop publishing")
+        else:
+            self._repeat_timer.stop()
+            self.repeat_button.setText("Publish repeatedly")
+
+    def _repeat_tick(self) -> None:
+        """Publish rate × elapsed events per tick (timers run late; keep the average)."""
+        if not self.running:
+            self.repeat_button.setChecked(False)
+            return
+        now = time.monotonic()
+        self._publish_carry += (now - self._publish_last) * self.rate_spin.value()
+        self._publish_last = now
+        count = int(self._publish_carry)
+        if count <= 0:
+            return
+        self._publish_carry -= count
+        try:
+            topic, data = self._parsed_publish()
+        except ValueError:
+            self.repeat_button.setChecked(False)
+            return
+        self._call_server_fn(_publish_many, topic, data, count)
+
+    def _call_server_fn(self, fn, *args) -> None:
+        server = self.thread.server
+        self.tasks.spawn(self._call(fn, server, *args), name="mock publish")

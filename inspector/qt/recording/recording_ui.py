@@ -1,0 +1,299 @@
+"""Recording in the main window: record, open (menu, argument, drag and drop), replay,
+import HAR, export the log or a selection.
+
+``RecordingUi`` is attached to a MainWindow and only uses its public parts: the log
+panel, latency plot, connection tabs, status messages and error reporting. Files
+are prepared in a worker thread (``recording_source.prepare``: seconds for a
+million frames) and handed to the GUI thread through a queued signal; exports are
+written in a worker thread too. Dialogs are opened with ``open()``, never
+``exec()``, so no nested event loop runs inside an async slot.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QToolBar
+
+from inspector.redact import redact_url, scrub
+from inspector.recording import RecordingError
+from inspector.recording.export import export_har, export_recording
+from inspector.recording.format import SUFFIX
+
+from inspector.qt.recording.recorder import Recorder, Source, human_size
+from inspector.logstore.recording_source import PreparedRecording, prepare
+from inspector.qt.recording.replay_panel import ReplayPanel
+
+OPEN_FILTER = f"Recordings and HAR captures (*{SUFFIX} *.har *.json);;All files (*)"
+HAR_FILTER = "HAR captures (*.har *.json);;All files (*)"
+RECORDING_FILTER = f"Recording (*{SUFFIX})"
+HAR_EXPORT_FILTER = "HAR (*.har)"
+
+
+class _Worker(QObject):
+    """Runs one function in a daemon thread; the result comes back as a queued signal."""
+
+    done = Signal(object, object)   # (tag, result)
+    failed = Signal(object, str)    # (tag, one-line error)
+
+    def run(self, tag, fn, *args) -> threading.Thread:
+        def target():
+            try:
+                result = fn(*args)
+            except RecordingError as exc:
+                self.failed.emit(tag, str(exc))
+            except Exception as exc:  # noqa: BLE001 - a bug, reported (scrubbed), never lost in the thread
+                self.failed.emit(tag, scrub(f"internal error: {type(exc).__name__}: {exc}"))
+            else:
+                self.done.emit(tag, result)
+        t = threading.Thread(target=target, name=f"recording-{tag[0]}", daemon=True)
+        t.start()
+        return t
+
+
+def token_secrets(profile) -> tuple[str, ...]:
+    return (profile.token,) if getattr(profile, "token_kind", "") == "literal" and profile.token else ()
+
+
+def dialled_url(tab) -> str:
+    """The URL a tab's connection dials, its token (query auth) masked: what a HAR entry shows."""
+    return redact_url(tab.client.dialled_url("placeholder"))
+
+
+def tab_source(tab) -> Source:
+    return Source(tab.conn_id, tab.client, tab.url, tab.profile.name, tab)
+
+
+class RecordingUi(QObject):
+    opened = Signal(object)     # PreparedRecording, once it is in the log
+    exported = Signal(str)      # path
+    open_failed = Signal(str)
+
+    def __init__(self, window, directory: Path | None = None):
+        super().__init__(window)
+        self.window = window
+        self.recorder = Recorder(directory, self, log_panel=window.log_panel)
+        self.replay = ReplayPanel(window.log_panel, window.latency_plot)
+        self.recording: PreparedRecording | None = None
+        self.loading: str | None = None
+        self.conn_urls: dict[str, str] = {}  # log connection label -> URL, also after its tab closed
+        self._worker = _Worker(self)
+        self._worker.done.connect(self._work_done)
+        self._worker.failed.connect(self._work_failed)
+        self.recorder.started.connect(lambda p: window.show_message(f"recording to {p}"))
+        self.recorder.stopped.connect(self._recording_stopped)
+        self.recorder.failed.connect(window.report_error)
+        self.replay.message.connect(window.show_message)
+        window.statusBar().addPermanentWidget(self.recorder.indicator)
+        self._build_actions()
+        self.replay_bar = QToolBar("Replay")
+        self.replay_bar.setObjectName("replayToolBar")
+        self.replay_bar.addWidget(self.replay)
+        window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.replay_bar)
+        self.replay_bar.hide()
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+
+    # ------------------------------------------------------------ actions
+
+    def _build_actions(self) -> None:
+        w = self.window
+        existing = getattr(w, "record_action", None)
+        if isinstance(existing, QAction):  # the window's placeholder: make it real
+            self.record_action = existing
+            try:
+                existing.triggered.disconnect()
+            except (RuntimeError, TypeError):
+                pass
+        else:
+            self.record_action = QAction("Record", w)
+            self.record_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+            w.addAction(self.record_action)
+        self.record_action.setText("Record")
+        self.record_action.setCheckable(True)
+        self.record_action.setEnabled(True)
+        self.record_action.setToolTip("Record every connection to a file (Ctrl+Shift+R); click again to stop")
+        self.record_action.triggered.connect(lambda _=False: self.toggle_recording(None))
+        self.record_current_action = self._action("Record current connection", None,
+                                                  lambda: self.toggle_recording("current"))
+        self.open_action = self._action("Open recording…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.import_har_action = self._action("Import HAR…", None, lambda: self.open_dialog(har=True))
+        self.export_log_action = self._action("Export log…", None, lambda: self.export_dialog(selection=False))
+        self.export_selection_action = self._action("Export selection…", None,
+                                                    lambda: self.export_dialog(selection=True))
+        menu = w.menuBar().addMenu("&File") if not hasattr(w, "file_menu") else w.file_menu
+        for act in (self.open_action, self.import_har_action, None, self.record_action,
+                    self.record_current_action, None, self.export_log_action, self.export_selection_action):
+            if act is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(act)
+        self.file_menu = menu
+
+    def _action(self, text: str, shortcut, slot) -> QAction:
+        act = QAction(text, self.window)
+        if shortcut is not None:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(lambda _=False: slot())
+        self.window.addAction(act)
+        return act
+
+    # ------------------------------------------------------------ recording
+
+    def toggle_recording(self, scope: str | None = None) -> None:
+        """Start recording (scope None: all connections, "current": the current tab), or stop."""
+        if self.recorder.active:
+            self.recorder.stop(wait=False)  # "recording saved" once the file is complete
+            self._sync_action()
+            return
+        tabs = list(self.window.tabs())
+        if scope == "current":
+            tab = self.window.current_tab()
+            if tab is None:
+                self.window.show_message("no connection to record")
+                self._sync_action()
+                return
+            tabs, scope = [tab], tab.conn_id
+        try:
+            self.recorder.start([tab_source(t) for t in tabs], scope=scope)
+        except (RecordingError, OSError) as exc:
+            self.window.report_error(f"cannot record: {exc}")
+        self._sync_action()
+
+    def connection_opened(self, tab) -> None:
+        """A new connection tab: note its URL; record it too when recording everything."""
+        self.conn_urls[tab.conn_id] = dialled_url(tab)
+        if self.recorder.active and self.recorder.scope is None:
+            self.recorder.attach(tab_source(tab))
+
+    def _recording_stopped(self, path: str) -> None:
+        self._sync_action()
+        self.window.show_message(f"recording saved: {path} ({self.recorder.last_frames:,} frames, "
+                                 f"{human_size(Path(path).stat().st_size) if Path(path).exists() else '?'})")
+
+    def _sync_action(self) -> None:
+        self.record_action.setChecked(self.recorder.active)
+        self.record_action.setText("Stop recording" if self.recorder.active else "Record")
+
+    # ------------------------------------------------------------ opening
+
+    def open_dialog(self, har: bool = False) -> QFileDialog:
+        dlg = QFileDialog(self.window, "Import HAR capture" if har else "Open recording",
+                          str(self.recorder.directory if self.recorder.directory.exists() else Path.home()),
+                          HAR_FILTER if har else OPEN_FILTER)
+        dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptOpen)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.fileSelected.connect(self.open_path)
+        dlg.open()
+        return dlg
+
+    def open_path(self, path) -> None:
+        """Open a recording or HAR in the background; the log shows it when it is ready."""
+        path = str(path)
+        if self.loading is not None:
+            self.window.show_message(f"still opening {Path(self.loading).name}")
+            return
+        self.loading = path
+        self.window.show_message(f"opening {Path(path).name}…")
+        self._worker.run(("open", path), prepare, path)
+
+    def _opened(self, rec: PreparedRecording) -> None:
+        self.recording = rec
+        self.conn_urls.update(rec.conn_urls)
+        self.replay_bar.show()
+        self.replay.load(rec, show_all=True)
+        self.window.show_message(rec.status())
+        self.opened.emit(rec)
+
+    # ------------------------------------------------------------ exporting
+
+    def export_dialog(self, selection: bool = False) -> QFileDialog:
+        dlg = QFileDialog(self.window, "Export selection" if selection else "Export log",
+                          str(Path.home()), f"{RECORDING_FILTER};;{HAR_EXPORT_FILTER}")
+        dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dlg.setDefaultSuffix(SUFFIX.lstrip("."))
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.filterSelected.connect(lambda f: dlg.setDefaultSuffix("har" if f == HAR_EXPORT_FILTER else "rirec"))
+        dlg.fileSelected.connect(lambda p: self.export(p, selection=selection))
+        dlg.open()
+        return dlg
+
+    def events_to_export(self, selection: bool) -> list:
+        """The selected frames, or every frame the log shows (its filter applies)."""
+        panel = self.window.log_panel
+        if selection:
+            return panel.selected_events()
+        model, store = panel.model, panel.store
+        out = []
+        for row in range(model.rowCount()):
+            i = model.store_index(row)
+            if i is not None:
+                out.append(store.event(i))
+        return out
+
+    def export(self, path, selection: bool = False, har: bool | None = None) -> bool:
+        """Export in the background: HAR when ``har`` (default: by the .har/.json extension)."""
+        path = str(path)
+        events = self.events_to_export(selection)
+        if not events:
+            self.window.show_message("nothing to export: " + ("no rows selected" if selection else "the log is empty"))
+            return False
+        if har is None:
+            har = Path(path).suffix.lower() in (".har", ".json")
+        secrets = tuple(s for t in self.window.tabs() for s in token_secrets(t.profile))
+        if har:
+            urls = {**self.conn_urls, **{t.conn_id: dialled_url(t) for t in self.window.tabs()}}
+            self._worker.run(("export", path), lambda: export_har(events, path, conn_urls=urls))
+        else:
+            self._worker.run(("export", path), lambda: export_recording(events, path))
+        self.window.show_message(f"exporting {len(events):,} frames to {Path(path).name}…")
+        return True
+
+    # ------------------------------------------------------------ worker results
+
+    def _work_done(self, tag, result) -> None:
+        what, path = tag
+        if what == "open":
+            self.loading = None
+            self._opened(result)
+        else:
+            self.window.show_message(f"exported to {path}")
+            self.exported.emit(path)
+
+    def _work_failed(self, tag, text: str) -> None:
+        what, path = tag
+        if what == "open":
+            self.loading = None
+            self.window.report_error(f"cannot open {Path(path).name}: {text}"
+                                     if Path(path).name not in text else text)
+            self.open_failed.emit(text)
+        else:
+            self.window.report_error(f"export to {Path(path).name} failed: {text}")
+
+    # ------------------------------------------------------------ drag and drop
+
+    def eventFilter(self, obj, event) -> bool:
+        kind = event.type()
+        if obj is self.window and kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+            if not files:
+                return False
+            event.acceptProposedAction()
+            if kind == QEvent.Type.Drop:
+                self.open_path(files[0])
+                if len(files) > 1:
+                    self.window.show_message(f"opening {Path(files[0]).name} (one file at a time)")
+            return True
+        return False
+
+    # ------------------------------------------------------------ shutdown
+
+    def shutdown(self) -> None:
+        """Stop recording (closing the file cleanly) and replay."""
+        self.replay.pause()
+        self.recorder.stop()
+        self.recorder.wait_closed()

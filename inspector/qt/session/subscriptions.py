@@ -1,0 +1,412 @@
+"""Subscription editor: topic + JMESPath filter validated as you type, a live
+preview against recent events, field-path completion, and the table of
+subscriptions with their state.
+
+The widget does no networking: it emits ``subscribe_requested(topic, filter)``
+and ``unsubscribe_requested(topic)`` and is fed session events via ``ingest``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QCoreApplication, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QInputMethodEvent, QTextCharFormat
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCompleter,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.protocol.events import FrameSeen, SubscriptionChanged, SubState
+from inspector.protocol.filters import FilterError, compile_filter
+from inspector.protocol.frames import Event
+from inspector.logstore.recent_events import RecentEvents
+from inspector.protocol.limits import MAX_SUBSCRIPTIONS
+from inspector.protocol.topics import topic_error
+
+WARN_AT = 56            # warn from here on, before the server refuses the 65th
+_PATH_CHARS = re.compile(r"[A-Za-z0-9_.]*$")
+
+
+class FilterEdit(QLineEdit):
+    """A line edit that underlines the error position and completes field paths."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.error_position: int | None = None
+        self._model = QStringListModel(self)
+        self._completer = QCompleter(self._model, self)
+        self._completer.setWidget(self)
+        self._completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self._completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self._completer.activated.connect(self._insert_completion)
+        self.textEdited.connect(self._maybe_complete)
+
+    def completer_model(self) -> QStringListModel:
+        return self._model
+
+    def set_paths(self, paths: list[str]) -> None:
+        if paths != self._model.stringList():
+            self._model.setStringList(paths)
+
+    def current_word(self) -> str:
+        before = self.text()[: self.cursorPosition()]
+        m = _PATH_CHARS.search(before)
+        return m.group() if m else ""
+
+    def _maybe_complete(self, _text: str) -> None:
+        word = self.current_word()
+        if len(word) < 1:
+            self._completer.popup().hide()
+            return
+        self._completer.setCompletionPrefix(word)
+        if self._completer.completionCount() == 0:
+            self._completer.popup().hide()
+            return
+        rect = self.cursorRect()
+        rect.setWidth(240)
+        self._completer.complete(rect)
+
+    def _insert_completion(self, completion: str) -> None:
+        word = self.current_word()
+        pos = self.cursorPosition()
+        text = self.text()
+        self.setText(text[: pos - len(word)] + completion + text[pos:])
+        self.setCursorPosition(pos - len(word) + len(completion))
+
+    def mark_error(self, position: int | None) -> None:
+        """Red wavy underline from ``position`` (or clear it with None)."""
+        self.error_position = position
+        attrs = []
+        if position is not None:
+            start = min(max(position, 0), max(len(self.text()) - 1, 0))
+            fmt = QTextCharFormat()
+            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+            fmt.setUnderlineColor(QColor("red"))
+            fmt.setForeground(QColor("red"))
+            length = max(1, len(self.text()) - start)
+            attrs.append(QInputMethodEvent.Attribute(
+                QInputMethodEvent.AttributeType.TextFormat, start - self.cursorPosition(), length, fmt))
+        # Qt's documented way to style part of a QLineEdit's text.
+        QCoreApplication.sendEvent(self, QInputMethodEvent("", attrs))
+
+
+@dataclass
+class SubRow:
+    topic: str
+    filter: str | None
+    state: SubState
+    members: int | None = None
+    message: str = ""
+    member_ids: set[str] = field(default_factory=set)
+
+
+COLUMNS = ("Topic", "Filter", "State", "Members", "Message")
+COL_TOPIC, COL_FILTER, COL_STATE, COL_MEMBERS, COL_MESSAGE = range(5)
+
+
+class SubscriptionEditor(QWidget):
+    subscribe_requested = Signal(str, str)   # topic, filter ("" = all events)
+    unsubscribe_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.recent = RecentEvents()
+        self.rows: dict[str, SubRow] = {}
+        self._dirty = False
+        self._filling = False
+
+        self.topic_edit = QLineEdit()
+        self.topic_edit.setPlaceholderText("topic, e.g. orders.eu")
+        self._topic_model = QStringListModel(self)
+        topic_completer = QCompleter(self._topic_model, self)
+        self.topic_edit.setCompleter(topic_completer)
+        self.topic_error = QLabel()
+        self.filter_edit = FilterEdit()
+        self.filter_edit.setPlaceholderText("JMESPath filter, e.g. data.total > `100` (empty = all)")
+        self.filter_error = QLabel()
+        self.preview_label = QLabel()
+        for lab in (self.topic_error, self.filter_error):
+            lab.setStyleSheet("color: #d33;")
+            lab.setWordWrap(True)
+        self.submit = QPushButton("Subscribe")
+        self.submit.setEnabled(False)
+        self.limit_label = QLabel()
+        self.limit_label.setStyleSheet("color: #c60;")
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.table.horizontalHeader().setSectionResizeMode(COL_FILTER, QHeaderView.ResizeMode.Stretch)
+        self.unsubscribe_button = QPushButton("Unsubscribe")
+        self.unsubscribe_button.setEnabled(False)
+        self.edit_button = QPushButton("Edit filter")
+        self.edit_button.setEnabled(False)
+
+        self.form = form = QFormLayout()
+        form.addRow("Topic", self.topic_edit)
+        form.addRow("", self.topic_error)
+        form.addRow("Filter", self.filter_edit)
+        form.addRow("", self.filter_error)
+        form.addRow("Preview", self.preview_label)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.submit)
+        buttons.addStretch(1)
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.unsubscribe_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.limit_label)
+
+        self.topic_edit.textChanged.connect(self._validate)
+        self.filter_edit.textChanged.connect(self._validate)
+        self.topic_edit.returnPressed.connect(self._submit)
+        self.filter_edit.returnPressed.connect(self._submit)
+        self.submit.clicked.connect(self._submit)
+        self.unsubscribe_button.clicked.connect(self._unsubscribe_selected)
+        self.edit_button.clicked.connect(self._edit_selected)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.itemChanged.connect(self._item_changed)
+
+        # New events only mark the preview dirty; it is recomputed at most 2x/s.
+        self._timer = QTimer(self)
+        self._timer.setInterval(500)
+        self._timer.timeout.connect(self._refresh_if_dirty)
+        self._timer.start()
+        self._validate()
+        self._update_limit()
+
+    # ------------------------------------------------------------ events in
+    def ingest(self, ev) -> None:
+        if type(ev) is FrameSeen:
+            frame = ev.frame
+            if frame is None:  # not decoded by the client: a message EVENT (presence always is)
+                if not ev.text:
+                    self.recent.add_raw(ev.data)
+            elif type(frame) is Event:
+                if frame.type == "presence":
+                    self._presence(frame)
+                else:
+                    self.recent.add(frame)
+                    self._dirty = True
+        elif type(ev) is SubscriptionChanged:
+            self._sub_changed(ev)
+
+    def _presence(self, frame: Event) -> None:
+        """sync gives the member list; join/leave name one member and give the new count."""
+        row = self.rows.get(frame.topic)
+        data = frame.data if isinstance(frame.data, dict) else {}
+        if row is None:
+            return
+        members = data.get("members")
+        action = data.get("action")
+        member = data.get("member")
+        if isinstance(members, list):
+            row.member_ids = {m for m in members if isinstance(m, str)}
+            row.members = len(members)
+        else:
+            if isinstance(member, str):
+                if action == "join":
+                    row.member_ids.add(member)
+                elif action == "leave":
+                    row.member_ids.discard(member)
+            if isinstance(members, int) and not isinstance(members, bool):
+                row.members = members
+        self._render_row(frame.topic)
+
+    def _sub_changed(self, ev: SubscriptionChanged) -> None:
+        if ev.state is SubState.REMOVED:
+            self.rows.pop(ev.topic, None)
+            self._remove_table_row(ev.topic)
+        else:
+            row = self.rows.get(ev.topic)
+            if row is None:
+                row = self.rows[ev.topic] = SubRow(ev.topic, ev.filter, ev.state)
+            row.state = ev.state
+            if ev.state is not SubState.FAILED:
+                row.filter = ev.filter
+            row.message = f"{ev.error_code}: {ev.message}" if ev.state is SubState.FAILED else ""
+            self._render_row(ev.topic)
+        self._update_limit()
+
+    def clear_subscriptions(self) -> None:
+        self.rows.clear()
+        self.table.setRowCount(0)
+        self._update_limit()
+
+    # ------------------------------------------------------------ validation
+    def topic_problem(self) -> str | None:
+        return topic_error(self.topic_edit.text())
+
+    def filter_problem(self) -> FilterError | None:
+        try:
+            compile_filter(self.filter_edit.text())
+        except FilterError as exc:
+            return exc
+        return None
+
+    def _validate(self) -> None:
+        terr = self.topic_problem() if self.topic_edit.text() else "enter a topic"
+        self._set_error(self.topic_error, "" if not self.topic_edit.text() else (terr or ""))
+        ferr = self.filter_problem()
+        if ferr is None:
+            self._set_error(self.filter_error, "")
+            self.filter_edit.mark_error(None)
+        else:
+            where = f"column {ferr.position}: " if ferr.position is not None else ""
+            self._set_error(self.filter_error, f"{where}{ferr.message}")
+            self.filter_edit.mark_error(ferr.position)
+        self.submit.setEnabled(terr is None and ferr is None)
+        topic = self.topic_edit.text()
+        self.submit.setText("Update filter" if topic in self.rows else "Subscribe")
+        self.filter_edit.set_paths(self.recent.field_paths(topic or None))
+        self._refresh_preview()
+
+    def _set_error(self, label: QLabel, text: str) -> None:
+        """Error rows take space only while they say something."""
+        label.setText(text)
+        self.form.setRowVisible(label, bool(text))
+
+    def _refresh_if_dirty(self) -> None:
+        if self._dirty or self.recent.incoming:
+            self._dirty = False
+            self._topic_model.setStringList(self.recent.topics())
+            self.filter_edit.set_paths(self.recent.field_paths(self.topic_edit.text() or None))
+            self._refresh_preview()
+
+    def _refresh_preview(self) -> None:
+        topic = self.topic_edit.text()
+        if topic_error(topic) is not None:
+            self.preview_label.setText("—")
+            return
+        try:
+            matched, total = self.recent.preview(topic, self.filter_edit.text())
+        except FilterError:
+            self.preview_label.setText("— (filter does not parse)")
+            return
+        if total == 0:
+            self.preview_label.setText(f"no recent events on {topic}")
+        else:
+            self.preview_label.setText(f"matches {matched} of the last {total} events on {topic}")
+
+    def _submit(self) -> None:
+        if not self.submit.isEnabled():
+            return
+        topic = self.topic_edit.text()
+        if topic not in self.rows and len(self.rows) >= MAX_SUBSCRIPTIONS:
+            self.limit_label.setText(f"{MAX_SUBSCRIPTIONS} subscriptions is the server's limit; "
+                                     "the server will refuse this one")
+        self.subscribe_requested.emit(topic, self.filter_edit.text())
+
+    # ------------------------------------------------------------ table
+    def _row_index(self, topic: str) -> int:
+        for i in range(self.table.rowCount()):
+            item = self.table.item(i, COL_TOPIC)
+            if item is not None and item.text() == topic:
+                return i
+        return -1
+
+    def _remove_table_row(self, topic: str) -> None:
+        i = self._row_index(topic)
+        if i >= 0:
+            self.table.removeRow(i)
+
+    def _render_row(self, topic: str) -> None:
+        row = self.rows[topic]
+        i = self._row_index(topic)
+        self._filling = True
+        try:
+            if i < 0:
+                i = self.table.rowCount()
+                self.table.insertRow(i)
+            values = (row.topic, row.filter or "", row.state.value,
+                      "" if row.members is None else str(row.members), row.message)
+            for col, value in enumerate(values):
+                item = self.table.item(i, col)
+                if item is None:
+                    item = QTableWidgetItem()
+                    flags = item.flags() & ~Qt.ItemFlag.ItemIsEditable
+                    if col == COL_FILTER:
+                        flags |= Qt.ItemFlag.ItemIsEditable
+                    item.setFlags(flags)
+                    self.table.setItem(i, col, item)
+                if item.text() != value:
+                    item.setText(value)
+            ids = sorted(row.member_ids)
+            tip = ", ".join(ids[:50]) + (f" … (+{len(ids) - 50})" if len(ids) > 50 else "")
+            self.table.item(i, COL_MEMBERS).setToolTip(tip)
+            colour = {SubState.FAILED: QColor("#d33"), SubState.PENDING: QColor("#c80"),
+                      SubState.ACTIVE: QColor("#2a2")}.get(row.state)
+            if colour is not None:
+                self.table.item(i, COL_STATE).setForeground(colour)
+        finally:
+            self._filling = False
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        """Filter edited in place: validate, then re-SUBSCRIBE (replaces the filter)."""
+        if self._filling or item.column() != COL_FILTER:
+            return
+        topic = self.table.item(item.row(), COL_TOPIC).text()
+        row = self.rows.get(topic)
+        new = item.text()
+        try:
+            compile_filter(new)
+        except FilterError as exc:
+            self._set_error(self.filter_error, f"{topic}: {exc}")
+            self._filling = True
+            item.setText(row.filter or "" if row else "")
+            self._filling = False
+            return
+        if row is not None and (row.filter or "") != new:
+            self.subscribe_requested.emit(topic, new)
+
+    def selected_topic(self) -> str | None:
+        rows = {i.row() for i in self.table.selectedItems()}
+        if len(rows) != 1:
+            return None
+        item = self.table.item(rows.pop(), COL_TOPIC)
+        return item.text() if item else None
+
+    def _selection_changed(self) -> None:
+        has = self.selected_topic() is not None
+        self.unsubscribe_button.setEnabled(has)
+        self.edit_button.setEnabled(has)
+
+    def _unsubscribe_selected(self) -> None:
+        topic = self.selected_topic()
+        if topic:
+            self.unsubscribe_requested.emit(topic)
+
+    def _edit_selected(self) -> None:
+        topic = self.selected_topic()
+        if topic:
+            row = self.rows[topic]
+            self.topic_edit.setText(topic)
+            self.filter_edit.setText(row.filter or "")
+            self.filter_edit.setFocus()
+
+    def _update_limit(self) -> None:
+        n = len(self.rows)
+        if n >= MAX_SUBSCRIPTIONS:
+            self.limit_label.setText(f"{n} of {MAX_SUBSCRIPTIONS} subscriptions: the limit is reached")
+        elif n >= WARN_AT:
+            self.limit_label.setText(f"{n} of {MAX_SUBSCRIPTIONS} subscriptions: close to the limit")
+        else:
+            self.limit_label.setText("")

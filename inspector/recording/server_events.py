@@ -1,0 +1,44 @@
+"""The server→client EVENTs of a recording or HAR, as ``mock --replay`` plays them.
+
+Presence ``sync`` events are left out (each answers one recorded SUBSCRIBE; the mock
+sends every client its own); join/leave are kept. An event recorded on several
+connections (the same bytes) is kept once. Bodies are kept as recorded: key order and
+extra fields included.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from inspector.protocol.events import IN, FrameSeen
+from inspector.protocol.frames import DecodeError, Event, decode_json_object, try_decode
+from inspector.recording.reader import open_recording
+
+
+def server_events(path: str | os.PathLike) -> list[tuple[float, dict]]:
+    """(offset s, EVENT body) of every replayable server event in a recording or HAR."""
+    rec = open_recording(path)
+    seen: set[bytes] = set()
+    out: list[tuple[float, dict]] = []
+    for ev in rec.events(decode=False):
+        if not isinstance(ev, FrameSeen) or ev.direction != IN or ev.text or not ev.data or ev.data[0] != 0x10:
+            continue
+        data = bytes(ev.data)
+        if data in seen:
+            continue
+        frame = try_decode(data)
+        if not isinstance(frame, Event) or (frame.type == "presence" and _action(frame) == "sync"):
+            continue
+        try:
+            body = decode_json_object(data[1:])  # as recorded, key order and extra fields kept
+        except DecodeError:
+            continue
+        seen.add(data)
+        out.append((ev.t - rec.start, body))
+    out.sort(key=lambda item: item[0])
+    return out
+
+
+def _action(frame: Event) -> Any:
+    return frame.data.get("action") if isinstance(frame.data, dict) else None

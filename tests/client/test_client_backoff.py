@@ -1,0 +1,142 @@
+"""Reconnect delays as the client really waits them: sequence, jitter bounds, reset rule, no hot loop."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+
+from inspector.client.engine import ClientConfig, RealtimeClient
+from inspector.mock.server import MockConfig, MockServer
+from inspector.client.tokens import TokenSource
+from inspector.protocol.events import State, StateChanged
+
+
+def run(coro, timeout: float = 20):
+    async def guarded():
+        return await asyncio.wait_for(coro, timeout)
+    return asyncio.run(guarded())
+
+
+def closed_port_url() -> str:
+    """A URL whose port refuses connections (bound once, then released)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"ws://127.0.0.1:{port}/api/v2/realtime"
+
+
+def client_for(url: str, **kw) -> tuple[RealtimeClient, list[StateChanged]]:
+    client = RealtimeClient(ClientConfig(url, TokenSource.literal("backoff-token"), **kw))
+    states: list[StateChanged] = []
+    client.add_listener(lambda e: states.append(e) if isinstance(e, StateChanged) else None)
+    return client, states
+
+
+async def waits(client: RealtimeClient, states: list, n: int) -> list[StateChanged]:
+    while len([s for s in states if s.state is State.WAITING]) < n:
+        await client.wait_state(State.WAITING, 5)
+        await asyncio.sleep(0)
+    return [s for s in states if s.state is State.WAITING][:n]
+
+
+def expected(n: int, u: float, initial: float, cap: float) -> float:
+    return min(cap, initial * 2**n * u)
+
+
+def test_delay_sequence_at_the_jitter_bounds():
+    """rng 0 gives factor 0.75, rng→1 gives 1.25; the cap applies after the jitter."""
+    initial, cap = 0.004, 0.05
+    for r, u in ((0.0, 0.75), (1.0 - 1e-12, 1.25)):
+        async def body():
+            client, states = client_for(closed_port_url(), backoff_initial=initial, backoff_cap=cap, rng=lambda: r)
+            client.start()
+            got = await waits(client, states, 7)
+            await client.stop()
+            return got
+        got = run(body())
+        assert [w.attempt for w in got] == list(range(1, 8))
+        for n, w in enumerate(got):
+            assert abs(w.delay - expected(n, u, initial, cap)) < 1e-9, (n, w.delay)
+        assert got[-1].delay == cap
+
+
+def test_random_jitter_stays_in_bounds():
+    initial, cap = 0.002, 0.03
+    rng = random.Random(7).random
+
+    async def body():
+        client, states = client_for(closed_port_url(), backoff_initial=initial, backoff_cap=cap, rng=rng)
+        client.start()
+        got = await waits(client, states, 8)
+        await client.stop()
+        return got
+    for n, w in enumerate(run(body())):
+        lo, hi = expected(n, 0.75, initial, cap), expected(n, 1.25, initial, cap)
+        assert lo <= w.delay <= hi
+
+
+def test_default_first_delay_is_half_a_second():
+    async def body():
+        client, states = client_for(closed_port_url(), rng=lambda: 0.5)
+        client.start()
+        (w,) = await waits(client, states, 1)
+        await client.stop()  # does not sit out the 0.5 s
+        return w
+    assert run(body()).delay == 0.5
+
+
+def _close_on_connect(srv: MockServer, code: int, after: float = 0.0):
+    """Make the real mock accept every connection and close it ``after`` seconds later."""
+    def listener(event, info):
+        if event == "connect":
+            async def close():
+                await asyncio.sleep(after)
+                await srv.close_all(code, "test close")
+            asyncio.get_running_loop().create_task(close())
+    srv.listeners.append(listener)
+
+
+def test_accept_then_close_at_once_still_grows_the_delay_and_is_no_hot_loop():
+    async def body():
+        async with MockServer(MockConfig()) as srv:
+            _close_on_connect(srv, 1011)
+            client, states = client_for(srv.url, backoff_initial=0.01, backoff_cap=0.5, rng=lambda: 0.5)
+            client.start()
+            await asyncio.sleep(1.0)
+            await client.stop()
+            return client, states
+    client, states = run(body())
+    opened = [s for s in states if s.state is State.OPEN]
+    delays = [s.delay for s in states if s.state is State.WAITING]
+    assert len(opened) >= 3  # it did connect, again and again
+    # 0.01 + 0.02 + 0.04 + 0.08 + 0.16 + 0.32 > 0.6: at most ~7 attempts in a second, not hundreds.
+    assert client.stats.attempts <= 8
+    assert delays[:4] == [0.01, 0.02, 0.04, 0.08]
+
+
+def test_attempt_counter_resets_only_after_staying_open_long_enough():
+    async def body(reset_after: float):
+        async with MockServer(MockConfig()) as srv:
+            _close_on_connect(srv, 1001, after=0.15)
+            client, states = client_for(srv.url, backoff_initial=0.01, backoff_cap=1.0,
+                                        backoff_reset_after=reset_after, rng=lambda: 0.5)
+            client.start()
+            await waits(client, states, 3)
+            await client.stop()
+            return [s.delay for s in states if s.state is State.WAITING][:3]
+    assert run(body(0.1)) == [0.01, 0.01, 0.01]   # open 0.15 s >= 0.1 s: n back to 0 each time
+    assert run(body(10.0)) == [0.01, 0.02, 0.04]  # never open 10 s: keeps growing
+
+
+def test_many_refused_connects_in_a_window_are_bounded():
+    async def body():
+        client, states = client_for(closed_port_url(), backoff_initial=0.02, backoff_cap=10.0, rng=lambda: 0.5)
+        client.start()
+        await asyncio.sleep(0.7)
+        await client.stop()
+        return client
+    client = run(body())
+    # 0.02 + 0.04 + 0.08 + 0.16 + 0.32 = 0.62: six attempts fit, a hot loop would make thousands.
+    assert 4 <= client.stats.attempts <= 7

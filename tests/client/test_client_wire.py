@@ -1,0 +1,252 @@
+"""The client's receive path (client_wire.WireConnection) against small real websockets servers:
+fragmented messages, text frames, limits, what is decoded and what is only peeked at."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from websockets.asyncio.server import serve
+
+import inspector.client.wire as client_wire
+from inspector.client.engine import ClientConfig, RealtimeClient
+from inspector.client.tokens import TokenSource
+from inspector.protocol.events import IN, FrameSeen, State, SubState
+from inspector.protocol.frames import DecodeError, Error, Event, encode, try_decode
+
+TOKEN = "wire-test-token-81b2"
+
+
+def run(coro, timeout: float = 20):
+    async def guarded():
+        return await asyncio.wait_for(coro, timeout)
+    return asyncio.run(guarded())
+
+
+def make_client(port: int, **kw):
+    kw.setdefault("backoff_initial", 0.02)
+    kw.setdefault("backoff_cap", 0.2)
+    client = RealtimeClient(ClientConfig(f"ws://127.0.0.1:{port}/api/v2/realtime", TokenSource.literal(TOKEN), **kw))
+    events: list = []
+    client.add_listener(events.append)
+    return client, events
+
+
+def frames_in(events) -> list[FrameSeen]:
+    return [e for e in events if isinstance(e, FrameSeen) and e.direction == IN]
+
+
+async def until(predicate, timeout: float = 5) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+def chunks(data: bytes, n: int) -> list[bytes]:
+    step = max(1, len(data) // n)
+    return [data[i:i + step] for i in range(0, len(data), step)]
+
+
+MESSAGE = encode(Event("t", "message", 1, {"text": "ünïcode " * 20}, 7))
+PRESENCE = encode(Event("t", "presence", 2, {"action": "sync", "members": ["m1"]}))
+
+
+def test_fragmented_messages_are_reassembled_and_only_presence_is_decoded():
+    """Messages sent before the client listens, fragmented ones, text ones: each is one FrameSeen, in order."""
+    sent = [MESSAGE, b"\x10not json", PRESENCE, MESSAGE, "text message", MESSAGE]
+
+    async def handler(ws):
+        await ws.send(MESSAGE)  # right after the handshake: may arrive before the client's handler is set
+        await ws.recv()  # the client's SUBSCRIBE
+        await ws.send(iter(chunks(MESSAGE, 5)))
+        await ws.send(iter(chunks(b"\x10not json", 3)))
+        await ws.send(iter(chunks(PRESENCE, 4)))  # the sync makes the subscription active
+        await ws.send(MESSAGE)
+        await ws.send(iter(["text ", "message"]))
+        await ws.send(iter(chunks(MESSAGE, 50)))
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1])
+            client.subscribe("t")
+            client.start()
+            await until(lambda: len(frames_in(events)) >= len(sent) + 1)
+            got = frames_in(events)
+            assert [e.data for e in got] == [MESSAGE] + [s.encode() if isinstance(s, str) else s for s in sent]
+            assert [e.text for e in got] == [False] * 5 + [True, False]
+            # message EVENTs are only peeked at; they decode to the event that was sent
+            assert [type(e.frame).__name__ for e in got] == ["NoneType", "NoneType", "DecodeError", "Event",
+                                                              "NoneType", "DecodeError", "NoneType"]
+            assert try_decode(got[1].data) == Event("t", "message", 1, {"text": "ünïcode " * 20}, 7)
+            assert client.subscriptions["t"].state is SubState.ACTIVE
+            assert client.stats.frames_in == len(got) and client.stats.bytes_in == sum(len(e.data) for e in got)
+            assert client.state is State.OPEN
+            await client.stop()
+    run(body())
+
+
+def test_invalid_utf8_text_frame_closes_with_1007_and_the_client_reconnects():
+    closes: list = []
+
+    async def handler(ws):
+        if not closes:
+            async with ws.send_context():
+                ws.protocol.send_text(b"bad \xff utf-8")
+        await ws.wait_closed()
+        closes.append(ws.close_code)
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1])
+            client.start()
+            closed = await client.wait_state(State.CLOSED, 5)
+            assert closed.code == 1007
+            await client.wait_state(State.OPEN, 5)  # 1007 is retried
+            assert closes == [1007]
+            assert not frames_in(events)
+            await client.stop()
+    run(body())
+
+
+def test_too_many_fragments_closes_with_1009(monkeypatch):
+    monkeypatch.setattr(client_wire, "MAX_FRAGMENTS", 5)
+    codes: list = []
+
+    async def handler(ws):
+        await ws.send(iter(chunks(MESSAGE, 3)))  # 4 fragments and the closing empty one: within the limit
+        try:
+            await ws.send(iter(chunks(MESSAGE, 8)))
+        except Exception:  # noqa: BLE001 - the client closes in the middle
+            pass
+        await ws.wait_closed()
+        codes.append(ws.close_code)
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1], auto_reconnect=False)
+            client.start()
+            stopped = await client.wait_state(State.STOPPED, 5)
+            assert stopped.code == 1009
+            assert [e.data for e in frames_in(events)] == [MESSAGE]
+            await until(lambda: codes)
+            assert codes == [1009]
+    run(body())
+
+
+def test_error_frames_are_decoded_and_a_failing_handler_ends_the_session_with_1011():
+    codes: list = []
+    error = b"\xff" + json.dumps({"code": "bad_frame", "message": "nope", "ref": 3}).encode()
+
+    async def handler(ws):
+        await ws.send(error)
+        await ws.wait_closed()
+        codes.append(ws.close_code)
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1])
+            seen: list = []
+
+            def broken(frame):
+                seen.append(frame)
+                raise RuntimeError("boom")
+            client._on_error = broken
+            client.start()
+            stopped = await client.wait_state(State.STOPPED, 5)
+            assert seen == [Error("bad_frame", "nope", 3)]
+            assert stopped.message.startswith("internal error: RuntimeError: boom")
+            assert isinstance(frames_in(events)[0].frame, Error)
+            await until(lambda: codes)
+            assert codes == [1011]
+    run(body())
+
+
+def test_text_frames_are_reported_undecodable():
+    async def handler(ws):
+        await ws.send("hello")
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1])
+            client.start()
+            await until(lambda: frames_in(events))
+            ev = frames_in(events)[0]
+            assert ev.text and ev.data == b"hello" and isinstance(ev.frame, DecodeError)
+            assert ev.frame.code == "bad_frame"
+            await client.stop()
+    run(body())
+
+
+def _wire_bytes(ws, frames) -> bytes:
+    """The bytes websockets would send for ``frames`` ((kind, payload, fin) tuples), not sent yet."""
+    from websockets.frames import Frame, Opcode
+    for opcode, payload, fin in frames:
+        ws.protocol.send_frame(Frame(Opcode(opcode), payload, fin))
+    return b"".join(ws.protocol.data_to_send())
+
+
+def test_frames_cut_anywhere_by_the_network_arrive_whole_and_in_order():
+    """Our own framing of binary messages: headers and payloads split across reads, 7- 16- and 64-bit
+    lengths, control frames (answered by websockets), fragments and text in between."""
+    medium, large = encode(Event("t", "message", 3, "m" * 300, 8)), encode(Event("t", "message", 4, "L" * 70000, 9))
+    ping = b"\x20" + b"\x00" * 7 + b"\x05"
+    plan = [(0x2, MESSAGE, True), (0x9, b"ws-ping", True), (0x2, medium, True), (0x2, ping, True),
+            (0x1, b"text", True), (0x2, large, True), (0x2, MESSAGE[:10], False), (0x0, MESSAGE[10:], True),
+            (0x2, MESSAGE, True)]
+    expect = [MESSAGE, medium, ping, b"text", large, MESSAGE, MESSAGE]
+    got_pongs: list = []
+
+    async def handler(ws):
+        await ws.recv()  # the SUBSCRIBE: the client is listening
+        data = _wire_bytes(ws, plan)
+        for i in range(0, len(data), 7777):
+            chunk = data[i:i + 7777]
+            for j in range(0, 39, 3):  # the first bytes of each chunk a few at a time
+                ws.transport.write(chunk[j:j + 3])
+                await asyncio.sleep(0.002)
+            ws.transport.write(chunk[39:])
+            await asyncio.sleep(0.002)
+        got_pongs.append(await ws.recv())  # the client's PONG to our protocol PING
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1])
+            client.subscribe("t")
+            client.start()
+            await client.wait_state(State.OPEN, 5)
+            assert client._ws._fast  # websockets' parser was at a frame boundary after the handshake
+            await until(lambda: len(frames_in(events)) >= len(expect) and got_pongs)
+            assert [e.data for e in frames_in(events)] == expect
+            assert [e.text for e in frames_in(events)] == [False, False, False, True, False, False, False]
+            assert got_pongs == [b"\x21" + ping[1:]]
+            assert client.state is State.OPEN
+            await client.stop()
+    run(body())
+
+
+def test_a_frame_over_max_size_closes_with_1009():
+    codes: list = []
+
+    async def handler(ws):
+        await ws.send(MESSAGE)
+        try:
+            await ws.send(b"\x10" + b"x" * (4 * 2**20))  # one byte over the client's max_size
+        except Exception:  # noqa: BLE001 - the client closes meanwhile
+            pass
+        await ws.wait_closed()
+        codes.append(ws.close_code)
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1], auto_reconnect=False)
+            client.start()
+            stopped = await client.wait_state(State.STOPPED, 10)
+            assert stopped.code == 1009
+            assert [e.data for e in frames_in(events)] == [MESSAGE]
+            await until(lambda: codes)
+            assert codes == [1009]
+    run(body())

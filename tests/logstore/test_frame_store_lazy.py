@@ -1,0 +1,157 @@
+"""FrameStore rows of message EVENTs the client did not decode (frame None): read from the head,
+the body checked only when a row is painted, summarised or searched."""
+
+from __future__ import annotations
+
+from inspector.protocol.events import IN, FrameSeen
+from inspector.logstore.frame_store import FrameStore, Query
+
+from framegen import T0, event, ping, presence, raw, subscribe
+
+
+def columns(s: FrameStore):
+    return [(s.t(i), s.conn(i), s.direction(i), s.kind(i), s.topic(i), s.seq(i), s.size(i), s.data(i),
+             s.undecodable(i), s.gap(i), s.gap_expected(i), s.summary(i)) for i in range(len(s))]
+
+
+def mixed(decoded: bool):
+    evs = [subscribe("orders.eu", "data.total > `1`"), subscribe("orders.us")]
+    for i in (1, 2, 5, 6, 4):  # gaps forward and back, on a filtered and an unfiltered subscription
+        evs.append(event(seq=i, topic="orders.eu", decoded=decoded, t=T0 + i))
+        evs.append(event(seq=i, topic="orders.us", decoded=decoded, conn="c2", t=T0 + i))
+    evs += [presence(), ping(), event(seq=None, decoded=decoded), event(seq=7, type_="presence", decoded=decoded)]
+    return evs
+
+
+def test_lazy_rows_equal_decoded_rows():
+    lazy, eager = FrameStore(), FrameStore()
+    lazy.extend(mixed(decoded=False))
+    eager.extend(mixed(decoded=True))
+    assert columns(lazy) == columns(eager)
+    assert any(lazy.gap_expected(i) for i in range(len(lazy))) and lazy.gap(4) is None
+
+
+def test_a_lazily_read_row_with_a_broken_body_is_undecodable_when_painted_or_searched():
+    broken = b'\x10{"topic":"orders.eu","type":"message","seq":3,"ts":"soon","data":{}}'
+    s = FrameStore()
+    s.extend([event(seq=2, decoded=False), FrameSeen("c1", T0, IN, broken), event(seq=4, decoded=False)])
+    assert (s.topic(1), s.seq(1)) == ("orders.eu", 3)  # read from the head, as the log shows it
+    assert s.summary(1).startswith("undecodable: EVENT 'ts' must be an integer")
+    assert s.undecodable(1) and not s.undecodable(0) and not s.undecodable(2)
+    # a fresh store, searched before anything was painted: the search checks the bodies itself
+    s2 = FrameStore()
+    s2.extend([event(seq=2, decoded=False), FrameSeen("c1", T0, IN, broken), event(seq=4, decoded=False)])
+    assert s2.match(Query(text="must be an integer")).tolist() == [2]
+    assert s2.undecodable(1)
+
+
+def test_heads_the_store_cannot_vouch_for_are_decoded_at_once():
+    s = FrameStore()
+    s.extend([raw(b'\x10{"topic":"orders.eu","type":"message","seq":50,"ts":1,"data":'),  # cut: no closing brace
+              raw(b'\x10{"type":"message","topic":"other","seq":5,"ts":1,"data":1}'),    # other key order
+              raw(b'\x10{"topic":"Bad Topic","type":"message","ts":1,"data":0}')])
+    assert [s.undecodable(i) for i in range(3)] == [True, False, False]
+    assert [s.topic(i) for i in range(3)] == ["", "other", "Bad Topic"]
+    assert s.seq(1) == 5
+
+
+def flood(n: int, start_seq: int = 1):
+    """A batch as the client hands it over under load: undecoded EVENTs on a few topics and
+    connections, seq gaps (some on a filtered subscription), presence, long seqs."""
+    evs = []
+    for i in range(n):
+        topic = ("orders.eu", "orders.us", "prices.gbp")[i % 3]
+        conn = "c2" if i % 7 == 0 else "c1"
+        seq = start_seq + i // 3 + (5 if i > n // 2 else 0) - (2 if i % 50 == 49 else 0)
+        if i % 97 == 0:
+            evs.append(event(seq=None, topic=topic, conn=conn, decoded=False, type_="presence", t=T0 + i))
+        elif i % 31 == 0:
+            evs.append(event(seq=None, topic=topic, conn=conn, decoded=False, t=T0 + i))
+        else:
+            evs.append(event(seq=seq, topic=topic, conn=conn, decoded=False, t=T0 + i, data={"i": i}))
+    return evs
+
+
+def spy_batch_path(monkeypatch) -> list:
+    """Record, per batch of more than one frame, whether the numpy batch path took it."""
+    taken: list = []
+    real = FrameStore._extend_heads
+
+    def spy(self, events):
+        done = real(self, events)
+        if len(events) > 1:
+            taken.append(done)
+        return done
+    monkeypatch.setattr(FrameStore, "_extend_heads", spy)
+    return taken
+
+
+def test_the_batch_path_equals_the_frame_by_frame_path(monkeypatch):
+    taken = spy_batch_path(monkeypatch)
+    setup = [subscribe("orders.eu", "data.total > `1`"), subscribe("orders.us", conn="c2")]
+    batched, single = FrameStore(), FrameStore()
+    for s in (batched, single):
+        s.extend(setup)
+    first, second = flood(500), flood(300, start_seq=10**17)  # the second batch jumps far: long seqs
+    batched.extend(first)
+    batched.extend(second)
+    for ev in first + second:
+        single.append(ev)
+    assert taken == [False, False, True, True]  # the subscriptions, then the two floods
+    assert columns(batched) == columns(single)
+    assert sum(1 for i in range(len(batched)) if batched.gap(i)) > 10
+    assert any(batched.gap_expected(i) for i in range(len(batched)))
+    assert batched.seq(len(batched) - 1) > 10**17
+
+
+def test_batches_the_fast_path_declines_still_go_in_whole(monkeypatch):
+    taken = spy_batch_path(monkeypatch)
+    odd = [
+        raw(b'\x10{"topic":"orders.eu","type":"message","seq":007,"ts":1,"data":1}'),  # leading zeros
+        raw(b'\x10{"topic":"orders.eu","type":"message","seq":8,"ts":1,"data":1} '),   # trailing space
+        raw(b'\x10{"topic":"orders.eu","type":"message","seq":9,"ts":1,"data":'),      # cut
+        raw(b'\x10{"topic":"orders.eu","type":"message","seq":1234567890123456789,"ts":1,"data":1}'),
+        FrameSeen("c1", T0, IN, bytearray(event(seq=3, decoded=False).data)),
+        FrameSeen("c1", T0, IN, b"\x20ab"),
+    ]
+    for bad in odd:
+        batch = flood(100)
+        batch.insert(50, bad)
+        batched, single = FrameStore(), FrameStore()
+        batched.extend(batch)
+        for ev in batch:
+            single.append(ev)
+        assert columns(batched) == columns(single)
+    many = [event(seq=i, topic=f"t{i % 20}", decoded=False) for i in range(100)]  # more heads than it groups
+    batched, single = FrameStore(), FrameStore()
+    batched.extend(many)
+    for ev in many:
+        single.append(ev)
+    assert columns(batched) == columns(single)
+    assert taken == [False] * (len(odd) + 1)
+
+
+def test_the_batch_path_wraps_the_ring_like_the_frame_by_frame_path(monkeypatch):
+    taken = spy_batch_path(monkeypatch)
+    batch = flood(400)
+    for cap in (50, 130, 399, 400, 401):
+        batched, single = FrameStore(cap=cap), FrameStore(cap=cap)
+        batched.extend(batch[:90])
+        batched.extend(batch[90:])
+        for ev in batch:
+            single.append(ev)
+        assert columns(batched) == columns(single) and batched.dropped == single.dropped
+        assert batched.first_number == single.first_number
+    assert all(taken)
+
+
+def test_search_checks_many_bodies_at_once_and_still_finds_each_broken_one():
+    batch = flood(600)
+    batch[100] = FrameSeen("c1", T0, IN, b'\x10{"topic":"orders.eu","type":"message","seq":1,"ts":true,"data":{}}')
+    batch[400] = FrameSeen("c1", T0, IN, b'\x10{"topic":"orders.eu","type":"message","seq":2,"ts":1,"data":{,}}')
+    batch[500] = FrameSeen("c1", T0, IN, b'\x10{"topic":"orders.eu","type":"message","seq":3,"ts":1,"data":NaN}')
+    s = FrameStore()
+    s.extend(batch)
+    assert s.match(Query(text="undecodable")).tolist() == [101, 401, 501]
+    assert [i for i in range(len(s)) if s.undecodable(i)] == [100, 400, 500]
+    assert s.match(Query(text="'ts' must be an integer")).tolist() == [101]

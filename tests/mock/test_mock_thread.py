@@ -1,0 +1,87 @@
+"""MockServerThread: a server on its own loop, driven from another thread (the GUI's)."""
+
+import asyncio
+import socket
+
+import pytest
+
+from inspector.mock.server import MockConfig
+from inspector.mock.thread import MockServerThread
+
+
+def test_start_call_stop(kit, mock_server):
+    thread = mock_server()
+    assert thread.url == f"ws://127.0.0.1:{thread.port}/api/v2/realtime"
+    assert thread.control_url.endswith("/mock/control")
+
+    async def go():
+        async with kit.connect(thread.url) as ws:
+            await kit.subscribe(ws, "t")
+            delivered = thread.call(thread.server.publish, "t", {"x": 1})
+            event = await kit.recv_json(ws)
+            closed = await asyncio.to_thread(thread.call, thread.server.close_all, 4000, "from the gui")
+            return delivered, event["data"], closed, await kit.expect_close(ws)
+    delivered, data, closed, code = kit.run(go())
+    assert delivered == (1, 1) and data == {"x": 1}
+    assert closed == 1 and code == (4000, "from the gui")
+    assert thread.call(lambda: thread.server.stats()["connections"]) == 0
+
+
+def test_fault_flags_can_be_set_through_call(kit, mock_server):
+    thread = mock_server()
+    thread.call(setattr, thread.server, "answer_pings", False)
+
+    async def go():
+        async with kit.connect(thread.url) as ws:
+            await ws.send(b"\x20x")
+            return await kit.no_frame(ws, 0.2)
+    assert kit.run(go())
+
+
+def test_stop_closes_with_1001_and_frees_the_port(kit):
+    thread = MockServerThread(MockConfig())
+    thread.start()
+    port = thread.port
+
+    async def go():
+        async with kit.connect(thread.url) as ws:
+            await kit.subscribe(ws, "t")
+            await asyncio.to_thread(thread.stop)
+            return await kit.expect_close(ws)
+    assert kit.run(go()) == (1001, "server restart")
+    assert not thread.running
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))  # released
+    thread.stop()  # idempotent
+
+
+def test_bind_error_is_raised_by_start(kit):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        thread = MockServerThread(MockConfig(port=busy.getsockname()[1]))
+        with pytest.raises(OSError):
+            thread.start()
+        assert not thread.running
+
+
+def test_call_on_a_stopped_thread_is_a_clear_error():
+    thread = MockServerThread()
+    with pytest.raises(RuntimeError, match="not running"):
+        thread.call(lambda: 1)
+
+
+def test_demo_runs_on_the_thread(kit, mock_server):
+    thread = mock_server()
+    thread.call(thread.server.start_demo)
+    assert thread.call(lambda: thread.server.demo_running)
+
+    async def go():
+        async with kit.connect(thread.url) as ws:
+            await kit.subscribe(ws, "ticker")
+            return await kit.recv_json(ws, timeout=2)
+    event = kit.run(go())
+    assert event["topic"] == "ticker" and {"symbol", "price"} <= set(event["data"])
+    thread.call(thread.server.stop_demo)
+    assert not thread.call(lambda: thread.server.demo_running)

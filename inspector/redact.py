@@ -105,6 +105,9 @@ def _mask_token_param(pair: str) -> str:
     return name + "=" + MASK if value and unquote_plus(name).lower() == "token" else pair
 
 
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+
+
 def _scrub_arg(arg: object) -> object:
     # Numbers and the like cannot hold a token; keep them so %d still formats.
     if isinstance(arg, (int, float)) or arg is None:
@@ -131,6 +134,8 @@ class RedactingAdapter(logging.LoggerAdapter):
             tb = "".join(traceback.format_exception(*exc_info))
             msg = f"{msg}\n{tb.rstrip()}"
         kwargs.setdefault("stacklevel", 2)
+        if len(args) == 2 and isinstance(args[0], str) and args[0].lower() in _SECRET_HEADERS:
+            args = (args[0], MASK)  # websockets logs each header as ("> %s: %s", name, value)
         self.logger.log(level, scrub(str(msg)), *(_scrub_arg(a) for a in args), **kwargs)
 
     def process(self, msg, kwargs):

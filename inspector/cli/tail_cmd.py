@@ -256,7 +256,7 @@ async def _publish(args, token: TokenSource, url: str, data: Any) -> int:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-    from inspector.client.engine import _ws_log  # the redacting logger websockets gets
+    from inspector.client.engine import WS_LOG
     try:
         value = await token.fetch()
     except TokenError as exc:
@@ -267,7 +267,7 @@ async def _publish(args, token: TokenSource, url: str, data: Any) -> int:
         url, headers = f"{url}?{urlencode({'token': value})}", None
     try:
         ws = await connect(url, additional_headers=headers, ping_interval=None, compression=None,
-                           logger=_ws_log, open_timeout=10, proxy=None)
+                           logger=WS_LOG, open_timeout=10, proxy=None)
     except InvalidStatus as exc:
         code = ""
         try:

@@ -35,7 +35,7 @@ from inspector.client.tokens import TokenError, TokenSource
 __all__ = ["RealtimeClient", "ClientConfig", "ClientStats", "SubscriptionInfo", "TopicError", "NotConnected"]
 
 _log = redacting_logger("inspector.client.engine")
-_ws_log = redacting_logger("websockets.client")
+WS_LOG = redacting_logger("websockets.client")  # the logger websockets gets: tokens masked
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _USER_AGENT = f"realtime-inspector/{__version__}"
 _MAX_TRACKED_REQUESTS = 1024
@@ -425,7 +425,7 @@ class RealtimeClient(ConnectionIO):
                 compression=None,
                 max_size=MAX_INCOMING,
                 open_timeout=self.config.open_timeout,
-                logger=_ws_log,
+                logger=WS_LOG,
                 proxy=None if host in _LOOPBACK else True,
                 create_connection=WireConnection,
             )

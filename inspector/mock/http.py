@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-import logging
-import re
 from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
@@ -90,38 +88,3 @@ def docs_response() -> Response:
         ("Content-Length", str(len(data))),
     ])
     return Response(200, "OK", headers, data)
-
-
-# ---------------------------------------------------------------- log redaction
-
-_QUERY_TOKEN_RE = re.compile(r"(?i)([?&]token=)[^&#\s]*")
-
-
-def redact_text(text: str) -> str:
-    return _QUERY_TOKEN_RE.sub(r"\1[redacted]", text)
-
-
-class RedactingFilter(logging.Filter):
-    """Strips tokens from websockets' handshake logs (request line and Authorization header).
-
-    websockets logs both at DEBUG; attached to the logger we hand to ``serve``.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and args:
-            new = list(args)
-            if len(new) >= 2 and isinstance(new[0], str) and new[0].lower() in ("authorization", "cookie"):
-                new[1] = "[redacted]"
-            new = [redact_text(a) if isinstance(a, str) else a for a in new]
-            record.args = tuple(new)
-        if isinstance(record.msg, str):
-            record.msg = redact_text(record.msg)
-        return True
-
-
-def redacting_logger(name: str = "inspector.mock.websockets") -> logging.Logger:
-    logger = logging.getLogger(name)
-    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-        logger.addFilter(RedactingFilter())
-    return logger

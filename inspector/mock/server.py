@@ -29,7 +29,10 @@ from inspector.protocol.kinds import Kind
 from inspector.protocol.topics import topic_error
 from inspector.mock import http as mock_http
 from inspector.mock.conn import MockConnection
+from inspector.mock.control import serve_control
+from inspector.mock.demo import Demo
 from inspector.mock.origin import OriginPolicy
+from inspector.redact import redacting_logger
 
 log = logging.getLogger("inspector.mock")
 
@@ -144,7 +147,7 @@ class MockServer:
             ping_interval=None, compression=None,
             max_size=cfg.max_message_size,
             close_timeout=cfg.close_timeout,
-            logger=mock_http.redacting_logger(),
+            logger=redacting_logger("inspector.mock.websockets"),
             server_header=None,
         )
         self.port = self._server.sockets[0].getsockname()[1]
@@ -214,7 +217,6 @@ class MockServer:
         path, _ = mock_http.split_path(ws.request.path)
         token = mock_http.token_from_request(ws.request) or ""
         if path == mock_http.CONTROL_PATH:
-            from inspector.mock.control import serve_control
             self._controls.add(ws)
             try:
                 await serve_control(self, ws)
@@ -523,7 +525,6 @@ class MockServer:
 
     def start_demo(self) -> None:
         if self._demo is None:
-            from inspector.mock.demo import Demo
             self._demo = Demo(self)
             self._demo.start()
 

@@ -56,8 +56,8 @@ async def serve() -> int:
     ahead of time ("prepare N") and written in one go ("flood"), so the server costs next to
     no CPU during a round, as a peer on another machine would, and the two cores are left
     to the app and its recording process."""
-    from inspector.protocol.frames import Event, encode
     from inspector.mock.server import MockConfig, MockServer
+    from inspector.protocol.frames import Event, encode
 
     server = MockServer(MockConfig(port=0, ping_interval=3600, idle_timeout=3600, max_connections_per_token=100,
                                    max_queue_bytes=2**30))
@@ -352,13 +352,16 @@ def main(argv=None) -> int:
     print(f"ingest without recording: {off:,.0f} frames/s (median of {len(flood['off'])})")
     print(f"ingest with recording:    {on:,.0f} frames/s (median of {len(flood['on'])}), "
           f"{on:,.0f} records/s written ({statistics.median(flood['records']):,.0f} records per round)")
-    print(f"ratio with/without: {on / off:.3f} (recording costs {max(0.0, 1 - on / off) * 100:.1f}% of the ingest rate; "
+    cost = max(0.0, 1 - on / off) * 100
+    print(f"ratio with/without: {on / off:.3f} (recording costs {cost:.1f}% of the ingest rate; "
           f"target <= 10%)")
-    pairs = sorted(b / a for a, b in zip(flood["off"], flood["on"]))  # each round's two floods ran back to back
+    # each round's two floods ran back to back
+    pairs = sorted(b / a for a, b in zip(flood["off"], flood["on"], strict=True))
     print(f"  per round (with / without, run back to back): median {statistics.median(pairs):.3f}, "
           f"range {pairs[0]:.3f} .. {pairs[-1]:.3f}")
     c_off, c_on = statistics.median(flood["cpu_off"]) * 1e6, statistics.median(flood["cpu_on"]) * 1e6
-    print(f"app process CPU per frame: {c_off:.2f} µs without, {c_on:.2f} µs with recording (ratio {c_on / c_off:.3f}); "
+    print(f"app process CPU per frame: {c_off:.2f} µs without, {c_on:.2f} µs with recording "
+          f"(ratio {c_on / c_off:.3f}); "
           f"recording process: {statistics.median(flood['sink_cpu']) * 1e6:.2f} µs per frame on the other core")
     if opened:
         print(f"open {opened['frames']:,}-frame recording ({opened['records']:,} records): in the log after "

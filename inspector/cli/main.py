@@ -66,7 +66,8 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  realtime-inspector mock --demo\n"
                        "  realtime-inspector mock --port 0 --token secret --ping-interval 0.2 --pong-timeout 0.1\n"
-                       "  realtime-inspector mock --allow-origin http://devbox.test:5173   # a web page on another host\n")
+                       "  realtime-inspector mock --allow-origin http://devbox.test:5173"
+                       "   # a web page on another host\n")
     m.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     m.add_argument("--port", type=int, default=8765, help="port to listen on; 0 picks a free port "
                    "(default: %(default)s)")
@@ -98,7 +99,8 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
 
     t = sub.add_parser("tail", help="connect, subscribe and print every frame",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="examples:\n  realtime-inspector tail ws://127.0.0.1:8765/api/v2/realtime --token dev \\\n"
+                       epilog="examples:\n"
+                       "  realtime-inspector tail ws://127.0.0.1:8765/api/v2/realtime --token dev \\\n"
                        "      --subscribe ticker --subscribe 'orders.eu=data.total > `100`' --json\n\n"
                        "--json: one object per line, as replay --json prints (docs/json-output.md):\n"
                        "  v (schema 1), t, conn, event (frame|state|subscription|rtt|pong_missed|\n"
@@ -129,7 +131,8 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
 
     p = sub.add_parser("publish", help="publish an event through a mock server's control channel",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                       epilog="examples:\n  realtime-inspector publish ws://127.0.0.1:8765 --token dev orders.eu '{\"total\": 250}'\n")
+                       epilog="examples:\n"
+                       "  realtime-inspector publish ws://127.0.0.1:8765 --token dev orders.eu '{\"total\": 250}'\n")
     p.add_argument("url", help="the mock server's address (ws://HOST:PORT, any path)")
     _add_token_args(p)
     p.add_argument("topic")

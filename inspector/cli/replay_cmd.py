@@ -15,9 +15,15 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from inspector.cli.errors import CliError
-from inspector.redact import scrub
 from inspector.protocol.events import (
-    OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, StateChanged, SubscriptionChanged,
+    OUT,
+    FrameSeen,
+    PongMissed,
+    RttMeasured,
+    ServerPingAnswered,
+    SessionEvent,
+    StateChanged,
+    SubscriptionChanged,
 )
 from inspector.protocol.frames import DecodeError, Error, Event, Subscribe, Unsubscribe, summarize
 from inspector.protocol.json_output import json_line
@@ -25,6 +31,7 @@ from inspector.protocol.kinds import kind_name
 from inspector.recording.format import RecordingError
 from inspector.recording.reader import open_recording
 from inspector.recording.replay import check_speed, pace
+from inspector.redact import scrub
 
 
 def _clock(t: float) -> str:

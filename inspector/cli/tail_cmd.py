@@ -18,15 +18,15 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from inspector.cli.errors import CliError
+from inspector.cli.tail_format import TextFormatter, stdout_is_unicode
+from inspector.client.engine import ClientConfig, RealtimeClient
+from inspector.client.model import cleartext_token_warning
+from inspector.client.tokens import TokenError, TokenSource
 from inspector.protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
 from inspector.protocol.filters import FilterError, compile_filter
 from inspector.protocol.json_output import json_line
 from inspector.protocol.topics import topic_error
-from inspector.client.engine import ClientConfig, RealtimeClient
-from inspector.client.model import cleartext_token_warning
 from inspector.redact import install_on_root, redact_url, scrub
-from inspector.cli.tail_format import TextFormatter, stdout_is_unicode
-from inspector.client.tokens import TokenError, TokenSource
 
 EXIT_OK = 0
 EXIT_STOPPED = 1

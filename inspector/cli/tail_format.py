@@ -8,8 +8,16 @@ from __future__ import annotations
 import sys
 import time
 
-from inspector.protocol.events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State,
-                               StateChanged, SubscriptionChanged)
+from inspector.protocol.events import (
+    FrameSeen,
+    PongMissed,
+    RttMeasured,
+    ServerPingAnswered,
+    SessionEvent,
+    State,
+    StateChanged,
+    SubscriptionChanged,
+)
 from inspector.protocol.frames import DecodeError, summarize, try_decode
 from inspector.protocol.kinds import kind_name
 from inspector.redact import redact_url

@@ -19,6 +19,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from inspector import __version__
+from inspector.client.model import MAX_INCOMING, ClientConfig, ClientStats, NotConnected, SubscriptionInfo, TopicError  # noqa: F401
+from inspector.client.tokens import TokenError, TokenSource
+from inspector.client.wire import ConnectionIO, WireConnection
 from inspector.protocol.backoff import Backoff
 from inspector.protocol.closecodes import Policy, describe
 from inspector.protocol.events import SessionEvent, State, StateChanged, SubscriptionChanged, SubState
@@ -26,11 +29,7 @@ from inspector.protocol.filters import compile_filter
 from inspector.protocol.frames import MAX_REQUEST_ID, Subscribe, Unsubscribe, encode
 from inspector.protocol.pings import PingTracker
 from inspector.protocol.topics import topic_error
-from inspector.client.model import (MAX_INCOMING, ClientConfig, ClientStats, NotConnected, SubscriptionInfo,  # noqa: F401
-                           TopicError)
-from inspector.client.wire import ConnectionIO, WireConnection
 from inspector.redact import redacting_logger, scrub
-from inspector.client.tokens import TokenError, TokenSource
 
 __all__ = ["RealtimeClient", "ClientConfig", "ClientStats", "SubscriptionInfo", "TopicError", "NotConnected"]
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
 
+from inspector.client.tokens import TokenSource
 from inspector.protocol.events import SubState
 from inspector.redact import redact_url
-from inspector.client.tokens import TokenSource
 
 # Server frames over the protocol's 64 KiB are still received (and shown as such)
 # up to this size; past it websockets closes with 1009.

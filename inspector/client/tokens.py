@@ -117,7 +117,8 @@ class TokenSource:
             raise
         if proc.returncode != 0:
             detail = _last_line(err)
-            raise TokenError(f"token command failed with exit status {proc.returncode}" + (f": {detail}" if detail else ""))
+            why = f": {detail}" if detail else ""
+            raise TokenError(f"token command failed with exit status {proc.returncode}{why}")
         try:
             text = out.decode("utf-8")
         except UnicodeDecodeError:

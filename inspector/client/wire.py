@@ -20,8 +20,17 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import BINARY, CONT, TEXT, CloseCode
 from websockets.protocol import OPEN
 
-from inspector.protocol.events import IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, State, \
-    SubscriptionChanged, SubState
+from inspector.protocol.events import (
+    IN,
+    OUT,
+    FrameSeen,
+    PongMissed,
+    RttMeasured,
+    ServerPingAnswered,
+    State,
+    SubscriptionChanged,
+    SubState,
+)
 from inspector.protocol.frames import DecodeError, Error, Event, Ping, Pong, try_decode
 
 # Same bound (and variable) as websockets' own assembler: fragments of one message.

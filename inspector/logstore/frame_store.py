@@ -16,8 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from inspector.protocol.events import IN, OUT, FrameSeen
-from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, summarize, try_decode
-from inspector.protocol.frames import EVENT_HEAD_RE, JSON_DECODER  # the codec's own, used in bulk
+from inspector.protocol.frames import (  # the codec's own, used in bulk
+    EVENT_HEAD_RE,
+    JSON_DECODER,
+    DecodeError,
+    Event,
+    Subscribe,
+    Unsubscribe,
+    summarize,
+    try_decode,
+)
 from inspector.protocol.kinds import Kind, kind_name
 
 KIND_EMPTY = -1  # an empty message: no kind byte
@@ -166,13 +174,13 @@ class FrameStore:
         kept, cap = len(self._data), self.cap
         fit = min(len(rows), cap - kept)
         if fit:
-            cols = list(zip(*rows[:fit])) if fit < len(rows) else list(zip(*rows))
-            for col, values in zip(self._columns(), cols):
+            cols = list(zip(*rows[:fit], strict=False)) if fit < len(rows) else list(zip(*rows, strict=False))
+            for col, values in zip(self._columns(), cols, strict=False):
                 col.extend(values)
             self._data.extend(cols[9])
         for row in rows[fit:]:  # the ring is full: overwrite the oldest one by one
             p = self._head
-            for col, value in zip(self._columns(), row):
+            for col, value in zip(self._columns(), row, strict=False):
                 col[p] = value
             self._data[p] = row[9]
             self._head = (p + 1) % cap
@@ -441,7 +449,7 @@ class FrameStore:
                 for p in chunk:
                     self._check(p)
                 continue
-            for p, body in zip(chunk, bodies):
+            for p, body in zip(chunk, bodies, strict=False):
                 if _is_event_body(body):
                     flags[p] &= ~FLAG_UNCHECKED
                 else:

@@ -23,13 +23,19 @@ from pathlib import Path
 
 import numpy as np
 
+from inspector.logstore.frame_store import (
+    FLAG_BAD,
+    FLAG_GAP_EXPECTED,
+    FLAG_UNCHECKED,
+    KIND_TEXT,
+    NO_SEQ,
+    VECTOR_MIN,
+    read_event_heads,
+)
 from inspector.protocol.events import FrameSeen
 from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, try_decode
 from inspector.protocol.kinds import Kind
 from inspector.recording.columns import KIND_EVENT, read_columns
-
-from inspector.logstore.frame_store import FLAG_BAD, FLAG_GAP_EXPECTED, FLAG_UNCHECKED, KIND_TEXT, NO_SEQ, VECTOR_MIN, \
-    read_event_heads
 
 _KNOWN = np.zeros(256, bool)
 _KNOWN[[int(k) for k in Kind]] = True
@@ -126,7 +132,7 @@ class PreparedRecording:
 def _conn_urls(recording, conns: list[str], labels: list[str]) -> dict[str, str]:
     """Each label's URL: a HAR names one per connection, a recording one for all."""
     per_conn = getattr(recording, "conn_urls", None) or {}
-    return {label: per_conn.get(conn) or recording.url for conn, label in zip(conns, labels)}
+    return {label: per_conn.get(conn) or recording.url for conn, label in zip(conns, labels, strict=False)}
 
 
 def conn_labels(name: str, conns: list[str]) -> list[str]:
@@ -194,7 +200,8 @@ def _frame_bytes(cols, rows: np.ndarray) -> list[bytes]:
     ok &= buf[np.clip(b_end, 0, len(buf) - 1)] == ord('"')
     del buf  # no exported pointer may outlive this: the map is closed after preparing
     a2b = binascii.a2b_base64
-    out = [a2b(mm[s:e]) if good else b"" for s, e, good in zip(b_start.tolist(), b_end.tolist(), ok.tolist())]
+    spans = zip(b_start.tolist(), b_end.tolist(), ok.tolist(), strict=True)
+    out = [a2b(mm[s:e]) if good else b"" for s, e, good in spans]
     for j in np.flatnonzero(~ok).tolist():  # any other layout: the normal JSON path
         out[j] = cols.event(int(rows[j]), decode=False).data
     return out
@@ -327,4 +334,4 @@ def frames_as_events(rows: FrameRows) -> list[FrameSeen]:
     """Frame rows as session events again (tests, export)."""
     return [FrameSeen(rows.conns[c], t, "in" if d else "out", data, None, k == KIND_TEXT)
             for c, t, d, data, k in zip(rows.conn.tolist(), rows.t.tolist(), rows.direction.tolist(), rows.data,
-                                        rows.kind.tolist())]
+                                        rows.kind.tolist(), strict=False)]

@@ -23,15 +23,15 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from inspector.protocol import frames
-from inspector.protocol.filters import CompiledFilter, FilterError, compile_filter
-from inspector.protocol.kinds import Kind
-from inspector.protocol.topics import topic_error
 from inspector.mock import http as mock_http
 from inspector.mock.conn import MockConnection
 from inspector.mock.control import serve_control
 from inspector.mock.demo import Demo
 from inspector.mock.origin import OriginPolicy
+from inspector.protocol import frames
+from inspector.protocol.filters import CompiledFilter, FilterError, compile_filter
+from inspector.protocol.kinds import Kind
+from inspector.protocol.topics import topic_error
 from inspector.redact import redacting_logger
 
 log = logging.getLogger("inspector.mock")

@@ -38,7 +38,8 @@ CLOSE_CODES: dict[int, CloseCodeInfo] = {
         CloseCodeInfo(1008, "policy_violation", "Policy violation (quota / abuse)", Policy.STOP),
         CloseCodeInfo(1009, "message_too_big", "Message too big (over 64 KiB)", Policy.RETRY),
         CloseCodeInfo(1011, "internal_error", "Internal server error", Policy.RETRY),
-        CloseCodeInfo(4401, "auth_expired", "Auth expired mid-session — reconnect with a fresh token", Policy.REFRESH_TOKEN),
+        CloseCodeInfo(4401, "auth_expired", "Auth expired mid-session — reconnect with a fresh token",
+                      Policy.REFRESH_TOKEN),
     )
 }
 

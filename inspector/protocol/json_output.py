@@ -14,8 +14,17 @@ import json
 import math
 from typing import Any, Callable
 
-from inspector.protocol.events import (FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, StateChanged,
-                     SubscriptionChanged, finite, state_details, subscription_details)
+from inspector.protocol.events import (
+    FrameSeen,
+    PongMissed,
+    RttMeasured,
+    ServerPingAnswered,
+    SessionEvent,
+    StateChanged,
+    SubscriptionChanged,
+    state_details,
+    subscription_details,
+)
 from inspector.protocol.frames import DecodeError, Event, Ping, Pong, decode_json_object, summarize, try_decode
 from inspector.protocol.kinds import kind_name
 

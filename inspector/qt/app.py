@@ -18,13 +18,13 @@ from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
-from inspector.redact import install_on_root, scrub
 from inspector.private_files import make_private_dir
 from inspector.profiles import LOCAL_MOCK, ProfileError, ProfileStore, local_mock_profile
 from inspector.protocol.events import State, SubState
 from inspector.qt.about import icon_path
 from inspector.qt.log.model import COL_TOPIC
 from inspector.qt.main_window import MainWindow
+from inspector.redact import install_on_root, scrub
 
 log = logging.getLogger("inspector.qt")
 SELF_TEST_TIMEOUT = 30.0

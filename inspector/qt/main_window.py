@@ -20,7 +20,15 @@ import os
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QIcon, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QStyle, QTabWidget, QToolBar, QWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QStyle,
+    QTabWidget,
+    QToolBar,
+    QWidget,
 )
 
 from inspector.mock.server import MockConfig
@@ -28,12 +36,12 @@ from inspector.profiles import Profile, ProfileError, ProfileStore
 from inspector.protocol.events import State, StateChanged
 from inspector.qt.about import AboutDialog, ShortcutsDialog
 from inspector.qt.aio import Tasks
-from inspector.qt.session.connection_tab import ConnectionTab
-from inspector.qt.session.profiles_panel import ConnectionManager
 from inspector.qt.latency.latency_plot import LatencyPlot
 from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.mock.mock_panel import MockPanel
+from inspector.qt.session.connection_tab import ConnectionTab
+from inspector.qt.session.profiles_panel import ConnectionManager
 from inspector.qt.session.state_view import describe_state
 
 log = logging.getLogger("inspector.qt")

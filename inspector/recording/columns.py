@@ -12,7 +12,6 @@ from the memory-mapped file.
 from __future__ import annotations
 
 import json
-import math
 import mmap
 import os
 import re
@@ -123,7 +122,7 @@ def _empty_rows() -> dict[str, np.ndarray]:
 
 def _conn_ids(values, fast: np.ndarray, conns: list[str], index: dict[bytes, int]) -> np.ndarray:
     if not fast.all():  # slow rows get their connection later; do not register their empty match
-        values = [c if f else None for c, f in zip(values, fast)]
+        values = [c if f else None for c, f in zip(values, fast, strict=False)]
         index.setdefault(None, -1)
     for c in set(values):
         if c not in index:
@@ -140,7 +139,7 @@ def _parse_chunk(mm, lo: int, hi: int, lineno: int, rec, conns, index):
     starts[0] = lo
     starts[1:] = nl[:-1] + 1
     lengths = nl - starts + 1
-    t_s, w_s, c_s, d_s, b4_s, pad_s, x_s, other = zip(*matches)
+    t_s, w_s, c_s, d_s, b4_s, pad_s, x_s, other = zip(*matches, strict=False)
     fast = np.fromiter((bool(w) for w in w_s), dtype=bool, count=n)
     t = np.array(t_s, dtype="S40")
     w = np.array(w_s, dtype="S40")
@@ -149,7 +148,7 @@ def _parse_chunk(mm, lo: int, hi: int, lineno: int, rec, conns, index):
     t = t.astype(np.float64)
     w = w.astype(np.float64)
     b64len = lengths - _FIXED - np.fromiter(
-        (len(a) + len(b) + len(c) + len(d) + len(x) for a, b, c, d, x in zip(t_s, w_s, c_s, d_s, x_s)),
+        (len(a) + len(b) + len(c) + len(d) + len(x) for a, b, c, d, x in zip(t_s, w_s, c_s, d_s, x_s, strict=False)),
         dtype=np.int64, count=n)
     pad = np.fromiter((len(p) for p in pad_s), dtype=np.int64, count=n)
     # anything the fast path cannot vouch for goes the slow way (and is judged there)
@@ -179,7 +178,7 @@ def _slow_rows(mm, spans, linenos, rec, conns, index, keep_mask=None, rows_at=No
     """Rows for lines parsed as JSON; invalid ones are noted in rec.errors and left out."""
     out = {k: [] for k in ("w", "conn", "out", "kind", "text", "size", "offsets", "lengths")}
     ok = []
-    for j, ((off, n), lineno) in enumerate(zip(spans, linenos)):
+    for j, ((off, n), lineno) in enumerate(zip(spans, linenos, strict=False)):
         raw = mm[off:off + n]
         if not raw.strip():
             continue
@@ -225,11 +224,11 @@ def _from_events(rec) -> Columns:
     rows = {
         "w": np.array([ev.t for ev in events], dtype=np.float64),
         "conn": np.array([index[ev.conn] for ev in events], dtype=np.int32),
-        "out": np.array([f and ev.direction == OUT for f, ev in zip(frames, events)], dtype=bool),
+        "out": np.array([f and ev.direction == OUT for f, ev in zip(frames, events, strict=False)], dtype=bool),
         "kind": np.array([(ev.data[0] if ev.data else KIND_EMPTY) if f else KIND_EVENT
-                          for f, ev in zip(frames, events)], dtype=np.int16),
-        "text": np.array([f and ev.text for f, ev in zip(frames, events)], dtype=bool),
-        "size": np.array([len(ev.data) if f else 0 for f, ev in zip(frames, events)], dtype=np.int64),
+                          for f, ev in zip(frames, events, strict=False)], dtype=np.int16),
+        "text": np.array([f and ev.text for f, ev in zip(frames, events, strict=False)], dtype=bool),
+        "size": np.array([len(ev.data) if f else 0 for f, ev in zip(frames, events, strict=False)], dtype=np.int64),
         "offsets": np.zeros(len(events), np.int64), "lengths": np.zeros(len(events), np.int64),
     }
     return Columns(rec, None, rows, conns, events)

@@ -18,8 +18,20 @@ from typing import Any
 
 from inspector import __version__
 from inspector.protocol.events import (
-    IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged,
-    SubscriptionChanged, SubState, finite, state_details, subscription_details,
+    IN,
+    OUT,
+    FrameSeen,
+    PongMissed,
+    RttMeasured,
+    ServerPingAnswered,
+    SessionEvent,
+    State,
+    StateChanged,
+    SubscriptionChanged,
+    SubState,
+    finite,
+    state_details,
+    subscription_details,
 )
 from inspector.protocol.frames import DecodeError, try_decode
 from inspector.redact import scrub
@@ -179,7 +191,7 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
     if e is None:
         d = _get(obj, "d", str)
         if d not in (IN, OUT):
-            raise RecordError(f"'d' must be \"in\" or \"out\"")
+            raise RecordError("'d' must be \"in\" or \"out\"")
         data = _b64(_get(obj, "b", str), "b")
         text = _get(obj, "x", bool, False)
         frame = None

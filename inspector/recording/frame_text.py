@@ -37,7 +37,8 @@ def frames_text(start: float, ts, datas: list, conns, outs, texts) -> bytes | No
         middles = [_middle(conns[0], outs[0])] * n
     else:
         known: dict = {}
-        middles = [known.get(k) or known.setdefault(k, _middle(*k)) for k in zip(_full(conns, n), _full(outs, n))]
+        keys = zip(_full(conns, n), _full(outs, n), strict=False)
+        middles = [known.get(k) or known.setdefault(k, _middle(*k)) for k in keys]
     ends = [_end(texts[0])] * n if len(texts) == 1 else list(map(_end, texts))
     b64 = binascii.b2a_base64
     pieces: list = [None] * (4 * n)

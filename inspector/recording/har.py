@@ -23,11 +23,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
-from inspector.redact import redact_url
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
 from inspector.protocol.frames import DecodeError, try_decode
 from inspector.recording.format import MAX_ERRORS, TEXT_FRAME_ERROR, RecordingError, make_header
 from inspector.recording.har_time import entry_scale, iso_time, message_time
+from inspector.redact import redact_url
 
 HAR_MAX = 1 << 31  # refuse to load a "HAR" bigger than 2 GiB into memory
 

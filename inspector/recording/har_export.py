@@ -15,9 +15,9 @@ from typing import Iterable
 from urllib.parse import parse_qsl
 
 from inspector import __version__
-from inspector.redact import redact_url
 from inspector.protocol.events import OUT, FrameSeen, SessionEvent
 from inspector.recording.format import RecordingError
+from inspector.redact import redact_url
 
 UNKNOWN_URL = "ws://unknown/"  # only for a connection whose URL nobody told us
 

@@ -24,11 +24,10 @@ import time
 from pathlib import Path
 
 import inspector
-
+from inspector.private_files import create_private
 from inspector.protocol.events import OUT, FrameSeen, SessionEvent
 from inspector.recording.format import E_END, RecordingError, dumps
 from inspector.recording.sink import LENGTH
-from inspector.private_files import create_private
 from inspector.recording.writer import RecordEncoder
 
 FEED_INTERVAL = 0.05

@@ -15,10 +15,10 @@ import threading
 import time
 from pathlib import Path
 
+from inspector.private_files import open_private
 from inspector.protocol.events import SessionEvent
 from inspector.recording.format import E_END, RecordingError, dumps, event_line, make_header
 from inspector.redact import redact_url
-from inspector.private_files import open_private
 
 FLUSH_INTERVAL = 0.2  # < the 250 ms the issue allows, leaving room for a late flusher tick
 

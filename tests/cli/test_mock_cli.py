@@ -1,7 +1,6 @@
 """``python -m inspector mock`` as a process: first line, signals, arguments."""
 
 import asyncio
-import json
 import os
 import re
 import signal

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from inspector.redact import redact_url, register_secret, scrub
 from inspector.recording import open_recording
 from inspector.recording.export import export_har, export_recording
+from inspector.redact import redact_url, register_secret, scrub
 
 CLI = [sys.executable, "-m", "inspector"]
 TOKEN = "local"  # part of "localhost", of the topic, the filter and the payload below

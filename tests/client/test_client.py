@@ -9,10 +9,20 @@ import pytest
 from websockets.asyncio.server import serve
 
 from inspector.client.engine import ClientConfig, NotConnected, RealtimeClient, TopicError
-from inspector.mock.server import MockConfig, MockServer
 from inspector.client.tokens import TokenSource
-from inspector.protocol.events import (IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, State,
-                                       StateChanged, SubscriptionChanged, SubState)
+from inspector.mock.server import MockConfig, MockServer
+from inspector.protocol.events import (
+    IN,
+    OUT,
+    FrameSeen,
+    PongMissed,
+    RttMeasured,
+    ServerPingAnswered,
+    State,
+    StateChanged,
+    SubscriptionChanged,
+    SubState,
+)
 from inspector.protocol.filters import FilterError
 from inspector.protocol.frames import DecodeError, Error, Event, Pong, Subscribe, try_decode
 

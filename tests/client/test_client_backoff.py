@@ -7,8 +7,8 @@ import random
 import socket
 
 from inspector.client.engine import ClientConfig, RealtimeClient
-from inspector.mock.server import MockConfig, MockServer
 from inspector.client.tokens import TokenSource
+from inspector.mock.server import MockConfig, MockServer
 from inspector.protocol.events import State, StateChanged
 
 

@@ -13,10 +13,10 @@ from urllib.parse import quote
 import pytest
 
 from inspector.client.engine import ClientConfig, RealtimeClient
-from inspector.mock.server import MockConfig, MockServer
-from inspector.redact import redact_url, scrub
 from inspector.client.tokens import TokenSource
+from inspector.mock.server import MockConfig, MockServer
 from inspector.protocol.events import State
+from inspector.redact import redact_url, scrub
 
 SECRET = "s3cr3t-T0ken/with+odd=chars"
 SECRET2 = "second-s3cret-token-71"

@@ -5,7 +5,15 @@ from __future__ import annotations
 import time
 
 from inspector.protocol.events import (
-    IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, State, StateChanged, SubscriptionChanged,
+    IN,
+    OUT,
+    FrameSeen,
+    PongMissed,
+    RttMeasured,
+    ServerPingAnswered,
+    State,
+    StateChanged,
+    SubscriptionChanged,
     SubState,
 )
 from inspector.protocol.frames import Error, Event, Ping, Pong, Subscribe, encode

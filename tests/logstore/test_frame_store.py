@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 
 import pytest
+from framegen import error, event, ping, pong, presence, raw, subscribe, unsubscribe
 
+from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, FrameStore, Query, kind_label
 from inspector.protocol.events import IN, OUT
 from inspector.protocol.kinds import Kind
-from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, FrameStore, Query, kind_label
-
-from framegen import error, event, ping, pong, presence, raw, subscribe, unsubscribe
 
 
 def test_store_module_does_not_import_qt():

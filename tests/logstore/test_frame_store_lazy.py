@@ -3,10 +3,10 @@ the body checked only when a row is painted, summarised or searched."""
 
 from __future__ import annotations
 
-from inspector.protocol.events import IN, FrameSeen
-from inspector.logstore.frame_store import FrameStore, Query
-
 from framegen import T0, event, ping, presence, raw, subscribe
+
+from inspector.logstore.frame_store import FrameStore, Query
+from inspector.protocol.events import IN, FrameSeen
 
 
 def columns(s: FrameStore):

@@ -6,14 +6,13 @@ import json
 
 import numpy as np
 import pytest
+from framegen import T0, error, event, ping, pong, presence, raw, subscribe, unsubscribe
 
-from inspector.protocol.events import IN, OUT, FrameSeen, RttMeasured, State, StateChanged
-from inspector.protocol.frames import Event, encode
-from inspector.recording import RecordingError, RecordingWriter, open_recording
 from inspector.logstore.frame_store import FrameStore, read_event_heads
 from inspector.logstore.recording_source import conn_labels, frames_as_events, prepare
-
-from framegen import T0, error, event, ping, pong, presence, raw, subscribe, unsubscribe
+from inspector.protocol.events import IN, FrameSeen, RttMeasured, State, StateChanged
+from inspector.protocol.frames import Event, encode
+from inspector.recording import RecordingError, RecordingWriter, open_recording
 
 
 def mixed_events():

@@ -4,7 +4,6 @@ Builds a wheel from a copy of the project (so the source tree is not on the path
 it as pip would install it, runs that package's mock as a process and follows the Link.
 """
 
-import asyncio
 import os
 import shutil
 import subprocess

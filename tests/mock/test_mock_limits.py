@@ -3,7 +3,6 @@
 import asyncio
 
 import pytest
-from websockets.exceptions import ConnectionClosed
 
 from inspector.mock.server import MockConfig, MockServer
 

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from inspector.protocol.events import (
-    IN, OUT, FrameSeen, PongMissed, RttMeasured, ServerPingAnswered, State, StateChanged, SubscriptionChanged,
+    IN,
+    OUT,
+    FrameSeen,
+    PongMissed,
+    RttMeasured,
+    ServerPingAnswered,
+    State,
+    StateChanged,
+    SubscriptionChanged,
     SubState,
 )
 from inspector.protocol.frames import Event, Ping, encode, try_decode

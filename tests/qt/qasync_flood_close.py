@@ -21,9 +21,9 @@ import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from inspector.client.engine import ClientConfig, RealtimeClient  # noqa: E402
+from inspector.client.tokens import TokenSource  # noqa: E402
 from inspector.mock.server import MockConfig  # noqa: E402
 from inspector.mock.thread import MockServerThread  # noqa: E402
-from inspector.client.tokens import TokenSource  # noqa: E402
 from inspector.protocol.events import FrameSeen, State, SubState  # noqa: E402
 from inspector.qt.log.panel import LogPanel  # noqa: E402
 

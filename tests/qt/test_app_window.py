@@ -1,17 +1,15 @@
 import asyncio
 import sys
 
-import pytest
-
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
+from qasync_loop import qloop, run, until  # noqa: F401
 
 from inspector.mock.server import MockConfig
 from inspector.profiles import LOCAL_MOCK, ProfileStore, local_mock_profile
 from inspector.protocol.events import State
 from inspector.qt import app as app_module
 from inspector.qt.main_window import TITLE, MainWindow
-from qasync_loop import qloop, run, until  # noqa: F401
 
 
 def _window(qtbot, tmp_path) -> MainWindow:

@@ -9,15 +9,15 @@ import base64
 import json
 
 from PySide6.QtCore import Qt
+from qasync_loop import qloop, run, until  # noqa: F401
+from test_app_window import _window
 
 from inspector.profiles import Profile, Subscription
 from inspector.protocol.events import FrameSeen, State
-from inspector.recording import open_recording
 from inspector.qt.aio import Tasks
-from inspector.qt.session.connection_tab import ConnectionTab
 from inspector.qt.log.model import COL_SUMMARY, COL_TOPIC
-from qasync_loop import qloop, run, until  # noqa: F401
-from test_app_window import _window
+from inspector.qt.session.connection_tab import ConnectionTab
+from inspector.recording import open_recording
 
 TOKEN = "local"
 TOPIC = "local.devices"

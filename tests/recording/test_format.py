@@ -7,11 +7,11 @@ import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rec_helpers import T0, TOKEN, comparable, sample_events
 
 from inspector.protocol.events import IN, OUT, FrameSeen, State, StateChanged
 from inspector.protocol.frames import DecodeError, Error, Event
 from inspector.recording import FORMAT, VERSION, RecordingWriter, open_recording
-from rec_helpers import TOKEN, T0, comparable, sample_events
 
 
 def test_every_kind_round_trips(tmp_path):
@@ -92,6 +92,7 @@ def test_explicit_flush_and_size(tmp_path):
 
 def test_write_error_is_a_clear_recording_error(tmp_path):
     import pytest
+
     from inspector.recording import RecordingError
     with pytest.raises(RecordingError, match="cannot create recording"):
         RecordingWriter(tmp_path / "missing-dir" / "x.rirec")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from rec_helpers import T0, sample_events
 
 from inspector.protocol.events import IN, FrameSeen
 from inspector.recording import RecordingError, RecordingWriter, open_recording
 from inspector.recording.columns import read_columns
-from rec_helpers import T0, sample_events
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -126,8 +126,9 @@ _ENTRY = st.fixed_dictionaries({}, optional={"startedDateTime": _JSON, "request"
 @example(entries=[{"_webSocketMessages": [{"type": "send", "opcode": 2, "data": "AAEC", "time": 10 ** 20}]}])
 def test_any_har_values_read_and_print_without_raising(tmp_path, entries):
     import json
-    from inspector.protocol.json_output import json_line
+
     from inspector.cli.replay_cmd import format_line
+    from inspector.protocol.json_output import json_line
     path = tmp_path / "f.har"
     path.write_text(json.dumps({"log": {"entries": entries}}))
     rec = open_recording(path)

@@ -6,13 +6,13 @@ import base64
 import json
 
 import pytest
+from rec_helpers import T0, TOKEN, sample_events
 
 from inspector.protocol.events import IN, OUT, FrameSeen, StateChanged
 from inspector.protocol.frames import DecodeError, Error, Event, Ping, Subscribe, encode
 from inspector.recording import RecordingError, open_recording
 from inspector.recording.columns import read_columns
 from inspector.recording.export import export_har, export_recording
-from rec_helpers import TOKEN, T0, sample_events
 
 
 def b64(data: bytes) -> str:

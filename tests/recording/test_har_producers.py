@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from har_capture import TOKEN, capture, chromium_path
 
 from inspector.protocol.events import IN, OUT, FrameSeen, StateChanged
 from inspector.protocol.frames import Event
 from inspector.recording import open_recording
 from inspector.recording.columns import KIND_EVENT, read_columns
-from har_capture import TOKEN, capture, chromium_path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WITNESSED = [  # (HAR, the witness of its session)

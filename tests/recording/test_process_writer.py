@@ -10,12 +10,11 @@ import time
 
 import numpy as np
 import pytest
+from rec_helpers import T0, TOKEN, sample_events
 
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.recording import RecordingError, RecordingWriter, open_recording
 from inspector.recording.process_writer import ProcessRecordingWriter
-
-from rec_helpers import T0, TOKEN, sample_events
 
 URL = f"ws://user:{TOKEN}@127.0.0.1:8765/api/v2/realtime?token={TOKEN}"
 

@@ -10,12 +10,12 @@ import sys
 import time
 
 import pytest
+from rec_helpers import T0, TOKEN, sample_events
 
 from inspector.protocol.events import IN, FrameSeen
 from inspector.protocol.frames import Event, encode
 from inspector.recording import RecordingWriter
 from inspector.recording.replay import Player, Timeline, check_speed, pace
-from rec_helpers import TOKEN, T0, sample_events
 
 
 class FakeClock:
@@ -159,8 +159,8 @@ def test_replay_garbage_is_one_line_exit_2(tmp_path, content):
 
 def test_replay_json_prints_what_tail_json_printed_for_the_same_events(tmp_path):
     """Every kind of event, written to a recording and replayed: the same lines, times included."""
-    from inspector.redact import scrub
     from inspector.protocol.json_output import json_line
+    from inspector.redact import scrub
     events = sample_events() + [
         FrameSeen("c1", T0 + 0.3, IN, b'\x10{ "data": {"b": 2, "a": 1}, "ts": 5, "type": "message", '
                                       b'"topic": "orders.eu", "seq": 9, "region": "eu" }'),

@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import time
 
+from rec_helpers import T0, TOKEN
 from websockets.asyncio.client import connect as ws_connect
 
 from inspector.client.engine import ClientConfig, RealtimeClient
-from inspector.mock.server import MockConfig, MockServer
 from inspector.client.tokens import TokenSource
+from inspector.mock.replay import play
+from inspector.mock.server import MockConfig, MockServer
 from inspector.protocol.events import IN, OUT, FrameSeen, State, StateChanged
 from inspector.protocol.frames import Event, encode
 from inspector.recording import RecordingWriter, open_recording
-from inspector.mock.replay import play
 from inspector.recording.server_events import server_events
-from rec_helpers import TOKEN, T0
 
 
 def run(coro, timeout: float = 30):

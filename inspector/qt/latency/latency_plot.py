@@ -11,16 +11,22 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
-import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
-
 from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, State, StateChanged
-
 from inspector.qt.log.model import format_time
 
 REDRAW_MS = 34            # ≤ 30 Hz
@@ -221,7 +227,8 @@ class LatencyPlot(QWidget):
         self._server_count += 1
         table = self.server_table
         table.insertRow(0)
-        for col, text in enumerate((format_time(t), conn, payload.hex() or "(empty)", f"{response_time * 1000:.2f} ms")):
+        cells = (format_time(t), conn, payload.hex() or "(empty)", f"{response_time * 1000:.2f} ms")
+        for col, text in enumerate(cells):
             table.setItem(0, col, QTableWidgetItem(text))
         if table.rowCount() > MAX_SERVER_PINGS:
             table.removeRow(table.rowCount() - 1)

@@ -7,14 +7,22 @@ import json
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTextEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTextEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
-
-from inspector.protocol.events import OUT
-from inspector.protocol.frames import DecodeError, Ping, Pong, json_type, try_decode
 
 from inspector.logstore import hexdump
 from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, kind_label
+from inspector.protocol.events import OUT
+from inspector.protocol.frames import DecodeError, Ping, Pong, json_type, try_decode
 
 MAX_TREE_NODES = 5000
 MAX_CELL = 300

@@ -14,11 +14,10 @@ from bisect import bisect_left
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 
+from inspector.logstore.frame_store import FrameStore, Query, kind_label
 from inspector.protocol.events import OUT
 from inspector.protocol.kinds import Kind
-
 from inspector.qt import icons
-from inspector.logstore.frame_store import FrameStore, Query, kind_label
 
 COLUMNS = ("#", "Time", "Connection", "Dir", "Kind", "Topic", "Seq", "Size", "Summary")
 COL_NUMBER, COL_TIME, COL_CONN, COL_DIR, COL_KIND, COL_TOPIC, COL_SEQ, COL_SIZE, COL_SUMMARY = range(len(COLUMNS))
@@ -43,6 +42,9 @@ def format_time(t: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(t)) + f".{ms:03d}"
 
 
+_ROOT = QModelIndex()  # the invisible root: Qt passes it when asking for top-level rows
+
+
 class LogModel(QAbstractTableModel):
     def __init__(self, store: FrameStore, parent=None):
         super().__init__(parent)
@@ -54,12 +56,12 @@ class LogModel(QAbstractTableModel):
 
     # ------------------------------------------------------------ structure
 
-    def rowCount(self, parent=QModelIndex()) -> int:
+    def rowCount(self, parent=_ROOT) -> int:
         if parent.isValid():
             return 0
         return len(self._rows) if self._rows is not None else self._hi - self._lo
 
-    def columnCount(self, parent=QModelIndex()) -> int:
+    def columnCount(self, parent=_ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):

@@ -11,16 +11,26 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QSplitter,
-    QTableView, QToolButton, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
+from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, FrameStore, Query
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.kinds import Kind
-
 from inspector.qt import icons
 from inspector.qt.log.detail_pane import DetailPane
-from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, FrameStore, Query
 from inspector.qt.log.model import COLUMNS, LogModel
 
 FLUSH_MS = 40        # ≈ 25 Hz

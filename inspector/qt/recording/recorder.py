@@ -25,12 +25,11 @@ import platformdirs
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
+from inspector.logstore.frame_store import KIND_TEXT
+from inspector.private_files import make_private_dir
 from inspector.recording import RecordingError
 from inspector.recording.format import SUFFIX
-from inspector.private_files import make_private_dir
 from inspector.recording.process_writer import ProcessRecordingWriter
-
-from inspector.logstore.frame_store import KIND_TEXT
 
 INDICATOR_MS = 500  # ≈ 2 Hz
 

@@ -18,14 +18,13 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QToolBar
 
-from inspector.redact import redact_url, scrub
+from inspector.logstore.recording_source import PreparedRecording, prepare
+from inspector.qt.recording.recorder import Recorder, Source, human_size
+from inspector.qt.recording.replay_panel import ReplayPanel
 from inspector.recording import RecordingError
 from inspector.recording.export import export_har, export_recording
 from inspector.recording.format import SUFFIX
-
-from inspector.qt.recording.recorder import Recorder, Source, human_size
-from inspector.logstore.recording_source import PreparedRecording, prepare
-from inspector.qt.recording.replay_panel import ReplayPanel
+from inspector.redact import redact_url, scrub
 
 OPEN_FILTER = f"Recordings and HAR captures (*{SUFFIX} *.har *.json);;All files (*)"
 HAR_FILTER = "HAR captures (*.har *.json);;All files (*)"
@@ -52,10 +51,6 @@ class _Worker(QObject):
         t = threading.Thread(target=target, name=f"recording-{tag[0]}", daemon=True)
         t.start()
         return t
-
-
-def token_secrets(profile) -> tuple[str, ...]:
-    return (profile.token,) if getattr(profile, "token_kind", "") == "literal" and profile.token else ()
 
 
 def dialled_url(tab) -> str:
@@ -244,7 +239,6 @@ class RecordingUi(QObject):
             return False
         if har is None:
             har = Path(path).suffix.lower() in (".har", ".json")
-        secrets = tuple(s for t in self.window.tabs() for s in token_secrets(t.profile))
         if har:
             urls = {**self.conn_urls, **{t.conn_id: dialled_url(t) for t in self.window.tabs()}}
             self._worker.run(("export", path), lambda: export_har(events, path, conn_urls=urls))

@@ -13,9 +13,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
-from inspector.recording.replay import FAST, Player
-
 from inspector.logstore.recording_source import PreparedRecording
+from inspector.recording.replay import FAST, Player
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0, FAST)
 FAST_CHUNK = 20_000   # records per tick at "as fast as possible"

@@ -12,15 +12,15 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from inspector.client.engine import ClientConfig, NotConnected, RealtimeClient, TopicError
 from inspector.client.model import cleartext_token_warning
-from inspector.redact import redact_url
 from inspector.client.tokens import TokenSource
 from inspector.profiles import Profile, Subscription
 from inspector.protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import FilterError
 from inspector.protocol.frames import Event
+from inspector.qt.aio import Tasks
 from inspector.qt.session.state_view import StateView
 from inspector.qt.session.subscriptions import SubscriptionEditor
-from inspector.qt.aio import Tasks
+from inspector.redact import redact_url
 
 
 def token_source(p: Profile) -> TokenSource:

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.logstore.recent_events import RecentEvents
 from inspector.protocol.events import FrameSeen, SubscriptionChanged, SubState
 from inspector.protocol.filters import FilterError, compile_filter
 from inspector.protocol.frames import Event
-from inspector.logstore.recent_events import RecentEvents
 from inspector.protocol.limits import MAX_SUBSCRIPTIONS
 from inspector.protocol.topics import topic_error
 

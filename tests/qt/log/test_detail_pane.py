@@ -6,13 +6,12 @@ import base64
 import json
 
 import pytest
+from framegen import error, event, ping, pong, subscribe, unsubscribe
 from PySide6.QtGui import QGuiApplication
 
-from inspector.protocol.events import IN, OUT
 from inspector.logstore import hexdump
+from inspector.protocol.events import IN, OUT
 from inspector.qt.log.detail_pane import DetailPane
-
-from framegen import error, event, ping, pong, subscribe, unsubscribe
 
 
 @pytest.fixture

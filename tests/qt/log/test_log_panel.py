@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from framegen import error, event, ping, pong, raw, subscribe, unsubscribe
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
@@ -12,8 +13,6 @@ from inspector.protocol.events import IN, OUT, FrameSeen, RttMeasured, State, St
 from inspector.qt import icons
 from inspector.qt.log.model import COL_DIR, COL_KIND, COL_NUMBER, COL_SEQ, COL_SUMMARY, COL_TIME, COL_TOPIC, format_time
 from inspector.qt.log.panel import LogPanel
-
-from framegen import error, event, ping, pong, raw, subscribe, unsubscribe
 
 
 @pytest.fixture

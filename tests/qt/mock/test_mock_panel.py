@@ -2,15 +2,15 @@ import asyncio
 
 import pytest
 from PySide6.QtGui import QGuiApplication
+from qasync_loop import qloop, run, until  # noqa: F401
 
 from inspector.client.engine import ClientConfig, RealtimeClient
-from inspector.mock.server import MockConfig
 from inspector.client.tokens import TokenSource
+from inspector.mock.server import MockConfig
 from inspector.protocol.events import FrameSeen, PongMissed, RttMeasured, State
 from inspector.protocol.frames import Event, try_decode
 from inspector.qt.aio import Tasks
 from inspector.qt.mock.mock_panel import MockPanel
-from qasync_loop import qloop, run, until  # noqa: F401
 
 
 @pytest.fixture

@@ -9,17 +9,16 @@ import signal
 import time
 
 import pytest
+from framegen import T0, event, ping, raw
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from inspector.profiles import Profile, ProfileStore
 from inspector.protocol.events import FrameSeen, RttMeasured, State, StateChanged
-from inspector.qt.session.connection_tab import ConnectionTab
 from inspector.qt.main_window import MainWindow
 from inspector.qt.recording.recording_ui import tab_source
+from inspector.qt.session.connection_tab import ConnectionTab
 from inspector.recording import open_recording
-
-from framegen import T0, event, ping, raw
 
 TOKEN = "tok-recorder-Secret-123"
 

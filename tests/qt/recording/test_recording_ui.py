@@ -10,25 +10,23 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from framegen import T0, event, ping, raw
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
+from qasync_loop import qloop, run, until  # noqa: F401
 
 from inspector.client.engine import RealtimeClient
 from inspector.client.model import ClientConfig
-from inspector.mock.server import MockConfig
 from inspector.client.tokens import TokenSource
+from inspector.mock.server import MockConfig
 from inspector.profiles import ProfileStore, local_mock_profile
 from inspector.protocol.events import FrameSeen, RttMeasured, State, StateChanged
 from inspector.protocol.frames import Event, encode
-from inspector.recording import RecordingWriter, open_recording
 from inspector.qt.main_window import MainWindow
 from inspector.qt.recording.recorder import Recorder, Source
 from inspector.qt.recording.recording_ui import RecordingUi
-from PySide6.QtCore import QSettings
-
-from framegen import T0, event, ping, raw
-from qasync_loop import qloop, run, until  # noqa: F401
+from inspector.recording import RecordingWriter, open_recording
 
 TOKEN = "s3cr3t-T0ken-for-recording-tests"
 

@@ -111,12 +111,12 @@ def test_state_view_countdown_moves(qtbot):
 import asyncio  # noqa: E402
 
 import pytest  # noqa: E402
+from qasync_loop import qloop, run, until  # noqa: E402,F401
 
 from inspector.mock.server import MockConfig  # noqa: E402
 from inspector.mock.thread import MockServerThread  # noqa: E402
 from inspector.qt.aio import Tasks  # noqa: E402
 from inspector.qt.session.connection_tab import ConnectionTab  # noqa: E402
-from qasync_loop import qloop, run, until  # noqa: E402,F401
 
 GOOD = "good-token-1"
 FRESH = "good-token-2"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 from inspector.protocol.frames import DecodeError, Frame
 
@@ -103,9 +103,9 @@ def finite(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def state_details(ev: StateChanged) -> dict:
+def state_details(ev: StateChanged) -> dict[str, Any]:
     """The optional fields of a state change that are set, in the one order every writer uses."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     if ev.attempt:
         out["attempt"] = ev.attempt
     if ev.delay is not None:
@@ -125,9 +125,9 @@ def state_details(ev: StateChanged) -> dict:
     return out
 
 
-def subscription_details(ev: SubscriptionChanged) -> dict:
+def subscription_details(ev: SubscriptionChanged) -> dict[str, Any]:
     """The optional fields of a subscription change that are set."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     if ev.filter is not None:
         out["filter"] = ev.filter
     if ev.error_code is not None:

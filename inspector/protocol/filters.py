@@ -30,7 +30,7 @@ class CompiledFilter:
     expression: str
     _parsed: Any
 
-    def matches(self, body: dict) -> bool:
+    def matches(self, body: dict[str, Any]) -> bool:
         """Evaluate against an EVENT body; a runtime error counts as no match."""
         try:
             result = self._parsed.search(body)

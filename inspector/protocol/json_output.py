@@ -25,7 +25,7 @@ from inspector.protocol.events import (
     state_details,
     subscription_details,
 )
-from inspector.protocol.frames import DecodeError, Event, Ping, Pong, decode_json_object, summarize, try_decode
+from inspector.protocol.frames import DecodeError, Event, Frame, Ping, Pong, decode_json_object, summarize, try_decode
 from inspector.protocol.kinds import kind_name
 
 SCHEMA_VERSION = 1
@@ -35,7 +35,7 @@ TEXT_FRAME_ERROR = "text frame; every message must be a binary frame"
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
 
-def decoded(ev: FrameSeen):
+def decoded(ev: FrameSeen) -> Frame | DecodeError:
     """The frame (or DecodeError) the bytes of ``ev`` make; a text frame is always an error."""
     if ev.text:
         return DecodeError("bad_frame", TEXT_FRAME_ERROR)
@@ -48,7 +48,7 @@ def frame_kind(ev: FrameSeen) -> str:
     return kind_name(ev.data[0]) if ev.data else "EMPTY"
 
 
-def _body(frame, data: bytes) -> dict:
+def _body(frame: Frame, data: bytes) -> dict[str, Any]:
     if isinstance(frame, (Ping, Pong)):
         return {"payload_hex": frame.payload.hex()}
     # the object as sent: key order and fields this program does not know are kept

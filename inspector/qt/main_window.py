@@ -106,14 +106,14 @@ class MainWindow(QMainWindow):
         self.side_tabs.addTab(_scrolling(self.manager), "Profiles")
         self.side_tabs.addTab(_scrolling(self.mock_panel), "Mock server")
 
-        self.lower = QSplitter(Qt.Orientation.Horizontal)
-        self.lower.setObjectName("lowerSplitter")
-        self.lower.addWidget(self.conn_tabs)
-        self.lower.addWidget(self.latency_plot)
+        self.lower_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.lower_splitter.setObjectName("lowerSplitter")
+        self.lower_splitter.addWidget(self.conn_tabs)
+        self.lower_splitter.addWidget(self.latency_plot)
         self.center = QSplitter(Qt.Orientation.Vertical)
         self.center.setObjectName("centerSplitter")
         self.center.addWidget(self.log_panel)
-        self.center.addWidget(self.lower)
+        self.center.addWidget(self.lower_splitter)
         self.center.setStretchFactor(0, 3)
         self.center.setStretchFactor(1, 2)
         self.main = QSplitter(Qt.Orientation.Horizontal)
@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
         lower = max(230, min(320, height * 3 // 10))
         self.main.setSizes([SIDE_WIDTH, size.width() - SIDE_WIDTH])
         self.center.setSizes([height - lower, lower])
-        self.lower.setSizes([size.width() - SIDE_WIDTH - 420, 420])
+        self.lower_splitter.setSizes([size.width() - SIDE_WIDTH - 420, 420])
         log_height = height - lower - 40  # the filter bar
         self.log_panel.splitter.setSizes([log_height * 3 // 4, log_height // 4])
         hh = self.log_panel.view.horizontalHeader()
@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
         self.log_panel.pausedChanged.connect(self._paused_changed)
         self.clear_action = self._action("Clear", "Ctrl+L", self.log_panel.clear, "Clear the log",
                                          self._icon("edit-clear-all", SP.SP_DialogResetButton))
-        self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self.log_panel.find,
+        self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self.log_panel.focus_filter,
                                         "Find text in the log", self._icon("edit-find", SP.SP_FileDialogContentsView))
         self.record_action = self._action("Record", "Ctrl+Shift+R", lambda: None,
                                           "Record every connection to a file",
@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
     def _toggle_lower_panel(self, visible: bool | None = None) -> None:
         visible = self.lower_action.isChecked() if visible is None else visible
         self.lower_action.setChecked(visible)
-        self.lower.setVisible(visible)
+        self.lower_splitter.setVisible(visible)
 
     def _toggle_pause(self) -> None:
         self.log_panel.set_paused(not self.log_panel.paused)
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
     def _disconnect_current(self) -> None:
         tab = self.current_tab()
         if tab is not None:
-            tab.disconnect()
+            tab.disconnect_now()
 
     # ------------------------------------------------------------ connections
     def tabs(self) -> list[ConnectionTab]:

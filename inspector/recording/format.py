@@ -223,10 +223,10 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
                                   _opt_float(obj, "response_time") or 0.0)
     if e == E_SUB:
         try:
-            state = SubState(_get(obj, "state", str))
+            sub_state = SubState(_get(obj, "state", str))
         except ValueError:
             raise RecordError("unknown subscription state") from None
-        return SubscriptionChanged(conn, t, _get(obj, "topic", str), state,
+        return SubscriptionChanged(conn, t, _get(obj, "topic", str), sub_state,
                                    filter=_get(obj, "filter", str, None, optional=True),
                                    error_code=_get(obj, "error_code", str, None, optional=True),
                                    message=_get(obj, "message", str, ""))

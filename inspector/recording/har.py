@@ -163,9 +163,9 @@ def read_entries(path: Path, entries: list) -> HarRecording:
             events.append((t, len(events), conn, direction, data, text))
     # an entry without any time at all is shown at the start of the capture
     base = min((e[0] for e in events if e[0] is not None), default=0.0)
-    events = [e if e[0] is not None else (base, *e[1:]) for e in events]
-    events.sort(key=lambda e: (e[0], e[1]))
-    return HarRecording(path, events, conn_urls, problems, ignored)
+    timed = [(base if e[0] is None else e[0], *e[1:]) for e in events]
+    timed.sort(key=lambda e: (e[0], e[1]))
+    return HarRecording(path, timed, conn_urls, problems, ignored)
 
 
 def _entry_url(i: int, entry: dict, problems: Problems) -> str:

@@ -84,10 +84,12 @@ class ProcessRecordingWriter:
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         except OSError as exc:
             raise RecordingError(f"cannot start the recording process: {exc.strerror or exc}") from None
+        assert self._proc.stdin is not None and self._proc.stdout is not None  # both are PIPE
+        self._to_sink, self._from_sink = self._proc.stdin, self._proc.stdout
         self._reader = threading.Thread(target=self._read_reports, name="recording-reports", daemon=True)
         self._reader.start()
         try:  # a bigger pipe: fewer wake-ups of the writer thread (Linux; fine without)
-            fcntl.fcntl(self._proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+            fcntl.fcntl(self._to_sink.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
         except OSError:
             pass
         self._outq: queue.SimpleQueue = queue.SimpleQueue()
@@ -238,7 +240,7 @@ class ProcessRecordingWriter:
         self._outq.put(data)
 
     def _write_loop(self) -> None:
-        fd = self._proc.stdin.fileno()
+        fd = self._to_sink.fileno()
         while True:
             data = self._outq.get()
             if data is None:
@@ -268,7 +270,7 @@ class ProcessRecordingWriter:
                 return
 
     def _read_reports(self) -> None:
-        for raw in self._proc.stdout:
+        for raw in self._from_sink:
             kind, _, rest = raw.decode("ascii", "replace").strip().partition(" ")
             with self._cond:
                 if kind == "w":
@@ -299,7 +301,7 @@ class ProcessRecordingWriter:
         self._outq.put(None)
         self._writer.join()
         try:
-            self._proc.stdin.close()
+            self._to_sink.close()
         except OSError:
             pass
         try:

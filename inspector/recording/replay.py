@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -29,7 +29,11 @@ def check_speed(speed: float) -> float:
     raise ValueError(f"speed must be 0 (as fast as possible) or between {MIN_SPEED:g} and {MAX_SPEED:g}, not {speed:g}")
 
 
-def pace(items: Iterable[T], speed: float = 1.0, time_of: Callable[[T], float] = lambda item: item.t,
+def _time_attr(item: Any) -> float:
+    return item.t
+
+
+def pace(items: Iterable[T], speed: float = 1.0, time_of: Callable[[T], float] = _time_attr,
          clock: Callable[[], float] = time.monotonic) -> Iterator[tuple[float, T]]:
     """Yield (delay, item): wait ``delay`` seconds, then show ``item``.
 
@@ -37,7 +41,8 @@ def pace(items: Iterable[T], speed: float = 1.0, time_of: Callable[[T], float] =
     first divided by ``speed``. Items recorded out of order come without delay.
     """
     speed = check_speed(speed)
-    anchor_clock = anchor_t = None
+    anchor_clock: float | None = None
+    anchor_t = 0.0
     for item in items:
         t = time_of(item)
         if anchor_clock is None or speed == FAST:

@@ -174,7 +174,7 @@ def test_layout_and_last_profile_restored(qtbot, qloop, tmp_path):
     w.side_tabs.setCurrentIndex(1)
     w.side_action.trigger()  # hide the side panel
     w.lower_action.trigger()  # and the connection panel
-    assert w.side_tabs.isHidden() and w.lower.isHidden()
+    assert w.side_tabs.isHidden() and w.lower_splitter.isHidden()
 
     async def scenario():
         await _close(w)
@@ -188,10 +188,10 @@ def test_layout_and_last_profile_restored(qtbot, qloop, tmp_path):
     assert w2.geometry().size() == geometry.size()
     assert w2.center.sizes() == center
     assert w2.side_tabs.isHidden() and not w2.side_action.isChecked()
-    assert w2.lower.isHidden() and not w2.lower_action.isChecked()
+    assert w2.lower_splitter.isHidden() and not w2.lower_action.isChecked()
     w2.side_action.trigger()
     w2.lower_action.trigger()
-    assert w2.side_tabs.isVisible() and w2.lower.isVisible()
+    assert w2.side_tabs.isVisible() and w2.lower_splitter.isVisible()
     assert w2.main.sizes()[0] == sizes[0]
     assert w2.side_tabs.currentIndex() == 1
     assert w2.manager.current_name() == f"{LOCAL_MOCK} copy"

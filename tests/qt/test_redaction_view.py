@@ -41,7 +41,8 @@ def test_token_inside_data_is_shown_and_exported_exactly(qtbot, qloop, tmp_path)
         rows = tab.editor.rows
         await until(lambda: rows.get(TOPIC) and rows[TOPIC].state.value == "active", 10, "active")
         for site in ("local-1", "elsewhere", "local-1"):
-            w.mock_panel.thread.call(w.mock_panel.thread.server.publish, TOPIC, {"site": site, "note": TOKEN})
+            server_thread = w.mock_panel.server_thread
+            server_thread.call(server_thread.server.publish, TOPIC, {"site": site, "note": TOKEN})
         await until(lambda: w.log_panel.frame_count() >= 4, 10, "frames")  # SUBSCRIBE, sync, 2 messages
         w.log_panel.flush()
         model = w.log_panel.model

@@ -74,7 +74,7 @@ class LatencyPlot(QWidget):
     def __init__(self, parent=None, ring: int = RING, window: float = WINDOW_S, redraw_ms: int = REDRAW_MS):
         super().__init__(parent)
         self._ring_size = ring
-        self.window = window
+        self.window_seconds = window
         self._rings: dict[str, Ring] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._labels: dict[str, QLabel] = {}
@@ -156,8 +156,8 @@ class LatencyPlot(QWidget):
         self._apply_palette()
 
     def set_window(self, seconds: float) -> None:
-        self.window = float(seconds)
-        i = self.window_combo.findData(self.window)
+        self.window_seconds = float(seconds)
+        i = self.window_combo.findData(self.window_seconds)
         if i >= 0 and i != self.window_combo.currentIndex():
             self.window_combo.setCurrentIndex(i)
         self._dirty()
@@ -299,8 +299,9 @@ class LatencyPlot(QWidget):
         self._redraw_timer.stop()
         if not self._latest_t:
             return
-        right = max(self._latest_t, time.time()) if self._latest_t > time.time() - self.window else self._latest_t
-        left = right - self.window
+        now = time.time()
+        right = max(self._latest_t, now) if self._latest_t > now - self.window_seconds else self._latest_t
+        left = right - self.window_seconds
         top = 0.0
         for conn, ring in self._rings.items():
             t, v = ring.arrays()

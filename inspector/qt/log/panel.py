@@ -305,7 +305,7 @@ class LogPanel(QWidget):
     def frame_count(self) -> int:
         return len(self.store)
 
-    def find(self) -> None:
+    def focus_filter(self) -> None:
         self.text_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.text_edit.selectAll()
 

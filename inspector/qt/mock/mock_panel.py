@@ -58,7 +58,7 @@ class MockPanel(QWidget):
         super().__init__(parent)
         self.tasks = tasks
         self.base_config = config or MockConfig()
-        self.thread: MockServerThread | None = None
+        self.server_thread: MockServerThread | None = None
         self.last_stats: dict | None = None
         self._stats_busy = False
         self._publish_carry = 0.0
@@ -163,16 +163,16 @@ class MockPanel(QWidget):
     # ------------------------------------------------------------ lifecycle
     @property
     def running(self) -> bool:
-        return self.thread is not None and self.thread.running
+        return self.server_thread is not None and self.server_thread.running
 
     @property
     def url(self) -> str | None:
-        return self.thread.url if self.running else None
+        return self.server_thread.url if self.running else None
 
     def start_server(self, demo: bool | None = None) -> str:
         """Start listening (blocks only for the bind, a few ms). Returns the URL."""
         if self.running:
-            return self.thread.url
+            return self.server_thread.url
         cfg = MockConfig(**{**self.base_config.__dict__, "port": self.port_spin.value()})
         thread = MockServerThread(cfg)
         try:
@@ -180,7 +180,7 @@ class MockPanel(QWidget):
         except OSError as exc:
             self.message.emit(f"mock server: cannot listen on port {cfg.port}: {exc.strerror or exc}")
             raise
-        self.thread = thread
+        self.server_thread = thread
         # keep the port: a restart from the panel then gives connections the same URL back
         self.port_spin.setValue(thread.port)
         self.url_edit.setText(url)
@@ -199,7 +199,7 @@ class MockPanel(QWidget):
 
     def stop_server(self) -> None:
         """Stop (closes connections with 1001). Blocks up to the close timeout: call via stop_async in slots."""
-        thread, self.thread = self.thread, None
+        thread, self.server_thread = self.server_thread, None
         self._stats_timer.stop()
         self.repeat_button.setChecked(False)
         if thread is not None:
@@ -208,7 +208,7 @@ class MockPanel(QWidget):
         self.stopped.emit()
 
     async def stop_async(self) -> None:
-        thread, self.thread = self.thread, None
+        thread, self.server_thread = self.server_thread, None
         self._stats_timer.stop()
         self.repeat_button.setChecked(False)
         if thread is not None:
@@ -247,7 +247,7 @@ class MockPanel(QWidget):
 
     # ------------------------------------------------------------ calls into the server thread
     async def _call(self, fn, *args):
-        thread = self.thread
+        thread = self.server_thread
         if thread is None or not thread.running:
             raise RuntimeError("the mock server is not running")
         return await asyncio.get_running_loop().run_in_executor(None, lambda: thread.call(fn, *args))
@@ -255,21 +255,21 @@ class MockPanel(QWidget):
     def _call_server(self, name: str, *args) -> asyncio.Task | None:
         if not self.running:
             return None
-        return self.tasks.spawn(self._call(getattr(self.thread.server, name), *args), name=f"mock {name}")
+        return self.tasks.spawn(self._call(getattr(self.server_thread.server, name), *args), name=f"mock {name}")
 
     def set_demo(self, on: bool) -> None:
         self._call_server("start_demo" if on else "stop_demo")
 
     def _fault(self, name: str, *args) -> None:
         async def run():
-            n = await self._call(getattr(self.thread.server, name), *args)
+            n = await self._call(getattr(self.server_thread.server, name), *args)
             self.message.emit(f"mock server: {name.replace('_', ' ')} closed {n} connection(s)")
         if self.running:
             self.tasks.spawn(run(), name=f"mock {name}")
 
     def _apply_faults(self) -> None:
         if self.running:
-            server = self.thread.server
+            server = self.server_thread.server
             server.answer_pings = not self.pongs_check.isChecked()  # plain attributes: safe to set
             server.latency = self.latency_spin.value() / 1000.0
 
@@ -287,7 +287,7 @@ class MockPanel(QWidget):
 
         async def run():
             try:
-                stats = await self._call(self.thread.server.stats)
+                stats = await self._call(self.server_thread.server.stats)
             except (RuntimeError, TimeoutError, concurrent.futures.TimeoutError):
                 return  # stopped meanwhile, or busy: the next tick tries again
             finally:
@@ -349,7 +349,7 @@ class MockPanel(QWidget):
             return
 
         async def run():
-            delivered, seq = await self._call(self.thread.server.publish, topic, data)
+            delivered, seq = await self._call(self.server_thread.server.publish, topic, data)
             self.message.emit(f"published {topic} seq {seq} to {delivered} connection(s)")
         if self.running:
             self.tasks.spawn(run(), name="mock publish")
@@ -389,5 +389,5 @@ class MockPanel(QWidget):
         self._call_server_fn(_publish_many, topic, data, count)
 
     def _call_server_fn(self, fn, *args) -> None:
-        server = self.thread.server
+        server = self.server_thread.server
         self.tasks.spawn(self._call(fn, server, *args), name="mock publish")

@@ -81,7 +81,7 @@ class ConnectionTab(QWidget):
         layout.addWidget(self.editor, 1)
 
         self.state_view.reconnect_requested.connect(self.reconnect_now)
-        self.state_view.disconnect_requested.connect(self.disconnect)
+        self.state_view.disconnect_requested.connect(self.disconnect_now)
         self.ping_button.clicked.connect(self.ping_now)
         self.save_button.clicked.connect(self._save_subscriptions)
         self.editor.subscribe_requested.connect(self.subscribe)
@@ -150,7 +150,7 @@ class ConnectionTab(QWidget):
     def reconnect_now(self) -> None:
         self.client.reconnect_now()
 
-    def disconnect(self) -> None:
+    def disconnect_now(self) -> None:
         self.tasks.spawn(self.client.stop(), name=f"disconnect {self.conn_id}")
 
     async def shutdown(self) -> None:

@@ -70,7 +70,7 @@ def test_redraw_only_when_dirty(plot, qtbot):
     assert "2 round trips" in plot._labels["c1"].toolTip()
     assert plot.no_data_label.isHidden()
     (left, right), _ = plot.plot.getViewBox().viewRange()
-    assert left < T0 and right >= T0 + 1 and right - left >= plot.window
+    assert left < T0 and right >= T0 + 1 and right - left >= plot.window_seconds
 
 
 def test_ingest_marks_missed_closed_and_reconnect(plot):
@@ -110,14 +110,14 @@ def test_axis_is_in_plain_milliseconds(plot, qtbot):
 
 
 def test_rolling_window_defaults_to_a_minute_and_can_be_changed(plot):
-    assert plot.window == 60.0 and plot.window_combo.currentData() == 60.0
+    assert plot.window_seconds == 60.0 and plot.window_combo.currentData() == 60.0
     plot.add_rtt("c1", T0, 0.001)
     plot.add_rtt("c1", T0 + 600, 0.001)
     plot.redraw()
     (left, right), _ = plot.plot.getViewBox().viewRange()
     assert right >= T0 + 600 and 60 <= right - left < 70
     plot.window_combo.setCurrentIndex(plot.window_combo.findText("15 min"))
-    assert plot.window == 900.0
+    assert plot.window_seconds == 900.0
     plot.redraw()
     (left, right), _ = plot.plot.getViewBox().viewRange()
     assert 900 <= right - left < 1000 and left < T0

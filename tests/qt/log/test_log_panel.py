@@ -253,7 +253,7 @@ def test_selection_shows_detail_and_exports(panel):
 def test_find_focuses_the_text_filter(panel, qtbot):
     panel.activateWindow()
     panel.text_edit.setText("abc")
-    panel.find()
+    panel.focus_filter()
     qtbot.waitUntil(panel.text_edit.hasFocus, timeout=2000)
     assert panel.text_edit.selectedText() == "abc"
 

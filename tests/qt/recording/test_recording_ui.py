@@ -397,7 +397,7 @@ def test_har_export_after_live_connections_names_each_real_url_without_the_token
     async def scenario():
         query_auth = dataclasses.replace(secret_profile(), auth="query")     # token in the dialled URL
         first = w.open_connection(query_auth)
-        mock_url = w.mock_panel.thread.url
+        mock_url = w.mock_panel.server_thread.url
         plain = dataclasses.replace(secret_profile(), name="eu", embedded_mock=False,
                                     url=mock_url + "?region=eu%2Dwest&x=a+b")   # header auth: URL as typed
         second = w.open_connection(plain)

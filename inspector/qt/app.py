@@ -37,7 +37,8 @@ def run_app(args) -> int:
     logging.basicConfig(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_on_root()
-    app = QApplication.instance() or QApplication([sys.argv[0], *_qt_args()])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *_qt_args()])
     app.setApplicationName("realtime-inspector")
     app.setOrganizationName("realtime-inspector")
     app.setDesktopFileName("realtime-inspector")  # ties windows to the .desktop entry (Wayland app id)

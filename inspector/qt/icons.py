@@ -9,7 +9,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 
 from inspector.protocol.kinds import Kind
 
-KIND_COLOURS = {
+KIND_COLOURS: dict[int, str] = {
     Kind.SUBSCRIBE: "#2563eb",
     Kind.UNSUBSCRIBE: "#7c3aed",
     Kind.EVENT: "#16a34a",

@@ -47,7 +47,6 @@ from inspector.qt.session.state_view import describe_state
 log = logging.getLogger("inspector.qt")
 TITLE = "Realtime Inspector"
 SP = QStyle.StandardPixmap
-_SPLITTERS = ("mainSplitter", "centerSplitter", "lowerSplitter")
 MESSAGE_MS = 5000    # a status message gives way to the connection state after this
 ERROR_MS = 15000     # errors stay longer (they are also kept in ``errors`` and logged)
 SIDE_WIDTH = 300
@@ -323,7 +322,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ connections
     def tabs(self) -> list[ConnectionTab]:
-        return [self.conn_tabs.widget(i) for i in range(self.conn_tabs.count())]
+        widgets = (self.conn_tabs.widget(i) for i in range(self.conn_tabs.count()))
+        return [w for w in widgets if isinstance(w, ConnectionTab)]
 
     def open_connection(self, profile: Profile) -> ConnectionTab | None:
         """Open a new connection tab for ``profile`` and start it."""
@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         restorers = [("geometry", self.restoreGeometry), ("windowState", self.restoreState),
                      ("splitters/logSplitter", self.log_panel.splitter.restoreState)]
-        restorers += [(f"splitters/{name}", self.findChild(QSplitter, name).restoreState) for name in _SPLITTERS]
+        restorers += [(f"splitters/{sp.objectName()}", sp.restoreState) for sp in self._splitters()]
         for key, restore in restorers:
             value = s.value(key)
             if isinstance(value, QByteArray):
@@ -459,12 +459,16 @@ class MainWindow(QMainWindow):
         if isinstance(last, str) and self.store.get(last) is not None:
             self.manager.select(last)
 
+    def _splitters(self) -> tuple[QSplitter, ...]:
+        """The window's own splitters, saved under their object names."""
+        return (self.main, self.center, self.lower_splitter)
+
     def save_settings(self) -> None:
         s = self.settings
         s.setValue("geometry", self.saveGeometry())
         s.setValue("windowState", self.saveState())
-        for name in _SPLITTERS:
-            s.setValue(f"splitters/{name}", self.findChild(QSplitter, name).saveState())
+        for sp in self._splitters():
+            s.setValue(f"splitters/{sp.objectName()}", sp.saveState())
         s.setValue("splitters/logSplitter", self.log_panel.splitter.saveState())
         s.setValue("sideTab", self.side_tabs.currentIndex())
         s.setValue("sidePanel", self.side_action.isChecked())

@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import bisect
 import time
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, TypeVar, Union
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 T = TypeVar("T")
+# a list, or a recording's numpy column
+Offsets = Union[Sequence[float], "npt.NDArray[Any]"]
 
 MIN_SPEED = 0.1
 MAX_SPEED = 100.0
@@ -56,7 +61,7 @@ def pace(items: Iterable[T], speed: float = 1.0, time_of: Callable[[T], float] =
 class Timeline:
     """Offsets (seconds, non-decreasing) of a recording's records, for seeking."""
 
-    def __init__(self, offsets: Sequence[float]):
+    def __init__(self, offsets: Offsets):
         self.offsets = offsets
 
     def __len__(self) -> int:
@@ -86,7 +91,7 @@ class Player:
     real time to recording offsets: offset = anchor_offset + (clock() - anchor) × speed.
     """
 
-    def __init__(self, offsets: Sequence[float] | Timeline, speed: float = 1.0,
+    def __init__(self, offsets: Offsets | Timeline, speed: float = 1.0,
                  clock: Callable[[], float] = time.monotonic):
         self.timeline = offsets if isinstance(offsets, Timeline) else Timeline(offsets)
         self.speed = check_speed(speed)

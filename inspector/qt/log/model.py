@@ -12,7 +12,7 @@ import time
 from array import array
 from bisect import bisect_left
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from inspector.logstore.frame_store import FrameStore, Query, kind_label
 from inspector.protocol.events import OUT
@@ -157,7 +157,7 @@ class LogModel(QAbstractTableModel):
 
     # ------------------------------------------------------------ cells
 
-    def data(self, index: QModelIndex, role=0):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
         # The view asks ~7 roles per visible cell per paint: answer unused roles
         # first and serve the rest from a per-row cache (frames never change).
         slot = _ROLE_SLOT.get(role)

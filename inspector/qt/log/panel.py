@@ -142,8 +142,8 @@ class LogPanel(QWidget):
             bar.addWidget(w)
         bar.addWidget(self.topic_edit, 1)
         bar.addWidget(self.text_edit, 2)
-        for w in (self.pause_button, self.follow_button, self.clear_button, self.status_label, self.dropped_label):
-            bar.addWidget(w)
+        for widget in (self.pause_button, self.follow_button, self.clear_button, self.status_label, self.dropped_label):
+            bar.addWidget(widget)
         self._bar = bar
 
     def _add_kind_action(self, name: str, icon) -> None:

@@ -12,6 +12,8 @@ import asyncio
 import concurrent.futures
 import json
 import time
+from operator import methodcaller
+from typing import Any, Callable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -34,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.mock.server import MockConfig
+from inspector.mock.server import MockConfig, MockServer
 from inspector.mock.thread import MockServerThread
 from inspector.protocol.topics import topic_error
 from inspector.qt.aio import Tasks
@@ -161,18 +163,24 @@ class MockPanel(QWidget):
         self._validate_publish()
 
     # ------------------------------------------------------------ lifecycle
+    def _running_thread(self) -> MockServerThread | None:
+        thread = self.server_thread
+        return thread if thread is not None and thread.running else None
+
     @property
     def running(self) -> bool:
-        return self.server_thread is not None and self.server_thread.running
+        return self._running_thread() is not None
 
     @property
     def url(self) -> str | None:
-        return self.server_thread.url if self.running else None
+        thread = self._running_thread()
+        return thread.url if thread is not None else None
 
     def start_server(self, demo: bool | None = None) -> str:
         """Start listening (blocks only for the bind, a few ms). Returns the URL."""
-        if self.running:
-            return self.server_thread.url
+        running = self._running_thread()
+        if running is not None:
+            return running.url
         cfg = MockConfig(**{**self.base_config.__dict__, "port": self.port_spin.value()})
         thread = MockServerThread(cfg)
         try:
@@ -182,7 +190,8 @@ class MockPanel(QWidget):
             raise
         self.server_thread = thread
         # keep the port: a restart from the panel then gives connections the same URL back
-        self.port_spin.setValue(thread.port)
+        if thread.port is not None:
+            self.port_spin.setValue(thread.port)
         self.url_edit.setText(url)
         if demo is not None:
             self.demo_check.blockSignals(True)
@@ -246,30 +255,33 @@ class MockPanel(QWidget):
             self.message.emit("mock URL copied")
 
     # ------------------------------------------------------------ calls into the server thread
-    async def _call(self, fn, *args):
-        thread = self.server_thread
-        if thread is None or not thread.running:
+    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(server, *args)`` in the server's thread, for the server running now."""
+        thread = self._running_thread()
+        if thread is None:
             raise RuntimeError("the mock server is not running")
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: thread.call(fn, *args))
+        server = thread.server
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: thread.call(fn, server, *args))
 
-    def _call_server(self, name: str, *args) -> asyncio.Task | None:
+    def _call_server(self, name: str, *args: Any) -> asyncio.Task | None:
         if not self.running:
             return None
-        return self.tasks.spawn(self._call(getattr(self.server_thread.server, name), *args), name=f"mock {name}")
+        return self.tasks.spawn(self._call(methodcaller(name, *args)), name=f"mock {name}")
 
     def set_demo(self, on: bool) -> None:
         self._call_server("start_demo" if on else "stop_demo")
 
     def _fault(self, name: str, *args) -> None:
         async def run():
-            n = await self._call(getattr(self.server_thread.server, name), *args)
+            n = await self._call(methodcaller(name, *args))
             self.message.emit(f"mock server: {name.replace('_', ' ')} closed {n} connection(s)")
         if self.running:
             self.tasks.spawn(run(), name=f"mock {name}")
 
     def _apply_faults(self) -> None:
-        if self.running:
-            server = self.server_thread.server
+        thread = self._running_thread()
+        if thread is not None:
+            server = thread.server
             server.answer_pings = not self.pongs_check.isChecked()  # plain attributes: safe to set
             server.latency = self.latency_spin.value() / 1000.0
 
@@ -287,7 +299,7 @@ class MockPanel(QWidget):
 
         async def run():
             try:
-                stats = await self._call(self.server_thread.server.stats)
+                stats = await self._call(MockServer.stats)
             except (RuntimeError, TimeoutError, concurrent.futures.TimeoutError):
                 return  # stopped meanwhile, or busy: the next tick tries again
             finally:
@@ -349,7 +361,7 @@ class MockPanel(QWidget):
             return
 
         async def run():
-            delivered, seq = await self._call(self.server_thread.server.publish, topic, data)
+            delivered, seq = await self._call(MockServer.publish, topic, data)
             self.message.emit(f"published {topic} seq {seq} to {delivered} connection(s)")
         if self.running:
             self.tasks.spawn(run(), name="mock publish")
@@ -388,6 +400,5 @@ class MockPanel(QWidget):
             return
         self._call_server_fn(_publish_many, topic, data, count)
 
-    def _call_server_fn(self, fn, *args) -> None:
-        server = self.server_thread.server
-        self.tasks.spawn(self._call(fn, server, *args), name="mock publish")
+    def _call_server_fn(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.tasks.spawn(self._call(fn, *args), name="mock publish")

@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import platformdirs
@@ -30,6 +31,11 @@ from inspector.private_files import make_private_dir
 from inspector.recording import RecordingError
 from inspector.recording.format import SUFFIX
 from inspector.recording.process_writer import ProcessRecordingWriter
+
+if TYPE_CHECKING:
+    from inspector.client.engine import RealtimeClient
+    from inspector.protocol.events import SessionEvent
+    from inspector.qt.session.connection_tab import ConnectionTab
 
 INDICATOR_MS = 500  # ≈ 2 Hz
 
@@ -43,7 +49,7 @@ def timestamped_name(scope: str | None, now: float | None = None) -> str:
     return f"recording-{stamp}-{scope or 'all'}{SUFFIX}"
 
 
-def human_size(n: int) -> str:
+def human_size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
@@ -57,10 +63,10 @@ class Source:
     window (events come from the tab, frames from the log) if it has one."""
 
     conn_id: str
-    client: object
+    client: RealtimeClient
     url: str = ""
     profile: str = ""
-    tab: object = None
+    tab: ConnectionTab | None = None
 
 
 def _close(writer: ProcessRecordingWriter) -> str | None:
@@ -95,7 +101,7 @@ class Recorder(QObject):
         self.last_frames = 0  # frames of the last recording, once its file is complete
         self._sources: list[Source] = []
         self._logged: set[str] = set()  # conn ids whose frames come from the log panel
-        self._held: list[tuple[int, object]] = []  # (pending frames before it, event) until the next flush
+        self._held: list[tuple[int, SessionEvent]] = []  # (pending frames before it, event) until the next flush
         self._skip = 0  # frames pending in the log when recording started: not ours
         self.flush_cpu = 0.0  # CPU seconds spent handing over flushed batches (benchmarks report it)
         self._closers: list[threading.Thread] = []
@@ -127,8 +133,8 @@ class Recorder(QObject):
                 make_private_dir(self.directory.parent)  # the app's data folder is ours too
             make_private_dir(self.directory)
             path = self.directory / timestamped_name(scope)
-        first = sources[0] if sources else Source("", None)
-        self.writer = ProcessRecordingWriter(path, profile=first.profile, url=first.url)
+        profile, url = (sources[0].profile, sources[0].url) if sources else ("", "")
+        self.writer = ProcessRecordingWriter(path, profile=profile, url=url)
         self.scope = scope
         if self.log_panel is not None:
             self._skip = self.log_panel.pending_count
@@ -168,7 +174,7 @@ class Recorder(QObject):
             self.log_panel.remove_flush_hook(self._on_flush)
         writer, self.writer = self.writer, None
         for src in self._sources:
-            if src.conn_id in self._logged:
+            if src.conn_id in self._logged and src.tab is not None:
                 src.tab.remove_event_sink(self._on_event)
             else:
                 src.client.remove_tap(writer.tap)
@@ -201,7 +207,7 @@ class Recorder(QObject):
 
     # ------------------------------------------------------------ from the log panel
 
-    def _on_event(self, ev) -> None:
+    def _on_event(self, ev: SessionEvent) -> None:
         """A tab's connection event: written now if no frame waits in the log, else after them."""
         if self.writer is None:
             return
@@ -211,7 +217,9 @@ class Recorder(QObject):
         else:
             self._held.append((pending, ev))
 
-    def _write_event(self, ev) -> None:
+    def _write_event(self, ev: SessionEvent) -> None:
+        if self.writer is None:
+            return
         try:
             self.writer.write_event(ev)
         except RecordingError:
@@ -254,6 +262,7 @@ class Recorder(QObject):
         ids = np.frombuffer(conn, np.uint16)[a:b]
         first, last = int(ids.min()), int(ids.max())
         sel = None
+        conns: tuple[int, ...] | np.ndarray
         if first == last:  # one connection: the usual flood
             if labels[first] not in logged:
                 return

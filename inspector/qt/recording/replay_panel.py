@@ -150,7 +150,7 @@ class ReplayPanel(QWidget):
 
     def step(self) -> int | None:
         """Show exactly one more record (pausing playback); its index, or None at the end."""
-        if self.player is None:
+        if self.player is None or self.recording is None:
             return None
         self.pause()
         i = self.player.step()
@@ -174,12 +174,12 @@ class ReplayPanel(QWidget):
     # ------------------------------------------------------------ playback
 
     def _arm(self) -> None:
-        p = self.player
+        p, rec = self.player, self.recording
         delay = p.next_delay() if p is not None else None
         if delay is None:
-            if p is not None and p.finished:
+            if p is not None and p.finished and rec is not None:
                 self.pause()
-                self.message.emit(f"{self.recording.name}: replay finished")
+                self.message.emit(f"{rec.name}: replay finished")
             return
         self._timer.start(0 if delay <= 0 else max(1, int(delay * 1000)))
 
@@ -228,7 +228,7 @@ class ReplayPanel(QWidget):
         self.position_label.setText(f"{at:,.3f} / {duration:,.3f} s · record {self.shown:,} / {len(rec):,}")
 
     def _slider_moved(self, value: int) -> None:
-        if self.player is None:
+        if self.player is None or self.recording is None:
             return
         duration = self.player.timeline.duration
         offset = value / SLIDER_STEPS * duration

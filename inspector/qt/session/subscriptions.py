@@ -65,14 +65,19 @@ class FilterEdit(QLineEdit):
         m = _PATH_CHARS.search(before)
         return m.group() if m else ""
 
+    def _hide_popup(self) -> None:
+        popup = self._completer.popup()
+        if popup is not None:
+            popup.hide()
+
     def _maybe_complete(self, _text: str) -> None:
         word = self.current_word()
         if len(word) < 1:
-            self._completer.popup().hide()
+            self._hide_popup()
             return
         self._completer.setCompletionPrefix(word)
         if self._completer.completionCount() == 0:
-            self._completer.popup().hide()
+            self._hide_popup()
             return
         rect = self.cursorRect()
         rect.setWidth(240)
@@ -338,6 +343,7 @@ class SubscriptionEditor(QWidget):
                 self.table.insertRow(i)
             values = (row.topic, row.filter or "", row.state.value,
                       "" if row.members is None else str(row.members), row.message)
+            cells: list[QTableWidgetItem] = []
             for col, value in enumerate(values):
                 item = self.table.item(i, col)
                 if item is None:
@@ -349,13 +355,14 @@ class SubscriptionEditor(QWidget):
                     self.table.setItem(i, col, item)
                 if item.text() != value:
                     item.setText(value)
+                cells.append(item)
             ids = sorted(row.member_ids)
             tip = ", ".join(ids[:50]) + (f" … (+{len(ids) - 50})" if len(ids) > 50 else "")
-            self.table.item(i, COL_MEMBERS).setToolTip(tip)
+            cells[COL_MEMBERS].setToolTip(tip)
             colour = {SubState.FAILED: QColor("#d33"), SubState.PENDING: QColor("#c80"),
                       SubState.ACTIVE: QColor("#2a2")}.get(row.state)
             if colour is not None:
-                self.table.item(i, COL_STATE).setForeground(colour)
+                cells[COL_STATE].setForeground(colour)
         finally:
             self._filling = False
 
@@ -363,7 +370,10 @@ class SubscriptionEditor(QWidget):
         """Filter edited in place: validate, then re-SUBSCRIBE (replaces the filter)."""
         if self._filling or item.column() != COL_FILTER:
             return
-        topic = self.table.item(item.row(), COL_TOPIC).text()
+        topic_item = self.table.item(item.row(), COL_TOPIC)
+        if topic_item is None:
+            return
+        topic = topic_item.text()
         row = self.rows.get(topic)
         new = item.text()
         try:

@@ -5,7 +5,9 @@
     python3 packaging/dev.py test   [pytest arguments...]
 
 Needs only Python 3.11+. Creates ``.venv`` beside pyproject.toml and (re)installs
-the project into it whenever pyproject.toml changes.
+the project into it whenever pyproject.toml changes. ``test`` first runs the checks
+(import contracts, ruff, mypy; each configured in pyproject.toml) and stops at the
+first that fails, with its output; then pytest.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
@@ -37,7 +40,7 @@ def log(msg: str) -> None:
     print(f"[dev] {msg}", file=sys.stderr, flush=True)
 
 
-def run(cmd: list[str], **kw) -> None:
+def run(cmd: list[str], **kw: Any) -> None:
     subprocess.run(cmd, check=True, **kw)
 
 
@@ -118,6 +121,29 @@ def ensure_system_libs(names: list[str], needs: str = "Qt needs these system pac
         log(hint)
 
 
+# Each check: a tool installed in .venv by the test extra, with its arguments.
+CHECKS = [
+    ["lint-imports"],
+    ["ruff", "check", "."],
+    ["mypy"],
+]
+
+
+def run_checks(env: dict[str, str]) -> int:
+    """Run every check in turn; one line each, or the failing one's output and its exit status."""
+    for cmd in CHECKS:
+        tool = BIN / (cmd[0] + (".exe" if os.name == "nt" else ""))
+        r = subprocess.run([str(tool), *cmd[1:]], cwd=ROOT, env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.stdout.write(r.stdout)
+            sys.stderr.write(r.stderr)
+            log(f"{' '.join(cmd)}: failed (exit status {r.returncode})")
+            return r.returncode
+        lines = [line.strip() for line in r.stdout.splitlines() if line.strip()]
+        log(f"{' '.join(cmd)}: {lines[-1] if lines else 'ok'}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("app", "test"):
         print(__doc__)
@@ -129,6 +155,9 @@ def main(argv: list[str]) -> int:
         ensure_system_libs(QT_LIBS_CORE)
         ensure_system_libs(TEST_DEBS, "the mock's browser tests need Debian's chromium (they skip without it)")
         env["QT_QPA_PLATFORM"] = "offscreen"
+        failed = run_checks(env)
+        if failed:
+            return failed
         return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT, env=env)
     if env.get("QT_QPA_PLATFORM") != "offscreen":
         ensure_system_libs(QT_LIBS_CORE + QT_LIBS_DESKTOP)

@@ -36,14 +36,14 @@ def test_server_pings_again_every_interval_while_silent(kit):
         return pings
     pings = with_client(kit, body, pong_timeout=5)
     assert len({p[0] for p in pings}) == 3  # fresh bodies
-    gaps = [b[1] - a[1] for a, b in zip(pings, pings[1:])]
+    gaps = [b[1] - a[1] for a, b in zip(pings, pings[1:], strict=False)]
     assert all(g >= 0.15 for g in gaps)
 
 
 def test_traffic_from_the_client_postpones_the_ping(kit):
     async def body(server, ws, loop):
         # keep talking every 0.1 s for 0.5 s: no server PING may arrive meanwhile
-        for i in range(5):
+        for _ in range(5):
             await ws.send(b"\x21keepalive")  # a PONG nobody asked for is harmless traffic
             if not await kit.no_frame(ws, 0.1):
                 return False

@@ -22,6 +22,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 if str(Path(__file__).parent) not in sys.path:
     sys.path.append(str(Path(__file__).parent))
 
+from qasync_loop import qloop  # noqa: E402,F401 - the fixture, for every Qt test
+
 _started: "weakref.WeakKeyDictionary[QTimer, str]" = weakref.WeakKeyDictionary()
 _original_start = QTimer.start
 

@@ -1,6 +1,7 @@
 """A qasync event loop for Qt tests that drive real clients and servers.
 
-Import the ``qloop`` fixture into a test module; run coroutines with ``run(qloop, coro)``.
+Every Qt test can ask for the ``qloop`` fixture (tests/qt/conftest.py provides it); run
+coroutines with ``run(qloop, coro)``.
 Tasks left at the end are cancelled and awaited before the loop closes.
 """
 

@@ -81,7 +81,7 @@ def test_frames_as_columns_write_the_same_bytes(tmp_path):
                              np.array([e.t for e in run]), (bool(outs[0]),) if (outs == outs[0]).all() else outs,
                              texts if texts.any() else (False,), [e.data for e in run])
             run.clear()
-        for i, ev in enumerate(evs):
+        for ev in evs:
             if type(ev) is FrameSeen:
                 run.append(ev)
                 if len(run) == 700:

@@ -176,11 +176,11 @@ def test_frames_and_events_reach_the_file_within_250_ms(qtbot, window):
     rec.writer.flush()  # the sink is up
     for ev in (event(seq=1, t=T0), state("c1", State.OPEN, T0 + 1)):
         delays = []
-        for i in range(3):
+        for _ in range(3):
             lines = len(path.read_bytes().splitlines())
             t0 = time.monotonic()
             tab.client._emit(ev)
-            qtbot.waitUntil(lambda: len(path.read_bytes().splitlines()) > lines, timeout=5000)
+            qtbot.waitUntil(lambda lines=lines: len(path.read_bytes().splitlines()) > lines, timeout=5000)
             delays.append(time.monotonic() - t0)
             if delays[-1] < 0.25:
                 break

@@ -90,7 +90,7 @@ def test_the_app_still_starts_when_apt_fails(tmp_path):
 
 def test_the_test_command_installs_chromium_for_the_browser_tests(tmp_path):
     env = fake_tools(tmp_path, f"echo '{LOCK_ERROR}' >&2\nexit 100\n")
-    r = run_dev(env, "sys.exit(dev.main(['test', '--version']))")  # pytest --version
+    r = run_dev(env, "dev.CHECKS = []\nsys.exit(dev.main(['test', '--version']))")  # pytest --version
     assert r.returncode == 0, r.stderr
     installs = [line for line in (tmp_path / "apt-calls").read_text().splitlines() if line.startswith("install")]
     assert any(line.split()[-1:] == ["chromium"] for line in installs), installs

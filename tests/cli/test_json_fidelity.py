@@ -74,7 +74,11 @@ def test_tail_and_replay_of_its_recording_print_the_same_lines(mock_server, tmp_
         srv.call(srv.server.publish, "odd", {"v": "last one"})
         out.until("last one")
         tail.send_signal(signal.SIGINT)
-        rest, err = tail.communicate(timeout=20)
+        # through the same buffered reader as the lines above (communicate() reads the raw pipe and
+        # would miss what readline() has already buffered)
+        rest = tail.stdout.read()
+        err = tail.stderr.read()
+        tail.wait(20)
     finally:
         if tail.poll() is None:
             tail.kill()

@@ -277,8 +277,11 @@ def test_record_action_is_taken_over_by_the_recording_ui(qtbot, qloop, tmp_path)
         w.record_action.trigger()
         await until(lambda: w.recording.recorder.active, 2, "recording")
         await asyncio.sleep(0.3)
+        saved: list[str] = []
+        w.recording.recorder.stopped.connect(saved.append)  # the file is finished in the background
         w.record_action.trigger()
         await until(lambda: not w.recording.recorder.active, 2, "stopped recording")
+        await until(lambda: saved, 10, "the recording file complete")
         files = list((tmp_path / "recordings").iterdir())
         assert len(files) == 1 and files[0].stat().st_size > 0
         await _close(w)

@@ -323,17 +323,16 @@ class ConnectionIO:
 
     def _dispatch(self, ws: WireConnection, frame: Frame | DecodeError, t: float) -> None:
         """Act on a decoded incoming frame (after listeners have seen it)."""
-        cls = frame.__class__
-        if cls is Event:
+        if type(frame) is Event:
             if frame.type == "presence":
                 self._owner.on_presence(frame)
-        elif cls is Ping:
+        elif type(frame) is Ping:
             self._answer_ping(ws, frame.payload, t)
-        elif cls is Pong:
+        elif type(frame) is Pong:
             self._on_pong(frame.payload)
-        elif cls is Error:
+        elif type(frame) is Error:
             self._owner.on_error(frame)
-        elif cls is DecodeError:
+        elif type(frame) is DecodeError:
             frame.__traceback__ = None  # do not keep the decoder's frames alive with the event
 
     def _answer_ping(self, ws: WireConnection, payload: bytes, received: float) -> None:
@@ -404,5 +403,5 @@ class ConnectionIO:
             for i in range(missed):
                 consecutive = tracker.consecutive_missed - missed + i + 1
                 self._owner.emit(PongMissed(self._owner.conn_id, time.time(), consecutive))
-            if now >= next_ping and self._owner.ping_due():
+            if interval and now >= next_ping and self._owner.ping_due():
                 next_ping = now + interval

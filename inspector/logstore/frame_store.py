@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,7 +110,7 @@ class FrameStore:
             events = list(events)
         if not events or self._extend_heads(events):
             return
-        rows = []
+        rows: list[tuple] = []
         add = rows.append
         conn_ids = self._conn_ids
         event_row = self._event_row
@@ -121,9 +122,8 @@ class FrameStore:
                 data = _as_bytes(data)
             conn = ev.conn
             if conn is not last_conn:
-                ci = conn_ids.get(conn)
-                if ci is None:
-                    ci = self._label_id(conn_ids, self._conns, conn)
+                known = conn_ids.get(conn)
+                ci = self._label_id(conn_ids, self._conns, conn) if known is None else known
                 last_conn = conn
             d = 0 if ev.direction == OUT else 1
             frame = ev.frame
@@ -216,7 +216,7 @@ class FrameStore:
             flags[sub[gaps.expected(jump, tracker.is_filtered(pair))]] |= FLAG_GAP_EXPECTED
             tracker.ran_to(pair, int(s[-1]))
 
-    def _put(self, values: list, data: list[bytes]) -> None:
+    def _put(self, values: list, data: Sequence[bytes]) -> None:
         """The one way rows enter the ring: ``values`` holds each column's new entries, in
         ``_columns`` order (an ``array`` of the column's type or a numpy array), ``data``
         the frames' bytes. When the ring is full the oldest rows are overwritten."""

@@ -44,9 +44,8 @@ class RecentEvents:
         while incoming:
             data = incoming.popleft()
             head = peek_event(data)
-            if head is not None:
-                if head.type == "message":
-                    self._ring(head.topic).append(data)
+            if head is not None:  # its type is checked with the body, when read
+                self._ring(head.topic).append(data)
                 continue
             frame = try_decode(data)  # a head that cannot be peeked: decode now
             if type(frame) is Event and frame.type == "message":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeGuard, Union
 
 from inspector.protocol.kinds import Kind, kind_name
 
@@ -135,7 +135,7 @@ def _reject_constant(name: str) -> Any:
 JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def decode_json_object(body: bytes | memoryview) -> dict:
+def decode_json_object(body: bytes | bytearray | memoryview) -> dict:
     """Parse a frame body as one UTF-8 JSON object, or raise DecodeError(bad_frame)."""
     try:
         text = bytes(body).decode("utf-8")
@@ -174,7 +174,7 @@ def json_type(value: Any) -> str:
     return "object"
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

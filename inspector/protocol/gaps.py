@@ -9,7 +9,7 @@ numpy columns; ``SeqGaps`` keeps the state between frames.
 
 from __future__ import annotations
 
-from typing import Hashable, TypeVar
+from typing import Any, Hashable, TypeVar, overload
 
 N = TypeVar("N")  # an int, or a numpy array of them
 
@@ -19,9 +19,13 @@ def jump(prev: N, seq: N) -> N:
     return seq - prev - 1  # type: ignore[operator]
 
 
-def expected(jump: N, filtered: N | bool) -> N:
+@overload
+def expected(jump: int, filtered: bool) -> bool: ...
+@overload
+def expected(jump: Any, filtered: Any) -> Any: ...
+def expected(jump: Any, filtered: Any) -> Any:
     """Whether a jump is what a filtered subscription makes (messages skipped, never back)."""
-    return (jump > 0) & filtered  # type: ignore[operator]
+    return (jump > 0) & filtered
 
 
 class SeqGaps:

@@ -57,8 +57,8 @@ class SeqGaps:
         self._last[key] = seq
         if prev is None:
             return 0, False
-        j = jump(prev, seq)
-        return j, expected(j, key in self._filtered)
+        j = seq - prev - 1  # jump() and expected(), spelled out: this runs once per frame
+        return j, j > 0 and key in self._filtered
 
     def before(self, key: Hashable, first: int) -> int:
         """The seq ``jump`` measures the first of a run of messages from (no jump on a new key)."""

@@ -13,7 +13,7 @@ head (its body is not validated): consumers that need certainty decode it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from inspector.protocol.frames import Event, try_decode
 from inspector.protocol.kinds import Kind
@@ -37,13 +37,12 @@ _MESSAGE_HEAD = re.compile(_OPEN + _member(b"topic", rb'"[^"\\\x00-\x1f]*"') + b
                            + _member(b"type", rb'"message"'))
 
 # decode keeps the last of duplicate keys: one of these after the head would override it.
-OVERRIDING_KEYS = (b'"topic"', b'"type"', b'"seq"')
+OVERRIDING_KEYS = (b'"topic"', b'"type"', b'"seq"')  # peek_event spells them out: it runs once per frame
 ESCAPE_MARK = b"\\u00"  # where an escaped key letter could start ("t\u0079pe" is "type")
 _ESCAPED_KEY_LETTER = re.compile(rb"\\u00[67][0-9a-fA-F]")
 
 
-@dataclass(slots=True, frozen=True)
-class EventHead:
+class EventHead(NamedTuple):
     topic: str
     type: str
     seq: int | None
@@ -52,8 +51,13 @@ class EventHead:
 def peek_event(data: bytes) -> EventHead | None:
     """The head of an EVENT in the spec's member order, or None: then ``decode`` it."""
     m = EVENT_HEAD.match(data)
-    if m is None or not ends_as_object(data) or _overridden(data, m.end(), OVERRIDING_KEYS):
+    if m is None or not ends_as_object(data):
         return None
+    end = m.end()
+    find = data.find
+    if find(b'"seq"', end) >= 0 or find(b'"type"', end) >= 0 or find(b'"topic"', end) >= 0 or (
+            find(ESCAPE_MARK, end) >= 0 and _ESCAPED_KEY_LETTER.search(data, end) is not None):
+        return None  # a key that would override the head (often a nested key of data: decode settles it)
     topic, type_, seq = m.groups()
     try:
         return EventHead(topic.decode("utf-8"), type_.decode("utf-8"), None if seq is None else int(seq))
@@ -82,19 +86,16 @@ def is_message_head(data: bytes) -> bool:
     Cheaper than ``peek_event`` (no topic or seq); False means: decode and look.
     """
     m = _MESSAGE_HEAD.match(data)
-    return m is not None and not _overridden(data, m.end(), (b'"type"',))
+    if m is None:
+        return False
+    end = m.end()
+    return data.find(b'"type"', end) < 0 and (
+        data.find(ESCAPE_MARK, end) < 0 or _ESCAPED_KEY_LETTER.search(data, end) is None)
 
 
 def ends_as_object(data: bytes) -> bool:
     """Whether the last byte that is not JSON whitespace closes an object (a cut frame seldom does)."""
     return data[-1:] == b"}" or data.rstrip(b" \t\n\r")[-1:] == b"}"
-
-
-def _overridden(data: bytes, start: int, keys: tuple[bytes, ...]) -> bool:
-    for key in keys:
-        if data.find(key, start) >= 0:  # often a nested key of data: decode settles it
-            return True
-    return data.find(ESCAPE_MARK, start) >= 0 and _ESCAPED_KEY_LETTER.search(data, start) is not None
 
 
 def heads_are_final(joined: bytes, in_heads: dict[bytes, int]) -> bool:

@@ -2,8 +2,9 @@
 
 Everything it sees or does is reported as a SessionEvent to listeners, synchronously
 and in loop order. The reconnect policy is wire-format.md's "Client reconnect policy".
-The receive path is kept light (client_wire: messages by callback, message EVENTs
-only peeked at): the benchmark compares it with a bare websockets receive loop.
+The receive path is kept light (wire.ConnectionIO, which the client owns: messages
+by callback, message EVENTs only peeked at): the benchmark compares it with a bare
+websockets receive loop.
 """
 
 from __future__ import annotations
@@ -21,13 +22,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from inspector import __version__
 from inspector.client.model import MAX_INCOMING, ClientConfig, ClientStats, NotConnected, SubscriptionInfo, TopicError  # noqa: F401
 from inspector.client.tokens import TokenError, TokenSource
-from inspector.client.wire import ConnectionIO, WireConnection
+from inspector.client.wire import ConnectionIO, ConnectionOwner, Tap, WireConnection
 from inspector.protocol.backoff import Backoff
 from inspector.protocol.closecodes import Policy, describe
 from inspector.protocol.events import SessionEvent, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import compile_filter
-from inspector.protocol.frames import MAX_REQUEST_ID, Subscribe, Unsubscribe, encode
-from inspector.protocol.pings import PingTracker
+from inspector.protocol.frames import MAX_REQUEST_ID, Error, Event, Subscribe, Unsubscribe, encode
 from inspector.protocol.topics import topic_error
 from inspector.redact import redacting_logger, scrub
 
@@ -55,7 +55,7 @@ class _Ended:
         self.error = error
 
 
-class RealtimeClient(ConnectionIO):
+class RealtimeClient:
     def __init__(self, config: ClientConfig, conn_id: str = "c1"):
         config.validate()
         self.config = config
@@ -65,14 +65,15 @@ class RealtimeClient(ConnectionIO):
         self.stats = ClientStats()
         self.last_state: StateChanged | None = None
         self._listeners: tuple[Callable[[SessionEvent], None], ...] = ()
-        self._taps: tuple[Callable[[tuple], None], ...] = ()
+        self._taps: tuple[Tap, ...] = ()
         self._backoff = Backoff(initial=config.backoff_initial, cap=config.backoff_cap,
                                 reset_after=config.backoff_reset_after, rng=config.rng or random.random)
-        self._tracker = PingTracker(timeout=config.pong_timeout)
+        self._io = ConnectionIO(ConnectionOwner(conn_id, self.stats, config, self._emit, self._notify,
+                                                lambda: self._taps, self._on_presence, self._on_error,
+                                                self._ping_due))
         self._task: asyncio.Task | None = None
-        self._ws = None
-        self._outbox: asyncio.Queue | None = None
-        self._ping_wake: asyncio.Event | None = None
+        self._ws: WireConnection | None = None
+        self._outbox: asyncio.Queue[bytes] | None = None
         self._wake: asyncio.Event | None = None
         self._stopping = False
         self._skip_wait = False
@@ -105,7 +106,7 @@ class RealtimeClient(ConnectionIO):
     def _retap(self) -> None:
         ws = self._ws
         if ws is not None and ws.handler_set:  # reading already: take the taps in now
-            ws.set_handler(self._message_handler(ws))
+            ws.set_handler(self._io.message_handler(ws))
 
     def _emit(self, event: SessionEvent) -> None:
         self._notify(event)
@@ -270,12 +271,15 @@ class RealtimeClient(ConnectionIO):
         """Send a PING now; its RTT arrives as RttMeasured (or PongMissed)."""
         if self.state is not State.OPEN or self._outbox is None:
             raise NotConnected("not connected")
-        payload = self._tracker.next_payload()
-        self._tracker.sent(payload, time.monotonic())
+        payload = self._io.ping_sent()
         self._queue(b"\x20" + payload)
-        if self._ping_wake is not None:
-            self._ping_wake.set()
         return payload
+
+    def _ping_due(self) -> bool:
+        if self.state is not State.OPEN:
+            return False
+        self.ping()
+        return True
 
     def _new_id(self, topic: str) -> int:
         self._next_id = self._next_id + 1 if self._next_id < MAX_REQUEST_ID else 1
@@ -289,7 +293,67 @@ class RealtimeClient(ConnectionIO):
         self._queue(encode(Subscribe(sub.topic, sub.filter, sub.request_id)))
 
     def _queue(self, data: bytes) -> None:
+        assert self._outbox is not None, "only while open"
         self._outbox.put_nowait(data)
+
+    # ------------------------------------------------------------ subscriptions as the server answers
+
+    def _restore_subscriptions(self) -> None:
+        for sub in self.subscriptions.values():
+            if sub.state is SubState.FAILED:
+                continue
+            changed = sub.state is not SubState.PENDING or sub.error_code is not None
+            sub.state = SubState.PENDING
+            sub.refiltering = False
+            sub.error_code = None
+            sub.message = ""
+            self._send_subscribe(sub)
+            if changed:
+                self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.PENDING, sub.filter))
+
+    def _suspend_subscriptions(self) -> None:
+        # Subscriptions end with the connection; they come back as PENDING on reconnect.
+        if self._stopping:
+            return
+        for sub in self.subscriptions.values():
+            if sub.state is SubState.ACTIVE:
+                sub.state = SubState.PENDING
+                self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.PENDING, sub.filter,
+                                               message="connection ended"))
+
+    def _on_presence(self, frame: Event) -> None:
+        data = frame.data
+        if not isinstance(data, dict) or data.get("action") != "sync":
+            return
+        sub = self.subscriptions.get(frame.topic)
+        if sub is None:
+            return
+        self._requests.pop(sub.request_id, None)
+        sub.refiltering = False
+        if sub.state is SubState.PENDING:
+            sub.state = SubState.ACTIVE
+            self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.ACTIVE, sub.filter))
+
+    def _on_error(self, frame: Error) -> None:
+        ref = frame.ref
+        if ref is None:
+            return
+        topic = self._requests.pop(ref, None)
+        sub = self.subscriptions.get(topic) if topic is not None else None
+        if sub is None or sub.request_id != ref:
+            return
+        sub.error_code = frame.code
+        sub.message = frame.message
+        if sub.refiltering:
+            # "the subscription is not made or not changed": the old filter still holds.
+            sub.refiltering = False
+            sub.filter = sub.previous_filter
+            self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, sub.state, sub.filter,
+                                           error_code=frame.code, message=f"filter not changed: {frame.message}"))
+            return
+        sub.state = SubState.FAILED
+        self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.FAILED, sub.filter,
+                                       error_code=frame.code, message=frame.message))
 
     # ------------------------------------------------------------ the session loop
 
@@ -460,8 +524,7 @@ class RealtimeClient(ConnectionIO):
         loop = asyncio.get_running_loop()
         self._ws = ws
         self._outbox = asyncio.Queue()
-        self._ping_wake = asyncio.Event()
-        self._tracker = PingTracker(timeout=self.config.pong_timeout)
+        self._io.opened()
         self._requests.clear()
         self.stats.connects += 1
         self._backoff.opened(time.monotonic())
@@ -470,11 +533,11 @@ class RealtimeClient(ConnectionIO):
         if self._stopping:
             await ws.close(1000, "client stop")
         self._restore_subscriptions()
-        writer = loop.create_task(self._write(ws, self._outbox))
-        pinger = loop.create_task(self._ping_loop())
+        writer = loop.create_task(self._io.write(ws, self._outbox))
+        pinger = loop.create_task(self._io.ping_loop())
         code, reason = None, ""
         try:
-            await self._read(ws)
+            await self._io.read(ws)
         except ConnectionClosed as exc:
             frame = exc.rcvd or exc.sent
             if frame is not None:
@@ -486,7 +549,7 @@ class RealtimeClient(ConnectionIO):
             writer.cancel()
             pinger.cancel()
             self._outbox = None
-            self._ping_wake = None
+            self._io.closed()
             self._backoff.closed(time.monotonic())
         if code is None or code == 1005:
             code = 1006 if code is None else code

@@ -1,4 +1,4 @@
-"""The receive, send and ping side of one open connection (a mixin of RealtimeClient).
+"""The receive, send and ping side of the open connection (ConnectionIO, owned by RealtimeClient).
 
 This is the hot path. Messages are not awaited one by one: ``WireConnection`` hands
 each complete data message to the client synchronously, right where websockets'
@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import re
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 from websockets.asyncio.client import ClientConnection
@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import BINARY, CONT, TEXT, CloseCode
 from websockets.protocol import OPEN
 
+from inspector.client.model import ClientConfig, ClientStats
 from inspector.protocol.events import (
     IN,
     OUT,
@@ -27,18 +28,15 @@ from inspector.protocol.events import (
     PongMissed,
     RttMeasured,
     ServerPingAnswered,
-    State,
-    SubscriptionChanged,
-    SubState,
+    SessionEvent,
 )
-from inspector.protocol.frames import DecodeError, Error, Event, Ping, Pong, try_decode
+from inspector.protocol.frames import DecodeError, Error, Event, Frame, Ping, Pong, try_decode
+from inspector.protocol.heads import is_message_head
+from inspector.protocol.pings import PingTracker
 
 # Same bound (and variable) as websockets' own assembler: fragments of one message.
 MAX_FRAGMENTS = int(os.environ.get("WEBSOCKETS_MAX_FRAGMENTS", "4096"))
 _TEXT_FRAME = "text frame; every message must be a binary frame"
-# A message EVENT's head as encode() (and so the server) writes it; cheaper than frames.peek_event
-# because the client needs no topic or seq: a message asks nothing of it, whatever its body.
-_MESSAGE_HEAD = re.compile(rb'\x10\{"topic":"[a-z0-9._-]{1,255}","type":"message"')
 
 OnMessage = Callable[[bytes, bool], None]  # (message bytes, was a text frame)
 _LATER: set[asyncio.Task] = set()  # answers waiting for a fragmented send (keeps the tasks alive)
@@ -241,53 +239,69 @@ class WireConnection(ClientConnection):
             self.set_connection_exc(exc)
 
 
+Tap = Callable[[tuple], None]  # a recorder's list.extend (see RealtimeClient.add_tap)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionOwner:
+    """What ConnectionIO needs from the client that owns it, as typed callbacks."""
+
+    conn_id: str
+    stats: ClientStats
+    config: ClientConfig
+    emit: Callable[[SessionEvent], None]    # to listeners and taps
+    notify: Callable[[SessionEvent], None]  # to listeners only: the message handler feeds taps itself
+    taps: Callable[[], tuple[Tap, ...]]
+    on_presence: Callable[[Event], None]    # subscriptions are the client's business
+    on_error: Callable[[Error], None]
+    ping_due: Callable[[], bool]            # the ping interval elapsed: ping if open (True = pinged)
+
+
 class ConnectionIO:
-    """Needs from the client: conn_id, stats, subscriptions, _emit, _notify, _taps, _tracker, _requests,
-    _ping_wake, _stopping, state, ping() and _send_subscribe()."""
+    """Receiving, sending and pinging on the client's open connection (the client owns one)."""
 
-    def _restore_subscriptions(self) -> None:
-        for sub in self.subscriptions.values():
-            if sub.state is SubState.FAILED:
-                continue
-            changed = sub.state is not SubState.PENDING or sub.error_code is not None
-            sub.state = SubState.PENDING
-            sub.refiltering = False
-            sub.error_code = None
-            sub.message = ""
-            self._send_subscribe(sub)
-            if changed:
-                self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.PENDING, sub.filter))
+    def __init__(self, owner: ConnectionOwner) -> None:
+        self._owner = owner
+        self.tracker = PingTracker(timeout=owner.config.pong_timeout)
+        self._ping_wake: asyncio.Event | None = None
 
-    def _suspend_subscriptions(self) -> None:
-        # Subscriptions end with the connection; they come back as PENDING on reconnect.
-        if self._stopping:
-            return
-        for sub in self.subscriptions.values():
-            if sub.state is SubState.ACTIVE:
-                sub.state = SubState.PENDING
-                self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.PENDING, sub.filter,
-                                               message="connection ended"))
+    def opened(self) -> None:
+        """A new connection: pings start afresh."""
+        self.tracker = PingTracker(timeout=self._owner.config.pong_timeout)
+        self._ping_wake = asyncio.Event()
 
-    async def _read(self, ws: WireConnection) -> None:
+    def closed(self) -> None:
+        self._ping_wake = None
+
+    def ping_sent(self) -> bytes:
+        """The payload for a PING the client sends now (its RTT comes back as RttMeasured)."""
+        payload = self.tracker.next_payload()
+        self.tracker.sent(payload, time.monotonic())
+        if self._ping_wake is not None:
+            self._ping_wake.set()
+        return payload
+
+    async def read(self, ws: WireConnection) -> None:
         """Receive until the connection closes; raises ConnectionClosed (or our own error)."""
-        ws.set_handler(self._message_handler(ws))
+        ws.set_handler(self.message_handler(ws))
         await ws.wait_closed()
         if ws.handler_error is not None:
             raise ws.handler_error
         raise ws.close_exc
 
-    def _message_handler(self, ws: WireConnection) -> OnMessage:
+    def message_handler(self, ws: WireConnection) -> OnMessage:
         """The per-message callback: as few steps as possible for a message EVENT. With taps
         (``add_tap``, rebuilt when they change), every binary message also goes to them as
-        ``(conn, t, data)``; listeners get it through ``_notify``, so taps do not see it twice."""
-        conn = self.conn_id
-        stats = self.stats
-        emit = self._emit
-        notify = self._notify
+        ``(conn, t, data)``; listeners get it through ``notify``, so taps do not see it twice."""
+        owner = self._owner
+        conn = owner.conn_id
+        stats = owner.stats
+        emit = owner.emit
+        notify = owner.notify
         now = time.time
-        is_message = _MESSAGE_HEAD.match
+        is_message = is_message_head
         dispatch = self._dispatch
-        taps = self._taps
+        taps = owner.taps()
         tap = None if not taps else taps[0] if len(taps) == 1 else (lambda item: [fn(item) for fn in taps])
 
         def on_message(data: bytes, text: bool) -> None:
@@ -299,7 +313,7 @@ class ConnectionIO:
                 return
             if tap is not None:
                 tap((conn, t, data))
-            if is_message(data) is not None:
+            if is_message(data):
                 notify(FrameSeen(conn, t, IN, data))  # nothing to act on: consumers decode if they need to
                 return
             frame = try_decode(data)
@@ -307,19 +321,18 @@ class ConnectionIO:
             dispatch(ws, frame, t)
         return on_message
 
-    def _dispatch(self, ws: WireConnection, frame, t: float) -> None:
+    def _dispatch(self, ws: WireConnection, frame: Frame | DecodeError, t: float) -> None:
         """Act on a decoded incoming frame (after listeners have seen it)."""
-        cls = frame.__class__
-        if cls is Event:
+        if type(frame) is Event:
             if frame.type == "presence":
-                self._on_presence(frame)
-        elif cls is Ping:
+                self._owner.on_presence(frame)
+        elif type(frame) is Ping:
             self._answer_ping(ws, frame.payload, t)
-        elif cls is Pong:
+        elif type(frame) is Pong:
             self._on_pong(frame.payload)
-        elif cls is Error:
-            self._on_error(frame)
-        elif cls is DecodeError:
+        elif type(frame) is Error:
+            self._owner.on_error(frame)
+        elif type(frame) is DecodeError:
             frame.__traceback__ = None  # do not keep the decoder's frames alive with the event
 
     def _answer_ping(self, ws: WireConnection, payload: bytes, received: float) -> None:
@@ -331,7 +344,7 @@ class ConnectionIO:
             _LATER.add(task)
             task.add_done_callback(_LATER.discard)
 
-    async def _answer_ping_later(self, ws, data: bytes, payload: bytes, received: float) -> None:
+    async def _answer_ping_later(self, ws: WireConnection, data: bytes, payload: bytes, received: float) -> None:
         try:
             await ws.send(data)
         except ConnectionClosed:
@@ -340,68 +353,39 @@ class ConnectionIO:
 
     def _pong_sent(self, data: bytes, payload: bytes, received: float) -> None:
         t = time.time()
-        self.stats.frames_out += 1
-        self.stats.bytes_out += len(data)
-        self._emit(FrameSeen(self.conn_id, t, OUT, data, Pong(payload)))
-        self._emit(ServerPingAnswered(self.conn_id, t, payload, t - received))
+        owner = self._owner
+        owner.stats.frames_out += 1
+        owner.stats.bytes_out += len(data)
+        owner.emit(FrameSeen(owner.conn_id, t, OUT, data, Pong(payload)))
+        owner.emit(ServerPingAnswered(owner.conn_id, t, payload, t - received))
 
     def _on_pong(self, payload: bytes) -> None:
-        rtt = self._tracker.pong(payload, time.monotonic())
+        rtt = self.tracker.pong(payload, time.monotonic())
         if rtt is not None:
-            self.stats.last_rtt = rtt
-            self._emit(RttMeasured(self.conn_id, time.time(), rtt))
+            self._owner.stats.last_rtt = rtt
+            self._owner.emit(RttMeasured(self._owner.conn_id, time.time(), rtt))
 
-    def _on_presence(self, frame: Event) -> None:
-        data = frame.data
-        if not isinstance(data, dict) or data.get("action") != "sync":
-            return
-        sub = self.subscriptions.get(frame.topic)
-        if sub is None:
-            return
-        self._requests.pop(sub.request_id, None)
-        sub.refiltering = False
-        if sub.state is SubState.PENDING:
-            sub.state = SubState.ACTIVE
-            self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.ACTIVE, sub.filter))
-
-    def _on_error(self, frame: Error) -> None:
-        ref = frame.ref
-        if ref is None:
-            return
-        topic = self._requests.pop(ref, None)
-        sub = self.subscriptions.get(topic) if topic is not None else None
-        if sub is None or sub.request_id != ref:
-            return
-        sub.error_code = frame.code
-        sub.message = frame.message
-        if sub.refiltering:
-            # "the subscription is not made or not changed": the old filter still holds.
-            sub.refiltering = False
-            sub.filter = sub.previous_filter
-            self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, sub.state, sub.filter,
-                                           error_code=frame.code, message=f"filter not changed: {frame.message}"))
-            return
-        sub.state = SubState.FAILED
-        self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.FAILED, sub.filter,
-                                       error_code=frame.code, message=frame.message))
-
-    async def _write(self, ws, outbox: asyncio.Queue) -> None:
-        conn = self.conn_id
-        stats = self.stats
+    async def write(self, ws: WireConnection, outbox: asyncio.Queue[bytes]) -> None:
+        """Send what the client queues until the connection closes."""
+        owner = self._owner
+        conn, stats, emit = owner.conn_id, owner.stats, owner.emit
         try:
             while True:
                 data = await outbox.get()
                 await ws.send(data)
                 stats.frames_out += 1
                 stats.bytes_out += len(data)
-                self._emit(FrameSeen(conn, time.time(), OUT, data, try_decode(data)))
+                emit(FrameSeen(conn, time.time(), OUT, data, try_decode(data)))
         except ConnectionClosed:
             pass
 
-    async def _ping_loop(self) -> None:
-        interval = self.config.ping_interval
+    async def ping_loop(self) -> None:
+        """Ask for a ping every interval; report pongs that did not come in time."""
+        interval = self._owner.config.ping_interval
         wake = self._ping_wake
-        tracker = self._tracker
+        if wake is None:  # not open
+            return
+        tracker = self.tracker
         next_ping = time.monotonic() + interval if interval else math.inf
         while True:
             deadline = tracker.next_deadline()
@@ -418,7 +402,6 @@ class ConnectionIO:
             missed = tracker.expire(now)
             for i in range(missed):
                 consecutive = tracker.consecutive_missed - missed + i + 1
-                self._emit(PongMissed(self.conn_id, time.time(), consecutive))
-            if now >= next_ping and self.state is State.OPEN:
-                self.ping()
+                self._owner.emit(PongMissed(self._owner.conn_id, time.time(), consecutive))
+            if interval and now >= next_ping and self._owner.ping_due():
                 next_ping = now + interval

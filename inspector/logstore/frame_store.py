@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from inspector.logstore.event_heads import NO_SEQ, read_event_heads
+from inspector.protocol import gaps
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.frames import (  # the codec's own, used in bulk
-    EVENT_HEAD_RE,
     JSON_DECODER,
     DecodeError,
     Event,
@@ -26,11 +28,11 @@ from inspector.protocol.frames import (  # the codec's own, used in bulk
     summarize,
     try_decode,
 )
+from inspector.protocol.heads import peek_event
 from inspector.protocol.kinds import Kind, kind_name
 
 KIND_EMPTY = -1  # an empty message: no kind byte
 KIND_TEXT = -2   # a text frame: never valid in this protocol
-NO_SEQ = -(2**63)
 _NO_GAP = 0
 _DIR_CODE = {OUT: 0, IN: 1}
 FLAG_BAD = 1             # undecodable
@@ -91,9 +93,7 @@ class FrameStore:
         self._conn_ids: dict[str, int] = {}
         self._topics: list[str] = [""]
         self._topic_ids: dict[str, int] = {"": 0}
-        self._raw_topic_ids: dict[bytes, int] = {}  # topic as it appears in an EVENT head
-        self._last_seq: dict[tuple[int, int], int] = {}
-        self._filtered: set[tuple[int, int]] = set()  # (conn, topic) subscribed with a filter
+        self._seq_gaps = gaps.SeqGaps()  # keyed by (conn, topic) ids
         self._summaries: dict[int, str] = {}
 
     def append(self, ev: FrameSeen) -> None:
@@ -103,19 +103,18 @@ class FrameStore:
         """Append many frames; the batch path the log uses on every flush.
 
         A message EVENT the client did not decode (``frame`` None) is read from its
-        canonical head only: topic and seq, its body checked later (``FLAG_UNCHECKED``)
-        when the row is painted, summarised or searched. Rows are gathered as tuples and
-        the columns extended in bulk: no per-frame method calls on the arrays.
+        head only (``peek_event``): topic and seq, its body checked later
+        (``FLAG_UNCHECKED``) when the row is painted, summarised or searched.
         """
         if type(events) is not list:
             events = list(events)
         if not events or self._extend_heads(events):
             return
-        rows = []
+        rows: list[tuple] = []
         add = rows.append
-        conn_ids, topic_ids, raw_topic_ids = self._conn_ids, self._topic_ids, self._raw_topic_ids
-        last_seq, filtered = self._last_seq, self._filtered
-        head = EVENT_HEAD_RE.match
+        conn_ids = self._conn_ids
+        event_row = self._event_row
+        peek = peek_event
         last_conn, ci = None, 0
         for ev in events:  # the general path: any mix of frames
             data = ev.data
@@ -123,75 +122,45 @@ class FrameStore:
                 data = _as_bytes(data)
             conn = ev.conn
             if conn is not last_conn:
-                ci = conn_ids.get(conn)
-                if ci is None:
-                    ci = self._label_id(conn_ids, self._conns, conn)
+                known = conn_ids.get(conn)
+                ci = self._label_id(conn_ids, self._conns, conn) if known is None else known
                 last_conn = conn
             d = 0 if ev.direction == OUT else 1
             frame = ev.frame
-            m = head(data) if frame is None and not ev.text else None
-            if m is not None and (data[-1] == 125 or data.rstrip(b" \t\r\n")[-1:] == b"}"):
-                # the fast path: the head of an encoded EVENT, the body taken on trust for now
-                ti = raw_topic_ids.get(m[1])
-                if ti is None:
-                    ti = raw_topic_ids[m[1]] = self._label_id(topic_ids, self._topics, m[1].decode("ascii"))
-                flags = FLAG_UNCHECKED
-                gap = _NO_GAP
-                if m[3] is None:
-                    seq = NO_SEQ
-                else:
-                    seq = int(m[3])
-                    if m[2] == b"message":
-                        key = (ci, ti)
-                        prev = last_seq.get(key)
-                        last_seq[key] = seq
-                        if prev is not None and seq != prev + 1:
-                            gap = seq - prev - 1
-                            if gap > 0 and key in filtered:
-                                flags |= FLAG_GAP_EXPECTED
-                add((ev.t, ci, d, 0x10, ti, seq, len(data), gap, flags, data))
-                continue
+            if frame is None and not ev.text:
+                head = peek(data)
+                if head is not None:  # the body taken on trust for now
+                    add(event_row(ev.t, ci, d, 0x10, head.topic, head.type, head.seq, FLAG_UNCHECKED, data))
+                    continue
             if type(frame) is Event and data and not ev.text:  # decoded by the sender: the usual case
-                ti = topic_ids.get(frame.topic)
-                if ti is None:
-                    ti = self._label_id(topic_ids, self._topics, frame.topic)
-                seq, gap, flags = frame.seq, _NO_GAP, 0
-                if seq is None:
-                    seq = NO_SEQ
-                elif frame.type == "message":
-                    key = (ci, ti)
-                    prev = last_seq.get(key)
-                    last_seq[key] = seq
-                    if prev is not None and seq != prev + 1:
-                        gap = seq - prev - 1
-                        if gap > 0 and key in filtered:
-                            flags = FLAG_GAP_EXPECTED
-                add((ev.t, ci, d, data[0], ti, seq, len(data), gap, flags, data))
+                add(event_row(ev.t, ci, d, data[0], frame.topic, frame.type, frame.seq, 0, data))
                 continue
             add(self._row(ev, data, frame, ci, d))
-        if not rows:
-            return
-        kept, cap = len(self._data), self.cap
-        fit = min(len(rows), cap - kept)
-        if fit:
-            cols = list(zip(*rows[:fit], strict=False)) if fit < len(rows) else list(zip(*rows, strict=False))
-            for col, values in zip(self._columns(), cols, strict=False):
-                col.extend(values)
-            self._data.extend(cols[9])
-        for row in rows[fit:]:  # the ring is full: overwrite the oldest one by one
-            p = self._head
-            for col, value in zip(self._columns(), row, strict=False):
-                col[p] = value
-            self._data[p] = row[9]
-            self._head = (p + 1) % cap
-            self.dropped += 1
+        if rows:
+            cols = list(zip(*rows, strict=True))
+            self._put([array(col.typecode, values) for col, values in zip(self._columns(), cols, strict=False)],
+                      cols[9])
         if len(self._summaries) > _SUMMARY_CACHE:
             self._summaries.clear()
 
+    def _event_row(self, t: float, ci: int, d: int, kind: int, topic: str, type_: str, seq: int | None,
+                   flags: int, data: bytes) -> tuple:
+        ti = self._topic_ids.get(topic)
+        if ti is None:
+            ti = self._label_id(self._topic_ids, self._topics, topic)
+        gap = _NO_GAP
+        if seq is None or not NO_SEQ < seq < 2**63:  # no seq, or one no column holds
+            seq = NO_SEQ
+        elif type_ == "message":
+            gap, expected = self._seq_gaps.message((ci, ti), seq)
+            if expected:
+                flags |= FLAG_GAP_EXPECTED
+        return (t, ci, d, kind, ti, seq, len(data), gap, flags, data)
+
     def _extend_heads(self, events: list) -> bool:
-        """The flood path: a batch of only undecoded EVENTs with canonical heads, read with
-        numpy from the joined bytes (no regex or int() per frame). False = not such a batch,
-        nothing done (the general path takes it)."""
+        """The flood path: a batch of only undecoded EVENTs whose heads ``read_event_heads``
+        reads with numpy from the joined bytes (no regex or int() per frame). False = not
+        such a batch, nothing done (the general path takes it)."""
         n = len(events)
         if n < VECTOR_MIN:
             return False
@@ -213,10 +182,7 @@ class FrameStore:
             conn = np.fromiter((self._label_id(self._conn_ids, self._conns, c) for c in conns), np.uint16, n)
         ids = np.empty(len(topic_names), np.int32)
         for k, name in enumerate(topic_names):
-            ti = self._raw_topic_ids.get(name)
-            if ti is None:
-                ti = self._raw_topic_ids[name] = self._label_id(self._topic_ids, self._topics, name.decode("ascii"))
-            ids[k] = ti
+            ids[k] = self._label_id(self._topic_ids, self._topics, name)
         topic = ids[topic_of_row]
         outs = dirs.count(OUT)
         direction = (np.zeros(n, np.int8) if outs == n else np.ones(n, np.int8) if not outs
@@ -224,9 +190,8 @@ class FrameStore:
         gap = np.zeros(n, np.int64)
         flags = np.full(n, FLAG_UNCHECKED, np.int8)
         self._gaps(conn, topic, seq, is_msg, gap, flags)
-        self._put(((self._t, np.array(t, np.float64)), (self._conn, conn), (self._dir, direction),
-                   (self._kind, np.full(n, 0x10, np.int16)), (self._topic, topic), (self._seq, seq),
-                   (self._size, lens.astype(np.int32)), (self._gap, gap), (self._flags, flags)), list(datas))
+        self._put([np.array(t, np.float64), conn, direction, np.full(n, 0x10, np.int16), topic, seq, lens, gap,
+                   flags], list(datas))
         if len(self._summaries) > _SUMMARY_CACHE:
             self._summaries.clear()
         return True
@@ -237,6 +202,7 @@ class FrameStore:
         rows = np.flatnonzero(is_msg & (seq != NO_SEQ))
         if not len(rows):
             return
+        tracker = self._seq_gaps
         key = conn[rows].astype(np.int64) << 32 | topic[rows].astype(np.int64)
         for k in np.unique(key).tolist():
             sub = rows[key == k]
@@ -244,38 +210,41 @@ class FrameStore:
             pair = (k >> 32, k & 0xFFFFFFFF)
             prev = np.empty_like(s)
             prev[1:] = s[:-1]
-            first = self._last_seq.get(pair)
-            prev[0] = s[0] - 1 if first is None else first
-            jump = s - prev - 1
+            prev[0] = tracker.before(pair, int(s[0]))
+            jump = gaps.jump(prev, s)
             gap[sub] = jump
-            if pair in self._filtered:
-                flags[sub[jump > 0]] |= FLAG_GAP_EXPECTED
-            self._last_seq[pair] = int(s[-1])
+            flags[sub[gaps.expected(jump, tracker.is_filtered(pair))]] |= FLAG_GAP_EXPECTED
+            tracker.ran_to(pair, int(s[-1]))
 
-    def _put(self, cols, data: list) -> None:
-        """Write rows in bulk: ``cols`` pairs each column array with its numpy values."""
+    def _put(self, values: list, data: Sequence[bytes]) -> None:
+        """The one way rows enter the ring: ``values`` holds each column's new entries, in
+        ``_columns`` order (an ``array`` of the column's type or a numpy array), ``data``
+        the frames' bytes. When the ring is full the oldest rows are overwritten."""
+        cols = self._columns()
+        values = [v if type(v) is array else array(col.typecode, np.asarray(v, _DTYPES[col.typecode]).tobytes())
+                  for col, v in zip(cols, values, strict=True)]
         n = len(data)
         kept, cap = len(self._data), self.cap
         if n >= cap:  # only the newest cap rows survive: start the ring afresh
             skip = n - cap
-            for col, values in cols:
+            for col, v in zip(cols, values, strict=True):
                 del col[:]
-                col.frombytes(values[skip:].tobytes())
+                col.extend(v[skip:] if skip else v)
             self._data = list(data[skip:])
             self.dropped += kept + skip
             self._head = 0
             return
         fit = min(n, cap - kept)
         if fit:
-            for col, values in cols:
-                col.frombytes(values[:fit].tobytes())
-            self._data.extend(data[:fit])
+            for col, v in zip(cols, values, strict=True):
+                col.extend(v if fit == n else v[:fit])
+            self._data.extend(data if fit == n else data[:fit])
         j = fit
         while j < n:  # the ring wraps: overwrite the oldest rows in place, a run at a time
             p = self._head
             k = min(n - j, cap - p)
-            for col, values in cols:
-                col[p:p + k] = array(col.typecode, values[j:j + k].tobytes())
+            for col, v in zip(cols, values, strict=True):
+                col[p:p + k] = v[j:j + k]
             self._data[p:p + k] = data[j:j + k]
             self._head = (p + k) % cap
             self.dropped += k
@@ -295,29 +264,14 @@ class FrameStore:
             kind = data[0]
         if frame is None and kind >= 0:
             frame = try_decode(data)
-        topic, seq, bad = "", NO_SEQ, isinstance(frame, DecodeError) or kind < 0
+        flags = FLAG_BAD if isinstance(frame, DecodeError) or kind < 0 else 0
         if isinstance(frame, Event):
-            topic = frame.topic
-            if frame.seq is not None:
-                seq = frame.seq
-        elif isinstance(frame, (Subscribe, Unsubscribe)):
-            topic = frame.topic
+            return self._event_row(ev.t, ci, d, kind, frame.topic, frame.type, frame.seq, flags, data)
+        topic = frame.topic if isinstance(frame, (Subscribe, Unsubscribe)) else ""
         ti = self._label_id(self._topic_ids, self._topics, topic)
-        gap, flags = _NO_GAP, FLAG_BAD if bad else 0
-        key = (ci, ti)
         if isinstance(frame, Subscribe):
-            if frame.filter:
-                self._filtered.add(key)
-            else:
-                self._filtered.discard(key)
-        elif seq != NO_SEQ and frame.type == "message":
-            prev = self._last_seq.get(key)
-            self._last_seq[key] = seq
-            if prev is not None and seq != prev + 1:
-                gap = seq - prev - 1
-                if key in self._filtered and gap > 0:
-                    flags |= FLAG_GAP_EXPECTED
-        return (ev.t, ci, d, kind, ti, seq, len(data), gap, flags, data)
+            self._seq_gaps.subscribed((ci, ti), bool(frame.filter))
+        return (ev.t, ci, d, kind, ti, NO_SEQ, len(data), _NO_GAP, flags, data)
 
     def extend_rows(self, t, conns, conn, direction, kind, topics, topic, seq, size, gap, flags, data) -> None:
         """Append prepared rows in bulk (an opened recording: a million rows in well under a second).
@@ -332,32 +286,8 @@ class FrameStore:
             return
         conn_map = np.array([self._label_id(self._conn_ids, self._conns, c) for c in conns], np.uint16)
         topic_map = np.array([self._label_id(self._topic_ids, self._topics, x) for x in topics], np.int32)
-        cols = ((self._t, np.asarray(t, np.float64)), (self._conn, conn_map[np.asarray(conn)]),
-                (self._dir, np.asarray(direction, np.int8)), (self._kind, np.asarray(kind, np.int16)),
-                (self._topic, topic_map[np.asarray(topic)]), (self._seq, np.asarray(seq, np.int64)),
-                (self._size, np.asarray(size, np.int32)), (self._gap, np.asarray(gap, np.int64)),
-                (self._flags, np.asarray(flags, np.int8)))
-        kept, cap = len(self._data), self.cap
-        if n >= cap:  # only the newest cap rows survive: start the ring afresh
-            skip = n - cap
-            for col, values in cols:
-                del col[:]
-                col.frombytes(values[skip:].tobytes())
-            self._data = list(data[skip:])
-            self.dropped += kept + skip
-            self._head = 0
-        else:
-            fit = min(n, cap - kept)
-            for col, values in cols:
-                col.frombytes(values[:fit].tobytes())
-            self._data.extend(data[:fit])
-            for j in range(fit, n):  # the ring wraps: overwrite the oldest one by one
-                p = self._head
-                for col, values in cols:
-                    col[p] = values[j].item()
-                self._data[p] = data[j]
-                self._head = (p + 1) % cap
-                self.dropped += 1
+        cols = [t, conn_map[np.asarray(conn)], direction, kind, topic_map[np.asarray(topic)], seq, size, gap, flags]
+        self._put(cols, data)
         self._summaries.clear()
 
     @staticmethod
@@ -436,7 +366,7 @@ class FrameStore:
 
     def _check_many(self, ps: list[int]) -> None:
         """``_check`` for many rows: each chunk's bodies parsed as one JSON array (C speed).
-        Bodies with canonical heads cannot run into each other, so when the array has one
+        Unchecked bodies start with a head and end with '}', so when the array has one
         element per row, element k is row k's body; any error: the rows one by one."""
         data, flags = self._data, self._flags
         for c in range(0, len(ps), _CHECK_CHUNK):
@@ -637,67 +567,7 @@ class FrameStore:
 
 VECTOR_MIN = 64  # smaller batches: the frame-by-frame path is as quick
 _ONLY_BYTES = {bytes}
-
-
-_TS_KEY = np.frombuffer(b',"ts":', np.uint8)
-_PAD = bytes(512)  # windows past the last row read zeros (heads are at most ~330 bytes)
-_MAX_HEADS = 16  # distinct heads (topic, type, seq or not) per batch; more: the general path
-
-
-def read_event_heads(datas: tuple):
-    """What ``EVENT_HEAD_RE`` reads, for every message of a batch at once: (sizes, is message,
-    seq, topic index per row, topic names), or None when any one is not as encode() writes
-    it or does not end with '}'. Rows are grouped by their head up to the seq digits (or
-    up to "ts" when there is no seq), compared as fixed-width windows of the joined bytes."""
-    n = len(datas)
-    lens = np.fromiter(map(len, datas), np.int64, n)
-    buf = np.frombuffer(b"".join(datas + (_PAD,)), np.uint8)
-    starts = np.zeros(n, np.int64)
-    np.cumsum(lens[:-1], out=starts[1:])
-    ends = starts + lens
-    head_of = np.zeros(n, np.intp)
-    heads = []  # (prefix length, topic, is message, has seq)
-    rows = np.arange(n)
-    while len(rows):
-        m = EVENT_HEAD_RE.match(datas[rows[0]])
-        if m is None or len(heads) == _MAX_HEADS:
-            return None
-        cut = m.start(3) if m[3] is not None else m.end()
-        prefix = np.frombuffer(datas[rows[0]][:cut], np.uint8)
-        same = (_windows(buf, cut)[starts[rows]] == prefix).all(1) & (lens[rows] > cut)
-        head_of[rows[same]] = len(heads)
-        heads.append((cut, m[1], m[2] == b"message", m[3] is not None))
-        rows = rows[~same]
-    cut = np.array([h[0] for h in heads], np.int64)[head_of]
-    has_seq = np.array([h[3] for h in heads], bool)[head_of]
-    pos = starts + cut
-    seq = np.full(n, NO_SEQ, np.int64)
-    if has_seq.any():
-        at = pos[has_seq]
-        digits = _windows(buf, 19)[at] - np.uint8(48)  # non-digits wrap round to > 9
-        count = (digits <= 9).argmin(1)  # 1 … 18 digits (0: none, or 19 and more), no leading zero
-        if not count.all() or ((count > 1) & (digits[:, 0] == 0)).any():
-            return None
-        value = np.zeros(len(at), np.int64)
-        for k in range(int(count.max())):  # Horner, a column at a time (seqs have a few digits)
-            value = np.where(count > k, value * 10 + digits[:, k], value)
-        seq[has_seq] = value
-        at += count
-        if not (_windows(buf, len(_TS_KEY))[at] == _TS_KEY).all():
-            return None
-        pos[has_seq] = at + len(_TS_KEY)
-    if (pos >= ends).any() or (buf[ends - 1] != 125).any():
-        return None
-    topics = sorted({h[1] for h in heads})
-    topic_of_head = np.array([topics.index(h[1]) for h in heads], np.intp)
-    is_msg = np.array([h[2] for h in heads], bool)[head_of]
-    return lens, is_msg, seq, topic_of_head[head_of], topics
-
-
-def _windows(buf: np.ndarray, width: int) -> np.ndarray:
-    """Every ``width`` bytes of ``buf`` from each offset (a view: indexing it by row starts
-    gathers fixed-width rows without an index matrix)."""
-    return np.lib.stride_tricks.sliding_window_view(buf, width)
+_DTYPES = {"d": np.float64, "H": np.uint16, "b": np.int8, "h": np.int16, "i": np.int32, "q": np.int64}
 
 
 _CHECK_CHUNK = 4096

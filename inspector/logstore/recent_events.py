@@ -7,6 +7,7 @@ from collections import deque
 
 from inspector.protocol.filters import compile_filter
 from inspector.protocol.frames import Event, try_decode
+from inspector.protocol.heads import peek_event
 from inspector.protocol.limits import MAX_SUBSCRIPTIONS
 
 RECENT_PER_TOPIC = 100  # events kept per topic for the preview and completion
@@ -18,7 +19,7 @@ class RecentEvents:
 
     Under a flood the client leaves message EVENTs undecoded. Those wait as raw bytes
     in ``incoming`` (appending is all a frame costs) and are filed by topic, read from
-    their canonical head, when the preview, completion or topic list next looks; they
+    their head, when the preview, completion or topic list next looks; they
     are decoded only when a preview or completion reads them, and bytes that turn out
     not to be a valid message EVENT of that topic are dropped then. ``incoming`` keeps
     the newest ``per_topic`` x 64 (the subscription limit): more than that between two
@@ -42,12 +43,11 @@ class RecentEvents:
         incoming = self.incoming
         while incoming:
             data = incoming.popleft()
-            if data.startswith(_HEAD):
-                end = data.find(b'"', _HEAD_LEN)
-                if end > _HEAD_LEN:
-                    self._ring(data[_HEAD_LEN:end].decode("utf-8", "replace")).append(data)
-                    continue
-            frame = try_decode(data)  # not as encode() writes it: rare, decode now
+            head = peek_event(data)
+            if head is not None:  # its type is checked with the body, when read
+                self._ring(head.topic).append(data)
+                continue
+            frame = try_decode(data)  # a head that cannot be peeked: decode now
             if type(frame) is Event and frame.type == "message":
                 self._ring(frame.topic).append(frame)
 
@@ -91,10 +91,6 @@ class RecentEvents:
                 if len(paths) >= MAX_PATHS:
                     break
         return sorted(paths)
-
-
-_HEAD = b'\x10{"topic":"'  # how encode() (and the server) starts an EVENT
-_HEAD_LEN = len(_HEAD)
 
 
 def _as_message(item: Event | bytes) -> Event | None:

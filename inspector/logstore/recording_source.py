@@ -3,11 +3,10 @@
 Opening a million-frame file must take seconds, so nothing here decodes frames one
 by one if it can help it. ``read_columns`` gives time, connection, direction, kind
 and size per record; the frame bytes are cut straight out of the memory-mapped
-lines and base64-decoded; EVENT topic and seq come from the heads as encode() writes
-them, read in bulk with numpy (``read_event_heads``, the log's flood path), else from a
-regular expression over the body prefix ``{"topic":...,"type":...,"seq":...,"ts":...,"data":``;
-such bodies are checked when a row is first shown, as live ones are. Frames in any
-other shape (and SUBSCRIBE, UNSUBSCRIBE, ERROR) go through ``try_decode``.
+lines and base64-decoded; EVENT topic and seq come from their heads (``peek_event``),
+read in bulk with numpy where it can (``read_event_heads``, the log's flood path);
+such bodies are checked when a row is first shown, as live ones are. Frames whose
+heads cannot be peeked (and SUBSCRIBE, UNSUBSCRIBE, ERROR) go through ``try_decode``.
 Connection events (state, RTT, ...) are few and decoded fully.
 
 No Qt here: the result feeds ``FrameStore.extend_rows`` and the latency plot.
@@ -17,33 +16,23 @@ from __future__ import annotations
 
 import binascii
 import os
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from inspector.logstore.frame_store import (
-    FLAG_BAD,
-    FLAG_GAP_EXPECTED,
-    FLAG_UNCHECKED,
-    KIND_TEXT,
-    NO_SEQ,
-    VECTOR_MIN,
-    read_event_heads,
-)
+from inspector.logstore.event_heads import NO_SEQ, read_event_heads
+from inspector.logstore.frame_store import FLAG_BAD, FLAG_GAP_EXPECTED, FLAG_UNCHECKED, KIND_TEXT, VECTOR_MIN
+from inspector.protocol import gaps
 from inspector.protocol.events import FrameSeen
 from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, try_decode
+from inspector.protocol.heads import peek_event
 from inspector.protocol.kinds import Kind
 from inspector.recording.columns import KIND_EVENT, read_columns
 
 _KNOWN = np.zeros(256, bool)
 _KNOWN[[int(k) for k in Kind]] = True
 MAX_PING_FRAME = 65  # kind byte + at most 64 payload bytes
-_EVENT_PREFIX = re.compile(
-    rb'\x10\{\s*"topic"\s*:\s*"([a-z0-9._-]{1,255})"\s*,\s*"type"\s*:\s*"(message|presence)"\s*,'
-    rb'(?:\s*"seq"\s*:\s*(0|[1-9][0-9]{0,17})\s*,)?\s*"ts"\s*:\s*-?(?:0|[1-9][0-9]{0,17})\s*,\s*"data"\s*:'
-    rb'.*\}\s*\Z', re.S)
 _HEAD_CHUNK = 65536  # EVENT heads read in bulk at a time
 
 
@@ -226,7 +215,7 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
     candidates = np.flatnonzero(known & ~pingpong)
     is_event = kind[candidates] == Kind.EVENT
     event_rows = candidates[is_event]
-    ids = {b"": 0}  # topic ids by first appearance (a dict is faster than sorting a million names)
+    ids = {"": 0}  # topic ids by first appearance (a dict is faster than sorting a million names)
     hit = np.zeros(len(event_rows), bool)
     for a in range(0, len(event_rows), _HEAD_CHUNK):
         rows = event_rows[a:a + _HEAD_CHUNK]
@@ -234,7 +223,7 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
     # the body is checked when the row is first painted, summarised or searched, as live
     flags[event_rows[hit]] |= FLAG_UNCHECKED
     slow = np.sort(np.concatenate((candidates[~is_event], event_rows[~hit])))
-    topics.extend(name.decode("ascii") for name in list(ids)[1:])
+    topics.extend(list(ids)[1:])
     topic_ids.update((name, i) for i, name in enumerate(topics))
     slow = slow.tolist()
     for j in slow:
@@ -244,7 +233,7 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
             flags[j] = FLAG_BAD
         elif isinstance(frame, Event):
             name = frame.topic
-            if frame.seq is not None:
+            if frame.seq is not None and NO_SEQ < frame.seq < 2**63:
                 seq[j] = frame.seq
             message[j] = frame.type == "message"
         elif isinstance(frame, (Subscribe, Unsubscribe)):
@@ -259,29 +248,24 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
 
 def _event_heads(rows: np.ndarray, data: list[bytes], ids: dict, topic, seq, message) -> np.ndarray:
     """Topic, seq and type of the EVENT frames at ``rows`` from their heads; which ones were
-    read. Heads as encode() writes them are read in bulk (the log's own flood path); any
-    other spacing or key order by a regular expression each."""
+    read. In bulk when the batch allows (the log's own flood path), else head by head."""
     heads = read_event_heads(tuple([data[j] for j in rows.tolist()])) if len(rows) >= VECTOR_MIN else None
     if heads is not None:
-        _, is_msg, row_seq, topic_of_row, names = heads
-        present, first = np.unique(topic_of_row, return_index=True)
-        local = np.zeros(len(names), np.int32)
+        present, first = np.unique(heads.topic, return_index=True)
+        local = np.zeros(len(heads.topics), np.int32)
         for k in present[np.argsort(first)].tolist():
-            local[k] = ids.setdefault(names[k], len(ids))
-        topic[rows] = local[topic_of_row]
-        seq[rows] = row_seq
-        message[rows] = is_msg
+            local[k] = ids.setdefault(heads.topics[k], len(ids))
+        topic[rows] = local[heads.topic]
+        seq[rows] = heads.seq
+        message[rows] = heads.is_message
         return np.ones(len(rows), bool)
-    match = _EVENT_PREFIX.match
-    found = [match(data[j]) for j in rows.tolist()]
-    hit = np.fromiter((m is not None for m in found), bool, len(found))
-    found = [m for m in found if m is not None]
-    rows = rows[hit]
-    topic[rows] = [ids.setdefault(m[1], len(ids)) for m in found]
-    seq_text = np.array([m[3] or b"x" for m in found], dtype="S20")
-    with_seq = seq_text != b"x"
-    seq[rows[with_seq]] = seq_text[with_seq].astype(np.int64)
-    message[rows] = [m[2] == b"message" for m in found]
+    found = [peek_event(data[j]) for j in rows.tolist()]
+    hit = np.fromiter((h is not None for h in found), bool, len(found))
+    for j, h in zip(rows[hit].tolist(), [h for h in found if h is not None], strict=True):
+        topic[j] = ids.setdefault(h.topic, len(ids))
+        if h.seq is not None and NO_SEQ < h.seq < 2**63:
+            seq[j] = h.seq
+        message[j] = h.type == "message"
     return hit
 
 
@@ -298,7 +282,7 @@ def _gaps(conn: np.ndarray, topic: np.ndarray, seq: np.ndarray, message: np.ndar
     order = np.argsort(key, kind="stable")
     k, s, rows = key[order], seq[has][order], has[order]
     same = k[1:] == k[:-1]
-    jump = s[1:] - s[:-1] - 1
+    jump = gaps.jump(s[:-1], s[1:])
     hit = same & (jump != 0)
     gap_rows = rows[1:][hit]
     gap[gap_rows] = jump[hit]
@@ -308,25 +292,23 @@ def _gaps(conn: np.ndarray, topic: np.ndarray, seq: np.ndarray, message: np.ndar
 
 
 def _flag_filtered(conn, topic, kind, data, gap, gap_rows, flags) -> None:
-    """Mark gaps on subscriptions that had a filter at the time (the SUBSCRIBE before them)."""
-    subs = np.flatnonzero(kind == Kind.SUBSCRIBE)
-    filtered: dict[tuple[int, int], list[tuple[int, bool]]] = {}
-    for j in subs.tolist():
+    """Mark gaps on subscriptions that had a filter at the time: the SUBSCRIBEs and the gaps
+    replayed in file order through a SeqGaps' filter state."""
+    subs = []
+    for j in np.flatnonzero(kind == Kind.SUBSCRIBE).tolist():
         f = try_decode(data[j])
         if isinstance(f, Subscribe):
-            filtered.setdefault((int(conn[j]), int(topic[j])), []).append((j, bool(f.filter)))
-    if not any(has_filter for history in filtered.values() for _, has_filter in history):
+            subs.append((j, bool(f.filter)))
+    if not any(filtered for _, filtered in subs):
         return
-    for j in gap_rows.tolist():
-        if gap[j] <= 0:
-            continue
-        history = filtered.get((int(conn[j]), int(topic[j])), ())
-        state = False
-        for at, has_filter in history:
-            if at > j:
-                break
-            state = has_filter
-        if state:
+    tracker = gaps.SeqGaps()
+    gap_at = set(gap_rows.tolist())
+    is_filtered = dict(subs)
+    for j in np.union1d(np.array([j for j, _ in subs], np.int64), gap_rows).tolist():
+        key = (int(conn[j]), int(topic[j]))
+        if j not in gap_at:
+            tracker.subscribed(key, is_filtered[j])
+        elif gaps.expected(int(gap[j]), tracker.is_filtered(key)):
             flags[j] |= FLAG_GAP_EXPECTED
 
 

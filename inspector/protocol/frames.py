@@ -7,9 +7,8 @@ and nothing else, whatever the bytes. ``encode`` is its inverse for valid frames
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeGuard, Union
 
 from inspector.protocol.kinds import Kind, kind_name
 
@@ -136,7 +135,7 @@ def _reject_constant(name: str) -> Any:
 JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def decode_json_object(body: bytes | memoryview) -> dict:
+def decode_json_object(body: bytes | bytearray | memoryview) -> dict:
     """Parse a frame body as one UTF-8 JSON object, or raise DecodeError(bad_frame)."""
     try:
         text = bytes(body).decode("utf-8")
@@ -175,7 +174,7 @@ def json_type(value: Any) -> str:
     return "object"
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -284,34 +283,3 @@ def summarize(frame: Frame | DecodeError) -> str:
         ref = f" (ref {frame.ref})" if frame.ref is not None else ""
         return f"{frame.code}: {frame.message}{ref}"
     return kind_name(getattr(frame, "kind", 0))
-
-
-# ---------------------------------------------------------------- peeking
-
-# The head of an EVENT exactly as ``encode`` (and so the mock) writes it. Anything
-# else (other key order, spaces, escapes) simply does not match and gets a full decode.
-EVENT_HEAD_RE = re.compile(
-    rb'\x10\{"topic":"([a-z0-9._-]{1,255})","type":"(message|presence)"(?:,"seq":(0|[1-9][0-9]{0,17}))?,"ts":'
-)
-
-
-@dataclass(slots=True)
-class EventHead:
-    """Topic, type and seq of an EVENT, read without decoding its data.
-
-    For hot paths (the frame log under a flood): the body is not validated, so a
-    consumer that needs the data, or certainty, still calls ``decode``.
-    """
-
-    topic: str
-    type: str
-    seq: int | None
-
-
-def peek_event(data: bytes) -> EventHead | None:
-    """The EventHead of a canonically encoded EVENT, or None (then decode fully)."""
-    m = EVENT_HEAD_RE.match(data)
-    if m is None:
-        return None
-    topic, type_, seq = m.groups()
-    return EventHead(topic.decode("ascii"), type_.decode("ascii"), int(seq) if seq is not None else None)

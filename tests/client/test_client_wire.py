@@ -135,7 +135,7 @@ def test_too_many_fragments_closes_with_1009(monkeypatch):
     run(body())
 
 
-def test_error_frames_are_decoded_and_a_failing_handler_ends_the_session_with_1011():
+def test_error_frames_are_decoded_and_a_failing_handler_ends_the_session_with_1011(monkeypatch):
     codes: list = []
     error = b"\xff" + json.dumps({"code": "bad_frame", "message": "nope", "ref": 3}).encode()
 
@@ -146,13 +146,13 @@ def test_error_frames_are_decoded_and_a_failing_handler_ends_the_session_with_10
 
     async def body():
         async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
-            client, events = make_client(server.sockets[0].getsockname()[1])
             seen: list = []
 
-            def broken(frame):
+            def broken(client, frame):
                 seen.append(frame)
                 raise RuntimeError("boom")
-            client._on_error = broken
+            monkeypatch.setattr(RealtimeClient, "_on_error", broken)  # before the client hands it to its ConnectionIO
+            client, events = make_client(server.sockets[0].getsockname()[1])
             client.start()
             stopped = await client.wait_state(State.STOPPED, 5)
             assert seen == [Error("bad_frame", "nope", 3)]

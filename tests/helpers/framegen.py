@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.frames import Error, Event, Ping, Pong, Subscribe, Unsubscribe, encode
 
@@ -47,3 +49,25 @@ def error(code: str = "invalid_topic", message: str = "bad topic", ref: int | No
 
 def raw(data: bytes, direction: str = IN, conn: str = "c1", t: float = T0, text: bool = False) -> FrameSeen:
     return FrameSeen(conn, t, direction, data, None, text)
+
+
+# How other servers might write EVENTs (json.dumps options).
+LAYOUTS = {
+    "compact": {"separators": (",", ":"), "ensure_ascii": False},
+    "json.dumps defaults": {},
+    "indented": {"indent": 2},
+}
+
+
+def written(i: int, layout: dict, topic: str = "orders.eu", **data) -> bytes:
+    """EVENT number ``i`` of a stream in ``layout``: some presence, some without seq, a seq jump."""
+    body = {"topic": topic, "type": "presence" if i % 11 == 0 else "message", "ts": 1764300000123 + i,
+            "data": {"i": i, **data}}
+    if i % 13:
+        body = {"topic": body["topic"], "type": body["type"], "seq": i + (4 if i > 40 else 0), **body}
+    return b"\x10" + json.dumps(body, **layout).encode("utf-8")
+
+
+def batch(layout: dict, n: int = 120, topics: tuple[str, ...] = ("orders.eu", "prices.gbp", "x")) -> list[bytes]:
+    """``n`` such EVENTs on a few topics."""
+    return [written(i, layout, topic=topics[i % len(topics)]) for i in range(n)]

@@ -3,7 +3,8 @@ the body checked only when a row is painted, summarised or searched."""
 
 from __future__ import annotations
 
-from framegen import T0, event, ping, presence, raw, subscribe
+import pytest
+from framegen import LAYOUTS, T0, batch, event, ping, presence, raw, subscribe, written
 
 from inspector.logstore.frame_store import FrameStore, Query
 from inspector.protocol.events import IN, FrameSeen
@@ -155,3 +156,37 @@ def test_search_checks_many_bodies_at_once_and_still_finds_each_broken_one():
     assert s.match(Query(text="undecodable")).tolist() == [101, 401, 501]
     assert [i for i in range(len(s)) if s.undecodable(i)] == [100, 400, 500]
     assert s.match(Query(text="'ts' must be an integer")).tolist() == [101]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_the_store_takes_other_servers_floods_in_bulk_with_the_same_rows(monkeypatch, layout):
+    taken = spy_batch_path(monkeypatch)
+    frames = [FrameSeen("c1", T0 + i, IN, d) for i, d in enumerate(batch(layout))]
+    frames.insert(70, FrameSeen("c1", T0, IN, written(70, layout, seq=1, type="x")))
+    setup = [subscribe("orders.eu", "data.i > `3`")]
+    batched, single = FrameStore(), FrameStore()
+    for s in (batched, single):
+        s.extend(setup)
+    batched.extend(frames)
+    for ev in frames:
+        single.append(ev)
+    assert taken == [False]  # the nested keys of one frame: frame by frame, still exact
+    assert columns(batched) == columns(single)
+    frames.pop(70)
+    bulk, one = FrameStore(), FrameStore()
+    bulk.extend(setup)
+    one.extend(setup)
+    bulk.extend(frames)
+    for ev in frames:
+        one.append(ev)
+    assert taken[-1] is True
+    assert columns(bulk) == columns(one)
+    assert any(bulk.gap(i) for i in range(len(bulk))) and any(bulk.gap_expected(i) for i in range(len(bulk)))
+
+
+def test_a_nested_seq_is_not_taken_for_the_frames_own():
+    s = FrameStore()
+    s.extend([event(seq=1, decoded=False),
+              FrameSeen("c1", T0, IN, b'\x10{"topic": "orders.eu", "type": "message", "seq": 2, "ts": 1, '
+                                      b'"data": {"seq": 99}}')])
+    assert s.seq(1) == 2 and s.gap(1) is None

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from framegen import T0, error, event, ping, pong, presence, raw, subscribe, unsubscribe
 
-from inspector.logstore.frame_store import FrameStore, read_event_heads
+from inspector.logstore.event_heads import read_event_heads
+from inspector.logstore.frame_store import FrameStore
 from inspector.logstore.recording_source import conn_labels, frames_as_events, prepare
 from inspector.protocol.events import IN, FrameSeen, RttMeasured, State, StateChanged
 from inspector.protocol.frames import Event, encode

@@ -15,7 +15,6 @@ from inspector.protocol.frames import (
     Unsubscribe,
     decode,
     encode,
-    peek_event,
     summarize,
     try_decode,
 )
@@ -147,32 +146,3 @@ def test_kind_names():
     assert kind_of(0x7A) is None
     assert kind_name(0xFF) == "ERROR"
     assert kind_name(0x7A) == "0x7A?"
-
-
-@given(events)
-def test_peek_agrees_with_decode_on_encoded_events(ev):
-    head = peek_event(encode(ev))
-    assert head is not None
-    assert (head.topic, head.type, head.seq) == (ev.topic, ev.type, ev.seq)
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        b'\x10{"type":"message","topic":"a","seq":1,"ts":1,"data":1}',  # other key order
-        b'\x10{"topic": "a","type":"message","seq":1,"ts":1,"data":1}',  # spaces
-        b'\x10{"topic":"A","type":"message","seq":1,"ts":1,"data":1}',   # not a valid topic
-        b'\x10{"topic":"a","type":"message","seq":01,"ts":1,"data":1}',  # not JSON
-        b'\x01{"topic":"a"}',
-        b"",
-    ],
-)
-def test_peek_declines_anything_else(data):
-    assert peek_event(data) is None
-
-
-@settings(max_examples=300)
-@given(st.binary(max_size=120))
-def test_peek_never_raises(data):
-    head = peek_event(b'\x10{"topic":"a","type":"message","seq":1,"ts":' + data)
-    assert head is None or (head.topic, head.seq) == ("a", 1)

@@ -58,9 +58,7 @@ class Event:
 
     def body(self) -> dict:
         """The JSON object as sent on the wire (also what filters see)."""
-        if self.seq is None:
-            return {"topic": self.topic, "type": self.type, "ts": self.ts, "data": self.data}
-        return {"topic": self.topic, "type": self.type, "seq": self.seq, "ts": self.ts, "data": self.data}
+        return event_body(self.topic, self.type, self.ts, self.data, self.seq)
 
 
 @dataclass(slots=True)
@@ -98,13 +96,21 @@ def _dump(obj: dict) -> bytes:
     return _ENCODER.encode(obj).encode("utf-8")
 
 
+def event_body(topic: str, type: str, ts: int, data: Any, seq: int | None = None) -> dict:
+    """An EVENT body in the wire's key order; ``Event.body()`` without building an Event first,
+    for a publisher that needs the body (its filters run on it) as well as the bytes."""
+    if seq is None:
+        return {"topic": topic, "type": type, "ts": ts, "data": data}
+    return {"topic": topic, "type": type, "seq": seq, "ts": ts, "data": data}
+
+
 def encode_event_body(body: dict) -> bytes:
     """An EVENT message whose body is ``body`` as given: its keys, extra ones included, in its order.
 
     For bodies that exist already (a recorded event re-sent as it was); ``encode(Event(...))``
     is the way to build a new one. Raises TypeError or ValueError for what is not JSON.
     """
-    return _EVENT_BYTE + _dump(body)
+    return _EVENT_BYTE + _ENCODER.encode(body).encode("utf-8")
 
 
 def encode(frame: Frame) -> bytes:

@@ -450,7 +450,7 @@ class MockServer:
             _check_topic(topic)
             t = self._topic(topic)
         # The body, not only the bytes: filters run against it.
-        body = frames.Event(topic, "message", _now_ms(), data, t.seq + 1).body()
+        body = frames.event_body(topic, "message", _now_ms(), data, t.seq + 1)
         try:
             frame = frames.encode_event_body(body)
         except (TypeError, ValueError, RecursionError) as exc:

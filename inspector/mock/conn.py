@@ -119,7 +119,7 @@ class MockConnection:
                     cutoff = self.loop.time() - latency
                 else:
                     cutoff = float("inf")
-                batch = []
+                batch: list[bytes] = []
                 size = 0
                 while queue and len(batch) < _BATCH and queue[0][0] <= cutoff:
                     frame = queue.popleft()[1]

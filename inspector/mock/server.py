@@ -108,7 +108,7 @@ class MockServer:
         self._member_ids: set[str] = set()
         self._frames_in = 0
         self._frames_out_closed = 0  # frames sent by connections that are gone
-        self._demo = None
+        self._demo: Demo | None = None
         self._origins = OriginPolicy(self.config.allow_origins)  # ValueError for a malformed origin
         self._refused_origins: set[str] = set()
         self.port: int | None = None

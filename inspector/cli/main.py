@@ -12,6 +12,7 @@ import traceback
 
 from inspector import __version__
 from inspector.cli.errors import CliError
+from inspector.protocol import limits
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,18 +79,19 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     m.add_argument("--allow-origin", action="append", dest="allow_origins", default=[], metavar="ORIGIN",
                    help="also accept browser pages from ORIGIN (scheme://host[:port], repeatable; '*' for "
                    "any); default: only clients without Origin and pages on 127.0.0.1, localhost or [::1]")
-    m.add_argument("--ping-interval", type=float, default=30.0, metavar="SECONDS",
+    m.add_argument("--ping-interval", type=float, default=limits.SERVER_PING_INTERVAL, metavar="SECONDS",
                    help="send a PING after this many seconds with nothing received (default: %(default)s)")
-    m.add_argument("--pong-timeout", type=float, default=10.0, metavar="SECONDS",
+    m.add_argument("--pong-timeout", type=float, default=limits.PONG_TIMEOUT, metavar="SECONDS",
                    help="a PING without its PONG after this many seconds counts as missed (default: %(default)s)")
-    m.add_argument("--max-missed-pongs", type=int, default=3, metavar="N",
+    m.add_argument("--max-missed-pongs", type=int, default=limits.MAX_MISSED_PONGS, metavar="N",
                    help="close with 1008 'pong timeout' after N missed pongs in a row (default: %(default)s)")
-    m.add_argument("--idle-timeout", type=float, default=60.0, metavar="SECONDS",
+    m.add_argument("--idle-timeout", type=float, default=limits.IDLE_TIMEOUT, metavar="SECONDS",
                    help="close with 1008 a connection without subscriptions for this many seconds "
                    "(default: %(default)s)")
-    m.add_argument("--max-connections-per-token", type=int, default=8, metavar="N",
+    m.add_argument("--max-connections-per-token", type=int,
+                   default=limits.MAX_CONNECTIONS_PER_TOKEN, metavar="N",
                    help="concurrent connections per token; the next one is closed with 1008 (default: %(default)s)")
-    m.add_argument("--max-subscriptions", type=int, default=64, metavar="N",
+    m.add_argument("--max-subscriptions", type=int, default=limits.MAX_SUBSCRIPTIONS, metavar="N",
                    help="subscriptions per connection; more get a subscription_limit ERROR (default: %(default)s)")
     m.add_argument("--demo", action="store_true", help="publish lively synthetic traffic")
     m.add_argument("--replay", metavar="FILE", help="play a recording's server events to subscribers")

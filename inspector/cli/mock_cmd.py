@@ -9,6 +9,7 @@ import signal
 from inspector.cli.errors import CliError
 from inspector.mock.origin import ANY, canonical_origin
 from inspector.mock.server import MockConfig, MockServer
+from inspector.protocol.closecodes import GOING_AWAY
 
 
 def config_from_args(args) -> MockConfig:
@@ -103,5 +104,5 @@ async def _serve(config: MockConfig, args) -> int:
     finally:
         for task in tasks:
             task.cancel()
-        await server.stop(1001, "server restart")
+        await server.stop(GOING_AWAY, "server restart")
     return 0

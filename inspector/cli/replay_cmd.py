@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from inspector.cli.errors import CliError
+from inspector.protocol.describe import describe_state
 from inspector.protocol.events import (
     OUT,
     FrameSeen,
@@ -65,21 +66,7 @@ def _short(text: str, n: int = 120) -> str:
 def event_summary(ev: SessionEvent) -> tuple[str, str]:
     """(kind label, summary) for a connection event."""
     if isinstance(ev, StateChanged):
-        state = ev.state.value
-        bits = []
-        if ev.attempt:
-            bits.append(f"attempt {ev.attempt}")
-        if ev.delay is not None:
-            bits.append(f"in {ev.delay:.3f} s")
-        if ev.code is not None:
-            bits.append(f"code {ev.code}" + (f" {ev.reason!r}" if ev.reason else ""))
-        if ev.meaning:
-            bits.append(ev.meaning)
-        if ev.http_status is not None:
-            bits.append(f"HTTP {ev.http_status}" + (f" {ev.http_code}" if ev.http_code else ""))
-        if ev.message:
-            bits.append(ev.message)
-        return "STATE", " ".join([state] + bits)
+        return "STATE", describe_state(ev)
     if isinstance(ev, RttMeasured):
         return "RTT", f"{ev.rtt * 1000:.1f} ms"
     if isinstance(ev, PongMissed):

@@ -22,6 +22,7 @@ from inspector.cli.tail_format import TextFormatter, stdout_is_unicode
 from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.model import cleartext_token_warning
 from inspector.client.tokens import TokenError, TokenSource
+from inspector.protocol import closecodes
 from inspector.protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
 from inspector.protocol.filters import FilterError, compile_filter
 from inspector.protocol.json_output import json_line
@@ -88,11 +89,11 @@ def _exit_code(ev: StateChanged | None) -> int:
         return EXIT_OK
     if ev.http_status == 401:
         return EXIT_HTTP_401
-    if ev.code == 1008:
+    if ev.code == closecodes.POLICY_VIOLATION:
         return EXIT_POLICY_1008
-    if ev.code == 4401 or ev.message.startswith("no token"):
+    if ev.code == closecodes.AUTH_EXPIRED or ev.message.startswith("no token"):
         return EXIT_TOKEN
-    if ev.code == 1000:
+    if ev.code == closecodes.NORMAL:
         return EXIT_OK
     return EXIT_STOPPED
 
@@ -291,7 +292,7 @@ async def _publish(args, token: TokenSource, url: str, data: Any) -> int:
             except (ValueError, AttributeError):
                 failures += 1
     except ConnectionClosed as exc:
-        raise CliError(f"control channel closed: {exc.rcvd.code if exc.rcvd else 1006}") from None
+        raise CliError(f"control channel closed: {exc.rcvd.code if exc.rcvd else closecodes.ABNORMAL}") from None
     finally:
         await ws.close()
     return 1 if failures else 0

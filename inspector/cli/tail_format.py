@@ -8,13 +8,13 @@ from __future__ import annotations
 import sys
 import time
 
+from inspector.protocol.describe import SEPARATOR, describe_state
 from inspector.protocol.events import (
     FrameSeen,
     PongMissed,
     RttMeasured,
     ServerPingAnswered,
     SessionEvent,
-    State,
     StateChanged,
     SubscriptionChanged,
 )
@@ -55,6 +55,7 @@ class TextFormatter:
         self.url = redact_url(url) if url else ""
         self.arrows = {"in": "←", "out": "→"} if unicode else {"in": "<-", "out": "->"}
         self.dot = "•" if unicode else "*"
+        self.unicode = unicode
 
     def __call__(self, ev: SessionEvent) -> str | None:
         if isinstance(ev, FrameSeen):
@@ -72,7 +73,8 @@ class TextFormatter:
 
     def describe(self, ev: SessionEvent) -> str | None:
         if isinstance(ev, StateChanged):
-            return describe_state(ev, self.url)
+            text = describe_state(ev, url=self.url)
+            return text if self.unicode else text.replace(SEPARATOR, " - ")
         if isinstance(ev, SubscriptionChanged):
             flt = f" filter {ev.filter!r}" if ev.filter else ""
             err = f": {ev.error_code} {ev.message}" if ev.error_code else (f" ({ev.message})" if ev.message else "")
@@ -84,25 +86,6 @@ class TextFormatter:
         if isinstance(ev, ServerPingAnswered):
             return f"answered server ping in {ev.response_time * 1000:.2f} ms"
         return None
-
-
-def describe_state(ev: StateChanged, url: str = "") -> str:
-    s = ev.state
-    if s is State.CONNECTING:
-        where = f" to {url}" if url else ""
-        return f"connecting{where}" + (f" (attempt {ev.attempt})" if ev.attempt else "")
-    if s is State.OPEN:
-        return "open"
-    if s is State.CLOSED:
-        if ev.code is None:
-            return f"closed: {ev.message}" if ev.message else "closed"
-        reason = f" {ev.reason!r}" if ev.reason else ""
-        return f"closed {ev.code}{reason} ({ev.meaning})"
-    if s is State.WAITING:
-        return f"waiting {ev.delay:.2f} s before attempt {ev.attempt}"
-    if s is State.STOPPED:
-        return f"stopped: {ev.message}" if ev.message else "stopped"
-    return s.value
 
 
 def stdout_is_unicode() -> bool:

@@ -24,7 +24,15 @@ from inspector.client.model import MAX_INCOMING, ClientConfig, ClientStats, NotC
 from inspector.client.tokens import TokenError, TokenSource
 from inspector.client.wire import ConnectionIO, ConnectionOwner, Tap, WireConnection
 from inspector.protocol.backoff import Backoff
-from inspector.protocol.closecodes import Policy, describe
+from inspector.protocol.closecodes import (
+    ABNORMAL,
+    AUTH_EXPIRED,
+    INTERNAL_ERROR,
+    NO_STATUS,
+    NORMAL,
+    Policy,
+    describe,
+)
 from inspector.protocol.events import SessionEvent, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import compile_filter
 from inspector.protocol.frames import MAX_REQUEST_ID, Error, Event, Subscribe, Unsubscribe, encode
@@ -166,7 +174,7 @@ class RealtimeClient:
         ws = self._ws
         if ws is not None:
             try:
-                await ws.close(1000, "client stop")
+                await ws.close(NORMAL, "client stop")
             except Exception:  # noqa: BLE001 - closing a broken connection
                 pass
         else:  # connecting, fetching a token or waiting: nothing to close politely
@@ -222,7 +230,7 @@ class RealtimeClient:
             self._wake.set()
         ws = self._ws
         if ws is not None:
-            asyncio.get_running_loop().create_task(ws.close(1000, "reconnect"))
+            asyncio.get_running_loop().create_task(ws.close(NORMAL, "reconnect"))
 
     # ------------------------------------------------------------ subscriptions and sends
 
@@ -402,7 +410,7 @@ class RealtimeClient:
             info = describe(ended.code)
             if ended.opened and info.policy is Policy.DONE:
                 self._set_state(State.STOPPED, code=ended.code, reason=ended.reason,
-                                message="server closed the connection normally (1000); not reconnecting")
+                                message=f"server closed the connection normally ({NORMAL}); not reconnecting")
                 return
             if ended.opened and info.policy is Policy.STOP:
                 why = ended.reason or info.meaning
@@ -425,17 +433,17 @@ class RealtimeClient:
         """After a 4401: fetch a different token, or stop and say why. True = go on."""
         source = self.config.token
         if not source.refreshable:
-            self._set_state(State.STOPPED, code=4401, reason="token expired",
+            self._set_state(State.STOPPED, code=AUTH_EXPIRED, reason="token expired",
                             message="token expired; enter a fresh token")
             return False
         old = self._token
         try:
             fresh = await source.fetch()
         except TokenError as exc:
-            self._set_state(State.STOPPED, code=4401, message=f"token expired and refreshing it failed: {exc}")
+            self._set_state(State.STOPPED, code=AUTH_EXPIRED, message=f"token expired and refreshing it failed: {exc}")
             return False
         if fresh == old:
-            self._set_state(State.STOPPED, code=4401,
+            self._set_state(State.STOPPED, code=AUTH_EXPIRED,
                             message=f"token expired and the {source.describe()} still gives the same token")
             return False
         self._token = fresh
@@ -531,7 +539,7 @@ class RealtimeClient:
         self._skip_wait = False  # a reconnect_now() made while connecting is satisfied
         self._set_state(State.OPEN)
         if self._stopping:
-            await ws.close(1000, "client stop")
+            await ws.close(NORMAL, "client stop")
         self._restore_subscriptions()
         writer = loop.create_task(self._io.write(ws, self._outbox))
         pinger = loop.create_task(self._io.ping_loop())
@@ -543,7 +551,7 @@ class RealtimeClient:
             if frame is not None:
                 code, reason = frame.code, frame.reason
         except BaseException:
-            await _close_quietly(ws, 1011, "client error")
+            await _close_quietly(ws, INTERNAL_ERROR, "client error")
             raise
         finally:
             writer.cancel()
@@ -551,8 +559,8 @@ class RealtimeClient:
             self._outbox = None
             self._io.closed()
             self._backoff.closed(time.monotonic())
-        if code is None or code == 1005:
-            code = 1006 if code is None else code
+        if code is None or code == NO_STATUS:
+            code = ABNORMAL if code is None else code
         self._set_state(State.CLOSED, code=code, reason=reason, meaning=describe(code).meaning)
         self._suspend_subscriptions()
         return _Ended(opened=True, code=code, reason=reason)

@@ -8,10 +8,11 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from inspector.client.tokens import TokenSource
+from inspector.protocol import backoff, limits
 from inspector.protocol.events import SubState
 from inspector.redact import redact_url
 
-# Server frames over the protocol's 64 KiB are still received (and shown as such)
+# Server frames over the protocol's MAX_MESSAGE_SIZE are still received (and shown as such)
 # up to this size; past it websockets closes with 1009.
 MAX_INCOMING = 4 * 2**20
 
@@ -22,11 +23,11 @@ class ClientConfig:
     token: TokenSource
     auth: str = "header"  # "header" (Authorization: Bearer) or "query" (?token=)
     ping_interval: float | None = None  # our own PINGs for RTT; None = off
-    pong_timeout: float = 10.0
+    pong_timeout: float = limits.PONG_TIMEOUT
     auto_reconnect: bool = True
-    backoff_initial: float = 0.5
-    backoff_cap: float = 30.0
-    backoff_reset_after: float = 10.0
+    backoff_initial: float = backoff.INITIAL
+    backoff_cap: float = backoff.CAP
+    backoff_reset_after: float = backoff.RESET_AFTER
     open_timeout: float = 10.0
     rng: Callable[[], float] | None = None  # jitter randomness in [0, 1); None = random.random
 

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from websockets.exceptions import ConnectionClosed
 
+from inspector.protocol import closecodes
+from inspector.protocol.limits import SERVER_PING_BODY_SIZE
+
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
 
@@ -23,7 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("inspector.mock")
 
-PING_BODY_SIZE = 8
 # The writer hands this many queued frames to the socket per wake-up.
 _BATCH = 256
 
@@ -76,7 +78,7 @@ class MockConnection:
         self._queued_bytes += len(frame)
         if self._queued_bytes > self._max_queue_bytes:
             self.drop_queue()
-            self.close_soon(1008, "slow consumer")
+            self.close_soon(closecodes.POLICY_VIOLATION, "slow consumer")
             return False
         if self._queued_bytes > self._max_queue_bytes // 4:
             self._below_high.clear()
@@ -117,7 +119,7 @@ class MockConnection:
                     cutoff = self.loop.time() - latency
                 else:
                     cutoff = float("inf")
-                batch = []
+                batch: list[bytes] = []
                 size = 0
                 while queue and len(batch) < _BATCH and queue[0][0] <= cutoff:
                     frame = queue.popleft()[1]
@@ -133,7 +135,7 @@ class MockConnection:
             pass
         except Exception:  # noqa: BLE001 - a broken transport ends this connection only
             log.exception("writer of %s failed", self.member)
-            self.close_soon(1011, "internal error")
+            self.close_soon(closecodes.INTERNAL_ERROR, "internal error")
         finally:
             self.drop_queue()
 
@@ -163,7 +165,7 @@ class MockConnection:
 
     def new_ping_body(self) -> bytes:
         while True:
-            body = os.urandom(PING_BODY_SIZE)
+            body = os.urandom(SERVER_PING_BODY_SIZE)
             if body not in self.outstanding:
                 return body
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+from collections.abc import Sequence
 from importlib import resources
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,7 +48,7 @@ def wants_upgrade(request: Request) -> bool:
     return any(p.strip().lower() == "websocket" for p in upgrade.split(","))
 
 
-def json_response(status: int, phrase: str, body: dict, extra: list[tuple[str, str]] = ()) -> Response:
+def json_response(status: int, phrase: str, body: dict, extra: Sequence[tuple[str, str]] = ()) -> Response:
     data = json.dumps(body, separators=(",", ":")).encode()
     headers = Headers([
         ("Date", email.utils.formatdate(usegmt=True)),

@@ -12,7 +12,6 @@ connection drains its queue (see mock_conn for the slow-consumer rule).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import time
@@ -28,7 +27,7 @@ from inspector.mock.conn import MockConnection
 from inspector.mock.control import serve_control
 from inspector.mock.demo import Demo
 from inspector.mock.origin import OriginPolicy
-from inspector.protocol import frames
+from inspector.protocol import closecodes, frames, limits
 from inspector.protocol.filters import CompiledFilter, FilterError, compile_filter
 from inspector.protocol.kinds import Kind
 from inspector.protocol.topics import topic_error
@@ -45,24 +44,17 @@ class MockConfig:
     port: int = 0
     tokens: frozenset[str] | None = None  # None: any non-empty token is accepted
     token_ttl: float | None = None  # 4401 "token expired" this long after connect
-    ping_interval: float = 30.0
-    pong_timeout: float = 10.0
-    max_missed_pongs: int = 3
-    idle_timeout: float = 60.0
-    max_connections_per_token: int = 8
-    max_subscriptions: int = 64
-    max_message_size: int = 65536
+    ping_interval: float = limits.SERVER_PING_INTERVAL
+    pong_timeout: float = limits.PONG_TIMEOUT
+    max_missed_pongs: int = limits.MAX_MISSED_PONGS
+    idle_timeout: float = limits.IDLE_TIMEOUT
+    max_connections_per_token: int = limits.MAX_CONNECTIONS_PER_TOKEN
+    max_subscriptions: int = limits.MAX_SUBSCRIPTIONS
+    max_message_size: int = limits.MAX_MESSAGE_SIZE
     help_url: str = mock_http.DOCS_PATH  # served by the mock itself
     max_queue_bytes: int = 64 * 2**20  # per connection; beyond it: 1008 "slow consumer"
     close_timeout: float = 5.0  # how long a close waits for the peer's handshake
     allow_origins: tuple[str, ...] = ()  # browser origins beyond loopback ones; "*": every origin
-
-
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def _dump(obj: Any) -> bytes:
-    return _ENCODER.encode(obj).encode("utf-8")
 
 
 def _now_ms() -> int:
@@ -116,7 +108,7 @@ class MockServer:
         self._member_ids: set[str] = set()
         self._frames_in = 0
         self._frames_out_closed = 0  # frames sent by connections that are gone
-        self._demo = None
+        self._demo: Demo | None = None
         self._origins = OriginPolicy(self.config.allow_origins)  # ValueError for a malformed origin
         self._refused_origins: set[str] = set()
         self.port: int | None = None
@@ -153,7 +145,7 @@ class MockServer:
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("mock server listening on %s", self.url)
 
-    async def stop(self, code: int = 1001, reason: str = "server restart") -> None:
+    async def stop(self, code: int = closecodes.GOING_AWAY, reason: str = "server restart") -> None:
         """Close every connection (realtime and control) with ``code`` and stop listening."""
         self.stop_demo()
         if self._server is None:
@@ -211,7 +203,7 @@ class MockServer:
             await self._route(ws)
         except Exception:  # noqa: BLE001 - whatever failed, this connection gets 1011 and the server lives on
             log.exception("internal error while handling a connection")
-            await ws.close(1011, "internal error")
+            await ws.close(closecodes.INTERNAL_ERROR, "internal error")
 
     async def _route(self, ws: ServerConnection) -> None:
         path, _ = mock_http.split_path(ws.request.path)
@@ -243,7 +235,7 @@ class MockServer:
     async def _serve_realtime(self, ws: ServerConnection, label: str) -> None:
         cfg = self.config
         if self._per_label.get(label, 0) >= cfg.max_connections_per_token:
-            await ws.close(1008, "connection limit")
+            await ws.close(closecodes.POLICY_VIOLATION, "connection limit")
             return
         self._per_label[label] = self._per_label.get(label, 0) + 1
         conn = MockConnection(ws, self._new_member_id(), label, max_queue_bytes=cfg.max_queue_bytes)
@@ -258,7 +250,7 @@ class MockServer:
             pass
         except Exception:  # noqa: BLE001 - the contract: 1011, and the server lives on
             log.exception("internal error on connection %s", conn.member)
-            await conn.close(1011, "internal error")
+            await conn.close(closecodes.INTERNAL_ERROR, "internal error")
         finally:
             try:
                 self._drop(conn)
@@ -294,11 +286,11 @@ class MockServer:
         conn.set_timer("ping", cfg.ping_interval, _guarded(conn, self._ping_due))
         self._arm_idle(conn)
         if cfg.token_ttl is not None:
-            conn.set_timer("ttl", cfg.token_ttl, lambda: conn.close_soon(4401, "token expired"))
+            conn.set_timer("ttl", cfg.token_ttl, lambda: conn.close_soon(closecodes.AUTH_EXPIRED, "token expired"))
 
     def _arm_idle(self, conn: MockConnection) -> None:
         conn.set_timer("idle", self.config.idle_timeout,
-                       lambda: conn.close_soon(1008, "idle without subscription"))
+                       lambda: conn.close_soon(closecodes.POLICY_VIOLATION, "idle without subscription"))
 
     def _ping_due(self, conn: MockConnection) -> None:
         """Send a PING once ``ping_interval`` passed with nothing received and no PING sent."""
@@ -313,7 +305,7 @@ class MockServer:
         body = conn.new_ping_body()
         conn.last_ping = now
         conn.outstanding[body] = conn.loop.call_later(cfg.pong_timeout, _guarded(conn, self._pong_missed, body))
-        conn.send(b"\x20" + body)
+        conn.send(frames.encode(frames.Ping(body)))
         conn.set_timer("ping", cfg.ping_interval, _guarded(conn, self._ping_due))
 
     def _pong_missed(self, conn: MockConnection, body: bytes) -> None:
@@ -321,7 +313,7 @@ class MockServer:
             return
         conn.missed += 1
         if conn.missed >= self.config.max_missed_pongs:
-            conn.close_soon(1008, "pong timeout")
+            conn.close_soon(closecodes.POLICY_VIOLATION, "pong timeout")
 
     # ------------------------------------------------------------ frames from a client
 
@@ -341,7 +333,7 @@ class MockServer:
             return self._error(conn, exc.code, exc.message, _request_id(message))
         if isinstance(frame, frames.Ping):
             if self.answer_pings:
-                conn.send(b"\x21" + frame.payload)
+                conn.send(frames.encode(frames.Pong(frame.payload)))
         elif isinstance(frame, frames.Pong):
             conn.missed = 0
             handle = conn.outstanding.pop(frame.payload, None)
@@ -409,7 +401,7 @@ class MockServer:
         return topic
 
     def _presence_frame(self, topic: _Topic, data: dict) -> bytes:
-        return b"\x10" + _dump({"topic": topic.name, "type": "presence", "ts": _now_ms(), "data": data})
+        return frames.encode(frames.Event(topic.name, "presence", _now_ms(), data))
 
     def _presence_to(self, conn: MockConnection, topic: _Topic, data: dict) -> None:
         conn.send(self._presence_frame(topic, data))
@@ -457,9 +449,10 @@ class MockServer:
         if t is None:
             _check_topic(topic)
             t = self._topic(topic)
-        body = {"topic": topic, "type": "message", "seq": t.seq + 1, "ts": _now_ms(), "data": data}
+        # The body, not only the bytes: filters run against it.
+        body = frames.event_body(topic, "message", _now_ms(), data, t.seq + 1)
         try:
-            frame = b"\x10" + _dump(body)
+            frame = frames.encode_event_body(body)
         except (TypeError, ValueError, RecursionError) as exc:
             raise ValueError(f"data is not JSON: {exc}") from None
         t.seq += 1
@@ -475,7 +468,7 @@ class MockServer:
         name = body.get("topic")
         _check_topic(name)
         try:
-            frame = b"\x10" + _dump(body)
+            frame = frames.encode_event_body(body)
         except (TypeError, ValueError, RecursionError) as exc:
             raise ValueError(f"body is not JSON: {exc}") from None
         t = self._topic(name)
@@ -516,10 +509,10 @@ class MockServer:
         return len(conns)
 
     async def expire_tokens(self) -> int:
-        return await self.close_all(4401, "token expired")
+        return await self.close_all(closecodes.AUTH_EXPIRED, "token expired")
 
     async def internal_error(self) -> int:
-        return await self.close_all(1011, "internal error")
+        return await self.close_all(closecodes.INTERNAL_ERROR, "internal error")
 
     # ------------------------------------------------------------ demo
 
@@ -582,13 +575,13 @@ class MockServer:
 
 
 def _guarded(conn: MockConnection, fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
-    """A timer callback whose unexpected failure closes the connection with 1011."""
+    """A timer callback whose unexpected failure closes the connection with an internal error."""
     def run() -> None:
         try:
             fn(conn, *args)
         except Exception:  # noqa: BLE001
             log.exception("internal error in a timer of %s", conn.member)
-            conn.close_soon(1011, "internal error")
+            conn.close_soon(closecodes.INTERNAL_ERROR, "internal error")
     return run
 
 
@@ -600,13 +593,13 @@ def _check_topic(topic: Any) -> None:
 
 def _request_id(message: bytes) -> int | None:
     """The ``id`` of a malformed SUBSCRIBE/UNSUBSCRIBE when it can still be read, for ERROR ``ref``."""
-    if message[:1] not in (b"\x01", b"\x02"):
+    if message[0] not in (Kind.SUBSCRIBE, Kind.UNSUBSCRIBE):
         return None
     try:
-        obj = json.loads(bytes(message[1:]))
-    except (ValueError, RecursionError):
+        obj = frames.decode_json_object(message[1:])
+    except frames.DecodeError:
         return None
-    ident = obj.get("id") if isinstance(obj, dict) else None
-    if isinstance(ident, int) and not isinstance(ident, bool) and 0 <= ident <= frames.MAX_REQUEST_ID:
+    ident = obj.get("id")
+    if isinstance(ident, int) and not isinstance(ident, bool) and 0 <= ident <= limits.MAX_REQUEST_ID:
         return ident
     return None

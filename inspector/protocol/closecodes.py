@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from inspector.protocol.limits import MAX_MESSAGE_SIZE
+
 
 class Policy(enum.Enum):
     RETRY = "retry"                  # reconnect with backoff
@@ -23,22 +25,25 @@ class CloseCodeInfo:
 
 NORMAL = 1000
 GOING_AWAY = 1001
-ABNORMAL = 1006
+NO_STATUS = 1005  # a close frame without a code (never sent on the wire)
+ABNORMAL = 1006  # no close frame at all (never sent on the wire)
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 INTERNAL_ERROR = 1011
 AUTH_EXPIRED = 4401
+APPLICATION_CODES = range(4000, 5000)  # RFC 6455: codes for the application to define
 
 CLOSE_CODES: dict[int, CloseCodeInfo] = {
     c.code: c
     for c in (
-        CloseCodeInfo(1000, "normal", "Normal close", Policy.DONE),
-        CloseCodeInfo(1001, "going_away", "Going away (server restart)", Policy.RETRY),
-        CloseCodeInfo(1006, "abnormal", "Connection dropped without a close frame", Policy.RETRY),
-        CloseCodeInfo(1008, "policy_violation", "Policy violation (quota / abuse)", Policy.STOP),
-        CloseCodeInfo(1009, "message_too_big", "Message too big (over 64 KiB)", Policy.RETRY),
-        CloseCodeInfo(1011, "internal_error", "Internal server error", Policy.RETRY),
-        CloseCodeInfo(4401, "auth_expired", "Auth expired mid-session — reconnect with a fresh token",
+        CloseCodeInfo(NORMAL, "normal", "Normal close", Policy.DONE),
+        CloseCodeInfo(GOING_AWAY, "going_away", "Going away (server restart)", Policy.RETRY),
+        CloseCodeInfo(ABNORMAL, "abnormal", "Connection dropped without a close frame", Policy.RETRY),
+        CloseCodeInfo(POLICY_VIOLATION, "policy_violation", "Policy violation (quota / abuse)", Policy.STOP),
+        CloseCodeInfo(MESSAGE_TOO_BIG, "message_too_big",
+                      f"Message too big (over {MAX_MESSAGE_SIZE // 1024} KiB)", Policy.RETRY),
+        CloseCodeInfo(INTERNAL_ERROR, "internal_error", "Internal server error", Policy.RETRY),
+        CloseCodeInfo(AUTH_EXPIRED, "auth_expired", "Auth expired mid-session — reconnect with a fresh token",
                       Policy.REFRESH_TOKEN),
     )
 }
@@ -55,6 +60,6 @@ def describe(code: int | None) -> CloseCodeInfo:
     info = CLOSE_CODES.get(code)
     if info is not None:
         return info
-    if 4000 <= code <= 4999:
+    if code in APPLICATION_CODES:
         return CloseCodeInfo(code, "application", f"Application-defined close {code}", Policy.RETRY)
     return CloseCodeInfo(code, "unknown", f"Close code {code}", Policy.RETRY)

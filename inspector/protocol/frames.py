@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard, Union
 
 from inspector.protocol.kinds import Kind, kind_name
-
-MAX_PING_PAYLOAD = 64
-MAX_REQUEST_ID = 2**32 - 1
+from inspector.protocol.limits import MAX_PING_PAYLOAD, MAX_REQUEST_ID
 
 
 class DecodeError(ValueError):
@@ -59,12 +57,7 @@ class Event:
 
     def body(self) -> dict:
         """The JSON object as sent on the wire (also what filters see)."""
-        out: dict[str, Any] = {"topic": self.topic, "type": self.type}
-        if self.seq is not None:
-            out["seq"] = self.seq
-        out["ts"] = self.ts
-        out["data"] = self.data
-        return out
+        return event_body(self.topic, self.type, self.ts, self.data, self.seq)
 
 
 @dataclass(slots=True)
@@ -93,14 +86,36 @@ Frame = Union[Subscribe, Unsubscribe, Event, Ping, Pong, Error]
 # ---------------------------------------------------------------- encoding
 
 
+# One encoder for every frame: json.dumps(..., separators=...) would build a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_EVENT_BYTE = bytes((Kind.EVENT,))
+
+
 def _dump(obj: dict) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return _ENCODER.encode(obj).encode("utf-8")
+
+
+def event_body(topic: str, type: str, ts: int, data: Any, seq: int | None = None) -> dict:
+    """An EVENT body in the wire's key order; ``Event.body()`` without building an Event first,
+    for a publisher that needs the body (its filters run on it) as well as the bytes."""
+    if seq is None:
+        return {"topic": topic, "type": type, "ts": ts, "data": data}
+    return {"topic": topic, "type": type, "seq": seq, "ts": ts, "data": data}
+
+
+def encode_event_body(body: dict) -> bytes:
+    """An EVENT message whose body is ``body`` as given: its keys, extra ones included, in its order.
+
+    For bodies that exist already (a recorded event re-sent as it was); ``encode(Event(...))``
+    is the way to build a new one. Raises TypeError or ValueError for what is not JSON.
+    """
+    return _EVENT_BYTE + _ENCODER.encode(body).encode("utf-8")
 
 
 def encode(frame: Frame) -> bytes:
     """Bytes of one binary WebSocket message for ``frame``."""
-    if isinstance(frame, Event):
-        return b"\x10" + _dump(frame.body())
+    if type(frame) is Event:  # the hot path: a publish encodes one of these per message
+        return encode_event_body(frame.body())
     if isinstance(frame, (Ping, Pong)):
         if len(frame.payload) > MAX_PING_PAYLOAD:
             raise ValueError(f"{frame.kind.name} payload is {len(frame.payload)} bytes (at most {MAX_PING_PAYLOAD})")

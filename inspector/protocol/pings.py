@@ -9,9 +9,11 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 
+from inspector.protocol.limits import PONG_TIMEOUT
+
 
 class PingTracker:
-    def __init__(self, timeout: float = 10.0, max_outstanding: int = 64):
+    def __init__(self, timeout: float = PONG_TIMEOUT, max_outstanding: int = 64):
         self.timeout = timeout
         self.max_outstanding = max_outstanding
         self._outstanding: OrderedDict[bytes, float] = OrderedDict()

@@ -1,11 +1,12 @@
-"""Topic names: ASCII ``[a-z0-9._-]``, 1 to 255 characters (wire-format.md)."""
+"""Topic names: ASCII ``[a-z0-9._-]``, 1 to ``MAX_TOPIC_LENGTH`` characters (wire-format.md)."""
 
 from __future__ import annotations
 
 import re
 
-MAX_TOPIC_LENGTH = 255
-_TOPIC_RE = re.compile(r"[a-z0-9._-]{1,255}")
+from inspector.protocol.limits import MAX_TOPIC_LENGTH
+
+_TOPIC_RE = re.compile(rf"[a-z0-9._-]{{1,{MAX_TOPIC_LENGTH}}}")
 _BAD_CHAR_RE = re.compile(r"[^a-z0-9._-]")
 
 

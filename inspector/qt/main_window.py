@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from inspector.mock.server import MockConfig
 from inspector.profiles import Profile, ProfileError, ProfileStore
+from inspector.protocol.describe import describe_state
 from inspector.protocol.events import State, StateChanged
 from inspector.qt.about import AboutDialog, ShortcutsDialog
 from inspector.qt.aio import Tasks
@@ -42,7 +43,6 @@ from inspector.qt.log.panel import LogPanel
 from inspector.qt.mock.mock_panel import MockPanel
 from inspector.qt.session.connection_tab import ConnectionTab
 from inspector.qt.session.profiles_panel import ConnectionManager
-from inspector.qt.session.state_view import describe_state
 
 log = logging.getLogger("inspector.qt")
 TITLE = "Realtime Inspector"

@@ -121,7 +121,7 @@ def test_exit_code_3_on_http_401(mock_server):
     srv = mock_server(tokens=frozenset({"other"}))
     proc = cli("tail", srv.url, "--token", TOKEN)
     assert proc.returncode == 3
-    assert "HTTP 401 invalid_token" in proc.stderr and "stopped: server refused" in proc.stdout
+    assert "HTTP 401 invalid_token" in proc.stderr and "stopped — server refused" in proc.stdout
 
 
 def test_exit_code_4_on_1008(mock_server):
@@ -154,7 +154,7 @@ def test_reconnect_lines_after_a_restart(mock_server):
     tail = Proc("tail", srv.url, "--token", TOKEN, "--subscribe", "x", "--duration", "5")
     tail.until("subscription x active")
     srv.call(srv.server.close_all, 1001, "server restart")
-    tail.until("closed 1001 'server restart'")
+    tail.until("closed 1001 — Going away (server restart) — reason: server restart")
     tail.until("waiting ")
     tail.until("subscription x active")
     tail.p.send_signal(signal.SIGINT)

@@ -113,7 +113,7 @@ def test_replay_prints_every_record(recording):
     event_line = next(line for line in lines if "#42" in line)
     assert "EVENT" in event_line and "orders.eu" in event_line and "c1" in event_line and "← in" in event_line
     assert any("ERROR" in line and "invalid_topic" in line for line in lines)
-    assert any("STATE" in line and "closed code 4401" in line for line in lines)
+    assert any("STATE" in line and "closed 4401 — auth expired — reason: token expired" in line for line in lines)
     assert any("TEXT" in line for line in lines) and TOKEN not in r.stdout
     assert [line.split()[7] for line in lines if "ticker" in line] == ["#100", "#101", "#102"]
 

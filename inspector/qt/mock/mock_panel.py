@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from inspector.mock.server import MockConfig, MockServer
 from inspector.mock.thread import MockServerThread
+from inspector.protocol.closecodes import GOING_AWAY
 from inspector.protocol.topics import topic_error
 from inspector.qt.aio import Tasks
 
@@ -148,7 +149,7 @@ class MockPanel(QWidget):
         self.data_edit.textChanged.connect(self._validate_publish)
         self.publish_button.clicked.connect(self.publish_once)
         self.repeat_button.toggled.connect(self._toggle_repeat)
-        self.restart_button.clicked.connect(lambda: self._fault("close_all", 1001, "server restart"))
+        self.restart_button.clicked.connect(lambda: self._fault("close_all", GOING_AWAY, "server restart"))
         self.expire_button.clicked.connect(lambda: self._fault("expire_tokens"))
         self.internal_button.clicked.connect(lambda: self._fault("internal_error"))
         self.pongs_check.toggled.connect(self._set_pongs)

@@ -8,57 +8,14 @@ import time
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from inspector.protocol.closecodes import describe
+from inspector.protocol.closecodes import NORMAL
+from inspector.protocol.describe import describe_state
 from inspector.protocol.events import State, StateChanged
 
 _COLOURS = {
     State.IDLE: "#888", State.CONNECTING: "#c80", State.OPEN: "#2a2",
     State.CLOSED: "#c60", State.WAITING: "#c80", State.STOPPED: "#d33",
 }
-
-
-def describe_state(ev: StateChanged, now: float | None = None) -> str:
-    """One line for a StateChanged event; WAITING counts down to ``now``."""
-    s = ev.state
-    if s is State.IDLE:
-        return "not connected"
-    if s is State.CONNECTING:
-        # ``attempt`` counts reconnects: 0 is the first connect, k the k-th retry.
-        return f"connecting (reconnect attempt {ev.attempt})…" if ev.attempt else "connecting…"
-    if s is State.OPEN:
-        return "open"
-    if s is State.CLOSED:
-        parts = [f"closed {ev.code}" if ev.code is not None else "closed"]
-        if ev.meaning:
-            parts.append(ev.meaning)
-        if ev.reason:
-            parts.append(f"reason: {ev.reason}")
-        if ev.http_status:
-            parts.append(_http(ev))
-        if ev.message and ev.message not in (ev.reason, ev.meaning):
-            parts.append(ev.message)
-        return " — ".join(parts)
-    if s is State.WAITING:
-        left = ev.delay or 0.0
-        if now is not None:
-            left = max(0.0, ev.t + (ev.delay or 0.0) - now)
-        return f"waiting — reconnect attempt {ev.attempt} in {left:.1f} s"
-    if s is State.STOPPED:
-        msg = ev.message
-        parts = [msg] if msg else []
-        if ev.http_status and f"HTTP {ev.http_status}" not in msg:
-            parts.append(_http(ev))
-        if ev.code is not None:
-            meaning = ev.meaning or describe(ev.code).meaning
-            parts.append(f"close {ev.code}: {meaning}")
-        if ev.reason and ev.reason not in msg:
-            parts.append(f"reason: {ev.reason}")
-        return "stopped" + (" — " + " — ".join(parts) if parts else "")
-    return str(s.value)
-
-
-def _http(ev: StateChanged) -> str:
-    return f"HTTP {ev.http_status}" + (f" {ev.http_code}" if ev.http_code else "")
 
 
 class StateView(QWidget):
@@ -100,7 +57,7 @@ class StateView(QWidget):
         ev = self.last
         if ev is None:
             return
-        self.label.setText(describe_state(ev, time.time()))
+        self.label.setText(describe_state(ev, now=time.time()))
         self.label.setStyleSheet(f"color: {_COLOURS.get(ev.state, '#888')}; font-weight: bold;")
         self.disconnect_button.setEnabled(ev.state not in (State.STOPPED, State.IDLE)
-                                          and not (ev.state is State.CLOSED and ev.code == 1000))
+                                          and not (ev.state is State.CLOSED and ev.code == NORMAL))

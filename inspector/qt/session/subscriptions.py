@@ -35,7 +35,7 @@ from inspector.protocol.frames import Event
 from inspector.protocol.limits import MAX_SUBSCRIPTIONS
 from inspector.protocol.topics import topic_error
 
-WARN_AT = 56            # warn from here on, before the server refuses the 65th
+WARN_AT = MAX_SUBSCRIPTIONS - 8  # warn from here on, before the server refuses one more
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_.]*$")
 
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLineEdit, QMessageBox
 from inspector.profiles import LOCAL_MOCK, Profile, ProfileStore
 from inspector.protocol.events import State, StateChanged
 from inspector.qt.session.profiles_panel import ConnectionManager
-from inspector.qt.session.state_view import StateView, describe_state
+from inspector.qt.session.state_view import StateView
 
 SECRET = "tok-very-secret-123"
 
@@ -78,20 +78,6 @@ def test_connect_emits_profile(qtbot, tmp_path):
         qtbot.mouseClick(m.connect_button, Qt.MouseButton.LeftButton)
     p = blocker.args[0]
     assert isinstance(p, Profile) and p.embedded_mock and len(p.subscriptions) == 4
-
-
-def test_describe_each_state():
-    t = 1000.0
-    assert describe_state(StateChanged("c", t, State.OPEN)) == "open"
-    assert "connecting" in describe_state(StateChanged("c", t, State.CONNECTING))
-    closed = describe_state(StateChanged("c", t, State.CLOSED, code=1001, reason="server restart",
-                                         meaning="Going away (server restart)"))
-    assert "1001" in closed and "Going away" in closed and "server restart" in closed
-    waiting = StateChanged("c", t, State.WAITING, attempt=3, delay=4.0)
-    assert describe_state(waiting, t + 1.5) == "waiting — reconnect attempt 3 in 2.5 s"
-    stopped = describe_state(StateChanged("c", t, State.STOPPED, http_status=401, http_code="invalid_token",
-                                          message="server refused the token"))
-    assert "HTTP 401 invalid_token" in stopped
 
 
 def test_state_view_countdown_moves(qtbot):

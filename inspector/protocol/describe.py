@@ -1,0 +1,61 @@
+"""Session events as one line of human text, the same in ``tail``, ``replay`` and the desktop app.
+
+``tail --json`` and recordings carry the fields themselves (events.state_details); this
+is only for people reading.
+"""
+
+from __future__ import annotations
+
+from inspector.protocol.closecodes import describe
+from inspector.protocol.events import State, StateChanged
+
+SEPARATOR = " — "
+
+
+def describe_state(ev: StateChanged, *, url: str = "", now: float | None = None) -> str:
+    """One line for a state change.
+
+    ``url`` (already redacted) is named while connecting. With ``now``, a WAITING line
+    counts down to the next attempt instead of showing the whole delay.
+    """
+    s = ev.state
+    if s is State.IDLE:
+        return "not connected"
+    if s is State.CONNECTING:
+        # ``attempt`` counts reconnects: 0 is the first connect, k the k-th retry.
+        where = f" to {url}" if url else ""
+        return f"connecting{where}" + (f" (reconnect attempt {ev.attempt})" if ev.attempt else "")
+    if s is State.OPEN:
+        return "open" + (SEPARATOR + ev.message if ev.message else "")
+    if s is State.CLOSED:
+        parts = [f"closed {ev.code}" if ev.code is not None else "closed"]
+        if ev.meaning:
+            parts.append(ev.meaning)
+        if ev.reason:
+            parts.append(f"reason: {ev.reason}")
+        if ev.http_status:
+            parts.append(_http(ev))
+        if ev.message and ev.message not in (ev.reason, ev.meaning):
+            parts.append(ev.message)
+        return SEPARATOR.join(parts)
+    if s is State.WAITING:
+        left = ev.delay or 0.0
+        if now is not None:
+            left = max(0.0, ev.t + left - now)
+        return f"waiting{SEPARATOR}reconnect attempt {ev.attempt} in {left:.1f} s"
+    if s is State.STOPPED:
+        msg = ev.message
+        parts = [msg] if msg else []
+        if ev.http_status and f"HTTP {ev.http_status}" not in msg:
+            parts.append(_http(ev))
+        if ev.code is not None:
+            meaning = ev.meaning or describe(ev.code).meaning
+            parts.append(f"close {ev.code}: {meaning}")
+        if ev.reason and ev.reason not in msg:
+            parts.append(f"reason: {ev.reason}")
+        return SEPARATOR.join(["stopped", *parts])
+    return str(s.value)
+
+
+def _http(ev: StateChanged) -> str:
+    return f"HTTP {ev.http_status}" + (f" {ev.http_code}" if ev.http_code else "")

@@ -3,7 +3,7 @@ import sys
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
-from qasync_loop import qloop, run, until  # noqa: F401
+from qasync_loop import run, until
 
 from inspector.mock.server import MockConfig
 from inspector.profiles import LOCAL_MOCK, ProfileStore, local_mock_profile

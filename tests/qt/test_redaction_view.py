@@ -9,7 +9,7 @@ import base64
 import json
 
 from PySide6.QtCore import Qt
-from qasync_loop import qloop, run, until  # noqa: F401
+from qasync_loop import run, until
 from test_app_window import _window
 
 from inspector.profiles import Profile, Subscription

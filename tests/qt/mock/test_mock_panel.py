@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 from PySide6.QtGui import QGuiApplication
-from qasync_loop import qloop, run, until  # noqa: F401
+from qasync_loop import run, until
 
 from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.tokens import TokenSource

@@ -14,7 +14,7 @@ from framegen import T0, event, ping, raw
 from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
-from qasync_loop import qloop, run, until  # noqa: F401
+from qasync_loop import run, until
 
 from inspector.client.engine import RealtimeClient
 from inspector.client.model import ClientConfig

@@ -111,7 +111,7 @@ def test_state_view_countdown_moves(qtbot):
 import asyncio  # noqa: E402
 
 import pytest  # noqa: E402
-from qasync_loop import qloop, run, until  # noqa: E402,F401
+from qasync_loop import run, until  # noqa: E402
 
 from inspector.mock.server import MockConfig  # noqa: E402
 from inspector.mock.thread import MockServerThread  # noqa: E402

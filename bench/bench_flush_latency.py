@@ -43,7 +43,7 @@ def time_writer(path: Path, tries: int) -> list[float]:
         for i in range(tries):
             before = lines(path)
             w.write_event(FrameSeen("c1", time.time(), IN, b"\x10%d" % i))
-            delays.append(delay_until(lambda: lines(path) > before))
+            delays.append(delay_until(lambda before=before: lines(path) > before))
     return delays
 
 
@@ -54,7 +54,7 @@ def time_process_writer(path: Path, tries: int) -> list[float]:
         for i in range(tries):
             before = lines(path)
             w.tap(("c1", time.time(), b"\x10%d" % i))
-            delays.append(delay_until(lambda: lines(path) > before))
+            delays.append(delay_until(lambda before=before: lines(path) > before))
     return delays
 
 

@@ -34,7 +34,8 @@ class Lines:
             self.lines.append(line.rstrip("\n"))
             if needle in line:
                 return
-        raise AssertionError(f"no {needle!r} in {self.lines[-20:]}: {self.proc.stderr.read() if self.proc.poll() is not None else ''}")
+        err = self.proc.stderr.read() if self.proc.poll() is not None else ""
+        raise AssertionError(f"no {needle!r} in {self.lines[-20:]}: {err}")
 
 
 def untimed(line: str) -> dict:
@@ -86,7 +87,7 @@ def test_tail_and_replay_of_its_recording_print_the_same_lines(mock_server, tmp_
     replayed = replay.stdout.splitlines()
 
     assert len(replayed) == len(printed)
-    for n, (a, b) in enumerate(zip(printed, replayed)):
+    for n, (a, b) in enumerate(zip(printed, replayed, strict=True)):
         assert untimed(a) == untimed(b), f"line {n + 1}:\n tail:   {a}\n replay: {b}"
     # the comparison covered what a session shows, not only frames
     objs = [json.loads(line) for line in printed]

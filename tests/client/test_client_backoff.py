@@ -49,7 +49,7 @@ def test_delay_sequence_at_the_jitter_bounds():
     """rng 0 gives factor 0.75, rng→1 gives 1.25; the cap applies after the jitter."""
     initial, cap = 0.004, 0.05
     for r, u in ((0.0, 0.75), (1.0 - 1e-12, 1.25)):
-        async def body():
+        async def body(r: float = r):
             client, states = client_for(closed_port_url(), backoff_initial=initial, backoff_cap=cap, rng=lambda: r)
             client.start()
             got = await waits(client, states, 7)

@@ -62,7 +62,7 @@ def test_bulk_rows_equal_the_frame_by_frame_store(tmp_path):
     bulk = FrameStore()
     bulk.extend_rows(*prep.frames.store_args())
 
-    labels = dict(zip(["c1", "c2"], conn_labels(path.name, ["c1", "c2"])))
+    labels = dict(zip(["c1", "c2"], conn_labels(path.name, ["c1", "c2"]), strict=True))
     slow = FrameStore()
     slow.extend(FrameSeen(labels[e.conn], e.t, e.direction, e.data, None, e.text)
                 for e in open_recording(path) if type(e) is FrameSeen)

@@ -90,7 +90,7 @@ def test_anything_else_is_ok_false_with_error(kit, request_):
 def test_control_connections_do_not_count_toward_the_token_limit(kit):
     async def go():
         async with MockServer(MockConfig(max_connections_per_token=1)) as server:
-            async with kit.connect(server.control_url) as c1, kit.connect(server.control_url) as c2, \
+            async with kit.connect(server.control_url), kit.connect(server.control_url) as c2, \
                     kit.connect(server.url) as ws:
                 await kit.subscribe(ws, "t")
                 await c2.send('{"op": "stats"}')

@@ -319,7 +319,6 @@ def test_bundle_is_lean(bundle):
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-@pytest.mark.skipif(not (ROOT / "inspector" / "qt" / "app.py").exists(), reason="the desktop app is not there yet")
 def test_bundle_passes_self_test_offscreen(bundle):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     r = subprocess.run([str(bundle / APP), "--self-test"], capture_output=True, text=True, timeout=180, env=env)

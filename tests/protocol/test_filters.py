@@ -42,6 +42,7 @@ def test_valid_filter_has_no_error():
     assert filter_error("data.total > `1`") is None
 
 
-@pytest.mark.parametrize("value, truthy", [(False, False), (None, False), ("", False), ([], False), ({}, False), (0, True), ("x", True), ([0], True), (True, True)])
+@pytest.mark.parametrize("value, truthy", [(False, False), (None, False), ("", False), ([], False), ({}, False),
+                                           (0, True), ("x", True), ([0], True), (True, True)])
 def test_jmespath_truthiness(value, truthy):
     assert is_truthy(value) is truthy

@@ -21,12 +21,16 @@ from inspector.protocol.frames import (
 )
 from inspector.protocol.kinds import Kind, kind_name, kind_of
 
-json_scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.text() | st.floats(allow_nan=False, allow_infinity=False)
-json_values = st.recursive(json_scalars, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4), max_leaves=12)
+json_scalars = (st.none() | st.booleans() | st.integers(-(2**63), 2**63) | st.text()
+                | st.floats(allow_nan=False, allow_infinity=False))
+json_values = st.recursive(
+    json_scalars, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+    max_leaves=12)
 topics = st.from_regex(r"[a-z0-9._-]{1,40}", fullmatch=True)
 ids = st.none() | st.integers(0, 2**32 - 1)
 
-events = st.builds(Event, topics, st.sampled_from(["message", "presence"]), st.integers(0, 2**53), json_values, st.none() | st.integers(0, 2**40))
+events = st.builds(Event, topics, st.sampled_from(["message", "presence"]), st.integers(0, 2**53), json_values,
+                   st.none() | st.integers(0, 2**40))
 frames = st.one_of(
     st.builds(Subscribe, topics, st.none() | st.text(), ids),
     st.builds(Unsubscribe, topics, ids),
@@ -68,7 +72,8 @@ def test_event_wire_shape_matches_spec():
     ev = Event("orders.eu", "message", 1764300000123, {"id": "o-1", "total": 250}, seq=42)
     data = encode(ev)
     assert data[0] == 0x10
-    assert json.loads(data[1:]) == {"topic": "orders.eu", "type": "message", "seq": 42, "ts": 1764300000123, "data": {"id": "o-1", "total": 250}}
+    assert json.loads(data[1:]) == {"topic": "orders.eu", "type": "message", "seq": 42, "ts": 1764300000123,
+                                    "data": {"id": "o-1", "total": 250}}
 
 
 def test_presence_event_has_no_seq():

@@ -72,7 +72,8 @@ FOREIGN_BODIES = [
     b'{"topic":"orders.eu","type":"message","seq":7,"ts":1764300000123,"data":{"total":250}}',
     b'{ "data": {"b": 2, "a": [1, 2.50, -0.0, 1e3]}, "ts": 1764300000123, "type": "message",\n'
     b'  "topic": "orders.eu", "seq": 7, "region": "eu-west", "trace": null }',
-    b'{\n\t"type" : "presence",\r\n\t"topic" : "room.1",\n\t"ts" : 5,\n\t"data" : {"action": "sync", "members": []}\n}\n',
+    b'{\n\t"type" : "presence",\r\n\t"topic" : "room.1",\n\t"ts" : 5,\n'
+    b'\t"data" : {"action": "sync", "members": []}\n}\n',
     b'{"topic":"caf\\u00e9","type":"message","ts":1,"data":"caf\xc3\xa9 \\ud83d\\ude00 \\u2028 \\ud800"}',
     b'{"topic":"t","type":"message","ts":1,"seq":2,"data":{"dup":1,"dup":2}}',
 ]

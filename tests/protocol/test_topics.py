@@ -11,7 +11,8 @@ def test_valid(topic):
 
 @pytest.mark.parametrize(
     "topic, words",
-    [("", "empty"), ("a" * 256, "256"), ("Orders", "'O' at position 0"), ("a b", "' ' at position 1"), ("é", "position 0"), (5, "string"), ("a\n", "position 1")],
+    [("", "empty"), ("a" * 256, "256"), ("Orders", "'O' at position 0"), ("a b", "' ' at position 1"),
+     ("é", "position 0"), (5, "string"), ("a\n", "position 1")],
 )
 def test_invalid(topic, words):
     assert not is_valid_topic(topic)

@@ -37,7 +37,8 @@ def test_every_kind_round_trips(tmp_path):
 
 def test_header_and_file_are_ascii_lines(tmp_path):
     path = tmp_path / "s.rirec"
-    with RecordingWriter(path, profile="d\u2028ev", url=f"wss://user:pw@h.example/api/v2/realtime?token={TOKEN}&x=1") as w:
+    url = f"wss://user:pw@h.example/api/v2/realtime?token={TOKEN}&x=1"
+    with RecordingWriter(path, profile="d\u2028ev", url=url) as w:
         for ev in sample_events(time.time()):
             w.write_event(ev)
     raw = path.read_bytes()

@@ -19,7 +19,8 @@ ERA = st.floats(min_value=2.0**30, max_value=2.0**31, exclude_max=True)
 def reference(start, ts, datas, conns, outs, texts) -> bytes:
     n = len(ts)
     full = [(c * n if len(c) == 1 else c) for c in (conns, outs, texts)]
-    return "".join(frame_line(w, start, c, o, x, d) for w, d, c, o, x in zip(ts, datas, *full)).encode("ascii")
+    lines = (frame_line(w, start, c, o, x, d) for w, d, c, o, x in zip(ts, datas, *full, strict=True))
+    return "".join(lines).encode("ascii")
 
 
 @settings(max_examples=300, deadline=None)
@@ -38,7 +39,7 @@ def test_same_bytes_as_frame_line(rows, uniform):
     assert text == reference(START, ts, datas, conns, outs, texts)
     lines = text.splitlines()
     assert len(lines) == len(rows)
-    for line, w, d in zip(lines, ts, datas):
+    for line, w, d in zip(lines, ts, datas, strict=True):
         rec = json.loads(line)
         assert rec["w"] == w  # the very same float
         assert abs(rec["t"] - (w - START)) <= 5.1e-7  # 6 places, plus the float error of a large offset

@@ -36,7 +36,7 @@ def _read_both(path) -> tuple[int, bool] | None:
             read_columns(path)
         except RecordingError:
             return None
-        raise AssertionError("columns accepted what the stream reader refused")
+        raise AssertionError("columns accepted what the stream reader refused") from exc
     events = rec.load()
     assert rec.count == len(events)
     if rec.truncated:

@@ -41,7 +41,8 @@ def chrome_har() -> dict:
         ],
     }
     second = {"startedDateTime": "bad date", "request": {"url": "ws://other/x"},
-              "_webSocketMessages": [{"type": "receive", "time": T0 + 0.25, "opcode": 2, "data": b64(encode(Ping(b"1")))}]}
+              "_webSocketMessages": [{"type": "receive", "time": T0 + 0.25, "opcode": 2,
+                                      "data": b64(encode(Ping(b"1")))}]}
     page = {"startedDateTime": "2025-11-28T03:20:00.000Z", "request": {"method": "GET", "url": "https://api.example/"},
             "response": {"status": 200}}
     return {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"},
@@ -153,7 +154,10 @@ def har_file(tmp_path, *entries, indent=None, name="x.har"):
     return path
 
 
-def msg(t, data=encode(Ping(b"1")), kind="receive"):
+PING = encode(Ping(b"1"))
+
+
+def msg(t, data=PING, kind="receive"):
     return {"type": kind, "time": t, "opcode": 2, "data": b64(data)}
 
 

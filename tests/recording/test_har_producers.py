@@ -45,7 +45,7 @@ def check_against_witness(rec, seen: list[dict], slack: float) -> list[FrameSeen
         theirs = [s for s in seen if s["type"] == kind]
         assert [(f.data, f.text) for f in mine] == [(base64.b64decode(s["data_b64"]), s["text"]) for s in theirs]
         if slack is not None:
-            for f, s in zip(mine, theirs):
+            for f, s in zip(mine, theirs, strict=True):
                 assert abs(f.t - s["wall_ms"] / 1000) < slack, (f, s["wall_ms"])
     return frames
 
@@ -72,7 +72,7 @@ def test_playwright_and_chrome_layouts_agree_to_the_microsecond():
     a = [(f.t, f.data) for f in open_recording(FIXTURES / "playwright-chromium.har") if isinstance(f, FrameSeen)]
     b = [(f.t, f.data) for f in open_recording(FIXTURES / "chrome-devtools-shape.har") if isinstance(f, FrameSeen)]
     assert [d for _, d in a] == [d for _, d in b]
-    assert max(abs(x - y) for (x, _), (y, _) in zip(a, b)) < 1e-6
+    assert max(abs(x - y) for (x, _), (y, _) in zip(a, b, strict=True)) < 1e-6
 
 
 def test_chrome_error_frame_is_reported_not_lost():

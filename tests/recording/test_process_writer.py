@@ -89,7 +89,7 @@ def test_frames_as_columns_write_the_same_bytes(tmp_path):
                              np.array([e.t for e in run]), (bool(outs[0]),) if (outs == outs[0]).all() else outs,
                              texts if texts.any() else (False,), [e.data for e in run])
             run.clear()
-        for i, ev in enumerate(evs):
+        for ev in evs:
             if type(ev) is FrameSeen:
                 run.append(ev)
                 if len(run) == 700:
@@ -125,7 +125,7 @@ def test_data_reaches_the_file_while_recording(tmp_path):
         w.flush()  # the sink is up
         for i in range(3):
             w.tap(("c1", time.time(), b"\x10late%d" % i))
-            wait_for(lambda: len(lines_of(path)) == 2 + i, "the frame to reach the file")
+            wait_for(lambda want=2 + i: len(lines_of(path)) == want, "the frame to reach the file")
 
 
 def test_the_app_killed_mid_stream_leaves_every_record_it_handed_over(tmp_path):

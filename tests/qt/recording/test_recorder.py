@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 from framegen import T0, event, ping, raw
@@ -176,7 +175,7 @@ def test_frames_and_events_reach_the_file_while_recording(qtbot, window):
     for ev in (event(seq=1, t=T0), state("c1", State.OPEN, T0 + 1)):
         lines = len(path.read_bytes().splitlines())
         tab.client._emit(ev)
-        qtbot.waitUntil(lambda: len(path.read_bytes().splitlines()) == lines + 1, timeout=10_000)
+        qtbot.waitUntil(lambda want=lines + 1: len(path.read_bytes().splitlines()) == want, timeout=10_000)
     rec.stop()
 
 

@@ -400,7 +400,7 @@ def test_har_export_after_live_connections_names_each_real_url_without_the_token
         mock_url = w.mock_panel.thread.url
         plain = dataclasses.replace(secret_profile(), name="eu", embedded_mock=False,
                                     url=mock_url + "?region=eu%2Dwest&x=a+b")   # header auth: URL as typed
-        second = w.open_connection(plain)
+        w.open_connection(plain)
         await until(lambda: w.log_panel.flush() or {c for c, *_ in log_rows(w.log_panel)} >= {"c1", "c2"},
                     15, "frames from both connections")
         w.conn_tabs.tabCloseRequested.emit(w.conn_tabs.indexOf(first))  # closed before the export

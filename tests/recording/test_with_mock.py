@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 
+from net_kit import run
 from rec_helpers import T0, TOKEN
 from websockets.asyncio.client import connect as ws_connect
 
@@ -18,12 +19,6 @@ from inspector.protocol.events import IN, OUT, FrameSeen, State, StateChanged
 from inspector.protocol.frames import Event, encode
 from inspector.recording import RecordingWriter, open_recording
 from inspector.recording.server_events import server_events
-
-
-def run(coro, timeout: float = 30):
-    async def guarded():
-        return await asyncio.wait_for(coro, timeout)
-    return asyncio.run(guarded())
 
 
 def raw_client(url: str):

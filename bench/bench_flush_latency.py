@@ -14,7 +14,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from inspector.protocol.events import IN, FrameSeen
@@ -28,9 +27,10 @@ def lines(path: Path) -> int:
     return path.read_bytes().count(b"\n")
 
 
-def delay_until(condition: Callable[[], bool], timeout: float = 10.0) -> float:
+def delay_until_grown(path: Path, before: int, timeout: float = 10.0) -> float:
+    """Seconds until the file holds more than ``before`` lines."""
     t0 = time.monotonic()
-    while not condition():
+    while lines(path) <= before:
         if time.monotonic() - t0 > timeout:
             raise SystemExit(f"nothing reached the file in {timeout} s")
         time.sleep(0.001)
@@ -43,7 +43,7 @@ def time_writer(path: Path, tries: int) -> list[float]:
         for i in range(tries):
             before = lines(path)
             w.write_event(FrameSeen("c1", time.time(), IN, b"\x10%d" % i))
-            delays.append(delay_until(lambda before=before: lines(path) > before))
+            delays.append(delay_until_grown(path, before))
     return delays
 
 
@@ -54,7 +54,7 @@ def time_process_writer(path: Path, tries: int) -> list[float]:
         for i in range(tries):
             before = lines(path)
             w.tap(("c1", time.time(), b"\x10%d" % i))
-            delays.append(delay_until(lambda before=before: lines(path) > before))
+            delays.append(delay_until_grown(path, before))
     return delays
 
 

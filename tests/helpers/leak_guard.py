@@ -49,7 +49,7 @@ class Watch:
 
 def child_pids() -> set[int]:
     """Running (not zombie) children of this process; empty where there is no /proc."""
-    me, pids = os.getpid(), set()
+    me, pids = os.getpid(), set[int]()
     proc = Path("/proc")
     if not proc.is_dir():
         return pids

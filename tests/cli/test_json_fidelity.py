@@ -74,11 +74,15 @@ def test_tail_and_replay_of_its_recording_print_the_same_lines(mock_server, tmp_
         srv.call(srv.server.publish, "odd", {"v": "last one"})
         out.until("last one")
         tail.send_signal(signal.SIGINT)
-        rest, err = tail.communicate(timeout=20)
+        # read() and not communicate(): readline() may hold lines in the stream's buffer
+        rest, err = tail.stdout.read(), tail.stderr.read()
+        tail.wait(20)
     finally:
         if tail.poll() is None:
             tail.kill()
-            tail.communicate()
+            tail.wait()
+        tail.stdout.close()
+        tail.stderr.close()
     assert tail.returncode == 0, err
     printed = out.lines + rest.splitlines()
 

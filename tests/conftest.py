@@ -1,10 +1,18 @@
 import os
 import sys
 
+import pytest
+
 # Every test runs without a display; set before anything imports Qt.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Helper modules shared by several test folders (there are no packages under tests/).
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "helpers"))
 
-from net_kit import kit, mock_server  # noqa: E402,F401 - fixtures for every folder
+import leak_guard  # noqa: E402 - the autouse leak check, for every folder
+import net_kit  # noqa: E402 - the mock_server and kit fixtures, for every folder
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for plugin in (leak_guard, net_kit):
+        config.pluginmanager.register(plugin, plugin.__name__)

@@ -1,9 +1,9 @@
 """The text of many frame records at once: the recording sink's hot path.
 
-``frame_line`` (format.py) costs about 1.4 µs a frame, over a third of it in
-``repr`` of the wall time. ``frames_text`` writes the numbers of a whole batch
-with integer arithmetic in numpy, straight into a matrix of ASCII digits, and
-leaves only base64 to a per-frame call: about 0.4 µs a frame.
+``frame_line`` (format.py) spends much of its time in ``repr`` of the wall
+time. ``frames_text`` writes the numbers of a whole batch with integer
+arithmetic in numpy, straight into a matrix of ASCII digits, and leaves only
+base64 to a per-frame call.
 
 ``w`` gets 7 decimal places, not the shortest form: between 2**30 and 2**31 s
 (years 2004 to 2038) doubles are 2**-22 s (2.4e-7) apart, so the nearest

@@ -3,8 +3,8 @@
 Why a process: formatting one record line (base64, two floats, JSON) costs about as
 much as ingesting the frame did, and a thread would hold the event loop's GIL while
 doing it. The app (``ProcessRecordingWriter``) hands over each batch as pickled
-columns, about 0.2 µs a frame, and this process formats them in bulk (frame_text.py),
-writes and reports on the other core.
+columns, far cheaper than formatting, and this process formats them in bulk
+(frame_text.py), writes and reports on the other core.
 
 Pipe protocol, parent → sink (stdin): messages of a 4-byte little-endian length and a
 pickle of a list of parts:

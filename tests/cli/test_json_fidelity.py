@@ -34,8 +34,8 @@ class Lines:
             self.lines.append(line.rstrip("\n"))
             if needle in line:
                 return
-        stderr = self.proc.stderr.read() if self.proc.poll() is not None else ""
-        raise AssertionError(f"no {needle!r} in {self.lines[-20:]}: {stderr}")
+        err = self.proc.stderr.read() if self.proc.poll() is not None else ""
+        raise AssertionError(f"no {needle!r} in {self.lines[-20:]}: {err}")
 
 
 def untimed(line: str) -> dict:
@@ -74,15 +74,15 @@ def test_tail_and_replay_of_its_recording_print_the_same_lines(mock_server, tmp_
         srv.call(srv.server.publish, "odd", {"v": "last one"})
         out.until("last one")
         tail.send_signal(signal.SIGINT)
-        # through the same buffered reader as the lines above (communicate() reads the raw pipe and
-        # would miss what readline() has already buffered)
-        rest = tail.stdout.read()
-        err = tail.stderr.read()
+        # read() and not communicate(): readline() may hold lines in the stream's buffer
+        rest, err = tail.stdout.read(), tail.stderr.read()
         tail.wait(20)
     finally:
         if tail.poll() is None:
             tail.kill()
-            tail.communicate()
+            tail.wait()
+        tail.stdout.close()
+        tail.stderr.close()
     assert tail.returncode == 0, err
     printed = out.lines + rest.splitlines()
 

@@ -48,7 +48,10 @@ class Proc:
         rc = self.p.wait(timeout)
         while (line := self._q.get(timeout=timeout)) is not None:
             self.lines.append(line)
-        return rc, self.lines, self.p.stderr.read()
+        err = self.p.stderr.read()
+        self.p.stdout.close()
+        self.p.stderr.close()
+        return rc, self.lines, err
 
 
 def cli(*args: str, input: str | None = None, timeout: float = 20):

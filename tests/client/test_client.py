@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+from net_kit import run
 from websockets.asyncio.server import serve
 
 from inspector.client.engine import ClientConfig, NotConnected, RealtimeClient, TopicError
@@ -28,11 +29,6 @@ from inspector.protocol.frames import DecodeError, Error, Event, Pong, Subscribe
 
 TOKEN = "client-test-token-5d1c"
 
-
-def run(coro, timeout: float = 20):
-    async def guarded():
-        return await asyncio.wait_for(coro, timeout)
-    return asyncio.run(guarded())
 
 
 class Events(list):

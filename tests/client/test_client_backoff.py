@@ -6,16 +6,12 @@ import asyncio
 import random
 import socket
 
+from net_kit import run
+
 from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.tokens import TokenSource
 from inspector.mock.server import MockConfig, MockServer
 from inspector.protocol.events import State, StateChanged
-
-
-def run(coro, timeout: float = 20):
-    async def guarded():
-        return await asyncio.wait_for(coro, timeout)
-    return asyncio.run(guarded())
 
 
 def closed_port_url() -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+from net_kit import run
 from websockets.asyncio.server import serve
 
 import inspector.client.wire as client_wire
@@ -16,11 +17,6 @@ from inspector.protocol.frames import DecodeError, Error, Event, encode, try_dec
 
 TOKEN = "wire-test-token-81b2"
 
-
-def run(coro, timeout: float = 20):
-    async def guarded():
-        return await asyncio.wait_for(coro, timeout)
-    return asyncio.run(guarded())
 
 
 def make_client(port: int, **kw):

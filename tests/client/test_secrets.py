@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import os
@@ -11,6 +10,7 @@ import sys
 from urllib.parse import quote
 
 import pytest
+from net_kit import run
 
 from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.tokens import TokenSource
@@ -26,11 +26,6 @@ FORMS = [SECRET, quote(SECRET, safe=""), SECRET2]
 def leaks(text: str) -> list[str]:
     return [f for f in FORMS if f in text]
 
-
-def run(coro, timeout: float = 20):
-    async def guarded():
-        return await asyncio.wait_for(coro, timeout)
-    return asyncio.run(guarded())
 
 
 async def session(tmp_path):

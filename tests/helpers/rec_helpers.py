@@ -24,8 +24,8 @@ T0 = 1764300000.0
 
 def sample_events(t0: float = T0) -> list:
     """One of every event kind, with awkward bytes and characters."""
-    note = "a\u2028b\u2029c\x00\U0001F600"
-    ev = encode(Event("orders.eu", "message", 1764300000123, {"id": "o-1", "note": note}, 42))
+    body = {"id": "o-1", "note": "a\u2028b\u2029c\x00\U0001F600"}
+    ev = encode(Event("orders.eu", "message", 1764300000123, body, 42))
     return [
         StateChanged("c1", t0, State.CONNECTING, attempt=0),
         StateChanged("c1", t0 + 0.01, State.OPEN),

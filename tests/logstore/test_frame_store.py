@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 from framegen import error, event, ping, pong, presence, raw, subscribe, unsubscribe
@@ -15,7 +16,7 @@ from inspector.protocol.kinds import Kind
 def test_store_module_does_not_import_qt():
     import inspector.logstore.frame_store as fs
     assert "PySide6" not in fs.__dict__
-    src = open(fs.__file__).read()
+    src = Path(fs.__file__).read_text()
     assert "PySide6" not in src and "pyqtgraph" not in src
 
 

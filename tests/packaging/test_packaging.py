@@ -266,21 +266,20 @@ def test_bundle_runs_version_and_mock(bundle):
 def test_bundle_cli_tails_its_own_mock(bundle):
     """The frozen websockets stack end to end: the bundle's mock server, the bundle's tail."""
     exe = str(bundle / APP)
-    mock = subprocess.Popen([exe, "mock", "--port", "0", "--demo"], stdout=subprocess.PIPE, text=True)
-    try:
-        line = mock.stdout.readline()
-        assert line.startswith("listening on ws://127.0.0.1:"), line
-        url = line.split()[-1]
-        r = subprocess.run([exe, "tail", url, "--token", "tok-s3cret", "--subscribe", "ticker", "--count", "3",
-                            "--json"], capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        records = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
-        received = [x for x in records if x.get("event") == "frame" and x.get("dir") == "in"]
-        assert len(received) >= 3 and all(x["kind"] == "EVENT" for x in received)
-        assert "tok-s3cret" not in r.stdout + r.stderr
-    finally:
-        mock.terminate()
-        mock.wait(timeout=30)
+    with subprocess.Popen([exe, "mock", "--port", "0", "--demo"], stdout=subprocess.PIPE, text=True) as mock:
+        try:
+            line = mock.stdout.readline()
+            assert line.startswith("listening on ws://127.0.0.1:"), line
+            url = line.split()[-1]
+            r = subprocess.run([exe, "tail", url, "--token", "tok-s3cret", "--subscribe", "ticker", "--count", "3",
+                                "--json"], capture_output=True, text=True, timeout=60)
+        finally:
+            mock.terminate()
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+    received = [x for x in records if x.get("event") == "frame" and x.get("dir") == "in"]
+    assert len(received) >= 3 and all(x["kind"] == "EVENT" for x in received)
+    assert "tok-s3cret" not in r.stdout + r.stderr
 
 
 @pytest.mark.slow
@@ -319,7 +318,6 @@ def test_bundle_is_lean(bundle):
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-@pytest.mark.skipif(not (ROOT / "inspector" / "qt" / "app.py").exists(), reason="the desktop app is not there yet")
 def test_bundle_passes_self_test_offscreen(bundle):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     r = subprocess.run([str(bundle / APP), "--self-test"], capture_output=True, text=True, timeout=180, env=env)
@@ -344,14 +342,15 @@ def test_bundle_mock_serves_the_protocol_doc_its_401s_link_to(bundle):
     """The frozen mock finds the package's protocol.md through importlib.resources."""
     import urllib.error
     import urllib.request
-    mock = subprocess.Popen([str(bundle / APP), "mock", "--port", "0"], stdout=subprocess.PIPE, text=True)
-    try:
-        base = mock.stdout.readline().split()[-1].rsplit("/api/", 1)[0].replace("ws://", "http://")
-        with pytest.raises(urllib.error.HTTPError) as info:
-            urllib.request.urlopen(base + "/api/v2/realtime", timeout=10)
-        link = info.value.headers["Link"]
-        doc = urllib.request.urlopen(base + link[1:link.index(">")], timeout=10).read()
-    finally:
-        mock.terminate()
-        mock.wait(timeout=30)
+    with subprocess.Popen([str(bundle / APP), "mock", "--port", "0"], stdout=subprocess.PIPE, text=True) as mock:
+        try:
+            base = mock.stdout.readline().split()[-1].rsplit("/api/", 1)[0].replace("ws://", "http://")
+            with pytest.raises(urllib.error.HTTPError) as info:
+                urllib.request.urlopen(base + "/api/v2/realtime", timeout=10)
+            with info.value:
+                link = info.value.headers["Link"]
+            with urllib.request.urlopen(base + link[1:link.index(">")], timeout=10) as reply:
+                doc = reply.read()
+        finally:
+            mock.terminate()
     assert doc == (ROOT / "inspector" / "docs" / "protocol.md").read_bytes()

@@ -1,54 +1,54 @@
-"""Qt test helpers, and a napari-style guard against leaked timers and threads.
+"""Qt test fixtures: the qasync loop (``qloop``), and a napari-style guard against leaked timers.
 
-Every test in tests/qt fails at teardown when, after pytest-qt has closed and
-deleted its widgets, a QTimer started during the test is still alive and
-active, or a non-daemon thread started during the test is still running. Mark a
-test ``@pytest.mark.allow_leaks`` to opt out (and say why next to it).
+Every test in tests/qt fails at teardown when, after pytest-qt has closed and deleted
+its widgets, a QTimer started during the test is still alive and active (tasks, threads
+and processes are checked for every folder by tests/helpers/leak_guard.py). Mark a test
+``@pytest.mark.allow_leaks(reason="...")`` to opt out.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import sys
-import threading
 import traceback
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import qasync
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+from PySide6.QtWidgets import QApplication
 
-# --import-mode=importlib keeps test folders off sys.path; the frame builders live here.
+# --import-mode=importlib keeps test folders off sys.path; the Qt helpers live here.
 if str(Path(__file__).parent) not in sys.path:
     sys.path.append(str(Path(__file__).parent))
 
-from qasync_loop import qloop  # noqa: E402,F401 - the fixture, for every Qt test
+from leak_guard import describe_task, pending_tasks  # noqa: E402
 
-_started: "weakref.WeakKeyDictionary[QTimer, str]" = weakref.WeakKeyDictionary()
+_started: weakref.WeakKeyDictionary[QTimer, str] = weakref.WeakKeyDictionary()
 _original_start = QTimer.start
 
 
-def _recording_start(self, *args):
+def _recording_start(self: QTimer, *args: Any) -> None:
     _started[self] = "".join(traceback.format_stack(limit=6)[:-1])
-    return _original_start(self, *args)
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "allow_leaks: do not fail on QTimers/threads left running by the test")
+    _original_start(self, *args)
 
 
 @pytest.fixture(autouse=True)
-def no_leaked_timers_or_threads(request):
+def no_leaked_timers(request: pytest.FixtureRequest) -> Iterator[None]:
     if request.node.get_closest_marker("allow_leaks"):
         yield
         return
-    threads_before = set(threading.enumerate())
     _started.clear()
-    QTimer.start = _recording_start
+    QTimer.start = _recording_start  # type: ignore[method-assign]
     try:
         yield
     finally:
-        QTimer.start = _original_start
+        QTimer.start = _original_start  # type: ignore[method-assign]
     app = QCoreApplication.instance()
     if app is not None:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
@@ -57,12 +57,35 @@ def no_leaked_timers_or_threads(request):
     _started.clear()
     for t, _ in leaked:
         t.stop()  # do not let it fire into the next test
-    threads = [t for t in threading.enumerate()
-               if t not in threads_before and not t.daemon and not isinstance(t, threading._DummyThread)]
-    for t in threads:
-        t.join(timeout=2.0)
-    threads = [t for t in threads if t.is_alive()]
-    problems = [f"QTimer (interval {t.interval()} ms) still active; started at:\n{where}" for t, where in leaked]
-    problems += [f"thread {t.name!r} still running" for t in threads]
-    if problems:
-        pytest.fail("leaked after the test (mark allow_leaks to opt out):\n" + "\n".join(problems), pytrace=False)
+    if leaked:
+        pytest.fail("left behind by the test (mark allow_leaks(reason=...) to opt out):\n" + "\n".join(
+            f"QTimer (interval {t.interval()} ms) still active; started at:\n{where}" for t, where in leaked),
+            pytrace=False)
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    """A qasync loop for the test; tasks still pending at its end fail the test."""
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    left: list[str] = []
+    try:
+        yield loop
+        loop.run_until_complete(asyncio.sleep(0))  # callbacks already due (a close finishing) run first
+        left = [describe_task(t) for t in pending_tasks(loop)]
+    finally:
+        pending = pending_tasks(loop)
+        for t in pending:
+            t.cancel()  # the loop must close cleanly for the next test, leak or not
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=5))
+        loop.close()
+        asyncio.set_event_loop(None)
+        # The closed loop's QObjects sit in reference cycles. Collect them here, on the
+        # GUI thread: if a worker thread's GC deleted them, their Qt timers would stay
+        # registered and fire on a dead object.
+        del loop
+        gc.collect()
+    if left:
+        pytest.fail("tasks still pending on the qasync loop at the end of the test:\n" + "\n".join(left),
+                    pytrace=False)

@@ -33,20 +33,23 @@ def test_self_test_fails_with_reason(tmp_path):
 
 def test_app_runs_until_sigint_then_closes_cleanly(tmp_path):
     import signal
-    import time
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
     # a file argument that cannot be opened is reported in the window, never a crash
-    proc = subprocess.Popen([sys.executable, "-m", "inspector", str(tmp_path / "missing.rirec")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     ini = tmp_path / "config" / "realtime-inspector" / "ui.ini"
-    try:
-        time.sleep(3)
-        assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with subprocess.Popen([sys.executable, "-m", "inspector", str(tmp_path / "missing.rirec")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env) as proc:
+        try:
+            # reported once the window is up, after the signal handlers are in place
+            seen = []
+            while "cannot open missing.rirec" not in (line := proc.stderr.readline()):
+                assert line, f"the app ended before it was up: {''.join(seen)}"
+                seen.append(line)
+            proc.send_signal(signal.SIGINT)
+            err = "".join(seen) + proc.stderr.read()
+            proc.wait(20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     text = ini.read_text()

@@ -19,8 +19,8 @@ ERA = st.floats(min_value=2.0**30, max_value=2.0**31, exclude_max=True)
 def reference(start, ts, datas, conns, outs, texts) -> bytes:
     n = len(ts)
     full = [(c * n if len(c) == 1 else c) for c in (conns, outs, texts)]
-    rows = zip(ts, datas, *full, strict=True)
-    return "".join(frame_line(w, start, c, o, x, d) for w, d, c, o, x in rows).encode("ascii")
+    lines = (frame_line(w, start, c, o, x, d) for w, d, c, o, x in zip(ts, datas, *full, strict=True))
+    return "".join(lines).encode("ascii")
 
 
 @settings(max_examples=300, deadline=None)

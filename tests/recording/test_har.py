@@ -154,10 +154,10 @@ def har_file(tmp_path, *entries, indent=None, name="x.har"):
     return path
 
 
-PING_FRAME = encode(Ping(b"1"))
+PING = encode(Ping(b"1"))
 
 
-def msg(t, data=PING_FRAME, kind="receive"):
+def msg(t, data=PING, kind="receive"):
     return {"type": kind, "time": t, "opcode": 2, "data": b64(data)}
 
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -33,6 +34,13 @@ def many_events() -> list:
 
 def lines_of(path) -> list[bytes]:
     return path.read_bytes().splitlines()
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
 
 
 def test_same_bytes_as_the_in_process_writer(tmp_path):
@@ -109,23 +117,15 @@ def test_flush_means_on_disk(tmp_path):
         w.close()
 
 
-def test_data_reaches_the_file_within_250_ms_while_recording(tmp_path):
-    """No flush() call: the feeder alone gets each frame to the file within 250 ms. Three tries,
-    so one scheduling hiccup on a loaded CI machine does not fail it; a slow path always does."""
+def test_data_reaches_the_file_while_recording(tmp_path):
+    """No flush() call: the feeder alone gets each frame to the file (how fast:
+    bench/bench_flush_latency.py)."""
     path = tmp_path / "t.rirec"
     with ProcessRecordingWriter(path) as w:
         w.flush()  # the sink is up
-        delays = []
         for i in range(3):
             w.tap(("c1", time.time(), b"\x10late%d" % i))
-            t0 = time.monotonic()
-            while len(lines_of(path)) < 2 + i:
-                assert time.monotonic() - t0 < 5, "the frame never reached the file"
-                time.sleep(0.005)
-            delays.append(time.monotonic() - t0)
-            if delays[-1] < 0.25:
-                break
-        assert min(delays) < 0.25, delays
+            wait_for(lambda want=2 + i: len(lines_of(path)) == want, "the frame to reach the file")
 
 
 def test_the_app_killed_mid_stream_leaves_every_record_it_handed_over(tmp_path):
@@ -143,17 +143,15 @@ def test_the_app_killed_mid_stream_leaves_every_record_it_handed_over(tmp_path):
         "    w.tap(('c1', time.time(), b'\\x10' + str(i).encode()))\n"
         "    if i % 100 == 0: time.sleep(0.0005)\n"
     )
-    app = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)
-    try:
-        sink_pid = int(app.stdout.readline())
-        time.sleep(0.3)
-    finally:
-        os.kill(app.pid, signal.SIGKILL)
-        app.wait()
-    deadline = time.monotonic() + 10
-    while _alive(sink_pid):  # EOF on its pipe: it writes what it has and exits
-        assert time.monotonic() < deadline, "the sink outlived the app"
-        time.sleep(0.02)
+    with subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True) as app:
+        try:
+            sink_pid = int(app.stdout.readline())
+            # killed while tapping: once a tapped frame is in the file
+            wait_for(lambda: len(lines_of(path)) > 20001, "a tapped frame in the file")
+        finally:
+            os.kill(app.pid, signal.SIGKILL)
+    # EOF on its pipe: the sink writes what it has and exits
+    wait_for(lambda: not _alive(sink_pid), "the sink to end with the app")
     rec = open_recording(path)
     datas = [e.data for e in rec.load()]
     assert len(datas) > 20000 and not rec.clean_end and not rec.truncated and not rec.warning

@@ -26,17 +26,17 @@ class FakeClock:
         return self.now
 
 
-def test_pace_at_scaled_speed_real_time():
+def test_pace_at_scaled_speed():
     items = [FrameSeen("c", T0 + i * 0.1, IN, b"\x20") for i in range(6)]  # 0.5 s recorded
-    start = time.monotonic()
+    clock = FakeClock()
+    start = clock.now
     shown = []
-    for delay, item in pace(items, speed=5.0):
-        time.sleep(delay)
-        shown.append((time.monotonic() - start, item))
-    elapsed = time.monotonic() - start
+    for delay, item in pace(items, speed=5.0, clock=clock):
+        clock.now += delay + 0.001  # the caller sleeps, a little late each time
+        shown.append((clock.now - start, item))
     assert [item for _, item in shown] == items
-    assert 0.09 <= elapsed < 0.6  # 0.5 s / 5 = 0.1 s, generous upper bound for a loaded machine
-    assert shown[3][0] >= 0.055  # the fourth item no earlier than 0.3 s / 5
+    assert shown[-1][0] == pytest.approx(0.101)  # 0.5 s / 5; lateness does not add up
+    assert shown[3][0] == pytest.approx(0.061)  # the fourth item at 0.3 s / 5
 
 
 def test_pace_delays_with_a_fake_clock():

@@ -3,8 +3,8 @@ import HAR, export the log or a selection.
 
 ``RecordingUi`` is attached to a MainWindow and only uses its public parts: the log
 panel, latency plot, connection tabs, status messages and error reporting. Files
-are prepared in a worker thread (``recording_source.prepare``: seconds for a
-million frames) and handed to the GUI thread through a queued signal; exports are
+are prepared in a worker thread (``recording_source.prepare`` is too slow on a big
+file for the GUI thread) and handed to it through a queued signal; exports are
 written in a worker thread too. Dialogs are opened with ``open()``, never
 ``exec()``, so no nested event loop runs inside an async slot.
 """

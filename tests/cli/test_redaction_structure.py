@@ -80,8 +80,9 @@ def test_short_token_inside_data_survives_tail_recording_replay_and_exports(mock
     srv.call(srv.server.publish, TOPIC, {"site": "local-1", "note": "local"})
     srv.call(srv.server.publish, TOPIC, {"site": "other", "note": "local"})  # filtered out
     srv.call(srv.server.publish, TOPIC, {"site": "local-1", "note": "local"})
-    out, err = proc.stdout.read(), proc.stderr.read()  # the buffered reader: communicate() would skip its buffer
-    proc.wait(20)
+    with proc:  # read through the buffered reader (communicate() would skip its buffer), then close the pipes
+        out, err = proc.stdout.read(), proc.stderr.read()
+        proc.wait(20)
     assert proc.returncode == 0, err
     lines += out.splitlines(keepends=True)
     tail_text = "".join(lines)

@@ -46,8 +46,9 @@ def test_record_holds_every_frame_tail_printed_and_no_token(mock_server, tmp_pat
         srv.call(srv.server.publish, "odd", {"v": value})
     printed += wait_for_line(proc, "last one")
     proc.send_signal(signal.SIGINT)
-    out, err = proc.stdout.read(), proc.stderr.read()  # the buffered reader: communicate() would skip its buffer
-    proc.wait(20)
+    with proc:  # read through the buffered reader (communicate() would skip its buffer), then close the pipes
+        out, err = proc.stdout.read(), proc.stderr.read()
+        proc.wait(20)
     assert proc.returncode == 0, err
     printed += out.splitlines(keepends=True)
     frames_printed = [(o["t"], o["dir"], base64.b64decode(o["raw_b64"]))

@@ -132,7 +132,7 @@ def test_pong_toggle_and_latency(qtbot, qloop, panel):
         panel.pongs_check.setChecked(False)
         c.ping()
         await c.wait_event(lambda e: type(e) is RttMeasured, 3)
-        assert panel.thread.server.latency == 0.0  # the added latency is gone again
+        assert panel.server_thread.server.latency == 0.0  # the added latency is gone again
         await c.stop()
     run(qloop, scenario())
 

@@ -99,8 +99,8 @@ async def _serve(config: MockConfig, args) -> int:
             finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in finished:
                 if task is not waiter and not task.cancelled() and task.exception() is not None:
-                    exc = task.exception()
-                    raise CliError(f"replay of {args.replay} failed: {exc}") from None
+                    failure = task.exception()
+                    raise CliError(f"replay of {args.replay} failed: {failure}") from None
     finally:
         for task in tasks:
             task.cancel()

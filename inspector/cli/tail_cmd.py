@@ -149,10 +149,12 @@ def run_tail(args) -> int:
         raise CliError("--ping-every must be positive")
     cfg = _config(args, token, ping_interval=args.ping_every)
     recorder = _open_recorder(args, token)
-    try:
-        sys.stdout.reconfigure(errors="backslashreplace")
-    except (AttributeError, ValueError):
-        pass
+    reconfigure = getattr(sys.stdout, "reconfigure", None)  # a replaced stdout may lack it
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="backslashreplace")
+        except ValueError:
+            pass
     try:
         return asyncio.run(_tail(args, cfg, subs, recorder))
     finally:
@@ -262,7 +264,7 @@ async def _publish(args, token: TokenSource, url: str, data: Any) -> int:
         value = await token.fetch()
     except TokenError as exc:
         raise CliError(str(exc)) from None
-    headers = {"Authorization": f"Bearer {value}"}
+    headers: dict[str, str] | None = {"Authorization": f"Bearer {value}"}
     if args.auth == "query":
         from urllib.parse import urlencode
         url, headers = f"{url}?{urlencode({'token': value})}", None

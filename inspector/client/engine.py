@@ -35,7 +35,8 @@ from inspector.protocol.closecodes import (
 )
 from inspector.protocol.events import SessionEvent, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import compile_filter
-from inspector.protocol.frames import MAX_REQUEST_ID, Error, Event, Subscribe, Unsubscribe, encode
+from inspector.protocol.frames import Error, Event, Subscribe, Unsubscribe, encode
+from inspector.protocol.limits import MAX_REQUEST_ID
 from inspector.protocol.topics import topic_error
 from inspector.redact import redacting_logger, scrub
 
@@ -82,7 +83,7 @@ class RealtimeClient:
         self._task: asyncio.Task | None = None
         self._ws: WireConnection | None = None
         self._outbox: asyncio.Queue[bytes] | None = None
-        self._wake: asyncio.Event | None = None
+        self._wake = asyncio.Event()  # start() makes a fresh one: an Event binds to the loop that waits on it
         self._stopping = False
         self._skip_wait = False
         self._token: str | None = None
@@ -166,8 +167,7 @@ class RealtimeClient:
     async def stop(self) -> None:
         """Close with 1000 and end the session; no reconnect. Returns when the task finished."""
         self._stopping = True
-        if self._wake is not None:
-            self._wake.set()
+        self._wake.set()
         task = self._task
         if task is None or task.done():
             return
@@ -226,8 +226,7 @@ class RealtimeClient:
             self.start()
             return
         self._skip_wait = True
-        if self._wake is not None:
-            self._wake.set()
+        self._wake.set()
         ws = self._ws
         if ws is not None:
             asyncio.get_running_loop().create_task(ws.close(NORMAL, "reconnect"))
@@ -336,7 +335,8 @@ class RealtimeClient:
         sub = self.subscriptions.get(frame.topic)
         if sub is None:
             return
-        self._requests.pop(sub.request_id, None)
+        if sub.request_id is not None:
+            self._requests.pop(sub.request_id, None)
         sub.refiltering = False
         if sub.state is SubState.PENDING:
             sub.state = SubState.ACTIVE

@@ -13,6 +13,7 @@ import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -448,7 +449,7 @@ class FrameStore:
             raise ValueError(f"cannot take the last {n} of {size} rows")
         p = (self._head + size - n) % self.cap
         q = p + n
-        cols = (self._t, self._conn, self._dir, self._kind)
+        cols: tuple[array[Any], ...] = (self._t, self._conn, self._dir, self._kind)  # float and int columns
         if q <= self.cap:
             return (*(col[p:q] for col in cols), self._data[p:q])
         q -= self.cap  # the ring wraps: two runs
@@ -499,18 +500,18 @@ class FrameStore:
             return m if mask is None else (mask & m)
 
         if q.kinds is not None:
-            col = np.frombuffer(self._kind, np.int16)[a:b]
-            mask = both(np.isin(col, np.fromiter(q.kinds, np.int16, len(q.kinds))))
+            kinds = np.frombuffer(self._kind, np.int16)[a:b]
+            mask = both(np.isin(kinds, np.fromiter(q.kinds, np.int16, len(q.kinds))))
         if q.direction is not None:
-            col = np.frombuffer(self._dir, np.int8)[a:b]
-            mask = both(col == _DIR_CODE.get(q.direction, 1))
+            dirs = np.frombuffer(self._dir, np.int8)[a:b]
+            mask = both(dirs == _DIR_CODE.get(q.direction, 1))
         if q.conn is not None:
             ci = self._conn_ids.get(q.conn, -1)
             mask = both(np.frombuffer(self._conn, np.uint16)[a:b] == ci)
         if q.topic:
             ids = self.topic_ids(q.topic)
-            col = np.frombuffer(self._topic, np.int32)[a:b]
-            mask = both(np.isin(col, np.fromiter(ids, np.int32, len(ids))))
+            topics = np.frombuffer(self._topic, np.int32)[a:b]
+            mask = both(np.isin(topics, np.fromiter(ids, np.int32, len(ids))))
         return mask
 
     def topic_ids(self, pattern: str) -> list[int]:

@@ -51,7 +51,7 @@ class RecentEvents:
             if type(frame) is Event and frame.type == "message":
                 self._ring(frame.topic).append(frame)
 
-    def _ring(self, topic: str) -> deque:
+    def _ring(self, topic: str) -> deque[Event | bytes]:
         ring = self._by_topic.get(topic)
         if ring is None:
             ring = self._by_topic[topic] = deque(maxlen=self.per_topic)
@@ -66,11 +66,12 @@ class RecentEvents:
         ring = self._by_topic.get(topic)
         if ring is None:
             return []
-        if any(type(e) is bytes for e in ring):
-            decoded = [e for e in map(_as_message, ring) if e is not None and e.topic == topic]
+        events = [e for e in ring if type(e) is Event]
+        if len(events) != len(ring):  # bytes among them
+            events = [e for e in map(_as_message, ring) if e is not None and e.topic == topic]
             ring.clear()
-            ring.extend(decoded)  # decoded once; the ring keeps its place for new events
-        return list(ring)
+            ring.extend(events)  # decoded once; the ring keeps its place for new events
+        return events
 
     def preview(self, topic: str, expression: str) -> tuple[int, int]:
         """(matching, total) of the recent events on ``topic``. Raises FilterError."""
@@ -94,7 +95,7 @@ class RecentEvents:
 
 
 def _as_message(item: Event | bytes) -> Event | None:
-    if type(item) is not bytes:
+    if isinstance(item, Event):
         return item
     frame = try_decode(item)
     return frame if type(frame) is Event and frame.type == "message" else None

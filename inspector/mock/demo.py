@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from inspector.mock.server import MockServer
@@ -71,11 +71,11 @@ class Demo:
                                            "volume": rng.randint(1, 50) * 10})
             await asyncio.sleep(rng.uniform(0.5, 1.5) / TICKER_RATE)
 
-    def make_order(self, topic: str) -> dict:
+    def make_order(self, topic: str) -> dict[str, Any]:
         rng = self.rng
         region, currency, states = REGIONS[topic]
         self._order_no += 1
-        items = []
+        items: list[dict[str, Any]] = []
         for sku, name, price in rng.sample(PRODUCTS, rng.randint(1, 4)):
             items.append({"sku": sku, "name": name, "qty": rng.randint(1, 3), "price": price})
         total = round(sum(i["qty"] * i["price"] for i in items), 2)

@@ -206,8 +206,10 @@ class MockServer:
             await ws.close(closecodes.INTERNAL_ERROR, "internal error")
 
     async def _route(self, ws: ServerConnection) -> None:
-        path, _ = mock_http.split_path(ws.request.path)
-        token = mock_http.token_from_request(ws.request) or ""
+        request = ws.request
+        assert request is not None  # a handler runs after the opening handshake
+        path, _ = mock_http.split_path(request.path)
+        token = mock_http.token_from_request(request) or ""
         if path == mock_http.CONTROL_PATH:
             self._controls.add(ws)
             try:
@@ -465,8 +467,7 @@ class MockServer:
         """
         if not isinstance(body, dict):
             raise ValueError("an EVENT body must be a JSON object")
-        name = body.get("topic")
-        _check_topic(name)
+        name = _check_topic(body.get("topic"))
         try:
             frame = frames.encode_event_body(body)
         except (TypeError, ValueError, RecursionError) as exc:
@@ -585,10 +586,12 @@ def _guarded(conn: MockConnection, fn: Callable[..., Any], *args: Any) -> Callab
     return run
 
 
-def _check_topic(topic: Any) -> None:
+def _check_topic(topic: object) -> str:
+    """``topic`` itself when it is a valid topic name; ValueError otherwise."""
     problem = topic_error(topic)
-    if problem:
+    if problem is not None or not isinstance(topic, str):  # the second only narrows the type
         raise ValueError(f"invalid topic: {problem}")
+    return topic
 
 
 def _request_id(message: bytes) -> int | None:

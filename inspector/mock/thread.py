@@ -88,17 +88,18 @@ class MockServerThread:
 
     def stop(self, timeout: float = 10) -> None:
         """Close every connection with 1001 ``server restart`` and end the thread."""
-        if not self.running:
+        thread, loop, stopped = self._thread, self._loop, self._stopped
+        if thread is None or not thread.is_alive():
             return
-        loop = self._loop
+        assert loop is not None and stopped is not None  # both set before start() returned
 
         async def shutdown() -> None:
             try:
                 await self.server.stop()
             finally:
-                self._stopped.set()
+                stopped.set()
 
         try:
             asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout)
         finally:
-            self._thread.join(timeout)
+            thread.join(timeout)

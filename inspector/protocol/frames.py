@@ -27,7 +27,7 @@ class DecodeError(ValueError):
         self.kind = kind
         super().__init__(f"{code}: {message}")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[DecodeError], tuple[str, str, int | None]]:
         return (DecodeError, (self.code, self.message, self.kind))
 
 
@@ -55,7 +55,7 @@ class Event:
     seq: int | None = None
     kind = Kind.EVENT
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         """The JSON object as sent on the wire (also what filters see)."""
         return event_body(self.topic, self.type, self.ts, self.data, self.seq)
 
@@ -91,11 +91,11 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan
 _EVENT_BYTE = bytes((Kind.EVENT,))
 
 
-def _dump(obj: dict) -> bytes:
+def _dump(obj: dict[str, Any]) -> bytes:
     return _ENCODER.encode(obj).encode("utf-8")
 
 
-def event_body(topic: str, type: str, ts: int, data: Any, seq: int | None = None) -> dict:
+def event_body(topic: str, type: str, ts: int, data: Any, seq: int | None = None) -> dict[str, Any]:
     """An EVENT body in the wire's key order; ``Event.body()`` without building an Event first,
     for a publisher that needs the body (its filters run on it) as well as the bytes."""
     if seq is None:
@@ -103,7 +103,7 @@ def event_body(topic: str, type: str, ts: int, data: Any, seq: int | None = None
     return {"topic": topic, "type": type, "seq": seq, "ts": ts, "data": data}
 
 
-def encode_event_body(body: dict) -> bytes:
+def encode_event_body(body: dict[str, Any]) -> bytes:
     """An EVENT message whose body is ``body`` as given: its keys, extra ones included, in its order.
 
     For bodies that exist already (a recorded event re-sent as it was); ``encode(Event(...))``
@@ -150,7 +150,7 @@ def _reject_constant(name: str) -> Any:
 JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-def decode_json_object(body: bytes | bytearray | memoryview) -> dict:
+def decode_json_object(body: bytes | bytearray | memoryview) -> dict[str, Any]:
     """Parse a frame body as one UTF-8 JSON object, or raise DecodeError(bad_frame)."""
     try:
         text = bytes(body).decode("utf-8")
@@ -193,7 +193,7 @@ def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _req_str(obj: dict, key: str, kind: Kind) -> str:
+def _req_str(obj: dict[str, Any], key: str, kind: Kind) -> str:
     if key not in obj:
         raise DecodeError("bad_frame", f"{kind.name} body has no {key!r}", kind)
     value = obj[key]
@@ -202,7 +202,7 @@ def _req_str(obj: dict, key: str, kind: Kind) -> str:
     return value
 
 
-def _opt_id(obj: dict, kind: Kind) -> int | None:
+def _opt_id(obj: dict[str, Any], kind: Kind) -> int | None:
     value = obj.get("id")
     if value is None:
         return None

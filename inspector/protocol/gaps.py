@@ -9,14 +9,17 @@ numpy columns; ``SeqGaps`` keeps the state between frames.
 
 from __future__ import annotations
 
-from typing import Any, Hashable, TypeVar, overload
-
-N = TypeVar("N")  # an int, or a numpy array of them
+from typing import Any, Hashable, overload
 
 
-def jump(prev: N, seq: N) -> N:
+# The rules take ints, or numpy arrays of them: the Any overload keeps numpy out of the protocol package.
+@overload
+def jump(prev: int, seq: int) -> int: ...
+@overload
+def jump(prev: Any, seq: Any) -> Any: ...
+def jump(prev: Any, seq: Any) -> Any:
     """Messages missed between ``prev`` and ``seq``: 0 none, >0 missing, <0 seq went back."""
-    return seq - prev - 1  # type: ignore[operator]
+    return seq - prev - 1
 
 
 @overload

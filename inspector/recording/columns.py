@@ -38,6 +38,9 @@ _B64 = np.zeros(256, dtype=np.int16)
 for _i, _c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"):
     _B64[_c] = _i
 _ERRORS = (ValueError, RecordError, TypeError, RecursionError, OverflowError)
+# Every row's fields and their dtypes: one attribute of Columns each.
+_ROW_DTYPES = {"w": np.float64, "conn": np.int32, "out": bool, "kind": np.int16, "text": bool,
+               "size": np.int64, "offsets": np.int64, "lengths": np.int64}
 
 
 class Columns:
@@ -45,7 +48,8 @@ class Columns:
 
     ``w`` wall time (epoch s), ``t`` offset from ``start`` (s), ``conn`` index into
     ``conns``, ``out`` True for client→server, ``kind`` the frame's first byte
-    (or KIND_EMPTY / KIND_EVENT), ``text`` a text frame, ``size`` frame length.
+    (or KIND_EMPTY / KIND_EVENT), ``text`` a text frame, ``size`` frame length,
+    ``offsets`` and ``lengths`` the record's line in the file.
     """
 
     def __init__(self, recording, mm, rows: dict[str, np.ndarray], conns: list[str], events=None):
@@ -57,8 +61,14 @@ class Columns:
         self._mm = mm
         self._events = events  # for sources without a line file (HAR)
         self.conns = conns
-        for key, value in rows.items():
-            setattr(self, key, value)
+        self.w = rows["w"]
+        self.conn = rows["conn"]
+        self.out = rows["out"]
+        self.kind = rows["kind"]
+        self.text = rows["text"]
+        self.size = rows["size"]
+        self.offsets = rows["offsets"]
+        self.lengths = rows["lengths"]
         self.t = self.w - self.start
         recording.count = len(self.w)
 
@@ -91,7 +101,7 @@ def read_columns(path: str | os.PathLike) -> Columns:
         size = os.fstat(f.fileno()).st_size
         mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
     conns: list[str] = []
-    index: dict[bytes, int] = {}
+    index: dict[bytes | None, int] = {}  # a connection's bytes in the file -> its number in conns
     parts: list[dict[str, np.ndarray]] = []
     pos = rec._data_offset
     lineno = 1
@@ -106,21 +116,18 @@ def read_columns(path: str | os.PathLike) -> Columns:
         pos = end + 1
     if pos < size and not rec.truncated:  # a valid last line without its newline
         parts.append(_slow_rows(mm, [(pos, size - pos)], [lineno + 1], rec, conns, index))
-    keys = ("w", "conn", "out", "kind", "text", "size", "offsets", "lengths")
     if parts:
-        rows = {k: np.concatenate([p[k] for p in parts]) for k in keys}
+        rows = {k: np.concatenate([p[k] for p in parts]) for k in _ROW_DTYPES}
     else:
         rows = _empty_rows()
     return Columns(rec, mm, rows, conns, None)
 
 
 def _empty_rows() -> dict[str, np.ndarray]:
-    return {"w": np.zeros(0), "conn": np.zeros(0, np.int32), "out": np.zeros(0, bool),
-            "kind": np.zeros(0, np.int16), "text": np.zeros(0, bool), "size": np.zeros(0, np.int64),
-            "offsets": np.zeros(0, np.int64), "lengths": np.zeros(0, np.int64)}
+    return {k: np.zeros(0, dtype) for k, dtype in _ROW_DTYPES.items()}
 
 
-def _conn_ids(values, fast: np.ndarray, conns: list[str], index: dict[bytes, int]) -> np.ndarray:
+def _conn_ids(values, fast: np.ndarray, conns: list[str], index: dict[bytes | None, int]) -> np.ndarray:
     if not fast.all():  # slow rows get their connection later; do not register their empty match
         values = [c if f else None for c, f in zip(values, fast, strict=False)]
         index.setdefault(None, -1)
@@ -176,7 +183,7 @@ def _parse_chunk(mm, lo: int, hi: int, lineno: int, rec, conns, index):
 
 def _slow_rows(mm, spans, linenos, rec, conns, index, keep_mask=None, rows_at=None):
     """Rows for lines parsed as JSON; invalid ones are noted in rec.errors and left out."""
-    out = {k: [] for k in ("w", "conn", "out", "kind", "text", "size", "offsets", "lengths")}
+    out: dict[str, list[float | int | bool]] = {k: [] for k in _ROW_DTYPES}
     ok = []
     for j, ((off, n), lineno) in enumerate(zip(spans, linenos, strict=False)):
         raw = mm[off:off + n]
@@ -197,18 +204,21 @@ def _slow_rows(mm, spans, linenos, rec, conns, index, keep_mask=None, rows_at=No
         if c not in index:
             index[c] = len(conns)
             conns.append(ev.conn)
-        frame = isinstance(ev, FrameSeen)
         out["w"].append(ev.t)
         out["conn"].append(index[c])
-        out["out"].append(frame and ev.direction == OUT)
-        out["kind"].append((ev.data[0] if ev.data else KIND_EMPTY) if frame else KIND_EVENT)
-        out["text"].append(frame and ev.text)
-        out["size"].append(len(ev.data) if frame else 0)
+        if isinstance(ev, FrameSeen):
+            out["out"].append(ev.direction == OUT)
+            out["kind"].append(ev.data[0] if ev.data else KIND_EMPTY)
+            out["text"].append(ev.text)
+            out["size"].append(len(ev.data))
+        else:
+            out["out"].append(False)
+            out["kind"].append(KIND_EVENT)
+            out["text"].append(False)
+            out["size"].append(0)
         out["offsets"].append(off)
         out["lengths"].append(n)
-    dtypes = {"w": np.float64, "conn": np.int32, "out": bool, "kind": np.int16, "text": bool,
-              "size": np.int64, "offsets": np.int64, "lengths": np.int64}
-    result = {k: np.array(v, dtype=dtypes[k]) for k, v in out.items()}
+    result = {k: np.array(v, dtype=_ROW_DTYPES[k]) for k, v in out.items()}
     result["ok"] = np.array(ok, dtype=np.int64)
     return result
 
@@ -221,7 +231,7 @@ def _from_events(rec) -> Columns:
         index.setdefault(ev.conn, len(index))
     conns = list(index)
     frames = [isinstance(ev, FrameSeen) for ev in events]
-    rows = {
+    rows: dict[str, np.ndarray] = {
         "w": np.array([ev.t for ev in events], dtype=np.float64),
         "conn": np.array([index[ev.conn] for ev in events], dtype=np.int32),
         "out": np.array([f and ev.direction == OUT for f, ev in zip(frames, events, strict=False)], dtype=bool),

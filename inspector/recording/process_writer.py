@@ -311,7 +311,7 @@ class ProcessRecordingWriter:
             self._proc.wait()
             self._error = self._error or f"the recording process did not finish ({self.path})"
         self._reader.join(5)
-        self._proc.stdout.close()
+        self._from_sink.close()
         self._closed = True
         if self._error:
             raise RecordingError(self._error)

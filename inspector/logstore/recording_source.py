@@ -1,7 +1,7 @@
 """A recording (or HAR) prepared for the log: every row classified once, in bulk.
 
-Opening a million-frame file must take seconds, so nothing here decodes frames one
-by one if it can help it. ``read_columns`` gives time, connection, direction, kind
+Opening a large file must not wait on per-frame Python, so nothing here decodes frames
+one by one if it can help it. ``read_columns`` gives time, connection, direction, kind
 and size per record; the frame bytes are cut straight out of the memory-mapped
 lines and base64-decoded; EVENT topic and seq come from their heads (``peek_event``),
 read in bulk with numpy where it can (``read_event_heads``, the log's flood path);
@@ -28,11 +28,12 @@ from inspector.protocol.events import FrameSeen
 from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, try_decode
 from inspector.protocol.heads import peek_event
 from inspector.protocol.kinds import Kind
+from inspector.protocol.limits import MAX_PING_PAYLOAD
 from inspector.recording.columns import KIND_EVENT, read_columns
 
 _KNOWN = np.zeros(256, bool)
 _KNOWN[[int(k) for k in Kind]] = True
-MAX_PING_FRAME = 65  # kind byte + at most 64 payload bytes
+MAX_PING_FRAME = 1 + MAX_PING_PAYLOAD  # the kind byte and the payload
 _HEAD_CHUNK = 65536  # EVENT heads read in bulk at a time
 
 
@@ -215,7 +216,7 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
     candidates = np.flatnonzero(known & ~pingpong)
     is_event = kind[candidates] == Kind.EVENT
     event_rows = candidates[is_event]
-    ids = {"": 0}  # topic ids by first appearance (a dict is faster than sorting a million names)
+    ids = {"": 0}  # topic ids by first appearance (a dict lookup, not a sort of every name)
     hit = np.zeros(len(event_rows), bool)
     for a in range(0, len(event_rows), _HEAD_CHUNK):
         rows = event_rows[a:a + _HEAD_CHUNK]

@@ -4,7 +4,7 @@ The recorded server→client EVENT stream (``recording.server_events`` reads it)
 through ``MockServer.deliver_event``, so each client gets what its own topics and
 filters select. Timing is the recording's, scaled by ``speed`` (0 = as fast as
 possible), and starts when the first client subscribes, so nothing plays to an
-empty room. Decisions where the issue is silent:
+empty room. Also:
 
 - ``ts`` becomes the delivery time (the spec's "server wall clock"); with ``loop``
   each pass raises ``seq`` by the recording's span per topic, so seq keeps growing.

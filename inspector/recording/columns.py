@@ -2,7 +2,7 @@
 
 The app needs one row per record (time, connection, direction, kind, size) at
 once, and the full event only for the rows on screen. Parsing every line as JSON
-costs seconds per million lines; instead one regular expression takes the frame
+would dominate opening a large file; instead one regular expression takes the frame
 lines exactly as RecordingWriter writes them, and every other line (connection
 events, lines in another key order) goes through the normal JSON path, so both
 readers accept the same records. ``Columns.event(i)`` decodes one row on demand

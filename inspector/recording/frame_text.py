@@ -97,7 +97,7 @@ def _ascii(fields: tuple, n: int, width: int) -> np.ndarray:
             col += len(field)
         else:
             values, k = field
-            # uint32 when it fits: its floor division by a scalar is several times faster
+            # uint32 when it fits: numpy's floor division by a scalar is much cheaper on it
             values = values.astype(np.uint32 if values.max() < 2**32 else np.uint64)
             for j in range(col + k - 1, col - 1, -1):  # last digit first (np.divmod is much slower)
                 rest = values // 10

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from inspector.protocol.heads import EVENT_HEAD, OVERRIDING_KEYS, heads_are_final
+from inspector.protocol.heads import EVENT_HEAD
 
 NO_SEQ = -(2**63)
 _PAD = bytes(512)  # windows past the last row read zeros
@@ -36,7 +36,6 @@ class _Group(NamedTuple):
     is_message: bool
     has_seq: bool
     after_seq: bytes  # the head's bytes after the seq digits
-    head: bytes       # the first row's whole head
 
 
 def read_event_heads(datas: tuple[bytes, ...]) -> BatchHeads | None:
@@ -66,8 +65,7 @@ def read_event_heads(datas: tuple[bytes, ...]) -> BatchHeads | None:
         prefix = np.frombuffer(first[:cut], np.uint8)
         same = (_windows(buf, cut)[starts[rows]] == prefix).all(1) & (lens[rows] > cut)
         head_of[rows[same]] = len(groups)
-        groups.append(_Group(cut, topic, type_ == "message", has_seq, first[m.end(3):m.end()] if has_seq else b"",
-                             m[0]))
+        groups.append(_Group(cut, topic, type_ == "message", has_seq, first[m.end(3):m.end()] if has_seq else b""))
         rows = rows[~same]
     pos = starts + np.array([g.cut for g in groups], np.int64)[head_of]
     seq = np.full(n, NO_SEQ, np.int64)
@@ -88,11 +86,6 @@ def read_event_heads(datas: tuple[bytes, ...]) -> BatchHeads | None:
             return None
         pos[head_of == k] = at + len(g.after_seq)
     if (pos >= ends).any() or (buf[ends - 1] != 125).any():  # nothing after the head, or not ending '}'
-        return None
-    sizes = np.bincount(head_of, minlength=len(groups))
-    in_heads = {key: int(sum(int(c) * g.head.count(key) for c, g in zip(sizes, groups, strict=True)))
-                for key in OVERRIDING_KEYS}
-    if not heads_are_final(joined, in_heads):
         return None
     topics = sorted({g.topic for g in groups})
     topic_of_group = np.array([topics.index(g.topic) for g in groups], np.intp)

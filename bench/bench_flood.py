@@ -1,23 +1,22 @@
-"""Flood benchmark: can the desktop app keep up with the network?
+"""Flood benchmark: does the desktop app keep up with the network, and stay smooth, on every shape of traffic?
 
-A mock server runs in another process (bench/flood_server.py). It queues N small
-EVENT frames at once for one subscriber, which receives them
+A server process (bench/flood_server.py, written from the spec, not the project's
+mock) writes websocket frames built once, so the sender is never the limit. For
+each shape of traffic it floods subscribers that receive it
 
-  (a) with a bare websockets receive loop on a plain asyncio loop (the ceiling),
+  (a) with a bare websockets recv() loop on a plain asyncio loop (the reference),
   (b) through the full app path on the qasync loop: RealtimeClient -> LogPanel
-      (frame store -> model -> view) inside the real MainWindow, with the
-      connection tab, subscription editor and latency plot listening too.
+      (frame store -> model -> view) inside the real MainWindow, offscreen,
+  (c) with a picows receive loop (the limit line; `pip install '.[bench]'`).
 
-It prints frames/s of each, their ratio, the UI event-loop lag during (b) (how
-late a 10 ms QTimer fires), and the peak RSS of this process.
+Shapes: compact JSON in the codec's key order; json.dumps defaults with another key
+order; compact with ~1 KB data; presence-heavy; four connections at once.
+Prints per shape frames/s of each, app/bare, app/limit, and the UI event-loop lag
+during (b) (how late a 10 ms timer fires) p50/p99. Each rate is timed from the first
+message received to the last one counted ((b): when it is in the frame store).
+Exits 3 when a target is missed.
 
-Both are timed from the first message received to the last one counted: (a) when
-recv() returned it, (b) when it is in the frame store after the log's batched flush.
-(b) can beat (a): the client frames plain binary messages itself and hands them over
-by callback (inspector/client/wire.py), where (a) pays websockets' parser,
-assembler and a Future per recv().
-
-usage: python bench/bench_flood.py [--frames 300000]
+usage: python bench/bench_flood.py [--frames 200000] [--repeat 3] [--shapes compact,dumps,...]
 """
 
 from __future__ import annotations
@@ -31,7 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -39,68 +40,170 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
 TOPIC = "bench.flood"
 LAG_INTERVAL_MS = 10
+RATIO_TARGET = 0.9       # app / bare websockets loop, at least
+LAG_P99_TARGET_MS = 16   # one 60 Hz frame, at most
+TARGETS_MISSED = 3
+SHAPES = {  # name: (connections, what the server sends)
+    "compact": (1, "compact JSON, keys in the codec's order"),
+    "dumps": (1, "json.dumps defaults, type before topic"),
+    "large": (1, "compact, ~1 KB data"),
+    "presence": (1, "3 presence events to 1 message"),
+    "four": (4, "compact, four connections at once"),
+}
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
 class Server:
-    def __init__(self):
+    def __init__(self) -> None:
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "flood_server.py")],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
                                      env=dict(os.environ, PYTHONPATH=str(ROOT)))
-        self.url = self.proc.stdout.readline().strip()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+        self.url = self.stdout.readline().strip()
         if not self.url.startswith("ws://"):
             raise SystemExit(f"flood server did not start: {self.url!r}")
 
-    def flood(self, n: int) -> None:
-        self.proc.stdin.write(f"flood {TOPIC} {n}\n")
-        self.proc.stdin.flush()
+    def _say(self, line: str) -> None:
+        self.stdin.write(line + "\n")
+        self.stdin.flush()
+
+    def build(self, shape: str, n: int) -> None:
+        """Have the frames ready before the clock starts."""
+        self._say(f"build {shape} {n}")
+        if self.stdout.readline().strip() != "built":
+            raise SystemExit("flood server did not build")
+
+    def flood(self, shape: str, n: int) -> None:
+        self._say(f"flood {shape} {n}")
 
     def close(self) -> None:
         try:
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.flush()
+            self._say("quit")
             self.proc.wait(10)
         except (OSError, subprocess.TimeoutExpired):
             self.proc.kill()
 
 
+class Span:
+    """First and last arrival over every connection of a run."""
+
+    def __init__(self) -> None:
+        self.first = float("inf")
+        self.last = 0.0
+
+    def rate(self, n: int) -> float:
+        return n / (self.last - self.first)
+
+
 # ---------------------------------------------------------------- (a) bare websockets
-async def bare(url: str, server: Server, n: int) -> float:
+async def bare(server: Server, shape: str, per_conn: int, conns: int) -> float:
     from websockets.asyncio.client import connect
 
-    async with connect(url, additional_headers={"Authorization": f"Bearer {TOKEN}"}, ping_interval=None,
-                       compression=None, max_size=2**22, max_queue=None) as ws:
-        await ws.send(b'\x01{"topic":"' + TOPIC.encode() + b'"}')
-        await ws.recv()  # the presence sync: subscribed
-        server.flood(n)
+    span = Span()
+
+    async def receive(ws: Any) -> None:
         count = 0
-        first = await ws.recv()
-        t0 = time.perf_counter()
-        count = 1 if first[:1] == b"\x10" else 0
-        while count < n:
-            msg = await ws.recv()
+        msg = await ws.recv()
+        span.first = min(span.first, time.perf_counter())
+        while True:
             if msg[:1] == b"\x10":
                 count += 1
-        return n / (time.perf_counter() - t0)
+                if count == per_conn:
+                    break
+            msg = await ws.recv()
+        span.last = max(span.last, time.perf_counter())
+
+    sockets = []
+    for _ in range(conns):
+        ws = await connect(server.url, additional_headers={"Authorization": f"Bearer {TOKEN}"},
+                           ping_interval=None, compression=None, max_size=2**22, max_queue=None)
+        await ws.send(b'\x01{"topic":"' + TOPIC.encode() + b'"}')
+        await ws.recv()  # the presence sync: subscribed
+        sockets.append(ws)
+    server.flood(shape, per_conn)
+    await asyncio.gather(*(receive(ws) for ws in sockets))
+    for ws in sockets:
+        await ws.close()
+    return span.rate(per_conn * conns)
+
+
+# ---------------------------------------------------------------- (c) picows, the limit
+def picows_missing() -> str | None:
+    try:
+        import picows  # noqa: F401
+    except ImportError as exc:
+        return f"picows cannot be imported here ({exc}); pip install '.[bench]'"
+    return None
+
+
+async def limit(server: Server, shape: str, per_conn: int, conns: int) -> float:
+    from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+    span = Span()
+    loop = asyncio.get_running_loop()
+
+    class Counter(WSListener):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.count = -1  # the presence sync comes first
+            self.synced = loop.create_future()
+            self.done = loop.create_future()
+
+        def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            if frame.msg_type != WSMsgType.BINARY or frame.get_payload_as_memoryview()[:1] != b"\x10":
+                return
+            self.count += 1
+            if self.count == 0:
+                self.synced.set_result(None)
+            elif self.count == 1:
+                span.first = min(span.first, time.perf_counter())
+            if self.count == per_conn:
+                span.last = max(span.last, time.perf_counter())
+                self.done.set_result(None)
+
+    pairs = []
+    for _ in range(conns):
+        transport, listener = await ws_connect(Counter, server.url,
+                                               extra_headers={"Authorization": f"Bearer {TOKEN}"})
+        transport.send(WSMsgType.BINARY, b'\x01{"topic":"' + TOPIC.encode() + b'"}')
+        await listener.synced
+        pairs.append((transport, listener))
+    server.flood(shape, per_conn)
+    await asyncio.gather(*(listener.done for _, listener in pairs))
+    for transport, _ in pairs:
+        transport.send_close()
+        transport.disconnect()
+        await transport.wait_disconnected()
+    return span.rate(per_conn * conns)
 
 
 # ---------------------------------------------------------------- (b) the app path
-async def app_path(window, url: str, server: Server, n: int, lags: list[float]) -> float:
-    from PySide6.QtCore import QTimer
+async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns: int,
+                   lags: list[float]) -> float:
+    from PySide6.QtCore import Qt, QTimer
 
-    from inspector.profiles import Profile
-    from inspector.protocol.events import FrameSeen, State, SubState
+    from inspector.profiles import Profile, Subscription
+    from inspector.protocol.events import FrameSeen, SessionEvent, State, SubState
 
-    profile = Profile(name="bench", url=url, token=TOKEN, ping_interval=0.0)
-    from inspector.profiles import Subscription
-    profile.subscriptions = [Subscription(TOPIC)]
-    tab = window.open_connection(profile)
+    tabs = []
+    for k in range(conns):
+        profile = Profile(name=f"bench{k}", url=server.url, token=TOKEN, ping_interval=0.0)
+        profile.subscriptions = [Subscription(TOPIC)]
+        tabs.append(window.open_connection(profile))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 20
-    while not (tab.client.state is State.OPEN and tab.client.subscriptions[TOPIC].state is SubState.ACTIVE):
+    while not all(t.client.state is State.OPEN and TOPIC in t.client.subscriptions
+                  and t.client.subscriptions[TOPIC].state is SubState.ACTIVE for t in tabs):
         if loop.time() > deadline:
             raise SystemExit("app path: did not subscribe")
         await asyncio.sleep(0.01)
@@ -109,13 +212,14 @@ async def app_path(window, url: str, server: Server, n: int, lags: list[float]) 
     base = window.log_panel.frame_count()
     first: list[float] = []
 
-    def on_first(ev) -> None:
+    def on_first(ev: SessionEvent) -> None:
         if type(ev) is FrameSeen and not first:
             first.append(time.perf_counter())
-    tab.client.add_listener(on_first)
+    for tab in tabs:
+        tab.client.add_listener(on_first)
 
     timer = QTimer()
-    timer.setTimerType(__import__("PySide6.QtCore", fromlist=["Qt"]).Qt.TimerType.PreciseTimer)
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(LAG_INTERVAL_MS)
     last = [time.perf_counter()]
 
@@ -127,24 +231,36 @@ async def app_path(window, url: str, server: Server, n: int, lags: list[float]) 
     timer.timeout.connect(tick)
     timer.start()
 
-    server.flood(n)
+    n = per_conn * conns
+    server.flood(shape, per_conn)
     target = base + n
     deadline = loop.time() + 300
-    while window.log_panel.frame_count() < target:  # in the frame store, after the batched flush
+    while window.log_panel.frame_count() < target:  # in the frame store
         if loop.time() > deadline:
             raise SystemExit(f"app path: only {window.log_panel.frame_count() - base} of {n} frames")
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(0.002)
     elapsed = time.perf_counter() - first[0]
     timer.stop()
-    # the view really took them: the model's row count follows the store
     await asyncio.sleep(0.1)
     rows = window.log_panel.model.rowCount()
     if rows < n:
         print(f"warning: the view shows {rows} rows for {n} frames", file=sys.stderr)
+    for tab in tabs:
+        tab.client.remove_listener(on_first)
+        await tab.shutdown()
     return n / elapsed
 
 
-def run_app_path(url: str, server: Server, n: int, repeat: int) -> tuple[list[float], list[float]]:
+@dataclass
+class Result:
+    bare: list[float] = field(default_factory=list)
+    app: list[float] = field(default_factory=list)
+    limit: list[float] = field(default_factory=list)
+    lags: list[float] = field(default_factory=list)
+
+
+def run_app_paths(server: Server, shapes: list[str], frames: int, repeat: int,
+                  results: dict[str, Result]) -> None:
     import qasync
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -160,65 +276,93 @@ def run_app_path(url: str, server: Server, n: int, repeat: int) -> tuple[list[fl
     tmp = tempfile.mkdtemp(prefix="bench-flood-")
     store = ProfileStore(tmp)
     store.load()
-    window = MainWindow(store, QSettings(os.path.join(tmp, "ui.ini"), QSettings.Format.IniFormat),
-                        MockConfig())
+    window = MainWindow(store, QSettings(os.path.join(tmp, "ui.ini"), QSettings.Format.IniFormat), MockConfig())
     window.show()
-    lags: list[float] = []
 
-    async def main() -> list[float]:
-        rates = []
-        for _ in range(repeat):
-            window.log_panel.clear()  # every run starts from an empty store
-            rates.append(await app_path(window, url, server, n, lags))
-            for tab in window.tabs():
-                await tab.shutdown()
+    async def main() -> None:
+        for shape in shapes:
+            conns = SHAPES[shape][0]
+            server.build(shape, frames // conns)
+            for _ in range(repeat):
+                window.log_panel.clear()  # every run starts from an empty store
+                results[shape].app.append(
+                    await app_path(window, server, shape, frames // conns, conns, results[shape].lags))
         window.closed = asyncio.get_running_loop().create_future()
         window.close()
         await window.closed
-        return rates
 
     with loop:
-        rates = loop.run_until_complete(main())
-    return rates, lags
+        loop.run_until_complete(main())
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
-
-
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames", type=int, default=300_000)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each path; the median is compared")
-    args = parser.parse_args()
-    n = args.frames
+    parser.add_argument("--frames", type=int, default=200_000, help="frames per run, over all its connections")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each path and shape; medians compared")
+    parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated, of: " + ", ".join(SHAPES))
+    args = parser.parse_args(argv)
+    shapes = [s for s in args.shapes.split(",") if s]
+    for s in shapes:
+        if s not in SHAPES:
+            parser.error(f"unknown shape {s!r}")
+    no_limit = picows_missing()
+    results = {s: Result() for s in shapes}
     server = Server()
     try:
-        bare_rates = [asyncio.run(bare(server.url, server, n)) for _ in range(args.repeat)]
-        rss_a = peak_rss_mb()
-        app_rates, lags = run_app_path(server.url, server, n, args.repeat)
+        for shape in shapes:
+            conns = SHAPES[shape][0]
+            per_conn = args.frames // conns
+            server.build(shape, per_conn)
+            for _ in range(args.repeat):
+                results[shape].bare.append(asyncio.run(bare(server, shape, per_conn, conns)))
+                if not no_limit:
+                    results[shape].limit.append(asyncio.run(limit(server, shape, per_conn, conns)))
+        rss_plain = peak_rss_mb()
+        run_app_paths(server, shapes, args.frames, args.repeat, results)
     finally:
         server.close()
-    bare_rate, app_rate = statistics.median(bare_rates), statistics.median(app_rates)
+    return report(shapes, results, args, no_limit, rss_plain)
 
-    def spread(rates: list[float]) -> str:
-        return f"median of {len(rates)}: " + ", ".join(f"{r:,.0f}" for r in sorted(rates))
 
-    from inspector.protocol.frames import Event, encode
-    size = len(encode(Event(TOPIC, "message", int(time.time() * 1000), {"i": n // 2}, n // 2)))
-    print(f"frames per run:           {n:,} EVENTs of about {size} bytes")
-    print(f"(a) bare websockets loop: {bare_rate:,.0f} frames/s ({spread(bare_rates)}; "
-          f"peak RSS then {rss_a:.0f} MiB)")
-    print(f"(b) full app path:        {app_rate:,.0f} frames/s ({spread(app_rates)})")
-    print(f"ratio (b)/(a):            {app_rate / bare_rate:.2f}  (target >= 0.8)")
-    print(f"UI loop lag during (b):   p50 {percentile(lags, 50):.1f} ms, p99 {percentile(lags, 99):.1f} ms, "
-          f"max {max(lags) if lags else float('nan'):.1f} ms over {len(lags)} ticks of a {LAG_INTERVAL_MS} ms "
-          f"timer  (target p99 <= 100 ms)")
-    print(f"peak RSS:                 {peak_rss_mb():.0f} MiB ({n:,} frames in the store)")
+def report(shapes: list[str], results: dict[str, Result], args: argparse.Namespace, no_limit: str | None,
+           rss_plain: float) -> int:
+    print(f"frames per run: {args.frames:,} over its connections; medians of {args.repeat} runs; "
+          f"targets: app/bare >= {RATIO_TARGET}, lag p99 <= {LAG_P99_TARGET_MS} ms")
+    print(f"{'shape':<9} {'conns':>5} {'bare/s':>10} {'app/s':>10} {'app/bare':>9} {'lag p50':>8} "
+          f"{'lag p99':>8} {'limit/s':>11} {'app/limit':>9}")
+    missed = []
+    for shape in shapes:
+        r = results[shape]
+        bare_rate, app_rate = statistics.median(r.bare), statistics.median(r.app)
+        ratio, p99 = app_rate / bare_rate, percentile(r.lags, 99)
+        limit_rate = statistics.median(r.limit) if r.limit else None
+        ok_ratio, ok_lag = ratio >= RATIO_TARGET, p99 <= LAG_P99_TARGET_MS
+        if not ok_ratio:
+            missed.append(f"{shape} app/bare {ratio:.2f}")
+        if not ok_lag:
+            missed.append(f"{shape} lag p99 {p99:.1f} ms")
+        print(f"{shape:<9} {SHAPES[shape][0]:>5} {bare_rate:>10,.0f} {app_rate:>10,.0f} "
+              f"{ratio:>8.2f}{' ' if ok_ratio else '!'} {percentile(r.lags, 50):>6.1f}ms "
+              f"{p99:>6.1f}ms{' ' if ok_lag else '!'}"
+              + (f"{limit_rate:>10,.0f} {app_rate / limit_rate:>9.2f}" if limit_rate else f"{'n/a':>10} {'n/a':>9}")
+              + f"   {SHAPES[shape][1]}")
+    for shape in shapes:
+        r = results[shape]
+        print(f"  {shape}: bare {spread(r.bare)}; app {spread(r.app)}"
+              + (f"; limit {spread(r.limit)}" if r.limit else "")
+              + f"; lag max {max(r.lags, default=float('nan')):.1f} ms over {len(r.lags)} ticks")
+    if no_limit:
+        print(f"limit: n/a ({no_limit})")
+    print(f"peak RSS: {rss_plain:.0f} MiB before the app path, {peak_rss_mb():.0f} MiB after")
+    if missed:
+        print("targets missed: " + "; ".join(missed))
+        return TARGETS_MISSED
+    print("targets met")
     return 0
+
+
+def spread(rates: list[float]) -> str:
+    return ", ".join(f"{r:,.0f}" for r in sorted(rates))
 
 
 if __name__ == "__main__":

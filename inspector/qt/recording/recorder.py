@@ -232,8 +232,11 @@ class Recorder(QObject):
         if writer is None:
             return
         t0 = time.thread_time()
-        skip, self._skip = self._skip, 0
-        held, self._held = self._held, []
+        n = len(batch)  # the oldest n pending frames: events held for later ones wait on
+        skip = min(self._skip, n)
+        self._skip -= skip
+        held = [(pos, ev) for pos, ev in self._held if pos <= n]
+        self._held = [(pos - n, ev) for pos, ev in self._held if pos > n]
         cols = self.log_panel.store.tail_columns(len(batch)) if stored else None
         labels = self.log_panel.store.conns if stored else None
         try:

@@ -226,3 +226,21 @@ def test_stop_from_the_window_never_waits_for_the_recording_process(qtbot, windo
     got = open_recording(path)
     assert summary(got) == summary(frames) and got.clean_end
     assert "recording saved" in w.status_label.text() and "2,000 frames" in w.status_label.text()
+
+
+def test_events_between_frames_keep_their_place_when_the_log_flushes_in_slices(qtbot, window):
+    w = window()
+    tab = idle_tab(qtbot, w, "c1")
+    emit, panel, rec = tab.client._emit, w.log_panel, w.recording.recorder
+    for ev in (event(seq=1, t=T0), event(seq=2, t=T0 + 0.001), event(seq=3, t=T0 + 0.002)):
+        emit(ev)  # pending in the log when recording starts: not part of it
+    path = rec.start([tab_source(tab)])
+    seen = [event(seq=4, t=T0 + 0.01), state("c1", State.CONNECTING, T0 + 0.011), event(seq=5, t=T0 + 0.012),
+            event(seq=6, t=T0 + 0.013), state("c1", State.OPEN, T0 + 0.014), event(seq=7, t=T0 + 0.015)]
+    for ev in seen:
+        emit(ev)
+    while panel.pending_count:
+        panel.slice_size = 2  # slices that split the skipped frames and the held events' places
+        panel.flush_slice()
+    rec.stop()
+    assert summary(open_recording(path)) == summary(seen)

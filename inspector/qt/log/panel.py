@@ -1,12 +1,18 @@
 """The frame log: filter bar, table and detail pane.
 
 ``ingest`` only appends to a pending list; a single-shot timer (started by the
-first pending frame, so an idle log costs nothing) moves the batch into the store
-and tells the model once per flush. While paused, frames still reach the store;
-the table just does not take them until resume.
+first pending frame, so an idle log costs nothing) moves pending frames into the
+store in slices, each sized from the measured cost to take about ``SLICE_S``, with
+the event loop's turn between slices, so a flood never holds the window still for
+long. The model follows the store at most once per ``flush_ms`` while slices run,
+and once more when the last slice is in. While paused, frames still reach the
+store; the table just does not take them until resume.
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -34,6 +40,10 @@ from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COLUMNS, LogModel
 
 FLUSH_MS = 40        # ≈ 25 Hz
+SLICE_S = 0.004      # the GUI thread's time per slice: well inside one 60 Hz frame
+FIRST_SLICE = 2048   # frames in a slice before any cost is measured
+MIN_SLICE = 256      # enough for the store's vectorised batch path
+MAX_SLICE = 65536
 FILTER_DEBOUNCE_MS = 200
 OTHER_KINDS = frozenset(range(256)) - frozenset(int(k) for k in Kind) | {KIND_EMPTY, KIND_TEXT}
 _WIDTHS = (70, 95, 100, 34, 120, 150, 70, 60)
@@ -43,11 +53,16 @@ class LogPanel(QWidget):
     frameSelected = Signal(int)
     pausedChanged = Signal(bool)
 
-    def __init__(self, parent=None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS):
+    def __init__(self, parent=None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS,
+                 clock: Callable[[], float] = time.perf_counter):
         super().__init__(parent)
         self.store = FrameStore(cap)
         self.model = LogModel(self.store, self)
         self._pending: list[FrameSeen] = []
+        self._clock = clock
+        self._sync_every = flush_ms / 1000
+        self._synced_at = clock()
+        self.slice_size = FIRST_SLICE
         self._flush_hooks: tuple = ()
         self._paused = False
         self._follow = True
@@ -58,7 +73,11 @@ class LogPanel(QWidget):
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(flush_ms)
-        self._flush_timer.timeout.connect(self.flush)
+        self._flush_timer.timeout.connect(self.flush_slice)
+        self._slice_timer = QTimer(self)  # the next slice, once the event loop has had its turn
+        self._slice_timer.setSingleShot(True)
+        self._slice_timer.setInterval(0)
+        self._slice_timer.timeout.connect(self.flush_slice)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
@@ -202,26 +221,53 @@ class LogPanel(QWidget):
         """Frames ingested and not yet flushed into the store."""
         return len(self._pending)
 
-    def add_flush_hook(self, fn) -> None:
+    def add_flush_hook(self, fn: Callable[[list[FrameSeen], bool], None]) -> None:
         """Also hand every batch of ingested frames to ``fn(batch, stored)`` once it is in the
         store (``stored`` True: the store's newest ``len(batch)`` rows are these frames, e.g.
         for ``store.tail_columns``) or when it is dropped unstored (``clear``, or a batch
-        larger than the store). A recorder's way in: nothing per frame."""
+        larger than the store). A batch is the oldest ``len(batch)`` of the frames
+        ``pending_count`` counted: a slice of them, or all. A recorder's way in: nothing
+        per frame."""
         self._flush_hooks = self._flush_hooks + (fn,)
 
-    def remove_flush_hook(self, fn) -> None:
+    def remove_flush_hook(self, fn: Callable[[list[FrameSeen], bool], None]) -> None:
         self._flush_hooks = tuple(f for f in self._flush_hooks if f != fn)
 
     def flush(self) -> None:
-        """Move pending frames into the store and the table (the timer calls this)."""
+        """Move every pending frame into the store and the table, now."""
+        self._slice_timer.stop()
         batch, self._pending = self._pending, []
+        self._store(batch)
+        self._sync()
+
+    def flush_slice(self) -> None:
+        """Move the oldest pending frames, about ``SLICE_S`` of work, into the store; the rest
+        follow in later turns of the event loop (the timers call this)."""
+        pending = self._pending
+        n = min(len(pending), self.slice_size)
+        t0 = self._clock()
+        if n == len(pending):
+            batch, self._pending = pending, []
+        else:
+            batch = pending[:n]
+            del pending[:n]
+        self._store(batch)
+        now = self._clock()
+        if n:
+            self.slice_size = next_slice_size(n, now - t0)
+        if not self._pending or now - self._synced_at >= self._sync_every:
+            self._sync()
+        if self._pending:
+            self._slice_timer.start()
+
+    def _store(self, batch: list[FrameSeen]) -> None:
         if batch:
             self.store.extend(batch)
             for hook in self._flush_hooks:
                 hook(batch, len(batch) <= self.store.cap)
-        self._sync()
 
     def _sync(self) -> None:
+        self._synced_at = self._clock()
         sb = self.view.verticalScrollBar()
         old = sb.value()
         removed, inserted = self.model.sync(advance=not self._paused)
@@ -292,6 +338,7 @@ class LogPanel(QWidget):
             self.follow_button.blockSignals(False)
 
     def clear(self) -> None:
+        self._slice_timer.stop()
         batch, self._pending = self._pending, []
         if batch:
             for hook in self._flush_hooks:
@@ -394,3 +441,11 @@ class LogPanel(QWidget):
             self.dropped_label.show()
         else:
             self.dropped_label.hide()
+
+
+def next_slice_size(n: int, seconds: float) -> int:
+    """Frames the next slice takes, after ``n`` frames took ``seconds``: as many as fit in
+    ``SLICE_S`` at that cost."""
+    if seconds <= 0:
+        return MAX_SLICE
+    return max(MIN_SLICE, min(MAX_SLICE, int(n * SLICE_S / seconds)))

@@ -1,0 +1,101 @@
+"""The log moves a flood into the store in slices, with the event loop's turn between them.
+
+The panel's clock is injected: each slice's cost is what a flush hook adds to it, so the
+slice sizes follow from the figures here, never from how fast this machine is."""
+
+from __future__ import annotations
+
+import pytest
+from framegen import event
+from PySide6.QtCore import QTimer
+
+from inspector.qt.log.panel import FIRST_SLICE, MAX_SLICE, MIN_SLICE, SLICE_S, LogPanel, next_slice_size
+
+COST = 2.0 ** -20  # seconds a frame, as the fake clock counts
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clocked(qtbot):
+    clock = Clock()
+    p = LogPanel(flush_ms=5, clock=clock)
+    qtbot.addWidget(p)
+    p.resize(800, 400)
+    p.show()
+    qtbot.waitExposed(p)
+    batches: list[tuple[int, bool]] = []
+
+    def hook(batch, stored) -> None:
+        batches.append((len(batch), stored))
+        clock.now += len(batch) * COST
+    p.add_flush_hook(hook)
+    return p, clock, batches
+
+
+def test_a_flood_is_stored_in_timed_slices_with_event_loop_turns_between(clocked, qtbot):
+    p, _clock, batches = clocked
+    turns = [0]
+    seen_at: list[int] = []
+    p.add_flush_hook(lambda batch, stored: seen_at.append(turns[0]))
+    ticker = QTimer()
+    ticker.setInterval(0)
+    ticker.timeout.connect(lambda: turns.__setitem__(0, turns[0] + 1))
+    ticker.start()
+    for i in range(20_000):
+        p.ingest(event(seq=i + 1))
+    qtbot.waitUntil(lambda: p.pending_count == 0, timeout=10_000)
+    ticker.stop()
+    sizes = [n for n, _ in batches]
+    steady = next_slice_size(FIRST_SLICE, FIRST_SLICE * COST)
+    assert steady == int(SLICE_S / COST)
+    assert sizes[0] == FIRST_SLICE and set(sizes[1:-1]) == {steady} and sizes[-1] <= steady
+    assert sum(sizes) == 20_000 and all(stored for _, stored in batches)
+    assert all(a < b for a, b in zip(seen_at, seen_at[1:], strict=False))  # the loop ran between slices
+    assert p.frame_count() == 20_000 and p.model.rowCount() == 20_000
+
+
+def test_the_table_follows_at_most_once_a_flush_interval_while_slices_run(clocked, qtbot):
+    p, clock, batches = clocked
+    inserts: list[tuple[int, float]] = []
+    p.model.rowsInserted.connect(lambda _parent, _first, last: inserts.append((last + 1, clock.now)))
+    for i in range(30_000):
+        p.ingest(event(seq=i + 1))
+    qtbot.waitUntil(lambda: p.pending_count == 0, timeout=10_000)
+    assert len(batches) > len(inserts) > 1
+    assert inserts[-1][0] == 30_000  # the last slice brings the table up to date
+    times = [t for _, t in inserts]
+    assert all(b - a >= 0.005 for a, b in zip(times, times[1:-1], strict=False))
+
+
+def test_flush_takes_every_pending_frame_at_once(clocked):
+    p, _clock, batches = clocked
+    for i in range(5000):
+        p.ingest(event(seq=i + 1))
+    p.flush_slice()
+    assert batches == [(FIRST_SLICE, True)] and p.pending_count == 5000 - FIRST_SLICE
+    p.flush()
+    assert batches[1] == (5000 - FIRST_SLICE, True) and p.pending_count == 0
+    assert p.model.rowCount() == 5000 and not p._slice_timer.isActive()
+
+
+def test_clear_between_slices_drops_the_rest_unstored(clocked):
+    p, _clock, batches = clocked
+    for i in range(5000):
+        p.ingest(event(seq=i + 1))
+    p.flush_slice()
+    p.clear()
+    assert batches == [(FIRST_SLICE, True), (5000 - FIRST_SLICE, False)]
+    assert p.frame_count() == 0 and p.model.rowCount() == 0 and not p._slice_timer.isActive()
+
+
+def test_slice_size_follows_the_measured_cost():
+    assert next_slice_size(1000, 0.002) == 2000
+    assert next_slice_size(1000, 1.0) == MIN_SLICE
+    assert next_slice_size(1000, 0.0) == MAX_SLICE

@@ -267,7 +267,7 @@ def run_app_paths(server: Server, shapes: list[str], frames: int, repeat: int,
 
     from inspector.mock.server import MockConfig
     from inspector.profiles import ProfileStore
-    from inspector.qt.main_window import MainWindow
+    from inspector.qt.main_window import MainWindow, freeze_startup_objects
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
@@ -278,6 +278,7 @@ def run_app_paths(server: Server, shapes: list[str], frames: int, repeat: int,
     store.load()
     window = MainWindow(store, QSettings(os.path.join(tmp, "ui.ini"), QSettings.Format.IniFormat), MockConfig())
     window.show()
+    freeze_startup_objects()  # as the app does once its window is up
 
     async def main() -> None:
         for shape in shapes:

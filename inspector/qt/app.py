@@ -23,7 +23,7 @@ from inspector.profiles import LOCAL_MOCK, ProfileError, ProfileStore, local_moc
 from inspector.protocol.events import State, SubState
 from inspector.qt.about import icon_path
 from inspector.qt.log.model import COL_TOPIC
-from inspector.qt.main_window import MainWindow
+from inspector.qt.main_window import MainWindow, freeze_startup_objects
 from inspector.redact import install_on_root, scrub
 
 log = logging.getLogger("inspector.qt")
@@ -145,6 +145,7 @@ async def _main(args) -> int:
     _close_on_signals(window)
     try:
         window.show()
+        freeze_startup_objects()
         if warning:
             window.report_error(warning)
         first = _first_profile(window, self_test)

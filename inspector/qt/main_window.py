@@ -13,6 +13,7 @@ for real and ``closed`` resolves.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import logging
 import os
@@ -53,6 +54,14 @@ SIDE_WIDTH = 300
 DEFAULT_SIZE = QSize(1500, 940)
 _STATE_ICONS = {State.OPEN: "●", State.CONNECTING: "◌", State.WAITING: "◌", State.CLOSED: "○",
                 State.STOPPED: "■", State.IDLE: "○"}
+
+
+def freeze_startup_objects() -> None:
+    """Call once the window is up: what exists then lives as long as the app. Frozen, it is
+    out of the cyclic collector's full passes, which otherwise walk every module, class and
+    widget on the GUI thread (tens of ms) again and again while a flood allocates."""
+    gc.collect()
+    gc.freeze()
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:

@@ -195,6 +195,12 @@ class SubscriptionEditor(QWidget):
         self._timer.setInterval(500)
         self._timer.timeout.connect(self._refresh_if_dirty)
         self._timer.start()
+        # Presence can arrive thousands of times a second: its rows are redrawn at most 10x/s.
+        self._presence_dirty: set[str] = set()
+        self._presence_timer = QTimer(self)
+        self._presence_timer.setSingleShot(True)
+        self._presence_timer.setInterval(100)
+        self._presence_timer.timeout.connect(self.render_presence)
         self._validate()
         self._update_limit()
 
@@ -234,7 +240,17 @@ class SubscriptionEditor(QWidget):
                     row.member_ids.discard(member)
             if isinstance(members, int) and not isinstance(members, bool):
                 row.members = members
-        self._render_row(frame.topic)
+        self._presence_dirty.add(frame.topic)
+        if not self._presence_timer.isActive():
+            self._presence_timer.start()
+
+    def render_presence(self) -> None:
+        """Redraw the rows whose members changed since the last time."""
+        self._presence_timer.stop()
+        dirty, self._presence_dirty = self._presence_dirty, set()
+        for topic in dirty:
+            if topic in self.rows:
+                self._render_row(topic)
 
     def _sub_changed(self, ev: SubscriptionChanged) -> None:
         if ev.state is SubState.REMOVED:

@@ -29,7 +29,7 @@ from inspector.protocol.frames import (  # the codec's own, used in bulk
     summarize,
     try_decode,
 )
-from inspector.protocol.heads import classify, classify_many
+from inspector.protocol.heads import EventHead, classify, classify_many
 from inspector.protocol.kinds import Kind, kind_name
 
 KIND_EMPTY = -1  # an empty message: no kind byte
@@ -169,17 +169,18 @@ class FrameStore:
             return False
         frames = [e.frame for e in events]
         undecoded = frames.count(None)
-        heads: list
+        read: Sequence[EventHead | Event | None]
         if undecoded == n:
-            heads = classify_many(datas)
+            read = classify_many(datas)
             flags = np.full(n, FLAG_UNCHECKED, np.int8)
         elif undecoded + list(map(type, frames)).count(Event) == n:
             # a decoded Event's bytes start with its kind: decode and encode make them so
-            heads = [f if f is not None else classify(d) for f, d in zip(frames, datas, strict=True)]
+            read = [f if f is not None else classify(d) for f, d in zip(frames, datas, strict=True)]
             flags = np.array([f is None for f in frames], np.int8) * np.int8(FLAG_UNCHECKED)
         else:
             return False
-        if any([h is None for h in heads]):  # not "None in heads": that calls each Event's __eq__
+        heads = [h for h in read if h is not None]
+        if len(heads) != n:
             return False
         lens = np.fromiter(map(len, datas), np.int64, n)
         if not lens.all():

@@ -47,7 +47,8 @@ def decoded_head(data: bytes):
     {"indent": "\t", "separators": (" ,", " : ")},
     {"sort_keys": True},                 # data first, seq before topic
 ])
-@pytest.mark.parametrize("order", [None, ["type", "topic", "seq", "ts", "data"], ["data", "ts", "seq", "type", "topic"]])
+@pytest.mark.parametrize("order", [None, ["type", "topic", "seq", "ts", "data"],
+                                   ["data", "ts", "seq", "type", "topic"]])
 def test_any_key_order_and_whitespace_is_read(dumps, order):
     data = frame(body(order=order), **dumps)
     assert classify(data) == EventHead("orders.eu", "message", 42) == decoded_head(data)

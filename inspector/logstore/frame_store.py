@@ -26,6 +26,7 @@ from inspector.protocol.frames import (  # the codec's own, used in bulk
     Event,
     Subscribe,
     Unsubscribe,
+    is_event_body,
     summarize,
     try_decode,
 )
@@ -390,7 +391,7 @@ class FrameStore:
                     self._check(p)
                 continue
             for p, body in zip(chunk, bodies, strict=False):
-                if _is_event_body(body):
+                if is_event_body(body):
                     flags[p] &= ~FLAG_UNCHECKED
                 else:
                     self._check(p)  # the codec's verdict and message
@@ -582,15 +583,6 @@ _DTYPES = {"d": np.float64, "H": np.uint16, "b": np.int8, "h": np.int16, "i": np
 
 _CHECK_CHUNK = 4096
 _BODY_DECODER = JSON_DECODER  # the codec's own (NaN and Infinity are not JSON)
-
-
-def _is_event_body(body) -> bool:
-    """What ``decode`` demands of an EVENT body (bool is not an int)."""
-    if type(body) is not dict:
-        return False
-    seq = body.get("seq")
-    return (type(body.get("topic")) is str and type(body.get("type")) is str and type(body.get("ts")) is int
-            and (seq is None or type(seq) is int) and "data" in body)
 
 
 def _as_bytes(data) -> bytes:

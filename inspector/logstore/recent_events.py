@@ -47,7 +47,7 @@ class RecentEvents:
             if head is not None:  # its type is checked with the body, when read
                 self._ring(head.topic).append(data)
                 continue
-            frame = try_decode(data)  # a head that cannot be peeked: decode now
+            frame = try_decode(data)  # a body classify does not read: decode now
             if type(frame) is Event and frame.type == "message":
                 self._ring(frame.topic).append(frame)
 

@@ -31,7 +31,7 @@ class HeadColumns(NamedTuple):
 
 
 def head_columns(heads: Sequence[Head]) -> HeadColumns:
-    """Columns of ``heads`` (EventFields or Events)."""
+    """Columns of ``heads`` (as ``classify`` reads them, or decoded Events)."""
     n = len(heads)
     index: dict[str, int] = {}
     topic = np.fromiter([index.setdefault(h.topic, len(index)) for h in heads], np.int32, n)

@@ -377,8 +377,8 @@ class FrameStore:
 
     def _check_many(self, ps: list[int]) -> None:
         """``_check`` for many rows: each chunk's bodies parsed as one JSON array (C speed).
-        Unchecked bodies start with a head and end with '}', so when the array has one
-        element per row, element k is row k's body; any error: the rows one by one."""
+        Each unchecked body is one whole JSON object (``classify`` parsed it), so element k
+        is row k's body; any error: the rows one by one."""
         data, flags = self._data, self._flags
         for c in range(0, len(ps), _CHECK_CHUNK):
             chunk = ps[c:c + _CHECK_CHUNK]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from inspector.logstore.event_heads import NO_SEQ, read_event_heads
+from inspector.logstore.event_heads import NO_SEQ, head_columns
 from inspector.protocol import gaps
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.frames import (  # the codec's own, used in bulk
@@ -26,10 +26,11 @@ from inspector.protocol.frames import (  # the codec's own, used in bulk
     Event,
     Subscribe,
     Unsubscribe,
+    is_event_body,
     summarize,
     try_decode,
 )
-from inspector.protocol.heads import peek_event
+from inspector.protocol.heads import EventHead, classify, classify_many
 from inspector.protocol.kinds import Kind, kind_name
 
 KIND_EMPTY = -1  # an empty message: no kind byte
@@ -103,19 +104,18 @@ class FrameStore:
     def extend(self, events) -> None:
         """Append many frames; the batch path the log uses on every flush.
 
-        A message EVENT the client did not decode (``frame`` None) is read from its
-        head only (``peek_event``): topic and seq, its body checked later
-        (``FLAG_UNCHECKED``) when the row is painted, summarised or searched.
+        An EVENT the client did not decode (``frame`` None) is read from its head only
+        (``classify``): topic and seq, its body checked later (``FLAG_UNCHECKED``) when
+        the row is painted, summarised or searched.
         """
         if type(events) is not list:
             events = list(events)
-        if not events or self._extend_heads(events):
+        if not events or self._extend_events(events):
             return
         rows: list[tuple] = []
         add = rows.append
         conn_ids = self._conn_ids
         event_row = self._event_row
-        peek = peek_event
         last_conn, ci = None, 0
         for ev in events:  # the general path: any mix of frames
             data = ev.data
@@ -129,7 +129,7 @@ class FrameStore:
             d = 0 if ev.direction == OUT else 1
             frame = ev.frame
             if frame is None and not ev.text:
-                head = peek(data)
+                head = classify(data)
                 if head is not None:  # the body taken on trust for now
                     add(event_row(ev.t, ci, d, 0x10, head.topic, head.type, head.seq, FLAG_UNCHECKED, data))
                     continue
@@ -158,22 +158,35 @@ class FrameStore:
                 flags |= FLAG_GAP_EXPECTED
         return (t, ci, d, kind, ti, seq, len(data), gap, flags, data)
 
-    def _extend_heads(self, events: list) -> bool:
-        """The flood path: a batch of only undecoded EVENTs whose heads ``read_event_heads``
-        reads with numpy from the joined bytes (no regex or int() per frame). False = not
-        such a batch, nothing done (the general path takes it)."""
+    def _extend_events(self, events: list) -> bool:
+        """The flood path: a batch of only EVENTs (decoded by the client, or not and read by
+        ``classify_many``) goes in as numpy columns, without a row tuple or seq lookup per
+        frame. False = not such a batch, nothing done (the general path takes it)."""
         n = len(events)
-        if n < VECTOR_MIN:
+        if n < VECTOR_MIN or any([e.text for e in events]):
             return False
-        if [e.frame for e in events].count(None) != n or any([e.text for e in events]):
-            return False
-        datas = tuple([e.data for e in events])
+        datas = [e.data for e in events]
         if set(map(type, datas)) != _ONLY_BYTES:
             return False
-        heads = read_event_heads(datas)
-        if heads is None:
+        frames = [e.frame for e in events]
+        undecoded = frames.count(None)
+        read: Sequence[EventHead | Event | None]
+        if undecoded == n:
+            read = classify_many(datas)
+            flags = np.full(n, FLAG_UNCHECKED, np.int8)
+        elif undecoded + list(map(type, frames)).count(Event) == n:
+            # a decoded Event's bytes start with its kind: decode and encode make them so
+            read = [f if f is not None else classify(d) for f, d in zip(frames, datas, strict=True)]
+            flags = np.array([f is None for f in frames], np.int8) * np.int8(FLAG_UNCHECKED)
+        else:
             return False
-        lens, is_msg, seq, topic_of_row, topic_names = heads
+        heads = [h for h in read if h is not None]
+        if len(heads) != n:
+            return False
+        lens = np.fromiter(map(len, datas), np.int64, n)
+        if not lens.all():
+            return False
+        local_topic, seq, is_msg, topic_names = head_columns(heads)
         t = [e.t for e in events]
         conns = [e.conn for e in events]
         dirs = [e.direction for e in events]
@@ -181,18 +194,15 @@ class FrameStore:
             conn = np.full(n, self._label_id(self._conn_ids, self._conns, conns[0]), np.uint16)
         else:
             conn = np.fromiter((self._label_id(self._conn_ids, self._conns, c) for c in conns), np.uint16, n)
-        ids = np.empty(len(topic_names), np.int32)
-        for k, name in enumerate(topic_names):
-            ids[k] = self._label_id(self._topic_ids, self._topics, name)
-        topic = ids[topic_of_row]
+        ids = np.array([self._label_id(self._topic_ids, self._topics, name) for name in topic_names], np.int32)
+        topic = ids[local_topic]
         outs = dirs.count(OUT)
         direction = (np.zeros(n, np.int8) if outs == n else np.ones(n, np.int8) if not outs
                      else np.fromiter((0 if d == OUT else 1 for d in dirs), np.int8, n))
         gap = np.zeros(n, np.int64)
-        flags = np.full(n, FLAG_UNCHECKED, np.int8)
         self._gaps(conn, topic, seq, is_msg, gap, flags)
-        self._put([np.array(t, np.float64), conn, direction, np.full(n, 0x10, np.int16), topic, seq, lens, gap,
-                   flags], list(datas))
+        self._put([np.array(t, np.float64), conn, direction, np.full(n, Kind.EVENT, np.int16), topic, seq, lens, gap,
+                   flags], datas)
         if len(self._summaries) > _SUMMARY_CACHE:
             self._summaries.clear()
         return True
@@ -367,8 +377,8 @@ class FrameStore:
 
     def _check_many(self, ps: list[int]) -> None:
         """``_check`` for many rows: each chunk's bodies parsed as one JSON array (C speed).
-        Unchecked bodies start with a head and end with '}', so when the array has one
-        element per row, element k is row k's body; any error: the rows one by one."""
+        Each unchecked body is one whole JSON object (``classify`` parsed it), so element k
+        is row k's body; any error: the rows one by one."""
         data, flags = self._data, self._flags
         for c in range(0, len(ps), _CHECK_CHUNK):
             chunk = ps[c:c + _CHECK_CHUNK]
@@ -381,7 +391,7 @@ class FrameStore:
                     self._check(p)
                 continue
             for p, body in zip(chunk, bodies, strict=False):
-                if _is_event_body(body):
+                if is_event_body(body):
                     flags[p] &= ~FLAG_UNCHECKED
                 else:
                     self._check(p)  # the codec's verdict and message
@@ -573,15 +583,6 @@ _DTYPES = {"d": np.float64, "H": np.uint16, "b": np.int8, "h": np.int16, "i": np
 
 _CHECK_CHUNK = 4096
 _BODY_DECODER = JSON_DECODER  # the codec's own (NaN and Infinity are not JSON)
-
-
-def _is_event_body(body) -> bool:
-    """What ``decode`` demands of an EVENT body (bool is not an int)."""
-    if type(body) is not dict:
-        return False
-    seq = body.get("seq")
-    return (type(body.get("topic")) is str and type(body.get("type")) is str and type(body.get("ts")) is int
-            and (seq is None or type(seq) is int) and "data" in body)
 
 
 def _as_bytes(data) -> bytes:

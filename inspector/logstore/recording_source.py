@@ -3,10 +3,10 @@
 Opening a large file must not wait on per-frame Python, so nothing here decodes frames
 one by one if it can help it. ``read_columns`` gives time, connection, direction, kind
 and size per record; the frame bytes are cut straight out of the memory-mapped
-lines and base64-decoded; EVENT topic and seq come from their heads (``peek_event``),
-read in bulk with numpy where it can (``read_event_heads``, the log's flood path);
-such bodies are checked when a row is first shown, as live ones are. Frames whose
-heads cannot be peeked (and SUBSCRIBE, UNSUBSCRIBE, ERROR) go through ``try_decode``.
+lines and base64-decoded; EVENT topic and seq come from their heads (``classify_many``,
+laid out as the log's flood path lays them out); such bodies are checked when a row is
+first shown, as live ones are. Frames whose heads are not read (and SUBSCRIBE,
+UNSUBSCRIBE, ERROR) go through ``try_decode``.
 Connection events (state, RTT, ...) are few and decoded fully.
 
 No Qt here: the result feeds ``FrameStore.extend_rows`` and the latency plot.
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from inspector.logstore.event_heads import NO_SEQ, read_event_heads
-from inspector.logstore.frame_store import FLAG_BAD, FLAG_GAP_EXPECTED, FLAG_UNCHECKED, KIND_TEXT, VECTOR_MIN
+from inspector.logstore.event_heads import NO_SEQ, head_columns
+from inspector.logstore.frame_store import FLAG_BAD, FLAG_GAP_EXPECTED, FLAG_UNCHECKED, KIND_TEXT
 from inspector.protocol import gaps
 from inspector.protocol.events import FrameSeen
 from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, try_decode
-from inspector.protocol.heads import peek_event
+from inspector.protocol.heads import classify_many
 from inspector.protocol.kinds import Kind
 from inspector.protocol.limits import MAX_PING_PAYLOAD
 from inspector.recording.columns import KIND_EVENT, read_columns
@@ -34,7 +34,7 @@ from inspector.recording.columns import KIND_EVENT, read_columns
 _KNOWN = np.zeros(256, bool)
 _KNOWN[[int(k) for k in Kind]] = True
 MAX_PING_FRAME = 1 + MAX_PING_PAYLOAD  # the kind byte and the payload
-_HEAD_CHUNK = 65536  # EVENT heads read in bulk at a time
+_HEAD_CHUNK = 65536  # EVENT heads read at a time (bounds the heads held at once)
 
 
 @dataclass
@@ -247,26 +247,18 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
     return topics, topic, seq, message, flags
 
 
-def _event_heads(rows: np.ndarray, data: list[bytes], ids: dict, topic, seq, message) -> np.ndarray:
-    """Topic, seq and type of the EVENT frames at ``rows`` from their heads; which ones were
-    read. In bulk when the batch allows (the log's own flood path), else head by head."""
-    heads = read_event_heads(tuple([data[j] for j in rows.tolist()])) if len(rows) >= VECTOR_MIN else None
-    if heads is not None:
-        present, first = np.unique(heads.topic, return_index=True)
-        local = np.zeros(len(heads.topics), np.int32)
-        for k in present[np.argsort(first)].tolist():
-            local[k] = ids.setdefault(heads.topics[k], len(ids))
-        topic[rows] = local[heads.topic]
-        seq[rows] = heads.seq
-        message[rows] = heads.is_message
-        return np.ones(len(rows), bool)
-    found = [peek_event(data[j]) for j in rows.tolist()]
-    hit = np.fromiter((h is not None for h in found), bool, len(found))
-    for j, h in zip(rows[hit].tolist(), [h for h in found if h is not None], strict=True):
-        topic[j] = ids.setdefault(h.topic, len(ids))
-        if h.seq is not None and NO_SEQ < h.seq < 2**63:
-            seq[j] = h.seq
-        message[j] = h.type == "message"
+def _event_heads(rows: np.ndarray, data: list[bytes], ids: dict[str, int], topic: np.ndarray, seq: np.ndarray,
+                 message: np.ndarray) -> np.ndarray:
+    """Topic, seq and type of the EVENT frames at ``rows`` as ``classify`` reads them (topic ids
+    given in order of first appearance); which ones were read."""
+    heads = classify_many([data[j] for j in rows.tolist()])
+    hit = np.fromiter([h is not None for h in heads], bool, len(heads))
+    cols = head_columns([h for h in heads if h is not None])
+    local = np.array([ids.setdefault(name, len(ids)) for name in cols.topics], np.int32)
+    at = rows[hit]
+    topic[at] = local[cols.topic]
+    seq[at] = cols.seq
+    message[at] = cols.is_message
     return hit
 
 

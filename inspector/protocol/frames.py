@@ -211,6 +211,16 @@ def _opt_id(obj: dict[str, Any], kind: Kind) -> int | None:
     return value
 
 
+def is_event_body(obj: Any) -> bool:
+    """Whether a parsed body is one ``decode`` accepts as an EVENT's (bool is not an int);
+    the checks in ``_decode`` say what is wrong with one that is not."""
+    if type(obj) is not dict:
+        return False
+    seq = obj.get("seq")
+    return (type(obj.get("topic")) is str and type(obj.get("type")) is str and type(obj.get("ts")) is int
+            and (seq is None or type(seq) is int) and "data" in obj)
+
+
 def decode(data: bytes | bytearray | memoryview) -> Frame:
     """Decode one binary message. Raises DecodeError, and only DecodeError."""
     try:
@@ -235,6 +245,8 @@ def _decode(data: bytes | bytearray | memoryview) -> Frame:
         return Ping(bytes(body)) if kind is Kind.PING else Pong(bytes(body))
     if first == Kind.EVENT:
         obj = decode_json_object(body)
+        if is_event_body(obj):
+            return Event(obj["topic"], obj["type"], obj["ts"], obj["data"], obj.get("seq"))
         topic = _req_str(obj, "topic", Kind.EVENT)
         type_ = _req_str(obj, "type", Kind.EVENT)
         ts = obj.get("ts")

@@ -56,6 +56,7 @@ LAYOUTS = {
     "compact": {"separators": (",", ":"), "ensure_ascii": False},
     "json.dumps defaults": {},
     "indented": {"indent": 2},
+    "sorted keys": {"sort_keys": True},  # data first, seq before topic and type
 }
 
 

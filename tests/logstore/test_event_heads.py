@@ -1,45 +1,36 @@
-"""The numpy batch reader of EVENT heads reads what the protocol's peek_event reads, for
-other servers' layouts too (the store's side: test_frame_store_lazy)."""
+"""A batch's heads as the store's columns: what classify reads from each frame, laid out once
+for the flood path and the recording reader (the store's side: test_frame_store_lazy)."""
 
 from __future__ import annotations
 
 import pytest
 from framegen import LAYOUTS, batch, written
 
-from inspector.logstore.event_heads import NO_SEQ, read_event_heads
-from inspector.protocol.heads import peek_events
+from inspector.logstore.event_heads import NO_SEQ, head_columns
+from inspector.protocol.frames import Event
+from inspector.protocol.heads import classify, classify_many
+
+
+def rows(datas: list[bytes]) -> list[tuple]:
+    cols = head_columns(classify_many(datas))
+    return [(cols.topics[t], m, None if s == NO_SEQ else s)
+            for t, m, s in zip(cols.topic.tolist(), cols.is_message.tolist(), cols.seq.tolist(), strict=True)]
 
 
 @pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
-def test_the_batch_reader_reads_what_peek_event_reads(layout):
-    datas = batch(layout)
-    heads = read_event_heads(tuple(datas))
-    assert heads is not None
-    rows = [(heads.topics[t], m, None if s == NO_SEQ else s)
-            for t, m, s in zip(heads.topic.tolist(), heads.is_message.tolist(), heads.seq.tolist(), strict=True)]
-    assert rows == [(h.topic, h.type == "message", h.seq) for h in peek_events(datas)]
+def test_the_columns_hold_what_classify_reads_frame_by_frame(layout):
+    datas = batch(layout, topics=("orders.eu", "café/ü", "x"))
+    datas[60] = written(60, layout, seq=5, type="order", topic="nested")  # data with keys like the head's
+    heads = [classify(d) for d in datas]
+    assert rows(datas) == [(h.topic, h.type == "message", h.seq) for h in heads]
 
 
-@pytest.mark.parametrize("extra", [
-    {"seq": 5},                   # nested keys like the head's belong to data: the head is the frame's own
-    {"type": "order"},
-    {"note": "caf\u00e9"},        # escaped by json.dumps
-])
-def test_nested_keys_are_read_in_bulk_like_peek_event(extra):
-    datas = batch(LAYOUTS["json.dumps defaults"])
-    datas[60] = written(60, LAYOUTS["json.dumps defaults"], **extra)
-    heads = read_event_heads(tuple(datas))
-    assert heads is not None
-    rows = [(heads.topics[t], m, None if s == NO_SEQ else s)
-            for t, m, s in zip(heads.topic.tolist(), heads.is_message.tolist(), heads.seq.tolist(), strict=True)]
-    assert rows == [(h.topic, h.type == "message", h.seq) for h in peek_events(datas)]
-
-
-def test_topics_written_raw_are_read_in_bulk_escaped_ones_are_decoded():
-    topics = ("orders.eu", "café/ü")
-    raw_utf8 = batch(LAYOUTS["compact"], topics=topics)
-    heads = read_event_heads(tuple(raw_utf8))
-    assert heads is not None and heads.topics == sorted(topics)
-    escaped = batch(LAYOUTS["json.dumps defaults"], topics=topics)  # caf\u00e9
-    assert read_event_heads(tuple(escaped)) is None
-    assert {h.topic for h in peek_events(escaped) if h is not None} == {"orders.eu"}
+def test_topics_in_order_of_first_appearance_and_seqs_no_column_holds():
+    heads = [Event("b", "message", 1, None, 2**63), Event("a", "presence", 1, None), Event("b", "message", 1, None, -5),
+             Event("c", "message", 1, None, -(2**63) - 1), Event("a", "message", 1, None, 2**63 - 1)]
+    cols = head_columns(heads)
+    assert cols.topics == ["b", "a", "c"]
+    assert cols.topic.tolist() == [0, 1, 0, 2, 1]
+    assert cols.seq.tolist() == [NO_SEQ, NO_SEQ, -5, NO_SEQ, 2**63 - 1]
+    assert cols.is_message.tolist() == [True, False, True, True, True]
+    assert head_columns([Event("a", "message", 1, None, 7)]).seq.tolist() == [7]

@@ -74,16 +74,16 @@ def flood(n: int, start_seq: int = 1):
 
 
 def spy_batch_path(monkeypatch) -> list:
-    """Record, per batch of more than one frame, whether the numpy batch path took it."""
+    """Record, per batch of more than one frame, whether the batch path took it."""
     taken: list = []
-    real = FrameStore._extend_heads
+    real = FrameStore._extend_events
 
     def spy(self, events):
         done = real(self, events)
         if len(events) > 1:
             taken.append(done)
         return done
-    monkeypatch.setattr(FrameStore, "_extend_heads", spy)
+    monkeypatch.setattr(FrameStore, "_extend_events", spy)
     return taken
 
 
@@ -105,31 +105,44 @@ def test_the_batch_path_equals_the_frame_by_frame_path(monkeypatch):
     assert batched.seq(len(batched) - 1) > 10**17
 
 
-def test_batches_the_fast_path_declines_still_go_in_whole(monkeypatch):
+@pytest.mark.parametrize("odd, bulk", [
+    (raw(b'\x10{"topic":"orders.eu","type":"message","seq":007,"ts":1,"data":1}'), False),  # leading zeros
+    (raw(b'\x10{"topic":"orders.eu","type":"message","seq":9,"ts":1,"data":'), False),      # cut
+    (raw(b'\x10{"topic":"orders.\\ud800","type":"message","ts":1,"data":1}'), False),        # decode reads it
+    (FrameSeen("c1", T0, IN, bytearray(event(seq=3, decoded=False).data)), False),
+    (FrameSeen("c1", T0, IN, b"\x20ab"), False),
+    (subscribe("orders.eu", "data.i > `1`", conn="c2"), False),
+    (raw(b'\x10{"topic":"orders.eu","type":"message","ts":1,"data":1}', text=True), False),
+    (raw(b'\x10{"topic":"orders.eu","type":"message","seq":8,"ts":1,"data":1} '), True),   # trailing space
+    (raw(b'\x10{"topic":"orders.eu","type":"message","seq":1234567890123456789,"ts":1,"data":1}'), True),
+    (raw(b'\x10{"topic":"orders.eu","type":"message","seq":%d,"ts":1,"data":1}' % 2**64), True),  # no column holds
+    (raw(b'\x10{"topic":"orders.eu","type":"message","seq":9,"ts":"soon","data":1}'), True),  # checked when shown
+    (raw(b'\x10{"data":1, "seq": 9, "type": "message", "topic": "orders.eu", "ts": 1}'), True),
+    (event(seq=3, conn="c2"), True),                                                         # decoded by the client
+    (presence(), True),
+])
+def test_odd_frames_in_a_flood_give_the_frame_by_frame_rows(monkeypatch, odd, bulk):
     taken = spy_batch_path(monkeypatch)
-    odd = [
-        raw(b'\x10{"topic":"orders.eu","type":"message","seq":007,"ts":1,"data":1}'),  # leading zeros
-        raw(b'\x10{"topic":"orders.eu","type":"message","seq":8,"ts":1,"data":1} '),   # trailing space
-        raw(b'\x10{"topic":"orders.eu","type":"message","seq":9,"ts":1,"data":'),      # cut
-        raw(b'\x10{"topic":"orders.eu","type":"message","seq":1234567890123456789,"ts":1,"data":1}'),
-        FrameSeen("c1", T0, IN, bytearray(event(seq=3, decoded=False).data)),
-        FrameSeen("c1", T0, IN, b"\x20ab"),
-    ]
-    for bad in odd:
-        batch = flood(100)
-        batch.insert(50, bad)
-        batched, single = FrameStore(), FrameStore()
-        batched.extend(batch)
-        for ev in batch:
-            single.append(ev)
-        assert columns(batched) == columns(single)
-    many = [event(seq=i, topic=f"t{i % 20}", decoded=False) for i in range(100)]  # more heads than it groups
+    batch = flood(100)
+    batch.insert(50, odd)
+    batched, single = FrameStore(), FrameStore()
+    batched.extend(batch)
+    for ev in batch:
+        single.append(ev)
+    assert columns(batched) == columns(single)
+    assert taken == [bulk]
+
+
+def test_many_topics_and_connections_go_in_bulk(monkeypatch):
+    taken = spy_batch_path(monkeypatch)
+    many = [event(seq=i, topic=f"t{i % 20}", conn=f"c{i % 3}", decoded=False) for i in range(100)]
     batched, single = FrameStore(), FrameStore()
     batched.extend(many)
     for ev in many:
         single.append(ev)
     assert columns(batched) == columns(single)
-    assert taken == [False] * (len(odd) + 1)
+    assert batched.topics == single.topics and batched.conns == single.conns
+    assert taken == [True]
 
 
 def test_the_batch_path_wraps_the_ring_like_the_frame_by_frame_path(monkeypatch):

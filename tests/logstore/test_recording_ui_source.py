@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from framegen import T0, error, event, ping, pong, presence, raw, subscribe, unsubscribe
 
-from inspector.logstore.event_heads import read_event_heads
 from inspector.logstore.frame_store import FrameStore
 from inspector.logstore.recording_source import conn_labels, frames_as_events, prepare
 from inspector.protocol.events import IN, FrameSeen, RttMeasured, State, StateChanged
 from inspector.protocol.frames import Event, encode
+from inspector.protocol.heads import classify_many
 from inspector.recording import RecordingError, RecordingWriter, open_recording
 
 
@@ -81,21 +81,26 @@ def test_bulk_rows_equal_the_frame_by_frame_store(tmp_path):
     assert {e.conn for e in evs} == set(labels.values())
 
 
-def test_canonical_heads_read_in_bulk_equal_the_frame_by_frame_store(tmp_path):
-    """A flood as encode() writes it: the heads are read in bulk (the log's own path), and a
-    body that only looks whole is still found undecodable when the row is shown."""
+@pytest.mark.parametrize("dumps", [{"separators": (",", ":")}, {"sort_keys": True, "indent": 1}], ids=["ours", "other"])
+def test_heads_read_in_bulk_equal_the_frame_by_frame_store(tmp_path, dumps):
+    """A flood as encode() or another server writes it: the heads are read in bulk (as the log's
+    own flood path reads them), a body classify reads but decode rejects is found undecodable
+    when the row is shown, and one it does not read is decoded at once."""
     path = tmp_path / "flood.rirec"
     frames = []
     for i in range(1, 301):
         topic = ("orders.eu", "orders.us", "prices.x")[i % 3]
         if i % 50 == 0:
             frames.append(presence(topic=topic, t=T0 + i))
-        elif i == 77:  # a canonical head whose body is not JSON
-            frames.append(raw(b'\x10{"topic":"orders.eu","type":"message","seq":77,"ts":1,"data":}', t=T0 + i))
+        elif i == 77:  # a head classify reads, in a body that is not UTF-8
+            frames.append(raw(b'\x10{"topic":"orders.eu","type":"message","seq":77,"ts":1,"data":"\xff"}', t=T0 + i))
+        elif i == 78:  # a body that is not JSON
+            frames.append(raw(b'\x10{"topic":"orders.eu","type":"message","seq":78,"ts":1,"data":}', t=T0 + i))
         elif i != 120:  # one seq gap
-            frames.append(event(seq=i, topic=topic, t=T0 + i, data={"i": i, "s": "x" * (i % 7)}))
+            body = {"topic": topic, "type": "message", "seq": i, "ts": 1, "data": {"i": i, "s": "x" * (i % 7)}}
+            frames.append(raw(b"\x10" + json.dumps(body, **dumps).encode(), t=T0 + i))
     write(path, frames)
-    assert read_event_heads(tuple(f.data for f in frames)) is not None  # the bulk path applies
+    assert [h is None for h in classify_many([f.data for f in frames])].count(True) == 1
     bulk = FrameStore()
     bulk.extend_rows(*prepare(path).frames.store_args())
     label = conn_labels(path.name, ["c1"])[0]
@@ -103,7 +108,7 @@ def test_canonical_heads_read_in_bulk_equal_the_frame_by_frame_store(tmp_path):
     slow.extend(FrameSeen(label, e.t, e.direction, e.data, None, e.text)
                 for e in open_recording(path) if type(e) is FrameSeen)
     assert store_columns(bulk) == store_columns(slow)
-    assert [bulk.undecodable(i) for i in range(len(bulk))].count(True) == 1
+    assert [bulk.undecodable(i) for i in range(len(bulk))].count(True) == 2
     assert sorted(bulk.topics) == ["orders.eu", "orders.us", "prices.x"]
 
 

@@ -1,0 +1,33 @@
+"""Recent message EVENTs kept as raw bytes are filed by the topic classify reads, however a
+server writes them, and decoded only when read."""
+
+from __future__ import annotations
+
+import json
+
+from inspector.logstore.recent_events import RecentEvents
+
+
+def raw(topic: str, seq: int, **dumps) -> bytes:
+    body = {"data": {"total": seq}, "seq": seq, "ts": 1, "type": "message", "topic": topic}
+    return b"\x10" + json.dumps(body, **dumps).encode()
+
+
+def test_raw_events_in_other_layouts_are_filed_by_topic_and_decoded_when_read():
+    recent = RecentEvents(per_topic=3)
+    for i in range(5):
+        recent.add_raw(raw("orders.eu", i))
+        recent.add_raw(raw("café", i, indent=1))  # caf\u00e9, pretty-printed
+    assert recent.topics() == ["café", "orders.eu"]
+    assert [e.seq for e in recent.events("café")] == [2, 3, 4]
+    assert recent.preview("orders.eu", "data.total > `2`") == (2, 3)
+
+
+def test_bodies_decode_rejects_are_dropped_when_read_and_ones_only_decode_reads_are_kept():
+    recent = RecentEvents()
+    recent.add_raw(b'\x10{"topic":"a","type":"message","seq":1,"ts":"soon","data":{}}')  # a head, a bad body
+    recent.add_raw(b'\x10{"topic":"a\\ud800","type":"message","ts":1,"data":{}}')  # decode reads it, classify not
+    recent.add_raw(b'\x10{"topic":"a","type":"message","seq":2,"ts":1,"data":{}}')
+    assert recent.topics() == ["a", "a\ud800"]
+    assert [e.seq for e in recent.events("a")] == [2]
+    assert len(recent.events("a\ud800")) == 1

@@ -83,7 +83,8 @@ def parse_close_payload(payload: bytes) -> CloseReceived:
     try:
         reason = payload[2:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Violation(INVALID_DATA, f"server sent a close reason that is not UTF-8 ({_utf8_error(exc, 0)})") from None
+        why = _utf8_error(exc, 0)
+        raise _Violation(INVALID_DATA, f"server sent a close reason that is not UTF-8 ({why})") from None
     return CloseReceived(code, reason)
 
 
@@ -265,4 +266,5 @@ def _check_utf8(payload: bytes) -> None:
     try:
         payload.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Violation(INVALID_DATA, f"server sent a text message that is not UTF-8 ({_utf8_error(exc, 0)})") from None
+        why = _utf8_error(exc, 0)
+        raise _Violation(INVALID_DATA, f"server sent a text message that is not UTF-8 ({why})") from None

@@ -78,13 +78,13 @@ def parse_close_payload(payload: bytes) -> CloseReceived:
     if len(payload) == 1:
         raise _Violation(PROTOCOL_ERROR, "server sent a close frame with a 1-byte payload")
     code = int.from_bytes(payload[:2], "big")
-    if not is_sendable_close_code(code):
-        raise _Violation(PROTOCOL_ERROR, f"server sent the invalid close code {code}")
-    try:
+    try:  # the reason first, as websockets does: a bad code with a bad reason is 1007
         reason = payload[2:].decode("utf-8")
     except UnicodeDecodeError as exc:
         why = _utf8_error(exc, 0)
         raise _Violation(INVALID_DATA, f"server sent a close reason that is not UTF-8 ({why})") from None
+    if not is_sendable_close_code(code):
+        raise _Violation(PROTOCOL_ERROR, f"server sent the invalid close code {code}")
     return CloseReceived(code, reason)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import codecs
 import hashlib
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -66,7 +67,7 @@ def interleaved_controls(draw) -> list[bytes]:
 def fragments_of(draw, data: bytes) -> list[bytes]:
     cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=4)))
     bounds = [0, *cuts, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [data[a:b] for a, b in pairwise(bounds)]
 
 
 @st.composite
@@ -138,7 +139,7 @@ def streams(draw) -> tuple[bytes, list[bytes]]:
     data = b"".join(units)
     cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=6)))
     bounds = [0, *cuts, len(data)]
-    return data, [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    return data, [data[a:b] for a, b in pairwise(bounds)]
 
 
 # ------------------------------------------------------------ both sides
@@ -214,7 +215,7 @@ def _compare(stream: tuple[bytes, list[bytes]]) -> None:
 
 
 def test_same_messages_and_close_code_as_websockets(request: pytest.FixtureRequest) -> None:
-    examples = 30000 if "slow" in (request.config.option.markexpr or "") else 2000
+    examples = 30000 if "slow" in (request.config.option.markexpr or "") else 1500
     check = settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])(
         given(streams())(_compare))
     check()

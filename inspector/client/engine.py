@@ -2,9 +2,9 @@
 
 Everything it sees or does is reported as a SessionEvent to listeners, synchronously
 and in loop order. The reconnect policy is wire-format.md's "Client reconnect policy".
-The receive path is kept light (wire.ConnectionIO, which the client owns: messages
-by callback, message EVENTs only peeked at): the benchmark compares it with a bare
-websockets receive loop.
+The receive path is kept light (connection.WsConnection and wire.ConnectionIO, which
+the client owns: messages by callback, message EVENTs only peeked at): the benchmark
+compares it with a bare websockets receive loop.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import time
 from typing import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import InvalidStatus
 
 from inspector import __version__
+from inspector.client.connection import Closed, WsConnection, open_connection
 from inspector.client.model import MAX_INCOMING, ClientConfig, ClientStats, NotConnected, SubscriptionInfo, TopicError  # noqa: F401
 from inspector.client.tokens import TokenError, TokenSource
-from inspector.client.wire import ConnectionIO, ConnectionOwner, Tap, WireConnection
+from inspector.client.wire import ConnectionIO, ConnectionOwner, Tap
 from inspector.protocol.backoff import Backoff
 from inspector.protocol.closecodes import (
     ABNORMAL,
@@ -81,7 +81,7 @@ class RealtimeClient:
                                                 lambda: self._taps, self._on_presence, self._on_error,
                                                 self._ping_due))
         self._task: asyncio.Task | None = None
-        self._ws: WireConnection | None = None
+        self._ws: WsConnection | None = None
         self._outbox: asyncio.Queue[bytes] | None = None
         self._wake = asyncio.Event()  # start() makes a fresh one: an Event binds to the loop that waits on it
         self._stopping = False
@@ -488,18 +488,9 @@ class RealtimeClient:
         host = urlsplit(url).hostname
         self.stats.attempts += 1
         try:
-            ws = await connect(
-                url,
-                additional_headers=headers,
-                user_agent_header=_USER_AGENT,
-                ping_interval=None,
-                compression=None,
-                max_size=MAX_INCOMING,
-                open_timeout=self.config.open_timeout,
-                logger=WS_LOG,
-                proxy=None if host in _LOOPBACK else True,
-                create_connection=WireConnection,
-            )
+            async with asyncio.timeout(self.config.open_timeout):
+                ws = await open_connection(url, headers=headers, user_agent=_USER_AGENT, max_size=MAX_INCOMING,
+                                           logger=WS_LOG, use_proxy=host not in _LOOPBACK)
         except InvalidStatus as exc:
             ended = self._refused(exc)
             if 500 <= ended.http_status <= 599:
@@ -528,7 +519,7 @@ class RealtimeClient:
             pass
         return _Ended(http_status=status, http_code=code, error=f"HTTP {status}")
 
-    async def _serve(self, ws) -> _Ended:
+    async def _serve(self, ws: WsConnection) -> _Ended:
         loop = asyncio.get_running_loop()
         self._ws = ws
         self._outbox = asyncio.Queue()
@@ -543,13 +534,15 @@ class RealtimeClient:
         self._restore_subscriptions()
         writer = loop.create_task(self._io.write(ws, self._outbox))
         pinger = loop.create_task(self._io.ping_loop())
-        code, reason = None, ""
+        code, reason, message = None, "", ""
         try:
             await self._io.read(ws)
-        except ConnectionClosed as exc:
-            frame = exc.rcvd or exc.sent
-            if frame is not None:
-                code, reason = frame.code, frame.reason
+        except Closed as exc:
+            if exc.violation is not None and exc.sent is not None:  # the server broke the protocol: say so
+                code = exc.sent[0]
+                message = f"{exc.violation}: closed {code}"
+            else:
+                code, reason = exc.rcvd or exc.sent or (None, "")
         except BaseException:
             await _close_quietly(ws, INTERNAL_ERROR, "client error")
             raise
@@ -561,12 +554,12 @@ class RealtimeClient:
             self._backoff.closed(time.monotonic())
         if code is None or code == NO_STATUS:
             code = ABNORMAL if code is None else code
-        self._set_state(State.CLOSED, code=code, reason=reason, meaning=describe(code).meaning)
+        self._set_state(State.CLOSED, code=code, reason=reason, meaning=describe(code).meaning, message=message)
         self._suspend_subscriptions()
         return _Ended(opened=True, code=code, reason=reason)
 
 
-async def _close_quietly(ws, code: int, reason: str) -> None:
+async def _close_quietly(ws: WsConnection, code: int, reason: str) -> None:
     try:
         await asyncio.wait_for(ws.close(code, reason), 2.0)
     except BaseException:  # noqa: BLE001 - best effort on the way out

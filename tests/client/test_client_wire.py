@@ -1,5 +1,5 @@
-"""The client's receive path (client_wire.WireConnection) against small real websockets servers:
-fragmented messages, text frames, limits, what is decoded and what is only peeked at."""
+"""The client's receive path (connection.WsConnection, wire.ConnectionIO) against small real websockets
+servers: fragmented messages, text frames, limits, what is decoded and what is only peeked at."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 from net_kit import run
 from websockets.asyncio.server import serve
 
-import inspector.client.wire as client_wire
+import inspector.client.connection as client_connection
 from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.tokens import TokenSource
 from inspector.protocol.events import IN, FrameSeen, State, SubState
@@ -107,7 +107,7 @@ def test_invalid_utf8_text_frame_closes_with_1007_and_the_client_reconnects():
 
 
 def test_too_many_fragments_closes_with_1009(monkeypatch):
-    monkeypatch.setattr(client_wire, "MAX_FRAGMENTS", 5)
+    monkeypatch.setattr(client_connection, "MAX_FRAGMENTS", 5)
     codes: list = []
 
     async def handler(ws):
@@ -185,8 +185,8 @@ def _wire_bytes(ws, frames) -> bytes:
 
 
 def test_frames_cut_anywhere_by_the_network_arrive_whole_and_in_order():
-    """Our own framing of binary messages: headers and payloads split across reads, 7- 16- and 64-bit
-    lengths, control frames (answered by websockets), fragments and text in between."""
+    """Our own framing: headers and payloads split across reads, 7- 16- and 64-bit lengths, a protocol
+    PING (answered with a PONG), fragments and text in between."""
     medium, large = encode(Event("t", "message", 3, "m" * 300, 8)), encode(Event("t", "message", 4, "L" * 70000, 9))
     ping = b"\x20" + b"\x00" * 7 + b"\x05"
     plan = [(0x2, MESSAGE, True), (0x9, b"ws-ping", True), (0x2, medium, True), (0x2, ping, True),
@@ -214,7 +214,6 @@ def test_frames_cut_anywhere_by_the_network_arrive_whole_and_in_order():
             client.subscribe("t")
             client.start()
             await client.wait_state(State.OPEN, 5)
-            assert client._ws._fast  # websockets' parser was at a frame boundary after the handshake
             await until(lambda: len(frames_in(events)) >= len(expect) and got_pongs)
             assert [e.data for e in frames_in(events)] == expect
             assert [e.text for e in frames_in(events)] == [False, False, False, True, False, False, False]

@@ -1,0 +1,348 @@
+"""One WebSocket connection of the client: our own asyncio Protocol over TCP (or TLS).
+
+websockets' Sans-I/O ``ClientProtocol`` does the opening handshake and frames what we
+send (masking included), through its public API only. What the server sends after the
+handshake goes to ``FrameParser`` (protocol/wsframes.py): complete data messages are
+handed to the client synchronously, right where a socket read completed them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import os
+import ssl
+from typing import Callable
+
+from websockets.client import ClientProtocol
+from websockets.datastructures import HeadersLike
+from websockets.typing import LoggerLike
+from websockets.uri import parse_uri
+
+from inspector.client.proxy import open_tunnel, proxy_for
+from inspector.protocol.closecodes import INTERNAL_ERROR, NO_STATUS
+from inspector.protocol.wsframes import (
+    CloseReceived,
+    FrameParser,
+    PingReceived,
+    TextMessage,
+    WsEvent,
+    is_sendable_close_code,
+)
+
+# Same bound (and variable) as websockets' own assembler: frames of one message.
+MAX_FRAGMENTS = int(os.environ.get("WEBSOCKETS_MAX_FRAGMENTS", "4096"))
+CLOSE_TIMEOUT = 10.0  # for the server's side of a close (websockets' default too)
+_MAX_HEAD = 64 * 1024  # a response head longer than this is ClientProtocol's to refuse
+
+OnMessage = Callable[[bytes, bool], None]  # (message bytes, was a text frame)
+
+
+class Phase(enum.Enum):
+    HANDSHAKE = "handshake"
+    REFUSED = "refused"    # not a 101: ClientProtocol reads the rest of the response
+    OPEN = "open"
+    CLOSING = "closing"    # a close frame sent; waiting for the server's, or for it to hang up
+    CLOSED = "closed"
+
+
+class Closed(Exception):
+    """The connection has ended: the close frames exchanged (code, reason) and any violation."""
+
+    def __init__(self, rcvd: tuple[int, str] | None, sent: tuple[int, str] | None, violation: str | None) -> None:
+        super().__init__(violation or f"closed (received {rcvd}, sent {sent})")
+        self.rcvd = rcvd
+        self.sent = sent
+        self.violation = violation
+
+
+class WsConnection(asyncio.Protocol):
+    """The connection, from the first byte of the handshake to the end of the TCP stream.
+
+    Data messages go to the handler given to ``set_handler``; those that arrive before
+    it is set are kept and replayed to it. Server PINGs are answered here.
+    """
+
+    def __init__(self, protocol: ClientProtocol, parser: FrameParser) -> None:
+        self.protocol = protocol
+        self.parser = parser
+        self.phase = Phase.HANDSHAKE
+        self.transport: asyncio.Transport | None = None
+        loop = asyncio.get_running_loop()
+        self.opened: asyncio.Future[None] = loop.create_future()
+        self._closed: asyncio.Future[None] = loop.create_future()
+        self._head = bytearray()
+        self._early: list[tuple[bytes, bool]] = []
+        self._on_message: OnMessage = lambda data, text: self._early.append((data, text))
+        self._paused = False
+        self._drained: asyncio.Future[None] | None = None
+        self._close_timer: asyncio.TimerHandle | None = None
+        self.handler_set = False
+        self.handler_error: BaseException | None = None
+        self.close_rcvd: tuple[int, str] | None = None
+        self.close_sent: tuple[int, str] | None = None
+        self.violation: str | None = None
+
+    # ------------------------------------------------------------ asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._flush()  # the handshake request
+
+    def data_received(self, data: bytes) -> None:
+        if self.phase is Phase.OPEN or self.phase is Phase.CLOSING:
+            self._receive(data)
+        elif self.phase is Phase.HANDSHAKE:
+            self._handshake(data)
+        elif self.phase is Phase.REFUSED:
+            self.protocol.receive_data(data)
+            self._check_refused()
+
+    def eof_received(self) -> bool | None:
+        if self.phase is Phase.HANDSHAKE or self.phase is Phase.REFUSED:
+            if self._head:
+                self.protocol.receive_data(bytes(self._head))
+                self._head.clear()
+            self.protocol.receive_eof()
+            self._check_refused()
+        return None  # the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.phase = Phase.CLOSED
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+        if not self.opened.done():
+            self.opened.set_exception(exc or ConnectionError("connection closed during the opening handshake"))
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
+
+    # ------------------------------------------------------------ opening handshake
+
+    def _handshake(self, data: bytes) -> None:
+        """Feed ClientProtocol the response head only: after a 101 the bytes are frames, ours."""
+        head = self._head
+        head += data
+        end = head.find(b"\r\n\r\n")
+        if end < 0:
+            if len(head) > _MAX_HEAD:
+                self.phase = Phase.REFUSED
+                self.protocol.receive_data(bytes(head))
+                head.clear()
+                self._check_refused()
+            return
+        status = bytes(head[:end]).split(b" ", 2)
+        if len(status) < 2 or status[1] != b"101":
+            self.phase = Phase.REFUSED
+            self.protocol.receive_data(bytes(head))
+            head.clear()
+            self._check_refused()
+            return
+        rest = bytes(head[end + 4:])
+        self.protocol.receive_data(bytes(head[:end + 4]))
+        head.clear()
+        self.protocol.events_received()
+        if self.protocol.handshake_exc is not None:
+            self._handshake_failed(self.protocol.handshake_exc)
+            return
+        self.phase = Phase.OPEN
+        self.opened.set_result(None)
+        if rest:
+            self._receive(rest)
+
+    def _check_refused(self) -> None:
+        exc = self.protocol.handshake_exc
+        if exc is not None:
+            self._handshake_failed(exc)
+
+    def _handshake_failed(self, exc: BaseException) -> None:
+        self.phase = Phase.CLOSED
+        if not self.opened.done():
+            self.opened.set_exception(exc)
+        self.protocol.data_to_send()  # an EOF marker: we close the transport instead
+        if self.transport is not None:
+            self.transport.close()
+
+    # ------------------------------------------------------------ receiving
+
+    def set_handler(self, on_message: OnMessage) -> None:
+        self._on_message = on_message
+        self.handler_set = True
+        early, self._early = self._early, []
+        for data, text in early:
+            if self.handler_error is not None:
+                return
+            self._call(data, text)
+
+    def _receive(self, data: bytes) -> None:
+        parser = self.parser
+        if parser.done:
+            return  # after a close or a violation the rest is discarded until the server hangs up
+        events = parser.feed(data)
+        on_message = self._on_message
+        try:
+            for ev in events:
+                if type(ev) is bytes:
+                    on_message(ev, False)
+                else:
+                    self._other(ev)
+                    on_message = self._on_message
+        except Exception as exc:  # noqa: BLE001 - a bug of ours in the handler: end this connection
+            self._handler_failed(exc)
+            return
+        failure = parser.failure
+        if failure is not None:
+            self.violation = failure.reason
+            self._send_close(failure.code, failure.reason)
+
+    def _other(self, ev: WsEvent) -> None:
+        if type(ev) is TextMessage:
+            self._on_message(ev.data, True)
+        elif type(ev) is PingReceived:
+            if self.phase is Phase.OPEN or self.phase is Phase.CLOSING:
+                self.protocol.send_pong(ev.payload)
+                self._flush()
+        elif type(ev) is CloseReceived:
+            self.close_rcvd = (ev.code, ev.reason)
+            if self.parser.failure is None:
+                self._server_closed(ev)
+        # a PONG answers a PING we never send: nothing to do
+
+    def _server_closed(self, ev: CloseReceived) -> None:
+        if self.phase is Phase.OPEN:  # echo it (RFC 6455 5.5.1), then hang up
+            if ev.code == NO_STATUS:
+                self.protocol.send_close()
+            else:
+                self.protocol.send_close(ev.code, ev.reason)
+            self.close_sent = (ev.code, ev.reason)
+            self.phase = Phase.CLOSING
+            self._flush()
+        if self.transport is not None:
+            self.transport.close()
+
+    def _call(self, data: bytes, text: bool) -> None:
+        try:
+            self._on_message(data, text)
+        except Exception as exc:  # noqa: BLE001 - see _receive
+            self._handler_failed(exc)
+
+    def _handler_failed(self, exc: Exception) -> None:
+        """Stop delivering, close with 1011; the reader re-raises ``exc``."""
+        if self.handler_error is None:
+            self.handler_error = exc
+            self._on_message = _drop
+            self._send_close(INTERNAL_ERROR, "client error")
+
+    # ------------------------------------------------------------ sending and closing
+
+    def send_now(self, data: bytes) -> bool:
+        """Send one binary message at once, from synchronous code; False when not open."""
+        if self.phase is not Phase.OPEN:
+            return False
+        self.protocol.send_binary(data)
+        self._flush()
+        return True
+
+    async def send(self, data: bytes) -> None:
+        """Send one binary message; waits while the transport's buffer is full."""
+        if not self.send_now(data):
+            raise self.close_exc
+        if self._paused:
+            loop = asyncio.get_running_loop()
+            if self._drained is None or self._drained.done():
+                self._drained = loop.create_future()
+            await self._drained
+            if self.phase is Phase.CLOSED:
+                raise self.close_exc
+
+    async def close(self, code: int, reason: str = "") -> None:
+        """Start the closing handshake (if open) and wait until the connection has ended."""
+        self._send_close(code, reason)
+        await self.wait_closed()
+
+    def _send_close(self, code: int, reason: str) -> None:
+        """Send a close frame (once) and give the server CLOSE_TIMEOUT to finish."""
+        if self.phase is not Phase.OPEN:
+            return
+        if not is_sendable_close_code(code):
+            code = INTERNAL_ERROR
+        reason = _fit_reason(reason)
+        self.protocol.send_close(code, reason)
+        self.close_sent = (code, reason)
+        self.phase = Phase.CLOSING
+        self._flush()
+        self._close_timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.abort)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    async def wait_closed(self) -> None:
+        await asyncio.shield(self._closed)
+
+    @property
+    def close_exc(self) -> Closed:
+        return Closed(self.close_rcvd, self.close_sent, self.violation)
+
+    def _flush(self) -> None:
+        data = [chunk for chunk in self.protocol.data_to_send() if chunk]
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.writelines(data)
+
+
+def _drop(data: bytes, text: bool) -> None:
+    pass
+
+
+def _fit_reason(reason: str) -> str:
+    """A close reason that fits a control frame (123 bytes of UTF-8 after the code)."""
+    raw = reason.encode("utf-8")
+    if len(raw) <= 123:
+        return reason
+    return raw[:123].decode("utf-8", "ignore")
+
+
+async def open_connection(url: str, *, headers: HeadersLike | None, user_agent: str, max_size: int,
+                          logger: LoggerLike, use_proxy: bool, max_fragments: int | None = None) -> WsConnection:
+    """Connect and complete the opening handshake (the caller bounds the time it takes).
+
+    Raises websockets' InvalidStatus for a response other than 101 (and its other
+    InvalidHandshake errors for a bad 101), OSError for network errors.
+    """
+    uri = parse_uri(url)
+    protocol = ClientProtocol(uri, max_size=max_size, logger=logger)
+    request = protocol.connect()
+    if headers is not None:
+        request.headers.update(headers)
+    request.headers.setdefault("User-Agent", user_agent)
+    protocol.send_request(request)
+    loop = asyncio.get_running_loop()
+    ssl_context = ssl.create_default_context() if uri.secure else None
+    proxy = proxy_for(url) if use_proxy else None
+
+    def factory() -> WsConnection:
+        return WsConnection(protocol, FrameParser(max_size, MAX_FRAGMENTS if max_fragments is None else max_fragments))
+
+    if proxy is None:
+        transport, conn = await loop.create_connection(factory, uri.host, uri.port, ssl=ssl_context,
+                                                       server_hostname=uri.host if ssl_context else None)
+    else:
+        sock = await open_tunnel(proxy, uri.host, uri.port)
+        transport, conn = await loop.create_connection(factory, sock=sock, ssl=ssl_context,
+                                                       server_hostname=uri.host if ssl_context else None)
+    try:
+        await conn.opened
+    except BaseException:
+        transport.abort()
+        raise
+    return conn

@@ -2,8 +2,9 @@
 
 This is the hot path. Messages are not awaited one by one: the connection hands each
 complete data message to ``message_handler``'s callback synchronously, right where a
-socket read completed it. Message EVENTs are only peeked at (``FrameSeen.frame`` stays
-None); everything else is decoded once.
+socket read completed it. Every EVENT's head is read once (``classify``); a message
+EVENT goes on with that head only (``FrameSeen.frame`` stays None, ``FrameSeen.head``
+set, so no consumer reads it again); everything else is decoded once.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from inspector.protocol.events import (
     SessionEvent,
 )
 from inspector.protocol.frames import DecodeError, Error, Event, Frame, Ping, Pong, try_decode
-from inspector.protocol.heads import is_message_head
+from inspector.protocol.heads import classify, decode_event
 from inspector.protocol.pings import PingTracker
 
 _TEXT_FRAME = "text frame; every message must be a binary frame"
@@ -92,7 +93,7 @@ class ConnectionIO:
         emit = owner.emit
         notify = owner.notify
         now = time.time
-        is_message = is_message_head
+        read_head = classify
         dispatch = self._dispatch
         taps = owner.taps()
         tap = None if not taps else taps[0] if len(taps) == 1 else (lambda item: [fn(item) for fn in taps])
@@ -106,10 +107,11 @@ class ConnectionIO:
                 return
             if tap is not None:
                 tap((conn, t, data))
-            if is_message(data):
-                notify(FrameSeen(conn, t, IN, data))  # nothing to act on: consumers decode if they need to
+            head = read_head(data)
+            if head is not None and head.type == "message":
+                notify(FrameSeen(conn, t, IN, data, None, False, head))  # nothing to act on: not decoded
                 return
-            frame = try_decode(data)
+            frame = decode_event(data) if head is not None else try_decode(data)
             notify(FrameSeen(conn, t, IN, data, frame))
             dispatch(ws, frame, t)
         return on_message

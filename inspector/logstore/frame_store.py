@@ -105,8 +105,8 @@ class FrameStore:
         """Append many frames; the batch path the log uses on every flush.
 
         An EVENT the client did not decode (``frame`` None) is read from its head only
-        (``classify``): topic and seq, its body checked later (``FLAG_UNCHECKED``) when
-        the row is painted, summarised or searched.
+        (``FrameSeen.head``, or ``classify`` when the sender gave none): topic and seq, its
+        body checked later (``FLAG_UNCHECKED``) when the row is painted, summarised or searched.
         """
         if type(events) is not list:
             events = list(events)
@@ -129,7 +129,9 @@ class FrameStore:
             d = 0 if ev.direction == OUT else 1
             frame = ev.frame
             if frame is None and not ev.text:
-                head = classify(data)
+                head = ev.head
+                if head is None:
+                    head = classify(data)
                 if head is not None:  # the body taken on trust for now
                     add(event_row(ev.t, ci, d, 0x10, head.topic, head.type, head.seq, FLAG_UNCHECKED, data))
                     continue
@@ -160,7 +162,7 @@ class FrameStore:
 
     def _extend_events(self, events: list) -> bool:
         """The flood path: a batch of only EVENTs (decoded by the client, or not and read by
-        ``classify_many``) goes in as numpy columns, without a row tuple or seq lookup per
+        the client or ``classify_many``) goes in as numpy columns, without a row tuple or seq lookup per
         frame. False = not such a batch, nothing done (the general path takes it)."""
         n = len(events)
         if n < VECTOR_MIN or any([e.text for e in events]):
@@ -170,13 +172,17 @@ class FrameStore:
             return False
         frames = [e.frame for e in events]
         undecoded = frames.count(None)
+        given = [e.head for e in events]  # the heads the client read already
         read: Sequence[EventHead | Event | None]
         if undecoded == n:
-            read = classify_many(datas)
+            missing = given.count(None)
+            read = (given if not missing else classify_many(datas) if missing == n
+                    else [h if h is not None else classify(d) for h, d in zip(given, datas, strict=True)])
             flags = np.full(n, FLAG_UNCHECKED, np.int8)
         elif undecoded + list(map(type, frames)).count(Event) == n:
             # a decoded Event's bytes start with its kind: decode and encode make them so
-            read = [f if f is not None else classify(d) for f, d in zip(frames, datas, strict=True)]
+            read = [f if f is not None else h if h is not None else classify(d)
+                    for f, h, d in zip(frames, given, datas, strict=True)]
             flags = np.array([f is None for f in frames], np.int8) * np.int8(FLAG_UNCHECKED)
         else:
             return False

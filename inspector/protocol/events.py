@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from inspector.protocol.frames import DecodeError, Frame
+from inspector.protocol.heads import EventHead
 
 IN = "in"    # server → client
 OUT = "out"  # client → server
@@ -37,6 +38,7 @@ class FrameSeen:
     data: bytes
     frame: Frame | DecodeError | None = None  # decoded form, when the sender decoded it
     text: bool = False  # a text frame (never valid in this protocol, shown as such)
+    head: EventHead | None = None  # ``classify(data)``, when the sender read it and did not decode
 
 
 @dataclass(slots=True)

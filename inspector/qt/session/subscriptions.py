@@ -240,9 +240,9 @@ class SubscriptionEditor(QWidget):
                     row.member_ids.discard(member)
             if isinstance(members, int) and not isinstance(members, bool):
                 row.members = members
-        self._presence_dirty.add(frame.topic)
-        if not self._presence_timer.isActive():
+        if not self._presence_dirty:  # the timer runs exactly while rows wait to be redrawn
             self._presence_timer.start()
+        self._presence_dirty.add(frame.topic)
 
     def render_presence(self) -> None:
         """Redraw the rows whose members changed since the last time."""

@@ -7,6 +7,7 @@ as the columns ``FrameStore`` keeps, so both readers store a head the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import NamedTuple, Protocol
 
 import numpy as np
@@ -33,12 +34,21 @@ class HeadColumns(NamedTuple):
 def head_columns(heads: Sequence[Head]) -> HeadColumns:
     """Columns of ``heads`` (as ``classify`` reads them, or decoded Events)."""
     n = len(heads)
-    index: dict[str, int] = {}
-    topic = np.fromiter([index.setdefault(h.topic, len(index)) for h in heads], np.int32, n)
-    seqs = [h.seq for h in heads]
+    names = list(map(_topic, heads))  # attribute reads in C: no Python step per head
+    if n and names.count(names[0]) == n:  # a flood on one topic
+        topic = np.zeros(n, np.int32)
+        index = {names[0]: 0}
+    else:
+        index = {}
+        topic = np.fromiter([index.setdefault(name, len(index)) for name in names], np.int32, n)
+    seqs = list(map(_seq, heads))
     try:
         seq = np.array([NO_SEQ if s is None else s for s in seqs], np.int64)
     except OverflowError:  # a seq beyond int64: stored as none, like the frame-by-frame path does
         seq = np.array([s if s is not None and NO_SEQ < s < 2**63 else NO_SEQ for s in seqs], np.int64)
-    is_message = np.array([h.type == "message" for h in heads], bool)
+    is_message = np.fromiter(map(_MESSAGE.__eq__, map(_type, heads)), bool, n)
     return HeadColumns(topic, seq, is_message, list(index))
+
+
+_topic, _type, _seq = attrgetter("topic"), attrgetter("type"), attrgetter("seq")
+_MESSAGE = "message"

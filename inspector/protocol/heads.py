@@ -16,13 +16,15 @@ bytes that are not UTF-8 in what it skips): consumers that need certainty decode
 (the log shows such a row by its head and checks the body when it is shown).
 
 ``decode_event`` is ``try_decode`` for an EVENT whose head was read: msgspec parses the
-whole body to plain JSON values and ``decode``'s own rules judge them; whatever msgspec
-rejects goes to ``try_decode``, so its verdict and message stay the codec's.
+whole body (straight into the five members when it has no others, else to plain JSON
+values that ``decode``'s own rules judge); whatever it rejects goes to ``try_decode``,
+so the verdict and message stay the codec's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
@@ -38,7 +40,18 @@ class EventHead(msgspec.Struct, frozen=True, gc=False):
     seq: int | None = None
 
 
+class _EventBody(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
+    """An EVENT body with nothing but the members ``decode`` reads; every one is parsed."""
+
+    topic: str
+    type: str
+    ts: int
+    data: Any
+    seq: int | None = None
+
+
 _read_head = msgspec.json.Decoder(EventHead).decode
+_read_event = msgspec.json.Decoder(_EventBody).decode
 _read_json = msgspec.json.Decoder().decode
 _EVENT = bytes((Kind.EVENT,))
 # Bodies this short cannot nest deep enough to meet either parser's recursion limit,
@@ -86,8 +99,14 @@ def decode_event(data: bytes) -> Frame | DecodeError:
     """``try_decode(data)``, faster for a short EVENT body: msgspec parses it and ``decode``'s
     checks apply; any body they do not accept as it is goes to ``try_decode`` itself."""
     if len(data) <= FAST_DECODE_MAX and data[:1] == _EVENT:
-        try:
-            obj = _read_json(data[1:])
+        body = data[1:]
+        try:  # the usual body: the five members and no other, each of its type
+            ev = _read_event(body)
+            return Event(ev.topic, ev.type, ev.ts, ev.data, ev.seq)
+        except msgspec.DecodeError:
+            pass
+        try:  # other members too, or a repeated one: the plain JSON values, judged as decode does
+            obj = _read_json(body)
         except msgspec.DecodeError:
             return try_decode(data)
         if is_event_body(obj):

@@ -14,6 +14,7 @@ from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.tokens import TokenSource
 from inspector.protocol.events import IN, FrameSeen, State, SubState
 from inspector.protocol.frames import DecodeError, Error, Event, encode, try_decode
+from inspector.protocol.heads import EventHead
 
 TOKEN = "wire-test-token-81b2"
 
@@ -76,6 +77,8 @@ def test_fragmented_messages_are_reassembled_and_only_presence_is_decoded():
             assert [type(e.frame).__name__ for e in got] == ["NoneType", "NoneType", "DecodeError", "Event",
                                                               "NoneType", "DecodeError", "NoneType"]
             assert try_decode(got[1].data) == Event("t", "message", 1, {"text": "ünïcode " * 20}, 7)
+            # the head the client read goes along, so no consumer reads it again
+            assert [e.head for e in got] == [EventHead("t", "message", 7) if e.frame is None else None for e in got]
             assert client.subscriptions["t"].state is SubState.ACTIVE
             assert client.stats.frames_in == len(got) and client.stats.bytes_in == sum(len(e.data) for e in got)
             assert client.state is State.OPEN

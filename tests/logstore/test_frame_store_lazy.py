@@ -203,3 +203,23 @@ def test_a_nested_seq_is_not_taken_for_the_frames_own():
               FrameSeen("c1", T0, IN, b'\x10{"topic": "orders.eu", "type": "message", "seq": 2, "ts": 1, '
                                       b'"data": {"seq": 99}}')])
     assert s.seq(1) == 2 and s.gap(1) is None
+
+
+def test_a_head_the_client_read_is_not_read_again(monkeypatch):
+    import inspector.logstore.frame_store as frame_store
+    from inspector.protocol.heads import classify
+
+    def with_head(ev: FrameSeen) -> FrameSeen:
+        return FrameSeen(ev.conn, ev.t, ev.direction, ev.data, None, False, classify(ev.data))
+    batch = flood(200)
+    expected = FrameStore()
+    expected.extend(batch)
+    given = [with_head(ev) for ev in batch]
+    monkeypatch.setattr(frame_store, "classify", lambda data: pytest.fail("classified again"))
+    monkeypatch.setattr(frame_store, "classify_many", lambda datas: pytest.fail("classified again"))
+    batched, single = FrameStore(), FrameStore()
+    batched.extend(given)
+    for ev in given[:5]:
+        single.append(ev)
+    assert columns(batched) == columns(expected)
+    assert columns(single) == columns(expected)[:5]

@@ -1,5 +1,5 @@
 """EVENT heads classified without a full decode: exact for every body decode accepts,
-however a server writes its JSON."""
+however a server writes its JSON; and decode_event, which decodes exactly as try_decode does."""
 
 import json
 import random
@@ -8,8 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspector.protocol.frames import Event, encode, try_decode
-from inspector.protocol.heads import EventHead, classify, classify_many, event_head, is_message_head
+from inspector.protocol.frames import DecodeError, Event, encode, try_decode
+from inspector.protocol.heads import (
+    FAST_DECODE_MAX,
+    EventHead,
+    classify,
+    classify_many,
+    decode_event,
+    event_head,
+    is_message_head,
+)
 
 json_scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text() | st.floats(
     allow_nan=False, allow_infinity=False)
@@ -76,6 +84,9 @@ OTHER_SERVERS = {
     "python": b'\x10{"topic": "caf\\u00e9/\\u2028", "type": "mess\\u0061ge", "seq": 42, "ts": 1764300000123, '
               b'"data": {"unknown": {"nested": [1, 2, {"topic": "no", "seq": 7}]}}, "server": "py"}',
 }
+
+
+OTHER_SERVERS_LIST = list(OTHER_SERVERS.values())
 
 
 @pytest.mark.parametrize("data", OTHER_SERVERS.values(), ids=OTHER_SERVERS.keys())
@@ -240,3 +251,93 @@ def test_classify_never_raises_and_never_disagrees(prefix, rest):
                  json_values, st.none() | st.integers(0, 2**40)))
 def test_what_encode_writes_is_always_read(ev):
     assert classify(encode(ev)) == EventHead(ev.topic, ev.type, ev.seq)
+
+
+# ---------------------------------------------------------------- decode_event is try_decode
+
+
+def shown(f) -> str:
+    """A decode result, exactly: repr tells 1 from 1.0 and True; an error shows its code, message and kind."""
+    return f"DecodeError {f.code} {f.message!r} {f.kind}" if isinstance(f, DecodeError) else repr(f)
+
+
+def decoded(data: bytes) -> str:
+    return shown(try_decode(data))
+
+
+def decoded_fast(data: bytes) -> str:
+    return shown(decode_event(data))
+
+
+PRESENCE_LAYOUTS = [
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1","members":3}}',
+    b'\x10{"data": {"members": ["x", "y"], "action": "sync"}, "type": "presence", "ts": 1, "topic": "a"}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{},"server":"go","Extra":null}',    # members decode skips
+    b'\x10{"topic":"a","type":"presence","ts":1,"ts":2,"data":1,"data":[2]}',              # repeats: the last
+    b'\x10{"topic":"a","type":"presence","ts":"x","ts":2,"data":1}',                       # a wrong type, then right
+    b'\x10{"\\u0074opic":"a","typ\\u0065":"presence","ts":1,"d\\u0061ta":1}',              # escaped member names
+    b'\x10{"topic":"a","type":"presence","ts":1,"seq":null,"data":{"big":123456789012345678901234567890}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":[1e400,-0.0,0.1e1,1E+2,-0]}',        # 1e400: json reads inf
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":"\\ud800"}',                        # a lone surrogate
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":1,"x":"\xff"}',                    # not UTF-8, in an extra
+    b'\x10{"topic":"a","type":"presence","ts":%d,"data":1}' % 2**64,                      # no int64 holds ts
+    b'\x10{"topic":"a","type":"presence","ts":1,"seq":-%d,"data":1}' % 2**70,
+    b"\x10\t{ \"topic\" : \"a\" , \"type\" : \"x\" , \"ts\" : 1 , \"data\" : null }\r\n",
+]
+
+
+@pytest.mark.parametrize("data", PRESENCE_LAYOUTS + OTHER_SERVERS_LIST)
+def test_decode_event_decodes_as_try_decode(data):
+    assert decoded_fast(data) == decoded(data)
+
+
+@pytest.mark.parametrize("data", [
+    b'\x10{"topic":"a","type":"message","seq":01,"ts":1,"data":1}',
+    b'\x10{"topic":"a","type":"message","seq":true,"ts":1,"data":1}',
+    b'\x10{"topic":"a","type":"message","ts":1.0,"data":1}',
+    b'\x10{"topic":"a","type":"message","ts":false,"data":1}',
+    b'\x10{"topic":"a","type":"message","ts":1}',
+    b'\x10{"topic":"a","type":"message","ts":1,"data":NaN}',
+    b'\x10{"topic":"a","type":"message","ts":1,"data":{"x":1,}}',
+    b'\x10{"topic":"a","type":"message","ts":1,"data":1}{}',
+    b'\x10{"topic":"a","type":"message","ts":1,"data":1}\x0b',
+    b'\x10{"topic":"a\x01","type":"message","ts":1,"data":1}',
+    b'\x10{"topic":"\xff","type":"message","ts":1,"data":1}',
+    b'\x10{"topic":"a","type":"message","ts":1,"data":"\t"}',
+    b'\x10["topic","a"]',
+    b"\x10",
+    b"\x20ab",
+    b"",
+])
+def test_decode_event_rejects_as_try_decode_with_its_message(data):
+    assert decoded_fast(data) == decoded(data)
+
+
+@pytest.mark.parametrize("depth", [10, 400, 985, 990, 995, 1000, 5000])
+def test_deep_nesting_is_judged_as_try_decode_judges_it(depth):
+    data = b'\x10{"topic":"a","type":"presence","ts":1,"data":' + b"[" * depth + b"]" * depth + b"}"
+    assert decoded_fast(data) == decoded(data)
+
+
+@pytest.mark.parametrize("size", [FAST_DECODE_MAX - 1, FAST_DECODE_MAX, FAST_DECODE_MAX + 1, 50_000])
+def test_bodies_of_any_size_decode_alike(size):
+    head = b'\x10{"topic":"a","type":"presence","ts":1,"data":"'
+    data = head + b"x" * (size - len(head) - 2) + b'"}'
+    assert len(data) == size
+    assert decoded_fast(data) == decoded(data)
+
+
+@settings(max_examples=400)
+@given(written_events())
+def test_decode_event_agrees_with_try_decode_on_any_layout(case):
+    data, _ = case
+    assert decoded_fast(data) == decoded(data)
+
+
+@settings(max_examples=400)
+@given(st.sampled_from([b'\x10{"topic":"a","type":"presence","ts":1,"data":', b'\x10 { "type" : "x" , "topic" : "a" ,',
+                        b'\x10{"data":[],"topic":"a","type":"presence",', b'\x10{"ts":1,"data":{},']),
+       st.binary(max_size=80) | st.text(max_size=40).map(lambda s: s.encode("utf-8")))
+def test_decode_event_never_disagrees_on_broken_bytes(prefix, rest):
+    data = prefix + rest
+    assert decoded_fast(data) == decoded(data)

@@ -89,7 +89,7 @@ def test_a_flood_in_one_read_is_delivered_in_slices_with_the_loop_running_betwee
             assert [data for data, *_ in seen] == MESSAGES
             # The ticker ran between two messages that one read brought: not possible if a
             # read were delivered in one callback.
-            assert any(a[1] == b[1] and a[2] != b[2] for a, b in zip(seen, seen[1:]))
+            assert any(a[1] == b[1] and a[2] != b[2] for a, b in itertools.pairwise(seen))
             assert not all(reading for *_, reading in seen)  # reading paused while a backlog waited
             assert conn.transport.is_reading()  # and resumed once it was delivered
             await conn.close(1000)

@@ -243,9 +243,9 @@ class WsConnection(asyncio.Protocol):
             self._pause()
             asyncio.get_running_loop().call_soon(self._deliver)
             return
-        self._end_backlog()
-        if self.parser.failure is not None:
+        if self.parser.failure is not None:  # after every message before it, as the server sent them
             self._fail()
+        self._end_backlog()
 
     def _pause(self) -> None:
         transport = self.transport

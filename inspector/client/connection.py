@@ -3,7 +3,9 @@
 websockets' Sans-I/O ``ClientProtocol`` does the opening handshake and frames what we
 send (masking included), through its public API only. What the server sends after the
 handshake goes to ``FrameParser`` (protocol/wsframes.py): complete data messages are
-handed to the client synchronously, right where a socket read completed them.
+handed to the client in order, in time slices: when a read completes more messages than
+fit in ``SLICE_S``, reading pauses and the rest follow in later turns of the event loop,
+so one connection's flood never keeps the loop (the GUI, other connections) waiting.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import enum
 import os
 import ssl
+import time
 from typing import Callable
 
 from websockets.client import ClientProtocol
@@ -34,6 +37,8 @@ from inspector.protocol.wsframes import (
 MAX_FRAGMENTS = int(os.environ.get("WEBSOCKETS_MAX_FRAGMENTS", "4096"))
 CLOSE_TIMEOUT = 10.0  # for the server's side of a close (websockets' default too)
 _MAX_HEAD = 64 * 1024  # a response head longer than this is ClientProtocol's to refuse
+SLICE_S = 0.002  # delivery time per event-loop turn: several connections still fit in one 60 Hz frame
+CHECK_EVERY = 32  # messages between clock reads: the budget check stays off the per-message path
 
 OnMessage = Callable[[bytes, bool], None]  # (message bytes, was a text frame)
 
@@ -82,6 +87,12 @@ class WsConnection(asyncio.Protocol):
         self.close_rcvd: tuple[int, str] | None = None
         self.close_sent: tuple[int, str] | None = None
         self.violation: str | None = None
+        self.slice_s = SLICE_S
+        self.clock: Callable[[], float] = time.perf_counter
+        # Events parsed but not yet delivered (reading is paused while there are any).
+        self._backlog: list[WsEvent] = []
+        self._next = 0
+        self._lost = False  # the transport has ended; _closed waits for the backlog
 
     # ------------------------------------------------------------ asyncio.Protocol
 
@@ -110,12 +121,17 @@ class WsConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.phase = Phase.CLOSED
+        self._lost = True
         if self._close_timer is not None:
             self._close_timer.cancel()
         if not self.opened.done():
             self.opened.set_exception(exc or ConnectionError("connection closed during the opening handshake"))
         if self._drained is not None and not self._drained.done():
             self._drained.set_result(None)
+        if not self._backlog:  # else the reader hears of the end after the last message
+            self._set_closed()
+
+    def _set_closed(self) -> None:
         if not self._closed.done():
             self._closed.set_result(None)
 
@@ -189,21 +205,66 @@ class WsConnection(asyncio.Protocol):
         if parser.done:
             return  # after a close or a violation the rest is discarded until the server hangs up
         events = parser.feed(data)
+        if self._backlog:  # a read that came in while paused: after what is already waiting
+            self._backlog += events
+            return
+        if events:
+            self._backlog = events
+            self._next = 0
+            self._deliver()
+        elif parser.failure is not None:
+            self._fail()
+
+    def _deliver(self) -> None:
+        """Deliver backlog messages for about ``slice_s``; then, if any are left, pause
+        reading and continue in a later turn of the loop."""
+        events = self._backlog
+        i, n = self._next, len(events)
+        clock = self.clock
+        deadline = clock() + self.slice_s
         on_message = self._on_message
         try:
-            for ev in events:
-                if type(ev) is bytes:
-                    on_message(ev, False)
-                else:
-                    self._other(ev)
-                    on_message = self._on_message
+            while i < n:
+                for ev in events[i:i + CHECK_EVERY]:
+                    if type(ev) is bytes:
+                        on_message(ev, False)
+                    else:
+                        self._other(ev)
+                        on_message = self._on_message
+                i += CHECK_EVERY
+                if i < n and clock() >= deadline:
+                    break
         except Exception as exc:  # noqa: BLE001 - a bug of ours in the handler: end this connection
             self._handler_failed(exc)
+            self._end_backlog()
             return
-        failure = parser.failure
-        if failure is not None:
-            self.violation = failure.reason
-            self._send_close(failure.code, failure.reason)
+        if i < n:
+            self._next = i
+            self._pause()
+            asyncio.get_running_loop().call_soon(self._deliver)
+            return
+        if self.parser.failure is not None:  # after every message before it, as the server sent them
+            self._fail()
+        self._end_backlog()
+
+    def _pause(self) -> None:
+        transport = self.transport
+        if transport is not None and transport.is_reading():
+            transport.pause_reading()
+
+    def _end_backlog(self) -> None:
+        self._backlog = []
+        self._next = 0
+        if self._lost:
+            self._set_closed()
+        elif self.transport is not None and not self.transport.is_reading():
+            self.transport.resume_reading()
+
+    def _fail(self) -> None:
+        failure = self.parser.failure
+        assert failure is not None
+        self.violation = failure.reason
+        self._send_close(failure.code, failure.reason)
 
     def _other(self, ev: WsEvent) -> None:
         if type(ev) is TextMessage:

@@ -1,0 +1,202 @@
+"""Time-sliced delivery in connection.WsConnection, over real sockets: a read that completes
+many messages is delivered a slice at a time, the event loop running other callbacks in
+between, and order, close, violations and handler errors come out as without slicing.
+
+The connection's clock is replaced by one that jumps a second at every reading, so each
+slice is exactly ``CHECK_EVERY`` messages, whatever the machine's speed."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+from net_kit import run
+from websockets.asyncio.server import serve
+from websockets.frames import Frame, Opcode
+
+from inspector.client.connection import CHECK_EVERY, WsConnection, open_connection
+
+FLOOD = 3000  # messages in one server write: far more than a slice
+MESSAGES = [b"\x10message %d" % i for i in range(FLOOD)]
+
+
+def leaping_clock():
+    """A clock that says a second has passed each time it is read."""
+    return itertools.count(0.0, 1.0).__next__
+
+
+def flood_bytes(ws, close: tuple[int, str] | None = None) -> bytes:
+    """The frames of MESSAGES as websockets writes them, then a close frame if asked."""
+    for data in MESSAGES:
+        ws.protocol.send_frame(Frame(Opcode.BINARY, data))
+    if close is not None:
+        ws.protocol.send_close(*close)
+    return b"".join(ws.protocol.data_to_send())
+
+
+async def connect(port: int) -> WsConnection:
+    conn = await open_connection(f"ws://127.0.0.1:{port}/", headers=None, user_agent="slicing-test",
+                                 max_size=2**20, logger=logging.getLogger("slicing-test"), use_proxy=False)
+    conn.clock = leaping_clock()
+    return conn
+
+
+class Ticker:
+    """Another callback on the same loop: counts the turns it gets until stopped."""
+
+    def __init__(self) -> None:
+        self.turns = 0
+        self.running = True
+        self.loop = asyncio.get_running_loop()
+        self.loop.call_soon(self.tick)
+
+    def tick(self) -> None:
+        self.turns += 1
+        if self.running:
+            self.loop.call_soon(self.tick)
+
+
+def test_a_flood_in_one_read_is_delivered_in_slices_with_the_loop_running_between():
+    async def handler(ws):
+        await ws.recv()  # the client is listening
+        ws.transport.write(flood_bytes(ws))
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            conn = await connect(server.sockets[0].getsockname()[1])
+            assert conn.transport is not None
+            reads = [0]
+            receive = conn.data_received
+
+            def counting_reads(data: bytes) -> None:
+                reads[0] += 1
+                receive(data)
+            conn.data_received = counting_reads  # type: ignore[method-assign]
+            ticker = Ticker()
+            seen: list[tuple[bytes, int, int, bool]] = []
+            all_in = asyncio.Event()
+
+            def on_message(data: bytes, text: bool) -> None:
+                seen.append((data, reads[0], ticker.turns, conn.transport.is_reading()))
+                if len(seen) == FLOOD:
+                    all_in.set()
+            conn.set_handler(on_message)
+            conn.send_now(b"go")
+            await all_in.wait()
+            ticker.running = False
+            assert [data for data, *_ in seen] == MESSAGES
+            # The ticker ran between two messages that one read brought: not possible if a
+            # read were delivered in one callback.
+            assert any(a[1] == b[1] and a[2] != b[2] for a, b in itertools.pairwise(seen))
+            assert not all(reading for *_, reading in seen)  # reading paused while a backlog waited
+            assert conn.transport.is_reading()  # and resumed once it was delivered
+            await conn.close(1000)
+            assert conn.close_sent == (1000, "")
+    run(body())
+
+
+def test_a_close_after_the_flood_comes_after_its_last_message():
+    async def handler(ws):
+        await ws.recv()
+        ws.transport.write(flood_bytes(ws, close=(1001, "going away")))
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            conn = await connect(server.sockets[0].getsockname()[1])
+            seen: list[tuple[bytes, tuple | None]] = []
+            conn.set_handler(lambda data, text: seen.append((data, conn.close_rcvd)))
+            conn.send_now(b"go")
+            await conn.wait_closed()
+            assert [data for data, _ in seen] == MESSAGES
+            assert all(rcvd is None for _, rcvd in seen)
+            assert conn.close_rcvd == (1001, "going away") and conn.close_sent == (1001, "going away")
+            assert conn.violation is None
+    run(body())
+
+
+def test_a_violation_after_the_flood_closes_1002_once_every_message_before_it_is_delivered():
+    codes: list = []
+    server_closed = asyncio.Event()
+
+    async def handler(ws):
+        await ws.recv()
+        ws.transport.write(flood_bytes(ws) + b"\x83\x00")  # a frame with the reserved opcode 3
+        await ws.wait_closed()
+        codes.append(ws.close_code)
+        server_closed.set()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            conn = await connect(server.sockets[0].getsockname()[1])
+            seen: list[tuple[bytes, tuple | None]] = []
+            conn.set_handler(lambda data, text: seen.append((data, conn.close_sent)))
+            conn.send_now(b"go")
+            await conn.wait_closed()
+            assert [data for data, _ in seen] == MESSAGES
+            assert all(sent is None for _, sent in seen)
+            assert conn.close_sent is not None and conn.close_sent[0] == 1002
+            assert conn.violation is not None and "opcode" in conn.violation
+            await asyncio.wait_for(server_closed.wait(), 5)
+            assert codes == [1002]
+    run(body())
+
+
+def test_a_handler_error_in_a_later_slice_stops_delivery_and_closes_1011():
+    codes: list = []
+    server_closed = asyncio.Event()
+    fail_at = 3 * CHECK_EVERY + 5  # in the fourth slice
+
+    async def handler(ws):
+        await ws.recv()
+        ws.transport.write(flood_bytes(ws))
+        await ws.wait_closed()
+        codes.append(ws.close_code)
+        server_closed.set()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            conn = await connect(server.sockets[0].getsockname()[1])
+            seen: list[bytes] = []
+
+            def on_message(data: bytes, text: bool) -> None:
+                seen.append(data)
+                if len(seen) == fail_at:
+                    raise RuntimeError("boom")
+            conn.set_handler(on_message)
+            conn.send_now(b"go")
+            await conn.wait_closed()
+            assert seen == MESSAGES[:fail_at]
+            assert isinstance(conn.handler_error, RuntimeError)
+            assert conn.close_sent == (1011, "client error")
+            await asyncio.wait_for(server_closed.wait(), 5)
+            assert codes == [1011]
+    run(body())
+
+
+def test_when_the_transport_ends_mid_backlog_the_reader_hears_of_it_after_the_last_message():
+    async def handler(ws):
+        await ws.recv()
+        ws.transport.write(flood_bytes(ws))
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            conn = await connect(server.sockets[0].getsockname()[1])
+            seen: list[bytes] = []
+            closed_at: list[int] = []
+
+            def on_message(data: bytes, text: bool) -> None:
+                if not seen:
+                    conn.abort()  # the transport ends in a later turn, the rest of this read still waiting
+                seen.append(data)
+            conn.set_handler(on_message)
+            conn.send_now(b"go")
+            await conn.wait_closed()
+            closed_at.append(len(seen))
+            await asyncio.sleep(0)  # a turn in which a late slice would show
+            assert len(seen) == closed_at[0] > CHECK_EVERY
+            assert seen == MESSAGES[:len(seen)]
+    run(body())

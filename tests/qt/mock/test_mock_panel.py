@@ -110,6 +110,7 @@ def test_fault_buttons_close_with_code(qtbot, qloop, panel, button, code):
         ev = await c.wait_state(State.CLOSED, 5)
         assert ev.code == code
         await c.stop()
+        await until(lambda: len(panel.tasks) == 0, 5, "the panel's fault task reports")  # it may finish later
     run(qloop, scenario())
 
 

@@ -123,16 +123,12 @@ class FrameParser:
         """What ``data`` completes, in order; check ``failure`` afterwards."""
         if self.closed or self.failure is not None:
             return []
-        if self._held:
-            self._held.append(data)
-            self._held_size += len(data)
-            if self._held_size < self._need:
-                return []
-            data = b"".join(self._held)
-            self._held = []
         events: list[WsEvent] = []
         try:
-            i, need = self._parse(data, events)
+            start = self._complete_held(data, events) if self._held else 0
+            if start < 0 or self.closed:
+                return events
+            i, need = self._parse(data, events, start)
         except _Violation as exc:
             self.failure = Failure(exc.code, exc.reason)
             self._fragments = None
@@ -143,12 +139,37 @@ class FrameParser:
             self._need = need
         return events
 
-    def _parse(self, data: bytes, events: list[WsEvent]) -> tuple[int, int]:
-        """Parse whole frames from the start of ``data``; returns where the first incomplete one
+    def _complete_held(self, data: bytes, events: list[WsEvent]) -> int:
+        """Finish the held frame with the first bytes of ``data``, joining only what it needs
+        (not the whole read); returns where the rest of ``data`` starts, or -1 when all of it
+        is held still."""
+        start = 0
+        while self._held:
+            take = self._need - self._held_size
+            if len(data) - start < take:
+                self._held.append(data[start:] if start else data)
+                self._held_size += len(data) - start
+                return -1
+            self._held.append(data[start:start + take])
+            buf = b"".join(self._held)
+            start += take
+            self._held = []
+            i, need = self._parse(buf, events, 0)
+            if self.closed:
+                return start
+            if i < len(buf):  # the header is complete now; its payload needs more
+                self._held = [buf[i:]]
+                self._held_size = len(buf) - i
+                self._need = need
+        return start
+
+    def _parse(self, data: bytes, events: list[WsEvent], start: int) -> tuple[int, int]:
+        """Parse whole frames of ``data`` from ``start``; returns where the first incomplete one
         starts and how many bytes it needs in all."""
         append = events.append
         n = len(data)
-        i = 0
+        i = start
+        max_size = self.max_size
         small = min(MAX_CONTROL_PAYLOAD, self.max_size)
         in_message = self._fragments is not None
         while True:
@@ -164,6 +185,16 @@ class FrameParser:
                 append(data[i + 2:end])
                 i = end
                 continue
+            # As common: the same with a 16-bit length (payloads of 126 bytes to 64 KiB).
+            if b0 == 0x82 and b1 == 126 and not in_message and n - i >= 4:
+                length = data[i + 2] << 8 | data[i + 3]
+                if length <= max_size:
+                    end = i + 4 + length
+                    if end > n:
+                        return i, 4 + length
+                    append(data[i + 4:end])
+                    i = end
+                    continue
             opcode = b0 & 0x0F
             if opcode not in _KNOWN_OPCODES:
                 raise _Violation(PROTOCOL_ERROR, f"server sent a frame with the reserved opcode {opcode:#x}")

@@ -80,3 +80,17 @@ def test_too_many_fragments():
     assert parser.feed(ok) == [b"abc"]
     assert parser.feed(ok[:-3] + frame(0x0, b"c", fin=False)) == []
     assert parser.failure == Failure(1009, "server sent a message in more than 3 fragments")
+
+
+def test_frames_with_a_16_bit_length_split_at_every_byte_come_out_whole():
+    payloads = [bytes([k]) * (126 + 300 * k) for k in range(4)]
+    data = b"".join(frame(0x2, p) for p in payloads) + frame(0x9, b"p")
+    for cut in range(len(data) + 1):
+        parser = FrameParser()
+        assert parser.feed(data[:cut]) + parser.feed(data[cut:]) == [*payloads, PingReceived(b"p")]
+
+
+def test_a_16_bit_length_over_the_size_limit_is_refused():
+    parser = FrameParser(max_size=200)
+    assert parser.feed(frame(0x2, b"x" * 200) + frame(0x2, b"y" * 201)) == [b"x" * 200]
+    assert parser.failure == Failure(1009, "server sent a message over the size limit of 200 bytes")

@@ -6,6 +6,8 @@ handshake goes to ``FrameParser`` (protocol/wsframes.py): complete data messages
 handed to the client in order, in time slices: when a read completes more messages than
 fit in ``SLICE_S``, reading pauses and the rest follow in later turns of the event loop,
 so one connection's flood never keeps the loop (the GUI, other connections) waiting.
+Connections flooded at once share that time: each delivers for ``SLICE_S`` divided by
+how many have a backlog, so the loop waits no longer for several than for one.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ SLICE_S = 0.002  # delivery time per event-loop turn: several connections still 
 CHECK_EVERY = 32  # messages between clock reads: the budget check stays off the per-message path
 
 OnMessage = Callable[[bytes, bool], None]  # (message bytes, was a text frame)
+
+# Connections with messages waiting to be delivered: they split one slice between them.
+_backlogged: set[WsConnection] = set()
 
 
 class Phase(enum.Enum):
@@ -221,7 +226,8 @@ class WsConnection(asyncio.Protocol):
         events = self._backlog
         i, n = self._next, len(events)
         clock = self.clock
-        deadline = clock() + self.slice_s
+        _backlogged.add(self)
+        deadline = clock() + self.slice_s / len(_backlogged)
         on_message = self._on_message
         try:
             while i < n:
@@ -253,6 +259,7 @@ class WsConnection(asyncio.Protocol):
             transport.pause_reading()
 
     def _end_backlog(self) -> None:
+        _backlogged.discard(self)
         self._backlog = []
         self._next = 0
         if self._lost:

@@ -69,6 +69,7 @@ class ConnectionTab(QWidget):
         self.save_button.setToolTip("Subscribe to these topics with these filters whenever this profile connects")
         self.editor = SubscriptionEditor()
         self._recent_raw = self.editor.recent.incoming.append  # one C call per frame
+        self._editor_event = self.editor.ingest_event
         row = QHBoxLayout()
         row.addWidget(self.counters, 1)
         row.addWidget(self.ping_button)
@@ -127,7 +128,7 @@ class ConnectionTab(QWidget):
                 if not ev.text:
                     self._recent_raw(ev.data)
             elif type(frame) is Event:  # the editor keeps recent EVENTs for its preview
-                self.editor.ingest(ev)
+                self._editor_event(frame)
             return
         for fn in self._other_sinks:
             fn(ev)

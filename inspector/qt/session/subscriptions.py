@@ -196,6 +196,7 @@ class SubscriptionEditor(QWidget):
         self._timer.timeout.connect(self._refresh_if_dirty)
         self._timer.start()
         # Presence can arrive thousands of times a second: its rows are redrawn at most 10x/s.
+        self._presence_queue: list[Event] = []
         self._presence_dirty: set[str] = set()
         self._presence_timer = QTimer(self)
         self._presence_timer.setSingleShot(True)
@@ -212,47 +213,59 @@ class SubscriptionEditor(QWidget):
                 if not ev.text:
                     self.recent.add_raw(ev.data)
             elif type(frame) is Event:
-                if frame.type == "presence":
-                    self._presence(frame)
-                else:
-                    self.recent.add(frame)
-                    self._dirty = True
+                self.ingest_event(frame)
         elif type(ev) is SubscriptionChanged:
             self._sub_changed(ev)
 
-    def _presence(self, frame: Event) -> None:
-        """sync gives the member list; join/leave name one member and give the new count."""
-        row = self.rows.get(frame.topic)
-        data = frame.data if isinstance(frame.data, dict) else {}
-        if row is None:
-            return
-        members = data.get("members")
-        action = data.get("action")
-        member = data.get("member")
-        if isinstance(members, list):
-            row.member_ids = {m for m in members if isinstance(m, str)}
-            row.members = len(members)
+    def ingest_event(self, frame: Event) -> None:
+        """A decoded EVENT. Presence is only queued here: applying it per frame costs more
+        than the flood allows, so the redraw timer applies the queue in one pass."""
+        if frame.type == "presence":
+            if not self._presence_queue:  # the timer runs exactly while presence waits
+                self._presence_timer.start()
+            self._presence_queue.append(frame)
         else:
-            if isinstance(member, str):
-                if action == "join":
-                    row.member_ids.add(member)
-                elif action == "leave":
-                    row.member_ids.discard(member)
-            if isinstance(members, int) and not isinstance(members, bool):
-                row.members = members
-        if not self._presence_dirty:  # the timer runs exactly while rows wait to be redrawn
-            self._presence_timer.start()
-        self._presence_dirty.add(frame.topic)
+            self.recent.add(frame)
+            self._dirty = True
+
+    def apply_presence(self) -> None:
+        """Bring the rows' members up to date with the queued presence, in arrival order:
+        sync gives the member list; join/leave name one member and give the new count."""
+        queue, self._presence_queue = self._presence_queue, []
+        rows = self.rows
+        dirty = self._presence_dirty
+        for frame in queue:
+            row = rows.get(frame.topic)
+            if row is None:
+                continue
+            data = frame.data if isinstance(frame.data, dict) else {}
+            members = data.get("members")
+            if isinstance(members, list):
+                row.member_ids = {m for m in members if isinstance(m, str)}
+                row.members = len(members)
+            else:
+                member = data.get("member")
+                if isinstance(member, str):
+                    action = data.get("action")
+                    if action == "join":
+                        row.member_ids.add(member)
+                    elif action == "leave":
+                        row.member_ids.discard(member)
+                if isinstance(members, int) and not isinstance(members, bool):
+                    row.members = members
+            dirty.add(frame.topic)
 
     def render_presence(self) -> None:
-        """Redraw the rows whose members changed since the last time."""
+        """Apply the queued presence and redraw the rows whose members changed since the last time."""
         self._presence_timer.stop()
+        self.apply_presence()
         dirty, self._presence_dirty = self._presence_dirty, set()
         for topic in dirty:
             if topic in self.rows:
                 self._render_row(topic)
 
     def _sub_changed(self, ev: SubscriptionChanged) -> None:
+        self.apply_presence()  # presence that came first applies to the rows as they were
         if ev.state is SubState.REMOVED:
             self.rows.pop(ev.topic, None)
             self._remove_table_row(ev.topic)
@@ -268,6 +281,7 @@ class SubscriptionEditor(QWidget):
         self._update_limit()
 
     def clear_subscriptions(self) -> None:
+        self.apply_presence()
         self.rows.clear()
         self.table.setRowCount(0)
         self._update_limit()

@@ -26,12 +26,9 @@ from inspector.protocol.events import (
     ServerPingAnswered,
     SessionEvent,
 )
-from inspector.protocol.frames import DecodeError, Error, Event, Frame, Ping, Pong, try_decode
+from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Error, Event, Frame, Ping, Pong, encode, try_decode
 from inspector.protocol.heads import classify, decode_event
 from inspector.protocol.pings import PingTracker
-
-_TEXT_FRAME = "text frame; every message must be a binary frame"
-
 
 Tap = Callable[[tuple], None]  # a recorder's list.extend (see RealtimeClient.add_tap)
 
@@ -103,7 +100,7 @@ class ConnectionIO:
             stats.frames_in += 1
             stats.bytes_in += len(data)
             if text:
-                emit(FrameSeen(conn, t, IN, data, DecodeError("bad_frame", _TEXT_FRAME), True))
+                emit(FrameSeen(conn, t, IN, data, DecodeError("bad_frame", TEXT_FRAME_ERROR), True))
                 return
             if tap is not None:
                 tap((conn, t, data))
@@ -131,7 +128,7 @@ class ConnectionIO:
             frame.__traceback__ = None  # do not keep the decoder's frames alive with the event
 
     def _answer_ping(self, ws: WsConnection, payload: bytes, received: float) -> None:
-        data = b"\x21" + payload
+        data = encode(Pong(payload))
         if ws.send_now(data):
             self._pong_sent(data, payload, received)
 

@@ -22,6 +22,7 @@ from inspector.protocol import gaps
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.frames import (  # the codec's own, used in bulk
     JSON_DECODER,
+    TEXT_FRAME_ERROR,
     DecodeError,
     Event,
     Subscribe,
@@ -430,7 +431,7 @@ class FrameStore:
         kind, data = self._kind[p], self._data[p]
         if kind == KIND_TEXT:
             text = data.decode("utf-8", "replace")
-            body = "undecodable: text frame; every message must be a binary frame: " + _clip(text, 80)
+            body = f"undecodable: {TEXT_FRAME_ERROR}: " + _clip(text, 80)
         elif kind == KIND_EMPTY:
             body = "undecodable: empty frame"
         else:

@@ -322,7 +322,7 @@ class MockServer:
     def handle_frame(self, conn: MockConnection, message: bytes | str) -> None:
         """Act on one client message; protocol problems become ERROR frames."""
         if isinstance(message, str):
-            return self._error(conn, "bad_frame", "text frame; every message must be a binary frame")
+            return self._error(conn, "bad_frame", frames.TEXT_FRAME_ERROR)
         if not message:
             return self._error(conn, "bad_frame", "empty frame")
         first = message[0]

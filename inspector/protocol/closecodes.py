@@ -25,8 +25,10 @@ class CloseCodeInfo:
 
 NORMAL = 1000
 GOING_AWAY = 1001
+PROTOCOL_ERROR = 1002
 NO_STATUS = 1005  # a close frame without a code (never sent on the wire)
 ABNORMAL = 1006  # no close frame at all (never sent on the wire)
+INVALID_DATA = 1007  # e.g. a text message that is not UTF-8
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 INTERNAL_ERROR = 1011

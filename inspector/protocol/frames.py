@@ -13,6 +13,8 @@ from typing import Any, TypeGuard, Union
 from inspector.protocol.kinds import Kind, kind_name
 from inspector.protocol.limits import MAX_PING_PAYLOAD, MAX_REQUEST_ID
 
+# The one protocol rule a text frame breaks, in every place that reports it.
+TEXT_FRAME_ERROR = "text frame; every message must be a binary frame"
 
 class DecodeError(ValueError):
     """Bytes that are not a valid frame.
@@ -233,7 +235,7 @@ def decode(data: bytes | bytearray | memoryview) -> Frame:
 
 def _decode(data: bytes | bytearray | memoryview) -> Frame:
     if isinstance(data, str):
-        raise DecodeError("bad_frame", "text frame; every message must be a binary frame")
+        raise DecodeError("bad_frame", TEXT_FRAME_ERROR)
     if len(data) == 0:
         raise DecodeError("bad_frame", "empty frame")
     first = data[0]

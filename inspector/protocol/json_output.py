@@ -25,11 +25,20 @@ from inspector.protocol.events import (
     state_details,
     subscription_details,
 )
-from inspector.protocol.frames import DecodeError, Event, Frame, Ping, Pong, decode_json_object, summarize, try_decode
+from inspector.protocol.frames import (
+    TEXT_FRAME_ERROR,
+    DecodeError,
+    Event,
+    Frame,
+    Ping,
+    Pong,
+    decode_json_object,
+    summarize,
+    try_decode,
+)
 from inspector.protocol.kinds import kind_name
 
 SCHEMA_VERSION = 1
-TEXT_FRAME_ERROR = "text frame; every message must be a binary frame"
 
 # ASCII only: no reader can split a line on U+2028 or choke on a lone surrogate from \ud800
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)

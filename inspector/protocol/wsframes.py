@@ -16,10 +16,8 @@ import codecs
 from dataclasses import dataclass
 from typing import Callable
 
-from inspector.protocol.closecodes import MESSAGE_TOO_BIG, NO_STATUS
+from inspector.protocol.closecodes import INVALID_DATA, MESSAGE_TOO_BIG, NO_STATUS, PROTOCOL_ERROR
 
-PROTOCOL_ERROR = 1002
-INVALID_DATA = 1007
 MAX_CONTROL_PAYLOAD = 125
 _NO_LIMIT = 2**63
 # RFC 6455 7.4.1: what a close frame may carry (1004-1006 and 1015 are never sent).

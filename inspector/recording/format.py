@@ -33,7 +33,7 @@ from inspector.protocol.events import (
     state_details,
     subscription_details,
 )
-from inspector.protocol.frames import DecodeError, try_decode
+from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, try_decode
 from inspector.redact import scrub
 
 FORMAT = "realtime-inspector-recording"
@@ -49,7 +49,6 @@ E_SUB = "sub"
 E_END = "end"  # written by a clean close(); not a session event
 
 MAX_ERRORS = 100  # problems a reader keeps as lines; further ones are only counted
-TEXT_FRAME_ERROR = "text frame; every message must be a binary frame"
 
 
 class RecordingError(Exception):

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
-from inspector.protocol.frames import DecodeError, try_decode
-from inspector.recording.format import MAX_ERRORS, TEXT_FRAME_ERROR, RecordingError, make_header
+from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, try_decode
+from inspector.recording.format import MAX_ERRORS, RecordingError, make_header
 from inspector.recording.har_time import entry_scale, iso_time, message_time
 from inspector.redact import redact_url
 

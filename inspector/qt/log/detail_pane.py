@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from inspector.logstore import hexdump
 from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, kind_label
 from inspector.protocol.events import OUT
-from inspector.protocol.frames import DecodeError, Ping, Pong, json_type, try_decode
+from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Ping, Pong, json_type, try_decode
 
 MAX_TREE_NODES = 5000
 MAX_CELL = 300
@@ -132,7 +132,7 @@ class DetailPane(QWidget):
     @staticmethod
     def _error_for(data: bytes, text: bool) -> str | None:
         if text:
-            return "Undecodable (bad_frame): text frame; every message must be a binary frame"
+            return f"Undecodable (bad_frame): {TEXT_FRAME_ERROR}"
         frame = try_decode(data)
         if isinstance(frame, DecodeError):
             return f"Undecodable ({frame.code}): {frame.message}"

@@ -78,23 +78,6 @@ def classify_many(datas: Sequence[bytes]) -> list[EventHead | None]:
         return [classify(d) for d in datas]  # frame by frame: only the bodies not read get None
 
 
-def event_head(data: bytes) -> EventHead | None:
-    """The head of any EVENT ``decode`` accepts (decoded only when ``classify`` cannot read
-    it). None when the frame is not one, except that a head ``classify`` reads is taken as it is."""
-    head = classify(data)
-    if head is not None or data[:1] != _EVENT:
-        return head
-    frame = try_decode(data)
-    return EventHead(frame.topic, frame.type, frame.seq) if type(frame) is Event else None
-
-
-def is_message_head(data: bytes) -> bool:
-    """True when ``decode`` would give a message EVENT, or fail: nothing to act on.
-    False means: decode and look."""
-    head = classify(data)
-    return head is not None and head.type == "message"
-
-
 def decode_event(data: bytes) -> Frame | DecodeError:
     """``try_decode(data)``, faster for a short EVENT body: msgspec parses it and ``decode``'s
     checks apply; any body they do not accept as it is goes to ``try_decode`` itself."""

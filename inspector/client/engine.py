@@ -20,7 +20,15 @@ from websockets.exceptions import InvalidStatus
 
 from inspector import __version__
 from inspector.client.connection import Closed, WsConnection, open_connection
-from inspector.client.model import MAX_INCOMING, ClientConfig, ClientStats, NotConnected, SubscriptionInfo, TopicError  # noqa: F401
+from inspector.client.model import (  # noqa: F401
+    MAX_INCOMING,
+    ClientConfig,
+    ClientStats,
+    NotConnected,
+    SubscriptionInfo,
+    TopicError,
+    is_loopback_host,
+)
 from inspector.client.tokens import TokenError, TokenSource
 from inspector.client.wire import ConnectionIO, ConnectionOwner, Tap
 from inspector.protocol.backoff import Backoff
@@ -44,7 +52,6 @@ __all__ = ["RealtimeClient", "ClientConfig", "ClientStats", "SubscriptionInfo", 
 
 _log = redacting_logger("inspector.client.engine")
 WS_LOG = redacting_logger("websockets.client")  # the logger websockets gets: tokens masked
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _USER_AGENT = f"realtime-inspector/{__version__}"
 _MAX_TRACKED_REQUESTS = 1024
 STOPPED_ON_REQUEST = "stopped on request"
@@ -490,7 +497,7 @@ class RealtimeClient:
         try:
             async with asyncio.timeout(self.config.open_timeout):
                 ws = await open_connection(url, headers=headers, user_agent=_USER_AGENT, max_size=MAX_INCOMING,
-                                           logger=WS_LOG, use_proxy=host not in _LOOPBACK)
+                                           logger=WS_LOG, use_proxy=not is_loopback_host(host))
         except InvalidStatus as exc:
             ended = self._refused(exc)
             if 500 <= ended.http_status <= 599:

@@ -43,8 +43,3 @@ def make_private_dir(path: str | os.PathLike) -> Path:
     if stat.S_IMODE(path.stat().st_mode) != DIR_MODE:
         os.chmod(path, DIR_MODE)
     return path
-
-
-def is_private(path: str | os.PathLike) -> bool:
-    """Whether no one but the owner can read or write ``path``."""
-    return not stat.S_IMODE(os.stat(path).st_mode) & 0o077

@@ -2,6 +2,11 @@
 frame log (with its detail pane) takes most of the rest, above the connection tabs
 (state + subscriptions) and the latency plot side by side.
 
+That right-hand part is the "Live" document; each opened recording is a document of
+its own beside it (a tab, shown once there are two), with its own log, detail pane,
+latency graph and timeline. The log actions (pause, clear, find) act on the
+document in view.
+
 The status bar shows the current connection's latest state; other messages replace it
 for a few seconds, errors for longer.
 
@@ -27,6 +32,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStyle,
+    QTabBar,
     QTabWidget,
     QToolBar,
     QWidget,
@@ -102,6 +108,7 @@ class MainWindow(QMainWindow):
 
         self.manager = ConnectionManager(store)
         self.mock_panel = MockPanel(self.tasks, mock_config)
+        self.log_cap = log_cap
         self.log_panel = LogPanel(cap=log_cap)
         self.latency_plot = LatencyPlot()
         self.conn_tabs = QTabWidget()
@@ -126,8 +133,17 @@ class MainWindow(QMainWindow):
         self.center.setStretchFactor(1, 2)
         self.main = QSplitter(Qt.Orientation.Horizontal)
         self.main.setObjectName("mainSplitter")
+        self.documents = QTabWidget()
+        self.documents.setObjectName("documents")
+        self.documents.setDocumentMode(True)
+        self.documents.setTabsClosable(True)
+        self.documents.setMovable(True)
+        self.documents.setTabBarAutoHide(True)  # live traffic only: no tab bar at all
+        self.documents.addTab(self.center, "Live")
+        self.documents.setTabToolTip(0, "Live connections")
+        self.documents.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)  # always there
         self.main.addWidget(self.side_tabs)
-        self.main.addWidget(self.center)
+        self.main.addWidget(self.documents)
         self.main.setStretchFactor(0, 0)
         self.main.setStretchFactor(1, 1)
         self.main.setCollapsible(1, False)
@@ -153,6 +169,8 @@ class MainWindow(QMainWindow):
         self.mock_panel.message.connect(self.show_message)
         self.conn_tabs.tabCloseRequested.connect(self._close_tab)
         self.conn_tabs.currentChanged.connect(self._current_tab_changed)
+        self.documents.tabCloseRequested.connect(self.close_document)
+        self.documents.currentChanged.connect(self._document_changed)
         self._default_layout()
         self.restore_settings()
 
@@ -225,9 +243,10 @@ class MainWindow(QMainWindow):
                                          self._icon("media-playback-pause", SP.SP_MediaPause))
         self.pause_action.setCheckable(True)
         self.log_panel.pausedChanged.connect(self._paused_changed)
-        self.clear_action = self._action("Clear", "Ctrl+L", self.log_panel.clear, "Clear the log",
-                                         self._icon("edit-clear-all", SP.SP_DialogResetButton))
-        self.find_action = self._action("Find", QKeySequence.StandardKey.Find, self.log_panel.focus_filter,
+        self.clear_action = self._action("Clear", "Ctrl+L", lambda: self.current_log_panel().clear(),
+                                         "Clear the log", self._icon("edit-clear-all", SP.SP_DialogResetButton))
+        self.find_action = self._action("Find", QKeySequence.StandardKey.Find,
+                                        lambda: self.current_log_panel().focus_filter(),
                                         "Find text in the log", self._icon("edit-find", SP.SP_FileDialogContentsView))
         self.record_action = self._action("Record", "Ctrl+Shift+R", lambda: None,
                                           "Record every connection to a file",
@@ -309,11 +328,53 @@ class MainWindow(QMainWindow):
         self.lower_splitter.setVisible(visible)
 
     def _toggle_pause(self) -> None:
-        self.log_panel.set_paused(not self.log_panel.paused)
+        panel = self.current_log_panel()
+        panel.set_paused(not panel.paused)
 
     def _paused_changed(self, paused: bool) -> None:
+        if self.sender() in (None, self.current_log_panel()):
+            self._show_paused(paused)
+
+    def _show_paused(self, paused: bool) -> None:
         self.pause_action.setChecked(paused)
         self.pause_action.setText("Resume" if paused else "Pause")
+
+    # ------------------------------------------------------------ documents
+    def current_document(self) -> QWidget:
+        """The live part (``center``) or an opened recording's view."""
+        return self.documents.currentWidget() or self.center
+
+    def current_log_panel(self) -> LogPanel:
+        panel = getattr(self.current_document(), "log_panel", None)
+        return panel if isinstance(panel, LogPanel) else self.log_panel
+
+    def add_document(self, widget: QWidget, title: str, tip: str = "") -> int:
+        """Show ``widget`` (it has a ``log_panel``) as a document beside the live one, in view."""
+        panel = getattr(widget, "log_panel", None)
+        if isinstance(panel, LogPanel):
+            panel.pausedChanged.connect(self._paused_changed)
+        index = self.documents.addTab(widget, title)
+        self.documents.setTabToolTip(index, tip or title)
+        self.documents.setCurrentIndex(index)
+        return index
+
+    def close_document(self, index: int) -> None:
+        """Close a recording's document (the live one stays); it is stopped, then deleted."""
+        doc = self.documents.widget(index)
+        if doc is None or doc is self.center:
+            return
+        title = self.documents.tabText(index)
+        self.documents.removeTab(index)
+
+        async def close():
+            closing = getattr(doc, "close_document", None)
+            if closing is not None:
+                await closing()
+            doc.deleteLater()
+        self.tasks.spawn(close(), name=f"close {title}")
+
+    def _document_changed(self, _index: int) -> None:
+        self._show_paused(self.current_log_panel().paused)
 
     def current_tab(self) -> ConnectionTab | None:
         w = self.conn_tabs.currentWidget()
@@ -503,6 +564,10 @@ class MainWindow(QMainWindow):
         tabs = self.tabs()
         if tabs:
             await asyncio.wait([asyncio.ensure_future(t.shutdown()) for t in tabs], timeout=5.0)
+        closers = [getattr(self.documents.widget(i), "close_document", None) for i in range(self.documents.count())]
+        closing = [asyncio.ensure_future(c()) for c in closers if c is not None]
+        if closing:  # a replay into the mock ends before the mock does
+            await asyncio.wait(closing, timeout=5.0)
         if self.recording is not None:
             self.recording.shutdown()  # after the clients stopped: their last frames are in the file
         await self.tasks.cancel_all()

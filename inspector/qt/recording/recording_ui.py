@@ -1,11 +1,12 @@
 """Recording in the main window: record, open (menu, argument, drag and drop), replay,
 import HAR, export the log or a selection.
 
-``RecordingUi`` is attached to a MainWindow and only uses its public parts: the log
-panel, latency plot, connection tabs, status messages and error reporting. Files
-are prepared in a worker thread (``recording_source.prepare`` is too slow on a big
-file for the GUI thread) and handed to it through a queued signal; exports are
-written in a worker thread too. Dialogs are opened with ``open()``, never
+``RecordingUi`` is attached to a MainWindow and only uses its public parts: the live
+log panel, its documents, connection tabs, status messages and error reporting. An
+opened file becomes a document of its own (``RecordingView``), never mixed into the
+live log. Files are prepared in a worker thread (``recording_source.prepare`` is too
+slow on a big file for the GUI thread) and handed to it through a queued signal;
+exports are written in a worker thread too. Dialogs are opened with ``open()``, never
 ``exec()``, so no nested event loop runs inside an async slot.
 """
 
@@ -16,11 +17,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QToolBar
+from PySide6.QtWidgets import QFileDialog
 
 from inspector.logstore.recording_source import PreparedRecording, prepare
-from inspector.qt.recording.recorder import Recorder, Source, human_size
-from inspector.qt.recording.replay_panel import ReplayPanel
+from inspector.private_files import make_private_dir
+from inspector.qt.recording.recorder import Recorder, Source, default_directory, human_size, timestamped_name
+from inspector.qt.recording.recording_view import RecordingView
 from inspector.recording import RecordingError
 from inspector.recording.export import export_har, export_recording
 from inspector.recording.format import SUFFIX
@@ -62,8 +64,11 @@ def tab_source(tab) -> Source:
     return Source(tab.conn_id, tab.client, tab.url, tab.profile.name, tab)
 
 
+ASK_WHERE_KEY = "recording/askWhere"  # False: Record writes to the recordings folder at once
+
+
 class RecordingUi(QObject):
-    opened = Signal(object)     # PreparedRecording, once it is in the log
+    opened = Signal(object)     # the RecordingView, once the file is in it
     exported = Signal(str)      # path
     open_failed = Signal(str)
 
@@ -71,9 +76,11 @@ class RecordingUi(QObject):
         super().__init__(window)
         self.window = window
         self.recorder = Recorder(directory, self, log_panel=window.log_panel)
-        self.replay = ReplayPanel(window.log_panel, window.latency_plot)
-        self.recording: PreparedRecording | None = None
-        self.loading: str | None = None
+        self.views: list[RecordingView] = []
+        self.recording: PreparedRecording | None = None  # the last one opened
+        self.loading: set[str] = set()
+        self.last_saved: Path | None = None
+        self.save_dialog: QFileDialog | None = None
         self.conn_urls: dict[str, str] = {}  # log connection label -> URL, also after its tab closed
         self._worker = _Worker(self)
         self._worker.done.connect(self._work_done)
@@ -81,14 +88,8 @@ class RecordingUi(QObject):
         self.recorder.started.connect(lambda p: window.show_message(f"recording to {p}"))
         self.recorder.stopped.connect(self._recording_stopped)
         self.recorder.failed.connect(window.report_error)
-        self.replay.message.connect(window.show_message)
         window.statusBar().addPermanentWidget(self.recorder.indicator)
         self._build_actions()
-        self.replay_bar = QToolBar("Replay")
-        self.replay_bar.setObjectName("replayToolBar")
-        self.replay_bar.addWidget(self.replay)
-        window.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.replay_bar)
-        self.replay_bar.hide()
         window.setAcceptDrops(True)
         window.installEventFilter(self)
 
@@ -115,12 +116,14 @@ class RecordingUi(QObject):
         self.record_current_action = self._action("Record current connection", None,
                                                   lambda: self.toggle_recording("current"))
         self.open_action = self._action("Open recording…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.open_last_action = self._action("Open last recording", None, self.open_last)
+        self.open_last_action.setEnabled(False)
         self.import_har_action = self._action("Import HAR…", None, lambda: self.open_dialog(har=True))
         self.export_log_action = self._action("Export log…", None, lambda: self.export_dialog(selection=False))
         self.export_selection_action = self._action("Export selection…", None,
                                                     lambda: self.export_dialog(selection=True))
         menu = w.menuBar().addMenu("&File") if not hasattr(w, "file_menu") else w.file_menu
-        for act in (self.open_action, self.import_har_action, None, self.record_action,
+        for act in (self.open_action, self.import_har_action, self.open_last_action, None, self.record_action,
                     self.record_current_action, None, self.export_log_action, self.export_selection_action):
             if act is None:
                 menu.addSeparator()
@@ -138,25 +141,70 @@ class RecordingUi(QObject):
 
     # ------------------------------------------------------------ recording
 
-    def toggle_recording(self, scope: str | None = None) -> None:
-        """Start recording (scope None: all connections, "current": the current tab), or stop."""
+    @property
+    def ask_where(self) -> bool:
+        """Record asks where to save (the default), or writes to the recordings folder at once."""
+        return self.window.settings.value(ASK_WHERE_KEY, True) not in (False, "false")
+
+    def toggle_recording(self, scope: str | None = None) -> QFileDialog | None:
+        """Start recording (scope None: all connections, "current": the current tab), or stop.
+        Asking where to save, the dialog is returned (it starts the recording once accepted)."""
         if self.recorder.active:
             self.recorder.stop(wait=False)  # "recording saved" once the file is complete
             self._sync_action()
-            return
-        tabs = list(self.window.tabs())
+            return None
         if scope == "current":
             tab = self.window.current_tab()
             if tab is None:
                 self.window.show_message("no connection to record")
                 self._sync_action()
-                return
-            tabs, scope = [tab], tab.conn_id
+                return None
+            scope = tab.conn_id
+        self._sync_action()  # not recording until the file is chosen
+        if not self.ask_where:
+            self.start_recording(scope)
+            return None
+        return self.record_dialog(scope)
+
+    def record_dialog(self, scope: str | None = None) -> QFileDialog:
+        """Where to save: the recordings folder and a timestamped name, prefilled."""
+        folder = self.recorder.directory
         try:
-            self.recorder.start([tab_source(t) for t in tabs], scope=scope)
+            if folder == default_directory():
+                make_private_dir(folder.parent)  # the app's data folder is ours too
+            make_private_dir(folder)
+        except OSError:
+            folder = Path.home()
+        if self.save_dialog is not None:
+            self.save_dialog.close()
+        dlg = QFileDialog(self.window, "Record to", str(folder), RECORDING_FILTER)
+        dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dlg.setDefaultSuffix(SUFFIX.lstrip("."))
+        dlg.selectFile(timestamped_name(scope))
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.fileSelected.connect(lambda p: self.start_recording(scope, p))
+        dlg.destroyed.connect(lambda _=None: setattr(self, "save_dialog", None))
+        self.save_dialog = dlg
+        dlg.open()
+        return dlg
+
+    def start_recording(self, scope: str | None = None, path: str | Path | None = None) -> Path | None:
+        """Record now, to ``path`` or a timestamped file in the recordings folder."""
+        if self.recorder.active:
+            return None
+        tabs = list(self.window.tabs())
+        if scope is not None:
+            tabs = [t for t in tabs if t.conn_id == scope]
+            if not tabs:
+                self.window.show_message(f"{scope} is closed: nothing to record")
+                return None
+        try:
+            out = self.recorder.start([tab_source(t) for t in tabs], scope=scope, path=path)
         except (RecordingError, OSError) as exc:
             self.window.report_error(f"cannot record: {exc}")
+            out = None
         self._sync_action()
+        return out
 
     def connection_opened(self, tab) -> None:
         """A new connection tab: note its URL; record it too when recording everything."""
@@ -166,8 +214,15 @@ class RecordingUi(QObject):
 
     def _recording_stopped(self, path: str) -> None:
         self._sync_action()
+        self.last_saved = Path(path)
+        self.open_last_action.setEnabled(True)
+        self.open_last_action.setToolTip(f"Open {path}")
         self.window.show_message(f"recording saved: {path} ({self.recorder.last_frames:,} frames, "
                                  f"{human_size(Path(path).stat().st_size) if Path(path).exists() else '?'})")
+
+    def open_last(self) -> None:
+        if self.last_saved is not None:
+            self.open_path(self.last_saved)
 
     def _sync_action(self) -> None:
         self.record_action.setChecked(self.recorder.active)
@@ -187,22 +242,36 @@ class RecordingUi(QObject):
         return dlg
 
     def open_path(self, path) -> None:
-        """Open a recording or HAR in the background; the log shows it when it is ready."""
+        """Open a recording or HAR in the background, in a document of its own once it is ready."""
         path = str(path)
-        if self.loading is not None:
-            self.window.show_message(f"still opening {Path(self.loading).name}")
+        if path in self.loading:
+            self.window.show_message(f"still opening {Path(path).name}")
             return
-        self.loading = path
+        self.loading.add(path)
         self.window.show_message(f"opening {Path(path).name}…")
         self._worker.run(("open", path), prepare, path)
 
     def _opened(self, rec: PreparedRecording) -> None:
+        w = self.window
         self.recording = rec
-        self.conn_urls.update(rec.conn_urls)
-        self.replay_bar.show()
-        self.replay.load(rec, show_all=True)
-        self.window.show_message(rec.status())
-        self.opened.emit(rec)
+        view = RecordingView(rec, w.tasks, w.mock_panel, log_cap=w.log_cap)
+        view.message.connect(w.show_message)
+        view.error.connect(w.report_error)
+        view.destroyed.connect(lambda _=None, v=view: self.views.remove(v) if v in self.views else None)
+        self.views.append(view)
+        w.add_document(view, rec.name, str(rec.path))
+        w.show_message(rec.status())
+        self.opened.emit(view)
+
+    @property
+    def replay(self):
+        """The replay controls of the recording in view (or the last opened), if any."""
+        view = self.current_view() or (self.views[-1] if self.views else None)
+        return view.replay if view is not None else None
+
+    def current_view(self) -> RecordingView | None:
+        doc = self.window.current_document()
+        return doc if isinstance(doc, RecordingView) else None
 
     # ------------------------------------------------------------ exporting
 
@@ -219,7 +288,7 @@ class RecordingUi(QObject):
 
     def events_to_export(self, selection: bool) -> list:
         """The selected frames, or every frame the log shows (its filter applies)."""
-        panel = self.window.log_panel
+        panel = self.window.current_log_panel()
         if selection:
             return panel.selected_events()
         model, store = panel.model, panel.store
@@ -241,6 +310,9 @@ class RecordingUi(QObject):
             har = Path(path).suffix.lower() in (".har", ".json")
         if har:
             urls = {**self.conn_urls, **{t.conn_id: dialled_url(t) for t in self.window.tabs()}}
+            view = self.current_view()
+            if view is not None:  # a recording's labels may repeat in another file: its own URLs win
+                urls.update(view.recording.conn_urls)
             self._worker.run(("export", path), lambda: export_har(events, path, conn_urls=urls))
         else:
             self._worker.run(("export", path), lambda: export_recording(events, path))
@@ -252,7 +324,7 @@ class RecordingUi(QObject):
     def _work_done(self, tag, result) -> None:
         what, path = tag
         if what == "open":
-            self.loading = None
+            self.loading.discard(path)
             self._opened(result)
         else:
             self.window.show_message(f"exported to {path}")
@@ -261,7 +333,7 @@ class RecordingUi(QObject):
     def _work_failed(self, tag, text: str) -> None:
         what, path = tag
         if what == "open":
-            self.loading = None
+            self.loading.discard(path)
             self.window.report_error(f"cannot open {Path(path).name}: {text}"
                                      if Path(path).name not in text else text)
             self.open_failed.emit(text)
@@ -278,9 +350,8 @@ class RecordingUi(QObject):
                 return False
             event.acceptProposedAction()
             if kind == QEvent.Type.Drop:
-                self.open_path(files[0])
-                if len(files) > 1:
-                    self.window.show_message(f"opening {Path(files[0]).name} (one file at a time)")
+                for f in files:  # each in its own document
+                    self.open_path(f)
             return True
         return False
 
@@ -288,6 +359,7 @@ class RecordingUi(QObject):
 
     def shutdown(self) -> None:
         """Stop recording (closing the file cleanly) and replay."""
-        self.replay.pause()
+        for view in self.views:
+            view.replay.pause()
         self.recorder.stop()
         self.recorder.wait_closed()

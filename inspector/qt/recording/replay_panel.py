@@ -225,7 +225,10 @@ class ReplayPanel(QWidget):
         self.slider.setValue(int(round(at / duration * SLIDER_STEPS)) if duration > 0 else
                              (SLIDER_STEPS if self.shown else 0))
         self.slider.blockSignals(False)
-        self.position_label.setText(f"{at:,.3f} / {duration:,.3f} s · record {self.shown:,} / {len(rec):,}")
+        # frames, as the recorder, the log and the status line count them; records add connection events
+        frames = int(rec.frame_index[self.shown])
+        self.position_label.setText(f"{at:,.3f} / {duration:,.3f} s · frame {frames:,} / {rec.frame_count:,}")
+        self.position_label.setToolTip(f"record {self.shown:,} of {len(rec):,} (frames and connection events)")
 
     def _slider_moved(self, value: int) -> None:
         if self.player is None or self.recording is None:

@@ -1,0 +1,160 @@
+"""One opened recording (or HAR) as a document of its own: its log with detail pane, its
+latency graph and its timeline, apart from the live log, so seeking it never touches
+live traffic. It can also play its server events into the embedded mock (what
+``mock --replay`` does), for live connections to receive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QSplitter, QToolButton, QVBoxLayout, QWidget
+
+from inspector.logstore.recording_source import PreparedRecording
+from inspector.mock.replay import play
+from inspector.qt.aio import Tasks
+from inspector.qt.latency.latency_plot import LatencyPlot
+from inspector.qt.log.panel import LogPanel
+from inspector.qt.recording.replay_panel import ReplayPanel
+from inspector.recording import RecordingError
+from inspector.recording.server_events import server_events
+
+
+async def _play_into(server: Any, events: list, speed: float, done: concurrent.futures.Future) -> None:
+    """On the mock's loop: play, and hand the outcome to ``done`` (awaited on the GUI's loop)."""
+    try:
+        n = await play(server, events, speed=speed)
+    except BaseException as exc:
+        if not done.done():
+            try:
+                done.cancel() if isinstance(exc, asyncio.CancelledError) else done.set_exception(exc)
+            except concurrent.futures.InvalidStateError:
+                pass  # the GUI side gave up first
+        raise
+    try:
+        done.set_result(n)
+    except concurrent.futures.InvalidStateError:
+        pass
+
+
+class RecordingView(QWidget):
+    message = Signal(str)
+    error = Signal(str)
+    mock_replay_finished = Signal(int)  # events delivered
+
+    def __init__(self, rec: PreparedRecording, tasks: Tasks, mock_panel: Any = None,
+                 log_cap: int = 1_000_000, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.recording = rec
+        self.tasks = tasks
+        self.mock_panel = mock_panel
+        self.log_panel = LogPanel(cap=max(log_cap, rec.frame_count))  # a file is shown whole
+        self.latency_plot = LatencyPlot()
+        self.replay = ReplayPanel(self.log_panel, self.latency_plot)
+        self.replay.message.connect(self.message)
+        self._mock_task: asyncio.Task | None = None
+        self._mock_stop: Any = None  # cancels the play task on the mock's loop
+
+        self.mock_button = QToolButton()
+        self.mock_button.setText("Play into mock")
+        self.mock_button.setToolTip("Start the embedded mock server and play this recording's server events to "
+                                    "the connections subscribed there, at the chosen speed")
+        self.mock_button.clicked.connect(self.toggle_mock_replay)
+        self.mock_button.setEnabled(mock_panel is not None)
+        if mock_panel is not None:
+            mock_panel.stopped.connect(self.stop_mock_replay)  # its loop is gone: nothing more will play
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 2, 4, 2)
+        bar.addWidget(self.replay, 1)
+        bar.addWidget(self.mock_button)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("recordingSplitter")
+        self.splitter.addWidget(self.log_panel)
+        self.splitter.addWidget(self.latency_plot)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(0, False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+        self.replay.load(rec, show_all=True)
+
+    @property
+    def title(self) -> str:
+        return self.recording.name
+
+    # ------------------------------------------------------------ into the mock
+
+    @property
+    def mock_replaying(self) -> bool:
+        return self._mock_task is not None and not self._mock_task.done()
+
+    def toggle_mock_replay(self) -> None:
+        if self.mock_replaying:
+            self.stop_mock_replay()
+        else:
+            self.start_mock_replay()
+
+    def start_mock_replay(self) -> asyncio.Task | None:
+        if self.mock_panel is None or self.mock_replaying:
+            return None
+        self._mock_task = self.tasks.spawn(self._mock_replay(self.replay.speed), name=f"replay {self.title}")
+        self.mock_button.setText("Stop mock replay")
+        return self._mock_task
+
+    def stop_mock_replay(self) -> None:
+        if self._mock_task is not None:
+            self._mock_task.cancel()
+
+    async def _mock_replay(self, speed: float) -> None:
+        loop = asyncio.get_running_loop()
+        name = self.title
+        try:
+            try:
+                events = await loop.run_in_executor(None, server_events, self.recording.path)
+            except (RecordingError, OSError) as exc:
+                self.error.emit(f"cannot replay {name} into the mock: {exc}")
+                return
+            if not events:
+                self.message.emit(f"{name} holds no server events to replay")
+                return
+            try:
+                url = self.mock_panel.start_server()
+            except OSError:
+                return  # the mock panel has said why
+            thread = self.mock_panel.server_thread
+            done: concurrent.futures.Future = concurrent.futures.Future()
+
+            def begin() -> tuple:  # on the mock's loop; a tuple, so ``call`` does not await the task
+                return (asyncio.ensure_future(_play_into(thread.server, events, speed, done)),)
+            (task,) = await loop.run_in_executor(None, thread.call, begin)
+            self._mock_stop = lambda: thread.call(task.cancel) if thread.running else None
+            self.message.emit(f"{name}: playing {len(events):,} server events into the mock at {url} "
+                              "once a client subscribes")
+            try:
+                delivered = await asyncio.wrap_future(done)
+            except asyncio.CancelledError:
+                stop, self._mock_stop = self._mock_stop, None
+                await loop.run_in_executor(None, stop)
+                self.message.emit(f"{name}: mock replay stopped")
+                raise
+            self.message.emit(f"{name}: mock replay finished, {delivered:,} event deliveries")
+            self.mock_replay_finished.emit(delivered)
+        finally:
+            self._mock_stop = None
+            self.mock_button.setText("Play into mock")
+
+    # ------------------------------------------------------------ closing
+
+    async def close_document(self) -> None:
+        """Stop playback and any mock replay, and wait for the replay to end."""
+        self.replay.pause()
+        task = self._mock_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=5)

@@ -1,5 +1,7 @@
 """Recording in the app: record against the real mock, open (menu, drop, argument), replay,
-HAR import, export. Real widgets, real files, real sockets."""
+HAR import, export. Real widgets, real files, real sockets. An opened file is a document of
+its own (a RecordingView); tests/qt/recording/test_recording_view.py covers that it leaves
+the live log alone."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from inspector.protocol.events import FrameSeen, RttMeasured, State, StateChange
 from inspector.protocol.frames import Event, encode
 from inspector.qt.main_window import MainWindow
 from inspector.qt.recording.recorder import Recorder, Source
-from inspector.qt.recording.recording_ui import RecordingUi
+from inspector.qt.recording.recording_ui import ASK_WHERE_KEY, RecordingUi
 from inspector.recording import RecordingWriter, open_recording
 
 TOKEN = "s3cr3t-T0ken-for-recording-tests"
@@ -65,6 +67,7 @@ def write(path, events, **kw):
 
 
 def open_and_wait(qtbot, ui, path):
+    """The RecordingView the file opens in."""
     with qtbot.waitSignal(ui.opened, timeout=20000) as blocker:
         ui.open_path(path)
     return blocker.args[0]
@@ -82,8 +85,14 @@ def test_record_the_real_mock_then_reopen_byte_for_byte(qtbot, qloop, tmp_path):
     w.mock_panel.demo_check.setChecked(True)
 
     async def scenario():
-        ui.record_action.trigger()  # record everything, before any connection exists
+        ui.record_action.trigger()  # record everything, before any connection exists: where to?
+        dlg = ui.save_dialog
+        assert dlg.isVisible() and not ui.recorder.active and not ui.record_action.isChecked()
+        folder = tmp_path / "recordings"
+        assert Path(dlg.directory().absolutePath()) == folder and folder.stat().st_mode & 0o777 == 0o700
+        dlg.accept()  # the prefilled timestamped name, as the user would take it
         assert ui.recorder.active and ui.record_action.isChecked()
+        assert f"recording to {ui.recorder.path}" in w.status_label.text()
         initial = ui.recorder.indicator.text()
         assert ui.recorder.indicator.isVisibleTo(w) and initial.startswith("● REC all connections · 0 frames · ")
         tab = w.open_connection(secret_profile())
@@ -101,6 +110,7 @@ def test_record_the_real_mock_then_reopen_byte_for_byte(qtbot, qloop, tmp_path):
         return path
     path = run(qloop, scenario())
     assert path.parent == tmp_path / "recordings" and path.name.startswith("recording-")
+    assert path.stat().st_mode & 0o777 == 0o600
 
     live = [r for r in log_rows(w.log_panel)]
     rec = open_recording(path)
@@ -110,21 +120,24 @@ def test_record_the_real_mock_then_reopen_byte_for_byte(qtbot, qloop, tmp_path):
     assert any(isinstance(e, RttMeasured) for e in open_recording(path))
     assert TOKEN.encode() not in path.read_bytes()
 
-    opened = open_and_wait(qtbot, ui, path)
-    assert opened.frame_count == len(recorded)
-    reopened = log_rows(w.log_panel)
+    view = open_and_wait(qtbot, ui, path)
+    assert view.recording.frame_count == len(recorded)
+    reopened = log_rows(view.log_panel)
     assert [(t, d, b) for _, t, d, b in reopened] == [(t, d, b) for _, t, d, b in recorded]
     assert {c for c, *_ in reopened} == {path.name}
     assert path.name in w.status_label.text() and f"{len(recorded):,} frames" in w.status_label.text()
-    assert w.latency_plot.stats(path.name)["count"] >= 1  # RTTs reach the latency graph
+    assert view.latency_plot.stats(path.name)["count"] >= 1  # RTTs reach the recording's latency graph
+    assert log_rows(w.log_panel) == live  # the live log is not touched
 
-    w.log_panel.view.selectRow(0)
-    assert w.log_panel.detail.header.text() != "No frame selected"
+    view.log_panel.view.selectRow(0)
+    assert view.log_panel.detail.header.text() != "No frame selected"
     run(qloop, close_window(w))
 
 
 def test_record_current_connection_only(qtbot, qloop, tmp_path):
     w, ui = make_window(qtbot, tmp_path)
+
+    w.settings.setValue(ASK_WHERE_KEY, False)  # Record writes to the recordings folder at once
 
     async def scenario():
         a = w.open_connection(secret_profile())
@@ -133,6 +146,7 @@ def test_record_current_connection_only(qtbot, qloop, tmp_path):
         w.conn_tabs.setCurrentWidget(a)
         ui.record_current_action.trigger()
         assert ui.recorder.scope == a.conn_id and a.conn_id in ui.recorder.indicator_text()
+        assert f"recording to {tmp_path / 'recordings'}" in w.status_label.text()  # where it goes
         ui.connection_opened(b)  # not recorded: the scope is one connection
         await until(lambda: ui.recorder.frames >= 10, 10, "frames")
         path = ui.recorder.stop()
@@ -191,8 +205,8 @@ def test_truncated_and_garbage_files_give_status_messages(qtbot, qloop, tmp_path
     write(path, [event(seq=i, t=T0 + i) for i in range(1, 21)])
     lines = path.read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:-2]) + lines[-2][:25])  # killed while writing frame 20
-    opened = open_and_wait(qtbot, ui, path)
-    assert opened.truncated and w.log_panel.frame_count() == 19
+    view = open_and_wait(qtbot, ui, path)
+    assert view.recording.truncated and view.log_panel.frame_count() == 19
     assert "loaded 19 records, last one truncated" in w.status_label.text()
     assert not w.errors
 
@@ -201,7 +215,7 @@ def test_truncated_and_garbage_files_give_status_messages(qtbot, qloop, tmp_path
     with qtbot.waitSignal(ui.open_failed, timeout=10000):
         ui.open_path(junk)
     assert "not a recording" in w.status_label.text() and "photo.rirec" in w.status_label.text()
-    assert w.log_panel.frame_count() == 19  # the open recording stays
+    assert ui.views == [view] and view.log_panel.frame_count() == 19  # the open recording stays
     missing = tmp_path / "nope.rirec"
     with qtbot.waitSignal(ui.open_failed, timeout=10000):
         ui.open_path(missing)
@@ -221,9 +235,10 @@ def test_drop_a_file_onto_the_window_opens_it(qtbot, qloop, tmp_path):
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(w.rect().center()), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(ui.opened, timeout=10000):
+    with qtbot.waitSignal(ui.opened, timeout=10000) as blocker:
         QApplication.sendEvent(w, drop)
-    assert w.log_panel.frame_count() == 5 and w.log_panel.store.conn(0) == "dropped.rirec"
+    panel = blocker.args[0].log_panel
+    assert panel.frame_count() == 5 and panel.store.conn(0) == "dropped.rirec" and w.log_panel.frame_count() == 0
     text = QMimeData()
     text.setText("not a file")
     enter = QDragEnterEvent(w.rect().center(), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton,
@@ -239,10 +254,10 @@ def test_open_through_the_file_dialog(qtbot, qloop, tmp_path):
     write(path, [event(seq=i, t=T0 + i) for i in range(1, 4)])
     dlg = ui.open_dialog()
     assert dlg.isVisible() and dlg.isModal() is not None
-    with qtbot.waitSignal(ui.opened, timeout=10000):
+    with qtbot.waitSignal(ui.opened, timeout=10000) as blocker:
         dlg.fileSelected.emit(str(path))
         dlg.reject()
-    assert w.log_panel.frame_count() == 3
+    assert blocker.args[0].log_panel.frame_count() == 3
     assert "&File" in [a.text() for a in w.menuBar().actions()]
 
 
@@ -262,10 +277,10 @@ def test_har_import_each_websocket_is_a_connection(qtbot, qloop, tmp_path):
     path.write_text(json.dumps(har))
     dlg = ui.open_dialog(har=True)
     assert "HAR" in dlg.windowTitle()
-    with qtbot.waitSignal(ui.opened, timeout=10000):
+    with qtbot.waitSignal(ui.opened, timeout=10000) as blocker:
         dlg.fileSelected.emit(str(path))
         dlg.reject()
-    s = w.log_panel.store
+    s = blocker.args[0].log_panel.store
     assert s.conns == ["capture.har:ws1", "capture.har:ws2"]
     assert [s.kind(i) for i in range(3)][0] == 0x10 and s.topic(0) == "orders.eu"
     assert s.is_text(1) and s.data(2) == b"\x20\x01"
@@ -287,42 +302,42 @@ def test_a_playwright_har_opens_at_its_wall_time(qtbot, qloop, tmp_path):
     w, ui = make_window(qtbot, tmp_path)
     fixtures = Path(__file__).resolve().parents[2] / "fixtures"
     page = json.loads((fixtures / "playwright-chromium.witness.json").read_text())
-    opened = open_and_wait(qtbot, ui, fixtures / "playwright-chromium.har")
-    assert opened.frame_count == len(page) == 14
-    times = [t for _, t, _, _ in log_rows(w.log_panel)]
+    view = open_and_wait(qtbot, ui, fixtures / "playwright-chromium.har")
+    assert view.recording.frame_count == len(page) == 14
+    times = [t for _, t, _, _ in log_rows(view.log_panel)]
     assert page[0]["wall_ms"] / 1000 - 0.05 <= min(times) <= max(times) <= page[-1]["wall_ms"] / 1000 + 0.05
     assert "HAR capture, 14 frames" in w.status_label.text()
-    w.log_panel.view.selectRow(3)  # the detail pane shows a frame of it
-    assert w.log_panel.detail.header.text() != "No frame selected"
+    view.log_panel.view.selectRow(3)  # the detail pane shows a frame of it
+    assert view.log_panel.detail.header.text() != "No frame selected"
     run(qloop, close_window(w))
 
 
 def test_replay_step_seek_speed_and_play(qtbot, qloop, tmp_path):
     w, ui = make_window(qtbot, tmp_path)
     path = replay_file(tmp_path)
-    open_and_wait(qtbot, ui, path)
-    r = ui.replay
-    assert ui.replay_bar.isVisibleTo(w) or not w.isVisible()
-    assert r.position == 13 and w.log_panel.frame_count() == 11
-    assert w.latency_plot.stats(path.name)["count"] == 1
+    view = open_and_wait(qtbot, ui, path)
+    r = view.replay
+    assert w.current_document() is view and ui.replay is r
+    assert r.position == 13 and view.log_panel.frame_count() == 11
+    assert view.latency_plot.stats(path.name)["count"] == 1
 
     r.seek_index(0)
-    assert w.log_panel.frame_count() == 0 and r.slider.value() == 0
-    assert w.latency_plot.connections == []  # the graph goes back in time with the log
-    assert r.step() == 0 and w.log_panel.frame_count() == 0  # record 0 is the state event
-    assert r.step() == 1 and w.log_panel.frame_count() == 1
-    assert r.step() == 2 and w.log_panel.frame_count() == 2
-    assert w.log_panel.store.seq(1) == 2
+    assert view.log_panel.frame_count() == 0 and r.slider.value() == 0
+    assert view.latency_plot.connections == []  # the graph goes back in time with the log
+    assert r.step() == 0 and view.log_panel.frame_count() == 0  # record 0 is the state event
+    assert r.step() == 1 and view.log_panel.frame_count() == 1
+    assert r.step() == 2 and view.log_panel.frame_count() == 2
+    assert view.log_panel.store.seq(1) == 2
 
     r.seek(0.05)  # records at or before +0.05 s are shown
-    assert w.log_panel.frame_count() == 5 and [w.log_panel.store.seq(i) for i in range(5)] == [1, 2, 3, 4, 5]
-    assert "record 6 / 13" in r.position_label.text()
+    assert view.log_panel.frame_count() == 5 and [view.log_panel.store.seq(i) for i in range(5)] == [1, 2, 3, 4, 5]
+    assert "frame 5 / 11" in r.position_label.text()  # frames, as the log counts them
     r.slider.setValue(r.slider.maximum())  # clicking the groove at the end
-    assert r.position == 13 and w.log_panel.frame_count() == 11
+    assert r.position == 13 and view.log_panel.frame_count() == 11
     r.slider.setValue(r.slider.maximum())
     r.seek(0.2)
     r.seek_index(13)  # back and forth: the one RTT is on the graph once, not three times
-    assert w.latency_plot.stats(path.name)["count"] == 1
+    assert view.latency_plot.stats(path.name)["count"] == 1
 
     r.set_speed(100.0)
     assert r.speed_combo.currentText() == "100×" and r.player.speed == 100.0
@@ -331,29 +346,29 @@ def test_replay_step_seek_speed_and_play(qtbot, qloop, tmp_path):
     assert r.playing and r.play_button.text() == "Pause"
     qtbot.waitUntil(lambda: r.position == 13, timeout=5000)
     qtbot.waitUntil(lambda: not r.playing, timeout=2000)
-    assert w.log_panel.frame_count() == 11 and "replay finished" in w.status_label.text()
-    assert [w.log_panel.store.seq(i) for i in range(10)] == list(range(1, 11))
+    assert view.log_panel.frame_count() == 11 and "replay finished" in w.status_label.text()
+    assert [view.log_panel.store.seq(i) for i in range(10)] == list(range(1, 11))
 
     with pytest.raises(ValueError):
         r.set_speed(1000.0)
     r.set_speed(0.0)  # as fast as possible
     r.play()  # from the end: starts over
     qtbot.waitUntil(lambda: not r.playing, timeout=5000)
-    assert r.position == 13 and w.log_panel.frame_count() == 11
+    assert r.position == 13 and view.log_panel.frame_count() == 11
 
 
 def test_replay_at_scaled_timing_is_paced(qtbot, qloop, tmp_path):
     w, ui = make_window(qtbot, tmp_path)
     path = tmp_path / "slow.rirec"
     write(path, [event(seq=i, t=T0 + i * 1.0) for i in range(1, 4)])  # 2 s of recording
-    open_and_wait(qtbot, ui, path)
-    r = ui.replay
+    view = open_and_wait(qtbot, ui, path)
+    r = view.replay
     r.set_speed(10.0)  # 0.2 s of replay
     r.seek_index(0)
     r.play()
     qtbot.wait(20)
-    assert w.log_panel.frame_count() == 1  # the first at once, the rest later
-    qtbot.waitUntil(lambda: w.log_panel.frame_count() == 3, timeout=3000)
+    assert view.log_panel.frame_count() == 1  # the first at once, the rest later
+    qtbot.waitUntil(lambda: view.log_panel.frame_count() == 3, timeout=3000)
     r.pause()
     assert not r._timer.isActive()
 
@@ -387,8 +402,8 @@ def test_export_selection_to_recording_and_har_and_reload(qtbot, qloop, tmp_path
     panel.apply_filter()
     assert ui.export(tmp_path / "filtered.rirec") is False
 
-    opened = open_and_wait(qtbot, ui, tmp_path / "sel.rirec")
-    assert opened.frame_count == 3 and [panel.store.data(i) for i in range(3)] == chosen
+    view = open_and_wait(qtbot, ui, tmp_path / "sel.rirec")
+    assert view.recording.frame_count == 3 and [view.log_panel.store.data(i) for i in range(3)] == chosen
 
 
 def test_har_export_after_live_connections_names_each_real_url_without_the_token(qtbot, qloop, tmp_path):
@@ -432,9 +447,9 @@ def test_export_dialog_picks_har_by_filter(qtbot, qloop, tmp_path):
     assert json.loads((tmp_path / "x.har").read_text())["log"]["entries"]
 
 
-def test_a_file_on_the_command_line_opens_in_the_log(qtbot, qloop, tmp_path, monkeypatch):
+def test_a_file_on_the_command_line_opens_in_its_own_view(qtbot, qloop, tmp_path, monkeypatch):
     """``realtime-inspector FILE``: the app's own start-up (argument parsing, window, first
-    connection) opens the recording in the log."""
+    connection) opens the recording in a view of its own."""
     from inspector.cli.main import build_parser
     from inspector.qt.app import _main
 
@@ -452,10 +467,11 @@ def test_a_file_on_the_command_line_opens_in_the_log(qtbot, qloop, tmp_path, mon
                     10, "the window")
         w = next(x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible())
         qtbot.addWidget(w)  # deleted at teardown, its timers with it
-        store = w.log_panel.store
-        await until(lambda: path.name in store.conns, 20, "the recording in the log")
+        await until(lambda: w.recording.views, 20, "the recording's view")
+        store = w.recording.views[0].log_panel.store
         rows = [store.data(i) for i in range(len(store)) if store.conn(i) == path.name]
         assert rows == [f.data for f in frames] and w.recording.replay.name_label.text() == path.name
+        assert path.name not in w.log_panel.store.conns
         w.close()
         return await asyncio.wait_for(app, 20)
     assert run(qloop, scenario(), timeout=60) == 0

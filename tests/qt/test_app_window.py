@@ -275,6 +275,7 @@ def test_record_action_is_taken_over_by_the_recording_ui(qtbot, qloop, tmp_path)
         tab = w.open_connection(local_mock_profile())
         await until(lambda: tab.client.state is State.OPEN, 10, "open")
         w.record_action.trigger()
+        w.recording.save_dialog.accept()  # where to save: the prefilled folder and name
         await until(lambda: w.recording.recorder.active, 2, "recording")
         await asyncio.sleep(0.3)
         saved: list[str] = []

@@ -1,0 +1,248 @@
+"""A recording in its own view, beside live traffic: the live log and graph carry on
+untouched while a recording is opened, sought and closed; several are open at once;
+its server events play into the real embedded mock; Record asks where and saves there.
+Real widgets, the real mock on 127.0.0.1, real files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+from framegen import T0, event, ping
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QTabBar
+from qasync_loop import run, until
+
+from inspector.mock.server import MockConfig
+from inspector.profiles import ProfileStore, local_mock_profile
+from inspector.protocol.events import IN, FrameSeen, RttMeasured, State, StateChanged
+from inspector.qt.main_window import MainWindow
+from inspector.qt.recording.recording_view import RecordingView
+from inspector.recording import RecordingWriter, open_recording
+
+
+def make_window(qtbot, tmp_path) -> MainWindow:
+    QApplication.instance().setQuitOnLastWindowClosed(False)
+    store = ProfileStore(tmp_path / "cfg")
+    store.load()
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
+    qtbot.addWidget(w)
+    return w
+
+
+async def close_window(w: MainWindow) -> None:
+    w.closed = asyncio.get_running_loop().create_future()
+    w.close()
+    await asyncio.wait_for(w.closed, 10)
+
+
+def rows(panel) -> list[tuple]:
+    s = panel.store
+    return [(s.conn(i), s.t(i), s.direction(i), s.data(i)) for i in range(len(s))]
+
+
+def write(path: Path, n: int = 10, topic: str = "orders.eu") -> Path:
+    """A state change, ``n`` EVENTs 10 ms apart, an RTT and a PING: 13 records, 11 frames."""
+    with RecordingWriter(path, created=T0) as wr:
+        wr.write_event(StateChanged("c1", T0, State.OPEN))
+        for i in range(1, n + 1):
+            wr.write_event(event(seq=i, topic=topic, t=T0 + i * 0.01, data={"from": path.name, "i": i}))
+        wr.write_event(RttMeasured("c1", T0 + n * 0.01 + 0.005, 0.003))
+        wr.write_event(ping(t=T0 + n * 0.01 + 0.01))
+    return path
+
+
+def write_lines(path: Path, bodies: list[bytes], t0: float = T0) -> Path:
+    """EVENTs as another producer lays them out (key order, whitespace), in a recording."""
+    with RecordingWriter(path, created=t0) as wr:
+        for i, body in enumerate(bodies):
+            wr.write_event(FrameSeen("c1", t0 + i * 0.01, IN, b"\x10" + body))
+    return path
+
+
+async def open_view(w: MainWindow, path: Path) -> RecordingView:
+    """Open ``path`` as the user does and wait (on the running loop) for its view."""
+    got: list[RecordingView] = []
+    w.recording.opened.connect(got.append)
+    try:
+        w.open_file(path)
+        await until(lambda: got, 20, f"{path.name} to open")
+    finally:
+        w.recording.opened.disconnect(got.append)
+    return got[0]
+
+
+async def live_connection(w: MainWindow, frames: int = 20):
+    w.mock_panel.demo_check.setChecked(True)
+    tab = w.open_connection(local_mock_profile())
+    await until(lambda: tab.client.state is State.OPEN, 10, "open")
+    await until(lambda: w.log_panel.frame_count() >= frames, 15, "live frames")
+    return tab
+
+
+def test_a_recording_opens_beside_live_traffic_and_seeking_it_leaves_the_live_log_alone(qtbot, qloop, tmp_path):
+    w = make_window(qtbot, tmp_path)
+    w.show()
+    path = write(tmp_path / "beside.rirec")
+
+    async def scenario():
+        tab = await live_connection(w)
+        await until(lambda: w.latency_plot.stats(tab.conn_id)["count"] >= 1, 10, "a live RTT")
+        view = await open_view(w, path)
+        assert w.current_document() is view and w.current_log_panel() is view.log_panel
+        assert w.documents.count() == 2 and w.documents.tabText(1) == path.name
+        assert view.log_panel.frame_count() == 11 and view.log_panel.store.conns == [path.name]
+        assert path.name not in w.log_panel.store.conns  # nothing poured into the live log
+        w.log_panel.flush()
+        before = rows(w.log_panel)
+        live_rtts = w.latency_plot.stats(tab.conn_id)["count"]
+
+        r = view.replay
+        r.seek_index(0)  # back to the start: the recording's log and graph empty ...
+        assert view.log_panel.frame_count() == 0 and view.latency_plot.connections == []
+        r.slider.setValue(r.slider.maximum() // 2)
+        r.step()
+        r.seek(0.05)
+        assert view.log_panel.frame_count() == 5
+        # ... the live ones untouched, and still growing
+        await until(lambda: w.log_panel.flush() or w.log_panel.frame_count() > len(before) + 5, 10, "more live")
+        assert rows(w.log_panel)[:len(before)] == before
+        assert w.latency_plot.stats(tab.conn_id)["count"] >= live_rtts
+        assert path.name not in w.latency_plot.connections and path.name not in w.log_panel.store.conns
+        assert tab.client.state is State.OPEN
+
+        w.documents.setCurrentIndex(0)  # the log actions follow the document in view
+        assert w.current_log_panel() is w.log_panel
+        w.documents.setCurrentWidget(view)
+        w.clear_action.trigger()
+        assert view.log_panel.frame_count() == 0 and w.log_panel.frame_count() >= len(before)
+        w.pause_action.trigger()
+        assert view.log_panel.paused and not w.log_panel.paused and w.pause_action.isChecked()
+        w.documents.setCurrentIndex(0)
+        assert not w.pause_action.isChecked()
+        await close_window(w)
+    run(qloop, scenario())
+
+
+def test_two_recordings_at_once_closing_one_keeps_the_other_and_the_live_view(qtbot, qloop, tmp_path):
+    w = make_window(qtbot, tmp_path)
+    a_path = write(tmp_path / "a.rirec", n=4)
+    b_path = write(tmp_path / "b.rirec", n=7, topic="ticker")
+
+    async def scenario():
+        await live_connection(w, frames=5)
+        a = await open_view(w, a_path)
+        b = await open_view(w, b_path)
+        assert w.documents.count() == 3 and w.recording.views == [a, b]
+        assert a.log_panel.frame_count() == 5 and b.log_panel.frame_count() == 8
+        b_rows = rows(b.log_panel)
+        # the live document cannot be closed; asking does nothing
+        assert w.documents.tabBar().tabButton(0, QTabBar.ButtonPosition.RightSide) is None
+        w.documents.tabCloseRequested.emit(0)
+        assert w.documents.widget(0) is w.center
+
+        w.documents.tabCloseRequested.emit(w.documents.indexOf(a))
+        await until(lambda: a not in w.recording.views, 5, "the first view to go")
+        assert w.documents.count() == 2 and w.documents.indexOf(b) == 1
+        assert rows(b.log_panel) == b_rows
+        b.replay.seek_index(0)
+        b.replay.seek_index(len(b.recording))
+        assert rows(b.log_panel) == b_rows  # the other still works
+        n = w.log_panel.frame_count()
+        await until(lambda: w.log_panel.flush() or w.log_panel.frame_count() > n, 10, "live frames go on")
+        assert a_path.name not in w.log_panel.store.conns
+        await close_window(w)
+    run(qloop, scenario())
+
+
+def test_play_a_recording_into_the_mock_from_its_view(qtbot, qloop, tmp_path):
+    """The recorded EVENTs reach a live connection subscribed on the embedded mock, bodies as
+    another producer wrote them (their key order and fields kept)."""
+    w = make_window(qtbot, tmp_path)
+    layouts = [{"indent": 2}, {"sort_keys": True}, {"separators": (",", ":")}, {}]
+    bodies = [json.dumps({"data": {"replayed": i, "note": "é"}, "seq": 100 + i, "type": "message",
+                          "topic": "orders.eu", "ts": 1}, **layouts[i % 4]).encode() for i in range(6)]
+    path = write_lines(tmp_path / "other-tool.rirec", bodies)
+
+    async def scenario():
+        tab = w.open_connection(local_mock_profile())  # no demo: only replayed events arrive
+        rows_ = tab.editor.rows
+        await until(lambda: rows_.get("orders.eu") and rows_["orders.eu"].state.value == "active", 10, "subscribed")
+        view = await open_view(w, path)
+        view.replay.set_speed(0.0)
+        finished: list[int] = []
+        view.mock_replay_finished.connect(finished.append)
+        view.mock_button.click()
+        assert view.mock_replaying and view.mock_button.text() == "Stop mock replay"
+        await until(lambda: finished, 10, "the replay to finish")
+        assert finished == [6] and view.mock_button.text() == "Play into mock"
+        assert "mock replay finished" in w.status_label.text()
+
+        def replayed():
+            w.log_panel.flush()
+            s = w.log_panel.store
+            return [json.loads(s.data(i)[1:]) for i in range(len(s))
+                    if s.topic(i) == "orders.eu" and b"replayed" in s.data(i)]
+        await until(lambda: len(replayed()) == 6, 10, "the events in the live log")
+        got = replayed()
+        assert [(e["seq"], e["data"]) for e in got] == [(100 + i, {"replayed": i, "note": "é"}) for i in range(6)]
+        assert view.log_panel.frame_count() == 6  # the recording's own view is as it was
+
+        view.replay.set_speed(0.1)  # slow: it is still running when the view closes
+        view.mock_button.click()
+        await until(lambda: "playing 6 server events" in w.status_label.text(), 10, "the replay to start")
+        w.close_document(w.documents.indexOf(view))
+        await until(lambda: not view.mock_replaying, 5, "the replay to stop with its view")
+        assert tab.client.state is State.OPEN
+        await close_window(w)
+    run(qloop, scenario())
+
+
+def test_record_asks_where_saves_there_and_the_counts_agree(qtbot, qloop, tmp_path):
+    w = make_window(qtbot, tmp_path)
+    ui = w.recording
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+
+    async def scenario():
+        tab = await live_connection(w, frames=1)
+        w.record_action.trigger()
+        dlg = ui.save_dialog
+        assert dlg is not None and dlg.isVisible() and not ui.recorder.active  # non-blocking: we are here
+        folder = tmp_path / "recordings"
+        assert Path(dlg.directory().absolutePath()) == folder and folder.stat().st_mode & 0o777 == 0o700
+        prefilled = Path(dlg.selectedFiles()[0]).name
+        assert re.fullmatch(r"recording-\d{8}-\d{6}-all\.rirec", prefilled), prefilled
+        target = chosen / "my capture.rirec"
+        dlg.selectFile(str(target))
+        dlg.accept()
+        assert ui.recorder.active and ui.recorder.path == target
+        assert w.status_label.text() == f"recording to {target}"
+        await until(lambda: ui.recorder.frames >= 30, 15, "frames recorded")
+        w.record_action.trigger()
+        await until(lambda: "recording saved" in w.status_label.text(), 10, "the file to be complete")
+        return target
+    target = run(qloop, scenario())
+    said = w.status_label.text()
+    assert said.startswith(f"recording saved: {target} (")
+    saved_frames = int(re.search(r"\(([\d,]+) frames", said).group(1).replace(",", ""))
+    assert target.exists() and target.stat().st_mode & 0o777 == 0o600 and list((tmp_path / "recordings").iterdir()) == []
+    in_file = sum(type(e) is FrameSeen for e in open_recording(target))
+    assert saved_frames == in_file
+
+    assert ui.open_last_action.isEnabled()
+    with qtbot.waitSignal(ui.opened, timeout=20000) as blocker:
+        ui.open_last_action.trigger()
+    view = blocker.args[0]
+    assert view.recording.path == target and view.log_panel.frame_count() == saved_frames
+    assert f"{saved_frames:,} frames" in w.status_label.text()
+    assert f"frame {saved_frames:,} / {saved_frames:,}" in view.replay.position_label.text()
+    assert f"{saved_frames:,} frames" in view.log_panel.status_label.text()
+
+    w.record_action.trigger()  # asked again, and cancelled: nothing recorded
+    ui.save_dialog.reject()
+    assert not ui.recorder.active and not w.record_action.isChecked()
+    run(qloop, close_window(w))

@@ -3,9 +3,9 @@ frame log (with its detail pane) takes most of the rest, above the connection ta
 (state + subscriptions) and the latency plot side by side.
 
 That right-hand part is the "Live" document; each opened recording is a document of
-its own beside it (a tab, shown once there are two), with its own log, detail pane,
-latency graph and timeline. The log actions (pause, clear, find) act on the
-document in view.
+its own beside it (a tab, shown once there are two; its context menu moves it into a
+window of its own), with its own log, detail pane, latency graph and timeline. The
+log actions (pause, clear, find) act on the document in view.
 
 The status bar shows the current connection's latest state; other messages replace it
 for a few seconds, errors for longer.
@@ -29,12 +29,14 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QMainWindow,
+    QMenu,
     QScrollArea,
     QSplitter,
     QStyle,
     QTabBar,
     QTabWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -92,6 +94,47 @@ def record_icon() -> QIcon:
     return QIcon(pm)
 
 
+class DocumentWindow(QWidget):
+    """A recording's document in a top-level window of its own, beside the main one.
+    Closing it stops the document first (as closing its tab does)."""
+
+    def __init__(self, doc: QWidget, title: str, tasks: Tasks):
+        super().__init__(None, Qt.WindowType.Window)
+        self.doc = doc
+        self.tasks = tasks
+        self._closed = False
+        self.setWindowTitle(f"{title} — {TITLE}")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(doc)
+        doc.show()
+
+    def close_now(self) -> None:
+        """Close without stopping the document first (its owner has stopped it)."""
+        self._closed = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        closing = getattr(self.doc, "close_document", None)
+        if self._closed or closing is None:
+            event.accept()
+            return
+        event.ignore()
+
+        async def close() -> None:
+            try:
+                await closing()
+            finally:
+                self._closed = True
+                self.close()
+        try:
+            self.tasks.spawn(close(), name=f"close {self.windowTitle()}")
+        except RuntimeError:  # no event loop (tearing down): close at once
+            self._closed = True
+            event.accept()
+
+
 class MainWindow(QMainWindow):
     def __init__(self, store: ProfileStore, settings: QSettings, mock_config: MockConfig | None = None,
                  log_cap: int = 1_000_000, recordings_dir=None):
@@ -142,6 +185,9 @@ class MainWindow(QMainWindow):
         self.documents.addTab(self.center, "Live")
         self.documents.setTabToolTip(0, "Live connections")
         self.documents.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)  # always there
+        self.documents.tabBar().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.documents.tabBar().customContextMenuRequested.connect(self._document_menu)
+        self.document_windows: list[DocumentWindow] = []
         self.main.addWidget(self.side_tabs)
         self.main.addWidget(self.documents)
         self.main.setStretchFactor(0, 0)
@@ -373,6 +419,31 @@ class MainWindow(QMainWindow):
             doc.deleteLater()
         self.tasks.spawn(close(), name=f"close {title}")
 
+    def detach_document(self, index: int) -> DocumentWindow | None:
+        """Move a recording's document into a window of its own, to see it beside the live one."""
+        doc = self.documents.widget(index)
+        if doc is None or doc is self.center:
+            return None
+        title = self.documents.tabText(index)
+        self.documents.removeTab(index)
+        win = DocumentWindow(doc, title, self.tasks)
+        self.document_windows.append(win)
+        win.destroyed.connect(lambda _=None, w=win: self.document_windows.remove(w)
+                              if w in self.document_windows else None)
+        win.resize(min(1200, max(800, self.width() * 3 // 4)), max(560, self.height() * 3 // 4))
+        win.show()
+        return win
+
+    def _document_menu(self, pos) -> None:
+        index = self.documents.tabBar().tabAt(pos)
+        if index <= 0 or self.documents.widget(index) is self.center:
+            return
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction("Open in its own window", lambda: self.detach_document(index))
+        menu.addAction("Close", lambda: self.close_document(index))
+        menu.popup(self.documents.tabBar().mapToGlobal(pos))
+
     def _document_changed(self, _index: int) -> None:
         self._show_paused(self.current_log_panel().paused)
 
@@ -564,7 +635,9 @@ class MainWindow(QMainWindow):
         tabs = self.tabs()
         if tabs:
             await asyncio.wait([asyncio.ensure_future(t.shutdown()) for t in tabs], timeout=5.0)
-        closers = [getattr(self.documents.widget(i), "close_document", None) for i in range(self.documents.count())]
+        docs = [self.documents.widget(i) for i in range(self.documents.count())]
+        docs += [win.doc for win in self.document_windows]
+        closers = [getattr(d, "close_document", None) for d in docs]
         closing = [asyncio.ensure_future(c()) for c in closers if c is not None]
         if closing:  # a replay into the mock ends before the mock does
             await asyncio.wait(closing, timeout=5.0)
@@ -584,6 +657,8 @@ class MainWindow(QMainWindow):
             self.save_settings()
             if self.mock_panel.running:
                 self.mock_panel.stop_server()
+            for win in list(self.document_windows):
+                win.close_now()
             event.accept()
             return
         event.ignore()
@@ -598,6 +673,8 @@ class MainWindow(QMainWindow):
             except Exception as exc:  # noqa: BLE001 - close anyway
                 log.error("shutdown failed: %s: %s", type(exc).__name__, exc)
             self._shutdown_done = True
+            for win in list(self.document_windows):
+                win.close_now()
             self.close()
             if self.closed is not None and not self.closed.done():
                 self.closed.set_result(None)

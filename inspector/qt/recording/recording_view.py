@@ -55,6 +55,8 @@ class RecordingView(QWidget):
         self.latency_plot = LatencyPlot()
         self.replay = ReplayPanel(self.log_panel, self.latency_plot)
         self.replay.message.connect(self.message)
+        self.replay.name_label.hide()  # the document's tab or window title names the file
+        self.replay.slider.setMinimumWidth(160)
         self._mock_task: asyncio.Task | None = None
         self._mock_stop: Any = None  # cancels the play task on the mock's loop
 

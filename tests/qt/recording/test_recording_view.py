@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 
+import shiboken6
 from framegen import T0, event, ping
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QTabBar
@@ -158,6 +159,32 @@ def test_two_recordings_at_once_closing_one_keeps_the_other_and_the_live_view(qt
     run(qloop, scenario())
 
 
+def test_a_recording_in_a_window_of_its_own_beside_the_main_one(qtbot, qloop, tmp_path):
+    w = make_window(qtbot, tmp_path)
+    w.show()
+    path = write(tmp_path / "apart.rirec")
+
+    async def scenario():
+        await live_connection(w, frames=5)
+        view = await open_view(w, path)
+        expected = rows(view.log_panel)
+        win = w.detach_document(w.documents.indexOf(view))
+        assert win.isVisible() and win.isWindow() and path.name in win.windowTitle()
+        assert w.documents.count() == 1 and w.current_log_panel() is w.log_panel
+        assert view.isVisible() and rows(view.log_panel) == expected
+        view.replay.seek_index(0)
+        n = w.log_panel.frame_count()
+        await until(lambda: w.log_panel.flush() or w.log_panel.frame_count() > n, 10, "live frames go on")
+        assert path.name not in w.log_panel.store.conns
+        win.close()  # stops the view, then closes
+        await until(lambda: not w.document_windows and not w.recording.views, 5, "the window to go")
+        assert w.isVisible() and w.documents.count() == 1
+        other = w.detach_document(w.documents.indexOf(await open_view(w, path)))
+        await close_window(w)  # quitting closes the recordings' windows too
+        assert not w.document_windows and not shiboken6.isValid(other)
+    run(qloop, scenario())
+
+
 def test_play_a_recording_into_the_mock_from_its_view(qtbot, qloop, tmp_path):
     """The recorded EVENTs reach a live connection subscribed on the embedded mock, bodies as
     another producer wrote them (their key order and fields kept)."""
@@ -208,7 +235,7 @@ def test_record_asks_where_saves_there_and_the_counts_agree(qtbot, qloop, tmp_pa
     chosen.mkdir()
 
     async def scenario():
-        tab = await live_connection(w, frames=1)
+        await live_connection(w, frames=1)
         w.record_action.trigger()
         dlg = ui.save_dialog
         assert dlg is not None and dlg.isVisible() and not ui.recorder.active  # non-blocking: we are here
@@ -229,7 +256,7 @@ def test_record_asks_where_saves_there_and_the_counts_agree(qtbot, qloop, tmp_pa
     said = w.status_label.text()
     assert said.startswith(f"recording saved: {target} (")
     saved_frames = int(re.search(r"\(([\d,]+) frames", said).group(1).replace(",", ""))
-    assert target.exists() and target.stat().st_mode & 0o777 == 0o600 and list((tmp_path / "recordings").iterdir()) == []
+    assert target.stat().st_mode & 0o777 == 0o600 and list((tmp_path / "recordings").iterdir()) == []
     in_file = sum(type(e) is FrameSeen for e in open_recording(target))
     assert saved_frames == in_file
 

@@ -132,7 +132,7 @@ async def one_round(window, ui, tab, server: Server, n: int, record: bool) -> tu
     server.prepare(n)
     panel.clear()
     if record:
-        ui.toggle_recording(None)
+        ui.start_recording(None)  # straight to the recordings folder, no "where to?" dialog
         assert ui.recorder.active
         ui.recorder.writer.flush()  # the recording process is up: measure recording, not its start-up
     first: list[float] = []
@@ -252,10 +252,9 @@ def write_big(path: Path, n: int) -> None:
 async def open_big(window, ui, path: Path) -> dict:
     from inspector.logstore.frame_store import Query
 
-    panel = window.log_panel
     loop = asyncio.get_running_loop()
     done = loop.create_future()
-    ui.opened.connect(lambda rec: done.done() or done.set_result(rec))
+    ui.opened.connect(lambda view: done.done() or done.set_result(view))
     ui.open_failed.connect(lambda text: done.done() or done.set_exception(SystemExit(text)))
     lags: list[float] = []
     stop = False
@@ -268,7 +267,8 @@ async def open_big(window, ui, path: Path) -> dict:
     probe_task = loop.create_task(probe())
     t0 = time.perf_counter()
     ui.open_path(path)
-    rec = await done
+    view = await done  # the file opens in a view of its own
+    rec, panel = view.recording, view.log_panel
     t_opened = time.perf_counter() - t0
     panel.view.scrollToBottom()
     await asyncio.sleep(0)  # let the view paint (no processEvents() inside a task: qasync re-entrancy)
@@ -285,7 +285,7 @@ async def open_big(window, ui, path: Path) -> dict:
     shown = panel.model.rowCount()
     panel.model.set_query(Query())
     t1 = time.perf_counter()
-    ui.replay.seek_index(len(rec) // 2)
+    view.replay.seek_index(len(rec) // 2)
     t_seek = time.perf_counter() - t1
     return {"frames": rec.frame_count, "records": len(rec), "opened": t_opened, "usable": t_usable,
             "filter": t_filter, "filter_rows": shown, "seek": t_seek,

@@ -118,13 +118,19 @@ class RecordingUi(QObject):
         self.open_action = self._action("Open recording…", QKeySequence.StandardKey.Open, self.open_dialog)
         self.open_last_action = self._action("Open last recording", None, self.open_last)
         self.open_last_action.setEnabled(False)
+        self.ask_where_action = QAction("Ask where to save recordings", w)
+        self.ask_where_action.setCheckable(True)
+        self.ask_where_action.setChecked(self.ask_where)
+        self.ask_where_action.setToolTip(f"Off: Record saves to {self.recorder.directory} at once, and says so")
+        self.ask_where_action.toggled.connect(lambda on: w.settings.setValue(ASK_WHERE_KEY, on))
         self.import_har_action = self._action("Import HAR…", None, lambda: self.open_dialog(har=True))
         self.export_log_action = self._action("Export log…", None, lambda: self.export_dialog(selection=False))
         self.export_selection_action = self._action("Export selection…", None,
                                                     lambda: self.export_dialog(selection=True))
         menu = w.menuBar().addMenu("&File") if not hasattr(w, "file_menu") else w.file_menu
         for act in (self.open_action, self.import_har_action, self.open_last_action, None, self.record_action,
-                    self.record_current_action, None, self.export_log_action, self.export_selection_action):
+                    self.record_current_action, self.ask_where_action, None, self.export_log_action,
+                    self.export_selection_action):
             if act is None:
                 menu.addSeparator()
             else:

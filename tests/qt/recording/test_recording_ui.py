@@ -137,7 +137,8 @@ def test_record_the_real_mock_then_reopen_byte_for_byte(qtbot, qloop, tmp_path):
 def test_record_current_connection_only(qtbot, qloop, tmp_path):
     w, ui = make_window(qtbot, tmp_path)
 
-    w.settings.setValue(ASK_WHERE_KEY, False)  # Record writes to the recordings folder at once
+    ui.ask_where_action.setChecked(False)  # Record writes to the recordings folder at once
+    assert w.settings.value(ASK_WHERE_KEY) in (False, "false") and not ui.ask_where
 
     async def scenario():
         a = w.open_connection(secret_profile())

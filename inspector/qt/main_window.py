@@ -42,7 +42,7 @@ from inspector.qt.latency.latency_plot import LatencyPlot
 from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.mock.mock_panel import MockPanel
-from inspector.qt.session.connection_tab import ConnectionTab
+from inspector.qt.session.connection_tab import ConnectionTab, open_tab_for
 from inspector.qt.session.profiles_panel import ConnectionManager
 
 log = logging.getLogger("inspector.qt")
@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.show_state()
 
-        self.manager.connect_requested.connect(self.open_connection)
+        self.manager.connect_requested.connect(self.connect_profile)
         self.manager.message.connect(self.show_message)
         self.mock_panel.message.connect(self.show_message)
         self.conn_tabs.tabCloseRequested.connect(self._close_tab)
@@ -334,6 +334,16 @@ class MainWindow(QMainWindow):
         widgets = (self.conn_tabs.widget(i) for i in range(self.conn_tabs.count()))
         return [w for w in widgets if isinstance(w, ConnectionTab)]
 
+    def connect_profile(self, profile: Profile) -> ConnectionTab | None:
+        """Connect: show the profile's tab when it is already connected, else open one."""
+        tab = open_tab_for(self.tabs(), profile)
+        if tab is None:
+            return self.open_connection(profile)
+        self.conn_tabs.setCurrentWidget(tab)
+        self.show_message(f"{profile.name} is already connected as {tab.conn_id}: showing its tab "
+                          "(duplicate the profile for a second connection)")
+        return tab
+
     def open_connection(self, profile: Profile) -> ConnectionTab | None:
         """Open a new connection tab for ``profile`` and start it."""
         if profile.embedded_mock:
@@ -390,8 +400,10 @@ class MainWindow(QMainWindow):
         if i >= 0:
             self.conn_tabs.setTabText(i, f"{_STATE_ICONS.get(ev.state, '?')} {tab.conn_id} · {tab.profile.name}")
             self.conn_tabs.setTabToolTip(i, describe_state(ev))
-        if tab is self.current_tab() and not self._showing_error:
-            self.show_state()  # news about the connection in view beats an older message
+        # news about the connection in view beats an older message; an open connection
+        # also ends an error shown before (it is kept in ``errors`` and the log)
+        if tab is self.current_tab() and (not self._showing_error or ev.state is State.OPEN):
+            self.show_state()
 
     def _close_tab(self, index: int) -> None:
         tab = self.conn_tabs.widget(index)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from inspector.client.engine import ClientConfig, NotConnected, RealtimeClient, TopicError
@@ -22,6 +22,7 @@ from inspector.protocol.filters import FilterError
 from inspector.protocol.frames import Event
 from inspector.protocol.limits import IDLE_TIMEOUT
 from inspector.qt.aio import Tasks
+from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.session.state_view import StateView
 from inspector.qt.session.subscriptions import SubscriptionEditor
 from inspector.redact import redact_url
@@ -90,10 +91,13 @@ class ConnectionTab(QWidget):
         self.editor = SubscriptionEditor()
         self._recent_raw = self.editor.recent.incoming.append  # one C call per frame
         self._editor_event = self.editor.ingest_event
+        self.counters.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.counters, 1)
-        row.addWidget(self.ping_button)
-        row.addWidget(self.save_button)
+        buttons = FlowLayout()
+        buttons.addWidget(self.ping_button)
+        buttons.addWidget(self.save_button)
+        row.addLayout(buttons, 1)
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addWidget(self.title)
@@ -107,6 +111,7 @@ class ConnectionTab(QWidget):
         self.scroll_area.setWidget(content)
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # it reflows instead
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.scroll_area)

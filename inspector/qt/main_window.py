@@ -139,6 +139,8 @@ class MainWindow(QMainWindow):
         self.manager.connect_requested.connect(self.connect_profile)
         self.manager.message.connect(self.show_message)
         self.mock_panel.message.connect(self.show_message)
+        self.mock_panel.started.connect(self.manager.set_mock_url)
+        self.mock_panel.stopped.connect(lambda: self.manager.set_mock_url(None))
         self.conn_tabs.tabCloseRequested.connect(self._close_tab)
         self.conn_tabs.currentChanged.connect(self._current_tab_changed)
         self._default_layout()

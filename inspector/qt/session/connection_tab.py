@@ -123,7 +123,7 @@ class ConnectionTab(QWidget):
         self.editor.subscribe_requested.connect(self.subscribe)
         self.editor.unsubscribe_requested.connect(self.unsubscribe)
         self.client.add_listener(self._on_event)
-        self.add_event_sink(self._watch_idle)
+        self.state_changed.connect(self._watch_idle)
         # The subscriptions queued above were emitted before we listened: show them.
         for topic, info in self.client.subscriptions.items():
             self.editor.ingest(SubscriptionChanged(conn_id, 0.0, topic, info.state, info.filter))
@@ -174,11 +174,10 @@ class ConnectionTab(QWidget):
         elif cls is SubscriptionChanged:
             self.editor.ingest(ev)
 
-    def _watch_idle(self, ev) -> None:
+    def _watch_idle(self, _ev: object = None) -> None:
         """The server closes a connection that has no subscription for ``idle_timeout``: count
-        from the moment it is open without one, and say so while it lasts."""
-        if type(ev) not in (StateChanged, SubscriptionChanged):
-            return
+        from the moment it is open without one, and say so while it lasts (checked on every
+        state change and with the counters)."""
         idle = self.client.state is State.OPEN and not any(
             info.state in (SubState.ACTIVE, SubState.PENDING) for info in self.client.subscriptions.values())
         if not idle:
@@ -198,7 +197,7 @@ class ConnectionTab(QWidget):
         self.idle_warning.show()
 
     def _update_counters(self) -> None:
-        self._update_idle_warning()
+        self._watch_idle()
         s = self.client.stats
         rtt = f"{s.last_rtt * 1000:.1f} ms" if s.last_rtt is not None else "—"
         self.counters.setText(f"in {s.frames_in:,} frames · out {s.frames_out:,} · "

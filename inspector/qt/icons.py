@@ -53,9 +53,9 @@ def kind_icon(kind: int) -> QIcon:
 
 # Toolbar icons, drawn here in mid-tone colours that read on the light and the dark
 # palette alike (a theme's or Qt's built-in icons are dark grey: invisible on dark).
-TOOL_COLOURS = {
-    "connect": "#16a34a", "reconnect": "#2563eb", "disconnect": "#dc2626", "pause": "#d97706",
-    "clear": "#7c3aed", "find": "#0891b2", "record": "#dc2626",
+TOOL_COLOURS = {  # each at least 3:1 against both palettes' window colour
+    "connect": "#15913f", "reconnect": "#2f7cf6", "disconnect": "#e53e3e", "pause": "#c46a06",
+    "clear": "#a855f7", "find": "#0b8fb0", "record": "#e53e3e",
 }
 
 

@@ -229,12 +229,14 @@ class ConnectionTab(QWidget):
             self.client.subscribe(topic, flt or None)
         except (TopicError, FilterError) as exc:
             self.message.emit(f"{self.conn_id}: {exc}")
+        self._watch_idle()
 
     def unsubscribe(self, topic: str) -> None:
         try:
             self.client.unsubscribe(topic)
         except TopicError as exc:
             self.message.emit(f"{self.conn_id}: {exc}")
+        self._watch_idle()
 
     def current_subscriptions(self) -> list[Subscription]:
         """The subscriptions worth keeping (failed ones are left out)."""

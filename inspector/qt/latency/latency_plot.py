@@ -235,6 +235,10 @@ class LatencyPlot(QWidget):
             axis.setPen(pal.color(QPalette.ColorRole.Mid))
         self.plot.setLabel("left", "round trip", units="ms", color=text.name())
         self.legend.setLabelTextColor(text)
+        for _sample, label in self.legend.items:  # a label takes a new colour when its text is set again
+            label.setText(label.text, color=text)
+        if self.marks:
+            self._dirty()  # the marks' counts, in the new colour
 
     # ------------------------------------------------------------ input
 

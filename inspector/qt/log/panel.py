@@ -115,7 +115,7 @@ class LogPanel(QWidget):
         self.kind_button.setMenu(self.kind_menu)
 
         self.direction_combo = QComboBox()
-        self.direction_combo.addItem("Both directions", None)
+        self.direction_combo.addItem("⇄ Both ways", None)
         self.direction_combo.addItem("→ sent", OUT)
         self.direction_combo.addItem("← received", IN)
         self.direction_combo.currentIndexChanged.connect(self.apply_filter)

@@ -33,7 +33,7 @@ class TimeDelegate(QStyledItemDelegate):
             return
         if self.origin is None:
             self.origin = self.store.t(0)
-        option.text = relative_time(self.store.t(i) - self.origin)  # type: ignore[attr-defined]
+        option.text = relative_time(self.store.t(i) - self.origin)
 
 
 def relative_time(seconds: float) -> str:

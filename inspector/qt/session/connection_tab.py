@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from inspector.client.engine import ClientConfig, NotConnected, RealtimeClient, TopicError
 from inspector.client.model import cleartext_token_warning
@@ -92,18 +92,16 @@ class ConnectionTab(QWidget):
         self._recent_raw = self.editor.recent.incoming.append  # one C call per frame
         self._editor_event = self.editor.ingest_event
         self.counters.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(self.counters, 1)
         buttons = FlowLayout()
         buttons.addWidget(self.ping_button)
         buttons.addWidget(self.save_button)
-        row.addLayout(buttons, 1)
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addWidget(self.title)
         layout.addWidget(self.cleartext_warning)
         layout.addWidget(self.state_view)
-        layout.addLayout(row)
+        layout.addWidget(self.counters)
+        layout.addLayout(buttons)
         layout.addWidget(self.idle_warning)
         layout.addWidget(self.editor, 1)
         # a short window scrolls the tab instead of squeezing the log above it

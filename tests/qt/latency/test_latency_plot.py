@@ -159,3 +159,14 @@ def test_clear_forgets_series_marks_and_server_pings(plot, qtbot):
     assert plot.stats("c1")["count"] == 1 and plot.stats("c1")["last"] == 5.0
     plot.redraw()
     assert len([i for i in plot.plot.getPlotItem().listDataItems() if i.name() == "c1"]) == 1
+
+
+def test_legend_labels_take_the_new_palette(plot):
+    from PySide6.QtGui import QColor, QPalette
+    plot.add_rtt("c1", T0, 0.001)
+    plot.redraw()
+    pal = plot.palette()
+    pal.setColor(QPalette.ColorRole.Text, QColor(225, 225, 225))
+    plot.setPalette(pal)
+    (_sample, label), = plot.legend.items
+    assert QColor(225, 225, 225).name() in label.item.toHtml()

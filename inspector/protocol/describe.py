@@ -53,6 +53,8 @@ def describe_state(ev: StateChanged, *, url: str = "", now: float | None = None)
             parts.append(f"close {ev.code}: {meaning}")
         if ev.reason and ev.reason not in msg:
             parts.append(f"reason: {ev.reason}")
+        if parts and parts[0].startswith("stopped"):  # "stopped on request", not "stopped — stopped on request"
+            return SEPARATOR.join(parts)
         return SEPARATOR.join(["stopped", *parts])
     return str(s.value)
 

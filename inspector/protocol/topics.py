@@ -8,6 +8,13 @@ from inspector.protocol.limits import MAX_TOPIC_LENGTH
 
 _TOPIC_RE = re.compile(rf"[a-z0-9._-]{{1,{MAX_TOPIC_LENGTH}}}")
 _BAD_CHAR_RE = re.compile(r"[^a-z0-9._-]")
+ALLOWED = "a-z 0-9 . _ -"
+
+
+def bad_character(topic: str) -> int | None:
+    """The 0-based index of the first character a topic may not hold, or None."""
+    bad = _BAD_CHAR_RE.search(topic)
+    return bad.start() if bad else None
 
 
 def topic_error(topic: object) -> str | None:
@@ -18,9 +25,9 @@ def topic_error(topic: object) -> str | None:
         return "topic is empty"
     if len(topic) > MAX_TOPIC_LENGTH:
         return f"topic is {len(topic)} characters long (at most {MAX_TOPIC_LENGTH})"
-    bad = _BAD_CHAR_RE.search(topic)
-    if bad:
-        return f"character {bad.group()!r} at position {bad.start()} is not allowed (use a-z 0-9 . _ -)"
+    i = bad_character(topic)
+    if i is not None:
+        return f"character {topic[i]!r} at position {i} is not allowed (use {ALLOWED})"
     return None
 
 

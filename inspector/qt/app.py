@@ -220,9 +220,9 @@ async def _settle_for_screenshot(window: MainWindow, deadline: float) -> None:
         await asyncio.sleep(0.1)
     plot.redraw()
     await asyncio.sleep(0.3)  # let the log flush and repaint once more
-    # Select a frame in view, just before the grab (which paints at once), so the log
-    # keeps following: the newest orders EVENT (a JSON body with some depth) if one is
-    # among the last rows, else a recent frame.
+    # Select a frame in view, just before the grab (which paints at once; selecting stops
+    # Follow, so the rows stay put): the newest orders EVENT (a JSON body with some depth)
+    # if one is among the last rows, else a recent frame.
     log_panel = window.log_panel
     model = log_panel.model
     rows = model.rowCount()

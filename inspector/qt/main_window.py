@@ -24,7 +24,7 @@ import logging
 import os
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QGuiApplication, QIcon, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -46,11 +46,12 @@ from inspector.protocol.describe import describe_state
 from inspector.protocol.events import State, StateChanged
 from inspector.qt.about import AboutDialog, ShortcutsDialog
 from inspector.qt.aio import Tasks
+from inspector.qt.icons import tool_icon
 from inspector.qt.latency.latency_plot import LatencyPlot
 from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.mock.mock_panel import MockPanel
-from inspector.qt.session.connection_tab import ConnectionTab
+from inspector.qt.session.connection_tab import ConnectionTab, open_tab_for
 from inspector.qt.session.profiles_panel import ConnectionManager
 
 log = logging.getLogger("inspector.qt")
@@ -79,19 +80,6 @@ def _scrolling(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     return area
-
-
-def record_icon() -> QIcon:
-    """A red disc: what every recorder's Record button looks like."""
-    pm = QPixmap(16, 16)
-    pm.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(QColor("#dc2626"))
-    p.drawEllipse(2, 2, 12, 12)
-    p.end()
-    return QIcon(pm)
 
 
 class DocumentWindow(QWidget):
@@ -210,9 +198,11 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.show_state()
 
-        self.manager.connect_requested.connect(self.open_connection)
+        self.manager.connect_requested.connect(self.connect_profile)
         self.manager.message.connect(self.show_message)
         self.mock_panel.message.connect(self.show_message)
+        self.mock_panel.started.connect(self.manager.set_mock_url)
+        self.mock_panel.stopped.connect(lambda: self.manager.set_mock_url(None))
         self.conn_tabs.tabCloseRequested.connect(self._close_tab)
         self.conn_tabs.currentChanged.connect(self._current_tab_changed)
         self.documents.tabCloseRequested.connect(self.close_document)
@@ -229,12 +219,13 @@ class MainWindow(QMainWindow):
             size = size.boundedTo(QSize(avail.width() - 40, avail.height() - 60))
         self.resize(size)
         height = size.height() - 90  # menu, toolbar, status bar
-        lower = max(230, min(320, height * 3 // 10))
+        lower = max(200, min(320, height * 3 // 10))  # the connection tab scrolls below its form
         self.main.setSizes([SIDE_WIDTH, size.width() - SIDE_WIDTH])
+        center = size.width() - SIDE_WIDTH
+        self.lower_splitter.setSizes([center * 11 // 20, center * 9 // 20])
         self.center.setSizes([height - lower, lower])
-        self.lower_splitter.setSizes([size.width() - SIDE_WIDTH - 420, 420])
         log_height = height - lower - 40  # the filter bar
-        self.log_panel.splitter.setSizes([log_height * 3 // 4, log_height // 4])
+        self.log_panel.splitter.setSizes([log_height * 3 // 5, log_height * 2 // 5])
         hh = self.log_panel.view.horizontalHeader()
         hh.resizeSection(COL_KIND, 105)  # "UNSUBSCRIBE" with its icon fits
         hh.resizeSection(COL_CONN, 80)
@@ -258,10 +249,6 @@ class MainWindow(QMainWindow):
             self.recording.open_path(path)
 
     # ------------------------------------------------------------ actions and shortcuts
-    def _icon(self, theme: str, fallback: QStyle.StandardPixmap) -> QIcon:
-        """The desktop theme's icon where there is one, else Qt's built-in."""
-        return QIcon.fromTheme(theme, self.style().standardIcon(fallback))
-
     def _action(self, text: str, shortcut, slot, tip: str = "", icon=None) -> QAction:
         act = QAction(text, self)
         if isinstance(icon, QIcon):
@@ -280,23 +267,23 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.connect_action = self._action("Connect", "Ctrl+Return", self.manager.connect_current,
                                            "Connect with the selected profile",
-                                           self._icon("network-connect", SP.SP_MediaPlay))
+                                           tool_icon("connect"))
         self.reconnect_action = self._action("Reconnect now", "Ctrl+R", self._reconnect_current,
-                                             icon=self._icon("view-refresh", SP.SP_BrowserReload))
+                                             icon=tool_icon("reconnect"))
         self.disconnect_action = self._action("Disconnect", "Ctrl+D", self._disconnect_current,
-                                              icon=self._icon("network-disconnect", SP.SP_MediaStop))
+                                              icon=tool_icon("disconnect"))
         self.pause_action = self._action("Pause", "Ctrl+P", self._toggle_pause, "Pause/resume the log",
-                                         self._icon("media-playback-pause", SP.SP_MediaPause))
+                                         tool_icon("pause"))
         self.pause_action.setCheckable(True)
         self.log_panel.pausedChanged.connect(self._paused_changed)
         self.clear_action = self._action("Clear", "Ctrl+L", lambda: self.current_log_panel().clear(),
-                                         "Clear the log", self._icon("edit-clear-all", SP.SP_DialogResetButton))
+                                         "Clear the log", tool_icon("clear"))
         self.find_action = self._action("Find", QKeySequence.StandardKey.Find,
                                         lambda: self.current_log_panel().focus_filter(),
-                                        "Find text in the log", self._icon("edit-find", SP.SP_FileDialogContentsView))
+                                        "Find text in the log", tool_icon("find"))
         self.record_action = self._action("Record", "Ctrl+Shift+R", lambda: None,
                                           "Record every connection to a file",
-                                          QIcon.fromTheme("media-record", record_icon()))
+                                          tool_icon("record"))
         self.record_action.setEnabled(False)  # RecordingUi makes it real
         self.quit_action = self._action("Quit", "Ctrl+Q", self.close,
                                         "Close the window (connections are closed cleanly)")
@@ -466,6 +453,16 @@ class MainWindow(QMainWindow):
         widgets = (self.conn_tabs.widget(i) for i in range(self.conn_tabs.count()))
         return [w for w in widgets if isinstance(w, ConnectionTab)]
 
+    def connect_profile(self, profile: Profile) -> ConnectionTab | None:
+        """Connect: show the profile's tab when it is already connected, else open one."""
+        tab = open_tab_for(self.tabs(), profile)
+        if tab is None:
+            return self.open_connection(profile)
+        self.conn_tabs.setCurrentWidget(tab)
+        self.show_message(f"{profile.name} is already connected as {tab.conn_id}: showing its tab "
+                          "(duplicate the profile for a second connection)")
+        return tab
+
     def open_connection(self, profile: Profile) -> ConnectionTab | None:
         """Open a new connection tab for ``profile`` and start it."""
         if profile.embedded_mock:
@@ -522,8 +519,10 @@ class MainWindow(QMainWindow):
         if i >= 0:
             self.conn_tabs.setTabText(i, f"{_STATE_ICONS.get(ev.state, '?')} {tab.conn_id} · {tab.profile.name}")
             self.conn_tabs.setTabToolTip(i, describe_state(ev))
-        if tab is self.current_tab() and not self._showing_error:
-            self.show_state()  # news about the connection in view beats an older message
+        # news about the connection in view beats an older message; an open connection
+        # also ends an error shown before (it is kept in ``errors`` and the log)
+        if tab is self.current_tab() and (not self._showing_error or ev.state is State.OPEN):
+            self.show_state()
 
     def _close_tab(self, index: int) -> None:
         tab = self.conn_tabs.widget(index)

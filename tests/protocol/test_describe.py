@@ -2,6 +2,7 @@
 
 import pytest
 
+from inspector.protocol.closecodes import describe
 from inspector.protocol.describe import describe_state
 from inspector.protocol.events import State, StateChanged
 
@@ -51,3 +52,10 @@ def test_stopped_names_the_meaning_of_its_code_when_the_event_has_none():
 
 def test_open_carries_its_message():
     assert describe_state(StateChanged("c", T, State.OPEN, message="ws://h/x")) == "open — ws://h/x"
+
+
+def test_stopped_on_request_says_stopped_once():
+    text = describe_state(StateChanged("c", T, State.STOPPED, message="stopped on request"))
+    assert text == "stopped on request"
+    assert describe_state(StateChanged("c", T, State.STOPPED, message="stopped on request", code=1000)) \
+        == "stopped on request — close 1000: " + describe(1000).meaning

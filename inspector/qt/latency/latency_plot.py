@@ -4,11 +4,17 @@ Samples go into preallocated numpy rings (one per connection); the plot is
 redrawn by a single-shot timer (≤ 30 Hz) only after something changed, so an
 idle graph costs nothing. Plain pens of width 1, no OpenGL, no antialiasing.
 The plot's colours follow the application palette (light or dark).
+
+A connection's line breaks where it was not open (a NaN sample, drawn with
+``connect="finite"``). Missed PONGs, closes and reconnects are small symbols along
+the bottom of the graph, details on hover; marks closer together than a symbol's
+width share one symbol with their count beside it.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
@@ -33,13 +39,49 @@ REDRAW_MS = 34            # ≤ 30 Hz
 RING = 4096               # samples kept per connection
 WINDOW_S = 60.0           # rolling time window shown by default
 WINDOWS = ((60.0, "1 min"), (300.0, "5 min"), (900.0, "15 min"))
-MAX_MARKERS = 200
+MAX_MARKS = 2000          # liveness marks kept (oldest dropped)
 MAX_SERVER_PINGS = 100
-_MARK_PENS = {
-    "missed": ("#d97706", Qt.PenStyle.DashLine),
-    "reconnect": ("#16a34a", Qt.PenStyle.SolidLine),
-    "closed": ("#dc2626", Qt.PenStyle.SolidLine),
+MARK_PIXELS = 14          # marks closer than this on screen share one symbol
+MARK_HEIGHT = 0.05        # the symbols' row, as a fraction of the graph's height
+# what each mark looks like; the most severe kind in a cluster (first here) gives its symbol
+_MARK_STYLE = {
+    "closed": ("x", "#dc2626"),
+    "missed": ("t", "#d97706"),
+    "reconnect": ("t1", "#16a34a"),
 }
+_OTHER_STYLE = ("d", "#6b7280")
+
+
+@dataclass
+class MarkCluster:
+    t: float            # where its symbol sits (the first mark's time)
+    marks: list[tuple[str, float, str, str]]
+
+    @property
+    def count(self) -> int:
+        return len(self.marks)
+
+    @property
+    def what(self) -> str:
+        kinds = {m[2] for m in self.marks}
+        return next((k for k in _MARK_STYLE if k in kinds), self.marks[0][2])
+
+    def describe(self) -> str:
+        lines = [f"{format_time(t)}  {conn}: {label or what}" for conn, t, what, label in self.marks[:12]]
+        if self.count > 12:
+            lines.append(f"… and {self.count - 12} more")
+        return "\n".join(lines)
+
+
+def cluster_marks(marks: list[tuple[str, float, str, str]], width: float) -> list[MarkCluster]:
+    """Group time-ordered ``marks``: each cluster spans less than ``width`` seconds."""
+    clusters: list[MarkCluster] = []
+    for m in marks:
+        if clusters and m[1] - clusters[-1].t < width:
+            clusters[-1].marks.append(m)
+        else:
+            clusters.append(MarkCluster(m[1], [m]))
+    return clusters
 
 
 class Ring:
@@ -67,7 +109,13 @@ class Ring:
         return np.concatenate((self.t[h:], self.t[:h])), np.concatenate((self.v[h:], self.v[:h]))
 
     def last(self) -> float | None:
+        """The newest value (NaN when the connection is not open since then)."""
         return None if self.n == 0 else float(self.v[(self.head - 1) % self.cap])
+
+    def finite(self) -> np.ndarray:
+        """The values that are round trips (not the gaps' NaNs)."""
+        _, v = self.arrays()
+        return v[np.isfinite(v)]
 
 
 class LatencyPlot(QWidget):
@@ -78,11 +126,13 @@ class LatencyPlot(QWidget):
         self._rings: dict[str, Ring] = {}
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._labels: dict[str, QLabel] = {}
-        self._markers: list[pg.InfiniteLine] = []
         self._last_state: dict[str, State] = {}
         self._seen_closed: set[str] = set()
+        self._opened: set[str] = set()  # connections that were open at least once
         self._latest_t = 0.0
         self.marks: list[tuple[str, float, str, str]] = []  # (conn, t, what, label), newest last
+        self.clusters: list[MarkCluster] = []  # as drawn by the last redraw
+        self._count_labels: list[pg.TextItem] = []
 
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
@@ -100,6 +150,10 @@ class LatencyPlot(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.setMinimumHeight(100)
         self.plot.getPlotItem().setContentsMargins(0, 4, 12, 0)  # room for the last time label
+        self.marker_item = pg.ScatterPlotItem(size=9, pxMode=True, hoverable=True,
+                                              tip=lambda x, y, data: data)
+        self.marker_item.setZValue(10)
+        self.plot.addItem(self.marker_item)
 
         self.window_combo = QComboBox()
         self.window_combo.setToolTip("Time shown on the graph")
@@ -181,6 +235,10 @@ class LatencyPlot(QWidget):
             axis.setPen(pal.color(QPalette.ColorRole.Mid))
         self.plot.setLabel("left", "round trip", units="ms", color=text.name())
         self.legend.setLabelTextColor(text)
+        for _sample, label in self.legend.items:  # a label takes a new colour when its text is set again
+            label.setText(label.text, color=text)
+        if self.marks:
+            self._dirty()  # the marks' counts, in the new colour
 
     # ------------------------------------------------------------ input
 
@@ -192,12 +250,23 @@ class LatencyPlot(QWidget):
         elif isinstance(ev, ServerPingAnswered):
             self.add_server_ping(ev.conn, ev.t, ev.response_time, ev.payload)
         elif isinstance(ev, StateChanged):
-            if ev.state == State.CLOSED:
-                self._seen_closed.add(ev.conn)
-                self.mark(ev.conn, ev.t, "closed", f"closed {ev.code}" if ev.code is not None else "closed")
-            elif ev.state == State.OPEN and ev.conn in self._seen_closed:
-                self.mark(ev.conn, ev.t, "reconnect", "reconnect")
+            if ev.state == State.OPEN:
+                self._opened.add(ev.conn)
+                if ev.conn in self._seen_closed:
+                    self.mark(ev.conn, ev.t, "reconnect", "reconnect")
+            elif ev.conn in self._opened:
+                self._break_line(ev.conn, ev.t)
+                if ev.state == State.CLOSED:
+                    self._seen_closed.add(ev.conn)
+                    self.mark(ev.conn, ev.t, "closed", f"closed {ev.code}" if ev.code is not None else "closed")
             self._last_state[ev.conn] = ev.state
+
+    def _break_line(self, conn: str, t: float) -> None:
+        """The connection is no longer open: its line stops here and starts again at the next sample."""
+        ring = self._rings.get(conn)
+        if ring is not None and ring.n and not np.isnan(ring.v[(ring.head - 1) % ring.cap]):
+            ring.add(t, np.nan)
+            self._dirty()
 
     def add_rtt(self, conn: str, t: float, rtt: float) -> None:
         ring = self._rings.get(conn)
@@ -205,21 +274,18 @@ class LatencyPlot(QWidget):
             ring = self._rings[conn] = Ring(self._ring_size)
             self._add_series(conn)
         ring.add(t, rtt * 1000.0)
+        self._opened.add(conn)  # a round trip means it was open, whatever we heard of its state
         self._latest_t = max(self._latest_t, t)
         self._dirty()
 
     def mark(self, conn: str, t: float, what: str, label: str = "") -> None:
+        """A liveness mark; drawn (clustered) by the next redraw. Marks of a connection that
+        never opened are left out: it has no line for them to explain."""
+        if conn not in self._opened:
+            return
         self.marks.append((conn, t, what, label))
-        colour, style = _MARK_PENS.get(what, ("#6b7280", Qt.PenStyle.DotLine))
-        text = f"{conn}: {label or what}"
-        line = pg.InfiniteLine(pos=t, angle=90, movable=False, pen=pg.mkPen(colour, width=1, style=style),
-                               label=label or what, labelOpts={"position": 0.9, "color": colour, "rotateAxis": (1, 0)})
-        line.setToolTip(text)
-        self.plot.addItem(line)
-        self._markers.append(line)
-        if len(self._markers) > MAX_MARKERS:
-            self.plot.removeItem(self._markers.pop(0))
-            del self.marks[0]
+        if len(self.marks) > MAX_MARKS:
+            del self.marks[:len(self.marks) - MAX_MARKS]
         self._latest_t = max(self._latest_t, t)
         self._dirty()
 
@@ -243,13 +309,12 @@ class LatencyPlot(QWidget):
         for label in self._labels.values():
             self.stats_box.removeWidget(label)
             label.deleteLater()
-        for line in self._markers:
-            self.plot.removeItem(line)
         for store in (self._rings, self._curves, self._labels, self._last_state):
             store.clear()
-        self._markers.clear()
         self.marks.clear()
+        self._draw_marks([], 0.0)
         self._seen_closed.clear()
+        self._opened.clear()
         self._latest_t = 0.0
         self.server_table.setRowCount(0)
         self._server_count = 0
@@ -267,11 +332,11 @@ class LatencyPlot(QWidget):
 
     def stats(self, conn: str) -> dict:
         ring = self._rings.get(conn)
-        if ring is None or ring.n == 0:
+        v = ring.finite() if ring is not None else np.empty(0)
+        if not v.size:
             return {"last": None, "p50": None, "p95": None, "p99": None, "count": 0}
-        _, v = ring.arrays()
         p50, p95, p99 = np.percentile(v, (50, 95, 99))
-        return {"last": ring.last(), "p50": float(p50), "p95": float(p95), "p99": float(p99), "count": int(ring.n)}
+        return {"last": float(v[-1]), "p50": float(p50), "p95": float(p95), "p99": float(p99), "count": int(v.size)}
 
     @property
     def connections(self) -> list[str]:
@@ -279,7 +344,7 @@ class LatencyPlot(QWidget):
 
     def _add_series(self, conn: str) -> None:
         colour = pg.intColor(len(self._curves), hues=8)
-        curve = self.plot.plot([], [], name=conn, pen=pg.mkPen(colour, width=1),
+        curve = self.plot.plot([], [], name=conn, pen=pg.mkPen(colour, width=1), connect="finite",
                                symbol="o", symbolSize=4, symbolPen=None, symbolBrush=colour)
         curve.setClipToView(True)
         curve.setDownsampling(auto=True, method="peak")
@@ -309,12 +374,42 @@ class LatencyPlot(QWidget):
             self._labels[conn].setText(self.stats_text(conn))
             self._labels[conn].setToolTip(f"{conn}: percentiles of the last {ring.n:,} round trips "
                                           f"({ring.total:,} measured)")
-            shown = v[t >= left]
+            shown = v[(t >= left) & np.isfinite(v)]
             if shown.size:
                 top = max(top, float(shown.max()))
         self.plot.setXRange(left, right, padding=0.02)
         # from zero, so a jump from 0.6 to 0.7 ms does not look like a spike
-        self.plot.setYRange(0.0, top * 1.15 if top > 0 else 1.0, padding=0)
+        top = top * 1.15 if top > 0 else 1.0
+        self.plot.setYRange(0.0, top, padding=0)
+        pixels = max(1.0, self.plot.getViewBox().width())
+        width = self.window_seconds * 1.04 * MARK_PIXELS / pixels
+        self._draw_marks(cluster_marks([m for m in self.marks if m[1] >= left], width), top * MARK_HEIGHT)
+
+    def _draw_marks(self, clusters: list[MarkCluster], y: float) -> None:
+        """One symbol per cluster, its count beside it when it holds several marks."""
+        self.clusters = clusters
+        spots = []
+        for c in clusters:
+            symbol, colour = _MARK_STYLE.get(c.what, _OTHER_STYLE)
+            spots.append({"pos": (c.t, y), "symbol": symbol, "brush": pg.mkBrush(colour),
+                          "pen": pg.mkPen(colour, width=1), "data": c.describe()})
+        self.marker_item.setData(spots)
+        counted = [c for c in clusters if c.count > 1]
+        while len(self._count_labels) < len(counted):
+            label = pg.TextItem(anchor=(0, 1))
+            self.plot.addItem(label)
+            self._count_labels.append(label)
+        text = self.palette().color(QPalette.ColorRole.Text)
+        for label, c in zip(self._count_labels, counted, strict=False):
+            label.setText(f"{c.count}", color=text)
+            label.setPos(c.t, y)
+            label.show()
+        for label in self._count_labels[len(counted):]:
+            label.hide()
+
+    def count_labels(self) -> list[str]:
+        """The counts shown beside clustered marks."""
+        return [label.textItem.toPlainText() for label in self._count_labels if label.isVisible()]
 
     def stats_text(self, conn: str) -> str:
         s = self.stats(conn)

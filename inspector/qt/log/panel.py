@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
 from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, FrameStore, Query
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.kinds import Kind
-from inspector.qt import icons
 from inspector.qt.log.detail_pane import DetailPane
-from inspector.qt.log.model import COLUMNS, LogModel
+from inspector.qt.log.model import COL_TIME, COLUMNS, LogModel
+from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
 
 FLUSH_MS = 40        # ≈ 25 Hz
 SLICE_S = 0.004      # the GUI thread's time per slice: well inside one 60 Hz frame
@@ -67,6 +67,7 @@ class LogPanel(QWidget):
         self._paused = False
         self._follow = True
         self._scrolling = False  # our own scroll changes must not look like the user's
+        self._keeping_current = False  # a filter change re-selecting the same frame is not the user's choice
         self._known_conns = 0
         self._known_topics = 0
 
@@ -109,12 +110,12 @@ class LogPanel(QWidget):
         self.kind_menu = QMenu(self.kind_button)
         self.kind_actions: dict[str, QAction] = {}
         for k in Kind:
-            self._add_kind_action(k.name, icons.kind_icon(int(k)))
-        self._add_kind_action("Other", icons.kind_icon(KIND_EMPTY))
+            self._add_kind_action(k.name)
+        self._add_kind_action("Other")
         self.kind_button.setMenu(self.kind_menu)
 
         self.direction_combo = QComboBox()
-        self.direction_combo.addItem("Both directions", None)
+        self.direction_combo.addItem("⇄ Both ways", None)
         self.direction_combo.addItem("→ sent", OUT)
         self.direction_combo.addItem("← received", IN)
         self.direction_combo.currentIndexChanged.connect(self.apply_filter)
@@ -145,7 +146,7 @@ class LogPanel(QWidget):
         self.follow_button.setText("Follow")
         self.follow_button.setCheckable(True)
         self.follow_button.setChecked(True)
-        self.follow_button.setToolTip("Keep the newest frame in view (scroll up to stop)")
+        self.follow_button.setToolTip("Keep the newest frame in view (End); selecting a row or scrolling up stops it")
         self.follow_button.toggled.connect(self._set_follow)
         self.clear_button = QToolButton()
         self.clear_button.setText("Clear")
@@ -155,18 +156,21 @@ class LogPanel(QWidget):
         self.dropped_label.setStyleSheet("color: #d97706; font-weight: bold")
         self.dropped_label.hide()
 
+        # the buttons first and the counts last: counts that grow never move a button
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 4, 4, 0)
-        for w in (self.kind_button, self.direction_combo, self.conn_combo):
+        for w in (self.pause_button, self.follow_button, self.clear_button, self.kind_button,
+                  self.direction_combo, self.conn_combo):
             bar.addWidget(w)
         bar.addWidget(self.topic_edit, 1)
         bar.addWidget(self.text_edit, 2)
-        for widget in (self.pause_button, self.follow_button, self.clear_button, self.status_label, self.dropped_label):
+        for widget in (self.status_label, self.dropped_label):
             bar.addWidget(widget)
         self._bar = bar
 
-    def _add_kind_action(self, name: str, icon) -> None:
-        act = QAction(icon, name, self.kind_menu)
+    def _add_kind_action(self, name: str) -> None:
+        # no icon: with one, the style draws the icon in place of the checkmark
+        act = QAction(name, self.kind_menu)
         act.setCheckable(True)
         act.setChecked(True)
         act.toggled.connect(self.apply_filter)
@@ -206,6 +210,23 @@ class LogPanel(QWidget):
             v.addAction(act)
         v.selectionModel().currentRowChanged.connect(self._on_current)
         v.verticalScrollBar().valueChanged.connect(self._on_scroll)
+        self.follow_action = QAction("Follow the newest frame", v)
+        self.follow_action.setShortcut(QKeySequence(Qt.Key.Key_End))
+        self.follow_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.follow_action.triggered.connect(lambda: self.set_following(True))
+        v.addAction(self.follow_action)
+        self.time_delegate = TimeDelegate(self.store, self.model, v)
+        v.setItemDelegateForColumn(COL_TIME, self.time_delegate)
+        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        hh.customContextMenuRequested.connect(self._header_menu)
+        self.time_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for mode, text in TIME_MODES:
+            act = QAction(text, group)
+            act.setCheckable(True)
+            act.setChecked(mode == WALL)
+            act.triggered.connect(lambda _=False, mode=mode: self.set_time_mode(mode))
+            self.time_actions[mode] = act
 
     # ------------------------------------------------------------ feeding
 
@@ -318,6 +339,13 @@ class LogPanel(QWidget):
     def following(self) -> bool:
         return self._follow
 
+    def set_following(self, on: bool) -> None:
+        """Follow the newest frame (or stop): the button, the End key and a selection use this."""
+        if self.follow_button.isChecked() != bool(on):
+            self.follow_button.setChecked(bool(on))  # its toggled signal lands in _set_follow
+        elif bool(on) != self._follow:
+            self._set_follow(on)
+
     def _set_follow(self, on: bool) -> None:
         self._follow = bool(on)
         if on:
@@ -344,6 +372,7 @@ class LogPanel(QWidget):
             for hook in self._flush_hooks:
                 hook(batch, False)
         self.store.clear()
+        self.time_delegate.origin = None
         self._known_conns = self._known_topics = 0
         self.model.reset()
         self.detail.clear()
@@ -351,6 +380,26 @@ class LogPanel(QWidget):
 
     def frame_count(self) -> int:
         return len(self.store)
+
+    @property
+    def time_mode(self) -> str:
+        return self.time_delegate.mode
+
+    def set_time_mode(self, mode: str) -> None:
+        """WALL: the time of day; RELATIVE: seconds since the first frame in the log."""
+        if mode not in self.time_actions:
+            raise ValueError(f"unknown time mode {mode!r}")
+        self.time_actions[mode].setChecked(True)
+        self.time_delegate.mode = mode
+        self.view.viewport().update()
+
+    def _header_menu(self, pos) -> None:
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addSection("Time column")
+        for act in self.time_actions.values():
+            menu.addAction(act)
+        menu.popup(self.view.horizontalHeader().mapToGlobal(pos))
 
     def focus_filter(self) -> None:
         self.text_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -385,7 +434,11 @@ class LogPanel(QWidget):
             row = self.model.row_of_number(number)
             if row is not None:
                 idx = self.model.index(row, 0)
-                self.view.setCurrentIndex(idx)
+                self._keeping_current = True
+                try:
+                    self.view.setCurrentIndex(idx)
+                finally:
+                    self._keeping_current = False
                 if not self._follow:
                     self.view.scrollTo(idx)
         if self._follow:
@@ -421,6 +474,9 @@ class LogPanel(QWidget):
     # ------------------------------------------------------------ display
 
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        # a row chosen while rows stream in would slide away under the pointer: stay on it
+        if current.isValid() and not self._keeping_current and self._follow:
+            self.set_following(False)
         i = self.model.store_index(current.row()) if current.isValid() else None
         if i is None:
             self.detail.clear()

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -41,8 +40,16 @@ from inspector.mock.thread import MockServerThread
 from inspector.protocol.closecodes import GOING_AWAY
 from inspector.protocol.topics import topic_error
 from inspector.qt.aio import Tasks
+from inspector.qt.flow_layout import FlowLayout
 
 CLIENT_COLUMNS = ("Member", "Token", "Subscriptions", "In", "Out", "Queued", "Connected")
+
+
+def _flow(*widgets: QWidget) -> FlowLayout:
+    flow = FlowLayout()
+    for w in widgets:
+        flow.addWidget(w)
+    return flow
 
 
 def _publish_many(server, topic: str, data, count: int) -> tuple[int, int]:
@@ -78,15 +85,17 @@ class MockPanel(QWidget):
         self.copy_button = QPushButton("Copy URL")
         self.demo_check = QCheckBox("Demo traffic")
         self.stats_label = QLabel("stopped")
+        self.stats_label.setWordWrap(True)
         server_box = QGroupBox("Server")
-        g = QGridLayout(server_box)
-        g.addWidget(QLabel("Port"), 0, 0)
-        g.addWidget(self.port_spin, 0, 1)
-        g.addWidget(self.start_button, 0, 2)
-        g.addWidget(self.url_edit, 1, 0, 1, 2)
-        g.addWidget(self.copy_button, 1, 2)
-        g.addWidget(self.demo_check, 2, 0, 1, 3)
-        g.addWidget(self.stats_label, 3, 0, 1, 3)
+        sv = QVBoxLayout(server_box)
+        port_row = QHBoxLayout()
+        port_row.addWidget(QLabel("Port"))
+        port_row.addWidget(self.port_spin, 1)
+        sv.addLayout(port_row)
+        sv.addWidget(self.url_edit)
+        sv.addLayout(_flow(self.start_button, self.copy_button))
+        sv.addWidget(self.demo_check)
+        sv.addWidget(self.stats_label)
 
         # --- clients
         self.clients_table = QTableWidget(0, len(CLIENT_COLUMNS))
@@ -107,16 +116,15 @@ class MockPanel(QWidget):
         self.rate_spin.setSuffix(" /s")
         self.repeat_button = QPushButton("Publish repeatedly")
         self.repeat_button.setCheckable(True)
+        self.publish_error.setWordWrap(True)
         publish_box = QGroupBox("Publish")
         f = QFormLayout(publish_box)
+        f.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         f.addRow("Topic", self.topic_edit)
         f.addRow("Data (JSON)", self.data_edit)
-        f.addRow("", self.publish_error)
-        f.addRow("", self.publish_button)
-        row = QHBoxLayout()
-        row.addWidget(self.rate_spin)
-        row.addWidget(self.repeat_button, 1)
-        f.addRow("Rate", row)
+        f.addRow(self.publish_error)
+        f.addRow("Rate", self.rate_spin)
+        f.addRow(_flow(self.publish_button, self.repeat_button))
 
         # --- faults
         self.restart_button = QPushButton("Restart (1001)")
@@ -127,13 +135,11 @@ class MockPanel(QWidget):
         self.latency_spin.setRange(0, 10000)
         self.latency_spin.setSuffix(" ms added latency")
         faults_box = QGroupBox("Faults")
-        fg = QGridLayout(faults_box)
-        # two columns: the panel shares a narrow column with the profiles
-        fg.addWidget(self.restart_button, 0, 0)
-        fg.addWidget(self.expire_button, 0, 1)
-        fg.addWidget(self.internal_button, 1, 0)
-        fg.addWidget(self.pongs_check, 2, 0, 1, 2)
-        fg.addWidget(self.latency_spin, 3, 0, 1, 2)
+        fv = QVBoxLayout(faults_box)
+        # a flow, not a grid: the panel shares a narrow column with the profiles
+        fv.addLayout(_flow(self.restart_button, self.expire_button, self.internal_button))
+        fv.addWidget(self.pongs_check)
+        fv.addWidget(self.latency_spin)
 
         layout = QVBoxLayout(self)
         layout.addWidget(server_box)

@@ -7,8 +7,11 @@ and the latency plot as listeners of their own.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+import time
+from collections.abc import Iterable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from inspector.client.engine import ClientConfig, NotConnected, RealtimeClient, TopicError
 from inspector.client.model import cleartext_token_warning
@@ -17,7 +20,9 @@ from inspector.profiles import Profile, Subscription
 from inspector.protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import FilterError
 from inspector.protocol.frames import Event
+from inspector.protocol.limits import IDLE_TIMEOUT
 from inspector.qt.aio import Tasks
+from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.session.state_view import StateView
 from inspector.qt.session.subscriptions import SubscriptionEditor
 from inspector.redact import redact_url
@@ -37,6 +42,15 @@ def client_config(p: Profile, url: str, **overrides) -> ClientConfig:
                        ping_interval=p.ping_interval or None, auto_reconnect=p.auto_reconnect, **overrides)
     cfg.validate()
     return cfg
+
+
+def open_tab_for(tabs: Iterable[ConnectionTab], profile: Profile) -> ConnectionTab | None:
+    """The tab already connected (or connecting) with ``profile``, if any: Connect shows it
+    instead of opening a second connection with the same token."""
+    for tab in tabs:
+        if tab.profile.name == profile.name and tab.client.state is not State.STOPPED:
+            return tab
+    return None
 
 
 class ConnectionTab(QWidget):
@@ -67,19 +81,38 @@ class ConnectionTab(QWidget):
         self.ping_button = QPushButton("Ping now")
         self.save_button = QPushButton("Save subscriptions to profile")
         self.save_button.setToolTip("Subscribe to these topics with these filters whenever this profile connects")
+        self.idle_timeout = IDLE_TIMEOUT
+        self._idle_since: float | None = None
+        self.idle_warning = QLabel()
+        self.idle_warning.setObjectName("idleWarning")
+        self.idle_warning.setWordWrap(True)
+        self.idle_warning.setStyleSheet("color: #b45309; font-weight: bold")
+        self.idle_warning.hide()
         self.editor = SubscriptionEditor()
         self._recent_raw = self.editor.recent.incoming.append  # one C call per frame
         self._editor_event = self.editor.ingest_event
-        row = QHBoxLayout()
-        row.addWidget(self.counters, 1)
-        row.addWidget(self.ping_button)
-        row.addWidget(self.save_button)
-        layout = QVBoxLayout(self)
+        self.counters.setWordWrap(True)
+        buttons = FlowLayout()
+        buttons.addWidget(self.ping_button)
+        buttons.addWidget(self.save_button)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(self.title)
         layout.addWidget(self.cleartext_warning)
         layout.addWidget(self.state_view)
-        layout.addLayout(row)
+        layout.addWidget(self.counters)
+        layout.addLayout(buttons)
+        layout.addWidget(self.idle_warning)
         layout.addWidget(self.editor, 1)
+        # a short window scrolls the tab instead of squeezing the log above it
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(content)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # it reflows instead
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll_area)
 
         self.state_view.reconnect_requested.connect(self.reconnect_now)
         self.state_view.disconnect_requested.connect(self.disconnect_now)
@@ -88,6 +121,7 @@ class ConnectionTab(QWidget):
         self.editor.subscribe_requested.connect(self.subscribe)
         self.editor.unsubscribe_requested.connect(self.unsubscribe)
         self.client.add_listener(self._on_event)
+        self.state_changed.connect(self._watch_idle)
         # The subscriptions queued above were emitted before we listened: show them.
         for topic, info in self.client.subscriptions.items():
             self.editor.ingest(SubscriptionChanged(conn_id, 0.0, topic, info.state, info.filter))
@@ -138,7 +172,30 @@ class ConnectionTab(QWidget):
         elif cls is SubscriptionChanged:
             self.editor.ingest(ev)
 
+    def _watch_idle(self, _ev: object = None) -> None:
+        """The server closes a connection that has no subscription for ``idle_timeout``: count
+        from the moment it is open without one, and say so while it lasts (checked on every
+        state change and with the counters)."""
+        idle = self.client.state is State.OPEN and not any(
+            info.state in (SubState.ACTIVE, SubState.PENDING) for info in self.client.subscriptions.values())
+        if not idle:
+            self._idle_since = None
+        elif self._idle_since is None:
+            self._idle_since = time.monotonic()
+        self._update_idle_warning()
+
+    def _update_idle_warning(self) -> None:
+        if self._idle_since is None:
+            self.idle_warning.hide()
+            return
+        left = max(0.0, self.idle_timeout - (time.monotonic() - self._idle_since))
+        self.idle_warning.setText(
+            f"No subscriptions: the server closes a connection without one after {self.idle_timeout:g} s "
+            f"(about {left:.0f} s left). Subscribe to a topic to keep it open.")
+        self.idle_warning.show()
+
     def _update_counters(self) -> None:
+        self._watch_idle()
         s = self.client.stats
         rtt = f"{s.last_rtt * 1000:.1f} ms" if s.last_rtt is not None else "—"
         self.counters.setText(f"in {s.frames_in:,} frames · out {s.frames_out:,} · "
@@ -170,12 +227,14 @@ class ConnectionTab(QWidget):
             self.client.subscribe(topic, flt or None)
         except (TopicError, FilterError) as exc:
             self.message.emit(f"{self.conn_id}: {exc}")
+        self._watch_idle()
 
     def unsubscribe(self, topic: str) -> None:
         try:
             self.client.unsubscribe(topic)
         except TopicError as exc:
             self.message.emit(f"{self.conn_id}: {exc}")
+        self._watch_idle()
 
     def current_subscriptions(self) -> list[Subscription]:
         """The subscriptions worth keeping (failed ones are left out)."""

@@ -4,6 +4,7 @@ only in the 0600 profile file and never shown elsewhere."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
@@ -30,6 +31,15 @@ from inspector.profiles import Profile, ProfileError, ProfileStore
 TOKEN_KIND_LABELS = (("literal", "Literal token"), ("env", "Environment variable"), ("command", "Command"))
 
 
+def env_note(name: str) -> str:
+    """What the environment-variable token source does, and whether it will find a token."""
+    if not name:
+        return "Name the environment variable that holds the token."
+    state = "is set" if os.environ.get(name) else "is NOT set"
+    return (f"The token is read from the environment variable {name} when connecting and again after "
+            f"a 4401 (auth expired). {name} {state} in this app's environment.")
+
+
 class ProfileEditor(QWidget):
     """Form for one profile; ``profile()`` builds a validated Profile from it."""
 
@@ -38,6 +48,8 @@ class ProfileEditor(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._subscriptions: list = []
+        self._stored_url = ""  # the profile's own URL, kept while the embedded mock's is shown
+        self._mock_url: str | None = None
         self.name_edit = QLineEdit()
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("wss://host/api/v2/realtime")
@@ -87,7 +99,9 @@ class ProfileEditor(QWidget):
         form.addRow("", self.reconnect_check)
 
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
-        self.embedded_check.toggled.connect(lambda on: self.url_edit.setEnabled(not on))
+        self.env_edit.textChanged.connect(self._kind_changed)
+        self.embedded_check.toggled.connect(self._embedded_toggled)
+        self.url_edit.textEdited.connect(self._url_edited)
         for sig in (self.name_edit.textEdited, self.url_edit.textEdited, self.token_edit.textEdited,
                     self.env_edit.textEdited, self.command_edit.textEdited,
                     self.kind_combo.currentIndexChanged, self.auth_combo.currentIndexChanged,
@@ -101,16 +115,44 @@ class ProfileEditor(QWidget):
         self.token_note.setText({
             "literal": "A literal token is saved in the profile file (readable only by you, mode 0600). "
                        "Prefer an environment variable or a command.",
-            "env": "Read when connecting and again after a 4401 (auth expired).",
+            "env": env_note(self.env_edit.text().strip()),
             "command": "Run when connecting and again after a 4401; its output is the token.",
         }[kind])
+
+    # ------------------------------------------------------------ URL
+    def set_mock_url(self, url: str | None) -> None:
+        """The embedded mock's URL while it runs (None when stopped): what an embedded-mock
+        profile really connects to, shown greyed in place of the profile's own URL."""
+        self._mock_url = url
+        self._show_url()
+
+    def _embedded_toggled(self, on: bool) -> None:
+        if on and self.url_edit.isEnabled():
+            self._stored_url = self.url_edit.text().strip()
+        self._show_url()
+
+    def _url_edited(self, text: str) -> None:
+        if not self.embedded_check.isChecked():
+            self._stored_url = text.strip()
+
+    def _show_url(self) -> None:
+        embedded = self.embedded_check.isChecked()
+        self.url_edit.setEnabled(not embedded)
+        if embedded:
+            self.url_edit.setText(self._mock_url or "")
+            self.url_edit.setPlaceholderText("the embedded mock server's URL, once it runs")
+        else:
+            self.url_edit.setText(self._stored_url)
+            self.url_edit.setPlaceholderText("wss://host/api/v2/realtime")
 
     def load(self, p: Profile) -> None:
         self._subscriptions = [replace(s) for s in p.subscriptions]
         self.name_edit.setText(p.name)
-        self.url_edit.setText(p.url)
+        self._stored_url = p.url
+        self.embedded_check.blockSignals(True)  # one refresh below, not a toggled one in between
         self.embedded_check.setChecked(p.embedded_mock)
-        self.url_edit.setEnabled(not p.embedded_mock)
+        self.embedded_check.blockSignals(False)
+        self._show_url()
         self.kind_combo.setCurrentIndex(max(0, self.kind_combo.findData(p.token_kind)))
         self.token_edit.setText(p.token)
         self.env_edit.setText(p.token_env)
@@ -122,7 +164,7 @@ class ProfileEditor(QWidget):
     def profile(self) -> Profile:
         p = Profile(
             name=self.name_edit.text().strip(),
-            url=self.url_edit.text().strip(),
+            url=self._stored_url if self.embedded_check.isChecked() else self.url_edit.text().strip(),
             token_kind=self.kind_combo.currentData(),
             token=self.token_edit.text().strip(),
             token_env=self.env_edit.text().strip(),
@@ -200,6 +242,9 @@ class ConnectionManager(QWidget):
         self.connect_button.clicked.connect(self.connect_current)
         self.editor.changed.connect(lambda: self.error_label.setText(""))
         self.refresh()
+
+    def set_mock_url(self, url: str | None) -> None:
+        self.editor.set_mock_url(url)
 
     # ------------------------------------------------------------ list
     def refresh(self, select: str | None = None) -> None:

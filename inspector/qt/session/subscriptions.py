@@ -16,12 +16,13 @@ from PySide6.QtGui import QColor, QInputMethodEvent, QTextCharFormat
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCompleter,
-    QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -33,10 +34,15 @@ from inspector.protocol.events import FrameSeen, SubscriptionChanged, SubState
 from inspector.protocol.filters import FilterError, compile_filter
 from inspector.protocol.frames import Event
 from inspector.protocol.limits import MAX_SUBSCRIPTIONS
-from inspector.protocol.topics import topic_error
+from inspector.protocol.topics import ALLOWED, bad_character, topic_error
 
 WARN_AT = MAX_SUBSCRIPTIONS - 8  # warn from here on, before the server refuses one more
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_.]*$")
+
+
+def at_column(position: int | None, message: str) -> str:
+    """An error at a 0-based ``position``, told as people count columns (from 1)."""
+    return message if position is None else f"column {position + 1}: {message}"
 
 
 class FilterEdit(QLineEdit):
@@ -144,7 +150,10 @@ class SubscriptionEditor(QWidget):
         self.preview_label = QLabel()
         for lab in (self.topic_error, self.filter_error):
             lab.setStyleSheet("color: #d33;")
-            lab.setWordWrap(True)
+            # one line, reserved: long messages are elided by the width, whole in the tooltip
+            lab.setFixedHeight(lab.fontMetrics().height())
+            lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.preview_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.submit = QPushButton("Subscribe")
         self.submit.setEnabled(False)
         self.limit_label = QLabel()
@@ -162,12 +171,20 @@ class SubscriptionEditor(QWidget):
         self.edit_button = QPushButton("Edit filter")
         self.edit_button.setEnabled(False)
 
-        self.form = form = QFormLayout()
-        form.addRow("Topic", self.topic_edit)
-        form.addRow("", self.topic_error)
-        form.addRow("Filter", self.filter_edit)
-        form.addRow("", self.filter_error)
-        form.addRow("Preview", self.preview_label)
+        # Topic and filter side by side: the topic's completion list opens below the topic
+        # field, never over the filter. The error line keeps its height while empty, so the
+        # form does not jump when one appears.
+        self.form = form = QGridLayout()
+        form.addWidget(QLabel("Topic"), 0, 0)
+        form.addWidget(self.topic_edit, 0, 1)
+        form.addWidget(QLabel("Filter"), 0, 2)
+        form.addWidget(self.filter_edit, 0, 3)
+        form.addWidget(self.topic_error, 1, 1)
+        form.addWidget(self.filter_error, 1, 3)
+        form.addWidget(QLabel("Preview"), 2, 0)
+        form.addWidget(self.preview_label, 2, 1, 1, 3)
+        form.setColumnStretch(1, 2)
+        form.setColumnStretch(3, 3)
         buttons = QHBoxLayout()
         buttons.addWidget(self.submit)
         buttons.addStretch(1)
@@ -298,26 +315,27 @@ class SubscriptionEditor(QWidget):
         return None
 
     def _validate(self) -> None:
-        terr = self.topic_problem() if self.topic_edit.text() else "enter a topic"
-        self._set_error(self.topic_error, "" if not self.topic_edit.text() else (terr or ""))
+        topic = self.topic_edit.text()
+        terr = self.topic_problem() if topic else "enter a topic"
+        bad = bad_character(topic) if terr and topic else None
+        if bad is not None:  # the same 1-based "column N" as the filter's errors
+            terr = at_column(bad, f"character {topic[bad]!r} is not allowed (use {ALLOWED})")
+        self._set_error(self.topic_error, (terr or "") if topic else "")
         ferr = self.filter_problem()
         if ferr is None:
             self._set_error(self.filter_error, "")
             self.filter_edit.mark_error(None)
         else:
-            where = f"column {ferr.position}: " if ferr.position is not None else ""
-            self._set_error(self.filter_error, f"{where}{ferr.message}")
+            self._set_error(self.filter_error, at_column(ferr.position, ferr.message))
             self.filter_edit.mark_error(ferr.position)
         self.submit.setEnabled(terr is None and ferr is None)
-        topic = self.topic_edit.text()
         self.submit.setText("Update filter" if topic in self.rows else "Subscribe")
         self.filter_edit.set_paths(self.recent.field_paths(topic or None))
         self._refresh_preview()
 
     def _set_error(self, label: QLabel, text: str) -> None:
-        """Error rows take space only while they say something."""
         label.setText(text)
-        self.form.setRowVisible(label, bool(text))
+        label.setToolTip(text)
 
     def _refresh_if_dirty(self) -> None:
         if self._dirty or self.recent.incoming:
@@ -409,7 +427,7 @@ class SubscriptionEditor(QWidget):
         try:
             compile_filter(new)
         except FilterError as exc:
-            self._set_error(self.filter_error, f"{topic}: {exc}")
+            self._set_error(self.filter_error, f"{topic}: {at_column(exc.position, exc.message)}")
             self._filling = True
             item.setText(row.filter or "" if row else "")
             self._filling = False

@@ -86,7 +86,8 @@ def test_ingest_marks_missed_closed_and_reconnect(plot):
         plot.ingest(ev)
     assert [(m[1], m[2]) for m in plot.marks] == [(T0 + 3, "missed"), (T0 + 4, "closed"), (T0 + 6, "reconnect")]
     assert plot.marks[1][3] == "closed 1001" and plot.marks[0][3] == "missed pong ×1"
-    assert len(plot._markers) == 3 and all(m in plot.plot.getPlotItem().items for m in plot._markers)
+    plot.redraw()
+    assert sum(c.count for c in plot.clusters) == 3 and len(plot.marker_item.points()) == len(plot.clusters)
     assert plot.stats("c1")["count"] == 1
 
 
@@ -146,13 +147,26 @@ def test_clear_forgets_series_marks_and_server_pings(plot, qtbot):
     plot.ingest(StateChanged("c1", T0 + 1, State.CLOSED, code=1001))
     plot.ingest(ServerPingAnswered("c1", T0 + 2, b"\x01", 0.0004))
     plot.redraw()
-    curve, marker = plot._curves["c1"], plot._markers[0]
+    curve = plot._curves["c1"]
+    assert len(plot.marker_item.points()) == 1
     plot.clear()
     items = plot.plot.getPlotItem().items
     assert plot.connections == [] and plot.marks == [] and plot.server_table.rowCount() == 0
-    assert curve not in items and marker not in items and plot.plot.getPlotItem().listDataItems() == []
+    assert curve not in items and len(plot.marker_item.points()) == 0
+    assert [i for i in plot.plot.getPlotItem().listDataItems() if i is not plot.marker_item] == []
     assert plot.no_data_label.isVisibleTo(plot) and plot.server_label.text() == "Server PINGs: none"
     plot.ingest(RttMeasured("c1", T0 + 3, 0.005))  # and starts again cleanly
     assert plot.stats("c1")["count"] == 1 and plot.stats("c1")["last"] == 5.0
     plot.redraw()
     assert len([i for i in plot.plot.getPlotItem().listDataItems() if i.name() == "c1"]) == 1
+
+
+def test_legend_labels_take_the_new_palette(plot):
+    from PySide6.QtGui import QColor, QPalette
+    plot.add_rtt("c1", T0, 0.001)
+    plot.redraw()
+    pal = plot.palette()
+    pal.setColor(QPalette.ColorRole.Text, QColor(225, 225, 225))
+    plot.setPalette(pal)
+    (_sample, label), = plot.legend.items
+    assert QColor(225, 225, 225).name() in label.item.toHtml()

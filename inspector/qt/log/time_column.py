@@ -1,0 +1,40 @@
+"""The log's Time column as wall-clock time (the model's text) or as seconds since
+the first frame in the log, chosen from the column header's menu.
+
+A delegate, not a second model column: the text is made only for the cells painted."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from inspector.logstore.frame_store import FrameStore
+from inspector.qt.log.model import LogModel
+
+WALL = "wall"
+RELATIVE = "relative"
+TIME_MODES = ((WALL, "Wall-clock time"), (RELATIVE, "Seconds since the first frame"))
+
+
+class TimeDelegate(QStyledItemDelegate):
+    def __init__(self, store: FrameStore, model: LogModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.model = model
+        self.mode = WALL
+        self.origin: float | None = None  # the first frame's time; None after a clear
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        if self.mode != RELATIVE:
+            return
+        i = self.model.store_index(index.row())
+        if i is None:
+            return
+        if self.origin is None:
+            self.origin = self.store.t(0)
+        option.text = relative_time(self.store.t(i) - self.origin)
+
+
+def relative_time(seconds: float) -> str:
+    return f"{seconds:,.3f} s"

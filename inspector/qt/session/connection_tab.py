@@ -88,6 +88,8 @@ class ConnectionTab(QWidget):
         self.editor.subscribe_requested.connect(self.subscribe)
         self.editor.unsubscribe_requested.connect(self.unsubscribe)
         self.client.add_listener(self._on_event)
+        self.add_event_sink(self.state_view.ingest_ping)  # PONG overdue, in the header
+        self.state_view.text_changed.connect(self._update_counters)  # the RTT marked stale at once
         # The subscriptions queued above were emitted before we listened: show them.
         for topic, info in self.client.subscriptions.items():
             self.editor.ingest(SubscriptionChanged(conn_id, 0.0, topic, info.state, info.filter))
@@ -138,9 +140,11 @@ class ConnectionTab(QWidget):
         elif cls is SubscriptionChanged:
             self.editor.ingest(ev)
 
-    def _update_counters(self) -> None:
+    def _update_counters(self, *_args) -> None:
         s = self.client.stats
         rtt = f"{s.last_rtt * 1000:.1f} ms" if s.last_rtt is not None else "—"
+        if s.last_rtt is not None and self.state_view.rtt_stale:
+            rtt += " (stale: PONG overdue)"
         self.counters.setText(f"in {s.frames_in:,} frames · out {s.frames_out:,} · "
                               f"connects {s.connects} · last RTT {rtt}")
 

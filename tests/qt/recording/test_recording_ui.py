@@ -55,7 +55,7 @@ async def close_window(w) -> None:
 
 def log_rows(panel):
     s = panel.store
-    return [(s.conn(i), s.t(i), s.direction(i), s.data(i)) for i in range(len(s))]
+    return [(s.conn(i), s.t(i), s.direction(i), s.data(i)) for i in range(len(s)) if not s.is_session(i)]
 
 
 def write(path, events, **kw):

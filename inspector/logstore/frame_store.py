@@ -41,7 +41,7 @@ KIND_TEXT = -2   # a text frame: never valid in this protocol
 KIND_SESSION = -3  # a connection event (state, subscription, missed PONG): a row, not a frame
 _NO_GAP = 0
 _DIR_CODE = {OUT: 0, IN: 1}
-_DIR_NONE = 2  # a connection event's row: neither sent nor received
+SESSION_DIRECTION = 2  # a connection event's row: neither sent nor received
 FLAG_BAD = 1             # undecodable
 FLAG_GAP_EXPECTED = 2    # the gap is on a filtered subscription
 FLAG_UNCHECKED = 4       # an EVENT read from its head only: the body is checked when first needed
@@ -162,7 +162,7 @@ class FrameStore:
         data = session_rows.row_bytes(ev)  # type: ignore[arg-type]
         ci = self._label_id(self._conn_ids, self._conns, ev.conn)
         ti = self._label_id(self._topic_ids, self._topics, session_rows.row_topic(ev))  # type: ignore[arg-type]
-        row = (ev.t, ci, _DIR_NONE, KIND_SESSION, ti, NO_SEQ, len(data), _NO_GAP, 0)
+        row = (ev.t, ci, SESSION_DIRECTION, KIND_SESSION, ti, NO_SEQ, len(data), _NO_GAP, 0)
         self._put([array(col.typecode, (v,)) for col, v in zip(self._columns(), row, strict=True)], [data])
         self._session_numbers.append(self.end_number - 1)
 

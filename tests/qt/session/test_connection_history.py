@@ -177,6 +177,7 @@ def test_rows_are_recorded_exported_and_shown_again_by_replay_and_the_app(qtbot,
     w = window
     ui = w.recording
     exported = tmp_path / "exported.rirec"
+    har = tmp_path / "exported.har"
 
     async def scenario():
         ui.record_action.trigger()
@@ -194,11 +195,13 @@ def test_rows_are_recorded_exported_and_shown_again_by_replay_and_the_app(qtbot,
         ui.exported.connect(done.append)
         assert ui.export(exported)
         await until(lambda: done, 10, "the export written")
+        assert ui.export(har)
+        await until(lambda: len(done) == 2, 10, "the HAR written")
         await tab.client.stop()
         return path
     recorded = run(qloop, scenario())
     closed = "closed 1001 — Going away"
-    for path in (recorded, exported):
+    for path in (recorded, exported, har):
         out = io.StringIO()
         assert run_replay(types.SimpleNamespace(file=str(path), json=False, speed=0.0), out, io.StringIO()) == 0
         lines = out.getvalue().splitlines()

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import re
 from array import array
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from inspector.logstore import session_rows
 from inspector.logstore.event_heads import NO_SEQ, head_columns
 from inspector.protocol import gaps
-from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.frames import (  # the codec's own, used in bulk
     JSON_DECODER,
     TEXT_FRAME_ERROR,
@@ -36,12 +38,14 @@ from inspector.protocol.kinds import Kind, kind_name
 
 KIND_EMPTY = -1  # an empty message: no kind byte
 KIND_TEXT = -2   # a text frame: never valid in this protocol
+KIND_SESSION = -3  # a connection event (state, subscription, missed PONG): a row, not a frame
 _NO_GAP = 0
 _DIR_CODE = {OUT: 0, IN: 1}
+SESSION_DIRECTION = 2  # a connection event's row: neither sent nor received
 FLAG_BAD = 1             # undecodable
 FLAG_GAP_EXPECTED = 2    # the gap is on a filtered subscription
 FLAG_UNCHECKED = 4       # an EVENT read from its head only: the body is checked when first needed
-_DIR_NAME = (OUT, IN)
+_DIR_NAME = (OUT, IN, "")
 _SUMMARY_CACHE = 4096
 _TEXT_CHUNK = 65536  # frames joined per regex pass when searching text
 
@@ -52,6 +56,8 @@ def kind_label(kind: int) -> str:
         return "EMPTY"
     if kind == KIND_TEXT:
         return "TEXT"
+    if kind == KIND_SESSION:
+        return "CONNECTION"
     return kind_name(kind)
 
 
@@ -98,6 +104,7 @@ class FrameStore:
         self._topic_ids: dict[str, int] = {"": 0}
         self._seq_gaps = gaps.SeqGaps()  # keyed by (conn, topic) ids
         self._summaries: dict[int, str] = {}
+        self._session_numbers: list[int] = []  # numbers of connection-event rows, ascending
 
     def append(self, ev: FrameSeen) -> None:
         self.extend((ev,))
@@ -146,6 +153,18 @@ class FrameStore:
                       cols[9])
         if len(self._summaries) > _SUMMARY_CACHE:
             self._summaries.clear()
+
+    def add_session(self, ev: SessionEvent) -> None:
+        """A connection event as a row of its own (``session_rows.is_row``). Rare, so one row at
+        a time, beside the frame paths rather than in them."""
+        if not session_rows.is_row(ev):
+            return
+        data = session_rows.row_bytes(ev)  # type: ignore[arg-type]
+        ci = self._label_id(self._conn_ids, self._conns, ev.conn)
+        ti = self._label_id(self._topic_ids, self._topics, session_rows.row_topic(ev))  # type: ignore[arg-type]
+        row = (ev.t, ci, SESSION_DIRECTION, KIND_SESSION, ti, NO_SEQ, len(data), _NO_GAP, 0)
+        self._put([array(col.typecode, (v,)) for col, v in zip(self._columns(), row, strict=True)], [data])
+        self._session_numbers.append(self.end_number - 1)
 
     def _event_row(self, t: float, ci: int, d: int, kind: int, topic: str, type_: str, seq: int | None,
                    flags: int, data: bytes) -> tuple:
@@ -305,7 +324,9 @@ class FrameStore:
         conn_map = np.array([self._label_id(self._conn_ids, self._conns, c) for c in conns], np.uint16)
         topic_map = np.array([self._label_id(self._topic_ids, self._topics, x) for x in topics], np.int32)
         cols = [t, conn_map[np.asarray(conn)], direction, kind, topic_map[np.asarray(topic)], seq, size, gap, flags]
+        first = self.end_number
         self._put(cols, data)
+        self._session_numbers.extend((np.flatnonzero(np.asarray(kind) == KIND_SESSION) + first).tolist())
         self._summaries.clear()
 
     @staticmethod
@@ -320,6 +341,19 @@ class FrameStore:
 
     def __len__(self) -> int:
         return len(self._data)
+
+    @property
+    def session_count(self) -> int:
+        """Connection-event rows kept."""
+        numbers = self._session_numbers
+        if numbers and numbers[0] <= self.dropped:
+            del numbers[:bisect_left(numbers, self.dropped + 1)]
+        return len(numbers)
+
+    @property
+    def frame_count(self) -> int:
+        """Frames kept (rows that are not connection events)."""
+        return len(self._data) - self.session_count
 
     @property
     def first_number(self) -> int:
@@ -375,6 +409,14 @@ class FrameStore:
     def is_text(self, i: int) -> bool:
         return self._kind[self._p(i)] == KIND_TEXT
 
+    def is_session(self, i: int) -> bool:
+        return self._kind[self._p(i)] == KIND_SESSION
+
+    def session_event(self, i: int) -> SessionEvent | None:
+        """The connection event of a KIND_SESSION row, exactly as it was added."""
+        p = self._p(i)
+        return session_rows.row_event(self._data[p], self._t[p], self._conns[self._conn[p]])
+
     def undecodable(self, i: int) -> bool:
         p = self._p(i)
         flags = self._flags[p]
@@ -429,7 +471,9 @@ class FrameStore:
         if cached is not None:
             return cached
         kind, data = self._kind[p], self._data[p]
-        if kind == KIND_TEXT:
+        if kind == KIND_SESSION:
+            body = session_rows.row_summary(self.session_event(i))
+        elif kind == KIND_TEXT:
             text = data.decode("utf-8", "replace")
             body = f"undecodable: {TEXT_FRAME_ERROR}: " + _clip(text, 80)
         elif kind == KIND_EMPTY:
@@ -447,9 +491,13 @@ class FrameStore:
         self._summaries[number] = body
         return body
 
-    def event(self, i: int) -> FrameSeen:
-        """The frame as a session event again (for export and copy)."""
+    def event(self, i: int) -> SessionEvent:
+        """The row as a session event again (for export and copy): a frame, or the connection event."""
         p = self._p(i)
+        if self._kind[p] == KIND_SESSION:
+            ev = self.session_event(i)
+            if ev is not None:
+                return ev
         return FrameSeen(self._conns[self._conn[p]], self._t[p], _DIR_NAME[self._dir[p]], self._data[p],
                          None, self._kind[p] == KIND_TEXT)
 
@@ -570,7 +618,10 @@ class FrameStore:
             unchecked &= pre
         self._check_many((np.flatnonzero(unchecked) + a).tolist())
         kinds = np.frombuffer(self._kind, np.int16)[a:b]
-        special = (kinds == Kind.PING) | (kinds == Kind.PONG) | ((flags & FLAG_BAD) > 0)
+        session = kinds == KIND_SESSION
+        if self._session_numbers:  # a connection event matches on its summary, not its stored fields
+            hit &= ~session
+        special = (kinds == Kind.PING) | (kinds == Kind.PONG) | ((flags & FLAG_BAD) > 0) | session
         special &= ~hit
         if pre is not None:
             special &= pre

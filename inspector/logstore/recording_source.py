@@ -7,7 +7,8 @@ lines and base64-decoded; EVENT topic and seq come from their heads (``classify_
 laid out as the log's flood path lays them out); such bodies are checked when a row is
 first shown, as live ones are. Frames whose heads are not read (and SUBSCRIBE,
 UNSUBSCRIBE, ERROR) go through ``try_decode``.
-Connection events (state, RTT, ...) are few and decoded fully.
+Connection events (state, RTT, ...) are few and decoded fully; those the log shows as rows
+(session_rows.is_row) go among the frames as KIND_SESSION rows, where they were recorded.
 
 No Qt here: the result feeds ``FrameStore.extend_rows`` and the latency plot.
 """
@@ -21,8 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
+from inspector.logstore import session_rows
 from inspector.logstore.event_heads import NO_SEQ, head_columns
-from inspector.logstore.frame_store import FLAG_BAD, FLAG_GAP_EXPECTED, FLAG_UNCHECKED, KIND_TEXT
+from inspector.logstore.frame_store import (
+    FLAG_BAD,
+    FLAG_GAP_EXPECTED,
+    FLAG_UNCHECKED,
+    KIND_SESSION,
+    KIND_TEXT,
+    SESSION_DIRECTION,
+)
 from inspector.protocol import gaps
 from inspector.protocol.events import FrameSeen
 from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, try_decode
@@ -39,7 +48,8 @@ _HEAD_CHUNK = 65536  # EVENT heads read at a time (bounds the heads held at once
 
 @dataclass
 class FrameRows:
-    """Columns for ``FrameStore.extend_rows`` (a slice of a PreparedRecording's frames)."""
+    """Columns for ``FrameStore.extend_rows`` (a slice of a PreparedRecording's log rows: its
+    frames and, as KIND_SESSION rows, its connection events that the log shows)."""
 
     t: np.ndarray
     conns: list[str]
@@ -67,12 +77,14 @@ class PreparedRecording:
 
     Records keep their file order (frames and connection events interleaved);
     ``offsets`` are non-decreasing seconds from the first record, for a Timeline.
-    ``frame_index[r]`` is the number of frames before record ``r``, so records
-    [a, b) hold frames [frame_index[a], frame_index[b]).
+    ``frames`` holds the log rows: every frame and, among them, the connection events the log
+    shows (KIND_SESSION). ``frame_index[r]`` is the number of log rows before record ``r``, so
+    records [a, b) hold rows [frame_index[a], frame_index[b]); ``frames_before[r]`` counts only
+    the frames before record ``r`` (what the recorder and the log call frames).
     """
 
     def __init__(self, path: Path, cols, labels: list[str], frames: FrameRows, frame_index: np.ndarray,
-                 events: dict[int, object], record_w: np.ndarray):
+                 events: dict[int, object], record_w: np.ndarray, frames_before: np.ndarray):
         self.path = path
         self.name = path.name
         self.header = cols.header
@@ -81,6 +93,7 @@ class PreparedRecording:
         self.warning = cols.warning
         self.labels = labels
         self.frames = frames
+        self.frames_before = frames_before
         self.frame_index = frame_index
         self.events = events          # record index -> SessionEvent (connection events only)
         self.conn_urls = _conn_urls(cols.recording, list(cols.conns), labels)  # label -> URL it dialled
@@ -93,10 +106,11 @@ class PreparedRecording:
 
     @property
     def frame_count(self) -> int:
-        return len(self.frames)
+        """Frames only (``frames`` also holds connection-event rows)."""
+        return int(self.frames_before[-1])
 
     def frame_slice(self, a: int, b: int) -> FrameRows:
-        """The frames among records [a, b)."""
+        """The log rows (frames and connection events) among records [a, b)."""
         lo, hi = int(self.frame_index[a]), int(self.frame_index[b])
         f = self.frames
         return FrameRows(f.t[lo:hi], f.conns, f.conn[lo:hi], f.direction[lo:hi], f.kind[lo:hi], f.topics,
@@ -147,12 +161,17 @@ def _prepare(path: Path, cols) -> PreparedRecording:
     labels = conn_labels(path.name, list(cols.conns))
     is_frame = cols.kind != KIND_EVENT
     frame_rows = np.flatnonzero(is_frame)
-    frame_index = np.zeros(n + 1, np.int64)
-    np.cumsum(is_frame, out=frame_index[1:])
     events = {}
     for r in np.flatnonzero(~is_frame).tolist():
         ev = cols.event(r)
         events[r] = _relabel(ev, labels[int(cols.conn[r])])
+    shown = {r: ev for r, ev in events.items() if session_rows.is_row(ev)}
+    is_row = is_frame.copy()
+    is_row[list(shown)] = True
+    frame_index = np.zeros(n + 1, np.int64)
+    np.cumsum(is_row, out=frame_index[1:])
+    frames_before = np.zeros(n + 1, np.int64)
+    np.cumsum(is_frame, out=frames_before[1:])
     data = _frame_bytes(cols, frame_rows)
     kind = cols.kind[frame_rows].astype(np.int16)
     text = cols.text[frame_rows]
@@ -163,7 +182,40 @@ def _prepare(path: Path, cols) -> PreparedRecording:
     frames = FrameRows(cols.w[frame_rows].astype(np.float64), labels, conn,
                        (~cols.out[frame_rows]).astype(np.int8), kind, topics, topic, seq,
                        cols.size[frame_rows].astype(np.int32), gap, flags, data)
-    return PreparedRecording(path, cols, labels, frames, frame_index, events, cols.w.astype(np.float64))
+    if shown:
+        frames = _with_session_rows(frames, shown, is_frame, cols.conn)
+    return PreparedRecording(path, cols, labels, frames, frame_index, events, cols.w.astype(np.float64),
+                             frames_before)
+
+
+def _with_session_rows(frames: FrameRows, shown: dict, is_frame: np.ndarray, conn_of: np.ndarray) -> FrameRows:
+    """``frames`` with the connection events of records ``shown`` placed among them as KIND_SESSION
+    rows, each after the frames recorded before it."""
+    recs = sorted(shown)
+    before = np.cumsum(is_frame)[recs]  # frames recorded before each event
+    evs = [shown[r] for r in recs]
+    topics = list(frames.topics)
+    ids = {name: i for i, name in enumerate(topics)}
+    topic = [ids.setdefault(session_rows.row_topic(ev), len(ids)) for ev in evs]
+    topics.extend(list(ids)[len(topics):])
+    datas = [session_rows.row_bytes(ev) for ev in evs]
+    data: list[bytes] = []
+    prev = 0
+    for at, d in zip(before.tolist(), datas, strict=True):
+        data.extend(frames.data[prev:at])
+        data.append(d)
+        prev = at
+    data.extend(frames.data[prev:])
+
+    def put(col: np.ndarray, values) -> np.ndarray:
+        return np.insert(col, before, np.asarray(values, col.dtype))
+
+    m = len(evs)
+    return FrameRows(put(frames.t, [ev.t for ev in evs]), frames.conns, put(frames.conn, conn_of[recs]),
+                     put(frames.direction, np.full(m, SESSION_DIRECTION)), put(frames.kind, np.full(m, KIND_SESSION)),
+                     topics, put(frames.topic, topic), put(frames.seq, np.full(m, NO_SEQ)),
+                     put(frames.size, [len(d) for d in datas]), put(frames.gap, np.zeros(m)),
+                     put(frames.flags, np.zeros(m)), data)
 
 
 def _relabel(ev, label: str):

@@ -7,7 +7,7 @@ is only for people reading.
 from __future__ import annotations
 
 from inspector.protocol.closecodes import describe
-from inspector.protocol.events import State, StateChanged
+from inspector.protocol.events import PongMissed, State, StateChanged, SubscriptionChanged
 
 SEPARATOR = " — "
 
@@ -61,3 +61,28 @@ def describe_state(ev: StateChanged, *, url: str = "", now: float | None = None)
 
 def _http(ev: StateChanged) -> str:
     return f"HTTP {ev.http_status}" + (f" {ev.http_code}" if ev.http_code else "")
+
+
+def describe_subscription(ev: SubscriptionChanged) -> str:
+    """One line for a subscription change: topic, state, filter and the server's error."""
+    text = f"subscription {ev.topic} {ev.state.value}"
+    if ev.filter:
+        text += f" filter {ev.filter!r}"
+    if ev.error_code:
+        text += f"{SEPARATOR}{ev.error_code}" + (f": {ev.message}" if ev.message else "")
+    elif ev.message:
+        text += f" ({ev.message})"
+    return text
+
+
+def describe_pong_missed(ev: PongMissed) -> str:
+    return f"PONG missed ({ev.consecutive} in a row)" if ev.consecutive > 1 else "PONG missed"
+
+
+def describe_session(ev: StateChanged | SubscriptionChanged | PongMissed) -> str:
+    """One line for a connection event that the log shows as a row of its own."""
+    if isinstance(ev, StateChanged):
+        return describe_state(ev)
+    if isinstance(ev, SubscriptionChanged):
+        return describe_subscription(ev)
+    return describe_pong_missed(ev)

@@ -7,6 +7,7 @@ from functools import lru_cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap, QPolygonF
 
+from inspector.logstore.frame_store import KIND_SESSION
 from inspector.protocol.kinds import Kind
 
 KIND_COLOURS: dict[int, str] = {
@@ -16,6 +17,7 @@ KIND_COLOURS: dict[int, str] = {
     Kind.PING: "#0891b2",
     Kind.PONG: "#0d9488",
     Kind.ERROR: "#dc2626",
+    KIND_SESSION: "#64748b",  # connection events
 }
 OTHER_COLOUR = "#d97706"
 

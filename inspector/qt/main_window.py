@@ -479,6 +479,8 @@ class MainWindow(QMainWindow):
             self.report_error(f"cannot connect with {profile.name}: {exc}")
             return None
         tab.add_sinks(self.log_panel.ingest, self.latency_plot.ingest)
+        tab.add_event_sink(self.log_panel.ingest)  # connection events become log rows
+        tab.state_view.text_changed.connect(lambda _text, t=tab: self._tab_text(t))
         tab.message.connect(self.show_message)
         tab.save_subscriptions.connect(self.save_profile_subscriptions)
         tab.state_changed.connect(lambda ev, t=tab: self._tab_state(t, ev))
@@ -522,6 +524,11 @@ class MainWindow(QMainWindow):
         # news about the connection in view beats an older message; an open connection
         # also ends an error shown before (it is kept in ``errors`` and the log)
         if tab is self.current_tab() and (not self._showing_error or ev.state is State.OPEN):
+            self.show_state()
+
+    def _tab_text(self, tab: ConnectionTab) -> None:
+        """The header's text moved on (a countdown): the status bar, when it shows that state, follows."""
+        if tab is self.current_tab() and not self._message_timer.isActive():
             self.show_state()
 
     def _close_tab(self, index: int) -> None:
@@ -570,8 +577,7 @@ class MainWindow(QMainWindow):
         if tab is None:
             self.status_label.setText("Not connected: select a profile and press Connect (Ctrl+Return)")
             return
-        ev = tab.state_view.last
-        state = describe_state(ev) if ev is not None else "starting…"
+        state = tab.state_view.text() if tab.state_view.last is not None else "starting…"
         self.status_label.setText(f"{tab.conn_id} · {tab.profile.name}: {state}")
 
     # ------------------------------------------------------------ settings

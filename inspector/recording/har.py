@@ -6,6 +6,8 @@ opcode 1 data being the text itself and opcode 2 data base64. They differ in ``t
 Chrome DevTools and mitmproxy write epoch seconds, Playwright epoch milliseconds (and -1
 in its "minimal" mode), so the unit is decided per entry (``har_time.entry_scale``).
 Each such entry becomes one connection (``ws1``, ``ws2``, ...); other entries are ignored.
+An entry this program exported also carries its connection events in ``_inspectorEvents``
+(``{"time": epoch s, "e": ..., ...}``: the recording format's fields); they are read back.
 HAR is one JSON document, so it is read whole (captures are small next to recordings).
 
 Nothing in a HAR makes reading fail once it is a HAR: a value the reader cannot use is
@@ -20,12 +22,13 @@ import binascii
 import json
 import os
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
 from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, try_decode
-from inspector.recording.format import MAX_ERRORS, RecordingError, make_header
+from inspector.recording.format import MAX_ERRORS, RecordError, RecordingError, make_header, record_to_event
 from inspector.recording.har_time import entry_scale, iso_time, message_time
 from inspector.redact import redact_url
 
@@ -66,7 +69,7 @@ class HarRecording:
     torn_bytes = 0
     clean_end = True
 
-    def __init__(self, path: Path, events: list[tuple[float, int, str, str, bytes, bool]],
+    def __init__(self, path: Path, events: list[tuple[float, int, str, str, Any, bool]],
                  conn_urls: dict[str, str], problems: Problems, ignored: int):
         self.path = path
         self.name = path.name
@@ -92,6 +95,8 @@ class HarRecording:
         for t, _, conn, what, data, text in self._events:
             if what == "open":
                 ev: SessionEvent = StateChanged(conn, t, State.OPEN, message=self.conn_urls.get(conn, ""))
+            elif what == "event":
+                ev = replace(data, conn=conn)
             else:
                 frame = None
                 if decode:
@@ -140,7 +145,8 @@ def open_har(path: Path, first: bytes = b"", f=None) -> HarRecording:
 
 def read_entries(path: Path, entries: list) -> HarRecording:
     """The WebSocket connections among HAR ``entries``, with every problem reported."""
-    events: list[tuple[float | None, int, str, str, bytes, bool]] = []
+    # (time, order, connection, "open" | "event" | direction, bytes or the event, is text)
+    events: list[tuple[float | None, int, str, str, Any, bool]] = []
     conn_urls: dict[str, str] = {}
     problems = Problems()
     ignored = 0
@@ -158,7 +164,11 @@ def read_entries(path: Path, entries: list) -> HarRecording:
         conn = f"ws{len(conn_urls) + 1}"
         conn_urls[conn] = _entry_url(i, entry, problems)
         opened, frames = _entry_frames(i, entry, messages, problems)
-        events.append((opened, len(events), conn, "open", b"", False))
+        own = _entry_events(i, entry, problems)
+        if not own:  # the capture says only that it opened
+            events.append((opened, len(events), conn, "open", b"", False))
+        for t, ev in own:
+            events.append((t, len(events), conn, "event", ev, False))
         for t, direction, data, text in frames:
             events.append((t, len(events), conn, direction, data, text))
     # an entry without any time at all is shown at the start of the capture
@@ -166,6 +176,28 @@ def read_entries(path: Path, entries: list) -> HarRecording:
     timed = [(base if e[0] is None else e[0], *e[1:]) for e in events]
     timed.sort(key=lambda e: (e[0], e[1]))
     return HarRecording(path, timed, conn_urls, problems, ignored)
+
+
+def _entry_events(i: int, entry: dict, problems: Problems) -> list[tuple[float, SessionEvent]]:
+    """The connection events an export of ours put in ``_inspectorEvents``."""
+    raw = entry.get("_inspectorEvents")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.add(UNUSABLE, f"entry {i}: _inspectorEvents is not a list")
+        return []
+    out = []
+    for j, obj in enumerate(raw):
+        try:
+            if not isinstance(obj, dict) or "e" not in obj:
+                raise RecordError("not a connection event")
+            ev = record_to_event({**obj, "w": obj.get("time"), "c": ""}, 0.0)
+        except (RecordError, TypeError, ValueError) as exc:
+            problems.add(SKIPPED_MESSAGE, f"entry {i} (_inspectorEvents[{j}]): {exc}, skipped")
+            continue
+        if ev is not None:
+            out.append((ev.t, ev))
+    return out
 
 
 def _entry_url(i: int, entry: dict, problems: Problems) -> str:

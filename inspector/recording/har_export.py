@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from inspector import __version__
 from inspector.protocol.events import OUT, FrameSeen, SessionEvent
-from inspector.recording.format import RecordingError
+from inspector.recording.format import RecordingError, event_fields
 from inspector.redact import redact_url
 
 UNKNOWN_URL = "ws://unknown/"  # only for a connection whose URL nobody told us
@@ -36,16 +36,20 @@ def har_document(events: Iterable[SessionEvent], url: str = "", conn_urls: dict[
     """A Chrome-compatible HAR dict with one WebSocket entry per connection.
 
     ``conn_urls`` maps a connection id to the URL it dialled (``url`` for the others).
-    Only frames travel (HAR has no place for connection events); no request header
-    carries credentials.
+    Frames go in ``_webSocketMessages``; connection events, which HAR has no place for, in
+    ``_inspectorEvents`` (the recording format's fields and ``time``), which this program reads
+    back and other tools ignore. A connection that never opened still gets its entry. No
+    request header carries credentials.
     """
     conn_urls = conn_urls or {}
     per_conn: dict[str, list[dict]] = {}
+    per_conn_events: dict[str, list[dict]] = {}
     first_seen: dict[str, float] = {}
     for ev in events:
         if ev.conn not in first_seen:
             first_seen[ev.conn] = ev.t
         if not isinstance(ev, FrameSeen):
+            per_conn_events.setdefault(ev.conn, []).append({"time": ev.t, **event_fields(ev)})
             continue
         if ev.text:
             msg = {"type": "send" if ev.direction == OUT else "receive", "time": ev.t, "opcode": 1,
@@ -55,7 +59,8 @@ def har_document(events: Iterable[SessionEvent], url: str = "", conn_urls: dict[
                    "data": base64.b64encode(ev.data).decode("ascii")}
         per_conn.setdefault(ev.conn, []).append(msg)
     entries = []
-    for conn, messages in per_conn.items():
+    for conn in first_seen:
+        messages = per_conn.get(conn, [])
         conn_url = redact_url(conn_urls.get(conn) or url or UNKNOWN_URL)
         entries.append({
             "startedDateTime": _iso(first_seen[conn]),
@@ -78,6 +83,8 @@ def har_document(events: Iterable[SessionEvent], url: str = "", conn_urls: dict[
             "_inspectorConnection": conn,
             "_webSocketMessages": messages,
         })
+        if conn in per_conn_events:
+            entries[-1]["_inspectorEvents"] = per_conn_events[conn]
     return {"log": {"version": "1.2", "creator": {"name": "realtime-inspector", "version": __version__},
                     "pages": [], "entries": entries}}
 

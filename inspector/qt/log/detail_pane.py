@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 from PySide6.QtCore import Qt
@@ -21,8 +22,11 @@ from PySide6.QtWidgets import (
 
 from inspector.logstore import hexdump
 from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, kind_label
-from inspector.protocol.events import OUT
+from inspector.logstore.session_rows import is_trouble, row_summary
+from inspector.protocol.events import OUT, SessionEvent
 from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Ping, Pong, json_type, try_decode
+from inspector.qt.log.model import format_time
+from inspector.recording.format import event_fields
 
 MAX_TREE_NODES = 5000
 MAX_CELL = 300
@@ -34,6 +38,7 @@ class DetailPane(QWidget):
         super().__init__(parent)
         self._data = b""
         self._text = False
+        self._session_json: str | None = None  # a connection event's fields, for Copy JSON
         self._nodes = 0
 
         self.header = QLabel("No frame selected")
@@ -81,7 +86,7 @@ class DetailPane(QWidget):
     # ------------------------------------------------------------ showing
 
     def clear(self) -> None:
-        self._data, self._text = b"", False
+        self._data, self._text, self._session_json = b"", False, None
         self.header.setText("No frame selected")
         self.error_label.hide()
         self.hex_view.clear()
@@ -92,7 +97,7 @@ class DetailPane(QWidget):
 
     def show_frame(self, data: bytes, direction: str, text: bool = False) -> None:
         data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-        self._data, self._text = data, text
+        self._data, self._text, self._session_json = data, text, None
         kind = KIND_TEXT if text else (data[0] if data else KIND_EMPTY)
         self.header.setText(f"<b>{kind_label(kind)}</b> · {_DIRECTION.get(direction, direction)} · {len(data)} bytes")
 
@@ -105,6 +110,32 @@ class DetailPane(QWidget):
         self.copy_hex_button.setEnabled(True)
         self.copy_base64_button.setEnabled(True)
         self.copy_json_button.setEnabled(hexdump.body_json(data, text) is not None)
+
+    def show_session(self, ev: SessionEvent | None, conn: str, t: float) -> None:
+        """A connection event's row: what happened in words, and every field it carries."""
+        self._data, self._text = b"", False
+        summary = row_summary(ev)
+        self.header.setText(f"<b>CONNECTION</b> · {html.escape(conn)} · {format_time(t)}")
+        self.error_label.setText(summary)
+        self.error_label.setVisible(is_trouble(ev))
+        fields = {"time": t, "connection": conn, **event_fields(ev)} if ev is not None else {}
+        self._session_json = json.dumps(fields, ensure_ascii=False, indent=2) if fields else None
+        self.hex_view.setExtraSelections([])
+        self.hex_view.setPlainText(summary)
+        self.tree.clear()
+        self._nodes = 0
+        root = self.tree.invisibleRootItem()
+        if ev is not None:
+            self._add(root, "time", f"{format_time(t)} ({t:.6f})", raw=True)
+            self._add(root, "connection", conn, raw=True)
+        for key, value in fields.items():
+            if key not in ("time", "connection"):
+                self._add(root, "event" if key == "e" else key, value)
+        self.tree.expandAll()
+        self.tree.resizeColumnToContents(0)
+        self.copy_hex_button.setEnabled(False)
+        self.copy_base64_button.setEnabled(False)
+        self.copy_json_button.setEnabled(self._session_json is not None)
 
     def _show_hex(self, data: bytes, mark_kind: bool) -> None:
         """Plain text (fast for big frames); the kind byte marked with an extra selection."""
@@ -192,6 +223,6 @@ class DetailPane(QWidget):
         QGuiApplication.clipboard().setText(hexdump.as_base64(self._data))
 
     def copy_json(self) -> None:
-        text = hexdump.as_json(self._data, self._text)
+        text = self._session_json if self._session_json is not None else hexdump.as_json(self._data, self._text)
         if text is not None:
             QGuiApplication.clipboard().setText(text)

@@ -14,7 +14,8 @@ from bisect import bisect_left
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from inspector.logstore.frame_store import FrameStore, Query, kind_label
+from inspector.logstore.frame_store import KIND_SESSION, FrameStore, Query, kind_label
+from inspector.logstore.session_rows import is_trouble
 from inspector.protocol.events import OUT
 from inspector.protocol.kinds import Kind
 from inspector.qt import icons
@@ -202,6 +203,8 @@ class LogModel(QAbstractTableModel):
         if i is None:
             return None
         kind, seq, direction = s.kind(i), s.seq(i), s.direction(i)
+        if kind == KIND_SESSION:
+            return self._session_info(number, i)
         texts = (
             str(number), format_time(s.t(i)), s.conn(i), _ARROW.get(direction, "?"), kind_label(kind),
             s.topic(i), "" if seq is None else str(seq), str(s.size(i)), s.summary(i),
@@ -216,6 +219,18 @@ class LogModel(QAbstractTableModel):
         else:
             bg = None
         info = (texts, bg, icons.kind_brush(kind), icons.kind_icon(kind), _ARROW_TIP.get(direction))
+        return self._keep(number, info)
+
+    def _session_info(self, number: int, i: int) -> tuple:
+        """A connection event's row: no direction, seq or size; tinted when something went wrong."""
+        s = self.store
+        texts = (str(number), format_time(s.t(i)), s.conn(i), "·", kind_label(KIND_SESSION), s.topic(i), "", "",
+                 s.summary(i))
+        bg = icons.ERROR_BACKGROUND if is_trouble(s.session_event(i)) else None
+        info = (texts, bg, icons.kind_brush(KIND_SESSION), icons.kind_icon(KIND_SESSION), "connection event")
+        return self._keep(number, info)
+
+    def _keep(self, number: int, info: tuple) -> tuple:
         if len(self._cache) >= _CACHE_ROWS:
             self._cache.clear()
         self._cache[number] = info

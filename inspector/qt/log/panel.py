@@ -32,8 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, FrameStore, Query
-from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.logstore.frame_store import KIND_EMPTY, KIND_SESSION, KIND_TEXT, FrameStore, Query
+from inspector.logstore.session_rows import is_row
+from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.kinds import Kind
 from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COL_TIME, COLUMNS, LogModel
@@ -46,6 +47,7 @@ MIN_SLICE = 256      # enough for the store's vectorised batch path
 MAX_SLICE = 65536
 FILTER_DEBOUNCE_MS = 200
 OTHER_KINDS = frozenset(range(256)) - frozenset(int(k) for k in Kind) | {KIND_EMPTY, KIND_TEXT}
+CONNECTION_KIND = "Connection"  # the kind menu's entry for connection events
 _WIDTHS = (70, 95, 100, 34, 120, 150, 70, 60)
 
 
@@ -59,6 +61,7 @@ class LogPanel(QWidget):
         self.store = FrameStore(cap)
         self.model = LogModel(self.store, self)
         self._pending: list[FrameSeen] = []
+        self._pending_sessions: list[tuple[int, SessionEvent]] = []  # (frames pending before it, event)
         self._clock = clock
         self._sync_every = flush_ms / 1000
         self._synced_at = clock()
@@ -112,6 +115,7 @@ class LogPanel(QWidget):
         for k in Kind:
             self._add_kind_action(k.name)
         self._add_kind_action("Other")
+        self._add_kind_action(CONNECTION_KIND)
         self.kind_button.setMenu(self.kind_menu)
 
         self.direction_combo = QComboBox()
@@ -236,6 +240,10 @@ class LogPanel(QWidget):
             if not pending:  # the first frame of a batch starts the flush timer (a Qt call per batch only)
                 self._flush_timer.start()
             pending.append(ev)
+        elif is_row(ev):  # a connection event: a row of its own, in order among the frames
+            if not self._pending and not self._pending_sessions:
+                self._flush_timer.start()
+            self._pending_sessions.append((len(self._pending), ev))
 
     @property
     def pending_count(self) -> int:
@@ -282,6 +290,22 @@ class LogPanel(QWidget):
             self._slice_timer.start()
 
     def _store(self, batch: list[FrameSeen]) -> None:
+        sessions = self._pending_sessions
+        if sessions:  # connection events go in where they came, between the batch's frames
+            n = len(batch)
+            self._pending_sessions = [(pos - n, ev) for pos, ev in sessions if pos > n]
+            at = 0
+            for pos, ev in sessions:
+                if pos > n:
+                    break
+                if pos > at:
+                    self._store_frames(batch[at:pos])
+                    at = pos
+                self.store.add_session(ev)
+            batch = batch[at:]
+        self._store_frames(batch)
+
+    def _store_frames(self, batch: list[FrameSeen]) -> None:
         if batch:
             self.store.extend(batch)
             for hook in self._flush_hooks:
@@ -368,6 +392,7 @@ class LogPanel(QWidget):
     def clear(self) -> None:
         self._slice_timer.stop()
         batch, self._pending = self._pending, []
+        self._pending_sessions = []
         if batch:
             for hook in self._flush_hooks:
                 hook(batch, False)
@@ -379,7 +404,7 @@ class LogPanel(QWidget):
         self._update_status()
 
     def frame_count(self) -> int:
-        return len(self.store)
+        return self.store.frame_count
 
     @property
     def time_mode(self) -> str:
@@ -410,7 +435,9 @@ class LogPanel(QWidget):
         checked = {name for name, act in self.kind_actions.items() if act.isChecked()}
         kinds = None
         if len(checked) != len(self.kind_actions):
-            wanted = {int(Kind[name]) for name in checked if name != "Other"}
+            wanted = {int(Kind[name]) for name in checked if name not in ("Other", CONNECTION_KIND)}
+            if CONNECTION_KIND in checked:
+                wanted.add(KIND_SESSION)
             kinds = frozenset(wanted | (OTHER_KINDS if "Other" in checked else set()))
         return Query(
             kinds=kinds,
@@ -449,7 +476,7 @@ class LogPanel(QWidget):
                 self._scrolling = False
         self._update_status()
 
-    def selected_events(self) -> list[FrameSeen]:
+    def selected_events(self) -> list[SessionEvent]:
         rows = sorted({ix.row() for ix in self.view.selectionModel().selectedRows()})
         out = []
         for r in rows:
@@ -481,11 +508,15 @@ class LogPanel(QWidget):
         if i is None:
             self.detail.clear()
             return
+        if self.store.is_session(i):
+            self.detail.show_session(self.store.session_event(i), self.store.conn(i), self.store.t(i))
+            self.frameSelected.emit(current.row())
+            return
         self.detail.show_frame(self.store.data(i), self.store.direction(i), self.store.is_text(i))
         self.frameSelected.emit(current.row())
 
     def _update_status(self) -> None:
-        total = len(self.store)
+        total = self.store.frame_count
         parts = [f"{total:,} frames"]
         if not self.model.query.is_all:
             parts.append(f"{self.model.rowCount():,} shown")

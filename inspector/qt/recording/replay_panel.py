@@ -226,7 +226,7 @@ class ReplayPanel(QWidget):
                              (SLIDER_STEPS if self.shown else 0))
         self.slider.blockSignals(False)
         # frames, as the recorder, the log and the status line count them; records add connection events
-        frames = int(rec.frame_index[self.shown])
+        frames = int(rec.frames_before[self.shown])
         self.position_label.setText(f"{at:,.3f} / {duration:,.3f} s · frame {frames:,} / {rec.frame_count:,}")
         self.position_label.setToolTip(f"record {self.shown:,} of {len(rec):,} (frames and connection events)")
 

@@ -122,6 +122,8 @@ class ConnectionTab(QWidget):
         self.editor.unsubscribe_requested.connect(self.unsubscribe)
         self.client.add_listener(self._on_event)
         self.state_changed.connect(self._watch_idle)
+        self.add_event_sink(self.state_view.ingest_ping)  # PONG overdue, in the header
+        self.state_view.text_changed.connect(self._update_counters)  # the RTT marked stale at once
         # The subscriptions queued above were emitted before we listened: show them.
         for topic, info in self.client.subscriptions.items():
             self.editor.ingest(SubscriptionChanged(conn_id, 0.0, topic, info.state, info.filter))
@@ -194,10 +196,12 @@ class ConnectionTab(QWidget):
             f"(about {left:.0f} s left). Subscribe to a topic to keep it open.")
         self.idle_warning.show()
 
-    def _update_counters(self) -> None:
+    def _update_counters(self, *_args) -> None:
         self._watch_idle()
         s = self.client.stats
         rtt = f"{s.last_rtt * 1000:.1f} ms" if s.last_rtt is not None else "—"
+        if s.last_rtt is not None and self.state_view.rtt_stale:
+            rtt += " (stale: PONG overdue)"
         self.counters.setText(f"in {s.frames_in:,} frames · out {s.frames_out:,} · "
                               f"connects {s.connects} · last RTT {rtt}")
 

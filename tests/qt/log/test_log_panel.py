@@ -9,7 +9,7 @@ from framegen import error, event, ping, pong, raw, subscribe, unsubscribe
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from inspector.protocol.events import IN, OUT, FrameSeen, RttMeasured, State, StateChanged
+from inspector.protocol.events import IN, OUT, FrameSeen, RttMeasured
 from inspector.qt import icons
 from inspector.qt.log.model import COL_DIR, COL_KIND, COL_NUMBER, COL_SEQ, COL_SUMMARY, COL_TIME, COL_TOPIC, format_time
 from inspector.qt.log.panel import LogPanel
@@ -258,8 +258,8 @@ def test_find_focuses_the_text_filter(panel, qtbot):
     assert panel.text_edit.selectedText() == "abc"
 
 
-def test_state_events_do_not_make_rows(panel):
-    panel.ingest(StateChanged("c1", 1.0, State.OPEN))
+def test_rtt_events_do_not_make_rows(panel):
+    panel.ingest(RttMeasured("c1", 1.0, 0.002))
     panel.flush()
     assert panel.model.rowCount() == 0
 
@@ -273,7 +273,7 @@ def test_new_connection_after_clear_appears_in_the_filter(panel):
 
 def test_kinds_button_shows_how_many_are_on(panel):
     panel.kind_actions["PING"].setChecked(False)
-    assert panel.kind_button.text() == "Kinds (6)"
+    assert panel.kind_button.text() == "Kinds (7)"
     panel.kind_actions["PING"].setChecked(True)
     assert panel.kind_button.text() == "Kinds"
 

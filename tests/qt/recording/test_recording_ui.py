@@ -57,7 +57,12 @@ async def close_window(w) -> None:
 
 def log_rows(panel):
     s = panel.store
-    return [(s.conn(i), s.t(i), s.direction(i), s.data(i)) for i in range(len(s))]
+    return [(s.conn(i), s.t(i), s.direction(i), s.data(i)) for i in range(len(s)) if not s.is_session(i)]
+
+
+def frame_rows(s) -> list[int]:
+    """Store indices of the frames (connection-event rows left out)."""
+    return [i for i in range(len(s)) if not s.is_session(i)]
 
 
 def write(path, events, **kw):
@@ -283,8 +288,9 @@ def test_har_import_each_websocket_is_a_connection(qtbot, qloop, tmp_path):
         dlg.reject()
     s = blocker.args[0].log_panel.store
     assert s.conns == ["capture.har:ws1", "capture.har:ws2"]
-    assert [s.kind(i) for i in range(3)][0] == 0x10 and s.topic(0) == "orders.eu"
-    assert s.is_text(1) and s.data(2) == b"\x20\x01"
+    f = frame_rows(s)
+    assert s.kind(f[0]) == 0x10 and s.topic(f[0]) == "orders.eu"
+    assert s.is_text(f[1]) and s.data(f[2]) == b"\x20\x01"
     assert "HAR capture" in w.status_label.text()
 
 
@@ -328,10 +334,11 @@ def test_replay_step_seek_speed_and_play(qtbot, qloop, tmp_path):
     assert r.step() == 0 and view.log_panel.frame_count() == 0  # record 0 is the state event
     assert r.step() == 1 and view.log_panel.frame_count() == 1
     assert r.step() == 2 and view.log_panel.frame_count() == 2
-    assert view.log_panel.store.seq(1) == 2
+    assert view.log_panel.store.seq(frame_rows(view.log_panel.store)[1]) == 2
 
     r.seek(0.05)  # records at or before +0.05 s are shown
-    assert view.log_panel.frame_count() == 5 and [view.log_panel.store.seq(i) for i in range(5)] == [1, 2, 3, 4, 5]
+    store = view.log_panel.store
+    assert view.log_panel.frame_count() == 5 and [store.seq(i) for i in frame_rows(store)] == [1, 2, 3, 4, 5]
     assert "frame 5 / 11" in r.position_label.text()  # frames, as the log counts them
     r.slider.setValue(r.slider.maximum())  # clicking the groove at the end
     assert r.position == 13 and view.log_panel.frame_count() == 11
@@ -348,7 +355,7 @@ def test_replay_step_seek_speed_and_play(qtbot, qloop, tmp_path):
     qtbot.waitUntil(lambda: r.position == 13, timeout=5000)
     qtbot.waitUntil(lambda: not r.playing, timeout=2000)
     assert view.log_panel.frame_count() == 11 and "replay finished" in w.status_label.text()
-    assert [view.log_panel.store.seq(i) for i in range(10)] == list(range(1, 11))
+    assert [view.log_panel.store.seq(i) for i in frame_rows(view.log_panel.store)[:10]] == list(range(1, 11))
 
     with pytest.raises(ValueError):
         r.set_speed(1000.0)

@@ -437,7 +437,7 @@ async def open_connection(url: str, *, headers: HeadersLike | None, user_agent: 
         transport.abort()
         raise
     ssl_object = transport.get_extra_info("ssl_object")
-    tls = session_of(ssl_object, ssl_context, options.insecure) if ssl_object is not None and ssl_context else None
+    tls = session_of(ssl_object, ssl_context, options) if ssl_object is not None and ssl_context else None
     conn.session = SessionInfo(tls=tls, subprotocol=protocol.subprotocol,
                                proxy=f"{proxy.host}:{proxy.port}" if proxy is not None else None)
     return conn

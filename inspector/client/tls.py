@@ -14,7 +14,7 @@ import ssl
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 
 from inspector.client.model import ConnectOptions
 
@@ -125,37 +125,34 @@ def describe_cert(der: bytes) -> CertInfo | None:
         return None
 
 
-def session_of(ssl_object: ssl.SSLObject, ctx: ssl.SSLContext, insecure: bool) -> TlsSession:
+def session_of(ssl_object: ssl.SSLObject, ctx: ssl.SSLContext, options: ConnectOptions) -> TlsSession:
     cipher = ssl_object.cipher()
+    chain = (describe_cert(der) for der in peer_chain(ssl_object, ctx, options.cacert))
     return TlsSession(version=ssl_object.version() or "?", cipher=cipher[0] if cipher else "?",
                       bits=cipher[2] if cipher else None, alpn=ssl_object.selected_alpn_protocol(),
-                      chain=tuple(c for c in (describe_cert(d) for d in peer_chain(ssl_object, ctx)) if c),
-                      verified=not insecure)
+                      chain=tuple(c for c in chain if c), verified=not options.insecure)
 
 
-def peer_chain(ssl_object: ssl.SSLObject, ctx: ssl.SSLContext | None) -> list[bytes]:
+def peer_chain(ssl_object: ssl.SSLObject, ctx: ssl.SSLContext, cafile: str | None) -> list[bytes]:
     """The server's certificate and, as far as it can be known, the chain up to its root (DER)."""
     verified = getattr(ssl_object, "get_verified_chain", None)  # Python 3.13+
-    if verified is not None and ctx is not None and ctx.verify_mode != ssl.CERT_NONE:
+    if verified is not None and ctx.verify_mode != ssl.CERT_NONE:
         return [bytes(c) for c in verified()]
     leaf = ssl_object.getpeercert(binary_form=True)
     if not leaf:
         return []
     chain = [leaf]
-    if ctx is None:
+    if not cafile:
         return chain
-    # Before 3.13 only the leaf is exposed: complete the path from the CAs loaded by file (--cacert).
-    cas: dict[x509.Name, bytes] = {}
-    for der in ctx.get_ca_certs(binary_form=True):
-        try:
-            cert = x509.load_der_x509_certificate(der)
-        except ValueError:
-            continue
-        cas.setdefault(cert.subject, der)
-    current = x509.load_der_x509_certificate(leaf)
+    # Before 3.13 only the leaf is exposed: complete the path from the user's CA file (--cacert).
+    try:
+        with open(cafile, "rb") as fh:
+            cas = {c.subject: c for c in x509.load_pem_x509_certificates(fh.read())}
+        current = x509.load_der_x509_certificate(leaf)
+    except (OSError, ValueError):
+        return chain
     while len(chain) < MAX_CHAIN and current.issuer != current.subject and current.issuer in cas:
-        der = cas[current.issuer]
-        chain.append(der)
-        current = x509.load_der_x509_certificate(der)
+        current = cas[current.issuer]
+        chain.append(current.public_bytes(serialization.Encoding.DER))
     return chain
 

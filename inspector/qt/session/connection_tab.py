@@ -31,10 +31,11 @@ def token_source(p: Profile) -> TokenSource:
     return TokenSource.literal(p.token)
 
 
-def client_config(p: Profile, url: str, **overrides) -> ClientConfig:
+def client_config(p: Profile, url: str, key_password: str | None = None, **overrides) -> ClientConfig:
     """The client configuration for a profile; ``overrides`` scale timers (tests, bench)."""
     cfg = ClientConfig(url=url, token=token_source(p), auth=p.auth,
-                       ping_interval=p.ping_interval or None, auto_reconnect=p.auto_reconnect, **overrides)
+                       ping_interval=p.ping_interval or None, auto_reconnect=p.auto_reconnect,
+                       options=p.connect_options(key_password), **overrides)
     cfg.validate()
     return cfg
 

@@ -20,6 +20,7 @@ from inspector.protocol.frames import Event
 from inspector.qt.aio import Tasks
 from inspector.qt.session.state_view import StateView
 from inspector.qt.session.subscriptions import SubscriptionEditor
+from inspector.qt.session.tls_view import TlsView
 from inspector.redact import redact_url
 
 
@@ -64,6 +65,8 @@ class ConnectionTab(QWidget):
         self.cleartext_warning.setStyleSheet("color: #b45309; font-weight: bold")
         self.cleartext_warning.setVisible(bool(self.cleartext_warning.text()))
         self.state_view = StateView()
+        self.tls_view = TlsView()
+        self.tls_view.set_insecure(profile.insecure)
         self.counters = QLabel()
         self.ping_button = QPushButton("Ping now")
         self.save_button = QPushButton("Save subscriptions to profile")
@@ -79,6 +82,7 @@ class ConnectionTab(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.cleartext_warning)
         layout.addWidget(self.state_view)
+        layout.addWidget(self.tls_view)
         layout.addLayout(row)
         layout.addWidget(self.editor, 1)
 
@@ -134,6 +138,8 @@ class ConnectionTab(QWidget):
         for fn in self._other_sinks:
             fn(ev)
         if cls is StateChanged:
+            if ev.state is State.OPEN:
+                self.tls_view.show_session(self.client.session_info)
             self.state_view.ingest(ev)
             self.state_changed.emit(ev)
         elif cls is SubscriptionChanged:

@@ -85,6 +85,8 @@ def classify(exc: BaseException, host: str = "", port: int | None = None) -> Fai
         return Failure(f"connection refused by {where}" if where else "connection refused", stop=False)
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return Failure(f"timed out connecting to {where}" if where else "timed out", stop=False)
+    if isinstance(exc, ConnectionResetError):
+        return Failure(f"connection reset by {where}" if where else "connection reset by the server", stop=False)
     if isinstance(exc, InvalidHandshake):
         return Failure(f"WebSocket handshake failed: {exc}", stop=False)
     if isinstance(exc, OSError) and exc.strerror:

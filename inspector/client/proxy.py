@@ -75,8 +75,10 @@ async def open_tunnel(proxy: Proxy, host: str, port: int) -> socket.socket:
     try:
         try:
             await loop.sock_connect(sock, address)
+        except ConnectionRefusedError:
+            raise ProxyError(f"cannot reach {named}: connection refused") from None
         except OSError as exc:
-            raise ProxyError(f"cannot reach {named}: {(exc.strerror or 'connection failed').lower()}") from None
+            raise ProxyError(f"cannot reach {named}: {exc.strerror or 'connection failed'}") from None
         target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         request = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
         if proxy.username is not None:

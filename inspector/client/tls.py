@@ -91,8 +91,9 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLError):
         if exc.reason == "BAD_DECRYPT" or "bad decrypt" in str(exc).lower():
             return "wrong passphrase for the key"
-        if exc.reason:
+        if exc.reason and exc.reason != "PEM_LIB":
             return exc.reason.replace("_", " ").lower()
+        return "not a PEM certificate and its key"
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__

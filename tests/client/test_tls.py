@@ -292,3 +292,39 @@ def test_asyncio_loop_closes_cleanly_after_a_refused_certificate(mock_server, ce
     srv = mock_server(ssl_context=certs.context(certs.stranger))
     ev = asyncio.run(stopped(client_for(srv.url)))
     assert "unknown CA" in ev.message
+
+
+def _closed_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_proxy_nobody_listens_on_is_named_in_one_line(kit, clean_proxy_env):
+    port = _closed_port()
+    client = client_for("wss://example.test/api/v2/realtime", proxy=f"http://u:proxy-s3cret@127.0.0.1:{port}")
+
+    async def go():
+        client.start()
+        ev = await client.wait_state(State.CLOSED, 5)
+        await client.stop()
+        return ev
+    ev = kit.run(go())
+    assert ev.message == f"connect failed: cannot reach the proxy 127.0.0.1:{port}: connection refused"
+
+
+def test_wss_to_a_plain_server_and_an_unusable_client_certificate_are_one_line(mock_server, kit, certs):
+    srv = mock_server()
+    client = client_for(srv.url.replace("ws://", "wss://"), cacert=certs.ca)
+
+    async def go():
+        client.start()
+        ev = await client.wait_state(State.CLOSED, 5)
+        await client.stop()
+        return ev
+    assert kit.run(go()).message == f"connect failed: connection reset by 127.0.0.1:{srv.port}"
+    bad = client_for(srv.url.replace("ws://", "wss://"), cert=certs.ca, key=certs.ca)
+    ev = kit.run(stopped(bad))
+    assert ev.message == (f"connect failed: cannot use the client certificate {certs.ca} / {certs.ca}: "
+                          "not a PEM certificate and its key")

@@ -75,7 +75,8 @@ def client_context(options: ConnectOptions) -> ssl.SSLContext:
             raise TlsSetupError(f"client certificate or key not found: {exc.filename or options.cert}") from None
         except (ssl.SSLError, OSError, ValueError) as exc:
             where = f"{options.cert}" + (f" / {options.key}" if options.key else "")
-            raise TlsSetupError(f"cannot use the client certificate {where}: {_reason(exc)}") from None
+            reason = _wrong_passphrase(options.key or options.cert, options.key_password) or _reason(exc)
+            raise TlsSetupError(f"cannot use the client certificate {where}: {reason}") from None
     if options.insecure:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
@@ -85,6 +86,23 @@ def client_context(options: ConnectOptions) -> ssl.SSLContext:
 def _no_password() -> str:
     # Asked for only when the key is encrypted: without this, OpenSSL would prompt on the terminal.
     raise ValueError("the key is encrypted and no passphrase was given")
+
+
+def _wrong_passphrase(key_file: str, password: str | None) -> str | None:
+    """OpenSSL says only "PEM lib" for a wrong passphrase: ask cryptography whether that was it."""
+    if not password:
+        return None
+    try:
+        with open(key_file, "rb") as fh:
+            serialization.load_pem_private_key(fh.read(), password.encode())
+    except TypeError:  # the key is not encrypted: the passphrase was not the problem
+        return None
+    except ValueError as exc:
+        text = str(exc).lower()
+        return "wrong passphrase for the key" if "decrypt" in text or "password" in text else None
+    except OSError:
+        return None
+    return None
 
 
 def _reason(exc: BaseException) -> str:

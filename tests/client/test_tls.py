@@ -109,7 +109,8 @@ def test_a_wrong_passphrase_stops_with_one_line(mock_server, kit, certs):
     client = client_for(srv.url, cacert=certs.ca, cert=certs.client[0], key=certs.client_encrypted_key,
                         key_password="not-the-passphrase")
     ev = kit.run(stopped(client))
-    assert ev.message.startswith("connect failed: cannot use the client certificate ")
+    assert ev.message == (f"connect failed: cannot use the client certificate {certs.client[0]} / "
+                          f"{certs.client_encrypted_key}: wrong passphrase for the key")
     assert "not-the-passphrase" not in ev.message and client.stats.attempts == 1
 
 

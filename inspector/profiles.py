@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from inspector.client.model import ConnectOptions, parse_header
 from inspector.private_files import FILE_MODE, make_private_dir
 from inspector.protocol.filters import filter_error
 from inspector.protocol.topics import topic_error
@@ -63,12 +64,36 @@ class Profile:
     auto_reconnect: bool = True
     embedded_mock: bool = False   # URL comes from the app's embedded mock server
     subscriptions: list[Subscription] = field(default_factory=list)
+    # How to reach a real server (paths and names only: a key's passphrase is asked for, never stored)
+    cacert: str = ""              # CA bundle added to the system's trust
+    client_cert: str = ""         # mutual TLS
+    client_key: str = ""
+    insecure: bool = False        # skip certificate verification (shown loudly)
+    headers: list[str] = field(default_factory=list)  # "Name: value" lines
+    origin: str = ""
+    subprotocols: list[str] = field(default_factory=list)
+    proxy: str = ""               # http:// proxy URL; "" = the environment's
+    no_proxy: bool = False
+
+    def connect_options(self, key_password: str | None = None) -> ConnectOptions:
+        """The client's connection options; ProfileError when they cannot work."""
+        try:
+            headers = tuple(parse_header(h) for h in self.headers if h.strip())
+            options = ConnectOptions(cacert=self.cacert or None, cert=self.client_cert or None,
+                                     key=self.client_key or None, key_password=key_password,
+                                     insecure=self.insecure, headers=headers, origin=self.origin or None,
+                                     subprotocols=tuple(self.subprotocols), proxy=self.proxy or None,
+                                     no_proxy=self.no_proxy)
+            options.validate()
+        except ValueError as exc:
+            raise ProfileError(f"profile {self.name!r}: {exc}") from None
+        return options
 
     def __repr__(self) -> str:  # never the token, even masked length
         return (f"Profile(name={self.name!r}, url={self.url!r}, token_kind={self.token_kind!r}, "
                 f"auth={self.auth!r}, ping_interval={self.ping_interval!r}, "
                 f"auto_reconnect={self.auto_reconnect!r}, embedded_mock={self.embedded_mock!r}, "
-                f"subscriptions={len(self.subscriptions)})")
+                f"subscriptions={len(self.subscriptions)}, insecure={self.insecure!r})")
 
     __str__ = __repr__
 
@@ -99,6 +124,7 @@ class Profile:
             ferr = filter_error(sub.filter)
             if ferr:
                 raise ProfileError(f"profile {self.name!r}: filter for {sub.topic!r}: {ferr}")
+        self.connect_options()
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {}
@@ -127,9 +153,15 @@ class Profile:
             raise ProfileError("a profile has no name")
         for key, typ in (("name", str), ("url", str), ("token_kind", str), ("token", str),
                          ("token_env", str), ("token_command", str), ("auth", str),
-                         ("auto_reconnect", bool), ("embedded_mock", bool)):
+                         ("auto_reconnect", bool), ("embedded_mock", bool), ("cacert", str), ("client_cert", str),
+                         ("client_key", str), ("insecure", bool), ("origin", str), ("proxy", str),
+                         ("no_proxy", bool)):
             if key in kwargs and not isinstance(kwargs[key], typ):
                 raise ProfileError(f"profile field {key!r} has the wrong type")
+        for key in ("headers", "subprotocols"):
+            value = kwargs.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ProfileError(f"profile field {key!r} must be a list of strings")
         pi = kwargs.get("ping_interval", 5.0)
         if isinstance(pi, bool) or not isinstance(pi, (int, float)):
             raise ProfileError("profile field 'ping_interval' must be a number")
@@ -226,7 +258,8 @@ class ProfileStore:
     def duplicate(self, name: str) -> Profile:
         src = self._profiles[self._index(name)]
         copy = replace(src, name=self.unique_name(f"{src.name} copy"),
-                       subscriptions=[replace(s) for s in src.subscriptions])
+                       subscriptions=[replace(s) for s in src.subscriptions],
+                       headers=list(src.headers), subprotocols=list(src.subprotocols))
         self._profiles.insert(self._index(name) + 1, copy)
         return copy
 

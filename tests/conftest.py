@@ -11,8 +11,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "helpers"))
 
 import leak_guard  # noqa: E402 - the autouse leak check, for every folder
 import net_kit  # noqa: E402 - the mock_server and kit fixtures, for every folder
+import tls_kit  # noqa: E402 - the certs fixture (a private CA and its certificates)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for plugin in (leak_guard, net_kit):
+    for plugin in (leak_guard, net_kit, tls_kit):
         config.pluginmanager.register(plugin, plugin.__name__)

@@ -145,3 +145,63 @@ def test_unknown_fields_are_ignored(tmp_path):
 def test_default_dir_follows_xdg(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert default_config_dir() == tmp_path / "realtime-inspector"
+
+
+def _tls_profile(name="Staging") -> Profile:
+    return Profile(name=name, url="wss://staging.test/api/v2/realtime", token_kind="env", token_env="RT_TOKEN",
+                   cacert="/etc/ca/staging.pem", client_cert="/home/u/client.pem", client_key="/home/u/client.key",
+                   insecure=True, headers=["X-Tenant: acme", "X-Trace:  t-1 "], origin="https://console.test",
+                   subprotocols=["rt.v2"], proxy="http://proxy.corp:3128")
+
+
+def test_connection_options_round_trip_as_paths_and_names(tmp_path):
+    store = ProfileStore(tmp_path)
+    store.add(_tls_profile())
+    store.save()
+    saved = json.loads(store.path.read_text())["profiles"][0]
+    assert saved["cacert"] == "/etc/ca/staging.pem" and saved["client_key"] == "/home/u/client.key"
+    assert saved["headers"] == ["X-Tenant: acme", "X-Trace:  t-1 "] and saved["insecure"] is True
+    assert not any("pass" in key for key in saved)  # a key's passphrase is never stored
+    again = ProfileStore(tmp_path)
+    again.load()
+    p = again.get("Staging")
+    assert p == _tls_profile()
+    options = p.connect_options("typed-passphrase")
+    assert options.headers == (("X-Tenant", "acme"), ("X-Trace", "t-1"))
+    assert options.cacert == "/etc/ca/staging.pem" and options.key_password == "typed-passphrase"
+    assert options.subprotocols == ("rt.v2",) and options.proxy == "http://proxy.corp:3128"
+    assert "typed-passphrase" not in repr(options) and "insecure=True" in repr(p)
+
+
+def test_duplicated_profiles_do_not_share_header_lists(tmp_path):
+    store = ProfileStore(tmp_path)
+    store.add(_tls_profile())
+    copy = store.duplicate("Staging")
+    copy.headers.append("X-Other: 1")
+    assert store.get("Staging").headers == ["X-Tenant: acme", "X-Trace:  t-1 "]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"headers": ["no colon here"]}, "a header is written 'Name: value'"),
+    ({"headers": ["Sec-WebSocket-Key: x"]}, "is set by the WebSocket handshake"),
+    ({"proxy": "socks5://p:1080"}, "the proxy must be an http://host:port URL"),
+    ({"client_cert": "", "client_key": "/k.pem"}, "a client key needs its certificate"),
+    ({"proxy": "http://p:3128", "no_proxy": True}, "--proxy and --no-proxy contradict each other"),
+])
+def test_unusable_connection_options_are_refused(change, message):
+    p = _tls_profile()
+    for key, value in change.items():
+        setattr(p, key, value)
+    with pytest.raises(ProfileError, match=message):
+        p.validate()
+
+
+def test_a_file_without_connection_options_loads_with_the_defaults(tmp_path):
+    (tmp_path / "profiles.json").write_text(json.dumps(
+        {"schema": SCHEMA_VERSION, "profiles": [{"name": "Old", "url": "wss://h/x", "token_kind": "env",
+                                                  "token_env": "T"}]}))
+    os.chmod(tmp_path / "profiles.json", 0o600)
+    store = ProfileStore(tmp_path)
+    store.load()
+    p = store.get("Old")
+    assert p.cacert == "" and p.headers == [] and p.insecure is False and p.connect_options().headers == ()

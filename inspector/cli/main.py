@@ -33,6 +33,31 @@ def _add_token_args(p: argparse.ArgumentParser) -> None:
                    help="send the token as 'Authorization: Bearer' (default) or as ?token=")
 
 
+def _add_connect_args(p: argparse.ArgumentParser) -> None:
+    """What every connecting subcommand takes to reach a real server (named as curl names them)."""
+    g = p.add_argument_group("TLS, headers and proxies")
+    g.add_argument("--cacert", metavar="FILE", help="also trust the CA certificates in FILE (PEM)")
+    g.add_argument("--cert", metavar="FILE", help="client certificate (PEM) for mutual TLS; may hold the key too")
+    g.add_argument("--key", metavar="FILE", help="the client certificate's private key (PEM)")
+    g.add_argument("--key-pass-env", metavar="VAR", help="read the key's passphrase from this environment variable")
+    g.add_argument("-k", "--insecure", action="store_true",
+                   help="do not verify the server's certificate (anyone on the way could read the token)")
+    g.add_argument("-H", "--header", action="append", dest="headers", default=[], metavar="'NAME: VALUE'",
+                   help="an extra request header (repeatable); never the token: use the token options")
+    g.add_argument("--origin", metavar="URL", help="send this Origin header (scheme://host[:port])")
+    g.add_argument("--subprotocol", action="append", dest="subprotocols", default=[], metavar="NAME",
+                   help="offer this WebSocket subprotocol (repeatable); the server's pick is shown")
+    proxy = g.add_mutually_exclusive_group()
+    proxy.add_argument("--proxy", metavar="URL", help="use this HTTP proxy (http://[user:pass@]host:port); "
+                       "default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment")
+    proxy.add_argument("--no-proxy", action="store_true", help="connect directly, whatever the environment says")
+
+
+_CONNECT_EPILOG = ("TLS, headers and proxies:\n"
+                   "  realtime-inspector tail wss://staging.example/api/v2/realtime --token-env RT_TOKEN \\\n"
+                   "      --cacert staging-ca.pem --header 'X-Tenant: acme' --proxy http://proxy.corp:3128\n"
+                   "  SSLKEYLOGFILE=keys.log realtime-inspector tail wss://...   # Wireshark can decrypt the capture\n")
+
 SUBCOMMANDS = ("mock", "tail", "replay", "publish")
 
 
@@ -98,6 +123,13 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     m.add_argument("--speed", type=float, default=1.0,
                    help="with --replay: time scale, 2 = twice as fast, 0 = no pauses (default: %(default)s)")
     m.add_argument("--loop", action="store_true", help="with --replay: start again at the end")
+    mt = m.add_argument_group("TLS (serve wss://)")
+    mt.add_argument("--tls-cert", metavar="FILE", help="serve wss:// with this certificate (PEM, chain first)")
+    mt.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
+    mt.add_argument("--tls-self-signed", action="store_true",
+                    help="serve wss:// with a throwaway certificate for 127.0.0.1/localhost; prints its CA file")
+    mt.add_argument("--tls-client-ca", metavar="FILE",
+                    help="mutual TLS: require a client certificate issued by a CA in FILE")
 
     t = sub.add_parser("tail", help="connect, subscribe and print every frame",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -111,7 +143,9 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
                        "  sent) or decode_error.\n"
                        "exit status: 0 normal end (--count, --duration, Ctrl-C, server close 1000),\n"
                        "  1 other stop, 2 usage error, 3 HTTP 401 on the upgrade, 4 closed with 1008,\n"
-                       "  5 no token / token expired and cannot be refreshed.\n")
+                       "  5 no token / token expired and cannot be refreshed. A certificate or TLS\n"
+                       "  failure stops at once (no retry) with exit 1 and one line naming it.\n\n"
+                       + _CONNECT_EPILOG)
     t.add_argument("url")
     _add_token_args(t)
     t.add_argument("--subscribe", action="append", default=[], metavar="TOPIC[=FILTER]")
@@ -120,6 +154,7 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     t.add_argument("--record", metavar="FILE", help="record the session to FILE")
     t.add_argument("--count", type=int, metavar="N", help="exit after N frames received")
     t.add_argument("--duration", type=float, metavar="SECONDS", help="exit after this long")
+    _add_connect_args(t)
 
     r = sub.add_parser("replay", help="print a recording or HAR file, decoded",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -141,6 +176,7 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     p.add_argument("data", help="JSON value to publish (use - to read lines of JSON from stdin)")
     p.add_argument("--rate", type=float, metavar="PER_SECOND", help="publish the same data repeatedly at this rate")
     p.add_argument("--count", type=int, default=1)
+    _add_connect_args(p)
     return parser
 
 

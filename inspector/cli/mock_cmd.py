@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import ssl
+import tempfile
 
 from inspector.cli.errors import CliError
+from inspector.mock.certs import LOOPBACK_NAMES, server_context
 from inspector.mock.origin import ANY, canonical_origin
 from inspector.mock.server import MockConfig, MockServer
 from inspector.protocol.closecodes import GOING_AWAY
@@ -40,12 +43,46 @@ def config_from_args(args) -> MockConfig:
             except ValueError as exc:
                 raise CliError(f"--allow-origin: {exc}") from None
     return MockConfig(
+        ssl_context=_tls_context(args),
         host=args.host, port=args.port, tokens=tokens, token_ttl=args.token_ttl,
         ping_interval=args.ping_interval, pong_timeout=args.pong_timeout,
         max_missed_pongs=args.max_missed_pongs, idle_timeout=args.idle_timeout,
         max_connections_per_token=args.max_connections_per_token,
         max_subscriptions=args.max_subscriptions, allow_origins=origins,
     )
+
+
+def _tls_context(args) -> ssl.SSLContext | None:
+    """--tls-cert/--tls-key, or --tls-self-signed (made in a temporary folder, named on stdout)."""
+    cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
+    self_signed = getattr(args, "tls_self_signed", False)
+    client_ca = getattr(args, "tls_client_ca", None)
+    if self_signed and (cert or key):
+        raise CliError("--tls-self-signed makes its own certificate: leave out --tls-cert/--tls-key")
+    if key and not cert:
+        raise CliError("--tls-key needs --tls-cert")
+    if client_ca and not (cert or self_signed):
+        raise CliError("--tls-client-ca needs TLS (--tls-cert or --tls-self-signed)")
+    if self_signed:
+        from inspector.mock.certs import self_signed as make_self_signed
+        folder = tempfile.mkdtemp(prefix="realtime-inspector-mock-tls-")
+        made = make_self_signed(folder)
+        print(f"TLS: self-signed certificate for {', '.join(LOOPBACK_NAMES)}; "
+              f"its CA file: {made.ca_file} (use --cacert {made.ca_file})", flush=True)
+        cert, key = str(made.cert_file), str(made.key_file)
+    if not cert:
+        return None
+    try:
+        context = server_context(cert, key, client_ca)
+        if self_signed:  # loaded: only the CA file stays behind, for clients to trust
+            os.unlink(cert)
+            os.unlink(key) if key else None
+        return context
+    except FileNotFoundError as exc:
+        raise CliError(f"TLS file not found: {exc.filename or cert}") from None
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
+        raise CliError(f"cannot use the TLS certificate {cert}: {str(reason).replace('_', ' ').lower()}") from None
 
 
 def run_mock(args) -> int:

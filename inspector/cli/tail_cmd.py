@@ -11,23 +11,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import time
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from inspector.cli.errors import CliError
 from inspector.cli.tail_format import TextFormatter, stdout_is_unicode
 from inspector.client.engine import ClientConfig, RealtimeClient
-from inspector.client.model import cleartext_token_warning
+from inspector.client.model import ConnectOptions, cleartext_token_warning, is_loopback_host, parse_header
+from inspector.client.tls import SessionInfo
 from inspector.client.tokens import TokenError, TokenSource
 from inspector.protocol import closecodes
 from inspector.protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
 from inspector.protocol.filters import FilterError, compile_filter
 from inspector.protocol.json_output import json_line
 from inspector.protocol.topics import topic_error
-from inspector.redact import install_on_root, redact_url, scrub
+from inspector.redact import install_on_root, redact_url, register_secret, scrub
 
 EXIT_OK = 0
 EXIT_STOPPED = 1
@@ -68,14 +70,73 @@ def parse_subscribe(spec: str) -> tuple[str, str | None]:
     return topic, flt
 
 
+def connect_options(args) -> ConnectOptions:
+    """--cacert, --cert, --key, --key-pass-env, --insecure, --header, --origin, --subprotocol, --proxy."""
+    headers = []
+    for text in getattr(args, "headers", None) or ():
+        try:
+            headers.append(parse_header(text))
+        except ValueError as exc:
+            raise CliError(f"--header: {exc}") from None
+    password = None
+    var = getattr(args, "key_pass_env", None)
+    if var:
+        password = os.environ.get(var)
+        if password is None:
+            raise CliError(f"--key-pass-env: the environment variable {var} is not set")
+        register_secret(password)
+    proxy = getattr(args, "proxy", None)
+    if proxy and "@" in proxy:
+        register_secret(urlsplit(proxy if "://" in proxy else f"http://{proxy}").password)
+    options = ConnectOptions(
+        cacert=getattr(args, "cacert", None), cert=getattr(args, "cert", None), key=getattr(args, "key", None),
+        key_password=password, insecure=bool(getattr(args, "insecure", False)), headers=tuple(headers),
+        origin=getattr(args, "origin", None), subprotocols=tuple(getattr(args, "subprotocols", None) or ()),
+        proxy=proxy, no_proxy=bool(getattr(args, "no_proxy", False)))
+    try:
+        options.validate()
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    for name, value in headers:
+        literal = getattr(args, "token", None)
+        if literal and literal in value:
+            raise CliError(f"--header {name!r} carries the token's value: use the token options")
+    return options
+
+
 def _config(args, token: TokenSource, **extra) -> ClientConfig:
-    cfg = ClientConfig(url=args.url, token=token, auth=args.auth, **extra)
+    options = connect_options(args)
+    cfg = ClientConfig(url=args.url, token=token, auth=args.auth, options=options, **extra)
     try:
         cfg.validate()
     except ValueError as exc:
         raise CliError(str(exc)) from None
     warn_cleartext(cfg.url)
+    warn_insecure(options)
     return cfg
+
+
+def warn_insecure(options: ConnectOptions) -> None:
+    if options.insecure:
+        print("realtime-inspector: warning: --insecure: the server's certificate is NOT verified; "
+              "anyone on the way can pose as the server and read the token", file=sys.stderr)
+
+
+def session_line(info: SessionInfo) -> str | None:
+    """How the connection was made, for stderr: TLS, who the certificate names, subprotocol, proxy."""
+    parts = []
+    tls = info.tls
+    if tls is not None:
+        text = f"{tls.version} {tls.cipher}" + (f", ALPN {tls.alpn}" if tls.alpn else "")
+        if tls.chain:
+            text += f", certificate {tls.chain[0].subject} issued by {tls.chain[0].issuer}"
+        text += " (verified)" if tls.verified else " (NOT VERIFIED: --insecure)"
+        parts.append(text)
+    if info.subprotocol:
+        parts.append(f"subprotocol {info.subprotocol}")
+    if info.proxy:
+        parts.append(f"through the proxy {info.proxy}")
+    return "connected: " + "; ".join(parts) if parts else None
 
 
 def warn_cleartext(url: str) -> None:
@@ -188,6 +249,10 @@ async def _tail(args, cfg: ClientConfig, subs, recorder) -> int:
         elif isinstance(ev, StateChanged) and ev.state is State.STOPPED:
             result["stopped"] = ev
             done.set()
+        elif isinstance(ev, StateChanged) and ev.state is State.OPEN and client.session_info is not None:
+            line = session_line(client.session_info)
+            if line:
+                print(f"realtime-inspector: {line}", file=sys.stderr, flush=True)
         if out.broken:
             done.set()
 
@@ -243,7 +308,9 @@ def run_publish(args) -> int:
     _debug_logging(args)
     token = token_source(args)
     url = control_url(args.url)
+    options = connect_options(args)
     warn_cleartext(url)
+    warn_insecure(options)
     reason = topic_error(args.topic)
     if reason is not None:
         raise CliError(f"invalid topic {args.topic!r}: {reason}")
@@ -252,14 +319,17 @@ def run_publish(args) -> int:
     if args.rate is not None and args.rate <= 0:
         raise CliError("--rate must be positive")
     data = None if args.data == "-" else _parse_data(args.data, "data")
-    return asyncio.run(_publish(args, token, url, data))
+    return asyncio.run(_publish(args, token, url, data, options))
 
 
-async def _publish(args, token: TokenSource, url: str, data: Any) -> int:
+async def _publish(args, token: TokenSource, url: str, data: Any, options: ConnectOptions) -> int:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.typing import Origin, Subprotocol
 
     from inspector.client.engine import WS_LOG
+    from inspector.client.failures import classify
+    from inspector.client.tls import TlsSetupError, client_context
     try:
         value = await token.fetch()
     except TokenError as exc:
@@ -268,9 +338,25 @@ async def _publish(args, token: TokenSource, url: str, data: Any) -> int:
     if args.auth == "query":
         from urllib.parse import urlencode
         url, headers = f"{url}?{urlencode({'token': value})}", None
+    carrier = options.header_with(value)
+    if carrier is not None:
+        raise CliError(f"--header {carrier!r} carries the token's value: use the token options")
+    parts = urlsplit(url)
+    tls = None
+    if parts.scheme == "wss":
+        try:
+            tls = client_context(options)
+        except TlsSetupError as exc:
+            raise CliError(str(exc)) from None
+    proxy: str | Literal[True] | None = None if options.no_proxy or is_loopback_host(parts.hostname) else True
+    if options.proxy:
+        proxy = options.proxy if "://" in options.proxy else f"http://{options.proxy}"
+    extra = list(options.headers) + list((headers or {}).items())
     try:
-        ws = await connect(url, additional_headers=headers, ping_interval=None, compression=None,
-                           logger=WS_LOG, open_timeout=10, proxy=None)
+        ws = await connect(url, additional_headers=extra, ping_interval=None, compression=None,
+                           logger=WS_LOG, open_timeout=10, proxy=proxy, ssl=tls,
+                           origin=Origin(options.origin) if options.origin else None,
+                           subprotocols=[Subprotocol(n) for n in options.subprotocols] or None)
     except InvalidStatus as exc:
         code = ""
         try:
@@ -279,7 +365,8 @@ async def _publish(args, token: TokenSource, url: str, data: Any) -> int:
             pass
         raise CliError(f"control channel refused: HTTP {exc.response.status_code}{code}") from None
     except (OSError, asyncio.TimeoutError) as exc:
-        raise CliError(f"cannot reach {redact_url(url)}: {scrub(str(exc) or type(exc).__name__, value)}") from None
+        line = classify(exc, parts.hostname or "", parts.port).message
+        raise CliError(f"cannot reach {redact_url(url)}: {scrub(line, value)}") from None
     except Exception as exc:  # noqa: BLE001 - any handshake failure is one line
         raise CliError(f"cannot open the control channel: {scrub(str(exc), value)}") from None
     failures = 0

@@ -21,10 +21,13 @@ from typing import Callable
 
 from websockets.client import ClientProtocol
 from websockets.datastructures import HeadersLike
-from websockets.typing import LoggerLike
+from websockets.typing import LoggerLike, Origin, Subprotocol
 from websockets.uri import parse_uri
 
-from inspector.client.proxy import open_tunnel, proxy_for
+from inspector.client.failures import CertificateRejected
+from inspector.client.model import ConnectOptions
+from inspector.client.proxy import Proxy, open_tunnel, parse_proxy, proxy_for
+from inspector.client.tls import CertInfo, SessionInfo, client_context, describe_cert, probe_context, session_of
 from inspector.protocol.closecodes import INTERNAL_ERROR, NO_STATUS
 from inspector.protocol.wsframes import (
     CloseReceived,
@@ -72,6 +75,8 @@ class WsConnection(asyncio.Protocol):
     Data messages go to the handler given to ``set_handler``; those that arrive before
     it is set are kept and replayed to it. Server PINGs are answered here.
     """
+
+    session: SessionInfo | None = None  # what the opened connection negotiated (TLS, subprotocol, proxy)
 
     def __init__(self, protocol: ClientProtocol, parser: FrameParser) -> None:
         self.protocol = protocol
@@ -381,36 +386,79 @@ def _fit_reason(reason: str) -> str:
 
 
 async def open_connection(url: str, *, headers: HeadersLike | None, user_agent: str, max_size: int,
-                          logger: LoggerLike, use_proxy: bool, max_fragments: int | None = None) -> WsConnection:
+                          logger: LoggerLike, use_proxy: bool, max_fragments: int | None = None,
+                          options: ConnectOptions | None = None) -> WsConnection:
     """Connect and complete the opening handshake (the caller bounds the time it takes).
 
     Raises websockets' InvalidStatus for a response other than 101 (and its other
-    InvalidHandshake errors for a bad 101), OSError for network errors.
+    InvalidHandshake errors for a bad 101), CertificateRejected when the server's
+    certificate fails verification, TlsSetupError for unusable TLS files, ProxyError,
+    ssl.SSLError and OSError for the rest (see failures.classify).
+    ``use_proxy``: whether the environment's proxy may be used (an explicit one always is).
     """
+    options = options or ConnectOptions()
     uri = parse_uri(url)
-    protocol = ClientProtocol(uri, max_size=max_size, logger=logger)
+    protocol = ClientProtocol(uri, max_size=max_size, logger=logger,
+                              origin=Origin(options.origin) if options.origin else None,
+                              subprotocols=[Subprotocol(name) for name in options.subprotocols] or None)
     request = protocol.connect()
+    for name, value in options.headers:
+        request.headers[name] = value
     if headers is not None:
         request.headers.update(headers)
     request.headers.setdefault("User-Agent", user_agent)
+    ssl_context = client_context(options) if uri.secure else None
+    if options.no_proxy:
+        proxy = None
+    elif options.proxy:
+        proxy = parse_proxy(options.proxy, "--proxy")
+    else:
+        proxy = proxy_for(url) if use_proxy else None
     protocol.send_request(request)
     loop = asyncio.get_running_loop()
-    ssl_context = ssl.create_default_context() if uri.secure else None
-    proxy = proxy_for(url) if use_proxy else None
+    server_hostname = uri.host if ssl_context else None
 
     def factory() -> WsConnection:
         return WsConnection(protocol, FrameParser(max_size, MAX_FRAGMENTS if max_fragments is None else max_fragments))
 
-    if proxy is None:
-        transport, conn = await loop.create_connection(factory, uri.host, uri.port, ssl=ssl_context,
-                                                       server_hostname=uri.host if ssl_context else None)
-    else:
-        sock = await open_tunnel(proxy, uri.host, uri.port)
-        transport, conn = await loop.create_connection(factory, sock=sock, ssl=ssl_context,
-                                                       server_hostname=uri.host if ssl_context else None)
+    try:
+        if proxy is None:
+            transport, conn = await loop.create_connection(factory, uri.host, uri.port, ssl=ssl_context,
+                                                           server_hostname=server_hostname)
+        else:
+            sock = await open_tunnel(proxy, uri.host, uri.port)
+            transport, conn = await loop.create_connection(factory, sock=sock, ssl=ssl_context,
+                                                           server_hostname=server_hostname)
+    except ssl.SSLCertVerificationError as exc:
+        raise CertificateRejected(exc, await _rejected_certificate(uri.host, uri.port, proxy), uri.host) from None
     try:
         await conn.opened
     except BaseException:
         transport.abort()
         raise
+    ssl_object = transport.get_extra_info("ssl_object")
+    tls = session_of(ssl_object, ssl_context, options) if ssl_object is not None and ssl_context else None
+    conn.session = SessionInfo(tls=tls, subprotocol=protocol.subprotocol,
+                               proxy=f"{proxy.host}:{proxy.port}" if proxy is not None else None)
     return conn
+
+
+async def _rejected_certificate(host: str, port: int, proxy: Proxy | None) -> CertInfo | None:
+    """Read the certificate that failed verification, to name it (no request is sent)."""
+    loop = asyncio.get_running_loop()
+    try:
+        if proxy is None:
+            transport, _ = await loop.create_connection(asyncio.Protocol, host, port, ssl=probe_context(),
+                                                        server_hostname=host)
+        else:
+            sock = await open_tunnel(proxy, host, port)
+            transport, _ = await loop.create_connection(asyncio.Protocol, sock=sock, ssl=probe_context(),
+                                                        server_hostname=host)
+    except (OSError, ssl.SSLError):
+        return None
+    try:
+        ssl_object = transport.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        return describe_cert(der) if der else None
+    finally:
+        transport.abort()

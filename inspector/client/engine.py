@@ -20,6 +20,7 @@ from websockets.exceptions import InvalidStatus
 
 from inspector import __version__
 from inspector.client.connection import Closed, WsConnection, open_connection
+from inspector.client.failures import classify, http_line
 from inspector.client.model import (  # noqa: F401
     MAX_INCOMING,
     ClientConfig,
@@ -29,6 +30,7 @@ from inspector.client.model import (  # noqa: F401
     TopicError,
     is_loopback_host,
 )
+from inspector.client.tls import SessionInfo
 from inspector.client.tokens import TokenError, TokenSource
 from inspector.client.wire import ConnectionIO, ConnectionOwner, Tap
 from inspector.protocol.backoff import Backoff
@@ -60,15 +62,16 @@ STOPPED_ON_REQUEST = "stopped on request"
 class _Ended:
     """How one connection attempt ended."""
 
-    __slots__ = ("opened", "code", "reason", "http_status", "http_code", "error")
+    __slots__ = ("opened", "code", "reason", "http_status", "http_code", "error", "stop")
 
-    def __init__(self, opened=False, code=None, reason="", http_status=None, http_code=None, error=""):
+    def __init__(self, opened=False, code=None, reason="", http_status=None, http_code=None, error="", stop=False):
         self.opened = opened
         self.code = code
         self.reason = reason
         self.http_status = http_status
         self.http_code = http_code
         self.error = error
+        self.stop = stop  # a failure retrying cannot help (TLS verification): the session stops with it
 
 
 class RealtimeClient:
@@ -97,6 +100,7 @@ class RealtimeClient:
         self._next_id = 0
         self._requests: dict[int, str] = {}
         self._state_waiters: list[tuple[State, asyncio.Future]] = []
+        self.session_info: SessionInfo | None = None  # of the open connection: TLS, subprotocol, proxy
 
     # ------------------------------------------------------------ listeners
 
@@ -411,6 +415,9 @@ class RealtimeClient:
                 self._backoff.reset()
                 attempt = 0
                 continue
+            if ended.stop:
+                self._set_state(State.STOPPED, message=f"connect failed: {ended.error}")
+                return
             if ended.http_status is not None and not 500 <= ended.http_status <= 599:
                 self._stop_on_http(ended)
                 return
@@ -458,12 +465,9 @@ class RealtimeClient:
 
     def _stop_on_http(self, ended: _Ended) -> None:
         status = ended.http_status
-        if status == 401:
-            code = ended.http_code or "unknown"
-            message = f"server refused the connection: HTTP 401 {code}"
-        else:
-            message = f"server answered the upgrade with HTTP {status}"
-        self._set_state(State.STOPPED, http_status=status, http_code=ended.http_code, message=message)
+        assert status is not None
+        self._set_state(State.STOPPED, http_status=status, http_code=ended.http_code,
+                        message=http_line(status, ended.http_code))
 
     async def _sleep(self, delay: float) -> None:
         wake = self._wake
@@ -492,12 +496,18 @@ class RealtimeClient:
 
     async def _connect_once(self, token: str) -> _Ended:
         url, headers = self._target(token)
-        host = urlsplit(url).hostname
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        options = self.config.options
         self.stats.attempts += 1
+        self.session_info = None
+        carrier = options.header_with(token)
+        if carrier is not None:
+            return _Ended(error=f"header {carrier!r} carries the token's value: use the token options", stop=True)
         try:
             async with asyncio.timeout(self.config.open_timeout):
                 ws = await open_connection(url, headers=headers, user_agent=_USER_AGENT, max_size=MAX_INCOMING,
-                                           logger=WS_LOG, use_proxy=not is_loopback_host(host))
+                                           logger=WS_LOG, use_proxy=not is_loopback_host(host), options=options)
         except InvalidStatus as exc:
             ended = self._refused(exc)
             if 500 <= ended.http_status <= 599:
@@ -506,10 +516,13 @@ class RealtimeClient:
             return ended
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - network errors, refused connects, bad handshakes: retry
-            message = scrub(_describe_error(exc), token)
-            self._set_state(State.CLOSED, message=f"connect failed: {message}")
-            return _Ended(error=message)
+        except Exception as exc:  # noqa: BLE001 - every failure is one line; classify says whether to retry
+            failure = classify(exc, host, parts.port or (443 if parts.scheme == "wss" else 80))
+            message = scrub(failure.message, token)
+            if not failure.stop:
+                self._set_state(State.CLOSED, message=f"connect failed: {message}")
+            return _Ended(error=message, stop=failure.stop)
+        self.session_info = ws.session
         try:
             return await self._serve(ws)
         finally:
@@ -572,13 +585,3 @@ async def _close_quietly(ws: WsConnection, code: int, reason: str) -> None:
     except BaseException:  # noqa: BLE001 - best effort on the way out
         pass
 
-
-def _describe_error(exc: BaseException) -> str:
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return "timed out"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

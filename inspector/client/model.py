@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -15,6 +16,90 @@ from inspector.redact import redact_url
 # Server frames over the protocol's MAX_MESSAGE_SIZE are still received (and shown as such)
 # up to this size; past it websockets closes with 1009.
 MAX_INCOMING = 4 * 2**20
+
+
+# Headers the opening handshake sets itself (RFC 6455 4.1); a user's copy would break it.
+_HANDSHAKE_HEADERS = frozenset({"host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
+                                "sec-websocket-extensions", "sec-websocket-protocol", "origin"})
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an RFC 9110 token
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """How to reach the server beyond its URL: TLS files, extra headers, subprotocols, proxy.
+
+    Only paths and names: the client key's passphrase is held in memory only (never stored).
+    ``proxy``: an http:// proxy URL used for every connection; ``no_proxy``: none at all, not
+    even the environment's; neither: the environment's (HTTPS_PROXY, NO_PROXY, ...).
+    """
+
+    cacert: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    key_password: str | None = field(default=None, repr=False)
+    insecure: bool = False
+    headers: tuple[tuple[str, str], ...] = ()
+    origin: str | None = None
+    subprotocols: tuple[str, ...] = ()
+    proxy: str | None = None
+    no_proxy: bool = False
+
+    def __repr__(self) -> str:  # header values and the proxy's credentials may be secrets: names only
+        return (f"ConnectOptions(cacert={self.cacert!r}, cert={self.cert!r}, key={self.key!r}, "
+                f"insecure={self.insecure!r}, headers={[n for n, _ in self.headers]!r}, origin={self.origin!r}, "
+                f"subprotocols={list(self.subprotocols)!r}, proxy={redact_url(self.proxy) if self.proxy else None!r}, "
+                f"no_proxy={self.no_proxy!r})")
+
+    def validate(self) -> None:
+        """Raise ValueError saying which option cannot work (never echoing a header's value)."""
+        if self.key and not self.cert:
+            raise ValueError("a client key needs its certificate (--cert)")
+        for name, value in self.headers:
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+            if name.lower() in _HANDSHAKE_HEADERS:
+                raise ValueError(f"header {name!r} is set by the WebSocket handshake"
+                                 + (" (use --origin)" if name.lower() == "origin" else "")
+                                 + (" (use --subprotocol)" if name.lower() == "sec-websocket-protocol" else ""))
+            if any(c in value for c in "\r\n\0"):
+                raise ValueError(f"header {name!r}: the value must be one line")
+        for name in self.subprotocols:
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"subprotocol {name!r} is not a valid token")
+        if self.origin is not None:
+            parts = urlsplit(self.origin)
+            if not parts.scheme or not parts.netloc or any(c in self.origin for c in "\r\n"):
+                raise ValueError(f"origin {self.origin!r} is not scheme://host[:port]")
+        if self.proxy is not None and self.no_proxy:
+            raise ValueError("--proxy and --no-proxy contradict each other")
+        if self.proxy is not None:
+            try:
+                parts = urlsplit(self.proxy if "://" in self.proxy else f"http://{self.proxy}")
+                parts.port  # noqa: B018 - raises ValueError on a bad port
+            except ValueError:
+                raise ValueError("the proxy URL is not valid") from None
+            if parts.scheme != "http" or not parts.hostname:
+                raise ValueError("the proxy must be an http://host:port URL (HTTP CONNECT)")
+
+    def header_with(self, secret: str) -> str | None:
+        """The name of an extra header whose value holds ``secret`` (the token), if any."""
+        if not secret:
+            return None
+        for name, value in self.headers:
+            if secret in value:
+                return name
+        return None
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """``"Name: value"`` (curl's form) → (name, value); ValueError naming only the name."""
+    name, sep, value = text.partition(":")
+    name = name.strip()
+    if not sep or not name:
+        raise ValueError("a header is written 'Name: value'")
+    if not _HEADER_NAME.match(name):
+        raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+    return name, value.strip()
 
 
 @dataclass
@@ -30,10 +115,12 @@ class ClientConfig:
     backoff_reset_after: float = backoff.RESET_AFTER
     open_timeout: float = 10.0
     rng: Callable[[], float] | None = None  # jitter randomness in [0, 1); None = random.random
+    options: ConnectOptions = field(default_factory=ConnectOptions)
 
     def __repr__(self) -> str:
         return (f"ClientConfig(url={redact_url(self.url)!r}, token={self.token!r}, auth={self.auth!r}, "
-                f"ping_interval={self.ping_interval!r}, auto_reconnect={self.auto_reconnect!r})")
+                f"ping_interval={self.ping_interval!r}, auto_reconnect={self.auto_reconnect!r}, "
+                f"options={self.options!r})")
 
     def validate(self) -> None:
         """Raise ValueError (with a redacted URL) when the configuration cannot work."""
@@ -51,6 +138,12 @@ class ClientConfig:
             raise TypeError("token must be a TokenSource")
         if self.ping_interval is not None and not self.ping_interval > 0:
             raise ValueError("ping_interval must be positive or None")
+        self.options.validate()
+        if parts.scheme == "ws" and (self.options.cacert or self.options.cert or self.options.insecure):
+            raise ValueError("TLS options need a wss:// URL")
+        if self.auth == "header" and any(n.lower() == "authorization" for n, _ in self.options.headers):
+            raise ValueError("header 'Authorization' carries the token: use the token options "
+                             "(or --auth query to send the token in the URL)")
 
 
 def is_loopback_host(host: str | None) -> bool:

@@ -39,26 +39,46 @@ def proxy_for(url: str) -> Proxy | None:
         address = proxies.get(scheme)
         if address is None:
             continue
-        proxy = urlsplit(address if "://" in address else f"http://{address}")
-        if scheme == "socks" or proxy.scheme != "http":
-            raise ProxyError(f"the {proxy.scheme or scheme} proxy in the environment is not supported (HTTP only)")
-        if not proxy.hostname:
-            raise ProxyError("the proxy in the environment has no host")
-        user = unquote(proxy.username) if proxy.username is not None else None
-        password = unquote(proxy.password) if proxy.password is not None else None
-        return Proxy(proxy.hostname, proxy.port or 80, user, password)
+        if scheme == "socks":
+            raise ProxyError("the socks proxy in the environment is not supported (HTTP only)")
+        return parse_proxy(address, "the proxy in the environment")
     return None
+
+
+def parse_proxy(address: str, named: str = "the proxy") -> Proxy:
+    """An ``http://[user:password@]host[:port]`` proxy URL (a bare host:port is http too)."""
+    try:
+        proxy = urlsplit(address if "://" in address else f"http://{address}")
+        port = proxy.port
+    except ValueError:
+        raise ProxyError(f"{named} is not a valid URL") from None
+    if proxy.scheme != "http":
+        raise ProxyError(f"{named} is {proxy.scheme}://, which is not supported (HTTP only)")
+    if not proxy.hostname:
+        raise ProxyError(f"{named} has no host")
+    user = unquote(proxy.username) if proxy.username is not None else None
+    password = unquote(proxy.password) if proxy.password is not None else None
+    return Proxy(proxy.hostname, port or 80, user, password)
 
 
 async def open_tunnel(proxy: Proxy, host: str, port: int) -> socket.socket:
     """A connected socket through which bytes reach ``host:port`` (HTTP CONNECT)."""
     loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(proxy.host, proxy.port, type=socket.SOCK_STREAM)
+    named = f"the proxy {proxy.host}:{proxy.port}"
+    try:
+        infos = await loop.getaddrinfo(proxy.host, proxy.port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise ProxyError(f"{named}: name not resolved") from None
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     sock.setblocking(False)
     try:
-        await loop.sock_connect(sock, address)
+        try:
+            await loop.sock_connect(sock, address)
+        except ConnectionRefusedError:
+            raise ProxyError(f"cannot reach {named}: connection refused") from None
+        except OSError as exc:
+            raise ProxyError(f"cannot reach {named}: {exc.strerror or 'connection failed'}") from None
         target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         request = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
         if proxy.username is not None:
@@ -69,12 +89,17 @@ async def open_tunnel(proxy: Proxy, host: str, port: int) -> socket.socket:
         while b"\r\n\r\n" not in head:
             chunk = await loop.sock_recv(sock, 4096)
             if not chunk or len(head) > _MAX_HEAD:
-                raise ProxyError("the proxy closed the connection during CONNECT")
+                raise ProxyError(f"{named} closed the connection during CONNECT")
             head += chunk
         status = head.split(b"\r\n", 1)[0].split(b" ", 2)
-        if len(status) < 2 or not status[1].startswith(b"2"):
-            raise ProxyError(f"the proxy refused the tunnel: {status[1].decode('ascii', 'replace')[:3]}"
-                             if len(status) > 1 else "the proxy sent no status line")
+        if len(status) < 2:
+            raise ProxyError(f"{named} sent no status line")
+        code = status[1].decode("ascii", "replace")[:3]
+        if code == "407":
+            raise ProxyError(f"{named} refused the credentials (HTTP 407)" if proxy.username is not None
+                             else f"{named} wants authentication (HTTP 407): put user:password in the proxy URL")
+        if not code.startswith("2"):
+            raise ProxyError(f"{named} refused the tunnel to {target}: HTTP {code}")
         return sock
     except BaseException:
         sock.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import ssl
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -55,6 +56,7 @@ class MockConfig:
     max_queue_bytes: int = 64 * 2**20  # per connection; beyond it: 1008 "slow consumer"
     close_timeout: float = 5.0  # how long a close waits for the peer's handshake
     allow_origins: tuple[str, ...] = ()  # browser origins beyond loopback ones; "*": every origin
+    ssl_context: ssl.SSLContext | None = None  # serve wss:// (mock/certs.py makes one)
 
 
 def _now_ms() -> int:
@@ -129,7 +131,8 @@ class MockServer:
         host = self.config.host
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        return f"ws://{host}:{self.port}{path}"
+        scheme = "wss" if self.config.ssl_context is not None else "ws"
+        return f"{scheme}://{host}:{self.port}{path}"
 
     async def start(self) -> None:
         cfg = self.config
@@ -141,6 +144,7 @@ class MockServer:
             close_timeout=cfg.close_timeout,
             logger=redacting_logger("inspector.mock.websockets"),
             server_header=None,
+            ssl=cfg.ssl_context,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("mock server listening on %s", self.url)

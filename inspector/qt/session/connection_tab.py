@@ -25,6 +25,7 @@ from inspector.qt.aio import Tasks
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.session.state_view import StateView
 from inspector.qt.session.subscriptions import SubscriptionEditor
+from inspector.qt.session.tls_view import TlsView
 from inspector.redact import redact_url
 
 
@@ -36,10 +37,11 @@ def token_source(p: Profile) -> TokenSource:
     return TokenSource.literal(p.token)
 
 
-def client_config(p: Profile, url: str, **overrides) -> ClientConfig:
+def client_config(p: Profile, url: str, key_password: str | None = None, **overrides) -> ClientConfig:
     """The client configuration for a profile; ``overrides`` scale timers (tests, bench)."""
     cfg = ClientConfig(url=url, token=token_source(p), auth=p.auth,
-                       ping_interval=p.ping_interval or None, auto_reconnect=p.auto_reconnect, **overrides)
+                       ping_interval=p.ping_interval or None, auto_reconnect=p.auto_reconnect,
+                       options=p.connect_options(key_password), **overrides)
     cfg.validate()
     return cfg
 
@@ -77,6 +79,8 @@ class ConnectionTab(QWidget):
         self.cleartext_warning.setStyleSheet("color: #b45309; font-weight: bold")
         self.cleartext_warning.setVisible(bool(self.cleartext_warning.text()))
         self.state_view = StateView()
+        self.tls_view = TlsView()
+        self.tls_view.set_insecure(profile.insecure)
         self.counters = QLabel()
         self.ping_button = QPushButton("Ping now")
         self.save_button = QPushButton("Save subscriptions to profile")
@@ -100,6 +104,7 @@ class ConnectionTab(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.cleartext_warning)
         layout.addWidget(self.state_view)
+        layout.addWidget(self.tls_view)
         layout.addWidget(self.counters)
         layout.addLayout(buttons)
         layout.addWidget(self.idle_warning)
@@ -169,6 +174,8 @@ class ConnectionTab(QWidget):
         for fn in self._other_sinks:
             fn(ev)
         if cls is StateChanged:
+            if ev.state is State.OPEN:
+                self.tls_view.show_session(self.client.session_info)
             self.state_view.ingest(ev)
             self.state_changed.emit(ev)
         elif cls is SubscriptionChanged:

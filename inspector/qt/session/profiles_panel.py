@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.profiles import Profile, ProfileError, ProfileStore
+from inspector.qt.session.connection_options_form import ConnectionOptionsForm
 
 TOKEN_KIND_LABELS = (("literal", "Literal token"), ("env", "Environment variable"), ("command", "Command"))
 
@@ -97,6 +98,9 @@ class ProfileEditor(QWidget):
         form.addRow("Send in", self.auth_combo)
         form.addRow("Ping every", self.ping_spin)
         form.addRow("", self.reconnect_check)
+        self.options_form = ConnectionOptionsForm()
+        form.addRow(self.options_form)
+        self.options_form.changed.connect(self.changed)
 
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         self.env_edit.textChanged.connect(self._kind_changed)
@@ -160,6 +164,7 @@ class ProfileEditor(QWidget):
         self.auth_combo.setCurrentIndex(max(0, self.auth_combo.findData(p.auth)))
         self.ping_spin.setValue(float(p.ping_interval))
         self.reconnect_check.setChecked(p.auto_reconnect)
+        self.options_form.load(p)
 
     def profile(self) -> Profile:
         p = Profile(
@@ -175,6 +180,7 @@ class ProfileEditor(QWidget):
             embedded_mock=self.embedded_check.isChecked(),
             subscriptions=[replace(s) for s in self._subscriptions],
         )
+        self.options_form.apply_to(p)
         p.validate()
         return p
 

@@ -139,7 +139,9 @@ class RealtimeClient:
             try:
                 fn(event)
             except Exception as exc:  # noqa: BLE001 - a broken listener must not kill the session
-                _log.error("session listener %r failed: %s: %s", fn, type(exc).__name__, exc)
+                # by name: the repr of a listener whose owner is already gone can itself raise
+                name = getattr(fn, "__qualname__", type(fn).__name__)
+                _log.error("session listener %s failed: %s: %s", name, type(exc).__name__, exc)
 
     def _set_state(self, state: State, **fields) -> StateChanged:
         self.state = state

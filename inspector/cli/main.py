@@ -12,6 +12,7 @@ import traceback
 
 from inspector import __version__
 from inspector.cli.errors import CliError
+from inspector.cli.payload_args import add_payload_args
 from inspector.protocol import limits
 
 
@@ -123,6 +124,9 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     m.add_argument("--speed", type=float, default=1.0,
                    help="with --replay: time scale, 2 = twice as fast, 0 = no pauses (default: %(default)s)")
     m.add_argument("--loop", action="store_true", help="with --replay: start again at the end")
+    m.add_argument("--asyncapi", metavar="FILE", help="publish each topic's examples from this AsyncAPI document")
+    m.add_argument("--every", type=float, default=1.0, metavar="SECONDS",
+                   help="with --asyncapi: publish one example per topic this often (default: %(default)s)")
     mt = m.add_argument_group("TLS (serve wss://)")
     mt.add_argument("--tls-cert", metavar="FILE", help="serve wss:// with this certificate (PEM, chain first)")
     mt.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
@@ -154,6 +158,7 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     t.add_argument("--record", metavar="FILE", help="record the session to FILE")
     t.add_argument("--count", type=int, metavar="N", help="exit after N frames received")
     t.add_argument("--duration", type=float, metavar="SECONDS", help="exit after this long")
+    add_payload_args(t)
     _add_connect_args(t)
 
     r = sub.add_parser("replay", help="print a recording or HAR file, decoded",
@@ -165,6 +170,7 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     r.add_argument("--json", action="store_true", help="one JSON object per line, as tail --json")
     r.add_argument("--speed", type=float, default=0.0,
                    help="pace output at the recorded timing scaled by X (0 = as fast as possible, default)")
+    add_payload_args(r)
 
     p = sub.add_parser("publish", help="publish an event through a mock server's control channel",
                        formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from inspector.cli.errors import CliError
+from inspector.cli.payload_args import lens_from_args, with_readings
 from inspector.protocol.describe import describe_state
 from inspector.protocol.events import (
     OUT,
@@ -113,6 +114,12 @@ def run_replay(args, out: TextIO | None = None, err: TextIO | None = None) -> in
     except RecordingError as exc:
         raise CliError(str(exc)) from None
     fmt = _json_line if args.json else format_line
+    lens = lens_from_args(args)
+    if lens is not None:
+        plain_fmt = fmt
+
+        def fmt(ev: SessionEvent, start: float) -> str | None:
+            return with_readings(lambda e: plain_fmt(e, start), lens, args.json)(ev)
     events = rec.events(decode=False) if args.json else rec.events()  # the JSON lines decode the bytes themselves
     try:
         for delay, ev in pace(events, speed):
@@ -129,6 +136,9 @@ def run_replay(args, out: TextIO | None = None, err: TextIO | None = None) -> in
         return 0
     except RecordingError as exc:
         raise CliError(str(exc)) from None
+    finally:
+        if lens is not None:
+            lens.close()
     if rec.errors:
         for line in rec.errors[:5]:
             print(f"realtime-inspector: {rec.name}: {line}", file=err)

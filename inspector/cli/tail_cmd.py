@@ -19,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from inspector.cli.errors import CliError
+from inspector.cli.payload_args import lens_from_args, with_readings
 from inspector.cli.tail_format import TextFormatter, stdout_is_unicode
 from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.model import ConnectOptions, cleartext_token_warning, is_loopback_host, parse_header
@@ -209,6 +210,7 @@ def run_tail(args) -> int:
     if args.ping_every is not None and args.ping_every <= 0:
         raise CliError("--ping-every must be positive")
     cfg = _config(args, token, ping_interval=args.ping_every)
+    args.lens = lens_from_args(args)
     recorder = _open_recorder(args, token)
     reconfigure = getattr(sys.stdout, "reconfigure", None)  # a replaced stdout may lack it
     if reconfigure is not None:
@@ -227,6 +229,9 @@ async def _tail(args, cfg: ClientConfig, subs, recorder) -> int:
     loop = asyncio.get_running_loop()
     out = _Output(sys.stdout)
     fmt = (lambda ev: json_line(ev, scrub)) if args.json else TextFormatter(args.url, stdout_is_unicode())
+    lens = getattr(args, "lens", None)
+    if lens is not None:
+        fmt = with_readings(fmt, lens, args.json)
     client = RealtimeClient(cfg)
     done = asyncio.Event()
     result: dict[str, Any] = {"stopped": None, "error": None, "frames": 0}
@@ -271,6 +276,8 @@ async def _tail(args, cfg: ClientConfig, subs, recorder) -> int:
         pass
     stopped = result["stopped"]
     await client.stop()
+    if lens is not None:
+        lens.close()
     if result["error"]:
         print(f"realtime-inspector: error: {result['error']}", file=sys.stderr)
         return EXIT_STOPPED

@@ -1,0 +1,83 @@
+"""``--asyncapi FILE`` and ``--decode GLOB=NAME`` for tail and replay: the payload lens they
+make, and how it changes a printed line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable
+
+from inspector.cli.errors import CliError
+from inspector.payloads.contract import Contract, ContractError
+from inspector.payloads.decoders import DecoderError, Registry, parse_rules
+from inspector.payloads.lens import Lens, Reading
+from inspector.protocol.events import FrameSeen, SessionEvent
+
+
+def add_payload_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("payloads (docs/decoders.md)")
+    g.add_argument("--asyncapi", metavar="FILE",
+                   help="check each message EVENT's data against its topic's schema in this AsyncAPI document")
+    g.add_argument("--decode", action="append", default=[], metavar="GLOB=NAME[+NAME...]",
+                   help="decode the data of EVENTs on matching topics (repeatable; first match wins), e.g. "
+                   "'sensors.*=base64+msgpack'; built-ins: base64, hex, msgpack, cbor, auto")
+
+
+def lens_from_args(args: argparse.Namespace) -> Lens | None:
+    path = getattr(args, "asyncapi", None)
+    specs = getattr(args, "decode", None) or []
+    if not path and not specs:
+        return None
+    contract = None
+    if path:
+        try:
+            contract = Contract.load(path)
+        except ContractError as exc:
+            raise CliError(f"--asyncapi: {exc}") from None
+    registry = Registry()
+    for problem in registry.problems:
+        print(f"realtime-inspector: warning: {problem}", file=sys.stderr)
+    try:
+        rules = parse_rules(specs, registry)
+    except DecoderError as exc:
+        raise CliError(f"--decode: {exc}") from None
+    return Lens(contract, rules, registry)
+
+
+def reading_of(lens: Lens, ev: SessionEvent) -> Reading | None:
+    if not isinstance(ev, FrameSeen) or ev.text:
+        return None
+    reading = lens.read(bytes(ev.data))
+    return reading if reading.outcome is not None or reading.violation is not None else None
+
+
+def with_readings(fmt: Callable[[SessionEvent], str | None], lens: Lens,
+                  as_json: bool) -> Callable[[SessionEvent], str | None]:
+    """A line formatter that adds each frame's reading to its line."""
+    def formatted(ev: SessionEvent) -> str | None:
+        line = fmt(ev)
+        if line is None:
+            return None
+        reading = reading_of(lens, ev)
+        if reading is None:
+            return line
+        return add_to_json(line, reading) if as_json else add_to_text(line, reading)
+    return formatted
+
+
+def add_to_json(line: str, reading: Reading) -> str:
+    """A ``--json`` line with the reading's fields added (``decoded``, ``violation``)."""
+    record: dict[str, Any] = json.loads(line)
+    record.update(reading.as_dict())
+    return json.dumps(record, ensure_ascii=True, separators=(",", ":"), default=str)
+
+
+def add_to_text(line: str, reading: Reading) -> str:
+    """A text line: the decoder's summary replaces the frame's, and a violation is marked."""
+    o, v = reading.outcome, reading.violation
+    if o is not None:
+        line += f"  [{o.decoders}: {o.error}]" if o.error is not None else f"  = {o.summary}"
+    if v is not None:
+        line = f"{line}  !! violation {v.line()}"
+    return line

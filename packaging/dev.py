@@ -25,6 +25,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed"
+EXAMPLE_PLUGIN = ROOT / "tests" / "plugins" / "zlib_decoder"
 
 # Debian packages Qt needs: the first group even offscreen, the rest for a real X11 window.
 QT_LIBS_CORE = ["libegl1", "libgl1", "libfontconfig1", "libxkbcommon0", "libglib2.0-0", "libdbus-1-3"]
@@ -54,7 +55,8 @@ def ensure_venv() -> None:
             # interpreter's own pip install into it.
             shutil.rmtree(VENV, ignore_errors=True)
             run([sys.executable, "-m", "venv", "--without-pip", str(VENV)])
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()
+                          + (EXAMPLE_PLUGIN / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == want:
         return
     log("installing the project and its dependencies into .venv")
@@ -64,6 +66,8 @@ def ensure_venv() -> None:
     else:
         pip = [sys.executable, "-m", "pip", "--python", str(PY)]
     run(pip + ["install", "-q", "-e", f"{ROOT}[test]"])
+    # the example decoder plugin of docs/decoders.md, installed as users install one; the tests use it
+    run(pip + ["install", "-q", "--no-deps", "-e", str(EXAMPLE_PLUGIN)])
     STAMP.write_text(want)
 
 

@@ -85,8 +85,25 @@ def _tls_context(args) -> ssl.SSLContext | None:
         raise CliError(f"cannot use the TLS certificate {cert}: {str(reason).replace('_', ' ').lower()}") from None
 
 
+def _contract_examples(args) -> list | None:
+    path = getattr(args, "asyncapi", None)
+    if not path:
+        return None
+    from inspector.payloads.contract import Contract, ContractError
+    if not getattr(args, "every", 1.0) > 0:
+        raise CliError(f"--every must be a positive number of seconds, not {args.every}")
+    try:
+        examples = Contract.load(path).examples()
+    except ContractError as exc:
+        raise CliError(f"--asyncapi: {exc}") from None
+    if not examples:
+        raise CliError(f"--asyncapi: {os.path.basename(path)} has no topic channel with examples")
+    return examples
+
+
 def run_mock(args) -> int:
     config = config_from_args(args)
+    args.examples = _contract_examples(args)
     replay = getattr(args, "replay", None)
     if replay is not None and not args.speed >= 0:
         raise CliError(f"--speed must be 0 or more, not {args.speed}")
@@ -123,9 +140,14 @@ async def _serve(config: MockConfig, args) -> int:
             loop.add_signal_handler(sig, done.set)
         except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
             pass
-    tasks = []
+    tasks: list[asyncio.Future] = []
     if args.demo:
         server.start_demo()
+    if getattr(args, "examples", None):
+        from inspector.mock.examples import publish_examples
+        topics = ", ".join(topic for topic, _ in args.examples)
+        print(f"publishing examples every {args.every:g} s on {topics}", flush=True)
+        tasks.append(asyncio.ensure_future(publish_examples(server, args.examples, args.every)))
     if events is not None:
         from inspector.mock.replay import play
         tasks.append(asyncio.ensure_future(play(server, events, speed=args.speed, loop=args.loop)))
@@ -137,7 +159,8 @@ async def _serve(config: MockConfig, args) -> int:
             for task in finished:
                 if task is not waiter and not task.cancelled() and task.exception() is not None:
                     failure = task.exception()
-                    raise CliError(f"replay of {args.replay} failed: {failure}") from None
+                    what = f"replay of {args.replay}" if getattr(args, "replay", None) else "publishing examples"
+                    raise CliError(f"{what} failed: {failure}") from None
     finally:
         for task in tasks:
             task.cancel()

@@ -122,7 +122,7 @@ class Contract:
         for _ in range(50):
             if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
                 return uri, node
-            uri = urljoin(uri, node["$ref"])
+            uri = _join(uri, node["$ref"])
             node = self._lookup(uri)
         raise ContractError(f"{self.name}: $ref loop at {uri}")
 
@@ -258,6 +258,11 @@ class Contract:
         names = [t for c in self.channels for t in c.topics]
         names += [v for v in _topic_values(self.document) if isinstance(v, str)]
         return sorted({n for n in names if is_valid_topic(n)})
+
+
+def _join(base: str, ref: str) -> str:
+    """``urljoin``, also for a document without a URL of its own (a ``urn:``, which urljoin leaves out)."""
+    return urldefrag(base)[0] + ref if ref.startswith("#") else urljoin(base, ref)
 
 
 def _plain(value: Any) -> Any:

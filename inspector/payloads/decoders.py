@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from importlib.metadata import entry_points
@@ -77,33 +78,37 @@ def _type_name(value: Any) -> str:
             type(None): "null", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+_HEX = re.compile(r"(?:0[xX])?(?:[0-9a-fA-F]{2}\s?)*")
+
+
 class Base64Decoder:
+    """Both alphabets: standard, and URL-safe (padding optional) as JWTs and many web APIs write it."""
+
     name, scope = "base64", VALUE
 
     def score(self, value: Any) -> float:
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or not value.strip():
             return 0.0
-        try:
-            base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            try:
-                base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-            except (binascii.Error, ValueError):
-                return 0.0
-            return 0.5
-        return 0.8
+        text = value.strip()
+        if _BASE64.fullmatch(text) and len(text) % 4 == 0:
+            return 0.8
+        return 0.5 if _BASE64URL.fullmatch(text) and len(text) % 4 != 1 else 0.0
 
     def decode(self, value: Any) -> Decoded:
         if not isinstance(value, str):
             raise TypeError(f"needs a string, got {_type_name(value)}")
         text = value.strip()
         try:
-            raw = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            try:  # the URL-safe alphabet, padding optional, as JWTs and many web APIs write it
+            if _BASE64.fullmatch(text):
+                raw = base64.b64decode(text, validate=True)
+            elif _BASE64URL.fullmatch(text):
                 raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            except (binascii.Error, ValueError):
-                raise ValueError("not base64") from None
+            else:
+                raise ValueError
+        except (binascii.Error, ValueError):
+            raise ValueError("not base64") from None
         return Decoded(raw, f"{len(raw)} bytes: {raw[:24].hex(' ')}{' …' if len(raw) > 24 else ''}")
 
     def encode(self, value: Any) -> str:
@@ -114,13 +119,8 @@ class HexDecoder:
     name, scope = "hex", VALUE
 
     def score(self, value: Any) -> float:
-        if not isinstance(value, str) or not value:
-            return 0.0
-        try:
-            bytes.fromhex(value)
-        except ValueError:
-            return 0.0
-        return 0.6
+        ok = isinstance(value, str) and value.strip() and _HEX.fullmatch(value.strip())
+        return 0.6 if ok else 0.0
 
     def decode(self, value: Any) -> Decoded:
         if not isinstance(value, str):

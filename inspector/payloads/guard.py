@@ -57,7 +57,9 @@ class Guard:
             job = _Job(fn, args)
             self._queue().put(job)
             if not job.done.wait(self.timeout):
-                self._jobs = None  # that thread stays with its job; the next job starts a new one
+                assert self._jobs is not None
+                self._jobs.put(_STOP)  # that thread ends if its job ever does
+                self._jobs = None  # the next job starts a new one
                 self.abandoned += 1
                 raise TimeoutError(f"gave no answer within {self.timeout:g} s")
             if job.error is not None:

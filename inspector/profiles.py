@@ -74,6 +74,8 @@ class Profile:
     subprotocols: list[str] = field(default_factory=list)
     proxy: str = ""               # http:// proxy URL; "" = the environment's
     no_proxy: bool = False
+    asyncapi: str = ""            # the user's AsyncAPI document: EVENT data is checked against it
+    decoders: dict[str, str] = field(default_factory=dict)  # topic glob -> decoder chain ("base64+msgpack")
 
     def connect_options(self, key_password: str | None = None) -> ConnectOptions:
         """The client's connection options; ProfileError when they cannot work."""
@@ -155,13 +157,17 @@ class Profile:
                          ("token_env", str), ("token_command", str), ("auth", str),
                          ("auto_reconnect", bool), ("embedded_mock", bool), ("cacert", str), ("client_cert", str),
                          ("client_key", str), ("insecure", bool), ("origin", str), ("proxy", str),
-                         ("no_proxy", bool)):
+                         ("no_proxy", bool), ("asyncapi", str)):
             if key in kwargs and not isinstance(kwargs[key], typ):
                 raise ProfileError(f"profile field {key!r} has the wrong type")
         for key in ("headers", "subprotocols"):
             value = kwargs.get(key, [])
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ProfileError(f"profile field {key!r} must be a list of strings")
+        decoders = kwargs.get("decoders", {})
+        if not isinstance(decoders, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                     for k, v in decoders.items()):
+            raise ProfileError("profile field 'decoders' must map topic globs to decoder names")
         pi = kwargs.get("ping_interval", 5.0)
         if isinstance(pi, bool) or not isinstance(pi, (int, float)):
             raise ProfileError("profile field 'ping_interval' must be a number")
@@ -259,7 +265,8 @@ class ProfileStore:
         src = self._profiles[self._index(name)]
         copy = replace(src, name=self.unique_name(f"{src.name} copy"),
                        subscriptions=[replace(s) for s in src.subscriptions],
-                       headers=list(src.headers), subprotocols=list(src.subprotocols))
+                       headers=list(src.headers), subprotocols=list(src.subprotocols),
+                       decoders=dict(src.decoders))
         self._profiles.insert(self._index(name) + 1, copy)
         return copy
 

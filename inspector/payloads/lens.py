@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from inspector.payloads.contract import Contract, Violation
-from inspector.payloads.decoders import Outcome, Registry, Rule, rule_for, run_chain
+from inspector.payloads.contract import Contract, ContractError, Violation
+from inspector.payloads.decoders import DecoderError, Outcome, Registry, Rule, parse_rules, rule_for, run_chain
 from inspector.payloads.guard import Guard
 from inspector.protocol.frames import Event, try_decode
 
@@ -75,3 +75,19 @@ class Lens:
     def close(self) -> None:
         if self.guard is not None:
             self.guard.close()
+
+
+def build_lens(asyncapi: str, decoders: dict[str, str] | list[str]) -> Lens:
+    """A profile's (or command line's) contract file and decoder settings; ValueError as one line."""
+    contract = None
+    if asyncapi:
+        try:
+            contract = Contract.load(asyncapi)
+        except ContractError as exc:
+            raise ContractError(f"contract: {exc}") from None
+    registry = Registry()
+    try:
+        rules = parse_rules(decoders, registry)
+    except DecoderError as exc:
+        raise DecoderError(f"decoders: {exc}") from None
+    return Lens(contract, rules, registry)

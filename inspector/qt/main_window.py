@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.mock.server import MockConfig
+from inspector.payloads.lens import build_lens
 from inspector.profiles import Profile, ProfileError, ProfileStore
 from inspector.protocol.describe import describe_state
 from inspector.protocol.events import State, StateChanged
@@ -479,6 +480,7 @@ class MainWindow(QMainWindow):
             self.report_error(f"cannot connect with {profile.name}: {exc}")
             return None
         tab.add_sinks(self.log_panel.ingest, self.latency_plot.ingest)
+        self._apply_payloads(profile, tab)
         tab.add_event_sink(self.log_panel.ingest)  # connection events become log rows
         tab.state_view.text_changed.connect(lambda _text, t=tab: self._tab_text(t))
         tab.message.connect(self.show_message)
@@ -552,6 +554,19 @@ class MainWindow(QMainWindow):
         self.status_label.setStyleSheet("")
         self.status_label.setText(text)
         self._message_timer.start(MESSAGE_MS)
+
+    def _apply_payloads(self, profile: Profile, tab: ConnectionTab) -> None:
+        """The profile's contract and decoders read the log's EVENTs (the newest connection's win)."""
+        if not profile.asyncapi and not profile.decoders:
+            return
+        try:
+            lens = build_lens(profile.asyncapi, profile.decoders)
+        except ValueError as exc:
+            self.report_error(f"{profile.name}: {exc}")
+            return
+        self.log_panel.set_payloads(lens)
+        if lens.contract is not None:
+            tab.editor.set_contract_topics(lens.contract.topic_suggestions())
 
     def report_error(self, text: str) -> None:
         """Errors from slots and tasks: shown in the status bar and logged, never lost."""
@@ -649,6 +664,7 @@ class MainWindow(QMainWindow):
         if self.recording is not None:
             self.recording.shutdown()  # after the clients stopped: their last frames are in the file
         await self.tasks.cancel_all()
+        self.log_panel.set_payloads(None)
         if self.mock_panel.running:
             await self.mock_panel.stop_async()
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from inspector.logstore import hexdump
 from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, kind_label
 from inspector.logstore.session_rows import is_trouble, row_summary
+from inspector.payloads.lens import Reading
 from inspector.protocol.events import OUT, SessionEvent
 from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Ping, Pong, json_type, try_decode
 from inspector.qt.log.model import format_time
@@ -48,6 +49,12 @@ class DetailPane(QWidget):
         self.error_label.setStyleSheet("color: #dc2626; font-weight: bold")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
+        self.violation_label = QLabel()  # a contract violation: the JSON pointer and the rule
+        self.violation_label.setWordWrap(True)
+        self.violation_label.setStyleSheet("color: #be185d; font-weight: bold")
+        self.violation_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.violation_label.hide()
+        self._decoded_item: QTreeWidgetItem | None = None
 
         self.copy_hex_button = QPushButton("Copy hex")
         self.copy_base64_button = QPushButton("Copy base64")
@@ -81,12 +88,15 @@ class DetailPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.violation_label)
         layout.addWidget(self.splitter, 1)
 
     # ------------------------------------------------------------ showing
 
     def clear(self) -> None:
         self._data, self._text, self._session_json = b"", False, None
+        self.violation_label.hide()
+        self._decoded_item = None
         self.header.setText("No frame selected")
         self.error_label.hide()
         self.hex_view.clear()
@@ -106,6 +116,8 @@ class DetailPane(QWidget):
         self.error_label.setVisible(error is not None)
 
         self._show_hex(data, mark_kind=not text and bool(data))
+        self.violation_label.hide()
+        self._decoded_item = None
         self._fill_tree(data, text)
         self.copy_hex_button.setEnabled(True)
         self.copy_base64_button.setEnabled(True)
@@ -136,6 +148,46 @@ class DetailPane(QWidget):
         self.copy_hex_button.setEnabled(False)
         self.copy_base64_button.setEnabled(False)
         self.copy_json_button.setEnabled(self._session_json is not None)
+
+    def show_reading(self, reading: Reading | None) -> None:
+        """The shown EVENT under its contract and decoders: the violation, and the decoded
+        value as a tree above the body's (None: still being worked out)."""
+        if self._decoded_item is not None:
+            index = self.tree.indexOfTopLevelItem(self._decoded_item)
+            if index >= 0:
+                self.tree.takeTopLevelItem(index)
+            self._decoded_item = None
+        v = reading.violation if reading is not None else None
+        if v is not None:
+            expected = json.dumps(v.expected, ensure_ascii=False)
+            if len(expected) > MAX_CELL:
+                expected = expected[:MAX_CELL] + "…"
+            self.violation_label.setText(
+                f"Contract violation at data{html.escape(v.pointer) or ' (the whole value)'}: "
+                f"rule <code>{html.escape(v.rule)}</code> ({html.escape(expected)}) — {html.escape(v.message)}")
+        self.violation_label.setVisible(v is not None)
+        if reading is None:
+            if self.violation_label.isHidden():
+                self.violation_label.setText("")
+            return
+        o = reading.outcome
+        if o is None:
+            return
+        self._nodes = 0
+        if o.error is not None:
+            item = QTreeWidgetItem([f"decoded ({o.decoders})", o.error, "error"])
+            item.setForeground(1, QColor("#dc2626"))
+        else:
+            item = QTreeWidgetItem([f"decoded ({o.decoders})", o.summary, json_type(o.value)])
+            if isinstance(o.value, dict):
+                for k, val in o.value.items():
+                    self._add(item, str(k), val)
+            elif isinstance(o.value, list):
+                for j, val in enumerate(o.value):
+                    self._add(item, f"[{j}]", val)
+        self.tree.insertTopLevelItem(0, item)
+        item.setExpanded(True)
+        self._decoded_item = item
 
     def _show_hex(self, data: bytes, mark_kind: bool) -> None:
         """Plain text (fast for big frames); the kind byte marked with an extra selection."""

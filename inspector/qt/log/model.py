@@ -19,6 +19,7 @@ from inspector.logstore.session_rows import is_trouble
 from inspector.protocol.events import OUT
 from inspector.protocol.kinds import Kind
 from inspector.qt import icons
+from inspector.qt.log.payload_view import PayloadView
 
 COLUMNS = ("#", "Time", "Connection", "Dir", "Kind", "Topic", "Seq", "Size", "Summary")
 COL_NUMBER, COL_TIME, COL_CONN, COL_DIR, COL_KIND, COL_TOPIC, COL_SEQ, COL_SIZE, COL_SUMMARY = range(len(COLUMNS))
@@ -54,6 +55,7 @@ class LogModel(QAbstractTableModel):
         self._rows: array | None = None  # numbers when filtered, else None
         self._lo = self._hi = store.first_number
         self._cache: dict[int, tuple] = {}  # frame number -> formatted row
+        self.payloads: PayloadView | None = None  # with a contract or decoders: marks and summaries
 
     # ------------------------------------------------------------ structure
 
@@ -205,7 +207,7 @@ class LogModel(QAbstractTableModel):
         kind, seq, direction = s.kind(i), s.seq(i), s.direction(i)
         if kind == KIND_SESSION:
             return self._session_info(number, i)
-        texts = (
+        texts: tuple[str, ...] = (
             str(number), format_time(s.t(i)), s.conn(i), _ARROW.get(direction, "?"), kind_label(kind),
             s.topic(i), "" if seq is None else str(seq), str(s.size(i)), s.summary(i),
         )
@@ -218,8 +220,25 @@ class LogModel(QAbstractTableModel):
             bg = icons.GAP_BACKGROUND
         else:
             bg = None
+        payloads = self.payloads
+        if payloads is not None and kind == Kind.EVENT:
+            summary, bg = payloads.decorate(number, texts[COL_SUMMARY], bg)
+            texts = texts[:COL_SUMMARY] + (summary,)
         info = (texts, bg, icons.kind_brush(kind), icons.kind_icon(kind), _ARROW_TIP.get(direction))
         return self._keep(number, info)
+
+    def refresh_number(self, number: int) -> None:
+        """A row's cells changed (its payload reading arrived): format it again when shown."""
+        if self._cache.pop(number, None) is None:
+            return
+        row = self.row_of_number(number)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def refresh_all(self) -> None:
+        self._cache.clear()
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1))
 
     def _session_info(self, number: int, i: int) -> tuple:
         """A connection event's row: no direction, seq or size; tinted when something went wrong."""

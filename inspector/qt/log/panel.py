@@ -34,10 +34,12 @@ from PySide6.QtWidgets import (
 
 from inspector.logstore.frame_store import KIND_EMPTY, KIND_SESSION, KIND_TEXT, FrameStore, Query
 from inspector.logstore.session_rows import is_row
+from inspector.payloads.lens import Lens, Reading
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.kinds import Kind
 from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COL_TIME, COLUMNS, LogModel
+from inspector.qt.log.payload_view import PayloadView
 from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
 
 FLUSH_MS = 40        # ≈ 25 Hz
@@ -400,6 +402,8 @@ class LogPanel(QWidget):
         self.time_delegate.origin = None
         self._known_conns = self._known_topics = 0
         self.model.reset()
+        if self.payloads is not None:
+            self.payloads.reset()
         self.detail.clear()
         self._update_status()
 
@@ -513,11 +517,42 @@ class LogPanel(QWidget):
             self.frameSelected.emit(current.row())
             return
         self.detail.show_frame(self.store.data(i), self.store.direction(i), self.store.is_text(i))
+        if self.payloads is not None and self.store.kind(i) == Kind.EVENT:
+            self.detail.show_reading(self.payloads.reading(self.model.number_at(current.row())))
         self.frameSelected.emit(current.row())
+
+    # ------------------------------------------------------------ payloads
+
+    def set_payloads(self, lens: Lens | None) -> None:
+        """Read EVENT rows with this contract and these decoders (None: stop)."""
+        old = self.model.payloads
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        view = PayloadView(self.store, lens, self) if lens is not None and lens.active else None
+        if view is not None:
+            view.readingShown.connect(self._reading_shown)
+            view.countsChanged.connect(self._update_status)
+        self.model.payloads = view
+        self.model.refresh_all()
+        self._update_status()
+
+    @property
+    def payloads(self) -> PayloadView | None:
+        return self.model.payloads
+
+    def _reading_shown(self, number: int, reading: Reading) -> None:
+        self.model.refresh_number(number)
+        current = self.view.currentIndex()
+        if current.isValid() and self.model.number_at(current.row()) == number:
+            self.detail.show_reading(reading)
 
     def _update_status(self) -> None:
         total = self.store.frame_count
         parts = [f"{total:,} frames"]
+        counts = self.payloads.counts_text() if self.payloads is not None else ""
+        if counts:
+            parts.append(counts)
         if not self.model.query.is_all:
             parts.append(f"{self.model.rowCount():,} shown")
         if self._paused:

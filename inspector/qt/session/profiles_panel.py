@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from inspector.profiles import Profile, ProfileError, ProfileStore
 from inspector.qt.session.connection_options_form import ConnectionOptionsForm
+from inspector.qt.session.payload_options_form import PayloadOptionsForm
 
 TOKEN_KIND_LABELS = (("literal", "Literal token"), ("env", "Environment variable"), ("command", "Command"))
 
@@ -101,6 +102,9 @@ class ProfileEditor(QWidget):
         self.options_form = ConnectionOptionsForm()
         form.addRow(self.options_form)
         self.options_form.changed.connect(self.changed)
+        self.payload_form = PayloadOptionsForm()
+        form.addRow(self.payload_form)
+        self.payload_form.changed.connect(self.changed)
 
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         self.env_edit.textChanged.connect(self._kind_changed)
@@ -165,6 +169,7 @@ class ProfileEditor(QWidget):
         self.ping_spin.setValue(float(p.ping_interval))
         self.reconnect_check.setChecked(p.auto_reconnect)
         self.options_form.load(p)
+        self.payload_form.load(p)
 
     def profile(self) -> Profile:
         p = Profile(
@@ -181,6 +186,7 @@ class ProfileEditor(QWidget):
             subscriptions=[replace(s) for s in self._subscriptions],
         )
         self.options_form.apply_to(p)
+        self.payload_form.apply_to(p)
         p.validate()
         return p
 

@@ -141,6 +141,7 @@ class SubscriptionEditor(QWidget):
         self.topic_edit = QLineEdit()
         self.topic_edit.setPlaceholderText("topic, e.g. orders.eu")
         self._topic_model = QStringListModel(self)
+        self._contract_topics: list[str] = []  # from the profile's AsyncAPI document
         topic_completer = QCompleter(self._topic_model, self)
         self.topic_edit.setCompleter(topic_completer)
         self.topic_error = QLabel()
@@ -340,9 +341,18 @@ class SubscriptionEditor(QWidget):
     def _refresh_if_dirty(self) -> None:
         if self._dirty or self.recent.incoming:
             self._dirty = False
-            self._topic_model.setStringList(self.recent.topics())
+            self._topic_model.setStringList(self.topic_choices())
             self.filter_edit.set_paths(self.recent.field_paths(self.topic_edit.text() or None))
             self._refresh_preview()
+
+    def set_contract_topics(self, topics: list[str]) -> None:
+        """Topics the contract names, offered beside those seen on the wire."""
+        self._contract_topics = list(topics)
+        self._topic_model.setStringList(self.topic_choices())
+
+    def topic_choices(self) -> list[str]:
+        seen = self.recent.topics()
+        return seen + [t for t in self._contract_topics if t not in seen]
 
     def _refresh_preview(self) -> None:
         topic = self.topic_edit.text()

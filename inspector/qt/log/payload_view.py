@@ -1,0 +1,154 @@
+"""What the log's EVENT rows mean under a contract and decoders, worked out off the GUI thread.
+
+Readings (``payloads.lens``) are made on one worker thread: first for the rows the view
+shows (asked for by the model as it paints them), then, a chunk per tick, for every other
+row, so the per-topic violation counts cover the whole log. Ingest never waits for any of
+it. Each row's reading is made once and kept; a decoder that raises or hangs gives that
+row an error line (the lens' guard) and the app goes on.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import Counter
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QColor
+
+from inspector.logstore.frame_store import FrameStore
+from inspector.payloads.lens import Lens, Reading
+from inspector.protocol.kinds import Kind
+
+VIOLATION_BACKGROUND = QColor(190, 24, 93, 80)
+DECODE_ERROR_BACKGROUND = QColor(217, 119, 6, 80)
+SCAN_EVERY_MS = 100
+SCAN_CHUNK = 2000      # rows looked at per tick
+QUEUE_LOW = 500        # the scan adds work only while the worker is nearly idle
+_STOP = None
+
+
+def _work(lens: Lens, jobs: queue.SimpleQueue, done) -> None:
+    while True:
+        job = jobs.get()
+        if job is _STOP:
+            return
+        generation, number, data = job
+        try:
+            reading = lens.read(data)
+        except Exception as exc:  # noqa: BLE001 - a reading that fails is that row's, never the app's
+            from inspector.payloads.decoders import Outcome
+            reading = Reading(Outcome("?", error=f"cannot read this frame: {exc}"))
+        done(generation, number, reading)
+
+
+class PayloadView(QObject):
+    readingReady = Signal(int, int, object)   # generation, frame number, Reading (from the worker, queued)
+    readingShown = Signal(int, object)         # frame number, Reading: a row whose reading is now known
+    countsChanged = Signal()
+
+    def __init__(self, store: FrameStore, lens: Lens, parent: QObject | None = None):
+        super().__init__(parent)
+        self.store = store
+        self.lens = lens
+        self.readings: dict[int, Reading] = {}
+        self.violations: Counter[str] = Counter()
+        self._asked: set[int] = set()
+        self._scan_at = store.first_number
+        self._generation = 0  # readings asked for before a reset are for other frames
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=_work, args=(lens, self._jobs, self.readingReady.emit),
+                                        name="payload-readings", daemon=True)
+        self._thread.start()
+        self.readingReady.connect(self._keep)
+        self._timer = QTimer(self)
+        self._timer.setInterval(SCAN_EVERY_MS)
+        self._timer.timeout.connect(self.scan)
+        self._timer.start()
+
+    def close(self) -> None:
+        self._timer.stop()
+        self._jobs.put(_STOP)
+        self._thread.join(2.0)
+        self.lens.close()
+
+    # ------------------------------------------------------------ asking
+
+    def reading(self, number: int) -> Reading | None:
+        """The row's reading, or None while it is being made (asked for now if it was not)."""
+        found = self.readings.get(number)
+        if found is None and number not in self._asked:
+            self._ask(number)
+        return found
+
+    def _ask(self, number: int) -> bool:
+        i = self.store.index_of(number)
+        if i is None or self.store.kind(i) != Kind.EVENT:
+            return False
+        self._asked.add(number)
+        self._jobs.put((self._generation, number, self.store.data(i)))
+        return True
+
+    def scan(self) -> None:
+        """Queue the next chunk of rows nobody has looked at yet."""
+        if len(self._asked) > QUEUE_LOW:
+            return
+        start = max(self._scan_at, self.store.first_number)
+        end = min(self.store.end_number, start + SCAN_CHUNK)
+        for number in range(start, end):
+            if number not in self.readings and number not in self._asked:
+                self._ask(number)
+        self._scan_at = end
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._asked) or self._scan_at < self.store.end_number
+
+    # ------------------------------------------------------------ results
+
+    def reset(self) -> None:
+        """After the store was cleared: numbers start again."""
+        self._generation += 1
+        self.readings.clear()
+        self._asked.clear()
+        self.violations.clear()
+        self._scan_at = self.store.first_number
+        self.countsChanged.emit()
+
+    def _keep(self, generation: int, number: int, reading: Reading) -> None:
+        if generation != self._generation:
+            return
+        self._asked.discard(number)
+        if number < self.store.first_number:
+            return
+        self.readings[number] = reading
+        self.readingShown.emit(number, reading)
+        if reading.violation is not None:
+            i = self.store.index_of(number)
+            self.violations[self.store.topic(i) if i is not None else "?"] += 1
+            self.countsChanged.emit()
+
+    def counts_text(self) -> str:
+        total = sum(self.violations.values())
+        if not total:
+            return ""
+        each = ", ".join(f"{t} {n:,}" for t, n in self.violations.most_common(3))
+        more = " …" if len(self.violations) > 3 else ""
+        return f"{total:,} contract violation{'s' if total != 1 else ''} ({each}{more})"
+
+    def decorate(self, number: int, summary: str, background: QColor | None) -> tuple[str, QColor | None]:
+        """A row's summary and background with its reading: the decoder's summary, a violation marked."""
+        reading = self.reading(number)
+        if reading is None:
+            return summary, background
+        if reading.outcome is not None:
+            o = reading.outcome
+            if o.error is not None:
+                summary, background = f"⚠ {o.error} · {summary}", background or DECODE_ERROR_BACKGROUND
+            else:
+                summary = f"{o.summary}"
+        if reading.violation is not None:
+            v = reading.violation
+            summary = f"✗ {v.pointer or '/'} {v.rule} · {summary}"
+            background = VIOLATION_BACKGROUND
+        return summary, background

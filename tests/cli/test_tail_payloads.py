@@ -47,10 +47,12 @@ def test_tail_json_adds_the_violation_and_replay_finds_it_again(mock_server, tmp
     assert len(marked) == 1 and "/total: minimum: -1 is less than the minimum of 0" in marked[0]
 
 
-def test_tail_decode_chains_a_builtin_and_the_installed_plugin(mock_server):
+def test_tail_decode_chains_a_builtin_and_the_installed_plugin(mock_server, tmp_path):
     srv = mock_server()
+    rec = tmp_path / "s.rirec"
     tail = Proc("tail", srv.url, "--token", TOKEN, "--subscribe", "sensors.kitchen", "--subscribe", "audit.log",
-                "--count", "4", "--decode", "sensors.*=base64+msgpack", "--decode", "audit.*=base64+zlib")
+                "--count", "4", "--decode", "sensors.*=base64+msgpack", "--decode", "audit.*=base64+zlib",
+                "--record", str(rec))
     tail.until(" active")
     tail.until(" active")
     packed = base64.b64encode(msgpack.packb({"celsius": 21.5, "ok": True})).decode()
@@ -63,6 +65,12 @@ def test_tail_decode_chains_a_builtin_and_the_installed_plugin(mock_server):
     assert sensor.endswith('= msgpack {"celsius":21.5,"ok":true}')
     audit = next(line for line in lines if "audit.log" in line and "#1" in line)
     assert '{"user":"ada","action":"login"}' in audit and "= zlib " in audit
+    replay = cli("replay", str(rec), "--json", "--decode", "sensors.*=base64+msgpack", "--decode", "audit.*=auto")
+    assert replay.returncode == 0, replay.stderr
+    decoded = [f["decoded"] for f in frames(replay.stdout.splitlines())]
+    assert decoded[0]["value"] == {"celsius": 21.5, "ok": True}
+    # auto: base64 scores best for this text; the bytes it makes are shown as hex
+    assert decoded[1]["decoders"] == "auto" and decoded[1]["value"] == base64.b64decode(squeezed).hex()
 
 
 def test_tail_json_carries_the_decoded_value_or_the_error(mock_server):
@@ -104,9 +112,11 @@ def test_mock_asyncapi_publishes_each_topics_examples(tmp_path):
         seen = frames(lines)
         ticks = [f["body"]["data"] for f in seen if f["topic"] == "ticker"]
         orders = [f["body"]["data"] for f in seen if f["topic"] == "orders.us"]
-        assert ticks[:2] == [{"symbol": "ACME", "price": 182.4, "change": 0.12, "volume": 120},
-                             {"symbol": "WAYNE", "price": 97.3, "change": -0.4, "volume": 40}][:len(ticks[:2])]
-        assert ticks and orders and orders[0]["id"].startswith("o-")
+        examples = [{"symbol": "ACME", "price": 182.4, "change": 0.12, "volume": 120},
+                    {"symbol": "WAYNE", "price": 97.3, "change": -0.4, "volume": 40}]
+        assert ticks and all(t in examples for t in ticks)
+        assert all(a != b for a, b in zip(ticks, ticks[1:], strict=False))  # round robin
+        assert orders and orders[0]["id"].startswith("o-")
         assert all("violation" not in f for f in seen)  # the examples keep their own contract
     finally:
         mock.send_signal(signal.SIGTERM)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
 
 from inspector.logstore.frame_store import FrameStore
-from inspector.payloads.lens import Lens, Reading
+from inspector.payloads.lens import NOTHING, Lens, Reading
 from inspector.protocol.kinds import Kind
 
 VIOLATION_BACKGROUND = QColor(190, 24, 93, 80)
@@ -51,7 +51,8 @@ class PayloadView(QObject):
         super().__init__(parent)
         self.store = store
         self.lens = lens
-        self.readings: dict[int, Reading] = {}
+        self.readings: dict[int, Reading] = {}  # rows with something to show (and rows read ahead of the scan)
+        self.checked = 0
         self.violations: Counter[str] = Counter()
         self._asked: set[int] = set()
         self._scan_at = store.first_number
@@ -78,6 +79,8 @@ class PayloadView(QObject):
         """The row's reading, or None while it is being made (asked for now if it was not)."""
         found = self.readings.get(number)
         if found is None and number not in self._asked:
+            if number < self._scan_at:  # the scan asked for it and it had nothing to show
+                return NOTHING
             self._ask(number)
         return found
 
@@ -93,6 +96,9 @@ class PayloadView(QObject):
         """Queue the next chunk of rows nobody has looked at yet."""
         if len(self._asked) > QUEUE_LOW:
             return
+        first = self.store.first_number
+        if self.readings and next(iter(self.readings)) < first - SCAN_CHUNK:  # rows the store dropped
+            self.readings = {n: r for n, r in self.readings.items() if n >= first}
         start = max(self._scan_at, self.store.first_number)
         end = min(self.store.end_number, start + SCAN_CHUNK)
         for number in range(start, end):
@@ -110,6 +116,7 @@ class PayloadView(QObject):
         """After the store was cleared: numbers start again."""
         self._generation += 1
         self.readings.clear()
+        self.checked = 0
         self._asked.clear()
         self.violations.clear()
         self._scan_at = self.store.first_number
@@ -121,7 +128,9 @@ class PayloadView(QObject):
         self._asked.discard(number)
         if number < self.store.first_number:
             return
-        self.readings[number] = reading
+        self.checked += 1
+        if reading is not NOTHING or number >= self._scan_at:
+            self.readings[number] = reading
         self.readingShown.emit(number, reading)
         if reading.violation is not None:
             i = self.store.index_of(number)

@@ -55,8 +55,8 @@ def test_violations_are_marked_counted_and_explained(panel, qtbot):
     for ev in events:
         panel.ingest(ev)
     panel.flush()
-    assert panel.payloads.readings == {}  # ingest made none: they come from the worker later
-    qtbot.waitUntil(lambda: not panel.payloads.busy and len(panel.payloads.readings) == 3001, timeout=20000)
+    assert panel.payloads.checked == 0  # ingest read none: they come from the worker later
+    qtbot.waitUntil(lambda: not panel.payloads.busy and panel.payloads.checked == 3001, timeout=20000)
     assert panel.payloads.violations == {"orders.eu": 4}
     assert "4 contract violations (orders.eu 4)" in panel.status_label.text()
     bad_rows = [r for r in range(panel.model.rowCount()) if summary(panel, r).startswith("✗")]
@@ -83,7 +83,7 @@ def test_decoder_summary_and_tree(panel, qtbot):
     panel.ingest(event(seq=2, topic="sensors.kitchen", data="@@not base64@@"))
     panel.ingest(event(seq=3, topic="orders.eu", data={"total": 1}))
     panel.flush()
-    qtbot.waitUntil(lambda: len(panel.payloads.readings) == 3, timeout=10000)
+    qtbot.waitUntil(lambda: panel.payloads.checked == 3, timeout=10000)
     qtbot.waitUntil(lambda: summary(panel, 0) == 'msgpack {"celsius":21.5,"ids":[1,2]}', timeout=5000)
     assert summary(panel, 1).startswith("⚠ base64: does not apply to a string · ")
     assert summary(panel, 2) == 'message {"total":1}'  # no rule for the topic: as it was
@@ -135,7 +135,7 @@ def test_a_hanging_or_raising_decoder_leaves_the_app_running(panel, qtbot):
         panel.ingest(event(seq=1, topic="bad", data="y"))
         panel.ingest(event(seq=2, topic="slow", data="z"))
         panel.flush()
-        qtbot.waitUntil(lambda: len(panel.payloads.readings) == 3, timeout=10000)
+        qtbot.waitUntil(lambda: panel.payloads.checked == 3, timeout=10000)
         assert len(ticks) >= 5  # the GUI thread kept its timers while the decoder hung
         assert "gave no answer within 0.3 s" in summary(panel, 0)
         assert summary(panel, 1).startswith("⚠ explodes: division by zero")
@@ -175,7 +175,7 @@ def test_screenshot_of_a_violation(panel, qtbot):
                                                                             "price": 49.0}]}
         panel.ingest(event(seq=n, data=data, t=T0 + n / 10, decoded=False))
     panel.flush()
-    qtbot.waitUntil(lambda: len(panel.payloads.readings) == 12, timeout=10000)
+    qtbot.waitUntil(lambda: panel.payloads.checked == 12, timeout=10000)
     panel.view.setCurrentIndex(panel.model.index(6, 0))
     qtbot.wait(50)
     panel.grab().save(os.path.join(os.environ["SHOTS_DIR"], "violation.png"))

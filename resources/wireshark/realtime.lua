@@ -122,7 +122,7 @@ local function dissect(tvb, pinfo, tree, kind)
     local values = {}
     if JSON_KINDS[kind] then
         local body = tvb(1, len - 1)
-        subtree:add(f.body, body)
+        subtree:add_packet_field(f.body, body, ENC_UTF_8)
         local before = select("#", json_path_value())
         json:call(body:tvb(), pinfo, subtree)
         local all = { json_path_value() }

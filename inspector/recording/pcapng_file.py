@@ -165,17 +165,22 @@ class CaptureReader:
         order = "<"
         number = 0
         head = magic
+        first = True
         while True:
             if not head:
                 head = self._f.read(4)
                 if not head:
                     return
             rest = self._f.read(4)
+            if first and len(rest) < 4:
+                raise CaptureError(f"{self.name}: pcapng section header is cut short; nothing was captured")
             if len(head) < 4 or len(rest) < 4:
                 self.truncated += len(head) + len(rest)
                 return
             if head == PCAPNG_MAGIC:  # a section header fixes the byte order of what follows
                 bom = self._f.read(4)
+                if first and len(bom) < 4:
+                    raise CaptureError(f"{self.name}: pcapng section header is cut short; nothing was captured")
                 if len(bom) < 4:
                     self.truncated += 8 + len(bom)
                     return
@@ -189,7 +194,10 @@ class CaptureReader:
                 if total < 28 or total % 4 or total > MAX_BLOCK:
                     raise CaptureError(f"{self.name}: pcapng section header has the invalid length {total}")
                 if len(self._read(total - 12)) < total - 12:
+                    if first:
+                        raise CaptureError(f"{self.name}: pcapng section header is cut short; nothing was captured")
                     return
+                first = False
                 interfaces = []
                 head = b""
                 continue

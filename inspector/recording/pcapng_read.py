@@ -248,7 +248,7 @@ class CaptureRecording:
         rest = bytes(buf[end + 4:])
         buf.clear()
         parts = line.split(" ", 2)
-        status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        status = _number(parts[1]) if len(parts) > 1 else 0
         if status == 101:
             c.phase = "ws"
             self._emit(StateChanged(c.conn, t, State.OPEN, message=c.url))
@@ -260,7 +260,7 @@ class CaptureRecording:
             return
         length = fields.get("content-length", "0")
         c.phase = "refused"
-        c.refused = (status, int(length) if length.isdigit() else 0, bytearray())
+        c.refused = (status, _number(length), bytearray())
         c.refused_t = t
         self._refused_body(c, rest, t)
 
@@ -354,13 +354,18 @@ class CaptureRecording:
     def warning(self) -> str | None:
         parts = [] if self.conn_urls else ["no WebSocket connections in this capture"]
         if self.truncated:
-            parts.append(f"capture cut short ({self.torn_bytes} bytes of a last packet)")
+            parts.append(f"capture cut short, last one truncated ({self.torn_bytes} bytes cut)")
         if self.error_count:
             parts.append(f"{self.error_count} problem{'s' if self.error_count != 1 else ''} noted")
         return f"{self.name}: " + "; ".join(parts) if parts else None
 
     def __repr__(self) -> str:
         return f"CaptureRecording({self.name!r}, connections={len(self.conn_urls)})"
+
+
+def _number(text: str) -> int:
+    """A decimal HTTP number (status, Content-Length); 0 for anything else ("²" is a digit to isdigit)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else 0
 
 
 def _authority(ep: Endpoint) -> str:

@@ -60,6 +60,7 @@ rtapi.experts = { e_bad_body, e_error }
 local json = Dissector.get("json")
 local ws_opcode = Field.new("websocket.opcode")
 local json_path_value = Field.new("json.path_with_value")
+local json_object = Field.new("json.object")
 
 -- Top-level members as the JSON dissector parsed them: "/topic:orders.eu" -> topic.
 -- Reading its output instead of scanning the bytes ourselves keeps key order, whitespace
@@ -124,6 +125,7 @@ local function dissect(tvb, pinfo, tree, kind)
         local body = tvb(1, len - 1)
         subtree:add_packet_field(f.body, body, ENC_UTF_8)
         local before = select("#", json_path_value())
+        local objects = select("#", json_object())
         json:call(body:tvb(), pinfo, subtree)
         local all = { json_path_value() }
         for i = before + 1, #all do
@@ -134,7 +136,7 @@ local function dissect(tvb, pinfo, tree, kind)
                 add_member(subtree, field, value, all[i].range or body)
             end
         end
-        if #all == before then subtree:add_proto_expert_info(e_bad_body) end
+        if select("#", json_object()) == objects then subtree:add_proto_expert_info(e_bad_body) end
         if kind == 0xFF then
             subtree:add_proto_expert_info(e_error, "Server ERROR: " .. (values.error_code or "?"))
             summary = summary .. " " .. (values.error_code or "?")

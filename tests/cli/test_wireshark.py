@@ -272,3 +272,11 @@ def test_tshark_dissects_a_capture_exported_from_a_recording(tshark, tmp_path):
     closes = dissect(tshark, path, "websocket.payload.close.status_code", "websocket.mask",
                      display="websocket.opcode == 8")
     assert closes == [[["4401"], ["0"]], [["4401"], ["1"]]]  # the server's, unmasked; the client's answer, masked
+
+
+def test_a_body_that_is_not_a_json_object_is_flagged_and_an_empty_object_is_not(tshark, tmp_path):
+    path = tmp_path / "bodies.pcapng"
+    export_pcapng([FrameSeen("c1", T0, OUT, b"\x01{}"), FrameSeen("c1", T0 + 0.1, OUT, b'\x01{"topic": [1,'),
+                   FrameSeen("c1", T0 + 0.2, IN, b'\x10 \r\n{"topic":"a"}')], path, url="ws://127.0.0.1:8765/")
+    rows = dissect(tshark, path, "rtapi.kind", "rtapi.topic", "_ws.expert.message")
+    assert rows == [[["0x01"], [], []], [["0x01"], [], ["Body is not a JSON object"]], [["0x10"], ["a"], []]]

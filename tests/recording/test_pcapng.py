@@ -270,6 +270,14 @@ def test_a_refused_upgrade_is_a_stop_with_the_http_status_and_code(tmp_path):
     assert (ev.state, ev.http_status, ev.http_code) == (State.STOPPED, 401, "invalid_token")
 
 
+def test_an_answer_with_odd_digits_is_a_refusal_not_a_crash(tmp_path):
+    path = tmp_path / "odd.pcapng"
+    write_packets(path, conversation(1, 2, [(True, UPGRADE), (False, b"HTTP/1.1 \xb2\xb3\xb9 Odd\r\n"
+                                                                         b"Content-Length: \xb9\r\n\r\n")]))
+    (ev,) = open_recording(path).load()
+    assert (ev.state, ev.http_status) == (State.STOPPED, 0)
+
+
 def test_other_tcp_traffic_and_a_capture_joined_midway_are_left_alone(tmp_path):
     plain_http = conversation(5, 6, [(True, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), (False, b"HTTP/1.1 200 OK\r\n\r\n")],
                               client=("10.0.0.3", 40001))

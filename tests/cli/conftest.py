@@ -32,8 +32,11 @@ def dumpcap(request: pytest.FixtureRequest) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001 - pytest's signature
-    for name, tests in sorted(_MISSING.items()):
-        terminalreporter.write_line(
-            f"WIRESHARK TESTS DID NOT RUN: {name} is not installed, so {len(tests)} test"
-            f"{'s' if len(tests) != 1 else ''} of the dissector and the pcapng export were skipped "
-            "(Debian: apt-get install tshark; packaging/dev.py test installs it as root)", red=True, bold=True)
+    if not _MISSING:
+        return
+    tests = {t for nodes in _MISSING.values() for t in nodes}
+    n = len(tests)
+    terminalreporter.write_line(
+        f"WIRESHARK TESTS DID NOT RUN: {' and '.join(sorted(_MISSING))} not installed, so {n} test"
+        f"{'s' if n != 1 else ''} of the dissector and the pcapng export {'were' if n != 1 else 'was'} skipped "
+        "(Debian: apt-get install tshark; packaging/dev.py test installs it as root)", red=True, bold=True)

@@ -35,6 +35,10 @@ QT_LIBS_DESKTOP = [
 ]
 # Debian's browser, driven by playwright in the mock's Origin tests (never a downloaded one).
 TEST_DEBS = ["chromium"]
+# Wireshark's command-line tools, for the dissector's tests (tshark, dumpcap), and the one question
+# their install asks (may users other than root capture?), answered so apt never waits for a reply.
+CAPTURE_DEBS = ["tshark"]
+CAPTURE_ANSWERS = ["wireshark-common wireshark-common/install-setuid boolean false"]
 
 
 def log(msg: str) -> None:
@@ -109,7 +113,15 @@ def apt_install(names: list[str]) -> str | None:
     return _apt(install)
 
 
-def ensure_system_libs(names: list[str], needs: str = "Qt needs these system packages") -> None:
+def preseed(answers: list[str]) -> None:
+    """Give debconf the answers to a package's install questions before apt asks them."""
+    if answers and shutil.which("debconf-set-selections"):
+        subprocess.run(["debconf-set-selections"], input="\n".join(answers) + "\n", text=True,
+                       capture_output=True)
+
+
+def ensure_system_libs(names: list[str], needs: str = "Qt needs these system packages",
+                       answers: list[str] | None = None) -> None:
     """Install what is missing when root with apt; otherwise, or when that fails, say so in one line
     and carry on (Qt may well load without them)."""
     missing = missing_debs(names)
@@ -118,6 +130,7 @@ def ensure_system_libs(names: list[str], needs: str = "Qt needs these system pac
     hint = f"{needs}; install with: sudo apt-get install " + " ".join(missing)
     if os.geteuid() == 0 and shutil.which("apt-get"):
         log("installing " + " ".join(missing))
+        preseed(answers or [])
         problem = apt_install(missing)
         if problem is not None:
             log(f"apt-get failed ({problem}); {hint}")
@@ -158,6 +171,8 @@ def main(argv: list[str]) -> int:
     if what == "test":
         ensure_system_libs(QT_LIBS_CORE)
         ensure_system_libs(TEST_DEBS, "the mock's browser tests need Debian's chromium (they skip without it)")
+        ensure_system_libs(CAPTURE_DEBS, "the Wireshark dissector's tests need Debian's tshark (without it the "
+                           "run's summary says they did not run)", CAPTURE_ANSWERS)
         env["QT_QPA_PLATFORM"] = "offscreen"
         failed = run_checks(env)
         if failed:

@@ -1,4 +1,4 @@
-"""Command line: ``realtime-inspector [mock | tail | replay | publish] ...``.
+"""Command line: ``realtime-inspector [mock | tail | replay | publish | wireshark] ...``.
 
 Without a subcommand it starts the desktop app. Each subcommand's work lives in
 its own module; this file only parses arguments and reports errors as one line.
@@ -59,7 +59,7 @@ _CONNECT_EPILOG = ("TLS, headers and proxies:\n"
                    "      --cacert staging-ca.pem --header 'X-Tenant: acme' --proxy http://proxy.corp:3128\n"
                    "  SSLKEYLOGFILE=keys.log realtime-inspector tail wss://...   # Wireshark can decrypt the capture\n")
 
-SUBCOMMANDS = ("mock", "tail", "replay", "publish")
+SUBCOMMANDS = ("mock", "tail", "replay", "publish", "wireshark")
 
 
 def build_parser(open_file: bool = True, commands: bool = True) -> argparse.ArgumentParser:
@@ -164,13 +164,17 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     r = sub.add_parser("replay", help="print a recording or HAR file, decoded",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n  realtime-inspector replay session.rirec --json\n"
-                       "  realtime-inspector replay capture.har --speed 0\n\n"
+                       "  realtime-inspector replay capture.har --speed 0\n"
+                       "  realtime-inspector replay session.rirec --pcapng session.pcapng   # open in Wireshark\n"
+                       "  realtime-inspector replay dumpcap-output.pcapng\n\n"
                        "--json: the lines tail --json printed for the session (docs/json-output.md)\n")
     r.add_argument("file")
     r.add_argument("--json", action="store_true", help="one JSON object per line, as tail --json")
     r.add_argument("--speed", type=float, default=0.0,
                    help="pace output at the recorded timing scaled by X (0 = as fast as possible, default)")
     add_payload_args(r)
+    r.add_argument("--pcapng", metavar="OUT", help="write FILE as a pcapng capture to OUT instead of printing "
+                   "(open it in Wireshark with: realtime-inspector wireshark --install)")
 
     p = sub.add_parser("publish", help="publish an event through a mock server's control channel",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -183,6 +187,17 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     p.add_argument("--rate", type=float, metavar="PER_SECOND", help="publish the same data repeatedly at this rate")
     p.add_argument("--count", type=int, default=1)
     _add_connect_args(p)
+
+    w = sub.add_parser("wireshark", help="the Wireshark dissector: where it is, install it",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n  realtime-inspector wireshark --install\n"
+                       "  tshark -X lua_script:$(realtime-inspector wireshark --print-path) -r session.pcapng "
+                       "-Y 'rtapi.kind == 0x10'\n")
+    w.add_argument("--install", action="store_true", help="copy the dissector into Wireshark's personal "
+                   "Lua plugin folder")
+    w.add_argument("--print-path", action="store_true", help="print the path of the dissector file")
+    w.add_argument("--plugin-dir", metavar="DIR", help="with --install: this folder instead of the one "
+                   "tshark -G folders names")
     return parser
 
 
@@ -196,6 +211,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "publish":
         from inspector.cli.tail_cmd import run_publish
         return run_publish(args)
+    if args.command == "replay" and getattr(args, "pcapng", None):
+        from inspector.cli.wireshark_cmd import run_pcapng_export
+        return run_pcapng_export(args)
+    if args.command == "wireshark":
+        from inspector.cli.wireshark_cmd import run_wireshark
+        return run_wireshark(args)
     if args.command == "replay":
         from inspector.cli.replay_cmd import run_replay
         return run_replay(args)

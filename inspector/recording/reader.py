@@ -17,6 +17,8 @@ from typing import Iterator
 from inspector.protocol.events import SessionEvent
 from inspector.recording.format import MAX_ERRORS, RecordError, RecordingError, check_header, record_to_event
 from inspector.recording.har import open_har
+from inspector.recording.pcapng_file import is_capture
+from inspector.recording.pcapng_read import open_capture
 
 TAIL_SCAN = 1 << 24       # how far back from the end to look for the last newline
 HEADER_MAX = 1 << 20      # a header line longer than this is not ours
@@ -146,7 +148,8 @@ def _tail_state(f, size: int, data_offset: int, start: float) -> tuple[bool, int
 
 
 def open_recording(path: str | os.PathLike):
-    """Open a recording or HAR file: a Recording (or HarRecording). RecordingError if neither."""
+    """Open a recording, HAR file or packet capture: a Recording (HarRecording, CaptureRecording).
+    RecordingError if none of these."""
     path = Path(path)
     name = path.name
     try:
@@ -156,9 +159,14 @@ def open_recording(path: str | os.PathLike):
     with f:
         try:
             size = os.fstat(f.fileno()).st_size
+            magic = f.read(4)
+            f.seek(0)
             first = f.readline(HEADER_MAX)
         except OSError as exc:
             raise RecordingError(f"cannot read {name}: {exc.strerror or exc}") from None
+        if is_capture(magic):
+            f.close()
+            return open_capture(path)
         if not first.strip():
             raise RecordingError(f"{name} is empty" if size == 0 else f"{name} is not a recording or HAR file")
         header = _parse_header(first)

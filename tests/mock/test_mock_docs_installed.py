@@ -25,6 +25,7 @@ def installed(tmp_path_factory):
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "inspector", src / "inspector", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "resources" / "wireshark", src / "resources" / "wireshark")  # the wheel's data files
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"),
                             str(src)], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr

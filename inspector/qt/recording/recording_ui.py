@@ -26,12 +26,15 @@ from inspector.qt.recording.recording_view import RecordingView
 from inspector.recording import RecordingError
 from inspector.recording.export import export_har, export_recording
 from inspector.recording.format import SUFFIX
+from inspector.recording.pcapng_export import export_pcapng
 from inspector.redact import redact_url, scrub
 
-OPEN_FILTER = f"Recordings and HAR captures (*{SUFFIX} *.har *.json);;All files (*)"
+OPEN_FILTER = f"Recordings and HAR captures (*{SUFFIX} *.har *.json);;Packet captures (*.pcapng *.pcap);;All files (*)"
 HAR_FILTER = "HAR captures (*.har *.json);;All files (*)"
 RECORDING_FILTER = f"Recording (*{SUFFIX})"
 HAR_EXPORT_FILTER = "HAR (*.har)"
+PCAPNG_EXPORT_FILTER = "pcapng capture, for Wireshark (*.pcapng)"
+_EXPORT_SUFFIXES = {HAR_EXPORT_FILTER: "har", PCAPNG_EXPORT_FILTER: "pcapng"}
 
 
 class _Worker(QObject):
@@ -283,11 +286,11 @@ class RecordingUi(QObject):
 
     def export_dialog(self, selection: bool = False) -> QFileDialog:
         dlg = QFileDialog(self.window, "Export selection" if selection else "Export log",
-                          str(Path.home()), f"{RECORDING_FILTER};;{HAR_EXPORT_FILTER}")
+                          str(Path.home()), f"{RECORDING_FILTER};;{HAR_EXPORT_FILTER};;{PCAPNG_EXPORT_FILTER}")
         dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dlg.setDefaultSuffix(SUFFIX.lstrip("."))
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.filterSelected.connect(lambda f: dlg.setDefaultSuffix("har" if f == HAR_EXPORT_FILTER else "rirec"))
+        dlg.filterSelected.connect(lambda f: dlg.setDefaultSuffix(_EXPORT_SUFFIXES.get(f, "rirec")))
         dlg.fileSelected.connect(lambda p: self.export(p, selection=selection))
         dlg.open()
         return dlg
@@ -306,20 +309,23 @@ class RecordingUi(QObject):
         return out
 
     def export(self, path, selection: bool = False, har: bool | None = None) -> bool:
-        """Export in the background: HAR when ``har`` (default: by the .har/.json extension)."""
+        """Export in the background: HAR when ``har`` (default: by the .har/.json extension), pcapng for
+        a .pcapng name."""
         path = str(path)
         events = self.events_to_export(selection)
         if not events:
             self.window.show_message("nothing to export: " + ("no rows selected" if selection else "the log is empty"))
             return False
+        pcapng = har is None and Path(path).suffix.lower() == ".pcapng"
         if har is None:
             har = Path(path).suffix.lower() in (".har", ".json")
-        if har:
+        if har or pcapng:
             urls = {**self.conn_urls, **{t.conn_id: dialled_url(t) for t in self.window.tabs()}}
             view = self.current_view()
             if view is not None:  # a recording's labels may repeat in another file: its own URLs win
                 urls.update(view.recording.conn_urls)
-            self._worker.run(("export", path), lambda: export_har(events, path, conn_urls=urls))
+            write = export_pcapng if pcapng else export_har
+            self._worker.run(("export", path), lambda: write(events, path, conn_urls=urls))
         else:
             self._worker.run(("export", path), lambda: export_recording(events, path))
         self.window.show_message(f"exporting {len(events):,} frames to {Path(path).name}…")

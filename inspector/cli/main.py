@@ -58,7 +58,12 @@ _CONNECT_EPILOG = ("TLS, headers and proxies:\n"
                    "      --cacert staging-ca.pem --header 'X-Tenant: acme' --proxy http://proxy.corp:3128\n"
                    "  SSLKEYLOGFILE=keys.log realtime-inspector tail wss://...   # Wireshark can decrypt the capture\n")
 
-SUBCOMMANDS = ("mock", "tail", "replay", "publish")
+SUBCOMMANDS = ("mock", "tail", "replay", "publish", "conform", "check-client")
+
+
+def _fault_names() -> list[str]:
+    from inspector.mock.faults import FAULTS
+    return list(FAULTS)
 
 
 def build_parser(open_file: bool = True, commands: bool = True) -> argparse.ArgumentParser:
@@ -120,6 +125,10 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
                    help="subscriptions per connection; more get a subscription_limit ERROR (default: %(default)s)")
     m.add_argument("--demo", action="store_true", help="publish lively synthetic traffic")
     m.add_argument("--replay", metavar="FILE", help="play a recording's server events to subscribers")
+    m.add_argument("--fault", action="append", dest="faults", default=[], metavar="NAME",
+                   choices=sorted(_fault_names()),
+                   help="break one protocol rule on purpose, to test conformance checkers (repeatable): "
+                   + ", ".join(sorted(_fault_names())))
     m.add_argument("--speed", type=float, default=1.0,
                    help="with --replay: time scale, 2 = twice as fast, 0 = no pauses (default: %(default)s)")
     m.add_argument("--loop", action="store_true", help="with --replay: start again at the end")
@@ -166,6 +175,19 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     r.add_argument("--speed", type=float, default=0.0,
                    help="pace output at the recorded timing scaled by X (0 = as fast as possible, default)")
 
+    from inspector.cli.conform_cmd import add_conform_args
+    c = sub.add_parser("conform", help="check a server against the protocol, rule by rule",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n"
+                       "  realtime-inspector conform ws://127.0.0.1:8765/api/v2/realtime --token dev \\\n"
+                       "      --control ws://127.0.0.1:8765/mock/control --junit conform.xml --artifacts out/\n"
+                       "  realtime-inspector conform --list\n\n"
+                       "exit status: 0 nothing failed, 1 a case failed (--strict: or a SHOULD was not met),\n"
+                       "  2 usage error or a case the harness could not run (docs/conformance.md)\n")
+    add_conform_args(c)
+    _add_token_args(c)
+    _add_connect_args(c)
+
     p = sub.add_parser("publish", help="publish an event through a mock server's control channel",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n"
@@ -190,6 +212,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "publish":
         from inspector.cli.tail_cmd import run_publish
         return run_publish(args)
+    if args.command == "conform":
+        from inspector.cli.conform_cmd import run_conform
+        return run_conform(args)
+    if args.command == "check-client":
+        from inspector.cli.check_client_cmd import run_check_client
+        return run_check_client(args)
     if args.command == "replay":
         from inspector.cli.replay_cmd import run_replay
         return run_replay(args)

@@ -163,6 +163,9 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     t.add_argument("--record", metavar="FILE", help="record the session to FILE")
     t.add_argument("--count", type=int, metavar="N", help="exit after N frames received")
     t.add_argument("--duration", type=float, metavar="SECONDS", help="exit after this long")
+    t.add_argument("--backoff-scale", type=float, default=1.0, metavar="F",
+                   help="multiply the reconnect delays and the 10 s reset time by F (for check-client "
+                   "--time-scale runs; default: 1)")
     _add_connect_args(t)
 
     r = sub.add_parser("replay", help="print a recording or HAR file, decoded",
@@ -187,6 +190,17 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     add_conform_args(c)
     _add_token_args(c)
     _add_connect_args(c)
+
+    from inspector.cli.check_client_cmd import add_check_client_args
+    cc = sub.add_parser("check-client", help="check a client against the protocol, case by case",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n"
+                        "  realtime-inspector check-client -- my-client --url {url} --token {token}\n"
+                        "  realtime-inspector check-client --time-scale 0.1 -- realtime-inspector tail {url} \\\n"
+                        "      --token {token} --subscribe orders.eu --backoff-scale {scale}\n\n"
+                        "The client also gets REALTIME_URL, REALTIME_TOKEN, REALTIME_CASE and REALTIME_TIME_SCALE;\n"
+                        "exit status 127 from it skips the case. Exit status as for conform.\n")
+    add_check_client_args(cc)
 
     p = sub.add_parser("publish", help="publish an event through a mock server's control channel",
                        formatter_class=argparse.RawDescriptionHelpFormatter,

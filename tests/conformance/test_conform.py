@@ -98,7 +98,8 @@ def test_cli_exit_codes_reports_and_junit(mock_server, tmp_path, capsys):
     assert "FAIL       ping-echo-8" in out and "2 fail" in out and TOKEN not in out
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("9", "2", "0", "0")
+    counts = [suite.get(k) for k in ("tests", "failures", "errors", "skipped")]
+    assert counts == ["9", "2", "0", "0"]
     cases = {tc.get("name"): tc for tc in suite.iter("testcase")}
     assert set(cases) == {"ping-echo-0", "ping-echo-8", "ping-echo-64", "auth-header", "auth-missing-token",
                           "auth-invalid-token", "auth-upgrade-required", "auth-token-first", "auth-link-header"}

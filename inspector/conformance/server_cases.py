@@ -287,9 +287,17 @@ def _ping_case(size: int) -> None:
                               lambda r: isinstance(r.frame, Pong))
         assert isinstance(got.frame, Pong)
         if got.frame.payload != body:
-            raise CaseFailed("RT-PING-4", "the PONG does not echo the PING's body", body.hex() or "(empty)",
-                             got.frame.payload.hex() or "(empty)", got.index)
+            raise CaseFailed("RT-PING-4", "the PONG does not echo the PING's body", _hex(body),
+                             _hex(got.frame.payload), got.index)
         return None
+
+
+def _hex(data: bytes) -> str:
+    """Bytes for a message: hex, shortened past 16 bytes, with the length."""
+    if not data:
+        return "(empty)"
+    text = data.hex() if len(data) <= 16 else data[:16].hex() + "…"
+    return f"{text} ({len(data)} bytes)"
 
 
 for _size in (0, limits.SERVER_PING_BODY_SIZE, limits.MAX_PING_PAYLOAD):

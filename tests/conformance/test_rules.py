@@ -43,3 +43,10 @@ def test_every_rule_is_checked_by_a_case_or_says_why_not():
     cited = {r for case in [*CASES, *_client_cases()] for r in case.rules}
     assert cited | set(NOT_CHECKED) == set(all_rules())
     assert not cited & set(NOT_CHECKED)
+
+
+def test_the_conformance_document_names_every_case():
+    from importlib import resources
+    doc = resources.files("inspector").joinpath("docs").joinpath("conformance.md").read_text(encoding="utf-8")
+    for case in [*CASES, *_client_cases()]:
+        assert f"`{case.id}`" in doc, case.id

@@ -122,3 +122,28 @@ def test_publishing_cases_are_skipped_with_why_when_nothing_can_publish(mock_ser
     assert {r.outcome for r in report.results} == {Outcome.SKIPPED}
     why = {r.case: r.message for r in report.results}
     assert "--control URL" in why["filter-replace"] and "--slow" in why["idle-close"]
+
+
+def test_mock_fault_option_reaches_the_server_config():
+    from inspector.cli.main import build_parser
+    from inspector.cli.mock_cmd import config_from_args
+    args = build_parser(open_file=False).parse_args(["mock", "--fault", "no-leave", "--fault", "no-1009"])
+    assert config_from_args(args).faults == ("no-leave", "no-1009")
+    with pytest.raises(SystemExit):
+        build_parser(open_file=False).parse_args(["mock", "--fault", "no-such-fault"])
+
+
+def test_publish_command_runs_the_filter_cases(mock_server, tmp_path, capsys):
+    import shlex
+    import sys
+    from pathlib import Path
+    server = mock_server(tokens=frozenset({TOKEN}))
+    cli = shlex.quote(str(Path(sys.executable).parent / "realtime-inspector"))
+    command = f"{cli} publish {server.url} --token {TOKEN} {{topic}} {{data}}"
+    excludes = tmp_path / "exclude.txt"
+    excludes.write_text("# not this one\nfilter-eval-error  # nor this\n\n")
+    argv = ["conform", server.url, "--token", TOKEN, "--cases", "filter-*", "--exclude-file", str(excludes),
+            "--publish-command", command]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "3 cases" in out and "3 pass" in out and "filter-eval-error" not in out

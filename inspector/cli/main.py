@@ -59,7 +59,12 @@ _CONNECT_EPILOG = ("TLS, headers and proxies:\n"
                    "      --cacert staging-ca.pem --header 'X-Tenant: acme' --proxy http://proxy.corp:3128\n"
                    "  SSLKEYLOGFILE=keys.log realtime-inspector tail wss://...   # Wireshark can decrypt the capture\n")
 
-SUBCOMMANDS = ("mock", "tail", "replay", "publish", "wireshark")
+SUBCOMMANDS = ("mock", "tail", "replay", "publish", "conform", "check-client", "wireshark")
+
+
+def _fault_names() -> list[str]:
+    from inspector.mock.faults import FAULTS
+    return list(FAULTS)
 
 
 def build_parser(open_file: bool = True, commands: bool = True) -> argparse.ArgumentParser:
@@ -121,6 +126,10 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
                    help="subscriptions per connection; more get a subscription_limit ERROR (default: %(default)s)")
     m.add_argument("--demo", action="store_true", help="publish lively synthetic traffic")
     m.add_argument("--replay", metavar="FILE", help="play a recording's server events to subscribers")
+    m.add_argument("--fault", action="append", dest="faults", default=[], metavar="NAME",
+                   choices=sorted(_fault_names()),
+                   help="break one protocol rule on purpose, to test conformance checkers (repeatable): "
+                   + ", ".join(sorted(_fault_names())))
     m.add_argument("--speed", type=float, default=1.0,
                    help="with --replay: time scale, 2 = twice as fast, 0 = no pauses (default: %(default)s)")
     m.add_argument("--loop", action="store_true", help="with --replay: start again at the end")
@@ -159,6 +168,9 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     t.add_argument("--count", type=int, metavar="N", help="exit after N frames received")
     t.add_argument("--duration", type=float, metavar="SECONDS", help="exit after this long")
     add_payload_args(t)
+    t.add_argument("--backoff-scale", type=float, default=1.0, metavar="F",
+                   help="multiply the reconnect delays and the 10 s reset time by F (for check-client "
+                   "--time-scale runs; default: 1)")
     _add_connect_args(t)
 
     r = sub.add_parser("replay", help="print a recording or HAR file, decoded",
@@ -175,6 +187,30 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     add_payload_args(r)
     r.add_argument("--pcapng", metavar="OUT", help="write FILE as a pcapng capture to OUT instead of printing "
                    "(open it in Wireshark with: realtime-inspector wireshark --install)")
+
+    from inspector.cli.conform_cmd import add_conform_args
+    c = sub.add_parser("conform", help="check a server against the protocol, rule by rule",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n"
+                       "  realtime-inspector conform ws://127.0.0.1:8765/api/v2/realtime --token dev \\\n"
+                       "      --control ws://127.0.0.1:8765/mock/control --junit conform.xml --artifacts out/\n"
+                       "  realtime-inspector conform --list\n\n"
+                       "exit status: 0 nothing failed, 1 a case failed (--strict: or a SHOULD was not met),\n"
+                       "  2 usage error or a case the harness could not run (docs/conformance.md)\n")
+    add_conform_args(c)
+    _add_token_args(c)
+    _add_connect_args(c)
+
+    from inspector.cli.check_client_cmd import add_check_client_args
+    cc = sub.add_parser("check-client", help="check a client against the protocol, case by case",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n"
+                        "  realtime-inspector check-client -- my-client --url {url} --token {token}\n"
+                        "  realtime-inspector check-client --time-scale 0.1 -- realtime-inspector tail {url} \\\n"
+                        "      --token {token} --subscribe orders.eu --backoff-scale {scale}\n\n"
+                        "The client also gets REALTIME_URL, REALTIME_TOKEN, REALTIME_CASE and REALTIME_TIME_SCALE;\n"
+                        "exit status 127 from it skips the case. Exit status as for conform.\n")
+    add_check_client_args(cc)
 
     p = sub.add_parser("publish", help="publish an event through a mock server's control channel",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -217,6 +253,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "wireshark":
         from inspector.cli.wireshark_cmd import run_wireshark
         return run_wireshark(args)
+    if args.command == "conform":
+        from inspector.cli.conform_cmd import run_conform
+        return run_conform(args)
+    if args.command == "check-client":
+        from inspector.cli.check_client_cmd import run_check_client
+        return run_check_client(args)
     if args.command == "replay":
         from inspector.cli.replay_cmd import run_replay
         return run_replay(args)

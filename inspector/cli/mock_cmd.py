@@ -49,6 +49,7 @@ def config_from_args(args) -> MockConfig:
         max_missed_pongs=args.max_missed_pongs, idle_timeout=args.idle_timeout,
         max_connections_per_token=args.max_connections_per_token,
         max_subscriptions=args.max_subscriptions, allow_origins=origins,
+        faults=tuple(getattr(args, "faults", None) or ()),
     )
 
 

@@ -25,7 +25,7 @@ from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.model import ConnectOptions, cleartext_token_warning, is_loopback_host, parse_header
 from inspector.client.tls import SessionInfo
 from inspector.client.tokens import TokenError, TokenSource
-from inspector.protocol import closecodes
+from inspector.protocol import backoff, closecodes
 from inspector.protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
 from inspector.protocol.filters import FilterError, compile_filter
 from inspector.protocol.json_output import json_line
@@ -209,7 +209,11 @@ def run_tail(args) -> int:
         raise CliError("--duration must be positive")
     if args.ping_every is not None and args.ping_every <= 0:
         raise CliError("--ping-every must be positive")
-    cfg = _config(args, token, ping_interval=args.ping_every)
+    scale = getattr(args, "backoff_scale", 1.0)
+    if not scale > 0:
+        raise CliError("--backoff-scale must be positive")
+    cfg = _config(args, token, ping_interval=args.ping_every, backoff_initial=backoff.INITIAL * scale,
+                  backoff_cap=backoff.CAP * scale, backoff_reset_after=backoff.RESET_AFTER * scale)
     args.lens = lens_from_args(args)
     recorder = _open_recorder(args, token)
     reconfigure = getattr(sys.stdout, "reconfigure", None)  # a replaced stdout may lack it

@@ -27,6 +27,7 @@ from inspector.mock import http as mock_http
 from inspector.mock.conn import MockConnection
 from inspector.mock.control import serve_control
 from inspector.mock.demo import Demo
+from inspector.mock.faults import check_faults
 from inspector.mock.origin import OriginPolicy
 from inspector.protocol import closecodes, frames, limits
 from inspector.protocol.filters import CompiledFilter, FilterError, compile_filter
@@ -57,6 +58,7 @@ class MockConfig:
     close_timeout: float = 5.0  # how long a close waits for the peer's handshake
     allow_origins: tuple[str, ...] = ()  # browser origins beyond loopback ones; "*": every origin
     ssl_context: ssl.SSLContext | None = None  # serve wss:// (mock/certs.py makes one)
+    faults: tuple[str, ...] = ()  # names from mock/faults.py: each breaks one rule on purpose
 
 
 def _now_ms() -> int:
@@ -112,6 +114,7 @@ class MockServer:
         self._frames_out_closed = 0  # frames sent by connections that are gone
         self._demo: Demo | None = None
         self._origins = OriginPolicy(self.config.allow_origins)  # ValueError for a malformed origin
+        self.faults = check_faults(self.config.faults)  # ValueError for an unknown fault
         self._refused_origins: set[str] = set()
         self.port: int | None = None
 
@@ -140,7 +143,7 @@ class MockServer:
             self._handler, cfg.host, cfg.port,
             process_request=self._process_request,
             ping_interval=None, compression=None,
-            max_size=cfg.max_message_size,
+            max_size=None if "no-1009" in self.faults else cfg.max_message_size,
             close_timeout=cfg.close_timeout,
             logger=redacting_logger("inspector.mock.websockets"),
             server_header=None,
@@ -186,12 +189,18 @@ class MockServer:
             return mock_http.forbidden_origin(help_url)
         token = mock_http.token_from_request(request)
         if token is None:
-            return mock_http.unauthorized("missing_token", help_url)
+            return self._unauthorized("missing_token", help_url)
         if not self._accepts(token):
-            return mock_http.unauthorized("invalid_token", help_url)
+            return self._unauthorized("invalid_token", help_url)
         if not mock_http.wants_upgrade(request):
-            return mock_http.unauthorized("upgrade_required", help_url)
+            return self._unauthorized("upgrade_required", help_url)
         return None  # websockets completes the upgrade (or answers a malformed one itself)
+
+    def _unauthorized(self, code: str, help_url: str) -> Response:
+        response = mock_http.unauthorized(code, help_url)
+        if "no-link-header" in self.faults:
+            del response.headers["Link"]
+        return response
 
     def _log_refused(self, path: str, origins: list[str]) -> None:
         shown = ", ".join(repr(o[:100]) for o in origins)
@@ -240,7 +249,8 @@ class MockServer:
 
     async def _serve_realtime(self, ws: ServerConnection, label: str) -> None:
         cfg = self.config
-        if self._per_label.get(label, 0) >= cfg.max_connections_per_token:
+        limit = cfg.max_connections_per_token if "no-connection-limit" not in self.faults else float("inf")
+        if self._per_label.get(label, 0) >= limit:
             await ws.close(closecodes.POLICY_VIOLATION, "connection limit")
             return
         self._per_label[label] = self._per_label.get(label, 0) + 1
@@ -339,7 +349,7 @@ class MockServer:
             return self._error(conn, exc.code, exc.message, _request_id(message))
         if isinstance(frame, frames.Ping):
             if self.answer_pings:
-                conn.send(frames.encode(frames.Pong(frame.payload)))
+                conn.send(frames.encode(frames.Pong(b"" if "unechoed-ping-body" in self.faults else frame.payload)))
         elif isinstance(frame, frames.Pong):
             conn.missed = 0
             handle = conn.outstanding.pop(frame.payload, None)
@@ -351,10 +361,16 @@ class MockServer:
             self._unsubscribe(conn, frame)
 
     def _error(self, conn: MockConnection, code: str, message: str, ref: int | None = None) -> None:
+        if "wrong-error-code" in self.faults and code == "unknown_kind":
+            code = "bad_frame"
+        if "no-error-ref" in self.faults:
+            ref = None
         conn.send(frames.encode(frames.Error(code, message, ref)))
 
     def _subscribe(self, conn: MockConnection, req: frames.Subscribe) -> None:
         problem = topic_error(req.topic)
+        if not problem and "short-topics" in self.faults and len(req.topic) >= limits.MAX_TOPIC_LENGTH:
+            problem = "topic is too long"
         if problem:
             return self._error(conn, "invalid_topic", problem, req.id)
         try:
@@ -367,13 +383,15 @@ class MockServer:
             return self._error(conn, "subscription_limit",
                                f"at most {self.config.max_subscriptions} subscriptions per connection", req.id)
         topic = self._topic(req.topic)
-        conn.subscriptions[req.topic] = flt
+        if not (existing and "filter-not-replaced" in self.faults):
+            conn.subscriptions[req.topic] = flt
         topic.changed()
         conn.cancel_timer("idle")
         # The sync tells the subscriber its (new) filter is active; only a new member is a join.
         if not existing:
             topic.subscribers[conn] = None
-        self._presence_to(conn, topic, {"action": "sync", "members": topic.members()})
+        if "no-presence-sync" not in self.faults:
+            self._presence_to(conn, topic, {"action": "sync", "members": topic.members()})
         if not existing:
             self._presence_others(topic, conn, "join", conn.member)
         self._notify("subscribe", conn)
@@ -396,7 +414,8 @@ class MockServer:
             return
         del topic.subscribers[conn]
         topic.changed()
-        self._presence_others(topic, conn, "leave", conn.member)
+        if "no-leave" not in self.faults:
+            self._presence_others(topic, conn, "leave", conn.member)
 
     # ------------------------------------------------------------ presence
 

@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         self.show_state()
 
         self.manager.connect_requested.connect(self.connect_profile)
+        self.manager.check_requested.connect(self.check_server)
         self.manager.message.connect(self.show_message)
         self.mock_panel.message.connect(self.show_message)
         self.mock_panel.started.connect(self.manager.set_mock_url)
@@ -453,6 +454,11 @@ class MainWindow(QMainWindow):
     def tabs(self) -> list[ConnectionTab]:
         widgets = (self.conn_tabs.widget(i) for i in range(self.conn_tabs.count()))
         return [w for w in widgets if isinstance(w, ConnectionTab)]
+
+    def check_server(self, profile: Profile):
+        """A conformance run against the profile's server, as a document of its own."""
+        from inspector.qt.conformance.launch import check_server
+        return check_server(self, profile)
 
     def connect_profile(self, profile: Profile) -> ConnectionTab | None:
         """Connect: show the profile's tab when it is already connected, else open one."""

@@ -195,6 +195,7 @@ class ConnectionManager(QWidget):
     """Profiles on the left of the window. Emits ``connect_requested(Profile)``."""
 
     connect_requested = Signal(object)
+    check_requested = Signal(object)  # "Check server…": a conformance run against the profile
     message = Signal(str)  # status-bar text
 
     def __init__(self, store: ProfileStore, parent: QWidget | None = None):
@@ -212,6 +213,8 @@ class ConnectionManager(QWidget):
         self.save_button = QPushButton("Save")
         self.connect_button = QPushButton("Connect")
         self.connect_button.setToolTip("Connect with this profile (Ctrl+Return)")
+        self.check_button = QPushButton("Check server…")
+        self.check_button.setToolTip("Check the server rule by rule against the protocol (conformance run)")
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: #d33;")
         self.error_label.setWordWrap(True)
@@ -233,6 +236,7 @@ class ConnectionManager(QWidget):
         form_buttons = QGridLayout()
         form_buttons.addWidget(self.save_button, 0, 0)
         form_buttons.addWidget(self.connect_button, 0, 1)
+        form_buttons.addWidget(self.check_button, 1, 0, 1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.list)
@@ -252,6 +256,7 @@ class ConnectionManager(QWidget):
         self.delete_button.clicked.connect(self.delete_current)
         self.save_button.clicked.connect(self.save_current)
         self.connect_button.clicked.connect(self.connect_current)
+        self.check_button.clicked.connect(self.check_current)
         self.editor.changed.connect(lambda: self.error_label.setText(""))
         self.refresh()
 
@@ -380,6 +385,14 @@ class ConnectionManager(QWidget):
             self.message.emit(f"saved profile {p.name}")
         self.refresh(p.name)
         return p
+
+    def check_current(self) -> None:
+        try:
+            p = self.editor.profile()
+        except ProfileError as exc:
+            self._error(str(exc))
+            return
+        self.check_requested.emit(p)
 
     def connect_current(self) -> None:
         try:

@@ -1,0 +1,98 @@
+"""Run cases one after the other, each with its own Traffic; turn each ending into a CaseResult."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from inspector.conformance.cases import OPT_IN, PUBLISH, SLOW, Case
+from inspector.conformance.report import CaseResult, Outcome, Report
+from inspector.conformance.rules import all_rules
+from inspector.conformance.traffic import CaseFailed, CaseInfo, CaseSkipped, HarnessError, Traffic
+from inspector.redact import scrub
+
+log = logging.getLogger("inspector.conformance")
+
+CASE_TIMEOUT = 30.0  # seconds a fast case may take in all; slow ones get their own bound
+
+
+@dataclass
+class RunOptions:
+    slow: bool = False
+    publish: bool = False  # a publisher is available
+    opted_in: frozenset[str] = frozenset()  # case ids named explicitly
+    strict: bool = False
+    artifacts: Path | None = None
+    case_timeout: float = CASE_TIMEOUT
+    slow_timeout: float = 300.0
+    profile: str = "conform"
+    url: str = ""  # for the artifacts' header (written without credentials)
+    secrets: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def why_not(case: Case, opts: RunOptions) -> str | None:
+    if SLOW in case.needs and not opts.slow:
+        return "slow case (waits on the protocol's long timers): run with --slow"
+    if PUBLISH in case.needs and not opts.publish:
+        return "needs a way to publish: give --control URL (a mock's control channel) or --publish-command CMD"
+    if OPT_IN in case.needs and case.id not in opts.opted_in:
+        return f"opt-in: name it with --cases {case.id}"
+    return None
+
+
+async def run_case(case: Case, make_ctx: Callable[[Traffic], Any], opts: RunOptions) -> CaseResult:
+    result = CaseResult(case.id, case.title, case.rules, Outcome.PASS)
+    skip = why_not(case, opts)
+    if skip:
+        result.outcome, result.message = Outcome.SKIPPED, skip
+        return result
+    traffic = Traffic()
+    ctx = make_ctx(traffic)
+    started = time.monotonic()
+    timeout = opts.slow_timeout if SLOW in case.needs else opts.case_timeout
+    try:
+        try:
+            note = await asyncio.wait_for(case.run(ctx), timeout)
+        finally:
+            await ctx.cleanup()
+        result.message = note or ""
+    except CaseFailed as exc:
+        level = all_rules()[exc.rule].level if exc.rule in all_rules() else "MUST"
+        result.outcome = Outcome.NON_STRICT if level == "SHOULD" else Outcome.FAIL
+        result.message = f"{exc.rule}: {exc.message}"
+        result.expected, result.actual, result.frame = exc.expected, exc.actual, exc.frame
+    except CaseSkipped as exc:
+        result.outcome, result.message = Outcome.SKIPPED, str(exc)
+    except CaseInfo as exc:
+        result.outcome, result.message = Outcome.INFO, str(exc)
+    except HarnessError as exc:
+        result.outcome, result.message = Outcome.ERROR, str(exc)
+    except asyncio.TimeoutError:
+        result.outcome, result.message = Outcome.ERROR, f"the case did not finish within {timeout:g} s"
+    except Exception as exc:  # noqa: BLE001 - a harness bug is one case's error, not the run's end
+        log.debug("case %s failed in the harness", case.id, exc_info=True)
+        result.outcome, result.message = Outcome.ERROR, f"harness failure: {type(exc).__name__}: {exc}"
+    result.duration = time.monotonic() - started
+    result.message = scrub(result.message, *opts.secrets)
+    result.actual = scrub(result.actual, *opts.secrets)
+    if result.outcome in (Outcome.FAIL, Outcome.NON_STRICT, Outcome.ERROR) and opts.artifacts and traffic.events:
+        result.artifact, result.har = traffic.write(opts.artifacts, case.id, opts.url, opts.profile)
+    return result
+
+
+async def run_all(suite: str, target: str, cases: list[Case], make_ctx: Callable[[Traffic], Any], opts: RunOptions,
+                  progress: Callable[[CaseResult, int, int], None] | None = None) -> Report:
+    report = Report(suite, target, strict=opts.strict)
+    started = time.monotonic()
+    for i, case in enumerate(cases):
+        result = await run_case(case, make_ctx, opts)
+        report.results.append(result)
+        if progress is not None:
+            progress(result, i + 1, len(cases))
+    report.duration = time.monotonic() - started
+    return report

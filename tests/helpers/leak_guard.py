@@ -29,7 +29,7 @@ from typing import Any, Callable, TypeVar
 import pytest
 
 T = TypeVar("T")
-JOIN_GRACE = 2.0  # seconds a thread or process gets to finish a shutdown already under way
+JOIN_GRACE = 5.0  # seconds a thread or process gets to finish a shutdown already under way (slow, busy CI)
 
 
 def _where(skip: int = 2) -> str:

@@ -52,6 +52,7 @@ from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.mock.mock_panel import MockPanel
 from inspector.qt.session.connection_tab import ConnectionTab, open_tab_for
+from inspector.qt.session.passphrase import KeyPassphrases
 from inspector.qt.session.profiles_panel import ConnectionManager
 
 log = logging.getLogger("inspector.qt")
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
         self.errors: list[str] = []
 
         self.manager = ConnectionManager(store)
+        self.passphrases = KeyPassphrases(self)  # client keys' passphrases: memory only, this run
         self.mock_panel = MockPanel(self.tasks, mock_config)
         self.log_cap = log_cap
         self.log_panel = LogPanel(cap=log_cap)
@@ -464,7 +466,12 @@ class MainWindow(QMainWindow):
         return tab
 
     def open_connection(self, profile: Profile) -> ConnectionTab | None:
-        """Open a new connection tab for ``profile`` and start it."""
+        """Open a new connection tab for ``profile`` and start it (after asking for its key's
+        passphrase, when it is encrypted: then None, and the tab opens once it is given)."""
+        needed = self.passphrases.needed(profile)
+        if needed is not None:
+            self.passphrases.ask(profile, needed, lambda: self.open_connection(profile))
+            return None
         if profile.embedded_mock:
             try:
                 url = self.mock_panel.start_server()
@@ -474,7 +481,7 @@ class MainWindow(QMainWindow):
             url = profile.url
         conn_id = f"c{next(self._ids)}"
         try:
-            tab = ConnectionTab(profile, url, conn_id, self.tasks)
+            tab = ConnectionTab(profile, url, conn_id, self.tasks, key_password=self.passphrases.password_for(profile))
         except (ValueError, TypeError) as exc:
             self.report_error(f"cannot connect with {profile.name}: {exc}")
             return None

@@ -61,13 +61,13 @@ class ConnectionTab(QWidget):
     save_subscriptions = Signal(str, object)  # profile name, list[Subscription]
 
     def __init__(self, profile: Profile, url: str, conn_id: str, tasks: Tasks, parent: QWidget | None = None,
-                 **config_overrides):
+                 key_password: str | None = None, **config_overrides):
         super().__init__(parent)
         self.profile = profile
         self.conn_id = conn_id
         self.tasks = tasks
         self.url = url
-        self.client = RealtimeClient(client_config(profile, url, **config_overrides), conn_id=conn_id)
+        self.client = RealtimeClient(client_config(profile, url, key_password, **config_overrides), conn_id=conn_id)
         for sub in profile.subscriptions:
             self.client.subscribe(sub.topic, sub.filter)
 

@@ -472,16 +472,19 @@ class MainWindow(QMainWindow):
         if needed is not None:
             self.passphrases.ask(profile, needed, lambda: self.open_connection(profile))
             return None
+        trust = None
         if profile.embedded_mock:
             try:
                 url = self.mock_panel.start_server()
             except OSError:
                 return None
+            trust = self.mock_panel.ca_file  # its throwaway CA, when the panel serves wss://
         else:
             url = profile.url
         conn_id = f"c{next(self._ids)}"
         try:
-            tab = ConnectionTab(profile, url, conn_id, self.tasks, key_password=self.passphrases.password_for(profile))
+            tab = ConnectionTab(profile, url, conn_id, self.tasks, trust=trust,
+                                key_password=self.passphrases.password_for(profile))
         except (ValueError, TypeError) as exc:
             self.report_error(f"cannot connect with {profile.name}: {exc}")
             return None

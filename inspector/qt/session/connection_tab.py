@@ -7,6 +7,7 @@ and the latency plot as listeners of their own.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable
 
@@ -37,11 +38,16 @@ def token_source(p: Profile) -> TokenSource:
     return TokenSource.literal(p.token)
 
 
-def client_config(p: Profile, url: str, key_password: str | None = None, **overrides) -> ClientConfig:
-    """The client configuration for a profile; ``overrides`` scale timers (tests, bench)."""
+def client_config(p: Profile, url: str, key_password: str | None = None, trust: str | None = None,
+                  **overrides) -> ClientConfig:
+    """The client configuration for a profile; ``trust``: a CA file to trust instead of the
+    profile's (the embedded mock's throwaway CA); ``overrides`` scale timers (tests, bench)."""
+    options = p.connect_options(key_password)
+    if trust:
+        options = dataclasses.replace(options, cacert=trust)
     cfg = ClientConfig(url=url, token=token_source(p), auth=p.auth,
                        ping_interval=p.ping_interval or None, auto_reconnect=p.auto_reconnect,
-                       options=p.connect_options(key_password), **overrides)
+                       options=options, **overrides)
     cfg.validate()
     return cfg
 
@@ -61,13 +67,14 @@ class ConnectionTab(QWidget):
     save_subscriptions = Signal(str, object)  # profile name, list[Subscription]
 
     def __init__(self, profile: Profile, url: str, conn_id: str, tasks: Tasks, parent: QWidget | None = None,
-                 key_password: str | None = None, **config_overrides):
+                 key_password: str | None = None, trust: str | None = None, **config_overrides):
         super().__init__(parent)
         self.profile = profile
         self.conn_id = conn_id
         self.tasks = tasks
         self.url = url
-        self.client = RealtimeClient(client_config(profile, url, key_password, **config_overrides), conn_id=conn_id)
+        config = client_config(profile, url, key_password, trust, **config_overrides)
+        self.client = RealtimeClient(config, conn_id=conn_id)
         for sub in profile.subscriptions:
             self.client.subscribe(sub.topic, sub.filter)
 

@@ -73,7 +73,7 @@ class ConnectionTab(QWidget):
         self.conn_id = conn_id
         self.tasks = tasks
         self.url = url
-        config = client_config(profile, url, key_password, trust, **config_overrides)
+        config = client_config(profile, url, key_password=key_password, trust=trust, **config_overrides)
         self.client = RealtimeClient(config, conn_id=conn_id)
         for sub in profile.subscriptions:
             self.client.subscribe(sub.topic, sub.filter)

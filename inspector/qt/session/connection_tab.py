@@ -7,9 +7,11 @@ and the latency plot as listeners of their own.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
@@ -59,6 +61,20 @@ def open_tab_for(tabs: Iterable[ConnectionTab], profile: Profile) -> ConnectionT
         if tab.profile.name == profile.name and tab.client.state is not State.STOPPED:
             return tab
     return None
+
+
+def _releaser(client: RealtimeClient, listener: Callable[[Any], None], tasks: Tasks) -> Callable[..., None]:
+    """What a deleted tab leaves behind: no listener on it, no client running for nobody.
+    (A closure over these, not over the tab: the tab's Python object is gone by then.)"""
+    def release(*_args: object) -> None:
+        client.remove_listener(listener)
+        if client.running:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # no loop runs (a teardown): the loop's owner cancels the task
+                return
+            tasks.spawn(client.stop(), name=f"stop {client.conn_id} (tab deleted)")
+    return release
 
 
 class ConnectionTab(QWidget):
@@ -133,6 +149,8 @@ class ConnectionTab(QWidget):
         self.editor.subscribe_requested.connect(self.subscribe)
         self.editor.unsubscribe_requested.connect(self.unsubscribe)
         self.client.add_listener(self._on_event)
+        # deleted without shutdown() (its owner went first): unhook, and stop the client
+        self.destroyed.connect(_releaser(self.client, self._on_event, tasks))
         self.state_changed.connect(self._watch_idle)
         self.add_event_sink(self.state_view.ingest_ping)  # PONG overdue, in the header
         self.state_view.text_changed.connect(self._update_counters)  # the RTT marked stale at once

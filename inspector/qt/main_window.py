@@ -22,10 +22,21 @@ import gc
 import itertools
 import logging
 import os
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QLabel,
     QMainWindow,
@@ -87,17 +98,44 @@ class DocumentWindow(QWidget):
     """A recording's document in a top-level window of its own, beside the main one.
     Closing it stops the document first (as closing its tab does)."""
 
-    def __init__(self, doc: QWidget, title: str, tasks: Tasks):
+    def __init__(self, doc: QWidget, title: str, tasks: Tasks, actions: Iterable[QAction] = (),
+                 open_file: Callable[[str], None] | None = None):
         super().__init__(None, Qt.WindowType.Window)
         self.doc = doc
         self.tasks = tasks
         self._closed = False
+        self._open_file = open_file
         self.setWindowTitle(f"{title} — {TITLE}")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # the main window's shortcuts work here too; they act on the document of the active window
+        self.addActions(list(actions))
+        self.setAcceptDrops(open_file is not None)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(doc)
         doc.show()
+
+    def _dropped_files(self, event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[str]:
+        urls = event.mimeData().urls() if event.mimeData() is not None else []
+        return [u.toLocalFile() for u in urls if u.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._open_file is not None and self._dropped_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self.dragEnterEvent(event)  # type: ignore[arg-type]  # the same question for a move
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = self._dropped_files(event)
+        if self._open_file is None or not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        for f in files:  # each in its own document, as on the main window
+            self._open_file(f)
 
     def close_now(self) -> None:
         """Close without stopping the document first (its owner has stopped it)."""
@@ -376,7 +414,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ documents
     def current_document(self) -> QWidget:
-        """The live part (``center``) or an opened recording's view."""
+        """The live part (``center``) or an opened recording's view: the one in a recording's
+        own window while that window is active."""
+        active = QApplication.activeWindow()
+        if isinstance(active, DocumentWindow) and active in self.document_windows:
+            return active.doc
         return self.documents.currentWidget() or self.center
 
     def current_log_panel(self) -> LogPanel:
@@ -415,13 +457,21 @@ class MainWindow(QMainWindow):
             return None
         title = self.documents.tabText(index)
         self.documents.removeTab(index)
-        win = DocumentWindow(doc, title, self.tasks)
+        win = DocumentWindow(doc, title, self.tasks, self._document_actions(), self.open_file)
         self.document_windows.append(win)
         win.destroyed.connect(lambda _=None, w=win: self.document_windows.remove(w)
                               if w in self.document_windows else None)
         win.resize(min(1200, max(800, self.width() * 3 // 4)), max(560, self.height() * 3 // 4))
         win.show()
         return win
+
+    def _document_actions(self) -> list[QAction]:
+        """The shortcuts a recording's own window shares: the log's, Open/Export, help and quit."""
+        shared = [self.pause_action, self.clear_action, self.find_action, self.shortcuts_action, self.quit_action]
+        rec = self.recording
+        if rec is not None:
+            shared += [rec.open_action, rec.import_har_action, rec.export_log_action, rec.export_selection_action]
+        return shared
 
     def _document_menu(self, pos) -> None:
         index = self.documents.tabBar().tabAt(pos)

@@ -316,13 +316,20 @@ def test_a_recordings_own_window_takes_the_window_shortcuts_and_drops(qtbot, qlo
     run(qloop, scenario())
 
 
-def test_stopping_the_mock_during_a_replay_into_it_leaves_no_pending_task(qtbot, qloop, tmp_path, caplog):
+def test_stopping_the_mock_during_a_replay_into_it_leaves_no_pending_task(qtbot, qloop, tmp_path):
     import gc
     import logging
 
     w = make_window(qtbot, tmp_path)
     path = write(tmp_path / "slow.rirec", n=200)  # 20 s at a tenth of its speed
-    caplog.set_level(logging.ERROR)
+    destroyed: list[str] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "destroyed but it is pending" in record.getMessage():
+                destroyed.append(record.getMessage())
+    catch = Catch()
+    logging.getLogger("asyncio").addHandler(catch)
 
     async def scenario():
         tab = w.open_connection(local_mock_profile())
@@ -335,7 +342,13 @@ def test_stopping_the_mock_during_a_replay_into_it_leaves_no_pending_task(qtbot,
         await until(lambda: not w.mock_panel.running and not view.mock_replaying, 10, "mock and replay stopped")
         assert view.mock_button.text() == "Play into mock"
         await close_window(w)
-    run(qloop, scenario())
-    shiboken6.delete(w)  # and whatever its views still hold of the replay
-    gc.collect()
-    assert "Task was destroyed but it is pending" not in caplog.text, caplog.text
+        gone: list[bool] = []
+        view.destroyed.connect(lambda *_: gone.append(True))
+        view.deleteLater()  # with what it still holds of the replay
+        await until(lambda: gone, 5, "the view deleted")
+    try:
+        run(qloop, scenario())
+        gc.collect()
+    finally:
+        logging.getLogger("asyncio").removeHandler(catch)
+    assert destroyed == []

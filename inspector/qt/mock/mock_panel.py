@@ -116,7 +116,16 @@ class MockPanel(QWidget):
         self.clients_table.setHorizontalHeaderLabels(CLIENT_COLUMNS)
         self.clients_table.verticalHeader().hide()
         self.clients_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.clients_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # Subscriptions is what people look for: shown second and wide enough to read; the
+        # counts are narrow and the table scrolls sideways in a narrow column
+        hh = self.clients_table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        hh.moveSection(CLIENT_COLUMNS.index("Subscriptions"), 1)
+        chars = self.fontMetrics().averageCharWidth()
+        for col, name in enumerate(CLIENT_COLUMNS):
+            wide = {"Subscriptions": 26, "Member": 10, "Token": 10}.get(name, max(7, len(name) + 2))
+            self.clients_table.setColumnWidth(col, wide * chars + 12)
 
         # --- publish
         self.topic_edit = QLineEdit("orders.eu")

@@ -260,8 +260,9 @@ class MainWindow(QMainWindow):
         self.resize(size)
         height = size.height() - 90  # menu, toolbar, status bar
         lower = max(200, min(320, height * 3 // 10))  # the connection tab scrolls below its form
-        self.main.setSizes([SIDE_WIDTH, size.width() - SIDE_WIDTH])
-        center = size.width() - SIDE_WIDTH
+        side = min(SIDE_WIDTH, size.width() * 3 // 10)  # a small screen keeps most of its width for the log
+        self.main.setSizes([side, size.width() - side])
+        center = size.width() - side
         self.lower_splitter.setSizes([center * 11 // 20, center * 9 // 20])
         self.center.setSizes([height - lower, lower])
         log_height = height - lower - 40  # the filter bar

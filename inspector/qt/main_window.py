@@ -260,7 +260,9 @@ class MainWindow(QMainWindow):
         self.resize(size)
         height = size.height() - 90  # menu, toolbar, status bar
         lower = max(200, min(320, height * 3 // 10))  # the connection tab scrolls below its form
-        side = min(SIDE_WIDTH, size.width() * 3 // 10)  # a small screen keeps most of its width for the log
+        # a small screen keeps most of its width for the log, the side pages their minimum
+        pages = max(self.manager.minimumSizeHint().width(), self.mock_panel.minimumSizeHint().width())
+        side = min(SIDE_WIDTH, max(size.width() * 3 // 10, pages))
         self.main.setSizes([side, size.width() - side])
         center = size.width() - side
         self.lower_splitter.setSizes([center * 11 // 20, center * 9 // 20])

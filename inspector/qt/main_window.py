@@ -262,6 +262,7 @@ class MainWindow(QMainWindow):
         lower = max(200, min(320, height * 3 // 10))  # the connection tab scrolls below its form
         # a small screen keeps most of its width for the log, the side pages their minimum
         pages = max(self.manager.minimumSizeHint().width(), self.mock_panel.minimumSizeHint().width())
+        pages += self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 8  # they scroll in a frame
         side = min(SIDE_WIDTH, max(size.width() * 3 // 10, pages))
         self.main.setSizes([side, size.width() - side])
         center = size.width() - side

@@ -352,3 +352,25 @@ def test_stopping_the_mock_during_a_replay_into_it_leaves_no_pending_task(qtbot,
     finally:
         logging.getLogger("asyncio").removeHandler(catch)
     assert destroyed == []
+
+
+def test_a_recordings_view_names_its_connections_whole_and_gives_the_log_the_room(qtbot, qloop, tmp_path):
+    from inspector.qt.log.model import COL_CONN
+
+    w = make_window(qtbot, tmp_path)
+    w.show()
+    path = write(tmp_path / "staging-eu-session.rirec")
+
+    async def scenario():
+        view = await open_view(w, path)
+        win = w.detach_document(w.documents.indexOf(view))
+        win.resize(700, 500)
+        await until(lambda: win.isVisible() and view.splitter.sizes()[0] > 0, 5, "shown")
+        log, plot = view.splitter.sizes()
+        header = view.log_panel.view.horizontalHeader()
+        name = view.log_panel.store.conns[0]
+        fits = header.sectionSize(COL_CONN) >= view.log_panel.view.fontMetrics().horizontalAdvance(name)
+        await close_window(w)
+        return log, plot, fits
+    log, plot, fits = run(qloop, scenario())
+    assert log >= 2 * plot and fits, (log, plot)

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from inspector.cli.errors import CliError
 from inspector.cli.payload_args import lens_from_args, with_readings
-from inspector.protocol.describe import describe_state
+from inspector.protocol.describe import CONNECTION_KIND, describe_session
 from inspector.protocol.events import (
     OUT,
     FrameSeen,
@@ -65,24 +65,13 @@ def _short(text: str, n: int = 120) -> str:
 
 
 def event_summary(ev: SessionEvent) -> tuple[str, str]:
-    """(kind label, summary) for a connection event."""
-    if isinstance(ev, StateChanged):
-        return "STATE", describe_state(ev)
+    """(kind label, summary) for a connection event: the app's log row wording."""
+    if isinstance(ev, (StateChanged, SubscriptionChanged, PongMissed)):
+        return CONNECTION_KIND, describe_session(ev)
     if isinstance(ev, RttMeasured):
         return "RTT", f"{ev.rtt * 1000:.1f} ms"
-    if isinstance(ev, PongMissed):
-        return "PONG-MISSED", f"{ev.consecutive} in a row"
     if isinstance(ev, ServerPingAnswered):
         return "SERVER-PING", f"answered in {ev.response_time * 1000:.1f} ms ({ev.payload.hex() or 'empty'})"
-    if isinstance(ev, SubscriptionChanged):
-        text = f"{ev.topic} {ev.state.value}"
-        if ev.filter:
-            text += f" filter {ev.filter!r}"
-        if ev.error_code:
-            text += f" {ev.error_code}"
-        if ev.message:
-            text += f": {ev.message}"
-        return "SUB", text
     return type(ev).__name__, ""
 
 

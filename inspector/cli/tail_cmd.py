@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import ssl
 import sys
 import time
 from typing import Any, Literal
@@ -338,8 +339,10 @@ async def _publish(args, token: TokenSource, url: str, data: Any, options: Conne
     from websockets.exceptions import ConnectionClosed, InvalidStatus
     from websockets.typing import Origin, Subprotocol
 
+    from inspector.client.connection import rejected_certificate
     from inspector.client.engine import WS_LOG
-    from inspector.client.failures import classify
+    from inspector.client.failures import CertificateRejected, classify
+    from inspector.client.proxy import ProxyError, parse_proxy, proxy_for
     from inspector.client.tls import TlsSetupError, client_context
     try:
         value = await token.fetch()
@@ -376,7 +379,16 @@ async def _publish(args, token: TokenSource, url: str, data: Any, options: Conne
             pass
         raise CliError(f"control channel refused: HTTP {exc.response.status_code}{code}") from None
     except (OSError, asyncio.TimeoutError) as exc:
-        line = classify(exc, parts.hostname or "", parts.port).message
+        host, port = parts.hostname or "", parts.port or 443
+        if isinstance(exc, ssl.SSLCertVerificationError):  # name the certificate, as tail does
+            try:
+                via = None if proxy is None else parse_proxy(proxy) if proxy is not True else proxy_for(url)
+            except ProxyError:
+                via = None
+            failed: BaseException = CertificateRejected(exc, await rejected_certificate(host, port, via), host)
+        else:
+            failed = exc
+        line = classify(failed, host, parts.port).message
         raise CliError(f"cannot reach {redact_url(url)}: {scrub(line, value)}") from None
     except Exception as exc:  # noqa: BLE001 - any handshake failure is one line
         raise CliError(f"cannot open the control channel: {scrub(str(exc), value)}") from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from inspector.protocol.describe import SEPARATOR, describe_state
+from inspector.protocol.describe import SEPARATOR, describe_pong_missed, describe_state, describe_subscription
 from inspector.protocol.events import (
     FrameSeen,
     PongMissed,
@@ -74,19 +74,17 @@ class TextFormatter:
     def describe(self, ev: SessionEvent) -> str | None:
         if isinstance(ev, StateChanged):
             text = describe_state(ev, url=self.url)
-            return text if self.unicode else text.replace(SEPARATOR, " - ")
-        if isinstance(ev, SubscriptionChanged):
-            flt = f" filter {ev.filter!r}" if ev.filter else ""
-            err = f": {ev.error_code} {ev.message}" if ev.error_code else (f" ({ev.message})" if ev.message else "")
-            return f"subscription {ev.topic} {ev.state.value}{flt}{err}"
-        if isinstance(ev, RttMeasured):
+        elif isinstance(ev, SubscriptionChanged):
+            text = describe_subscription(ev)
+        elif isinstance(ev, PongMissed):
+            text = describe_pong_missed(ev)
+        elif isinstance(ev, RttMeasured):
             return f"rtt {ev.rtt * 1000:.2f} ms"
-        if isinstance(ev, PongMissed):
-            return f"pong missed ({ev.consecutive} in a row)"
-        if isinstance(ev, ServerPingAnswered):
+        elif isinstance(ev, ServerPingAnswered):
             return f"answered server ping in {ev.response_time * 1000:.2f} ms"
-        return None
-
+        else:
+            return None
+        return text if self.unicode else text.replace(SEPARATOR, " - ")
 
 def stdout_is_unicode() -> bool:
     enc = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")

@@ -430,7 +430,7 @@ async def open_connection(url: str, *, headers: HeadersLike | None, user_agent: 
             transport, conn = await loop.create_connection(factory, sock=sock, ssl=ssl_context,
                                                            server_hostname=server_hostname)
     except ssl.SSLCertVerificationError as exc:
-        raise CertificateRejected(exc, await _rejected_certificate(uri.host, uri.port, proxy), uri.host) from None
+        raise CertificateRejected(exc, await rejected_certificate(uri.host, uri.port, proxy), uri.host) from None
     try:
         await conn.opened
     except BaseException:
@@ -443,7 +443,7 @@ async def open_connection(url: str, *, headers: HeadersLike | None, user_agent: 
     return conn
 
 
-async def _rejected_certificate(host: str, port: int, proxy: Proxy | None) -> CertInfo | None:
+async def rejected_certificate(host: str, port: int, proxy: Proxy | None) -> CertInfo | None:
     """Read the certificate that failed verification, to name it (no request is sent)."""
     loop = asyncio.get_running_loop()
     try:

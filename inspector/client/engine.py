@@ -562,7 +562,7 @@ class RealtimeClient:
         except Closed as exc:
             if exc.violation is not None and exc.sent is not None:  # the server broke the protocol: say so
                 code = exc.sent[0]
-                message = f"{exc.violation}: closed {code}"
+                message = exc.violation  # the code is a field of its own: not repeated here
             else:
                 code, reason = exc.rcvd or exc.sent or (None, "")
         except BaseException:

@@ -25,6 +25,15 @@ class TlsSetupError(ValueError):
     """A TLS file that cannot be used (missing, unreadable, wrong passphrase): one line."""
 
 
+class PassphraseNeeded(TlsSetupError):
+    """The client key is encrypted and its passphrase is missing or wrong: the app asks for it."""
+
+    def __init__(self, message: str, key_file: str, wrong: bool) -> None:
+        super().__init__(message)
+        self.key_file = key_file
+        self.wrong = wrong  # a passphrase was given, and it was not the key's
+
+
 @dataclass(frozen=True, slots=True)
 class CertInfo:
     subject: str
@@ -75,17 +84,25 @@ def client_context(options: ConnectOptions) -> ssl.SSLContext:
             raise TlsSetupError(f"client certificate or key not found: {exc.filename or options.cert}") from None
         except (ssl.SSLError, OSError, ValueError) as exc:
             where = f"{options.cert}" + (f" / {options.key}" if options.key else "")
-            reason = _wrong_passphrase(options.key or options.cert, options.key_password) or _reason(exc)
-            raise TlsSetupError(f"cannot use the client certificate {where}: {reason}") from None
+            key_file = options.key or options.cert
+            wrong = _wrong_passphrase(key_file, options.key_password)
+            reason = wrong or _reason(exc)
+            message = f"cannot use the client certificate {where}: {reason}"
+            if wrong or (not options.key_password and reason == NO_PASSPHRASE):
+                raise PassphraseNeeded(message, key_file, wrong=bool(wrong)) from None
+            raise TlsSetupError(message) from None
     if options.insecure:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
 
 
+NO_PASSPHRASE = "the key is encrypted and no passphrase was given"
+
+
 def _no_password() -> str:
     # Asked for only when the key is encrypted: without this, OpenSSL would prompt on the terminal.
-    raise ValueError("the key is encrypted and no passphrase was given")
+    raise ValueError(NO_PASSPHRASE)
 
 
 def _wrong_passphrase(key_file: str, password: str | None) -> str | None:

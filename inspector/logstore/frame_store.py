@@ -21,6 +21,7 @@ import numpy as np
 from inspector.logstore import session_rows
 from inspector.logstore.event_heads import NO_SEQ, head_columns
 from inspector.protocol import gaps
+from inspector.protocol.describe import CONNECTION_KIND
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.frames import (  # the codec's own, used in bulk
     JSON_DECODER,
@@ -57,7 +58,7 @@ def kind_label(kind: int) -> str:
     if kind == KIND_TEXT:
         return "TEXT"
     if kind == KIND_SESSION:
-        return "CONNECTION"
+        return CONNECTION_KIND
     return kind_name(kind)
 
 

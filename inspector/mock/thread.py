@@ -60,7 +60,10 @@ class MockServerThread:
         try:
             loop.run_until_complete(self._main(started))
         finally:
-            loop.close()
+            try:
+                _cancel_remaining(loop)
+            finally:
+                loop.close()
 
     async def _main(self, started: concurrent.futures.Future) -> None:
         self._stopped = asyncio.Event()
@@ -103,3 +106,14 @@ class MockServerThread:
             asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout)
         finally:
             thread.join(timeout)
+
+
+def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
+    """As ``asyncio.run`` does: tasks still running on the loop (a replay played into the
+    server) are cancelled and finish before it closes, instead of being destroyed pending."""
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())

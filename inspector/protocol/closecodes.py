@@ -40,6 +40,9 @@ CLOSE_CODES: dict[int, CloseCodeInfo] = {
     for c in (
         CloseCodeInfo(NORMAL, "normal", "Normal close", Policy.DONE),
         CloseCodeInfo(GOING_AWAY, "going_away", "Going away (server restart)", Policy.RETRY),
+        # RFC 6455's own codes for a broken conversation (the client closes with them too)
+        CloseCodeInfo(PROTOCOL_ERROR, "protocol_error", "Protocol error", Policy.RETRY),
+        CloseCodeInfo(INVALID_DATA, "invalid_data", "Invalid data (e.g. text that is not UTF-8)", Policy.RETRY),
         CloseCodeInfo(ABNORMAL, "abnormal", "Connection dropped without a close frame", Policy.RETRY),
         CloseCodeInfo(POLICY_VIOLATION, "policy_violation", "Policy violation (quota / abuse)", Policy.STOP),
         CloseCodeInfo(MESSAGE_TOO_BIG, "message_too_big",

@@ -10,6 +10,7 @@ from inspector.protocol.closecodes import describe
 from inspector.protocol.events import PongMissed, State, StateChanged, SubscriptionChanged
 
 SEPARATOR = " — "
+CONNECTION_KIND = "CONNECTION"  # the kind column of a connection event (log rows, replay)
 
 
 def describe_state(ev: StateChanged, *, url: str = "", now: float | None = None) -> str:

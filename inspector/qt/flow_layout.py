@@ -12,11 +12,18 @@ class FlowLayout(QLayout):
     def __init__(self, parent: QWidget | None = None, spacing: int = 6):
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
+        self._filling: set[int] = set()  # ids of items that take the rest of their row
         self._spacing = spacing
         self.setContentsMargins(QMargins(0, 0, 0, 0))
 
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
+
+    def add_filling(self, widget: QWidget) -> None:
+        """Add ``widget`` to take the rest of its row: it wraps only when less than its
+        minimum width is left (a search box, not a button)."""
+        self.addWidget(widget)
+        self._filling.add(id(self._items[-1]))
 
     def count(self) -> int:
         return len(self._items)
@@ -25,7 +32,11 @@ class FlowLayout(QLayout):
         return self._items[index] if 0 <= index < len(self._items) else None
 
     def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
+        if not 0 <= index < len(self._items):
+            return None
+        item = self._items.pop(index)
+        self._filling.discard(id(item))
+        return item
 
     def expandingDirections(self) -> Qt.Orientation:
         return Qt.Orientation(0)
@@ -79,11 +90,14 @@ class FlowLayout(QLayout):
                 continue
             hint = item.sizeHint()
             gap = self._gap(item, Qt.Orientation.Horizontal)
-            if x > area.x() and x + hint.width() > area.right() + 1:
+            fills = id(item) in self._filling
+            needs = item.minimumSize().width() if fills else hint.width()
+            if x > area.x() and x + needs > area.right() + 1:
                 x = area.x()
                 y += line + self._gap(item, Qt.Orientation.Vertical)
                 line = 0
-            width = min(hint.width(), area.width())
+            width = max(needs, area.right() + 1 - x) if fills else hint.width()
+            width = min(width, area.width())
             if move:
                 item.setGeometry(QRect(QPoint(x, y), QSize(width, hint.height())))
             x += width + gap

@@ -22,10 +22,21 @@ import gc
 import itertools
 import logging
 import os
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QLabel,
     QMainWindow,
@@ -53,6 +64,7 @@ from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.mock.mock_panel import MockPanel
 from inspector.qt.session.connection_tab import ConnectionTab, open_tab_for
+from inspector.qt.session.passphrase import KeyPassphrases
 from inspector.qt.session.profiles_panel import ConnectionManager
 
 log = logging.getLogger("inspector.qt")
@@ -87,17 +99,44 @@ class DocumentWindow(QWidget):
     """A recording's document in a top-level window of its own, beside the main one.
     Closing it stops the document first (as closing its tab does)."""
 
-    def __init__(self, doc: QWidget, title: str, tasks: Tasks):
+    def __init__(self, doc: QWidget, title: str, tasks: Tasks, actions: Iterable[QAction] = (),
+                 open_file: Callable[[str], None] | None = None):
         super().__init__(None, Qt.WindowType.Window)
         self.doc = doc
         self.tasks = tasks
         self._closed = False
+        self._open_file = open_file
         self.setWindowTitle(f"{title} — {TITLE}")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # the main window's shortcuts work here too; they act on the document of the active window
+        self.addActions(list(actions))
+        self.setAcceptDrops(open_file is not None)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(doc)
         doc.show()
+
+    def _dropped_files(self, event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[str]:
+        urls = event.mimeData().urls() if event.mimeData() is not None else []
+        return [u.toLocalFile() for u in urls if u.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._open_file is not None and self._dropped_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        self.dragEnterEvent(event)  # type: ignore[arg-type]  # the same question for a move
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = self._dropped_files(event)
+        if self._open_file is None or not files:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        for f in files:  # each in its own document, as on the main window
+            self._open_file(f)
 
     def close_now(self) -> None:
         """Close without stopping the document first (its owner has stopped it)."""
@@ -139,6 +178,7 @@ class MainWindow(QMainWindow):
         self.errors: list[str] = []
 
         self.manager = ConnectionManager(store)
+        self.passphrases = KeyPassphrases(self)  # client keys' passphrases: memory only, this run
         self.mock_panel = MockPanel(self.tasks, mock_config)
         self.log_cap = log_cap
         self.log_panel = LogPanel(cap=log_cap)
@@ -222,8 +262,12 @@ class MainWindow(QMainWindow):
         self.resize(size)
         height = size.height() - 90  # menu, toolbar, status bar
         lower = max(200, min(320, height * 3 // 10))  # the connection tab scrolls below its form
-        self.main.setSizes([SIDE_WIDTH, size.width() - SIDE_WIDTH])
-        center = size.width() - SIDE_WIDTH
+        # a small screen keeps most of its width for the log, the side pages their minimum
+        pages = max(self.manager.minimumSizeHint().width(), self.mock_panel.minimumSizeHint().width())
+        pages += self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 8  # they scroll in a frame
+        side = min(SIDE_WIDTH, max(size.width() * 3 // 10, pages))
+        self.main.setSizes([side, size.width() - side])
+        center = size.width() - side
         self.lower_splitter.setSizes([center * 11 // 20, center * 9 // 20])
         self.center.setSizes([height - lower, lower])
         log_height = height - lower - 40  # the filter bar
@@ -376,7 +420,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ documents
     def current_document(self) -> QWidget:
-        """The live part (``center``) or an opened recording's view."""
+        """The live part (``center``) or an opened recording's view: the one in a recording's
+        own window while that window is active."""
+        active = QApplication.activeWindow()
+        if isinstance(active, DocumentWindow) and active in self.document_windows:
+            return active.doc
         return self.documents.currentWidget() or self.center
 
     def current_log_panel(self) -> LogPanel:
@@ -415,13 +463,21 @@ class MainWindow(QMainWindow):
             return None
         title = self.documents.tabText(index)
         self.documents.removeTab(index)
-        win = DocumentWindow(doc, title, self.tasks)
+        win = DocumentWindow(doc, title, self.tasks, self._document_actions(), self.open_file)
         self.document_windows.append(win)
         win.destroyed.connect(lambda _=None, w=win: self.document_windows.remove(w)
                               if w in self.document_windows else None)
         win.resize(min(1200, max(800, self.width() * 3 // 4)), max(560, self.height() * 3 // 4))
         win.show()
         return win
+
+    def _document_actions(self) -> list[QAction]:
+        """The shortcuts a recording's own window shares: the log's, Open/Export, help and quit."""
+        shared = [self.pause_action, self.clear_action, self.find_action, self.shortcuts_action, self.quit_action]
+        rec = self.recording
+        if rec is not None:
+            shared += [rec.open_action, rec.import_har_action, rec.export_log_action, rec.export_selection_action]
+        return shared
 
     def _document_menu(self, pos) -> None:
         index = self.documents.tabBar().tabAt(pos)
@@ -471,17 +527,25 @@ class MainWindow(QMainWindow):
         return tab
 
     def open_connection(self, profile: Profile) -> ConnectionTab | None:
-        """Open a new connection tab for ``profile`` and start it."""
+        """Open a new connection tab for ``profile`` and start it (after asking for its key's
+        passphrase, when it is encrypted: then None, and the tab opens once it is given)."""
+        needed = self.passphrases.needed(profile)
+        if needed is not None:
+            self.passphrases.ask(profile, needed, lambda: self.open_connection(profile))
+            return None
+        trust = None
         if profile.embedded_mock:
             try:
                 url = self.mock_panel.start_server()
             except OSError:
                 return None
+            trust = self.mock_panel.ca_file  # its throwaway CA, when the panel serves wss://
         else:
             url = profile.url
         conn_id = f"c{next(self._ids)}"
         try:
-            tab = ConnectionTab(profile, url, conn_id, self.tasks)
+            tab = ConnectionTab(profile, url, conn_id, self.tasks, trust=trust,
+                                key_password=self.passphrases.password_for(profile))
         except (ValueError, TypeError) as exc:
             self.report_error(f"cannot connect with {profile.name}: {exc}")
             return None

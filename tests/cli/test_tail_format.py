@@ -23,3 +23,17 @@ def test_ascii_output_has_no_dashes_it_cannot_print():
     assert line.isascii(), line
     assert line.endswith(" * closed 4401 - Auth expired mid-session - reconnect with a fresh token"
                          " - reason: token expired")
+
+
+def test_subscription_and_pong_lines_are_the_apps_wording():
+    from inspector.protocol.describe import describe_pong_missed, describe_subscription
+    from inspector.protocol.events import PongMissed, SubscriptionChanged, SubState
+
+    fmt = TextFormatter(URL)
+    failed = SubscriptionChanged("c1", 0.0, "orders.eu", SubState.FAILED, "total > 1",
+                                 error_code="invalid_filter", message="unknown field")
+    missed = PongMissed("c1", 0.0, 1)
+    assert fmt(failed).endswith(" • " + describe_subscription(failed))
+    assert fmt(missed).endswith(" • " + describe_pong_missed(missed))
+    ascii_line = TextFormatter(URL, unicode=False)(failed)
+    assert ascii_line.isascii() and ascii_line.endswith(" - invalid_filter: unknown field"), ascii_line

@@ -74,6 +74,16 @@ def test_publish_over_wss_with_cacert(tls_mock):
     assert refused.returncode == 2 and "TLS certificate verify failed" in refused.stderr
 
 
+def test_publish_names_the_rejected_certificate_like_tail(tls_mock):
+    _, url = tls_mock
+    refused = subprocess.run(CLI + ["publish", url, "--token", TOKEN, "orders.eu", "1"],
+                             capture_output=True, text=True, timeout=20)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "TLS certificate verify failed: self-signed certificate in the chain (unknown CA)" in refused.stderr
+    assert "subject CN=127.0.0.1" in refused.stderr and "issuer CN=Realtime Inspector mock CA" in refused.stderr
+    assert "(trust its CA with --cacert FILE" in refused.stderr and TOKEN not in refused.stderr
+
+
 @pytest.mark.parametrize("args, message", [
     (["--header", "no colon"], "--header: a header is written 'Name: value'"),
     (["--header", f"X-Key: {TOKEN}"], "--header 'X-Key' carries the token's value: use the token options"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -354,3 +355,34 @@ def test_bundle_mock_serves_the_protocol_doc_its_401s_link_to(bundle):
         finally:
             mock.terminate()
     assert doc == (ROOT / "inspector" / "docs" / "protocol.md").read_bytes()
+
+
+# --- the bundle carries every runtime dependency ------------------------------------------
+
+def _spec_call_list(keyword: str) -> list[str]:
+    """The string literals of the spec's Analysis(``keyword``=...) (the part after collect_submodules)."""
+    import ast
+    tree = ast.parse((PKG / f"{APP}.spec").read_text())
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Analysis")
+    value = next(k.value for k in call.keywords if k.arg == keyword)
+    return [n.value for n in ast.walk(value) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def test_spec_names_every_runtime_dependency_as_a_hidden_import():
+    """Subcommands import lazily, so each runtime dependency is named, not left to the analysis."""
+    from importlib.metadata import packages_distributions
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    wanted = {norm(Requirement(r).name) for r in project["dependencies"]}
+    modules = {norm(dist): name for name, dists in packages_distributions().items() for dist in dists
+               if not name.startswith("_") and name.isidentifier()}
+    assert wanted <= modules.keys(), wanted - modules.keys()  # every dependency is installed, its module known
+    hidden = _spec_call_list("hiddenimports")
+    missing = sorted(modules[d] for d in wanted if not any(
+        h == modules[d] or h.startswith(modules[d] + ".") for h in hidden))
+    assert missing == [], f"add to the spec's hiddenimports: {missing}"

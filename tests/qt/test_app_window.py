@@ -141,7 +141,7 @@ def test_default_layout_gives_the_log_most_of_the_room(qtbot, tmp_path):
     w = _window(qtbot, tmp_path)
     w.show()
     side, rest = w.main.sizes()
-    assert 0 < side <= 320 and rest > 2 * side
+    assert 0 < side <= 320 and rest >= 0.6 * (side + rest)  # most of it, on a small screen too
     log, lower = w.center.sizes()
     assert log > lower > 0
     table, detail = w.log_panel.splitter.sizes()

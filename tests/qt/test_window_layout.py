@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from PySide6.QtCore import QRect, QSettings
+from PySide6.QtCore import QPoint, QRect, QSettings
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 from qasync_loop import run, until
@@ -15,8 +15,9 @@ from inspector.profiles import LOCAL_MOCK, ProfileStore, local_mock_profile
 from inspector.protocol.events import State
 from inspector.qt.aio import Tasks
 from inspector.qt.app import dark_palette
+from inspector.qt.latency.latency_plot import LatencyPlot
 from inspector.qt.main_window import MainWindow
-from inspector.qt.mock.mock_panel import MockPanel
+from inspector.qt.mock.mock_panel import CLIENT_COLUMNS, MockPanel
 
 
 def _window(qtbot, tmp_path) -> MainWindow:
@@ -85,6 +86,8 @@ def test_every_panel_fits_the_window(qtbot, qloop, tmp_path, size):
         assert tab.minimumSizeHint().height() <= w.conn_tabs.height()
         assert w.latency_plot.minimumSizeHint().width() <= w.latency_plot.width()
         # nothing in the side column or the connection tab hides behind a horizontal scrollbar
+        profiles_area = w.side_tabs.currentWidget()
+        assert isinstance(profiles_area, QScrollArea) and not profiles_area.horizontalScrollBar().isVisible()
         w.side_tabs.setCurrentIndex(1)
         await asyncio.sleep(0.05)
         mock_area = w.side_tabs.currentWidget()
@@ -195,3 +198,33 @@ def test_an_open_connection_ends_a_stale_error(qtbot, qloop, tmp_path):
         assert w.errors == ["cannot connect with Remote: connection refused"]  # kept, just not shown
         await _close(w)
     run(qloop, scenario())
+
+
+@pytest.mark.parametrize("size", [(1600, 1000), (1024, 700)])
+def test_search_boxes_and_the_clients_subscriptions_stay_readable(qtbot, tmp_path, size):
+    """The log's topic and search boxes keep a usable width (the bar wraps to two rows in a
+    narrow log); the mock's clients table shows Subscriptions early and wide enough to read."""
+    w = _window(qtbot, tmp_path)
+    w.show()
+    w.resize(*size)
+    w.side_tabs.setCurrentIndex(1)
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: w.size().toTuple() == size)
+    chars = w.log_panel.fontMetrics().averageCharWidth()
+    panel = w.log_panel
+    assert panel.topic_edit.width() >= 16 * chars and panel.text_edit.width() >= 24 * chars, \
+        (panel.topic_edit.width(), panel.text_edit.width())
+    assert panel.topic_edit.y() >= 0 and panel.text_edit.geometry().bottom() < panel.view.mapTo(panel, QPoint()).y()
+    assert w.minimumSizeHint().width() <= 1024
+    table = w.mock_panel.clients_table
+    subs = CLIENT_COLUMNS.index("Subscriptions")
+    assert table.columnWidth(subs) >= 20 * chars and table.horizontalHeader().visualIndex(subs) == 1
+
+
+def test_latency_figures_never_break_inside_one(qtbot):
+    plot = LatencyPlot()
+    qtbot.addWidget(plot)
+    plot.add_rtt("c1", 1_764_300_000.0, 0.0123)
+    text = plot.stats_text("c1")
+    figures = text.split(": ", 1)[1].split(" · ")
+    assert len(figures) == 4 and all(" " not in f for f in figures), text  # the spaces in them do not break

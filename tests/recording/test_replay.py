@@ -12,7 +12,8 @@ import time
 import pytest
 from rec_helpers import T0, TOKEN, sample_events
 
-from inspector.protocol.events import IN, FrameSeen
+from inspector.protocol.describe import describe_session
+from inspector.protocol.events import IN, FrameSeen, PongMissed
 from inspector.protocol.frames import Event, encode
 from inspector.recording import RecordingWriter
 from inspector.recording.replay import Player, Timeline, check_speed, pace
@@ -113,8 +114,12 @@ def test_replay_prints_every_record(recording):
     event_line = next(line for line in lines if "#42" in line)
     assert "EVENT" in event_line and "orders.eu" in event_line and "c1" in event_line and "← in" in event_line
     assert any("ERROR" in line and "invalid_topic" in line for line in lines)
-    assert any("STATE" in line and "closed 4401 — auth expired — reason: token expired" in line for line in lines)
+    assert any("CONNECTION" in line and "closed 4401 — auth expired — reason: token expired" in line
+               for line in lines)
     assert any("TEXT" in line for line in lines) and TOKEN not in r.stdout
+    # the app's log wording, once: no "PONG-MISSED 2 in a row", no "SUB ... invalid_topic: ..." of its own
+    for ev in (e for e in sample_events() if isinstance(e, PongMissed) or getattr(e, "error_code", None)):
+        assert sum(line.endswith("CONNECTION  " + describe_session(ev)) for line in lines) == 1, describe_session(ev)
     assert [line.split()[7] for line in lines if "ticker" in line] == ["#100", "#101", "#102"]
 
 

@@ -415,5 +415,6 @@ class LatencyPlot(QWidget):
         s = self.stats(conn)
         if not s["count"]:
             return f"{conn}: no samples"
-        return (f"{conn}: last {s['last']:.1f} ms · p50 {s['p50']:.1f} · p95 {s['p95']:.1f} · "
-                f"p99 {s['p99']:.1f} ms")
+        # no-break spaces inside each figure: a narrow plot wraps between figures, never in one
+        figures = (f"last {s['last']:.1f} ms", f"p50 {s['p50']:.1f}", f"p95 {s['p95']:.1f}", f"p99 {s['p99']:.1f} ms")
+        return f"{conn}: " + " · ".join(f.replace(" ", "\u00a0") for f in figures)

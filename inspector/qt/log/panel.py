@@ -37,6 +37,7 @@ from inspector.logstore.session_rows import is_row
 from inspector.payloads.lens import Lens, Reading
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.kinds import Kind
+from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COL_TIME, COLUMNS, LogModel
 from inspector.qt.log.payload_view import PayloadView
@@ -162,16 +163,28 @@ class LogPanel(QWidget):
         self.dropped_label.setStyleSheet("color: #d97706; font-weight: bold")
         self.dropped_label.hide()
 
-        # the buttons first and the counts last: counts that grow never move a button
-        bar = QHBoxLayout()
-        bar.setContentsMargins(4, 4, 4, 0)
+        # the buttons first and the counts last: counts that grow never move a button.
+        # The search boxes keep a usable width: in a narrow log they wrap to a row of their own.
+        chars = self.fontMetrics().averageCharWidth()
+        self.topic_edit.setMinimumWidth(16 * chars)
+        self.text_edit.setMinimumWidth(24 * chars)
+        controls = QWidget()
+        row = QHBoxLayout(controls)
+        row.setContentsMargins(0, 0, 0, 0)
         for w in (self.pause_button, self.follow_button, self.clear_button, self.kind_button,
                   self.direction_combo, self.conn_combo):
-            bar.addWidget(w)
-        bar.addWidget(self.topic_edit, 1)
-        bar.addWidget(self.text_edit, 2)
+            row.addWidget(w)
+        search = QWidget()
+        row = QHBoxLayout(search)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.topic_edit, 1)
+        row.addWidget(self.text_edit, 2)
         for widget in (self.status_label, self.dropped_label):
-            bar.addWidget(widget)
+            row.addWidget(widget)
+        bar = FlowLayout()
+        bar.setContentsMargins(4, 4, 4, 0)
+        bar.addWidget(controls)
+        bar.add_filling(search)
         self._bar = bar
 
     def _add_kind_action(self, name: str) -> None:

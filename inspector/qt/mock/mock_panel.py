@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import shutil
+import tempfile
 import time
+import weakref
 from operator import methodcaller
 from typing import Any, Callable
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.mock.certs import SelfSigned, self_signed, server_context
 from inspector.mock.server import MockConfig, MockServer
 from inspector.mock.thread import MockServerThread
 from inspector.protocol.closecodes import GOING_AWAY
@@ -84,6 +88,15 @@ class MockPanel(QWidget):
         self.url_edit.setReadOnly(True)
         self.copy_button = QPushButton("Copy URL")
         self.demo_check = QCheckBox("Demo traffic")
+        self.tls_check = QCheckBox("TLS (self-signed)")
+        self.tls_check.setToolTip("Serve wss:// with a throwaway certificate for 127.0.0.1 and localhost "
+                                  "(as `mock --tls-self-signed`); embedded-mock profiles trust its CA")
+        self.tls_label = QLabel()
+        self.tls_label.setObjectName("mockTlsLabel")
+        self.tls_label.setWordWrap(True)
+        self.tls_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tls_label.hide()
+        self._tls: SelfSigned | None = None  # made once per panel: restarts keep the CA connections trust
         self.stats_label = QLabel("stopped")
         self.stats_label.setWordWrap(True)
         server_box = QGroupBox("Server")
@@ -94,7 +107,8 @@ class MockPanel(QWidget):
         sv.addLayout(port_row)
         sv.addWidget(self.url_edit)
         sv.addLayout(_flow(self.start_button, self.copy_button))
-        sv.addWidget(self.demo_check)
+        sv.addLayout(_flow(self.demo_check, self.tls_check))
+        sv.addWidget(self.tls_label)
         sv.addWidget(self.stats_label)
 
         # --- clients
@@ -102,7 +116,16 @@ class MockPanel(QWidget):
         self.clients_table.setHorizontalHeaderLabels(CLIENT_COLUMNS)
         self.clients_table.verticalHeader().hide()
         self.clients_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.clients_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # Subscriptions is what people look for: shown second and wide enough to read; the
+        # counts are narrow and the table scrolls sideways in a narrow column
+        hh = self.clients_table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        hh.moveSection(CLIENT_COLUMNS.index("Subscriptions"), 1)
+        chars = self.fontMetrics().averageCharWidth()
+        for col, name in enumerate(CLIENT_COLUMNS):
+            wide = {"Subscriptions": 26, "Member": 10, "Token": 10}.get(name, max(7, len(name) + 2))
+            self.clients_table.setColumnWidth(col, wide * chars + 12)
 
         # --- publish
         self.topic_edit = QLineEdit("orders.eu")
@@ -183,12 +206,31 @@ class MockPanel(QWidget):
         thread = self._running_thread()
         return thread.url if thread is not None else None
 
+    @property
+    def ca_file(self) -> str | None:
+        """The CA file of the running server's throwaway certificate (TLS on), for clients to trust."""
+        thread = self._running_thread()
+        if thread is None or thread.server.config.ssl_context is None or self._tls is None:
+            return None
+        return str(self._tls.ca_file)
+
+    def _self_signed(self) -> SelfSigned:
+        if self._tls is None:
+            folder = tempfile.mkdtemp(prefix="realtime-inspector-mock-tls-")
+            weakref.finalize(self, shutil.rmtree, folder, True)  # the key goes with the panel
+            self._tls = self_signed(folder)
+        return self._tls
+
     def start_server(self, demo: bool | None = None) -> str:
         """Start listening (blocks only for the bind, a few ms). Returns the URL."""
         running = self._running_thread()
         if running is not None:
             return running.url
-        cfg = MockConfig(**{**self.base_config.__dict__, "port": self.port_spin.value()})
+        overrides: dict[str, Any] = {"port": self.port_spin.value()}
+        if self.tls_check.isChecked():
+            tls = self._self_signed()
+            overrides["ssl_context"] = server_context(tls.cert_file, tls.key_file)
+        cfg = MockConfig(**{**self.base_config.__dict__, **overrides})
         thread = MockServerThread(cfg)
         try:
             url = thread.start()
@@ -210,7 +252,8 @@ class MockPanel(QWidget):
         self._stats_timer.start()
         self._update_running()
         self.started.emit(url)
-        self.message.emit(f"mock server listening on {url}")
+        ca = self.ca_file
+        self.message.emit(f"mock server listening on {url}" + (f"; its CA file: {ca}" if ca else ""))
         return url
 
     def stop_server(self) -> None:
@@ -246,6 +289,11 @@ class MockPanel(QWidget):
         on = self.running
         self.start_button.setText("Stop" if on else "Start")
         self.port_spin.setEnabled(not on)
+        self.tls_check.setEnabled(not on)
+        ca = self.ca_file
+        self.tls_label.setText(f"wss:// with a throwaway CA: embedded-mock profiles trust it; "
+                               f"other clients: --cacert {ca}" if ca else "")
+        self.tls_label.setVisible(bool(ca))
         for w in (self.copy_button, self.publish_button, self.repeat_button, self.restart_button,
                   self.expire_button, self.internal_button):
             w.setEnabled(on)

@@ -17,6 +17,7 @@ from inspector.logstore.recording_source import PreparedRecording
 from inspector.mock.replay import play
 from inspector.qt.aio import Tasks
 from inspector.qt.latency.latency_plot import LatencyPlot
+from inspector.qt.log.model import COL_CONN
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.recording.replay_panel import ReplayPanel
 from inspector.recording import RecordingError
@@ -84,7 +85,18 @@ class RecordingView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
+        self.splitter.setSizes([3000, 1000])  # the log gets most of a new window, as the stretch says
         self.replay.load(rec, show_all=True)
+        self._fit_connection_column()
+
+    def _fit_connection_column(self) -> None:
+        """A recording's connections are named after the file: show the names whole (within reason)."""
+        names = self.log_panel.store.conns
+        if names:
+            fm = self.log_panel.view.fontMetrics()
+            width = max(fm.horizontalAdvance(n) for n in names[:50]) + 16
+            header = self.log_panel.view.horizontalHeader()
+            header.resizeSection(COL_CONN, max(header.sectionSize(COL_CONN), min(width, 24 * fm.averageCharWidth())))
 
     @property
     def title(self) -> str:

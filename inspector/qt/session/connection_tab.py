@@ -7,8 +7,11 @@ and the latency plot as listeners of their own.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
@@ -37,11 +40,16 @@ def token_source(p: Profile) -> TokenSource:
     return TokenSource.literal(p.token)
 
 
-def client_config(p: Profile, url: str, key_password: str | None = None, **overrides) -> ClientConfig:
-    """The client configuration for a profile; ``overrides`` scale timers (tests, bench)."""
+def client_config(p: Profile, url: str, key_password: str | None = None, trust: str | None = None,
+                  **overrides) -> ClientConfig:
+    """The client configuration for a profile; ``trust``: a CA file to trust instead of the
+    profile's (the embedded mock's throwaway CA); ``overrides`` scale timers (tests, bench)."""
+    options = p.connect_options(key_password)
+    if trust:
+        options = dataclasses.replace(options, cacert=trust)
     cfg = ClientConfig(url=url, token=token_source(p), auth=p.auth,
                        ping_interval=p.ping_interval or None, auto_reconnect=p.auto_reconnect,
-                       options=p.connect_options(key_password), **overrides)
+                       options=options, **overrides)
     cfg.validate()
     return cfg
 
@@ -55,19 +63,34 @@ def open_tab_for(tabs: Iterable[ConnectionTab], profile: Profile) -> ConnectionT
     return None
 
 
+def _releaser(client: RealtimeClient, listener: Callable[[Any], None], tasks: Tasks) -> Callable[..., None]:
+    """What a deleted tab leaves behind: no listener on it, no client running for nobody.
+    (A closure over these, not over the tab: the tab's Python object is gone by then.)"""
+    def release(*_args: object) -> None:
+        client.remove_listener(listener)
+        if client.running:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:  # no loop runs (a teardown): the loop's owner cancels the task
+                return
+            tasks.spawn(client.stop(), name=f"stop {client.conn_id} (tab deleted)")
+    return release
+
+
 class ConnectionTab(QWidget):
     message = Signal(str)  # status-bar text
     state_changed = Signal(object)  # StateChanged, for the tab title
     save_subscriptions = Signal(str, object)  # profile name, list[Subscription]
 
     def __init__(self, profile: Profile, url: str, conn_id: str, tasks: Tasks, parent: QWidget | None = None,
-                 **config_overrides):
+                 key_password: str | None = None, trust: str | None = None, **config_overrides):
         super().__init__(parent)
         self.profile = profile
         self.conn_id = conn_id
         self.tasks = tasks
         self.url = url
-        self.client = RealtimeClient(client_config(profile, url, **config_overrides), conn_id=conn_id)
+        config = client_config(profile, url, key_password=key_password, trust=trust, **config_overrides)
+        self.client = RealtimeClient(config, conn_id=conn_id)
         for sub in profile.subscriptions:
             self.client.subscribe(sub.topic, sub.filter)
 
@@ -126,6 +149,8 @@ class ConnectionTab(QWidget):
         self.editor.subscribe_requested.connect(self.subscribe)
         self.editor.unsubscribe_requested.connect(self.unsubscribe)
         self.client.add_listener(self._on_event)
+        # deleted without shutdown() (its owner went first): unhook, and stop the client
+        self.destroyed.connect(_releaser(self.client, self._on_event, tasks))
         self.state_changed.connect(self._watch_idle)
         self.add_event_sink(self.state_view.ingest_ping)  # PONG overdue, in the header
         self.state_view.text_changed.connect(self._update_counters)  # the RTT marked stale at once

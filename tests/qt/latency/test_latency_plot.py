@@ -66,7 +66,7 @@ def test_redraw_only_when_dirty(plot, qtbot):
     qtbot.waitUntil(lambda: not plot._redraw_timer.isActive(), timeout=2000)
     x, y = plot._curves["c1"].getData()
     assert x.tolist() == [T0, T0 + 1] and y.tolist() == pytest.approx([12.0, 14.0])
-    assert plot._labels["c1"].text().startswith("c1: last 14.0 ms · p50 13.0")
+    assert plot._labels["c1"].text().replace("\u00a0", " ").startswith("c1: last 14.0 ms · p50 13.0")
     assert "2 round trips" in plot._labels["c1"].toolTip()
     assert plot.no_data_label.isHidden()
     (left, right), _ = plot.plot.getViewBox().viewRange()

@@ -273,3 +273,104 @@ def test_record_asks_where_saves_there_and_the_counts_agree(qtbot, qloop, tmp_pa
     ui.save_dialog.reject()
     assert not ui.recorder.active and not w.record_action.isChecked()
     run(qloop, close_window(w))
+
+
+def test_a_recordings_own_window_takes_the_window_shortcuts_and_drops(qtbot, qloop, tmp_path):
+    """Ctrl+L, Find and Pause act on the recording in that window (not on the live log); a file
+    dropped there opens like one dropped on the main window."""
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
+
+    w = make_window(qtbot, tmp_path)
+    w.show()
+    path, other = write(tmp_path / "apart.rirec"), write(tmp_path / "dropped.rirec", n=3)
+
+    async def scenario():
+        await live_connection(w, frames=5)
+        view = await open_view(w, path)
+        win = w.detach_document(w.documents.indexOf(view))
+        win.activateWindow()
+        await until(lambda: QApplication.activeWindow() is win, 5, "the recording's window active")
+        live = w.log_panel.frame_count()
+        qtbot.keyClick(view.log_panel.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        assert view.log_panel.text_edit.hasFocus()
+        qtbot.keyClick(view.log_panel.text_edit, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+        assert view.log_panel.paused and not w.log_panel.paused
+        qtbot.keyClick(view.log_panel.view, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+        assert view.log_panel.frame_count() == 0 and w.log_panel.frame_count() >= live
+        assert QKeySequence(QKeySequence.StandardKey.Open) in [a.shortcut() for a in win.actions()]
+
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(other))])
+        enter = QDragEnterEvent(win.rect().center(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(win, enter)
+        assert enter.isAccepted()
+        got: list[RecordingView] = []
+        w.recording.opened.connect(got.append)
+        QApplication.sendEvent(win, QDropEvent(QPointF(win.rect().center()), Qt.DropAction.CopyAction, mime,
+                                               Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+        await until(lambda: got, 20, "the dropped file to open")
+        assert got[0].log_panel.frame_count() == 4 and got[0].title == other.name  # 3 EVENTs, a PING
+        await close_window(w)
+    run(qloop, scenario())
+
+
+def test_stopping_the_mock_during_a_replay_into_it_leaves_no_pending_task(qtbot, qloop, tmp_path):
+    import gc
+    import logging
+
+    w = make_window(qtbot, tmp_path)
+    path = write(tmp_path / "slow.rirec", n=200)  # 20 s at a tenth of its speed
+    destroyed: list[str] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "destroyed but it is pending" in record.getMessage():
+                destroyed.append(record.getMessage())
+    catch = Catch()
+    logging.getLogger("asyncio").addHandler(catch)
+
+    async def scenario():
+        tab = w.open_connection(local_mock_profile())
+        await until(lambda: tab.client.state is State.OPEN, 10, "open")
+        view = await open_view(w, path)
+        view.replay.set_speed(0.1)  # slow: still playing when the mock stops
+        view.mock_button.click()
+        await until(lambda: "playing 200 server events" in w.status_label.text(), 10, "the replay to start")
+        w.mock_panel.start_button.click()  # stop the mock server
+        await until(lambda: not w.mock_panel.running and not view.mock_replaying, 10, "mock and replay stopped")
+        assert view.mock_button.text() == "Play into mock"
+        await close_window(w)
+        gone: list[bool] = []
+        view.destroyed.connect(lambda *_: gone.append(True))
+        view.deleteLater()  # with what it still holds of the replay
+        await until(lambda: gone, 5, "the view deleted")
+    try:
+        run(qloop, scenario())
+        gc.collect()
+    finally:
+        logging.getLogger("asyncio").removeHandler(catch)
+    assert destroyed == []
+
+
+def test_a_recordings_view_names_its_connections_whole_and_gives_the_log_the_room(qtbot, qloop, tmp_path):
+    from inspector.qt.log.model import COL_CONN
+
+    w = make_window(qtbot, tmp_path)
+    w.show()
+    path = write(tmp_path / "staging-eu-session.rirec")
+
+    async def scenario():
+        view = await open_view(w, path)
+        win = w.detach_document(w.documents.indexOf(view))
+        win.resize(700, 500)
+        await until(lambda: win.isVisible() and view.splitter.sizes()[0] > 0, 5, "shown")
+        log, plot = view.splitter.sizes()
+        header = view.log_panel.view.horizontalHeader()
+        name = view.log_panel.store.conns[0]
+        fits = header.sectionSize(COL_CONN) >= view.log_panel.view.fontMetrics().horizontalAdvance(name)
+        await close_window(w)
+        return log, plot, fits
+    log, plot, fits = run(qloop, scenario())
+    assert log >= 2 * plot and fits, (log, plot)

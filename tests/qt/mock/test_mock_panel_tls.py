@@ -1,0 +1,49 @@
+"""The embedded mock's TLS switch: wss:// with a throwaway CA (as `mock --tls-self-signed`),
+and an embedded-mock profile that trusts it by itself, over real TLS on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from qasync_loop import run, until
+
+from inspector.mock.server import MockConfig
+from inspector.profiles import ProfileStore, local_mock_profile
+from inspector.qt.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    QApplication.instance().setQuitOnLastWindowClosed(False)
+    store = ProfileStore(tmp_path / "cfg")
+    store.load()
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
+    qtbot.addWidget(w)
+    return w
+
+
+def test_the_tls_switch_serves_wss_and_an_embedded_mock_profile_trusts_its_ca(qtbot, qloop, window):
+    w = window
+    panel = w.mock_panel
+    panel.tls_check.setChecked(True)
+
+    async def scenario():
+        tab = w.open_connection(local_mock_profile())
+        await until(lambda: tab.is_open, 10, "open over wss://")
+        shown = tab.tls_view.text(), panel.tls_label.text(), panel.ca_file, tab.url, w.manager.editor.url_edit.text()
+        assert not panel.tls_check.isEnabled()  # switched only while stopped
+        w.closed = asyncio.get_running_loop().create_future()
+        w.close()
+        await asyncio.wait_for(w.closed, 10)
+        return shown
+    tls_text, label, ca, url, shown_url = run(qloop, scenario())
+    assert url.startswith("wss://127.0.0.1:") and shown_url.startswith("wss://127.0.0.1:")
+    assert "certificate verified" in tls_text and "Realtime Inspector mock CA" in tls_text
+    assert ca and f"--cacert {ca}" in label
+    assert stat.S_IMODE(os.stat(os.path.dirname(ca)).st_mode) == 0o700  # the key beside it is private

@@ -63,7 +63,7 @@ def ensure_venv() -> None:
         run(pip + ["install", "-q", "--upgrade", "pip"])
     else:
         pip = [sys.executable, "-m", "pip", "--python", str(PY)]
-    run(pip + ["install", "-q", "-e", f"{ROOT}[test]"])
+    run(pip + ["install", "-q", "-e", f"{ROOT}[test,load]"])
     STAMP.write_text(want)
 
 

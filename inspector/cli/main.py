@@ -1,4 +1,4 @@
-"""Command line: ``realtime-inspector [mock | tail | replay | publish] ...``.
+"""Command line: ``realtime-inspector [mock | tail | replay | publish | load] ...``.
 
 Without a subcommand it starts the desktop app. Each subcommand's work lives in
 its own module; this file only parses arguments and reports errors as one line.
@@ -58,7 +58,7 @@ _CONNECT_EPILOG = ("TLS, headers and proxies:\n"
                    "      --cacert staging-ca.pem --header 'X-Tenant: acme' --proxy http://proxy.corp:3128\n"
                    "  SSLKEYLOGFILE=keys.log realtime-inspector tail wss://...   # Wireshark can decrypt the capture\n")
 
-SUBCOMMANDS = ("mock", "tail", "replay", "publish")
+SUBCOMMANDS = ("mock", "tail", "replay", "publish", "load")
 
 
 def build_parser(open_file: bool = True, commands: bool = True) -> argparse.ArgumentParser:
@@ -177,6 +177,9 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     p.add_argument("--rate", type=float, metavar="PER_SECOND", help="publish the same data repeatedly at this rate")
     p.add_argument("--count", type=int, default=1)
     _add_connect_args(p)
+
+    from inspector.cli.load_cmd import add_parser as add_load_parser  # never imports Locust
+    add_load_parser(sub)
     return parser
 
 
@@ -190,6 +193,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "publish":
         from inspector.cli.tail_cmd import run_publish
         return run_publish(args)
+    if args.command == "load":
+        from inspector.cli.load_cmd import run_load
+        return run_load(args)
     if args.command == "replay":
         from inspector.cli.replay_cmd import run_replay
         return run_replay(args)

@@ -21,6 +21,7 @@ from inspector.protocol import limits
 from inspector.redact import register_secret, scrub
 
 TOKEN_COMMAND_TIMEOUT = 30.0
+PROCESSES_START_WAIT = 60  # seconds a --processes master waits for its own workers before giving up
 EPILOG = """\
 examples:
   realtime-inspector load ws://127.0.0.1:8765/api/v2/realtime --tokens-file tokens.txt \\
@@ -159,7 +160,9 @@ def locust_args(args: argparse.Namespace) -> list[str]:
     publisher = 1 if args.publish_rate > 0 else 0
     out += ["--users", str(args.users + publisher), "--spawn-rate", str(args.spawn_rate), "--run-time", args.run_time]
     if args.processes:
-        out += ["--processes", str(args.processes)]
+        out += ["--processes", str(args.processes), "--expect-workers-max-wait", str(PROCESSES_START_WAIT)]
+        if args.master_bind_port:  # the forked workers connect to --master-port
+            out += ["--master-port", str(args.master_bind_port)]
     if args.master:
         out += ["--master"]
         if args.expect_workers:

@@ -9,6 +9,8 @@ reports to the master.
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import time
 from typing import Any
 
@@ -25,8 +27,21 @@ from inspector.load.session import CONNECT, LoadFailure, Plan, Record, Session, 
 
 SERIES = Series()
 SAMPLE_EVERY = 1.0  # seconds between samples of the running user count
+PARENT_CHECK_EVERY = 1.0
 _run: dict[str, Any] = {"started": None, "sampler": None, "workers": 1}
 _local_users = itertools.count()
+
+
+def _watch_parent(parent: int) -> None:
+    """End the run (as Ctrl-C would) when the process that started this one is gone."""
+    while os.getppid() == parent:
+        gevent.sleep(PARENT_CHECK_EVERY)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@events.init.add_listener
+def _init(environment: Environment, **_kw: Any) -> None:
+    gevent.spawn(_watch_parent, os.getppid())
 
 
 @events.init_command_line_parser.add_listener
@@ -153,10 +168,13 @@ def _take_series(client_id: str, data: dict[str, Any]) -> None:
 
 
 def _sample_users(environment: Environment) -> None:
+    """Simulated users running (the publisher is not one), second by second."""
     while True:
         runner = environment.runner
-        if runner is not None:
-            SERIES.users[int(time.time())] = runner.user_count
+        if isinstance(runner, MasterRunner):
+            SERIES.users[int(time.time())] = runner.reported_user_classes_count.get(Subscriber.__name__, 0)
+        elif runner is not None:
+            SERIES.users[int(time.time())] = runner.user_classes_count.get(Subscriber.__name__, 0)
         gevent.sleep(SAMPLE_EVERY)
 
 

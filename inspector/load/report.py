@@ -57,7 +57,7 @@ def build(stats: Any, series: Series, *, url: str, started: float, ended: float,
         "total": entry_row(stats.total),
         "errors": [{"kind": e.method, "name": e.name, "error": str(e.error), "occurrences": e.occurrences}
                    for e in sorted(stats.errors.values(), key=lambda e: -e.occurrences)],
-        "users": [{"t": round(second - started, 3), "users": n} for second, n in users],
+        "users": [{"t": second - int(started), "users": n} for second, n in users],
         "series": series.rows(started),
     }
 

@@ -70,11 +70,12 @@ class Series:
                 hist[int(ms)] = hist.get(int(ms), 0) + n
 
     def rows(self, start: float) -> list[dict[str, Any]]:
-        """One row per second and (kind, name), ``t`` in seconds since ``start``."""
+        """One row per second and (kind, name), ``t`` in whole seconds since the second ``start`` fell in."""
+        first = int(start)
         out = []
         for (second, kind, name), (count, failures, hist) in sorted(self._buckets.items()):
             ok = count - failures
-            row: dict[str, Any] = {"t": round(second - start, 3), "kind": kind, "name": name,
+            row: dict[str, Any] = {"t": second - first, "kind": kind, "name": name,
                                    "count": count, "failures": failures}
             for p in PERCENTILES:
                 row[f"p{round(p * 100)}"] = percentile(hist, ok, p) if ok else None

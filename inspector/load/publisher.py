@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from inspector.load.session import WS_LOG, LoadFailure, Record
+from inspector.load.session import WS_LOG, LoadFailure, Record, opened, proxy_for
 
 PUBLISH = "PUBLISH"
 CONTROL_PATH = "/mock/control"
@@ -44,9 +44,8 @@ class ControlPublisher:
         url, headers = self.url, {"Authorization": f"Bearer {self.token}"}
         if self.auth == "query":
             url, headers = f"{url}?{urlencode({'token': self.token})}", {}
-        proxy = None if (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1") else True
-        return connect(url, additional_headers=headers, compression=None, ping_interval=None,
-                       open_timeout=self.open_timeout, close_timeout=2, proxy=proxy, logger=WS_LOG)
+        return opened(connect(url, additional_headers=headers, compression=None, ping_interval=None,
+                              open_timeout=self.open_timeout, close_timeout=2, proxy=proxy_for(url), logger=WS_LOG))
 
     def publish(self, topic: str, data: Any) -> None:
         started = time.monotonic()

@@ -8,9 +8,10 @@ Every measurement goes to ``record`` in the shape of Locust's request event:
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Literal
 from urllib.parse import urlencode, urlsplit
 
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -67,8 +68,15 @@ def lag_ms(ts: int, received_ms: float) -> float:
     return max(0.0, received_ms - ts)
 
 
-def _is_loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+def opened(ws: ClientConnection) -> ClientConnection:
+    """The connection as ``with connect(...) as ws`` hands it over (the form websockets asks for);
+    ``ws.close()`` ends it as leaving the block would."""
+    return contextlib.ExitStack().enter_context(ws)
+
+
+def proxy_for(url: str) -> Literal[True] | None:
+    """No proxy for a loopback server; otherwise the environment's (HTTPS_PROXY, NO_PROXY ...)."""
+    return None if (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1") else True
 
 
 @dataclass
@@ -100,9 +108,9 @@ class Session:
             headers = {}
         started = self.clock()
         try:
-            ws = connect(url, additional_headers=headers, compression=None, ping_interval=None,
+            ws = opened(connect(url, additional_headers=headers, compression=None, ping_interval=None,
                          max_size=None, open_timeout=self.plan.open_timeout, close_timeout=2,
-                         proxy=None if _is_loopback(url) else True, logger=WS_LOG)
+                         proxy=proxy_for(url), logger=WS_LOG))
         except InvalidStatus as exc:
             status = exc.response.status_code
             self.record(CONNECT, "ws", (self.clock() - started) * 1000, 0, LoadFailure(f"HTTP {status} on the upgrade"))
@@ -200,8 +208,11 @@ class Session:
 
     def _frame(self, message: bytes | str) -> None:
         received = now_ms()
-        frame = frames.try_decode(message)
         size = len(message)
+        if isinstance(message, str):
+            self.record(ERROR, "text frame", 0, size, LoadFailure(frames.TEXT_FRAME_ERROR))
+            return
+        frame = frames.try_decode(message)
         if isinstance(frame, frames.DecodeError):
             self.record(ERROR, "undecodable", 0, size, LoadFailure(f"undecodable frame: {frame.message}"))
         elif isinstance(frame, frames.Event):

@@ -125,7 +125,8 @@ from inspector.qt.load.load_view import LoadRunView
 from inspector.qt.load.load_run import read
 app = QApplication([])
 view = LoadRunView(read({str(path)!r}))
-print(sorted(m for m in sys.modules if m.split(".")[0] in ("locust", "gevent", "zmq") or m.startswith("inspector.load")))
+print(sorted(m for m in sys.modules
+             if m.split(".")[0] in ("locust", "gevent", "zmq") or m.startswith("inspector.load")))
 """
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)

@@ -68,7 +68,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--users", type=int, default=10, help="simulated users, one connection each (default: 10)")
     r.add_argument("--spawn-rate", type=float, default=10.0, help="users started per second (default: 10)")
     r.add_argument("--run-time", metavar="TIME", help="required (except with --worker): e.g. 30s, 5m, 1h30m")
-    r.add_argument("--processes", type=int, metavar="N", help="run N worker processes on this machine")
+    r.add_argument("--processes", type=int, metavar="N",
+                   help="run N worker processes on this machine (-1: one per core); with --worker too")
     r.add_argument("--master", action="store_true", help="coordinate workers on other machines")
     r.add_argument("--expect-workers", type=int, metavar="N", help="with --master: start once N workers are in")
     r.add_argument("--master-bind-port", type=int, metavar="PORT", help="with --master: port to listen on")
@@ -156,6 +157,8 @@ def locust_args(args: argparse.Namespace) -> list[str]:
             out += ["--master-host", args.master_host]
         if args.master_port:
             out += ["--master-port", str(args.master_port)]
+        if args.processes:  # that many worker processes on this machine
+            out += ["--processes", str(args.processes)]
         return out
     publisher = 1 if args.publish_rate > 0 else 0
     out += ["--users", str(args.users + publisher), "--spawn-rate", str(args.spawn_rate), "--run-time", args.run_time]
@@ -184,8 +187,8 @@ def locust_args(args: argparse.Namespace) -> list[str]:
 def check(args: argparse.Namespace) -> None:
     if not args.worker and not args.run_time:
         raise CliError("--run-time is required (e.g. 30s, 5m): a load run always ends on its own")
-    if args.worker and (args.master or args.processes):
-        raise CliError("--worker runs users for a master: it takes neither --master nor --processes")
+    if args.worker and args.master:
+        raise CliError("--worker runs users for a master: drop --master")
     if args.master and args.processes:
         raise CliError("--processes already makes this process the master of its workers: drop --master")
     if not args.master and args.expect_workers:

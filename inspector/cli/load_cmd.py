@@ -207,6 +207,8 @@ def check(args: argparse.Namespace) -> None:
                        "--pong-timeout must be above 0")
     if args.publish_command and not args.publish_rate:
         raise CliError("--publish-command needs --publish-rate")
+    if getattr(sys, "frozen", False):
+        raise CliError("load runs need a Python install: pip install 'realtime-inspector[load]'")
     if importlib.util.find_spec("locust") is None:
         raise CliError("load runs need Locust: pip install 'realtime-inspector[load]'")
 

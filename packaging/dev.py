@@ -69,7 +69,7 @@ def ensure_venv() -> None:
         run(pip + ["install", "-q", "--upgrade", "pip"])
     else:
         pip = [sys.executable, "-m", "pip", "--python", str(PY)]
-    run(pip + ["install", "-q", "-e", f"{ROOT}[test]"])
+    run(pip + ["install", "-q", "-e", f"{ROOT}[test,load]"])
     # the example decoder plugin of docs/decoders.md, installed as users install one; the tests use it
     run(pip + ["install", "-q", "--no-deps", "-e", str(EXAMPLE_PLUGIN)])
     STAMP.write_text(want)

@@ -1,4 +1,4 @@
-"""Command line: ``realtime-inspector [mock | tail | replay | publish | wireshark] ...``.
+"""Command line: ``realtime-inspector [SUBCOMMAND] ...`` (SUBCOMMANDS below); none starts the app.
 
 Without a subcommand it starts the desktop app. Each subcommand's work lives in
 its own module; this file only parses arguments and reports errors as one line.
@@ -59,7 +59,7 @@ _CONNECT_EPILOG = ("TLS, headers and proxies:\n"
                    "      --cacert staging-ca.pem --header 'X-Tenant: acme' --proxy http://proxy.corp:3128\n"
                    "  SSLKEYLOGFILE=keys.log realtime-inspector tail wss://...   # Wireshark can decrypt the capture\n")
 
-SUBCOMMANDS = ("mock", "tail", "replay", "publish", "conform", "check-client", "wireshark")
+SUBCOMMANDS = ("mock", "tail", "replay", "publish", "conform", "check-client", "wireshark", "load")
 
 
 def _fault_names() -> list[str]:
@@ -234,6 +234,8 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     w.add_argument("--print-path", action="store_true", help="print the path of the dissector file")
     w.add_argument("--plugin-dir", metavar="DIR", help="with --install: this folder instead of the one "
                    "tshark -G folders names")
+    from inspector.cli.load_cmd import add_parser as add_load_parser  # never imports Locust
+    add_load_parser(sub)
     return parser
 
 
@@ -259,6 +261,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check-client":
         from inspector.cli.check_client_cmd import run_check_client
         return run_check_client(args)
+    if args.command == "load":
+        from inspector.cli.load_cmd import run_load
+        return run_load(args)
     if args.command == "replay":
         from inspector.cli.replay_cmd import run_replay
         return run_replay(args)

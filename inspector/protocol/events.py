@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from inspector.protocol.frames import DecodeError, Frame
-from inspector.protocol.heads import EventHead
+from inspector.protocol.heads import EventBody, EventHead
 
 IN = "in"    # server → client
 OUT = "out"  # client → server
@@ -38,7 +38,8 @@ class FrameSeen:
     data: bytes
     frame: Frame | DecodeError | None = None  # decoded form, when the sender decoded it
     text: bool = False  # a text frame (never valid in this protocol, shown as such)
-    head: EventHead | None = None  # ``classify(data)``, when the sender read it and did not decode
+    # ``classify(data)`` (or the whole body, ``read_event_body``), when the sender read it and did not decode
+    head: EventHead | EventBody | None = None
 
 
 @dataclass(slots=True)

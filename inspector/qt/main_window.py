@@ -349,7 +349,7 @@ class MainWindow(QMainWindow):
         except (ValueError, TypeError) as exc:
             self.report_error(f"cannot connect with {profile.name}: {exc}")
             return None
-        tab.add_sinks(self.log_panel.ingest, self.latency_plot.ingest)
+        tab.add_batch_sinks(self.log_panel.ingest_frames, self.latency_plot.ingest)
         tab.message.connect(self.show_message)
         tab.save_subscriptions.connect(self.save_profile_subscriptions)
         tab.state_changed.connect(lambda ev, t=tab: self._tab_state(t, ev))

@@ -14,7 +14,7 @@ from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.tokens import TokenSource
 from inspector.protocol.events import IN, FrameSeen, State, SubState
 from inspector.protocol.frames import DecodeError, Error, Event, encode, try_decode
-from inspector.protocol.heads import EventHead
+from inspector.protocol.heads import EventBody, EventHead
 
 TOKEN = "wire-test-token-81b2"
 
@@ -49,7 +49,7 @@ MESSAGE = encode(Event("t", "message", 1, {"text": "ünïcode " * 20}, 7))
 PRESENCE = encode(Event("t", "presence", 2, {"action": "sync", "members": ["m1"]}))
 
 
-def test_fragmented_messages_are_reassembled_and_only_presence_is_decoded():
+def test_fragmented_messages_are_reassembled_and_only_presence_is_read_whole():
     """Messages sent before the client listens, fragmented ones, text ones: each is one FrameSeen, in order."""
     sent = [MESSAGE, b"\x10not json", PRESENCE, MESSAGE, "text message", MESSAGE]
 
@@ -74,11 +74,13 @@ def test_fragmented_messages_are_reassembled_and_only_presence_is_decoded():
             assert [e.data for e in got] == [MESSAGE] + [s.encode() if isinstance(s, str) else s for s in sent]
             assert [e.text for e in got] == [False] * 5 + [True, False]
             # message EVENTs are only peeked at; they decode to the event that was sent
-            assert [type(e.frame).__name__ for e in got] == ["NoneType", "NoneType", "DecodeError", "Event",
+            assert [type(e.frame).__name__ for e in got] == ["NoneType", "NoneType", "DecodeError", "NoneType",
                                                               "NoneType", "DecodeError", "NoneType"]
             assert try_decode(got[1].data) == Event("t", "message", 1, {"text": "ünïcode " * 20}, 7)
-            # the head the client read goes along, so no consumer reads it again
-            assert [e.head for e in got] == [EventHead("t", "message", 7) if e.frame is None else None for e in got]
+            # the head the client read goes along, so no consumer reads it again; presence is read whole
+            message = EventHead("t", "message", 7)
+            presence = EventBody("t", "presence", 2, {"action": "sync", "members": ["m1"]})
+            assert [e.head for e in got] == [message, message, None, presence, message, None, message]
             assert client.subscriptions["t"].state is SubState.ACTIVE
             assert client.stats.frames_in == len(got) and client.stats.bytes_in == sum(len(e.data) for e in got)
             assert client.state is State.OPEN

@@ -1,8 +1,9 @@
 """One open connection: its RealtimeClient, live state, counters and subscriptions.
 
-The tab listens to its client only for what it shows itself (state, subscription
-changes, recent EVENTs for the editor's preview); the main window attaches the log
-and the latency plot as listeners of their own.
+The tab listens to its client (in batches: a flood costs a call per batch, not per
+frame) for what it shows itself (state, subscription changes, presence, recent EVENTs
+for the editor's preview) and hands the same events on to the sinks the main window
+attaches (the log, the latency plot).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from inspector.client.tokens import TokenSource
 from inspector.profiles import Profile, Subscription
 from inspector.protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import FilterError
-from inspector.protocol.frames import Event
 from inspector.qt.aio import Tasks
 from inspector.qt.session.state_view import StateView
 from inspector.qt.session.subscriptions import SubscriptionEditor
@@ -68,8 +68,7 @@ class ConnectionTab(QWidget):
         self.save_button = QPushButton("Save subscriptions to profile")
         self.save_button.setToolTip("Subscribe to these topics with these filters whenever this profile connects")
         self.editor = SubscriptionEditor()
-        self._recent_raw = self.editor.recent.incoming.append  # one C call per frame
-        self._editor_event = self.editor.ingest_event
+        self._editor_frames = self.editor.ingest_frames
         row = QHBoxLayout()
         row.addWidget(self.counters, 1)
         row.addWidget(self.ping_button)
@@ -87,7 +86,7 @@ class ConnectionTab(QWidget):
         self.save_button.clicked.connect(self._save_subscriptions)
         self.editor.subscribe_requested.connect(self.subscribe)
         self.editor.unsubscribe_requested.connect(self.unsubscribe)
-        self.client.add_listener(self._on_event)
+        self.client.add_batch_listener(self._on_batch)
         # The subscriptions queued above were emitted before we listened: show them.
         for topic, info in self.client.subscriptions.items():
             self.editor.ingest(SubscriptionChanged(conn_id, 0.0, topic, info.state, info.filter))
@@ -100,12 +99,14 @@ class ConnectionTab(QWidget):
 
     # ------------------------------------------------------------ events
     def add_sinks(self, on_frame, on_other) -> None:
-        """Also feed ``on_frame(FrameSeen)`` and ``on_other(any other event)``.
-
-        One client listener dispatches by class, so a frame costs one Python call
-        per consumer instead of every consumer type-checking every event.
-        """
+        """Also feed ``on_frame(FrameSeen)`` and ``on_other(any other event)``."""
         self._frame_sinks = self._frame_sinks + (on_frame,)
+        self._other_sinks = self._other_sinks + (on_other,)
+
+    def add_batch_sinks(self, on_frames, on_other) -> None:
+        """Also feed ``on_frames(list[FrameSeen])`` and ``on_other(any other event)``: frames
+        come in the client's batches, so a flood costs a consumer one call per batch."""
+        self._batch_sinks = self._batch_sinks + (on_frames,)
         self._other_sinks = self._other_sinks + (on_other,)
 
     def add_event_sink(self, fn) -> None:
@@ -116,19 +117,28 @@ class ConnectionTab(QWidget):
         self._other_sinks = tuple(f for f in self._other_sinks if f != fn)
 
     _frame_sinks: tuple = ()
+    _batch_sinks: tuple = ()
     _other_sinks: tuple = ()
+
+    def _on_batch(self, frames: list[FrameSeen], event) -> None:
+        """The client's batch: received frames, then the event after them (or None)."""
+        if frames:
+            self._on_frames(frames)
+        if event is not None:
+            self._on_event(event)
+
+    def _on_frames(self, frames: list[FrameSeen]) -> None:
+        for fn in self._batch_sinks:
+            fn(frames)
+        for fn in self._frame_sinks:
+            for ev in frames:
+                fn(ev)
+        self._editor_frames(frames)
 
     def _on_event(self, ev) -> None:
         cls = type(ev)
-        if cls is FrameSeen:
-            for fn in self._frame_sinks:
-                fn(ev)
-            frame = ev.frame
-            if frame is None:  # a message EVENT the client did not decode: the preview files it later
-                if not ev.text:
-                    self._recent_raw(ev.data)
-            elif type(frame) is Event:  # the editor keeps recent EVENTs for its preview
-                self._editor_event(frame)
+        if cls is FrameSeen:  # one the client sent, or a text frame
+            self._on_frames([ev])
             return
         for fn in self._other_sinks:
             fn(ev)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_
 
 from PySide6.QtCore import QCoreApplication, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QInputMethodEvent, QTextCharFormat
@@ -41,7 +41,7 @@ from inspector.protocol.topics import topic_error
 
 WARN_AT = MAX_SUBSCRIPTIONS - 8  # warn from here on, before the server refuses one more
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_.]*$")
-_head, _data, _topic = attrgetter("head"), attrgetter("data"), attrgetter("topic")
+_head, _data, _topic, _type = attrgetter("head"), attrgetter("data"), attrgetter("topic"), attrgetter("type")
 
 
 def _apply_run(rows: dict[str, SubRow], queue: list) -> bool:
@@ -253,24 +253,38 @@ class SubscriptionEditor(QWidget):
 
     def ingest_frames(self, frames: list[FrameSeen]) -> None:
         """Frames in order. A message EVENT the client did not decode waits as bytes for the
-        preview; presence, read whole (``EventBody``) or decoded, waits for the redraw timer."""
+        preview. Presence, read whole (``EventBody``) or decoded, is applied to the rows per
+        batch (while its objects are fresh) and drawn when the redraw timer fires."""
         n = len(frames)
-        if list(map(type, map(_head, frames))).count(EventHead) == n:  # a flood of messages only: all in C
-            incoming = self.recent.incoming
+        heads = list(map(_head, frames))
+        kinds = list(map(type, heads))
+        messages = kinds.count(EventHead)
+        incoming = self.recent.incoming
+        if messages == n:  # a flood of messages only: all in C
             incoming.extend(map(_data, frames[-incoming.maxlen:] if incoming.maxlen is not None else frames))
             return
-        for ev in frames:
-            frame = ev.frame
-            if frame is None:
-                if ev.text:
-                    continue
-                head = ev.head
-                if type(head) is EventBody and head.type == "presence":
-                    self._queue_presence(head)
-                else:  # filed by topic, read from its head, when the preview looks
-                    self.recent.add_raw(ev.data)
-            elif type(frame) is Event:
-                self.ingest_event(frame)
+        bodies = list(compress(heads, map(is_, kinds, repeat(EventBody))))
+        if messages + len(bodies) == n and list(map(_type, bodies)).count("presence") == len(bodies):
+            # what the client reads: message EVENTs by their heads, presence whole
+            incoming.extend(compress(map(_data, frames), map(is_, kinds, repeat(EventHead))))
+            if not self._presence_queue:
+                self._presence_timer.start()
+            self._presence_queue += bodies
+        else:
+            for ev in frames:
+                frame = ev.frame
+                if frame is None:
+                    if ev.text:
+                        continue
+                    head = ev.head
+                    if type(head) is EventBody and head.type == "presence":
+                        self._queue_presence(head)
+                    else:  # filed by topic, read from its head, when the preview looks
+                        self.recent.add_raw(ev.data)
+                elif type(frame) is Event:
+                    self.ingest_event(frame)
+        if self._presence_queue:
+            self.apply_presence()
 
     def ingest_event(self, frame: Event) -> None:
         """A decoded EVENT. Presence is only queued here: applying it per frame costs more

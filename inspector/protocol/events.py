@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Union
 
+import msgspec
+
 from inspector.protocol.frames import DecodeError, Frame
 from inspector.protocol.heads import EventBody, EventHead
 
@@ -28,9 +30,12 @@ class State(str, enum.Enum):
     STOPPED = "stopped"        # no automatic retry (``message`` says why)
 
 
-@dataclass(slots=True)
-class FrameSeen:
-    """One binary (or text) message that crossed the wire."""
+class FrameSeen(msgspec.Struct, gc=False):
+    """One binary (or text) message that crossed the wire.
+
+    A msgspec Struct: made once per frame under a flood, it is made in C and, holding no
+    cycles, stays out of the cyclic collector (whose passes over many live frames would
+    stall the GUI thread)."""
 
     conn: str
     t: float

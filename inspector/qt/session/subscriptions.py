@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from itertools import compress, repeat
 from operator import attrgetter, is_
 
@@ -57,11 +58,11 @@ def _apply_run(rows: dict[str, SubRow], queue: list) -> bool:
     datas = list(map(_data, queue))
     if list(map(type, datas)).count(dict) != n:
         return False
-    counts = list(map(dict.get, datas, repeat("members")))
+    counts: list[Any] = list(map(dict.get, datas, repeat("members")))
     kinds = list(map(type, counts))
     start = n - kinds[::-1].index(list) if list in kinds else 0  # after the last member list
-    members = list(map(dict.get, datas[start:], repeat("member")))
-    actions = list(map(dict.get, datas[start:], repeat("action")))
+    members: list[Any] = list(map(dict.get, datas[start:], repeat("member")))
+    actions: list[Any] = list(map(dict.get, datas[start:], repeat("action")))
     if (list(map(type, members)).count(str) != len(members) or actions.count("join") + actions.count("leave")
             != len(actions)):
         return False

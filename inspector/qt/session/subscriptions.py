@@ -11,9 +11,9 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass, field
-from typing import Any
 from itertools import compress, repeat
 from operator import attrgetter, is_
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QInputMethodEvent, QTextCharFormat

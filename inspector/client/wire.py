@@ -118,7 +118,9 @@ class ConnectionIO:
                     body = read_body(data)
                     if body is not None:
                         notify(FrameSeen(conn, t, IN, data, None, False, body))
-                        on_presence(body)
+                        members = body.data
+                        if type(members) is dict and members.get("action") == "sync":  # the rest is the app's
+                            on_presence(body)
                         return
             frame = decode_event(data) if head is not None else try_decode(data)
             notify(FrameSeen(conn, t, IN, data, frame))

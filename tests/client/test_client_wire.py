@@ -250,3 +250,33 @@ def test_a_frame_over_max_size_closes_with_1009():
             await until(lambda: codes)
             assert codes == [1009]
     run(body())
+
+
+def test_batch_listeners_get_the_received_frames_in_lists_and_every_event_once_in_order():
+    """add_batch_listener: what a listener sees one by one, in the same order, frames in lists."""
+    flood = [encode(Event("t", "message", 1, {"i": i}, i + 1)) for i in range(200)]
+
+    async def handler(ws):
+        await ws.recv()  # the client's SUBSCRIBE
+        async with ws.send_context():  # one write: the client reads the flood in few reads
+            ws.protocol.send_binary(PRESENCE)
+            for data in flood:
+                ws.protocol.send_binary(data)
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1])
+            calls: list = []
+            client.add_batch_listener(lambda frames, ev: calls.append((list(frames), ev)))
+            client.subscribe("t")
+            client.start()
+            await until(lambda: sum(len(frames) for frames, _ in calls) >= len(flood) + 1)
+            await client.stop()
+            await asyncio.sleep(0)  # a batch flushed by the loop, if one waits
+        seen = [e for frames, ev in calls for e in frames + ([ev] if ev is not None else [])]
+        assert seen == events  # the same events, the same order
+        assert all(isinstance(f, FrameSeen) and f.direction == IN for frames, _ in calls for f in frames)
+        assert [f.data for f in frames_in(seen)] == [PRESENCE] + flood
+        assert len(calls) < len(flood) // 4  # in lists, not one call a frame
+    run(body())

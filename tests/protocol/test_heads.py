@@ -15,6 +15,7 @@ from inspector.protocol.heads import (
     classify,
     classify_many,
     decode_event,
+    read_event_body,
 )
 
 json_scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text() | st.floats(
@@ -326,3 +327,49 @@ def test_decode_event_agrees_with_try_decode_on_any_layout(case):
 def test_decode_event_never_disagrees_on_broken_bytes(prefix, rest):
     data = prefix + rest
     assert decoded_fast(data) == decoded(data)
+
+
+# ---------------------------------------------------------------- read_event_body: a body read whole, or None
+
+def body_read(data: bytes):
+    """What read_event_body gives, as the Event it stands for."""
+    b = read_event_body(data)
+    return None if b is None else Event(b.topic, b.type, b.ts, b.data, b.seq)
+
+
+def agrees_with_decode(data: bytes) -> None:
+    """read_event_body never reads a body decode rejects, nor reads one differently."""
+    read = body_read(data)
+    if read is not None:
+        assert read == try_decode(data)
+
+
+@pytest.mark.parametrize("data", PRESENCE_LAYOUTS + OTHER_SERVERS_LIST)
+def test_read_event_body_reads_only_what_decode_accepts_and_alike(data):
+    agrees_with_decode(data)
+
+
+def test_read_event_body_reads_the_usual_presence_of_any_writer():
+    for dumps in ({"separators": (",", ":")}, {}, {"indent": 2}, {"sort_keys": True}):
+        obj = {"topic": "a", "type": "presence", "ts": 1, "data": {"action": "join", "member": "c\u00e9", "members": 3}}
+        data = frame(obj, **dumps)
+        assert body_read(data) == Event("a", "presence", 1, {"action": "join", "member": "c\u00e9", "members": 3})
+    # what it leaves to decode_event: other members, bytes that are not UTF-8 anywhere, long bodies
+    assert read_event_body(b'\x10{"topic":"a","type":"presence","ts":1,"data":{},"server":"go"}') is None
+    assert read_event_body(b'\x10{"topic":"a","type":"presence","ts":1,"data":{"x":"\xff"}}') is None
+    long = frame({"topic": "a", "type": "presence", "ts": 1, "data": "x" * FAST_DECODE_MAX})
+    assert read_event_body(long) is None and isinstance(decode_event(long), Event)
+
+
+@settings(max_examples=400)
+@given(written_events())
+def test_read_event_body_agrees_with_try_decode_on_any_layout(case):
+    agrees_with_decode(case[0])
+
+
+@settings(max_examples=400)
+@given(st.sampled_from([b'\x10{"topic":"a","type":"presence","ts":1,"data":',
+                        b'\x10{"data":[],"topic":"a","type":"presence",', b'\x10{"ts":1,"data":{},']),
+       st.binary(max_size=80) | st.text(max_size=40).map(lambda s: s.encode("utf-8")))
+def test_read_event_body_never_disagrees_on_broken_bytes(prefix, rest):
+    agrees_with_decode(prefix + rest)

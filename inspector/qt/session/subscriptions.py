@@ -12,7 +12,7 @@ import heapq
 import re
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import attrgetter, is_
+from operator import attrgetter, eq, is_
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QStringListModel, Qt, QTimer, Signal
@@ -56,9 +56,10 @@ def _apply_run(rows: dict[str, SubRow], queue: list) -> bool:
     if row is None or list(map(_topic, queue)).count(topic) != n:
         return False
     datas = list(map(_data, queue))
-    if list(map(type, datas)).count(dict) != n:
+    try:  # dict.get takes nothing but dicts
+        counts: list[Any] = list(map(dict.get, datas, repeat("members")))
+    except TypeError:
         return False
-    counts: list[Any] = list(map(dict.get, datas, repeat("members")))
     kinds = list(map(type, counts))
     start = n - kinds[::-1].index(list) if list in kinds else 0  # after the last member list
     members: list[Any] = list(map(dict.get, datas[start:], repeat("member")))
@@ -72,8 +73,8 @@ def _apply_run(rows: dict[str, SubRow], queue: list) -> bool:
         row.members = len(synced)
     last = dict(zip(members, actions, strict=True))  # a member's last action decides
     ids = row.member_ids
-    ids.update([m for m, a in last.items() if a == "join"])
-    ids.difference_update([m for m, a in last.items() if a == "leave"])
+    ids.update(compress(last, map(eq, last.values(), repeat("join"))))
+    ids.difference_update(compress(last, map(eq, last.values(), repeat("leave"))))
     if int in kinds[start:]:
         row.members = counts[n - 1 - kinds[::-1].index(int)]
     return True

@@ -4,9 +4,10 @@ This is the hot path. Messages are not awaited one by one: the connection hands 
 complete data message to ``message_handler``'s callback synchronously, right where a
 socket read completed it. Every EVENT's head is read once (``classify``); a message
 EVENT goes on with that head only (``FrameSeen.frame`` stays None, ``FrameSeen.head``
-set, so no consumer reads it again). A presence EVENT is read whole into an
-``EventBody`` (msgspec, no ``Event`` made) that goes along as its head, so its
-consumers take its data from there; everything else is decoded once.
+set, so no consumer reads it again). A presence EVENT is read whole into msgspec
+Structs (a ``MemberChangeEvent`` for a join or leave as the spec shapes it, else an
+``EventBody``; no ``Event`` made) that go along as its head, so its consumers take its
+data from there; everything else is decoded once.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from inspector.protocol.events import (
     SessionEvent,
 )
 from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Error, Event, Frame, Ping, Pong, encode, try_decode
-from inspector.protocol.heads import EventBody, classify, decode_event, read_event_body
+from inspector.protocol.heads import EventBody, classify, decode_event, read_event_body, read_member_change
 from inspector.protocol.pings import PingTracker
 
 Tap = Callable[[tuple], None]  # a recorder's list.extend (see RealtimeClient.add_tap)
@@ -94,6 +95,7 @@ class ConnectionIO:
         now = time.time
         read_head = classify
         read_body = read_event_body
+        read_change = read_member_change
         on_presence = owner.on_presence
         dispatch = self._dispatch
         taps = owner.taps()
@@ -115,6 +117,10 @@ class ConnectionIO:
                     notify(FrameSeen(conn, t, IN, data, None, False, head))  # nothing to act on: not decoded
                     return
                 if kind == "presence":
+                    change = read_change(data)  # a join or leave, as the spec shapes one
+                    if change is not None and change.data.action != "sync":
+                        notify(FrameSeen(conn, t, IN, data, None, False, change))
+                        return
                     body = read_body(data)
                     if body is not None:
                         notify(FrameSeen(conn, t, IN, data, None, False, body))

@@ -51,7 +51,26 @@ class EventBody(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=Tru
     seq: int | None = None
 
 
+class MemberChange(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
+    """The data of a presence join or leave as the spec writes it: the member and the new count."""
+
+    action: str
+    member: str
+    members: int
+
+
+class MemberChangeEvent(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
+    """A presence EVENT whose data is a ``MemberChange`` and nothing else; also a head."""
+
+    topic: str
+    type: str
+    ts: int
+    data: MemberChange
+    seq: int | None = None
+
+
 _read_head = msgspec.json.Decoder(EventHead).decode
+_read_change = msgspec.json.Decoder(MemberChangeEvent).decode
 _read_event = msgspec.json.Decoder(EventBody).decode
 _read_json = msgspec.json.Decoder().decode
 _EVENT = bytes((Kind.EVENT,))
@@ -86,6 +105,19 @@ def read_event_body(data: bytes) -> EventBody | None:
     if len(data) <= FAST_DECODE_MAX and data[:1] == _EVENT:
         try:
             return _read_event(data[1:])
+        except msgspec.DecodeError:
+            return None
+    return None
+
+
+def read_member_change(data: bytes) -> MemberChangeEvent | None:
+    """A presence join or leave shaped as the spec shapes it (``data`` with exactly
+    ``action``, ``member`` and ``members``, of their types), read into Structs; None for
+    anything else (``read_event_body`` it). Every member is parsed, none skipped, so
+    ``decode`` accepts what this reads and reads it alike (``data`` as a dict)."""
+    if len(data) <= FAST_DECODE_MAX and data[:1] == _EVENT:
+        try:
+            return _read_change(data[1:])
         except msgspec.DecodeError:
             return None
     return None

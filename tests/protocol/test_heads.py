@@ -16,6 +16,7 @@ from inspector.protocol.heads import (
     classify_many,
     decode_event,
     read_event_body,
+    read_member_change,
 )
 
 json_scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text() | st.floats(
@@ -337,11 +338,20 @@ def body_read(data: bytes):
     return None if b is None else Event(b.topic, b.type, b.ts, b.data, b.seq)
 
 
+def change_read(data: bytes):
+    """What read_member_change gives, as the Event it stands for."""
+    b = read_member_change(data)
+    if b is None:
+        return None
+    return Event(b.topic, b.type, b.ts, {"action": b.data.action, "member": b.data.member, "members": b.data.members},
+                 b.seq)
+
+
 def agrees_with_decode(data: bytes) -> None:
-    """read_event_body never reads a body decode rejects, nor reads one differently."""
-    read = body_read(data)
-    if read is not None:
-        assert read == try_decode(data)
+    """read_event_body and read_member_change never read a body decode rejects, nor read one differently."""
+    for read in (body_read(data), change_read(data)):
+        if read is not None:
+            assert read == try_decode(data)
 
 
 @pytest.mark.parametrize("data", PRESENCE_LAYOUTS + OTHER_SERVERS_LIST)
@@ -373,3 +383,31 @@ def test_read_event_body_agrees_with_try_decode_on_any_layout(case):
        st.binary(max_size=80) | st.text(max_size=40).map(lambda s: s.encode("utf-8")))
 def test_read_event_body_never_disagrees_on_broken_bytes(prefix, rest):
     agrees_with_decode(prefix + rest)
+
+
+CHANGES = [
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1","members":3}}',
+    b'\x10{ "data" : { "members" : 3 , "member" : "c\\u00e9" , "action" : "leave" } , "ts" : 1 ,'
+    b' "type" : "presence" , "topic" : "a" }',
+    b'\x10{"topic":"a","type":"presence","ts":1,"seq":null,"data":{"action":"join","member":"c-1","members":3}}',
+]
+NOT_CHANGES = [
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1","members":3,"x":1}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1"}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1","members":true}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"\xff","members":3}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"sync","members":["c-1"]}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1","members":3},"x":1}',
+    b'\x10{"topic":"a","type":"presence","ts":1.5,"data":{"action":"join","member":"c-1","members":3}}',
+]
+
+
+@pytest.mark.parametrize("data", CHANGES)
+def test_read_member_change_reads_a_join_or_leave_of_any_layout(data):
+    assert change_read(data) == try_decode(data) and change_read(data) is not None
+
+
+@pytest.mark.parametrize("data", NOT_CHANGES)
+def test_read_member_change_leaves_anything_else_to_the_general_readers(data):
+    assert read_member_change(data) is None
+    agrees_with_decode(data)

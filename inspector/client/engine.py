@@ -86,6 +86,7 @@ class RealtimeClient:
         self._listeners: tuple[Callable[[SessionEvent], None], ...] = ()
         self._batch_listeners: tuple[BatchListener, ...] = ()
         self._received: list[FrameSeen] = []  # received frames not yet given to batch listeners
+        self._loop: asyncio.AbstractEventLoop | None = None  # the session's, set by start()
         self._taps: tuple[Tap, ...] = ()
         self._backoff = Backoff(initial=config.backoff_initial, cap=config.backoff_cap,
                                 reset_after=config.backoff_reset_after, rng=config.rng or random.random)
@@ -155,8 +156,10 @@ class RealtimeClient:
                 _log.error("session listener %r failed: %s: %s", fn, type(exc).__name__, exc)
         if self._batch_listeners:
             received = self._received
-            if not received:
-                asyncio.get_running_loop().call_soon(self._flush_received, None)
+            if not received:  # on the session's loop: Qt may deliver a read outside the asyncio loop's run
+                loop = self._loop
+                assert loop is not None, "frames come only once started"
+                loop.call_soon(self._flush_received, None)
             received.append(event)
 
     def _flush_received(self, event: SessionEvent | None) -> None:
@@ -205,7 +208,7 @@ class RealtimeClient:
         """Start the session on the running loop (no-op when already running)."""
         if self.running:
             return
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._stopping = False
         self._skip_wait = False
         self._wake = asyncio.Event()

@@ -117,7 +117,8 @@ class RealtimeClient:
         """Like ``add_listener``, for a consumer of floods: ``fn(frames, event)``. Received
         frames are collected and handed over as one list, ``fn(frames, None)``, once per turn
         of the loop; any other event comes as ``fn(frames, event)``, after the frames received
-        before it, so everything arrives once and in order."""
+        before it, so everything arrives once and in order. Every batch listener gets the
+        same list: read it, do not change or keep it."""
         self._batch_listeners = self._batch_listeners + (fn,)
 
     def remove_batch_listener(self, fn: BatchListener) -> None:

@@ -83,7 +83,8 @@ class WsConnection(asyncio.Protocol):
         self.parser = parser
         self.phase = Phase.HANDSHAKE
         self.transport: asyncio.Transport | None = None
-        loop = asyncio.get_running_loop()
+        # Kept: Qt may deliver a read while the asyncio loop is not the running one.
+        loop = self._loop = asyncio.get_running_loop()
         self.opened: asyncio.Future[None] = loop.create_future()
         self._closed: asyncio.Future[None] = loop.create_future()
         self._head = bytearray()
@@ -252,7 +253,7 @@ class WsConnection(asyncio.Protocol):
         if i < n:
             self._next = i
             self._pause()
-            asyncio.get_running_loop().call_soon(self._deliver)
+            self._loop.call_soon(self._deliver)
             return
         if self.parser.failure is not None:  # after every message before it, as the server sent them
             self._fail()
@@ -354,7 +355,7 @@ class WsConnection(asyncio.Protocol):
         self.close_sent = (code, reason)
         self.phase = Phase.CLOSING
         self._flush()
-        self._close_timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT, self.abort)
+        self._close_timer = self._loop.call_later(CLOSE_TIMEOUT, self.abort)
 
     def abort(self) -> None:
         if self.transport is not None:

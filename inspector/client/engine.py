@@ -43,9 +43,10 @@ from inspector.protocol.closecodes import (
     Policy,
     describe,
 )
-from inspector.protocol.events import SessionEvent, State, StateChanged, SubscriptionChanged, SubState
+from inspector.protocol.events import FrameSeen, SessionEvent, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import compile_filter
 from inspector.protocol.frames import Error, Event, Subscribe, Unsubscribe, encode
+from inspector.protocol.heads import EventBody
 from inspector.protocol.limits import MAX_REQUEST_ID
 from inspector.protocol.topics import topic_error
 from inspector.redact import redacting_logger, scrub
@@ -53,6 +54,8 @@ from inspector.redact import redacting_logger, scrub
 __all__ = ["RealtimeClient", "ClientConfig", "ClientStats", "SubscriptionInfo", "TopicError", "NotConnected"]
 
 _log = redacting_logger("inspector.client.engine")
+# Received frames in a list (in order), then the event that follows them or None.
+BatchListener = Callable[[list[FrameSeen], SessionEvent | None], None]
 WS_LOG = redacting_logger("websockets.client")  # the logger websockets gets: tokens masked
 _USER_AGENT = f"realtime-inspector/{__version__}"
 _MAX_TRACKED_REQUESTS = 1024
@@ -84,10 +87,13 @@ class RealtimeClient:
         self.stats = ClientStats()
         self.last_state: StateChanged | None = None
         self._listeners: tuple[Callable[[SessionEvent], None], ...] = ()
+        self._batch_listeners: tuple[BatchListener, ...] = ()
+        self._received: list[FrameSeen] = []  # received frames not yet given to batch listeners
+        self._loop: asyncio.AbstractEventLoop | None = None  # the session's, set by start()
         self._taps: tuple[Tap, ...] = ()
         self._backoff = Backoff(initial=config.backoff_initial, cap=config.backoff_cap,
                                 reset_after=config.backoff_reset_after, rng=config.rng or random.random)
-        self._io = ConnectionIO(ConnectionOwner(conn_id, self.stats, config, self._emit, self._notify,
+        self._io = ConnectionIO(ConnectionOwner(conn_id, self.stats, config, self._emit, self._notify_received,
                                                 lambda: self._taps, self._on_presence, self._on_error,
                                                 self._ping_due))
         self._task: asyncio.Task | None = None
@@ -111,6 +117,17 @@ class RealtimeClient:
         # ==, not is: a bound method is a new object each time it is read
         self._listeners = tuple(f for f in self._listeners if f != fn)
 
+    def add_batch_listener(self, fn: BatchListener) -> None:
+        """Like ``add_listener``, for a consumer of floods: ``fn(frames, event)``. Received
+        frames are collected and handed over as one list, ``fn(frames, None)``, once per turn
+        of the loop; any other event comes as ``fn(frames, event)``, after the frames received
+        before it, so everything arrives once and in order. Every batch listener gets the
+        same list: read it, do not change or keep it."""
+        self._batch_listeners = self._batch_listeners + (fn,)
+
+    def remove_batch_listener(self, fn: BatchListener) -> None:
+        self._batch_listeners = tuple(f for f in self._batch_listeners if f != fn)
+
     def add_tap(self, extend: Callable[[tuple], None]) -> None:
         """A recorder's way in: ``extend`` (a ``list.extend``: cheap, never raises) gets every
         binary message received as ``(conn, t, data)`` and every other event as
@@ -130,8 +147,36 @@ class RealtimeClient:
 
     def _emit(self, event: SessionEvent) -> None:
         self._notify(event)
+        if self._batch_listeners:
+            self._flush_received(event)
         for tap in self._taps:
             tap((None, None, event))
+
+    def _notify_received(self, event: FrameSeen) -> None:
+        """A received frame: to listeners now, to batch listeners with the next batch."""
+        for fn in self._listeners:
+            try:
+                fn(event)
+            except Exception as exc:  # noqa: BLE001 - as in _notify
+                _log.error("session listener %r failed: %s: %s", fn, type(exc).__name__, exc)
+        if self._batch_listeners:
+            received = self._received
+            if not received:  # on the session's loop: Qt may deliver a read outside the asyncio loop's run
+                loop = self._loop
+                assert loop is not None, "frames come only once started"
+                loop.call_soon(self._flush_received, None)
+            received.append(event)
+
+    def _flush_received(self, event: SessionEvent | None) -> None:
+        frames = self._received
+        if not frames and event is None:
+            return
+        self._received = []
+        for fn in self._batch_listeners:
+            try:
+                fn(frames, event)
+            except Exception as exc:  # noqa: BLE001 - as for listeners
+                _log.error("session listener %r failed: %s: %s", fn, type(exc).__name__, exc)
 
     def _notify(self, event: SessionEvent) -> None:
         """Listeners only (the message handler gives taps their frames itself)."""
@@ -170,7 +215,7 @@ class RealtimeClient:
         """Start the session on the running loop (no-op when already running)."""
         if self.running:
             return
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._stopping = False
         self._skip_wait = False
         self._wake = asyncio.Event()
@@ -341,7 +386,7 @@ class RealtimeClient:
                 self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.PENDING, sub.filter,
                                                message="connection ended"))
 
-    def _on_presence(self, frame: Event) -> None:
+    def _on_presence(self, frame: Event | EventBody) -> None:
         data = frame.data
         if not isinstance(data, dict) or data.get("action") != "sync":
             return

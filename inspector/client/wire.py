@@ -4,7 +4,10 @@ This is the hot path. Messages are not awaited one by one: the connection hands 
 complete data message to ``message_handler``'s callback synchronously, right where a
 socket read completed it. Every EVENT's head is read once (``classify``); a message
 EVENT goes on with that head only (``FrameSeen.frame`` stays None, ``FrameSeen.head``
-set, so no consumer reads it again); everything else is decoded once.
+set, so no consumer reads it again). A presence EVENT is read whole into msgspec
+Structs (a ``MemberChangeEvent`` for a join or leave as the spec shapes it, else an
+``EventBody``; no ``Event`` made) that go along as its head, so its consumers take its
+data from there; everything else is decoded once.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from inspector.protocol.events import (
     SessionEvent,
 )
 from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Error, Event, Frame, Ping, Pong, encode, try_decode
-from inspector.protocol.heads import classify, decode_event
+from inspector.protocol.heads import EventBody, classify, decode_event, read_event_body, read_member_change
 from inspector.protocol.pings import PingTracker
 
 Tap = Callable[[tuple], None]  # a recorder's list.extend (see RealtimeClient.add_tap)
@@ -41,9 +44,9 @@ class ConnectionOwner:
     stats: ClientStats
     config: ClientConfig
     emit: Callable[[SessionEvent], None]    # to listeners and taps
-    notify: Callable[[SessionEvent], None]  # to listeners only: the message handler feeds taps itself
+    notify: Callable[[FrameSeen], None]     # a received frame, to listeners only: the message handler feeds taps itself
     taps: Callable[[], tuple[Tap, ...]]
-    on_presence: Callable[[Event], None]    # subscriptions are the client's business
+    on_presence: Callable[[Event | EventBody], None]  # subscriptions are the client's business
     on_error: Callable[[Error], None]
     ping_due: Callable[[], bool]            # the ping interval elapsed: ping if open (True = pinged)
 
@@ -91,6 +94,9 @@ class ConnectionIO:
         notify = owner.notify
         now = time.time
         read_head = classify
+        read_body = read_event_body
+        read_change = read_member_change
+        on_presence = owner.on_presence
         dispatch = self._dispatch
         taps = owner.taps()
         tap = None if not taps else taps[0] if len(taps) == 1 else (lambda item: [fn(item) for fn in taps])
@@ -105,9 +111,23 @@ class ConnectionIO:
             if tap is not None:
                 tap((conn, t, data))
             head = read_head(data)
-            if head is not None and head.type == "message":
-                notify(FrameSeen(conn, t, IN, data, None, False, head))  # nothing to act on: not decoded
-                return
+            if head is not None:
+                kind = head.type
+                if kind == "message":
+                    notify(FrameSeen(conn, t, IN, data, None, False, head))  # nothing to act on: not decoded
+                    return
+                if kind == "presence":
+                    change = read_change(data)  # a join or leave, as the spec shapes one
+                    if change is not None and change.data.action != "sync":
+                        notify(FrameSeen(conn, t, IN, data, None, False, change))
+                        return
+                    body = read_body(data)
+                    if body is not None:
+                        notify(FrameSeen(conn, t, IN, data, None, False, body))
+                        members = body.data
+                        if type(members) is dict and members.get("action") == "sync":  # the rest is the app's
+                            on_presence(body)
+                        return
             frame = decode_event(data) if head is not None else try_decode(data)
             notify(FrameSeen(conn, t, IN, data, frame))
             dispatch(ws, frame, t)

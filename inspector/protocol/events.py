@@ -12,8 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Union
 
+import msgspec
+
 from inspector.protocol.frames import DecodeError, Frame
-from inspector.protocol.heads import EventHead
+from inspector.protocol.heads import EventBody, EventHead, MemberChangeEvent
 
 IN = "in"    # server → client
 OUT = "out"  # client → server
@@ -28,9 +30,12 @@ class State(str, enum.Enum):
     STOPPED = "stopped"        # no automatic retry (``message`` says why)
 
 
-@dataclass(slots=True)
-class FrameSeen:
-    """One binary (or text) message that crossed the wire."""
+class FrameSeen(msgspec.Struct, gc=False):
+    """One binary (or text) message that crossed the wire.
+
+    A msgspec Struct: made once per frame under a flood, it is made in C and, holding no
+    cycles, stays out of the cyclic collector (whose passes over many live frames would
+    stall the GUI thread)."""
 
     conn: str
     t: float
@@ -38,7 +43,9 @@ class FrameSeen:
     data: bytes
     frame: Frame | DecodeError | None = None  # decoded form, when the sender decoded it
     text: bool = False  # a text frame (never valid in this protocol, shown as such)
-    head: EventHead | None = None  # ``classify(data)``, when the sender read it and did not decode
+    # ``classify(data)`` (or the whole body: ``read_member_change``, ``read_event_body``), when the
+    # sender read it and did not decode
+    head: EventHead | EventBody | MemberChangeEvent | None = None
 
 
 @dataclass(slots=True)

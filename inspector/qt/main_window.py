@@ -551,7 +551,7 @@ class MainWindow(QMainWindow):
         except (ValueError, TypeError) as exc:
             self.report_error(f"cannot connect with {profile.name}: {exc}")
             return None
-        tab.add_sinks(self.log_panel.ingest, self.latency_plot.ingest)
+        tab.add_batch_sinks(self.log_panel.ingest_frames, self.latency_plot.ingest)
         self._apply_payloads(profile, tab)
         tab.add_event_sink(self.log_panel.ingest)  # connection events become log rows
         tab.state_view.text_changed.connect(lambda _text, t=tab: self._tab_text(t))

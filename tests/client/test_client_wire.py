@@ -14,7 +14,7 @@ from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.tokens import TokenSource
 from inspector.protocol.events import IN, FrameSeen, State, SubState
 from inspector.protocol.frames import DecodeError, Error, Event, encode, try_decode
-from inspector.protocol.heads import EventHead
+from inspector.protocol.heads import EventBody, EventHead
 
 TOKEN = "wire-test-token-81b2"
 
@@ -49,7 +49,7 @@ MESSAGE = encode(Event("t", "message", 1, {"text": "ünïcode " * 20}, 7))
 PRESENCE = encode(Event("t", "presence", 2, {"action": "sync", "members": ["m1"]}))
 
 
-def test_fragmented_messages_are_reassembled_and_only_presence_is_decoded():
+def test_fragmented_messages_are_reassembled_and_only_presence_is_read_whole():
     """Messages sent before the client listens, fragmented ones, text ones: each is one FrameSeen, in order."""
     sent = [MESSAGE, b"\x10not json", PRESENCE, MESSAGE, "text message", MESSAGE]
 
@@ -74,11 +74,13 @@ def test_fragmented_messages_are_reassembled_and_only_presence_is_decoded():
             assert [e.data for e in got] == [MESSAGE] + [s.encode() if isinstance(s, str) else s for s in sent]
             assert [e.text for e in got] == [False] * 5 + [True, False]
             # message EVENTs are only peeked at; they decode to the event that was sent
-            assert [type(e.frame).__name__ for e in got] == ["NoneType", "NoneType", "DecodeError", "Event",
+            assert [type(e.frame).__name__ for e in got] == ["NoneType", "NoneType", "DecodeError", "NoneType",
                                                               "NoneType", "DecodeError", "NoneType"]
             assert try_decode(got[1].data) == Event("t", "message", 1, {"text": "ünïcode " * 20}, 7)
-            # the head the client read goes along, so no consumer reads it again
-            assert [e.head for e in got] == [EventHead("t", "message", 7) if e.frame is None else None for e in got]
+            # the head the client read goes along, so no consumer reads it again; presence is read whole
+            message = EventHead("t", "message", 7)
+            presence = EventBody("t", "presence", 2, {"action": "sync", "members": ["m1"]})
+            assert [e.head for e in got] == [message, message, None, presence, message, None, message]
             assert client.subscriptions["t"].state is SubState.ACTIVE
             assert client.stats.frames_in == len(got) and client.stats.bytes_in == sum(len(e.data) for e in got)
             assert client.state is State.OPEN
@@ -247,4 +249,34 @@ def test_a_frame_over_max_size_closes_with_1009():
             assert [e.data for e in frames_in(events)] == [MESSAGE]
             await until(lambda: codes)
             assert codes == [1009]
+    run(body())
+
+
+def test_batch_listeners_get_the_received_frames_in_lists_and_every_event_once_in_order():
+    """add_batch_listener: what a listener sees one by one, in the same order, frames in lists."""
+    flood = [encode(Event("t", "message", 1, {"i": i}, i + 1)) for i in range(200)]
+
+    async def handler(ws):
+        await ws.recv()  # the client's SUBSCRIBE
+        async with ws.send_context():  # one write: the client reads the flood in few reads
+            ws.protocol.send_binary(PRESENCE)
+            for data in flood:
+                ws.protocol.send_binary(data)
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1])
+            calls: list = []
+            client.add_batch_listener(lambda frames, ev: calls.append((list(frames), ev)))
+            client.subscribe("t")
+            client.start()
+            await until(lambda: sum(len(frames) for frames, _ in calls) >= len(flood) + 1)
+            await client.stop()
+            await asyncio.sleep(0)  # a batch flushed by the loop, if one waits
+        seen = [e for frames, ev in calls for e in frames + ([ev] if ev is not None else [])]
+        assert seen == events  # the same events, the same order
+        assert all(isinstance(f, FrameSeen) and f.direction == IN for frames, _ in calls for f in frames)
+        assert [f.data for f in frames_in(seen)] == [PRESENCE] + flood
+        assert len(calls) < len(flood) // 4  # in lists, not one call a frame
     run(body())

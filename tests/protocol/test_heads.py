@@ -15,6 +15,8 @@ from inspector.protocol.heads import (
     classify,
     classify_many,
     decode_event,
+    read_event_body,
+    read_member_change,
 )
 
 json_scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text() | st.floats(
@@ -202,7 +204,7 @@ def written_events(draw):
     if draw(st.booleans()):
         obj["seq"] = draw(st.none() | st.integers(-(2**70), 2**70))
     if draw(st.booleans()):
-        obj[draw(st.text(max_size=6).filter(lambda k: k not in obj))] = draw(json_values)
+        obj[draw(st.text(max_size=6).filter(lambda k: k not in obj and k != "seq"))] = draw(json_values)  # extra
     keys = list(obj)
     random.Random(draw(st.integers(0, 1000))).shuffle(keys)
     spacing = draw(st.sampled_from([{"separators": (",", ":")}, {}, {"indent": 1}, {"separators": ("\t,\n", " :\r")}]))
@@ -326,3 +328,86 @@ def test_decode_event_agrees_with_try_decode_on_any_layout(case):
 def test_decode_event_never_disagrees_on_broken_bytes(prefix, rest):
     data = prefix + rest
     assert decoded_fast(data) == decoded(data)
+
+
+# ---------------------------------------------------------------- read_event_body: a body read whole, or None
+
+def body_read(data: bytes):
+    """What read_event_body gives, as the Event it stands for."""
+    b = read_event_body(data)
+    return None if b is None else Event(b.topic, b.type, b.ts, b.data, b.seq)
+
+
+def change_read(data: bytes):
+    """What read_member_change gives, as the Event it stands for."""
+    b = read_member_change(data)
+    if b is None:
+        return None
+    return Event(b.topic, b.type, b.ts, {"action": b.data.action, "member": b.data.member, "members": b.data.members},
+                 b.seq)
+
+
+def agrees_with_decode(data: bytes) -> None:
+    """read_event_body and read_member_change never read a body decode rejects, nor read one differently."""
+    for read in (body_read(data), change_read(data)):
+        if read is not None:
+            assert read == try_decode(data)
+
+
+@pytest.mark.parametrize("data", PRESENCE_LAYOUTS + OTHER_SERVERS_LIST)
+def test_read_event_body_reads_only_what_decode_accepts_and_alike(data):
+    agrees_with_decode(data)
+
+
+def test_read_event_body_reads_the_usual_presence_of_any_writer():
+    for dumps in ({"separators": (",", ":")}, {}, {"indent": 2}, {"sort_keys": True}):
+        obj = {"topic": "a", "type": "presence", "ts": 1, "data": {"action": "join", "member": "c\u00e9", "members": 3}}
+        data = frame(obj, **dumps)
+        assert body_read(data) == Event("a", "presence", 1, {"action": "join", "member": "c\u00e9", "members": 3})
+    # what it leaves to decode_event: other members, bytes that are not UTF-8 anywhere, long bodies
+    assert read_event_body(b'\x10{"topic":"a","type":"presence","ts":1,"data":{},"server":"go"}') is None
+    assert read_event_body(b'\x10{"topic":"a","type":"presence","ts":1,"data":{"x":"\xff"}}') is None
+    long = frame({"topic": "a", "type": "presence", "ts": 1, "data": "x" * FAST_DECODE_MAX})
+    assert read_event_body(long) is None and isinstance(decode_event(long), Event)
+
+
+@settings(max_examples=400)
+@given(written_events())
+def test_read_event_body_agrees_with_try_decode_on_any_layout(case):
+    agrees_with_decode(case[0])
+
+
+@settings(max_examples=400)
+@given(st.sampled_from([b'\x10{"topic":"a","type":"presence","ts":1,"data":',
+                        b'\x10{"data":[],"topic":"a","type":"presence",', b'\x10{"ts":1,"data":{},']),
+       st.binary(max_size=80) | st.text(max_size=40).map(lambda s: s.encode("utf-8")))
+def test_read_event_body_never_disagrees_on_broken_bytes(prefix, rest):
+    agrees_with_decode(prefix + rest)
+
+
+CHANGES = [
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1","members":3}}',
+    b'\x10{ "data" : { "members" : 3 , "member" : "c\\u00e9" , "action" : "leave" } , "ts" : 1 ,'
+    b' "type" : "presence" , "topic" : "a" }',
+    b'\x10{"topic":"a","type":"presence","ts":1,"seq":null,"data":{"action":"join","member":"c-1","members":3}}',
+]
+NOT_CHANGES = [
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1","members":3,"x":1}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1"}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1","members":true}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"\xff","members":3}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"sync","members":["c-1"]}}',
+    b'\x10{"topic":"a","type":"presence","ts":1,"data":{"action":"join","member":"c-1","members":3},"x":1}',
+    b'\x10{"topic":"a","type":"presence","ts":1.5,"data":{"action":"join","member":"c-1","members":3}}',
+]
+
+
+@pytest.mark.parametrize("data", CHANGES)
+def test_read_member_change_reads_a_join_or_leave_of_any_layout(data):
+    assert change_read(data) == try_decode(data) and change_read(data) is not None
+
+
+@pytest.mark.parametrize("data", NOT_CHANGES)
+def test_read_member_change_leaves_anything_else_to_the_general_readers(data):
+    assert read_member_change(data) is None
+    agrees_with_decode(data)

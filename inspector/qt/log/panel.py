@@ -260,6 +260,13 @@ class LogPanel(QWidget):
                 self._flush_timer.start()
             self._pending_sessions.append((len(self._pending), ev))
 
+    def ingest_frames(self, frames: list[FrameSeen]) -> None:
+        """``ingest`` for a batch of frames (a connection tab's batch sink)."""
+        if frames:
+            if not self._pending:
+                self._flush_timer.start()
+            self._pending.extend(frames)
+
     @property
     def pending_count(self) -> int:
         """Frames ingested and not yet flushed into the store."""

@@ -1,8 +1,9 @@
 """One open connection: its RealtimeClient, live state, counters and subscriptions.
 
-The tab listens to its client only for what it shows itself (state, subscription
-changes, recent EVENTs for the editor's preview); the main window attaches the log
-and the latency plot as listeners of their own.
+The tab listens to its client (in batches: a flood costs a call per batch, not per
+frame) for what it shows itself (state, subscription changes, presence, recent EVENTs
+for the editor's preview) and hands the same events on to the sinks the main window
+attaches (the log, the latency plot).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
@@ -22,7 +22,6 @@ from inspector.client.tokens import TokenSource
 from inspector.profiles import Profile, Subscription
 from inspector.protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import FilterError
-from inspector.protocol.frames import Event
 from inspector.protocol.limits import IDLE_TIMEOUT
 from inspector.qt.aio import Tasks
 from inspector.qt.flow_layout import FlowLayout
@@ -63,11 +62,11 @@ def open_tab_for(tabs: Iterable[ConnectionTab], profile: Profile) -> ConnectionT
     return None
 
 
-def _releaser(client: RealtimeClient, listener: Callable[[Any], None], tasks: Tasks) -> Callable[..., None]:
+def _releaser(client: RealtimeClient, listener: Callable[..., None], tasks: Tasks) -> Callable[..., None]:
     """What a deleted tab leaves behind: no listener on it, no client running for nobody.
     (A closure over these, not over the tab: the tab's Python object is gone by then.)"""
     def release(*_args: object) -> None:
-        client.remove_listener(listener)
+        client.remove_batch_listener(listener)
         if client.running:
             try:
                 asyncio.get_running_loop()
@@ -116,8 +115,7 @@ class ConnectionTab(QWidget):
         self.idle_warning.setStyleSheet("color: #b45309; font-weight: bold")
         self.idle_warning.hide()
         self.editor = SubscriptionEditor()
-        self._recent_raw = self.editor.recent.incoming.append  # one C call per frame
-        self._editor_event = self.editor.ingest_event
+        self._editor_frames = self.editor.ingest_frames
         self.counters.setWordWrap(True)
         buttons = FlowLayout()
         buttons.addWidget(self.ping_button)
@@ -148,9 +146,9 @@ class ConnectionTab(QWidget):
         self.save_button.clicked.connect(self._save_subscriptions)
         self.editor.subscribe_requested.connect(self.subscribe)
         self.editor.unsubscribe_requested.connect(self.unsubscribe)
-        self.client.add_listener(self._on_event)
+        self.client.add_batch_listener(self._on_batch)
         # deleted without shutdown() (its owner went first): unhook, and stop the client
-        self.destroyed.connect(_releaser(self.client, self._on_event, tasks))
+        self.destroyed.connect(_releaser(self.client, self._on_batch, tasks))
         self.state_changed.connect(self._watch_idle)
         self.add_event_sink(self.state_view.ingest_ping)  # PONG overdue, in the header
         self.state_view.text_changed.connect(self._update_counters)  # the RTT marked stale at once
@@ -166,12 +164,14 @@ class ConnectionTab(QWidget):
 
     # ------------------------------------------------------------ events
     def add_sinks(self, on_frame, on_other) -> None:
-        """Also feed ``on_frame(FrameSeen)`` and ``on_other(any other event)``.
-
-        One client listener dispatches by class, so a frame costs one Python call
-        per consumer instead of every consumer type-checking every event.
-        """
+        """Also feed ``on_frame(FrameSeen)`` and ``on_other(any other event)``."""
         self._frame_sinks = self._frame_sinks + (on_frame,)
+        self._other_sinks = self._other_sinks + (on_other,)
+
+    def add_batch_sinks(self, on_frames, on_other) -> None:
+        """Also feed ``on_frames(list[FrameSeen])`` and ``on_other(any other event)``: frames
+        come in the client's batches, so a flood costs a consumer one call per batch."""
+        self._batch_sinks = self._batch_sinks + (on_frames,)
         self._other_sinks = self._other_sinks + (on_other,)
 
     def add_event_sink(self, fn) -> None:
@@ -182,19 +182,28 @@ class ConnectionTab(QWidget):
         self._other_sinks = tuple(f for f in self._other_sinks if f != fn)
 
     _frame_sinks: tuple = ()
+    _batch_sinks: tuple = ()
     _other_sinks: tuple = ()
+
+    def _on_batch(self, frames: list[FrameSeen], event) -> None:
+        """The client's batch: received frames, then the event after them (or None)."""
+        if frames:
+            self._on_frames(frames)
+        if event is not None:
+            self._on_event(event)
+
+    def _on_frames(self, frames: list[FrameSeen]) -> None:
+        for fn in self._batch_sinks:
+            fn(frames)
+        for fn in self._frame_sinks:
+            for ev in frames:
+                fn(ev)
+        self._editor_frames(frames)
 
     def _on_event(self, ev) -> None:
         cls = type(ev)
-        if cls is FrameSeen:
-            for fn in self._frame_sinks:
-                fn(ev)
-            frame = ev.frame
-            if frame is None:  # a message EVENT the client did not decode: the preview files it later
-                if not ev.text:
-                    self._recent_raw(ev.data)
-            elif type(frame) is Event:  # the editor keeps recent EVENTs for its preview
-                self._editor_event(frame)
+        if cls is FrameSeen:  # one the client sent, or a text frame
+            self._on_frames([ev])
             return
         for fn in self._other_sinks:
             fn(ev)

@@ -301,3 +301,27 @@ def test_server_refusal_shows_failed_with_error_code(qtbot, qloop):
         assert ed.table.item(row, 4).text().startswith("subscription_limit: ")
     finally:
         thread.stop()
+
+
+def test_batch_sinks_get_the_frames_in_lists_and_the_other_events_one_by_one(qtbot, qloop, mock):
+    """add_batch_sinks: what the log takes; the same frames as a per-frame sink, in the same order."""
+    from inspector.protocol.events import FrameSeen, SubscriptionChanged
+    tab = _tab(qtbot, mock.url)
+    batches: list[list] = []
+    one_by_one: list = []
+    others: list = []
+    tab.add_batch_sinks(lambda frames: batches.append(list(frames)), others.append)
+    tab.add_sinks(one_by_one.append, lambda ev: None)
+
+    async def scenario():
+        await _open(tab)
+        tab.subscribe("orders.eu", "")
+        await until(lambda: tab.editor.rows.get("orders.eu") and tab.editor.rows["orders.eu"].members == 1,
+                    what="members from presence")
+        await tab.shutdown()
+    run(qloop, scenario())
+    frames = [f for batch in batches for f in batch]
+    assert frames == one_by_one and all(isinstance(f, FrameSeen) for f in frames)
+    assert any(f.direction == "in" and f.head is not None and f.head.type == "presence" for f in frames)
+    assert any(isinstance(ev, SubscriptionChanged) for ev in others)
+    assert not any(isinstance(ev, FrameSeen) for ev in others)

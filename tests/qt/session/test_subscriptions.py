@@ -1,9 +1,12 @@
+import gc
+import random
 import time
 
 from PySide6.QtCore import Qt
 
 from inspector.protocol.events import IN, FrameSeen, SubscriptionChanged, SubState
-from inspector.protocol.frames import Event, encode
+from inspector.protocol.frames import Event, encode, try_decode
+from inspector.protocol.heads import EventHead, classify, read_event_body, read_member_change
 from inspector.qt.session.subscriptions import MAX_SUBSCRIPTIONS, WARN_AT, SubscriptionEditor
 
 
@@ -155,3 +158,73 @@ def test_warning_near_limit(qtbot):
     for i in range(WARN_AT, MAX_SUBSCRIPTIONS):
         w.ingest(SubscriptionChanged("c1", 0, f"t{i}", SubState.ACTIVE))
     assert "limit is reached" in w.limit_label.text()
+
+
+def _presence_model(ids: set, count, data):
+    """The documented rule, one event at a time: a member list resets; join/leave name one member."""
+    if not isinstance(data, dict):
+        return ids, count
+    members = data.get("members")
+    if isinstance(members, list):
+        return {m for m in members if isinstance(m, str)}, len(members)
+    member = data.get("member")
+    if isinstance(member, str):
+        if data.get("action") == "join":
+            ids = ids | {member}
+        elif data.get("action") == "leave":
+            ids = ids - {member}
+    if isinstance(members, int) and not isinstance(members, bool):
+        count = members
+    return ids, count
+
+
+def _random_presence(rng: random.Random):
+    pick = rng.random()
+    member = rng.choice(["c-1", "c-2", "c-3", "c-4", 7, None, ["c-1"]]) if pick < 0.1 else f"c-{rng.randrange(6)}"
+    if pick < 0.08:
+        return {"action": "sync", "members": [f"c-{rng.randrange(6)}" for _ in range(rng.randrange(4))] + [3]}
+    if pick < 0.12:
+        return rng.choice([None, [], "join", {"members": True}, {"action": "join"}])
+    data = {"action": rng.choice(["join", "leave"] * 8 + ["kick", None]), "member": member}
+    if rng.random() < 0.8:
+        data["members"] = rng.choice([rng.randrange(100), rng.randrange(100), False, "9"])
+    return data
+
+
+def test_presence_the_client_read_whole_is_applied_in_batches_as_one_by_one(qtbot):
+    """A client batch mixes messages (heads) and presence read whole (EventBody): the rows end as
+    the rule applied one event at a time says, whatever the mix and wherever batches end."""
+    rng = random.Random(1203)
+    for trial in range(60):
+        w = _editor(qtbot)
+        w.ingest(SubscriptionChanged("c1", 0, "orders.eu", SubState.ACTIVE, None))
+        frames = []
+        for i in range(rng.randrange(1, 80)):
+            if rng.random() < 0.25:
+                data = encode(Event("orders.eu", "message", 1, {"i": i}, i))
+                frames.append(FrameSeen("c1", 0.0, IN, data, None, False, classify(data)))
+                continue
+            topic = rng.choice(["orders.eu", "orders.eu", "other"]) if trial % 3 == 0 else "orders.eu"
+            data = encode(Event(topic, "presence", 1, _random_presence(rng)))
+            head = read_member_change(data)  # as the client reads presence
+            if head is None or head.data.action == "sync":
+                head = read_event_body(data)
+            frames.append(FrameSeen("c1", 0.0, IN, data, None, False, head))
+        ids, count = set(), None
+        for f in frames:
+            decoded = try_decode(f.data)
+            if decoded.type == "presence" and decoded.topic == "orders.eu":
+                ids, count = _presence_model(ids, count, decoded.data)
+        cut = rng.randrange(len(frames) + 1)
+        w.ingest_frames(frames[:cut])
+        w.ingest_frames(frames[cut:])
+        w.render_presence()
+        row = w.rows["orders.eu"]
+        assert (row.member_ids, row.members) == (ids, count), trial
+        w.close()
+
+
+def test_frames_stay_out_of_the_cyclic_collector():
+    """A flood's FrameSeen objects are not tracked: the collector's passes never walk them."""
+    ev = FrameSeen("c1", 0.0, IN, b"\x10{}", None, False, EventHead("t", "message", 1))
+    assert not gc.is_tracked(ev)

@@ -17,8 +17,12 @@ from pathlib import Path
 
 import pytest
 
-# the [load] extra (packaging/dev.py installs it); never imported here: it would patch this process for gevent
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="needs the [load] extra")
+
+@pytest.fixture(autouse=True, scope="module")
+def _locust_installed() -> None:
+    # the [load] extra, which packaging/dev.py installs: missing, these tests fail rather than skip.
+    # Never imported here: it would patch this process for gevent.
+    assert importlib.util.find_spec("locust") is not None, "locust missing: pip install -e '.[load]'"
 
 TOPICS = ["ticker", "orders.eu=data.total > `100`"]
 RUN_TIMEOUT = 60

@@ -14,7 +14,6 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -49,7 +48,6 @@ FLAG_GAP_EXPECTED = 2    # the gap is on a filtered subscription
 FLAG_UNCHECKED = 4       # an EVENT read from its head only: the body is checked when first needed
 _DIR_NAME = (OUT, IN, "")
 _SUMMARY_CACHE = 4096
-_FRAME_FIELDS = attrgetter("t", "conn", "direction", "data", "frame", "head", "text")
 _TEXT_CHUNK = 65536  # frames joined per regex pass when searching text
 
 
@@ -188,13 +186,14 @@ class FrameStore:
         the client or ``classify_many``) goes in as numpy columns, without a row tuple or seq lookup per
         frame. False = not such a batch, nothing done (the general path takes it)."""
         n = len(events)
-        if n < VECTOR_MIN:
+        if n < VECTOR_MIN or any([e.text for e in events]):
             return False
-        # one pass in C reads every field of every frame, and zip transposes them into columns
-        t, conns, dirs, datas, frames, given, texts = zip(*map(_FRAME_FIELDS, events), strict=True)
-        if True in texts or set(map(type, datas)) != _ONLY_BYTES:
+        datas = [e.data for e in events]
+        if set(map(type, datas)) != _ONLY_BYTES:
             return False
+        frames = [e.frame for e in events]
         undecoded = frames.count(None)
+        given = [e.head for e in events]  # the heads the client read already
         read: Sequence[EventHead | Event | None]
         if undecoded == n:
             missing = given.count(None)
@@ -208,13 +207,16 @@ class FrameStore:
             flags = np.array([f is None for f in frames], np.int8) * np.int8(FLAG_UNCHECKED)
         else:
             return False
-        if None in read:
+        heads = [h for h in read if h is not None]
+        if len(heads) != n:
             return False
-        heads: Sequence[Any] = read
         lens = np.fromiter(map(len, datas), np.int64, n)
         if not lens.all():
             return False
         local_topic, seq, is_msg, topic_names = head_columns(heads)
+        t = [e.t for e in events]
+        conns = [e.conn for e in events]
+        dirs = [e.direction for e in events]
         if conns.count(conns[0]) == n:
             conn = np.full(n, self._label_id(self._conn_ids, self._conns, conns[0]), np.uint16)
         else:

@@ -49,10 +49,10 @@ class Lens:
         if not self.active or not data or data[0] != 0x10:
             return NOTHING
         frame = try_decode(bytes(data))
-        if not isinstance(frame, Event):
-            return NOTHING
+        if not isinstance(frame, Event) or frame.type != "message":
+            return NOTHING  # presence data is the protocol's, not the topic's payload
         violation = None
-        if self.contract is not None and frame.type == "message":
+        if self.contract is not None:
             violation = self.contract.check(frame.topic, frame.data)
         outcome = None
         rule = rule_for(self.rules, frame.topic)

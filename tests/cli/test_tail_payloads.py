@@ -86,6 +86,9 @@ def test_tail_json_carries_the_decoded_value_or_the_error(mock_server):
     assert ok["decoded"] == {"decoders": "base64+cbor", "value": {"a": 1, "b": [2, 3]},
                              "summary": 'cbor {"a":1,"b":[2,3]}'}
     assert wrong["decoded"] == {"decoders": "base64+cbor", "error": "base64: does not apply to an object"}
+    seen = [json.loads(line) for line in lines]
+    presence = [o for o in seen if o["event"] == "frame" and o["kind"] == "EVENT" and o["body"]["type"] == "presence"]
+    assert presence and not any("decoded" in o for o in presence)  # presence data is the protocol's: not decoded
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -156,9 +156,9 @@ def read_head_or_change(data: bytes) -> EventHead | MemberChangeEvent | None:
         except msgspec.DecodeError:
             pass
         else:
-            if isinstance(got, _MessageHead):
-                return EventHead(got.topic, "message", got.seq)
-            return MemberChangeEvent(got.topic, "presence", got.ts, got.data, got.seq)
+            if type(got) is _PresenceChange:
+                return MemberChangeEvent(got.topic, "presence", got.ts, got.data, got.seq)
+            return EventHead(got.topic, "message", got.seq)
     head = classify(data)
     if head is not None and head.type == "presence":
         change = read_member_change(data)

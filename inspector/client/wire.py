@@ -2,7 +2,8 @@
 
 This is the hot path. Messages are not awaited one by one: the connection hands each
 complete data message to ``message_handler``'s callback synchronously, right where a
-socket read completed it. Every EVENT's head is read once (``classify``); a message
+socket read completed it. Every EVENT's head is read once (``read_head_or_change``: a
+presence join or leave is read whole in the same parse); a message
 EVENT goes on with that head only (``FrameSeen.frame`` stays None, ``FrameSeen.head``
 set, so no consumer reads it again). A presence EVENT is read whole into msgspec
 Structs (a ``MemberChangeEvent`` for a join or leave as the spec shapes it, else an
@@ -30,7 +31,7 @@ from inspector.protocol.events import (
     SessionEvent,
 )
 from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Error, Event, Frame, Ping, Pong, encode, try_decode
-from inspector.protocol.heads import EventBody, classify, decode_event, read_event_body, read_member_change
+from inspector.protocol.heads import EventBody, MemberChangeEvent, decode_event, read_event_body, read_head_or_change
 from inspector.protocol.pings import PingTracker
 
 Tap = Callable[[tuple], None]  # a recorder's list.extend (see RealtimeClient.add_tap)
@@ -93,9 +94,8 @@ class ConnectionIO:
         emit = owner.emit
         notify = owner.notify
         now = time.time
-        read_head = classify
+        read_head = read_head_or_change
         read_body = read_event_body
-        read_change = read_member_change
         on_presence = owner.on_presence
         dispatch = self._dispatch
         taps = owner.taps()
@@ -117,9 +117,8 @@ class ConnectionIO:
                     notify(FrameSeen(conn, t, IN, data, None, False, head))  # nothing to act on: not decoded
                     return
                 if kind == "presence":
-                    change = read_change(data)  # a join or leave, as the spec shapes one
-                    if change is not None and change.data.action != "sync":
-                        notify(FrameSeen(conn, t, IN, data, None, False, change))
+                    if type(head) is MemberChangeEvent and head.data.action != "sync":  # as the spec shapes one
+                        notify(FrameSeen(conn, t, IN, data, None, False, head))
                         return
                     body = read_body(data)
                     if body is not None:

@@ -19,6 +19,12 @@ bytes that are not UTF-8 in what it skips): consumers that need certainty decode
 whole body (straight into the five members when it has no others, else to plain JSON
 values that ``decode``'s own rules judge); whatever it rejects goes to ``try_decode``,
 so the verdict and message stay the codec's.
+
+``read_head_or_change`` is ``classify`` that also reads a presence join or leave whole
+(``read_member_change``) in the same parse: a union tagged by ``type`` (wherever it is in
+the object) of a message head and a presence change. Whatever the union does not read
+(other types, a sync, a repeated ``type``, a body msgspec rejects) takes the two readers'
+own path, so the result is always theirs.
 """
 
 from __future__ import annotations
@@ -69,7 +75,25 @@ class MemberChangeEvent(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fi
     seq: int | None = None
 
 
+class _MessageHead(msgspec.Struct, frozen=True, gc=False, tag_field="type", tag="message"):
+    """``EventHead`` of a message, as a member of the tagged union."""
+
+    topic: str
+    seq: int | None = None
+
+
+class _PresenceChange(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True,
+                      tag_field="type", tag="presence"):
+    """``MemberChangeEvent`` as a member of the tagged union."""
+
+    topic: str
+    ts: int
+    data: MemberChange
+    seq: int | None = None
+
+
 _read_head = msgspec.json.Decoder(EventHead).decode
+_read_head_or_change = msgspec.json.Decoder(_MessageHead | _PresenceChange).decode
 _read_change = msgspec.json.Decoder(MemberChangeEvent).decode
 _read_event = msgspec.json.Decoder(EventBody).decode
 _read_json = msgspec.json.Decoder().decode
@@ -121,6 +145,26 @@ def read_member_change(data: bytes) -> MemberChangeEvent | None:
         except msgspec.DecodeError:
             return None
     return None
+
+
+def read_head_or_change(data: bytes) -> EventHead | MemberChangeEvent | None:
+    """``read_member_change(data)`` for a presence EVENT it reads, else ``classify(data)``;
+    one parse for a message or a join or leave of a short body."""
+    if len(data) <= FAST_DECODE_MAX and data[:1] == _EVENT:
+        try:
+            got = _read_head_or_change(data[1:])
+        except msgspec.DecodeError:
+            pass
+        else:
+            if type(got) is _PresenceChange:
+                return MemberChangeEvent(got.topic, "presence", got.ts, got.data, got.seq)
+            return EventHead(got.topic, "message", got.seq)
+    head = classify(data)
+    if head is not None and head.type == "presence":
+        change = read_member_change(data)
+        if change is not None:
+            return change
+    return head
 
 
 def decode_event(data: bytes) -> Frame | DecodeError:

@@ -158,7 +158,7 @@ class RealtimeClient:
             try:
                 fn(event)
             except Exception as exc:  # noqa: BLE001 - as in _notify
-                _log.error("session listener %r failed: %s: %s", fn, type(exc).__name__, exc)
+                _log.error("session listener %s failed: %s: %s", _name(fn), type(exc).__name__, exc)
         if self._batch_listeners:
             received = self._received
             if not received:  # on the session's loop: Qt may deliver a read outside the asyncio loop's run
@@ -176,7 +176,7 @@ class RealtimeClient:
             try:
                 fn(frames, event)
             except Exception as exc:  # noqa: BLE001 - as for listeners
-                _log.error("session listener %r failed: %s: %s", fn, type(exc).__name__, exc)
+                _log.error("session listener %s failed: %s: %s", _name(fn), type(exc).__name__, exc)
 
     def _notify(self, event: SessionEvent) -> None:
         """Listeners only (the message handler gives taps their frames itself)."""
@@ -184,9 +184,7 @@ class RealtimeClient:
             try:
                 fn(event)
             except Exception as exc:  # noqa: BLE001 - a broken listener must not kill the session
-                # by name: the repr of a listener whose owner is already gone can itself raise
-                name = getattr(fn, "__qualname__", type(fn).__name__)
-                _log.error("session listener %s failed: %s: %s", name, type(exc).__name__, exc)
+                _log.error("session listener %s failed: %s: %s", _name(fn), type(exc).__name__, exc)
 
     def _set_state(self, state: State, **fields) -> StateChanged:
         self.state = state
@@ -624,6 +622,11 @@ class RealtimeClient:
         self._set_state(State.CLOSED, code=code, reason=reason, meaning=describe(code).meaning, message=message)
         self._suspend_subscriptions()
         return _Ended(opened=True, code=code, reason=reason)
+
+
+def _name(fn: Callable[..., object]) -> str:
+    """A listener by name: the repr of one whose owner is already gone can itself raise."""
+    return getattr(fn, "__qualname__", type(fn).__name__)
 
 
 async def _close_quietly(ws: WsConnection, code: int, reason: str) -> None:

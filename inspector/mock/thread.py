@@ -6,9 +6,12 @@ import asyncio
 import concurrent.futures
 import inspect
 import threading
+import time
 from typing import Any, Callable
 
 from inspector.mock.server import MockConfig, MockServer
+
+CALL_POLL_S = 0.05  # how often a waiting call checks that the server thread still runs
 
 
 class MockServerThread:
@@ -87,7 +90,31 @@ class MockServerThread:
                 result = await result
             return result
 
-        return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout)
+        coro = run()
+        try:
+            future = asyncio.run_coroutine_threadsafe(coro, loop)
+        except RuntimeError:  # the loop closed since the check above
+            coro.close()
+            raise RuntimeError("the mock server thread is not running") from None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        thread = self._thread
+        while True:  # a stop racing this call ends the loop before it runs: do not wait for nothing
+            try:
+                return future.result(CALL_POLL_S)
+            except concurrent.futures.CancelledError:  # the stopping loop cancelled it midway
+                raise RuntimeError("the mock server stopped during the call") from None
+            except concurrent.futures.TimeoutError:
+                if future.done():  # fn itself raised TimeoutError
+                    return future.result()
+                stopped = thread is None or not thread.is_alive()
+                if not stopped and (deadline is None or time.monotonic() < deadline):
+                    continue
+                if stopped:  # its loop is closed: nothing to cancel there
+                    if inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+                        coro.close()  # never started: say so, not "never awaited" at collection
+                    raise RuntimeError("the mock server stopped before the call ran") from None
+                future.cancel()
+                raise
 
     def stop(self, timeout: float = 10) -> None:
         """Close every connection with 1001 ``server restart`` and end the thread."""

@@ -85,3 +85,31 @@ def test_demo_runs_on_the_thread(kit, mock_server):
     assert event["topic"] == "ticker" and {"symbol", "price"} <= set(event["data"])
     thread.call(thread.server.stop_demo)
     assert not thread.call(lambda: thread.server.demo_running)
+
+
+def test_calls_racing_a_stop_end_cleanly():
+    """A call the stopping loop never runs ends at once with a clear error, and its coroutine
+    is closed (no "never awaited" warning, which the suite turns into an error)."""
+    import threading
+
+    outcomes: list[str] = []
+    for _ in range(20):
+        thread = MockServerThread(MockConfig(port=0))
+        thread.start()
+        go = threading.Event()
+
+        def hammer(t: MockServerThread = thread, start: threading.Event = go) -> None:
+            start.wait()
+            while True:
+                try:
+                    t.call(lambda: None, timeout=5)
+                except RuntimeError as exc:
+                    outcomes.append(str(exc))
+                    return
+        caller = threading.Thread(target=hammer)
+        caller.start()
+        go.set()
+        thread.stop()
+        caller.join(10)
+        assert not caller.is_alive()
+    assert len(outcomes) == 20 and all("not running" in o or "stopped" in o for o in outcomes)

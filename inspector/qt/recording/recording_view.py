@@ -147,7 +147,13 @@ class RecordingView(QWidget):
             def begin() -> tuple:  # on the mock's loop; a tuple, so ``call`` does not await the task
                 return (asyncio.ensure_future(_play_into(thread.server, events, speed, done)),)
             (task,) = await loop.run_in_executor(None, thread.call, begin)
-            self._mock_stop = lambda: thread.call(task.cancel) if thread.running else None
+
+            def stop_replay() -> None:
+                try:
+                    thread.call(task.cancel)
+                except RuntimeError:  # the mock stopped meanwhile, and its replay with it
+                    pass
+            self._mock_stop = stop_replay
             self.message.emit(f"{name}: playing {len(events):,} server events into the mock at {url} "
                               "once a client subscribes")
             try:

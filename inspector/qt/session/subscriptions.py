@@ -16,7 +16,7 @@ from operator import attrgetter, eq, is_, is_not
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QInputMethodEvent, QTextCharFormat
+from PySide6.QtGui import QColor, QInputMethodEvent, QShowEvent, QTextCharFormat
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCompleter,
@@ -444,11 +444,19 @@ class SubscriptionEditor(QWidget):
         label.setToolTip(text)
 
     def _refresh_if_dirty(self) -> None:
+        # only the editor on screen: with several connections, every tab's refresh in the same
+        # turn would hold the event loop for all of them; a hidden one catches up when shown
+        if not self.isVisible():
+            return
         if self._dirty or self.recent.incoming:
             self._dirty = False
             self._topic_model.setStringList(self.topic_choices())
             self.filter_edit.set_paths(self.recent.field_paths(self.topic_edit.text() or None))
             self._refresh_preview()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._refresh_if_dirty()
 
     def set_contract_topics(self, topics: list[str]) -> None:
         """Topics the contract names, offered beside those seen on the wire."""

@@ -62,6 +62,8 @@ def test_submit_emits_topic_and_filter(qtbot):
 
 def test_live_preview_counts_matches(qtbot):
     w = _editor(qtbot)
+    w.show()  # the debounced refresh serves the editor on screen
+    qtbot.waitExposed(w)
     for i in range(10):
         w.ingest(_event("orders.eu", i, {"total": i * 30, "region": "eu"}))
     w.ingest(_event("orders.us", 1, {"total": 999}))
@@ -228,3 +230,20 @@ def test_frames_stay_out_of_the_cyclic_collector():
     """A flood's FrameSeen objects are not tracked: the collector's passes never walk them."""
     ev = FrameSeen("c1", 0.0, IN, b"\x10{}", None, False, EventHead("t", "message", 1))
     assert not gc.is_tracked(ev)
+
+
+def test_a_hidden_editor_waits_and_catches_up_when_shown(qtbot):
+    """Another connection's tab is hidden: its editor skips the debounced refresh (several
+    tabs refreshing in one turn held the loop), and is brought up to date when shown."""
+    w = _editor(qtbot)
+    w.show()
+    qtbot.waitExposed(w)
+    w.topic_edit.setText("orders.eu")
+    w.ingest(_event("orders.eu", 1, {"total": 1}))
+    qtbot.waitUntil(lambda: "matches 1 of the last 1" in w.preview_label.text(), timeout=2000)
+    w.hide()
+    w.ingest(_event("orders.eu", 2, {"total": 2}))
+    qtbot.wait(700)  # more than one refresh period: a visible editor would have counted it
+    assert "matches 1 of the last 1" in w.preview_label.text()
+    w.show()
+    assert "matches 2 of the last 2" in w.preview_label.text()  # at once, on showing

@@ -16,6 +16,8 @@ def _raw(topic, seq, data):
 def test_preview_counts_undecoded_events(qtbot):
     w = SubscriptionEditor()
     qtbot.addWidget(w)
+    w.show()  # the debounced refresh serves the editor on screen
+    qtbot.waitExposed(w)
     for i in range(10):
         w.ingest(_raw("orders.eu", i, {"total": i * 30}))
     w.ingest(_raw("orders.us", 1, {"total": 999}))

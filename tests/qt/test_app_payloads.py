@@ -2,14 +2,11 @@
 
 import os
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 from qasync_loop import run, until
+from windows import make_window
 
-from inspector.mock.server import MockConfig
-from inspector.profiles import ProfileStore, local_mock_profile
+from inspector.profiles import local_mock_profile
 from inspector.qt.log.model import COL_SUMMARY, COL_TOPIC
-from inspector.qt.main_window import MainWindow
 
 # A team's own contract, in JSON: their orders may not exceed 100; audit.* is theirs too.
 CONTRACT = """{"asyncapi": "3.0.0", "info": {"title": "shop", "version": "1"},
@@ -20,12 +17,7 @@ CONTRACT = """{"asyncapi": "3.0.0", "info": {"title": "shop", "version": "1"},
 
 
 def test_a_profiles_contract_marks_live_rows(qtbot, qloop, tmp_path):
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
-    qtbot.addWidget(w)
+    w = make_window(qtbot, tmp_path)
     w.resize(1500, 950)
     w.show()
     w.mock_panel.demo_check.setChecked(True)

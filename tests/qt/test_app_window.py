@@ -1,37 +1,18 @@
 import asyncio
 import sys
 
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from qasync_loop import run, until
+from windows import close_window, make_window
 
-from inspector.mock.server import MockConfig
 from inspector.profiles import LOCAL_MOCK, ProfileStore, local_mock_profile
 from inspector.protocol.events import State
 from inspector.qt import app as app_module
-from inspector.qt.main_window import TITLE, MainWindow
-
-
-def _window(qtbot, tmp_path) -> MainWindow:
-    # as run_app does: the window closes itself after its async shutdown, and the
-    # qasync loop must not stop when it does
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
-    qtbot.addWidget(w)
-    return w
-
-
-async def _close(w: MainWindow) -> None:
-    w.closed = asyncio.get_running_loop().create_future()
-    w.close()
-    await asyncio.wait_for(w.closed, 10)
+from inspector.qt.main_window import TITLE
 
 
 def test_local_mock_profile_shows_traffic_latency_and_presence(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     w.show()
     w.mock_panel.demo_check.setChecked(True)
 
@@ -49,7 +30,7 @@ def test_local_mock_profile_shows_traffic_latency_and_presence(qtbot, qloop, tmp
         w.show_state()
         assert w.status_label.text() == f"{tab.conn_id} · Local mock: open"
         assert w.settings.value("lastProfile") == LOCAL_MOCK
-        await _close(w)
+        await close_window(w)
         assert tab.client.state is State.STOPPED
         assert not w.mock_panel.running
         assert len(w.tasks) == 0
@@ -58,7 +39,7 @@ def test_local_mock_profile_shows_traffic_latency_and_presence(qtbot, qloop, tmp
 
 
 def test_several_connections_each_with_own_state(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
 
     async def scenario():
         a = w.open_connection(local_mock_profile())
@@ -81,12 +62,12 @@ def test_several_connections_each_with_own_state(qtbot, qloop, tmp_path):
         w.conn_tabs.tabCloseRequested.emit(w.conn_tabs.indexOf(a))
         await until(lambda: a.client.state is State.STOPPED, 5, "a stopped")
         assert w.conn_tabs.count() == 1
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
 
 
 def test_shortcuts_pause_clear_find_record(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     w.show()
     qtbot.waitExposed(w)
     shortcuts = {a.text(): a.shortcut().toString() for a in (w.connect_action, w.pause_action, w.clear_action,
@@ -106,7 +87,7 @@ def test_shortcuts_pause_clear_find_record(qtbot, qloop, tmp_path):
         w.activateWindow()
         w.find_action.trigger()
         await until(lambda: w.log_panel.text_edit.hasFocus(), 2, "find box focused")
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
 
 
@@ -114,7 +95,7 @@ def test_status_bar_follows_the_connection_state(qtbot, qloop, tmp_path, monkeyp
     from inspector.qt import main_window
     monkeypatch.setattr(main_window, "MESSAGE_MS", 100)
     monkeypatch.setattr(main_window, "ERROR_MS", 300)
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     assert w.status_label.text().startswith("Not connected")
 
     async def scenario():
@@ -133,12 +114,12 @@ def test_status_bar_follows_the_connection_state(qtbot, qloop, tmp_path, monkeyp
         w.disconnect_action.trigger()
         await until(lambda: w.status_label.text().startswith(f"{tab.conn_id} · Local mock: stopped"), 5,
                     "stopped state shown at once")
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
 
 
 def test_default_layout_gives_the_log_most_of_the_room(qtbot, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     w.show()
     side, rest = w.main.sizes()
     assert 0 < side <= 320 and rest >= 0.6 * (side + rest)  # most of it, on a small screen too
@@ -151,7 +132,7 @@ def test_default_layout_gives_the_log_most_of_the_room(qtbot, tmp_path):
 
 
 def test_help_menu_about_and_shortcuts_do_not_block(qtbot, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     w.show()
     texts = [a.text() for a in w.help_menu.actions() if a.text()]
     assert texts == ["Keyboard shortcuts", "About Realtime Inspector"]
@@ -165,7 +146,7 @@ def test_help_menu_about_and_shortcuts_do_not_block(qtbot, tmp_path):
 
 
 def test_layout_and_last_profile_restored(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     w.show()
     w.resize(760, 540)  # within the offscreen screen, so restoreGeometry keeps it
     w.manager.duplicate_current()
@@ -177,13 +158,13 @@ def test_layout_and_last_profile_restored(qtbot, qloop, tmp_path):
     assert w.side_tabs.isHidden() and w.lower_splitter.isHidden()
 
     async def scenario():
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
     sizes = w.main.sizes()
     center = w.center.sizes()
     geometry = w.geometry()
 
-    w2 = _window(qtbot, tmp_path)
+    w2 = make_window(qtbot, tmp_path)
     w2.show()
     assert w2.geometry().size() == geometry.size()
     assert w2.center.sizes() == center
@@ -199,7 +180,7 @@ def test_layout_and_last_profile_restored(qtbot, qloop, tmp_path):
 
 
 def test_errors_in_tasks_and_handlers_reach_the_status_bar(qtbot, qloop, tmp_path, monkeypatch):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
 
     async def boom():
@@ -218,7 +199,7 @@ def test_errors_in_tasks_and_handlers_reach_the_status_bar(qtbot, qloop, tmp_pat
             sys.excepthook(*sys.exc_info())
         assert "from a slot" in w.status_label.text()
         loop.set_exception_handler(None)
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
     assert len(w.errors) == 3
 
@@ -234,7 +215,7 @@ def test_broken_profile_file_is_kept_aside(tmp_path):
 
 def test_first_profile_connects_only_embedded(qtbot, tmp_path):
     from inspector.profiles import Profile
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     assert w.last_profile() is None
     assert app_module._first_profile(w, False).name == LOCAL_MOCK
     w.store.add(Profile(name="Prod", url="wss://example.test/api/v2/realtime", token_kind="env", token_env="X"))
@@ -252,7 +233,7 @@ def test_dark_palette_is_dark(qapp):
 
 
 def test_embedded_connection_comes_back_after_mock_restart(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
 
     async def scenario():
         tab = w.open_connection(local_mock_profile())
@@ -263,12 +244,12 @@ def test_embedded_connection_comes_back_after_mock_restart(qtbot, qloop, tmp_pat
         await until(lambda: tab.client.state is State.OPEN and tab.client.stats.connects == 2, 10, "back")
         await until(lambda: all(s.state.value == "active" for s in tab.client.subscriptions.values()), 5,
                     "subscriptions restored")
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
 
 
 def test_record_action_is_taken_over_by_the_recording_ui(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     assert w.recording is not None and w.record_action.isEnabled()
 
     async def scenario():
@@ -285,12 +266,12 @@ def test_record_action_is_taken_over_by_the_recording_ui(qtbot, qloop, tmp_path)
         await until(lambda: saved, 10, "the recording file complete")
         files = list((tmp_path / "recordings").iterdir())
         assert len(files) == 1 and files[0].stat().st_size > 0
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
 
 
 def test_hand_edited_settings_are_skipped(qtbot, tmp_path):
     (tmp_path / "ui.ini").write_text("[General]\ngeometry=not bytes\nwindowState=3\nsideTab=x\n"
                                      "splitters\\mainSplitter=@ByteArray(garbage)\nlastProfile=nobody\n")
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     assert w.side_tabs.currentIndex() == 0 and w.manager.current_name() == LOCAL_MOCK

@@ -5,35 +5,19 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSettings
+from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 from qasync_loop import run, until
+from windows import close_window, make_window
 
-from inspector.mock.server import MockConfig, MockServer
-from inspector.profiles import LOCAL_MOCK, ProfileStore, local_mock_profile
+from inspector.mock.server import MockServer
+from inspector.profiles import LOCAL_MOCK, local_mock_profile
 from inspector.protocol.events import State
 from inspector.qt.aio import Tasks
 from inspector.qt.app import dark_palette
 from inspector.qt.latency.latency_plot import LatencyPlot
-from inspector.qt.main_window import MainWindow
 from inspector.qt.mock.mock_panel import CLIENT_COLUMNS, MockPanel
-
-
-def _window(qtbot, tmp_path) -> MainWindow:
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
-    qtbot.addWidget(w)
-    return w
-
-
-async def _close(w: MainWindow) -> None:
-    w.closed = asyncio.get_running_loop().create_future()
-    w.close()
-    await asyncio.wait_for(w.closed, 10)
 
 
 def _fully_visible_across(widget: QWidget, area: QScrollArea) -> bool:
@@ -67,7 +51,7 @@ def test_mock_panel_reflows_in_a_narrow_column(qtbot, width):
 
 @pytest.mark.parametrize("size", [(1600, 1000), (1024, 700)])
 def test_every_panel_fits_the_window(qtbot, qloop, tmp_path, size):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     w.show()
     w.resize(*size)
     qtbot.waitExposed(w)
@@ -106,7 +90,7 @@ def test_every_panel_fits_the_window(qtbot, qloop, tmp_path, size):
         w.side_action.trigger()
         await asyncio.sleep(0.05)
         assert w.size().toTuple() == size and w.side_tabs.isVisible()
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
 
 
@@ -137,7 +121,7 @@ def test_toolbar_icons_read_on_both_palettes(qtbot, tmp_path, palette):
     old = app.palette()
     app.setPalette(dark_palette() if palette == "dark" else app.style().standardPalette())
     try:
-        w = _window(qtbot, tmp_path)
+        w = make_window(qtbot, tmp_path)
         window = w.palette().color(QPalette.ColorRole.Window)
         for act in (w.connect_action, w.reconnect_action, w.disconnect_action, w.pause_action, w.clear_action,
                     w.find_action, w.record_action):
@@ -147,7 +131,7 @@ def test_toolbar_icons_read_on_both_palettes(qtbot, tmp_path, palette):
 
 
 def test_connect_on_a_connected_profile_shows_its_tab(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     w.show()
 
     async def scenario():
@@ -162,12 +146,12 @@ def test_connect_on_a_connected_profile_shows_its_tab(qtbot, qloop, tmp_path):
         await until(lambda: first.client.state is State.STOPPED, 5, "stopped")
         w.manager.connect_button.click()  # a stopped tab does not count: a new connection
         assert w.conn_tabs.count() == 2 and w.current_tab() is not first
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
 
 
 def test_embedded_mock_profile_shows_the_url_it_really_uses(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
 
     async def scenario():
         w.manager.select(LOCAL_MOCK)
@@ -182,12 +166,12 @@ def test_embedded_mock_profile_shows_the_url_it_really_uses(qtbot, qloop, tmp_pa
         editor.embedded_check.setChecked(True)
         await w.mock_panel.stop_async()
         assert editor.url_edit.text() == "" and "once it runs" in editor.url_edit.placeholderText()
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
 
 
 def test_an_open_connection_ends_a_stale_error(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
 
     async def scenario():
         w.report_error("cannot connect with Remote: connection refused")
@@ -196,7 +180,7 @@ def test_an_open_connection_ends_a_stale_error(qtbot, qloop, tmp_path):
         await until(lambda: tab.client.state is State.OPEN, 10, "open")
         await until(lambda: w.status_label.text() == f"{tab.conn_id} · Local mock: open", 2, "the state shown")
         assert w.errors == ["cannot connect with Remote: connection refused"]  # kept, just not shown
-        await _close(w)
+        await close_window(w)
     run(qloop, scenario())
 
 
@@ -204,7 +188,7 @@ def test_an_open_connection_ends_a_stale_error(qtbot, qloop, tmp_path):
 def test_search_boxes_and_the_clients_subscriptions_stay_readable(qtbot, tmp_path, size):
     """The log's topic and search boxes keep a usable width (the bar wraps to two rows in a
     narrow log); the mock's clients table shows Subscriptions early and wide enough to read."""
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     w.show()
     w.resize(*size)
     w.side_tabs.setCurrentIndex(1)

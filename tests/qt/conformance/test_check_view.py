@@ -7,35 +7,14 @@ import asyncio
 import dataclasses
 import xml.etree.ElementTree as ET
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 from qasync_loop import run, until
+from windows import close_window, make_window
 
 from inspector.conformance.report import Outcome
-from inspector.mock.server import MockConfig
-from inspector.profiles import ProfileStore, local_mock_profile
+from inspector.profiles import local_mock_profile
 from inspector.qt.conformance.check_view import COL_CASE, COL_OUTCOME, COL_RULES, CheckView
-from inspector.qt.main_window import MainWindow
 
 TOKEN = "check-view-token-77ab"
-
-
-def make_window(qtbot, tmp_path, faults=()):
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0, faults=faults), recordings_dir=tmp_path / "rec")
-    qtbot.addWidget(w)
-    return w
-
-
-async def close_window(w) -> None:
-    if w.recording is not None:
-        w.recording.shutdown()
-    w.closed = asyncio.get_running_loop().create_future()
-    w.close()
-    await asyncio.wait_for(w.closed, 10)
 
 
 def profile():
@@ -77,7 +56,7 @@ def test_check_server_shows_results_by_rule_and_opens_the_failed_frame(qtbot, ql
         suite = ET.parse(out).getroot().find("testsuite")
         assert suite.get("failures") == "1" and suite.get("tests") == str(len(view.cases))
         assert TOKEN not in out.read_text()
-        await close_window(w)
+        await close_window(w, stop_recording=True)
     run(qloop, go(), timeout=90)
 
 
@@ -96,5 +75,5 @@ def test_cancel_stops_the_run_and_closing_the_document_lets_go(qtbot, qloop, tmp
         assert all(r.outcome is not Outcome.ERROR for r in view.results)
         assert view.save(tmp_path / "partial.json", "json")
         w.close_document(w.documents.indexOf(view))
-        await close_window(w)
+        await close_window(w, stop_recording=True)
     run(qloop, go(), timeout=60)

@@ -8,12 +8,10 @@ import os
 import subprocess
 import sys
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QFileDialog
 from qasync_loop import run
+from windows import make_window
 
-from inspector.mock.server import MockConfig
-from inspector.profiles import ProfileStore
 from inspector.qt.load.load_view import LoadRunView
 from inspector.qt.main_window import MainWindow
 
@@ -41,16 +39,6 @@ REPORT = """{
 }"""
 
 
-def _window(qtbot, tmp_path) -> MainWindow:
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
-    qtbot.addWidget(w)
-    return w
-
-
 def _open(w: MainWindow, path) -> None:
     action = next(a for a in w.file_menu.actions() if a.text() == "Open load run…")
     action.trigger()
@@ -62,7 +50,7 @@ def _open(w: MainWindow, path) -> None:
 def test_a_load_run_opens_as_a_document_with_its_table_and_latency_over_time(qtbot, qloop, tmp_path):
     path = tmp_path / "run.json"
     path.write_text(REPORT)
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     w.show()
 
     async def scenario():
@@ -93,7 +81,7 @@ def test_a_load_run_opens_as_a_document_with_its_table_and_latency_over_time(qtb
 
 
 def test_a_file_that_is_not_a_load_run_is_one_line_and_no_document(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
     w.show()
     cases = {"notjson.json": "{oops", "other.json": '{"format": "har", "log": {}}',
              "newer.json": '{"format": "realtime-inspector-load", "version": 9, "entries": []}'}

@@ -8,24 +8,15 @@ import os
 import stat
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 from qasync_loop import run, until
+from windows import make_window
 
-from inspector.mock.server import MockConfig
-from inspector.profiles import ProfileStore, local_mock_profile
-from inspector.qt.main_window import MainWindow
+from inspector.profiles import local_mock_profile
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
-    qtbot.addWidget(w)
-    return w
+    return make_window(qtbot, tmp_path)
 
 
 def test_the_tls_switch_serves_wss_and_an_embedded_mock_profile_trusts_its_ca(qtbot, qloop, window):

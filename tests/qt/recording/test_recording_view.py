@@ -5,39 +5,21 @@ Real widgets, the real mock on 127.0.0.1, real files."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from pathlib import Path
 
 import shiboken6
 from framegen import T0, event, ping
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QTabBar
 from qasync_loop import run, until
+from windows import close_window, make_window
 
-from inspector.mock.server import MockConfig
-from inspector.profiles import ProfileStore, local_mock_profile
+from inspector.profiles import local_mock_profile
 from inspector.protocol.events import IN, FrameSeen, RttMeasured, State, StateChanged
 from inspector.qt.main_window import MainWindow
 from inspector.qt.recording.recording_view import RecordingView
 from inspector.recording import RecordingWriter, open_recording
-
-
-def make_window(qtbot, tmp_path) -> MainWindow:
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
-    qtbot.addWidget(w)
-    return w
-
-
-async def close_window(w: MainWindow) -> None:
-    w.closed = asyncio.get_running_loop().create_future()
-    w.close()
-    await asyncio.wait_for(w.closed, 10)
 
 
 def rows(panel) -> list[tuple]:

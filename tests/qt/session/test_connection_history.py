@@ -4,21 +4,18 @@ the header says why a connection fails and when PONGs are overdue, and the statu
 
 from __future__ import annotations
 
-import asyncio
 import io
 import socket
 import types
 
 import pytest
 from broken_server import INSIDE_FRAGMENTS, BrokenServer
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 from qasync_loop import run, until
+from windows import close_window, make_window
 
 from inspector.cli.replay_cmd import run_replay
 from inspector.logstore.frame_store import KIND_SESSION
-from inspector.mock.server import MockConfig
-from inspector.profiles import Profile, ProfileStore, local_mock_profile
+from inspector.profiles import Profile, local_mock_profile
 from inspector.protocol.events import State
 from inspector.qt import main_window
 from inspector.qt.log.model import COL_CONN, COL_KIND, COL_SUMMARY
@@ -32,19 +29,7 @@ TOKEN = "history-test-token"
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(main_window, "MESSAGE_MS", 50)  # passing messages give way to the state quickly
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
-    qtbot.addWidget(w)
-    return w
-
-
-async def close(w: MainWindow) -> None:
-    w.closed = asyncio.get_running_loop().create_future()
-    w.close()
-    await asyncio.wait_for(w.closed, 10)
+    return make_window(qtbot, tmp_path)
 
 
 def session_summaries(w: MainWindow) -> list[str]:
@@ -93,7 +78,7 @@ def test_close_and_reconnect_are_rows_found_by_search_and_kind(qtbot, qloop, win
         w.mock_panel.restart_button.click()  # the server closes every connection with 1001
         await until(lambda: tab.client.stats.connects == 2 and tab.client.state is State.OPEN, 10, "reconnected")
         await until(lambda: session_summaries(w).count("open") == 2, 5, "the second open row")
-        await close(w)
+        await close_window(w)
         return tab
     tab = run(qloop, scenario())
     w.log_panel.flush()
@@ -135,7 +120,7 @@ def test_refused_connect_says_why_in_row_header_and_status_bar(qtbot, qloop, win
             await until(lambda: tab.state_view.text() not in seen, 2, "the next tick")
             seen.add(tab.state_view.text())
             assert status_matches_header(w, tab), (w.status_label.text(), tab.state_view.text())
-        await close(w)
+        await close_window(w)
         return tab
     tab = run(qloop, scenario())
     w.log_panel.flush()
@@ -156,7 +141,7 @@ def test_server_framing_violation_is_a_row_with_its_close_code(qtbot, qloop, win
         async def scenario():
             tab = w.open_connection(profile(server.url, name="broken"))
             await until(lambda: any(violation in r for r in session_summaries(w)), 10, "the violation row")
-            await close(w)
+            await close_window(w)
             return tab
         tab = run(qloop, scenario())
     finally:
@@ -215,7 +200,7 @@ def test_rows_are_recorded_exported_and_shown_again_by_replay_and_the_app(qtbot,
     qtbot.waitUntil(lambda: any(closed in r for r in session_summaries(w)), timeout=5000)
     only_connection_kind(w)
     assert any(closed in r for r in shown(w)) and "open" in shown(w)
-    run(qloop, close(w))
+    run(qloop, close_window(w))
 
 
 def test_pong_overdue_counts_and_marks_the_rtt_stale(qtbot, qloop, window, monkeypatch):
@@ -246,5 +231,5 @@ def test_pong_overdue_counts_and_marks_the_rtt_stale(qtbot, qloop, window, monke
         w.mock_panel.pongs_check.setChecked(False)  # answered again: the count goes
         await until(lambda: "PONG overdue" not in tab.state_view.text(), 5, "the count gone")
         assert "stale" not in tab.counters.text() and status_matches_header(w, tab)
-        await close(w)
+        await close_window(w)
     run(qloop, scenario())

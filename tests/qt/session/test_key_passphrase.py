@@ -8,13 +8,13 @@ import asyncio
 import logging
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtWidgets import QInputDialog
 from qasync_loop import run, until
+from windows import close_window, make_window
 
 from inspector.mock.server import MockConfig
 from inspector.mock.thread import MockServerThread
-from inspector.profiles import Profile, ProfileStore
+from inspector.profiles import Profile
 from inspector.qt.main_window import MainWindow
 
 TOKEN = "passphrase-test-token"
@@ -22,13 +22,7 @@ TOKEN = "passphrase-test-token"
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings")
-    qtbot.addWidget(w)
-    return w
+    return make_window(qtbot, tmp_path)
 
 
 @pytest.fixture
@@ -37,12 +31,6 @@ def mtls_server(certs):
     thread.start()
     yield thread
     thread.stop()
-
-
-async def close(w: MainWindow) -> None:
-    w.closed = asyncio.get_running_loop().create_future()
-    w.close()
-    await asyncio.wait_for(w.closed, 10)
 
 
 def answer(w: MainWindow, text: str) -> None:
@@ -75,7 +63,7 @@ def test_an_encrypted_key_is_asked_for_then_the_connection_opens(qtbot, qloop, w
         tab = w.tabs()[0]
         # a second connect of the same key asks no more
         assert w.passphrases.needed(p) is None
-        await close(w)
+        await close_window(w)
         return tab
     run(qloop, scenario())
     saved = b"".join(f.read_bytes() for f in (tmp_path / "cfg").rglob("*") if f.is_file())
@@ -93,5 +81,5 @@ def test_cancelling_the_question_opens_nothing(qtbot, qloop, window, certs):
         w.passphrases.dialog.reject()
         await asyncio.sleep(0)
         assert w.passphrases.dialog is None and w.tabs() == []
-        await close(w)
+        await close_window(w)
     run(qloop, scenario())

@@ -5,58 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import os
-import queue
 import signal
-import subprocess
-import sys
-import threading
-import time
 
 import pytest
-
-TOKEN = "tail-test-token-3b8e"
-CLI = [sys.executable, "-m", "inspector"]
-
-
-class Proc:
-    """A running CLI process whose stdout lines are read in the background."""
-
-    def __init__(self, *args: str, env: dict | None = None):
-        self.p = subprocess.Popen(CLI + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  stdin=subprocess.DEVNULL, text=True, encoding="utf-8", env=env)
-        self.lines: list[str] = []
-        self._q: queue.Queue = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        for line in self.p.stdout:
-            self._q.put(line.rstrip("\n"))
-        self._q.put(None)
-
-    def until(self, needle: str, timeout: float = 10) -> str:
-        """Read until a line (not yet read) contains ``needle``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            line = self._q.get(timeout=max(0.01, deadline - time.monotonic()))
-            if line is None:
-                raise AssertionError(f"exited before {needle!r}: {self.lines} {self.p.stderr.read()}")
-            self.lines.append(line)
-            if needle in line:
-                return line
-
-    def finish(self, timeout: float = 10) -> tuple[int, list[str], str]:
-        rc = self.p.wait(timeout)
-        while (line := self._q.get(timeout=timeout)) is not None:
-            self.lines.append(line)
-        err = self.p.stderr.read()
-        self.p.stdout.close()
-        self.p.stderr.close()
-        return rc, self.lines, err
-
-
-def cli(*args: str, input: str | None = None, timeout: float = 20):
-    return subprocess.run(CLI + list(args), capture_output=True, text=True, encoding="utf-8", input=input,
-                          timeout=timeout)
+from cli_proc import TOKEN, Proc, cli
 
 
 def test_one_line_per_frame_and_event(mock_server):

@@ -30,7 +30,7 @@ from inspector.protocol.events import (
     ServerPingAnswered,
     SessionEvent,
 )
-from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Error, Event, Frame, Ping, Pong, encode, try_decode
+from inspector.protocol.frames import DecodeError, Error, Event, Frame, Ping, Pong, decode_received, encode, try_decode
 from inspector.protocol.heads import EventBody, MemberChangeEvent, decode_event, read_event_body, read_head_or_change
 from inspector.protocol.pings import PingTracker
 
@@ -106,7 +106,7 @@ class ConnectionIO:
             stats.frames_in += 1
             stats.bytes_in += len(data)
             if text:
-                emit(FrameSeen(conn, t, IN, data, DecodeError("bad_frame", TEXT_FRAME_ERROR), True))
+                emit(FrameSeen(conn, t, IN, data, decode_received(data, True), True))
                 return
             if tap is not None:
                 tap((conn, t, data))

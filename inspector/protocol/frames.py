@@ -293,6 +293,11 @@ def try_decode(data: bytes | bytearray | memoryview) -> Frame | DecodeError:
         return exc
 
 
+def decode_received(data: bytes | bytearray | memoryview, text: bool = False) -> Frame | DecodeError:
+    """What a received message decodes to; a text frame is never valid in this protocol."""
+    return DecodeError("bad_frame", TEXT_FRAME_ERROR) if text else try_decode(data)
+
+
 def summarize(frame: Frame | DecodeError) -> str:
     """A one-line human summary for logs and tables."""
     if isinstance(frame, DecodeError):

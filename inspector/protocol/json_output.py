@@ -26,15 +26,14 @@ from inspector.protocol.events import (
     subscription_details,
 )
 from inspector.protocol.frames import (
-    TEXT_FRAME_ERROR,
     DecodeError,
     Event,
     Frame,
     Ping,
     Pong,
     decode_json_object,
+    decode_received,
     summarize,
-    try_decode,
 )
 from inspector.protocol.kinds import kind_name
 
@@ -46,9 +45,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=
 
 def decoded(ev: FrameSeen) -> Frame | DecodeError:
     """The frame (or DecodeError) the bytes of ``ev`` make; a text frame is always an error."""
-    if ev.text:
-        return DecodeError("bad_frame", TEXT_FRAME_ERROR)
-    return try_decode(ev.data)
+    return decode_received(ev.data, ev.text)
 
 
 def frame_kind(ev: FrameSeen) -> str:

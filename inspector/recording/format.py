@@ -33,7 +33,7 @@ from inspector.protocol.events import (
     state_details,
     subscription_details,
 )
-from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, try_decode
+from inspector.protocol.frames import decode_received
 from inspector.redact import scrub
 
 FORMAT = "realtime-inspector-recording"
@@ -195,7 +195,7 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
         text = _get(obj, "x", bool, False)
         frame = None
         if decode:
-            frame = DecodeError("bad_frame", TEXT_FRAME_ERROR) if text else try_decode(data)
+            frame = decode_received(data, text)
         return FrameSeen(conn, t, d, data, frame, text)
     if e == E_STATE:
         try:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
-from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, try_decode
+from inspector.protocol.frames import decode_received
 from inspector.recording.format import MAX_ERRORS, RecordError, RecordingError, make_header, record_to_event
 from inspector.recording.har_time import entry_scale, iso_time, message_time
 from inspector.redact import redact_url
@@ -100,7 +100,7 @@ class HarRecording:
             else:
                 frame = None
                 if decode:
-                    frame = DecodeError("bad_frame", TEXT_FRAME_ERROR) if text else try_decode(data)
+                    frame = decode_received(data, text)
                 ev = FrameSeen(conn, t, what, data, frame, text)
             count += 1
             yield ev

@@ -23,7 +23,7 @@ from typing import Iterator
 from inspector.client.failures import http_line
 from inspector.protocol.closecodes import ABNORMAL, describe
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
-from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, try_decode
+from inspector.protocol.frames import decode_received
 from inspector.protocol.wsframes import CloseReceived, FrameParser, TextMessage
 from inspector.recording.format import MAX_ERRORS, RecordingError, make_header
 from inspector.recording.pcapng_export import COMMENT_PREFIX
@@ -341,7 +341,7 @@ class CaptureRecording:
         count = 0
         for _, _, ev in self._events:
             if decode and isinstance(ev, FrameSeen):
-                frame = DecodeError("bad_frame", TEXT_FRAME_ERROR) if ev.text else try_decode(ev.data)
+                frame = decode_received(ev.data, ev.text)
                 ev = FrameSeen(ev.conn, ev.t, ev.direction, ev.data, frame, ev.text)
             count += 1
             yield ev

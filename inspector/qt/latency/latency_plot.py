@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, State, StateChanged
 from inspector.qt.log.model import format_time
+from inspector.qt.plot_theme import theme_plot
 
 REDRAW_MS = 34            # ≤ 30 Hz
 RING = 4096               # samples kept per connection
@@ -226,15 +227,8 @@ class LatencyPlot(QWidget):
             self._apply_palette()
 
     def _apply_palette(self) -> None:
-        pal = self.palette()
-        text = pal.color(QPalette.ColorRole.Text)
-        self.plot.setBackground(pal.color(QPalette.ColorRole.Base))
-        for name in ("left", "bottom"):
-            axis = self.plot.getAxis(name)
-            axis.setTextPen(text)
-            axis.setPen(pal.color(QPalette.ColorRole.Mid))
+        text = theme_plot(self.plot, self.legend, self.palette())
         self.plot.setLabel("left", "round trip", units="ms", color=text.name())
-        self.legend.setLabelTextColor(text)
         for _sample, label in self.legend.items:  # a label takes a new colour when its text is set again
             label.setText(label.text, color=text)
         if self.marks:

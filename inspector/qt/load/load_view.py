@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.qt.load.load_run import LoadRun, LoadRunError, Row, read
+from inspector.qt.plot_theme import theme_plot
 
 if TYPE_CHECKING:
     from inspector.qt.main_window import MainWindow
@@ -187,14 +187,7 @@ class LoadRunView(QWidget):
             self._apply_palette()
 
     def _apply_palette(self) -> None:
-        pal = self.palette()
-        text = pal.color(QPalette.ColorRole.Text)
-        self.plot.setBackground(pal.color(QPalette.ColorRole.Base))
-        for name in ("left", "bottom"):
-            axis = self.plot.getAxis(name)
-            axis.setTextPen(text)
-            axis.setPen(pal.color(QPalette.ColorRole.Mid))
-        self.legend.setLabelTextColor(text)
+        theme_plot(self.plot, self.legend, self.palette())
 
 
 def open_load_run(window: MainWindow, path: str) -> LoadRunView | None:

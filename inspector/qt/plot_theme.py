@@ -1,0 +1,18 @@
+"""A pyqtgraph plot in the colours of the Qt palette (light or dark)."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+
+
+def theme_plot(plot: pg.PlotWidget, legend: pg.LegendItem, pal: QPalette) -> QColor:
+    """Background, axes and legend text of ``plot`` from ``pal``; the text colour, for the rest."""
+    text = pal.color(QPalette.ColorRole.Text)
+    plot.setBackground(pal.color(QPalette.ColorRole.Base))
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setTextPen(text)
+        axis.setPen(pal.color(QPalette.ColorRole.Mid))
+    legend.setLabelTextColor(text)
+    return text

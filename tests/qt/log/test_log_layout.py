@@ -3,7 +3,6 @@ that keeps the frame it hit, checkmarks in the Kinds menu, a readable Time colum
 
 from __future__ import annotations
 
-import pytest
 from framegen import event
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
@@ -13,16 +12,6 @@ from inspector.qt.log.panel import LogPanel
 from inspector.qt.log.time_column import RELATIVE, WALL
 
 T0 = 1_764_300_000.0
-
-
-@pytest.fixture
-def panel(qtbot):
-    p = LogPanel(flush_ms=5)
-    qtbot.addWidget(p)
-    p.resize(1000, 500)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
 
 
 def feed(p: LogPanel, events) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from framegen import error, event, ping, pong, raw, subscribe, unsubscribe
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -13,16 +12,6 @@ from inspector.protocol.events import IN, OUT, FrameSeen, RttMeasured
 from inspector.qt import icons
 from inspector.qt.log.model import COL_DIR, COL_KIND, COL_NUMBER, COL_SEQ, COL_SUMMARY, COL_TIME, COL_TOPIC, format_time
 from inspector.qt.log.panel import LogPanel
-
-
-@pytest.fixture
-def panel(qtbot):
-    p = LogPanel(flush_ms=5)
-    qtbot.addWidget(p)
-    p.resize(1000, 500)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
 
 
 def feed(p: LogPanel, events, flush=True):

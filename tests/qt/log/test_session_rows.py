@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from framegen import event
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -13,22 +12,12 @@ from inspector.logstore.frame_store import KIND_SESSION, FrameStore
 from inspector.protocol.events import PongMissed, State, StateChanged, SubscriptionChanged, SubState
 from inspector.qt import icons
 from inspector.qt.log.model import COL_CONN, COL_DIR, COL_KIND, COL_SIZE, COL_SUMMARY, COL_TOPIC
-from inspector.qt.log.panel import CONNECTION_KIND, LogPanel
+from inspector.qt.log.panel import CONNECTION_KIND
 
 T0 = 1_700_000_000.0
 CLOSED = StateChanged("c1", T0 + 0.5, State.CLOSED, code=1011, reason="internal error",
                       meaning="Internal server error")
 REFUSED = StateChanged("c9", T0 + 0.7, State.CLOSED, message="connect failed: connection refused")
-
-
-@pytest.fixture
-def panel(qtbot):
-    p = LogPanel(flush_ms=5)
-    qtbot.addWidget(p)
-    p.resize(1000, 500)
-    p.show()
-    qtbot.waitExposed(p)
-    return p
 
 
 def cell(p, row, col, role=Qt.ItemDataRole.DisplayRole):

@@ -10,7 +10,7 @@ import json
 
 from PySide6.QtCore import Qt
 from qasync_loop import run, until
-from test_app_window import _window
+from windows import make_window
 
 from inspector.profiles import Profile, Subscription
 from inspector.protocol.events import FrameSeen, State
@@ -30,7 +30,7 @@ def _cell(model, row: int, col: int) -> str:
 
 
 def test_token_inside_data_is_shown_and_exported_exactly(qtbot, qloop, tmp_path):
-    w = _window(qtbot, tmp_path)
+    w = make_window(qtbot, tmp_path)
 
     async def scenario():
         mock_url = w.mock_panel.start_server(demo=False)

@@ -9,6 +9,11 @@ each shape of traffic it floods subscribers that receive it
       (frame store -> model -> view) inside the real MainWindow, offscreen,
   (c) with a picows receive loop (the limit line; `pip install '.[bench]'`).
 
+(a) and (c) run in a receiver process of their own, and the runs of the three
+paths are interleaved (a b c, then b a c, ...), so a machine that drifts during the
+benchmark weighs on every path alike instead of on whichever ran last. Only one
+path receives at a time; the others wait on a pipe.
+
 Shapes: compact JSON in the codec's key order; json.dumps defaults with another key
 order; compact with ~1 KB data; presence-heavy; four connections at once.
 Prints per shape frames/s of each, app/bare, app/limit, and the UI event-loop lag
@@ -32,7 +37,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -107,7 +112,7 @@ class Span:
 
 
 # ---------------------------------------------------------------- (a) bare websockets
-async def bare(server: Server, shape: str, per_conn: int, conns: int) -> float:
+async def bare(url: str, start_flood: Callable[[], None], per_conn: int, conns: int) -> float:
     from websockets.asyncio.client import connect
 
     span = Span()
@@ -126,12 +131,12 @@ async def bare(server: Server, shape: str, per_conn: int, conns: int) -> float:
 
     sockets = []
     for _ in range(conns):
-        ws = await connect(server.url, additional_headers={"Authorization": f"Bearer {TOKEN}"},
+        ws = await connect(url, additional_headers={"Authorization": f"Bearer {TOKEN}"},
                            ping_interval=None, compression=None, max_size=2**22, max_queue=None)
         await ws.send(b'\x01{"topic":"' + TOPIC.encode() + b'"}')
         await ws.recv()  # the presence sync: subscribed
         sockets.append(ws)
-    server.flood(shape, per_conn)
+    start_flood()
     await asyncio.gather(*(receive(ws) for ws in sockets))
     for ws in sockets:
         await ws.close()
@@ -147,7 +152,7 @@ def picows_missing() -> str | None:
     return None
 
 
-async def limit(server: Server, shape: str, per_conn: int, conns: int) -> float:
+async def limit(url: str, start_flood: Callable[[], None], per_conn: int, conns: int) -> float:
     from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
     span = Span()
@@ -173,18 +178,63 @@ async def limit(server: Server, shape: str, per_conn: int, conns: int) -> float:
 
     pairs = []
     for _ in range(conns):
-        transport, listener = await ws_connect(Counter, server.url,
+        transport, listener = await ws_connect(Counter, url,
                                                extra_headers={"Authorization": f"Bearer {TOKEN}"})
         transport.send(WSMsgType.BINARY, b'\x01{"topic":"' + TOPIC.encode() + b'"}')
         await listener.synced
         pairs.append((transport, listener))
-    server.flood(shape, per_conn)
+    start_flood()
     await asyncio.gather(*(listener.done for _, listener in pairs))
     for transport, _ in pairs:
         transport.send_close()
         transport.disconnect()
         await transport.wait_disconnected()
     return span.rate(per_conn * conns)
+
+
+# ---------------------------------------------------------------- the receiver process of (a) and (c)
+RECEIVERS = {"bare": bare, "limit": limit}
+
+
+def receiver_main(url: str) -> int:
+    """Obey "PATH PER_CONN CONNS" lines: subscribe, say "subscribed" (the caller then starts
+    the flood), receive it on a fresh plain asyncio loop and print the rate."""
+    def subscribed() -> None:
+        print("subscribed", flush=True)
+    for line in sys.stdin:
+        path, per_conn, conns = line.split()
+        rate = asyncio.run(RECEIVERS[path](url, subscribed, int(per_conn), int(conns)))
+        print(f"{rate!r}", flush=True)
+    return 0
+
+
+class Receiver:
+    """The receiver process, seen from the benchmark."""
+
+    def __init__(self, url: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, __file__, "--receiver", url], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+
+    def run(self, server: Server, path: str, shape: str, per_conn: int, conns: int) -> float:
+        """One run of ``path`` (the app's process waits meanwhile)."""
+        self.stdin.write(f"{path} {per_conn} {conns}\n")
+        self.stdin.flush()
+        if self.stdout.readline().strip() != "subscribed":
+            raise SystemExit(f"{path} receiver did not subscribe")
+        server.flood(shape, per_conn)
+        line = self.stdout.readline().strip()
+        if not line:
+            raise SystemExit(f"{path} receiver ended")
+        return float(line)
+
+    def close(self) -> None:
+        try:
+            self.stdin.close()
+            self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
 
 
 # ---------------------------------------------------------------- (b) the app path
@@ -262,8 +312,9 @@ class Result:
     lags: list[float] = field(default_factory=list)
 
 
-def run_app_paths(server: Server, shapes: list[str], frames: int, repeat: int,
-                  results: dict[str, Result]) -> None:
+def run_all(server: Server, receiver: Receiver, shapes: list[str], frames: int, repeat: int, with_limit: bool,
+            results: dict[str, Result]) -> None:
+    """Every run of every path, interleaved, from the app's process (the window is made once)."""
     import qasync
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -286,11 +337,19 @@ def run_app_paths(server: Server, shapes: list[str], frames: int, repeat: int,
     async def main() -> None:
         for shape in shapes:
             conns = SHAPES[shape][0]
-            server.build(shape, frames // conns)
-            for _ in range(repeat):
-                window.log_panel.clear()  # every run starts from an empty store
-                results[shape].app.append(
-                    await app_path(window, server, shape, frames // conns, conns, results[shape].lags))
+            per_conn = frames // conns
+            r = results[shape]
+            server.build(shape, per_conn)
+            for i in range(repeat):
+                paths = ["bare", "app"] if i % 2 == 0 else ["app", "bare"]
+                if with_limit:
+                    paths.append("limit")
+                for path in paths:
+                    if path == "app":
+                        window.log_panel.clear()  # every run starts from an empty store
+                        r.app.append(await app_path(window, server, shape, per_conn, conns, r.lags))
+                    else:
+                        getattr(r, path).append(receiver.run(server, path, shape, per_conn, conns))
         window.closed = asyncio.get_running_loop().create_future()
         window.close()
         await window.closed
@@ -300,6 +359,8 @@ def run_app_paths(server: Server, shapes: list[str], frames: int, repeat: int,
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] == ["--receiver"]:
+        return receiver_main(sys.argv[2])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=200_000, help="frames per run, over all its connections")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each path and shape; medians compared")
@@ -312,25 +373,17 @@ def main(argv: list[str] | None = None) -> int:
     no_limit = picows_missing()
     results = {s: Result() for s in shapes}
     server = Server()
+    receiver = Receiver(server.url)
     try:
-        for shape in shapes:
-            conns = SHAPES[shape][0]
-            per_conn = args.frames // conns
-            server.build(shape, per_conn)
-            for _ in range(args.repeat):
-                results[shape].bare.append(asyncio.run(bare(server, shape, per_conn, conns)))
-                if not no_limit:
-                    results[shape].limit.append(asyncio.run(limit(server, shape, per_conn, conns)))
-        rss_plain = peak_rss_mb()
-        run_app_paths(server, shapes, args.frames, args.repeat, results)
+        run_all(server, receiver, shapes, args.frames, args.repeat, no_limit is None, results)
     finally:
+        receiver.close()
         server.close()
-    return report(shapes, results, args, no_limit, rss_plain)
+    return report(shapes, results, args, no_limit)
 
 
-def report(shapes: list[str], results: dict[str, Result], args: argparse.Namespace, no_limit: str | None,
-           rss_plain: float) -> int:
-    print(f"frames per run: {args.frames:,} over its connections; medians of {args.repeat} runs; "
+def report(shapes: list[str], results: dict[str, Result], args: argparse.Namespace, no_limit: str | None) -> int:
+    print(f"frames per run: {args.frames:,} over its connections; medians of {args.repeat} interleaved runs; "
           f"targets: app/bare >= {RATIO_TARGET}, lag p99 <= {LAG_P99_TARGET_MS} ms")
     print(f"{'shape':<9} {'conns':>5} {'bare/s':>10} {'app/s':>10} {'app/bare':>9} {'lag p50':>8} "
           f"{'lag p99':>8} {'limit/s':>11} {'app/limit':>9}")
@@ -352,12 +405,13 @@ def report(shapes: list[str], results: dict[str, Result], args: argparse.Namespa
               + f"   {SHAPES[shape][1]}")
     for shape in shapes:
         r = results[shape]
-        print(f"  {shape}: bare {spread(r.bare)}; app {spread(r.app)}"
+        pairs = ", ".join(f"{a / b:.2f}" for a, b in zip(r.app, r.bare, strict=True))
+        print(f"  {shape}: bare {spread(r.bare)}; app {spread(r.app)}; app/bare by run {pairs}"
               + (f"; limit {spread(r.limit)}" if r.limit else "")
               + f"; lag max {max(r.lags, default=float('nan')):.1f} ms over {len(r.lags)} ticks")
     if no_limit:
         print(f"limit: n/a ({no_limit})")
-    print(f"peak RSS: {rss_plain:.0f} MiB before the app path, {peak_rss_mb():.0f} MiB after")
+    print(f"peak RSS of the app's process: {peak_rss_mb():.0f} MiB")
     if missed:
         print("targets missed: " + "; ".join(missed))
         return TARGETS_MISSED

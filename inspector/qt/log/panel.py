@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMenu,
     QSplitter,
@@ -42,6 +41,7 @@ from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COL_TIME, COLUMNS, LogModel
 from inspector.qt.log.payload_view import PayloadView
 from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
+from inspector.qt.steady_label import SteadyLabel
 
 FLUSH_MS = 40        # ≈ 25 Hz
 SLICE_S = 0.004      # the GUI thread's time per slice: well inside one 60 Hz frame
@@ -158,8 +158,8 @@ class LogPanel(QWidget):
         self.clear_button = QToolButton()
         self.clear_button.setText("Clear")
         self.clear_button.clicked.connect(self.clear)
-        self.status_label = QLabel()
-        self.dropped_label = QLabel()
+        self.status_label = SteadyLabel()
+        self.dropped_label = SteadyLabel()
         self.dropped_label.setStyleSheet("color: #d97706; font-weight: bold")
         self.dropped_label.hide()
 

@@ -15,7 +15,7 @@ from typing import Any, Union
 import msgspec
 
 from inspector.protocol.frames import DecodeError, Frame
-from inspector.protocol.heads import EventBody, EventHead, MemberChangeEvent
+from inspector.protocol.heads import EventBody, EventHead, MemberChangeEvent, MessageHead
 
 IN = "in"    # server → client
 OUT = "out"  # client → server
@@ -45,7 +45,7 @@ class FrameSeen(msgspec.Struct, gc=False):
     text: bool = False  # a text frame (never valid in this protocol, shown as such)
     # ``classify(data)`` (or the whole body: ``read_member_change``, ``read_event_body``), when the
     # sender read it and did not decode
-    head: EventHead | EventBody | MemberChangeEvent | None = None
+    head: EventHead | MessageHead | EventBody | MemberChangeEvent | None = None
 
 
 @dataclass(slots=True)

@@ -30,7 +30,7 @@ own path, so the result is always theirs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -65,44 +65,37 @@ class MemberChange(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=
     members: int
 
 
-class MemberChangeEvent(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True):
-    """A presence EVENT whose data is a ``MemberChange`` and nothing else; also a head."""
-
-    topic: str
-    type: str
-    ts: int
-    data: MemberChange
-    seq: int | None = None
-
-
-class _MessageHead(msgspec.Struct, frozen=True, gc=False, tag_field="type", tag="message"):
-    """``EventHead`` of a message, as a member of the tagged union."""
-
-    topic: str
-    seq: int | None = None
-
-
-class _PresenceChange(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True,
-                      tag_field="type", tag="presence"):
-    """``MemberChangeEvent`` as a member of the tagged union."""
+class MemberChangeEvent(msgspec.Struct, frozen=True, gc=False, forbid_unknown_fields=True,
+                        tag_field="type", tag="presence"):
+    """A presence EVENT whose data is a ``MemberChange`` and nothing else; also a head. Its
+    ``type`` is the union's tag (always "presence"), so the one parse makes it as it is."""
 
     topic: str
     ts: int
     data: MemberChange
     seq: int | None = None
+    type: ClassVar[str] = "presence"
+
+
+class MessageHead(msgspec.Struct, frozen=True, gc=False, tag_field="type", tag="message"):
+    """``EventHead`` of a message, as ``read_head_or_change`` reads it: the same ``topic``,
+    ``type`` and ``seq``, with the type as the union's tag (always "message")."""
+
+    topic: str
+    seq: int | None = None
+    type: ClassVar[str] = "message"
 
 
 _read_head = msgspec.json.Decoder(EventHead).decode
-_read_head_or_change = msgspec.json.Decoder(_MessageHead | _PresenceChange).decode
-_read_change = msgspec.json.Decoder(MemberChangeEvent).decode
+_read_head_or_change = msgspec.json.Decoder(MessageHead | MemberChangeEvent).decode
 _read_event = msgspec.json.Decoder(EventBody).decode
 _read_json = msgspec.json.Decoder().decode
 _EVENT = bytes((Kind.EVENT,))
 # Bodies this short cannot nest deep enough to meet either parser's recursion limit,
 # which depends on the caller's stack and differs a little between the two.
 FAST_DECODE_MAX = 1024
-# A join or leave is short; above this a body is read by ``classify`` alone, since making the
-# head from the union's message member costs more than a second parse saves (only on joins).
+# A join or leave is short; above this a body is read by ``classify`` alone: the union reads a
+# body whose "type" comes late twice (to find the tag, then to decode), which only joins gain from.
 UNION_MAX = 384
 
 
@@ -144,24 +137,22 @@ def read_member_change(data: bytes) -> MemberChangeEvent | None:
     ``decode`` accepts what this reads and reads it alike (``data`` as a dict)."""
     if len(data) <= FAST_DECODE_MAX and data[:1] == _EVENT:
         try:
-            return _read_change(data[1:])
+            got = _read_head_or_change(data[1:])  # the union: a body without "type" is no presence
         except msgspec.DecodeError:
             return None
+        return got if type(got) is MemberChangeEvent else None
     return None
 
 
-def read_head_or_change(data: bytes) -> EventHead | MemberChangeEvent | None:
-    """``read_member_change(data)`` for a presence EVENT it reads, else ``classify(data)``;
-    one parse for a message or a join or leave of a short body."""
+def read_head_or_change(data: bytes) -> EventHead | MessageHead | MemberChangeEvent | None:
+    """``read_member_change(data)`` for a presence EVENT it reads, else ``classify(data)`` (a
+    message's head as a ``MessageHead`` when the one parse read it); one parse for a message
+    or a join or leave of a short body."""
     if len(data) <= UNION_MAX and data[:1] == _EVENT:
         try:
-            got = _read_head_or_change(data[1:])
+            return _read_head_or_change(data[1:])
         except msgspec.DecodeError:
             pass
-        else:
-            if type(got) is _PresenceChange:
-                return MemberChangeEvent(got.topic, "presence", got.ts, got.data, got.seq)
-            return EventHead(got.topic, "message", got.seq)
     head = classify(data)
     if head is not None and head.type == "presence":
         change = read_member_change(data)

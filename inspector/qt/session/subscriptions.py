@@ -12,7 +12,7 @@ import heapq
 import re
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import attrgetter, eq, is_, is_not
+from operator import attrgetter, eq, not_
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QStringListModel, Qt, QTimer, Signal
@@ -37,7 +37,7 @@ from inspector.logstore.recent_events import RecentEvents
 from inspector.protocol.events import FrameSeen, SubscriptionChanged, SubState
 from inspector.protocol.filters import FilterError, compile_filter
 from inspector.protocol.frames import Event
-from inspector.protocol.heads import EventBody, EventHead, MemberChange, MemberChangeEvent
+from inspector.protocol.heads import EventBody, EventHead, MemberChange, MemberChangeEvent, MessageHead
 from inspector.protocol.limits import MAX_SUBSCRIPTIONS
 from inspector.protocol.topics import ALLOWED, bad_character, topic_error
 
@@ -45,6 +45,7 @@ WARN_AT = MAX_SUBSCRIPTIONS - 8  # warn from here on, before the server refuses 
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_.]*$")
 _head, _data, _topic, _type = attrgetter("head"), attrgetter("data"), attrgetter("topic"), attrgetter("type")
 _action, _member = attrgetter("action"), attrgetter("member")
+_MESSAGE_HEADS = frozenset((EventHead, MessageHead))  # a message's head as classify or the one parse reads it
 
 
 def _apply_changes(rows: dict[str, SubRow], queue: list) -> bool:
@@ -301,16 +302,17 @@ class SubscriptionEditor(QWidget):
         n = len(frames)
         heads = list(map(_head, frames))
         kinds = list(map(type, heads))
-        messages = kinds.count(EventHead)
+        messages = kinds.count(MessageHead) + kinds.count(EventHead)
         incoming = self.recent.incoming
         if messages == n:  # a flood of messages only: all in C
             incoming.extend(map(_data, frames[-incoming.maxlen:] if incoming.maxlen is not None else frames))
             return
-        presence = list(compress(heads, map(is_not, kinds, repeat(EventHead))))
+        is_message = list(map(_MESSAGE_HEADS.__contains__, kinds))
+        presence = list(compress(heads, map(not_, is_message)))
         if (messages + kinds.count(EventBody) + kinds.count(MemberChangeEvent) == n
                 and list(map(_type, presence)).count("presence") == len(presence)):
             # what the client reads: message EVENTs by their heads, presence whole
-            incoming.extend(compress(map(_data, frames), map(is_, kinds, repeat(EventHead))))
+            incoming.extend(compress(map(_data, frames), is_message))
             if not self._presence_queue:
                 self._presence_timer.start()
             self._presence_queue += presence

@@ -26,6 +26,7 @@ class MockServerThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopped: asyncio.Event | None = None
+        self._closing = False  # the loop is winding down: calls are refused
 
     @property
     def url(self) -> str:
@@ -60,9 +61,11 @@ class MockServerThread:
     def _run(self, started: concurrent.futures.Future) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
+        self._closing = False
         try:
             loop.run_until_complete(self._main(started))
         finally:
+            self._closing = True
             try:
                 _cancel_remaining(loop)
             finally:
@@ -81,7 +84,7 @@ class MockServerThread:
     def call(self, fn: Callable[..., Any], *args: Any, timeout: float | None = 10) -> Any:
         """Run ``fn(*args)`` on the server's loop and return its result (awaited if a coroutine)."""
         loop = self._loop
-        if loop is None or not self.running:
+        if loop is None or self._closing or not self.running:
             raise RuntimeError("the mock server thread is not running")
 
         async def run() -> Any:
@@ -137,10 +140,15 @@ class MockServerThread:
 
 def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
     """As ``asyncio.run`` does: tasks still running on the loop (a replay played into the
-    server) are cancelled and finish before it closes, instead of being destroyed pending."""
-    tasks = asyncio.all_tasks(loop)
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-    loop.run_until_complete(loop.shutdown_asyncgens())
+    server) are cancelled and finish before it closes, instead of being destroyed pending.
+    Running the loop for that also starts calls another thread submitted meanwhile, as new
+    tasks: those are cancelled in turn, until a turn starts none."""
+    while True:
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        if not asyncio.all_tasks(loop):
+            return

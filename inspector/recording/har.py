@@ -30,6 +30,7 @@ from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent, State, S
 from inspector.protocol.frames import decode_received
 from inspector.recording.format import MAX_ERRORS, RecordError, RecordingError, make_header, record_to_event
 from inspector.recording.har_time import entry_scale, iso_time, message_time
+from inspector.recording.opened import OpenedFile
 from inspector.redact import redact_url
 
 HAR_MAX = 1 << 31  # refuse to load a "HAR" bigger than 2 GiB into memory
@@ -61,18 +62,14 @@ class Problems:
         return [f"{n} {_SUMMARY[k][n != 1]}" for k in _SUMMARY if (n := self.counts[k])]
 
 
-class HarRecording:
-    """A HAR capture opened like a Recording: ``header``, ``start``, events by iteration."""
+class HarRecording(OpenedFile):
+    """A HAR capture opened like a Recording (``OpenedFile``)."""
 
     source = "har"
-    truncated = False
-    torn_bytes = 0
-    clean_end = True
 
     def __init__(self, path: Path, events: list[tuple[float, int, str, str, Any, bool]],
                  conn_urls: dict[str, str], problems: Problems, ignored: int):
-        self.path = path
-        self.name = path.name
+        super().__init__(path)
         self._events = events
         self.conn_urls = conn_urls
         self.problems = problems
@@ -82,13 +79,6 @@ class HarRecording:
         self.start = events[0][0] if events else 0.0
         first_url = next(iter(conn_urls.values()), "")
         self.header = make_header(profile="HAR import", url=first_url, created=self.start, source="har")
-        self.count: int | None = None
-
-    url = property(lambda self: str(self.header.get("url") or ""))
-    profile = property(lambda self: "HAR import")
-
-    def __iter__(self) -> Iterator[SessionEvent]:
-        return self.events()
 
     def events(self, decode: bool = True) -> Iterator[SessionEvent]:
         count = 0
@@ -106,14 +96,11 @@ class HarRecording:
             yield ev
         self.count = count
 
-    def load(self, decode: bool = True) -> list[SessionEvent]:
-        return list(self.events(decode))
-
     @property
     def warning(self) -> str | None:
         parts = [] if self.conn_urls else ["no WebSocket entries (_webSocketMessages) in this HAR"]
         parts += self.problems.summary()
-        return f"{self.name}: " + "; ".join(parts) if parts else None
+        return self._warning(parts)
 
     def __repr__(self) -> str:
         return f"HarRecording({self.name!r}, connections={len(self.conn_urls)})"

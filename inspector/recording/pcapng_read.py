@@ -25,7 +25,8 @@ from inspector.protocol.closecodes import ABNORMAL, describe
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
 from inspector.protocol.frames import decode_received
 from inspector.protocol.wsframes import CloseReceived, FrameParser, TextMessage
-from inspector.recording.format import MAX_ERRORS, RecordingError, make_header
+from inspector.recording.format import RecordingError, make_header
+from inspector.recording.opened import OpenedFile
 from inspector.recording.pcapng_export import COMMENT_PREFIX
 from inspector.recording.pcapng_file import CaptureError, CaptureReader
 from inspector.recording.pcapng_net import TCP_ACK, TCP_SYN, NotTcp, Segment, tcp_segment
@@ -113,35 +114,20 @@ def _headers(head: bytes) -> tuple[str, dict[str, str]]:
     return lines[0], fields
 
 
-class CaptureRecording:
-    """A capture opened like a Recording: ``header``, ``start``, events by iteration."""
+class CaptureRecording(OpenedFile):
+    """A capture opened like a Recording (``OpenedFile``)."""
 
     source = "capture"
-    clean_end = True
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.name = path.name
+        super().__init__(path)
         self.conn_urls: dict[str, str] = {}
-        self.errors: list[str] = []
-        self.error_count = 0
-        self.truncated = False
-        self.torn_bytes = 0
         self.ignored_connections = 0
-        self.count: int | None = None
         self._events: list[tuple[float, int, SessionEvent]] = []
         self._conns: dict[tuple[Endpoint, Endpoint], _Connection] = {}
         self._links_noted: set[int] = set()
         self.start = 0.0
         self.header: dict = {}
-
-    url = property(lambda self: str(self.header.get("url") or ""))
-    profile = property(lambda self: "capture import")
-
-    def _note(self, line: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append(line)
 
     def _emit(self, ev: SessionEvent) -> None:
         self._events.append((ev.t, len(self._events), ev))
@@ -334,9 +320,6 @@ class CaptureRecording:
 
     # ------------------------------------------------------------ as a recording
 
-    def __iter__(self) -> Iterator[SessionEvent]:
-        return self.events()
-
     def events(self, decode: bool = True) -> Iterator[SessionEvent]:
         count = 0
         for _, _, ev in self._events:
@@ -347,9 +330,6 @@ class CaptureRecording:
             yield ev
         self.count = count
 
-    def load(self, decode: bool = True) -> list[SessionEvent]:
-        return list(self.events(decode))
-
     @property
     def warning(self) -> str | None:
         parts = [] if self.conn_urls else ["no WebSocket connections in this capture"]
@@ -357,7 +337,7 @@ class CaptureRecording:
             parts.append(f"capture cut short, last one truncated ({self.torn_bytes} bytes cut)")
         if self.error_count:
             parts.append(f"{self.error_count} problem{'s' if self.error_count != 1 else ''} noted")
-        return f"{self.name}: " + "; ".join(parts) if parts else None
+        return self._warning(parts)
 
     def __repr__(self) -> str:
         return f"CaptureRecording({self.name!r}, connections={len(self.conn_urls)})"

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Iterator
 
 from inspector.protocol.events import SessionEvent
-from inspector.recording.format import MAX_ERRORS, RecordError, RecordingError, check_header, record_to_event
+from inspector.recording.format import RecordError, RecordingError, check_header, record_to_event
 from inspector.recording.har import open_har
+from inspector.recording.opened import OpenedFile
 from inspector.recording.pcapng_file import is_capture
 from inspector.recording.pcapng_read import open_capture
 
@@ -24,43 +25,19 @@ TAIL_SCAN = 1 << 24       # how far back from the end to look for the last newli
 HEADER_MAX = 1 << 20      # a header line longer than this is not ours
 
 
-class Recording:
-    """An opened recording: ``header``, ``start`` (epoch s) and its events by iteration.
-
-    After an iteration has finished, ``count`` is the number of events read.
-    ``truncated`` is known at open time; ``warning`` is a one-line summary or None.
-    """
+class Recording(OpenedFile):
+    """An opened recording (``OpenedFile``); ``truncated`` is known at open time."""
 
     source = "recording"
 
     def __init__(self, path: Path, header: dict, data_offset: int, truncated: bool, torn_bytes: int):
-        self.path = path
-        self.name = path.name
+        super().__init__(path)
         self.header = header
         self.start = float(header["created_epoch"])
         self.truncated = truncated
         self.torn_bytes = torn_bytes
-        self.errors: list[str] = []
-        self.error_count = 0
-        self.count: int | None = None
         self.clean_end = False
         self._data_offset = data_offset
-
-    @property
-    def url(self) -> str:
-        return str(self.header.get("url") or "")
-
-    @property
-    def profile(self) -> str:
-        return str(self.header.get("profile") or "")
-
-    def _note(self, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append(message)
-
-    def __iter__(self) -> Iterator[SessionEvent]:
-        return self.events()
 
     def events(self, decode: bool = True) -> Iterator[SessionEvent]:
         """Stream the events. ``decode=False`` leaves FrameSeen.frame None (faster)."""
@@ -96,9 +73,6 @@ class Recording:
                 yield ev
         self.count = count
 
-    def load(self, decode: bool = True) -> list[SessionEvent]:
-        return list(self.events(decode))
-
     @property
     def warning(self) -> str | None:
         """One line on what could not be read, or None when everything was."""
@@ -108,7 +82,7 @@ class Recording:
             parts.append(f"{n}last one truncated ({self.torn_bytes} bytes cut)")
         if self.error_count:
             parts.append(f"{self.error_count} invalid record{'s' if self.error_count != 1 else ''} skipped")
-        return f"{self.name}: " + "; ".join(parts) if parts else None
+        return self._warning(parts)
 
     def __repr__(self) -> str:
         return f"Recording({self.name!r}, truncated={self.truncated})"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import zlib
 
 import cbor2
 import msgpack
 import pytest
+from faulty_decoders import Hangs, Raises
 
 from inspector.payloads.decoders import (
     Decoded,
@@ -86,30 +86,6 @@ def test_the_installed_example_plugin_is_found_by_its_entry_point():
     out = run_chain(rule, registry, data, b"")
     assert out.error is None and out.value == {"user": "ada", "action": "login"}
     assert out.summary.startswith("zlib ")
-
-
-class Raises:
-    name, scope = "explodes", "value"
-
-    def score(self, value):
-        return 1.0
-
-    def decode(self, value):
-        raise RuntimeError("boom\nwith a second line")
-
-
-class Hangs:
-    name, scope = "hangs", "value"
-
-    def __init__(self):
-        self.release = threading.Event()
-
-    def score(self, value):
-        return 1.0
-
-    def decode(self, value):
-        self.release.wait(10)
-        return Decoded(value, "late")
 
 
 class WholeFrame:

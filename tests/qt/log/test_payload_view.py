@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import base64
 import os
-import threading
 from importlib import resources
 
 import msgpack
 import pytest
+from faulty_decoders import Hangs, Raises
 from framegen import T0, event
 from PySide6.QtCore import QTimer
 
 from inspector.payloads.contract import Contract
-from inspector.payloads.decoders import Decoded, Registry, parse_rules
+from inspector.payloads.decoders import Registry, parse_rules
 from inspector.payloads.lens import Lens, build_lens
 from inspector.protocol.events import IN, FrameSeen
 from inspector.qt.log.model import COL_SUMMARY
@@ -25,14 +25,11 @@ CONTRACT = str(resources.files("inspector").joinpath("docs/realtime.asyncapi.yam
 
 
 @pytest.fixture
-def panel(qtbot):
-    p = LogPanel(flush_ms=5)
-    qtbot.addWidget(p)
-    p.resize(1200, 600)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    p.set_payloads(None)
+def panel(panel):
+    """The shown log (conftest), wider, and without its lens afterwards."""
+    panel.resize(1200, 600)
+    yield panel
+    panel.set_payloads(None)
 
 
 def other_producer(seq: int, data: str) -> FrameSeen:
@@ -97,33 +94,9 @@ def test_decoder_summary_and_tree(panel, qtbot):
     assert (top.text(0), top.text(2)) == ("decoded (base64+msgpack)", "error")
 
 
-class Hangs:
-    name, scope = "hangs", "value"
-
-    def __init__(self):
-        self.release = threading.Event()
-
-    def score(self, value):
-        return 1.0
-
-    def decode(self, value):
-        self.release.wait(10)
-        return Decoded(value, "late")
-
-
-class Raises:
-    name, scope = "explodes", "value"
-
-    def score(self, value):
-        return 1.0
-
-    def decode(self, value):
-        raise ZeroDivisionError("division by zero")
-
-
 def test_a_hanging_or_raising_decoder_leaves_the_app_running(panel, qtbot):
     hangs = Hangs()
-    registry = Registry(extra=(hangs, Raises()), plugins=False)
+    registry = Registry(extra=(hangs, Raises(ZeroDivisionError("division by zero"))), plugins=False)
     lens = Lens(rules=parse_rules({"slow": "hangs", "bad": "explodes"}, registry), registry=registry, timeout=0.3)
     panel.set_payloads(lens)
     ticks = []

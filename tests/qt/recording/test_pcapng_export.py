@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-
+import windows
 from framegen import T0, event, raw
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 from qasync_loop import run
 
-from inspector.mock.server import MockConfig
-from inspector.profiles import ProfileStore
 from inspector.protocol.events import OUT, FrameSeen
-from inspector.qt.main_window import MainWindow
-from inspector.qt.recording.recording_ui import PCAPNG_EXPORT_FILTER, RecordingUi
+from inspector.qt.recording.recording_ui import PCAPNG_EXPORT_FILTER
 from inspector.recording import open_recording
 from inspector.recording.pcapng_file import PCAPNG_MAGIC
 
 
 def make_window(qtbot, tmp_path):
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0))
-    qtbot.addWidget(w)
-    ui = getattr(w, "recording", None)
-    if ui is None:
-        ui = w.recording = RecordingUi(w, directory=tmp_path / "recordings")
-    return w, ui
+    """The app's window (tests/qt/windows.py) and its recording UI, saving under tmp_path."""
+    w = windows.make_window(qtbot, tmp_path)
+    return w, w.recording
 
 
 async def close_window(w) -> None:
-    w.recording.shutdown()
-    w.closed = asyncio.get_running_loop().create_future()
-    w.close()
-    await asyncio.wait_for(w.closed, 10)
+    await windows.close_window(w, stop_recording=True)
 
 
 def test_export_dialog_writes_pcapng_and_the_app_opens_it_back(qtbot, qloop, tmp_path):

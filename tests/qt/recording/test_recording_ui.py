@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 
 import pytest
+import windows
 from framegen import T0, event, ping, raw
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 from qasync_loop import run, until
@@ -21,38 +22,25 @@ from qasync_loop import run, until
 from inspector.client.engine import RealtimeClient
 from inspector.client.model import ClientConfig
 from inspector.client.tokens import TokenSource
-from inspector.mock.server import MockConfig
-from inspector.profiles import ProfileStore, local_mock_profile
+from inspector.profiles import local_mock_profile
 from inspector.protocol.events import FrameSeen, RttMeasured, State, StateChanged
 from inspector.protocol.frames import Event, encode
 from inspector.qt.main_window import MainWindow
 from inspector.qt.recording.recorder import Recorder, Source
-from inspector.qt.recording.recording_ui import ASK_WHERE_KEY, RecordingUi
+from inspector.qt.recording.recording_ui import ASK_WHERE_KEY
 from inspector.recording import RecordingWriter, open_recording
 
 TOKEN = "s3cr3t-T0ken-for-recording-tests"
 
 
 def make_window(qtbot, tmp_path):
-    QApplication.instance().setQuitOnLastWindowClosed(False)
-    store = ProfileStore(tmp_path / "cfg")
-    store.load()
-    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
-    w = MainWindow(store, settings, MockConfig(close_timeout=1.0))
-    qtbot.addWidget(w)
-    ui = getattr(w, "recording", None)
-    if ui is None:  # before the window builds it itself
-        ui = w.recording = RecordingUi(w, directory=tmp_path / "recordings")
-    else:
-        ui.recorder.directory = tmp_path / "recordings"
-    return w, ui
+    """The app's window (tests/qt/windows.py) and its recording UI, saving under tmp_path."""
+    w = windows.make_window(qtbot, tmp_path)
+    return w, w.recording
 
 
 async def close_window(w) -> None:
-    w.recording.shutdown()
-    w.closed = asyncio.get_running_loop().create_future()
-    w.close()
-    await asyncio.wait_for(w.closed, 10)
+    await windows.close_window(w, stop_recording=True)
 
 
 def log_rows(panel):

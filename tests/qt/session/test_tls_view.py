@@ -31,18 +31,22 @@ def _served(certs, pair=None) -> MockServerThread:
     return thread
 
 
+def _tls_text_once_open(qloop, tab: ConnectionTab) -> str:
+    """Connect, read the TLS view once the connection is open, disconnect."""
+    async def scenario():
+        tab.start()
+        await until(lambda: tab.state_view.text() == "open", what="open")
+        shown = tab.tls_view.text()
+        await tab.shutdown()
+        return shown
+    return run(qloop, scenario())
+
+
 def test_the_connection_view_shows_the_tls_session_and_certificate_chain(qtbot, qloop, certs):
     mock = _served(certs)
     try:
         tab = _tab(qtbot, mock.url, cacert=certs.ca)
-
-        async def scenario():
-            tab.start()
-            await until(lambda: tab.state_view.text() == "open", what="open")
-            shown = tab.tls_view.text()
-            await tab.shutdown()
-            return shown
-        shown = run(qloop, scenario())
+        shown = _tls_text_once_open(qloop, tab)
     finally:
         mock.stop()
     assert re.search(r"^TLSv1\.[23] · \S+ \(\d+ bits\) · ALPN — · certificate verified · no subprotocol$",
@@ -61,14 +65,7 @@ def test_insecure_is_marked_before_and_after_connecting(qtbot, qloop, certs):
     try:
         tab = _tab(qtbot, mock.url, insecure=True)
         assert tab.tls_view.banner.isVisibleTo(tab) and "INSECURE" in tab.tls_view.text()
-
-        async def scenario():
-            tab.start()
-            await until(lambda: tab.state_view.text() == "open", what="open")
-            shown = tab.tls_view.text()
-            await tab.shutdown()
-            return shown
-        shown = run(qloop, scenario())
+        shown = _tls_text_once_open(qloop, tab)
     finally:
         mock.stop()
     assert shown.startswith("⚠ INSECURE") and "certificate NOT verified" in shown

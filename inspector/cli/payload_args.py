@@ -9,9 +9,9 @@ import sys
 from typing import Any, Callable
 
 from inspector.cli.errors import CliError
-from inspector.payloads.contract import Contract, ContractError
-from inspector.payloads.decoders import DecoderError, Registry, parse_rules
-from inspector.payloads.lens import Lens, Reading
+from inspector.payloads.contract import ContractError
+from inspector.payloads.decoders import DecoderError, Registry
+from inspector.payloads.lens import Lens, Reading, build_lens
 from inspector.protocol.events import FrameSeen, SessionEvent
 
 
@@ -29,20 +29,13 @@ def lens_from_args(args: argparse.Namespace) -> Lens | None:
     specs = getattr(args, "decode", None) or []
     if not path and not specs:
         return None
-    contract = None
-    if path:
-        try:
-            contract = Contract.load(path)
-        except ContractError as exc:
-            raise CliError(f"--asyncapi: {exc}") from None
     registry = Registry()
     for problem in registry.problems:
         print(f"realtime-inspector: warning: {problem}", file=sys.stderr)
     try:
-        rules = parse_rules(specs, registry)
-    except DecoderError as exc:
-        raise CliError(f"--decode: {exc}") from None
-    return Lens(contract, rules, registry)
+        return build_lens(path or "", specs, registry=registry, contract_label="--asyncapi", decoders_label="--decode")
+    except (ContractError, DecoderError) as exc:
+        raise CliError(str(exc)) from None
 
 
 def reading_of(lens: Lens, ev: SessionEvent) -> Reading | None:

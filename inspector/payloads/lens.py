@@ -77,17 +77,19 @@ class Lens:
             self.guard.close()
 
 
-def build_lens(asyncapi: str, decoders: dict[str, str] | list[str]) -> Lens:
-    """A profile's (or command line's) contract file and decoder settings; ValueError as one line."""
+def build_lens(asyncapi: str, decoders: dict[str, str] | list[str], *, registry: Registry | None = None,
+               contract_label: str = "contract", decoders_label: str = "decoders") -> Lens:
+    """A profile's (or command line's) contract file and decoder settings; ValueError as one
+    line, starting with the setting's label (the command line names its options)."""
     contract = None
     if asyncapi:
         try:
             contract = Contract.load(asyncapi)
         except ContractError as exc:
-            raise ContractError(f"contract: {exc}") from None
-    registry = Registry()
+            raise ContractError(f"{contract_label}: {exc}") from None
+    registry = registry if registry is not None else Registry()
     try:
         rules = parse_rules(decoders, registry)
     except DecoderError as exc:
-        raise DecoderError(f"decoders: {exc}") from None
+        raise DecoderError(f"{decoders_label}: {exc}") from None
     return Lens(contract, rules, registry)

@@ -18,14 +18,6 @@ from inspector.protocol.events import State
 TOKEN = "proxy-test-token-1c"
 
 
-@pytest.fixture
-def clean_proxy_env(monkeypatch):
-    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ws_proxy", "wss_proxy",
-                 "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "WS_PROXY", "WSS_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
-
-
 @pytest.mark.parametrize("credentials", [None, "proxy-user:proxy-s3cret"])
 def test_connects_through_the_environments_http_proxy(mock_server, kit, clean_proxy_env, credentials):
     srv = mock_server()

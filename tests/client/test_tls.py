@@ -215,14 +215,6 @@ def test_a_header_carrying_the_token_is_refused_before_anything_is_sent(kit):
     assert ev.message == "connect failed: header 'X-Api-Key' carries the token's value: use the token options"
 
 
-@pytest.fixture
-def clean_proxy_env(monkeypatch):
-    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "ws_proxy", "wss_proxy",
-                 "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "WS_PROXY", "WSS_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
-
-
 def test_wss_through_an_explicit_proxy_verifies_the_server_not_the_proxy(mock_server, kit, certs, clean_proxy_env):
     srv = mock_server(ssl_context=certs.context())
 

@@ -11,11 +11,11 @@ import dataclasses
 import json
 from pathlib import Path
 
+import drops
 import pytest
 import windows
 from framegen import T0, event, ping, raw
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QMimeData
 from PySide6.QtWidgets import QApplication, QFileDialog
 from qasync_loop import run, until
 
@@ -221,25 +221,15 @@ def test_drop_a_file_onto_the_window_opens_it(qtbot, qloop, tmp_path):
     w.show()
     path = tmp_path / "dropped.rirec"
     write(path, [event(seq=i, t=T0 + i) for i in range(1, 6)])
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(path))])
-    enter = QDragEnterEvent(w.rect().center(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(w, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(QPointF(w.rect().center()), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    mime = drops.files(path)
+    assert drops.drag_enter(w, mime)
     with qtbot.waitSignal(ui.opened, timeout=10000) as blocker:
-        QApplication.sendEvent(w, drop)
+        drops.drop(w, mime)
     panel = blocker.args[0].log_panel
     assert panel.frame_count() == 5 and panel.store.conn(0) == "dropped.rirec" and w.log_panel.frame_count() == 0
     text = QMimeData()
     text.setText("not a file")
-    enter = QDragEnterEvent(w.rect().center(), Qt.DropAction.CopyAction, text, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    enter.ignore()
-    QApplication.sendEvent(w, enter)
-    assert not enter.isAccepted()
+    assert not drops.drag_enter(w, text)
 
 
 def test_open_through_the_file_dialog(qtbot, qloop, tmp_path):

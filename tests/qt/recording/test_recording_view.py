@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import drops
 import shiboken6
 from framegen import T0, event, ping
 from PySide6.QtWidgets import QApplication, QTabBar
@@ -260,8 +261,8 @@ def test_record_asks_where_saves_there_and_the_counts_agree(qtbot, qloop, tmp_pa
 def test_a_recordings_own_window_takes_the_window_shortcuts_and_drops(qtbot, qloop, tmp_path):
     """Ctrl+L, Find and Pause act on the recording in that window (not on the live log); a file
     dropped there opens like one dropped on the main window."""
-    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-    from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QKeySequence
 
     w = make_window(qtbot, tmp_path)
     w.show()
@@ -282,16 +283,11 @@ def test_a_recordings_own_window_takes_the_window_shortcuts_and_drops(qtbot, qlo
         assert view.log_panel.frame_count() == 0 and w.log_panel.frame_count() >= live
         assert QKeySequence(QKeySequence.StandardKey.Open) in [a.shortcut() for a in win.actions()]
 
-        mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(other))])
-        enter = QDragEnterEvent(win.rect().center(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                                Qt.KeyboardModifier.NoModifier)
-        QApplication.sendEvent(win, enter)
-        assert enter.isAccepted()
+        mime = drops.files(other)
+        assert drops.drag_enter(win, mime)
         got: list[RecordingView] = []
         w.recording.opened.connect(got.append)
-        QApplication.sendEvent(win, QDropEvent(QPointF(win.rect().center()), Qt.DropAction.CopyAction, mime,
-                                               Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+        drops.drop(win, mime)
         await until(lambda: got, 20, "the dropped file to open")
         assert got[0].log_panel.frame_count() == 4 and got[0].title == other.name  # 3 EVENTs, a PING
         await close_window(w)

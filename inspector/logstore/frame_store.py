@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from inspector.logstore import session_rows
-from inspector.logstore.event_heads import NO_SEQ, head_columns
+from inspector.logstore.event_heads import NO_SEQ, Head, head_columns
 from inspector.protocol import gaps
 from inspector.protocol.describe import CONNECTION_KIND
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
@@ -34,7 +34,7 @@ from inspector.protocol.frames import (  # the codec's own, used in bulk
     summarize,
     try_decode,
 )
-from inspector.protocol.heads import EventHead, classify, classify_many
+from inspector.protocol.heads import classify, classify_many
 from inspector.protocol.kinds import Kind, kind_name
 
 KIND_EMPTY = -1  # an empty message: no kind byte
@@ -194,7 +194,7 @@ class FrameStore:
         frames = [e.frame for e in events]
         undecoded = frames.count(None)
         given = [e.head for e in events]  # the heads the client read already
-        read: Sequence[EventHead | Event | None]
+        read: Sequence[Head | None]
         if undecoded == n:
             missing = given.count(None)
             read = (given if not missing else classify_many(datas) if missing == n

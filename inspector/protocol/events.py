@@ -43,8 +43,8 @@ class FrameSeen(msgspec.Struct, gc=False):
     data: bytes
     frame: Frame | DecodeError | None = None  # decoded form, when the sender decoded it
     text: bool = False  # a text frame (never valid in this protocol, shown as such)
-    # ``classify(data)`` (or the whole body: ``read_member_change``, ``read_event_body``), when the
-    # sender read it and did not decode
+    # what ``read_head_or_change(data)`` or ``classify(data)`` read (or the whole body:
+    # ``read_event_body``), when the sender read it and did not decode
     head: EventHead | MessageHead | EventBody | MemberChangeEvent | None = None
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from inspector.protocol.events import SessionEvent
-from inspector.recording.format import RecordError, RecordingError, check_header, record_to_event
+from inspector.recording.format import FORMAT, RecordError, RecordingError, check_header, record_to_event
 from inspector.recording.har import open_har
 from inspector.recording.opened import OpenedFile
 from inspector.recording.pcapng_file import is_capture
@@ -23,6 +23,7 @@ from inspector.recording.pcapng_read import open_capture
 
 TAIL_SCAN = 1 << 24       # how far back from the end to look for the last newline
 HEADER_MAX = 1 << 20      # a header line longer than this is not ours
+_FORMAT_MARK = json.dumps(FORMAT).encode()  # however the header's writer spaced and ordered it
 
 
 class Recording(OpenedFile):
@@ -158,7 +159,7 @@ def _parse_header(first: bytes):
     try:
         obj = json.loads(first)
     except (ValueError, RecursionError):
-        if first.lstrip().startswith(b'{"format":"realtime-inspector-recording"') and not first.endswith(b"\n"):
+        if _FORMAT_MARK in first and first.lstrip().startswith(b"{") and not first.endswith(b"\n"):
             raise RecordingError("recording header is cut short; nothing was recorded") from None
         return None
     if isinstance(obj, dict) and "format" in obj and "log" not in obj:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rec_helpers import T0, TOKEN, comparable, sample_events
 
 from inspector.protocol.events import IN, OUT, FrameSeen, State, StateChanged
 from inspector.protocol.frames import DecodeError, Error, Event
-from inspector.recording import FORMAT, VERSION, RecordingWriter, open_recording
+from inspector.recording import FORMAT, VERSION, RecordingError, RecordingWriter, open_recording
 
 
 def test_every_kind_round_trips(tmp_path):
@@ -99,9 +100,6 @@ def test_explicit_flush_and_size(tmp_path):
 
 
 def test_write_error_is_a_clear_recording_error(tmp_path):
-    import pytest
-
-    from inspector.recording import RecordingError
     with pytest.raises(RecordingError, match="cannot create recording"):
         RecordingWriter(tmp_path / "missing-dir" / "x.rirec")
     w = RecordingWriter(tmp_path / "y.rirec", background_flush=False)
@@ -111,3 +109,20 @@ def test_write_error_is_a_clear_recording_error(tmp_path):
         w.flush()
     with pytest.raises(RecordingError):
         w.write_event(FrameSeen("c", time.time(), IN, b"\x20"))
+
+
+def test_a_header_cut_short_says_so_however_it_was_written(tmp_path):
+    """A header line cut before its end (nothing recorded after it) is named as such, whatever
+    the key order and spacing of the writer; a cut line without the format is not ours."""
+    cuts = [b'{"format":"realtime-inspector-recording","version":1,"created_ep',
+            b'{ "version": 1, "format": "realtime-inspector-recording", "created_epoch": 17643']
+    for i, cut in enumerate(cuts):
+        path = tmp_path / f"cut{i}.rirec"
+        path.write_bytes(cut)
+        with pytest.raises(RecordingError, match="^recording header is cut short; nothing was recorded$"):
+            open_recording(path)
+    other = tmp_path / "other.rirec"
+    other.write_bytes(b'{"format": "something-else", "vers')
+    with pytest.raises(RecordingError) as info:
+        open_recording(other)
+    assert "cut short" not in str(info.value)

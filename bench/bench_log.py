@@ -19,13 +19,13 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
-from inspector.logstore.frame_store import Query  # noqa: E402
-from inspector.protocol.events import IN, FrameSeen  # noqa: E402
-from inspector.protocol.frames import try_decode  # noqa: E402
-from inspector.qt.log.panel import LogPanel  # noqa: E402
+from inspector.logstore.frame_store import Query
+from inspector.protocol.events import IN, FrameSeen
+from inspector.protocol.frames import try_decode
+from inspector.qt.log.panel import LogPanel
 
 PROBE_MS = 10
 TOPICS = [f"bench.t{i}" for i in range(8)]

@@ -36,7 +36,7 @@ def child(what: str) -> None:
     from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
     class FirstPaint(QObject):
-        def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+        def eventFilter(self, obj, event):
             if event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow) and obj.isVisible():
                 print(f"painted {time.time():.6f}", flush=True)
                 os._exit(0)

@@ -118,7 +118,7 @@ def _scrub_arg(arg: object) -> object:
 class RedactingAdapter(logging.LoggerAdapter):
     """Logger adapter that scrubs the message, its arguments and any traceback."""
 
-    def log(self, level, msg, *args, **kwargs):  # noqa: D102 - logging API
+    def log(self, level, msg, *args, **kwargs):
         if not self.logger.isEnabledFor(level):
             return
         exc_info = kwargs.pop("exc_info", None)

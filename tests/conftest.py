@@ -9,9 +9,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Helper modules shared by several test folders (there are no packages under tests/).
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "helpers"))
 
-import leak_guard  # noqa: E402 - the autouse leak check, for every folder
-import net_kit  # noqa: E402 - the mock_server and kit fixtures, for every folder
-import tls_kit  # noqa: E402 - the certs fixture (a private CA and its certificates)
+import leak_guard
+import net_kit
+import tls_kit
 
 
 def pytest_configure(config: pytest.Config) -> None:

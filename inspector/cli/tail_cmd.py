@@ -277,7 +277,7 @@ async def _tail(args, cfg: ClientConfig, subs, recorder) -> int:
     client.start()
     try:
         await asyncio.wait_for(done.wait(), args.duration)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     stopped = result["stopped"]
     await client.stop()
@@ -378,7 +378,7 @@ async def _publish(args, token: TokenSource, url: str, data: Any, options: Conne
         except Exception:  # noqa: BLE001 - the status alone says enough
             pass
         raise CliError(f"control channel refused: HTTP {exc.response.status_code}{code}") from None
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         host, port = parts.hostname or "", parts.port or 443
         if isinstance(exc, ssl.SSLCertVerificationError):  # name the certificate, as tail does
             try:

@@ -17,7 +17,7 @@ import enum
 import os
 import ssl
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from websockets.client import ClientProtocol
 from websockets.datastructures import HeadersLike

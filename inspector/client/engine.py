@@ -13,7 +13,7 @@ import asyncio
 import json
 import random
 import time
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.exceptions import InvalidStatus
@@ -21,7 +21,7 @@ from websockets.exceptions import InvalidStatus
 from inspector import __version__
 from inspector.client.connection import Closed, WsConnection, open_connection
 from inspector.client.failures import classify, http_line
-from inspector.client.model import (  # noqa: F401
+from inspector.client.model import (
     MAX_INCOMING,
     ClientConfig,
     ClientStats,
@@ -51,7 +51,7 @@ from inspector.protocol.limits import MAX_REQUEST_ID
 from inspector.protocol.topics import topic_error
 from inspector.redact import redacting_logger, scrub
 
-__all__ = ["RealtimeClient", "ClientConfig", "ClientStats", "SubscriptionInfo", "TopicError", "NotConnected"]
+__all__ = ["ClientConfig", "ClientStats", "NotConnected", "RealtimeClient", "SubscriptionInfo", "TopicError"]
 
 _log = redacting_logger("inspector.client.engine")
 # Received frames in a list (in order), then the event that follows them or None.
@@ -65,7 +65,7 @@ STOPPED_ON_REQUEST = "stopped on request"
 class _Ended:
     """How one connection attempt ended."""
 
-    __slots__ = ("opened", "code", "reason", "http_status", "http_code", "error", "stop")
+    __slots__ = ("code", "error", "http_code", "http_status", "opened", "reason", "stop")
 
     def __init__(self, opened=False, code=None, reason="", http_status=None, http_code=None, error="", stop=False):
         self.opened = opened
@@ -520,7 +520,7 @@ class RealtimeClient:
         if not (self._stopping or self._skip_wait):
             try:
                 await asyncio.wait_for(wake.wait(), delay)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         self._skip_wait = False
 

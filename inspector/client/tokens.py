@@ -32,7 +32,7 @@ def _check(value: str, origin: str) -> str:
 class TokenSource:
     """A token source. Build with ``literal``, ``env`` or ``command``."""
 
-    __slots__ = ("kind", "_arg", "timeout")
+    __slots__ = ("_arg", "kind", "timeout")
 
     def __init__(self, kind: str, arg: str, timeout: float = COMMAND_TIMEOUT):
         if kind not in ("literal", "env", "command"):
@@ -46,15 +46,15 @@ class TokenSource:
             redact.register_secret(arg.strip())
 
     @classmethod
-    def literal(cls, value: str) -> "TokenSource":
+    def literal(cls, value: str) -> TokenSource:
         return cls("literal", value)
 
     @classmethod
-    def env(cls, var: str) -> "TokenSource":
+    def env(cls, var: str) -> TokenSource:
         return cls("env", var)
 
     @classmethod
-    def command(cls, cmd: str, timeout: float = COMMAND_TIMEOUT) -> "TokenSource":
+    def command(cls, cmd: str, timeout: float = COMMAND_TIMEOUT) -> TokenSource:
         return cls("command", cmd, timeout)
 
     @property
@@ -108,7 +108,7 @@ class TokenSource:
             raise TokenError(f"token command could not start: {exc.strerror or type(exc).__name__}") from None
         try:
             out, err = await asyncio.wait_for(proc.communicate(), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             _kill(proc)
             await proc.wait()
             raise TokenError(f"token command did not finish within {self.timeout:g} s") from None

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from inspector.client.connection import Closed, OnMessage, WsConnection
 from inspector.client.model import ClientConfig, ClientStats
@@ -194,7 +194,7 @@ class ConnectionIO:
             if wake_at != math.inf:
                 try:
                     await asyncio.wait_for(wake.wait(), max(0.0, wake_at - time.monotonic()))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             else:
                 await wake.wait()

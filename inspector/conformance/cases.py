@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any
 
 SLOW = "slow"  # waits on the protocol's long timers (runs with --slow)
 PUBLISH = "publish"  # needs a way to publish (--control or --publish-command)

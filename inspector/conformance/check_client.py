@@ -11,8 +11,8 @@ import asyncio
 import os
 import secrets
 import signal
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from inspector.conformance.cases import Case, select
 from inspector.conformance.client_cases import CASES, ClientCtx
@@ -80,7 +80,7 @@ class _ClientRun:
                 pass
             try:
                 await asyncio.wait_for(proc.wait(), STOP_WAIT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)
                 except ProcessLookupError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from typing import Callable
+from collections.abc import Callable
 
 from inspector.conformance.cases import Case, select
 from inspector.conformance.probe import Target

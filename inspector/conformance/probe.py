@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -98,7 +99,7 @@ class Probe:
             traffic.state(conn, State.STOPPED, http_status=status, message=f"upgrade refused with HTTP {status}")
             raise HarnessError(f"the server refused the upgrade with HTTP {status} "
                                "(is the token accepted?)") from None
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             raise HarnessError(f"cannot connect: {exc.__class__.__name__.lower()} {exc}".strip()) from None
         traffic.state(conn, State.OPEN)
         return cls(target, traffic, conn, ws)
@@ -134,7 +135,7 @@ class Probe:
         Server PINGs are answered (unless ``answer_pings`` is off) and passed on like any message."""
         try:
             data = await asyncio.wait_for(self.ws.recv(), self.target.timeout if timeout is None else timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
         except ConnectionClosed as exc:
             self._closed(exc)

@@ -68,7 +68,7 @@ class CommandPublisher(Publisher):
                                                      stderr=asyncio.subprocess.PIPE)
         try:
             _, err = await asyncio.wait_for(proc.communicate(), COMMAND_TIMEOUT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
             raise HarnessError(f"--publish-command did not finish within {COMMAND_TIMEOUT:g} s") from None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from inspector.conformance.cases import OPT_IN, PUBLISH, SLOW, Case
 from inspector.conformance.report import CaseResult, Outcome, Report
@@ -72,9 +73,9 @@ async def run_case(case: Case, make_ctx: Callable[[Traffic], Any], opts: RunOpti
         result.outcome, result.message = Outcome.INFO, str(exc)
     except HarnessError as exc:
         result.outcome, result.message = Outcome.ERROR, str(exc)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         result.outcome, result.message = Outcome.ERROR, f"the case did not finish within {timeout:g} s"
-    except Exception as exc:  # noqa: BLE001 - a harness bug is one case's error, not the run's end
+    except Exception as exc:
         log.debug("case %s failed in the harness", case.id, exc_info=True)
         result.outcome, result.message = Outcome.ERROR, f"harness failure: {type(exc).__name__}: {exc}"
     result.duration = time.monotonic() - started

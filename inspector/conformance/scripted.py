@@ -128,7 +128,7 @@ class ScriptedServer:
         try:
             await asyncio.wait_for(self.changed.wait(), max(0.0, timeout))
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

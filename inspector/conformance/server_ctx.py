@@ -84,12 +84,12 @@ class ServerCtx:
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(
                 host, port, ssl=self.target.ssl if tls else None, server_hostname=host if tls else None), 10)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             raise HarnessError(f"cannot connect to {host}:{port}: {exc}") from None
         try:
             writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
             answer = await asyncio.wait_for(_read_answer(reader), 10)
-        except (OSError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, OSError, ValueError) as exc:
             raise HarnessError(f"no readable HTTP answer: {exc or type(exc).__name__}") from None
         finally:
             writer.close()

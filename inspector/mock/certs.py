@@ -55,7 +55,7 @@ def _name(common_name: str) -> x509.Name:
 
 def make_ca(common_name: str = "Realtime Inspector mock CA", days: int = 30) -> Issued:
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(_name(common_name))
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - _DAY).not_valid_after(now + days * _DAY)
@@ -74,7 +74,7 @@ def issue(ca: Issued, names: tuple[str, ...] = LOOPBACK_NAMES, *, common_name: s
           client: bool = False) -> Issued:
     """A certificate signed by ``ca`` for ``names`` (IP addresses or DNS names)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     sans: list[x509.GeneralName] = []
     for name in names:
         try:

@@ -12,7 +12,8 @@ import asyncio
 import logging
 import os
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed
 
@@ -133,7 +134,7 @@ class MockConnection:
                 self.bytes_out += size
         except ConnectionClosed:
             pass
-        except Exception:  # noqa: BLE001 - a broken transport ends this connection only
+        except Exception:
             log.exception("writer of %s failed", self.member)
             self.close_soon(closecodes.INTERNAL_ERROR, "internal error")
         finally:
@@ -192,7 +193,7 @@ class MockConnection:
             self._writer.cancel()
         try:
             await self.ws.close(code, reason)
-        except Exception:  # noqa: BLE001 - a vanished peer must not fail the caller
+        except Exception:
             log.debug("close of %s failed", self.member, exc_info=True)
         return True
 

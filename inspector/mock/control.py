@@ -37,7 +37,7 @@ async def serve_control(server: MockServer, ws: ServerConnection) -> None:
                 reply = await handle_request(server, message)
             except ControlError as exc:
                 reply = {"ok": False, "error": str(exc)}
-            except Exception as exc:  # noqa: BLE001 - one failed request must not end the channel
+            except Exception as exc:
                 log.exception("control request failed")
                 reply = {"ok": False, "error": f"internal error: {type(exc).__name__}"}
             await ws.send(json.dumps(reply, separators=(",", ":"), ensure_ascii=False))

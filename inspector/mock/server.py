@@ -16,8 +16,9 @@ import logging
 import secrets
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -68,7 +69,7 @@ def _now_ms() -> int:
 class _Topic:
     """Subscribers, virtual members and the message counter of one topic."""
 
-    __slots__ = ("name", "seq", "subscribers", "virtual", "_groups")
+    __slots__ = ("_groups", "name", "seq", "subscribers", "virtual")
 
     def __init__(self, name: str):
         self.name = name
@@ -214,7 +215,7 @@ class MockServer:
     async def _handler(self, ws: ServerConnection) -> None:
         try:
             await self._route(ws)
-        except Exception:  # noqa: BLE001 - whatever failed, this connection gets 1011 and the server lives on
+        except Exception:
             log.exception("internal error while handling a connection")
             await ws.close(closecodes.INTERNAL_ERROR, "internal error")
 
@@ -264,13 +265,13 @@ class MockServer:
             await self._read_loop(conn)
         except ConnectionClosed:
             pass
-        except Exception:  # noqa: BLE001 - the contract: 1011, and the server lives on
+        except Exception:
             log.exception("internal error on connection %s", conn.member)
             await conn.close(closecodes.INTERNAL_ERROR, "internal error")
         finally:
             try:
                 self._drop(conn)
-            except Exception:  # noqa: BLE001 - bookkeeping must not leak the handler's exception
+            except Exception:
                 log.exception("cleanup of connection %s failed", conn.member)
 
     async def _read_loop(self, conn: MockConnection) -> None:
@@ -576,7 +577,7 @@ class MockServer:
         for listener in list(self.listeners):
             try:
                 listener(event, info)
-            except Exception:  # noqa: BLE001 - an observer must not break the server
+            except Exception:
                 log.exception("mock server listener failed")
 
     def stats(self) -> dict:
@@ -603,7 +604,7 @@ def _guarded(conn: MockConnection, fn: Callable[..., Any], *args: Any) -> Callab
     def run() -> None:
         try:
             fn(conn, *args)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("internal error in a timer of %s", conn.member)
             conn.close_soon(closecodes.INTERNAL_ERROR, "internal error")
     return run

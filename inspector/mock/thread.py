@@ -7,7 +7,8 @@ import concurrent.futures
 import inspect
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from inspector.mock.server import MockConfig, MockServer
 

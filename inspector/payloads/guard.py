@@ -16,7 +16,7 @@ _STOP = object()
 
 
 class _Job:
-    __slots__ = ("fn", "args", "done", "result", "error")
+    __slots__ = ("args", "done", "error", "fn", "result")
 
     def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]):
         self.fn, self.args = fn, args

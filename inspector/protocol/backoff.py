@@ -7,7 +7,7 @@ n returns to 0 only after a connection stayed open for ``reset_after`` seconds.
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 INITIAL = 0.5
 CAP = 30.0

@@ -229,7 +229,7 @@ def decode(data: bytes | bytearray | memoryview) -> Frame:
         return _decode(data)
     except DecodeError:
         raise
-    except Exception as exc:  # the contract: nothing but DecodeError escapes
+    except Exception as exc:  # noqa: BLE001 - the contract: nothing but DecodeError escapes
         raise DecodeError("bad_frame", f"undecodable frame ({type(exc).__name__})") from None
 
 

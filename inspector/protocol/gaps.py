@@ -9,7 +9,8 @@ numpy columns; ``SeqGaps`` keeps the state between frames.
 
 from __future__ import annotations
 
-from typing import Any, Hashable, overload
+from collections.abc import Hashable
+from typing import Any, overload
 
 
 # The rules take ints, or numpy arrays of them: the Any overload keeps numpy out of the protocol package.
@@ -38,7 +39,7 @@ class SeqGaps:
     reconnects (seq keeps counting on the server), so a jump there is reported.
     """
 
-    __slots__ = ("_last", "_filtered")
+    __slots__ = ("_filtered", "_last")
 
     def __init__(self) -> None:
         self._last: dict[Hashable, int] = {}

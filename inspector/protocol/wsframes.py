@@ -13,8 +13,8 @@ complete frame that breaks several rules gets the same close code from both.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from inspector.protocol.closecodes import INVALID_DATA, MESSAGE_TOO_BIG, NO_STATUS, PROTOCOL_ERROR
 

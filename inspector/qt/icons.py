@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap, QPolygonF
@@ -31,12 +31,12 @@ def kind_colour(kind: int) -> QColor:
     return QColor(KIND_COLOURS.get(kind, OTHER_COLOUR))
 
 
-@lru_cache(maxsize=None)
+@cache
 def kind_brush(kind: int) -> QBrush:
     return QBrush(kind_colour(kind))
 
 
-@lru_cache(maxsize=None)
+@cache
 def kind_icon(kind: int) -> QIcon:
     """A filled disc in the kind's colour (square for unknown kinds)."""
     pm = QPixmap(12, 12)
@@ -102,7 +102,7 @@ def _draw(name: str, p: QPainter, colour: QColor) -> None:
         raise ValueError(f"no toolbar icon named {name!r}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def tool_icon(name: str) -> QIcon:
     icon = QIcon()
     for size in (16, 24, 32, 48):

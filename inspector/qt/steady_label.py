@@ -20,13 +20,13 @@ class SteadyLabel(QLabel):
         super().__init__(text, parent)
         self._fit(force=True)
 
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+    def setText(self, text: str) -> None:
         if text == self.text():
             return
         super().setText(text)
         self._fit()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._fit(force=True)  # a style sheet's font arrives at polish time

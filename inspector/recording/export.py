@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 from inspector.protocol.events import SessionEvent
 from inspector.recording.har_export import export_har  # noqa: F401 - re-exported: both exports live here for callers

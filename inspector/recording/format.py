@@ -13,7 +13,7 @@ import binascii
 import json
 import math
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from inspector import __version__
@@ -65,7 +65,7 @@ def dumps(obj: dict) -> str:
 
 def make_header(profile: str = "", url: str = "", created: float | None = None, **extra: Any) -> dict:
     created = time.time() if created is None else created
-    iso = datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    iso = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     header = {"format": FORMAT, "version": VERSION, "app_version": __version__, "created": iso,
               "created_epoch": created, "profile": profile, "url": url}
     header.update(extra)

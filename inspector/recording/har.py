@@ -22,9 +22,10 @@ import binascii
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
 from inspector.protocol.frames import decode_received

@@ -9,9 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import os
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import parse_qsl
 
 from inspector import __version__
@@ -23,7 +23,7 @@ UNKNOWN_URL = "ws://unknown/"  # only for a connection whose URL nobody told us
 
 
 def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _query(url: str) -> list[dict]:

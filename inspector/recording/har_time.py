@@ -8,8 +8,9 @@ names the unit, so it is decided once per entry, from the entry's own clock.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 MS_FROM = 1e11              # epoch seconds reach this in the year 5138; epoch milliseconds passed it in 1973
 PLAUSIBLE_FROM = 1e8        # 1973: a startedDateTime before it says nothing about the unit
@@ -64,7 +65,7 @@ def iso_time(value: Any) -> float | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     try:
         t = dt.timestamp()
     except (OverflowError, ValueError, OSError):

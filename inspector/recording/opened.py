@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from inspector.protocol.events import SessionEvent
 from inspector.recording.format import MAX_ERRORS

@@ -24,8 +24,9 @@ import json
 import os
 import random
 import struct
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from inspector import __version__

@@ -10,8 +10,9 @@ interfaces. See the pcapng draft (IETF opsawg) and pcap(5).
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 # pcapng block types
 SHB = 0x0A0D0D0A

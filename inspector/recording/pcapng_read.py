@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from inspector.client.failures import http_line
 from inspector.protocol.closecodes import ABNORMAL, describe

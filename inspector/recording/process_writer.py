@@ -320,7 +320,7 @@ class ProcessRecordingWriter:
         """Stop the sink at once (tests, and an app that must quit now)."""
         self._proc.kill()
 
-    def __enter__(self) -> "ProcessRecordingWriter":
+    def __enter__(self) -> ProcessRecordingWriter:
         return self
 
     def __exit__(self, *exc) -> None:

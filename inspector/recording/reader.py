@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from inspector.protocol.events import SessionEvent
 from inspector.recording.format import FORMAT, RecordError, RecordingError, check_header, record_to_event

@@ -160,7 +160,7 @@ class RecordingWriter:
         if self._error:
             raise RecordingError(self._error)
 
-    def __enter__(self) -> "RecordingWriter":
+    def __enter__(self) -> RecordingWriter:
         return self
 
     def __exit__(self, *exc) -> None:

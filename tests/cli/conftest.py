@@ -31,7 +31,7 @@ def dumpcap(request: pytest.FixtureRequest) -> str:
     return _tool(request, "dumpcap")
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001 - pytest's signature
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not _MISSING:
         return
     tests = {t for nodes in _MISSING.values() for t in nodes}

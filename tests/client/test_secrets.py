@@ -125,7 +125,7 @@ def test_redact_helpers():
     assert leaks(shown) == [] and "pw" not in shown and "a=1" in shown and "host:8443" in shown
     assert scrub(f"Authorization: Bearer {SECRET2}") == "Authorization: Bearer ***"
     assert scrub(f"GET /x?token={SECRET2} HTTP/1.1") == "GET /x?token=*** HTTP/1.1"
-    assert "unrelated words" == scrub("unrelated words")
+    assert scrub("unrelated words") == "unrelated words"
 
 
 

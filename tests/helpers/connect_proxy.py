@@ -18,7 +18,7 @@ class ConnectProxy:
         self.server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task] = set()
 
-    async def __aenter__(self) -> "ConnectProxy":
+    async def __aenter__(self) -> ConnectProxy:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         return self
 

@@ -73,7 +73,7 @@ window.closeSocket = () => new Promise(resolve => { ws.onclose = () => resolve()
 
 
 class _PageHandler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         body, status, kind = (PAGE, 200, "text/html; charset=utf-8") if self.path == "/" else (b"", 404, "text/plain")
         self.send_response(status)
         self.send_header("Content-Type", kind)

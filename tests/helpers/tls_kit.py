@@ -20,7 +20,7 @@ KEY_PASSPHRASE = "key-pass-9d2e"
 @pytest.fixture(scope="session")
 def certs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca = make_ca("Test Private CA")
     other_ca = make_ca("Someone Else's CA")
     server = issue(ca)

@@ -54,11 +54,10 @@ def test_a_delivered_body_keeps_its_key_order_and_extra_fields(kit):
     body = {"data": {"b": 2, "a": 1}, "ts": 5, "type": "message", "topic": "room", "seq": 3, "region": "eu"}
 
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as ws:
-                await kit.subscribe(ws, "room")
-                assert server.deliver_event(body) == 1
-                return await kit.recv(ws)
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as ws:
+            await kit.subscribe(ws, "room")
+            assert server.deliver_event(body) == 1
+            return await kit.recv(ws)
     data = kit.run(go())
     assert data == frames.encode_event_body(body)
     assert list(json.loads(data[1:])) == ["data", "ts", "type", "topic", "seq", "region"]

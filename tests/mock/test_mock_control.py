@@ -105,12 +105,11 @@ class _BrokenStats(MockServer):
 
 def test_a_failing_request_is_answered_and_the_channel_stays(kit):
     async def go():
-        async with _BrokenStats(MockConfig()) as server:
-            async with kit.connect(server.control_url) as ctl:
-                await ctl.send('{"op": "stats"}')
-                bad = json.loads(await kit.recv(ctl))
-                await ctl.send('{"op": "publish", "topic": "t", "data": 1}')
-                return bad, json.loads(await kit.recv(ctl))
+        async with _BrokenStats(MockConfig()) as server, kit.connect(server.control_url) as ctl:
+            await ctl.send('{"op": "stats"}')
+            bad = json.loads(await kit.recv(ctl))
+            await ctl.send('{"op": "publish", "topic": "t", "data": 1}')
+            return bad, json.loads(await kit.recv(ctl))
     bad, good = kit.run(go())
     assert bad["ok"] is False and "internal error" in bad["error"]
     assert good == {"ok": True, "delivered": 0, "seq": 1}

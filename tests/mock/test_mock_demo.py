@@ -21,29 +21,28 @@ def test_orders_have_fields_worth_filtering():
 
 def test_demo_traffic_reaches_filtered_subscribers_with_presence_churn(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as ws:
-                await kit.subscribe(ws, "orders.eu", "data.total > `100` && data.region == 'eu'")
-                await kit.subscribe(ws, "ticker")
-                sync = await kit.subscribe(ws, "chat.lobby")
-                demo = Demo(server, random.Random(3))
-                demo.start()
-                seen = {}
-                loop = asyncio.get_running_loop()
-                end = loop.time() + 1.5
-                while loop.time() < end:
-                    event = await kit.recv_json(ws)
-                    seen.setdefault((event["topic"], event["type"]), []).append(event)
-                demo._join()  # churn without waiting seconds for it
-                demo._leave()
-                for _ in range(50):
-                    event = await kit.recv_json(ws)
-                    seen.setdefault((event["topic"], event["type"]), []).append(event)
-                    if sum(1 for e in seen.get(("chat.lobby", "presence"), []) if e["data"]["action"] == "leave"):
-                        break
-                demo.stop()
-                await asyncio.sleep(0.05)
-                return sync, seen, server.members("chat.lobby")
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as ws:
+            await kit.subscribe(ws, "orders.eu", "data.total > `100` && data.region == 'eu'")
+            await kit.subscribe(ws, "ticker")
+            sync = await kit.subscribe(ws, "chat.lobby")
+            demo = Demo(server, random.Random(3))
+            demo.start()
+            seen = {}
+            loop = asyncio.get_running_loop()
+            end = loop.time() + 1.5
+            while loop.time() < end:
+                event = await kit.recv_json(ws)
+                seen.setdefault((event["topic"], event["type"]), []).append(event)
+            demo._join()  # churn without waiting seconds for it
+            demo._leave()
+            for _ in range(50):
+                event = await kit.recv_json(ws)
+                seen.setdefault((event["topic"], event["type"]), []).append(event)
+                if sum(1 for e in seen.get(("chat.lobby", "presence"), []) if e["data"]["action"] == "leave"):
+                    break
+            demo.stop()
+            await asyncio.sleep(0.05)
+            return sync, seen, server.members("chat.lobby")
     sync, seen, members_after = kit.run(go())
     ticks = seen[("ticker", "message")]
     assert len(ticks) >= 15  # tens per second

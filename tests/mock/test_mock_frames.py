@@ -11,9 +11,8 @@ from inspector.mock.server import MockConfig, MockServer
 def scenario(kit, body, **config):
     """Run ``body(server, ws)`` with one connected client."""
     async def go():
-        async with MockServer(MockConfig(**config)) as server:
-            async with kit.connect(server.url) as ws:
-                return await body(server, ws)
+        async with MockServer(MockConfig(**config)) as server, kit.connect(server.url) as ws:
+            return await body(server, ws)
     return kit.run(go())
 
 
@@ -254,18 +253,17 @@ def test_identical_filters_share_one_evaluation(kit):
 
 def test_presence_sync_join_leave(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as a:
-                sync_a = await kit.subscribe(a, "room")
-                async with kit.connect(server.url) as b:
-                    sync_b = await kit.subscribe(b, "room")
-                    join = await kit.recv_json(a)
-                    await b.send(b"\x02{\"topic\": \"room\"}")
-                    leave1 = await kit.recv_json(a)
-                    await kit.subscribe(b, "room")
-                    await kit.recv_json(a)  # join again
-                leave2 = await kit.recv_json(a)  # b disconnected
-                return sync_a, sync_b, join, leave1, leave2
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as a:
+            sync_a = await kit.subscribe(a, "room")
+            async with kit.connect(server.url) as b:
+                sync_b = await kit.subscribe(b, "room")
+                join = await kit.recv_json(a)
+                await b.send(b"\x02{\"topic\": \"room\"}")
+                leave1 = await kit.recv_json(a)
+                await kit.subscribe(b, "room")
+                await kit.recv_json(a)  # join again
+            leave2 = await kit.recv_json(a)  # b disconnected
+            return sync_a, sync_b, join, leave1, leave2
     sync_a, sync_b, join, leave1, leave2 = kit.run(go())
     me = sync_a["data"]["members"][0]
     assert me.startswith("c-") and int(me[2:], 16) >= 0

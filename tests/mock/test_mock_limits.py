@@ -32,54 +32,50 @@ def test_ninth_connection_per_token_is_accepted_then_closed_1008(kit):
 
 def test_idle_without_subscription_from_connect(kit):
     async def go():
-        async with MockServer(MockConfig(idle_timeout=0.3)) as server:
-            async with kit.connect(server.url) as ws:
-                loop = asyncio.get_running_loop()
-                t0 = loop.time()
-                code = await kit.expect_close(ws)
-                return code, loop.time() - t0
+        async with MockServer(MockConfig(idle_timeout=0.3)) as server, kit.connect(server.url) as ws:
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            code = await kit.expect_close(ws)
+            return code, loop.time() - t0
     code, took = kit.run(go())
     assert code == (1008, "idle without subscription") and took >= 0.25
 
 
 def test_subscription_prevents_idle_close(kit):
     async def go():
-        async with MockServer(MockConfig(idle_timeout=0.2)) as server:
-            async with kit.connect(server.url) as ws:
-                await kit.subscribe(ws, "t")
-                await asyncio.sleep(0.4)
-                await ws.send(b"\x20ok")
-                return await kit.recv(ws)
+        async with MockServer(MockConfig(idle_timeout=0.2)) as server, kit.connect(server.url) as ws:
+            await kit.subscribe(ws, "t")
+            await asyncio.sleep(0.4)
+            await ws.send(b"\x20ok")
+            return await kit.recv(ws)
     assert kit.run(go()) == b"\x21ok"
 
 
 def test_idle_counts_from_the_unsubscribe_that_left_none(kit):
     async def go():
-        async with MockServer(MockConfig(idle_timeout=0.3)) as server:
-            async with kit.connect(server.url) as ws:
-                await kit.subscribe(ws, "a")
-                await kit.subscribe(ws, "b")
-                await asyncio.sleep(0.35)  # longer than idle_timeout, but subscribed
-                await ws.send(b"\x02{\"topic\": \"a\"}")
-                await asyncio.sleep(0.35)  # still one subscription left
-                loop = asyncio.get_running_loop()
-                await ws.send(b"\x02{\"topic\": \"b\"}")
-                t0 = loop.time()
-                code = await kit.expect_close(ws)
-                return code, loop.time() - t0
+        async with MockServer(MockConfig(idle_timeout=0.3)) as server, kit.connect(server.url) as ws:
+            await kit.subscribe(ws, "a")
+            await kit.subscribe(ws, "b")
+            await asyncio.sleep(0.35)  # longer than idle_timeout, but subscribed
+            await ws.send(b"\x02{\"topic\": \"a\"}")
+            await asyncio.sleep(0.35)  # still one subscription left
+            loop = asyncio.get_running_loop()
+            await ws.send(b"\x02{\"topic\": \"b\"}")
+            t0 = loop.time()
+            code = await kit.expect_close(ws)
+            return code, loop.time() - t0
     code, took = kit.run(go())
     assert code == (1008, "idle without subscription") and took >= 0.25
 
 
 def test_token_expiry_closes_4401(kit):
     async def go():
-        async with MockServer(MockConfig(token_ttl=0.3)) as server:
-            async with kit.connect(server.url) as ws:
-                await kit.subscribe(ws, "t")
-                loop = asyncio.get_running_loop()
-                t0 = loop.time()
-                code = await kit.expect_close(ws)
-                return code, loop.time() - t0
+        async with MockServer(MockConfig(token_ttl=0.3)) as server, kit.connect(server.url) as ws:
+            await kit.subscribe(ws, "t")
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            code = await kit.expect_close(ws)
+            return code, loop.time() - t0
     code, took = kit.run(go())
     assert code == (4401, "token expired") and took >= 0.2
 
@@ -123,10 +119,9 @@ def test_message_over_64_kib_closes_1009(kit):
 
 def test_message_of_exactly_64_kib_is_accepted(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as ws:
-                await ws.send(b"\x01" + b" " * 65535)  # 65536 bytes: a bad_frame, not a close
-                return await kit.recv_json(ws, 0xFF)
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as ws:
+            await ws.send(b"\x01" + b" " * 65535)  # 65536 bytes: a bad_frame, not a close
+            return await kit.recv_json(ws, 0xFF)
     assert kit.run(go())["code"] == "bad_frame"
 
 
@@ -153,18 +148,16 @@ def test_unexpected_failure_closes_1011_and_server_lives_on(kit):
 
 def test_internal_error_fault_closes_all_1011(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as ws:
-                return await server.internal_error(), await kit.expect_close(ws)
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as ws:
+            return await server.internal_error(), await kit.expect_close(ws)
     assert kit.run(go()) == (1, (1011, "internal error"))
 
 
 def test_close_all_with_any_code(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as ws:
-                n = await server.close_all(4000, "custom")
-                return n, await kit.expect_close(ws), server.stats()["connections"]
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as ws:
+            n = await server.close_all(4000, "custom")
+            return n, await kit.expect_close(ws), server.stats()["connections"]
     n, code, after = kit.run(go())
     assert (n, code) == (1, (4000, "custom"))
     assert after == 0

@@ -12,9 +12,8 @@ def with_client(kit, body, **config):
     cfg.update(config)
 
     async def go():
-        async with MockServer(MockConfig(**cfg)) as server:
-            async with kit.connect(server.url) as ws:
-                return await body(server, ws, asyncio.get_running_loop())
+        async with MockServer(MockConfig(**cfg)) as server, kit.connect(server.url) as ws:
+            return await body(server, ws, asyncio.get_running_loop())
     return kit.run(go())
 
 

@@ -45,7 +45,7 @@ OPEN_AND_ASK = """([url, control]) => new Promise(resolve => {
 
 
 class _Page(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         body = b"<!doctype html><title>page</title>"
         self.send_response(200 if self.path == "/" else 404)
         self.send_header("Content-Type", "text/html")

@@ -69,24 +69,23 @@ def test_random_garbage_frames_get_errors_and_nothing_breaks(kit):
 
 def test_abrupt_disconnect_mid_frame(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as bystander:
-                await kit.subscribe(bystander, "room")
-                for cut in (1, 2, 6, 20):  # inside header, inside mask, inside payload
-                    reader, writer = await raw_upgrade(server.port, kit.TOKEN)
-                    writer.write(masked_frame(b'\x01{"topic": "room"}'))
-                    await writer.drain()
-                    await asyncio.sleep(0.05)
-                    frame = masked_frame(b'\x01{"topic": "room", "filter": "data"}' + b" " * 200)
-                    writer.write(frame[:cut])
-                    await writer.drain()
-                    writer.transport.abort()  # vanish: no close frame, no FIN
-                # each vanished member's join and leave reached the bystander
-                actions = []
-                while len(actions) < 8:
-                    actions.append((await kit.recv_json(bystander))["data"]["action"])
-                await asyncio.sleep(0.1)
-                return actions, server.stats()["connections"], await healthy(kit, server)
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as bystander:
+            await kit.subscribe(bystander, "room")
+            for cut in (1, 2, 6, 20):  # inside header, inside mask, inside payload
+                reader, writer = await raw_upgrade(server.port, kit.TOKEN)
+                writer.write(masked_frame(b'\x01{"topic": "room"}'))
+                await writer.drain()
+                await asyncio.sleep(0.05)
+                frame = masked_frame(b'\x01{"topic": "room", "filter": "data"}' + b" " * 200)
+                writer.write(frame[:cut])
+                await writer.drain()
+                writer.transport.abort()  # vanish: no close frame, no FIN
+            # each vanished member's join and leave reached the bystander
+            actions = []
+            while len(actions) < 8:
+                actions.append((await kit.recv_json(bystander))["data"]["action"])
+            await asyncio.sleep(0.1)
+            return actions, server.stats()["connections"], await healthy(kit, server)
     actions, conns, ok = kit.run(go())
     assert actions == ["join", "leave"] * 4
     assert conns == 1 and ok
@@ -108,16 +107,15 @@ def test_garbage_instead_of_http_and_half_handshakes(kit):
 
 def test_invalid_websocket_framing_closes_only_that_client(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as bystander:
-                await kit.subscribe(bystander, "t")
-                reader, writer = await raw_upgrade(server.port, kit.TOKEN)
-                writer.write(b"\x82\x05hello")  # unmasked client frame: a protocol error
-                await writer.drain()
-                data = await asyncio.wait_for(reader.read(), 3)
-                writer.close()
-                server.publish("t", 2)
-                return data[:1], (await kit.recv_json(bystander))["data"], await healthy(kit, server)
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as bystander:
+            await kit.subscribe(bystander, "t")
+            reader, writer = await raw_upgrade(server.port, kit.TOKEN)
+            writer.write(b"\x82\x05hello")  # unmasked client frame: a protocol error
+            await writer.drain()
+            data = await asyncio.wait_for(reader.read(), 3)
+            writer.close()
+            server.publish("t", 2)
+            return data[:1], (await kit.recv_json(bystander))["data"], await healthy(kit, server)
     first, data, ok = kit.run(go())
     assert first == b"\x88"  # a close frame
     assert data == 2 and ok

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QApplication
 if str(Path(__file__).parent) not in sys.path:
     sys.path.append(str(Path(__file__).parent))
 
-from leak_guard import describe_task, pending_tasks  # noqa: E402
+from leak_guard import describe_task, pending_tasks
 
 _started: weakref.WeakKeyDictionary[QTimer, str] = weakref.WeakKeyDictionary()
 _original_start = QTimer.start

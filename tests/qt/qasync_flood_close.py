@@ -17,15 +17,15 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import qasync
+from PySide6.QtWidgets import QApplication
 
-from inspector.client.engine import ClientConfig, RealtimeClient  # noqa: E402
-from inspector.client.tokens import TokenSource  # noqa: E402
-from inspector.mock.server import MockConfig  # noqa: E402
-from inspector.mock.thread import MockServerThread  # noqa: E402
-from inspector.protocol.events import FrameSeen, State, SubState  # noqa: E402
-from inspector.qt.log.panel import LogPanel  # noqa: E402
+from inspector.client.engine import ClientConfig, RealtimeClient
+from inspector.client.tokens import TokenSource
+from inspector.mock.server import MockConfig
+from inspector.mock.thread import MockServerThread
+from inspector.protocol.events import FrameSeen, State, SubState
+from inspector.qt.log.panel import LogPanel
 
 
 def _publish_many(server, topic: str, count: int) -> int:

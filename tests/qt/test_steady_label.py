@@ -14,7 +14,7 @@ class LayoutRequests(QObject):
         super().__init__()
         self.count = 0
 
-    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, _obj, event) -> bool:
         if event.type() == QEvent.Type.LayoutRequest:
             self.count += 1
         return False

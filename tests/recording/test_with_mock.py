@@ -146,13 +146,12 @@ def test_mock_replay_loop_keeps_seq_growing(tmp_path):
     _replay_file(path, n=3, step=0.01)
 
     async def go():
-        async with MockServer(MockConfig(port=0)) as server:
-            async with raw_client(server.url) as a:
-                await subscribe(a, "orders.eu")
-                player = asyncio.ensure_future(play(server, server_events(path), speed=10, loop=True))
-                frames = await collect(a, 6)
-                player.cancel()
-                return [json.loads(f[1:])["seq"] for f in frames]
+        async with MockServer(MockConfig(port=0)) as server, raw_client(server.url) as a:
+            await subscribe(a, "orders.eu")
+            player = asyncio.ensure_future(play(server, server_events(path), speed=10, loop=True))
+            frames = await collect(a, 6)
+            player.cancel()
+            return [json.loads(f[1:])["seq"] for f in frames]
 
     seqs = run(go())
     assert seqs == [2, 3, 4, 5, 6, 7]  # orders.eu had seq 2..3: each pass adds the span, 2

@@ -15,8 +15,9 @@ import shutil
 import tempfile
 import time
 import weakref
+from collections.abc import Callable
 from operator import methodcaller
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication

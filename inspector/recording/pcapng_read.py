@@ -184,7 +184,7 @@ class CaptureRecording(OpenedFile):
         if c.phase == "ws":
             self._frames(c, OUT if from_client else IN, data, t)
         elif c.phase == "refused":
-            if not from_client:
+            if not from_client and c.refused is not None:  # bytes past a refusal's body are not read
                 self._refused_body(c, data, t)
         elif from_client and c.phase == "request":
             self._request(c, data)

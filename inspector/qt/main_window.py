@@ -104,7 +104,7 @@ def _scrolling(widget: QWidget) -> QScrollArea:
 
 
 class DocumentWindow(QWidget):
-    """A recording's document in a top-level window of its own, beside the main one.
+    """A document (a recording, a check, a load run) in a top-level window of its own, beside the main one.
     Closing it stops the document first (as closing its tab does)."""
 
     def __init__(self, doc: Document, title: str, tasks: Tasks, actions: Iterable[QAction] = (),
@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
         A failure here costs that feature only: the inspector itself still starts.
         """
         try:
-            return RecordingUi(self, self, directory)
+            return RecordingUi(self, host=self, directory=directory)
         except Exception as exc:  # noqa: BLE001 - keep the app usable, say why
             self.report_error(f"recording is unavailable: {type(exc).__name__}: {exc}")
             return None
@@ -368,7 +368,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _build_menus(self) -> None:
-        self.file_menu.addAction("Open load run…", lambda: open_load_dialog(self, self))
+        self.file_menu.addAction("Open load run…", lambda: open_load_dialog(self, window=self))
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
         menus = (("&Connection", (self.connect_action, self.reconnect_action, self.disconnect_action)),
@@ -453,9 +453,9 @@ class MainWindow(QMainWindow):
         return index
 
     def close_document(self, index: int) -> None:
-        """Close a recording's document (the live one stays); it is stopped, then deleted."""
+        """Close a document (the live one stays); it is stopped, then deleted."""
         doc = self.documents.widget(index)
-        if doc is None or not isinstance(doc, Document):  # none, or the live part
+        if doc is None or not isinstance(doc, Document):  # none, or the live part (None first: mypy narrows)
             return
         title = self.documents.tabText(index)
         self.documents.removeTab(index)
@@ -466,9 +466,9 @@ class MainWindow(QMainWindow):
         self.tasks.spawn(close(), name=f"close {title}")
 
     def detach_document(self, index: int) -> DocumentWindow | None:
-        """Move a recording's document into a window of its own, to see it beside the live one."""
+        """Move a document into a window of its own, to see it beside the live one."""
         doc = self.documents.widget(index)
-        if doc is None or not isinstance(doc, Document):  # none, or the live part
+        if doc is None or not isinstance(doc, Document):  # none, or the live part (None first: mypy narrows)
             return None
         title = self.documents.tabText(index)
         self.documents.removeTab(index)

@@ -73,7 +73,8 @@ def test_each_kind_of_document_is_shown_pointed_at_and_closed_by_the_window(qtbo
     async def go():
         gone: list[str] = []
         for doc in docs:
-            doc.destroyed.connect(lambda _=None, name=type(doc).__name__: gone.append(name))
+            name = type(doc).__name__
+            doc.destroyed.connect(lambda _=None, name=name: gone.append(name))
             w.close_document(w.documents.indexOf(doc))
         w.close_document(w.documents.indexOf(w.center))  # the live part stays
         await until(lambda: len(gone) == len(docs), 10, "every document closed and deleted")

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QPoint, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -302,7 +302,8 @@ class MainWindow(QMainWindow):
             self.recording.open_path(path)
 
     # ------------------------------------------------------------ actions and shortcuts
-    def _action(self, text: str, shortcut, slot, tip: str = "", icon=None) -> QAction:
+    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: Callable[..., object],
+                tip: str = "", icon: QIcon | QStyle.StandardPixmap | None = None) -> QAction:
         act = QAction(text, self)
         if isinstance(icon, QIcon):
             act.setIcon(icon)
@@ -488,7 +489,7 @@ class MainWindow(QMainWindow):
             shared += [rec.open_action, rec.import_har_action, rec.export_log_action, rec.export_selection_action]
         return shared
 
-    def _document_menu(self, pos) -> None:
+    def _document_menu(self, pos: QPoint) -> None:
         index = self.documents.tabBar().tabAt(pos)
         if index <= 0 or self.documents.widget(index) is self.center:
             return
@@ -619,7 +620,7 @@ class MainWindow(QMainWindow):
         self.conn_tabs.removeTab(index)
         self._update_actions()
 
-        async def close():
+        async def close() -> None:
             await tab.shutdown()
             tab.deleteLater()
         self.tasks.spawn(close(), name=f"close {tab.conn_id}")
@@ -767,7 +768,7 @@ class MainWindow(QMainWindow):
         self._shutting_down = True
         self.show_message("closing…")
 
-        async def run():
+        async def run() -> None:
             try:
                 await self.shutdown()
             except Exception as exc:  # noqa: BLE001 - close anyway

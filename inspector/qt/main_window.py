@@ -23,8 +23,10 @@ import itertools
 import logging
 import os
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QPoint, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -64,9 +66,14 @@ from inspector.qt.load.load_view import open_dialog as open_load_dialog
 from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.mock.mock_panel import MockPanel
+from inspector.qt.recording.recording_ui import RecordingUi
 from inspector.qt.session.connection_tab import ConnectionTab, open_tab_for
 from inspector.qt.session.passphrase import KeyPassphrases
 from inspector.qt.session.profiles_panel import ConnectionManager
+from inspector.qt.window_services import Document, document_widget
+
+if TYPE_CHECKING:  # loaded at the first check (start-up time); it never imports this module
+    from inspector.qt.conformance.check_view import CheckView
 
 log = logging.getLogger("inspector.qt")
 TITLE = "Realtime Inspector"
@@ -97,11 +104,11 @@ def _scrolling(widget: QWidget) -> QScrollArea:
 
 
 class DocumentWindow(QWidget):
-    """A recording's document in a top-level window of its own, beside the main one.
+    """A document (a recording, a check, a load run) in a top-level window of its own, beside the main one.
     Closing it stops the document first (as closing its tab does)."""
 
-    def __init__(self, doc: QWidget, title: str, tasks: Tasks, actions: Iterable[QAction] = (),
-                 open_file: Callable[[str], None] | None = None):
+    def __init__(self, doc: Document, title: str, tasks: Tasks, actions: Iterable[QAction] = (),
+                 open_file: Callable[[str], None] | None = None) -> None:
         super().__init__(None, Qt.WindowType.Window)
         self.doc = doc
         self.tasks = tasks
@@ -114,8 +121,9 @@ class DocumentWindow(QWidget):
         self.setAcceptDrops(open_file is not None)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(doc)
-        doc.show()
+        widget = document_widget(doc)
+        layout.addWidget(widget)
+        widget.show()
 
     def _dropped_files(self, event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> list[str]:
         urls = event.mimeData().urls() if event.mimeData() is not None else []
@@ -145,15 +153,14 @@ class DocumentWindow(QWidget):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        closing = getattr(self.doc, "close_document", None)
-        if self._closed or closing is None:
+        if self._closed:
             event.accept()
             return
         event.ignore()
 
         async def close() -> None:
             try:
-                await closing()
+                await self.doc.close_document()
             finally:
                 self._closed = True
                 self.close()
@@ -166,7 +173,7 @@ class DocumentWindow(QWidget):
 
 class MainWindow(QMainWindow):
     def __init__(self, store: ProfileStore, settings: QSettings, mock_config: MockConfig | None = None,
-                 log_cap: int = 1_000_000, recordings_dir=None):
+                 log_cap: int = 1_000_000, recordings_dir: Path | None = None) -> None:
         super().__init__()
         self.setWindowTitle(TITLE)  # never a URL or token
         self.store = store
@@ -277,26 +284,26 @@ class MainWindow(QMainWindow):
         hh.resizeSection(COL_KIND, 105)  # "UNSUBSCRIBE" with its icon fits
         hh.resizeSection(COL_CONN, 80)
 
-    def _attach_recording(self, directory):
+    def _attach_recording(self, directory: Path | None) -> RecordingUi | None:
         """Record / open / replay / export; it takes over the Record placeholder.
 
         A failure here costs that feature only: the inspector itself still starts.
         """
-        from inspector.qt.recording.recording_ui import RecordingUi  # it imports this window's helpers
         try:
-            return RecordingUi(self, directory)
+            return RecordingUi(self, host=self, directory=directory)
         except Exception as exc:  # noqa: BLE001 - keep the app usable, say why
             self.report_error(f"recording is unavailable: {type(exc).__name__}: {exc}")
             return None
 
-    def open_file(self, path) -> None:
+    def open_file(self, path: str | Path) -> None:
         if self.recording is None:
             self.report_error(f"cannot open {path}: recording is unavailable")
         else:
             self.recording.open_path(path)
 
     # ------------------------------------------------------------ actions and shortcuts
-    def _action(self, text: str, shortcut, slot, tip: str = "", icon=None) -> QAction:
+    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: Callable[..., object],
+                tip: str = "", icon: QIcon | QStyle.StandardPixmap | None = None) -> QAction:
         act = QAction(text, self)
         if isinstance(icon, QIcon):
             act.setIcon(icon)
@@ -362,7 +369,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _build_menus(self) -> None:
-        self.file_menu.addAction("Open load run…", lambda: open_load_dialog(self))
+        self.file_menu.addAction("Open load run…", lambda: open_load_dialog(self, window=self))
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
         menus = (("&Connection", (self.connect_action, self.reconnect_action, self.disconnect_action)),
@@ -422,21 +429,24 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ documents
     def current_document(self) -> QWidget:
-        """The live part (``center``) or an opened recording's view: the one in a recording's
-        own window while that window is active."""
+        """The live part (``center``) or an opened document: the one in a document's own
+        window while that window is active."""
         active = QApplication.activeWindow()
         if isinstance(active, DocumentWindow) and active in self.document_windows:
-            return active.doc
+            return document_widget(active.doc)
         return self.documents.currentWidget() or self.center
 
     def current_log_panel(self) -> LogPanel:
-        panel = getattr(self.current_document(), "log_panel", None)
-        return panel if isinstance(panel, LogPanel) else self.log_panel
+        """The log the log actions act on: the document's in view, else the live one."""
+        doc = self.current_document()
+        panel = doc.log_panel if isinstance(doc, Document) else None
+        return panel if panel is not None else self.log_panel
 
-    def add_document(self, widget: QWidget, title: str, tip: str = "") -> int:
-        """Show ``widget`` (it has a ``log_panel``) as a document beside the live one, in view."""
-        panel = getattr(widget, "log_panel", None)
-        if isinstance(panel, LogPanel):
+    def add_document(self, doc: Document, title: str, tip: str = "") -> int:
+        """Show ``doc`` as a document beside the live one, in view."""
+        widget = document_widget(doc)
+        panel = doc.log_panel
+        if panel is not None:
             panel.pausedChanged.connect(self._paused_changed)
         index = self.documents.addTab(widget, title)
         self.documents.setTabToolTip(index, tip or title)
@@ -444,24 +454,22 @@ class MainWindow(QMainWindow):
         return index
 
     def close_document(self, index: int) -> None:
-        """Close a recording's document (the live one stays); it is stopped, then deleted."""
+        """Close a document (the live one stays); it is stopped, then deleted."""
         doc = self.documents.widget(index)
-        if doc is None or doc is self.center:
+        if doc is None or not isinstance(doc, Document):  # none, or the live part (None first: mypy narrows)
             return
         title = self.documents.tabText(index)
         self.documents.removeTab(index)
 
-        async def close():
-            closing = getattr(doc, "close_document", None)
-            if closing is not None:
-                await closing()
+        async def close() -> None:
+            await doc.close_document()
             doc.deleteLater()
         self.tasks.spawn(close(), name=f"close {title}")
 
     def detach_document(self, index: int) -> DocumentWindow | None:
-        """Move a recording's document into a window of its own, to see it beside the live one."""
+        """Move a document into a window of its own, to see it beside the live one."""
         doc = self.documents.widget(index)
-        if doc is None or doc is self.center:
+        if doc is None or not isinstance(doc, Document):  # none, or the live part (None first: mypy narrows)
             return None
         title = self.documents.tabText(index)
         self.documents.removeTab(index)
@@ -481,7 +489,7 @@ class MainWindow(QMainWindow):
             shared += [rec.open_action, rec.import_har_action, rec.export_log_action, rec.export_selection_action]
         return shared
 
-    def _document_menu(self, pos) -> None:
+    def _document_menu(self, pos: QPoint) -> None:
         index = self.documents.tabBar().tabAt(pos)
         if index <= 0 or self.documents.widget(index) is self.center:
             return
@@ -513,10 +521,10 @@ class MainWindow(QMainWindow):
         widgets = (self.conn_tabs.widget(i) for i in range(self.conn_tabs.count()))
         return [w for w in widgets if isinstance(w, ConnectionTab)]
 
-    def check_server(self, profile: Profile):
+    def check_server(self, profile: Profile) -> CheckView | None:
         """A conformance run against the profile's server, as a document of its own."""
         from inspector.qt.conformance.launch import check_server
-        return check_server(self, profile)
+        return check_server(self, profile, self.recording)
 
     def connect_profile(self, profile: Profile) -> ConnectionTab | None:
         """Connect: show the profile's tab when it is already connected, else open one."""
@@ -612,7 +620,7 @@ class MainWindow(QMainWindow):
         self.conn_tabs.removeTab(index)
         self._update_actions()
 
-        async def close():
+        async def close() -> None:
             await tab.shutdown()
             tab.deleteLater()
         self.tasks.spawn(close(), name=f"close {tab.conn_id}")
@@ -727,10 +735,10 @@ class MainWindow(QMainWindow):
         tabs = self.tabs()
         if tabs:
             await asyncio.wait([asyncio.ensure_future(t.shutdown()) for t in tabs], timeout=5.0)
-        docs = [self.documents.widget(i) for i in range(self.documents.count())]
+        widgets = (self.documents.widget(i) for i in range(self.documents.count()))
+        docs: list[Document] = [d for d in widgets if d is not None and isinstance(d, Document)]
         docs += [win.doc for win in self.document_windows]
-        closers = [getattr(d, "close_document", None) for d in docs]
-        closing = [asyncio.ensure_future(c()) for c in closers if c is not None]
+        closing = [asyncio.ensure_future(d.close_document()) for d in docs]
         if closing:  # a replay into the mock ends before the mock does
             await asyncio.wait(closing, timeout=5.0)
         if self.recording is not None:
@@ -760,7 +768,7 @@ class MainWindow(QMainWindow):
         self._shutting_down = True
         self.show_message("closing…")
 
-        async def run():
+        async def run() -> None:
             try:
                 await self.shutdown()
             except Exception as exc:  # noqa: BLE001 - close anyway

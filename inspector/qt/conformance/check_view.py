@@ -49,6 +49,7 @@ class CheckView(QWidget):
     message = Signal(str)
     open_artifact = Signal(str, int)  # recording path, offending frame index (-1: none)
     finished = Signal(object)  # the Report
+    log_panel = None  # no log of its own: the log actions act on the live one
 
     def __init__(self, title: str, url: str, token: TokenSource, tasks: Tasks, *, auth: str = "header",
                  options: ConnectOptions | None = None, control_url: str | None = None,

@@ -5,23 +5,25 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from inspector.profiles import Profile, ProfileError
 from inspector.qt.conformance.check_view import CheckView, control_url_for, select_frame
+from inspector.qt.recording.recording_ui import RecordingUi
+from inspector.qt.recording.recording_view import RecordingView
 from inspector.qt.session.connection_tab import token_source
+from inspector.qt.window_services import WindowServices
 
 
-def artifacts_dir(window: Any, profile: Profile) -> Path:
+def artifacts_dir(recording: RecordingUi | None, profile: Profile) -> Path:
     """Failing cases' recordings go beside the user's recordings, one folder per run."""
-    recording = getattr(window, "recording", None)
     base = recording.recorder.directory if recording is not None else Path(tempfile.gettempdir())
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile.name)[:40] or "profile"
     return Path(base) / "checks" / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def check_server(window: Any, profile: Profile) -> CheckView | None:
-    """Open a "Check" document for ``profile`` and start the run."""
+def check_server(window: WindowServices, profile: Profile, recording: RecordingUi | None) -> CheckView | None:
+    """Open a "Check" document for ``profile`` and start the run; ``recording`` (None: unavailable)
+    opens a failed case's recording."""
     control = None
     if profile.embedded_mock:
         try:
@@ -37,22 +39,21 @@ def check_server(window: Any, profile: Profile) -> CheckView | None:
         window.report_error(f"cannot check {profile.name}: {exc}")
         return None
     view = CheckView(profile.name, url, token_source(profile), window.tasks, auth=profile.auth, options=options,
-                     control_url=control, artifacts=artifacts_dir(window, profile))
+                     control_url=control, artifacts=artifacts_dir(recording, profile))
     view.message.connect(window.show_message)
-    view.open_artifact.connect(lambda path, frame: open_artifact(window, path, frame))
+    view.open_artifact.connect(lambda path, frame: open_artifact(window, recording, path, frame))
     window.add_document(view, f"Check · {profile.name}", f"conformance check of {profile.name}")
     view.start()
     return view
 
 
-def open_artifact(window: Any, path: str, frame: int) -> None:
+def open_artifact(window: WindowServices, ui: RecordingUi | None, path: str, frame: int) -> None:
     """Open a failed case's recording in its own document, then select the offending frame."""
-    ui = getattr(window, "recording", None)
     if ui is None:
         window.report_error(f"cannot open {Path(path).name}: recording is unavailable")
         return
 
-    def opened(view: Any) -> None:
+    def opened(view: RecordingView) -> None:
         if str(view.recording.path) != str(Path(path)):
             return
         ui.opened.disconnect(opened)

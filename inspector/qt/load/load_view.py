@@ -6,8 +6,6 @@ row plots its p50 / p90 / p99 second by second, with the users running on a seco
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
@@ -24,9 +22,7 @@ from PySide6.QtWidgets import (
 
 from inspector.qt.load.load_run import LoadRun, LoadRunError, Row, read
 from inspector.qt.plot_theme import theme_plot
-
-if TYPE_CHECKING:
-    from inspector.qt.main_window import MainWindow
+from inspector.qt.window_services import WindowServices
 
 COLUMNS = (("kind", "Kind"), ("name", "Topic / detail"), ("requests", "Count"), ("failures", "Failures"),
            ("per_s", "Per s"), ("p50", "p50 ms"), ("p90", "p90 ms"), ("p95", "p95 ms"), ("p99", "p99 ms"),
@@ -64,7 +60,9 @@ def summary(run: LoadRun) -> str:
 
 
 class LoadRunView(QWidget):
-    def __init__(self, run: LoadRun, parent: QWidget | None = None):
+    log_panel = None  # no log of its own: the log actions act on the live one
+
+    def __init__(self, run: LoadRun, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.run = run
         self.shown: tuple[str, str] | None = None  # the (kind, name) plotted
@@ -189,8 +187,11 @@ class LoadRunView(QWidget):
     def _apply_palette(self) -> None:
         theme_plot(self.plot, self.legend, self.palette())
 
+    async def close_document(self) -> None:
+        """Nothing runs in a report: it closes at once."""
 
-def open_load_run(window: MainWindow, path: str) -> LoadRunView | None:
+
+def open_load_run(window: WindowServices, path: str) -> LoadRunView | None:
     """Open the report at ``path`` as a document; a bad file is one line in the status bar."""
     try:
         run = read(path)
@@ -203,9 +204,9 @@ def open_load_run(window: MainWindow, path: str) -> LoadRunView | None:
     return view
 
 
-def open_dialog(window: MainWindow) -> QFileDialog:
-    """The non-blocking file dialog of File > Open load run…"""
-    dlg = QFileDialog(window, "Open load run", "", FILE_FILTER)
+def open_dialog(parent: QWidget, window: WindowServices) -> QFileDialog:
+    """The non-blocking file dialog of File > Open load run… (``parent``: the window as Qt sees it)."""
+    dlg = QFileDialog(parent, "Open load run", "", FILE_FILTER)
     dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dlg.fileSelected.connect(lambda path: open_load_run(window, path))

@@ -1,8 +1,9 @@
 """Recording in the main window: record, open (menu, argument, drag and drop), replay,
 import HAR, export the log or a selection.
 
-``RecordingUi`` is attached to a MainWindow and only uses its public parts: the live
-log panel, its documents, connection tabs, status messages and error reporting. An
+``RecordingUi`` is attached to the main window: the window as Qt sees it (parent, status
+bar, drops) and what it offers as a ``RecordingHost`` (the live log panel, its documents,
+connection tabs, status messages and error reporting), nothing else. An
 opened file becomes a document of its own (``RecordingView``), never mixed into the
 live log. Files are prepared in a worker thread (``recording_source.prepare`` is too
 slow on a big file for the GUI thread) and handed to it through a queued signal;
@@ -12,17 +13,23 @@ exports are written in a worker thread too. Dialogs are opened with ``open()``, 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtGui import QAction, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from inspector.logstore.recording_source import PreparedRecording, prepare
 from inspector.private_files import make_private_dir
 from inspector.qt.recording.recorder import Recorder, Source, default_directory, human_size, timestamped_name
 from inspector.qt.recording.recording_view import RecordingView
+from inspector.qt.recording.replay_panel import ReplayPanel
+from inspector.qt.session.connection_tab import ConnectionTab
+from inspector.qt.window_services import RecordingHost
 from inspector.recording import RecordingError
 from inspector.recording.export import export_har, export_recording
 from inspector.recording.format import SUFFIX
@@ -43,8 +50,8 @@ class _Worker(QObject):
     done = Signal(object, object)   # (tag, result)
     failed = Signal(object, str)    # (tag, one-line error)
 
-    def run(self, tag, fn, *args) -> threading.Thread:
-        def target():
+    def run(self, tag: tuple[str, str], fn: Callable[..., Any], *args: Any) -> threading.Thread:
+        def target() -> None:
             try:
                 result = fn(*args)
             except RecordingError as exc:
@@ -58,12 +65,12 @@ class _Worker(QObject):
         return t
 
 
-def dialled_url(tab) -> str:
+def dialled_url(tab: ConnectionTab) -> str:
     """The URL a tab's connection dials, its token (query auth) masked: what a HAR entry shows."""
     return redact_url(tab.client.dialled_url("placeholder"))
 
 
-def tab_source(tab) -> Source:
+def tab_source(tab: ConnectionTab) -> Source:
     return Source(tab.conn_id, tab.client, tab.url, tab.profile.name, tab)
 
 
@@ -75,10 +82,11 @@ class RecordingUi(QObject):
     exported = Signal(str)      # path
     open_failed = Signal(str)
 
-    def __init__(self, window, directory: Path | None = None):
+    def __init__(self, window: QMainWindow, host: RecordingHost, directory: Path | None = None):
         super().__init__(window)
-        self.window = window
-        self.recorder = Recorder(directory, self, log_panel=window.log_panel)
+        self.window = window  # the Qt side: parent of its actions and dialogs, its status bar, drops
+        self.host = host
+        self.recorder = Recorder(directory, self, log_panel=host.log_panel)
         self.views: list[RecordingView] = []
         self.recording: PreparedRecording | None = None  # the last one opened
         self.loading: set[str] = set()
@@ -88,9 +96,9 @@ class RecordingUi(QObject):
         self._worker = _Worker(self)
         self._worker.done.connect(self._work_done)
         self._worker.failed.connect(self._work_failed)
-        self.recorder.started.connect(lambda p: window.show_message(f"recording to {p}"))
+        self.recorder.started.connect(lambda p: host.show_message(f"recording to {p}"))
         self.recorder.stopped.connect(self._recording_stopped)
-        self.recorder.failed.connect(window.report_error)
+        self.recorder.failed.connect(host.report_error)
         window.statusBar().addPermanentWidget(self.recorder.indicator)
         self._build_actions()
         window.setAcceptDrops(True)
@@ -99,18 +107,10 @@ class RecordingUi(QObject):
     # ------------------------------------------------------------ actions
 
     def _build_actions(self) -> None:
-        w = self.window
-        existing = getattr(w, "record_action", None)
-        if isinstance(existing, QAction):  # the window's placeholder: make it real
-            self.record_action = existing
-            try:
-                existing.triggered.disconnect()
-            except (RuntimeError, TypeError):
-                pass
-        else:
-            self.record_action = QAction("Record", w)
-            self.record_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
-            w.addAction(self.record_action)
+        w, host = self.window, self.host
+        self.record_action = host.record_action  # the window's placeholder: make it real
+        with contextlib.suppress(RuntimeError, TypeError):  # nothing connected
+            self.record_action.triggered.disconnect()
         self.record_action.setText("Record")
         self.record_action.setCheckable(True)
         self.record_action.setEnabled(True)
@@ -125,12 +125,12 @@ class RecordingUi(QObject):
         self.ask_where_action.setCheckable(True)
         self.ask_where_action.setChecked(self.ask_where)
         self.ask_where_action.setToolTip(f"Off: Record saves to {self.recorder.directory} at once, and says so")
-        self.ask_where_action.toggled.connect(lambda on: w.settings.setValue(ASK_WHERE_KEY, on))
+        self.ask_where_action.toggled.connect(lambda on: host.settings.setValue(ASK_WHERE_KEY, on))
         self.import_har_action = self._action("Import HAR…", None, lambda: self.open_dialog(har=True))
         self.export_log_action = self._action("Export log…", None, lambda: self.export_dialog(selection=False))
         self.export_selection_action = self._action("Export selection…", None,
                                                     lambda: self.export_dialog(selection=True))
-        menu = w.menuBar().addMenu("&File") if not hasattr(w, "file_menu") else w.file_menu
+        menu = host.file_menu
         for act in (self.open_action, self.import_har_action, self.open_last_action, None, self.record_action,
                     self.record_current_action, self.ask_where_action, None, self.export_log_action,
                     self.export_selection_action):
@@ -140,7 +140,8 @@ class RecordingUi(QObject):
                 menu.addAction(act)
         self.file_menu = menu
 
-    def _action(self, text: str, shortcut, slot) -> QAction:
+    def _action(self, text: str, shortcut: QKeySequence.StandardKey | str | None,
+                slot: Callable[[], object]) -> QAction:
         act = QAction(text, self.window)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
@@ -153,7 +154,7 @@ class RecordingUi(QObject):
     @property
     def ask_where(self) -> bool:
         """Record asks where to save (the default), or writes to the recordings folder at once."""
-        return self.window.settings.value(ASK_WHERE_KEY, True) not in (False, "false")
+        return self.host.settings.value(ASK_WHERE_KEY, True) not in (False, "false")
 
     def toggle_recording(self, scope: str | None = None) -> QFileDialog | None:
         """Start recording (scope None: all connections, "current": the current tab), or stop.
@@ -163,9 +164,9 @@ class RecordingUi(QObject):
             self._sync_action()
             return None
         if scope == "current":
-            tab = self.window.current_tab()
+            tab = self.host.current_tab()
             if tab is None:
-                self.window.show_message("no connection to record")
+                self.host.show_message("no connection to record")
                 self._sync_action()
                 return None
             scope = tab.conn_id
@@ -201,21 +202,21 @@ class RecordingUi(QObject):
         """Record now, to ``path`` or a timestamped file in the recordings folder."""
         if self.recorder.active:
             return None
-        tabs = list(self.window.tabs())
+        tabs = list(self.host.tabs())
         if scope is not None:
             tabs = [t for t in tabs if t.conn_id == scope]
             if not tabs:
-                self.window.show_message(f"{scope} is closed: nothing to record")
+                self.host.show_message(f"{scope} is closed: nothing to record")
                 return None
         try:
             out = self.recorder.start([tab_source(t) for t in tabs], scope=scope, path=path)
         except (RecordingError, OSError) as exc:
-            self.window.report_error(f"cannot record: {exc}")
+            self.host.report_error(f"cannot record: {exc}")
             out = None
         self._sync_action()
         return out
 
-    def connection_opened(self, tab) -> None:
+    def connection_opened(self, tab: ConnectionTab) -> None:
         """A new connection tab: note its URL; record it too when recording everything."""
         self.conn_urls[tab.conn_id] = dialled_url(tab)
         if self.recorder.active and self.recorder.scope is None:
@@ -226,7 +227,7 @@ class RecordingUi(QObject):
         self.last_saved = Path(path)
         self.open_last_action.setEnabled(True)
         self.open_last_action.setToolTip(f"Open {path}")
-        self.window.show_message(f"recording saved: {path} ({self.recorder.last_frames:,} frames, "
+        self.host.show_message(f"recording saved: {path} ({self.recorder.last_frames:,} frames, "
                                  f"{human_size(Path(path).stat().st_size) if Path(path).exists() else '?'})")
 
     def open_last(self) -> None:
@@ -250,18 +251,18 @@ class RecordingUi(QObject):
         dlg.open()
         return dlg
 
-    def open_path(self, path) -> None:
+    def open_path(self, path: str | Path) -> None:
         """Open a recording or HAR in the background, in a document of its own once it is ready."""
         path = str(path)
         if path in self.loading:
-            self.window.show_message(f"still opening {Path(path).name}")
+            self.host.show_message(f"still opening {Path(path).name}")
             return
         self.loading.add(path)
-        self.window.show_message(f"opening {Path(path).name}…")
+        self.host.show_message(f"opening {Path(path).name}…")
         self._worker.run(("open", path), prepare, path)
 
     def _opened(self, rec: PreparedRecording) -> None:
-        w = self.window
+        w = self.host
         self.recording = rec
         view = RecordingView(rec, w.tasks, w.mock_panel, log_cap=w.log_cap)
         view.message.connect(w.show_message)
@@ -273,13 +274,13 @@ class RecordingUi(QObject):
         self.opened.emit(view)
 
     @property
-    def replay(self):
+    def replay(self) -> ReplayPanel | None:
         """The replay controls of the recording in view (or the last opened), if any."""
         view = self.current_view() or (self.views[-1] if self.views else None)
         return view.replay if view is not None else None
 
     def current_view(self) -> RecordingView | None:
-        doc = self.window.current_document()
+        doc = self.host.current_document()
         return doc if isinstance(doc, RecordingView) else None
 
     # ------------------------------------------------------------ exporting
@@ -295,9 +296,9 @@ class RecordingUi(QObject):
         dlg.open()
         return dlg
 
-    def events_to_export(self, selection: bool) -> list:
+    def events_to_export(self, selection: bool) -> list[Any]:
         """The selected frames, or every frame the log shows (its filter applies)."""
-        panel = self.window.current_log_panel()
+        panel = self.host.current_log_panel()
         if selection:
             return panel.selected_events()
         model, store = panel.model, panel.store
@@ -308,19 +309,19 @@ class RecordingUi(QObject):
                 out.append(store.event(i))
         return out
 
-    def export(self, path, selection: bool = False, har: bool | None = None) -> bool:
+    def export(self, path: str | Path, selection: bool = False, har: bool | None = None) -> bool:
         """Export in the background: HAR when ``har`` (default: by the .har/.json extension), pcapng for
         a .pcapng name."""
         path = str(path)
         events = self.events_to_export(selection)
         if not events:
-            self.window.show_message("nothing to export: " + ("no rows selected" if selection else "the log is empty"))
+            self.host.show_message("nothing to export: " + ("no rows selected" if selection else "the log is empty"))
             return False
         pcapng = har is None and Path(path).suffix.lower() == ".pcapng"
         if har is None:
             har = Path(path).suffix.lower() in (".har", ".json")
         if har or pcapng:
-            urls = {**self.conn_urls, **{t.conn_id: dialled_url(t) for t in self.window.tabs()}}
+            urls = {**self.conn_urls, **{t.conn_id: dialled_url(t) for t in self.host.tabs()}}
             view = self.current_view()
             if view is not None:  # a recording's labels may repeat in another file: its own URLs win
                 urls.update(view.recording.conn_urls)
@@ -328,39 +329,40 @@ class RecordingUi(QObject):
             self._worker.run(("export", path), lambda: write(events, path, conn_urls=urls))
         else:
             self._worker.run(("export", path), lambda: export_recording(events, path))
-        self.window.show_message(f"exporting {len(events):,} frames to {Path(path).name}…")
+        self.host.show_message(f"exporting {len(events):,} frames to {Path(path).name}…")
         return True
 
     # ------------------------------------------------------------ worker results
 
-    def _work_done(self, tag, result) -> None:
+    def _work_done(self, tag: tuple[str, str], result: Any) -> None:
         what, path = tag
         if what == "open":
             self.loading.discard(path)
             self._opened(result)
         else:
-            self.window.show_message(f"exported to {path}")
+            self.host.show_message(f"exported to {path}")
             self.exported.emit(path)
 
-    def _work_failed(self, tag, text: str) -> None:
+    def _work_failed(self, tag: tuple[str, str], text: str) -> None:
         what, path = tag
         if what == "open":
             self.loading.discard(path)
-            self.window.report_error(f"cannot open {Path(path).name}: {text}"
+            self.host.report_error(f"cannot open {Path(path).name}: {text}"
                                      if Path(path).name not in text else text)
             self.open_failed.emit(text)
         else:
-            self.window.report_error(f"export to {Path(path).name} failed: {text}")
+            self.host.report_error(f"export to {Path(path).name} failed: {text}")
 
     # ------------------------------------------------------------ drag and drop
 
-    def eventFilter(self, obj, event) -> bool:
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
         if obj is self.window and kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
-            files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+            drop = cast(QDropEvent, event)  # drag enter and move events derive from it
+            files = [u.toLocalFile() for u in drop.mimeData().urls() if u.isLocalFile()]
             if not files:
                 return False
-            event.acceptProposedAction()
+            drop.acceptProposedAction()
             if kind == QEvent.Type.Drop:
                 for f in files:  # each in its own document
                     self.open_path(f)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -15,16 +16,19 @@ from PySide6.QtWidgets import QHBoxLayout, QSplitter, QToolButton, QVBoxLayout, 
 
 from inspector.logstore.recording_source import PreparedRecording
 from inspector.mock.replay import play
+from inspector.mock.server import MockServer
 from inspector.qt.aio import Tasks
 from inspector.qt.latency.latency_plot import LatencyPlot
 from inspector.qt.log.model import COL_CONN
 from inspector.qt.log.panel import LogPanel
+from inspector.qt.mock.mock_panel import MockPanel
 from inspector.qt.recording.replay_panel import ReplayPanel
 from inspector.recording import RecordingError
 from inspector.recording.server_events import server_events
 
 
-async def _play_into(server: Any, events: list, speed: float, done: concurrent.futures.Future) -> None:
+async def _play_into(server: MockServer, events: list[tuple[float, dict[str, Any]]], speed: float,
+                     done: concurrent.futures.Future[int]) -> None:
     """On the mock's loop: play, and hand the outcome to ``done`` (awaited on the GUI's loop)."""
     try:
         n = await play(server, events, speed=speed)
@@ -46,8 +50,8 @@ class RecordingView(QWidget):
     error = Signal(str)
     mock_replay_finished = Signal(int)  # events delivered
 
-    def __init__(self, rec: PreparedRecording, tasks: Tasks, mock_panel: Any = None,
-                 log_cap: int = 1_000_000, parent: QWidget | None = None):
+    def __init__(self, rec: PreparedRecording, tasks: Tasks, mock_panel: MockPanel | None = None,
+                 log_cap: int = 1_000_000, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.recording = rec
         self.tasks = tasks
@@ -58,8 +62,8 @@ class RecordingView(QWidget):
         self.replay.message.connect(self.message)
         self.replay.name_label.hide()  # the document's tab or window title names the file
         self.replay.slider.setMinimumWidth(160)
-        self._mock_task: asyncio.Task | None = None
-        self._mock_stop: Any = None  # cancels the play task on the mock's loop
+        self._mock_task: asyncio.Task[None] | None = None
+        self._mock_stop: Callable[[], None] | None = None  # cancels the play task on the mock's loop
 
         self.mock_button = QToolButton()
         self.mock_button.setText("Play into mock")
@@ -114,7 +118,7 @@ class RecordingView(QWidget):
         else:
             self.start_mock_replay()
 
-    def start_mock_replay(self) -> asyncio.Task | None:
+    def start_mock_replay(self) -> asyncio.Task[None] | None:
         if self.mock_panel is None or self.mock_replaying:
             return None
         self._mock_task = self.tasks.spawn(self._mock_replay(self.replay.speed), name=f"replay {self.title}")
@@ -137,12 +141,15 @@ class RecordingView(QWidget):
             if not events:
                 self.message.emit(f"{name} holds no server events to replay")
                 return
+            panel = self.mock_panel
+            assert panel is not None  # start_mock_replay runs this only with a mock panel
             try:
-                url = self.mock_panel.start_server()
+                url = panel.start_server()
             except OSError:
                 return  # the mock panel has said why
-            thread = self.mock_panel.server_thread
-            done: concurrent.futures.Future = concurrent.futures.Future()
+            thread = panel.server_thread
+            assert thread is not None  # start_server just set it, on this thread
+            done: concurrent.futures.Future[int] = concurrent.futures.Future()
 
             def begin() -> tuple:  # on the mock's loop; a tuple, so ``call`` does not await the task
                 return (asyncio.ensure_future(_play_into(thread.server, events, speed, done)),)

@@ -14,6 +14,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
 from inspector.logstore.recording_source import PreparedRecording
+from inspector.qt.latency.latency_plot import LatencyPlot
+from inspector.qt.log.panel import LogPanel
 from inspector.recording.replay import FAST, Player
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0, FAST)
@@ -30,7 +32,8 @@ class ReplayPanel(QWidget):
     positionChanged = Signal(int)
     message = Signal(str)
 
-    def __init__(self, log_panel, latency_plot=None, parent=None):
+    def __init__(self, log_panel: LogPanel, latency_plot: LatencyPlot | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.log_panel = log_panel
         self.latency_plot = latency_plot
@@ -87,14 +90,6 @@ class ReplayPanel(QWidget):
         self.name_label.setToolTip(str(rec.path))
         self._set_enabled(len(rec) > 0)
         self.seek_index(len(rec) if show_all else 0)
-
-    def close_recording(self) -> None:
-        self.pause()
-        self.recording = self.player = None
-        self.shown = 0
-        self.name_label.setText("No recording")
-        self._set_enabled(False)
-        self.position_label.clear()
 
     def _set_enabled(self, on: bool) -> None:
         for w in (self.play_button, self.step_button, self.speed_combo, self.slider):

@@ -13,6 +13,7 @@ import logging
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,8 @@ class Subscription:
     topic: str
     filter: str | None = None
 
-    def to_json(self) -> dict:
-        out: dict[str, Any] = {"topic": self.topic}
+    def to_json(self) -> dict[str, str]:
+        out = {"topic": self.topic}
         if self.filter:
             out["filter"] = self.filter
         return out
@@ -128,7 +129,7 @@ class Profile:
                 raise ProfileError(f"profile {self.name!r}: filter for {sub.topic!r}: {ferr}")
         self.connect_options()
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
@@ -215,7 +216,7 @@ def default_config_dir() -> Path:
 class ProfileStore:
     """An ordered set of uniquely named profiles, saved to ``<dir>/profiles.json``."""
 
-    def __init__(self, directory: str | os.PathLike | None = None):
+    def __init__(self, directory: str | os.PathLike[str] | None = None):
         self.directory = Path(directory) if directory is not None else default_config_dir()
         self.path = self.directory / FILE_NAME
         self._profiles: list[Profile] = []
@@ -224,7 +225,7 @@ class ProfileStore:
     def __len__(self) -> int:
         return len(self._profiles)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Profile]:
         return iter(list(self._profiles))
 
     def names(self) -> list[str]:

@@ -14,7 +14,7 @@ import json
 import math
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from inspector import __version__
 from inspector.protocol.events import (
@@ -48,6 +48,9 @@ E_SERVER_PING = "server_ping"
 E_SUB = "sub"
 E_END = "end"  # written by a clean close(); not a session event
 
+# A parsed JSON object (a header, a record line, a HAR entry): its values are checked where they are read.
+JSONObject: TypeAlias = dict[str, Any]
+
 MAX_ERRORS = 100  # problems a reader keeps as lines; further ones are only counted
 
 
@@ -59,11 +62,11 @@ class RecordError(ValueError):
     """One record line that is not a valid record (reported, skipped)."""
 
 
-def dumps(obj: dict) -> str:
+def dumps(obj: JSONObject) -> str:
     return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
 
-def make_header(profile: str = "", url: str = "", created: float | None = None, **extra: Any) -> dict:
+def make_header(profile: str = "", url: str = "", created: float | None = None, **extra: Any) -> JSONObject:
     created = time.time() if created is None else created
     iso = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     header = {"format": FORMAT, "version": VERSION, "app_version": __version__, "created": iso,
@@ -72,7 +75,7 @@ def make_header(profile: str = "", url: str = "", created: float | None = None, 
     return header
 
 
-def check_header(obj: Any, name: str) -> dict:
+def check_header(obj: Any, name: str) -> JSONObject:
     """The header dict, or RecordingError when ``obj`` is not a header this reader understands."""
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise RecordingError(f"{name} is not a recording or HAR file")
@@ -122,7 +125,7 @@ def frame_line(w: float, start: float, conn_json: str, out: bool, text: bool, da
         base64.b64encode(data).decode("ascii"), '","x":true' if text else '"')
 
 
-def event_fields(ev: SessionEvent) -> dict:
+def event_fields(ev: SessionEvent) -> JSONObject:
     """The record fields after t, w and c for a non-frame event, as the session gave them:
     topics, filters and what the server said are data and are never rewritten."""
     if isinstance(ev, StateChanged):
@@ -145,7 +148,7 @@ def event_fields(ev: SessionEvent) -> dict:
 # ------------------------------------------------------------------ reading
 
 
-def _get(obj: dict, key: str, types, default: Any = ..., optional: bool = False) -> Any:
+def _get(obj: JSONObject, key: str, types: type | tuple[type, ...], default: Any = ..., optional: bool = False) -> Any:
     if key not in obj:
         if default is ...:
             raise RecordError(f"no {key!r}")
@@ -169,7 +172,7 @@ def _b64(value: str, key: str) -> bytes:
         raise RecordError(f"{key!r} is not base64") from None
 
 
-def record_time(obj: dict, start: float) -> float:
+def record_time(obj: JSONObject, start: float) -> float:
     """Wall-clock time of a record: "w", else start + "t"."""
     w = _get(obj, "w", (int, float), None)
     if w is not None:
@@ -234,6 +237,6 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
     raise RecordError(f"unknown record type {e[:40]!r}")
 
 
-def _opt_float(obj: dict, key: str) -> float | None:
+def _opt_float(obj: JSONObject, key: str) -> float | None:
     value = _get(obj, key, (int, float), None, optional=True)
     return None if value is None else float(value)

@@ -127,7 +127,7 @@ class CaptureRecording(OpenedFile):
         self._conns: dict[tuple[Endpoint, Endpoint], _Connection] = {}
         self._links_noted: set[int] = set()
         self.start = 0.0
-        self.header: dict = {}
+        self.header = {}
 
     def _emit(self, ev: SessionEvent) -> None:
         self._events.append((ev.t, len(self._events), ev))
@@ -353,7 +353,7 @@ def _authority(ep: Endpoint) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def open_capture(path: str | os.PathLike) -> CaptureRecording:
+def open_capture(path: str | os.PathLike[str]) -> CaptureRecording:
     """Read a pcapng or pcap file. RecordingError when it is not one, or is damaged at the start."""
     path = Path(path)
     rec = CaptureRecording(path)

@@ -13,9 +13,17 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from inspector.protocol.events import SessionEvent
-from inspector.recording.format import FORMAT, RecordError, RecordingError, check_header, record_to_event
+from inspector.recording.format import (
+    FORMAT,
+    JSONObject,
+    RecordError,
+    RecordingError,
+    check_header,
+    record_to_event,
+)
 from inspector.recording.har import open_har
 from inspector.recording.opened import OpenedFile
 from inspector.recording.pcapng_file import is_capture
@@ -31,7 +39,7 @@ class Recording(OpenedFile):
 
     source = "recording"
 
-    def __init__(self, path: Path, header: dict, data_offset: int, truncated: bool, torn_bytes: int):
+    def __init__(self, path: Path, header: JSONObject, data_offset: int, truncated: bool, torn_bytes: int):
         super().__init__(path)
         self.header = header
         self.start = float(header["created_epoch"])
@@ -105,7 +113,7 @@ def _is_valid_last_line(line: bytes, start: float) -> bool:
         return False
 
 
-def _tail_state(f, size: int, data_offset: int, start: float) -> tuple[bool, int]:
+def _tail_state(f: BinaryIO, size: int, data_offset: int, start: float) -> tuple[bool, int]:
     """(truncated, torn bytes) from the end of the file, without reading it all."""
     if size <= data_offset:
         return False, 0
@@ -122,7 +130,7 @@ def _tail_state(f, size: int, data_offset: int, start: float) -> tuple[bool, int
     return (False, 0) if _is_valid_last_line(last, start) else (True, len(last))
 
 
-def open_recording(path: str | os.PathLike):
+def open_recording(path: str | os.PathLike[str]) -> OpenedFile:
     """Open a recording, HAR file or packet capture: a Recording (HarRecording, CaptureRecording).
     RecordingError if none of these."""
     path = Path(path)
@@ -154,7 +162,7 @@ def open_recording(path: str | os.PathLike):
         return Recording(path, header, len(first), truncated, torn)
 
 
-def _parse_header(first: bytes):
+def _parse_header(first: bytes) -> JSONObject | None:
     """The first line as JSON when it is a recording header, else None."""
     try:
         obj = json.loads(first)

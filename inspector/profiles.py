@@ -8,6 +8,7 @@ and command token sources store only the variable name or the command.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -154,27 +155,34 @@ class Profile:
             kwargs[key] = value
         if "name" not in kwargs:
             raise ProfileError("a profile has no name")
-        for key, typ in (("name", str), ("url", str), ("token_kind", str), ("token", str),
-                         ("token_env", str), ("token_command", str), ("auth", str),
-                         ("auto_reconnect", bool), ("embedded_mock", bool), ("cacert", str), ("client_cert", str),
-                         ("client_key", str), ("insecure", bool), ("origin", str), ("proxy", str),
-                         ("no_proxy", bool), ("asyncapi", str)):
-            if key in kwargs and not isinstance(kwargs[key], typ):
-                raise ProfileError(f"profile field {key!r} has the wrong type")
-        for key in ("headers", "subprotocols"):
-            value = kwargs.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ProfileError(f"profile field {key!r} must be a list of strings")
-        decoders = kwargs.get("decoders", {})
-        if not isinstance(decoders, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                                     for k, v in decoders.items()):
-            raise ProfileError("profile field 'decoders' must map topic globs to decoder names")
-        pi = kwargs.get("ping_interval", 5.0)
-        if isinstance(pi, bool) or not isinstance(pi, (int, float)):
-            raise ProfileError("profile field 'ping_interval' must be a number")
+        _check_field_types(kwargs)
         profile = cls(**kwargs)
         profile.validate()
         return profile
+
+
+_SCALAR_TYPES: tuple[tuple[str, type], ...] = (
+    ("name", str), ("url", str), ("token_kind", str), ("token", str), ("token_env", str), ("token_command", str),
+    ("auth", str), ("auto_reconnect", bool), ("embedded_mock", bool), ("cacert", str), ("client_cert", str),
+    ("client_key", str), ("insecure", bool), ("origin", str), ("proxy", str), ("no_proxy", bool), ("asyncapi", str))
+
+
+def _check_field_types(kwargs: dict[str, Any]) -> None:
+    """ProfileError when a field read from JSON has a type the Profile cannot hold."""
+    for key, typ in _SCALAR_TYPES:
+        if key in kwargs and not isinstance(kwargs[key], typ):
+            raise ProfileError(f"profile field {key!r} has the wrong type")
+    for key in ("headers", "subprotocols"):
+        value = kwargs.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ProfileError(f"profile field {key!r} must be a list of strings")
+    decoders = kwargs.get("decoders", {})
+    if not isinstance(decoders, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in decoders.items()):
+        raise ProfileError("profile field 'decoders' must map topic globs to decoder names")
+    pi = kwargs.get("ping_interval", 5.0)
+    if isinstance(pi, bool) or not isinstance(pi, (int, float)):
+        raise ProfileError("profile field 'ping_interval' must be a number")
 
 
 def _url_has_token(url: str) -> bool:
@@ -356,9 +364,7 @@ class ProfileStore:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
         os.chmod(self.path, 0o600)

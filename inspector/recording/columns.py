@@ -121,10 +121,7 @@ def read_columns(path: str | os.PathLike[str]) -> Columns:
         pos = end + 1
     if pos < size and not rec.truncated:  # a valid last line without its newline
         parts.append(_slow_rows(mm, [(pos, size - pos)], [lineno + 1], rec, conns, index))
-    if parts:
-        rows = {k: np.concatenate([p[k] for p in parts]) for k in _ROW_DTYPES}
-    else:
-        rows = _empty_rows()
+    rows = {k: np.concatenate([p[k] for p in parts]) for k in _ROW_DTYPES} if parts else _empty_rows()
     return Columns(rec, mm, rows, conns, None)
 
 
@@ -153,7 +150,7 @@ def _parse_chunk(mm: mmap.mmap | bytes, lo: int, hi: int, lineno: int, rec: Reco
     starts[0] = lo
     starts[1:] = nl[:-1] + 1
     lengths = nl - starts + 1
-    t_s, w_s, c_s, d_s, b4_s, pad_s, x_s, other = zip(*matches, strict=False)
+    t_s, w_s, c_s, d_s, b4_s, pad_s, x_s, _other = zip(*matches, strict=False)
     fast = np.fromiter((bool(w) for w in w_s), dtype=bool, count=n)
     t = np.array(t_s, dtype="S40")
     w = np.array(w_s, dtype="S40")

@@ -106,8 +106,8 @@ def times_text(w: float, start: float) -> str:
         m = int(w * 4194304.0)  # exact: w is a whole number of 2**-22 s
         sec, frac = m >> 22, ((m & 4194303) * 10_000_000 + 2097152) >> 22  # nearest; never 10**7
         us = round((w - start) * 1e6)
-        return '"t":%d.%06d,"w":%d.%07d' % (us // 1_000_000, us % 1_000_000, sec, frac)
-    return '"t":%.6f,"w":%s' % (w - start if math.isfinite(w) else 0.0, _num(w))
+        return f'"t":{us // 1_000_000}.{us % 1_000_000:06d},"w":{sec}.{frac:07d}'
+    return f'"t":{w - start if math.isfinite(w) else 0.0:.6f},"w":{_num(w)}'
 
 
 def event_line(ev: SessionEvent, start: float, conn_json: str) -> str:
@@ -115,14 +115,15 @@ def event_line(ev: SessionEvent, start: float, conn_json: str) -> str:
     w = ev.t
     if type(ev) is FrameSeen:
         return frame_line(w, start, conn_json, ev.direction == OUT, ev.text, ev.data)
-    return "{%s,\"c\":%s,%s\n" % (times_text(w, start), conn_json, dumps(event_fields(ev))[1:])
+    return f'{{{times_text(w, start)},"c":{conn_json},{dumps(event_fields(ev))[1:]}\n'
 
 
 def frame_line(w: float, start: float, conn_json: str, out: bool, text: bool, data: bytes) -> str:
     """The record line of one frame seen at wall time ``w`` (frame_text.py writes the same in bulk)."""
-    return '{%s,"c":%s,"d":"%s","b":"%s%s}\n' % (
-        times_text(w, start), conn_json, "out" if out else "in",
-        base64.b64encode(data).decode("ascii"), '","x":true' if text else '"')
+    direction = "out" if out else "in"
+    b64 = base64.b64encode(data).decode("ascii")
+    end = '","x":true' if text else '"'
+    return f'{{{times_text(w, start)},"c":{conn_json},"d":"{direction}","b":"{b64}{end}}}\n'
 
 
 def event_fields(ev: SessionEvent) -> JSONObject:
@@ -191,31 +192,9 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
     conn = _get(obj, "c", str)
     e = _get(obj, "e", str, None)
     if e is None:
-        d = _get(obj, "d", str)
-        if d not in (IN, OUT):
-            raise RecordError("'d' must be \"in\" or \"out\"")
-        data = _b64(_get(obj, "b", str), "b")
-        text = _get(obj, "x", bool, False)
-        frame = None
-        if decode:
-            frame = decode_received(data, text)
-        return FrameSeen(conn, t, d, data, frame, text)
+        return _frame_seen(obj, conn, t, decode)
     if e == E_STATE:
-        try:
-            state = State(_get(obj, "state", str))
-        except ValueError:
-            raise RecordError("unknown connection state") from None
-        return StateChanged(
-            conn, t, state,
-            attempt=_get(obj, "attempt", int, 0),
-            delay=_opt_float(obj, "delay"),
-            code=_get(obj, "code", int, None, optional=True),
-            reason=_get(obj, "reason", str, ""),
-            meaning=_get(obj, "meaning", str, ""),
-            http_status=_get(obj, "http_status", int, None, optional=True),
-            http_code=_get(obj, "http_code", str, None, optional=True),
-            message=_get(obj, "message", str, ""),
-        )
+        return _state_changed(obj, conn, t)
     if e == E_RTT:
         return RttMeasured(conn, t, float(_get(obj, "rtt", (int, float))))
     if e == E_PONG_MISSED:
@@ -224,17 +203,51 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
         return ServerPingAnswered(conn, t, _b64(_get(obj, "p", str, ""), "p"),
                                   _opt_float(obj, "response_time") or 0.0)
     if e == E_SUB:
-        try:
-            sub_state = SubState(_get(obj, "state", str))
-        except ValueError:
-            raise RecordError("unknown subscription state") from None
-        return SubscriptionChanged(conn, t, _get(obj, "topic", str), sub_state,
-                                   filter=_get(obj, "filter", str, None, optional=True),
-                                   error_code=_get(obj, "error_code", str, None, optional=True),
-                                   message=_get(obj, "message", str, ""))
+        return _subscription_changed(obj, conn, t)
     if e == E_END:
         return None
     raise RecordError(f"unknown record type {e[:40]!r}")
+
+
+def _frame_seen(obj: JSONObject, conn: str, t: float, decode: bool) -> FrameSeen:
+    d = _get(obj, "d", str)
+    if d not in (IN, OUT):
+        raise RecordError("'d' must be \"in\" or \"out\"")
+    data = _b64(_get(obj, "b", str), "b")
+    text = _get(obj, "x", bool, False)
+    frame = None
+    if decode:
+        frame = decode_received(data, text)
+    return FrameSeen(conn, t, d, data, frame, text)
+
+
+def _state_changed(obj: JSONObject, conn: str, t: float) -> StateChanged:
+    try:
+        state = State(_get(obj, "state", str))
+    except ValueError:
+        raise RecordError("unknown connection state") from None
+    return StateChanged(
+        conn, t, state,
+        attempt=_get(obj, "attempt", int, 0),
+        delay=_opt_float(obj, "delay"),
+        code=_get(obj, "code", int, None, optional=True),
+        reason=_get(obj, "reason", str, ""),
+        meaning=_get(obj, "meaning", str, ""),
+        http_status=_get(obj, "http_status", int, None, optional=True),
+        http_code=_get(obj, "http_code", str, None, optional=True),
+        message=_get(obj, "message", str, ""),
+    )
+
+
+def _subscription_changed(obj: JSONObject, conn: str, t: float) -> SubscriptionChanged:
+    try:
+        sub_state = SubState(_get(obj, "state", str))
+    except ValueError:
+        raise RecordError("unknown subscription state") from None
+    return SubscriptionChanged(conn, t, _get(obj, "topic", str), sub_state,
+                               filter=_get(obj, "filter", str, None, optional=True),
+                               error_code=_get(obj, "error_code", str, None, optional=True),
+                               message=_get(obj, "message", str, ""))
 
 
 def _opt_float(obj: JSONObject, key: str) -> float | None:

@@ -119,12 +119,11 @@ def open_har(path: Path, first: bytes = b"", f: BinaryIO | None = None) -> HarRe
     name = path.name
     try:
         if f is None:
-            f = open(path, "rb")
-        with f:
-            if os.fstat(f.fileno()).st_size > HAR_MAX:
-                raise RecordingError(f"{name} is not a recording, and too big to be a HAR file")
-            f.seek(0)
-            raw = f.read()
+            with open(path, "rb") as own:
+                raw = _read_whole(own, name)
+        else:
+            with f:
+                raw = _read_whole(f, name)
     except OSError as exc:
         raise RecordingError(f"cannot read {name}: {exc.strerror or exc}") from None
     try:
@@ -136,6 +135,13 @@ def open_har(path: Path, first: bytes = b"", f: BinaryIO | None = None) -> HarRe
     if not isinstance(entries, list):
         raise RecordingError(f"{name} is not a recording or HAR file")
     return read_entries(path, entries)
+
+
+def _read_whole(f: BinaryIO, name: str) -> bytes:
+    if os.fstat(f.fileno()).st_size > HAR_MAX:
+        raise RecordingError(f"{name} is not a recording, and too big to be a HAR file")
+    f.seek(0)
+    return f.read()
 
 
 def read_entries(path: Path, entries: list[Any]) -> HarRecording:

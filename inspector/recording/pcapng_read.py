@@ -252,7 +252,7 @@ class CaptureRecording(OpenedFile):
 
     def _refused_body(self, c: _Connection, data: bytes, t: float) -> None:
         assert c.refused is not None
-        status, length, body = c.refused
+        _status, length, body = c.refused
         body += data
         if len(body) >= length:
             self._refusal(c)

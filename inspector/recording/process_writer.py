@@ -12,6 +12,7 @@ sink still writes everything it was handed, then stops at EOF.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import os
@@ -93,10 +94,8 @@ class ProcessRecordingWriter:
         self._to_sink, self._from_sink = self._proc.stdin, self._proc.stdout
         self._reader = threading.Thread(target=self._read_reports, name="recording-reports", daemon=True)
         self._reader.start()
-        try:  # a bigger pipe: fewer wake-ups of the writer thread (Linux; fine without)
+        with contextlib.suppress(OSError):  # a bigger pipe: fewer wake-ups of the writer thread (Linux; fine without)
             fcntl.fcntl(self._to_sink.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
-        except OSError:
-            pass
         self._outq: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="recording-pipe", daemon=True)
         self._writer.start()
@@ -188,10 +187,9 @@ class ProcessRecordingWriter:
                 continue
             if i > run:
                 parts.append(self._frames_part(batch[run:i]))
-            try:
+            # not a session event: nothing to record (raising would end the feeder thread)
+            with contextlib.suppress(TypeError, AttributeError):
                 parts.append(("L", self._enc.line(batch[i])))
-            except (TypeError, AttributeError):
-                pass  # not a session event: nothing to record (raising would end the feeder thread)
             run = i + 1
         if run < len(batch):
             parts.append(self._frames_part(batch[run:]))
@@ -309,10 +307,8 @@ class ProcessRecordingWriter:
         self._feed([("L", dumps(end) + "\n")])
         self._outq.put(None)
         self._writer.join()
-        try:
+        with contextlib.suppress(OSError):
             self._to_sink.close()
-        except OSError:
-            pass
         try:
             self._proc.wait(timeout)
         except subprocess.TimeoutExpired:

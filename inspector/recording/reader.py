@@ -53,11 +53,7 @@ class Recording(OpenedFile):
         self.errors.clear()
         self.error_count = 0
         count = 0
-        try:
-            f = open(self.path, "rb")
-        except OSError as exc:
-            raise RecordingError(f"cannot open {self.name}: {exc.strerror or exc}") from None
-        with f:
+        with _open(self.path) as f:
             f.seek(self._data_offset)
             lineno = 1
             start = self.start
@@ -95,6 +91,14 @@ class Recording(OpenedFile):
 
     def __repr__(self) -> str:
         return f"Recording({self.name!r}, truncated={self.truncated})"
+
+
+def _open(path: Path) -> BinaryIO:
+    """``path`` opened for reading; RecordingError when it cannot be."""
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise RecordingError(f"cannot open {path.name}: {exc.strerror or exc}") from None
 
 
 def _why(exc: BaseException) -> str:
@@ -135,11 +139,7 @@ def open_recording(path: str | os.PathLike[str]) -> OpenedFile:
     RecordingError if none of these."""
     path = Path(path)
     name = path.name
-    try:
-        f = open(path, "rb")
-    except OSError as exc:
-        raise RecordingError(f"cannot open {name}: {exc.strerror or exc}") from None
-    with f:
+    with _open(path) as f:
         try:
             size = os.fstat(f.fileno()).st_size
             magic = f.read(4)

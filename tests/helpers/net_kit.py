@@ -43,11 +43,11 @@ def connect(url: str, token: str | None = TOKEN, auth: str = "header", **kwargs)
     return ws_connect(url, additional_headers=headers, **options)
 
 
-async def recv(ws, timeout: float = 3.0) -> bytes | str:  # noqa: ASYNC109 - a deadline on each read is what this helper adds: a test fails, never hangs
+async def recv(ws, timeout: float = 3.0) -> bytes | str:
     return await asyncio.wait_for(ws.recv(), timeout)
 
 
-async def recv_json(ws, kind: int = 0x10, timeout: float = 3.0) -> dict:  # noqa: ASYNC109 - a deadline on each read is what this helper adds: a test fails, never hangs
+async def recv_json(ws, kind: int = 0x10, timeout: float = 3.0) -> dict:
     """The next frame, which must be of ``kind``, with its JSON body."""
     data = await recv(ws, timeout)
     assert isinstance(data, bytes) and data[:1] == bytes((kind,)), data
@@ -67,7 +67,7 @@ async def subscribe(ws, topic: str, filter: str | None = None, id: int | None = 
     return sync
 
 
-async def expect_close(ws, timeout: float = 3.0) -> tuple[int | None, str]:  # noqa: ASYNC109 - as recv's
+async def expect_close(ws, timeout: float = 3.0) -> tuple[int | None, str]:
     """Read (ignoring frames) until the server closes; returns the close code and reason."""
     async def drain():
         try:

@@ -34,7 +34,7 @@ def _publish_many(server, topic: str, count: int) -> int:
     return count
 
 
-async def _until(predicate, timeout: float, what: str) -> None:  # noqa: ASYNC109 - the deadline, named in the exit
+async def _until(predicate, timeout: float, what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():

@@ -15,9 +15,7 @@ def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: 
     return loop.run_until_complete(guarded())
 
 
-async def until(predicate: Callable[[], object],
-                timeout: float = 5.0,  # noqa: ASYNC109 - the poll's deadline, named with ``what`` in its failure
-                what: str = "condition") -> None:
+async def until(predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition") -> None:
     """Poll ``predicate`` on the running loop (Qt events keep flowing meanwhile)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -33,14 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.protocol.events import (
-    PongMissed,
-    RttMeasured,
-    ServerPingAnswered,
-    SessionEvent,
-    State,
-    StateChanged,
-)
+from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged
 from inspector.qt.log.model import format_time
 from inspector.qt.plot_theme import theme_plot
 

@@ -8,11 +8,13 @@ and command token sources store only the variable name or the command.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -44,8 +46,8 @@ class Subscription:
     topic: str
     filter: str | None = None
 
-    def to_json(self) -> dict:
-        out: dict[str, Any] = {"topic": self.topic}
+    def to_json(self) -> dict[str, str]:
+        out = {"topic": self.topic}
         if self.filter:
             out["filter"] = self.filter
         return out
@@ -128,7 +130,7 @@ class Profile:
                 raise ProfileError(f"profile {self.name!r}: filter for {sub.topic!r}: {ferr}")
         self.connect_options()
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
@@ -153,27 +155,34 @@ class Profile:
             kwargs[key] = value
         if "name" not in kwargs:
             raise ProfileError("a profile has no name")
-        for key, typ in (("name", str), ("url", str), ("token_kind", str), ("token", str),
-                         ("token_env", str), ("token_command", str), ("auth", str),
-                         ("auto_reconnect", bool), ("embedded_mock", bool), ("cacert", str), ("client_cert", str),
-                         ("client_key", str), ("insecure", bool), ("origin", str), ("proxy", str),
-                         ("no_proxy", bool), ("asyncapi", str)):
-            if key in kwargs and not isinstance(kwargs[key], typ):
-                raise ProfileError(f"profile field {key!r} has the wrong type")
-        for key in ("headers", "subprotocols"):
-            value = kwargs.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ProfileError(f"profile field {key!r} must be a list of strings")
-        decoders = kwargs.get("decoders", {})
-        if not isinstance(decoders, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                                     for k, v in decoders.items()):
-            raise ProfileError("profile field 'decoders' must map topic globs to decoder names")
-        pi = kwargs.get("ping_interval", 5.0)
-        if isinstance(pi, bool) or not isinstance(pi, (int, float)):
-            raise ProfileError("profile field 'ping_interval' must be a number")
+        _check_field_types(kwargs)
         profile = cls(**kwargs)
         profile.validate()
         return profile
+
+
+_SCALAR_TYPES: tuple[tuple[str, type], ...] = (
+    ("name", str), ("url", str), ("token_kind", str), ("token", str), ("token_env", str), ("token_command", str),
+    ("auth", str), ("auto_reconnect", bool), ("embedded_mock", bool), ("cacert", str), ("client_cert", str),
+    ("client_key", str), ("insecure", bool), ("origin", str), ("proxy", str), ("no_proxy", bool), ("asyncapi", str))
+
+
+def _check_field_types(kwargs: dict[str, Any]) -> None:
+    """ProfileError when a field read from JSON has a type the Profile cannot hold."""
+    for key, typ in _SCALAR_TYPES:
+        if key in kwargs and not isinstance(kwargs[key], typ):
+            raise ProfileError(f"profile field {key!r} has the wrong type")
+    for key in ("headers", "subprotocols"):
+        value = kwargs.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ProfileError(f"profile field {key!r} must be a list of strings")
+    decoders = kwargs.get("decoders", {})
+    if not isinstance(decoders, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in decoders.items()):
+        raise ProfileError("profile field 'decoders' must map topic globs to decoder names")
+    pi = kwargs.get("ping_interval", 5.0)
+    if isinstance(pi, bool) or not isinstance(pi, (int, float)):
+        raise ProfileError("profile field 'ping_interval' must be a number")
 
 
 def _url_has_token(url: str) -> bool:
@@ -215,7 +224,7 @@ def default_config_dir() -> Path:
 class ProfileStore:
     """An ordered set of uniquely named profiles, saved to ``<dir>/profiles.json``."""
 
-    def __init__(self, directory: str | os.PathLike | None = None):
+    def __init__(self, directory: str | os.PathLike[str] | None = None):
         self.directory = Path(directory) if directory is not None else default_config_dir()
         self.path = self.directory / FILE_NAME
         self._profiles: list[Profile] = []
@@ -224,7 +233,7 @@ class ProfileStore:
     def __len__(self) -> int:
         return len(self._profiles)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Profile]:
         return iter(list(self._profiles))
 
     def names(self) -> list[str]:
@@ -355,9 +364,7 @@ class ProfileStore:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
         os.chmod(self.path, 0o600)

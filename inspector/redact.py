@@ -22,6 +22,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterable, MutableMapping
+from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
 MASK = "***"
@@ -56,7 +58,7 @@ def register_secret(value: str | None) -> None:
         _secrets_re = _whole_words(alternatives)
 
 
-def _whole_words(values) -> re.Pattern[str]:
+def _whole_words(values: Iterable[str]) -> re.Pattern[str]:
     return re.compile(_BEFORE + "(?:" + "|".join(re.escape(v) for v in values) + ")" + _AFTER)
 
 
@@ -115,10 +117,10 @@ def _scrub_arg(arg: object) -> object:
     return scrub(str(arg))
 
 
-class RedactingAdapter(logging.LoggerAdapter):
+class RedactingAdapter(logging.LoggerAdapter[logging.Logger]):
     """Logger adapter that scrubs the message, its arguments and any traceback."""
 
-    def log(self, level, msg, *args, **kwargs):
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
         if not self.logger.isEnabledFor(level):
             return
         exc_info = kwargs.pop("exc_info", None)
@@ -138,7 +140,7 @@ class RedactingAdapter(logging.LoggerAdapter):
             args = (args[0], MASK)  # websockets logs each header as ("> %s: %s", name, value)
         self.logger.log(level, scrub(str(msg)), *(_scrub_arg(a) for a in args), **kwargs)
 
-    def process(self, msg, kwargs):
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
         return msg, kwargs
 
 

@@ -149,7 +149,8 @@ class MsgpackDecoder:
         return Decoded(out, "msgpack " + short_json(out))
 
     def encode(self, value: Any) -> bytes:
-        return msgpack.packb(value, use_bin_type=True)
+        packed: bytes = msgpack.packb(value, use_bin_type=True)  # msgpack's own types leave it Any
+        return packed
 
 
 class CborDecoder:

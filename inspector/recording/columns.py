@@ -15,12 +15,14 @@ import json
 import mmap
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from inspector.protocol.events import OUT, FrameSeen
+from inspector.protocol.events import OUT, FrameSeen, SessionEvent
 from inspector.recording.format import RecordError, record_to_event
+from inspector.recording.opened import OpenedFile
 from inspector.recording.reader import Recording, open_recording
 
 KIND_EVENT = -2   # a connection-event row (state, rtt, subscription, ...)
@@ -52,7 +54,8 @@ class Columns:
     ``offsets`` and ``lengths`` the record's line in the file.
     """
 
-    def __init__(self, recording, mm, rows: dict[str, np.ndarray], conns: list[str], events=None):
+    def __init__(self, recording: OpenedFile, mm: mmap.mmap | bytes, rows: dict[str, np.ndarray], conns: list[str],
+                 events: list[SessionEvent] | None = None):
         self.recording = recording
         self.header = recording.header
         self.start = recording.start
@@ -79,20 +82,22 @@ class Columns:
     def warning(self) -> str | None:
         return self.recording.warning
 
-    def event(self, i: int, decode: bool = True):
+    def event(self, i: int, decode: bool = True) -> SessionEvent:
         """The full SessionEvent of row ``i``."""
         i = int(i)
         if self._events is not None:
             return self._events[i]
         off, n = int(self.offsets[i]), int(self.lengths[i])
-        return record_to_event(json.loads(self._mm[off:off + n]), self.start, decode)
+        ev = record_to_event(json.loads(self._mm[off:off + n]), self.start, decode)
+        assert ev is not None  # the end marker is never a row
+        return ev
 
     def close(self) -> None:
         if isinstance(self._mm, mmap.mmap):
             self._mm.close()
 
 
-def read_columns(path: str | os.PathLike) -> Columns:
+def read_columns(path: str | os.PathLike[str]) -> Columns:
     """Open a recording (or HAR) as Columns. RecordingError when it is neither."""
     rec = open_recording(path)
     if not isinstance(rec, Recording):
@@ -116,10 +121,7 @@ def read_columns(path: str | os.PathLike) -> Columns:
         pos = end + 1
     if pos < size and not rec.truncated:  # a valid last line without its newline
         parts.append(_slow_rows(mm, [(pos, size - pos)], [lineno + 1], rec, conns, index))
-    if parts:
-        rows = {k: np.concatenate([p[k] for p in parts]) for k in _ROW_DTYPES}
-    else:
-        rows = _empty_rows()
+    rows = {k: np.concatenate([p[k] for p in parts]) for k in _ROW_DTYPES} if parts else _empty_rows()
     return Columns(rec, mm, rows, conns, None)
 
 
@@ -127,18 +129,20 @@ def _empty_rows() -> dict[str, np.ndarray]:
     return {k: np.zeros(0, dtype) for k, dtype in _ROW_DTYPES.items()}
 
 
-def _conn_ids(values, fast: np.ndarray, conns: list[str], index: dict[bytes | None, int]) -> np.ndarray:
+def _conn_ids(values: Sequence[bytes | None], fast: np.ndarray, conns: list[str],
+              index: dict[bytes | None, int]) -> np.ndarray:
     if not fast.all():  # slow rows get their connection later; do not register their empty match
         values = [c if f else None for c, f in zip(values, fast, strict=False)]
         index.setdefault(None, -1)
     for c in set(values):
-        if c not in index:
+        if c is not None and c not in index:
             index[c] = len(conns)
             conns.append(c.decode("ascii"))
     return np.fromiter((index[c] for c in values), dtype=np.int32, count=len(values))
 
 
-def _parse_chunk(mm, lo: int, hi: int, lineno: int, rec, conns, index):
+def _parse_chunk(mm: mmap.mmap | bytes, lo: int, hi: int, lineno: int, rec: Recording, conns: list[str],
+                 index: dict[bytes | None, int]) -> tuple[dict[str, np.ndarray], int]:
     matches = _FAST.findall(mm, lo, hi)
     n = len(matches)
     nl = np.flatnonzero(np.frombuffer(mm, np.uint8, hi - lo, lo) == 10) + lo
@@ -146,7 +150,7 @@ def _parse_chunk(mm, lo: int, hi: int, lineno: int, rec, conns, index):
     starts[0] = lo
     starts[1:] = nl[:-1] + 1
     lengths = nl - starts + 1
-    t_s, w_s, c_s, d_s, b4_s, pad_s, x_s, other = zip(*matches, strict=False)
+    t_s, w_s, c_s, d_s, b4_s, pad_s, x_s, _other = zip(*matches, strict=False)
     fast = np.fromiter((bool(w) for w in w_s), dtype=bool, count=n)
     t = np.array(t_s, dtype="S40")
     w = np.array(w_s, dtype="S40")
@@ -181,10 +185,12 @@ def _parse_chunk(mm, lo: int, hi: int, lineno: int, rec, conns, index):
     return rows, lineno + n
 
 
-def _slow_rows(mm, spans, linenos, rec, conns, index, keep_mask=None, rows_at=None):
+def _slow_rows(mm: mmap.mmap | bytes, spans: list[tuple[int, int]], linenos: list[int], rec: Recording,
+               conns: list[str], index: dict[bytes | None, int], keep_mask: np.ndarray | None = None,
+               rows_at: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Rows for lines parsed as JSON; invalid ones are noted in rec.errors and left out."""
     out: dict[str, list[float | int | bool]] = {k: [] for k in _ROW_DTYPES}
-    ok = []
+    ok: list[int] = []
     for j, ((off, n), lineno) in enumerate(zip(spans, linenos, strict=False)):
         raw = mm[off:off + n]
         if not raw.strip():
@@ -198,7 +204,7 @@ def _slow_rows(mm, spans, linenos, rec, conns, index, keep_mask=None, rows_at=No
             rec.clean_end = True
             continue
         ok.append(j)
-        if keep_mask is not None:
+        if keep_mask is not None and rows_at is not None:  # given together
             keep_mask[rows_at[j]] = True
         c = ev.conn.encode("utf-8", "surrogatepass")
         if c not in index:
@@ -223,22 +229,22 @@ def _slow_rows(mm, spans, linenos, rec, conns, index, keep_mask=None, rows_at=No
     return result
 
 
-def _from_events(rec) -> Columns:
+def _from_events(rec: OpenedFile) -> Columns:
     events = rec.load(decode=True)
     conns: list[str] = []
     index: dict[str, int] = {}
     for ev in events:
         index.setdefault(ev.conn, len(index))
     conns = list(index)
-    frames = [isinstance(ev, FrameSeen) for ev in events]
+    frames = [ev if isinstance(ev, FrameSeen) else None for ev in events]
     rows: dict[str, np.ndarray] = {
         "w": np.array([ev.t for ev in events], dtype=np.float64),
         "conn": np.array([index[ev.conn] for ev in events], dtype=np.int32),
-        "out": np.array([f and ev.direction == OUT for f, ev in zip(frames, events, strict=False)], dtype=bool),
-        "kind": np.array([(ev.data[0] if ev.data else KIND_EMPTY) if f else KIND_EVENT
-                          for f, ev in zip(frames, events, strict=False)], dtype=np.int16),
-        "text": np.array([f and ev.text for f, ev in zip(frames, events, strict=False)], dtype=bool),
-        "size": np.array([len(ev.data) if f else 0 for f, ev in zip(frames, events, strict=False)], dtype=np.int64),
+        "out": np.array([f is not None and f.direction == OUT for f in frames], dtype=bool),
+        "kind": np.array([KIND_EVENT if f is None else f.data[0] if f.data else KIND_EMPTY for f in frames],
+                         dtype=np.int16),
+        "text": np.array([f is not None and f.text for f in frames], dtype=bool),
+        "size": np.array([0 if f is None else len(f.data) for f in frames], dtype=np.int64),
         "offsets": np.zeros(len(events), np.int64), "lengths": np.zeros(len(events), np.int64),
     }
-    return Columns(rec, None, rows, conns, events)
+    return Columns(rec, b"", rows, conns, events)  # no line file: the events are kept

@@ -6,11 +6,13 @@ import os
 from collections.abc import Iterable
 
 from inspector.protocol.events import SessionEvent
-from inspector.recording.har_export import export_har  # noqa: F401 - re-exported: both exports live here for callers
+from inspector.recording.har_export import export_har
 from inspector.recording.writer import RecordingWriter
 
+__all__ = ["export_har", "export_recording"]  # both exports live here for callers
 
-def export_recording(events: Iterable[SessionEvent], path: str | os.PathLike, profile: str = "", url: str = "",
+
+def export_recording(events: Iterable[SessionEvent], path: str | os.PathLike[str], profile: str = "", url: str = "",
                      start: float | None = None) -> int:
     """Write ``events`` to a new recording; returns how many were written.
 

@@ -14,7 +14,7 @@ import json
 import math
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from inspector import __version__
 from inspector.protocol.events import (
@@ -48,6 +48,9 @@ E_SERVER_PING = "server_ping"
 E_SUB = "sub"
 E_END = "end"  # written by a clean close(); not a session event
 
+# A parsed JSON object (a header, a record line, a HAR entry): its values are checked where they are read.
+JSONObject: TypeAlias = dict[str, Any]
+
 MAX_ERRORS = 100  # problems a reader keeps as lines; further ones are only counted
 
 
@@ -59,11 +62,11 @@ class RecordError(ValueError):
     """One record line that is not a valid record (reported, skipped)."""
 
 
-def dumps(obj: dict) -> str:
+def dumps(obj: JSONObject) -> str:
     return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
 
-def make_header(profile: str = "", url: str = "", created: float | None = None, **extra: Any) -> dict:
+def make_header(profile: str = "", url: str = "", created: float | None = None, **extra: Any) -> JSONObject:
     created = time.time() if created is None else created
     iso = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     header = {"format": FORMAT, "version": VERSION, "app_version": __version__, "created": iso,
@@ -72,7 +75,7 @@ def make_header(profile: str = "", url: str = "", created: float | None = None, 
     return header
 
 
-def check_header(obj: Any, name: str) -> dict:
+def check_header(obj: Any, name: str) -> JSONObject:
     """The header dict, or RecordingError when ``obj`` is not a header this reader understands."""
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise RecordingError(f"{name} is not a recording or HAR file")
@@ -103,8 +106,8 @@ def times_text(w: float, start: float) -> str:
         m = int(w * 4194304.0)  # exact: w is a whole number of 2**-22 s
         sec, frac = m >> 22, ((m & 4194303) * 10_000_000 + 2097152) >> 22  # nearest; never 10**7
         us = round((w - start) * 1e6)
-        return '"t":%d.%06d,"w":%d.%07d' % (us // 1_000_000, us % 1_000_000, sec, frac)
-    return '"t":%.6f,"w":%s' % (w - start if math.isfinite(w) else 0.0, _num(w))
+        return f'"t":{us // 1_000_000}.{us % 1_000_000:06d},"w":{sec}.{frac:07d}'
+    return f'"t":{w - start if math.isfinite(w) else 0.0:.6f},"w":{_num(w)}'
 
 
 def event_line(ev: SessionEvent, start: float, conn_json: str) -> str:
@@ -112,17 +115,18 @@ def event_line(ev: SessionEvent, start: float, conn_json: str) -> str:
     w = ev.t
     if type(ev) is FrameSeen:
         return frame_line(w, start, conn_json, ev.direction == OUT, ev.text, ev.data)
-    return "{%s,\"c\":%s,%s\n" % (times_text(w, start), conn_json, dumps(event_fields(ev))[1:])
+    return f'{{{times_text(w, start)},"c":{conn_json},{dumps(event_fields(ev))[1:]}\n'
 
 
 def frame_line(w: float, start: float, conn_json: str, out: bool, text: bool, data: bytes) -> str:
     """The record line of one frame seen at wall time ``w`` (frame_text.py writes the same in bulk)."""
-    return '{%s,"c":%s,"d":"%s","b":"%s%s}\n' % (
-        times_text(w, start), conn_json, "out" if out else "in",
-        base64.b64encode(data).decode("ascii"), '","x":true' if text else '"')
+    direction = "out" if out else "in"
+    b64 = base64.b64encode(data).decode("ascii")
+    end = '","x":true' if text else '"'
+    return f'{{{times_text(w, start)},"c":{conn_json},"d":"{direction}","b":"{b64}{end}}}\n'
 
 
-def event_fields(ev: SessionEvent) -> dict:
+def event_fields(ev: SessionEvent) -> JSONObject:
     """The record fields after t, w and c for a non-frame event, as the session gave them:
     topics, filters and what the server said are data and are never rewritten."""
     if isinstance(ev, StateChanged):
@@ -145,7 +149,7 @@ def event_fields(ev: SessionEvent) -> dict:
 # ------------------------------------------------------------------ reading
 
 
-def _get(obj: dict, key: str, types, default: Any = ..., optional: bool = False) -> Any:
+def _get(obj: JSONObject, key: str, types: type | tuple[type, ...], default: Any = ..., optional: bool = False) -> Any:
     if key not in obj:
         if default is ...:
             raise RecordError(f"no {key!r}")
@@ -169,7 +173,7 @@ def _b64(value: str, key: str) -> bytes:
         raise RecordError(f"{key!r} is not base64") from None
 
 
-def record_time(obj: dict, start: float) -> float:
+def record_time(obj: JSONObject, start: float) -> float:
     """Wall-clock time of a record: "w", else start + "t"."""
     w = _get(obj, "w", (int, float), None)
     if w is not None:
@@ -188,31 +192,9 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
     conn = _get(obj, "c", str)
     e = _get(obj, "e", str, None)
     if e is None:
-        d = _get(obj, "d", str)
-        if d not in (IN, OUT):
-            raise RecordError("'d' must be \"in\" or \"out\"")
-        data = _b64(_get(obj, "b", str), "b")
-        text = _get(obj, "x", bool, False)
-        frame = None
-        if decode:
-            frame = decode_received(data, text)
-        return FrameSeen(conn, t, d, data, frame, text)
+        return _frame_seen(obj, conn, t, decode)
     if e == E_STATE:
-        try:
-            state = State(_get(obj, "state", str))
-        except ValueError:
-            raise RecordError("unknown connection state") from None
-        return StateChanged(
-            conn, t, state,
-            attempt=_get(obj, "attempt", int, 0),
-            delay=_opt_float(obj, "delay"),
-            code=_get(obj, "code", int, None, optional=True),
-            reason=_get(obj, "reason", str, ""),
-            meaning=_get(obj, "meaning", str, ""),
-            http_status=_get(obj, "http_status", int, None, optional=True),
-            http_code=_get(obj, "http_code", str, None, optional=True),
-            message=_get(obj, "message", str, ""),
-        )
+        return _state_changed(obj, conn, t)
     if e == E_RTT:
         return RttMeasured(conn, t, float(_get(obj, "rtt", (int, float))))
     if e == E_PONG_MISSED:
@@ -221,19 +203,53 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
         return ServerPingAnswered(conn, t, _b64(_get(obj, "p", str, ""), "p"),
                                   _opt_float(obj, "response_time") or 0.0)
     if e == E_SUB:
-        try:
-            sub_state = SubState(_get(obj, "state", str))
-        except ValueError:
-            raise RecordError("unknown subscription state") from None
-        return SubscriptionChanged(conn, t, _get(obj, "topic", str), sub_state,
-                                   filter=_get(obj, "filter", str, None, optional=True),
-                                   error_code=_get(obj, "error_code", str, None, optional=True),
-                                   message=_get(obj, "message", str, ""))
+        return _subscription_changed(obj, conn, t)
     if e == E_END:
         return None
     raise RecordError(f"unknown record type {e[:40]!r}")
 
 
-def _opt_float(obj: dict, key: str) -> float | None:
+def _frame_seen(obj: JSONObject, conn: str, t: float, decode: bool) -> FrameSeen:
+    d = _get(obj, "d", str)
+    if d not in (IN, OUT):
+        raise RecordError("'d' must be \"in\" or \"out\"")
+    data = _b64(_get(obj, "b", str), "b")
+    text = _get(obj, "x", bool, False)
+    frame = None
+    if decode:
+        frame = decode_received(data, text)
+    return FrameSeen(conn, t, d, data, frame, text)
+
+
+def _state_changed(obj: JSONObject, conn: str, t: float) -> StateChanged:
+    try:
+        state = State(_get(obj, "state", str))
+    except ValueError:
+        raise RecordError("unknown connection state") from None
+    return StateChanged(
+        conn, t, state,
+        attempt=_get(obj, "attempt", int, 0),
+        delay=_opt_float(obj, "delay"),
+        code=_get(obj, "code", int, None, optional=True),
+        reason=_get(obj, "reason", str, ""),
+        meaning=_get(obj, "meaning", str, ""),
+        http_status=_get(obj, "http_status", int, None, optional=True),
+        http_code=_get(obj, "http_code", str, None, optional=True),
+        message=_get(obj, "message", str, ""),
+    )
+
+
+def _subscription_changed(obj: JSONObject, conn: str, t: float) -> SubscriptionChanged:
+    try:
+        sub_state = SubState(_get(obj, "state", str))
+    except ValueError:
+        raise RecordError("unknown subscription state") from None
+    return SubscriptionChanged(conn, t, _get(obj, "topic", str), sub_state,
+                               filter=_get(obj, "filter", str, None, optional=True),
+                               error_code=_get(obj, "error_code", str, None, optional=True),
+                               message=_get(obj, "message", str, ""))
+
+
+def _opt_float(obj: JSONObject, key: str) -> float | None:
     value = _get(obj, key, (int, float), None, optional=True)
     return None if value is None else float(value)

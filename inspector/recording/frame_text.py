@@ -15,15 +15,26 @@ recording's start, or not floats are left to ``frame_line``.
 from __future__ import annotations
 
 import binascii
+from collections.abc import Iterable, Sequence
 from itertools import repeat
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+# A value per row (a list, array.array or numpy array), or a 1-tuple standing for every row.
+Column: TypeAlias = "Sequence[Any] | npt.NDArray[Any]"
+# Fixed bytes, or (ints, k): the ints as k zero-padded digits.
+_Field: TypeAlias = "bytes | tuple[npt.NDArray[np.integer[Any]], int]"
 
 _ULPS = 1 << 22                                  # 2**-22 s steps in a second, in [2**30, 2**31)
 _TENS = 10 ** np.arange(1, 19, dtype=np.int64)   # for counting the digits of t's integer part
 
 
-def frames_text(start: float, ts, datas: list, conns, outs, texts) -> bytes | None:
+def frames_text(start: float, ts: Column, datas: Sequence[bytes], conns: Sequence[str], outs: Column,
+                texts: Column) -> bytes | None:
     """The record lines (ASCII) of frames seen at wall times ``ts`` with bytes ``datas``.
 
     ``conns`` (connection ids as JSON strings), ``outs`` and ``texts`` (bools) are
@@ -36,12 +47,12 @@ def frames_text(start: float, ts, datas: list, conns, outs, texts) -> bytes | No
     if len(conns) == len(outs) == 1:
         middles = [_middle(conns[0], outs[0])] * n
     else:
-        known: dict = {}
+        known: dict[tuple[str, Any], bytes] = {}
         keys = zip(_full(conns, n), _full(outs, n), strict=False)
         middles = [known.get(k) or known.setdefault(k, _middle(*k)) for k in keys]
     ends = [_end(texts[0])] * n if len(texts) == 1 else list(map(_end, texts))
     b64 = binascii.b2a_base64
-    pieces: list = [None] * (4 * n)
+    pieces: list[bytes] = [b""] * (4 * n)
     pieces[0::4] = prefixes
     pieces[1::4] = middles
     pieces[2::4] = [b64(d, newline=False) for d in datas]
@@ -49,7 +60,7 @@ def frames_text(start: float, ts, datas: list, conns, outs, texts) -> bytes | No
     return b"".join(pieces)
 
 
-def _full(column, n: int):
+def _full(column: Column, n: int) -> Iterable[Any]:
     return repeat(column[0], n) if type(column) is tuple else column
 
 
@@ -61,7 +72,7 @@ def _end(text: bool) -> bytes:
     return b'","x":true}\n' if text else b'"}\n'
 
 
-def _prefixes(start: float, ts) -> list[bytes] | None:
+def _prefixes(start: float, ts: Column) -> list[bytes] | None:
     """``{"t":…,"w":…`` of each line; None if a time is not a float in range."""
     w = np.asarray(ts)
     n = len(w)
@@ -82,17 +93,19 @@ def _prefixes(start: float, ts) -> list[bytes] | None:
     rows = np.zeros((n, 35 + kmax), np.uint8)
     for k in np.unique(digits).tolist():
         sel = slice(None) if int(digits.min()) == kmax else np.flatnonzero(digits == k)
-        fields = (b'{"t":', (t_int[sel], k), b".", (t_frac[sel], 6), b',"w":', (sec[sel], 10), b".", (frac[sel], 7))
+        fields: tuple[_Field, ...] = (b'{"t":', (t_int[sel], k), b".", (t_frac[sel], 6),
+                                      b',"w":', (sec[sel], 10), b".", (frac[sel], 7))
         rows[sel, :35 + k] = _ascii(fields, len(t_int[sel]), 35 + k)
-    return rows.view(f"S{rows.shape[1]}").ravel().tolist()
+    lines: list[bytes] = rows.view(f"S{rows.shape[1]}").ravel().tolist()
+    return lines
 
 
-def _ascii(fields: tuple, n: int, width: int) -> np.ndarray:
+def _ascii(fields: tuple[_Field, ...], n: int, width: int) -> npt.NDArray[np.uint8]:
     """A (n, width) matrix of ASCII codes: fixed bytes, and (ints, k) as k zero-padded digits."""
     out = np.empty((n, width), np.uint8)
     col = 0
     for field in fields:
-        if type(field) is bytes:
+        if isinstance(field, bytes):
             out[:, col:col + len(field)] = np.frombuffer(field, np.uint8)
             col += len(field)
         else:

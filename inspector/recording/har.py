@@ -25,11 +25,18 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
 from inspector.protocol.frames import decode_received
-from inspector.recording.format import MAX_ERRORS, RecordError, RecordingError, make_header, record_to_event
+from inspector.recording.format import (
+    MAX_ERRORS,
+    JSONObject,
+    RecordError,
+    RecordingError,
+    make_header,
+    record_to_event,
+)
 from inspector.recording.har_time import entry_scale, iso_time, message_time
 from inspector.recording.opened import OpenedFile
 from inspector.redact import redact_url
@@ -107,17 +114,16 @@ class HarRecording(OpenedFile):
         return f"HarRecording({self.name!r}, connections={len(self.conn_urls)})"
 
 
-def open_har(path: Path, first: bytes = b"", f=None) -> HarRecording:
+def open_har(path: Path, first: bytes = b"", f: BinaryIO | None = None) -> HarRecording:
     """Load a HAR file. RecordingError when it is not JSON with ``log.entries``."""
     name = path.name
     try:
         if f is None:
-            f = open(path, "rb")
-        with f:
-            if os.fstat(f.fileno()).st_size > HAR_MAX:
-                raise RecordingError(f"{name} is not a recording, and too big to be a HAR file")
-            f.seek(0)
-            raw = f.read()
+            with open(path, "rb") as own:
+                raw = _read_whole(own, name)
+        else:
+            with f:
+                raw = _read_whole(f, name)
     except OSError as exc:
         raise RecordingError(f"cannot read {name}: {exc.strerror or exc}") from None
     try:
@@ -131,7 +137,14 @@ def open_har(path: Path, first: bytes = b"", f=None) -> HarRecording:
     return read_entries(path, entries)
 
 
-def read_entries(path: Path, entries: list) -> HarRecording:
+def _read_whole(f: BinaryIO, name: str) -> bytes:
+    if os.fstat(f.fileno()).st_size > HAR_MAX:
+        raise RecordingError(f"{name} is not a recording, and too big to be a HAR file")
+    f.seek(0)
+    return f.read()
+
+
+def read_entries(path: Path, entries: list[Any]) -> HarRecording:
     """The WebSocket connections among HAR ``entries``, with every problem reported."""
     # (time, order, connection, "open" | "event" | direction, bytes or the event, is text)
     events: list[tuple[float | None, int, str, str, Any, bool]] = []
@@ -157,8 +170,8 @@ def read_entries(path: Path, entries: list) -> HarRecording:
             events.append((opened, len(events), conn, "open", b"", False))
         for t, ev in own:
             events.append((t, len(events), conn, "event", ev, False))
-        for t, direction, data, text in frames:
-            events.append((t, len(events), conn, direction, data, text))
+        for when, direction, data, text in frames:
+            events.append((when, len(events), conn, direction, data, text))
     # an entry without any time at all is shown at the start of the capture
     base = min((e[0] for e in events if e[0] is not None), default=0.0)
     timed = [(base if e[0] is None else e[0], *e[1:]) for e in events]
@@ -166,7 +179,7 @@ def read_entries(path: Path, entries: list) -> HarRecording:
     return HarRecording(path, timed, conn_urls, problems, ignored)
 
 
-def _entry_events(i: int, entry: dict, problems: Problems) -> list[tuple[float, SessionEvent]]:
+def _entry_events(i: int, entry: JSONObject, problems: Problems) -> list[tuple[float, SessionEvent]]:
     """The connection events an export of ours put in ``_inspectorEvents``."""
     raw = entry.get("_inspectorEvents")
     if raw is None:
@@ -188,7 +201,7 @@ def _entry_events(i: int, entry: dict, problems: Problems) -> list[tuple[float, 
     return out
 
 
-def _entry_url(i: int, entry: dict, problems: Problems) -> str:
+def _entry_url(i: int, entry: JSONObject, problems: Problems) -> str:
     request = entry.get("request")
     url = request.get("url") if isinstance(request, dict) else None
     if isinstance(url, str):
@@ -197,7 +210,8 @@ def _entry_url(i: int, entry: dict, problems: Problems) -> str:
     return ""
 
 
-def _entry_frames(i: int, entry: dict, messages: list, problems: Problems):
+def _entry_frames(i: int, entry: JSONObject, messages: list[Any],
+                  problems: Problems) -> tuple[float | None, list[tuple[float | None, str, bytes, bool]]]:
     """(open time or None, [(time or None, direction, bytes, is text)]) for one entry."""
     started = entry.get("startedDateTime")
     opened = iso_time(started)

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from inspector import __version__
 from inspector.protocol.events import OUT, FrameSeen, SessionEvent
-from inspector.recording.format import RecordingError, event_fields
+from inspector.recording.format import JSONObject, RecordingError, event_fields
 from inspector.redact import redact_url
 
 UNKNOWN_URL = "ws://unknown/"  # only for a connection whose URL nobody told us
@@ -26,13 +26,13 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _query(url: str) -> list[dict]:
+def _query(url: str) -> list[dict[str, str]]:
     """HAR's queryString: the (already masked) URL's parameters, decoded as browsers do."""
     query = url.partition("#")[0].partition("?")[2]
     return [{"name": k, "value": v} for k, v in parse_qsl(query, keep_blank_values=True)]
 
 
-def har_document(events: Iterable[SessionEvent], url: str = "", conn_urls: dict[str, str] | None = None) -> dict:
+def har_document(events: Iterable[SessionEvent], url: str = "", conn_urls: dict[str, str] | None = None) -> JSONObject:
     """A Chrome-compatible HAR dict with one WebSocket entry per connection.
 
     ``conn_urls`` maps a connection id to the URL it dialled (``url`` for the others).
@@ -42,8 +42,8 @@ def har_document(events: Iterable[SessionEvent], url: str = "", conn_urls: dict[
     request header carries credentials.
     """
     conn_urls = conn_urls or {}
-    per_conn: dict[str, list[dict]] = {}
-    per_conn_events: dict[str, list[dict]] = {}
+    per_conn: dict[str, list[JSONObject]] = {}
+    per_conn_events: dict[str, list[JSONObject]] = {}
     first_seen: dict[str, float] = {}
     for ev in events:
         if ev.conn not in first_seen:
@@ -89,7 +89,7 @@ def har_document(events: Iterable[SessionEvent], url: str = "", conn_urls: dict[
                     "pages": [], "entries": entries}}
 
 
-def export_har(events: Iterable[SessionEvent], path: str | os.PathLike, url: str = "",
+def export_har(events: Iterable[SessionEvent], path: str | os.PathLike[str], url: str = "",
                conn_urls: dict[str, str] | None = None) -> int:
     """Write ``events`` as a HAR file (mode 0600: it holds traffic); returns the number of messages written."""
     doc = har_document(events, url, conn_urls)

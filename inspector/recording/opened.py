@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from inspector.protocol.events import SessionEvent
-from inspector.recording.format import MAX_ERRORS
+from inspector.recording.format import MAX_ERRORS, JSONObject
 
 
 class OpenedFile:
@@ -19,7 +19,8 @@ class OpenedFile:
     truncated = False
     torn_bytes = 0
     clean_end = True
-    header: dict
+    header: JSONObject
+    start: float
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -35,6 +36,10 @@ class OpenedFile:
     @property
     def profile(self) -> str:
         return str(self.header.get("profile") or "")
+
+    @property
+    def warning(self) -> str | None:
+        raise NotImplementedError
 
     def _note(self, line: str) -> None:
         self.error_count += 1

@@ -202,7 +202,7 @@ def write_pcapng(events: Iterable[SessionEvent], f: BinaryIO, url: str = "",
     return messages
 
 
-def export_pcapng(events: Iterable[SessionEvent], path: str | os.PathLike, url: str = "",
+def export_pcapng(events: Iterable[SessionEvent], path: str | os.PathLike[str], url: str = "",
                   conn_urls: dict[str, str] | None = None) -> int:
     """Write ``events`` as a pcapng file (mode 0600: it holds traffic); returns the number of messages."""
     try:

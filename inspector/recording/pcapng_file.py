@@ -179,25 +179,10 @@ class CaptureReader:
                 self.truncated += len(head) + len(rest)
                 return
             if head == PCAPNG_MAGIC:  # a section header fixes the byte order of what follows
-                bom = self._f.read(4)
-                if first and len(bom) < 4:
-                    raise CaptureError(f"{self.name}: pcapng section header is cut short; nothing was captured")
-                if len(bom) < 4:
-                    self.truncated += 8 + len(bom)
+                section_order = self._section_header(rest, first)
+                if section_order is None:
                     return
-                if bom == b"\x4d\x3c\x2b\x1a":
-                    order = "<"
-                elif bom == b"\x1a\x2b\x3c\x4d":
-                    order = ">"
-                else:
-                    raise CaptureError(f"{self.name}: pcapng section header has no valid byte-order magic")
-                total = struct.unpack(order + "I", rest)[0]
-                if total < 28 or total % 4 or total > MAX_BLOCK:
-                    raise CaptureError(f"{self.name}: pcapng section header has the invalid length {total}")
-                if len(self._read(total - 12)) < total - 12:
-                    if first:
-                        raise CaptureError(f"{self.name}: pcapng section header is cut short; nothing was captured")
-                    return
+                order = section_order
                 first = False
                 interfaces = []
                 head = b""
@@ -215,6 +200,30 @@ class CaptureReader:
                 packet = self._packet(block_type, body, order, interfaces, number)
                 if packet is not None:
                     yield packet
+
+    def _section_header(self, rest: bytes, first: bool) -> str | None:
+        """The byte order of a section whose header's first 8 bytes were read (``rest`` the
+        second 4); None when the file ends inside the header."""
+        bom = self._f.read(4)
+        if first and len(bom) < 4:
+            raise CaptureError(f"{self.name}: pcapng section header is cut short; nothing was captured")
+        if len(bom) < 4:
+            self.truncated += 8 + len(bom)
+            return None
+        if bom == b"\x4d\x3c\x2b\x1a":
+            order = "<"
+        elif bom == b"\x1a\x2b\x3c\x4d":
+            order = ">"
+        else:
+            raise CaptureError(f"{self.name}: pcapng section header has no valid byte-order magic")
+        total = struct.unpack(order + "I", rest)[0]
+        if total < 28 or total % 4 or total > MAX_BLOCK:
+            raise CaptureError(f"{self.name}: pcapng section header has the invalid length {total}")
+        if len(self._read(total - 12)) < total - 12:
+            if first:
+                raise CaptureError(f"{self.name}: pcapng section header is cut short; nothing was captured")
+            return None
+        return order
 
     def _check_body(self, total: int, least: int) -> bytes:
         """The rest of a block of ``total`` bytes whose first 8 were read (empty when cut)."""

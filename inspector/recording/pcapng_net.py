@@ -87,12 +87,7 @@ def tcp_segment(linktype: int, frame: bytes) -> Segment:
 def _link(linktype: int, frame: bytes) -> tuple[int, int]:
     """(ethertype, where the network header starts)."""
     if linktype == LINKTYPE_ETHERNET:
-        if len(frame) < 14:
-            raise NotTcp("Ethernet frame too short")
-        ethertype, i = struct.unpack("!H", frame[12:14])[0], 14
-        while ethertype in _VLAN_TAGS and len(frame) >= i + 4:
-            ethertype, i = struct.unpack("!H", frame[i + 2:i + 4])[0], i + 4
-        return ethertype, i
+        return _ethernet(frame)
     if linktype == LINKTYPE_LINUX_SLL:
         if len(frame) < 16:
             raise NotTcp("SLL header too short")
@@ -102,21 +97,34 @@ def _link(linktype: int, frame: bytes) -> tuple[int, int]:
             raise NotTcp("SLL2 header too short")
         return struct.unpack("!H", frame[0:2])[0], 20
     if linktype in (LINKTYPE_NULL, LINKTYPE_LOOP):
-        if len(frame) < 4:
-            raise NotTcp("loopback header too short")
-        # NULL: the family in the capturing host's byte order; LOOP: network order
-        family = struct.unpack("!I" if linktype == LINKTYPE_LOOP else "<I", frame[:4])[0]
-        if linktype == LINKTYPE_NULL and family > 0xFFFF:
-            family = struct.unpack("!I", frame[:4])[0]
-        if family == 2:
-            return ETHERTYPE_IPV4, 4
-        if family in _BSD_AF_INET6:
-            return ETHERTYPE_IPV6, 4
-        raise NotTcp("not IP")
+        return _loopback(linktype, frame)
     if linktype in (LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6, *_RAW_ALIASES):
         version = frame[0] >> 4 if frame else 0
         return (ETHERTYPE_IPV4 if version == 4 else ETHERTYPE_IPV6 if version == 6 else 0), 0
     raise NotTcp(f"link type {linktype} is not one this reader knows")
+
+
+def _ethernet(frame: bytes) -> tuple[int, int]:
+    if len(frame) < 14:
+        raise NotTcp("Ethernet frame too short")
+    ethertype, i = struct.unpack("!H", frame[12:14])[0], 14
+    while ethertype in _VLAN_TAGS and len(frame) >= i + 4:
+        ethertype, i = struct.unpack("!H", frame[i + 2:i + 4])[0], i + 4
+    return ethertype, i
+
+
+def _loopback(linktype: int, frame: bytes) -> tuple[int, int]:
+    if len(frame) < 4:
+        raise NotTcp("loopback header too short")
+    # NULL: the family in the capturing host's byte order; LOOP: network order
+    family = struct.unpack("!I" if linktype == LINKTYPE_LOOP else "<I", frame[:4])[0]
+    if linktype == LINKTYPE_NULL and family > 0xFFFF:
+        family = struct.unpack("!I", frame[:4])[0]
+    if family == 2:
+        return ETHERTYPE_IPV4, 4
+    if family in _BSD_AF_INET6:
+        return ETHERTYPE_IPV6, 4
+    raise NotTcp("not IP")
 
 
 def _ipv4(frame: bytes, i: int) -> Segment:

@@ -127,7 +127,7 @@ class CaptureRecording(OpenedFile):
         self._conns: dict[tuple[Endpoint, Endpoint], _Connection] = {}
         self._links_noted: set[int] = set()
         self.start = 0.0
-        self.header: dict = {}
+        self.header = {}
 
     def _emit(self, ev: SessionEvent) -> None:
         self._events.append((ev.t, len(self._events), ev))
@@ -252,7 +252,7 @@ class CaptureRecording(OpenedFile):
 
     def _refused_body(self, c: _Connection, data: bytes, t: float) -> None:
         assert c.refused is not None
-        status, length, body = c.refused
+        _status, length, body = c.refused
         body += data
         if len(body) >= length:
             self._refusal(c)
@@ -353,7 +353,7 @@ def _authority(ep: Endpoint) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def open_capture(path: str | os.PathLike) -> CaptureRecording:
+def open_capture(path: str | os.PathLike[str]) -> CaptureRecording:
     """Read a pcapng or pcap file. RecordingError when it is not one, or is damaged at the start."""
     path = Path(path)
     rec = CaptureRecording(path)

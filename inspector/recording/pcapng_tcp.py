@@ -43,7 +43,11 @@ class Direction:
             self.fin = True
         if not payload:
             return b""
-        start = self._unwrap(seg.seq)
+        return self._deliver(self._unwrap(seg.seq), payload)
+
+    def _deliver(self, start: int, payload: bytes) -> bytes:
+        """What ``payload`` (at stream offset ``start``) adds in order, with the early bytes it lets through."""
+        assert self.next is not None
         end = start + len(payload)
         if end <= self.next:
             return b""  # all of it delivered already

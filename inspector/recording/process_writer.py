@@ -12,6 +12,7 @@ sink still writes everything it was handed, then stops at EOF.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import os
@@ -21,19 +22,24 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import inspector
 from inspector.private_files import create_private
 from inspector.protocol.events import OUT, FrameSeen, SessionEvent
 from inspector.recording.format import E_END, RecordingError, dumps
-from inspector.recording.sink import LENGTH
+from inspector.recording.frame_text import Column
+from inspector.recording.sink import LENGTH, FramesPart, Part
 from inspector.recording.writer import RecordEncoder
 
 FEED_INTERVAL = 0.05
 
+T = TypeVar("T")
 
-def _column(values: list, n: int) -> list | tuple:
+
+def _column(values: list[T], n: int) -> list[T] | tuple[T]:
     first = values[0]
     return (first,) if values.count(first) == n else values
 
@@ -53,7 +59,7 @@ class ProcessRecordingWriter:
     show in ``error`` and raise RecordingError from write_event, flush and close.
     """
 
-    def __init__(self, path: str | os.PathLike, profile: str = "", url: str = "", *,
+    def __init__(self, path: str | os.PathLike[str], profile: str = "", url: str = "", *,
                  flush_interval: float = FEED_INTERVAL,
                  created: float | None = None, command: list[str] | None = None):
         self.path = Path(path)
@@ -64,7 +70,7 @@ class ProcessRecordingWriter:
             os.close(create_private(self.path))  # create it here, so a bad path fails at once and in one line
         except OSError as exc:
             raise RecordingError(f"cannot create recording {self.path}: {exc.strerror or exc}") from None
-        self._items: list = []  # flat triples: (conn, t, data) of a received message, (None, None, event)
+        self._items: list[Any] = []  # flat triples: (conn, t, data) of a received message, (None, None, event)
         self.tap = self._items.extend
         self._feed_lock = threading.Lock()
         self._cond = threading.Condition()
@@ -88,11 +94,9 @@ class ProcessRecordingWriter:
         self._to_sink, self._from_sink = self._proc.stdin, self._proc.stdout
         self._reader = threading.Thread(target=self._read_reports, name="recording-reports", daemon=True)
         self._reader.start()
-        try:  # a bigger pipe: fewer wake-ups of the writer thread (Linux; fine without)
+        with contextlib.suppress(OSError):  # a bigger pipe: fewer wake-ups of the writer thread (Linux; fine without)
             fcntl.fcntl(self._to_sink.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
-        except OSError:
-            pass
-        self._outq: queue.SimpleQueue = queue.SimpleQueue()
+        self._outq: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="recording-pipe", daemon=True)
         self._writer.start()
         self._send([("L", dumps(self._enc.header) + "\n")])
@@ -110,7 +114,8 @@ class ProcessRecordingWriter:
             raise RecordingError(f"recording {self.path} is closed")
         self._items.extend((None, None, ev))
 
-    def write_columns(self, labels: list[str], conns, ts, outs, texts, datas: list) -> None:
+    def write_columns(self, labels: list[str], conns: Column, ts: Column, outs: Column, texts: Column,
+                      datas: Sequence[bytes]) -> None:
         """Append frames given as columns, in order after everything written or tapped so far.
 
         ``datas`` the frames' bytes; ``ts`` their wall times (floats: a list, ``array('d')`` or
@@ -156,12 +161,13 @@ class ProcessRecordingWriter:
 
     # --------------------------------------------------------------- feeding the sink
 
-    def _part(self, conns, ts: list, outs, texts, datas: list) -> tuple:
+    def _part(self, conns: Sequence[str], ts: list[float], outs: Sequence[bool], texts: Sequence[bool],
+              datas: list[bytes]) -> FramesPart:
         # columns; one that holds a single value (one connection, one direction) goes as a 1-tuple
         self.frames += len(ts)
         return ("F", {c: self._enc.conn_json(c) for c in set(conns)}, conns, ts, outs, texts, datas)
 
-    def _frames_part(self, seg: list) -> tuple:
+    def _frames_part(self, seg: Sequence[FrameSeen]) -> FramesPart:
         # list comprehensions, not map(attrgetter): on slotted events they cost half as much
         n = len(seg)
         dirs = _column([e.direction for e in seg], n)
@@ -169,34 +175,35 @@ class ProcessRecordingWriter:
                           (dirs[0] == OUT,) if len(dirs) == 1 else [d == OUT for d in dirs],
                           _column([e.text for e in seg], n), [e.data for e in seg])
 
-    def _events_parts(self, batch: list) -> list:
-        """Parts for a run of SessionEvents (write_event, a tap's other events)."""
+    def _events_parts(self, batch: list[Any]) -> list[Part]:
+        """Parts for a run of SessionEvents (write_event, a tap's other events: whatever it was given)."""
         types = list(map(type, batch))
         if types.count(FrameSeen) == len(batch):
             return [self._frames_part(batch)]
-        parts, run = [], 0
+        parts: list[Part] = []
+        run = 0
         for i, kind in enumerate(types):
             if kind is FrameSeen:
                 continue
             if i > run:
                 parts.append(self._frames_part(batch[run:i]))
-            try:
+            # not a session event: nothing to record (raising would end the feeder thread)
+            with contextlib.suppress(TypeError, AttributeError):
                 parts.append(("L", self._enc.line(batch[i])))
-            except (TypeError, AttributeError):
-                pass  # not a session event: nothing to record (raising would end the feeder thread)
             run = i + 1
         if run < len(batch):
             parts.append(self._frames_part(batch[run:]))
         return parts
 
-    def _pack(self, items: list) -> list:
+    def _pack(self, items: list[Any]) -> list[Part]:
         """Parts, in order, for flat triples (see ``_items``): runs of what a tap gave (binary
         messages received) as columns as they are, and the events between them."""
         conns, ts, datas = items[0::3], items[1::3], items[2::3]
         first, n = conns[0], len(conns)
         if first is not None and conns.count(first) == n:  # a flood on one connection; count compares
             return [self._part((first,), ts, (False,), (False,), datas)]  # identity first: fast
-        parts, i = [], 0
+        parts: list[Part] = []
+        i = 0
         while i < n:
             try:
                 j = conns.index(None, i)
@@ -212,7 +219,7 @@ class ProcessRecordingWriter:
             i = k
         return parts
 
-    def _feed(self, extra: list | None = None, frames: int = 0) -> None:
+    def _feed(self, extra: list[Part] | None = None, frames: int = 0) -> None:
         """Hand over what was tapped so far, then ``extra`` parts (holding ``frames`` frames)."""
         with self._feed_lock:
             m = len(self._items)  # whole triples: a tap's extend is one step under the GIL
@@ -226,7 +233,7 @@ class ProcessRecordingWriter:
             self.frames += frames
             self._send(parts + (extra or []))
 
-    def _send(self, parts: list) -> None:
+    def _send(self, parts: list[Part]) -> None:
         """Pickle ``parts`` and queue them for the pipe writer thread (never blocks on the sink)."""
         if self._error or not parts:
             return
@@ -300,10 +307,8 @@ class ProcessRecordingWriter:
         self._feed([("L", dumps(end) + "\n")])
         self._outq.put(None)
         self._writer.join()
-        try:
+        with contextlib.suppress(OSError):
             self._to_sink.close()
-        except OSError:
-            pass
         try:
             self._proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -323,7 +328,7 @@ class ProcessRecordingWriter:
     def __enter__(self) -> ProcessRecordingWriter:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:

@@ -13,9 +13,17 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from inspector.protocol.events import SessionEvent
-from inspector.recording.format import FORMAT, RecordError, RecordingError, check_header, record_to_event
+from inspector.recording.format import (
+    FORMAT,
+    JSONObject,
+    RecordError,
+    RecordingError,
+    check_header,
+    record_to_event,
+)
 from inspector.recording.har import open_har
 from inspector.recording.opened import OpenedFile
 from inspector.recording.pcapng_file import is_capture
@@ -31,7 +39,7 @@ class Recording(OpenedFile):
 
     source = "recording"
 
-    def __init__(self, path: Path, header: dict, data_offset: int, truncated: bool, torn_bytes: int):
+    def __init__(self, path: Path, header: JSONObject, data_offset: int, truncated: bool, torn_bytes: int):
         super().__init__(path)
         self.header = header
         self.start = float(header["created_epoch"])
@@ -45,11 +53,7 @@ class Recording(OpenedFile):
         self.errors.clear()
         self.error_count = 0
         count = 0
-        try:
-            f = open(self.path, "rb")
-        except OSError as exc:
-            raise RecordingError(f"cannot open {self.name}: {exc.strerror or exc}") from None
-        with f:
+        with _open(self.path) as f:
             f.seek(self._data_offset)
             lineno = 1
             start = self.start
@@ -89,6 +93,14 @@ class Recording(OpenedFile):
         return f"Recording({self.name!r}, truncated={self.truncated})"
 
 
+def _open(path: Path) -> BinaryIO:
+    """``path`` opened for reading; RecordingError when it cannot be."""
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise RecordingError(f"cannot open {path.name}: {exc.strerror or exc}") from None
+
+
 def _why(exc: BaseException) -> str:
     if isinstance(exc, RecordError):
         return f"invalid record ({exc})"
@@ -105,7 +117,7 @@ def _is_valid_last_line(line: bytes, start: float) -> bool:
         return False
 
 
-def _tail_state(f, size: int, data_offset: int, start: float) -> tuple[bool, int]:
+def _tail_state(f: BinaryIO, size: int, data_offset: int, start: float) -> tuple[bool, int]:
     """(truncated, torn bytes) from the end of the file, without reading it all."""
     if size <= data_offset:
         return False, 0
@@ -122,16 +134,12 @@ def _tail_state(f, size: int, data_offset: int, start: float) -> tuple[bool, int
     return (False, 0) if _is_valid_last_line(last, start) else (True, len(last))
 
 
-def open_recording(path: str | os.PathLike):
+def open_recording(path: str | os.PathLike[str]) -> OpenedFile:
     """Open a recording, HAR file or packet capture: a Recording (HarRecording, CaptureRecording).
     RecordingError if none of these."""
     path = Path(path)
     name = path.name
-    try:
-        f = open(path, "rb")
-    except OSError as exc:
-        raise RecordingError(f"cannot open {name}: {exc.strerror or exc}") from None
-    with f:
+    with _open(path) as f:
         try:
             size = os.fstat(f.fileno()).st_size
             magic = f.read(4)
@@ -154,7 +162,7 @@ def open_recording(path: str | os.PathLike):
         return Recording(path, header, len(first), truncated, torn)
 
 
-def _parse_header(first: bytes):
+def _parse_header(first: bytes) -> JSONObject | None:
     """The first line as JSON when it is a recording header, else None."""
     try:
         obj = json.loads(first)

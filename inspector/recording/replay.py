@@ -36,7 +36,8 @@ def check_speed(speed: float) -> float:
 
 
 def _time_attr(item: Any) -> float:
-    return item.t
+    t: float = item.t
+    return t
 
 
 def pace(items: Iterable[T], speed: float = 1.0, time_of: Callable[[T], float] = _time_attr,

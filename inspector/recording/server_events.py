@@ -16,11 +16,11 @@ from inspector.protocol.frames import DecodeError, Event, decode_json_object, tr
 from inspector.recording.reader import open_recording
 
 
-def server_events(path: str | os.PathLike) -> list[tuple[float, dict]]:
+def server_events(path: str | os.PathLike[str]) -> list[tuple[float, dict[str, Any]]]:
     """(offset s, EVENT body) of every replayable server event in a recording or HAR."""
     rec = open_recording(path)
     seen: set[bytes] = set()
-    out: list[tuple[float, dict]] = []
+    out: list[tuple[float, dict[str, Any]]] = []
     for ev in rec.events(decode=False):
         if not isinstance(ev, FrameSeen) or ev.direction != IN or ev.text or not ev.data or ev.data[0] != 0x10:
             continue

@@ -25,25 +25,33 @@ import os
 import pickle
 import struct
 import sys
+from collections.abc import Iterable, Sequence
 from itertools import repeat
+from typing import IO, Any, Literal, TypeAlias
 
 from inspector.recording.format import frame_line
-from inspector.recording.frame_text import frames_text
+from inspector.recording.frame_text import Column, frames_text
 
 LENGTH = struct.Struct("<I")
 
+# the parts of a message (see above); a frames part's table maps conns' values to JSON strings
+LinesPart: TypeAlias = tuple[Literal["L"], str]
+FramesPart: TypeAlias = tuple[Literal["F"], dict[Any, str], Column, Column, Column, Column, Sequence[bytes]]
+SyncPart: TypeAlias = tuple[Literal["S"], int]
+Part: TypeAlias = LinesPart | FramesPart | SyncPart
 
-def _expand(column):
+
+def _expand(column: Column) -> Iterable[Any]:
     """A column: a list, or a 1-tuple standing for that value in every row."""
     return repeat(column[0]) if type(column) is tuple else column
 
 
-def _plain(column):
+def _plain(column: Column) -> Column:
     """Python values of a column sent as an array (array.array or numpy: tolist), else as is."""
     return column.tolist() if hasattr(column, "tolist") else column
 
 
-def format_parts(parts: list, start: float) -> tuple[bytes, int]:
+def format_parts(parts: Sequence[Part], start: float) -> tuple[bytes, int]:
     """The ASCII text of one batch and its number of records."""
     out: list[bytes] = []
     records = 0
@@ -64,8 +72,9 @@ def format_parts(parts: list, start: float) -> tuple[bytes, int]:
     return b"".join(out), records
 
 
-def _read_exactly(stream, n: int) -> bytes | None:
-    chunks, left = [], n
+def _read_exactly(stream: IO[bytes], n: int) -> bytes | None:
+    chunks: list[bytes] = []
+    left = n
     while left:
         chunk = stream.read(left)
         if not chunk:
@@ -75,7 +84,7 @@ def _read_exactly(stream, n: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def run(path: str, start: float, stdin=None, stdout=None) -> int:
+def run(path: str, start: float, stdin: IO[bytes] | None = None, stdout: IO[str] | None = None) -> int:
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout
 
@@ -97,7 +106,7 @@ def run(path: str, start: float, stdin=None, stdout=None) -> int:
             body = _read_exactly(stdin, LENGTH.unpack(head)[0])
             if body is None:
                 break  # the app died mid-message: keep what came whole
-            parts = pickle.loads(body)
+            parts: list[Part] = pickle.loads(body)
             text, n = format_parts(parts, start)
             if text:
                 view = memoryview(text)

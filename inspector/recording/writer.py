@@ -53,7 +53,7 @@ class RecordingWriter:
     Write errors (disk full, ...) raise RecordingError from the next call.
     """
 
-    def __init__(self, path: str | os.PathLike, profile: str = "", url: str = "", *,
+    def __init__(self, path: str | os.PathLike[str], profile: str = "", url: str = "", *,
                  flush_interval: float = FLUSH_INTERVAL,
                  background_flush: bool = True, created: float | None = None):
         self.path = Path(path)
@@ -163,7 +163,7 @@ class RecordingWriter:
     def __enter__(self) -> RecordingWriter:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:

@@ -50,8 +50,8 @@ def test_tail_and_replay_of_its_recording_print_the_same_lines(mock_server, tmp_
     srv = mock_server(ping_interval=0.1, pong_timeout=5, max_subscriptions=2)
     path = tmp_path / "session.rirec"
     tail = subprocess.Popen(
-        CLI + ["tail", srv.url, "--token", TOKEN, "--json", "--record", str(path), "--ping-every", "0.1",
-               "--subscribe", "odd", "--subscribe", "orders.eu=data.total > `100`", "--subscribe", "third"],
+        [*CLI, "tail", srv.url, "--token", TOKEN, "--json", "--record", str(path), "--ping-every", "0.1",
+         "--subscribe", "odd", "--subscribe", "orders.eu=data.total > `100`", "--subscribe", "third"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, encoding="ascii")
     out = Lines(tail)
     try:
@@ -86,7 +86,7 @@ def test_tail_and_replay_of_its_recording_print_the_same_lines(mock_server, tmp_
     assert tail.returncode == 0, err
     printed = out.lines + rest.splitlines()
 
-    replay = subprocess.run(CLI + ["replay", str(path), "--json"], capture_output=True, text=True, timeout=30)
+    replay = subprocess.run([*CLI, "replay", str(path), "--json"], capture_output=True, text=True, timeout=30)
     assert replay.returncode == 0 and replay.stderr == ""
     replayed = replay.stdout.splitlines()
 
@@ -109,7 +109,7 @@ def test_tail_help_names_every_field_of_a_frame_line():
     from inspector.protocol.events import IN, FrameSeen
     from inspector.protocol.frames import Error, Event, encode
     from inspector.protocol.json_output import json_record
-    help_text = subprocess.run(CLI + ["tail", "--help"], capture_output=True, text=True, timeout=30).stdout
+    help_text = subprocess.run([*CLI, "tail", "--help"], capture_output=True, text=True, timeout=30).stdout
     keys = set()
     for data, text in [(encode(Event("a", "message", 1, {}, 1)), False), (encode(Error("x", "y")), False),
                        (b"\x7a", False), (b"hi", True)]:

@@ -66,7 +66,7 @@ def test_scaled_timers_and_token_list_from_the_command_line(kit):
             return limit["code"], second_code, code
         limit, second, code = kit.run(go())
     finally:
-        rc, out, err = finish(proc, signal.SIGTERM)
+        rc, _out, _err = finish(proc, signal.SIGTERM)
     assert limit == "subscription_limit"
     assert second == (1008, "connection limit")
     assert code == (1008, "pong timeout")
@@ -123,7 +123,8 @@ def test_replay_plays_a_recording_to_subscribers(kit, tmp_path):
 
     async def record():
         async with MockServer(MockConfig()) as server:
-            recorder = subprocess.Popen(
+            recorder = await asyncio.to_thread(  # the mock's loop keeps serving meanwhile
+                subprocess.Popen,
                 [sys.executable, "-m", "inspector", "tail", server.url, "--token", "rec", "--subscribe", "t",
                  "--record", str(path), "--count", "4"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -164,7 +165,7 @@ def test_allow_origin_from_the_command_line(kit):
             return info.value.response.status_code
         status = kit.run(go())
     finally:
-        rc, out, err = finish(proc, signal.SIGTERM)
+        rc, _out, err = finish(proc, signal.SIGTERM)
     assert status == 403 and rc == 0
     # the refusal is one line on the terminal, naming the origin and the way to allow it
     assert "refused /api/v2/realtime from origin 'http://evil.test:8001'" in err

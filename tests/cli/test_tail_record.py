@@ -17,8 +17,8 @@ CLI = [sys.executable, "-m", "inspector"]
 
 
 def start_tail(url: str, path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(CLI + ["tail", url, "--token", TOKEN, "--subscribe", "odd", "--json",
-                                   "--record", str(path), *extra],
+    return subprocess.Popen([*CLI, "tail", url, "--token", TOKEN, "--subscribe", "odd", "--json",
+                             "--record", str(path), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
 
 
@@ -72,8 +72,8 @@ def test_record_holds_every_frame_tail_printed_and_no_token(mock_server, tmp_pat
 
 def test_record_to_an_unwritable_place_is_a_one_line_error(mock_server, tmp_path):
     srv = mock_server()
-    proc = subprocess.run(CLI + ["tail", srv.url, "--token", TOKEN, "--count", "1",
-                                 "--record", str(tmp_path / "no-such-dir" / "x.rirec")],
+    proc = subprocess.run([*CLI, "tail", srv.url, "--token", TOKEN, "--count", "1",
+                           "--record", str(tmp_path / "no-such-dir" / "x.rirec")],
                           capture_output=True, text=True, timeout=20)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "x.rirec" in proc.stderr
@@ -82,8 +82,8 @@ def test_record_to_an_unwritable_place_is_a_one_line_error(mock_server, tmp_path
 
 def test_full_disk_is_refused_before_connecting(mock_server):
     srv = mock_server()
-    proc = subprocess.run(CLI + ["tail", srv.url, "--token", TOKEN, "--subscribe", "x", "--duration", "5",
-                                 "--record", "/dev/full"], capture_output=True, text=True, timeout=20)
+    proc = subprocess.run([*CLI, "tail", srv.url, "--token", TOKEN, "--subscribe", "x", "--duration", "5",
+                           "--record", "/dev/full"], capture_output=True, text=True, timeout=20)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [
         "realtime-inspector: error: cannot write recording /dev/full: No space left on device"]

@@ -20,7 +20,7 @@ CA_LINE = re.compile(r"^TLS: self-signed certificate for 127\.0\.0\.1, ::1, loca
 
 @pytest.fixture
 def tls_mock():
-    proc = subprocess.Popen(CLI + ["mock", "--port", "0", "--tls-self-signed"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*CLI, "mock", "--port", "0", "--tls-self-signed"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     first, second = proc.stdout.readline().rstrip("\n"), proc.stdout.readline().rstrip("\n")
     ca = CA_LINE.match(first)
@@ -32,7 +32,7 @@ def tls_mock():
 
 
 def tail(url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(CLI + ["tail", url, "--token", TOKEN, "--subscribe", "t", "--count", "1", *args],
+    return subprocess.run([*CLI, "tail", url, "--token", TOKEN, "--subscribe", "t", "--count", "1", *args],
                           capture_output=True, text=True, timeout=20)
 
 
@@ -66,17 +66,17 @@ def test_tail_insecure_connects_and_warns_on_stderr(tls_mock):
 
 def test_publish_over_wss_with_cacert(tls_mock):
     ca, url = tls_mock
-    done = subprocess.run(CLI + ["publish", url, "--token", TOKEN, "--cacert", ca, "orders.eu", '{"total": 1}'],
+    done = subprocess.run([*CLI, "publish", url, "--token", TOKEN, "--cacert", ca, "orders.eu", '{"total": 1}'],
                           capture_output=True, text=True, timeout=20)
     assert done.returncode == 0, done.stderr
-    refused = subprocess.run(CLI + ["publish", url, "--token", TOKEN, "orders.eu", "1"],
+    refused = subprocess.run([*CLI, "publish", url, "--token", TOKEN, "orders.eu", "1"],
                              capture_output=True, text=True, timeout=20)
     assert refused.returncode == 2 and "TLS certificate verify failed" in refused.stderr
 
 
 def test_publish_names_the_rejected_certificate_like_tail(tls_mock):
     _, url = tls_mock
-    refused = subprocess.run(CLI + ["publish", url, "--token", TOKEN, "orders.eu", "1"],
+    refused = subprocess.run([*CLI, "publish", url, "--token", TOKEN, "orders.eu", "1"],
                              capture_output=True, text=True, timeout=20)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
     assert "TLS certificate verify failed: self-signed certificate in the chain (unknown CA)" in refused.stderr
@@ -92,14 +92,14 @@ def test_publish_names_the_rejected_certificate_like_tail(tls_mock):
     (["--proxy", "socks5://p:1080"], "the proxy must be an http://host:port URL"),
 ])
 def test_bad_connection_options_are_one_line(args, message):
-    done = subprocess.run(CLI + ["tail", "wss://127.0.0.1:9/api/v2/realtime", "--token", TOKEN, *args],
+    done = subprocess.run([*CLI, "tail", "wss://127.0.0.1:9/api/v2/realtime", "--token", TOKEN, *args],
                           capture_output=True, text=True, timeout=20)
     assert done.returncode in (1, 2) and message in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert TOKEN not in done.stderr
 
 
 def test_tail_help_documents_the_options_with_an_example():
-    done = subprocess.run(CLI + ["tail", "--help"], capture_output=True, text=True, timeout=20)
+    done = subprocess.run([*CLI, "tail", "--help"], capture_output=True, text=True, timeout=20)
     for option in ("--cacert", "--cert", "--key", "--key-pass-env", "--insecure", "--header", "--origin",
                    "--subprotocol", "--proxy", "--no-proxy", "SSLKEYLOGFILE"):
         assert option in done.stdout

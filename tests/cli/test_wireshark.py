@@ -233,7 +233,7 @@ def recorded_session() -> tuple[list, list[bytes], list[bytes]]:
         StateChanged("c2", t + 0.6, State.OPEN),
         FrameSeen("c2", t + 0.61, IN, b'\xff{"code":"bad_frame","message":"x","ref":null}'),
     ]
-    return events, sent + [b'\x01{"topic":"again"}'], received
+    return events, [*sent, b'\x01{"topic":"again"}'], received
 
 
 def test_tshark_dissects_a_capture_exported_from_a_recording(tshark, tmp_path):

@@ -52,9 +52,9 @@ def make_client(url: str, token: TokenSource | None = None, conn_id: str = "c1",
     return client, events
 
 
-async def sub_state(client: RealtimeClient, topic: str, state: SubState, timeout: float = 3):
+async def sub_state(client: RealtimeClient, topic: str, state: SubState):
     return await client.wait_event(
-        lambda e: isinstance(e, SubscriptionChanged) and e.topic == topic and e.state is state, timeout)
+        lambda e: isinstance(e, SubscriptionChanged) and e.topic == topic and e.state is state, 3)
 
 
 def decoded(ev: FrameSeen):
@@ -62,9 +62,9 @@ def decoded(ev: FrameSeen):
     return ev.frame if ev.frame is not None else try_decode(ev.data)
 
 
-async def message_on(client: RealtimeClient, topic: str, timeout: float = 3) -> Event:
+async def message_on(client: RealtimeClient, topic: str) -> Event:
     ev = await client.wait_event(lambda e: isinstance(e, FrameSeen) and isinstance(decoded(e), Event)
-                                 and decoded(e).topic == topic and decoded(e).type == "message", timeout)
+                                 and decoded(e).topic == topic and decoded(e).type == "message", 3)
     return decoded(ev)
 
 
@@ -194,7 +194,7 @@ def test_connection_limit_1008_stops():
             first, _ = make_client(srv.url, conn_id="a")
             first.start()
             await first.wait_state(State.OPEN, 3)
-            second, events = make_client(srv.url, conn_id="b")
+            second, _events = make_client(srv.url, conn_id="b")
             second.start()
             stopped = await second.wait_state(State.STOPPED, 3)
             assert stopped.code == 1008 and stopped.reason == "connection limit"
@@ -305,7 +305,7 @@ def test_server_pings_answered_at_once_and_connection_survives():
 def test_error_with_ref_fails_the_subscription_and_refilter_keeps_it():
     async def body():
         async with MockServer(MockConfig(max_subscriptions=1)) as srv:
-            client, events = make_client(srv.url)
+            client, _events = make_client(srv.url)
             client.subscribe("a", "data.x == `1`")
             client.start()
             await sub_state(client, "a", SubState.ACTIVE)
@@ -388,7 +388,7 @@ def test_hostile_server_input_never_crashes_the_client():
 def test_reconnect_now_skips_the_backoff_wait():
     async def body():
         async with MockServer(MockConfig()) as srv:
-            client, events = make_client(srv.url, backoff_initial=5.0, backoff_cap=5.0)
+            client, _events = make_client(srv.url, backoff_initial=5.0, backoff_cap=5.0)
             client.start()
             await client.wait_state(State.OPEN, 3)
             await srv.close_all(1011, "boom")
@@ -405,7 +405,7 @@ def test_stop_while_waiting_and_restart_a_stopped_client():
     async def body():
         async with MockServer(MockConfig()) as srv:
             port = srv.port
-        client, events = make_client(f"ws://127.0.0.1:{port}/api/v2/realtime", backoff_initial=5.0)
+        client, _events = make_client(f"ws://127.0.0.1:{port}/api/v2/realtime", backoff_initial=5.0)
         client.start()
         closed = await client.wait_state(State.CLOSED, 3)
         assert closed.code is None and "connect failed" in closed.message

@@ -128,7 +128,7 @@ def test_attempt_counter_resets_only_after_staying_open_long_enough():
 
 def test_many_refused_connects_in_a_window_are_bounded():
     async def body():
-        client, states = client_for(closed_port_url(), backoff_initial=0.02, backoff_cap=10.0, rng=lambda: 0.5)
+        client, _states = client_for(closed_port_url(), backoff_initial=0.02, backoff_cap=10.0, rng=lambda: 0.5)
         client.start()
         await asyncio.sleep(0.7)
         await client.stop()

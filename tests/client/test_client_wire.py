@@ -4,6 +4,7 @@ servers: fragmented messages, text frames, limits, what is decoded and what is o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 from net_kit import run
@@ -33,8 +34,8 @@ def frames_in(events) -> list[FrameSeen]:
     return [e for e in events if isinstance(e, FrameSeen) and e.direction == IN]
 
 
-async def until(predicate, timeout: float = 5) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def until(predicate) -> None:
+    deadline = asyncio.get_running_loop().time() + 5
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.01)
@@ -121,10 +122,8 @@ def test_too_many_fragments_closes_with_1009(monkeypatch):
 
     async def handler(ws):
         await ws.send(iter(chunks(MESSAGE, 3)))  # 4 fragments and the closing empty one: within the limit
-        try:
+        with contextlib.suppress(Exception):  # the client closes in the middle
             await ws.send(iter(chunks(MESSAGE, 8)))
-        except Exception:  # noqa: BLE001 - the client closes in the middle
-            pass
         await ws.wait_closed()
         codes.append(ws.close_code)
 
@@ -237,10 +236,8 @@ def test_a_frame_over_max_size_closes_with_1009():
 
     async def handler(ws):
         await ws.send(MESSAGE)
-        try:
+        with contextlib.suppress(Exception):  # the client closes meanwhile
             await ws.send(b"\x10" + b"x" * (4 * 2**20))  # one byte over the client's max_size
-        except Exception:  # noqa: BLE001 - the client closes meanwhile
-            pass
         await ws.wait_closed()
         codes.append(ws.close_code)
 
@@ -281,6 +278,6 @@ def test_batch_listeners_get_the_received_frames_in_lists_and_every_event_once_i
         seen = [e for frames, ev in calls for e in frames + ([ev] if ev is not None else [])]
         assert seen == events  # the same events, the same order
         assert all(isinstance(f, FrameSeen) and f.direction == IN for frames, _ in calls for f in frames)
-        assert [f.data for f in frames_in(seen)] == [PRESENCE] + flood
+        assert [f.data for f in frames_in(seen)] == [PRESENCE, *flood]
         assert len(calls) < len(flood) // 4  # in lists, not one call a frame
     run(body())

@@ -106,11 +106,11 @@ def test_tail_and_publish_commands_never_print_the_token(mock_server):
     env = dict(os.environ, RT_SECRET_TEST=SECRET)
     base = [sys.executable, "-m", "inspector", "--debug"]
     runs = [
-        base + ["tail", srv.url, "--token-env", "RT_SECRET_TEST", "--auth", "query", "--subscribe", "x",
-                "--duration", "0.5", "--ping-every", "0.1"],
-        base + ["tail", srv.url, "--token", SECRET, "--subscribe", "x", "--duration", "0.3", "--json"],
-        base + ["tail", srv.url, "--token", SECRET + "bad", "--auth", "query"],
-        base + ["publish", srv.url, "--token-env", "RT_SECRET_TEST", "--auth", "query", "x", "{\"a\": 1}"],
+        [*base, "tail", srv.url, "--token-env", "RT_SECRET_TEST", "--auth", "query", "--subscribe", "x",
+         "--duration", "0.5", "--ping-every", "0.1"],
+        [*base, "tail", srv.url, "--token", SECRET, "--subscribe", "x", "--duration", "0.3", "--json"],
+        [*base, "tail", srv.url, "--token", SECRET + "bad", "--auth", "query"],
+        [*base, "publish", srv.url, "--token-env", "RT_SECRET_TEST", "--auth", "query", "x", '{"a": 1}'],
     ]
     for argv in runs:
         proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=30)

@@ -141,7 +141,7 @@ def test_a_master_with_one_local_worker(mock_server, tmp_path):
                                        "--tokens-file", str(tokens_file(tmp_path, 2))),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
-        m_out, m_err = master.communicate(timeout=RUN_TIMEOUT)
+        _m_out, m_err = master.communicate(timeout=RUN_TIMEOUT)
         worker.communicate(timeout=RUN_TIMEOUT)
     finally:
         for proc in (master, worker):

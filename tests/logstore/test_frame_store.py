@@ -202,7 +202,7 @@ def test_odd_data_types_never_break_the_store():
 
 def test_tail_columns_across_the_ring_wrap():
     s = FrameStore(cap=7)
-    evs = [event(seq=i, conn="c%d" % (i % 2), t=1000.0 + i) for i in range(1, 12)]
+    evs = [event(seq=i, conn=f"c{i % 2}", t=1000.0 + i) for i in range(1, 12)]
     evs[8] = raw(b"text!", direction=OUT, text=True, t=1009.0)
     for k in range(0, 11, 3):
         s.extend(evs[k:k + 3])

@@ -11,17 +11,20 @@ from inspector.mock.server import MockConfig, MockServer
 def control(kit, requests, subscribe=None, **config):
     """Send each request (str, bytes or a dict) on the control channel; return the replies."""
     async def go():
-        async with MockServer(MockConfig(**config)) as server:
-            async with kit.connect(server.url) as ws, kit.connect(server.control_url, auth="query") as ctl:
-                if subscribe:
-                    await kit.subscribe(ws, *subscribe)
-                replies = []
-                for req in requests:
-                    await ctl.send(req if isinstance(req, (str, bytes)) else json.dumps(req))
-                    raw = await kit.recv(ctl)
-                    assert isinstance(raw, str)  # replies are text frames
-                    replies.append(json.loads(raw))
-                return replies
+        async with (
+            MockServer(MockConfig(**config)) as server,
+            kit.connect(server.url) as ws,
+            kit.connect(server.control_url, auth="query") as ctl,
+        ):
+            if subscribe:
+                await kit.subscribe(ws, *subscribe)
+            replies = []
+            for req in requests:
+                await ctl.send(req if isinstance(req, (str, bytes)) else json.dumps(req))
+                raw = await kit.recv(ctl)
+                assert isinstance(raw, str)  # replies are text frames
+                replies.append(json.loads(raw))
+            return replies
     return kit.run(go())
 
 
@@ -37,12 +40,15 @@ def test_publish_reports_delivered_and_seq(kit):
 
 def test_published_event_reaches_the_subscriber(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as ws, kit.connect(server.control_url) as ctl:
-                await kit.subscribe(ws, "t")
-                await ctl.send(json.dumps({"op": "publish", "topic": "t", "data": {"a": "ü"}}))
-                reply = json.loads(await kit.recv(ctl))
-                return reply, await kit.recv_json(ws)
+        async with (
+            MockServer(MockConfig()) as server,
+            kit.connect(server.url) as ws,
+            kit.connect(server.control_url) as ctl,
+        ):
+            await kit.subscribe(ws, "t")
+            await ctl.send(json.dumps({"op": "publish", "topic": "t", "data": {"a": "ü"}}))
+            reply = json.loads(await kit.recv(ctl))
+            return reply, await kit.recv_json(ws)
     reply, event = kit.run(go())
     assert reply == {"ok": True, "delivered": 1, "seq": 1}
     assert event["data"] == {"a": "ü"} and event["seq"] == 1 and event["type"] == "message"
@@ -58,15 +64,18 @@ def test_stats(kit):
 
 def test_close_closes_every_realtime_connection(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as a, kit.connect(server.url) as b, \
-                    kit.connect(server.control_url) as ctl:
-                await ctl.send(json.dumps({"op": "close", "code": 4000, "reason": "bye"}))
-                reply = json.loads(await kit.recv(ctl))
-                codes = [await kit.expect_close(a), await kit.expect_close(b)]
-                await ctl.send(json.dumps({"op": "stats"}))  # the control channel itself stays open
-                after = json.loads(await kit.recv(ctl))
-                return reply, codes, after["connections"]
+        async with (
+            MockServer(MockConfig()) as server,
+            kit.connect(server.url) as a,
+            kit.connect(server.url) as b,
+            kit.connect(server.control_url) as ctl,
+        ):
+            await ctl.send(json.dumps({"op": "close", "code": 4000, "reason": "bye"}))
+            reply = json.loads(await kit.recv(ctl))
+            codes = [await kit.expect_close(a), await kit.expect_close(b)]
+            await ctl.send(json.dumps({"op": "stats"}))  # the control channel itself stays open
+            after = json.loads(await kit.recv(ctl))
+            return reply, codes, after["connections"]
     reply, codes, after = kit.run(go())
     assert reply == {"ok": True, "closed": 2}
     assert codes == [(4000, "bye")] * 2 and after == 0
@@ -89,12 +98,15 @@ def test_anything_else_is_ok_false_with_error(kit, request_):
 
 def test_control_connections_do_not_count_toward_the_token_limit(kit):
     async def go():
-        async with MockServer(MockConfig(max_connections_per_token=1)) as server:
-            async with kit.connect(server.control_url), kit.connect(server.control_url) as c2, \
-                    kit.connect(server.url) as ws:
-                await kit.subscribe(ws, "t")
-                await c2.send('{"op": "stats"}')
-                return json.loads(await kit.recv(c2))["connections"]
+        async with (
+            MockServer(MockConfig(max_connections_per_token=1)) as server,
+            kit.connect(server.control_url),
+            kit.connect(server.control_url) as c2,
+            kit.connect(server.url) as ws,
+        ):
+            await kit.subscribe(ws, "t")
+            await c2.send('{"op": "stats"}')
+            return json.loads(await kit.recv(c2))["connections"]
     assert kit.run(go()) == 1
 
 
@@ -117,18 +129,21 @@ def test_a_failing_request_is_answered_and_the_channel_stays(kit):
 
 def test_publish_flood_through_control_arrives_complete_and_in_order(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as ws, kit.connect(server.control_url) as ctl:
-                await kit.subscribe(ws, "flood")
-                n = 2000
+        async with (
+            MockServer(MockConfig()) as server,
+            kit.connect(server.url) as ws,
+            kit.connect(server.control_url) as ctl,
+        ):
+            await kit.subscribe(ws, "flood")
+            n = 2000
 
-                async def publisher():
-                    for i in range(n):
-                        await ctl.send(json.dumps({"op": "publish", "topic": "flood", "data": i}))
-                        assert json.loads(await kit.recv(ctl))["ok"] is True
+            async def publisher():
+                for i in range(n):
+                    await ctl.send(json.dumps({"op": "publish", "topic": "flood", "data": i}))
+                    assert json.loads(await kit.recv(ctl))["ok"] is True
 
-                task = asyncio.ensure_future(publisher())
-                seqs = [(await kit.recv_json(ws))["seq"] for _ in range(n)]
-                await task
-                return seqs
+            task = asyncio.ensure_future(publisher())
+            seqs = [(await kit.recv_json(ws))["seq"] for _ in range(n)]
+            await task
+            return seqs
     assert kit.run(go()) == list(range(1, 2001))

@@ -43,7 +43,7 @@ def test_demo_traffic_reaches_filtered_subscribers_with_presence_churn(kit):
             demo.stop()
             await asyncio.sleep(0.05)
             return sync, seen, server.members("chat.lobby")
-    sync, seen, members_after = kit.run(go())
+    _sync, seen, members_after = kit.run(go())
     ticks = seen[("ticker", "message")]
     assert len(ticks) >= 15  # tens per second
     assert all({"symbol", "price"} <= set(e["data"]) for e in ticks)

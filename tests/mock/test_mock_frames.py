@@ -195,16 +195,15 @@ def test_empty_filter_means_every_event(kit):
 
 def test_unfiltered_subscriber_sees_no_gaps_filtered_one_does(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as a, kit.connect(server.url) as b:
-                await kit.subscribe(a, "n")
-                await kit.subscribe(b, "n", "data.i > `2`")
-                await kit.recv_json(a)  # b's join
-                for i in range(5):
-                    server.publish("n", {"i": i})
-                seqs_a = [(await kit.recv_json(a))["seq"] for _ in range(5)]
-                seqs_b = [(await kit.recv_json(b))["seq"] for _ in range(2)]
-                return seqs_a, seqs_b
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as a, kit.connect(server.url) as b:
+            await kit.subscribe(a, "n")
+            await kit.subscribe(b, "n", "data.i > `2`")
+            await kit.recv_json(a)  # b's join
+            for i in range(5):
+                server.publish("n", {"i": i})
+            seqs_a = [(await kit.recv_json(a))["seq"] for _ in range(5)]
+            seqs_b = [(await kit.recv_json(b))["seq"] for _ in range(2)]
+            return seqs_a, seqs_b
     assert kit.run(go()) == ([1, 2, 3, 4, 5], [4, 5])
 
 
@@ -239,13 +238,12 @@ def test_unsubscribe_stops_delivery(kit):
 
 def test_identical_filters_share_one_evaluation(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as a, kit.connect(server.url) as b:
-                await kit.subscribe(a, "t", "data.x")
-                await kit.subscribe(b, "t", "data.x")
-                await kit.recv_json(a)  # join
-                groups = server._topics["t"].groups()
-                return len(groups), len(groups[0][1]), server.publish("t", {"x": 1})
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as a, kit.connect(server.url) as b:
+            await kit.subscribe(a, "t", "data.x")
+            await kit.subscribe(b, "t", "data.x")
+            await kit.recv_json(a)  # join
+            groups = server._topics["t"].groups()
+            return len(groups), len(groups[0][1]), server.publish("t", {"x": 1})
     assert kit.run(go()) == (1, 2, (2, 1))
 
 
@@ -278,11 +276,10 @@ def test_presence_sync_join_leave(kit):
 
 def test_presence_is_never_filtered(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as a, kit.connect(server.url) as b:
-                await kit.subscribe(a, "room", "data.never_there")
-                await kit.subscribe(b, "room")
-                return await kit.recv_json(a)
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as a, kit.connect(server.url) as b:
+            await kit.subscribe(a, "room", "data.never_there")
+            await kit.subscribe(b, "room")
+            return await kit.recv_json(a)
     assert kit.run(go())["data"]["action"] == "join"
 
 

@@ -65,9 +65,9 @@ def test_valid_token_without_upgrade_is_401_upgrade_required(kit, where):
 
 def test_token_is_checked_before_the_upgrade_header(kit):
     # neither token nor upgrade: the token problem wins; bad token and no upgrade: likewise
-    status, h, body = kit.run(answer(kit, PATH))
+    _status, _h, body = kit.run(answer(kit, PATH))
     assert json.loads(body)["code"] == "missing_token"
-    status, h, body = kit.run(answer(kit, PATH, {"Authorization": "Bearer nope"}))
+    _status, _h, body = kit.run(answer(kit, PATH, {"Authorization": "Bearer nope"}))
     assert json.loads(body)["code"] == "invalid_token"
 
 

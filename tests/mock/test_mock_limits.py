@@ -22,7 +22,7 @@ def test_ninth_connection_per_token_is_accepted_then_closed_1008(kit):
             again = await kit.connect(server.url)
             await kit.subscribe(again, "t2")
             stats = server.stats()
-            for ws in open_ + [again, other_token]:
+            for ws in [*open_, again, other_token]:
                 await ws.close()
             return code, stats
     code, stats = kit.run(go())
@@ -82,10 +82,13 @@ def test_token_expiry_closes_4401(kit):
 
 def test_expire_tokens_now(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as a, kit.connect(server.url, token="b") as b:
-                n = await server.expire_tokens()
-                return n, await kit.expect_close(a), await kit.expect_close(b)
+        async with (
+            MockServer(MockConfig()) as server,
+            kit.connect(server.url) as a,
+            kit.connect(server.url, token="b") as b,
+        ):
+            n = await server.expire_tokens()
+            return n, await kit.expect_close(a), await kit.expect_close(b)
     assert kit.run(go()) == (2, (4401, "token expired"), (4401, "token expired"))
 
 
@@ -106,13 +109,16 @@ def test_stop_closes_every_connection_1001_server_restart(kit):
 
 def test_message_over_64_kib_closes_1009(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as ws, kit.connect(server.url) as bystander:
-                await kit.subscribe(bystander, "t")
-                await ws.send(b"\x01" + b" " * 65536)  # 65537 bytes
-                code = await kit.expect_close(ws)
-                await bystander.send(b"\x20ok")
-                return code, await kit.recv(bystander)
+        async with (
+            MockServer(MockConfig()) as server,
+            kit.connect(server.url) as ws,
+            kit.connect(server.url) as bystander,
+        ):
+            await kit.subscribe(bystander, "t")
+            await ws.send(b"\x01" + b" " * 65536)  # 65537 bytes
+            code = await kit.expect_close(ws)
+            await bystander.send(b"\x20ok")
+            return code, await kit.recv(bystander)
     (code, _reason), pong = kit.run(go())
     assert code == 1009 and pong == b"\x21ok"
 
@@ -134,14 +140,13 @@ class _Broken(MockServer):
 
 def test_unexpected_failure_closes_1011_and_server_lives_on(kit):
     async def go():
-        async with _Broken(MockConfig()) as server:
-            async with kit.connect(server.url) as ws, kit.connect(server.url) as other:
-                await kit.subscribe(other, "t")
-                await ws.send(b"\x20boom")
-                code = await kit.expect_close(ws)
-                await other.send(b"\x20alive")
-                pong = await kit.recv(other)
-                return code, pong, server.stats()["connections"]
+        async with _Broken(MockConfig()) as server, kit.connect(server.url) as ws, kit.connect(server.url) as other:
+            await kit.subscribe(other, "t")
+            await ws.send(b"\x20boom")
+            code = await kit.expect_close(ws)
+            await other.send(b"\x20alive")
+            pong = await kit.recv(other)
+            return code, pong, server.stats()["connections"]
     code, pong, conns = kit.run(go())
     assert code == (1011, "internal error") and pong == b"\x21alive" and conns == 1
 
@@ -213,13 +218,12 @@ def test_listeners_see_connect_and_disconnect_without_tokens(kit):
 @pytest.mark.parametrize("n", [2])
 def test_stats_counts(kit, n):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as a, kit.connect(server.url) as b:
-                await kit.subscribe(a, "x", "data")
-                await kit.subscribe(b, "x")
-                await kit.subscribe(b, "y")
-                server.add_member("y")
-                return server.stats()
+        async with MockServer(MockConfig()) as server, kit.connect(server.url) as a, kit.connect(server.url) as b:
+            await kit.subscribe(a, "x", "data")
+            await kit.subscribe(b, "x")
+            await kit.subscribe(b, "y")
+            server.add_member("y")
+            return server.stats()
     s = kit.run(go())
     assert (s["connections"], s["subscriptions"], s["topics"], s["members"]) == (n, 3, 2, 4)
     assert s["per_topic"]["y"] == {"subscribers": 1, "members": 2, "seq": 0}

@@ -136,7 +136,7 @@ def test_the_docs_path_ignores_origin(kit):
     async def go():
         async with MockServer(MockConfig()) as server:
             return await kit.http(server.port, "/docs/protocol.md", {"Origin": "http://evil.test"})
-    status, headers, body = kit.run(go())
+    status, _headers, body = kit.run(go())
     assert status == 200 and b"Browser origins" in body
 
 

@@ -45,23 +45,26 @@ def test_random_garbage_frames_get_errors_and_nothing_breaks(kit):
     rng = random.Random(1234)
 
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as bystander, kit.connect(server.url) as ws:
-                await kit.subscribe(bystander, "t")
-                for _ in range(300):
-                    n = rng.choice([0, 1, 2, 5, 40, 300])
-                    first = rng.choice([0x01, 0x02, 0x10, 0x20, 0x21, 0xFF, rng.randrange(256)])
-                    await ws.send(bytes([first]) + rng.randbytes(n) if n else b"")
-                await ws.send(b"\x20end")
-                kinds = set()
-                while True:
-                    frame = await kit.recv(ws)
-                    if frame == b"\x21end":
-                        break
-                    kinds.add(frame[0])
-                server.publish("t", 1)
-                event = await kit.recv_json(bystander)
-                return kinds, event["data"], await healthy(kit, server)
+        async with (
+            MockServer(MockConfig()) as server,
+            kit.connect(server.url) as bystander,
+            kit.connect(server.url) as ws,
+        ):
+            await kit.subscribe(bystander, "t")
+            for _ in range(300):
+                n = rng.choice([0, 1, 2, 5, 40, 300])
+                first = rng.choice([0x01, 0x02, 0x10, 0x20, 0x21, 0xFF, rng.randrange(256)])
+                await ws.send(bytes([first]) + rng.randbytes(n) if n else b"")
+            await ws.send(b"\x20end")
+            kinds = set()
+            while True:
+                frame = await kit.recv(ws)
+                if frame == b"\x21end":
+                    break
+                kinds.add(frame[0])
+            server.publish("t", 1)
+            event = await kit.recv_json(bystander)
+            return kinds, event["data"], await healthy(kit, server)
     kinds, data, ok = kit.run(go())
     assert kinds <= {0xFF, 0x21, 0x10} and 0xFF in kinds
     assert data == 1 and ok
@@ -72,7 +75,7 @@ def test_abrupt_disconnect_mid_frame(kit):
         async with MockServer(MockConfig()) as server, kit.connect(server.url) as bystander:
             await kit.subscribe(bystander, "room")
             for cut in (1, 2, 6, 20):  # inside header, inside mask, inside payload
-                reader, writer = await raw_upgrade(server.port, kit.TOKEN)
+                _reader, writer = await raw_upgrade(server.port, kit.TOKEN)
                 writer.write(masked_frame(b'\x01{"topic": "room"}'))
                 await writer.drain()
                 await asyncio.sleep(0.05)
@@ -96,7 +99,7 @@ def test_garbage_instead_of_http_and_half_handshakes(kit):
         async with MockServer(MockConfig()) as server:
             for junk in (b"\x00\xff" * 100, b"GET / HTTP/1.1\r\n", b"POST /api/v2/realtime HTTP/1.1\r\n\r\n",
                          b"GET /api/v2/realtime HTTP/1.1\r\nHost: x\r\n" + b"X: " + b"a" * 10000 + b"\r\n\r\n"):
-                reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+                _reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
                 writer.write(junk)
                 await writer.drain()
                 writer.transport.abort()
@@ -123,24 +126,27 @@ def test_invalid_websocket_framing_closes_only_that_client(kit):
 
 def test_flooding_client_does_not_disturb_others(kit):
     async def go():
-        async with MockServer(MockConfig()) as server:
-            async with kit.connect(server.url) as calm, kit.connect(server.url) as flood:
-                await kit.subscribe(calm, "t")
+        async with (
+            MockServer(MockConfig()) as server,
+            kit.connect(server.url) as calm,
+            kit.connect(server.url) as flood,
+        ):
+            await kit.subscribe(calm, "t")
 
-                async def flooding():
-                    for i in range(20000):
-                        await flood.send(b"\x20" + i.to_bytes(4, "big"))
+            async def flooding():
+                for i in range(20000):
+                    await flood.send(b"\x20" + i.to_bytes(4, "big"))
 
-                task = asyncio.ensure_future(flooding())
-                for i in range(5):  # the calm client is answered while the flood goes on
-                    await calm.send(b"\x20calm" + bytes([i]))
-                    assert await kit.recv(calm) == b"\x21calm" + bytes([i])
-                await task
-                pongs = 0
-                while pongs < 20000:
-                    frame = await kit.recv(flood)
-                    pongs += frame[0] == 0x21
-                return pongs, server.stats()["frames_in"]
+            task = asyncio.ensure_future(flooding())
+            for i in range(5):  # the calm client is answered while the flood goes on
+                await calm.send(b"\x20calm" + bytes([i]))
+                assert await kit.recv(calm) == b"\x21calm" + bytes([i])
+            await task
+            pongs = 0
+            while pongs < 20000:
+                frame = await kit.recv(flood)
+                pongs += frame[0] == 0x21
+            return pongs, server.stats()["frames_in"]
     pongs, frames_in = kit.run(go())
     assert pongs == 20000 and frames_in >= 20006
 

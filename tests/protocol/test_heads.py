@@ -186,7 +186,7 @@ def test_truncated_at_every_byte():
 
 def test_the_batch_form_is_frame_by_frame():
     good = [frame(body(seq=i), sort_keys=bool(i % 2)) for i in range(3)]
-    datas = good + [b'\x10{"topic":"a","type":"message","seq":1.5,"ts":1,"data":1}', b"\x20", b"", b"\x01{}"] + good
+    datas = [*good, b'\x10{"topic":"a","type":"message","seq":1.5,"ts":1,"data":1}', b"\x20", b"", b"\x01{}", *good]
     many = classify_many(datas)
     assert many == [classify(d) for d in datas]
     assert [None if f is None else (f.topic, f.seq) for f in many] == (

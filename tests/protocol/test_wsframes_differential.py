@@ -100,6 +100,15 @@ def violation(draw) -> bytes:
     kind = draw(st.sampled_from(["masked", "rsv", "opcode", "ctrl_long", "ctrl_frag", "close_one", "close",
                                  "cont_alone", "data_in_frag", "close_in_frag", "bad_text", "bad_text_frag",
                                  "too_big", "too_big_frags", "high_bit"]))
+    broken = _broken_frame(draw, kind)
+    if broken is not None:
+        return broken
+    start = frame(draw(st.sampled_from([0x1, 0x2])), b"AB", fin=False)
+    return _broken_sequence(draw, kind, start)
+
+
+def _broken_frame(draw, kind: str) -> bytes | None:
+    """A violation of ``kind`` within one frame; None for the kinds that need more than one."""
     if kind == "masked":
         return frame(draw(st.sampled_from([0x1, 0x2, 0x9])), b"hi", mask=draw(st.binary(min_size=4, max_size=4)))
     if kind == "rsv":
@@ -116,7 +125,11 @@ def violation(draw) -> bytes:
         return frame(0x8, close_payload(draw(st.one_of(st.none(), codes)), draw(reasons)))
     if kind == "cont_alone":
         return frame(0x0, draw(small), fin=draw(st.booleans()))
-    start = frame(draw(st.sampled_from([0x1, 0x2])), b"AB", fin=False)
+    return None
+
+
+def _broken_sequence(draw, kind: str, start: bytes) -> bytes:
+    """The other kinds: a fragmented message broken after its ``start``, bad text, a length too big."""
     if kind == "data_in_frag":
         return start + frame(draw(st.sampled_from([0x1, 0x2])), b"X") + frame(0x0, b"CD")
     if kind == "close_in_frag":

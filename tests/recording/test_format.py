@@ -119,7 +119,7 @@ def test_a_header_cut_short_says_so_however_it_was_written(tmp_path):
     for i, cut in enumerate(cuts):
         path = tmp_path / f"cut{i}.rirec"
         path.write_bytes(cut)
-        with pytest.raises(RecordingError, match="^recording header is cut short; nothing was recorded$"):
+        with pytest.raises(RecordingError, match=r"^recording header is cut short; nothing was recorded$"):
             open_recording(path)
     other = tmp_path / "other.rirec"
     other.write_bytes(b'{"format": "something-else", "vers')

@@ -21,7 +21,7 @@ def _valid_file(tmp_path) -> bytes:
     if not _BASE:
         path = tmp_path / "base.rirec"
         with RecordingWriter(path, created=T0, background_flush=False) as w:
-            for ev in sample_events() + [FrameSeen("c9", T0 + 1, IN, b"\x10{}")]:
+            for ev in [*sample_events(), FrameSeen("c9", T0 + 1, IN, b"\x10{}")]:
                 w.write_event(ev)
         _BASE.append(path.read_bytes())
     return _BASE[0]
@@ -95,7 +95,7 @@ def test_truncated_and_mutated_recordings(tmp_path, data):
 def test_garbage_lines_after_a_header(tmp_path, lines):
     header = _valid_file(tmp_path).split(b"\n")[0]
     path = tmp_path / "g.rirec"
-    path.write_bytes(b"\n".join([header] + lines))
+    path.write_bytes(b"\n".join([header, *lines]))
     result = _read_both(path)
     assert result is not None  # a valid header always gives a result
 

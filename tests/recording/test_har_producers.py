@@ -128,5 +128,5 @@ def test_recapture_with_chromium_and_read_it_back(tmp_path):
     check_event_stamps(frames, LIVE_SLACK)
     assert rec.warning is None and "token=***" in rec.url
     doc = json.loads(out.read_text())
-    ws = [e for e in doc["log"]["entries"] if "_webSocketMessages" in e][0]
+    ws = next(e for e in doc["log"]["entries"] if "_webSocketMessages" in e)
     assert min(m["time"] for m in ws["_webSocketMessages"]) > 1e12  # Playwright still writes milliseconds

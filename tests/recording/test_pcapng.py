@@ -5,6 +5,7 @@ reordered and retransmitted segments, sequence wrap, cut files, refused upgrades
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import struct
 
@@ -91,7 +92,7 @@ def test_big_messages_are_split_into_acknowledged_segments_within_ipv4s_limit(tm
     server = [s for _, s, _ in segs if s.src[1] == 8765 and s.payload]
     assert sum(len(s.payload) == MAX_SEGMENT for s in server) == 3  # the big EVENT: 3 full segments, then the rest
     # every segment is acknowledged at once with the next sequence number the peer expects
-    for (_, seg, _), (_, answer, _) in zip(segs, segs[1:], strict=False):
+    for (_, seg, _), (_, answer, _) in itertools.pairwise(segs):
         if seg.payload and not seg.flags & TCP_FIN:
             assert answer.src == seg.dst and answer.flags == TCP_ACK
             assert answer.ack == (seg.seq + len(seg.payload)) & 0xFFFFFFFF
@@ -197,7 +198,7 @@ def test_reordered_duplicated_and_overlapping_segments_reassemble_once(tmp_path)
     items = [(p.t, p.data) for p in packets(src)]
     big = [i for i, (_, d) in enumerate(items) if len(d) > 60000]
     a, b, c = big[:3]
-    shuffled = items[:a] + [items[c], items[b], items[a], items[b]] + items[c + 1:]  # reversed, b twice
+    shuffled = [*items[:a], items[c], items[b], items[a], items[b], *items[c + 1:]]  # reversed, b twice
     # a retransmission (repacketized) that overlaps the end of one segment and the start of the next
     seg, after = tcp_segment(1, items[a][1]), tcp_segment(1, items[b][1])
     overlap = ethernet_ipv4_tcp(items[a][1][6:12], items[a][1][:6], seg.src, seg.dst, seg.seq + 100, seg.ack,

@@ -25,7 +25,7 @@ def many_events() -> list:
     # long runs of frames (one connection, one direction) between connection events
     # (the first 1500: one connection, one direction, as in a flood; then a conn id with % and ")
     for i in range(3500):
-        conn = "c1" if i < 2000 else "c%d" % (i % 3) if i < 3000 else 'we%ird"c%s'
+        conn = "c1" if i < 2000 else f"c{i % 3}" if i < 3000 else 'we%ird"c%s'
         uniform = i < 1500 or i >= 3000
         evs.append(FrameSeen(conn, T0 + 1 + i * 1e-4, IN if uniform or i % 5 else OUT,
                              b"\x10" + os.urandom(i % 300), text=not uniform and i % 997 == 0))
@@ -75,7 +75,7 @@ def test_frames_as_columns_write_the_same_bytes(tmp_path):
     with RecordingWriter(tmp_path / "a.rirec", profile="p", url=URL, created=T0) as w:
         for ev in evs:
             w.write_event(ev)
-    labels = sorted({e.conn for e in evs}) + ["unused"]
+    labels = [*sorted({e.conn for e in evs}), "unused"]
     with ProcessRecordingWriter(tmp_path / "b.rirec", profile="p", url=URL, created=T0) as pw:
         run: list = []
 

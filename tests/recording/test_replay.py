@@ -166,7 +166,8 @@ def test_replay_json_prints_what_tail_json_printed_for_the_same_events(tmp_path)
     """Every kind of event, written to a recording and replayed: the same lines, times included."""
     from inspector.protocol.json_output import json_line
     from inspector.redact import scrub
-    events = sample_events() + [
+    events = [
+        *sample_events(),
         FrameSeen("c1", T0 + 0.3, IN, b'\x10{ "data": {"b": 2, "a": 1}, "ts": 5, "type": "message", '
                                       b'"topic": "orders.eu", "seq": 9, "region": "eu" }'),
         FrameSeen("c1", T0 + 0.31, IN, encode(Event("ticker", "message", 1, {"p": 1}, 1))),  # as the client emits it

@@ -33,8 +33,8 @@ async def subscribe(ws, topic: str, flt: str | None = None) -> None:
     assert sync["data"]["action"] == "sync"
 
 
-async def collect(ws, n: int, timeout: float = 5) -> list[bytes]:
-    return [await asyncio.wait_for(ws.recv(), timeout) for _ in range(n)]
+async def collect(ws, n: int) -> list[bytes]:
+    return [await asyncio.wait_for(ws.recv(), 5) for _ in range(n)]
 
 
 async def drain(ws, quiet: float = 0.3) -> list[bytes]:
@@ -58,6 +58,12 @@ def test_record_real_client_session_byte_for_byte(tmp_path):
             with RecordingWriter(path, profile="dev", url=url) as writer:
                 client.add_listener(writer.write_event)
                 client.add_listener(seen.append)
+                client_has_all = asyncio.Event()  # the client may be behind the witness
+
+                def count_messages(_ev) -> None:
+                    if sum(isinstance(e, FrameSeen) and b'"message"' in e.data for e in seen) >= 20:
+                        client_has_all.set()
+                client.add_listener(count_messages)
                 async with raw_client(server.url) as witness:
                     await subscribe(witness, "orders.eu")
                     client.start()
@@ -67,8 +73,7 @@ def test_record_real_client_session_byte_for_byte(tmp_path):
                     for i in range(20):
                         server.publish("orders.eu", {"i": i, "odd": "\u2028\x00\U0001F600", "blob": "x" * i})
                     got = await collect(witness, 21)  # 1 join presence + 20 messages
-                    while sum(isinstance(e, FrameSeen) and b'"message"' in e.data for e in seen) < 20:
-                        await asyncio.sleep(0.01)  # the client may be behind the witness
+                    await client_has_all.wait()
                 await client.stop()
         return got
 
@@ -114,18 +119,22 @@ def test_mock_replay_respects_topics_filters_order_and_timing(tmp_path):
     want_ticker = [b for b in bodies if b["topic"] == "ticker"]
 
     async def go():
-        async with MockServer(MockConfig(port=0)) as server:
-            async with raw_client(server.url) as a, raw_client(server.url) as b, raw_client(server.url) as c:
-                player = asyncio.ensure_future(play(server, server_events(path), speed=2.0))
-                await asyncio.sleep(0.1)
-                assert not player.done()  # waits for a subscriber before it starts
-                start = time.monotonic()
-                await subscribe(a, "orders.eu")
-                await subscribe(b, "orders.eu", "data.total > `150`")
-                await subscribe(c, "ticker")
-                delivered = await asyncio.wait_for(player, 5)
-                elapsed = time.monotonic() - start
-                return await drain(a), await drain(b), await drain(c), elapsed, delivered
+        async with (
+            MockServer(MockConfig(port=0)) as server,
+            raw_client(server.url) as a,
+            raw_client(server.url) as b,
+            raw_client(server.url) as c,
+        ):
+            player = asyncio.ensure_future(play(server, server_events(path), speed=2.0))
+            await asyncio.sleep(0.1)
+            assert not player.done()  # waits for a subscriber before it starts
+            start = time.monotonic()
+            await subscribe(a, "orders.eu")
+            await subscribe(b, "orders.eu", "data.total > `150`")
+            await subscribe(c, "ticker")
+            delivered = await asyncio.wait_for(player, 5)
+            elapsed = time.monotonic() - start
+            return await drain(a), await drain(b), await drain(c), elapsed, delivered
 
     got_a, got_b, got_c, elapsed, delivered = run(go())
     msgs = lambda frames: [json.loads(f[1:]) for f in frames if b'"message"' in f]  # noqa: E731

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, State, StateChanged
+from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged
 from inspector.qt.log.model import format_time
 from inspector.qt.plot_theme import theme_plot
 
@@ -116,11 +117,13 @@ class Ring:
     def finite(self) -> np.ndarray:
         """The values that are round trips (not the gaps' NaNs)."""
         _, v = self.arrays()
-        return v[np.isfinite(v)]
+        finite: np.ndarray = v[np.isfinite(v)]
+        return finite
 
 
 class LatencyPlot(QWidget):
-    def __init__(self, parent=None, ring: int = RING, window: float = WINDOW_S, redraw_ms: int = REDRAW_MS):
+    def __init__(self, parent: QWidget | None = None, ring: int = RING, window: float = WINDOW_S,
+                 redraw_ms: int = REDRAW_MS):
         super().__init__(parent)
         self._ring_size = ring
         self.window_seconds = window
@@ -221,7 +224,7 @@ class LatencyPlot(QWidget):
         self.server_toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
         self.server_table.setVisible(on)
 
-    def changeEvent(self, event) -> None:
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
@@ -236,7 +239,7 @@ class LatencyPlot(QWidget):
 
     # ------------------------------------------------------------ input
 
-    def ingest(self, ev) -> None:
+    def ingest(self, ev: SessionEvent) -> None:
         if isinstance(ev, RttMeasured):
             self.add_rtt(ev.conn, ev.t, ev.rtt)
         elif isinstance(ev, PongMissed):
@@ -324,7 +327,7 @@ class LatencyPlot(QWidget):
             return np.empty(0), np.empty(0)
         return ring.arrays()
 
-    def stats(self, conn: str) -> dict:
+    def stats(self, conn: str) -> dict[str, Any]:
         ring = self._rings.get(conn)
         v = ring.finite() if ring is not None else np.empty(0)
         if not v.size:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QTextCharFormat, QTextCursor
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import (
 from inspector.logstore import hexdump
 from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, kind_label
 from inspector.logstore.session_rows import is_trouble, row_summary
+from inspector.payloads.contract import Violation
+from inspector.payloads.decoders import Outcome
 from inspector.payloads.lens import Reading
 from inspector.protocol.events import OUT, SessionEvent
 from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Ping, Pong, json_type, try_decode
@@ -35,7 +38,7 @@ _DIRECTION = {OUT: "→ client to server", "in": "← server to client"}
 
 
 class DetailPane(QWidget):
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._data = b""
         self._text = False
@@ -157,15 +160,7 @@ class DetailPane(QWidget):
             if index >= 0:
                 self.tree.takeTopLevelItem(index)
             self._decoded_item = None
-        v = reading.violation if reading is not None else None
-        if v is not None:
-            expected = json.dumps(v.expected, ensure_ascii=False)
-            if len(expected) > MAX_CELL:
-                expected = expected[:MAX_CELL] + "…"
-            self.violation_label.setText(
-                f"Contract violation at data{html.escape(v.pointer) or ' (the whole value)'}: "
-                f"rule <code>{html.escape(v.rule)}</code> ({html.escape(expected)}) — {html.escape(v.message)}")
-        self.violation_label.setVisible(v is not None)
+        self._show_violation(reading.violation if reading is not None else None)
         if reading is None:
             if self.violation_label.isHidden():
                 self.violation_label.setText("")
@@ -174,20 +169,34 @@ class DetailPane(QWidget):
         if o is None:
             return
         self._nodes = 0
-        if o.error is not None:
-            item = QTreeWidgetItem([f"decoded ({o.decoders})", o.error, "error"])
-            item.setForeground(1, QColor("#dc2626"))
-        else:
-            item = QTreeWidgetItem([f"decoded ({o.decoders})", o.summary, json_type(o.value)])
-            if isinstance(o.value, dict):
-                for k, val in o.value.items():
-                    self._add(item, str(k), val)
-            elif isinstance(o.value, list):
-                for j, val in enumerate(o.value):
-                    self._add(item, f"[{j}]", val)
+        item = self._decoded_tree(o)
         self.tree.insertTopLevelItem(0, item)
         item.setExpanded(True)
         self._decoded_item = item
+
+    def _show_violation(self, v: Violation | None) -> None:
+        if v is not None:
+            expected = json.dumps(v.expected, ensure_ascii=False)
+            if len(expected) > MAX_CELL:
+                expected = expected[:MAX_CELL] + "…"
+            self.violation_label.setText(
+                f"Contract violation at data{html.escape(v.pointer) or ' (the whole value)'}: "
+                f"rule <code>{html.escape(v.rule)}</code> ({html.escape(expected)}) — {html.escape(v.message)}")
+        self.violation_label.setVisible(v is not None)
+
+    def _decoded_tree(self, o: Outcome) -> QTreeWidgetItem:
+        if o.error is not None:
+            item = QTreeWidgetItem([f"decoded ({o.decoders})", o.error, "error"])
+            item.setForeground(1, QColor("#dc2626"))
+            return item
+        item = QTreeWidgetItem([f"decoded ({o.decoders})", o.summary, json_type(o.value)])
+        if isinstance(o.value, dict):
+            for k, val in o.value.items():
+                self._add(item, str(k), val)
+        elif isinstance(o.value, list):
+            for j, val in enumerate(o.value):
+                self._add(item, f"[{j}]", val)
+        return item
 
     def _show_hex(self, data: bytes, mark_kind: bool) -> None:
         """Plain text (fast for big frames); the kind byte marked with an extra selection."""
@@ -245,7 +254,7 @@ class DetailPane(QWidget):
             self.tree.expandToDepth(0)
         self.tree.resizeColumnToContents(0)
 
-    def _add(self, parent: QTreeWidgetItem, key: str, value, raw: bool = False) -> None:
+    def _add(self, parent: QTreeWidgetItem, key: str, value: Any, raw: bool = False) -> None:
         if self._nodes >= MAX_TREE_NODES:
             if self._nodes == MAX_TREE_NODES:
                 QTreeWidgetItem(parent, ["…", f"more than {MAX_TREE_NODES} nodes; copy as JSON to see all", ""])

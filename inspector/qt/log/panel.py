@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -58,7 +58,7 @@ class LogPanel(QWidget):
     frameSelected = Signal(int)
     pausedChanged = Signal(bool)
 
-    def __init__(self, parent=None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS,
+    def __init__(self, parent: QWidget | None = None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS,
                  clock: Callable[[], float] = time.perf_counter):
         super().__init__(parent)
         self.store = FrameStore(cap)
@@ -69,7 +69,7 @@ class LogPanel(QWidget):
         self._sync_every = flush_ms / 1000
         self._synced_at = clock()
         self.slice_size = FIRST_SLICE
-        self._flush_hooks: tuple = ()
+        self._flush_hooks: tuple[Callable[[list[FrameSeen], bool], None], ...] = ()
         self._paused = False
         self._follow = True
         self._scrolling = False  # our own scroll changes must not look like the user's
@@ -249,7 +249,7 @@ class LogPanel(QWidget):
 
     # ------------------------------------------------------------ feeding
 
-    def ingest(self, ev) -> None:
+    def ingest(self, ev: SessionEvent) -> None:
         if type(ev) is FrameSeen:
             pending = self._pending
             if not pending:  # the first frame of a batch starts the flush timer (a Qt call per batch only)
@@ -279,7 +279,7 @@ class LogPanel(QWidget):
         larger than the store). A batch is the oldest ``len(batch)`` of the frames
         ``pending_count`` counted: a slice of them, or all. A recorder's way in: nothing
         per frame."""
-        self._flush_hooks = self._flush_hooks + (fn,)
+        self._flush_hooks = (*self._flush_hooks, fn)
 
     def remove_flush_hook(self, fn: Callable[[list[FrameSeen], bool], None]) -> None:
         self._flush_hooks = tuple(f for f in self._flush_hooks if f != fn)
@@ -442,7 +442,7 @@ class LogPanel(QWidget):
         self.time_delegate.mode = mode
         self.view.viewport().update()
 
-    def _header_menu(self, pos) -> None:
+    def _header_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.addSection("Time column")
@@ -471,7 +471,7 @@ class LogPanel(QWidget):
             text=self.text_edit.text().strip(),
         )
 
-    def apply_filter(self, *_args) -> None:
+    def apply_filter(self, *_args: object) -> None:
         self._filter_timer.stop()
         q = self.query()
         shown = sum(act.isChecked() for act in self.kind_actions.values())

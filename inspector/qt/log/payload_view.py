@@ -12,6 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import Counter
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
@@ -26,9 +27,11 @@ SCAN_EVERY_MS = 100
 SCAN_CHUNK = 2000      # rows looked at per tick
 QUEUE_LOW = 500        # the scan adds work only while the worker is nearly idle
 _STOP = None
+# (generation, frame number, the frame's bytes), or _STOP
+_Job = tuple[int, int, bytes] | None
 
 
-def _work(lens: Lens, jobs: queue.SimpleQueue, done) -> None:
+def _work(lens: Lens, jobs: queue.SimpleQueue[_Job], done: Callable[[int, int, Reading], object]) -> None:
     while True:
         job = jobs.get()
         if job is _STOP:
@@ -57,7 +60,7 @@ class PayloadView(QObject):
         self._asked: set[int] = set()
         self._scan_at = store.first_number
         self._generation = 0  # readings asked for before a reset are for other frames
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread = threading.Thread(target=_work, args=(lens, self._jobs, self.readingReady.emit),
                                         name="payload-readings", daemon=True)
         self._thread.start()

@@ -124,9 +124,9 @@ def test_profile_settings_make_the_lens_and_errors_are_one_line(tmp_path):
         assert lens.contract is not None and lens.rules[0].spec == "base64+cbor"
     finally:
         lens.close()
-    with pytest.raises(ValueError, match="^contract: cannot read nope.yaml"):
+    with pytest.raises(ValueError, match=r"^contract: cannot read nope\.yaml"):
         build_lens(str(tmp_path / "nope.yaml"), {})
-    with pytest.raises(ValueError, match="^decoders: unknown decoder 'lz4'"):
+    with pytest.raises(ValueError, match=r"^decoders: unknown decoder 'lz4'"):
         build_lens("", {"x": "lz4"})
 
 

@@ -4,6 +4,7 @@ events go through the client's own emit path), real recording process and files.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 
@@ -98,7 +99,7 @@ def test_frames_and_events_keep_the_order_they_were_seen_in(qtbot, window):
     panel.flush()
 
     got = open_recording(path)
-    assert summary(got) == summary(seen + [now] + cleared + last)
+    assert summary(got) == summary([*seen, now, *cleared, *last])
     assert got.clean_end and not got.truncated
     assert rec.frames == 9 and tab.client._taps == () and TOKEN.encode() not in path.read_bytes()
 
@@ -219,10 +220,8 @@ def test_stop_from_the_window_never_waits_for_the_recording_process(qtbot, windo
         with qtbot.waitSignal(rec.stopped, timeout=20000):
             os.kill(sink_pid, signal.SIGCONT)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(sink_pid, signal.SIGCONT)
-        except ProcessLookupError:
-            pass
     got = open_recording(path)
     assert summary(got) == summary(frames) and got.clean_end
     assert "recording saved" in w.status_label.text() and "2,000 frames" in w.status_label.text()

@@ -344,7 +344,7 @@ def test_replay_step_seek_speed_and_play(qtbot, qloop, tmp_path):
 
 
 def test_replay_at_scaled_timing_is_paced(qtbot, qloop, tmp_path):
-    w, ui = make_window(qtbot, tmp_path)
+    _w, ui = make_window(qtbot, tmp_path)
     path = tmp_path / "slow.rirec"
     write(path, [event(seq=i, t=T0 + i * 1.0) for i in range(1, 4)])  # 2 s of recording
     view = open_and_wait(qtbot, ui, path)

@@ -22,7 +22,7 @@ def _manager(qtbot, tmp_path):
 
 
 def test_token_field_masked_and_saved_0600(qtbot, tmp_path):
-    m, store = _manager(qtbot, tmp_path)
+    m, _store = _manager(qtbot, tmp_path)
     assert m.current_name() == LOCAL_MOCK
     m.new_profile()
     e = m.editor
@@ -296,7 +296,7 @@ def test_server_refusal_shows_failed_with_error_code(qtbot, qloop):
                         what="first two active")
             await tab.shutdown()
         run(qloop, scenario())
-        row = [i for i in range(ed.table.rowCount()) if ed.table.item(i, 0).text() == "c"][0]
+        row = next(i for i in range(ed.table.rowCount()) if ed.table.item(i, 0).text() == "c")
         assert ed.table.item(row, 2).text() == "failed"
         assert ed.table.item(row, 4).text().startswith("subscription_limit: ")
     finally:

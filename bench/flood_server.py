@@ -34,7 +34,7 @@ def _compact(seq: int) -> bytes:
 
 
 def _dumps(seq: int) -> bytes:
-    """``json.dumps`` defaults, type before topic: as wire-format.md's own examples are spaced."""
+    """``json.dumps`` defaults, type before topic: spaced and ordered as a server other than ours may write."""
     body = {"type": "message", "topic": TOPIC, "seq": seq, "ts": _TS, "data": {"i": seq, "price": seq % 997 + 0.25}}
     return b"\x10" + json.dumps(body).encode()
 

@@ -57,7 +57,7 @@ def print_list(cases: list[Case], opts: RunOptions) -> None:
         print(f"{c.id:<26} {c.title}{flags}")
         for r in c.rules:
             rule = rules[r]
-            print(f"    {r:<13} {rule.level:<6} {rule.source_file:<16} {rule.text[:90]}")
+            print(f"    {r:<13} {rule.level:<6} {rule.source_name:<16} {rule.text[:90]}")
         if why and not c.needs:
             print(f"    ({why})")
 

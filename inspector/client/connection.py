@@ -6,8 +6,9 @@ handshake goes to ``FrameParser`` (protocol/wsframes.py): complete data messages
 handed to the client in order, in time slices: when a read completes more messages than
 fit in ``SLICE_S``, reading pauses and the rest follow in later turns of the event loop,
 so one connection's flood never keeps the loop (the GUI, other connections) waiting.
-Connections flooded at once share that time: each delivers for ``SLICE_S`` divided by
-how many have a backlog, so the loop waits no longer for several than for one.
+Connections of one event loop flooded at once share that time: each delivers for
+``SLICE_S`` divided by how many of that loop's connections have a backlog, so the loop
+waits no longer for several than for one. Loops on other threads keep their own count.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import enum
 import os
 import ssl
 import time
+import weakref
 from collections.abc import Callable
 
 from websockets.client import ClientProtocol
@@ -47,8 +49,10 @@ CHECK_EVERY = 32  # messages between clock reads: the budget check stays off the
 
 OnMessage = Callable[[bytes, bool], None]  # (message bytes, was a text frame)
 
-# Connections with messages waiting to be delivered: they split one slice between them.
-_backlogged: set[WsConnection] = set()
+# Per event loop, the connections with messages waiting to be delivered: they split that loop's
+# slice between them. Keyed weakly by the loop: a connection on another thread's loop takes
+# nothing from this one's time.
+_backlogged: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[WsConnection]] = weakref.WeakKeyDictionary()
 
 
 class Phase(enum.Enum):
@@ -104,6 +108,7 @@ class WsConnection(asyncio.Protocol):
         self._backlog: list[WsEvent] = []
         self._next = 0
         self._lost = False  # the transport has ended; _closed waits for the backlog
+        self._peers = _backlogged.setdefault(loop, set())  # holds self while self has a backlog
 
     # ------------------------------------------------------------ asyncio.Protocol
 
@@ -232,8 +237,9 @@ class WsConnection(asyncio.Protocol):
         events = self._backlog
         i, n = self._next, len(events)
         clock = self.clock
-        _backlogged.add(self)
-        deadline = clock() + self.slice_s / len(_backlogged)
+        peers = self._peers
+        peers.add(self)
+        deadline = clock() + self.slice_s / len(peers)
         on_message = self._on_message
         try:
             while i < n:
@@ -265,7 +271,7 @@ class WsConnection(asyncio.Protocol):
             transport.pause_reading()
 
     def _end_backlog(self) -> None:
-        _backlogged.discard(self)
+        self._peers.discard(self)
         self._backlog = []
         self._next = 0
         if self._lost:

@@ -1,7 +1,7 @@
 """The client engine: one Realtime session with reconnects, driven by the CLI and the app.
 
 Everything it sees or does is reported as a SessionEvent to listeners, synchronously
-and in loop order. The reconnect policy is wire-format.md's "Client reconnect policy".
+and in loop order. The reconnect policy is docs/protocol.md's "Client reconnect policy".
 The receive path is kept light (connection.WsConnection and wire.ConnectionIO, which
 the client owns: messages by callback, message EVENTs only peeked at): the benchmark
 compares it with a bare websockets receive loop.

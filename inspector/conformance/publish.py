@@ -27,7 +27,7 @@ class Publisher:
 
 
 class ControlPublisher(Publisher):
-    """``{"op":"publish"}`` on a mock's ``/mock/control`` channel (docs/protocol.md)."""
+    """``{"op":"publish"}`` on a mock's ``/mock/control`` channel (docs/protocol.md, "Mock server control channel")."""
 
     def __init__(self, url: str, token: str, tls: ssl.SSLContext | None = None):
         self.url, self._token, self._tls = url, token, tls

@@ -1,8 +1,8 @@
 """The protocol's rules, read from the markers in docs/protocol.md.
 
 A marker ``[RT-PING-2 MUST reference]`` (not in a code span) ends each normative statement: id, level, and the
-source (``reference`` = the vendor's realtime-api.md, ``wire-format`` = the project's
-decision). The document is the one place a rule is stated; this module only indexes it.
+source (``reference`` = the vendor's API reference, ``wire-format`` = the project's
+decision where that reference is silent). The document is the one place a rule is stated; this module only indexes it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from importlib import resources
 MARKER_RE = re.compile(r"(?<!`)\[(RT-[A-Z]+-\d+) (MUST|SHOULD) (reference|wire-format)\]")
 LOOSE_MARKER_RE = re.compile(r"(?<!`)\[RT-[^\]]*\]")  # anything that looks like a marker, well formed or not
 LEVELS = ("MUST", "SHOULD")
-SOURCES = {"reference": "realtime-api.md", "wire-format": "wire-format.md"}
+SOURCES = {"reference": "vendor reference", "wire-format": "project decision"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class Rule:
     text: str  # the statement the marker ends, as the document words it
 
     @property
-    def source_file(self) -> str:
+    def source_name(self) -> str:
         return SOURCES[self.source]
 
 

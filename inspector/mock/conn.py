@@ -90,10 +90,6 @@ class MockConnection:
     def queued(self) -> int:
         return len(self._queue)
 
-    @property
-    def queued_bytes(self) -> int:
-        return self._queued_bytes
-
     async def wait_drained(self) -> None:
         """Wait until the queue is back under a quarter of its bound (publisher backpressure)."""
         await self._below_high.wait()

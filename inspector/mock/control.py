@@ -1,4 +1,4 @@
-"""``/mock/control``: JSON text requests, one reply each (wire-format.md, "Mock server control channel").
+"""``/mock/control``: JSON text requests, one reply each (docs/protocol.md, "Mock server control channel").
 
 Requests are handled one at a time per control connection; a publish replies only once
 no subscriber of the topic is backlogged past its high-water mark, so a client flooding
@@ -18,7 +18,7 @@ from websockets.frames import Close
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
 
-    from inspector.mock.server import MockServer
+    from inspector.mock.hub import ControlTarget
 
 log = logging.getLogger("inspector.mock")
 
@@ -30,7 +30,7 @@ class ControlError(ValueError):
     pass
 
 
-async def serve_control(server: MockServer, ws: ServerConnection) -> None:
+async def serve_control(server: ControlTarget, ws: ServerConnection) -> None:
     try:
         async for message in ws:
             try:
@@ -45,7 +45,7 @@ async def serve_control(server: MockServer, ws: ServerConnection) -> None:
         pass
 
 
-async def handle_request(server: MockServer, message: str | bytes) -> dict:
+async def handle_request(server: ControlTarget, message: str | bytes) -> dict:
     if not isinstance(message, str):
         raise ControlError("control requests are JSON text frames, not binary")
     try:
@@ -67,7 +67,7 @@ async def handle_request(server: MockServer, message: str | bytes) -> dict:
     raise ControlError(f"unknown op {str(op)[:40]!r} (publish, stats or close)")
 
 
-async def _publish(server: MockServer, req: dict) -> dict:
+async def _publish(server: ControlTarget, req: dict) -> dict:
     topic = req.get("topic")
     if not isinstance(topic, str):
         raise ControlError("publish needs a string 'topic'")

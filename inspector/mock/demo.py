@@ -1,7 +1,8 @@
 """Synthetic traffic for ``mock --demo``: a ticker, orders worth filtering, a chat with presence churn.
 
-Runs as tasks on the server's loop and publishes through MockServer.publish, so it goes
-through the same filters, seq counters and queues as any other publisher.
+Runs as tasks on the server's loop and publishes through the server's ``publish`` (seen
+through hub.DemoTarget), so it goes through the same filters, seq counters and queues as
+any other publisher.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from inspector.mock.server import MockServer
+    from inspector.mock.hub import DemoTarget
 
 log = logging.getLogger("inspector.mock.demo")
 
@@ -31,7 +32,7 @@ LINES = ("hello all", "anyone seeing the latency spike?", "deploy went out at 14
 
 
 class Demo:
-    def __init__(self, server: MockServer, rng: random.Random | None = None):
+    def __init__(self, server: DemoTarget, rng: random.Random | None = None):
         self.server = server
         self.rng = rng or random.Random()
         self._tasks: list[asyncio.Task] = []

@@ -61,13 +61,16 @@ def json_response(status: int, phrase: str, body: dict, extra: Sequence[tuple[st
 
 
 def unauthorized(code: str, help_url: str) -> Response:
-    """The exact 401 of wire-format.md, with the Link header to the documentation."""
+    """A 401 exactly as docs/protocol.md's "HTTP answers" has it, with the Link header to the documentation."""
     return json_response(401, "Unauthorized", {"error": "unauthorized", "code": code, "status": 401},
                          [("Link", f'<{help_url}>; rel="help"')])
 
 
 def forbidden_origin(help_url: str) -> Response:
-    """The 403 for a browser page whose origin may not use the mock (wire-format.md, "Browser origins")."""
+    """The 403 for a browser page whose origin may not use the mock.
+
+    See docs/protocol.md, "Browser origins (mock only)".
+    """
     return json_response(403, "Forbidden", {"error": "forbidden", "code": "origin_not_allowed", "status": 403},
                          [("Link", f'<{help_url}>; rel="help"')])
 

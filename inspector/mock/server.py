@@ -1,12 +1,13 @@
-"""The mock Realtime API server: every behaviour of wire-format.md, over real sockets.
+"""The mock Realtime API server: every behaviour of docs/protocol.md, over real sockets.
 
 ``MockServer`` serves ``/api/v2/realtime`` (binary frames, see inspector.protocol) and
-``/mock/control`` (JSON text, see mock_control) on one port, using websockets' asyncio
-server with its own keepalive and compression switched off.
+``/mock/control`` (JSON text, see control.py) on one port, using websockets' asyncio
+server with its own keepalive and compression switched off. control.py and demo.py see
+the server only through the Protocols of hub.py, so neither imports this module.
 
 Delivery: ``publish`` encodes each event once, evaluates each distinct filter of the
 topic once, and queues the same bytes to every matching connection; a writer task per
-connection drains its queue (see mock_conn for the slow-consumer rule).
+connection drains its queue (see conn.py for the slow-consumer rule).
 """
 
 from __future__ import annotations

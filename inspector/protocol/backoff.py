@@ -1,4 +1,4 @@
-"""Reconnect delays (wire-format.md, "Client reconnect policy").
+"""Reconnect delays (docs/protocol.md, "Client reconnect policy").
 
 d(n) = min(30 s, 0.5 s × 2^n × U(0.75, 1.25)); the cap applies after the jitter.
 n returns to 0 only after a connection stayed open for ``reset_after`` seconds.

@@ -1,4 +1,5 @@
-"""Close codes, what they mean, and what the client does about each one."""
+"""Close codes, what they mean, and what the client does about each one (docs/protocol.md,
+"Close codes" and "Client reconnect policy")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Seq gaps: messages a subscriber did not see, per (connection, topic).
 
 ``seq`` counts every message published to a topic before filtering
-(wire-format.md), so between two messages of one topic on one connection a jump
+(docs/protocol.md, "Events"), so between two messages of one topic on one connection a jump
 means messages missed; on a subscription made with a filter that is expected.
 The rules are plain arithmetic so the vectorised readers apply them to whole
 numpy columns; ``SeqGaps`` keeps the state between frames.

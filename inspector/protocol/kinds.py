@@ -1,4 +1,4 @@
-"""The kind byte that starts every frame (realtime-api.md, "Message framing")."""
+"""The kind byte that starts every frame (docs/protocol.md, "Frames")."""
 
 from __future__ import annotations
 

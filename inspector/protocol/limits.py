@@ -1,4 +1,5 @@
-"""The API's limits and timers (realtime-api.md, wire-format.md), named once.
+"""The API's limits and timers, named once (docs/protocol.md: "Frames", "Topics and subscriptions",
+"Liveness", "Limits and closes"; the reconnect timers are in backoff.py).
 
 The mock's defaults, the CLI's ``mock`` options, the client's defaults and the codec
 all read them from here; a server may of course be configured otherwise.

@@ -1,4 +1,7 @@
-"""Topic names: ASCII ``[a-z0-9._-]``, 1 to ``MAX_TOPIC_LENGTH`` characters (wire-format.md)."""
+"""Topic names: ASCII ``[a-z0-9._-]``, 1 to ``MAX_TOPIC_LENGTH`` characters.
+
+See docs/protocol.md, "Topics and subscriptions".
+"""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ local KINDS = {
 local JSON_KINDS = { [0x01] = true, [0x02] = true, [0x10] = true, [0xFF] = true }
 local MAX_PING_BODY = 64
 
--- What each ERROR code means (wire-format.md, "ERROR codes").
+-- What each ERROR code means (inspector/docs/protocol.md, "ERROR codes").
 local ERROR_CODES = {
     bad_frame = "empty frame, text frame, body not a JSON object, missing or ill-typed field",
     unknown_kind = "first byte is not in the kind table",

@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from net_kit import run
 from websockets.asyncio.server import serve
@@ -19,6 +22,9 @@ from inspector.client.connection import CHECK_EVERY, WsConnection, open_connecti
 
 FLOOD = 3000  # messages in one server write: far more than a slice
 MESSAGES = [b"\x10message %d" % i for i in range(FLOOD)]
+# With the leaping clock: a connection alone on its loop gets 2 * CHECK_EVERY messages a slice
+# (deadline 1.5 s away), one sharing with another gets CHECK_EVERY (0.75 s away).
+SHARED_SLICE_S = 1.5
 
 
 def leaping_clock():
@@ -200,3 +206,79 @@ def test_when_the_transport_ends_mid_backlog_the_reader_hears_of_it_after_the_la
             assert len(seen) == closed_at[0] > CHECK_EVERY
             assert seen == MESSAGES[:len(seen)]
     run(body())
+
+
+async def flood_handler(ws) -> None:
+    await ws.recv()
+    ws.transport.write(flood_bytes(ws))
+    await ws.wait_closed()
+
+
+def first_slice(reading: list[bool]) -> int:
+    """How many messages were delivered before reading first paused: the first slice's size."""
+    return reading.index(False) if False in reading else len(reading)
+
+
+def recording_reading(conn: WsConnection, reading: list[bool], on_first: Callable[[], object],
+                      all_in: asyncio.Event) -> None:
+    """Set a handler on ``conn`` that notes, per message, whether reading was still on."""
+    def on_message(data: bytes, text: bool) -> None:
+        assert conn.transport is not None
+        reading.append(conn.transport.is_reading())
+        if len(reading) == 1:
+            on_first()
+        if len(reading) == FLOOD:
+            all_in.set()
+    conn.set_handler(on_message)
+
+
+async def flood_one(on_first: Callable[[], object]) -> list[bool]:
+    """One flooded connection on the running loop; ``on_first`` runs at its first message."""
+    async with serve(flood_handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+        conn = await connect(server.sockets[0].getsockname()[1])
+        conn.slice_s = SHARED_SLICE_S
+        reading: list[bool] = []
+        all_in = asyncio.Event()
+        recording_reading(conn, reading, on_first, all_in)
+        conn.send_now(b"go")
+        await all_in.wait()
+        await conn.close(1000)
+        return reading
+
+
+def test_connections_flooded_on_one_loop_share_its_slice():
+    async def body():
+        async with serve(flood_handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            port = server.sockets[0].getsockname()[1]
+            first, second = await connect(port), await connect(port)
+            readings: tuple[list[bool], list[bool]] = ([], [])
+            done = (asyncio.Event(), asyncio.Event())
+            for conn, reading, all_in in zip((first, second), readings, done, strict=True):
+                conn.slice_s = SHARED_SLICE_S
+                # the second flood is asked for from within the first's first slice: it arrives while that backlog waits
+                start_second = (lambda: second.send_now(b"go")) if conn is first else (lambda: None)
+                recording_reading(conn, reading, start_second, all_in)
+            first.send_now(b"go")
+            await asyncio.gather(*(event.wait() for event in done))
+            assert first_slice(readings[0]) == 2 * CHECK_EVERY  # alone when it began
+            assert first_slice(readings[1]) == CHECK_EVERY  # half a slice: the first still had a backlog
+            await asyncio.gather(first.close(1000), second.close(1000))
+    run(body())
+
+
+def test_connections_on_loops_of_two_threads_do_not_share_a_slice():
+    first_waiting = threading.Event()  # the first thread's connection is mid-slice, its backlog counted
+    second_began = threading.Event()
+
+    def hold_first_slice() -> None:
+        first_waiting.set()
+        second_began.wait(10)  # blocks only the first thread's loop
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="slice-loop") as pool:
+        first = pool.submit(run, flood_one(hold_first_slice))
+        assert first_waiting.wait(10)
+        second = pool.submit(run, flood_one(second_began.set))
+        readings = first.result(), second.result()
+    assert second_began.is_set()
+    # the second began while the first had a backlog on its own loop: a whole slice all the same
+    assert [first_slice(reading) for reading in readings] == [2 * CHECK_EVERY, 2 * CHECK_EVERY]

@@ -1,4 +1,4 @@
-"""The /mock/control channel (wire-format.md, "Mock server control channel"), one row each."""
+"""The /mock/control channel (inspector/docs/protocol.md, "Mock server control channel"), one row each."""
 
 import asyncio
 import json

@@ -1,4 +1,4 @@
-"""HTTP answers on /api/v2/realtime (wire-format.md, "HTTP answers"), over raw sockets."""
+"""HTTP answers on /api/v2/realtime (inspector/docs/protocol.md, "HTTP answers"), over raw sockets."""
 
 import json
 import logging

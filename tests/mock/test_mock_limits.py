@@ -1,4 +1,4 @@
-"""Limits and closes (wire-format.md, "Limits and closes"), one row each."""
+"""Limits and closes (inspector/docs/protocol.md, "Limits and closes"), one row each."""
 
 import asyncio
 

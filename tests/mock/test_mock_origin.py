@@ -1,4 +1,4 @@
-"""The mock refuses browser pages from foreign origins (wire-format.md, "Browser origins").
+"""The mock refuses browser pages from foreign origins (inspector/docs/protocol.md, "Browser origins (mock only)").
 
 Real sockets: websockets' client sending ``origin=``, and raw HTTP for header shapes
 a library would not produce (two Origin headers, odd case, no port).

@@ -1,6 +1,6 @@
 """The heads of a batch of EVENTs as numpy columns: the log's flood path and the recording reader.
 
-The heads come from ``heads.classify`` (or a decoded ``Event``); this only lays them out
+The heads come from ``heads.read_head`` (or a decoded ``Event``); this only lays them out
 as the columns ``FrameStore`` keeps, so both readers store a head the same way.
 """
 
@@ -32,7 +32,7 @@ class HeadColumns(NamedTuple):
 
 
 def head_columns(heads: Sequence[Head]) -> HeadColumns:
-    """Columns of ``heads`` (as ``classify`` reads them, or decoded Events)."""
+    """Columns of ``heads`` (as ``read_head`` reads them, or decoded Events)."""
     n = len(heads)
     names = list(map(_topic, heads))  # attribute reads in C: no Python step per head
     if n and names.count(names[0]) == n:  # a flood on one topic

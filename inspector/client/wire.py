@@ -106,7 +106,7 @@ class ConnectionIO:
                 tap((conn, t, data))
             head = read(data)
             if head is not None and (head.type == "message"
-                                     or type(head) is MemberChangeEvent and head.data.action != "sync"):
+                                     or (type(head) is MemberChangeEvent and head.data.action != "sync")):
                 notify(FrameSeen(conn, t, IN, data, None, False, head))  # nothing to act on: not decoded
                 return
             frame = try_decode(data)

@@ -27,7 +27,7 @@ repeated ``type``) gives an ``EventHead``. All three are a ``Head`` with the sam
 
 from __future__ import annotations
 
-from typing import ClassVar, Union
+from typing import ClassVar
 
 import msgspec
 
@@ -50,21 +50,22 @@ class Head(msgspec.Struct, frozen=True, gc=False):
     kind: ClassVar[Kind] = Kind.EVENT
 
 
-class EventHead(Head):
+class EventHead(Head, frozen=True, gc=False):
     """Any EVENT's head: what the tagged parse does not read."""
 
     type: str
     seq: int | None = None
 
 
-class MessageHead(Head, tag_field="type", tag="message"):
+class MessageHead(Head, frozen=True, gc=False, tag_field="type", tag="message"):
     """A message's head. Its ``type`` is the union's tag (always "message")."""
 
     seq: int | None = None
     type: ClassVar[str] = "message"
 
 
-class MemberChangeEvent(Head, forbid_unknown_fields=True, tag_field="type", tag="presence"):
+class MemberChangeEvent(Head, frozen=True, gc=False, forbid_unknown_fields=True, tag_field="type",
+                        tag="presence"):
     """A presence join or leave whose data is a ``MemberChange`` and nothing else. Its ``type``
     is the union's tag (always "presence"), so the one parse makes it as it is."""
 
@@ -74,7 +75,7 @@ class MemberChangeEvent(Head, forbid_unknown_fields=True, tag_field="type", tag=
     type: ClassVar[str] = "presence"
 
 
-AnyHead = Union[EventHead, MessageHead, MemberChangeEvent]
+AnyHead = EventHead | MessageHead | MemberChangeEvent
 """What ``read_head`` gives (each one a ``Head``): for annotations that read ``type`` and ``seq``."""
 
 _read_any = msgspec.json.Decoder(EventHead).decode
@@ -91,12 +92,12 @@ def read_head(data: bytes) -> AnyHead | None:
     (``decode`` it to know which, and why)."""
     if data[:1] != _EVENT:
         return None
-    if len(data) <= UNION_MAX:
+    if len(data) <= UNION_MAX:  # too short to nest as deep as msgspec's recursion limit
         try:
             return _read_tagged(data[1:])
         except msgspec.DecodeError:
             pass
     try:
         return _read_any(data[1:])
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # a body nested deeper than the caller's stack allows
         return None

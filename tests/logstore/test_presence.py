@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from presence_rule import presence_rule
+
 from inspector.logstore.presence import Members, Presence
 from inspector.protocol.frames import Event, encode
 from inspector.protocol.heads import MemberChange, MemberChangeEvent, read_head
@@ -59,24 +61,6 @@ def test_odd_data_follows_the_rule():
     assert members == Members(5, {"c-1"})
 
 
-def model(ids: set, count, data):
-    """The documented rule, one event at a time."""
-    if not isinstance(data, dict):
-        return ids, count
-    members = data.get("members")
-    if isinstance(members, list):
-        return {m for m in members if isinstance(m, str)}, len(members)
-    member = data.get("member")
-    if isinstance(member, str):
-        if data.get("action") == "join":
-            ids = ids | {member}
-        elif data.get("action") == "leave":
-            ids = ids - {member}
-    if isinstance(members, int) and not isinstance(members, bool):
-        count = members
-    return ids, count
-
-
 def test_batches_of_joins_and_leaves_read_whole_equal_the_rule_one_by_one():
     rng = random.Random(7)
     for trial in range(200):
@@ -94,7 +78,7 @@ def test_batches_of_joins_and_leaves_read_whole_equal_the_rule_one_by_one():
                 head = read_head(encode(presence(topic, data)))
                 batch.append(head if type(head) is MemberChangeEvent else presence(topic, data))
                 if topic == "a":
-                    ids, count = model(ids, count, data)
+                    ids, count = presence_rule(ids, count, data)
             p.extend(batch)
             p.apply()
             assert (members.ids, members.count) == (ids, count), trial

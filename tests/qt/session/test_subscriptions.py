@@ -2,6 +2,7 @@ import gc
 import random
 import time
 
+from presence_rule import presence_rule
 from PySide6.QtCore import Qt
 
 from inspector.protocol.events import IN, FrameSeen, SubscriptionChanged, SubState
@@ -162,24 +163,6 @@ def test_warning_near_limit(qtbot):
     assert "limit is reached" in w.limit_label.text()
 
 
-def _presence_model(ids: set, count, data):
-    """The documented rule, one event at a time: a member list resets; join/leave name one member."""
-    if not isinstance(data, dict):
-        return ids, count
-    members = data.get("members")
-    if isinstance(members, list):
-        return {m for m in members if isinstance(m, str)}, len(members)
-    member = data.get("member")
-    if isinstance(member, str):
-        if data.get("action") == "join":
-            ids = ids | {member}
-        elif data.get("action") == "leave":
-            ids = ids - {member}
-    if isinstance(members, int) and not isinstance(members, bool):
-        count = members
-    return ids, count
-
-
 def _random_presence(rng: random.Random):
     pick = rng.random()
     member = rng.choice(["c-1", "c-2", "c-3", "c-4", 7, None, ["c-1"]]) if pick < 0.1 else f"c-{rng.randrange(6)}"
@@ -217,7 +200,7 @@ def test_presence_the_client_read_whole_is_applied_in_batches_as_one_by_one(qtbo
         for f in frames:
             decoded = try_decode(f.data)
             if decoded.type == "presence" and decoded.topic == "orders.eu":
-                ids, count = _presence_model(ids, count, decoded.data)
+                ids, count = presence_rule(ids, count, decoded.data)
         cut = rng.randrange(len(frames) + 1)
         w.ingest_frames(frames[:cut])
         w.ingest_frames(frames[cut:])

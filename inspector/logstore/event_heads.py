@@ -15,7 +15,9 @@ import numpy as np
 NO_SEQ = -(2**63)  # the seq column's "none": no seq, or one no int64 holds
 
 
-class Head(Protocol):
+class HeadFields(Protocol):
+    """What the store reads of a head: ``heads.Head``, or a decoded Event."""
+
     @property
     def topic(self) -> str: ...
     @property
@@ -31,7 +33,7 @@ class HeadColumns(NamedTuple):
     topics: list[str]       # each topic once, in order of first appearance
 
 
-def head_columns(heads: Sequence[Head]) -> HeadColumns:
+def head_columns(heads: Sequence[HeadFields]) -> HeadColumns:
     """Columns of ``heads`` (as ``read_head`` reads them, or decoded Events)."""
     n = len(heads)
     names = list(map(_topic, heads))  # attribute reads in C: no Python step per head

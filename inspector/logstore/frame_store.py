@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from inspector.logstore import session_rows
-from inspector.logstore.event_heads import NO_SEQ, Head, head_columns
+from inspector.logstore.event_heads import NO_SEQ, HeadFields, head_columns
 from inspector.protocol import gaps
 from inspector.protocol.describe import CONNECTION_KIND
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
@@ -178,15 +178,16 @@ class FrameStore:
             return False
         frames = [e.frame for e in events]
         undecoded = frames.count(None)
-        read: Sequence[Head | None] = [e.head for e in events]  # the heads the client read already
+        read: Sequence[HeadFields | None] = [e.head for e in events]  # the heads the client read already
         if undecoded == n:
             flags = np.full(n, FLAG_UNCHECKED, np.int8)
         elif undecoded + list(map(type, frames)).count(Event) == n:
             flags = np.array([f is None for f in frames], np.int8) * np.int8(FLAG_UNCHECKED)
         else:
             return False
-        if read.count(None):
-            read = [h if h is not None else _head_of(e, d) for h, e, d in zip(read, events, datas, strict=True)]
+        if read.count(None):  # ``_head_of`` written out: no call per frame
+            read = [f if type(f) is Event else h if h is not None else read_head(d) if f is None else None
+                    for f, h, d in zip(frames, read, datas, strict=True)]
         heads = [h for h in read if h is not None]
         if len(heads) != n:
             return False
@@ -628,7 +629,7 @@ _CHECK_CHUNK = 4096
 _BODY_DECODER = JSON_DECODER  # the codec's own (NaN and Infinity are not JSON)
 
 
-def _head_of(ev: FrameSeen, data: bytes) -> Head | None:
+def _head_of(ev: FrameSeen, data: bytes) -> HeadFields | None:
     """An EVENT's topic, type and seq, as the sender gave them (its head, or its decoded Event)
     or read from the bytes when it did neither; None when neither says (decode the frame)."""
     frame = ev.frame

@@ -252,7 +252,9 @@ class SubscriptionEditor(QWidget):
         kinds = list(map(type, heads))
         messages = kinds.count(MessageHead) + kinds.count(EventHead)
         incoming = self.recent.incoming
-        if messages == n:  # a flood of messages only: all in C
+        # the two batch forms the client hands over under a flood, taken in C passes:
+        # bench/bench_flood.py's "compact" (messages only) and "presence" lines
+        if messages == n:
             incoming.extend(map(_data, frames[-incoming.maxlen:] if incoming.maxlen is not None else frames))
             return
         if messages + kinds.count(MemberChangeEvent) == n:  # what the client reads: heads only

@@ -292,10 +292,6 @@ class SubscriptionEditor(QWidget):
             self._presence_timer.start()
         self.presence.add(item)
 
-    def apply_presence(self) -> None:
-        """Bring the rows' members up to date with the queued presence."""
-        self.presence.apply()
-
     def render_presence(self) -> None:
         """Apply the queued presence and redraw the rows whose members changed since the last time."""
         self._presence_timer.stop()

@@ -18,7 +18,7 @@ from inspector.protocol.events import (
     StateChanged,
     SubscriptionChanged,
 )
-from inspector.protocol.frames import DecodeError, summarize, try_decode
+from inspector.protocol.frames import DecodeError, summarize
 from inspector.protocol.kinds import kind_name
 from inspector.redact import redact_url
 
@@ -26,14 +26,6 @@ from inspector.redact import redact_url
 def _clock(t: float) -> str:
     lt = time.localtime(t)
     return f"{lt.tm_hour:02d}:{lt.tm_min:02d}:{lt.tm_sec:02d}.{int(t * 1000) % 1000:03d}"
-
-
-def frame_of(ev: FrameSeen):
-    """The decoded frame: the client leaves message EVENTs undecoded, tail decodes when it prints."""
-    frame = ev.frame
-    if frame is None and not ev.text:
-        frame = try_decode(ev.data)
-    return frame
 
 
 def _kind(ev: FrameSeen, frame) -> str:
@@ -59,7 +51,7 @@ class TextFormatter:
 
     def __call__(self, ev: SessionEvent) -> str | None:
         if isinstance(ev, FrameSeen):
-            frame = frame_of(ev)
+            frame = ev.decoded()  # the client leaves message EVENTs undecoded: tail decodes when it prints
             topic = getattr(frame, "topic", None) or "-"
             seq = getattr(frame, "seq", None)
             summary = summarize(frame) if frame is not None else ""

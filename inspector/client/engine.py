@@ -46,7 +46,6 @@ from inspector.protocol.closecodes import (
 from inspector.protocol.events import FrameSeen, SessionEvent, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import compile_filter
 from inspector.protocol.frames import Error, Event, Subscribe, Unsubscribe, encode
-from inspector.protocol.heads import EventBody
 from inspector.protocol.limits import MAX_REQUEST_ID
 from inspector.protocol.topics import topic_error
 from inspector.redact import redacting_logger, scrub
@@ -384,7 +383,7 @@ class RealtimeClient:
                 self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.PENDING, sub.filter,
                                                message="connection ended"))
 
-    def _on_presence(self, frame: Event | EventBody) -> None:
+    def _on_presence(self, frame: Event) -> None:
         data = frame.data
         if not isinstance(data, dict) or data.get("action") != "sync":
             return

@@ -2,14 +2,10 @@
 
 This is the hot path. Messages are not awaited one by one: the connection hands each
 complete data message to ``message_handler``'s callback synchronously, right where a
-socket read completed it. Every EVENT's head is read once (``read_head_or_change``: a
-presence join or leave is read whole in the same parse); a message
-EVENT goes on with that head only (``FrameSeen.frame`` stays None, ``FrameSeen.head``
-set, so no consumer reads it again). A presence EVENT is read whole into msgspec
-Structs (a ``MemberChangeEvent`` for a join or leave as the spec shapes it, else an
-``EventBody``; no ``Event`` made) that go along as its head, so its consumers take its
-data from there; everything else is decoded once.
-"""
+socket read completed it. Every EVENT's head is read once (``read_head``); a message EVENT,
+or a presence join or leave (its change read whole in the same parse), goes on with that
+head only (``FrameSeen.frame`` stays None, ``FrameSeen.head`` set, so no consumer reads it
+again); everything else (a sync, other frames) is decoded once."""
 
 from __future__ import annotations
 
@@ -31,7 +27,7 @@ from inspector.protocol.events import (
     SessionEvent,
 )
 from inspector.protocol.frames import DecodeError, Error, Event, Frame, Ping, Pong, decode_received, encode, try_decode
-from inspector.protocol.heads import EventBody, MemberChangeEvent, decode_event, read_event_body, read_head_or_change
+from inspector.protocol.heads import MemberChangeEvent, read_head
 from inspector.protocol.pings import PingTracker
 
 Tap = Callable[[tuple], None]  # a recorder's list.extend (see RealtimeClient.add_tap)
@@ -47,7 +43,7 @@ class ConnectionOwner:
     emit: Callable[[SessionEvent], None]    # to listeners and taps
     notify: Callable[[FrameSeen], None]     # a received frame, to listeners only: the message handler feeds taps itself
     taps: Callable[[], tuple[Tap, ...]]
-    on_presence: Callable[[Event | EventBody], None]  # subscriptions are the client's business
+    on_presence: Callable[[Event], None]  # subscriptions are the client's business
     on_error: Callable[[Error], None]
     ping_due: Callable[[], bool]            # the ping interval elapsed: ping if open (True = pinged)
 
@@ -94,9 +90,7 @@ class ConnectionIO:
         emit = owner.emit
         notify = owner.notify
         now = time.time
-        read_head = read_head_or_change
-        read_body = read_event_body
-        on_presence = owner.on_presence
+        read = read_head
         dispatch = self._dispatch
         taps = owner.taps()
         tap = None if not taps else taps[0] if len(taps) == 1 else (lambda item: [fn(item) for fn in taps])
@@ -110,24 +104,12 @@ class ConnectionIO:
                 return
             if tap is not None:
                 tap((conn, t, data))
-            head = read_head(data)
-            if head is not None:
-                kind = head.type
-                if kind == "message":
-                    notify(FrameSeen(conn, t, IN, data, None, False, head))  # nothing to act on: not decoded
-                    return
-                if kind == "presence":
-                    if type(head) is MemberChangeEvent and head.data.action != "sync":  # as the spec shapes one
-                        notify(FrameSeen(conn, t, IN, data, None, False, head))
-                        return
-                    body = read_body(data)
-                    if body is not None:
-                        notify(FrameSeen(conn, t, IN, data, None, False, body))
-                        members = body.data
-                        if type(members) is dict and members.get("action") == "sync":  # the rest is the app's
-                            on_presence(body)
-                        return
-            frame = decode_event(data) if head is not None else try_decode(data)
+            head = read(data)
+            if head is not None and (head.type == "message"
+                                     or (type(head) is MemberChangeEvent and head.data.action != "sync")):
+                notify(FrameSeen(conn, t, IN, data, None, False, head))  # nothing to act on: not decoded
+                return
+            frame = try_decode(data)
             notify(FrameSeen(conn, t, IN, data, frame))
             dispatch(ws, frame, t)
         return on_message

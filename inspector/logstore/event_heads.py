@@ -1,6 +1,6 @@
 """The heads of a batch of EVENTs as numpy columns: the log's flood path and the recording reader.
 
-The heads come from ``heads.classify`` (or a decoded ``Event``); this only lays them out
+The heads come from ``heads.read_head`` (or a decoded ``Event``); this only lays them out
 as the columns ``FrameStore`` keeps, so both readers store a head the same way.
 """
 
@@ -15,7 +15,9 @@ import numpy as np
 NO_SEQ = -(2**63)  # the seq column's "none": no seq, or one no int64 holds
 
 
-class Head(Protocol):
+class HeadFields(Protocol):
+    """What the store reads of a head: ``heads.Head``, or a decoded Event."""
+
     @property
     def topic(self) -> str: ...
     @property
@@ -31,8 +33,8 @@ class HeadColumns(NamedTuple):
     topics: list[str]       # each topic once, in order of first appearance
 
 
-def head_columns(heads: Sequence[Head]) -> HeadColumns:
-    """Columns of ``heads`` (as ``classify`` reads them, or decoded Events)."""
+def head_columns(heads: Sequence[HeadFields]) -> HeadColumns:
+    """Columns of ``heads`` (as ``read_head`` reads them, or decoded Events)."""
     n = len(heads)
     names = list(map(_topic, heads))  # attribute reads in C: no Python step per head
     if n and names.count(names[0]) == n:  # a flood on one topic

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from inspector.logstore import session_rows
-from inspector.logstore.event_heads import NO_SEQ, Head, head_columns
+from inspector.logstore.event_heads import NO_SEQ, HeadFields, head_columns
 from inspector.protocol import gaps
 from inspector.protocol.describe import CONNECTION_KIND
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
@@ -34,7 +34,7 @@ from inspector.protocol.frames import (  # the codec's own, used in bulk
     summarize,
     try_decode,
 )
-from inspector.protocol.heads import classify, classify_many
+from inspector.protocol.heads import read_head
 from inspector.protocol.kinds import Kind, kind_name
 
 KIND_EMPTY = -1  # an empty message: no kind byte
@@ -111,11 +111,12 @@ class FrameStore:
         self.extend((ev,))
 
     def extend(self, events) -> None:
-        """Append many frames; the batch path the log uses on every flush.
+        """Append many frames: the one way received and sent frames enter the store.
 
-        An EVENT the client did not decode (``frame`` None) is read from its head only
-        (``FrameSeen.head``, or ``classify`` when the sender gave none): topic and seq, its
-        body checked later (``FLAG_UNCHECKED``) when the row is painted, summarised or searched.
+        A batch of only EVENTs goes in as numpy columns (``_extend_events``, the flood path);
+        any other batch a row at a time (``_row``). Both read a frame alike: an EVENT the sender
+        did not decode (``frame`` None) by its head only (``FrameSeen.head``, else ``read_head``),
+        its body checked later (``FLAG_UNCHECKED``) when the row is painted, summarised or searched.
         """
         if type(events) is not list:
             events = list(events)
@@ -124,34 +125,17 @@ class FrameStore:
         rows: list[tuple] = []
         add = rows.append
         conn_ids = self._conn_ids
-        event_row = self._event_row
+        row = self._row
         last_conn, ci = None, 0
-        for ev in events:  # the general path: any mix of frames
-            data = ev.data
-            if type(data) is not bytes:
-                data = _as_bytes(data)
+        for ev in events:
             conn = ev.conn
             if conn is not last_conn:
                 known = conn_ids.get(conn)
                 ci = self._label_id(conn_ids, self._conns, conn) if known is None else known
                 last_conn = conn
-            d = 0 if ev.direction == OUT else 1
-            frame = ev.frame
-            if frame is None and not ev.text:
-                head = ev.head
-                if head is None:
-                    head = classify(data)
-                if head is not None:  # the body taken on trust for now
-                    add(event_row(ev.t, ci, d, 0x10, head.topic, head.type, head.seq, FLAG_UNCHECKED, data))
-                    continue
-            if type(frame) is Event and data and not ev.text:  # decoded by the sender: the usual case
-                add(event_row(ev.t, ci, d, data[0], frame.topic, frame.type, frame.seq, 0, data))
-                continue
-            add(self._row(ev, data, frame, ci, d))
-        if rows:
-            cols = list(zip(*rows, strict=True))
-            self._put([array(col.typecode, values) for col, values in zip(self._columns(), cols, strict=False)],
-                      cols[9])
+            add(row(ev, ci, 0 if ev.direction == OUT else 1))
+        cols = list(zip(*rows, strict=True))
+        self._put([array(col.typecode, values) for col, values in zip(self._columns(), cols, strict=False)], cols[9])
         if len(self._summaries) > _SUMMARY_CACHE:
             self._summaries.clear()
 
@@ -183,8 +167,9 @@ class FrameStore:
 
     def _extend_events(self, events: list) -> bool:
         """The flood path: a batch of only EVENTs (decoded by the client, or not and read by
-        the client or ``classify_many``) goes in as numpy columns, without a row tuple or seq lookup per
-        frame. False = not such a batch, nothing done (the general path takes it)."""
+        the client or ``read_head``) goes in as numpy columns, without a row tuple or seq lookup
+        per frame; the same rows as ``_row`` gives them. False = not such a batch, nothing done.
+        Kept for bench/bench_log.py's "log path (ingest+flush)" line and bench/bench_flood.py's."""
         n = len(events)
         if n < VECTOR_MIN or any([e.text for e in events]):
             return False
@@ -193,20 +178,16 @@ class FrameStore:
             return False
         frames = [e.frame for e in events]
         undecoded = frames.count(None)
-        given = [e.head for e in events]  # the heads the client read already
-        read: Sequence[Head | None]
+        read: Sequence[HeadFields | None] = [e.head for e in events]  # the heads the client read already
         if undecoded == n:
-            missing = given.count(None)
-            read = (given if not missing else classify_many(datas) if missing == n
-                    else [h if h is not None else classify(d) for h, d in zip(given, datas, strict=True)])
             flags = np.full(n, FLAG_UNCHECKED, np.int8)
         elif undecoded + list(map(type, frames)).count(Event) == n:
-            # a decoded Event's bytes start with its kind: decode and encode make them so
-            read = [f if f is not None else h if h is not None else classify(d)
-                    for f, h, d in zip(frames, given, datas, strict=True)]
             flags = np.array([f is None for f in frames], np.int8) * np.int8(FLAG_UNCHECKED)
         else:
             return False
+        if read.count(None):  # ``_head_of`` written out: no call per frame
+            read = [f if type(f) is Event else h if h is not None else read_head(d) if f is None else None
+                    for f, h, d in zip(frames, read, datas, strict=True)]
         heads = [h for h in read if h is not None]
         if len(heads) != n:
             return False
@@ -292,24 +273,28 @@ class FrameStore:
         return (self._t, self._conn, self._dir, self._kind, self._topic, self._seq, self._size, self._gap,
                 self._flags)
 
-    def _row(self, ev: FrameSeen, data: bytes, frame, ci: int, d: int) -> tuple:
-        """One row the slow way: decode when the sender did not."""
-        if ev.text:
-            kind = KIND_TEXT
-        elif not data:
-            kind = KIND_EMPTY
-        else:
-            kind = data[0]
-        if frame is None and kind >= 0:
-            frame = try_decode(data)
-        flags = FLAG_BAD if isinstance(frame, DecodeError) or kind < 0 else 0
+    def _row(self, ev: FrameSeen, ci: int, d: int) -> tuple:
+        """One frame's row: an EVENT by its head (``_head_of``), anything else decoded if the
+        sender did not."""
+        data = ev.data
+        if type(data) is not bytes:
+            data = _as_bytes(data)
+        if ev.text or not data:
+            ti = self._label_id(self._topic_ids, self._topics, "")
+            return (ev.t, ci, d, KIND_TEXT if ev.text else KIND_EMPTY, ti, NO_SEQ, len(data), _NO_GAP, FLAG_BAD, data)
+        head = _head_of(ev, data)
+        if head is not None:
+            flags = FLAG_UNCHECKED if ev.frame is None else 0
+            return self._event_row(ev.t, ci, d, data[0], head.topic, head.type, head.seq, flags, data)
+        frame = ev.frame if ev.frame is not None else try_decode(data)
+        flags = FLAG_BAD if isinstance(frame, DecodeError) else 0
         if isinstance(frame, Event):
-            return self._event_row(ev.t, ci, d, kind, frame.topic, frame.type, frame.seq, flags, data)
+            return self._event_row(ev.t, ci, d, data[0], frame.topic, frame.type, frame.seq, flags, data)
         topic = frame.topic if isinstance(frame, (Subscribe, Unsubscribe)) else ""
         ti = self._label_id(self._topic_ids, self._topics, topic)
         if isinstance(frame, Subscribe):
             self._seq_gaps.subscribed((ci, ti), bool(frame.filter))
-        return (ev.t, ci, d, kind, ti, NO_SEQ, len(data), _NO_GAP, flags, data)
+        return (ev.t, ci, d, data[0], ti, NO_SEQ, len(data), _NO_GAP, flags, data)
 
     def extend_rows(self, t, conns, conn, direction, kind, topics, topic, seq, size, gap, flags, data) -> None:
         """Append prepared rows in bulk (an opened recording), without per-row Python.
@@ -427,7 +412,7 @@ class FrameStore:
 
     def _check_many(self, ps: list[int]) -> None:
         """``_check`` for many rows: each chunk's bodies parsed as one JSON array (C speed).
-        Each unchecked body is one whole JSON object (``classify`` parsed it), so element k
+        Each unchecked body is one whole JSON object (``read_head`` parsed it), so element k
         is row k's body; any error: the rows one by one."""
         data, flags = self._data, self._flags
         for c in range(0, len(ps), _CHECK_CHUNK):
@@ -642,6 +627,15 @@ _DTYPES = {"d": np.float64, "H": np.uint16, "b": np.int8, "h": np.int16, "i": np
 
 _CHECK_CHUNK = 4096
 _BODY_DECODER = JSON_DECODER  # the codec's own (NaN and Infinity are not JSON)
+
+
+def _head_of(ev: FrameSeen, data: bytes) -> HeadFields | None:
+    """An EVENT's topic, type and seq, as the sender gave them (its head, or its decoded Event)
+    or read from the bytes when it did neither; None when neither says (decode the frame)."""
+    frame = ev.frame
+    if frame is None:
+        return ev.head if ev.head is not None else read_head(data)
+    return frame if type(frame) is Event else None
 
 
 def _as_bytes(data) -> bytes:

@@ -7,7 +7,7 @@ from collections import deque
 
 from inspector.protocol.filters import compile_filter
 from inspector.protocol.frames import Event, try_decode
-from inspector.protocol.heads import classify
+from inspector.protocol.heads import read_head
 from inspector.protocol.limits import MAX_SUBSCRIPTIONS
 
 RECENT_PER_TOPIC = 100  # events kept per topic for the preview and completion
@@ -43,11 +43,11 @@ class RecentEvents:
         incoming = self.incoming
         while incoming:
             data = incoming.popleft()
-            head = classify(data)
+            head = read_head(data)
             if head is not None:  # its type is checked with the body, when read
                 self._ring(head.topic).append(data)
                 continue
-            frame = try_decode(data)  # a body classify does not read: decode now
+            frame = try_decode(data)  # a body read_head does not read: decode now
             if type(frame) is Event and frame.type == "message":
                 self._ring(frame.topic).append(frame)
 

@@ -3,7 +3,7 @@
 Opening a large file must not wait on per-frame Python, so nothing here decodes frames
 one by one if it can help it. ``read_columns`` gives time, connection, direction, kind
 and size per record; the frame bytes are cut straight out of the memory-mapped
-lines and base64-decoded; EVENT topic and seq come from their heads (``classify_many``,
+lines and base64-decoded; EVENT topic and seq come from their heads (``read_head``,
 laid out as the log's flood path lays them out); such bodies are checked when a row is
 first shown, as live ones are. Frames whose heads are not read (and SUBSCRIBE,
 UNSUBSCRIBE, ERROR) go through ``try_decode``.
@@ -35,7 +35,7 @@ from inspector.logstore.frame_store import (
 from inspector.protocol import gaps
 from inspector.protocol.events import FrameSeen
 from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, try_decode
-from inspector.protocol.heads import classify_many
+from inspector.protocol.heads import read_head
 from inspector.protocol.kinds import Kind
 from inspector.protocol.limits import MAX_PING_PAYLOAD
 from inspector.recording.columns import KIND_EVENT, read_columns
@@ -301,9 +301,9 @@ def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
 
 def _event_heads(rows: np.ndarray, data: list[bytes], ids: dict[str, int], topic: np.ndarray, seq: np.ndarray,
                  message: np.ndarray) -> np.ndarray:
-    """Topic, seq and type of the EVENT frames at ``rows`` as ``classify`` reads them (topic ids
+    """Topic, seq and type of the EVENT frames at ``rows`` as ``read_head`` reads them (topic ids
     given in order of first appearance); which ones were read."""
-    heads = classify_many([data[j] for j in rows.tolist()])
+    heads = [read_head(data[j]) for j in rows.tolist()]
     hit = np.fromiter([h is not None for h in heads], bool, len(heads))
     cols = head_columns([h for h in heads if h is not None])
     local = np.array([ids.setdefault(name, len(ids)) for name in cols.topics], np.int32)

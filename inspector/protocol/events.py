@@ -14,8 +14,8 @@ from typing import Any, Union
 
 import msgspec
 
-from inspector.protocol.frames import DecodeError, Frame
-from inspector.protocol.heads import EventBody, EventHead, MemberChangeEvent, MessageHead
+from inspector.protocol.frames import DecodeError, Frame, decode_received
+from inspector.protocol.heads import AnyHead
 
 IN = "in"    # server → client
 OUT = "out"  # client → server
@@ -43,9 +43,13 @@ class FrameSeen(msgspec.Struct, gc=False):
     data: bytes
     frame: Frame | DecodeError | None = None  # decoded form, when the sender decoded it
     text: bool = False  # a text frame (never valid in this protocol, shown as such)
-    # what ``read_head_or_change(data)`` or ``classify(data)`` read (or the whole body:
-    # ``read_event_body``), when the sender read it and did not decode
-    head: EventHead | MessageHead | EventBody | MemberChangeEvent | None = None
+    # what ``read_head(data)`` read, when the sender read it and did not decode
+    head: AnyHead | None = None
+
+    def decoded(self) -> Frame | DecodeError:
+        """The frame whole: as the sender decoded it, else decoded now (the body read lazily)."""
+        frame = self.frame
+        return frame if frame is not None else decode_received(self.data, self.text)
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.tokens import TokenSource
 from inspector.protocol.events import IN, FrameSeen, State, SubState
 from inspector.protocol.frames import DecodeError, Error, Event, encode, try_decode
-from inspector.protocol.heads import EventBody, MessageHead
+from inspector.protocol.heads import MessageHead
 
 TOKEN = "wire-test-token-81b2"
 
@@ -50,7 +50,7 @@ MESSAGE = encode(Event("t", "message", 1, {"text": "ünïcode " * 20}, 7))
 PRESENCE = encode(Event("t", "presence", 2, {"action": "sync", "members": ["m1"]}))
 
 
-def test_fragmented_messages_are_reassembled_and_only_presence_is_read_whole():
+def test_fragmented_messages_are_reassembled_and_only_the_sync_is_decoded():
     """Messages sent before the client listens, fragmented ones, text ones: each is one FrameSeen, in order."""
     sent = [MESSAGE, b"\x10not json", PRESENCE, MESSAGE, "text message", MESSAGE]
 
@@ -75,16 +75,15 @@ def test_fragmented_messages_are_reassembled_and_only_presence_is_read_whole():
             assert [e.data for e in got] == [MESSAGE] + [s.encode() if isinstance(s, str) else s for s in sent]
             assert [e.text for e in got] == [False] * 5 + [True, False]
             # message EVENTs are only peeked at; they decode to the event that was sent
-            assert [type(e.frame).__name__ for e in got] == ["NoneType", "NoneType", "DecodeError", "NoneType",
+            assert [type(e.frame).__name__ for e in got] == ["NoneType", "NoneType", "DecodeError", "Event",
                                                               "NoneType", "DecodeError", "NoneType"]
             assert try_decode(got[1].data) == Event("t", "message", 1, {"text": "ünïcode " * 20}, 7)
-            # the head the client read goes along, so no consumer reads it again; presence is read whole
-            # (a message's head: a MessageHead from the one parse, or classify's EventHead for a long body)
+            # the head the client read goes along, so no consumer reads it again; the sync is decoded
+            # (a message's head: a MessageHead from the one parse, or an EventHead for a long body)
             message = ("t", "message", 7)
-            presence = EventBody("t", "presence", 2, {"action": "sync", "members": ["m1"]})
-            heads = [h if h is None or type(h) is EventBody else (h.topic, h.type, h.seq)
-                     for h in (e.head for e in got)]
-            assert heads == [message, message, None, presence, message, None, message]
+            heads = [h if h is None else (h.topic, h.type, h.seq) for h in (e.head for e in got)]
+            assert heads == [message, message, None, None, message, None, message]
+            assert got[3].frame == Event("t", "presence", 2, {"action": "sync", "members": ["m1"]})
             assert type(got[0].head) is MessageHead  # read in the one parse, not made again
             assert client.subscriptions["t"].state is SubState.ACTIVE
             assert client.stats.frames_in == len(got) and client.stats.bytes_in == sum(len(e.data) for e in got)

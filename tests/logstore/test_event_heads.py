@@ -1,4 +1,4 @@
-"""A batch's heads as the store's columns: what classify reads from each frame, laid out once
+"""A batch's heads as the store's columns: what read_head reads from each frame, laid out once
 for the flood path and the recording reader (the store's side: test_frame_store_lazy)."""
 
 from __future__ import annotations
@@ -8,20 +8,20 @@ from framegen import LAYOUTS, batch, written
 
 from inspector.logstore.event_heads import NO_SEQ, head_columns
 from inspector.protocol.frames import Event
-from inspector.protocol.heads import classify, classify_many
+from inspector.protocol.heads import read_head
 
 
 def rows(datas: list[bytes]) -> list[tuple]:
-    cols = head_columns(classify_many(datas))
+    cols = head_columns([read_head(d) for d in datas])
     return [(cols.topics[t], m, None if s == NO_SEQ else s)
             for t, m, s in zip(cols.topic.tolist(), cols.is_message.tolist(), cols.seq.tolist(), strict=True)]
 
 
 @pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
-def test_the_columns_hold_what_classify_reads_frame_by_frame(layout):
+def test_the_columns_hold_what_read_head_reads_frame_by_frame(layout):
     datas = batch(layout, topics=("orders.eu", "café/ü", "x"))
     datas[60] = written(60, layout, seq=5, type="order", topic="nested")  # data with keys like the head's
-    heads = [classify(d) for d in datas]
+    heads = [read_head(d) for d in datas]
     assert rows(datas) == [(h.topic, h.type == "message", h.seq) for h in heads]
 
 

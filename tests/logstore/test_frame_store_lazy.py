@@ -207,16 +207,15 @@ def test_a_nested_seq_is_not_taken_for_the_frames_own():
 
 def test_a_head_the_client_read_is_not_read_again(monkeypatch):
     import inspector.logstore.frame_store as frame_store
-    from inspector.protocol.heads import classify
+    from inspector.protocol.heads import read_head
 
     def with_head(ev: FrameSeen) -> FrameSeen:
-        return FrameSeen(ev.conn, ev.t, ev.direction, ev.data, None, False, classify(ev.data))
+        return FrameSeen(ev.conn, ev.t, ev.direction, ev.data, None, False, read_head(ev.data))
     batch = flood(200)
     expected = FrameStore()
     expected.extend(batch)
     given = [with_head(ev) for ev in batch]
-    monkeypatch.setattr(frame_store, "classify", lambda data: pytest.fail("classified again"))
-    monkeypatch.setattr(frame_store, "classify_many", lambda datas: pytest.fail("classified again"))
+    monkeypatch.setattr(frame_store, "read_head", lambda data: pytest.fail("read again"))
     batched, single = FrameStore(), FrameStore()
     batched.extend(given)
     for ev in given[:5]:

@@ -1,4 +1,4 @@
-"""Recent message EVENTs kept as raw bytes are filed by the topic classify reads, however a
+"""Recent message EVENTs kept as raw bytes are filed by the topic read_head reads, however a
 server writes them, and decoded only when read."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def test_raw_events_in_other_layouts_are_filed_by_topic_and_decoded_when_read():
 def test_bodies_decode_rejects_are_dropped_when_read_and_ones_only_decode_reads_are_kept():
     recent = RecentEvents()
     recent.add_raw(b'\x10{"topic":"a","type":"message","seq":1,"ts":"soon","data":{}}')  # a head, a bad body
-    recent.add_raw(b'\x10{"topic":"a\\ud800","type":"message","ts":1,"data":{}}')  # decode reads it, classify not
+    recent.add_raw(b'\x10{"topic":"a\\ud800","type":"message","ts":1,"data":{}}')  # decode reads it, read_head not
     recent.add_raw(b'\x10{"topic":"a","type":"message","seq":2,"ts":1,"data":{}}')
     assert recent.topics() == ["a", "a\ud800"]
     assert [e.seq for e in recent.events("a")] == [2]

@@ -12,7 +12,7 @@ from inspector.logstore.frame_store import FrameStore
 from inspector.logstore.recording_source import conn_labels, frames_as_events, prepare
 from inspector.protocol.events import IN, FrameSeen, RttMeasured, State, StateChanged
 from inspector.protocol.frames import Event, encode
-from inspector.protocol.heads import classify_many
+from inspector.protocol.heads import read_head
 from inspector.recording import RecordingError, RecordingWriter, open_recording
 
 
@@ -85,7 +85,7 @@ def test_bulk_rows_equal_the_frame_by_frame_store(tmp_path):
 @pytest.mark.parametrize("dumps", [{"separators": (",", ":")}, {"sort_keys": True, "indent": 1}], ids=["ours", "other"])
 def test_heads_read_in_bulk_equal_the_frame_by_frame_store(tmp_path, dumps):
     """A flood as encode() or another server writes it: the heads are read in bulk (as the log's
-    own flood path reads them), a body classify reads but decode rejects is found undecodable
+    own flood path reads them), a body read_head reads but decode rejects is found undecodable
     when the row is shown, and one it does not read is decoded at once."""
     path = tmp_path / "flood.rirec"
     frames = []
@@ -93,7 +93,7 @@ def test_heads_read_in_bulk_equal_the_frame_by_frame_store(tmp_path, dumps):
         topic = ("orders.eu", "orders.us", "prices.x")[i % 3]
         if i % 50 == 0:
             frames.append(presence(topic=topic, t=T0 + i))
-        elif i == 77:  # a head classify reads, in a body that is not UTF-8
+        elif i == 77:  # a head read_head reads, in a body that is not UTF-8
             frames.append(raw(b'\x10{"topic":"orders.eu","type":"message","seq":77,"ts":1,"data":"\xff"}', t=T0 + i))
         elif i == 78:  # a body that is not JSON
             frames.append(raw(b'\x10{"topic":"orders.eu","type":"message","seq":78,"ts":1,"data":}', t=T0 + i))
@@ -101,7 +101,7 @@ def test_heads_read_in_bulk_equal_the_frame_by_frame_store(tmp_path, dumps):
             body = {"topic": topic, "type": "message", "seq": i, "ts": 1, "data": {"i": i, "s": "x" * (i % 7)}}
             frames.append(raw(b"\x10" + json.dumps(body, **dumps).encode(), t=T0 + i))
     write(path, frames)
-    assert [h is None for h in classify_many([f.data for f in frames])].count(True) == 1
+    assert [read_head(f.data) is None for f in frames].count(True) == 1
     bulk = FrameStore()
     bulk.extend_rows(*prepare(path).frames.store_args())
     label = conn_labels(path.name, ["c1"])[0]

@@ -11,9 +11,8 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import attrgetter, eq, not_
-from typing import Any
+from itertools import compress
+from operator import attrgetter, not_
 
 from PySide6.QtCore import QCoreApplication, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QInputMethodEvent, QShowEvent, QTextCharFormat
@@ -33,76 +32,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.logstore.presence import Members, Presence
 from inspector.logstore.recent_events import RecentEvents
 from inspector.protocol.events import FrameSeen, SubscriptionChanged, SubState
 from inspector.protocol.filters import FilterError, compile_filter
 from inspector.protocol.frames import Event
-from inspector.protocol.heads import EventBody, EventHead, MemberChange, MemberChangeEvent, MessageHead
+from inspector.protocol.heads import EventHead, MemberChangeEvent, MessageHead
 from inspector.protocol.limits import MAX_SUBSCRIPTIONS
 from inspector.protocol.topics import ALLOWED, bad_character, topic_error
 
 WARN_AT = MAX_SUBSCRIPTIONS - 8  # warn from here on, before the server refuses one more
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_.]*$")
-_head, _data, _topic, _type = attrgetter("head"), attrgetter("data"), attrgetter("topic"), attrgetter("type")
-_action, _member = attrgetter("action"), attrgetter("member")
-_MESSAGE_HEADS = frozenset((EventHead, MessageHead))  # a message's head as classify or the one parse reads it
-
-
-def _apply_changes(rows: dict[str, SubRow], queue: list) -> bool:
-    """``apply_presence`` for a queue of joins and leaves on one topic, each read as the spec
-    shapes it (``MemberChangeEvent``): the same result, in a few passes in C. False = not
-    such a queue, nothing done."""
-    n = len(queue)
-    topic = queue[0].topic
-    row = rows.get(topic)
-    if (row is None or list(map(type, queue)).count(MemberChangeEvent) != n
-            or list(map(_topic, queue)).count(topic) != n):
-        return False
-    changes = list(map(_data, queue))
-    actions = list(map(_action, changes))
-    if actions.count("join") + actions.count("leave") != n:
-        return False
-    last = dict(zip(map(_member, changes), actions, strict=True))  # a member's last action decides
-    ids = row.member_ids
-    ids.update(compress(last, map(eq, last.values(), repeat("join"))))
-    ids.difference_update(compress(last, map(eq, last.values(), repeat("leave"))))
-    row.members = changes[-1].members
-    return True
-
-
-def _apply_run(rows: dict[str, SubRow], queue: list) -> bool:
-    """``apply_presence`` for a queue on one topic whose data are all objects naming their
-    member with a string and acting join or leave (a sync's member list at most resets it
-    first): the same result, reached with a few passes in C instead of a step per event.
-    False = not such a queue, nothing done."""
-    n = len(queue)
-    topic = queue[0].topic
-    row = rows.get(topic)
-    if row is None or list(map(_topic, queue)).count(topic) != n:
-        return False
-    datas = list(map(_data, queue))
-    try:  # dict.get takes nothing but dicts
-        counts: list[Any] = list(map(dict.get, datas, repeat("members")))
-    except TypeError:
-        return False
-    kinds = list(map(type, counts))
-    start = n - kinds[::-1].index(list) if list in kinds else 0  # after the last member list
-    members: list[Any] = list(map(dict.get, datas[start:], repeat("member")))
-    actions: list[Any] = list(map(dict.get, datas[start:], repeat("action")))
-    if (list(map(type, members)).count(str) != len(members) or actions.count("join") + actions.count("leave")
-            != len(actions)):
-        return False
-    if start:
-        synced = counts[start - 1]
-        row.member_ids = {m for m in synced if isinstance(m, str)}
-        row.members = len(synced)
-    last = dict(zip(members, actions, strict=True))  # a member's last action decides
-    ids = row.member_ids
-    ids.update(compress(last, map(eq, last.values(), repeat("join"))))
-    ids.difference_update(compress(last, map(eq, last.values(), repeat("leave"))))
-    if int in kinds[start:]:
-        row.members = counts[n - 1 - kinds[::-1].index(int)]
-    return True
+_head, _data = attrgetter("head"), attrgetter("data")
+_MESSAGE_HEADS = frozenset((EventHead, MessageHead))  # a message's head as read_head reads it
 
 
 def at_column(position: int | None, message: str) -> str:
@@ -183,9 +125,16 @@ class SubRow:
     topic: str
     filter: str | None
     state: SubState
-    members: int | None = None
     message: str = ""
-    member_ids: set[str] = field(default_factory=set)
+    presence: Members = field(default_factory=Members)  # the editor's Presence keeps it up to date
+
+    @property
+    def members(self) -> int | None:
+        return self.presence.count
+
+    @property
+    def member_ids(self) -> set[str]:
+        return self.presence.ids
 
 
 COLUMNS = ("Topic", "Filter", "State", "Members", "Message")
@@ -279,8 +228,7 @@ class SubscriptionEditor(QWidget):
         self._timer.timeout.connect(self._refresh_if_dirty)
         self._timer.start()
         # Presence can arrive thousands of times a second: its rows are redrawn at most 10x/s.
-        self._presence_queue: list[Event | EventBody | MemberChangeEvent] = []
-        self._presence_dirty: set[str] = set()
+        self.presence = Presence()
         self._presence_timer = QTimer(self)
         self._presence_timer.setSingleShot(True)
         self._presence_timer.setInterval(100)
@@ -297,25 +245,24 @@ class SubscriptionEditor(QWidget):
 
     def ingest_frames(self, frames: list[FrameSeen]) -> None:
         """Frames in order. A message EVENT the client did not decode waits as bytes for the
-        preview. Presence, read whole (``EventBody``) or decoded, is applied to the rows per
-        batch (while its objects are fresh) and drawn when the redraw timer fires."""
+        preview. Presence (a join or leave read whole, or decoded) goes to ``presence`` per batch
+        (while its objects are fresh); its rows are drawn when the redraw timer fires."""
         n = len(frames)
         heads = list(map(_head, frames))
         kinds = list(map(type, heads))
         messages = kinds.count(MessageHead) + kinds.count(EventHead)
         incoming = self.recent.incoming
-        if messages == n:  # a flood of messages only: all in C
+        # the two batch forms the client hands over under a flood, taken in C passes:
+        # bench/bench_flood.py's "compact" (messages only) and "presence" lines
+        if messages == n:
             incoming.extend(map(_data, frames[-incoming.maxlen:] if incoming.maxlen is not None else frames))
             return
-        is_message = list(map(_MESSAGE_HEADS.__contains__, kinds))
-        presence = list(compress(heads, map(not_, is_message)))
-        if (messages + kinds.count(EventBody) + kinds.count(MemberChangeEvent) == n
-                and list(map(_type, presence)).count("presence") == len(presence)):
-            # what the client reads: message EVENTs by their heads, presence whole
+        if messages + kinds.count(MemberChangeEvent) == n:  # what the client reads: heads only
+            is_message = list(map(_MESSAGE_HEADS.__contains__, kinds))
             incoming.extend(compress(map(_data, frames), is_message))
-            if not self._presence_queue:
+            if not self.presence.pending:
                 self._presence_timer.start()
-            self._presence_queue += presence
+            self.presence.extend(list(compress(heads, map(not_, is_message))))
         else:
             for ev in frames:
                 frame = ev.frame
@@ -323,14 +270,13 @@ class SubscriptionEditor(QWidget):
                     if ev.text:
                         continue
                     head = ev.head
-                    if (type(head) is EventBody or type(head) is MemberChangeEvent) and head.type == "presence":
+                    if type(head) is MemberChangeEvent:
                         self._queue_presence(head)
                     else:  # filed by topic, read from its head, when the preview looks
                         self.recent.add_raw(ev.data)
                 elif type(frame) is Event:
                     self.ingest_event(frame)
-        if self._presence_queue:
-            self.apply_presence()
+        self.presence.apply()
 
     def ingest_event(self, frame: Event) -> None:
         """A decoded EVENT. Presence is only queued here: applying it per frame costs more
@@ -341,74 +287,33 @@ class SubscriptionEditor(QWidget):
             self.recent.add(frame)
             self._dirty = True
 
-    def _queue_presence(self, item: Event | EventBody | MemberChangeEvent) -> None:
-        if not self._presence_queue:  # the timer runs exactly while presence waits
+    def _queue_presence(self, item: Event | MemberChangeEvent) -> None:
+        if not self.presence.pending:  # the timer runs exactly while presence waits
             self._presence_timer.start()
-        self._presence_queue.append(item)
-
-    def apply_presence(self) -> None:
-        """Bring the rows' members up to date with the queued presence, in arrival order:
-        sync gives the member list; join/leave name one member and give the new count."""
-        queue, self._presence_queue = self._presence_queue, []
-        rows = self.rows
-        dirty = self._presence_dirty
-        if queue and (_apply_changes(rows, queue) or _apply_run(rows, queue)):
-            dirty.add(queue[0].topic)
-            return
-        for frame in queue:
-            row = rows.get(frame.topic)
-            if row is None:
-                continue
-            data = frame.data
-            if type(data) is MemberChange:
-                data = {"action": data.action, "member": data.member, "members": data.members}
-            elif not isinstance(data, dict):
-                data = {}
-            members = data.get("members")
-            if isinstance(members, list):
-                row.member_ids = {m for m in members if isinstance(m, str)}
-                row.members = len(members)
-            else:
-                member = data.get("member")
-                if isinstance(member, str):
-                    action = data.get("action")
-                    if action == "join":
-                        row.member_ids.add(member)
-                    elif action == "leave":
-                        row.member_ids.discard(member)
-                if isinstance(members, int) and not isinstance(members, bool):
-                    row.members = members
-            dirty.add(frame.topic)
+        self.presence.add(item)
 
     def render_presence(self) -> None:
         """Apply the queued presence and redraw the rows whose members changed since the last time."""
         self._presence_timer.stop()
-        self.apply_presence()
-        dirty, self._presence_dirty = self._presence_dirty, set()
-        for topic in dirty:
+        for topic in self.presence.take_changed():
             if topic in self.rows:
                 self._render_row(topic)
 
     def _sub_changed(self, ev: SubscriptionChanged) -> None:
-        self.apply_presence()  # presence that came first applies to the rows as they were
-        if ev.state is SubState.REMOVED:
+        if ev.state is SubState.REMOVED:  # presence that came first applies to the rows as they were
+            self.presence.forget(ev.topic)
             self.rows.pop(ev.topic, None)
             self._remove_table_row(ev.topic)
         else:
             row = self.rows.get(ev.topic)
             if row is None:
-                row = self.rows[ev.topic] = SubRow(ev.topic, ev.filter, ev.state)
+                members = self.presence.track(ev.topic)
+                row = self.rows[ev.topic] = SubRow(ev.topic, ev.filter, ev.state, presence=members)
             row.state = ev.state
             if ev.state is not SubState.FAILED:
                 row.filter = ev.filter
             row.message = f"{ev.error_code}: {ev.message}" if ev.state is SubState.FAILED else ""
             self._render_row(ev.topic)
-        self._update_limit()
-
-    def clear_subscriptions(self) -> None:
-        self.apply_presence()
-        self.rows.clear()
-        self.table.setRowCount(0)
         self._update_limit()
 
     # ------------------------------------------------------------ validation

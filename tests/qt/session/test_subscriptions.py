@@ -2,11 +2,12 @@ import gc
 import random
 import time
 
+from presence_rule import presence_rule
 from PySide6.QtCore import Qt
 
 from inspector.protocol.events import IN, FrameSeen, SubscriptionChanged, SubState
 from inspector.protocol.frames import Event, encode, try_decode
-from inspector.protocol.heads import EventHead, classify, read_event_body, read_head_or_change, read_member_change
+from inspector.protocol.heads import EventHead, MemberChangeEvent, read_head
 from inspector.qt.session.subscriptions import MAX_SUBSCRIPTIONS, WARN_AT, SubscriptionEditor
 
 
@@ -162,24 +163,6 @@ def test_warning_near_limit(qtbot):
     assert "limit is reached" in w.limit_label.text()
 
 
-def _presence_model(ids: set, count, data):
-    """The documented rule, one event at a time: a member list resets; join/leave name one member."""
-    if not isinstance(data, dict):
-        return ids, count
-    members = data.get("members")
-    if isinstance(members, list):
-        return {m for m in members if isinstance(m, str)}, len(members)
-    member = data.get("member")
-    if isinstance(member, str):
-        if data.get("action") == "join":
-            ids = ids | {member}
-        elif data.get("action") == "leave":
-            ids = ids - {member}
-    if isinstance(members, int) and not isinstance(members, bool):
-        count = members
-    return ids, count
-
-
 def _random_presence(rng: random.Random):
     pick = rng.random()
     member = rng.choice(["c-1", "c-2", "c-3", "c-4", 7, None, ["c-1"]]) if pick < 0.1 else f"c-{rng.randrange(6)}"
@@ -194,7 +177,7 @@ def _random_presence(rng: random.Random):
 
 
 def test_presence_the_client_read_whole_is_applied_in_batches_as_one_by_one(qtbot):
-    """A client batch mixes messages (heads) and presence read whole (EventBody): the rows end as
+    """A client batch mixes messages (heads), joins and leaves read whole and presence decoded: the rows end as
     the rule applied one event at a time says, whatever the mix and wherever batches end."""
     rng = random.Random(1203)
     for trial in range(60):
@@ -204,20 +187,20 @@ def test_presence_the_client_read_whole_is_applied_in_batches_as_one_by_one(qtbo
         for i in range(rng.randrange(1, 80)):
             if rng.random() < 0.25:
                 data = encode(Event("orders.eu", "message", 1, {"i": i}, i))
-                head = read_head_or_change(data) if rng.random() < 0.5 else classify(data)  # both message heads
-                frames.append(FrameSeen("c1", 0.0, IN, data, None, False, head))
+                frames.append(FrameSeen("c1", 0.0, IN, data, None, False, read_head(data)))
                 continue
             topic = rng.choice(["orders.eu", "orders.eu", "other"]) if trial % 3 == 0 else "orders.eu"
             data = encode(Event(topic, "presence", 1, _random_presence(rng)))
-            head = read_member_change(data)  # as the client reads presence
-            if head is None or head.data.action == "sync":
-                head = read_event_body(data)
-            frames.append(FrameSeen("c1", 0.0, IN, data, None, False, head))
+            head = read_head(data)  # as the client reads presence: a join or leave whole, the rest decoded
+            if type(head) is MemberChangeEvent and head.data.action != "sync":
+                frames.append(FrameSeen("c1", 0.0, IN, data, None, False, head))
+            else:
+                frames.append(FrameSeen("c1", 0.0, IN, data, try_decode(data)))
         ids, count = set(), None
         for f in frames:
             decoded = try_decode(f.data)
             if decoded.type == "presence" and decoded.topic == "orders.eu":
-                ids, count = _presence_model(ids, count, decoded.data)
+                ids, count = presence_rule(ids, count, decoded.data)
         cut = rng.randrange(len(frames) + 1)
         w.ingest_frames(frames[:cut])
         w.ingest_frames(frames[cut:])

@@ -18,7 +18,7 @@ from inspector.protocol.events import (
     StateChanged,
     SubscriptionChanged,
 )
-from inspector.protocol.frames import DecodeError, summarize, try_decode
+from inspector.protocol.frames import DecodeError, Frame, summarize, try_decode
 from inspector.protocol.kinds import kind_name
 from inspector.redact import redact_url
 
@@ -28,7 +28,7 @@ def _clock(t: float) -> str:
     return f"{lt.tm_hour:02d}:{lt.tm_min:02d}:{lt.tm_sec:02d}.{int(t * 1000) % 1000:03d}"
 
 
-def frame_of(ev: FrameSeen):
+def frame_of(ev: FrameSeen) -> Frame | DecodeError | None:
     """The decoded frame: the client leaves message EVENTs undecoded, tail decodes when it prints."""
     frame = ev.frame
     if frame is None and not ev.text:
@@ -36,7 +36,7 @@ def frame_of(ev: FrameSeen):
     return frame
 
 
-def _kind(ev: FrameSeen, frame) -> str:
+def _kind(ev: FrameSeen, frame: Frame | DecodeError | None) -> str:
     if ev.text:
         return "TEXT"
     if isinstance(frame, DecodeError) or frame is None:

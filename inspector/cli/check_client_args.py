@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from inspector.cli.common_args import Subparsers
+from inspector.cli.common_args import Subparsers, add_command
 from inspector.cli.conform_args import CaseArgs, add_case_args
 
 EPILOG = ("examples:\n"
@@ -17,8 +17,7 @@ EPILOG = ("examples:\n"
 
 
 def add_parser(sub: Subparsers) -> None:
-    cc = sub.add_parser("check-client", help="check a client against the protocol, case by case",
-                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    cc = add_command(sub, "check-client", "check a client against the protocol, case by case", EPILOG)
     add_case_args(cc)
     cc.add_argument("--time-scale", type=float, default=1.0, metavar="F",
                     help="the client's timers are the protocol's times F (it gets F as {scale} and "

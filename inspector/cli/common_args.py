@@ -17,6 +17,11 @@ class Subparsers(Protocol):
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
+def add_command(sub: Subparsers, name: str, summary: str, epilog: str) -> argparse.ArgumentParser:
+    """A subcommand's parser: ``summary`` in the command list, ``epilog`` (examples) laid out as written."""
+    return sub.add_parser(name, help=summary, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=epilog)
+
+
 # ---------------------------------------------------------------- token
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from inspector.cli.common_args import ConnectArgs, Subparsers, TokenArgs, add_connect_args, add_token_args
+from inspector.cli.common_args import ConnectArgs, Subparsers, TokenArgs, add_command, add_connect_args, add_token_args
 
 EPILOG = ("examples:\n"
           "  realtime-inspector conform ws://127.0.0.1:8765/api/v2/realtime --token dev \\\n"
@@ -52,8 +52,7 @@ class CaseArgs:
 
 
 def add_parser(sub: Subparsers) -> None:
-    c = sub.add_parser("conform", help="check a server against the protocol, rule by rule",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    c = add_command(sub, "conform", "check a server against the protocol, rule by rule", EPILOG)
     c.add_argument("url", nargs="?", help="the server's realtime URL (ws:// or wss://)")
     add_case_args(c)
     pub = c.add_mutually_exclusive_group()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from inspector.cli.common_args import Subparsers
+from inspector.cli.common_args import Subparsers, add_command
 from inspector.protocol import limits
 
 EPILOG = """\
@@ -26,8 +26,7 @@ docs: inspector/docs/load.md
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("load", help="load-test a server with many simulated users (Locust; the [load] extra)",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    p = add_command(sub, "load", "load-test a server with many simulated users (Locust; the [load] extra)", EPILOG)
     p.add_argument("url", help="the realtime endpoint (ws:// or wss://)")
     tokens = p.add_mutually_exclusive_group()
     tokens.add_argument("--token", help="one token for every user (at most 8 users)")

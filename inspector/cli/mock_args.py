@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from inspector.cli.common_args import Subparsers
+from inspector.cli.common_args import Subparsers, add_command
 from inspector.protocol import limits
 
 EPILOG = ("examples:\n  realtime-inspector mock --demo\n"
@@ -20,8 +20,7 @@ def _fault_names() -> list[str]:
 
 
 def add_parser(sub: Subparsers) -> None:
-    m = sub.add_parser("mock", help="run the mock server of the whole API",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    m = add_command(sub, "mock", "run the mock server of the whole API", EPILOG)
     m.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     m.add_argument("--port", type=int, default=8765, help="port to listen on; 0 picks a free port "
                    "(default: %(default)s)")

@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from inspector.cli.common_args import ConnectArgs, Subparsers, TokenArgs, add_connect_args, add_token_args
+from inspector.cli.common_args import ConnectArgs, Subparsers, TokenArgs, add_command, add_connect_args, add_token_args
 
 EPILOG = ("examples:\n"
           "  realtime-inspector publish ws://127.0.0.1:8765 --token dev orders.eu '{\"total\": 250}'\n")
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = sub.add_parser("publish", help="publish an event through a mock server's control channel",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    p = add_command(sub, "publish", "publish an event through a mock server's control channel", EPILOG)
     p.add_argument("url", help="the mock server's address (ws://HOST:PORT, any path)")
     add_token_args(p)
     p.add_argument("topic")

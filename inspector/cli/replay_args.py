@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
-from inspector.cli.common_args import PayloadArgs, Subparsers, add_payload_args
+from inspector.cli.common_args import PayloadArgs, Subparsers, add_command, add_payload_args
 
 EPILOG = ("examples:\n  realtime-inspector replay session.rirec --json\n"
           "  realtime-inspector replay capture.har --speed 0\n"
@@ -15,8 +15,7 @@ EPILOG = ("examples:\n  realtime-inspector replay session.rirec --json\n"
 
 
 def add_parser(sub: Subparsers) -> None:
-    r = sub.add_parser("replay", help="print a recording or HAR file, decoded",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    r = add_command(sub, "replay", "print a recording or HAR file, decoded", EPILOG)
     r.add_argument("file")
     r.add_argument("--json", action="store_true", help="one JSON object per line, as tail --json")
     r.add_argument("--speed", type=float, default=0.0,

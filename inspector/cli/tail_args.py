@@ -11,6 +11,7 @@ from inspector.cli.common_args import (
     PayloadArgs,
     Subparsers,
     TokenArgs,
+    add_command,
     add_connect_args,
     add_payload_args,
     add_token_args,
@@ -32,8 +33,7 @@ EPILOG = ("examples:\n"
 
 
 def add_parser(sub: Subparsers) -> None:
-    t = sub.add_parser("tail", help="connect, subscribe and print every frame",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    t = add_command(sub, "tail", "connect, subscribe and print every frame", EPILOG)
     t.add_argument("url")
     add_token_args(t)
     t.add_argument("--subscribe", action="append", default=[], metavar="TOPIC[=FILTER]")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from inspector.cli.common_args import Subparsers
+from inspector.cli.common_args import Subparsers, add_command
 
 EPILOG = ("examples:\n  realtime-inspector wireshark --install\n"
           "  tshark -X lua_script:$(realtime-inspector wireshark --print-path) -r session.pcapng "
@@ -13,8 +13,7 @@ EPILOG = ("examples:\n  realtime-inspector wireshark --install\n"
 
 
 def add_parser(sub: Subparsers) -> None:
-    w = sub.add_parser("wireshark", help="the Wireshark dissector: where it is, install it",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    w = add_command(sub, "wireshark", "the Wireshark dissector: where it is, install it", EPILOG)
     w.add_argument("--install", action="store_true", help="copy the dissector into Wireshark's personal "
                    "Lua plugin folder")
     w.add_argument("--print-path", action="store_true", help="print the path of the dissector file")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from inspector.cli.common_args import Subparsers, add_command
 from inspector.cli.conform_args import CaseArgs, add_case_args
 
+NAME = "check-client"
 EPILOG = ("examples:\n"
           "  realtime-inspector check-client -- my-client --url {url} --token {token}\n"
           "  realtime-inspector check-client --time-scale 0.1 -- realtime-inspector tail {url} \\\n"
@@ -17,7 +18,7 @@ EPILOG = ("examples:\n"
 
 
 def add_parser(sub: Subparsers) -> None:
-    cc = add_command(sub, "check-client", "check a client against the protocol, case by case", EPILOG)
+    cc = add_command(sub, NAME, "check a client against the protocol, case by case", EPILOG)
     add_case_args(cc)
     cc.add_argument("--time-scale", type=float, default=1.0, metavar="F",
                     help="the client's timers are the protocol's times F (it gets F as {scale} and "

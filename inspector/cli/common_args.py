@@ -17,6 +17,14 @@ class Subparsers(Protocol):
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
+class CommandArgs(Protocol):
+    """A ``<name>_args`` module: the subcommand's name and the function that adds its parser."""
+
+    NAME: str
+
+    def add_parser(self, sub: Subparsers) -> None: ...
+
+
 def add_command(sub: Subparsers, name: str, summary: str, epilog: str) -> argparse.ArgumentParser:
     """A subcommand's parser: ``summary`` in the command list, ``epilog`` (examples) laid out as written."""
     return sub.add_parser(name, help=summary, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=epilog)

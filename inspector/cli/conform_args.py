@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from inspector.cli.common_args import ConnectArgs, Subparsers, TokenArgs, add_command, add_connect_args, add_token_args
 
+NAME = "conform"
 EPILOG = ("examples:\n"
           "  realtime-inspector conform ws://127.0.0.1:8765/api/v2/realtime --token dev \\\n"
           "      --control ws://127.0.0.1:8765/mock/control --junit conform.xml --artifacts out/\n"
@@ -52,7 +53,7 @@ class CaseArgs:
 
 
 def add_parser(sub: Subparsers) -> None:
-    c = add_command(sub, "conform", "check a server against the protocol, rule by rule", EPILOG)
+    c = add_command(sub, NAME, "check a server against the protocol, rule by rule", EPILOG)
     c.add_argument("url", nargs="?", help="the server's realtime URL (ws:// or wss://)")
     add_case_args(c)
     pub = c.add_mutually_exclusive_group()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from inspector.cli.common_args import Subparsers, add_command
 from inspector.protocol import limits
 
+NAME = "load"
 EPILOG = """\
 examples:
   realtime-inspector load ws://127.0.0.1:8765/api/v2/realtime --tokens-file tokens.txt \\
@@ -26,7 +27,7 @@ docs: inspector/docs/load.md
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = add_command(sub, "load", "load-test a server with many simulated users (Locust; the [load] extra)", EPILOG)
+    p = add_command(sub, NAME, "load-test a server with many simulated users (Locust; the [load] extra)", EPILOG)
     p.add_argument("url", help="the realtime endpoint (ws:// or wss://)")
     tokens = p.add_mutually_exclusive_group()
     tokens.add_argument("--token", help="one token for every user (at most 8 users)")

@@ -24,6 +24,7 @@ from inspector.cli import (
     tail_args,
     wireshark_args,
 )
+from inspector.cli.common_args import CommandArgs
 from inspector.cli.errors import CliError
 
 
@@ -36,7 +37,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, scrub(f"{self.prog}: error: {message}\n"))
 
 
-SUBCOMMANDS = ("mock", "tail", "replay", "publish", "conform", "check-client", "wireshark", "load")
+# in the order of the command list in --help
+COMMANDS: tuple[CommandArgs, ...] = (mock_args, tail_args, replay_args, conform_args, check_client_args,
+                                      publish_args, wireshark_args, load_args)
+SUBCOMMANDS = tuple(command.NAME for command in COMMANDS)
 
 
 def build_parser(open_file: bool = True, commands: bool = True) -> argparse.ArgumentParser:
@@ -65,10 +69,8 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
         parser.set_defaults(command=None)
         return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add_parser in (mock_args.add_parser, tail_args.add_parser, replay_args.add_parser,
-                       conform_args.add_parser, check_client_args.add_parser, publish_args.add_parser,
-                       wireshark_args.add_parser, load_args.add_parser):
-        add_parser(sub)
+    for command in COMMANDS:
+        command.add_parser(sub)
     return parser
 
 

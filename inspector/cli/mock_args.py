@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from inspector.cli.common_args import Subparsers, add_command
 from inspector.protocol import limits
 
+NAME = "mock"
 EPILOG = ("examples:\n  realtime-inspector mock --demo\n"
           "  realtime-inspector mock --port 0 --token secret --ping-interval 0.2 --pong-timeout 0.1\n"
           "  realtime-inspector mock --allow-origin http://devbox.test:5173"
@@ -20,7 +21,7 @@ def _fault_names() -> list[str]:
 
 
 def add_parser(sub: Subparsers) -> None:
-    m = add_command(sub, "mock", "run the mock server of the whole API", EPILOG)
+    m = add_command(sub, NAME, "run the mock server of the whole API", EPILOG)
     m.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     m.add_argument("--port", type=int, default=8765, help="port to listen on; 0 picks a free port "
                    "(default: %(default)s)")

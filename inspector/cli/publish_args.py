@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from inspector.cli.common_args import ConnectArgs, Subparsers, TokenArgs, add_command, add_connect_args, add_token_args
 
+NAME = "publish"
 EPILOG = ("examples:\n"
           "  realtime-inspector publish ws://127.0.0.1:8765 --token dev orders.eu '{\"total\": 250}'\n")
 
 
 def add_parser(sub: Subparsers) -> None:
-    p = add_command(sub, "publish", "publish an event through a mock server's control channel", EPILOG)
+    p = add_command(sub, NAME, "publish an event through a mock server's control channel", EPILOG)
     p.add_argument("url", help="the mock server's address (ws://HOST:PORT, any path)")
     add_token_args(p)
     p.add_argument("topic")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from inspector.cli.common_args import PayloadArgs, Subparsers, add_command, add_payload_args
 
+NAME = "replay"
 EPILOG = ("examples:\n  realtime-inspector replay session.rirec --json\n"
           "  realtime-inspector replay capture.har --speed 0\n"
           "  realtime-inspector replay session.rirec --pcapng session.pcapng   # open in Wireshark\n"
@@ -15,7 +16,7 @@ EPILOG = ("examples:\n  realtime-inspector replay session.rirec --json\n"
 
 
 def add_parser(sub: Subparsers) -> None:
-    r = add_command(sub, "replay", "print a recording or HAR file, decoded", EPILOG)
+    r = add_command(sub, NAME, "print a recording or HAR file, decoded", EPILOG)
     r.add_argument("file")
     r.add_argument("--json", action="store_true", help="one JSON object per line, as tail --json")
     r.add_argument("--speed", type=float, default=0.0,

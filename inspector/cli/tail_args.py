@@ -17,6 +17,7 @@ from inspector.cli.common_args import (
     add_token_args,
 )
 
+NAME = "tail"
 EPILOG = ("examples:\n"
           "  realtime-inspector tail ws://127.0.0.1:8765/api/v2/realtime --token dev \\\n"
           "      --subscribe ticker --subscribe 'orders.eu=data.total > `100`' --json\n\n"
@@ -33,7 +34,7 @@ EPILOG = ("examples:\n"
 
 
 def add_parser(sub: Subparsers) -> None:
-    t = add_command(sub, "tail", "connect, subscribe and print every frame", EPILOG)
+    t = add_command(sub, NAME, "connect, subscribe and print every frame", EPILOG)
     t.add_argument("url")
     add_token_args(t)
     t.add_argument("--subscribe", action="append", default=[], metavar="TOPIC[=FILTER]")

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from inspector.cli.common_args import Subparsers, add_command
 
+NAME = "wireshark"
 EPILOG = ("examples:\n  realtime-inspector wireshark --install\n"
           "  tshark -X lua_script:$(realtime-inspector wireshark --print-path) -r session.pcapng "
           "-Y 'rtapi.kind == 0x10'\n")
 
 
 def add_parser(sub: Subparsers) -> None:
-    w = add_command(sub, "wireshark", "the Wireshark dissector: where it is, install it", EPILOG)
+    w = add_command(sub, NAME, "the Wireshark dissector: where it is, install it", EPILOG)
     w.add_argument("--install", action="store_true", help="copy the dissector into Wireshark's personal "
                    "Lua plugin folder")
     w.add_argument("--print-path", action="store_true", help="print the path of the dissector file")

@@ -5,11 +5,10 @@ Exit status as for conform: 0 nothing failed, 1 a case failed, 2 usage or harnes
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
+from inspector.cli.check_client_args import CheckClientArgs
 from inspector.cli.conform_cmd import (
-    add_common_args,
     check_patterns,
     finish,
     patterns,
@@ -20,24 +19,15 @@ from inspector.cli.conform_cmd import (
 from inspector.cli.errors import CliError
 
 
-def add_check_client_args(p: argparse.ArgumentParser) -> None:
-    add_common_args(p)
-    p.add_argument("--time-scale", type=float, default=1.0, metavar="F",
-                   help="the client's timers are the protocol's times F (it gets F as {scale} and "
-                   "REALTIME_TIME_SCALE); windows and watch times are scaled to match (default: 1)")
-    p.add_argument("client_command", nargs=argparse.REMAINDER, metavar="-- CMD ...",
-                   help="the client to check; {url}, {token}, {case} and {scale} are filled in")
-
-
-def run_check_client(args) -> int:
+def run_check_client(args: CheckClientArgs) -> int:
     from inspector.conformance.check_client import check_client, client_cases
 
-    only, exclude = patterns(args)
+    only, exclude = patterns(args.selection)
     every = client_cases()
     check_patterns(every, only, exclude)
     cases = client_cases(only, exclude)
-    opts = run_options(args, only)
-    if args.list:
+    opts = run_options(args.selection, only)
+    if args.selection.list:
         print_list(cases, opts)
         return 0
     command = list(args.client_command)
@@ -49,4 +39,4 @@ def run_check_client(args) -> int:
         raise CliError("--time-scale must be positive")
     print(f"check-client {' '.join(command)}: {len(cases)} cases", flush=True)
     report = asyncio.run(check_client(command, cases, opts, scale=args.time_scale, progress=progress))
-    return finish(report, args)
+    return finish(report, args.selection)

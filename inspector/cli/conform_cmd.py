@@ -9,29 +9,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from inspector.cli.conform_args import CaseArgs, ConformArgs
 from inspector.cli.errors import CliError
 from inspector.conformance.cases import Case, read_exclude_file, unknown_patterns
-from inspector.conformance.report import Report, result_line, write_json, write_junit
+from inspector.conformance.report import CaseResult, Report, result_line, write_json, write_junit
 from inspector.conformance.rules import all_rules
 from inspector.conformance.runner import RunOptions, why_not
 
 
-def add_common_args(p) -> None:
-    """The options conform and check-client share."""
-    p.add_argument("--list", action="store_true", help="list the cases and the rules they check, then exit")
-    p.add_argument("--cases", action="append", default=[], metavar="IDS",
-                   help="run only these cases (case or rule ids, comma-separated, globs allowed; repeatable)")
-    p.add_argument("--exclude", action="append", default=[], metavar="ID",
-                   help="leave out this case or rule id (glob allowed; repeatable)")
-    p.add_argument("--exclude-file", metavar="FILE", help="leave out the ids listed in FILE (one a line, # comments)")
-    p.add_argument("--strict", action="store_true", help="a SHOULD not met (non-strict) counts as a failure")
-    p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
-    p.add_argument("--json", metavar="FILE", dest="json_file", help="write a JSON report to FILE")
-    p.add_argument("--artifacts", metavar="DIR", help="write each failing case's recording and HAR into DIR")
-    p.add_argument("--slow", action="store_true", help="also run the cases that wait on long timers")
-
-
-def patterns(args) -> tuple[list[str], list[str]]:
+def patterns(args: CaseArgs) -> tuple[list[str], list[str]]:
     only = [p.strip() for spec in args.cases for p in spec.split(",") if p.strip()]
     exclude = [p.strip() for spec in args.exclude for p in spec.split(",") if p.strip()]
     if args.exclude_file:
@@ -62,7 +48,7 @@ def print_list(cases: list[Case], opts: RunOptions) -> None:
             print(f"    ({why})")
 
 
-def run_options(args, only: list[str]) -> RunOptions:
+def run_options(args: CaseArgs, only: list[str]) -> RunOptions:
     artifacts = Path(args.artifacts) if args.artifacts else None
     if artifacts is not None:
         from inspector.private_files import make_private_dir
@@ -73,7 +59,7 @@ def run_options(args, only: list[str]) -> RunOptions:
     return RunOptions(slow=args.slow, strict=args.strict, artifacts=artifacts, opted_in=frozenset(only))
 
 
-def finish(report: Report, args) -> int:
+def finish(report: Report, args: CaseArgs) -> int:
     print(report.summary() + ("" if not report.strict else " (strict)"))
     try:
         if args.junit:
@@ -85,24 +71,24 @@ def finish(report: Report, args) -> int:
     return report.exit_code()
 
 
-def progress(result, i: int, n: int) -> None:
+def progress(result: CaseResult, i: int, n: int) -> None:
     print(result_line(result), flush=True)
 
 
-def run_conform(args) -> int:
-    from inspector.cli.tail_cmd import connect_options, token_source, warn_cleartext, warn_insecure
+def run_conform(args: ConformArgs) -> int:
+    from inspector.cli.connect_setup import connect_options, token_source, warn_cleartext, warn_insecure
     from inspector.client.tls import TlsSetupError, client_context
     from inspector.client.tokens import TokenError
     from inspector.conformance.conform import conform, server_cases
     from inspector.conformance.publish import CommandPublisher, ControlPublisher, Publisher
     from inspector.redact import redact_url
 
-    only, exclude = patterns(args)
+    only, exclude = patterns(args.selection)
     every = server_cases()
     check_patterns(every, only, exclude)
     cases = server_cases(only, exclude)
-    opts = run_options(args, only)
-    if args.list:
+    opts = run_options(args.selection, only)
+    if args.selection.list:
         opts.publish = bool(args.control or args.publish_command)
         print_list(cases, opts)
         return 0
@@ -110,12 +96,13 @@ def run_conform(args) -> int:
         raise CliError("a URL is needed (or --list)")
     if args.time_scale <= 0:
         raise CliError("--time-scale must be positive")
-    source = token_source(args)
-    options = connect_options(args)
-    warn_cleartext(args.url)
+    url = args.url
+    source = token_source(args.tokens)
+    options = connect_options(args.connect, args.tokens)
+    warn_cleartext(url)
     warn_insecure(options)
     tls = None
-    if args.url.startswith("wss:") or (args.control or "").startswith("wss:"):
+    if url.startswith("wss:") or (args.control or "").startswith("wss:"):
         try:
             tls = client_context(options)
         except TlsSetupError as exc:
@@ -131,27 +118,10 @@ def run_conform(args) -> int:
             publisher = ControlPublisher(args.control, token, tls)
         elif args.publish_command:
             publisher = CommandPublisher(args.publish_command)
-        print(f"conform {redact_url(args.url)}: {len(cases)} cases", flush=True)
-        return await conform(args.url, token, cases, opts, auth=args.auth, tls=tls, headers=options.headers,
+        print(f"conform {redact_url(url)}: {len(cases)} cases", flush=True)
+        return await conform(url, token, cases, opts, auth=args.tokens.auth, tls=tls, headers=options.headers,
                              publisher=publisher, scale=args.time_scale, timeout=args.answer_timeout,
                              progress=progress)
 
     report = asyncio.run(main())
-    return finish(report, args)
-
-
-def add_conform_args(p) -> None:
-    p.add_argument("url", nargs="?", help="the server's realtime URL (ws:// or wss://)")
-    add_common_args(p)
-    pub = p.add_mutually_exclusive_group()
-    pub.add_argument("--control", metavar="URL", help="publish through this mock control channel "
-                     "(ws://HOST:PORT/mock/control): runs the filter and seq cases")
-    pub.add_argument("--publish-command", metavar="CMD",
-                     help="publish by running CMD ({topic} and {data} are filled in, shell-quoted; also in "
-                     "REALTIME_TOPIC / REALTIME_DATA); exit 0 = published")
-    p.add_argument("--time-scale", type=float, default=1.0, metavar="F",
-                   help="with --slow: the server's timers are the protocol's times F (e.g. 0.01 for a mock "
-                   "started with --ping-interval 0.3 --pong-timeout 0.1 --idle-timeout 0.6)")
-    p.add_argument("--answer-timeout", type=float, default=3.0, metavar="SECONDS",
-                   help="how long an expected answer may take (default: %(default)s)")
-
+    return finish(report, args.selection)

@@ -9,7 +9,6 @@ which a master forwards to its workers).
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import math
 import os
@@ -17,75 +16,19 @@ import subprocess
 import sys
 
 from inspector.cli.errors import CliError
+from inspector.cli.load_args import LoadArgs
+from inspector.cli.subscribe_spec import parse_subscribe
 from inspector.protocol import limits
 from inspector.redact import register_secret, scrub
 
 TOKEN_COMMAND_TIMEOUT = 30.0
 PROCESSES_START_WAIT = 60  # seconds a --processes master waits for its own workers before giving up
-EPILOG = """\
-examples:
-  realtime-inspector load ws://127.0.0.1:8765/api/v2/realtime --tokens-file tokens.txt \\
-      --subscribe ticker --subscribe 'orders.eu=data.total > `100`' \\
-      --users 200 --spawn-rate 50 --run-time 2m --publish-rate 100 --headless --json run.json
-  realtime-inspector load URL --token-command 'vault read -field=tokens rt/load' --users 2000 \\
-      --run-time 10m --processes 4 --headless --csv run --html run.html --json run.json
-  # many machines: one master, then a worker per machine (each with its own token pool)
-  realtime-inspector load URL --master --expect-workers 3 --users 6000 --run-time 15m --headless --json run.json ...
-  realtime-inspector load URL --worker --master-host 10.0.0.5 --tokens-file tokens.txt
-
-Each simulated user is one connection; the API allows 8 connections per token, so the pool
-needs users / 8 tokens. Open the --json file in the app (File > Open load run...).
-docs: inspector/docs/load.md
-"""
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("load", help="load-test a server with many simulated users (Locust; the [load] extra)",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
-    p.add_argument("url", help="the realtime endpoint (ws:// or wss://)")
-    tokens = p.add_mutually_exclusive_group()
-    tokens.add_argument("--token", help="one token for every user (at most 8 users)")
-    tokens.add_argument("--token-env", metavar="VAR", help="one token from this environment variable")
-    tokens.add_argument("--token-command", metavar="CMD", help="run this shell command; it prints one token a line")
-    tokens.add_argument("--tokens-file", metavar="FILE", help="a file with one token a line")
-    p.add_argument("--auth", choices=("header", "query"), default="header",
-                   help="send each token as 'Authorization: Bearer' (default) or as ?token=")
-    w = p.add_argument_group("what each user does")
-    w.add_argument("--subscribe", action="append", default=[], metavar="TOPIC[=FILTER]",
-                   help="a topic of the mix, with an optional filter (repeatable, at least one)")
-    w.add_argument("--topics-per-user", type=int, default=0, metavar="K",
-                   help="each user takes K topics of the mix, in turn (default: all of them)")
-    w.add_argument("--ping-every", type=float, default=5.0, metavar="SECONDS",
-                   help="send our own PINGs this often, 0 for none (default: %(default)s)")
-    w.add_argument("--pong-timeout", type=float, default=limits.PONG_TIMEOUT, metavar="SECONDS",
-                   help="a PING without its PONG this long is a failure (default: %(default)s)")
-    w.add_argument("--publish-rate", type=float, default=0.0, metavar="PER_SECOND",
-                   help="also publish this many events a second over the mix (one extra Locust user)")
-    w.add_argument("--publish-command", metavar="CMD",
-                   help="publish by running CMD (RT_TOPIC and RT_DATA in its environment) instead of "
-                   "through the mock's control channel")
-    r = p.add_argument_group("the run (Locust's options)")
-    r.add_argument("--users", type=int, default=10, help="simulated users, one connection each (default: 10)")
-    r.add_argument("--spawn-rate", type=float, default=10.0, help="users started per second (default: 10)")
-    r.add_argument("--run-time", metavar="TIME", help="required (except with --worker): e.g. 30s, 5m, 1h30m")
-    r.add_argument("--processes", type=int, metavar="N",
-                   help="run N worker processes on this machine (-1: one per core); with --worker too")
-    r.add_argument("--master", action="store_true", help="coordinate workers on other machines")
-    r.add_argument("--expect-workers", type=int, metavar="N", help="with --master: start once N workers are in")
-    r.add_argument("--master-bind-port", type=int, metavar="PORT", help="with --master: port to listen on")
-    r.add_argument("--worker", action="store_true", help="run users for a master")
-    r.add_argument("--master-host", metavar="HOST", help="with --worker: the master's address")
-    r.add_argument("--master-port", type=int, metavar="PORT", help="with --worker: the master's port")
-    r.add_argument("--headless", action="store_true", help="no web UI: start at once, print the summary")
-    r.add_argument("--csv", metavar="PREFIX", help="with --headless: Locust's CSV files PREFIX_stats.csv, ...")
-    r.add_argument("--html", metavar="FILE", help="Locust's HTML report")
-    r.add_argument("--json", metavar="FILE", help="our report, which the app opens (File > Open load run...)")
 
 
 # ---------------------------------------------------------------- tokens
 
 
-def token_pool(args: argparse.Namespace) -> list[str]:
+def token_pool(args: LoadArgs) -> list[str]:
     """The tokens the options name, one per line; each is registered for scrubbing."""
     lines: list[str]
     if args.token:
@@ -138,7 +81,7 @@ def pool_problem(tokens: int, users: int) -> str | None:
 # ---------------------------------------------------------------- the Locust command line
 
 
-def locust_args(args: argparse.Namespace) -> list[str]:
+def locust_args(args: LoadArgs) -> list[str]:
     """Locust's arguments (after ``-f``) for these options."""
     out = ["--host", args.url, "--rt-auth", args.auth, "--rt-ping-every", str(args.ping_every),
            "--rt-pong-timeout", str(args.pong_timeout), "--rt-topics-per-user", str(args.topics_per_user),
@@ -161,6 +104,7 @@ def locust_args(args: argparse.Namespace) -> list[str]:
             out += ["--processes", str(args.processes)]
         return out
     publisher = 1 if args.publish_rate > 0 else 0
+    assert args.run_time is not None  # check() requires it without --worker
     out += ["--users", str(args.users + publisher), "--spawn-rate", str(args.spawn_rate), "--run-time", args.run_time]
     if args.processes:
         out += ["--processes", str(args.processes), "--expect-workers-max-wait", str(PROCESSES_START_WAIT)]
@@ -184,7 +128,7 @@ def locust_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def check(args: argparse.Namespace) -> None:
+def check(args: LoadArgs) -> None:
     if not args.worker and not args.run_time:
         raise CliError("--run-time is required (e.g. 30s, 5m): a load run always ends on its own")
     if args.worker and args.master:
@@ -197,7 +141,6 @@ def check(args: argparse.Namespace) -> None:
         raise CliError("--master-bind-port goes with --master or --processes")
     if not args.subscribe and not args.worker:
         raise CliError("give the topic mix: --subscribe TOPIC[=FILTER] (repeatable)")
-    from inspector.cli.tail_cmd import parse_subscribe  # here: the parser is built for the app's launch too
     for spec in args.subscribe:
         parse_subscribe(spec)
     if args.users < 1 or args.spawn_rate <= 0:
@@ -213,7 +156,7 @@ def check(args: argparse.Namespace) -> None:
         raise CliError("load runs need Locust: pip install 'realtime-inspector[load]'")
 
 
-def run_load(args: argparse.Namespace) -> int:
+def run_load(args: LoadArgs) -> int:
     check(args)
     tokens = token_pool(args)
     runs_users = not args.master  # a master's users run on its workers, with their own pools

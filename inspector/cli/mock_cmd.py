@@ -7,20 +7,22 @@ import os
 import signal
 import ssl
 import tempfile
+from typing import Any
 
 from inspector.cli.errors import CliError
+from inspector.cli.mock_args import MockArgs
 from inspector.mock.certs import LOOPBACK_NAMES, server_context
 from inspector.mock.origin import ANY, canonical_origin
 from inspector.mock.server import MockConfig, MockServer
 from inspector.protocol.closecodes import GOING_AWAY
 
 
-def config_from_args(args) -> MockConfig:
-    tokens = getattr(args, "tokens", None)
-    if tokens is not None:
-        if any(not t for t in tokens):
+def config_from_args(args: MockArgs) -> MockConfig:
+    tokens = None
+    if args.tokens is not None:
+        if any(not t for t in args.tokens):
             raise CliError("--token must not be empty")
-        tokens = frozenset(tokens)
+        tokens = frozenset(args.tokens)
     positive = {"--ping-interval": args.ping_interval, "--pong-timeout": args.pong_timeout,
                 "--idle-timeout": args.idle_timeout}
     if args.token_ttl is not None:
@@ -35,7 +37,7 @@ def config_from_args(args) -> MockConfig:
             raise CliError(f"{name} must be at least 1, not {value}")
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port must be 0 … 65535, not {args.port}")
-    origins = tuple(getattr(args, "allow_origins", None) or ())
+    origins = args.allow_origins
     for origin in origins:
         if origin != ANY:
             try:
@@ -49,15 +51,15 @@ def config_from_args(args) -> MockConfig:
         max_missed_pongs=args.max_missed_pongs, idle_timeout=args.idle_timeout,
         max_connections_per_token=args.max_connections_per_token,
         max_subscriptions=args.max_subscriptions, allow_origins=origins,
-        faults=tuple(getattr(args, "faults", None) or ()),
+        faults=args.faults,
     )
 
 
-def _tls_context(args) -> ssl.SSLContext | None:
+def _tls_context(args: MockArgs) -> ssl.SSLContext | None:
     """--tls-cert/--tls-key, or --tls-self-signed (made in a temporary folder, named on stdout)."""
-    cert, key = getattr(args, "tls_cert", None), getattr(args, "tls_key", None)
-    self_signed = getattr(args, "tls_self_signed", False)
-    client_ca = getattr(args, "tls_client_ca", None)
+    cert, key = args.tls_cert, args.tls_key
+    self_signed = args.tls_self_signed
+    client_ca = args.tls_client_ca
     if self_signed and (cert or key):
         raise CliError("--tls-self-signed makes its own certificate: leave out --tls-cert/--tls-key")
     if key and not cert:
@@ -86,12 +88,12 @@ def _tls_context(args) -> ssl.SSLContext | None:
         raise CliError(f"cannot use the TLS certificate {cert}: {str(reason).replace('_', ' ').lower()}") from None
 
 
-def _contract_examples(args) -> list | None:
-    path = getattr(args, "asyncapi", None)
+def _contract_examples(args: MockArgs) -> list[tuple[str, list[Any]]] | None:
+    path = args.asyncapi
     if not path:
         return None
     from inspector.payloads.contract import Contract, ContractError
-    if not getattr(args, "every", 1.0) > 0:
+    if not args.every > 0:
         raise CliError(f"--every must be a positive number of seconds, not {args.every}")
     try:
         examples = Contract.load(path).examples()
@@ -102,32 +104,31 @@ def _contract_examples(args) -> list | None:
     return examples
 
 
-def run_mock(args) -> int:
+def run_mock(args: MockArgs) -> int:
     config = config_from_args(args)
-    args.examples = _contract_examples(args)
-    replay = getattr(args, "replay", None)
-    if replay is not None and not args.speed >= 0:
+    examples = _contract_examples(args)
+    if args.replay is not None and not args.speed >= 0:
         raise CliError(f"--speed must be 0 or more, not {args.speed}")
     try:
-        return asyncio.run(_serve(config, args))
+        return asyncio.run(_serve(config, args, examples))
     except KeyboardInterrupt:  # where signal handlers are unavailable (Windows), Ctrl-C lands here
         return 0
 
 
-def _replay_events(args) -> list[tuple[float, dict]]:
+def _replay_events(replay: str) -> list[tuple[float, dict[str, Any]]]:
     from inspector.recording.format import RecordingError
     from inspector.recording.server_events import server_events
     try:
-        events = server_events(args.replay)
+        events = server_events(replay)
     except RecordingError as exc:
         raise CliError(str(exc)) from None
     if not events:
-        raise CliError(f"{os.path.basename(args.replay)} holds no server events to replay")
+        raise CliError(f"{os.path.basename(replay)} holds no server events to replay")
     return events
 
 
-async def _serve(config: MockConfig, args) -> int:
-    events = _replay_events(args) if getattr(args, "replay", None) else None
+async def _serve(config: MockConfig, args: MockArgs, examples: list[tuple[str, list[Any]]] | None) -> int:
+    events = _replay_events(args.replay) if args.replay else None
     server = MockServer(config)
     try:
         await server.start()
@@ -141,14 +142,14 @@ async def _serve(config: MockConfig, args) -> int:
             loop.add_signal_handler(sig, done.set)
         except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
             pass
-    tasks: list[asyncio.Future] = []
+    tasks: list[asyncio.Future[Any]] = []
     if args.demo:
         server.start_demo()
-    if getattr(args, "examples", None):
+    if examples:
         from inspector.mock.examples import publish_examples
-        topics = ", ".join(topic for topic, _ in args.examples)
+        topics = ", ".join(topic for topic, _ in examples)
         print(f"publishing examples every {args.every:g} s on {topics}", flush=True)
-        tasks.append(asyncio.ensure_future(publish_examples(server, args.examples, args.every)))
+        tasks.append(asyncio.ensure_future(publish_examples(server, examples, args.every)))
     if events is not None:
         from inspector.mock.replay import play
         tasks.append(asyncio.ensure_future(play(server, events, speed=args.speed, loop=args.loop)))
@@ -160,7 +161,7 @@ async def _serve(config: MockConfig, args) -> int:
             for task in finished:
                 if task is not waiter and not task.cancelled() and task.exception() is not None:
                     failure = task.exception()
-                    what = f"replay of {args.replay}" if getattr(args, "replay", None) else "publishing examples"
+                    what = f"replay of {args.replay}" if args.replay else "publishing examples"
                     raise CliError(f"{what} failed: {failure}") from None
     finally:
         for task in tasks:

@@ -1,14 +1,14 @@
-"""``--asyncapi FILE`` and ``--decode GLOB=NAME`` for tail and replay: the payload lens they
-make, and how it changes a printed line."""
+"""What ``--asyncapi FILE`` and ``--decode GLOB=NAME`` do for tail and replay: the payload lens
+they make, and how it changes a printed line (the options themselves: common_args.py)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
+from inspector.cli.common_args import PayloadArgs
 from inspector.cli.errors import CliError
 from inspector.payloads.contract import ContractError
 from inspector.payloads.decoders import DecoderError, Registry
@@ -16,18 +16,8 @@ from inspector.payloads.lens import Lens, Reading, build_lens
 from inspector.protocol.events import FrameSeen, SessionEvent
 
 
-def add_payload_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("payloads (docs/decoders.md)")
-    g.add_argument("--asyncapi", metavar="FILE",
-                   help="check each message EVENT's data against its topic's schema in this AsyncAPI document")
-    g.add_argument("--decode", action="append", default=[], metavar="GLOB=NAME[+NAME...]",
-                   help="decode the data of EVENTs on matching topics (repeatable; first match wins), e.g. "
-                   "'sensors.*=base64+msgpack'; built-ins: base64, hex, msgpack, cbor, auto")
-
-
-def lens_from_args(args: argparse.Namespace) -> Lens | None:
-    path = getattr(args, "asyncapi", None)
-    specs = getattr(args, "decode", None) or []
+def lens_from_args(args: PayloadArgs) -> Lens | None:
+    path, specs = args.asyncapi, list(args.decode)
     if not path and not specs:
         return None
     registry = Registry()

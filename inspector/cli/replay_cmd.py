@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
 from inspector.cli.errors import CliError
 from inspector.cli.payload_args import lens_from_args, with_readings
+from inspector.cli.replay_args import ReplayArgs
+from inspector.payloads.lens import Lens
 from inspector.protocol.describe import CONNECTION_KIND, describe_session
 from inspector.protocol.events import (
     OUT,
@@ -91,24 +94,28 @@ def _json_line(ev: SessionEvent, start: float) -> str | None:
     return json_line(ev, scrub)
 
 
-def run_replay(args, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def _with_readings(fmt: Callable[[SessionEvent, float], str | None], lens: Lens,
+                   as_json: bool) -> Callable[[SessionEvent, float], str | None]:
+    def formatted(ev: SessionEvent, start: float) -> str | None:
+        return with_readings(lambda e: fmt(e, start), lens, as_json)(ev)
+    return formatted
+
+
+def run_replay(args: ReplayArgs, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     try:
-        speed = check_speed(getattr(args, "speed", 0.0) or 0.0)
+        speed = check_speed(args.speed)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     try:
         rec = open_recording(args.file)
     except RecordingError as exc:
         raise CliError(str(exc)) from None
-    fmt = _json_line if args.json else format_line
-    lens = lens_from_args(args)
+    fmt: Callable[[SessionEvent, float], str | None] = _json_line if args.json else format_line
+    lens = lens_from_args(args.payload)
     if lens is not None:
-        plain_fmt = fmt
-
-        def fmt(ev: SessionEvent, start: float) -> str | None:
-            return with_readings(lambda e: plain_fmt(e, start), lens, args.json)(ev)
+        fmt = _with_readings(fmt, lens, args.json)
     events = rec.events(decode=False) if args.json else rec.events()  # the JSON lines decode the bytes themselves
     try:
         for delay, ev in pace(events, speed):

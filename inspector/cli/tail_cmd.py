@@ -10,28 +10,34 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import os
 import signal
 import ssl
 import sys
 import time
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
+from inspector.cli.connect_setup import connect_options, debug_logging, token_source, warn_cleartext, warn_insecure
 from inspector.cli.errors import CliError
 from inspector.cli.payload_args import lens_from_args, with_readings
+from inspector.cli.publish_args import PublishArgs
+from inspector.cli.subscribe_spec import parse_subscribe
+from inspector.cli.tail_args import TailArgs
 from inspector.cli.tail_format import TextFormatter, stdout_is_unicode
 from inspector.client.engine import ClientConfig, RealtimeClient
-from inspector.client.model import ConnectOptions, cleartext_token_warning, is_loopback_host, parse_header
+from inspector.client.model import ConnectOptions, is_loopback_host
 from inspector.client.tls import SessionInfo
 from inspector.client.tokens import TokenError, TokenSource
+from inspector.payloads.lens import Lens
 from inspector.protocol import backoff, closecodes
 from inspector.protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
-from inspector.protocol.filters import FilterError, compile_filter
 from inspector.protocol.json_output import json_line
 from inspector.protocol.topics import topic_error
-from inspector.redact import install_on_root, redact_url, register_secret, scrub
+from inspector.redact import redact_url, scrub
+
+if TYPE_CHECKING:
+    from inspector.recording.writer import RecordingWriter
 
 EXIT_OK = 0
 EXIT_STOPPED = 1
@@ -43,72 +49,12 @@ EXIT_TOKEN = 5
 # ---------------------------------------------------------------- arguments
 
 
-def token_source(args) -> TokenSource:
-    if getattr(args, "token", None):
-        return TokenSource.literal(args.token)
-    if getattr(args, "token_env", None):
-        return TokenSource.env(args.token_env)
-    if getattr(args, "token_command", None):
-        return TokenSource.command(args.token_command)
-    raise CliError("a token is needed: use --token, --token-env VAR or --token-command CMD")
-
-
-def parse_subscribe(spec: str) -> tuple[str, str | None]:
-    """``TOPIC[=FILTER]`` → (topic, filter); CliError naming the position when invalid."""
-    topic, sep, flt = spec.partition("=")
-    reason = topic_error(topic)
-    if reason is not None:
-        raise CliError(f"--subscribe {spec!r}: invalid topic: {reason}")
-    if not sep or flt == "":
-        return topic, None
-    try:
-        compile_filter(flt)
-    except FilterError as exc:
-        where = f" at position {exc.position}" if exc.position is not None else ""
-        pointer = ""
-        if exc.position is not None:
-            pointer = f" (here: {flt[:exc.position]!r} >>> {flt[exc.position:]!r})"
-        raise CliError(f"--subscribe {spec!r}: invalid filter{where}: {exc.message}{pointer}") from None
-    return topic, flt
-
-
-def connect_options(args) -> ConnectOptions:
-    """--cacert, --cert, --key, --key-pass-env, --insecure, --header, --origin, --subprotocol, --proxy."""
-    headers = []
-    for text in getattr(args, "headers", None) or ():
-        try:
-            headers.append(parse_header(text))
-        except ValueError as exc:
-            raise CliError(f"--header: {exc}") from None
-    password = None
-    var = getattr(args, "key_pass_env", None)
-    if var:
-        password = os.environ.get(var)
-        if password is None:
-            raise CliError(f"--key-pass-env: the environment variable {var} is not set")
-        register_secret(password)
-    proxy = getattr(args, "proxy", None)
-    if proxy and "@" in proxy:
-        register_secret(urlsplit(proxy if "://" in proxy else f"http://{proxy}").password)
-    options = ConnectOptions(
-        cacert=getattr(args, "cacert", None), cert=getattr(args, "cert", None), key=getattr(args, "key", None),
-        key_password=password, insecure=bool(getattr(args, "insecure", False)), headers=tuple(headers),
-        origin=getattr(args, "origin", None), subprotocols=tuple(getattr(args, "subprotocols", None) or ()),
-        proxy=proxy, no_proxy=bool(getattr(args, "no_proxy", False)))
-    try:
-        options.validate()
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    for name, value in headers:
-        literal = getattr(args, "token", None)
-        if literal and literal in value:
-            raise CliError(f"--header {name!r} carries the token's value: use the token options")
-    return options
-
-
-def _config(args, token: TokenSource, **extra) -> ClientConfig:
-    options = connect_options(args)
-    cfg = ClientConfig(url=args.url, token=token, auth=args.auth, options=options, **extra)
+def _config(args: TailArgs, token: TokenSource) -> ClientConfig:
+    options = connect_options(args.connect, args.tokens)
+    scale = args.backoff_scale
+    cfg = ClientConfig(url=args.url, token=token, auth=args.tokens.auth, options=options,
+                       ping_interval=args.ping_every, backoff_initial=backoff.INITIAL * scale,
+                       backoff_cap=backoff.CAP * scale, backoff_reset_after=backoff.RESET_AFTER * scale)
     try:
         cfg.validate()
     except ValueError as exc:
@@ -116,12 +62,6 @@ def _config(args, token: TokenSource, **extra) -> ClientConfig:
     warn_cleartext(cfg.url)
     warn_insecure(options)
     return cfg
-
-
-def warn_insecure(options: ConnectOptions) -> None:
-    if options.insecure:
-        print("realtime-inspector: warning: --insecure: the server's certificate is NOT verified; "
-              "anyone on the way can pose as the server and read the token", file=sys.stderr)
 
 
 def session_line(info: SessionInfo) -> str | None:
@@ -141,12 +81,6 @@ def session_line(info: SessionInfo) -> str | None:
     return "connected: " + "; ".join(parts) if parts else None
 
 
-def warn_cleartext(url: str) -> None:
-    warning = cleartext_token_warning(url)
-    if warning:
-        print(f"realtime-inspector: {warning}", file=sys.stderr)
-
-
 def _exit_code(ev: StateChanged | None) -> int:
     if ev is None or ev.state is not State.STOPPED:
         return EXIT_OK
@@ -161,7 +95,7 @@ def _exit_code(ev: StateChanged | None) -> int:
     return EXIT_STOPPED
 
 
-def _open_recorder(args, token: TokenSource):
+def _open_recorder(args: TailArgs) -> RecordingWriter | None:
     if not args.record:
         return None
     from inspector.recording.format import RecordingError
@@ -178,7 +112,7 @@ def _open_recorder(args, token: TokenSource):
 class _Output:
     """Writes one line per event; stops quietly when the reader goes away (| head)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.broken = False
 
@@ -192,17 +126,13 @@ class _Output:
             self.broken = True
 
 
-def _debug_logging(args) -> None:
-    """--debug: every logger at DEBUG on stderr, through the redaction filter."""
-    if getattr(args, "debug", False):
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        install_on_root()
+def _json_line(ev: SessionEvent) -> str | None:
+    return json_line(ev, scrub)
 
 
-def run_tail(args) -> int:
-    _debug_logging(args)
-    token = token_source(args)
+def run_tail(args: TailArgs) -> int:
+    debug_logging(args.debug)
+    token = token_source(args.tokens)
     subs = [parse_subscribe(s) for s in args.subscribe]
     if args.count is not None and args.count < 1:
         raise CliError("--count must be at least 1")
@@ -210,13 +140,11 @@ def run_tail(args) -> int:
         raise CliError("--duration must be positive")
     if args.ping_every is not None and args.ping_every <= 0:
         raise CliError("--ping-every must be positive")
-    scale = getattr(args, "backoff_scale", 1.0)
-    if not scale > 0:
+    if not args.backoff_scale > 0:
         raise CliError("--backoff-scale must be positive")
-    cfg = _config(args, token, ping_interval=args.ping_every, backoff_initial=backoff.INITIAL * scale,
-                  backoff_cap=backoff.CAP * scale, backoff_reset_after=backoff.RESET_AFTER * scale)
-    args.lens = lens_from_args(args)
-    recorder = _open_recorder(args, token)
+    cfg = _config(args, token)
+    lens = lens_from_args(args.payload)
+    recorder = _open_recorder(args)
     reconfigure = getattr(sys.stdout, "reconfigure", None)  # a replaced stdout may lack it
     if reconfigure is not None:
         try:
@@ -224,17 +152,18 @@ def run_tail(args) -> int:
         except ValueError:
             pass
     try:
-        return asyncio.run(_tail(args, cfg, subs, recorder))
+        return asyncio.run(_tail(args, cfg, subs, lens, recorder))
     finally:
         if recorder is not None:
             recorder.close()
 
 
-async def _tail(args, cfg: ClientConfig, subs, recorder) -> int:
+async def _tail(args: TailArgs, cfg: ClientConfig, subs: list[tuple[str, str | None]], lens: Lens | None,
+                recorder: RecordingWriter | None) -> int:
     loop = asyncio.get_running_loop()
     out = _Output(sys.stdout)
-    fmt = (lambda ev: json_line(ev, scrub)) if args.json else TextFormatter(args.url, stdout_is_unicode())
-    lens = getattr(args, "lens", None)
+    fmt: Callable[[SessionEvent], str | None] = (
+        _json_line if args.json else TextFormatter(args.url, stdout_is_unicode()))
     if lens is not None:
         fmt = with_readings(fmt, lens, args.json)
     client = RealtimeClient(cfg)
@@ -316,11 +245,11 @@ def _parse_data(text: str, where: str) -> Any:
         raise CliError(f"{where} is not JSON: {exc.msg} at position {exc.pos}") from None
 
 
-def run_publish(args) -> int:
-    _debug_logging(args)
-    token = token_source(args)
+def run_publish(args: PublishArgs) -> int:
+    debug_logging(args.debug)
+    token = token_source(args.tokens)
     url = control_url(args.url)
-    options = connect_options(args)
+    options = connect_options(args.connect, args.tokens)
     warn_cleartext(url)
     warn_insecure(options)
     reason = topic_error(args.topic)
@@ -410,12 +339,12 @@ async def _publish(args, token: TokenSource, url: str, data: Any, options: Conne
     return 1 if failures else 0
 
 
-async def _items(args, data: Any):
+async def _items(args: PublishArgs, data: Any) -> AsyncIterator[Any]:
     """The values to publish, paced by --rate."""
     interval = 1.0 / args.rate if args.rate else 0.0
     next_at = time.monotonic()
 
-    async def pace():
+    async def pace() -> None:
         nonlocal next_at
         if interval:
             delay = next_at - time.monotonic()

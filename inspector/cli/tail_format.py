@@ -18,7 +18,7 @@ from inspector.protocol.events import (
     StateChanged,
     SubscriptionChanged,
 )
-from inspector.protocol.frames import DecodeError, summarize
+from inspector.protocol.frames import DecodeError, Frame, summarize
 from inspector.protocol.kinds import kind_name
 from inspector.redact import redact_url
 
@@ -28,7 +28,7 @@ def _clock(t: float) -> str:
     return f"{lt.tm_hour:02d}:{lt.tm_min:02d}:{lt.tm_sec:02d}.{int(t * 1000) % 1000:03d}"
 
 
-def _kind(ev: FrameSeen, frame) -> str:
+def _kind(ev: FrameSeen, frame: Frame | DecodeError | None) -> str:
     if ev.text:
         return "TEXT"
     if isinstance(frame, DecodeError) or frame is None:

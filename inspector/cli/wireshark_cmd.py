@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from inspector.cli.errors import CliError
+from inspector.cli.wireshark_args import WiresharkArgs
 from inspector.recording.format import RecordingError
 from inspector.recording.pcapng_export import export_pcapng
 from inspector.recording.reader import open_recording
@@ -90,7 +91,7 @@ def install(target_dir: Path, out: TextIO) -> int:
     return 0
 
 
-def run_wireshark(args, out: TextIO | None = None) -> int:
+def run_wireshark(args: WiresharkArgs, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     if args.print_path:
         print(dissector_path(), file=out)
@@ -106,19 +107,19 @@ def run_wireshark(args, out: TextIO | None = None) -> int:
     return 0
 
 
-def run_pcapng_export(args, err: TextIO | None = None) -> int:
+def run_pcapng_export(file: str, out_path: str, err: TextIO | None = None) -> int:
     """``replay FILE --pcapng OUT``: write what FILE holds as a capture."""
     err = err or sys.stderr
     try:
-        rec = open_recording(args.file)
+        rec = open_recording(file)
         events = rec.load(decode=False)
         urls = dict(getattr(rec, "conn_urls", {}) or {})
-        count = export_pcapng(events, args.pcapng, url=rec.url, conn_urls=urls)
+        count = export_pcapng(events, out_path, url=rec.url, conn_urls=urls)
     except RecordingError as exc:
         raise CliError(str(exc)) from None
     if rec.warning:
         print(f"realtime-inspector: warning: {rec.warning}", file=err)
     conns = len({ev.conn for ev in events})
     print(f"wrote {count} message{'s' if count != 1 else ''} on {conns} connection{'s' if conns != 1 else ''} "
-          f"to {args.pcapng}", file=err)
+          f"to {out_path}", file=err)
     return 0

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from inspector.cli.main import build_parser
+from inspector.cli.mock_args import MockArgs
 from inspector.cli.mock_cmd import config_from_args
 from inspector.client.model import ClientConfig
 from inspector.client.tokens import TokenSource
@@ -37,7 +38,7 @@ def test_cli_mock_defaults_are_the_limits_and_the_help_shows_them(capsys):
     parser = build_parser(open_file=False)
     args = parser.parse_args(["mock"])
     assert {name: getattr(args, name) for name in SPEC} == SPEC
-    built = config_from_args(args)
+    built = config_from_args(MockArgs.from_namespace(args))
     assert {name: getattr(built, name) for name in SPEC} == SPEC
     # everything the command does not set is the server's own default
     untouched = {f.name for f in dataclasses.fields(MockConfig)} - set(SPEC) - {

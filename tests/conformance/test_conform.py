@@ -126,9 +126,10 @@ def test_publishing_cases_are_skipped_with_why_when_nothing_can_publish(mock_ser
 
 def test_mock_fault_option_reaches_the_server_config():
     from inspector.cli.main import build_parser
+    from inspector.cli.mock_args import MockArgs
     from inspector.cli.mock_cmd import config_from_args
     args = build_parser(open_file=False).parse_args(["mock", "--fault", "no-leave", "--fault", "no-1009"])
-    assert config_from_args(args).faults == ("no-leave", "no-1009")
+    assert config_from_args(MockArgs.from_namespace(args)).faults == ("no-leave", "no-1009")
     with pytest.raises(SystemExit):
         build_parser(open_file=False).parse_args(["mock", "--fault", "no-such-fault"])
 

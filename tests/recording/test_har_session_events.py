@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import types
 
 from framegen import event, subscribe
 
+from inspector.cli.replay_args import ReplayArgs
 from inspector.cli.replay_cmd import run_replay
 from inspector.protocol.events import FrameSeen, PongMissed, State, StateChanged, SubscriptionChanged, SubState
 from inspector.recording.export import export_har
@@ -48,7 +48,7 @@ def test_har_export_keeps_connection_events_and_reads_them_back(tmp_path):
     frames = [e for e in back if isinstance(e, FrameSeen)]
     assert [f.data for f in frames] == [e.data for e in session() if isinstance(e, FrameSeen)]
     out = io.StringIO()
-    run_replay(types.SimpleNamespace(file=str(path), json=False, speed=0.0), out, io.StringIO())
+    run_replay(ReplayArgs(file=str(path), json=False, speed=0.0), out, io.StringIO())
     assert "closed 1011 — Internal server error — reason: boom" in out.getvalue()
     assert "connect failed: connection refused" in out.getvalue()
 

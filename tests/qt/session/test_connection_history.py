@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import io
 import socket
-import types
 
 import pytest
 from broken_server import INSIDE_FRAGMENTS, BrokenServer
 from qasync_loop import run, until
 from windows import close_window, make_window
 
+from inspector.cli.replay_args import ReplayArgs
 from inspector.cli.replay_cmd import run_replay
 from inspector.logstore.frame_store import KIND_SESSION
 from inspector.profiles import Profile, local_mock_profile
@@ -190,7 +190,7 @@ def test_rows_are_recorded_exported_and_shown_again_by_replay_and_the_app(qtbot,
     closed = "closed 1001 — Going away"
     for path in (recorded, exported, har):
         out = io.StringIO()
-        assert run_replay(types.SimpleNamespace(file=str(path), json=False, speed=0.0), out, io.StringIO()) == 0
+        assert run_replay(ReplayArgs(file=str(path), json=False, speed=0.0), out, io.StringIO()) == 0
         lines = out.getvalue().splitlines()
         assert any(closed in line for line in lines), (path.name, lines[:20])
         assert any("waiting — reconnect attempt 1 in" in line for line in lines)

@@ -27,6 +27,7 @@ from inspector.protocol.events import (
     SessionEvent,
     State,
     StateChanged,
+    StopReason,
     SubscriptionChanged,
     SubState,
     finite,
@@ -212,6 +213,7 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
             http_status=_get(obj, "http_status", int, None, optional=True),
             http_code=_get(obj, "http_code", str, None, optional=True),
             message=_get(obj, "message", str, ""),
+            stop=_stop_reason(obj),
         )
     if e == E_RTT:
         return RttMeasured(conn, t, float(_get(obj, "rtt", (int, float))))
@@ -232,6 +234,15 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
     if e == E_END:
         return None
     raise RecordError(f"unknown record type {e[:40]!r}")
+
+
+def _stop_reason(obj: dict) -> StopReason | None:
+    """Why a session stopped; None in recordings older than the field, or for a reason this version does not know."""
+    value = _get(obj, "stop", str, None, optional=True)
+    try:
+        return None if value is None else StopReason(value)
+    except ValueError:
+        return None
 
 
 def _opt_float(obj: dict, key: str) -> float | None:

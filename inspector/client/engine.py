@@ -217,7 +217,8 @@ class RealtimeClient:
         loop = self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._token = None
-        self._task = loop.create_task(self._run(), name=f"realtime-client-{self.conn_id}")
+        first = self._policy.start()
+        self._task = loop.create_task(self._run(first), name=f"realtime-client-{self.conn_id}")
 
     async def stop(self) -> None:
         """Close with 1000 and end the session; no reconnect. Returns when the task finished."""
@@ -334,9 +335,9 @@ class RealtimeClient:
 
     # ------------------------------------------------------------ the session loop: the policy's actions
 
-    async def _run(self) -> None:
+    async def _run(self, first: list[Output]) -> None:
         try:
-            await self._session()
+            await self._session(first)
         except asyncio.CancelledError:
             if not self._policy.stopping:
                 raise
@@ -349,9 +350,9 @@ class RealtimeClient:
             self._ws = None
             self._outbox = None
 
-    async def _session(self) -> None:
+    async def _session(self, first: list[Output]) -> None:
         policy = self._policy
-        action = self._apply(policy.start())
+        action = self._apply(first)
         while action is not None:
             if type(action) is FetchToken:
                 try:

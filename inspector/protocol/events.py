@@ -30,7 +30,7 @@ class State(str, enum.Enum):
     STOPPED = "stopped"        # no automatic retry (``message`` says why)
 
 
-class StopReason(str, enum.Enum):
+class StopReason(enum.StrEnum):
     """Why a session stopped: what tools decide by (``message`` is only for people)."""
 
     REQUESTED = "requested"              # stop() was called

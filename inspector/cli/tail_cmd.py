@@ -9,6 +9,7 @@ tail exit codes: 0 normal end (--count/--duration reached, Ctrl-C, server closed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import ssl
@@ -16,7 +17,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Literal, TextIO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from inspector.cli.connect_setup import connect_options, debug_logging, token_source, warn_cleartext, warn_insecure
 from inspector.cli.errors import CliError
@@ -30,8 +31,9 @@ from inspector.client.model import ConnectOptions, is_loopback_host
 from inspector.client.tls import SessionInfo
 from inspector.client.tokens import TokenError, TokenSource
 from inspector.payloads.lens import Lens
-from inspector.protocol import backoff, closecodes
-from inspector.protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged
+from inspector.protocol import backoff, closecodes, urls
+from inspector.protocol.control_publish import publish_refusal, publish_request
+from inspector.protocol.events import IN, FrameSeen, SessionEvent, State, StateChanged, StopReason
 from inspector.protocol.json_output import json_line
 from inspector.protocol.topics import topic_error
 from inspector.redact import redact_url, scrub
@@ -81,18 +83,23 @@ def session_line(info: SessionInfo) -> str | None:
     return "connected: " + "; ".join(parts) if parts else None
 
 
+_EXIT_FOR_STOP = {
+    StopReason.REQUESTED: EXIT_OK,
+    StopReason.SERVER_DONE: EXIT_OK,
+    StopReason.NO_TOKEN: EXIT_TOKEN,
+    StopReason.TOKEN_EXPIRED: EXIT_TOKEN,
+}
+
+
 def _exit_code(ev: StateChanged | None) -> int:
+    """By the stop reason, never by the message (which is for people and may be reworded)."""
     if ev is None or ev.state is not State.STOPPED:
         return EXIT_OK
-    if ev.http_status == 401:
+    if ev.stop is StopReason.HTTP_REFUSED and ev.http_status == 401:
         return EXIT_HTTP_401
-    if ev.code == closecodes.POLICY_VIOLATION:
+    if ev.stop is StopReason.SERVER_STOPPED and ev.code == closecodes.POLICY_VIOLATION:
         return EXIT_POLICY_1008
-    if ev.code == closecodes.AUTH_EXPIRED or ev.message.startswith("no token"):
-        return EXIT_TOKEN
-    if ev.code == closecodes.NORMAL:
-        return EXIT_OK
-    return EXIT_STOPPED
+    return _EXIT_FOR_STOP.get(ev.stop, EXIT_STOPPED) if ev.stop is not None else EXIT_STOPPED
 
 
 def _open_recorder(args: TailArgs) -> RecordingWriter | None:
@@ -227,15 +234,9 @@ async def _tail(args: TailArgs, cfg: ClientConfig, subs: list[tuple[str, str | N
 def control_url(url: str) -> str:
     """The mock's control channel on the host:port of any ws:// or http:// URL."""
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises on a bad port
+        return urls.control_url(url)
     except ValueError as exc:
         raise CliError(f"invalid URL {redact_url(url)!r}: {exc}") from None
-    scheme = {"ws": "ws", "http": "ws", "wss": "wss", "https": "wss"}.get(parts.scheme)
-    if scheme is None or not parts.hostname:
-        raise CliError(f"not a ws:// URL: {redact_url(url)!r}")
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((scheme, netloc, "/mock/control", "", ""))
 
 
 def _parse_data(text: str, where: str) -> Any:
@@ -264,24 +265,37 @@ def run_publish(args: PublishArgs) -> int:
 
 
 async def _publish(args, token: TokenSource, url: str, data: Any, options: ConnectOptions) -> int:
-    from websockets.asyncio.client import connect
-    from websockets.exceptions import ConnectionClosed, InvalidStatus
-    from websockets.typing import Origin, Subprotocol
-
-    from inspector.client.connection import rejected_certificate
-    from inspector.client.engine import WS_LOG
-    from inspector.client.failures import CertificateRejected, classify
-    from inspector.client.proxy import ProxyError, parse_proxy, proxy_for
-    from inspector.client.tls import TlsSetupError, client_context
+    from websockets.exceptions import ConnectionClosed
     try:
         value = await token.fetch()
     except TokenError as exc:
         raise CliError(str(exc)) from None
-    headers: dict[str, str] | None = {"Authorization": f"Bearer {value}"}
-    if args.auth == "query":
-        from urllib.parse import urlencode
-        url, headers = f"{url}?{urlencode({'token': value})}", None
-    carrier = options.header_with(value)
+    ws = await _open_control(url, value, args.auth, options)
+    failures = 0
+    try:
+        async for item in _items(args, data):
+            await ws.send(publish_request(args.topic, item))
+            reply = await ws.recv()
+            print(reply if isinstance(reply, str) else reply.decode("utf-8", "replace"), flush=True)
+            if publish_refusal(reply) is not None:
+                failures += 1
+    except ConnectionClosed as exc:
+        raise CliError(f"control channel closed: {exc.rcvd.code if exc.rcvd else closecodes.ABNORMAL}") from None
+    finally:
+        await ws.close()
+    return 1 if failures else 0
+
+
+async def _open_control(url: str, token: str, auth: str, options: ConnectOptions):
+    """The control channel's connection, with the token as ``auth`` says; CliError saying why not."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+    from websockets.typing import Origin, Subprotocol
+
+    from inspector.client.engine import WS_LOG
+    from inspector.client.tls import TlsSetupError, client_context
+    url, auth_headers = urls.dial(url, token, auth)
+    carrier = options.header_with(token)
     if carrier is not None:
         raise CliError(f"--header {carrier!r} carries the token's value: use the token options")
     parts = urlsplit(url)
@@ -294,49 +308,37 @@ async def _publish(args, token: TokenSource, url: str, data: Any, options: Conne
     proxy: str | Literal[True] | None = None if options.no_proxy or is_loopback_host(parts.hostname) else True
     if options.proxy:
         proxy = options.proxy if "://" in options.proxy else f"http://{options.proxy}"
-    extra = list(options.headers) + list((headers or {}).items())
     try:
-        ws = await connect(url, additional_headers=extra, ping_interval=None, compression=None,
-                           logger=WS_LOG, open_timeout=10, proxy=proxy, ssl=tls,
-                           origin=Origin(options.origin) if options.origin else None,
-                           subprotocols=[Subprotocol(n) for n in options.subprotocols] or None)
+        return await connect(url, additional_headers=list(options.headers) + auth_headers, ping_interval=None,
+                             compression=None, logger=WS_LOG, open_timeout=10, proxy=proxy, ssl=tls,
+                             origin=Origin(options.origin) if options.origin else None,
+                             subprotocols=[Subprotocol(n) for n in options.subprotocols] or None)
     except InvalidStatus as exc:
         code = ""
-        try:
+        with contextlib.suppress(Exception):  # the status alone says enough
             code = " " + json.loads(exc.response.body).get("code", "")
-        except Exception:  # noqa: BLE001 - the status alone says enough
-            pass
         raise CliError(f"control channel refused: HTTP {exc.response.status_code}{code}") from None
     except (TimeoutError, OSError) as exc:
-        host, port = parts.hostname or "", parts.port or 443
-        if isinstance(exc, ssl.SSLCertVerificationError):  # name the certificate, as tail does
-            try:
-                via = None if proxy is None else parse_proxy(proxy) if proxy is not True else proxy_for(url)
-            except ProxyError:
-                via = None
-            failed: BaseException = CertificateRejected(exc, await rejected_certificate(host, port, via), host)
-        else:
-            failed = exc
-        line = classify(failed, host, parts.port).message
-        raise CliError(f"cannot reach {redact_url(url)}: {scrub(line, value)}") from None
+        line = await _unreachable_line(exc, url, proxy)
+        raise CliError(f"cannot reach {redact_url(url)}: {scrub(line, token)}") from None
     except Exception as exc:  # noqa: BLE001 - any handshake failure is one line
-        raise CliError(f"cannot open the control channel: {scrub(str(exc), value)}") from None
-    failures = 0
-    try:
-        async for item in _items(args, data):
-            await ws.send(json.dumps({"op": "publish", "topic": args.topic, "data": item}))
-            reply = await ws.recv()
-            print(reply if isinstance(reply, str) else reply.decode("utf-8", "replace"), flush=True)
-            try:
-                if not json.loads(reply).get("ok"):
-                    failures += 1
-            except (ValueError, AttributeError):
-                failures += 1
-    except ConnectionClosed as exc:
-        raise CliError(f"control channel closed: {exc.rcvd.code if exc.rcvd else closecodes.ABNORMAL}") from None
-    finally:
-        await ws.close()
-    return 1 if failures else 0
+        raise CliError(f"cannot open the control channel: {scrub(str(exc), token)}") from None
+
+
+async def _unreachable_line(exc: BaseException, url: str, proxy: str | Literal[True] | None) -> str:
+    """One line for a control channel that could not be reached; a rejected certificate is named, as tail does."""
+    from inspector.client.connection import rejected_certificate
+    from inspector.client.failures import CertificateRejected, classify
+    from inspector.client.proxy import ProxyError, parse_proxy, proxy_for
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or 443
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        try:
+            via = None if proxy is None else parse_proxy(proxy) if proxy is not True else proxy_for(url)
+        except ProxyError:
+            via = None
+        exc = CertificateRejected(exc, await rejected_certificate(host, port, via), host)
+    return classify(exc, host, parts.port).message
 
 
 async def _items(args: PublishArgs, data: Any) -> AsyncIterator[Any]:

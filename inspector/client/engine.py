@@ -1,20 +1,22 @@
 """The client engine: one Realtime session with reconnects, driven by the CLI and the app.
 
 Everything it sees or does is reported as a SessionEvent to listeners, synchronously
-and in loop order. The reconnect policy is docs/protocol.md's "Client reconnect policy".
-The receive path is kept light (connection.WsConnection and wire.ConnectionIO, which
-the client owns: messages by callback, message EVENTs only peeked at): the benchmark
-compares it with a bare websockets receive loop.
+and in loop order. Its decisions (reconnects, tokens, close codes, subscriptions) are
+protocol/session.py's SessionPolicy: this is its asyncio driver. The receive path is
+kept light (connection.WsConnection and wire.ConnectionIO, which the client owns:
+messages by callback, message EVENTs only peeked at): the benchmark compares it with a
+bare websockets receive loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
 from collections.abc import Callable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from websockets.exceptions import InvalidStatus
 
@@ -31,23 +33,25 @@ from inspector.client.model import (
     is_loopback_host,
 )
 from inspector.client.tls import SessionInfo
-from inspector.client.tokens import TokenError, TokenSource
+from inspector.client.tokens import TokenError
 from inspector.client.wire import ConnectionIO, ConnectionOwner, Tap
 from inspector.protocol.backoff import Backoff
-from inspector.protocol.closecodes import (
-    ABNORMAL,
-    AUTH_EXPIRED,
-    INTERNAL_ERROR,
-    NO_STATUS,
-    NORMAL,
-    Policy,
-    describe,
-)
-from inspector.protocol.events import FrameSeen, SessionEvent, State, StateChanged, SubscriptionChanged, SubState
+from inspector.protocol.closecodes import INTERNAL_ERROR, NORMAL
+from inspector.protocol.events import FrameSeen, SessionEvent, State, StateChanged, SubscriptionChanged
 from inspector.protocol.filters import compile_filter
-from inspector.protocol.frames import Error, Event, Subscribe, Unsubscribe, encode
-from inspector.protocol.limits import MAX_REQUEST_ID
+from inspector.protocol.frames import Error, Event
+from inspector.protocol.session import (
+    Action,
+    Connect,
+    FetchToken,
+    Output,
+    Send,
+    SessionPolicy,
+    SessionSettings,
+    Wait,
+)
 from inspector.protocol.topics import topic_error
+from inspector.protocol.urls import dial
 from inspector.redact import redacting_logger, scrub
 
 __all__ = ["ClientConfig", "ClientStats", "NotConnected", "RealtimeClient", "SubscriptionInfo", "TopicError"]
@@ -57,23 +61,6 @@ _log = redacting_logger("inspector.client.engine")
 BatchListener = Callable[[list[FrameSeen], SessionEvent | None], None]
 WS_LOG = redacting_logger("websockets.client")  # the logger websockets gets: tokens masked
 _USER_AGENT = f"realtime-inspector/{__version__}"
-_MAX_TRACKED_REQUESTS = 1024
-STOPPED_ON_REQUEST = "stopped on request"
-
-
-class _Ended:
-    """How one connection attempt ended."""
-
-    __slots__ = ("code", "error", "http_code", "http_status", "opened", "reason", "stop")
-
-    def __init__(self, opened=False, code=None, reason="", http_status=None, http_code=None, error="", stop=False):
-        self.opened = opened
-        self.code = code
-        self.reason = reason
-        self.http_status = http_status
-        self.http_code = http_code
-        self.error = error
-        self.stop = stop  # a failure retrying cannot help (TLS verification): the session stops with it
 
 
 class RealtimeClient:
@@ -82,7 +69,6 @@ class RealtimeClient:
         self.config = config
         self.conn_id = conn_id
         self.state = State.IDLE
-        self.subscriptions: dict[str, SubscriptionInfo] = {}
         self.stats = ClientStats()
         self.last_state: StateChanged | None = None
         self._listeners: tuple[Callable[[SessionEvent], None], ...] = ()
@@ -90,8 +76,10 @@ class RealtimeClient:
         self._received: list[FrameSeen] = []  # received frames not yet given to batch listeners
         self._loop: asyncio.AbstractEventLoop | None = None  # the session's, set by start()
         self._taps: tuple[Tap, ...] = ()
-        self._backoff = Backoff(initial=config.backoff_initial, cap=config.backoff_cap,
-                                reset_after=config.backoff_reset_after, rng=config.rng or random.random)
+        backoff = Backoff(initial=config.backoff_initial, cap=config.backoff_cap,
+                          reset_after=config.backoff_reset_after, rng=config.rng or random.random)
+        self._policy = SessionPolicy(conn_id, SessionSettings(
+            config.url, config.auth, config.auto_reconnect, config.token.refreshable, config.token.describe()), backoff)
         self._io = ConnectionIO(ConnectionOwner(conn_id, self.stats, config, self._emit, self._notify_received,
                                                 lambda: self._taps, self._on_presence, self._on_error,
                                                 self._ping_due))
@@ -99,13 +87,14 @@ class RealtimeClient:
         self._ws: WsConnection | None = None
         self._outbox: asyncio.Queue[bytes] | None = None
         self._wake = asyncio.Event()  # start() makes a fresh one: an Event binds to the loop that waits on it
-        self._stopping = False
-        self._skip_wait = False
-        self._token: str | None = None
-        self._next_id = 0
-        self._requests: dict[int, str] = {}
+        self._token: str | None = None  # the one in use: scrubbed from error text
         self._state_waiters: list[tuple[State, asyncio.Future]] = []
         self.session_info: SessionInfo | None = None  # of the open connection: TLS, subprotocol, proxy
+
+    @property
+    def subscriptions(self) -> dict[str, SubscriptionInfo]:
+        """Every subscription by topic, as the server last answered (read only)."""
+        return self._policy.subscriptions
 
     # ------------------------------------------------------------ listeners
 
@@ -185,9 +174,22 @@ class RealtimeClient:
             except Exception as exc:  # noqa: BLE001 - a broken listener must not kill the session
                 _log.error("session listener %s failed: %s: %s", _name(fn), type(exc).__name__, exc)
 
-    def _set_state(self, state: State, **fields) -> StateChanged:
-        self.state = state
-        ev = StateChanged(self.conn_id, time.time(), state, **fields)
+    def _apply(self, outputs: list[Output]) -> Action | None:
+        """Carry out what the policy said: report events, queue frames; the action to do next."""
+        action: Action | None = None
+        for item in outputs:
+            if isinstance(item, StateChanged):
+                self._state_changed(item)
+            elif isinstance(item, SubscriptionChanged):
+                self._emit(item)
+            elif isinstance(item, Send):
+                self._queue(item.data)
+            else:
+                action = item
+        return action
+
+    def _state_changed(self, ev: StateChanged) -> None:
+        self.state = ev.state
         self.last_state = ev
         self._emit(ev)
         if self._state_waiters:
@@ -195,12 +197,11 @@ class RealtimeClient:
             for want, fut in self._state_waiters:
                 if fut.done():
                     continue
-                if want is state:
+                if want is ev.state:
                     fut.set_result(ev)
                 else:
                     keep.append((want, fut))
             self._state_waiters = keep
-        return ev
 
     # ------------------------------------------------------------ lifecycle
 
@@ -213,15 +214,14 @@ class RealtimeClient:
         if self.running:
             return
         loop = self._loop = asyncio.get_running_loop()
-        self._stopping = False
-        self._skip_wait = False
         self._wake = asyncio.Event()
         self._token = None
-        self._task = loop.create_task(self._run(), name=f"realtime-client-{self.conn_id}")
+        first = self._policy.start()
+        self._task = loop.create_task(self._run(first), name=f"realtime-client-{self.conn_id}")
 
     async def stop(self) -> None:
         """Close with 1000 and end the session; no reconnect. Returns when the task finished."""
-        self._stopping = True
+        self._policy.stop_requested()
         self._wake.set()
         task = self._task
         if task is None or task.done():
@@ -267,20 +267,13 @@ class RealtimeClient:
         finally:
             self.remove_listener(watch)
 
-    def set_token(self, source: TokenSource) -> None:
-        """Use another token source from the next connection on."""
-        if not isinstance(source, TokenSource):
-            raise TypeError("token must be a TokenSource")
-        self.config.token = source
-        self._token = None
-
     def reconnect_now(self) -> None:
         """Skip the backoff wait; reconnect an open client; restart a stopped one."""
         if not self.running:
-            self._backoff.reset()
+            self._policy.backoff.reset()
             self.start()
             return
-        self._skip_wait = True
+        self._policy.reconnect_requested()
         self._wake.set()
         ws = self._ws
         if ws is not None:
@@ -296,30 +289,13 @@ class RealtimeClient:
         if filter == "":
             filter = None
         compile_filter(filter)  # FilterError (a ValueError) with the position
-        old = self.subscriptions.get(topic)
-        is_open = self.state is State.OPEN and self._outbox is not None
-        sub = SubscriptionInfo(topic, filter)
-        if old is not None and old.state is SubState.ACTIVE and is_open:
-            # The server replaces the filter in place; the subscription stays active.
-            sub.state = SubState.ACTIVE
-            sub.previous_filter = old.filter
-            sub.refiltering = True
-        self.subscriptions[topic] = sub
-        if is_open:
-            self._send_subscribe(sub)
-        self._emit(SubscriptionChanged(self.conn_id, time.time(), topic, sub.state, filter,
-                                       message="filter changed" if sub.refiltering else ""))
+        self._apply(self._policy.subscribe(topic, filter, time.time()))
 
     def unsubscribe(self, topic: str) -> None:
         reason = topic_error(topic)
         if reason is not None:
             raise TopicError(topic, reason)
-        sub = self.subscriptions.pop(topic, None)
-        if self.state is State.OPEN and self._outbox is not None:
-            ident = self._new_id(topic)
-            self._queue(encode(Unsubscribe(topic, ident)))
-        if sub is not None:
-            self._emit(SubscriptionChanged(self.conn_id, time.time(), topic, SubState.REMOVED, sub.filter))
+        self._apply(self._policy.unsubscribe(topic, time.time()))
 
     def send_raw(self, data: bytes) -> None:
         """Send any bytes as one binary message (the inspector's "send raw frame")."""
@@ -343,259 +319,110 @@ class RealtimeClient:
         self.ping()
         return True
 
-    def _new_id(self, topic: str) -> int:
-        self._next_id = self._next_id + 1 if self._next_id < MAX_REQUEST_ID else 1
-        self._requests[self._next_id] = topic
-        if len(self._requests) > _MAX_TRACKED_REQUESTS:
-            del self._requests[next(iter(self._requests))]
-        return self._next_id
-
-    def _send_subscribe(self, sub: SubscriptionInfo) -> None:
-        sub.request_id = self._new_id(sub.topic)
-        self._queue(encode(Subscribe(sub.topic, sub.filter, sub.request_id)))
-
     def _queue(self, data: bytes) -> None:
-        assert self._outbox is not None, "only while open"
+        assert self._outbox is not None, "the policy sends only while open"
         self._outbox.put_nowait(data)
 
-    # ------------------------------------------------------------ subscriptions as the server answers
-
-    def _restore_subscriptions(self) -> None:
-        for sub in self.subscriptions.values():
-            if sub.state is SubState.FAILED:
-                continue
-            changed = sub.state is not SubState.PENDING or sub.error_code is not None
-            sub.state = SubState.PENDING
-            sub.refiltering = False
-            sub.error_code = None
-            sub.message = ""
-            self._send_subscribe(sub)
-            if changed:
-                self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.PENDING, sub.filter))
-
-    def _suspend_subscriptions(self) -> None:
-        # Subscriptions end with the connection; they come back as PENDING on reconnect.
-        if self._stopping:
-            return
-        for sub in self.subscriptions.values():
-            if sub.state is SubState.ACTIVE:
-                sub.state = SubState.PENDING
-                self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.PENDING, sub.filter,
-                                               message="connection ended"))
+    # ------------------------------------------------------------ what the server says about subscriptions
 
     def _on_presence(self, frame: Event) -> None:
-        data = frame.data
-        if not isinstance(data, dict) or data.get("action") != "sync":
-            return
-        sub = self.subscriptions.get(frame.topic)
-        if sub is None:
-            return
-        if sub.request_id is not None:
-            self._requests.pop(sub.request_id, None)
-        sub.refiltering = False
-        if sub.state is SubState.PENDING:
-            sub.state = SubState.ACTIVE
-            self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.ACTIVE, sub.filter))
+        self._apply(self._policy.presence_received(frame.topic, frame.data, time.time()))
 
     def _on_error(self, frame: Error) -> None:
-        ref = frame.ref
-        if ref is None:
-            return
-        topic = self._requests.pop(ref, None)
-        sub = self.subscriptions.get(topic) if topic is not None else None
-        if sub is None or sub.request_id != ref:
-            return
-        sub.error_code = frame.code
-        sub.message = frame.message
-        if sub.refiltering:
-            # "the subscription is not made or not changed": the old filter still holds.
-            sub.refiltering = False
-            sub.filter = sub.previous_filter
-            self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, sub.state, sub.filter,
-                                           error_code=frame.code, message=f"filter not changed: {frame.message}"))
-            return
-        sub.state = SubState.FAILED
-        self._emit(SubscriptionChanged(self.conn_id, time.time(), sub.topic, SubState.FAILED, sub.filter,
-                                       error_code=frame.code, message=frame.message))
+        if frame.ref is not None:
+            self._apply(self._policy.error_received(frame.ref, frame.code, frame.message, time.time()))
 
-    # ------------------------------------------------------------ the session loop
+    # ------------------------------------------------------------ the session loop: the policy's actions
 
-    async def _run(self) -> None:
+    async def _run(self, first: list[Output]) -> None:
         try:
-            await self._session()
+            await self._session(first)
         except asyncio.CancelledError:
-            if not self._stopping:
+            if not self._policy.stopping:
                 raise
-            self._set_state(State.STOPPED, message=STOPPED_ON_REQUEST)
+            self._apply(self._policy.cancelled(time.time()))
         except Exception as exc:  # noqa: BLE001 - report, never leave a dead task behind
             message = scrub(f"{type(exc).__name__}: {exc}", self._token)
             _log.error("client session failed: %s", message)
-            self._set_state(State.STOPPED, message=f"internal error: {message}")
+            self._apply(self._policy.failed(message, time.time()))
         finally:
             self._ws = None
             self._outbox = None
 
-    async def _session(self) -> None:
-        attempt = 0
-        refresh = True
-        while True:
-            if self._stopping:
-                self._set_state(State.STOPPED, message=STOPPED_ON_REQUEST)
-                return
-            if refresh or self._token is None:
+    async def _session(self, first: list[Output]) -> None:
+        policy = self._policy
+        action = self._apply(first)
+        while action is not None:
+            if type(action) is FetchToken:
                 try:
-                    self._token = await self.config.token.fetch()
+                    token = await self.config.token.fetch()
                 except TokenError as exc:
-                    self._set_state(State.STOPPED, message=f"no token: {exc}")
-                    return
-                refresh = False
-            self._set_state(State.CONNECTING, attempt=attempt)
-            ended = await self._connect_once(self._token)
-            if self._stopping:
-                self._set_state(State.STOPPED, code=ended.code, reason=ended.reason, message=STOPPED_ON_REQUEST)
-                return
-            if self._skip_wait:
-                self._skip_wait = False
-                self._backoff.reset()
-                attempt = 0
-                continue
-            if ended.stop:
-                self._set_state(State.STOPPED, message=f"connect failed: {ended.error}")
-                return
-            if ended.http_status is not None and not 500 <= ended.http_status <= 599:
-                self._stop_on_http(ended)
-                return
-            info = describe(ended.code)
-            if ended.opened and info.policy is Policy.DONE:
-                self._set_state(State.STOPPED, code=ended.code, reason=ended.reason,
-                                message=f"server closed the connection normally ({NORMAL}); not reconnecting")
-                return
-            if ended.opened and info.policy is Policy.STOP:
-                why = ended.reason or info.meaning
-                self._set_state(State.STOPPED, code=ended.code, reason=ended.reason,
-                                message=f"closed by the server with {ended.code} ({why}); not reconnecting")
-                return
-            if ended.opened and info.policy is Policy.REFRESH_TOKEN:
-                if not await self._refresh_token():
-                    return
-            if not self.config.auto_reconnect:
-                self._set_state(State.STOPPED, code=ended.code, reason=ended.reason,
-                                message="connection ended; automatic reconnect is off")
-                return
-            delay = self._backoff.next_delay()
-            attempt = self._backoff.attempt
-            self._set_state(State.WAITING, attempt=attempt, delay=delay)
-            await self._sleep(delay)
-
-    async def _refresh_token(self) -> bool:
-        """After a 4401: fetch a different token, or stop and say why. True = go on."""
-        source = self.config.token
-        if not source.refreshable:
-            self._set_state(State.STOPPED, code=AUTH_EXPIRED, reason="token expired",
-                            message="token expired; enter a fresh token")
-            return False
-        old = self._token
-        try:
-            fresh = await source.fetch()
-        except TokenError as exc:
-            self._set_state(State.STOPPED, code=AUTH_EXPIRED, message=f"token expired and refreshing it failed: {exc}")
-            return False
-        if fresh == old:
-            self._set_state(State.STOPPED, code=AUTH_EXPIRED,
-                            message=f"token expired and the {source.describe()} still gives the same token")
-            return False
-        self._token = fresh
-        return True
-
-    def _stop_on_http(self, ended: _Ended) -> None:
-        status = ended.http_status
-        assert status is not None
-        self._set_state(State.STOPPED, http_status=status, http_code=ended.http_code,
-                        message=http_line(status, ended.http_code))
+                    outputs = policy.token_failed(str(exc), time.time())
+                else:
+                    outputs = policy.token_fetched(token, time.time())
+            elif type(action) is Connect:
+                outputs = await self._connect_once(action)
+            else:
+                assert type(action) is Wait
+                await self._sleep(action.delay)
+                outputs = policy.timer_fired(time.time())
+            action = self._apply(outputs)
 
     async def _sleep(self, delay: float) -> None:
         wake = self._wake
         wake.clear()
-        if not (self._stopping or self._skip_wait):
-            try:
+        if not (self._policy.stopping or self._policy.skip_wait):
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), delay)
-            except TimeoutError:
-                pass
-        self._skip_wait = False
 
     # ------------------------------------------------------------ one connection
 
-    def _target(self, token: str) -> tuple[str, dict | None]:
-        url = self.config.url
-        if self.config.auth == "query":
-            parts = urlsplit(url)
-            pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "token"]
-            pairs.append(("token", token))
-            return urlunsplit(parts._replace(query=urlencode(pairs))), None
-        return url, {"Authorization": f"Bearer {token}"}
+    def _target(self, token: str) -> tuple[str, list[tuple[str, str]]]:
+        return dial(self.config.url, token, self.config.auth)
 
     def dialled_url(self, token: str) -> str:
         """The URL a connection with ``token`` dials (the token is in it only with query auth)."""
         return self._target(token)[0]
 
-    async def _connect_once(self, token: str) -> _Ended:
-        url, headers = self._target(token)
-        parts = urlsplit(url)
+    async def _connect_once(self, target: Connect) -> list[Output]:
+        token = self._token = target.token
+        parts = urlsplit(target.url)
         host = parts.hostname or ""
         options = self.config.options
         self.stats.attempts += 1
         self.session_info = None
         carrier = options.header_with(token)
         if carrier is not None:
-            return _Ended(error=f"header {carrier!r} carries the token's value: use the token options", stop=True)
+            return self._policy.connect_failed(
+                f"header {carrier!r} carries the token's value: use the token options", False, time.time())
         try:
             async with asyncio.timeout(self.config.open_timeout):
-                ws = await open_connection(url, headers=headers, user_agent=_USER_AGENT, max_size=MAX_INCOMING,
-                                           logger=WS_LOG, use_proxy=not is_loopback_host(host), options=options)
+                ws = await open_connection(target.url, headers=target.headers, user_agent=_USER_AGENT,
+                                           max_size=MAX_INCOMING, logger=WS_LOG, use_proxy=not is_loopback_host(host),
+                                           options=options)
         except InvalidStatus as exc:
-            ended = self._refused(exc)
-            if 500 <= ended.http_status <= 599:
-                self._set_state(State.CLOSED, http_status=ended.http_status,
-                                message=f"connect failed: server answered HTTP {ended.http_status}")
-            return ended
+            status, code = _refusal(exc)
+            return self._policy.connect_refused(status, code, http_line(status, code), time.time())
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is one line; classify says whether to retry
             failure = classify(exc, host, parts.port or (443 if parts.scheme == "wss" else 80))
-            message = scrub(failure.message, token)
-            if not failure.stop:
-                self._set_state(State.CLOSED, message=f"connect failed: {message}")
-            return _Ended(error=message, stop=failure.stop)
+            return self._policy.connect_failed(scrub(failure.message, token), not failure.stop, time.time())
         self.session_info = ws.session
         try:
             return await self._serve(ws)
         finally:
             self._ws = None
 
-    def _refused(self, exc: InvalidStatus) -> _Ended:
-        status = exc.response.status_code
-        code = None
-        try:
-            body = json.loads(exc.response.body or b"")
-            if isinstance(body, dict) and isinstance(body.get("code"), str):
-                code = body["code"][:100]
-        except (ValueError, TypeError):
-            pass
-        return _Ended(http_status=status, http_code=code, error=f"HTTP {status}")
-
-    async def _serve(self, ws: WsConnection) -> _Ended:
+    async def _serve(self, ws: WsConnection) -> list[Output]:
         loop = asyncio.get_running_loop()
         self._ws = ws
         self._outbox = asyncio.Queue()
         self._io.opened()
-        self._requests.clear()
         self.stats.connects += 1
-        self._backoff.opened(time.monotonic())
-        self._skip_wait = False  # a reconnect_now() made while connecting is satisfied
-        self._set_state(State.OPEN)
-        if self._stopping:
+        self._apply(self._policy.opened(time.time(), time.monotonic()))
+        if self._policy.stopping:
             await ws.close(NORMAL, "client stop")
-        self._restore_subscriptions()
         writer = loop.create_task(self._io.write(ws, self._outbox))
         pinger = loop.create_task(self._io.ping_loop())
         code, reason, message = None, "", ""
@@ -615,12 +442,20 @@ class RealtimeClient:
             pinger.cancel()
             self._outbox = None
             self._io.closed()
-            self._backoff.closed(time.monotonic())
-        if code is None or code == NO_STATUS:
-            code = ABNORMAL if code is None else code
-        self._set_state(State.CLOSED, code=code, reason=reason, meaning=describe(code).meaning, message=message)
-        self._suspend_subscriptions()
-        return _Ended(opened=True, code=code, reason=reason)
+        return self._policy.closed(code, reason, message, time.time(), time.monotonic())
+
+
+def _refusal(exc: InvalidStatus) -> tuple[int, str | None]:
+    """The status of a refused upgrade, and the JSON body's ``code`` when it has one."""
+    status = exc.response.status_code
+    code = None
+    try:
+        body = json.loads(exc.response.body or b"")
+        if isinstance(body, dict) and isinstance(body.get("code"), str):
+            code = body["code"][:100]
+    except (ValueError, TypeError):
+        pass
+    return status, code
 
 
 def _name(fn: Callable[..., object]) -> str:

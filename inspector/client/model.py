@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from inspector.client.tokens import TokenSource
 from inspector.protocol import backoff, limits
-from inspector.protocol.events import SubState
+from inspector.protocol.session import SubscriptionInfo as SubscriptionInfo  # its home is the session policy
 from inspector.redact import redact_url
 
 # Server frames over the protocol's MAX_MESSAGE_SIZE are still received (and shown as such)
@@ -169,19 +169,6 @@ def cleartext_token_warning(url: str) -> str | None:
     if parts.scheme.lower() not in ("ws", "http") or is_loopback_host(host):
         return None
     return f"warning: the token goes unencrypted over ws:// to {host}; anyone on the way can read it (use wss://)"
-
-
-@dataclass(slots=True)
-class SubscriptionInfo:
-    topic: str
-    filter: str | None = None
-    state: SubState = SubState.PENDING
-    error_code: str | None = None
-    message: str = ""
-    request_id: int | None = None  # id of the SUBSCRIBE in flight
-    # A refilter of an active subscription keeps it active; on ERROR we go back to this.
-    previous_filter: str | None = None
-    refiltering: bool = False
 
 
 @dataclass(slots=True)

@@ -9,7 +9,6 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -29,6 +28,7 @@ from inspector.protocol.frames import (
     encode,
     try_decode,
 )
+from inspector.protocol.urls import dial
 from inspector.redact import redacting_logger
 
 WS_LOG = redacting_logger("inspector.conformance.websockets")
@@ -47,17 +47,8 @@ class Target:
 
     def dial(self, token: str | None = None, auth: str | None = None) -> tuple[str, list[tuple[str, str]]]:
         """URL and headers of an upgrade carrying ``token`` (the target's by default; "" for none)."""
-        token = self.token if token is None else token
-        auth = auth or self.auth
-        headers = list(self.headers)
-        url = self.url
-        if token and auth == "query":
-            parts = urlsplit(url)
-            pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "token"]
-            url = urlunsplit(parts._replace(query=urlencode(pairs + [("token", token)])))
-        elif token:
-            headers.append(("Authorization", f"Bearer {token}"))
-        return url, headers
+        url, auth_headers = dial(self.url, self.token if token is None else token, auth or self.auth)
+        return url, list(self.headers) + auth_headers
 
 
 @dataclass

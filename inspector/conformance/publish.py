@@ -12,6 +12,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from inspector.conformance.traffic import HarnessError
+from inspector.protocol.control_publish import publish_refusal, publish_request
+from inspector.protocol.urls import dial
 from inspector.redact import redacting_logger, scrub
 
 _LOG = redacting_logger("inspector.conformance.publish")
@@ -36,16 +38,16 @@ class ControlPublisher(Publisher):
     async def publish(self, topic: str, data: Any) -> None:
         if self._ws is None:
             try:
-                self._ws = await connect(self.url, additional_headers={"Authorization": f"Bearer {self._token}"},
+                self._ws = await connect(self.url, additional_headers=dial(self.url, self._token, "header")[1],
                                          ping_interval=None, compression=None, open_timeout=10,
                                          ssl=self._tls if self.url.startswith("wss:") else None, logger=_LOG,
                                          proxy=None)
             except Exception as exc:  # noqa: BLE001 - any failure to reach it is one line
                 raise HarnessError(f"cannot open the control channel: {scrub(str(exc), self._token)}") from None
-        await self._ws.send(json.dumps({"op": "publish", "topic": topic, "data": data}))
-        reply = json.loads(await asyncio.wait_for(self._ws.recv(), 10))
-        if not reply.get("ok"):
-            raise HarnessError(f"the control channel refused to publish: {reply.get('error')}")
+        await self._ws.send(publish_request(topic, data))
+        refusal = publish_refusal(await asyncio.wait_for(self._ws.recv(), 10))
+        if refusal is not None:
+            raise HarnessError(f"the control channel refused to publish: {refusal}")
 
     async def close(self) -> None:
         if self._ws is not None:

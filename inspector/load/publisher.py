@@ -12,22 +12,16 @@ import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from inspector.load.session import WS_LOG, LoadFailure, Record, opened, proxy_for
+from inspector.protocol.control_publish import publish_refusal, publish_request
+from inspector.protocol.urls import control_url, dial
 
 PUBLISH = "PUBLISH"
-CONTROL_PATH = "/mock/control"
 COMMAND_TIMEOUT = 30.0
-
-
-def control_url(url: str) -> str:
-    """The mock's control channel on the host and port of a realtime URL."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, CONTROL_PATH, "", ""))
 
 
 def payload(counter: int) -> dict[str, Any]:
@@ -42,9 +36,7 @@ class ControlPublisher:
         self.ws: ClientConnection | None = None
 
     def _open(self) -> ClientConnection:
-        url, headers = self.url, {"Authorization": f"Bearer {self.token}"}
-        if self.auth == "query":
-            url, headers = f"{url}?{urlencode({'token': self.token})}", {}
+        url, headers = dial(self.url, self.token, self.auth)
         return opened(connect(url, additional_headers=headers, compression=None, ping_interval=None,
                               open_timeout=self.open_timeout, close_timeout=2, proxy=proxy_for(url), logger=WS_LOG))
 
@@ -55,13 +47,12 @@ class ControlPublisher:
         try:
             if self.ws is None:
                 self.ws = self._open()
-            request = json.dumps({"op": "publish", "topic": topic, "data": data}, separators=(",", ":"))
+            request = publish_request(topic, data)
             size = len(request)
             self.ws.send(request)
-            reply = json.loads(self.ws.recv(timeout=self.open_timeout))
-            if not isinstance(reply, dict) or not reply.get("ok"):
-                error = reply.get("error") if isinstance(reply, dict) else reply
-                failure = LoadFailure(f"control channel refused the publish: {error}")
+            refusal = publish_refusal(self.ws.recv(timeout=self.open_timeout))
+            if refusal is not None:
+                failure = LoadFailure(f"control channel refused the publish: {refusal}")
         except InvalidStatus as exc:
             failure = LoadFailure(f"control channel: HTTP {exc.response.status_code}")
         except ConnectionClosed as exc:

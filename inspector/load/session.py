@@ -1,6 +1,6 @@
 """One simulated user's connection: connect, subscribe, answer PINGs, send PINGs, measure.
 
-Built on the sans-I/O codec and websockets' threading client, which gevent's monkey
+Built on the sans-I/O codec and session policy and websockets' threading client, which gevent's monkey
 patching makes cooperative (the load processes import Locust, which patches first).
 Every measurement goes to ``record`` in the shape of Locust's request event:
 (kind, name, milliseconds, bytes, failure or None).
@@ -13,15 +13,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from inspector.protocol import closecodes, frames, limits
 from inspector.protocol.backoff import Backoff
+from inspector.protocol.events import State, StateChanged, SubState
 from inspector.protocol.gaps import SeqGaps
 from inspector.protocol.pings import PingTracker
+from inspector.protocol.session import Connect, FetchToken, Output, Send, SessionPolicy, SessionSettings, Wait
 from inspector.redact import redacting_logger, scrub
 
 Record = Callable[[str, str, float, int, "BaseException | None"], None]
@@ -44,7 +46,8 @@ class LoadFailure(Exception):
 
 
 class SessionOver(Exception):
-    """The connection ended in a way no retry fixes (401, 1008, 1000 from the server)."""
+    """The session policy stopped: the connection ended in a way no retry fixes (an upgrade
+    refused with 4xx, 1008 or 1000 from the server, 4401 on the pool's one token)."""
 
 
 @dataclass(frozen=True)
@@ -82,68 +85,98 @@ def proxy_for(url: str) -> Literal[True] | None:
 
 @dataclass
 class Session:
+    """A sync driver of the session policy (protocol/session.py): it decides what to dial, when
+    to retry, which close ends the user and the SUBSCRIBE ids; this does the I/O and measures."""
+
     plan: Plan
     token: str
     record: Record
     clock: Callable[[], float] = time.monotonic
     ws: ClientConnection | None = None
     backoff: Backoff = field(default_factory=Backoff)
+    _policy: SessionPolicy = field(init=False, repr=False)
     _pending: dict[str, tuple[int, float]] = field(default_factory=dict)  # topic -> (request id, sent at)
     _gaps: SeqGaps = field(default_factory=SeqGaps)
     _pings: PingTracker | None = None
     _next_ping: float = 0.0
-    _next_id: int = 1
+    _wait_until: float = 0.0  # when the policy's backoff wait ends (while not connected)
+
+    def __post_init__(self) -> None:
+        # One fixed token from the pool: a 4401 cannot be helped by fetching again.
+        settings = SessionSettings(self.plan.url, self.plan.auth, token_refreshable=False, token_origin="token pool")
+        self._policy = SessionPolicy("load", settings, self.backoff)
+        for topic, flt in self.plan.subscriptions:
+            self._policy.subscribe(topic, flt or None, time.time())
 
     # ------------------------------------------------------------ connecting
 
     def start(self) -> None:
         """Connect (retrying what the reconnect policy retries) and send every SUBSCRIBE."""
-        while not self._connect():
-            time.sleep(self.backoff.next_delay())
-        self._subscribe_all()
+        self._advance(self._policy.start())
+        while self.ws is None:
+            time.sleep(max(0.0, self._wait_until - self.clock()))
+            self._advance(self._policy.timer_fired(time.time()))
 
-    def _connect(self) -> bool:
-        url, headers = self.plan.url, {"Authorization": f"Bearer {self.token}"}
-        if self.plan.auth == "query":
-            url += ("&" if "?" in url else "?") + urlencode({"token": self.token})
-            headers = {}
+    def _advance(self, outputs: list[Output]) -> None:
+        """Carry out the policy's outputs until it waits or a connection is open; SessionOver
+        when it stops."""
+        while True:
+            action: FetchToken | Connect | Wait | None = None
+            for item in outputs:
+                if isinstance(item, Send):
+                    self._send_bytes(item.data)
+                elif isinstance(item, StateChanged) and item.state is State.STOPPED:
+                    raise SessionOver(item.message)
+                elif isinstance(item, (FetchToken, Connect, Wait)):
+                    action = item
+            if action is None:
+                return
+            if isinstance(action, Wait):
+                self._wait_until = self.clock() + action.delay
+                return
+            if isinstance(action, FetchToken):
+                outputs = self._policy.token_fetched(self.token, time.time())
+            else:
+                outputs = self._connect(action)
+
+    def _connect(self, target: Connect) -> list[Output]:
         started = self.clock()
         try:
-            ws = opened(connect(url, additional_headers=headers, compression=None, ping_interval=None,
-                         max_size=None, open_timeout=self.plan.open_timeout, close_timeout=2,
-                         proxy=proxy_for(url), logger=WS_LOG))
+            ws = opened(connect(target.url, additional_headers=target.headers, compression=None, ping_interval=None,
+                                max_size=None, open_timeout=self.plan.open_timeout, close_timeout=2,
+                                proxy=proxy_for(target.url), logger=WS_LOG))
         except InvalidStatus as exc:
             status = exc.response.status_code
             self.record(CONNECT, "ws", (self.clock() - started) * 1000, 0, LoadFailure(f"HTTP {status} on the upgrade"))
-            if status in (401, 403):
-                raise SessionOver(f"HTTP {status}") from None
-            return False
+            return self._policy.connect_refused(status, None, f"HTTP {status}", time.time())
         except (OSError, TimeoutError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-            self.record(CONNECT, "ws", (self.clock() - started) * 1000, 0, LoadFailure(f"cannot connect: {reason}"))
-            return False
+            return self._connect_failed(started, f"cannot connect: {reason}")
         except Exception as exc:  # noqa: BLE001 - any handshake failure is one failure line
-            self.record(CONNECT, "ws", (self.clock() - started) * 1000, 0, LoadFailure(f"handshake failed: {exc}"))
-            return False
+            return self._connect_failed(started, f"handshake failed: {exc}")
         self.ws = ws
         now = self.clock()
         self.record(CONNECT, "ws", (now - started) * 1000, 0, None)
-        self.backoff.opened(now)
         self._gaps.reset()  # messages missed while closed are the close's failure, not a gap
         self._pings = PingTracker(timeout=self.plan.pong_timeout)
         self._next_ping = now + (self.plan.ping_every or 0.0)
-        return True
+        outputs = self._policy.opened(time.time(), now)
+        for topic, sub in self._policy.subscriptions.items():  # the SUBSCRIBEs about to be sent
+            if sub.request_id is not None and sub.state is SubState.PENDING:
+                self._pending[topic] = (sub.request_id, now)
+                self._gaps.subscribed(topic, bool(sub.filter))
+        return outputs
 
-    def _subscribe_all(self) -> None:
-        for topic, flt in self.plan.subscriptions:
-            ident, self._next_id = self._next_id, self._next_id + 1
-            self._pending[topic] = (ident, self.clock())
-            self._gaps.subscribed(topic, bool(flt))
-            self._send(frames.Subscribe(topic, flt or None, ident))
+    def _connect_failed(self, started: float, why: str) -> list[Output]:
+        self.record(CONNECT, "ws", (self.clock() - started) * 1000, 0, LoadFailure(why))
+        return self._policy.connect_failed(why, True, time.time())
 
     def _send(self, frame: frames.Frame) -> None:
+        self._send_bytes(frames.encode(frame))
+
+    def _send_bytes(self, data: bytes) -> None:
         if self.ws is not None:
-            self.ws.send(frames.encode(frame))
+            self.ws.send(data)
 
     def close(self) -> None:
         ws, self.ws = self.ws, None
@@ -160,9 +193,9 @@ class Session:
             if now >= until:
                 return
             if self.ws is None:
-                time.sleep(min(self.backoff.next_delay(), until - now))
-                if self._connect():
-                    self._subscribe_all()
+                time.sleep(max(0.0, min(self._wait_until, until) - now))
+                if self.clock() >= self._wait_until:
+                    self._advance(self._policy.timer_fired(time.time()))
                 continue
             self._timers(now)
             try:
@@ -195,7 +228,6 @@ class Session:
 
     def _closed(self, exc: ConnectionClosed) -> None:
         self.ws = None
-        self.backoff.closed(self.clock())
         code = exc.rcvd.code if exc.rcvd is not None else closecodes.ABNORMAL
         reason = exc.rcvd.reason if exc.rcvd is not None else ""
         info = closecodes.describe(code)
@@ -204,8 +236,7 @@ class Session:
         if code == closecodes.POLICY_VIOLATION and reason == "connection limit":
             why += f" (more than {limits.MAX_CONNECTIONS_PER_TOKEN} connections on one token: the pool is too small)"
         self.record(CLOSE, f"{code} {info.name}", 0, 0, LoadFailure(why))
-        if info.policy in (closecodes.Policy.STOP, closecodes.Policy.DONE):
-            raise SessionOver(f"closed {code}")
+        self._advance(self._policy.closed(code, reason, "", time.time(), self.clock()))
 
     def _frame(self, message: bytes | str) -> None:
         received = now_ms()
@@ -229,12 +260,14 @@ class Session:
             for topic, (ident, _sent) in list(self._pending.items()):
                 if frame.ref is not None and frame.ref == ident:
                     del self._pending[topic]
+            self._policy.error_received(frame.ref, frame.code, frame.message, time.time())
             self.record(ERROR, frame.code, 0, size, LoadFailure(f"ERROR {frame.code}: {frame.message}"))
 
     def _event(self, ev: frames.Event, received: float, size: int) -> None:
         if ev.type == "presence":
             pending = self._pending.get(ev.topic)
             action = ev.data.get("action") if isinstance(ev.data, dict) else None
+            self._policy.presence_received(ev.topic, ev.data, time.time())
             if action == "sync" and pending is not None:
                 del self._pending[ev.topic]
                 self.record(SUBSCRIBE, ev.topic, (self.clock() - pending[1]) * 1000, size, None)

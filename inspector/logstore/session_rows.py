@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import json
 
-from inspector.client.engine import STOPPED_ON_REQUEST
 from inspector.protocol.closecodes import NORMAL
 from inspector.protocol.describe import describe_session
-from inspector.protocol.events import PongMissed, SessionEvent, State, StateChanged, SubscriptionChanged, SubState
+from inspector.protocol.events import (
+    PongMissed,
+    SessionEvent,
+    State,
+    StateChanged,
+    StopReason,
+    SubscriptionChanged,
+    SubState,
+)
 from inspector.recording.format import RecordError, dumps, event_fields, record_to_event
 
 ROW_TYPES = (StateChanged, SubscriptionChanged, PongMissed)
@@ -56,7 +63,7 @@ def is_trouble(ev: SessionEvent | None) -> bool:
     subscription, a missed PONG."""
     if isinstance(ev, StateChanged):
         if ev.state is State.STOPPED:
-            return ev.message != STOPPED_ON_REQUEST
+            return ev.stop is not StopReason.REQUESTED
         if ev.state is State.CLOSED:
             return ev.code != NORMAL or ev.http_status is not None
         return False

@@ -14,8 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from inspector.protocol.urls import CONTROL_PATH as CONTROL_PATH  # the mock serves where clients look
+
 REALTIME_PATH = "/api/v2/realtime"
-CONTROL_PATH = "/mock/control"
 DOCS_PATH = "/docs/protocol.md"
 
 # The protocol document ships inside the package, so that an installed mock can serve

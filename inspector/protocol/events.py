@@ -30,6 +30,20 @@ class State(str, enum.Enum):
     STOPPED = "stopped"        # no automatic retry (``message`` says why)
 
 
+class StopReason(enum.StrEnum):
+    """Why a session stopped: what tools decide by (``message`` is only for people)."""
+
+    REQUESTED = "requested"              # stop() was called
+    NO_TOKEN = "no_token"                # the token source gave none
+    TOKEN_EXPIRED = "token_expired"      # 4401, and no fresh token to be had
+    HTTP_REFUSED = "http_refused"        # the upgrade was refused with a status retrying cannot help (``http_status``)
+    CONNECT_FAILED = "connect_failed"    # a connect failure retrying cannot help (e.g. TLS verification)
+    SERVER_DONE = "server_done"          # the server closed normally (1000)
+    SERVER_STOPPED = "server_stopped"    # the server closed with a code that forbids reconnecting (1008)
+    RECONNECT_OFF = "reconnect_off"      # the connection ended and automatic reconnect is off
+    INTERNAL_ERROR = "internal_error"    # a bug of ours ended the session
+
+
 class FrameSeen(msgspec.Struct, gc=False):
     """One binary (or text) message that crossed the wire.
 
@@ -65,6 +79,7 @@ class StateChanged:
     http_status: int | None = None    # refused upgrade, e.g. 401
     http_code: str | None = None      # the JSON "code" of a 401 body, e.g. "invalid_token"
     message: str = ""                 # human text: why it stopped, what failed
+    stop: StopReason | None = None    # STOPPED: why, as a value (None in recordings older than it)
 
 
 @dataclass(slots=True)
@@ -135,6 +150,8 @@ def state_details(ev: StateChanged) -> dict[str, Any]:
         out["http_code"] = ev.http_code
     if ev.message:
         out["message"] = ev.message
+    if ev.stop is not None:
+        out["stop"] = ev.stop.value
     return out
 
 

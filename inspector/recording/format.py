@@ -27,6 +27,7 @@ from inspector.protocol.events import (
     SessionEvent,
     State,
     StateChanged,
+    StopReason,
     SubscriptionChanged,
     SubState,
     finite,
@@ -236,6 +237,7 @@ def _state_changed(obj: JSONObject, conn: str, t: float) -> StateChanged:
         http_status=_get(obj, "http_status", int, None, optional=True),
         http_code=_get(obj, "http_code", str, None, optional=True),
         message=_get(obj, "message", str, ""),
+        stop=_stop_reason(obj),
     )
 
 
@@ -248,6 +250,15 @@ def _subscription_changed(obj: JSONObject, conn: str, t: float) -> SubscriptionC
                                filter=_get(obj, "filter", str, None, optional=True),
                                error_code=_get(obj, "error_code", str, None, optional=True),
                                message=_get(obj, "message", str, ""))
+
+
+def _stop_reason(obj: JSONObject) -> StopReason | None:
+    """Why a session stopped; None in recordings older than the field, or for a reason this version does not know."""
+    value = _get(obj, "stop", str, None, optional=True)
+    try:
+        return None if value is None else StopReason(value)
+    except ValueError:
+        return None
 
 
 def _opt_float(obj: JSONObject, key: str) -> float | None:

@@ -21,6 +21,7 @@ from inspector.protocol.events import (
     ServerPingAnswered,
     State,
     StateChanged,
+    StopReason,
     SubscriptionChanged,
     SubState,
 )
@@ -158,6 +159,7 @@ def test_4401_with_literal_token_stops_and_asks():
             client.start()
             stopped = await client.wait_state(State.STOPPED, 3)
             assert stopped.code == 4401 and stopped.message == "token expired; enter a fresh token"
+            assert stopped.stop is StopReason.TOKEN_EXPIRED
             assert len(events.states(State.CONNECTING)) == 1
     run(body())
 
@@ -171,6 +173,7 @@ def test_4401_when_the_command_gives_the_same_token_stops():
             await srv.expire_tokens()
             stopped = await client.wait_state(State.STOPPED, 3)
             assert stopped.code == 4401 and "same token" in stopped.message
+            assert stopped.stop is StopReason.TOKEN_EXPIRED
             assert len(events.states(State.CONNECTING)) == 1
     run(body())
 
@@ -182,6 +185,7 @@ def test_1008_stops_without_retry():
             client.start()
             stopped = await client.wait_state(State.STOPPED, 3)
             assert stopped.code == 1008 and "idle without subscription" in stopped.message
+            assert stopped.stop is StopReason.SERVER_STOPPED
             await asyncio.sleep(0.2)
             assert len(events.states(State.CONNECTING)) == 1 and not client.running
     run(body())
@@ -210,7 +214,7 @@ def test_http_401_invalid_token_stops_with_the_json_code(auth):
             client.start()
             stopped = await client.wait_state(State.STOPPED, 3)
             assert stopped.http_status == 401 and stopped.http_code == "invalid_token"
-            assert "401 invalid_token" in stopped.message
+            assert "401 invalid_token" in stopped.message and stopped.stop is StopReason.HTTP_REFUSED
             assert len(events.states(State.CONNECTING)) == 1 and not events.states(State.WAITING)
     run(body())
 
@@ -223,7 +227,7 @@ def test_missing_token_stops_before_connecting(monkeypatch):
             client, events = make_client(srv.url, TokenSource.env("RT_TEST_NO_SUCH_VAR"))
             client.start()
             stopped = await client.wait_state(State.STOPPED, 3)
-            assert "RT_TEST_NO_SUCH_VAR is not set" in stopped.message
+            assert "RT_TEST_NO_SUCH_VAR is not set" in stopped.message and stopped.stop is StopReason.NO_TOKEN
             assert not events.states(State.CONNECTING)
     run(body())
 
@@ -236,7 +240,7 @@ def test_server_close_1000_does_not_reconnect():
             await client.wait_state(State.OPEN, 3)
             await srv.close_all(1000, "bye")
             stopped = await client.wait_state(State.STOPPED, 3)
-            assert stopped.code == 1000
+            assert stopped.code == 1000 and stopped.stop is StopReason.SERVER_DONE
             await asyncio.sleep(0.1)
             assert len(events.states(State.CONNECTING)) == 1
     run(body())
@@ -411,6 +415,7 @@ def test_stop_while_waiting_and_restart_a_stopped_client():
         await client.wait_state(State.WAITING, 3)
         await asyncio.wait_for(client.stop(), 1)
         assert client.state is State.STOPPED and not client.running
+        assert client.last_state is not None and client.last_state.stop is StopReason.REQUESTED
         async with MockServer(MockConfig(port=port)):
             client.reconnect_now()
             await client.wait_state(State.OPEN, 3)

@@ -16,7 +16,7 @@ from websockets.asyncio.server import serve
 from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.model import ConnectOptions
 from inspector.client.tokens import TokenSource
-from inspector.protocol.events import State
+from inspector.protocol.events import State, StopReason
 
 TOKEN = "tls-test-token-5b1e"
 
@@ -71,6 +71,7 @@ def test_a_certificate_that_fails_verification_stops_at_once_with_one_line(mock_
     client = client_for(srv.url, cacert=certs.ca)
     ev = kit.run(stopped(client))
     assert ev.message.startswith("connect failed: TLS certificate verify failed: ")
+    assert ev.stop is StopReason.CONNECT_FAILED
     for word in words:
         assert word in ev.message
     assert "\n" not in ev.message and TOKEN not in ev.message and "Error" not in ev.message

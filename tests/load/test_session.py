@@ -70,3 +70,40 @@ def test_a_session_measures_every_frame_kind_and_reports_gaps_on_unfiltered_topi
     assert got["pong"] == b"\x21ping-123" and by_kind["SERVER_PING"][0][4] is None
     assert [(r[1], str(r[4])) for r in by_kind["ERROR"]] == [("rate_limited", "ERROR rate_limited: slow down")]
     assert by_kind["CONNECT"][0][4] is None
+
+
+def test_the_policy_decides_reconnects_and_the_end_and_resubscribes_with_new_ids():
+    import pytest
+
+    from inspector.load.session import SessionOver
+    from inspector.protocol.backoff import Backoff
+
+    subscribes: list[dict] = []
+    paths: list[str] = []
+
+    def handler(ws: ServerConnection) -> None:
+        paths.append(ws.request.path)
+        subscribes.append(json.loads(ws.recv()[1:]))
+        ws.close(1001 if len(paths) == 1 else 1000, "bye")
+
+    with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        thread = threading.Thread(target=server.serve_forever)
+        thread.start()
+        try:
+            port = server.socket.getsockname()[1]
+            records: list[tuple] = []
+            plan = Plan(url=f"ws://127.0.0.1:{port}/api/v2/realtime?region=eu", subscriptions=(("a", None),),
+                        auth="query", ping_every=None)
+            session = Session(plan, "tok-1", lambda *r: records.append(r), backoff=Backoff(initial=0.01))
+            session.start()
+            with pytest.raises(SessionOver, match="server closed the connection normally"):
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline:
+                    session.pump(0.1)
+            session.close()
+        finally:
+            server.shutdown()
+            thread.join()
+    assert paths == ["/api/v2/realtime?region=eu&token=tok-1"] * 2  # one token parameter, the query kept
+    assert [s["id"] for s in subscribes] == [1, 2]
+    assert [r[1] for r in records if r[0] == "CLOSE"] == ["1001 going_away", "1000 normal"]

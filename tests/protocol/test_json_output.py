@@ -18,6 +18,7 @@ from inspector.protocol.events import (
     ServerPingAnswered,
     State,
     StateChanged,
+    StopReason,
     SubscriptionChanged,
     SubState,
 )
@@ -40,7 +41,7 @@ DOC_EVENTS = [
                  meaning="Going away (server restart)"),
     StateChanged("c1", T + 0.16, State.WAITING, attempt=1, delay=0.512),
     StateChanged("c1", T + 0.17, State.STOPPED, http_status=401, http_code="invalid_token",
-                 message="server refused the connection: HTTP 401 invalid_token"),
+                 message="server refused the connection: HTTP 401 invalid_token", stop=StopReason.HTTP_REFUSED),
     SubscriptionChanged("c1", T + 0.13, "orders.eu", SubState.ACTIVE, filter="data.total > `100`"),
     SubscriptionChanged("c1", T + 0.14, "orders.us", SubState.FAILED, error_code="subscription_limit",
                         message="at most 64 subscriptions per connection"),

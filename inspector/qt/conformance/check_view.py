@@ -228,9 +228,8 @@ class CheckView(QWidget):
 
 def control_url_for(url: str) -> str:
     """The mock's control channel beside its realtime URL."""
-    from urllib.parse import urlsplit, urlunsplit
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/mock/control", "", ""))
+    from inspector.protocol.urls import control_url
+    return control_url(url)
 
 
 def select_frame(view: Any, frame: int) -> bool:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("inspector.mock.demo")
 
+TASK_PREFIX = "mock-demo-"
 TICKER_RATE = 30.0  # events per second on "ticker"
 SYMBOLS = {"ACME": 182.4, "GLOBX": 41.07, "INITECH": 12.9, "UMBRL": 305.5, "WAYNE": 97.3, "STARK": 644.0}
 REGIONS = {"orders.eu": ("eu", "EUR", ("DE", "FR", "NL", "ES", "IT", "SE")),
@@ -42,7 +43,8 @@ class Demo:
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         for coro in (self._ticker(), self._orders(), self._chat(), self._presence()):
-            self._tasks.append(loop.create_task(self._guard(coro)))
+            # named, so an observer of the loop can tell that the demo's traffic has ended
+            self._tasks.append(loop.create_task(self._guard(coro), name=f"{TASK_PREFIX}{coro.__name__.lstrip('_')}"))
 
     def stop(self) -> None:
         for task in self._tasks:

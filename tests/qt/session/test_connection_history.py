@@ -29,6 +29,11 @@ TOKEN = "history-test-token"
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(main_window, "MESSAGE_MS", 50)  # passing messages give way to the state quickly
+    config = connection_tab.client_config
+
+    def short_backoff(p, url, **overrides):  # a reconnect's wait is a row here, not the point
+        return config(p, url, **{"backoff_initial": 0.05, **overrides})
+    monkeypatch.setattr(connection_tab, "client_config", short_backoff)
     return make_window(qtbot, tmp_path)
 
 

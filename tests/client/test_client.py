@@ -57,6 +57,18 @@ async def sub_state(client: RealtimeClient, topic: str, state: SubState, timeout
         lambda e: isinstance(e, SubscriptionChanged) and e.topic == topic and e.state is state, timeout)
 
 
+async def round_trip(client: RealtimeClient) -> None:
+    """A PING answered: the server has read everything the client sent before it."""
+    payload = client.ping()
+    await client.wait_event(lambda e: isinstance(e, FrameSeen) and e.frame == Pong(payload), 3)
+
+
+async def count_reached(client: RealtimeClient, events: Events, cls: type, n: int) -> None:
+    """Wait (3 s at most) until ``events`` holds ``n`` events of ``cls``, checked as each one arrives."""
+    if len(events.of(cls)) < n:
+        await client.wait_event(lambda e: isinstance(e, cls) and len(events.of(cls)) >= n, 3)
+
+
 def decoded(ev: FrameSeen):
     """The client leaves message EVENTs undecoded (frame None): decode them here."""
     return ev.frame if ev.frame is not None else try_decode(ev.data)
@@ -183,7 +195,7 @@ def test_1008_stops_without_retry():
             client.start()
             stopped = await client.wait_state(State.STOPPED, 3)
             assert stopped.code == 1008 and "idle without subscription" in stopped.message
-            await asyncio.sleep(0.2)
+            await asyncio.wait_for(client.wait_closed(), 3)  # the session ended: nothing left to reconnect
             assert len(events.states(State.CONNECTING)) == 1 and not client.running
     run(body())
 
@@ -194,7 +206,7 @@ def test_connection_limit_1008_stops():
             first, _ = make_client(srv.url, conn_id="a")
             first.start()
             await first.wait_state(State.OPEN, 3)
-            second, events = make_client(srv.url, conn_id="b")
+            second, _ = make_client(srv.url, conn_id="b")
             second.start()
             stopped = await second.wait_state(State.STOPPED, 3)
             assert stopped.code == 1008 and stopped.reason == "connection limit"
@@ -238,8 +250,8 @@ def test_server_close_1000_does_not_reconnect():
             await srv.close_all(1000, "bye")
             stopped = await client.wait_state(State.STOPPED, 3)
             assert stopped.code == 1000
-            await asyncio.sleep(0.1)
-            assert len(events.states(State.CONNECTING)) == 1
+            await asyncio.wait_for(client.wait_closed(), 3)  # the session ended: nothing left to reconnect
+            assert len(events.states(State.CONNECTING)) == 1 and not client.running
     run(body())
 
 
@@ -296,8 +308,9 @@ def test_server_pings_answered_at_once_and_connection_survives():
             assert len(answered.payload) == 8 and answered.response_time < 1
             pongs = [e for e in events.frames(OUT) if isinstance(e.frame, Pong)]
             assert pongs and pongs[0].frame.payload == answered.payload
-            await asyncio.sleep(0.4)  # many intervals: no 1008 pong timeout
-            assert client.state is State.OPEN and len(events.of(ServerPingAnswered)) >= 3
+            # more PINGs answered than the server lets go missed: no 1008 pong timeout meanwhile
+            await count_reached(client, events, ServerPingAnswered, 5)
+            assert client.state is State.OPEN and len(events.states(State.CONNECTING)) == 1
             await client.stop()
     run(body())
 
@@ -305,7 +318,7 @@ def test_server_pings_answered_at_once_and_connection_survives():
 def test_error_with_ref_fails_the_subscription_and_refilter_keeps_it():
     async def body():
         async with MockServer(MockConfig(max_subscriptions=1)) as srv:
-            client, events = make_client(srv.url)
+            client, _ = make_client(srv.url)
             client.subscribe("a", "data.x == `1`")
             client.start()
             await sub_state(client, "a", SubState.ACTIVE)
@@ -315,7 +328,7 @@ def test_error_with_ref_fails_the_subscription_and_refilter_keeps_it():
             assert client.subscriptions["b"].error_code == "subscription_limit"
             client.subscribe("a", "data.x == `2`")  # refilter: still one subscription
             assert client.subscriptions["a"].state is SubState.ACTIVE
-            await asyncio.sleep(0.05)
+            await round_trip(client)  # the server has read the new filter
             srv.publish("a", {"x": 1})
             srv.publish("a", {"x": 2})
             ev = await message_on(client, "a")
@@ -388,7 +401,7 @@ def test_hostile_server_input_never_crashes_the_client():
 def test_reconnect_now_skips_the_backoff_wait():
     async def body():
         async with MockServer(MockConfig()) as srv:
-            client, events = make_client(srv.url, backoff_initial=5.0, backoff_cap=5.0)
+            client, _ = make_client(srv.url, backoff_initial=5.0, backoff_cap=5.0)
             client.start()
             await client.wait_state(State.OPEN, 3)
             await srv.close_all(1011, "boom")
@@ -405,7 +418,7 @@ def test_stop_while_waiting_and_restart_a_stopped_client():
     async def body():
         async with MockServer(MockConfig()) as srv:
             port = srv.port
-        client, events = make_client(f"ws://127.0.0.1:{port}/api/v2/realtime", backoff_initial=5.0)
+        client, _ = make_client(f"ws://127.0.0.1:{port}/api/v2/realtime", backoff_initial=5.0)
         client.start()
         closed = await client.wait_state(State.CLOSED, 3)
         assert closed.code is None and "connect failed" in closed.message
@@ -446,8 +459,7 @@ def test_tap_sees_what_listeners_see_in_order_added_mid_connection_and_removed()
                 srv.publish("chat", {"i": i})
             client.subscribe("orders.eu")  # an OUT frame, then a presence sync and a sub event
             await sub_state(client, "orders.eu", SubState.ACTIVE)
-            await client.wait_event(lambda e: isinstance(e, RttMeasured), 3)
-            await asyncio.sleep(0.2)
+            await count_reached(client, events, RttMeasured, len(events.of(RttMeasured)) + 2)  # pings among the rest
             seen = events[start:]
             assert tapped == as_triples(seen)
             kinds = {type(x) for x in tapped[2::3] if not isinstance(x, bytes)}

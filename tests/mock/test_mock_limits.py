@@ -72,7 +72,8 @@ def test_idle_counts_from_the_unsubscribe_that_left_none(kit):
             code = await kit.expect_close(ws)
             return code, loop.time() - t0
     code, took = kit.run(go())
-    assert code == (1008, "idle without subscription") and took >= 0.12  # counted from the unsubscribe, not from the connect
+    # counted from the unsubscribe that left none, not from the connect
+    assert code == (1008, "idle without subscription") and took >= 0.12
 
 
 def test_token_expiry_closes_4401(kit):

@@ -132,10 +132,12 @@ def test_record_current_connection_only(qtbot, qloop, tmp_path):
 
     ui.ask_where_action.setChecked(False)  # Record writes to the recordings folder at once
     assert w.settings.value(ASK_WHERE_KEY) in (False, "false") and not ui.ask_where
+    # frames from PINGs ten times a second on each, not one (no demo: batches of one connection's frames)
+    profile = dataclasses.replace(secret_profile(), ping_interval=0.1)
 
     async def scenario():
-        a = w.open_connection(secret_profile())
-        b = w.open_connection(secret_profile())
+        a = w.open_connection(profile)
+        b = w.open_connection(profile)
         await until(lambda: a.client.state is State.OPEN and b.client.state is State.OPEN, 10, "open")
         w.conn_tabs.setCurrentWidget(a)
         ui.record_current_action.trigger()

@@ -29,8 +29,8 @@ def test_demo_traffic_reaches_filtered_subscribers_with_presence_churn(kit):
             demo.start()
             seen = {}
             loop = asyncio.get_running_loop()
-            end = loop.time() + 1.5  # tens of ticks a second: 15 within 1.5 s
-            while len(seen.get(("ticker", "message"), ())) < 15 and loop.time() < end:
+            end = loop.time() + 1.5  # long enough for orders worth filtering to come too
+            while loop.time() < end:
                 event = await kit.recv_json(ws)
                 seen.setdefault((event["topic"], event["type"]), []).append(event)
             demo._join()  # churn without waiting seconds for it

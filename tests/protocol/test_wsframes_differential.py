@@ -217,7 +217,7 @@ def _compare(stream: tuple[bytes, list[bytes]]) -> None:
 @pytest.mark.slow  # selected by `-m slow` too, where it runs many more examples
 @pytest.mark.timeout(900)
 def test_same_messages_and_close_code_as_websockets(request: pytest.FixtureRequest) -> None:
-    examples = 15000 if "slow" in (request.config.option.markexpr or "") else 1500
+    examples = 15000 if "slow" in (request.config.option.markexpr or "") else 300
     check = settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])(
         given(streams())(_compare))
     check()

@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 
-from net_kit import run
+from net_kit import run, until
 from rec_helpers import T0, TOKEN
 from websockets.asyncio.client import connect as ws_connect
 
@@ -67,8 +67,8 @@ def test_record_real_client_session_byte_for_byte(tmp_path):
                     for i in range(20):
                         server.publish("orders.eu", {"i": i, "odd": "\u2028\x00\U0001F600", "blob": "x" * i})
                     got = await collect(witness, 21)  # 1 join presence + 20 messages
-                    while sum(isinstance(e, FrameSeen) and b'"message"' in e.data for e in seen) < 20:
-                        await asyncio.sleep(0.01)  # the client may be behind the witness
+                    await until(lambda: sum(isinstance(e, FrameSeen) and b'"message"' in e.data for e in seen) >= 20,
+                                "the client's 20 messages (it may be behind the witness)")
                 await client.stop()
         return got
 
@@ -117,8 +117,9 @@ def test_mock_replay_respects_topics_filters_order_and_timing(tmp_path):
         async with MockServer(MockConfig(port=0)) as server:
             async with raw_client(server.url) as a, raw_client(server.url) as b, raw_client(server.url) as c:
                 player = asyncio.ensure_future(play(server, server_events(path), speed=2.0))
-                await asyncio.sleep(0.1)
-                assert not player.done()  # waits for a subscriber before it starts
+                # it waits for a subscriber, listening for the first subscription
+                await until(lambda: server.listeners, "the player listening for a subscription")
+                assert not player.done()
                 start = time.monotonic()
                 await subscribe(a, "orders.eu")
                 await subscribe(b, "orders.eu", "data.total > `150`")

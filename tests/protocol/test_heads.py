@@ -5,6 +5,7 @@ import json
 import random
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -213,7 +214,8 @@ def written_events(draw):
     return data, obj
 
 
-@settings(max_examples=400)
+@pytest.mark.slow  # -m slow: every example
+@settings(max_examples=examples(400))
 @given(written_events())
 def test_classify_agrees_with_a_full_decode(case):
     data, obj = case
@@ -314,7 +316,8 @@ def test_bodies_of_any_size_decode_alike(size):
     assert decoded_fast(data) == decoded(data)
 
 
-@settings(max_examples=400)
+@pytest.mark.slow  # -m slow: every example
+@settings(max_examples=examples(400))
 @given(written_events())
 def test_decode_event_agrees_with_try_decode_on_any_layout(case):
     data, _ = case
@@ -371,7 +374,8 @@ def test_read_event_body_reads_the_usual_presence_of_any_writer():
     assert read_event_body(long) is None and isinstance(decode_event(long), Event)
 
 
-@settings(max_examples=400)
+@pytest.mark.slow  # -m slow: every example
+@settings(max_examples=examples(400))
 @given(written_events())
 def test_read_event_body_agrees_with_try_decode_on_any_layout(case):
     agrees_with_decode(case[0])

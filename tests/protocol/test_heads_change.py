@@ -5,6 +5,7 @@ import json
 import random
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -159,7 +160,8 @@ def written_presence_and_messages(draw):
     return b"\x10" + text.encode("utf-8", "surrogatepass")
 
 
-@settings(max_examples=600)
+@pytest.mark.slow  # -m slow: every example
+@settings(max_examples=examples(600))
 @given(written_presence_and_messages())
 def test_one_parse_reads_what_the_two_readers_read(data):
     read_exactly(data)

@@ -9,6 +9,7 @@ import asyncio
 import base64
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import drops
@@ -353,10 +354,14 @@ def test_replay_at_scaled_timing_is_paced(qtbot, qloop, tmp_path):
     r = view.replay
     r.set_speed(10.0)  # 0.2 s of replay
     r.seek_index(0)
+    shown: dict[int, float] = {}  # frames in the log -> when the replay first showed that many
+    r.positionChanged.connect(lambda _: shown.setdefault(view.log_panel.frame_count(), time.monotonic()))
+    started = time.monotonic()
     r.play()
-    qtbot.wait(20)
-    assert view.log_panel.frame_count() == 1  # the first at once, the rest later
     qtbot.waitUntil(lambda: view.log_panel.frame_count() == 3, timeout=3000)
+    # one at a time, the n-th no sooner than (n - 1) s of recording at 10x after Play
+    assert list(shown) == [1, 2, 3], shown
+    assert all(shown[n] - started >= 0.099 * (n - 1) for n in shown), (started, shown)
     r.pause()
     assert not r._timer.isActive()
 

@@ -42,9 +42,10 @@ class Demo:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        for coro in (self._ticker(), self._orders(), self._chat(), self._presence()):
-            # named, so an observer of the loop can tell that the demo's traffic has ended
-            self._tasks.append(loop.create_task(self._guard(coro), name=f"{TASK_PREFIX}{coro.__name__.lstrip('_')}"))
+        # named, so an observer of the loop can tell that the demo's traffic has ended
+        for name, run in (("ticker", self._ticker), ("orders", self._orders), ("chat", self._chat),
+                          ("presence", self._presence)):
+            self._tasks.append(loop.create_task(self._guard(run()), name=TASK_PREFIX + name))
 
     def stop(self) -> None:
         for task in self._tasks:

@@ -29,12 +29,17 @@ TOKEN = "history-test-token"
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(main_window, "MESSAGE_MS", 50)  # passing messages give way to the state quickly
+    return make_window(qtbot, tmp_path)
+
+
+@pytest.fixture
+def quick_reconnect(monkeypatch):
+    """Reconnect waits of 0.05 s, for tests where the wait is a row, not a countdown to watch."""
     config = connection_tab.client_config
 
-    def short_backoff(p, url, **overrides):  # a reconnect's wait is a row here, not the point
+    def short_backoff(p, url, **overrides):
         return config(p, url, **{"backoff_initial": 0.05, **overrides})
     monkeypatch.setattr(connection_tab, "client_config", short_backoff)
-    return make_window(qtbot, tmp_path)
 
 
 def session_summaries(w: MainWindow) -> list[str]:
@@ -74,6 +79,7 @@ def status_matches_header(w: MainWindow, tab) -> bool:
     return w.status_label.text() == f"{tab.conn_id} · {tab.profile.name}: {tab.state_view.text()}"
 
 
+@pytest.mark.usefixtures("quick_reconnect")
 def test_close_and_reconnect_are_rows_found_by_search_and_kind(qtbot, qloop, window):
     w = window
 
@@ -163,6 +169,7 @@ def test_server_framing_violation_is_a_row_with_its_close_code(qtbot, qloop, win
     assert server.codes and set(server.codes) == {1002}
 
 
+@pytest.mark.usefixtures("quick_reconnect")
 def test_rows_are_recorded_exported_and_shown_again_by_replay_and_the_app(qtbot, qloop, window, tmp_path):
     w = window
     ui = w.recording

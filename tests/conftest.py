@@ -9,11 +9,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Helper modules shared by several test folders (there are no packages under tests/).
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "helpers"))
 
+import fuzz_budget
 import leak_guard
 import net_kit
 import tls_kit
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for plugin in (leak_guard, net_kit, tls_kit):
+    for plugin in (fuzz_budget, leak_guard, net_kit, tls_kit):
         config.pluginmanager.register(plugin, plugin.__name__)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("inspector.mock.demo")
 
+TASK_PREFIX = "mock-demo-"
 TICKER_RATE = 30.0  # events per second on "ticker"
 SYMBOLS = {"ACME": 182.4, "GLOBX": 41.07, "INITECH": 12.9, "UMBRL": 305.5, "WAYNE": 97.3, "STARK": 644.0}
 REGIONS = {"orders.eu": ("eu", "EUR", ("DE", "FR", "NL", "ES", "IT", "SE")),
@@ -42,8 +43,10 @@ class Demo:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        for coro in (self._ticker(), self._orders(), self._chat(), self._presence()):
-            self._tasks.append(loop.create_task(self._guard(coro)))
+        # named, so an observer of the loop can tell that the demo's traffic has ended
+        for name, run in (("ticker", self._ticker), ("orders", self._orders), ("chat", self._chat),
+                          ("presence", self._presence)):
+            self._tasks.append(loop.create_task(self._guard(run()), name=TASK_PREFIX + name))
 
     def stop(self) -> None:
         for task in self._tasks:

@@ -128,10 +128,7 @@ def test_replay_plays_a_recording_to_subscribers(kit, tmp_path):
                 [sys.executable, "-m", "inspector", "tail", server.url, "--token", "rec", "--subscribe", "t",
                  "--record", str(path), "--count", "4"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(100):
-                if server.stats()["subscriptions"]:
-                    break
-                await asyncio.sleep(0.05)
+            await kit.until(lambda: server.stats()["subscriptions"], "the recorder's subscription", 20)
             for i in range(3):
                 server.publish("t", {"i": i})
             await asyncio.to_thread(recorder.communicate, timeout=20)

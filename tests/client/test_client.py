@@ -57,6 +57,18 @@ async def sub_state(client: RealtimeClient, topic: str, state: SubState):
         lambda e: isinstance(e, SubscriptionChanged) and e.topic == topic and e.state is state, 3)
 
 
+async def round_trip(client: RealtimeClient) -> None:
+    """A PING answered: the server has read everything the client sent before it."""
+    payload = client.ping()
+    await client.wait_event(lambda e: isinstance(e, FrameSeen) and e.frame == Pong(payload), 3)
+
+
+async def count_reached(client: RealtimeClient, events: Events, cls: type, n: int) -> None:
+    """Wait (3 s at most) until ``events`` holds ``n`` events of ``cls``, checked as each one arrives."""
+    if len(events.of(cls)) < n:
+        await client.wait_event(lambda e: isinstance(e, cls) and len(events.of(cls)) >= n, 3)
+
+
 def decoded(ev: FrameSeen):
     """The client leaves message EVENTs undecoded (frame None): decode them here."""
     return ev.frame if ev.frame is not None else try_decode(ev.data)
@@ -186,7 +198,7 @@ def test_1008_stops_without_retry():
             stopped = await client.wait_state(State.STOPPED, 3)
             assert stopped.code == 1008 and "idle without subscription" in stopped.message
             assert stopped.stop is StopReason.SERVER_STOPPED
-            await asyncio.sleep(0.2)
+            await asyncio.wait_for(client.wait_closed(), 3)  # the session ended: nothing left to reconnect
             assert len(events.states(State.CONNECTING)) == 1 and not client.running
     run(body())
 
@@ -241,8 +253,8 @@ def test_server_close_1000_does_not_reconnect():
             await srv.close_all(1000, "bye")
             stopped = await client.wait_state(State.STOPPED, 3)
             assert stopped.code == 1000 and stopped.stop is StopReason.SERVER_DONE
-            await asyncio.sleep(0.1)
-            assert len(events.states(State.CONNECTING)) == 1
+            await asyncio.wait_for(client.wait_closed(), 3)  # the session ended: nothing left to reconnect
+            assert len(events.states(State.CONNECTING)) == 1 and not client.running
     run(body())
 
 
@@ -299,8 +311,9 @@ def test_server_pings_answered_at_once_and_connection_survives():
             assert len(answered.payload) == 8 and answered.response_time < 1
             pongs = [e for e in events.frames(OUT) if isinstance(e.frame, Pong)]
             assert pongs and pongs[0].frame.payload == answered.payload
-            await asyncio.sleep(0.4)  # many intervals: no 1008 pong timeout
-            assert client.state is State.OPEN and len(events.of(ServerPingAnswered)) >= 3
+            # more PINGs answered than the server lets go missed: no 1008 pong timeout meanwhile
+            await count_reached(client, events, ServerPingAnswered, 5)
+            assert client.state is State.OPEN and len(events.states(State.CONNECTING)) == 1
             await client.stop()
     run(body())
 
@@ -318,7 +331,7 @@ def test_error_with_ref_fails_the_subscription_and_refilter_keeps_it():
             assert client.subscriptions["b"].error_code == "subscription_limit"
             client.subscribe("a", "data.x == `2`")  # refilter: still one subscription
             assert client.subscriptions["a"].state is SubState.ACTIVE
-            await asyncio.sleep(0.05)
+            await round_trip(client)  # the server has read the new filter
             srv.publish("a", {"x": 1})
             srv.publish("a", {"x": 2})
             ev = await message_on(client, "a")
@@ -450,8 +463,7 @@ def test_tap_sees_what_listeners_see_in_order_added_mid_connection_and_removed()
                 srv.publish("chat", {"i": i})
             client.subscribe("orders.eu")  # an OUT frame, then a presence sync and a sub event
             await sub_state(client, "orders.eu", SubState.ACTIVE)
-            await client.wait_event(lambda e: isinstance(e, RttMeasured), 3)
-            await asyncio.sleep(0.2)
+            await count_reached(client, events, RttMeasured, len(events.of(RttMeasured)) + 2)  # pings among the rest
             seen = events[start:]
             assert tapped == as_triples(seen)
             kinds = {type(x) for x in tapped[2::3] if not isinstance(x, bytes)}

@@ -30,6 +30,29 @@ def client_for(url: str, **kw) -> tuple[RealtimeClient, list[StateChanged]]:
     return client, states
 
 
+def timed(client: RealtimeClient) -> list[tuple[float, StateChanged]]:
+    """Every state change with the loop's clock (the one the client's waits run on) when it came."""
+    timeline: list[tuple[float, StateChanged]] = []
+    loop = asyncio.get_running_loop()
+    client.add_listener(lambda e: timeline.append((loop.time(), e)) if isinstance(e, StateChanged) else None)
+    return timeline
+
+
+def assert_waited_each_delay(client: RealtimeClient, timeline: list[tuple[float, StateChanged]]) -> None:
+    """No hot loop: every attempt after the first follows a WAITING, no sooner than its delay."""
+    connecting = [(t, e) for t, e in timeline if e.state is State.CONNECTING]
+    assert client.stats.attempts == len(connecting)
+    last_wait: tuple[float, StateChanged] | None = None
+    for t, e in timeline:
+        if e.state is State.WAITING:
+            last_wait = (t, e)
+        elif e.state is State.CONNECTING and e is not connecting[0][1]:
+            assert last_wait is not None, "an attempt without a wait before it"
+            waited_at, waiting = last_wait
+            assert t - waited_at >= waiting.delay - 1e-3, (waiting.attempt, t - waited_at, waiting.delay)
+            last_wait = None
+
+
 async def waits(client: RealtimeClient, states: list, n: int) -> list[StateChanged]:
     while len([s for s in states if s.state is State.WAITING]) < n:
         await client.wait_state(State.WAITING, 5)
@@ -47,9 +70,11 @@ def test_delay_sequence_at_the_jitter_bounds():
     for r, u in ((0.0, 0.75), (1.0 - 1e-12, 1.25)):
         async def body(r: float = r):
             client, states = client_for(closed_port_url(), backoff_initial=initial, backoff_cap=cap, rng=lambda: r)
+            timeline = timed(client)
             client.start()
             got = await waits(client, states, 7)
             await client.stop()
+            assert_waited_each_delay(client, timeline)
             return got
         got = run(body())
         assert [w.attempt for w in got] == list(range(1, 8))
@@ -98,41 +123,42 @@ def test_accept_then_close_at_once_still_grows_the_delay_and_is_no_hot_loop():
     async def body():
         async with MockServer(MockConfig()) as srv:
             _close_on_connect(srv, 1011)
-            client, states = client_for(srv.url, backoff_initial=0.01, backoff_cap=0.5, rng=lambda: 0.5)
+            client, states = client_for(srv.url, backoff_initial=0.005, backoff_cap=0.5, rng=lambda: 0.5)
+            timeline = timed(client)
             client.start()
-            await asyncio.sleep(1.0)
+            await waits(client, states, 5)
             await client.stop()
-            return client, states
-    client, states = run(body())
+            return client, states, timeline
+    client, states, timeline = run(body())
     opened = [s for s in states if s.state is State.OPEN]
     delays = [s.delay for s in states if s.state is State.WAITING]
-    assert len(opened) >= 3  # it did connect, again and again
-    # 0.01 + 0.02 + 0.04 + 0.08 + 0.16 + 0.32 > 0.6: at most ~7 attempts in a second, not hundreds.
-    assert client.stats.attempts <= 8
-    assert delays[:4] == [0.01, 0.02, 0.04, 0.08]
+    assert len(opened) >= 4  # it did connect, again and again
+    assert delays[:5] == [0.005, 0.01, 0.02, 0.04, 0.08]
+    assert_waited_each_delay(client, timeline)
 
 
 def test_attempt_counter_resets_only_after_staying_open_long_enough():
     async def body(reset_after: float):
         async with MockServer(MockConfig()) as srv:
-            _close_on_connect(srv, 1001, after=0.15)
+            _close_on_connect(srv, 1001, after=0.08)
             client, states = client_for(srv.url, backoff_initial=0.01, backoff_cap=1.0,
                                         backoff_reset_after=reset_after, rng=lambda: 0.5)
             client.start()
             await waits(client, states, 3)
             await client.stop()
             return [s.delay for s in states if s.state is State.WAITING][:3]
-    assert run(body(0.1)) == [0.01, 0.01, 0.01]   # open 0.15 s >= 0.1 s: n back to 0 each time
+    assert run(body(0.04)) == [0.01, 0.01, 0.01]  # open 0.08 s >= 0.04 s: n back to 0 each time
     assert run(body(10.0)) == [0.01, 0.02, 0.04]  # never open 10 s: keeps growing
 
 
-def test_many_refused_connects_in_a_window_are_bounded():
+def test_many_refused_connects_wait_each_growing_delay():
     async def body():
-        client, _states = client_for(closed_port_url(), backoff_initial=0.02, backoff_cap=10.0, rng=lambda: 0.5)
+        client, states = client_for(closed_port_url(), backoff_initial=0.005, backoff_cap=10.0, rng=lambda: 0.5)
+        timeline = timed(client)
         client.start()
-        await asyncio.sleep(0.7)
+        await waits(client, states, 5)
         await client.stop()
-        return client
-    client = run(body())
-    # 0.02 + 0.04 + 0.08 + 0.16 + 0.32 = 0.62: six attempts fit, a hot loop would make thousands.
-    assert 4 <= client.stats.attempts <= 7
+        return client, states, timeline
+    client, states, timeline = run(body())
+    assert [s.delay for s in states if s.state is State.WAITING][:5] == [0.005, 0.01, 0.02, 0.04, 0.08]
+    assert_waited_each_delay(client, timeline)

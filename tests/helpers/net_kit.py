@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import types
+from collections.abc import Callable
 
 import pytest
 from websockets.asyncio.client import connect as ws_connect
@@ -87,6 +88,23 @@ async def no_frame(ws, within: float = 0.15) -> bool:
     return False
 
 
+async def answered_next(ws, body: bytes = b"marker") -> bool:
+    """True when the next frame is the PONG to a PING sent now. The server answers in order, so
+    anything it was to send for the client's earlier frames would have come first."""
+    await ws.send(b"\x20" + body)
+    return await recv(ws) == b"\x21" + body
+
+
+async def until(predicate: Callable[[], object], what: str = "condition", within: float = 5.0) -> None:
+    """Poll ``predicate`` on the running loop until it holds; fail after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
 async def http(port: int, path: str, headers: dict[str, str] | None = None, host: str = "127.0.0.1"):
     """One raw HTTP/1.1 GET; returns (status, headers with lower-case names, body bytes)."""
     reader, writer = await asyncio.open_connection(host, port)
@@ -118,6 +136,7 @@ def kit():
     return types.SimpleNamespace(
         TOKEN=TOKEN, FAST=FAST, UPGRADE=UPGRADE, run=run, connect=connect, recv=recv, recv_json=recv_json,
         subscribe=subscribe, expect_close=expect_close, no_frame=no_frame, http=http, config=make_config,
+        answered_next=answered_next, until=until,
     )
 
 

@@ -3,7 +3,7 @@
 import asyncio
 import random
 
-from inspector.mock.demo import Demo
+from inspector.mock.demo import TASK_PREFIX, Demo
 from inspector.mock.server import MockConfig, MockServer
 
 
@@ -29,7 +29,7 @@ def test_demo_traffic_reaches_filtered_subscribers_with_presence_churn(kit):
             demo.start()
             seen = {}
             loop = asyncio.get_running_loop()
-            end = loop.time() + 1.5
+            end = loop.time() + 1.5  # long enough for orders worth filtering to come too
             while loop.time() < end:
                 event = await kit.recv_json(ws)
                 seen.setdefault((event["topic"], event["type"]), []).append(event)
@@ -41,7 +41,8 @@ def test_demo_traffic_reaches_filtered_subscribers_with_presence_churn(kit):
                 if sum(1 for e in seen.get(("chat.lobby", "presence"), []) if e["data"]["action"] == "leave"):
                     break
             demo.stop()
-            await asyncio.sleep(0.05)
+            await kit.until(lambda: not [t for t in asyncio.all_tasks() if t.get_name().startswith(TASK_PREFIX)],
+                            "the demo's tasks ended")
             return sync, seen, server.members("chat.lobby")
     _sync, seen, members_after = kit.run(go())
     ticks = seen[("ticker", "message")]

@@ -18,7 +18,7 @@ def test_ninth_connection_per_token_is_accepted_then_closed_1008(kit):
             await kit.subscribe(open_[0], "t")  # the eight stay usable
             # freeing one slot lets a new connection in
             await open_[7].close()
-            await asyncio.sleep(0.05)
+            await kit.until(lambda: server.stats()["connections"] == 8, "the closed one dropped")
             again = await kit.connect(server.url)
             await kit.subscribe(again, "t2")
             stats = server.stats()
@@ -41,31 +41,39 @@ def test_idle_without_subscription_from_connect(kit):
     assert code == (1008, "idle without subscription") and took >= 0.25
 
 
+async def idle_timer_ran_out(kit, url: str) -> None:
+    """A witness connection, made now, is closed idle: an idle timer armed before it has run out too."""
+    async with kit.connect(url) as witness:
+        assert await kit.expect_close(witness) == (1008, "idle without subscription")
+
+
 def test_subscription_prevents_idle_close(kit):
     async def go():
-        async with MockServer(MockConfig(idle_timeout=0.2)) as server, kit.connect(server.url) as ws:
+        async with MockServer(MockConfig(idle_timeout=0.1)) as server, kit.connect(server.url) as ws:
             await kit.subscribe(ws, "t")
-            await asyncio.sleep(0.4)
-            await ws.send(b"\x20ok")
-            return await kit.recv(ws)
-    assert kit.run(go()) == b"\x21ok"
+            await idle_timer_ran_out(kit, server.url)
+            return await kit.answered_next(ws)
+    assert kit.run(go())
 
 
 def test_idle_counts_from_the_unsubscribe_that_left_none(kit):
     async def go():
-        async with MockServer(MockConfig(idle_timeout=0.3)) as server, kit.connect(server.url) as ws:
+        async with MockServer(MockConfig(idle_timeout=0.15)) as server, kit.connect(server.url) as ws:
             await kit.subscribe(ws, "a")
             await kit.subscribe(ws, "b")
-            await asyncio.sleep(0.35)  # longer than idle_timeout, but subscribed
+            await idle_timer_ran_out(kit, server.url)  # longer than idle_timeout, but subscribed
             await ws.send(b"\x02{\"topic\": \"a\"}")
-            await asyncio.sleep(0.35)  # still one subscription left
+            assert await kit.answered_next(ws)  # the server has read the unsubscribe
+            await idle_timer_ran_out(kit, server.url)  # still one subscription left
+            assert await kit.answered_next(ws)
             loop = asyncio.get_running_loop()
             await ws.send(b"\x02{\"topic\": \"b\"}")
             t0 = loop.time()
             code = await kit.expect_close(ws)
             return code, loop.time() - t0
     code, took = kit.run(go())
-    assert code == (1008, "idle without subscription") and took >= 0.25
+    # counted from the unsubscribe that left none, not from the connect
+    assert code == (1008, "idle without subscription") and took >= 0.12
 
 
 def test_token_expiry_closes_4401(kit):
@@ -206,7 +214,7 @@ def test_listeners_see_connect_and_disconnect_without_tokens(kit):
             server.listeners.append(lambda event, info: 1 / 0)  # a broken observer changes nothing
             async with kit.connect(server.url) as ws:
                 await kit.subscribe(ws, "t")
-            await asyncio.sleep(0.05)
+            await kit.until(lambda: seen[-1][0] == "disconnect", "the disconnect")
             return seen
     seen = kit.run(go())
     events = [e for e, _ in seen]

@@ -1,4 +1,4 @@
-"""Server PING after silence, missed PONGs, 1008 "pong timeout" — timers scaled to 0.2 s / 0.1 s."""
+"""Server PING after silence, missed PONGs, 1008 "pong timeout" — timers scaled to 0.2 s / 0.1 s (QUICK: halved)."""
 
 import asyncio
 import itertools
@@ -6,6 +6,9 @@ import itertools
 from websockets.exceptions import ConnectionClosed
 
 from inspector.mock.server import MockConfig, MockServer
+
+# where nothing races the PINGs (none answered, or each at once): half the intervals again
+QUICK = {"ping_interval": 0.1, "pong_timeout": 0.05}
 
 
 def with_client(kit, body, **config):
@@ -58,24 +61,21 @@ def test_three_missed_pongs_close_1008_pong_timeout(kit):
         t0 = loop.time()
         code, reason = await kit.expect_close(ws, 3)
         return code, reason, loop.time() - t0
-    code, reason, took = with_client(kit, body)
+    code, reason, took = with_client(kit, body, **QUICK)
     assert (code, reason) == (1008, "pong timeout")
-    assert took >= 0.2 * 3  # three intervals before the third ping went unanswered
+    assert took >= QUICK["ping_interval"] * 3  # three intervals before the third ping went unanswered
 
 
 def test_answered_pings_keep_the_connection_open(kit):
     async def body(server, ws, loop):
         answered = 0
-        end = loop.time() + 1.2  # 6 intervals: would close after 3 misses
-        while loop.time() < end:
+        while answered < 6:  # twice the misses that would close it
             frame = await kit.recv(ws, 1)
             if frame[0] == 0x20:
                 await ws.send(b"\x21" + frame[1:])
                 answered += 1
-        await ws.send(b"\x20still-here")
-        return answered, await kit.recv(ws, 1)
-    answered, pong = with_client(kit, body)
-    assert answered >= 3 and pong == b"\x21still-here"
+        return await kit.answered_next(ws, b"still-here")
+    assert with_client(kit, body, **QUICK)
 
 
 def test_any_pong_resets_the_missed_count(kit):
@@ -85,15 +85,12 @@ def test_any_pong_resets_the_missed_count(kit):
         while seen < 2:
             if (await kit.recv(ws, 2))[0] == 0x20:
                 seen += 1
-        await asyncio.sleep(0.15)  # second ping now missed too
         conn = next(iter(server._conns))
-        missed_before = conn.missed
+        await kit.until(lambda: conn.missed == 2, "the second PING missed too")
         await ws.send(b"\x21not-the-body")
-        await asyncio.sleep(0.05)
-        missed_after = conn.missed
-        return missed_before, missed_after
-    before, after = with_client(kit, body)
-    assert before == 2 and after == 0
+        assert await kit.answered_next(ws)  # the server has read the PONG before this PING
+        return conn.missed
+    assert with_client(kit, body) == 0
 
 
 def test_missed_count_follows_max_missed_pongs(kit):
@@ -105,6 +102,6 @@ def test_missed_count_follows_max_missed_pongs(kit):
         except ConnectionClosed as exc:
             return exc.rcvd.code, exc.rcvd.reason, pings
     for limit in (1, 2):
-        code, reason, pings = with_client(kit, body, max_missed_pongs=limit)
+        code, reason, pings = with_client(kit, body, max_missed_pongs=limit, **QUICK)
         assert (code, reason) == (1008, "pong timeout")
         assert pings == limit  # closed when the limit-th PING goes unanswered, before another is sent

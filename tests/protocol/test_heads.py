@@ -5,6 +5,7 @@ import json
 import random
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -211,7 +212,8 @@ def written_events(draw):
     return data, obj
 
 
-@settings(max_examples=400)
+@pytest.mark.slow  # -m slow: every example
+@settings(max_examples=examples(400))
 @given(written_events())
 def test_read_head_agrees_with_a_full_decode(case):
     data, obj = case
@@ -299,7 +301,8 @@ def test_the_usual_join_of_any_writer_is_read_whole():
         assert change_read(data) is None and head_read(data) == EventHead("a", "presence", None)
 
 
-@settings(max_examples=400)
+@pytest.mark.slow  # -m slow: every example
+@settings(max_examples=examples(400))
 @given(written_events())
 def test_a_change_agrees_with_try_decode_on_any_layout(case):
     agrees_with_decode(case[0])

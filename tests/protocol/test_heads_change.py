@@ -7,6 +7,7 @@ import random
 
 import msgspec
 import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -176,7 +177,8 @@ def written_presence_and_messages(draw):
     return b"\x10" + text.encode("utf-8", "surrogatepass")
 
 
-@settings(max_examples=600)
+@pytest.mark.slow  # -m slow: every example
+@settings(max_examples=examples(600))
 @given(written_presence_and_messages())
 def test_one_parse_reads_what_two_parses_read(data):
     read_exactly(data)

@@ -19,6 +19,7 @@ import hashlib
 from itertools import pairwise
 
 import pytest
+from fuzz_budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.client import ClientProtocol
@@ -227,13 +228,12 @@ def _compare(stream: tuple[bytes, list[bytes]]) -> None:
         assert ours[1] == theirs[1], ours[2]
 
 
-@pytest.mark.slow  # selected by `-m slow` too, where it runs many more examples
+@pytest.mark.slow  # -m slow: every example
 @pytest.mark.timeout(900)
-def test_same_messages_and_close_code_as_websockets(request: pytest.FixtureRequest) -> None:
-    examples = 15000 if "slow" in (request.config.option.markexpr or "") else 1500
-    check = settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])(
-        given(streams())(_compare))
-    check()
+@settings(max_examples=examples(15000, share=50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(streams())
+def test_same_messages_and_close_code_as_websockets(stream: tuple[bytes, list[bytes]]) -> None:
+    _compare(stream)
 
 
 @pytest.mark.parametrize("data, messages, code", [

@@ -14,10 +14,13 @@ import argparse
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).parents[1] / "helpers"))  # run as a script: the tests' helpers
 
 import qasync
+from net_kit import until
 from PySide6.QtWidgets import QApplication
 
 from inspector.client.engine import ClientConfig, RealtimeClient
@@ -32,15 +35,6 @@ def _publish_many(server, topic: str, count: int) -> int:
     for i in range(count):
         server.publish(topic, {"i": i, "pad": "x" * 32})
     return count
-
-
-async def _until(predicate, timeout: float, what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 async def _round(mock: MockServerThread, url: str, panel: LogPanel, r: int, n: int, flood: int) -> None:
@@ -62,14 +56,14 @@ async def _round(mock: MockServerThread, url: str, panel: LogPanel, r: int, n: i
             c.add_listener(count)
         clients.append(c)
         c.start()
-    await _until(lambda: all(c.state is State.OPEN and all(s.state is SubState.ACTIVE
-                                                            for s in c.subscriptions.values())
-                             for c in clients), 20, f"round {r}: {n} connections open")
+    await until(lambda: all(c.state is State.OPEN and all(s.state is SubState.ACTIVE
+                                                           for s in c.subscriptions.values())
+                            for c in clients), f"round {r}: {n} connections open", 20)
     await loop.run_in_executor(None, mock.call, mock.server.publish, "quiet", {"hello": r})
     await loop.run_in_executor(None, mock.call, _publish_many, mock.server, "flood", flood)
     # stop part-way through the flood in odd rounds, so closes race with a full receive queue
     target = flood // 2 if r % 2 else flood
-    await _until(lambda: received[0] >= target, 30, f"round {r}: flood received")
+    await until(lambda: received[0] >= target, f"round {r}: flood received", 30)
 
     how = r % 3
     if how == 0:    # the server closes every connection at once
@@ -81,7 +75,7 @@ async def _round(mock: MockServerThread, url: str, panel: LogPanel, r: int, n: i
             ws = c._ws
             if ws is not None:
                 ws.transport.abort()
-    await _until(lambda: all(c.state is State.STOPPED for c in clients), 20, f"round {r}: all stopped")
+    await until(lambda: all(c.state is State.STOPPED for c in clients), f"round {r}: all stopped", 20)
     for c in clients:
         await c.stop()
     panel.flush()

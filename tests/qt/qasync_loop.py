@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import net_kit
+
 T = TypeVar("T")
 
 
@@ -17,9 +19,4 @@ def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: 
 
 async def until(predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition") -> None:
     """Poll ``predicate`` on the running loop (Qt events keep flowing meanwhile)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.01)
+    await net_kit.until(predicate, what, timeout)

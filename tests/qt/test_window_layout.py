@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QScrollArea, QWidget
 from qasync_loop import run, until
-from windows import close_window, make_window
+from windows import close_window, make_window, settle_layouts
 
 from inspector.mock.server import MockServer
 from inspector.profiles import LOCAL_MOCK, local_mock_profile
@@ -60,7 +58,7 @@ def test_every_panel_fits_the_window(qtbot, qloop, tmp_path, size):
         tab = w.open_connection(local_mock_profile())
         assert tab is not None
         await until(lambda: w.size().toTuple() == size and tab.client.state is State.OPEN, 10, "open")
-        await asyncio.sleep(0.05)  # one more layout pass
+        settle_layouts()
         # each panel's minimum fits the room the window gives it
         assert w.minimumSizeHint().width() <= 1024 and w.minimumSizeHint().height() <= 700
         side = w.side_tabs.width()
@@ -73,7 +71,7 @@ def test_every_panel_fits_the_window(qtbot, qloop, tmp_path, size):
         profiles_area = w.side_tabs.currentWidget()
         assert isinstance(profiles_area, QScrollArea) and not profiles_area.horizontalScrollBar().isVisible()
         w.side_tabs.setCurrentIndex(1)
-        await asyncio.sleep(0.05)
+        settle_layouts()
         mock_area = w.side_tabs.currentWidget()
         assert isinstance(mock_area, QScrollArea) and not mock_area.horizontalScrollBar().isVisible()
         assert all(_fully_visible_across(c, mock_area) for c in _mock_controls(w.mock_panel))
@@ -85,10 +83,10 @@ def test_every_panel_fits_the_window(qtbot, qloop, tmp_path, size):
         # hiding the side panel gives the log the width and leaves the window's size alone
         log_width = w.log_panel.width()
         w.side_action.trigger()
-        await asyncio.sleep(0.05)
+        settle_layouts()
         assert w.size().toTuple() == size and w.log_panel.width() > log_width
         w.side_action.trigger()
-        await asyncio.sleep(0.05)
+        settle_layouts()
         assert w.size().toTuple() == size and w.side_tabs.isVisible()
         await close_window(w)
     run(qloop, scenario())

@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtWidgets import QApplication
 
 from inspector.mock.server import MockConfig
 from inspector.profiles import ProfileStore
 from inspector.qt.main_window import MainWindow
+
+
+def settle_layouts(rounds: int = 3) -> None:
+    """Deliver the layout requests posted so far, and those their geometry changes post in turn."""
+    for _ in range(rounds):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        QCoreApplication.sendPostedEvents()
 
 
 def make_window(qtbot: Any, tmp_path: Any, **mock: Any) -> MainWindow:

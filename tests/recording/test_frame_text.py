@@ -6,6 +6,8 @@ import base64
 import json
 import math
 
+import pytest
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +25,8 @@ def reference(start, ts, datas, conns, outs, texts) -> bytes:
     return "".join(lines).encode("ascii")
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.slow  # -m slow: every example
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.tuples(st.floats(min_value=0, max_value=2e7), st.binary(max_size=40),
                           st.sampled_from(['"c1"', '"c2"', '"we%ird\\"c%s"']), st.booleans(), st.booleans()),
                 min_size=1, max_size=60),
@@ -46,7 +49,8 @@ def test_same_bytes_as_frame_line(rows, uniform):
         assert rec["b"] == base64.b64encode(d).decode()
 
 
-@settings(max_examples=2000, deadline=None)
+@pytest.mark.slow  # -m slow: every example
+@settings(max_examples=examples(2000), deadline=None)
 @given(ERA)
 def test_seven_places_read_back_exactly(w):
     head = times_text(w, 2.0**30)

@@ -146,8 +146,9 @@ def test_the_app_killed_mid_stream_leaves_every_record_it_handed_over(tmp_path):
     with subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True) as app:
         try:
             sink_pid = int(app.stdout.readline())
-            # killed while tapping: once a tapped frame is in the file
-            wait_for(lambda: len(lines_of(path)) > 20001, "a tapped frame in the file")
+            flushed = path.stat().st_size  # the header and the 20000 written frames: flush() waits for the file
+            # killed while tapping: once a tapped frame is in the file (its size: not 20000 lines read each poll)
+            wait_for(lambda: path.stat().st_size > flushed, "a tapped frame in the file")
         finally:
             os.kill(app.pid, signal.SIGKILL)
     # EOF on its pipe: the sink writes what it has and exits

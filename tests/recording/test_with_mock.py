@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 
-from net_kit import run
+from net_kit import run, until
 from rec_helpers import T0, TOKEN
 from websockets.asyncio.client import connect as ws_connect
 
@@ -126,8 +126,9 @@ def test_mock_replay_respects_topics_filters_order_and_timing(tmp_path):
             raw_client(server.url) as c,
         ):
             player = asyncio.ensure_future(play(server, server_events(path), speed=2.0))
-            await asyncio.sleep(0.1)
-            assert not player.done()  # waits for a subscriber before it starts
+            # it waits for a subscriber, listening for the first subscription
+            await until(lambda: server.listeners, "the player listening for a subscription")
+            assert not player.done()
             start = time.monotonic()
             await subscribe(a, "orders.eu")
             await subscribe(b, "orders.eu", "data.total > `150`")

@@ -6,6 +6,7 @@ from qasync_loop import run, until
 
 from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.tokens import TokenSource
+from inspector.mock.demo import TASK_PREFIX as DEMO_TASK
 from inspector.mock.server import MockConfig
 from inspector.protocol.events import FrameSeen, PongMissed, RttMeasured, State
 from inspector.protocol.frames import Event, try_decode
@@ -73,12 +74,11 @@ def test_publish_form_and_clients_table(qtbot, qloop, panel):
         await until(lambda: panel.clients_table.rowCount() == 1, what="stats")
         assert "orders.eu" in panel.clients_table.item(0, 2).text()
         assert "1 connection(s)" in panel.stats_label.text()
-        # repeat at 100/s for a moment
+        # repeat at 100/s until 20 have come
         panel.rate_spin.setValue(100)
         panel.repeat_button.setChecked(True)
-        await asyncio.sleep(0.5)
-        panel.repeat_button.setChecked(False)
         await until(lambda: len(_events(c, "orders.eu")) >= 20, what="repeated events")
+        panel.repeat_button.setChecked(False)
         await c.stop()
     run(qloop, scenario())
     assert _events(c, "orders.eu")[0].data == {"total": 250}
@@ -138,6 +138,24 @@ def test_pong_toggle_and_latency(qtbot, qloop, panel):
     run(qloop, scenario())
 
 
+async def _publish_marker(panel, c, n: int) -> int:
+    """Publish ``{"marker": n}`` on "ticker" in the server's thread; its seq, once the client has it.
+
+    The client reads its connection in order: every ticker event published before the marker
+    has arrived by then."""
+    thread = panel.server_thread
+    _, seq = await asyncio.get_running_loop().run_in_executor(None, thread.call, thread.server.publish,
+                                                              "ticker", {"marker": n})
+    await until(lambda: any(e.data == {"marker": n} for e in _events(c, "ticker")), what=f"marker {n}")
+    return seq
+
+
+def _demo_tasks(panel) -> list[str]:
+    """The demo's traffic tasks still on the server's loop (none: nothing can publish demo traffic)."""
+    thread = panel.server_thread
+    return thread.call(lambda: [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith(DEMO_TASK)])
+
+
 def test_demo_toggle(qtbot, qloop, panel):
     url = panel.start_server(demo=False)
     c = _client(url)
@@ -145,16 +163,18 @@ def test_demo_toggle(qtbot, qloop, panel):
 
     async def scenario():
         c.start()
-        await c.wait_state(State.OPEN, 5)
-        await asyncio.sleep(0.3)
-        assert _events(c, "ticker") == []
+        await until(lambda: c.subscriptions["ticker"].state.value == "active", what="active")
+        # the first thing ever published on the topic: no demo ticker before it
+        assert await _publish_marker(panel, c, 1) == 1 and len(_events(c, "ticker")) == 1
         panel.demo_check.setChecked(True)
-        await until(lambda: len(_events(c, "ticker")) >= 3, what="demo ticker")
+        await until(lambda: len(_events(c, "ticker")) >= 4, what="demo ticker")
         panel.demo_check.setChecked(False)
-        await asyncio.sleep(0.3)
+        await until(lambda: not _demo_tasks(panel), what="the demo's tasks ended")
+        assert panel.server_thread.call(lambda: panel.server_thread.server.stats()["demo"]) is False
         n = len(_events(c, "ticker"))
-        await asyncio.sleep(0.3)
-        assert len(_events(c, "ticker")) == n
+        seq = await _publish_marker(panel, c, 2)
+        # the demo's last event came before the marker and nothing came between
+        assert len(_events(c, "ticker")) == n + 1 and _events(c, "ticker")[-2].seq == seq - 1
         await c.stop()
     run(qloop, scenario())
 

@@ -9,6 +9,7 @@ import asyncio
 import base64
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import drops
@@ -132,10 +133,12 @@ def test_record_current_connection_only(qtbot, qloop, tmp_path):
 
     ui.ask_where_action.setChecked(False)  # Record writes to the recordings folder at once
     assert w.settings.value(ASK_WHERE_KEY) in (False, "false") and not ui.ask_where
+    # frames from PINGs ten times a second on each, not one (no demo: batches of one connection's frames)
+    profile = dataclasses.replace(secret_profile(), ping_interval=0.1)
 
     async def scenario():
-        a = w.open_connection(secret_profile())
-        b = w.open_connection(secret_profile())
+        a = w.open_connection(profile)
+        b = w.open_connection(profile)
         await until(lambda: a.client.state is State.OPEN and b.client.state is State.OPEN, 10, "open")
         w.conn_tabs.setCurrentWidget(a)
         ui.record_current_action.trigger()
@@ -163,7 +166,7 @@ def test_recorder_disk_full_stops_and_reports_once(qtbot, tmp_path):
         client._emit(event(seq=i + 1))  # never raises into the client
     qtbot.waitUntil(lambda: bool(failures), timeout=10000)
     assert not rec.active and client._taps == () and not rec.indicator.isVisible()
-    qtbot.wait(200)  # the indicator's timer no longer runs: said once
+    rec.update_indicator()  # a tick of the indicator's timer, had it kept running: nothing more to say
     assert len(failures) == 1 and "stopped" in failures[0] and "No space" in failures[0], failures
 
 
@@ -351,10 +354,14 @@ def test_replay_at_scaled_timing_is_paced(qtbot, qloop, tmp_path):
     r = view.replay
     r.set_speed(10.0)  # 0.2 s of replay
     r.seek_index(0)
+    shown: dict[int, float] = {}  # frames in the log -> when the replay first showed that many
+    r.positionChanged.connect(lambda _: shown.setdefault(view.log_panel.frame_count(), time.monotonic()))
+    started = time.monotonic()
     r.play()
-    qtbot.wait(20)
-    assert view.log_panel.frame_count() == 1  # the first at once, the rest later
     qtbot.waitUntil(lambda: view.log_panel.frame_count() == 3, timeout=3000)
+    # one at a time, the n-th no sooner than (n - 1) s of recording at 10x after Play
+    assert list(shown) == [1, 2, 3], shown
+    assert all(shown[n] - started >= 0.099 * (n - 1) for n in shown), (started, shown)
     r.pause()
     assert not r._timer.isActive()
 

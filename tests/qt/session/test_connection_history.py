@@ -32,6 +32,16 @@ def window(qtbot, tmp_path, monkeypatch):
     return make_window(qtbot, tmp_path)
 
 
+@pytest.fixture
+def quick_reconnect(monkeypatch):
+    """Reconnect waits of 0.05 s, for tests where the wait is a row, not a countdown to watch."""
+    config = connection_tab.client_config
+
+    def short_backoff(p, url, **overrides):
+        return config(p, url, **{"backoff_initial": 0.05, **overrides})
+    monkeypatch.setattr(connection_tab, "client_config", short_backoff)
+
+
 def session_summaries(w: MainWindow) -> list[str]:
     s = w.log_panel.store
     return [s.summary(i) for i in range(len(s)) if s.is_session(i)]
@@ -69,6 +79,7 @@ def status_matches_header(w: MainWindow, tab) -> bool:
     return w.status_label.text() == f"{tab.conn_id} · {tab.profile.name}: {tab.state_view.text()}"
 
 
+@pytest.mark.usefixtures("quick_reconnect")
 def test_close_and_reconnect_are_rows_found_by_search_and_kind(qtbot, qloop, window):
     w = window
 
@@ -158,6 +169,7 @@ def test_server_framing_violation_is_a_row_with_its_close_code(qtbot, qloop, win
     assert server.codes and set(server.codes) == {1002}
 
 
+@pytest.mark.usefixtures("quick_reconnect")
 def test_rows_are_recorded_exported_and_shown_again_by_replay_and_the_app(qtbot, qloop, window, tmp_path):
     w = window
     ui = w.recording

@@ -119,7 +119,9 @@ def mock():
 def _tab(qtbot, url, overrides=None, **profile_fields) -> ConnectionTab:
     fields = {"name": "t", "url": url, "token": GOOD, "ping_interval": 0.0}
     fields.update(profile_fields)
-    tab = ConnectionTab(Profile(**fields), url, "c1", Tasks(), **(overrides or {}))
+    # a reconnect's wait is shown, not sat out: a twentieth of a second, not the protocol's half second
+    config = {"backoff_initial": 0.05, **(overrides or {})}
+    tab = ConnectionTab(Profile(**fields), url, "c1", Tasks(), **config)
     qtbot.addWidget(tab)
     texts: list[str] = []
     tab.state_changed.connect(lambda _ev: texts.append(tab.state_view.text()))
@@ -194,8 +196,10 @@ def test_stopping_close_codes(qtbot, qloop, mock, code, reason, expect):
         await _open(tab)
         await _close_all(mock, code, reason)
         await until(lambda: tab.texts[-1].startswith("stopped"), what="stopped")
-        await asyncio.sleep(0.7)  # longer than the first backoff: must still be stopped
+        # the session itself has ended: nothing is left that could reconnect
+        await asyncio.wait_for(tab.client.wait_closed(), 5)
     run(qloop, scenario())
+    assert not tab.client.running
     assert _seen(tab, f"closed {code}")
     assert all(p in tab.texts[-1] for p in expect), tab.texts[-1]
     assert tab.client.stats.connects == 1

@@ -53,7 +53,7 @@ def test_an_encrypted_key_is_asked_for_then_the_connection_opens(qtbot, qloop, w
         assert w.open_connection(p) is None  # asked first: no tab that fails with "no passphrase"
         dialog = w.passphrases.dialog
         assert dialog is not None and w.tabs() == []
-        await asyncio.sleep(0.05)  # the loop runs while the question is shown (open(), not exec())
+        await asyncio.sleep(0)  # the loop runs while the question is shown (open(), not exec())
         assert "client-enc.key" in dialog.labelText() and "never saved" in dialog.labelText()
         answer(w, "not-the-passphrase")
         await until(lambda: w.passphrases.dialog is not None, what="asked again")

@@ -223,10 +223,10 @@ class SubscriptionEditor(QWidget):
         self.table.itemChanged.connect(self._item_changed)
 
         # New events only mark the preview dirty; it is recomputed at most 2x/s.
-        self._timer = QTimer(self)
-        self._timer.setInterval(500)
-        self._timer.timeout.connect(self._refresh_if_dirty)
-        self._timer.start()
+        self.refresh_timer = QTimer(self)
+        self.refresh_timer.setInterval(500)
+        self.refresh_timer.timeout.connect(self._refresh_if_dirty)
+        self.refresh_timer.start()
         # Presence can arrive thousands of times a second: its rows are redrawn at most 10x/s.
         self.presence = Presence()
         self._presence_timer = QTimer(self)

@@ -1,0 +1,285 @@
+"""SessionWriter: append rows to a session folder as Arrow record batches.
+
+No threads: rows wait in memory until a flush, which the writer does itself when the oldest
+waiting row is ``flush_interval`` old (checked on ``append`` and ``tick``, which the owner's
+timer calls) or a block is full, and always on ``flush`` and ``close``. A flush writes, in
+order, the new labels, the batch, then its index entry, each with plain ``write`` calls: once
+a flush returns, a kill -9 cannot take its rows (an OS crash can, short of ``close(fsync=True)``).
+
+Any OSError while writing (a full disk) stops the writer for good: ``error`` holds one line
+saying why, the files are cut back to the last whole batch, later rows are dropped (the app
+keeps them in memory) and nothing raises from ``append``, ``tick`` or ``flush``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from inspector.logstore.session_store import block_index, labels
+from inspector.logstore.session_store.errors import StoreError
+from inspector.logstore.session_store.layout import (
+    DATA_FILE,
+    INDEX_FILE,
+    LABELS_FILE,
+    LOCK_FILE,
+    update_meta,
+)
+from inspector.logstore.session_store.schema import SCHEMA, Rows, fixed_arrays, record_batch
+from inspector.private_files import open_private
+
+FLUSH_INTERVAL = 0.2  # with the owner's tick at least every 50 ms: rows reach the file within 250 ms
+BLOCK_ROWS = 65536
+BLOCK_BYTES = 16 * 1024 * 1024
+
+
+class Sink(Protocol):
+    """The part of a binary file the writer uses (a test wraps one to fill the disk)."""
+
+    def write(self, data: bytes, /) -> int | None: ...
+    def truncate(self, size: int, /) -> int: ...
+    def close(self) -> None: ...
+
+
+def open_sink(path: Path) -> Sink:
+    """A new unbuffered file, 0600."""
+    f: Sink = open_private(path, "wb", buffering=0)
+    return f
+
+
+class _Capture:
+    """Where pyarrow's stream writer puts each message, for us to write out ourselves."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        self.parts.append(bytes(data))
+        return len(self.parts[-1])
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts.clear()
+        return out
+
+
+class _File:
+    """A sink and how many of its bytes are whole (what a failed write is cut back to)."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            n = self.sink.write(view)
+            if not n:  # a raw file writes part, or None when it would block: treat both as a failure past 0
+                raise OSError(f"short write ({len(view)} bytes not written)")
+            view = view[n:]
+        self.size += len(data)
+
+    def cut_back(self, size: int) -> None:
+        self.sink.truncate(size)
+        self.size = size
+
+
+class SessionWriter:
+    def __init__(self, folder: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic,
+                 flush_interval: float = FLUSH_INTERVAL, block_rows: int = BLOCK_ROWS,
+                 block_bytes: int = BLOCK_BYTES, compression: str | None = None,
+                 opener: Callable[[Path], Sink] = open_sink) -> None:
+        """Start writing the session in ``folder`` (made by ``layout.create_session``).
+
+        Raises StoreError when the files cannot be created. ``compression`` is None, "lz4" or
+        "zstd" (Arrow's own buffer compression, which every Arrow reader undoes).
+        """
+        self.folder = Path(folder)
+        self._clock = clock
+        self._interval = flush_interval
+        self._block_rows = block_rows
+        self._block_bytes = block_bytes
+        self.error = ""
+        self.rows_written = 0
+        self.rows_dropped = 0
+        self.blocks: list[block_index.Block] = []
+        self._pending: list[tuple[list[np.ndarray[Any, Any]], Sequence[bytes]]] = []
+        self._pending_rows = 0
+        self._pending_bytes = 0
+        self._oldest = 0.0
+        self._labels_written = {labels.CONN: 0, labels.TOPIC: 0}
+        self._new_labels = b""
+        self._closed = False
+        self._lock_fd = -1
+        self._schema_size = 0
+        self._schema_prefix = b""
+        try:
+            self._lock_fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
+                                    0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._data = _File(opener(self.folder / DATA_FILE))
+            self._index = _File(opener(self.folder / INDEX_FILE))
+            self._labels = _File(opener(self.folder / LABELS_FILE))
+            self._capture = _Capture()
+            options = pa.ipc.IpcWriteOptions(compression=compression, use_threads=False)
+            self._stream = pa.ipc.new_stream(self._capture, SCHEMA, options=options)
+            # the stream writer puts the schema before its first batch: write it now, strip it then
+            self._schema_prefix = SCHEMA.serialize().to_pybytes()
+            self._data.write(self._schema_prefix)
+            self._schema_size = self._data.size
+            self._index.write(block_index.MAGIC)
+        except OSError as exc:
+            self._release()
+            raise StoreError(f"cannot write a session in {self.folder}: {_reason(exc)}") from exc
+
+    # ------------------------------------------------------------------ writing
+
+    def append(self, rows: Rows, conns: Sequence[str] = (), topics: Sequence[str] = ()) -> None:
+        """Queue ``rows``; flush when due. ``conns`` and ``topics`` are the caller's label lists
+        (the names of ids 0, 1, ...): they may only grow, and the writer stores each new name once."""
+        if self._closed:
+            raise StoreError("the session writer is closed")
+        fixed = fixed_arrays(rows)
+        self._queue_labels(labels.CONN, conns)
+        self._queue_labels(labels.TOPIC, topics)
+        n = len(rows.data)
+        if self.error:
+            self.rows_dropped += n
+            return
+        if n:
+            if not self._pending_rows:
+                self._oldest = self._clock()
+            self._pending.append((fixed, rows.data))
+            self._pending_rows += n
+            self._pending_bytes += int(fixed[6].sum())
+        self.tick()
+
+    def tick(self) -> None:
+        """Flush if a block is full or the oldest waiting row is ``flush_interval`` old."""
+        if not self._pending_rows:
+            return
+        if (self._pending_rows >= self._block_rows or self._pending_bytes >= self._block_bytes
+                or self._clock() - self._oldest >= self._interval):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every waiting row now (in blocks of at most ``block_rows`` rows and about
+        ``block_bytes`` bytes)."""
+        if not self._pending_rows or self.error:
+            return
+        pending, self._pending = self._pending, []
+        n = self._pending_rows
+        self._pending_rows = self._pending_bytes = 0
+        fixed = [np.concatenate(cols) for cols in zip(*(p[0] for p in pending), strict=True)]
+        data = [d for p in pending for d in p[1]] if len(pending) > 1 else pending[0][1]
+        before = self.rows_written
+        try:
+            for lo, hi in _blocks(fixed[6], self._block_rows, self._block_bytes):
+                self._write_block([c[lo:hi] for c in fixed], data[lo:hi])
+        except OSError as exc:
+            self._fail(exc)
+            self.rows_dropped += n - (self.rows_written - before)
+
+    def _write_block(self, fixed: list[np.ndarray[Any, Any]], data: Sequence[bytes]) -> None:
+        self._stream.write_batch(record_batch(fixed, data))
+        body = self._capture.take()
+        if self._schema_prefix:
+            if not body.startswith(self._schema_prefix):
+                raise OSError("the Arrow stream did not start with the schema written")
+            body = body[len(self._schema_prefix):]
+            self._schema_prefix = b""
+        if self._new_labels:
+            self._labels.write(self._new_labels)
+            self._new_labels = b""
+        t = fixed[0]
+        block = block_index.Block(self._data.size, len(body), len(data), float(t[0]), float(t[-1]))
+        self._data.write(body)
+        self._index.write(block_index.encode(block))
+        self.blocks.append(block)
+        self.rows_written += block.rows
+
+    def _queue_labels(self, label: str, names: Sequence[str]) -> None:
+        done = self._labels_written[label]
+        if len(names) < done:
+            raise ValueError(f"the {label} names may only grow ({len(names)} given, {done} written)")
+        if len(names) > done:
+            self._new_labels += labels.encode(label, done, list(names[done:]))
+            self._labels_written[label] = len(names)
+
+    def _fail(self, exc: OSError) -> None:
+        """Stop writing; cut each file back to its last whole part so no reader sees a torn one."""
+        self.error = f"session store stopped writing: {_reason(exc)} ({self.folder})"
+        whole = self.blocks[-1].end if self.blocks else self._schema_size
+        for f, size in ((self._data, whole), (self._index, len(block_index.MAGIC) +
+                                               block_index.ENTRY_SIZE * len(self.blocks))):
+            try:
+                f.cut_back(size)
+            except OSError:
+                pass  # the reader drops a torn tail anyway
+
+    # ------------------------------------------------------------------ closing
+
+    def close(self, *, fsync: bool = False) -> None:
+        """Flush, mark the session closed and release it. Never raises for a write error
+        (``error`` says it); ``fsync`` also makes the files survive an OS crash."""
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        for f in (self._data, self._index, self._labels):
+            try:
+                if fsync and not self.error:
+                    os.fsync(f.sink.fileno())  # type: ignore[attr-defined]
+                f.sink.close()
+            except (OSError, AttributeError):
+                pass
+        if not self.error:
+            try:
+                update_meta(self.folder, closed=True, rows=self.rows_written)
+            except OSError as exc:
+                self.error = f"session store could not close the session: {_reason(exc)} ({self.folder})"
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def __enter__(self) -> SessionWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _blocks(sizes: np.ndarray[Any, Any], max_rows: int, max_bytes: int) -> list[tuple[int, int]]:
+    """Row ranges of at most ``max_rows`` rows and about ``max_bytes`` bytes (one row at least)."""
+    n = len(sizes)
+    ends = np.cumsum(sizes, dtype=np.int64)
+    out = []
+    lo = 0
+    while lo < n:
+        base = int(ends[lo - 1]) if lo else 0
+        hi = int(np.searchsorted(ends, base + max_bytes, side="right"))
+        hi = min(max(hi, lo + 1), lo + max_rows, n)
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__

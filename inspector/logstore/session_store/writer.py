@@ -55,15 +55,16 @@ def open_sink(path: Path) -> Sink:
 
 
 class _Capture:
-    """Where pyarrow's stream writer puts each message, for us to write out ourselves."""
+    """Where pyarrow's stream writer puts each message, for us to write out ourselves. The parts
+    are kept as given (the batch's own buffers, not copies) until ``take`` joins them."""
 
     def __init__(self) -> None:
-        self.parts: list[bytes] = []
+        self.parts: list[Any] = []
         self.closed = False
 
     def write(self, data: Any) -> int:
-        self.parts.append(bytes(data))
-        return len(self.parts[-1])
+        self.parts.append(data)
+        return memoryview(data).nbytes
 
     def flush(self) -> None:
         pass
@@ -169,16 +170,21 @@ class SessionWriter:
         self.tick()
 
     def tick(self) -> None:
-        """Flush if a block is full or the oldest waiting row is ``flush_interval`` old."""
+        """Write whole blocks as they fill, and everything once the oldest waiting row is
+        ``flush_interval`` old."""
         if not self._pending_rows:
             return
-        if (self._pending_rows >= self._block_rows or self._pending_bytes >= self._block_bytes
-                or self._clock() - self._oldest >= self._interval):
+        if self._clock() - self._oldest >= self._interval:
             self.flush()
+        elif self._pending_rows >= self._block_rows or self._pending_bytes >= self._block_bytes:
+            self._write(whole_blocks_only=True)
 
     def flush(self) -> None:
         """Write every waiting row now (in blocks of at most ``block_rows`` rows and about
         ``block_bytes`` bytes)."""
+        self._write(whole_blocks_only=False)
+
+    def _write(self, *, whole_blocks_only: bool) -> None:
         if not self._pending_rows or self.error:
             return
         pending, self._pending = self._pending, []
@@ -186,13 +192,21 @@ class SessionWriter:
         self._pending_rows = self._pending_bytes = 0
         fixed = [np.concatenate(cols) for cols in zip(*(p[0] for p in pending), strict=True)]
         data = [d for p in pending for d in p[1]] if len(pending) > 1 else pending[0][1]
+        spans = _blocks(fixed[6], self._block_rows, self._block_bytes)
+        if whole_blocks_only and len(spans) > 1:  # the last block is not full: it waits
+            lo = spans.pop()[0]
+            self._pending = [([c[lo:] for c in fixed], data[lo:])]
+            self._pending_rows = n - lo
+            self._pending_bytes = int(fixed[6][lo:].sum())
+            n = lo
         before = self.rows_written
         try:
-            for lo, hi in _blocks(fixed[6], self._block_rows, self._block_bytes):
+            for lo, hi in spans:
                 self._write_block([c[lo:hi] for c in fixed], data[lo:hi])
         except OSError as exc:
             self._fail(exc)
-            self.rows_dropped += n - (self.rows_written - before)
+            self.rows_dropped += n - (self.rows_written - before) + self._pending_rows
+            self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
 
     def _write_block(self, fixed: list[np.ndarray[Any, Any]], data: Sequence[bytes]) -> None:
         self._stream.write_batch(record_batch(fixed, data))

@@ -43,7 +43,7 @@ class FullDisk:
         self._f: Sink = open_sink(path)
         self._room = room  # shared by every file of a writer: one disk
 
-    def write(self, data: bytes, /) -> int | None:
+    def write(self, data: bytes | memoryview, /) -> int | None:
         if self._room[0] <= 0:
             raise OSError(errno.ENOSPC, "No space left on device")
         part = memoryview(data)[:self._room[0]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 
@@ -34,7 +35,7 @@ def _write(folder, rows: list[tuple], cuts: list[int], block_rows: int) -> None:
     clock = [0.0]
     w = SessionWriter(folder, clock=lambda: clock[0], flush_interval=1.0, block_rows=block_rows, block_bytes=2000)
     bounds = sorted({0, len(rows), *(c % (len(rows) + 1) for c in cuts)})
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         part = rows[a:b]
         w.append(Rows(t=np.array([r[0] for r in part], np.float64),
                       conn=np.array([conns.intern(r[1]) for r in part], np.uint16),

@@ -27,7 +27,7 @@ FIXED_COLUMNS: tuple[tuple[str, type[np.generic]], ...] = (
     ("flags", np.int8),
 )
 DATA = "data"
-COLUMNS = tuple(name for name, _ in FIXED_COLUMNS) + (DATA,)
+COLUMNS = (*(name for name, _ in FIXED_COLUMNS), DATA)
 SCHEMA: Any = pa.schema([(name, pa.from_numpy_dtype(dtype)) for name, dtype in FIXED_COLUMNS] + [(DATA, pa.binary())],
                         metadata={b"realtime-inspector": b"session-store 1"})
 

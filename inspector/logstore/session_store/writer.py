@@ -13,6 +13,7 @@ keeps them in memory) and nothing raises from ``append``, ``tick`` or ``flush``.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
@@ -43,7 +44,7 @@ BLOCK_BYTES = 16 * 1024 * 1024
 class Sink(Protocol):
     """The part of a binary file the writer uses (a test wraps one to fill the disk)."""
 
-    def write(self, data: bytes, /) -> int | None: ...
+    def write(self, data: bytes | memoryview, /) -> int | None: ...
     def truncate(self, size: int, /) -> int: ...
     def close(self) -> None: ...
 
@@ -126,15 +127,16 @@ class SessionWriter:
         self._new_labels = b""
         self._closed = False
         self._lock_fd = -1
+        self._files: list[_File] = []
         self._schema_size = 0
         self._schema_prefix = b""
         try:
             self._lock_fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
                                     0o600)
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self._data = _File(opener(self.folder / DATA_FILE))
-            self._index = _File(opener(self.folder / INDEX_FILE))
-            self._labels = _File(opener(self.folder / LABELS_FILE))
+            self._data = self._open(opener, DATA_FILE)
+            self._index = self._open(opener, INDEX_FILE)
+            self._labels = self._open(opener, LABELS_FILE)
             self._capture = _Capture()
             options = pa.ipc.IpcWriteOptions(compression=compression, use_threads=False)
             self._stream = pa.ipc.new_stream(self._capture, SCHEMA, options=options)
@@ -144,8 +146,14 @@ class SessionWriter:
             self._schema_size = self._data.size
             self._index.write(block_index.MAGIC)
         except OSError as exc:
+            self._close_files()
             self._release()
             raise StoreError(f"cannot write a session in {self.folder}: {_reason(exc)}") from exc
+
+    def _open(self, opener: Callable[[Path], Sink], name: str) -> _File:
+        f = _File(opener(self.folder / name))
+        self._files.append(f)
+        return f
 
     # ------------------------------------------------------------------ writing
 
@@ -240,10 +248,8 @@ class SessionWriter:
         whole = self.blocks[-1].end if self.blocks else self._schema_size
         for f, size in ((self._data, whole), (self._index, len(block_index.MAGIC) +
                                                block_index.ENTRY_SIZE * len(self.blocks))):
-            try:
+            with contextlib.suppress(OSError):  # the reader drops a torn tail anyway
                 f.cut_back(size)
-            except OSError:
-                pass  # the reader drops a torn tail anyway
 
     # ------------------------------------------------------------------ closing
 
@@ -254,19 +260,24 @@ class SessionWriter:
             return
         self.flush()
         self._closed = True
-        for f in (self._data, self._index, self._labels):
-            try:
-                if fsync and not self.error:
-                    os.fsync(f.sink.fileno())  # type: ignore[attr-defined]
-                f.sink.close()
-            except (OSError, AttributeError):
-                pass
+        self._close_files(fsync=fsync and not self.error)
         if not self.error:
             try:
                 update_meta(self.folder, closed=True, rows=self.rows_written)
             except OSError as exc:
                 self.error = f"session store could not close the session: {_reason(exc)} ({self.folder})"
         self._release()
+
+    def _close_files(self, *, fsync: bool = False) -> None:
+        for f in self._files:
+            try:
+                fileno = getattr(f.sink, "fileno", None)
+                if fsync and fileno is not None:
+                    os.fsync(fileno())
+                f.sink.close()
+            except OSError:
+                pass  # closing is all that is left to do
+        self._files.clear()
 
     def _release(self) -> None:
         if self._lock_fd >= 0:

@@ -127,3 +127,21 @@ def test_a_live_session_is_read_as_it_grows(tmp_path):
     assert r.rows(0, 100) == as_rows(batch(0)) + as_rows(batch(1))
     w.close()
     r.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(datas=st.lists(st.binary(max_size=40) | st.text(alphabet="aB .*+?()[]{}|^$\\#-é", max_size=20)
+                      .map(str.encode), min_size=1, max_size=40),
+       text=st.text(alphabet="aB .*+?()[]{}|^$\\#-é", min_size=1, max_size=4))
+def test_search_is_a_plain_substring_search(tmp_path_factory, datas, text):
+    folder = create_session(tmp_path_factory.mktemp("s"))
+    n = len(datas)
+    with SessionWriter(folder, block_rows=7) as w:
+        w.append(Rows(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n),
+                      datas), ["c"], [""])
+    with SessionReader(folder) as r:
+        needle = text.encode()
+        assert r.match(r.where(text=text, ignore_case=False)).tolist() == [
+            i for i, d in enumerate(datas) if needle in d]
+        assert r.match(r.where(text=text)).tolist() == [
+            i for i, d in enumerate(datas) if needle.lower() in d.lower()]

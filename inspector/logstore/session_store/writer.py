@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -78,6 +79,23 @@ class _Capture:
         self.parts.clear()
         return out
 
+    def take_parts(self) -> list[Any]:
+        """The parts written since the last take, small ones joined (one write call each)."""
+        out: list[Any] = []
+        small: list[Any] = []
+        for part in self.parts:
+            if memoryview(part).nbytes < 65536:
+                small.append(part)
+                continue
+            if small:
+                out.append(b"".join(small))
+                small = []
+            out.append(part)
+        if small:
+            out.append(b"".join(small))
+        self.parts.clear()
+        return out
+
 
 class _File:
     """A sink and how many of its bytes are whole (what a failed write is cut back to)."""
@@ -86,14 +104,14 @@ class _File:
         self.sink = sink
         self.size = 0
 
-    def write(self, data: bytes) -> None:
-        view = memoryview(data)
+    def write(self, data: Any) -> None:
+        view = memoryview(data).cast("B")
         while view:
             n = self.sink.write(view)
             if not n:  # a raw file writes part, or None when it would block: treat both as a failure past 0
                 raise OSError(f"short write ({len(view)} bytes not written)")
             view = view[n:]
-        self.size += len(data)
+        self.size += memoryview(data).nbytes
 
     def cut_back(self, size: int) -> None:
         self.sink.truncate(size)
@@ -199,7 +217,7 @@ class SessionWriter:
         n = self._pending_rows
         self._pending_rows = self._pending_bytes = 0
         fixed = [np.concatenate(cols) for cols in zip(*(p[0] for p in pending), strict=True)]
-        data = [d for p in pending for d in p[1]] if len(pending) > 1 else pending[0][1]
+        data = list(itertools.chain.from_iterable(p[1] for p in pending)) if len(pending) > 1 else pending[0][1]
         spans = _blocks(fixed[6], self._block_rows, self._block_bytes)
         if whole_blocks_only and len(spans) > 1:  # the last block is not full: it waits
             lo = spans.pop()[0]
@@ -218,18 +236,18 @@ class SessionWriter:
 
     def _write_block(self, fixed: list[np.ndarray[Any, Any]], data: Sequence[bytes]) -> None:
         self._stream.write_batch(record_batch(fixed, data))
-        body = self._capture.take()
-        if self._schema_prefix:
-            if not body.startswith(self._schema_prefix):
-                raise OSError("the Arrow stream did not start with the schema written")
-            body = body[len(self._schema_prefix):]
+        if self._schema_prefix:  # the first batch: the schema written already comes first
+            self._capture.parts.append(_without(self._capture.take(), self._schema_prefix))
             self._schema_prefix = b""
+        parts = self._capture.take_parts()
         if self._new_labels:
             self._labels.write(self._new_labels)
             self._new_labels = b""
         t = fixed[0]
-        block = block_index.Block(self._data.size, len(body), len(data), float(t[0]), float(t[-1]))
-        self._data.write(body)
+        start = self._data.size
+        for part in parts:  # the batch's buffers as they are, not joined into a copy
+            self._data.write(part)
+        block = block_index.Block(start, self._data.size - start, len(data), float(t[0]), float(t[-1]))
         self._index.write(block_index.encode(block))
         self.blocks.append(block)
         self.rows_written += block.rows
@@ -289,6 +307,12 @@ class SessionWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _without(body: bytes, prefix: bytes) -> bytes:
+    if not body.startswith(prefix):
+        raise OSError("the Arrow stream did not start with the schema written")
+    return body[len(prefix):]
 
 
 def _blocks(sizes: np.ndarray[Any, Any], max_rows: int, max_bytes: int) -> list[tuple[int, int]]:

@@ -285,10 +285,17 @@ def arrow_figures(parts: list[list[Any]], n: int, raw: int, root: Path) -> dict[
     figures["arrow_search"], found = timed(lambda: reader.match(reader.where(text=NEEDLE)))
     figures["arrow_search_cs"], _ = timed(lambda: reader.match(reader.where(text=NEEDLE, ignore_case=False)))
     print(f"  arrow: {len(reader):,} rows in {len(reader.blocks)} blocks, {len(hits):,} on one topic, "
-          f"{len(found):,} match {NEEDLE!r}")
+          f"{len(found):,} match {NEEDLE!r}; after the scans {rss()}")
     reader.close()
     shutil.rmtree(folder)
     return figures
+
+
+def rss() -> str:
+    """This process's resident memory: anonymous (the heap) and file pages (the mapped session)."""
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f if line.startswith(("VmRSS", "RssAnon", "RssFile")))
+    return ", ".join(f"{k} {int(v.split()[0]) / 1024:.0f} MB" for k, v in fields.items())
 
 
 def first_rows(reader: SessionReader) -> SessionReader:

@@ -119,6 +119,9 @@ class _File:
 
 
 class SessionWriter:
+    """Appends rows to one session folder (see the module's docstring). Rows are kept by
+    reference until written: the caller hands over columns it no longer changes."""
+
     def __init__(self, folder: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic,
                  flush_interval: float = FLUSH_INTERVAL, block_rows: int = BLOCK_ROWS,
                  block_bytes: int = BLOCK_BYTES, compression: str | None = None,
@@ -151,7 +154,10 @@ class SessionWriter:
         try:
             self._lock_fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
                                     0o600)
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise OSError("another writer has it open") from None
             self._data = self._open(opener, DATA_FILE)
             self._index = self._open(opener, INDEX_FILE)
             self._labels = self._open(opener, LABELS_FILE)

@@ -1,0 +1,395 @@
+"""The session store against today's ring and recording, measured in one run.
+
+    .venv/bin/python bench/bench_store.py [--frames 10000000] [--rirec-frames 1000000] [--rounds 3]
+
+(1) Ingest, small (~100 B) and 1 KB EVENT frames in the log's flush-sized batches: a bare
+    list, today's in-memory ring (FrameStore.extend), the ring plus the session writer
+    (what keeping every frame adds: the writer takes the ring's new columns), and the
+    writer alone, with and without LZ4 buffers. Rounds alternate; medians are printed.
+(2) The file format, side by side on the same --frames rows (~100 B frames): the store's
+    Arrow IPC stream with its block index, and a hand-made columnar layout (one file per
+    column, memory-mapped numpy). For each: write throughput, bytes on disk / raw bytes,
+    open and read the first and the last 100 rows, filters by topic, kind and connection,
+    and a free-text search of the raw bytes. Beside them today's path: a --rirec-frames
+    .rirec recording prepared for the log and put in the ring (what the app does on open),
+    and the ring's own filters and search over its 1,000,000 rows.
+Page cache warm (files just written). Prints figures; no pass/fail. Needs pyarrow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import mmap
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from inspector.logstore.frame_store import FrameStore, Query
+from inspector.logstore.session_store.labels import LabelTable
+from inspector.logstore.session_store.layout import create_session, folder_size
+from inspector.logstore.session_store.reader import SessionReader
+from inspector.logstore.session_store.schema import FIXED_COLUMNS, Rows
+from inspector.logstore.session_store.writer import SessionWriter
+from inspector.protocol.events import IN, FrameSeen
+from inspector.protocol.frames import Event, encode
+from inspector.protocol.kinds import Kind
+
+TOPICS = [f"market.t{i}" for i in range(8)]
+CONNS = ["conn-1", "conn-2", "conn-3"]
+CHUNK = 5000          # frames per log flush (about 50 ms at 100 k frames/s)
+POOL = 50_000         # distinct frames cycled through
+NEEDLE = '"i":4242'   # the free-text search: about one frame in 10,000 (case-insensitive)
+FILE_BLOCK = POOL
+
+
+def frame_pool(size: int) -> tuple[list[FrameSeen], np.ndarray, np.ndarray]:
+    """POOL decoded EVENT frames of about ``size`` bytes on 8 topics and 3 connections, their
+    topic ids and seqs."""
+    frames, topic, seq = [], np.zeros(POOL, np.int32), np.zeros(POOL, np.int64)
+    rng = np.random.default_rng(1)
+    per_frame = max(0, (size - 90) // 14)
+    prices = rng.uniform(90, 110, (POOL, per_frame)).round(2).tolist()
+    sizes = rng.integers(1, 5000, (POOL, per_frame)).tolist()
+    for i in range(POOL):
+        ti = i % len(TOPICS)
+        levels = [list(pair) for pair in zip(prices[i], sizes[i], strict=True)]  # an order book: random levels
+        body: dict[str, Any] = {"i": i % 10_000, "price": i % 997 + 0.25, "levels": levels}
+        ev = Event(TOPICS[ti], "message", 1_700_000_000_000 + i, body, seq=i)
+        frames.append(FrameSeen(CONNS[i % 3], 1_700_000_000.0 + i * 1e-5, IN, encode(ev), ev))
+        topic[i], seq[i] = ti, i
+    return frames, topic, seq
+
+
+def chunks(n: int) -> list[tuple[int, int]]:
+    return [(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
+
+
+def cycled(pool: list[Any], a: int, b: int) -> list[Any]:
+    a, b = a % POOL, (b - 1) % POOL + 1
+    if a < b:
+        return pool[a:b]
+    return np.concatenate([pool[a:], pool[:b]]) if isinstance(pool, np.ndarray) else pool[a:] + pool[:b]
+
+
+# ---------------------------------------------------------------- (1) ingest
+
+class Rate:
+    """Frames per second of wall time and of this process's CPU time (kernel time included:
+    the write calls); the CPU figure is the steadier one on a shared machine."""
+
+    def __init__(self, wall: float, cpu: float) -> None:
+        self.wall, self.cpu = wall, cpu
+
+    @classmethod
+    def start(cls) -> Rate:
+        return cls(time.perf_counter(), time.process_time())
+
+    def stop(self, n: int) -> Rate:
+        return Rate(n / (time.perf_counter() - self.wall), n / max(time.process_time() - self.cpu, 1e-9))
+
+
+class Ingest:
+    def __init__(self, size: int, frames: int, root: Path) -> None:
+        self.size, self.n, self.root = size, frames, root
+        self.pool, self.topic, self.seq = frame_pool(size)
+        self.raw = sum(len(f.data) for f in self.pool) / POOL
+
+    def list_only(self) -> Rate:
+        out: list[FrameSeen] = []
+        t0 = Rate.start()
+        for a, b in chunks(self.n):
+            out.extend(cycled(self.pool, a, b))
+        return t0.stop(self.n)
+
+    def ring(self, writer: SessionWriter | None = None) -> Rate:
+        ring = FrameStore(cap=1_000_000)
+        topics = LabelTable()
+        for name in TOPICS:
+            topics.intern(name)
+        t0 = Rate.start()
+        for a, b in chunks(self.n):
+            ring.extend(cycled(self.pool, a, b))
+            if writer is not None:
+                t, conn, direction, kind, data = ring.tail_columns(b - a)
+                writer.append(Rows(t, conn, direction, kind, cycled(self.topic, a, b),
+                                   cycled(self.seq, a, b), np.zeros(b - a, np.int8), data),
+                              ring.conns, topics.names)
+                writer.tick()
+        if writer is not None:
+            writer.close()
+        return t0.stop(self.n)
+
+    def ring_and_store(self, compression: str | None = None) -> Rate:
+        return self.ring(SessionWriter(create_session(self.root), compression=compression))
+
+    def store_only(self, compression: str | None = None) -> tuple[Rate, float]:
+        folder = create_session(self.root)
+        writer = SessionWriter(folder, compression=compression)
+        cols = self.columns()
+        t0 = Rate.start()
+        for a, b in chunks(self.n):
+            writer.append(Rows(*(cycled(c, a, b) for c in cols[:-1]), cycled(cols[-1], a, b)), CONNS, TOPICS)
+        writer.close()
+        rate = t0.stop(self.n)
+        ratio = folder_size(folder) / (self.raw * self.n)
+        shutil.rmtree(folder)
+        return rate, ratio
+
+    def columns(self) -> list[Any]:
+        t = np.array([f.t for f in self.pool])
+        conn = np.arange(POOL, dtype=np.uint16) % 3
+        return [t, conn, np.ones(POOL, np.int8), np.full(POOL, Kind.EVENT, np.int16), self.topic, self.seq,
+                np.zeros(POOL, np.int8), [f.data for f in self.pool]]
+
+
+def ingest(size: int, frames: int, rounds: int, root: Path) -> None:
+    bench = Ingest(size, frames, root)
+    runs: dict[str, list[Rate]] = {}
+    ratios: dict[str, float] = {}
+    cases: dict[str, Callable[[], Rate]] = {
+        "list.extend": bench.list_only,
+        "ring (today)": bench.ring,
+        "ring + store": bench.ring_and_store,
+        "ring + store lz4": lambda: bench.ring_and_store("lz4"),
+    }
+    for _ in range(rounds):
+        for name, run in cases.items():
+            runs.setdefault(name, []).append(run())
+        for comp in (None, "lz4"):
+            rate, ratios[str(comp)] = bench.store_only(comp)
+            runs.setdefault(f"store alone{' lz4' if comp else ''}", []).append(rate)
+    ring = statistics.median(r.wall for r in runs["ring (today)"])
+    ring_cpu = statistics.median(r.cpu for r in runs["ring (today)"])
+    print(f"\n(1) ingest, {frames:,} frames of ~{bench.raw:.0f} B, batches of {CHUNK}, median of {rounds}")
+    print(f"  {'':18s} {'wall k frames/s':>16s} {'x ring':>7s} {'CPU k frames/s':>16s} {'x ring':>7s}")
+    for name, rates in runs.items():
+        wall = statistics.median(r.wall for r in rates)
+        cpu = statistics.median(r.cpu for r in rates)
+        print(f"  {name:18s} {wall / 1e3:16.0f} {wall / ring:7.2f} {cpu / 1e3:16.0f} {cpu / ring_cpu:7.2f}")
+    print(f"  disk / raw bytes: store {ratios['None']:.3f}, store lz4 {ratios['lz4']:.3f}")
+
+
+# ---------------------------------------------------------------- (2) format
+
+class HandMade:
+    """The alternative: one file per fixed column, the bytes in one file, their end offsets in another."""
+
+    NAMES: ClassVar[list[str]] = [name for name, _ in FIXED_COLUMNS]
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir()
+
+    def write(self, parts: list[list[Any]]) -> None:
+        with contextlib.ExitStack() as stack:
+            files = {name: stack.enter_context(open(self.folder / name, "wb", buffering=0))
+                     for name in [*self.NAMES, "ends", "data"]}
+            self._write(files, parts)
+
+    def _write(self, files: dict[str, Any], parts: list[list[Any]]) -> None:
+        end = 0
+        for part in parts:
+            data = part[-1]
+            sizes = np.fromiter(map(len, data), np.int32, len(data))
+            cols = [*part[:6], sizes, part[6]]
+            for name, col, (_, dtype) in zip(self.NAMES, cols, FIXED_COLUMNS, strict=True):
+                files[name].write(np.asarray(col, dtype).tobytes())
+            ends = np.cumsum(sizes, dtype=np.int64) + end
+            end = int(ends[-1])
+            files["ends"].write(ends.tobytes())
+            files["data"].write(b"".join(data))
+
+    def open(self) -> dict[str, np.ndarray]:
+        cols = {name: np.memmap(self.folder / name, dtype, "r") for name, dtype in FIXED_COLUMNS}
+        cols["ends"] = np.memmap(self.folder / "ends", np.int64, "r")
+        n = min(len(c) for c in cols.values())  # a torn tail: the shortest column
+        return {k: v[:n] for k, v in cols.items()}
+
+    def rows(self, cols: dict[str, np.ndarray], data: mmap.mmap, a: int, b: int) -> list[tuple[Any, ...]]:
+        out = []
+        for i in range(a, b):
+            lo = int(cols["ends"][i - 1]) if i else 0
+            out.append((*(cols[name][i].item() for name in self.NAMES), data[lo:int(cols["ends"][i])]))
+        return out
+
+    def first_rows(self, data: mmap.mmap) -> dict[str, np.ndarray]:
+        cols = self.open()
+        self.rows(cols, data, 0, 100)
+        return cols
+
+    def search(self, cols: dict[str, np.ndarray], data: mmap.mmap, needle: bytes, exact: bool = False) -> np.ndarray:
+        if exact:
+            hits, at = [], data.find(needle)
+            while at >= 0:
+                hits.append(at)
+                at = data.find(needle, at + 1)
+        else:
+            hits = [m.start() for m in re.finditer(re.escape(needle), data, re.IGNORECASE)]
+        return np.unique(np.searchsorted(cols["ends"], np.array(hits, np.int64), side="right"))
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def file_parts(n: int) -> list[list[Any]]:
+    """``n`` rows as column parts of FILE_BLOCK rows (~100 B frames on 8 topics, 3 connections)."""
+    bench = Ingest(100, 0, Path())
+    cols = bench.columns()
+    parts = []
+    for a in range(0, n, FILE_BLOCK):
+        b = min(a + FILE_BLOCK, n)
+        part = [cycled(c, a, b) for c in cols]
+        part[0] = 1_700_000_000.0 + np.arange(a, b) * 1e-5  # time and seq keep growing
+        part[5] = np.arange(a, b, dtype=np.int64)
+        parts.append(part)
+    return parts
+
+
+def formats(n: int, root: Path) -> dict[str, float]:
+    parts = file_parts(n)
+    raw = sum(sum(map(len, p[-1])) for p in parts)
+    print(f"\n(2) file format, {n:,} frames, {raw / n:.0f} B raw each ({raw / 2**30:.2f} GiB raw)")
+    figures = arrow_figures(parts, n, raw, root)
+    figures.update(hand_figures(parts, n, raw, root))
+    return figures
+
+
+def arrow_figures(parts: list[list[Any]], n: int, raw: int, root: Path) -> dict[str, float]:
+    folder = create_session(root)
+    writer = SessionWriter(folder)
+
+    def write() -> None:
+        for p in parts:
+            writer.append(Rows(*p[:-1], p[-1]), CONNS, TOPICS)
+        writer.close()
+
+    secs, _ = timed(write)
+    figures = {"arrow_write": n / secs, "arrow_ratio": folder_size(folder) / raw}
+    figures["arrow_first"], reader = timed(lambda: first_rows(SessionReader(folder)))
+    figures["arrow_last"], _ = timed(lambda: SessionReader(folder).rows(n - 100, n))
+    figures["arrow_topic"], hits = timed(lambda: reader.match(reader.where(topic=TOPICS[3])))
+    figures["arrow_kind"], _ = timed(lambda: reader.match(reader.where(kind=Kind.EVENT)))
+    figures["arrow_conn"], _ = timed(lambda: reader.match(reader.where(conn=CONNS[1])))
+    figures["arrow_search"], found = timed(lambda: reader.match(reader.where(text=NEEDLE)))
+    figures["arrow_search_cs"], _ = timed(lambda: reader.match(reader.where(text=NEEDLE, ignore_case=False)))
+    print(f"  arrow: {len(reader):,} rows in {len(reader.blocks)} blocks, {len(hits):,} on one topic, "
+          f"{len(found):,} match {NEEDLE!r}; after the scans {rss()}")
+    reader.close()
+    shutil.rmtree(folder)
+    return figures
+
+
+def rss() -> str:
+    """This process's resident memory: anonymous (the heap) and file pages (the mapped session)."""
+    with open("/proc/self/status") as f:
+        fields = dict(line.split(":", 1) for line in f if line.startswith(("VmRSS", "RssAnon", "RssFile")))
+    return ", ".join(f"{k} {int(v.split()[0]) / 1024:.0f} MB" for k, v in fields.items())
+
+
+def first_rows(reader: SessionReader) -> SessionReader:
+    reader.rows(0, 100)
+    return reader
+
+
+def hand_figures(parts: list[list[Any]], n: int, raw: int, root: Path) -> dict[str, float]:
+    hand = HandMade(root / "handmade")
+    secs, _ = timed(lambda: hand.write(parts))
+    figures = {"hand_write": n / secs, "hand_ratio": folder_size(hand.folder) / raw}
+    with open(hand.folder / "data", "rb") as f:
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    figures["hand_first"], cols = timed(lambda: hand.first_rows(data))
+    figures["hand_last"], _ = timed(lambda: hand.rows(hand.open(), data, n - 100, n))
+    figures["hand_topic"], _ = timed(lambda: np.flatnonzero(cols["topic"] == 3))
+    figures["hand_kind"], _ = timed(lambda: np.flatnonzero(cols["kind"] == Kind.EVENT))
+    figures["hand_conn"], _ = timed(lambda: np.flatnonzero(cols["conn"] == 1))
+    figures["hand_search"], found = timed(lambda: hand.search(cols, data, NEEDLE.encode()))
+    figures["hand_search_cs"], _ = timed(lambda: hand.search(cols, data, NEEDLE.encode(), exact=True))
+    print(f"  hand-made: {len(found):,} rows match {NEEDLE!r}")
+    cols.clear()
+    data.close()
+    shutil.rmtree(hand.folder)
+    return figures
+
+
+def today(rirec_frames: int, root: Path) -> dict[str, float]:
+    """Today's path: a .rirec recording opened as the app does (prepare, then the ring), the ring's
+    own filters and search."""
+    from inspector.logstore.recording_source import prepare
+    from inspector.recording.writer import RecordingWriter
+
+    pool, _, _ = frame_pool(100)
+    path = root / "today.rirec"
+    with RecordingWriter(path, background_flush=False) as w:
+        for i in range(rirec_frames):
+            w.write_event(pool[i % POOL])
+    figures: dict[str, float] = {}
+    ring = FrameStore(cap=1_000_000)
+
+    def open_rirec() -> None:
+        prepared = prepare(path)
+        ring.extend_rows(*prepared.frames.store_args())
+
+    figures["rirec_last"], _ = timed(open_rirec)
+    figures["ring_topic"], _ = timed(lambda: ring.match(Query(topic=TOPICS[3])))
+    figures["ring_kind"], _ = timed(lambda: ring.match(Query(kinds=frozenset({Kind.EVENT}))))
+    figures["ring_conn"], _ = timed(lambda: ring.match(Query(conn=CONNS[1])))
+    figures["ring_search"], _ = timed(lambda: ring.match(Query(text=NEEDLE)))
+    figures["ring_rows"] = len(ring)
+    path.unlink()
+    return figures
+
+
+def report(f: dict[str, float], n: int, rirec_frames: int) -> None:
+    ring_rows = int(f["ring_rows"])
+    print(f"\n  {'figure':38s} {'arrow store':>12s} {'hand-made':>12s}   today ({rirec_frames:,}-frame .rirec, "
+          f"{ring_rows:,}-row ring)")
+    lines = [
+        ("write, frames/s", "write", "{:12,.0f}", None),
+        ("disk / raw bytes", "ratio", "{:12.3f}", None),
+        (f"open + first 100 rows of {n:,}, s", "first", "{:12.3f}", None),
+        (f"open + last 100 rows of {n:,}, s", "last", "{:12.3f}", "rirec_last"),
+        ("filter by topic, s", "topic", "{:12.3f}", "ring_topic"),
+        ("filter by kind, s", "kind", "{:12.3f}", "ring_kind"),
+        ("filter by connection, s", "conn", "{:12.3f}", "ring_conn"),
+        ("search text, any case, s", "search", "{:12.3f}", "ring_search"),
+        ("search text, exact case, s", "search_cs", "{:12.3f}", None),
+    ]
+    for label, key, fmt, base in lines:
+        beside = f"{f[base]:10.3f}" if base else "         -"
+        print(f"  {label:38s} {fmt.format(f['arrow_' + key])} {fmt.format(f['hand_' + key])}   {beside}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--frames", type=int, default=10_000_000, help="rows in the format comparison's files")
+    ap.add_argument("--rirec-frames", type=int, default=1_000_000, help="frames in today's recording")
+    ap.add_argument("--ingest-frames", type=int, default=1_000_000,
+                    help="frames per ingest run (a quarter of it for 1 KB frames)")
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="bench-store-"))
+    try:
+        ingest(100, args.ingest_frames, args.rounds, root)
+        ingest(1000, args.ingest_frames // 4, args.rounds, root)  # the same time on disk as the small frames
+        figures = formats(args.frames, root)
+        figures.update(today(min(args.rirec_frames, args.frames), root))
+        report(figures, args.frames, min(args.rirec_frames, args.frames))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The rows a session holds, as Arrow columns.
+
+Fixed-width columns (time, connection, direction, kind, topic, seq, size, flags) and the raw
+bytes. Connection and topic are ids: ``labels`` names them. The values follow
+``logstore.frame_store``: direction 0 sent, 1 received, 2 a connection event; kind the frame's
+kind byte, or -1 empty, -2 text, -3 connection event; seq ``event_heads.NO_SEQ`` when none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa  # type: ignore[import-untyped]
+
+FIXED_COLUMNS: tuple[tuple[str, type[np.generic]], ...] = (
+    ("t", np.float64),
+    ("conn", np.uint16),
+    ("direction", np.int8),
+    ("kind", np.int16),
+    ("topic", np.int32),
+    ("seq", np.int64),
+    ("size", np.int32),
+    ("flags", np.int8),
+)
+DATA = "data"
+COLUMNS = (*(name for name, _ in FIXED_COLUMNS), DATA)
+SCHEMA: Any = pa.schema([(name, pa.from_numpy_dtype(dtype)) for name, dtype in FIXED_COLUMNS] + [(DATA, pa.binary())],
+                        metadata={b"realtime-inspector": b"session-store 1"})
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows to append, as columns of one length. ``conn`` and ``topic`` are label ids
+    (``labels.LabelTable``); the size column is the length of each ``data``."""
+
+    t: npt.ArrayLike
+    conn: npt.ArrayLike
+    direction: npt.ArrayLike
+    kind: npt.ArrayLike
+    topic: npt.ArrayLike
+    seq: npt.ArrayLike
+    flags: npt.ArrayLike
+    data: Sequence[bytes]
+
+
+class Row(NamedTuple):
+    """One stored row as read back; ``conn`` and ``topic`` are names."""
+
+    t: float
+    conn: str
+    direction: int
+    kind: int
+    topic: str
+    seq: int
+    size: int
+    flags: int
+    data: bytes
+
+
+def fixed_arrays(rows: Rows) -> list[np.ndarray[Any, Any]]:
+    """The fixed-width columns of ``rows`` in schema order, size included; ValueError when the
+    columns' lengths differ."""
+    n = len(rows.data)
+    given = (rows.t, rows.conn, rows.direction, rows.kind, rows.topic, rows.seq)
+    cols = [np.asarray(v, dtype) for v, (_, dtype) in zip(given, FIXED_COLUMNS, strict=False)]
+    cols.append(np.fromiter(map(len, rows.data), np.int32, n))
+    cols.append(np.asarray(rows.flags, np.int8))
+    if any(c.shape != (n,) for c in cols):
+        raise ValueError("every column of the rows must hold one value per row")
+    return cols
+
+
+def binary_array(data: Sequence[bytes], sizes: np.ndarray[Any, Any]) -> Any:
+    """An Arrow binary array of ``data`` built from one joined buffer (no per-item Arrow call)."""
+    offsets = np.zeros(len(data) + 1, np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    return pa.Array.from_buffers(pa.binary(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+
+
+def record_batch(fixed: list[np.ndarray[Any, Any]], data: Sequence[bytes]) -> Any:
+    arrays = [pa.array(col) for col in fixed] + [binary_array(data, fixed[6])]
+    return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)

@@ -1,0 +1,340 @@
+"""SessionWriter: append rows to a session folder as Arrow record batches.
+
+No threads: rows wait in memory until a flush, which the writer does itself when the oldest
+waiting row is ``flush_interval`` old (checked on ``append`` and ``tick``, which the owner's
+timer calls) or a block is full, and always on ``flush`` and ``close``. A flush writes, in
+order, the new labels, the batch, then its index entry, each with plain ``write`` calls: once
+a flush returns, a kill -9 cannot take its rows (an OS crash can, short of ``close(fsync=True)``).
+
+Any OSError while writing (a full disk) stops the writer for good: ``error`` holds one line
+saying why, the files are cut back to the last whole batch, later rows are dropped (the app
+keeps them in memory) and nothing raises from ``append``, ``tick`` or ``flush``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import itertools
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from inspector.logstore.session_store import block_index, labels
+from inspector.logstore.session_store.errors import StoreError
+from inspector.logstore.session_store.layout import (
+    DATA_FILE,
+    INDEX_FILE,
+    LABELS_FILE,
+    LOCK_FILE,
+    update_meta,
+)
+from inspector.logstore.session_store.schema import SCHEMA, Rows, fixed_arrays, record_batch
+from inspector.private_files import open_private
+
+FLUSH_INTERVAL = 0.2  # with the owner's tick at least every 50 ms: rows reach the file within 250 ms
+BLOCK_ROWS = 65536
+BLOCK_BYTES = 16 * 1024 * 1024
+
+
+class Sink(Protocol):
+    """The part of a binary file the writer uses (a test wraps one to fill the disk)."""
+
+    def write(self, data: bytes | memoryview, /) -> int | None: ...
+    def truncate(self, size: int, /) -> int: ...
+    def close(self) -> None: ...
+
+
+def open_sink(path: Path) -> Sink:
+    """A new unbuffered file, 0600."""
+    f: Sink = open_private(path, "wb", buffering=0)
+    return f
+
+
+class _Capture:
+    """Where pyarrow's stream writer puts each message, for us to write out ourselves. The parts
+    are kept as given (the batch's own buffers, not copies) until ``take`` joins them."""
+
+    def __init__(self) -> None:
+        self.parts: list[Any] = []
+        self.closed = False
+
+    def write(self, data: Any) -> int:
+        self.parts.append(data)
+        return memoryview(data).nbytes
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts.clear()
+        return out
+
+    def take_parts(self) -> list[Any]:
+        """The parts written since the last take, small ones joined (one write call each)."""
+        out: list[Any] = []
+        small: list[Any] = []
+        for part in self.parts:
+            if memoryview(part).nbytes < 65536:
+                small.append(part)
+                continue
+            if small:
+                out.append(b"".join(small))
+                small = []
+            out.append(part)
+        if small:
+            out.append(b"".join(small))
+        self.parts.clear()
+        return out
+
+
+class _File:
+    """A sink and how many of its bytes are whole (what a failed write is cut back to)."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.size = 0
+
+    def write(self, data: Any) -> None:
+        view = memoryview(data).cast("B")
+        while view:
+            n = self.sink.write(view)
+            if not n:  # a raw file writes part, or None when it would block: treat both as a failure past 0
+                raise OSError(f"short write ({len(view)} bytes not written)")
+            view = view[n:]
+        self.size += memoryview(data).nbytes
+
+    def cut_back(self, size: int) -> None:
+        self.sink.truncate(size)
+        self.size = size
+
+
+class SessionWriter:
+    """Appends rows to one session folder (see the module's docstring). Rows are kept by
+    reference until written: the caller hands over columns it no longer changes."""
+
+    def __init__(self, folder: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic,
+                 flush_interval: float = FLUSH_INTERVAL, block_rows: int = BLOCK_ROWS,
+                 block_bytes: int = BLOCK_BYTES, compression: str | None = None,
+                 opener: Callable[[Path], Sink] = open_sink) -> None:
+        """Start writing the session in ``folder`` (made by ``layout.create_session``).
+
+        Raises StoreError when the files cannot be created. ``compression`` is None, "lz4" or
+        "zstd" (Arrow's own buffer compression, which every Arrow reader undoes).
+        """
+        self.folder = Path(folder)
+        self._clock = clock
+        self._interval = flush_interval
+        self._block_rows = block_rows
+        self._block_bytes = block_bytes
+        self.error = ""
+        self.rows_written = 0
+        self.rows_dropped = 0
+        self.blocks: list[block_index.Block] = []
+        self._pending: list[tuple[list[np.ndarray[Any, Any]], Sequence[bytes]]] = []
+        self._pending_rows = 0
+        self._pending_bytes = 0
+        self._oldest = 0.0
+        self._labels_written = {labels.CONN: 0, labels.TOPIC: 0}
+        self._new_labels = b""
+        self._closed = False
+        self._lock_fd = -1
+        self._files: list[_File] = []
+        self._schema_size = 0
+        self._schema_prefix = b""
+        try:
+            self._lock_fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
+                                    0o600)
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise OSError("another writer has it open") from None
+            self._data = self._open(opener, DATA_FILE)
+            self._index = self._open(opener, INDEX_FILE)
+            self._labels = self._open(opener, LABELS_FILE)
+            self._capture = _Capture()
+            options = pa.ipc.IpcWriteOptions(compression=compression, use_threads=False)
+            self._stream = pa.ipc.new_stream(self._capture, SCHEMA, options=options)
+            # the stream writer puts the schema before its first batch: write it now, strip it then
+            self._schema_prefix = SCHEMA.serialize().to_pybytes()
+            self._data.write(self._schema_prefix)
+            self._schema_size = self._data.size
+            self._index.write(block_index.MAGIC)
+        except OSError as exc:
+            self._close_files()
+            self._release()
+            raise StoreError(f"cannot write a session in {self.folder}: {_reason(exc)}") from exc
+
+    def _open(self, opener: Callable[[Path], Sink], name: str) -> _File:
+        f = _File(opener(self.folder / name))
+        self._files.append(f)
+        return f
+
+    # ------------------------------------------------------------------ writing
+
+    def append(self, rows: Rows, conns: Sequence[str] = (), topics: Sequence[str] = ()) -> None:
+        """Queue ``rows``; flush when due. ``conns`` and ``topics`` are the caller's label lists
+        (the names of ids 0, 1, ...): they may only grow, and the writer stores each new name once."""
+        if self._closed:
+            raise StoreError("the session writer is closed")
+        fixed = fixed_arrays(rows)
+        self._queue_labels(labels.CONN, conns)
+        self._queue_labels(labels.TOPIC, topics)
+        n = len(rows.data)
+        if self.error:
+            self.rows_dropped += n
+            return
+        if n:
+            if not self._pending_rows:
+                self._oldest = self._clock()
+            self._pending.append((fixed, rows.data))
+            self._pending_rows += n
+            self._pending_bytes += int(fixed[6].sum())
+        self.tick()
+
+    def tick(self) -> None:
+        """Write whole blocks as they fill, and everything once the oldest waiting row is
+        ``flush_interval`` old."""
+        if not self._pending_rows:
+            return
+        if self._clock() - self._oldest >= self._interval:
+            self.flush()
+        elif self._pending_rows >= self._block_rows or self._pending_bytes >= self._block_bytes:
+            self._write(whole_blocks_only=True)
+
+    def flush(self) -> None:
+        """Write every waiting row now (in blocks of at most ``block_rows`` rows and about
+        ``block_bytes`` bytes)."""
+        self._write(whole_blocks_only=False)
+
+    def _write(self, *, whole_blocks_only: bool) -> None:
+        if not self._pending_rows or self.error:
+            return
+        pending, self._pending = self._pending, []
+        n = self._pending_rows
+        self._pending_rows = self._pending_bytes = 0
+        fixed = [np.concatenate(cols) for cols in zip(*(p[0] for p in pending), strict=True)]
+        data = list(itertools.chain.from_iterable(p[1] for p in pending)) if len(pending) > 1 else pending[0][1]
+        spans = _blocks(fixed[6], self._block_rows, self._block_bytes)
+        if whole_blocks_only and len(spans) > 1:  # the last block is not full: it waits
+            lo = spans.pop()[0]
+            self._pending = [([c[lo:] for c in fixed], data[lo:])]
+            self._pending_rows = n - lo
+            self._pending_bytes = int(fixed[6][lo:].sum())
+            n = lo
+        before = self.rows_written
+        try:
+            for lo, hi in spans:
+                self._write_block([c[lo:hi] for c in fixed], data[lo:hi])
+        except OSError as exc:
+            self._fail(exc)
+            self.rows_dropped += n - (self.rows_written - before) + self._pending_rows
+            self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
+
+    def _write_block(self, fixed: list[np.ndarray[Any, Any]], data: Sequence[bytes]) -> None:
+        self._stream.write_batch(record_batch(fixed, data))
+        if self._schema_prefix:  # the first batch: the schema written already comes first
+            self._capture.parts.append(_without(self._capture.take(), self._schema_prefix))
+            self._schema_prefix = b""
+        parts = self._capture.take_parts()
+        if self._new_labels:
+            self._labels.write(self._new_labels)
+            self._new_labels = b""
+        t = fixed[0]
+        start = self._data.size
+        for part in parts:  # the batch's buffers as they are, not joined into a copy
+            self._data.write(part)
+        block = block_index.Block(start, self._data.size - start, len(data), float(t[0]), float(t[-1]))
+        self._index.write(block_index.encode(block))
+        self.blocks.append(block)
+        self.rows_written += block.rows
+
+    def _queue_labels(self, label: str, names: Sequence[str]) -> None:
+        done = self._labels_written[label]
+        if len(names) < done:
+            raise ValueError(f"the {label} names may only grow ({len(names)} given, {done} written)")
+        if len(names) > done:
+            self._new_labels += labels.encode(label, done, list(names[done:]))
+            self._labels_written[label] = len(names)
+
+    def _fail(self, exc: OSError) -> None:
+        """Stop writing; cut each file back to its last whole part so no reader sees a torn one."""
+        self.error = f"session store stopped writing: {_reason(exc)} ({self.folder})"
+        whole = self.blocks[-1].end if self.blocks else self._schema_size
+        for f, size in ((self._data, whole), (self._index, len(block_index.MAGIC) +
+                                               block_index.ENTRY_SIZE * len(self.blocks))):
+            with contextlib.suppress(OSError):  # the reader drops a torn tail anyway
+                f.cut_back(size)
+
+    # ------------------------------------------------------------------ closing
+
+    def close(self, *, fsync: bool = False) -> None:
+        """Flush, mark the session closed and release it. Never raises for a write error
+        (``error`` says it); ``fsync`` also makes the files survive an OS crash."""
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        self._close_files(fsync=fsync and not self.error)
+        if not self.error:
+            try:
+                update_meta(self.folder, closed=True, rows=self.rows_written)
+            except OSError as exc:
+                self.error = f"session store could not close the session: {_reason(exc)} ({self.folder})"
+        self._release()
+
+    def _close_files(self, *, fsync: bool = False) -> None:
+        for f in self._files:
+            try:
+                fileno = getattr(f.sink, "fileno", None)
+                if fsync and fileno is not None:
+                    os.fsync(fileno())
+                f.sink.close()
+            except OSError:
+                pass  # closing is all that is left to do
+        self._files.clear()
+
+    def _release(self) -> None:
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def __enter__(self) -> SessionWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _without(body: bytes, prefix: bytes) -> bytes:
+    if not body.startswith(prefix):
+        raise OSError("the Arrow stream did not start with the schema written")
+    return body[len(prefix):]
+
+
+def _blocks(sizes: np.ndarray[Any, Any], max_rows: int, max_bytes: int) -> list[tuple[int, int]]:
+    """Row ranges of at most ``max_rows`` rows and about ``max_bytes`` bytes (one row at least)."""
+    n = len(sizes)
+    ends = np.cumsum(sizes, dtype=np.int64)
+    out = []
+    lo = 0
+    while lo < n:
+        base = int(ends[lo - 1]) if lo else 0
+        hi = int(np.searchsorted(ends, base + max_bytes, side="right"))
+        hi = min(max(hi, lo + 1), lo + max_rows, n)
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__

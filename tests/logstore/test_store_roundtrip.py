@@ -1,0 +1,147 @@
+"""Whatever is written to a session comes back identical, however it was split into batches."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import stat
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from store_kit import CONNS, TOPICS, as_rows, batch
+
+from inspector.logstore.session_store.labels import LabelTable
+from inspector.logstore.session_store.layout import create_session, read_meta
+from inspector.logstore.session_store.reader import SessionReader
+from inspector.logstore.session_store.schema import Row, Rows
+from inspector.logstore.session_store.writer import SessionWriter
+
+NO_SEQ = -(2**63)
+_row = st.tuples(
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.text(max_size=8),                                   # connection name
+    st.sampled_from([0, 1, 2]),                            # sent, received, connection event
+    st.sampled_from([-3, -2, -1, 0x10, 0x20, 0x7F]),       # kind: event rows, text, empty, frames
+    st.text(max_size=12),                                  # topic
+    st.one_of(st.just(NO_SEQ), st.integers(-(2**63), 2**63 - 1)),
+    st.integers(0, 7),                                     # flags
+    st.binary(max_size=300),
+)
+
+
+def _write(folder, rows: list[tuple], cuts: list[int], block_rows: int) -> None:
+    conns, topics = LabelTable(), LabelTable()
+    clock = [0.0]
+    w = SessionWriter(folder, clock=lambda: clock[0], flush_interval=1.0, block_rows=block_rows, block_bytes=2000)
+    bounds = sorted({0, len(rows), *(c % (len(rows) + 1) for c in cuts)})
+    for a, b in itertools.pairwise(bounds):
+        part = rows[a:b]
+        w.append(Rows(t=np.array([r[0] for r in part], np.float64),
+                      conn=np.array([conns.intern(r[1]) for r in part], np.uint16),
+                      direction=np.array([r[2] for r in part]), kind=np.array([r[3] for r in part]),
+                      topic=np.array([topics.intern(r[4]) for r in part], np.int32),
+                      seq=np.array([r[5] for r in part], np.int64), flags=np.array([r[6] for r in part]),
+                      data=[r[7] for r in part]), conns.names, topics.names)
+        clock[0] += 0.4  # some appends flush on time, some wait
+    w.close()
+    assert not w.error
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_row, max_size=120), cuts=st.lists(st.integers(0, 200), max_size=8),
+       block_rows=st.integers(1, 40))
+def test_any_rows_in_any_batches_read_back_identical(tmp_path_factory, rows, cuts, block_rows):
+    folder = create_session(tmp_path_factory.mktemp("s"))
+    _write(folder, rows, cuts, block_rows)
+    with SessionReader(folder) as r:
+        assert r.note == ""
+        assert len(r) == len(rows)
+        expected = [Row(t, c, d, k, topic, seq, len(data), f, data) for t, c, d, k, topic, seq, f, data in rows]
+        assert r.rows(0, len(rows)) == expected
+        if rows:
+            assert r.column("t").tolist() == [row[0] for row in rows]
+            assert sum(b.rows for b in r.blocks) == len(rows)
+            assert all(b.t_first == r.row(start).t for b, start in zip(r.blocks, r._starts, strict=False))
+
+
+def test_rows_columns_and_table_agree(tmp_path):
+    folder = create_session(tmp_path)
+    batches = [batch(k) for k in range(6)]
+    with SessionWriter(folder, block_rows=64) as w:
+        for b in batches:
+            w.append(b, CONNS, TOPICS)
+    expected = [row for b in batches for row in as_rows(b)]
+    r = SessionReader(folder)
+    assert len(r) == 300 and [b.rows for b in r.blocks] == [64, 64, 64, 64, 44]  # whole blocks as they fill
+    assert r.rows(0, 300) == expected
+    assert r.row(299) == expected[-1]
+    assert r.column("seq", 60, 70).tolist() == list(range(60, 70))
+    assert r.table(10, 20).column("data").to_pylist() == [row.data for row in expected[10:20]]
+    r.close()
+
+
+def test_filters_and_search(tmp_path):
+    folder = create_session(tmp_path)
+    with SessionWriter(folder, block_rows=30) as w:
+        for k in range(4):
+            w.append(batch(k), CONNS, TOPICS)
+    with SessionReader(folder) as r:
+        rows = r.rows(0, len(r))
+        assert r.match(r.where(topic="quotes")).tolist() == [i for i, x in enumerate(rows) if x.topic == "quotes"]
+        assert r.match(r.where(kind=-3, conn="c2")).tolist() == [
+            i for i, x in enumerate(rows) if x.kind == -3 and x.conn == "c2"]
+        assert r.match(r.where(text="BATCH 2 ROW 1")).tolist() == [
+            i for i, x in enumerate(rows) if b"batch 2 row 1" in x.data]
+        assert r.match(r.where(text="BATCH 2 ROW 1", ignore_case=False)).tolist() == []
+        assert r.match(r.where(topic="nowhere")).tolist() == []
+        progress = [done for done, _ in r.scan(r.where(kind=16))]
+        assert progress == sorted(progress) and progress[-1] == len(r)
+
+
+def test_files_are_private_and_the_session_says_closed(tmp_path):
+    folder = create_session(tmp_path / "data", profile="p", url="wss://x")
+    with SessionWriter(folder) as w:
+        w.append(batch(0), CONNS, TOPICS)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(folder.parent).st_mode) == 0o700
+    assert {stat.S_IMODE(os.stat(folder / f).st_mode) for f in os.listdir(folder)} == {0o600}
+    meta = read_meta(folder)
+    assert meta["closed"] is True and meta["rows"] == 50 and meta["profile"] == "p"
+
+
+def test_a_live_session_is_read_as_it_grows(tmp_path):
+    folder = create_session(tmp_path)
+    clock = [0.0]
+    w = SessionWriter(folder, clock=lambda: clock[0], flush_interval=0.25)
+    w.append(batch(0), CONNS, TOPICS)
+    r = SessionReader(folder)
+    assert len(r) == 0  # not due yet: still in memory
+    clock[0] = 0.25
+    w.tick()
+    r.refresh()
+    assert len(r) == 50 and r.note == ""
+    w.append(batch(1), CONNS, TOPICS)
+    w.flush()
+    r.refresh()
+    assert r.rows(0, 100) == as_rows(batch(0)) + as_rows(batch(1))
+    w.close()
+    r.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(datas=st.lists(st.binary(max_size=40) | st.text(alphabet="aB .*+?()[]{}|^$\\#-é", max_size=20)
+                      .map(str.encode), min_size=1, max_size=40),
+       text=st.text(alphabet="aB .*+?()[]{}|^$\\#-é", min_size=1, max_size=4))
+def test_search_is_a_plain_substring_search(tmp_path_factory, datas, text):
+    folder = create_session(tmp_path_factory.mktemp("s"))
+    n = len(datas)
+    with SessionWriter(folder, block_rows=7) as w:
+        w.append(Rows(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n),
+                      datas), ["c"], [""])
+    with SessionReader(folder) as r:
+        needle = text.encode()
+        assert r.match(r.where(text=text, ignore_case=False)).tolist() == [
+            i for i, d in enumerate(datas) if needle in d]
+        assert r.match(r.where(text=text)).tolist() == [
+            i for i, d in enumerate(datas) if needle.lower() in d.lower()]

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from inspector.profiles import Profile, ProfileError, ProfileStore
 from inspector.qt.session.connection_options_form import ConnectionOptionsForm
 from inspector.qt.session.payload_options_form import PayloadOptionsForm
+from inspector.qt.session.wheel_guard import guard_wheel
 
 TOKEN_KIND_LABELS = (("literal", "Literal token"), ("env", "Environment variable"), ("command", "Command"))
 
@@ -116,6 +117,7 @@ class ProfileEditor(QWidget):
                     self.ping_spin.valueChanged, self.reconnect_check.toggled, self.embedded_check.toggled):
             sig.connect(self.changed)
         self._kind_changed()
+        guard_wheel(self)
 
     def _kind_changed(self) -> None:
         kind = self.kind_combo.currentData()
@@ -188,6 +190,9 @@ class ProfileEditor(QWidget):
         self.options_form.apply_to(p)
         self.payload_form.apply_to(p)
         p.validate()
+        problem = self.payload_form.problem()
+        if problem:
+            raise ProfileError(f"profile {p.name!r}: {problem}")
         return p
 
 

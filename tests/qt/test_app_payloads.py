@@ -1,12 +1,13 @@
 """A profile's contract on live demo traffic: the real mock, client and window."""
 
 import os
+from dataclasses import replace
 
 from qasync_loop import run, until
-from windows import make_window
+from windows import close_window, make_window
 
 from inspector.profiles import local_mock_profile
-from inspector.qt.log.model import COL_SUMMARY, COL_TOPIC
+from inspector.qt.log.model import COL_CONN, COL_SUMMARY, COL_TOPIC
 
 # A team's own contract, in JSON: their orders may not exceed 100; audit.* is theirs too.
 CONTRACT = """{"asyncapi": "3.0.0", "info": {"title": "shop", "version": "1"},
@@ -53,3 +54,60 @@ def test_a_profiles_contract_marks_live_rows(qtbot, qloop, tmp_path):
         await asyncio.wait_for(w.closed, 10)
     run(qloop, scenario())
     assert w.log_panel.payloads is None
+
+
+def _conn_rows(model, conn: str) -> list[int]:
+    return [r for r in range(model.rowCount()) if model.data(model.index(r, COL_CONN)) == conn]
+
+
+def test_each_connection_is_read_with_its_own_profiles_contract(qtbot, qloop, tmp_path):
+    """Two connections to the demo: the one whose profile has a contract gets violations, the
+    Local mock's rows (no contract) get none, and the status counts each connection's."""
+    w = make_window(qtbot, tmp_path)
+    w.resize(1500, 950)
+    w.show()
+    w.mock_panel.demo_check.setChecked(True)
+    doc = tmp_path / "shop.asyncapi.json"
+    doc.write_text(CONTRACT)
+    plain = local_mock_profile()
+    checked = replace(local_mock_profile(), name="Shop", asyncapi=str(doc))
+
+    async def scenario():
+        first = w.open_connection(plain)
+        second = w.open_connection(checked)
+        panel = w.log_panel
+        await until(lambda: panel.payloads.conn_violations.get(second.conn_id, {}).get("orders.eu", 0) >= 2, 15,
+                    "violations on the Shop connection")
+        model = panel.model
+        await until(lambda: len(_conn_rows(model, first.conn_id)) > 50, 15, "rows of the plain connection")
+        assert first.conn_id not in panel.payloads.conn_violations
+        marked = [r for r in _conn_rows(model, first.conn_id)
+                  if str(model.data(model.index(r, COL_SUMMARY))).startswith("✗")]
+        assert marked == []
+        status = panel.status_label.text()
+        assert f"{second.conn_id}: " in status and "contract violation" in status
+        assert f"{first.conn_id}: " not in status
+        await close_window(w)
+    run(qloop, scenario())
+
+
+def test_decoders_failing_at_run_time_show_in_the_status_bar_and_the_tab(qtbot, qloop, tmp_path):
+    w = make_window(qtbot, tmp_path)
+    w.resize(1500, 950)
+    w.show()
+    w.mock_panel.demo_check.setChecked(True)
+    wrong = replace(local_mock_profile(), name="Wrong", decoders={"ticker": "msgpack"})  # ticker sends JSON
+    gone = replace(local_mock_profile(), name="Gone", asyncapi=str(tmp_path / "moved.yaml"))
+
+    async def scenario():
+        tab = w.open_connection(wrong)
+        await until(lambda: tab.payload_warning.isVisible(), 15, "the tab's payload warning")
+        assert f"{tab.conn_id}: decoders msgpack failed on ticker: msgpack: does not apply" \
+            in tab.payload_warning.text()
+        assert "decoders msgpack failed on ticker" in w.status_label.text()
+        assert "decoders msgpack failed on ticker" in w.errors[-1]
+        other = w.open_connection(gone)  # saved before its contract was moved away
+        assert other.payload_warning.isVisible() and "cannot read moved.yaml" in other.payload_warning.text()
+        assert "cannot read moved.yaml" in w.status_label.text()
+        await close_window(w)
+    run(qloop, scenario())

@@ -49,8 +49,10 @@ def describe_state(ev: StateChanged, *, url: str = "", now: float | None = None)
         parts = [msg] if msg else []
         if ev.http_status and f"HTTP {ev.http_status}" not in msg:
             parts.append(_http(ev))
-        if ev.code is not None:
+        if ev.code is not None and str(ev.code) not in msg:  # a message naming its code explains it
             meaning = ev.meaning or describe(ev.code).meaning
+            if msg:  # the message says what to do: the meaning's own advice would say it twice
+                meaning = meaning.split(SEPARATOR)[0]
             parts.append(f"close {ev.code}: {meaning}")
         if ev.reason and ev.reason not in msg:
             parts.append(f"reason: {ev.reason}")

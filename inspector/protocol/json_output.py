@@ -86,6 +86,8 @@ def _frame_record(ev: FrameSeen) -> dict[str, Any]:
     out["raw_b64"] = base64.b64encode(data).decode("ascii")
     if ev.text:
         out["text"] = True
+        # what the plain output shows; raw_b64 stays the exact bytes (a recording may hold non-UTF-8)
+        out["text_value"] = data.decode("utf-8", "replace")
     if isinstance(frame, DecodeError):
         out["decode_error"] = {"code": frame.code, "message": frame.message}
     else:

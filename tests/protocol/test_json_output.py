@@ -34,6 +34,7 @@ DOC_EVENTS = [
                                                 42))),
     FrameSeen("c1", T + 0.08, OUT, encode(Ping(b"\x00\n\r\xff"))),
     FrameSeen("c1", T + 0.05, IN, b"z{}"),
+    FrameSeen("c1", T + 0.06, IN, "hello \u2603".encode(), text=True),
     StateChanged("c1", T, State.CONNECTING),
     StateChanged("c1", T + 0.01, State.OPEN),
     StateChanged("c1", T + 0.15, State.CLOSED, code=1001, reason="server restart",
@@ -107,6 +108,8 @@ def test_a_text_frame_is_an_error_whatever_it_holds():
     raw = b'{"topic":"a","type":"message","ts":1,"data":1}'
     rec = json.loads(json_line(FrameSeen("c1", T, IN, raw, text=True)))
     assert rec["kind"] == "TEXT" and rec["text"] is True and "body" not in rec
+    assert rec["text_value"] == raw.decode()  # its text, as a string, beside the exact bytes
+    assert list(rec).index("text_value") == list(rec).index("text") + 1
     assert rec["decode_error"]["code"] == "bad_frame" and base64.b64decode(rec["raw_b64"]) == raw
 
 

@@ -45,21 +45,26 @@ def describe_state(ev: StateChanged, *, url: str = "", now: float | None = None)
             left = max(0.0, ev.t + left - now)
         return f"waiting{SEPARATOR}reconnect attempt {ev.attempt} in {left:.1f} s"
     if s is State.STOPPED:
-        msg = ev.message
-        parts = [msg] if msg else []
-        if ev.http_status and f"HTTP {ev.http_status}" not in msg:
-            parts.append(_http(ev))
-        if ev.code is not None and str(ev.code) not in msg:  # a message naming its code explains it
-            meaning = ev.meaning or describe(ev.code).meaning
-            if msg:  # the message says what to do: the meaning's own advice would say it twice
-                meaning = meaning.split(SEPARATOR)[0]
-            parts.append(f"close {ev.code}: {meaning}")
-        if ev.reason and ev.reason not in msg:
-            parts.append(f"reason: {ev.reason}")
-        if parts and parts[0].startswith("stopped"):  # "stopped on request", not "stopped — stopped on request"
-            return SEPARATOR.join(parts)
-        return SEPARATOR.join(["stopped", *parts])
+        return _describe_stopped(ev)
     return str(s.value)
+
+
+def _describe_stopped(ev: StateChanged) -> str:
+    """Why it stopped, each thing said once: the client's message, then what it does not say."""
+    msg = ev.message
+    parts = [msg] if msg else []
+    if ev.http_status and f"HTTP {ev.http_status}" not in msg:
+        parts.append(_http(ev))
+    if ev.code is not None and str(ev.code) not in msg:  # a message naming its code explains it
+        meaning = ev.meaning or describe(ev.code).meaning
+        if msg:  # the message says what to do: the meaning's own advice would say it twice
+            meaning = meaning.split(SEPARATOR)[0]
+        parts.append(f"close {ev.code}: {meaning}")
+    if ev.reason and ev.reason not in msg:
+        parts.append(f"reason: {ev.reason}")
+    if parts and parts[0].startswith("stopped"):  # "stopped on request", not "stopped — stopped on request"
+        return SEPARATOR.join(parts)
+    return SEPARATOR.join(["stopped", *parts])
 
 
 def _http(ev: StateChanged) -> str:

@@ -7,7 +7,7 @@ is only for people reading.
 from __future__ import annotations
 
 from inspector.protocol.closecodes import describe
-from inspector.protocol.events import PongMissed, State, StateChanged, SubscriptionChanged
+from inspector.protocol.events import PayloadTrouble, PongMissed, State, StateChanged, SubscriptionChanged
 
 SEPARATOR = " — "
 CONNECTION_KIND = "CONNECTION"  # the kind column of a connection event (log rows, replay)
@@ -87,10 +87,12 @@ def describe_pong_missed(ev: PongMissed) -> str:
     return f"PONG missed ({ev.consecutive} in a row)" if ev.consecutive > 1 else "PONG missed"
 
 
-def describe_session(ev: StateChanged | SubscriptionChanged | PongMissed) -> str:
+def describe_session(ev: StateChanged | SubscriptionChanged | PongMissed | PayloadTrouble) -> str:
     """One line for a connection event that the log shows as a row of its own."""
     if isinstance(ev, StateChanged):
         return describe_state(ev)
     if isinstance(ev, SubscriptionChanged):
         return describe_subscription(ev)
+    if isinstance(ev, PayloadTrouble):
+        return f"payloads: {ev.message}"
     return describe_pong_missed(ev)

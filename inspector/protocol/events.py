@@ -150,4 +150,14 @@ def subscription_details(ev: SubscriptionChanged) -> dict[str, Any]:
     return out
 
 
-SessionEvent = Union[FrameSeen, StateChanged, RttMeasured, PongMissed, ServerPingAnswered, SubscriptionChanged]
+@dataclass(slots=True)
+class PayloadTrouble:
+    """The connection's contract or decoders failed (the app reads payloads; nothing on the wire)."""
+
+    conn: str
+    t: float
+    message: str
+
+
+SessionEvent = Union[FrameSeen, StateChanged, RttMeasured, PongMissed, ServerPingAnswered, SubscriptionChanged,
+                     PayloadTrouble]

@@ -17,6 +17,7 @@ from typing import Any
 
 from inspector.protocol.events import (
     FrameSeen,
+    PayloadTrouble,
     PongMissed,
     RttMeasured,
     ServerPingAnswered,
@@ -122,6 +123,10 @@ def json_record(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> 
         out = _head(ev, "server_ping")
         out["payload_hex"] = bytes(ev.payload).hex()
         out["response_ms"] = _ms(ev.response_time)
+        return out
+    if isinstance(ev, PayloadTrouble):
+        out = _head(ev, "payload")
+        out["message"] = clean(ev.message) if clean is not None else ev.message
         return out
     return None
 

@@ -22,6 +22,7 @@ import gc
 import itertools
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,7 +58,7 @@ from inspector.mock.server import MockConfig
 from inspector.payloads.lens import build_lens
 from inspector.profiles import Profile, ProfileError, ProfileStore
 from inspector.protocol.describe import describe_state
-from inspector.protocol.events import State, StateChanged
+from inspector.protocol.events import PayloadTrouble, State, StateChanged
 from inspector.qt.about import AboutDialog, ShortcutsDialog
 from inspector.qt.aio import Tasks
 from inspector.qt.icons import tool_icon
@@ -646,6 +647,7 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self.report_error(f"{tab.conn_id} · {profile.name}: {exc}")
             tab.show_payload_trouble(f"{exc} (its rows are not checked)")
+            self.log_panel.ingest(PayloadTrouble(tab.conn_id, time.time(), f"{exc} (its rows are not checked)"))
             return
         self.log_panel.set_payloads(lens, tab.conn_id)
         if lens.contract is not None:
@@ -654,6 +656,7 @@ class MainWindow(QMainWindow):
     def _payload_trouble(self, trouble: Trouble) -> None:
         """A connection's decoders fail at run time: the status bar and the connection's tab say so."""
         self.report_error(trouble.text())
+        self.log_panel.ingest(PayloadTrouble(trouble.conn, time.time(), trouble.line()))  # a connection row
         for tab in self.tabs():
             if tab.conn_id == trouble.conn:
                 tab.show_payload_trouble(trouble.text())

@@ -13,6 +13,7 @@ from inspector.protocol.events import (
     IN,
     OUT,
     FrameSeen,
+    PayloadTrouble,
     PongMissed,
     RttMeasured,
     ServerPingAnswered,
@@ -26,7 +27,7 @@ from inspector.protocol.json_output import json_line, json_record
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "json-output.md"
 T = 1764300000.0
-RECORD_TYPES = {"frame", "state", "subscription", "rtt", "pong_missed", "server_ping"}
+RECORD_TYPES = {"frame", "state", "subscription", "rtt", "pong_missed", "server_ping", "payload"}
 
 # the events behind the example lines of docs/json-output.md, in the doc's order
 DOC_EVENTS = [
@@ -48,6 +49,8 @@ DOC_EVENTS = [
     RttMeasured("c1", T + 0.1, 0.0123),
     PongMissed("c1", T + 0.11, 2),
     ServerPingAnswered("c1", T + 0.12, b"\x01\x02\n", 0.00004),
+    PayloadTrouble("c1", T + 0.18, "decoders base64+msgpack failed on sensors.kitchen: base64: not base64 "
+                                   "(each failing row is marked)"),
 ]
 
 

@@ -7,7 +7,8 @@ from qasync_loop import run, until
 from windows import close_window, make_window
 
 from inspector.profiles import local_mock_profile
-from inspector.qt.log.model import COL_CONN, COL_SUMMARY, COL_TOPIC
+from inspector.protocol.describe import CONNECTION_KIND
+from inspector.qt.log.model import COL_CONN, COL_KIND, COL_SUMMARY, COL_TOPIC
 
 # A team's own contract, in JSON: their orders may not exceed 100; audit.* is theirs too.
 CONTRACT = """{"asyncapi": "3.0.0", "info": {"title": "shop", "version": "1"},
@@ -54,6 +55,12 @@ def test_a_profiles_contract_marks_live_rows(qtbot, qloop, tmp_path):
         await asyncio.wait_for(w.closed, 10)
     run(qloop, scenario())
     assert w.log_panel.payloads is None
+
+
+def _connection_rows(model, conn: str, text: str) -> list[int]:
+    """The log's connection rows of ``conn`` whose summary holds ``text``."""
+    return [r for r in _conn_rows(model, conn) if model.data(model.index(r, COL_KIND)) == CONNECTION_KIND
+            and text in str(model.data(model.index(r, COL_SUMMARY)))]
 
 
 def _conn_rows(model, conn: str) -> list[int]:
@@ -106,8 +113,16 @@ def test_decoders_failing_at_run_time_show_in_the_status_bar_and_the_tab(qtbot, 
             in tab.payload_warning.text()
         assert "decoders msgpack failed on ticker" in w.status_label.text()
         assert "decoders msgpack failed on ticker" in w.errors[-1]
+        model = w.log_panel.model
+        await until(lambda: _connection_rows(model, tab.conn_id, "payloads: decoders msgpack failed on ticker"),
+                    10, "the connection row")
         other = w.open_connection(gone)  # saved before its contract was moved away
         assert other.payload_warning.isVisible() and "cannot read moved.yaml" in other.payload_warning.text()
         assert "cannot read moved.yaml" in w.status_label.text()
+        await until(lambda: _connection_rows(model, other.conn_id, "cannot read moved.yaml"), 10, "its row")
+        [row] = _connection_rows(model, other.conn_id, "cannot read moved.yaml")
+        w.log_panel.set_following(False)
+        w.log_panel.view.setCurrentIndex(model.index(row, 0))
+        assert w.log_panel.detail.error_label.isVisibleTo(w.log_panel.detail)  # shown as trouble
         await close_window(w)
     run(qloop, scenario())

@@ -46,9 +46,11 @@ class Trouble:
     decoders: str
     error: str
 
+    def line(self) -> str:
+        return f"decoders {self.decoders} failed on {self.topic}: {self.error} (each failing row is marked)"
+
     def text(self) -> str:
-        return (f"{self.conn}: decoders {self.decoders} failed on {self.topic}: {self.error} "
-                "(each failing row is marked)")
+        return f"{self.conn}: {self.line()}"
 
 
 def _work(jobs: queue.SimpleQueue[_Job], done: Callable[[int, int, Reading], object]) -> None:

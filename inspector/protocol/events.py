@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import msgspec
 
@@ -159,5 +159,5 @@ class PayloadTrouble:
     message: str
 
 
-SessionEvent = Union[FrameSeen, StateChanged, RttMeasured, PongMissed, ServerPingAnswered, SubscriptionChanged,
-                     PayloadTrouble]
+SessionEvent = (FrameSeen | StateChanged | RttMeasured | PongMissed | ServerPingAnswered | SubscriptionChanged
+                | PayloadTrouble)

@@ -659,7 +659,7 @@ class MainWindow(QMainWindow):
         self.log_panel.ingest(PayloadTrouble(trouble.conn, time.time(), trouble.line()))  # a connection row
         for tab in self.tabs():
             if tab.conn_id == trouble.conn:
-                tab.show_payload_trouble(trouble.text())
+                tab.show_payload_trouble(trouble.line())
 
     def report_error(self, text: str) -> None:
         """Errors from slots and tasks: shown in the status bar and logged, never lost."""

@@ -57,6 +57,12 @@ def test_a_profiles_contract_marks_live_rows(qtbot, qloop, tmp_path):
     assert w.log_panel.payloads is None
 
 
+def _shot(w, name: str) -> None:
+    shots = os.environ.get("SHOTS_DIR")
+    if shots:
+        w.grab().save(os.path.join(shots, name))
+
+
 def _connection_rows(model, conn: str, text: str) -> list[int]:
     """The log's connection rows of ``conn`` whose summary holds ``text``."""
     return [r for r in _conn_rows(model, conn) if model.data(model.index(r, COL_KIND)) == CONNECTION_KIND
@@ -94,6 +100,7 @@ def test_each_connection_is_read_with_its_own_profiles_contract(qtbot, qloop, tm
         status = panel.status_label.text()
         assert f"{second.conn_id}: " in status and "contract violation" in status
         assert f"{first.conn_id}: " not in status
+        _shot(w, "app-contract-per-connection.png")
         await close_window(w)
     run(qloop, scenario())
 
@@ -109,8 +116,7 @@ def test_decoders_failing_at_run_time_show_in_the_status_bar_and_the_tab(qtbot, 
     async def scenario():
         tab = w.open_connection(wrong)
         await until(lambda: tab.payload_warning.isVisible(), 15, "the tab's payload warning")
-        assert f"{tab.conn_id}: decoders msgpack failed on ticker: msgpack: does not apply" \
-            in tab.payload_warning.text()
+        assert tab.payload_warning.text().startswith("⚠ decoders msgpack failed on ticker: msgpack: does not apply")
         assert "decoders msgpack failed on ticker" in w.status_label.text()
         assert "decoders msgpack failed on ticker" in w.errors[-1]
         model = w.log_panel.model
@@ -124,5 +130,7 @@ def test_decoders_failing_at_run_time_show_in_the_status_bar_and_the_tab(qtbot, 
         w.log_panel.set_following(False)
         w.log_panel.view.setCurrentIndex(model.index(row, 0))
         assert w.log_panel.detail.error_label.isVisibleTo(w.log_panel.detail)  # shown as trouble
+        w.conn_tabs.setCurrentWidget(tab)
+        _shot(w, "app-decoders-failing.png")
         await close_window(w)
     run(qloop, scenario())

@@ -7,7 +7,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QScrollArea
 
 from inspector.profiles import Profile, ProfileStore
-from inspector.qt.session.profiles_panel import ConnectionManager
+from inspector.qt.session.profiles_panel import SEE_FIELD, ConnectionManager
 
 CONTRACT = {"asyncapi": "3.0.0", "info": {"title": "chat", "version": "1"},
             "channels": {"chat": {"address": "chat.lobby", "messages": {"m": {"payload": {"type": "string"}}}}}}
@@ -39,8 +39,8 @@ def test_an_unknown_decoder_is_shown_inline_and_not_saved(qtbot, tmp_path):
     assert "unknown decoder 'nosuch'" in form.decoders_error.text()
     manager.save_button.click()
     assert _saved(tmp_path)["decoders"] == {"chat.*": "base64"}  # the file keeps the working setting
-    assert "unknown decoder 'nosuch'" in manager.error_label.text()
-    assert messages and "nosuch" in messages[-1]
+    assert manager.error_label.text() == SEE_FIELD  # the field's own error is not said twice in the form
+    assert messages and "unknown decoder 'nosuch'" in messages[-1]  # the status bar says it in full
     connects: list[Profile] = []
     manager.connect_requested.connect(connects.append)
     manager.connect_button.click()

@@ -18,11 +18,17 @@ CONTRACT = """{"asyncapi": "3.0.0", "info": {"title": "shop", "version": "1"},
               "audit": {"address": "audit.trail", "messages": {"a": {"payload": {"type": "string"}}}}}}"""
 
 
-def test_a_profiles_contract_marks_live_rows(qtbot, qloop, tmp_path):
+def _demo_window(qtbot, tmp_path):
+    """The app, shown, its embedded mock sending the demo traffic."""
     w = make_window(qtbot, tmp_path)
     w.resize(1500, 950)
     w.show()
     w.mock_panel.demo_check.setChecked(True)
+    return w
+
+
+def test_a_profiles_contract_marks_live_rows(qtbot, qloop, tmp_path):
+    w = _demo_window(qtbot, tmp_path)
     doc = tmp_path / "shop.asyncapi.json"
     doc.write_text(CONTRACT)
     profile = local_mock_profile()
@@ -76,10 +82,7 @@ def _conn_rows(model, conn: str) -> list[int]:
 def test_each_connection_is_read_with_its_own_profiles_contract(qtbot, qloop, tmp_path):
     """Two connections to the demo: the one whose profile has a contract gets violations, the
     Local mock's rows (no contract) get none, and the status counts each connection's."""
-    w = make_window(qtbot, tmp_path)
-    w.resize(1500, 950)
-    w.show()
-    w.mock_panel.demo_check.setChecked(True)
+    w = _demo_window(qtbot, tmp_path)
     doc = tmp_path / "shop.asyncapi.json"
     doc.write_text(CONTRACT)
     plain = local_mock_profile()
@@ -106,10 +109,7 @@ def test_each_connection_is_read_with_its_own_profiles_contract(qtbot, qloop, tm
 
 
 def test_decoders_failing_at_run_time_show_in_the_status_bar_and_the_tab(qtbot, qloop, tmp_path):
-    w = make_window(qtbot, tmp_path)
-    w.resize(1500, 950)
-    w.show()
-    w.mock_panel.demo_check.setChecked(True)
+    w = _demo_window(qtbot, tmp_path)
     wrong = replace(local_mock_profile(), name="Wrong", decoders={"ticker": "msgpack"})  # ticker sends JSON
     gone = replace(local_mock_profile(), name="Gone", asyncapi=str(tmp_path / "moved.yaml"))
 

@@ -23,6 +23,7 @@ from inspector.protocol.describe import CONNECTION_KIND, describe_session
 from inspector.protocol.events import (
     OUT,
     FrameSeen,
+    PayloadTrouble,
     PongMissed,
     RttMeasured,
     ServerPingAnswered,
@@ -69,7 +70,7 @@ def _short(text: str, n: int = 120) -> str:
 
 def event_summary(ev: SessionEvent) -> tuple[str, str]:
     """(kind label, summary) for a connection event: the app's log row wording."""
-    if isinstance(ev, (StateChanged, SubscriptionChanged, PongMissed)):
+    if isinstance(ev, (StateChanged, SubscriptionChanged, PongMissed, PayloadTrouble)):
         return CONNECTION_KIND, describe_session(ev)
     if isinstance(ev, RttMeasured):
         return "RTT", f"{ev.rtt * 1000:.1f} ms"

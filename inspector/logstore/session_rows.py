@@ -13,6 +13,7 @@ import json
 from inspector.protocol.closecodes import NORMAL
 from inspector.protocol.describe import describe_session
 from inspector.protocol.events import (
+    PayloadTrouble,
     PongMissed,
     SessionEvent,
     State,
@@ -23,8 +24,8 @@ from inspector.protocol.events import (
 )
 from inspector.recording.format import RecordError, dumps, event_fields, record_to_event
 
-ROW_TYPES = (StateChanged, SubscriptionChanged, PongMissed)
-RowEvent = StateChanged | SubscriptionChanged | PongMissed
+ROW_TYPES = (StateChanged, SubscriptionChanged, PongMissed, PayloadTrouble)
+RowEvent = StateChanged | SubscriptionChanged | PongMissed | PayloadTrouble
 
 
 def is_row(ev: object) -> bool:
@@ -32,7 +33,7 @@ def is_row(ev: object) -> bool:
     PONGs. RTTs and answered server PINGs are not: their PING/PONG frames are rows already."""
     if type(ev) is StateChanged:
         return ev.state is not State.IDLE
-    return type(ev) is SubscriptionChanged or type(ev) is PongMissed
+    return type(ev) is SubscriptionChanged or type(ev) is PongMissed or type(ev) is PayloadTrouble
 
 
 def row_bytes(ev: RowEvent) -> bytes:
@@ -69,4 +70,4 @@ def is_trouble(ev: SessionEvent | None) -> bool:
         return False
     if isinstance(ev, SubscriptionChanged):
         return ev.state is SubState.FAILED
-    return isinstance(ev, PongMissed)
+    return isinstance(ev, (PongMissed, PayloadTrouble))

@@ -7,7 +7,7 @@ is only for people reading.
 from __future__ import annotations
 
 from inspector.protocol.closecodes import describe
-from inspector.protocol.events import PongMissed, State, StateChanged, SubscriptionChanged
+from inspector.protocol.events import PayloadTrouble, PongMissed, State, StateChanged, SubscriptionChanged
 
 SEPARATOR = " — "
 CONNECTION_KIND = "CONNECTION"  # the kind column of a connection event (log rows, replay)
@@ -45,19 +45,26 @@ def describe_state(ev: StateChanged, *, url: str = "", now: float | None = None)
             left = max(0.0, ev.t + left - now)
         return f"waiting{SEPARATOR}reconnect attempt {ev.attempt} in {left:.1f} s"
     if s is State.STOPPED:
-        msg = ev.message
-        parts = [msg] if msg else []
-        if ev.http_status and f"HTTP {ev.http_status}" not in msg:
-            parts.append(_http(ev))
-        if ev.code is not None:
-            meaning = ev.meaning or describe(ev.code).meaning
-            parts.append(f"close {ev.code}: {meaning}")
-        if ev.reason and ev.reason not in msg:
-            parts.append(f"reason: {ev.reason}")
-        if parts and parts[0].startswith("stopped"):  # "stopped on request", not "stopped — stopped on request"
-            return SEPARATOR.join(parts)
-        return SEPARATOR.join(["stopped", *parts])
+        return _describe_stopped(ev)
     return str(s.value)
+
+
+def _describe_stopped(ev: StateChanged) -> str:
+    """Why it stopped, each thing said once: the client's message, then what it does not say."""
+    msg = ev.message
+    parts = [msg] if msg else []
+    if ev.http_status and f"HTTP {ev.http_status}" not in msg:
+        parts.append(_http(ev))
+    if ev.code is not None and str(ev.code) not in msg:  # a message naming its code explains it
+        meaning = ev.meaning or describe(ev.code).meaning
+        if msg:  # the message says what to do: the meaning's own advice would say it twice
+            meaning = meaning.split(SEPARATOR)[0]
+        parts.append(f"close {ev.code}: {meaning}")
+    if ev.reason and ev.reason not in msg:
+        parts.append(f"reason: {ev.reason}")
+    if parts and parts[0].startswith("stopped"):  # "stopped on request", not "stopped — stopped on request"
+        return SEPARATOR.join(parts)
+    return SEPARATOR.join(["stopped", *parts])
 
 
 def _http(ev: StateChanged) -> str:
@@ -80,10 +87,12 @@ def describe_pong_missed(ev: PongMissed) -> str:
     return f"PONG missed ({ev.consecutive} in a row)" if ev.consecutive > 1 else "PONG missed"
 
 
-def describe_session(ev: StateChanged | SubscriptionChanged | PongMissed) -> str:
+def describe_session(ev: StateChanged | SubscriptionChanged | PongMissed | PayloadTrouble) -> str:
     """One line for a connection event that the log shows as a row of its own."""
     if isinstance(ev, StateChanged):
         return describe_state(ev)
     if isinstance(ev, SubscriptionChanged):
         return describe_subscription(ev)
+    if isinstance(ev, PayloadTrouble):
+        return f"payloads: {ev.message}"
     return describe_pong_missed(ev)

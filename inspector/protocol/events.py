@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import msgspec
 
@@ -167,4 +167,14 @@ def subscription_details(ev: SubscriptionChanged) -> dict[str, Any]:
     return out
 
 
-SessionEvent = Union[FrameSeen, StateChanged, RttMeasured, PongMissed, ServerPingAnswered, SubscriptionChanged]
+@dataclass(slots=True)
+class PayloadTrouble:
+    """The connection's contract or decoders failed (the app reads payloads; nothing on the wire)."""
+
+    conn: str
+    t: float
+    message: str
+
+
+SessionEvent = (FrameSeen | StateChanged | RttMeasured | PongMissed | ServerPingAnswered | SubscriptionChanged
+                | PayloadTrouble)

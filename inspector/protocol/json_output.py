@@ -17,6 +17,7 @@ from typing import Any
 
 from inspector.protocol.events import (
     FrameSeen,
+    PayloadTrouble,
     PongMissed,
     RttMeasured,
     ServerPingAnswered,
@@ -86,6 +87,8 @@ def _frame_record(ev: FrameSeen) -> dict[str, Any]:
     out["raw_b64"] = base64.b64encode(data).decode("ascii")
     if ev.text:
         out["text"] = True
+        # what the plain output shows; raw_b64 stays the exact bytes (a recording may hold non-UTF-8)
+        out["text_value"] = data.decode("utf-8", "replace")
     if isinstance(frame, DecodeError):
         out["decode_error"] = {"code": frame.code, "message": frame.message}
     else:
@@ -120,6 +123,10 @@ def json_record(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> 
         out = _head(ev, "server_ping")
         out["payload_hex"] = bytes(ev.payload).hex()
         out["response_ms"] = _ms(ev.response_time)
+        return out
+    if isinstance(ev, PayloadTrouble):
+        out = _head(ev, "payload")
+        out["message"] = clean(ev.message) if clean is not None else ev.message
         return out
     return None
 

@@ -22,6 +22,7 @@ import gc
 import itertools
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,7 +58,7 @@ from inspector.mock.server import MockConfig
 from inspector.payloads.lens import build_lens
 from inspector.profiles import Profile, ProfileError, ProfileStore
 from inspector.protocol.describe import describe_state
-from inspector.protocol.events import State, StateChanged
+from inspector.protocol.events import PayloadTrouble, State, StateChanged
 from inspector.qt.about import AboutDialog, ShortcutsDialog
 from inspector.qt.aio import Tasks
 from inspector.qt.icons import tool_icon
@@ -65,6 +66,7 @@ from inspector.qt.latency.latency_plot import LatencyPlot
 from inspector.qt.load.load_view import open_dialog as open_load_dialog
 from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
+from inspector.qt.log.payload_view import Trouble
 from inspector.qt.mock.mock_panel import MockPanel
 from inspector.qt.recording.recording_ui import RecordingUi
 from inspector.qt.session.connection_tab import ConnectionTab, open_tab_for
@@ -330,6 +332,7 @@ class MainWindow(QMainWindow):
                                          tool_icon("pause"))
         self.pause_action.setCheckable(True)
         self.log_panel.pausedChanged.connect(self._paused_changed)
+        self.log_panel.payloadTrouble.connect(self._payload_trouble)
         self.clear_action = self._action("Clear", "Ctrl+L", lambda: self.current_log_panel().clear(),
                                          "Clear the log", tool_icon("clear"))
         self.find_action = self._action("Find", QKeySequence.StandardKey.Find,
@@ -636,17 +639,27 @@ class MainWindow(QMainWindow):
         self._message_timer.start(MESSAGE_MS)
 
     def _apply_payloads(self, profile: Profile, tab: ConnectionTab) -> None:
-        """The profile's contract and decoders read the log's EVENTs (the newest connection's win)."""
+        """The profile's contract and decoders read the EVENTs of this connection's rows."""
         if not profile.asyncapi and not profile.decoders:
             return
         try:
             lens = build_lens(profile.asyncapi, profile.decoders)
         except ValueError as exc:
-            self.report_error(f"{profile.name}: {exc}")
+            self.report_error(f"{tab.conn_id} · {profile.name}: {exc}")
+            tab.show_payload_trouble(f"{exc} (its rows are not checked)")
+            self.log_panel.ingest(PayloadTrouble(tab.conn_id, time.time(), f"{exc} (its rows are not checked)"))
             return
-        self.log_panel.set_payloads(lens)
+        self.log_panel.set_payloads(lens, tab.conn_id)
         if lens.contract is not None:
             tab.editor.set_contract_topics(lens.contract.topic_suggestions())
+
+    def _payload_trouble(self, trouble: Trouble) -> None:
+        """A connection's decoders fail at run time: the status bar and the connection's tab say so."""
+        self.report_error(trouble.text())
+        self.log_panel.ingest(PayloadTrouble(trouble.conn, time.time(), trouble.line()))  # a connection row
+        for tab in self.tabs():
+            if tab.conn_id == trouble.conn:
+                tab.show_payload_trouble(trouble.line())
 
     def report_error(self, text: str) -> None:
         """Errors from slots and tasks: shown in the status bar and logged, never lost."""

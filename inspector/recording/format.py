@@ -21,6 +21,7 @@ from inspector.protocol.events import (
     IN,
     OUT,
     FrameSeen,
+    PayloadTrouble,
     PongMissed,
     RttMeasured,
     ServerPingAnswered,
@@ -47,6 +48,7 @@ E_RTT = "rtt"
 E_PONG_MISSED = "pong_missed"
 E_SERVER_PING = "server_ping"
 E_SUB = "sub"
+E_PAYLOAD = "payload"
 E_END = "end"  # written by a clean close(); not a session event
 
 # A parsed JSON object (a header, a record line, a HAR entry): its values are checked where they are read.
@@ -144,6 +146,8 @@ def event_fields(ev: SessionEvent) -> JSONObject:
                 "response_time": finite(ev.response_time)}
     if isinstance(ev, SubscriptionChanged):
         return {"e": E_SUB, "topic": ev.topic, "state": SubState(ev.state).value, **subscription_details(ev)}
+    if isinstance(ev, PayloadTrouble):
+        return {"e": E_PAYLOAD, "message": scrub(ev.message)}
     raise TypeError(f"not a session event: {type(ev).__name__}")
 
 
@@ -205,6 +209,8 @@ def record_to_event(obj: Any, start: float, decode: bool = True) -> SessionEvent
                                   _opt_float(obj, "response_time") or 0.0)
     if e == E_SUB:
         return _subscription_changed(obj, conn, t)
+    if e == E_PAYLOAD:
+        return PayloadTrouble(conn, t, _get(obj, "message", str))
     if e == E_END:
         return None
     raise RecordError(f"unknown record type {e[:40]!r}")

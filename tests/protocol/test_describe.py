@@ -46,8 +46,20 @@ def test_closed_without_a_code_and_messages_not_repeated():
 
 
 def test_stopped_names_the_meaning_of_its_code_when_the_event_has_none():
-    text = describe_state(StateChanged("c", T, State.STOPPED, code=4401, message="token expired; enter a fresh token"))
-    assert text.startswith("stopped — token expired; enter a fresh token — close 4401: Auth expired")
+    text = describe_state(StateChanged("c", T, State.STOPPED, code=4401, reason="token expired",
+                                       message="token expired; enter a fresh token"))
+    # the message gives the advice; the code's meaning does not give it again
+    assert text == "stopped — token expired; enter a fresh token — close 4401: Auth expired mid-session"
+    assert text.count("fresh token") == 1
+    ended = StateChanged("c", T, State.STOPPED, code=1006, message="connection ended; automatic reconnect is off")
+    assert describe_state(ended).endswith("— close 1006: " + describe(1006).meaning)
+
+
+def test_a_stop_whose_message_names_the_code_does_not_name_it_again():
+    idle = StateChanged("c", T, State.STOPPED, code=1008, reason="idle without subscription",
+                        message="closed by the server with 1008 (idle without subscription); not reconnecting")
+    assert describe_state(idle) == \
+        "stopped — closed by the server with 1008 (idle without subscription); not reconnecting"
 
 
 def test_open_carries_its_message():

@@ -13,6 +13,7 @@ from inspector.protocol.events import (
     IN,
     OUT,
     FrameSeen,
+    PayloadTrouble,
     PongMissed,
     RttMeasured,
     ServerPingAnswered,
@@ -27,7 +28,7 @@ from inspector.protocol.json_output import json_line, json_record
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "json-output.md"
 T = 1764300000.0
-RECORD_TYPES = {"frame", "state", "subscription", "rtt", "pong_missed", "server_ping"}
+RECORD_TYPES = {"frame", "state", "subscription", "rtt", "pong_missed", "server_ping", "payload"}
 
 # the events behind the example lines of docs/json-output.md, in the doc's order
 DOC_EVENTS = [
@@ -35,6 +36,7 @@ DOC_EVENTS = [
                                                 42))),
     FrameSeen("c1", T + 0.08, OUT, encode(Ping(b"\x00\n\r\xff"))),
     FrameSeen("c1", T + 0.05, IN, b"z{}"),
+    FrameSeen("c1", T + 0.06, IN, "hello \u2603".encode(), text=True),
     StateChanged("c1", T, State.CONNECTING),
     StateChanged("c1", T + 0.01, State.OPEN),
     StateChanged("c1", T + 0.15, State.CLOSED, code=1001, reason="server restart",
@@ -48,6 +50,8 @@ DOC_EVENTS = [
     RttMeasured("c1", T + 0.1, 0.0123),
     PongMissed("c1", T + 0.11, 2),
     ServerPingAnswered("c1", T + 0.12, b"\x01\x02\n", 0.00004),
+    PayloadTrouble("c1", T + 0.18, "decoders base64+msgpack failed on sensors.kitchen: base64: not base64 "
+                                   "(each failing row is marked)"),
 ]
 
 
@@ -108,6 +112,8 @@ def test_a_text_frame_is_an_error_whatever_it_holds():
     raw = b'{"topic":"a","type":"message","ts":1,"data":1}'
     rec = json.loads(json_line(FrameSeen("c1", T, IN, raw, text=True)))
     assert rec["kind"] == "TEXT" and rec["text"] is True and "body" not in rec
+    assert rec["text_value"] == raw.decode()  # its text, as a string, beside the exact bytes
+    assert list(rec).index("text_value") == list(rec).index("text") + 1
     assert rec["decode_error"]["code"] == "bad_frame" and base64.b64decode(rec["raw_b64"]) == raw
 
 

@@ -1,4 +1,5 @@
-"""Qt test fixtures: the qasync loop (``qloop``), and a napari-style guard against leaked timers.
+"""Qt test fixtures: the qasync loop (``qloop``), a napari-style guard against leaked timers, and
+warnings from numpy and pyqtgraph while Qt paints turned into failures.
 
 Every test in tests/qt fails at teardown when, after pytest-qt has closed and deleted
 its widgets, a QTimer started during the test is still alive and active (tasks, threads
@@ -12,6 +13,7 @@ import asyncio
 import gc
 import sys
 import traceback
+import warnings
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,6 +63,19 @@ def no_leaked_timers(request: pytest.FixtureRequest) -> Iterator[None]:
         pytest.fail("left behind by the test (mark allow_leaks(reason=...) to opt out):\n" + "\n".join(
             f"QTimer (interval {t.interval()} ms) still active; started at:\n{where}" for t, where in leaked),
             pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def plot_warnings_fail() -> Iterator[None]:
+    """numpy's and pyqtgraph's RuntimeWarnings (``All-NaN slice encountered``) come from paint and
+    bounds callbacks that Qt calls: raised there as errors (pyproject's ``error`` filter) they
+    unwind through C++ and can crash the run. They are recorded instead, and fail the test."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.filterwarnings("always", category=RuntimeWarning, module=r"(numpy|pyqtgraph)(\.|$)")
+        yield
+    if caught:
+        pytest.fail("warnings while Qt painted or laid out:\n" + "\n".join(
+            f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}" for w in caught), pytrace=False)
 
 
 @pytest.fixture

@@ -121,6 +121,15 @@ class Ring:
         return finite
 
 
+def drawable(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The samples to hand the curve: without the gaps (NaN) after its last round trip. They
+    draw nothing, and a view holding only them would make pyqtgraph take the bounds of an
+    all-NaN slice; with them gone, the newest sample handed over is always a number."""
+    finite = np.flatnonzero(np.isfinite(v))
+    end = int(finite[-1]) + 1 if finite.size else 0
+    return t[:end], v[:end]
+
+
 class LatencyPlot(QWidget):
     def __init__(self, parent: QWidget | None = None, ring: int = RING, window: float = WINDOW_S,
                  redraw_ms: int = REDRAW_MS):
@@ -367,7 +376,7 @@ class LatencyPlot(QWidget):
         top = 0.0
         for conn, ring in self._rings.items():
             t, v = ring.arrays()
-            self._curves[conn].setData(t, v)
+            self._curves[conn].setData(*drawable(t, v))
             self._labels[conn].setText(self.stats_text(conn))
             self._labels[conn].setToolTip(f"{conn}: percentiles of the last {ring.n:,} round trips "
                                           f"({ring.total:,} measured)")

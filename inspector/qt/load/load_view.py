@@ -55,7 +55,8 @@ def summary(run: LoadRun) -> str:
     if run.workers is not None:
         parts.append(f"{run.workers} worker{'s' if run.workers != 1 else ''}")
     if total.get("requests") is not None:
-        parts.append(f"{int(total['requests'] or 0)} samples, {int(total.get('failures') or 0)} failures")
+        samples, failures = int(total["requests"] or 0), int(total.get("failures") or 0)
+        parts.append(f"{samples} sample{'s' if samples != 1 else ''}, {failures} failure{'s' if failures != 1 else ''}")
     return " · ".join(p for p in parts if p)
 
 
@@ -68,9 +69,11 @@ class LoadRunView(QWidget):
         self.shown: tuple[str, str] | None = None  # the (kind, name) plotted
         self.header = QLabel(summary(run))
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.header.setWordWrap(True)  # the captions wrap in a narrow window instead of being cut off
         self.note = QLabel(run.clock_note)
+        self.note.setObjectName("clockNote")
         self.note.setWordWrap(True)
-        self.note.setEnabled(False)  # the muted colour: a caveat, not a figure
+        self.note.setStyleSheet("font-style: italic")  # a caveat, not a figure: italic, in the text's colour
 
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "time into the run", units="s")
@@ -85,6 +88,7 @@ class LoadRunView(QWidget):
         self.users_curve = self.plot.plot([], [], name="users", pen=pg.mkPen("#6b7280", width=1,
                                                                               style=Qt.PenStyle.DashLine))
         self.plot_title = QLabel()
+        self.plot_title.setWordWrap(True)
 
         self.table = QTableWidget(len(run.rows), len(COLUMNS))
         self.table.setHorizontalHeaderLabels([title for _key, title in COLUMNS])

@@ -39,7 +39,7 @@ from inspector.protocol.kinds import Kind
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COL_TIME, COLUMNS, LogModel
-from inspector.qt.log.payload_view import PayloadView
+from inspector.qt.log.payload_view import EVERY, PayloadView
 from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
 from inspector.qt.steady_label import SteadyLabel
 
@@ -57,6 +57,7 @@ _WIDTHS = (70, 95, 100, 34, 120, 150, 70, 60)
 class LogPanel(QWidget):
     frameSelected = Signal(int)
     pausedChanged = Signal(bool)
+    payloadTrouble = Signal(object)  # payload_view.Trouble: a connection's decoders fail
 
     def __init__(self, parent: QWidget | None = None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS,
                  clock: Callable[[], float] = time.perf_counter):
@@ -543,16 +544,24 @@ class LogPanel(QWidget):
 
     # ------------------------------------------------------------ payloads
 
-    def set_payloads(self, lens: Lens | None) -> None:
-        """Read EVENT rows with this contract and these decoders (None: stop)."""
+    def set_payloads(self, lens: Lens | None, conn: str | None = EVERY) -> None:
+        """Read connection ``conn``'s EVENT rows (EVERY: all rows) with this contract and these
+        decoders; None: stop (for ``conn``, or for every connection)."""
+        lens = lens if lens is not None and lens.active else None
         old = self.model.payloads
+        if old is not None and (conn is not EVERY or lens is not None):
+            old.set_lens(conn, lens)
+            if old.lenses:
+                self.model.refresh_all()
+                return
         if old is not None:
             old.close()
             old.deleteLater()
-        view = PayloadView(self.store, lens, self) if lens is not None and lens.active else None
+        view = PayloadView(self.store, lens, self, conn) if lens is not None else None
         if view is not None:
             view.readingShown.connect(self._reading_shown)
             view.countsChanged.connect(self._update_status)
+            view.troubled.connect(self.payloadTrouble)
         self.model.payloads = view
         self.model.refresh_all()
         self._update_status()

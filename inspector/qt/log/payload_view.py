@@ -5,6 +5,10 @@ shows (asked for by the model as it paints them), then, a chunk per tick, for ev
 row, so the per-topic violation counts cover the whole log. Ingest never waits for any of
 it. Each row's reading is made once and kept; a decoder that raises or hangs gives that
 row an error line (the lens' guard) and the app goes on.
+
+Each connection has its own lens (its profile's contract and decoders): a row is read with
+the lens of its connection, or with the lens for every connection (an opened recording's),
+and a connection without one is left alone. Violations are counted per connection.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
@@ -27,16 +32,33 @@ SCAN_EVERY_MS = 100
 SCAN_CHUNK = 2000      # rows looked at per tick
 QUEUE_LOW = 500        # the scan adds work only while the worker is nearly idle
 _STOP = None
-# (generation, frame number, the frame's bytes), or _STOP
-_Job = tuple[int, int, bytes] | None
+EVERY = None  # the lens of every connection's rows
+# (generation, frame number, the lens for its row, the frame's bytes), or _STOP
+_Job = tuple[int, int, Lens, bytes] | None
 
 
-def _work(lens: Lens, jobs: queue.SimpleQueue[_Job], done: Callable[[int, int, Reading], object]) -> None:
+@dataclass(frozen=True)
+class Trouble:
+    """A connection's decoders failed on a frame (the first failure of that chain)."""
+
+    conn: str
+    topic: str
+    decoders: str
+    error: str
+
+    def line(self) -> str:
+        return f"decoders {self.decoders} failed on {self.topic}: {self.error} (each failing row is marked)"
+
+    def text(self) -> str:
+        return f"{self.conn}: {self.line()}"
+
+
+def _work(jobs: queue.SimpleQueue[_Job], done: Callable[[int, int, Reading], object]) -> None:
     while True:
         job = jobs.get()
         if job is _STOP:
             return
-        generation, number, data = job
+        generation, number, lens, data = job
         try:
             reading = lens.read(data)
         except Exception as exc:  # noqa: BLE001 - a reading that fails is that row's, never the app's
@@ -49,19 +71,23 @@ class PayloadView(QObject):
     readingReady = Signal(int, int, object)   # generation, frame number, Reading (from the worker, queued)
     readingShown = Signal(int, object)         # frame number, Reading: a row whose reading is now known
     countsChanged = Signal()
+    troubled = Signal(object)                  # Trouble: a connection's decoders fail
 
-    def __init__(self, store: FrameStore, lens: Lens, parent: QObject | None = None):
+    def __init__(self, store: FrameStore, lens: Lens, parent: QObject | None = None, conn: str | None = EVERY):
         super().__init__(parent)
         self.store = store
-        self.lens = lens
+        self.lenses: dict[str | None, Lens] = {conn: lens}
+        self._retired: list[Lens] = []  # replaced lenses, closed with the view (a job may still use one)
         self.readings: dict[int, Reading] = {}  # rows with something to show (and rows read ahead of the scan)
         self.checked = 0
-        self.violations: Counter[str] = Counter()
+        self.violations: Counter[str] = Counter()  # per topic, every connection's
+        self.conn_violations: dict[str, Counter[str]] = {}  # per connection, per topic
+        self._troubled: set[tuple[str, str]] = set()  # (connection, decoders) already reported
         self._asked: set[int] = set()
         self._scan_at = store.first_number
         self._generation = 0  # readings asked for before a reset are for other frames
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=_work, args=(lens, self._jobs, self.readingReady.emit),
+        self._thread = threading.Thread(target=_work, args=(self._jobs, self.readingReady.emit),
                                         name="payload-readings", daemon=True)
         self._thread.start()
         self.readingReady.connect(self._keep)
@@ -74,7 +100,21 @@ class PayloadView(QObject):
         self._timer.stop()
         self._jobs.put(_STOP)
         self._thread.join(2.0)
-        self.lens.close()
+        for lens in [*self.lenses.values(), *self._retired]:
+            lens.close()
+
+    def set_lens(self, conn: str | None, lens: Lens | None) -> None:
+        """Read ``conn``'s rows (EVERY: every connection's) with ``lens`` (None: no more)."""
+        old = self.lenses.pop(conn, None)
+        if old is not None:
+            self._retired.append(old)
+        if lens is not None:
+            self.lenses[conn] = lens
+        self.reset()  # rows read before are read again with the lenses now in force
+
+    def lens_for(self, conn: str) -> Lens | None:
+        found = self.lenses.get(conn)
+        return found if found is not None else self.lenses.get(EVERY)
 
     # ------------------------------------------------------------ asking
 
@@ -91,8 +131,11 @@ class PayloadView(QObject):
         i = self.store.index_of(number)
         if i is None or self.store.kind(i) != Kind.EVENT:
             return False
+        lens = self.lens_for(self.store.conn(i))
+        if lens is None:  # a connection without a contract or decoders
+            return False
         self._asked.add(number)
-        self._jobs.put((self._generation, number, self.store.data(i)))
+        self._jobs.put((self._generation, number, lens, self.store.data(i)))
         return True
 
     def scan(self) -> None:
@@ -122,6 +165,7 @@ class PayloadView(QObject):
         self.checked = 0
         self._asked.clear()
         self.violations.clear()
+        self.conn_violations.clear()
         self._scan_at = self.store.first_number
         self.countsChanged.emit()
 
@@ -135,18 +179,28 @@ class PayloadView(QObject):
         if reading is not NOTHING or number >= self._scan_at:
             self.readings[number] = reading
         self.readingShown.emit(number, reading)
+        if reading.violation is None and (reading.outcome is None or reading.outcome.error is None):
+            return
+        i = self.store.index_of(number)
+        conn, topic = (self.store.conn(i), self.store.topic(i)) if i is not None else ("?", "?")
         if reading.violation is not None:
-            i = self.store.index_of(number)
-            self.violations[self.store.topic(i) if i is not None else "?"] += 1
+            self.violations[topic] += 1
+            self.conn_violations.setdefault(conn, Counter())[topic] += 1
             self.countsChanged.emit()
+        outcome = reading.outcome
+        if outcome is not None and outcome.error is not None and (conn, outcome.decoders) not in self._troubled:
+            self._troubled.add((conn, outcome.decoders))
+            self.troubled.emit(Trouble(conn, topic, outcome.decoders, outcome.error))
 
     def counts_text(self) -> str:
-        total = sum(self.violations.values())
-        if not total:
-            return ""
-        each = ", ".join(f"{t} {n:,}" for t, n in self.violations.most_common(3))
-        more = " …" if len(self.violations) > 3 else ""
-        return f"{total:,} contract violation{'s' if total != 1 else ''} ({each}{more})"
+        """Each connection's violations: "c2: 12 contract violations (orders.eu 10, …)"."""
+        parts = []
+        for conn, counts in sorted(self.conn_violations.items()):
+            total = sum(counts.values())
+            each = ", ".join(f"{t} {n:,}" for t, n in counts.most_common(3))
+            more = " …" if len(counts) > 3 else ""
+            parts.append(f"{conn}: {total:,} contract violation{'s' if total != 1 else ''} ({each}{more})")
+        return " · ".join(parts)
 
     def decorate(self, number: int, summary: str, background: QColor | None) -> tuple[str, QColor | None]:
         """A row's summary and background with its reading: the decoder's summary, a violation marked."""

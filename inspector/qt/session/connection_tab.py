@@ -100,6 +100,12 @@ class ConnectionTab(QWidget):
         self.cleartext_warning.setWordWrap(True)
         self.cleartext_warning.setStyleSheet("color: #b45309; font-weight: bold")
         self.cleartext_warning.setVisible(bool(self.cleartext_warning.text()))
+        # the profile's contract or decoders failing on this connection (shown, never only logged)
+        self.payload_warning = QLabel()
+        self.payload_warning.setObjectName("payloadWarning")
+        self.payload_warning.setWordWrap(True)
+        self.payload_warning.setStyleSheet("color: #d33; font-weight: bold")
+        self.payload_warning.hide()
         self.state_view = StateView()
         self.tls_view = TlsView()
         self.tls_view.set_insecure(profile.insecure)
@@ -125,6 +131,7 @@ class ConnectionTab(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.cleartext_warning)
         layout.addWidget(self.state_view)
+        layout.addWidget(self.payload_warning)
         layout.addWidget(self.tls_view)
         layout.addWidget(self.counters)
         layout.addLayout(buttons)
@@ -214,6 +221,14 @@ class ConnectionTab(QWidget):
             self.state_changed.emit(ev)
         elif cls is SubscriptionChanged:
             self.editor.ingest(ev)
+
+    def show_payload_trouble(self, text: str) -> None:
+        """A line under the state: the profile's contract or decoders failed on this connection."""
+        lines = self.payload_warning.text().splitlines()
+        line = f"⚠ {text}"
+        if line not in lines:
+            self.payload_warning.setText("\n".join([*lines, line]))
+        self.payload_warning.show()
 
     def _watch_idle(self, _ev: object = None) -> None:
         """The server closes a connection that has no subscription for ``idle_timeout``: count

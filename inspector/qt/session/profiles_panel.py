@@ -29,8 +29,14 @@ from PySide6.QtWidgets import (
 from inspector.profiles import Profile, ProfileError, ProfileStore
 from inspector.qt.session.connection_options_form import ConnectionOptionsForm
 from inspector.qt.session.payload_options_form import PayloadOptionsForm
+from inspector.qt.session.wheel_guard import guard_wheel
 
 TOKEN_KIND_LABELS = (("literal", "Literal token"), ("env", "Environment variable"), ("command", "Command"))
+SEE_FIELD = "Not done: fix the error shown under its field above."
+
+
+class FieldError(ProfileError):
+    """A setting the form shows the error of under its own field."""
 
 
 def env_note(name: str) -> str:
@@ -116,6 +122,7 @@ class ProfileEditor(QWidget):
                     self.ping_spin.valueChanged, self.reconnect_check.toggled, self.embedded_check.toggled):
             sig.connect(self.changed)
         self._kind_changed()
+        guard_wheel(self)
 
     def _kind_changed(self) -> None:
         kind = self.kind_combo.currentData()
@@ -188,6 +195,9 @@ class ProfileEditor(QWidget):
         self.options_form.apply_to(p)
         self.payload_form.apply_to(p)
         p.validate()
+        problem = self.payload_form.problem()
+        if problem:
+            raise FieldError(f"profile {p.name!r}: {problem}")
         return p
 
 
@@ -309,6 +319,13 @@ class ConnectionManager(QWidget):
         self.error_label.setText(text)
         self.message.emit(text)
 
+    def _refused(self, exc: ProfileError) -> None:
+        """The form's profile is not usable: say why (near the buttons, only where the field
+        does not say it already) and in the status bar."""
+        self._error(str(exc))
+        if isinstance(exc, FieldError):
+            self.error_label.setText(SEE_FIELD)
+
     def new_profile(self) -> None:
         name = self.store.unique_name("New profile")
         self.store.add(Profile(name=name, url="ws://127.0.0.1:8765/api/v2/realtime",
@@ -379,7 +396,7 @@ class ConnectionManager(QWidget):
             else:
                 self.store.update(name, p)
         except ProfileError as exc:
-            self._error(str(exc))
+            self._refused(exc)
             return None
         if self._persist():
             self.message.emit(f"saved profile {p.name}")
@@ -390,7 +407,7 @@ class ConnectionManager(QWidget):
         try:
             p = self.editor.profile()
         except ProfileError as exc:
-            self._error(str(exc))
+            self._refused(exc)
             return
         self.check_requested.emit(p)
 
@@ -398,6 +415,6 @@ class ConnectionManager(QWidget):
         try:
             p = self.editor.profile()
         except ProfileError as exc:
-            self._error(str(exc))
+            self._refused(exc)
             return
         self.connect_requested.emit(p)

@@ -187,7 +187,8 @@ def test_disconnect_button_stops(qtbot, qloop, mock):
 
 @pytest.mark.parametrize("code, reason, expect", [
     (1000, "bye", ("stopped", "normally (1000)")),
-    (1008, "pong timeout", ("stopped", "1008", "pong timeout", "Policy violation")),
+    (1008, "pong timeout", ("stopped", "1008", "pong timeout")),
+    (1008, "idle without subscription", ("stopped", "1008", "idle without subscription")),
 ])
 def test_stopping_close_codes(qtbot, qloop, mock, code, reason, expect):
     tab = _tab(qtbot, mock.url)
@@ -202,6 +203,9 @@ def test_stopping_close_codes(qtbot, qloop, mock, code, reason, expect):
     assert not tab.client.running
     assert _seen(tab, f"closed {code}")
     assert all(p in tab.texts[-1] for p in expect), tab.texts[-1]
+    assert tab.texts[-1].count(str(code)) == 1 and tab.texts[-1].count(reason) == 1, tab.texts[-1]  # said once
+    if code == 1008:
+        assert _seen(tab, "closed 1008", "Policy violation")  # the close's own line gives the meaning
     assert tab.client.stats.connects == 1
 
 
@@ -215,6 +219,7 @@ def test_4401_with_literal_token_stops_and_asks(qtbot, qloop, mock):
     run(qloop, scenario())
     assert _seen(tab, "closed 4401", "Auth expired")
     assert "token expired" in tab.texts[-1] and "4401" in tab.texts[-1]
+    assert tab.texts[-1].count("fresh token") == 1, tab.texts[-1]  # the advice once, not also the meaning's
     assert GOOD not in " ".join(tab.texts)
 
 

@@ -555,7 +555,7 @@ class MainWindow(QMainWindow):
         conn_id = f"c{next(self._ids)}"
         try:
             tab = ConnectionTab(profile, url, conn_id, self.tasks, trust=trust,
-                                key_password=self.passphrases.password_for(profile))
+                                key_password=self.passphrases.password_for(profile), data_dir=self._data_dir())
         except (ValueError, TypeError) as exc:
             self.report_error(f"cannot connect with {profile.name}: {exc}")
             return None
@@ -565,6 +565,7 @@ class MainWindow(QMainWindow):
         tab.state_view.text_changed.connect(lambda _text, t=tab: self._tab_text(t))
         tab.message.connect(self.show_message)
         tab.save_subscriptions.connect(self.save_profile_subscriptions)
+        tab.save_ca_file.connect(self.save_profile_ca_file)
         tab.state_changed.connect(lambda ev, t=tab: self._tab_state(t, ev))
         index = self.conn_tabs.addTab(tab, f"○ {conn_id} · {profile.name}")
         self.conn_tabs.setCurrentIndex(index)
@@ -580,6 +581,26 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if not self._message_timer.isActive():
             self.show_state()
+
+    def _data_dir(self) -> Path | None:
+        """The app's data folder: where the recordings folder is (None: the default)."""
+        return self.recording.recorder.directory.parent if self.recording is not None else None
+
+    def save_profile_ca_file(self, name: str, path: str) -> None:
+        p = self.store.get(name)
+        if p is None:
+            self.show_message(f"trusting {path} for this connection only: {name} is not a saved profile")
+            return
+        old = p.cacert
+        p.cacert = path
+        try:
+            self.store.save()
+        except OSError as exc:
+            p.cacert = old
+            self.report_error(f"could not save the CA file of {name}: {exc.strerror or exc}")
+            return
+        self.manager.refresh(self.manager.current_name())
+        self.show_message(f"{name} now trusts the CA file {path}")
 
     def save_profile_subscriptions(self, name: str, subscriptions: list) -> None:
         p = self.store.get(name)

@@ -92,7 +92,8 @@ class TrustDialog(QDialog):
         for item in items:
             item.setExpanded(True)
         self.tree.resizeColumnToContents(0)
-        self.fingerprint = QLabel(f"SHA-256 fingerprint of the certificate to trust:<br><b>{fingerprint(self.anchor)}</b>")
+        self.fingerprint = QLabel("SHA-256 fingerprint of the certificate to trust:"
+                                  f"<br><b>{fingerprint(self.anchor)}</b>")
         self.fingerprint.setObjectName("trustFingerprint")
         self.fingerprint.setWordWrap(True)
         self.fingerprint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

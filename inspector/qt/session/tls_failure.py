@@ -130,7 +130,6 @@ class TlsFailurePanel(QWidget):
         self.heading = QLabel()
         self.heading.setObjectName("tlsFailure")
         self.heading.setWordWrap(True)
-        self.heading.setStyleSheet("color: #b71c1c; font-weight: bold")
         self.trust_button = self._button("Trust this certificate…", "See the server's certificate and its "
                                          "fingerprint; trust it for this profile")
         self.choose_button = self._button("Choose CA file…", "Trust the CA certificates in a PEM file "
@@ -161,7 +160,9 @@ class TlsFailurePanel(QWidget):
         if ev.state is State.STOPPED and CERT_FAILED in ev.message:
             trust = CLI_TRUST_HINT in ev.message
             ev = dataclasses.replace(ev, message=gui_text(ev.message))
-            self.heading.setText("The server's certificate was refused: " + ev.message.split(f"{CERT_FAILED}: ", 1)[-1])
+            # the state line above says why: this one only leads to the buttons
+            self.heading.setText("This profile does not trust the server's certificate. You can:" if trust
+                                 else "The server's certificate was refused. You can:")
             self.trust_button.setVisible(trust)
             self.choose_button.setVisible(trust)
             self.show()

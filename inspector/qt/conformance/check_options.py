@@ -7,7 +7,16 @@ import ssl
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
 from inspector.conformance.cases import OPT_IN, PUBLISH, SLOW
 from inspector.conformance.publish import CommandPublisher, ControlPublisher, Publisher
@@ -21,6 +30,15 @@ GUI_HINTS = {
     PUBLISH: "choose a way under “Publish through” and run again",
     OPT_IN: "tick “Opt-in cases” and run again",
 }
+
+
+def _group(*widgets: QWidget) -> QWidget:
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        row.addWidget(w)
+    return box
 
 
 class CheckOptions(QWidget):
@@ -56,9 +74,11 @@ class CheckOptions(QWidget):
         self.run_button.setToolTip("Run the check again with these settings")
         flow = FlowLayout(self)
         flow.setContentsMargins(0, 0, 0, 0)
-        for w in (self.slow_check, self.opt_in_check, QLabel("Publish through"), self.publish_combo,
-                  self.command_edit, QLabel("Recordings of failed cases in"), self.artifacts_edit,
-                  self.artifacts_button, self.run_button):
+        # a label wraps together with its field
+        for w in (self.slow_check, self.opt_in_check,
+                  _group(QLabel("Publish through"), self.publish_combo, self.command_edit),
+                  _group(QLabel("Recordings of failed cases in"), self.artifacts_edit, self.artifacts_button),
+                  self.run_button):
             flow.addWidget(w)
         self.publish_combo.currentTextChanged.connect(self._publish_changed)
         self.artifacts_button.clicked.connect(self.choose_artifacts)

@@ -134,8 +134,8 @@ class ConnectionTab(QWidget):
         layout = QVBoxLayout(content)
         layout.addWidget(self.title)
         layout.addWidget(self.cleartext_warning)
+        layout.addWidget(self.tls_failure)  # above the state: in a short window its buttons stay in view
         layout.addWidget(self.state_view)
-        layout.addWidget(self.tls_failure)
         layout.addWidget(self.tls_view)
         layout.addWidget(self.counters)
         layout.addLayout(buttons)

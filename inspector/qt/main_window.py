@@ -587,37 +587,30 @@ class MainWindow(QMainWindow):
         return self.recording.recorder.directory.parent if self.recording is not None else None
 
     def save_profile_ca_file(self, name: str, path: str) -> None:
-        p = self.store.get(name)
-        if p is None:
-            self.show_message(f"trusting {path} for this connection only: {name} is not a saved profile")
-            return
-        old = p.cacert
-        p.cacert = path
-        try:
-            self.store.save()
-        except OSError as exc:
-            p.cacert = old
-            self.report_error(f"could not save the CA file of {name}: {exc.strerror or exc}")
-            return
-        self.manager.refresh(self.manager.current_name())
-        self.show_message(f"{name} now trusts the CA file {path}")
+        if self._update_profile(name, "cacert", path, "CA file"):
+            self.show_message(f"{name} now trusts the CA file {path}")
 
     def save_profile_subscriptions(self, name: str, subscriptions: list) -> None:
+        if self._update_profile(name, "subscriptions", list(subscriptions), "subscriptions"):
+            self.show_message(f"saved {len(subscriptions)} subscription(s) to profile {name}")
+
+    def _update_profile(self, name: str, field: str, value: object, what: str) -> bool:
+        """Set one field of a saved profile and save the profiles; False (said why) when it cannot be."""
         p = self.store.get(name)
         if p is None:
             self.report_error(f"no saved profile named {name!r}: save the profile first")
-            return
-        old = p.subscriptions
-        p.subscriptions = list(subscriptions)
+            return False
+        old = getattr(p, field)
+        setattr(p, field, value)
         try:
             p.validate()
             self.store.save()
         except (ProfileError, OSError) as exc:
-            p.subscriptions = old
-            self.report_error(f"could not save the subscriptions of {name}: {exc}")
-            return
+            setattr(p, field, old)
+            self.report_error(f"could not save the {what} of {name}: {exc}")
+            return False
         self.manager.refresh(self.manager.current_name())
-        self.show_message(f"saved {len(subscriptions)} subscription(s) to profile {name}")
+        return True
 
     def _tab_state(self, tab: ConnectionTab, ev: StateChanged) -> None:
         i = self.conn_tabs.indexOf(tab)

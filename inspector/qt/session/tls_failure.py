@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.client.failures import CERT_FAILED, CLI_TRUST_HINT
+from inspector.client.failures import CERT_FAILED, CLI_TRUST_HINT, classify
 from inspector.client.model import ConnectOptions
 from inspector.client.tls import TlsSetupError, client_context, describe_cert, presented_chain, probe_context
 from inspector.private_files import make_private_dir, open_private
@@ -177,10 +177,12 @@ class TlsFailurePanel(QWidget):
         self.tasks.spawn(self._offer_trust(), name=f"read the certificate of {urlsplit(self.url).hostname}")
 
     async def _offer_trust(self) -> None:
+        parts = urlsplit(self.url)
         try:
             chain = await read_presented_chain(self.url)
-        except (OSError, TimeoutError, ssl.SSLError) as exc:
-            self.message.emit(f"cannot read the server's certificate: {getattr(exc, 'strerror', None) or exc}")
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+            line = classify(exc, parts.hostname or "", parts.port or 443).message
+            self.message.emit(f"cannot read the server's certificate: {line}")
             chain = []
         finally:
             self.trust_button.setEnabled(True)

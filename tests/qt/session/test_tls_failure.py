@@ -5,6 +5,7 @@ CA file; Choose CA file… picks one without blocking the loop; Connect insecure
 from __future__ import annotations
 
 import hashlib
+import socket
 import ssl
 import stat
 from pathlib import Path
@@ -147,3 +148,29 @@ def test_a_hostname_mismatch_offers_only_the_insecure_retry(qtbot, qloop, tmp_pa
     assert panel.isVisibleTo(tab) and "mismatch" in tab.state_view.text()
     assert panel.heading.text() == "The server's certificate was refused. You can:"
     assert panel.insecure_button.isVisibleTo(tab) and not panel.trust_button.isVisibleTo(tab)
+
+
+def test_trust_says_in_one_plain_line_when_the_certificate_cannot_be_read(qtbot, qloop, tmp_path, certs):
+    mock = _served(certs.context(certs.stranger))
+    messages = []
+    try:
+        tab = _tab(qtbot, mock.url, tmp_path)
+        tab.message.connect(messages.append)
+
+        async def scenario():
+            await _refused(tab)
+        run(qloop, scenario(), timeout=30)
+    finally:
+        mock.stop()  # gone before Trust reads what it presents
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        tab.tls_failure.url = f"wss://127.0.0.1:{s.getsockname()[1]}/api/v2/realtime"
+
+    async def trust():
+        tab.tls_failure.trust_button.click()
+        await until(lambda: messages, timeout=10, what="the failure line")
+        await until(lambda: tab.tls_failure.trust_button.isEnabled(), what="Trust enabled again")
+    run(qloop, trust(), timeout=30)
+    assert messages == [f"cannot read the server's certificate: connection refused by "
+                        f"{tab.tls_failure.url.split('/')[2]}"]
+    assert tab.tls_failure.dialog is None

@@ -1,7 +1,7 @@
 """``realtime-inspector conform URL``: check a server against the protocol, rule by rule.
 
 Exit status: 0 nothing failed, 1 a case failed (with --strict also a SHOULD not met),
-2 usage error or a case the harness could not run.
+2 usage error, a server that cannot be reached, or a case the harness could not run.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 from inspector.cli.conform_args import CaseArgs, ConformArgs
 from inspector.cli.errors import CliError
 from inspector.conformance.cases import Case, read_exclude_file, unknown_patterns
-from inspector.conformance.report import CaseResult, Report, result_line, write_json, write_junit
+from inspector.conformance.report import CaseResult, Outcome, Report, result_line, write_json, write_junit
 from inspector.conformance.rules import all_rules
-from inspector.conformance.runner import RunOptions, why_not
+from inspector.conformance.runner import UNREACHABLE, RunOptions, why_not
 
 
 def patterns(args: CaseArgs) -> tuple[list[str], list[str]]:
@@ -72,6 +72,8 @@ def finish(report: Report, args: CaseArgs) -> int:
 
 
 def progress(result: CaseResult, i: int, n: int) -> None:
+    if result.outcome is Outcome.SKIPPED and result.message == UNREACHABLE:
+        return  # said once, by the summary
     print(result_line(result), flush=True)
 
 

@@ -47,6 +47,9 @@ _VERIFY_REASONS = {
     64: "IP address mismatch",
 }
 _TRUST_HINT = {2, 18, 19, 20, 21}
+CERT_FAILED = "TLS certificate verify failed"
+# what the command line can do about an untrusted certificate; the app offers buttons instead
+CLI_TRUST_HINT = " (trust its CA with --cacert FILE, or --insecure to skip the check)"
 
 # TLS alerts and OpenSSL reasons of a failed handshake, in words, with what to do.
 _HANDSHAKE_REASONS = {
@@ -100,7 +103,7 @@ def certificate_line(error: ssl.SSLCertVerificationError, cert: CertInfo | None,
     reason = _VERIFY_REASONS.get(code) if isinstance(code, int) else None
     if reason is None:
         reason = error.verify_message or (error.reason or "").replace("_", " ").lower() or "rejected"
-    line = f"TLS certificate verify failed: {reason}"
+    line = f"{CERT_FAILED}: {reason}"
     if code in (62, 64) and host:
         line += f" ({host} is not among the names the certificate is for)"
     if code == 10 and cert is not None:
@@ -110,7 +113,7 @@ def certificate_line(error: ssl.SSLCertVerificationError, cert: CertInfo | None,
         if code in (62, 64) and cert.sans:
             line += f", names {', '.join(cert.sans)}"
     if code in _TRUST_HINT:
-        line += " (trust its CA with --cacert FILE, or --insecure to skip the check)"
+        line += CLI_TRUST_HINT
     return line
 
 

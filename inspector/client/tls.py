@@ -71,6 +71,9 @@ def client_context(options: ConnectOptions) -> ssl.SSLContext:
     """The context for wss:// with these options; TlsSetupError naming the file that failed."""
     ctx = ssl.create_default_context()
     if options.cacert:
+        # a certificate in the user's CA file is an anchor even when it is not a root: the app's
+        # "Trust this certificate" saves the server's own certificate there (a pin)
+        ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
         try:
             ctx.load_verify_locations(cafile=options.cacert)
         except FileNotFoundError:
@@ -192,3 +195,15 @@ def peer_chain(ssl_object: ssl.SSLObject, ctx: ssl.SSLContext, cafile: str | Non
         chain.append(current.public_bytes(serialization.Encoding.DER))
     return chain
 
+
+
+def presented_chain(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> list[bytes]:
+    """The certificates the server presented (DER, its own first), verified or not. Before
+    Python 3.13 only the server's own certificate can be read."""
+    unverified = getattr(ssl_object, "get_unverified_chain", None)  # Python 3.13+
+    if unverified is not None:
+        chain = [bytes(c) for c in unverified()]
+        if chain:
+            return chain
+    leaf = ssl_object.getpeercert(binary_form=True)
+    return [leaf] if leaf else []

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from inspector.conformance.cases import Case, select
 from inspector.conformance.probe import Target
 from inspector.conformance.publish import Publisher
+from inspector.conformance.reach import unreachable
 from inspector.conformance.report import CaseResult, Report
 from inspector.conformance.runner import RunOptions, run_all
 from inspector.conformance.server_cases import CASES
 from inspector.conformance.server_ctx import ServerCtx, new_run_id
 from inspector.conformance.traffic import Traffic
-from inspector.redact import redact_url
+from inspector.redact import redact_url, scrub
 
 
 def server_cases(only: list[str] | None = None, exclude: list[str] | None = None) -> list[Case]:
@@ -34,6 +35,9 @@ async def conform(url: str, token: str, cases: list[Case], opts: RunOptions, *, 
         return ServerCtx(target, traffic, publisher, scale, run_id)
 
     try:
+        # a dead port is said once, not by every case: each is skipped with that reason
+        reason = await unreachable(url, tls)
+        opts.unreachable = scrub(reason, token) if reason else None
         return await run_all("conform", redact_url(url), cases, make_ctx, opts, progress)
     finally:
         if publisher is not None:

@@ -13,6 +13,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from inspector.conformance.harness_text import connect_failure
 from inspector.conformance.traffic import CaseFailed, HarnessError, Traffic, describe_frame
 from inspector.protocol import closecodes
 from inspector.protocol.events import State
@@ -91,7 +92,9 @@ class Probe:
             raise HarnessError(f"the server refused the upgrade with HTTP {status} "
                                "(is the token accepted?)") from None
         except (TimeoutError, OSError) as exc:
-            raise HarnessError(f"cannot connect: {exc.__class__.__name__.lower()} {exc}".strip()) from None
+            line = connect_failure(url, exc)
+            traffic.state(conn, State.STOPPED, message=f"connect failed: {line}")
+            raise HarnessError(f"cannot connect: {line}") from None
         traffic.state(conn, State.OPEN)
         return cls(target, traffic, conn, ws)
 

@@ -67,6 +67,7 @@ class Report:
     results: list[CaseResult] = field(default_factory=list)
     strict: bool = False
     duration: float = 0.0
+    unreachable: str | None = None  # why the server could not be reached (then nothing ran)
 
     def counts(self) -> dict[str, int]:
         counts = {o.value: 0 for o in Outcome}
@@ -78,25 +79,31 @@ class Report:
         return r.outcome is Outcome.FAIL or (self.strict and r.outcome is Outcome.NON_STRICT)
 
     def exit_code(self) -> int:
-        if any(r.outcome is Outcome.ERROR for r in self.results):
+        if self.unreachable or any(r.outcome is Outcome.ERROR for r in self.results):
             return EXIT_HARNESS
         return EXIT_FAILED if any(self.failed(r) for r in self.results) else EXIT_OK
 
     def summary(self) -> str:
+        if self.unreachable:
+            return f"the server cannot be reached: {self.unreachable}; {len(self.results)} cases skipped"
         c = self.counts()
         parts = [f"{c[o.value]} {o.value}" for o in Outcome if c[o.value]]
         return f"{len(self.results)} cases in {self.duration:.1f} s: " + (", ".join(parts) or "none run")
 
     def as_json(self) -> dict[str, Any]:
-        return {"suite": self.suite, "target": self.target, "strict": self.strict,
-                "duration": round(self.duration, 3), "counts": self.counts(),
-                "exit_code": self.exit_code(), "results": [r.as_json() for r in self.results]}
+        out = {"suite": self.suite, "target": self.target, "strict": self.strict,
+               "duration": round(self.duration, 3), "counts": self.counts(),
+               "exit_code": self.exit_code(), "results": [r.as_json() for r in self.results]}
+        if self.unreachable:
+            out["unreachable"] = self.unreachable
+        return out
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Report:
         return cls(suite=str(obj.get("suite", "")), target=str(obj.get("target", "")),
                    results=[CaseResult.from_json(r) for r in obj.get("results", [])],
-                   strict=bool(obj.get("strict", False)), duration=float(obj.get("duration", 0.0)))
+                   strict=bool(obj.get("strict", False)), duration=float(obj.get("duration", 0.0)),
+                   unreachable=obj.get("unreachable") or None)
 
 
 def result_line(r: CaseResult) -> str:
@@ -127,6 +134,8 @@ def junit_xml(report: Report) -> bytes:
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", {"name": "target", "value": report.target})
     ET.SubElement(props, "property", {"name": "strict", "value": str(report.strict).lower()})
+    if report.unreachable:
+        ET.SubElement(props, "property", {"name": "unreachable", "value": report.unreachable})
     for r in report.results:
         tc = ET.SubElement(suite, "testcase", {"classname": " ".join(r.rules) or report.suite, "name": r.case,
                                                "time": f"{r.duration:.3f}"})

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.conformance.cases import OPT_IN, PUBLISH, SLOW, Case
+from inspector.conformance.harness_text import harness_failure
 from inspector.conformance.report import CaseResult, Outcome, Report
 from inspector.conformance.rules import all_rules
 from inspector.conformance.traffic import CaseFailed, CaseInfo, CaseSkipped, HarnessError, Traffic
@@ -19,6 +20,13 @@ from inspector.redact import scrub
 log = logging.getLogger("inspector.conformance")
 
 CASE_TIMEOUT = 30.0  # seconds a fast case may take in all; slow ones get their own bound
+
+# What to do about a case not run, in the words of the command line; the app gives its own.
+CLI_HINTS = {
+    SLOW: "run with --slow",
+    PUBLISH: "give --control URL (a mock's control channel) or --publish-command CMD",
+    OPT_IN: "name it with --cases {case}",
+}
 
 
 @dataclass
@@ -34,16 +42,28 @@ class RunOptions:
     url: str = ""  # for the artifacts' header (written without credentials)
     secrets: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    hints: dict[str, str] = field(default_factory=lambda: dict(CLI_HINTS))
+    unreachable: str | None = None  # why the server cannot be reached: every case is skipped with it
+
+
+UNREACHABLE = "the server cannot be reached"
 
 
 def why_not(case: Case, opts: RunOptions) -> str | None:
+    if opts.unreachable:
+        return UNREACHABLE
     if SLOW in case.needs and not opts.slow:
-        return "slow case (waits on the protocol's long timers): run with --slow"
+        return _with_hint("slow case (waits on the protocol's long timers)", SLOW, case, opts)
     if PUBLISH in case.needs and not opts.publish:
-        return "needs a way to publish: give --control URL (a mock's control channel) or --publish-command CMD"
+        return _with_hint("needs a way to publish", PUBLISH, case, opts)
     if OPT_IN in case.needs and case.id not in opts.opted_in:
-        return f"opt-in: name it with --cases {case.id}"
+        return _with_hint("opt-in", OPT_IN, case, opts)
     return None
+
+
+def _with_hint(reason: str, need: str, case: Case, opts: RunOptions) -> str:
+    hint = opts.hints.get(need, "")
+    return f"{reason}: {hint.format(case=case.id)}" if hint else reason
 
 
 async def run_case(case: Case, make_ctx: Callable[[Traffic], Any], opts: RunOptions) -> CaseResult:
@@ -77,7 +97,7 @@ async def run_case(case: Case, make_ctx: Callable[[Traffic], Any], opts: RunOpti
         result.outcome, result.message = Outcome.ERROR, f"the case did not finish within {timeout:g} s"
     except Exception as exc:
         log.debug("case %s failed in the harness", case.id, exc_info=True)
-        result.outcome, result.message = Outcome.ERROR, f"harness failure: {type(exc).__name__}: {exc}"
+        result.outcome, result.message = Outcome.ERROR, harness_failure(exc)
     result.duration = time.monotonic() - started
     result.message = scrub(result.message, *opts.secrets)
     result.actual = scrub(result.actual, *opts.secrets)
@@ -88,7 +108,7 @@ async def run_case(case: Case, make_ctx: Callable[[Traffic], Any], opts: RunOpti
 
 async def run_all(suite: str, target: str, cases: list[Case], make_ctx: Callable[[Traffic], Any], opts: RunOptions,
                   progress: Callable[[CaseResult, int, int], None] | None = None) -> Report:
-    report = Report(suite, target, strict=opts.strict)
+    report = Report(suite, target, strict=opts.strict, unreachable=opts.unreachable)
     started = time.monotonic()
     for i, case in enumerate(cases):
         result = await run_case(case, make_ctx, opts)

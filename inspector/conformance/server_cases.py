@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 
 from inspector.conformance.cases import OPT_IN, PUBLISH, SLOW, Registry
+from inspector.conformance.message_text import has_help_link, says_where
 from inspector.conformance.probe import Probe, Received
 from inspector.conformance.server_ctx import HttpAnswer, ServerCtx
 from inspector.conformance.traffic import CaseFailed, CaseInfo
@@ -17,8 +17,6 @@ from inspector.protocol.kinds import Kind
 
 CASES = Registry()
 case = CASES.case
-
-LINK_HELP_RE = re.compile(r'<[^>]*>\s*;\s*rel="?help"?', re.I)
 
 
 def _unauthorized(answer: HttpAnswer, rule: str, code: str) -> None:
@@ -80,8 +78,9 @@ async def auth_order(ctx: ServerCtx) -> str | None:
 async def auth_link(ctx: ServerCtx) -> str | None:
     for token, upgrade in (("", True), (ctx.target.token, False)):
         answer = await ctx.http(token=token, upgrade=upgrade)
-        links = ", ".join(answer.headers.get("link", []))
-        if answer.status == 401 and not LINK_HELP_RE.search(links):
+        values = answer.headers.get("link", [])
+        links = ", ".join(values)
+        if answer.status == 401 and not has_help_link(values):
             raise CaseFailed("RT-AUTH-9", "a 401 has no help link", 'Link: <url>; rel="help"', links or "no Link")
     return None
 
@@ -176,9 +175,10 @@ async def err_filter(ctx: ServerCtx) -> str | None:
     await ws.send_json(Kind.SUBSCRIBE, {"id": 9, "topic": ctx.topic("f"), "filter": "data.total > "})
     got = await ws.expect_error("RT-ERR-6", "invalid_filter", 9)
     assert isinstance(got.frame, Error)
-    if not re.search(r"\d", got.frame.message):
+    if not says_where(got.frame.message):
         raise CaseFailed("RT-FILTER-4", "the invalid_filter message does not say where the filter failed",
-                         "a position in the message", repr(got.frame.message), got.index)
+                         "where it failed (a position, a caret under the expression, the token)",
+                         repr(got.frame.message), got.index)
     return None
 
 

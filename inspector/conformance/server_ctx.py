@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from inspector.conformance.harness_text import plain_reason
 from inspector.conformance.probe import Probe, Target
 from inspector.conformance.publish import Publisher
 from inspector.conformance.traffic import CaseSkipped, HarnessError, Traffic
@@ -85,12 +86,14 @@ class ServerCtx:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(
                 host, port, ssl=self.target.ssl if tls else None, server_hostname=host if tls else None), 10)
         except (TimeoutError, OSError) as exc:
-            raise HarnessError(f"cannot connect to {host}:{port}: {exc}") from None
+            line = plain_reason(exc, host, port)
+            self.traffic.state(conn, State.STOPPED, message=f"connect failed: {line}")
+            raise HarnessError(f"cannot connect: {line}") from None
         try:
             writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
             answer = await asyncio.wait_for(_read_answer(reader), 10)
-        except (TimeoutError, OSError, ValueError) as exc:
-            raise HarnessError(f"no readable HTTP answer: {exc or type(exc).__name__}") from None
+        except (TimeoutError, OSError, ValueError, EOFError) as exc:
+            raise HarnessError(f"no readable HTTP answer: {_why_unread(exc, host, port)}") from None
         finally:
             writer.close()
             try:
@@ -102,6 +105,14 @@ class ServerCtx:
         self.traffic.state(conn, State.STOPPED if answer.status != 101 else State.OPEN, http_status=answer.status,
                            http_code=code, message=f"HTTP {answer.status}: {answer.body[:200]!r}")
         return answer
+
+
+def _why_unread(exc: BaseException, host: str, port: int) -> str:
+    if isinstance(exc, TimeoutError):
+        return "nothing came within 10 s"
+    if isinstance(exc, EOFError):
+        return "the server closed the connection"
+    return plain_reason(exc, host, port)
 
 
 async def _read_answer(reader: asyncio.StreamReader) -> HttpAnswer:

@@ -558,7 +558,7 @@ class MainWindow(QMainWindow):
         conn_id = f"c{next(self._ids)}"
         try:
             tab = ConnectionTab(profile, url, conn_id, self.tasks, trust=trust,
-                                key_password=self.passphrases.password_for(profile))
+                                key_password=self.passphrases.password_for(profile), data_dir=self._data_dir())
         except (ValueError, TypeError) as exc:
             self.report_error(f"cannot connect with {profile.name}: {exc}")
             return None
@@ -568,6 +568,7 @@ class MainWindow(QMainWindow):
         tab.state_view.text_changed.connect(lambda _text, t=tab: self._tab_text(t))
         tab.message.connect(self.show_message)
         tab.save_subscriptions.connect(self.save_profile_subscriptions)
+        tab.save_ca_file.connect(self.save_profile_ca_file)
         tab.state_changed.connect(lambda ev, t=tab: self._tab_state(t, ev))
         index = self.conn_tabs.addTab(tab, f"○ {conn_id} · {profile.name}")
         self.conn_tabs.setCurrentIndex(index)
@@ -584,22 +585,35 @@ class MainWindow(QMainWindow):
         if not self._message_timer.isActive():
             self.show_state()
 
+    def _data_dir(self) -> Path | None:
+        """The app's data folder: where the recordings folder is (None: the default)."""
+        return self.recording.recorder.directory.parent if self.recording is not None else None
+
+    def save_profile_ca_file(self, name: str, path: str) -> None:
+        if self._update_profile(name, "cacert", path, "CA file"):
+            self.show_message(f"{name} now trusts the CA file {path}")
+
     def save_profile_subscriptions(self, name: str, subscriptions: list) -> None:
+        if self._update_profile(name, "subscriptions", list(subscriptions), "subscriptions"):
+            self.show_message(f"saved {len(subscriptions)} subscription(s) to profile {name}")
+
+    def _update_profile(self, name: str, field: str, value: object, what: str) -> bool:
+        """Set one field of a saved profile and save the profiles; False (said why) when it cannot be."""
         p = self.store.get(name)
         if p is None:
             self.report_error(f"no saved profile named {name!r}: save the profile first")
-            return
-        old = p.subscriptions
-        p.subscriptions = list(subscriptions)
+            return False
+        old = getattr(p, field)
+        setattr(p, field, value)
         try:
             p.validate()
             self.store.save()
         except (ProfileError, OSError) as exc:
-            p.subscriptions = old
-            self.report_error(f"could not save the subscriptions of {name}: {exc}")
-            return
+            setattr(p, field, old)
+            self.report_error(f"could not save the {what} of {name}: {exc}")
+            return False
         self.manager.refresh(self.manager.current_name())
-        self.show_message(f"saved {len(subscriptions)} subscription(s) to profile {name}")
+        return True
 
     def _tab_state(self, tab: ConnectionTab, ev: StateChanged) -> None:
         i = self.conn_tabs.indexOf(tab)

@@ -28,14 +28,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.client.failures import CLI_TRUST_HINT
 from inspector.client.model import ConnectOptions
 from inspector.client.tokens import TokenError, TokenSource
+from inspector.conformance.cases import OPT_IN
 from inspector.conformance.conform import conform, server_cases
-from inspector.conformance.publish import ControlPublisher, Publisher
 from inspector.conformance.report import CaseResult, Outcome, Report, write_json, write_junit
 from inspector.conformance.runner import RunOptions
 from inspector.private_files import make_private_dir
 from inspector.qt.aio import Tasks
+from inspector.qt.conformance.check_options import GUI_HINTS, CheckOptions
 from inspector.redact import redact_url, scrub
 
 COLUMNS = ("Rules", "Case", "Outcome", "Details")
@@ -44,7 +46,8 @@ COLORS = {Outcome.FAIL: "#d33", Outcome.ERROR: "#d33", Outcome.NON_STRICT: "#c80
 
 
 class CheckView(QWidget):
-    """Shown as a document; ``start()`` begins the run, ``close_document()`` cancels it."""
+    """Shown as a document; ``start()`` begins the run (again, with the options bar's settings),
+    ``close_document()`` cancels it. ``artifacts``: the folder each run makes its own folder in."""
 
     message = Signal(str)
     open_artifact = Signal(str, int)  # recording path, offending frame index (-1: none)
@@ -57,7 +60,7 @@ class CheckView(QWidget):
         super().__init__(parent)
         self.title, self.url, self.token, self.tasks, self.auth = title, url, token, tasks, auth
         self.options, self.control_url, self.timeout = options or ConnectOptions(), control_url, timeout
-        self.artifacts = artifacts
+        self.options_bar = CheckOptions(control_url, artifacts)
         self.cases = server_cases()
         self.report: Report | None = None
         self.results: list[CaseResult] = []
@@ -98,11 +101,13 @@ class CheckView(QWidget):
         top.addWidget(self.json_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
+        layout.addWidget(self.options_bar)
         layout.addLayout(top)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
 
         self.cancel_button.clicked.connect(self.cancel)
+        self.options_bar.run_requested.connect(self.start)
         self.junit_button.clicked.connect(lambda: self.save_dialog("junit"))
         self.json_button.clicked.connect(lambda: self.save_dialog("json"))
         self.table.cellActivated.connect(self._activated)
@@ -111,6 +116,19 @@ class CheckView(QWidget):
     # ------------------------------------------------------------ the run
 
     def start(self) -> asyncio.Task:
+        if self.running:
+            assert self.task is not None
+            return self.task
+        self.report, self.results = None, []
+        self.table.setRowCount(0)
+        self.progress.setRange(0, len(self.cases))
+        self.progress.setValue(0)
+        self.summary.setText("")
+        self.summary.setStyleSheet("")
+        self.options_bar.set_running(True)
+        self.cancel_button.setEnabled(True)
+        for b in (self.junit_button, self.json_button):
+            b.setEnabled(False)
         self.task = self.tasks.spawn(self._run(), name=f"check {self.title}")
         return self.task
 
@@ -138,9 +156,16 @@ class CheckView(QWidget):
             except TlsSetupError as exc:
                 self._ended(f"cannot check: {exc}")
                 return
-        publisher: Publisher | None = ControlPublisher(self.control_url, token, tls) if self.control_url else None
-        artifacts = make_private_dir(self.artifacts) if self.artifacts is not None else None
-        opts = RunOptions(artifacts=artifacts, profile=self.title)
+        base = self.options_bar.artifacts()
+        try:
+            artifacts = make_private_dir(run_folder(base, self.title)) if base is not None else None
+        except OSError as exc:
+            self._ended(f"cannot check: cannot create a folder in {base}: {exc.strerror or exc}")
+            return
+        bar = self.options_bar
+        publisher = bar.publisher(token, tls)
+        opts = RunOptions(artifacts=artifacts, profile=self.title, slow=bar.slow, hints=dict(GUI_HINTS),
+                          opted_in=bar.opted_in([c.id for c in self.cases if OPT_IN in c.needs]))
         try:
             self.report = await conform(self.url, token, self.cases, opts, auth=self.auth, tls=tls,
                                         headers=self.options.headers, publisher=publisher, timeout=self.timeout,
@@ -150,7 +175,9 @@ class CheckView(QWidget):
                                  duration=time.monotonic() - started)
             self._ended(f"cancelled after {len(self.results)} of {len(self.cases)} cases")
             raise
-        self._ended(self.report.summary())
+        if self.report.unreachable:  # said once, above the rows that were skipped for it
+            self.summary.setStyleSheet("color: #b71c1c; font-weight: bold")
+        self._ended(self.report.summary().replace(CLI_TRUST_HINT, ""))
         self.finished.emit(self.report)
 
     def _progress(self, result: CaseResult, done: int, total: int) -> None:
@@ -176,6 +203,7 @@ class CheckView(QWidget):
 
     def _ended(self, text: str) -> None:
         self.summary.setText(text)
+        self.options_bar.set_running(False)
         self.cancel_button.setEnabled(False)
         done = self.report is not None
         self.junit_button.setEnabled(done)
@@ -201,7 +229,9 @@ class CheckView(QWidget):
         if r.artifact:
             self.open_artifact.emit(r.artifact, -1 if r.frame is None else r.frame)
         elif r.outcome is not Outcome.PASS:
-            self.message.emit(f"{r.case}: no recording (run with a recordings folder)")
+            self.message.emit(f"{r.case}: no recording" + (
+                "" if self.options_bar.artifacts() is not None
+                else " (choose a folder for the recordings of failed cases and run again)"))
 
     def save_dialog(self, kind: str) -> QFileDialog:
         name = f"conform-{time.strftime('%Y%m%d-%H%M%S')}.{'xml' if kind == 'junit' else 'json'}"
@@ -224,6 +254,12 @@ class CheckView(QWidget):
             return False
         self.message.emit(f"saved {Path(path).name}")
         return True
+
+
+def run_folder(base: Path, title: str) -> Path:
+    """One folder per run in ``base``, named after the profile and the time."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in title)[:40] or "profile"
+    return base / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def control_url_for(url: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 from inspector.profiles import Profile, ProfileError
@@ -14,11 +13,12 @@ from inspector.qt.session.connection_tab import token_source
 from inspector.qt.window_services import WindowServices
 
 
-def artifacts_dir(recording: RecordingUi | None, profile: Profile) -> Path:
-    """Failing cases' recordings go beside the user's recordings, one folder per run."""
-    base = recording.recorder.directory if recording is not None else Path(tempfile.gettempdir())
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile.name)[:40] or "profile"
-    return Path(base) / "checks" / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}"
+def artifacts_dir(recording: RecordingUi | None) -> Path:
+    """Failing cases' recordings go in the app's data folder (where the recordings folder is),
+    one folder per run."""
+    if recording is None:
+        return Path(tempfile.gettempdir()) / "realtime-inspector-checks"
+    return Path(recording.recorder.directory).parent / "checks"
 
 
 def check_server(window: WindowServices, profile: Profile, recording: RecordingUi | None) -> CheckView | None:
@@ -39,7 +39,7 @@ def check_server(window: WindowServices, profile: Profile, recording: RecordingU
         window.report_error(f"cannot check {profile.name}: {exc}")
         return None
     view = CheckView(profile.name, url, token_source(profile), window.tasks, auth=profile.auth, options=options,
-                     control_url=control, artifacts=artifacts_dir(recording, profile))
+                     control_url=control, artifacts=artifacts_dir(recording))
     view.message.connect(window.show_message)
     view.open_artifact.connect(lambda path, frame: open_artifact(window, recording, path, frame))
     window.add_document(view, f"Check · {profile.name}", f"conformance check of {profile.name}")

@@ -64,6 +64,11 @@ def _publish_many(server, topic: str, data, count: int) -> tuple[int, int]:
     return delivered, seq
 
 
+TLS_TIP = ("Serve wss:// with a throwaway certificate for 127.0.0.1 and localhost (as `mock --tls-self-signed`); "
+           "embedded-mock profiles trust its CA")
+# why the switch is greyed out while the server runs
+TLS_LOCKED = "TLS switches only while the server is stopped: its URL changes between ws:// and wss://."
+
 class MockPanel(QWidget):
     started = Signal(str)   # realtime URL
     stopped = Signal()
@@ -90,8 +95,7 @@ class MockPanel(QWidget):
         self.copy_button = QPushButton("Copy URL")
         self.demo_check = QCheckBox("Demo traffic")
         self.tls_check = QCheckBox("TLS (self-signed)")
-        self.tls_check.setToolTip("Serve wss:// with a throwaway certificate for 127.0.0.1 and localhost "
-                                  "(as `mock --tls-self-signed`); embedded-mock profiles trust its CA")
+        self.tls_check.setToolTip(TLS_TIP)
         self.tls_label = QLabel()
         self.tls_label.setObjectName("mockTlsLabel")
         self.tls_label.setWordWrap(True)
@@ -291,10 +295,12 @@ class MockPanel(QWidget):
         self.start_button.setText("Stop" if on else "Start")
         self.port_spin.setEnabled(not on)
         self.tls_check.setEnabled(not on)
+        self.tls_check.setToolTip(f"{TLS_TIP}\n\n{TLS_LOCKED}" if on else TLS_TIP)
         ca = self.ca_file
-        self.tls_label.setText(f"wss:// with a throwaway CA: embedded-mock profiles trust it; "
-                               f"other clients: --cacert {ca}" if ca else "")
-        self.tls_label.setVisible(bool(ca))
+        label = (f"wss:// with a throwaway CA: embedded-mock profiles trust it; other clients: --cacert {ca}"
+                 if ca else TLS_LOCKED if on else "")
+        self.tls_label.setText(label)
+        self.tls_label.setVisible(bool(label))
         for w in (self.copy_button, self.publish_button, self.repeat_button, self.restart_button,
                   self.expire_button, self.internal_button):
             w.setEnabled(on)

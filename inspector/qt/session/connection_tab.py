@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
@@ -27,8 +28,14 @@ from inspector.qt.aio import Tasks
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.session.state_view import StateView
 from inspector.qt.session.subscriptions import SubscriptionEditor
+from inspector.qt.session.tls_failure import TlsFailurePanel
 from inspector.qt.session.tls_view import TlsView
 from inspector.redact import redact_url
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+    return Path(platformdirs.user_data_dir("realtime-inspector"))
 
 
 def token_source(p: Profile) -> TokenSource:
@@ -80,9 +87,11 @@ class ConnectionTab(QWidget):
     message = Signal(str)  # status-bar text
     state_changed = Signal(object)  # StateChanged, for the tab title
     save_subscriptions = Signal(str, object)  # profile name, list[Subscription]
+    save_ca_file = Signal(str, str)  # profile name, the CA file the user chose to trust
 
     def __init__(self, profile: Profile, url: str, conn_id: str, tasks: Tasks, parent: QWidget | None = None,
-                 key_password: str | None = None, trust: str | None = None, **config_overrides):
+                 key_password: str | None = None, trust: str | None = None, data_dir: Path | None = None,
+                 **config_overrides):
         super().__init__(parent)
         self.profile = profile
         self.conn_id = conn_id
@@ -109,6 +118,7 @@ class ConnectionTab(QWidget):
         self.state_view = StateView()
         self.tls_view = TlsView()
         self.tls_view.set_insecure(profile.insecure)
+        self.tls_failure = TlsFailurePanel(url, profile.name, config.options, data_dir or default_data_dir(), tasks)
         self.counters = QLabel()
         self.ping_button = QPushButton("Ping now")
         self.save_button = QPushButton("Save subscriptions to profile")
@@ -130,6 +140,7 @@ class ConnectionTab(QWidget):
         layout = QVBoxLayout(content)
         layout.addWidget(self.title)
         layout.addWidget(self.cleartext_warning)
+        layout.addWidget(self.tls_failure)  # above the state: in a short window its buttons stay in view
         layout.addWidget(self.state_view)
         layout.addWidget(self.payload_warning)
         layout.addWidget(self.tls_view)
@@ -151,6 +162,9 @@ class ConnectionTab(QWidget):
         self.state_view.disconnect_requested.connect(self.disconnect_now)
         self.ping_button.clicked.connect(self.ping_now)
         self.save_button.clicked.connect(self._save_subscriptions)
+        self.tls_failure.retry.connect(self._retry_with)
+        self.tls_failure.ca_file_chosen.connect(lambda path: self.save_ca_file.emit(self.profile.name, path))
+        self.tls_failure.message.connect(self.message)
         self.editor.subscribe_requested.connect(self.subscribe)
         self.editor.unsubscribe_requested.connect(self.unsubscribe)
         self.client.add_batch_listener(self._on_batch)
@@ -212,6 +226,8 @@ class ConnectionTab(QWidget):
         if cls is FrameSeen:  # one the client sent, or a text frame
             self._on_frames([ev])
             return
+        if cls is StateChanged:
+            ev = self.tls_failure.ingest(ev)  # a refused certificate: buttons, not command-line advice
         for fn in self._other_sinks:
             fn(ev)
         if cls is StateChanged:
@@ -263,6 +279,12 @@ class ConnectionTab(QWidget):
 
     # ------------------------------------------------------------ actions
     def start(self) -> None:
+        self.client.start()
+
+    def _retry_with(self, options) -> None:
+        """Connect again with other TLS options (a CA to trust, or none checked this once)."""
+        self.client.config.options = options
+        self.tls_view.set_insecure(options.insecure)
         self.client.start()
 
     def reconnect_now(self) -> None:

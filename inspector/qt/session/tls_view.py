@@ -64,7 +64,7 @@ class TlsView(QWidget):
         if tls is None or not tls.chain:
             self.chain.setVisible(False)
             return
-        items = [_cert_item(i, cert) for i, cert in enumerate(tls.chain)]
+        items = [cert_item(i, cert) for i, cert in enumerate(tls.chain)]
         self.chain.addTopLevelItems(items)
         items[0].setExpanded(True)
         self._items = items
@@ -82,7 +82,7 @@ class TlsView(QWidget):
         return "\n".join(lines)
 
 
-def _cert_item(index: int, cert: CertInfo) -> QTreeWidgetItem:
+def cert_item(index: int, cert: CertInfo) -> QTreeWidgetItem:
     role = "server" if index == 0 else ("root CA" if cert.self_signed else "CA")
     top = QTreeWidgetItem([f"{index + 1}. {role}", cert.subject])
     for name, value in (("Subject", cert.subject), ("Issuer", cert.issuer),

@@ -38,3 +38,21 @@ def test_the_tls_switch_serves_wss_and_an_embedded_mock_profile_trusts_its_ca(qt
     assert "certificate verified" in tls_text and "Realtime Inspector mock CA" in tls_text
     assert ca and f"--cacert {ca}" in label
     assert stat.S_IMODE(os.stat(os.path.dirname(ca)).st_mode) == 0o700  # the key beside it is private
+
+
+def test_the_tls_switch_says_why_it_is_greyed_out_while_the_server_runs(qtbot, qloop, window):
+    panel = window.mock_panel
+    assert panel.tls_check.isEnabled() and not panel.tls_label.isVisibleTo(panel)
+
+    async def scenario():
+        panel.start_server(demo=False)
+        running = (panel.tls_check.isEnabled(), panel.tls_check.toolTip(), panel.tls_label.text(),
+                   panel.tls_label.isVisibleTo(panel))
+        await panel.stop_async()
+        return running
+    enabled, tip, label, shown = run(qloop, scenario())
+    assert not enabled and shown
+    assert "only while the server is stopped" in tip and "ws:// and wss://" in tip
+    assert label == "TLS switches only while the server is stopped: its URL changes between ws:// and wss://."
+    assert panel.tls_check.isEnabled() and not panel.tls_label.isVisibleTo(panel)
+    assert "only while" not in panel.tls_check.toolTip()

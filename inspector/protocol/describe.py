@@ -29,35 +29,43 @@ def describe_state(ev: StateChanged, *, url: str = "", now: float | None = None)
     if s is State.OPEN:
         return "open" + (SEPARATOR + ev.message if ev.message else "")
     if s is State.CLOSED:
-        parts = [f"closed {ev.code}" if ev.code is not None else "closed"]
-        if ev.meaning:
-            parts.append(ev.meaning)
-        if ev.reason:
-            parts.append(f"reason: {ev.reason}")
-        if ev.http_status:
-            parts.append(_http(ev))
-        if ev.message and ev.message not in (ev.reason, ev.meaning):
-            parts.append(ev.message)
-        return SEPARATOR.join(parts)
+        return _closed(ev)
     if s is State.WAITING:
         left = ev.delay or 0.0
         if now is not None:
             left = max(0.0, ev.t + left - now)
         return f"waiting{SEPARATOR}reconnect attempt {ev.attempt} in {left:.1f} s"
     if s is State.STOPPED:
-        msg = ev.message
-        parts = [msg] if msg else []
-        if ev.http_status and f"HTTP {ev.http_status}" not in msg:
-            parts.append(_http(ev))
-        if ev.code is not None:
-            meaning = ev.meaning or describe(ev.code).meaning
-            parts.append(f"close {ev.code}: {meaning}")
-        if ev.reason and ev.reason not in msg:
-            parts.append(f"reason: {ev.reason}")
-        if parts and parts[0].startswith("stopped"):  # "stopped on request", not "stopped — stopped on request"
-            return SEPARATOR.join(parts)
-        return SEPARATOR.join(["stopped", *parts])
+        return _stopped(ev)
     return str(s.value)
+
+
+def _closed(ev: StateChanged) -> str:
+    parts = [f"closed {ev.code}" if ev.code is not None else "closed"]
+    if ev.meaning:
+        parts.append(ev.meaning)
+    if ev.reason:
+        parts.append(f"reason: {ev.reason}")
+    if ev.http_status:
+        parts.append(_http(ev))
+    if ev.message and ev.message not in (ev.reason, ev.meaning):
+        parts.append(ev.message)
+    return SEPARATOR.join(parts)
+
+
+def _stopped(ev: StateChanged) -> str:
+    msg = ev.message
+    parts = [msg] if msg else []
+    if ev.http_status and f"HTTP {ev.http_status}" not in msg:
+        parts.append(_http(ev))
+    if ev.code is not None:
+        meaning = ev.meaning or describe(ev.code).meaning
+        parts.append(f"close {ev.code}: {meaning}")
+    if ev.reason and ev.reason not in msg:
+        parts.append(f"reason: {ev.reason}")
+    if parts and parts[0].startswith("stopped"):  # "stopped on request", not "stopped — stopped on request"
+        return SEPARATOR.join(parts)
+    return SEPARATOR.join(["stopped", *parts])
 
 
 def _http(ev: StateChanged) -> str:

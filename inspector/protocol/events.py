@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import msgspec
 
@@ -21,7 +21,7 @@ IN = "in"    # server → client
 OUT = "out"  # client → server
 
 
-class State(str, enum.Enum):
+class State(enum.StrEnum):
     IDLE = "idle"              # created, not started
     CONNECTING = "connecting"  # TCP + upgrade in progress (``attempt``)
     OPEN = "open"
@@ -108,7 +108,7 @@ class ServerPingAnswered:
     response_time: float
 
 
-class SubState(str, enum.Enum):
+class SubState(enum.StrEnum):
     PENDING = "pending"   # SUBSCRIBE sent, waiting for the presence sync
     ACTIVE = "active"     # presence sync received
     FAILED = "failed"     # ERROR answered the request
@@ -167,4 +167,4 @@ def subscription_details(ev: SubscriptionChanged) -> dict[str, Any]:
     return out
 
 
-SessionEvent = Union[FrameSeen, StateChanged, RttMeasured, PongMissed, ServerPingAnswered, SubscriptionChanged]
+SessionEvent = FrameSeen | StateChanged | RttMeasured | PongMissed | ServerPingAnswered | SubscriptionChanged

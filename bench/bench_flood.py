@@ -66,7 +66,7 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 class Server:
@@ -239,18 +239,10 @@ class Receiver:
 
 
 # ---------------------------------------------------------------- (b) the app path
-async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns: int,
-                   lags: list[float]) -> float:
-    from PySide6.QtCore import Qt, QTimer
+async def _wait_subscribed(tabs: list[Any]) -> None:
+    """Until every tab's client is open and subscribed to TOPIC (SystemExit after 20 s)."""
+    from inspector.protocol.events import State, SubState
 
-    from inspector.profiles import Profile, Subscription
-    from inspector.protocol.events import FrameSeen, SessionEvent, State, SubState
-
-    tabs = []
-    for k in range(conns):
-        profile = Profile(name=f"bench{k}", url=server.url, token=TOKEN, ping_interval=0.0)
-        profile.subscriptions = [Subscription(TOPIC)]
-        tabs.append(window.open_connection(profile))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 20
     while not all(t.client.state is State.OPEN and TOPIC in t.client.subscriptions
@@ -259,6 +251,22 @@ async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns
             raise SystemExit("app path: did not subscribe")
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.2)
+
+
+async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns: int,
+                   lags: list[float]) -> float:
+    from PySide6.QtCore import Qt, QTimer
+
+    from inspector.profiles import Profile, Subscription
+    from inspector.protocol.events import FrameSeen, SessionEvent
+
+    tabs = []
+    for k in range(conns):
+        profile = Profile(name=f"bench{k}", url=server.url, token=TOKEN, ping_interval=0.0)
+        profile.subscriptions = [Subscription(TOPIC)]
+        tabs.append(window.open_connection(profile))
+    await _wait_subscribed(tabs)
+    loop = asyncio.get_running_loop()
     window.log_panel.flush()
     base = window.log_panel.frame_count()
     first: list[float] = []

@@ -236,7 +236,7 @@ def write_big(path: Path, n: int) -> None:
         for c in ("c0", "c1", "c2"):
             w.write_event(StateChanged(c, t0, State.OPEN))
         for i in range(n):
-            conn, t = "c%d" % (i % 3), t0 + i * 0.0005
+            conn, t = f"c{i % 3}", t0 + i * 0.0005
             if i % 50 == 0:
                 w.write_event(FrameSeen(conn, t, OUT, ping))
                 w.write_event(RttMeasured(conn, t + 0.0002, 0.002 + (i % 7) * 0.0001))

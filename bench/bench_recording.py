@@ -27,7 +27,7 @@ def frames(n: int, t0: float):
                 for i, r in enumerate(["eu", "us", "ap", "sa"] * 25)]
     ping = encode(Ping(b"12345678"))
     for i in range(n):
-        conn = "c%d" % (i % 3)
+        conn = f"c{i % 3}"
         if i % 50 == 0:
             yield FrameSeen(conn, t0 + i * 0.0005, OUT, ping)
         else:

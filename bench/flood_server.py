@@ -168,6 +168,7 @@ class Conn:
 async def main() -> int:
     conns: list[Conn] = []
     built: dict[tuple[str, int], list[bytes]] = {}
+    floods: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = Conn(reader, writer)
@@ -199,7 +200,9 @@ async def main() -> int:
             key = (parts[1], int(parts[2]))
             chunks = built[key] = built.get(key) or prebuilt(*key)
             for conn in [c for c in conns if c.subscribed]:
-                loop.create_task(conn.flood(chunks))
+                task = loop.create_task(conn.flood(chunks))
+                floods.add(task)
+                task.add_done_callback(floods.discard)
     server.close()
     return 0
 

@@ -60,7 +60,7 @@ def ensure_venv(venv: Path) -> Path:
     log("installing the project and PyInstaller into " + str(venv))
     has_pip = subprocess.run([str(py), "-m", "pip", "--version"], capture_output=True).returncode == 0
     pip = [str(py), "-m", "pip"] if has_pip else [sys.executable, "-m", "pip", "--python", str(py)]
-    subprocess.run(pip + ["install", "-q", "--disable-pip-version-check", "-e", f"{ROOT}[packaging]"], check=True)
+    subprocess.run([*pip, "install", "-q", "--disable-pip-version-check", "-e", f"{ROOT}[packaging]"], check=True)
     stamp.write_text(want)
     return py
 

@@ -66,12 +66,12 @@ def ensure_venv() -> None:
     log("installing the project and its dependencies into .venv")
     if subprocess.run([str(PY), "-m", "pip", "--version"], capture_output=True).returncode == 0:
         pip = [str(PY), "-m", "pip"]
-        run(pip + ["install", "-q", "--upgrade", "pip"])
+        run([*pip, "install", "-q", "--upgrade", "pip"])
     else:
         pip = [sys.executable, "-m", "pip", "--python", str(PY)]
-    run(pip + ["install", "-q", "-e", f"{ROOT}[test,load]"])
+    run([*pip, "install", "-q", "-e", f"{ROOT}[test,load]"])
     # the example decoder plugin of docs/decoders.md, installed as users install one; the tests use it
-    run(pip + ["install", "-q", "--no-deps", "-e", str(EXAMPLE_PLUGIN)])
+    run([*pip, "install", "-q", "--no-deps", "-e", str(EXAMPLE_PLUGIN)])
     STAMP.write_text(want)
 
 

@@ -6,6 +6,7 @@ The spec uses it to drop libraries that only the Qt plugins we leave out would l
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 DT_NEEDED, DT_STRTAB = 1, 5
@@ -19,6 +20,28 @@ def needed(path: str | Path) -> list[str]:
         return []
     is64 = data[4] == 2
     end = "<" if data[5] == 1 else ">"
+    loads, dynamic = _segments(data, is64, end)
+    if dynamic is None:
+        return []
+
+    def file_offset(vaddr: int) -> int:
+        for start, offset, size in loads:
+            if start <= vaddr < start + size:
+                return vaddr - start + offset
+        raise ValueError(f"{path}: address {vaddr:#x} outside the loaded segments")
+
+    entries, strtab = _dynamic_entries(data, is64, end, dynamic, file_offset)
+    if strtab is None:
+        return []
+    names = []
+    for val in entries:
+        start = strtab + val
+        names.append(data[start:data.index(b"\0", start)].decode())
+    return names
+
+
+def _segments(data: bytes, is64: bool, end: str) -> tuple[list[tuple[int, int, int]], tuple[int, int] | None]:
+    """The program headers' loaded segments (vaddr, offset, size) and the dynamic segment (offset, size)."""
     if is64:
         phoff, = struct.unpack_from(end + "Q", data, 0x20)
         phentsize, phnum = struct.unpack_from(end + "HH", data, 0x36)
@@ -36,15 +59,12 @@ def needed(path: str | Path) -> list[str]:
             loads.append((p_vaddr, p_offset, p_filesz))
         elif p_type == PT_DYNAMIC:
             dynamic = (p_offset, p_filesz)
-    if dynamic is None:
-        return []
+    return loads, dynamic
 
-    def file_offset(vaddr: int) -> int:
-        for start, offset, size in loads:
-            if start <= vaddr < start + size:
-                return vaddr - start + offset
-        raise ValueError(f"{path}: address {vaddr:#x} outside the loaded segments")
 
+def _dynamic_entries(data: bytes, is64: bool, end: str, dynamic: tuple[int, int],
+                     file_offset: Callable[[int], int]) -> tuple[list[int], int | None]:
+    """The DT_NEEDED string offsets and the file offset of the string table (None: no DT_STRTAB)."""
     fmt, step = (end + "qQ", 16) if is64 else (end + "iI", 8)
     entries, strtab = [], None
     for off in range(dynamic[0], dynamic[0] + dynamic[1], step):
@@ -55,10 +75,4 @@ def needed(path: str | Path) -> list[str]:
             entries.append(val)
         elif tag == DT_STRTAB:
             strtab = file_offset(val)
-    if strtab is None:
-        return []
-    names = []
-    for val in entries:
-        start = strtab + val
-        names.append(data[start:data.index(b"\0", start)].decode())
-    return names
+    return entries, strtab

@@ -83,6 +83,11 @@ def pool_problem(tokens: int, users: int) -> str | None:
 
 def locust_args(args: LoadArgs) -> list[str]:
     """Locust's arguments (after ``-f``) for these options."""
+    return _rt_args(args) + (_worker_args(args) if args.worker else _run_args(args))
+
+
+def _rt_args(args: LoadArgs) -> list[str]:
+    """The host and our locustfile's options."""
     out = ["--host", args.url, "--rt-auth", args.auth, "--rt-ping-every", str(args.ping_every),
            "--rt-pong-timeout", str(args.pong_timeout), "--rt-topics-per-user", str(args.topics_per_user),
            "--rt-target-users", str(args.users)]
@@ -94,18 +99,25 @@ def locust_args(args: LoadArgs) -> list[str]:
         out += ["--rt-publish-command", args.publish_command]
     if args.json:
         out += ["--rt-json", os.path.abspath(args.json)]
-    if args.worker:
-        out += ["--worker"]
-        if args.master_host:
-            out += ["--master-host", args.master_host]
-        if args.master_port:
-            out += ["--master-port", str(args.master_port)]
-        if args.processes:  # that many worker processes on this machine
-            out += ["--processes", str(args.processes)]
-        return out
+    return out
+
+
+def _worker_args(args: LoadArgs) -> list[str]:
+    out = ["--worker"]
+    if args.master_host:
+        out += ["--master-host", args.master_host]
+    if args.master_port:
+        out += ["--master-port", str(args.master_port)]
+    if args.processes:  # that many worker processes on this machine
+        out += ["--processes", str(args.processes)]
+    return out
+
+
+def _run_args(args: LoadArgs) -> list[str]:
+    """A run's users, its end and its processes; its user classes last."""
     publisher = 1 if args.publish_rate > 0 else 0
     assert args.run_time is not None  # check() requires it without --worker
-    out += ["--users", str(args.users + publisher), "--spawn-rate", str(args.spawn_rate), "--run-time", args.run_time]
+    out = ["--users", str(args.users + publisher), "--spawn-rate", str(args.spawn_rate), "--run-time", args.run_time]
     if args.processes:
         out += ["--processes", str(args.processes), "--expect-workers-max-wait", str(PROCESSES_START_WAIT)]
         if args.master_bind_port:  # the forked workers connect to --master-port
@@ -131,6 +143,16 @@ def locust_args(args: LoadArgs) -> list[str]:
 def check(args: LoadArgs) -> None:
     if not args.worker and not args.run_time:
         raise CliError("--run-time is required (e.g. 30s, 5m): a load run always ends on its own")
+    _check_roles(args)
+    _check_values(args)
+    if getattr(sys, "frozen", False):
+        raise CliError("load runs need a Python install: pip install 'realtime-inspector[load]'")
+    if importlib.util.find_spec("locust") is None:
+        raise CliError("load runs need Locust: pip install 'realtime-inspector[load]'")
+
+
+def _check_roles(args: LoadArgs) -> None:
+    """The distributed options go together."""
     if args.worker and args.master:
         raise CliError("--worker runs users for a master: drop --master")
     if args.master and args.processes:
@@ -139,6 +161,10 @@ def check(args: LoadArgs) -> None:
         raise CliError("--expect-workers goes with --master")
     if args.master_bind_port and not (args.master or args.processes):
         raise CliError("--master-bind-port goes with --master or --processes")
+
+
+def _check_values(args: LoadArgs) -> None:
+    """The topic mix and the numbers."""
     if not args.subscribe and not args.worker:
         raise CliError("give the topic mix: --subscribe TOPIC[=FILTER] (repeatable)")
     for spec in args.subscribe:
@@ -150,10 +176,6 @@ def check(args: LoadArgs) -> None:
                        "--pong-timeout must be above 0")
     if args.publish_command and not args.publish_rate:
         raise CliError("--publish-command needs --publish-rate")
-    if getattr(sys, "frozen", False):
-        raise CliError("load runs need a Python install: pip install 'realtime-inspector[load]'")
-    if importlib.util.find_spec("locust") is None:
-        raise CliError("load runs need Locust: pip install 'realtime-inspector[load]'")
 
 
 def run_load(args: LoadArgs) -> int:

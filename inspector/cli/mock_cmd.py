@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import ssl
 import tempfile
 from typing import Any
 
 from inspector.cli.errors import CliError
 from inspector.cli.mock_args import MockArgs
+from inspector.cli.stop_signals import stop_on_signals
 from inspector.mock.certs import LOOPBACK_NAMES, server_context
 from inspector.mock.origin import ANY, canonical_origin
 from inspector.mock.server import MockConfig, MockServer
@@ -136,12 +136,7 @@ async def _serve(config: MockConfig, args: MockArgs, examples: list[tuple[str, l
         raise CliError(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from None
     print(f"listening on {server.url}", flush=True)
     done = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, done.set)
-        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
-            pass
+    stop_on_signals(asyncio.get_running_loop(), done.set)
     tasks: list[asyncio.Future[Any]] = []
     if args.demo:
         server.start_demo()

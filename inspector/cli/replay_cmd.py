@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -35,6 +35,7 @@ from inspector.protocol.frames import DecodeError, Error, Event, Subscribe, Unsu
 from inspector.protocol.json_output import json_line
 from inspector.protocol.kinds import kind_name
 from inspector.recording.format import RecordingError
+from inspector.recording.opened import OpenedFile
 from inspector.recording.reader import open_recording
 from inspector.recording.replay import check_speed, pace
 from inspector.redact import scrub
@@ -59,7 +60,7 @@ def frame_fields(ev: FrameSeen) -> dict[str, Any]:
     if ev.text:
         summary = "text frame (invalid in this protocol): " + _short(bytes(ev.data).decode("utf-8", "replace"))
     return {"kind": kind, "topic": topic, "seq": seq, "summary": summary,
-            "error": isinstance(frame, DecodeError) or isinstance(frame, Error)}
+            "error": isinstance(frame, (DecodeError, Error))}
 
 
 def _short(text: str, n: int = 120) -> str:
@@ -102,31 +103,42 @@ def _with_readings(fmt: Callable[[SessionEvent, float], str | None], lens: Lens,
     return formatted
 
 
-def run_replay(args: ReplayArgs, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out = out or sys.stdout
-    err = err or sys.stderr
+def _open(args: ReplayArgs) -> tuple[float, OpenedFile]:
+    """The checked speed and the opened file; CliError saying why not."""
     try:
         speed = check_speed(args.speed)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     try:
-        rec = open_recording(args.file)
+        return speed, open_recording(args.file)
     except RecordingError as exc:
         raise CliError(str(exc)) from None
+
+
+def _write_paced(events: Iterable[SessionEvent], speed: float, fmt: Callable[[SessionEvent, float], str | None],
+                 start: float, out: TextIO) -> None:
+    """Each event's line, at the pace it was recorded (scaled by ``speed``)."""
+    for delay, ev in pace(events, speed):
+        if delay > 0:
+            out.flush()
+            time.sleep(delay)
+        line = fmt(ev, start)
+        if line is not None:
+            out.write(line + "\n")
+    out.flush()
+
+
+def run_replay(args: ReplayArgs, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    speed, rec = _open(args)
     fmt: Callable[[SessionEvent, float], str | None] = _json_line if args.json else format_line
     lens = lens_from_args(args.payload)
     if lens is not None:
         fmt = _with_readings(fmt, lens, args.json)
     events = rec.events(decode=False) if args.json else rec.events()  # the JSON lines decode the bytes themselves
     try:
-        for delay, ev in pace(events, speed):
-            if delay > 0:
-                out.flush()
-                time.sleep(delay)
-            line = fmt(ev, rec.start)
-            if line is not None:
-                out.write(line + "\n")
-        out.flush()
+        _write_paced(events, speed, fmt, rec.start, out)
     except BrokenPipeError:  # `replay FILE | head`: the reader left, not an error
         if out is sys.stdout:  # keep Python's flush at exit from failing again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

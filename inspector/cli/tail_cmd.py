@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 import ssl
 import sys
 import time
@@ -23,6 +22,7 @@ from inspector.cli.connect_setup import connect_options, debug_logging, token_so
 from inspector.cli.errors import CliError
 from inspector.cli.payload_args import lens_from_args, with_readings
 from inspector.cli.publish_args import PublishArgs
+from inspector.cli.stop_signals import stop_on_signals
 from inspector.cli.subscribe_spec import parse_subscribe
 from inspector.cli.tail_args import TailArgs
 from inspector.cli.tail_format import TextFormatter, stdout_is_unicode
@@ -39,6 +39,8 @@ from inspector.protocol.topics import topic_error
 from inspector.redact import redact_url, scrub
 
 if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
+
     from inspector.recording.writer import RecordingWriter
 
 EXIT_OK = 0
@@ -154,10 +156,8 @@ def run_tail(args: TailArgs) -> int:
     recorder = _open_recorder(args)
     reconfigure = getattr(sys.stdout, "reconfigure", None)  # a replaced stdout may lack it
     if reconfigure is not None:
-        try:
+        with contextlib.suppress(ValueError):
             reconfigure(errors="backslashreplace")
-        except ValueError:
-            pass
     try:
         return asyncio.run(_tail(args, cfg, subs, lens, recorder))
     finally:
@@ -167,8 +167,6 @@ def run_tail(args: TailArgs) -> int:
 
 async def _tail(args: TailArgs, cfg: ClientConfig, subs: list[tuple[str, str | None]], lens: Lens | None,
                 recorder: RecordingWriter | None) -> int:
-    loop = asyncio.get_running_loop()
-    out = _Output(sys.stdout)
     fmt: Callable[[SessionEvent], str | None] = (
         _json_line if args.json else TextFormatter(args.url, stdout_is_unicode()))
     if lens is not None:
@@ -176,6 +174,32 @@ async def _tail(args: TailArgs, cfg: ClientConfig, subs: list[tuple[str, str | N
     client = RealtimeClient(cfg)
     done = asyncio.Event()
     result: dict[str, Any] = {"stopped": None, "error": None, "frames": 0}
+    client.add_listener(_tail_listener(args, client, fmt, recorder, result, done))
+    for topic, flt in subs:
+        client.subscribe(topic, flt)
+    stop_on_signals(asyncio.get_running_loop(), done.set)
+    client.start()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(done.wait(), args.duration)
+    stopped = result["stopped"]
+    await client.stop()
+    if lens is not None:
+        lens.close()
+    if result["error"]:
+        print(f"realtime-inspector: error: {result['error']}", file=sys.stderr)
+        return EXIT_STOPPED
+    code = _exit_code(stopped)
+    if code != EXIT_OK:
+        print(f"realtime-inspector: {stopped.message}", file=sys.stderr)
+    return code
+
+
+def _tail_listener(args: TailArgs, client: RealtimeClient, fmt: Callable[[SessionEvent], str | None],
+                   recorder: RecordingWriter | None, result: dict[str, Any],
+                   done: asyncio.Event) -> Callable[[SessionEvent], None]:
+    """What tail does with each event: print it, record it, count the frames received, and set
+    ``done`` (``result`` saying why) once the tail is over."""
+    out = _Output(sys.stdout)
 
     def on_event(ev: SessionEvent) -> None:
         line = fmt(ev)
@@ -202,30 +226,7 @@ async def _tail(args: TailArgs, cfg: ClientConfig, subs: list[tuple[str, str | N
         if out.broken:
             done.set()
 
-    client.add_listener(on_event)
-    for topic, flt in subs:
-        client.subscribe(topic, flt)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, done.set)
-        except (NotImplementedError, RuntimeError):
-            pass
-    client.start()
-    try:
-        await asyncio.wait_for(done.wait(), args.duration)
-    except TimeoutError:
-        pass
-    stopped = result["stopped"]
-    await client.stop()
-    if lens is not None:
-        lens.close()
-    if result["error"]:
-        print(f"realtime-inspector: error: {result['error']}", file=sys.stderr)
-        return EXIT_STOPPED
-    code = _exit_code(stopped)
-    if code != EXIT_OK:
-        print(f"realtime-inspector: {stopped.message}", file=sys.stderr)
-    return code
+    return on_event
 
 
 # ---------------------------------------------------------------- publish
@@ -264,7 +265,7 @@ def run_publish(args: PublishArgs) -> int:
     return asyncio.run(_publish(args, token, url, data, options))
 
 
-async def _publish(args, token: TokenSource, url: str, data: Any, options: ConnectOptions) -> int:
+async def _publish(args: PublishArgs, token: TokenSource, url: str, data: Any, options: ConnectOptions) -> int:
     from websockets.exceptions import ConnectionClosed
     try:
         value = await token.fetch()
@@ -286,7 +287,7 @@ async def _publish(args, token: TokenSource, url: str, data: Any, options: Conne
     return 1 if failures else 0
 
 
-async def _open_control(url: str, token: str, auth: str, options: ConnectOptions):
+async def _open_control(url: str, token: str, auth: str, options: ConnectOptions) -> ClientConnection:
     """The control channel's connection, with the token as ``auth`` says; CliError saying why not."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import InvalidStatus

@@ -83,12 +83,12 @@ class RealtimeClient:
         self._io = ConnectionIO(ConnectionOwner(conn_id, self.stats, config, self._emit, self._notify_received,
                                                 lambda: self._taps, self._on_presence, self._on_error,
                                                 self._ping_due))
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._ws: WsConnection | None = None
         self._outbox: asyncio.Queue[bytes] | None = None
         self._wake = asyncio.Event()  # start() makes a fresh one: an Event binds to the loop that waits on it
         self._token: str | None = None  # the one in use: scrubbed from error text
-        self._state_waiters: list[tuple[State, asyncio.Future]] = []
+        self._state_waiters: list[tuple[State, asyncio.Future[StateChanged]]] = []
         self.session_info: SessionInfo | None = None  # of the open connection: TLS, subprotocol, proxy
 
     @property
@@ -99,7 +99,7 @@ class RealtimeClient:
     # ------------------------------------------------------------ listeners
 
     def add_listener(self, fn: Callable[[SessionEvent], None]) -> None:
-        self._listeners = self._listeners + (fn,)
+        self._listeners = (*self._listeners, fn)
 
     def remove_listener(self, fn: Callable[[SessionEvent], None]) -> None:
         # ==, not is: a bound method is a new object each time it is read
@@ -111,20 +111,20 @@ class RealtimeClient:
         of the loop; any other event comes as ``fn(frames, event)``, after the frames received
         before it, so everything arrives once and in order. Every batch listener gets the
         same list: read it, do not change or keep it."""
-        self._batch_listeners = self._batch_listeners + (fn,)
+        self._batch_listeners = (*self._batch_listeners, fn)
 
     def remove_batch_listener(self, fn: BatchListener) -> None:
         self._batch_listeners = tuple(f for f in self._batch_listeners if f != fn)
 
-    def add_tap(self, extend: Callable[[tuple], None]) -> None:
+    def add_tap(self, extend: Tap) -> None:
         """A recorder's way in: ``extend`` (a ``list.extend``: cheap, never raises) gets every
         binary message received as ``(conn, t, data)`` and every other event as
         ``(None, None, event)``, in order. Cheaper per frame than a listener: no call of
         Python code, and no event object to take apart later."""
-        self._taps = self._taps + (extend,)
+        self._taps = (*self._taps, extend)
         self._retap()
 
-    def remove_tap(self, extend: Callable[[tuple], None]) -> None:
+    def remove_tap(self, extend: Tap) -> None:
         self._taps = tuple(f for f in self._taps if f != extend)
         self._retap()
 
@@ -228,10 +228,8 @@ class RealtimeClient:
             return
         ws = self._ws
         if ws is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection
                 await ws.close(NORMAL, "client stop")
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
         else:  # connecting, fetching a token or waiting: nothing to close politely
             task.cancel()
         try:
@@ -255,9 +253,9 @@ class RealtimeClient:
 
     async def wait_event(self, predicate: Callable[[SessionEvent], bool], timeout: float | None = None) -> SessionEvent:
         """Wait for the next event matching ``predicate``."""
-        fut = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[SessionEvent] = asyncio.get_running_loop().create_future()
 
-        def watch(ev):
+        def watch(ev: SessionEvent) -> None:
             if not fut.done() and predicate(ev):
                 fut.set_result(ev)
 
@@ -464,8 +462,6 @@ def _name(fn: Callable[..., object]) -> str:
 
 
 async def _close_quietly(ws: WsConnection, code: int, reason: str) -> None:
-    try:
+    with contextlib.suppress(BaseException):  # best effort on the way out
         await asyncio.wait_for(ws.close(code, reason), 2.0)
-    except BaseException:  # noqa: BLE001 - best effort on the way out
-        pass
 

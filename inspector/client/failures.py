@@ -67,7 +67,14 @@ _HANDSHAKE_REASONS = {
 
 def classify(exc: BaseException, host: str = "", port: int | None = None) -> Failure:
     """The one line for a failed connect to ``host:port`` (before the upgrade's answer)."""
-    where = f"{host}:{port}" if host and port else host
+    tls = _tls_failure(exc, host)
+    if tls is not None:
+        return tls
+    return _network_failure(exc, host, f"{host}:{port}" if host and port else host)
+
+
+def _tls_failure(exc: BaseException, host: str) -> Failure | None:
+    """The line for a certificate or TLS failure; None for any other."""
     if isinstance(exc, CertificateRejected):
         return Failure(certificate_line(exc.error, exc.cert, exc.host), stop=True)
     if isinstance(exc, ssl.SSLCertVerificationError):
@@ -80,6 +87,11 @@ def classify(exc: BaseException, host: str = "", port: int | None = None) -> Fai
         reason = exc.reason or ""
         text = _HANDSHAKE_REASONS.get(reason) or (reason.replace("_", " ").lower() if reason else str(exc))
         return Failure(f"TLS handshake failed: {text}", stop=True)
+    return None
+
+
+def _network_failure(exc: BaseException, host: str, where: str) -> Failure:
+    """The line for any other failure (network, proxy, handshake): trying again may help."""
     if isinstance(exc, ProxyError):
         return Failure(str(exc), stop=False)
     if isinstance(exc, socket.gaierror):

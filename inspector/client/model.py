@@ -54,6 +54,11 @@ class ConnectOptions:
         """Raise ValueError saying which option cannot work (never echoing a header's value)."""
         if self.key and not self.cert:
             raise ValueError("a client key needs its certificate (--cert)")
+        self._validate_headers()
+        self._validate_origin()
+        self._validate_proxy()
+
+    def _validate_headers(self) -> None:
         for name, value in self.headers:
             if not _HEADER_NAME.match(name):
                 raise ValueError(f"header name {name!r} is not a valid HTTP header name")
@@ -66,10 +71,14 @@ class ConnectOptions:
         for name in self.subprotocols:
             if not _HEADER_NAME.match(name):
                 raise ValueError(f"subprotocol {name!r} is not a valid token")
+
+    def _validate_origin(self) -> None:
         if self.origin is not None:
             parts = urlsplit(self.origin)
             if not parts.scheme or not parts.netloc or any(c in self.origin for c in "\r\n"):
                 raise ValueError(f"origin {self.origin!r} is not scheme://host[:port]")
+
+    def _validate_proxy(self) -> None:
         if self.proxy is not None and self.no_proxy:
             raise ValueError("--proxy and --no-proxy contradict each other")
         if self.proxy is not None:

@@ -7,8 +7,10 @@ registered with ``redact`` so logs scrub it wherever it shows up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+from typing import NoReturn
 
 from inspector import redact
 
@@ -81,7 +83,7 @@ class TokenSource:
 
     __str__ = __repr__
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("a TokenSource is not picklable (it may hold a secret)")
 
     async def fetch(self) -> str:
@@ -126,14 +128,12 @@ class TokenSource:
         return _check(text, "token command")
 
 
-def _kill(proc) -> None:
+def _kill(proc: asyncio.subprocess.Process) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, AttributeError):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             proc.kill()
-        except ProcessLookupError:
-            pass
 
 
 def _last_line(err: bytes) -> str:

@@ -10,6 +10,7 @@ again); everything else (a sync, other frames) is decoded once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -30,7 +31,9 @@ from inspector.protocol.frames import DecodeError, Error, Event, Frame, Ping, Po
 from inspector.protocol.heads import MemberChangeEvent, read_head
 from inspector.protocol.pings import PingTracker
 
-Tap = Callable[[tuple], None]  # a recorder's list.extend (see RealtimeClient.add_tap)
+# What a tap gets: (conn, t, data) for a received binary message, (None, None, event) for any other event.
+TapItem = tuple[str, float, bytes] | tuple[None, None, SessionEvent]
+Tap = Callable[[TapItem], None]  # a recorder's list.extend (see RealtimeClient.add_tap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,10 +177,8 @@ class ConnectionIO:
             wake_at = min(next_ping, deadline if deadline is not None else math.inf)
             wake.clear()
             if wake_at != math.inf:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), max(0.0, wake_at - time.monotonic()))
-                except TimeoutError:
-                    pass
             else:
                 await wake.wait()
             now = time.monotonic()

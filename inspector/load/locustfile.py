@@ -12,11 +12,13 @@ import itertools
 import os
 import signal
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import gevent
 from locust import User, constant, events, task
 from locust.env import Environment
+from locust.event import EventHook
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -30,6 +32,15 @@ SAMPLE_EVERY = 1.0  # seconds between samples of the running user count
 PARENT_CHECK_EVERY = 1.0
 _run: dict[str, Any] = {"started": None, "sampler": None, "workers": 1}
 _local_users = itertools.count()
+_Handler = TypeVar("_Handler", bound=Callable[..., None])
+
+
+def _listener(hook: EventHook) -> Callable[[_Handler], _Handler]:
+    """``@hook.add_listener`` that keeps the handler's type (Locust's hooks are unannotated)."""
+    def register(handler: _Handler) -> _Handler:
+        hook.add_listener(handler)
+        return handler
+    return register
 
 
 def _watch_parent(parent: int) -> None:
@@ -39,12 +50,12 @@ def _watch_parent(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-@events.init.add_listener
+@_listener(events.init)
 def _init(environment: Environment, **_kw: Any) -> None:
     gevent.spawn(_watch_parent, os.getppid())
 
 
-@events.init_command_line_parser.add_listener
+@_listener(events.init_command_line_parser)
 def _options(parser: Any) -> None:
     g = parser.add_argument_group("realtime-inspector (set by `realtime-inspector load`)")
     g.add_argument("--rt-subscribe", action="append", default=[], metavar="TOPIC[=FILTER]")
@@ -60,7 +71,7 @@ def _options(parser: Any) -> None:
 
 
 def _recorder(environment: Environment) -> Record:
-    fire = environment.events.request.fire
+    fire: Callable[..., None] = environment.events.request.fire  # Locust leaves it unannotated
 
     def record(kind: str, name: str, ms: float, size: int, failure: BaseException | None) -> None:
         fire(request_type=kind, name=name, response_time=ms, response_length=size, exception=failure,
@@ -151,18 +162,18 @@ class Publisher(User):
 # ------------------------------------------------------------ the series and the report
 
 
-@events.request.add_listener
+@_listener(events.request)
 def _count(request_type: str, name: str, response_time: float, exception: BaseException | None = None,
            **_kw: Any) -> None:
     SERIES.add(int(time.time()), request_type, name, response_time, exception is not None)
 
 
-@events.report_to_master.add_listener
+@_listener(events.report_to_master)
 def _send_series(client_id: str, data: dict[str, Any]) -> None:
     data["rt_series"] = SERIES.drain()
 
 
-@events.worker_report.add_listener
+@_listener(events.worker_report)
 def _take_series(client_id: str, data: dict[str, Any]) -> None:
     SERIES.merge(data.get("rt_series") or [])
 
@@ -178,7 +189,7 @@ def _sample_users(environment: Environment) -> None:
         gevent.sleep(SAMPLE_EVERY)
 
 
-@events.test_start.add_listener
+@_listener(events.test_start)
 def _started(environment: Environment, **_kw: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
         return
@@ -190,7 +201,7 @@ def _started(environment: Environment, **_kw: Any) -> None:
         _run["sampler"] = gevent.spawn(_sample_users, environment)
 
 
-@events.quitting.add_listener
+@_listener(events.quitting)
 def _write_report(environment: Environment, **_kw: Any) -> None:
     opts = environment.parsed_options
     if isinstance(environment.runner, WorkerRunner) or opts is None or not opts.rt_json:

@@ -17,9 +17,9 @@ PERCENTILES = (0.5, 0.9, 0.99)
 
 def rounded(ms: float) -> int:
     if ms < 100:
-        return int(round(ms))
-    step = 10 ** (len(str(int(ms))) - 2)
-    return int(round(ms / step)) * step
+        return round(ms)
+    step: int = 10 ** (len(str(int(ms))) - 2)  # ms >= 100: a positive power
+    return round(ms / step) * step
 
 
 def percentile(histogram: dict[int, int], count: int, fraction: float) -> int:

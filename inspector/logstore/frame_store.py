@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from inspector.logstore import session_rows
 from inspector.logstore.event_heads import NO_SEQ, HeadFields, head_columns
@@ -28,6 +29,7 @@ from inspector.protocol.frames import (  # the codec's own, used in bulk
     TEXT_FRAME_ERROR,
     DecodeError,
     Event,
+    Frame,
     Subscribe,
     Unsubscribe,
     is_event_body,
@@ -49,6 +51,9 @@ FLAG_UNCHECKED = 4       # an EVENT read from its head only: the body is checked
 _DIR_NAME = (OUT, IN, "")
 _SUMMARY_CACHE = 4096
 _TEXT_CHUNK = 65536  # frames joined per regex pass when searching text
+# One row as the frame-by-frame path builds it: t, conn, direction, kind, topic, seq, size, gap, flags, data.
+_Row: TypeAlias = tuple[float, int, int, int, int, int, int, int, int, bytes]
+_Mask: TypeAlias = "npt.NDArray[np.bool_]"
 
 
 def kind_label(kind: int) -> str:
@@ -78,7 +83,7 @@ class Query:
 
 
 class FrameStore:
-    def __init__(self, cap: int = 1_000_000):
+    def __init__(self, cap: int = 1_000_000) -> None:
         if cap < 1:
             raise ValueError("cap must be at least 1")
         self.cap = cap
@@ -110,7 +115,7 @@ class FrameStore:
     def append(self, ev: FrameSeen) -> None:
         self.extend((ev,))
 
-    def extend(self, events) -> None:
+    def extend(self, events: Iterable[FrameSeen]) -> None:
         """Append many frames: the one way received and sent frames enter the store.
 
         A batch of only EVENTs goes in as numpy columns (``_extend_events``, the flood path);
@@ -122,7 +127,7 @@ class FrameStore:
             events = list(events)
         if not events or self._extend_events(events):
             return
-        rows: list[tuple] = []
+        rows: list[_Row] = []
         add = rows.append
         conn_ids = self._conn_ids
         row = self._row
@@ -144,15 +149,15 @@ class FrameStore:
         a time, beside the frame paths rather than in them."""
         if not session_rows.is_row(ev):
             return
-        data = session_rows.row_bytes(ev)  # type: ignore[arg-type]
+        data = session_rows.row_bytes(ev)
         ci = self._label_id(self._conn_ids, self._conns, ev.conn)
-        ti = self._label_id(self._topic_ids, self._topics, session_rows.row_topic(ev))  # type: ignore[arg-type]
+        ti = self._label_id(self._topic_ids, self._topics, session_rows.row_topic(ev))
         row = (ev.t, ci, SESSION_DIRECTION, KIND_SESSION, ti, NO_SEQ, len(data), _NO_GAP, 0)
         self._put([array(col.typecode, (v,)) for col, v in zip(self._columns(), row, strict=True)], [data])
         self._session_numbers.append(self.end_number - 1)
 
     def _event_row(self, t: float, ci: int, d: int, kind: int, topic: str, type_: str, seq: int | None,
-                   flags: int, data: bytes) -> tuple:
+                   flags: int, data: bytes) -> _Row:
         ti = self._topic_ids.get(topic)
         if ti is None:
             ti = self._label_id(self._topic_ids, self._topics, topic)
@@ -165,7 +170,7 @@ class FrameStore:
                 flags |= FLAG_GAP_EXPECTED
         return (t, ci, d, kind, ti, seq, len(data), gap, flags, data)
 
-    def _extend_events(self, events: list) -> bool:
+    def _extend_events(self, events: list[FrameSeen]) -> bool:
         """The flood path: a batch of only EVENTs (decoded by the client, or not and read by
         the client or ``read_head``) goes in as numpy columns, without a row tuple or seq lookup
         per frame; the same rows as ``_row`` gives them. False = not such a batch, nothing done.
@@ -215,7 +220,8 @@ class FrameStore:
             self._summaries.clear()
         return True
 
-    def _gaps(self, conn, topic, seq, is_msg, gap, flags) -> None:
+    def _gaps(self, conn: npt.NDArray[np.uint16], topic: npt.NDArray[np.int32], seq: np.ndarray, is_msg: np.ndarray,
+              gap: npt.NDArray[np.int64], flags: npt.NDArray[np.int8]) -> None:
         """Seq jumps of the batch's messages per (connection, topic), carried on from earlier
         batches, exactly as the frame-by-frame path finds them."""
         rows = np.flatnonzero(is_msg & (seq != NO_SEQ))
@@ -235,18 +241,18 @@ class FrameStore:
             flags[sub[gaps.expected(jump, tracker.is_filtered(pair))]] |= FLAG_GAP_EXPECTED
             tracker.ran_to(pair, int(s[-1]))
 
-    def _put(self, values: list, data: Sequence[bytes]) -> None:
+    def _put(self, values: Sequence[array[Any] | np.ndarray], data: Sequence[bytes]) -> None:
         """The one way rows enter the ring: ``values`` holds each column's new entries, in
         ``_columns`` order (an ``array`` of the column's type or a numpy array), ``data``
         the frames' bytes. When the ring is full the oldest rows are overwritten."""
         cols = self._columns()
-        values = [v if type(v) is array else array(col.typecode, np.asarray(v, _DTYPES[col.typecode]).tobytes())
+        arrays = [v if type(v) is array else array(col.typecode, np.asarray(v, _DTYPES[col.typecode]).tobytes())
                   for col, v in zip(cols, values, strict=True)]
         n = len(data)
         kept, cap = len(self._data), self.cap
         if n >= cap:  # only the newest cap rows survive: start the ring afresh
             skip = n - cap
-            for col, v in zip(cols, values, strict=True):
+            for col, v in zip(cols, arrays, strict=True):
                 del col[:]
                 col.extend(v[skip:] if skip else v)
             self._data = list(data[skip:])
@@ -255,25 +261,25 @@ class FrameStore:
             return
         fit = min(n, cap - kept)
         if fit:
-            for col, v in zip(cols, values, strict=True):
+            for col, v in zip(cols, arrays, strict=True):
                 col.extend(v if fit == n else v[:fit])
             self._data.extend(data if fit == n else data[:fit])
         j = fit
         while j < n:  # the ring wraps: overwrite the oldest rows in place, a run at a time
             p = self._head
             k = min(n - j, cap - p)
-            for col, v in zip(cols, values, strict=True):
+            for col, v in zip(cols, arrays, strict=True):
                 col[p:p + k] = v[j:j + k]
             self._data[p:p + k] = data[j:j + k]
             self._head = (p + k) % cap
             self.dropped += k
             j += k
 
-    def _columns(self) -> tuple:
+    def _columns(self) -> tuple[array[Any], ...]:  # float and int columns
         return (self._t, self._conn, self._dir, self._kind, self._topic, self._seq, self._size, self._gap,
                 self._flags)
 
-    def _row(self, ev: FrameSeen, ci: int, d: int) -> tuple:
+    def _row(self, ev: FrameSeen, ci: int, d: int) -> _Row:
         """One frame's row: an EVENT by its head (``_head_of``), anything else decoded if the
         sender did not."""
         data = ev.data
@@ -296,7 +302,9 @@ class FrameStore:
             self._seq_gaps.subscribed((ci, ti), bool(frame.filter))
         return (ev.t, ci, d, data[0], ti, NO_SEQ, len(data), _NO_GAP, flags, data)
 
-    def extend_rows(self, t, conns, conn, direction, kind, topics, topic, seq, size, gap, flags, data) -> None:
+    def extend_rows(self, t: np.ndarray, conns: Sequence[str], conn: np.ndarray, direction: np.ndarray,
+                    kind: np.ndarray, topics: Sequence[str], topic: np.ndarray, seq: np.ndarray, size: np.ndarray,
+                    gap: np.ndarray, flags: np.ndarray, data: Sequence[bytes]) -> None:
         """Append prepared rows in bulk (an opened recording), without per-row Python.
 
         Numpy columns, one entry per frame: ``conn`` / ``topic`` index the label lists
@@ -431,7 +439,7 @@ class FrameStore:
                 else:
                     self._check(p)  # the codec's verdict and message
 
-    def _check(self, p: int, frame=None) -> int:
+    def _check(self, p: int, frame: Frame | DecodeError | None = None) -> int:
         """Decode an unchecked row's body once and settle its undecodable flag."""
         if frame is None:
             frame = try_decode(self._data[p])
@@ -491,7 +499,7 @@ class FrameStore:
     def conns(self) -> list[str]:
         return list(self._conns)
 
-    def tail_columns(self, n: int) -> tuple:
+    def tail_columns(self, n: int) -> tuple[array[float], array[int], array[int], array[int], list[bytes]]:
         """The newest ``n`` kept rows as columns, oldest first: ``(t, conn, direction, kind, data)``,
         arrays copied out of the ring (``conn`` indexes ``conns``, ``direction`` 0 = OUT) and a
         list of the bytes. What a recorder reads after a flush: no per-row Python."""
@@ -500,11 +508,12 @@ class FrameStore:
             raise ValueError(f"cannot take the last {n} of {size} rows")
         p = (self._head + size - n) % self.cap
         q = p + n
-        cols: tuple[array[Any], ...] = (self._t, self._conn, self._dir, self._kind)  # float and int columns
+        t, conn, direction, kind, data = self._t, self._conn, self._dir, self._kind, self._data
         if q <= self.cap:
-            return (*(col[p:q] for col in cols), self._data[p:q])
+            return t[p:q], conn[p:q], direction[p:q], kind[p:q], data[p:q]
         q -= self.cap  # the ring wraps: two runs
-        return (*(col[p:] + col[:q] for col in cols), self._data[p:] + self._data[:q])
+        return (t[p:] + t[:q], conn[p:] + conn[:q], direction[p:] + direction[:q], kind[p:] + kind[:q],
+                data[p:] + data[:q])
 
     @property
     def topics(self) -> list[str]:
@@ -512,7 +521,7 @@ class FrameStore:
 
     # ------------------------------------------------------------ selections
 
-    def match(self, q: Query, lo: int | None = None, hi: int | None = None) -> np.ndarray:
+    def match(self, q: Query, lo: int | None = None, hi: int | None = None) -> npt.NDArray[np.int64]:
         """Numbers (int64, ascending) of kept frames in [lo, hi) that ``q`` keeps."""
         first, end = self.first_number, self.end_number
         lo = first if lo is None else max(lo, first)
@@ -520,7 +529,7 @@ class FrameStore:
         if hi <= lo:
             return np.empty(0, np.int64)
         i0, i1 = lo - first, hi - first
-        out = []
+        out: list[npt.NDArray[np.int64]] = []
         n = len(self._data)
         # The logical range maps onto at most two physical runs of the ring.
         for a, b in self._runs(i0, i1, n):
@@ -533,10 +542,11 @@ class FrameStore:
         res = np.concatenate(out) if out else np.empty(0, np.int64)
         return res
 
-    def _runs(self, i0: int, i1: int, n: int):
+    def _runs(self, i0: int, i1: int, n: int) -> list[tuple[int, int]]:
         if n < self.cap or self._head == 0:
             return [(i0, i1)]
-        runs, h = [], self._head
+        runs: list[tuple[int, int]] = []
+        h = self._head
         a, b = h + i0, h + i1
         if a < n:
             runs.append((a, min(b, n)))
@@ -544,10 +554,10 @@ class FrameStore:
             runs.append((max(a, n) - n, b - n))
         return runs
 
-    def _mask(self, q: Query, a: int, b: int) -> np.ndarray | None:
-        mask = None
+    def _mask(self, q: Query, a: int, b: int) -> _Mask | None:
+        mask: _Mask | None = None
 
-        def both(m):
+        def both(m: _Mask) -> _Mask:
             return m if mask is None else (mask & m)
 
         if q.kinds is not None:
@@ -572,7 +582,7 @@ class FrameStore:
         i = self._topic_ids.get(pattern)
         return [] if i is None else [i]
 
-    def _text_mask(self, text: str, a: int, b: int, pre: np.ndarray | None) -> np.ndarray:
+    def _text_mask(self, text: str, a: int, b: int, pre: _Mask | None) -> _Mask:
         """Physical rows [a, b) whose topic, body or summary contains ``text``
         (ASCII case-insensitive), restricted to ``pre``. Bodies are searched in
         joined chunks by one regex pass, not frame by frame."""
@@ -638,7 +648,7 @@ def _head_of(ev: FrameSeen, data: bytes) -> HeadFields | None:
     return frame if type(frame) is Event else None
 
 
-def _as_bytes(data) -> bytes:
+def _as_bytes(data: str | Iterable[int]) -> bytes:
     if isinstance(data, str):
         return data.encode("utf-8", "replace")
     try:

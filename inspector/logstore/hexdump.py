@@ -37,7 +37,7 @@ def as_base64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def body_json(data: bytes, text: bool = False):
+def body_json(data: bytes, text: bool = False) -> object:
     """The frame body as a JSON value, or None when there is none to show.
 
     JSON kinds give their body object (even when the decoder refuses a field);

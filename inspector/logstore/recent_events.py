@@ -101,7 +101,7 @@ def _as_message(item: Event | bytes) -> Event | None:
     return frame if type(frame) is Event and frame.type == "message" else None
 
 
-def _collect(obj, prefix: str, out: set[str], depth: int) -> None:
+def _collect(obj: object, prefix: str, out: set[str], depth: int) -> None:
     if depth > 4 or not isinstance(obj, dict) or len(out) >= MAX_PATHS:
         return
     for key, value in obj.items():

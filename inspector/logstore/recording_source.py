@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from inspector.logstore import session_rows
 from inspector.logstore.event_heads import NO_SEQ, head_columns
@@ -32,13 +33,15 @@ from inspector.logstore.frame_store import (
     KIND_TEXT,
     SESSION_DIRECTION,
 )
+from inspector.logstore.session_rows import RowEvent
 from inspector.protocol import gaps
-from inspector.protocol.events import FrameSeen
+from inspector.protocol.events import FrameSeen, SessionEvent
 from inspector.protocol.frames import DecodeError, Event, Subscribe, Unsubscribe, try_decode
 from inspector.protocol.heads import read_head
 from inspector.protocol.kinds import Kind
 from inspector.protocol.limits import MAX_PING_PAYLOAD
-from inspector.recording.columns import KIND_EVENT, read_columns
+from inspector.recording.columns import KIND_EVENT, Columns, read_columns
+from inspector.recording.opened import OpenedFile
 
 _KNOWN = np.zeros(256, bool)
 _KNOWN[[int(k) for k in Kind]] = True
@@ -67,7 +70,9 @@ class FrameRows:
     def __len__(self) -> int:
         return len(self.data)
 
-    def store_args(self) -> tuple:
+    def store_args(self) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray,
+                                  np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[bytes]]:
+        """The arguments of ``FrameStore.extend_rows``, in its order."""
         return (self.t, self.conns, self.conn, self.direction, self.kind, self.topics, self.topic, self.seq,
                 self.size, self.gap, self.flags, self.data)
 
@@ -83,8 +88,8 @@ class PreparedRecording:
     the frames before record ``r`` (what the recorder and the log call frames).
     """
 
-    def __init__(self, path: Path, cols, labels: list[str], frames: FrameRows, frame_index: np.ndarray,
-                 events: dict[int, object], record_w: np.ndarray, frames_before: np.ndarray):
+    def __init__(self, path: Path, cols: Columns, labels: list[str], frames: FrameRows, frame_index: np.ndarray,
+                 events: dict[int, SessionEvent], record_w: np.ndarray, frames_before: np.ndarray) -> None:
         self.path = path
         self.name = path.name
         self.header = cols.header
@@ -117,7 +122,7 @@ class PreparedRecording:
                          f.topic[lo:hi], f.seq[lo:hi], f.size[lo:hi], f.gap[lo:hi], f.flags[lo:hi],
                          f.data[lo:hi])
 
-    def events_between(self, a: int, b: int) -> list:
+    def events_between(self, a: int, b: int) -> list[SessionEvent]:
         """Connection events among records [a, b), in order."""
         if not self.events:
             return []
@@ -133,7 +138,7 @@ class PreparedRecording:
         return text
 
 
-def _conn_urls(recording, conns: list[str], labels: list[str]) -> dict[str, str]:
+def _conn_urls(recording: OpenedFile, conns: list[str], labels: list[str]) -> dict[str, str]:
     """Each label's URL: a HAR names one per connection, a recording one for all."""
     per_conn = getattr(recording, "conn_urls", None) or {}
     return {label: per_conn.get(conn) or recording.url for conn, label in zip(conns, labels, strict=False)}
@@ -146,7 +151,7 @@ def conn_labels(name: str, conns: list[str]) -> list[str]:
     return [f"{name}:{c}" for c in conns]
 
 
-def prepare(path: str | os.PathLike) -> PreparedRecording:
+def prepare(path: str | os.PathLike[str]) -> PreparedRecording:
     """Open and classify a recording or HAR. Raises RecordingError only for other files."""
     path = Path(path)
     cols = read_columns(path)
@@ -156,12 +161,12 @@ def prepare(path: str | os.PathLike) -> PreparedRecording:
         cols.close()
 
 
-def _prepare(path: Path, cols) -> PreparedRecording:
+def _prepare(path: Path, cols: Columns) -> PreparedRecording:
     n = len(cols)
     labels = conn_labels(path.name, list(cols.conns))
     is_frame = cols.kind != KIND_EVENT
     frame_rows = np.flatnonzero(is_frame)
-    events = {}
+    events: dict[int, SessionEvent] = {}
     for r in np.flatnonzero(~is_frame).tolist():
         ev = cols.event(r)
         events[r] = _relabel(ev, labels[int(cols.conn[r])])
@@ -188,7 +193,8 @@ def _prepare(path: Path, cols) -> PreparedRecording:
                              frames_before)
 
 
-def _with_session_rows(frames: FrameRows, shown: dict, is_frame: np.ndarray, conn_of: np.ndarray) -> FrameRows:
+def _with_session_rows(frames: FrameRows, shown: dict[int, RowEvent], is_frame: np.ndarray,
+                       conn_of: np.ndarray) -> FrameRows:
     """``frames`` with the connection events of records ``shown`` placed among them as KIND_SESSION
     rows, each after the frames recorded before it."""
     recs = sorted(shown)
@@ -207,7 +213,7 @@ def _with_session_rows(frames: FrameRows, shown: dict, is_frame: np.ndarray, con
         prev = at
     data.extend(frames.data[prev:])
 
-    def put(col: np.ndarray, values) -> np.ndarray:
+    def put(col: np.ndarray, values: npt.ArrayLike) -> np.ndarray:
         return np.insert(col, before, np.asarray(values, col.dtype))
 
     m = len(evs)
@@ -218,14 +224,15 @@ def _with_session_rows(frames: FrameRows, shown: dict, is_frame: np.ndarray, con
                      put(frames.flags, np.zeros(m)), data)
 
 
-def _relabel(ev, label: str):
+def _relabel(ev: SessionEvent, label: str) -> SessionEvent:
     return replace(ev, conn=label)
 
 
-def _frame_bytes(cols, rows: np.ndarray) -> list[bytes]:
+def _frame_bytes(cols: Columns, rows: np.ndarray) -> list[bytes]:
     """Frame bytes for ``rows``: cut from the mapped file for lines in the writer's layout."""
     if cols._events is not None or not len(rows):  # HAR: events in memory
-        return [cols.event(int(r), decode=False).data for r in rows.tolist()]
+        # rows are frame records, each a FrameSeen: no check per frame
+        return [cols.event(int(r), decode=False).data for r in rows.tolist()]  # type: ignore[union-attr]
     mm = cols._mm
     buf = np.frombuffer(mm, np.uint8)
     off, length = cols.offsets[rows], cols.lengths[rows]
@@ -245,11 +252,13 @@ def _frame_bytes(cols, rows: np.ndarray) -> list[bytes]:
     spans = zip(b_start.tolist(), b_end.tolist(), ok.tolist(), strict=True)
     out = [a2b(mm[s:e]) if good else b"" for s, e, good in spans]
     for j in np.flatnonzero(~ok).tolist():  # any other layout: the normal JSON path
-        out[j] = cols.event(int(rows[j]), decode=False).data
+        out[j] = cols.event(int(rows[j]), decode=False).data  # type: ignore[union-attr]  # as above
     return out
 
 
-def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]):
+def _classify(kind: np.ndarray, size: np.ndarray, data: list[bytes]
+              ) -> tuple[list[str], npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.bool_],
+                         npt.NDArray[np.int8]]:
     """(topics, topic index, seq, is message, flags) per frame, decoding only what the fast rules
     cannot vouch for."""
     n = len(data)
@@ -336,7 +345,8 @@ def _gaps(conn: np.ndarray, topic: np.ndarray, seq: np.ndarray, message: np.ndar
     return gap
 
 
-def _flag_filtered(conn, topic, kind, data, gap, gap_rows, flags) -> None:
+def _flag_filtered(conn: np.ndarray, topic: np.ndarray, kind: np.ndarray, data: list[bytes], gap: np.ndarray,
+                   gap_rows: np.ndarray, flags: np.ndarray) -> None:
     """Mark gaps on subscriptions that had a filter at the time: the SUBSCRIBEs and the gaps
     replayed in file order through a SeqGaps' filter state."""
     subs = []

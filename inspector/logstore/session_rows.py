@@ -9,6 +9,7 @@ row's own columns.
 from __future__ import annotations
 
 import json
+from typing import TypeGuard
 
 from inspector.protocol.closecodes import NORMAL
 from inspector.protocol.describe import describe_session
@@ -28,7 +29,7 @@ ROW_TYPES = (StateChanged, SubscriptionChanged, PongMissed, PayloadTrouble)
 RowEvent = StateChanged | SubscriptionChanged | PongMissed | PayloadTrouble
 
 
-def is_row(ev: object) -> bool:
+def is_row(ev: object) -> TypeGuard[RowEvent]:
     """Whether the log shows ``ev`` as a row: state changes, subscription changes and missed
     PONGs. RTTs and answered server PINGs are not: their PING/PONG frames are rows already."""
     if type(ev) is StateChanged:

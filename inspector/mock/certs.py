@@ -102,7 +102,7 @@ def write(path: Path, data: bytes) -> Path:
     return path
 
 
-def self_signed(directory: str | os.PathLike) -> SelfSigned:
+def self_signed(directory: str | os.PathLike[str]) -> SelfSigned:
     """A new CA and a loopback server certificate in ``directory`` (made private, 0700)."""
     folder = Path(directory)
     make_private_dir(folder)
@@ -113,8 +113,8 @@ def self_signed(directory: str | os.PathLike) -> SelfSigned:
                       key_file=write(folder / "server.key", server.key_pem()))
 
 
-def server_context(cert_file: str | os.PathLike, key_file: str | os.PathLike | None = None,
-                   client_ca: str | os.PathLike | None = None) -> ssl.SSLContext:
+def server_context(cert_file: str | os.PathLike[str], key_file: str | os.PathLike[str] | None = None,
+                   client_ca: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
     """The mock's TLS: its certificate; with ``client_ca``, clients must present one it issued."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert_file, key_file)

@@ -62,8 +62,8 @@ class MockConnection:
         self._below_high = asyncio.Event()
         self._below_high.set()
         self._handles: dict[str, asyncio.TimerHandle] = {}
-        self._tasks: set[asyncio.Task] = set()
-        self._writer: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task[bool]] = set()
+        self._writer: asyncio.Task[None] | None = None
         self.latency_of: Callable[[], float] = lambda: 0.0
 
     # ------------------------------------------------------------ sending
@@ -168,7 +168,7 @@ class MockConnection:
 
     # ------------------------------------------------------------ closing
 
-    def close_soon(self, code: int, reason: str) -> asyncio.Task | None:
+    def close_soon(self, code: int, reason: str) -> asyncio.Task[bool] | None:
         """Start closing with ``code``/``reason`` in the background; idempotent."""
         if self.closing:
             return None

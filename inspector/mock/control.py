@@ -8,6 +8,7 @@ publishes through this channel is slowed to what the subscribers can take.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -45,7 +46,7 @@ async def serve_control(server: ControlTarget, ws: ServerConnection) -> None:
         pass
 
 
-async def handle_request(server: ControlTarget, message: str | bytes) -> dict:
+async def handle_request(server: ControlTarget, message: str | bytes) -> dict[str, Any]:
     if not isinstance(message, str):
         raise ControlError("control requests are JSON text frames, not binary")
     try:
@@ -67,7 +68,7 @@ async def handle_request(server: ControlTarget, message: str | bytes) -> dict:
     raise ControlError(f"unknown op {str(op)[:40]!r} (publish, stats or close)")
 
 
-async def _publish(server: ControlTarget, req: dict) -> dict:
+async def _publish(server: ControlTarget, req: dict[str, Any]) -> dict[str, Any]:
     topic = req.get("topic")
     if not isinstance(topic, str):
         raise ControlError("publish needs a string 'topic'")
@@ -77,15 +78,13 @@ async def _publish(server: ControlTarget, req: dict) -> dict:
         delivered, seq = server.publish(topic, req["data"])
     except ValueError as exc:
         raise ControlError(str(exc)) from None
-    try:
-        # Backpressure for flooding publishers, bounded so a stuck subscriber cannot stall the channel.
+    # Backpressure for flooding publishers, bounded so a stuck subscriber cannot stall the channel.
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(server.wait_drained(topic), DRAIN_WAIT)
-    except TimeoutError:
-        pass
     return {"ok": True, "delivered": delivered, "seq": seq}
 
 
-def _close_args(req: dict) -> tuple[int, str]:
+def _close_args(req: dict[str, Any]) -> tuple[int, str]:
     code: Any = req.get("code")
     reason: Any = req.get("reason", "")
     if not isinstance(code, int) or isinstance(code, bool):

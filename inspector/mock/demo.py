@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class Demo:
     def __init__(self, server: DemoTarget, rng: random.Random | None = None):
         self.server = server
         self.rng = rng or random.Random()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._prices = dict(SYMBOLS)
         self._order_no = 1000
         self._chatters: dict[str, str] = {}  # member id -> name
@@ -56,7 +57,7 @@ class Demo:
             self.server.remove_member("chat.lobby", member)
         self._chatters.clear()
 
-    async def _guard(self, coro) -> None:
+    async def _guard(self, coro: Coroutine[Any, Any, None]) -> None:
         try:
             await coro
         except asyncio.CancelledError:

@@ -9,6 +9,7 @@ import email.utils
 import json
 from collections.abc import Sequence
 from importlib import resources
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
@@ -49,7 +50,7 @@ def wants_upgrade(request: Request) -> bool:
     return any(p.strip().lower() == "websocket" for p in upgrade.split(","))
 
 
-def json_response(status: int, phrase: str, body: dict, extra: Sequence[tuple[str, str]] = ()) -> Response:
+def json_response(status: int, phrase: str, body: dict[str, Any], extra: Sequence[tuple[str, str]] = ()) -> Response:
     data = json.dumps(body, separators=(",", ":")).encode()
     headers = Headers([
         ("Date", email.utils.formatdate(usegmt=True)),

@@ -1,4 +1,4 @@
-"""What the control channel and the demo traffic use of the mock server, as Protocols.
+"""What the control channel, the demo traffic and a replay use of the mock server, as Protocols.
 
 control.py and demo.py depend on these, never on server.py, so the server imports them
 without an import cycle (not even one under TYPE_CHECKING). ``MockServer`` satisfies both.
@@ -36,4 +36,10 @@ class ControlTarget(Publisher, Protocol):
 
     def stats(self) -> dict[str, Any]:
         """Counts for the control channel's ``stats`` reply."""
+        ...
+
+
+class EventSink(Protocol):
+    def deliver_event(self, body: dict[str, Any]) -> int:
+        """Deliver a ready-made EVENT body as it is: to how many connections (ValueError: refused)."""
         ...

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inspector.mock.hub import EventSink
 
 
-def _seq_spans(events: list[tuple[float, dict]]) -> dict[str, int]:
+def _seq_spans(events: list[tuple[float, dict[str, Any]]]) -> dict[str, int]:
     lo: dict[str, int] = {}
     hi: dict[str, int] = {}
     for _, body in events:
@@ -28,7 +32,7 @@ def _seq_spans(events: list[tuple[float, dict]]) -> dict[str, int]:
     return {topic: hi[topic] - lo[topic] + 1 for topic in lo}
 
 
-async def wait_for_subscriber(server) -> None:
+async def wait_for_subscriber(server: EventSink) -> None:
     """Return once any client has a subscription (at once when one already has)."""
     listeners = getattr(server, "listeners", None)
     stats = getattr(server, "stats", None)
@@ -38,7 +42,7 @@ async def wait_for_subscriber(server) -> None:
         return
     ready = asyncio.Event()
 
-    def on_event(event: str, info: dict) -> None:
+    def on_event(event: str, info: dict[str, Any]) -> None:
         if event == "subscribe":
             ready.set()
 
@@ -49,7 +53,7 @@ async def wait_for_subscriber(server) -> None:
         listeners.remove(on_event)
 
 
-async def play(server, events: list[tuple[float, dict]], *, speed: float = 1.0, loop: bool = False,
+async def play(server: EventSink, events: list[tuple[float, dict[str, Any]]], *, speed: float = 1.0, loop: bool = False,
                wait: bool = True) -> int:
     """Play recorded server events, (offset s, EVENT body) in time order, through ``server``;
     returns the events delivered. ValueError when there are none."""
@@ -80,16 +84,21 @@ async def play(server, events: list[tuple[float, dict]], *, speed: float = 1.0, 
                 await drained()  # as fast as the clients take it, without piling up frames
             else:
                 await asyncio.sleep(0)
-            out = dict(body)
-            out["ts"] = int(time.time() * 1000)
-            if passes and "seq" in out and out["topic"] in spans:
-                out["seq"] = out["seq"] + passes * spans[out["topic"]]
-            try:
-                delivered += server.deliver_event(out)
-            except ValueError:
-                continue  # a recorded body the mock refuses (bad topic): skip it, keep playing
+            delivered += _deliver(server, body, passes, spans)
         passes += 1
         if not loop:
             return delivered
         if speed > 0:
             await asyncio.sleep(max(0.0, anchor + period / speed - clock()))
+
+
+def _deliver(server: EventSink, body: dict[str, Any], passes: int, spans: dict[str, int]) -> int:
+    """Deliver a copy of ``body`` stamped now, its seq raised past the earlier passes; to how many."""
+    out = dict(body)
+    out["ts"] = int(time.time() * 1000)
+    if passes and "seq" in out and out["topic"] in spans:
+        out["seq"] = out["seq"] + passes * spans[out["topic"]]
+    try:
+        return server.deliver_event(out)
+    except ValueError:
+        return 0  # a recorded body the mock refuses (bad topic): skip it, keep playing

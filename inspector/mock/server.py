@@ -39,7 +39,7 @@ from inspector.redact import redacting_logger
 
 log = logging.getLogger("inspector.mock")
 
-Listener = Callable[[str, dict], None]
+Listener = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
@@ -168,7 +168,7 @@ class MockServer:
         await self.start()
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
     # ------------------------------------------------------------ HTTP
@@ -427,10 +427,10 @@ class MockServer:
             topic = self._topics[name] = _Topic(name)
         return topic
 
-    def _presence_frame(self, topic: _Topic, data: dict) -> bytes:
+    def _presence_frame(self, topic: _Topic, data: dict[str, Any]) -> bytes:
         return frames.encode(frames.Event(topic.name, "presence", _now_ms(), data))
 
-    def _presence_to(self, conn: MockConnection, topic: _Topic, data: dict) -> None:
+    def _presence_to(self, conn: MockConnection, topic: _Topic, data: dict[str, Any]) -> None:
         conn.send(self._presence_frame(topic, data))
 
     def _presence_others(self, topic: _Topic, conn: MockConnection | None, action: str, member: str) -> None:
@@ -485,7 +485,7 @@ class MockServer:
         t.seq += 1
         return self._deliver_message(t, body, frame), t.seq
 
-    def deliver_event(self, body: dict) -> int:
+    def deliver_event(self, body: dict[str, Any]) -> int:
         """Deliver a ready-made EVENT body (e.g. from a recording) as it is, keeping seq and ts.
 
         Message events go through subscribers' filters; presence events go to every subscriber.
@@ -508,7 +508,7 @@ class MockServer:
             return n
         return self._deliver_message(t, body, frame)
 
-    def _deliver_message(self, t: _Topic, body: dict, frame: bytes) -> int:
+    def _deliver_message(self, t: _Topic, body: dict[str, Any], frame: bytes) -> int:
         delivered = 0
         for flt, conns in t.groups():
             if flt is not None and not flt.matches(body):
@@ -558,7 +558,7 @@ class MockServer:
 
     # ------------------------------------------------------------ observation
 
-    def _conn_info(self, conn: MockConnection) -> dict:
+    def _conn_info(self, conn: MockConnection) -> dict[str, Any]:
         return {
             "member": conn.member,
             "token": conn.token_label,
@@ -581,7 +581,7 @@ class MockServer:
             except Exception:
                 log.exception("mock server listener failed")
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         """Counts for the control channel and the UI; tokens appear only as labels."""
         conns = list(self._conns)
         topics = {name: t for name, t in self._topics.items() if t.subscribers or t.virtual}

@@ -59,7 +59,7 @@ class MockServerThread:
             raise
         return self.url
 
-    def _run(self, started: concurrent.futures.Future) -> None:
+    def _run(self, started: concurrent.futures.Future[None]) -> None:
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._closing = False
@@ -72,7 +72,7 @@ class MockServerThread:
             finally:
                 loop.close()
 
-    async def _main(self, started: concurrent.futures.Future) -> None:
+    async def _main(self, started: concurrent.futures.Future[None]) -> None:
         self._stopped = asyncio.Event()
         try:
             await self.server.start()

@@ -29,16 +29,7 @@ def describe_state(ev: StateChanged, *, url: str = "", now: float | None = None)
     if s is State.OPEN:
         return "open" + (SEPARATOR + ev.message if ev.message else "")
     if s is State.CLOSED:
-        parts = [f"closed {ev.code}" if ev.code is not None else "closed"]
-        if ev.meaning:
-            parts.append(ev.meaning)
-        if ev.reason:
-            parts.append(f"reason: {ev.reason}")
-        if ev.http_status:
-            parts.append(_http(ev))
-        if ev.message and ev.message not in (ev.reason, ev.meaning):
-            parts.append(ev.message)
-        return SEPARATOR.join(parts)
+        return _closed(ev)
     if s is State.WAITING:
         left = ev.delay or 0.0
         if now is not None:
@@ -47,6 +38,19 @@ def describe_state(ev: StateChanged, *, url: str = "", now: float | None = None)
     if s is State.STOPPED:
         return _describe_stopped(ev)
     return str(s.value)
+
+
+def _closed(ev: StateChanged) -> str:
+    parts = [f"closed {ev.code}" if ev.code is not None else "closed"]
+    if ev.meaning:
+        parts.append(ev.meaning)
+    if ev.reason:
+        parts.append(f"reason: {ev.reason}")
+    if ev.http_status:
+        parts.append(_http(ev))
+    if ev.message and ev.message not in (ev.reason, ev.meaning):
+        parts.append(ev.message)
+    return SEPARATOR.join(parts)
 
 
 def _describe_stopped(ev: StateChanged) -> str:

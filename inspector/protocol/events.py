@@ -21,7 +21,7 @@ IN = "in"    # server → client
 OUT = "out"  # client → server
 
 
-class State(str, enum.Enum):
+class State(enum.StrEnum):
     IDLE = "idle"              # created, not started
     CONNECTING = "connecting"  # TCP + upgrade in progress (``attempt``)
     OPEN = "open"
@@ -108,7 +108,7 @@ class ServerPingAnswered:
     response_time: float
 
 
-class SubState(str, enum.Enum):
+class SubState(enum.StrEnum):
     PENDING = "pending"   # SUBSCRIBE sent, waiting for the presence sync
     ACTIVE = "active"     # presence sync received
     FAILED = "failed"     # ERROR answered the request

@@ -45,9 +45,7 @@ def is_truthy(value: Any) -> bool:
     """JMESPath truthiness: false, null, empty string, list and object are false."""
     if value is None or value is False:
         return False
-    if isinstance(value, (str, list, dict)) and not value:
-        return False
-    return True
+    return not (isinstance(value, (str, list, dict)) and not value)
 
 
 def compile_filter(expression: str | None) -> CompiledFilter | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, TypeGuard, Union
+from typing import Any, TypeGuard
 
 from inspector.protocol.kinds import Kind, kind_name
 from inspector.protocol.limits import MAX_PING_PAYLOAD, MAX_REQUEST_ID
@@ -82,7 +82,7 @@ class Error:
     kind = Kind.ERROR
 
 
-Frame = Union[Subscribe, Unsubscribe, Event, Ping, Pong, Error]
+Frame = Subscribe | Unsubscribe | Event | Ping | Pong | Error
 
 
 # ---------------------------------------------------------------- encoding
@@ -247,42 +247,53 @@ def _decode(data: bytes | bytearray | memoryview) -> Frame:
         return Ping(bytes(body)) if kind is Kind.PING else Pong(bytes(body))
     if first == Kind.EVENT:
         obj = decode_json_object(body)
-        if is_event_body(obj):
+        if is_event_body(obj):  # the usual EVENT: no further call
             return Event(obj["topic"], obj["type"], obj["ts"], obj["data"], obj.get("seq"))
-        topic = _req_str(obj, "topic", Kind.EVENT)
-        type_ = _req_str(obj, "type", Kind.EVENT)
-        ts = obj.get("ts")
-        if not _is_int(ts):
-            raise DecodeError("bad_frame", "EVENT 'ts' must be an integer (ms since the epoch)", first)
-        seq = obj.get("seq")
-        if seq is not None and not _is_int(seq):
-            raise DecodeError("bad_frame", "EVENT 'seq' must be an integer", first)
-        if "data" not in obj:
-            raise DecodeError("bad_frame", "EVENT body has no 'data'", first)
-        return Event(topic, type_, ts, obj["data"], seq)
+        return _checked_event(obj, first)
     if first == Kind.SUBSCRIBE:
-        obj = decode_json_object(body)
-        ident = _opt_id(obj, Kind.SUBSCRIBE)
-        topic = _req_str(obj, "topic", Kind.SUBSCRIBE)
-        flt = obj.get("filter")
-        if flt is not None and not isinstance(flt, str):
-            raise DecodeError("bad_frame", f"SUBSCRIBE 'filter' must be a string, not {json_type(flt)}", first)
-        return Subscribe(topic, flt, ident)
+        return _subscribe(decode_json_object(body), first)
     if first == Kind.UNSUBSCRIBE:
         obj = decode_json_object(body)
         ident = _opt_id(obj, Kind.UNSUBSCRIBE)
         return Unsubscribe(_req_str(obj, "topic", Kind.UNSUBSCRIBE), ident)
     if first == Kind.ERROR:
-        obj = decode_json_object(body)
-        code = _req_str(obj, "code", Kind.ERROR)
-        message = obj.get("message", "")
-        if not isinstance(message, str):
-            raise DecodeError("bad_frame", "ERROR 'message' must be a string", first)
-        ref = obj.get("ref")
-        if ref is not None and not _is_int(ref):
-            raise DecodeError("bad_frame", "ERROR 'ref' must be an integer or null", first)
-        return Error(code, message, ref)
+        return _error(decode_json_object(body), first)
     raise DecodeError("unknown_kind", f"first byte 0x{first:02X} is not a known kind", first)
+
+
+def _checked_event(obj: dict[str, Any], first: int) -> Event:
+    """An EVENT body ``is_event_body`` did not accept: the field that is wrong, or the Event."""
+    topic = _req_str(obj, "topic", Kind.EVENT)
+    type_ = _req_str(obj, "type", Kind.EVENT)
+    ts = obj.get("ts")
+    if not _is_int(ts):
+        raise DecodeError("bad_frame", "EVENT 'ts' must be an integer (ms since the epoch)", first)
+    seq = obj.get("seq")
+    if seq is not None and not _is_int(seq):
+        raise DecodeError("bad_frame", "EVENT 'seq' must be an integer", first)
+    if "data" not in obj:
+        raise DecodeError("bad_frame", "EVENT body has no 'data'", first)
+    return Event(topic, type_, ts, obj["data"], seq)
+
+
+def _subscribe(obj: dict[str, Any], first: int) -> Subscribe:
+    ident = _opt_id(obj, Kind.SUBSCRIBE)
+    topic = _req_str(obj, "topic", Kind.SUBSCRIBE)
+    flt = obj.get("filter")
+    if flt is not None and not isinstance(flt, str):
+        raise DecodeError("bad_frame", f"SUBSCRIBE 'filter' must be a string, not {json_type(flt)}", first)
+    return Subscribe(topic, flt, ident)
+
+
+def _error(obj: dict[str, Any], first: int) -> Error:
+    code = _req_str(obj, "code", Kind.ERROR)
+    message = obj.get("message", "")
+    if not isinstance(message, str):
+        raise DecodeError("bad_frame", "ERROR 'message' must be a string", first)
+    ref = obj.get("ref")
+    if ref is not None and not _is_int(ref):
+        raise DecodeError("bad_frame", "ERROR 'ref' must be an integer or null", first)
+    return Error(code, message, ref)
 
 
 def try_decode(data: bytes | bytearray | memoryview) -> Frame | DecodeError:

@@ -1,0 +1,294 @@
+"""Rules: a match and an action, applied to each frame of one connection pair. Pure: the
+caller gives the frame, the time since the pair opened and the pair's index, and gets a
+Decision (what to send to whom, after what delay, and whether to close or blackhole).
+
+Rules are tried in order; the first whose match fires decides the frame. ``nth``,
+``every`` and ``times`` count per pair, and a rule's random draws come from its own
+generator seeded with (seed, pair index), so a run with a seed repeats exactly.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from inspector.protocol.filters import CompiledFilter
+from inspector.protocol.frames import DecodeError, Event, decode_received
+from inspector.protocol.kinds import Kind, kind_name
+from inspector.protocol.limits import MAX_MESSAGE_SIZE
+from inspector.proxy.wire import RawFrame, close_payload
+
+WS_KINDS = {0x8: "WS_CLOSE", 0x9: "WS_PING", 0xA: "WS_PONG", 0x0: "CONTINUATION"}
+ACTIONS = ("pass", "drop", "delay", "replace", "inject", "close", "blackhole", "fragment", "corrupt")
+HANDSHAKE_ACTIONS = ("refuse", "status", "accept_close")
+CORRUPTIONS = ("utf8", "json", "oversize", "opcode", "unmasked")
+
+
+@dataclass(frozen=True)
+class Match:
+    direction: str | None = None  # "c2s" or "s2c"
+    kinds: frozenset[str] = frozenset()  # kind names (EVENT, PING, ..., WS_PING, TEXT); empty: any
+    topic: str | None = None  # a glob
+    filter: CompiledFilter | None = None  # over an EVENT's body, as subscriptions filter
+    nth: int | None = None  # fire on the Nth matching frame only
+    every: int | None = None  # fire on every Nth matching frame
+    times: int | None = None  # fire at most this many times
+    after_ms: float | None = None  # at or after this long since the pair opened
+    before_ms: float | None = None  # before this long since the pair opened
+    probability: float | None = None
+    seed: int | None = None
+    conn: int | None = None  # the pair's index (1 for the first connection)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # one of ACTIONS (HANDSHAKE_ACTIONS for handshake rules)
+    ms: float = 0.0
+    jitter_ms: float = 0.0
+    reorder: bool = False  # delay: let later frames overtake this one
+    patch: Any = None  # replace: a JSON merge patch of the body
+    raw: bytes | None = None  # replace / inject: the payload itself
+    opcode: int = 0x2  # inject: the frame's opcode
+    to: str = "peer"  # inject: "peer" (on the way) or "sender" (back)
+    when: str = "before"  # inject: before or after the matched frame (which goes on)
+    code: int = 1000  # close / status
+    reason: str = ""  # close reason / status body
+    abrupt: bool = False  # close: drop TCP, no close frame (the peer sees 1006)
+    side: str = "both"  # close: "client", "server" or "both"
+    answer_pings: bool = False  # blackhole: still answer the other side's PINGs
+    size: int = 0  # fragment: bytes per frame
+    corrupt: str = "json"  # one of CORRUPTIONS
+
+
+@dataclass(frozen=True)
+class Rule:
+    match: Match
+    action: Action
+    text: str = ""  # as given, for listings and the log
+    handshake: bool = False  # applies to the opening handshake, not to frames
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class CloseOrder:
+    code: int
+    reason: str
+    abrupt: bool
+    side: str  # "client", "server" or "both"
+
+
+@dataclass
+class Decision:
+    """``out``: frames to send, in order, each to "peer" or "sender" (the matched frame's
+    sender); with ``delay`` seconds before the first."""
+
+    out: list[tuple[str, RawFrame]] = field(default_factory=list)
+    delay: float = 0.0
+    reorder: bool = False
+    close: CloseOrder | None = None
+    blackhole: bool = False
+    rule: Rule | None = None
+
+
+def frame_kind(frame: RawFrame) -> str:
+    """The kind a rule matches: the protocol kind of a binary frame, or the WebSocket one."""
+    if frame.opcode == 0x2:
+        return kind_name(frame.payload[0]) if frame.payload else "EMPTY"
+    if frame.opcode == 0x1:
+        return "TEXT"
+    return WS_KINDS.get(frame.opcode, "WS_RESERVED")
+
+
+class _RuleState:
+    def __init__(self, rule: Rule, conn: int) -> None:
+        self.matched = 0
+        self.fired = 0
+        seed = rule.match.seed
+        self.rng = random.Random(f"{seed}:{conn}" if seed is not None else None)
+
+
+class PairRules:
+    """The rules as one pair sees them, with that pair's counters and blackholes."""
+
+    def __init__(self, rules: list[Rule], conn: int) -> None:
+        self.conn = conn
+        self.rules = rules
+        self._state: dict[int, _RuleState] = {}
+        self.blackholed: dict[bool, bool] = {}  # direction (c2s) -> answer pings
+
+    def _state_of(self, rule: Rule) -> _RuleState:
+        state = self._state.get(id(rule))
+        if state is None:
+            state = self._state[id(rule)] = _RuleState(rule, self.conn)
+        return state
+
+    def fires(self, rule: Rule, c2s: bool, frame: RawFrame | None, elapsed_ms: float) -> bool:
+        m = rule.match
+        if m.conn is not None and m.conn != self.conn:
+            return False
+        if m.direction is not None and (m.direction == "c2s") != c2s:
+            return False
+        if m.after_ms is not None and elapsed_ms < m.after_ms:
+            return False
+        if m.before_ms is not None and elapsed_ms >= m.before_ms:
+            return False
+        if frame is not None and not _content_matches(m, frame):
+            return False
+        state = self._state_of(rule)
+        if m.times is not None and state.fired >= m.times:
+            return False
+        state.matched += 1
+        if m.nth is not None and state.matched != m.nth:
+            return False
+        if m.every is not None and state.matched % m.every:
+            return False
+        if m.probability is not None and state.rng.random() >= m.probability:
+            return False
+        state.fired += 1
+        return True
+
+    def handshake(self, elapsed_ms: float = 0.0) -> Rule | None:
+        """The handshake rule that fires for this pair's opening, if any."""
+        for rule in self.rules:
+            if rule.handshake and self.fires(rule, True, None, elapsed_ms):
+                return rule
+        return None
+
+    def decide(self, c2s: bool, frame: RawFrame, elapsed_ms: float) -> Decision | None:
+        """None: forward as is."""
+        answer = self.blackholed.get(c2s)
+        if answer is not None:
+            return Decision()
+        pong = self._pong_for(c2s, frame)
+        for rule in self.rules:
+            if not rule.handshake and self.fires(rule, c2s, frame, elapsed_ms):
+                decision = apply(rule.action, frame, c2s, self.rules_rng(rule))
+                decision.rule = rule
+                if decision.blackhole:
+                    self.blackholed[c2s] = rule.action.answer_pings
+                if pong is not None:
+                    decision.out.insert(0, pong)
+                return decision
+        if pong is not None:
+            return Decision(out=[pong, ("peer", frame)])
+        return None
+
+    def rules_rng(self, rule: Rule) -> random.Random:
+        return self._state_of(rule).rng
+
+    def _pong_for(self, c2s: bool, frame: RawFrame) -> tuple[str, RawFrame] | None:
+        """The other direction is blackholed with answered PINGs: answer this one for it."""
+        if not self.blackholed.get(not c2s):
+            return None
+        if frame.opcode == 0x9:
+            return ("sender", RawFrame(0xA, frame.payload, masked=not c2s))
+        if frame.opcode == 0x2 and frame.payload[:1] == bytes((Kind.PING,)):
+            return ("sender", RawFrame(0x2, bytes((Kind.PONG,)) + frame.payload[1:], masked=not c2s))
+        return None
+
+
+def _content_matches(m: Match, frame: RawFrame) -> bool:
+    if m.kinds and frame_kind(frame) not in m.kinds:
+        return False
+    if m.topic is None and m.filter is None:
+        return True
+    if frame.opcode != 0x2:
+        return False
+    decoded = decode_received(frame.payload)
+    if isinstance(decoded, DecodeError):
+        return False
+    topic = getattr(decoded, "topic", None)
+    if m.topic is not None and (topic is None or not fnmatch.fnmatchcase(topic, m.topic)):
+        return False
+    if m.filter is not None:
+        return isinstance(decoded, Event) and m.filter.matches(decoded.body())
+    return True
+
+
+def apply(action: Action, frame: RawFrame, c2s: bool, rng: random.Random) -> Decision:
+    """What ``action`` makes of ``frame`` (sent by the client when ``c2s``)."""
+    name = action.name
+    if name == "pass":
+        return Decision(out=[("peer", frame)])
+    if name == "drop":
+        return Decision()
+    if name == "delay":
+        jitter = rng.uniform(-action.jitter_ms, action.jitter_ms) if action.jitter_ms else 0.0
+        return Decision(out=[("peer", frame)], delay=max(0.0, action.ms + jitter) / 1000, reorder=action.reorder)
+    if name == "replace":
+        return Decision(out=[("peer", replaced(action, frame))])
+    if name == "inject":
+        extra = (action.to, RawFrame(action.opcode, action.raw or b"", masked=c2s == (action.to == "peer")))
+        return Decision(out=[extra, ("peer", frame)] if action.when == "before" else [("peer", frame), extra])
+    if name == "close":
+        return Decision(close=CloseOrder(action.code, action.reason, action.abrupt, action.side))
+    if name == "blackhole":
+        return Decision(blackhole=True)
+    if name == "fragment":
+        return Decision(out=[("peer", f) for f in fragmented(frame, action.size)])
+    return Decision(out=[("peer", corrupted(action.corrupt, frame))])
+
+
+def replaced(action: Action, frame: RawFrame) -> RawFrame:
+    if action.raw is not None:
+        return RawFrame(frame.opcode, action.raw, frame.fin, frame.rsv, frame.masked)
+    head, body = frame.payload[:1], frame.payload[1:]
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        obj = None
+    patched = merge_patch(obj, action.patch)
+    return RawFrame(frame.opcode, head + json.dumps(patched, separators=(",", ":")).encode(), frame.fin, frame.rsv,
+                    frame.masked)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def fragmented(frame: RawFrame, size: int) -> list[RawFrame]:
+    """``frame`` as continuation frames of ``size`` bytes (control frames stay whole)."""
+    payload = frame.payload
+    if frame.opcode >= 0x8 or size <= 0 or len(payload) <= size:
+        return [frame]
+    chunks = [payload[i:i + size] for i in range(0, len(payload), size)]
+    last = len(chunks) - 1
+    return [RawFrame(frame.opcode if i == 0 else 0x0, chunk, frame.fin and i == last, frame.rsv if i == 0 else 0,
+                     frame.masked) for i, chunk in enumerate(chunks)]
+
+
+def corrupted(how: str, frame: RawFrame) -> RawFrame:
+    payload = frame.payload
+    if how == "utf8":
+        return RawFrame(0x1, payload + b"\xc3\x28", True, 0, frame.masked)
+    if how == "json":
+        return RawFrame(frame.opcode, payload[:1] + b"{not json", frame.fin, frame.rsv, frame.masked)
+    if how == "oversize":
+        pad = max(0, MAX_MESSAGE_SIZE + 1 - len(payload))
+        return RawFrame(frame.opcode, payload + b" " * pad, frame.fin, frame.rsv, frame.masked)
+    if how == "opcode":
+        return RawFrame(0x3, payload, frame.fin, frame.rsv, frame.masked)
+    return RawFrame(frame.opcode, payload, frame.fin, frame.rsv, masked=False)  # unmasked
+
+
+def close_frames(order: CloseOrder) -> list[tuple[str, RawFrame]]:
+    """The close frames ``order`` sends: to the client, the server, or both."""
+    payload = close_payload(order.code, order.reason)
+    out = []
+    if order.side in ("client", "both"):
+        out.append(("client", RawFrame(0x8, payload, masked=False)))
+    if order.side in ("server", "both"):
+        out.append(("server", RawFrame(0x8, payload, masked=True)))
+    return out

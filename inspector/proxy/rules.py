@@ -3,7 +3,7 @@ caller gives the frame, the time since the pair opened and the pair's index, and
 Decision (what to send to whom, after what delay, and whether to close or blackhole).
 
 Rules are tried in order; the first whose match fires decides the frame. ``nth``,
-``every`` and ``times`` count per pair, and a rule's random draws come from its own
+``every`` and ``times`` count per pair (handshake rules: connections), and a rule's random draws come from its own
 generator seeded with (seed, pair index), so a run with a seed repeats exactly.
 """
 
@@ -113,16 +113,19 @@ class _RuleState:
 class PairRules:
     """The rules as one pair sees them, with that pair's counters and blackholes."""
 
-    def __init__(self, rules: list[Rule], conn: int) -> None:
+    def __init__(self, rules: list[Rule], conn: int, shared: dict[int, Any] | None = None) -> None:
         self.conn = conn
         self.rules = rules
         self._state: dict[int, _RuleState] = {}
+        # handshake rules count connections, so their counters outlive one pair
+        self._shared: dict[int, _RuleState] = shared if shared is not None else {}
         self.blackholed: dict[bool, bool] = {}  # direction (c2s) -> answer pings
 
     def _state_of(self, rule: Rule) -> _RuleState:
-        state = self._state.get(id(rule))
+        states = self._shared if rule.handshake else self._state
+        state = states.get(id(rule))
         if state is None:
-            state = self._state[id(rule)] = _RuleState(rule, self.conn)
+            state = states[id(rule)] = _RuleState(rule, 0 if rule.handshake else self.conn)
         return state
 
     def fires(self, rule: Rule, c2s: bool, frame: RawFrame | None, elapsed_ms: float) -> bool:

@@ -11,6 +11,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from inspector.proxy.frame_log import FrameLog
 from inspector.proxy.pair import Pair, Side
@@ -53,6 +54,8 @@ class ProxyServer:
         self._count = itertools.count(1)
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
+        self._handshake_counts: dict[int, Any] = {}
+        self._pairs_changed = asyncio.Condition()
 
     @property
     def port(self) -> int:
@@ -74,6 +77,11 @@ class ProxyServer:
         await asyncio.gather(*self._handlers, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
+
+    async def wait_no_pairs(self) -> None:
+        """Until no pair is open."""
+        async with self._pairs_changed:
+            await self._pairs_changed.wait_for(lambda: not self.pairs)
 
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -101,7 +109,7 @@ class ProxyServer:
         address = writer.get_extra_info("peername")
         peer = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
         log = self._log(index, peer)
-        rules = PairRules(c.rules, index) if c.rules else None
+        rules = PairRules(c.rules, index, self._handshake_counts) if c.rules else None
         fault = rules.handshake() if rules is not None else None
         if fault is not None and fault.action.name == "refuse":
             _note(log, "refused", rule=fault.text)
@@ -150,6 +158,8 @@ class ProxyServer:
                 await pair.run()
             finally:
                 del self.pairs[index]
+                async with self._pairs_changed:
+                    self._pairs_changed.notify_all()
                 _note(log, "closed", frames_c2s=pair.frames[True], frames_s2c=pair.frames[False],
                       seconds=round(time.monotonic() - pair.opened, 3))
         finally:

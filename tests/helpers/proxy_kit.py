@@ -31,8 +31,8 @@ class RawEnd:
         self.splitter = FrameSplitter()
         self.frames: list[RawFrame] = []
 
-    async def read_frames(self, count: int, timeout: float = 5.0) -> list[RawFrame]:
-        async with asyncio.timeout(timeout):
+    async def read_frames(self, count: int, within: float = 5.0) -> list[RawFrame]:
+        async with asyncio.timeout(within):
             while len(self.frames) < count:
                 data = await self.reader.read(65536)
                 if not data:
@@ -41,9 +41,9 @@ class RawEnd:
         got, self.frames = self.frames[:count], self.frames[count:]
         return got
 
-    async def read_eof(self, timeout: float = 5.0) -> list[RawFrame]:
+    async def read_eof(self, within: float = 5.0) -> list[RawFrame]:
         """Every frame until the stream ends (the proxy closed it)."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             while data := await self.reader.read(65536):
                 self.frames += self.splitter.feed(data)
         self.writer.close()
@@ -98,8 +98,8 @@ class RawUpstream:
                       f"Sec-WebSocket-Accept: {accept_key(key)}\r\nX-Upstream: raw\r\n\r\n").encode())
         await self.ends.put(RawEnd(reader, writer))
 
-    async def next_end(self, timeout: float = 5.0) -> RawEnd:
-        return await asyncio.wait_for(self.ends.get(), timeout)
+    async def next_end(self, within: float = 5.0) -> RawEnd:
+        return await asyncio.wait_for(self.ends.get(), within)
 
 
 async def raw_client(port: int, target: str = "/api/v2/realtime?token=secret-tok",

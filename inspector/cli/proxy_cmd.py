@@ -62,6 +62,7 @@ def config_from_args(args: ProxyArgs) -> ProxyConfig:
     if not args.upstream.startswith(("ws://", "wss://")):
         raise CliError(f"--upstream must be a ws:// or wss:// URL, not {redact_url(args.upstream)!r}")
     host, port = split_listen(args.listen)
+    rules = rules_from_args(args)
     options = connect_options(args.connect, _NO_TOKENS)
     try:
         upstream = Upstream.make(args.upstream, options)
@@ -73,7 +74,7 @@ def config_from_args(args: ProxyArgs) -> ProxyConfig:
         print(line, flush=False)
 
     return ProxyConfig(upstream=upstream, host=host, port=port, ssl_context=listener_tls(args), strict=args.strict,
-                       rules=rules_from_args(args), emit=None if args.quiet else emit, as_json=args.json,
+                       rules=rules, emit=None if args.quiet else emit, as_json=args.json,
                        max_frame=args.max_frame)
 
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from inspector.protocol.closecodes import GOING_AWAY, MESSAGE_TOO_BIG
-from inspector.proxy.checks import SideChecker
+from inspector.proxy.checks import SideChecker, Violation
 from inspector.proxy.frame_log import FrameLog
 from inspector.proxy.rules import CloseOrder, Decision, PairRules, close_frames
 from inspector.proxy.wire import FrameSplitter, FrameTooLarge, RawFrame, close_payload, encode
@@ -102,7 +102,9 @@ class Pair:
                     self._log_note("violation", side=src.name, reason=str(exc))
                     self.close(MESSAGE_TOO_BIG, "frame too large for the proxy")
                     return
-                if not await self._forward(c2s, frames, src, dst, checker):
+                if self.rules is None and not self.strict and not c2s:
+                    self._as_is(c2s, frames, splitter.last_raw, src, dst, checker)
+                elif not await self._forward(c2s, frames, src, dst, checker):
                     return
                 await dst.writer.drain()
         except (ConnectionError, OSError):
@@ -113,24 +115,44 @@ class Pair:
         dst.end(graceful=src.sent_close and not splitter.pending)
         src.end(graceful=src.sent_close)
 
+    def _seen(self, c2s: bool, frame: RawFrame, violation: Violation | None, decision: Decision | None) -> None:
+        """Log and record a frame (after it went on: the log never delays forwarding)."""
+        self.frames[c2s] += 1
+        if self.log is not None:
+            action = decision.rule.action.name if decision is not None and decision.rule is not None else None
+            self.log.frame(c2s, frame, violation, action)
+        if self.on_frame is not None:
+            self.on_frame(c2s, frame)
+
+    def _as_is(self, c2s: bool, frames: list[RawFrame], raw: bytes, src: Side, dst: Side, checker: SideChecker) -> None:
+        """No rules, no strict: the bytes go on exactly as they came, then each frame is judged and logged."""
+        dst.send(raw)
+        for frame in frames:
+            if frame.opcode == 0x8:
+                src.sent_close = True
+            self._seen(c2s, frame, checker.check(frame), None)
+
     async def _forward(self, c2s: bool, frames: list[RawFrame], src: Side, dst: Side, checker: SideChecker) -> bool:
         """Send on what ``frames`` make; False once the pair is ending."""
         out: list[bytes] = []
-        to_server = c2s
+        seen: list[tuple[RawFrame, Violation | None, Decision | None]] = []
+
+        def flush() -> None:
+            dst.send(b"".join(out))
+            out.clear()
+            for item in seen:
+                self._seen(c2s, *item)
+            seen.clear()
+
         for frame in frames:
-            self.frames[c2s] += 1
             violation = checker.check(frame)
             decision = self.rules.decide(c2s, frame, (time.monotonic() - self.opened) * 1000) if self.rules else None
-            if self.log is not None:
-                action = decision.rule.action.name if decision is not None and decision.rule is not None else None
-                self.log.frame(c2s, frame, violation, action)
-            if self.on_frame is not None:
-                self.on_frame(c2s, frame)
+            seen.append((frame, violation, decision))
             if violation is not None and self.strict:
-                dst.send(b"".join(out))
+                flush()
                 src.send(encode(RawFrame(0x8, close_payload(violation.code, violation.reason[:120])), mask=not c2s))
                 dst.send(encode(RawFrame(0x8, close_payload(GOING_AWAY, f"the {src.name} broke the protocol")),
-                                mask=to_server))
+                                mask=c2s))
                 src.end(True)
                 dst.end(True)
                 return False
@@ -139,11 +161,10 @@ class Pair:
                 if frame.opcode == 0x8:
                     src.sent_close = True
                 continue
-            dst.send(b"".join(out))
-            out = []
+            flush()
             if not await self._decided(c2s, frame, decision, src, dst):
                 return False
-        dst.send(b"".join(out))
+        flush()
         return True
 
     async def _decided(self, c2s: bool, frame: RawFrame, decision: Decision, src: Side, dst: Side) -> bool:

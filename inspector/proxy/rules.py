@@ -128,7 +128,8 @@ class PairRules:
             state = states[id(rule)] = _RuleState(rule, 0 if rule.handshake else self.conn)
         return state
 
-    def fires(self, rule: Rule, c2s: bool, frame: RawFrame | None, elapsed_ms: float) -> bool:
+    def fires(self, rule: Rule, c2s: bool, frame: RawFrame | None, elapsed_ms: float,
+              memo: dict[str, Any] | None = None) -> bool:
         m = rule.match
         if m.conn is not None and m.conn != self.conn:
             return False
@@ -138,7 +139,7 @@ class PairRules:
             return False
         if m.before_ms is not None and elapsed_ms >= m.before_ms:
             return False
-        if frame is not None and not _content_matches(m, frame):
+        if frame is not None and not _content_matches(m, frame, {} if memo is None else memo):
             return False
         state = self._state_of(rule)
         if m.times is not None and state.fired >= m.times:
@@ -166,8 +167,9 @@ class PairRules:
         if answer is not None:
             return Decision()
         pong = self._pong_for(c2s, frame)
+        memo: dict[str, Any] = {}  # the frame decoded once, for every rule that looks inside
         for rule in self.rules:
-            if not rule.handshake and self.fires(rule, c2s, frame, elapsed_ms):
+            if not rule.handshake and self.fires(rule, c2s, frame, elapsed_ms, memo):
                 decision = apply(rule.action, frame, c2s, self.rules_rng(rule))
                 decision.rule = rule
                 if decision.blackhole:
@@ -193,14 +195,16 @@ class PairRules:
         return None
 
 
-def _content_matches(m: Match, frame: RawFrame) -> bool:
+def _content_matches(m: Match, frame: RawFrame, memo: dict[str, Any]) -> bool:
     if m.kinds and frame_kind(frame) not in m.kinds:
         return False
     if m.topic is None and m.filter is None:
         return True
     if frame.opcode != 0x2:
         return False
-    decoded = decode_received(frame.payload)
+    decoded = memo.get("frame")
+    if decoded is None:
+        decoded = memo["frame"] = decode_received(frame.payload)
     if isinstance(decoded, DecodeError):
         return False
     topic = getattr(decoded, "topic", None)

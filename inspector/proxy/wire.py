@@ -62,6 +62,7 @@ class FrameSplitter:
     def __init__(self, max_frame: int = 64 * 2**20) -> None:
         self.max_frame = max_frame
         self._buf = bytearray()
+        self.last_raw = b""  # the exact bytes of the frames the last feed() completed
 
     @property
     def pending(self) -> int:
@@ -103,7 +104,10 @@ class FrameSplitter:
             out.append(RawFrame(b0 & 0x0F, payload, bool(b0 & 0x80), (b0 >> 4) & 7, masked))
             i = end
         if i:
+            self.last_raw = bytes(buf[:i]) if i < n else bytes(buf)
             del buf[:i]
+        else:
+            self.last_raw = b""
         return out
 
 

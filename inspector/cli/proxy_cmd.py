@@ -73,8 +73,10 @@ def config_from_args(args: ProxyArgs) -> ProxyConfig:
     def emit(line: str) -> None:
         print(line, flush=False)
 
+    # the frozen app has no ``python -m`` for the log process: it logs in its own loop
+    in_process = not args.quiet and getattr(sys, "frozen", False)
     return ProxyConfig(upstream=upstream, host=host, port=port, ssl_context=listener_tls(args), strict=args.strict,
-                       rules=rules, emit=None if args.quiet else emit, as_json=args.json,
+                       rules=rules, emit=emit if in_process else None, as_json=args.json,
                        max_frame=args.max_frame)
 
 
@@ -105,6 +107,11 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
         await server.start()
     except OSError as exc:
         raise CliError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
+    pipe = None
+    if not args.quiet and config.emit is None:
+        from inspector.proxy.log_pipe import LogPipe
+        pipe = LogPipe(args.json)
+        config.log_factory = pipe.pair
     scheme = "wss" if config.ssl_context else "ws"
     print(f"listening on {scheme}://{config.host}:{server.port} -> {redact_url(config.upstream.url)}", flush=True)
     done = asyncio.Event()
@@ -118,6 +125,8 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
         await server.close()
         if recorder is not None:
             recorder.close()
+        if pipe is not None:
+            pipe.close()
         sys.stdout.flush()
     return 0
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.json_output import SCHEMA_VERSION, dumps, json_record
@@ -15,6 +15,17 @@ from inspector.proxy.checks import Violation
 from inspector.proxy.wire import MessageJoiner, RawFrame, parse_close
 
 _CONTROL = {0x8: "WS_CLOSE", 0x9: "WS_PING", 0xA: "WS_PONG"}
+
+
+class PairLog(Protocol):
+    """What a pair logs to: FrameLog here, or the log process's end of the pipe (log_pipe)."""
+
+    def note(self, event: str, t: float | None = None, **fields: Any) -> None: ...
+
+    def frame(self, c2s: bool, frame: RawFrame, violation: Violation | None = None, action: str | None = None,
+              t: float | None = None) -> None: ...
+
+    def flush(self) -> None: ...
 
 
 class FrameLog:
@@ -28,18 +39,22 @@ class FrameLog:
         self.emit = emit
         self._joiners = {True: MessageJoiner(), False: MessageJoiner()}
 
-    def note(self, event: str, **fields: Any) -> None:
+    def flush(self) -> None:
+        """Lines are emitted as they are made."""
+
+    def note(self, event: str, t: float | None = None, **fields: Any) -> None:
         """A line about the pair itself (opened, refused, closed)."""
         if self.as_json:
-            record = {"v": SCHEMA_VERSION, "t": time.time(), "conn": self.conn, "event": event,
+            record = {"v": SCHEMA_VERSION, "t": time.time() if t is None else t, "conn": self.conn, "event": event,
                       "client": self.client, "upstream": self.upstream, **fields}
             self.emit(dumps(record))
         else:
             details = " ".join(f"{k}={v}" for k, v in fields.items())
             self.emit(f"#{self.conn} {event} {self.client} ↔ {self.upstream} {details}".rstrip())
 
-    def frame(self, c2s: bool, frame: RawFrame, violation: Violation | None = None, action: str | None = None) -> None:
-        record = self._record(c2s, frame)
+    def frame(self, c2s: bool, frame: RawFrame, violation: Violation | None = None, action: str | None = None,
+              t: float | None = None) -> None:
+        record = self._record(c2s, frame, time.time() if t is None else t)
         if violation is not None:
             record["violation"] = {"code": violation.code, "reason": violation.reason}
         if action is not None:
@@ -49,17 +64,17 @@ class FrameLog:
         else:
             self.emit(_human(record))
 
-    def _record(self, c2s: bool, frame: RawFrame) -> dict[str, Any]:
+    def _record(self, c2s: bool, frame: RawFrame, t: float) -> dict[str, Any]:
         op = frame.opcode
         joined = self._joiners[c2s].add(frame)
         if joined is not None:
             whole, text, count = joined
-            seen = FrameSeen(self.conn, time.time(), OUT if c2s else IN, whole, text=text)
+            seen = FrameSeen(self.conn, t, OUT if c2s else IN, whole, text=text)
             record = json_record(seen) or {}
             if count > 1:
                 record["fragments"] = count
         else:
-            record = {"v": SCHEMA_VERSION, "t": time.time(), "conn": self.conn, "event": "frame",
+            record = {"v": SCHEMA_VERSION, "t": t, "conn": self.conn, "event": "frame",
                       "dir": OUT if c2s else IN, "kind": _CONTROL.get(op, "FRAGMENT" if op < 3 else "WS_RESERVED"),
                       "size": len(frame.payload), "raw_b64": base64.b64encode(frame.payload).decode("ascii")}
             if op == 0x8:

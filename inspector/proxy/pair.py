@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 from inspector.protocol.closecodes import GOING_AWAY, MESSAGE_TOO_BIG
 from inspector.proxy.checks import SideChecker, Violation
-from inspector.proxy.frame_log import FrameLog
+from inspector.proxy.frame_log import PairLog
 from inspector.proxy.rules import CloseOrder, Decision, PairRules, close_frames
 from inspector.proxy.wire import FrameSplitter, FrameTooLarge, RawFrame, close_payload, encode
 
@@ -46,7 +47,7 @@ class Side:
 class Pair:
     """``run()`` forwards until both sides are done; ``close()`` ends it from outside."""
 
-    def __init__(self, index: int, client: Side, server: Side, log: FrameLog | None, rules: PairRules | None,
+    def __init__(self, index: int, client: Side, server: Side, log: PairLog | None, rules: PairRules | None,
                  strict: bool, max_frame: int, on_frame: Callable[[bool, RawFrame], None] | None = None) -> None:
         self.index = index
         self.client = client
@@ -106,6 +107,8 @@ class Pair:
                     self._as_is(c2s, frames, splitter.last_raw, src, dst, checker)
                 elif not await self._forward(c2s, frames, src, dst, checker):
                     return
+                if self.log is not None:
+                    self.log.flush()
                 await dst.writer.drain()
         except (ConnectionError, OSError):
             pass
@@ -197,7 +200,7 @@ class Pair:
         self.client.end(True)
         self.server.end(True)
 
-    def _log_note(self, event: str, **fields: object) -> None:
+    def _log_note(self, event: str, **fields: Any) -> None:
         if self.log is not None:
             self.log.note(event, **fields)
 

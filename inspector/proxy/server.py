@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspector.proxy.frame_log import FrameLog
+from inspector.proxy.frame_log import FrameLog, PairLog
 from inspector.proxy.pair import Pair, Side
 from inspector.proxy.rules import PairRules, Rule
 from inspector.proxy.upgrade import (
@@ -42,6 +42,7 @@ class ProxyConfig:
     strict: bool = False
     rules: list[Rule] = field(default_factory=list)
     emit: Callable[[str], None] | None = None  # one log line at a time; None: no log
+    log_factory: Callable[[str, str, str], PairLog] | None = None  # (conn, client, upstream): instead of emit
     as_json: bool = False
     max_frame: int = 64 * 2**20
     on_frame: Callable[[int, bool, RawFrame], None] | None = None  # (pair index, c2s, frame): recording
@@ -98,8 +99,10 @@ class ProxyServer:
             if not writer.transport.is_closing():
                 writer.transport.abort()
 
-    def _log(self, index: int, peer: str) -> FrameLog | None:
+    def _log(self, index: int, peer: str) -> PairLog | None:
         c = self.config
+        if c.log_factory is not None:
+            return c.log_factory(str(index), peer, c.upstream.host_header)
         if c.emit is None:
             return None
         return FrameLog(str(index), peer, c.upstream.host_header, c.as_json, c.emit)
@@ -180,7 +183,7 @@ def _bind(on_frame: Callable[[int, bool, RawFrame], None] | None,
     return lambda c2s, frame: on_frame(index, c2s, frame)
 
 
-def _note(log: FrameLog | None, event: str, **fields: object) -> None:
+def _note(log: PairLog | None, event: str, **fields: Any) -> None:
     if log is not None:
         log.note(event, **fields)
 

@@ -10,13 +10,16 @@ generator seeded with (seed, pair index), so a run with a seed repeats exactly.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.protocol.filters import CompiledFilter
 from inspector.protocol.frames import DecodeError, Event, decode_received
+from inspector.protocol.heads import read_head
 from inspector.protocol.kinds import Kind, kind_name
 from inspector.protocol.limits import MAX_MESSAGE_SIZE
 from inspector.proxy.wire import RawFrame, close_payload
@@ -120,6 +123,7 @@ class PairRules:
         # handshake rules count connections, so their counters outlive one pair
         self._shared: dict[int, _RuleState] = shared if shared is not None else {}
         self.blackholed: dict[bool, bool] = {}  # direction (c2s) -> answer pings
+        self._index: dict[tuple[bool, str], list[tuple[Rule, re.Pattern[str] | None]]] = {}
 
     def _state_of(self, rule: Rule) -> _RuleState:
         states = self._shared if rule.handshake else self._state
@@ -167,9 +171,14 @@ class PairRules:
         if answer is not None:
             return Decision()
         pong = self._pong_for(c2s, frame)
-        memo: dict[str, Any] = {}  # the frame decoded once, for every rule that looks inside
-        for rule in self.rules:
-            if not rule.handshake and self.fires(rule, c2s, frame, elapsed_ms, memo):
+        kind = frame_kind(frame)
+        memo: dict[str, Any] = {"kind": kind}  # the frame read once, for every rule that looks inside
+        for rule, topic_re in self._candidates(c2s, kind):
+            if topic_re is not None:
+                topic = memo["topic"] if "topic" in memo else memo.setdefault("topic", _topic(frame.payload))
+                if topic is None or not topic_re.match(topic):
+                    continue
+            if self.fires(rule, c2s, frame, elapsed_ms, memo):
                 decision = apply(rule.action, frame, c2s, self.rules_rng(rule))
                 decision.rule = rule
                 if decision.blackhole:
@@ -180,6 +189,19 @@ class PairRules:
         if pong is not None:
             return Decision(out=[pong, ("peer", frame)])
         return None
+
+    def _candidates(self, c2s: bool, kind: str) -> list[tuple[Rule, re.Pattern[str] | None]]:
+        """The frame rules a frame of this direction and kind may fire, in order, with their topic test
+        (so that most rules cost one regex match, not a call)."""
+        key = (c2s, kind)
+        found = self._index.get(key)
+        if found is None:
+            found = self._index[key] = [
+                (rule, _glob(rule.match.topic) if rule.match.topic is not None and kind != "TEXT" else None)
+                for rule in self.rules if not rule.handshake
+                and (rule.match.direction is None or (rule.match.direction == "c2s") == c2s)
+                and (not rule.match.kinds or kind in rule.match.kinds)]
+        return found
 
     def rules_rng(self, rule: Rule) -> random.Random:
         return self._state_of(rule).rng
@@ -196,23 +218,42 @@ class PairRules:
 
 
 def _content_matches(m: Match, frame: RawFrame, memo: dict[str, Any]) -> bool:
-    if m.kinds and frame_kind(frame) not in m.kinds:
-        return False
+    """Kind, topic and filter, each read from the frame once however many rules ask."""
+    if m.kinds:
+        kind = memo.get("kind")
+        if kind is None:
+            kind = memo["kind"] = frame_kind(frame)
+        if kind not in m.kinds:
+            return False
     if m.topic is None and m.filter is None:
         return True
     if frame.opcode != 0x2:
         return False
-    decoded = memo.get("frame")
-    if decoded is None:
-        decoded = memo["frame"] = decode_received(frame.payload)
-    if isinstance(decoded, DecodeError):
-        return False
-    topic = getattr(decoded, "topic", None)
-    if m.topic is not None and (topic is None or not fnmatch.fnmatchcase(topic, m.topic)):
-        return False
+    if m.topic is not None:
+        topic = memo["topic"] if "topic" in memo else memo.setdefault("topic", _topic(frame.payload))
+        if topic is None or not _glob(m.topic).match(topic):
+            return False
     if m.filter is not None:
+        decoded = memo.get("frame")
+        if decoded is None:
+            decoded = memo["frame"] = decode_received(frame.payload)
         return isinstance(decoded, Event) and m.filter.matches(decoded.body())
     return True
+
+
+def _topic(payload: bytes) -> str | None:
+    """The topic of an EVENT (its head, read fast) or of any other frame that names one."""
+    if payload[:1] == bytes((Kind.EVENT,)):
+        head = read_head(payload)
+        if head is not None:
+            return head.topic
+    decoded = decode_received(payload)
+    return None if isinstance(decoded, DecodeError) else getattr(decoded, "topic", None)
+
+
+@functools.lru_cache(maxsize=256)
+def _glob(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern))
 
 
 def apply(action: Action, frame: RawFrame, c2s: bool, rng: random.Random) -> Decision:

@@ -61,7 +61,8 @@ class Proxy:
         self.port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "inspector", "proxy", "--listen", f"127.0.0.1:{self.port}", "--upstream",
-             upstream, "--json", *extra], stdout=subprocess.DEVNULL, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+             upstream, "--json", *extra], stdout=subprocess.DEVNULL, cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)))
         deadline = time.monotonic() + 15
         while True:
             try:

@@ -27,6 +27,7 @@ from inspector.proxy.wire import RawFrame, close_payload
 WS_KINDS = {0x8: "WS_CLOSE", 0x9: "WS_PING", 0xA: "WS_PONG", 0x0: "CONTINUATION"}
 ACTIONS = ("pass", "drop", "delay", "replace", "inject", "close", "blackhole", "fragment", "corrupt")
 HANDSHAKE_ACTIONS = ("refuse", "status", "accept_close")
+_EVENT = bytes((Kind.EVENT,))
 CORRUPTIONS = ("utf8", "json", "oversize", "opcode", "unmasked")
 
 
@@ -105,6 +106,9 @@ def frame_kind(frame: RawFrame) -> str:
     return WS_KINDS.get(frame.opcode, "WS_RESERVED")
 
 
+_Candidates = tuple[list[tuple[Rule, "re.Pattern[str] | None"]], "re.Pattern[str] | None"]
+
+
 class _RuleState:
     def __init__(self, rule: Rule, conn: int) -> None:
         self.matched = 0
@@ -123,7 +127,7 @@ class PairRules:
         # handshake rules count connections, so their counters outlive one pair
         self._shared: dict[int, _RuleState] = shared if shared is not None else {}
         self.blackholed: dict[bool, bool] = {}  # direction (c2s) -> answer pings
-        self._index: dict[tuple[bool, str], list[tuple[Rule, re.Pattern[str] | None]]] = {}
+        self._index: dict[tuple[bool, str], _Candidates] = {}
 
     def _state_of(self, rule: Rule) -> _RuleState:
         states = self._shared if rule.handshake else self._state
@@ -173,7 +177,12 @@ class PairRules:
         pong = self._pong_for(c2s, frame)
         kind = frame_kind(frame)
         memo: dict[str, Any] = {"kind": kind}  # the frame read once, for every rule that looks inside
-        for rule, topic_re in self._candidates(c2s, kind):
+        candidates, any_topic = self._candidates(c2s, kind)
+        if any_topic is not None:  # every candidate asks for a topic: one match rules them all out
+            topic = memo.setdefault("topic", _topic(frame.payload))
+            if topic is None or not any_topic.match(topic):
+                candidates = []
+        for rule, topic_re in candidates:
             if topic_re is not None:
                 topic = memo["topic"] if "topic" in memo else memo.setdefault("topic", _topic(frame.payload))
                 if topic is None or not topic_re.match(topic):
@@ -190,17 +199,21 @@ class PairRules:
             return Decision(out=[pong, ("peer", frame)])
         return None
 
-    def _candidates(self, c2s: bool, kind: str) -> list[tuple[Rule, re.Pattern[str] | None]]:
-        """The frame rules a frame of this direction and kind may fire, in order, with their topic test
-        (so that most rules cost one regex match, not a call)."""
+    def _candidates(self, c2s: bool, kind: str) -> _Candidates:
+        """The frame rules a frame of this direction and kind may fire, in order, with their topic test,
+        and one test of all their topics when each has one (so twenty rules cost a regex match or so)."""
         key = (c2s, kind)
         found = self._index.get(key)
         if found is None:
-            found = self._index[key] = [
-                (rule, _glob(rule.match.topic) if rule.match.topic is not None and kind != "TEXT" else None)
-                for rule in self.rules if not rule.handshake
-                and (rule.match.direction is None or (rule.match.direction == "c2s") == c2s)
-                and (not rule.match.kinds or kind in rule.match.kinds)]
+            rules = [(rule, _glob(rule.match.topic) if rule.match.topic is not None else None)
+                     for rule in self.rules if not rule.handshake
+                     and (rule.match.direction is None or (rule.match.direction == "c2s") == c2s)
+                     and (not rule.match.kinds or kind in rule.match.kinds)]
+            globs = [rule.match.topic for rule, _ in rules if rule.match.topic is not None]
+            any_topic = None
+            if rules and len(globs) == len(rules):
+                any_topic = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
+            found = self._index[key] = (rules, any_topic)
         return found
 
     def rules_rng(self, rule: Rule) -> random.Random:
@@ -243,7 +256,7 @@ def _content_matches(m: Match, frame: RawFrame, memo: dict[str, Any]) -> bool:
 
 def _topic(payload: bytes) -> str | None:
     """The topic of an EVENT (its head, read fast) or of any other frame that names one."""
-    if payload[:1] == bytes((Kind.EVENT,)):
+    if payload[:1] == _EVENT:
         head = read_head(payload)
         if head is not None:
             return head.topic

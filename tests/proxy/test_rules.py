@@ -158,3 +158,11 @@ def test_a_good_rules_file_loads_in_order(tmp_path) -> None:
     first, second = load_rules(str(toml))
     assert first.action.patch == {"data": {"total": 0}} and first.match.filter is not None
     assert (second.action.name, second.action.ms, second.action.jitter_ms) == ("delay", 20.0, 5.0)
+
+
+def test_topic_rules_still_fire_in_order_when_the_first_waits_for_its_nth() -> None:
+    rules = PairRules([parse_rule("topic=orders.* nth=2 -> drop"), parse_rule("topic=*.eu -> pass"),
+                       parse_rule("topic=ticker -> drop")], 1)
+    decisions = [rules.decide(False, event(), 0) for _ in range(3)]
+    assert [d.rule.action.name if d and d.rule else None for d in decisions] == ["pass", "drop", "pass"]
+    assert rules.decide(False, event("nothing"), 0) is None

@@ -47,7 +47,7 @@ class Side:
 class Pair:
     """``run()`` forwards until both sides are done; ``close()`` ends it from outside."""
 
-    def __init__(self, index: int, client: Side, server: Side, log: PairLog | None, rules: PairRules | None,
+    def __init__(self, index: int, client: Side, server: Side, log: PairLog | None, rules: PairRules,
                  strict: bool, max_frame: int, on_frame: Callable[[bool, RawFrame], None] | None = None) -> None:
         self.index = index
         self.client = client
@@ -103,7 +103,7 @@ class Pair:
                     self._log_note("violation", side=src.name, reason=str(exc))
                     self.close(MESSAGE_TOO_BIG, "frame too large for the proxy")
                     return
-                if self.rules is None and not self.strict and not c2s:
+                if not self.rules.active and not self.strict and not c2s:
                     self._as_is(c2s, frames, splitter.last_raw, src, dst, checker)
                 elif not await self._forward(c2s, frames, src, dst, checker):
                     return
@@ -149,7 +149,7 @@ class Pair:
 
         for frame in frames:
             violation = checker.check(frame)
-            decision = self.rules.decide(c2s, frame, (time.monotonic() - self.opened) * 1000) if self.rules else None
+            decision = self.rules.decide(c2s, frame, (time.monotonic() - self.opened) * 1000) if self.rules.active else None
             seen.append((frame, violation, decision))
             if violation is not None and self.strict:
                 flush()

@@ -9,6 +9,7 @@ generator seeded with (seed, pair index), so a run with a seed repeats exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import json
@@ -117,17 +118,54 @@ class _RuleState:
         self.rng = random.Random(f"{seed}:{conn}" if seed is not None else None)
 
 
+class RuleBook:
+    """The rules in force, in order; changed at run time through the control API. Each rule
+    has an id (given here when it has none); ``version`` tells pairs to re-read them."""
+
+    def __init__(self, rules: list[Rule] | tuple[Rule, ...] = ()) -> None:
+        self.rules: list[Rule] = []
+        self.version = 0
+        self._next_id = 1
+        for rule in rules:
+            self.add(rule)
+
+    def add(self, rule: Rule) -> Rule:
+        if not rule.id or any(r.id == rule.id for r in self.rules):
+            rule = dataclasses.replace(rule, id=self._next_id)
+        self._next_id = max(self._next_id, rule.id) + 1
+        self.rules.append(rule)
+        self.version += 1
+        return rule
+
+    def remove(self, rule_id: int) -> bool:
+        kept = [r for r in self.rules if r.id != rule_id]
+        found = len(kept) != len(self.rules)
+        self.rules = kept
+        self.version += 1
+        return found
+
+
 class PairRules:
     """The rules as one pair sees them, with that pair's counters and blackholes."""
 
-    def __init__(self, rules: list[Rule], conn: int, shared: dict[int, Any] | None = None) -> None:
+    def __init__(self, book: RuleBook | list[Rule], conn: int, shared: dict[int, Any] | None = None) -> None:
         self.conn = conn
-        self.rules = rules
+        self.book = book if isinstance(book, RuleBook) else RuleBook(book)
+        self._version = self.book.version
         self._state: dict[int, _RuleState] = {}
         # handshake rules count connections, so their counters outlive one pair
         self._shared: dict[int, _RuleState] = shared if shared is not None else {}
         self.blackholed: dict[bool, bool] = {}  # direction (c2s) -> answer pings
         self._index: dict[tuple[bool, str], _Candidates] = {}
+
+    @property
+    def rules(self) -> list[Rule]:
+        return self.book.rules
+
+    @property
+    def active(self) -> bool:
+        """Whether any frame may be decided (rules in force, or a blackhole)."""
+        return bool(self.book.rules) or bool(self.blackholed)
 
     def _state_of(self, rule: Rule) -> _RuleState:
         states = self._shared if rule.handshake else self._state
@@ -202,6 +240,9 @@ class PairRules:
     def _candidates(self, c2s: bool, kind: str) -> _Candidates:
         """The frame rules a frame of this direction and kind may fire, in order, with their topic test,
         and one test of all their topics when each has one (so twenty rules cost a regex match or so)."""
+        if self._version != self.book.version:
+            self._index.clear()
+            self._version = self.book.version
         key = (c2s, kind)
         found = self._index.get(key)
         if found is None:

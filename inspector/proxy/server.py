@@ -15,7 +15,7 @@ from typing import Any
 
 from inspector.proxy.frame_log import FrameLog, PairLog
 from inspector.proxy.pair import Pair, Side
-from inspector.proxy.rules import PairRules, Rule
+from inspector.proxy.rules import PairRules, Rule, RuleBook
 from inspector.proxy.upgrade import (
     MAX_HEAD,
     BadHead,
@@ -56,6 +56,7 @@ class ProxyServer:
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._handshake_counts: dict[int, Any] = {}
+        self.book = RuleBook(config.rules)
         self._pairs_changed = asyncio.Condition()
 
     @property
@@ -112,8 +113,8 @@ class ProxyServer:
         address = writer.get_extra_info("peername")
         peer = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
         log = self._log(index, peer)
-        rules = PairRules(c.rules, index, self._handshake_counts) if c.rules else None
-        fault = rules.handshake() if rules is not None else None
+        rules = PairRules(self.book, index, self._handshake_counts)
+        fault = rules.handshake()
         if fault is not None and fault.action.name == "refuse":
             _note(log, "refused", rule=fault.text)
             writer.transport.abort()

@@ -35,6 +35,11 @@ def add_parser(sub: Subparsers) -> None:
                    help="'MATCH -> ACTION' (repeatable), e.g. 'dir=s2c kind=PONG -> drop'")
     p.add_argument("--rules", dest="rules_file", metavar="FILE", help="rules from a TOML or JSON file")
     p.add_argument("--record", metavar="FILE", help="record both sides of every pair to FILE")
+    p.add_argument("--control", metavar="HOST:PORT",
+                   help="serve the control API (connections, rules, inject, close, and Toxiproxy's /proxies API) "
+                   "here, e.g. 127.0.0.1:8474")
+    p.add_argument("--control-token", metavar="TOKEN",
+                   help="require 'Authorization: Bearer TOKEN' on the control API (needed off loopback)")
     p.add_argument("--max-frame", type=int, default=64 * 2**20, metavar="BYTES",
                    help="the largest frame the proxy holds (default: %(default)s)")
     t = p.add_argument_group("TLS for the listener (clients connect with wss://)")
@@ -57,6 +62,8 @@ class ProxyArgs:
     rules_file: str | None
     record: str | None
     max_frame: int
+    control: str | None
+    control_token: str | None
     tls_self_signed: bool
     tls_cert: str | None
     tls_key: str | None
@@ -67,5 +74,6 @@ class ProxyArgs:
     def from_namespace(cls, ns: argparse.Namespace) -> ProxyArgs:
         return cls(listen=ns.listen, upstream=ns.upstream, json=ns.json, quiet=ns.quiet, strict=ns.strict,
                    rules=tuple(ns.rules), rules_file=ns.rules_file, record=ns.record, max_frame=ns.max_frame,
+                   control=ns.control, control_token=ns.control_token,
                    tls_self_signed=ns.tls_self_signed, tls_cert=ns.tls_cert, tls_key=ns.tls_key, debug=ns.debug,
                    connect=ConnectArgs.from_namespace(ns))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import signal
 import ssl
 import sys
@@ -14,17 +15,19 @@ from inspector.cli.connect_setup import connect_options, debug_logging, warn_ins
 from inspector.cli.errors import CliError
 from inspector.cli.proxy_args import ProxyArgs
 from inspector.client.tls import TlsSetupError
+from inspector.proxy.control import Control
+from inspector.proxy.http_api import serve_http
 from inspector.proxy.rule_text import RuleError, load_rules, parse_rule
 from inspector.proxy.rules import Rule
 from inspector.proxy.server import ProxyConfig, ProxyServer
 from inspector.proxy.upstream import Upstream
-from inspector.redact import redact_url
+from inspector.redact import redact_url, register_secret
 
 
-def split_listen(text: str) -> tuple[str, int]:
+def split_listen(text: str, option: str = "--listen") -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise CliError(f"--listen must be HOST:PORT, not {text!r}")
+        raise CliError(f"{option} must be HOST:PORT, not {text!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
@@ -59,6 +62,7 @@ def listener_tls(args: ProxyArgs) -> ssl.SSLContext | None:
 
 
 def config_from_args(args: ProxyArgs) -> ProxyConfig:
+    control_address(args)  # checked before anything starts
     if not args.upstream.startswith(("ws://", "wss://")):
         raise CliError(f"--upstream must be a ws:// or wss:// URL, not {redact_url(args.upstream)!r}")
     host, port = split_listen(args.listen)
@@ -78,6 +82,42 @@ def config_from_args(args: ProxyArgs) -> ProxyConfig:
     return ProxyConfig(upstream=upstream, host=host, port=port, ssl_context=listener_tls(args), strict=args.strict,
                        rules=rules, emit=emit if in_process else None, as_json=args.json,
                        max_frame=args.max_frame)
+
+
+def control_address(args: ProxyArgs) -> tuple[str, int] | None:
+    """--control HOST:PORT, refused off loopback without --control-token."""
+    if args.control is None:
+        return None
+    host, port = split_listen(args.control, "--control")
+    if not args.control_token and not _is_loopback(host):
+        raise CliError(f"--control on {host} (not loopback) needs --control-token")
+    if args.control_token:
+        register_secret(args.control_token)
+    return host, port
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def _start_control(args: ProxyArgs, server: ProxyServer) -> tuple[asyncio.Server, Control] | None:
+    address = control_address(args)
+    if address is None:
+        return None
+    control = Control("realtime", server)
+    try:
+        http = await serve_http(control.handle, address[0], address[1], args.control_token)
+    except OSError as exc:
+        await server.close()
+        raise CliError(f"cannot serve the control API on {args.control}: {exc.strerror or exc}") from None
+    port = http.sockets[0].getsockname()[1]
+    print(f"control API on http://{address[0]}:{port} (Toxiproxy's API too; proxy name 'realtime')", flush=True)
+    return http, control
 
 
 def run_proxy(args: ProxyArgs) -> int:
@@ -112,6 +152,7 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
         from inspector.proxy.log_pipe import LogPipe
         pipe = LogPipe(args.json)
         config.log_factory = pipe.pair
+    control = await _start_control(args, server)
     scheme = "wss" if config.ssl_context else "ws"
     print(f"listening on {scheme}://{config.host}:{server.port} -> {redact_url(config.upstream.url)}", flush=True)
     done = asyncio.Event()
@@ -122,6 +163,10 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
     try:
         await _flush_often(done)
     finally:
+        if control is not None:
+            control[0].close()
+            await control[0].wait_closed()
+            await control[1].close()
         await server.close()
         if recorder is not None:
             recorder.close()

@@ -17,6 +17,8 @@ from inspector.protocol.closecodes import GOING_AWAY, MESSAGE_TOO_BIG
 from inspector.proxy.checks import SideChecker, Violation
 from inspector.proxy.frame_log import PairLog
 from inspector.proxy.rules import CloseOrder, Decision, PairRules, close_frames
+from inspector.proxy.tcp_toxics import PairToxics, reset_connection
+from inspector.proxy.toxics import Toxic
 from inspector.proxy.wire import FrameSplitter, FrameTooLarge, RawFrame, close_payload, encode
 
 READ_SIZE = 256 * 1024
@@ -29,10 +31,20 @@ class Side:
         self.writer = writer
         self.sent_close = False  # a close frame from this side went through
         self.closed = False
+        self.held: list[bytes] | None = None  # bytes kept for a bandwidth or slicer toxic to write
 
     def send(self, data: bytes) -> None:
-        if not self.closed:
+        if self.closed or not data:
+            return
+        if self.held is not None:
+            self.held.append(data)
+        else:
             self.writer.write(data)
+
+    def reset(self) -> None:
+        if not self.closed:
+            self.closed = True
+            reset_connection(self.writer)
 
     def end(self, graceful: bool) -> None:
         if self.closed:
@@ -48,7 +60,8 @@ class Pair:
     """``run()`` forwards until both sides are done; ``close()`` ends it from outside."""
 
     def __init__(self, index: int, client: Side, server: Side, log: PairLog | None, rules: PairRules,
-                 strict: bool, max_frame: int, on_frame: Callable[[bool, RawFrame], None] | None = None) -> None:
+                 strict: bool, max_frame: int, on_frame: Callable[[bool, RawFrame], None] | None = None,
+                 toxics: PairToxics | None = None) -> None:
         self.index = index
         self.client = client
         self.server = server
@@ -57,6 +70,9 @@ class Pair:
         self.strict = strict
         self.max_frame = max_frame
         self.on_frame = on_frame
+        self.toxics = toxics
+        address = client.writer.get_extra_info("peername")
+        self.client_address = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
         self.opened = time.monotonic()
         self.frames = {True: 0, False: 0}
         self._tasks: list[asyncio.Task[None]] = []
@@ -66,9 +82,12 @@ class Pair:
         c2s = asyncio.create_task(self._pump(True))
         s2c = asyncio.create_task(self._pump(False))
         self._tasks = [c2s, s2c]
+        self.toxics_changed()
         try:
             await asyncio.gather(c2s, s2c)
         finally:
+            if self.toxics is not None:
+                self.toxics.cancel()
             for task in self._tasks:
                 task.cancel()
             for handle in self._delayed:
@@ -85,6 +104,15 @@ class Pair:
         self.client.end(not abrupt)
         self.server.end(not abrupt)
 
+    def toxics_changed(self) -> None:
+        """Start (or stop) the clocks of timed toxics."""
+        if self.toxics is not None:
+            self.toxics.arm(self._reset, lambda: self.close(abrupt=True))
+
+    def _reset(self) -> None:
+        self.client.reset()
+        self.server.reset()
+
     def inject(self, to_server: bool, frame: RawFrame) -> None:
         (self.server if to_server else self.client).send(encode(frame, mask=to_server))
 
@@ -93,30 +121,58 @@ class Pair:
         splitter = FrameSplitter(self.max_frame)
         checker = SideChecker(client=c2s)
         try:
-            while True:
-                data = await src.reader.read(READ_SIZE)
-                if not data:
-                    break
-                try:
-                    frames = splitter.feed(data)
-                except FrameTooLarge as exc:
-                    self._log_note("violation", side=src.name, reason=str(exc))
-                    self.close(MESSAGE_TOO_BIG, "frame too large for the proxy")
+            while data := await src.reader.read(READ_SIZE):
+                if not await self._batch(c2s, data, splitter, checker, src, dst):
                     return
-                if not self.rules.active and not self.strict and not c2s:
-                    self._as_is(c2s, frames, splitter.last_raw, src, dst, checker)
-                elif not await self._forward(c2s, frames, src, dst, checker):
-                    return
-                if self.log is not None:
-                    self.log.flush()
                 await dst.writer.drain()
         except (ConnectionError, OSError):
             pass
         # this side's stream ended: end the other the same way
+        if self.toxics is not None:
+            delay = PairToxics.close_delay(self.toxics.active(c2s))
+            if delay:
+                await asyncio.sleep(delay)
         if splitter.pending:
             self._log_note("truncated", side=src.name, pending_bytes=splitter.pending)
         dst.end(graceful=src.sent_close and not splitter.pending)
         src.end(graceful=src.sent_close)
+
+    async def _batch(self, c2s: bool, data: bytes, splitter: FrameSplitter, checker: SideChecker, src: Side,
+                     dst: Side) -> bool:
+        """One read from ``src``, on its way; False once the pair is ending."""
+        toxics = self.toxics.active(c2s) if self.toxics is not None else None
+        end = False
+        if toxics:
+            data, end = await self._toxic_read(c2s, data, toxics, dst)
+        try:
+            frames = splitter.feed(data)
+        except FrameTooLarge as exc:
+            self._log_note("violation", side=src.name, reason=str(exc))
+            self.close(MESSAGE_TOO_BIG, "frame too large for the proxy")
+            return False
+        if not self.rules.active and not self.strict and not c2s:
+            self._as_is(c2s, frames, splitter.last_raw, src, dst, checker)
+        elif not await self._forward(c2s, frames, src, dst, checker):
+            return False
+        if self.log is not None:
+            self.log.flush()
+        if toxics:
+            await self._toxic_write(dst, toxics)
+        if end:
+            self.close(abrupt=True)
+            return False
+        return True
+
+    async def _toxic_read(self, c2s: bool, data: bytes, toxics: list[Toxic], dst: Side) -> tuple[bytes, bool]:
+        assert self.toxics is not None
+        if PairToxics.shapes(toxics):
+            dst.held = []
+        return await self.toxics.before(c2s, data, toxics)
+
+    async def _toxic_write(self, dst: Side, toxics: list[Toxic]) -> None:
+        held, dst.held = dst.held, None
+        if held and self.toxics is not None and not dst.closed:
+            await self.toxics.write(dst.writer, b"".join(held), toxics)
 
     def _seen(self, c2s: bool, frame: RawFrame, violation: Violation | None, decision: Decision | None) -> None:
         """Log and record a frame (after it went on: the log never delays forwarding)."""
@@ -149,7 +205,8 @@ class Pair:
 
         for frame in frames:
             violation = checker.check(frame)
-            decision = self.rules.decide(c2s, frame, (time.monotonic() - self.opened) * 1000) if self.rules.active else None
+            rules = self.rules
+            decision = rules.decide(c2s, frame, (time.monotonic() - self.opened) * 1000) if rules.active else None
             seen.append((frame, violation, decision))
             if violation is not None and self.strict:
                 flush()

@@ -164,6 +164,14 @@ def rule_from_fields(fields: dict[str, Any], action: str, text: str = "", id: in
     return Rule(match, _action(action, fields, handshake), text, handshake, id)
 
 
+def rule_from_fields_checked(fields: dict[str, Any], action: str, where: str) -> Rule:
+    """rule_from_fields with its mistake as one RuleError line naming the key."""
+    try:
+        return rule_from_fields(fields, action, where)
+    except _Bad as exc:
+        raise RuleError(f"{where}: {exc}") from None
+
+
 # ---------------------------------------------------------------- --rule 'MATCH -> ACTION'
 
 _TOKEN = re.compile(r"""(?:[^\s'"]+|'[^']*'|"[^"]*")+""")

@@ -16,6 +16,8 @@ from typing import Any
 from inspector.proxy.frame_log import FrameLog, PairLog
 from inspector.proxy.pair import Pair, Side
 from inspector.proxy.rules import PairRules, Rule, RuleBook
+from inspector.proxy.tcp_toxics import PairToxics
+from inspector.proxy.toxics import ToxicSet
 from inspector.proxy.upgrade import (
     MAX_HEAD,
     BadHead,
@@ -57,6 +59,8 @@ class ProxyServer:
         self._handlers: set[asyncio.Task[None]] = set()
         self._handshake_counts: dict[int, Any] = {}
         self.book = RuleBook(config.rules)
+        self.toxics = ToxicSet()
+        self.enabled = False
         self._pairs_changed = asyncio.Condition()
 
     @property
@@ -64,12 +68,30 @@ class ProxyServer:
         assert self._server is not None
         return int(self._server.sockets[0].getsockname()[1])
 
+    @property
+    def listen(self) -> str:
+        host = self.config.host
+        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+
     async def start(self) -> None:
         c = self.config
         self._server = await asyncio.start_server(self._accepted, c.host, c.port, ssl=c.ssl_context, limit=MAX_HEAD)
+        c.port = self.port  # a restart (enable after disable) listens where this did
+        self.enabled = True
+
+    async def disable(self) -> None:
+        """Stop listening and end every pair (Toxiproxy's enabled=false)."""
+        if self.enabled:
+            await self.close()
+            self.enabled = False
+
+    def toxics_changed(self) -> None:
+        for pair in list(self.pairs.values()):
+            pair.toxics_changed()
 
     async def close(self) -> None:
         """Stop listening and end every pair (abruptly: the proxy is going away)."""
+        self.enabled = False
         if self._server is not None:
             self._server.close()
         for pair in list(self.pairs.values()):
@@ -156,7 +178,7 @@ class ProxyServer:
             writer.write(head_bytes)
             _note(log, "open")
             pair = Pair(index, Side("client", reader, writer), Side("server", up_reader, up_writer), log, rules,
-                        c.strict, c.max_frame, _bind(c.on_frame, index))
+                        c.strict, c.max_frame, _bind(c.on_frame, index), PairToxics(self.toxics))
             self.pairs[index] = pair
             try:
                 await pair.run()

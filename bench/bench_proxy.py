@@ -3,8 +3,9 @@
 In the same run, with a bare websockets client as the receiver:
 
   rate    frames/s of a flood (bench/flood_server.py) received directly, through the
-          proxy with no rules, and through the proxy with 20 rules loaded (none fire,
-          each looks at kind and topic); runs interleaved, best of --repeat.
+          proxy with no rules, through the proxy with 20 rules loaded (none fire, each
+          looks at kind and topic), and, for reference, with no rules and no log (--quiet);
+          runs interleaved, best of --repeat.
   latency at 10 k frames/s (a paced server stamps each frame with its send time):
           the receive delay directly and through the proxy, p50/p99; the proxy's
           added p99 is the difference.
@@ -162,7 +163,8 @@ def main() -> int:
     n = args.frames
     server = Server()
     folder = tempfile.mkdtemp(prefix="bench-proxy-")
-    proxies = {"no rules": Proxy(server.url), "20 rules": Proxy(server.url, "--rules", twenty_rules(folder))}
+    proxies = {"no rules": Proxy(server.url), "20 rules": Proxy(server.url, "--rules", twenty_rules(folder)),
+               "log off": Proxy(server.url, "--quiet")}
     urls = {"direct": server.url, **{name: p.url for name, p in proxies.items()}}
     best: dict[str, float] = dict.fromkeys(urls, 0.0)
     try:
@@ -178,7 +180,8 @@ def main() -> int:
     direct = best["direct"]
     print(f"rate, {n} frames, best of {args.repeat}:")
     for name, rate in best.items():
-        print(f"  {name:9} {rate:10,.0f} frames/s  ({rate / direct:.2f} of direct)")
+        print(f"  {name:9} {rate:10,.0f} frames/s  ({rate / direct:.2f} of direct)"
+              + ("  (no rules, no log)" if name == "log off" else ""))
     d, t = latency(args.rate, args.seconds)
     added = percentile(t, 99) - percentile(d, 99)
     print(f"latency at {args.rate} frames/s for {args.seconds:g} s ({len(t)} frames measured):")

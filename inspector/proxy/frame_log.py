@@ -27,6 +27,8 @@ class PairLog(Protocol):
 
     def flush(self) -> None: ...
 
+    async def caught_up(self) -> None: ...
+
 
 class FrameLog:
     """The lines of one client↔upstream pair; ``emit`` takes each line (without newline)."""
@@ -41,6 +43,9 @@ class FrameLog:
 
     def flush(self) -> None:
         """Lines are emitted as they are made."""
+
+    async def caught_up(self) -> None:
+        """Nothing is ever behind."""
 
     def note(self, event: str, t: float | None = None, **fields: Any) -> None:
         """A line about the pair itself (opened, refused, closed)."""

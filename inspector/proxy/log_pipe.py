@@ -4,6 +4,7 @@ bytes over, a batch per read, and a thread writes them to the pipe without the G
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import pickle
 import queue
@@ -17,6 +18,7 @@ from inspector.proxy.checks import Violation
 from inspector.proxy.wire import RawFrame
 
 LENGTH = 4  # bytes of the big-endian length before each pickled batch
+BACKLOG = 32 * 2**20  # bytes handed over and not yet written past which the proxy waits for the log
 
 
 class LogPipe:
@@ -24,6 +26,10 @@ class LogPipe:
         self.proc = subprocess.Popen([sys.executable, "-m", "inspector.proxy.log_sink", "--json" if as_json else
                                       "--text"], stdin=subprocess.PIPE)
         self._batch: list[tuple[Any, ...]] = []
+        self._lock = threading.Lock()
+        self._queued = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._caught_up: asyncio.Event | None = None
         self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write, name="proxy-log-pipe", daemon=True)
         self._thread.start()
@@ -38,7 +44,28 @@ class LogPipe:
         if self._batch:
             data = pickle.dumps(self._batch, protocol=pickle.HIGHEST_PROTOCOL)
             self._batch = []
+            with self._lock:
+                self._queued += len(data)
             self._queue.put(len(data).to_bytes(LENGTH, "big") + data)
+
+    async def caught_up(self) -> None:
+        """Until the log process has taken most of what it was handed (a flood must not fill memory)."""
+        if self._queued <= BACKLOG:
+            return
+        if self._caught_up is None:
+            self._loop = asyncio.get_running_loop()
+            self._caught_up = asyncio.Event()
+        self._caught_up.clear()
+        while self._queued > BACKLOG // 2 and self._thread.is_alive():
+            await self._caught_up.wait()
+            self._caught_up.clear()
+
+    def _written(self, size: int) -> None:
+        with self._lock:
+            self._queued -= size
+            wake = self._caught_up is not None and self._queued <= BACKLOG // 2
+        if wake and self._loop is not None and self._caught_up is not None:
+            self._loop.call_soon_threadsafe(self._caught_up.set)
 
     def _write(self) -> None:
         stdin = self.proc.stdin
@@ -47,8 +74,11 @@ class LogPipe:
             while (chunk := self._queue.get()) is not None:
                 stdin.write(chunk)
                 stdin.flush()
+                self._written(len(chunk) - LENGTH)
         except (BrokenPipeError, OSError):
             pass  # the log process is gone (its reader closed): the proxy goes on unlogged
+        finally:
+            self._written(self._queued)
 
     def close(self) -> None:
         """Everything handed over is written; the log process ends at EOF."""
@@ -84,3 +114,6 @@ class PipedLog:
 
     def flush(self) -> None:
         self.pipe.flush()
+
+    async def caught_up(self) -> None:
+        await self.pipe.caught_up()

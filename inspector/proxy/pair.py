@@ -156,6 +156,7 @@ class Pair:
             return False
         if self.log is not None:
             self.log.flush()
+            await self.log.caught_up()
         if toxics:
             await self._toxic_write(dst, toxics)
         if end:

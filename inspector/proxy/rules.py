@@ -29,6 +29,7 @@ WS_KINDS = {0x8: "WS_CLOSE", 0x9: "WS_PING", 0xA: "WS_PONG", 0x0: "CONTINUATION"
 ACTIONS = ("pass", "drop", "delay", "replace", "inject", "close", "blackhole", "fragment", "corrupt")
 HANDSHAKE_ACTIONS = ("refuse", "status", "accept_close")
 _EVENT = bytes((Kind.EVENT,))
+_KIND_NAMES = {int(k): k.name for k in Kind}  # an enum's .name costs a call per frame
 CORRUPTIONS = ("utf8", "json", "oversize", "opcode", "unmasked")
 
 
@@ -101,7 +102,10 @@ class Decision:
 def frame_kind(frame: RawFrame) -> str:
     """The kind a rule matches: the protocol kind of a binary frame, or the WebSocket one."""
     if frame.opcode == 0x2:
-        return kind_name(frame.payload[0]) if frame.payload else "EMPTY"
+        if not frame.payload:
+            return "EMPTY"
+        first = frame.payload[0]
+        return _KIND_NAMES.get(first) or kind_name(first)
     if frame.opcode == 0x1:
         return "TEXT"
     return WS_KINDS.get(frame.opcode, "WS_RESERVED")

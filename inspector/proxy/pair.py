@@ -62,15 +62,9 @@ class Pair:
     def __init__(self, index: int, client: Side, server: Side, log: PairLog | None, rules: PairRules,
                  strict: bool, max_frame: int, on_frame: Callable[[bool, RawFrame], None] | None = None,
                  toxics: PairToxics | None = None) -> None:
-        self.index = index
-        self.client = client
-        self.server = server
-        self.log = log
-        self.rules = rules
-        self.strict = strict
-        self.max_frame = max_frame
-        self.on_frame = on_frame
-        self.toxics = toxics
+        self.index, self.client, self.server = index, client, server
+        self.log, self.rules, self.toxics, self.on_frame = log, rules, toxics, on_frame
+        self.strict, self.max_frame = strict, max_frame
         address = client.writer.get_extra_info("peername")
         self.client_address = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
         self.opened = time.monotonic()

@@ -124,3 +124,16 @@ async def running_proxy(upstream_url: str, options: ConnectOptions | None = None
         yield server
     finally:
         await server.close()
+
+
+@contextlib.asynccontextmanager
+async def raw_pair(**config: object) -> AsyncIterator[tuple[ProxyServer, RawEnd, RawEnd]]:
+    """A raw client and a raw upstream paired through a running proxy (both ends aborted after)."""
+    async with RawUpstream() as up, running_proxy(up.url, **config) as proxy:
+        client_end, _ = await raw_client(proxy.port)
+        server_end = await up.next_end()
+        try:
+            yield proxy, client_end, server_end
+        finally:
+            client_end.abort()
+            server_end.abort()

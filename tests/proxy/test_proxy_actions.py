@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from proxy_kit import RawUpstream, raw_client, running_proxy
+from proxy_kit import raw_pair, running_proxy
 from websockets.exceptions import ConnectionClosed
 
 from inspector.proxy.rule_text import parse_rule
@@ -110,14 +110,8 @@ def test_close_clean_with_a_code_and_abrupt(mock_server, kit) -> None:
 
 def _raw(rules: list[str], script) -> None:
     async def body() -> None:
-        async with RawUpstream() as up, running_proxy(up.url, rules=[parse_rule(r) for r in rules]) as proxy:
-            client, _ = await raw_client(proxy.port)
-            server = await up.next_end()
-            try:
-                await script(client, server)
-            finally:
-                client.abort()
-                server.abort()
+        async with raw_pair(rules=[parse_rule(r) for r in rules]) as (_, client, server):
+            await script(client, server)
 
     asyncio.run(body())
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import toxiproxy  # the [test] extra's toxiproxy-python: a real Toxiproxy client
-from proxy_kit import RawUpstream, raw_client, running_proxy
+from proxy_kit import RawEnd, RawUpstream, raw_client, raw_pair, running_proxy
 
 from inspector.proxy.control import Control
 from inspector.proxy.http_api import serve_http
@@ -86,46 +86,45 @@ def test_a_toxiproxy_client_lists_creates_and_poisons_proxies() -> None:
     asyncio.run(body())
 
 
+def _with_toxics(toxics: list[dict[str, object]], script: Callable[[RawEnd, RawEnd], Awaitable[None]]) -> None:
+    """A pair through the proxy with these toxics added by the Toxiproxy client, then ``script``."""
+    async def body() -> None:
+        async with raw_pair() as (proxy, client_end, server_end), controlled(proxy) as port:
+            realtime = (await asyncio.to_thread(_client(port).proxies))["realtime"]
+            for toxic in toxics:
+                await asyncio.to_thread(realtime.add_toxic, **toxic)
+            await script(client_end, server_end)
+
+    asyncio.run(body())
+
+
 @pytest.mark.parametrize(("toxic", "attributes"), [("limit_data", {"bytes": 10}), ("reset_peer", {"timeout": 0}),
                                                   ("timeout", {"timeout": 50})])
 def test_tcp_toxics_that_end_the_connection(toxic: str, attributes: dict[str, int]) -> None:
-    async def body() -> None:
-        async with RawUpstream() as up, running_proxy(up.url) as proxy, controlled(proxy) as port:
-            client_end, _ = await raw_client(proxy.port)
-            server_end = await up.next_end()
-            realtime = (await asyncio.to_thread(_client(port).proxies))["realtime"]
-            await asyncio.to_thread(realtime.add_toxic, type=toxic, attributes=attributes)
-            with contextlib.suppress(ConnectionResetError):  # reset_peer may have reset it already
-                await server_end.send(encode(RawFrame(0x2, b"\x10" + b"x" * 30), False))
-            try:
-                got = await client_end.read_eof(within=2)
-            except ConnectionResetError:
-                got = []
-            assert got == []  # nothing whole got through, and the connection ended
-            server_end.abort()
+    async def script(client_end: RawEnd, server_end: RawEnd) -> None:
+        with contextlib.suppress(ConnectionResetError):  # reset_peer may have reset it already
+            await server_end.send(encode(RawFrame(0x2, b"\x10" + b"x" * 30), False))
+        try:
+            got = await client_end.read_eof(within=2)
+        except ConnectionResetError:
+            got = []
+        assert got == []  # nothing whole got through, and the connection ended
 
-    asyncio.run(body())
+    _with_toxics([{"type": toxic, "attributes": attributes}], script)
 
 
 def test_slicer_and_bandwidth_cut_and_pace_the_bytes() -> None:
-    async def body() -> None:
-        async with RawUpstream() as up, running_proxy(up.url) as proxy, controlled(proxy) as port:
-            client_end, _ = await raw_client(proxy.port)
-            server_end = await up.next_end()
-            realtime = (await asyncio.to_thread(_client(port).proxies))["realtime"]
-            await asyncio.to_thread(realtime.add_toxic, type="slicer",
-                                    attributes={"average_size": 4, "size_variation": 0, "delay": 1000})
-            await asyncio.to_thread(realtime.add_toxic, type="bandwidth", attributes={"rate": 1})
-            frame = RawFrame(0x2, b"\x10" + b"y" * 200)
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            await server_end.send(encode(frame, False))
-            assert await client_end.read_frames(1) == [frame]
-            assert loop.time() - start >= 0.2  # 202 bytes at 1 KB/s
-            client_end.abort()
-            server_end.abort()
+    frame = RawFrame(0x2, b"\x10" + b"y" * 200)
 
-    asyncio.run(body())
+    async def script(client_end: RawEnd, server_end: RawEnd) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await server_end.send(encode(frame, False))
+        assert await client_end.read_frames(1) == [frame]
+        assert loop.time() - start >= 0.2  # 202 bytes at 1 KB/s
+
+    _with_toxics([{"type": "slicer", "attributes": {"average_size": 4, "size_variation": 0, "delay": 1000}},
+                  {"type": "bandwidth", "attributes": {"rate": 1}}], script)
 
 
 def test_own_routes_list_connections_add_rules_inject_and_close() -> None:
@@ -154,16 +153,11 @@ def test_own_routes_list_connections_add_rules_inject_and_close() -> None:
 
 
 def test_slow_close_holds_the_close_back() -> None:
-    async def body() -> None:
-        async with RawUpstream() as up, running_proxy(up.url) as proxy, controlled(proxy) as port:
-            client_end, _ = await raw_client(proxy.port)
-            server_end = await up.next_end()
-            realtime = (await asyncio.to_thread(_client(port).proxies))["realtime"]
-            await asyncio.to_thread(realtime.add_toxic, type="slow_close", attributes={"delay": 300})
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            server_end.abort()
-            assert await client_end.read_eof() == []
-            assert loop.time() - start >= 0.3
+    async def script(client_end: RawEnd, server_end: RawEnd) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        server_end.abort()
+        assert await client_end.read_eof() == []
+        assert loop.time() - start >= 0.3
 
-    asyncio.run(body())
+    _with_toxics([{"type": "slow_close", "attributes": {"delay": 300}}], script)

@@ -102,10 +102,10 @@ class ProxyServer:
         if self._server is not None:
             await self._server.wait_closed()
 
-    async def wait_no_pairs(self) -> None:
-        """Until no pair is open."""
+    async def wait_pairs(self, at_most: int = 0) -> None:
+        """Until no more than ``at_most`` pairs are open."""
         async with self._pairs_changed:
-            await self._pairs_changed.wait_for(lambda: not self.pairs)
+            await self._pairs_changed.wait_for(lambda: len(self.pairs) <= at_most)
 
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

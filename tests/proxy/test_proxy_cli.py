@@ -42,6 +42,10 @@ def test_the_proxy_process_prints_json_and_records_both_sides(mock_server, kit, 
     assert [(f["dir"], f["kind"]) for f in frames] == [("out", "SUBSCRIBE"), ("in", "EVENT"), ("out", "PING"),
                                                        ("in", "PONG")]
     assert kit.TOKEN not in record.read_text()
+    capture = tmp_path / "both.pcapng"
+    exported = cli("replay", str(record), "--pcapng", str(capture))
+    assert exported.returncode == 0, exported.stderr
+    assert capture.read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"  # a pcapng section header
 
 
 def test_a_bad_rules_file_is_one_line_and_the_proxy_does_not_start(tmp_path) -> None:

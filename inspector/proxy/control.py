@@ -39,7 +39,8 @@ class Control:
         parts = [p for p in req.path.split("/") if p]
         head = parts[0] if parts else ""
         routes: dict[str, Route] = {"version": self._version, "reset": self._reset, "proxies": self._proxies,
-                                    "connections": self._connections, "rules": self._rules}
+                                    "connections": self._connections, "rules": self._rules,
+                                    "held": self._held_route}
         route = routes.get(head)
         if route is None:
             raise HttpError(404, f"no route {req.path}")
@@ -223,6 +224,34 @@ class Control:
                 raise HttpError(404, f"no rule {rest[0]}")
             return 204, None
         return 200, [{"id": r.id, "rule": r.text, "action": r.action.name} for r in book.rules]
+
+    async def _held_route(self, req: HttpRequest, rest: list[str]) -> tuple[int, Any]:
+        held = self._chosen(req).held
+        if not rest:
+            return 200, [h.as_json() for h in held.frames.values()]
+        _need(req, "POST")
+        if rest == ["forward_all"]:
+            for held_id in list(held.frames):
+                held.forward(held_id)
+            return 204, None
+        if len(rest) != 2 or not rest[0].isdigit() or rest[1] not in ("forward", "drop"):
+            raise HttpError(404, f"no route {req.path}")
+        held_id = int(rest[0])
+        if rest[1] == "drop":
+            found = held.drop(held_id)
+        else:
+            body = req.json()
+            raw = None
+            if "hex" in body:
+                try:
+                    raw = bytes.fromhex(str(body["hex"]))
+                except ValueError:
+                    raise HttpError(400, "hex is not hex") from None
+            found = held.forward(held_id, body.get("patch"), raw)
+        if not found:
+            raise HttpError(404, f"no held frame {held_id} (forwarded, dropped, or its connection closed)")
+        return 204, None
+
 
 
 def _need(req: HttpRequest, method: str) -> None:

@@ -65,6 +65,7 @@ class Pair:
         self.index, self.client, self.server = index, client, server
         self.log, self.rules, self.toxics, self.on_frame = log, rules, toxics, on_frame
         self.strict, self.max_frame = strict, max_frame
+        self.on_hold: Callable[[Pair, bool, RawFrame], None] | None = None  # a hold rule parked a frame
         address = client.writer.get_extra_info("peername")
         self.client_address = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
         self.opened = time.monotonic()
@@ -106,6 +107,13 @@ class Pair:
     def _reset(self) -> None:
         self.client.reset()
         self.server.reset()
+
+    def release(self, c2s: bool, frame: RawFrame) -> None:
+        """A held frame (perhaps edited) goes on to its receiver now."""
+        dst = self.server if c2s else self.client
+        dst.send(encode(frame, frame.masked))
+        if frame.opcode == 0x8:
+            (self.client if c2s else self.server).sent_close = True
 
     def inject(self, to_server: bool, frame: RawFrame) -> None:
         (self.server if to_server else self.client).send(encode(frame, mask=to_server))
@@ -226,6 +234,10 @@ class Pair:
         if decision.close is not None:
             self._close_order(decision.close)
             return False
+        if decision.hold:
+            if self.on_hold is not None:
+                self.on_hold(self, c2s, frame)
+            return True
         if decision.delay and decision.reorder:
             handle = asyncio.get_running_loop().call_later(decision.delay, self._send_out, decision, src, dst)
             self._delayed.add(handle)

@@ -26,7 +26,9 @@ from inspector.protocol.limits import MAX_MESSAGE_SIZE
 from inspector.proxy.wire import RawFrame, close_payload
 
 WS_KINDS = {0x8: "WS_CLOSE", 0x9: "WS_PING", 0xA: "WS_PONG", 0x0: "CONTINUATION"}
-ACTIONS = ("pass", "drop", "delay", "replace", "inject", "close", "blackhole", "fragment", "corrupt")
+ACTIONS = ("pass", "drop", "delay", "replace", "inject", "close", "blackhole", "fragment", "corrupt", "hold")
+# never held unless a hold rule names their kind: holding them would skew latency
+_LIVENESS_KINDS = frozenset({"PING", "PONG", "WS_PING", "WS_PONG"})
 HANDSHAKE_ACTIONS = ("refuse", "status", "accept_close")
 _EVENT = bytes((Kind.EVENT,))
 _KIND_NAMES = {int(k): k.name for k in Kind}  # an enum's .name costs a call per frame
@@ -96,6 +98,7 @@ class Decision:
     reorder: bool = False
     close: CloseOrder | None = None
     blackhole: bool = False
+    hold: bool = False  # park the frame until the control API forwards, edits or drops it
     rule: Rule | None = None
 
 
@@ -229,6 +232,8 @@ class PairRules:
                 topic = memo["topic"] if "topic" in memo else memo.setdefault("topic", _topic(frame.payload))
                 if topic is None or not topic_re.match(topic):
                     continue
+            if rule.action.name == "hold" and kind in _LIVENESS_KINDS and kind not in rule.match.kinds:
+                continue
             if self.fires(rule, c2s, frame, elapsed_ms, memo):
                 decision = apply(rule.action, frame, c2s, self.rules_rng(rule))
                 decision.rule = rule
@@ -321,6 +326,8 @@ def apply(action: Action, frame: RawFrame, c2s: bool, rng: random.Random) -> Dec
         return Decision(out=[("peer", frame)])
     if name == "drop":
         return Decision()
+    if name == "hold":
+        return Decision(hold=True)
     if name == "delay":
         jitter = rng.uniform(-action.jitter_ms, action.jitter_ms) if action.jitter_ms else 0.0
         return Decision(out=[("peer", frame)], delay=max(0.0, action.ms + jitter) / 1000, reorder=action.reorder)
@@ -341,12 +348,17 @@ def apply(action: Action, frame: RawFrame, c2s: bool, rng: random.Random) -> Dec
 def replaced(action: Action, frame: RawFrame) -> RawFrame:
     if action.raw is not None:
         return RawFrame(frame.opcode, action.raw, frame.fin, frame.rsv, frame.masked)
+    return merge_patch_frame(frame, action.patch)
+
+
+def merge_patch_frame(frame: RawFrame, patch: Any) -> RawFrame:
+    """``frame`` with a JSON merge patch applied to its body (what follows the kind byte)."""
     head, body = frame.payload[:1], frame.payload[1:]
     try:
         obj = json.loads(body)
     except ValueError:
         obj = None
-    patched = merge_patch(obj, action.patch)
+    patched = merge_patch(obj, patch)
     return RawFrame(frame.opcode, head + json.dumps(patched, separators=(",", ":")).encode(), frame.fin, frame.rsv,
                     frame.masked)
 

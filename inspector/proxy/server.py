@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.proxy.frame_log import FrameLog, PairLog
+from inspector.proxy.held import HeldFrames
 from inspector.proxy.pair import Pair, Side
 from inspector.proxy.rules import PairRules, Rule, RuleBook
 from inspector.proxy.tcp_toxics import PairToxics
@@ -60,6 +61,7 @@ class ProxyServer:
         self._handshake_counts: dict[int, Any] = {}
         self.book = RuleBook(config.rules)
         self.toxics = ToxicSet()
+        self.held = HeldFrames()
         self.enabled = False
         self._pairs_changed = asyncio.Condition()
 
@@ -179,11 +181,15 @@ class ProxyServer:
             _note(log, "open")
             pair = Pair(index, Side("client", reader, writer), Side("server", up_reader, up_writer), log, rules,
                         c.strict, c.max_frame, _bind(c.on_frame, index), PairToxics(self.toxics))
+            pair.on_hold = self.held.park
             self.pairs[index] = pair
             try:
                 await pair.run()
             finally:
                 del self.pairs[index]
+                discarded = self.held.discard_pair(pair)
+                if discarded:
+                    _note(log, "held_discarded", frames=discarded)
                 async with self._pairs_changed:
                     self._pairs_changed.notify_all()
                 _note(log, "closed", frames_c2s=pair.frames[True], frames_s2c=pair.frames[False],

@@ -14,6 +14,7 @@ from proxy_kit import RawEnd, RawUpstream, raw_client, raw_pair, running_proxy
 
 from inspector.proxy.control import Control
 from inspector.proxy.http_api import serve_http
+from inspector.proxy.rule_text import parse_rule
 from inspector.proxy.server import ProxyServer
 from inspector.proxy.wire import RawFrame, encode
 
@@ -161,3 +162,26 @@ def test_slow_close_holds_the_close_back() -> None:
         assert loop.time() - start >= 0.3
 
     _with_toxics([{"type": "slow_close", "attributes": {"delay": 300}}], script)
+
+
+def test_held_frames_wait_while_the_rest_flows_and_go_on_edited() -> None:
+    async def body() -> None:
+        async with raw_pair(rules=[parse_rule("dir=s2c -> hold")]) as (proxy, client_end, server_end), \
+                controlled(proxy) as port:
+            await server_end.send(encode(RawFrame(0x2, b'\x10{"a":1}'), False) + encode(RawFrame(0x2, b"\x20p"), False)
+                                  + encode(RawFrame(0x9, b"w"), False))
+            # PINGs are never held unless a rule names their kind
+            assert await client_end.read_frames(2) == [RawFrame(0x2, b"\x20p"), RawFrame(0x9, b"w")]
+            status, held = await _call(port, "GET", "/held")
+            assert status == 200 and [(h["id"], h["kind"], h["direction"]) for h in held] == [(1, "EVENT", "s2c")]
+            assert (await _call(port, "POST", "/held/1/forward", {"patch": {"a": 2}}))[0] == 204
+            assert await client_end.read_frames(1) == [RawFrame(0x2, b'\x10{"a":2}')]
+            await server_end.send(encode(RawFrame(0x2, b"\x10{}"), False) + encode(RawFrame(0x9, b"x"), False))
+            assert await client_end.read_frames(1) == [RawFrame(0x9, b"x")]  # so the EVENT before it is held
+            assert [h["id"] for h in (await _call(port, "GET", "/held"))[1]] == [2]
+            client_end.abort()  # its pair ends: the held frame is discarded
+            await asyncio.wait_for(proxy.wait_pairs(), 2)
+            assert (await _call(port, "GET", "/held"))[1] == []
+            assert (await _call(port, "POST", "/held/2/forward"))[0] == 404
+
+    asyncio.run(body())

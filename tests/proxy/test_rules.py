@@ -122,7 +122,7 @@ def test_corruptions(mode: str, check) -> None:
     ("kind=EVENT frob=1 -> drop", "--rule, column 12: unknown key 'frob'"),
     ("dir=up -> drop", "--rule, column 1: dir must be one of c2s, s2c, not 'up'"),
     ("kind=EVENT -> explode", "--rule, column 15: action must be one of pass, drop, delay, replace, inject, close, "
-                              "blackhole, fragment, corrupt, not 'explode'"),
+                              "blackhole, fragment, corrupt, hold, not 'explode'"),
     ("filter='data.x >' -> drop", "--rule, column 1: filter: incomplete expression at column 8"),
     ("kind=EVENT drop", "--rule, column 16: a rule is 'MATCH -> ACTION' (e.g. 'kind=PONG -> drop')"),
     ("p=2 -> drop", "--rule, column 1: p must be between 0 and 1"),

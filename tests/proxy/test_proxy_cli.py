@@ -55,3 +55,9 @@ def test_a_bad_rules_file_is_one_line_and_the_proxy_does_not_start(tmp_path) -> 
     assert done.returncode == 2 and done.stdout == ""
     why = "rule 1: nth must be a whole number, not 'x'"
     assert done.stderr == f"realtime-inspector: error: {rules}, line 3, column 1: {why}\n"
+
+
+def test_a_control_api_off_loopback_needs_a_token() -> None:
+    done = cli("proxy", "--upstream", "ws://127.0.0.1:9", "--control", "0.0.0.0:0")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == "realtime-inspector: error: --control on 0.0.0.0 (not loopback) needs --control-token\n"

@@ -22,6 +22,7 @@ from inspector.proxy.toxics import Toxic
 from inspector.proxy.wire import FrameSplitter, FrameTooLarge, RawFrame, close_payload, encode
 
 READ_SIZE = 256 * 1024
+_Judged = tuple[RawFrame, "Violation | None", "Decision | None"]
 
 
 class Side:
@@ -152,9 +153,7 @@ class Pair:
             self._log_note("violation", side=src.name, reason=str(exc))
             self.close(MESSAGE_TOO_BIG, "frame too large for the proxy")
             return False
-        if not self.rules.active and not self.strict and not c2s:
-            self._as_is(c2s, frames, splitter.last_raw, src, dst, checker)
-        elif not await self._forward(c2s, frames, src, dst, checker):
+        if not await self._forward(c2s, frames, splitter.last_raw, src, dst, checker):
             return False
         if self.log is not None:
             self.log.flush()
@@ -186,18 +185,28 @@ class Pair:
         if self.on_frame is not None:
             self.on_frame(c2s, frame)
 
-    def _as_is(self, c2s: bool, frames: list[RawFrame], raw: bytes, src: Side, dst: Side, checker: SideChecker) -> None:
-        """No rules, no strict: the bytes go on exactly as they came, then each frame is judged and logged."""
-        dst.send(raw)
-        for frame in frames:
-            if frame.opcode == 0x8:
-                src.sent_close = True
-            self._seen(c2s, frame, checker.check(frame), None)
+    def _judged(self, c2s: bool, frames: list[RawFrame], checker: SideChecker) -> list[_Judged]:
+        """Each frame with its violation and the rules' decision (one clock reading per read)."""
+        rules = self.rules
+        if not rules.active:
+            return [(frame, checker.check(frame), None) for frame in frames]
+        elapsed = (time.monotonic() - self.opened) * 1000
+        return [(frame, checker.check(frame), rules.decide(c2s, frame, elapsed)) for frame in frames]
 
-    async def _forward(self, c2s: bool, frames: list[RawFrame], src: Side, dst: Side, checker: SideChecker) -> bool:
+    async def _forward(self, c2s: bool, frames: list[RawFrame], raw: bytes, src: Side, dst: Side,
+                       checker: SideChecker) -> bool:
         """Send on what ``frames`` make; False once the pair is ending."""
+        judged = self._judged(c2s, frames, checker)
+        strict = self.strict
+        if not c2s and not any(d is not None or (strict and v is not None) for _, v, d in judged):
+            dst.send(raw)  # nothing decided: the server's bytes go on exactly as they came
+            for frame, violation, _ in judged:
+                if frame.opcode == 0x8:
+                    src.sent_close = True
+                self._seen(c2s, frame, violation, None)
+            return True
         out: list[bytes] = []
-        seen: list[tuple[RawFrame, Violation | None, Decision | None]] = []
+        seen: list[_Judged] = []
 
         def flush() -> None:
             dst.send(b"".join(out))
@@ -206,12 +215,9 @@ class Pair:
                 self._seen(c2s, *item)
             seen.clear()
 
-        for frame in frames:
-            violation = checker.check(frame)
-            rules = self.rules
-            decision = rules.decide(c2s, frame, (time.monotonic() - self.opened) * 1000) if rules.active else None
+        for frame, violation, decision in judged:
             seen.append((frame, violation, decision))
-            if violation is not None and self.strict:
+            if violation is not None and strict:
                 flush()
                 src.send(encode(RawFrame(0x8, close_payload(violation.code, violation.reason[:120])), mask=not c2s))
                 dst.send(encode(RawFrame(0x8, close_payload(GOING_AWAY, f"the {src.name} broke the protocol")),

@@ -7,8 +7,9 @@ In the same run, with a bare websockets client as the receiver:
           looks at kind and topic), and, for reference, with no rules and no log (--quiet);
           runs interleaved, best of --repeat.
   latency at 10 k frames/s (a paced server stamps each frame with its send time):
-          the receive delay directly and through the proxy, p50/p99; the proxy's
-          added p99 is the difference.
+          the receive delay directly, through the proxy (log on) and, for reference,
+          through a --quiet proxy, p50/p99; the proxy's added p99 is the difference.
+  memory  the proxy's RSS with 200 connections open, after rounds of traffic on all.
 
 The proxy is the real command (`realtime-inspector proxy --json`, its log on, written to
 /dev/null) in a process of its own. Targets: rate through the proxy >= 0.5 of direct
@@ -131,22 +132,51 @@ async def delays(url: str) -> list[float]:
     return out[len(out) // 10:]
 
 
-def latency(rate: int, seconds: float) -> tuple[list[float], list[float]]:
+def latency(rate: int, seconds: float) -> tuple[list[float], list[float], list[float]]:
     paced = subprocess.Popen([sys.executable, __file__, "--paced-server", str(rate), str(seconds)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
                              env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert paced.stdout is not None and paced.stdin is not None
     url = paced.stdout.readline().strip()
-    proxy = Proxy(url)
+    proxy, quiet = Proxy(url), Proxy(url, "--quiet")
     try:
         direct = asyncio.run(delays(url))
         through = asyncio.run(delays(proxy.url))
+        unlogged = asyncio.run(delays(quiet.url))
     finally:
         proxy.close()
+        quiet.close()
         paced.stdin.write("quit\n")
         paced.stdin.close()
         paced.wait(10)
-    return direct, through
+    return direct, through, unlogged
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def many(url: str, pid: int, count: int, rounds: int) -> list[float]:
+    """The proxy's RSS with ``count`` connections open, after each round of a PING and its PONG on every one."""
+    from websockets.asyncio.client import connect
+
+    sockets = [await connect(url, additional_headers={"Authorization": f"Bearer {TOKEN}"}, ping_interval=None,
+                             compression=None) for _ in range(count)]
+    sizes = [rss_mb(pid)]
+    try:
+        for _ in range(rounds):
+            for ws in sockets:
+                await ws.send(b"\x20" + b"p" * 32)
+            for ws in sockets:
+                await ws.recv()
+            sizes.append(rss_mb(pid))
+    finally:
+        for ws in sockets:
+            await ws.close()
+    return sizes
 
 
 def main() -> int:
@@ -182,11 +212,22 @@ def main() -> int:
     for name, rate in best.items():
         print(f"  {name:9} {rate:10,.0f} frames/s  ({rate / direct:.2f} of direct)"
               + ("  (no rules, no log)" if name == "log off" else ""))
-    d, t = latency(args.rate, args.seconds)
+    d, t, q = latency(args.rate, args.seconds)
     added = percentile(t, 99) - percentile(d, 99)
     print(f"latency at {args.rate} frames/s for {args.seconds:g} s ({len(t)} frames measured):")
     print(f"  direct   p50 {percentile(d, 50):.3f} ms  p99 {percentile(d, 99):.3f} ms")
     print(f"  proxied  p50 {percentile(t, 50):.3f} ms  p99 {percentile(t, 99):.3f} ms  (added p99 {added:.3f} ms)")
+    print(f"  log off  p50 {percentile(q, 50):.3f} ms  p99 {percentile(q, 99):.3f} ms  "
+          f"(added p99 {percentile(q, 99) - percentile(d, 99):.3f} ms)")
+    server = Server()
+    crowd = Proxy(server.url)
+    try:
+        sizes = asyncio.run(many(crowd.url, crowd.proc.pid, 200, 5))
+    finally:
+        crowd.close()
+        server.close()
+    print(f"200 connections through one proxy: RSS {sizes[0]:.1f} MB open, "
+          + ", ".join(f"{mb:.1f}" for mb in sizes[1:]) + " MB after each round of a PING on every one")
     missed = []
     if best["no rules"] / direct < RATE_TARGET_NO_RULES:
         missed.append(f"no rules: {best['no rules'] / direct:.2f} of direct < {RATE_TARGET_NO_RULES}")

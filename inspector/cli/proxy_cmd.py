@@ -150,7 +150,7 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
     pipe = None
     if not args.quiet and config.emit is None:
         from inspector.proxy.log_pipe import LogPipe
-        pipe = LogPipe(args.json)
+        pipe = await LogPipe.start(args.json)
         config.log_factory = pipe.pair
     control = await _start_control(args, server)
     scheme = "wss" if config.ssl_context else "ws"
@@ -171,7 +171,7 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
         if recorder is not None:
             recorder.close()
         if pipe is not None:
-            pipe.close()
+            await pipe.close()
         sys.stdout.flush()
     return 0
 

@@ -1,16 +1,14 @@
 """The proxy's log written by a child process (``log_sink``): making a ``--json`` line per
 frame costs several times what forwarding it does, so the proxy only hands each frame's
-bytes over, a batch per read, and a thread writes them to the pipe without the GIL."""
+bytes over, one pickled batch per read, written to the child's stdin by the event loop
+itself (non-blocking, no thread)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import pickle
-import queue
-import subprocess
 import sys
-import threading
 import time
 from typing import Any
 
@@ -22,17 +20,18 @@ BACKLOG = 32 * 2**20  # bytes handed over and not yet written past which the pro
 
 
 class LogPipe:
-    def __init__(self, as_json: bool) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "inspector.proxy.log_sink", "--json" if as_json else
-                                      "--text"], stdin=subprocess.PIPE)
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
         self._batch: list[tuple[Any, ...]] = []
-        self._lock = threading.Lock()
-        self._queued = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._caught_up: asyncio.Event | None = None
-        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._write, name="proxy-log-pipe", daemon=True)
-        self._thread.start()
+        assert proc.stdin is not None
+        self._stdin = proc.stdin
+        self._stdin.transport.set_write_buffer_limits(high=BACKLOG)
+
+    @classmethod
+    async def start(cls, as_json: bool) -> LogPipe:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "inspector.proxy.log_sink",
+                                                    "--json" if as_json else "--text", stdin=asyncio.subprocess.PIPE)
+        return cls(proc)
 
     def pair(self, conn: str, client: str, upstream: str) -> PipedLog:
         return PipedLog(self, conn, client, upstream)
@@ -41,58 +40,28 @@ class LogPipe:
         self._batch.append(record)
 
     def flush(self) -> None:
-        if self._batch:
+        if self._batch and not self._stdin.is_closing():
             data = pickle.dumps(self._batch, protocol=pickle.HIGHEST_PROTOCOL)
-            self._batch = []
-            with self._lock:
-                self._queued += len(data)
-            self._queue.put(len(data).to_bytes(LENGTH, "big") + data)
+            self._stdin.write(len(data).to_bytes(LENGTH, "big") + data)
+        self._batch = []
 
     async def caught_up(self) -> None:
         """Until the log process has taken most of what it was handed (a flood must not fill memory)."""
-        if self._queued <= BACKLOG:
-            return
-        if self._caught_up is None:
-            self._loop = asyncio.get_running_loop()
-            self._caught_up = asyncio.Event()
-        self._caught_up.clear()
-        while self._queued > BACKLOG // 2 and self._thread.is_alive():
-            await self._caught_up.wait()
-            self._caught_up.clear()
+        if self._stdin.transport.get_write_buffer_size() > BACKLOG:
+            with contextlib.suppress(ConnectionError):
+                await self._stdin.drain()
 
-    def _written(self, size: int) -> None:
-        with self._lock:
-            self._queued -= size
-            wake = self._caught_up is not None and self._queued <= BACKLOG // 2
-        if wake and self._loop is not None and self._caught_up is not None:
-            self._loop.call_soon_threadsafe(self._caught_up.set)
-
-    def _write(self) -> None:
-        stdin = self.proc.stdin
-        assert stdin is not None
-        try:
-            while (chunk := self._queue.get()) is not None:
-                stdin.write(chunk)
-                stdin.flush()
-                self._written(len(chunk) - LENGTH)
-        except (BrokenPipeError, OSError):
-            pass  # the log process is gone (its reader closed): the proxy goes on unlogged
-        finally:
-            self._written(self._queued)
-
-    def close(self) -> None:
+    async def close(self) -> None:
         """Everything handed over is written; the log process ends at EOF."""
         self.flush()
-        self._queue.put(None)
-        self._thread.join()
-        if self.proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.proc.stdin.close()
+        with contextlib.suppress(ConnectionError):
+            await self._stdin.drain()
+        self._stdin.close()
         try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(self.proc.wait(), 30)
+        except TimeoutError:
             self.proc.kill()
-            self.proc.wait()
+            await self.proc.wait()
 
 
 class PipedLog:

@@ -19,6 +19,7 @@ from inspector.cli import (
     conform_args,
     load_args,
     mock_args,
+    proxy_args,
     publish_args,
     replay_args,
     tail_args,
@@ -39,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 # in the order of the command list in --help
 COMMANDS: tuple[CommandArgs, ...] = (mock_args, tail_args, replay_args, conform_args, check_client_args,
-                                      publish_args, wireshark_args, load_args)
+                                      publish_args, wireshark_args, load_args, proxy_args)
 SUBCOMMANDS = tuple(command.NAME for command in COMMANDS)
 
 
@@ -100,6 +101,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "load":
         from inspector.cli.load_cmd import run_load
         return run_load(load_args.LoadArgs.from_namespace(args))
+    if command == "proxy":
+        from inspector.cli.proxy_cmd import run_proxy
+        return run_proxy(proxy_args.ProxyArgs.from_namespace(args))
     from inspector.qt.app import run_app
     return run_app(args)
 

@@ -26,7 +26,7 @@ COLUMNS = "100"
 
 # argv that prints a help: the parser main() builds for it is the one pinned
 HELPS = [["--help"], ["app.rirec", "--help"], *([cmd, "--help"] for cmd in (
-    "mock", "tail", "replay", "publish", "conform", "check-client", "wireshark", "load"))]
+    "mock", "tail", "replay", "publish", "conform", "check-client", "wireshark", "load", "proxy"))]
 
 # the fewest arguments each parser takes; everything else is its default
 MINIMAL = {
@@ -40,6 +40,7 @@ MINIMAL = {
     "check-client": ["check-client"],
     "wireshark": ["wireshark"],
     "load": ["load", "ws://127.0.0.1:9/api/v2/realtime"],
+    "proxy": ["proxy", "--upstream", "ws://127.0.0.1:9/api/v2/realtime"],
 }
 
 URL = "ws://127.0.0.1:9/api/v2/realtime"
@@ -69,6 +70,10 @@ ERRORS = [
     ["publish", "ws://127.0.0.1:9", "--token", TOKEN, "orders.eu", "1", "--count", "0"],
     ["publish", "ws://127.0.0.1:9", "--token", TOKEN, "orders.eu", "1", "--rate", "0"],
     ["publish", "ws://127.0.0.1:9", "--token", TOKEN, "orders.eu", "{nope"],
+    ["proxy"],
+    ["proxy", "--upstream", URL, "--listen", "nowhere"],
+    ["proxy", "--upstream", URL, "--rule", "kind=EVENT frob=1 -> drop"],
+    ["proxy", "--upstream", "http://127.0.0.1:9/x"],
     ["mock", "--port", "70000"],
     ["mock", "--ping-interval", "0"],
     ["mock", "--max-subscriptions", "0"],

@@ -12,6 +12,7 @@ from inspector.cli.conform_args import ConformArgs
 from inspector.cli.load_args import LoadArgs
 from inspector.cli.main import build_parser
 from inspector.cli.mock_args import MockArgs
+from inspector.cli.proxy_args import ProxyArgs
 from inspector.cli.publish_args import PublishArgs
 from inspector.cli.replay_args import ReplayArgs
 from inspector.cli.tail_args import TailArgs
@@ -27,6 +28,7 @@ COMMANDS: dict[str, tuple[Any, list[str]]] = {
     "check-client": (CheckClientArgs, ["--", "my-client"]),
     "wireshark": (WiresharkArgs, []),
     "load": (LoadArgs, [URL]),
+    "proxy": (ProxyArgs, ["--upstream", URL]),
 }
 APP_ONLY = {"command", "self_test", "screenshot"}  # the app's own options, on every namespace
 

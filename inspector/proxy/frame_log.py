@@ -1,0 +1,116 @@
+"""One line per forwarded frame: the ``tail --json`` schema plus ``direction`` (c2s / s2c)
+and the connection pair, or a short human line. No token reaches a line: frames carry none,
+and the upgrade's target is shown with its ``token`` masked."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.protocol.json_output import SCHEMA_VERSION, dumps, json_record
+from inspector.proxy.checks import Violation
+from inspector.proxy.wire import MessageJoiner, RawFrame, parse_close
+
+_CONTROL = {0x8: "WS_CLOSE", 0x9: "WS_PING", 0xA: "WS_PONG"}
+
+
+class PairLog(Protocol):
+    """What a pair logs to: FrameLog here, or the log process's end of the pipe (log_pipe)."""
+
+    def note(self, event: str, t: float | None = None, **fields: Any) -> None: ...
+
+    def frame(self, c2s: bool, frame: RawFrame, violation: Violation | None = None, action: str | None = None,
+              t: float | None = None) -> None: ...
+
+    def flush(self) -> None: ...
+
+    async def caught_up(self) -> None: ...
+
+
+class FrameLog:
+    """The lines of one client↔upstream pair; ``emit`` takes each line (without newline)."""
+
+    def __init__(self, conn: str, client: str, upstream: str, as_json: bool, emit: Callable[[str], None]) -> None:
+        self.conn = conn
+        self.client = client
+        self.upstream = upstream
+        self.as_json = as_json
+        self.emit = emit
+        self._joiners = {True: MessageJoiner(), False: MessageJoiner()}
+
+    def flush(self) -> None:
+        """Lines are emitted as they are made."""
+
+    async def caught_up(self) -> None:
+        """Nothing is ever behind."""
+
+    def note(self, event: str, t: float | None = None, **fields: Any) -> None:
+        """A line about the pair itself (opened, refused, closed)."""
+        if self.as_json:
+            record = {"v": SCHEMA_VERSION, "t": time.time() if t is None else t, "conn": self.conn, "event": event,
+                      "client": self.client, "upstream": self.upstream, **fields}
+            self.emit(dumps(record))
+        else:
+            details = " ".join(f"{k}={v}" for k, v in fields.items())
+            self.emit(f"#{self.conn} {event} {self.client} ↔ {self.upstream} {details}".rstrip())
+
+    def frame(self, c2s: bool, frame: RawFrame, violation: Violation | None = None, action: str | None = None,
+              t: float | None = None) -> None:
+        record = self._record(c2s, frame, time.time() if t is None else t)
+        if violation is not None:
+            record["violation"] = {"code": violation.code, "reason": violation.reason}
+        if action is not None:
+            record["action"] = action
+        if self.as_json:
+            self.emit(dumps(record))
+        else:
+            self.emit(_human(record))
+
+    def _record(self, c2s: bool, frame: RawFrame, t: float) -> dict[str, Any]:
+        op = frame.opcode
+        joined = self._joiners[c2s].add(frame)
+        if joined is not None:
+            whole, text, count = joined
+            seen = FrameSeen(self.conn, t, OUT if c2s else IN, whole, text=text)
+            record = json_record(seen) or {}
+            if count > 1:
+                record["fragments"] = count
+        else:
+            record = {"v": SCHEMA_VERSION, "t": t, "conn": self.conn, "event": "frame",
+                      "dir": OUT if c2s else IN, "kind": _CONTROL.get(op, "FRAGMENT" if op < 3 else "WS_RESERVED"),
+                      "size": len(frame.payload), "raw_b64": base64.b64encode(frame.payload).decode("ascii")}
+            if op == 0x8:
+                code, reason = parse_close(frame.payload)
+                record["close_code"] = code
+                record["close_reason"] = reason
+        record["direction"] = "c2s" if c2s else "s2c"
+        record["client"] = self.client
+        record["upstream"] = self.upstream
+        record["opcode"] = op
+        if not frame.fin:
+            record["fin"] = False
+        if frame.rsv:
+            record["rsv"] = frame.rsv
+        return record
+
+
+def _human(record: dict[str, Any]) -> str:
+    arrow = "client → server" if record["direction"] == "c2s" else "server → client"
+    kind = record["kind"]
+    if "summary" in record:
+        what = record["summary"]
+    elif kind == "WS_CLOSE":
+        what = f"code {record['close_code']} {record['close_reason']!r}"
+    else:
+        what = f"{record['size']} bytes"
+    line = f"#{record['conn']} {arrow} {kind} {what}"
+    if "action" in record:
+        line += f" [{record['action']}]"
+    if "violation" in record:
+        v = record["violation"]
+        line += f" !! {v['reason']} (receiver would close with {v['code']})"
+    return line
+

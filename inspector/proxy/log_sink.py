@@ -1,0 +1,58 @@
+"""The log process of ``proxy``: reads the batches ``log_pipe`` writes on stdin and prints
+each as lines (``--json`` or ``--text``) on stdout, which it shares with the proxy. Ends at EOF."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from typing import Any, BinaryIO
+
+from inspector.proxy.checks import Violation
+from inspector.proxy.frame_log import FrameLog
+from inspector.proxy.log_pipe import LENGTH
+from inspector.proxy.wire import RawFrame
+
+
+def _read(stream: BinaryIO, n: int) -> bytes | None:
+    data = stream.read(n)
+    return data if data is not None and len(data) == n else None
+
+
+def _write(logs: dict[str, FrameLog], record: tuple[Any, ...], as_json: bool, lines: list[str]) -> None:
+    kind, conn, client, upstream, t, *rest = record
+    log = logs.get(conn)
+    if log is None:
+        log = logs[conn] = FrameLog(conn, client, upstream, as_json, lines.append)
+    if kind == "n":
+        event, fields = rest
+        log.note(event, t, **fields)
+        if event == "closed":
+            del logs[conn]
+        return
+    c2s, opcode, payload, fin, rsv, masked, violation, action = rest
+    log.frame(c2s, RawFrame(opcode, payload, fin, rsv, masked), Violation(*violation) if violation else None,
+              action, t)
+
+
+def main(argv: list[str]) -> int:
+    as_json = "--json" in argv
+    stdin = sys.stdin.buffer
+    logs: dict[str, FrameLog] = {}
+    lines: list[str] = []  # every pair's FrameLog appends here
+    while (head := _read(stdin, LENGTH)) is not None:
+        body = _read(stdin, int.from_bytes(head, "big"))
+        if body is None:
+            break
+        for record in pickle.loads(body):
+            _write(logs, record, as_json, lines)
+        try:
+            sys.stdout.write("".join(line + "\n" for line in lines))
+            sys.stdout.flush()
+            lines.clear()
+        except BrokenPipeError:
+            return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

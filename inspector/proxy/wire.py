@@ -1,0 +1,147 @@
+"""RFC 6455 frames at the frame level, both ways: a splitter that cuts a byte stream into
+frames without judging them, and a writer that makes the bytes of any frame (valid or not).
+
+The proxy forwards what it was given, so the splitter keeps what a message parser would
+throw away: FIN, the RSV bits, the opcode (reserved ones too) and whether the frame was
+masked. Only a frame too large to hold stops it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RawFrame:
+    opcode: int
+    payload: bytes  # unmasked
+    fin: bool = True
+    rsv: int = 0  # RSV1-3 as the three high bits of the first byte (0 to 7)
+    masked: bool = False  # as it arrived; the writer masks per direction
+
+
+class FrameTooLarge(ValueError):
+    """A frame header announced more than the splitter will hold."""
+
+
+def apply_mask(data: bytes, key: bytes) -> bytes:
+    """``data`` XOR the 4-byte ``key`` repeated (masking and unmasking are the same)."""
+    n = len(data)
+    if not n:
+        return b""
+    stream = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
+
+
+def encode(frame: RawFrame, mask: bool) -> bytes:
+    """The bytes of ``frame``, masked with a fresh key when ``mask`` (a client's frame)."""
+    payload = frame.payload
+    n = len(payload)
+    first = (0x80 if frame.fin else 0) | (frame.rsv & 7) << 4 | (frame.opcode & 0x0F)
+    bit = 0x80 if mask else 0
+    if n < 126:
+        head = bytes((first, bit | n))
+    elif n < 65536:
+        head = bytes((first, bit | 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((first, bit | 127)) + n.to_bytes(8, "big")
+    if not mask:
+        return head + payload
+    key = os.urandom(4)
+    return head + key + apply_mask(payload, key)
+
+
+class FrameSplitter:
+    """Cuts one side's byte stream into frames, in order; ``feed`` returns what it completed.
+
+    ``max_frame`` bounds one frame's payload: a larger announced length raises
+    FrameTooLarge (the proxy cannot hold it), and the splitter takes nothing more.
+    """
+
+    def __init__(self, max_frame: int = 64 * 2**20) -> None:
+        self.max_frame = max_frame
+        self._buf = bytearray()
+        self.last_raw = b""  # the exact bytes of the frames the last feed() completed
+
+    @property
+    def pending(self) -> int:
+        """Bytes of an incomplete frame held (a half-written frame when the stream ends)."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[RawFrame]:
+        buf = self._buf
+        buf += data
+        out: list[RawFrame] = []
+        i = 0
+        n = len(buf)
+        while n - i >= 2:
+            b0 = buf[i]
+            b1 = buf[i + 1]
+            length = b1 & 0x7F
+            header = 2
+            if length == 126:
+                header = 4
+                if n - i < 4:
+                    break
+                length = int.from_bytes(buf[i + 2:i + 4], "big")
+            elif length == 127:
+                header = 10
+                if n - i < 10:
+                    break
+                length = int.from_bytes(buf[i + 2:i + 10], "big")
+            if length > self.max_frame:
+                raise FrameTooLarge(f"a frame of {length} bytes (more than {self.max_frame})")
+            masked = bool(b1 & 0x80)
+            if masked:
+                header += 4
+            end = i + header + length
+            if end > n:
+                break
+            payload = bytes(buf[i + header:end])
+            if masked:
+                payload = apply_mask(payload, bytes(buf[i + header - 4:i + header]))
+            out.append(RawFrame(b0 & 0x0F, payload, bool(b0 & 0x80), (b0 >> 4) & 7, masked))
+            i = end
+        if i:
+            self.last_raw = bytes(buf[:i]) if i < n else bytes(buf)
+            del buf[:i]
+        else:
+            self.last_raw = b""
+        return out
+
+
+def close_payload(code: int | None, reason: str = "") -> bytes:
+    """The payload of a close frame (empty when ``code`` is None)."""
+    if code is None:
+        return b""
+    return code.to_bytes(2, "big") + reason.encode("utf-8")
+
+
+def parse_close(payload: bytes) -> tuple[int | None, str]:
+    """A close frame's code and reason as sent (reason decoded leniently, for display)."""
+    if len(payload) < 2:
+        return None, ""
+    return int.from_bytes(payload[:2], "big"), payload[2:].decode("utf-8", "replace")
+
+
+
+class MessageJoiner:
+    """One direction's data frames joined into messages: ``add`` returns (payload, text,
+    frame count) when a frame completes a message, None otherwise (control frames too)."""
+
+    def __init__(self) -> None:
+        self._parts: list[RawFrame] = []
+
+    def add(self, frame: RawFrame) -> tuple[bytes, bool, int] | None:
+        op = frame.opcode
+        parts = self._parts
+        if op in (0x1, 0x2) and frame.fin and not parts:
+            return frame.payload, op == 0x1, 1
+        if op not in (0x0, 0x1, 0x2) or (op == 0x0 and not parts):
+            return None
+        parts.append(frame)
+        if not frame.fin:
+            return None
+        self._parts = []
+        return b"".join(p.payload for p in parts), parts[0].opcode == 0x1, len(parts)

@@ -1,0 +1,40 @@
+"""RFC 6455 rules per side, judged after the fact, with the code the receiver would send."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.proxy.checks import SideChecker
+from inspector.proxy.wire import RawFrame
+
+
+@pytest.mark.parametrize(("client", "frames", "code", "reason"), [
+    (False, [RawFrame(0xB, b"")], 1002, "server sent a frame with the reserved opcode 0xb"),
+    (True, [RawFrame(0x2, b"x")], 1002, "client sent an unmasked frame"),
+    (False, [RawFrame(0x2, b"x", masked=True)], 1002, "server sent a masked frame"),
+    (False, [RawFrame(0x2, b"x", rsv=4)], 1002, "server set reserved bits (RSV1-3) with no extension negotiated"),
+    (False, [RawFrame(0x9, b"x" * 126)], 1002, "server sent a control frame longer than 125 bytes"),
+    (False, [RawFrame(0xA, b"", fin=False)], 1002, "server sent a fragmented control frame"),
+    (False, [RawFrame(0x0, b"x")], 1002, "server sent a continuation frame with no message in progress"),
+    (False, [RawFrame(0x2, b"x", fin=False), RawFrame(0x2, b"y")], 1002,
+     "server sent a data frame inside a fragmented message"),
+    (False, [RawFrame(0x1, b"\xc3", fin=False), RawFrame(0x0, b"(")], 1007,
+     "server sent a text message that is not UTF-8 (invalid continuation byte)"),
+    (False, [RawFrame(0x8, b"\x03")], 1002, "server sent a close frame with a 1-byte payload"),
+    (False, [RawFrame(0x8, b"\x03\xed")], 1002, "server sent the invalid close code 1005"),
+    (False, [RawFrame(0x8, b"\x03\xe8\xff")], 1007, "server sent a close reason that is not UTF-8"),
+])
+def test_each_rule_and_its_code(client: bool, frames: list[RawFrame], code: int, reason: str) -> None:
+    checker = SideChecker(client)
+    *before, last = frames
+    assert [checker.check(f) for f in before] == [None] * len(before)
+    violation = checker.check(last)
+    assert violation is not None and (violation.code, violation.reason) == (code, reason)
+
+
+def test_a_good_conversation_breaks_nothing() -> None:
+    checker = SideChecker(client=True)
+    frames = [RawFrame(0x1, "é".encode()[:1], fin=False, masked=True), RawFrame(0x9, b"", masked=True),
+              RawFrame(0x0, "é".encode()[1:], masked=True), RawFrame(0x2, b"\x20", masked=True),
+              RawFrame(0x8, b"\x03\xe8ok", masked=True)]
+    assert [checker.check(f) for f in frames] == [None] * 5

@@ -11,7 +11,7 @@ import asyncio
 import os
 import secrets
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from inspector.conformance.cases import Case, select
@@ -37,7 +37,7 @@ class _ClientRun:
         self.server = ScriptedServer(traffic)
         self.ctx = ClientCtx(self.server, traffic, scale, slow)
         self.proc: asyncio.subprocess.Process | None = None
-        self._waiter: asyncio.Task | None = None
+        self._waiter: asyncio.Task[None] | None = None
         self.token = f"check-{secrets.token_hex(8)}"
 
     async def start(self, case_id: str) -> None:
@@ -112,7 +112,7 @@ class _Ctx:
         await self.run.cleanup()
 
 
-def _starting(case: Case):
+def _starting(case: Case) -> Callable[[_Ctx], Awaitable[str | None]]:
     async def run(ctx: _Ctx) -> str | None:
         await ctx.run.start(case.id)
         return await case.run(ctx.run.ctx)

@@ -15,7 +15,7 @@ from inspector.conformance.scripted import Attempt, ScriptedConn, ScriptedServer
 from inspector.conformance.traffic import CaseFailed, CaseSkipped, HarnessError, Traffic
 from inspector.protocol import backoff, closecodes, limits
 
-CASES = Registry()
+CASES: Registry[ClientCtx] = Registry()
 case = CASES.case
 
 EARLY = 0.05  # a reconnect this much before its window still passes

@@ -8,6 +8,7 @@ replaced. Exit status 127 from the client means "case not supported": the case i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import signal
@@ -74,17 +75,13 @@ class _ClientRun:
     async def cleanup(self) -> None:
         proc = self.proc
         if proc is not None and proc.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 await asyncio.wait_for(proc.wait(), STOP_WAIT)
             except TimeoutError:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 await proc.wait()
         if self._waiter is not None:
             await self._waiter

@@ -20,7 +20,7 @@ EXIT_FAILED = 1
 EXIT_HARNESS = 2
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"  # a MUST was not met
     NON_STRICT = "non-strict"  # a SHOULD was not met

@@ -15,6 +15,8 @@ from inspector.redact import scrub
 
 log = logging.getLogger("inspector.qt")
 
+CANCEL_WAIT = 5.0  # seconds cancel_all waits for the cancelled tasks to finish
+
 
 class Tasks:
     def __init__(self, on_error: Callable[[str], None] | None = None):
@@ -41,10 +43,10 @@ class Tasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    async def cancel_all(self, timeout: float = 5.0) -> None:
+    async def cancel_all(self) -> None:
         """Cancel every task and wait (bounded) for them to finish."""
         tasks = [t for t in self._tasks if not t.done()]
         for t in tasks:
             t.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
+            await asyncio.wait(tasks, timeout=CANCEL_WAIT)

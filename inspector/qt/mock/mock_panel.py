@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import shutil
 import tempfile
@@ -285,10 +286,8 @@ class MockPanel(QWidget):
         if self.running:
             self.tasks.spawn(self.stop_async(), name="stop mock server")
         else:
-            try:
+            with contextlib.suppress(OSError):
                 self.start_server()
-            except OSError:
-                pass
 
     def _update_running(self) -> None:
         on = self.running

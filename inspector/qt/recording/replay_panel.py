@@ -217,7 +217,7 @@ class ReplayPanel(QWidget):
         duration = p.timeline.duration
         at = p.timeline.offset_of(self.shown - 1) if self.shown else 0.0
         self.slider.blockSignals(True)
-        self.slider.setValue(int(round(at / duration * SLIDER_STEPS)) if duration > 0 else
+        self.slider.setValue(round(at / duration * SLIDER_STEPS) if duration > 0 else
                              (SLIDER_STEPS if self.shown else 0))
         self.slider.blockSignals(False)
         # frames, as the recorder, the log and the status line count them; records add connection events

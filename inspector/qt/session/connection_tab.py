@@ -186,18 +186,18 @@ class ConnectionTab(QWidget):
     # ------------------------------------------------------------ events
     def add_sinks(self, on_frame, on_other) -> None:
         """Also feed ``on_frame(FrameSeen)`` and ``on_other(any other event)``."""
-        self._frame_sinks = self._frame_sinks + (on_frame,)
-        self._other_sinks = self._other_sinks + (on_other,)
+        self._frame_sinks = (*self._frame_sinks, on_frame)
+        self._other_sinks = (*self._other_sinks, on_other)
 
     def add_batch_sinks(self, on_frames, on_other) -> None:
         """Also feed ``on_frames(list[FrameSeen])`` and ``on_other(any other event)``: frames
         come in the client's batches, so a flood costs a consumer one call per batch."""
-        self._batch_sinks = self._batch_sinks + (on_frames,)
-        self._other_sinks = self._other_sinks + (on_other,)
+        self._batch_sinks = (*self._batch_sinks, on_frames)
+        self._other_sinks = (*self._other_sinks, on_other)
 
     def add_event_sink(self, fn) -> None:
         """Feed ``fn`` every event except frames (a recorder, which takes frames from the log)."""
-        self._other_sinks = self._other_sinks + (fn,)
+        self._other_sinks = (*self._other_sinks, fn)
 
     def remove_event_sink(self, fn) -> None:
         self._other_sinks = tuple(f for f in self._other_sinks if f != fn)

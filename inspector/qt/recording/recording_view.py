@@ -148,7 +148,8 @@ class RecordingView(QWidget):
             assert thread is not None  # start_server just set it, on this thread
             done: concurrent.futures.Future[int] = concurrent.futures.Future()
 
-            def begin() -> tuple:  # on the mock's loop; a tuple, so ``call`` does not await the task
+            # on the mock's loop; a tuple, so ``call`` does not await the task
+            def begin() -> tuple[asyncio.Task[None]]:
                 return (asyncio.ensure_future(_play_into(thread.server, events, speed, done)),)
             (task,) = await loop.run_in_executor(None, thread.call, begin)
 

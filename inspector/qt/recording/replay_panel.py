@@ -99,7 +99,8 @@ class ReplayPanel(QWidget):
 
     @property
     def speed(self) -> float:
-        return self.speed_combo.currentData()
+        speed: float = self.speed_combo.currentData()  # the items' data are the speeds
+        return speed
 
     @property
     def playing(self) -> bool:

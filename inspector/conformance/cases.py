@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 SLOW = "slow"  # waits on the protocol's long timers (runs with --slow)
 PUBLISH = "publish"  # needs a way to publish (--control or --publish-command)
 OPT_IN = "opt-in"  # runs only when named with --cases
+
+
+class CaseCtx(Protocol):
+    """What the runner needs of the context a case runs with: a way to end what the case left open."""
+
+    async def cleanup(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -17,24 +23,32 @@ class Case:
     id: str
     title: str
     rules: tuple[str, ...]
-    run: Callable[[Any], Awaitable[str | None]]  # returns a note for a pass, or raises traffic's outcomes
+    # Takes its suite's context (the registry that made the case names its type; a list of cases does not);
+    # returns a note for a pass, or raises traffic's outcomes.
+    run: Callable[[Any], Awaitable[str | None]]
     needs: frozenset[str] = field(default_factory=frozenset)
 
 
-class Registry:
+CtxT = TypeVar("CtxT")
+
+
+class Registry(Generic[CtxT]):
+    """The cases of one suite, each run with the suite's context CtxT."""
+
     def __init__(self) -> None:
         self.cases: dict[str, Case] = {}
 
-    def case(self, id: str, title: str, *rules: str, needs: Iterable[str] = ()) -> Callable[
-            [Callable[[Any], Awaitable[str | None]]], Callable[[Any], Awaitable[str | None]]]:
-        def add(fn: Callable[[Any], Awaitable[str | None]]) -> Callable[[Any], Awaitable[str | None]]:
+    def case(self, id: str, title: str, *rules: str,
+             needs: Iterable[str] = ()) -> Callable[[Callable[[CtxT], Awaitable[str | None]]],
+                                                    Callable[[CtxT], Awaitable[str | None]]]:
+        def add(fn: Callable[[CtxT], Awaitable[str | None]]) -> Callable[[CtxT], Awaitable[str | None]]:
             if id in self.cases:
                 raise ValueError(f"case {id} defined twice")
             self.cases[id] = Case(id, title, tuple(rules), fn, frozenset(needs))
             return fn
         return add
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Case]:
         return iter(self.cases.values())
 
 

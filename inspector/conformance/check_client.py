@@ -8,10 +8,11 @@ replaced. Exit status 127 from the client means "case not supported": the case i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from inspector.conformance.cases import Case, select
@@ -37,7 +38,7 @@ class _ClientRun:
         self.server = ScriptedServer(traffic)
         self.ctx = ClientCtx(self.server, traffic, scale, slow)
         self.proc: asyncio.subprocess.Process | None = None
-        self._waiter: asyncio.Task | None = None
+        self._waiter: asyncio.Task[None] | None = None
         self.token = f"check-{secrets.token_hex(8)}"
 
     async def start(self, case_id: str) -> None:
@@ -74,17 +75,13 @@ class _ClientRun:
     async def cleanup(self) -> None:
         proc = self.proc
         if proc is not None and proc.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 await asyncio.wait_for(proc.wait(), STOP_WAIT)
             except TimeoutError:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 await proc.wait()
         if self._waiter is not None:
             await self._waiter
@@ -112,7 +109,7 @@ class _Ctx:
         await self.run.cleanup()
 
 
-def _starting(case: Case):
+def _starting(case: Case) -> Callable[[_Ctx], Awaitable[str | None]]:
     async def run(ctx: _Ctx) -> str | None:
         await ctx.run.start(case.id)
         return await case.run(ctx.run.ctx)

@@ -15,7 +15,7 @@ from inspector.conformance.scripted import Attempt, ScriptedConn, ScriptedServer
 from inspector.conformance.traffic import CaseFailed, CaseSkipped, HarnessError, Traffic
 from inspector.protocol import backoff, closecodes, limits
 
-CASES = Registry()
+CASES: Registry[ClientCtx] = Registry()
 case = CASES.case
 
 EARLY = 0.05  # a reconnect this much before its window still passes
@@ -44,9 +44,9 @@ class ClientCtx:
         while len(self.server.attempts) <= index:
             if self.exited is not None:
                 return None
-            if not await self.server.wait_change(loop_deadline - self.server.now()):
-                if len(self.server.attempts) <= index:
-                    return None
+            changed = await self.server.wait_change(loop_deadline - self.server.now())
+            if not changed and len(self.server.attempts) <= index:
+                return None
         return self.server.attempts[index]
 
     async def first(self) -> ScriptedConn:
@@ -244,11 +244,11 @@ async def pong(ctx: ClientCtx) -> str | None:
             match = [p for p in conn.pongs if p[0] >= sent_at]
             if match:
                 break
-            if not await ctx.server.wait_change(sent_at + limit - ctx.server.now()) or conn.closed.is_set():
-                if not [p for p in conn.pongs if p[0] >= sent_at]:
-                    raise CaseFailed("RT-PING-3", f"no PONG to a {size}-byte PING within {limit:.3g} s",
-                                     f"PONG {body.hex() or '(empty)'}", "nothing", index)
-        at, got, got_index = match[0]
+            waited = await ctx.server.wait_change(sent_at + limit - ctx.server.now())
+            if (not waited or conn.closed.is_set()) and not [p for p in conn.pongs if p[0] >= sent_at]:
+                raise CaseFailed("RT-PING-3", f"no PONG to a {size}-byte PING within {limit:.3g} s",
+                                 f"PONG {body.hex() or '(empty)'}", "nothing", index)
+        _, got, got_index = match[0]
         if got != body:
             raise CaseFailed("RT-PING-3", f"the PONG does not echo the {size}-byte PING", body.hex() or "(empty)",
                              got.hex() or "(empty)", got_index)

@@ -20,7 +20,7 @@ EXIT_FAILED = 1
 EXIT_HARNESS = 2
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"  # a MUST was not met
     NON_STRICT = "non-strict"  # a SHOULD was not met
@@ -117,7 +117,7 @@ def result_line(r: CaseResult) -> str:
     return f"{head}  {detail}".rstrip()
 
 
-def write_json(report: Report, path: str | os.PathLike) -> None:
+def write_json(report: Report, path: str | os.PathLike[str]) -> None:
     data = json.dumps(report.as_json(), indent=1, ensure_ascii=False) + "\n"
     with open_private(path, "w", encoding="utf-8") as f:
         f.write(data)
@@ -151,9 +151,11 @@ def junit_xml(report: Report) -> bytes:
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    # typeshed types an encoding other than "unicode" or None as Any; "utf-8" gives bytes
+    xml: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return xml + b"\n"
 
 
-def write_junit(report: Report, path: str | os.PathLike) -> None:
+def write_junit(report: Report, path: str | os.PathLike[str]) -> None:
     with open_private(path, "wb") as f:
         f.write(junit_xml(report))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspector.conformance.cases import OPT_IN, PUBLISH, SLOW, Case
+from inspector.conformance.cases import OPT_IN, PUBLISH, SLOW, Case, CaseCtx
 from inspector.conformance.harness_text import harness_failure
 from inspector.conformance.report import CaseResult, Outcome, Report
 from inspector.conformance.rules import all_rules
@@ -66,7 +66,7 @@ def _with_hint(reason: str, need: str, case: Case, opts: RunOptions) -> str:
     return f"{reason}: {hint.format(case=case.id)}" if hint else reason
 
 
-async def run_case(case: Case, make_ctx: Callable[[Traffic], Any], opts: RunOptions) -> CaseResult:
+async def run_case(case: Case, make_ctx: Callable[[Traffic], CaseCtx], opts: RunOptions) -> CaseResult:
     result = CaseResult(case.id, case.title, case.rules, Outcome.PASS)
     skip = why_not(case, opts)
     if skip:
@@ -106,7 +106,7 @@ async def run_case(case: Case, make_ctx: Callable[[Traffic], Any], opts: RunOpti
     return result
 
 
-async def run_all(suite: str, target: str, cases: list[Case], make_ctx: Callable[[Traffic], Any], opts: RunOptions,
+async def run_all(suite: str, target: str, cases: list[Case], make_ctx: Callable[[Traffic], CaseCtx], opts: RunOptions,
                   progress: Callable[[CaseResult, int, int], None] | None = None) -> Report:
     report = Report(suite, target, strict=opts.strict, unreachable=opts.unreachable)
     started = time.monotonic()

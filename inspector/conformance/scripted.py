@@ -93,7 +93,7 @@ class ScriptedServer:
         self.attempts: list[Attempt] = []
         self.changed = asyncio.Event()  # set on every new attempt, subscription or pong
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
 
     @staticmethod

@@ -15,7 +15,7 @@ from inspector.protocol import closecodes, limits
 from inspector.protocol.frames import Error, Event, Ping, Pong
 from inspector.protocol.kinds import Kind
 
-CASES = Registry()
+CASES: Registry[ServerCtx] = Registry()
 case = CASES.case
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -58,10 +59,9 @@ class ServerCtx:
 
     async def cleanup(self) -> None:
         for probe in self._probes:
-            try:
+            # cleanup of a broken connection must not hide the outcome
+            with contextlib.suppress(Exception):
                 await probe.abort()
-            except Exception:  # noqa: BLE001 - cleanup of a broken connection must not hide the outcome
-                pass
         self._probes.clear()
 
     async def http(self, *, token: str | None = None, upgrade: bool = True, path: str | None = None) -> HttpAnswer:
@@ -96,10 +96,8 @@ class ServerCtx:
             raise HarnessError(f"no readable HTTP answer: {_why_unread(exc, host, port)}") from None
         finally:
             writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await writer.wait_closed()
-            except OSError:
-                pass
         body = answer.json()
         code = body.get("code") if isinstance(body, dict) and isinstance(body.get("code"), str) else None
         self.traffic.state(conn, State.STOPPED if answer.status != 101 else State.OPEN, http_status=answer.status,

@@ -10,24 +10,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from inspector.redact import scrub
 
 log = logging.getLogger("inspector.qt")
 
+T = TypeVar("T")
+
+CANCEL_WAIT = 5.0  # seconds cancel_all waits for the cancelled tasks to finish
+
 
 class Tasks:
     def __init__(self, on_error: Callable[[str], None] | None = None):
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.on_error = on_error
 
-    def spawn(self, coro: Coroutine, name: str = "") -> asyncio.Task:
+    def spawn(self, coro: Coroutine[Any, Any, T], name: str = "") -> asyncio.Task[T]:
         task = asyncio.get_event_loop().create_task(coro, name=name or None)
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
 
-    def _done(self, task: asyncio.Task) -> None:
+    def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return
@@ -41,10 +46,10 @@ class Tasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    async def cancel_all(self, timeout: float = 5.0) -> None:
+    async def cancel_all(self) -> None:
         """Cancel every task and wait (bounded) for them to finish."""
         tasks = [t for t in self._tasks if not t.done()]
         for t in tasks:
             t.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
+            await asyncio.wait(tasks, timeout=CANCEL_WAIT)

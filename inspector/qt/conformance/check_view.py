@@ -64,7 +64,7 @@ class CheckView(QWidget):
         self.cases = server_cases()
         self.report: Report | None = None
         self.results: list[CaseResult] = []
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
         self._dialog: QFileDialog | None = None
 
         self.heading = QLabel(f"Checking {redact_url(url)} against docs/protocol.md")
@@ -115,7 +115,7 @@ class CheckView(QWidget):
 
     # ------------------------------------------------------------ the run
 
-    def start(self) -> asyncio.Task:
+    def start(self) -> asyncio.Task[None]:
         if self.running:
             assert self.task is not None
             return self.task

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import shutil
 import tempfile
@@ -57,7 +58,7 @@ def _flow(*widgets: QWidget) -> FlowLayout:
     return flow
 
 
-def _publish_many(server, topic: str, data, count: int) -> tuple[int, int]:
+def _publish_many(server: MockServer, topic: str, data: Any, count: int) -> tuple[int, int]:
     delivered = seq = 0
     for _ in range(count):
         delivered, seq = server.publish(topic, data)
@@ -79,7 +80,7 @@ class MockPanel(QWidget):
         self.tasks = tasks
         self.base_config = config or MockConfig()
         self.server_thread: MockServerThread | None = None
-        self.last_stats: dict | None = None
+        self.last_stats: dict[str, Any] | None = None
         self._stats_busy = False
         self._publish_carry = 0.0
         self._publish_last = 0.0
@@ -285,10 +286,8 @@ class MockPanel(QWidget):
         if self.running:
             self.tasks.spawn(self.stop_async(), name="stop mock server")
         else:
-            try:
+            with contextlib.suppress(OSError):
                 self.start_server()
-            except OSError:
-                pass
 
     def _update_running(self) -> None:
         on = self.running
@@ -325,7 +324,7 @@ class MockPanel(QWidget):
         server = thread.server
         return await asyncio.get_running_loop().run_in_executor(None, lambda: thread.call(fn, server, *args))
 
-    def _call_server(self, name: str, *args: Any) -> asyncio.Task | None:
+    def _call_server(self, name: str, *args: Any) -> asyncio.Task[Any] | None:
         if not self.running:
             return None
         return self.tasks.spawn(self._call(methodcaller(name, *args)), name=f"mock {name}")
@@ -333,8 +332,8 @@ class MockPanel(QWidget):
     def set_demo(self, on: bool) -> None:
         self._call_server("start_demo" if on else "stop_demo")
 
-    def _fault(self, name: str, *args) -> None:
-        async def run():
+    def _fault(self, name: str, *args: Any) -> None:
+        async def run() -> None:
             n = await self._call(methodcaller(name, *args))
             self.message.emit(f"mock server: {name.replace('_', ' ')} closed {n} connection(s)")
         if self.running:
@@ -359,7 +358,7 @@ class MockPanel(QWidget):
             return
         self._stats_busy = True
 
-        async def run():
+        async def run() -> None:
             try:
                 stats = await self._call(MockServer.stats)
             except (RuntimeError, TimeoutError, concurrent.futures.TimeoutError):
@@ -369,7 +368,7 @@ class MockPanel(QWidget):
             self.show_stats(stats)
         self.tasks.spawn(run(), name="mock stats")
 
-    def show_stats(self, stats: dict) -> None:
+    def show_stats(self, stats: dict[str, Any]) -> None:
         self.last_stats = stats
         self.stats_label.setText(
             f"{stats['connections']} connection(s) · {stats['subscriptions']} subscription(s) · "
@@ -390,8 +389,8 @@ class MockPanel(QWidget):
                     item.setText(v)
 
     # ------------------------------------------------------------ publish
-    def _parsed_publish(self):
-        """(topic, data) or raises ValueError with a message for the form."""
+    def _parsed_publish(self) -> tuple[str, Any]:
+        """(topic, data: a JSON value) or raises ValueError with a message for the form."""
         topic = self.topic_edit.text()
         err = topic_error(topic)
         if err:
@@ -422,7 +421,7 @@ class MockPanel(QWidget):
             self.publish_error.setText(str(exc))
             return
 
-        async def run():
+        async def run() -> None:
             delivered, seq = await self._call(MockServer.publish, topic, data)
             self.message.emit(f"published {topic} seq {seq} to {delivered} connection(s)")
         if self.running:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -34,15 +35,11 @@ async def _play_into(server: MockServer, events: list[tuple[float, dict[str, Any
         n = await play(server, events, speed=speed)
     except BaseException as exc:
         if not done.done():
-            try:
+            with contextlib.suppress(concurrent.futures.InvalidStateError):  # the GUI side gave up first
                 done.cancel() if isinstance(exc, asyncio.CancelledError) else done.set_exception(exc)
-            except concurrent.futures.InvalidStateError:
-                pass  # the GUI side gave up first
         raise
-    try:
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
         done.set_result(n)
-    except concurrent.futures.InvalidStateError:
-        pass
 
 
 class RecordingView(QWidget):
@@ -151,15 +148,14 @@ class RecordingView(QWidget):
             assert thread is not None  # start_server just set it, on this thread
             done: concurrent.futures.Future[int] = concurrent.futures.Future()
 
-            def begin() -> tuple:  # on the mock's loop; a tuple, so ``call`` does not await the task
+            # on the mock's loop; a tuple, so ``call`` does not await the task
+            def begin() -> tuple[asyncio.Task[None]]:
                 return (asyncio.ensure_future(_play_into(thread.server, events, speed, done)),)
             (task,) = await loop.run_in_executor(None, thread.call, begin)
 
             def stop_replay() -> None:
-                try:
+                with contextlib.suppress(RuntimeError):  # the mock stopped meanwhile, and its replay with it
                     thread.call(task.cancel)
-                except RuntimeError:  # the mock stopped meanwhile, and its replay with it
-                    pass
             self._mock_stop = stop_replay
             self.message.emit(f"{name}: playing {len(events):,} server events into the mock at {url} "
                               "once a client subscribes")

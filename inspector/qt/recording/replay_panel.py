@@ -99,7 +99,8 @@ class ReplayPanel(QWidget):
 
     @property
     def speed(self) -> float:
-        return self.speed_combo.currentData()
+        speed: float = self.speed_combo.currentData()  # the items' data are the speeds
+        return speed
 
     @property
     def playing(self) -> bool:
@@ -217,7 +218,7 @@ class ReplayPanel(QWidget):
         duration = p.timeline.duration
         at = p.timeline.offset_of(self.shown - 1) if self.shown else 0.0
         self.slider.blockSignals(True)
-        self.slider.setValue(int(round(at / duration * SLIDER_STEPS)) if duration > 0 else
+        self.slider.setValue(round(at / duration * SLIDER_STEPS) if duration > 0 else
                              (SLIDER_STEPS if self.shown else 0))
         self.slider.blockSignals(False)
         # frames, as the recorder, the log and the status line count them; records add connection events

@@ -13,15 +13,16 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from inspector.client.engine import ClientConfig, NotConnected, RealtimeClient, TopicError
-from inspector.client.model import cleartext_token_warning
+from inspector.client.model import ConnectOptions, cleartext_token_warning
 from inspector.client.tokens import TokenSource
 from inspector.profiles import Profile, Subscription
-from inspector.protocol.events import FrameSeen, State, StateChanged, SubscriptionChanged, SubState
+from inspector.protocol.events import FrameSeen, SessionEvent, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import FilterError
 from inspector.protocol.limits import IDLE_TIMEOUT
 from inspector.qt.aio import Tasks
@@ -31,6 +32,10 @@ from inspector.qt.session.subscriptions import SubscriptionEditor
 from inspector.qt.session.tls_failure import TlsFailurePanel
 from inspector.qt.session.tls_view import TlsView
 from inspector.redact import redact_url
+
+FrameSink = Callable[[FrameSeen], None]
+BatchSink = Callable[[list[FrameSeen]], None]  # frames in the client's batches
+EventSink = Callable[[SessionEvent], None]  # every event but frames
 
 
 def default_data_dir() -> Path:
@@ -47,9 +52,10 @@ def token_source(p: Profile) -> TokenSource:
 
 
 def client_config(p: Profile, url: str, key_password: str | None = None, trust: str | None = None,
-                  **overrides) -> ClientConfig:
+                  **overrides: Any) -> ClientConfig:
     """The client configuration for a profile; ``trust``: a CA file to trust instead of the
-    profile's (the embedded mock's throwaway CA); ``overrides`` scale timers (tests, bench)."""
+    profile's (the embedded mock's throwaway CA); ``overrides``: ClientConfig fields that scale
+    timers (tests, bench), of their several types."""
     options = p.connect_options(key_password)
     if trust:
         options = dataclasses.replace(options, cacert=trust)
@@ -91,7 +97,7 @@ class ConnectionTab(QWidget):
 
     def __init__(self, profile: Profile, url: str, conn_id: str, tasks: Tasks, parent: QWidget | None = None,
                  key_password: str | None = None, trust: str | None = None, data_dir: Path | None = None,
-                 **config_overrides):
+                 **config_overrides: Any):
         super().__init__(parent)
         self.profile = profile
         self.conn_id = conn_id
@@ -184,29 +190,29 @@ class ConnectionTab(QWidget):
         self._update_counters()
 
     # ------------------------------------------------------------ events
-    def add_sinks(self, on_frame, on_other) -> None:
+    def add_sinks(self, on_frame: FrameSink, on_other: EventSink) -> None:
         """Also feed ``on_frame(FrameSeen)`` and ``on_other(any other event)``."""
-        self._frame_sinks = self._frame_sinks + (on_frame,)
-        self._other_sinks = self._other_sinks + (on_other,)
+        self._frame_sinks = (*self._frame_sinks, on_frame)
+        self._other_sinks = (*self._other_sinks, on_other)
 
-    def add_batch_sinks(self, on_frames, on_other) -> None:
+    def add_batch_sinks(self, on_frames: BatchSink, on_other: EventSink) -> None:
         """Also feed ``on_frames(list[FrameSeen])`` and ``on_other(any other event)``: frames
         come in the client's batches, so a flood costs a consumer one call per batch."""
-        self._batch_sinks = self._batch_sinks + (on_frames,)
-        self._other_sinks = self._other_sinks + (on_other,)
+        self._batch_sinks = (*self._batch_sinks, on_frames)
+        self._other_sinks = (*self._other_sinks, on_other)
 
-    def add_event_sink(self, fn) -> None:
+    def add_event_sink(self, fn: EventSink) -> None:
         """Feed ``fn`` every event except frames (a recorder, which takes frames from the log)."""
-        self._other_sinks = self._other_sinks + (fn,)
+        self._other_sinks = (*self._other_sinks, fn)
 
-    def remove_event_sink(self, fn) -> None:
+    def remove_event_sink(self, fn: EventSink) -> None:
         self._other_sinks = tuple(f for f in self._other_sinks if f != fn)
 
-    _frame_sinks: tuple = ()
-    _batch_sinks: tuple = ()
-    _other_sinks: tuple = ()
+    _frame_sinks: tuple[FrameSink, ...] = ()
+    _batch_sinks: tuple[BatchSink, ...] = ()
+    _other_sinks: tuple[EventSink, ...] = ()
 
-    def _on_batch(self, frames: list[FrameSeen], event) -> None:
+    def _on_batch(self, frames: list[FrameSeen], event: SessionEvent | None) -> None:
         """The client's batch: received frames, then the event after them (or None)."""
         if frames:
             self._on_frames(frames)
@@ -214,28 +220,27 @@ class ConnectionTab(QWidget):
             self._on_event(event)
 
     def _on_frames(self, frames: list[FrameSeen]) -> None:
-        for fn in self._batch_sinks:
-            fn(frames)
-        for fn in self._frame_sinks:
+        for batch_sink in self._batch_sinks:
+            batch_sink(frames)
+        for frame_sink in self._frame_sinks:
             for ev in frames:
-                fn(ev)
+                frame_sink(ev)
         self._editor_frames(frames)
 
-    def _on_event(self, ev) -> None:
-        cls = type(ev)
-        if cls is FrameSeen:  # one the client sent, or a text frame
+    def _on_event(self, ev: SessionEvent) -> None:
+        if type(ev) is FrameSeen:  # one the client sent, or a text frame
             self._on_frames([ev])
             return
-        if cls is StateChanged:
+        if type(ev) is StateChanged:
             ev = self.tls_failure.ingest(ev)  # a refused certificate: buttons, not command-line advice
         for fn in self._other_sinks:
             fn(ev)
-        if cls is StateChanged:
+        if type(ev) is StateChanged:
             if ev.state is State.OPEN:
                 self.tls_view.show_session(self.client.session_info)
             self.state_view.ingest(ev)
             self.state_changed.emit(ev)
-        elif cls is SubscriptionChanged:
+        elif type(ev) is SubscriptionChanged:
             self.editor.ingest(ev)
 
     def show_payload_trouble(self, text: str) -> None:
@@ -268,7 +273,7 @@ class ConnectionTab(QWidget):
             f"(about {left:.0f} s left). Subscribe to a topic to keep it open.")
         self.idle_warning.show()
 
-    def _update_counters(self, *_args) -> None:
+    def _update_counters(self, *_args: object) -> None:
         self._watch_idle()
         s = self.client.stats
         rtt = f"{s.last_rtt * 1000:.1f} ms" if s.last_rtt is not None else "—"
@@ -281,7 +286,7 @@ class ConnectionTab(QWidget):
     def start(self) -> None:
         self.client.start()
 
-    def _retry_with(self, options) -> None:
+    def _retry_with(self, options: ConnectOptions) -> None:
         """Connect again with other TLS options (a CA to trust, or none checked this once)."""
         self.client.config.options = options
         self.tls_view.set_insecure(options.insecure)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.profiles import Profile, ProfileError, ProfileStore
+from inspector.profiles import Profile, ProfileError, ProfileStore, Subscription
 from inspector.qt.session.connection_options_form import ConnectionOptionsForm
 from inspector.qt.session.payload_options_form import PayloadOptionsForm
 from inspector.qt.session.wheel_guard import guard_wheel
@@ -55,7 +55,7 @@ class ProfileEditor(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self._subscriptions: list = []
+        self._subscriptions: list[Subscription] = []
         self._stored_url = ""  # the profile's own URL, kept while the embedded mock's is shown
         self._mock_url: str | None = None
         self.name_edit = QLineEdit()
@@ -298,7 +298,7 @@ class ConnectionManager(QWidget):
         item = self.list.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
 
-    def _selected(self, current, _previous) -> None:
+    def _selected(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if current is None:
             return
         p = self.store.get(current.data(Qt.ItemDataRole.UserRole))

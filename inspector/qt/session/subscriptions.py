@@ -237,7 +237,7 @@ class SubscriptionEditor(QWidget):
         self._update_limit()
 
     # ------------------------------------------------------------ events in
-    def ingest(self, ev) -> None:
+    def ingest(self, ev: FrameSeen | SubscriptionChanged) -> None:
         if type(ev) is FrameSeen:
             self.ingest_frames([ev])
         elif type(ev) is SubscriptionChanged:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QPoint, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QMenu,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QToolButton,
@@ -36,6 +37,7 @@ from inspector.logstore.session_rows import is_row
 from inspector.payloads.lens import Lens, Reading
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.kinds import Kind
+from inspector.qt.completer_click import let_clicks_through
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COL_TIME, COLUMNS, LogModel
@@ -137,6 +139,7 @@ class LogPanel(QWidget):
         completer = QCompleter(self._topic_names, self.topic_edit)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.topic_edit.setCompleter(completer)
+        let_clicks_through(completer)  # a click on the find box while suggestions show lands there
         self.text_edit = QLineEdit()
         self.text_edit.setPlaceholderText("Find text in topic or body")
         self.text_edit.setClearButtonEnabled(True)
@@ -163,11 +166,10 @@ class LogPanel(QWidget):
         self.dropped_label.setStyleSheet("color: #d97706; font-weight: bold")
         self.dropped_label.hide()
 
-        # the buttons first and the counts last: counts that grow never move a button.
-        # The search boxes keep a usable width: in a narrow log they wrap to a row of their own.
-        chars = self.fontMetrics().averageCharWidth()
-        self.topic_edit.setMinimumWidth(16 * chars)
-        self.text_edit.setMinimumWidth(24 * chars)
+        # Every control has a fixed place: a button or combo is as wide as its widest text,
+        # the search boxes have fixed widths, and the counts take what is left after them
+        # (cut, not pushing, when the log is narrow), so nothing moves as they grow.
+        self._fix_widths()
         controls = QWidget()
         row = QHBoxLayout(controls)
         row.setContentsMargins(0, 0, 0, 0)
@@ -177,15 +179,46 @@ class LogPanel(QWidget):
         search = QWidget()
         row = QHBoxLayout(search)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.topic_edit, 1)
-        row.addWidget(self.text_edit, 2)
-        for widget in (self.status_label, self.dropped_label):
-            row.addWidget(widget)
+        row.addWidget(self.topic_edit)
+        row.addWidget(self.text_edit)
+        row.addWidget(self._counts_box(), 1)
         bar = FlowLayout()
         bar.setContentsMargins(4, 4, 4, 0)
         bar.addWidget(controls)
         bar.add_filling(search)
         self._bar = bar
+
+    def _fix_widths(self) -> None:
+        chars = self.fontMetrics().averageCharWidth()
+        self.topic_edit.setFixedWidth(18 * chars)
+        self.text_edit.setFixedWidth(26 * chars)
+        for button, texts in ((self.pause_button, ("Pause", "Resume")),
+                              (self.kind_button, ("Kinds", f"Kinds ({len(self.kind_actions)})"))):
+            shown = button.text()
+            widths = []
+            for text in texts:
+                button.setText(text)
+                widths.append(button.sizeHint().width())
+            button.setText(shown)
+            button.setFixedWidth(max(widths))
+        self.direction_combo.setFixedWidth(self.direction_combo.sizeHint().width())
+        # connections join the list later: room for "All connections" or a long id
+        self.conn_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.conn_combo.setMinimumContentsLength(14)
+        self.conn_combo.setFixedWidth(self.conn_combo.sizeHint().width())
+
+    def _counts_box(self) -> QWidget:
+        """The counts, in the room the search boxes leave: they never widen the bar."""
+        box = QWidget()
+        box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout(box)
+        row.setSizeConstraint(QHBoxLayout.SizeConstraint.SetNoConstraint)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.status_label)
+        row.addWidget(self.dropped_label)
+        row.addStretch(1)
+        self.counts_box = box
+        return box
 
     def _add_kind_action(self, name: str) -> None:
         # no icon: with one, the style draws the icon in place of the checkmark
@@ -200,7 +233,9 @@ class LogPanel(QWidget):
         v = self.view = QTableView()
         v.setModel(self.model)
         v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        v.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        # by pixel: Follow keeps the last row flush with the bottom, and leaving it (a click)
+        # must not snap the rows to a row boundary under the pointer
+        v.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         v.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         v.setWordWrap(False)
         v.setShowGrid(False)
@@ -209,6 +244,9 @@ class LogPanel(QWidget):
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vh.setDefaultSectionSize(v.fontMetrics().height() + 6)
         vh.hide()
+        v.verticalScrollBar().setSingleStep(vh.defaultSectionSize())  # a wheel step is still rows
+        self._press_watch = _PressWatch(self)
+        v.viewport().installEventFilter(self._press_watch)
         hh = v.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
@@ -342,8 +380,8 @@ class LogPanel(QWidget):
         try:
             if self._follow and (inserted or removed):
                 self.view.scrollToBottom()
-            elif removed:
-                sb.setValue(max(0, old - removed))  # keep the rows the user is reading in place
+            elif removed:  # keep the rows the user is reading in place
+                sb.setValue(max(0, old - removed * self.view.verticalHeader().defaultSectionSize()))
         finally:
             self._scrolling = False
         self._refresh_choices()
@@ -375,6 +413,7 @@ class LogPanel(QWidget):
         self._paused = paused
         if self.pause_button.isChecked() != paused:
             self.pause_button.setChecked(paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
         if not paused:
             self.flush()
         else:
@@ -583,6 +622,20 @@ class LogPanel(QWidget):
             self.dropped_label.show()
         else:
             self.dropped_label.hide()
+
+
+class _PressWatch(QObject):
+    """A press on the table ends Follow before the view handles it: the row under the
+    pointer is the row selected, and no scroll for newer rows moves it away after."""
+
+    def __init__(self, panel: LogPanel) -> None:
+        super().__init__(panel)
+        self._panel = panel
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseButtonPress and self._panel.following:
+            self._panel.set_following(False)
+        return False
 
 
 def next_slice_size(n: int, seconds: float) -> int:

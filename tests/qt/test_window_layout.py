@@ -144,8 +144,9 @@ def test_connect_on_a_connected_profile_shows_its_tab(qtbot, qloop, tmp_path):
         assert "already connected" in w.status_label.text() and first.conn_id in w.status_label.text()
         first.disconnect_now()
         await until(lambda: first.client.state is State.STOPPED, 5, "stopped")
-        w.manager.connect_button.click()  # a stopped tab does not count: a new connection
-        assert w.conn_tabs.count() == 2 and w.current_tab() is not first
+        w.manager.connect_button.click()  # a stopped tab is not shown as is: a new connection in its place
+        assert w.conn_tabs.count() == 1 and w.current_tab() is not first
+        assert w.current_tab().conn_id == first.conn_id
         await close_window(w)
     run(qloop, scenario())
 

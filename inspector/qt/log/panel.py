@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QMenu,
     QSizePolicy,
@@ -245,6 +246,13 @@ class LogPanel(QWidget):
         vh.setDefaultSectionSize(v.fontMetrics().height() + 6)
         vh.hide()
         v.verticalScrollBar().setSingleStep(vh.defaultSectionSize())  # a wheel step is still rows
+        self.empty_hint = QLabel("No frames yet.")
+        self.empty_hint.setObjectName("emptyLogHint")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        hint_layout = QVBoxLayout(v.viewport())
+        hint_layout.addWidget(self.empty_hint)
         self._press_watch = _PressWatch(self)
         v.viewport().installEventFilter(self._press_watch)
         hh = v.horizontalHeader()
@@ -606,8 +614,15 @@ class LogPanel(QWidget):
         if current.isValid() and self.model.number_at(current.row()) == number:
             self.detail.show_reading(reading)
 
+    def set_empty_text(self, text: str) -> None:
+        """What the table says while the log holds nothing (what to do next)."""
+        self.empty_hint.setText(text)
+
     def _update_status(self) -> None:
         total = self.store.frame_count
+        empty = not total and not self.model.rowCount()
+        if empty != self.empty_hint.isVisibleTo(self.view):
+            self.empty_hint.setVisible(empty)
         parts = [f"{total:,} frames"]
         counts = self.payloads.counts_text() if self.payloads is not None else ""
         if counts:

@@ -5,10 +5,13 @@ redrawn by a single-shot timer (≤ 30 Hz) only after something changed, so an
 idle graph costs nothing. Plain pens of width 1, no OpenGL, no antialiasing.
 The plot's colours follow the application palette (light or dark).
 
-A connection's line breaks where it was not open (a NaN sample, drawn with
-``connect="finite"``). Missed PONGs, closes and reconnects are small symbols along
-the bottom of the graph, details on hover; marks closer together than a symbol's
-width share one symbol with their count beside it.
+A connection's line breaks where it was not open or a PONG was missed (a NaN
+sample, drawn with ``connect="finite"``), and wherever no round trip was measured
+for much longer than usual. Missed PONGs, closes and reconnects are small symbols
+along the bottom of the graph, details on hover; marks closer together than a
+symbol's width share one symbol with their count beside it; a key under the graph
+says so. The connections' colours are keyed in their figures under the graph, not
+in a legend over the lines.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged
 from inspector.qt.log.model import format_time
-from inspector.qt.plot_theme import theme_plot
+from inspector.qt.plot_theme import show_axis_values, theme_plot
 
 REDRAW_MS = 34            # ≤ 30 Hz
 RING = 4096               # samples kept per connection
@@ -52,6 +55,9 @@ _MARK_STYLE = {
     "reconnect": ("t1", "#16a34a"),
 }
 _OTHER_STYLE = ("d", "#6b7280")
+_MARK_KEY = (("closed", "✕", "closed"), ("missed", "▼", "missed PONG"), ("reconnect", "▲", "reconnected"))
+GAP_FACTOR = 3.0          # no round trip for this many usual intervals: the line breaks
+MIN_GAP_S = 2.0
 
 
 @dataclass
@@ -73,6 +79,19 @@ class MarkCluster:
         if self.count > 12:
             lines.append(f"… and {self.count - 12} more")
         return "\n".join(lines)
+
+
+def break_at_gaps(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, v)`` with a NaN put in wherever the time between two samples is far above the
+    usual one: an outage with no close seen (a stalled network) is not drawn as a line."""
+    if t.size < 3:
+        return t, v
+    dt = np.diff(t)
+    gap = max(MIN_GAP_S, GAP_FACTOR * float(np.median(dt)))
+    at = np.flatnonzero(dt > gap) + 1
+    if not at.size:
+        return t, v
+    return np.insert(t, at, t[at - 1]), np.insert(v, at, np.nan)
 
 
 def cluster_marks(marks: list[tuple[str, float, str, str]], width: float) -> list[MarkCluster]:
@@ -148,12 +167,12 @@ class LatencyPlot(QWidget):
         # values are already ms: without this pyqtgraph rescales 0.7 ms to "700 (mms)"
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(5, 5))
         # the axes follow the data (rolling window, 0 to the highest visible RTT)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
         self.plot.setMinimumHeight(100)
         self.plot.getPlotItem().setContentsMargins(0, 4, 12, 0)  # room for the last time label
+        show_axis_values(self.plot, False)
         self.marker_item = pg.ScatterPlotItem(size=9, pxMode=True, hoverable=True,
                                               tip=lambda x, y, data: data)
         self.marker_item.setZValue(10)
@@ -170,6 +189,11 @@ class LatencyPlot(QWidget):
         self.window_combo.setCurrentIndex(i)
         self.window_combo.currentIndexChanged.connect(lambda _i: self.set_window(self.window_combo.currentData()))
 
+        self.marks_key = QLabel()
+        self.marks_key.setObjectName("marksKey")
+        self.marks_key.setWordWrap(True)
+        self.marks_key.setToolTip("Hover a mark on the graph for its times and connections")
+        self.marks_key.hide()
         self.stats_box = QVBoxLayout()
         self.stats_box.setSpacing(0)
         self.no_data_label = QLabel("No round trips measured yet")
@@ -208,6 +232,7 @@ class LatencyPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.marks_key)
         layout.addLayout(head)
         layout.addLayout(server_row)
         layout.addWidget(self.server_table)
@@ -230,10 +255,8 @@ class LatencyPlot(QWidget):
             self._apply_palette()
 
     def _apply_palette(self) -> None:
-        text = theme_plot(self.plot, self.legend, self.palette())
+        text = theme_plot(self.plot, None, self.palette())
         self.plot.setLabel("left", "round trip", units="ms", color=text.name())
-        for _sample, label in self.legend.items:  # a label takes a new colour when its text is set again
-            label.setText(label.text, color=text)
         if self.marks:
             self._dirty()  # the marks' counts, in the new colour
 
@@ -243,6 +266,7 @@ class LatencyPlot(QWidget):
         if isinstance(ev, RttMeasured):
             self.add_rtt(ev.conn, ev.t, ev.rtt)
         elif isinstance(ev, PongMissed):
+            self._break_line(ev.conn, ev.t)  # no round trip until a PONG comes again
             self.mark(ev.conn, ev.t, "missed", f"missed pong ×{ev.consecutive}")
         elif isinstance(ev, ServerPingAnswered):
             self.add_server_ping(ev.conn, ev.t, ev.response_time, ev.payload)
@@ -302,10 +326,11 @@ class LatencyPlot(QWidget):
         """Forget every series, mark and server PING (a recording seeks back, or another opens)."""
         for curve in self._curves.values():
             self.plot.removeItem(curve)
-        self.legend.clear()
         for label in self._labels.values():
-            self.stats_box.removeWidget(label)
-            label.deleteLater()
+            row = label.parentWidget()  # the key and the figures
+            if row is not None:
+                self.stats_box.removeWidget(row)
+                row.deleteLater()
         for store in (self._rings, self._curves, self._labels, self._last_state):
             store.clear()
         self.marks.clear()
@@ -317,6 +342,8 @@ class LatencyPlot(QWidget):
         self._server_count = 0
         self.server_label.setText("Server PINGs: none")
         self.no_data_label.show()
+        self.marks_key.hide()
+        show_axis_values(self.plot, False)
 
     # ------------------------------------------------------------ output
 
@@ -351,7 +378,20 @@ class LatencyPlot(QWidget):
         label.setWordWrap(True)
         self._labels[conn] = label
         self.no_data_label.hide()
-        self.stats_box.addWidget(label)
+        self.stats_box.addWidget(self._keyed(label, colour.name()))
+
+    def _keyed(self, label: QLabel, colour: str) -> QWidget:
+        """``label`` after a short stroke of its line's colour: the legend, off the graph."""
+        key = QLabel("━━")
+        key.setObjectName("lineKey")
+        key.setStyleSheet(f"color: {colour}; font-weight: bold")
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(4)
+        box.addWidget(key, 0, Qt.AlignmentFlag.AlignTop)
+        box.addWidget(label, 1)
+        return row
 
     def _dirty(self) -> None:
         if not self._redraw_timer.isActive():
@@ -365,9 +405,10 @@ class LatencyPlot(QWidget):
         right = max(self._latest_t, now) if self._latest_t > now - self.window_seconds else self._latest_t
         left = right - self.window_seconds
         top = 0.0
+        show_axis_values(self.plot, True)
         for conn, ring in self._rings.items():
             t, v = ring.arrays()
-            self._curves[conn].setData(t, v)
+            self._curves[conn].setData(*break_at_gaps(t, v))
             self._labels[conn].setText(self.stats_text(conn))
             self._labels[conn].setToolTip(f"{conn}: percentiles of the last {ring.n:,} round trips "
                                           f"({ring.total:,} measured)")
@@ -391,6 +432,7 @@ class LatencyPlot(QWidget):
             spots.append({"pos": (c.t, y), "symbol": symbol, "brush": pg.mkBrush(colour),
                           "pen": pg.mkPen(colour, width=1), "data": c.describe()})
         self.marker_item.setData(spots)
+        self._show_marks_key(clusters)
         counted = [c for c in clusters if c.count > 1]
         while len(self._count_labels) < len(counted):
             label = pg.TextItem(anchor=(0, 1))
@@ -403,6 +445,19 @@ class LatencyPlot(QWidget):
             label.show()
         for label in self._count_labels[len(counted):]:
             label.hide()
+
+    def _show_marks_key(self, clusters: list[MarkCluster]) -> None:
+        """What the symbols (and the numbers beside them) along the bottom mean."""
+        if not clusters:
+            self.marks_key.hide()
+            return
+        kinds = {c.what for c in clusters}
+        parts = [f'<span style="color:{_MARK_STYLE[what][1]}">{symbol}</span> {text}'
+                 for what, symbol, text in _MARK_KEY if what in kinds]
+        if any(c.count > 1 for c in clusters):
+            parts.append("a number: that many marks in one place")
+        self.marks_key.setText("Marks: " + " · ".join(parts) + " (hover one for details)")
+        self.marks_key.show()
 
     def count_labels(self) -> list[str]:
         """The counts shown beside clustered marks."""

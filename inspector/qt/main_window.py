@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
         self.side_tabs = QTabWidget()
         self.side_tabs.setObjectName("sideTabs")
         # scrollable pages: the column can be narrower than its forms (small screens, big fonts)
-        self.side_tabs.addTab(_scrolling(self.manager), "Profiles")
+        self.side_tabs.addTab(self.manager, "Profiles")  # it scrolls its form itself, under fixed actions
         self.side_tabs.addTab(_scrolling(self.mock_panel), "Mock server")
 
         self.lower_splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
             size = size.boundedTo(QSize(avail.width() - 40, avail.height() - 60))
         self.resize(size)
         height = size.height() - 90  # menu, toolbar, status bar
-        lower = max(200, min(320, height * 3 // 10))  # the connection tab scrolls below its form
+        lower = max(180, min(320, height * 3 // 10))  # the connection tab scrolls below its form
         # a small screen keeps most of its width for the log, the side pages their minimum
         pages = max(self.manager.minimumSizeHint().width(), self.mock_panel.minimumSizeHint().width())
         pages += self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 8  # they scroll in a frame
@@ -310,7 +310,9 @@ class MainWindow(QMainWindow):
         self.lower_splitter.setSizes([center * 11 // 20, center * 9 // 20])
         self.center.setSizes([height - lower, lower])
         log_height = height - lower - 40  # the filter bar
-        self.log_panel.splitter.setSizes([log_height * 3 // 5, log_height * 2 // 5])
+        # the table gets what the detail pane does not need to show a frame (8 lines and its buttons)
+        detail = max(log_height * 2 // 5 if height > 800 else log_height // 3, 8 * self.fontMetrics().height() + 16)
+        self.log_panel.splitter.setSizes([log_height - detail, detail])
         hh = self.log_panel.view.horizontalHeader()
         hh.resizeSection(COL_KIND, 105)  # "UNSUBSCRIBE" with its icon fits
         hh.resizeSection(COL_CONN, 80)

@@ -70,8 +70,8 @@ def test_every_panel_fits_the_window(qtbot, qloop, tmp_path, size):
         assert tab.minimumSizeHint().height() <= w.conn_tabs.height()
         assert w.latency_plot.minimumSizeHint().width() <= w.latency_plot.width()
         # nothing in the side column or the connection tab hides behind a horizontal scrollbar
-        profiles_area = w.side_tabs.currentWidget()
-        assert isinstance(profiles_area, QScrollArea) and not profiles_area.horizontalScrollBar().isVisible()
+        assert w.side_tabs.currentWidget() is w.manager
+        assert not w.manager.scroll_area.horizontalScrollBar().isVisible()
         w.side_tabs.setCurrentIndex(1)
         await asyncio.sleep(0.05)
         mock_area = w.side_tabs.currentWidget()

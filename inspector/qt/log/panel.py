@@ -55,6 +55,9 @@ FILTER_DEBOUNCE_MS = 200
 OTHER_KINDS = frozenset(range(256)) - frozenset(int(k) for k in Kind) | {KIND_EMPTY, KIND_TEXT}
 CONNECTION_KIND = "Connection"  # the kind menu's entry for connection events
 _WIDTHS = (70, 95, 100, 34, 120, 150, 70, 60)
+_MIN_WIDTHS = (56, 92, 80, 30, 100, 80, 50, 44)  # narrower, and the texts are cut
+SUMMARY_SHARE = 0.3   # of the table's width kept for Summary (the last column) in a narrow log
+MIN_SUMMARY = 160
 
 
 class LogPanel(QWidget):
@@ -253,15 +256,18 @@ class LogPanel(QWidget):
         self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         hint_layout = QVBoxLayout(v.viewport())
         hint_layout.addWidget(self.empty_hint)
-        self._press_watch = _PressWatch(self)
-        v.viewport().installEventFilter(self._press_watch)
+        self._view_watch = _ViewWatch(self)
+        v.viewport().installEventFilter(self._view_watch)
         hh = v.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         hh.setHighlightSections(False)
         for col, width in enumerate(_WIDTHS):
             hh.resizeSection(col, width)
-        assert len(_WIDTHS) == len(COLUMNS) - 1
+        assert len(_WIDTHS) == len(_MIN_WIDTHS) == len(COLUMNS) - 1
+        self._preferred_widths = list(_WIDTHS)  # the user's (or the window's) choice; a narrow log shrinks to fit
+        self._fitting = False
+        hh.sectionResized.connect(self._section_resized)
         v.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.copy_rows_action = QAction("Copy rows", v)
         self.copy_rows_action.setShortcut(QKeySequence.StandardKey.Copy)
@@ -292,6 +298,24 @@ class LogPanel(QWidget):
             act.setChecked(mode == WALL)
             act.triggered.connect(lambda _=False, mode=mode: self.set_time_mode(mode))
             self.time_actions[mode] = act
+
+    def _section_resized(self, col: int, _old: int, new: int) -> None:
+        if not self._fitting and col < len(self._preferred_widths):
+            self._preferred_widths[col] = new
+
+    def fit_columns(self) -> None:
+        """Shrink the columns toward their minimums when the table is narrow, so Summary stays
+        in view without scrolling sideways; back to their chosen widths when there is room."""
+        width = self.view.viewport().width()
+        room = width - max(MIN_SUMMARY, int(width * SUMMARY_SHARE))
+        hh = self.view.horizontalHeader()
+        self._fitting = True
+        try:
+            for col, w in enumerate(fit_widths(self._preferred_widths, _MIN_WIDTHS, room)):
+                if hh.sectionSize(col) != w:
+                    hh.resizeSection(col, w)
+        finally:
+            self._fitting = False
 
     # ------------------------------------------------------------ feeding
 
@@ -639,18 +663,35 @@ class LogPanel(QWidget):
             self.dropped_label.hide()
 
 
-class _PressWatch(QObject):
+class _ViewWatch(QObject):
     """A press on the table ends Follow before the view handles it: the row under the
-    pointer is the row selected, and no scroll for newer rows moves it away after."""
+    pointer is the row selected, and no scroll for newer rows moves it away after.
+    A new width fits the columns to it."""
 
     def __init__(self, panel: LogPanel) -> None:
         super().__init__(panel)
         self._panel = panel
 
     def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.MouseButtonPress and self._panel.following:
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress and self._panel.following:
             self._panel.set_following(False)
+        elif kind == QEvent.Type.Resize:
+            self._panel.fit_columns()
         return False
+
+
+def fit_widths(preferred: list[int], minimum: tuple[int, ...], room: int) -> list[int]:
+    """``preferred`` widths, each shrunk toward its ``minimum`` in proportion to its slack,
+    so that together they take at most ``room`` (never below the minimums)."""
+    excess = sum(preferred) - room
+    if excess <= 0:
+        return list(preferred)
+    slack = [max(0, p - m) for p, m in zip(preferred, minimum, strict=True)]
+    total = sum(slack)
+    if total <= excess:
+        return [min(p, m) for p, m in zip(preferred, minimum, strict=True)]
+    return [p - -(-s * excess // total) for p, s in zip(preferred, slack, strict=True)]
 
 
 def next_slice_size(n: int, seconds: float) -> int:

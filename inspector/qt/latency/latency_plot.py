@@ -26,9 +26,11 @@ from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -56,6 +58,7 @@ _MARK_STYLE = {
 }
 _OTHER_STYLE = ("d", "#6b7280")
 _MARK_KEY = (("closed", "✕", "closed"), ("missed", "▼", "missed PONG"), ("reconnect", "▲", "reconnected"))
+STATS_LINES = 4           # the connections' figures shown before they scroll
 GAP_FACTOR = 3.0          # no round trip for this many usual intervals: the line breaks
 MIN_GAP_S = 2.0
 
@@ -192,15 +195,27 @@ class LatencyPlot(QWidget):
         self.marks_key = QLabel()
         self.marks_key.setObjectName("marksKey")
         self.marks_key.setWordWrap(True)
-        self.marks_key.setToolTip("Hover a mark on the graph for its times and connections")
+        self.marks_key.setToolTip("The marks along the bottom of the graph; hover one for its times and connections")
         self.marks_key.hide()
-        self.stats_box = QVBoxLayout()
+        # every connection's figures, in a list that scrolls past a few lines: the graph
+        # keeps its height however many connections there are
+        stats = QWidget()
+        self.stats_box = QVBoxLayout(stats)
+        self.stats_box.setContentsMargins(0, 0, 0, 0)
         self.stats_box.setSpacing(0)
         self.no_data_label = QLabel("No round trips measured yet")
         self.stats_box.addWidget(self.no_data_label)
+        self.stats_box.addStretch(1)
+        self.stats_area = QScrollArea()
+        self.stats_area.setWidget(stats)
+        self.stats_area.setWidgetResizable(True)
+        self.stats_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.stats_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.stats_area.setMaximumHeight(STATS_LINES * self.fontMetrics().lineSpacing() + 2)
+        self.stats_area.setMinimumHeight(self.fontMetrics().lineSpacing() + 2)
         head = QHBoxLayout()
         head.setContentsMargins(4, 0, 4, 0)
-        head.addLayout(self.stats_box, 1)
+        head.addWidget(self.stats_area, 1)
         head.addWidget(self.window_combo, 0, Qt.AlignmentFlag.AlignTop)
 
         # Server PINGs are rare (the server pings idle clients): one line, the table on demand.
@@ -378,7 +393,7 @@ class LatencyPlot(QWidget):
         label.setWordWrap(True)
         self._labels[conn] = label
         self.no_data_label.hide()
-        self.stats_box.addWidget(self._keyed(label, colour.name()))
+        self.stats_box.insertWidget(self.stats_box.count() - 1, self._keyed(label, colour.name()))
 
     def _keyed(self, label: QLabel, colour: str) -> QWidget:
         """``label`` after a short stroke of its line's colour: the legend, off the graph."""
@@ -455,8 +470,8 @@ class LatencyPlot(QWidget):
         parts = [f'<span style="color:{_MARK_STYLE[what][1]}">{symbol}</span> {text}'
                  for what, symbol, text in _MARK_KEY if what in kinds]
         if any(c.count > 1 for c in clusters):
-            parts.append("a number: that many marks in one place")
-        self.marks_key.setText("Marks: " + " · ".join(parts) + " (hover one for details)")
+            parts.append("a number: marks in one place")
+        self.marks_key.setText(" · ".join(parts))
         self.marks_key.show()
 
     def count_labels(self) -> list[str]:

@@ -74,7 +74,7 @@ def test_the_marks_and_their_numbers_are_explained(plot, qtbot):
     assert key.isVisible() and key.geometry().top() >= plot.plot.geometry().bottom()  # under the graph
     text = key.text()
     assert "closed" in text and "missed PONG" in text and "reconnected" not in text  # the symbols shown
-    assert "a number: that many marks in one place" in text
+    assert "a number: marks in one place" in text
 
 
 def test_every_connection_is_keyed_and_nothing_covers_the_lines(plot, qtbot):
@@ -92,6 +92,15 @@ def test_every_connection_is_keyed_and_nothing_covers_the_lines(plot, qtbot):
         key = label.parentWidget().findChild(QLabel, "lineKey")
         assert label.text().startswith(f"{conn}: last")
         assert key.isVisible() and colours[conn] in key.styleSheet()
+    # in the room a 1024×700 window gives it, the graph keeps its height and every
+    # connection's key can be scrolled to
+    plot.resize(360, 230)
+    qtbot.waitUntil(lambda: plot.plot.height() >= 100, timeout=1000)
+    assert plot.stats_area.geometry().top() >= plot.plot.geometry().bottom()
+    for conn in conns:
+        row = plot._labels[conn].parentWidget()
+        plot.stats_area.ensureWidgetVisible(row, 0, 0)
+        qtbot.waitUntil(lambda r=row: not r.visibleRegion().isEmpty(), timeout=1000)
 
 
 def test_an_empty_graph_has_no_axis_values_until_data(plot):

@@ -17,6 +17,7 @@ from inspector.protocol.events import State
 from inspector.qt.aio import Tasks
 from inspector.qt.app import dark_palette
 from inspector.qt.latency.latency_plot import LatencyPlot
+from inspector.qt.log.model import COLUMNS
 from inspector.qt.mock.mock_panel import CLIENT_COLUMNS, MockPanel
 
 
@@ -78,9 +79,13 @@ def test_every_panel_fits_the_window(qtbot, qloop, tmp_path, size):
         assert isinstance(mock_area, QScrollArea) and not mock_area.horizontalScrollBar().isVisible()
         assert all(_fully_visible_across(c, mock_area) for c in _mock_controls(w.mock_panel))
         assert not tab.scroll_area.horizontalScrollBar().isVisible()
-        # the log shows a useful number of rows, the detail pane a frame
-        rows = w.log_panel.view.viewport().height() // w.log_panel.view.verticalHeader().defaultSectionSize()
-        assert rows >= 8
+        # the log shows a useful number of rows, Summary among its columns, the detail pane a frame
+        view = w.log_panel.view
+        rows = view.viewport().height() // view.verticalHeader().defaultSectionSize()
+        assert rows >= (10 if size[1] == 700 else 18)
+        left = view.columnViewportPosition(len(COLUMNS) - 1)
+        assert left >= 0 and view.viewport().width() - left >= 150  # Summary in view, and readable
+        assert not view.horizontalScrollBar().isVisible()
         assert w.log_panel.detail.height() >= 8 * w.fontMetrics().height()
         # hiding the side panel gives the log the width and leaves the window's size alone
         log_width = w.log_panel.width()

@@ -265,7 +265,8 @@ class LogPanel(QWidget):
         for col, width in enumerate(_WIDTHS):
             hh.resizeSection(col, width)
         assert len(_WIDTHS) == len(_MIN_WIDTHS) == len(COLUMNS) - 1
-        self._preferred_widths = list(_WIDTHS)  # the user's (or the window's) choice; a narrow log shrinks to fit
+        self._preferred_widths = list(_WIDTHS)  # a narrow log shrinks these to fit
+        self._pinned: set[int] = set()  # columns sized on purpose (by the user, or to fit a name): kept
         self._fitting = False
         hh.sectionResized.connect(self._section_resized)
         v.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -302,16 +303,19 @@ class LogPanel(QWidget):
     def _section_resized(self, col: int, _old: int, new: int) -> None:
         if not self._fitting and col < len(self._preferred_widths):
             self._preferred_widths[col] = new
+            self._pinned.add(col)
 
     def fit_columns(self) -> None:
         """Shrink the columns toward their minimums when the table is narrow, so Summary stays
-        in view without scrolling sideways; back to their chosen widths when there is room."""
+        in view without scrolling sideways; back to their widths when there is room. A column
+        sized on purpose keeps its width."""
         width = self.view.viewport().width()
         room = width - max(MIN_SUMMARY, int(width * SUMMARY_SHARE))
         hh = self.view.horizontalHeader()
         self._fitting = True
         try:
-            for col, w in enumerate(fit_widths(self._preferred_widths, _MIN_WIDTHS, room)):
+            least = tuple(self._preferred_widths[c] if c in self._pinned else m for c, m in enumerate(_MIN_WIDTHS))
+            for col, w in enumerate(fit_widths(self._preferred_widths, least, room)):
                 if hh.sectionSize(col) != w:
                     hh.resizeSection(col, w)
         finally:

@@ -174,21 +174,17 @@ class LogPanel(QWidget):
         # the search boxes have fixed widths, and the counts take what is left after them
         # (cut, not pushing, when the log is narrow), so nothing moves as they grow.
         self._fix_widths()
-        controls = QWidget()
-        row = QHBoxLayout(controls)
-        row.setContentsMargins(0, 0, 0, 0)
+        bar = FlowLayout()
+        bar.setContentsMargins(4, 4, 4, 0)
         for w in (self.pause_button, self.follow_button, self.clear_button, self.kind_button,
                   self.direction_combo, self.conn_combo):
-            row.addWidget(w)
+            bar.addWidget(w)  # each on its own: a narrow log wraps them (it does not grow the window)
         search = QWidget()
         row = QHBoxLayout(search)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.topic_edit)
         row.addWidget(self.text_edit)
         row.addWidget(self._counts_box(), 1)
-        bar = FlowLayout()
-        bar.setContentsMargins(4, 4, 4, 0)
-        bar.addWidget(controls)
         bar.add_filling(search)
         self._bar = bar
 

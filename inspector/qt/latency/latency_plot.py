@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -78,7 +78,8 @@ class MarkCluster:
         return next((k for k in _MARK_STYLE if k in kinds), self.marks[0][2])
 
     def describe(self) -> str:
-        lines = [f"{format_time(t)}  {conn}: {label or what}" for conn, t, what, label in self.marks[:12]]
+        lines = [f"×{self.count}: {self.count} marks too close together to draw apart"] if self.count > 1 else []
+        lines += [f"{format_time(t)}  {conn}: {label or what}" for conn, t, what, label in self.marks[:12]]
         if self.count > 12:
             lines.append(f"… and {self.count - 12} more")
         return "\n".join(lines)
@@ -195,7 +196,6 @@ class LatencyPlot(QWidget):
         self.marks_key = QLabel()
         self.marks_key.setObjectName("marksKey")
         self.marks_key.setWordWrap(True)
-        self.marks_key.setToolTip("The marks along the bottom of the graph; hover one for its times and connections")
         self.marks_key.hide()
         # every connection's figures, in a list that scrolls past a few lines: the graph
         # keeps its height however many connections there are
@@ -211,8 +211,7 @@ class LatencyPlot(QWidget):
         self.stats_area.setWidgetResizable(True)
         self.stats_area.setFrameShape(QFrame.Shape.NoFrame)
         self.stats_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.stats_area.setMaximumHeight(STATS_LINES * self.fontMetrics().lineSpacing() + 2)
-        self.stats_area.setMinimumHeight(self.fontMetrics().lineSpacing() + 2)
+        self._fit_stats_area()
         head = QHBoxLayout()
         head.setContentsMargins(4, 0, 4, 0)
         head.addWidget(self.stats_area, 1)
@@ -357,6 +356,7 @@ class LatencyPlot(QWidget):
         self._server_count = 0
         self.server_label.setText("Server PINGs: none")
         self.no_data_label.show()
+        self._fit_stats_area()
         self.marks_key.hide()
         show_axis_values(self.plot, False)
 
@@ -394,6 +394,20 @@ class LatencyPlot(QWidget):
         self._labels[conn] = label
         self.no_data_label.hide()
         self.stats_box.insertWidget(self.stats_box.count() - 1, self._keyed(label, colour.name()))
+        self._fit_stats_area()
+
+    def _fit_stats_area(self) -> None:
+        """A line per connection, as many as leave the graph its minimum height (up to
+        STATS_LINES); the rest scroll."""
+        line = self.fontMetrics().lineSpacing()
+        spare = self.height() - self.plot.minimumHeight() - 4 * line  # the key, the server line, spacing
+        lines = min(STATS_LINES, max(1, len(self._labels)), max(1, spare // line))
+        if self.stats_area.height() != lines * line + 4:
+            self.stats_area.setFixedHeight(lines * line + 4)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_stats_area()
 
     def _keyed(self, label: QLabel, colour: str) -> QWidget:
         """``label`` after a short stroke of its line's colour: the legend, off the graph."""
@@ -455,7 +469,7 @@ class LatencyPlot(QWidget):
             self._count_labels.append(label)
         text = self.palette().color(QPalette.ColorRole.Text)
         for label, c in zip(self._count_labels, counted, strict=False):
-            label.setText(f"{c.count}", color=text)
+            label.setText(f"×{c.count}", color=text)  # reads as "this many", beside its symbol
             label.setPos(c.t, y)
             label.show()
         for label in self._count_labels[len(counted):]:
@@ -469,14 +483,15 @@ class LatencyPlot(QWidget):
         kinds = {c.what for c in clusters}
         parts = [f'<span style="color:{_MARK_STYLE[what][1]}">{symbol}</span> {text}'
                  for what, symbol, text in _MARK_KEY if what in kinds]
-        if any(c.count > 1 for c in clusters):
-            parts.append("a number: marks in one place")
         self.marks_key.setText(" · ".join(parts))
+        many = any(c.count > 1 for c in clusters)
+        self.marks_key.setToolTip(("×N beside a mark: N marks too close together to draw apart. " if many else "")
+                                  + "Hover a mark on the graph for its times and connections.")
         self.marks_key.show()
 
     def count_labels(self) -> list[str]:
         """The counts shown beside clustered marks."""
-        return [label.textItem.toPlainText() for label in self._count_labels if label.isVisible()]
+        return [label.textItem.toPlainText().lstrip("×") for label in self._count_labels if label.isVisible()]
 
     def stats_text(self, conn: str) -> str:
         s = self.stats(conn)

@@ -74,7 +74,10 @@ def test_the_marks_and_their_numbers_are_explained(plot, qtbot):
     assert key.isVisible() and key.geometry().top() >= plot.plot.geometry().bottom()  # under the graph
     text = key.text()
     assert "closed" in text and "missed PONG" in text and "reconnected" not in text  # the symbols shown
-    assert "a number: marks in one place" in text
+    assert "×N beside a mark: N marks" in key.toolTip()
+    shown = [label.textItem.toPlainText() for label in plot._count_labels if label.isVisible()]
+    assert shown == ["×10"]  # "this many", beside the symbol
+    assert plot.clusters[0].describe().startswith("×10: 10 marks too close together")  # its hover tip
 
 
 def test_every_connection_is_keyed_and_nothing_covers_the_lines(plot, qtbot):

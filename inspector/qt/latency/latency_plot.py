@@ -356,8 +356,8 @@ class LatencyPlot(QWidget):
         self._server_count = 0
         self.server_label.setText("Server PINGs: none")
         self.no_data_label.show()
-        self._fit_stats_area()
         self.marks_key.hide()
+        self._fit_stats_area()
         show_axis_values(self.plot, False)
 
     # ------------------------------------------------------------ output
@@ -400,7 +400,8 @@ class LatencyPlot(QWidget):
         """A line per connection, as many as leave the graph its minimum height (up to
         STATS_LINES); the rest scroll."""
         line = self.fontMetrics().lineSpacing()
-        spare = self.height() - self.plot.minimumHeight() - 4 * line  # the key, the server line, spacing
+        key = self.marks_key.sizeHint().height() if self.marks_key.isVisibleTo(self) else 0
+        spare = self.height() - self.plot.minimumHeight() - key - 2 * line  # the server line, spacing
         lines = min(STATS_LINES, max(1, len(self._labels)), max(1, spare // line))
         if self.stats_area.height() != lines * line + 4:
             self.stats_area.setFixedHeight(lines * line + 4)
@@ -478,7 +479,9 @@ class LatencyPlot(QWidget):
     def _show_marks_key(self, clusters: list[MarkCluster]) -> None:
         """What the symbols (and the numbers beside them) along the bottom mean."""
         if not clusters:
-            self.marks_key.hide()
+            if self.marks_key.isVisibleTo(self):
+                self.marks_key.hide()
+                self._fit_stats_area()
             return
         kinds = {c.what for c in clusters}
         parts = [f'<span style="color:{_MARK_STYLE[what][1]}">{symbol}</span> {text}'
@@ -487,7 +490,9 @@ class LatencyPlot(QWidget):
         many = any(c.count > 1 for c in clusters)
         self.marks_key.setToolTip(("×N beside a mark: N marks too close together to draw apart. " if many else "")
                                   + "Hover a mark on the graph for its times and connections.")
-        self.marks_key.show()
+        if not self.marks_key.isVisibleTo(self):
+            self.marks_key.show()
+            self._fit_stats_area()
 
     def count_labels(self) -> list[str]:
         """The counts shown beside clustered marks."""

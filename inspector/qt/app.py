@@ -148,7 +148,8 @@ async def _main(args) -> int:
         freeze_startup_objects()
         if warning:
             window.report_error(warning)
-        first = _first_profile(window, self_test)
+        # the last session back; a first start connects the local mock with its demo
+        first = None if not self_test and window.restore_session() else _first_profile(window, self_test)
         if first is not None:
             window.mock_panel.demo_check.setChecked(True)
             window.open_connection(first)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
+import json
 import logging
 import os
 import time
@@ -69,6 +70,7 @@ from inspector.qt.log.panel import LogPanel
 from inspector.qt.log.payload_view import Trouble
 from inspector.qt.mock.mock_panel import MockPanel
 from inspector.qt.recording.recording_ui import RecordingUi
+from inspector.qt.restore_bar import RestoreBar
 from inspector.qt.session.connection_tab import ConnectionTab, open_tab_for
 from inspector.qt.session.passphrase import KeyPassphrases
 from inspector.qt.session.profiles_panel import ConnectionManager
@@ -84,8 +86,27 @@ MESSAGE_MS = 5000    # a status message gives way to the connection state after 
 ERROR_MS = 15000     # errors stay longer (they are also kept in ``errors`` and logged)
 SIDE_WIDTH = 300
 DEFAULT_SIZE = QSize(1500, 940)
+SESSION_KEY = "session/connections"
+DEMO_KEY = "session/demo"
+NOTHING_CONNECTED_HINT = ("Nothing connected.\nChoose a profile under Profiles on the left and press Connect "
+                          "(Ctrl+Return).\n“Local mock” with Demo traffic (Mock server tab) shows traffic at once.")
+NO_FRAMES_HINT = "No frames yet.\nSubscribe to a topic in the connection's tab below."
 _STATE_ICONS = {State.OPEN: "●", State.CONNECTING: "◌", State.WAITING: "◌", State.CLOSED: "○",
                 State.STOPPED: "■", State.IDLE: "○"}
+
+
+def session_profiles(tabs: Iterable[ConnectionTab]) -> list[str]:
+    """The profiles of the connections not stopped, once each, in tab order."""
+    return list(dict.fromkeys(t.profile.name for t in tabs if t.client.state is not State.STOPPED))
+
+
+def _string_list(value: object) -> list[str]:
+    """The JSON list of names saved under SESSION_KEY (a hand-edited value: what can be read)."""
+    try:
+        names = json.loads(value) if isinstance(value, str) else []
+    except ValueError:
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
 
 def freeze_startup_objects() -> None:
@@ -184,6 +205,7 @@ class MainWindow(QMainWindow):
         self._ids = itertools.count(1)
         self._shutting_down = False
         self._shutdown_done = False
+        self._session_saved = False
         self.closed: asyncio.Future | None = None
         self.errors: list[str] = []
 
@@ -200,7 +222,7 @@ class MainWindow(QMainWindow):
         self.side_tabs = QTabWidget()
         self.side_tabs.setObjectName("sideTabs")
         # scrollable pages: the column can be narrower than its forms (small screens, big fonts)
-        self.side_tabs.addTab(_scrolling(self.manager), "Profiles")
+        self.side_tabs.addTab(self.manager, "Profiles")  # it scrolls its form itself, under fixed actions
         self.side_tabs.addTab(_scrolling(self.mock_panel), "Mock server")
 
         self.lower_splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -227,8 +249,16 @@ class MainWindow(QMainWindow):
         self.documents.tabBar().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.documents.tabBar().customContextMenuRequested.connect(self._document_menu)
         self.document_windows: list[DocumentWindow] = []
+        self.restore_bar = RestoreBar()
+        self.restore_bar.reconnect.connect(self._reconnect_last_session)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        right_layout.addWidget(self.restore_bar)
+        right_layout.addWidget(self.documents, 1)
         self.main.addWidget(self.side_tabs)
-        self.main.addWidget(self.documents)
+        self.main.addWidget(right)
         self.main.setStretchFactor(0, 0)
         self.main.setStretchFactor(1, 1)
         self.main.setCollapsible(1, False)
@@ -261,6 +291,7 @@ class MainWindow(QMainWindow):
         self.documents.currentChanged.connect(self._document_changed)
         self._default_layout()
         self.restore_settings()
+        self._update_empty_hint()
 
     def _default_layout(self) -> None:
         """Sizes for a first start; ``restore_settings`` replaces them with the user's."""
@@ -271,7 +302,7 @@ class MainWindow(QMainWindow):
             size = size.boundedTo(QSize(avail.width() - 40, avail.height() - 60))
         self.resize(size)
         height = size.height() - 90  # menu, toolbar, status bar
-        lower = max(200, min(320, height * 3 // 10))  # the connection tab scrolls below its form
+        lower = max(180, min(320, height * 3 // 10))  # the connection tab scrolls below its form
         # a small screen keeps most of its width for the log, the side pages their minimum
         pages = max(self.manager.minimumSizeHint().width(), self.mock_panel.minimumSizeHint().width())
         pages += self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 8  # they scroll in a frame
@@ -281,7 +312,9 @@ class MainWindow(QMainWindow):
         self.lower_splitter.setSizes([center * 11 // 20, center * 9 // 20])
         self.center.setSizes([height - lower, lower])
         log_height = height - lower - 40  # the filter bar
-        self.log_panel.splitter.setSizes([log_height * 3 // 5, log_height * 2 // 5])
+        # the table gets what the detail pane does not need to show a frame (8 lines and its buttons)
+        detail = max(log_height * 2 // 5 if height > 800 else log_height // 3, 8 * self.fontMetrics().height() + 16)
+        self.log_panel.splitter.setSizes([log_height - detail, detail])
         hh = self.log_panel.view.horizontalHeader()
         hh.resizeSection(COL_KIND, 105)  # "UNSUBSCRIBE" with its icon fits
         hh.resizeSection(COL_CONN, 80)
@@ -369,7 +402,19 @@ class MainWindow(QMainWindow):
             else:
                 tb.addAction(act)
         self.addToolBar(tb)
+        self._steady_pause_button(tb)
         self._update_actions()
+
+    def _steady_pause_button(self, tb: QToolBar) -> None:
+        """Pause becoming Resume must not shift the toolbar: its button fits the wider text."""
+        button = tb.widgetForAction(self.pause_action)
+        if button is None:
+            return
+        widths = []
+        for text in ("Resume", "Pause"):
+            self.pause_action.setText(text)
+            widths.append(button.sizeHint().width())
+        button.setMinimumWidth(max(widths))
 
     def _build_menus(self) -> None:
         self.file_menu.addAction("Open load run…", lambda: open_load_dialog(self, window=self))
@@ -407,6 +452,10 @@ class MainWindow(QMainWindow):
         has = self.current_tab() is not None
         self.reconnect_action.setEnabled(has)
         self.disconnect_action.setEnabled(has)
+
+    def _update_empty_hint(self) -> None:
+        """What an empty log says to do next."""
+        self.log_panel.set_empty_text(NO_FRAMES_HINT if self.tabs() else NOTHING_CONNECTED_HINT)
 
     def _toggle_side_panel(self, visible: bool | None = None) -> None:
         visible = self.side_action.isChecked() if visible is None else visible
@@ -530,22 +579,30 @@ class MainWindow(QMainWindow):
         return check_server(self, profile, self.recording)
 
     def connect_profile(self, profile: Profile) -> ConnectionTab | None:
-        """Connect: show the profile's tab when it is already connected, else open one."""
+        """Connect: show the profile's tab when it is already connected, else open one (in
+        place of the profile's stopped tab, when it has one). The live part comes to the front."""
+        self.documents.setCurrentWidget(self.center)
         tab = open_tab_for(self.tabs(), profile)
         if tab is None:
-            return self.open_connection(profile)
+            return self.open_connection(profile, replacing=self._stopped_tab_of(profile))
         self.conn_tabs.setCurrentWidget(tab)
         self.show_message(f"{profile.name} is already connected as {tab.conn_id}: showing its tab "
                           "(duplicate the profile for a second connection)")
         return tab
 
-    def open_connection(self, profile: Profile) -> ConnectionTab | None:
+    def _stopped_tab_of(self, profile: Profile) -> ConnectionTab | None:
+        return next((t for t in self.tabs() if t.profile.name == profile.name
+                     and t.client.state is State.STOPPED), None)
+
+    def open_connection(self, profile: Profile, replacing: ConnectionTab | None = None) -> ConnectionTab | None:
         """Open a new connection tab for ``profile`` and start it (after asking for its key's
-        passphrase, when it is encrypted: then None, and the tab opens once it is given)."""
+        passphrase, when it is encrypted: then None, and the tab opens once it is given).
+        ``replacing``: a stopped tab whose place and connection id the new one takes."""
         needed = self.passphrases.needed(profile)
         if needed is not None:
-            self.passphrases.ask(profile, needed, lambda: self.open_connection(profile))
+            self.passphrases.ask(profile, needed, lambda: self.open_connection(profile, replacing))
             return None
+        self.documents.setCurrentWidget(self.center)
         trust = None
         if profile.embedded_mock:
             try:
@@ -555,7 +612,9 @@ class MainWindow(QMainWindow):
             trust = self.mock_panel.ca_file  # its throwaway CA, when the panel serves wss://
         else:
             url = profile.url
-        conn_id = f"c{next(self._ids)}"
+        if replacing is not None and self.conn_tabs.indexOf(replacing) < 0:
+            replacing = None  # closed meanwhile (a passphrase asked for)
+        conn_id = replacing.conn_id if replacing is not None else f"c{next(self._ids)}"
         try:
             tab = ConnectionTab(profile, url, conn_id, self.tasks, trust=trust,
                                 key_password=self.passphrases.password_for(profile), data_dir=self._data_dir())
@@ -570,7 +629,12 @@ class MainWindow(QMainWindow):
         tab.save_subscriptions.connect(self.save_profile_subscriptions)
         tab.save_ca_file.connect(self.save_profile_ca_file)
         tab.state_changed.connect(lambda ev, t=tab: self._tab_state(t, ev))
-        index = self.conn_tabs.addTab(tab, f"○ {conn_id} · {profile.name}")
+        title = f"○ {conn_id} · {profile.name}"
+        if replacing is not None:
+            index = self.conn_tabs.insertTab(self.conn_tabs.indexOf(replacing), tab, title)
+            self._close_tab(self.conn_tabs.indexOf(replacing))
+        else:
+            index = self.conn_tabs.addTab(tab, title)
         self.conn_tabs.setCurrentIndex(index)
         self.settings.setValue("lastProfile", profile.name)
         tab.start()
@@ -582,6 +646,7 @@ class MainWindow(QMainWindow):
 
     def _current_tab_changed(self, _index: int) -> None:
         self._update_actions()
+        self._update_empty_hint()
         if not self._message_timer.isActive():
             self.show_state()
 
@@ -743,6 +808,9 @@ class MainWindow(QMainWindow):
         s.setValue("lowerPanel", self.lower_action.isChecked())
         if self.manager.current_name():
             s.setValue("lastProfile", self.manager.current_name())
+        if not self._session_saved:  # the first save of a shutdown, while the connections still run
+            s.setValue(SESSION_KEY, json.dumps(session_profiles(self.tabs())))  # JSON: an empty list survives
+            s.setValue(DEMO_KEY, self.mock_panel.demo_check.isChecked())
         s.sync()
         if s.format() == QSettings.Format.IniFormat:
             try:
@@ -756,9 +824,34 @@ class MainWindow(QMainWindow):
         p = self.store.get(last) if isinstance(last, str) else None
         return p
 
+    def restore_session(self) -> bool:
+        """Bring back the connections open when the app was last closed: the embedded mock's at
+        once (its demo as it was), the others offered in a bar (starting the app should not
+        reach a server or run a token command unasked). False: no session was saved."""
+        names = self.settings.value(SESSION_KEY)
+        if names is None:
+            return False
+        profiles = [p for p in (self.store.get(n) for n in _string_list(names)) if p is not None]
+        local = [p for p in profiles if p.embedded_mock]
+        if local and self.settings.value(DEMO_KEY) in ("true", True):
+            self.mock_panel.demo_check.setChecked(True)
+        for p in local:
+            self.connect_profile(p)
+        remote = [p.name for p in profiles if not p.embedded_mock]
+        if remote:
+            self.restore_bar.offer(remote)
+        return True
+
+    def _reconnect_last_session(self, names: list[str]) -> None:
+        for name in names:
+            p = self.store.get(name)
+            if p is not None:
+                self.connect_profile(p)
+
     async def shutdown(self) -> None:
         """Stop every client, cancel and await our tasks, stop the mock server."""
         self.save_settings()
+        self._session_saved = True
         tabs = self.tabs()
         if tabs:
             await asyncio.wait([asyncio.ensure_future(t.shutdown()) for t in tabs], timeout=5.0)

@@ -6,7 +6,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 
 
-def theme_plot(plot: pg.PlotWidget, legend: pg.LegendItem, pal: QPalette) -> QColor:
+def theme_plot(plot: pg.PlotWidget, legend: pg.LegendItem | None, pal: QPalette) -> QColor:
     """Background, axes and legend text of ``plot`` from ``pal``; the text colour, for the rest."""
     text = pal.color(QPalette.ColorRole.Text)
     plot.setBackground(pal.color(QPalette.ColorRole.Base))
@@ -14,5 +14,12 @@ def theme_plot(plot: pg.PlotWidget, legend: pg.LegendItem, pal: QPalette) -> QCo
         axis = plot.getAxis(name)
         axis.setTextPen(text)
         axis.setPen(pal.color(QPalette.ColorRole.Mid))
-    legend.setLabelTextColor(text)
+    if legend is not None:
+        legend.setLabelTextColor(text)
     return text
+
+
+def show_axis_values(plot: pg.PlotWidget, on: bool) -> None:
+    """Tick values only on a graph with data: an empty one would label its axes 0.25, 0.5…"""
+    for name in ("left", "bottom"):
+        plot.getAxis(name).setStyle(showValues=on)

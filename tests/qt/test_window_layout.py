@@ -15,6 +15,7 @@ from inspector.protocol.events import State
 from inspector.qt.aio import Tasks
 from inspector.qt.app import dark_palette
 from inspector.qt.latency.latency_plot import LatencyPlot
+from inspector.qt.log.model import COLUMNS
 from inspector.qt.mock.mock_panel import CLIENT_COLUMNS, MockPanel
 
 
@@ -68,17 +69,21 @@ def test_every_panel_fits_the_window(qtbot, qloop, tmp_path, size):
         assert tab.minimumSizeHint().height() <= w.conn_tabs.height()
         assert w.latency_plot.minimumSizeHint().width() <= w.latency_plot.width()
         # nothing in the side column or the connection tab hides behind a horizontal scrollbar
-        profiles_area = w.side_tabs.currentWidget()
-        assert isinstance(profiles_area, QScrollArea) and not profiles_area.horizontalScrollBar().isVisible()
+        assert w.side_tabs.currentWidget() is w.manager
+        assert not w.manager.scroll_area.horizontalScrollBar().isVisible()
         w.side_tabs.setCurrentIndex(1)
         settle_layouts()
         mock_area = w.side_tabs.currentWidget()
         assert isinstance(mock_area, QScrollArea) and not mock_area.horizontalScrollBar().isVisible()
         assert all(_fully_visible_across(c, mock_area) for c in _mock_controls(w.mock_panel))
         assert not tab.scroll_area.horizontalScrollBar().isVisible()
-        # the log shows a useful number of rows, the detail pane a frame
-        rows = w.log_panel.view.viewport().height() // w.log_panel.view.verticalHeader().defaultSectionSize()
-        assert rows >= 8
+        # the log shows a useful number of rows, Summary among its columns, the detail pane a frame
+        view = w.log_panel.view
+        rows = view.viewport().height() // view.verticalHeader().defaultSectionSize()
+        assert rows >= (10 if size[1] == 700 else 18)
+        left = view.columnViewportPosition(len(COLUMNS) - 1)
+        assert left >= 0 and view.viewport().width() - left >= 150  # Summary in view, and readable
+        assert not view.horizontalScrollBar().isVisible()
         assert w.log_panel.detail.height() >= 8 * w.fontMetrics().height()
         # hiding the side panel gives the log the width and leaves the window's size alone
         log_width = w.log_panel.width()
@@ -142,8 +147,9 @@ def test_connect_on_a_connected_profile_shows_its_tab(qtbot, qloop, tmp_path):
         assert "already connected" in w.status_label.text() and first.conn_id in w.status_label.text()
         first.disconnect_now()
         await until(lambda: first.client.state is State.STOPPED, 5, "stopped")
-        w.manager.connect_button.click()  # a stopped tab does not count: a new connection
-        assert w.conn_tabs.count() == 2 and w.current_tab() is not first
+        w.manager.connect_button.click()  # a stopped tab is not shown as is: a new connection in its place
+        assert w.conn_tabs.count() == 1 and w.current_tab() is not first
+        assert w.current_tab().conn_id == first.conn_id
         await close_window(w)
     run(qloop, scenario())
 

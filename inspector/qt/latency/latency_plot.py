@@ -5,10 +5,13 @@ redrawn by a single-shot timer (≤ 30 Hz) only after something changed, so an
 idle graph costs nothing. Plain pens of width 1, no OpenGL, no antialiasing.
 The plot's colours follow the application palette (light or dark).
 
-A connection's line breaks where it was not open (a NaN sample, drawn with
-``connect="finite"``). Missed PONGs, closes and reconnects are small symbols along
-the bottom of the graph, details on hover; marks closer together than a symbol's
-width share one symbol with their count beside it.
+A connection's line breaks where it was not open or a PONG was missed (a NaN
+sample, drawn with ``connect="finite"``), and wherever no round trip was measured
+for much longer than usual. Missed PONGs, closes and reconnects are small symbols
+along the bottom of the graph, details on hover; marks closer together than a
+symbol's width share one symbol with their count beside it; a key under the graph
+says so. The connections' colours are keyed in their figures under the graph, not
+in a legend over the lines.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -35,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged
 from inspector.qt.log.model import format_time
-from inspector.qt.plot_theme import theme_plot
+from inspector.qt.plot_theme import show_axis_values, theme_plot
 
 REDRAW_MS = 34            # ≤ 30 Hz
 RING = 4096               # samples kept per connection
@@ -52,6 +57,10 @@ _MARK_STYLE = {
     "reconnect": ("t1", "#16a34a"),
 }
 _OTHER_STYLE = ("d", "#6b7280")
+_MARK_KEY = (("closed", "✕", "closed"), ("missed", "▼", "missed PONG"), ("reconnect", "▲", "reconnected"))
+STATS_LINES = 4           # the connections' figures shown before they scroll
+GAP_FACTOR = 3.0          # no round trip for this many usual intervals: the line breaks
+MIN_GAP_S = 2.0
 
 
 @dataclass
@@ -69,10 +78,24 @@ class MarkCluster:
         return next((k for k in _MARK_STYLE if k in kinds), self.marks[0][2])
 
     def describe(self) -> str:
-        lines = [f"{format_time(t)}  {conn}: {label or what}" for conn, t, what, label in self.marks[:12]]
+        lines = [f"×{self.count}: {self.count} marks too close together to draw apart"] if self.count > 1 else []
+        lines += [f"{format_time(t)}  {conn}: {label or what}" for conn, t, what, label in self.marks[:12]]
         if self.count > 12:
             lines.append(f"… and {self.count - 12} more")
         return "\n".join(lines)
+
+
+def break_at_gaps(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, v)`` with a NaN put in wherever the time between two samples is far above the
+    usual one: an outage with no close seen (a stalled network) is not drawn as a line."""
+    if t.size < 3:
+        return t, v
+    dt = np.diff(t)
+    gap = max(MIN_GAP_S, GAP_FACTOR * float(np.median(dt)))
+    at = np.flatnonzero(dt > gap) + 1
+    if not at.size:
+        return t, v
+    return np.insert(t, at, t[at - 1]), np.insert(v, at, np.nan)
 
 
 def cluster_marks(marks: list[tuple[str, float, str, str]], width: float) -> list[MarkCluster]:
@@ -157,12 +180,12 @@ class LatencyPlot(QWidget):
         # values are already ms: without this pyqtgraph rescales 0.7 ms to "700 (mms)"
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(5, 5))
         # the axes follow the data (rolling window, 0 to the highest visible RTT)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.setMenuEnabled(False)
         self.plot.setMinimumHeight(100)
         self.plot.getPlotItem().setContentsMargins(0, 4, 12, 0)  # room for the last time label
+        show_axis_values(self.plot, False)
         self.marker_item = pg.ScatterPlotItem(size=9, pxMode=True, hoverable=True,
                                               tip=lambda x, y, data: data)
         self.marker_item.setZValue(10)
@@ -179,13 +202,28 @@ class LatencyPlot(QWidget):
         self.window_combo.setCurrentIndex(i)
         self.window_combo.currentIndexChanged.connect(lambda _i: self.set_window(self.window_combo.currentData()))
 
-        self.stats_box = QVBoxLayout()
+        self.marks_key = QLabel()
+        self.marks_key.setObjectName("marksKey")
+        self.marks_key.setWordWrap(True)
+        self.marks_key.hide()
+        # every connection's figures, in a list that scrolls past a few lines: the graph
+        # keeps its height however many connections there are
+        stats = QWidget()
+        self.stats_box = QVBoxLayout(stats)
+        self.stats_box.setContentsMargins(0, 0, 0, 0)
         self.stats_box.setSpacing(0)
         self.no_data_label = QLabel("No round trips measured yet")
         self.stats_box.addWidget(self.no_data_label)
+        self.stats_box.addStretch(1)
+        self.stats_area = QScrollArea()
+        self.stats_area.setWidget(stats)
+        self.stats_area.setWidgetResizable(True)
+        self.stats_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.stats_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_stats_area()
         head = QHBoxLayout()
         head.setContentsMargins(4, 0, 4, 0)
-        head.addLayout(self.stats_box, 1)
+        head.addWidget(self.stats_area, 1)
         head.addWidget(self.window_combo, 0, Qt.AlignmentFlag.AlignTop)
 
         # Server PINGs are rare (the server pings idle clients): one line, the table on demand.
@@ -217,6 +255,7 @@ class LatencyPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.marks_key)
         layout.addLayout(head)
         layout.addLayout(server_row)
         layout.addWidget(self.server_table)
@@ -239,10 +278,8 @@ class LatencyPlot(QWidget):
             self._apply_palette()
 
     def _apply_palette(self) -> None:
-        text = theme_plot(self.plot, self.legend, self.palette())
+        text = theme_plot(self.plot, None, self.palette())
         self.plot.setLabel("left", "round trip", units="ms", color=text.name())
-        for _sample, label in self.legend.items:  # a label takes a new colour when its text is set again
-            label.setText(label.text, color=text)
         if self.marks:
             self._dirty()  # the marks' counts, in the new colour
 
@@ -252,6 +289,7 @@ class LatencyPlot(QWidget):
         if isinstance(ev, RttMeasured):
             self.add_rtt(ev.conn, ev.t, ev.rtt)
         elif isinstance(ev, PongMissed):
+            self._break_line(ev.conn, ev.t)  # no round trip until a PONG comes again
             self.mark(ev.conn, ev.t, "missed", f"missed pong ×{ev.consecutive}")
         elif isinstance(ev, ServerPingAnswered):
             self.add_server_ping(ev.conn, ev.t, ev.response_time, ev.payload)
@@ -311,10 +349,11 @@ class LatencyPlot(QWidget):
         """Forget every series, mark and server PING (a recording seeks back, or another opens)."""
         for curve in self._curves.values():
             self.plot.removeItem(curve)
-        self.legend.clear()
         for label in self._labels.values():
-            self.stats_box.removeWidget(label)
-            label.deleteLater()
+            row = label.parentWidget()  # the key and the figures
+            if row is not None:
+                self.stats_box.removeWidget(row)
+                row.deleteLater()
         for store in (self._rings, self._curves, self._labels, self._last_state):
             store.clear()
         self.marks.clear()
@@ -326,6 +365,9 @@ class LatencyPlot(QWidget):
         self._server_count = 0
         self.server_label.setText("Server PINGs: none")
         self.no_data_label.show()
+        self.marks_key.hide()
+        self._fit_stats_area()
+        show_axis_values(self.plot, False)
 
     # ------------------------------------------------------------ output
 
@@ -360,7 +402,35 @@ class LatencyPlot(QWidget):
         label.setWordWrap(True)
         self._labels[conn] = label
         self.no_data_label.hide()
-        self.stats_box.addWidget(label)
+        self.stats_box.insertWidget(self.stats_box.count() - 1, self._keyed(label, colour.name()))
+        self._fit_stats_area()
+
+    def _fit_stats_area(self) -> None:
+        """A line per connection, as many as leave the graph its minimum height (up to
+        STATS_LINES); the rest scroll."""
+        line = self.fontMetrics().lineSpacing()
+        key = self.marks_key.sizeHint().height() if self.marks_key.isVisibleTo(self) else 0
+        spare = self.height() - self.plot.minimumHeight() - key - 2 * line  # the server line, spacing
+        lines = min(STATS_LINES, max(1, len(self._labels)), max(1, spare // line))
+        if self.stats_area.height() != lines * line + 4:
+            self.stats_area.setFixedHeight(lines * line + 4)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_stats_area()
+
+    def _keyed(self, label: QLabel, colour: str) -> QWidget:
+        """``label`` after a short stroke of its line's colour: the legend, off the graph."""
+        key = QLabel("━━")
+        key.setObjectName("lineKey")
+        key.setStyleSheet(f"color: {colour}; font-weight: bold")
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(4)
+        box.addWidget(key, 0, Qt.AlignmentFlag.AlignTop)
+        box.addWidget(label, 1)
+        return row
 
     def _dirty(self) -> None:
         if not self._redraw_timer.isActive():
@@ -374,9 +444,10 @@ class LatencyPlot(QWidget):
         right = max(self._latest_t, now) if self._latest_t > now - self.window_seconds else self._latest_t
         left = right - self.window_seconds
         top = 0.0
+        show_axis_values(self.plot, True)
         for conn, ring in self._rings.items():
             t, v = ring.arrays()
-            self._curves[conn].setData(*drawable(t, v))
+            self._curves[conn].setData(*break_at_gaps(*drawable(t, v)))
             self._labels[conn].setText(self.stats_text(conn))
             self._labels[conn].setToolTip(f"{conn}: percentiles of the last {ring.n:,} round trips "
                                           f"({ring.total:,} measured)")
@@ -400,6 +471,7 @@ class LatencyPlot(QWidget):
             spots.append({"pos": (c.t, y), "symbol": symbol, "brush": pg.mkBrush(colour),
                           "pen": pg.mkPen(colour, width=1), "data": c.describe()})
         self.marker_item.setData(spots)
+        self._show_marks_key(clusters)
         counted = [c for c in clusters if c.count > 1]
         while len(self._count_labels) < len(counted):
             label = pg.TextItem(anchor=(0, 1))
@@ -407,15 +479,33 @@ class LatencyPlot(QWidget):
             self._count_labels.append(label)
         text = self.palette().color(QPalette.ColorRole.Text)
         for label, c in zip(self._count_labels, counted, strict=False):
-            label.setText(f"{c.count}", color=text)
+            label.setText(f"×{c.count}", color=text)  # reads as "this many", beside its symbol
             label.setPos(c.t, y)
             label.show()
         for label in self._count_labels[len(counted):]:
             label.hide()
 
+    def _show_marks_key(self, clusters: list[MarkCluster]) -> None:
+        """What the symbols (and the numbers beside them) along the bottom mean."""
+        if not clusters:
+            if self.marks_key.isVisibleTo(self):
+                self.marks_key.hide()
+                self._fit_stats_area()
+            return
+        kinds = {c.what for c in clusters}
+        parts = [f'<span style="color:{_MARK_STYLE[what][1]}">{symbol}</span> {text}'
+                 for what, symbol, text in _MARK_KEY if what in kinds]
+        self.marks_key.setText(" · ".join(parts))
+        many = any(c.count > 1 for c in clusters)
+        self.marks_key.setToolTip(("×N beside a mark: N marks too close together to draw apart. " if many else "")
+                                  + "Hover a mark on the graph for its times and connections.")
+        if not self.marks_key.isVisibleTo(self):
+            self.marks_key.show()
+            self._fit_stats_area()
+
     def count_labels(self) -> list[str]:
         """The counts shown beside clustered marks."""
-        return [label.textItem.toPlainText() for label in self._count_labels if label.isVisible()]
+        return [label.textItem.toPlainText().lstrip("×") for label in self._count_labels if label.isVisible()]
 
     def stats_text(self, conn: str) -> str:
         s = self.stats(conn)

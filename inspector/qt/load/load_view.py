@@ -2,6 +2,8 @@
 
 The table holds one row per (kind, name) of the report, as Locust named them; selecting a
 row plots its p50 / p90 / p99 second by second, with the users running on a second axis.
+A row with no per-second series (CONNECT: the users connect once) shows its run-wide
+percentiles as levels across the run instead of an empty chart.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.qt.load.load_run import LoadRun, LoadRunError, Row, read
-from inspector.qt.plot_theme import theme_plot
+from inspector.qt.plot_theme import show_axis_values, theme_plot
 from inspector.qt.window_services import WindowServices
 
 COLUMNS = (("kind", "Kind"), ("name", "Topic / detail"), ("requests", "Count"), ("failures", "Failures"),
@@ -74,6 +76,7 @@ class LoadRunView(QWidget):
         self.note.setObjectName("clockNote")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("font-style: italic")  # a caveat, not a figure: italic, in the text's colour
+        self.note.setVisible(bool(run.clock_note))
 
         self.plot = pg.PlotWidget()
         self.plot.setLabel("bottom", "time into the run", units="s")
@@ -82,8 +85,11 @@ class LoadRunView(QWidget):
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMenuEnabled(False)
+        show_axis_values(self.plot, False)  # until a row with figures is plotted
         self.legend = self.plot.addLegend(offset=(5, 5))
-        self.curves = {key: self.plot.plot([], [], name=key, pen=pg.mkPen(colour, width=1))
+        # points as well as lines: a second with one sample is still seen
+        self.curves = {key: self.plot.plot([], [], name=key, pen=pg.mkPen(colour, width=1), symbol="o",
+                                           symbolSize=5, symbolPen=None, symbolBrush=colour)
                        for key, colour in LINES}
         self.users_curve = self.plot.plot([], [], name="users", pen=pg.mkPen("#6b7280", width=1,
                                                                               style=Qt.PenStyle.DashLine))
@@ -173,15 +179,30 @@ class LoadRunView(QWidget):
 
     def _plot(self, row: Row) -> None:
         points = self.run.series.get((row.kind, row.name), [])
-        xs = [p.t for p in points]
-        for key, curve in self.curves.items():
-            ys = [p.figures.get(key) for p in points]
-            curve.setData([x for x, y in zip(xs, ys, strict=True) if y is not None], [y for y in ys if y is not None])
-        self.shown = (row.kind, row.name)
         what = "delivery lag (now − ts)" if row.kind in ("EVENT", "PRESENCE") else "time"
-        self.plot_title.setText(f"{row.kind} {row.name}: {what} per second, p50 / p90 / p99 (ms); "
-                                f"users dashed, on the same axis as a count")
+        if points:
+            xs = [p.t for p in points]
+            for key, curve in self.curves.items():
+                ys = [p.figures.get(key) for p in points]
+                curve.setData([x for x, y in zip(xs, ys, strict=True) if y is not None],
+                              [y for y in ys if y is not None])
+            title = f"{row.kind} {row.name}: {what} per second, p50 / p90 / p99 (ms)"
+        else:
+            self._plot_levels(row)
+            title = (f"{row.kind} {row.name}: {what} over the whole run, p50 / p90 / p99 (ms) "
+                     "(the report has no per-second series for it)")
+        self.shown = (row.kind, row.name)
+        self.plot_title.setText(f"{title}; users dashed, on the same axis as a count")
         self.users_curve.setData([t for t, _n in self.run.users], [n for _t, n in self.run.users])
+        show_axis_values(self.plot, any(c.getData()[0] is not None and len(c.getData()[0])
+                                        for c in (*self.curves.values(), self.users_curve)))
+
+    def _plot_levels(self, row: Row) -> None:
+        """The row's run-wide percentiles, each a level from the run's start to its end."""
+        end = max([self.run.duration_s or 0.0, *(t for t, _n in self.run.users)]) or 1.0
+        for key, curve in self.curves.items():
+            value = row.figures.get(key)
+            curve.setData(*(([0.0, end], [value, value]) if value is not None else ([], [])))
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QPoint, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,8 +22,10 @@ from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QMenu,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QToolButton,
@@ -36,6 +38,7 @@ from inspector.logstore.session_rows import is_row
 from inspector.payloads.lens import Lens, Reading
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.kinds import Kind
+from inspector.qt.completer_click import let_clicks_through
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COL_TIME, COLUMNS, LogModel
@@ -52,6 +55,9 @@ FILTER_DEBOUNCE_MS = 200
 OTHER_KINDS = frozenset(range(256)) - frozenset(int(k) for k in Kind) | {KIND_EMPTY, KIND_TEXT}
 CONNECTION_KIND = "Connection"  # the kind menu's entry for connection events
 _WIDTHS = (70, 95, 100, 34, 120, 150, 70, 60)
+_MIN_WIDTHS = (56, 92, 80, 30, 100, 80, 50, 44)  # narrower, and the texts are cut
+SUMMARY_SHARE = 0.3   # of the table's width kept for Summary (the last column) in a narrow log
+MIN_SUMMARY = 160
 
 
 class LogPanel(QWidget):
@@ -138,6 +144,7 @@ class LogPanel(QWidget):
         completer = QCompleter(self._topic_names, self.topic_edit)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.topic_edit.setCompleter(completer)
+        let_clicks_through(completer)  # a click on the find box while suggestions show lands there
         self.text_edit = QLineEdit()
         self.text_edit.setPlaceholderText("Find text in topic or body")
         self.text_edit.setClearButtonEnabled(True)
@@ -164,29 +171,55 @@ class LogPanel(QWidget):
         self.dropped_label.setStyleSheet("color: #d97706; font-weight: bold")
         self.dropped_label.hide()
 
-        # the buttons first and the counts last: counts that grow never move a button.
-        # The search boxes keep a usable width: in a narrow log they wrap to a row of their own.
-        chars = self.fontMetrics().averageCharWidth()
-        self.topic_edit.setMinimumWidth(16 * chars)
-        self.text_edit.setMinimumWidth(24 * chars)
-        controls = QWidget()
-        row = QHBoxLayout(controls)
-        row.setContentsMargins(0, 0, 0, 0)
+        # Every control has a fixed place: a button or combo is as wide as its widest text,
+        # the search boxes have fixed widths, and the counts take what is left after them
+        # (cut, not pushing, when the log is narrow), so nothing moves as they grow.
+        self._fix_widths()
+        bar = FlowLayout()
+        bar.setContentsMargins(4, 4, 4, 0)
         for w in (self.pause_button, self.follow_button, self.clear_button, self.kind_button,
                   self.direction_combo, self.conn_combo):
-            row.addWidget(w)
+            bar.addWidget(w)  # each on its own: a narrow log wraps them (it does not grow the window)
         search = QWidget()
         row = QHBoxLayout(search)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.topic_edit, 1)
-        row.addWidget(self.text_edit, 2)
-        for widget in (self.status_label, self.dropped_label):
-            row.addWidget(widget)
-        bar = FlowLayout()
-        bar.setContentsMargins(4, 4, 4, 0)
-        bar.addWidget(controls)
+        row.addWidget(self.topic_edit)
+        row.addWidget(self.text_edit)
+        row.addWidget(self._counts_box(), 1)
         bar.add_filling(search)
         self._bar = bar
+
+    def _fix_widths(self) -> None:
+        chars = self.fontMetrics().averageCharWidth()
+        self.topic_edit.setFixedWidth(18 * chars)
+        self.text_edit.setFixedWidth(26 * chars)
+        for button, texts in ((self.pause_button, ("Pause", "Resume")),
+                              (self.kind_button, ("Kinds", f"Kinds ({len(self.kind_actions)})"))):
+            shown = button.text()
+            widths = []
+            for text in texts:
+                button.setText(text)
+                widths.append(button.sizeHint().width())
+            button.setText(shown)
+            button.setFixedWidth(max(widths))
+        self.direction_combo.setFixedWidth(self.direction_combo.sizeHint().width())
+        # connections join the list later: room for "All connections" or a long id
+        self.conn_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.conn_combo.setMinimumContentsLength(14)
+        self.conn_combo.setFixedWidth(self.conn_combo.sizeHint().width())
+
+    def _counts_box(self) -> QWidget:
+        """The counts, in the room the search boxes leave: they never widen the bar."""
+        box = QWidget()
+        box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout(box)
+        row.setSizeConstraint(QHBoxLayout.SizeConstraint.SetNoConstraint)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.status_label)
+        row.addWidget(self.dropped_label)
+        row.addStretch(1)
+        self.counts_box = box
+        return box
 
     def _add_kind_action(self, name: str) -> None:
         # no icon: with one, the style draws the icon in place of the checkmark
@@ -201,7 +234,9 @@ class LogPanel(QWidget):
         v = self.view = QTableView()
         v.setModel(self.model)
         v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        v.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        # by pixel: Follow keeps the last row flush with the bottom, and leaving it (a click)
+        # must not snap the rows to a row boundary under the pointer
+        v.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         v.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         v.setWordWrap(False)
         v.setShowGrid(False)
@@ -210,13 +245,27 @@ class LogPanel(QWidget):
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vh.setDefaultSectionSize(v.fontMetrics().height() + 6)
         vh.hide()
+        v.verticalScrollBar().setSingleStep(vh.defaultSectionSize())  # a wheel step is still rows
+        self.empty_hint = QLabel("No frames yet.")
+        self.empty_hint.setObjectName("emptyLogHint")
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        hint_layout = QVBoxLayout(v.viewport())
+        hint_layout.addWidget(self.empty_hint)
+        self._view_watch = _ViewWatch(self)
+        v.viewport().installEventFilter(self._view_watch)
         hh = v.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         hh.setHighlightSections(False)
         for col, width in enumerate(_WIDTHS):
             hh.resizeSection(col, width)
-        assert len(_WIDTHS) == len(COLUMNS) - 1
+        assert len(_WIDTHS) == len(_MIN_WIDTHS) == len(COLUMNS) - 1
+        self._preferred_widths = list(_WIDTHS)  # a narrow log shrinks these to fit
+        self._pinned: set[int] = set()  # columns sized on purpose (by the user, or to fit a name): kept
+        self._fitting = False
+        hh.sectionResized.connect(self._section_resized)
         v.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.copy_rows_action = QAction("Copy rows", v)
         self.copy_rows_action.setShortcut(QKeySequence.StandardKey.Copy)
@@ -247,6 +296,27 @@ class LogPanel(QWidget):
             act.setChecked(mode == WALL)
             act.triggered.connect(lambda _=False, mode=mode: self.set_time_mode(mode))
             self.time_actions[mode] = act
+
+    def _section_resized(self, col: int, _old: int, new: int) -> None:
+        if not self._fitting and col < len(self._preferred_widths):
+            self._preferred_widths[col] = new
+            self._pinned.add(col)
+
+    def fit_columns(self) -> None:
+        """Shrink the columns toward their minimums when the table is narrow, so Summary stays
+        in view without scrolling sideways; back to their widths when there is room. A column
+        sized on purpose keeps its width."""
+        width = self.view.viewport().width()
+        room = width - max(MIN_SUMMARY, int(width * SUMMARY_SHARE))
+        hh = self.view.horizontalHeader()
+        self._fitting = True
+        try:
+            least = tuple(self._preferred_widths[c] if c in self._pinned else m for c, m in enumerate(_MIN_WIDTHS))
+            for col, w in enumerate(fit_widths(self._preferred_widths, least, room)):
+                if hh.sectionSize(col) != w:
+                    hh.resizeSection(col, w)
+        finally:
+            self._fitting = False
 
     # ------------------------------------------------------------ feeding
 
@@ -343,8 +413,8 @@ class LogPanel(QWidget):
         try:
             if self._follow and (inserted or removed):
                 self.view.scrollToBottom()
-            elif removed:
-                sb.setValue(max(0, old - removed))  # keep the rows the user is reading in place
+            elif removed:  # keep the rows the user is reading in place
+                sb.setValue(max(0, old - removed * self.view.verticalHeader().defaultSectionSize()))
         finally:
             self._scrolling = False
         self._refresh_choices()
@@ -376,6 +446,7 @@ class LogPanel(QWidget):
         self._paused = paused
         if self.pause_button.isChecked() != paused:
             self.pause_button.setChecked(paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
         if not paused:
             self.flush()
         else:
@@ -576,8 +647,15 @@ class LogPanel(QWidget):
         if current.isValid() and self.model.number_at(current.row()) == number:
             self.detail.show_reading(reading)
 
+    def set_empty_text(self, text: str) -> None:
+        """What the table says while the log holds nothing (what to do next)."""
+        self.empty_hint.setText(text)
+
     def _update_status(self) -> None:
         total = self.store.frame_count
+        empty = not total and not self.model.rowCount()
+        if empty != self.empty_hint.isVisibleTo(self.view):
+            self.empty_hint.setVisible(empty)
         parts = [f"{total:,} frames"]
         counts = self.payloads.counts_text() if self.payloads is not None else ""
         if counts:
@@ -592,6 +670,37 @@ class LogPanel(QWidget):
             self.dropped_label.show()
         else:
             self.dropped_label.hide()
+
+
+class _ViewWatch(QObject):
+    """A press on the table ends Follow before the view handles it: the row under the
+    pointer is the row selected, and no scroll for newer rows moves it away after.
+    A new width fits the columns to it."""
+
+    def __init__(self, panel: LogPanel) -> None:
+        super().__init__(panel)
+        self._panel = panel
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress and self._panel.following:
+            self._panel.set_following(False)
+        elif kind == QEvent.Type.Resize:
+            self._panel.fit_columns()
+        return False
+
+
+def fit_widths(preferred: list[int], minimum: tuple[int, ...], room: int) -> list[int]:
+    """``preferred`` widths, each shrunk toward its ``minimum`` in proportion to its slack,
+    so that together they take at most ``room`` (never below the minimums)."""
+    excess = sum(preferred) - room
+    if excess <= 0:
+        return list(preferred)
+    slack = [max(0, p - m) for p, m in zip(preferred, minimum, strict=True)]
+    total = sum(slack)
+    if total <= excess:
+        return [min(p, m) for p, m in zip(preferred, minimum, strict=True)]
+    return [p - -(-s * excess // total) for p, s in zip(preferred, slack, strict=True)]
 
 
 def next_slice_size(n: int, seconds: float) -> int:

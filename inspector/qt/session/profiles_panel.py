@@ -5,6 +5,7 @@ only in the 0600 profile file and never shown elsewhere."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QLabel,
     QLineEdit,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QStyle,
     QVBoxLayout,
@@ -30,6 +33,7 @@ from inspector.profiles import Profile, ProfileError, ProfileStore, Subscription
 from inspector.qt.session.connection_options_form import ConnectionOptionsForm
 from inspector.qt.session.payload_options_form import PayloadOptionsForm
 from inspector.qt.session.wheel_guard import guard_wheel
+from inspector.qt.wrapped_label import WrappedLabel
 
 TOKEN_KIND_LABELS = (("literal", "Literal token"), ("env", "Environment variable"), ("command", "Command"))
 SEE_FIELD = "Not done: fix the error shown under its field above."
@@ -37,6 +41,12 @@ SEE_FIELD = "Not done: fix the error shown under its field above."
 
 class FieldError(ProfileError):
     """A setting the form shows the error of under its own field."""
+
+
+def breakable(text: str) -> str:
+    """``text`` with places to wrap inside long names (``A_LONG_TOKEN_VARIABLE``, paths): a
+    word wider than the column would otherwise be cut at its edge."""
+    return re.sub(r"\S{21,}", lambda word: re.sub(r"([_/.=-])(?=\w)", "\\1\u200b", word.group()), text)
 
 
 def env_note(name: str) -> str:
@@ -76,8 +86,7 @@ class ProfileEditor(QWidget):
         self.token_stack = QStackedWidget()
         for w in (self.token_edit, self.env_edit, self.command_edit):
             self.token_stack.addWidget(w)
-        self.token_note = QLabel()
-        self.token_note.setWordWrap(True)
+        self.token_note = WrappedLabel()  # wraps in the column it is given, as tall as it needs
         self.token_note.setStyleSheet("color: #888;")
         self.auth_combo = QComboBox()
         self.auth_combo.addItem("Authorization header", "header")
@@ -127,12 +136,12 @@ class ProfileEditor(QWidget):
     def _kind_changed(self) -> None:
         kind = self.kind_combo.currentData()
         self.token_stack.setCurrentIndex([k for k, _ in TOKEN_KIND_LABELS].index(kind))
-        self.token_note.setText({
+        self.token_note.setText(breakable({
             "literal": "A literal token is saved in the profile file (readable only by you, mode 0600). "
                        "Prefer an environment variable or a command.",
             "env": env_note(self.env_edit.text().strip()),
             "command": "Run when connecting and again after a 4401; its output is the token.",
-        }[kind])
+        }[kind]))
 
     # ------------------------------------------------------------ URL
     def set_mock_url(self, url: str | None) -> None:
@@ -238,7 +247,6 @@ class ConnectionManager(QWidget):
         # A short list (people keep a handful of profiles), then the form, then the
         # actions on the form: the column stays narrow so the log gets the width.
         self.list.setMinimumHeight(3 * self.list.fontMetrics().height())
-        self.list.setMaximumHeight(8 * (self.list.fontMetrics().height() + 4))
         list_buttons = QGridLayout()
         list_buttons.setSpacing(4)
         for i, b in enumerate((self.new_button, self.duplicate_button, self.rename_button, self.delete_button)):
@@ -247,15 +255,31 @@ class ConnectionManager(QWidget):
         form_buttons.addWidget(self.save_button, 0, 0)
         form_buttons.addWidget(self.connect_button, 0, 1)
         form_buttons.addWidget(self.check_button, 1, 0, 1, 2)
-        layout = QVBoxLayout(self)
+        # The list and the form scroll; Save, Connect and Check server… stay below them, in
+        # view however short the window.
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.list)
         layout.addLayout(list_buttons)
         layout.addSpacing(6)
         layout.addWidget(self.editor)
-        layout.addLayout(form_buttons)
-        layout.addWidget(self.error_label)
         layout.addStretch(1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(content)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        bar = style.pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.scroll_area.setMinimumWidth(content.minimumSizeHint().width() + bar)  # never scrolls sideways
+        actions = QVBoxLayout()
+        actions.setContentsMargins(4, 4, 4 + bar, 4)
+        actions.addLayout(form_buttons)
+        actions.addWidget(self.error_label)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.scroll_area, 1)
+        outer.addLayout(actions)
 
         self.list.currentItemChanged.connect(self._selected)
         self.list.itemChanged.connect(self._item_renamed)
@@ -285,8 +309,14 @@ class ConnectionManager(QWidget):
             self.list.addItem(item)
         self._renaming = False
         names = self.store.names()
+        self._fit_list(len(names))
         if names:
             self.select(select if select in names else names[0])
+
+    def _fit_list(self, count: int) -> None:
+        """As tall as its profiles, 3 to 8 rows: a short list leaves the height to the form."""
+        row = self.list.fontMetrics().height() + 4
+        self.list.setMaximumHeight(max(3, min(8, count)) * row + 2 * self.list.frameWidth())
 
     def select(self, name: str) -> None:
         for i in range(self.list.count()):

@@ -40,6 +40,7 @@ from inspector.protocol.frames import Event
 from inspector.protocol.heads import EventHead, MemberChangeEvent, MessageHead
 from inspector.protocol.limits import MAX_SUBSCRIPTIONS
 from inspector.protocol.topics import ALLOWED, bad_character, topic_error
+from inspector.qt.completer_click import let_clicks_through
 
 WARN_AT = MAX_SUBSCRIPTIONS - 8  # warn from here on, before the server refuses one more
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_.]*$")
@@ -158,6 +159,7 @@ class SubscriptionEditor(QWidget):
         self._contract_topics: list[str] = []  # from the profile's AsyncAPI document
         topic_completer = QCompleter(self._topic_model, self)
         self.topic_edit.setCompleter(topic_completer)
+        let_clicks_through(topic_completer)  # the first click on Filter lands in Filter
         self.topic_error = QLabel()
         self.filter_edit = FilterEdit()
         self.filter_edit.setPlaceholderText("JMESPath filter, e.g. data.total > `100` (empty = all)")

@@ -161,12 +161,14 @@ def test_clear_forgets_series_marks_and_server_pings(plot, qtbot):
     assert len([i for i in plot.plot.getPlotItem().listDataItems() if i.name() == "c1"]) == 1
 
 
-def test_legend_labels_take_the_new_palette(plot):
+def test_connection_keys_take_the_new_palette(plot):
+    """The connections' figures are their legend; the text around the colour key follows the palette."""
     from PySide6.QtGui import QColor, QPalette
     plot.add_rtt("c1", T0, 0.001)
     plot.redraw()
     pal = plot.palette()
     pal.setColor(QPalette.ColorRole.Text, QColor(225, 225, 225))
     plot.setPalette(pal)
-    (_sample, label), = plot.legend.items
-    assert QColor(225, 225, 225).name() in label.item.toHtml()
+    label = plot._labels["c1"]
+    assert label.palette().color(QPalette.ColorRole.WindowText) == pal.color(QPalette.ColorRole.WindowText)
+    assert plot.plot.getAxis("left").textPen().color() == QColor(225, 225, 225)

@@ -4,10 +4,12 @@ table, and the selected row's percentiles over time. The GUI process never impor
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFileDialog
 from qasync_loop import run
 from windows import make_window
@@ -120,3 +122,37 @@ print(sorted(m for m in sys.modules
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_a_row_without_a_series_shows_its_figures_and_the_caption_reads(qtbot, tmp_path):
+    """CONNECT has no per-second series (users connect once): its chart shows the run-wide
+    percentiles the table has, and the header and caption wrap in the text colour."""
+    from inspector.qt.load.load_run import parse
+    data = json.loads(REPORT)
+    data["url"] = "wss://a-very-long-host-name.example.com/api/v2/realtime?region=eu-west-1&tenant=acme-corp"
+    view = LoadRunView(parse(data))
+    qtbot.addWidget(view)
+    view.resize(700, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    connect = next(i for i in range(view.table.rowCount()) if view.table.item(i, 0).text() == "CONNECT")
+    view.table.selectRow(connect)
+    assert view.shown == ("CONNECT", "ws")
+    for key, value in (("p50", 14), ("p90", 16), ("p99", 16)):
+        xs, ys = view.curves[key].getData()
+        assert list(ys) == [value, value] and xs[0] == 0 and xs[-1] == 3.0  # across the run
+    assert "whole run" in view.plot_title.text()
+    assert view.plot.getAxis("left").style["showValues"]
+    assert view.header.wordWrap() and view.header.height() >= view.header.heightForWidth(view.header.width())
+    assert view.note.isEnabled() and view.note.isVisible()
+    assert view.note.palette().color(view.note.foregroundRole()) == view.palette().color(QPalette.ColorRole.WindowText)
+
+
+def test_an_empty_report_graph_has_no_axis_values(qtbot):
+    from inspector.qt.load.load_run import parse
+    data = json.loads(REPORT)
+    data["entries"], data["series"], data["users"] = [], [], []
+    view = LoadRunView(parse(data))
+    qtbot.addWidget(view)
+    assert not view.plot.getAxis("left").style["showValues"]
+    assert not view.plot.getAxis("bottom").style["showValues"]

@@ -66,3 +66,26 @@ def test_topic_and_filter_errors_count_columns_the_same_way(qtbot):
     assert w.topic_error.text().startswith("column 7: ")
     # a long message is whole in the tooltip even when the line elides it
     assert w.topic_error.toolTip() == w.topic_error.text()
+
+
+def test_the_first_click_on_filter_while_topics_are_suggested_lands_in_filter(qtbot):
+    """The topic list open, a click on Filter: the list closes and Filter takes the typing
+    (the click used to only close the list, and "data.to…" went on into Topic)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    w = _editor(qtbot)
+    w.set_contract_topics(["orders.eu", "orders.us"])
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=2000)
+    w.topic_edit.setFocus()
+    qtbot.waitUntil(w.topic_edit.hasFocus, timeout=1000)
+    qtbot.keyClicks(w.topic_edit, "orders.e")
+    popup = w.topic_edit.completer().popup()
+    qtbot.waitUntil(popup.isVisible, timeout=1000)
+    # as the system delivers a click: to the window, where the open list sees it first
+    QTest.mouseClick(w.windowHandle(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     w.filter_edit.mapTo(w, w.filter_edit.rect().center()))
+    assert not popup.isVisible() and w.filter_edit.hasFocus()
+    qtbot.keyClicks(QApplication.focusWidget(), "data.total")
+    assert w.topic_edit.text() == "orders.e" and w.filter_edit.text() == "data.total"

@@ -26,6 +26,7 @@ from inspector.cli import (
 )
 from inspector.cli.common_args import CommandArgs
 from inspector.cli.errors import CliError
+from inspector.logstore.disk_budget import parse_size
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,6 +64,8 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     parser.add_argument("--self-test", action="store_true",
                         help="start the app on the embedded mock, check frames and latency arrive, exit")
     parser.add_argument("--screenshot", metavar="PATH", help="with --self-test: save a PNG of the main window")
+    parser.add_argument("--store-budget", metavar="SIZE", type=parse_size,
+                        help="disk budget for the sessions not kept, e.g. 2G (default: Preferences, else 2G)")
     if open_file:
         parser.add_argument("open_file", nargs="?", metavar="FILE", help="a recording or HAR file to open in the app")
     if not commands:

@@ -22,6 +22,7 @@ from inspector.private_files import make_private_dir
 from inspector.profiles import LOCAL_MOCK, ProfileError, ProfileStore, local_mock_profile
 from inspector.protocol.events import State, SubState
 from inspector.qt.about import icon_path
+from inspector.qt.live_store import LiveStore, default_data_dir
 from inspector.qt.log.model import COL_TOPIC
 from inspector.qt.main_window import MainWindow, freeze_startup_objects
 from inspector.redact import install_on_root, scrub
@@ -140,6 +141,7 @@ async def _main(args) -> int:
     settings = open_settings(store)
     window = MainWindow(store, settings)
     window.closed = loop.create_future()
+    live = LiveStore(window, scratch.name if scratch else default_data_dir(), getattr(args, "store_budget", None))
     old_hook = sys.excepthook
     _install_error_handlers(loop, window)
     _close_on_signals(window)
@@ -162,6 +164,7 @@ async def _main(args) -> int:
         await window.closed
         return 0
     finally:
+        live.close()
         sys.excepthook = old_hook
         if scratch is not None:
             scratch.cleanup()

@@ -25,6 +25,7 @@ from inspector.qt.about import icon_path
 from inspector.qt.live_store import LiveStore, default_data_dir
 from inspector.qt.log.model import COL_TOPIC
 from inspector.qt.main_window import MainWindow, freeze_startup_objects
+from inspector.qt.open_self_test import run_open_self_test
 from inspector.redact import install_on_root, scrub
 
 log = logging.getLogger("inspector.qt")
@@ -150,14 +151,16 @@ async def _main(args) -> int:
         freeze_startup_objects()
         if warning:
             window.report_error(warning)
-        first = _first_profile(window, self_test)
+        opening = bool(getattr(args, "open_file", None))
+        first = None if self_test and opening else _first_profile(window, self_test)
         if first is not None:
             window.mock_panel.demo_check.setChecked(True)
             window.open_connection(first)
         if getattr(args, "open_file", None):
             window.open_file(args.open_file)
         if self_test:
-            code = await run_self_test(window, getattr(args, "screenshot", None))
+            code = (await run_open_self_test(window, SELF_TEST_TIMEOUT) if opening
+                    else await run_self_test(window, getattr(args, "screenshot", None)))
             window.close()
             await window.closed
             return code

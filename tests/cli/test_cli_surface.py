@@ -26,7 +26,7 @@ COLUMNS = "100"
 
 # argv that prints a help: the parser main() builds for it is the one pinned
 HELPS = [["--help"], ["app.rirec", "--help"], *([cmd, "--help"] for cmd in (
-    "mock", "tail", "replay", "publish", "conform", "check-client", "wireshark", "load"))]
+    "mock", "tail", "replay", "publish", "conform", "check-client", "wireshark", "load", "export"))]
 
 # the fewest arguments each parser takes; everything else is its default
 MINIMAL = {
@@ -40,6 +40,7 @@ MINIMAL = {
     "check-client": ["check-client"],
     "wireshark": ["wireshark"],
     "load": ["load", "ws://127.0.0.1:9/api/v2/realtime"],
+    "export": ["export", "session.rirec"],
 }
 
 URL = "ws://127.0.0.1:9/api/v2/realtime"

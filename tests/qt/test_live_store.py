@@ -103,3 +103,13 @@ def test_a_full_disk_is_shown_once_and_the_log_carries_on(qtbot, tmp_path):
     assert "No space left on device" in w.status_label.text()
     live.close()
     assert os.path.isdir(live.session.folder)
+
+
+def test_the_app_starts_without_pyarrow():
+    import subprocess
+    import sys
+    code = ("import sys, inspector.cli.main, inspector.qt.app, inspector.qt.live_store; "
+            "print('pyarrow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert out.stdout.strip() == "False", out.stderr

@@ -16,9 +16,10 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
 
 
-def human_size(n: float) -> str:
+def human_size(n: float, base: int = 1024) -> str:
+    """``n`` bytes in B, KB, MB or GB of ``base`` (1024, as ``parse_size`` reads them, or 1000)."""
     for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
+        if n < base or unit == "GB":
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
+        n /= base
     return f"{n} B"

@@ -105,8 +105,9 @@ class LiveStore(QObject):
 
     def close(self) -> None:
         """End of the app (the window may be gone): write the rest, close the session, prune."""
-        with contextlib.suppress(RuntimeError):  # the timer went with the window
+        with contextlib.suppress(RuntimeError):  # the window (and its timer and log) may be gone
             self._timer.stop()
+            self.window.log_panel.flush()  # the frames still waiting for the log are the session's too
         LiveSession.detach(self._log_store)
         self.session.close()
         self.prune(report=False)

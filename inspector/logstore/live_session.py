@@ -6,6 +6,9 @@ folder and its writer are made at the first batch, so pyarrow is loaded only the
 owner calls ``tick`` from a timer while ``pending`` (``on_pending`` says when to start it)
 and ``close`` when the session ends.
 
+The file writes themselves, nearly all of the cost, are done by a thread of their own
+(``sink_thread``) unless ``threaded`` is False.
+
 A writer that fails (a full disk, an unwritable folder) is reported once through
 ``on_error``; the log carries on in memory and later batches are dropped from the store.
 Clearing the log restarts its label ids; the store's ids never restart, so the session
@@ -27,6 +30,7 @@ from inspector.logstore.session_store.labels import LabelTable
 if TYPE_CHECKING:
     from inspector.logstore.frame_store import FrameStore
     from inspector.logstore.session_store.writer import SessionWriter
+    from inspector.logstore.sink_thread import SinkThread
 
 T, CONN, DIRECTION, KIND, TOPIC, SEQ, FLAGS = 0, 1, 2, 3, 4, 5, 8  # FrameStore._columns order
 
@@ -57,7 +61,7 @@ class _IdMap:
 class LiveSession:
     def __init__(self, data_dir: str | os.PathLike[str], *, on_error: Callable[[str], None],
                  on_pending: Callable[[], None] = lambda: None, profile: str = "", url: str = "",
-                 writer_options: dict[str, Any] | None = None) -> None:
+                 writer_options: dict[str, Any] | None = None, threaded: bool = True) -> None:
         self.data_dir = Path(data_dir)
         self.folder: Path | None = None
         self.error = ""
@@ -68,6 +72,8 @@ class LiveSession:
         self._marks: dict[str, Any] = {}
         self._writer_options = writer_options or {}
         self._writer: SessionWriter | None = None
+        self._threaded = threaded
+        self._sink_thread: SinkThread | None = None
         self._conns = _IdMap(LabelTable())
         self._topics = _IdMap(LabelTable())
 
@@ -125,29 +131,50 @@ class LiveSession:
             self._writer.tick()
             self._check()
 
+    def drain(self) -> None:
+        """Wait until the bytes handed to the files are in them (the writes' thread is idle)."""
+        if self._sink_thread is not None:
+            self._sink_thread.wait_for(lambda: None)
+
     def close(self) -> None:
         """Write what is left and close the session (it may be pruned from now on)."""
         if self._writer is not None:
             self._writer.close()
-            self._check()
+        if self._sink_thread is not None:
+            self._sink_thread.stop()
+        self._check()
 
     def _open(self) -> SessionWriter | None:
         from inspector.logstore.session_store.layout import create_session, update_meta
-        from inspector.logstore.session_store.writer import SessionWriter
+        from inspector.logstore.session_store.writer import SessionWriter, open_sink
+        from inspector.logstore.sink_thread import SinkThread
+        options = dict(self._writer_options)
+        if self._threaded:
+            self._sink_thread = SinkThread()
+            options["opener"] = self._sink_thread.opener(options.get("opener", open_sink))
         try:
             self.folder = create_session(self.data_dir, **self._meta)
             if self._marks:
                 update_meta(self.folder, **self._marks)
-            self._writer = SessionWriter(self.folder, **self._writer_options)
+            self._writer = SessionWriter(self.folder, **options)
         except (OSError, StoreError) as exc:
+            if self._sink_thread is not None:
+                self._sink_thread.stop()
+                self._sink_thread = None
             self._fail(str(exc) if isinstance(exc, StoreError) else
                        f"cannot write the session in {self.data_dir}: {exc.strerror or exc}")
             return None
         return self._writer
 
     def _check(self) -> None:
-        if self._writer is not None and self._writer.error and not self.error:
+        if self.error or self._writer is None:
+            return
+        failed = self._sink_thread.error if self._sink_thread is not None else None
+        if self._writer.error:
             self._fail(self._writer.error + "; the session carries on in memory only")
+        elif failed is not None:
+            self._fail(f"session store stopped writing: {failed.strerror or failed} ({self.folder}); "
+                       "the session carries on in memory only")
 
     def _fail(self, text: str) -> None:
         self.error = text

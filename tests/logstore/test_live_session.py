@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from framegen import event, ping, raw, subscribe
 from store_kit import FullDisk
 
@@ -92,11 +93,13 @@ def test_rows_wait_for_the_tick_then_reach_the_file(tmp_path):
     store.extend([event(seq=i) for i in range(1, 101)])
     store.extend([event(seq=i) for i in range(101, 201)])
     assert started == [True] and live.pending  # one timer start for the owner, not one per batch
+    live.drain()
     with SessionReader(live.folder) as reader:
         assert len(reader) == 0
         clock.now = 0.25
         live.tick()
         assert not live.pending
+        live.drain()  # the writes' thread has the bytes: now they are in the file
         reader.refresh()
         assert len(reader) == 200
     live.close()
@@ -130,3 +133,31 @@ def test_an_unwritable_data_folder_is_reported_once(tmp_path):
     store.extend([event()] * 100)
     assert len(errors) == 1 and "cannot write the session" in errors[0]
     assert len(store) == 200
+
+
+def test_the_writes_thread_keeps_the_order_and_ends_with_the_session(tmp_path):
+    import threading
+    store = FrameStore()
+    live = LiveSession(tmp_path, on_error=pytest.fail, writer_options={"flush_interval": 0.0, "block_rows": 64})
+    live.attach(store)
+    for k in range(30):  # many blocks: index entries and batches interleave on the one thread
+        store.extend([event(seq=k * 100 + i, t=float(k)) for i in range(1, 101)])
+    assert any(t.name == "session-store-writes" for t in threading.enumerate())
+    live.close()
+    assert not any(t.name == "session-store-writes" for t in threading.enumerate())
+    with SessionReader(live.folder) as reader:
+        assert reader.note == "" and len(reader) == 3000 and len(reader.blocks) > 30
+        assert [r.seq for r in reader.rows(0, 3000)] == [k * 100 + i for k in range(30) for i in range(1, 101)]
+
+
+def test_unthreaded_the_rows_are_in_the_file_when_the_tick_returns(tmp_path):
+    clock = Clock()
+    store = FrameStore()
+    live = LiveSession(tmp_path, on_error=pytest.fail, threaded=False, writer_options={"clock": clock})
+    live.attach(store)
+    store.extend([event(seq=i) for i in range(1, 101)])
+    clock.now = 1.0
+    live.tick()
+    with SessionReader(live.folder) as reader:
+        assert len(reader) == 100
+    live.close()

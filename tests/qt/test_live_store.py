@@ -33,6 +33,7 @@ def test_the_live_session_is_written_as_the_log_takes_it(qtbot, qloop, tmp_path)
         await until(lambda: w.log_panel.frame_count() >= 60, 15, "frames in the log")
         await until(lambda: live.session.folder is not None and not live.session.pending, 2,
                     "the tick to write the waiting rows")
+        live.session.drain()
         with SessionReader(live.session.folder) as reader:  # readable while it is written
             assert len(reader) >= 60
         await tab.client.stop()

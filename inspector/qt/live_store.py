@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QInputDialog,
     QLabel,
     QToolBar,
     QVBoxLayout,
@@ -54,6 +55,7 @@ class LiveStore(QObject):
         self.data_dir = Path(data_dir)
         self._budget_override = budget
         self.last_prune: PrunePlan | None = None
+        self._name = ""
         self.session = LiveSession(self.data_dir, on_error=window.report_error, on_pending=self._start_tick,
                                    writer_options=writer_options)
         self._timer = QTimer(self)
@@ -125,22 +127,38 @@ class LiveStore(QObject):
         if bar is not None:  # Keep takes Record's place; File → Record still writes a .rirec file
             bar.insertAction(w.record_action, self.keep_action)
             bar.removeAction(w.record_action)
+        self.keep_as_action = QAction("Keep session as…", w)
+        self.keep_as_action.setToolTip("Keep this session under a name (in its session.json)")
+        self.keep_as_action.triggered.connect(lambda _=False: self.keep_as_dialog())
         self.store_action = QAction("Session store…", w)
         self.store_action.triggered.connect(lambda _=False: self.show_dialog())
         first = w.file_menu.actions()
         if first:
-            w.file_menu.insertAction(first[0], self.keep_action)
+            w.file_menu.insertActions(first[0], [self.keep_action, self.keep_as_action])
         else:
-            w.file_menu.addAction(self.keep_action)
+            w.file_menu.addActions([self.keep_action, self.keep_as_action])
         w.file_menu.insertAction(w.quit_action, self.store_action)
 
-    def keep(self, on: bool = True, name: str = "") -> None:
-        self.session.mark(kept=bool(on), name=name)
+    def keep(self, on: bool = True, name: str | None = None) -> None:
+        """Mark the session kept (or not), under ``name`` if one is given."""
+        if name is not None:
+            self._name = name
+        self.session.mark(kept=bool(on), name=self._name)
         if self.keep_action.isChecked() != bool(on):
             self.keep_action.setChecked(bool(on))
         self.window.show_message(("session kept" if on else "session no longer kept") +
                                  (f" in {self.session.folder}" if self.session.folder else ""))
         self.update_label()
+
+    def keep_as_dialog(self) -> QInputDialog:
+        """Ask for a name (non-blocking), then keep the session under it."""
+        dlg = QInputDialog(self.window)
+        dlg.setWindowTitle("Keep session as")
+        dlg.setLabelText("Name of this session:")
+        dlg.setTextValue(self._name)
+        dlg.textValueSelected.connect(lambda name: self.keep(True, name.strip()))
+        dlg.open()
+        return dlg
 
     def kept_size(self) -> tuple[int, int, int]:
         """(kept sessions, their bytes, bytes of all sessions)."""
@@ -150,7 +168,8 @@ class LiveStore(QObject):
 
     def update_label(self) -> None:
         n, kept, total = self.kept_size()
-        self.label.setText(("● kept · " if self.session.kept else "") + f"store {human_size(total)}")
+        kept_as = f"● kept{' as ' + self._name if self._name else ''} · " if self.session.kept else ""
+        self.label.setText(kept_as + f"store {human_size(total)}")
         self.label.setToolTip(f"Sessions in {sessions_dir(self.data_dir)}: {human_size(total)} in all, "
                               f"{n} kept ({human_size(kept)}); budget {human_size(self.budget)}. "
                               f"This session: {self.session.folder or 'no rows yet'}")

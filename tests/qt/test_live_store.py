@@ -62,6 +62,13 @@ def test_keep_marks_the_session_and_takes_records_place_in_the_toolbar(qtbot, tm
     assert "kept" in live.label.text() and str(tmp_path / "data" / "sessions") in live.label.toolTip()
     live.keep(False)
     assert read_meta(live.session.folder)["kept"] is False and not live.keep_action.isChecked()
+    assert live.keep_as_action in w.file_menu.actions()
+    dlg = live.keep_as_dialog()
+    dlg.setTextValue(" before the outage ")
+    dlg.accept()
+    meta = read_meta(live.session.folder)
+    assert meta["kept"] is True and meta["name"] == "before the outage" and live.keep_action.isChecked()
+    assert "kept as before the outage" in live.label.text()
     live.close()
 
 

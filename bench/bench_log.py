@@ -43,6 +43,40 @@ def pct(values, p):
     return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
+def _attach_store(panel, folder, spent):
+    """The app's LiveSession on the panel's store, ticked by a single-shot timer as LiveStore does."""
+    import inspector.logstore.session_store.writer  # noqa: F401 - pyarrow loaded before the clock runs
+    from inspector.logstore.live_session import LiveSession
+
+    tick = QTimer()
+    tick.setSingleShot(True)
+    tick.setInterval(50)
+
+    def on_tick():
+        t0 = time.perf_counter()
+        session.tick()
+        dt = time.perf_counter() - t0
+        spent[0] += dt
+        session.bench_spent += dt
+        if session.pending:
+            tick.start()
+
+    tick.timeout.connect(on_tick)
+    session = LiveSession(folder, on_error=print, on_pending=lambda: tick.isActive() or tick.start())
+    session.attach(panel.store)
+    put = panel.store.row_sink
+
+    def timed_put(*a):
+        t0 = time.perf_counter()
+        put(*a)
+        session.bench_spent += time.perf_counter() - t0  # inside a flush: in the log path already
+
+    panel.store.row_sink = timed_put
+    session.bench_timer = tick  # kept alive with the session
+    session.bench_spent = 0.0
+    return session
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=300_000)
@@ -50,6 +84,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rate", type=float, default=0, help="target frames/s (0 = as fast as possible)")
     ap.add_argument("--cap", type=int, default=1_000_000, help="frame store cap")
     ap.add_argument("--filter", default="", help="free-text filter active during the flood")
+    ap.add_argument("--store", metavar="DIR", default="",
+                    help="also write the session store in DIR as the app does (its time counts in the log path)")
     args = ap.parse_args(argv)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -78,6 +114,7 @@ def main(argv=None) -> int:
     panel._flush_timer.timeout.disconnect()
     panel._flush_timer.timeout.connect(timed_flush)
     panel.flush = timed_flush
+    session = _attach_store(panel, args.store, spent) if args.store else None
 
     lags: list[float] = []
     probe = QTimer()
@@ -145,6 +182,15 @@ def main(argv=None) -> int:
 
     elapsed = done[0] - start[0]
     n = args.frames
+    if session is not None:
+        t0 = time.perf_counter()
+        session.close()  # the last rows, written before the figures
+        spent[0] += time.perf_counter() - t0
+        session.bench_spent += time.perf_counter() - t0
+        print(f"session store          {session.writer.rows_written:,} rows in {session.folder}"
+              f" ({sum(f.stat().st_size for f in session.folder.iterdir()) / 2**20:.0f} MB), "
+              f"{session.bench_spent / n * 1e6:.2f} µs/frame of the log path below "
+              f"({session.bench_spent / spent[0]:.0%})")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     batch = [b for b, _ in flushes if b]
     flush_ms = [dt * 1000 for b, dt in flushes if b]

@@ -17,6 +17,7 @@ from inspector import __version__
 from inspector.cli import (
     check_client_args,
     conform_args,
+    export_args,
     load_args,
     mock_args,
     proxy_args,
@@ -27,6 +28,7 @@ from inspector.cli import (
 )
 from inspector.cli.common_args import CommandArgs
 from inspector.cli.errors import CliError
+from inspector.logstore.disk_budget import parse_size
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +42,8 @@ class _Parser(argparse.ArgumentParser):
 
 # in the order of the command list in --help
 COMMANDS: tuple[CommandArgs, ...] = (mock_args, tail_args, replay_args, conform_args, check_client_args,
-                                      publish_args, wireshark_args, load_args, proxy_args)
+                                      publish_args, wireshark_args, load_args, proxy_args,
+                                      export_args)
 SUBCOMMANDS = tuple(command.NAME for command in COMMANDS)
 
 
@@ -62,8 +65,11 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     parser.add_argument("--version", action="version", version=f"realtime-inspector {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     parser.add_argument("--self-test", action="store_true",
-                        help="start the app on the embedded mock, check frames and latency arrive, exit")
+                        help="start the app on the embedded mock, check frames and latency arrive, exit; "
+                        "with FILE: open it, wait until its last frame is shown, print how many, exit")
     parser.add_argument("--screenshot", metavar="PATH", help="with --self-test: save a PNG of the main window")
+    parser.add_argument("--store-budget", metavar="SIZE", type=parse_size,
+                        help="disk budget for the sessions not kept, e.g. 2G (default: Preferences, else 2G)")
     if open_file:
         parser.add_argument("open_file", nargs="?", metavar="FILE", help="a recording or HAR file to open in the app")
     if not commands:
@@ -98,6 +104,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "check-client":
         from inspector.cli.check_client_cmd import run_check_client
         return run_check_client(check_client_args.CheckClientArgs.from_namespace(args))
+    if command == "export":
+        from inspector.cli.export_cmd import run_export
+        return run_export(export_args.ExportArgs.from_namespace(args))
     if command == "load":
         from inspector.cli.load_cmd import run_load
         return run_load(load_args.LoadArgs.from_namespace(args))

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from inspector.cli.errors import CliError
 from inspector.cli.payload_args import lens_from_args, with_readings
 from inspector.cli.replay_args import ReplayArgs
+from inspector.logstore.store_source import open_any as open_recording  # recordings, HAR, pcapng and session stores
 from inspector.payloads.lens import Lens
 from inspector.protocol.describe import CONNECTION_KIND, describe_session
 from inspector.protocol.events import (
@@ -36,7 +37,6 @@ from inspector.protocol.json_output import json_line
 from inspector.protocol.kinds import kind_name
 from inspector.recording.format import RecordingError
 from inspector.recording.opened import OpenedFile
-from inspector.recording.reader import open_recording
 from inspector.recording.replay import check_speed, pace
 from inspector.redact import scrub
 

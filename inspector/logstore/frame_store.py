@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -87,6 +87,8 @@ class FrameStore:
         if cap < 1:
             raise ValueError("cap must be at least 1")
         self.cap = cap
+        # -- session store hook: gets every batch of new rows (logstore.live_session), or None
+        self.row_sink: Callable[[list[Any], Sequence[bytes], list[str], list[str]], None] | None = None
         self.clear()
 
     # ------------------------------------------------------------ writing
@@ -248,6 +250,8 @@ class FrameStore:
         cols = self._columns()
         arrays = [v if type(v) is array else array(col.typecode, np.asarray(v, _DTYPES[col.typecode]).tobytes())
                   for col, v in zip(cols, values, strict=True)]
+        if self.row_sink is not None:  # -- session store hook: the same columns, before the ring changes
+            self.row_sink(arrays, data, self._conns, self._topics)
         n = len(data)
         kept, cap = len(self._data), self.cap
         if n >= cap:  # only the newest cap rows survive: start the ring afresh

@@ -19,6 +19,7 @@ import binascii
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -77,6 +78,17 @@ class FrameRows:
                 self.size, self.gap, self.flags, self.data)
 
 
+@dataclass(frozen=True)
+class StoreInfo:
+    """What a PreparedRecording takes from a session store, in the place of a recording's Columns."""
+
+    header: Any
+    recording: Any
+    truncated: Any
+    warning: str | None
+    conns: Any
+
+
 class PreparedRecording:
     """Every record of a file, ready for the log.
 
@@ -88,8 +100,9 @@ class PreparedRecording:
     the frames before record ``r`` (what the recorder and the log call frames).
     """
 
-    def __init__(self, path: Path, cols: Columns, labels: list[str], frames: FrameRows, frame_index: np.ndarray,
-                 events: dict[int, SessionEvent], record_w: np.ndarray, frames_before: np.ndarray) -> None:
+    def __init__(self, path: Path, cols: Columns | StoreInfo, labels: list[str], frames: FrameRows,
+                 frame_index: np.ndarray, events: dict[int, SessionEvent], record_w: np.ndarray,
+                 frames_before: np.ndarray) -> None:
         self.path = path
         self.name = path.name
         self.header = cols.header
@@ -152,13 +165,55 @@ def conn_labels(name: str, conns: list[str]) -> list[str]:
 
 
 def prepare(path: str | os.PathLike[str]) -> PreparedRecording:
-    """Open and classify a recording or HAR. Raises RecordingError only for other files."""
+    """Open and classify a recording, HAR or session store. Raises RecordingError only for other files."""
     path = Path(path)
+    from inspector.logstore.store_source import store_folder  # a session store: its columns as they are
+    folder = store_folder(path)
+    if folder is not None:
+        return prepare_store(folder)
     cols = read_columns(path)
     try:
         return _prepare(path, cols)
     finally:
         cols.close()
+
+
+def prepare_store(folder: Path) -> PreparedRecording:
+    """A session store's rows for the log, read in bulk: every row is a record. The store keeps
+    no gap column (nor an EVENT's type): the gaps are found again among EVENTs with a seq."""
+    from inspector.logstore.store_source import StoreRecording
+    rec = StoreRecording(folder)
+    try:
+        table = rec.reader.table()
+        conns = rec.reader.conns
+        labels = conn_labels(rec.name, conns)
+        col = {name: table.column(name).to_numpy() for name in ("t", "conn", "direction", "kind", "topic", "seq",
+                                                                "size", "flags")}
+        data: list[bytes] = table.column("data").to_pylist()
+    finally:
+        rec.close()
+    n = len(data)
+    conn = col["conn"].astype(np.int32)
+    conn_max = int(conn.max()) + 1 if n else 0
+    labels += [f"{rec.name}:#{i}" for i in range(len(labels), conn_max)]  # ids the labels file lost
+    topics = list(rec.reader.topics) or [""]
+    topic = np.where(col["topic"] < len(topics), col["topic"], 0).astype(np.int32)
+    kind, seq = col["kind"].astype(np.int16), col["seq"].astype(np.int64)
+    flags = col["flags"].astype(np.int8) & ~np.int8(FLAG_GAP_EXPECTED)
+    gap = _gaps(conn, topic, seq, kind == Kind.EVENT, kind, data, flags)
+    frames = FrameRows(col["t"].astype(np.float64), labels, conn, col["direction"].astype(np.int8), kind, topics,
+                       topic, seq, col["size"].astype(np.int32), gap, flags, data)
+    is_session = kind == KIND_SESSION
+    events: dict[int, SessionEvent] = {}
+    for r in np.flatnonzero(is_session).tolist():
+        ev = session_rows.row_event(data[r], float(frames.t[r]), labels[conn[r]])
+        if ev is not None:
+            events[r] = ev
+    frames_before = np.zeros(n + 1, np.int64)
+    np.cumsum(~is_session, out=frames_before[1:])
+    cols = StoreInfo(header=rec.header, recording=rec, truncated=rec.truncated, warning=rec.warning, conns=conns)
+    return PreparedRecording(folder, cols, labels, frames, np.arange(n + 1, dtype=np.int64), events, frames.t,
+                             frames_before)
 
 
 def _prepare(path: Path, cols: Columns) -> PreparedRecording:

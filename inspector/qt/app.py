@@ -22,8 +22,10 @@ from inspector.private_files import make_private_dir
 from inspector.profiles import LOCAL_MOCK, ProfileError, ProfileStore, local_mock_profile
 from inspector.protocol.events import State, SubState
 from inspector.qt.about import icon_path
+from inspector.qt.live_store import LiveStore, default_data_dir
 from inspector.qt.log.model import COL_TOPIC
 from inspector.qt.main_window import MainWindow, freeze_startup_objects
+from inspector.qt.open_self_test import run_open_self_test
 from inspector.redact import install_on_root, scrub
 
 log = logging.getLogger("inspector.qt")
@@ -140,6 +142,7 @@ async def _main(args) -> int:
     settings = open_settings(store)
     window = MainWindow(store, settings)
     window.closed = loop.create_future()
+    live = LiveStore(window, scratch.name if scratch else default_data_dir(), getattr(args, "store_budget", None))
     old_hook = sys.excepthook
     _install_error_handlers(loop, window)
     _close_on_signals(window)
@@ -148,21 +151,28 @@ async def _main(args) -> int:
         freeze_startup_objects()
         if warning:
             window.report_error(warning)
-        # the last session back; a first start connects the local mock with its demo
-        first = None if not self_test and window.restore_session() else _first_profile(window, self_test)
+        opening = bool(getattr(args, "open_file", None))
+        # a file to open under --self-test connects nothing; else the last session back, and a first
+        # start connects the local mock with its demo
+        if (self_test and opening) or (not self_test and window.restore_session()):
+            first = None
+        else:
+            first = _first_profile(window, self_test)
         if first is not None:
             window.mock_panel.demo_check.setChecked(True)
             window.open_connection(first)
         if getattr(args, "open_file", None):
             window.open_file(args.open_file)
         if self_test:
-            code = await run_self_test(window, getattr(args, "screenshot", None))
+            code = (await run_open_self_test(window, SELF_TEST_TIMEOUT) if opening
+                    else await run_self_test(window, getattr(args, "screenshot", None)))
             window.close()
             await window.closed
             return code
         await window.closed
         return 0
     finally:
+        live.close()
         sys.excepthook = old_hook
         if scratch is not None:
             scratch.cleanup()

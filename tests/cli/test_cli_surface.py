@@ -26,7 +26,7 @@ COLUMNS = "100"
 
 # argv that prints a help: the parser main() builds for it is the one pinned
 HELPS = [["--help"], ["app.rirec", "--help"], *([cmd, "--help"] for cmd in (
-    "mock", "tail", "replay", "publish", "conform", "check-client", "wireshark", "load", "proxy"))]
+    "mock", "tail", "replay", "publish", "conform", "check-client", "wireshark", "load", "proxy", "export"))]
 
 # the fewest arguments each parser takes; everything else is its default
 MINIMAL = {
@@ -41,6 +41,7 @@ MINIMAL = {
     "wireshark": ["wireshark"],
     "load": ["load", "ws://127.0.0.1:9/api/v2/realtime"],
     "proxy": ["proxy", "--upstream", "ws://127.0.0.1:9/api/v2/realtime"],
+    "export": ["export", "session.rirec"],
 }
 
 URL = "ws://127.0.0.1:9/api/v2/realtime"

@@ -9,6 +9,7 @@ import pytest
 
 from inspector.cli.check_client_args import CheckClientArgs
 from inspector.cli.conform_args import ConformArgs
+from inspector.cli.export_args import ExportArgs
 from inspector.cli.load_args import LoadArgs
 from inspector.cli.main import build_parser
 from inspector.cli.mock_args import MockArgs
@@ -29,8 +30,9 @@ COMMANDS: dict[str, tuple[Any, list[str]]] = {
     "wireshark": (WiresharkArgs, []),
     "load": (LoadArgs, [URL]),
     "proxy": (ProxyArgs, ["--upstream", URL]),
+    "export": (ExportArgs, ["session.rirec", "--arrow", "a.arrow", "--parquet", "a.parquet"]),
 }
-APP_ONLY = {"command", "self_test", "screenshot"}  # the app's own options, on every namespace
+APP_ONLY = {"command", "self_test", "screenshot", "store_budget"}  # the app's own options, on every namespace
 
 
 def flat(value: object) -> dict[str, object]:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from store_kit import as_rows, batch
 
 from inspector.logstore.session_store.layout import create_session, is_locked, read_meta
@@ -45,6 +46,25 @@ while True:
     w.append(batch(k), CONNS, TOPICS)
     k += 1
     print(w.rows_written, flush=True)
+"""
+
+# The same through the writes' thread (logstore.sink_thread); every ten batches it waits until
+# the thread is idle and reports what is in the file by then.
+RUNNING_THREADED = r"""
+import sys
+sys.path.insert(0, sys.argv[2])
+from store_kit import CONNS, TOPICS, batch
+from inspector.logstore.session_store.writer import SessionWriter, open_sink
+from inspector.logstore.sink_thread import SinkThread
+thread = SinkThread()
+w = SessionWriter(sys.argv[1], flush_interval=0.002, block_rows=120, opener=thread.opener(open_sink))
+k = 0
+while True:
+    w.append(batch(k), CONNS, TOPICS)
+    k += 1
+    if k % 10 == 0:
+        thread.wait_for(lambda: None)
+        print(w.rows_written, flush=True)
 """
 
 
@@ -88,9 +108,10 @@ def test_kill_9_loses_only_the_rows_of_the_last_flush_interval(tmp_path):
     # lost: the batches of t = 0.4, 0.5 and 0.6, all appended within 0.25 s of the kill (t = 0.6)
 
 
-def test_kill_9_mid_write_recovers_a_whole_prefix(tmp_path):
+@pytest.mark.parametrize("code", [RUNNING, RUNNING_THREADED], ids=["direct", "writes-thread"])
+def test_kill_9_mid_write_recovers_a_whole_prefix(tmp_path, code):
     folder = create_session(tmp_path)
-    proc = _start(RUNNING, folder)
+    proc = _start(code, folder)
     try:
         reported = 0
         while reported < 5000:

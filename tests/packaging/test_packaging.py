@@ -314,7 +314,9 @@ def test_bundle_is_lean(bundle):
     dangling = [p for p in internal.rglob("*") if p.is_symlink() and not p.exists()]
     assert dangling == []
     size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
-    assert size < 220e6, f"bundle grew to {size / 1e6:.0f} MB"
+    # pyarrow (the session store) costs about 105 MB of it: libarrow, compute, parquet, and the acero,
+    # dataset and substrait libraries libarrow_python links; Flight, S3 and the tests are left out
+    assert size < 325e6, f"bundle grew to {size / 1e6:.0f} MB"
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -33,7 +34,8 @@ def test_self_test_fails_with_reason(tmp_path):
 
 def test_app_runs_until_sigint_then_closes_cleanly(tmp_path):
     import signal
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"))
     # a file argument that cannot be opened is reported in the window, never a crash
     ini = tmp_path / "config" / "realtime-inspector" / "ui.ini"
     with subprocess.Popen([sys.executable, "-m", "inspector", str(tmp_path / "missing.rirec")],
@@ -44,6 +46,10 @@ def test_app_runs_until_sigint_then_closes_cleanly(tmp_path):
             while "cannot open missing.rirec" not in (line := proc.stderr.readline()):
                 assert line, f"the app ended before it was up: {''.join(seen)}"
                 seen.append(line)
+            sessions_dir = tmp_path / "data" / "realtime-inspector" / "sessions"
+            deadline = time.monotonic() + 20  # the first rows reach the session store
+            while not (sessions_dir.is_dir() and any(sessions_dir.iterdir())) and time.monotonic() < deadline:
+                time.sleep(0.05)
             proc.send_signal(signal.SIGINT)
             err = "".join(seen) + proc.stderr.read()
             proc.wait(20)
@@ -55,3 +61,6 @@ def test_app_runs_until_sigint_then_closes_cleanly(tmp_path):
     text = ini.read_text()
     assert "lastProfile=Local mock" in text and "geometry=" in text
     assert oct(ini.stat().st_mode & 0o777) == oct(0o600)
+    # the live session went to the session store in the data folder, and was closed
+    sessions = list(sessions_dir.iterdir())
+    assert len(sessions) == 1 and '"closed": true' in (sessions[0] / "session.json").read_text()

@@ -26,6 +26,7 @@ import platformdirs
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
+from inspector.logstore import disk_budget
 from inspector.logstore.frame_store import KIND_TEXT
 from inspector.private_files import make_private_dir
 from inspector.recording import RecordingError
@@ -50,11 +51,7 @@ def timestamped_name(scope: str | None, now: float | None = None) -> str:
 
 
 def human_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1000
-    return f"{n} B"
+    return disk_budget.human_size(n, 1000)
 
 
 @dataclass

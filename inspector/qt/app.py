@@ -4,6 +4,7 @@ embedded mock and the first connection; ``--self-test`` for CI and screenshots."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -54,10 +55,8 @@ def run_app(args) -> int:
     try:
         return loop.run_until_complete(_main(args))
     finally:
-        try:
+        with contextlib.suppress(Exception):  # nothing more to do on the way out
             loop.close()
-        except Exception:  # noqa: BLE001 - nothing more to do on the way out
-            pass
         asyncio.set_event_loop(None)
 
 
@@ -197,10 +196,8 @@ def _close_on_signals(window: MainWindow) -> None:
     def handler(_signum, _frame) -> None:
         QTimer.singleShot(0, window.close)
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(ValueError, OSError):  # not the main thread, or unsupported here
             signal.signal(sig, handler)
-        except (ValueError, OSError):  # not the main thread, or unsupported here
-            pass
 
 
 def _install_error_handlers(loop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
@@ -226,7 +223,7 @@ def _install_error_handlers(loop: asyncio.AbstractEventLoop, window: MainWindow)
 async def _settle_for_screenshot(window: MainWindow, deadline: float) -> None:
     """A picture worth showing: a few round trips on the graph and a frame open in the detail pane."""
     plot = window.latency_plot
-    while (time.monotonic() < deadline - 5
+    while (time.monotonic() < deadline - 5  # noqa: ASYNC110 - the plot's figures have no event to wait on
            and not any(plot.stats(c)["count"] >= SCREENSHOT_RTTS for c in plot.connections)):
         await asyncio.sleep(0.1)
     plot.redraw()
@@ -246,7 +243,10 @@ async def _settle_for_screenshot(window: MainWindow, deadline: float) -> None:
         log_panel.detail.tree.expandAll()
 
 
-async def run_self_test(window: MainWindow, screenshot: str | None, timeout: float = SELF_TEST_TIMEOUT) -> int:
+async def run_self_test(
+        window: MainWindow, screenshot: str | None,
+        timeout: float = SELF_TEST_TIMEOUT,  # noqa: ASYNC109 - all steps' budget; running out is exit 1
+) -> int:
     """Wait for each step in turn; 0 when all pass within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     steps = [

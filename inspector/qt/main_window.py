@@ -18,6 +18,7 @@ for real and ``closed`` resolves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import itertools
 import json
@@ -784,10 +785,8 @@ class MainWindow(QMainWindow):
             self._toggle_lower_panel(False)
         side = s.value("sideTab")
         if side is not None:
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 self.side_tabs.setCurrentIndex(int(side))
-            except (TypeError, ValueError):
-                pass
         last = s.value("lastProfile")
         if isinstance(last, str) and self.store.get(last) is not None:
             self.manager.select(last)
@@ -813,10 +812,8 @@ class MainWindow(QMainWindow):
             s.setValue(DEMO_KEY, self.mock_panel.demo_check.isChecked())
         s.sync()
         if s.format() == QSettings.Format.IniFormat:
-            try:
+            with contextlib.suppress(OSError):
                 os.chmod(s.fileName(), 0o600)  # like the profiles: readable only by the user
-            except OSError:
-                pass
 
     # ------------------------------------------------------------ start and shutdown
     def last_profile(self) -> Profile | None:
@@ -899,4 +896,4 @@ class MainWindow(QMainWindow):
             self.close()
             if self.closed is not None and not self.closed.done():
                 self.closed.set_result(None)
-        loop.create_task(run())
+        self._shutdown_task = loop.create_task(run())  # held: a task nobody references may be collected

@@ -160,7 +160,7 @@ class LogModel(QAbstractTableModel):
 
     # ------------------------------------------------------------ cells
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):  # noqa: C901 - asked ~7 times per visible cell per paint: one call, no helpers
         # The view asks ~7 roles per visible cell per paint: answer unused roles
         # first and serve the rest from a per-row cache (frames never change).
         slot = _ROLE_SLOT.get(role)
@@ -223,7 +223,7 @@ class LogModel(QAbstractTableModel):
         payloads = self.payloads
         if payloads is not None and kind == Kind.EVENT:
             summary, bg = payloads.decorate(number, texts[COL_SUMMARY], bg)
-            texts = texts[:COL_SUMMARY] + (summary,)
+            texts = (*texts[:COL_SUMMARY], summary)
         info = (texts, bg, icons.kind_brush(kind), icons.kind_icon(kind), _ARROW_TIP.get(direction))
         return self._keep(number, info)
 

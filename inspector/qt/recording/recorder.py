@@ -15,6 +15,7 @@ timer; it never reaches the client.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -217,10 +218,8 @@ class Recorder(QObject):
     def _write_event(self, ev: SessionEvent) -> None:
         if self.writer is None:
             return
-        try:
+        with contextlib.suppress(RecordingError):  # the indicator's timer reports it and stops
             self.writer.write_event(ev)
-        except RecordingError:
-            pass  # the indicator's timer reports it and stops
 
     def _on_flush(self, batch: list, stored: bool) -> None:
         """The log's batch, in the store (``stored``) or about to be dropped; events held for it go

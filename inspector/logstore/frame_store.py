@@ -55,6 +55,9 @@ _TEXT_CHUNK = 65536  # frames joined per regex pass when searching text
 _Row: TypeAlias = tuple[float, int, int, int, int, int, int, int, int, bytes]
 _Mask: TypeAlias = "npt.NDArray[np.bool_]"
 
+# The newest rows as columns: (t, conn, direction, kind, data).
+TailColumns: TypeAlias = tuple["array[float]", "array[int]", "array[int]", "array[int]", list[bytes]]
+
 
 def kind_label(kind: int) -> str:
     """Display name for a stored kind value."""
@@ -503,7 +506,7 @@ class FrameStore:
     def conns(self) -> list[str]:
         return list(self._conns)
 
-    def tail_columns(self, n: int) -> tuple[array[float], array[int], array[int], array[int], list[bytes]]:
+    def tail_columns(self, n: int) -> TailColumns:
         """The newest ``n`` kept rows as columns, oldest first: ``(t, conn, direction, kind, data)``,
         arrays copied out of the ring (``conn`` indexes ``conns``, ``direction`` 0 = OUT) and a
         list of the bytes. What a recorder reads after a flush: no per-row Python."""

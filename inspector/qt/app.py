@@ -3,6 +3,7 @@ embedded mock and the first connection; ``--self-test`` for CI and screenshots."
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -12,7 +13,10 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
 
 import qasync
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
@@ -20,7 +24,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from inspector.private_files import make_private_dir
-from inspector.profiles import LOCAL_MOCK, ProfileError, ProfileStore, local_mock_profile
+from inspector.profiles import LOCAL_MOCK, Profile, ProfileError, ProfileStore, local_mock_profile
 from inspector.protocol.events import State, SubState
 from inspector.qt.about import icon_path
 from inspector.qt.live_store import LiveStore, default_data_dir
@@ -35,7 +39,7 @@ SELF_TEST_FRAMES = 100
 SCREENSHOT_RTTS = 4       # a screenshot shows a few points on the latency graph, not one
 
 
-def run_app(args) -> int:
+def run_app(args: argparse.Namespace) -> int:
     """Entry point of ``realtime-inspector`` without a subcommand."""
     logging.basicConfig(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -53,7 +57,8 @@ def run_app(args) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        return loop.run_until_complete(_main(args))
+        code: int = loop.run_until_complete(_main(args))
+        return code
     finally:
         with contextlib.suppress(Exception):  # nothing more to do on the way out
             loop.close()
@@ -73,7 +78,7 @@ def apply_style(app: QApplication) -> None:
     app.setStyle("Fusion")
     forced = os.environ.get(THEME_ENV, "").strip().lower()
 
-    def update(*_args) -> None:
+    def update(*_args: object) -> None:
         if forced in ("dark", "light"):
             dark = forced == "dark"
         else:
@@ -131,7 +136,7 @@ def load_profiles(store: ProfileStore) -> str | None:
 
 
 # ---------------------------------------------------------------- main
-async def _main(args) -> int:
+async def _main(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     self_test = getattr(args, "self_test", False)
     scratch = tempfile.TemporaryDirectory(prefix="realtime-inspector-self-test-") if self_test else None
@@ -177,7 +182,7 @@ async def _main(args) -> int:
             scratch.cleanup()
 
 
-def _first_profile(window: MainWindow, self_test: bool):
+def _first_profile(window: MainWindow, self_test: bool) -> Profile | None:
     """The profile to connect at start: the last one if it uses the embedded mock.
 
     Remote profiles are selected but not connected automatically: starting the app
@@ -193,7 +198,7 @@ def _first_profile(window: MainWindow, self_test: bool):
 
 def _close_on_signals(window: MainWindow) -> None:
     """Ctrl+C / SIGTERM close the window the normal way (async shutdown, settings saved)."""
-    def handler(_signum, _frame) -> None:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
         QTimer.singleShot(0, window.close)
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(ValueError, OSError):  # not the main thread, or unsupported here
@@ -201,14 +206,14 @@ def _close_on_signals(window: MainWindow) -> None:
 
 
 def _install_error_handlers(loop: asyncio.AbstractEventLoop, window: MainWindow) -> None:
-    def loop_handler(_loop, context: dict) -> None:
+    def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         text = context.get("message", "error")
         if exc is not None:
             text = f"{text}: {type(exc).__name__}: {exc}"
         window.report_error(scrub(text))
 
-    def excepthook(exc_type, exc, tb) -> None:
+    def excepthook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
             QApplication.quit()
             return
@@ -249,7 +254,7 @@ async def run_self_test(
 ) -> int:
     """Wait for each step in turn; 0 when all pass within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    steps = [
+    steps: list[tuple[str, Callable[[], bool]]] = [
         ("embedded mock server running", lambda: window.mock_panel.running),
         ("connection open", lambda: any(t.client.state is State.OPEN for t in window.tabs())),
         ("subscriptions active", lambda: any(

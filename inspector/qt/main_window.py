@@ -58,7 +58,7 @@ from PySide6.QtWidgets import (
 
 from inspector.mock.server import MockConfig
 from inspector.payloads.lens import build_lens
-from inspector.profiles import Profile, ProfileError, ProfileStore
+from inspector.profiles import Profile, ProfileError, ProfileStore, Subscription
 from inspector.protocol.describe import describe_state
 from inspector.protocol.events import PayloadTrouble, State, StateChanged
 from inspector.qt.about import AboutDialog, ShortcutsDialog
@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
         self._shutting_down = False
         self._shutdown_done = False
         self._session_saved = False
-        self.closed: asyncio.Future | None = None
+        self.closed: asyncio.Future[None] | None = None
         self.errors: list[str] = []
 
         self.manager = ConnectionManager(store)
@@ -659,7 +659,7 @@ class MainWindow(QMainWindow):
         if self._update_profile(name, "cacert", path, "CA file"):
             self.show_message(f"{name} now trusts the CA file {path}")
 
-    def save_profile_subscriptions(self, name: str, subscriptions: list) -> None:
+    def save_profile_subscriptions(self, name: str, subscriptions: list[Subscription]) -> None:
         if self._update_profile(name, "subscriptions", list(subscriptions), "subscriptions"):
             self.show_message(f"saved {len(subscriptions)} subscription(s) to profile {name}")
 

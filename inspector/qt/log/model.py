@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from array import array
 from bisect import bisect_left
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon
 
 from inspector.logstore.frame_store import KIND_SESSION, FrameStore, Query, kind_label
 from inspector.logstore.session_rows import is_trouble
@@ -44,30 +46,33 @@ def format_time(t: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(t)) + f".{ms:03d}"
 
 
+# A formatted row: the column texts, background, kind brush, kind icon and direction tip.
+RowInfo = tuple[tuple[str, ...], QColor | None, QBrush, QIcon, str | None]
+
 _ROOT = QModelIndex()  # the invisible root: Qt passes it when asking for top-level rows
 
 
 class LogModel(QAbstractTableModel):
-    def __init__(self, store: FrameStore, parent=None):
+    def __init__(self, store: FrameStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self._query = Query()
-        self._rows: array | None = None  # numbers when filtered, else None
+        self._rows: array[int] | None = None  # numbers when filtered, else None
         self._lo = self._hi = store.first_number
-        self._cache: dict[int, tuple] = {}  # frame number -> formatted row
+        self._cache: dict[int, RowInfo] = {}  # frame number -> formatted row
         self.payloads: PayloadView | None = None  # with a contract or decoders: marks and summaries
 
     # ------------------------------------------------------------ structure
 
-    def rowCount(self, parent=_ROOT) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         if parent.isValid():
             return 0
         return len(self._rows) if self._rows is not None else self._hi - self._lo
 
-    def columnCount(self, parent=_ROOT) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
@@ -160,7 +165,7 @@ class LogModel(QAbstractTableModel):
 
     # ------------------------------------------------------------ cells
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):  # noqa: C901 - asked ~7 times per visible cell per paint: one call, no helpers
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:  # noqa: C901 - asked ~7 times per visible cell per paint: one call, no helpers
         # The view asks ~7 roles per visible cell per paint: answer unused roles
         # first and serve the rest from a per-row cache (frames never change).
         slot = _ROLE_SLOT.get(role)
@@ -199,7 +204,7 @@ class LogModel(QAbstractTableModel):
                 return info[0][COL_SUMMARY]
         return None
 
-    def _row_info(self, number: int):
+    def _row_info(self, number: int) -> RowInfo | None:
         s = self.store
         i = s.index_of(number)
         if i is None:
@@ -240,7 +245,7 @@ class LogModel(QAbstractTableModel):
         if self.rowCount():
             self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1))
 
-    def _session_info(self, number: int, i: int) -> tuple:
+    def _session_info(self, number: int, i: int) -> RowInfo:
         """A connection event's row: no direction, seq or size; tinted when something went wrong."""
         s = self.store
         texts = (str(number), format_time(s.t(i)), s.conn(i), "·", kind_label(KIND_SESSION), s.topic(i), "", "",
@@ -249,7 +254,7 @@ class LogModel(QAbstractTableModel):
         info = (texts, bg, icons.kind_brush(KIND_SESSION), icons.kind_icon(KIND_SESSION), "connection event")
         return self._keep(number, info)
 
-    def _keep(self, number: int, info: tuple) -> tuple:
+    def _keep(self, number: int, info: RowInfo) -> RowInfo:
         if len(self._cache) >= _CACHE_ROWS:
             self._cache.clear()
         self._cache[number] = info

@@ -36,7 +36,9 @@ from inspector.recording.process_writer import ProcessRecordingWriter
 
 if TYPE_CHECKING:
     from inspector.client.engine import RealtimeClient
-    from inspector.protocol.events import SessionEvent
+    from inspector.logstore.frame_store import TailColumns
+    from inspector.protocol.events import FrameSeen, SessionEvent
+    from inspector.qt.log.panel import LogPanel
     from inspector.qt.session.connection_tab import ConnectionTab
 
 INDICATOR_MS = 500  # ≈ 2 Hz
@@ -76,7 +78,7 @@ def _close(writer: ProcessRecordingWriter) -> str | None:
     return None
 
 
-def _one_or_all(flags: np.ndarray):
+def _one_or_all(flags: np.ndarray) -> tuple[bool] | np.ndarray:
     """A bool column as the writer takes it: a 1-tuple when every row has the same value."""
     if flags.all():
         return (True,)
@@ -90,7 +92,7 @@ class Recorder(QObject):
     _closed = Signal(object, object, bool)  # from a closing thread: writer, error or None, report
 
     def __init__(self, directory: Path | None = None, parent: QObject | None = None,
-                 indicator_ms: int = INDICATOR_MS, log_panel=None):
+                 indicator_ms: int = INDICATOR_MS, log_panel: LogPanel | None = None) -> None:
         super().__init__(parent)
         self.directory = Path(directory) if directory is not None else default_directory()
         self.log_panel = log_panel
@@ -207,7 +209,7 @@ class Recorder(QObject):
 
     def _on_event(self, ev: SessionEvent) -> None:
         """A tab's connection event: written now if no frame waits in the log, else after them."""
-        if self.writer is None:
+        if self.writer is None or self.log_panel is None:  # the hooks come only with a log panel
             return
         pending = self.log_panel.pending_count
         if pending <= self._skip and not self._held:
@@ -221,11 +223,11 @@ class Recorder(QObject):
         with contextlib.suppress(RecordingError):  # the indicator's timer reports it and stops
             self.writer.write_event(ev)
 
-    def _on_flush(self, batch: list, stored: bool) -> None:
+    def _on_flush(self, batch: list[FrameSeen], stored: bool) -> None:
         """The log's batch, in the store (``stored``) or about to be dropped; events held for it go
         between its frames where they happened."""
-        writer = self.writer
-        if writer is None:
+        writer, panel = self.writer, self.log_panel
+        if writer is None or panel is None:
             return
         t0 = time.thread_time()
         n = len(batch)  # the oldest n pending frames: events held for later ones wait on
@@ -233,22 +235,22 @@ class Recorder(QObject):
         self._skip -= skip
         held = [(pos, ev) for pos, ev in self._held if pos <= n]
         self._held = [(pos - n, ev) for pos, ev in self._held if pos > n]
-        cols = self.log_panel.store.tail_columns(len(batch)) if stored else None
-        labels = self.log_panel.store.conns if stored else None
+        cols = (panel.store.tail_columns(len(batch)), panel.store.conns) if stored else None
         try:
             at = skip
             for pos, ev in held:
                 if pos > at:
-                    self._write_frames(writer, batch, cols, labels, at, pos)
+                    self._write_frames(writer, batch, cols, at, pos)
                     at = pos
                 writer.write_event(ev)
             if at < len(batch):
-                self._write_frames(writer, batch, cols, labels, at, len(batch))
+                self._write_frames(writer, batch, cols, at, len(batch))
         except RecordingError:
             pass  # the indicator's timer reports it and stops
         self.flush_cpu += time.thread_time() - t0
 
-    def _write_frames(self, writer, batch: list, cols, labels, a: int, b: int) -> None:
+    def _write_frames(self, writer: ProcessRecordingWriter, batch: list[FrameSeen],
+                      cols: tuple[TailColumns, list[str]] | None, a: int, b: int) -> None:
         """Frames a..b of the batch that belong to this recording: as the store's columns, or
         (not stored) one by one."""
         logged = self._logged
@@ -257,7 +259,7 @@ class Recorder(QObject):
                 if ev.conn in logged:
                     writer.write_event(ev)
             return
-        t, conn, direction, kind, datas = cols
+        (t, conn, direction, kind, datas), labels = cols
         ids = np.frombuffer(conn, np.uint16)[a:b]
         first, last = int(ids.min()), int(ids.max())
         sel = None

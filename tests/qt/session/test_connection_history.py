@@ -16,7 +16,7 @@ from inspector.cli.replay_args import ReplayArgs
 from inspector.cli.replay_cmd import run_replay
 from inspector.logstore.frame_store import KIND_SESSION
 from inspector.profiles import Profile, local_mock_profile
-from inspector.protocol.events import State
+from inspector.protocol.events import State, SubState
 from inspector.qt import main_window
 from inspector.qt.log.model import COL_CONN, COL_KIND, COL_SUMMARY
 from inspector.qt.log.panel import CONNECTION_KIND
@@ -86,6 +86,9 @@ def test_close_and_reconnect_are_rows_found_by_search_and_kind(qtbot, qloop, win
     async def scenario():
         tab = w.open_connection(local_mock_profile())
         await until(lambda: tab.client.state is State.OPEN, 10, "open")
+        # active before the restart: only an active subscription goes back to pending when it ends
+        await until(lambda: bool(tab.client.subscriptions) and all(
+            s.state is SubState.ACTIVE for s in tab.client.subscriptions.values()), 10, "subscribed")
         w.mock_panel.restart_button.click()  # the server closes every connection with 1001
         await until(lambda: tab.client.stats.connects == 2 and tab.client.state is State.OPEN, 10, "reconnected")
         await until(lambda: session_summaries(w).count("open") == 2, 5, "the second open row")

@@ -103,6 +103,8 @@ class HeldQueue(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(len(HELD_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.forward_button = QPushButton("Forward")
         self.edit_button = QPushButton("Edit")
@@ -157,12 +159,13 @@ class HeldQueue(QWidget):
             payload = base64.b64decode(h["payload_b64"])
             gone = held_id in self._discarded
             cells = (str(held_id), f"p{h['conn']}", arrow(h["direction"]), h["kind"], str(h["size"]),
-                     "discarded (connection closed)" if gone else "held", preview(payload))
+                     "discarded" if gone else "held", preview(payload))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, held_id)
                 if gone:
                     item.setForeground(QColor("#888"))
+                    item.setToolTip("its connection closed before it was forwarded")
                 self.table.setItem(row, col, item)
             if held_id == selected:
                 self.table.selectRow(row)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -38,6 +38,8 @@ from inspector.qt.proxy.inject_composer import InjectComposer
 from inspector.qt.proxy.proxy_thread import ProxyBridge, ProxyThread, conn_name
 from inspector.qt.proxy.rules_list import RulesList
 
+# pair notes that change its state; others (held, held_discarded, truncated) do not
+_STATES = frozenset({"upgrade", "open", "closed", "upstream_failed", "upstream_refused", "refused", "handshake_fault"})
 PAIR_COLUMNS = ("Pair", "Client", "Upstream", "State", "client → server", "server → client")
 
 
@@ -101,10 +103,10 @@ class ProxyTab(QWidget):
         self.pages.addTab(held_page, "Breakpoints")
         self.pages.addTab(inject_page, "Inject")
         self.pages.addTab(self.rules_list, "Rules")
-        split = QSplitter()
+        split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.pair_table)
         split.addWidget(self.pages)
-        split.setStretchFactor(0, 2)
+        split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -199,7 +201,8 @@ class ProxyTab(QWidget):
         index = int(conn[1:])
         pair = self.pairs.setdefault(index, {"client": fields.get("client", ""), "upstream": fields.get("upstream", ""),
                                              "state": event, "c2s": 0, "s2c": 0})
-        pair["state"] = event
+        if event in _STATES:
+            pair["state"] = event
         if event in ("open", "closed"):
             self.composer.set_pairs([i for i, p in self.pairs.items() if p["state"] == "open"])
         self._show_pairs()

@@ -189,7 +189,8 @@ def test_a_held_frame_whose_connection_closes_is_shown_as_discarded(qtbot, proxi
     qtbot.waitUntil(lambda: tab.held.table.rowCount() == 1)
     ws.close()
     qtbot.waitUntil(lambda: tab.held.state_of(1) == "discarded")
-    assert tab.held.table.item(0, 5).text() == "discarded (connection closed)"
+    assert tab.held.table.item(0, 5).text() == "discarded"
+    assert tab.pairs[1]["state"] != "held"
     qtbot.waitUntil(lambda: tab.pairs[1]["state"] == "closed")
 
 
@@ -296,3 +297,19 @@ def test_rules_are_listed_edited_and_saved_with_the_profile(qtbot, proxied) -> N
     assert "dir" in proxied.messages[-1] and len(tab.rules_list.lines()) == 1
     qtbot.mouseClick(tab.rules_list.save_button, Qt.MouseButton.LeftButton)
     assert saved == [("Staging via proxy", ["dir=s2c kind=PONG times=1 -> drop"])]
+
+
+def test_the_window_opens_a_proxy_profile_in_its_own_tab_and_logs_its_pairs(qtbot, tmp_path) -> None:
+    from windows import make_window
+
+    w = make_window(qtbot, tmp_path)
+    profile = Profile(name="Mock via proxy", embedded_mock=True, kind="proxy", listen="127.0.0.1:0")
+    assert w.open_connection(profile) is None  # not a client connection
+    tab = w.conn_tabs.currentWidget()
+    assert isinstance(tab, ProxyTab) and tab.running
+    with client(tab.listen) as ws:
+        subscribe(ws)
+    qtbot.waitUntil(lambda: "p1" in w.log_panel.store.conns and w.log_panel.frame_count() >= 2)
+    w.conn_tabs.tabCloseRequested.emit(w.conn_tabs.indexOf(tab))
+    assert not tab.running and w.conn_tabs.indexOf(tab) == -1
+    w.close()

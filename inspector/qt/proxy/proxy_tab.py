@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -37,6 +36,7 @@ from inspector.qt.proxy.held_queue import BreakpointForm, HeldQueue
 from inspector.qt.proxy.inject_composer import InjectComposer
 from inspector.qt.proxy.proxy_thread import ProxyBridge, ProxyThread, conn_name
 from inspector.qt.proxy.rules_list import RulesList
+from inspector.qt.table_cells import set_row
 
 # pair notes that change its state; others (held, held_discarded, truncated) do not
 _STATES = frozenset({"upgrade", "open", "closed", "upstream_failed", "upstream_refused", "refused", "handshake_fault"})
@@ -212,12 +212,7 @@ class ProxyTab(QWidget):
         table.setRowCount(len(self.pairs))
         for row, (index, p) in enumerate(sorted(self.pairs.items())):
             cells = (conn_name(index), p["client"], p["upstream"], p["state"], str(p["c2s"]), str(p["s2c"]))
-            for col, text in enumerate(cells):
-                item = table.item(row, col)
-                if item is None:
-                    table.setItem(row, col, QTableWidgetItem(text))
-                elif item.text() != text:
-                    item.setText(text)
+            set_row(table, row, cells)
 
     # ------------------------------------------------------------ actions
     def inject(self, conn: int, to_server: bool, opcode: int, payload: bytes) -> None:

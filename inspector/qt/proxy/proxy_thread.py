@@ -7,22 +7,17 @@ asks (rules, held frames, inject, close) runs on the proxy's loop through ``call
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from inspector.mock.thread import LoopThread
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.proxy.held import HeldFrames
 from inspector.proxy.pair import Pair
 from inspector.proxy.server import ProxyConfig, ProxyServer
 from inspector.proxy.wire import MessageJoiner, RawFrame
-
-CALL_TIMEOUT_S = 5.0
 
 
 class ProxyBridge(QObject):
@@ -106,74 +101,18 @@ class BridgeHeld(HeldFrames):
         return count
 
 
-class ProxyThread:
+class ProxyThread(LoopThread[ProxyServer]):
     """``start()`` listens (blocking until it does, a bind error raised here); ``call`` runs a
     function on the proxy's loop and returns its result; ``stop()`` ends every pair and the thread."""
 
     def __init__(self, config: ProxyConfig, bridge: ProxyBridge) -> None:
         config.log_factory = lambda conn, client, upstream: BridgeLog(bridge, conn_name(int(conn)), client, upstream)
-        self.server = ProxyServer(config)
+        super().__init__(ProxyServer(config), name="proxy-server")
         self.server.held = BridgeHeld(bridge)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._stopped: asyncio.Event | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def start(self, timeout: float = 10) -> str:
-        started: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._thread = threading.Thread(target=self._run, args=(started,), name="proxy-server", daemon=True)
-        self._thread.start()
-        try:
-            started.result(timeout)
-        except BaseException:
-            self._thread.join(timeout)
-            raise
+        self.start_thread(timeout)
         return self.server.listen
 
-    def _run(self, started: concurrent.futures.Future[None]) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            loop.run_until_complete(self._main(started))
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    async def _main(self, started: concurrent.futures.Future[None]) -> None:
-        self._stopped = asyncio.Event()
-        try:
-            await self.server.start()
-        except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
-            started.set_exception(exc)
-            return
-        started.set_result(None)
-        try:
-            await self._stopped.wait()
-        finally:
-            await self.server.close()
-
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` on the proxy's loop; its result (or exception) here."""
-        loop = self._loop
-        if loop is None or not self.running:
-            raise RuntimeError("the proxy is not running")
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-
-        def run() -> None:
-            try:
-                future.set_result(fn(*args))
-            except Exception as exc:  # noqa: BLE001 - handed to the calling thread
-                future.set_exception(exc)
-
-        loop.call_soon_threadsafe(run)
-        return future.result(CALL_TIMEOUT_S)
-
-    def stop(self, timeout: float = 10) -> None:
-        thread, loop, stopped = self._thread, self._loop, self._stopped
-        if thread is None or not thread.is_alive() or loop is None or stopped is None:
-            return
-        loop.call_soon_threadsafe(stopped.set)
-        thread.join(timeout)
+    async def stop_server(self) -> None:
+        await self.server.close()

@@ -149,12 +149,19 @@ def _hold_events(qtbot, tab: ProxyTab) -> None:
     assert tab.rules_list.lines() == [f"dir=s2c kind=EVENT filter=\"{MESSAGES}\" -> hold"]
 
 
-def test_a_breakpoint_holds_an_event_and_its_edit_is_forwarded(qtbot, proxied) -> None:
+def _held(qtbot, proxied, *totals: int) -> tuple[ProxyTab, object]:
+    """A breakpoint on message EVENTs, and these totals published and held."""
     tab, ws = proxied.tab, proxied.ws
     subscribe(ws)
     _hold_events(qtbot, tab)
-    proxied.publish(5)
-    qtbot.waitUntil(lambda: tab.held.table.rowCount() == 1)
+    for total in totals:
+        proxied.publish(total)
+    qtbot.waitUntil(lambda: tab.held.table.rowCount() == len(totals))
+    return tab, ws
+
+
+def test_a_breakpoint_holds_an_event_and_its_edit_is_forwarded(qtbot, proxied) -> None:
+    tab, ws = _held(qtbot, proxied, 5)
     assert tab.held.table.item(0, 2).text() == "server → client" and tab.held.table.item(0, 5).text() == "held"
     qtbot.mouseClick(tab.held.edit_button, Qt.MouseButton.LeftButton)
     body = json.loads(tab.held.editor.toPlainText())
@@ -168,12 +175,7 @@ def test_a_breakpoint_holds_an_event_and_its_edit_is_forwarded(qtbot, proxied) -
 
 
 def test_drop_and_forward_all(qtbot, proxied) -> None:
-    tab, ws = proxied.tab, proxied.ws
-    subscribe(ws)
-    _hold_events(qtbot, tab)
-    for total in (1, 2, 3):
-        proxied.publish(total)
-    qtbot.waitUntil(lambda: tab.held.table.rowCount() == 3)
+    tab, ws = _held(qtbot, proxied, 1, 2, 3)
     tab.held.table.selectRow(0)
     qtbot.mouseClick(tab.held.drop_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.held.table.rowCount() == 2)
@@ -182,11 +184,7 @@ def test_drop_and_forward_all(qtbot, proxied) -> None:
 
 
 def test_a_held_frame_whose_connection_closes_is_shown_as_discarded(qtbot, proxied) -> None:
-    tab, ws = proxied.tab, proxied.ws
-    subscribe(ws)
-    _hold_events(qtbot, tab)
-    proxied.publish(1)
-    qtbot.waitUntil(lambda: tab.held.table.rowCount() == 1)
+    tab, ws = _held(qtbot, proxied, 1)
     ws.close()
     qtbot.waitUntil(lambda: tab.held.state_of(1) == "discarded")
     assert tab.held.table.item(0, 5).text() == "discarded"

@@ -194,6 +194,9 @@ def _check_field_types(kwargs: dict[str, Any]) -> None:
 def _check_kind(profile: Profile) -> None:
     if profile.kind not in PROFILE_KINDS:
         raise ProfileError(f"profile {profile.name!r}: kind must be client or proxy")
+    host, _, port = profile.listen.rpartition(":")
+    if profile.kind == "proxy" and not (host and port.isdigit() and int(port) < 65536):
+        raise ProfileError(f"profile {profile.name!r}: listen address {profile.listen!r} is not HOST:PORT")
 
 
 def _url_has_token(url: str) -> bool:

@@ -558,7 +558,8 @@ class MainWindow(QMainWindow):
             url = profile.url
         if profile.kind == "proxy":  # a Proxy profile: a proxy in a tab of its own (qt/proxy)
             open_proxy_tab(profile, url, self.conn_tabs, self.log_panel.ingest_frames, self.show_message,
-                           lambda name, lines: self._update_profile(name, "rules", list(lines), "rules"))
+                           lambda name, lines: self._update_profile(name, "rules", list(lines), "rules"),
+                           self.passphrases.password_for(profile))
             return None
         conn_id = f"c{next(self._ids)}"
         try:

@@ -55,9 +55,11 @@ class ProxyTab(QWidget):
     message = Signal(str)
     save_rules = Signal(str, object)  # profile name, its rule lines
 
-    def __init__(self, profile: Profile, upstream_url: str, parent: QWidget | None = None) -> None:
+    def __init__(self, profile: Profile, upstream_url: str, key_password: str | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.profile = profile
+        self._key_password = key_password  # the upstream client key's, when it is encrypted
         self.upstream_url = upstream_url
         self.bridge = ProxyBridge(self)
         self.proxy_thread: ProxyThread | None = None
@@ -145,7 +147,7 @@ class ProxyTab(QWidget):
             return None
         try:
             host, port = split_listen(self.profile.listen)
-            upstream = Upstream.make(self.upstream_url, self.profile.connect_options())
+            upstream = Upstream.make(self.upstream_url, self.profile.connect_options(self._key_password))
             rules = [parse_rule(text, f"rule {i}", i) for i, text in self.rules]
         except (ProfileError, RuleError, ValueError, OSError) as exc:
             self.message.emit(f"cannot start the proxy: {exc}")
@@ -264,10 +266,10 @@ class ProxyTab(QWidget):
 
 
 def open_proxy_tab(profile: Profile, upstream_url: str, tabs: QTabWidget, log: Any, message: Any,
-                   save_rules: Any) -> ProxyTab | None:
+                   save_rules: Any, key_password: str | None = None) -> ProxyTab | None:
     """The main window's hook: a started ProxyTab for ``profile`` in ``tabs`` (None when it could not
     start, said through ``message``); closing its tab stops the proxy."""
-    tab = ProxyTab(profile, upstream_url)
+    tab = ProxyTab(profile, upstream_url, key_password)
     tab.frames.connect(log)
     tab.message.connect(message)
     tab.save_rules.connect(save_rules)

@@ -121,6 +121,8 @@ class ProfileEditor(QWidget):
         self.payload_form.changed.connect(self.changed)
 
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.profile_kind.currentIndexChanged.connect(
+            lambda: self.listen_edit.setEnabled(self.profile_kind.currentData() == "proxy"))
         self.env_edit.textChanged.connect(self._kind_changed)
         self.embedded_check.toggled.connect(self._embedded_toggled)
         self.url_edit.textEdited.connect(self._url_edited)
@@ -174,6 +176,7 @@ class ProfileEditor(QWidget):
         self._rules = list(p.rules)
         self.profile_kind.setCurrentIndex(max(0, self.profile_kind.findData(p.kind)))
         self.listen_edit.setText(p.listen)
+        self.listen_edit.setEnabled(p.kind == "proxy")
         self.name_edit.setText(p.name)
         self._stored_url = p.url
         self.embedded_check.blockSignals(True)  # one refresh below, not a toggled one in between

@@ -311,3 +311,29 @@ def test_the_window_opens_a_proxy_profile_in_its_own_tab_and_logs_its_pairs(qtbo
     w.conn_tabs.tabCloseRequested.emit(w.conn_tabs.indexOf(tab))
     assert not tab.running and w.conn_tabs.indexOf(tab) == -1
     w.close()
+
+
+def test_ping_and_pong_are_held_only_when_asked(qtbot, proxied) -> None:
+    tab, ws = proxied.tab, proxied.ws
+    form = tab.breakpoints
+    form.direction.setCurrentIndex(form.direction.findData("s2c"))
+    form.kinds.setText("")  # any kind
+    qtbot.mouseClick(form.add_button, Qt.MouseButton.LeftButton)
+    ws.send(b"\x20one")
+    assert ws.recv(timeout=3) == b"\x21one"  # a hold of any kind passes the PONG
+    form.liveness.setChecked(True)
+    qtbot.mouseClick(form.add_button, Qt.MouseButton.LeftButton)
+    assert tab.rules_list.lines()[-1] == "dir=s2c kind=PING,PONG,WS_PING,WS_PONG -> hold"
+    tab.remove_rule(tab.rules[0][0])
+    ws.send(b"\x20two")
+    qtbot.waitUntil(lambda: tab.held.table.rowCount() == 1)
+    assert tab.held.table.item(0, 3).text() == "PONG"
+    qtbot.mouseClick(tab.held.forward_button, Qt.MouseButton.LeftButton)
+    assert ws.recv(timeout=3) == b"\x21two"
+
+
+def test_a_proxy_profile_needs_a_listen_address() -> None:
+    from inspector.profiles import ProfileError
+
+    with pytest.raises(ProfileError, match="HOST:PORT"):
+        Profile(name="p", url="ws://127.0.0.1:1/rt", kind="proxy", listen="9000").validate()

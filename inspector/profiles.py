@@ -35,6 +35,7 @@ DEMO_TOPICS = ("ticker", "orders.eu", "orders.us", "chat.lobby")
 
 TOKEN_KINDS = ("literal", "env", "command")
 AUTH_PLACES = ("header", "query")
+PROFILE_KINDS = ("client", "proxy")  # a proxy profile's url is its upstream
 
 
 class ProfileError(ValueError):
@@ -78,6 +79,9 @@ class Profile:
     no_proxy: bool = False
     asyncapi: str = ""            # the user's AsyncAPI document: EVENT data is checked against it
     decoders: dict[str, str] = field(default_factory=dict)  # topic glob -> decoder chain ("base64+msgpack")
+    kind: str = "client"          # client | proxy (files without it hold client profiles)
+    listen: str = "127.0.0.1:9000"  # proxy: where clients connect
+    rules: list[str] = field(default_factory=list)  # proxy: rule lines ("MATCH -> ACTION")
 
     def connect_options(self, key_password: str | None = None) -> ConnectOptions:
         """The client's connection options; ProfileError when they cannot work."""
@@ -119,6 +123,7 @@ class Profile:
             raise ProfileError(f"profile {self.name!r}: token command is empty")
         if self.auth not in AUTH_PLACES:
             raise ProfileError(f"profile {self.name!r}: token placement must be header or query")
+        _check_kind(self)
         if not isinstance(self.ping_interval, (int, float)) or self.ping_interval < 0:
             raise ProfileError(f"profile {self.name!r}: ping interval must be a number ≥ 0")
         for sub in self.subscriptions:
@@ -164,7 +169,8 @@ class Profile:
 _SCALAR_TYPES: tuple[tuple[str, type], ...] = (
     ("name", str), ("url", str), ("token_kind", str), ("token", str), ("token_env", str), ("token_command", str),
     ("auth", str), ("auto_reconnect", bool), ("embedded_mock", bool), ("cacert", str), ("client_cert", str),
-    ("client_key", str), ("insecure", bool), ("origin", str), ("proxy", str), ("no_proxy", bool), ("asyncapi", str))
+    ("client_key", str), ("insecure", bool), ("origin", str), ("proxy", str), ("no_proxy", bool), ("asyncapi", str),
+    ("kind", str), ("listen", str))
 
 
 def _check_field_types(kwargs: dict[str, Any]) -> None:
@@ -172,7 +178,7 @@ def _check_field_types(kwargs: dict[str, Any]) -> None:
     for key, typ in _SCALAR_TYPES:
         if key in kwargs and not isinstance(kwargs[key], typ):
             raise ProfileError(f"profile field {key!r} has the wrong type")
-    for key in ("headers", "subprotocols"):
+    for key in ("headers", "subprotocols", "rules"):
         value = kwargs.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ProfileError(f"profile field {key!r} must be a list of strings")
@@ -183,6 +189,14 @@ def _check_field_types(kwargs: dict[str, Any]) -> None:
     pi = kwargs.get("ping_interval", 5.0)
     if isinstance(pi, bool) or not isinstance(pi, (int, float)):
         raise ProfileError("profile field 'ping_interval' must be a number")
+
+
+def _check_kind(profile: Profile) -> None:
+    if profile.kind not in PROFILE_KINDS:
+        raise ProfileError(f"profile {profile.name!r}: kind must be client or proxy")
+    host, _, port = profile.listen.rpartition(":")
+    if profile.kind == "proxy" and not (host and port.isdigit() and int(port) < 65536):
+        raise ProfileError(f"profile {profile.name!r}: listen address {profile.listen!r} is not HOST:PORT")
 
 
 def _url_has_token(url: str) -> bool:

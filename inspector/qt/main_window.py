@@ -70,6 +70,7 @@ from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.log.payload_view import Trouble
 from inspector.qt.mock.mock_panel import MockPanel
+from inspector.qt.proxy.proxy_tab import open_proxy_tab, stop_proxy_tabs
 from inspector.qt.recording.recording_ui import RecordingUi
 from inspector.qt.restore_bar import RestoreBar
 from inspector.qt.session.connection_tab import ConnectionTab, open_tab_for
@@ -613,6 +614,11 @@ class MainWindow(QMainWindow):
             trust = self.mock_panel.ca_file  # its throwaway CA, when the panel serves wss://
         else:
             url = profile.url
+        if profile.kind == "proxy":  # a Proxy profile: a proxy in a tab of its own (qt/proxy)
+            open_proxy_tab(profile, url, self.conn_tabs, self.log_panel.ingest_frames, self.show_message,
+                           lambda name, lines: self._update_profile(name, "rules", list(lines), "rules"),
+                           self.passphrases.password_for(profile))
+            return None
         if replacing is not None and self.conn_tabs.indexOf(replacing) < 0:
             replacing = None  # closed meanwhile (a passphrase asked for)
         conn_id = replacing.conn_id if replacing is not None else f"c{next(self._ids)}"
@@ -860,6 +866,7 @@ class MainWindow(QMainWindow):
             await asyncio.wait(closing, timeout=5.0)
         if self.recording is not None:
             self.recording.shutdown()  # after the clients stopped: their last frames are in the file
+        stop_proxy_tabs(self.conn_tabs)  # proxies (qt/proxy)
         await self.tasks.cancel_all()
         self.log_panel.set_payloads(None)
         if self.mock_panel.running:
@@ -873,6 +880,7 @@ class MainWindow(QMainWindow):
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no qasync loop (e.g. a test tearing down): close synchronously
             self.save_settings()
+            stop_proxy_tabs(self.conn_tabs)  # proxies (qt/proxy)
             if self.mock_panel.running:
                 self.mock_panel.stop_server()
             for win in list(self.document_windows):

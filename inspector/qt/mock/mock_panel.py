@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +46,7 @@ from inspector.protocol.closecodes import GOING_AWAY
 from inspector.protocol.topics import topic_error
 from inspector.qt.aio import Tasks
 from inspector.qt.flow_layout import FlowLayout
+from inspector.qt.table_cells import set_row
 
 CLIENT_COLUMNS = ("Member", "Token", "Subscriptions", "In", "Out", "Queued", "Connected")
 
@@ -381,12 +381,7 @@ class MockPanel(QWidget):
             subs = ", ".join(f"{k}[{v}]" if v else k for k, v in c["subscriptions"].items())
             values = (c["member"], c["token"], subs, f"{c['frames_in']:,}", f"{c['frames_out']:,}",
                       f"{c['queued']:,}", f"{c['connected_for']:.0f} s")
-            for col, v in enumerate(values):
-                item = t.item(i, col)
-                if item is None:
-                    t.setItem(i, col, QTableWidgetItem(v))
-                elif item.text() != v:
-                    item.setText(v)
+            set_row(t, i, values)
 
     # ------------------------------------------------------------ publish
     def _parsed_publish(self) -> tuple[str, Any]:

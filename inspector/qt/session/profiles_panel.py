@@ -66,9 +66,15 @@ class ProfileEditor(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._subscriptions: list[Subscription] = []
+        self._rules: list[str] = []  # a Proxy profile's rules (edited in its tab)
         self._stored_url = ""  # the profile's own URL, kept while the embedded mock's is shown
         self._mock_url: str | None = None
         self.name_edit = QLineEdit()
+        self.profile_kind = QComboBox()  # Client, or Proxy (the URL is then the upstream)
+        self.profile_kind.addItem("Client", "client")
+        self.profile_kind.addItem("Proxy", "proxy")
+        self.listen_edit = QLineEdit()
+        self.listen_edit.setPlaceholderText("proxy: listen on 127.0.0.1:9000")
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("wss://host/api/v2/realtime")
         self.embedded_check = QCheckBox("Embedded mock server")
@@ -106,6 +112,8 @@ class ProfileEditor(QWidget):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Name", self.name_edit)
+        form.addRow("Kind", self.profile_kind)
+        form.addRow("Listen", self.listen_edit)
         form.addRow("URL", self.url_edit)
         form.addRow("", self.embedded_check)
         form.addRow("Token from", self.kind_combo)
@@ -122,13 +130,16 @@ class ProfileEditor(QWidget):
         self.payload_form.changed.connect(self.changed)
 
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.profile_kind.currentIndexChanged.connect(
+            lambda: self.listen_edit.setEnabled(self.profile_kind.currentData() == "proxy"))
         self.env_edit.textChanged.connect(self._kind_changed)
         self.embedded_check.toggled.connect(self._embedded_toggled)
         self.url_edit.textEdited.connect(self._url_edited)
         for sig in (self.name_edit.textEdited, self.url_edit.textEdited, self.token_edit.textEdited,
                     self.env_edit.textEdited, self.command_edit.textEdited,
                     self.kind_combo.currentIndexChanged, self.auth_combo.currentIndexChanged,
-                    self.ping_spin.valueChanged, self.reconnect_check.toggled, self.embedded_check.toggled):
+                    self.ping_spin.valueChanged, self.reconnect_check.toggled, self.embedded_check.toggled,
+                    self.profile_kind.currentIndexChanged, self.listen_edit.textEdited):
             sig.connect(self.changed)
         self._kind_changed()
         guard_wheel(self)
@@ -171,6 +182,10 @@ class ProfileEditor(QWidget):
 
     def load(self, p: Profile) -> None:
         self._subscriptions = [replace(s) for s in p.subscriptions]
+        self._rules = list(p.rules)
+        self.profile_kind.setCurrentIndex(max(0, self.profile_kind.findData(p.kind)))
+        self.listen_edit.setText(p.listen)
+        self.listen_edit.setEnabled(p.kind == "proxy")
         self.name_edit.setText(p.name)
         self._stored_url = p.url
         self.embedded_check.blockSignals(True)  # one refresh below, not a toggled one in between
@@ -200,6 +215,9 @@ class ProfileEditor(QWidget):
             auto_reconnect=self.reconnect_check.isChecked(),
             embedded_mock=self.embedded_check.isChecked(),
             subscriptions=[replace(s) for s in self._subscriptions],
+            kind=self.profile_kind.currentData(),
+            listen=self.listen_edit.text().strip() or "127.0.0.1:9000",
+            rules=list(self._rules),
         )
         self.options_form.apply_to(p)
         self.payload_form.apply_to(p)

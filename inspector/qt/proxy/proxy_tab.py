@@ -1,0 +1,296 @@
+"""A Proxy profile's tab: the proxy it runs (on its own thread), the client↔server pairs, the
+faults bar, breakpoints and their held frames, the inject composer and the rules.
+
+Frames go to the app's log as connections named ``p1``, ``p2``, ... (one per pair): what the
+client sent is OUT (→, client → server), what the server sent IN (←, server → client); the
+log's connection filter is the pair filter.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.profiles import Profile, ProfileError
+from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.proxy.rule_text import RuleError, parse_rule
+from inspector.proxy.server import ProxyConfig
+from inspector.proxy.upstream import Upstream
+from inspector.qt.proxy import proxy_ops
+from inspector.qt.proxy.faults_bar import FaultsBar
+from inspector.qt.proxy.held_queue import BreakpointForm, HeldQueue
+from inspector.qt.proxy.inject_composer import InjectComposer
+from inspector.qt.proxy.proxy_thread import ProxyBridge, ProxyThread, conn_name
+from inspector.qt.proxy.rules_list import RulesList
+from inspector.qt.table_cells import set_row
+
+# pair notes that change its state; others (held, held_discarded, truncated) do not
+_STATES = frozenset({"upgrade", "open", "closed", "upstream_failed", "upstream_refused", "refused", "handshake_fault"})
+PAIR_COLUMNS = ("Pair", "Client", "Upstream", "State", "client → server", "server → client")
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.strip().rpartition(":")
+    if not host or not port.isdigit():
+        raise ProfileError(f"listen address {listen!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+class ProxyTab(QWidget):
+    frames = Signal(object)  # list[FrameSeen], for the log
+    message = Signal(str)
+    save_rules = Signal(str, object)  # profile name, its rule lines
+
+    def __init__(self, profile: Profile, upstream_url: str, key_password: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.profile = profile
+        self._key_password = key_password  # the upstream client key's, when it is encrypted
+        self.upstream_url = upstream_url
+        self.bridge = ProxyBridge(self)
+        self.proxy_thread: ProxyThread | None = None
+        self.pairs: dict[int, dict[str, Any]] = {}
+        self.rules: list[tuple[int, str]] = []
+        self._next_rule_id = 1
+        for text in profile.rules:
+            self._add_rule(text)
+        self.header = QLabel()
+        self.start_button = QPushButton("Start")
+        self.stop_button = QPushButton("Stop")
+        self.pair_table = QTableWidget(0, len(PAIR_COLUMNS))
+        self.pair_table.setHorizontalHeaderLabels(PAIR_COLUMNS)
+        self.pair_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.pair_table.verticalHeader().hide()
+        self.pair_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.pair_table.horizontalHeader().setStretchLastSection(True)
+        self.faults = FaultsBar()
+        self.breakpoints = BreakpointForm()
+        self.held = HeldQueue()
+        self.composer = InjectComposer()
+        self.rules_list = RulesList()
+        self._build()
+        self._wire()
+        self._show_rules()
+        self._show_state()
+
+    def _build(self) -> None:
+        top = QHBoxLayout()
+        top.addWidget(self.header, 1)
+        top.addWidget(self.start_button)
+        top.addWidget(self.stop_button)
+        held_page = QWidget()
+        held_layout = QVBoxLayout(held_page)
+        held_layout.addWidget(self.breakpoints)
+        held_layout.addWidget(self.held, 1)
+        inject_page = QWidget()
+        inject_layout = QVBoxLayout(inject_page)
+        inject_layout.addWidget(self.composer)
+        inject_layout.addStretch(1)
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(held_page, "Breakpoints")
+        self.pages.addTab(inject_page, "Inject")
+        self.pages.addTab(self.rules_list, "Rules")
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.pair_table)
+        split.addWidget(self.pages)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.faults)
+        layout.addWidget(split, 1)
+
+    def _wire(self) -> None:
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.bridge.frames.connect(self._frames)
+        self.bridge.note.connect(self._note)
+        self.bridge.held.connect(self.held.set_held)
+        self.bridge.discarded.connect(self.held.mark_discarded)
+        self.faults.rule.connect(self.add_rule)
+        self.faults.close_side.connect(lambda side, code: self.close_side(side, code))
+        self.breakpoints.add.connect(self.add_rule)
+        self.held.forward.connect(lambda i, payload: self._on_proxy(self._held().forward, i, None, payload))
+        self.held.drop.connect(lambda i: self._on_proxy(self._held().drop, i))
+        self.held.forward_all.connect(lambda: self._on_proxy(self._held().forward_all))
+        self.held.problem.connect(self.message)
+        self.composer.inject.connect(self.inject)
+        self.composer.problem.connect(self.message)
+        self.rules_list.add.connect(self.add_rule)
+        self.rules_list.remove.connect(self.remove_rule)
+        self.rules_list.replace.connect(self.replace_rule)
+        self.rules_list.save.connect(lambda: self.save_rules.emit(self.profile.name, [t for _, t in self.rules]))
+
+    # ------------------------------------------------------------ running
+    @property
+    def running(self) -> bool:
+        return self.proxy_thread is not None and self.proxy_thread.running
+
+    def start(self) -> str | None:
+        """Listen; the listen address, or None (said why)."""
+        if self.running:
+            return None
+        try:
+            host, port = split_listen(self.profile.listen)
+            upstream = Upstream.make(self.upstream_url, self.profile.connect_options(self._key_password))
+            rules = [parse_rule(text, f"rule {i}", i) for i, text in self.rules]
+        except (ProfileError, RuleError, ValueError, OSError) as exc:
+            self.message.emit(f"cannot start the proxy: {exc}")
+            return None
+        self.proxy_thread = ProxyThread(ProxyConfig(upstream, host, port, rules=rules), self.bridge)
+        try:
+            listen = self.proxy_thread.start()
+        except OSError as exc:
+            self.proxy_thread = None
+            self.message.emit(f"cannot listen on {self.profile.listen}: {exc}")
+            return None
+        self._show_state()
+        self.message.emit(f"proxy listening on {listen}, upstream {self.upstream_url}")
+        return listen
+
+    def stop(self) -> None:
+        if self.proxy_thread is not None:
+            self.proxy_thread.stop()
+            self.proxy_thread = None
+        self._show_state()
+
+    @property
+    def listen(self) -> str:
+        return self.proxy_thread.server.listen if self.proxy_thread is not None else self.profile.listen
+
+    def _show_state(self) -> None:
+        state = f"listening on <b>{self.listen}</b>" if self.running else "stopped"
+        self.header.setText(f"Proxy <b>{self.profile.name}</b>: {state} → upstream {self.upstream_url}")
+        self.start_button.setEnabled(not self.running)
+        self.stop_button.setEnabled(self.running)
+
+    def _held(self) -> Any:
+        assert self.proxy_thread is not None
+        return self.proxy_thread.server.held
+
+    def _on_proxy(self, fn: Any, *args: Any) -> Any:
+        """``fn`` on the proxy's loop; None (said why) when the proxy is not running."""
+        if self.proxy_thread is None or not self.running:
+            self.message.emit("the proxy is not running")
+            return None
+        return self.proxy_thread.call(fn, *args)
+
+    # ------------------------------------------------------------ what the proxy saw
+    def _frames(self, frames: list[FrameSeen]) -> None:
+        for f in frames:
+            pair = self.pairs.get(int(f.conn[1:]))
+            if pair is not None:
+                pair["c2s" if f.direction == OUT else "s2c"] += 1
+        self._show_pairs()
+        self.frames.emit(frames)
+
+    def _note(self, conn: str, event: str, fields: dict[str, Any]) -> None:
+        index = int(conn[1:])
+        pair = self.pairs.setdefault(index, {"client": fields.get("client", ""), "upstream": fields.get("upstream", ""),
+                                             "state": event, "c2s": 0, "s2c": 0})
+        if event in _STATES:
+            pair["state"] = event
+        if event in ("open", "closed"):
+            self.composer.set_pairs([i for i, p in self.pairs.items() if p["state"] == "open"])
+        self._show_pairs()
+
+    def _show_pairs(self) -> None:
+        table = self.pair_table
+        table.setRowCount(len(self.pairs))
+        for row, (index, p) in enumerate(sorted(self.pairs.items())):
+            cells = (conn_name(index), p["client"], p["upstream"], p["state"], str(p["c2s"]), str(p["s2c"]))
+            set_row(table, row, cells)
+
+    # ------------------------------------------------------------ actions
+    def inject(self, conn: int, to_server: bool, opcode: int, payload: bytes) -> None:
+        server = self.proxy_thread.server if self.proxy_thread is not None else None
+        if self._on_proxy(proxy_ops.inject, server, conn, to_server, opcode, payload):
+            self.frames.emit([FrameSeen(conn_name(conn), time.time(), OUT if to_server else IN, payload,
+                                        text=opcode == 1)])
+            self.message.emit(f"injected {len(payload)} bytes {'to the server' if to_server else 'to the client'}")
+
+    def close_side(self, side: str, code: int, conn: int | None = None) -> None:
+        server = self.proxy_thread.server if self.proxy_thread is not None else None
+        count = self._on_proxy(proxy_ops.close_side, server, conn, side, code, "closed from the inspector")
+        if count is not None:
+            self.message.emit(f"closed the {side} side of {count} pair(s) with {code}")
+
+    def _add_rule(self, text: str) -> None:
+        self.rules.append((self._next_rule_id, text))
+        self._next_rule_id += 1
+
+    def add_rule(self, text: str) -> bool:
+        try:
+            parse_rule(text, "rule")
+        except RuleError as exc:
+            self.message.emit(str(exc))
+            return False
+        if self.running:
+            assert self.proxy_thread is not None
+            rule = self.proxy_thread.call(proxy_ops.add_rule, self.proxy_thread.server, text)
+            self.rules.append((rule.id, text))
+            self._next_rule_id = max(self._next_rule_id, rule.id + 1)
+        else:
+            self._add_rule(text)
+        self._show_rules()
+        return True
+
+    def remove_rule(self, rule_id: int) -> None:
+        if self.running:
+            assert self.proxy_thread is not None
+            self.proxy_thread.call(proxy_ops.remove_rule, self.proxy_thread.server, rule_id)
+        self.rules = [(i, t) for i, t in self.rules if i != rule_id]
+        self._show_rules()
+
+    def replace_rule(self, rule_id: int, text: str) -> None:
+        if self.add_rule(text):
+            self.remove_rule(rule_id)
+
+    def _show_rules(self) -> None:
+        self.rules_list.set_rules(self.rules)
+
+
+def open_proxy_tab(profile: Profile, upstream_url: str, tabs: QTabWidget, log: Any, message: Any,
+                   save_rules: Any, key_password: str | None = None) -> ProxyTab | None:
+    """The main window's hook: a started ProxyTab for ``profile`` in ``tabs`` (None when it could not
+    start, said through ``message``); closing its tab stops the proxy."""
+    tab = ProxyTab(profile, upstream_url, key_password)
+    tab.frames.connect(log)
+    tab.message.connect(message)
+    tab.save_rules.connect(save_rules)
+    if tab.start() is None:
+        tab.deleteLater()
+        return None
+    index = tabs.addTab(tab, f"⇄ {profile.name}")
+    tabs.setCurrentIndex(index)
+
+    def close_requested(i: int) -> None:
+        if tabs.widget(i) is tab:
+            tab.stop()
+            tabs.removeTab(i)
+            tab.deleteLater()
+    tabs.tabCloseRequested.connect(close_requested)
+    return tab
+
+
+def stop_proxy_tabs(tabs: QTabWidget) -> None:
+    """Stop every proxy the tabs run (the window is closing)."""
+    for i in range(tabs.count()):
+        tab = tabs.widget(i)
+        if isinstance(tab, ProxyTab):
+            tab.stop()

@@ -22,6 +22,7 @@ from inspector.private_files import make_private_dir
 from inspector.profiles import LOCAL_MOCK, ProfileError, ProfileStore, local_mock_profile
 from inspector.protocol.events import State, SubState
 from inspector.qt.about import icon_path
+from inspector.qt.first_paint import exit_after_paint_requested, first_paint, print_modules_and_exit
 from inspector.qt.log.model import COL_TOPIC
 from inspector.qt.main_window import MainWindow, freeze_startup_objects
 from inspector.redact import install_on_root, scrub
@@ -145,6 +146,9 @@ async def _main(args) -> int:
     _close_on_signals(window)
     try:
         window.show()
+        await first_paint(window)  # the mock and the first connection start once the window is up
+        if exit_after_paint_requested():
+            print_modules_and_exit()
         freeze_startup_objects()
         if warning:
             window.report_error(warning)

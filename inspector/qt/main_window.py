@@ -54,7 +54,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.mock.server import MockConfig
 from inspector.payloads.lens import build_lens
 from inspector.profiles import Profile, ProfileError, ProfileStore
 from inspector.protocol.describe import describe_state
@@ -63,7 +62,6 @@ from inspector.qt.about import AboutDialog, ShortcutsDialog
 from inspector.qt.aio import Tasks
 from inspector.qt.icons import tool_icon
 from inspector.qt.latency.latency_plot import LatencyPlot
-from inspector.qt.load.load_view import open_dialog as open_load_dialog
 from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.log.payload_view import Trouble
@@ -75,6 +73,7 @@ from inspector.qt.session.profiles_panel import ConnectionManager
 from inspector.qt.window_services import Document, document_widget
 
 if TYPE_CHECKING:  # loaded at the first check (start-up time); it never imports this module
+    from inspector.mock.server import MockConfig
     from inspector.qt.conformance.check_view import CheckView
 
 log = logging.getLogger("inspector.qt")
@@ -372,7 +371,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _build_menus(self) -> None:
-        self.file_menu.addAction("Open load run…", lambda: open_load_dialog(self, window=self))
+        self.file_menu.addAction("Open load run…", self._open_load_run)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
         menus = (("&Connection", (self.connect_action, self.reconnect_action, self.disconnect_action)),
@@ -491,6 +490,10 @@ class MainWindow(QMainWindow):
         if rec is not None:
             shared += [rec.open_action, rec.import_har_action, rec.export_log_action, rec.export_selection_action]
         return shared
+
+    def _open_load_run(self) -> None:
+        from inspector.qt.load.load_view import open_dialog  # load-run views load when first used
+        open_dialog(self, window=self)
 
     def _document_menu(self, pos: QPoint) -> None:
         index = self.documents.tabBar().tabAt(pos)

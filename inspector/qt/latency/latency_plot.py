@@ -9,16 +9,18 @@ A connection's line breaks where it was not open (a NaN sample, drawn with
 ``connect="finite"``). Missed PONGs, closes and reconnects are small symbols along
 the bottom of the graph, details on hover; marks closer together than a symbol's
 width share one symbol with their count beside it.
+
+The graph itself (pyqtgraph) is built when first needed, by the first sample or mark or
+a look at ``plot``: the window paints without loading it.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
@@ -33,9 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:
+    import pyqtgraph as pg
+
 from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged
 from inspector.qt.log.model import format_time
-from inspector.qt.plot_theme import theme_plot
 
 REDRAW_MS = 34            # ≤ 30 Hz
 RING = 4096               # samples kept per connection
@@ -152,21 +156,9 @@ class LatencyPlot(QWidget):
         self._redraw_timer.setInterval(redraw_ms)
         self._redraw_timer.timeout.connect(self.redraw)
 
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        self.plot.setLabel("left", "round trip", units="ms")
-        # values are already ms: without this pyqtgraph rescales 0.7 ms to "700 (mms)"
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(5, 5))
-        # the axes follow the data (rolling window, 0 to the highest visible RTT)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMinimumHeight(100)
-        self.plot.getPlotItem().setContentsMargins(0, 4, 12, 0)  # room for the last time label
-        self.marker_item = pg.ScatterPlotItem(size=9, pxMode=True, hoverable=True,
-                                              tip=lambda x, y, data: data)
-        self.marker_item.setZValue(10)
-        self.plot.addItem(self.marker_item)
+        self._graph: tuple[pg.PlotWidget, pg.LegendItem, pg.ScatterPlotItem] | None = None
+        self._graph_slot = QWidget()  # holds the place (and the height) of the graph until it is built
+        self._graph_slot.setMinimumHeight(100)
 
         self.window_combo = QComboBox()
         self.window_combo.setToolTip("Time shown on the graph")
@@ -213,14 +205,52 @@ class LatencyPlot(QWidget):
         server_row.addWidget(self.server_toggle)
         server_row.addWidget(self.server_label, 1)
 
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self._graph_slot, 1)
         layout.addLayout(head)
         layout.addLayout(server_row)
         layout.addWidget(self.server_table)
-        self._apply_palette()
+
+    def _build_graph(self) -> tuple[pg.PlotWidget, pg.LegendItem, pg.ScatterPlotItem]:
+        import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
+
+        plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        plot.setLabel("left", "round trip", units="ms")
+        # values are already ms: without this pyqtgraph rescales 0.7 ms to "700 (mms)"
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        legend = plot.addLegend(offset=(5, 5))
+        # the axes follow the data (rolling window, 0 to the highest visible RTT)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setMenuEnabled(False)
+        plot.setMinimumHeight(100)
+        plot.getPlotItem().setContentsMargins(0, 4, 12, 0)  # room for the last time label
+        marker_item = pg.ScatterPlotItem(size=9, pxMode=True, hoverable=True, tip=lambda x, y, data: data)
+        marker_item.setZValue(10)
+        plot.addItem(marker_item)
+        return plot, legend, marker_item
+
+    def _built(self) -> tuple[pg.PlotWidget, pg.LegendItem, pg.ScatterPlotItem]:
+        if self._graph is None:
+            self._graph = self._build_graph()
+            self._layout.replaceWidget(self._graph_slot, self._graph[0])
+            self._graph_slot.deleteLater()
+            self._apply_palette()
+        return self._graph
+
+    @property
+    def plot(self) -> pg.PlotWidget:
+        return self._built()[0]
+
+    @property
+    def legend(self) -> pg.LegendItem:
+        return self._built()[1]
+
+    @property
+    def marker_item(self) -> pg.ScatterPlotItem:
+        return self._built()[2]
 
     def set_window(self, seconds: float) -> None:
         self.window_seconds = float(seconds)
@@ -235,10 +265,11 @@ class LatencyPlot(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() == QEvent.Type.PaletteChange and self._graph is not None:
             self._apply_palette()
 
     def _apply_palette(self) -> None:
+        from inspector.qt.plot_theme import theme_plot
         text = theme_plot(self.plot, self.legend, self.palette())
         self.plot.setLabel("left", "round trip", units="ms", color=text.name())
         for _sample, label in self.legend.items:  # a label takes a new colour when its text is set again
@@ -309,16 +340,18 @@ class LatencyPlot(QWidget):
 
     def clear(self) -> None:
         """Forget every series, mark and server PING (a recording seeks back, or another opens)."""
-        for curve in self._curves.values():
-            self.plot.removeItem(curve)
-        self.legend.clear()
+        if self._graph is not None:
+            for curve in self._curves.values():
+                self.plot.removeItem(curve)
+            self.legend.clear()
         for label in self._labels.values():
             self.stats_box.removeWidget(label)
             label.deleteLater()
         for store in (self._rings, self._curves, self._labels, self._last_state):
             store.clear()
         self.marks.clear()
-        self._draw_marks([], 0.0)
+        if self._graph is not None:
+            self._draw_marks([], 0.0)
         self._seen_closed.clear()
         self._opened.clear()
         self._latest_t = 0.0
@@ -349,6 +382,7 @@ class LatencyPlot(QWidget):
         return list(self._rings)
 
     def _add_series(self, conn: str) -> None:
+        import pyqtgraph as pg
         colour = pg.intColor(len(self._curves), hues=8)
         curve = self.plot.plot([], [], name=conn, pen=pg.mkPen(colour, width=1), connect="finite",
                                symbol="o", symbolSize=4, symbolPen=None, symbolBrush=colour)
@@ -393,6 +427,7 @@ class LatencyPlot(QWidget):
 
     def _draw_marks(self, clusters: list[MarkCluster], y: float) -> None:
         """One symbol per cluster, its count beside it when it holds several marks."""
+        import pyqtgraph as pg
         self.clusters = clusters
         spots = []
         for c in clusters:

@@ -13,9 +13,8 @@ T0 = 1_764_300_000.0
 def test_no_graph_until_the_first_round_trip_then_one_in_the_palette(qtbot):
     plot = LatencyPlot(redraw_ms=5)
     qtbot.addWidget(plot)
-    plot.resize(600, 400)
-    plot.show()
-    qtbot.waitExposed(plot)
+    with qtbot.waitExposed(plot):
+        plot.show()
     plot.clear()  # no graph yet: nothing to clear, and clearing builds none
     assert plot.findChildren(pg.PlotWidget) == []
     pal = QPalette(plot.palette())

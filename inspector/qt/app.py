@@ -149,7 +149,6 @@ async def _main(args) -> int:
         await first_paint(window)  # the mock and the first connection start once the window is up
         if exit_after_paint_requested():
             print_modules_and_exit()
-        freeze_startup_objects()
         if warning:
             window.report_error(warning)
         first = _first_profile(window, self_test)
@@ -158,6 +157,7 @@ async def _main(args) -> int:
             window.open_connection(first)
         if getattr(args, "open_file", None):
             window.open_file(args.open_file)
+        freeze_startup_objects()  # after the first connection: the client and mock modules are loaded too
         if self_test:
             code = await run_self_test(window, getattr(args, "screenshot", None))
             window.close()

@@ -90,6 +90,9 @@ class WsConnection(asyncio.Protocol):
         # Kept: Qt may deliver a read while the asyncio loop is not the running one.
         loop = self._loop = asyncio.get_running_loop()
         self.opened: asyncio.Future[None] = loop.create_future()
+        # A connect cancelled inside create_connection closes the transport before anyone awaits
+        # ``opened``: its failure then has no reader, and must not be reported as never retrieved.
+        self.opened.add_done_callback(_seen)
         self._closed: asyncio.Future[None] = loop.create_future()
         self._head = bytearray()
         self._early: list[tuple[bytes, bool]] = []
@@ -378,6 +381,11 @@ class WsConnection(asyncio.Protocol):
         data = [chunk for chunk in self.protocol.data_to_send() if chunk]
         if data and self.transport is not None and not self.transport.is_closing():
             self.transport.writelines(data)
+
+
+def _seen(fut: asyncio.Future[None]) -> None:
+    if not fut.cancelled():
+        fut.exception()
 
 
 def _drop(data: bytes, text: bool) -> None:

@@ -13,9 +13,6 @@ import datetime
 import ssl
 from dataclasses import dataclass
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-
 from inspector.client.model import ConnectOptions
 
 MAX_CHAIN = 10
@@ -112,6 +109,7 @@ def _wrong_passphrase(key_file: str, password: str | None) -> str | None:
     """OpenSSL says only "PEM lib" for a wrong passphrase: ask cryptography whether that was it."""
     if not password:
         return None
+    from cryptography.hazmat.primitives import serialization  # certificate details load when first used
     try:
         with open(key_file, "rb") as fh:
             serialization.load_pem_private_key(fh.read(), password.encode())
@@ -147,6 +145,8 @@ def probe_context() -> ssl.SSLContext:
 
 def describe_cert(der: bytes) -> CertInfo | None:
     """The fields people look for in a certificate; None for bytes that are not one."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
     try:
         cert = x509.load_der_x509_certificate(der)
         sans: list[str] = []
@@ -184,6 +184,8 @@ def peer_chain(ssl_object: ssl.SSLObject, ctx: ssl.SSLContext, cafile: str | Non
     if not cafile:
         return chain
     # Before 3.13 only the leaf is exposed: complete the path from the user's CA file (--cacert).
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
     try:
         with open(cafile, "rb") as fh:
             cas = {c.subject: c for c in x509.load_pem_x509_certificates(fh.read())}

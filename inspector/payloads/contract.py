@@ -15,15 +15,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import yaml
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource, Unresolvable
-from referencing.jsonschema import DRAFT7
+# yaml, jsonschema and referencing load with the first contract, not with the app
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
+    from referencing import Registry, Resource
 
 from inspector.protocol.topics import is_valid_topic
 
@@ -71,6 +69,7 @@ def _read(path: Path) -> Any:
         raise ContractError(f"cannot read {path.name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ContractError(f"{path.name} is not UTF-8 text") from None
+    import yaml
     try:
         return yaml.safe_load(text)  # JSON is YAML too
     except yaml.YAMLError as exc:
@@ -82,6 +81,9 @@ def _read(path: Path) -> Any:
 
 def _retrieve(uri: str) -> Resource[Any]:
     """Referenced files beside the document, never the network."""
+    from referencing import Resource
+    from referencing.exceptions import NoSuchResource
+    from referencing.jsonschema import DRAFT7
     parts = urlsplit(uri)
     if parts.scheme != "file":
         raise NoSuchResource(uri)
@@ -98,6 +100,8 @@ class Contract:
         self.name = name
         self.document = document
         self.uri = uri
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT7
         resource = Resource.from_contents(document, default_specification=DRAFT7)
         self.registry: Registry[Any] = Registry(retrieve=_retrieve).with_resource(  # type: ignore[call-arg]
             uri, resource)
@@ -113,6 +117,7 @@ class Contract:
     # ------------------------------------------------------------ reading
 
     def _lookup(self, uri: str) -> Any:
+        from referencing.exceptions import NoSuchResource, Unresolvable
         try:
             return self._resolver.lookup(uri).contents
         except (Unresolvable, NoSuchResource) as exc:
@@ -216,6 +221,7 @@ class Contract:
     def _validators_for(self, topic: str) -> list[Draft7Validator]:
         found = self._validators.get(topic)
         if found is None:
+            from jsonschema import Draft7Validator
             channel = self.channel_of(topic)
             found = [Draft7Validator({"$ref": uri}, registry=self.registry) for uri in channel.payloads] \
                 if channel is not None else []
@@ -227,6 +233,8 @@ class Contract:
         validators = self._validators_for(topic)
         if not validators:
             return None
+        from jsonschema.exceptions import best_match
+        from referencing.exceptions import NoSuchResource, Unresolvable
         worst = None
         for validator in validators:
             try:

@@ -21,11 +21,7 @@ import json
 import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
-
-import cbor2
-import msgpack  # type: ignore[import-untyped]
 
 ENTRY_POINT_GROUP = "realtime_inspector.decoders"
 VALUE, FRAME = "value", "frame"
@@ -144,11 +140,14 @@ class MsgpackDecoder:
     def score(self, value: Any) -> float:
         return 0.5 if isinstance(value, (bytes, bytearray)) and value else 0.0
 
+    # msgpack, cbor2 and the plugins' entry points load when first used, not with the app
     def decode(self, value: Any) -> Decoded:
+        import msgpack  # type: ignore[import-untyped]
         out = msgpack.unpackb(_as_bytes(value), raw=False, strict_map_key=False)
         return Decoded(out, "msgpack " + short_json(out))
 
     def encode(self, value: Any) -> bytes:
+        import msgpack
         packed: bytes = msgpack.packb(value, use_bin_type=True)  # msgpack's own types leave it Any
         return packed
 
@@ -160,10 +159,12 @@ class CborDecoder:
         return 0.5 if isinstance(value, (bytes, bytearray)) and value else 0.0
 
     def decode(self, value: Any) -> Decoded:
+        import cbor2
         out = cbor2.loads(_as_bytes(value))
         return Decoded(out, "cbor " + short_json(out))
 
     def encode(self, value: Any) -> bytes:
+        import cbor2
         return cbor2.dumps(value)
 
 
@@ -197,6 +198,7 @@ class Registry:
         self.decoders: dict[str, Any] = {d.name: d for d in BUILTINS}
         self.problems: list[str] = []
         if plugins:
+            from importlib.metadata import entry_points
             for ep in entry_points(group=ENTRY_POINT_GROUP):
                 try:
                     self.add(_instance(ep.load()), f"plugin {ep.name} ({ep.value})")

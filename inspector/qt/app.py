@@ -27,6 +27,7 @@ from inspector.private_files import make_private_dir
 from inspector.profiles import LOCAL_MOCK, Profile, ProfileError, ProfileStore, local_mock_profile
 from inspector.protocol.events import State, SubState
 from inspector.qt.about import icon_path
+from inspector.qt.first_paint import exit_after_paint_requested, first_paint, print_modules_and_exit
 from inspector.qt.live_store import LiveStore, default_data_dir
 from inspector.qt.log.model import COL_TOPIC
 from inspector.qt.main_window import MainWindow, freeze_startup_objects
@@ -152,7 +153,9 @@ async def _main(args: argparse.Namespace) -> int:
     _close_on_signals(window)
     try:
         window.show()
-        freeze_startup_objects()
+        await first_paint(window)  # the mock and the first connection start once the window is up
+        if exit_after_paint_requested():
+            print_modules_and_exit()
         if warning:
             window.report_error(warning)
         opening = bool(getattr(args, "open_file", None))
@@ -167,6 +170,7 @@ async def _main(args: argparse.Namespace) -> int:
             window.open_connection(first)
         if getattr(args, "open_file", None):
             window.open_file(args.open_file)
+        freeze_startup_objects()  # after the first connection: the client and mock modules are loaded too
         if self_test:
             code = (await run_open_self_test(window, SELF_TEST_TIMEOUT) if opening
                     else await run_self_test(window, getattr(args, "screenshot", None)))

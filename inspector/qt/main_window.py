@@ -56,7 +56,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.mock.server import MockConfig
 from inspector.payloads.lens import build_lens
 from inspector.profiles import Profile, ProfileError, ProfileStore, Subscription
 from inspector.protocol.describe import describe_state
@@ -65,12 +64,10 @@ from inspector.qt.about import AboutDialog, ShortcutsDialog
 from inspector.qt.aio import Tasks
 from inspector.qt.icons import tool_icon
 from inspector.qt.latency.latency_plot import LatencyPlot
-from inspector.qt.load.load_view import open_dialog as open_load_dialog
 from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.log.payload_view import Trouble
 from inspector.qt.mock.mock_panel import MockPanel
-from inspector.qt.proxy.proxy_tab import open_proxy_tab, stop_proxy_tabs
 from inspector.qt.recording.recording_ui import RecordingUi
 from inspector.qt.restore_bar import RestoreBar
 from inspector.qt.session.connection_tab import ConnectionTab, open_tab_for
@@ -79,6 +76,7 @@ from inspector.qt.session.profiles_panel import ConnectionManager
 from inspector.qt.window_services import Document, document_widget
 
 if TYPE_CHECKING:  # loaded at the first check (start-up time); it never imports this module
+    from inspector.mock.server import MockConfig
     from inspector.qt.conformance.check_view import CheckView
 
 log = logging.getLogger("inspector.qt")
@@ -208,6 +206,7 @@ class MainWindow(QMainWindow):
         self._shutting_down = False
         self._shutdown_done = False
         self._session_saved = False
+        self._proxies_opened = False
         self.closed: asyncio.Future[None] | None = None
         self.errors: list[str] = []
 
@@ -419,7 +418,7 @@ class MainWindow(QMainWindow):
         button.setMinimumWidth(max(widths))
 
     def _build_menus(self) -> None:
-        self.file_menu.addAction("Open load run…", lambda: open_load_dialog(self, window=self))
+        self.file_menu.addAction("Open load run…", self._open_load_run)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
         menus = (("&Connection", (self.connect_action, self.reconnect_action, self.disconnect_action)),
@@ -543,6 +542,10 @@ class MainWindow(QMainWindow):
             shared += [rec.open_action, rec.import_har_action, rec.export_log_action, rec.export_selection_action]
         return shared
 
+    def _open_load_run(self) -> None:
+        from inspector.qt.load.load_view import open_dialog  # load-run views load when first used
+        open_dialog(self, window=self)
+
     def _document_menu(self, pos: QPoint) -> None:
         index = self.documents.tabBar().tabAt(pos)
         if index <= 0 or self.documents.widget(index) is self.center:
@@ -615,6 +618,8 @@ class MainWindow(QMainWindow):
         else:
             url = profile.url
         if profile.kind == "proxy":  # a Proxy profile: a proxy in a tab of its own (qt/proxy)
+            from inspector.qt.proxy.proxy_tab import open_proxy_tab  # loaded when first used (start-up time)
+            self._proxies_opened = True
             open_proxy_tab(profile, url, self.conn_tabs, self.log_panel.ingest_frames, self.show_message,
                            lambda name, lines: self._update_profile(name, "rules", list(lines), "rules"),
                            self.passphrases.password_for(profile))
@@ -801,6 +806,11 @@ class MainWindow(QMainWindow):
         """The window's own splitters, saved under their object names."""
         return (self.main, self.center, self.lower_splitter)
 
+    def _stop_proxies(self) -> None:
+        if self._proxies_opened:  # the proxy tabs' module is loaded only once one was opened
+            from inspector.qt.proxy.proxy_tab import stop_proxy_tabs
+            stop_proxy_tabs(self.conn_tabs)
+
     def save_settings(self) -> None:
         s = self.settings
         s.setValue("geometry", self.saveGeometry())
@@ -866,7 +876,7 @@ class MainWindow(QMainWindow):
             await asyncio.wait(closing, timeout=5.0)
         if self.recording is not None:
             self.recording.shutdown()  # after the clients stopped: their last frames are in the file
-        stop_proxy_tabs(self.conn_tabs)  # proxies (qt/proxy)
+        self._stop_proxies()
         await self.tasks.cancel_all()
         self.log_panel.set_payloads(None)
         if self.mock_panel.running:
@@ -880,7 +890,7 @@ class MainWindow(QMainWindow):
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no qasync loop (e.g. a test tearing down): close synchronously
             self.save_settings()
-            stop_proxy_tabs(self.conn_tabs)  # proxies (qt/proxy)
+            self._stop_proxies()
             if self.mock_panel.running:
                 self.mock_panel.stop_server()
             for win in list(self.document_windows):

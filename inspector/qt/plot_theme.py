@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pyqtgraph as pg
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QColor, QPalette
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 
 def theme_plot(plot: pg.PlotWidget, legend: pg.LegendItem | None, pal: QPalette) -> QColor:

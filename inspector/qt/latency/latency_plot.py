@@ -12,16 +12,18 @@ along the bottom of the graph, details on hover; marks closer together than a
 symbol's width share one symbol with their count beside it; a key under the graph
 says so. The connections' colours are keyed in their figures under the graph, not
 in a legend over the lines.
+
+The graph itself (pyqtgraph) is built when first needed, by the first sample or mark or
+a look at ``plot``: the window paints without loading it.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QPalette, QResizeEvent
 from PySide6.QtWidgets import (
@@ -38,6 +40,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:
+    import pyqtgraph as pg
+
 from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged
 from inspector.qt.log.model import format_time
 from inspector.qt.plot_theme import show_axis_values, theme_plot
@@ -50,6 +55,7 @@ MAX_MARKS = 2000          # liveness marks kept (oldest dropped)
 MAX_SERVER_PINGS = 100
 MARK_PIXELS = 14          # marks closer than this on screen share one symbol
 MARK_HEIGHT = 0.05        # the symbols' row, as a fraction of the graph's height
+GRAPH_MIN_HEIGHT = 100    # px: the graph (and its place before it is built)
 # what each mark looks like; the most severe kind in a cluster (first here) gives its symbol
 _MARK_STYLE = {
     "closed": ("x", "#dc2626"),
@@ -175,21 +181,9 @@ class LatencyPlot(QWidget):
         self._redraw_timer.setInterval(redraw_ms)
         self._redraw_timer.timeout.connect(self.redraw)
 
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        self.plot.setLabel("left", "round trip", units="ms")
-        # values are already ms: without this pyqtgraph rescales 0.7 ms to "700 (mms)"
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        # the axes follow the data (rolling window, 0 to the highest visible RTT)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMinimumHeight(100)
-        self.plot.getPlotItem().setContentsMargins(0, 4, 12, 0)  # room for the last time label
-        show_axis_values(self.plot, False)
-        self.marker_item = pg.ScatterPlotItem(size=9, pxMode=True, hoverable=True,
-                                              tip=lambda x, y, data: data)
-        self.marker_item.setZValue(10)
-        self.plot.addItem(self.marker_item)
+        self._graph: tuple[pg.PlotWidget, pg.ScatterPlotItem] | None = None
+        self._graph_slot = QWidget()  # holds the place (and the height) of the graph until it is built
+        self._graph_slot.setMinimumHeight(GRAPH_MIN_HEIGHT)
 
         self.window_combo = QComboBox()
         self.window_combo.setToolTip("Time shown on the graph")
@@ -251,15 +245,52 @@ class LatencyPlot(QWidget):
         server_row.addWidget(self.server_toggle)
         server_row.addWidget(self.server_label, 1)
 
-        layout = QVBoxLayout(self)
+        layout = self._layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self._graph_slot, 1)
         layout.addWidget(self.marks_key)
         layout.addLayout(head)
         layout.addLayout(server_row)
         layout.addWidget(self.server_table)
-        self._apply_palette()
+
+    def _build_graph(self) -> tuple[pg.PlotWidget, pg.ScatterPlotItem]:
+        import pyqtgraph as pg  # after PySide6, so pyqtgraph binds to it
+
+        plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        plot.setLabel("left", "round trip", units="ms")
+        # values are already ms: without this pyqtgraph rescales 0.7 ms to "700 (mms)"
+        plot.getAxis("left").enableAutoSIPrefix(False)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        # the axes follow the data (rolling window, 0 to the highest visible RTT)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.setMenuEnabled(False)
+        plot.setMinimumHeight(GRAPH_MIN_HEIGHT)
+        plot.getPlotItem().setContentsMargins(0, 4, 12, 0)  # room for the last time label
+        show_axis_values(plot, False)
+        marker_item = pg.ScatterPlotItem(size=9, pxMode=True, hoverable=True, tip=lambda x, y, data: data)
+        marker_item.setZValue(10)
+        plot.addItem(marker_item)
+        return plot, marker_item
+
+    def _built(self) -> tuple[pg.PlotWidget, pg.ScatterPlotItem]:
+        if self._graph is None:
+            self._graph = self._build_graph()
+            self._layout.replaceWidget(self._graph_slot, self._graph[0])
+            self._graph_slot.deleteLater()
+            self._graph[0].show()  # placed now, not at the next layout pass: it is drawn on at once
+            self._layout.invalidate()
+            self._layout.activate()
+            self._apply_palette()
+        return self._graph
+
+    @property
+    def plot(self) -> pg.PlotWidget:
+        return self._built()[0]
+
+    @property
+    def marker_item(self) -> pg.ScatterPlotItem:
+        return self._built()[1]
 
     def set_window(self, seconds: float) -> None:
         self.window_seconds = float(seconds)
@@ -274,7 +305,7 @@ class LatencyPlot(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() == QEvent.Type.PaletteChange and self._graph is not None:
             self._apply_palette()
 
     def _apply_palette(self) -> None:
@@ -347,8 +378,9 @@ class LatencyPlot(QWidget):
 
     def clear(self) -> None:
         """Forget every series, mark and server PING (a recording seeks back, or another opens)."""
-        for curve in self._curves.values():
-            self.plot.removeItem(curve)
+        if self._graph is not None:
+            for curve in self._curves.values():
+                self.plot.removeItem(curve)
         for label in self._labels.values():
             row = label.parentWidget()  # the key and the figures
             if row is not None:
@@ -357,7 +389,8 @@ class LatencyPlot(QWidget):
         for store in (self._rings, self._curves, self._labels, self._last_state):
             store.clear()
         self.marks.clear()
-        self._draw_marks([], 0.0)
+        if self._graph is not None:
+            self._draw_marks([], 0.0)
         self._seen_closed.clear()
         self._opened.clear()
         self._latest_t = 0.0
@@ -367,7 +400,8 @@ class LatencyPlot(QWidget):
         self.no_data_label.show()
         self.marks_key.hide()
         self._fit_stats_area()
-        show_axis_values(self.plot, False)
+        if self._graph is not None:
+            show_axis_values(self.plot, False)
 
     # ------------------------------------------------------------ output
 
@@ -391,6 +425,7 @@ class LatencyPlot(QWidget):
         return list(self._rings)
 
     def _add_series(self, conn: str) -> None:
+        import pyqtgraph as pg
         colour = pg.intColor(len(self._curves), hues=8)
         curve = self.plot.plot([], [], name=conn, pen=pg.mkPen(colour, width=1), connect="finite",
                                symbol="o", symbolSize=4, symbolPen=None, symbolBrush=colour)
@@ -410,7 +445,7 @@ class LatencyPlot(QWidget):
         STATS_LINES); the rest scroll."""
         line = self.fontMetrics().lineSpacing()
         key = self.marks_key.sizeHint().height() if self.marks_key.isVisibleTo(self) else 0
-        spare = self.height() - self.plot.minimumHeight() - key - 2 * line  # the server line, spacing
+        spare = self.height() - GRAPH_MIN_HEIGHT - key - 2 * line  # the server line, spacing
         lines = min(STATS_LINES, max(1, len(self._labels)), max(1, spare // line))
         if self.stats_area.height() != lines * line + 4:
             self.stats_area.setFixedHeight(lines * line + 4)
@@ -464,6 +499,7 @@ class LatencyPlot(QWidget):
 
     def _draw_marks(self, clusters: list[MarkCluster], y: float) -> None:
         """One symbol per cluster, its count beside it when it holds several marks."""
+        import pyqtgraph as pg
         self.clusters = clusters
         spots = []
         for c in clusters:

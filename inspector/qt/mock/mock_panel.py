@@ -18,7 +18,7 @@ import time
 import weakref
 from collections.abc import Callable
 from operator import methodcaller
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -39,14 +39,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.mock.certs import SelfSigned, self_signed, server_context
-from inspector.mock.server import MockConfig, MockServer
-from inspector.mock.thread import MockServerThread
 from inspector.protocol.closecodes import GOING_AWAY
 from inspector.protocol.topics import topic_error
 from inspector.qt.aio import Tasks
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.table_cells import set_row
+
+if TYPE_CHECKING:  # the server (websockets) and its certificates load when it first starts
+    from inspector.mock.certs import SelfSigned
+    from inspector.mock.server import MockConfig, MockServer
+    from inspector.mock.thread import MockServerThread
 
 CLIENT_COLUMNS = ("Member", "Token", "Subscriptions", "In", "Out", "Queued", "Connected")
 
@@ -78,7 +80,7 @@ class MockPanel(QWidget):
     def __init__(self, tasks: Tasks, config: MockConfig | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.tasks = tasks
-        self.base_config = config or MockConfig()
+        self._base_config = config
         self.server_thread: MockServerThread | None = None
         self.last_stats: dict[str, Any] | None = None
         self._stats_busy = False
@@ -89,7 +91,7 @@ class MockPanel(QWidget):
         self.port_spin = QSpinBox()
         self.port_spin.setRange(0, 65535)
         self.port_spin.setSpecialValueText("any free port")
-        self.port_spin.setValue(self.base_config.port)
+        self.port_spin.setValue(config.port if config is not None else 0)  # 0: MockConfig's default
         self.start_button = QPushButton("Start")
         self.url_edit = QLineEdit()
         self.url_edit.setReadOnly(True)
@@ -224,8 +226,16 @@ class MockPanel(QWidget):
         if self._tls is None:
             folder = tempfile.mkdtemp(prefix="realtime-inspector-mock-tls-")
             weakref.finalize(self, shutil.rmtree, folder, True)  # the key goes with the panel
+            from inspector.mock.certs import self_signed  # cryptography loads when TLS is first on
             self._tls = self_signed(folder)
         return self._tls
+
+    @property
+    def base_config(self) -> MockConfig:
+        if self._base_config is None:
+            from inspector.mock.server import MockConfig
+            self._base_config = MockConfig()
+        return self._base_config
 
     def start_server(self, demo: bool | None = None) -> str:
         """Start listening (blocks only for the bind, a few ms). Returns the URL."""
@@ -235,7 +245,10 @@ class MockPanel(QWidget):
         overrides: dict[str, Any] = {"port": self.port_spin.value()}
         if self.tls_check.isChecked():
             tls = self._self_signed()
+            from inspector.mock.certs import server_context
             overrides["ssl_context"] = server_context(tls.cert_file, tls.key_file)
+        from inspector.mock.server import MockConfig
+        from inspector.mock.thread import MockServerThread
         cfg = MockConfig(**{**self.base_config.__dict__, **overrides})
         thread = MockServerThread(cfg)
         try:
@@ -359,6 +372,7 @@ class MockPanel(QWidget):
         self._stats_busy = True
 
         async def run() -> None:
+            from inspector.mock.server import MockServer  # loaded: the server runs
             try:
                 stats = await self._call(MockServer.stats)
             except (RuntimeError, TimeoutError, concurrent.futures.TimeoutError):
@@ -417,6 +431,7 @@ class MockPanel(QWidget):
             return
 
         async def run() -> None:
+            from inspector.mock.server import MockServer  # loaded: the server runs
             delivered, seq = await self._call(MockServer.publish, topic, data)
             self.message.emit(f"published {topic} seq {seq} to {delivered} connection(s)")
         if self.running:

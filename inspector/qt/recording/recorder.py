@@ -32,7 +32,6 @@ from inspector.logstore.frame_store import KIND_TEXT
 from inspector.private_files import make_private_dir
 from inspector.recording import RecordingError
 from inspector.recording.format import SUFFIX
-from inspector.recording.process_writer import ProcessRecordingWriter
 
 if TYPE_CHECKING:
     from inspector.client.engine import RealtimeClient
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     from inspector.protocol.events import FrameSeen, SessionEvent
     from inspector.qt.log.panel import LogPanel
     from inspector.qt.session.connection_tab import ConnectionTab
+    from inspector.recording.process_writer import ProcessRecordingWriter
 
 INDICATOR_MS = 500  # ≈ 2 Hz
 
@@ -134,6 +134,7 @@ class Recorder(QObject):
             make_private_dir(self.directory)
             path = self.directory / timestamped_name(scope)
         profile, url = (sources[0].profile, sources[0].url) if sources else ("", "")
+        from inspector.recording.process_writer import ProcessRecordingWriter  # loads with the first recording
         self.writer = ProcessRecordingWriter(path, profile=profile, url=url)
         self.scope = scope
         if self.log_panel is not None:

@@ -17,13 +17,12 @@ import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
-from inspector.logstore.recording_source import PreparedRecording, prepare
 from inspector.private_files import make_private_dir
 from inspector.qt.recording.recorder import Recorder, Source, default_directory, human_size, timestamped_name
 from inspector.qt.recording.recording_view import RecordingView
@@ -31,10 +30,11 @@ from inspector.qt.recording.replay_panel import ReplayPanel
 from inspector.qt.session.connection_tab import ConnectionTab
 from inspector.qt.window_services import RecordingHost
 from inspector.recording import RecordingError
-from inspector.recording.export import export_har, export_recording
 from inspector.recording.format import SUFFIX
-from inspector.recording.pcapng_export import export_pcapng
 from inspector.redact import redact_url, scrub
+
+if TYPE_CHECKING:  # a file's columns load when one is opened
+    from inspector.logstore.recording_source import PreparedRecording
 
 OPEN_FILTER = f"Recordings and HAR captures (*{SUFFIX} *.har *.json);;Packet captures (*.pcapng *.pcap);;All files (*)"
 HAR_FILTER = "HAR captures (*.har *.json);;All files (*)"
@@ -259,6 +259,7 @@ class RecordingUi(QObject):
             return
         self.loading.add(path)
         self.host.show_message(f"opening {Path(path).name}…")
+        from inspector.logstore.recording_source import prepare
         self._worker.run(("open", path), prepare, path)
 
     def _opened(self, rec: PreparedRecording) -> None:
@@ -325,9 +326,12 @@ class RecordingUi(QObject):
             view = self.current_view()
             if view is not None:  # a recording's labels may repeat in another file: its own URLs win
                 urls.update(view.recording.conn_urls)
+            from inspector.recording.export import export_har
+            from inspector.recording.pcapng_export import export_pcapng
             write = export_pcapng if pcapng else export_har
             self._worker.run(("export", path), lambda: write(events, path, conn_urls=urls))
         else:
+            from inspector.recording.export import export_recording
             self._worker.run(("export", path), lambda: export_recording(events, path))
         self.host.show_message(f"exporting {len(events):,} frames to {Path(path).name}…")
         return True

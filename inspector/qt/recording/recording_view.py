@@ -10,14 +10,12 @@ import asyncio
 import concurrent.futures
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QSplitter, QToolButton, QVBoxLayout, QWidget
 
-from inspector.logstore.recording_source import PreparedRecording
 from inspector.mock.replay import play
-from inspector.mock.server import MockServer
 from inspector.qt.aio import Tasks
 from inspector.qt.latency.latency_plot import LatencyPlot
 from inspector.qt.log.model import COL_CONN
@@ -25,7 +23,10 @@ from inspector.qt.log.panel import LogPanel
 from inspector.qt.mock.mock_panel import MockPanel
 from inspector.qt.recording.replay_panel import ReplayPanel
 from inspector.recording import RecordingError
-from inspector.recording.server_events import server_events
+
+if TYPE_CHECKING:  # a recording's columns load when a file is opened
+    from inspector.logstore.recording_source import PreparedRecording
+    from inspector.mock.server import MockServer
 
 
 async def _play_into(server: MockServer, events: list[tuple[float, dict[str, Any]]], speed: float,
@@ -131,6 +132,7 @@ class RecordingView(QWidget):
         name = self.title
         try:
             try:
+                from inspector.recording.server_events import server_events
                 events = await loop.run_in_executor(None, server_events, self.recording.path)
             except (RecordingError, OSError) as exc:
                 self.error.emit(f"cannot replay {name} into the mock: {exc}")

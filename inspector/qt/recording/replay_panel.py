@@ -10,13 +10,17 @@ armed with ``Player.next_delay()``, drives playback: nothing blocks the loop, an
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
-from inspector.logstore.recording_source import PreparedRecording
 from inspector.qt.latency.latency_plot import LatencyPlot
 from inspector.qt.log.panel import LogPanel
 from inspector.recording.replay import FAST, Player
+
+if TYPE_CHECKING:  # a recording's columns load when a file is opened
+    from inspector.logstore.recording_source import PreparedRecording
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0, FAST)
 FAST_CHUNK = 20_000   # records per tick at "as fast as possible"

@@ -13,13 +13,12 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from inspector.client.engine import ClientConfig, NotConnected, RealtimeClient, TopicError
-from inspector.client.model import ConnectOptions, cleartext_token_warning
+from inspector.client.model import ClientConfig, ConnectOptions, NotConnected, TopicError, cleartext_token_warning
 from inspector.client.tokens import TokenSource
 from inspector.profiles import Profile, Subscription
 from inspector.protocol.events import FrameSeen, SessionEvent, State, StateChanged, SubscriptionChanged, SubState
@@ -29,13 +28,15 @@ from inspector.qt.aio import Tasks
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.session.state_view import StateView
 from inspector.qt.session.subscriptions import SubscriptionEditor
-from inspector.qt.session.tls_failure import TlsFailurePanel
 from inspector.qt.session.tls_view import TlsView
 from inspector.redact import redact_url
 
 FrameSink = Callable[[FrameSeen], None]
 BatchSink = Callable[[list[FrameSeen]], None]  # frames in the client's batches
 EventSink = Callable[[SessionEvent], None]  # every event but frames
+
+if TYPE_CHECKING:
+    from inspector.client.engine import RealtimeClient
 
 
 def default_data_dir() -> Path:
@@ -104,6 +105,7 @@ class ConnectionTab(QWidget):
         self.tasks = tasks
         self.url = url
         config = client_config(profile, url, key_password=key_password, trust=trust, **config_overrides)
+        from inspector.client.engine import RealtimeClient  # the client loads with the first connection
         self.client = RealtimeClient(config, conn_id=conn_id)
         for sub in profile.subscriptions:
             self.client.subscribe(sub.topic, sub.filter)
@@ -124,6 +126,7 @@ class ConnectionTab(QWidget):
         self.state_view = StateView()
         self.tls_view = TlsView()
         self.tls_view.set_insecure(profile.insecure)
+        from inspector.qt.session.tls_failure import TlsFailurePanel
         self.tls_failure = TlsFailurePanel(url, profile.name, config.options, data_dir or default_data_dir(), tasks)
         self.counters = QLabel()
         self.ping_button = QPushButton("Ping now")

@@ -1,0 +1,59 @@
+"""What the app imports before its window first paints: only what is on the allow-list
+tests/qt/startup_modules.txt, a list that can only shrink.
+
+The app runs as ``realtime-inspector`` does, offscreen, with a throwaway configuration; the
+EXIT_AFTER_PAINT_ENV hook makes it print ``sorted(sys.modules)`` at the first paint and exit.
+A module that is not on the list fails the test: load it when it is first used instead.
+When modules leave the start path, the test fails too until the list is shrunk with
+``REALTIME_INSPECTOR_SHRINK_STARTUP_LIST=1`` (it removes entries, never adds one).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from inspector.qt.first_paint import EXIT_AFTER_PAINT_ENV, MODULES_MARKER
+
+ALLOW_LIST = Path(__file__).with_name("startup_modules.txt")
+SHRINK_ENV = "REALTIME_INSPECTOR_SHRINK_STARTUP_LIST"
+# never on the start path, whatever the list says: each has its own lazy seam
+NEVER = ("pyqtgraph", "jsonschema", "yaml", "referencing", "cryptography", "pyarrow",
+         "inspector.conformance", "inspector.load", "inspector.qt.load", "inspector.qt.conformance",
+         "websockets", "inspector.client.engine", "inspector.mock.server")
+
+
+def _modules_at_first_paint(tmp_path: Path) -> list[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"), XDG_STATE_HOME=str(tmp_path / "state"),
+               XDG_CACHE_HOME=str(tmp_path / "cache"), **{EXIT_AFTER_PAINT_ENV: "1"})
+    proc = subprocess.run([sys.executable, "-m", "inspector"], capture_output=True, text=True, timeout=90,
+                          env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert MODULES_MARKER in lines, f"no module list printed:\n{proc.stdout}\n{proc.stderr}"
+    return lines[lines.index(MODULES_MARKER) + 1:]
+
+
+def _allowed() -> list[str]:
+    return [line for line in ALLOW_LIST.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+
+
+def test_modules_before_the_first_paint_are_on_the_allow_list(tmp_path):
+    loaded = _modules_at_first_paint(tmp_path)
+    allowed = _allowed()
+    heavy = [m for m in loaded if m in NEVER or m.startswith(tuple(f"{n}." for n in NEVER))]
+    assert not heavy, f"loaded before the first paint, but each must load when first used: {heavy}"
+    new = sorted(set(loaded) - set(allowed))
+    assert not new, (f"{len(new)} module(s) imported before the first paint are not on {ALLOW_LIST.name}: {new}\n"
+                     "import them where they are first used, not at start-up")
+    gone = sorted(set(allowed) - set(loaded))
+    if gone and os.environ.get(SHRINK_ENV):
+        header = [line for line in ALLOW_LIST.read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+        kept = [m for m in allowed if m in set(loaded)]
+        ALLOW_LIST.write_text("\n".join([*header, *kept]) + "\n", encoding="utf-8")
+        gone = []
+    assert not gone, (f"{len(gone)} module(s) on {ALLOW_LIST.name} no longer load before the first paint: {gone}\n"
+                      f"good: shrink the list with {SHRINK_ENV}=1 pytest tests/qt/test_startup_modules.py")

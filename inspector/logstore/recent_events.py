@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import deque
 
+from inspector.protocol.events import FrameSeen
 from inspector.protocol.filters import compile_filter
 from inspector.protocol.frames import Event, try_decode
 from inspector.protocol.heads import read_head
@@ -35,7 +36,8 @@ class RecentEvents:
     def __init__(self, per_topic: int = RECENT_PER_TOPIC):
         self.per_topic = per_topic
         self._by_topic: dict[str, deque[Event | bytes]] = {}
-        self.incoming: deque[bytes] = deque(maxlen=per_topic * MAX_SUBSCRIPTIONS)
+        # the bytes, or the frame as received: its head, when the client read it, is not read again
+        self.incoming: deque[bytes | FrameSeen] = deque(maxlen=per_topic * MAX_SUBSCRIPTIONS)
 
     def add(self, ev: Event) -> None:
         self._settle()
@@ -48,8 +50,12 @@ class RecentEvents:
     def _settle(self) -> None:
         incoming = self.incoming
         while incoming:
-            data = incoming.popleft()
-            head = read_head(data)
+            item = incoming.popleft()
+            if isinstance(item, bytes):
+                data, head = item, read_head(item)
+            else:
+                data = item.data
+                head = item.head if item.head is not None else read_head(data)
             if head is not None:  # its type is checked with the body, when read
                 self._ring(head.topic).append(data)
                 continue

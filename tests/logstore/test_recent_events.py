@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 from inspector.logstore.recent_events import DECODE_BUDGET, RecentEvents
+from inspector.protocol.events import IN, FrameSeen
+from inspector.protocol.heads import read_head
 
 
 def raw(topic: str, seq: int, **dumps) -> bytes:
@@ -51,3 +53,19 @@ def test_one_body_over_the_budget_is_still_read():
     recent.add_raw(b"\x10" + json.dumps({"topic": "huge", "type": "message", "seq": 1, "ts": 1,
                                          "data": {"s": "y" * (2 * DECODE_BUDGET)}}).encode())
     assert [e.seq for e in recent.events("huge")] == [1]
+
+
+def test_a_frame_the_client_read_is_filed_by_the_head_it_read_not_read_again():
+    data = raw("orders.eu", 1)
+    seen = FrameSeen("c", 1.0, IN, data, None, False, read_head(data))
+    unread = FrameSeen("c", 1.0, IN, raw("orders.us", 2), None, False)
+    recent = RecentEvents()
+    recent.incoming.extend([seen, unread, raw("orders.eu", 3)])
+    assert recent.topics() == ["orders.eu", "orders.us"]
+    assert [e.seq for e in recent.events("orders.eu")] == [1, 3]
+    # the head is what files it: a head naming another topic files the frame there (and the body,
+    # read when shown, then disagrees and the event is left out)
+    odd = FrameSeen("c", 1.0, IN, raw("orders.eu", 4), None, False, read_head(raw("elsewhere", 4)))
+    recent.incoming.append(odd)
+    assert "elsewhere" in recent.topics()
+    assert recent.events("elsewhere") == []

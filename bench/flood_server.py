@@ -65,6 +65,51 @@ def _presence(n: int) -> Callable[[int], bytes]:
     return build
 
 
+def _dumps_event(data: object, key_order: str = "type,topic,seq,ts,data", **options: object) -> Callable[[int], bytes]:
+    """``json.dumps`` (its defaults unless ``options`` say otherwise) of an event carrying ``data``,
+    its keys in ``key_order``: as a server in another language may write it."""
+    keys = key_order.split(",")
+
+    def build(seq: int) -> bytes:
+        values = {"topic": TOPIC, "type": "message", "seq": seq, "ts": _TS, "data": data}
+        return b"\x10" + json.dumps({k: values[k] for k in keys}, **options).encode()  # type: ignore[arg-type]
+    return build
+
+
+def _deep(depth: int) -> object:
+    """``depth`` levels of objects and lists, a few scalars at each level."""
+    node: object = {"leaf": True, "v": 1.5}
+    for k in range(depth):
+        node = {"level": k, "child": [node, k]} if k % 2 else {"level": k, "next": node}
+    return node
+
+
+_NESTED22 = [{"id": 1000 + k, "px": round(101.25 + k * 0.37, 2), "qty": k * 3 + 1, "side": "buy" if k % 2 else "sell"}
+             for k in range(22)]  # ~1 KB: another server's list of 22 small objects
+_MANY_KEYS = {f"k{k:03d}": k % 10 for k in range(200)}
+_LONG_STRINGS = {"text": "lorem ipsum dolor sit amet " * 40, "path": "/var/log/" + "segment/" * 60}
+_ESCAPES = {"name": "Zoë Ångström — naïve café ☕", "quote": 'he said "hi"\tthen\nleft', "path": "a/b/c/d",
+            "cjk": "東京都 大阪 名古屋", "emoji": "🎉🚀"}  # \u escapes under ensure_ascii, a surrogate pair
+
+
+def _sized(size: int) -> object:
+    """Nested data of about ``size`` bytes once dumped: records of a few fields each."""
+    rows = max(1, size // 84)
+    return {"rows": [{"id": k, "name": f"row-{k:05d}", "ok": k % 3 == 0, "score": k * 0.125,
+                      "tags": ["t1", "t2"]} for k in range(rows)], "count": rows}
+
+
+_BUILDERS: dict[str, Callable[[], Callable[[int], bytes]]] = {
+    "deep": lambda: _dumps_event(_deep(48)),
+    "manykeys": lambda: _dumps_event(_MANY_KEYS, "seq,ts,topic,type,data"),
+    "longstr": lambda: _dumps_event(_LONG_STRINGS, "data,type,seq,topic,ts", separators=(",", ":")),
+    "escapes": lambda: _dumps_event(_ESCAPES, "topic,data,ts,seq,type"),
+    "nested1k": lambda: _dumps_event(_NESTED22, "seq,data,topic,ts,type", separators=(",", ":")),
+    "body8k": lambda: _dumps_event(_sized(8 * 1024), "ts,type,topic,seq,data"),
+    "body60k": lambda: _dumps_event(_sized(60 * 1024), "topic,seq,type,ts,data", indent=None),
+}
+
+
 def body_of(shape: str, n: int) -> Callable[[int], bytes]:
     """The i-th message (1-based) of a flood of ``shape``."""
     if shape in ("compact", "four"):
@@ -75,6 +120,8 @@ def body_of(shape: str, n: int) -> Callable[[int], bytes]:
         return _large
     if shape == "presence":
         return _presence(n)
+    if shape in _BUILDERS:
+        return _BUILDERS[shape]()
     raise ValueError(f"unknown shape {shape!r}")
 
 

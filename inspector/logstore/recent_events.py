@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import deque
 
+from inspector.protocol.events import FrameSeen
 from inspector.protocol.filters import compile_filter
 from inspector.protocol.frames import Event, try_decode
 from inspector.protocol.heads import read_head
@@ -12,6 +13,10 @@ from inspector.protocol.limits import MAX_SUBSCRIPTIONS
 
 RECENT_PER_TOPIC = 100  # events kept per topic for the preview and completion
 MAX_PATHS = 400
+# Bytes of new bodies a look decodes per topic at most (the newest first): the editor looks twice a
+# second, and 100 bodies of 60 KB would hold the GUI for a tenth of a second each time.
+# bench/bench_flood.py's "body8k" and "body60k" lines.
+DECODE_BUDGET = 256 * 1024
 
 
 class RecentEvents:
@@ -23,13 +28,16 @@ class RecentEvents:
     are decoded only when a preview or completion reads them, and bytes that turn out
     not to be a valid message EVENT of that topic are dropped then. ``incoming`` keeps
     the newest ``per_topic`` x 64 (the subscription limit): more than that between two
-    looks (the editor looks twice a second) may leave a quiet topic's older events out.
+    looks (the editor looks twice a second) may leave a quiet topic's older events out. A look
+    decodes at most ``DECODE_BUDGET`` bytes of a topic's new bodies, the newest: with large bodies
+    fewer than ``per_topic`` recent events are kept.
     """
 
     def __init__(self, per_topic: int = RECENT_PER_TOPIC):
         self.per_topic = per_topic
         self._by_topic: dict[str, deque[Event | bytes]] = {}
-        self.incoming: deque[bytes] = deque(maxlen=per_topic * MAX_SUBSCRIPTIONS)
+        # the bytes, or the frame as received: its head, when the client read it, is not read again
+        self.incoming: deque[bytes | FrameSeen] = deque(maxlen=per_topic * MAX_SUBSCRIPTIONS)
 
     def add(self, ev: Event) -> None:
         self._settle()
@@ -42,8 +50,12 @@ class RecentEvents:
     def _settle(self) -> None:
         incoming = self.incoming
         while incoming:
-            data = incoming.popleft()
-            head = read_head(data)
+            item = incoming.popleft()
+            if isinstance(item, bytes):
+                data, head = item, read_head(item)
+            else:
+                data = item.data
+                head = item.head if item.head is not None else read_head(data)
             if head is not None:  # its type is checked with the body, when read
                 self._ring(head.topic).append(data)
                 continue
@@ -68,7 +80,8 @@ class RecentEvents:
             return []
         events = [e for e in ring if type(e) is Event]
         if len(events) != len(ring):  # bytes among them
-            events = [e for e in map(_as_message, ring) if e is not None and e.topic == topic]
+            events = [e for e in map(_as_message, _newest_within(ring, DECODE_BUDGET)) if e is not None
+                      and e.topic == topic]
             ring.clear()
             ring.extend(events)  # decoded once; the ring keeps its place for new events
         return events
@@ -92,6 +105,20 @@ class RecentEvents:
                 if len(paths) >= MAX_PATHS:
                     break
         return sorted(paths)
+
+
+def _newest_within(ring: deque[Event | bytes], budget: int) -> list[Event | bytes]:
+    """The newest items of ``ring``, oldest first, whose undecoded bytes add up to ``budget`` at most
+    (the newest always): older ones are left out rather than decoded."""
+    kept: list[Event | bytes] = []
+    for item in reversed(ring):
+        if type(item) is bytes:
+            if budget < len(item) and kept:
+                break
+            budget -= len(item)
+        kept.append(item)
+    kept.reverse()
+    return kept
 
 
 def _as_message(item: Event | bytes) -> Event | None:

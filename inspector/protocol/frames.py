@@ -309,15 +309,30 @@ def decode_received(data: bytes | bytearray | memoryview, text: bool = False) ->
     return DecodeError("bad_frame", TEXT_FRAME_ERROR) if text else try_decode(data)
 
 
+# Lazy (iterencode, not dumps): a summary shows 120 characters of a body that may be 60 KB, so
+# encoding stops there. bench/bench_flood.py's "body8k" and "body60k" lines (rows painted under a flood).
+_SUMMARY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _clipped_json(value: object, limit: int) -> str:
+    """``value`` as compact JSON, clipped to ``limit`` characters ("..." ends a clipped one)."""
+    parts: list[str] = []
+    size = 0
+    for chunk in _SUMMARY_ENCODER.iterencode(value):
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    text = "".join(parts)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def summarize(frame: Frame | DecodeError) -> str:
     """A one-line human summary for logs and tables."""
     if isinstance(frame, DecodeError):
         return f"undecodable: {frame.message}"
     if isinstance(frame, Event):
-        data = json.dumps(frame.data, separators=(",", ":"), ensure_ascii=False, default=str)
-        if len(data) > 120:
-            data = data[:117] + "..."
-        return f"{frame.type} {data}"
+        return f"{frame.type} {_clipped_json(frame.data, 120)}"
     if isinstance(frame, Subscribe):
         return f"filter {frame.filter!r}" if frame.filter else "all events"
     if isinstance(frame, Unsubscribe):

@@ -34,3 +34,8 @@ def test_topics_in_order_of_first_appearance_and_seqs_no_column_holds():
     assert cols.seq.tolist() == [NO_SEQ, NO_SEQ, -5, NO_SEQ, 2**63 - 1]
     assert cols.is_message.tolist() == [True, False, True, True, True]
     assert head_columns([Event("a", "message", 1, None, 7)]).seq.tolist() == [7]
+
+
+def test_a_batch_of_only_messages_and_one_of_none():
+    assert head_columns([Event("a", "message", 1, None, k) for k in range(3)]).is_message.tolist() == [True] * 3
+    assert head_columns([Event("a", "presence", 1, None)] * 2).is_message.tolist() == [False] * 2

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 
-from inspector.logstore.recent_events import RecentEvents
+from inspector.logstore.recent_events import DECODE_BUDGET, RecentEvents
+from inspector.protocol.events import IN, FrameSeen
+from inspector.protocol.heads import read_head
 
 
 def raw(topic: str, seq: int, **dumps) -> bytes:
@@ -31,3 +33,39 @@ def test_bodies_decode_rejects_are_dropped_when_read_and_ones_only_decode_reads_
     assert recent.topics() == ["a", "a\ud800"]
     assert [e.seq for e in recent.events("a")] == [2]
     assert len(recent.events("a\ud800")) == 1
+
+
+def test_a_look_decodes_only_the_newest_bodies_within_its_budget():
+    recent = RecentEvents(per_topic=100)
+    filler = "x" * (DECODE_BUDGET // 10)
+    for i in range(50):
+        recent.add_raw(b"\x10" + json.dumps({"topic": "big", "type": "message", "seq": i, "ts": 1,
+                                             "data": {"s": filler}}).encode())
+    seqs = [e.seq for e in recent.events("big")]
+    assert seqs == list(range(50 - len(seqs), 50))  # the newest, in order
+    assert 5 <= len(seqs) < 10
+    recent.add_raw(raw("big", 50))
+    assert [e.seq for e in recent.events("big")][-2:] == [49, 50]  # decoded ones stay, new ones join them
+
+
+def test_one_body_over_the_budget_is_still_read():
+    recent = RecentEvents()
+    recent.add_raw(b"\x10" + json.dumps({"topic": "huge", "type": "message", "seq": 1, "ts": 1,
+                                         "data": {"s": "y" * (2 * DECODE_BUDGET)}}).encode())
+    assert [e.seq for e in recent.events("huge")] == [1]
+
+
+def test_a_frame_the_client_read_is_filed_by_the_head_it_read_not_read_again():
+    data = raw("orders.eu", 1)
+    seen = FrameSeen("c", 1.0, IN, data, None, False, read_head(data))
+    unread = FrameSeen("c", 1.0, IN, raw("orders.us", 2), None, False)
+    recent = RecentEvents()
+    recent.incoming.extend([seen, unread, raw("orders.eu", 3)])
+    assert recent.topics() == ["orders.eu", "orders.us"]
+    assert [e.seq for e in recent.events("orders.eu")] == [1, 3]
+    # the head is what files it: a head naming another topic files the frame there (and the body,
+    # read when shown, then disagrees and the event is left out)
+    odd = FrameSeen("c", 1.0, IN, raw("orders.eu", 4), None, False, read_head(raw("elsewhere", 4)))
+    recent.incoming.append(odd)
+    assert "elsewhere" in recent.topics()
+    assert recent.events("elsewhere") == []

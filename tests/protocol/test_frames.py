@@ -141,6 +141,15 @@ def test_summaries():
     assert len(long) < 200
 
 
+@given(json_values | st.lists(st.text(min_size=30), min_size=3, max_size=8))
+@settings(max_examples=300)
+def test_event_summary_is_the_clipped_compact_json_of_its_data(data):
+    """Encoded lazily, the summary still reads exactly as the whole body dumped and clipped."""
+    whole = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
+    expected = whole if len(whole) <= 120 else whole[:117] + "..."
+    assert summarize(Event("a", "message", 1, data, 1)) == f"message {expected}"
+
+
 def test_kind_names():
     assert kind_of(0x10) is Kind.EVENT
     assert kind_of(0x7A) is None

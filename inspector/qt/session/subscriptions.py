@@ -44,7 +44,7 @@ from inspector.qt.completer_click import let_clicks_through
 
 WARN_AT = MAX_SUBSCRIPTIONS - 8  # warn from here on, before the server refuses one more
 _PATH_CHARS = re.compile(r"[A-Za-z0-9_.]*$")
-_head, _data = attrgetter("head"), attrgetter("data")
+_head = attrgetter("head")
 _MESSAGE_HEADS = frozenset((EventHead, MessageHead))  # a message's head as read_head reads it
 
 
@@ -257,11 +257,11 @@ class SubscriptionEditor(QWidget):
         # the two batch forms the client hands over under a flood, taken in C passes:
         # bench/bench_flood.py's "compact" (messages only) and "presence" lines
         if messages == n:
-            incoming.extend(map(_data, frames[-incoming.maxlen:] if incoming.maxlen is not None else frames))
+            incoming.extend(frames[-incoming.maxlen:] if incoming.maxlen is not None else frames)
             return
         if messages + kinds.count(MemberChangeEvent) == n:  # what the client reads: heads only
             is_message = list(map(_MESSAGE_HEADS.__contains__, kinds))
-            incoming.extend(compress(map(_data, frames), is_message))
+            incoming.extend(compress(frames, is_message))
             if not self.presence.pending:
                 self._presence_timer.start()
             self.presence.extend(list(compress(heads, map(not_, is_message))))

@@ -17,8 +17,19 @@ def test_bench_flood_runs_every_shape_and_reports():
                           capture_output=True, text=True, timeout=100, env=env)
     assert proc.returncode in (0, TARGETS_MISSED), proc.stderr
     lines = proc.stdout.splitlines()
-    for shape in ("compact", "dumps", "large", "presence", "four"):
+    for shape in ("compact", "dumps", "large", "presence", "four", "deep", "manykeys", "longstr", "escapes",
+                  "nested1k", "body8k", "body60k"):
         row = next(line for line in lines if line.startswith(shape + " "))
         assert row.count("ms") >= 2  # lag p50 and p99
     assert "app/bare" in proc.stdout and "limit/s" in proc.stdout
     assert ("targets met" in lines) == (proc.returncode == 0)
+
+
+def test_bench_flood_runs_the_app_alone_with_the_other_core_busy():
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, str(BENCH), "--frames", "500", "--repeat", "1", "--shapes", "nested1k",
+                           "--paths", "app", "--busy"], capture_output=True, text=True, timeout=100, env=env)
+    assert proc.returncode in (0, TARGETS_MISSED), proc.stderr
+    assert "the other core busy" in proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("nested1k "))
+    assert "n/a" in row  # no limit line asked for

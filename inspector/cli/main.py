@@ -113,8 +113,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "proxy":
         from inspector.cli.proxy_cmd import run_proxy
         return run_proxy(proxy_args.ProxyArgs.from_namespace(args))
-    from inspector.qt.app import run_app
-    return run_app(args)
+    from inspector.qt.app import AppOptions, run_app
+    return run_app(AppOptions.from_namespace(args))
 
 
 def _replay(args: replay_args.ReplayArgs) -> int:

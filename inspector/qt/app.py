@@ -14,6 +14,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -40,9 +41,26 @@ SELF_TEST_FRAMES = 100
 SCREENSHOT_RTTS = 4       # a screenshot shows a few points on the latency graph, not one
 
 
-def run_app(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class AppOptions:
+    """The app's own command-line options (declared in cli/main.py), typed."""
+
+    debug: bool = False
+    self_test: bool = False
+    screenshot: str | None = None
+    store_budget: int | None = None
+    open_file: str | None = None
+
+    @classmethod
+    def from_namespace(cls, ns: argparse.Namespace) -> AppOptions:
+        given = vars(ns)  # FILE is declared only when the first argument is not a command
+        return cls(debug=ns.debug, self_test=ns.self_test, screenshot=ns.screenshot, store_budget=ns.store_budget,
+                   open_file=given.get("open_file"))
+
+
+def run_app(args: AppOptions) -> int:
     """Entry point of ``realtime-inspector`` without a subcommand."""
-    logging.basicConfig(level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING,
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_on_root()
     existing = QApplication.instance()
@@ -137,9 +155,9 @@ def load_profiles(store: ProfileStore) -> str | None:
 
 
 # ---------------------------------------------------------------- main
-async def _main(args: argparse.Namespace) -> int:
+async def _main(args: AppOptions) -> int:
     loop = asyncio.get_running_loop()
-    self_test = getattr(args, "self_test", False)
+    self_test = args.self_test
     scratch = tempfile.TemporaryDirectory(prefix="realtime-inspector-self-test-") if self_test else None
     # the self-test leaves no trace: profiles and layout live in a scratch folder
     store = ProfileStore(scratch.name if scratch else None)
@@ -147,7 +165,7 @@ async def _main(args: argparse.Namespace) -> int:
     settings = open_settings(store)
     window = MainWindow(store, settings)
     window.closed = loop.create_future()
-    live = LiveStore(window, scratch.name if scratch else default_data_dir(), getattr(args, "store_budget", None))
+    live = LiveStore(window, scratch.name if scratch else default_data_dir(), args.store_budget)
     old_hook = sys.excepthook
     _install_error_handlers(loop, window)
     _close_on_signals(window)
@@ -158,7 +176,7 @@ async def _main(args: argparse.Namespace) -> int:
             print_modules_and_exit()
         if warning:
             window.report_error(warning)
-        opening = bool(getattr(args, "open_file", None))
+        opening = bool(args.open_file)
         # a file to open under --self-test connects nothing; else the last session back, and a first
         # start connects the local mock with its demo
         if (self_test and opening) or (not self_test and window.restore_session()):
@@ -168,12 +186,12 @@ async def _main(args: argparse.Namespace) -> int:
         if first is not None:
             window.mock_panel.demo_check.setChecked(True)
             window.open_connection(first)
-        if getattr(args, "open_file", None):
+        if args.open_file:
             window.open_file(args.open_file)
         freeze_startup_objects()  # after the first connection: the client and mock modules are loaded too
         if self_test:
             code = (await run_open_self_test(window, SELF_TEST_TIMEOUT) if opening
-                    else await run_self_test(window, getattr(args, "screenshot", None)))
+                    else await run_self_test(window, args.screenshot))
             window.close()
             await window.closed
             return code

@@ -444,7 +444,7 @@ def test_a_file_on_the_command_line_opens_in_its_own_view(qtbot, qloop, tmp_path
     """``realtime-inspector FILE``: the app's own start-up (argument parsing, window, first
     connection) opens the recording in a view of its own."""
     from inspector.cli.main import build_parser
-    from inspector.qt.app import _main
+    from inspector.qt.app import AppOptions, _main
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
@@ -455,7 +455,7 @@ def test_a_file_on_the_command_line_opens_in_its_own_view(qtbot, qloop, tmp_path
     QApplication.instance().setQuitOnLastWindowClosed(False)
 
     async def scenario():
-        app = asyncio.ensure_future(_main(args))
+        app = asyncio.ensure_future(_main(AppOptions.from_namespace(args)))
         await until(lambda: any(isinstance(x, MainWindow) and x.isVisible() for x in QApplication.topLevelWidgets()),
                     10, "the window")
         w = next(x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible())

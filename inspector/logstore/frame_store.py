@@ -483,7 +483,7 @@ class FrameStore:
             frame = try_decode(data)
             if self._flags[p] & FLAG_UNCHECKED:
                 self._check(p, frame)
-            body = summarize(frame)
+            body = summarize(frame, len(data))
         g = self._gap[p]
         if g > 0:
             body = (f"gap {g} (filtered) " if self._flags[p] & FLAG_GAP_EXPECTED else f"⚠ gap {g} ") + body

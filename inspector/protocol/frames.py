@@ -309,30 +309,36 @@ def decode_received(data: bytes | bytearray | memoryview, text: bool = False) ->
     return DecodeError("bad_frame", TEXT_FRAME_ERROR) if text else try_decode(data)
 
 
-# Lazy (iterencode, not dumps): a summary shows 120 characters of a body that may be 60 KB, so
-# encoding stops there. bench/bench_flood.py's "body8k" and "body60k" lines (rows painted under a flood).
 _SUMMARY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+# Bodies above this many bytes are encoded lazily (iterencode, pure Python, stops at the clip): a
+# summary shows 120 characters of a body that may be 60 KB (bench/bench_flood.py's "body8k" and
+# "body60k" lines). Below it the C encoder's one whole pass is several times faster.
+LAZY_SUMMARY_BYTES = 4096
 
 
-def _clipped_json(value: object, limit: int) -> str:
+def _clipped_json(value: object, limit: int, size: int | None) -> str:
     """``value`` as compact JSON, clipped to ``limit`` characters ("..." ends a clipped one)."""
-    parts: list[str] = []
-    size = 0
-    for chunk in _SUMMARY_ENCODER.iterencode(value):
-        parts.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            break
-    text = "".join(parts)
+    if size is None or size <= LAZY_SUMMARY_BYTES:
+        text = _SUMMARY_ENCODER.encode(value)
+    else:
+        parts: list[str] = []
+        length = 0
+        for chunk in _SUMMARY_ENCODER.iterencode(value):
+            parts.append(chunk)
+            length += len(chunk)
+            if length > limit:
+                break
+        text = "".join(parts)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def summarize(frame: Frame | DecodeError) -> str:
-    """A one-line human summary for logs and tables."""
+def summarize(frame: Frame | DecodeError, size: int | None = None) -> str:
+    """A one-line human summary for logs and tables; ``size``, the frame's length in bytes when
+    known, picks how its body is encoded (the text is the same either way)."""
     if isinstance(frame, DecodeError):
         return f"undecodable: {frame.message}"
     if isinstance(frame, Event):
-        return f"{frame.type} {_clipped_json(frame.data, 120)}"
+        return f"{frame.type} {_clipped_json(frame.data, 120, size)}"
     if isinstance(frame, Subscribe):
         return f"filter {frame.filter!r}" if frame.filter else "all events"
     if isinstance(frame, Unsubscribe):

@@ -83,7 +83,7 @@ def _frame_record(ev: FrameSeen) -> dict[str, Any]:
     if isinstance(frame, Event) and frame.seq is not None:
         out["seq"] = frame.seq
     out["size"] = len(data)
-    out["summary"] = summarize(frame)
+    out["summary"] = summarize(frame, len(data))
     out["raw_b64"] = base64.b64encode(data).decode("ascii")
     if ev.text:
         out["text"] = True

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.protocol.frames import (
+    LAZY_SUMMARY_BYTES,
     MAX_PING_PAYLOAD,
     DecodeError,
     Error,
@@ -147,7 +148,9 @@ def test_event_summary_is_the_clipped_compact_json_of_its_data(data):
     """Encoded lazily, the summary still reads exactly as the whole body dumped and clipped."""
     whole = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=str)
     expected = whole if len(whole) <= 120 else whole[:117] + "..."
-    assert summarize(Event("a", "message", 1, data, 1)) == f"message {expected}"
+    event = Event("a", "message", 1, data, 1)
+    assert summarize(event) == f"message {expected}"  # encoded whole
+    assert summarize(event, LAZY_SUMMARY_BYTES + 1) == f"message {expected}"  # encoded lazily
 
 
 def test_kind_names():

@@ -7,7 +7,7 @@ the parsed namespace. Only argparse is imported here: every parser is built for 
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -46,7 +46,7 @@ def add_token_args(p: argparse.ArgumentParser) -> None:
 class TokenArgs:
     """At most one of token, token_env and token_command; auth is "header" or "query"."""
 
-    token: str | None
+    token: str | None = field(repr=False)  # never in a repr
     token_env: str | None
     token_command: str | None
     auth: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from inspector.cli.common_args import Subparsers, add_command
 from inspector.protocol import limits
@@ -71,7 +71,7 @@ def add_parser(sub: Subparsers) -> None:
 @dataclass(frozen=True)
 class LoadArgs:
     url: str
-    token: str | None
+    token: str | None = field(repr=False)  # never in a repr
     token_env: str | None
     token_command: str | None
     tokens_file: str | None

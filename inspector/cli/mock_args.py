@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from inspector.cli.common_args import Subparsers, add_command
 from inspector.protocol import limits
@@ -71,7 +71,7 @@ def add_parser(sub: Subparsers) -> None:
 class MockArgs:
     host: str
     port: int
-    tokens: tuple[str, ...] | None  # None: any non-empty token
+    tokens: tuple[str, ...] | None = field(repr=False)  # None: any non-empty token; never in a repr
     token_ttl: float | None
     allow_origins: tuple[str, ...]
     ping_interval: float

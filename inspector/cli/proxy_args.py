@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from inspector.cli.common_args import CONNECT_EPILOG, ConnectArgs, Subparsers, add_command, add_connect_args
 
@@ -63,7 +63,7 @@ class ProxyArgs:
     record: str | None
     max_frame: int
     control: str | None
-    control_token: str | None
+    control_token: str | None = field(repr=False)  # never in a repr
     tls_self_signed: bool
     tls_cert: str | None
     tls_key: str | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import signal
 import ssl
 import sys
@@ -55,10 +56,14 @@ def listener_tls(args: ProxyArgs) -> ssl.SSLContext | None:
     if not cert:
         return None
     try:
-        return server_context(cert, key)
+        context = server_context(cert, key)
     except (ssl.SSLError, OSError) as exc:
         raise CliError(f"cannot use the listener's certificate {cert}: {getattr(exc, 'strerror', None) or exc}") \
             from None
+    if args.tls_self_signed and key:  # loaded: only the CA file stays behind (no private key left on disk)
+        os.unlink(cert)
+        os.unlink(key)
+    return context
 
 
 def config_from_args(args: ProxyArgs) -> ProxyConfig:

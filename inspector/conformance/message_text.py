@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-_NUMBER = re.compile(r"\d")
+# a number that marks a place, not just any digit (an error code, or the request id echoed back)
+_POSITION = re.compile(r"\b(?:position|pos|column|col|offset|char(?:acter)?|index|line|at)\s*:?\s*\d+|"
+                       r"\b\d+:\d+\b", re.I)
 # a line that only marks a place: spaces, then ^ (or ~~~^ as some parsers draw it)
 _CARET_LINE = re.compile(r"^[ \t]*[~^]*\^[~^]*[ \t]*$", re.M)
 _AT_END = re.compile(r"\b(?:at the end|end of (?:the )?(?:expression|input|filter|string|text)|"
@@ -19,10 +21,11 @@ def says_where(message: str) -> bool:
     or the offending token quoted all do."""
     lines = message.splitlines()
     caret = any(_CARET_LINE.match(line) for line in lines[1:])  # under something
-    return bool(_NUMBER.search(message) or caret or _AT_END.search(message) or _AT_TOKEN.search(message))
+    return bool(_POSITION.search(message) or caret or _AT_END.search(message) or _AT_TOKEN.search(message))
 
 
-_LINK_VALUE = re.compile(r"<[^>]*>((?:\s*;\s*[^;,<]+)*)")
+# a link's parameters; a quoted value may hold ; and , (RFC 8288)
+_LINK_VALUE = re.compile(r"""<[^>]*>((?:\s*;\s*(?:[^;,"<]|"[^"]*")+)*)""")
 _REL = re.compile(r"""^\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))""", re.I)
 
 

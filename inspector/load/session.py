@@ -89,7 +89,7 @@ class Session:
     to retry, which close ends the user and the SUBSCRIBE ids; this does the I/O and measures."""
 
     plan: Plan
-    token: str
+    token: str = field(repr=False)  # never in a repr
     record: Record
     clock: Callable[[], float] = time.monotonic
     ws: ClientConnection | None = None
@@ -151,9 +151,9 @@ class Session:
             return self._policy.connect_refused(status, None, f"HTTP {status}", time.time())
         except (OSError, TimeoutError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-            return self._connect_failed(started, f"cannot connect: {reason}")
+            return self._connect_failed(started, scrub(f"cannot connect: {reason}", self.token))
         except Exception as exc:  # noqa: BLE001 - any handshake failure is one failure line
-            return self._connect_failed(started, f"handshake failed: {exc}")
+            return self._connect_failed(started, scrub(f"handshake failed: {exc}", self.token))
         self.ws = ws
         now = self.clock()
         self.record(CONNECT, "ws", (now - started) * 1000, 0, None)

@@ -26,6 +26,7 @@ import numpy as np
 
 from inspector.logstore.session_store.errors import StoreError
 from inspector.logstore.session_store.labels import LabelTable
+from inspector.redact import redact_url
 
 if TYPE_CHECKING:
     from inspector.logstore.frame_store import FrameStore
@@ -68,7 +69,7 @@ class LiveSession:
         self.rows_put = 0
         self._on_error = on_error
         self._on_pending = on_pending
-        self._meta: dict[str, Any] = {"profile": profile, "url": url}
+        self._meta: dict[str, Any] = {"profile": profile, "url": redact_url(url)}
         self._marks: dict[str, Any] = {}
         self._writer_options = writer_options or {}
         self._writer: SessionWriter | None = None

@@ -37,6 +37,10 @@ def test_the_jmespath_librarys_caret_line_says_where(expression):
     ("filter does not parse", False),
     ("syntax error", False),
     ("^ invalid", False),  # a caret that marks nothing under anything
+    ("invalid filter at 12", True),
+    ("line 1:14 mismatched input", True),
+    ("invalid_filter: error E42 in subscription 9", False),  # an error code and the request id echoed back
+    ("invalid filter (JMESPath 1.0 syntax)", False),
 ])
 def test_says_where(message, where):
     assert says_where(message) is where
@@ -49,6 +53,7 @@ def test_says_where(message, where):
     (['<https://docs.example/rt>; rel="describedby help"'], True),
     (['<https://a.example/>; rel="next", <https://docs.example/rt>; rel="help"'], True),
     (["<https://a.example/>; rel=next", "<https://docs.example/rt>; REL=Help"], True),
+    (['<https://docs.example/rt>; title="auth, tokens; v2"; rel="help"'], True),  # a quoted , and ;
     (['<https://docs.example/rt>; rel="helpful"'], False),
     (['<https://docs.example/rt>; title="rel=help"'], False),
     ([], False),

@@ -78,7 +78,8 @@ def test_merge_patch_follows_rfc_7386() -> None:
 def test_fragmenting_keeps_the_message(payload: bytes, size: int, opcode: int) -> None:
     parts = fragmented(RawFrame(opcode, payload, masked=True), size)
     assert b"".join(p.payload for p in parts) == payload
-    assert all(len(p.payload) <= size for p in parts) or len(parts) == 1
+    assert all(len(p.payload) <= size for p in parts)
+    assert len(parts) == max(1, -(-len(payload) // size))  # split, not passed whole
     assert parts[0].opcode == opcode and all(p.opcode == 0 for p in parts[1:])
     assert [p.fin for p in parts] == [False] * (len(parts) - 1) + [True]
     assert all(p.masked for p in parts)

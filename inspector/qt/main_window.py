@@ -806,6 +806,11 @@ class MainWindow(QMainWindow):
         """The window's own splitters, saved under their object names."""
         return (self.main, self.center, self.lower_splitter)
 
+    async def _stop_proxies_async(self) -> None:
+        if self._proxies_opened:
+            from inspector.qt.proxy.proxy_tab import stop_proxy_tabs_async
+            await stop_proxy_tabs_async(self.conn_tabs)
+
     def _stop_proxies(self) -> None:
         if self._proxies_opened:  # the proxy tabs' module is loaded only once one was opened
             from inspector.qt.proxy.proxy_tab import stop_proxy_tabs
@@ -876,7 +881,7 @@ class MainWindow(QMainWindow):
             await asyncio.wait(closing, timeout=5.0)
         if self.recording is not None:
             self.recording.shutdown()  # after the clients stopped: their last frames are in the file
-        self._stop_proxies()
+        await self._stop_proxies_async()
         await self.tasks.cancel_all()
         self.log_panel.set_payloads(None)
         if self.mock_panel.running:

@@ -8,6 +8,7 @@ log's connection filter is the pair filter.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -169,6 +170,13 @@ class ProxyTab(QWidget):
             self.proxy_thread = None
         self._show_state()
 
+    async def stop_async(self) -> None:
+        """``stop`` with the thread joined off the GUI thread (it may wait for connections to close)."""
+        thread, self.proxy_thread = self.proxy_thread, None
+        if thread is not None:
+            await asyncio.get_running_loop().run_in_executor(None, thread.stop)
+        self._show_state()
+
     @property
     def listen(self) -> str:
         return self.proxy_thread.server.listen if self.proxy_thread is not None else self.profile.listen
@@ -286,6 +294,12 @@ def open_proxy_tab(profile: Profile, upstream_url: str, tabs: QTabWidget, log: A
             tab.deleteLater()
     tabs.tabCloseRequested.connect(close_requested)
     return tab
+
+
+async def stop_proxy_tabs_async(tabs: QTabWidget) -> None:
+    """Stop every proxy the tabs run, each joined off the GUI thread (the window is closing)."""
+    proxies = [tab for tab in map(tabs.widget, range(tabs.count())) if isinstance(tab, ProxyTab)]
+    await asyncio.gather(*(tab.stop_async() for tab in proxies))
 
 
 def stop_proxy_tabs(tabs: QTabWidget) -> None:

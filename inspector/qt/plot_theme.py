@@ -26,4 +26,6 @@ def theme_plot(plot: pg.PlotWidget, legend: pg.LegendItem | None, pal: QPalette)
 def show_axis_values(plot: pg.PlotWidget, on: bool) -> None:
     """Tick values only on a graph with data: an empty one would label its axes 0.25, 0.5…"""
     for name in ("left", "bottom"):
-        plot.getAxis(name).setStyle(showValues=on)
+        axis = plot.getAxis(name)
+        if axis.style.get("showValues") != on:  # setStyle re-lays the axis out: only on a change (redraws call this)
+            axis.setStyle(showValues=on)

@@ -129,7 +129,10 @@ class Ingest:
         return t0.stop(self.n)
 
     def ring_and_store(self, compression: str | None = None) -> Rate:
-        return self.ring(SessionWriter(create_session(self.root), compression=compression))
+        folder = create_session(self.root)
+        rate = self.ring(SessionWriter(folder, compression=compression))
+        shutil.rmtree(folder)  # each round's session, gone before the next (GBs otherwise)
+        return rate
 
     def store_only(self, compression: str | None = None) -> tuple[Rate, float]:
         folder = create_session(self.root)

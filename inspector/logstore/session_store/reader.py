@@ -57,7 +57,11 @@ class SessionReader:
             buf = mm.read_buffer(size)
         except _ARROW_ERRORS as exc:
             raise StoreError(f"cannot open {self.path}: {_line(exc)}") from exc
-        data_start = _schema_end(buf, self.path)
+        try:
+            data_start = _schema_end(buf, self.path)
+        except StoreError:
+            mm.close()  # not a session's data file: its map is not kept
+            raise
         raw_index = _read_optional(self.folder / INDEX_FILE)
         decoded = block_index.decode(raw_index, data_start)
         blocks = []

@@ -71,7 +71,10 @@ def dumps(obj: JSONObject) -> str:
 
 def make_header(profile: str = "", url: str = "", created: float | None = None, **extra: Any) -> JSONObject:
     created = time.time() if created is None else created
-    iso = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    try:
+        iso = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    except (ValueError, OverflowError, OSError):  # a time no calendar holds (a damaged capture's clock)
+        iso = ""
     header = {"format": FORMAT, "version": VERSION, "app_version": __version__, "created": iso,
               "created_epoch": created, "profile": profile, "url": url}
     header.update(extra)

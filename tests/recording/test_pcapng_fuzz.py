@@ -42,6 +42,7 @@ def test_arbitrary_bytes_after_a_capture_magic(tmp_path, magic, data):
 @given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)), max_size=8),
        st.integers(4, len(VALID)))
 @example(changes=[(954, 0)], keep=1612)  # a refusal's Content-Length shortened: its body overruns it
+@example(changes=[(112, 0)], keep=1080)  # a packet's clock damaged: a time no calendar holds
 def test_a_damaged_export(tmp_path, changes, keep):
     data = bytearray(VALID)
     for at, value in changes:

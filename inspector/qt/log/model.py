@@ -42,8 +42,11 @@ _CACHE_ROWS = 2048
 
 def format_time(t: float) -> str:
     """HH:MM:SS.mmm in local time."""
-    ms = int((t - int(t)) * 1000)
-    return time.strftime("%H:%M:%S", time.localtime(t)) + f".{ms:03d}"
+    try:
+        ms = int((t - int(t)) * 1000)
+        return time.strftime("%H:%M:%S", time.localtime(t)) + f".{ms:03d}"
+    except (OverflowError, OSError, ValueError):  # a time no clock holds (a damaged capture's)
+        return "--:--:--.---"
 
 
 # A formatted row: the column texts, background, kind brush, kind icon and direction tip.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from framegen import error, event, ping, pong, raw, subscribe, unsubscribe
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -277,3 +278,8 @@ def test_copy_rows_as_tsv(panel):
     assert lines[0].split("\t")[:3] == ["#", "Time", "Connection"]
     assert lines[2].split("\t")[4] == "ERROR" and len(lines) == 3
     assert QGuiApplication.clipboard().text() == text
+
+
+@pytest.mark.parametrize("t", [1.7e18, float("inf"), float("nan")])
+def test_a_time_no_clock_holds_is_shown_not_raised(t):
+    assert format_time(t) == "--:--:--.---"  # a damaged capture's packet clock, painted as a row

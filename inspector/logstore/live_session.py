@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from inspector.logstore.session_store.writer import SessionWriter
     from inspector.logstore.sink_thread import SinkThread
 
-T, CONN, DIRECTION, KIND, TOPIC, SEQ, FLAGS = 0, 1, 2, 3, 4, 5, 8  # FrameStore._columns order
+T, CONN, DIRECTION, KIND, TOPIC, SEQ, GAP, FLAGS = 0, 1, 2, 3, 4, 5, 7, 8  # FrameStore._columns order
 
 
 class _IdMap:
@@ -110,7 +110,7 @@ class LiveSession:
         self.rows_put += len(data)
         writer.append(Rows(t=columns[T], conn=self._conns.apply(columns[CONN]), direction=columns[DIRECTION],
                            kind=columns[KIND], topic=self._topics.apply(columns[TOPIC]), seq=columns[SEQ],
-                           flags=columns[FLAGS], data=data),
+                           flags=columns[FLAGS], data=data, gap=columns[GAP]),
                       self._conns.table.names, self._topics.table.names)
         self._check()
         if not was_pending and self.pending:

@@ -179,8 +179,8 @@ def prepare(path: str | os.PathLike[str]) -> PreparedRecording:
 
 
 def prepare_store(folder: Path) -> PreparedRecording:
-    """A session store's rows for the log, read in bulk: every row is a record. The store keeps
-    no gap column (nor an EVENT's type): the gaps are found again among EVENTs with a seq."""
+    """A session store's rows for the log, read in bulk: every row is a record, its seq gap and
+    flags as the log found them when it was written."""
     from inspector.logstore.store_source import StoreRecording
     rec = StoreRecording(folder)
     try:
@@ -188,7 +188,7 @@ def prepare_store(folder: Path) -> PreparedRecording:
         conns = rec.reader.conns
         labels = conn_labels(rec.name, conns)
         col = {name: table.column(name).to_numpy() for name in ("t", "conn", "direction", "kind", "topic", "seq",
-                                                                "size", "flags")}
+                                                                "size", "gap", "flags")}
         data: list[bytes] = table.column("data").to_pylist()
     finally:
         rec.close()
@@ -199,8 +199,8 @@ def prepare_store(folder: Path) -> PreparedRecording:
     topics = list(rec.reader.topics) or [""]
     topic = np.where(col["topic"] < len(topics), col["topic"], 0).astype(np.int32)
     kind, seq = col["kind"].astype(np.int16), col["seq"].astype(np.int64)
-    flags = col["flags"].astype(np.int8) & ~np.int8(FLAG_GAP_EXPECTED)
-    gap = _gaps(conn, topic, seq, kind == Kind.EVENT, kind, data, flags)
+    flags = col["flags"].astype(np.int8)
+    gap = col["gap"].astype(np.int64)
     frames = FrameRows(col["t"].astype(np.float64), labels, conn, col["direction"].astype(np.int8), kind, topics,
                        topic, seq, col["size"].astype(np.int32), gap, flags, data)
     is_session = kind == KIND_SESSION

@@ -20,7 +20,7 @@ def batch(k: int, n: int = 50) -> Rows:
     i = np.arange(n)
     data = [b"\x10" + f"batch {k} row {j} ".encode() + bytes([j % 256]) * (j % 40) for j in range(n)]
     return Rows(t=k * 1000.0 + i * 0.5, conn=i % 2, direction=i % 3, kind=np.where(i % 7 == 0, -3, 16),
-                topic=i % 3, seq=k * n + i, flags=i % 4, data=data)
+                topic=i % 3, seq=k * n + i, flags=i % 4, data=data, gap=np.where(i % 5 == 0, i, 0))
 
 
 def as_rows(rows: Rows) -> list[Row]:
@@ -30,7 +30,8 @@ def as_rows(rows: Rows) -> list[Row]:
     out = []
     for j, data in enumerate(rows.data):
         t, conn, direction, kind, topic, seq = (c[j] for c in cols)
-        out.append(Row(float(t), CONNS[conn], direction, kind, TOPICS[topic], seq, len(data),
+        gap = 0 if rows.gap is None else int(np.asarray(rows.gap)[j])
+        out.append(Row(float(t), CONNS[conn], direction, kind, TOPICS[topic], seq, len(data), gap,
                        int(np.asarray(rows.flags)[j]), data))
     return out
 

@@ -27,6 +27,7 @@ _row = st.tuples(
     st.one_of(st.just(NO_SEQ), st.integers(-(2**63), 2**63 - 1)),
     st.integers(0, 7),                                     # flags
     st.binary(max_size=300),
+    st.integers(-(2**63), 2**63 - 1),                      # gap
 )
 
 
@@ -42,7 +43,8 @@ def _write(folder, rows: list[tuple], cuts: list[int], block_rows: int) -> None:
                       direction=np.array([r[2] for r in part]), kind=np.array([r[3] for r in part]),
                       topic=np.array([topics.intern(r[4]) for r in part], np.int32),
                       seq=np.array([r[5] for r in part], np.int64), flags=np.array([r[6] for r in part]),
-                      data=[r[7] for r in part]), conns.names, topics.names)
+                      data=[r[7] for r in part], gap=np.array([r[8] for r in part], np.int64)),
+                 conns.names, topics.names)
         clock[0] += 0.4  # some appends flush on time, some wait
     w.close()
     assert not w.error
@@ -57,7 +59,8 @@ def test_any_rows_in_any_batches_read_back_identical(tmp_path_factory, rows, cut
     with SessionReader(folder) as r:
         assert r.note == ""
         assert len(r) == len(rows)
-        expected = [Row(t, c, d, k, topic, seq, len(data), f, data) for t, c, d, k, topic, seq, f, data in rows]
+        expected = [Row(t, c, d, k, topic, seq, len(data), gap, f, data)
+                    for t, c, d, k, topic, seq, f, data, gap in rows]
         assert r.rows(0, len(rows)) == expected
         if rows:
             assert r.column("t").tolist() == [row[0] for row in rows]

@@ -83,3 +83,23 @@ def test_other_files_still_open_and_non_sessions_are_named(tmp_path):
     (bad / DATA_FILE).write_bytes(b"not arrow")
     with pytest.raises(RecordingError, match="not a session store file"):
         prepare(bad)
+
+
+def test_a_reopened_session_shows_the_gaps_the_live_log_found(tmp_path):
+    # gaps the log found from state a reader lacks: an EVENT of another type carrying a seq,
+    # a filtered subscription, and a jump across the ring's first kept row
+    store = FrameStore(cap=50)
+    live = LiveSession(tmp_path / "data", on_error=pytest.fail)
+    live.attach(store)
+    store.extend([subscribe("orders.eu", flt="amount > `5`", conn="c1", t=T0)])
+    store.extend([event(seq=i, t=T0 + i / 100) for i in range(1, 40)])
+    store.extend([event(seq=900, t=T0 + 1, type_="presence", data={"action": "sync", "members": []})])
+    store.extend([event(seq=i, t=T0 + 2 + i / 100) for i in range(45, 90)])
+    live.close()
+    rec = prepare(live.folder)
+    opened = FrameStore(cap=rec.frames.store_args()[-1].__len__())
+    opened.extend_rows(*rec.frames.store_args())
+    tail = len(store)
+    got = [(opened.seq(i), opened.gap(i), opened.gap_expected(i)) for i in range(len(opened) - tail, len(opened))]
+    assert got == [(store.seq(i), store.gap(i), store.gap_expected(i)) for i in range(tail)]
+    assert any(g for _, g, _ in got)

@@ -1,9 +1,11 @@
 """The rows a session holds, as Arrow columns.
 
-Fixed-width columns (time, connection, direction, kind, topic, seq, size, flags) and the raw
+Fixed-width columns (time, connection, direction, kind, topic, seq, size, gap, flags) and the raw
 bytes. Connection and topic are ids: ``labels`` names them. The values follow
 ``logstore.frame_store``: direction 0 sent, 1 received, 2 a connection event; kind the frame's
-kind byte, or -1 empty, -2 text, -3 connection event; seq ``event_heads.NO_SEQ`` when none.
+kind byte, or -1 empty, -2 text, -3 connection event; seq ``event_heads.NO_SEQ`` when none;
+gap the seq jump the log found before a message (0 none), kept because finding it again needs
+frames a reader may not have (earlier batches, the subscription's filter).
 """
 
 from __future__ import annotations
@@ -24,18 +26,20 @@ FIXED_COLUMNS: tuple[tuple[str, type[np.generic]], ...] = (
     ("topic", np.int32),
     ("seq", np.int64),
     ("size", np.int32),
+    ("gap", np.int64),
     ("flags", np.int8),
 )
 DATA = "data"
 COLUMNS = (*(name for name, _ in FIXED_COLUMNS), DATA)
 SCHEMA: Any = pa.schema([(name, pa.from_numpy_dtype(dtype)) for name, dtype in FIXED_COLUMNS] + [(DATA, pa.binary())],
-                        metadata={b"realtime-inspector": b"session-store 1"})
+                        metadata={b"realtime-inspector": b"session-store 2"})
 
 
 @dataclass(frozen=True)
 class Rows:
     """Rows to append, as columns of one length. ``conn`` and ``topic`` are label ids
-    (``labels.LabelTable``); the size column is the length of each ``data``."""
+    (``labels.LabelTable``); the size column is the length of each ``data``; ``gap`` None
+    means no seq jumps."""
 
     t: npt.ArrayLike
     conn: npt.ArrayLike
@@ -45,6 +49,7 @@ class Rows:
     seq: npt.ArrayLike
     flags: npt.ArrayLike
     data: Sequence[bytes]
+    gap: npt.ArrayLike | None = None
 
 
 class Row(NamedTuple):
@@ -57,6 +62,7 @@ class Row(NamedTuple):
     topic: str
     seq: int
     size: int
+    gap: int
     flags: int
     data: bytes
 
@@ -68,6 +74,7 @@ def fixed_arrays(rows: Rows) -> list[np.ndarray[Any, Any]]:
     given = (rows.t, rows.conn, rows.direction, rows.kind, rows.topic, rows.seq)
     cols = [np.asarray(v, dtype) for v, (_, dtype) in zip(given, FIXED_COLUMNS, strict=False)]
     cols.append(np.fromiter(map(len, rows.data), np.int32, n))
+    cols.append(np.zeros(n, np.int64) if rows.gap is None else np.asarray(rows.gap, np.int64))
     cols.append(np.asarray(rows.flags, np.int8))
     if any(c.shape != (n,) for c in cols):
         raise ValueError("every column of the rows must hold one value per row")

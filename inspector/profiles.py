@@ -82,6 +82,9 @@ class Profile:
     kind: str = "client"          # client | proxy (files without it hold client profiles)
     listen: str = "127.0.0.1:9000"  # proxy: where clients connect
     rules: list[str] = field(default_factory=list)  # proxy: rule lines ("MATCH -> ACTION")
+    listen_self_signed: bool = False  # proxy: clients connect with wss://, a throwaway certificate's
+    listen_cert: str = ""         # proxy: clients connect with wss://, this certificate (PEM) ...
+    listen_key: str = ""          # ... and its key
 
     def connect_options(self, key_password: str | None = None) -> ConnectOptions:
         """The client's connection options; ProfileError when they cannot work."""
@@ -170,7 +173,7 @@ _SCALAR_TYPES: tuple[tuple[str, type], ...] = (
     ("name", str), ("url", str), ("token_kind", str), ("token", str), ("token_env", str), ("token_command", str),
     ("auth", str), ("auto_reconnect", bool), ("embedded_mock", bool), ("cacert", str), ("client_cert", str),
     ("client_key", str), ("insecure", bool), ("origin", str), ("proxy", str), ("no_proxy", bool), ("asyncapi", str),
-    ("kind", str), ("listen", str))
+    ("kind", str), ("listen", str), ("listen_self_signed", bool), ("listen_cert", str), ("listen_key", str))
 
 
 def _check_field_types(kwargs: dict[str, Any]) -> None:
@@ -197,6 +200,10 @@ def _check_kind(profile: Profile) -> None:
     host, _, port = profile.listen.rpartition(":")
     if profile.kind == "proxy" and not (host and port.isdigit() and int(port) < 65536):
         raise ProfileError(f"profile {profile.name!r}: listen address {profile.listen!r} is not HOST:PORT")
+    if profile.listen_key and not profile.listen_cert:
+        raise ProfileError(f"profile {profile.name!r}: the listener's key needs its certificate")
+    if profile.listen_self_signed and profile.listen_cert:
+        raise ProfileError(f"profile {profile.name!r}: the listener has a certificate or a self-signed one, not both")
 
 
 def _url_has_token(url: str) -> bool:

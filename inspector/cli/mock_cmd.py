@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-import tempfile
 from typing import Any
 
 from inspector.cli.errors import CliError
 from inspector.cli.mock_args import MockArgs
 from inspector.cli.stop_signals import stop_on_signals
-from inspector.mock.certs import LOOPBACK_NAMES, server_context
+from inspector.mock.certs import LOOPBACK_NAMES
+from inspector.mock.listener_tls import ListenerTls, ListenerTlsError, listener_context
 from inspector.mock.origin import ANY, canonical_origin
 from inspector.mock.server import MockConfig, MockServer
 from inspector.protocol.closecodes import GOING_AWAY
@@ -57,35 +57,17 @@ def config_from_args(args: MockArgs) -> MockConfig:
 
 def _tls_context(args: MockArgs) -> ssl.SSLContext | None:
     """--tls-cert/--tls-key, or --tls-self-signed (made in a temporary folder, named on stdout)."""
-    cert, key = args.tls_cert, args.tls_key
-    self_signed = args.tls_self_signed
-    client_ca = args.tls_client_ca
-    if self_signed and (cert or key):
-        raise CliError("--tls-self-signed makes its own certificate: leave out --tls-cert/--tls-key")
-    if key and not cert:
-        raise CliError("--tls-key needs --tls-cert")
-    if client_ca and not (cert or self_signed):
-        raise CliError("--tls-client-ca needs TLS (--tls-cert or --tls-self-signed)")
-    if self_signed:
-        from inspector.mock.certs import self_signed as make_self_signed
-        folder = tempfile.mkdtemp(prefix="realtime-inspector-mock-tls-")
-        made = make_self_signed(folder)
+    tls = ListenerTls(args.tls_cert, args.tls_key, args.tls_self_signed, args.tls_client_ca)
+    try:
+        made = listener_context(tls, "realtime-inspector-mock-tls-")
+    except ListenerTlsError as exc:
+        raise CliError(str(exc)) from None
+    if made is None:
+        return None
+    if made.ca_file is not None:
         print(f"TLS: self-signed certificate for {', '.join(LOOPBACK_NAMES)}; "
               f"its CA file: {made.ca_file} (use --cacert {made.ca_file})", flush=True)
-        cert, key = str(made.cert_file), str(made.key_file)
-    if not cert:
-        return None
-    try:
-        context = server_context(cert, key, client_ca)
-        if self_signed:  # loaded: only the CA file stays behind, for clients to trust
-            os.unlink(cert)
-            os.unlink(key) if key else None
-        return context
-    except FileNotFoundError as exc:
-        raise CliError(f"TLS file not found: {exc.filename or cert}") from None
-    except (ssl.SSLError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc)
-        raise CliError(f"cannot use the TLS certificate {cert}: {str(reason).replace('_', ' ').lower()}") from None
+    return made.context
 
 
 def _contract_examples(args: MockArgs) -> list[tuple[str, list[Any]]] | None:

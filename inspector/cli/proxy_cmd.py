@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
-import os
 import signal
 import ssl
 import sys
-import tempfile
 
 from inspector.cli.common_args import TokenArgs
 from inspector.cli.connect_setup import connect_options, debug_logging, warn_insecure
 from inspector.cli.errors import CliError
 from inspector.cli.proxy_args import ProxyArgs
 from inspector.client.tls import TlsSetupError
+from inspector.mock.listener_tls import ListenerTls, ListenerTlsError, listener_context
 from inspector.proxy.control import Control
 from inspector.proxy.http_api import serve_http
 from inspector.proxy.rule_text import RuleError, load_rules, parse_rule
@@ -44,26 +43,18 @@ def rules_from_args(args: ProxyArgs) -> list[Rule]:
 
 def listener_tls(args: ProxyArgs) -> ssl.SSLContext | None:
     """--tls-cert/--tls-key, or --tls-self-signed (made in a temporary folder, named on stdout)."""
-    from inspector.mock.certs import LOOPBACK_NAMES, self_signed, server_context
-    cert, key = args.tls_cert, args.tls_key
-    if key and not cert:
-        raise CliError("--tls-key needs --tls-cert")
-    if args.tls_self_signed:
-        made = self_signed(tempfile.mkdtemp(prefix="realtime-inspector-proxy-tls-"))
+    from inspector.mock.certs import LOOPBACK_NAMES
+    try:
+        made = listener_context(ListenerTls(args.tls_cert, args.tls_key, args.tls_self_signed),
+                                "realtime-inspector-proxy-tls-")
+    except ListenerTlsError as exc:
+        raise CliError(str(exc)) from None
+    if made is None:
+        return None
+    if made.ca_file is not None:
         print(f"TLS: self-signed certificate for {', '.join(LOOPBACK_NAMES)}; its CA file: {made.ca_file}",
               flush=True)
-        cert, key = str(made.cert_file), str(made.key_file)
-    if not cert:
-        return None
-    try:
-        context = server_context(cert, key)
-    except (ssl.SSLError, OSError) as exc:
-        raise CliError(f"cannot use the listener's certificate {cert}: {getattr(exc, 'strerror', None) or exc}") \
-            from None
-    if args.tls_self_signed and key:  # loaded: only the CA file stays behind (no private key left on disk)
-        os.unlink(cert)
-        os.unlink(key)
-    return context
+    return made.context
 
 
 def config_from_args(args: ProxyArgs) -> ProxyConfig:

@@ -114,6 +114,13 @@ def encode_event_body(body: dict[str, Any]) -> bytes:
     return _EVENT_BYTE + _ENCODER.encode(body).encode("utf-8")
 
 
+def encode_body(kind: int, body: Any) -> bytes:
+    """A message of ``kind`` whose JSON body is ``body`` as given, written as every frame is
+    (compact, UTF-8, no NaN): for a body a person typed or edited, valid or not for its kind.
+    Raises TypeError or ValueError for what is not JSON."""
+    return bytes((kind,)) + _ENCODER.encode(body).encode("utf-8")
+
+
 def encode(frame: Frame) -> bytes:
     """Bytes of one binary WebSocket message for ``frame``."""
     if type(frame) is Event:  # the hot path: a publish encodes one of these per message
@@ -246,10 +253,7 @@ def _decode(data: bytes | bytearray | memoryview) -> Frame:
             raise DecodeError("bad_frame", f"{kind.name} body is {len(body)} bytes (at most {MAX_PING_PAYLOAD})", first)
         return Ping(bytes(body)) if kind is Kind.PING else Pong(bytes(body))
     if first == Kind.EVENT:
-        obj = decode_json_object(body)
-        if is_event_body(obj):  # the usual EVENT: no further call
-            return Event(obj["topic"], obj["type"], obj["ts"], obj["data"], obj.get("seq"))
-        return _checked_event(obj, first)
+        return event_from_body(decode_json_object(body))
     if first == Kind.SUBSCRIBE:
         return _subscribe(decode_json_object(body), first)
     if first == Kind.UNSUBSCRIBE:
@@ -259,6 +263,13 @@ def _decode(data: bytes | bytearray | memoryview) -> Frame:
     if first == Kind.ERROR:
         return _error(decode_json_object(body), first)
     raise DecodeError("unknown_kind", f"first byte 0x{first:02X} is not a known kind", first)
+
+
+def event_from_body(obj: dict[str, Any]) -> Event:
+    """The Event an EVENT's decoded body makes; DecodeError naming the field that is wrong."""
+    if is_event_body(obj):  # the usual EVENT: no further call
+        return Event(obj["topic"], obj["type"], obj["ts"], obj["data"], obj.get("seq"))
+    return _checked_event(obj, Kind.EVENT)
 
 
 def _checked_event(obj: dict[str, Any], first: int) -> Event:

@@ -35,11 +35,13 @@ from inspector.protocol.frames import (
     Pong,
     decode_json_object,
     decode_received,
+    event_from_body,
     summarize,
 )
-from inspector.protocol.kinds import kind_name
+from inspector.protocol.kinds import Kind, kind_name
 
 SCHEMA_VERSION = 1
+_EVENT_BYTE = bytes((Kind.EVENT,))
 
 # ASCII only: no reader can split a line on U+2028 or choke on a lone surrogate from \ud800
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
@@ -71,9 +73,22 @@ def _head(ev: SessionEvent, name: str) -> dict[str, Any]:
     return {"v": SCHEMA_VERSION, "t": ev.t, "conn": ev.conn, "event": name}
 
 
+def _event_and_body(ev: FrameSeen, data: bytes) -> tuple[Frame | DecodeError, dict[str, Any] | None]:
+    """An EVENT's frame and its body object (key order and unknown fields kept) from one JSON
+    decode: the common frame, whose body would otherwise be decoded twice. (None for the body
+    of anything else: ``_body`` reads it.)"""
+    if ev.text or data[:1] != _EVENT_BYTE:
+        return decoded(ev), None
+    try:
+        body = decode_json_object(memoryview(data)[1:])
+        return event_from_body(body), body
+    except DecodeError as exc:
+        return exc, None
+
+
 def _frame_record(ev: FrameSeen) -> dict[str, Any]:
     data = bytes(ev.data)
-    frame = decoded(ev)
+    frame, body = _event_and_body(ev, data)
     out = _head(ev, "frame")
     out["dir"] = ev.direction
     out["kind"] = frame_kind(ev)
@@ -92,7 +107,7 @@ def _frame_record(ev: FrameSeen) -> dict[str, Any]:
     if isinstance(frame, DecodeError):
         out["decode_error"] = {"code": frame.code, "message": frame.message}
     else:
-        out["body"] = _body(frame, data)
+        out["body"] = body if body is not None else _body(frame, data)
     return out
 
 

@@ -58,32 +58,99 @@ class Failure:
 WsEvent = bytes | TextMessage | PingReceived | PongReceived | CloseReceived
 
 
-class _Violation(Exception):
+class FrameViolation(Exception):
+    """A frame broke an RFC 6455 rule: ``code`` is the close code its receiver answers with,
+    ``reason`` one line saying what its sender did ("server sent ...", "client sent ...")."""
+
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
 
 
+_Violation = FrameViolation
+
+
 def is_sendable_close_code(code: int) -> bool:
     return code in _SENDABLE_CODES or 3000 <= code <= 4999
 
 
-def parse_close_payload(payload: bytes) -> CloseReceived:
-    """The code and reason of a server's close frame; raises _Violation when they break the rules."""
+def parse_close_payload(payload: bytes, who: str = "server") -> CloseReceived:
+    """The code and reason of a close frame ``who`` sent; FrameViolation when they break the rules."""
     if not payload:
         return CloseReceived(NO_STATUS, "")
     if len(payload) == 1:
-        raise _Violation(PROTOCOL_ERROR, "server sent a close frame with a 1-byte payload")
+        raise _Violation(PROTOCOL_ERROR, f"{who} sent a close frame with a 1-byte payload")
     code = int.from_bytes(payload[:2], "big")
     try:  # the reason first, as websockets does: a bad code with a bad reason is 1007
         reason = payload[2:].decode("utf-8")
     except UnicodeDecodeError as exc:
         why = _utf8_error(exc, 0)
-        raise _Violation(INVALID_DATA, f"server sent a close reason that is not UTF-8 ({why})") from None
+        raise _Violation(INVALID_DATA, f"{who} sent a close reason that is not UTF-8 ({why})") from None
     if not is_sendable_close_code(code):
-        raise _Violation(PROTOCOL_ERROR, f"server sent the invalid close code {code}")
+        raise _Violation(PROTOCOL_ERROR, f"{who} sent the invalid close code {code}")
     return CloseReceived(code, reason)
+
+
+def check_opcode(opcode: int, who: str) -> None:
+    if opcode not in _KNOWN_OPCODES:
+        raise _Violation(PROTOCOL_ERROR, f"{who} sent a frame with the reserved opcode {opcode:#x}")
+
+
+def check_bits_and_control(b0: int, opcode: int, length: int, who: str) -> None:
+    """The RSV bits (no extension is ever negotiated) and the rules of control frames, from a
+    frame's first byte and payload length."""
+    if b0 & 0x70:
+        raise _Violation(PROTOCOL_ERROR, f"{who} set reserved bits (RSV1-3) with no extension negotiated")
+    if opcode >= 0x8:
+        if length > MAX_CONTROL_PAYLOAD:
+            raise _Violation(PROTOCOL_ERROR, f"{who} sent a control frame longer than {MAX_CONTROL_PAYLOAD} bytes")
+        if not b0 & 0x80:
+            raise _Violation(PROTOCOL_ERROR, f"{who} sent a fragmented control frame")
+
+
+class TextChecker:
+    """A text message's UTF-8, fragment by fragment (a character may span two)."""
+
+    def __init__(self, who: str) -> None:
+        self.who = who
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._offset = 0
+
+    def feed(self, payload: bytes, final: bool) -> None:
+        pending = len(self._decoder.getstate()[0])
+        try:
+            self._decoder.decode(payload, final)
+        except UnicodeDecodeError as exc:
+            raise _Violation(INVALID_DATA, f"{self.who} sent a text message that is not UTF-8 "
+                                           f"({_utf8_error(exc, self._offset - pending)})") from None
+        self._offset += len(payload)
+
+
+def frame_bytes(opcode: int, payload: bytes, mask: bytes | None = None, fin: bool = True, rsv: int = 0) -> bytes:
+    """The bytes of one frame, valid or not: masked with the 4-byte ``mask`` when given (a
+    client's frame); ``rsv`` holds RSV1-3 as the three bits 4, 2, 1."""
+    n = len(payload)
+    first = (0x80 if fin else 0) | (rsv & 7) << 4 | (opcode & 0x0F)
+    bit = 0x80 if mask is not None else 0
+    if n < 126:
+        head = bytes((first, bit | n))
+    elif n < 65536:
+        head = bytes((first, bit | 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((first, bit | 127)) + n.to_bytes(8, "big")
+    if mask is None:
+        return head + payload
+    return head + mask + apply_mask(payload, mask)
+
+
+def apply_mask(data: bytes, key: bytes) -> bytes:
+    """``data`` XOR the 4-byte ``key`` repeated (masking and unmasking are the same)."""
+    n = len(data)
+    if not n:
+        return b""
+    stream = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
 
 
 def _utf8_error(exc: UnicodeDecodeError, offset: int) -> str:
@@ -110,7 +177,7 @@ class FrameParser:
         # The fragmented message in progress, if any.
         self._fragments: list[bytes] | None = None
         self._fragments_size = 0
-        self._text: codecs.IncrementalDecoder | None = None
+        self._text: TextChecker | None = None
 
     @property
     def done(self) -> bool:
@@ -194,8 +261,7 @@ class FrameParser:
                     i = end
                     continue
             opcode = b0 & 0x0F
-            if opcode not in _KNOWN_OPCODES:
-                raise _Violation(PROTOCOL_ERROR, f"server sent a frame with the reserved opcode {opcode:#x}")
+            check_opcode(opcode, "server")
             if b1 & 0x80:
                 raise _Violation(PROTOCOL_ERROR, "server sent a masked frame")
             length = b1 & 0x7F
@@ -227,13 +293,7 @@ class FrameParser:
             room = self.max_size - (self._fragments_size if self._fragments is not None else 0)
             if length > room:
                 raise _Violation(MESSAGE_TOO_BIG, f"server sent a message over the size limit of {self.max_size} bytes")
-        if b0 & 0x70:
-            raise _Violation(PROTOCOL_ERROR, "server set reserved bits (RSV1-3) with no extension negotiated")
-        if opcode >= 0x8:
-            if length > MAX_CONTROL_PAYLOAD:
-                raise _Violation(PROTOCOL_ERROR, f"server sent a control frame longer than {MAX_CONTROL_PAYLOAD} bytes")
-            if not b0 & 0x80:
-                raise _Violation(PROTOCOL_ERROR, "server sent a fragmented control frame")
+        check_bits_and_control(b0, opcode, length, "server")
 
     def _frame(self, opcode: int, fin: int, payload: bytes, append: Callable[[WsEvent], None]) -> None:
         """One complete frame whose header passed the checks."""
@@ -251,14 +311,14 @@ class FrameParser:
             self._fragments_size = len(payload)
             self._text = None
             if opcode == 0x1:
-                self._text = codecs.getincrementaldecoder("utf-8")()
-                self._decode(payload, 0, False)
+                self._text = TextChecker("server")
+                self._text.feed(payload, False)
         elif opcode == 0x0:
             fragments = self._fragments
             if fragments is None:
                 raise _Violation(PROTOCOL_ERROR, "server sent a continuation frame with no message in progress")
             if self._text is not None:
-                self._decode(payload, self._fragments_size, bool(fin))
+                self._text.feed(payload, bool(fin))
             fragments.append(payload)
             self._fragments_size += len(payload)
             if fin:
@@ -279,16 +339,6 @@ class FrameParser:
                 raise _Violation(PROTOCOL_ERROR, "server closed in the middle of a fragmented message")
             append(close)
             self.closed = True
-
-    def _decode(self, payload: bytes, offset: int, final: bool) -> None:
-        decoder = self._text
-        assert decoder is not None
-        pending = len(decoder.getstate()[0])
-        try:
-            decoder.decode(payload, final)
-        except UnicodeDecodeError as exc:
-            raise _Violation(INVALID_DATA, "server sent a text message that is not UTF-8 "
-                                           f"({_utf8_error(exc, offset - pending)})") from None
 
 
 def _check_utf8(payload: bytes) -> None:

@@ -5,14 +5,17 @@ receiving end would send for it (``--strict`` sends that code to the sender inst
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass
 
-from inspector.protocol.closecodes import INVALID_DATA, PROTOCOL_ERROR
-from inspector.protocol.wsframes import MAX_CONTROL_PAYLOAD, is_sendable_close_code
+from inspector.protocol.closecodes import PROTOCOL_ERROR
+from inspector.protocol.wsframes import (
+    FrameViolation,
+    TextChecker,
+    check_bits_and_control,
+    check_opcode,
+    parse_close_payload,
+)
 from inspector.proxy.wire import RawFrame
-
-_KNOWN = frozenset((0x0, 0x1, 0x2, 0x8, 0x9, 0xA))
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,66 +25,46 @@ class Violation:
 
 
 class SideChecker:
-    """The frames one side sends, in order; ``client`` says which side (masking differs)."""
+    """The frames one side sends, in order; ``client`` says which side (masking differs).
+    The rules are the client's receive side's (protocol/wsframes), said of either sender."""
 
     def __init__(self, client: bool) -> None:
         self.client = client
         self.who = "client" if client else "server"
         self._in_message = False
-        self._text: codecs.IncrementalDecoder | None = None
+        self._text: TextChecker | None = None
 
     def check(self, frame: RawFrame) -> Violation | None:
         try:
             self._check(frame)
-        except _Broken as exc:
-            return Violation(exc.code, f"{self.who} {exc.args[0]}")
+        except FrameViolation as exc:
+            return Violation(exc.code, exc.reason)
         return None
 
     def _check(self, f: RawFrame) -> None:
-        if f.opcode not in _KNOWN:
-            raise _Broken(PROTOCOL_ERROR, f"sent a frame with the reserved opcode {f.opcode:#x}")
+        who = self.who
+        check_opcode(f.opcode, who)
         if f.masked != self.client:
-            raise _Broken(PROTOCOL_ERROR, "sent an unmasked frame" if self.client else "sent a masked frame")
-        if f.rsv:
-            raise _Broken(PROTOCOL_ERROR, "set reserved bits (RSV1-3) with no extension negotiated")
+            raise FrameViolation(PROTOCOL_ERROR, f"{who} sent an unmasked frame" if self.client
+                                 else f"{who} sent a masked frame")
+        b0 = (0x80 if f.fin else 0) | f.rsv << 4 | f.opcode
+        check_bits_and_control(b0, f.opcode, len(f.payload), who)
         if f.opcode >= 0x8:
-            self._control(f)
+            if f.opcode == 0x8:
+                parse_close_payload(f.payload, who)
             return
         if f.opcode == 0x0:
             if not self._in_message:
-                raise _Broken(PROTOCOL_ERROR, "sent a continuation frame with no message in progress")
+                raise FrameViolation(PROTOCOL_ERROR, f"{who} sent a continuation frame with no message in progress")
         else:
             if self._in_message:
                 self._in_message = False
-                raise _Broken(PROTOCOL_ERROR, "sent a data frame inside a fragmented message")
-            self._text = codecs.getincrementaldecoder("utf-8")() if f.opcode == 0x1 else None
+                raise FrameViolation(PROTOCOL_ERROR, f"{who} sent a data frame inside a fragmented message")
+            self._text = TextChecker(who) if f.opcode == 0x1 else None
         self._in_message = not f.fin
         if self._text is not None:
             try:
-                self._text.decode(f.payload, f.fin)
-            except UnicodeDecodeError as exc:
+                self._text.feed(f.payload, f.fin)
+            except FrameViolation:
                 self._text = None
-                raise _Broken(INVALID_DATA, f"sent a text message that is not UTF-8 ({exc.reason})") from None
-
-    def _control(self, f: RawFrame) -> None:
-        if len(f.payload) > MAX_CONTROL_PAYLOAD:
-            raise _Broken(PROTOCOL_ERROR, f"sent a control frame longer than {MAX_CONTROL_PAYLOAD} bytes")
-        if not f.fin:
-            raise _Broken(PROTOCOL_ERROR, "sent a fragmented control frame")
-        if f.opcode != 0x8 or not f.payload:
-            return
-        if len(f.payload) == 1:
-            raise _Broken(PROTOCOL_ERROR, "sent a close frame with a 1-byte payload")
-        try:
-            f.payload[2:].decode("utf-8")
-        except UnicodeDecodeError:
-            raise _Broken(INVALID_DATA, "sent a close reason that is not UTF-8") from None
-        code = int.from_bytes(f.payload[:2], "big")
-        if not is_sendable_close_code(code):
-            raise _Broken(PROTOCOL_ERROR, f"sent the invalid close code {code}")
-
-
-class _Broken(Exception):
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
+                raise

@@ -36,12 +36,13 @@ class HeldFrames:
         self.frames: dict[int, Held] = {}
         self._ids = itertools.count(1)
 
-    def park(self, pair: Pair, c2s: bool, frame: RawFrame) -> None:
+    def park(self, pair: Pair, c2s: bool, frame: RawFrame) -> Held:
         held = Held(next(self._ids), pair, c2s, frame, time.time())
         self.frames[held.id] = held
         if pair.log is not None:
-            pair.log.note("held", id=held.id, direction=held.as_json()["direction"])
+            pair.log.note("held", id=held.id, direction="c2s" if c2s else "s2c")
             pair.log.flush()
+        return held
 
     def forward(self, held_id: int, patch: Any = None, raw: bytes | None = None) -> bool:
         held = self.frames.pop(held_id, None)

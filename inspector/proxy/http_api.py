@@ -13,7 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from inspector.mock.http import split_path
+from inspector.proxy.upgrade import BadHead, RequestHead, parse_request
 
 MAX_BODY = 1 << 20
 
@@ -29,8 +31,11 @@ class HttpRequest:
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: dict[str, str]  # lower-case names
+    head: RequestHead
     body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.head.get(name)
 
     def json(self) -> Any:
         if not self.body.strip():
@@ -45,21 +50,19 @@ Handler = Callable[[HttpRequest], Awaitable[tuple[int, Any]]]
 
 
 async def _read_request(reader: asyncio.StreamReader) -> HttpRequest:
-    head = await reader.readuntil(b"\r\n\r\n")
-    first, *lines = head[:-4].decode("latin-1").split("\r\n")
-    parts = first.split(" ")
-    if len(parts) != 3:
-        raise HttpError(400, "malformed request line")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0") or 0)
-    if length > MAX_BODY:
+    raw = await reader.readuntil(b"\r\n\r\n")
+    try:
+        head = parse_request(raw[:-4])  # the head as the proxy reads a client's upgrade
+    except BadHead as exc:
+        raise HttpError(400, str(exc)) from None
+    length = (head.get("Content-Length") or "0").strip()
+    if not length.isdigit():
+        raise HttpError(400, "Content-Length is not a number")
+    if int(length) > MAX_BODY:
         raise HttpError(413, "the body is too large")
-    body = await reader.readexactly(length) if length else b""
-    url = urlsplit(parts[1])
-    return HttpRequest(parts[0].upper(), url.path, parse_qs(url.query), headers, body)
+    body = await reader.readexactly(int(length)) if int(length) else b""
+    path, query = split_path(head.target)
+    return HttpRequest(head.method.upper(), path, query, head, body)
 
 
 def _answer(status: int, body: Any) -> bytes:
@@ -78,8 +81,8 @@ async def serve_http(handler: Handler, host: str, port: int, token: str | None) 
     async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             request = await asyncio.wait_for(_read_request(reader), 10)
-            if token is not None and not hmac.compare_digest(request.headers.get("authorization", ""),
-                                                             f"Bearer {token}"):
+            sent = (request.header("Authorization") or "").encode("latin-1")  # the bytes as they came
+            if token is not None and not hmac.compare_digest(sent, f"Bearer {token}".encode()):
                 raise HttpError(401, "this control API wants 'Authorization: Bearer' with its --control-token")
             status, body = await handler(request)
         except HttpError as exc:

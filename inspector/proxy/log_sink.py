@@ -3,6 +3,7 @@ each as lines (``--json`` or ``--text``) on stdout, which it shares with the pro
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 from typing import Any, BinaryIO
@@ -34,8 +35,13 @@ def _write(logs: dict[str, FrameLog], record: tuple[Any, ...], as_json: bool, li
               action, t)
 
 
+NICENESS = 10  # below the proxy: when the CPUs are busy, forwarding goes first and the log catches up
+
+
 def main(argv: list[str]) -> int:
     as_json = "--json" in argv
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
     stdin = sys.stdin.buffer
     logs: dict[str, FrameLog] = {}
     lines: list[str] = []  # every pair's FrameLog appends here

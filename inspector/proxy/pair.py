@@ -66,7 +66,7 @@ class Pair:
         self.index, self.client, self.server = index, client, server
         self.log, self.rules, self.toxics, self.on_frame = log, rules, toxics, on_frame
         self.strict, self.max_frame = strict, max_frame
-        self.on_hold: Callable[[Pair, bool, RawFrame], None] | None = None  # a hold rule parked a frame
+        self.on_hold: Callable[[Pair, bool, RawFrame], object] | None = None  # a hold rule parked a frame
         address = client.writer.get_extra_info("peername")
         self.client_address = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
         self.opened = time.monotonic()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.protocol.filters import FilterError, compile_filter
+from inspector.protocol.frames import encode_body
 from inspector.protocol.kinds import Kind
 from inspector.proxy.rules import ACTIONS, CORRUPTIONS, HANDSHAKE_ACTIONS, Action, Match, Rule
 
@@ -128,7 +129,10 @@ def _payload(fields: dict[str, Any]) -> bytes | None:
         if name not in Kind.__members__:
             raise _Bad("frame_kind", f"frame_kind must be one of {', '.join(Kind.__members__)}")
         body = _json("body", fields["body"])
-        return bytes((Kind[name],)) + json.dumps(body, separators=(",", ":")).encode()
+        try:
+            return encode_body(Kind[name], body)
+        except ValueError as exc:
+            raise _Bad("body", f"body is not JSON the codec can write: {exc}") from None
     return None
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.protocol.filters import CompiledFilter
-from inspector.protocol.frames import DecodeError, Event, decode_received
+from inspector.protocol.frames import DecodeError, Event, decode_received, encode_body
 from inspector.protocol.heads import read_head
 from inspector.protocol.kinds import Kind, kind_name
 from inspector.protocol.limits import MAX_MESSAGE_SIZE
@@ -359,8 +359,8 @@ def merge_patch_frame(frame: RawFrame, patch: Any) -> RawFrame:
     except ValueError:
         obj = None
     patched = merge_patch(obj, patch)
-    return RawFrame(frame.opcode, head + json.dumps(patched, separators=(",", ":")).encode(), frame.fin, frame.rsv,
-                    frame.masked)
+    payload = encode_body(head[0], patched) if head else encode_body(0, patched)[1:]
+    return RawFrame(frame.opcode, payload, frame.fin, frame.rsv, frame.masked)
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

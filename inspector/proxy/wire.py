@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from inspector.protocol.wsframes import apply_mask, frame_bytes
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)  # not frozen: one is made per frame, and a frozen one's __init__ costs four times more
 class RawFrame:
     opcode: int
     payload: bytes  # unmasked
@@ -25,31 +27,9 @@ class FrameTooLarge(ValueError):
     """A frame header announced more than the splitter will hold."""
 
 
-def apply_mask(data: bytes, key: bytes) -> bytes:
-    """``data`` XOR the 4-byte ``key`` repeated (masking and unmasking are the same)."""
-    n = len(data)
-    if not n:
-        return b""
-    stream = (key * (n // 4 + 1))[:n]
-    return (int.from_bytes(data, "little") ^ int.from_bytes(stream, "little")).to_bytes(n, "little")
-
-
 def encode(frame: RawFrame, mask: bool) -> bytes:
     """The bytes of ``frame``, masked with a fresh key when ``mask`` (a client's frame)."""
-    payload = frame.payload
-    n = len(payload)
-    first = (0x80 if frame.fin else 0) | (frame.rsv & 7) << 4 | (frame.opcode & 0x0F)
-    bit = 0x80 if mask else 0
-    if n < 126:
-        head = bytes((first, bit | n))
-    elif n < 65536:
-        head = bytes((first, bit | 126)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((first, bit | 127)) + n.to_bytes(8, "big")
-    if not mask:
-        return head + payload
-    key = os.urandom(4)
-    return head + key + apply_mask(payload, key)
+    return frame_bytes(frame.opcode, frame.payload, os.urandom(4) if mask else None, frame.fin, frame.rsv)
 
 
 class FrameSplitter:

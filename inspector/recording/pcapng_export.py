@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from inspector import __version__
 from inspector.private_files import open_private
 from inspector.protocol.events import OUT, FrameSeen, SessionEvent, State, StateChanged
-from inspector.protocol.wsframes import is_sendable_close_code
+from inspector.protocol.wsframes import frame_bytes, is_sendable_close_code
 from inspector.recording.format import RecordingError
 from inspector.recording.har_export import UNKNOWN_URL
 from inspector.recording.pcapng_file import LINKTYPE_ETHERNET, PcapngWriter
@@ -54,23 +54,6 @@ FIRST_CLIENT_PORT = 49152
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MSS_OPTION = struct.pack("!BBH", 2, 4, MAX_SEGMENT)
 _ENDED = (State.CLOSED, State.STOPPED, State.WAITING)
-
-
-def ws_frame(payload: bytes, opcode: int, mask: bytes | None) -> bytes:
-    """One final WebSocket frame; masked with the 4-byte ``mask`` when given (client to server)."""
-    n = len(payload)
-    if n < 126:
-        head = struct.pack("!BB", 0x80 | opcode, n | (0x80 if mask else 0))
-    elif n < 65536:
-        head = struct.pack("!BBH", 0x80 | opcode, 126 | (0x80 if mask else 0), n)
-    else:
-        head = struct.pack("!BBQ", 0x80 | opcode, 127 | (0x80 if mask else 0), n)
-    if mask is None:
-        return head + payload
-    if n:
-        key = (mask * (n // 4 + 1))[:n]
-        payload = (int.from_bytes(payload, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
-    return head + mask + payload
 
 
 class _Hosts:
@@ -155,13 +138,13 @@ class _Stream:
     def message(self, t: float, ev: FrameSeen) -> None:
         from_client = ev.direction == OUT
         mask = self.rng.randbytes(4) if from_client else None
-        self.data(t, from_client, ws_frame(bytes(ev.data), 0x1 if ev.text else 0x2, mask))
+        self.data(t, from_client, frame_bytes(0x1 if ev.text else 0x2, bytes(ev.data), mask))
 
     def close(self, t: float, code: int | None, reason: str) -> None:
         if code is not None and is_sendable_close_code(code):
             body = struct.pack("!H", code) + reason.encode("utf-8")[:123]
-            self.data(t, False, ws_frame(body, 0x8, None))
-            self.data(t, True, ws_frame(struct.pack("!H", code), 0x8, self.rng.randbytes(4)))
+            self.data(t, False, frame_bytes(0x8, body))
+            self.data(t, True, frame_bytes(0x8, struct.pack("!H", code), self.rng.randbytes(4)))
         self._send(t, False, TCP_FIN | TCP_ACK)
         self._send(t, True, TCP_FIN | TCP_ACK)
         self._send(t, False, TCP_ACK)

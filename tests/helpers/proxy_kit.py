@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 from inspector.client.model import ConnectOptions
 from inspector.proxy.server import ProxyConfig, ProxyServer
@@ -137,3 +138,28 @@ async def raw_pair(**config: object) -> AsyncIterator[tuple[ProxyServer, RawEnd,
         finally:
             client_end.abort()
             server_end.abort()
+
+
+def record_two_pairs(mock_url: str, record: str, kit: Any) -> None:
+    """``proxy --record`` in a process of its own: two clients in turn (pairs 1 and 2), each
+    subscribing and sending a PING whose PONG comes back."""
+    import signal
+
+    from cli_proc import Proc
+
+    proc = Proc("proxy", "--listen", "127.0.0.1:0", "--upstream", mock_url, "--quiet", "--record", record)
+    try:
+        port = int(proc.until("listening on ").split()[2].rsplit(":", 1)[1])
+
+        async def body() -> None:
+            for n, topic in ((1, "orders.eu"), (2, "prices.gbp")):
+                async with kit.connect(f"ws://127.0.0.1:{port}/api/v2/realtime") as ws:
+                    await kit.subscribe(ws, topic)
+                    await ws.send(b"\x20pair %d" % n)
+                    assert await kit.recv(ws) == b"\x21pair %d" % n
+
+        kit.run(body())
+    finally:
+        proc.p.send_signal(signal.SIGTERM)
+        rc, _, err = proc.finish()
+    assert rc == 0, err

@@ -23,7 +23,7 @@ from inspector.protocol.events import (
     SubscriptionChanged,
     SubState,
 )
-from inspector.protocol.frames import Event, Ping, encode, try_decode
+from inspector.protocol.frames import DecodeError, Event, Ping, decode_received, encode, summarize, try_decode
 from inspector.protocol.json_output import json_line, json_record
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "json-output.md"
@@ -149,3 +149,26 @@ def test_measurements_in_milliseconds_and_non_finite_as_null():
     assert json_record(ServerPingAnswered("c1", T, b"", float("inf")))["response_ms"] is None
     line = json_line(StateChanged("c1", T, State.WAITING, attempt=2, delay=float("nan")))
     assert json.loads(line)["delay"] is None
+
+
+@pytest.mark.parametrize("data", [
+    b'\x10{"topic":"a","type":"message","seq":3,"ts":1,"data":{"x":[1,2]}}',
+    b'\x10{ "data" : {"y": "caf\\u00e9"}, "extra": null, "ts": 5, "type": "message", "topic": "b" }',
+    b'\x10{"topic":"a","type":"message","data":{}}',  # no ts: undecodable
+    b'\x10{"topic":"a","type":"message","ts":1,"data":{}',  # not JSON
+    b'\x10["not", "an", "object"]',
+    b'\x10' + b'[' * 5000 + b']' * 5000,
+    b'\x10{"topic":"a","type":"message","ts":1,"data":NaN}',
+    b"\x10\xff\xfe",
+])
+def test_an_event_read_once_gives_the_line_reading_it_twice_gave(data: bytes) -> None:
+    ev = FrameSeen("c1", 1.0, "in", data)
+    record = json_record(ev)
+    assert record is not None
+    frame = decode_received(data)
+    if isinstance(frame, DecodeError):
+        assert record["decode_error"] == {"code": frame.code, "message": frame.message}
+        assert "body" not in record
+    else:
+        assert record["body"] == json.loads(data[1:]) and list(record["body"]) == list(json.loads(data[1:]))
+        assert record["summary"] == summarize(frame, len(data))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from inspector.protocol.wsframes import FrameParser
 from inspector.proxy.checks import SideChecker
-from inspector.proxy.wire import RawFrame
+from inspector.proxy.wire import RawFrame, encode
 
-
-@pytest.mark.parametrize(("client", "frames", "code", "reason"), [
+CASES = [
     (False, [RawFrame(0xB, b"")], 1002, "server sent a frame with the reserved opcode 0xb"),
     (True, [RawFrame(0x2, b"x")], 1002, "client sent an unmasked frame"),
     (False, [RawFrame(0x2, b"x", masked=True)], 1002, "server sent a masked frame"),
@@ -19,17 +19,31 @@ from inspector.proxy.wire import RawFrame
     (False, [RawFrame(0x2, b"x", fin=False), RawFrame(0x2, b"y")], 1002,
      "server sent a data frame inside a fragmented message"),
     (False, [RawFrame(0x1, b"\xc3", fin=False), RawFrame(0x0, b"(")], 1007,
-     "server sent a text message that is not UTF-8 (invalid continuation byte)"),
+     "server sent a text message that is not UTF-8 (invalid continuation byte at position 0)"),
     (False, [RawFrame(0x8, b"\x03")], 1002, "server sent a close frame with a 1-byte payload"),
     (False, [RawFrame(0x8, b"\x03\xed")], 1002, "server sent the invalid close code 1005"),
-    (False, [RawFrame(0x8, b"\x03\xe8\xff")], 1007, "server sent a close reason that is not UTF-8"),
-])
+    (False, [RawFrame(0x8, b"\x03\xe8\xff")], 1007,
+     "server sent a close reason that is not UTF-8 (invalid start byte at position 0)"),
+]
+
+
+@pytest.mark.parametrize(("client", "frames", "code", "reason"), CASES)
 def test_each_rule_and_its_code(client: bool, frames: list[RawFrame], code: int, reason: str) -> None:
     checker = SideChecker(client)
     *before, last = frames
     assert [checker.check(f) for f in before] == [None] * len(before)
     violation = checker.check(last)
     assert violation is not None and (violation.code, violation.reason) == (code, reason)
+
+
+@pytest.mark.parametrize("frames", [case[1] for case in CASES if not case[0] and not case[1][-1].masked])
+def test_a_server_frame_is_judged_as_the_clients_own_parser_judges_it(frames: list[RawFrame]) -> None:
+    checker = SideChecker(client=False)
+    violations = [checker.check(f) for f in frames]
+    parser = FrameParser(max_size=None)
+    parser.feed(b"".join(encode(f, False) for f in frames))
+    assert parser.failure is not None and violations[-1] is not None
+    assert (parser.failure.code, parser.failure.reason) == (violations[-1].code, violations[-1].reason)
 
 
 def test_a_good_conversation_breaks_nothing() -> None:

@@ -133,6 +133,8 @@ def test_own_routes_list_connections_add_rules_inject_and_close() -> None:
         async with RawUpstream() as up, running_proxy(up.url) as proxy, controlled(proxy, token="ctl-secret") as port:
             auth = {"Authorization": "Bearer ctl-secret"}
             assert (await _call(port, "GET", "/connections"))[0] == 401
+            assert (await _call(port, "GET", "/connections", headers={"Authorization": "Bearer clé"}))[0] == 401
+            assert (await _call(port, "GET", "/connections", headers={"X-Bad ": "x"}))[0] == 400  # a space: malformed
             client_end, _ = await raw_client(proxy.port)
             server_end = await up.next_end()
             status, conns = await _call(port, "GET", "/connections", headers=auth)

@@ -40,6 +40,13 @@ _ROLE_SLOT = {
 _CACHE_ROWS = 2048
 
 
+def _direction_text(conn: str, direction: str) -> str:
+    """A proxy pair's rows say which side sent the frame; a client's, which way it went."""
+    from inspector.proxy.pair_names import SIDES, is_pair_conn  # rows are drawn after start-up: not before
+
+    return SIDES.get(direction, "?") if is_pair_conn(conn) else _ARROW.get(direction, "?")
+
+
 def format_time(t: float) -> str:
     """HH:MM:SS.mmm in local time."""
     try:
@@ -215,8 +222,10 @@ class LogModel(QAbstractTableModel):
         kind, seq, direction = s.kind(i), s.seq(i), s.direction(i)
         if kind == KIND_SESSION:
             return self._session_info(number, i)
+        conn = s.conn(i)
+        arrow = _direction_text(conn, direction)
         texts: tuple[str, ...] = (
-            str(number), format_time(s.t(i)), s.conn(i), _ARROW.get(direction, "?"), kind_label(kind),
+            str(number), format_time(s.t(i)), conn, arrow, kind_label(kind),
             s.topic(i), "" if seq is None else str(seq), str(s.size(i)), s.summary(i),
         )
         undecodable = s.undecodable(i)

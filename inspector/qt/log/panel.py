@@ -41,7 +41,7 @@ from inspector.protocol.kinds import Kind
 from inspector.qt.completer_click import let_clicks_through
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.log.detail_pane import DetailPane
-from inspector.qt.log.model import COL_TIME, COLUMNS, LogModel
+from inspector.qt.log.model import COL_DIR, COL_TIME, COLUMNS, LogModel
 from inspector.qt.log.payload_view import EVERY, PayloadView
 from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
 from inspector.qt.steady_label import SteadyLabel
@@ -420,13 +420,24 @@ class LogPanel(QWidget):
         self._refresh_choices()
         self._update_status()
 
+    def _add_conn_choice(self, conn: str) -> None:
+        from inspector.proxy.pair_names import SIDES, is_pair_conn  # connections come after start-up
+
+        if not is_pair_conn(conn):
+            self.conn_combo.addItem(conn, conn)
+            return
+        self.conn_combo.addItem(f"pair {conn}", conn)  # the pair filter
+        if COL_DIR not in self._pinned:  # room for "server → client" in its rows
+            hh = self.view.horizontalHeader()
+            hh.resizeSection(COL_DIR, self.view.fontMetrics().horizontalAdvance(SIDES["in"]) + 16)
+
     def _refresh_choices(self) -> None:
         conns = self.store.conns
         if len(conns) != self._known_conns:
             present = {self.conn_combo.itemData(i) for i in range(self.conn_combo.count())}
             for c in conns:
                 if c not in present:
-                    self.conn_combo.addItem(c, c)
+                    self._add_conn_choice(c)
             self._known_conns = len(conns)
         topics = self.store.topics
         if len(topics) != self._known_topics:

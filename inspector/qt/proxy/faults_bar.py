@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox, QWidget
 
+from inspector.proxy.pair_names import pair_conn
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.proxy.proxy_ops import blackhole_rule, delay_rule, drop_events_rule, no_pongs_rule
 
@@ -28,8 +29,11 @@ def _sides() -> QComboBox:
 
 
 class FaultsBar(QWidget):
+    """One click each; *Close* sends a close frame with the code to one side of the chosen pair
+    (or of every open pair), then ends both of its connections."""
+
     rule = Signal(str)  # a rule line to add
-    close_side = Signal(str, int)  # "client" or "server", the close code
+    close_side = Signal(str, int, object)  # "client" or "server", the close code, the pair (None: every one)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,13 +48,17 @@ class FaultsBar(QWidget):
         self.close_target.addItem("client", "client")
         self.close_target.addItem("server", "server")
         self.close_code = _spin(1000, 4999, 1011)
+        self.close_pair = QComboBox()
+        self.close_pair.setToolTip("The pair to close, or every open pair")
+        self.set_pairs([])
         self.close_button = QPushButton("Close")
         self.blackhole_side = _sides()
         self.blackhole_button = QPushButton("Blackhole")
         title = QLabel("<b>Faults</b>")
         flow = FlowLayout(self)
         for w in (title, self.drop_count, self.drop_button, self.delay_ms, self.delay_side, self.delay_button,
-                  self.pongs_button, self.close_target, self.close_code, self.close_button, self.blackhole_side,
+                  self.pongs_button, self.close_target, self.close_pair, self.close_code, self.close_button,
+                  self.blackhole_side,
                   self.blackhole_button):
             flow.addWidget(w)
         self.drop_button.clicked.connect(lambda: self.rule.emit(drop_events_rule(self.drop_count.value())))
@@ -58,5 +66,15 @@ class FaultsBar(QWidget):
             lambda: self.rule.emit(delay_rule(self.delay_side.currentData(), self.delay_ms.value())))
         self.pongs_button.clicked.connect(lambda: self.rule.emit(no_pongs_rule()))
         self.close_button.clicked.connect(
-            lambda: self.close_side.emit(self.close_target.currentData(), self.close_code.value()))
+            lambda: self.close_side.emit(self.close_target.currentData(), self.close_code.value(),
+                                         self.close_pair.currentData()))
         self.blackhole_button.clicked.connect(lambda: self.rule.emit(blackhole_rule(self.blackhole_side.currentData())))
+
+    def set_pairs(self, indexes: list[int]) -> None:
+        """The open pairs *Close* can pick from (the choice kept while its pair is open)."""
+        current = self.close_pair.currentData()
+        self.close_pair.clear()
+        self.close_pair.addItem("every pair", None)
+        for i in indexes:
+            self.close_pair.addItem(pair_conn(i), i)
+        self.close_pair.setCurrentIndex(max(0, self.close_pair.findData(current)))

@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.protocol.frames import encode_body
+from inspector.proxy.pair_names import pair_conn
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.proxy.proxy_ops import breakpoint_rule
 
@@ -51,7 +53,7 @@ def edited_payload(original: bytes, mode: str, text: str) -> bytes:
     if mode == "hex":
         return bytes.fromhex(text)
     body = json.loads(text)
-    return original[:1] + json.dumps(body, separators=(",", ":")).encode()
+    return encode_body(original[0], body) if original else encode_body(0, body)[1:]
 
 
 class BreakpointForm(QWidget):
@@ -97,6 +99,8 @@ class HeldQueue(QWidget):
         super().__init__(parent)
         self._shown: dict[int, dict[str, Any]] = {}
         self._discarded: set[int] = set()
+        self._items: dict[int, QTableWidgetItem] = {}  # each held frame's first cell (its row, as rows move)
+        self.redraws = 0  # times the whole table was drawn again (many changes at once)
         self.table = QTableWidget(0, len(HELD_COLUMNS))
         self.table.setHorizontalHeaderLabels(HELD_COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -137,15 +141,43 @@ class HeldQueue(QWidget):
         self._editing: int | None = None
 
     # ------------------------------------------------------------ what the proxy holds
-    def set_held(self, held: list[dict[str, Any]]) -> None:
-        self._shown = {i: h for i, h in self._shown.items() if i in self._discarded}
+    # One row per change (a frame parked, forwarded, dropped, discarded), not the whole table:
+    # a breakpoint on a busy topic may hold thousands of frames.
+    REBUILD_OVER = 16  # changes at once past which one redraw of the table is cheaper
+
+    def add_held(self, held: list[dict[str, Any]]) -> None:
+        """Frames just parked (ids rising: they go at the end)."""
         for h in held:
-            self._shown[int(h["id"])] = h
-        self._fill()
+            held_id = int(h["id"])
+            self._shown[held_id] = h
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            self._set_row(row, held_id, h)
+        if not self.table.selectedItems() and self.table.rowCount():
+            self.table.selectRow(0)
+
+    def remove_held(self, ids: list[int]) -> None:
+        """Frames forwarded or dropped."""
+        gone = [i for i in ids if i in self._shown and i not in self._discarded]
+        for held_id in gone:
+            del self._shown[held_id]
+        if len(gone) > self.REBUILD_OVER:
+            self._fill()
+            return
+        for held_id in gone:
+            item = self._items.pop(held_id, None)
+            if item is not None:
+                self.table.removeRow(item.row())
 
     def mark_discarded(self, ids: list[int]) -> None:
         self._discarded.update(ids)
-        self._fill()
+        if len(ids) > self.REBUILD_OVER:
+            self._fill()
+            return
+        for held_id in ids:
+            item = self._items.get(held_id)
+            if item is not None:
+                self._set_row(item.row(), held_id, self._shown[held_id])
 
     def state_of(self, held_id: int) -> str | None:
         if held_id not in self._shown:
@@ -153,24 +185,31 @@ class HeldQueue(QWidget):
         return "discarded" if held_id in self._discarded else "held"
 
     def _fill(self) -> None:
+        self.redraws += 1
         selected = self.selected_id()
+        self._items.clear()
         self.table.setRowCount(len(self._shown))
         for row, (held_id, h) in enumerate(sorted(self._shown.items())):
-            payload = base64.b64decode(h["payload_b64"])
-            gone = held_id in self._discarded
-            cells = (str(held_id), f"p{h['conn']}", arrow(h["direction"]), h["kind"], str(h["size"]),
-                     "discarded" if gone else "held", preview(payload))
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, held_id)
-                if gone:
-                    item.setForeground(QColor("#888"))
-                    item.setToolTip("its connection closed before it was forwarded")
-                self.table.setItem(row, col, item)
+            self._set_row(row, held_id, h)
             if held_id == selected:
                 self.table.selectRow(row)
         if selected is None and self._shown:
             self.table.selectRow(0)
+
+    def _set_row(self, row: int, held_id: int, h: dict[str, Any]) -> None:
+        payload = base64.b64decode(h["payload_b64"])
+        gone = held_id in self._discarded
+        cells = (str(held_id), pair_conn(int(h['conn'])), arrow(h["direction"]), h["kind"], str(h["size"]),
+                 "discarded" if gone else "held", preview(payload))
+        for col, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, held_id)
+            if gone:
+                item.setForeground(QColor("#888"))
+                item.setToolTip("its connection closed before it was forwarded")
+            self.table.setItem(row, col, item)
+            if col == 0:
+                self._items[held_id] = item
 
     def selected_id(self) -> int | None:
         items = self.table.selectedItems()
@@ -200,7 +239,9 @@ class HeldQueue(QWidget):
         if held_id in self._discarded:  # clear it from the list
             self._discarded.discard(held_id)
             self._shown.pop(held_id, None)
-            self._fill()
+            item = self._items.pop(held_id, None)
+            if item is not None:
+                self.table.removeRow(item.row())
         elif held_id is not None:
             self.drop.emit(held_id)
 
@@ -214,7 +255,7 @@ class HeldQueue(QWidget):
             self.editor.setPlainText(payload.hex(" "))
             return
         try:
-            self.editor.setPlainText(json.dumps(json.loads(payload[1:]), indent=2))
+            self.editor.setPlainText(json.dumps(json.loads(payload[1:]), indent=2, ensure_ascii=False))
         except ValueError:
             self.mode.setCurrentIndex(1)  # not JSON: hex it is
 

@@ -8,6 +8,7 @@ import json
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton, QSpinBox, QWidget
 
+from inspector.protocol.frames import encode_body
 from inspector.protocol.kinds import Kind
 from inspector.qt.flow_layout import FlowLayout
 
@@ -15,11 +16,11 @@ RAW = "raw hex"
 
 
 def composed(kind: str, text: str) -> bytes:
-    """The payload: the kind byte and compact JSON, or the hex as given. ValueError when it is neither."""
+    """The payload: the kind byte and the JSON body as the codec writes it, or the hex as given.
+    ValueError when it is neither (or JSON the codec does not write, such as NaN)."""
     if kind == RAW:
         return bytes.fromhex(text)
-    body = json.loads(text) if text.strip() else {}
-    return bytes((Kind[kind],)) + json.dumps(body, separators=(",", ":")).encode()
+    return encode_body(Kind[kind], json.loads(text) if text.strip() else {})
 
 
 class InjectComposer(QWidget):

@@ -12,9 +12,10 @@ import asyncio
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.mock.listener_tls import ListenerTls, ListenerTlsError, listener_context
 from inspector.profiles import Profile, ProfileError
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.proxy.rule_text import RuleError, parse_rule
@@ -38,10 +40,12 @@ from inspector.qt.proxy.inject_composer import InjectComposer
 from inspector.qt.proxy.proxy_thread import ProxyBridge, ProxyThread, conn_name
 from inspector.qt.proxy.rules_list import RulesList
 from inspector.qt.table_cells import set_row
+from inspector.recording.format import RecordingError
 
 # pair notes that change its state; others (held, held_discarded, truncated) do not
 _STATES = frozenset({"upgrade", "open", "closed", "upstream_failed", "upstream_refused", "refused", "handshake_fault"})
 PAIR_COLUMNS = ("Pair", "Client", "Upstream", "State", "client → server", "server → client")
+PAIRS_REFRESH_MS = 100  # the pairs table follows the traffic at most ten times a second
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -65,6 +69,14 @@ class ProxyTab(QWidget):
         self.bridge = ProxyBridge(self)
         self.proxy_thread: ProxyThread | None = None
         self.pairs: dict[int, dict[str, Any]] = {}
+        self.pair_refreshes = 0  # times the pairs table was redrawn (it follows a timer, not the traffic)
+        self._pairs_changed = False
+        self._open_changed = False
+        self._pairs_timer = QTimer(self)
+        self._pairs_timer.setInterval(PAIRS_REFRESH_MS)
+        self._pairs_timer.timeout.connect(self._refresh_pairs)
+        self.recording: str | None = None  # the file both sides are recorded to
+        self.scheme = "ws"
         self.rules: list[tuple[int, str]] = []
         self._next_rule_id = 1
         for text in profile.rules:
@@ -72,6 +84,8 @@ class ProxyTab(QWidget):
         self.header = QLabel()
         self.start_button = QPushButton("Start")
         self.stop_button = QPushButton("Stop")
+        self.record_button = QPushButton("Record both sides…")
+        self.record_button.setToolTip("Keep every pair's frames, both directions, in a recording file")
         self.pair_table = QTableWidget(0, len(PAIR_COLUMNS))
         self.pair_table.setHorizontalHeaderLabels(PAIR_COLUMNS)
         self.pair_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -91,6 +105,7 @@ class ProxyTab(QWidget):
     def _build(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
+        top.addWidget(self.record_button)
         top.addWidget(self.start_button)
         top.addWidget(self.stop_button)
         held_page = QWidget()
@@ -119,12 +134,15 @@ class ProxyTab(QWidget):
     def _wire(self) -> None:
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
+        self.record_button.clicked.connect(self._record_clicked)
         self.bridge.frames.connect(self._frames)
         self.bridge.note.connect(self._note)
-        self.bridge.held.connect(self.held.set_held)
+        self.bridge.held_added.connect(self.held.add_held)
+        self.bridge.held_gone.connect(self.held.remove_held)
         self.bridge.discarded.connect(self.held.mark_discarded)
+        self.bridge.recording_failed.connect(self._recording_failed)
         self.faults.rule.connect(self.add_rule)
-        self.faults.close_side.connect(lambda side, code: self.close_side(side, code))
+        self.faults.close_side.connect(lambda side, code, conn: self.close_side(side, code, conn))
         self.breakpoints.add.connect(self.add_rule)
         self.held.forward.connect(lambda i, payload: self._on_proxy(self._held().forward, i, None, payload))
         self.held.drop.connect(lambda i: self._on_proxy(self._held().drop, i))
@@ -153,21 +171,39 @@ class ProxyTab(QWidget):
         except (ProfileError, RuleError, ValueError, OSError) as exc:
             self.message.emit(f"cannot start the proxy: {exc}")
             return None
-        self.proxy_thread = ProxyThread(ProxyConfig(upstream, host, port, rules=rules), self.bridge)
+        p = self.profile
+        try:
+            tls = listener_context(ListenerTls(p.listen_cert or None, p.listen_key or None, p.listen_self_signed),
+                                   "realtime-inspector-proxy-tls-")
+        except ListenerTlsError as exc:
+            self.message.emit(f"cannot start the proxy: {exc}")
+            return None
+        config = ProxyConfig(upstream, host, port, ssl_context=tls.context if tls else None, rules=rules)
+        self.proxy_thread = ProxyThread(config, self.bridge)
         try:
             listen = self.proxy_thread.start()
         except OSError as exc:
             self.proxy_thread = None
             self.message.emit(f"cannot listen on {self.profile.listen}: {exc}")
             return None
+        self.scheme = "wss" if tls else "ws"
+        self._pairs_timer.start()
         self._show_state()
-        self.message.emit(f"proxy listening on {listen}, upstream {self.upstream_url}")
+        trust = f"; clients trust its self-signed certificate with the CA file {tls.ca_file}" \
+            if tls and tls.ca_file else ""
+        self.message.emit(f"proxy listening on {self.scheme}://{listen}, upstream {self.upstream_url}{trust}")
         return listen
 
     def stop(self) -> None:
         if self.proxy_thread is not None:
-            self.proxy_thread.stop()
+            self.proxy_thread.stop()  # ends the recording too
             self.proxy_thread = None
+        self._stopped()
+
+    def _stopped(self) -> None:
+        self.recording = None
+        self._pairs_timer.stop()
+        self._refresh_pairs()
         self._show_state()
 
     async def stop_async(self) -> None:
@@ -175,17 +211,20 @@ class ProxyTab(QWidget):
         thread, self.proxy_thread = self.proxy_thread, None
         if thread is not None:
             await asyncio.get_running_loop().run_in_executor(None, thread.stop)
-        self._show_state()
+        self._stopped()
 
     @property
     def listen(self) -> str:
         return self.proxy_thread.server.listen if self.proxy_thread is not None else self.profile.listen
 
     def _show_state(self) -> None:
-        state = f"listening on <b>{self.listen}</b>" if self.running else "stopped"
-        self.header.setText(f"Proxy <b>{self.profile.name}</b>: {state} → upstream {self.upstream_url}")
+        state = f"listening on <b>{self.scheme}://{self.listen}</b>" if self.running else "stopped"
+        recording = f"; recording to {self.recording}" if self.recording else ""
+        self.header.setText(f"Proxy <b>{self.profile.name}</b>: {state} → upstream {self.upstream_url}{recording}")
         self.start_button.setEnabled(not self.running)
         self.stop_button.setEnabled(self.running)
+        self.record_button.setEnabled(self.running)
+        self.record_button.setText("Stop recording" if self.recording else "Record both sides…")
 
     def _held(self) -> Any:
         assert self.proxy_thread is not None
@@ -204,7 +243,7 @@ class ProxyTab(QWidget):
             pair = self.pairs.get(int(f.conn[1:]))
             if pair is not None:
                 pair["c2s" if f.direction == OUT else "s2c"] += 1
-        self._show_pairs()
+        self._pairs_changed = True
         self.frames.emit(frames)
 
     def _note(self, conn: str, event: str, fields: dict[str, Any]) -> None:
@@ -214,10 +253,20 @@ class ProxyTab(QWidget):
         if event in _STATES:
             pair["state"] = event
         if event in ("open", "closed"):
-            self.composer.set_pairs([i for i, p in self.pairs.items() if p["state"] == "open"])
-        self._show_pairs()
+            self._open_changed = True
+        self._pairs_changed = True
 
-    def _show_pairs(self) -> None:
+    def _refresh_pairs(self) -> None:
+        """The pairs table and the lists of open pairs, when something changed since the last time."""
+        if self._open_changed:
+            self._open_changed = False
+            open_pairs = [i for i, p in self.pairs.items() if p["state"] == "open"]
+            self.composer.set_pairs(open_pairs)
+            self.faults.set_pairs(open_pairs)
+        if not self._pairs_changed:
+            return
+        self._pairs_changed = False
+        self.pair_refreshes += 1
         table = self.pair_table
         table.setRowCount(len(self.pairs))
         for row, (index, p) in enumerate(sorted(self.pairs.items())):
@@ -232,11 +281,48 @@ class ProxyTab(QWidget):
                                         text=opcode == 1)])
             self.message.emit(f"injected {len(payload)} bytes {'to the server' if to_server else 'to the client'}")
 
+    def _record_clicked(self) -> None:
+        if self.recording:
+            self.stop_recording()
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Record both sides to", f"{self.profile.name}.rirec",
+                                              "Recordings (*.rirec)")
+        if path:
+            self.start_recording(path)
+
+    def start_recording(self, path: str) -> bool:
+        """Keep every pair's frames, both directions, in the recording ``path`` (as ``proxy --record``)."""
+        if self.proxy_thread is None or not self.running:
+            self.message.emit("the proxy is not running")
+            return False
+        try:
+            self.proxy_thread.call(self.proxy_thread.record_to, path, self.upstream_url)
+        except RecordingError as exc:
+            self.message.emit(str(exc))
+            return False
+        self.recording = path
+        self._show_state()
+        self.message.emit(f"recording both sides of every pair to {path}")
+        return True
+
+    def _recording_failed(self, why: str) -> None:
+        self.recording = None
+        self._show_state()
+        self.message.emit(f"the recording stopped: {why}")
+
+    def stop_recording(self) -> None:
+        if self.proxy_thread is not None and self.recording:
+            self.proxy_thread.call(self.proxy_thread.record_to, None, self.upstream_url)
+            self.message.emit(f"recorded both sides to {self.recording}")
+        self.recording = None
+        self._show_state()
+
     def close_side(self, side: str, code: int, conn: int | None = None) -> None:
         server = self.proxy_thread.server if self.proxy_thread is not None else None
         count = self._on_proxy(proxy_ops.close_side, server, conn, side, code, "closed from the inspector")
         if count is not None:
-            self.message.emit(f"closed the {side} side of {count} pair(s) with {code}")
+            which = f"pair {conn_name(conn)}" if conn is not None else f"{count} pair(s)"
+            self.message.emit(f"closed the {side} side of {which} with {code}")
 
     def _add_rule(self, text: str) -> None:
         self.rules.append((self._next_rule_id, text))

@@ -7,6 +7,7 @@ asks (rules, held frames, inject, close) runs on the proxy's loop through ``call
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -14,10 +15,13 @@ from PySide6.QtCore import QObject, Signal
 
 from inspector.mock.thread import LoopThread
 from inspector.protocol.events import IN, OUT, FrameSeen
-from inspector.proxy.held import HeldFrames
+from inspector.proxy.held import Held, HeldFrames
 from inspector.proxy.pair import Pair
+from inspector.proxy.pair_names import pair_conn
+from inspector.proxy.record import PairRecorder
 from inspector.proxy.server import ProxyConfig, ProxyServer
 from inspector.proxy.wire import MessageJoiner, RawFrame
+from inspector.recording.format import RecordingError
 
 
 class ProxyBridge(QObject):
@@ -25,13 +29,15 @@ class ProxyBridge(QObject):
 
     frames = Signal(object)  # list[FrameSeen]
     note = Signal(str, str, object)  # pair conn name, event (open, closed, ...), its fields
-    held = Signal(object)  # list of held frames (Held.as_json), after each change
+    held_added = Signal(object)  # held frames parked (Held.as_json), in order
+    held_gone = Signal(object)  # ids of held frames forwarded or dropped
     discarded = Signal(object)  # ids of held frames whose pair ended
+    recording_failed = Signal(str)  # the recording stopped (disk full, ...): why
 
 
 def conn_name(index: int) -> str:
     """The pair's connection name in the log (its pair filter is the log's connection filter)."""
-    return f"p{index}"
+    return pair_conn(index)
 
 
 class BridgeLog:
@@ -64,40 +70,41 @@ class BridgeLog:
 
 
 class BridgeHeld(HeldFrames):
-    """Held frames that tell the GUI of each change."""
+    """Held frames that tell the GUI what changed (each change, not the whole list: a queue of
+    many held frames costs the GUI one row per change)."""
 
     def __init__(self, bridge: ProxyBridge) -> None:
         super().__init__()
         self.bridge = bridge
 
-    def changed(self) -> None:
-        self.bridge.held.emit([h.as_json() for h in self.frames.values()])
-
-    def park(self, pair: Pair, c2s: bool, frame: RawFrame) -> None:
-        super().park(pair, c2s, frame)
-        self.changed()
+    def park(self, pair: Pair, c2s: bool, frame: RawFrame) -> Held:
+        held = super().park(pair, c2s, frame)
+        self.bridge.held_added.emit([held.as_json()])
+        return held
 
     def forward(self, held_id: int, patch: Any = None, raw: bytes | None = None) -> bool:
         done = super().forward(held_id, patch, raw)
-        self.changed()
+        if done:
+            self.bridge.held_gone.emit([held_id])
         return done
 
     def drop(self, held_id: int) -> bool:
         done = super().drop(held_id)
-        self.changed()
+        if done:
+            self.bridge.held_gone.emit([held_id])
         return done
 
     def forward_all(self) -> None:
-        for held_id in sorted(self.frames):
+        ids = sorted(self.frames)
+        for held_id in ids:
             super().forward(held_id)
-        self.changed()
+        self.bridge.held_gone.emit(ids)
 
     def discard_pair(self, pair: Pair) -> int:
         gone = [h.id for h in self.frames.values() if h.pair is pair]
         count = super().discard_pair(pair)
         if gone:
             self.bridge.discarded.emit(gone)
-            self.changed()
         return count
 
 
@@ -107,8 +114,31 @@ class ProxyThread(LoopThread[ProxyServer]):
 
     def __init__(self, config: ProxyConfig, bridge: ProxyBridge) -> None:
         config.log_factory = lambda conn, client, upstream: BridgeLog(bridge, conn_name(int(conn)), client, upstream)
+        config.on_frame = self._record
+        self._recorder: PairRecorder | None = None
+        self._bridge = bridge
         super().__init__(ProxyServer(config), name="proxy-server")
         self.server.held = BridgeHeld(bridge)
+
+    def record_to(self, path: str | None, upstream_url: str) -> None:
+        """On the proxy's loop: record both sides of every pair to ``path`` from now on (None: stop)."""
+        if self._recorder is not None:
+            self._recorder.close()
+            self._recorder = None
+        if path is not None:
+            self._recorder = PairRecorder.open(path, upstream_url)
+
+    def _record(self, index: int, c2s: bool, frame: RawFrame) -> None:
+        recorder = self._recorder
+        if recorder is None:
+            return
+        try:
+            recorder.frame(index, c2s, frame)
+        except RecordingError as exc:  # the forwarding goes on; the recording stops, and says why
+            self._recorder = None
+            with contextlib.suppress(RecordingError):
+                recorder.close()
+            self._bridge.recording_failed.emit(str(exc))
 
     def start(self, timeout: float = 10) -> str:
         self.start_thread(timeout)
@@ -116,3 +146,4 @@ class ProxyThread(LoopThread[ProxyServer]):
 
     async def stop_server(self) -> None:
         await self.server.close()
+        self.record_to(None, "")

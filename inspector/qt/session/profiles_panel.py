@@ -75,6 +75,16 @@ class ProfileEditor(QWidget):
         self.profile_kind.addItem("Proxy", "proxy")
         self.listen_edit = QLineEdit()
         self.listen_edit.setPlaceholderText("proxy: listen on 127.0.0.1:9000")
+        # proxy: the listener's TLS (clients connect with wss://)
+        self.listen_self_signed = QCheckBox("Self-signed wss://")
+        self.listen_self_signed.setToolTip("Proxy: clients connect with wss://, to a throwaway certificate for "
+                                           "127.0.0.1 and localhost; its CA file is named when the proxy starts")
+        self.listen_cert_edit = QLineEdit()
+        self.listen_cert_edit.setPlaceholderText("proxy: wss:// with this cert (PEM)")
+        self.listen_key_edit = QLineEdit()
+        self.listen_key_edit.setPlaceholderText("its private key (PEM)")
+        self._listener_fields = (self.listen_edit, self.listen_self_signed, self.listen_cert_edit,
+                                 self.listen_key_edit)
         self.url_edit = QLineEdit()
         self.url_edit.setPlaceholderText("wss://host/api/v2/realtime")
         self.embedded_check = QCheckBox("Embedded mock server")
@@ -114,6 +124,9 @@ class ProfileEditor(QWidget):
         form.addRow("Name", self.name_edit)
         form.addRow("Kind", self.profile_kind)
         form.addRow("Listen", self.listen_edit)
+        form.addRow("", self.listen_self_signed)
+        form.addRow("TLS cert", self.listen_cert_edit)
+        form.addRow("TLS key", self.listen_key_edit)
         form.addRow("URL", self.url_edit)
         form.addRow("", self.embedded_check)
         form.addRow("Token from", self.kind_combo)
@@ -130,8 +143,7 @@ class ProfileEditor(QWidget):
         self.payload_form.changed.connect(self.changed)
 
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
-        self.profile_kind.currentIndexChanged.connect(
-            lambda: self.listen_edit.setEnabled(self.profile_kind.currentData() == "proxy"))
+        self.profile_kind.currentIndexChanged.connect(self._show_listener)
         self.env_edit.textChanged.connect(self._kind_changed)
         self.embedded_check.toggled.connect(self._embedded_toggled)
         self.url_edit.textEdited.connect(self._url_edited)
@@ -139,10 +151,17 @@ class ProfileEditor(QWidget):
                     self.env_edit.textEdited, self.command_edit.textEdited,
                     self.kind_combo.currentIndexChanged, self.auth_combo.currentIndexChanged,
                     self.ping_spin.valueChanged, self.reconnect_check.toggled, self.embedded_check.toggled,
-                    self.profile_kind.currentIndexChanged, self.listen_edit.textEdited):
+                    self.profile_kind.currentIndexChanged, self.listen_edit.textEdited,
+                    self.listen_self_signed.toggled, self.listen_cert_edit.textEdited,
+                    self.listen_key_edit.textEdited):
             sig.connect(self.changed)
         self._kind_changed()
+        self._show_listener()
         guard_wheel(self)
+
+    def _show_listener(self) -> None:
+        for w in self._listener_fields:
+            w.setEnabled(self.profile_kind.currentData() == "proxy")
 
     def _kind_changed(self) -> None:
         kind = self.kind_combo.currentData()
@@ -185,7 +204,10 @@ class ProfileEditor(QWidget):
         self._rules = list(p.rules)
         self.profile_kind.setCurrentIndex(max(0, self.profile_kind.findData(p.kind)))
         self.listen_edit.setText(p.listen)
-        self.listen_edit.setEnabled(p.kind == "proxy")
+        self.listen_self_signed.setChecked(p.listen_self_signed)
+        self.listen_cert_edit.setText(p.listen_cert)
+        self.listen_key_edit.setText(p.listen_key)
+        self._show_listener()
         self.name_edit.setText(p.name)
         self._stored_url = p.url
         self.embedded_check.blockSignals(True)  # one refresh below, not a toggled one in between
@@ -217,6 +239,9 @@ class ProfileEditor(QWidget):
             subscriptions=[replace(s) for s in self._subscriptions],
             kind=self.profile_kind.currentData(),
             listen=self.listen_edit.text().strip() or "127.0.0.1:9000",
+            listen_self_signed=self.listen_self_signed.isChecked(),
+            listen_cert=self.listen_cert_edit.text().strip(),
+            listen_key=self.listen_key_edit.text().strip(),
             rules=list(self._rules),
         )
         self.options_form.apply_to(p)

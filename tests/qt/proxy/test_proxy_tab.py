@@ -4,8 +4,11 @@ proxied client, real sockets on 127.0.0.1, the proxy on its own thread."""
 from __future__ import annotations
 
 import json
+import re
+import ssl
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,10 +19,13 @@ from websockets.sync.client import connect
 
 from inspector.profiles import Profile, ProfileStore
 from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.protocol.frames import encode_body
+from inspector.protocol.kinds import Kind
 from inspector.qt.log.model import COL_CONN, COL_DIR
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.proxy.proxy_tab import ProxyTab, open_proxy_tab, stop_proxy_tabs
 from inspector.qt.session.profiles_panel import ProfileEditor
+from inspector.recording import open_recording
 
 TOKEN = "test-token-7f3a"
 MESSAGES = "type == 'message'"  # EVENTs that are messages, not the subscription's presence sync
@@ -61,7 +67,7 @@ def proxied(qtbot, mock_server) -> Iterator[SimpleNamespace]:
 
     try:
         with client(tab.listen) as ws:
-            qtbot.waitUntil(lambda: tab.pairs.get(1, {}).get("state") == "open")
+            qtbot.waitUntil(lambda: tab.pairs.get(1, {}).get("state") == "open" and tab.composer.pair.findData(1) >= 0)
             yield SimpleNamespace(tab=tab, ws=ws, mock=mock, frames=frames, messages=messages, publish=publish,
                                   s2c_seen=s2c_seen)
     finally:
@@ -134,8 +140,18 @@ def test_frames_both_ways_are_shown_with_arrows(qtbot, proxied) -> None:
     model = log.model
     rows = {(model.index(r, COL_CONN).data(), model.index(r, COL_DIR).data(),
              model.index(r, COL_DIR).data(Qt.ItemDataRole.ToolTipRole)) for r in range(model.rowCount())}
-    assert ("p1", "→", "client → server") in rows
-    assert ("p1", "←", "server → client") in rows
+    assert ("p1", "client → server", "client → server") in rows
+    assert ("p1", "server → client", "server → client") in rows
+    shown = log.view.horizontalHeader().sectionSize(COL_DIR)
+    assert shown >= log.view.fontMetrics().horizontalAdvance("server → client")  # not cut short
+    with client(proxied.tab.listen) as second:  # pair p2
+        subscribe(second)
+    qtbot.waitUntil(lambda: log.conn_combo.findData("p2") > 0)
+    pair_filter = log.conn_combo
+    at = pair_filter.findData("p1")
+    assert at > 0 and pair_filter.itemText(at) == "pair p1"
+    pair_filter.setCurrentIndex(at)
+    assert {model.index(r, COL_CONN).data() for r in range(model.rowCount())} == {"p1"}
     pair = proxied.tab.pairs[1]
     assert pair["c2s"] >= 1 and pair["s2c"] >= 1
 
@@ -337,3 +353,129 @@ def test_a_proxy_profile_needs_a_listen_address() -> None:
 
     with pytest.raises(ProfileError, match="HOST:PORT"):
         Profile(name="p", url="ws://127.0.0.1:1/rt", kind="proxy", listen="9000").validate()
+
+
+# ---------------------------------------------------------------- the pairs table, the held queue
+
+def test_the_pairs_table_follows_a_timer_not_each_batch(qtbot, proxied) -> None:
+    tab = proxied.tab
+    qtbot.waitUntil(lambda: tab.pair_table.rowCount() == 1)
+    before = tab.pair_refreshes
+    c2s = tab.pairs[1]["c2s"]
+    for n in range(300):  # as the proxy's thread hands batches over, faster than any timer
+        tab.bridge.frames.emit([FrameSeen("p1", time.time(), OUT, b"\x20%d" % n)])
+    assert tab.pair_refreshes == before  # none drawn yet: 300 batches did not redraw the table
+    qtbot.waitUntil(lambda: tab.pair_table.item(0, 4).text() == str(c2s + 300))
+    assert tab.pair_refreshes == before + 1
+
+
+def test_a_long_held_queue_is_kept_row_by_row(qtbot, proxied) -> None:
+    tab, ws = proxied.tab, proxied.ws
+    subscribe(ws)
+    qtbot.mouseClick(tab.breakpoints.add_button, Qt.MouseButton.LeftButton)  # s2c EVENT
+    count = 200
+    for total in range(count):
+        proxied.publish(total)
+    qtbot.waitUntil(lambda: tab.held.table.rowCount() == count, timeout=10000)
+    table = tab.held.table
+    for n in range(1, 4):  # forward the first held frame, three times
+        table.selectRow(0)
+        qtbot.mouseClick(tab.held.forward_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda n=n: table.rowCount() == count - n)
+    assert [recv_event(ws)["data"]["total"] for _ in range(3)] == [0, 1, 2]
+    assert tab.held.redraws == 0  # each park and forward touched its own row only
+    assert [int(table.item(r, 0).text()) for r in range(3)] == [4, 5, 6]
+    qtbot.mouseClick(tab.held.forward_all_button, Qt.MouseButton.LeftButton)
+    assert [recv_event(ws)["data"]["total"] for _ in range(count - 3)] == list(range(3, count))
+    qtbot.waitUntil(lambda: table.rowCount() == 0)
+
+
+# ---------------------------------------------------------------- recording, TLS, closing one pair
+
+def test_the_tab_records_both_sides_of_every_pair(qtbot, proxied, tmp_path) -> None:
+    tab, ws = proxied.tab, proxied.ws
+    path = tmp_path / "both.rirec"
+    assert tab.start_recording(str(path)), proxied.messages
+    assert tab.record_button.text() == "Stop recording"
+    subscribe(ws)
+    ws.send(b"\x20rec")
+    assert ws.recv(timeout=3) == b"\x21rec"
+    qtbot.waitUntil(lambda: tab.pairs[1]["s2c"] >= 2)
+    tab.stop_recording()
+    frames = [ev for ev in open_recording(path) if isinstance(ev, FrameSeen)]
+    assert [(f.conn, f.direction, bytes(f.data)[:1]) for f in frames] == [
+        ("1", OUT, b"\x01"), ("1", IN, b"\x10"), ("1", OUT, b"\x20"), ("1", IN, b"\x21")]
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_proxy_profile_listens_with_a_self_signed_certificate(qtbot, mock_server) -> None:
+    mock = mock_server()
+    profile = Profile(name="tls", url=mock.url, kind="proxy", listen="127.0.0.1:0", listen_self_signed=True)
+    tab = ProxyTab(profile, mock.url)
+    qtbot.addWidget(tab)
+    messages: list[str] = []
+    tab.message.connect(messages.append)
+    assert tab.start() is not None, messages
+    try:
+        ca_file = re.search(r"with the CA file (\S+)", messages[-1])
+        assert ca_file is not None and messages[-1].startswith("proxy listening on wss://"), messages
+        assert Path(ca_file.group(1)).is_file()
+        trust = ssl.create_default_context(cafile=ca_file.group(1))
+        with connect(f"wss://{tab.listen}/api/v2/realtime", ssl=trust, open_timeout=5,
+                     additional_headers={"Authorization": f"Bearer {TOKEN}"}) as ws:
+            ws.send(b"\x20tls")
+            assert ws.recv(timeout=3) == b"\x21tls"
+        with pytest.raises(ssl.SSLError):  # not without trusting it
+            connect(f"wss://{tab.listen}/api/v2/realtime", ssl=ssl.create_default_context(), open_timeout=5)
+    finally:
+        tab.stop()
+
+
+def test_a_listener_key_without_its_certificate_is_refused() -> None:
+    from inspector.profiles import ProfileError
+    with pytest.raises(ProfileError, match="listener's key needs its certificate"):
+        Profile(name="x", url="ws://h", kind="proxy", listen="127.0.0.1:1", listen_key="k.pem").validate()
+
+
+def test_faults_close_one_pair_with_a_code(qtbot, proxied) -> None:
+    tab, first = proxied.tab, proxied.ws
+    with client(tab.listen) as second:
+        qtbot.waitUntil(lambda: tab.faults.close_pair.findData(2) > 0)
+        tab.faults.close_pair.setCurrentIndex(tab.faults.close_pair.findData(2))
+        tab.faults.close_target.setCurrentIndex(tab.faults.close_target.findData("client"))
+        tab.faults.close_code.setValue(4003)
+        qtbot.mouseClick(tab.faults.close_button, Qt.MouseButton.LeftButton)
+        with pytest.raises(ConnectionClosed) as closed:
+            second.recv(timeout=3)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4003
+    first.send(b"\x20still")  # the other pair goes on
+    assert first.recv(timeout=3) == b"\x21still"
+    assert tab.pairs[1]["state"] == "open"
+
+
+# ---------------------------------------------------------------- bodies the codec writes
+
+def test_the_composer_and_the_held_editor_write_bodies_as_the_codec_does(qtbot, proxied) -> None:
+    tab, ws = proxied.tab, proxied.ws
+    composer = tab.composer
+    composer.side.setCurrentIndex(composer.side.findData(False))
+    composer.kind.setCurrentIndex(composer.kind.findData("EVENT"))
+    body = {"topic": "x", "type": "message", "ts": 1, "data": {"name": "café ✓"}}
+    composer.body.setText('{ "topic" : "x", "type": "message", "ts": 1, "data": {"name": "caf\\u00e9 ✓"} }')
+    qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+    assert ws.recv(timeout=3) == encode_body(Kind.EVENT, body)  # compact, UTF-8 as is, keys in the given order
+    composer.body.setText('{"topic": "x", "data": NaN}')
+    qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
+    assert "cannot inject" in proxied.messages[-1]
+
+    subscribe(ws)
+    qtbot.mouseClick(tab.breakpoints.add_button, Qt.MouseButton.LeftButton)
+    proxied.publish(1)
+    qtbot.waitUntil(lambda: tab.held.table.rowCount() == 1)
+    tab.held.select(int(tab.held.table.item(0, 0).text()))
+    qtbot.mouseClick(tab.held.edit_button, Qt.MouseButton.LeftButton)
+    edited = tab.held.editor.toPlainText().replace('"total": 1', '"total": "é"')
+    tab.held.editor.setPlainText(edited)
+    qtbot.mouseClick(tab.held.send_edited_button, Qt.MouseButton.LeftButton)
+    got = ws.recv(timeout=3)
+    assert '"total":"é"'.encode() in got and b"\\u00e9" not in got

@@ -1,0 +1,35 @@
+"""The log process behind the proxy: what a flood hands it faster than it writes waits in
+the proxy's queue and comes out whole and in order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from inspector.proxy.log_pipe import LogPipe
+from inspector.proxy.wire import RawFrame
+
+
+def test_a_flood_the_log_process_lags_behind_is_logged_whole_and_in_order(tmp_path) -> None:
+    out = tmp_path / "log.jsonl"
+    frames = 40_000
+    body = b'\x10{"topic":"t","type":"message","seq":%d,"ts":1,"data":{"pad":"' + b"x" * 300 + b'"}}'
+
+    async def run() -> int:
+        with out.open("wb") as sink:
+            pipe = await LogPipe.start(True, sink)
+            log = pipe.pair("1", "127.0.0.1:1", "upstream:2")
+            queued = 0
+            for seq in range(frames):
+                log.frame(False, RawFrame(0x2, body % seq))
+                if seq % 500 == 499:
+                    log.flush()
+                    queued = max(queued, pipe.waiting)
+                    await log.caught_up()
+            await pipe.close()
+            return queued
+
+    queued = asyncio.run(run())
+    assert queued, "the flood never got ahead of the log process: the queue was not exercised"
+    seqs = [json.loads(line)["seq"] for line in out.read_text().splitlines()]
+    assert seqs == list(range(frames))

@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from inspector.logstore.session_store.errors import StoreError
-from inspector.logstore.session_store.kept_spans import META_KEY as KEPT_SPANS
-from inspector.logstore.session_store.kept_spans import KeptSpans
 from inspector.logstore.session_store.labels import LabelTable
 from inspector.redact import redact_url
 
 if TYPE_CHECKING:
     from inspector.logstore.frame_store import FrameStore
+    from inspector.logstore.session_store.kept_spans import KeptSpans
     from inspector.logstore.session_store.writer import SessionWriter
     from inspector.logstore.sink_thread import SinkThread
 
@@ -84,7 +83,7 @@ class LiveSession:
         self._writer: SessionWriter | None = None
         self._threaded = threaded
         self._sink_thread: SinkThread | None = None
-        self.spans = KeptSpans()
+        self._spans: KeptSpans | None = None
         self._conns = _IdMap(LabelTable())
         self._topics = _IdMap(LabelTable())
 
@@ -136,19 +135,35 @@ class LiveSession:
     @property
     def kept(self) -> bool:
         """Kept whole (``kept``) or in part (a kept span)."""
-        return self._marks.get("kept") is True or bool(self.spans.spans)
+        return self._marks.get("kept") is True or self.has_spans
+
+    @property
+    def spans(self) -> KeptSpans:
+        if self._spans is None:  # made on first use: the bookkeeping is not needed before the window paints
+            from inspector.logstore.session_store.kept_spans import KeptSpans
+            self._spans = KeptSpans()
+        return self._spans
+
+    @property
+    def has_spans(self) -> bool:
+        """Any span kept (or being kept), without making the bookkeeping."""
+        return self._spans is not None and bool(self._spans.spans)
+
+    def _mark_spans(self) -> None:
+        from inspector.logstore.session_store.kept_spans import META_KEY
+        self.mark(**{META_KEY: self.spans.to_meta()})
 
     def keep_from(self, first: int | None = None) -> None:
         """Keep the rows from session row ``first`` on (default: the next row to arrive) until
         ``keep_until_now``; ``session.json`` says so at once (``kept_spans``)."""
         self.spans.start(self.rows_put + 1 if first is None else first)
-        self.mark(**{KEPT_SPANS: self.spans.to_meta()})
+        self._mark_spans()
 
     def keep_until_now(self) -> None:
         """End the span being kept at the last row handed over."""
         if self.spans.keeping:
             self.spans.stop(self.rows_put)
-            self.mark(**{KEPT_SPANS: self.spans.to_meta()})
+            self._mark_spans()
 
     def session_number(self, log_number: int, log_end: int) -> int:
         """The session row of the log's frame ``log_number``, the log's next number being ``log_end``:

@@ -250,18 +250,18 @@ class LiveStore(QObject):
 
     def update_label(self) -> None:
         n, kept, total = self.kept_size()
-        spans = self.session.spans
-        if spans.keeping:
-            here = f"● keeping since #{spans.open_first:,} · "
-        elif spans.spans:
-            here = f"kept {spans.rows(self.session.rows_put):,} rows · "
-        else:
+        spans = self.session.spans if self.session.has_spans else None
+        if spans is None:
             here = ""
+        elif spans.keeping:
+            here = f"● keeping since #{spans.open_first:,} · "
+        else:
+            here = f"kept {spans.rows(self.session.rows_put):,} rows · "
         self.label.setText(here + f"store {human_size(total)}")
         self.label.setToolTip(f"Sessions in {sessions_dir(self.data_dir)}: {human_size(total)} in all, "
                               f"{n} kept ({human_size(kept)}); budget {human_size(self.budget)}. "
                               f"This session: {self.session.folder or 'no rows yet'}"
-                              + (f"; {self.kept_here()}" if spans.spans else ""))
+                              + (f"; {self.kept_here()}" if spans is not None else ""))
 
     def show_dialog(self) -> StoreDialog:
         self.update_label()

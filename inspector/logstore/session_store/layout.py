@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector.logstore.session_store.kept_spans import META_KEY as KEPT_SPANS
-from inspector.logstore.session_store.kept_spans import KeptSpans
 from inspector.private_files import make_private_dir, open_private
 
 SESSIONS = "sessions"
@@ -154,7 +152,10 @@ def list_sessions(data_dir: str | os.PathLike[str]) -> list[SessionInfo]:
 
 def is_kept(meta: dict[str, Any]) -> bool:
     """Kept whole (``kept``: a saved span, an older Keep) or in part (``kept_spans``)."""
-    return meta.get("kept") is True or bool(KeptSpans.from_meta(meta.get(KEPT_SPANS)).spans)
+    if meta.get("kept") is True:
+        return True
+    from inspector.logstore.session_store.kept_spans import META_KEY, KeptSpans  # read only when a session has spans
+    return META_KEY in meta and bool(KeptSpans.from_meta(meta[META_KEY]).spans)
 
 
 def _mtime(folder: Path) -> float:

@@ -1,6 +1,7 @@
 """The session store against today's ring and recording, measured in one run.
 
     .venv/bin/python bench/bench_store.py [--frames 10000000] [--rirec-frames 1000000] [--rounds 3]
+        [--busy] [--only ingest|live|disk|formats]
 
 (1) Ingest, small (~100 B) and 1 KB EVENT frames in the log's flush-sized batches: a bare
     list, today's in-memory ring (FrameStore.extend), the ring plus the session writer
@@ -13,6 +14,12 @@
     and a free-text search of the raw bytes. Beside them today's path: a --rirec-frames
     .rirec recording prepared for the log and put in the ring (what the app does on open),
     and the ring's own filters and search over its 1,000,000 rows.
+(3) The app's own ingest path (--only live): the ring alone against the ring with the live
+    session attached as the app attaches it (LiveSession, its writes thread, a tick per
+    batch), writing, keeping a span, and with LZ4; rounds interleaved, median and spread;
+    --busy runs it again with a child spinning on the other core.
+(4) Disk (--only disk): bytes on disk / raw frame bytes for ~100 B and 1 KB frames written
+    through the live session, with and without LZ4, and what the overhead is made of.
 Page cache warm (files just written). Prints figures; no pass/fail. Needs pyarrow.
 """
 
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import mmap
+import os
 import re
 import shutil
 import statistics
@@ -28,12 +36,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from bench_flood import Busy  # the other core kept busy, as the flood benchmark does
 
 from inspector.logstore.frame_store import FrameStore, Query
+from inspector.logstore.live_session import LiveSession
 from inspector.logstore.session_store.labels import LabelTable
 from inspector.logstore.session_store.layout import create_session, folder_size
 from inspector.logstore.session_store.reader import SessionReader
@@ -181,6 +192,135 @@ def ingest(size: int, frames: int, rounds: int, root: Path) -> None:
     print(f"  disk / raw bytes: store {ratios['None']:.3f}, store lz4 {ratios['lz4']:.3f}")
 
 
+# ---------------------------------------------------------------- (3) the app's ingest path
+
+@dataclass(frozen=True)
+class LiveRate:
+    """Frames per second: of wall time until the last batch was taken (``ingest``: what the app
+    keeps up with), of wall time until every row is on disk (``to_disk``: the session closed,
+    its writes thread done), and of the ingesting thread's own CPU time (``gui``: what the
+    store costs the GUI thread, the steadiest figure on a shared machine)."""
+
+    ingest: float
+    to_disk: float
+    gui: float
+
+
+class Live:
+    """The app's own path: the log's ring (FrameStore.extend) with the live session attached as the
+    app attaches it (LiveSession: the ring's batches handed over in its flush path, the file writes
+    on their own thread, a tick per batch as the app's timer gives), against the ring alone."""
+
+    def __init__(self, size: int, frames: int, root: Path) -> None:
+        self.n, self.root = frames, root
+        self.pool, _, _ = frame_pool(size)
+        self.raw = sum(len(f.data) for f in self.pool) / POOL
+        self.ratio: dict[str, float] = {}
+
+    def run(self, store: bool, keep: bool = False, compression: str | None = None) -> LiveRate:
+        ring = FrameStore(cap=1_000_000)
+        live = None
+        if store:
+            live = LiveSession(self.root, on_error=print, writer_options={"compression": compression})
+            live.attach(ring)
+            if keep:
+                live.keep_from()
+        t0, c0 = time.perf_counter(), time.thread_time()
+        for a, b in chunks(self.n):
+            ring.extend(cycled(self.pool, a, b))
+            if live is not None:
+                live.tick()
+        t1, c1 = time.perf_counter(), time.thread_time()
+        if live is not None:
+            live.close()
+        t2 = time.perf_counter()
+        if live is not None and live.folder is not None:
+            self.ratio[str(compression)] = folder_size(live.folder) / (self.raw * self.n)
+            shutil.rmtree(live.folder)
+        return LiveRate(self.n / (t1 - t0), self.n / (t2 - t0), self.n / max(c1 - c0, 1e-9))
+
+
+def live_ingest(size: int, frames: int, rounds: int, root: Path, busy: bool) -> dict[str, list[LiveRate]]:
+    bench = Live(size, frames, root)
+    cases: dict[str, Callable[[], LiveRate]] = {
+        "ring (today)": lambda: bench.run(False),
+        "ring + store": lambda: bench.run(True),
+        "ring + store, keeping": lambda: bench.run(True, keep=True),
+        "ring + store lz4": lambda: bench.run(True, compression="lz4"),
+    }
+    runs: dict[str, list[LiveRate]] = {name: [] for name in cases}
+    spinner = Busy() if busy else None
+    try:
+        for r in range(rounds):
+            order = list(cases) if r % 2 == 0 else list(reversed(cases))  # a drifting machine weighs on all
+            for name in order:
+                runs[name].append(cases[name]())
+    finally:
+        if spinner is not None:
+            spinner.close()
+    print(f"\n(3) the app's ingest path, {frames:,} frames of ~{bench.raw:.0f} B, batches of {CHUNK}, {rounds} rounds"
+          f"{', the other core busy' if busy else ''}; load average {os.getloadavg()[0]:.2f}")
+    print(f"  {'k frames/s, median (min-max)':30s} {'ingest':>17s} {'x ring':>6s} {'to disk':>17s} {'x ring':>6s}"
+          f" {'GUI thread CPU':>17s} {'x ring':>6s}")
+    ring = runs["ring (today)"]
+    for name, rates in runs.items():
+        cells = []
+        for field in ("ingest", "to_disk", "gui"):
+            got = [getattr(r, field) for r in rates]
+            base = statistics.median(getattr(r, field) for r in ring)
+            cells.append(f"{statistics.median(got) / 1e3:5.0f} ({min(got) / 1e3:4.0f}-{max(got) / 1e3:4.0f})"
+                         f" {statistics.median(got) / base:6.3f}")
+        print(f"  {name:30s} " + " ".join(cells))
+    for field in ("ingest", "gui"):
+        keeping = runs["ring + store, keeping"]
+        pairs = [getattr(b, field) / getattr(a, field) for a, b in zip(ring, keeping, strict=True)]
+        print(f"  keeping / ring, {field}, round by round: {', '.join(f'{p:.3f}' for p in pairs)}")
+    print(f"  disk / raw bytes: store {bench.ratio['None']:.3f}, store lz4 {bench.ratio['lz4']:.3f}")
+    return runs
+
+
+# ---------------------------------------------------------------- (4) disk
+
+def disk(sizes: tuple[int, ...], frames: int, root: Path) -> None:
+    """Bytes on disk against the raw frame bytes, written by the app's path, and what the rest is."""
+    from inspector.logstore.session_store.block_index import ENTRY_SIZE
+    from inspector.logstore.session_store.layout import DATA_FILE, INDEX_FILE
+    from inspector.logstore.session_store.schema import SCHEMA
+    fixed = sum(np.dtype(dtype).itemsize for _, dtype in FIXED_COLUMNS)
+    print(f"\n(4) disk, {frames:,} frames through the live session; per row: {fixed} B of fixed columns "
+          f"(time, connection, direction, kind, topic, seq, size, gap, flags), 4 B of data offset; "
+          f"{ENTRY_SIZE} B of index per block")
+    print(f"  {'frames':14s} {'compression':11s} {'disk/raw':>8s} {'raw':>7s} {'fixed':>7s} {'offsets':>7s} "
+          f"{'batch headers':>13s} {'index':>7s} {'other':>7s}   (share of the raw bytes)")
+    for size in sizes:
+        bench = Live(size, frames, root)
+        for compression in (None, "lz4"):
+            ring = FrameStore(cap=1_000_000)
+            live = LiveSession(root, on_error=print, writer_options={"compression": compression})
+            live.attach(ring)
+            for a, b in chunks(frames):
+                ring.extend(cycled(bench.pool, a, b))
+                live.tick()
+            live.close()
+            folder = live.folder
+            assert folder is not None
+            raw = sum(len(f.data) for f in cycled(bench.pool, 0, POOL)) * frames / POOL
+            data = (folder / DATA_FILE).stat().st_size
+            index = (folder / INDEX_FILE).stat().st_size
+            other = folder_size(folder) - data - index
+            blocks = (index - 8) // ENTRY_SIZE
+            cells = [folder_size(folder) / raw, 1.0]
+            if compression is None:  # the parts of the data file, each as a share of the raw bytes
+                headers = data - raw - (fixed + 4) * frames - SCHEMA.serialize().size
+                cells += [fixed * frames / raw, 4 * frames / raw, headers / raw]
+                parts = " ".join(f"{c:7.3f}" for c in cells[1:]) + f" {'':6s}"
+            else:
+                parts = f"{'(compressed: ' + format(data / raw, '.3f') + ' in all)':>37s}"
+            print(f"  ~{bench.raw:5.0f} B x {frames // 1000:,}k {compression or 'none':11s} {cells[0]:8.3f} {parts}"
+                  f" {index / raw:7.4f} {other / raw:7.4f}   ({blocks} blocks)")
+            shutil.rmtree(folder)
+
+
 # ---------------------------------------------------------------- (2) format
 
 class HandMade:
@@ -203,7 +343,7 @@ class HandMade:
         for part in parts:
             data = part[-1]
             sizes = np.fromiter(map(len, data), np.int32, len(data))
-            cols = [*part[:6], sizes, part[6]]
+            cols = [*part[:6], sizes, np.zeros(len(data), np.int64), part[6]]  # gap: none
             for name, col, (_, dtype) in zip(self.NAMES, cols, FIXED_COLUMNS, strict=True):
                 files[name].write(np.asarray(col, dtype).tobytes())
             ends = np.cumsum(sizes, dtype=np.int64) + end
@@ -381,14 +521,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ingest-frames", type=int, default=1_000_000,
                     help="frames per ingest run (a quarter of it for 1 KB frames)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--busy", action="store_true", help="(3) also with the other core kept busy")
+    ap.add_argument("--only", choices=["ingest", "live", "disk", "formats"],
+                    help="one part: (1) ingest, (3) the app's ingest path, (4) disk, or (2) the formats")
     args = ap.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="bench-store-"))
     try:
-        ingest(100, args.ingest_frames, args.rounds, root)
-        ingest(1000, args.ingest_frames // 4, args.rounds, root)  # the same time on disk as the small frames
-        figures = formats(args.frames, root)
-        figures.update(today(min(args.rirec_frames, args.frames), root))
-        report(figures, args.frames, min(args.rirec_frames, args.frames))
+        if args.only in (None, "ingest"):
+            ingest(100, args.ingest_frames, args.rounds, root)
+            ingest(1000, args.ingest_frames // 4, args.rounds, root)  # the same time on disk as the small frames
+        if args.only in (None, "live"):
+            for size, n in ((100, args.ingest_frames), (1000, args.ingest_frames // 4)):
+                for busy in (False, True) if args.busy else (False,):
+                    live_ingest(size, n, args.rounds, root, busy)
+        if args.only in (None, "disk"):
+            disk((100, 1000), args.ingest_frames // 2, root)
+        if args.only in (None, "formats"):
+            figures = formats(args.frames, root)
+            figures.update(today(min(args.rirec_frames, args.frames), root))
+            report(figures, args.frames, min(args.rirec_frames, args.frames))
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return 0

@@ -28,7 +28,8 @@ def add_case_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="a SHOULD not met (non-strict) counts as a failure")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
     p.add_argument("--json", metavar="FILE", dest="json_file", help="write a JSON report to FILE")
-    p.add_argument("--artifacts", metavar="DIR", help="write each failing case's recording and HAR into DIR")
+    p.add_argument("--artifacts", metavar="DIR", help="write each failing case's traffic into DIR: a session store "
+                   "folder named by the case (replay, mock --replay, export and the app open it) and a HAR file")
     p.add_argument("--slow", action="store_true", help="also run the cases that wait on long timers")
 
 

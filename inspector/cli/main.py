@@ -118,9 +118,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _replay(args: replay_args.ReplayArgs) -> int:
-    if args.pcapng:
-        from inspector.cli.wireshark_cmd import run_pcapng_export
-        return run_pcapng_export(args.file, args.pcapng)
+    if args.pcapng or args.har:
+        from inspector.cli.replay_export import run_replay_export
+        return run_replay_export(args.file, args.pcapng or args.har or "", "pcapng" if args.pcapng else "har")
     from inspector.cli.replay_cmd import run_replay
     return run_replay(args)
 

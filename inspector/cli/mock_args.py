@@ -47,7 +47,8 @@ def add_parser(sub: Subparsers) -> None:
     m.add_argument("--max-subscriptions", type=int, default=limits.MAX_SUBSCRIPTIONS, metavar="N",
                    help="subscriptions per connection; more get a subscription_limit ERROR (default: %(default)s)")
     m.add_argument("--demo", action="store_true", help="publish lively synthetic traffic")
-    m.add_argument("--replay", metavar="FILE", help="play a recording's server events to subscribers")
+    m.add_argument("--replay", metavar="FILE", help="play the server events of a session store folder, recording, "
+                   "HAR or pcapng capture to subscribers")
     faults = _fault_names()
     m.add_argument("--fault", action="append", dest="faults", default=[], metavar="NAME", choices=faults,
                    help="break one protocol rule on purpose, to test conformance checkers (repeatable): "

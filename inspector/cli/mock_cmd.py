@@ -116,11 +116,13 @@ def run_mock(args: MockArgs) -> int:
 
 
 def _replay_events(replay: str) -> list[tuple[float, dict[str, Any]]]:
+    from inspector.logstore.session_store.errors import StoreError
+    from inspector.logstore.store_source import open_any
     from inspector.recording.format import RecordingError
-    from inspector.recording.server_events import server_events
+    from inspector.recording.server_events import server_events_of
     try:
-        events = server_events(replay)
-    except RecordingError as exc:
+        events = server_events_of(open_any(replay))  # a session store folder, .rirec, HAR or pcapng
+    except (RecordingError, StoreError) as exc:
         raise CliError(str(exc)) from None
     if not events:
         raise CliError(f"{os.path.basename(replay)} holds no server events to replay")

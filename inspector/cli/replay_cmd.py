@@ -1,4 +1,5 @@
-"""``realtime-inspector replay FILE [--json] [--speed X]``: print a recording or HAR, decoded.
+"""``realtime-inspector replay FILE [--json] [--speed X]``: print a session store folder, recording,
+HAR or capture, decoded.
 
 One line per record, like ``tail``; ``--json`` prints the same lines as ``tail --json``
 (protocol/json_output.py, docs/json-output.md). A truncated recording prints what was read and
@@ -18,6 +19,7 @@ from typing import Any, TextIO
 from inspector.cli.errors import CliError
 from inspector.cli.payload_args import lens_from_args, with_readings
 from inspector.cli.replay_args import ReplayArgs
+from inspector.logstore.session_store.errors import StoreError
 from inspector.logstore.store_source import open_any as open_recording  # recordings, HAR, pcapng and session stores
 from inspector.payloads.lens import Lens
 from inspector.protocol.describe import CONNECTION_KIND, describe_session
@@ -143,7 +145,7 @@ def run_replay(args: ReplayArgs, out: TextIO | None = None, err: TextIO | None =
         if out is sys.stdout:  # keep Python's flush at exit from failing again
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except RecordingError as exc:
+    except (RecordingError, StoreError) as exc:
         raise CliError(str(exc)) from None
     finally:
         if lens is not None:

@@ -40,7 +40,8 @@ def add_parser(sub: Subparsers) -> None:
     t.add_argument("--subscribe", action="append", default=[], metavar="TOPIC[=FILTER]")
     t.add_argument("--ping-every", type=float, metavar="SECONDS", help="send our own PINGs and report RTT")
     t.add_argument("--json", action="store_true", help="one JSON object per line (see below)")
-    t.add_argument("--record", metavar="FILE", help="record the session to FILE")
+    t.add_argument("--record", metavar="PATH", help="record the session: a session store folder PATH (made new; the "
+                   "app, replay, mock --replay and export open it), or a .rirec file when PATH ends in .rirec")
     t.add_argument("--count", type=int, metavar="N", help="exit after N frames received")
     t.add_argument("--duration", type=float, metavar="SECONDS", help="exit after this long")
     add_payload_args(t)

@@ -15,7 +15,7 @@ import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 from urllib.parse import urlsplit
 
 from inspector.cli.connect_setup import connect_options, debug_logging, token_source, warn_cleartext, warn_insecure
@@ -41,7 +41,7 @@ from inspector.redact import redact_url, scrub
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
 
-    from inspector.recording.writer import RecordingWriter
+    from inspector.logstore.store_recorder import StoreRecorder
 
 EXIT_OK = 0
 EXIT_STOPPED = 1
@@ -104,15 +104,60 @@ def _exit_code(ev: StateChanged | None) -> int:
     return _EXIT_FOR_STOP.get(ev.stop, EXIT_STOPPED) if ev.stop is not None else EXIT_STOPPED
 
 
-def _open_recorder(args: TailArgs) -> RecordingWriter | None:
+class _Recorder(Protocol):
+    def write_event(self, ev: SessionEvent) -> None: ...
+    def close(self) -> None: ...
+
+
+def records_rirec(path: str) -> bool:
+    """``--record PATH``: a ``.rirec`` file when PATH ends in .rirec (as before the session
+    store), else a session store folder."""
+    return path.lower().endswith(".rirec")
+
+
+def _open_recorder(args: TailArgs) -> tuple[_Recorder | None, StoreRecorder | None]:
+    """What records the session, and the same when it is a session store (it needs ticks)."""
     if not args.record:
-        return None
-    from inspector.recording.format import RecordingError
-    from inspector.recording.writer import RecordingWriter
+        return None, None
+    if records_rirec(args.record):
+        from inspector.recording.format import RecordingError
+        from inspector.recording.writer import RecordingWriter
+        try:
+            return RecordingWriter(args.record, profile="tail", url=args.url), None
+        except RecordingError as exc:
+            raise CliError(str(exc)) from None
+    store = _open_store(args.record, args.url)
+    return store, store
+
+
+def _open_store(path: str, url: str) -> StoreRecorder:
+    """A session store folder at ``path``; CliError before connecting when it cannot be written.
+    A later failure (a full disk) is one line on stderr, and tail carries on printing."""
+    from inspector.logstore.store_recorder import StoreRecorder
+    started = False
+
+    def failed(text: str) -> None:
+        if started:
+            print(f"realtime-inspector: {text}", file=sys.stderr, flush=True)
+
     try:
-        return RecordingWriter(args.record, profile="tail", url=args.url)
-    except RecordingError as exc:
-        raise CliError(str(exc)) from None
+        recorder = StoreRecorder(path, on_error=failed, profile="tail", url=url,
+                                 carry_on="tail carries on without recording")
+    except OSError as exc:
+        raise CliError(f"cannot record to {path}: {exc.strerror or exc}") from None
+    if recorder.error:
+        recorder.close()
+        raise CliError(recorder.error.split("; ")[0])
+    started = True
+    return recorder
+
+
+async def _tick_store(recorder: StoreRecorder) -> None:
+    """Move what tail saw into the session store and let it write, every ``TICK`` s."""
+    from inspector.logstore.store_recorder import TICK
+    while True:
+        await asyncio.sleep(TICK)
+        recorder.tick()
 
 
 # ---------------------------------------------------------------- tail
@@ -153,20 +198,20 @@ def run_tail(args: TailArgs) -> int:
         raise CliError("--backoff-scale must be positive")
     cfg = _config(args, token)
     lens = lens_from_args(args.payload)
-    recorder = _open_recorder(args)
+    recorder, store = _open_recorder(args)
     reconfigure = getattr(sys.stdout, "reconfigure", None)  # a replaced stdout may lack it
     if reconfigure is not None:
         with contextlib.suppress(ValueError):
             reconfigure(errors="backslashreplace")
     try:
-        return asyncio.run(_tail(args, cfg, subs, lens, recorder))
+        return asyncio.run(_tail(args, cfg, subs, lens, recorder, store))
     finally:
         if recorder is not None:
             recorder.close()
 
 
 async def _tail(args: TailArgs, cfg: ClientConfig, subs: list[tuple[str, str | None]], lens: Lens | None,
-                recorder: RecordingWriter | None) -> int:
+                recorder: _Recorder | None, store: StoreRecorder | None) -> int:
     fmt: Callable[[SessionEvent], str | None] = (
         _json_line if args.json else TextFormatter(args.url, stdout_is_unicode()))
     if lens is not None:
@@ -179,10 +224,13 @@ async def _tail(args: TailArgs, cfg: ClientConfig, subs: list[tuple[str, str | N
         client.subscribe(topic, flt)
     stop_on_signals(asyncio.get_running_loop(), done.set)
     client.start()
+    ticks = None if store is None else asyncio.ensure_future(_tick_store(store))
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(done.wait(), args.duration)
     stopped = result["stopped"]
     await client.stop()
+    if ticks is not None:
+        ticks.cancel()
     if lens is not None:
         lens.close()
     if result["error"]:
@@ -195,7 +243,7 @@ async def _tail(args: TailArgs, cfg: ClientConfig, subs: list[tuple[str, str | N
 
 
 def _tail_listener(args: TailArgs, client: RealtimeClient, fmt: Callable[[SessionEvent], str | None],
-                   recorder: RecordingWriter | None, result: dict[str, Any],
+                   recorder: _Recorder | None, result: dict[str, Any],
                    done: asyncio.Event) -> Callable[[SessionEvent], None]:
     """What tail does with each event: print it, record it, count the frames received, and set
     ``done`` (``result`` saying why) once the tail is over."""

@@ -1,4 +1,4 @@
-"""``realtime-inspector wireshark``: the Lua dissector, and ``replay FILE --pcapng OUT``.
+"""``realtime-inspector wireshark``: the Lua dissector (``replay FILE --pcapng OUT`` is in replay_export).
 
 The dissector ships as ``resources/wireshark/realtime.lua``: in a checkout at the
 repository's root, in the frozen bundle under its data folder, and in an installed wheel
@@ -20,9 +20,6 @@ from typing import TextIO
 
 from inspector.cli.errors import CliError
 from inspector.cli.wireshark_args import WiresharkArgs
-from inspector.recording.format import RecordingError
-from inspector.recording.pcapng_export import export_pcapng
-from inspector.recording.reader import open_recording
 
 LUA_NAME = "realtime.lua"
 _RELATIVE = Path("resources") / "wireshark" / LUA_NAME
@@ -104,22 +101,4 @@ def run_wireshark(args: WiresharkArgs, out: TextIO | None = None) -> int:
     print(f"dissector: {dissector_path()}", file=out)
     print(f"Wireshark plugin folder: {target_dir} ({state}; install with: realtime-inspector wireshark --install)",
           file=out)
-    return 0
-
-
-def run_pcapng_export(file: str, out_path: str, err: TextIO | None = None) -> int:
-    """``replay FILE --pcapng OUT``: write what FILE holds as a capture."""
-    err = err or sys.stderr
-    try:
-        rec = open_recording(file)
-        events = rec.load(decode=False)
-        urls = dict(getattr(rec, "conn_urls", {}) or {})
-        count = export_pcapng(events, out_path, url=rec.url, conn_urls=urls)
-    except RecordingError as exc:
-        raise CliError(str(exc)) from None
-    if rec.warning:
-        print(f"realtime-inspector: warning: {rec.warning}", file=err)
-    conns = len({ev.conn for ev in events})
-    print(f"wrote {count} message{'s' if count != 1 else ''} on {conns} connection{'s' if conns != 1 else ''} "
-          f"to {out_path}", file=err)
     return 0

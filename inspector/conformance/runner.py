@@ -14,7 +14,7 @@ from inspector.conformance.cases import OPT_IN, PUBLISH, SLOW, Case, CaseCtx
 from inspector.conformance.harness_text import harness_failure
 from inspector.conformance.report import CaseResult, Outcome, Report
 from inspector.conformance.rules import all_rules
-from inspector.conformance.traffic import CaseFailed, CaseInfo, CaseSkipped, HarnessError, Traffic
+from inspector.conformance.traffic import CaseFailed, CaseInfo, CaseSkipped, HarnessError, RecordTraffic, Traffic
 from inspector.redact import scrub
 
 log = logging.getLogger("inspector.conformance")
@@ -40,6 +40,7 @@ class RunOptions:
     slow_timeout: float = 300.0
     profile: str = "conform"
     url: str = ""  # for the artifacts' header (written without credentials)
+    record: RecordTraffic | None = None  # how a failed case's recording is written (default: .rirec)
     secrets: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     hints: dict[str, str] = field(default_factory=lambda: dict(CLI_HINTS))
@@ -102,7 +103,8 @@ async def run_case(case: Case, make_ctx: Callable[[Traffic], CaseCtx], opts: Run
     result.message = scrub(result.message, *opts.secrets)
     result.actual = scrub(result.actual, *opts.secrets)
     if result.outcome in (Outcome.FAIL, Outcome.NON_STRICT, Outcome.ERROR) and opts.artifacts and traffic.events:
-        result.artifact, result.har = traffic.write(opts.artifacts, case.id, opts.url, opts.profile)
+        result.artifact, result.har = traffic.write(opts.artifacts, case.id, opts.url, opts.profile,
+                                                      opts.record)
     return result
 
 

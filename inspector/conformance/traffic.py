@@ -4,6 +4,7 @@ written as a recording (and HAR) when the case fails, with the offending frame's
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent, State, StateChanged
@@ -68,10 +69,20 @@ class Traffic:
     def state(self, conn: str, state: State, **fields: object) -> None:
         self.events.append(StateChanged(conn, time.time(), state, **fields))  # type: ignore[arg-type]
 
-    def write(self, folder: Path, name: str, url: str, profile: str) -> tuple[str, str]:
-        """The recording and HAR of this case in ``folder``; returns their paths."""
+    def write(self, folder: Path, name: str, url: str, profile: str,
+              record: RecordTraffic | None = None) -> tuple[str, str]:
+        """The recording and HAR of this case in ``folder``; returns their paths. ``record``
+        writes the recording (the command line's: a session store folder); else a ``.rirec``."""
         folder.mkdir(parents=True, exist_ok=True)
-        rec, har = folder / f"{name}.rirec", folder / f"{name}.har"
-        export_recording(self.events, rec, profile=profile, url=url)
+        har = folder / f"{name}.har"
+        if record is not None:
+            rec = record(self.events, folder / name, profile, url)
+        else:
+            rec = folder / f"{name}.rirec"
+            export_recording(self.events, rec, profile=profile, url=url)
         export_har(self.events, har, url=url)
         return str(rec), str(har)
+
+
+# (events, where: a path without suffix, profile, url) -> the recording's path
+RecordTraffic = Callable[[list[SessionEvent], Path, str, str], Path]

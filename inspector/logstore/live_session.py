@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from inspector.logstore.session_store.errors import StoreError
+from inspector.logstore.session_store.kept_spans import META_KEY as KEPT_SPANS
+from inspector.logstore.session_store.kept_spans import KeptSpans
 from inspector.logstore.session_store.labels import LabelTable
 from inspector.redact import redact_url
 
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from inspector.logstore.session_store.writer import SessionWriter
     from inspector.logstore.sink_thread import SinkThread
 
-T, CONN, DIRECTION, KIND, TOPIC, SEQ, GAP, FLAGS = 0, 1, 2, 3, 4, 5, 7, 8  # FrameStore._columns order
+T, CONN, DIRECTION, KIND, TOPIC, SEQ, SIZE, GAP, FLAGS = 0, 1, 2, 3, 4, 5, 6, 7, 8  # FrameStore._columns order
 
 
 class _IdMap:
@@ -62,8 +64,15 @@ class _IdMap:
 class LiveSession:
     def __init__(self, data_dir: str | os.PathLike[str], *, on_error: Callable[[str], None],
                  on_pending: Callable[[], None] = lambda: None, profile: str = "", url: str = "",
-                 writer_options: dict[str, Any] | None = None, threaded: bool = True) -> None:
+                 writer_options: dict[str, Any] | None = None, threaded: bool = True,
+                 folder: str | os.PathLike[str] | None = None,
+                 carry_on: str = "the session carries on in memory only") -> None:
+        """``folder``: a session folder made already (``layout.create_session_at``) to write
+        instead of a new one in ``data_dir``'s sessions. ``carry_on`` ends a failure's line:
+        what goes on without the store."""
+        self._carry_on = carry_on
         self.data_dir = Path(data_dir)
+        self._given = None if folder is None else Path(folder)
         self.folder: Path | None = None
         self.error = ""
         self.rows_put = 0
@@ -75,6 +84,7 @@ class LiveSession:
         self._writer: SessionWriter | None = None
         self._threaded = threaded
         self._sink_thread: SinkThread | None = None
+        self.spans = KeptSpans()
         self._conns = _IdMap(LabelTable())
         self._topics = _IdMap(LabelTable())
 
@@ -100,7 +110,7 @@ class LiveSession:
         and the log's label lists the conn and topic columns index."""
         if self.error or not len(data):
             return
-        writer = self._writer or self._open()
+        writer = self._writer or self.open()
         if writer is None:
             return
         from inspector.logstore.session_store.schema import Rows
@@ -110,14 +120,14 @@ class LiveSession:
         self.rows_put += len(data)
         writer.append(Rows(t=columns[T], conn=self._conns.apply(columns[CONN]), direction=columns[DIRECTION],
                            kind=columns[KIND], topic=self._topics.apply(columns[TOPIC]), seq=columns[SEQ],
-                           flags=columns[FLAGS], data=data, gap=columns[GAP]),
+                           flags=columns[FLAGS], data=data, gap=columns[GAP], size=columns[SIZE]),
                       self._conns.table.names, self._topics.table.names)
         self._check()
         if not was_pending and self.pending:
             self._on_pending()
 
     def mark(self, **changes: Any) -> None:
-        """Change the session's ``session.json`` (``kept``, ``name``): now, or once it exists."""
+        """Change the session's ``session.json`` (``kept``, ``kept_spans``, ``name``): now, or once it exists."""
         self._marks.update(changes)
         if self.folder is not None:
             from inspector.logstore.session_store.layout import update_meta
@@ -125,7 +135,32 @@ class LiveSession:
 
     @property
     def kept(self) -> bool:
-        return self._marks.get("kept") is True
+        """Kept whole (``kept``) or in part (a kept span)."""
+        return self._marks.get("kept") is True or bool(self.spans.spans)
+
+    def keep_from(self, first: int | None = None) -> None:
+        """Keep the rows from session row ``first`` on (default: the next row to arrive) until
+        ``keep_until_now``; ``session.json`` says so at once (``kept_spans``)."""
+        self.spans.start(self.rows_put + 1 if first is None else first)
+        self.mark(**{KEPT_SPANS: self.spans.to_meta()})
+
+    def keep_until_now(self) -> None:
+        """End the span being kept at the last row handed over."""
+        if self.spans.keeping:
+            self.spans.stop(self.rows_put)
+            self.mark(**{KEPT_SPANS: self.spans.to_meta()})
+
+    def session_number(self, log_number: int, log_end: int) -> int:
+        """The session row of the log's frame ``log_number``, the log's next number being ``log_end``:
+        every row the log took reached the session, the newest last (a cleared log numbers from 1 again)."""
+        return self.rows_put - (log_end - 1) + log_number
+
+    def flush(self) -> None:
+        """Every row handed over written to the files now."""
+        if self._writer is not None:
+            self._writer.flush()
+            self.drain()
+            self._check()
 
     def tick(self) -> None:
         if self._writer is not None:
@@ -139,13 +174,21 @@ class LiveSession:
 
     def close(self) -> None:
         """Write what is left and close the session (it may be pruned from now on)."""
+        self.keep_until_now()
         if self._writer is not None:
+            self._writer.flush()
+            self.drain()
+            self._check()  # a write the thread failed: the writer cuts its files back while it can
             self._writer.close()
         if self._sink_thread is not None:
             self._sink_thread.stop()
         self._check()
 
-    def _open(self) -> SessionWriter | None:
+    def open(self) -> SessionWriter | None:
+        """Make the session's folder and writer now (the first batch does it otherwise); None
+        when that failed (``on_error`` has said why)."""
+        if self._writer is not None or self.error:
+            return self._writer
         from inspector.logstore.session_store.layout import create_session, update_meta
         from inspector.logstore.session_store.writer import SessionWriter, open_sink
         from inspector.logstore.sink_thread import SinkThread
@@ -154,7 +197,7 @@ class LiveSession:
             self._sink_thread = SinkThread()
             options["opener"] = self._sink_thread.opener(options.get("opener", open_sink))
         try:
-            self.folder = create_session(self.data_dir, **self._meta)
+            self.folder = self._given or create_session(self.data_dir, **self._meta)
             if self._marks:
                 update_meta(self.folder, **self._marks)
             self._writer = SessionWriter(self.folder, **options)
@@ -163,7 +206,7 @@ class LiveSession:
                 self._sink_thread.stop()
                 self._sink_thread = None
             self._fail(str(exc) if isinstance(exc, StoreError) else
-                       f"cannot write the session in {self.data_dir}: {exc.strerror or exc}")
+                       f"cannot write the session in {self._given or self.data_dir}: {exc.strerror or exc}")
             return None
         return self._writer
 
@@ -171,11 +214,10 @@ class LiveSession:
         if self.error or self._writer is None:
             return
         failed = self._sink_thread.error if self._sink_thread is not None else None
+        if failed is not None:
+            self._writer.abandon(failed)  # the writer cuts its files back to the last whole block
         if self._writer.error:
-            self._fail(self._writer.error + "; the session carries on in memory only")
-        elif failed is not None:
-            self._fail(f"session store stopped writing: {failed.strerror or failed} ({self.folder}); "
-                       "the session carries on in memory only")
+            self._fail(f"{self._writer.error}; {self._carry_on}")
 
     def _fail(self, text: str) -> None:
         self.error = text

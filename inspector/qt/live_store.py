@@ -2,8 +2,10 @@
 
 ``LiveStore`` hooks a ``LiveSession`` onto the live log's store (whole batches, in the log's
 flush path) and ticks it from one single-shot timer that runs only while rows wait to be
-written. The toolbar's Record button becomes Keep: it marks the live session kept (pruning
-never takes it) instead of writing a second file; File → Record still writes a ``.rirec``.
+written. The toolbar's Record button becomes Keep: pressed, it keeps the rows from now (or
+from a chosen frame) until pressed again, a span (``kept_spans`` in session.json; a session
+with one is never pruned whole) instead of writing a second file; "Save kept span as…"
+copies the kept rows into a new named session. File → Record still writes a ``.rirec``.
 Sessions not kept are pruned under a disk budget (Preferences: File → Session store…, or
 ``--store-budget``) at start-up and when the session closes; the open one never is. A
 status-bar label says where the sessions are and how much is kept.
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,13 +28,16 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QInputDialog,
     QLabel,
+    QMenu,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from inspector.logstore.disk_budget import human_size
 from inspector.logstore.live_session import LiveSession
+from inspector.logstore.session_store.errors import StoreError
 from inspector.logstore.session_store.layout import list_sessions, sessions_dir
 from inspector.logstore.session_store.prune import DEFAULT_BUDGET, PrunePlan, prune
 
@@ -48,6 +54,9 @@ def default_data_dir() -> Path:
 
 
 class LiveStore(QObject):
+    saved = Signal(object, int)  # the new session's folder, rows copied ("Save kept span as…")
+    save_failed = Signal(str)
+
     def __init__(self, window: MainWindow, data_dir: str | os.PathLike[str], budget: int | None = None,
                  writer_options: dict[str, Any] | None = None) -> None:
         super().__init__(window)
@@ -55,7 +64,6 @@ class LiveStore(QObject):
         self.data_dir = Path(data_dir)
         self._budget_override = budget
         self.last_prune: PrunePlan | None = None
-        self._name = ""
         self.session = LiveSession(self.data_dir, on_error=window.report_error, on_pending=self._start_tick,
                                    writer_options=writer_options)
         self._timer = QTimer(self)
@@ -70,6 +78,8 @@ class LiveStore(QObject):
         self.label.setObjectName("sessionStoreLabel")
         window.statusBar().addPermanentWidget(self.label)
         self._build_actions()
+        self.saved.connect(self._on_saved)
+        self.save_failed.connect(window.report_error)
         self.update_label()
 
     # ------------------------------------------------------------ budget and pruning
@@ -125,44 +135,108 @@ class LiveStore(QObject):
         self.keep_action = QAction("Keep", w)
         self.keep_action.setCheckable(True)
         self.keep_action.setIcon(w.record_action.icon())
-        self.keep_action.setToolTip("Keep this session: it is on disk already; kept sessions are never pruned")
+        self.keep_action.setToolTip("Keep from now until pressed again: kept rows are on disk already and are never "
+                                    "pruned (a session may have several kept spans)")
         self.keep_action.toggled.connect(self.keep)
+        self.keep_from_action = QAction("Keep from frame…", w)
+        self.keep_from_action.setToolTip("Start keeping at an earlier frame (the selected one, or any number)")
+        self.keep_from_action.triggered.connect(lambda _=False: self.keep_from_dialog())
+        self.save_action = QAction("Save kept span as…", w)
+        self.save_action.setToolTip("Write the kept rows to a new named session (the app and replay open it)")
+        self.save_action.triggered.connect(lambda _=False: self.save_dialog())
+        self.store_action = QAction("Session store…", w)
+        self.store_action.triggered.connect(lambda _=False: self.show_dialog())
+        self.keep_menu = QMenu("Keep", w)
+        self.keep_menu.addActions([self.keep_from_action, self.save_action])
         bar = w.findChild(QToolBar, "mainToolBar")
         if bar is not None:  # Keep takes Record's place; File → Record still writes a .rirec file
             bar.insertAction(w.record_action, self.keep_action)
             bar.removeAction(w.record_action)
-        self.keep_as_action = QAction("Keep session as…", w)
-        self.keep_as_action.setToolTip("Keep this session under a name (in its session.json)")
-        self.keep_as_action.triggered.connect(lambda _=False: self.keep_as_dialog())
-        self.store_action = QAction("Session store…", w)
-        self.store_action.triggered.connect(lambda _=False: self.show_dialog())
+            button = bar.widgetForAction(self.keep_action)
+            if isinstance(button, QToolButton):  # Keep's own menu, beside the button
+                button.setMenu(self.keep_menu)
+                button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         first = w.file_menu.actions()
+        actions = [self.keep_action, self.keep_from_action, self.save_action]
         if first:
-            w.file_menu.insertActions(first[0], [self.keep_action, self.keep_as_action])
+            w.file_menu.insertActions(first[0], actions)
         else:
-            w.file_menu.addActions([self.keep_action, self.keep_as_action])
+            w.file_menu.addActions(actions)
         w.file_menu.insertAction(w.quit_action, self.store_action)
 
-    def keep(self, on: bool = True, name: str | None = None) -> None:
-        """Mark the session kept (or not), under ``name`` if one is given."""
-        if name is not None:
-            self._name = name
-        self.session.mark(kept=bool(on), name=self._name)
-        if self.keep_action.isChecked() != bool(on):
-            self.keep_action.setChecked(bool(on))
-        self.window.show_message(("session kept" if on else "session no longer kept") +
-                                 (f" in {self.session.folder}" if self.session.folder else ""))
+    def keep(self, on: bool = True, first: int | None = None) -> None:
+        """Start keeping (from session row ``first``, default: the next row) or stop: one span."""
+        session = self.session
+        if on:
+            session.keep_from(first)
+        else:
+            session.keep_until_now()
+        if self.keep_action.isChecked() != session.spans.keeping:
+            self.keep_action.setChecked(session.spans.keeping)
+        where = f" in {session.folder}" if session.folder else ""
+        if session.spans.keeping:
+            self.window.show_message(f"keeping from row {session.spans.open_first:,}{where}")
+        else:
+            self.window.show_message(f"kept {session.spans.rows(session.rows_put):,} rows{where}")
         self.update_label()
 
-    def keep_as_dialog(self) -> QInputDialog:
-        """Ask for a name (non-blocking), then keep the session under it."""
+    def keep_from_frame(self, number: int) -> None:
+        """Keep from the log's frame ``number`` (as the log's # column shows it) on."""
+        log = self._log_store
+        self.keep(True, max(1, self.session.session_number(number, log.end_number)))
+
+    def keep_from_dialog(self) -> QInputDialog:
+        """Ask for the frame to keep from (non-blocking): the selected one by default."""
+        log = self._log_store
+        panel = self.window.log_panel
+        rows = sorted(ix.row() for ix in panel.view.selectionModel().selectedRows())
+        number = panel.model.number_at(rows[0]) if rows else log.end_number
         dlg = QInputDialog(self.window)
-        dlg.setWindowTitle("Keep session as")
-        dlg.setLabelText("Name of this session:")
-        dlg.setTextValue(self._name)
-        dlg.textValueSelected.connect(lambda name: self.keep(True, name.strip()))
+        dlg.setWindowTitle("Keep from frame")
+        dlg.setLabelText("Keep from frame number:")
+        dlg.setInputMode(QInputDialog.InputMode.IntInput)
+        dlg.setIntRange(1, max(1, log.end_number))
+        dlg.setIntValue(number)
+        dlg.intValueSelected.connect(self.keep_from_frame)
         dlg.open()
         return dlg
+
+    def save_dialog(self) -> QInputDialog:
+        """Ask for a name (non-blocking), then save the kept rows under it."""
+        dlg = QInputDialog(self.window)
+        dlg.setWindowTitle("Save kept span as")
+        dlg.setLabelText("Name of the new session:")
+        dlg.textValueSelected.connect(lambda name: self.save_kept(name.strip()))
+        dlg.open()
+        return dlg
+
+    def save_kept(self, name: str) -> threading.Thread | None:
+        """Write the kept rows (every span, an open one up to now) to a new session named ``name``,
+        in a thread of its own; ``saved`` or ``save_failed`` says how it went."""
+        session = self.session
+        ranges = session.spans.ranges(session.rows_put)
+        if session.folder is None or not ranges:
+            self.window.show_message("nothing kept yet: press Keep first")
+            return None
+        session.flush()  # the kept rows in the files before they are copied
+        folder = session.folder
+
+        def copy() -> None:
+            from inspector.logstore.session_store.span_copy import save_spans  # loads pyarrow
+            try:
+                saved, rows = save_spans(folder, ranges, self.data_dir, name)
+            except StoreError as exc:
+                self.save_failed.emit(str(exc))
+                return
+            self.saved.emit(saved, rows)
+
+        thread = threading.Thread(target=copy, name="session-store-save", daemon=True)
+        thread.start()
+        return thread
+
+    def _on_saved(self, folder: Path, rows: int) -> None:
+        self.window.show_message(f"saved {rows:,} kept rows in {folder}")
+        self.update_label()
 
     def kept_size(self) -> tuple[int, int, int]:
         """(kept sessions, their bytes, bytes of all sessions)."""
@@ -170,13 +244,28 @@ class LiveStore(QObject):
         kept = [s for s in infos if s.kept]
         return len(kept), sum(s.size for s in kept), sum(s.size for s in infos)
 
+    def kept_here(self) -> str:
+        """What this session keeps: its spans, or "" when none."""
+        spans = self.session.spans
+        if not spans.spans:
+            return ""
+        end = self.session.rows_put
+        return f"{spans.rows(end):,} rows kept: {spans.describe(end)}"
+
     def update_label(self) -> None:
         n, kept, total = self.kept_size()
-        kept_as = f"● kept{' as ' + self._name if self._name else ''} · " if self.session.kept else ""
-        self.label.setText(kept_as + f"store {human_size(total)}")
+        spans = self.session.spans
+        if spans.keeping:
+            here = f"● keeping since #{spans.open_first:,} · "
+        elif spans.spans:
+            here = f"kept {spans.rows(self.session.rows_put):,} rows · "
+        else:
+            here = ""
+        self.label.setText(here + f"store {human_size(total)}")
         self.label.setToolTip(f"Sessions in {sessions_dir(self.data_dir)}: {human_size(total)} in all, "
                               f"{n} kept ({human_size(kept)}); budget {human_size(self.budget)}. "
-                              f"This session: {self.session.folder or 'no rows yet'}")
+                              f"This session: {self.session.folder or 'no rows yet'}"
+                              + (f"; {self.kept_here()}" if spans.spans else ""))
 
     def show_dialog(self) -> StoreDialog:
         self.update_label()
@@ -196,7 +285,8 @@ class StoreDialog(QDialog):
         self.summary = QLabel(f"<p>Every session is kept on disk in<br><code>{sessions_dir(store.data_dir)}</code></p>"
                               f"<p>{human_size(total)} in all; {n} kept session{'s' if n != 1 else ''} "
                               f"({human_size(kept)}) are never pruned.</p>"
-                              f"<p>This session: <code>{store.session.folder or 'no rows yet'}</code></p>")
+                              f"<p>This session: <code>{store.session.folder or 'no rows yet'}</code>"
+                              f"{'<br>' + store.kept_here() if store.kept_here() else ''}</p>")
         self.summary.setWordWrap(True)
         self.budget = QDoubleSpinBox()
         self.budget.setRange(0.1, 100_000)

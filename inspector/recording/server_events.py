@@ -1,4 +1,5 @@
-"""The server→client EVENTs of a recording or HAR, as ``mock --replay`` plays them.
+"""The server→client EVENTs of a recording, HAR or capture (or of any opened file), as
+``mock --replay`` plays them.
 
 Presence ``sync`` events are left out (each answers one recorded SUBSCRIBE; the mock
 sends every client its own); join/leave are kept. An event recorded on several
@@ -13,12 +14,17 @@ from typing import Any
 
 from inspector.protocol.events import IN, FrameSeen
 from inspector.protocol.frames import DecodeError, Event, decode_json_object, try_decode
+from inspector.recording.opened import OpenedFile
 from inspector.recording.reader import open_recording
 
 
 def server_events(path: str | os.PathLike[str]) -> list[tuple[float, dict[str, Any]]]:
     """(offset s, EVENT body) of every replayable server event in a recording or HAR."""
-    rec = open_recording(path)
+    return server_events_of(open_recording(path))
+
+
+def server_events_of(rec: OpenedFile) -> list[tuple[float, dict[str, Any]]]:
+    """``server_events`` of a file opened already (a session store: ``logstore.store_source.open_any``)."""
     seen: set[bytes] = set()
     out: list[tuple[float, dict[str, Any]]] = []
     for ev in rec.events(decode=False):

@@ -1,4 +1,5 @@
-"""``tail --record``: the file holds exactly what tail saw, never the token."""
+"""``tail --record FILE.rirec``: the file holds exactly what tail saw, never the token (a path
+ending in .rirec keeps the recording format; any other is a session store: test_cli_store)."""
 
 from __future__ import annotations
 
@@ -80,11 +81,13 @@ def test_record_to_an_unwritable_place_is_a_one_line_error(mock_server, tmp_path
     assert "Traceback" not in proc.stderr and TOKEN not in proc.stderr
 
 
-def test_full_disk_is_refused_before_connecting(mock_server):
+def test_full_disk_is_refused_before_connecting(mock_server, tmp_path):
     srv = mock_server()
+    full = tmp_path / "full.rirec"  # a .rirec name keeps the .rirec format; this one is a full disk
+    full.symlink_to("/dev/full")
     proc = subprocess.run([*CLI, "tail", srv.url, "--token", TOKEN, "--subscribe", "x", "--duration", "5",
-                           "--record", "/dev/full"], capture_output=True, text=True, timeout=20)
+                           "--record", str(full)], capture_output=True, text=True, timeout=20)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        "realtime-inspector: error: cannot write recording /dev/full: No space left on device"]
+        f"realtime-inspector: error: cannot write recording {full}: No space left on device"]
     assert proc.stdout == ""  # the header could not be written, so nothing was started

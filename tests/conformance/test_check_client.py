@@ -52,9 +52,11 @@ def test_strict_counts_a_missing_pong_and_artifacts_hold_the_ping(tmp_path):
     code, outcomes, results = _check(tmp_path, [*WRONG, "no-pong"], "--strict", "--cases", "pong-echo",
                                      "--artifacts", str(tmp_path / "out"))
     assert code == 1 and outcomes == {"non-strict": {"pong-echo"}}
+    from inspector.logstore.store_source import open_any
     from inspector.protocol.events import FrameSeen
-    from inspector.recording.reader import open_recording
-    frames = [ev for ev in open_recording(results["pong-echo"]["artifact"]).events() if isinstance(ev, FrameSeen)]
+    artifact = results["pong-echo"]["artifact"]
+    assert artifact == str(tmp_path / "out" / "pong-echo")  # a session store folder, as conform's
+    frames = [ev for ev in open_any(artifact).events() if isinstance(ev, FrameSeen)]
     assert frames[results["pong-echo"]["frame"]].data == b"\x20"  # the unanswered empty PING, server to client
 
 

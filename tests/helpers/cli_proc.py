@@ -15,9 +15,10 @@ CLI = [sys.executable, "-m", "inspector"]
 class Proc:
     """A running CLI process whose stdout lines are read in the background."""
 
-    def __init__(self, *args: str, env: dict | None = None):
+    def __init__(self, *args: str, env: dict | None = None, preexec_fn=None):
         self.p = subprocess.Popen(CLI + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  stdin=subprocess.DEVNULL, text=True, encoding="utf-8", env=env)
+                                  stdin=subprocess.DEVNULL, text=True, encoding="utf-8", env=env,
+                                  preexec_fn=preexec_fn)
         self.lines: list[str] = []
         self._q: queue.Queue = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()

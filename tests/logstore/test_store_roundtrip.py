@@ -7,6 +7,7 @@ import os
 import stat
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from store_kit import CONNS, TOPICS, as_rows, batch
@@ -148,3 +149,15 @@ def test_search_is_a_plain_substring_search(tmp_path_factory, datas, text):
             i for i, d in enumerate(datas) if needle in d]
         assert r.match(r.where(text=text)).tolist() == [
             i for i, d in enumerate(datas) if needle.lower() in d.lower()]
+
+
+def test_sizes_given_with_the_rows_are_used_and_checked(tmp_path):
+    folder = create_session(tmp_path)
+    with SessionWriter(folder) as w:
+        w.append(Rows(t=[1.0, 2.0], conn=[0, 0], direction=[1, 1], kind=[16, 16], topic=[0, 0], seq=[1, 2],
+                      flags=[0, 0], data=[b"ab", b"cde"], size=np.array([2, 3], np.int32)), ["c"], [""])
+        with pytest.raises(ValueError, match="sizes given add up to 4 bytes, the data to 5"):
+            w.append(Rows(t=[3.0, 4.0], conn=[0, 0], direction=[1, 1], kind=[16, 16], topic=[0, 0], seq=[3, 4],
+                          flags=[0, 0], data=[b"ab", b"cde"], size=[1, 3]), ["c"], [""])
+    with SessionReader(folder) as r:
+        assert [(row.size, row.data) for row in r.rows(0, len(r))] == [(2, b"ab"), (3, b"cde")]

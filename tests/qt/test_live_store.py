@@ -7,6 +7,7 @@ import time
 
 import windows
 from framegen import event
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolBar
 from qasync_loop import run, until
 from store_kit import FullDisk
@@ -14,6 +15,7 @@ from store_kit import FullDisk
 from inspector.logstore.log_rows import RING_ROWS
 from inspector.logstore.session_store.layout import create_session, list_sessions, read_meta, update_meta
 from inspector.logstore.session_store.reader import SessionReader
+from inspector.logstore.store_source import open_any
 from inspector.profiles import local_mock_profile
 from inspector.qt.live_store import BUDGET_KEY, LiveStore
 
@@ -65,27 +67,56 @@ def test_the_log_reads_the_store_once_rows_are_written_and_its_ring_is_bounded(q
     live.close()
 
 
-def test_keep_marks_the_session_and_takes_records_place_in_the_toolbar(qtbot, tmp_path):
+def _feed(w, first_seq: int, n: int) -> None:
+    w.log_panel.ingest_frames([event(seq=i, t=1000.0 + i) for i in range(first_seq, first_seq + n)])
+    w.log_panel.flush()
+
+
+def test_keep_takes_records_place_in_the_toolbar_and_keeps_spans(qtbot, tmp_path):
     w = windows.make_window(qtbot, tmp_path)
+    w.show()
     live = LiveStore(w, tmp_path / "data")
     bar = w.findChild(QToolBar, "mainToolBar")
     assert live.keep_action in bar.actions() and w.record_action not in bar.actions()
     assert w.record_action in w.file_menu.actions()  # File → Record still writes a .rirec
-    live.keep_action.trigger()  # before any row: remembered until the folder exists
-    w.log_panel.ingest_frames([event(seq=i) for i in range(1, 101)])
-    w.log_panel.flush()
-    assert read_meta(live.session.folder)["kept"] is True
-    assert "kept" in live.label.text() and str(tmp_path / "data" / "sessions") in live.label.toolTip()
-    live.keep(False)
-    assert read_meta(live.session.folder)["kept"] is False and not live.keep_action.isChecked()
-    assert live.keep_as_action in w.file_menu.actions()
-    dlg = live.keep_as_dialog()
-    dlg.setTextValue(" before the outage ")
-    dlg.accept()
+    button = bar.widgetForAction(live.keep_action)
+    assert button.menu() is live.keep_menu and live.save_action in live.keep_menu.actions()
+    _feed(w, 1, 100)                                   # rows 1-100: not kept
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # Keep on: from the next row
+    assert live.keep_action.isChecked() and "keeping since #101" in live.label.text()
+    _feed(w, 101, 50)                                  # rows 101-150
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # Keep off
+    assert not live.keep_action.isChecked()
+    _feed(w, 151, 100)                                 # rows 151-250: not kept
     meta = read_meta(live.session.folder)
-    assert meta["kept"] is True and meta["name"] == "before the outage" and live.keep_action.isChecked()
-    assert "kept as before the outage" in live.label.text()
-    live.close()
+    assert meta["kept_spans"] == [[101, 150]] and meta.get("kept") is False
+    assert [s.kept for s in list_sessions(tmp_path / "data")] == [True]  # never pruned whole
+    assert "kept 50 rows" in live.label.text() and "#101–150" in live.label.toolTip()
+    w.log_panel.view.selectRow(199)                    # the log's frame 200
+    dlg = live.keep_from_dialog()
+    assert dlg.intValue() == 200
+    dlg.accept()                                       # a second span, from frame 200 on
+    assert read_meta(live.session.folder)["kept_spans"] == [[101, 150], [200, None]]
+    assert live.keep_action.isChecked() and "keeping since #200" in live.label.text()
+    _feed(w, 251, 10)
+    assert "#101–150, #200–… (keeping)" in live.show_dialog().summary.text()
+    name = tmp_path / "name"
+    save = live.save_dialog()
+    save.setTextValue(" before the outage ")
+    with qtbot.waitSignal(live.saved, timeout=10_000) as saved:
+        save.accept()
+    folder, rows = saved.args
+    assert rows == 50 + 61 and not name.exists()
+    with SessionReader(live.session.folder) as source, SessionReader(folder) as copy:
+        want = source.rows(100, 150) + source.rows(199, 260)
+        assert copy.rows(0, len(copy)) == want         # the very rows, names and all
+    meta = read_meta(folder)
+    assert meta["kept"] is True and meta["name"] == "before the outage" and meta["closed"] is True
+    assert "saved 111 kept rows" in w.status_label.text()
+    live.close()                                       # closing ends the open span at the last row
+    assert read_meta(live.session.folder)["kept_spans"] == [[101, 150], [200, 260]]
+    opened = open_any(folder)
+    assert [e.data for e in opened.events(decode=False)] == [r.data for r in want]
 
 
 def test_start_up_prunes_the_oldest_closed_sessions_never_kept_ones(qtbot, tmp_path):

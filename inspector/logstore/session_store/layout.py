@@ -4,7 +4,7 @@
         frames.arrows   Arrow IPC stream of the rows (schema.SCHEMA)
         frames.index    the block index (block_index)
         labels.jsonl    connection and topic names (labels)
-        session.json    what the session is: created, profile, url, kept, name, closed
+        session.json    what the session is: created, profile, url, kept, kept_spans, name, closed
         lock            held (flock) by the writer while the session is open
 
 A session whose lock nobody holds is closed, even when its writer died without saying so.
@@ -13,6 +13,7 @@ A session whose lock nobody holds is closed, even when its writer died without s
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inspector.logstore.session_store.kept_spans import META_KEY as KEPT_SPANS
+from inspector.logstore.session_store.kept_spans import KeptSpans
 from inspector.private_files import make_private_dir, open_private
 
 SESSIONS = "sessions"
@@ -60,10 +63,32 @@ def create_session(data_dir: str | os.PathLike[str], *, created: float | None = 
         except FileExistsError:
             continue
         make_private_dir(folder)
-        write_meta(folder, {"format": FORMAT, "version": 1, "created": created, "profile": profile, "url": url,
-                            "kept": False, "name": "", "closed": False})
+        _first_meta(folder, created, profile, url)
         return folder
     raise FileExistsError(f"no free session folder name in {parent}")
+
+
+def create_session_at(folder: str | os.PathLike[str], *, created: float | None = None, profile: str = "",
+                      url: str = "") -> Path:
+    """A new session in the folder ``folder`` names (a command line's ``--record DIR``): made 0700,
+    its parent must exist. An empty folder is taken; anything else there raises OSError."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        if not folder.is_dir():
+            raise FileExistsError(errno.EEXIST, "it exists and is not a folder", str(folder)) from None
+        if any(folder.iterdir()):
+            raise FileExistsError(errno.EEXIST, "the folder is not empty (a session is never written over)",
+                                  str(folder)) from None
+    make_private_dir(folder)
+    _first_meta(folder, time.time() if created is None else created, profile, url)
+    return folder
+
+
+def _first_meta(folder: Path, created: float, profile: str, url: str) -> None:
+    write_meta(folder, {"format": FORMAT, "version": 1, "created": created, "profile": profile, "url": url,
+                        "kept": False, "name": "", "closed": False})
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
@@ -123,9 +148,13 @@ def list_sessions(data_dir: str | os.PathLike[str]) -> list[SessionInfo]:
         created = meta.get("created")
         if not isinstance(created, (int, float)):
             created = _mtime(folder)
-        infos.append(SessionInfo(folder, float(created), folder_size(folder), meta.get("kept") is True,
-                                 is_locked(folder)))
+        infos.append(SessionInfo(folder, float(created), folder_size(folder), is_kept(meta), is_locked(folder)))
     return sorted(infos, key=lambda s: (s.created, s.path.name))
+
+
+def is_kept(meta: dict[str, Any]) -> bool:
+    """Kept whole (``kept``: a saved span, an older Keep) or in part (``kept_spans``)."""
+    return meta.get("kept") is True or bool(KeptSpans.from_meta(meta.get(KEPT_SPANS)).spans)
 
 
 def _mtime(folder: Path) -> float:

@@ -38,7 +38,8 @@ SCHEMA: Any = pa.schema([(name, pa.from_numpy_dtype(dtype)) for name, dtype in F
 @dataclass(frozen=True)
 class Rows:
     """Rows to append, as columns of one length. ``conn`` and ``topic`` are label ids
-    (``labels.LabelTable``); the size column is the length of each ``data``; ``gap`` None
+    (``labels.LabelTable``); ``size`` is the length of each ``data`` (given by a caller that
+    has it, such as the log's ring, so the bytes are not measured again); ``gap`` None
     means no seq jumps."""
 
     t: npt.ArrayLike
@@ -50,6 +51,7 @@ class Rows:
     flags: npt.ArrayLike
     data: Sequence[bytes]
     gap: npt.ArrayLike | None = None
+    size: npt.ArrayLike | None = None  # each data's length, as its owner has it already (None: measured here)
 
 
 class Row(NamedTuple):
@@ -73,7 +75,7 @@ def fixed_arrays(rows: Rows) -> list[np.ndarray[Any, Any]]:
     n = len(rows.data)
     given = (rows.t, rows.conn, rows.direction, rows.kind, rows.topic, rows.seq)
     cols = [np.asarray(v, dtype) for v, (_, dtype) in zip(given, FIXED_COLUMNS, strict=False)]
-    cols.append(np.fromiter(map(len, rows.data), np.int32, n))
+    cols.append(np.fromiter(map(len, rows.data), np.int32, n) if rows.size is None else np.asarray(rows.size, np.int32))
     cols.append(np.zeros(n, np.int64) if rows.gap is None else np.asarray(rows.gap, np.int64))
     cols.append(np.asarray(rows.flags, np.int8))
     if any(c.shape != (n,) for c in cols):
@@ -81,13 +83,22 @@ def fixed_arrays(rows: Rows) -> list[np.ndarray[Any, Any]]:
     return cols
 
 
-def binary_array(data: Sequence[bytes], sizes: np.ndarray[Any, Any]) -> Any:
-    """An Arrow binary array of ``data`` built from one joined buffer (no per-item Arrow call)."""
-    offsets = np.zeros(len(data) + 1, np.int32)
+def binary_array(joined: Any, sizes: np.ndarray[Any, Any]) -> Any:
+    """An Arrow binary array of the values ``joined`` end to end (bytes or a view of them),
+    ``sizes`` long each: the buffer as it is, no per-item Arrow call."""
+    offsets = np.zeros(len(sizes) + 1, np.int32)
     np.cumsum(sizes, out=offsets[1:])
-    return pa.Array.from_buffers(pa.binary(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+    return pa.Array.from_buffers(pa.binary(), len(sizes), [None, pa.py_buffer(offsets), pa.py_buffer(joined)])
 
 
-def record_batch(fixed: list[np.ndarray[Any, Any]], data: Sequence[bytes]) -> Any:
-    arrays = [pa.array(col) for col in fixed] + [binary_array(data, fixed[6])]
+_TYPES = [pa.from_numpy_dtype(dtype) for _, dtype in FIXED_COLUMNS]
+
+
+def record_batch(fixed: list[np.ndarray[Any, Any]], joined: Any) -> Any:
+    """A record batch of the fixed columns (contiguous numpy arrays of the schema's types,
+    wrapped, not copied) and the values ``joined`` end to end (``fixed[6]`` their sizes)."""
+    n = len(fixed[0])
+    arrays = [pa.Array.from_buffers(t, n, [None, pa.py_buffer(np.ascontiguousarray(col))])
+              for t, col in zip(_TYPES, fixed, strict=True)]
+    arrays.append(binary_array(joined, fixed[6]))
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import itertools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -74,10 +73,16 @@ class _Capture:
     def close(self) -> None:
         self.closed = True
 
-    def take(self) -> bytes:
-        out = b"".join(self.parts)
-        self.parts.clear()
-        return out
+    def drop(self, prefix: bytes) -> None:
+        """Leave out the first ``len(prefix)`` bytes, which must be ``prefix`` (only the parts
+        that hold them are joined: the batch's own buffers stay as they are)."""
+        head = b""
+        while len(head) < len(prefix) and self.parts:
+            head += bytes(self.parts.pop(0))
+        if not head.startswith(prefix):
+            raise OSError("the Arrow stream did not start with the schema written")
+        if len(head) > len(prefix):
+            self.parts.insert(0, head[len(prefix):])
 
     def take_parts(self) -> list[Any]:
         """The parts written since the last take, small ones joined (one write call each)."""
@@ -119,8 +124,9 @@ class _File:
 
 
 class SessionWriter:
-    """Appends rows to one session folder (see the module's docstring). Rows are kept by
-    reference until written: the caller hands over columns it no longer changes."""
+    """Appends rows to one session folder (see the module's docstring). The fixed columns are
+    kept by reference until written (the caller hands over columns it no longer changes); the
+    bytes are joined into one buffer as they are appended."""
 
     def __init__(self, folder: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic,
                  flush_interval: float = FLUSH_INTERVAL, block_rows: int = BLOCK_ROWS,
@@ -140,7 +146,7 @@ class SessionWriter:
         self.rows_written = 0
         self.rows_dropped = 0
         self.blocks: list[block_index.Block] = []
-        self._pending: list[tuple[list[np.ndarray[Any, Any]], Sequence[bytes]]] = []
+        self._pending: list[tuple[list[np.ndarray[Any, Any]], bytes | memoryview]] = []  # columns, joined bytes
         self._pending_rows = 0
         self._pending_bytes = 0
         self._oldest = 0.0
@@ -194,12 +200,37 @@ class SessionWriter:
             self.rows_dropped += n
             return
         if n:
+            joined = b"".join(rows.data)  # now, while the caller's bytes are still in the cache
+            size = int(fixed[6].sum())
+            if len(joined) != size:
+                raise ValueError(f"the sizes given add up to {size} bytes, the data to {len(joined)}")
             if not self._pending_rows:
                 self._oldest = self._clock()
-            self._pending.append((fixed, rows.data))
+            self._pending.append((fixed, joined))
             self._pending_rows += n
-            self._pending_bytes += int(fixed[6].sum())
+            self._pending_bytes += size
         self.tick()
+
+    def append_table(self, table: Any, conns: Sequence[str] = (), topics: Sequence[str] = ()) -> None:
+        """Rows in the store's own layout (a ``SessionReader.table``: Arrow slices of its blocks)
+        written as they are, after any waiting rows: no per-row work. ``conns`` and ``topics``
+        as for ``append``."""
+        if self._closed:
+            raise StoreError("the session writer is closed")
+        self.flush()
+        self._queue_labels(labels.CONN, conns)
+        self._queue_labels(labels.TOPIC, topics)
+        if self.error:
+            self.rows_dropped += table.num_rows
+            return
+        batches = [rb for rb in table.to_batches(max_chunksize=self._block_rows) if rb.num_rows]
+        for k, rb in enumerate(batches):
+            try:
+                self._write_batch(rb)
+            except OSError as exc:
+                self._fail(exc)
+                self.rows_dropped += sum(b.num_rows for b in batches[k:])
+                return
 
     def tick(self) -> None:
         """Write whole blocks as they fill, and everything once the oldest waiting row is
@@ -220,40 +251,56 @@ class SessionWriter:
         if not self._pending_rows or self.error:
             return
         pending, self._pending = self._pending, []
-        n = self._pending_rows
+        total = self._pending_rows
         self._pending_rows = self._pending_bytes = 0
-        fixed = [np.concatenate(cols) for cols in zip(*(p[0] for p in pending), strict=True)]
-        data = list(itertools.chain.from_iterable(p[1] for p in pending)) if len(pending) > 1 else pending[0][1]
-        spans = _blocks(fixed[6], self._block_rows, self._block_bytes)
-        if whole_blocks_only and len(spans) > 1:  # the last block is not full: it waits
-            lo = spans.pop()[0]
-            self._pending = [([c[lo:] for c in fixed], data[lo:])]
-            self._pending_rows = n - lo
-            self._pending_bytes = int(fixed[6][lo:].sum())
-            n = lo
+        groups = _groups(pending, self._block_bytes // 4)
         before = self.rows_written
         try:
-            for lo, hi in spans:
-                self._write_block([c[lo:hi] for c in fixed], data[lo:hi])
+            for k, group in enumerate(groups):
+                self._write_group(group, keep_tail=whole_blocks_only and k == len(groups) - 1)
         except OSError as exc:
             self._fail(exc)
-            self.rows_dropped += n - (self.rows_written - before) + self._pending_rows
+            self.rows_dropped += total - (self.rows_written - before)
             self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
 
-    def _write_block(self, fixed: list[np.ndarray[Any, Any]], data: Sequence[bytes]) -> None:
-        self._stream.write_batch(record_batch(fixed, data))
+    def _write_group(self, group: list[tuple[list[np.ndarray[Any, Any]], bytes | memoryview]], *,
+                     keep_tail: bool) -> None:
+        """Write appended parts as blocks: one part's own bytes as they are, several parts' joined
+        (``keep_tail``: a last block that is not full waits in ``_pending``)."""
+        one = len(group) == 1
+        fixed = [cols[0] if one else np.concatenate(cols) for cols in zip(*(p[0] for p in group), strict=True)]
+        data = memoryview(group[0][1] if one else b"".join([p[1] for p in group]))
+        ends = np.cumsum(fixed[6], dtype=np.int64)
+
+        def at(i: int) -> int:  # where row i's bytes start in ``data``
+            return int(ends[i - 1]) if i else 0
+
+        spans = _blocks(ends, self._block_rows, self._block_bytes)
+        if keep_tail and len(spans) > 1:  # the last block is not full: it waits
+            lo = spans.pop()[0]
+            self._pending = [([c[lo:] for c in fixed], data[at(lo):])]
+            self._pending_rows = len(ends) - lo
+            self._pending_bytes = len(data) - at(lo)
+        for lo, hi in spans:
+            self._write_block([c[lo:hi] for c in fixed], data[at(lo):at(hi)])
+
+    def _write_block(self, fixed: list[np.ndarray[Any, Any]], joined: memoryview) -> None:
+        self._write_batch(record_batch(fixed, joined))
+
+    def _write_batch(self, rb: Any) -> None:
+        self._stream.write_batch(rb)
         if self._schema_prefix:  # the first batch: the schema written already comes first
-            self._capture.parts.append(_without(self._capture.take(), self._schema_prefix))
+            self._capture.drop(self._schema_prefix)
             self._schema_prefix = b""
         parts = self._capture.take_parts()
         if self._new_labels:
             self._labels.write(self._new_labels)
             self._new_labels = b""
-        t = fixed[0]
+        t = rb.column(0)
         start = self._data.size
         for part in parts:  # the batch's buffers as they are, not joined into a copy
             self._data.write(part)
-        block = block_index.Block(start, self._data.size - start, len(data), float(t[0]), float(t[-1]))
+        block = block_index.Block(start, self._data.size - start, rb.num_rows, t[0].as_py(), t[-1].as_py())
         self._index.write(block_index.encode(block))
         self.blocks.append(block)
         self.rows_written += block.rows
@@ -266,9 +313,25 @@ class SessionWriter:
             self._new_labels += labels.encode(label, done, list(names[done:]))
             self._labels_written[label] = len(names)
 
+    def abandon(self, exc: OSError) -> None:
+        """Stop as for a failed write of its own: ``exc`` failed a write the sink was doing
+        later (``sink_thread``), which the writer would otherwise learn of only at its next write."""
+        if self._closed:  # the files are closed: nothing left to cut
+            self.error = self.error or f"session store stopped writing: {_reason(exc)} ({self.folder})"
+        elif not self.error:
+            self._fail(exc)
+            self.rows_dropped += self._pending_rows
+            self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
+
     def _fail(self, exc: OSError) -> None:
         """Stop writing; cut each file back to its last whole part so no reader sees a torn one."""
         self.error = f"session store stopped writing: {_reason(exc)} ({self.folder})"
+        # a sink that writes later (sink_thread) says how much reached the file: the blocks past it are torn
+        on_disk = getattr(self._data.sink, "written", None)
+        while self.blocks and on_disk is not None and self.blocks[-1].end > on_disk:
+            torn = self.blocks.pop()
+            self.rows_written -= torn.rows
+            self.rows_dropped += torn.rows
         whole = self.blocks[-1].end if self.blocks else self._schema_size
         for f, size in ((self._data, whole), (self._index, len(block_index.MAGIC) +
                                                block_index.ENTRY_SIZE * len(self.blocks))):
@@ -315,16 +378,28 @@ class SessionWriter:
         self.close()
 
 
-def _without(body: bytes, prefix: bytes) -> bytes:
-    if not body.startswith(prefix):
-        raise OSError("the Arrow stream did not start with the schema written")
-    return body[len(prefix):]
+def _groups(pending: list[Any], big_bytes: int) -> list[list[Any]]:
+    """The appended parts in order, as runs to write together: a part of ``big_bytes`` or more
+    alone (blocks of its own bytes, not copied again), the smaller ones between joined."""
+    out: list[list[Any]] = []
+    small: list[Any] = []
+    for part in pending:
+        if len(part[1]) >= big_bytes:
+            if small:
+                out.append(small)
+                small = []
+            out.append([part])
+        else:
+            small.append(part)
+    if small:
+        out.append(small)
+    return out
 
 
-def _blocks(sizes: np.ndarray[Any, Any], max_rows: int, max_bytes: int) -> list[tuple[int, int]]:
-    """Row ranges of at most ``max_rows`` rows and about ``max_bytes`` bytes (one row at least)."""
-    n = len(sizes)
-    ends = np.cumsum(sizes, dtype=np.int64)
+def _blocks(ends: np.ndarray[Any, Any], max_rows: int, max_bytes: int) -> list[tuple[int, int]]:
+    """Row ranges of at most ``max_rows`` rows and about ``max_bytes`` bytes (one row at least);
+    ``ends`` is where each row's bytes end (the running sum of the sizes)."""
+    n = len(ends)
     out = []
     lo = 0
     while lo < n:

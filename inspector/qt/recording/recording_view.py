@@ -133,8 +133,10 @@ class RecordingView(QWidget):
         name = self.title
         try:
             try:
-                from inspector.recording.server_events import server_events
-                events = await loop.run_in_executor(None, server_events, self.recording.path)
+                from inspector.logstore.store_source import open_any
+                from inspector.recording.server_events import server_events_of
+                path = self.recording.path  # a session store folder as well as a recording
+                events = await loop.run_in_executor(None, lambda: server_events_of(open_any(path)))
             except (RecordingError, OSError) as exc:
                 self.error.emit(f"cannot replay {name} into the mock: {exc}")
                 return

@@ -196,7 +196,7 @@ def test_a_live_session_longer_than_the_ring_scrolls_back_to_frame_1(make_panel,
 def test_a_reopened_session_shows_the_rows_the_live_log_showed(make_panel, backed):
     panel, live = backed
     feed(panel, session_items(), live)
-    live.close()
+    live.flush()  # every row on disk (the fixture closes the session)
     doc = StoreDocument(live.folder)
     opened = make_panel()
     doc.show_rows(opened.log_rows(), 0, doc.row_count)

@@ -116,6 +116,8 @@ class FrameStore:
         self._seq_gaps = gaps.SeqGaps()  # keyed by (conn, topic) ids
         self._summaries: dict[int, str] = {}
         self._session_numbers: list[int] = []  # numbers of connection-event rows, ascending
+        self.sessions_added = 0      # connection-event rows since the last clear, dropped ones too
+        self._data_from = 1          # rows numbered below this have given up their bytes (``evict_data``)
 
     def append(self, ev: FrameSeen) -> None:
         self.extend((ev,))
@@ -160,6 +162,7 @@ class FrameStore:
         row = (ev.t, ci, SESSION_DIRECTION, KIND_SESSION, ti, NO_SEQ, len(data), _NO_GAP, 0)
         self._put([array(col.typecode, (v,)) for col, v in zip(self._columns(), row, strict=True)], [data])
         self._session_numbers.append(self.end_number - 1)
+        self.sessions_added += 1
 
     def _event_row(self, t: float, ci: int, d: int, kind: int, topic: str, type_: str, seq: int | None,
                    flags: int, data: bytes) -> _Row:
@@ -327,7 +330,9 @@ class FrameStore:
         cols = [t, conn_map[np.asarray(conn)], direction, kind, topic_map[np.asarray(topic)], seq, size, gap, flags]
         first = self.end_number
         self._put(cols, data)
-        self._session_numbers.extend((np.flatnonzero(np.asarray(kind) == KIND_SESSION) + first).tolist())
+        sessions = (np.flatnonzero(np.asarray(kind) == KIND_SESSION) + first).tolist()
+        self._session_numbers.extend(sessions)
+        self.sessions_added += len(sessions)
         self._summaries.clear()
 
     @staticmethod
@@ -337,6 +342,60 @@ class FrameStore:
             i = ids[label] = len(labels)
             labels.append(label)
         return i
+
+    # ------------------------------------------------------------ bounds (a session store backs the ring)
+
+    def set_cap(self, cap: int) -> None:
+        """Hold at most ``cap`` rows from now on; a smaller cap drops the oldest rows now."""
+        if cap < 1:
+            raise ValueError("cap must be at least 1")
+        if self._head:  # unroll the ring so its physical order is its logical order
+            h = self._head
+            for col in self._columns():
+                col[:] = col[h:] + col[:h]
+            self._data = self._data[h:] + self._data[:h]
+            self._head = 0
+        extra = len(self._data) - cap
+        if extra > 0:
+            for col in self._columns():
+                del col[:extra]
+            del self._data[:extra]
+            self.dropped += extra
+        self.cap = cap
+
+    @property
+    def data_from(self) -> int:
+        """The oldest kept row whose bytes the ring still holds (``evict_data`` gave up older ones)."""
+        return max(self._data_from, self.first_number)
+
+    def evict_data(self, before: int) -> None:
+        """Give up the bytes of kept rows numbered below ``before`` (they are on disk): their other
+        columns stay, ``data`` of them is empty from now on."""
+        start = self.data_from
+        end = min(before, self.end_number)
+        if end <= start:
+            return
+        first, n = self.first_number, len(self._data)
+        for a, b in self._runs(start - first, end - first, n):
+            self._data[a:b] = _NO_BYTES * (b - a)
+        self._data_from = end
+
+    def data_bytes(self) -> int:
+        """Bytes of the frames the ring still holds (from ``data_from`` on)."""
+        first, n = self.first_number, len(self._data)
+        sizes = np.frombuffer(self._size, np.int32)
+        return sum(int(sizes[a:b].sum(dtype=np.int64)) for a, b in self._runs(self.data_from - first, n, n))
+
+    def number_holding(self, budget: int) -> int:
+        """The oldest number from which the rows' bytes together take at most ``budget`` bytes."""
+        first, n = self.first_number, len(self._data)
+        start = self.data_from - first
+        if start >= n:
+            return self.end_number
+        sizes = np.concatenate([np.frombuffer(self._size, np.int32)[a:b] for a, b in self._runs(start, n, n)])
+        after = np.cumsum(sizes[::-1], dtype=np.int64)  # bytes from each row to the newest, newest first
+        keep = int(np.searchsorted(after, budget, side="right"))
+        return self.end_number - keep
 
     # ------------------------------------------------------------ reading (i = 0 is the oldest kept)
 
@@ -448,11 +507,7 @@ class FrameStore:
 
     def _check(self, p: int, frame: Frame | DecodeError | None = None) -> int:
         """Decode an unchecked row's body once and settle its undecodable flag."""
-        if frame is None:
-            frame = try_decode(self._data[p])
-        flags = self._flags[p] & ~FLAG_UNCHECKED
-        if isinstance(frame, DecodeError):
-            flags |= FLAG_BAD
+        flags = checked_flags(self._flags[p], try_decode(self._data[p]) if frame is None else frame)
         self._flags[p] = flags
         return flags
 
@@ -471,36 +526,16 @@ class FrameStore:
         cached = self._summaries.get(number)
         if cached is not None:
             return cached
-        kind, data = self._kind[p], self._data[p]
-        if kind == KIND_SESSION:
-            body = session_rows.row_summary(self.session_event(i))
-        elif kind == KIND_TEXT:
-            text = data.decode("utf-8", "replace")
-            body = f"undecodable: {TEXT_FRAME_ERROR}: " + _clip(text, 80)
-        elif kind == KIND_EMPTY:
-            body = "undecodable: empty frame"
-        else:
-            frame = try_decode(data)
-            if self._flags[p] & FLAG_UNCHECKED:
-                self._check(p, frame)
-            body = summarize(frame, len(data))
-        g = self._gap[p]
-        if g > 0:
-            body = (f"gap {g} (filtered) " if self._flags[p] & FLAG_GAP_EXPECTED else f"⚠ gap {g} ") + body
-        elif g < 0:
-            body = f"⚠ seq back {-g} " + body
+        kind = self._kind[p]
+        event = self.session_event(i) if kind == KIND_SESSION else None
+        body, self._flags[p] = row_summary(kind, self._data[p], self._flags[p], self._gap[p], event)
         self._summaries[number] = body
         return body
 
     def event(self, i: int) -> SessionEvent:
         """The row as a session event again (for export and copy): a frame, or the connection event."""
         p = self._p(i)
-        if self._kind[p] == KIND_SESSION:
-            ev = self.session_event(i)
-            if ev is not None:
-                return ev
-        return FrameSeen(self._conns[self._conn[p]], self._t[p], _DIR_NAME[self._dir[p]], self._data[p],
-                         None, self._kind[p] == KIND_TEXT)
+        return row_as_event(self._kind[p], self._data[p], self._t[p], self._conns[self._conn[p]], self._dir[p])
 
     @property
     def conns(self) -> list[str]:
@@ -639,11 +674,48 @@ class FrameStore:
 
 VECTOR_MIN = 64  # smaller batches: the frame-by-frame path is as quick
 _ONLY_BYTES = {bytes}
+_NO_BYTES = [b""]
 _DTYPES = {"d": np.float64, "H": np.uint16, "b": np.int8, "h": np.int16, "i": np.int32, "q": np.int64}
 
 
 _CHECK_CHUNK = 4096
 _BODY_DECODER = JSON_DECODER  # the codec's own (NaN and Infinity are not JSON)
+
+
+def checked_flags(flags: int, frame: Frame | DecodeError) -> int:
+    """A row's flags once its body has been decoded: no longer unchecked, bad if it did not decode."""
+    flags &= ~FLAG_UNCHECKED
+    return flags | FLAG_BAD if isinstance(frame, DecodeError) else flags
+
+
+def row_summary(kind: int, data: bytes, flags: int, gap: int, event: SessionEvent | None) -> tuple[str, int]:
+    """A row's Summary text, and its flags with an unchecked body checked on the way; ``event``
+    is a connection-event row's event. The one description of a row, wherever it is kept."""
+    if kind == KIND_SESSION:
+        body = session_rows.row_summary(event)
+    elif kind == KIND_TEXT:
+        body = f"undecodable: {TEXT_FRAME_ERROR}: " + _clip(data.decode("utf-8", "replace"), 80)
+    elif kind == KIND_EMPTY:
+        body = "undecodable: empty frame"
+    else:
+        frame = try_decode(data)
+        if flags & FLAG_UNCHECKED:
+            flags = checked_flags(flags, frame)
+        body = summarize(frame, len(data))
+    if gap > 0:
+        body = (f"gap {gap} (filtered) " if flags & FLAG_GAP_EXPECTED else f"⚠ gap {gap} ") + body
+    elif gap < 0:
+        body = f"⚠ seq back {-gap} " + body
+    return body, flags
+
+
+def row_as_event(kind: int, data: bytes, t: float, conn: str, direction: int) -> SessionEvent:
+    """A row as the session event it was (for export and copy): a frame, or the connection event."""
+    if kind == KIND_SESSION:
+        ev = session_rows.row_event(data, t, conn)
+        if ev is not None:
+            return ev
+    return FrameSeen(conn, t, _DIR_NAME[direction], data, None, kind == KIND_TEXT)
 
 
 def _head_of(ev: FrameSeen, data: bytes) -> HeadFields | None:

@@ -19,7 +19,7 @@ import binascii
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +43,9 @@ from inspector.protocol.kinds import Kind
 from inspector.protocol.limits import MAX_PING_PAYLOAD
 from inspector.recording.columns import KIND_EVENT, Columns, read_columns
 from inspector.recording.opened import OpenedFile
+
+if TYPE_CHECKING:
+    from inspector.logstore.log_rows import LogRows
 
 _KNOWN = np.zeros(256, bool)
 _KNOWN[[int(k) for k in Kind]] = True
@@ -126,6 +129,21 @@ class PreparedRecording:
     def frame_count(self) -> int:
         """Frames only (``frames`` also holds connection-event rows)."""
         return int(self.frames_before[-1])
+
+    @property
+    def row_count(self) -> int:
+        """Log rows in all (frames and connection events)."""
+        return len(self.frames)
+
+    def frames_until(self, k: int) -> int:
+        """Frames among records [0, k)."""
+        return int(self.frames_before[k])
+
+    def show_rows(self, rows: LogRows, a: int, b: int) -> None:
+        """Show records [a, b) in the log after records [0, a): their rows into its ring."""
+        part = self.frame_slice(a, b)
+        if len(part):
+            rows.ring.extend_rows(*part.store_args())
 
     def frame_slice(self, a: int, b: int) -> FrameRows:
         """The log rows (frames and connection events) among records [a, b)."""

@@ -186,11 +186,12 @@ async def _main(args: AppOptions) -> int:
         if first is not None:
             window.mock_panel.demo_check.setChecked(True)
             window.open_connection(first)
+        opened_at = time.perf_counter()
         if args.open_file:
             window.open_file(args.open_file)
         freeze_startup_objects()  # after the first connection: the client and mock modules are loaded too
         if self_test:
-            code = (await run_open_self_test(window, SELF_TEST_TIMEOUT) if opening
+            code = (await run_open_self_test(window, SELF_TEST_TIMEOUT, opened_at) if opening
                     else await run_self_test(window, args.screenshot))
             window.close()
             await window.closed

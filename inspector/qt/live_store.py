@@ -73,6 +73,7 @@ class LiveStore(QObject):
         self.prune()
         self._log_store = window.log_panel.store
         self.session.attach(self._log_store)
+        self._reading = False  # the log reads the store (from the first rows written on)
         self.label = QLabel()
         self.label.setObjectName("sessionStoreLabel")
         window.statusBar().addPermanentWidget(self.label)
@@ -111,6 +112,9 @@ class LiveStore(QObject):
             self._timer.start()
 
     def _tick(self) -> None:
+        if not self._reading:  # the log reads what its ring gives up from the store from now on
+            self._reading = True
+            self.window.log_panel.log_rows().attach_live(self.session)
         self.session.tick()
         if self.session.pending:
             self._timer.start()

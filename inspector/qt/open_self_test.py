@@ -1,6 +1,8 @@
 """``realtime-inspector FILE --self-test``: open FILE as the user would, wait until its last
 frame is shown in the log, print ``self-test: opened N frames``. A way to time an open from
-outside (``time realtime-inspector big.rirec --self-test``)."""
+outside (``time realtime-inspector big.rirec --self-test``); a second line says how the open
+went inside: when the first rows were painted and the last row shown (seconds after the open
+started) and how late the event loop ran while it did (its 99th percentile and worst)."""
 
 from __future__ import annotations
 
@@ -9,16 +11,20 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QEvent, QObject
+
 if TYPE_CHECKING:
     from inspector.qt.main_window import MainWindow
     from inspector.qt.recording.recording_view import RecordingView
+
+TICK_S = 0.005  # how often the self-test looks (and how its lateness is sampled)
 
 
 def last_frame_shown(view: RecordingView) -> bool:
     """Every row of the file is in the log, and the last one lies in the table's viewport."""
     panel = view.log_panel
     rows = panel.model.rowCount()
-    if panel.pending_count or len(panel.store) < len(view.recording.frames) or not rows:
+    if panel.pending_count or len(panel.rows) < view.recording.row_count or not rows:
         return False
     rect = panel.view.visualRect(panel.model.index(rows - 1, 0))
     if rect.isValid() and panel.view.viewport().rect().intersects(rect):
@@ -28,20 +34,48 @@ def last_frame_shown(view: RecordingView) -> bool:
     return False
 
 
-async def run_open_self_test(window: MainWindow, seconds: float) -> int:
+class _FirstPaint(QObject):
+    """When the log's table first painted rows."""
+
+    def __init__(self, view: RecordingView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.at: float | None = None
+        view.log_panel.view.viewport().installEventFilter(self)
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+        if self.at is None and event.type() == QEvent.Type.Paint and self.view.log_panel.model.rowCount():
+            self.at = time.perf_counter()
+        return False
+
+
+async def run_open_self_test(window: MainWindow, seconds: float, started: float | None = None) -> int:
+    start = time.perf_counter() if started is None else started
     deadline = time.monotonic() + seconds
     ui = window.recording
+    late: list[float] = []
+    painted: _FirstPaint | None = None
     while True:
         if window.errors:
             print(f"self-test failed: {window.errors[0]}", file=sys.stderr)
             return 1
         view = ui.views[-1] if ui is not None and ui.views else None
+        if view is not None and painted is None:
+            painted = _FirstPaint(view)
         if view is not None and last_frame_shown(view):
             break
         if time.monotonic() > deadline:
             print(f"self-test failed: timed out after {seconds:g} s waiting for the file's last frame",
                   file=sys.stderr)
             return 1
-        await asyncio.sleep(0.01)
+        asked = time.perf_counter()
+        await asyncio.sleep(TICK_S)
+        late.append(time.perf_counter() - asked - TICK_S)
+    shown = time.perf_counter() - start
     print(f"self-test: opened {view.recording.frame_count} frames", flush=True)
+    first = f"{painted.at - start:.3f} s" if painted is not None and painted.at is not None else "?"
+    late.sort()
+    p99 = late[min(len(late) - 1, int(len(late) * 0.99))] if late else 0.0
+    print(f"self-test: first rows painted {first}, last row shown {shown:.3f} s, event-loop lag p99 "
+          f"{p99 * 1000:.0f} ms, worst {(late[-1] if late else 0.0) * 1000:.0f} ms", flush=True)
     return 0

@@ -13,14 +13,24 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Union
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
 T = TypeVar("T")
-# a list, or a recording's numpy column
-Offsets = Union[Sequence[float], "npt.NDArray[Any]"]
+
+
+class IndexedOffsets(Protocol):
+    """Offsets worked out when asked (an opened session's, ``store_document.StoreOffsets``)."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, i: int, /) -> float: ...
+    def searchsorted(self, offset: float, side: str = "left") -> int: ...
+
+
+# a list, a recording's numpy column, or offsets worked out when asked
+Offsets = Union[Sequence[float], "npt.NDArray[Any]", IndexedOffsets]
 
 MIN_SPEED = 0.1
 MAX_SPEED = 100.0

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QToolBar
 from qasync_loop import run, until
 from store_kit import FullDisk
 
+from inspector.logstore.log_rows import RING_ROWS
 from inspector.logstore.session_store.layout import create_session, list_sessions, read_meta, update_meta
 from inspector.logstore.session_store.reader import SessionReader
 from inspector.logstore.store_source import open_any
@@ -49,6 +50,21 @@ def test_the_live_session_is_written_as_the_log_takes_it(qtbot, qloop, tmp_path)
     assert stored == _rows(w.log_panel)  # every row of the log, connection events included
     assert read_meta(folder)["closed"] is True
     assert folder.stat().st_mode & 0o777 == 0o700 and (folder / "frames.arrows").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_log_reads_the_store_once_rows_are_written_and_its_ring_is_bounded(qtbot, tmp_path):
+    w = windows.make_window(qtbot, tmp_path)
+    live = LiveStore(w, tmp_path / "data")
+    panel = w.log_panel
+    assert panel.rows is panel.store  # start-up: the ring alone
+    panel.ingest_frames([event(seq=i) for i in range(1, 101)])
+    panel.flush()
+    qtbot.waitUntil(lambda: panel.rows is not panel.store and not live.session.pending, timeout=5000)
+    assert panel.rows.session is live.session and panel.store.cap == RING_ROWS
+    live.session.drain()
+    panel.rows.maintain(now=True)
+    assert len(panel.rows.disk) == 100 and panel.rows.first_number == 1 and panel.frame_count() == 100
+    live.close()
 
 
 def _feed(w, first_seq: int, n: int) -> None:

@@ -29,6 +29,19 @@ class LabelTable:
         return i
 
 
+def name_of(names: list[str], i: int) -> str:
+    """The name of id ``i``; ``#i`` for an id the labels file does not name (it lost the line)."""
+    return names[i] if 0 <= i < len(names) else f"#{i}"
+
+
+def id_of(names: list[str], name: str) -> int:
+    """The id of ``name``; -1 (no row's) when the session never named it."""
+    try:
+        return names.index(name)
+    except ValueError:
+        return -1
+
+
 def encode(label: str, first_id: int, names: list[str]) -> bytes:
     """Lines for ``names``, ids counting on from ``first_id``."""
     return b"".join(json.dumps({"label": label, "id": first_id + i, "name": name}, ensure_ascii=True)

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from inspector.logstore.session_store import block_index, labels
 from inspector.logstore.session_store.block_index import Block
 from inspector.logstore.session_store.errors import StoreError
+from inspector.logstore.session_store.labels import id_of, name_of
 from inspector.logstore.session_store.layout import DATA_FILE, INDEX_FILE, LABELS_FILE
 from inspector.logstore.session_store.schema import COLUMNS, DATA, SCHEMA, Row
 
@@ -109,6 +109,10 @@ class SessionReader:
             raise IndexError(f"row {i} of {len(self)}")
         return bisect.bisect_right(self._starts, i) - 1
 
+    def block_start(self, k: int) -> int:
+        """The first row of block ``k``."""
+        return self._starts[k]
+
     def batch(self, k: int) -> Any:
         """Block ``k`` as a checked Arrow record batch (its arrays view the mapped file)."""
         rb = self._cache.get(k)
@@ -133,8 +137,8 @@ class SessionReader:
         rb = self.batch(k)
         j = i - self._starts[k]
         values = [rb.column(c)[j].as_py() for c in range(len(COLUMNS))]
-        values[1] = _name(self.conns, values[1])
-        values[4] = _name(self.topics, values[4])
+        values[1] = name_of(self.conns, values[1])
+        values[4] = name_of(self.topics, values[4])
         return Row(*values)
 
     def rows(self, start: int, stop: int) -> list[Row]:
@@ -182,11 +186,12 @@ class SessionReader:
     def where(self, *, topic: str | None = None, kind: int | None = None, conn: str | None = None,
               text: str = "", ignore_case: bool = True) -> Predicate:
         """A predicate for ``scan``: every given condition holds. ``text`` is looked for in the raw bytes."""
-        equal = {name: value for name, value in (("topic", None if topic is None else _id(self.topics, topic)),
+        equal = {name: value for name, value in (("topic", None if topic is None else id_of(self.topics, topic)),
                                                  ("kind", kind),
-                                                 ("conn", None if conn is None else _id(self.conns, conn)))
+                                                 ("conn", None if conn is None else id_of(self.conns, conn)))
                  if value is not None}
         pattern = ("(?i)" if ignore_case else "") + re.escape(text) if text else ""
+        import pyarrow.compute as pc  # type: ignore[import-untyped]  # a search's own: not loaded to open
 
         def test(rb: Any) -> np.ndarray[Any, Any]:
             mask = np.ones(rb.num_rows, bool)
@@ -237,17 +242,6 @@ def _read_optional(path: Path) -> bytes:
         return path.read_bytes()
     except OSError:
         return b""
-
-
-def _name(names: list[str], i: int) -> str:
-    return names[i] if 0 <= i < len(names) else f"#{i}"
-
-
-def _id(names: list[str], name: str) -> int:
-    try:
-        return names.index(name)
-    except ValueError:
-        return -1
 
 
 def _line(exc: BaseException) -> str:

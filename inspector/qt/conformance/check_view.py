@@ -272,7 +272,7 @@ def select_frame(view: Any, frame: int) -> bool:
     """Select the ``frame``-th frame (connection-event rows not counted) of a recording view's log."""
     panel = view.log_panel
     panel.flush()
-    model, store = panel.model, panel.store
+    model, store = panel.model, panel.rows
     seen = -1
     for row in range(model.rowCount()):
         i = model.store_index(row)

@@ -1,4 +1,4 @@
-"""Table model over the FrameStore.
+"""Table model over the log's rows (``LogRows``: the ring's and the session store's).
 
 No proxy model: a filtered view keeps its own ascending array of frame numbers,
 rebuilt (vectorised) when the filter changes and extended on every flush. The
@@ -11,17 +11,20 @@ from __future__ import annotations
 import time
 from array import array
 from bisect import bisect_left
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon
 
-from inspector.logstore.frame_store import KIND_SESSION, FrameStore, Query, kind_label
+from inspector.logstore.frame_store import KIND_SESSION, Query, kind_label
 from inspector.logstore.session_rows import is_trouble
 from inspector.protocol.events import OUT
 from inspector.protocol.kinds import Kind
 from inspector.qt import icons
 from inspector.qt.log.payload_view import PayloadView
+
+if TYPE_CHECKING:  # log_rows loads when a session store backs the log, not at start-up
+    from inspector.logstore.log_rows import Rows
 
 COLUMNS = ("#", "Time", "Connection", "Dir", "Kind", "Topic", "Seq", "Size", "Summary")
 COL_NUMBER, COL_TIME, COL_CONN, COL_DIR, COL_KIND, COL_TOPIC, COL_SEQ, COL_SIZE, COL_SUMMARY = range(len(COLUMNS))
@@ -63,7 +66,7 @@ _ROOT = QModelIndex()  # the invisible root: Qt passes it when asking for top-le
 
 
 class LogModel(QAbstractTableModel):
-    def __init__(self, store: FrameStore, parent: QObject | None = None) -> None:
+    def __init__(self, store: Rows, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self._query = Query()
@@ -111,6 +114,11 @@ class LogModel(QAbstractTableModel):
             return r if 0 <= r < self._hi - self._lo else None
         r = bisect_left(self._rows, number)
         return r if r < len(self._rows) and self._rows[r] == number else None
+
+    def row_at_or_after(self, number: int) -> int | None:
+        """The row of frame ``number``, or of the first frame after it shown; None past the end."""
+        r = max(number - self._lo, 0) if self._rows is None else bisect_left(self._rows, number)
+        return r if r < self.rowCount() else None
 
     # ------------------------------------------------------------ changes
 

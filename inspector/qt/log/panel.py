@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -46,6 +48,9 @@ from inspector.qt.log.payload_view import EVERY, PayloadView
 from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
 from inspector.qt.steady_label import SteadyLabel
 
+if TYPE_CHECKING:  # log_rows loads when a session store backs the log (after start-up)
+    from inspector.logstore.log_rows import LogRows, Rows
+
 FLUSH_MS = 40        # ≈ 25 Hz
 SLICE_S = 0.004      # the GUI thread's time per slice: well inside one 60 Hz frame
 FIRST_SLICE = 2048   # frames in a slice before any cost is measured
@@ -68,8 +73,10 @@ class LogPanel(QWidget):
     def __init__(self, parent: QWidget | None = None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS,
                  clock: Callable[[], float] = time.perf_counter):
         super().__init__(parent)
-        self.store = FrameStore(cap)
-        self.model = LogModel(self.store, self)
+        self.store = FrameStore(cap)  # the ring: rows enter the log here
+        self.rows: Rows = self.store  # what is shown: the ring, or every row of a session (``log_rows``)
+        self._log_rows: LogRows | None = None
+        self.model = LogModel(self.rows, self)
         self._pending: list[FrameSeen] = []
         self._pending_sessions: list[tuple[int, SessionEvent]] = []  # (frames pending before it, event)
         self._clock = clock
@@ -284,7 +291,12 @@ class LogPanel(QWidget):
         self.follow_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.follow_action.triggered.connect(lambda: self.set_following(True))
         v.addAction(self.follow_action)
-        self.time_delegate = TimeDelegate(self.store, self.model, v)
+        self.go_to_action = QAction("Go to frame…", v)
+        self.go_to_action.setShortcut(QKeySequence("Ctrl+G"))
+        self.go_to_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.go_to_action.triggered.connect(lambda: self.go_to_dialog())
+        v.addAction(self.go_to_action)
+        self.time_delegate = TimeDelegate(self.rows, self.model, v)
         v.setItemDelegateForColumn(COL_TIME, self.time_delegate)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._header_menu)
@@ -406,6 +418,9 @@ class LogPanel(QWidget):
 
     def _sync(self) -> None:
         self._synced_at = self._clock()
+        # rows shown blank until the store had them: paint them now
+        if self._log_rows is not None and self._log_rows.maintain():
+            self.view.viewport().update()
         sb = self.view.verticalScrollBar()
         old = sb.value()
         removed, inserted = self.model.sync(advance=not self._paused)
@@ -432,14 +447,14 @@ class LogPanel(QWidget):
             hh.resizeSection(COL_DIR, self.view.fontMetrics().horizontalAdvance(SIDES["in"]) + 16)
 
     def _refresh_choices(self) -> None:
-        conns = self.store.conns
+        conns = self.rows.conns
         if len(conns) != self._known_conns:
             present = {self.conn_combo.itemData(i) for i in range(self.conn_combo.count())}
             for c in conns:
                 if c not in present:
                     self._add_conn_choice(c)
             self._known_conns = len(conns)
-        topics = self.store.topics
+        topics = self.rows.topics
         if len(topics) != self._known_topics:
             self._topic_names.setStringList(sorted(topics))
             self._known_topics = len(topics)
@@ -502,6 +517,8 @@ class LogPanel(QWidget):
             for hook in self._flush_hooks:
                 hook(batch, False)
         self.store.clear()
+        if self._log_rows is not None:
+            self._log_rows.clear()
         self.time_delegate.origin = None
         self._known_conns = self._known_topics = 0
         self.model.reset()
@@ -510,8 +527,20 @@ class LogPanel(QWidget):
         self.detail.clear()
         self._update_status()
 
+    def log_rows(self) -> LogRows:
+        """The log read as ``LogRows`` (the ring's rows and a session store's), from now on: made
+        when a store first backs the log or is shown in it, so start-up loads only the ring."""
+        if self._log_rows is None:
+            from inspector.logstore.log_rows import LogRows
+            rows = self._log_rows = LogRows(self.store)
+            self.rows = self.model.store = self.time_delegate.store = rows
+            if self.payloads is not None:
+                self.payloads.store = rows
+            self.model.refresh_all()
+        return self._log_rows
+
     def frame_count(self) -> int:
-        return self.store.frame_count
+        return self.rows.frame_count
 
     @property
     def time_mode(self) -> str:
@@ -532,6 +561,33 @@ class LogPanel(QWidget):
         for act in self.time_actions.values():
             menu.addAction(act)
         menu.popup(self.view.horizontalHeader().mapToGlobal(pos))
+
+    def go_to(self, number: int) -> bool:
+        """Select frame ``number`` (or, when the filter hides it, the next one shown) and scroll
+        to it, ending Follow; wherever the row is kept. False when no such row is shown."""
+        row = self.model.row_at_or_after(number)
+        if row is None:
+            return False
+        self.set_following(False)
+        idx = self.model.index(row, 0)
+        self.view.setCurrentIndex(idx)
+        self.view.scrollTo(idx, QAbstractItemView.ScrollHint.PositionAtCenter)
+        return True
+
+    def go_to_dialog(self) -> QInputDialog:
+        """Ask for a frame number (non-blocking), then go to it."""
+        dlg = QInputDialog(self)
+        dlg.setWindowTitle("Go to frame")
+        dlg.setLabelText("Frame number:")
+        dlg.setInputMode(QInputDialog.InputMode.IntInput)
+        first, end = self.rows.first_number, self.rows.end_number
+        dlg.setIntRange(first, max(first, end - 1))
+        dlg.setIntValue(self.model.number_at(self.view.currentIndex().row()) if self.view.currentIndex().isValid()
+                        else first)
+        dlg.intValueSelected.connect(self.go_to)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
 
     def focus_filter(self) -> None:
         self.text_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -589,7 +645,7 @@ class LogPanel(QWidget):
         for r in rows:
             i = self.model.store_index(r)
             if i is not None:
-                out.append(self.store.event(i))
+                out.append(self.rows.event(i))
         return out
 
     def copy_rows(self) -> str:
@@ -615,12 +671,13 @@ class LogPanel(QWidget):
         if i is None:
             self.detail.clear()
             return
-        if self.store.is_session(i):
-            self.detail.show_session(self.store.session_event(i), self.store.conn(i), self.store.t(i))
+        rows = self.rows
+        if rows.is_session(i):
+            self.detail.show_session(rows.session_event(i), rows.conn(i), rows.t(i))
             self.frameSelected.emit(current.row())
             return
-        self.detail.show_frame(self.store.data(i), self.store.direction(i), self.store.is_text(i))
-        if self.payloads is not None and self.store.kind(i) == Kind.EVENT:
+        self.detail.show_frame(rows.data(i), rows.direction(i), rows.is_text(i))
+        if self.payloads is not None and rows.kind(i) == Kind.EVENT:
             self.detail.show_reading(self.payloads.reading(self.model.number_at(current.row())))
         self.frameSelected.emit(current.row())
 
@@ -639,7 +696,7 @@ class LogPanel(QWidget):
         if old is not None:
             old.close()
             old.deleteLater()
-        view = PayloadView(self.store, lens, self, conn) if lens is not None else None
+        view = PayloadView(self.rows, lens, self, conn) if lens is not None else None
         if view is not None:
             view.readingShown.connect(self._reading_shown)
             view.countsChanged.connect(self._update_status)
@@ -663,7 +720,7 @@ class LogPanel(QWidget):
         self.empty_hint.setText(text)
 
     def _update_status(self) -> None:
-        total = self.store.frame_count
+        total = self.rows.frame_count
         empty = not total and not self.model.rowCount()
         if empty != self.empty_hint.isVisibleTo(self.view):
             self.empty_hint.setVisible(empty)
@@ -676,8 +733,9 @@ class LogPanel(QWidget):
         if self._paused:
             parts.append(f"paused, {self.model.pending:,} new")
         self.status_label.setText(" · ".join(parts))
-        if self.store.dropped:
-            self.dropped_label.setText(f"{self.store.dropped:,} oldest frames dropped")
+        dropped = self.rows.dropped
+        if dropped:
+            self.dropped_label.setText(f"{dropped:,} oldest frames dropped")
             self.dropped_label.show()
         else:
             self.dropped_label.hide()

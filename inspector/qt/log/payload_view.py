@@ -18,13 +18,16 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
 
-from inspector.logstore.frame_store import FrameStore
 from inspector.payloads.lens import NOTHING, Lens, Reading
 from inspector.protocol.kinds import Kind
+
+if TYPE_CHECKING:  # log_rows loads when a session store backs the log, not at start-up
+    from inspector.logstore.log_rows import Rows
 
 VIOLATION_BACKGROUND = QColor(190, 24, 93, 80)
 DECODE_ERROR_BACKGROUND = QColor(217, 119, 6, 80)
@@ -73,7 +76,7 @@ class PayloadView(QObject):
     countsChanged = Signal()
     troubled = Signal(object)                  # Trouble: a connection's decoders fail
 
-    def __init__(self, store: FrameStore, lens: Lens, parent: QObject | None = None, conn: str | None = EVERY):
+    def __init__(self, store: Rows, lens: Lens, parent: QObject | None = None, conn: str | None = EVERY):
         super().__init__(parent)
         self.store = store
         self.lenses: dict[str | None, Lens] = {conn: lens}

@@ -5,11 +5,15 @@ A delegate, not a second model column: the text is made only for the cells paint
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from inspector.logstore.frame_store import FrameStore
 from inspector.qt.log.model import LogModel
+
+if TYPE_CHECKING:  # log_rows loads when a session store backs the log, not at start-up
+    from inspector.logstore.log_rows import Rows
 
 WALL = "wall"
 RELATIVE = "relative"
@@ -17,7 +21,7 @@ TIME_MODES = ((WALL, "Wall-clock time"), (RELATIVE, "Seconds since the first fra
 
 
 class TimeDelegate(QStyledItemDelegate):
-    def __init__(self, store: FrameStore, model: LogModel, parent: QWidget | None = None):
+    def __init__(self, store: Rows, model: LogModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.store = store
         self.model = model
@@ -32,7 +36,10 @@ class TimeDelegate(QStyledItemDelegate):
         if i is None:
             return
         if self.origin is None:
-            self.origin = self.store.t(0)
+            first = self.store.index_of(self.store.first_number)
+            if first is None:  # the oldest row is not readable yet (the store is writing it)
+                return
+            self.origin = self.store.t(first)
         option.text = relative_time(self.store.t(i) - self.origin)
 
 

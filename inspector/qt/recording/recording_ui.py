@@ -35,6 +35,7 @@ from inspector.redact import redact_url, scrub
 
 if TYPE_CHECKING:  # a file's columns load when one is opened
     from inspector.logstore.recording_source import PreparedRecording
+    from inspector.logstore.store_document import StoreDocument
 
 OPEN_FILTER = f"Recordings and HAR captures (*{SUFFIX} *.har *.json);;Packet captures (*.pcapng *.pcap);;All files (*)"
 HAR_FILTER = "HAR captures (*.har *.json);;All files (*)"
@@ -65,6 +66,12 @@ class _Worker(QObject):
         return t
 
 
+def _open_document(path: str) -> PreparedRecording | StoreDocument:
+    """``store_document.open_document``, its modules imported on the worker's thread, not the GUI's."""
+    from inspector.logstore.store_document import open_document
+    return open_document(path)
+
+
 def dialled_url(tab: ConnectionTab) -> str:
     """The URL a tab's connection dials, its token (query auth) masked: what a HAR entry shows."""
     return redact_url(tab.client.dialled_url("placeholder"))
@@ -88,7 +95,7 @@ class RecordingUi(QObject):
         self.host = host
         self.recorder = Recorder(directory, self, log_panel=host.log_panel)
         self.views: list[RecordingView] = []
-        self.recording: PreparedRecording | None = None  # the last one opened
+        self.recording: PreparedRecording | StoreDocument | None = None  # the last one opened
         self.loading: set[str] = set()
         self.last_saved: Path | None = None
         self.save_dialog: QFileDialog | None = None
@@ -259,10 +266,9 @@ class RecordingUi(QObject):
             return
         self.loading.add(path)
         self.host.show_message(f"opening {Path(path).name}…")
-        from inspector.logstore.recording_source import prepare
-        self._worker.run(("open", path), prepare, path)
+        self._worker.run(("open", path), _open_document, path)
 
-    def _opened(self, rec: PreparedRecording) -> None:
+    def _opened(self, rec: PreparedRecording | StoreDocument) -> None:
         w = self.host
         self.recording = rec
         view = RecordingView(rec, w.tasks, w.mock_panel, log_cap=w.log_cap)
@@ -302,7 +308,7 @@ class RecordingUi(QObject):
         panel = self.host.current_log_panel()
         if selection:
             return panel.selected_events()
-        model, store = panel.model, panel.store
+        model, store = panel.model, panel.rows
         out = []
         for row in range(model.rowCount()):
             i = model.store_index(row)

@@ -26,6 +26,7 @@ from inspector.recording import RecordingError
 
 if TYPE_CHECKING:  # a recording's columns load when a file is opened
     from inspector.logstore.recording_source import PreparedRecording
+    from inspector.logstore.store_document import StoreDocument
     from inspector.mock.server import MockServer
 
 
@@ -48,7 +49,7 @@ class RecordingView(QWidget):
     error = Signal(str)
     mock_replay_finished = Signal(int)  # events delivered
 
-    def __init__(self, rec: PreparedRecording, tasks: Tasks, mock_panel: MockPanel | None = None,
+    def __init__(self, rec: PreparedRecording | StoreDocument, tasks: Tasks, mock_panel: MockPanel | None = None,
                  log_cap: int = 1_000_000, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.recording = rec
@@ -93,7 +94,7 @@ class RecordingView(QWidget):
 
     def _fit_connection_column(self) -> None:
         """A recording's connections are named after the file: show the names whole (within reason)."""
-        names = self.log_panel.store.conns
+        names = self.log_panel.rows.conns
         if names:
             fm = self.log_panel.view.fontMetrics()
             width = max(fm.horizontalAdvance(n) for n in names[:50]) + 16

@@ -1,7 +1,8 @@
 """Replay controls for an opened recording: play/pause, step, speed, a timeline to seek.
 
 The log always shows the recording up to the playhead: records [0, position).
-Moving forward appends the frames in between in bulk (``FrameStore.extend_rows``)
+Moving forward shows the rows in between: a recording's go into the log's ring in bulk
+(``FrameStore.extend_rows``), an opened session's are read from its store as painted
 and hands the connection events (state, RTT, ...) to the latency plot; moving
 back clears the log and refills it up to the new position. A single-shot QTimer,
 armed with ``Player.next_delay()``, drives playback: nothing blocks the loop, and
@@ -21,6 +22,7 @@ from inspector.recording.replay import FAST, Player
 
 if TYPE_CHECKING:  # a recording's columns load when a file is opened
     from inspector.logstore.recording_source import PreparedRecording
+    from inspector.logstore.store_document import StoreDocument
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0, FAST)
 FAST_CHUNK = 20_000   # records per tick at "as fast as possible"
@@ -41,7 +43,7 @@ class ReplayPanel(QWidget):
         super().__init__(parent)
         self.log_panel = log_panel
         self.latency_plot = latency_plot
-        self.recording: PreparedRecording | None = None
+        self.recording: PreparedRecording | StoreDocument | None = None
         self.player: Player | None = None
         self.shown = 0  # records [0, shown) are in the log
 
@@ -81,7 +83,7 @@ class ReplayPanel(QWidget):
 
     # ------------------------------------------------------------ loading
 
-    def load(self, rec: PreparedRecording, show_all: bool = True) -> None:
+    def load(self, rec: PreparedRecording | StoreDocument, show_all: bool = True) -> None:
         """Take a new recording; show all of it at once (browse) or nothing yet."""
         self.pause()
         self.recording = rec
@@ -204,9 +206,7 @@ class ReplayPanel(QWidget):
                 self.latency_plot.clear()
             self.shown = 0
         if k > self.shown:
-            rows = rec.frame_slice(self.shown, k)
-            if len(rows):
-                self.log_panel.store.extend_rows(*rows.store_args())
+            rec.show_rows(self.log_panel.log_rows(), self.shown, k)
             if self.latency_plot is not None:
                 for ev in rec.events_between(self.shown, k):
                     self.latency_plot.ingest(ev)
@@ -226,7 +226,7 @@ class ReplayPanel(QWidget):
                              (SLIDER_STEPS if self.shown else 0))
         self.slider.blockSignals(False)
         # frames, as the recorder, the log and the status line count them; records add connection events
-        frames = int(rec.frames_before[self.shown])
+        frames = rec.frames_until(self.shown)
         self.position_label.setText(f"{at:,.3f} / {duration:,.3f} s · frame {frames:,} / {rec.frame_count:,}")
         self.position_label.setToolTip(f"record {self.shown:,} of {len(rec):,} (frames and connection events)")
 

@@ -29,10 +29,9 @@ from inspector.logstore.frame_store import (
     row_summary,
 )
 from inspector.logstore.session_store.errors import StoreError
-from inspector.logstore.session_store.labels import id_of, name_of
+from inspector.logstore.session_store.labels import name_of
 from inspector.protocol.events import IN, OUT, SessionEvent
 from inspector.protocol.frames import try_decode
-from inspector.protocol.kinds import Kind
 
 if TYPE_CHECKING:
     from inspector.logstore.session_store.reader import SessionReader
@@ -184,64 +183,21 @@ class DiskRows:
     # ------------------------------------------------------------ many rows
 
     def match_chunks(self, q: Query, start: int, stop: int) -> Iterator[tuple[int, int, np.ndarray[Any, Any]]]:
-        """Store rows in ``[start, stop)`` that ``q`` keeps, a block at a time: (rows done, rows in
-        all, the block's matching rows ascending). A caller shows progress from the first two and
-        cancels by no longer iterating. Kept simple: ``store_scan`` is the thorough scan."""
+        """Store rows in ``[start, stop)`` that ``q`` keeps, in steps: (rows done, rows in all, the
+        step's matching rows ascending). A caller shows progress from the first two and cancels
+        by no longer iterating. ``store_scan`` selects, a readable block at a time; a damaged
+        block's rows are not shown, so none of them is found."""
+        from inspector.logstore.store_scan import match_chunks
         reader = self.reader
         stop = min(stop, len(reader))
         total = max(0, stop - start)
         r = max(start, 0)
         while r < stop:
             k = reader.block_of(r)
-            first = reader.block_start(k)
-            end = min(stop, first + reader.blocks[k].rows)
+            end = min(stop, reader.block_start(k) + reader.blocks[k].rows)
             if self.readable(r):
-                batch = reader.batch(k).slice(r - first, end - r)
-                yield end - start, total, np.flatnonzero(self._mask(q, batch, r)) + r
-            else:  # a damaged block: none of its rows is shown, so none is found
+                for done, _, rows in match_chunks(reader, q, r, end):
+                    yield r + done - start, total, rows
+            else:
                 yield end - start, total, np.empty(0, np.int64)
             r = end
-
-    def _mask(self, q: Query, batch: Any, r0: int) -> np.ndarray[Any, Any]:
-        def col(name: str) -> np.ndarray[Any, Any]:
-            out: np.ndarray[Any, Any] = batch.column(name).to_numpy()
-            return out
-
-        mask = np.ones(batch.num_rows, bool)
-        if q.kinds is not None:
-            mask &= np.isin(col("kind"), np.fromiter(q.kinds, np.int16, len(q.kinds)))
-        if q.direction is not None:
-            mask &= col("direction") == (0 if q.direction == OUT else 1)
-        if q.conn is not None:
-            mask &= col("conn") == id_of(self.reader.conns, q.conn)
-        if q.topic:
-            mask &= np.isin(col("topic"), topic_ids(self.reader.topics, q.topic))
-        if q.text:
-            mask &= self._text_hits(q.text, batch, r0)
-        return mask
-
-    def _text_hits(self, text: str, batch: Any, r0: int) -> np.ndarray[Any, Any]:
-        """Rows whose bytes or topic hold ``text`` (case-insensitive); connection events, PINGs,
-        PONGs and undecodable rows by their summary, as the ring's search finds them."""
-        import pyarrow.compute as pc  # type: ignore[import-untyped]  # loaded with the reader already
-        needle = text.lower()
-        hit: np.ndarray[Any, Any] = pc.match_substring(batch.column("data"), needle, ignore_case=True) \
-            .to_numpy(zero_copy_only=False)
-        ids = [i for i, name in enumerate(self.reader.topics) if needle in name.lower()]
-        if ids:
-            hit |= np.isin(batch.column("topic").to_numpy(), ids)
-        kinds = batch.column("kind").to_numpy()
-        flags = batch.column("flags").to_numpy()
-        session = kinds == KIND_SESSION
-        hit &= ~session
-        special = (session | (kinds == Kind.PING) | (kinds == Kind.PONG) | ((flags & FLAG_BAD) > 0)) & ~hit
-        for j in np.flatnonzero(special).tolist():
-            hit[j] = needle in self.summary(r0 + j).lower()
-        return hit
-
-
-def topic_ids(names: list[str], pattern: str) -> list[int]:
-    """Ids of the topics ``pattern`` names: exact, or a prefix when it ends with "*"."""
-    if pattern.endswith("*"):
-        return [i for i, name in enumerate(names) if name and name.startswith(pattern[:-1])]
-    return [i for i, name in enumerate(names) if name == pattern]

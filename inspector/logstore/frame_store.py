@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -485,25 +485,10 @@ class FrameStore:
         return bool(flags & FLAG_BAD)
 
     def _check_many(self, ps: list[int]) -> None:
-        """``_check`` for many rows: each chunk's bodies parsed as one JSON array (C speed).
-        Each unchecked body is one whole JSON object (``read_head`` parsed it), so element k
-        is row k's body; any error: the rows one by one."""
+        """``_check`` for many rows at once (``bad_bodies``)."""
         data, flags = self._data, self._flags
-        for c in range(0, len(ps), _CHECK_CHUNK):
-            chunk = ps[c:c + _CHECK_CHUNK]
-            try:
-                bodies = _BODY_DECODER.decode("[" + b",".join([data[p][1:] for p in chunk]).decode("utf-8") + "]")
-            except (ValueError, RecursionError):
-                bodies = None
-            if bodies is None or len(bodies) != len(chunk):
-                for p in chunk:
-                    self._check(p)
-                continue
-            for p, body in zip(chunk, bodies, strict=False):
-                if is_event_body(body):
-                    flags[p] &= ~FLAG_UNCHECKED
-                else:
-                    self._check(p)  # the codec's verdict and message
+        for p, bad in zip(ps, bad_bodies([data[p] for p in ps]), strict=True):
+            flags[p] = (flags[p] & ~FLAG_UNCHECKED) | (FLAG_BAD if bad else 0)
 
     def _check(self, p: int, frame: Frame | DecodeError | None = None) -> int:
         """Decode an unchecked row's body once and settle its undecodable flag."""
@@ -597,39 +582,23 @@ class FrameStore:
         return runs
 
     def _mask(self, q: Query, a: int, b: int) -> _Mask | None:
-        mask: _Mask | None = None
-
-        def both(m: _Mask) -> _Mask:
-            return m if mask is None else (mask & m)
-
-        if q.kinds is not None:
-            kinds = np.frombuffer(self._kind, np.int16)[a:b]
-            mask = both(np.isin(kinds, np.fromiter(q.kinds, np.int16, len(q.kinds))))
-        if q.direction is not None:
-            dirs = np.frombuffer(self._dir, np.int8)[a:b]
-            mask = both(dirs == _DIR_CODE.get(q.direction, 1))
-        if q.conn is not None:
-            ci = self._conn_ids.get(q.conn, -1)
-            mask = both(np.frombuffer(self._conn, np.uint16)[a:b] == ci)
-        if q.topic:
-            ids = self.topic_ids(q.topic)
-            topics = np.frombuffer(self._topic, np.int32)[a:b]
-            mask = both(np.isin(topics, np.fromiter(ids, np.int32, len(ids))))
-        return mask
+        return field_mask(q, self._column(self._kind, a, b), self._column(self._dir, a, b),
+                          self._column(self._conn, a, b), self._column(self._topic, a, b),
+                          self._conn_ids.get(q.conn, -1) if q.conn is not None else -1,
+                          topic_ids(self._topics, q.topic, self._topic_ids) if q.topic else [])
 
     def topic_ids(self, pattern: str) -> list[int]:
-        if pattern.endswith("*"):
-            prefix = pattern[:-1]
-            return [i for i, t in enumerate(self._topics) if i and t.startswith(prefix)]
-        i = self._topic_ids.get(pattern)
-        return [] if i is None else [i]
+        return topic_ids(self._topics, pattern, self._topic_ids)
+
+    @staticmethod
+    def _column(col: array[Any], a: int, b: int) -> np.ndarray:
+        return np.frombuffer(col, _DTYPES[col.typecode])[a:b]
 
     def _text_mask(self, text: str, a: int, b: int, pre: _Mask | None) -> _Mask:
-        """Physical rows [a, b) whose topic, body or summary contains ``text``
-        (ASCII case-insensitive), restricted to ``pre``. Bodies are searched in
-        joined chunks by one regex pass, not frame by frame."""
-        needle = text.lower()
-        raw = needle.encode("utf-8")
+        """Physical rows [a, b) whose topic, body or summary contains ``text`` (``text_needle``),
+        restricted to ``pre``. Bodies are searched in joined chunks by one regex pass, not
+        frame by frame."""
+        needle, raw = text_needle(text)
         hit = np.zeros(b - a, bool)
         if b"\0" in raw:  # cannot use NUL as the chunk separator: the slow way
             for p in range(a, b):
@@ -645,31 +614,107 @@ class FrameStore:
                 starts = [m.start() for m in pattern.finditer(blob)]
                 if starts:
                     hit[np.searchsorted(ends, starts, side="right") + (c0 - a)] = True
-        ids = [i for i, t in enumerate(self._topics) if i and needle in t.lower()]
-        if ids:
-            hit |= np.isin(np.frombuffer(self._topic, np.int32)[a:b], np.asarray(ids, np.int32))
-        # PING/PONG (shown as hex) and undecodable frames (shown with the reason): match the summary.
+        hit |= topic_text_mask(self._topics, needle, self._column(self._topic, a, b))
         # Bodies not checked yet are checked now (once), unless the row is a hit already.
-        flags = np.frombuffer(self._flags, np.int8)[a:b]
-        unchecked = ((flags & FLAG_UNCHECKED) > 0) & ~hit
-        if pre is not None:
-            unchecked &= pre
-        self._check_many((np.flatnonzero(unchecked) + a).tolist())
-        kinds = np.frombuffer(self._kind, np.int16)[a:b]
-        session = kinds == KIND_SESSION
-        if self._session_numbers:  # a connection event matches on its summary, not its stored fields
-            hit &= ~session
-        special = (kinds == Kind.PING) | (kinds == Kind.PONG) | ((flags & FLAG_BAD) > 0) | session
-        special &= ~hit
-        if pre is not None:
-            special &= pre
+        flags = self._column(self._flags, a, b)
+        self._check_many((np.flatnonzero(unchecked_rows(flags, hit, pre)) + a).tolist())
         n, head = len(self._data), self._head
-        for j in np.flatnonzero(special).tolist():
+        for j in np.flatnonzero(summary_rows(self._column(self._kind, a, b), flags, hit, pre)).tolist():
             p = a + j
             i = (p - head) % n if n == self.cap else p
             if needle in self.summary(i).lower():
                 hit[j] = True
         return hit if pre is None else (hit & pre)
+
+
+# ---------------------------------------------------------------- what a Query keeps, for any rows
+# The ring (FrameStore.match) and the session store (store_scan) both select with these.
+
+def text_needle(text: str) -> tuple[str, bytes]:
+    """What a text search looks for: ``text`` lower-cased (``str.lower``), matched in a topic or
+    summary lower-cased alike, and its UTF-8 bytes, matched in a body whose ASCII letters are
+    lower-cased (``bytes.lower``)."""
+    needle = text.lower()
+    return needle, needle.encode("utf-8")
+
+
+def topic_ids(names: Sequence[str], pattern: str, index: Mapping[str, int] | None = None) -> list[int]:
+    """Ids (indexes into ``names``) of the topics ``pattern`` names: exactly, or those starting
+    with it when it ends with "*". The empty topic (a row without one) is never named. ``index``,
+    names to ids, finds an exact name without a pass over them all."""
+    if pattern.endswith("*"):
+        prefix = pattern[:-1]
+        return [i for i, t in enumerate(names) if t and t.startswith(prefix)]
+    if not pattern:
+        return []
+    if index is not None:
+        i = index.get(pattern)
+        return [] if i is None else [i]
+    return [i for i, t in enumerate(names) if t == pattern]
+
+
+def field_mask(q: Query, kind: np.ndarray, direction: np.ndarray, conn: np.ndarray, topic: np.ndarray,
+               conn_id: int, topics: list[int]) -> _Mask | None:
+    """Rows ``q`` keeps by their columns (everything but ``q.text``); None: every row.
+    ``conn_id`` is the id of ``q.conn`` (-1: none has it), ``topics`` those ``q.topic`` names."""
+    mask: _Mask | None = None
+
+    def both(m: _Mask) -> _Mask:
+        return m if mask is None else (mask & m)
+
+    if q.kinds is not None:
+        mask = both(np.isin(kind, np.fromiter(q.kinds, np.int16, len(q.kinds))))
+    if q.direction is not None:
+        mask = both(direction == _DIR_CODE.get(q.direction, 1))
+    if q.conn is not None:
+        mask = both(conn == conn_id)
+    if q.topic:
+        mask = both(np.isin(topic, np.asarray(topics, np.int32)))
+    return mask
+
+
+def topic_text_mask(names: Sequence[str], needle: str, topic: np.ndarray) -> _Mask:
+    """Rows whose topic name contains ``needle`` (``text_needle``)."""
+    ids = [i for i, t in enumerate(names) if t and needle in t.lower()]
+    return np.isin(topic, np.asarray(ids, np.int32)) if ids else np.zeros(len(topic), bool)
+
+
+def unchecked_rows(flags: np.ndarray, hit: _Mask, pre: _Mask | None) -> _Mask:
+    """Rows read by their head only (FLAG_UNCHECKED) that a text search must decode: not a hit
+    already, and kept by the rest of the query."""
+    rows = ((flags & FLAG_UNCHECKED) > 0) & ~hit
+    return rows if pre is None else (rows & pre)
+
+
+def summary_rows(kind: np.ndarray, flags: np.ndarray, hit: _Mask, pre: _Mask | None) -> _Mask:
+    """Rows a text search matches on their summary (``row_summary``), not their bytes: PING and
+    PONG (shown as hex), undecodable frames (shown with the reason) and connection events, whose
+    stored fields never match (``hit`` loses them, in place). ``flags`` as settled by decoding."""
+    session: _Mask = kind == KIND_SESSION
+    hit &= ~session
+    rows: _Mask = (kind == Kind.PING) | (kind == Kind.PONG) | ((flags & FLAG_BAD) > 0) | session
+    rows &= ~hit
+    return rows if pre is None else (rows & pre)
+
+
+def bad_bodies(data: Sequence[bytes]) -> list[bool]:
+    """Whether each EVENT read by its head only is undecodable, the codec's verdict: each chunk's
+    bodies parsed as one JSON array (C speed). Each body is one whole JSON object (``read_head``
+    parsed it), so element k is row k's body; any error, or a body that is not plainly an
+    event's: those rows one by one (``try_decode``)."""
+    out: list[bool] = []
+    for c in range(0, len(data), _CHECK_CHUNK):
+        chunk = data[c:c + _CHECK_CHUNK]
+        try:
+            bodies = _BODY_DECODER.decode("[" + b",".join([d[1:] for d in chunk]).decode("utf-8") + "]")
+        except (ValueError, RecursionError):
+            bodies = None
+        if bodies is None or len(bodies) != len(chunk):
+            out += [isinstance(try_decode(d), DecodeError) for d in chunk]
+            continue
+        out += [not is_event_body(body) and isinstance(try_decode(d), DecodeError)
+                for d, body in zip(chunk, bodies, strict=True)]
+    return out
 
 
 VECTOR_MIN = 64  # smaller batches: the frame-by-frame path is as quick

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QProgressBar,
     QSizePolicy,
     QSplitter,
     QTableView,
@@ -48,8 +49,10 @@ from inspector.qt.log.payload_view import EVERY, PayloadView
 from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
 from inspector.qt.steady_label import SteadyLabel
 
-if TYPE_CHECKING:  # log_rows loads when a session store backs the log (after start-up)
+if TYPE_CHECKING:  # log_rows loads when a session store backs the log; a scan loads pyarrow
     from inspector.logstore.log_rows import LogRows, Rows
+    from inspector.logstore.store_scan import MatchChunks
+    from inspector.qt.log.scan_job import ScanJob
 
 FLUSH_MS = 40        # ≈ 25 Hz
 SLICE_S = 0.004      # the GUI thread's time per slice: well inside one 60 Hz frame
@@ -193,6 +196,7 @@ class LogPanel(QWidget):
         row.addWidget(self.topic_edit)
         row.addWidget(self.text_edit)
         row.addWidget(self._counts_box(), 1)
+        row.addWidget(self._scan_box())  # last: when it shows, the counts keep their place
         bar.add_filling(search)
         self._bar = bar
 
@@ -214,6 +218,48 @@ class LogPanel(QWidget):
         self.conn_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.conn_combo.setMinimumContentsLength(14)
         self.conn_combo.setFixedWidth(self.conn_combo.sizeHint().width())
+
+    def _scan_box(self) -> QWidget:
+        """Progress and Cancel of a filter or search over the session store (``scan_job``),
+        shown only while one runs."""
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        self._scan_job: ScanJob | None = None  # made when first used: its module is not needed at start-up
+        self.scan_progress = QProgressBar()
+        self.scan_progress.setRange(0, 1000)
+        self.scan_progress.setFixedWidth(12 * self.fontMetrics().averageCharWidth())
+        self.scan_progress.setFormat("%p%")
+        self.scan_progress.setToolTip("Filtering the session on disk")
+        self.scan_cancel = QToolButton()
+        self.scan_cancel.setText("Cancel")
+        self.scan_cancel.setToolTip("Stop filtering: the rows found so far stay")
+        self.scan_cancel.clicked.connect(lambda: self.scan_job.cancel())
+        row.addWidget(self.scan_progress)
+        row.addWidget(self.scan_cancel)
+        box.hide()
+        self.scan_box = box
+        return box
+
+    @property
+    def scan_job(self) -> ScanJob:
+        """The runner of store scans: its ``found`` signal gives the rows as they are found."""
+        if self._scan_job is None:
+            from inspector.qt.log import scan_job
+            job = self._scan_job = scan_job.ScanJob(self)
+            job.progress.connect(self._scan_progressed)
+            job.finished.connect(lambda _complete: self.scan_box.hide())
+        return self._scan_job
+
+    def run_scan(self, scan: MatchChunks) -> None:
+        """Run a store scan (``store_scan.match_chunks`` with its arguments bound) with the bar's
+        progress and Cancel; its rows arrive on ``scan_job.found``."""
+        self.scan_progress.setValue(0)
+        self.scan_box.show()
+        self.scan_job.start(scan)
+
+    def _scan_progressed(self, done: int, total: int) -> None:
+        self.scan_progress.setValue(1000 * done // total if total else 1000)
 
     def _counts_box(self) -> QWidget:
         """The counts, in the room the search boxes leave: they never widen the bar."""

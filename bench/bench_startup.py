@@ -8,7 +8,12 @@ or show a bare QMainWindow. The clock runs from just before the process is spawn
 main window's first paint event, when the event loop is running; the bare child then exits at
 once. The app's child goes on to the first live frame: the first frame row in the log (the app
 starts on the embedded mock with demo traffic), timed from the same spawn.
-One warm-up run of each is discarded (warm caches), then the median, min and max of --runs.
+Each child also reports the CPU time it used up to its first paint (user + system), a figure
+that the machine's other load sways far less than the wall clock does.
+One warm-up run of each is discarded (warm caches, compiled .pyc files: PYTHONDONTWRITEBYTECODE
+is dropped for the children, as an installed app has its .pyc files), then the median, min and
+max of --runs. The bare window and the app take turns, run by run, so both see the same load
+on a shared machine.
 
 --bundle DIR also times the frozen app (DIR/realtime-inspector --self-test) up to its first
 self-test line, which it prints once the window is shown and the loop runs; a proxy, since no
@@ -55,7 +60,8 @@ def child(what: str) -> None:
             if (not self.painted and event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow)
                     and obj.isVisible()):
                 self.painted = True
-                print(f"painted {time.time():.6f}", flush=True)
+                cpu = os.times()
+                print(f"painted {time.time():.6f} {cpu.user + cpu.system:.6f}", flush=True)
                 if what == "bare":
                     os._exit(0)
                 poll.start(FRAME_POLL_MS)
@@ -89,8 +95,10 @@ def spawn(cmd: list[str], env: dict[str, str], marker: str, until: str = "painte
     try:
         for line in proc.stdout:
             if line.startswith(("painted ", "frame ")):
-                what, when = line.split()
+                what, when, *cpu = line.split()
                 seen[what] = float(when) - start
+                if cpu:
+                    seen[f"{what} cpu"] = float(cpu[0])
             elif marker and line.startswith(marker):
                 seen["painted"] = time.time() - start
             if until in seen:
@@ -106,17 +114,37 @@ def report(label: str, times: list[float]) -> None:
           f"min {min(times) * 1000:6.0f}   max {max(times) * 1000:6.0f}   (n={len(times)})", flush=True)
 
 
-def measure(label: str, cmd: list[str], env: dict[str, str], runs: int, marker: str = "",
-            frame_label: str = "") -> list[float]:
-    """The first paint's times (reported under ``label``); with ``frame_label`` also the first frame's."""
-    until = "frame" if frame_label else "painted"
-    spawn(cmd, env, marker, until)  # warm-up
-    seen = [spawn(cmd, env, marker, until) for _ in range(runs)]
-    times = [s["painted"] for s in seen]
+def measure(label: str, cmd: list[str], env: dict[str, str], runs: int, marker: str = "") -> list[float]:
+    """The first paint's times (reported under ``label``)."""
+    spawn(cmd, env, marker)  # warm-up
+    times = [spawn(cmd, env, marker)["painted"] for _ in range(runs)]
     report(label, times)
-    if frame_label:
-        report(frame_label, [s["frame"] for s in seen])
     return times
+
+
+def measure_side_by_side(env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
+    """The bare window and the app, one run of each in turn (after a warm-up of each)."""
+    bare_cmd = [sys.executable, __file__, "--child", "bare"]
+    app_cmd = [sys.executable, __file__, "--child", "app"]
+    spawn(bare_cmd, env, "")
+    spawn(app_cmd, env, "", "frame")
+    bare: list[dict[str, float]] = []
+    app: list[dict[str, float]] = []
+    for _ in range(runs):
+        bare.append(spawn(bare_cmd, env, ""))
+        app.append(spawn(app_cmd, env, "", "frame"))
+    report("bare PySide6 window", [b["painted"] for b in bare])
+    report("realtime-inspector (python)", [a["painted"] for a in app])
+    report("  first live frame in the log", [a["frame"] for a in app])
+    ratios = [a["painted"] / b["painted"] for a, b in zip(app, bare, strict=True)]
+    print(f"{'app/bare, run by run':<34} median {statistics.median(ratios):6.2f}      "
+          f"min {min(ratios):6.2f}   max {max(ratios):6.2f}", flush=True)
+    report("CPU to paint, bare", [b["painted cpu"] for b in bare])
+    report("CPU to paint, app", [a["painted cpu"] for a in app])
+    cpu = [a["painted cpu"] / b["painted cpu"] for a, b in zip(app, bare, strict=True)]
+    print(f"{'CPU app/bare, run by run':<34} median {statistics.median(cpu):6.2f}      "
+          f"min {min(cpu):6.2f}   max {max(cpu):6.2f}", flush=True)
+    return [b["painted"] for b in bare], [a["painted"] for a in app]
 
 
 def main() -> int:
@@ -133,10 +161,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         env = dict(os.environ, QT_QPA_PLATFORM=args.platform, XDG_CONFIG_HOME=f"{tmp}/config",
                    XDG_DATA_HOME=f"{tmp}/data", XDG_STATE_HOME=f"{tmp}/state", XDG_CACHE_HOME=f"{tmp}/cache")
-        print(f"platform {args.platform}, python {sys.version.split()[0]}, {os.cpu_count()} cores")
-        bare = measure("bare PySide6 window", [sys.executable, __file__, "--child", "bare"], env, args.runs)
-        app = measure("realtime-inspector (python)", [sys.executable, __file__, "--child", "app"], env, args.runs,
-                      frame_label="  first live frame in the log")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        print(f"platform {args.platform}, python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+              f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        bare, app = measure_side_by_side(env, args.runs)
         extra = statistics.median(app) - statistics.median(bare)
         print(f"{'app cost over the bare window':<34} median {extra * 1000:6.0f} ms   "
               f"(app/bare {statistics.median(app) / statistics.median(bare):.2f})")

@@ -17,13 +17,15 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from inspector.client.model import ConnectOptions, parse_header
 from inspector.private_files import FILE_MODE, make_private_dir
 from inspector.protocol.filters import filter_error
 from inspector.protocol.topics import topic_error
+
+if TYPE_CHECKING:
+    from inspector.client.model import ConnectOptions
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,7 @@ class Profile:
 
     def connect_options(self, key_password: str | None = None) -> ConnectOptions:
         """The client's connection options; ProfileError when they cannot work."""
+        from inspector.client.model import ConnectOptions, parse_header  # the client's: loaded once one connects
         try:
             headers = tuple(parse_header(h) for h in self.headers if h.strip())
             options = ConnectOptions(cacert=self.cacert or None, cert=self.client_cert or None,

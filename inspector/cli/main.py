@@ -3,7 +3,8 @@
 Without a subcommand it starts the desktop app. Each subcommand declares its options in
 ``<name>_args.py`` (light: every parser is built for ``--help``) and does its work in
 ``<name>_cmd.py``, imported only when it runs; this file assembles the parser, hands the
-chosen command its typed arguments, and reports errors as one line.
+chosen command its typed arguments, and reports errors as one line. Starting the app
+(no subcommand, no --help) reads none of the ``<name>_args`` modules: the window paints sooner.
 """
 
 from __future__ import annotations
@@ -11,24 +12,15 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from inspector import __version__
-from inspector.cli import (
-    check_client_args,
-    conform_args,
-    export_args,
-    load_args,
-    mock_args,
-    proxy_args,
-    publish_args,
-    replay_args,
-    tail_args,
-    wireshark_args,
-)
-from inspector.cli.common_args import CommandArgs
 from inspector.cli.errors import CliError
 from inspector.logstore.disk_budget import parse_size
+
+if TYPE_CHECKING:
+    from inspector.cli import replay_args
+    from inspector.cli.common_args import CommandArgs
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,11 +32,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, scrub(f"{self.prog}: error: {message}\n"))
 
 
-# in the order of the command list in --help
-COMMANDS: tuple[CommandArgs, ...] = (mock_args, tail_args, replay_args, conform_args, check_client_args,
-                                      publish_args, wireshark_args, load_args, proxy_args,
-                                      export_args)
-SUBCOMMANDS = tuple(command.NAME for command in COMMANDS)
+def command_modules() -> tuple[CommandArgs, ...]:
+    """Every subcommand's declarations, in the order of the command list in --help."""
+    from inspector.cli import (
+        check_client_args,
+        conform_args,
+        export_args,
+        load_args,
+        mock_args,
+        proxy_args,
+        publish_args,
+        replay_args,
+        tail_args,
+        wireshark_args,
+    )
+    return (mock_args, tail_args, replay_args, conform_args, check_client_args, publish_args, wireshark_args,
+            load_args, proxy_args, export_args)
+
+
+def subcommands() -> tuple[str, ...]:
+    return tuple(command.NAME for command in command_modules())
 
 
 def build_parser(open_file: bool = True, commands: bool = True) -> argparse.ArgumentParser:
@@ -76,7 +83,7 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
         parser.set_defaults(command=None)
         return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
+    for command in command_modules():
         command.add_parser(sub)
     return parser
 
@@ -84,37 +91,54 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
 def _dispatch(args: argparse.Namespace) -> int:
     """The chosen command's typed arguments, to its run function (imported only now)."""
     command: str | None = args.command
-    if command == "mock":
-        from inspector.cli.mock_cmd import run_mock
-        return run_mock(mock_args.MockArgs.from_namespace(args))
-    if command == "tail":
-        from inspector.cli.tail_cmd import run_tail
-        return run_tail(tail_args.TailArgs.from_namespace(args))
-    if command == "publish":
-        from inspector.cli.tail_cmd import run_publish
-        return run_publish(publish_args.PublishArgs.from_namespace(args))
-    if command == "replay":
-        return _replay(replay_args.ReplayArgs.from_namespace(args))
-    if command == "wireshark":
-        from inspector.cli.wireshark_cmd import run_wireshark
-        return run_wireshark(wireshark_args.WiresharkArgs.from_namespace(args))
-    if command == "conform":
-        from inspector.cli.conform_cmd import run_conform
-        return run_conform(conform_args.ConformArgs.from_namespace(args))
-    if command == "check-client":
-        from inspector.cli.check_client_cmd import run_check_client
-        return run_check_client(check_client_args.CheckClientArgs.from_namespace(args))
-    if command == "export":
-        from inspector.cli.export_cmd import run_export
-        return run_export(export_args.ExportArgs.from_namespace(args))
-    if command == "load":
-        from inspector.cli.load_cmd import run_load
-        return run_load(load_args.LoadArgs.from_namespace(args))
-    if command == "proxy":
-        from inspector.cli.proxy_cmd import run_proxy
-        return run_proxy(proxy_args.ProxyArgs.from_namespace(args))
+    if command is not None:
+        return _dispatch_command(command, args)
     from inspector.qt.app import AppOptions, run_app
     return run_app(AppOptions.from_namespace(args))
+
+
+def _dispatch_command(command: str, args: argparse.Namespace) -> int:
+    """A subcommand: its typed arguments, to its run function (both imported only now)."""
+    if command == "mock":
+        from inspector.cli.mock_args import MockArgs
+        from inspector.cli.mock_cmd import run_mock
+        return run_mock(MockArgs.from_namespace(args))
+    if command == "tail":
+        from inspector.cli.tail_args import TailArgs
+        from inspector.cli.tail_cmd import run_tail
+        return run_tail(TailArgs.from_namespace(args))
+    if command == "publish":
+        from inspector.cli.publish_args import PublishArgs
+        from inspector.cli.tail_cmd import run_publish
+        return run_publish(PublishArgs.from_namespace(args))
+    if command == "replay":
+        from inspector.cli.replay_args import ReplayArgs
+        return _replay(ReplayArgs.from_namespace(args))
+    if command == "wireshark":
+        from inspector.cli.wireshark_args import WiresharkArgs
+        from inspector.cli.wireshark_cmd import run_wireshark
+        return run_wireshark(WiresharkArgs.from_namespace(args))
+    if command == "conform":
+        from inspector.cli.conform_args import ConformArgs
+        from inspector.cli.conform_cmd import run_conform
+        return run_conform(ConformArgs.from_namespace(args))
+    if command == "check-client":
+        from inspector.cli.check_client_args import CheckClientArgs
+        from inspector.cli.check_client_cmd import run_check_client
+        return run_check_client(CheckClientArgs.from_namespace(args))
+    if command == "export":
+        from inspector.cli.export_args import ExportArgs
+        from inspector.cli.export_cmd import run_export
+        return run_export(ExportArgs.from_namespace(args))
+    if command == "load":
+        from inspector.cli.load_args import LoadArgs
+        from inspector.cli.load_cmd import run_load
+        return run_load(LoadArgs.from_namespace(args))
+    if command == "proxy":
+        from inspector.cli.proxy_args import ProxyArgs
+        from inspector.cli.proxy_cmd import run_proxy
+        return run_proxy(ProxyArgs.from_namespace(args))
+    raise CliError(f"unknown command {command!r}")
 
 
 def _replay(args: replay_args.ReplayArgs) -> int:
@@ -131,10 +155,11 @@ def main(argv: list[str] | None = None) -> int:
         from inspector.recording.sink import main as sink_main
         return sink_main(argv[1:])
     first = next((a for a in argv if not a.startswith("-")), None)
-    if first is None:
-        parser = build_parser()
+    if first is None:  # the app; its --help lists the commands too
+        parser = build_parser(commands=any(a == "-h" or (len(a) > 2 and "--help".startswith(a)) for a in argv))
     else:
-        parser = build_parser(open_file=first not in SUBCOMMANDS, commands=first in SUBCOMMANDS)
+        named = first in subcommands()
+        parser = build_parser(open_file=not named, commands=named)
     from inspector.redact import register_secret, scrub
     for value in _literal_tokens(argv):  # so no message, usage error included, can echo one
         register_secret(value)

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import attrgetter
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-import numpy as np
+from inspector.lazy_module import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # an empty log needs no numpy: the window paints before it loads
+    np = lazy_module("numpy")
 
 NO_SEQ = -(2**63)  # the seq column's "none": no seq, or one no int64 holds
 

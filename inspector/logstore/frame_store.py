@@ -14,11 +14,9 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
-
+from inspector.lazy_module import lazy_module
 from inspector.logstore import session_rows
 from inspector.logstore.event_heads import NO_SEQ, HeadFields, head_columns
 from inspector.protocol import gaps
@@ -38,6 +36,12 @@ from inspector.protocol.frames import (  # the codec's own, used in bulk
 )
 from inspector.protocol.heads import read_head
 from inspector.protocol.kinds import Kind, kind_name
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:  # an empty log needs no numpy: the window paints before it loads
+    np = lazy_module("numpy")
 
 KIND_EMPTY = -1  # an empty message: no kind byte
 KIND_TEXT = -2   # a text frame: never valid in this protocol
@@ -720,7 +724,8 @@ def bad_bodies(data: Sequence[bytes]) -> list[bool]:
 VECTOR_MIN = 64  # smaller batches: the frame-by-frame path is as quick
 _ONLY_BYTES = {bytes}
 _NO_BYTES = [b""]
-_DTYPES = {"d": np.float64, "H": np.uint16, "b": np.int8, "h": np.int16, "i": np.int32, "q": np.int64}
+# dtype names, not numpy's types: this module loads before numpy does
+_DTYPES = {"d": "float64", "H": "uint16", "b": "int8", "h": "int16", "i": "int32", "q": "int64"}
 
 
 _CHECK_CHUNK = 4096

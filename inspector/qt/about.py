@@ -7,7 +7,6 @@ PyInstaller bundle, where the data files live under ``sys._MEIPASS``.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
@@ -25,6 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from inspector import __version__
+from inspector.qt.resource_paths import icon_path as icon_path  # its home is resource_paths
+from inspector.qt.resource_paths import resource_root
 
 APP_NAME = "Realtime Inspector"
 # (title, path under the resource root, what it is)
@@ -34,15 +35,6 @@ DOCS = (
     ("README", "README.md", "getting started, command line"),
     ("Packaging", "docs/packaging.md", "building the bundle, desktop install"),
 )
-
-
-def resource_root() -> Path:
-    """The repository root, or the bundle's data folder when frozen by PyInstaller."""
-    return Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[2]))
-
-
-def icon_path() -> Path:
-    return resource_root() / "resources" / "realtime-inspector.svg"
 
 
 def doc_links(root: Path | None = None) -> list[tuple[str, Path, str]]:

@@ -7,12 +7,14 @@ instead of vanishing with an unreferenced task.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from inspector.redact import scrub
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger("inspector.qt")
 
@@ -27,6 +29,7 @@ class Tasks:
         self.on_error = on_error
 
     def spawn(self, coro: Coroutine[Any, Any, T], name: str = "") -> asyncio.Task[T]:
+        import asyncio  # the window holds a Tasks before the loop (and asyncio) is there
         task = asyncio.get_event_loop().create_task(coro, name=name or None)
         self._tasks.add(task)
         task.add_done_callback(self._done)
@@ -48,6 +51,7 @@ class Tasks:
 
     async def cancel_all(self) -> None:
         """Cancel every task and wait (bounded) for them to finish."""
+        import asyncio
         tasks = [t for t in self._tasks if not t.done()]
         for t in tasks:
             t.cancel()

@@ -1,10 +1,14 @@
-"""Desktop app start-up: QApplication on a qasync loop, the main window, the
-embedded mock and the first connection; ``--self-test`` for CI and screenshots."""
+"""Desktop app start-up: QApplication, the main window painted on Qt's own loop, then the
+qasync loop, the rest of the window, the embedded mock and the first connection;
+``--self-test`` for CI and screenshots.
+
+What runs before the first paint imports only what that paint shows: asyncio, qasync,
+numpy, the session store and the connection code load once the window is on screen
+(tests/qt/test_startup_modules.py holds the list)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
@@ -13,27 +17,28 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import qasync
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
+from inspector.lazy_module import load_now
 from inspector.private_files import make_private_dir
 from inspector.profiles import LOCAL_MOCK, Profile, ProfileError, ProfileStore, local_mock_profile
 from inspector.protocol.events import State, SubState
-from inspector.qt.about import icon_path
-from inspector.qt.first_paint import exit_after_paint_requested, first_paint, print_modules_and_exit
-from inspector.qt.live_store import LiveStore, default_data_dir
+from inspector.qt.first_paint import exit_after_paint_requested, print_modules_and_exit, wait_for_first_paint
 from inspector.qt.log.model import COL_TOPIC
 from inspector.qt.main_window import MainWindow, freeze_startup_objects
-from inspector.qt.open_self_test import run_open_self_test
+from inspector.qt.resource_paths import icon_path
 from inspector.redact import install_on_root, scrub
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger("inspector.qt")
 SELF_TEST_TIMEOUT = 30.0
@@ -72,11 +77,50 @@ def run_app(args: AppOptions) -> int:
         app.setWindowIcon(QIcon(str(icon_path())))
     app.setQuitOnLastWindowClosed(False)  # the window closes itself after an async shutdown
     apply_style(app)
+    shown = show_window(args)
+    try:
+        if exit_after_paint_requested():
+            print_modules_and_exit()
+        return _run_loop(app, _main(args, shown))
+    finally:
+        shown.close()
+
+
+@dataclass
+class Shown:
+    """The main window, painted; with what start-up found on the way."""
+
+    window: MainWindow
+    warning: str | None                  # the profiles could not be read (kept aside)
+    scratch: tempfile.TemporaryDirectory[str] | None  # --self-test: profiles and layout live here
+
+    def close(self) -> None:
+        if self.scratch is not None:
+            self.scratch.cleanup()
+
+
+def show_window(args: AppOptions) -> Shown:
+    """The profiles and the main window's first paint, on Qt's own loop: nothing of asyncio, qasync,
+    numpy, the mock or the connection code is loaded yet (``_main`` builds the rest)."""
+    # the self-test leaves no trace: profiles and layout live in a scratch folder
+    scratch = tempfile.TemporaryDirectory(prefix="realtime-inspector-self-test-") if args.self_test else None
+    store = ProfileStore(scratch.name if scratch else None)
+    warning = load_profiles(store)
+    window = MainWindow(store, open_settings(store), later=True)
+    window.show()
+    wait_for_first_paint(window)
+    return Shown(window, warning, scratch)
+
+
+def _run_loop(app: QApplication, main: Coroutine[Any, Any, int]) -> int:
+    import asyncio
+
+    import qasync
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        code: int = loop.run_until_complete(_main(args))
+        code: int = loop.run_until_complete(main)
         return code
     finally:
         with contextlib.suppress(Exception):  # nothing more to do on the way out
@@ -155,25 +199,23 @@ def load_profiles(store: ProfileStore) -> str | None:
 
 
 # ---------------------------------------------------------------- main
-async def _main(args: AppOptions) -> int:
+async def _main(args: AppOptions, shown: Shown) -> int:
+    """On the qasync loop, the window painted: the rest of it, the session store, the first connection."""
+    import asyncio
+
+    from inspector.qt.live_store import LiveStore, default_data_dir
+
     loop = asyncio.get_running_loop()
     self_test = args.self_test
-    scratch = tempfile.TemporaryDirectory(prefix="realtime-inspector-self-test-") if self_test else None
-    # the self-test leaves no trace: profiles and layout live in a scratch folder
-    store = ProfileStore(scratch.name if scratch else None)
-    warning = load_profiles(store)
-    settings = open_settings(store)
-    window = MainWindow(store, settings)
+    window, warning = shown.window, shown.warning
+    window.build_rest()
+    load_now()  # numpy, here on the GUI thread, before any other thread can be the first to read it
     window.closed = loop.create_future()
-    live = LiveStore(window, scratch.name if scratch else default_data_dir(), args.store_budget)
+    live = LiveStore(window, shown.scratch.name if shown.scratch else default_data_dir(), args.store_budget)
     old_hook = sys.excepthook
     _install_error_handlers(loop, window)
     _close_on_signals(window)
     try:
-        window.show()
-        await first_paint(window)  # the mock and the first connection start once the window is up
-        if exit_after_paint_requested():
-            print_modules_and_exit()
         if warning:
             window.report_error(warning)
         opening = bool(args.open_file)
@@ -191,6 +233,7 @@ async def _main(args: AppOptions) -> int:
             window.open_file(args.open_file)
         freeze_startup_objects()  # after the first connection: the client and mock modules are loaded too
         if self_test:
+            from inspector.qt.open_self_test import run_open_self_test
             code = (await run_open_self_test(window, SELF_TEST_TIMEOUT, opened_at) if opening
                     else await run_self_test(window, args.screenshot))
             window.close()
@@ -201,8 +244,6 @@ async def _main(args: AppOptions) -> int:
     finally:
         live.close()
         sys.excepthook = old_hook
-        if scratch is not None:
-            scratch.cleanup()
 
 
 def _first_profile(window: MainWindow, self_test: bool) -> Profile | None:
@@ -250,6 +291,8 @@ def _install_error_handlers(loop: asyncio.AbstractEventLoop, window: MainWindow)
 # ---------------------------------------------------------------- self-test
 async def _settle_for_screenshot(window: MainWindow, deadline: float) -> None:
     """A picture worth showing: a few round trips on the graph and a frame open in the detail pane."""
+    import asyncio
+
     plot = window.latency_plot
     while (time.monotonic() < deadline - 5  # noqa: ASYNC110 - the plot's figures have no event to wait on
            and not any(plot.stats(c)["count"] >= SCREENSHOT_RTTS for c in plot.connections)):
@@ -276,6 +319,8 @@ async def run_self_test(
         timeout: float = SELF_TEST_TIMEOUT,  # noqa: ASYNC109 - all steps' budget; running out is exit 1
 ) -> int:
     """Wait for each step in turn; 0 when all pass within ``timeout`` seconds."""
+    import asyncio
+
     deadline = time.monotonic() + timeout
     steps: list[tuple[str, Callable[[], bool]]] = [
         ("embedded mock server running", lambda: window.mock_panel.running),

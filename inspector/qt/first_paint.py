@@ -1,5 +1,5 @@
-"""The main window's first paint, as a future: what can wait (the embedded mock, the first
-connection) starts once the window is on screen.
+"""The main window's first paint, waited for on Qt's own event loop: the app shows its window
+before it loads asyncio, qasync, numpy and the rest, and builds those once the window is up.
 
 ``EXIT_AFTER_PAINT_ENV`` set: the app prints the modules it imported up to its first paint,
 one a line, and exits (the start-up allow-list test reads them).
@@ -7,12 +7,13 @@ one a line, and exits (the start-up allow-list test reads them).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QWidget
+
+from inspector.lazy_module import pending
 
 EXIT_AFTER_PAINT_ENV = "REALTIME_INSPECTOR_EXIT_AFTER_PAINT"
 MODULES_MARKER = "modules before the first paint:"
@@ -21,10 +22,10 @@ FALLBACK_MS = 1000
 
 
 class _PaintWatch(QObject):
-    def __init__(self, window: QWidget, done: asyncio.Future[None]) -> None:
+    def __init__(self, window: QWidget, loop: QEventLoop) -> None:
         super().__init__(window)
         self._window = window
-        self._done = done
+        self._loop = loop
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self._window and event.type() == QEvent.Type.Paint:
@@ -32,19 +33,22 @@ class _PaintWatch(QObject):
         return False
 
     def finish(self) -> None:
-        if not self._done.done():
-            self._done.set_result(None)
-        self._window.removeEventFilter(self)
-        self.deleteLater()
+        # the loop returns once this event is handled: the whole window has painted by then
+        self._loop.quit()
 
 
-def first_paint(window: QWidget) -> asyncio.Future[None]:
-    """Resolves once ``window`` (shown) has painted, or after FALLBACK_MS at the latest."""
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    watch = _PaintWatch(window, done)
+def wait_for_first_paint(window: QWidget) -> None:
+    """Run Qt's event loop until ``window`` (shown) has painted, or FALLBACK_MS at the latest."""
+    loop = QEventLoop()
+    watch = _PaintWatch(window, loop)
     window.installEventFilter(watch)
-    QTimer.singleShot(FALLBACK_MS, watch, watch.finish)
-    return done
+    timer = QTimer(watch)
+    timer.setSingleShot(True)
+    timer.timeout.connect(watch.finish)
+    timer.start(FALLBACK_MS)
+    loop.exec()
+    window.removeEventFilter(watch)
+    watch.deleteLater()
 
 
 def exit_after_paint_requested() -> bool:
@@ -52,6 +56,8 @@ def exit_after_paint_requested() -> bool:
 
 
 def print_modules_and_exit() -> None:
-    """The modules loaded so far, on stdout, then exit at once (no shutdown: nothing to keep)."""
-    print(MODULES_MARKER, *sorted(sys.modules), sep="\n", flush=True)
+    """The modules loaded so far, on stdout, then exit at once (no shutdown: nothing to keep).
+    A lazy module not read yet (see inspector.lazy_module) is bound, not loaded: it is left out."""
+    waiting = set(pending())
+    print(MODULES_MARKER, *sorted(m for m in sys.modules if m not in waiting), sep="\n", flush=True)
     os._exit(0)

@@ -10,6 +10,11 @@ log actions (pause, clear, find) act on the document in view.
 The status bar shows the current connection's latest state; other messages replace it
 for a few seconds, errors for longer.
 
+The window is built in two steps: ``MainWindow(..., later=True)`` builds what its first paint
+shows (toolbar, menus, the empty log, the profiles, the connection area), so the app can paint it
+before loading the mock server, the recording UI and the connection code; ``build_rest``
+adds those. Without ``later`` both run at once.
+
 Closing is asynchronous: the first close event is ignored, clients are stopped,
 tasks cancelled and awaited and the mock server stopped, then the window closes
 for real and ``closed`` resolves.
@@ -17,7 +22,6 @@ for real and ``closed`` resolves.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import itertools
@@ -60,24 +64,23 @@ from inspector.payloads.lens import build_lens
 from inspector.profiles import Profile, ProfileError, ProfileStore, Subscription
 from inspector.protocol.describe import describe_state
 from inspector.protocol.events import PayloadTrouble, State, StateChanged
-from inspector.qt.about import AboutDialog, ShortcutsDialog
 from inspector.qt.aio import Tasks
 from inspector.qt.icons import tool_icon
 from inspector.qt.latency.latency_plot import LatencyPlot
 from inspector.qt.log.model import COL_CONN, COL_KIND
 from inspector.qt.log.panel import LogPanel
 from inspector.qt.log.payload_view import Trouble
-from inspector.qt.mock.mock_panel import MockPanel
-from inspector.qt.recording.recording_ui import RecordingUi
 from inspector.qt.restore_bar import RestoreBar
-from inspector.qt.session.connection_tab import ConnectionTab, open_tab_for
-from inspector.qt.session.passphrase import KeyPassphrases
-from inspector.qt.session.profiles_panel import ConnectionManager
 from inspector.qt.window_services import Document, document_widget
 
 if TYPE_CHECKING:  # loaded at the first check (start-up time); it never imports this module
+    import asyncio
+
     from inspector.mock.server import MockConfig
+    from inspector.qt.about import AboutDialog, ShortcutsDialog
     from inspector.qt.conformance.check_view import CheckView
+    from inspector.qt.recording.recording_ui import RecordingUi
+    from inspector.qt.session.connection_tab import ConnectionTab
 
 log = logging.getLogger("inspector.qt")
 TITLE = "Realtime Inspector"
@@ -196,7 +199,8 @@ class DocumentWindow(QWidget):
 
 class MainWindow(QMainWindow):
     def __init__(self, store: ProfileStore, settings: QSettings, mock_config: MockConfig | None = None,
-                 log_cap: int = 1_000_000, recordings_dir: Path | None = None) -> None:
+                 log_cap: int = 1_000_000, recordings_dir: Path | None = None, later: bool = False) -> None:
+        """``later``: build only what the first paint shows; ``build_rest`` does the rest."""
         super().__init__()
         self.setWindowTitle(TITLE)  # never a URL or token
         self.store = store
@@ -210,9 +214,11 @@ class MainWindow(QMainWindow):
         self.closed: asyncio.Future[None] | None = None
         self.errors: list[str] = []
 
-        self.manager = ConnectionManager(store)
-        self.passphrases = KeyPassphrases(self)  # client keys' passphrases: memory only, this run
-        self.mock_panel = MockPanel(self.tasks, mock_config)
+        self._mock_config = mock_config
+        self._recordings_dir = recordings_dir
+        self._built = False
+        self._close_requested = False  # a close asked for before build_rest: done once the loop runs
+        self.recording: RecordingUi | None = None
         self.log_cap = log_cap
         self.log_panel = LogPanel(cap=log_cap)
         self.latency_plot = LatencyPlot()
@@ -223,8 +229,7 @@ class MainWindow(QMainWindow):
         self.side_tabs = QTabWidget()
         self.side_tabs.setObjectName("sideTabs")
         # scrollable pages: the column can be narrower than its forms (small screens, big fonts)
-        self.side_tabs.addTab(self.manager, "Profiles")  # it scrolls its form itself, under fixed actions
-        self.side_tabs.addTab(_scrolling(self.mock_panel), "Mock server")
+        self.side_tabs.addTab(QWidget(), "Profiles")  # the profiles' page comes with the rest (build_rest)
 
         self.lower_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.lower_splitter.setObjectName("lowerSplitter")
@@ -276,16 +281,9 @@ class MainWindow(QMainWindow):
         self._about: AboutDialog | None = None
         self._shortcuts: ShortcutsDialog | None = None
         self._build_actions()
-        self.recording = self._attach_recording(recordings_dir)
         self._build_menus()
         self.show_state()
 
-        self.manager.connect_requested.connect(self.connect_profile)
-        self.manager.check_requested.connect(self.check_server)
-        self.manager.message.connect(self.show_message)
-        self.mock_panel.message.connect(self.show_message)
-        self.mock_panel.started.connect(self.manager.set_mock_url)
-        self.mock_panel.stopped.connect(lambda: self.manager.set_mock_url(None))
         self.conn_tabs.tabCloseRequested.connect(self._close_tab)
         self.conn_tabs.currentChanged.connect(self._current_tab_changed)
         self.documents.tabCloseRequested.connect(self.close_document)
@@ -293,6 +291,42 @@ class MainWindow(QMainWindow):
         self._default_layout()
         self.restore_settings()
         self._update_empty_hint()
+        if not later:
+            self.build_rest()
+
+    def build_rest(self) -> None:
+        """What the first paint does without: the side column's pages (profiles, mock server), the
+        recording UI (its menu entries and the Record button), the passphrase prompts. Once only."""
+        if self._built:
+            return
+        self._built = True
+        from inspector.qt.mock.mock_panel import MockPanel  # loaded after the first paint (start-up time)
+        from inspector.qt.session.passphrase import KeyPassphrases
+        from inspector.qt.session.profiles_panel import ConnectionManager
+
+        self.manager = ConnectionManager(self.store)
+        self.side_tabs.removeTab(0)
+        self.side_tabs.insertTab(0, self.manager, "Profiles")  # it scrolls its form itself, under fixed actions
+        self.side_tabs.setCurrentIndex(0)
+        self.manager.connect_requested.connect(self.connect_profile)
+        self.manager.check_requested.connect(self.check_server)
+        self.manager.message.connect(self.show_message)
+        self.passphrases = KeyPassphrases(self)  # client keys' passphrases: memory only, this run
+        self.mock_panel = MockPanel(self.tasks, self._mock_config)
+        self.side_tabs.addTab(_scrolling(self.mock_panel), "Mock server")
+        self.mock_panel.message.connect(self.show_message)
+        self.mock_panel.started.connect(self.manager.set_mock_url)
+        self.mock_panel.stopped.connect(lambda: self.manager.set_mock_url(None))
+        self.recording = self._attach_recording(self._recordings_dir)
+        self._build_file_menu_end()
+        if not isinstance(self.settings.value(f"splitters/{self.main.objectName()}"), QByteArray):
+            self._fit_side_column()
+        self._restore_side_tab()
+        last = self.settings.value("lastProfile")
+        if isinstance(last, str) and self.store.get(last) is not None:
+            self.manager.select(last)
+        if self._close_requested:
+            QTimer.singleShot(0, self.close)
 
     def _default_layout(self) -> None:
         """Sizes for a first start; ``restore_settings`` replaces them with the user's."""
@@ -304,11 +338,7 @@ class MainWindow(QMainWindow):
         self.resize(size)
         height = size.height() - 90  # menu, toolbar, status bar
         lower = max(180, min(320, height * 3 // 10))  # the connection tab scrolls below its form
-        # a small screen keeps most of its width for the log, the side pages their minimum
-        pages = max(self.manager.minimumSizeHint().width(), self.mock_panel.minimumSizeHint().width())
-        pages += self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 8  # they scroll in a frame
-        side = min(SIDE_WIDTH, max(size.width() * 3 // 10, pages))
-        self.main.setSizes([side, size.width() - side])
+        side = self._fit_side_column(size.width())
         center = size.width() - side
         self.lower_splitter.setSizes([center * 11 // 20, center * 9 // 20])
         self.center.setSizes([height - lower, lower])
@@ -320,11 +350,23 @@ class MainWindow(QMainWindow):
         hh.resizeSection(COL_KIND, 105)  # "UNSUBSCRIBE" with its icon fits
         hh.resizeSection(COL_CONN, 80)
 
+    def _fit_side_column(self, width: int | None = None) -> int:
+        """The side column's width for a first start: a small screen keeps most of its width for
+        the log, the side pages their minimum (the mock server's page counts once it is built)."""
+        width = self.width() if width is None else width
+        widgets = (self.side_tabs.widget(i) for i in range(self.side_tabs.count()))
+        pages = max((w.minimumSizeHint().width() for w in widgets if w is not None), default=0)
+        pages += self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 8  # they scroll in a frame
+        side = min(SIDE_WIDTH, max(width * 3 // 10, pages))
+        self.main.setSizes([side, width - side])
+        return side
+
     def _attach_recording(self, directory: Path | None) -> RecordingUi | None:
         """Record / open / replay / export; it takes over the Record placeholder.
 
         A failure here costs that feature only: the inspector itself still starts.
         """
+        from inspector.qt.recording.recording_ui import RecordingUi  # loaded after the first paint (start-up time)
         try:
             return RecordingUi(self, host=self, directory=directory)
         except Exception as exc:  # noqa: BLE001 - keep the app usable, say why
@@ -355,7 +397,7 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_actions(self) -> None:
-        self.connect_action = self._action("Connect", "Ctrl+Return", self.manager.connect_current,
+        self.connect_action = self._action("Connect", "Ctrl+Return", lambda: self.manager.connect_current(),
                                            "Connect with the selected profile",
                                            tool_icon("connect"))
         self.reconnect_action = self._action("Reconnect now", "Ctrl+R", self._reconnect_current,
@@ -417,10 +459,13 @@ class MainWindow(QMainWindow):
             widths.append(button.sizeHint().width())
         button.setMinimumWidth(max(widths))
 
-    def _build_menus(self) -> None:
+    def _build_file_menu_end(self) -> None:
+        """Below the recording UI's entries."""
         self.file_menu.addAction("Open load run…", self._open_load_run)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
+
+    def _build_menus(self) -> None:
         menus = (("&Connection", (self.connect_action, self.reconnect_action, self.disconnect_action)),
                  ("&Log", (self.pause_action, self.clear_action, self.find_action)),
                  ("&View", (self.side_action, self.lower_action)),
@@ -437,12 +482,14 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         """Non-blocking: a slot must not spin a nested event loop under qasync."""
+        from inspector.qt.about import AboutDialog  # the dialogs load when first opened (start-up time)
         if self._about is None:
             self._about = AboutDialog(self)
         self._about.open()
         self._about.raise_()
 
     def show_shortcuts(self) -> None:
+        from inspector.qt.about import ShortcutsDialog
         if self._shortcuts is None:
             self._shortcuts = ShortcutsDialog(self)
         self._shortcuts.refresh()
@@ -560,8 +607,9 @@ class MainWindow(QMainWindow):
         self._show_paused(self.current_log_panel().paused)
 
     def current_tab(self) -> ConnectionTab | None:
+        tabs = self.tabs()
         w = self.conn_tabs.currentWidget()
-        return w if isinstance(w, ConnectionTab) else None
+        return next((t for t in tabs if t is w), None)
 
     def _reconnect_current(self) -> None:
         tab = self.current_tab()
@@ -575,6 +623,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ connections
     def tabs(self) -> list[ConnectionTab]:
+        if not self.conn_tabs.count():
+            return []  # also: the connection code is not loaded before the first paint
+        from inspector.qt.session.connection_tab import ConnectionTab
         widgets = (self.conn_tabs.widget(i) for i in range(self.conn_tabs.count()))
         return [w for w in widgets if isinstance(w, ConnectionTab)]
 
@@ -587,6 +638,7 @@ class MainWindow(QMainWindow):
         """Connect: show the profile's tab when it is already connected, else open one (in
         place of the profile's stopped tab, when it has one). The live part comes to the front."""
         self.documents.setCurrentWidget(self.center)
+        from inspector.qt.session.connection_tab import open_tab_for
         tab = open_tab_for(self.tabs(), profile)
         if tab is None:
             return self.open_connection(profile, replacing=self._stopped_tab_of(profile))
@@ -627,6 +679,7 @@ class MainWindow(QMainWindow):
         if replacing is not None and self.conn_tabs.indexOf(replacing) < 0:
             replacing = None  # closed meanwhile (a passphrase asked for)
         conn_id = replacing.conn_id if replacing is not None else f"c{next(self._ids)}"
+        from inspector.qt.session.connection_tab import ConnectionTab  # loaded after the first paint
         try:
             tab = ConnectionTab(profile, url, conn_id, self.tasks, trust=trust,
                                 key_password=self.passphrases.password_for(profile), data_dir=self._data_dir())
@@ -708,8 +761,8 @@ class MainWindow(QMainWindow):
             self.show_state()
 
     def _close_tab(self, index: int) -> None:
-        tab = self.conn_tabs.widget(index)
-        if not isinstance(tab, ConnectionTab):
+        tab = next((t for t in self.tabs() if t is self.conn_tabs.widget(index)), None)
+        if tab is None:
             return
         self.conn_tabs.removeTab(index)
         self._update_actions()
@@ -794,13 +847,13 @@ class MainWindow(QMainWindow):
             self._toggle_side_panel(False)
         if s.value("lowerPanel") in ("false", False):
             self._toggle_lower_panel(False)
-        side = s.value("sideTab")
+        # the side tab and the last profile come back with the side column's pages (build_rest)
+
+    def _restore_side_tab(self) -> None:
+        side = self.settings.value("sideTab")
         if side is not None:
             with contextlib.suppress(TypeError, ValueError):
                 self.side_tabs.setCurrentIndex(int(side))
-        last = s.value("lastProfile")
-        if isinstance(last, str) and self.store.get(last) is not None:
-            self.manager.select(last)
 
     def _splitters(self) -> tuple[QSplitter, ...]:
         """The window's own splitters, saved under their object names."""
@@ -868,6 +921,7 @@ class MainWindow(QMainWindow):
 
     async def shutdown(self) -> None:
         """Stop every client, cancel and await our tasks, stop the mock server."""
+        import asyncio
         self.save_settings()
         self._session_saved = True
         tabs = self.tabs()
@@ -888,12 +942,17 @@ class MainWindow(QMainWindow):
             await self.mock_panel.stop_async()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        import asyncio
         if self._shutdown_done:
             event.accept()
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no qasync loop (e.g. a test tearing down): close synchronously
+            if not self._built:  # the app awaits the first paint: it closes the usual way once built
+                self._close_requested = True
+                event.ignore()
+                return
             self.save_settings()
             self._stop_proxies()
             if self.mock_panel.running:

@@ -7,16 +7,19 @@ time rather than when a user first reaches it, and no part imports the window (n
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from PySide6.QtCore import QSettings
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QWidget
 
-from inspector.qt.aio import Tasks
-from inspector.qt.log.panel import LogPanel
-from inspector.qt.mock.mock_panel import MockPanel
-from inspector.qt.session.connection_tab import ConnectionTab
+if TYPE_CHECKING:  # the seams name these; checking a seam at run time reads only member names
+    from PySide6.QtCore import QSettings
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu
+
+    from inspector.qt.aio import Tasks
+    from inspector.qt.log.panel import LogPanel
+    from inspector.qt.mock.mock_panel import MockPanel
+    from inspector.qt.session.connection_tab import ConnectionTab
 
 
 @runtime_checkable

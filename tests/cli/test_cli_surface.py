@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from inspector.cli.main import SUBCOMMANDS, build_parser, main
+from inspector.cli.main import build_parser, main, subcommands
 
 FIXTURE = Path(__file__).with_name("cli_surface.json")
 COLUMNS = "100"
@@ -119,7 +119,7 @@ def _run(argv: list[str]) -> dict[str, Any]:
 
 def _defaults(argv: list[str]) -> dict[str, str]:
     first = argv[0] if argv else None
-    command = first in SUBCOMMANDS
+    command = first in subcommands()
     parser = build_parser(open_file=not command, commands=command or first is None)
     return {name: repr(value) for name, value in sorted(vars(parser.parse_args(argv)).items())}
 

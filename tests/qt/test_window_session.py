@@ -151,3 +151,35 @@ def test_the_toolbar_stays_put_when_pause_becomes_resume(qtbot, tmp_path):
     qtbot.waitUntil(lambda: buttons[0].text() == "Resume", timeout=1000)
     QApplication.sendPostedEvents()  # the toolbar's layout pass
     assert [b.geometry() for b in buttons] == before
+
+
+def test_a_window_built_in_two_steps_is_the_same_window_and_a_close_before_the_rest_waits_for_it(
+        qtbot, qloop, tmp_path):
+    """The app paints MainWindow(later=True) first; build_rest adds the side pages and the
+    recording UI. A close asked for in between (no loop yet) is done once the rest is built."""
+    QApplication.instance().setQuitOnLastWindowClosed(False)
+    store = ProfileStore(tmp_path / "cfg")
+    store.load()
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    settings.setValue("lastProfile", LOCAL_MOCK)
+    settings.setValue("sideTab", 1)
+    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings", later=True)
+    qtbot.addWidget(w)
+    w.show()
+    assert [w.side_tabs.tabText(i) for i in range(w.side_tabs.count())] == ["Profiles"]
+    assert w.recording is None and not w.record_action.isEnabled()
+    w.close()  # before the loop runs: not closed yet
+    assert w.isVisible()
+
+    async def scenario():
+        w.closed = asyncio.get_running_loop().create_future()
+        w.build_rest()
+        assert [w.side_tabs.tabText(i) for i in range(w.side_tabs.count())] == ["Profiles", "Mock server"]
+        assert w.side_tabs.widget(0) is w.manager and w.manager.current_name() == LOCAL_MOCK
+        assert w.side_tabs.currentIndex() == 1  # the page the user left in view
+        assert w.recording is not None and w.record_action.isEnabled()
+        file_menu = [a.text() for a in w.file_menu.actions() if a.text()]
+        assert file_menu[-2:] == ["Open load run…", "Quit"]  # below the recording UI's entries
+        await asyncio.wait_for(w.closed, 10)
+        assert not w.isVisible()
+    run(qloop, scenario())

@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QPalette, QResizeEvent
 from PySide6.QtWidgets import (
@@ -40,8 +39,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.lazy_module import lazy_module
+
 if TYPE_CHECKING:
+    import numpy as np
     import pyqtgraph as pg
+else:  # an empty graph needs no numpy: the window paints before it loads
+    np = lazy_module("numpy")
 
 from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged
 from inspector.qt.log.model import format_time

@@ -444,7 +444,7 @@ def test_a_file_on_the_command_line_opens_in_its_own_view(qtbot, qloop, tmp_path
     """``realtime-inspector FILE``: the app's own start-up (argument parsing, window, first
     connection) opens the recording in a view of its own."""
     from inspector.cli.main import build_parser
-    from inspector.qt.app import AppOptions, _main
+    from inspector.qt.app import AppOptions, _main, show_window
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
@@ -453,14 +453,16 @@ def test_a_file_on_the_command_line_opens_in_its_own_view(qtbot, qloop, tmp_path
     write(path, frames)
     args = build_parser(open_file=True, commands=False).parse_args([str(path)])
     QApplication.instance().setQuitOnLastWindowClosed(False)
+    options = AppOptions.from_namespace(args)
+    shown = show_window(options)  # painted on Qt's own loop, as the app does before its qasync loop
 
     async def scenario():
-        app = asyncio.ensure_future(_main(AppOptions.from_namespace(args)))
+        app = asyncio.ensure_future(_main(options, shown))
         await until(lambda: any(isinstance(x, MainWindow) and x.isVisible() for x in QApplication.topLevelWidgets()),
                     10, "the window")
         w = next(x for x in QApplication.topLevelWidgets() if isinstance(x, MainWindow) and x.isVisible())
         qtbot.addWidget(w)  # deleted at teardown, its timers with it
-        await until(lambda: w.recording.views, 20, "the recording's view")
+        await until(lambda: w.recording is not None and w.recording.views, 20, "the recording's view")
         store = w.recording.views[0].log_panel.store
         rows = [store.data(i) for i in range(len(store)) if store.conn(i) == path.name]
         assert rows == [f.data for f in frames] and w.recording.replay.name_label.text() == path.name

@@ -198,7 +198,7 @@ class LogModel(QAbstractTableModel):
         scan, self.scan = self.scan, None
         if scan is None:
             return
-        self._hi = max(self._hi, scan.target)
+        self._hi = max(self._hi, scan.frontier if complete else scan.target)  # complete: the rest is sync's
         if not complete and scan.frontier < scan.target:
             self.unscanned = (scan.frontier, scan.target)
 

@@ -60,6 +60,7 @@ FIRST_SLICE = 2048   # frames in a slice before any cost is measured
 MIN_SLICE = 256      # enough for the store's vectorised batch path
 MAX_SLICE = 65536
 FILTER_DEBOUNCE_MS = 200
+SCAN_SHOW_S = 0.1    # a filter's scan shows its progress and count this often
 OTHER_KINDS = frozenset(range(256)) - frozenset(int(k) for k in Kind) | {KIND_EMPTY, KIND_TEXT}
 CONNECTION_KIND = "Connection"  # the kind menu's entry for connection events
 _WIDTHS = (70, 95, 100, 34, 120, 150, 70, 60)
@@ -229,6 +230,9 @@ class LogPanel(QWidget):
         self._scan_note = ""  # how the filter's last scan ended, when not with every row looked at
         self._reselect: int | None = None  # the frame selected before the filter changed, until found
         self._replacing_scan = False
+        self._scan_shown_at = float("-inf")
+        self._found: list[object] = []  # found numbers not shown yet
+        self.scan_show_s = SCAN_SHOW_S
         self.scan_progress = QProgressBar()
         self.scan_progress.setRange(0, 1000)
         self.scan_progress.setFixedWidth(12 * self.fontMetrics().averageCharWidth())
@@ -265,6 +269,14 @@ class LogPanel(QWidget):
         self.scan_job.start(scan)
 
     def _scan_progressed(self, done: int, total: int) -> None:
+        # A progress bar paints itself at once when its text changes (and the window's other
+        # pending paints with it), and each insertion makes the view lay out again: the rows
+        # found, the bar and the count are shown a few times a second, not at every step.
+        now = self._clock()
+        if now - self._scan_shown_at < self.scan_show_s and done < total:
+            return
+        self._scan_shown_at = now
+        self._show_found()
         self.scan_progress.setValue(1000 * done // total if total else 1000)
         if self.model.scan is not None:
             self._update_status()
@@ -277,6 +289,7 @@ class LogPanel(QWidget):
         self._stop_filter_scan()
         self._scan_note = ""
         self._reselect = keep
+        self._found = []
         scan = self.model.start_scan(q, self._scan_end)
         self.detail.clear()
         self.run_scan(scan)
@@ -295,10 +308,16 @@ class LogPanel(QWidget):
         return self.model.taken if self._paused else self.rows.end_number
 
     def _scan_found(self, numbers: object) -> None:
-        if self.model.scan is None:
+        if self.model.scan is not None:
+            self._found.append(numbers)
+
+    def _show_found(self) -> None:
+        """Append the rows found since last shown."""
+        parts, self._found = self._found, []
+        if not parts or self.model.scan is None:
             return
         import numpy as np
-        found = np.asarray(numbers, np.int64)
+        found = np.concatenate([np.asarray(p, np.int64) for p in parts])
         self.model.take_found(found)
         keep = self._reselect
         if keep is not None and len(found) and found[-1] >= keep:
@@ -315,6 +334,7 @@ class LogPanel(QWidget):
     def _scan_finished(self, complete: bool) -> None:
         if self.model.scan is None:
             return
+        self._show_found()
         self.model.end_scan(complete)
         self._reselect = None
         if self._replacing_scan:

@@ -1,7 +1,7 @@
 """The log's filters and text search over a session store, measured in one run.
 
     .venv/bin/python bench/bench_store_scan.py [--frames 10000000] [--ring-frames 1000000] [--rounds 3]
-        [--panel-only]
+        [--panel-only] [--busy]
 
 A --frames session (~100 B EVENTs as a live session stores them: read by their head only,
 on 200 topics and 6 connections, JSON bodies written by different servers: key orders,
@@ -19,7 +19,8 @@ the GUI thread whose lateness is the stall. Last, the real log panel over the se
 typed into its filter bar, from the change to the full result in the view, with the GUI
 thread's worst stall (a 1 ms ticker), beside the log's old way (``LogModel.set_query``: the
 whole match at once, the GUI thread held for all of it) and the bare scan (``match_chunks``
-in a plain loop, no GUI). Page cache warm (the file just written).
+in a plain loop, no GUI); with --busy, again with a child spinning on the other core. Page
+cache warm (the file just written).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_flood import Busy  # the other core kept busy, as the flood benchmark does
 
 from inspector.logstore.frame_store import FLAG_BAD, FLAG_UNCHECKED, KIND_SESSION, FrameStore, Query
 from inspector.logstore.session_rows import row_bytes
@@ -277,8 +279,17 @@ def _thread_stalls(folder: Path, q: Query) -> tuple[list[float], float]:
     return sorted(gaps), secs
 
 
-def panel_figures(folder: Path, rounds: int) -> None:
+def panel_figures(folder: Path, rounds: int, busy: bool = False) -> None:
     """The real LogPanel over the session: filter-bar changes to their full result, GUI stalls."""
+    spinner = Busy() if busy else None
+    try:
+        _panel_figures(folder, rounds, busy)
+    finally:
+        if spinner is not None:
+            spinner.close()
+
+
+def _panel_figures(folder: Path, rounds: int, busy: bool) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
@@ -294,7 +305,7 @@ def panel_figures(folder: Path, rounds: int) -> None:
     doc.show_rows(panel.log_rows(), 0, doc.row_count)
     panel.flush()
     app.processEvents()
-    print(f"\n  the log panel over {len(panel.rows):,} rows ({loadavg()}):")
+    print(f"\n  the log panel over {len(panel.rows):,} rows{', the other core busy' if busy else ''} ({loadavg()}):")
     print(f"  {'query':14s} {'rows shown':>10s} {'panel s (min-max)':>19s} {'worst stall ms (min-max)':>25s} "
           f"{'old way s = stall':>18s} {'bare scan s':>12s} {'panel/bare':>10s}")
     for name in ("topic", "text, rare", "text, common"):
@@ -359,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ring-frames", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--panel-only", action="store_true", help="only the log panel's figures")
+    ap.add_argument("--busy", action="store_true", help="the log panel's figures also with the other core busy")
     args = ap.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="bench-store-scan-"))
     try:
@@ -377,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n  event loop while scanning ({loadavg()}):")
             for q in (QUERIES["text, common"], QUERIES["text, rare"], QUERIES["topic"]):
                 stalls(folder, q)
-        panel_figures(folder, args.rounds)
+        for busy in (False, True) if args.busy else (False,):
+            panel_figures(folder, args.rounds, busy)
         print(f"\n{loadavg()}")
     finally:
         shutil.rmtree(root, ignore_errors=True)

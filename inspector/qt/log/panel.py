@@ -755,7 +755,7 @@ class LogPanel(QWidget):
         q = self.query()
         shown = sum(act.isChecked() for act in self.kind_actions.values())
         self.kind_button.setText("Kinds" if shown == len(self.kind_actions) else f"Kinds ({shown})")
-        if q == self.model.query:
+        if q == self.model.query and self.model.unscanned is None:  # a cancelled one runs again
             return
         current = self.view.currentIndex()
         number = self.model.number_at(current.row()) if current.isValid() else None

@@ -168,6 +168,11 @@ def test_cancel_keeps_the_rows_found_and_says_what_was_not_searched(make_panel, 
     assert "cancelled" in status and f"#{stopped:,}–#12,000 not searched" in status, status
     feed(panel, frames[12_000:], live)  # new rows are still filtered as they come
     assert shown(panel) == expected + [n for n in plain.store.match(q).tolist() if n > 12_000]
+    panel.scan_job.progress.disconnect(progressed)
+    with qtbot.waitSignal(panel.scan_job.finished, timeout=30_000) as ended:
+        panel.topic_edit.returnPressed.emit()  # Return again: the same filter, searched whole
+    assert ended.args == [True] and shown(panel) == plain.store.match(q).tolist()
+    assert "cancelled" not in panel.status_label.text()
     set_filter(panel, Query())
     assert "cancelled" not in panel.status_label.text() and panel.model.rowCount() == 16_000
 

@@ -231,6 +231,11 @@ class LogPanel(QWidget):
         self._reselect: int | None = None  # the frame selected before the filter changed, until found
         self._replacing_scan = False
         self._scan_shown_at = float("-inf")
+        self._scan_done = (0, 0)
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setInterval(0)
+        self._show_timer.timeout.connect(self._show_scan)
         self._found: list[object] = []  # found numbers not shown yet
         self.scan_show_s = SCAN_SHOW_S
         self.scan_progress = QProgressBar()
@@ -271,12 +276,17 @@ class LogPanel(QWidget):
     def _scan_progressed(self, done: int, total: int) -> None:
         # A progress bar paints itself at once when its text changes (and the window's other
         # pending paints with it), and each insertion makes the view lay out again: the rows
-        # found, the bar and the count are shown a few times a second, not at every step.
+        # found, the bar and the count are shown a few times a second, not at every step, and
+        # in a turn of the event loop of their own, not after a step's scanning.
+        self._scan_done = (done, total)
         now = self._clock()
-        if now - self._scan_shown_at < self.scan_show_s and done < total:
-            return
-        self._scan_shown_at = now
+        if now - self._scan_shown_at >= self.scan_show_s and not self._show_timer.isActive():
+            self._scan_shown_at = now
+            self._show_timer.start()
+
+    def _show_scan(self) -> None:
         self._show_found()
+        done, total = self._scan_done
         self.scan_progress.setValue(1000 * done // total if total else 1000)
         if self.model.scan is not None:
             self._update_status()
@@ -334,6 +344,7 @@ class LogPanel(QWidget):
     def _scan_finished(self, complete: bool) -> None:
         if self.model.scan is None:
             return
+        self._show_timer.stop()
         self._show_found()
         self.model.end_scan(complete)
         self._reselect = None

@@ -102,8 +102,8 @@ def test_a_filter_over_the_store_shows_its_rows_as_they_are_found(make_panel, ba
     feed(panel, frames, live)
     assert panel.rows.rows_on_disk(1, panel.rows.end_number) > SYNC_ROWS
     counts, progress = [], []
-    panel.scan_job.progress.connect(lambda done, total: (progress.append((done, total)),
-                                                          counts.append(panel.model.rowCount())))
+    panel.scan_job.progress.connect(lambda done, total: progress.append((done, total)))
+    panel.model.rowsInserted.connect(lambda *_: counts.append(panel.model.rowCount()))
     with qtbot.waitSignal(panel.scan_job.finished, timeout=30_000, check_params_cb=bool) as ended:
         set_filter(panel, q)  # each kind unticked starts a scan that replaces the one before
         assert panel.model.rowCount() == 0 and panel.scan_box.isVisibleTo(panel)  # cleared, then filled

@@ -1,6 +1,7 @@
 """The log's filters and text search over a session store, measured in one run.
 
     .venv/bin/python bench/bench_store_scan.py [--frames 10000000] [--ring-frames 1000000] [--rounds 3]
+        [--panel-only] [--busy]
 
 A --frames session (~100 B EVENTs as a live session stores them: read by their head only,
 on 200 topics and 6 connections, JSON bodies written by different servers: key orders,
@@ -13,7 +14,13 @@ text search also decodes every body it read by its head only (its later ones do 
 "Worst chunk" is the longest single step of the scan: what the GUI thread stalls for at most
 (beside the runner's 4 ms slice). Then the event loop itself: a scan run by the log's
 ``ScanJob`` on a Qt loop, and the same scan in a worker thread, each beside a 1 ms ticker on
-the GUI thread whose lateness is the stall. Page cache warm (the file just written).
+the GUI thread whose lateness is the stall. Last, the real log panel over the session
+(``LogPanel`` showing the folder as an opened session does): a topic filter and text searches
+typed into its filter bar, from the change to the full result in the view, with the GUI
+thread's worst stall (a 1 ms ticker), beside the log's old way (``LogModel.set_query``: the
+whole match at once, the GUI thread held for all of it) and the bare scan (``match_chunks``
+in a plain loop, no GUI); with --busy, again with a child spinning on the other core. Page
+cache warm (the file just written).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_flood import Busy  # the other core kept busy, as the flood benchmark does
 
 from inspector.logstore.frame_store import FLAG_BAD, FLAG_UNCHECKED, KIND_SESSION, FrameStore, Query
 from inspector.logstore.session_rows import row_bytes
@@ -271,6 +279,87 @@ def _thread_stalls(folder: Path, q: Query) -> tuple[list[float], float]:
     return sorted(gaps), secs
 
 
+def panel_figures(folder: Path, rounds: int, busy: bool = False) -> None:
+    """The real LogPanel over the session: filter-bar changes to their full result, GUI stalls."""
+    spinner = Busy() if busy else None
+    try:
+        _panel_figures(folder, rounds, busy)
+    finally:
+        if spinner is not None:
+            spinner.close()
+
+
+def _panel_figures(folder: Path, rounds: int, busy: bool) -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from inspector.logstore.store_document import StoreDocument
+    from inspector.qt.log.panel import LogPanel
+
+    app = QApplication.instance() or QApplication([])
+    doc = StoreDocument(folder)
+    panel = LogPanel()
+    panel.resize(1200, 700)
+    panel.show()
+    doc.show_rows(panel.log_rows(), 0, doc.row_count)
+    panel.flush()
+    app.processEvents()
+    print(f"\n  the log panel over {len(panel.rows):,} rows{', the other core busy' if busy else ''} ({loadavg()}):")
+    print(f"  {'query':14s} {'rows shown':>10s} {'panel s (min-max)':>19s} {'worst stall ms (min-max)':>25s} "
+          f"{'old way s = stall':>18s} {'bare scan s':>12s} {'panel/bare':>10s}")
+    for name in ("topic", "text, rare", "text, common"):
+        q = QUERIES[name]
+        runs = [_panel_run(app, panel, q, QEventLoop, QTimer) for _ in range(rounds)]
+        old = []
+        for _ in range(rounds):
+            panel.model.set_query(Query())
+            old.append(timed(lambda q=q: panel.model.set_query(q))[0])
+        panel.model.set_query(Query())
+        bare = [scan(doc.reader, q)[0] for _ in range(rounds)]
+        secs, worst = [r[0] for r in runs], [r[1] * 1e3 for r in runs]
+        print(f"  {name:14s} {runs[0][2]:10,d} {statistics.median(secs):7.3f} ({min(secs):.3f}-{max(secs):.3f}) "
+              f"{statistics.median(worst):11.1f} ({min(worst):.1f}-{max(worst):.1f}) "
+              f"{statistics.median(old):18.3f} {statistics.median(bare):12.3f} "
+              f"{statistics.median(secs) / statistics.median(bare):10.2f}")
+    panel.close()
+    panel.log_rows().close()
+    doc.close()
+
+
+def _panel_run(app: Any, panel: Any, q: Query, event_loop: Any, timer: Any) -> tuple[float, float, int]:
+    """Type ``q`` into the filter bar; (seconds to the full result, worst GUI-thread gap, rows shown)."""
+    panel.topic_edit.setText("")
+    panel.text_edit.setText("")
+    panel.apply_filter()
+    app.processEvents()
+    loop = event_loop()
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    ticker = timer()
+    ticker.setInterval(1)
+    ticker.timeout.connect(tick)
+    panel.scan_job.finished.connect(loop.quit)
+    ticker.start()
+    panel.topic_edit.setText(q.topic)
+    panel.text_edit.setText(q.text)
+    t0 = last[0] = time.perf_counter()
+    panel.apply_filter()  # what Return in the find box does
+    if panel.model.scan is not None:
+        loop.exec()
+    secs = time.perf_counter() - t0
+    tick()
+    ticker.stop()
+    panel.scan_job.finished.disconnect(loop.quit)
+    return secs, max(gaps), panel.model.rowCount()
+
+
 def loadavg() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -280,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=10_000_000)
     ap.add_argument("--ring-frames", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--panel-only", action="store_true", help="only the log panel's figures")
+    ap.add_argument("--busy", action="store_true", help="the log panel's figures also with the other core busy")
     args = ap.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="bench-store-scan-"))
     try:
@@ -289,14 +380,17 @@ def main(argv: list[str] | None = None) -> int:
         raw = sum(map(len, cols["data"])) / POOL
         print(f"store: {args.frames:,} rows of ~{raw:.0f} B written in {secs:.1f} s, "
               f"{folder_size(folder) / 2**30:.2f} GiB on disk")
-        reader = SessionReader(folder)
-        ring = ring_of(min(args.ring_frames, args.frames), cols)
-        figures(reader, ring, args.rounds)
-        del ring
-        reader.close()
-        print(f"\n  event loop while scanning ({loadavg()}):")
-        for q in (QUERIES["text, common"], QUERIES["text, rare"], QUERIES["topic"]):
-            stalls(folder, q)
+        if not args.panel_only:
+            reader = SessionReader(folder)
+            ring = ring_of(min(args.ring_frames, args.frames), cols)
+            figures(reader, ring, args.rounds)
+            del ring
+            reader.close()
+            print(f"\n  event loop while scanning ({loadavg()}):")
+            for q in (QUERIES["text, common"], QUERIES["text, rare"], QUERIES["topic"]):
+                stalls(folder, q)
+        for busy in (False, True) if args.busy else (False,):
+            panel_figures(folder, args.rounds, busy)
         print(f"\n{loadavg()}")
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -10,9 +10,10 @@ Selections over many rows (``match``) run on numpy views of the columns.
 from __future__ import annotations
 
 import re
+import time
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -55,6 +56,8 @@ FLAG_UNCHECKED = 4       # an EVENT read from its head only: the body is checked
 _DIR_NAME = (OUT, IN, "")
 _SUMMARY_CACHE = 4096
 _TEXT_CHUNK = 65536  # frames joined per regex pass when searching text
+STEP_S = 0.004       # ``match_chunks``: the time one step aims at
+FIRST_STEP = 2048    # rows in its first step, before any cost is measured
 # One row as the frame-by-frame path builds it: t, conn, direction, kind, topic, seq, size, gap, flags, data.
 _Row: TypeAlias = tuple[float, int, int, int, int, int, int, int, int, bytes]
 _Mask: TypeAlias = "npt.NDArray[np.bool_]"
@@ -572,6 +575,25 @@ class FrameStore:
             out.append(logical.astype(np.int64) + first)
         res = np.concatenate(out) if out else np.empty(0, np.int64)
         return res
+
+    def match_chunks(self, q: Query, lo: int | None = None, hi: int | None = None
+                     ) -> Iterator[tuple[int, int, npt.NDArray[np.int64]]]:
+        """``match`` in steps of about ``STEP_S`` each: (rows done, rows in all, the step's
+        numbers ascending). Each step is sized from the cost of the one before: a field filter
+        takes the whole ring in a step or two; a first text search, which decodes bodies read by
+        their head only (microseconds a row), a few thousand rows a step."""
+        first, end = self.first_number, self.end_number
+        lo = first if lo is None else max(lo, first)
+        hi = end if hi is None else min(hi, end)
+        total, a, step = max(0, hi - lo), lo, FIRST_STEP
+        while a < hi:
+            b = min(hi, a + step)
+            t0 = time.perf_counter()
+            numbers = self.match(q, a, b)  # rows dropped off the ring meanwhile are skipped
+            spent = time.perf_counter() - t0
+            step = max(FIRST_STEP // 2, min(1 << 20, int((b - a) * STEP_S / spent) if spent > 0 else 1 << 20))
+            a = b
+            yield a - lo, total, numbers
 
     def _runs(self, i0: int, i1: int, n: int) -> list[tuple[int, int]]:
         if n < self.cap or self._head == 0:

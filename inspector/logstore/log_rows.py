@@ -296,6 +296,11 @@ class LogRows:
             return len(self) - self.ring.sessions_added
         return len(self) - int(np.searchsorted(self._file_sessions, self._disk_end - self.offset))
 
+    def rows_on_disk(self, lo: int, hi: int) -> int:
+        """How many rows of [lo, hi) a ``match`` reads from the store (the rest: from the ring)."""
+        lo = max(lo, self.first_number)
+        return max(0, min(hi, self._split, self._disk_end) - lo) if self.disk is not None else 0
+
     def match(self, q: Query, lo: int | None = None, hi: int | None = None) -> npt.NDArray[np.int64]:
         """Numbers (ascending) of rows in [lo, hi) that ``q`` keeps: the store's part scanned
         to the end here (``match_chunks`` is the same in steps), then the ring's."""
@@ -305,23 +310,35 @@ class LogRows:
     def match_chunks(self, q: Query, lo: int | None = None, hi: int | None = None
                      ) -> Iterator[tuple[int, int, npt.NDArray[np.int64]]]:
         """``match`` a part at a time: (rows done, rows in all, the part's numbers ascending).
-        The store's rows come a block at a time, then the ring's in one step; a caller shows
-        progress and cancels by no longer iterating."""
-        first, end, split = self.first_number, self.end_number, self._split
+        The store's rows come a block at a time, the ring's a few milliseconds at a time
+        (``FrameStore.match_chunks``); a caller shows progress and cancels by no longer iterating.
+        Where a row is read from is looked at again between parts: while a live log runs, the
+        ring gives up the bytes of rows the store has meanwhile (they are read from the store)."""
+        first, end = self.first_number, self.end_number
         lo = first if lo is None else max(lo, first)
         hi = end if hi is None else min(hi, end)
         if hi <= lo:
             return
-        total = hi - lo
-        disk_hi = min(hi, split, self._disk_end)
-        done = 0
-        if self.disk is not None and lo < disk_hi:
-            for done, _, rows in self.disk.match_chunks(q, lo - self.offset, disk_hi - self.offset):
-                yield done, total, rows.astype(np.int64) + self.offset
-        ring_lo = max(lo, split)
-        if ring_lo < hi:
-            yield total, total, self.ring.match(q, ring_lo, hi)
-        elif done < total:
+        total, pos, said = hi - lo, lo, 0  # said: the rows done the last part said
+        while pos < hi:
+            split = self._split
+            disk_hi = min(hi, split, self._disk_end)
+            if self.disk is not None and pos < disk_hi:
+                for done, _, rows in self.disk.match_chunks(q, pos - self.offset, disk_hi - self.offset):
+                    said = pos - lo + done
+                    yield said, total, rows.astype(np.int64) + self.offset
+                pos = disk_hi
+            elif pos < split:  # rows neither the store's yet nor the ring's any longer: none to read
+                pos = min(hi, split)
+            else:
+                start, pos = pos, hi
+                for done, _, numbers in self.ring.match_chunks(q, start, hi):
+                    said = start - lo + done
+                    yield said, total, numbers
+                    if start + done < hi and self._split > start + done:
+                        pos = start + done
+                        break
+        if said < total:
             yield total, total, np.empty(0, np.int64)
 
 

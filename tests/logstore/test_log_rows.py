@@ -9,7 +9,7 @@ import pytest
 from framegen import T0, event
 from store_kit import FullDisk
 
-from inspector.logstore.frame_store import FrameStore
+from inspector.logstore.frame_store import FrameStore, Query
 from inspector.logstore.live_session import LiveSession
 from inspector.logstore.log_rows import LogRows
 
@@ -119,3 +119,22 @@ def test_set_cap_keeps_the_newest_rows_in_order(ring_rows):
     assert [ring.data(i) for i in range(len(ring))] == [ev.data for ev in frames(0, 130)[-min(ring_rows, 50):]]
     ring.extend(frames(130, 140))
     assert ring.end_number == 141 and len(ring) == min(ring_rows, 60)  # a larger cap lets the ring grow
+
+
+def test_a_search_in_steps_reads_from_the_store_the_rows_whose_bytes_the_ring_gave_up_meanwhile(tmp_path):
+    ring, live, rows, _ = live_log(tmp_path, ring_rows=50_000, ring_bytes=2_500_000, flush_interval=0)
+    sent: list = []
+    feed(ring, rows, sent, 0, 12_000)
+    assert ring.data_from == 1  # the ring holds every row's bytes now
+    alone = FrameStore()
+    alone.extend(sent)
+    q = Query(text="PAD")
+    found, steps = [], 0
+    for _done, _total, numbers in rows.match_chunks(q):
+        found += numbers.tolist()
+        steps += 1
+        feed(ring, rows, sent, len(sent), len(sent) + 6000)  # newer rows: the oldest bytes go
+    assert steps > 2 and ring.data_from > 4000
+    assert found == alone.match(q).tolist() == list(range(1, 12_001))
+    live.close()
+    rows.close()

@@ -4,6 +4,10 @@ No proxy model: a filtered view keeps its own ascending array of frame numbers,
 rebuilt (vectorised) when the filter changes and extended on every flush. The
 unfiltered view is just the number range [lo, hi). Cells are formatted in
 ``data()`` only for the rows the view paints.
+
+A filter over many rows (``needs_scan``) is not found at once: ``start_scan`` empties the
+view and the rows arrive in steps (``take_found``), in order; new rows wait for the scan,
+which follows the log to its end, and are taken by ``sync`` again once it ends.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ from __future__ import annotations
 import time
 from array import array
 from bisect import bisect_left
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon
 
-from inspector.logstore.frame_store import KIND_SESSION, Query, kind_label
+from inspector.logstore.frame_store import KIND_SESSION, FrameStore, Query, kind_label
 from inspector.logstore.session_rows import is_trouble
 from inspector.protocol.events import OUT
 from inspector.protocol.kinds import Kind
@@ -24,6 +29,10 @@ from inspector.qt import icons
 from inspector.qt.log.payload_view import PayloadView
 
 if TYPE_CHECKING:  # log_rows loads when a session store backs the log, not at start-up
+    import numpy as np
+    import numpy.typing as npt
+
+    from inspector.logstore.follow_scan import FollowScan
     from inspector.logstore.log_rows import Rows
 
 COLUMNS = ("#", "Time", "Connection", "Dir", "Kind", "Topic", "Seq", "Size", "Summary")
@@ -41,6 +50,7 @@ _ROLE_SLOT = {
     int(Qt.ItemDataRole.ToolTipRole.value): 5,
 }
 _CACHE_ROWS = 2048
+SYNC_ROWS = 4096  # a filter over more rows than this (or over rows on disk) is scanned in steps
 
 
 def _direction_text(conn: str, direction: str) -> str:
@@ -73,6 +83,8 @@ class LogModel(QAbstractTableModel):
         self._rows: array[int] | None = None  # numbers when filtered, else None
         self._lo = self._hi = store.first_number
         self._cache: dict[int, RowInfo] = {}  # frame number -> formatted row
+        self.scan: FollowScan | None = None  # the filter's rows being found, a step at a time
+        self.unscanned: tuple[int, int] | None = None  # numbers a stopped scan did not look at
         self.payloads: PayloadView | None = None  # with a contract or decoders: marks and summaries
 
     # ------------------------------------------------------------ structure
@@ -97,7 +109,12 @@ class LogModel(QAbstractTableModel):
     @property
     def pending(self) -> int:
         """Frames in the store the view has not taken yet (e.g. while paused)."""
-        return max(0, self.store.end_number - self._hi)
+        return max(0, self.store.end_number - (self._hi if self.scan is None else self.scan.target))
+
+    @property
+    def taken(self) -> int:
+        """One past the newest number the view has taken (shown, or found not to match)."""
+        return self._hi
 
     def number_at(self, row: int) -> int:
         return self._rows[row] if self._rows is not None else self._lo + row
@@ -123,15 +140,67 @@ class LogModel(QAbstractTableModel):
     # ------------------------------------------------------------ changes
 
     def set_query(self, q: Query) -> None:
+        """Show the rows ``q`` keeps, found now (``needs_scan`` says when that would be slow)."""
         self.beginResetModel()
+        self._start(q)
+        if not q.is_all:
+            self._rows = array("q", self.store.match(q, hi=self._hi).tobytes())
+        self.endResetModel()
+
+    def _start(self, q: Query) -> None:
+        self.scan = None
+        self.unscanned = None
         self._query = q
         self._lo = self.store.first_number
         self._hi = max(self._hi, self._lo)
+        self._rows = None if q.is_all else array("q")
+
+    def needs_scan(self, q: Query) -> bool:
+        """Finding ``q``'s rows now could hold the window still: rows on disk, or more than
+        ``SYNC_ROWS`` of text (a first search decodes bodies, microseconds a row). A field
+        filter over rows in memory is numpy over columns: milliseconds for a full ring."""
         if q.is_all:
-            self._rows = None
-        else:
-            self._rows = array("q", self.store.match(q, hi=self._hi).tobytes())
+            return False
+        s, lo = self.store, self.store.first_number
+        hi = max(self._hi, lo)
+        on_disk = 0 if isinstance(s, FrameStore) else s.rows_on_disk(lo, hi)
+        return on_disk > SYNC_ROWS or (bool(q.text) and hi - lo > SYNC_ROWS)
+
+    def start_scan(self, q: Query, end: Callable[[], int]) -> FollowScan:
+        """Show ``q``'s rows as a scan finds them: none yet. The caller runs the returned scan,
+        hands its found numbers to ``take_found`` and its end to ``end_scan``; meanwhile ``sync``
+        takes no new rows (the scan follows the log up to ``end()``, then ``sync`` goes on)."""
+        from inspector.logstore.follow_scan import FollowScan
+        self.beginResetModel()
+        self._start(q)
+        self.scan = FollowScan(self.store, q, self._lo, end)
         self.endResetModel()
+        return self.scan
+
+    def take_found(self, numbers: npt.NDArray[np.int64]) -> None:
+        """Append a scan's found numbers (ascending, after every number shown)."""
+        rows = self._rows
+        if self.scan is None or rows is None or not len(numbers):
+            return
+        first = self.store.first_number
+        if numbers[0] < first:  # fell off the ring's front while the scan ran
+            numbers = numbers[numbers >= first]
+        n = len(rows)
+        if len(numbers):
+            self.beginInsertRows(_ROOT, n, n + len(numbers) - 1)
+            rows.frombytes(numbers.astype("int64", copy=False).tobytes())
+            self.endInsertRows()
+
+    def end_scan(self, complete: bool) -> None:
+        """The scan ended: every row up to its target looked at (``complete``), or stopped, in
+        which case the rows it did not look at stay unsearched (``unscanned``) and new rows are
+        taken from its target on."""
+        scan, self.scan = self.scan, None
+        if scan is None:
+            return
+        self._hi = max(self._hi, scan.frontier if complete else scan.target)  # complete: the rest is sync's
+        if not complete and scan.frontier < scan.target:
+            self.unscanned = (scan.frontier, scan.target)
 
     def reset(self) -> None:
         """After the store was cleared."""
@@ -139,6 +208,8 @@ class LogModel(QAbstractTableModel):
         self._cache.clear()  # numbers start again at 1
         self._lo = self._hi = self.store.first_number
         self._rows = None if self._query.is_all else array("q")
+        self.scan = None
+        self.unscanned = None
         self.endResetModel()
 
     def sync(self, advance: bool = True) -> tuple[int, int]:
@@ -164,7 +235,7 @@ class LogModel(QAbstractTableModel):
                 self.endRemoveRows()
             self._lo, self._hi = first, max(self._hi, first)
         end = self.store.end_number
-        if advance and end > self._hi:
+        if advance and end > self._hi and self.scan is None:
             n = self.rowCount()
             if self._rows is None:
                 inserted = end - self._hi

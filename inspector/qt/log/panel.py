@@ -60,6 +60,7 @@ FIRST_SLICE = 2048   # frames in a slice before any cost is measured
 MIN_SLICE = 256      # enough for the store's vectorised batch path
 MAX_SLICE = 65536
 FILTER_DEBOUNCE_MS = 200
+SCAN_SHOW_S = 0.1    # a filter's scan shows its progress and count this often
 OTHER_KINDS = frozenset(range(256)) - frozenset(int(k) for k in Kind) | {KIND_EMPTY, KIND_TEXT}
 CONNECTION_KIND = "Connection"  # the kind menu's entry for connection events
 _WIDTHS = (70, 95, 100, 34, 120, 150, 70, 60)
@@ -226,6 +227,17 @@ class LogPanel(QWidget):
         row = QHBoxLayout(box)
         row.setContentsMargins(0, 0, 0, 0)
         self._scan_job: ScanJob | None = None  # made when first used: its module is not needed at start-up
+        self._scan_note = ""  # how the filter's last scan ended, when not with every row looked at
+        self._reselect: int | None = None  # the frame selected before the filter changed, until found
+        self._replacing_scan = False
+        self._scan_shown_at = float("-inf")
+        self._scan_done = (0, 0)
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setInterval(0)
+        self._show_timer.timeout.connect(self._show_scan)
+        self._found: list[object] = []  # found numbers not shown yet
+        self.scan_show_s = SCAN_SHOW_S
         self.scan_progress = QProgressBar()
         self.scan_progress.setRange(0, 1000)
         self.scan_progress.setFixedWidth(12 * self.fontMetrics().averageCharWidth())
@@ -249,6 +261,9 @@ class LogPanel(QWidget):
             job = self._scan_job = scan_job.ScanJob(self)
             job.progress.connect(self._scan_progressed)
             job.finished.connect(lambda _complete: self.scan_box.hide())
+            job.found.connect(self._scan_found)
+            job.failed.connect(self._scan_failed)
+            job.finished.connect(self._scan_finished)
         return self._scan_job
 
     def run_scan(self, scan: MatchChunks) -> None:
@@ -259,7 +274,91 @@ class LogPanel(QWidget):
         self.scan_job.start(scan)
 
     def _scan_progressed(self, done: int, total: int) -> None:
+        # A progress bar paints itself at once when its text changes (and the window's other
+        # pending paints with it), and each insertion makes the view lay out again: the rows
+        # found, the bar and the count are shown a few times a second, not at every step, and
+        # in a turn of the event loop of their own, not after a step's scanning.
+        self._scan_done = (done, total)
+        now = self._clock()
+        if now - self._scan_shown_at >= self.scan_show_s and not self._show_timer.isActive():
+            self._scan_shown_at = now
+            self._show_timer.start()
+
+    def _show_scan(self) -> None:
+        self._show_found()
+        done, total = self._scan_done
         self.scan_progress.setValue(1000 * done // total if total else 1000)
+        if self.model.scan is not None:
+            self._update_status()
+
+    # ------------------------------------------------------------ a filter's scan
+
+    def _start_filter_scan(self, q: Query, keep: int | None) -> None:
+        """Show ``q``'s rows as the scan finds them (``model.start_scan``), with progress and Cancel;
+        ``keep``: the frame to select again once found."""
+        self._stop_filter_scan()
+        self._scan_note = ""
+        self._reselect = keep
+        self._found = []
+        scan = self.model.start_scan(q, self._scan_end)
+        self.detail.clear()
+        self.run_scan(scan)
+
+    def _stop_filter_scan(self) -> None:
+        """Stop the filter's scan, if one runs, for another filter (or none) in its place."""
+        if self._scan_job is not None and self.model.scan is not None:
+            self._replacing_scan = True
+            try:
+                self._scan_job.cancel()
+            finally:
+                self._replacing_scan = False
+
+    def _scan_end(self) -> int:
+        """Where the filter's scan looks up to: the log's end; while paused, no further than now."""
+        return self.model.taken if self._paused else self.rows.end_number
+
+    def _scan_found(self, numbers: object) -> None:
+        if self.model.scan is not None:
+            self._found.append(numbers)
+
+    def _show_found(self) -> None:
+        """Append the rows found since last shown."""
+        parts, self._found = self._found, []
+        if not parts or self.model.scan is None:
+            return
+        import numpy as np
+        found = np.concatenate([np.asarray(p, np.int64) for p in parts])
+        self.model.take_found(found)
+        keep = self._reselect
+        if keep is not None and len(found) and found[-1] >= keep:
+            self._reselect = None
+            row = self.model.row_of_number(keep)
+            if row is not None:
+                self._select_again(row)
+        if self._follow and len(found):
+            self._scroll_to_bottom()
+
+    def _scan_failed(self, message: str) -> None:
+        self._scan_note = f"filter stopped: {message}"
+
+    def _scan_finished(self, complete: bool) -> None:
+        if self.model.scan is None:
+            return
+        self._show_timer.stop()
+        self._show_found()
+        self.model.end_scan(complete)
+        self._reselect = None
+        if self._replacing_scan:
+            return
+        unscanned = self.model.unscanned
+        if unscanned is not None and not self._scan_note:
+            a, b = unscanned
+            self._scan_note = (f"filter cancelled: matches up to #{a - 1:,} shown, "
+                               f"#{a:,}–#{b - 1:,} not searched")
+        disk = self._log_rows.disk if self._log_rows is not None else None
+        if disk is not None and disk.damage and not self._scan_note:
+            self._scan_note = f"damaged rows not searched: {disk.damage}"
+        self._sync()
 
     def _counts_box(self) -> QWidget:
         """The counts, in the room the search boxes leave: they never widen the bar."""
@@ -557,6 +656,8 @@ class LogPanel(QWidget):
 
     def clear(self) -> None:
         self._slice_timer.stop()
+        self._stop_filter_scan()
+        self._scan_note = ""
         batch, self._pending = self._pending, []
         self._pending_sessions = []
         if batch:
@@ -579,10 +680,14 @@ class LogPanel(QWidget):
         if self._log_rows is None:
             from inspector.logstore.log_rows import LogRows
             rows = self._log_rows = LogRows(self.store)
+            scanning = self.model.scan is not None
+            self._stop_filter_scan()
             self.rows = self.model.store = self.time_delegate.store = rows
             if self.payloads is not None:
                 self.payloads.store = rows
             self.model.refresh_all()
+            if scanning:  # the filter's scan read the ring alone: again over every row
+                self._start_filter_scan(self.model.query, None)
         return self._log_rows
 
     def frame_count(self) -> int:
@@ -661,29 +766,40 @@ class LogPanel(QWidget):
         q = self.query()
         shown = sum(act.isChecked() for act in self.kind_actions.values())
         self.kind_button.setText("Kinds" if shown == len(self.kind_actions) else f"Kinds ({shown})")
-        if q == self.model.query:
+        if q == self.model.query and self.model.unscanned is None:  # a cancelled one runs again
             return
         current = self.view.currentIndex()
         number = self.model.number_at(current.row()) if current.isValid() else None
-        self.model.set_query(q)
-        if number is not None:
-            row = self.model.row_of_number(number)
+        if self.model.needs_scan(q):
+            self._start_filter_scan(q, number)
+        else:
+            self._stop_filter_scan()
+            self._scan_note = ""
+            self.model.set_query(q)
+            row = self.model.row_of_number(number) if number is not None else None
             if row is not None:
-                idx = self.model.index(row, 0)
-                self._keeping_current = True
-                try:
-                    self.view.setCurrentIndex(idx)
-                finally:
-                    self._keeping_current = False
-                if not self._follow:
-                    self.view.scrollTo(idx)
+                self._select_again(row)
         if self._follow:
-            self._scrolling = True
-            try:
-                self.view.scrollToBottom()
-            finally:
-                self._scrolling = False
+            self._scroll_to_bottom()
         self._update_status()
+
+    def _select_again(self, row: int) -> None:
+        """Select ``row`` (the frame selected before the filter changed): not the user's choice."""
+        idx = self.model.index(row, 0)
+        self._keeping_current = True
+        try:
+            self.view.setCurrentIndex(idx)
+        finally:
+            self._keeping_current = False
+        if not self._follow:
+            self.view.scrollTo(idx)
+
+    def _scroll_to_bottom(self) -> None:
+        self._scrolling = True
+        try:
+            self.view.scrollToBottom()
+        finally:
+            self._scrolling = False
 
     def selected_events(self) -> list[SessionEvent]:
         rows = sorted({ix.row() for ix in self.view.selectionModel().selectedRows()})
@@ -775,7 +891,9 @@ class LogPanel(QWidget):
         if counts:
             parts.append(counts)
         if not self.model.query.is_all:
-            parts.append(f"{self.model.rowCount():,} shown")
+            parts.append(f"{self.model.rowCount():,} shown" + (", filtering…" if self.model.scan is not None else ""))
+        if self._scan_note:
+            parts.append(self._scan_note)
         if self._paused:
             parts.append(f"paused, {self.model.pending:,} new")
         self.status_label.setText(" · ".join(parts))

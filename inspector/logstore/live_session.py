@@ -119,6 +119,11 @@ class LiveSession:
         return self._writer
 
     @property
+    def waiting_bytes(self) -> int:
+        """Bytes of rows held here while the writer is being made."""
+        return self._early_bytes
+
+    @property
     def writes(self) -> SinkThread | None:
         """The thread doing the file writes (None: not started, or not threaded)."""
         return self._sink_thread

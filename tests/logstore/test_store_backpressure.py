@@ -12,7 +12,9 @@ import errno
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from framegen import event
@@ -153,3 +155,33 @@ def test_pyarrow_is_loaded_by_the_writes_thread_not_the_caller(tmp_path):
     out = subprocess.run([sys.executable, "-c", WHO_IMPORTS, str(tmp_path), str(helpers)], capture_output=True,
                          text=True, timeout=120, check=True).stdout
     assert out.strip() == "['session-store-writes'] 100"
+
+
+def test_rows_that_come_while_the_writer_is_made_are_bounded_too(tmp_path):
+    gate, limit = threading.Event(), 64 * 1024
+    store = FrameStore()
+
+    def slow_open(path: Path) -> Sink:
+        gate.wait()  # the writer is made on the writes' thread: it waits here
+        return open_sink(path)
+
+    live = LiveSession(tmp_path, on_error=pytest.fail, early_limit=limit, writer_options={"opener": slow_open})
+    peaks: list[int] = []
+
+    def put(columns: Sequence[Any], data: Sequence[bytes], conns: list[str], topics: list[str]) -> None:
+        live.put(columns, data, conns, topics)
+        peaks.append(live.waiting_bytes)  # what is held once put returns
+    store.row_sink = put
+    feeder = _feed(store)
+    tick = threading.Event()
+    for _ in range(30_000):  # until a put passed the limit and waits for the writer
+        if live.waiting_bytes > limit:
+            break
+        tick.wait(0.001)
+    assert live.waiting_bytes > limit and live.writer is None
+    gate.set()
+    feeder.join()
+    live.close()
+    assert max(peaks) <= limit  # no put returned holding more
+    with SessionReader(live.folder) as reader:
+        assert len(reader) == BATCHES * ROWS

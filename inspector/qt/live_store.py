@@ -149,9 +149,9 @@ class LiveStore(QObject):
         self.keep_menu = QMenu("Keep", w)
         self.keep_menu.addActions([self.keep_from_action, self.save_action])
         bar = w.findChild(QToolBar, "mainToolBar")
-        if bar is not None:  # Keep takes Record's place; File → Record still writes a .rirec file
-            bar.insertAction(w.record_action, self.keep_action)
-            bar.removeAction(w.record_action)
+        if bar is not None:  # Keep takes its placeholder's place; File → Record still writes a .rirec file
+            bar.insertAction(w.keep_slot_action, self.keep_action)
+            bar.removeAction(w.keep_slot_action)
             button = bar.widgetForAction(self.keep_action)
             if isinstance(button, QToolButton):  # Keep's own menu, beside the button
                 button.setMenu(self.keep_menu)

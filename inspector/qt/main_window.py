@@ -418,6 +418,11 @@ class MainWindow(QMainWindow):
                                           "Record every connection to a file",
                                           tool_icon("record"))
         self.record_action.setEnabled(False)  # RecordingUi makes it real
+        # Keep's place in the toolbar until the session store (LiveStore) fills it: the first paint shows
+        # the toolbar as it will be, not Record for a moment
+        self.keep_slot_action = self._action("Keep", None, lambda: None, "Keep a span of the session",
+                                             tool_icon("record"))
+        self.keep_slot_action.setEnabled(False)
         self.quit_action = self._action("Quit", "Ctrl+Q", self.close,
                                         "Close the window (connections are closed cleanly)")
         self.side_action = self._action("Side panel", "Ctrl+B", self._toggle_side_panel,
@@ -439,7 +444,7 @@ class MainWindow(QMainWindow):
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for act in (self.connect_action, self.reconnect_action, self.disconnect_action, None,
-                    self.pause_action, self.clear_action, self.find_action, None, self.record_action):
+                    self.pause_action, self.clear_action, self.find_action, None, self.keep_slot_action):
             if act is None:
                 tb.addSeparator()
             else:

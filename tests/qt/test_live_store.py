@@ -78,6 +78,7 @@ def test_keep_takes_records_place_in_the_toolbar_and_keeps_spans(qtbot, tmp_path
     live = LiveStore(w, tmp_path / "data")
     bar = w.findChild(QToolBar, "mainToolBar")
     assert live.keep_action in bar.actions() and w.record_action not in bar.actions()
+    assert w.keep_slot_action not in bar.actions()
     assert w.record_action in w.file_menu.actions()  # File → Record still writes a .rirec
     button = bar.widgetForAction(live.keep_action)
     assert button.menu() is live.keep_menu and live.save_action in live.keep_menu.actions()

@@ -144,7 +144,7 @@ def test_the_toolbar_stays_put_when_pause_becomes_resume(qtbot, tmp_path):
     w.show()
     qtbot.waitExposed(w)
     tb = w.findChild(QToolBar, "mainToolBar")
-    buttons = [tb.widgetForAction(a) for a in (w.pause_action, w.clear_action, w.find_action, w.record_action)]
+    buttons = [tb.widgetForAction(a) for a in (w.pause_action, w.clear_action, w.find_action, w.keep_slot_action)]
     before = [b.geometry() for b in buttons]
     w.pause_action.trigger()
     assert w.pause_action.text() == "Resume" and w.log_panel.paused

@@ -130,13 +130,16 @@ class LiveSession:
 
     @property
     def pending(self) -> bool:
-        """Rows handed over and not yet written (a ``tick`` will write them in time)."""
+        """Rows handed over and not yet in the files (a ``tick`` writes them in time, and sees
+        a write the writes' thread failed)."""
         if self.error:
             return False
         w = self._writer
         if w is None:
             return bool(self._early)
-        return not w.error and w.rows_written + w.rows_dropped < self.rows_put
+        writes = self._sink_thread
+        unseen = writes is not None and (writes.queued_bytes > 0 or writes.error is not None)
+        return not w.error and (w.rows_written + w.rows_dropped < self.rows_put or unseen)
 
     def put(self, columns: Sequence[Any], data: Sequence[bytes], conns: list[str], topics: list[str]) -> None:
         """A batch of the log's rows: its columns in ``FrameStore`` order, the rows' bytes,

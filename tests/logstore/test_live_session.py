@@ -98,8 +98,8 @@ def test_rows_wait_for_the_tick_then_reach_the_file(tmp_path):
         assert len(reader) == 0
         clock.now = 0.25
         live.tick()
-        assert not live.pending
         live.drain()  # the writes' thread has the bytes: now they are in the file
+        assert not live.pending
         reader.refresh()
         assert len(reader) == 200
     live.close()

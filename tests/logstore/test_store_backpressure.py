@@ -185,3 +185,18 @@ def test_rows_that_come_while_the_writer_is_made_are_bounded_too(tmp_path):
     assert max(peaks) <= limit  # no put returned holding more
     with SessionReader(live.folder) as reader:
         assert len(reader) == BATCHES * ROWS
+
+
+def test_a_write_that_fails_after_the_last_batch_keeps_the_session_pending_until_a_tick_says_so(tmp_path):
+    gate, errors = threading.Event(), []
+    store = FrameStore()
+    live = _session(tmp_path, gate, errors, full=True)
+    live.attach(store)
+    store.extend([event(seq=i) for i in range(1, 101)])  # the last batch: its writes wait at the gate
+    assert live.pending
+    gate.set()
+    live.drain()  # the writes failed, after every row was handed to the writes' thread
+    assert live.pending and errors == []  # the owner's timer goes on ticking...
+    live.tick()
+    assert len(errors) == 1 and not live.pending  # ...and its next tick reports the full disk
+    live.close()

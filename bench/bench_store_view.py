@@ -15,7 +15,9 @@
     in the log's batches through today's ring alone (FrameStore, 1,000,000 rows) and through
     the ring backed by a live session's store (FrameStore + LiveSession writing a real
     folder + LogRows bounding the ring, as the app does), each in a subprocess: ingest rate,
-    peak and final RSS, the ring's rows and bytes at the end.
+    the rate counting the wait for every row to be on disk (the session closed), peak and final
+    RSS, the ring's rows and bytes at the end; the most bytes ever queued for the writes' thread
+    and how often the log waited for the disk.
 Prints figures and ratios; no pass/fail. Page cache warm (files just written). Needs pyarrow.
 """
 
@@ -180,15 +182,18 @@ seconds = time.perf_counter() - t0
 if backed:
     live.close()
     rows.maintain(now=True)
+to_disk = time.perf_counter() - t0
 peak = max(peak, rss())
-print(json.dumps({"rate": n / seconds, "rss": rss(), "peak": peak, "ring_rows": len(ring),
-                  "ring_bytes": ring.data_bytes(), "shown": len(rows) if backed else len(ring)}))
+writes = getattr(live, "writes", None) if backed else None
+print(json.dumps({"rate": n / seconds, "to_disk": n / to_disk, "rss": rss(), "peak": peak, "ring_rows": len(ring),
+                  "ring_bytes": ring.data_bytes(), "shown": len(rows) if backed else len(ring),
+                  "queued": writes.peak_bytes if writes else 0, "waits": writes.waits if writes else 0}))
 """
 
 
 def live_figures(n: int, size: int, root: Path) -> None:
     print(f"\n(2) live session, {n:,} EVENTs of ~{size} B in batches of {BATCH}, load {os.getloadavg()[0]:.2f}")
-    print(f"  {'':34s} {'k frames/s':>11s} {'peak RSS MB':>12s} {'end RSS MB':>11s} {'ring rows':>10s} "
+    print(f"  {'':34s} {'k frames/s':>11s} {'to disk':>8s} {'peak RSS MB':>12s} {'end RSS MB':>11s} {'ring rows':>10s} "
           f"{'ring MB':>8s} {'rows shown':>11s}")
     base = None
     for name, how in (("today: ring alone (1,000,000 rows)", "ring"), ("ring + store + LogRows", "store")):
@@ -201,8 +206,11 @@ def live_figures(n: int, size: int, root: Path) -> None:
             continue
         r = json.loads(out)
         base = base or r["rate"]
-        print(f"  {name:34s} {r['rate'] / 1e3:11.0f} {max(peak, r['peak']):12.0f} {r['rss']:11.0f} "
-              f"{r['ring_rows']:10,} {r['ring_bytes'] / 2**20:8.0f} {r['shown']:11,}  x{r['rate'] / base:.2f} rate")
+        print(f"  {name:34s} {r['rate'] / 1e3:11.0f} {r['to_disk'] / 1e3:8.0f} {max(peak, r['peak']):12.0f} "
+              f"{r['rss']:11.0f} "
+              f"{r['ring_rows']:10,} {r['ring_bytes'] / 2**20:8.0f} {r['shown']:11,}  x{r['rate'] / base:.2f} rate"
+              + (f"; writes queued at most {r['queued'] / 2**20:.0f} MB, the log waited for the disk "
+                 f"{r['waits']:,} times" if r.get("queued") else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

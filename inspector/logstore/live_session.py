@@ -2,15 +2,21 @@
 
 ``LiveSession.attach`` makes a ``FrameStore`` hand each batch it takes (its new columns,
 as ``FrameStore._put`` has them) to ``put``: whole batches, no Python per row. The session
-folder and its writer are made at the first batch, so pyarrow is loaded only then. The
-owner calls ``tick`` from a timer while ``pending`` (``on_pending`` says when to start it)
-and ``close`` when the session ends.
+folder and its writer are made at the first batch, on the writes' thread, which loads
+pyarrow there: the caller's thread (the GUI's) goes on meanwhile, its batches waiting in
+memory (up to ``early_limit`` bytes, then ``put`` waits) until a later ``put`` or ``tick``
+hands them to the writer. The owner calls ``tick`` from a timer while ``pending``
+(``on_pending`` says when to start it) and ``close`` when the session ends (once; again
+does nothing).
 
 The file writes themselves, nearly all of the cost, are done by a thread of their own
-(``sink_thread``) unless ``threaded`` is False.
+(``sink_thread``) unless ``threaded`` is False. Its queue is bounded by bytes: when the disk
+falls behind, ``put`` waits for it (ingest goes at the disk's speed, no row is dropped and
+the memory held stays bounded); a failed write ends every wait.
 
 A writer that fails (a full disk, an unwritable folder) is reported once through
-``on_error``; the log carries on in memory and later batches are dropped from the store.
+``on_error`` (on the caller's thread, at a ``put``, ``tick``, ``flush`` or ``close``); the log
+carries on in memory and later batches are dropped from the store.
 Clearing the log restarts its label ids; the store's ids never restart, so the session
 maps the log's ids onto its own then.
 """
@@ -18,6 +24,7 @@ maps the log's ids onto its own then.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +41,8 @@ if TYPE_CHECKING:
     from inspector.logstore.session_store.writer import SessionWriter
     from inspector.logstore.sink_thread import SinkThread
 
+# rows that may wait in memory while the writer is made (as many as the writes' queue holds)
+EARLY_LIMIT = 32 * 1024 * 1024
 T, CONN, DIRECTION, KIND, TOPIC, SEQ, SIZE, GAP, FLAGS = 0, 1, 2, 3, 4, 5, 6, 7, 8  # FrameStore._columns order
 
 
@@ -65,10 +74,13 @@ class LiveSession:
                  on_pending: Callable[[], None] = lambda: None, profile: str = "", url: str = "",
                  writer_options: dict[str, Any] | None = None, threaded: bool = True,
                  folder: str | os.PathLike[str] | None = None,
-                 carry_on: str = "the session carries on in memory only") -> None:
+                 carry_on: str = "the session carries on in memory only",
+                 early_limit: int = EARLY_LIMIT, queue_bytes: int | None = None) -> None:
         """``folder``: a session folder made already (``layout.create_session_at``) to write
         instead of a new one in ``data_dir``'s sessions. ``carry_on`` ends a failure's line:
-        what goes on without the store."""
+        what goes on without the store. ``early_limit``: bytes of rows that may wait while the
+        writer is being made (beyond it ``put`` waits for the writer); ``queue_bytes``: the bound
+        of the writes' queue (``sink_thread.MAX_QUEUED_BYTES`` by default)."""
         self._carry_on = carry_on
         self.data_dir = Path(data_dir)
         self._given = None if folder is None else Path(folder)
@@ -84,6 +96,14 @@ class LiveSession:
         self._threaded = threaded
         self._sink_thread: SinkThread | None = None
         self._spans: KeptSpans | None = None
+        self._closed = False
+        # made off this thread (``_start_open``); the batches that come meanwhile wait in ``_early``
+        self._opening: threading.Event | None = None
+        self._made: tuple[Path, SessionWriter] | OSError | StoreError | None = None
+        self._early: list[tuple[Any, ...]] = []
+        self._early_bytes = 0
+        self._early_limit = early_limit
+        self._queue_bytes = queue_bytes
         self._conns = _IdMap(LabelTable())
         self._topics = _IdMap(LabelTable())
 
@@ -99,31 +119,56 @@ class LiveSession:
         return self._writer
 
     @property
+    def waiting_bytes(self) -> int:
+        """Bytes of rows held here while the writer is being made."""
+        return self._early_bytes
+
+    @property
+    def writes(self) -> SinkThread | None:
+        """The thread doing the file writes (None: not started, or not threaded)."""
+        return self._sink_thread
+
+    @property
     def pending(self) -> bool:
-        """Rows handed over and not yet written (a ``tick`` will write them in time)."""
+        """Rows handed over and not yet in the files (a ``tick`` writes them in time, and sees
+        a write the writes' thread failed)."""
+        if self.error:
+            return False
         w = self._writer
-        return w is not None and not w.error and w.rows_written + w.rows_dropped < self.rows_put
+        if w is None:
+            return bool(self._early)
+        writes = self._sink_thread
+        unseen = writes is not None and (writes.queued_bytes > 0 or writes.error is not None)
+        return not w.error and (w.rows_written + w.rows_dropped < self.rows_put or unseen)
 
     def put(self, columns: Sequence[Any], data: Sequence[bytes], conns: list[str], topics: list[str]) -> None:
         """A batch of the log's rows: its columns in ``FrameStore`` order, the rows' bytes,
         and the log's label lists the conn and topic columns index."""
-        if self.error or not len(data):
+        if self.error or self._closed or not len(data):
             return
-        writer = self._writer or self.open()
-        if writer is None:
-            return
-        from inspector.logstore.session_store.schema import Rows
         self._conns.follow(conns)
         self._topics.follow(topics)
         was_pending = self.pending
         self.rows_put += len(data)
-        writer.append(Rows(t=columns[T], conn=self._conns.apply(columns[CONN]), direction=columns[DIRECTION],
-                           kind=columns[KIND], topic=self._topics.apply(columns[TOPIC]), seq=columns[SEQ],
-                           flags=columns[FLAGS], data=data, gap=columns[GAP], size=columns[SIZE]),
-                      self._conns.table.names, self._topics.table.names)
+        batch = (columns[T], self._conns.apply(columns[CONN]), columns[DIRECTION], columns[KIND],
+                 self._topics.apply(columns[TOPIC]), columns[SEQ], columns[FLAGS], data, columns[GAP], columns[SIZE])
+        if self._writer is None:  # the writer is being made (off this thread): the batch waits for it
+            self._early.append(batch)
+            self._early_bytes += int(np.sum(columns[SIZE]))
+            self._start_open()
+            self._adopt(wait=self._early_bytes > self._early_limit)
+        else:
+            self._append(batch)
         self._check()
         if not was_pending and self.pending:
             self._on_pending()
+
+    def _append(self, batch: tuple[Any, ...]) -> None:
+        from inspector.logstore.session_store.schema import Rows  # pyarrow: loaded by now (the writer is made)
+        assert self._writer is not None
+        t, conn, direction, kind, topic, seq, flags, data, gap, size = batch
+        self._writer.append(Rows(t=t, conn=conn, direction=direction, kind=kind, topic=topic, seq=seq, flags=flags,
+                                 data=data, gap=gap, size=size), self._conns.table.names, self._topics.table.names)
 
     def mark(self, **changes: Any) -> None:
         """Change the session's ``session.json`` (``kept``, ``kept_spans``, ``name``): now, or once it exists."""
@@ -172,24 +217,31 @@ class LiveSession:
 
     def flush(self) -> None:
         """Every row handed over written to the files now."""
+        self._adopt(wait=True)
         if self._writer is not None:
             self._writer.flush()
             self.drain()
             self._check()
 
     def tick(self) -> None:
+        self._adopt(wait=False)
         if self._writer is not None:
             self._writer.tick()
             self._check()
 
     def drain(self) -> None:
         """Wait until the bytes handed to the files are in them (the writes' thread is idle)."""
+        self._adopt(wait=True)
         if self._sink_thread is not None:
             self._sink_thread.wait_for(lambda: None)
 
     def close(self) -> None:
-        """Write what is left and close the session (it may be pruned from now on)."""
+        """Write what is left and close the session (it may be pruned from now on). Again: nothing."""
+        if self._closed:
+            return
         self.keep_until_now()
+        self._adopt(wait=True)
+        self._closed = True
         if self._writer is not None:
             self._writer.flush()
             self.drain()
@@ -200,30 +252,67 @@ class LiveSession:
         self._check()
 
     def open(self) -> SessionWriter | None:
-        """Make the session's folder and writer now (the first batch does it otherwise); None
-        when that failed (``on_error`` has said why)."""
-        if self._writer is not None or self.error:
-            return self._writer
-        from inspector.logstore.session_store.layout import create_session, update_meta
-        from inspector.logstore.session_store.writer import SessionWriter, open_sink
+        """Make the session's folder and writer now (the first batch starts it otherwise) and
+        wait for them; None when that failed (``on_error`` has said why)."""
+        if not self._closed:
+            self._start_open()
+            self._adopt(wait=True)
+        return self._writer
+
+    def _start_open(self) -> None:
+        """Start making the folder and the writer: on the writes' thread, which loads pyarrow
+        there, so the caller's thread (the GUI's) never waits for it; here when not threaded."""
+        if self._opening is not None or self._writer is not None or self.error:
+            return
+        self._opening = threading.Event()
+        if not self._threaded:
+            self._make_writer(None)
+            return
         from inspector.logstore.sink_thread import SinkThread
-        options = dict(self._writer_options)
-        if self._threaded:
-            self._sink_thread = SinkThread()
-            options["opener"] = self._sink_thread.opener(options.get("opener", open_sink))
+        self._sink_thread = thread = SinkThread() if self._queue_bytes is None else \
+            SinkThread(max_bytes=self._queue_bytes)
+        thread.post(lambda: self._make_writer(thread))
+
+    def _make_writer(self, thread: SinkThread | None) -> None:
+        assert self._opening is not None
         try:
-            self.folder = self._given or create_session(self.data_dir, **self._meta)
-            if self._marks:
-                update_meta(self.folder, **self._marks)
-            self._writer = SessionWriter(self.folder, **options)
+            from inspector.logstore.session_store.layout import create_session
+            from inspector.logstore.session_store.writer import SessionWriter, open_sink
+            options = dict(self._writer_options)
+            if thread is not None:
+                options["opener"] = thread.opener(options.get("opener", open_sink))
+            folder = self._given or create_session(self.data_dir, **self._meta)
+            self._made = (folder, SessionWriter(folder, **options))
         except (OSError, StoreError) as exc:
+            self._made = exc
+        finally:
+            self._opening.set()
+
+    def _adopt(self, *, wait: bool) -> None:
+        """Take the writer once it is made (``wait``: wait for it) and hand it the rows that
+        came meanwhile; a failure is reported as the writer's own would be."""
+        opening = self._opening
+        if self._writer is not None or opening is None or self.error:
+            return
+        if not (opening.wait() if wait else opening.is_set()):
+            return
+        made = self._made
+        if isinstance(made, BaseException):
             if self._sink_thread is not None:
                 self._sink_thread.stop()
                 self._sink_thread = None
-            self._fail(str(exc) if isinstance(exc, StoreError) else
-                       f"cannot write the session in {self._given or self.data_dir}: {exc.strerror or exc}")
-            return None
-        return self._writer
+            self._early.clear()
+            self._fail(str(made) if isinstance(made, StoreError) else
+                       f"cannot write the session in {self._given or self.data_dir}: {made.strerror or made}")
+            return
+        assert made is not None
+        self.folder, self._writer = made
+        if self._marks:
+            from inspector.logstore.session_store.layout import update_meta
+            update_meta(self.folder, **self._marks)
+        early, self._early, self._early_bytes = self._early, [], 0
+        for batch in early:
+            self._append(batch)
 
     def _check(self) -> None:
         if self.error or self._writer is None:

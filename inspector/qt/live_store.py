@@ -215,10 +215,11 @@ class LiveStore(QObject):
         in a thread of its own; ``saved`` or ``save_failed`` says how it went."""
         session = self.session
         ranges = session.spans.ranges(session.rows_put)
+        if ranges:
+            session.flush()  # the kept rows in the files before they are copied (the session made, if it is being made)
         if session.folder is None or not ranges:
             self.window.show_message("nothing kept yet: press Keep first")
             return None
-        session.flush()  # the kept rows in the files before they are copied
         folder = session.folder
 
         def copy() -> None:

@@ -98,8 +98,8 @@ def test_rows_wait_for_the_tick_then_reach_the_file(tmp_path):
         assert len(reader) == 0
         clock.now = 0.25
         live.tick()
-        assert not live.pending
         live.drain()  # the writes' thread has the bytes: now they are in the file
+        assert not live.pending
         reader.refresh()
         assert len(reader) == 200
     live.close()
@@ -128,11 +128,15 @@ def test_an_unwritable_data_folder_is_reported_once(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_bytes(b"")
     store = FrameStore()
-    LiveSession(blocker, on_error=errors.append).attach(store)
+    live = LiveSession(blocker, on_error=errors.append)
+    live.attach(store)
     store.extend([event()] * 100)
     store.extend([event()] * 100)
+    live.flush()  # the writer is made on the writes' thread: its failure is known once that is done
+    store.extend([event()] * 100)
+    live.close()
     assert len(errors) == 1 and "cannot write the session" in errors[0]
-    assert len(store) == 200
+    assert len(store) == 300 and not live.pending
 
 
 def test_the_writes_thread_keeps_the_order_and_ends_with_the_session(tmp_path):

@@ -83,6 +83,7 @@ def test_keep_takes_records_place_in_the_toolbar_and_keeps_spans(qtbot, tmp_path
     button = bar.widgetForAction(live.keep_action)
     assert button.menu() is live.keep_menu and live.save_action in live.keep_menu.actions()
     _feed(w, 1, 100)                                   # rows 1-100: not kept
+    qtbot.waitUntil(lambda: live.session.folder is not None)  # the writes' thread made the session
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # Keep on: from the next row
     assert live.keep_action.isChecked() and "keeping since #101" in live.label.text()
     _feed(w, 101, 50)                                  # rows 101-150
@@ -155,6 +156,7 @@ def test_a_full_disk_is_shown_once_and_the_log_carries_on(qtbot, tmp_path):
         w.log_panel.ingest_frames([event(seq=k * 100 + i, t=time.time()) for i in range(1, 101)])
         w.log_panel.flush()
     assert w.log_panel.frame_count() == 1000
+    qtbot.waitUntil(lambda: bool(w.errors))  # the writes' thread failed: the session's next tick says so
     assert len(w.errors) == 1 and "No space left on device" in w.errors[0]
     assert "No space left on device" in w.status_label.text()
     live.close()

@@ -3,7 +3,9 @@
 Readings (``payloads.lens``) are made on one worker thread: first for the rows the view
 shows (asked for by the model as it paints them), then, a chunk per tick, for every other
 row, so the per-topic violation counts cover the whole log. Ingest never waits for any of
-it. Each row's reading is made once and kept; a decoder that raises or hangs gives that
+it. Each row's reading is made once and counted once; the newest ``READINGS_KEPT`` readings
+with something to show are kept (the rows asked for last stay), and a row whose reading was
+given up is read again when it is shown (not counted again). A decoder that raises or hangs gives that
 row an error line (the lens' guard) and the app goes on.
 
 Each connection has its own lens (its profile's contract and decoders): a row is read with
@@ -34,6 +36,7 @@ DECODE_ERROR_BACKGROUND = QColor(217, 119, 6, 80)
 SCAN_EVERY_MS = 100
 SCAN_CHUNK = 2000      # rows looked at per tick
 QUEUE_LOW = 500        # the scan adds work only while the worker is nearly idle
+READINGS_KEPT = 65_536  # readings kept: many screens of rows, a few MB, however long the log
 _STOP = None
 EVERY = None  # the lens of every connection's rows
 # (generation, frame number, the lens for its row, the frame's bytes), or _STOP
@@ -81,7 +84,11 @@ class PayloadView(QObject):
         self.store = store
         self.lenses: dict[str | None, Lens] = {conn: lens}
         self._retired: list[Lens] = []  # replaced lenses, closed with the view (a job may still use one)
-        self.readings: dict[int, Reading] = {}  # rows with something to show (and rows read ahead of the scan)
+        # rows with something to show (and rows read ahead of the scan), the ones used last at the end
+        self.readings: dict[int, Reading] = {}
+        self._given_up = 0  # the newest number whose reading was dropped: any row to it may be read again
+        self._again: set[int] = set()  # rows being read again: counted already
+        self._ahead: set[int] = set()  # rows read (and counted) ahead of the scan, which skips them
         self.checked = 0
         self.violations: Counter[str] = Counter()  # per topic, every connection's
         self.conn_violations: dict[str, Counter[str]] = {}  # per connection, per topic
@@ -124,10 +131,15 @@ class PayloadView(QObject):
     def reading(self, number: int) -> Reading | None:
         """The row's reading, or None while it is being made (asked for now if it was not)."""
         found = self.readings.get(number)
-        if found is None and number not in self._asked:
-            if number < self._scan_at:  # the scan asked for it and it had nothing to show
+        if found is not None:
+            self.readings[number] = self.readings.pop(number)  # used last: kept longest
+        elif number not in self._asked:
+            if number < self._scan_at and number > self._given_up:  # the scan read it: nothing to show
                 return NOTHING
-            self._ask(number)
+            if number < self._scan_at and self._ask(number):  # read before, given up since
+                self._again.add(number)
+            elif number >= self._scan_at:
+                self._ask(number)
         return found
 
     def _ask(self, number: int) -> bool:
@@ -148,10 +160,13 @@ class PayloadView(QObject):
         first = self.store.first_number
         if self.readings and next(iter(self.readings)) < first - SCAN_CHUNK:  # rows the store dropped
             self.readings = {n: r for n, r in self.readings.items() if n >= first}
+            self._ahead = {n for n in self._ahead if n >= first}
         start = max(self._scan_at, self.store.first_number)
         end = min(self.store.end_number, start + SCAN_CHUNK)
         for number in range(start, end):
-            if number not in self.readings and number not in self._asked:
+            if number in self._ahead:
+                self._ahead.discard(number)
+            elif number not in self.readings and number not in self._asked:
                 self._ask(number)
         self._scan_at = end
 
@@ -165,6 +180,9 @@ class PayloadView(QObject):
         """After the store was cleared: numbers start again."""
         self._generation += 1
         self.readings.clear()
+        self._given_up = 0
+        self._again.clear()
+        self._ahead.clear()
         self.checked = 0
         self._asked.clear()
         self.violations.clear()
@@ -177,10 +195,18 @@ class PayloadView(QObject):
             return
         self._asked.discard(number)
         if number < self.store.first_number:
+            self._again.discard(number)
+            return
+        again = number in self._again or number in self._ahead
+        if reading is not NOTHING or number >= self._scan_at or again:
+            self._remember(number, reading)
+        if again:  # read again after it was given up: counted the first time
+            self._again.discard(number)
+            self.readingShown.emit(number, reading)
             return
         self.checked += 1
-        if reading is not NOTHING or number >= self._scan_at:
-            self.readings[number] = reading
+        if number >= self._scan_at:
+            self._ahead.add(number)
         self.readingShown.emit(number, reading)
         if reading.violation is None and (reading.outcome is None or reading.outcome.error is None):
             return
@@ -194,6 +220,13 @@ class PayloadView(QObject):
         if outcome is not None and outcome.error is not None and (conn, outcome.decoders) not in self._troubled:
             self._troubled.add((conn, outcome.decoders))
             self.troubled.emit(Trouble(conn, topic, outcome.decoders, outcome.error))
+
+    def _remember(self, number: int, reading: Reading) -> None:
+        self.readings[number] = reading
+        while len(self.readings) > READINGS_KEPT:  # the one used longest ago goes
+            gone = next(iter(self.readings))
+            del self.readings[gone]
+            self._given_up = max(self._given_up, gone)
 
     def counts_text(self) -> str:
         """Each connection's violations: "c2: 12 contract violations (orders.eu 10, …)"."""

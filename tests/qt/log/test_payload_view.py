@@ -155,3 +155,23 @@ def test_a_violation_renders(panel, qtbot, tmp_path):
     assert not picture.isNull()
     assert picture.save(os.path.join(os.environ.get("SHOTS_DIR") or str(tmp_path), "violation.png"))
     assert "/total" in panel.detail.violation_label.text()  # the selected row is a failing one
+
+
+def test_readings_kept_are_bounded_and_a_dropped_one_is_read_again(panel, qtbot, monkeypatch):
+    from inspector.qt.log import payload_view
+    monkeypatch.setattr(payload_view, "READINGS_KEPT", 100)
+    panel.set_payloads(Lens(Contract.load(CONTRACT)))
+    for n in range(1, 3001):  # every tenth breaks the contract: 300 readings with something to show
+        panel.ingest(event(seq=n, data={"id": f"o-{n}", "total": -n if n % 10 == 0 else n}, decoded=False))
+    panel.flush()
+    payloads = panel.payloads
+    qtbot.waitUntil(lambda: not payloads.busy and payloads.checked == 3000, timeout=20000)
+    assert len(payloads.readings) <= 100  # not one per row read
+    assert payloads.violations == {"orders.eu": 300}
+    assert 9 not in [n - panel.model.number_at(0) for n in payloads.readings]  # the first violation's was dropped
+    panel.view.scrollToTop()
+    qtbot.waitUntil(lambda: summary(panel, 9).startswith("✗"), timeout=20000)  # read again when shown
+    assert summary(panel, 8).startswith("✗") is False
+    qtbot.waitUntil(lambda: not payloads.busy)
+    assert payloads.checked == 3000 and payloads.violations == {"orders.eu": 300}  # not counted again
+    assert len(payloads.readings) <= 100

@@ -86,12 +86,13 @@ def test_kill_9_loses_only_the_rows_of_the_last_flush_interval(tmp_path):
     proc = _start(STEPPED, folder)
     try:
         reports = []
-        for _ in range(7):  # batches at t = 0.0, 0.1, ... 0.6
+        for step in range(7):  # batches at t = 0.0, 0.1, ... 0.6
             line = proc.stdout.readline()
             assert line, "the writer process ended"
             reports.append(tuple(map(int, line.split())))
-            proc.stdin.write("\n")
-            proc.stdin.flush()
+            if step < 6:  # after the last report the child waits for a line until killed: no batch of t = 0.7
+                proc.stdin.write("\n")
+                proc.stdin.flush()
         assert is_locked(folder)  # open while its writer lives
         # t = 0.3: the batch of t = 0.0 was due, all four went; those of t = 0.4 ... 0.6 wait
         assert [w for _, w in reports] == [0, 0, 0, 200, 200, 200, 200]

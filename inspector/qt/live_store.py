@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from inspector.qt.main_window import MainWindow
 
 TICK_MS = 50  # with the writer's 200 ms: rows reach the file within 250 ms
+LABEL_EVERY_S = 1.0  # the store label's size, recounted while rows are written (a walk of the sessions' folders)
 BUDGET_KEY = "store/budgetBytes"
 
 
@@ -74,6 +76,7 @@ class LiveStore(QObject):
         self._log_store = window.log_panel.store
         self.session.attach(self._log_store)
         self._reading = False  # the log reads the store (from the first rows written on)
+        self._label_at = 0.0  # when the store label last counted the sessions' bytes
         self.label = QLabel()
         self.label.setObjectName("sessionStoreLabel")
         window.statusBar().addPermanentWidget(self.label)
@@ -116,6 +119,9 @@ class LiveStore(QObject):
             self._reading = True
             self.window.log_panel.log_rows().attach_live(self.session)
         self.session.tick()
+        now = time.monotonic()
+        if now - self._label_at >= LABEL_EVERY_S or not self.session.pending:  # the size grows as rows are written
+            self.update_label()
         if self.session.pending:
             self._timer.start()
 
@@ -254,6 +260,7 @@ class LiveStore(QObject):
         return f"{spans.rows(end):,} rows kept: {spans.describe(end)}"
 
     def update_label(self) -> None:
+        self._label_at = time.monotonic()
         n, kept, total = self.kept_size()
         spans = self.session.spans if self.session.has_spans else None
         if spans is None:

@@ -67,6 +67,18 @@ def test_the_log_reads_the_store_once_rows_are_written_and_its_ring_is_bounded(q
     live.close()
 
 
+def test_the_store_label_counts_the_bytes_written_while_the_session_runs(qtbot, tmp_path):
+    w = windows.make_window(qtbot, tmp_path)
+    live = LiveStore(w, tmp_path / "data")
+    assert live.label.text() == "store 0 B"
+    w.log_panel.ingest_frames([event(seq=i) for i in range(1, 2001)])
+    w.log_panel.flush()
+    qtbot.waitUntil(lambda: live.session.folder is not None and not live.session.pending, timeout=5000)
+    qtbot.waitUntil(lambda: live.label.text() != "store 0 B", timeout=5000)
+    assert "KB" in live.label.text() or "MB" in live.label.text()
+    live.close()
+
+
 def _feed(w, first_seq: int, n: int) -> None:
     w.log_panel.ingest_frames([event(seq=i, t=1000.0 + i) for i in range(first_seq, first_seq + n)])
     w.log_panel.flush()

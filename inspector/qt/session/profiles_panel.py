@@ -117,7 +117,7 @@ class ProfileEditor(QWidget):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(10)
 
-        form = QFormLayout(self)
+        form = self._form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -160,8 +160,10 @@ class ProfileEditor(QWidget):
         guard_wheel(self)
 
     def _show_listener(self) -> None:
+        """The listener's rows only for a Proxy profile: a Client profile's form shows nothing it cannot use."""
+        proxy = self.profile_kind.currentData() == "proxy"
         for w in self._listener_fields:
-            w.setEnabled(self.profile_kind.currentData() == "proxy")
+            self._form.setRowVisible(w, proxy)
 
     def _kind_changed(self) -> None:
         kind = self.kind_combo.currentData()

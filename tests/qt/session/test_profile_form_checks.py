@@ -124,3 +124,13 @@ def test_the_wheel_scrolls_the_form_and_changes_only_a_focused_field(qtbot, tmp_
     qtbot.waitUntil(editor.auth_combo.hasFocus)
     assert _wheel(editor.auth_combo)
     assert editor.auth_combo.currentData() == "query"
+
+
+def test_the_listener_rows_show_only_for_a_proxy_profile(qtbot, tmp_path):
+    editor = _manager(qtbot, tmp_path).editor
+    listener = (editor.listen_edit, editor.listen_self_signed, editor.listen_cert_edit, editor.listen_key_edit)
+    assert not any(w.isVisible() for w in listener)  # a Client profile: nothing it cannot use
+    editor.profile_kind.setCurrentIndex(editor.profile_kind.findData("proxy"))
+    assert all(w.isVisible() for w in listener)
+    editor.profile_kind.setCurrentIndex(editor.profile_kind.findData("client"))
+    assert not any(w.isVisible() for w in listener)

@@ -220,31 +220,24 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 def stalls(folder: Path, q: Query) -> None:
     """The GUI thread's longest stall while ``q`` scans the store: on the loop (``ScanJob``), and
     in a worker thread (its own reader) beside a ticker."""
-    from PySide6.QtCore import QCoreApplication, QTimer
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication  # not a bare QCoreApplication: the panel's figures follow
 
     from inspector.qt.log.scan_job import ScanJob
 
-    app = QCoreApplication.instance() or QCoreApplication([])
+    app = QApplication.instance() or QApplication([])
     reader = SessionReader(folder)
     job = ScanJob()
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    ticker = QTimer()
-    ticker.setInterval(1)
-    ticker.timeout.connect(tick)
+    ticks = GapTicker(QTimer)
+    ticker, gaps = ticks.timer, ticks.gaps
     job.finished.connect(lambda _complete: app.quit())
     ticker.start()
     t0 = time.perf_counter()
     job.start(lambda: match_chunks(reader, q))
-    last[0] = time.perf_counter()
+    ticks.restart()
     app.exec()
     loop_s = time.perf_counter() - t0
+    ticks.tick()  # the gap up to the end counts too (a scan may end before the first tick)
     ticker.stop()
     reader.close()
     loop = sorted(gaps)
@@ -327,6 +320,27 @@ def _panel_figures(folder: Path, rounds: int, busy: bool) -> None:
     doc.close()
 
 
+class GapTicker:
+    """A 1 ms timer (``timer``: Qt's QTimer class) and the gaps between its ticks: how long the GUI
+    thread went without turning. ``restart`` when the measured work starts."""
+
+    def __init__(self, timer: Any) -> None:
+        self.gaps: list[float] = []
+        self.last = time.perf_counter()
+        self.timer = timer()
+        self.timer.setInterval(1)
+        self.timer.timeout.connect(self.tick)
+
+    def restart(self) -> float:
+        self.last = time.perf_counter()
+        return self.last
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self.last)
+        self.last = now
+
+
 def _panel_run(app: Any, panel: Any, q: Query, event_loop: Any, timer: Any) -> tuple[float, float, int]:
     """Type ``q`` into the filter bar; (seconds to the full result, worst GUI-thread gap, rows shown)."""
     panel.topic_edit.setText("")
@@ -334,27 +348,18 @@ def _panel_run(app: Any, panel: Any, q: Query, event_loop: Any, timer: Any) -> t
     panel.apply_filter()
     app.processEvents()
     loop = event_loop()
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    ticker = timer()
-    ticker.setInterval(1)
-    ticker.timeout.connect(tick)
+    ticks = GapTicker(timer)
+    ticker, gaps = ticks.timer, ticks.gaps
     panel.scan_job.finished.connect(loop.quit)
     ticker.start()
     panel.topic_edit.setText(q.topic)
     panel.text_edit.setText(q.text)
-    t0 = last[0] = time.perf_counter()
+    t0 = ticks.restart()
     panel.apply_filter()  # what Return in the find box does
     if panel.model.scan is not None:
         loop.exec()
     secs = time.perf_counter() - t0
-    tick()
+    ticks.tick()
     ticker.stop()
     panel.scan_job.finished.disconnect(loop.quit)
     return secs, max(gaps), panel.model.rowCount()

@@ -95,3 +95,13 @@ def test_any_bytes(body):
                                   b'{"a":"\xed\xa0\x80"}', b'{"a":1,"a":2}', b" [1] ", b'{"a":1}x'])
 def test_what_msgspec_refuses_is_the_standard_library_s_to_answer(body):
     assert decoded(body) == standard(body)
+
+
+@pytest.mark.parametrize("body", [
+    b'{"a":1,"a":2}',                      # a repeated member: the last one counts
+    b'{"a":{"x":1},"b":0,"a":[1]}',        # ... whatever the types
+    b'{"\\u00e9":1,"\xc3\xa9":2}',         # one key written escaped, then as UTF-8
+    b'{"a":{"k":1,"k":{"k":2}},"a":{"k":3,"k":4}}',
+], ids=["plain", "types", "escaped", "nested"])
+def test_a_repeated_member_keeps_its_last_value_as_the_standard_library_does(body):
+    assert decoded(body) == standard(body)

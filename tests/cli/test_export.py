@@ -11,6 +11,7 @@ import pytest
 from framegen import T0, event, ping, subscribe
 
 from inspector.cli.main import main
+from inspector.logstore.event_heads import NO_SEQ
 from inspector.logstore.frame_store import FrameStore
 from inspector.logstore.live_session import LiveSession
 from inspector.logstore.recording_source import prepare
@@ -89,3 +90,61 @@ def test_export_needs_an_output_and_a_readable_file(tmp_path, capsys):
     assert "needs --arrow OUT or --parquet OUT" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "missing.rirec"), "--arrow", str(tmp_path / "x.arrow")]) == 2
     assert not (tmp_path / "x.arrow").exists()
+
+
+def _big_store(tmp_path, blocks=5):
+    """A store of several blocks, with connection events, gaps and a connection id the labels file lacks."""
+    from inspector.logstore.session_store.layout import create_session
+    from inspector.logstore.session_store.schema import Rows
+    from inspector.logstore.session_store.writer import SessionWriter
+
+    folder = create_session(tmp_path / "data")
+    with SessionWriter(folder, block_rows=40) as w:
+        for b in range(blocks):
+            n = 37
+            data = [b'{"type":"EVENT","topic":"t%d","seq":%d}' % (i % 3, b * n + i) if i % 5 else b"state open"
+                    for i in range(n)]
+            w.append(Rows(t=[T0 + b + i / 100 for i in range(n)], conn=[i % 2 + (b == 4) for i in range(n)],
+                          direction=[2 if i % 5 == 0 else i % 2 for i in range(n)],
+                          kind=[-3 if i % 5 == 0 else (b % 3) + 1 for i in range(n)], topic=[i % 3 for i in range(n)],
+                          seq=[NO_SEQ if i % 5 == 0 else b * n + i for i in range(n)], flags=[i % 2 for i in range(n)],
+                          data=data, gap=[3 if i == 7 else 0 for i in range(n)]),
+                     conns=["c1", "c2"], topics=["t0", "t1", "t2"])
+    return folder
+
+
+def test_a_store_exports_block_by_block_the_same_table_as_read_whole(tmp_path, capsys):
+    from inspector.logstore.session_store.reader import SessionReader
+    from inspector.logstore.table_export import rows_table
+
+    folder = _big_store(tmp_path)
+    with SessionReader(folder) as r:
+        assert len(r.blocks) > 3 and len(r) == 185
+    arrow, parquet = tmp_path / "out.arrow", tmp_path / "out.parquet"
+    assert main(["export", str(folder), "--arrow", str(arrow), "--parquet", str(parquet)]) == 0
+    assert capsys.readouterr().out.count("185 rows") == 2
+    whole = rows_table(folder)
+    streamed = pa.ipc.open_file(str(arrow)).read_all()
+    assert streamed.schema.equals(whole.schema, check_metadata=True)
+    assert streamed.to_pylist() == whole.to_pylist()
+    assert pq.read_table(parquet).to_pylist() == whole.to_pylist()
+    assert set(streamed.column("conn").to_pylist()) == {f"{folder.name}:c1", f"{folder.name}:c2",
+                                                        f"{folder.name}:#2"}
+    assert streamed.column("gap").to_pylist().count(3) == 5
+
+
+def test_a_damaged_store_block_is_one_line_and_leaves_no_file(tmp_path, capsys):
+    from inspector.logstore.session_store.reader import SessionReader
+
+    folder = _big_store(tmp_path)
+    with SessionReader(folder) as r:
+        b = r.blocks[2]
+        path = r.path
+    raw = bytearray(path.read_bytes())
+    raw[b.offset + 8: b.offset + 48] = b"\xff" * 40  # the block's message header
+    path.write_bytes(bytes(raw))
+    arrow = tmp_path / "out.arrow"
+    assert main(["export", str(folder), "--arrow", str(arrow)]) == 2
+    err = capsys.readouterr().err
+    assert "block 2" in err and len(err.strip().splitlines()) == 1
+    assert not arrow.exists() and not list(tmp_path.glob("*.part"))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -271,6 +272,19 @@ class LogRows:
         disk, j = self._where(i)
         return self.ring.event(j) if disk is None else disk.event(j)
 
+    def events_of(self, numbers: npt.NDArray[np.int64]) -> RowEvents:
+        """The rows numbered ``numbers`` (ascending) as events, for a writer on another thread: the
+        ring's rows are taken now (the ring changes under a live log), the store's are read while
+        iterating, by a reader of its own, so an export of millions of rows holds none of them."""
+        numbers = np.asarray(numbers, np.int64)
+        ring = self.ring
+        cut = ring.data_from if len(ring) else self._split
+        older = numbers[numbers < cut]
+        folder = self.disk.reader.folder if self.disk is not None else None
+        store_rows = older[(older >= self.offset) & (older < self._disk_end)] - self.offset
+        newer = ring_events(ring, numbers[numbers >= cut])
+        return RowEvents(folder, store_rows if folder is not None else older[:0], newer)
+
     # ------------------------------------------------------------ the whole log
 
     @property
@@ -343,3 +357,43 @@ class LogRows:
 
 
 Rows = FrameStore | LogRows  # what a log reads: its ring alone, or every row of a session
+
+
+class RowEvents:
+    """Events for some of a log's rows: the store's part read when iterated (any thread), then the ring's."""
+
+    def __init__(self, folder: Path | None, store_rows: npt.NDArray[np.int64], ring_events: list[SessionEvent]) -> None:
+        self.folder = folder
+        self.store_rows = store_rows
+        self.ring_events = ring_events
+
+    def __len__(self) -> int:
+        return len(self.store_rows) + len(self.ring_events)
+
+    def __iter__(self) -> Iterator[SessionEvent]:
+        if len(self.store_rows) and self.folder is not None:
+            from inspector.logstore.session_store.reader import SessionReader
+
+            with SessionReader(self.folder) as reader:
+                disk = DiskRows(reader)
+                for r in self.store_rows.tolist():
+                    yield disk.event(r)
+        yield from self.ring_events
+
+
+
+def ring_events(ring: FrameStore, numbers: npt.NDArray[np.int64]) -> list[SessionEvent]:
+    """The ring's rows numbered ``numbers`` (those it still holds) as events."""
+    out = []
+    for n in numbers.tolist():
+        j = ring.index_of(n)
+        if j is not None:
+            out.append(ring.event(j))
+    return out
+
+
+def row_events(rows: Rows, numbers: npt.NDArray[np.int64]) -> RowEvents:
+    """``LogRows.events_of``, for a log of the ring alone as well."""
+    if isinstance(rows, LogRows):
+        return rows.events_of(numbers)
+    return RowEvents(None, np.zeros(0, np.int64), ring_events(rows, np.asarray(numbers, np.int64)))

@@ -119,6 +119,14 @@ class LogModel(QAbstractTableModel):
     def number_at(self, row: int) -> int:
         return self._rows[row] if self._rows is not None else self._lo + row
 
+    def shown_numbers(self) -> npt.NDArray[np.int64]:
+        """The numbers of every row shown, ascending."""
+        import numpy as np
+
+        if self._rows is None:
+            return np.arange(self._lo, self._hi, dtype=np.int64)
+        return np.frombuffer(self._rows, np.int64).copy()
+
     def store_index(self, row: int) -> int | None:
         """Index into the store for a view row, or None when the frame has dropped."""
         if not 0 <= row < self.rowCount():

@@ -34,6 +34,7 @@ from inspector.recording.format import SUFFIX
 from inspector.redact import redact_url, scrub
 
 if TYPE_CHECKING:  # a file's columns load when one is opened
+    from inspector.logstore.log_rows import RowEvents
     from inspector.logstore.recording_source import PreparedRecording
     from inspector.logstore.store_document import StoreDocument
 
@@ -303,18 +304,14 @@ class RecordingUi(QObject):
         dlg.open()
         return dlg
 
-    def events_to_export(self, selection: bool) -> list[Any]:
-        """The selected frames, or every frame the log shows (its filter applies)."""
+    def events_to_export(self, selection: bool) -> list[Any] | RowEvents:
+        """The selected frames, or every frame the log shows (its filter applies): rows on disk are
+        read by the export's own thread as it writes."""
         panel = self.host.current_log_panel()
         if selection:
             return panel.selected_events()
-        model, store = panel.model, panel.rows
-        out = []
-        for row in range(model.rowCount()):
-            i = model.store_index(row)
-            if i is not None:
-                out.append(store.event(i))
-        return out
+        from inspector.logstore.log_rows import row_events
+        return row_events(panel.rows, panel.model.shown_numbers())
 
     def export(self, path: str | Path, selection: bool = False, har: bool | None = None) -> bool:
         """Export in the background: HAR when ``har`` (default: by the .har/.json extension), pcapng for

@@ -250,3 +250,29 @@ def test_a_damaged_block_leaves_its_rows_blank_and_the_rest_shown(make_panel, tm
     found = opened.rows.match(Query(topic="orders.eu"))
     assert len(found) == 250 and not set(range(101, 151)) & set(found.tolist())
     doc.close()
+
+
+def test_exporting_the_whole_log_reads_disk_rows_on_the_writers_thread(make_panel, backed):
+    import threading
+
+    from inspector.logstore.log_rows import row_events
+
+    panel, live = backed
+    plain = make_panel()
+    items = session_items()
+    feed(plain, items)
+    feed(panel, items, live)
+    for topic in ("", "prices*"):
+        for p in (plain, panel):
+            p.topic_edit.setText(topic)
+            p.apply_filter()
+        expected = [plain.rows.event(plain.model.store_index(r)) for r in range(plain.model.rowCount())]
+        events = row_events(panel.rows, panel.model.shown_numbers())
+        assert len(events.store_rows) > len(events.ring_events) > 0  # most rows are read from disk
+        assert len(events) == len(expected) > 0
+        got: list = []
+        writer = threading.Thread(target=lambda ev=events: got.extend(ev))  # as the export's worker does
+        writer.start()
+        writer.join()
+        assert got == expected, topic
+        assert list(row_events(plain.rows, plain.model.shown_numbers())) == expected

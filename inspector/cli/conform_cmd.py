@@ -15,7 +15,6 @@ from inspector.conformance.cases import Case, read_exclude_file, unknown_pattern
 from inspector.conformance.report import CaseResult, Outcome, Report, result_line, write_json, write_junit
 from inspector.conformance.rules import all_rules
 from inspector.conformance.runner import UNREACHABLE, RunOptions, why_not
-from inspector.protocol.events import SessionEvent
 
 
 def patterns(args: CaseArgs) -> tuple[list[str], list[str]]:
@@ -57,19 +56,9 @@ def run_options(args: CaseArgs, only: list[str]) -> RunOptions:
             make_private_dir(artifacts)
         except OSError as exc:
             raise CliError(f"--artifacts: cannot create {artifacts}: {exc.strerror or exc}") from None
+    from inspector.logstore.store_recorder import write_case  # a failed case's traffic as a session folder
     return RunOptions(slow=args.slow, strict=args.strict, artifacts=artifacts, opted_in=frozenset(only),
-                      record=record_session)
-
-
-def record_session(events: list[SessionEvent], where: Path, profile: str, url: str) -> Path:
-    """A failed case's traffic as a session store folder ``where`` (``where-2``, ... when taken):
-    replay, mock --replay, export and the app open it."""
-    from inspector.logstore.store_recorder import write_events
-    folder, n = where, 1
-    while folder.exists():
-        n += 1
-        folder = where.with_name(f"{where.name}-{n}")
-    return write_events(events, folder, profile=profile, url=url)
+                      record=write_case)
 
 
 def finish(report: Report, args: CaseArgs) -> int:

@@ -83,3 +83,13 @@ def write_events(events: Iterable[SessionEvent], folder: str | os.PathLike[str],
     if errors:
         raise OSError(errors[0])
     return rec.folder
+
+
+def write_case(events: list[SessionEvent], where: Path, profile: str, url: str) -> Path:
+    """A failed conformance case's traffic as a session folder ``where`` (``where-2``, ... when
+    taken): replay, mock --replay, export and the app open it."""
+    folder, n = where, 1
+    while folder.exists():
+        n += 1
+        folder = where.with_name(f"{where.name}-{n}")
+    return write_events(events, folder, profile=profile, url=url)

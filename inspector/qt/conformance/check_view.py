@@ -164,8 +164,9 @@ class CheckView(QWidget):
             return
         bar = self.options_bar
         publisher = bar.publisher(token, tls)
+        from inspector.logstore.store_recorder import write_case  # a failed case's traffic as a session folder
         opts = RunOptions(artifacts=artifacts, profile=self.title, slow=bar.slow, hints=dict(GUI_HINTS),
-                          opted_in=bar.opted_in([c.id for c in self.cases if OPT_IN in c.needs]))
+                          record=write_case, opted_in=bar.opted_in([c.id for c in self.cases if OPT_IN in c.needs]))
         try:
             self.report = await conform(self.url, token, self.cases, opts, auth=self.auth, tls=tls,
                                         headers=self.options.headers, publisher=publisher, timeout=self.timeout,

@@ -95,7 +95,7 @@ def test_publishing_through_a_command_and_a_chosen_recordings_folder(qtbot, qloo
     rows = _rows(view)
     assert rows["filter-replace"][0] == "pass" and rows["error-unknown-kind"][0] == "fail"
     [folder] = (tmp_path / "elsewhere").iterdir()
-    assert folder.name.startswith("mock-") and (folder / "error-unknown-kind.rirec").is_file()
+    assert folder.name.startswith("mock-") and (folder / "error-unknown-kind" / "frames.arrows").is_file()
     assert not (tmp_path / "checks").exists()
 
 
@@ -122,3 +122,38 @@ def test_check_server_against_a_dead_port_says_once_that_it_cannot_be_reached(qt
     assert len(rows) == len(server_cases()) and report.exit_code() == 2
     assert all(r.outcome is Outcome.SKIPPED and r.artifact is None for r in report.results)
     assert not re.search(r"(?i)errno|error\b|connectionrefused", summary + "".join(d for _, d in rows.values()))
+
+
+def test_a_failed_cases_recording_is_a_session_folder_the_app_opens_at_the_offending_frame(qtbot, qloop, tmp_path,
+                                                                                           mock_server):
+    from PySide6.QtCore import Qt
+
+    from inspector.logstore.store_source import store_folder
+    from inspector.qt.conformance.launch import open_artifact
+    from inspector.qt.recording.recording_view import RecordingView
+
+    server = mock_server(tokens=frozenset({TOKEN}), faults=("wrong-error-code",))
+    w = make_window(qtbot, tmp_path)
+    view = _view(qtbot, server.url, tmp_path / "checks", ["error-unknown-kind"], control=False)
+    view.open_artifact.connect(lambda path, frame: open_artifact(w, w.recording, path, frame))
+    opened: list[RecordingView] = []
+    w.recording.opened.connect(opened.append)
+
+    async def scenario():
+        await _finished(view)
+        [result] = view.report.results
+        assert result.outcome is Outcome.FAIL and result.frame is not None
+        assert store_folder(result.artifact) == Path(result.artifact) and TOKEN not in Path(result.artifact).name
+        view.table.setCurrentCell(0, COL_CASE)
+        qtbot.keyClick(view.table, Qt.Key.Key_Return)  # activates the row, as a double click does
+        await until(lambda: opened and opened[0].log_panel.view.currentIndex().isValid(), what="the frame selected")
+        panel = opened[0].log_panel
+        row = panel.view.currentIndex().row()
+        i = panel.model.store_index(row)
+        frames_before = sum(1 for r in range(row) if not panel.rows.is_session(panel.model.store_index(r)))
+        shown = (str(opened[0].recording.path), frames_before, panel.rows.data(i))
+        await close_window(w, stop_recording=True)
+        return result, shown
+    result, (path, frames_before, data) = run(qloop, scenario(), timeout=90)
+    assert path == result.artifact and frames_before == result.frame
+    assert TOKEN.encode() not in data

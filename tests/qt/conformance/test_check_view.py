@@ -48,8 +48,8 @@ def test_check_server_shows_results_by_rule_and_opens_the_failed_frame(qtbot, ql
         await until(lambda: doc.log_panel.view.currentIndex().isValid(), what="a selected row")
         panel = doc.log_panel
         i = panel.model.store_index(panel.view.currentIndex().row())
-        data = panel.store.data(i)
-        assert data[0] == 0xFF and b"bad_frame" in data and panel.store.direction(i) == "in"
+        data = panel.rows.data(i)
+        assert data[0] == 0xFF and b"bad_frame" in data and panel.rows.direction(i) == "in"
         # results saved as JUnit, without a dialog blocking the loop
         out = tmp_path / "conform.xml"
         assert view.save(out, "junit")

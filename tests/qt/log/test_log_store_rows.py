@@ -271,7 +271,7 @@ def test_exporting_the_whole_log_reads_disk_rows_on_the_writers_thread(make_pane
         assert len(events.store_rows) > len(events.ring_events) > 0  # most rows are read from disk
         assert len(events) == len(expected) > 0
         got: list = []
-        writer = threading.Thread(target=lambda ev=events: got.extend(ev))  # as the export's worker does
+X
         writer.start()
         writer.join()
         assert got == expected, topic

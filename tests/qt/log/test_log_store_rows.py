@@ -271,7 +271,7 @@ def test_exporting_the_whole_log_reads_disk_rows_on_the_writers_thread(make_pane
         assert len(events.store_rows) > len(events.ring_events) > 0  # most rows are read from disk
         assert len(events) == len(expected) > 0
         got: list = []
-X
+        writer = threading.Thread(target=got.extend, args=(events,))  # as the export's worker does
         writer.start()
         writer.join()
         assert got == expected, topic

@@ -29,6 +29,7 @@ machine the figures move with it.
 usage: python bench/bench_proxy.py [--frames 100000] [--repeat 3] [--shapes compact,large]
        [--rate 10000] [--seconds 1] [--rounds 5] [--connections 200]
        [--storm-rate 100] [--storm-seconds 10] [--steady 10] [--parts rate,latency,memory,storm]
+       [--baseline DIR]  (DIR: another source tree whose proxy runs beside this one: before/after)
 """
 
 from __future__ import annotations
@@ -84,15 +85,19 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
             time.sleep(0.05)
 
 
-class Proxy:
-    """The proxy command in its own process, its --json log to /dev/null."""
+BASELINE: Path | None = None  # --baseline: a source tree whose proxy runs beside this one's
 
-    def __init__(self, upstream: str, *extra: str) -> None:
+
+class Proxy:
+    """The proxy command in its own process, its --json log to /dev/null; from the ``root``
+    source tree (this one unless told)."""
+
+    def __init__(self, upstream: str, *extra: str, root: Path = ROOT) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "inspector", "proxy", "--listen", f"127.0.0.1:{self.port}", "--upstream",
-             upstream, "--json", *extra], stdout=subprocess.DEVNULL, cwd=ROOT,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+             upstream, "--json", *extra], stdout=subprocess.DEVNULL, cwd=root,
+            env=dict(os.environ, PYTHONPATH=str(root)))
         wait_listening(self.port, self.proc, "the proxy")
         path = upstream.split("/", 3)[3] if upstream.count("/") >= 3 else ""
         self.url = f"ws://127.0.0.1:{self.port}/{path}"
@@ -230,6 +235,8 @@ def added_latency(rate: int, seconds: float, rounds: int) -> dict[str, list[list
     assert paced.stdout is not None and paced.stdin is not None
     url = paced.stdout.readline().strip()
     proxies = {"log on": Proxy(url), "log off": Proxy(url, "--quiet")}
+    if BASELINE is not None:
+        proxies["log on (baseline)"] = Proxy(url, root=BASELINE)
     out: dict[str, list[list[float]]] = {name: [] for name in proxies}
     try:
         for _ in range(rounds):
@@ -251,7 +258,7 @@ def added_report(runs: dict[str, list[list[float]]], rate: int, seconds: float) 
     for name, rounds in runs.items():
         values = [d for run in rounds for d in run]
         each = ", ".join(f"{percentile(run, 99):.2f}" for run in rounds)
-        print(f"  {name:8} p50 {percentile(values, 50):.3f} ms  p99 {percentile(values, 99):.3f} ms  "
+        print(f"  {name:17} p50 {percentile(values, 50):.3f} ms  p99 {percentile(values, 99):.3f} ms  "
               f"p99.9 {percentile(values, 99.9):.3f} ms  ({len(values)} frames; p99 per round: {each})")
     return percentile([d for run in runs["log on"] for d in run], 99)
 
@@ -304,6 +311,9 @@ def rates(frames: int, repeat: int, shapes: list[str]) -> list[str]:
     folder = tempfile.mkdtemp(prefix="bench-proxy-")
     proxies = {"no rules": Proxy(server.url), "20 rules": Proxy(server.url, "--rules", twenty_rules(folder)),
                "log off": Proxy(server.url, "--quiet")}
+    if BASELINE is not None:
+        proxies["no rules (baseline)"] = Proxy(server.url, root=BASELINE)
+        proxies["20 rules (baseline)"] = Proxy(server.url, "--rules", twenty_rules(folder), root=BASELINE)
     urls = {"direct": server.url, **{name: p.url for name, p in proxies.items()}}
     runs: dict[tuple[str, str], list[float]] = {}
     try:
@@ -326,7 +336,7 @@ def rates(frames: int, repeat: int, shapes: list[str]) -> list[str]:
             best = max(runs[shape, name])
             each = ", ".join(f"{r / 1000:.0f}k" for r in runs[shape, name])
             note = "  (no rules, no log)" if name == "log off" else ""
-            print(f"    {name:9} {best:10,.0f} frames/s  {best / direct:.2f} of direct  ({each}){note}")
+            print(f"    {name:19} {best:10,.0f} frames/s  {best / direct:.2f} of direct  ({each}){note}")
         for name, target in (("no rules", RATE_TARGET_NO_RULES), ("20 rules", RATE_TARGET_20_RULES)):
             ratio = max(runs[shape, name]) / direct
             if ratio < target:
@@ -418,12 +428,16 @@ def main() -> int:
     ap.add_argument("--storm-seconds", type=float, default=10.0)
     ap.add_argument("--steady", type=int, default=10, help="pairs carrying traffic during the storm")
     ap.add_argument("--parts", default=",".join(PARTS), help="which parts to run: " + ",".join(PARTS))
+    ap.add_argument("--baseline", type=Path, help="a source tree (e.g. `git archive main | tar -x -C DIR`) whose "
+                    "proxy runs interleaved beside this one's in the rate and added-latency parts: before/after")
     ap.add_argument("--paced-server", nargs=3, metavar=("RATE", "SECONDS", "GROUP"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.paced_server:
         return asyncio.run(paced_server(int(args.paced_server[0]), float(args.paced_server[1]),
                                         int(args.paced_server[2])))
     parts = args.parts.split(",")
+    global BASELINE
+    BASELINE = args.baseline.resolve() if args.baseline else None
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
     missed = []
     if "rate" in parts:

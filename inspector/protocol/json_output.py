@@ -88,6 +88,22 @@ def _escape_non_ascii(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_ASCII_ERRORS, _escape_non_ascii)
 
 
+class FastLine:
+    """That ``dumps`` may write a record the fast way; ``raw_body``, when not None, is its body's
+    exact bytes, written as they are instead of the parsed body: bytes msgspec parsed to that very
+    object, without a line break (a reader's parse of them is the body; duplicate keys included,
+    as the standard parse keeps a repeated member's last value). What is not ASCII in them lies
+    within strings, where the line's escaping pass writes it as ensure_ascii does."""
+
+    __slots__ = ("raw_body",)
+
+    def __init__(self, raw_body: bytes | None = None) -> None:
+        self.raw_body = raw_body
+
+
+_FAST = FastLine()
+
+
 def decoded(ev: FrameSeen) -> Frame | DecodeError:
     """The frame (or DecodeError) the bytes of ``ev`` make; a text frame is always an error."""
     return decode_received(ev.data, ev.text)
@@ -138,9 +154,9 @@ def _event_and_body(ev: FrameSeen, data: bytes) -> tuple[Frame | DecodeError, di
         return exc, None, True
 
 
-def _summary(frame: Frame | DecodeError, size: int, fast: bool) -> str:
+def _summary(frame: Frame | DecodeError, size: int, fast: FastLine | None) -> str:
     """``summarize(frame, size)``; an EVENT's data written by msgspec when that gives the same text."""
-    if fast and type(frame) is Event and size <= LAZY_SUMMARY_BYTES:
+    if fast is not None and type(frame) is Event and size <= LAZY_SUMMARY_BYTES:
         text = _FAST_ENCODE(frame.data).decode("utf-8")  # msgspec's own parse: it can write every value of it
         if not _ODD_NUMBER.search(text, 0, _NUMBER_WINDOW):
             if len(text) > _SUMMARY_LIMIT:
@@ -149,11 +165,20 @@ def _summary(frame: Frame | DecodeError, size: int, fast: bool) -> str:
     return summarize(frame, size)
 
 
-def frame_record(ev: FrameSeen) -> tuple[dict[str, Any], bool]:
-    """The record of a frame, and whether ``dumps`` may write it the fast way (see ``_FAST_DECODE``)."""
+def _raw_body(data: bytes) -> FastLine:
+    """The fast way for a body msgspec parsed: its bytes as they are when they fit in a line as such."""
+    raw = data[1:]
+    if b"\n" not in raw and b"\r" not in raw:  # only whitespace may be either: within a string it is escaped
+        return FastLine(raw)
+    return _FAST
+
+
+def frame_record(ev: FrameSeen) -> tuple[dict[str, Any], FastLine | None]:
+    """The record of a frame, and whether (and how) ``dumps`` may write it the fast way (see
+    ``_FAST_DECODE``)."""
     data = bytes(ev.data)
-    frame, body, fast = _event_and_body(ev, data)
-    fast = fast and math.isfinite(ev.t)
+    frame, body, parsed_fast = _event_and_body(ev, data)
+    fast = (_raw_body(data) if body is not None else _FAST) if parsed_fast and math.isfinite(ev.t) else None
     out = _head(ev, "frame")
     out["dir"] = ev.direction
     out["kind"] = frame_kind(ev)
@@ -175,7 +200,8 @@ def frame_record(ev: FrameSeen) -> tuple[dict[str, Any], bool]:
         out["body"] = body
     else:
         out["body"], body_fast = _body(frame, data)
-        fast = fast and body_fast
+        if not body_fast:
+            fast = None
     return out, fast
 
 
@@ -214,23 +240,30 @@ def json_record(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> 
     return None
 
 
-def dumps(record: dict[str, Any], fast: bool = False) -> str:
-    """One output line (without the newline) for a record; ``fast`` for one ``frame_record``
-    allows it (and what is added to it holds only this program's own values)."""
-    if fast:
-        try:
-            line = _FAST_ENCODE(record)
-        except (TypeError, ValueError, OverflowError):  # e.g. a lone surrogate in a name from argv
-            return _ENCODER.encode(record)
-        if line.isascii():
-            return line.decode("ascii")
-        text = line.decode("utf-8")
-        if "\\x" not in text:  # then every \x backslashreplace writes is one of its own
-            escaped = text.encode("ascii", "backslashreplace")
-            if b"\\U" not in escaped:  # a character beyond U+FFFF: JSON writes it as a pair
-                return escaped.replace(b"\\x", b"\\u00").decode("ascii")
-        return text.encode("ascii", _ASCII_ERRORS).decode("ascii")
-    return _ENCODER.encode(record)
+def dumps(record: dict[str, Any], fast: FastLine | None = None) -> str:
+    """One output line (without the newline) for a record; ``fast`` from ``frame_record`` when it
+    allows it (and what is added to the record holds only this program's own values)."""
+    if fast is None:
+        return _ENCODER.encode(record)
+    written = record
+    if fast.raw_body is not None:
+        written = record.copy()
+        written["body"] = msgspec.Raw(fast.raw_body)
+        # the one other field of an EVENT likely to hold more than ASCII: escaped here, so that the
+        # line most often needs no escaping pass
+        written["summary"] = msgspec.Raw(_ENCODER.encode(record["summary"]).encode("ascii"))
+    try:
+        line = _FAST_ENCODE(written)
+    except (TypeError, ValueError, OverflowError):  # e.g. a lone surrogate in a name from argv
+        return _ENCODER.encode(record)
+    if line.isascii():
+        return line.decode("ascii")
+    text = line.decode("utf-8")
+    if "\\x" not in text:  # then every \x backslashreplace writes is one of its own
+        escaped = text.encode("ascii", "backslashreplace")
+        if b"\\U" not in escaped:  # a character beyond U+FFFF: JSON writes it as a pair
+            return escaped.replace(b"\\x", b"\\u00").decode("ascii")
+    return text.encode("ascii", _ASCII_ERRORS).decode("ascii")
 
 
 def json_line(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> str | None:

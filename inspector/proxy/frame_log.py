@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from inspector.protocol.events import IN, OUT, FrameSeen
-from inspector.protocol.json_output import SCHEMA_VERSION, dumps, frame_record
+from inspector.protocol.json_output import SCHEMA_VERSION, FastLine, dumps, frame_record
 from inspector.proxy.checks import Violation
 from inspector.proxy.wire import MessageJoiner, RawFrame, parse_close
 
@@ -69,11 +69,11 @@ class FrameLog:
         else:
             self.emit(_human(record))
 
-    def _record(self, c2s: bool, frame: RawFrame, t: float) -> tuple[dict[str, Any], bool]:
-        """The frame's record, and whether ``dumps`` may write it the fast way."""
+    def _record(self, c2s: bool, frame: RawFrame, t: float) -> tuple[dict[str, Any], FastLine | None]:
+        """The frame's record, and whether (and how) ``dumps`` may write it the fast way."""
         op = frame.opcode
         joined = self._joiners[c2s].add(frame)
-        fast = False
+        fast = None
         if joined is not None:
             whole, text, count = joined
             record, fast = frame_record(FrameSeen(self.conn, t, OUT if c2s else IN, whole, text=text))

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -94,10 +95,13 @@ class Proxy:
 
     def __init__(self, upstream: str, *extra: str, root: Path = ROOT) -> None:
         self.port = free_port()
+        # the proxy's own time per frame (inspector/proxy/timing.py), written when it ends
+        self.timing_file = Path(tempfile.mkdtemp(prefix="bench-proxy-timing-")) / "timing.json"
+        self.timing: dict[str, Any] | None = None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "inspector", "proxy", "--listen", f"127.0.0.1:{self.port}", "--upstream",
              upstream, "--json", *extra], stdout=subprocess.DEVNULL, cwd=root,
-            env=dict(os.environ, PYTHONPATH=str(root)))
+            env=dict(os.environ, PYTHONPATH=str(root), REALTIME_INSPECTOR_PROXY_TIMING=str(self.timing_file)))
         wait_listening(self.port, self.proc, "the proxy")
         path = upstream.split("/", 3)[3] if upstream.count("/") >= 3 else ""
         self.url = f"ws://127.0.0.1:{self.port}/{path}"
@@ -108,6 +112,8 @@ class Proxy:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        if self.timing_file.exists():
+            self.timing = json.loads(self.timing_file.read_text())
 
 
 # ---------------------------------------------------------------- the paced server (a process of its own)
@@ -225,7 +231,7 @@ def latency(rate: int, seconds: float, rounds: int) -> dict[str, list[list[float
     return out
 
 
-def added_latency(rate: int, seconds: float, rounds: int) -> dict[str, list[list[float]]]:
+def added_latency(rate: int, seconds: float, rounds: int) -> tuple[dict[str, list[list[float]]], dict[str, Any]]:
     """Each frame's added delay, measured on the same frames side by side: the server writes
     every frame to a direct client and to one through the proxy at once. Rounds take turns
     between the proxy with its log on and a --quiet one."""
@@ -238,17 +244,34 @@ def added_latency(rate: int, seconds: float, rounds: int) -> dict[str, list[list
     if BASELINE is not None:
         proxies["log on (baseline)"] = Proxy(url, root=BASELINE)
     out: dict[str, list[list[float]]] = {name: [] for name in proxies}
+    inside: dict[str, Any] = {}
     try:
         for _ in range(rounds):
             for name, proxy in proxies.items():
                 out[name].append(asyncio.run(side_by_side(url, proxy.url)))
     finally:
-        for proxy in proxies.values():
+        for name, proxy in proxies.items():
             proxy.close()
+            if proxy.timing is not None:
+                inside[name] = proxy.timing
         paced.stdin.write("quit\n")
         paced.stdin.close()
         paced.wait(10)
-    return out
+    return out, inside
+
+
+def inside_report(inside: dict[str, Any]) -> None:
+    """The proxy's own time per frame, measured inside it (from a read's return to its write), and
+    its collector's pauses: what the proxy adds, without the machine's scheduling around it."""
+    if not inside:
+        return
+    print("  the proxy's own time per frame (inside the proxy: a read's return to its write; every round, "
+          "warm-up included):")
+    for name, t in inside.items():
+        gc = t["gc"]
+        print(f"  {name:17} p50 {t['p50_ms']:.3f} ms  p99 {t['p99_ms']:.3f} ms  p99.9 {t['p999_ms']:.3f} ms  "
+              f"max {t['max_ms']:.3f} ms  ({t['frames']} frames in {t['reads']} reads; GC: {gc['collections']} "
+              f"collections, longest {gc['max_ms'] or 0:.3f} ms, {gc['total_ms']:.1f} ms in all)")
 
 
 def added_report(runs: dict[str, list[list[float]]], rate: int, seconds: float) -> float:
@@ -444,7 +467,9 @@ def main() -> int:
         missed += rates(args.frames, args.repeat, args.shapes.split(","))
     if "latency" in parts:
         latency_report(latency(args.rate, args.seconds, args.rounds), args.rate, args.seconds)
-        added = added_report(added_latency(args.rate, args.seconds, args.rounds), args.rate, args.seconds)
+        runs, inside = added_latency(args.rate, args.seconds, args.rounds)
+        added = added_report(runs, args.rate, args.seconds)
+        inside_report(inside)
         if added > ADDED_P99_TARGET_MS:
             missed.append(f"added p99 {added:.3f} ms per frame (log on) > {ADDED_P99_TARGET_MS} ms")
     if "memory" in parts:

@@ -18,6 +18,7 @@ from inspector.proxy.checks import SideChecker, Violation
 from inspector.proxy.frame_log import PairLog
 from inspector.proxy.rules import CloseOrder, Decision, PairRules, close_frames
 from inspector.proxy.tcp_toxics import PairToxics, reset_connection
+from inspector.proxy.timing import Timing
 from inspector.proxy.toxics import Toxic
 from inspector.proxy.wire import FrameSplitter, FrameTooLarge, RawFrame, close_payload, encode
 
@@ -62,10 +63,11 @@ class Pair:
 
     def __init__(self, index: int, client: Side, server: Side, log: PairLog | None, rules: PairRules,
                  strict: bool, max_frame: int, on_frame: Callable[[bool, RawFrame], None] | None = None,
-                 toxics: PairToxics | None = None) -> None:
+                 toxics: PairToxics | None = None, timing: Timing | None = None) -> None:
         self.index, self.client, self.server = index, client, server
         self.log, self.rules, self.toxics, self.on_frame = log, rules, toxics, on_frame
         self.strict, self.max_frame = strict, max_frame
+        self.timing = timing
         self.on_hold: Callable[[Pair, bool, RawFrame], object] | None = None  # a hold rule parked a frame
         address = client.writer.get_extra_info("peername")
         self.client_address = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
@@ -123,10 +125,16 @@ class Pair:
         src, dst = (self.client, self.server) if c2s else (self.server, self.client)
         splitter = FrameSplitter(self.max_frame)
         checker = SideChecker(client=c2s)
+        timing = self.timing
+        started, before = 0.0, 0
         try:
             while data := await src.reader.read(READ_SIZE):
+                if timing is not None:
+                    started, before = time.perf_counter(), self.frames[c2s]
                 if not await self._batch(c2s, data, splitter, checker, src, dst):
                     return
+                if timing is not None:
+                    timing.read(time.perf_counter() - started, self.frames[c2s] - before)
                 await dst.writer.drain()
         except (ConnectionError, OSError):
             pass

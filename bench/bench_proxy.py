@@ -266,12 +266,14 @@ def inside_report(inside: dict[str, Any]) -> None:
     if not inside:
         return
     print("  the proxy's own time per frame (inside the proxy: a read's return to its write; every round, "
-          "warm-up included):")
+          "warm-up included), wall clock / the thread's CPU time:")
     for name, t in inside.items():
         gc = t["gc"]
-        print(f"  {name:17} p50 {t['p50_ms']:.3f} ms  p99 {t['p99_ms']:.3f} ms  p99.9 {t['p999_ms']:.3f} ms  "
-              f"max {t['max_ms']:.3f} ms  ({t['frames']} frames in {t['reads']} reads; GC: {gc['collections']} "
-              f"collections, longest {gc['max_ms'] or 0:.3f} ms, {gc['total_ms']:.1f} ms in all)")
+        print(f"  {name:17} p50 {t['p50_ms']:.3f} / {t['cpu_p50_ms']:.3f} ms  p99 {t['p99_ms']:.3f} / "
+              f"{t['cpu_p99_ms']:.3f} ms  p99.9 {t['p999_ms']:.3f} / {t['cpu_p999_ms']:.3f} ms  "
+              f"max {t['max_ms']:.3f} / {t['cpu_max_ms']:.3f} ms  ({t['frames']} frames in {t['reads']} "
+              f"reads; GC: {gc['collections']} collections, longest {gc['max_ms'] or 0:.3f} ms, "
+              f"{gc['total_ms']:.1f} ms in all)")
 
 
 def added_report(runs: dict[str, list[list[float]]], rate: int, seconds: float) -> float:

@@ -126,15 +126,16 @@ class Pair:
         splitter = FrameSplitter(self.max_frame)
         checker = SideChecker(client=c2s)
         timing = self.timing
-        started, before = 0.0, 0
+        started, started_cpu, before = 0.0, 0.0, 0
         try:
             while data := await src.reader.read(READ_SIZE):
                 if timing is not None:
-                    started, before = time.perf_counter(), self.frames[c2s]
+                    started, started_cpu, before = time.perf_counter(), time.thread_time(), self.frames[c2s]
                 if not await self._batch(c2s, data, splitter, checker, src, dst):
                     return
                 if timing is not None:
-                    timing.read(time.perf_counter() - started, self.frames[c2s] - before)
+                    timing.read(time.perf_counter() - started, time.thread_time() - started_cpu,
+                                self.frames[c2s] - before)
                 await dst.writer.drain()
         except (ConnectionError, OSError):
             pass

@@ -15,7 +15,19 @@ def pair_conn(index: int, proxy: int = 1) -> str:
     return f"{PREFIX}{index}" if proxy == 1 else f"{PREFIX}{proxy}.{index}"
 
 
+RECORDING_PROFILE = "proxy"  # the profile a recording of the proxy's pairs names (proxy/record.py)
+_recorded_pairs: set[str] = set()  # the labels of the pairs of proxy recordings opened
+
+
+def recorded_pairs(header: dict[str, object], labels: list[str]) -> None:
+    """A file opened: when it is a proxy's recording, its connections (``labels``) are pairs."""
+    if header.get("profile") == RECORDING_PROFILE:
+        _recorded_pairs.update(labels)
+
+
 def is_pair_conn(conn: str) -> bool:
+    if conn in _recorded_pairs:
+        return True
     if not conn.startswith(PREFIX):
         return False
     head, dot, tail = conn[len(PREFIX):].partition(".")

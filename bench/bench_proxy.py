@@ -409,6 +409,7 @@ def reconnect_storm(rate: int, seconds: float, steady: int) -> list[str]:
     from proxy_storm import storm  # tests/helpers: the normal suite runs the same storm, scaled down
     mock = Mock()
     proxy = Proxy(mock.url)
+    base = Proxy(mock.url, root=BASELINE) if BASELINE is not None else None
     total = round(rate * seconds)
     try:
         direct = asyncio.run(storm(mock.url, rate, seconds, steady))
@@ -416,13 +417,18 @@ def reconnect_storm(rate: int, seconds: float, steady: int) -> list[str]:
         through = asyncio.run(storm(proxy.url, rate, seconds, steady))
         rss_after = rss_mb(proxy.proc.pid)
         alive = proxy.proc.poll() is None
+        baseline = asyncio.run(storm(base.url, rate, seconds, steady)) if base is not None else None
     finally:
         proxy.close()
+        if base is not None:
+            base.close()
         mock.close()
     print(f"reconnect storm: {rate} connects/s for {seconds:g} s beside {steady} steady pairs "
           "(each keeps 8 PINGs in flight):")
     print(storm_line("direct", direct, total))
     print(storm_line("proxied", through, total))
+    if baseline is not None:
+        print(storm_line("baseline", baseline, total))
     print(f"  proxy RSS {rss_before:.1f} MB before the storm, {rss_after:.1f} MB after; "
           f"{'still running' if alive else 'DIED'}")
     for line in (through.failed + through.problems)[:5]:

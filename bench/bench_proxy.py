@@ -12,13 +12,21 @@ In the same run, with a bare websockets client as the receiver:
           rounds and each round's p99; then the added delay of each frame, measured on the
           same frames side by side (the server writes each to a direct client and to one
           through the proxy at once; rounds alternate the proxy's log on and off): p50,
-          p99, p99.9. The target is this per-frame p99 with the log on.
+          p99, p99.9. The target is this per-frame p99 with the log on. Last, the proxy's
+          own time per frame, measured inside it (inspector/proxy/timing.py: from a read's
+          return to its write, in wall-clock and in the thread's CPU time, and its GC
+          pauses): what the proxy itself adds, which a busy machine does not lengthen
+          the way it does the end-to-end figures above.
   memory  the proxy's RSS with 200 connections open, after rounds of traffic on all.
   storm   100 client connects a second for 10 s (each upgrades, has a PING answered and
           closes) beside 10 steady pairs that keep PINGs in flight, straight at the mock
           and through the proxy: connects failed, steady PONGs lost or out of order (none
           allowed), round trip p99 before and during the storm (through the proxy at most
           3x direct), the proxy's RSS before and after.
+
+With --baseline DIR (another source tree, e.g. `git archive main | tar -x -C DIR`), that
+tree's proxy runs beside this one's in the rate, latency and storm parts: before/after in
+the same run.
 
 The proxy is the real command (`realtime-inspector proxy --json`, its log on, written to
 /dev/null) in a process of its own. Targets: rate through the proxy >= 0.5 of direct

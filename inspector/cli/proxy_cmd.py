@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import ipaddress
 import os
 import signal
@@ -156,9 +155,6 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
     timing_file = os.environ.get(TIMING_ENV)
     if timing_file:
         config.timing = Timing()
-    # What start-up made lives as long as the proxy: out of the collector's way, so that a full
-    # collection (a pause for every pair) walks only what forwarding made since.
-    gc.freeze()
     scheme = "wss" if config.ssl_context else "ws"
     print(f"listening on {scheme}://{config.host}:{server.port} -> {redact_url(config.upstream.url)}", flush=True)
     done = asyncio.Event()

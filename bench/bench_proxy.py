@@ -12,13 +12,21 @@ In the same run, with a bare websockets client as the receiver:
           rounds and each round's p99; then the added delay of each frame, measured on the
           same frames side by side (the server writes each to a direct client and to one
           through the proxy at once; rounds alternate the proxy's log on and off): p50,
-          p99, p99.9. The target is this per-frame p99 with the log on.
+          p99, p99.9. The target is this per-frame p99 with the log on. Last, the proxy's
+          own time per frame, measured inside it (inspector/proxy/timing.py: from a read's
+          return to its write, in wall-clock and in the thread's CPU time, and its GC
+          pauses): what the proxy itself adds, which a busy machine does not lengthen
+          the way it does the end-to-end figures above.
   memory  the proxy's RSS with 200 connections open, after rounds of traffic on all.
   storm   100 client connects a second for 10 s (each upgrades, has a PING answered and
           closes) beside 10 steady pairs that keep PINGs in flight, straight at the mock
           and through the proxy: connects failed, steady PONGs lost or out of order (none
           allowed), round trip p99 before and during the storm (through the proxy at most
           3x direct), the proxy's RSS before and after.
+
+With --baseline DIR (another source tree, e.g. `git archive main | tar -x -C DIR`), that
+tree's proxy runs beside this one's in the rate, latency and storm parts: before/after in
+the same run.
 
 The proxy is the real command (`realtime-inspector proxy --json`, its log on, written to
 /dev/null) in a process of its own. Targets: rate through the proxy >= 0.5 of direct
@@ -29,12 +37,14 @@ machine the figures move with it.
 usage: python bench/bench_proxy.py [--frames 100000] [--repeat 3] [--shapes compact,large]
        [--rate 10000] [--seconds 1] [--rounds 5] [--connections 200]
        [--storm-rate 100] [--storm-seconds 10] [--steady 10] [--parts rate,latency,memory,storm]
+       [--baseline DIR]  (DIR: another source tree whose proxy runs beside this one: before/after)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -84,15 +94,22 @@ def wait_listening(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
             time.sleep(0.05)
 
 
-class Proxy:
-    """The proxy command in its own process, its --json log to /dev/null."""
+BASELINE: Path | None = None  # --baseline: a source tree whose proxy runs beside this one's
 
-    def __init__(self, upstream: str, *extra: str) -> None:
+
+class Proxy:
+    """The proxy command in its own process, its --json log to /dev/null; from the ``root``
+    source tree (this one unless told)."""
+
+    def __init__(self, upstream: str, *extra: str, root: Path = ROOT) -> None:
         self.port = free_port()
+        # the proxy's own time per frame (inspector/proxy/timing.py), written when it ends
+        self.timing_file = Path(tempfile.mkdtemp(prefix="bench-proxy-timing-")) / "timing.json"
+        self.timing: dict[str, Any] | None = None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "inspector", "proxy", "--listen", f"127.0.0.1:{self.port}", "--upstream",
-             upstream, "--json", *extra], stdout=subprocess.DEVNULL, cwd=ROOT,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+             upstream, "--json", *extra], stdout=subprocess.DEVNULL, cwd=root,
+            env=dict(os.environ, PYTHONPATH=str(root), REALTIME_INSPECTOR_PROXY_TIMING=str(self.timing_file)))
         wait_listening(self.port, self.proc, "the proxy")
         path = upstream.split("/", 3)[3] if upstream.count("/") >= 3 else ""
         self.url = f"ws://127.0.0.1:{self.port}/{path}"
@@ -103,6 +120,8 @@ class Proxy:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        if self.timing_file.exists():
+            self.timing = json.loads(self.timing_file.read_text())
 
 
 # ---------------------------------------------------------------- the paced server (a process of its own)
@@ -220,7 +239,7 @@ def latency(rate: int, seconds: float, rounds: int) -> dict[str, list[list[float
     return out
 
 
-def added_latency(rate: int, seconds: float, rounds: int) -> dict[str, list[list[float]]]:
+def added_latency(rate: int, seconds: float, rounds: int) -> tuple[dict[str, list[list[float]]], dict[str, Any]]:
     """Each frame's added delay, measured on the same frames side by side: the server writes
     every frame to a direct client and to one through the proxy at once. Rounds take turns
     between the proxy with its log on and a --quiet one."""
@@ -230,18 +249,39 @@ def added_latency(rate: int, seconds: float, rounds: int) -> dict[str, list[list
     assert paced.stdout is not None and paced.stdin is not None
     url = paced.stdout.readline().strip()
     proxies = {"log on": Proxy(url), "log off": Proxy(url, "--quiet")}
+    if BASELINE is not None:
+        proxies["log on (baseline)"] = Proxy(url, root=BASELINE)
     out: dict[str, list[list[float]]] = {name: [] for name in proxies}
+    inside: dict[str, Any] = {}
     try:
         for _ in range(rounds):
             for name, proxy in proxies.items():
                 out[name].append(asyncio.run(side_by_side(url, proxy.url)))
     finally:
-        for proxy in proxies.values():
+        for name, proxy in proxies.items():
             proxy.close()
+            if proxy.timing is not None:
+                inside[name] = proxy.timing
         paced.stdin.write("quit\n")
         paced.stdin.close()
         paced.wait(10)
-    return out
+    return out, inside
+
+
+def inside_report(inside: dict[str, Any]) -> None:
+    """The proxy's own time per frame, measured inside it (from a read's return to its write), and
+    its collector's pauses: what the proxy adds, without the machine's scheduling around it."""
+    if not inside:
+        return
+    print("  the proxy's own time per frame (inside the proxy: a read's return to its write; every round, "
+          "warm-up included), wall clock / the thread's CPU time:")
+    for name, t in inside.items():
+        gc = t["gc"]
+        print(f"  {name:17} p50 {t['p50_ms']:.3f} / {t['cpu_p50_ms']:.3f} ms  p99 {t['p99_ms']:.3f} / "
+              f"{t['cpu_p99_ms']:.3f} ms  p99.9 {t['p999_ms']:.3f} / {t['cpu_p999_ms']:.3f} ms  "
+              f"max {t['max_ms']:.3f} / {t['cpu_max_ms']:.3f} ms  ({t['frames']} frames in {t['reads']} "
+              f"reads; GC: {gc['collections']} collections, longest {gc['max_ms'] or 0:.3f} ms, "
+              f"{gc['total_ms']:.1f} ms in all)")
 
 
 def added_report(runs: dict[str, list[list[float]]], rate: int, seconds: float) -> float:
@@ -251,7 +291,7 @@ def added_report(runs: dict[str, list[list[float]]], rate: int, seconds: float) 
     for name, rounds in runs.items():
         values = [d for run in rounds for d in run]
         each = ", ".join(f"{percentile(run, 99):.2f}" for run in rounds)
-        print(f"  {name:8} p50 {percentile(values, 50):.3f} ms  p99 {percentile(values, 99):.3f} ms  "
+        print(f"  {name:17} p50 {percentile(values, 50):.3f} ms  p99 {percentile(values, 99):.3f} ms  "
               f"p99.9 {percentile(values, 99.9):.3f} ms  ({len(values)} frames; p99 per round: {each})")
     return percentile([d for run in runs["log on"] for d in run], 99)
 
@@ -304,6 +344,9 @@ def rates(frames: int, repeat: int, shapes: list[str]) -> list[str]:
     folder = tempfile.mkdtemp(prefix="bench-proxy-")
     proxies = {"no rules": Proxy(server.url), "20 rules": Proxy(server.url, "--rules", twenty_rules(folder)),
                "log off": Proxy(server.url, "--quiet")}
+    if BASELINE is not None:
+        proxies["no rules (baseline)"] = Proxy(server.url, root=BASELINE)
+        proxies["20 rules (baseline)"] = Proxy(server.url, "--rules", twenty_rules(folder), root=BASELINE)
     urls = {"direct": server.url, **{name: p.url for name, p in proxies.items()}}
     runs: dict[tuple[str, str], list[float]] = {}
     try:
@@ -326,7 +369,7 @@ def rates(frames: int, repeat: int, shapes: list[str]) -> list[str]:
             best = max(runs[shape, name])
             each = ", ".join(f"{r / 1000:.0f}k" for r in runs[shape, name])
             note = "  (no rules, no log)" if name == "log off" else ""
-            print(f"    {name:9} {best:10,.0f} frames/s  {best / direct:.2f} of direct  ({each}){note}")
+            print(f"    {name:19} {best:10,.0f} frames/s  {best / direct:.2f} of direct  ({each}){note}")
         for name, target in (("no rules", RATE_TARGET_NO_RULES), ("20 rules", RATE_TARGET_20_RULES)):
             ratio = max(runs[shape, name]) / direct
             if ratio < target:
@@ -374,6 +417,7 @@ def reconnect_storm(rate: int, seconds: float, steady: int) -> list[str]:
     from proxy_storm import storm  # tests/helpers: the normal suite runs the same storm, scaled down
     mock = Mock()
     proxy = Proxy(mock.url)
+    base = Proxy(mock.url, root=BASELINE) if BASELINE is not None else None
     total = round(rate * seconds)
     try:
         direct = asyncio.run(storm(mock.url, rate, seconds, steady))
@@ -381,13 +425,18 @@ def reconnect_storm(rate: int, seconds: float, steady: int) -> list[str]:
         through = asyncio.run(storm(proxy.url, rate, seconds, steady))
         rss_after = rss_mb(proxy.proc.pid)
         alive = proxy.proc.poll() is None
+        baseline = asyncio.run(storm(base.url, rate, seconds, steady)) if base is not None else None
     finally:
         proxy.close()
+        if base is not None:
+            base.close()
         mock.close()
     print(f"reconnect storm: {rate} connects/s for {seconds:g} s beside {steady} steady pairs "
           "(each keeps 8 PINGs in flight):")
     print(storm_line("direct", direct, total))
     print(storm_line("proxied", through, total))
+    if baseline is not None:
+        print(storm_line("baseline", baseline, total))
     print(f"  proxy RSS {rss_before:.1f} MB before the storm, {rss_after:.1f} MB after; "
           f"{'still running' if alive else 'DIED'}")
     for line in (through.failed + through.problems)[:5]:
@@ -418,19 +467,25 @@ def main() -> int:
     ap.add_argument("--storm-seconds", type=float, default=10.0)
     ap.add_argument("--steady", type=int, default=10, help="pairs carrying traffic during the storm")
     ap.add_argument("--parts", default=",".join(PARTS), help="which parts to run: " + ",".join(PARTS))
+    ap.add_argument("--baseline", type=Path, help="a source tree (e.g. `git archive main | tar -x -C DIR`) whose "
+                    "proxy runs interleaved beside this one's in the rate and added-latency parts: before/after")
     ap.add_argument("--paced-server", nargs=3, metavar=("RATE", "SECONDS", "GROUP"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.paced_server:
         return asyncio.run(paced_server(int(args.paced_server[0]), float(args.paced_server[1]),
                                         int(args.paced_server[2])))
     parts = args.parts.split(",")
+    global BASELINE
+    BASELINE = args.baseline.resolve() if args.baseline else None
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
     missed = []
     if "rate" in parts:
         missed += rates(args.frames, args.repeat, args.shapes.split(","))
     if "latency" in parts:
         latency_report(latency(args.rate, args.seconds, args.rounds), args.rate, args.seconds)
-        added = added_report(added_latency(args.rate, args.seconds, args.rounds), args.rate, args.seconds)
+        runs, inside = added_latency(args.rate, args.seconds, args.rounds)
+        added = added_report(runs, args.rate, args.seconds)
+        inside_report(inside)
         if added > ADDED_P99_TARGET_MS:
             missed.append(f"added p99 {added:.3f} ms per frame (log on) > {ADDED_P99_TARGET_MS} ms")
     if "memory" in parts:

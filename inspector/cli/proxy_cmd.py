@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import signal
 import ssl
 import sys
@@ -20,6 +21,8 @@ from inspector.proxy.http_api import serve_http
 from inspector.proxy.rule_text import RuleError, load_rules, parse_rule
 from inspector.proxy.rules import Rule
 from inspector.proxy.server import ProxyConfig, ProxyServer
+from inspector.proxy.timing import ENV as TIMING_ENV
+from inspector.proxy.timing import Timing
 from inspector.proxy.upstream import Upstream
 from inspector.redact import redact_url, register_secret
 
@@ -149,6 +152,9 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
         pipe = await LogPipe.start(args.json)
         config.log_factory = pipe.pair
     control = await _start_control(args, server)
+    timing_file = os.environ.get(TIMING_ENV)
+    if timing_file:
+        config.timing = Timing()
     scheme = "wss" if config.ssl_context else "ws"
     print(f"listening on {scheme}://{config.host}:{server.port} -> {redact_url(config.upstream.url)}", flush=True)
     done = asyncio.Event()
@@ -168,6 +174,8 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
             recorder.close()
         if pipe is not None:
             await pipe.close()
+        if config.timing is not None and timing_file:
+            config.timing.write(timing_file)
         sys.stdout.flush()
     return 0
 

@@ -10,10 +10,14 @@ touches the client's own ``message`` text.
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
+
+import msgspec
 
 from inspector.protocol.events import (
     FrameSeen,
@@ -28,6 +32,7 @@ from inspector.protocol.events import (
     subscription_details,
 )
 from inspector.protocol.frames import (
+    LAZY_SUMMARY_BYTES,
     DecodeError,
     Event,
     Frame,
@@ -46,6 +51,58 @@ _EVENT_BYTE = bytes((Kind.EVENT,))
 # ASCII only: no reader can split a line on U+2028 or choke on a lone surrogate from \ud800
 _ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
+# The fast line: msgspec parses a body and writes the line several times sooner than the standard
+# library does (the proxy's log writes one per frame). It is used only for a record whose every
+# value came from msgspec's parse or from this module (a body msgspec refuses goes the standard
+# way): such a record holds no non-finite float (which msgspec would write as null) and no lone
+# surrogate. Its line means what the standard one does; floats may be spelt differently (1e16 for
+# 1e+16), so a summary, which is text, is taken from msgspec only when it holds no such number.
+_FAST_DECODE = msgspec.json.Decoder().decode
+_FAST_ENCODE = msgspec.json.Encoder().encode
+# a number msgspec may spell otherwise than float.__repr__ (an exponent, or 0.0000...); the same
+# text in a string only costs the standard way
+_ODD_NUMBER = re.compile(r"[0-9](?:[eE]|\.0000)")
+_SUMMARY_LIMIT = 120  # characters of a summary's data (as protocol/frames.summarize clips it)
+# Only a number that starts within the first _SUMMARY_LIMIT + 1 characters can change the summary
+# (the text before it is the same both ways, and either text is clipped when it starts later);
+# a number is at most 24 characters long.
+_NUMBER_WINDOW = _SUMMARY_LIMIT + 1 + 32
+_ASCII_ERRORS = "inspector-json-ascii"
+
+
+def _escape_non_ascii(exc: UnicodeError) -> tuple[str, int]:
+    """``\\uXXXX`` for each non-ASCII character (a pair for one beyond U+FFFF), as ensure_ascii writes."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start:exc.end]:
+        n = ord(ch)
+        if n > 0xFFFF:
+            n -= 0x10000
+            out.append(f"\\u{0xD800 | n >> 10:04x}\\u{0xDC00 | n & 0x3FF:04x}")
+        else:
+            out.append(f"\\u{n:04x}")
+    return "".join(out), exc.end
+
+
+codecs.register_error(_ASCII_ERRORS, _escape_non_ascii)
+
+
+class FastLine:
+    """That ``dumps`` may write a record the fast way; ``raw_body``, when not None, is its body's
+    exact bytes, written as they are instead of the parsed body: bytes msgspec parsed to that very
+    object, without a line break (a reader's parse of them is the body; duplicate keys included,
+    as the standard parse keeps a repeated member's last value). What is not ASCII in them lies
+    within strings, where the line's escaping pass writes it as ensure_ascii does."""
+
+    __slots__ = ("raw_body",)
+
+    def __init__(self, raw_body: bytes | None = None) -> None:
+        self.raw_body = raw_body
+
+
+_FAST = FastLine()
+
 
 def decoded(ev: FrameSeen) -> Frame | DecodeError:
     """The frame (or DecodeError) the bytes of ``ev`` make; a text frame is always an error."""
@@ -58,11 +115,22 @@ def frame_kind(ev: FrameSeen) -> str:
     return kind_name(ev.data[0]) if ev.data else "EMPTY"
 
 
-def _body(frame: Frame, data: bytes) -> dict[str, Any]:
+def _parse_object(body: memoryview) -> tuple[dict[str, Any], bool]:
+    """``decode_json_object``'s answer, and whether msgspec alone made it (the fast line may write it)."""
+    try:
+        obj = _FAST_DECODE(body)
+    except (msgspec.DecodeError, RecursionError):
+        return decode_json_object(body), False
+    if type(obj) is not dict:
+        return decode_json_object(body), False  # the same answer, or the same DecodeError
+    return obj, True
+
+
+def _body(frame: Frame, data: bytes) -> tuple[dict[str, Any], bool]:
     if isinstance(frame, (Ping, Pong)):
-        return {"payload_hex": frame.payload.hex()}
+        return {"payload_hex": frame.payload.hex()}, True
     # the object as sent: key order and fields this program does not know are kept
-    return decode_json_object(memoryview(data)[1:])
+    return _parse_object(memoryview(data)[1:])
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -73,22 +141,44 @@ def _head(ev: SessionEvent, name: str) -> dict[str, Any]:
     return {"v": SCHEMA_VERSION, "t": ev.t, "conn": ev.conn, "event": name}
 
 
-def _event_and_body(ev: FrameSeen, data: bytes) -> tuple[Frame | DecodeError, dict[str, Any] | None]:
+def _event_and_body(ev: FrameSeen, data: bytes) -> tuple[Frame | DecodeError, dict[str, Any] | None, bool]:
     """An EVENT's frame and its body object (key order and unknown fields kept) from one JSON
     decode: the common frame, whose body would otherwise be decoded twice. (None for the body
-    of anything else: ``_body`` reads it.)"""
+    of anything else: ``_body`` reads it.) Last, whether msgspec alone parsed the body."""
     if ev.text or data[:1] != _EVENT_BYTE:
-        return decoded(ev), None
+        return decoded(ev), None, True
     try:
-        body = decode_json_object(memoryview(data)[1:])
-        return event_from_body(body), body
+        body, fast = _parse_object(memoryview(data)[1:])
+        return event_from_body(body), body, fast
     except DecodeError as exc:
-        return exc, None
+        return exc, None, True
 
 
-def _frame_record(ev: FrameSeen) -> dict[str, Any]:
+def _summary(frame: Frame | DecodeError, size: int, fast: FastLine | None) -> str:
+    """``summarize(frame, size)``; an EVENT's data written by msgspec when that gives the same text."""
+    if fast is not None and type(frame) is Event and size <= LAZY_SUMMARY_BYTES:
+        text = _FAST_ENCODE(frame.data).decode("utf-8")  # msgspec's own parse: it can write every value of it
+        if not _ODD_NUMBER.search(text, 0, _NUMBER_WINDOW):
+            if len(text) > _SUMMARY_LIMIT:
+                text = text[:_SUMMARY_LIMIT - 3] + "..."
+            return f"{frame.type} {text}"
+    return summarize(frame, size)
+
+
+def _raw_body(data: bytes) -> FastLine:
+    """The fast way for a body msgspec parsed: its bytes as they are when they fit in a line as such."""
+    raw = data[1:]
+    if b"\n" not in raw and b"\r" not in raw:  # only whitespace may be either: within a string it is escaped
+        return FastLine(raw)
+    return _FAST
+
+
+def frame_record(ev: FrameSeen) -> tuple[dict[str, Any], FastLine | None]:
+    """The record of a frame, and whether (and how) ``dumps`` may write it the fast way (see
+    ``_FAST_DECODE``)."""
     data = bytes(ev.data)
-    frame, body = _event_and_body(ev, data)
+    frame, body, parsed_fast = _event_and_body(ev, data)
+    fast = (_raw_body(data) if body is not None else _FAST) if parsed_fast and math.isfinite(ev.t) else None
     out = _head(ev, "frame")
     out["dir"] = ev.direction
     out["kind"] = frame_kind(ev)
@@ -98,7 +188,7 @@ def _frame_record(ev: FrameSeen) -> dict[str, Any]:
     if isinstance(frame, Event) and frame.seq is not None:
         out["seq"] = frame.seq
     out["size"] = len(data)
-    out["summary"] = summarize(frame, len(data))
+    out["summary"] = _summary(frame, len(data), fast)
     out["raw_b64"] = base64.b64encode(data).decode("ascii")
     if ev.text:
         out["text"] = True
@@ -106,9 +196,13 @@ def _frame_record(ev: FrameSeen) -> dict[str, Any]:
         out["text_value"] = data.decode("utf-8", "replace")
     if isinstance(frame, DecodeError):
         out["decode_error"] = {"code": frame.code, "message": frame.message}
+    elif body is not None:
+        out["body"] = body
     else:
-        out["body"] = body if body is not None else _body(frame, data)
-    return out
+        out["body"], body_fast = _body(frame, data)
+        if not body_fast:
+            fast = None
+    return out, fast
 
 
 def json_record(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> dict[str, Any] | None:
@@ -118,7 +212,7 @@ def json_record(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> 
     as a last line of defence; every other field is written as it is.
     """
     if isinstance(ev, FrameSeen):
-        return _frame_record(ev)
+        return frame_record(ev)[0]
     if isinstance(ev, StateChanged):
         out = {**_head(ev, "state"), "state": ev.state.value, **state_details(ev)}
         if ev.message and clean is not None:
@@ -146,12 +240,35 @@ def json_record(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> 
     return None
 
 
-def dumps(record: dict[str, Any]) -> str:
-    """One output line (without the newline) for a record."""
-    return _ENCODER.encode(record)
+def dumps(record: dict[str, Any], fast: FastLine | None = None) -> str:
+    """One output line (without the newline) for a record; ``fast`` from ``frame_record`` when it
+    allows it (and what is added to the record holds only this program's own values)."""
+    if fast is None:
+        return _ENCODER.encode(record)
+    written = record
+    if fast.raw_body is not None:
+        written = record.copy()
+        written["body"] = msgspec.Raw(fast.raw_body)
+        # the one other field of an EVENT likely to hold more than ASCII: escaped here, so that the
+        # line most often needs no escaping pass
+        written["summary"] = msgspec.Raw(_ENCODER.encode(record["summary"]).encode("ascii"))
+    try:
+        line = _FAST_ENCODE(written)
+    except (TypeError, ValueError, OverflowError):  # e.g. a lone surrogate in a name from argv
+        return _ENCODER.encode(record)
+    if line.isascii():
+        return line.decode("ascii")
+    text = line.decode("utf-8")
+    if "\\x" not in text:  # then every \x backslashreplace writes is one of its own
+        escaped = text.encode("ascii", "backslashreplace")
+        if b"\\U" not in escaped:  # a character beyond U+FFFF: JSON writes it as a pair
+            return escaped.replace(b"\\x", b"\\u00").decode("ascii")
+    return text.encode("ascii", _ASCII_ERRORS).decode("ascii")
 
 
 def json_line(ev: SessionEvent, clean: Callable[[str], str] | None = None) -> str | None:
     """``json_record`` as one line of ASCII JSON, or None."""
+    if isinstance(ev, FrameSeen):
+        return dumps(*frame_record(ev))
     record = json_record(ev, clean)
     return None if record is None else dumps(record)

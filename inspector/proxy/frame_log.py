@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from inspector.protocol.events import IN, OUT, FrameSeen
-from inspector.protocol.json_output import SCHEMA_VERSION, dumps, json_record
+from inspector.protocol.json_output import SCHEMA_VERSION, FastLine, dumps, frame_record
 from inspector.proxy.checks import Violation
 from inspector.proxy.wire import MessageJoiner, RawFrame, parse_close
 
@@ -59,23 +59,24 @@ class FrameLog:
 
     def frame(self, c2s: bool, frame: RawFrame, violation: Violation | None = None, action: str | None = None,
               t: float | None = None) -> None:
-        record = self._record(c2s, frame, time.time() if t is None else t)
+        record, fast = self._record(c2s, frame, time.time() if t is None else t)
         if violation is not None:
             record["violation"] = {"code": violation.code, "reason": violation.reason}
         if action is not None:
             record["action"] = action
         if self.as_json:
-            self.emit(dumps(record))
+            self.emit(dumps(record, fast))
         else:
             self.emit(_human(record))
 
-    def _record(self, c2s: bool, frame: RawFrame, t: float) -> dict[str, Any]:
+    def _record(self, c2s: bool, frame: RawFrame, t: float) -> tuple[dict[str, Any], FastLine | None]:
+        """The frame's record, and whether (and how) ``dumps`` may write it the fast way."""
         op = frame.opcode
         joined = self._joiners[c2s].add(frame)
+        fast = None
         if joined is not None:
             whole, text, count = joined
-            seen = FrameSeen(self.conn, t, OUT if c2s else IN, whole, text=text)
-            record = json_record(seen) or {}
+            record, fast = frame_record(FrameSeen(self.conn, t, OUT if c2s else IN, whole, text=text))
             if count > 1:
                 record["fragments"] = count
         else:
@@ -94,7 +95,7 @@ class FrameLog:
             record["fin"] = False
         if frame.rsv:
             record["rsv"] = frame.rsv
-        return record
+        return record, fast
 
 
 def _human(record: dict[str, Any]) -> str:

@@ -51,8 +51,11 @@ def main(argv: list[str]) -> int:
             break
         for record in pickle.loads(body):
             _write(logs, record, as_json, lines)
+        if not lines:
+            continue
         try:
-            sys.stdout.write("".join(line + "\n" for line in lines))
+            lines.append("")  # the last line's newline
+            sys.stdout.write("\n".join(lines))
             sys.stdout.flush()
             lines.clear()
         except BrokenPipeError:

@@ -18,6 +18,7 @@ from inspector.proxy.checks import SideChecker, Violation
 from inspector.proxy.frame_log import PairLog
 from inspector.proxy.rules import CloseOrder, Decision, PairRules, close_frames
 from inspector.proxy.tcp_toxics import PairToxics, reset_connection
+from inspector.proxy.timing import Timing
 from inspector.proxy.toxics import Toxic
 from inspector.proxy.wire import FrameSplitter, FrameTooLarge, RawFrame, close_payload, encode
 
@@ -33,6 +34,8 @@ class Side:
         self.sent_close = False  # a close frame from this side went through
         self.closed = False
         self.held: list[bytes] | None = None  # bytes kept for a bandwidth or slicer toxic to write
+        self.timed = False  # note when each send happened (the proxy's timing, for the benchmark)
+        self.sent_at = self.sent_cpu = 0.0  # perf_counter() and thread_time() of the last send
 
     def send(self, data: bytes) -> None:
         if self.closed or not data:
@@ -41,6 +44,8 @@ class Side:
             self.held.append(data)
         else:
             self.writer.write(data)
+        if self.timed:
+            self.sent_at, self.sent_cpu = time.perf_counter(), time.thread_time()
 
     def reset(self) -> None:
         if not self.closed:
@@ -62,10 +67,12 @@ class Pair:
 
     def __init__(self, index: int, client: Side, server: Side, log: PairLog | None, rules: PairRules,
                  strict: bool, max_frame: int, on_frame: Callable[[bool, RawFrame], None] | None = None,
-                 toxics: PairToxics | None = None) -> None:
+                 toxics: PairToxics | None = None, timing: Timing | None = None) -> None:
         self.index, self.client, self.server = index, client, server
         self.log, self.rules, self.toxics, self.on_frame = log, rules, toxics, on_frame
         self.strict, self.max_frame = strict, max_frame
+        self.timing = timing
+        client.timed = server.timed = timing is not None
         self.on_hold: Callable[[Pair, bool, RawFrame], object] | None = None  # a hold rule parked a frame
         address = client.writer.get_extra_info("peername")
         self.client_address = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
@@ -123,10 +130,16 @@ class Pair:
         src, dst = (self.client, self.server) if c2s else (self.server, self.client)
         splitter = FrameSplitter(self.max_frame)
         checker = SideChecker(client=c2s)
+        timing = self.timing
+        started, started_cpu, before = 0.0, 0.0, 0
         try:
             while data := await src.reader.read(READ_SIZE):
+                if timing is not None:
+                    started, started_cpu, before = time.perf_counter(), time.thread_time(), self.frames[c2s]
                 if not await self._batch(c2s, data, splitter, checker, src, dst):
                     return
+                if timing is not None and dst.sent_at >= started:
+                    timing.read(dst.sent_at - started, dst.sent_cpu - started_cpu, self.frames[c2s] - before)
                 await dst.writer.drain()
         except (ConnectionError, OSError):
             pass
@@ -196,14 +209,15 @@ class Pair:
     async def _forward(self, c2s: bool, frames: list[RawFrame], raw: bytes, src: Side, dst: Side,
                        checker: SideChecker) -> bool:
         """Send on what ``frames`` make; False once the pair is ending."""
-        judged = self._judged(c2s, frames, checker)
         strict = self.strict
+        if not c2s and not strict and not self.rules.active:
+            dst.send(raw)  # nothing can decide: the server's bytes go on exactly as they came, before any look
+            self._passed_on(c2s, [(frame, checker.check(frame), None) for frame in frames], src)
+            return True
+        judged = self._judged(c2s, frames, checker)
         if not c2s and not any(d is not None or (strict and v is not None) for _, v, d in judged):
             dst.send(raw)  # nothing decided: the server's bytes go on exactly as they came
-            for frame, violation, _ in judged:
-                if frame.opcode == 0x8:
-                    src.sent_close = True
-                self._seen(c2s, frame, violation, None)
+            self._passed_on(c2s, judged, src)
             return True
         out: list[bytes] = []
         seen: list[_Judged] = []
@@ -235,6 +249,13 @@ class Pair:
                 return False
         flush()
         return True
+
+    def _passed_on(self, c2s: bool, judged: list[_Judged], src: Side) -> None:
+        """Frames whose bytes went on as they came: seen (logged, recorded)."""
+        for frame, violation, _ in judged:
+            if frame.opcode == 0x8:
+                src.sent_close = True
+            self._seen(c2s, frame, violation, None)
 
     async def _decided(self, c2s: bool, frame: RawFrame, decision: Decision, src: Side, dst: Side) -> bool:
         if decision.close is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.proxy.pair_names import RECORDING_PROFILE
 from inspector.proxy.wire import MessageJoiner, RawFrame
 from inspector.recording.writer import RecordingWriter
 
@@ -18,7 +19,7 @@ class PairRecorder:
 
     @classmethod
     def open(cls, path: str, upstream_url: str) -> PairRecorder:
-        return cls(RecordingWriter(path, profile="proxy", url=upstream_url))
+        return cls(RecordingWriter(path, profile=RECORDING_PROFILE, url=upstream_url))
 
     def frame(self, pair: int, c2s: bool, frame: RawFrame) -> None:
         """A frame as it arrived at the proxy: messages are recorded once whole."""

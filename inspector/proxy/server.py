@@ -18,6 +18,7 @@ from inspector.proxy.held import HeldFrames
 from inspector.proxy.pair import Pair, Side
 from inspector.proxy.rules import PairRules, Rule, RuleBook
 from inspector.proxy.tcp_toxics import PairToxics
+from inspector.proxy.timing import Timing
 from inspector.proxy.toxics import ToxicSet
 from inspector.proxy.upgrade import (
     MAX_HEAD,
@@ -49,6 +50,7 @@ class ProxyConfig:
     as_json: bool = False
     max_frame: int = 64 * 2**20
     on_frame: Callable[[int, bool, RawFrame], None] | None = None  # (pair index, c2s, frame): recording
+    timing: Timing | None = None  # the proxy's own time per frame (bench/bench_proxy.py)
 
 
 class ProxyServer:
@@ -180,7 +182,7 @@ class ProxyServer:
             writer.write(head_bytes)
             _note(log, "open")
             pair = Pair(index, Side("client", reader, writer), Side("server", up_reader, up_writer), log, rules,
-                        c.strict, c.max_frame, _bind(c.on_frame, index), PairToxics(self.toxics))
+                        c.strict, c.max_frame, _bind(c.on_frame, index), PairToxics(self.toxics), c.timing)
             pair.on_hold = self.held.park
             self.pairs[index] = pair
             try:

@@ -5,31 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from websockets.uri import WebSocketURI, parse_uri
 
 from inspector.client.failures import classify
 from inspector.client.model import ConnectOptions
+from inspector.client.proxy import Proxy, ProxyError, parse_proxy, proxy_for
 from inspector.client.proxy import open_tunnel as tunnel_through
-from inspector.client.proxy import parse_proxy, proxy_for
 from inspector.client.tls import client_context
 from inspector.proxy.upgrade import MAX_HEAD, BadHead, ResponseHead, parse_response
 
 
 @dataclass(frozen=True)
 class Upstream:
-    """Where to connect, checked once at start (TLS files read, the proxy URL parsed)."""
+    """Where to connect, checked once at start (TLS files read, the proxy URL parsed, the
+    environment's proxy looked up: in a reconnect storm, once per connection was a cost)."""
 
     url: str
     uri: WebSocketURI
     options: ConnectOptions
     ssl_context: ssl.SSLContext | None
+    via: Proxy | ProxyError | None = field(default=None)  # the HTTP proxy to tunnel through, or why none can be
 
     @classmethod
     def make(cls, url: str, options: ConnectOptions) -> Upstream:
         uri = parse_uri(url)
-        return cls(url, uri, options, client_context(options) if uri.secure else None)
+        return cls(url, uri, options, client_context(options) if uri.secure else None, _via(url, options))
 
     @property
     def host_header(self) -> str:
@@ -43,16 +45,26 @@ class UpstreamFailed(Exception):
     """The upstream could not be reached or spoke no HTTP: ``args[0]`` is the line ``tail`` prints."""
 
 
-async def open_upstream(up: Upstream) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    uri, options = up.uri, up.options
-    hostname = uri.host if up.ssl_context else None
+def _via(url: str, options: ConnectOptions) -> Proxy | ProxyError | None:
+    """The proxy to connect through (none, --proxy's, the environment's); an unusable one is
+    kept as its error, which each connection then reports as it did when looked up there."""
     try:
         if options.no_proxy:
-            proxy = None
-        elif options.proxy:
-            proxy = parse_proxy(options.proxy, "--proxy")
-        else:
-            proxy = proxy_for(up.url)
+            return None
+        if options.proxy:
+            return parse_proxy(options.proxy, "--proxy")
+        return proxy_for(url)
+    except ProxyError as exc:
+        return exc
+
+
+async def open_upstream(up: Upstream) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    uri = up.uri
+    hostname = uri.host if up.ssl_context else None
+    try:
+        proxy = up.via
+        if isinstance(proxy, ProxyError):
+            raise ProxyError(*proxy.args)  # a fresh one: the kept one gathers no tracebacks
         if proxy is None:
             return await asyncio.open_connection(uri.host, uri.port, ssl=up.ssl_context, server_hostname=hostname,
                                                  limit=MAX_HEAD)

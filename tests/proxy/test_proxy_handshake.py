@@ -101,3 +101,36 @@ def test_only_the_nth_connection_is_refused() -> None:
             third.abort()
 
     asyncio.run(body())
+
+
+def test_an_unusable_proxy_in_the_environment_is_a_502_on_every_connection(monkeypatch) -> None:
+    # looked up once, when the proxy starts: each connection still says why it cannot go through
+    for name in ("no_proxy", "NO_PROXY", "ws_proxy", "WS_PROXY", "https_proxy", "HTTPS_PROXY", "http_proxy",
+                 "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("socks_proxy", "socks5://127.0.0.1:1")
+
+    async def body() -> list[bytes]:
+        async with running_proxy("ws://127.0.0.1:9/api/v2/realtime") as proxy:
+            return [await _answer(proxy.port), await _answer(proxy.port)]
+
+    for answer in asyncio.run(body()):
+        status, _, payload = _split(answer)
+        assert status == 502
+        assert json.loads(payload)["message"] == "the socks proxy in the environment is not supported (HTTP only)"
+
+
+def test_the_environments_proxy_is_looked_up_when_the_proxy_starts(monkeypatch) -> None:
+    for name in ("no_proxy", "NO_PROXY", "socks_proxy", "ws_proxy", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+
+    async def body() -> bytes:
+        async with running_proxy(f"ws://127.0.0.1:{port}/api/v2/realtime") as proxy:
+            monkeypatch.setenv("socks_proxy", "socks5://127.0.0.1:1")  # too late: the route is chosen
+            return await _answer(proxy.port)
+
+    status, _, payload = _split(asyncio.run(body()))
+    assert status == 502 and json.loads(payload)["message"] == f"connection refused by 127.0.0.1:{port}"

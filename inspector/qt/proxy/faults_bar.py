@@ -37,6 +37,7 @@ class FaultsBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.proxy = 1  # the number of the proxy whose pairs Close picks from (names them)
         self.drop_count = _spin(1, 10_000, 3)
         self.drop_button = QPushButton("Drop next N EVENTs")
         self.delay_ms = _spin(1, 600_000, 500, " ms")
@@ -76,5 +77,5 @@ class FaultsBar(QWidget):
         self.close_pair.clear()
         self.close_pair.addItem("every pair", None)
         for i in indexes:
-            self.close_pair.addItem(pair_conn(i), i)
+            self.close_pair.addItem(pair_conn(i, self.proxy), i)
         self.close_pair.setCurrentIndex(max(0, self.close_pair.findData(current)))

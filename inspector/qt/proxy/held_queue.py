@@ -97,6 +97,7 @@ class HeldQueue(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.proxy = 1  # the number of the proxy whose frames these are (names its pairs)
         self._shown: dict[int, dict[str, Any]] = {}
         self._discarded: set[int] = set()
         self._items: dict[int, QTableWidgetItem] = {}  # each held frame's first cell (its row, as rows move)
@@ -199,7 +200,7 @@ class HeldQueue(QWidget):
     def _set_row(self, row: int, held_id: int, h: dict[str, Any]) -> None:
         payload = base64.b64decode(h["payload_b64"])
         gone = held_id in self._discarded
-        cells = (str(held_id), pair_conn(int(h['conn'])), arrow(h["direction"]), h["kind"], str(h["size"]),
+        cells = (str(held_id), pair_conn(int(h['conn']), self.proxy), arrow(h["direction"]), h["kind"], str(h["size"]),
                  "discarded" if gone else "held", preview(payload))
         for col, text in enumerate(cells):
             item = QTableWidgetItem(text)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from inspector.mock.listener_tls import ListenerTls, ListenerTlsError, listener_context
 from inspector.profiles import Profile, ProfileError
 from inspector.protocol.events import IN, OUT, FrameSeen
+from inspector.proxy.pair_names import pair_index
 from inspector.proxy.rule_text import RuleError, parse_rule
 from inspector.proxy.server import ProxyConfig
 from inspector.proxy.upstream import Upstream
@@ -48,6 +49,17 @@ PAIR_COLUMNS = ("Pair", "Client", "Upstream", "State", "client → server", "ser
 PAIRS_REFRESH_MS = 100  # the pairs table follows the traffic at most ten times a second
 
 
+_NUMBERS_IN_USE: set[int] = set()  # of the proxy tabs running: each names its pairs by its number
+
+
+def _take_number() -> int:
+    number = 1
+    while number in _NUMBERS_IN_USE:
+        number += 1
+    _NUMBERS_IN_USE.add(number)
+    return number
+
+
 def split_listen(listen: str) -> tuple[str, int]:
     host, _, port = listen.strip().rpartition(":")
     if not host or not port.isdigit():
@@ -63,6 +75,8 @@ class ProxyTab(QWidget):
     def __init__(self, profile: Profile, upstream_url: str, key_password: str | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # the first running proxy's pairs are p1, p2, ...; a second's, beside it, p2.1, p2.2, ...
+        self.number = 1
         self.profile = profile
         self._key_password = key_password  # the upstream client key's, when it is encrypted
         self.upstream_url = upstream_url
@@ -179,10 +193,12 @@ class ProxyTab(QWidget):
             self.message.emit(f"cannot start the proxy: {exc}")
             return None
         config = ProxyConfig(upstream, host, port, ssl_context=tls.context if tls else None, rules=rules)
-        self.proxy_thread = ProxyThread(config, self.bridge)
+        self.number = self.held.proxy = self.faults.proxy = _take_number()
+        self.proxy_thread = ProxyThread(config, self.bridge, self.number)
         try:
             listen = self.proxy_thread.start()
         except OSError as exc:
+            _NUMBERS_IN_USE.discard(self.number)
             self.proxy_thread = None
             self.message.emit(f"cannot listen on {self.profile.listen}: {exc}")
             return None
@@ -198,6 +214,7 @@ class ProxyTab(QWidget):
         if self.proxy_thread is not None:
             self.proxy_thread.stop()  # ends the recording too
             self.proxy_thread = None
+            _NUMBERS_IN_USE.discard(self.number)
         self._stopped()
 
     def _stopped(self) -> None:
@@ -240,14 +257,14 @@ class ProxyTab(QWidget):
     # ------------------------------------------------------------ what the proxy saw
     def _frames(self, frames: list[FrameSeen]) -> None:
         for f in frames:
-            pair = self.pairs.get(int(f.conn[1:]))
+            pair = self.pairs.get(pair_index(f.conn))
             if pair is not None:
                 pair["c2s" if f.direction == OUT else "s2c"] += 1
         self._pairs_changed = True
         self.frames.emit(frames)
 
     def _note(self, conn: str, event: str, fields: dict[str, Any]) -> None:
-        index = int(conn[1:])
+        index = pair_index(conn)
         pair = self.pairs.setdefault(index, {"client": fields.get("client", ""), "upstream": fields.get("upstream", ""),
                                              "state": event, "c2s": 0, "s2c": 0})
         if event in _STATES:
@@ -270,14 +287,15 @@ class ProxyTab(QWidget):
         table = self.pair_table
         table.setRowCount(len(self.pairs))
         for row, (index, p) in enumerate(sorted(self.pairs.items())):
-            cells = (conn_name(index), p["client"], p["upstream"], p["state"], str(p["c2s"]), str(p["s2c"]))
+            cells = (conn_name(index, self.number), p["client"], p["upstream"], p["state"], str(p["c2s"]),
+                     str(p["s2c"]))
             set_row(table, row, cells)
 
     # ------------------------------------------------------------ actions
     def inject(self, conn: int, to_server: bool, opcode: int, payload: bytes) -> None:
         server = self.proxy_thread.server if self.proxy_thread is not None else None
         if self._on_proxy(proxy_ops.inject, server, conn, to_server, opcode, payload):
-            self.frames.emit([FrameSeen(conn_name(conn), time.time(), OUT if to_server else IN, payload,
+            self.frames.emit([FrameSeen(conn_name(conn, self.number), time.time(), OUT if to_server else IN, payload,
                                         text=opcode == 1)])
             self.message.emit(f"injected {len(payload)} bytes {'to the server' if to_server else 'to the client'}")
 
@@ -321,7 +339,7 @@ class ProxyTab(QWidget):
         server = self.proxy_thread.server if self.proxy_thread is not None else None
         count = self._on_proxy(proxy_ops.close_side, server, conn, side, code, "closed from the inspector")
         if count is not None:
-            which = f"pair {conn_name(conn)}" if conn is not None else f"{count} pair(s)"
+            which = f"pair {conn_name(conn, self.number)}" if conn is not None else f"{count} pair(s)"
             self.message.emit(f"closed the {side} side of {which} with {code}")
 
     def _add_rule(self, text: str) -> None:

@@ -35,9 +35,10 @@ class ProxyBridge(QObject):
     recording_failed = Signal(str)  # the recording stopped (disk full, ...): why
 
 
-def conn_name(index: int) -> str:
-    """The pair's connection name in the log (its pair filter is the log's connection filter)."""
-    return pair_conn(index)
+def conn_name(index: int, proxy: int = 1) -> str:
+    """The pair's connection name in the log (its pair filter is the log's connection filter);
+    ``proxy``, the number of the app's proxy it goes through."""
+    return pair_conn(index, proxy)
 
 
 class BridgeLog:
@@ -112,8 +113,9 @@ class ProxyThread(LoopThread[ProxyServer]):
     """``start()`` listens (blocking until it does, a bind error raised here); ``call`` runs a
     function on the proxy's loop and returns its result; ``stop()`` ends every pair and the thread."""
 
-    def __init__(self, config: ProxyConfig, bridge: ProxyBridge) -> None:
-        config.log_factory = lambda conn, client, upstream: BridgeLog(bridge, conn_name(int(conn)), client, upstream)
+    def __init__(self, config: ProxyConfig, bridge: ProxyBridge, proxy: int = 1) -> None:
+        config.log_factory = lambda conn, client, upstream: BridgeLog(bridge, conn_name(int(conn), proxy), client,
+                                                                      upstream)
         config.on_frame = self._record
         self._recorder: PairRecorder | None = None
         self._bridge = bridge

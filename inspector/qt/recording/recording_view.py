@@ -55,6 +55,8 @@ class RecordingView(QWidget):
         self.recording = rec
         self.tasks = tasks
         self.mock_panel = mock_panel
+        from inspector.proxy.pair_names import recorded_pairs  # a proxy's recording: rows say which side sent
+        recorded_pairs(rec.header, list(rec.labels))
         self.log_panel = LogPanel(cap=max(log_cap, rec.frame_count))  # a file is shown whole
         self.latency_plot = LatencyPlot()
         self.replay = ReplayPanel(self.log_panel, self.latency_plot)

@@ -479,3 +479,38 @@ def test_the_composer_and_the_held_editor_write_bodies_as_the_codec_does(qtbot, 
     qtbot.mouseClick(tab.held.send_edited_button, Qt.MouseButton.LeftButton)
     got = ws.recv(timeout=3)
     assert '"total":"é"'.encode() in got and b"\\u00e9" not in got
+
+
+def test_two_proxies_at_once_name_their_pairs_apart(qtbot, proxied, mock_server) -> None:
+    mock = mock_server()
+    second = ProxyTab(Profile(name="Second proxy", url=mock.url, kind="proxy", listen="127.0.0.1:0"), mock.url)
+    qtbot.addWidget(second)
+    log = LogPanel()
+    qtbot.addWidget(log)
+    proxied.tab.frames.connect(log.ingest_frames)
+    second.frames.connect(log.ingest_frames)
+    assert second.start() is not None
+    try:
+        subscribe(proxied.ws)
+        with client(second.listen) as ws:
+            subscribe(ws)
+            qtbot.waitUntil(lambda: {"p1", "p2.1"} <= set(log.store.conns) and log.frame_count() >= 4)
+            qtbot.waitUntil(lambda: second.pair_table.item(0, 0) is not None)
+            assert second.pair_table.item(0, 0).text() == "p2.1"
+            assert second.held.proxy == second.faults.proxy == 2
+        at = log.conn_combo.findData("p2.1")
+        assert at > 0 and log.conn_combo.itemText(at) == "pair p2.1"
+        log.conn_combo.setCurrentIndex(at)
+        model = log.model
+        rows = {(model.index(r, COL_CONN).data(), model.index(r, COL_DIR).data()) for r in range(model.rowCount())}
+        assert rows == {("p2.1", "client → server"), ("p2.1", "server → client")}
+    finally:
+        second.stop()
+    proxied.tab.stop()
+    again = ProxyTab(Profile(name="Third", url=mock.url, kind="proxy", listen="127.0.0.1:0"), mock.url)
+    qtbot.addWidget(again)
+    assert again.start() is not None
+    try:
+        assert again.number == 1  # the numbers of stopped proxies are free again
+    finally:
+        again.stop()

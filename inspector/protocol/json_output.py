@@ -14,6 +14,7 @@ import codecs
 import json
 import math
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -244,7 +245,7 @@ def dumps(record: dict[str, Any], fast: FastLine | None = None) -> str:
     """One output line (without the newline) for a record; ``fast`` from ``frame_record`` when it
     allows it (and what is added to the record holds only this program's own values)."""
     if fast is None:
-        return _ENCODER.encode(record)
+        return _standard(record)
     written = record
     if fast.raw_body is not None:
         written = record.copy()
@@ -255,7 +256,37 @@ def dumps(record: dict[str, Any], fast: FastLine | None = None) -> str:
     try:
         line = _FAST_ENCODE(written)
     except (TypeError, ValueError, OverflowError):  # e.g. a lone surrogate in a name from argv
+        return _standard(record)
+    return _ascii(line)
+
+
+def _standard(record: dict[str, Any]) -> str:
+    try:
         return _ENCODER.encode(record)
+    except ValueError:  # a number beyond a float's range in a body (1e400 reads as inf)
+        line = _ENCODER.encode(_finite(record))
+        return line.replace(f'"\\u0000{_MARK}+"', "1e999").replace(f'"\\u0000{_MARK}-"', "-1e999")
+
+
+# A string no frame holds (NUL and 64 random bits), standing in for an infinite float until the
+# line is written: then replaced by 1e999, a number JSON can hold that parses back to infinity
+# (in Python, JavaScript and every IEEE reader), where json writes Infinity, which is not JSON.
+_MARK = secrets.token_hex(8)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with each infinite float marked, NaN (no JSON body makes one) as None."""
+    if type(value) is float and not math.isfinite(value):
+        return None if math.isnan(value) else f"\x00{_MARK}{'+' if value > 0 else '-'}"
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _ascii(line: bytes) -> str:
+    """msgspec's UTF-8 line as ensure_ascii writes it."""
     if line.isascii():
         return line.decode("ascii")
     text = line.decode("utf-8")

@@ -1,6 +1,6 @@
 """Time from process start to a painted, usable main window: the app against a bare PySide6 window.
 
-    .venv/bin/python bench/bench_startup.py [--runs 7] [--platform offscreen|xcb] [--bundle DIR]
+    .venv/bin/python bench/bench_startup.py [--runs 7] [--platform offscreen|xcb] [--bundle DIR] [--against DIR]
 
 Both are started the same way, as a fresh `python` process: import PySide6, create the
 QApplication, then either run the app exactly as `realtime-inspector` does (inspector.cli.main)
@@ -14,6 +14,10 @@ One warm-up run of each is discarded (warm caches, compiled .pyc files: PYTHONDO
 is dropped for the children, as an installed app has its .pyc files), then the median, min and
 max of --runs. The bare window and the app take turns, run by run, so both see the same load
 on a shared machine.
+
+--against DIR also times the app of another checkout of the project (``git worktree add DIR main``)
+in the same rotation (bare, app, other app, run by run): a change's before and after side by side,
+under the same load.
 
 --bundle DIR also times the frozen app (DIR/realtime-inspector --self-test) up to its first
 self-test line, which it prints once the window is shown and the loop runs; a proxy, since no
@@ -40,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FRAME_POLL_MS = 2
 
 
-def child(what: str) -> None:
+def child(what: str, root: Path = ROOT) -> None:
     """Runs in the measured process: report the first paint of the main window (and for the app
     its first frame row in the log), then exit."""
     from PySide6.QtCore import QEvent, QObject, QTimer
@@ -79,7 +83,7 @@ def child(what: str) -> None:
         window.show()
         app.exec()
     else:
-        sys.path.insert(0, str(ROOT))
+        sys.path.insert(0, str(root))
         from inspector.cli.main import main
 
         main([])
@@ -122,29 +126,40 @@ def measure(label: str, cmd: list[str], env: dict[str, str], runs: int, marker: 
     return times
 
 
-def measure_side_by_side(env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
-    """The bare window and the app, one run of each in turn (after a warm-up of each)."""
+def _ratios(label: str, num: list[float], den: list[float]) -> None:
+    ratios = [a / b for a, b in zip(num, den, strict=True)]
+    print(f"{label:<34} median {statistics.median(ratios):6.2f}      "
+          f"min {min(ratios):6.2f}   max {max(ratios):6.2f}", flush=True)
+
+
+def measure_side_by_side(env: dict[str, str], runs: int, against: Path | None = None,
+                         ) -> tuple[list[float], list[float]]:
+    """The bare window and the app (and ``against``'s app), one run of each in turn (after a
+    warm-up of each)."""
     bare_cmd = [sys.executable, __file__, "--child", "bare"]
-    app_cmd = [sys.executable, __file__, "--child", "app"]
+    apps = {"realtime-inspector (python)": [sys.executable, __file__, "--child", "app"]}
+    if against is not None:
+        apps[f"against {against}"] = [sys.executable, __file__, "--child", "app", "--root", str(against)]
     spawn(bare_cmd, env, "")
-    spawn(app_cmd, env, "", "frame")
+    for cmd in apps.values():
+        spawn(cmd, env, "", "frame")
     bare: list[dict[str, float]] = []
-    app: list[dict[str, float]] = []
+    seen: dict[str, list[dict[str, float]]] = {label: [] for label in apps}
     for _ in range(runs):
         bare.append(spawn(bare_cmd, env, ""))
-        app.append(spawn(app_cmd, env, "", "frame"))
+        for label, cmd in apps.items():
+            seen[label].append(spawn(cmd, env, "", "frame"))
     report("bare PySide6 window", [b["painted"] for b in bare])
-    report("realtime-inspector (python)", [a["painted"] for a in app])
-    report("  first live frame in the log", [a["frame"] for a in app])
-    ratios = [a["painted"] / b["painted"] for a, b in zip(app, bare, strict=True)]
-    print(f"{'app/bare, run by run':<34} median {statistics.median(ratios):6.2f}      "
-          f"min {min(ratios):6.2f}   max {max(ratios):6.2f}", flush=True)
+    for label, app in seen.items():
+        report(label, [a["painted"] for a in app])
+        report("  first live frame in the log", [a["frame"] for a in app])
+        _ratios("  app/bare, run by run", [a["painted"] for a in app], [b["painted"] for b in bare])
     report("CPU to paint, bare", [b["painted cpu"] for b in bare])
-    report("CPU to paint, app", [a["painted cpu"] for a in app])
-    cpu = [a["painted cpu"] / b["painted cpu"] for a, b in zip(app, bare, strict=True)]
-    print(f"{'CPU app/bare, run by run':<34} median {statistics.median(cpu):6.2f}      "
-          f"min {min(cpu):6.2f}   max {max(cpu):6.2f}", flush=True)
-    return [b["painted"] for b in bare], [a["painted"] for a in app]
+    for label, app in seen.items():
+        report(f"CPU to paint, {label.split(' (')[0]}", [a["painted cpu"] for a in app])
+        _ratios("  CPU app/bare, run by run", [a["painted cpu"] for a in app], [b["painted cpu"] for b in bare])
+    first = next(iter(seen.values()))
+    return [b["painted"] for b in bare], [a["painted"] for a in first]
 
 
 def main() -> int:
@@ -152,10 +167,12 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--platform", default=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     ap.add_argument("--bundle", type=Path, help="also time a built bundle folder (dist/realtime-inspector)")
+    ap.add_argument("--against", type=Path, help="also time the app of another checkout (DIR), in the same rotation")
     ap.add_argument("--child", choices=("app", "bare"), help=argparse.SUPPRESS)
+    ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.root.resolve())
         return 0
 
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
@@ -164,7 +181,7 @@ def main() -> int:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         print(f"platform {args.platform}, python {sys.version.split()[0]}, {os.cpu_count()} cores, "
               f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        bare, app = measure_side_by_side(env, args.runs)
+        bare, app = measure_side_by_side(env, args.runs, args.against.resolve() if args.against else None)
         extra = statistics.median(app) - statistics.median(bare)
         print(f"{'app cost over the bare window':<34} median {extra * 1000:6.0f} ms   "
               f"(app/bare {statistics.median(app) / statistics.median(bare):.2f})")

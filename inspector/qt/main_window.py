@@ -113,11 +113,13 @@ def _string_list(value: object) -> list[str]:
 
 
 def freeze_startup_objects() -> None:
-    """Call once the window is up: what exists then lives as long as the app. Frozen, it is
+    """Call once the app is up: what exists then lives as long as the app. Frozen, it is
     out of the cyclic collector's full passes, which otherwise walk every module, class and
-    widget on the GUI thread (tens of ms) again and again while a flood allocates."""
+    widget on the GUI thread (tens of ms) again and again while a flood allocates.
+    The collector runs again from here (start-up may have paused it: cli.main)."""
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:

@@ -8,6 +8,11 @@ or show a bare QMainWindow. The clock runs from just before the process is spawn
 main window's first paint event, when the event loop is running; the bare child then exits at
 once. The app's child goes on to the first live frame: the first frame row in the log (the app
 starts on the embedded mock with demo traffic), timed from the same spawn.
+The child's probe is a Python event filter on the whole application (every event of every object
+goes through Python: a wrapper, and its class, for each); --window-probe watches the application
+only until a main window appears, then that window alone, as close to a start without a probe as
+it gets. The wide probe costs the bare window about a third of its CPU (it makes the classes the
+app's own imports make anyway): the ratio by --window-probe is the harder one.
 Each child also reports the CPU time it used up to its first paint (user + system), a figure
 that the machine's other load sways far less than the wall clock does.
 One warm-up run of each is discarded (warm caches, compiled .pyc files: PYTHONDONTWRITEBYTECODE
@@ -44,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FRAME_POLL_MS = 2
 
 
-def child(what: str, root: Path = ROOT) -> None:
+def child(what: str, root: Path = ROOT, narrow: bool = False) -> None:
     """Runs in the measured process: report the first paint of the main window (and for the app
     its first frame row in the log), then exit."""
     from PySide6.QtCore import QEvent, QObject, QTimer
@@ -71,11 +76,27 @@ def child(what: str, root: Path = ROOT) -> None:
                 poll.start(FRAME_POLL_MS)
             return False
 
+    class FirstWindow(QObject):
+        """Watches the whole application only until a main window shows up, then hands that
+        window alone to ``spy``: a Python filter on every event of every object makes a wrapper
+        (and its class) for each, a cost of the probe (a quarter of the bare window's start) that
+        grows with the app's widget count and that no real start pays."""
+
+        found = False
+
+        def eventFilter(self, obj, event):
+            if not self.found and isinstance(obj, QMainWindow):
+                self.found = True
+                app.removeEventFilter(self)
+                obj.installEventFilter(spy)
+            return False
+
     app = QApplication([sys.argv[0]])
     poll = QTimer()
     poll.timeout.connect(first_frame)
     spy = FirstPaint()
-    app.installEventFilter(spy)
+    finder = FirstWindow()
+    app.installEventFilter(finder if narrow else spy)
     if what == "bare":
         window = QMainWindow()
         window.setCentralWidget(QLabel("bare PySide6 window"))
@@ -132,14 +153,15 @@ def _ratios(label: str, num: list[float], den: list[float]) -> None:
           f"min {min(ratios):6.2f}   max {max(ratios):6.2f}", flush=True)
 
 
-def measure_side_by_side(env: dict[str, str], runs: int, against: Path | None = None,
+def measure_side_by_side(env: dict[str, str], runs: int, against: Path | None = None, narrow: bool = False,
                          ) -> tuple[list[float], list[float]]:
     """The bare window and the app (and ``against``'s app), one run of each in turn (after a
     warm-up of each)."""
-    bare_cmd = [sys.executable, __file__, "--child", "bare"]
-    apps = {"realtime-inspector (python)": [sys.executable, __file__, "--child", "app"]}
+    probe = ["--window-probe"] if narrow else []
+    bare_cmd = [sys.executable, __file__, "--child", "bare", *probe]
+    apps = {"realtime-inspector (python)": [sys.executable, __file__, "--child", "app", *probe]}
     if against is not None:
-        apps[f"against {against}"] = [sys.executable, __file__, "--child", "app", "--root", str(against)]
+        apps[f"against {against}"] = [sys.executable, __file__, "--child", "app", "--root", str(against), *probe]
     spawn(bare_cmd, env, "")
     for cmd in apps.values():
         spawn(cmd, env, "", "frame")
@@ -170,9 +192,11 @@ def main() -> int:
     ap.add_argument("--against", type=Path, help="also time the app of another checkout (DIR), in the same rotation")
     ap.add_argument("--child", choices=("app", "bare"), help=argparse.SUPPRESS)
     ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    ap.add_argument("--window-probe", action="store_true",
+                    help="watch the application's events only until a main window appears, then that window's")
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.root.resolve())
+        child(args.child, args.root.resolve(), args.window_probe)
         return 0
 
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
@@ -180,8 +204,10 @@ def main() -> int:
                    XDG_DATA_HOME=f"{tmp}/data", XDG_STATE_HOME=f"{tmp}/state", XDG_CACHE_HOME=f"{tmp}/cache")
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         print(f"platform {args.platform}, python {sys.version.split()[0]}, {os.cpu_count()} cores, "
-              f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        bare, app = measure_side_by_side(env, args.runs, args.against.resolve() if args.against else None)
+              f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
+              f"probe: {'the main window (--window-probe)' if args.window_probe else 'every event'}")
+        bare, app = measure_side_by_side(env, args.runs, args.against.resolve() if args.against else None,
+                                         args.window_probe)
         extra = statistics.median(app) - statistics.median(bare)
         print(f"{'app cost over the bare window':<34} median {extra * 1000:6.0f} ms   "
               f"(app/bare {statistics.median(app) / statistics.median(bare):.2f})")

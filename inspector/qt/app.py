@@ -46,7 +46,7 @@ SELF_TEST_TIMEOUT = 30.0
 SELF_TEST_FRAMES = 100
 SCREENSHOT_RTTS = 4       # a screenshot shows a few points on the latency graph, not one
 FREEZE_FALLBACK_MS = 3000  # a first connection that shows no frame by then: start-up is over anyway
-FREEZE_AFTER_FRAME_MS = 250  # the full collection's pause (tens of ms) comes once the first rows are seen
+AFTER_FIRST_FRAME_MS = 250  # the rest of start-up (tens of ms) comes once the first rows are seen
 
 
 @dataclass(frozen=True)
@@ -210,8 +210,9 @@ async def _main(args: AppOptions, shown: Shown) -> int:
     loop = asyncio.get_running_loop()
     self_test = args.self_test
     window = shown.window
-    warning = load_profiles(window.store)  # the profiles' page shows them (build_rest)
-    window.build_rest()
+    warning = load_profiles(window.store)  # the profiles' page shows them (build_side)
+    opening = bool(args.open_file)
+    window.build_rest(side_later=not opening)  # a file opens in the recording UI: it comes at once
     load_now()  # numpy, here on the GUI thread, before any other thread can be the first to read it
     window.closed = loop.create_future()
     live = LiveStore(window, shown.scratch.name if shown.scratch else default_data_dir(), args.store_budget)
@@ -221,7 +222,6 @@ async def _main(args: AppOptions, shown: Shown) -> int:
     try:
         if warning:
             window.report_error(warning)
-        opening = bool(args.open_file)
         # a file to open under --self-test connects nothing; else the last session back, and a first
         # start connects the local mock with its demo
         if (self_test and opening) or (not self_test and window.restore_session()):
@@ -234,10 +234,10 @@ async def _main(args: AppOptions, shown: Shown) -> int:
         opened_at = time.perf_counter()
         if args.open_file:
             window.open_file(args.open_file)
-        if first is None:
-            freeze_startup_objects()
-        else:  # once the first connection's client and mock modules are loaded too
-            _freeze_at_first_frame(window)
+        if window.tabs():  # once the connections' client and mock modules are loaded too
+            _finish_at_first_frame(window)
+        else:
+            _finish_start(window)
         if self_test:
             from inspector.qt.open_self_test import run_open_self_test
             code = (await run_open_self_test(window, SELF_TEST_TIMEOUT, opened_at) if opening
@@ -252,9 +252,10 @@ async def _main(args: AppOptions, shown: Shown) -> int:
         sys.excepthook = old_hook
 
 
-def _freeze_at_first_frame(window: MainWindow) -> None:
-    """``freeze_startup_objects`` soon after the log shows its first frame, when what start-up
-    makes is all there (the connection's too), or after FREEZE_FALLBACK_MS without one."""
+def _finish_at_first_frame(window: MainWindow) -> None:
+    """Soon after the log shows its first frame, or after FREEZE_FALLBACK_MS without one: the
+    profiles' page and the recording UI (``build_side``), then ``freeze_startup_objects``, when
+    what start-up makes is all there. The first frames come sooner for it."""
     model = window.log_panel.model
     timer = QTimer(window)
     timer.setSingleShot(True)
@@ -263,7 +264,7 @@ def _freeze_at_first_frame(window: MainWindow) -> None:
         timer.stop()
         timer.timeout.disconnect(finish)
         model.rowsInserted.disconnect(rows_in)
-        QTimer.singleShot(FREEZE_AFTER_FRAME_MS, freeze_startup_objects)
+        QTimer.singleShot(AFTER_FIRST_FRAME_MS, window, lambda: _finish_start(window))
 
     def rows_in(*_args: object) -> None:
         if window.log_panel.frame_count() > 0:
@@ -272,6 +273,11 @@ def _freeze_at_first_frame(window: MainWindow) -> None:
     model.rowsInserted.connect(rows_in)
     timer.timeout.connect(finish)
     timer.start(FREEZE_FALLBACK_MS)
+
+
+def _finish_start(window: MainWindow) -> None:
+    window.build_side()
+    freeze_startup_objects()
 
 
 def _first_profile(window: MainWindow, self_test: bool) -> Profile | None:

@@ -13,8 +13,9 @@ goes through Python: a wrapper, and its class, for each); --window-probe watches
 only until a main window appears, then that window alone, as close to a start without a probe as
 it gets. The wide probe costs the bare window about a third of its CPU (it makes the classes the
 app's own imports make anyway): the ratio by --window-probe is the harder one.
-Each child also reports the CPU time it used up to its first paint (user + system), a figure
-that the machine's other load sways far less than the wall clock does.
+Each child also reports the CPU time it used up to its first paint (user + system, every thread),
+and the app's up to its first live frame: figures that the machine's other load sways far less
+than the wall clock does.
 One warm-up run of each is discarded (warm caches, compiled .pyc files: PYTHONDONTWRITEBYTECODE
 is dropped for the children, as an installed app has its .pyc files), then the median, min and
 max of --runs. The bare window and the app take turns, run by run, so both see the same load
@@ -59,7 +60,8 @@ def child(what: str, root: Path = ROOT, narrow: bool = False) -> None:
         for w in QApplication.topLevelWidgets():
             log_panel = getattr(w, "log_panel", None)
             if log_panel is not None and log_panel.frame_count() > 0:
-                print(f"frame {time.time():.6f}", flush=True)
+                cpu = os.times()
+                print(f"frame {time.time():.6f} {cpu.user + cpu.system:.6f}", flush=True)
                 os._exit(0)
 
     class FirstPaint(QObject):
@@ -180,6 +182,7 @@ def measure_side_by_side(env: dict[str, str], runs: int, against: Path | None = 
     for label, app in seen.items():
         report(f"CPU to paint, {label.split(' (')[0]}", [a["painted cpu"] for a in app])
         _ratios("  CPU app/bare, run by run", [a["painted cpu"] for a in app], [b["painted cpu"] for b in bare])
+        report("  CPU to the first live frame", [a["frame cpu"] for a in app])
     first = next(iter(seen.values()))
     return [b["painted"] for b in bare], [a["painted"] for a in first]
 

@@ -1,6 +1,6 @@
 """Time from process start to a painted, usable main window: the app against a bare PySide6 window.
 
-    .venv/bin/python bench/bench_startup.py [--runs 7] [--platform offscreen|xcb] [--bundle DIR]
+    .venv/bin/python bench/bench_startup.py [--runs 7] [--platform offscreen|xcb] [--bundle DIR] [--against DIR]
 
 Both are started the same way, as a fresh `python` process: import PySide6, create the
 QApplication, then either run the app exactly as `realtime-inspector` does (inspector.cli.main)
@@ -8,12 +8,22 @@ or show a bare QMainWindow. The clock runs from just before the process is spawn
 main window's first paint event, when the event loop is running; the bare child then exits at
 once. The app's child goes on to the first live frame: the first frame row in the log (the app
 starts on the embedded mock with demo traffic), timed from the same spawn.
-Each child also reports the CPU time it used up to its first paint (user + system), a figure
-that the machine's other load sways far less than the wall clock does.
+The child's probe is a Python event filter on the whole application (every event of every object
+goes through Python: a wrapper, and its class, for each); --window-probe watches the application
+only until a main window appears, then that window alone, as close to a start without a probe as
+it gets. The wide probe costs the bare window about a third of its CPU (it makes the classes the
+app's own imports make anyway): the ratio by --window-probe is the harder one.
+Each child also reports the CPU time it used up to its first paint (user + system, every thread),
+and the app's up to its first live frame: figures that the machine's other load sways far less
+than the wall clock does.
 One warm-up run of each is discarded (warm caches, compiled .pyc files: PYTHONDONTWRITEBYTECODE
 is dropped for the children, as an installed app has its .pyc files), then the median, min and
 max of --runs. The bare window and the app take turns, run by run, so both see the same load
 on a shared machine.
+
+--against DIR also times the app of another checkout of the project (``git worktree add DIR main``)
+in the same rotation (bare, app, other app, run by run): a change's before and after side by side,
+under the same load.
 
 --bundle DIR also times the frozen app (DIR/realtime-inspector --self-test) up to its first
 self-test line, which it prints once the window is shown and the loop runs; a proxy, since no
@@ -40,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FRAME_POLL_MS = 2
 
 
-def child(what: str) -> None:
+def child(what: str, root: Path = ROOT, narrow: bool = False) -> None:
     """Runs in the measured process: report the first paint of the main window (and for the app
     its first frame row in the log), then exit."""
     from PySide6.QtCore import QEvent, QObject, QTimer
@@ -50,7 +60,8 @@ def child(what: str) -> None:
         for w in QApplication.topLevelWidgets():
             log_panel = getattr(w, "log_panel", None)
             if log_panel is not None and log_panel.frame_count() > 0:
-                print(f"frame {time.time():.6f}", flush=True)
+                cpu = os.times()
+                print(f"frame {time.time():.6f} {cpu.user + cpu.system:.6f}", flush=True)
                 os._exit(0)
 
     class FirstPaint(QObject):
@@ -67,11 +78,27 @@ def child(what: str) -> None:
                 poll.start(FRAME_POLL_MS)
             return False
 
+    class FirstWindow(QObject):
+        """Watches the whole application only until a main window shows up, then hands that
+        window alone to ``spy``: a Python filter on every event of every object makes a wrapper
+        (and its class) for each, a cost of the probe (a quarter of the bare window's start) that
+        grows with the app's widget count and that no real start pays."""
+
+        found = False
+
+        def eventFilter(self, obj, event):
+            if not self.found and isinstance(obj, QMainWindow):
+                self.found = True
+                app.removeEventFilter(self)
+                obj.installEventFilter(spy)
+            return False
+
     app = QApplication([sys.argv[0]])
     poll = QTimer()
     poll.timeout.connect(first_frame)
     spy = FirstPaint()
-    app.installEventFilter(spy)
+    finder = FirstWindow()
+    app.installEventFilter(finder if narrow else spy)
     if what == "bare":
         window = QMainWindow()
         window.setCentralWidget(QLabel("bare PySide6 window"))
@@ -79,7 +106,7 @@ def child(what: str) -> None:
         window.show()
         app.exec()
     else:
-        sys.path.insert(0, str(ROOT))
+        sys.path.insert(0, str(root))
         from inspector.cli.main import main
 
         main([])
@@ -122,29 +149,42 @@ def measure(label: str, cmd: list[str], env: dict[str, str], runs: int, marker: 
     return times
 
 
-def measure_side_by_side(env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
-    """The bare window and the app, one run of each in turn (after a warm-up of each)."""
-    bare_cmd = [sys.executable, __file__, "--child", "bare"]
-    app_cmd = [sys.executable, __file__, "--child", "app"]
+def _ratios(label: str, num: list[float], den: list[float]) -> None:
+    ratios = [a / b for a, b in zip(num, den, strict=True)]
+    print(f"{label:<34} median {statistics.median(ratios):6.2f}      "
+          f"min {min(ratios):6.2f}   max {max(ratios):6.2f}", flush=True)
+
+
+def measure_side_by_side(env: dict[str, str], runs: int, against: Path | None = None, narrow: bool = False,
+                         ) -> tuple[list[float], list[float]]:
+    """The bare window and the app (and ``against``'s app), one run of each in turn (after a
+    warm-up of each)."""
+    probe = ["--window-probe"] if narrow else []
+    bare_cmd = [sys.executable, __file__, "--child", "bare", *probe]
+    apps = {"realtime-inspector (python)": [sys.executable, __file__, "--child", "app", *probe]}
+    if against is not None:
+        apps[f"against {against}"] = [sys.executable, __file__, "--child", "app", "--root", str(against), *probe]
     spawn(bare_cmd, env, "")
-    spawn(app_cmd, env, "", "frame")
+    for cmd in apps.values():
+        spawn(cmd, env, "", "frame")
     bare: list[dict[str, float]] = []
-    app: list[dict[str, float]] = []
+    seen: dict[str, list[dict[str, float]]] = {label: [] for label in apps}
     for _ in range(runs):
         bare.append(spawn(bare_cmd, env, ""))
-        app.append(spawn(app_cmd, env, "", "frame"))
+        for label, cmd in apps.items():
+            seen[label].append(spawn(cmd, env, "", "frame"))
     report("bare PySide6 window", [b["painted"] for b in bare])
-    report("realtime-inspector (python)", [a["painted"] for a in app])
-    report("  first live frame in the log", [a["frame"] for a in app])
-    ratios = [a["painted"] / b["painted"] for a, b in zip(app, bare, strict=True)]
-    print(f"{'app/bare, run by run':<34} median {statistics.median(ratios):6.2f}      "
-          f"min {min(ratios):6.2f}   max {max(ratios):6.2f}", flush=True)
+    for label, app in seen.items():
+        report(label, [a["painted"] for a in app])
+        report("  first live frame in the log", [a["frame"] for a in app])
+        _ratios("  app/bare, run by run", [a["painted"] for a in app], [b["painted"] for b in bare])
     report("CPU to paint, bare", [b["painted cpu"] for b in bare])
-    report("CPU to paint, app", [a["painted cpu"] for a in app])
-    cpu = [a["painted cpu"] / b["painted cpu"] for a, b in zip(app, bare, strict=True)]
-    print(f"{'CPU app/bare, run by run':<34} median {statistics.median(cpu):6.2f}      "
-          f"min {min(cpu):6.2f}   max {max(cpu):6.2f}", flush=True)
-    return [b["painted"] for b in bare], [a["painted"] for a in app]
+    for label, app in seen.items():
+        report(f"CPU to paint, {label.split(' (')[0]}", [a["painted cpu"] for a in app])
+        _ratios("  CPU app/bare, run by run", [a["painted cpu"] for a in app], [b["painted cpu"] for b in bare])
+        report("  CPU to the first live frame", [a["frame cpu"] for a in app])
+    first = next(iter(seen.values()))
+    return [b["painted"] for b in bare], [a["painted"] for a in first]
 
 
 def main() -> int:
@@ -152,10 +192,14 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--platform", default=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     ap.add_argument("--bundle", type=Path, help="also time a built bundle folder (dist/realtime-inspector)")
+    ap.add_argument("--against", type=Path, help="also time the app of another checkout (DIR), in the same rotation")
     ap.add_argument("--child", choices=("app", "bare"), help=argparse.SUPPRESS)
+    ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    ap.add_argument("--window-probe", action="store_true",
+                    help="watch the application's events only until a main window appears, then that window's")
     args = ap.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.root.resolve(), args.window_probe)
         return 0
 
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
@@ -163,8 +207,10 @@ def main() -> int:
                    XDG_DATA_HOME=f"{tmp}/data", XDG_STATE_HOME=f"{tmp}/state", XDG_CACHE_HOME=f"{tmp}/cache")
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         print(f"platform {args.platform}, python {sys.version.split()[0]}, {os.cpu_count()} cores, "
-              f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        bare, app = measure_side_by_side(env, args.runs)
+              f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
+              f"probe: {'the main window (--window-probe)' if args.window_probe else 'every event'}")
+        bare, app = measure_side_by_side(env, args.runs, args.against.resolve() if args.against else None,
+                                         args.window_probe)
         extra = statistics.median(app) - statistics.median(bare)
         print(f"{'app cost over the bare window':<34} median {extra * 1000:6.0f} ms   "
               f"(app/bare {statistics.median(app) / statistics.median(bare):.2f})")

@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from inspector.private_files import FILE_MODE, make_private_dir
-from inspector.protocol.filters import filter_error
-from inspector.protocol.topics import topic_error
 
 if TYPE_CHECKING:
     from inspector.client.model import ConnectOptions
@@ -132,6 +130,8 @@ class Profile:
         _check_kind(self)
         if not isinstance(self.ping_interval, (int, float)) or self.ping_interval < 0:
             raise ProfileError(f"profile {self.name!r}: ping interval must be a number ≥ 0")
+        from inspector.protocol.filters import filter_error  # jmespath: not on the app's way to its window
+        from inspector.protocol.topics import topic_error
         for sub in self.subscriptions:
             err = topic_error(sub.topic)
             if err:

@@ -93,6 +93,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     command: str | None = args.command
     if command is not None:
         return _dispatch_command(command, args)
+    import gc
+    # start-up makes what lives as long as the app: the cyclic collector would walk it again and
+    # again on the way to the first frame; the app resumes it (that all frozen) once a frame shows
+    gc.disable()
     from inspector.qt.app import AppOptions, run_app
     return run_app(AppOptions.from_namespace(args))
 

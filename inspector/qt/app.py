@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -44,6 +45,8 @@ log = logging.getLogger("inspector.qt")
 SELF_TEST_TIMEOUT = 30.0
 SELF_TEST_FRAMES = 100
 SCREENSHOT_RTTS = 4       # a screenshot shows a few points on the latency graph, not one
+FREEZE_FALLBACK_MS = 3000  # a first connection that shows no frame by then: start-up is over anyway
+AFTER_FIRST_FRAME_MS = 250  # the rest of start-up (tens of ms) comes once the first rows are seen
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ def run_app(args: AppOptions) -> int:
             print_modules_and_exit()
         return _run_loop(app, _main(args, shown))
     finally:
+        gc.enable()  # paused for start-up (cli.main): on again, however start-up ended
         shown.close()
 
 
@@ -91,7 +95,6 @@ class Shown:
     """The main window, painted; with what start-up found on the way."""
 
     window: MainWindow
-    warning: str | None                  # the profiles could not be read (kept aside)
     scratch: tempfile.TemporaryDirectory[str] | None  # --self-test: profiles and layout live here
 
     def close(self) -> None:
@@ -100,16 +103,15 @@ class Shown:
 
 
 def show_window(args: AppOptions) -> Shown:
-    """The profiles and the main window's first paint, on Qt's own loop: nothing of asyncio, qasync,
-    numpy, the mock or the connection code is loaded yet (``_main`` builds the rest)."""
+    """The main window's first paint, on Qt's own loop: nothing of asyncio, qasync, numpy, the
+    mock or the connection code is loaded yet, nor the profiles read (``_main`` does the rest)."""
     # the self-test leaves no trace: profiles and layout live in a scratch folder
     scratch = tempfile.TemporaryDirectory(prefix="realtime-inspector-self-test-") if args.self_test else None
     store = ProfileStore(scratch.name if scratch else None)
-    warning = load_profiles(store)
     window = MainWindow(store, open_settings(store), later=True)
     window.show()
     wait_for_first_paint(window)
-    return Shown(window, warning, scratch)
+    return Shown(window, scratch)
 
 
 def _run_loop(app: QApplication, main: Coroutine[Any, Any, int]) -> int:
@@ -207,8 +209,10 @@ async def _main(args: AppOptions, shown: Shown) -> int:
 
     loop = asyncio.get_running_loop()
     self_test = args.self_test
-    window, warning = shown.window, shown.warning
-    window.build_rest()
+    window = shown.window
+    warning = load_profiles(window.store)  # the profiles' page shows them (build_side)
+    opening = bool(args.open_file)
+    window.build_rest(side_later=not opening)  # a file opens in the recording UI: it comes at once
     load_now()  # numpy, here on the GUI thread, before any other thread can be the first to read it
     window.closed = loop.create_future()
     live = LiveStore(window, shown.scratch.name if shown.scratch else default_data_dir(), args.store_budget)
@@ -218,7 +222,6 @@ async def _main(args: AppOptions, shown: Shown) -> int:
     try:
         if warning:
             window.report_error(warning)
-        opening = bool(args.open_file)
         # a file to open under --self-test connects nothing; else the last session back, and a first
         # start connects the local mock with its demo
         if (self_test and opening) or (not self_test and window.restore_session()):
@@ -231,7 +234,10 @@ async def _main(args: AppOptions, shown: Shown) -> int:
         opened_at = time.perf_counter()
         if args.open_file:
             window.open_file(args.open_file)
-        freeze_startup_objects()  # after the first connection: the client and mock modules are loaded too
+        if window.tabs():  # once the connections' client and mock modules are loaded too
+            _finish_at_first_frame(window)
+        else:
+            _finish_start(window)
         if self_test:
             from inspector.qt.open_self_test import run_open_self_test
             code = (await run_open_self_test(window, SELF_TEST_TIMEOUT, opened_at) if opening
@@ -244,6 +250,34 @@ async def _main(args: AppOptions, shown: Shown) -> int:
     finally:
         live.close()
         sys.excepthook = old_hook
+
+
+def _finish_at_first_frame(window: MainWindow) -> None:
+    """Soon after the log shows its first frame, or after FREEZE_FALLBACK_MS without one: the
+    profiles' page and the recording UI (``build_side``), then ``freeze_startup_objects``, when
+    what start-up makes is all there. The first frames come sooner for it."""
+    model = window.log_panel.model
+    timer = QTimer(window)
+    timer.setSingleShot(True)
+
+    def finish() -> None:
+        timer.stop()
+        timer.timeout.disconnect(finish)
+        model.rowsInserted.disconnect(rows_in)
+        QTimer.singleShot(AFTER_FIRST_FRAME_MS, window, lambda: _finish_start(window))
+
+    def rows_in(*_args: object) -> None:
+        if window.log_panel.frame_count() > 0:
+            finish()
+
+    model.rowsInserted.connect(rows_in)
+    timer.timeout.connect(finish)
+    timer.start(FREEZE_FALLBACK_MS)
+
+
+def _finish_start(window: MainWindow) -> None:
+    window.build_side()
+    freeze_startup_objects()
 
 
 def _first_profile(window: MainWindow, self_test: bool) -> Profile | None:

@@ -10,10 +10,11 @@ log actions (pause, clear, find) act on the document in view.
 The status bar shows the current connection's latest state; other messages replace it
 for a few seconds, errors for longer.
 
-The window is built in two steps: ``MainWindow(..., later=True)`` builds what its first paint
-shows (toolbar, menus, the empty log, the profiles, the connection area), so the app can paint it
-before loading the mock server, the recording UI and the connection code; ``build_rest``
-adds those. Without ``later`` both run at once.
+The window is built in steps: ``MainWindow(..., later=True)`` builds what its first paint
+shows (toolbar, menus, the empty log, the connection area), so the app can paint it before
+loading the mock server, the recording UI and the connection code; ``build_rest`` adds the mock
+server's page, and ``build_side`` the profiles' page and the recording UI (the app calls it once
+the first frames show: ``build_rest(side_later=True)``). Without ``later`` all run at once.
 
 Closing is asynchronous: the first close event is ignored, clients are stopped,
 tasks cancelled and awaited and the mock server stopped, then the window closes
@@ -113,11 +114,13 @@ def _string_list(value: object) -> list[str]:
 
 
 def freeze_startup_objects() -> None:
-    """Call once the window is up: what exists then lives as long as the app. Frozen, it is
+    """Call once the app is up: what exists then lives as long as the app. Frozen, it is
     out of the cyclic collector's full passes, which otherwise walk every module, class and
-    widget on the GUI thread (tens of ms) again and again while a flood allocates."""
+    widget on the GUI thread (tens of ms) again and again while a flood allocates.
+    The collector runs again from here (start-up may have paused it: cli.main)."""
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
@@ -217,6 +220,7 @@ class MainWindow(QMainWindow):
         self._mock_config = mock_config
         self._recordings_dir = recordings_dir
         self._built = False
+        self._side_built = False
         self._close_requested = False  # a close asked for before build_rest: done once the loop runs
         self.recording: RecordingUi | None = None
         self.log_cap = log_cap
@@ -294,15 +298,32 @@ class MainWindow(QMainWindow):
         if not later:
             self.build_rest()
 
-    def build_rest(self) -> None:
-        """What the first paint does without: the side column's pages (profiles, mock server), the
-        recording UI (its menu entries and the Record button), the passphrase prompts. Once only."""
+    def build_rest(self, side_later: bool = False) -> None:
+        """What the first paint does without: the passphrase prompts and the mock server's page,
+        then (``build_side``) the profiles' page and the recording UI. ``side_later``: those wait
+        for ``build_side`` (the app shows its first frames first). Once only."""
         if self._built:
             return
         self._built = True
         from inspector.qt.mock.mock_panel import MockPanel  # loaded after the first paint (start-up time)
         from inspector.qt.session.passphrase import KeyPassphrases
-        from inspector.qt.session.profiles_panel import ConnectionManager
+
+        self.passphrases = KeyPassphrases(self)  # client keys' passphrases: memory only, this run
+        self.mock_panel = MockPanel(self.tasks, self._mock_config)
+        self.side_tabs.addTab(_scrolling(self.mock_panel), "Mock server")
+        self.mock_panel.message.connect(self.show_message)
+        if not side_later:
+            self.build_side()
+        if self._close_requested:
+            QTimer.singleShot(0, self.close)
+
+    def build_side(self) -> None:
+        """The profiles' page (in place of its placeholder), the recording UI (its menu entries
+        and the Record button), the side column's size and page. Once only, after ``build_rest``."""
+        if self._side_built or not self._built:
+            return
+        self._side_built = True
+        from inspector.qt.session.profiles_panel import ConnectionManager  # after the first frames (start-up time)
 
         self.manager = ConnectionManager(self.store)
         self.side_tabs.removeTab(0)
@@ -311,13 +332,13 @@ class MainWindow(QMainWindow):
         self.manager.connect_requested.connect(self.connect_profile)
         self.manager.check_requested.connect(self.check_server)
         self.manager.message.connect(self.show_message)
-        self.passphrases = KeyPassphrases(self)  # client keys' passphrases: memory only, this run
-        self.mock_panel = MockPanel(self.tasks, self._mock_config)
-        self.side_tabs.addTab(_scrolling(self.mock_panel), "Mock server")
-        self.mock_panel.message.connect(self.show_message)
         self.mock_panel.started.connect(self.manager.set_mock_url)
         self.mock_panel.stopped.connect(lambda: self.manager.set_mock_url(None))
+        self.manager.set_mock_url(self.mock_panel.url)  # the mock may be running already
         self.recording = self._attach_recording(self._recordings_dir)
+        if self.recording is not None:
+            for tab in self.tabs():  # the connections opened before it
+                self.recording.connection_opened(tab)
         self._build_file_menu_end()
         if not isinstance(self.settings.value(f"splitters/{self.main.objectName()}"), QByteArray):
             self._fit_side_column()
@@ -325,8 +346,6 @@ class MainWindow(QMainWindow):
         last = self.settings.value("lastProfile")
         if isinstance(last, str) and self.store.get(last) is not None:
             self.manager.select(last)
-        if self._close_requested:
-            QTimer.singleShot(0, self.close)
 
     def _default_layout(self) -> None:
         """Sizes for a first start; ``restore_settings`` replaces them with the user's."""
@@ -397,7 +416,7 @@ class MainWindow(QMainWindow):
         return act
 
     def _build_actions(self) -> None:
-        self.connect_action = self._action("Connect", "Ctrl+Return", lambda: self.manager.connect_current(),
+        self.connect_action = self._action("Connect", "Ctrl+Return", self._connect_selected,
                                            "Connect with the selected profile",
                                            tool_icon("connect"))
         self.reconnect_action = self._action("Reconnect now", "Ctrl+R", self._reconnect_current,
@@ -722,7 +741,9 @@ class MainWindow(QMainWindow):
 
     def _data_dir(self) -> Path | None:
         """The app's data folder: where the recordings folder is (None: the default)."""
-        return self.recording.recorder.directory.parent if self.recording is not None else None
+        if self.recording is not None:
+            return self.recording.recorder.directory.parent
+        return self._recordings_dir.parent if self._recordings_dir is not None else None
 
     def save_profile_ca_file(self, name: str, path: str) -> None:
         if self._update_profile(name, "cacert", path, "CA file"):
@@ -732,8 +753,13 @@ class MainWindow(QMainWindow):
         if self._update_profile(name, "subscriptions", list(subscriptions), "subscriptions"):
             self.show_message(f"saved {len(subscriptions)} subscription(s) to profile {name}")
 
+    def _connect_selected(self) -> None:
+        self.build_side()  # a shortcut pressed before the profiles' page came
+        self.manager.connect_current()
+
     def _update_profile(self, name: str, field: str, value: object, what: str) -> bool:
         """Set one field of a saved profile and save the profiles; False (said why) when it cannot be."""
+        self.build_side()  # its page shows the change
         p = self.store.get(name)
         if p is None:
             self.report_error(f"no saved profile named {name!r}: save the profile first")
@@ -884,7 +910,7 @@ class MainWindow(QMainWindow):
         s.setValue("sideTab", self.side_tabs.currentIndex())
         s.setValue("sidePanel", self.side_action.isChecked())
         s.setValue("lowerPanel", self.lower_action.isChecked())
-        if self.manager.current_name():
+        if self._side_built and self.manager.current_name():
             s.setValue("lastProfile", self.manager.current_name())
         if not self._session_saved:  # the first save of a shutdown, while the connections still run
             s.setValue(SESSION_KEY, json.dumps(session_profiles(self.tabs())))  # JSON: an empty list survives
@@ -951,6 +977,7 @@ class MainWindow(QMainWindow):
         if self._shutdown_done:
             event.accept()
             return
+        self.build_side()  # closing saves what it shows (the profile selected)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no qasync loop (e.g. a test tearing down): close synchronously

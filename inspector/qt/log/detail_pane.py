@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -129,8 +128,9 @@ class DetailPane(QWidget):
     def show_session(self, ev: SessionEvent | None, conn: str, t: float) -> None:
         """A connection event's row: what happened in words, and every field it carries."""
         self._data, self._text = b"", False
+        from html import escape  # html.entities' big table: when a row shows, not at start-up
         summary = row_summary(ev)
-        self.header.setText(f"<b>CONNECTION</b> · {html.escape(conn)} · {format_time(t)}")
+        self.header.setText(f"<b>CONNECTION</b> · {escape(conn)} · {format_time(t)}")
         self.error_label.setText(summary)
         self.error_label.setVisible(is_trouble(ev))
         fields = {"time": t, "connection": conn, **event_fields(ev)} if ev is not None else {}
@@ -176,12 +176,13 @@ class DetailPane(QWidget):
 
     def _show_violation(self, v: Violation | None) -> None:
         if v is not None:
+            from html import escape
             expected = json.dumps(v.expected, ensure_ascii=False)
             if len(expected) > MAX_CELL:
                 expected = expected[:MAX_CELL] + "…"
             self.violation_label.setText(
-                f"Contract violation at data{html.escape(v.pointer) or ' (the whole value)'}: "
-                f"rule <code>{html.escape(v.rule)}</code> ({html.escape(expected)}) — {html.escape(v.message)}")
+                f"Contract violation at data{escape(v.pointer) or ' (the whole value)'}: "
+                f"rule <code>{escape(v.rule)}</code> ({escape(expected)}) — {escape(v.message)}")
         self.violation_label.setVisible(v is not None)
 
     def _decoded_tree(self, o: Outcome) -> QTreeWidgetItem:
@@ -204,6 +205,7 @@ class DetailPane(QWidget):
         self.hex_view.setPlainText("\n".join(lines))
         marks = []
         if mark_kind and lines:
+            from PySide6.QtGui import QTextCharFormat, QTextCursor  # when a frame shows (start-up time)
             fmt = QTextCharFormat()
             fmt.setBackground(QColor(hexdump.KIND_MARK_COLOUR))
             fmt.setForeground(QColor("#000000"))

@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex
-from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import QStyledItemDelegate, QWidget
 
 from inspector.qt.log.model import LogModel
 
 if TYPE_CHECKING:  # log_rows loads when a session store backs the log, not at start-up
+    from PySide6.QtWidgets import QStyleOptionViewItem  # its class is made at the first cell painted
+
     from inspector.logstore.log_rows import Rows
 
 WALL = "wall"

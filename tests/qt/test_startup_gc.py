@@ -1,0 +1,83 @@
+"""Start-up runs with the cyclic collector paused (inspector.cli.main, before the app's
+modules load); the app turns it on again, what start-up made frozen, once the log shows
+its first frame, or after a fallback when no frame comes. The profiles' page and the
+recording UI come then too: a connection opened before them is theirs as well."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+import windows
+from framegen import event
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from qasync_loop import run, until
+
+from inspector.mock.server import MockConfig
+from inspector.profiles import LOCAL_MOCK, ProfileStore, local_mock_profile
+from inspector.protocol.events import State
+from inspector.qt import app as app_module
+from inspector.qt.main_window import MainWindow
+
+
+@pytest.fixture
+def paused_collector() -> Iterator[None]:
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_the_collector_runs_again_once_the_first_frame_shows(qtbot, tmp_path, paused_collector, monkeypatch):
+    monkeypatch.setattr(app_module, "FREEZE_FALLBACK_MS", 600_000)  # only the frame can end the pause
+    w = windows.make_window(qtbot, tmp_path)
+    app_module._finish_at_first_frame(w)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert not gc.isenabled()  # no frame yet
+    w.log_panel.ingest_frames([event(seq=1)])
+    qtbot.waitUntil(gc.isenabled, timeout=5000)
+    assert w.log_panel.frame_count() == 1
+    assert gc.get_freeze_count() > 0  # the window and the modules: out of the collector's full passes
+
+
+def test_without_a_frame_the_collector_runs_again_after_the_fallback(qtbot, tmp_path, paused_collector, monkeypatch):
+    monkeypatch.setattr(app_module, "FREEZE_FALLBACK_MS", 50)
+    w = windows.make_window(qtbot, tmp_path)
+    app_module._finish_at_first_frame(w)
+    qtbot.waitUntil(gc.isenabled, timeout=5000)
+    assert w.log_panel.frame_count() == 0
+    assert gc.get_freeze_count() > 0
+
+
+def test_the_profiles_page_and_the_recording_ui_come_after_the_first_frame_and_know_the_connection(
+        qtbot, qloop, tmp_path, paused_collector):
+    QApplication.instance().setQuitOnLastWindowClosed(False)
+    store = ProfileStore(tmp_path / "cfg")
+    store.load()
+    settings = QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(store, settings, MockConfig(close_timeout=1.0), recordings_dir=tmp_path / "recordings", later=True)
+    qtbot.addWidget(w)
+    w.show()
+
+    async def scenario():
+        w.build_rest(side_later=True)
+        assert [w.side_tabs.tabText(i) for i in range(w.side_tabs.count())] == ["Profiles", "Mock server"]
+        assert w.recording is None and not hasattr(w, "manager")
+        w.mock_panel.demo_check.setChecked(True)
+        tab = w.open_connection(local_mock_profile())
+        assert tab is not None
+        app_module._finish_at_first_frame(w)
+        await until(lambda: w.log_panel.frame_count() > 0, 10, "a frame")
+        assert w.recording is None  # the first frames first
+        await until(gc.isenabled, 5, "the rest of start-up")
+        assert w.side_tabs.widget(0) is w.manager and w.manager.current_name() == LOCAL_MOCK
+        assert w.manager.editor.url_edit.text() == w.mock_panel.url  # the running mock's URL, greyed
+        assert w.recording is not None and tab.conn_id in w.recording.conn_urls
+        assert tab.client.state is State.OPEN
+        await windows.close_window(w)
+    run(qloop, scenario())

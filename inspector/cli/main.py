@@ -88,6 +88,13 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
     return parser
 
 
+# What the first window needs that does not use Qt, imported before PySide6 is: PySide6's import
+# hook reads the source of every module imported after it, looking for its feature switches.
+_QT_FREE_FIRST = ("inspector.logstore.frame_store", "inspector.logstore.session_rows", "inspector.logstore.hexdump",
+                  "inspector.payloads.lens", "inspector.profiles", "inspector.recording.format",
+                  "inspector.private_files", "inspector.redact", "inspector.lazy_module", "platformdirs")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     """The chosen command's typed arguments, to its run function (imported only now)."""
     command: str | None = args.command
@@ -97,6 +104,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     # start-up makes what lives as long as the app: the cyclic collector would walk it again and
     # again on the way to the first frame; the app resumes it (that all frozen) once a frame shows
     gc.disable()
+    import importlib
+    for name in _QT_FREE_FIRST:
+        importlib.import_module(name)
     from inspector.qt.app import AppOptions, run_app
     return run_app(AppOptions.from_namespace(args))
 

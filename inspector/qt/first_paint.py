@@ -56,8 +56,9 @@ def exit_after_paint_requested() -> bool:
 
 
 def print_modules_and_exit() -> None:
-    """The modules loaded so far, on stdout, then exit at once (no shutdown: nothing to keep).
-    A lazy module not read yet (see inspector.lazy_module) is bound, not loaded: it is left out."""
+    """The modules loaded so far, on stdout in the order their loading began, then exit at once (no
+    shutdown: nothing to keep). A lazy module not read yet (see inspector.lazy_module) is bound, not
+    loaded: it is left out."""
     waiting = set(pending())
-    print(MODULES_MARKER, *sorted(m for m in sys.modules if m not in waiting), sep="\n", flush=True)
+    print(MODULES_MARKER, *(m for m in list(sys.modules) if m not in waiting), sep="\n", flush=True)
     os._exit(0)

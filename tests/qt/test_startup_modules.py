@@ -61,3 +61,12 @@ def test_modules_before_the_first_paint_are_on_the_allow_list(tmp_path):
         gone = []
     assert not gone, (f"{len(gone)} module(s) on {ALLOW_LIST.name} no longer load before the first paint: {gone}\n"
                       f"good: shrink the list with {SHRINK_ENV}=1 pytest tests/qt/test_startup_modules.py")
+
+
+def test_what_does_not_use_qt_is_imported_before_pyside6(tmp_path):
+    """PySide6's import hook reads the source of every module imported after it: the project's
+    modules that do not use Qt are imported first (``inspector.cli.main``)."""
+    loaded = _modules_at_first_paint(tmp_path)
+    first_qt = next(i for i, m in enumerate(loaded) if m == "PySide6" or m.startswith("PySide6."))
+    late = [m for m in loaded[first_qt:] if m.startswith("inspector.") and not m.startswith("inspector.qt")]
+    assert not late, f"imported after PySide6, so its import hook reads their sources: {late}"

@@ -31,7 +31,7 @@ from inspector.protocol.events import (
     SessionEvent,
 )
 from inspector.protocol.frames import DecodeError, Error, Event, Frame, Ping, Pong, decode_received, encode, try_decode
-from inspector.protocol.heads import AnyHead, MemberChangeEvent, read_head
+from inspector.protocol.heads import AnyHead, EventHead, MemberChangeEvent, MessageHead, read_head
 from inspector.protocol.pings import PingTracker
 
 # What a tap gets: (conn, t, data) for a received binary message, (None, None, event) for any other event.
@@ -39,6 +39,8 @@ TapItem = tuple[str, float, bytes] | tuple[None, None, SessionEvent]
 Tap = Callable[[TapItem], None]  # a recorder's list.extend (see RealtimeClient.add_tap)
 _TYPE = attrgetter("type")
 _MESSAGE_ONLY = {"message"}
+_MESSAGE_HEAD = {MessageHead}  # always a message
+_MAYBE_MESSAGE = {MessageHead, EventHead}  # a message when its type says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +137,8 @@ class ConnectionIO:
             # the run in C-level maps, no Python call per message: bench/bench_receive.py's figures
             # and bench/bench_flood.py's "compact" line
             heads = list(map(read, datas))
-            if heads.count(None) or set(map(_TYPE, heads)) != _MESSAGE_ONLY:
+            kinds = set(map(type, heads))  # a head's class first: cheaper to read than its type
+            if kinds != _MESSAGE_HEAD and (not kinds <= _MAYBE_MESSAGE or set(map(_TYPE, heads)) != _MESSAGE_ONLY):
                 for data, head in zip(datas, heads, strict=True):
                     received(data, head)
                 return

@@ -20,9 +20,11 @@ servers write them (json.dumps, keys in other orders): deep nesting, many small 
 long strings, \\u escapes, another server's ~1 KB list of 22 small objects, 8 KB and
 60 KB bodies. A run of a large shape sends fewer frames (at most --max-mb of them).
 --busy keeps the other core loaded for the whole benchmark (a child spinning in Python).
-Prints per shape frames/s of each, app/bare, app/limit, and the UI event-loop lag
-during (b) (how late a 10 ms timer fires) p50/p99. Each rate is timed from the first
-message received to the last one counted ((b): when it is in the frame store).
+Prints per shape frames/s of each, app/bare, app/limit, the UI event-loop lag
+during (b) (how late a 10 ms timer fires) p50/p99, and the GUI thread's CPU time per
+frame during (b) (steadier than rates on a shared machine: what neighbours take is not
+counted). Each rate is timed from the first message received to the last one counted
+((b): when it is in the frame store).
 Exits 3 when a target is missed.
 
 usage: python bench/bench_flood.py [--frames 200000] [--repeat 3] [--shapes compact,dumps,...] [--busy]
@@ -288,7 +290,7 @@ async def _wait_subscribed(tabs: list[Any]) -> None:
 
 
 async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns: int,
-                   lags: list[float]) -> float:
+                   lags: list[float], cpu: list[float]) -> float:
     from PySide6.QtCore import Qt, QTimer
 
     from inspector.profiles import Profile, Subscription
@@ -328,6 +330,7 @@ async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns
     timer.start()
 
     n = per_conn * conns
+    cpu0 = time.thread_time()
     server.flood(shape, per_conn)
     target = base + n
     deadline = loop.time() + 300
@@ -336,6 +339,7 @@ async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns
             raise SystemExit(f"app path: only {window.log_panel.frame_count() - base} of {n} frames")
         await asyncio.sleep(0.002)
     elapsed = time.perf_counter() - first[0]
+    cpu.append((time.thread_time() - cpu0) / n * 1e6)
     timer.stop()
     await asyncio.sleep(0.1)
     rows = window.log_panel.model.rowCount()
@@ -353,6 +357,7 @@ class Result:
     app: list[float] = field(default_factory=list)
     limit: list[float] = field(default_factory=list)
     lags: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the app's GUI thread, µs per frame
 
 
 def run_all(server: Server, receiver: Receiver, shapes: list[str], frames: dict[str, int], repeat: int,
@@ -388,7 +393,7 @@ def run_all(server: Server, receiver: Receiver, shapes: list[str], frames: dict[
                 for path in [p for p in [*order, "limit"] if p in paths]:
                     if path == "app":
                         window.log_panel.clear()  # every run starts from an empty store
-                        r.app.append(await app_path(window, server, shape, per_conn, conns, r.lags))
+                        r.app.append(await app_path(window, server, shape, per_conn, conns, r.lags, r.cpu))
                     else:
                         getattr(r, path).append(receiver.run(server, path, shape, per_conn, conns))
         window.closed = asyncio.get_running_loop().create_future()
@@ -446,7 +451,7 @@ def report(shapes: list[str], results: dict[str, Result], args: argparse.Namespa
           f"{args.repeat} interleaved runs; targets: app/bare >= {RATIO_TARGET}, lag p99 <= {LAG_P99_TARGET_MS} ms"
           + ("; the other core busy" if args.busy else "") + f"; load average {os.getloadavg()[0]:.2f}")
     print(f"{'shape':<9} {'conns':>5} {'frames':>8} {'bare/s':>10} {'app/s':>10} {'app/bare':>9} {'lag p50':>8} "
-          f"{'lag p99':>8} {'limit/s':>11} {'app/limit':>9}")
+          f"{'lag p99':>8} {'limit/s':>11} {'app/limit':>9} {'app µs/fr':>9}")
     missed = []
     for shape in shapes:
         r = results[shape]
@@ -462,12 +467,13 @@ def report(shapes: list[str], results: dict[str, Result], args: argparse.Namespa
               f"{ratio:>8.2f}{' ' if ok_ratio else '!'} {percentile(r.lags, 50):>6.1f}ms "
               f"{p99:>6.1f}ms{' ' if ok_lag else '!'}"
               + (f"{limit_rate:>10,.0f} {app_rate / limit_rate:>9.2f}" if limit_rate else f"{'n/a':>10} {'n/a':>9}")
-              + f"   {SHAPES[shape][1]}")
+              + f" {median(r.cpu):>9.2f}   {SHAPES[shape][1]}")
     for shape in shapes:
         r = results[shape]
         pairs = ", ".join(f"{a / b:.2f}" for a, b in zip(r.app, r.bare, strict=False))
         print(f"  {shape}: bare {spread(r.bare)}; app {spread(r.app)}; app/bare by run {pairs}"
               + (f"; limit {spread(r.limit)}" if r.limit else "")
+              + f"; app CPU µs/frame {', '.join(f'{c:.2f}' for c in sorted(r.cpu))}"
               + f"; lag max {max(r.lags, default=float('nan')):.1f} ms over {len(r.lags)} ticks")
     if no_limit:
         print(f"limit: n/a ({no_limit})")

@@ -48,6 +48,7 @@ SLICE_S = 0.002  # delivery time per event-loop turn: several connections still 
 CHECK_EVERY = 32  # messages between clock reads: the budget check stays off the per-message path
 
 OnMessage = Callable[[bytes, bool], None]  # (message bytes, was a text frame)
+OnBatch = Callable[[list[bytes]], None]  # binary messages in order, nothing else between them
 
 # Per event loop, the connections with messages waiting to be delivered: they split that loop's
 # slice between them. Keyed weakly by the loop: a connection on another thread's loop takes
@@ -77,7 +78,9 @@ class WsConnection(asyncio.Protocol):
     """The connection, from the first byte of the handshake to the end of the TCP stream.
 
     Data messages go to the handler given to ``set_handler``; those that arrive before
-    it is set are kept and replayed to it. Server PINGs are answered here.
+    it is set are kept and replayed to it. A run of binary messages with nothing else
+    between them goes to its batch handler, when it has one, as one list. Server PINGs
+    are answered here.
     """
 
     session: SessionInfo | None = None  # what the opened connection negotiated (TLS, subprotocol, proxy)
@@ -97,6 +100,7 @@ class WsConnection(asyncio.Protocol):
         self._head = bytearray()
         self._early: list[tuple[bytes, bool]] = []
         self._on_message: OnMessage = lambda data, text: self._early.append((data, text))
+        self._on_batch: OnBatch | None = None
         self._paused = False
         self._drained: asyncio.Future[None] | None = None
         self._close_timer: asyncio.TimerHandle | None = None
@@ -109,6 +113,7 @@ class WsConnection(asyncio.Protocol):
         self.clock: Callable[[], float] = time.perf_counter
         # Events parsed but not yet delivered (reading is paused while there are any).
         self._backlog: list[WsEvent] = []
+        self._mixed = False  # the backlog holds events other than binary messages
         self._next = 0
         self._lost = False  # the transport has ended; _closed waits for the backlog
         self._peers = _backlogged.setdefault(loop, set())  # holds self while self has a backlog
@@ -210,8 +215,11 @@ class WsConnection(asyncio.Protocol):
 
     # ------------------------------------------------------------ receiving
 
-    def set_handler(self, on_message: OnMessage) -> None:
+    def set_handler(self, on_message: OnMessage, on_batch: OnBatch | None = None) -> None:
+        """``on_message(data, text)`` for every data message; ``on_batch(messages)``, when
+        given, instead for runs of binary messages (one call for many)."""
         self._on_message = on_message
+        self._on_batch = on_batch
         self.handler_set = True
         early, self._early = self._early, []
         for data, text in early:
@@ -223,12 +231,16 @@ class WsConnection(asyncio.Protocol):
         parser = self.parser
         if parser.done:
             return  # after a close or a violation the rest is discarded until the server hangs up
+        others = parser.others
         events = parser.feed(data)
+        mixed = parser.others != others
         if self._backlog:  # a read that came in while paused: after what is already waiting
             self._backlog += events
+            self._mixed |= mixed
             return
         if events:
             self._backlog = events
+            self._mixed = mixed
             self._next = 0
             self._deliver()
         elif parser.failure is not None:
@@ -244,14 +256,20 @@ class WsConnection(asyncio.Protocol):
         peers.add(self)
         deadline = clock() + self.slice_s / len(peers)
         on_message = self._on_message
+        on_batch = None if self._mixed else self._on_batch
         try:
             while i < n:
-                for ev in events[i:i + CHECK_EVERY]:
-                    if type(ev) is bytes:
-                        on_message(ev, False)
-                    else:
-                        self._other(ev)
-                        on_message = self._on_message
+                chunk = events[i:i + CHECK_EVERY]
+                if on_batch is not None:  # binary messages only: one call for the chunk
+                    on_batch(chunk)  # type: ignore[arg-type]
+                    on_batch, on_message = self._on_batch, self._on_message  # a handler may replace them
+                else:
+                    for ev in chunk:
+                        if type(ev) is bytes:
+                            on_message(ev, False)
+                        else:
+                            self._other(ev)
+                            on_message = self._on_message
                 i += CHECK_EVERY
                 if i < n and clock() >= deadline:
                     break
@@ -276,6 +294,7 @@ class WsConnection(asyncio.Protocol):
     def _end_backlog(self) -> None:
         self._peers.discard(self)
         self._backlog = []
+        self._mixed = False
         self._next = 0
         if self._lost:
             self._set_closed()
@@ -324,6 +343,7 @@ class WsConnection(asyncio.Protocol):
         if self.handler_error is None:
             self.handler_error = exc
             self._on_message = _drop
+            self._on_batch = None
             self._send_close(INTERNAL_ERROR, "client error")
 
     # ------------------------------------------------------------ sending and closing

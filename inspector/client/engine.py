@@ -81,6 +81,7 @@ class RealtimeClient:
         self._policy = SessionPolicy(conn_id, SessionSettings(
             config.url, config.auth, config.auto_reconnect, config.token.refreshable, config.token.describe()), backoff)
         self._io = ConnectionIO(ConnectionOwner(conn_id, self.stats, config, self._emit, self._notify_received,
+                                                self._notify_all_received,
                                                 lambda: self._taps, self._on_presence, self._on_error,
                                                 self._ping_due))
         self._task: asyncio.Task[None] | None = None
@@ -131,7 +132,7 @@ class RealtimeClient:
     def _retap(self) -> None:
         ws = self._ws
         if ws is not None and ws.handler_set:  # reading already: take the taps in now
-            ws.set_handler(self._io.message_handler(ws))
+            ws.set_handler(*self._io.message_handler(ws))
 
     def _emit(self, event: SessionEvent) -> None:
         self._notify(event)
@@ -154,6 +155,24 @@ class RealtimeClient:
                 assert loop is not None, "frames come only once started"
                 loop.call_soon(self._flush_received, None)
             received.append(event)
+
+    def _notify_all_received(self, events: list[FrameSeen]) -> None:
+        """``_notify_received`` for each of ``events``, in order; the batch listeners' list
+        grows by all of them at once."""
+        if self._listeners:
+            for event in events:
+                for fn in self._listeners:
+                    try:
+                        fn(event)
+                    except Exception as exc:  # noqa: BLE001 - as in _notify
+                        _log.error("session listener %s failed: %s: %s", _name(fn), type(exc).__name__, exc)
+        if self._batch_listeners and events:
+            received = self._received
+            if not received:
+                loop = self._loop
+                assert loop is not None, "frames come only once started"
+                loop.call_soon(self._flush_received, None)
+            received += events
 
     def _flush_received(self, event: SessionEvent | None) -> None:
         frames = self._received

@@ -1,11 +1,12 @@
 """Receiving, sending and pinging on the client's open connection (ConnectionIO, owned by RealtimeClient).
 
 This is the hot path. Messages are not awaited one by one: the connection hands each
-complete data message to ``message_handler``'s callback synchronously, right where a
-socket read completed it. Every EVENT's head is read once (``read_head``); a message EVENT,
-or a presence join or leave (its change read whole in the same parse), goes on with that
-head only (``FrameSeen.frame`` stays None, ``FrameSeen.head`` set, so no consumer reads it
-again); everything else (a sync, other frames) is decoded once."""
+complete data message to ``message_handler``'s callbacks synchronously, right where a
+socket read completed it (a run of binary messages as one list). Every EVENT's head is read
+once (``read_head``); a message EVENT, or a presence join or leave (its change read whole in
+the same parse), goes on with that head only (``FrameSeen.frame`` stays None,
+``FrameSeen.head`` set, so no consumer reads it again); everything else (a sync, other
+frames) is decoded once."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 
-from inspector.client.connection import Closed, OnMessage, WsConnection
+from inspector.client.connection import Closed, OnBatch, OnMessage, WsConnection
 from inspector.client.model import ClientConfig, ClientStats
 from inspector.protocol.events import (
     IN,
@@ -28,12 +31,16 @@ from inspector.protocol.events import (
     SessionEvent,
 )
 from inspector.protocol.frames import DecodeError, Error, Event, Frame, Ping, Pong, decode_received, encode, try_decode
-from inspector.protocol.heads import MemberChangeEvent, read_head
+from inspector.protocol.heads import AnyHead, EventHead, MemberChangeEvent, MessageHead, read_head
 from inspector.protocol.pings import PingTracker
 
 # What a tap gets: (conn, t, data) for a received binary message, (None, None, event) for any other event.
 TapItem = tuple[str, float, bytes] | tuple[None, None, SessionEvent]
 Tap = Callable[[TapItem], None]  # a recorder's list.extend (see RealtimeClient.add_tap)
+_TYPE = attrgetter("type")
+_MESSAGE_ONLY = {"message"}
+_MESSAGE_HEAD = {MessageHead}  # always a message
+_MAYBE_MESSAGE = {MessageHead, EventHead}  # a message when its type says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,7 @@ class ConnectionOwner:
     config: ClientConfig
     emit: Callable[[SessionEvent], None]    # to listeners and taps
     notify: Callable[[FrameSeen], None]     # a received frame, to listeners only: the message handler feeds taps itself
+    notify_all: Callable[[list[FrameSeen]], None]  # received frames, as ``notify`` each in order
     taps: Callable[[], tuple[Tap, ...]]
     on_presence: Callable[[Event], None]  # subscriptions are the client's business
     on_error: Callable[[Error], None]
@@ -77,21 +85,25 @@ class ConnectionIO:
 
     async def read(self, ws: WsConnection) -> None:
         """Receive until the connection closes; raises Closed (or our own error)."""
-        ws.set_handler(self.message_handler(ws))
+        ws.set_handler(*self.message_handler(ws))
         await ws.wait_closed()
         if ws.handler_error is not None:
             raise ws.handler_error
         raise ws.close_exc
 
-    def message_handler(self, ws: WsConnection) -> OnMessage:
-        """The per-message callback: as few steps as possible for a message EVENT. With taps
-        (``add_tap``, rebuilt when they change), every binary message also goes to them as
-        ``(conn, t, data)``; listeners get it through ``notify``, so taps do not see it twice."""
+    def message_handler(self, ws: WsConnection) -> tuple[OnMessage, OnBatch]:
+        """The per-message callback, as few steps as possible for a message EVENT, and the
+        callback for a run of binary messages: when every one is a message EVENT, the run goes
+        on without a call of Python code per message (one clock read for the run: they came
+        in the same read); else message by message. With taps (``add_tap``, rebuilt when they
+        change), every binary message also goes to them as ``(conn, t, data)``; listeners get
+        it through ``notify``, so taps do not see it twice."""
         owner = self._owner
         conn = owner.conn_id
         stats = owner.stats
         emit = owner.emit
         notify = owner.notify
+        notify_all = owner.notify_all
         now = time.time
         read = read_head
         dispatch = self._dispatch
@@ -99,15 +111,20 @@ class ConnectionIO:
         tap = None if not taps else taps[0] if len(taps) == 1 else (lambda item: [fn(item) for fn in taps])
 
         def on_message(data: bytes, text: bool) -> None:
+            if text:
+                t = now()
+                stats.frames_in += 1
+                stats.bytes_in += len(data)
+                emit(FrameSeen(conn, t, IN, data, decode_received(data, True), True))
+                return
+            received(data, read(data))
+
+        def received(data: bytes, head: AnyHead | None) -> None:
             t = now()
             stats.frames_in += 1
             stats.bytes_in += len(data)
-            if text:
-                emit(FrameSeen(conn, t, IN, data, decode_received(data, True), True))
-                return
             if tap is not None:
                 tap((conn, t, data))
-            head = read(data)
             if head is not None and (head.type == "message"
                                      or (type(head) is MemberChangeEvent and head.data.action != "sync")):
                 notify(FrameSeen(conn, t, IN, data, None, False, head))  # nothing to act on: not decoded
@@ -115,7 +132,26 @@ class ConnectionIO:
             frame = try_decode(data)
             notify(FrameSeen(conn, t, IN, data, frame))
             dispatch(ws, frame, t)
-        return on_message
+
+        def on_batch(datas: list[bytes]) -> None:
+            # the run in C-level maps, no Python call per message: bench/bench_receive.py's figures
+            # and bench/bench_flood.py's "compact" line
+            heads = list(map(read, datas))
+            kinds = set(map(type, heads))  # a head's class first: cheaper to read than its type
+            if kinds != _MESSAGE_HEAD and (not kinds <= _MAYBE_MESSAGE or set(map(_TYPE, heads)) != _MESSAGE_ONLY):
+                for data, head in zip(datas, heads, strict=True):
+                    received(data, head)
+                return
+            n = len(datas)
+            t = now()
+            stats.frames_in += n
+            stats.bytes_in += sum(map(len, datas))
+            if tap is not None:
+                for data in datas:
+                    tap((conn, t, data))
+            notify_all(list(map(FrameSeen, repeat(conn, n), repeat(t, n), repeat(IN, n), datas, repeat(None, n),
+                                repeat(False, n), heads)))
+        return on_message, on_batch
 
     def _dispatch(self, ws: WsConnection, frame: Frame | DecodeError, t: float) -> None:
         """Act on a decoded incoming frame (after listeners have seen it)."""

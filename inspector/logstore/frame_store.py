@@ -32,7 +32,6 @@ from inspector.protocol.frames import (  # the codec's own, used in bulk
     Subscribe,
     Unsubscribe,
     is_event_body,
-    summarize,
     try_decode,
 )
 from inspector.protocol.heads import read_head
@@ -770,10 +769,11 @@ def row_summary(kind: int, data: bytes, flags: int, gap: int, event: SessionEven
     elif kind == KIND_EMPTY:
         body = "undecodable: empty frame"
     else:
-        frame = try_decode(data)
+        from inspector.protocol.summaries import summarize_bytes  # a row is painted after the first paint
+
+        body, bad = summarize_bytes(data)
         if flags & FLAG_UNCHECKED:
-            flags = checked_flags(flags, frame)
-        body = summarize(frame, len(data))
+            flags = (flags & ~FLAG_UNCHECKED) | (FLAG_BAD if bad else 0)
     if gap > 0:
         body = (f"gap {gap} (filtered) " if flags & FLAG_GAP_EXPECTED else f"⚠ gap {gap} ") + body
     elif gap < 0:

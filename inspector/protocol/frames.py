@@ -338,6 +338,7 @@ def decode_received(data: bytes | bytearray | memoryview, text: bool = False) ->
 
 
 _SUMMARY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+summary_json = _SUMMARY_ENCODER.encode  # a value as a summary writes it (protocol/summaries.py writes by pieces)
 # Bodies above this many bytes are encoded lazily (iterencode, pure Python, stops at the clip): a
 # summary shows 120 characters of a body that may be 60 KB (bench/bench_flood.py's "body8k" and
 # "body60k" lines). Below it the C encoder's one whole pass is several times faster.

@@ -169,6 +169,7 @@ class FrameParser:
         self.max_fragments = _NO_LIMIT if max_fragments is None else max_fragments
         self.failure: Failure | None = None
         self.closed = False
+        self.others = 0  # events other than binary messages returned so far: a feed with none is all bytes
         # Bytes of an incomplete frame, kept as the reads that brought them (joined once
         # the frame is complete, so a large frame arriving in many reads is copied once).
         self._held: list[bytes] = []
@@ -305,6 +306,7 @@ class FrameParser:
                     append(payload)
                 else:
                     _check_utf8(payload)
+                    self.others += 1
                     append(TextMessage(payload))
                 return
             self._fragments = [payload]
@@ -324,15 +326,22 @@ class FrameParser:
             if fin:
                 self._fragments = None
                 data = b"".join(fragments)
-                append(TextMessage(data) if self._text is not None else data)
+                if self._text is not None:
+                    self.others += 1
+                    append(TextMessage(data))
+                else:
+                    append(data)
             elif len(fragments) >= self.max_fragments:
                 raise _Violation(MESSAGE_TOO_BIG, f"server sent a message in more than {self.max_fragments} fragments")
         elif opcode == 0x9:
+            self.others += 1
             append(PingReceived(payload))
         elif opcode == 0xA:
+            self.others += 1
             append(PongReceived(payload))
         else:
             close = parse_close_payload(payload)
+            self.others += 1
             if self._fragments is not None:
                 # websockets does the same: the close is reported, the stream failed.
                 append(close)

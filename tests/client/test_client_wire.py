@@ -280,3 +280,52 @@ def test_batch_listeners_get_the_received_frames_in_lists_and_every_event_once_i
         assert [f.data for f in frames_in(seen)] == [PRESENCE, *flood]
         assert len(calls) < len(flood) // 4  # in lists, not one call a frame
     run(body())
+
+
+def test_a_flood_read_in_runs_gives_each_frame_its_head_its_bytes_counted_and_taps_in_order():
+    """Runs of message EVENTs (short ones read as MessageHead, long ones with keys in any order as
+    EventHead) go on with their heads only, undecoded; a sync and a presence join among them are
+    decoded or read as they are one by one; taps get every message in order, the subscription's
+    change after the sync that made it; the counters count every frame and byte."""
+    def long_message(i: int) -> bytes:
+        body = {"data": {"pad": "x" * 500, "i": i}, "seq": 1000 + i, "ts": 5, "type": "message", "topic": "t"}
+        return b"\x10" + json.dumps(body).encode()
+    join = encode(Event("t", "presence", 3, {"action": "join", "member": "m2", "members": 2}))
+    first = [encode(Event("t", "message", 1, {"i": i}, i + 1)) if i % 3 else long_message(i) for i in range(150)]
+    second = [*first[:70], PRESENCE, join, *first[70:]]
+
+    async def handler(ws):
+        await ws.recv()  # the client's SUBSCRIBE
+        for flood in (first, second):
+            async with ws.send_context():  # one write: the client reads the flood in few reads
+                for data in flood:
+                    ws.protocol.send_binary(data)
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1])
+            tapped: list = []
+            client.add_tap(tapped.append)
+            client.subscribe("t")
+            client.start()
+            await until(lambda: len(frames_in(events)) >= len(first) + len(second))
+            stats = client.stats
+            await client.stop()
+        got = frames_in(events)
+        assert [f.data for f in got] == [*first, *second]
+        assert stats.frames_in == len(got) and stats.bytes_in == sum(map(len, [*first, *second]))
+        for f in got:
+            if f.data in (PRESENCE, join):
+                continue
+            event = try_decode(f.data)
+            assert f.frame is None and f.head is not None
+            assert (f.head.topic, f.head.type, f.head.seq) == (event.topic, event.type, event.seq)
+        assert type(got[len(first) + 70].frame) is Event  # the sync: decoded, acted on
+        assert got[len(first) + 71].frame is None and got[len(first) + 71].head.data.member == "m2"
+        assert [item[2] for item in tapped if item[0] is not None] == [*first, *second]
+        sync_at = next(k for k, item in enumerate(tapped) if item[2] == PRESENCE)
+        active = next(k for k, item in enumerate(tapped) if item[0] is None and getattr(item[2], "state", None)
+                      is SubState.ACTIVE)
+        assert sync_at < active < sync_at + 2  # right after the sync's frame, before the next
+    run(body())

@@ -282,3 +282,57 @@ def test_connections_on_loops_of_two_threads_do_not_share_a_slice():
     assert second_began.is_set()
     # the second began while the first had a backlog on its own loop: a whole slice all the same
     assert [first_slice(reading) for reading in readings] == [2 * CHECK_EVERY, 2 * CHECK_EVERY]
+
+
+def test_runs_of_binary_messages_go_to_the_batch_handler_and_others_between_them_in_order():
+    """With a batch handler, a read of binary messages only goes in lists of at most a slice's
+    check (one call for many); a read with a text message or a PING among them goes message by
+    message, in order, the PING answered."""
+    async def handler(ws):
+        await ws.recv()
+        ws.transport.write(flood_bytes(ws))
+        await ws.recv()
+        for data in MESSAGES[:50]:
+            ws.protocol.send_frame(Frame(Opcode.BINARY, data))
+        ws.protocol.send_frame(Frame(Opcode.PING, b"p"))
+        ws.protocol.send_frame(Frame(Opcode.TEXT, b"text"))
+        for data in MESSAGES[50:100]:
+            ws.protocol.send_frame(Frame(Opcode.BINARY, data))
+        ws.transport.write(b"".join(ws.protocol.data_to_send()))
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            conn = await connect(server.sockets[0].getsockname()[1])
+            calls: list[tuple[str, list[bytes]]] = []
+            count = [0]
+            first, second = asyncio.Event(), asyncio.Event()
+
+            def seen(n: int) -> None:
+                count[0] += n
+                if count[0] == FLOOD:
+                    first.set()
+                if count[0] == FLOOD + 101:
+                    second.set()
+
+            def on_message(data: bytes, text: bool) -> None:
+                calls.append(("text" if text else "one", [data]))
+                seen(1)
+
+            def on_batch(datas: list[bytes]) -> None:
+                calls.append(("batch", list(datas)))
+                seen(len(datas))
+            conn.set_handler(on_message, on_batch)
+            conn.send_now(b"go")
+            await first.wait()
+            assert [d for _, ds in calls for d in ds] == MESSAGES
+            assert {kind for kind, _ in calls} == {"batch"}
+            assert max(len(ds) for _, ds in calls) <= CHECK_EVERY
+            assert len(calls) < FLOOD // 2
+            calls.clear()
+            conn.send_now(b"more")
+            await second.wait()
+            assert [d for _, ds in calls for d in ds] == [*MESSAGES[:50], b"text", *MESSAGES[50:100]]
+            assert ("text", [b"text"]) in calls
+            await conn.close(1000)
+    run(body())

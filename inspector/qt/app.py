@@ -278,6 +278,8 @@ def _finish_at_first_frame(window: MainWindow) -> None:
 def _finish_start(window: MainWindow) -> None:
     window.build_side()
     freeze_startup_objects()
+    from inspector.qt.latency.latency_plot import prefetch_plotting
+    prefetch_plotting()
 
 
 def _first_profile(window: MainWindow, self_test: bool) -> Profile | None:

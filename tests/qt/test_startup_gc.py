@@ -6,6 +6,7 @@ recording UI come then too: a connection opened before them is theirs as well.""
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -81,3 +82,29 @@ def test_the_profiles_page_and_the_recording_ui_come_after_the_first_frame_and_k
         assert tab.client.state is State.OPEN
         await windows.close_window(w)
     run(qloop, scenario())
+
+
+def test_plotting_is_imported_on_a_thread_of_its_own_once_start_up_is_done():
+    """pyqtgraph is not imported before the first paint (the allow-list says so); once start-up is
+    done it is imported off the GUI thread, so the first round trip's graph does not wait for it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys, threading
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        import numpy
+        from inspector.qt.latency.latency_plot import prefetch_plotting
+        assert "pyqtgraph" not in sys.modules
+        prefetch_plotting()
+        [t] = [t for t in threading.enumerate() if t.name == "import pyqtgraph"]
+        t.join(60)
+        import pyqtgraph
+        assert pyqtgraph.PlotWidget
+        print("imported on", t.name)
+    """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90,
+                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert r.returncode == 0 and "imported on import pyqtgraph" in r.stdout, r.stderr

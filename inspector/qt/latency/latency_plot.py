@@ -19,6 +19,9 @@ a look at ``plot``: the window paints without loading it.
 
 from __future__ import annotations
 
+import importlib
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -161,6 +164,15 @@ def drawable(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     finite = np.flatnonzero(np.isfinite(v))
     end = int(finite[-1]) + 1 if finite.size else 0
     return t[:end], v[:end]
+
+
+def prefetch_plotting() -> None:
+    """Import pyqtgraph on a thread of its own, once start-up is done: the first round trip then
+    builds the graph without first holding the window still for the import (a quarter to half a
+    second, the worst stall of a flood's first seconds otherwise). Call after numpy is loaded."""
+    if "pyqtgraph" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("pyqtgraph",), name="import pyqtgraph",
+                         daemon=True).start()
 
 
 class LatencyPlot(QWidget):

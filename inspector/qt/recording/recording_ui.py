@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
@@ -304,9 +304,6 @@ class RecordingUi(QObject):
         view.destroyed.connect(lambda _=None, v=view: self.views.remove(v) if v in self.views else None)
         self.views.append(view)
         w.add_document(view, rec.name, str(rec.path))
-        # lay the window out for the new document now, not once between two paints of it (a
-        # document wider than the room left narrows the side column: all of it would paint twice)
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         w.show_message(rec.status())
         self.opened.emit(view)
 

@@ -118,6 +118,8 @@ class RecordingView(QWidget):
             for end in range(model.rowCount(), max(0, model.rowCount() - PREPARED_ROWS), -PREPARE_STEP):
                 yield
                 model.prepare(end - PREPARE_STEP, end)
+        yield
+        self.ensurePolished()  # its widgets' style, here rather than in the turn that shows it
 
     def _fit_connection_column(self) -> None:
         """A recording's connections are named after the file: show the names whole (within reason)."""

@@ -25,7 +25,7 @@ from inspector.qt.recording.replay_panel import ReplayPanel
 from inspector.recording import RecordingError
 
 PREPARED_ROWS = 64  # rows formatted before a built document first shows (a tall window's worth)
-PREPARE_STEP = 16   # of them a step: a few ms
+PREPARE_STEP = 32   # of them a step: a few ms
 
 if TYPE_CHECKING:  # a recording's columns load when a file is opened
     from inspector.logstore.recording_source import PreparedRecording

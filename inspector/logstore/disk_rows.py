@@ -189,15 +189,6 @@ class DiskRows:
         block's rows are not shown, so none of them is found."""
         from inspector.logstore.store_scan import match_chunks
         reader = self.reader
-        stop = min(stop, len(reader))
-        total = max(0, stop - start)
-        r = max(start, 0)
-        while r < stop:
-            k = reader.block_of(r)
-            end = min(stop, reader.block_start(k) + reader.blocks[k].rows)
-            if self.readable(r):
-                for done, _, rows in match_chunks(reader, q, r, end):
-                    yield r + done - start, total, rows
-            else:
-                yield end - start, total, np.empty(0, np.int64)
-            r = end
+        start = max(start, 0)
+        yield from match_chunks(reader, q, start, min(stop, len(reader)),
+                                readable=lambda k: self.readable(reader.block_start(k)), block_chunks=True)

@@ -17,7 +17,9 @@ filter's a few µs a block).
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -40,6 +42,7 @@ from inspector.logstore.frame_store import (
     unchecked_rows,
 )
 from inspector.logstore.session_rows import row_event
+from inspector.logstore.session_store.errors import StoreError
 from inspector.logstore.session_store.reader import SessionReader
 from inspector.logstore.session_store.schema import DATA
 
@@ -52,7 +55,8 @@ _SEPARATOR = 0xFF
 
 
 def match_chunks(reader: SessionReader, query: Query, start: int = 0, stop: int | None = None, *,
-                 chunk_rows: int | None = None, check_bodies: bool = False) -> Iterator[Chunk]:
+                 chunk_rows: int | None = None, check_bodies: bool = False,
+                 readable: Callable[[int], bool] | None = None, block_chunks: bool = False) -> Iterator[Chunk]:
     """``(rows done, rows in all, store rows in the chunk that ``query`` keeps, ascending)`` for
     the reader's rows ``[start, stop)``, a chunk of at most ``chunk_rows`` at a time (default:
     ``TEXT_CHUNK_ROWS`` for a text search, else ``CHUNK_ROWS``); the last chunk says rows done ==
@@ -63,32 +67,91 @@ def match_chunks(reader: SessionReader, query: Query, start: int = 0, stop: int 
     undecodable matches on its "undecodable: ..." summary too. A JSON parse of every such body
     the rest of the query keeps: slow (microseconds a row); without it those rows match on
     their topic and bytes, which every other row matches on as the ring does.
+
+    ``readable(k)``: False skips block ``k`` (a damaged one: its rows count as done, none is
+    found); without it a damaged block raises ``StoreError`` when the scan reaches it.
+    ``block_chunks``: a chunk also ends where a block does.
+
+    A text search that Arrow's kernel answers (``BodySearch.ARROW``) runs that kernel for the
+    next few chunks on worker threads (it lets go of the GIL), while this thread, the caller's,
+    reads the blocks and applies the rest of the query: the reader is used on this thread alone.
     """
     size = chunk_rows or (TEXT_CHUNK_ROWS if query.text else CHUNK_ROWS)
     stop = len(reader) if stop is None else min(stop, len(reader))
     start = max(0, start)
     total = max(0, stop - start)
     rules = _Rules(reader, query, check_bodies)
+    pieces: Iterator[_Piece] = _pieces(reader, start, stop, size, readable, block_chunks)
+    if query.text and rules.body.way == BodySearch.ARROW:
+        pieces = _ahead(pieces, rules.body.hits)
     done, pending = 0, 0
     found: list[npt.NDArray[np.int64]] = []
-    first = 0
+    for lo, n, rb, hit, last in pieces:
+        if isinstance(rb, StoreError):
+            raise rb
+        if rb is not None:
+            found.append(rules.rows(rb, hit) + lo)
+        done += n
+        pending += n
+        if pending >= size or done == total or last:
+            yield done, total, _joined(found)
+            found, pending = [], 0
+    if not total:
+        yield 0, 0, np.zeros(0, np.int64)
+
+
+# (first row, rows, the record batch of them (None: skipped; an error: unreadable), its text hits if found
+# ahead, whether it ends its block)
+_Piece: TypeAlias = "tuple[int, int, Any, _Mask | None, bool]"
+AHEAD_CHUNKS = 8    # chunks whose text hits are sought ahead of the one being taken
+SEARCH_THREADS = 2  # threads seeking them: a core each on a 2-core machine
+
+
+def _pieces(reader: SessionReader, start: int, stop: int, size: int,
+            readable: Callable[[int], bool] | None, block_chunks: bool) -> Iterator[_Piece]:
+    """The rows ``[start, stop)`` in pieces that never cross a block, cut where a chunk of
+    ``size`` rows ends (and, ``block_chunks``, where a block ends: the piece says so)."""
+    first, pending = 0, 0
     for k, block in enumerate(list(reader.blocks)):  # the blocks as they are now: a live session grows
         end = first + block.rows
         lo = max(start, first)
+        if lo < min(stop, end) and readable is not None and not readable(k):
+            n = min(stop, end) - lo
+            yield lo, n, None, None, block_chunks
+            pending = 0 if block_chunks or pending + n >= size else pending + n
+            lo = end
         while lo < min(stop, end):
             hi = min(stop, end, lo + size - pending)
-            found.append(rules.rows(reader.batch(k).slice(lo - first, hi - lo)) + lo)
-            done += hi - lo
-            pending += hi - lo
+            try:
+                rb: Any = reader.batch(k).slice(lo - first, hi - lo)
+            except StoreError as exc:  # raised where the scan reaches it, not where it is read ahead
+                rb = exc
+            last = block_chunks and hi == end
+            yield lo, hi - lo, rb, None, last
+            pending = 0 if last or pending + hi - lo >= size else pending + hi - lo
             lo = hi
-            if pending >= size or done == total:
-                yield done, total, _joined(found)
-                found, pending = [], 0
         first = end
         if first >= stop:
             break
-    if not total:
-        yield 0, 0, np.zeros(0, np.int64)
+
+
+def _ahead(pieces: Iterator[_Piece], hits: Callable[[Any], _Mask]) -> Iterator[_Piece]:
+    """``pieces`` with their text ``hits`` found on worker threads (the scan's own, gone with
+    it), ``AHEAD_CHUNKS`` ahead."""
+    pool = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="text-search")
+    queue: deque[tuple[int, int, Any, Future[_Mask] | None, bool]] = deque()
+    try:
+        for lo, n, rb, _, last in pieces:
+            work = rb is not None and not isinstance(rb, StoreError)
+            queue.append((lo, n, rb, pool.submit(hits, rb.column(DATA)) if work else None, last))
+            if len(queue) > AHEAD_CHUNKS:
+                lo, n, rb, future, last = queue.popleft()
+                yield lo, n, rb, None if future is None else future.result(), last
+        while queue:
+            lo, n, rb, future, last = queue.popleft()
+            yield lo, n, rb, None if future is None else future.result(), last
+    finally:  # at the end, or stopped early (cancelled): what is still queued is not needed
+        pool.shutdown(wait=True, cancel_futures=True)  # a chunk or two: then no thread holds the file's pages
 
 
 def _joined(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
@@ -110,21 +173,23 @@ class _Rules:
         self.needle, self.raw = text_needle(q.text) if q.text else ("", b"")
         self.body = BodySearch(self.raw)
 
-    def rows(self, rb: Any) -> npt.NDArray[np.int64]:
-        """Rows of the record batch ``rb`` the query keeps (0 = its first)."""
+    def rows(self, rb: Any, hit: _Mask | None = None) -> npt.NDArray[np.int64]:
+        """Rows of the record batch ``rb`` the query keeps (0 = its first); ``hit``: its bytes'
+        text hits (``BodySearch.hits``), when found already."""
         q = self.query
         col = _Columns(rb)
         mask = field_mask(q, col("kind"), col("direction"), col("conn"), col("topic"), self.conn_id, self.topics)
         if q.text:
-            mask = self._text(rb, col, mask)
+            mask = self._text(rb, col, mask, hit)
         if mask is None:
             return np.arange(rb.num_rows, dtype=np.int64)
         return np.flatnonzero(mask).astype(np.int64)
 
-    def _text(self, rb: Any, col: _Columns, pre: _Mask | None) -> _Mask:
+    def _text(self, rb: Any, col: _Columns, pre: _Mask | None, hit: _Mask | None) -> _Mask:
         """``FrameStore._text_mask`` over a record batch: bytes, topic name, then summaries."""
         data = rb.column(DATA)
-        hit = self.body.hits(data)
+        if hit is None:
+            hit = self.body.hits(data)
         hit |= topic_text_mask(self.reader.topics, self.needle, col("topic"))
         flags = col("flags")
         if self.check_bodies:
@@ -194,7 +259,9 @@ class BodySearch:
         if not n:
             return np.zeros(0, bool)
         if self.way == self.ARROW:
-            found = pc.match_substring(data, self.raw.decode("ascii"), ignore_case=True).fill_null(False)
+            found = pc.match_substring(data, self.raw.decode("ascii"), ignore_case=True)
+            if found.null_count:  # a null row matches nothing
+                found = found.fill_null(False)
             return np.asarray(found.to_numpy(zero_copy_only=False), bool)
         offsets = np.frombuffer(data.buffers()[1], np.int32)[data.offset:data.offset + n + 1].astype(np.int64)
         base = int(offsets[0])

@@ -214,3 +214,56 @@ def test_an_ascii_needle_matches_ascii_letters_in_any_case_and_nothing_else():
         raw = needle.lower().encode()
         search = BodySearch(raw)
         assert search.hits(array).tolist() == [raw in d.lower() for d in raws], needle
+
+
+def _search_threads() -> list:
+    import threading
+    return [t for t in threading.enumerate() if t.name.startswith("text-search")]
+
+
+def test_an_ascii_search_is_done_on_threads_of_its_own_which_end_with_it(tmp_path_factory):
+    """Arrow's kernel runs ahead on worker threads; stopping the scan midway ends them and lets go
+    of every view of the file, as a scan on the caller's thread alone does."""
+    rows_ = [(1.0 + i, "c1", 1, Kind.EVENT, "orders.eu", i, 0, _body("orders.eu", i, False, False, False), 0)
+             for i in range(400)]
+    reader = _store(tmp_path_factory, rows_, 10, [*CONNS, *TOPICS])
+    expected = (_ring(rows_).match(Query(text="ORDERS")) - 1).tolist()
+    assert _scan(reader, Query(text="ORDERS"), 0, 400, 50, False) == expected == list(range(400))
+    assert not _search_threads()  # a scan run to its end leaves none
+    scan = match_chunks(reader, Query(text="orders"), chunk_rows=50)
+    first = next(scan)
+    assert first[:2] == (50, 400) and first[2].tolist() == list(range(50))
+    assert _search_threads()
+    scan.close()
+    assert not _search_threads()
+    reader.close()
+    del scan, first
+    gc.collect()
+    assert not _mapped(reader.path)
+
+
+def test_a_damaged_block_read_ahead_stops_the_scan_where_it_lies(tmp_path_factory):
+    """The blocks are read ahead of the chunk being taken: a damaged one still raises when the
+    scan reaches it, after every chunk before it; skipped (``readable``), its rows are not found."""
+    import pytest
+
+    from inspector.logstore.session_store.errors import StoreError
+
+    rows_ = [(1.0 + i, "c1", 1, Kind.EVENT, "orders.eu", i, 0, _body("orders.eu", i, False, False, False), 0)
+             for i in range(400)]
+    reader = _store(tmp_path_factory, rows_, 40, [*CONNS, *TOPICS])
+    path, bad = reader.path, reader.blocks[5]  # rows 200..239
+    reader.close()
+    with open(path, "r+b") as f:
+        f.seek(bad.offset)
+        f.write(bytes(64))
+    with SessionReader(path.parent) as reader:
+        taken = []
+        with pytest.raises(StoreError):
+            for done, _, found in match_chunks(reader, Query(text="orders"), chunk_rows=20):
+                taken.append((done, found.tolist()))
+        assert taken == [(d, list(range(d - 20, d))) for d in range(20, 201, 20)]
+        chunks = list(match_chunks(reader, Query(text="orders"), chunk_rows=20, readable=lambda k: k != 5))
+        assert chunks[-1][0] == 400 and np.concatenate([c[2] for c in chunks]).tolist() == [
+            *range(200), *range(240, 400)]
+    assert not _search_threads()

@@ -140,6 +140,14 @@ class LogModel(QAbstractTableModel):
         r = bisect_left(self._rows, number)
         return r if r < len(self._rows) and self._rows[r] == number else None
 
+    def prepare(self, first: int, end: int) -> None:
+        """Format rows ``[first, end)`` now, so a first paint of them only draws (a document
+        being built does this a few rows a turn of the event loop before it shows)."""
+        for row in range(max(0, first), min(end, self.rowCount())):
+            number = self.number_at(row)
+            if number not in self._cache:
+                self._row_info(number)
+
     def row_at_or_after(self, number: int) -> int | None:
         """The row of frame ``number``, or of the first frame after it shown; None past the end."""
         r = max(number - self._lo, 0) if self._rows is None else bisect_left(self._rows, number)

@@ -12,7 +12,7 @@ store; the table just does not take them until resume.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QStringListModel, Qt, QTimer, Signal
@@ -60,7 +60,7 @@ FIRST_SLICE = 2048   # frames in a slice before any cost is measured
 MIN_SLICE = 256      # enough for the store's vectorised batch path
 MAX_SLICE = 65536
 FILTER_DEBOUNCE_MS = 200
-SCAN_SHOW_S = 0.1    # a filter's scan shows its progress and count this often
+SCAN_SHOW_S = 0.25   # a filter's scan shows its rows, progress and count this often (each showing paints the view)
 OTHER_KINDS = frozenset(range(256)) - frozenset(int(k) for k in Kind) | {KIND_EMPTY, KIND_TEXT}
 CONNECTION_KIND = "Connection"  # the kind menu's entry for connection events
 _WIDTHS = (70, 95, 100, 34, 120, 150, 70, 60)
@@ -75,7 +75,9 @@ class LogPanel(QWidget):
     payloadTrouble = Signal(object)  # payload_view.Trouble: a connection's decoders fail
 
     def __init__(self, parent: QWidget | None = None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS,
-                 clock: Callable[[], float] = time.perf_counter):
+                 clock: Callable[[], float] = time.perf_counter, *, staged: bool = False):
+        """``staged``: the widgets are not built yet: the caller runs ``build_steps()`` to its end
+        (a piece a step, e.g. one per turn of the event loop) before using the panel."""
         super().__init__(parent)
         self.store = FrameStore(cap)  # the ring: rows enter the log here
         self.rows: Rows = self.store  # what is shown: the ring, or every row of a session (``log_rows``)
@@ -108,8 +110,18 @@ class LogPanel(QWidget):
         self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
         self._filter_timer.timeout.connect(self.apply_filter)
 
+        if not staged:
+            for _ in self.build_steps():
+                pass
+
+    def build_steps(self) -> Iterator[None]:
+        """Build the widgets, pausing (``yield``) between the filter bar, the table and the detail
+        pane: each takes a few ms, and a document opened beside a running log is built a piece a
+        turn of the event loop."""
         self._build_filter_bar()
+        yield
         self._build_view()
+        yield
         self.detail = DetailPane()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("logSplitter")

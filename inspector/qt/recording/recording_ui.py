@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
@@ -68,7 +68,9 @@ class _Worker(QObject):
 
 
 def _open_document(path: str) -> PreparedRecording | StoreDocument:
-    """``store_document.open_document``, its modules imported on the worker's thread, not the GUI's."""
+    """``store_document.open_document``, its modules imported on the worker's thread, not the GUI's
+    (the log's rows over a store too: the GUI thread would import them when it shows the file)."""
+    import inspector.logstore.log_rows  # noqa: F401 - imported here, not on the GUI thread
     from inspector.logstore.store_document import open_document
     return open_document(path)
 
@@ -96,6 +98,7 @@ class RecordingUi(QObject):
         self.host = host
         self.recorder = Recorder(directory, self, log_panel=host.log_panel)
         self.views: list[RecordingView] = []
+        self.building: list[RecordingView] = []  # opened, being built a piece a turn: not shown yet
         self.recording: PreparedRecording | StoreDocument | None = None  # the last one opened
         self.loading: set[str] = set()
         self.last_saved: Path | None = None
@@ -267,12 +270,36 @@ class RecordingUi(QObject):
             return
         self.loading.add(path)
         self.host.show_message(f"opening {Path(path).name}…")
-        self._worker.run(("open", path), _open_document, path)
+        # once the window has painted what is pending: the worker's first imports hold the GIL
+        # for long stretches, and a paint waits for it at every call into Python
+        QTimer.singleShot(0, self, lambda: self._worker.run(("open", path), _open_document, path))
 
     def _opened(self, rec: PreparedRecording | StoreDocument) -> None:
+        """Build the file's document a piece a turn of the event loop (each a few ms: the window
+        stays responsive while a big file opens), then show it."""
         w = self.host
         self.recording = rec
-        view = RecordingView(rec, w.tasks, w.mock_panel, log_cap=w.log_cap)
+        view = RecordingView(rec, w.tasks, w.mock_panel, log_cap=w.log_cap, staged=True)
+        steps = view.build_steps()
+        self.building.append(view)
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(1)  # not 0: Qt would run a zero timer started from its own timeout in the same turn
+
+        def step() -> None:
+            try:
+                next(steps)
+            except StopIteration:
+                timer.deleteLater()
+                self.building.remove(view)
+                self._show_view(view)
+            else:
+                timer.start()
+        timer.timeout.connect(step)
+        step()
+
+    def _show_view(self, view: RecordingView) -> None:
+        w, rec = self.host, view.recording
         view.message.connect(w.show_message)
         view.error.connect(w.report_error)
         view.destroyed.connect(lambda _=None, v=view: self.views.remove(v) if v in self.views else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -23,6 +23,9 @@ from inspector.qt.log.panel import LogPanel
 from inspector.qt.mock.mock_panel import MockPanel
 from inspector.qt.recording.replay_panel import ReplayPanel
 from inspector.recording import RecordingError
+
+PREPARED_ROWS = 64  # rows formatted before a built document first shows (a tall window's worth)
+PREPARE_STEP = 32   # of them a step: a few ms
 
 if TYPE_CHECKING:  # a recording's columns load when a file is opened
     from inspector.logstore.recording_source import PreparedRecording
@@ -50,21 +53,35 @@ class RecordingView(QWidget):
     mock_replay_finished = Signal(int)  # events delivered
 
     def __init__(self, rec: PreparedRecording | StoreDocument, tasks: Tasks, mock_panel: MockPanel | None = None,
-                 log_cap: int = 1_000_000, parent: QWidget | None = None) -> None:
+                 log_cap: int = 1_000_000, parent: QWidget | None = None, *, staged: bool = False) -> None:
+        """``staged``: only the frame is made: ``build_steps()`` makes the rest, a piece a step (the
+        caller runs it to its end, a step a turn of the event loop, before showing the view)."""
         super().__init__(parent)
         self.recording = rec
         self.tasks = tasks
         self.mock_panel = mock_panel
+        self._log_cap = log_cap
+        self._mock_task: asyncio.Task[None] | None = None
+        self._mock_stop: Callable[[], None] | None = None  # cancels the play task on the mock's loop
+        if not staged:
+            for _ in self.build_steps():
+                pass
+
+    def build_steps(self) -> Iterator[None]:
+        """The log, the latency graph, the replay bar, then the file's rows in the log: each a few
+        ms of the GUI thread, with a pause (``yield``) between them."""
+        rec, mock_panel = self.recording, self.mock_panel
         from inspector.proxy.pair_names import recorded_pairs  # a proxy's recording: rows say which side sent
         recorded_pairs(rec.header, list(rec.labels))
-        self.log_panel = LogPanel(cap=max(log_cap, rec.frame_count))  # a file is shown whole
+        self.log_panel = LogPanel(cap=max(self._log_cap, rec.frame_count), staged=True)  # a file is shown whole
+        yield from self.log_panel.build_steps()
+        yield
         self.latency_plot = LatencyPlot()
+        yield
         self.replay = ReplayPanel(self.log_panel, self.latency_plot)
         self.replay.message.connect(self.message)
         self.replay.name_label.hide()  # the document's tab or window title names the file
         self.replay.slider.setMinimumWidth(160)
-        self._mock_task: asyncio.Task[None] | None = None
-        self._mock_stop: Callable[[], None] | None = None  # cancels the play task on the mock's loop
 
         self.mock_button = QToolButton()
         self.mock_button.setText("Play into mock")
@@ -75,7 +92,11 @@ class RecordingView(QWidget):
         if mock_panel is not None:
             mock_panel.stopped.connect(self.stop_mock_replay)  # its loop is gone: nothing more will play
 
-        bar = QHBoxLayout()
+        # The replay bar asks for no width of its own: a document opened in a narrow window must not
+        # narrow the side column (and paint the whole window again); its right end is cut instead.
+        bar_box = QWidget()
+        bar_box.setMinimumWidth(1)
+        bar = QHBoxLayout(bar_box)
         bar.setContentsMargins(0, 2, 4, 2)
         bar.addWidget(self.replay, 1)
         bar.addWidget(self.mock_button)
@@ -88,11 +109,19 @@ class RecordingView(QWidget):
         self.splitter.setCollapsible(0, False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
+        layout.addWidget(bar_box)
         layout.addWidget(self.splitter, 1)
         self.splitter.setSizes([3000, 1000])  # the log gets most of a new window, as the stretch says
+        yield
         self.replay.load(rec, show_all=True)
         self._fit_connection_column()
+        model = self.log_panel.model
+        if self.log_panel.following:  # the newest rows will be in view: formatted a few at a time
+            for end in range(model.rowCount(), max(0, model.rowCount() - PREPARED_ROWS), -PREPARE_STEP):
+                yield
+                model.prepare(end - PREPARE_STEP, end)
+        yield
+        self.ensurePolished()  # its widgets' style, here rather than in the turn that shows it
 
     def _fit_connection_column(self) -> None:
         """A recording's connections are named after the file: show the names whole (within reason)."""

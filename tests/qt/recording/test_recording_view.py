@@ -352,3 +352,61 @@ def test_a_recordings_view_names_its_connections_whole_and_gives_the_log_the_roo
         return log, plot, fits
     log, plot, fits = run(qloop, scenario())
     assert log >= 2 * plot and fits, (log, plot)
+
+
+def test_an_opened_file_is_built_a_piece_a_turn_and_shown_as_a_view_built_at_once(qtbot, qloop, tmp_path):
+    """The document of an opened file is built in steps, the event loop turning between them
+    (a timer of the loop's own fires among them), and then shows the rows a view built in one
+    go shows."""
+    import asyncio
+
+    from inspector.logstore.recording_source import prepare
+
+    w = make_window(qtbot, tmp_path)
+    w.show()
+    path = write(tmp_path / "steps.rirec")
+    ticks = []
+
+    async def scenario():
+        async def ticker():
+            while True:
+                ticks.append(len(w.recording.building))
+                await asyncio.sleep(0)
+        task = asyncio.ensure_future(ticker())
+        view = await open_view(w, path)
+        task.cancel()
+        shown = rows(view.log_panel)
+        await close_window(w)
+        return shown
+    shown = run(qloop, scenario())
+    whole = RecordingView(prepare(path), None)
+    assert shown == rows(whole.log_panel) and len(shown) == 12  # the RTT is not a log row
+    assert sum(1 for building in ticks if building) >= 5  # the loop turned while the view was built
+
+
+def test_a_recordings_replay_bar_does_not_widen_its_view(qtbot, tmp_path):
+    """A narrow window keeps its side column when a file opens: the replay bar's controls and
+    position text ask for no width of their own (the log's filter bar wraps too)."""
+    from inspector.logstore.recording_source import prepare
+
+    view = RecordingView(prepare(write(tmp_path / "narrow.rirec")), None)
+    qtbot.addWidget(view)
+    assert view.replay.minimumSizeHint().width() > view.log_panel.minimumSizeHint().width()
+    assert view.minimumSizeHint().width() <= view.log_panel.minimumSizeHint().width()
+
+
+def test_rows_prepared_before_a_first_paint_are_the_rows_painted(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from inspector.logstore.recording_source import prepare
+
+    view = RecordingView(prepare(write(tmp_path / "prepared.rirec")), None)
+    qtbot.addWidget(view)
+    model = view.log_panel.model
+    cells = [[model.data(model.index(r, c), Qt.ItemDataRole.DisplayRole) for c in range(model.columnCount())]
+             for r in range(model.rowCount())]
+    model._cache.clear()
+    model.prepare(model.rowCount() - 5, model.rowCount() + 3)
+    assert len(model._cache) == 5
+    assert [[model.data(model.index(r, c), Qt.ItemDataRole.DisplayRole) for c in range(model.columnCount())]
+            for r in range(model.rowCount())] == cells

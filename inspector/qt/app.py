@@ -264,7 +264,7 @@ def _finish_at_first_frame(window: MainWindow) -> None:
         timer.stop()
         timer.timeout.disconnect(finish)
         model.rowsInserted.disconnect(rows_in)
-        QTimer.singleShot(AFTER_FIRST_FRAME_MS, window, lambda: _finish_start(window))
+        QTimer.singleShot(AFTER_FIRST_FRAME_MS, window, lambda: _finish_start(window, live=True))
 
     def rows_in(*_args: object) -> None:
         if window.log_panel.frame_count() > 0:
@@ -275,11 +275,12 @@ def _finish_at_first_frame(window: MainWindow) -> None:
     timer.start(FREEZE_FALLBACK_MS)
 
 
-def _finish_start(window: MainWindow) -> None:
+def _finish_start(window: MainWindow, live: bool = False) -> None:
     window.build_side()
     freeze_startup_objects()
-    from inspector.qt.latency.latency_plot import prefetch_plotting
-    prefetch_plotting()
+    if live:  # round trips come: the graph's module, off the GUI thread (not while a file opens: it
+        from inspector.qt.latency.latency_plot import prefetch_plotting  # would hold the GIL then)
+        prefetch_plotting()
 
 
 def _first_profile(window: MainWindow, self_test: bool) -> Profile | None:

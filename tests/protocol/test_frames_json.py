@@ -5,6 +5,7 @@ escapes, huge numbers, lone surrogates, bytes that are not UTF-8, damaged bodies
 import json
 
 import pytest
+from damage import damaged
 from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -70,19 +71,8 @@ def test_numbers_and_escapes_other_writers_use(obj, key, piece, space):
 @settings(max_examples=examples(800))
 @given(objects, st.data())
 def test_damaged_bodies(obj, data):
-    body = bytearray(_encode(json.dumps(obj, ensure_ascii=data.draw(st.booleans()))))
-    for _ in range(data.draw(st.integers(1, 3))):
-        at = data.draw(st.integers(0, len(body)))
-        change = data.draw(st.sampled_from(["insert", "delete", "replace"]))
-        byte = data.draw(st.integers(0, 255))
-        if change == "insert":
-            body.insert(at, byte)
-        elif at < len(body):
-            if change == "delete":
-                del body[at]
-            else:
-                body[at] = byte
-    assert decoded(bytes(body)) == standard(bytes(body))
+    body = damaged(_encode(json.dumps(obj, ensure_ascii=data.draw(st.booleans()))), data)
+    assert decoded(body) == standard(body)
 
 
 @given(st.binary(max_size=200))

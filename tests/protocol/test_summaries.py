@@ -7,6 +7,7 @@ import json
 import sys
 
 import pytest
+from damage import damaged
 from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -82,19 +83,8 @@ def test_numbers_escapes_and_repeats_other_writers_use(values, name, piece, befo
 @settings(max_examples=examples(800), deadline=None)
 @given(members, st.data())
 def test_damaged_bodies(values, data):
-    body = bytearray(_encode(json.dumps(values, ensure_ascii=data.draw(st.booleans()))))
-    for _ in range(data.draw(st.integers(1, 3))):
-        at = data.draw(st.integers(1, len(body)))
-        change = data.draw(st.sampled_from(["insert", "delete", "replace"]))
-        byte = data.draw(st.integers(0, 255))
-        if change == "insert":
-            body.insert(at, byte)
-        elif at < len(body):
-            if change == "delete":
-                del body[at]
-            else:
-                body[at] = byte
-    assert by_levels(bytes(body)) == whole(bytes(body))
+    body = damaged(_encode(json.dumps(values, ensure_ascii=data.draw(st.booleans()))), data, keep=1)
+    assert by_levels(body) == whole(body)
 
 
 @given(st.binary(max_size=300).map(lambda b: b"\x10" + b))

@@ -245,6 +245,13 @@ def default_config_dir() -> Path:
     return Path(user_config_dir(APP_NAME))
 
 
+def default_data_dir() -> Path:
+    """Where sessions, recordings and TLS exceptions are kept."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME))
+
+
 class ProfileStore:
     """An ordered set of uniquely named profiles, saved to ``<dir>/profiles.json``."""
 

@@ -205,7 +205,8 @@ async def _main(args: AppOptions, shown: Shown) -> int:
     """On the qasync loop, the window painted: the rest of it, the session store, the first connection."""
     import asyncio
 
-    from inspector.qt.live_store import LiveStore, default_data_dir
+    from inspector.profiles import default_data_dir
+    from inspector.qt.live_store import LiveStore
 
     loop = asyncio.get_running_loop()
     self_test = args.self_test

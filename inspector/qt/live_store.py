@@ -50,11 +50,6 @@ LABEL_EVERY_S = 1.0  # the store label's size, recounted while rows are written 
 BUDGET_KEY = "store/budgetBytes"
 
 
-def default_data_dir() -> Path:
-    import platformdirs
-    return Path(platformdirs.user_data_dir("realtime-inspector"))
-
-
 class LiveStore(QObject):
     saved = Signal(object, int)  # the new session's folder, rows copied ("Save kept span as…")
     save_failed = Signal(str)

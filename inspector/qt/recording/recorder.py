@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import platformdirs
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 from inspector.logstore import disk_budget
 from inspector.logstore.frame_store import KIND_TEXT
 from inspector.private_files import make_private_dir
+from inspector.profiles import default_data_dir
 from inspector.recording import RecordingError
 from inspector.recording.format import SUFFIX
 
@@ -45,7 +45,7 @@ INDICATOR_MS = 500  # ≈ 2 Hz
 
 
 def default_directory() -> Path:
-    return Path(platformdirs.user_data_dir("realtime-inspector")) / "recordings"
+    return default_data_dir() / "recordings"
 
 
 def timestamped_name(scope: str | None, now: float | None = None) -> str:

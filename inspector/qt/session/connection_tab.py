@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QScrollArea, QVBoxLay
 
 from inspector.client.model import ClientConfig, ConnectOptions, NotConnected, TopicError, cleartext_token_warning
 from inspector.client.tokens import TokenSource
-from inspector.profiles import Profile, Subscription
+from inspector.profiles import Profile, Subscription, default_data_dir
 from inspector.protocol.events import FrameSeen, SessionEvent, State, StateChanged, SubscriptionChanged, SubState
 from inspector.protocol.filters import FilterError
 from inspector.protocol.limits import IDLE_TIMEOUT
@@ -37,11 +37,6 @@ EventSink = Callable[[SessionEvent], None]  # every event but frames
 
 if TYPE_CHECKING:
     from inspector.client.engine import RealtimeClient
-
-
-def default_data_dir() -> Path:
-    import platformdirs
-    return Path(platformdirs.user_data_dir("realtime-inspector"))
 
 
 def token_source(p: Profile) -> TokenSource:

@@ -443,6 +443,7 @@ class LogPanel(QWidget):
             v.addAction(act)
         v.selectionModel().currentRowChanged.connect(self._on_current)
         v.verticalScrollBar().valueChanged.connect(self._on_scroll)
+        v.verticalScrollBar().rangeChanged.connect(self._on_range)
         self.follow_action = QAction("Follow the newest frame", v)
         self.follow_action.setShortcut(QKeySequence(Qt.Key.Key_End))
         self.follow_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -653,6 +654,16 @@ class LogPanel(QWidget):
             self._scrolling = True
             try:
                 self.view.scrollToBottom()
+            finally:
+                self._scrolling = False
+
+    def _on_range(self, _low: int, high: int) -> None:
+        """Following, the newest row stays flush with the bottom when the rows' height or the
+        view's changes (a document laid out as it shows, a window made smaller)."""
+        if self._follow and not self._scrolling:
+            self._scrolling = True
+            try:
+                self.view.verticalScrollBar().setValue(high)
             finally:
                 self._scrolling = False
 

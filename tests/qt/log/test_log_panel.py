@@ -199,6 +199,24 @@ def test_follow_button_jumps_to_the_bottom(panel):
     assert panel.following and sb.value() == sb.maximum()
 
 
+def test_following_keeps_the_newest_row_at_the_bottom_when_the_view_shrinks(qtbot):
+    p = LogPanel(cap=1000, flush_ms=5)
+    qtbot.addWidget(p)
+    p.resize(800, 500)
+    p.show()
+    qtbot.waitExposed(p)
+    feed(p, [event(seq=i) for i in range(1, 301)])
+    sb = p.view.verticalScrollBar()
+    assert p.following and sb.value() == sb.maximum()
+    p.resize(800, 300)  # the rows' room shrinks: the range grows, with no new row to follow
+    qtbot.waitUntil(lambda: sb.maximum() > 0 and p.view.viewport().height() < 300, timeout=3000)
+    assert p.following and sb.value() == sb.maximum()
+    sb.setValue(0)  # not following: the rows read stay where they are
+    p.resize(800, 200)
+    qtbot.waitUntil(lambda: p.view.viewport().height() < 200, timeout=3000)
+    assert not p.following and sb.value() == 0
+
+
 def test_rows_being_read_stay_put_when_old_rows_drop(qtbot):
     p = LogPanel(cap=300, flush_ms=5)
     qtbot.addWidget(p)

@@ -299,7 +299,11 @@ class LogPanel(QWidget):
     def _show_scan(self) -> None:
         self._show_found()
         done, total = self._scan_done
+        # its new text would repaint the bar at once, and with it every pending paint of the
+        # window (the rows just taken): it is painted with them, in a turn of its own
+        self.scan_progress.setUpdatesEnabled(False)
         self.scan_progress.setValue(1000 * done // total if total else 1000)
+        self.scan_progress.setUpdatesEnabled(True)
         if self.model.scan is not None:
             self._update_status()
 
@@ -349,6 +353,14 @@ class LogPanel(QWidget):
                 self._select_again(row)
         if self._follow and len(found):
             self._scroll_to_bottom()
+            self._prepare_last_rows()
+
+    def _prepare_last_rows(self) -> None:
+        """Format the rows a following view shows now, here rather than in its paint: each of the
+        two then holds the window for about half as long."""
+        rows = self.model.rowCount()
+        height = max(1, self.view.verticalHeader().defaultSectionSize())
+        self.model.prepare(rows - self.view.viewport().height() // height - 2, rows)
 
     def _scan_failed(self, message: str) -> None:
         self._scan_note = f"filter stopped: {message}"

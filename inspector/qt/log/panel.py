@@ -105,6 +105,10 @@ class LogPanel(QWidget):
         self._slice_timer.setSingleShot(True)
         self._slice_timer.setInterval(0)
         self._slice_timer.timeout.connect(self.flush_slice)
+        self._catch_up_timer = QTimer(self)  # a text filter's share of new rows, a turn at a time
+        self._catch_up_timer.setSingleShot(True)
+        self._catch_up_timer.setInterval(0)
+        self._catch_up_timer.timeout.connect(self._sync)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
@@ -537,12 +541,13 @@ class LogPanel(QWidget):
     def remove_flush_hook(self, fn: Callable[[list[FrameSeen], bool], None]) -> None:
         self._flush_hooks = tuple(f for f in self._flush_hooks if f != fn)
 
-    def flush(self) -> None:
-        """Move every pending frame into the store and the table, now."""
+    def flush(self, whole: bool = True) -> None:
+        """Move every pending frame into the store and the table, now (not ``whole``: the rows a
+        text filter has to look at in the next turns of the event loop, as ``_sync`` says)."""
         self._slice_timer.stop()
         batch, self._pending = self._pending, []
         self._store(batch)
-        self._sync()
+        self._sync(whole=whole)
 
     def flush_slice(self) -> None:
         """Move the oldest pending frames, about ``SLICE_S`` of work, into the store; the rest
@@ -586,14 +591,18 @@ class LogPanel(QWidget):
             for hook in self._flush_hooks:
                 hook(batch, len(batch) <= self.store.cap)
 
-    def _sync(self) -> None:
+    def _sync(self, whole: bool = False) -> None:
+        """The table follows the store. Not ``whole``: new rows a text filter has to look at are
+        taken a few ms at a time, a turn of the event loop each (``_catch_up_timer``)."""
         self._synced_at = self._clock()
         # rows shown blank until the store had them: paint them now
         if self._log_rows is not None and self._log_rows.maintain():
             self.view.viewport().update()
         sb = self.view.verticalScrollBar()
         old = sb.value()
-        removed, inserted = self.model.sync(advance=not self._paused)
+        removed, inserted = self.model.sync(advance=not self._paused, whole=whole)
+        if not self._paused and self.model.behind:
+            self._catch_up_timer.start()
         self._scrolling = True
         try:
             if self._follow and (inserted or removed):
@@ -644,7 +653,7 @@ class LogPanel(QWidget):
             self.pause_button.setChecked(paused)
         self.pause_button.setText("Resume" if paused else "Pause")
         if not paused:
-            self.flush()
+            self.flush(whole=False)  # the rows that came meanwhile: a filter may take a while over them
         else:
             self._update_status()
         self.pausedChanged.emit(paused)

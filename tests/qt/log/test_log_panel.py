@@ -301,3 +301,29 @@ def test_copy_rows_as_tsv(panel):
 @pytest.mark.parametrize("t", [1.7e18, float("inf"), float("nan")])
 def test_a_time_no_clock_holds_is_shown_not_raised(t):
     assert format_time(t) == "--:--:--.---"  # a damaged capture's packet clock, painted as a row
+
+
+def test_a_text_filter_takes_a_flood_a_few_ms_a_turn_and_every_row_in_the_end(panel, qtbot):
+    """New rows a text filter has to look at (microseconds each: a first search decodes bodies) are
+    not all matched in the sync that sees them: the table takes them over a few turns of the event
+    loop, in order, and ends with exactly the rows the filter keeps."""
+    panel.text_edit.setText("zoë")
+    panel.apply_filter()
+    syncs: list[tuple[bool, bool]] = []
+    sync = panel.model.sync
+
+    def watched(advance=True, whole=True):
+        out = sync(advance, whole)
+        syncs.append((whole, panel.model.behind))
+        return out
+    panel.model.sync = watched
+    frames = [raw(b'{"type":"EVENT","topic":"t.%d","seq":%d,"data":{"who":"%s"}}'
+                  % (i % 4, i, ("Zoë" if i % 3 == 0 else "bob").encode()), t=1_700_000_000 + i * 1e-3)
+              for i in range(6000)]
+    for ev in frames:
+        panel.ingest(ev)
+    qtbot.waitUntil(lambda: not panel._pending and not panel.model.behind, timeout=10_000)
+    want = panel.store.match(panel.query()).tolist()
+    assert len(want) == 2000
+    assert [panel.model.number_at(r) for r in range(panel.model.rowCount())] == want
+    assert any(behind for whole, behind in syncs if not whole)  # a sync left rows for the next turn

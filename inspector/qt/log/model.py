@@ -51,7 +51,7 @@ _ROLE_SLOT = {
 }
 _CACHE_ROWS = 2048
 MATCH_S = 0.004           # a sync's time matching new rows against a text filter
-MATCH_ROWS_FIRST = 1024   # rows it matches before it has measured their cost
+MATCH_ROWS_FIRST = 256    # rows it matches before it has measured their cost
 MATCH_ROWS_MIN = 256
 SYNC_ROWS = 4096  # a filter over more rows than this (or over rows on disk) is scanned in steps
 

@@ -631,18 +631,20 @@ class FrameStore:
         else:
             # Greedy tail: one match per frame at most, never crossing a separator.
             pattern = re.compile(re.escape(raw) + b"[^\0]*")
-            sizes = np.frombuffer(self._size, np.int32)
             for c0 in range(a, b, _TEXT_CHUNK):
                 c1 = min(b, c0 + _TEXT_CHUNK)
                 blob = b"\0".join(self._data[c0:c1]).lower()
-                ends = np.cumsum(sizes[c0:c1].astype(np.int64) + 1) - 1
+                ends = np.cumsum(self._column(self._size, c0, c1).astype(np.int64) + 1) - 1
                 starts = [m.start() for m in pattern.finditer(blob)]
                 if starts:
                     hit[np.searchsorted(ends, starts, side="right") + (c0 - a)] = True
         hit |= topic_text_mask(self._topics, needle, self._column(self._topic, a, b))
-        # Bodies not checked yet are checked now (once), unless the row is a hit already.
-        flags = self._column(self._flags, a, b)
-        self._check_many((np.flatnonzero(unchecked_rows(flags, hit, pre)) + a).tolist())
+        # Bodies not checked yet are checked now (once), unless the row is a hit already. No
+        # view of a column is held meanwhile: a decode error caught below keeps this frame (its
+        # traceback, in a cycle) until the collector runs, and a column with a view alive cannot
+        # grow (BufferError on the next extend).
+        self._check_many((np.flatnonzero(unchecked_rows(self._column(self._flags, a, b), hit, pre)) + a).tolist())
+        flags = self._column(self._flags, a, b).copy()
         n, head = len(self._data), self._head
         for j in np.flatnonzero(summary_rows(self._column(self._kind, a, b), flags, hit, pre)).tolist():
             p = a + j

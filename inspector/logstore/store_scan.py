@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+from inspector.logstore import scan_pace
 from inspector.logstore.frame_store import (
     FLAG_BAD,
     KIND_SESSION,
@@ -81,12 +82,16 @@ def match_chunks(reader: SessionReader, query: Query, start: int = 0, stop: int 
     start = max(0, start)
     total = max(0, stop - start)
     rules = _Rules(reader, query, check_bodies)
-    pieces: Iterator[_Piece] = _pieces(reader, start, stop, size, readable, block_chunks)
-    if query.text and rules.body.way == BodySearch.ARROW:
-        pieces = _ahead(pieces, rules.body.hits)
-    done, pending = 0, 0
+    cut = _pieces(reader, start, stop, size, readable, block_chunks)
+    pieces: Iterator[_Piece | None] = (_ahead(cut, rules.body.hits) if query.text and rules.body.way == BodySearch.ARROW
+                                       else cut)
+    done, pending, said = 0, 0, 0  # said: the rows done the last chunk said
     found: list[npt.NDArray[np.int64]] = []
-    for lo, n, rb, hit, last in pieces:
+    for piece in pieces:
+        if piece is None:  # searched ahead, not ready: no progress (what is found waits for its chunk)
+            yield said, total, np.zeros(0, np.int64)
+            continue
+        lo, n, rb, hit, last = piece
         if isinstance(rb, StoreError):
             raise rb
         if rb is not None:
@@ -95,7 +100,7 @@ def match_chunks(reader: SessionReader, query: Query, start: int = 0, stop: int 
         pending += n
         if pending >= size or done == total or last:
             yield done, total, _joined(found)
-            found, pending = [], 0
+            found, pending, said = [], 0, done
     if not total:
         yield 0, 0, np.zeros(0, np.int64)
 
@@ -135,19 +140,31 @@ def _pieces(reader: SessionReader, start: int, stop: int, size: int,
             break
 
 
-def _ahead(pieces: Iterator[_Piece], hits: Callable[[Any], _Mask]) -> Iterator[_Piece]:
+def _ahead(pieces: Iterator[_Piece], hits: Callable[[Any], _Mask]) -> Iterator[_Piece | None]:
     """``pieces`` with their text ``hits`` found on worker threads (the scan's own, gone with
-    it), ``AHEAD_CHUNKS`` ahead."""
+    it), ``AHEAD_CHUNKS`` ahead. None: the next piece's hits are not found yet, and the one
+    taking them would rather not wait (``scan_pace``)."""
     pool = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="text-search")
     queue: deque[tuple[int, int, Any, Future[_Mask] | None, bool]] = deque()
+    more = True
     try:
-        for lo, n, rb, _, last in pieces:
-            work = rb is not None and not isinstance(rb, StoreError)
-            queue.append((lo, n, rb, pool.submit(hits, rb.column(DATA)) if work else None, last))
-            if len(queue) > AHEAD_CHUNKS:
-                lo, n, rb, future, last = queue.popleft()
-                yield lo, n, rb, None if future is None else future.result(), last
-        while queue:
+        while True:
+            while more and len(queue) <= AHEAD_CHUNKS:
+                piece = next(pieces, None)
+                if piece is None:
+                    more = False
+                    break
+                lo, n, rb, _, last = piece
+                work = rb is not None and not isinstance(rb, StoreError)
+                queue.append((lo, n, rb, pool.submit(hits, rb.column(DATA)) if work else None, last))
+            if not queue:
+                return
+            future = queue[0][3]
+            pace = scan_pace.current.get()
+            if future is not None and pace is not None and not future.done():
+                pace.behind = True
+                yield None
+                continue
             lo, n, rb, future, last = queue.popleft()
             yield lo, n, rb, None if future is None else future.result(), last
     finally:  # at the end, or stopped early (cancelled): what is still queued is not needed

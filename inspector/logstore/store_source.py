@@ -22,7 +22,6 @@ from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.frames import try_decode
 from inspector.recording import RecordingError
 from inspector.recording.opened import OpenedFile
-from inspector.recording.reader import open_recording
 
 if TYPE_CHECKING:
     from inspector.logstore.session_store.reader import SessionReader
@@ -101,4 +100,8 @@ class StoreRecording(OpenedFile):
 def open_any(path: str | os.PathLike[str]) -> OpenedFile:
     """A recording, HAR, capture or session store. RecordingError if none of these."""
     folder = store_folder(path)
-    return StoreRecording(folder) if folder is not None else open_recording(path)
+    if folder is not None:
+        return StoreRecording(folder)
+    # the other formats' readers (HAR, pcapng: http, email) are not loaded to open a session folder
+    from inspector.recording.reader import open_recording
+    return open_recording(path)

@@ -34,6 +34,12 @@ def last_frame_shown(view: RecordingView) -> bool:
     return False
 
 
+def _table_made(view: RecordingView) -> bool:
+    """The document's log table exists (a document being built makes it a few steps in)."""
+    panel = getattr(view, "log_panel", None)
+    return panel is not None and getattr(panel, "view", None) is not None
+
+
 class _FirstPaint(QObject):
     """When the log's table first painted rows."""
 
@@ -60,9 +66,11 @@ async def run_open_self_test(window: MainWindow, seconds: float, started: float 
             print(f"self-test failed: {window.errors[0]}", file=sys.stderr)
             return 1
         view = ui.views[-1] if ui is not None and ui.views else None
-        if view is not None and painted is None:
-            painted = _FirstPaint(view)
-        if view is not None and last_frame_shown(view):
+        # watched while it is built: its first paint may come in the turn that shows it
+        built = view or (ui.building[-1] if ui is not None and ui.building else None)
+        if painted is None and built is not None and _table_made(built):
+            painted = _FirstPaint(built)
+        if view is not None and painted is not None and painted.at is not None and last_frame_shown(view):
             break
         if time.monotonic() > deadline:
             print(f"self-test failed: timed out after {seconds:g} s waiting for the file's last frame",

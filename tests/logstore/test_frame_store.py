@@ -216,3 +216,22 @@ def test_tail_columns_across_the_ring_wrap():
         assert list(kind) == [s.kind(i) for i in want] and (KIND_TEXT in kind) == (n >= 3)
     with pytest.raises(ValueError):
         s.tail_columns(8)
+
+
+def test_the_ring_grows_after_a_text_search_that_met_undecodable_bodies():
+    """A first text search decodes the bodies read by their head only; one that does not decode
+    leaves its error (and the frames it passed through) in a cycle until the collector runs. No
+    view of the ring's columns may be held by those frames: the ring must take new rows at once."""
+    import gc
+
+    s = FrameStore(cap=100_000)
+    frames = [raw(b'{"type":"EVENT","topic":"t.%d","seq":%d,"data":{"who":"%s"}}'
+                  % (i % 4, i, b"Zoe" if i % 3 == 0 else b"bob"), t=1_700_000_000 + i * 1e-3) for i in range(600)]
+    s.extend(frames[:300])
+    gc.disable()
+    try:
+        assert len(s.match(Query(text="zoe"))) == 100
+        s.extend(frames[300:])  # BufferError if a column were still viewed
+    finally:
+        gc.enable()
+    assert len(s) == 600 and len(s.match(Query(text="zoe"))) == 200

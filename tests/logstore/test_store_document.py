@@ -4,6 +4,11 @@ are found where they were written. A real folder written by the real writer, in 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from framegen import T0, event
@@ -50,3 +55,23 @@ def test_connection_events_and_frame_counts(doc):
     assert d.session_rows.tolist() == list(range(0, 500, 45))
     assert d.frame_count == ring.frame_count == 500 - 12
     assert d.frames_until(46) == 44 and d.events_between(40, 100) == [ring.session_event(45), ring.session_event(90)]
+
+
+OPEN_IN_A_FRESH_PROCESS = """
+import sys
+from inspector.logstore.store_document import open_document
+doc = open_document(sys.argv[1])
+print(len(doc), *sorted(m for m in sys.modules if m.startswith(("inspector.recording.", "http", "email"))))
+"""
+
+
+def test_a_session_folder_opens_without_the_other_formats_readers(doc):
+    """The HAR and pcapng readers (http, email: tens of ms of imports on the open's thread, holding
+    the GIL while the window paints) load only for a file of theirs."""
+    d, _ring = doc
+    out = subprocess.run([sys.executable, "-c", OPEN_IN_A_FRESH_PROCESS, str(d.path)], capture_output=True,
+                         text=True, check=True, env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[2])))
+    count, *modules = out.stdout.split()
+    assert int(count) == len(d)
+    assert not [m for m in modules if m.startswith(("inspector.recording.har", "inspector.recording.pcapng",
+                                                    "inspector.recording.reader", "http", "email"))], modules

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 
 import numpy as np
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inspector.logstore import scan_pace
 from inspector.logstore.frame_store import (
     FLAG_BAD,
     FLAG_GAP_EXPECTED,
@@ -20,6 +22,7 @@ from inspector.logstore.frame_store import (
     FrameStore,
     Query,
 )
+from inspector.logstore.scan_pace import Pace
 from inspector.logstore.session_rows import row_bytes
 from inspector.logstore.session_store.labels import LabelTable
 from inspector.logstore.session_store.layout import create_session
@@ -267,3 +270,35 @@ def test_a_damaged_block_read_ahead_stops_the_scan_where_it_lies(tmp_path_factor
         assert chunks[-1][0] == 400 and np.concatenate([c[2] for c in chunks]).tolist() == [
             *range(200), *range(240, 400)]
     assert not _search_threads()
+
+
+def test_a_runner_that_would_not_wait_gets_no_progress_until_the_search_is_ready(tmp_path_factory, monkeypatch):
+    """With ``scan_pace`` set, a chunk whose text is still being searched on the scan's threads is
+    not waited for: the scan gives a chunk with no rows done (and says it was behind), then goes on
+    with the same rows as ever once the search is ready."""
+    rows_ = [(1.0 + i, "c1", 1, Kind.EVENT, "orders.eu", i, 0, _body("orders.eu", i, False, False, False), 0)
+             for i in range(400)]
+    reader = _store(tmp_path_factory, rows_, 10, [*CONNS, *TOPICS])
+    gate = threading.Event()
+    search = BodySearch.hits
+
+    def gated(self, data):
+        assert gate.wait(30)
+        return search(self, data)
+
+    monkeypatch.setattr(BodySearch, "hits", gated)
+    pace = Pace()
+    token = scan_pace.current.set(pace)
+    try:
+        scan = match_chunks(reader, Query(text="orders"), chunk_rows=50)
+        first = next(scan)
+        assert first[0] == 0 and first[1] == 400 and not len(first[2]) and pace.behind
+        gate.set()
+        chunks = [first, *scan]
+    finally:
+        scan_pace.current.reset(token)
+    done = [d for d, _, _ in chunks]
+    assert done == sorted(done) and done[-1] == 400
+    assert {d for d in done} == {0, *range(50, 401, 50)}  # progress only where a chunk ends
+    assert np.concatenate([r for _, _, r in chunks]).tolist() == list(range(400))
+    reader.close()

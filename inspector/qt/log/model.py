@@ -50,6 +50,9 @@ _ROLE_SLOT = {
     int(Qt.ItemDataRole.ToolTipRole.value): 5,
 }
 _CACHE_ROWS = 2048
+MATCH_S = 0.004           # a sync's time matching new rows against a text filter
+MATCH_ROWS_FIRST = 256    # rows it matches before it has measured their cost
+MATCH_ROWS_MIN = 256
 SYNC_ROWS = 4096  # a filter over more rows than this (or over rows on disk) is scanned in steps
 
 
@@ -58,6 +61,15 @@ def _direction_text(conn: str, direction: str) -> str:
     from inspector.proxy.pair_names import SIDES, is_pair_conn  # rows are drawn after start-up: not before
 
     return SIDES.get(direction, "?") if is_pair_conn(conn) else _ARROW.get(direction, "?")
+
+
+def next_match_rows(n: int, seconds: float) -> int:
+    """Rows the next sync matches against a text filter, after ``n`` took ``seconds``."""
+    if n <= 0:
+        return MATCH_ROWS_FIRST
+    if seconds <= 0:
+        return max(MATCH_ROWS_FIRST, 2 * n)
+    return max(MATCH_ROWS_MIN, int(n * MATCH_S / seconds))
 
 
 def format_time(t: float) -> str:
@@ -86,6 +98,7 @@ class LogModel(QAbstractTableModel):
         self.scan: FollowScan | None = None  # the filter's rows being found, a step at a time
         self.unscanned: tuple[int, int] | None = None  # numbers a stopped scan did not look at
         self.payloads: PayloadView | None = None  # with a contract or decoders: marks and summaries
+        self._match_rows = MATCH_ROWS_FIRST  # new rows a text filter matches in one sync (learnt)
 
     # ------------------------------------------------------------ structure
 
@@ -228,10 +241,16 @@ class LogModel(QAbstractTableModel):
         self.unscanned = None
         self.endResetModel()
 
-    def sync(self, advance: bool = True) -> tuple[int, int]:
+    @property
+    def behind(self) -> bool:
+        """Rows the view would take now, left for the next ``sync`` (a text filter's share of a flood)."""
+        return self.scan is None and self.store.end_number > self._hi
+
+    def sync(self, advance: bool = True, whole: bool = True) -> tuple[int, int]:
         """Follow the store: drop rows that fell off its front, then (unless
         ``advance`` is false, i.e. paused) add the new frames. One remove and one
-        insert notification at most. Returns (removed, inserted)."""
+        insert notification at most. Returns (removed, inserted). Not ``whole``: a text
+        filter looks at about ``MATCH_S`` of new rows, the rest at the next sync (``behind``)."""
         first = self.store.first_number
         removed = inserted = 0
         root = QModelIndex()
@@ -259,8 +278,14 @@ class LogModel(QAbstractTableModel):
                 self._hi = end
                 self.endInsertRows()
             else:
-                new = self.store.match(self._query, self._hi, end)
-                self._hi = end
+                # a text filter costs microseconds a row (a first search decodes bodies): a flood's
+                # rows are matched about MATCH_S at a time, the rest at the next sync (``behind``)
+                upto = end if whole or not self._query.text else min(end, self._hi + self._match_rows)
+                t0 = time.perf_counter()
+                new = self.store.match(self._query, self._hi, upto)
+                if self._query.text:
+                    self._match_rows = next_match_rows(upto - self._hi, time.perf_counter() - t0)
+                self._hi = upto
                 inserted = len(new)
                 if inserted:
                     self.beginInsertRows(root, n, n + inserted - 1)

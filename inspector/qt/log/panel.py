@@ -105,6 +105,10 @@ class LogPanel(QWidget):
         self._slice_timer.setSingleShot(True)
         self._slice_timer.setInterval(0)
         self._slice_timer.timeout.connect(self.flush_slice)
+        self._catch_up_timer = QTimer(self)  # a text filter's share of new rows, a turn at a time
+        self._catch_up_timer.setSingleShot(True)
+        self._catch_up_timer.setInterval(0)
+        self._catch_up_timer.timeout.connect(self._sync)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
@@ -299,7 +303,11 @@ class LogPanel(QWidget):
     def _show_scan(self) -> None:
         self._show_found()
         done, total = self._scan_done
+        # its new text would repaint the bar at once, and with it every pending paint of the
+        # window (the rows just taken): it is painted with them, in a turn of its own
+        self.scan_progress.setUpdatesEnabled(False)
         self.scan_progress.setValue(1000 * done // total if total else 1000)
+        self.scan_progress.setUpdatesEnabled(True)
         if self.model.scan is not None:
             self._update_status()
 
@@ -349,6 +357,14 @@ class LogPanel(QWidget):
                 self._select_again(row)
         if self._follow and len(found):
             self._scroll_to_bottom()
+            self._prepare_last_rows()
+
+    def _prepare_last_rows(self) -> None:
+        """Format the rows a following view shows now, here rather than in its paint: each of the
+        two then holds the window for about half as long."""
+        rows = self.model.rowCount()
+        height = max(1, self.view.verticalHeader().defaultSectionSize())
+        self.model.prepare(rows - self.view.viewport().height() // height - 2, rows)
 
     def _scan_failed(self, message: str) -> None:
         self._scan_note = f"filter stopped: {message}"
@@ -443,6 +459,7 @@ class LogPanel(QWidget):
             v.addAction(act)
         v.selectionModel().currentRowChanged.connect(self._on_current)
         v.verticalScrollBar().valueChanged.connect(self._on_scroll)
+        v.verticalScrollBar().rangeChanged.connect(self._on_range)
         self.follow_action = QAction("Follow the newest frame", v)
         self.follow_action.setShortcut(QKeySequence(Qt.Key.Key_End))
         self.follow_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -524,12 +541,13 @@ class LogPanel(QWidget):
     def remove_flush_hook(self, fn: Callable[[list[FrameSeen], bool], None]) -> None:
         self._flush_hooks = tuple(f for f in self._flush_hooks if f != fn)
 
-    def flush(self) -> None:
-        """Move every pending frame into the store and the table, now."""
+    def flush(self, whole: bool = True) -> None:
+        """Move every pending frame into the store and the table, now (not ``whole``: the rows a
+        text filter has to look at in the next turns of the event loop, as ``_sync`` says)."""
         self._slice_timer.stop()
         batch, self._pending = self._pending, []
         self._store(batch)
-        self._sync()
+        self._sync(whole=whole)
 
     def flush_slice(self) -> None:
         """Move the oldest pending frames, about ``SLICE_S`` of work, into the store; the rest
@@ -573,14 +591,18 @@ class LogPanel(QWidget):
             for hook in self._flush_hooks:
                 hook(batch, len(batch) <= self.store.cap)
 
-    def _sync(self) -> None:
+    def _sync(self, whole: bool = False) -> None:
+        """The table follows the store. Not ``whole``: new rows a text filter has to look at are
+        taken a few ms at a time, a turn of the event loop each (``_catch_up_timer``)."""
         self._synced_at = self._clock()
         # rows shown blank until the store had them: paint them now
         if self._log_rows is not None and self._log_rows.maintain():
             self.view.viewport().update()
         sb = self.view.verticalScrollBar()
         old = sb.value()
-        removed, inserted = self.model.sync(advance=not self._paused)
+        removed, inserted = self.model.sync(advance=not self._paused, whole=whole)
+        if not self._paused and self.model.behind:
+            self._catch_up_timer.start()
         self._scrolling = True
         try:
             if self._follow and (inserted or removed):
@@ -631,7 +653,7 @@ class LogPanel(QWidget):
             self.pause_button.setChecked(paused)
         self.pause_button.setText("Resume" if paused else "Pause")
         if not paused:
-            self.flush()
+            self.flush(whole=False)  # the rows that came meanwhile: a filter may take a while over them
         else:
             self._update_status()
         self.pausedChanged.emit(paused)
@@ -653,6 +675,16 @@ class LogPanel(QWidget):
             self._scrolling = True
             try:
                 self.view.scrollToBottom()
+            finally:
+                self._scrolling = False
+
+    def _on_range(self, _low: int, high: int) -> None:
+        """Following, the newest row stays flush with the bottom when the rows' height or the
+        view's changes (a document laid out as it shows, a window made smaller)."""
+        if self._follow and not self._scrolling:
+            self._scrolling = True
+            try:
+                self.view.verticalScrollBar().setValue(high)
             finally:
                 self._scrolling = False
 

@@ -2,7 +2,9 @@
 on the GUI thread in time slices, without holding the window still.
 
 Each turn of the event loop takes chunks for about ``SLICE_S`` and then gives the loop back
-(a zero-interval single-shot timer), so the longest stall is one slice plus one chunk. The loop,
+(a zero-interval single-shot timer), so the longest stall is one slice plus one chunk; a chunk
+whose text is still being searched on the scan's own threads is not waited for (``scan_pace``):
+the loop is given back and the scan asked again a millisecond later. The loop,
 not a worker thread: the session reader a scan reads is the one the log view reads too, and it
 is not made for two threads (bench/bench_store_scan.py measures the GUI thread's stalls both
 ways). Results arrive as ``found`` chunks, in row order, so a view can show them as they come;
@@ -19,11 +21,14 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from inspector.logstore import scan_pace
+from inspector.logstore.scan_pace import Pace
 from inspector.logstore.session_store.errors import StoreError
 
 if TYPE_CHECKING:  # the scan itself loads pyarrow: only when a store is read
     from inspector.logstore.store_scan import Chunk, MatchChunks
 
+BEHIND_MS = 1  # when the scan's next chunk is still being searched on its threads: asked again this soon
 SLICE_S = 0.004  # the GUI thread's time per turn, as the log's own slices: a 60 Hz frame holds it and a chunk
 
 
@@ -55,7 +60,7 @@ class ScanJob(QObject):
         self.cancel()
         self._chunks = scan()
         self.done = self.total = 0
-        self._timer.start()
+        self._timer.start(0)
 
     def cancel(self) -> None:
         """Stop between two chunks: nothing more is found; ``finished(False)``."""
@@ -70,9 +75,14 @@ class ScanJob(QObject):
         shown = (self.done, self.total)
         ended = False
         found: list[npt.NDArray[np.int64]] = []
+        pace = Pace()  # a chunk searched ahead on another thread and not ready is not waited for here
+        token = scan_pace.current.set(pace)
         try:
             while True:
-                self.done, self.total, rows = next(chunks)
+                done, total, rows = next(chunks)
+                if pace.behind:  # no rows, no progress: the scan is asked again soon
+                    break
+                self.done, self.total = done, total
                 if len(rows):
                     found.append(rows)
                 if self._clock() - t0 >= self.slice_s:
@@ -84,6 +94,8 @@ class ScanJob(QObject):
             self.failed.emit(str(exc))
             self._end(False)
             return
+        finally:
+            scan_pace.current.reset(token)
         self._emit_found(found)
         if (self.done, self.total) != shown:
             self.progress.emit(self.done, self.total)
@@ -93,7 +105,7 @@ class ScanJob(QObject):
             self._chunks = None
             self.finished.emit(True)
         else:
-            self._timer.start()
+            self._timer.start(BEHIND_MS if pace.behind else 0)
 
     def _emit_found(self, found: list[npt.NDArray[np.int64]]) -> None:
         if found:

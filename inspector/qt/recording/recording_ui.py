@@ -14,8 +14,9 @@ exports are written in a worker thread too. Dialogs are opened with ``open()``, 
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,6 +25,7 @@ from PySide6.QtGui import QAction, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from inspector.private_files import make_private_dir
+from inspector.qt.after_paint import after_pending_paint
 from inspector.qt.recording.recorder import Recorder, Source, default_directory, human_size, timestamped_name
 from inspector.qt.recording.recording_view import RecordingView
 from inspector.qt.recording.replay_panel import ReplayPanel
@@ -43,6 +45,7 @@ HAR_FILTER = "HAR captures (*.har *.json);;All files (*)"
 RECORDING_FILTER = f"Recording (*{SUFFIX})"
 HAR_EXPORT_FILTER = "HAR (*.har)"
 PCAPNG_EXPORT_FILTER = "pcapng capture, for Wireshark (*.pcapng)"
+OPEN_SWITCH_S = 0.0005  # the GIL's switch interval while a file is read for opening
 _EXPORT_SUFFIXES = {HAR_EXPORT_FILTER: "har", PCAPNG_EXPORT_FILTER: "pcapng"}
 
 
@@ -70,9 +73,35 @@ class _Worker(QObject):
 def _open_document(path: str) -> PreparedRecording | StoreDocument:
     """``store_document.open_document``, its modules imported on the worker's thread, not the GUI's
     (the log's rows over a store too: the GUI thread would import them when it shows the file)."""
-    import inspector.logstore.log_rows  # noqa: F401 - imported here, not on the GUI thread
-    from inspector.logstore.store_document import open_document
-    return open_document(path)
+    with short_switch_interval():
+        import inspector.logstore.log_rows  # noqa: F401 - imported here, not on the GUI thread
+        from inspector.logstore.store_document import open_document
+        return open_document(path)
+
+
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+
+
+@contextlib.contextmanager
+def short_switch_interval() -> Iterator[None]:
+    """The GIL's switch interval at most ``OPEN_SWITCH_S`` while any of these blocks runs: the
+    GUI thread, painting meanwhile, waits for the GIL at every call into Python, and gets it
+    within that, not Python's default 5 ms. Opens overlapping on threads of their own share it."""
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if not _switch_users:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_saved, OPEN_SWITCH_S))
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if not _switch_users:
+                sys.setswitchinterval(_switch_saved)
 
 
 def dialled_url(tab: ConnectionTab) -> str:
@@ -270,9 +299,9 @@ class RecordingUi(QObject):
             return
         self.loading.add(path)
         self.host.show_message(f"opening {Path(path).name}…")
-        # once the window has painted what is pending: the worker's first imports hold the GIL
-        # for long stretches, and a paint waits for it at every call into Python
-        QTimer.singleShot(0, self, lambda: self._worker.run(("open", path), _open_document, path))
+        # once the window has painted what is pending (this message, at least): the worker holds
+        # the GIL for stretches, and a paint waits for it at every call into Python
+        after_pending_paint(self.window, lambda: self._worker.run(("open", path), _open_document, path))
 
     def _opened(self, rec: PreparedRecording | StoreDocument) -> None:
         """Build the file's document a piece a turn of the event loop (each a few ms: the window

@@ -5,8 +5,13 @@ expected rows are the in-memory ring's ``FrameStore.match`` over the same rows."
 
 from __future__ import annotations
 
+import inspect
+import sys
+from collections import Counter
+
 import pytest
 from framegen import LAYOUTS, T0, error, event, ping, raw, written
+from PySide6.QtCore import QEvent, QObject
 
 from inspector.logstore.frame_store import Query
 from inspector.logstore.live_session import LiveSession
@@ -262,3 +267,42 @@ def test_a_damaged_block_is_skipped_and_the_status_says_so(make_panel, tmp_path,
     status = opened.status_label.text()
     assert "damaged rows not searched" in status and "block 2" in status and "\n" not in status
     doc.close()
+
+
+
+class _Paints(QObject):
+    """Whether each paint of the table's rows came from inside the turn that takes the rows found
+    (a synchronous repaint)."""
+
+    def __init__(self, panel: LogPanel) -> None:
+        super().__init__(panel)
+        self.inside: list[bool] = []
+        panel.view.viewport().installEventFilter(self)
+
+    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.inside.append(any(f.function == "_show_scan" for f in inspect.stack(0)))
+        return False
+
+
+def test_rows_found_are_painted_in_a_turn_of_their_own_already_formatted(make_panel, backed, qtbot):
+    """The progress bar's new text does not repaint the window in the turn that takes the rows
+    found, and a following view's newest rows are formatted in that turn, not in the paint."""
+    panel, live = backed
+    feed(panel, items(12_000), live)
+    panel.set_following(True)
+    model = panel.model
+    row_info = model._row_info
+    callers: Counter[str] = Counter()
+
+    def counted(number: int):
+        callers[sys._getframe(1).f_code.co_name] += 1
+        return row_info(number)
+    model._row_info = counted  # what formats a row, called by data() in a paint, or by prepare()
+    paints = _Paints(panel)
+    with qtbot.waitSignal(panel.scan_job.finished, timeout=30_000, check_params_cb=bool):
+        set_filter(panel, Query(text="bob"))
+        callers.clear()
+    qtbot.waitUntil(lambda: len(paints.inside) > 2, timeout=5000)
+    assert not any(paints.inside)
+    assert callers["prepare"] > 0 and callers["data"] == 0

@@ -199,6 +199,24 @@ def test_follow_button_jumps_to_the_bottom(panel):
     assert panel.following and sb.value() == sb.maximum()
 
 
+def test_following_keeps_the_newest_row_at_the_bottom_when_the_view_shrinks(qtbot):
+    p = LogPanel(cap=1000, flush_ms=5)
+    qtbot.addWidget(p)
+    p.resize(800, 500)
+    p.show()
+    qtbot.waitExposed(p)
+    feed(p, [event(seq=i) for i in range(1, 301)])
+    sb = p.view.verticalScrollBar()
+    assert p.following and sb.value() == sb.maximum()
+    p.resize(800, 300)  # the rows' room shrinks: the range grows, with no new row to follow
+    qtbot.waitUntil(lambda: sb.maximum() > 0 and p.view.viewport().height() < 300, timeout=3000)
+    assert p.following and sb.value() == sb.maximum()
+    sb.setValue(0)  # not following: the rows read stay where they are
+    p.resize(800, 200)
+    qtbot.waitUntil(lambda: p.view.viewport().height() < 200, timeout=3000)
+    assert not p.following and sb.value() == 0
+
+
 def test_rows_being_read_stay_put_when_old_rows_drop(qtbot):
     p = LogPanel(cap=300, flush_ms=5)
     qtbot.addWidget(p)
@@ -283,3 +301,29 @@ def test_copy_rows_as_tsv(panel):
 @pytest.mark.parametrize("t", [1.7e18, float("inf"), float("nan")])
 def test_a_time_no_clock_holds_is_shown_not_raised(t):
     assert format_time(t) == "--:--:--.---"  # a damaged capture's packet clock, painted as a row
+
+
+def test_a_text_filter_takes_a_flood_a_few_ms_a_turn_and_every_row_in_the_end(panel, qtbot):
+    """New rows a text filter has to look at (microseconds each: a first search decodes bodies) are
+    not all matched in the sync that sees them: the table takes them over a few turns of the event
+    loop, in order, and ends with exactly the rows the filter keeps."""
+    panel.text_edit.setText("zoë")
+    panel.apply_filter()
+    syncs: list[tuple[bool, bool]] = []
+    sync = panel.model.sync
+
+    def watched(advance=True, whole=True):
+        out = sync(advance, whole)
+        syncs.append((whole, panel.model.behind))
+        return out
+    panel.model.sync = watched
+    frames = [raw(b'{"type":"EVENT","topic":"t.%d","seq":%d,"data":{"who":"%s"}}'
+                  % (i % 4, i, ("Zoë" if i % 3 == 0 else "bob").encode()), t=1_700_000_000 + i * 1e-3)
+              for i in range(6000)]
+    for ev in frames:
+        panel.ingest(ev)
+    qtbot.waitUntil(lambda: not panel._pending and not panel.model.behind, timeout=10_000)
+    want = panel.store.match(panel.query()).tolist()
+    assert len(want) == 2000
+    assert [panel.model.number_at(r) for r in range(panel.model.rowCount())] == want
+    assert any(behind for whole, behind in syncs if not whole)  # a sync left rows for the next turn

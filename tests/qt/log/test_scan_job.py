@@ -100,3 +100,31 @@ def test_a_damaged_block_ends_the_scan_with_one_line_and_keeps_what_was_found(pa
     assert len(failures) == 1 and "block 5" in failures[0] and "\n" not in failures[0]
     assert np.concatenate(found).tolist() == [r for r in (panel.store.match(Query(topic="orders.eu")) - 1).tolist()
                                               if r < 5 * 128]
+
+
+def test_a_scan_behind_its_search_threads_gives_the_loop_back(qtbot):
+    """A chunk that says the scan is behind (``scan_pace``) ends the step however long its slice:
+    the loop turns, and the scan is asked again a moment later."""
+    from inspector.logstore import scan_pace
+    from inspector.qt.log.scan_job import ScanJob
+
+    job = ScanJob(slice_s=60.0)  # without the pace, every chunk would be taken in one step
+    paces: list[object] = []
+
+    def scan():
+        paces.append(scan_pace.current.get())
+        if paces[-1] is not None:
+            paces[-1].behind = True
+        yield 0, 3, np.zeros(0, np.int64)
+        paces.append(scan_pace.current.get())
+        yield 2, 3, np.array([0, 1])
+        paces.append(scan_pace.current.get())
+        yield 3, 3, np.array([2])
+
+    found = []
+    job.found.connect(found.append)
+    with qtbot.waitSignal(job.finished, timeout=5000) as ended:
+        job.start(scan)
+    assert ended.args == [True] and np.concatenate(found).tolist() == [0, 1, 2]
+    assert paces[0] is not None and paces[1] is not paces[0] and paces[2] is paces[1]
+    assert scan_pace.current.get() is None  # set only while the job takes chunks

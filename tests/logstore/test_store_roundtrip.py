@@ -180,7 +180,7 @@ def _write_wrong_sizes(folder, opener, writes):
             writes.wait_for(lambda: None)
             assert writes.error is not None
             w.abandon(writes.error)  # as LiveSession does when it sees the thread's error
-        assert "the sizes given add up to 4 bytes, the data to 5" in w.error
+        assert "the rows' bytes differ from their sizes by +1" in w.error
         assert (w.rows_written, w.rows_dropped) == (2, 2)
 
 

@@ -8,9 +8,11 @@ a flush returns, a kill -9 cannot take its rows (an OS crash can, short of ``clo
 
 The rows' bytes are kept by reference until written and never joined on the caller's
 thread: each block's Arrow message is made with a stand-in for its bytes (``_stand_in``), and
-the file gets the message with the rows' own bytes in its place (a ``Gather``), which a sink
-that writes on a thread of its own (``sink_thread``) joins there. So what appending costs the
-caller does not grow with the frames' sizes. With compression the bytes are joined here.
+the file gets the whole message as one ``Gather``, the rows' own bytes in the stand-in's place,
+which a sink that writes on a thread of its own (``sink_thread``) joins and writes there in one
+go. So what appending costs the caller does not grow with the frames' sizes, and that thread
+takes the GIL a few times a block, not a few times a part. With compression the bytes are
+joined here.
 
 Any OSError while writing (a full disk) stops the writer for good: ``error`` holds one line
 saying why, the files are cut back to the last whole batch, later rows are dropped (the app
@@ -62,8 +64,9 @@ def open_sink(path: Path) -> Sink:
 
 
 class Gather:
-    """Rows' bytes to write end to end, not joined yet (the caller's own objects, by reference),
-    ``nbytes`` of them in all. ``join`` checks that they are as many as the rows' sizes said."""
+    """Bytes to write end to end, not joined yet (a block's message: the rows' own bytes objects,
+    by reference, and the message's other parts), ``nbytes`` of them in all. ``join`` checks
+    that they are as many as the rows' sizes said."""
 
     __slots__ = ("nbytes", "pieces")
 
@@ -74,7 +77,7 @@ class Gather:
     def join(self) -> bytes:
         out = b"".join(self.pieces)
         if len(out) != self.nbytes:
-            raise OSError(f"internal error: the sizes given add up to {self.nbytes} bytes, the data to {len(out)}")
+            raise OSError(f"internal error: the rows' bytes differ from their sizes by {len(out) - self.nbytes:+d}")
         return out
 
 
@@ -120,17 +123,22 @@ class _Capture:
             self.parts.insert(0, head[len(prefix):])
 
     def take_parts(self, stand_in: Any = None, gather: Gather | None = None) -> list[Any] | None:
-        """The parts written since the last take, small ones joined (one write call each), and
-        ``gather`` in place of the part that is ``stand_in`` (None: no part was, so the message
-        cannot be written as it is)."""
+        """The parts written since the last take, small ones joined (one write call each). With
+        ``stand_in``: the whole message as one ``Gather``, with ``gather``'s pieces in place of the
+        part that is ``stand_in`` (one write, and one hand-over to the writes' thread, a block);
+        None when no part was (the message cannot be written as it is)."""
+        parts, self.parts = self.parts, []
+        if stand_in is not None:
+            assert gather is not None
+            for k, part in enumerate(parts):
+                if isinstance(part, pa.Buffer) and part.address == stand_in.address and part.size == stand_in.size:
+                    nbytes = sum(memoryview(p).nbytes for p in parts) - part.size + gather.nbytes
+                    return [Gather([*parts[:k], *gather.pieces, *parts[k + 1:]], nbytes)]
+            return None
         out: list[Any] = []
         small: list[Any] = []
-        found = stand_in is None
-        for part in self.parts:
-            if not found and isinstance(part, pa.Buffer) and part.address == stand_in.address \
-                    and part.size == stand_in.size:
-                part, found = gather, True
-            elif memoryview(part).nbytes < 65536:
+        for part in parts:
+            if memoryview(part).nbytes < 65536:
                 small.append(part)
                 continue
             if small:
@@ -139,8 +147,7 @@ class _Capture:
             out.append(part)
         if small:
             out.append(b"".join(small))
-        self.parts.clear()
-        return out if found else None
+        return out
 
 
 class _File:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -63,19 +64,28 @@ def open_sink(path: Path) -> Sink:
     return f
 
 
+Run = tuple[Sequence[Any], int, int]  # items lo to hi of a sequence of buffers, not copied
+
+
 class Gather:
-    """Bytes to write end to end, not joined yet (a block's message: the rows' own bytes objects,
-    by reference, and the message's other parts), ``nbytes`` of them in all. ``join`` checks
-    that they are as many as the rows' sizes said."""
+    """Bytes to write end to end, not joined yet: ``runs`` of buffers (a block's message: the
+    rows' own bytes objects, in the callers' own lists, and the message's other parts),
+    ``nbytes`` of them in all. Nothing is copied until ``join``, not even the lists (copying a
+    list touches every object in it), which checks that they are as many as the sizes said."""
 
-    __slots__ = ("nbytes", "pieces")
+    __slots__ = ("nbytes", "runs")
 
-    def __init__(self, pieces: Sequence[Any], nbytes: int) -> None:
-        self.pieces = pieces
+    def __init__(self, runs: list[Run], nbytes: int) -> None:
+        self.runs = runs
         self.nbytes = nbytes
 
     def join(self) -> bytes:
-        out = b"".join(self.pieces)
+        runs = self.runs
+        if len(runs) == 1 and runs[0][1] == 0 and runs[0][2] == len(runs[0][0]):
+            out = b"".join(runs[0][0])
+        else:
+            out = b"".join(itertools.chain.from_iterable(
+                seq if lo == 0 and hi == len(seq) else itertools.islice(seq, lo, hi) for seq, lo, hi in runs))
         if len(out) != self.nbytes:
             raise OSError(f"internal error: the rows' bytes differ from their sizes by {len(out) - self.nbytes:+d}")
         return out
@@ -124,7 +134,7 @@ class _Capture:
 
     def take_parts(self, stand_in: Any = None, gather: Gather | None = None) -> list[Any] | None:
         """The parts written since the last take, small ones joined (one write call each). With
-        ``stand_in``: the whole message as one ``Gather``, with ``gather``'s pieces in place of the
+        ``stand_in``: the whole message as one ``Gather``, with ``gather``'s runs in place of the
         part that is ``stand_in`` (one write, and one hand-over to the writes' thread, a block);
         None when no part was (the message cannot be written as it is)."""
         parts, self.parts = self.parts, []
@@ -133,7 +143,7 @@ class _Capture:
             for k, part in enumerate(parts):
                 if isinstance(part, pa.Buffer) and part.address == stand_in.address and part.size == stand_in.size:
                     nbytes = sum(memoryview(p).nbytes for p in parts) - part.size + gather.nbytes
-                    return [Gather([*parts[:k], *gather.pieces, *parts[k + 1:]], nbytes)]
+                    return [Gather([(parts, 0, k), *gather.runs, (parts, k + 1, len(parts))], nbytes)]
             return None
         out: list[Any] = []
         small: list[Any] = []
@@ -181,7 +191,7 @@ class _File:
 class SessionWriter:
     """Appends rows to one session folder (see the module's docstring). The fixed columns are
     kept by reference until written (the caller hands over columns it no longer changes), and
-    so are the rows' bytes (bytes objects: the list is copied, not the bytes)."""
+    so are the sequences of the rows' bytes (not even copied: the caller does not change them)."""
 
     def __init__(self, folder: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic,
                  flush_interval: float = FLUSH_INTERVAL, block_rows: int = BLOCK_ROWS,
@@ -202,7 +212,7 @@ class SessionWriter:
         self.rows_dropped = 0
         self.blocks: list[block_index.Block] = []
         self._pending: list[list[np.ndarray[Any, Any]]] = []  # the fixed columns of each append
-        self._pending_data: list[Any] = []  # the rows' bytes, one object a row
+        self._pending_data: list[Run] = []  # the rows' bytes: the callers' own sequences
         self._pending_rows = 0
         self._pending_bytes = 0
         self._oldest = 0.0
@@ -260,7 +270,7 @@ class SessionWriter:
             if not self._pending_rows:
                 self._oldest = self._clock()
             self._pending.append(fixed)
-            self._pending_data.extend(rows.data)  # by reference: the sizes are checked when written
+            self._pending_data.append((rows.data, 0, n))  # not copied: the sizes are checked when written
             self._pending_rows += n
             self._pending_bytes += int(fixed[6].sum())
         self.tick()
@@ -317,14 +327,14 @@ class SessionWriter:
         spans = _blocks(ends, self._block_rows, self._block_bytes)
         if whole_blocks_only and len(spans) > 1:  # the last block is not full: it waits
             lo = spans.pop()[0]
-            self._pending, self._pending_data = [[c[lo:] for c in fixed]], data[lo:]
+            self._pending, self._pending_data = [[c[lo:] for c in fixed]], _cut(data, lo, len(ends))
             self._pending_rows = len(ends) - lo
             self._pending_bytes = at(len(ends)) - at(lo)
             total -= self._pending_rows
         before = self.rows_written
         try:
             for lo, hi in spans:
-                self._write_block([c[lo:hi] for c in fixed], Gather(data[lo:hi], at(hi) - at(lo)))
+                self._write_block([c[lo:hi] for c in fixed], Gather(_cut(data, lo, hi), at(hi) - at(lo)))
         except OSError as exc:
             self._fail(exc)
             self.rows_dropped += total - (self.rows_written - before) + self._pending_rows
@@ -439,6 +449,18 @@ class SessionWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _cut(runs: list[Run], lo: int, hi: int) -> list[Run]:
+    """Rows ``lo`` to ``hi`` of ``runs`` taken end to end, as runs of the same sequences."""
+    out = []
+    start = 0  # the first row of the run at hand
+    for seq, a, b in runs:
+        end = start + b - a
+        if end > lo and start < hi:
+            out.append((seq, a + max(lo - start, 0), a + min(hi, end) - start))
+        start = end
+    return out
 
 
 def _blocks(ends: np.ndarray[Any, Any], max_rows: int, max_bytes: int) -> list[tuple[int, int]]:

@@ -206,3 +206,47 @@ def test_the_rows_own_bytes_are_written_in_place_of_the_stand_in(tmp_path, threa
     with SessionReader(folder) as r:
         assert [row.data for row in r.rows(0, len(r))] == datas
         assert [row.t for row in r.rows(0, len(r))] == list(range(len(datas)))
+
+
+class CountingSink:
+    """A real file that counts its write calls."""
+
+    def __init__(self, path) -> None:
+        self._f = open_sink(path)
+        self.writes = 0
+
+    def write(self, data, /):
+        self.writes += 1
+        return self._f.write(data)
+
+    def truncate(self, size, /):
+        return self._f.truncate(size)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def test_each_block_reaches_the_writes_thread_as_one_write(tmp_path):
+    """A block's whole message (header, columns, the rows' bytes) is one piece of work for the
+    writes' thread and one write call: the thread takes the GIL a few times a block, not a few
+    times for each of the message's parts."""
+    folder = create_session(tmp_path)
+    writes = SinkThread()
+    sinks: dict[str, CountingSink] = {}
+
+    def opener(path):
+        sinks[path.name] = CountingSink(path)
+        return sinks[path.name]
+
+    datas = [b"x" * (1 + i % 200) for i in range(1000)]
+    n = len(datas)
+    try:
+        with SessionWriter(folder, opener=writes.opener(opener), block_rows=100) as w:
+            w.append(Rows(np.arange(n, dtype=float), np.zeros(n), np.ones(n), np.full(n, 16), np.zeros(n),
+                          np.arange(n), np.zeros(n), datas), ["c"], [""])
+    finally:
+        writes.stop()
+    assert len(w.blocks) == 10
+    assert sinks["frames.arrows"].writes == 1 + len(w.blocks)  # the schema, then one write a block
+    with SessionReader(folder) as r:
+        assert [row.data for row in r.rows(0, len(r))] == datas

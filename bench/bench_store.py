@@ -1,7 +1,7 @@
 """The session store against today's ring and recording, measured in one run.
 
     .venv/bin/python bench/bench_store.py [--frames 10000000] [--rirec-frames 1000000] [--rounds 3]
-        [--busy] [--only ingest|live|disk|formats]
+        [--live-frames 400000] [--live-rounds 12] [--busy] [--only ingest|live|disk|formats]
 
 (1) Ingest, small (~100 B) and 1 KB EVENT frames in the log's flush-sized batches: a bare
     list, today's in-memory ring (FrameStore.extend), the ring plus the session writer
@@ -16,8 +16,11 @@
     and the ring's own filters and search over its 1,000,000 rows.
 (3) The app's own ingest path (--only live): the ring alone against the ring with the live
     session attached as the app attaches it (LiveSession, its writes thread, a tick per
-    batch), writing, keeping a span, and with LZ4; rounds interleaved, median and spread;
-    --busy runs it again with a child spinning on the other core.
+    batch), writing, keeping a span, and with LZ4: --live-rounds short rounds of --live-frames
+    (a quarter for 1 KB frames), every case once a round in a turning order, each compared with
+    the ring's run of the same round; median and quartiles of those ratios, of wall time and of
+    the GUI thread's CPU time, and the microseconds per frame the store adds on the GUI thread
+    and in the whole process; --busy runs it again with a child spinning on the other core.
 (4) Disk (--only disk): bytes on disk / raw frame bytes for ~100 B and 1 KB frames written
     through the live session, with and without LZ4, and what the overhead is made of.
 Page cache warm (files just written). Prints figures; no pass/fail. Needs pyarrow.
@@ -195,86 +198,131 @@ def ingest(size: int, frames: int, rounds: int, root: Path) -> None:
 # ---------------------------------------------------------------- (3) the app's ingest path
 
 @dataclass(frozen=True)
-class LiveRate:
-    """Frames per second: of wall time until the last batch was taken (``ingest``: what the app
-    keeps up with), of wall time until every row is on disk (``to_disk``: the session closed,
-    its writes thread done), and of the ingesting thread's own CPU time (``gui``: what the
-    store costs the GUI thread, the steadiest figure on a shared machine)."""
+class LiveRun:
+    """One run, in microseconds per frame: wall time until the last batch was taken (``wall``:
+    what the app keeps up with), wall time until every row is on disk (``to_disk``: the session
+    closed, its writes thread done), the ingesting thread's own CPU time (``gui``: what the store
+    costs the GUI thread) and the whole process's CPU time, kernel time and every thread included
+    (``cpu``: what the store costs the machine, the writes thread and its write calls too)."""
 
-    ingest: float
+    wall: float
     to_disk: float
     gui: float
+    cpu: float
+    waits: int  # times the log waited for the disk (the writes' queue full)
+    own: float  # the GUI thread's CPU time inside the session's own calls (put, tick): the store's share of ``gui``
 
 
 class Live:
     """The app's own path: the log's ring (FrameStore.extend) with the live session attached as the
     app attaches it (LiveSession: the ring's batches handed over in its flush path, the file writes
-    on their own thread, a tick per batch as the app's timer gives), against the ring alone."""
+    on their own thread, a tick per batch), against the ring alone. The frames' batches are made
+    before the clock starts (the same list objects for every run)."""
 
     def __init__(self, size: int, frames: int, root: Path) -> None:
         self.n, self.root = frames, root
         self.pool, _, _ = frame_pool(size)
         self.raw = sum(len(f.data) for f in self.pool) / POOL
+        self.batches = [cycled(self.pool, a, b) for a, b in chunks(frames)]
         self.ratio: dict[str, float] = {}
 
-    def run(self, store: bool, keep: bool = False, compression: str | None = None) -> LiveRate:
+    def run(self, store: bool, keep: bool = False, compression: str | None = None) -> LiveRun:
         ring = FrameStore(cap=1_000_000)
         live = None
+        spent = [0]
         if store:
             live = LiveSession(self.root, on_error=print, writer_options={"compression": compression})
             live.attach(ring)
+            live.open()  # as the app's first batch starts it: not counted in either case
             if keep:
                 live.keep_from()
-        t0, c0 = time.perf_counter(), time.thread_time()
-        for a, b in chunks(self.n):
-            ring.extend(cycled(self.pool, a, b))
-            if live is not None:
-                live.tick()
-        t1, c1 = time.perf_counter(), time.thread_time()
+            ring.row_sink = cpu_counted(ring.row_sink, spent)
+        tick = cpu_counted(live.tick, spent) if live is not None else None
+        t0, g0, c0 = time.perf_counter(), time.thread_time(), time.process_time()
+        for batch in self.batches:
+            ring.extend(batch)
+            if tick is not None:
+                tick()
+        t1, g1 = time.perf_counter(), time.thread_time()
+        waits = 0
         if live is not None:
+            waits = live.writes.waits if live.writes is not None else 0
             live.close()
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         if live is not None and live.folder is not None:
             self.ratio[str(compression)] = folder_size(live.folder) / (self.raw * self.n)
             shutil.rmtree(live.folder)
-        return LiveRate(self.n / (t1 - t0), self.n / (t2 - t0), self.n / max(c1 - c0, 1e-9))
+        us = 1e6 / self.n
+        return LiveRun((t1 - t0) * us, (t2 - t0) * us, (g1 - g0) * us, (c2 - c0) * us, waits, spent[0] / 1e9 * us)
 
 
-def live_ingest(size: int, frames: int, rounds: int, root: Path, busy: bool) -> dict[str, list[LiveRate]]:
+def cpu_counted(fn: Any, spent: list[int]) -> Any:
+    """``fn``, adding the calling thread's CPU nanoseconds in it to ``spent[0]``."""
+    def call(*args: Any) -> Any:
+        t = time.thread_time_ns()
+        try:
+            return fn(*args)
+        finally:
+            spent[0] += time.thread_time_ns() - t
+    return call
+
+
+def spread(values: list[float]) -> str:
+    """Median [lower quartile - upper quartile] of ``values``."""
+    q = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else [values[0]] * 3
+    return f"{q[1]:6.3f} [{q[0]:5.3f}-{q[2]:5.3f}]"
+
+
+def live_ingest(size: int, frames: int, rounds: int, root: Path, busy: bool) -> dict[str, list[LiveRun]]:
+    """Many short rounds, every case once a round in a turning order, each compared with the ring's
+    run of the same round (a drifting machine weighs on both sides of each ratio alike); medians
+    and quartiles of those ratios, so the spread says what difference the figures can resolve."""
     bench = Live(size, frames, root)
-    cases: dict[str, Callable[[], LiveRate]] = {
+    cases: dict[str, Callable[[], LiveRun]] = {
         "ring (today)": lambda: bench.run(False),
         "ring + store": lambda: bench.run(True),
         "ring + store, keeping": lambda: bench.run(True, keep=True),
         "ring + store lz4": lambda: bench.run(True, compression="lz4"),
     }
-    runs: dict[str, list[LiveRate]] = {name: [] for name in cases}
+    runs: dict[str, list[LiveRun]] = {name: [] for name in cases}
+    bench.run(True)  # warm: pyarrow loaded, the first session's folder made
     spinner = Busy() if busy else None
+    load = os.getloadavg()[0]
     try:
         for r in range(rounds):
-            order = list(cases) if r % 2 == 0 else list(reversed(cases))  # a drifting machine weighs on all
-            for name in order:
+            names = list(cases)
+            order = names[r % len(names):] + names[:r % len(names)]
+            for name in order if r % 2 == 0 else reversed(order):
                 runs[name].append(cases[name]())
     finally:
         if spinner is not None:
             spinner.close()
     print(f"\n(3) the app's ingest path, {frames:,} frames of ~{bench.raw:.0f} B, batches of {CHUNK}, {rounds} rounds"
-          f"{', the other core busy' if busy else ''}; load average {os.getloadavg()[0]:.2f}")
-    print(f"  {'k frames/s, median (min-max)':30s} {'ingest':>17s} {'x ring':>6s} {'to disk':>17s} {'x ring':>6s}"
-          f" {'GUI thread CPU':>17s} {'x ring':>6s}")
+          f"{', the other core busy' if busy else ''}; load average {load:.2f} -> {os.getloadavg()[0]:.2f}")
+    print("  median [quartiles] of each round's ratio to the ring's run of that round (rates: 1.0 = as fast);")
+    print("  wall: ingest rate; to disk: counting the wait until every row is on disk; GUI CPU: the ingesting")
+    print("  thread's CPU time; and what the store adds per frame, in us: on the GUI thread, in the whole process")
+    print(f"  {'':24s} {'wall x ring':>22s} {'to disk x ring':>22s} {'GUI CPU x ring':>22s}"
+          f" {'+GUI us/frame':>22s} {'+process us/frame':>22s} waits")
     ring = runs["ring (today)"]
-    for name, rates in runs.items():
-        cells = []
-        for field in ("ingest", "to_disk", "gui"):
-            got = [getattr(r, field) for r in rates]
-            base = statistics.median(getattr(r, field) for r in ring)
-            cells.append(f"{statistics.median(got) / 1e3:5.0f} ({min(got) / 1e3:4.0f}-{max(got) / 1e3:4.0f})"
-                         f" {statistics.median(got) / base:6.3f}")
-        print(f"  {name:30s} " + " ".join(cells))
-    for field in ("ingest", "gui"):
-        keeping = runs["ring + store, keeping"]
-        pairs = [getattr(b, field) / getattr(a, field) for a, b in zip(ring, keeping, strict=True)]
-        print(f"  keeping / ring, {field}, round by round: {', '.join(f'{p:.3f}' for p in pairs)}")
+    for name, got in runs.items():
+        cells = [spread([a.wall / b.wall for a, b in zip(ring, got, strict=True)]),
+                 spread([a.wall / b.to_disk for a, b in zip(ring, got, strict=True)]),
+                 spread([a.gui / b.gui for a, b in zip(ring, got, strict=True)]),
+                 spread([b.gui - a.gui for a, b in zip(ring, got, strict=True)]),
+                 spread([b.cpu - a.cpu for a, b in zip(ring, got, strict=True)])]
+        print(f"  {name:24s} " + " ".join(f"{c:>22s}" for c in cells) + f" {sum(r.waits for r in got):5d}")
+    print(f"  ring alone, us/frame: wall {spread([r.wall for r in ring])}, GUI CPU {spread([r.gui for r in ring])}")
+    print("  the GUI thread's CPU time inside the session's own calls (put, tick), us/frame, and as a share of the")
+    print("  ring's GUI CPU time of the same round (the steadiest figure: what ingest gives up to the store, short")
+    print("  of waiting for the GIL or the disk):")
+    for name, got in list(runs.items())[1:]:
+        print(f"  {name:24s} {spread([b.own for b in got])} us/frame,"
+              f"{spread([b.own / a.gui for a, b in zip(ring, got, strict=True)])} of the ring's")
+    store, keeping = runs["ring + store"], runs["ring + store, keeping"]
+    print("  keeping against the same store not keeping (what pressing Keep costs), round by round:"
+          f" wall {spread([a.wall / b.wall for a, b in zip(store, keeping, strict=True)])},"
+          f" GUI CPU {spread([a.gui / b.gui for a, b in zip(store, keeping, strict=True)])}")
     print(f"  disk / raw bytes: store {bench.ratio['None']:.3f}, store lz4 {bench.ratio['lz4']:.3f}")
     return runs
 
@@ -521,6 +569,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ingest-frames", type=int, default=1_000_000,
                     help="frames per ingest run (a quarter of it for 1 KB frames)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--live-frames", type=int, default=400_000,
+                    help="(3) frames per run (a quarter of it for 1 KB frames)")
+    ap.add_argument("--live-rounds", type=int, default=12, help="(3) rounds")
     ap.add_argument("--busy", action="store_true", help="(3) also with the other core kept busy")
     ap.add_argument("--only", choices=["ingest", "live", "disk", "formats"],
                     help="one part: (1) ingest, (3) the app's ingest path, (4) disk, or (2) the formats")
@@ -531,9 +582,9 @@ def main(argv: list[str] | None = None) -> int:
             ingest(100, args.ingest_frames, args.rounds, root)
             ingest(1000, args.ingest_frames // 4, args.rounds, root)  # the same time on disk as the small frames
         if args.only in (None, "live"):
-            for size, n in ((100, args.ingest_frames), (1000, args.ingest_frames // 4)):
+            for size, n in ((100, args.live_frames), (1000, args.live_frames // 4)):
                 for busy in (False, True) if args.busy else (False,):
-                    live_ingest(size, n, args.rounds, root, busy)
+                    live_ingest(size, n, args.live_rounds, root, busy)
         if args.only in (None, "disk"):
             disk((100, 1000), args.ingest_frames // 2, root)
         if args.only in (None, "formats"):

@@ -143,7 +143,8 @@ class LiveSession:
 
     def put(self, columns: Sequence[Any], data: Sequence[bytes], conns: list[str], topics: list[str]) -> None:
         """A batch of the log's rows: its columns in ``FrameStore`` order, the rows' bytes,
-        and the log's label lists the conn and topic columns index."""
+        and the log's label lists the conn and topic columns index. The columns and the sequence
+        of bytes are kept as they are until written (the caller does not change them)."""
         if self.error or self._closed or not len(data):
             return
         self._conns.follow(conns)

@@ -3,9 +3,12 @@
 Nearly all that writing a session costs the app is the ``write`` calls themselves (the
 kernel copying the bytes): ``SinkThread`` takes them off the caller's thread. A
 ``ThreadSink`` wraps a writer's file: ``write`` queues the bytes (the buffers themselves,
-kept alive by the queue) and returns; the thread writes every queued part of every file
-of the writer in the order given, so an index entry never reaches its file before the
-batch it names. ``truncate`` and ``close`` wait for the writes queued before them.
+kept alive by the queue) and returns; ``write_gather`` queues a block's rows' bytes not
+yet joined (``writer.Gather``), which the thread joins before writing them: the copy is the
+thread's, not the caller's, and a join of a megabyte or more copies without holding the GIL.
+The thread writes every queued part of every file of the writer in the order given, so an
+index entry never reaches its file before the batch it names. ``truncate`` and ``close``
+wait for the writes queued before them.
 
 The queue is bounded by bytes (``max_bytes``): a ``write`` that would pass the bound waits
 until the thread has written enough (back-pressure: the caller goes at the disk's speed,
@@ -28,7 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the writer's module loads pyarrow
-    from inspector.logstore.session_store.writer import Sink
+    from inspector.logstore.session_store.writer import Gather, Sink
 
 # Two of the writer's blocks (16 MB each at most): the thread writes one while the caller
 # builds the next, so a disk that keeps up never makes the caller wait, and one that does
@@ -145,9 +148,18 @@ class ThreadSink:
             raise self._thread.error
         return view.nbytes
 
-    def _write_all(self, view: memoryview) -> None:
+    def write_gather(self, data: Gather, /) -> None:
+        """Queue ``data`` to be joined and written by the thread."""
+        if self._thread.error is not None:
+            raise self._thread.error
+        self._thread.post(lambda: self._write_all(data), data.nbytes)
+        if self._thread.error is not None:  # it failed while this write waited for room
+            raise self._thread.error
+
+    def _write_all(self, data: memoryview | Gather) -> None:
         if self._thread.error is not None:
             return  # nothing after a failed write: the files end where the failure left them
+        view = data if isinstance(data, memoryview) else memoryview(data.join())
         while view:
             n = self._sink.write(view)
             if not n:

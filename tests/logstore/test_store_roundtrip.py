@@ -16,7 +16,8 @@ from inspector.logstore.session_store.labels import LabelTable
 from inspector.logstore.session_store.layout import create_session, read_meta
 from inspector.logstore.session_store.reader import SessionReader
 from inspector.logstore.session_store.schema import Row, Rows
-from inspector.logstore.session_store.writer import SessionWriter
+from inspector.logstore.session_store.writer import SessionWriter, open_sink
+from inspector.logstore.sink_thread import SinkThread
 
 NO_SEQ = -(2**63)
 _row = st.tuples(
@@ -151,13 +152,101 @@ def test_search_is_a_plain_substring_search(tmp_path_factory, datas, text):
             i for i, d in enumerate(datas) if needle.lower() in d.lower()]
 
 
-def test_sizes_given_with_the_rows_are_used_and_checked(tmp_path):
+@pytest.mark.parametrize("threaded", [False, True])
+def test_sizes_given_with_the_rows_are_used_and_checked_when_written(tmp_path, threaded):
+    """The bytes are joined only when written (on the writes' thread when there is one): sizes
+    that do not add up stop the writer there, and the rows written before stay whole."""
     folder = create_session(tmp_path)
-    with SessionWriter(folder) as w:
-        w.append(Rows(t=[1.0, 2.0], conn=[0, 0], direction=[1, 1], kind=[16, 16], topic=[0, 0], seq=[1, 2],
-                      flags=[0, 0], data=[b"ab", b"cde"], size=np.array([2, 3], np.int32)), ["c"], [""])
-        with pytest.raises(ValueError, match="sizes given add up to 4 bytes, the data to 5"):
-            w.append(Rows(t=[3.0, 4.0], conn=[0, 0], direction=[1, 1], kind=[16, 16], topic=[0, 0], seq=[3, 4],
-                          flags=[0, 0], data=[b"ab", b"cde"], size=[1, 3]), ["c"], [""])
+    writes = SinkThread() if threaded else None
+    opener = writes.opener(open_sink) if writes is not None else open_sink
+    try:
+        _write_wrong_sizes(folder, opener, writes)
+    finally:
+        if writes is not None:
+            writes.stop()
     with SessionReader(folder) as r:
         assert [(row.size, row.data) for row in r.rows(0, len(r))] == [(2, b"ab"), (3, b"cde")]
+
+
+def _write_wrong_sizes(folder, opener, writes):
+    with SessionWriter(folder, opener=opener) as w:
+        w.append(Rows(t=[1.0, 2.0], conn=[0, 0], direction=[1, 1], kind=[16, 16], topic=[0, 0], seq=[1, 2],
+                      flags=[0, 0], data=[b"ab", b"cde"], size=np.array([2, 3], np.int32)), ["c"], [""])
+        w.flush()
+        w.append(Rows(t=[3.0, 4.0], conn=[0, 0], direction=[1, 1], kind=[16, 16], topic=[0, 0], seq=[3, 4],
+                      flags=[0, 0], data=[b"ab", b"cde"], size=[1, 3]), ["c"], [""])
+        w.flush()
+        if writes is not None:
+            writes.wait_for(lambda: None)
+            assert writes.error is not None
+            w.abandon(writes.error)  # as LiveSession does when it sees the thread's error
+        assert "the rows' bytes differ from their sizes by +1" in w.error
+        assert (w.rows_written, w.rows_dropped) == (2, 2)
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+def test_the_rows_own_bytes_are_written_in_place_of_the_stand_in(tmp_path, threaded):
+    """Each block's message is made with a stand-in for its bytes: the file must hold the rows'
+    bytes, in blocks of many sizes (full by rows, by bytes, and a last part), never the stand-in's."""
+    folder = create_session(tmp_path)
+    writes = SinkThread() if threaded else None
+    opener = writes.opener(open_sink) if writes is not None else open_sink
+    datas = [bytes([65 + i % 26]) * (1 + i * 37 % 3000) for i in range(700)]
+    try:
+        with SessionWriter(folder, opener=opener, block_rows=128, block_bytes=64 * 1024) as w:
+            for a in range(0, len(datas), 99):
+                part = datas[a:a + 99]
+                n = len(part)
+                w.append(Rows(np.arange(a, a + n, dtype=float), np.zeros(n), np.ones(n), np.full(n, 16),
+                              np.zeros(n), np.arange(a, a + n), np.zeros(n), part), ["c"], [""])
+    finally:
+        if writes is not None:
+            writes.stop()
+    assert w.error == "" and len(w.blocks) > 5
+    with SessionReader(folder) as r:
+        assert [row.data for row in r.rows(0, len(r))] == datas
+        assert [row.t for row in r.rows(0, len(r))] == list(range(len(datas)))
+
+
+class CountingSink:
+    """A real file that counts its write calls."""
+
+    def __init__(self, path) -> None:
+        self._f = open_sink(path)
+        self.writes = 0
+
+    def write(self, data, /):
+        self.writes += 1
+        return self._f.write(data)
+
+    def truncate(self, size, /):
+        return self._f.truncate(size)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def test_each_block_reaches_the_writes_thread_as_one_write(tmp_path):
+    """A block's whole message (header, columns, the rows' bytes) is one piece of work for the
+    writes' thread and one write call: the thread takes the GIL a few times a block, not a few
+    times for each of the message's parts."""
+    folder = create_session(tmp_path)
+    writes = SinkThread()
+    sinks: dict[str, CountingSink] = {}
+
+    def opener(path):
+        sinks[path.name] = CountingSink(path)
+        return sinks[path.name]
+
+    datas = [b"x" * (1 + i % 200) for i in range(1000)]
+    n = len(datas)
+    try:
+        with SessionWriter(folder, opener=writes.opener(opener), block_rows=100) as w:
+            w.append(Rows(np.arange(n, dtype=float), np.zeros(n), np.ones(n), np.full(n, 16), np.zeros(n),
+                          np.arange(n), np.zeros(n), datas), ["c"], [""])
+    finally:
+        writes.stop()
+    assert len(w.blocks) == 10
+    assert sinks["frames.arrows"].writes == 1 + len(w.blocks)  # the schema, then one write a block
+    with SessionReader(folder) as r:
+        assert [row.data for row in r.rows(0, len(r))] == datas

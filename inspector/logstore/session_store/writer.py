@@ -1,10 +1,18 @@
 """SessionWriter: append rows to a session folder as Arrow record batches.
 
-No threads: rows wait in memory until a flush, which the writer does itself when the oldest
+No threads of its own: rows wait in memory until a flush, which the writer does itself when the oldest
 waiting row is ``flush_interval`` old (checked on ``append`` and ``tick``, which the owner's
 timer calls) or a block is full, and always on ``flush`` and ``close``. A flush writes, in
 order, the new labels, the batch, then its index entry, each with plain ``write`` calls: once
 a flush returns, a kill -9 cannot take its rows (an OS crash can, short of ``close(fsync=True)``).
+
+The rows' bytes are kept by reference until written and never joined on the caller's
+thread: each block's Arrow message is made with a stand-in for its bytes (``_stand_in``), and
+the file gets the whole message as one ``Gather``, the rows' own bytes in the stand-in's place,
+which a sink that writes on a thread of its own (``sink_thread``) joins and writes there in one
+go. So what appending costs the caller does not grow with the frames' sizes, and that thread
+takes the GIL a few times a block, not a few times a part. With compression the bytes are
+joined here.
 
 Any OSError while writing (a full disk) stops the writer for good: ``error`` holds one line
 saying why, the files are cut back to the last whole batch, later rows are dropped (the app
@@ -15,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -55,6 +64,45 @@ def open_sink(path: Path) -> Sink:
     return f
 
 
+Run = tuple[Sequence[Any], int, int]  # items lo to hi of a sequence of buffers, not copied
+
+
+class Gather:
+    """Bytes to write end to end, not joined yet: ``runs`` of buffers (a block's message: the
+    rows' own bytes objects, in the callers' own lists, and the message's other parts),
+    ``nbytes`` of them in all. Nothing is copied until ``join``, not even the lists (copying a
+    list touches every object in it), which checks that they are as many as the sizes said."""
+
+    __slots__ = ("nbytes", "runs")
+
+    def __init__(self, runs: list[Run], nbytes: int) -> None:
+        self.runs = runs
+        self.nbytes = nbytes
+
+    def join(self) -> bytes:
+        runs = self.runs
+        if len(runs) == 1 and runs[0][1] == 0 and runs[0][2] == len(runs[0][0]):
+            out = b"".join(runs[0][0])
+        else:
+            out = b"".join(itertools.chain.from_iterable(
+                seq if lo == 0 and hi == len(seq) else itertools.islice(seq, lo, hi) for seq, lo, hi in runs))
+        if len(out) != self.nbytes:
+            raise OSError(f"internal error: the rows' bytes differ from their sizes by {len(out) - self.nbytes:+d}")
+        return out
+
+
+_zeros: Any = None
+
+
+def _stand_in(nbytes: int) -> Any:
+    """A buffer of ``nbytes`` that stands for a block's bytes while its message is made: zeros
+    that are never touched (``bytes(n)`` maps them lazily), the same memory for every block."""
+    global _zeros
+    if _zeros is None or _zeros.size < nbytes:
+        _zeros = pa.py_buffer(bytes(max(nbytes, BLOCK_BYTES)))
+    return _zeros.slice(0, nbytes)
+
+
 class _Capture:
     """Where pyarrow's stream writer puts each message, for us to write out ourselves. The parts
     are kept as given (the batch's own buffers, not copies) until ``take`` joins them."""
@@ -84,11 +132,22 @@ class _Capture:
         if len(head) > len(prefix):
             self.parts.insert(0, head[len(prefix):])
 
-    def take_parts(self) -> list[Any]:
-        """The parts written since the last take, small ones joined (one write call each)."""
+    def take_parts(self, stand_in: Any = None, gather: Gather | None = None) -> list[Any] | None:
+        """The parts written since the last take, small ones joined (one write call each). With
+        ``stand_in``: the whole message as one ``Gather``, with ``gather``'s runs in place of the
+        part that is ``stand_in`` (one write, and one hand-over to the writes' thread, a block);
+        None when no part was (the message cannot be written as it is)."""
+        parts, self.parts = self.parts, []
+        if stand_in is not None:
+            assert gather is not None
+            for k, part in enumerate(parts):
+                if isinstance(part, pa.Buffer) and part.address == stand_in.address and part.size == stand_in.size:
+                    nbytes = sum(memoryview(p).nbytes for p in parts) - part.size + gather.nbytes
+                    return [Gather([(parts, 0, k), *gather.runs, (parts, k + 1, len(parts))], nbytes)]
+            return None
         out: list[Any] = []
         small: list[Any] = []
-        for part in self.parts:
+        for part in parts:
             if memoryview(part).nbytes < 65536:
                 small.append(part)
                 continue
@@ -98,7 +157,6 @@ class _Capture:
             out.append(part)
         if small:
             out.append(b"".join(small))
-        self.parts.clear()
         return out
 
 
@@ -110,6 +168,13 @@ class _File:
         self.size = 0
 
     def write(self, data: Any) -> None:
+        if isinstance(data, Gather):
+            write_gather = getattr(self.sink, "write_gather", None)  # joined on the sink's thread
+            if write_gather is not None:
+                write_gather(data)
+                self.size += data.nbytes
+                return
+            data = data.join()
         view = memoryview(data).cast("B")
         while view:
             n = self.sink.write(view)
@@ -125,8 +190,8 @@ class _File:
 
 class SessionWriter:
     """Appends rows to one session folder (see the module's docstring). The fixed columns are
-    kept by reference until written (the caller hands over columns it no longer changes); the
-    bytes are joined into one buffer as they are appended."""
+    kept by reference until written (the caller hands over columns it no longer changes), and
+    so are the sequences of the rows' bytes (not even copied: the caller does not change them)."""
 
     def __init__(self, folder: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic,
                  flush_interval: float = FLUSH_INTERVAL, block_rows: int = BLOCK_ROWS,
@@ -146,13 +211,15 @@ class SessionWriter:
         self.rows_written = 0
         self.rows_dropped = 0
         self.blocks: list[block_index.Block] = []
-        self._pending: list[tuple[list[np.ndarray[Any, Any]], bytes | memoryview]] = []  # columns, joined bytes
+        self._pending: list[list[np.ndarray[Any, Any]]] = []  # the fixed columns of each append
+        self._pending_data: list[Run] = []  # the rows' bytes: the callers' own sequences
         self._pending_rows = 0
         self._pending_bytes = 0
         self._oldest = 0.0
         self._labels_written = {labels.CONN: 0, labels.TOPIC: 0}
         self._new_labels = b""
         self._closed = False
+        self._gather = compression is None  # a block's message is made before its bytes are joined
         self._lock_fd = -1
         self._files: list[_File] = []
         self._schema_size = 0
@@ -200,15 +267,12 @@ class SessionWriter:
             self.rows_dropped += n
             return
         if n:
-            joined = b"".join(rows.data)  # now, while the caller's bytes are still in the cache
-            size = int(fixed[6].sum())
-            if len(joined) != size:
-                raise ValueError(f"the sizes given add up to {size} bytes, the data to {len(joined)}")
             if not self._pending_rows:
                 self._oldest = self._clock()
-            self._pending.append((fixed, joined))
+            self._pending.append(fixed)
+            self._pending_data.append((rows.data, 0, n))  # not copied: the sizes are checked when written
             self._pending_rows += n
-            self._pending_bytes += size
+            self._pending_bytes += int(fixed[6].sum())
         self.tick()
 
     def append_table(self, table: Any, conns: Sequence[str] = (), topics: Sequence[str] = ()) -> None:
@@ -250,57 +314,66 @@ class SessionWriter:
     def _write(self, *, whole_blocks_only: bool) -> None:
         if not self._pending_rows or self.error:
             return
-        pending, self._pending = self._pending, []
+        pending, data = self._pending, self._pending_data
         total = self._pending_rows
+        self._pending, self._pending_data = [], []
         self._pending_rows = self._pending_bytes = 0
-        groups = _groups(pending, self._block_bytes // 4)
-        before = self.rows_written
-        try:
-            for k, group in enumerate(groups):
-                self._write_group(group, keep_tail=whole_blocks_only and k == len(groups) - 1)
-        except OSError as exc:
-            self._fail(exc)
-            self.rows_dropped += total - (self.rows_written - before)
-            self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
-
-    def _write_group(self, group: list[tuple[list[np.ndarray[Any, Any]], bytes | memoryview]], *,
-                     keep_tail: bool) -> None:
-        """Write appended parts as blocks: one part's own bytes as they are, several parts' joined
-        (``keep_tail``: a last block that is not full waits in ``_pending``)."""
-        one = len(group) == 1
-        fixed = [cols[0] if one else np.concatenate(cols) for cols in zip(*(p[0] for p in group), strict=True)]
-        data = memoryview(group[0][1] if one else b"".join([p[1] for p in group]))
+        fixed = pending[0] if len(pending) == 1 else [np.concatenate(cols) for cols in zip(*pending, strict=True)]
         ends = np.cumsum(fixed[6], dtype=np.int64)
 
-        def at(i: int) -> int:  # where row i's bytes start in ``data``
+        def at(i: int) -> int:  # where row i's bytes start, counted from the first waiting row's
             return int(ends[i - 1]) if i else 0
 
         spans = _blocks(ends, self._block_rows, self._block_bytes)
-        if keep_tail and len(spans) > 1:  # the last block is not full: it waits
+        if whole_blocks_only and len(spans) > 1:  # the last block is not full: it waits
             lo = spans.pop()[0]
-            self._pending = [([c[lo:] for c in fixed], data[at(lo):])]
+            self._pending, self._pending_data = [[c[lo:] for c in fixed]], _cut(data, lo, len(ends))
             self._pending_rows = len(ends) - lo
-            self._pending_bytes = len(data) - at(lo)
-        for lo, hi in spans:
-            self._write_block([c[lo:hi] for c in fixed], data[at(lo):at(hi)])
+            self._pending_bytes = at(len(ends)) - at(lo)
+            total -= self._pending_rows
+        before = self.rows_written
+        try:
+            for lo, hi in spans:
+                self._write_block([c[lo:hi] for c in fixed], Gather(_cut(data, lo, hi), at(hi) - at(lo)))
+        except OSError as exc:
+            self._fail(exc)
+            self.rows_dropped += total - (self.rows_written - before) + self._pending_rows
+            self._pending, self._pending_data, self._pending_rows, self._pending_bytes = [], [], 0, 0
 
-    def _write_block(self, fixed: list[np.ndarray[Any, Any]], joined: memoryview) -> None:
-        self._write_batch(record_batch(fixed, joined))
+    def _write_block(self, fixed: list[np.ndarray[Any, Any]], data: Gather) -> None:
+        """One block: its message made with a stand-in for its bytes, which the file gets in its
+        place (or joined here: compression reads them, and a message without the stand-in)."""
+        if self._gather and data.nbytes:
+            stand_in = _stand_in(data.nbytes)
+            parts = self._message(record_batch(fixed, stand_in), stand_in, data)
+            if parts is not None:
+                self._write_parts(fixed[0], parts)
+                return
+        self._write_batch(record_batch(fixed, data.join()))
 
     def _write_batch(self, rb: Any) -> None:
+        parts = self._message(rb)
+        assert parts is not None
+        t = rb.column(0).to_numpy()
+        self._write_parts(t, parts)
+
+    def _message(self, rb: Any, stand_in: Any = None, data: Gather | None = None) -> list[Any] | None:
+        """The parts of ``rb``'s Arrow message (``data`` in place of ``stand_in``; None: not found)."""
         self._stream.write_batch(rb)
         if self._schema_prefix:  # the first batch: the schema written already comes first
             self._capture.drop(self._schema_prefix)
             self._schema_prefix = b""
-        parts = self._capture.take_parts()
+        return self._capture.take_parts(stand_in, data)
+
+    def _write_parts(self, t: np.ndarray[Any, Any], parts: list[Any]) -> None:
+        """Write a block's message (its new labels first, its index entry after); ``t`` its times."""
         if self._new_labels:
             self._labels.write(self._new_labels)
             self._new_labels = b""
-        t = rb.column(0)
         start = self._data.size
         for part in parts:  # the batch's buffers as they are, not joined into a copy
             self._data.write(part)
-        block = block_index.Block(start, self._data.size - start, rb.num_rows, t[0].as_py(), t[-1].as_py())
+        block = block_index.Block(start, self._data.size - start, len(t), float(t[0]), float(t[-1]))
         self._index.write(block_index.encode(block))
         self.blocks.append(block)
         self.rows_written += block.rows
@@ -321,7 +394,7 @@ class SessionWriter:
         elif not self.error:
             self._fail(exc)
             self.rows_dropped += self._pending_rows
-            self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
+            self._pending, self._pending_data, self._pending_rows, self._pending_bytes = [], [], 0, 0
 
     def _fail(self, exc: OSError) -> None:
         """Stop writing; cut each file back to its last whole part so no reader sees a torn one."""
@@ -378,21 +451,15 @@ class SessionWriter:
         self.close()
 
 
-def _groups(pending: list[Any], big_bytes: int) -> list[list[Any]]:
-    """The appended parts in order, as runs to write together: a part of ``big_bytes`` or more
-    alone (blocks of its own bytes, not copied again), the smaller ones between joined."""
-    out: list[list[Any]] = []
-    small: list[Any] = []
-    for part in pending:
-        if len(part[1]) >= big_bytes:
-            if small:
-                out.append(small)
-                small = []
-            out.append([part])
-        else:
-            small.append(part)
-    if small:
-        out.append(small)
+def _cut(runs: list[Run], lo: int, hi: int) -> list[Run]:
+    """Rows ``lo`` to ``hi`` of ``runs`` taken end to end, as runs of the same sequences."""
+    out = []
+    start = 0  # the first row of the run at hand
+    for seq, a, b in runs:
+        end = start + b - a
+        if end > lo and start < hi:
+            out.append((seq, a + max(lo - start, 0), a + min(hi, end) - start))
+        start = end
     return out
 
 

@@ -250,3 +250,30 @@ def test_each_block_reaches_the_writes_thread_as_one_write(tmp_path):
     assert sinks["frames.arrows"].writes == 1 + len(w.blocks)  # the schema, then one write a block
     with SessionReader(folder) as r:
         assert [row.data for row in r.rows(0, len(r))] == datas
+
+
+def test_a_message_without_the_stand_in_is_written_with_the_bytes_joined(tmp_path, monkeypatch):
+    """Should pyarrow ever copy the stand-in instead of passing it on, the stand-in is not found
+    among the message's parts: the block is written again with its rows' bytes joined, never
+    with the stand-in's zeros."""
+    from inspector.logstore.session_store import writer
+
+    found = []
+    take_parts = writer._Capture.take_parts
+
+    def copying(self, stand_in=None, gather=None):
+        parts = take_parts(self, stand_in, gather)
+        found.append(parts is not None)
+        return None if stand_in is not None else parts
+
+    monkeypatch.setattr(writer._Capture, "take_parts", copying)
+    folder = create_session(tmp_path)
+    datas = [bytes([97 + i % 26]) * (1 + i % 300) for i in range(500)]
+    n = len(datas)
+    with SessionWriter(folder, block_rows=64) as w:
+        w.append(Rows(np.arange(n, dtype=float), np.zeros(n), np.ones(n), np.full(n, 16), np.zeros(n),
+                      np.arange(n), np.zeros(n), datas), ["c"], [""])
+    assert w.error == "" and len(w.blocks) == 8
+    assert found.count(True) >= len(w.blocks)  # the stand-in was there each time, and refused
+    with SessionReader(folder) as r:
+        assert [row.data for row in r.rows(0, len(r))] == datas

@@ -69,6 +69,15 @@ SUMMARY_SHARE = 0.3   # of the table's width kept for Summary (the last column) 
 MIN_SUMMARY = 160
 
 
+def _viewport(view: QTableView) -> QWidget:
+    """``view.viewport()``, without PySide6 looking for the Python class of a widget Qt made: it would
+    walk every QWidget class it knows, making each (and its enum classes) before the first paint.
+    Found by the name Qt gives it, the wrapper is made from the type given; ``viewport()`` then
+    returns that wrapper (and does the walk itself, should Qt ever name its viewport otherwise)."""
+    found = view.findChild(QWidget, "qt_scrollarea_viewport", Qt.FindChildOption.FindDirectChildrenOnly)
+    return found if found is not None else view.viewport()
+
+
 class LogPanel(QWidget):
     frameSelected = Signal(int)
     pausedChanged = Signal(bool)
@@ -415,10 +424,11 @@ class LogPanel(QWidget):
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setWordWrap(True)
         self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        hint_layout = QVBoxLayout(v.viewport())
+        viewport = _viewport(v)
+        hint_layout = QVBoxLayout(viewport)
         hint_layout.addWidget(self.empty_hint)
         self._view_watch = _ViewWatch(self)
-        v.viewport().installEventFilter(self._view_watch)
+        viewport.installEventFilter(self._view_watch)
         hh = v.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)

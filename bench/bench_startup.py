@@ -2,9 +2,14 @@
 
     .venv/bin/python bench/bench_startup.py [--runs 7] [--platform offscreen|xcb] [--bundle DIR] [--against DIR]
 
-Both are started the same way, as a fresh `python` process: import PySide6, create the
-QApplication, then either run the app exactly as `realtime-inspector` does (inspector.cli.main)
-or show a bare QMainWindow. The clock runs from just before the process is spawned until the
+Both are started as a fresh `python` process. The bare child imports PySide6, creates the
+QApplication and shows a bare QMainWindow; the app's child runs the app exactly as
+`realtime-inspector` does (inspector.cli.main), which imports PySide6 and makes its QApplication
+itself (after its modules that do not use Qt, with its own Qt arguments): the probe goes onto that
+application as the app styles it, right after making it (``apply_style``, wrapped once the app's
+module has loaded). --qapp-first starts the app's child as the bare one starts (PySide6 imported
+and the QApplication made by the probe first, then the app run on it): the figures of earlier
+sessions. The clock runs from just before the process is spawned until the
 main window's first paint event, when the event loop is running; the bare child then exits at
 once. The app's child goes on to the first live frame: the first frame row in the log (the app
 starts on the embedded mock with demo traffic), timed from the same spawn.
@@ -50,11 +55,64 @@ ROOT = Path(__file__).resolve().parent.parent
 FRAME_POLL_MS = 2
 
 
-def child(what: str, root: Path = ROOT, narrow: bool = False) -> None:
+def child(what: str, root: Path = ROOT, narrow: bool = False, qapp_first: bool = False) -> None:
     """Runs in the measured process: report the first paint of the main window (and for the app
     its first frame row in the log), then exit."""
+    if what == "app" and not qapp_first:
+        _probe_the_app(root, narrow)
+        return
+    app = _probe(what, narrow)
+    if what == "bare":
+        from PySide6.QtWidgets import QLabel, QMainWindow
+        window = QMainWindow()
+        window.setCentralWidget(QLabel("bare PySide6 window"))
+        window.resize(1200, 800)
+        window.show()
+        app.exec()
+    else:
+        sys.path.insert(0, str(root))
+        from inspector.cli.main import main
+
+        main([])
+    raise SystemExit("exited without painting a main window")
+
+
+def _probe_the_app(root: Path, narrow: bool) -> None:
+    """The app as it starts: the probe goes onto its QApplication when the app styles it."""
+    import importlib.abc
+    import importlib.machinery
+
+    class Hook(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name != "inspector.qt.app":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            run = spec.loader.exec_module
+
+            def exec_module(module):
+                run(module)
+                style = module.apply_style
+
+                def apply_style(app):
+                    _probe("app", narrow, app)
+                    style(app)
+                module.apply_style = apply_style
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.path.insert(0, str(root))
+    sys.meta_path.insert(0, Hook())
+    from inspector.cli.main import main
+
+    main([])
+    raise SystemExit("exited without painting a main window")
+
+
+def _probe(what: str, narrow: bool, app=None):
+    """The probe on ``app`` (made here when None); the application."""
     from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+    from PySide6.QtWidgets import QApplication, QMainWindow
 
     def first_frame() -> None:
         for w in QApplication.topLevelWidgets():
@@ -93,24 +151,14 @@ def child(what: str, root: Path = ROOT, narrow: bool = False) -> None:
                 obj.installEventFilter(spy)
             return False
 
-    app = QApplication([sys.argv[0]])
-    poll = QTimer()
+    if app is None:
+        app = QApplication([sys.argv[0]])
+    poll = QTimer(app)
     poll.timeout.connect(first_frame)
-    spy = FirstPaint()
-    finder = FirstWindow()
+    spy = FirstPaint(app)
+    finder = FirstWindow(app)
     app.installEventFilter(finder if narrow else spy)
-    if what == "bare":
-        window = QMainWindow()
-        window.setCentralWidget(QLabel("bare PySide6 window"))
-        window.resize(1200, 800)
-        window.show()
-        app.exec()
-    else:
-        sys.path.insert(0, str(root))
-        from inspector.cli.main import main
-
-        main([])
-    raise SystemExit("exited without painting a main window")
+    return app
 
 
 def spawn(cmd: list[str], env: dict[str, str], marker: str, until: str = "painted") -> dict[str, float]:
@@ -156,10 +204,10 @@ def _ratios(label: str, num: list[float], den: list[float]) -> None:
 
 
 def measure_side_by_side(env: dict[str, str], runs: int, against: Path | None = None, narrow: bool = False,
-                         ) -> tuple[list[float], list[float]]:
+                         qapp_first: bool = False) -> tuple[list[float], list[float]]:
     """The bare window and the app (and ``against``'s app), one run of each in turn (after a
     warm-up of each)."""
-    probe = ["--window-probe"] if narrow else []
+    probe = (["--window-probe"] if narrow else []) + (["--qapp-first"] if qapp_first else [])
     bare_cmd = [sys.executable, __file__, "--child", "bare", *probe]
     apps = {"realtime-inspector (python)": [sys.executable, __file__, "--child", "app", *probe]}
     if against is not None:
@@ -197,9 +245,12 @@ def main() -> int:
     ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     ap.add_argument("--window-probe", action="store_true",
                     help="watch the application's events only until a main window appears, then that window's")
+    ap.add_argument("--qapp-first", action="store_true",
+                    help="start the app's child as the bare one (PySide6 and the QApplication first), "
+                    "as earlier sessions did")
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.root.resolve(), args.window_probe)
+        child(args.child, args.root.resolve(), args.window_probe, args.qapp_first)
         return 0
 
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
@@ -208,9 +259,10 @@ def main() -> int:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         print(f"platform {args.platform}, python {sys.version.split()[0]}, {os.cpu_count()} cores, "
               f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
-              f"probe: {'the main window (--window-probe)' if args.window_probe else 'every event'}")
+              f"probe: {'the main window (--window-probe)' if args.window_probe else 'every event'}"
+              f"{', the app on the probe QApplication (--qapp-first)' if args.qapp_first else ''}")
         bare, app = measure_side_by_side(env, args.runs, args.against.resolve() if args.against else None,
-                                         args.window_probe)
+                                         args.window_probe, args.qapp_first)
         extra = statistics.median(app) - statistics.median(bare)
         print(f"{'app cost over the bare window':<34} median {extra * 1000:6.0f} ms   "
               f"(app/bare {statistics.median(app) / statistics.median(bare):.2f})")

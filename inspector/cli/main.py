@@ -10,6 +10,7 @@ chosen command its typed arguments, and reports errors as one line. Starting the
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import traceback
 from typing import TYPE_CHECKING, NoReturn
@@ -32,32 +33,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, scrub(f"{self.prog}: error: {message}\n"))
 
 
+# The subcommands, in the order of the command list in --help; each declares its options in
+# ``<name>_args.py`` (``-`` as ``_``), whose NAME is the name here (tests/cli/test_typed_args.py).
+# Named here, a command's line reads the one module it runs, not every command's (their typed
+# arguments' dataclasses cost more to make than the rest of a ``--help``).
+SUBCOMMANDS = ("mock", "tail", "replay", "conform", "check-client", "publish", "wireshark", "load", "proxy",
+               "export")
+
+
+def command_module(name: str) -> CommandArgs:
+    """The declarations of subcommand ``name`` (one of SUBCOMMANDS)."""
+    module: CommandArgs = importlib.import_module(f"inspector.cli.{name.replace('-', '_')}_args")
+    return module
+
+
 def command_modules() -> tuple[CommandArgs, ...]:
     """Every subcommand's declarations, in the order of the command list in --help."""
-    from inspector.cli import (
-        check_client_args,
-        conform_args,
-        export_args,
-        load_args,
-        mock_args,
-        proxy_args,
-        publish_args,
-        replay_args,
-        tail_args,
-        wireshark_args,
-    )
-    return (mock_args, tail_args, replay_args, conform_args, check_client_args, publish_args, wireshark_args,
-            load_args, proxy_args, export_args)
+    return tuple(command_module(name) for name in SUBCOMMANDS)
 
 
 def subcommands() -> tuple[str, ...]:
-    return tuple(command.NAME for command in command_modules())
+    return SUBCOMMANDS
 
 
-def build_parser(open_file: bool = True, commands: bool = True) -> argparse.ArgumentParser:
+def build_parser(open_file: bool = True, commands: bool = True, only: str | None = None) -> argparse.ArgumentParser:
     """An optional FILE next to subcommands confuses argparse (``tail URL`` would parse
     as FILE=tail, COMMAND=URL; ``app.rirec`` as COMMAND), so main() builds the parser
-    with only the one the first positional argument calls for."""
+    with only the one the first positional argument calls for. ``only``: of the subcommands,
+    only that one's parser (a command's line, its --help included, needs no other)."""
     parser = _Parser(
         prog="realtime-inspector",
         description="Inspector and debugging console for the Realtime WebSocket API. "
@@ -83,7 +86,7 @@ def build_parser(open_file: bool = True, commands: bool = True) -> argparse.Argu
         parser.set_defaults(command=None)
         return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in command_modules():
+    for command in (command_module(only),) if only is not None else command_modules():
         command.add_parser(sub)
     return parser
 
@@ -104,7 +107,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     # start-up makes what lives as long as the app: the cyclic collector would walk it again and
     # again on the way to the first frame; the app resumes it (that all frozen) once a frame shows
     gc.disable()
-    import importlib
     for name in _QT_FREE_FIRST:
         importlib.import_module(name)
     from inspector.qt.app import AppOptions, run_app
@@ -172,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     if first is None:  # the app; its --help lists the commands too
         parser = build_parser(commands=any(a == "-h" or (len(a) > 2 and "--help".startswith(a)) for a in argv))
     else:
-        named = first in subcommands()
-        parser = build_parser(open_file=not named, commands=named)
+        named = first in SUBCOMMANDS
+        parser = build_parser(open_file=not named, commands=named, only=first if named else None)
     from inspector.redact import register_secret, scrub
     for value in _literal_tokens(argv):  # so no message, usage error included, can echo one
         register_secret(value)

@@ -72,7 +72,11 @@ def run_app(args: AppOptions) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_on_root()
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *_qt_args()])
+    if isinstance(existing, QApplication):
+        app = existing
+        app.setStyle(STYLE)
+    else:
+        app = QApplication([sys.argv[0], *_qt_args()])
     app.setApplicationName("realtime-inspector")
     app.setOrganizationName("realtime-inspector")
     app.setDesktopFileName("realtime-inspector")  # ties windows to the .desktop entry (Wayland app id)
@@ -131,16 +135,18 @@ def _run_loop(app: QApplication, main: Coroutine[Any, Any, int]) -> int:
 
 
 def _qt_args() -> list[str]:
-    return []
+    # the style named as Qt starts: QApplication.setStyle returns the style, and its Python class
+    # (with many large enum classes) costs more than the rest of the window's set-up
+    return ["-style", STYLE]
 
 
 # ---------------------------------------------------------------- style
+STYLE = "Fusion"
 THEME_ENV = "REALTIME_INSPECTOR_THEME"  # "dark" or "light" overrides the system's scheme
 
 
 def apply_style(app: QApplication) -> None:
-    """Fusion, with a light or dark palette following the system's colour scheme."""
-    app.setStyle("Fusion")
+    """A light or dark palette following the system's colour scheme, for the Fusion style (STYLE)."""
     forced = os.environ.get(THEME_ENV, "").strip().lower()
 
     def update(*_args: object) -> None:
@@ -148,10 +154,36 @@ def apply_style(app: QApplication) -> None:
             dark = forced == "dark"
         else:
             dark = QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
-        app.setPalette(dark_palette() if dark else app.style().standardPalette())
+        app.setPalette(dark_palette() if dark else light_palette())
 
     update()
     QGuiApplication.styleHints().colorSchemeChanged.connect(update)
+
+
+def light_palette() -> QPalette:
+    """Fusion's own light palette, made as its style makes it (``standardPalette()``; a test checks they
+    are equal): read from the style, it would make the style's Python class before the first paint (see
+    _qt_args). Every role of every group is set, whatever the system's theme says."""
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    window, black, white = QColor(239, 239, 239), QColor(0, 0, 0), QColor(255, 255, 255)
+    mid, dark = window.darker(130), window.darker(150)
+    shadow = dark.darker(135)
+    p = QPalette(black, window, window.lighter(150), dark, mid, black, white)
+    p.setColor(role.Midlight, mid.lighter(110))
+    p.setColor(role.Button, window)
+    p.setColor(role.Shadow, shadow)
+    p.setColor(role.HighlightedText, white)
+    p.setColor(role.PlaceholderText, QColor(0, 0, 0, 128))
+    for text in (role.Text, role.WindowText, role.ButtonText):
+        p.setColor(group.Disabled, text, QColor(190, 190, 190))
+    p.setColor(group.Disabled, role.Base, window)
+    p.setColor(group.Disabled, role.Dark, QColor(209, 209, 209).darker(110))
+    p.setColor(group.Disabled, role.Shadow, shadow.lighter(150))
+    blue, grey = QColor(48, 140, 198), QColor(145, 145, 145)
+    for g, colour in ((group.Active, blue), (group.Inactive, blue), (group.Disabled, grey)):
+        p.setColor(g, role.Highlight, colour)
+        p.setColor(g, role.Accent, colour)
+    return p
 
 
 def dark_palette() -> QPalette:

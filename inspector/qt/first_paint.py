@@ -2,7 +2,7 @@
 before it loads asyncio, qasync, numpy and the rest, and builds those once the window is up.
 
 ``EXIT_AFTER_PAINT_ENV`` set: the app prints the modules it imported up to its first paint,
-one a line, and exits (the start-up allow-list test reads them).
+one a line, then the PySide6 classes made by then, and exits (the start-up tests read them).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from inspector.lazy_module import pending
 
 EXIT_AFTER_PAINT_ENV = "REALTIME_INSPECTOR_EXIT_AFTER_PAINT"
 MODULES_MARKER = "modules before the first paint:"
+CLASSES_MARKER = "PySide6 classes made before the first paint:"
 # a window that is never exposed (minimised, a platform without paints) still starts its work
 FALLBACK_MS = 1000
 
@@ -56,9 +57,18 @@ def exit_after_paint_requested() -> bool:
 
 
 def print_modules_and_exit() -> None:
-    """The modules loaded so far, on stdout in the order their loading began, then exit at once (no
-    shutdown: nothing to keep). A lazy module not read yet (see inspector.lazy_module) is bound, not
-    loaded: it is left out."""
+    """The modules loaded so far, on stdout in the order their loading began, then the PySide6
+    classes made so far, then exit at once (no shutdown: nothing to keep). A lazy module not read
+    yet (see inspector.lazy_module) is bound, not loaded: it is left out."""
     waiting = set(pending())
-    print(MODULES_MARKER, *(m for m in list(sys.modules) if m not in waiting), sep="\n", flush=True)
+    print(MODULES_MARKER, *(m for m in list(sys.modules) if m not in waiting), sep="\n")
+    print(CLASSES_MARKER, *pyside_classes(), sep="\n", flush=True)
     os._exit(0)
+
+
+def pyside_classes() -> list[str]:
+    """The classes of PySide6's Qt modules made so far, as ``module.Class``: PySide6 makes a class
+    (and its enum classes) when it is first used, and only then is it in its module's namespace."""
+    qt = sorted(name for name in sys.modules if name.startswith("PySide6.Qt"))
+    return [f"{name}.{attr}" for name in qt for attr, value in sorted(vars(sys.modules[name]).items())
+            if isinstance(value, type)]

@@ -53,7 +53,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QScrollArea,
     QSplitter,
-    QStyle,
     QTabBar,
     QTabWidget,
     QToolBar,
@@ -85,7 +84,6 @@ if TYPE_CHECKING:  # loaded at the first check (start-up time); it never imports
 
 log = logging.getLogger("inspector.qt")
 TITLE = "Realtime Inspector"
-SP = QStyle.StandardPixmap
 MESSAGE_MS = 5000    # a status message gives way to the connection state after this
 ERROR_MS = 15000     # errors stay longer (they are also kept in ``errors`` and logged)
 SIDE_WIDTH = 300
@@ -305,8 +303,14 @@ class MainWindow(QMainWindow):
         if self._built:
             return
         self._built = True
+        from PySide6.QtWidgets import QStyle  # its Python class (many large enum classes) after the first paint
+
         from inspector.qt.mock.mock_panel import MockPanel  # loaded after the first paint (start-up time)
         from inspector.qt.session.passphrase import KeyPassphrases
+
+        for act, icon in ((self.shortcuts_action, QStyle.StandardPixmap.SP_DialogHelpButton),
+                          (self.about_action, QStyle.StandardPixmap.SP_MessageBoxInformation)):
+            act.setIcon(self.style().standardIcon(icon))
 
         self.passphrases = KeyPassphrases(self)  # client keys' passphrases: memory only, this run
         self.mock_panel = MockPanel(self.tasks, self._mock_config)
@@ -375,7 +379,9 @@ class MainWindow(QMainWindow):
         width = self.width() if width is None else width
         widgets = (self.side_tabs.widget(i) for i in range(self.side_tabs.count()))
         pages = max((w.minimumSizeHint().width() for w in widgets if w is not None), default=0)
-        pages += self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 8  # they scroll in a frame
+        # they scroll in a frame; a scroll bar's width is the style's extent (read off one the window has:
+        # the style's own Python class is costly to make, and this runs before the first paint)
+        pages += self.log_panel.view.verticalScrollBar().sizeHint().width() + 8
         side = min(SIDE_WIDTH, max(width * 3 // 10, pages))
         self.main.setSizes([side, width - side])
         return side
@@ -400,12 +406,10 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ actions and shortcuts
     def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: Callable[..., object],
-                tip: str = "", icon: QIcon | QStyle.StandardPixmap | None = None) -> QAction:
+                tip: str = "", icon: QIcon | None = None) -> QAction:
         act = QAction(text, self)
-        if isinstance(icon, QIcon):
+        if icon is not None:
             act.setIcon(icon)
-        elif icon is not None:
-            act.setIcon(self.style().standardIcon(icon))
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -452,10 +456,9 @@ class MainWindow(QMainWindow):
                                          "Show or hide the connections and the latency graph under the log")
         self.lower_action.setCheckable(True)
         self.lower_action.setChecked(True)
-        self.shortcuts_action = self._action("Keyboard shortcuts", "F1", self.show_shortcuts,
-                                             icon=SP.SP_DialogHelpButton)
-        self.about_action = self._action("About Realtime Inspector", None, self.show_about,
-                                         icon=SP.SP_MessageBoxInformation)
+        # their icons, the style's (a menu's entries: not in the first paint), come with the rest (build_rest)
+        self.shortcuts_action = self._action("Keyboard shortcuts", "F1", self.show_shortcuts)
+        self.about_action = self._action("About Realtime Inspector", None, self.show_about)
         # the recording UI adds its entries to this menu (see RecordingUi._build_actions)
         self.file_menu = self.menuBar().addMenu("&File")
         tb = QToolBar("Main")

@@ -58,3 +58,17 @@ def test_every_parsed_option_is_a_typed_field_with_its_value(command: str) -> No
         assert fields[name] == (tuple(value) if isinstance(value, list) else value), name
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(typed, next(iter(dataclasses.fields(typed))).name, None)
+
+
+def test_every_subcommand_is_named_and_named_by_its_module() -> None:
+    """main's SUBCOMMANDS names each ``<name>_args`` module's command (a command's line reads only
+    its own): one each way."""
+    import importlib
+    from pathlib import Path
+
+    from inspector.cli import main as cli_main
+    stems = (p.stem for p in Path(cli_main.__file__).parent.glob("*_args.py"))
+    modules = {s for s in stems if hasattr(importlib.import_module(f"inspector.cli.{s}"), "NAME")}
+    assert {f"{name.replace('-', '_')}_args" for name in cli_main.SUBCOMMANDS} == modules
+    assert [cli_main.command_module(name).NAME for name in cli_main.SUBCOMMANDS] == list(cli_main.SUBCOMMANDS)
+    assert set(COMMANDS) == set(cli_main.SUBCOMMANDS)

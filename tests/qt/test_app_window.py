@@ -234,6 +234,22 @@ def test_dark_palette_is_dark(qapp):
     assert isinstance(QApplication.instance(), QApplication)
 
 
+def test_light_palette_is_fusions_own_in_every_role(qapp):
+    """The app makes Fusion's light palette itself (not from the style, before the first paint): it
+    must be the style's, colour for colour, in every group."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QStyleFactory
+    fusion = QStyleFactory.create(app_module.STYLE)
+    assert fusion is not None
+    want, got = fusion.standardPalette(), app_module.light_palette()
+    groups = (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled)
+    roles = [r for r in QPalette.ColorRole if r is not QPalette.ColorRole.NColorRoles]
+    differ = [(g.name, r.name, got.color(g, r).name(), want.color(g, r).name()) for g in groups for r in roles
+              if got.color(g, r) != want.color(g, r)]
+    assert not differ
+    assert got == want
+
+
 def test_embedded_connection_comes_back_after_mock_restart(qtbot, qloop, tmp_path):
     w = make_window(qtbot, tmp_path)
 

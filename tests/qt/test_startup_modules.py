@@ -7,6 +7,7 @@ EXIT_AFTER_PAINT_ENV hook makes it print ``sorted(sys.modules)`` at the first pa
 A module that is not on the list fails the test: load it when it is first used instead.
 When modules leave the start path, the test fails too until the list is shrunk with
 ``REALTIME_INSPECTOR_SHRINK_STARTUP_LIST=1`` (it removes entries, never adds one).
+The hook also prints the PySide6 classes made by then: a few costly ones must not be.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inspector.qt.first_paint import EXIT_AFTER_PAINT_ENV, MODULES_MARKER
+from inspector.qt.first_paint import CLASSES_MARKER, EXIT_AFTER_PAINT_ENV, MODULES_MARKER
 
 ALLOW_LIST = Path(__file__).with_name("startup_modules.txt")
 SHRINK_ENV = "REALTIME_INSPECTOR_SHRINK_STARTUP_LIST"
@@ -29,7 +30,15 @@ NEVER = ("pyqtgraph", "jsonschema", "yaml", "referencing", "cryptography", "pyar
          "numpy", "asyncio", "qasync", "ssl")
 
 
-def _modules_at_first_paint(tmp_path: Path) -> list[str]:
+# PySide6 classes whose making costs more than the first paint gains by them, never made before it:
+# the style's (with its many large enum classes; see inspector.qt.app._qt_args), and the dialogs
+# PySide6 makes only when it walks every QWidget class to find a widget's class (a widget Qt made,
+# handed to Python untyped: see LogPanel's _viewport)
+NEVER_CLASSES = ("PySide6.QtWidgets.QStyle", "PySide6.QtWidgets.QCommonStyle", "PySide6.QtWidgets.QProxyStyle",
+                 "PySide6.QtWidgets.QWizard", "PySide6.QtWidgets.QFileDialog", "PySide6.QtWidgets.QColorDialog")
+
+
+def _first_paint(tmp_path: Path) -> list[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
                XDG_DATA_HOME=str(tmp_path / "data"), XDG_STATE_HOME=str(tmp_path / "state"),
                XDG_CACHE_HOME=str(tmp_path / "cache"), **{EXIT_AFTER_PAINT_ENV: "1"})
@@ -37,8 +46,21 @@ def _modules_at_first_paint(tmp_path: Path) -> list[str]:
                           env=env, check=False)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert MODULES_MARKER in lines, f"no module list printed:\n{proc.stdout}\n{proc.stderr}"
-    return lines[lines.index(MODULES_MARKER) + 1:]
+    assert MODULES_MARKER in lines and CLASSES_MARKER in lines, f"no lists printed:\n{proc.stdout}\n{proc.stderr}"
+    return lines
+
+
+def _modules_at_first_paint(tmp_path: Path) -> list[str]:
+    lines = _first_paint(tmp_path)
+    return lines[lines.index(MODULES_MARKER) + 1:lines.index(CLASSES_MARKER)]
+
+
+def test_no_costly_pyside6_class_is_made_before_the_first_paint(tmp_path):
+    lines = _first_paint(tmp_path)
+    made = lines[lines.index(CLASSES_MARKER) + 1:]
+    assert "PySide6.QtWidgets.QMainWindow" in made  # the list is there, and it lists what is made
+    costly = [c for c in NEVER_CLASSES if c in made]
+    assert not costly, f"made before the first paint (use them after it): {costly}"
 
 
 def _allowed() -> list[str]:

@@ -69,6 +69,15 @@ SUMMARY_SHARE = 0.3   # of the table's width kept for Summary (the last column) 
 MIN_SUMMARY = 160
 
 
+def _viewport(view: QTableView) -> QWidget:
+    """``view.viewport()``, without PySide6 looking for the Python class of a widget Qt made: it would
+    walk every QWidget class it knows, making each (and its enum classes) before the first paint.
+    Found by the name Qt gives it, the wrapper is made from the type given; ``viewport()`` then
+    returns that wrapper (and does the walk itself, should Qt ever name its viewport otherwise)."""
+    found = view.findChild(QWidget, "qt_scrollarea_viewport", Qt.FindChildOption.FindDirectChildrenOnly)
+    return found if found is not None else view.viewport()
+
+
 class LogPanel(QWidget):
     frameSelected = Signal(int)
     pausedChanged = Signal(bool)
@@ -99,7 +108,7 @@ class LogPanel(QWidget):
 
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(flush_ms)
+        self._flush_interval = flush_ms
         self._flush_timer.timeout.connect(self.flush_slice)
         self._slice_timer = QTimer(self)  # the next slice, once the event loop has had its turn
         self._slice_timer.setSingleShot(True)
@@ -431,10 +440,11 @@ class LogPanel(QWidget):
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setWordWrap(True)
         self.empty_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        hint_layout = QVBoxLayout(v.viewport())
+        viewport = _viewport(v)
+        hint_layout = QVBoxLayout(viewport)
         hint_layout.addWidget(self.empty_hint)
         self._view_watch = _ViewWatch(self)
-        v.viewport().installEventFilter(self._view_watch)
+        viewport.installEventFilter(self._view_watch)
         hh = v.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
@@ -510,19 +520,26 @@ class LogPanel(QWidget):
         if type(ev) is FrameSeen:
             pending = self._pending
             if not pending:  # the first frame of a batch starts the flush timer (a Qt call per batch only)
-                self._flush_timer.start()
+                self._start_flush()
             pending.append(ev)
         elif is_row(ev):  # a connection event: a row of its own, in order among the frames
             if not self._pending and not self._pending_sessions:
-                self._flush_timer.start()
+                self._start_flush(frames=False)
             self._pending_sessions.append((len(self._pending), ev))
 
     def ingest_frames(self, frames: list[FrameSeen]) -> None:
         """``ingest`` for a batch of frames (a connection tab's batch sink)."""
         if frames:
             if not self._pending:
-                self._flush_timer.start()
+                self._start_flush()
             self._pending.extend(frames)
+
+    def _start_flush(self, frames: bool = True) -> None:
+        """The flush timer, for the rows from now: the first after a quiet spell (the table last
+        followed the store ``flush_ms`` ago or more), and a log's first frames, show on the next
+        turn of the event loop, not ``flush_ms`` later; a flood still flushes once per ``flush_ms``."""
+        soon = self._clock() - self._synced_at >= self._sync_every or (frames and self.rows.frame_count == 0)
+        self._flush_timer.start(0 if soon else self._flush_interval)
 
     @property
     def pending_count(self) -> int:

@@ -68,7 +68,7 @@ MAX_SLICE = 65536
 # same however many frames came meanwhile, and is time taken from receiving them. The line that
 # proves it: bench/bench_flood.py's "nested1k" (the table's paint was a third of the thread).
 PAINT_SHARE = 0.1
-BUSY = 0.5
+BUSY = 0.25  # low: on a loaded machine a flooded GUI thread gets only part of a core
 MAX_SYNC_GAP = 0.5  # seconds: the table follows at least this often, however costly its paint
 FILTER_DEBOUNCE_MS = 200
 SCAN_SHOW_S = 0.25   # a filter's scan shows its rows, progress and count this often (each showing paints the view)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTableView
 
 from inspector.qt.log.panel import (
+    BUSY,
     FIRST_SLICE,
     MAX_SLICE,
     MAX_SYNC_GAP,
@@ -142,9 +143,10 @@ def test_an_idle_thread_follows_at_the_flush_interval_however_costly_the_paint(q
     for i in range(20):
         p.ingest(event(seq=i + 1))
         p.flush_slice()
-        p.view.painted += 0.030  # the paint that follows, as LogView counts it
-        cpu.now += 0.030
+        p.view.painted += 0.020  # the paint that follows, as LogView counts it (a gap of 0.2 s if busy)
+        cpu.now += 0.020
         clock.now += 0.1  # a frame now and then
+    assert BUSY > 0.020 / 0.1
     assert len(syncs) == 20  # each frame shown as its slice is in
 
 

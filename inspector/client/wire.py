@@ -3,8 +3,9 @@
 This is the hot path. Messages are not awaited one by one: the connection hands each
 complete data message to ``message_handler``'s callbacks synchronously, right where a
 socket read completed it (a run of binary messages as one list). Every EVENT's head is read
-once (``read_head``); a message EVENT, or a presence join or leave (its change read whole in
-the same parse), goes on with that head only (``FrameSeen.frame`` stays None,
+once (``peek_head``: a long body's from the members before its data, the rest left unread
+until the log shows or searches the row); a message EVENT, or a presence join or leave (its
+change read whole in the same parse), goes on with that head only (``FrameSeen.frame`` stays None,
 ``FrameSeen.head`` set, so no consumer reads it again); everything else (a sync, other
 frames) is decoded once."""
 
@@ -31,7 +32,7 @@ from inspector.protocol.events import (
     SessionEvent,
 )
 from inspector.protocol.frames import DecodeError, Error, Event, Frame, Ping, Pong, decode_received, encode, try_decode
-from inspector.protocol.heads import AnyHead, EventHead, MemberChangeEvent, MessageHead, read_head
+from inspector.protocol.heads import AnyHead, EventHead, MemberChangeEvent, MessageHead, peek_head
 from inspector.protocol.pings import PingTracker
 
 # What a tap gets: (conn, t, data) for a received binary message, (None, None, event) for any other event.
@@ -105,7 +106,7 @@ class ConnectionIO:
         notify = owner.notify
         notify_all = owner.notify_all
         now = time.time
-        read = read_head
+        read = peek_head
         dispatch = self._dispatch
         taps = owner.taps()
         tap = None if not taps else taps[0] if len(taps) == 1 else (lambda item: [fn(item) for fn in taps])

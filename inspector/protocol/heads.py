@@ -23,6 +23,14 @@ whose ``data`` is read whole in the same parse (every member parsed, none skippe
 ``decode`` accepts it and reads it alike). Anything else (another type, a sync, a long body, a
 repeated ``type``) gives an ``EventHead``. All three are a ``Head`` with the same ``kind``,
 ``topic``, ``type`` and ``seq``.
+
+``peek_head`` is the live log's reader, for whom a long body is only bytes to keep until a row
+is painted or searched: where ``topic``, ``type`` and ``seq`` all come before a top-level
+``data`` (as most servers write an envelope), it reads them from the members before ``data``
+and leaves the rest of the body unread, however long. Exact for every body ``decode`` accepts
+in which no head member is repeated after ``data``; like ``read_head``, it may read a head
+from a body ``decode`` rejects (the rest unread: not JSON, cut short), which the log checks
+when the row is shown. Anything else is ``read_head``'s.
 """
 
 from __future__ import annotations
@@ -85,6 +93,49 @@ _EVENT = bytes((Kind.EVENT,))
 # body whose "type" comes late twice (to find the tag, then to decode), which only joins gain from.
 # The one parse for a join or leave is bench/bench_flood.py's "presence" line.
 UNION_MAX = 384
+
+
+class _Before(msgspec.Struct, frozen=True, gc=False):
+    """The members before ``data``, read as ``EventHead`` reads them; ``seq`` present, as null
+    or an integer (else it may come after ``data``)."""
+
+    topic: str
+    type: str
+    seq: int | None
+
+
+_read_before = msgspec.json.Decoder(_Before).decode
+# Bodies longer than this are peeked at: below it one parse of the whole is about as quick.
+# The line that proves it: bench/bench_flood.py's "body8k", "body60k" and "manykeys".
+PEEK_FROM = 2048
+PEEK_WITHIN = 512  # a top-level "data" starts this near the start of the body, or the whole is read
+_DATA_KEY = b'"data"'
+_BEFORE_KEY = frozenset(b"{, \t\r\n")  # what may precede a member name: not an escape's backslash
+_DATA_VALUE = b'"data":0}'
+_TOPIC_KEY, _TYPE_KEY, _SEQ_KEY = b'"topic"', b'"type"', b'"seq"'
+
+
+def peek_head(data: bytes) -> AnyHead | None:
+    """``read_head``, but a long body's head from the members before its ``data`` when they hold
+    ``topic``, ``type`` and ``seq`` (see the module's docstring for what that leaves unchecked)."""
+    if len(data) > PEEK_FROM and data[:1] == _EVENT:
+        k = data.find(_DATA_KEY, 1, PEEK_WITHIN)  # the first "data" only: a nested one first, the whole is read
+        if k > 0 and data[k - 1] in _BEFORE_KEY:
+            before = data[1:k]
+            # Parsed only when the three names are there as written plainly (an escaped one: the
+            # whole is read). Closed by a stand-in data, it parses only when k starts a member name
+            # at the object's top level: inside a string the quote at k would end it (or be
+            # escaped), and deeper the closing brace would leave an object or array open.
+            if _TOPIC_KEY in before and _SEQ_KEY in before and _TYPE_KEY in before:
+                try:
+                    h = _read_before(before + _DATA_VALUE)
+                except msgspec.DecodeError:
+                    pass
+                else:
+                    if h.type == "message":
+                        return MessageHead(topic=h.topic, seq=h.seq)
+                    return EventHead(topic=h.topic, type=h.type, seq=h.seq)
+    return read_head(data)
 
 
 def read_head(data: bytes) -> AnyHead | None:

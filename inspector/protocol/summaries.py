@@ -5,7 +5,8 @@ whether the frame is undecodable, for every input. A summary shows the first 120
 characters of an EVENT's data: for a body of many kilobytes, building every object of it
 (the whole decode) costs far more than the line shown. So a large EVENT body is read by
 levels instead: msgspec splits an object or array into its members as raw JSON (checked to
-be JSON, nothing built), and only the members the line shows are split further or decoded.
+be JSON, nothing built), and only the members the line shows are split further or decoded;
+an array only as far as the line takes its items (``_array_items``).
 Repeated names keep their first place and last value, as in a decoded dict.
 
 The checks ``decode`` does on a body are kept, by being conservative: the whole body must
@@ -33,6 +34,8 @@ LEVELS_FROM = 4096
 SUMMARY_CHARS = 120
 WHOLE_BELOW = 1024  # a value this short is decoded whole: one call instead of one per member
 _MAX_DEPTH = 64  # deeper than this, the whole decode
+_FIRST_CUT = 256  # bytes of a long array split first, a line's worth of items: bench_flood.py's "body8k", "body60k"
+_TRIES = 8  # commas tried for a cut (inside the items' strings or members), then the whole array
 
 
 class _Envelope(msgspec.Struct, gc=False):
@@ -117,6 +120,33 @@ def _value(raw: msgspec.Raw) -> Any:
     return value
 
 
+def _array_items(view: memoryview) -> Iterator[msgspec.Raw]:
+    """The items of a well-formed JSON array, in order, split only as far as they are taken: a
+    line shows the first few of what may be thousands. The array up to a comma, closed there,
+    parses only when that comma is between items (inside a string or a nested value the close
+    would leave it open); a few commas that are not, and the whole is split (the same items)."""
+    data = bytes(view)
+    taken, cut = 0, _FIRST_CUT
+    while cut < len(data):
+        comma = data.find(b",", cut)
+        for _ in range(_TRIES):
+            if comma < 0:
+                break
+            try:
+                items = _split_array(data[:comma] + b"]")
+            except msgspec.DecodeError:
+                comma = data.find(b",", comma + 1)
+            else:
+                yield from items[taken:]
+                taken, cut = len(items), 2 * comma
+                break
+        else:
+            break
+        if comma < 0:
+            break
+    yield from _split_array(data)[taken:]
+
+
 def _chunks(raw: msgspec.Raw, depth: int, whole_below: int) -> Iterator[str]:
     """Compact JSON of the value ``raw`` holds, a piece at a time (as ``summary_json`` writes it)."""
     if depth > _MAX_DEPTH:
@@ -135,15 +165,11 @@ def _chunks(raw: msgspec.Raw, depth: int, whole_below: int) -> Iterator[str]:
             yield from _chunks(value, depth + 1, whole_below)
         yield "}"
     elif first == b"[":
-        items = _split_array(view)
-        if not items:
-            yield "[]"
-            return
         sep = "["
-        for item in items:
+        for item in _array_items(view):
             yield sep
             sep = ","
             yield from _chunks(item, depth + 1, whole_below)
-        yield "]"
+        yield "[]" if sep == "[" else "]"
     else:
         yield summary_json(_value(raw))

@@ -13,6 +13,7 @@ from websockets.asyncio.server import serve
 import inspector.client.connection as client_connection
 from inspector.client.engine import ClientConfig, RealtimeClient
 from inspector.client.tokens import TokenSource
+from inspector.logstore.frame_store import FrameStore
 from inspector.protocol.events import IN, FrameSeen, State, SubState
 from inspector.protocol.frames import DecodeError, Error, Event, encode, try_decode
 from inspector.protocol.heads import MessageHead
@@ -88,6 +89,43 @@ def test_fragmented_messages_are_reassembled_and_only_the_sync_is_decoded():
             assert client.subscriptions["t"].state is SubState.ACTIVE
             assert client.stats.frames_in == len(got) and client.stats.bytes_in == sum(len(e.data) for e in got)
             assert client.state is State.OPEN
+            await client.stop()
+    run(body())
+
+
+def test_a_long_body_is_read_by_the_members_before_its_data_and_checked_when_its_row_is_shown():
+    """A long message whose head comes before its data goes on by that head alone, the rest
+    unread, even when the rest is cut short; the log finds it undecodable once the row is shown.
+    A long body with its data first is read whole, as before."""
+    rows = json.dumps([{"id": k, "name": f"row-{k}"} for k in range(200)])
+    def head_first(seq: int) -> bytes:
+        return b'\x10{"topic":"t","type":"message","seq":%d,"ts":1,"data":%s}' % (seq, rows.encode())
+
+    data_first = b'\x10{"data":' + rows.encode() + b',"topic":"t","type":"message","seq":11,"ts":1}'
+    sent = [PRESENCE, head_first(9), head_first(10)[:-2], data_first, data_first[:-2]]
+
+    async def handler(ws):
+        await ws.recv()  # the client's SUBSCRIBE
+        for data in sent:
+            await ws.send(data)
+        await ws.wait_closed()
+
+    async def body():
+        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+            client, events = make_client(server.sockets[0].getsockname()[1])
+            client.subscribe("t")
+            client.start()
+            await until(lambda: len(frames_in(events)) >= len(sent))
+            got = frames_in(events)[-4:]
+            assert [e.data for e in got] == sent[1:]
+            assert [(e.head.topic, e.head.seq) if e.head is not None else None for e in got] == [
+                ("t", 9), ("t", 10), ("t", 11), None]
+            assert [type(e.frame).__name__ for e in got] == ["NoneType", "NoneType", "NoneType", "DecodeError"]
+            store = FrameStore()
+            store.extend(got)
+            assert [(store.topic(i), store.seq(i)) for i in range(4)] == [("t", 9), ("t", 10), ("t", 11), ("", None)]
+            assert [store.undecodable(i) for i in range(4)] == [False, True, False, True]
+            assert store.summary(1).startswith("undecodable: body is not JSON")
             await client.stop()
     run(body())
 

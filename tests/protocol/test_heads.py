@@ -1,5 +1,7 @@
 """read_head: EVENT heads read without a full decode, exact for every body decode accepts,
-however a server writes its JSON; a join or leave it reads whole is read as decode reads it."""
+however a server writes its JSON; a join or leave it reads whole is read as decode reads it.
+peek_head: a long body's head from the members before its data, the rest left unread; exact
+for every body decode accepts with no head member repeated after data, whatever the layout."""
 
 import json
 import random
@@ -9,8 +11,18 @@ from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import inspector.protocol.heads as heads
 from inspector.protocol.frames import Event, encode, try_decode
-from inspector.protocol.heads import UNION_MAX, EventHead, Head, MemberChangeEvent, read_head
+from inspector.protocol.heads import (
+    PEEK_FROM,
+    UNION_MAX,
+    EventHead,
+    Head,
+    MemberChangeEvent,
+    MessageHead,
+    peek_head,
+    read_head,
+)
 
 json_scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text() | st.floats(
     allow_nan=False, allow_infinity=False)
@@ -342,3 +354,125 @@ def test_a_join_or_leave_of_any_layout_is_read_whole(data):
 def test_anything_else_is_read_by_its_head_only(data):
     assert change_read(data) is None
     agrees_with_decode(data)
+
+
+# ---------------------------------------------------------------- peek_head: the members before data
+
+FILLER = {"rows": [{"id": k, "name": f"row-{k}", "tags": ["a", "b"]} for k in range(200)]}  # halves > PEEK_FROM
+
+
+def peeked(data: bytes):
+    h = peek_head(data)
+    return None if h is None else EventHead(h.topic, h.type, h.seq)
+
+
+def envelope(order: str, data: object = FILLER, **dumps) -> bytes:
+    values = {"topic": "orders.eu", "type": "message", "seq": 42, "ts": 1764300000123, "data": data}
+    return frame({k: values[k] for k in order.split(",")}, **dumps)
+
+
+@pytest.mark.parametrize("dumps", [{"separators": (",", ":")}, {}, {"indent": 2}, {"ensure_ascii": False},
+                                   {"separators": ("\t,\n", " :\r")}])
+@pytest.mark.parametrize("order", ["topic,type,seq,ts,data", "seq,ts,topic,type,data", "type,topic,seq,data,ts",
+                                   "data,topic,type,seq,ts", "seq,data,topic,ts,type", "topic,type,ts,data,seq"])
+def test_any_layout_reads_what_decode_reads(order, dumps):
+    data = envelope(order, **dumps)
+    assert len(data) > PEEK_FROM
+    assert peeked(data) == EventHead("orders.eu", "message", 42) == decoded_head(data)
+
+
+def test_the_body_after_data_is_left_unread():
+    whole = envelope("topic,type,seq,ts,data")
+    assert type(peek_head(whole)) is MessageHead
+    for cut in (len(whole) - 1, len(whole) // 2, PEEK_FROM + 1):  # cut short: decode rejects it
+        assert read_head(whole[:cut]) is None
+        assert peeked(whole[:cut]) == EventHead("orders.eu", "message", 42)
+    # a short body, or data first: read whole as before
+    short = frame({"topic": "a", "type": "message", "seq": 1, "ts": 1, "data": 1})
+    assert peeked(short[:-1]) is None
+    data_first = envelope("data,topic,type,seq,ts")
+    assert peeked(data_first[:-1]) is None
+
+
+def test_no_seq_before_data_reads_the_whole():
+    """seq is optional: one that is not before data may come after it."""
+    assert peeked(envelope("topic,type,ts,data,seq")) == EventHead("orders.eu", "message", 42)
+    no_seq = envelope("topic,type,ts,data")
+    assert peeked(no_seq) == EventHead("orders.eu", "message", None) == decoded_head(no_seq)
+    assert peeked(no_seq[:-1]) is None
+
+
+@pytest.mark.parametrize("head", [
+    # before each decoy "data", a head with seq 1; the real one, after it, says 42
+    '"topic":"a","type":"message","seq":1,"note":"x\\"data","seq":42,',   # at an escaped quote in a value
+    '"topic":"a","type":"message","seq":1,"k\\"data":1,"seq":42,',        # ... in a member name
+    '"topic":"a","type":"message","seq":1,"x":{"data":0},"seq":42,',      # a data member one level down
+    '"topic":"a","type":"message","seq":1,"x":["a", "data"],"seq":42,',   # a string "data" in an array
+    '"topic":"a","seq":1,"type": "data","seq":42,',                        # a string "data" as a value
+    '"\\u0074opic":"a","type":"message","seq":42,',                        # an escaped member name
+    '"topic":"a","type":"message","seq":1,"seq":42,',                      # repeated before data: the last
+])
+def test_data_that_is_not_the_top_level_member_is_not_taken_for_it(head):
+    data = b'\x10{' + head.encode() + b'"ts":1,"data":' + json.dumps(FILLER).encode() + b'}'
+    assert peeked(data) == decoded_head(data) == head_read(data)
+    assert peeked(data) is not None
+
+
+def test_a_head_member_repeated_after_data_is_not_seen():
+    """What the peek leaves unread: the row shows the first, decode (the detail) the last."""
+    data = envelope("topic,type,seq,ts,data")[:-1] + b',"seq":7}'
+    assert peeked(data) == EventHead("orders.eu", "message", 42)
+    assert decoded_head(data) == head_read(data) == EventHead("orders.eu", "message", 7)
+
+
+@pytest.mark.parametrize("data", [
+    b'\x10{"topic":"\\ud800","type":"message","seq":1,"ts":1,"data":' + json.dumps(FILLER).encode() + b"}",
+    b'\x10{"topic":"\xff","type":"message","seq":1,"ts":1,"data":' + json.dumps(FILLER).encode() + b"}",
+    b'\x10{"topic":5,"type":"message","seq":1,"ts":1,"data":' + json.dumps(FILLER).encode() + b"}",
+    b'\x10{"topic":"a","type":"message","seq":1.5,"ts":1,"data":' + json.dumps(FILLER).encode() + b"}",
+    b'\x10{"topic":"a","type":"message","seq":01,"ts":1,"data":' + json.dumps(FILLER).encode() + b"}",
+    b'\x20{"topic":"a","type":"message","seq":1,"ts":1,"data":' + json.dumps(FILLER).encode() + b"}",
+])
+def test_what_the_members_before_data_do_not_make_a_head_of_is_read_whole(data):
+    assert peek_head(data) == read_head(data)
+
+
+@pytest.mark.slow  # -m slow: every example
+@settings(max_examples=examples(400))
+@given(written_events())
+def test_peek_agrees_with_a_full_decode_on_any_layout(case):
+    data, obj = case
+    old = heads.PEEK_FROM
+    heads.PEEK_FROM = 0  # every body peeked at, however short
+    try:
+        assert peeked(data) == decoded_head(data) == EventHead(obj["topic"], obj["type"], obj.get("seq"))
+    finally:
+        heads.PEEK_FROM = old
+
+
+def members_before_data(data: bytes):
+    """The head json reads of the members before the first "data" (closed by a stand-in), or None."""
+    k = data.find(b'"data"')
+    try:
+        obj = json.loads(data[1:k] + b'"data":0}') if k > 0 and data[:1] == b"\x10" else None
+    except ValueError:
+        return None
+    if not isinstance(obj, dict) or not {"topic", "type", "seq"} <= obj.keys():
+        return None
+    return EventHead(obj["topic"], obj["type"], obj["seq"])
+
+
+@settings(max_examples=400)
+@given(st.sampled_from([b'\x10{"topic":"a","type":"message","seq":1,"ts":1,"data":',
+                        b'\x10 { "type" : "x" , "topic" : "a" , "seq" : null , "data" :',
+                        b'\x10{"seq":3,"topic":"a","type":"message",', b'\x10{"ts":1,"data":{},']),
+       st.binary(max_size=80) | st.text(max_size=40).map(lambda s: s.encode("utf-8")))
+def test_peek_never_raises_and_reads_either_the_whole_or_the_members_before_data(prefix, rest):
+    data = prefix + rest
+    old = heads.PEEK_FROM
+    heads.PEEK_FROM = 0
+    try:
+        head = peeked(data)
+    finally:
+        heads.PEEK_FROM = old
+    assert head == head_read(data) or head == members_before_data(data)

@@ -12,6 +12,7 @@ from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import inspector.protocol.summaries as summaries
 from inspector.protocol.frames import DecodeError, summarize, try_decode
 from inspector.protocol.summaries import LEVELS_FROM, summarize_bytes
 
@@ -38,7 +39,16 @@ def whole(data: bytes) -> tuple[str, bool]:
 
 
 def by_levels(data: bytes) -> tuple[str, bool]:
-    return summarize_bytes(data, levels_from=0, whole_below=0)
+    """By levels, every array split a few items at a time too: from its first comma on, with one
+    try or many at each cut (the answer is the same however far an array was split)."""
+    answer = summarize_bytes(data, levels_from=0, whole_below=0)
+    kept = summaries._FIRST_CUT, summaries._TRIES
+    try:
+        for summaries._FIRST_CUT, summaries._TRIES in ((1, 1), (1, 1000), (7, 3)):
+            assert summarize_bytes(data, levels_from=0, whole_below=0) == answer
+    finally:
+        summaries._FIRST_CUT, summaries._TRIES = kept
+    return answer
 
 
 def _encode(text: str) -> bytes:

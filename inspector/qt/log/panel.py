@@ -5,18 +5,22 @@ first pending frame, so an idle log costs nothing) moves pending frames into the
 store in slices, each sized from the measured cost to take about ``SLICE_S``, with
 the event loop's turn between slices, so a flood never holds the window still for
 long. The model follows the store at most once per ``flush_ms`` while slices run,
-and once more when the last slice is in. While paused, frames still reach the
-store; the table just does not take them until resume.
+and once more when the last slice is in; but while a flood keeps the GUI thread busy,
+following it (the model's sync and the painting of the new rows) takes at most
+``PAINT_SHARE`` of the thread: the rows are shown less often, the frames still stored
+at once. While paused, frames still reach the store; the table just does not take them
+until resume.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -59,6 +63,13 @@ SLICE_S = 0.004      # the GUI thread's time per slice: well inside one 60 Hz fr
 FIRST_SLICE = 2048   # frames in a slice before any cost is measured
 MIN_SLICE = 256      # enough for the store's vectorised batch path
 MAX_SLICE = 65536
+# While the GUI thread is busy (it ran at least BUSY of the time since the table last followed the
+# store), following it takes at most PAINT_SHARE of the thread: painting the newest rows costs the
+# same however many frames came meanwhile, and is time taken from receiving them. The line that
+# proves it: bench/bench_flood.py's "nested1k" (the table's paint was a third of the thread).
+PAINT_SHARE = 0.1
+BUSY = 0.25  # low: on a loaded machine a flooded GUI thread gets only part of a core
+MAX_SYNC_GAP = 0.5  # seconds: the table follows at least this often, however costly its paint
 FILTER_DEBOUNCE_MS = 200
 SCAN_SHOW_S = 0.25   # a filter's scan shows its rows, progress and count this often (each showing paints the view)
 OTHER_KINDS = frozenset(range(256)) - frozenset(int(k) for k in Kind) | {KIND_EMPTY, KIND_TEXT}
@@ -78,15 +89,37 @@ def _viewport(view: QTableView) -> QWidget:
     return found if found is not None else view.viewport()
 
 
+class LogView(QTableView):
+    """The log's table. It keeps count of the thread time its painting takes, for the panel's
+    budget (``LogPanel._sync``)."""
+
+    def __init__(self, cpu_clock: Callable[[], float] = time.thread_time) -> None:
+        super().__init__()
+        self._cpu_clock = cpu_clock
+        self.painted = 0.0  # thread seconds spent painting the rows since ``take_painted`` last ran
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        t0 = self._cpu_clock()
+        super().paintEvent(event)
+        self.painted += self._cpu_clock() - t0
+
+    def take_painted(self) -> float:
+        """The thread time spent painting since the last call."""
+        spent, self.painted = self.painted, 0.0
+        return spent
+
+
 class LogPanel(QWidget):
     frameSelected = Signal(int)
     pausedChanged = Signal(bool)
     payloadTrouble = Signal(object)  # payload_view.Trouble: a connection's decoders fail
 
     def __init__(self, parent: QWidget | None = None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS,
-                 clock: Callable[[], float] = time.perf_counter, *, staged: bool = False):
+                 clock: Callable[[], float] = time.perf_counter, *, staged: bool = False,
+                 cpu_clock: Callable[[], float] = time.thread_time):
         """``staged``: the widgets are not built yet: the caller runs ``build_steps()`` to its end
-        (a piece a step, e.g. one per turn of the event loop) before using the panel."""
+        (a piece a step, e.g. one per turn of the event loop) before using the panel. ``clock``
+        and ``cpu_clock`` (the GUI thread's time) are the tests' to replace."""
         super().__init__(parent)
         self.store = FrameStore(cap)  # the ring: rows enter the log here
         self.rows: Rows = self.store  # what is shown: the ring, or every row of a session (``log_rows``)
@@ -95,8 +128,11 @@ class LogPanel(QWidget):
         self._pending: list[FrameSeen] = []
         self._pending_sessions: list[tuple[int, SessionEvent]] = []  # (frames pending before it, event)
         self._clock = clock
+        self._cpu_clock = cpu_clock
         self._sync_every = flush_ms / 1000
+        self._sync_gap = self._sync_every  # longer while following the store costs a busy thread too much
         self._synced_at = clock()
+        self._synced_cpu = cpu_clock()
         self.slice_size = FIRST_SLICE
         self._flush_hooks: tuple[Callable[[list[FrameSeen], bool], None], ...] = ()
         self._paused = False
@@ -118,6 +154,9 @@ class LogPanel(QWidget):
         self._catch_up_timer.setSingleShot(True)
         self._catch_up_timer.setInterval(0)
         self._catch_up_timer.timeout.connect(self._sync)
+        self._sync_timer = QTimer(self)  # the table follows the store once its gap is up
+        self._sync_timer.setSingleShot(True)
+        self._sync_timer.timeout.connect(self._sync_when_due)
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
         self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
@@ -420,7 +459,7 @@ class LogPanel(QWidget):
         self.kind_actions[name] = act
 
     def _build_view(self) -> None:
-        v = self.view = QTableView()
+        v = self.view = LogView(self._cpu_clock)
         v.setModel(self.model)
         v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         # by pixel: Follow keeps the last row flush with the bottom, and leaving it (a click)
@@ -581,10 +620,19 @@ class LogPanel(QWidget):
         now = self._clock()
         if n:
             self.slice_size = next_slice_size(n, now - t0)
-        if not self._pending or now - self._synced_at >= self._sync_every:
+        if now - self._synced_at >= self._sync_gap or (not self._pending and self._sync_gap <= self._sync_every):
             self._sync()
+        elif not self._pending and not self._sync_timer.isActive():  # the rest is stored; shown when the gap is up
+            self._sync_when_due()
         if self._pending:
             self._slice_timer.start()
+
+    def _sync_when_due(self) -> None:
+        left = self._synced_at + self._sync_gap - self._clock()
+        if left > 0:
+            self._sync_timer.start(math.ceil(left * 1000))
+        else:
+            self._sync()
 
     def _store(self, batch: list[FrameSeen]) -> None:
         sessions = self._pending_sessions
@@ -611,7 +659,17 @@ class LogPanel(QWidget):
     def _sync(self, whole: bool = False) -> None:
         """The table follows the store. Not ``whole``: new rows a text filter has to look at are
         taken a few ms at a time, a turn of the event loop each (``_catch_up_timer``)."""
-        self._synced_at = self._clock()
+        self._sync_timer.stop()
+        now, cpu = self._clock(), self._cpu_clock()
+        wall = now - self._synced_at
+        busy = wall > 0 and (cpu - self._synced_cpu) / wall >= BUSY
+        self._synced_at, self._synced_cpu = now, cpu
+        self._follow_store(whole)
+        # what following costs: this sync, and painting the rows the last one brought
+        spent = self._cpu_clock() - cpu + self.view.take_painted()
+        self._sync_gap = min(MAX_SYNC_GAP, max(self._sync_every, spent / PAINT_SHARE)) if busy else self._sync_every
+
+    def _follow_store(self, whole: bool) -> None:
         # rows shown blank until the store had them: paint them now
         if self._log_rows is not None and self._log_rows.maintain():
             self.view.viewport().update()
@@ -717,6 +775,7 @@ class LogPanel(QWidget):
 
     def clear(self) -> None:
         self._slice_timer.stop()
+        self._sync_timer.stop()
         self._stop_filter_scan()
         self._scan_note = ""
         batch, self._pending = self._pending, []

@@ -1,7 +1,9 @@
 """The log moves a flood into the store in slices, with the event loop's turn between them.
 
-The panel's clock is injected: each slice's cost is what a flush hook adds to it, so the
-slice sizes follow from the figures here, never from how fast this machine is."""
+The panel's clocks are injected (its wall clock, and the GUI thread's time: one fake clock for
+both, as for a thread that is busy all the time): each slice's cost is what a flush hook adds to
+it, and a paint's what a painter adds, so the slice sizes and how often the table follows follow
+from the figures here, never from how fast this machine is."""
 
 from __future__ import annotations
 
@@ -10,8 +12,19 @@ import itertools
 import pytest
 from framegen import event
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QTableView
 
-from inspector.qt.log.panel import FIRST_SLICE, MAX_SLICE, MIN_SLICE, SLICE_S, LogPanel, next_slice_size
+from inspector.qt.log.panel import (
+    BUSY,
+    FIRST_SLICE,
+    MAX_SLICE,
+    MAX_SYNC_GAP,
+    MIN_SLICE,
+    PAINT_SHARE,
+    SLICE_S,
+    LogPanel,
+    next_slice_size,
+)
 
 COST = 2.0 ** -20  # seconds a frame, as the fake clock counts
 
@@ -27,7 +40,7 @@ class Clock:
 @pytest.fixture
 def clocked(qtbot):
     clock = Clock()
-    p = LogPanel(flush_ms=5, clock=clock)
+    p = LogPanel(flush_ms=5, clock=clock, cpu_clock=clock)
     qtbot.addWidget(p)
     p.resize(800, 400)
     p.show()
@@ -74,6 +87,67 @@ def test_the_table_follows_at_most_once_a_flush_interval_while_slices_run(clocke
     assert inserts[-1][0] == 30_000  # the last slice brings the table up to date
     times = [t for _, t in inserts]
     assert all(b - a >= 0.005 for a, b in itertools.pairwise(times[:-1]))
+
+
+def paint_costs(monkeypatch, clock: Clock, seconds: float) -> None:
+    """Every paint of the table takes ``seconds`` of the thread, as ``clock`` counts (the
+    table's own painting, which LogView times)."""
+    real = QTableView.paintEvent
+
+    def paint(view, event):
+        real(view, event)
+        clock.now += seconds
+    monkeypatch.setattr(QTableView, "paintEvent", paint)
+
+
+def shown_panel(qtbot, clock: Clock, cpu: Clock) -> LogPanel:
+    p = LogPanel(flush_ms=5, clock=clock, cpu_clock=cpu)
+    qtbot.addWidget(p)
+    p.resize(800, 400)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+@pytest.mark.parametrize("paint", [0.002, 0.010, 0.030, 1.0])
+def test_a_busy_thread_spends_at_most_its_share_on_following_the_flood(qtbot, monkeypatch, paint):
+    clock = Clock()  # one clock for both: a thread busy all the time
+    paint_costs(monkeypatch, clock, paint)
+    p = shown_panel(qtbot, clock, clock)
+    inserts: list[float] = []
+    p.model.rowsInserted.connect(lambda *_: inserts.append(clock.now))
+    sent = 0
+    for _ in range(40):  # a flood in bursts, each burst stored at once
+        for _ in range(500):
+            sent += 1
+            p.ingest(event(seq=sent))
+        shown = len(inserts)
+        qtbot.waitUntil(lambda: p.pending_count == 0, timeout=10_000)
+        assert p.frame_count() == sent  # stored at once, whatever the table shows
+        if len(inserts) > shown:
+            p.view.viewport().repaint()  # the paint that follows a sync, as the event loop would
+        clock.now += 0.005  # the thread busy receiving the next burst
+    clock.now += MAX_SYNC_GAP
+    qtbot.waitUntil(lambda: p.model.rowCount() == sent, timeout=10_000)  # the last rows shown once the gap is up
+    gaps = [b - a for a, b in itertools.pairwise(inserts[1:-1])]  # the first sync has no paint to go by
+    least = min(MAX_SYNC_GAP, max(0.005, paint / PAINT_SHARE))
+    assert min(gaps, default=least) >= least * 0.9
+    assert 2 <= len(inserts) <= (clock.now - 100.0) / least + 3
+
+
+def test_an_idle_thread_follows_at_the_flush_interval_however_costly_the_paint(qtbot):
+    clock, cpu = Clock(), Clock()  # the thread's time stands still but for painting: it waits for frames
+    p = shown_panel(qtbot, clock, cpu)
+    syncs = []
+    p.model.rowsInserted.connect(lambda *_: syncs.append(clock.now))
+    for i in range(20):
+        p.ingest(event(seq=i + 1))
+        p.flush_slice()
+        p.view.painted += 0.020  # the paint that follows, as LogView counts it (a gap of 0.2 s if busy)
+        cpu.now += 0.020
+        clock.now += 0.1  # a frame now and then
+    assert BUSY > 0.020 / 0.1
+    assert len(syncs) == 20  # each frame shown as its slice is in
 
 
 def test_flush_takes_every_pending_frame_at_once(clocked):

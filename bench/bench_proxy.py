@@ -377,6 +377,66 @@ def rates(frames: int, repeat: int, shapes: list[str]) -> list[str]:
     return missed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+def settled_cpu(pids: list[int]) -> list[float]:
+    """Each process's CPU seconds once they stopped rising (the log process catches up after a flood)."""
+    last = [cpu_seconds(pid) for pid in pids]
+    while True:
+        time.sleep(0.3)
+        now = [cpu_seconds(pid) for pid in pids]
+        if now == last:
+            return now
+        last = now
+
+
+def cpu_per_frame(frames: int, repeat: int, shapes: list[str]) -> None:
+    """CPU time per frame of the proxy and of its log process, through each proxy (this tree's and
+    the baseline's, no rules and 20 rules) in turn: what the log costs, which the machine's load
+    does not move the way it moves a rate (the clock tick makes it coarse: use enough frames)."""
+    server = Server()
+    folder = tempfile.mkdtemp(prefix="bench-proxy-")
+    trees = {"": ROOT} if BASELINE is None else {"": ROOT, " (baseline)": BASELINE}
+    proxies = {}
+    for suffix, root in trees.items():
+        proxies["no rules" + suffix] = Proxy(server.url, root=root)
+        proxies["20 rules" + suffix] = Proxy(server.url, "--rules", twenty_rules(folder), root=root)
+    runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    try:
+        for shape in shapes:
+            server.build(shape, frames)
+            for _ in range(repeat):
+                for name, p in proxies.items():
+                    pids = [p.proc.pid, *children(p.proc.pid)]
+                    before = settled_cpu(pids)
+                    asyncio.run(bare(p.url, lambda s=shape: server.flood(s, frames), frames, 1))
+                    after = settled_cpu(pids)
+                    spent = [(a - b) / frames * 1e6 for a, b in zip(after, before, strict=True)]
+                    runs.setdefault((shape, name), []).append((spent[0], sum(spent[1:])))
+    finally:
+        for p in proxies.values():
+            p.close()
+        server.close()
+    print(f"CPU time per frame, {frames} frames a run, {repeat} runs each, interleaved (least, then every run; "
+          "proxy + log process):")
+    for shape in shapes:
+        print(f"  {shape}:")
+        for name in proxies:
+            each = runs[shape, name]
+            best = min(each, key=sum)
+            every = ", ".join(f"{a:.1f}+{b:.1f}" for a, b in each)
+            print(f"    {name:19} proxy {best[0]:5.1f} us  log {best[1]:5.1f} us  both {sum(best):5.1f} us  ({every})")
+
+
 def memory(count: int, rounds: int) -> None:
     server = Server()
     crowd = Proxy(server.url)
@@ -451,7 +511,7 @@ def reconnect_storm(rate: int, seconds: float, steady: int) -> list[str]:
     return missed
 
 
-PARTS = ("rate", "latency", "memory", "storm")
+PARTS = ("rate", "cpu", "latency", "memory", "storm")
 
 
 def main() -> int:
@@ -481,6 +541,8 @@ def main() -> int:
     missed = []
     if "rate" in parts:
         missed += rates(args.frames, args.repeat, args.shapes.split(","))
+    if "cpu" in parts:
+        cpu_per_frame(args.frames, args.repeat, args.shapes.split(","))
     if "latency" in parts:
         latency_report(latency(args.rate, args.seconds, args.rounds), args.rate, args.seconds)
         runs, inside = added_latency(args.rate, args.seconds, args.rounds)

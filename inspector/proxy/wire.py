@@ -113,6 +113,11 @@ class MessageJoiner:
     def __init__(self) -> None:
         self._parts: list[RawFrame] = []
 
+    @property
+    def idle(self) -> bool:
+        """No fragmented message is in progress."""
+        return not self._parts
+
     def add(self, frame: RawFrame) -> tuple[bytes, bool, int] | None:
         op = frame.opcode
         parts = self._parts

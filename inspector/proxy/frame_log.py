@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from inspector.protocol.events import IN, OUT, FrameSeen
@@ -82,6 +82,23 @@ class FrameLog:
                     self.emit(text)
                     return
         self.emit(self.standard_line(c2s, frame, violation, action, t))
+
+    def binary_frames(self, c2s: bool, payloads: Sequence[bytes], start: int, t: float) -> None:
+        """``frame`` for each of ``payloads[start:]``: whole binary frames, nothing to say about them."""
+        events, joiner = self._events[c2s], self._joiners[c2s]
+        for i in range(start, len(payloads)):
+            payload = payloads[i]
+            if self.as_json:
+                line = events.json(payload, t) if joiner.idle else None
+                if line is not None:
+                    self.emit_bytes(line)
+                    continue
+            else:
+                text = events.text(payload) if joiner.idle else None
+                if text is not None:
+                    self.emit(text)
+                    continue
+            self.frame(c2s, RawFrame(0x2, payload, masked=c2s), t=t)
 
     def standard_line(self, c2s: bool, frame: RawFrame, violation: Violation | None, action: str | None,
                       t: float) -> str:

@@ -21,17 +21,20 @@ def _read(stream: BinaryIO, n: int) -> bytes | None:
 
 
 def _write(logs: dict[str, FrameLog], record: tuple[Any, ...], as_json: bool, lines: list[bytes]) -> None:
-    kind, conn, client, upstream, t, *rest = record
+    kind, conn, client, upstream, t = record[:5]
     log = logs.get(conn)
     if log is None:
         log = logs[conn] = FrameLog(conn, client, upstream, as_json, _encoded(lines), lines.append)
+    if kind == "p":  # whole binary frames one read brought (log_pipe.PipedLog)
+        log.binary_frames(record[5], record, 6, t)
+        return
     if kind == "n":
-        event, fields = rest
+        event, fields = record[5:]
         log.note(event, t, **fields)
         if event == "closed":
             del logs[conn]
         return
-    c2s, opcode, payload, fin, rsv, masked, violation, action = rest
+    c2s, opcode, payload, fin, rsv, masked, violation, action = record[5:]
     log.frame(c2s, RawFrame(opcode, payload, fin, rsv, masked), Violation(*violation) if violation else None,
               action, t)
 

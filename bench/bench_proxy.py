@@ -17,6 +17,10 @@ In the same run, with a bare websockets client as the receiver:
           return to its write, in wall-clock and in the thread's CPU time, and its GC
           pauses): what the proxy itself adds, which a busy machine does not lengthen
           the way it does the end-to-end figures above.
+  cpu     the CPU time per frame of the proxy process and of its log process (from
+          /proc, once each has stopped rising: the log catches up after a flood), through
+          each proxy in turn on --shapes, --frames a run, least of --repeat: what forwarding
+          and the log cost, which the machine's load moves far less than it moves a rate.
   memory  the proxy's RSS with 200 connections open, after rounds of traffic on all.
   storm   100 client connects a second for 10 s (each upgrades, has a PING answered and
           closes) beside 10 steady pairs that keep PINGs in flight, straight at the mock
@@ -25,7 +29,7 @@ In the same run, with a bare websockets client as the receiver:
           3x direct), the proxy's RSS before and after.
 
 With --baseline DIR (another source tree, e.g. `git archive main | tar -x -C DIR`), that
-tree's proxy runs beside this one's in the rate, latency and storm parts: before/after in
+tree's proxy runs beside this one's in the rate, cpu, latency and storm parts: before/after in
 the same run.
 
 The proxy is the real command (`realtime-inspector proxy --json`, its log on, written to
@@ -36,7 +40,7 @@ machine the figures move with it.
 
 usage: python bench/bench_proxy.py [--frames 100000] [--repeat 3] [--shapes compact,large]
        [--rate 10000] [--seconds 1] [--rounds 5] [--connections 200]
-       [--storm-rate 100] [--storm-seconds 10] [--steady 10] [--parts rate,latency,memory,storm]
+       [--storm-rate 100] [--storm-seconds 10] [--steady 10] [--parts rate,cpu,latency,memory,storm]
        [--baseline DIR]  (DIR: another source tree whose proxy runs beside this one: before/after)
 """
 

@@ -17,6 +17,10 @@ In the same run, with a bare websockets client as the receiver:
           return to its write, in wall-clock and in the thread's CPU time, and its GC
           pauses): what the proxy itself adds, which a busy machine does not lengthen
           the way it does the end-to-end figures above.
+  cpu     the CPU time per frame of the proxy process and of its log process (from
+          /proc, once each has stopped rising: the log catches up after a flood), through
+          each proxy in turn on --shapes, --frames a run, least of --repeat: what forwarding
+          and the log cost, which the machine's load moves far less than it moves a rate.
   memory  the proxy's RSS with 200 connections open, after rounds of traffic on all.
   storm   100 client connects a second for 10 s (each upgrades, has a PING answered and
           closes) beside 10 steady pairs that keep PINGs in flight, straight at the mock
@@ -25,7 +29,7 @@ In the same run, with a bare websockets client as the receiver:
           3x direct), the proxy's RSS before and after.
 
 With --baseline DIR (another source tree, e.g. `git archive main | tar -x -C DIR`), that
-tree's proxy runs beside this one's in the rate, latency and storm parts: before/after in
+tree's proxy runs beside this one's in the rate, cpu, latency and storm parts: before/after in
 the same run.
 
 The proxy is the real command (`realtime-inspector proxy --json`, its log on, written to
@@ -36,7 +40,7 @@ machine the figures move with it.
 
 usage: python bench/bench_proxy.py [--frames 100000] [--repeat 3] [--shapes compact,large]
        [--rate 10000] [--seconds 1] [--rounds 5] [--connections 200]
-       [--storm-rate 100] [--storm-seconds 10] [--steady 10] [--parts rate,latency,memory,storm]
+       [--storm-rate 100] [--storm-seconds 10] [--steady 10] [--parts rate,cpu,latency,memory,storm]
        [--baseline DIR]  (DIR: another source tree whose proxy runs beside this one: before/after)
 """
 
@@ -377,6 +381,66 @@ def rates(frames: int, repeat: int, shapes: list[str]) -> list[str]:
     return missed
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+def settled_cpu(pids: list[int]) -> list[float]:
+    """Each process's CPU seconds once they stopped rising (the log process catches up after a flood)."""
+    last = [cpu_seconds(pid) for pid in pids]
+    while True:
+        time.sleep(0.3)
+        now = [cpu_seconds(pid) for pid in pids]
+        if now == last:
+            return now
+        last = now
+
+
+def cpu_per_frame(frames: int, repeat: int, shapes: list[str]) -> None:
+    """CPU time per frame of the proxy and of its log process, through each proxy (this tree's and
+    the baseline's, no rules and 20 rules) in turn: what the log costs, which the machine's load
+    does not move the way it moves a rate (the clock tick makes it coarse: use enough frames)."""
+    server = Server()
+    folder = tempfile.mkdtemp(prefix="bench-proxy-")
+    trees = {"": ROOT} if BASELINE is None else {"": ROOT, " (baseline)": BASELINE}
+    proxies = {}
+    for suffix, root in trees.items():
+        proxies["no rules" + suffix] = Proxy(server.url, root=root)
+        proxies["20 rules" + suffix] = Proxy(server.url, "--rules", twenty_rules(folder), root=root)
+    runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    try:
+        for shape in shapes:
+            server.build(shape, frames)
+            for _ in range(repeat):
+                for name, p in proxies.items():
+                    pids = [p.proc.pid, *children(p.proc.pid)]
+                    before = settled_cpu(pids)
+                    asyncio.run(bare(p.url, lambda s=shape: server.flood(s, frames), frames, 1))
+                    after = settled_cpu(pids)
+                    spent = [(a - b) / frames * 1e6 for a, b in zip(after, before, strict=True)]
+                    runs.setdefault((shape, name), []).append((spent[0], sum(spent[1:])))
+    finally:
+        for p in proxies.values():
+            p.close()
+        server.close()
+    print(f"CPU time per frame, {frames} frames a run, {repeat} runs each, interleaved (least, then every run; "
+          "proxy + log process):")
+    for shape in shapes:
+        print(f"  {shape}:")
+        for name in proxies:
+            each = runs[shape, name]
+            best = min(each, key=sum)
+            every = ", ".join(f"{a:.1f}+{b:.1f}" for a, b in each)
+            print(f"    {name:19} proxy {best[0]:5.1f} us  log {best[1]:5.1f} us  both {sum(best):5.1f} us  ({every})")
+
+
 def memory(count: int, rounds: int) -> None:
     server = Server()
     crowd = Proxy(server.url)
@@ -451,7 +515,7 @@ def reconnect_storm(rate: int, seconds: float, steady: int) -> list[str]:
     return missed
 
 
-PARTS = ("rate", "latency", "memory", "storm")
+PARTS = ("rate", "cpu", "latency", "memory", "storm")
 
 
 def main() -> int:
@@ -481,6 +545,8 @@ def main() -> int:
     missed = []
     if "rate" in parts:
         missed += rates(args.frames, args.repeat, args.shapes.split(","))
+    if "cpu" in parts:
+        cpu_per_frame(args.frames, args.repeat, args.shapes.split(","))
     if "latency" in parts:
         latency_report(latency(args.rate, args.seconds, args.rounds), args.rate, args.seconds)
         runs, inside = added_latency(args.rate, args.seconds, args.rounds)

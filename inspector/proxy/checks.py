@@ -35,6 +35,10 @@ class SideChecker:
         self._text: TextChecker | None = None
 
     def check(self, frame: RawFrame) -> Violation | None:
+        if (frame.opcode == 0x2 and frame.fin and not frame.rsv and frame.masked == self.client
+                and not self._in_message):
+            self._text = None  # a whole binary message, as _check would find it: nothing to say
+            return None
         try:
             self._check(frame)
         except FrameViolation as exc:

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from inspector.protocol.events import IN, OUT, FrameSeen
 from inspector.protocol.json_output import SCHEMA_VERSION, FastLine, dumps, frame_record
 from inspector.proxy.checks import Violation
+from inspector.proxy.event_line import EventLines
 from inspector.proxy.wire import MessageJoiner, RawFrame, parse_close
 
 _CONTROL = {0x8: "WS_CLOSE", 0x9: "WS_PING", 0xA: "WS_PONG"}
@@ -31,15 +32,22 @@ class PairLog(Protocol):
 
 
 class FrameLog:
-    """The lines of one client↔upstream pair; ``emit`` takes each line (without newline)."""
+    """The lines of one client↔upstream pair; ``emit`` takes each line (without newline), and
+    ``emit_bytes``, when given, each --json line of a whole EVENT frame made as bytes (ASCII)."""
 
-    def __init__(self, conn: str, client: str, upstream: str, as_json: bool, emit: Callable[[str], None]) -> None:
+    def __init__(self, conn: str, client: str, upstream: str, as_json: bool, emit: Callable[[str], None],
+                 emit_bytes: Callable[[bytes], None] | None = None) -> None:
         self.conn = conn
         self.client = client
         self.upstream = upstream
         self.as_json = as_json
         self.emit = emit
+        self.emit_bytes = emit_bytes if emit_bytes is not None else self._emit_ascii
         self._joiners = {True: MessageJoiner(), False: MessageJoiner()}
+        self._events = {c2s: EventLines(conn, client, upstream, c2s) for c2s in (True, False)}
+
+    def _emit_ascii(self, line: bytes) -> None:
+        self.emit(line.decode("ascii"))
 
     def flush(self) -> None:
         """Lines are emitted as they are made."""
@@ -59,15 +67,48 @@ class FrameLog:
 
     def frame(self, c2s: bool, frame: RawFrame, violation: Violation | None = None, action: str | None = None,
               t: float | None = None) -> None:
-        record, fast = self._record(c2s, frame, time.time() if t is None else t)
+        if t is None:
+            t = time.time()
+        if (frame.opcode == 0x2 and frame.fin and not frame.rsv and violation is None and action is None
+                and self._joiners[c2s].idle):
+            if self.as_json:
+                line = self._events[c2s].json(frame.payload, t)
+                if line is not None:
+                    self.emit_bytes(line)
+                    return
+            else:
+                text = self._events[c2s].text(frame.payload)
+                if text is not None:
+                    self.emit(text)
+                    return
+        self.emit(self.standard_line(c2s, frame, violation, action, t))
+
+    def binary_frames(self, c2s: bool, payloads: Sequence[bytes], start: int, t: float) -> None:
+        """``frame`` for each of ``payloads[start:]``: whole binary frames, nothing to say about them."""
+        events, joiner = self._events[c2s], self._joiners[c2s]
+        for i in range(start, len(payloads)):
+            payload = payloads[i]
+            if self.as_json:
+                line = events.json(payload, t) if joiner.idle else None
+                if line is not None:
+                    self.emit_bytes(line)
+                    continue
+            else:
+                text = events.text(payload) if joiner.idle else None
+                if text is not None:
+                    self.emit(text)
+                    continue
+            self.frame(c2s, RawFrame(0x2, payload, masked=c2s), t=t)
+
+    def standard_line(self, c2s: bool, frame: RawFrame, violation: Violation | None, action: str | None,
+                      t: float) -> str:
+        """The line of any frame, made from its record (``frame`` makes the same, sooner when it can)."""
+        record, fast = self._record(c2s, frame, t)
         if violation is not None:
             record["violation"] = {"code": violation.code, "reason": violation.reason}
         if action is not None:
             record["action"] = action
-        if self.as_json:
-            self.emit(dumps(record, fast))
-        else:
-            self.emit(_human(record))
+        return dumps(record, fast) if self.as_json else _human(record)
 
     def _record(self, c2s: bool, frame: RawFrame, t: float) -> tuple[dict[str, Any], FastLine | None]:
         """The frame's record, and whether (and how) ``dumps`` may write it the fast way."""

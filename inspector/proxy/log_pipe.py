@@ -28,13 +28,14 @@ LENGTH = 4  # bytes of the big-endian length before each pickled batch
 BACKLOG = 32 * 2**20  # bytes handed over and not yet written past which the proxy waits for the log
 IN_TRANSPORT = 2**20  # bytes the pipe's transport buffers; more waits in LogPipe's queue
 HAND_OVER_EVERY = 0.005  # seconds a record may wait in the proxy before it goes to the log process
-LARGE_BATCH = 2048  # records: handed over at once
+LARGE_BATCH = 2048  # frames (and notes): handed over at once
 
 
 class LogPipe:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
-        self._batch: list[tuple[Any, ...]] = []
+        self._batch: list[tuple[Any, ...] | list[Any]] = []
+        self._frames = 0  # records and frames of runs in the batch
         self._timer: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
         assert proc.stdin is not None
@@ -61,12 +62,21 @@ class LogPipe:
     def pair(self, conn: str, client: str, upstream: str) -> PipedLog:
         return PipedLog(self, conn, client, upstream)
 
-    def add(self, record: tuple[Any, ...]) -> None:
+    def add(self, record: tuple[Any, ...] | list[Any]) -> None:
         self._batch.append(record)
+        self._frames += 1
+
+    def extend(self, run: list[Any], payload: bytes) -> bool:
+        """Add a frame's payload to ``run``, when that is still the last record of the batch."""
+        if not self._batch or self._batch[-1] is not run:
+            return False
+        run.append(payload)
+        self._frames += 1
+        return True
 
     def flush(self) -> None:
         """Hand the batch over soon (at once when it is large)."""
-        if len(self._batch) >= LARGE_BATCH:
+        if self._frames >= LARGE_BATCH:
             self.hand_over()
         elif self._batch and self._timer is None:
             self._timer = self._loop.call_later(HAND_OVER_EVERY, self.hand_over)
@@ -79,6 +89,7 @@ class LogPipe:
             data = pickle.dumps(self._batch, protocol=pickle.HIGHEST_PROTOCOL)
             self._send(len(data).to_bytes(LENGTH, "big") + data)
         self._batch = []
+        self._frames = 0
 
     def _send(self, data: bytes) -> None:
         if self._feeder is None and self._stdin.transport.get_write_buffer_size() < IN_TRANSPORT:
@@ -128,11 +139,16 @@ class LogPipe:
 
 
 class PipedLog:
-    """One pair's log through the pipe (the PairLog of frame_log)."""
+    """One pair's log through the pipe (the PairLog of frame_log).
+
+    The frames a flood is made of (whole binary frames, nothing to say about them) that one
+    read brings go as one record, their payloads after its head, with one time: the read's.
+    Handing a frame over then costs a list's append, on both sides of the pipe."""
 
     def __init__(self, pipe: LogPipe, conn: str, client: str, upstream: str) -> None:
         self.pipe = pipe
         self.head = (conn, client, upstream)
+        self._run: list[Any] | None = None  # ["p", conn, client, upstream, t, c2s, payload...]
 
     def note(self, event: str, t: float | None = None, **fields: Any) -> None:
         self.pipe.add(("n", *self.head, time.time() if t is None else t, event, fields))
@@ -140,11 +156,19 @@ class PipedLog:
 
     def frame(self, c2s: bool, frame: RawFrame, violation: Violation | None = None, action: str | None = None,
               t: float | None = None) -> None:
+        if violation is None and action is None and t is None and frame.opcode == 0x2 and frame.fin and not frame.rsv:
+            run = self._run
+            if run is None or run[5] is not c2s or not self.pipe.extend(run, frame.payload):
+                self._run = ["p", *self.head, time.time(), c2s, frame.payload]
+                self.pipe.add(self._run)
+            return
         self.pipe.add(("f", *self.head, time.time() if t is None else t, c2s, frame.opcode, frame.payload, frame.fin,
                        frame.rsv, frame.masked, None if violation is None else (violation.code, violation.reason),
                        action))
 
     def flush(self) -> None:
+        """The read is done: its frames are handed over soon; the next read's start a record of their own."""
+        self._run = None
         self.pipe.flush()
 
     async def caught_up(self) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from inspector.proxy.checks import Violation
@@ -19,20 +20,32 @@ def _read(stream: BinaryIO, n: int) -> bytes | None:
     return data if data is not None and len(data) == n else None
 
 
-def _write(logs: dict[str, FrameLog], record: tuple[Any, ...], as_json: bool, lines: list[str]) -> None:
-    kind, conn, client, upstream, t, *rest = record
+def _write(logs: dict[str, FrameLog], record: tuple[Any, ...], as_json: bool, lines: list[bytes]) -> None:
+    kind, conn, client, upstream, t = record[:5]
     log = logs.get(conn)
     if log is None:
-        log = logs[conn] = FrameLog(conn, client, upstream, as_json, lines.append)
+        log = logs[conn] = FrameLog(conn, client, upstream, as_json, _encoded(lines), lines.append)
+    if kind == "p":  # whole binary frames one read brought (log_pipe.PipedLog)
+        log.binary_frames(record[5], record, 6, t)
+        return
     if kind == "n":
-        event, fields = rest
+        event, fields = record[5:]
         log.note(event, t, **fields)
         if event == "closed":
             del logs[conn]
         return
-    c2s, opcode, payload, fin, rsv, masked, violation, action = rest
+    c2s, opcode, payload, fin, rsv, masked, violation, action = record[5:]
     log.frame(c2s, RawFrame(opcode, payload, fin, rsv, masked), Violation(*violation) if violation else None,
               action, t)
+
+
+def _encoded(lines: list[bytes]) -> Callable[[str], None]:
+    """Each line made as text, as stdout's text layer would write it."""
+    encoding, errors = sys.stdout.encoding, sys.stdout.errors or "strict"
+
+    def emit(line: str) -> None:
+        lines.append(line.encode(encoding, errors))
+    return emit
 
 
 NICENESS = 10  # below the proxy: when the CPUs are busy, forwarding goes first and the log catches up
@@ -42,9 +55,9 @@ def main(argv: list[str]) -> int:
     as_json = "--json" in argv
     if hasattr(os, "nice"):
         os.nice(NICENESS)
-    stdin = sys.stdin.buffer
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     logs: dict[str, FrameLog] = {}
-    lines: list[str] = []  # every pair's FrameLog appends here
+    lines: list[bytes] = []  # every pair's FrameLog appends here
     while (head := _read(stdin, LENGTH)) is not None:
         body = _read(stdin, int.from_bytes(head, "big"))
         if body is None:
@@ -54,9 +67,9 @@ def main(argv: list[str]) -> int:
         if not lines:
             continue
         try:
-            lines.append("")  # the last line's newline
-            sys.stdout.write("\n".join(lines))
-            sys.stdout.flush()
+            lines.append(b"")  # the last line's newline
+            stdout.write(b"\n".join(lines))
+            stdout.flush()
             lines.clear()
         except BrokenPipeError:
             return 0

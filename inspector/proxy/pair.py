@@ -251,11 +251,16 @@ class Pair:
         return True
 
     def _passed_on(self, c2s: bool, judged: list[_Judged], src: Side) -> None:
-        """Frames whose bytes went on as they came: seen (logged, recorded)."""
+        """Frames whose bytes went on as they came: seen (logged, recorded), as ``_seen`` would."""
+        log, on_frame = self.log, self.on_frame
         for frame, violation, _ in judged:
             if frame.opcode == 0x8:
                 src.sent_close = True
-            self._seen(c2s, frame, violation, None)
+            if log is not None:
+                log.frame(c2s, frame, violation)
+            if on_frame is not None:
+                on_frame(c2s, frame)
+        self.frames[c2s] += len(judged)
 
     async def _decided(self, c2s: bool, frame: RawFrame, decision: Decision, src: Side, dst: Side) -> bool:
         if decision.close is not None:

@@ -41,7 +41,8 @@ class FrameSplitter:
 
     def __init__(self, max_frame: int = 64 * 2**20) -> None:
         self.max_frame = max_frame
-        self._buf = bytearray()
+        self._buf = bytearray()  # the start of a frame not yet whole
+        self._need = 0  # bytes _buf must hold before that frame (or its header) can be whole
         self.last_raw = b""  # the exact bytes of the frames the last feed() completed
 
     @property
@@ -49,45 +50,56 @@ class FrameSplitter:
         """Bytes of an incomplete frame held (a half-written frame when the stream ends)."""
         return len(self._buf)
 
-    def feed(self, data: bytes) -> list[RawFrame]:
+    def _source(self, data: bytes) -> bytes | None:
+        """What is held and ``data``, as one bytes object; None while the frame held stays incomplete."""
         buf = self._buf
-        buf += data
+        if not buf:
+            return data
+        if len(buf) + len(data) < self._need:  # a large frame still arriving: gathered in place
+            buf += data
+            return None
+        src = b"".join((buf, data))
+        buf.clear()
+        return src
+
+    def feed(self, data: bytes) -> list[RawFrame]:
+        src = self._source(data)
+        if src is None:
+            self.last_raw = b""
+            return []
         out: list[RawFrame] = []
         i = 0
-        n = len(buf)
-        while n - i >= 2:
-            b0 = buf[i]
-            b1 = buf[i + 1]
+        n = len(src)
+        need = 0
+        while True:
+            if n - i < 2:
+                need = 2
+                break
+            b0 = src[i]
+            b1 = src[i + 1]
             length = b1 & 0x7F
-            header = 2
-            if length == 126:
-                header = 4
-                if n - i < 4:
-                    break
-                length = int.from_bytes(buf[i + 2:i + 4], "big")
-            elif length == 127:
-                header = 10
-                if n - i < 10:
-                    break
-                length = int.from_bytes(buf[i + 2:i + 10], "big")
+            extended = 0 if length < 126 else 2 if length == 126 else 8
+            masked = bool(b1 & 0x80)
+            header = 2 + extended + (4 if masked else 0)
+            if n - i < header:
+                need = header
+                break
+            if extended:
+                length = int.from_bytes(src[i + 2:i + 2 + extended], "big")
             if length > self.max_frame:
                 raise FrameTooLarge(f"a frame of {length} bytes (more than {self.max_frame})")
-            masked = bool(b1 & 0x80)
-            if masked:
-                header += 4
             end = i + header + length
             if end > n:
+                need = header + length
                 break
-            payload = bytes(buf[i + header:end])
-            if masked:
-                payload = apply_mask(payload, bytes(buf[i + header - 4:i + header]))
-            out.append(RawFrame(b0 & 0x0F, payload, bool(b0 & 0x80), (b0 >> 4) & 7, masked))
+            payload = src[i + header:end]
+            out.append(RawFrame(b0 & 0x0F, apply_mask(payload, src[i + header - 4:i + header]) if masked else payload,
+                                bool(b0 & 0x80), (b0 >> 4) & 7, masked))
             i = end
-        if i:
-            self.last_raw = bytes(buf[:i]) if i < n else bytes(buf)
-            del buf[:i]
-        else:
-            self.last_raw = b""
+        self._need = need
+        if i < n:
+            self._buf += memoryview(src)[i:]
+        self.last_raw = src if i == n else src[:i]
         return out
 
 
@@ -112,6 +124,11 @@ class MessageJoiner:
 
     def __init__(self) -> None:
         self._parts: list[RawFrame] = []
+
+    @property
+    def idle(self) -> bool:
+        """No fragmented message is in progress."""
+        return not self._parts
 
     def add(self, frame: RawFrame) -> tuple[bytes, bool, int] | None:
         op = frame.opcode

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from inspector.protocol.wsframes import FrameParser
+from inspector.protocol.wsframes import FrameParser, FrameViolation
 from inspector.proxy.checks import SideChecker
 from inspector.proxy.wire import RawFrame, encode
 
@@ -52,3 +54,25 @@ def test_a_good_conversation_breaks_nothing() -> None:
               RawFrame(0x0, "é".encode()[1:], masked=True), RawFrame(0x2, b"\x20", masked=True),
               RawFrame(0x8, b"\x03\xe8ok", masked=True)]
     assert [checker.check(f) for f in frames] == [None] * 5
+
+
+frames_any = st.lists(st.builds(RawFrame, st.sampled_from([0x0, 0x1, 0x2, 0x8, 0x9, 0xA, 0xB]),
+                                st.sampled_from([b"", b"x", b"\xc3", b"(", b"\x03\xe8", b"x" * 126]),
+                                st.booleans(), st.sampled_from([0, 0, 4]), st.booleans()), max_size=12)
+
+
+@given(client=st.booleans(), frames=frames_any)
+def test_the_short_way_for_a_whole_binary_frame_judges_as_every_rule_does(client: bool,
+                                                                            frames: list[RawFrame]) -> None:
+    short, full = SideChecker(client), SideChecker(client)
+
+    def every_rule(frame: RawFrame) -> tuple[int, str] | None:
+        try:
+            full._check(frame)
+        except FrameViolation as exc:
+            return exc.code, exc.reason
+        return None
+
+    for frame in frames:
+        got = short.check(frame)
+        assert (None if got is None else (got.code, got.reason)) == every_rule(frame)

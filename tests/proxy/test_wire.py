@@ -17,12 +17,18 @@ def test_frames_cut_anywhere_come_back_whole(frames: list[RawFrame], cuts: list[
     data = b"".join(encode(f, f.masked) for f in frames)
     splitter = FrameSplitter()
     got: list[RawFrame] = []
+    raw: list[bytes] = []  # what each read lets go on as it came
     i = 0
     for cut in cuts:
         got += splitter.feed(data[i:i + cut])
+        raw.append(splitter.last_raw)
+        assert sum(map(len, raw)) + splitter.pending == min(i + cut, len(data))
         i += cut
     got += splitter.feed(data[i:])
+    raw.append(splitter.last_raw)
     assert got == frames and splitter.pending == 0
+    assert b"".join(raw) == data and all(type(r) is bytes for r in raw)
+    assert all(type(f.payload) is bytes for f in got)
 
 
 @given(data=st.binary(max_size=300), key=st.binary(min_size=4, max_size=4))

@@ -1,0 +1,100 @@
+"""The log line of the frame a flood is made of, written straight as bytes: a whole binary
+EVENT frame whose body is ASCII, with nothing else to say about it (no violation, no rule's
+action). The line is the one ``FrameLog`` makes the standard way (json_output's frame record
+written by ``dumps``, the proxy's fields after it), byte for byte, without building the record:
+the standard way builds a dict of fifteen fields, writes it, and checks and converts the whole
+line twice more, per frame. Anything this does not take (another kind, a body that is not an
+EVENT's, a line that would need escaping) gets None, and goes the standard way.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import math
+import re
+
+import msgspec
+
+from inspector.protocol.frames import LAZY_SUMMARY_BYTES, Event, is_event_body, summarize
+from inspector.protocol.json_output import SCHEMA_VERSION
+
+_DECODE = msgspec.json.Decoder().decode
+_ENCODE = msgspec.json.Encoder().encode
+_STRING = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode  # as dumps writes the summary
+_EVENT = 0x10
+# as json_output's fast summary: its data as msgspec writes it, unless a number within the
+# first characters may be spelt otherwise than the standard way (then summarize's own text)
+_ODD_NUMBER = re.compile(rb"[0-9](?:[eE]|\.0000)")
+_ODD_TEXT = re.compile(_ODD_NUMBER.pattern.decode("ascii"))
+_LIMIT = 120
+_NUMBER_WINDOW = _LIMIT + 1 + 32
+
+
+def summary(type_: str, data: object, size: int) -> str:
+    """What json_output's frame record says of an EVENT of ``size`` bytes whose body msgspec parsed."""
+    if size <= LAZY_SUMMARY_BYTES:
+        encoded = _ENCODE(data)
+        window = encoded[:_NUMBER_WINDOW]
+        if window.isascii():  # the usual case: the clip's characters are its bytes
+            if not _ODD_NUMBER.search(window):
+                if len(encoded) <= _LIMIT:
+                    return f"{type_} {window.decode('ascii')}"
+                return f"{type_} {encoded[:_LIMIT - 3].decode('ascii')}..."
+        else:
+            text = encoded.decode("utf-8")
+            if not _ODD_TEXT.search(text, 0, _NUMBER_WINDOW):
+                return f"{type_} {text if len(text) <= _LIMIT else text[:_LIMIT - 3] + '...'}"
+    return summarize(Event("", type_, 0, data), size)
+
+
+class EventLines:
+    """One direction of one pair: ``json`` and ``text`` return the line of a frame's payload
+    (an unfragmented binary frame, FIN set, no RSV bits), or None."""
+
+    def __init__(self, conn: str, client: str, upstream: str, c2s: bool) -> None:
+        direction = "c2s" if c2s else "s2c"
+        self._head = (b'{"v":%d,"t":' % SCHEMA_VERSION)
+        try:
+            self._fields = (b',"conn":' + _ENCODE(conn) + b',"event":"frame","dir":"' + (b"out" if c2s else b"in")
+                            + b'","kind":"EVENT","topic":')
+            self._tail = (b',"direction":"' + direction.encode() + b'","client":' + _ENCODE(client)
+                          + b',"upstream":' + _ENCODE(upstream) + b',"opcode":2}')
+            self._ascii = (self._fields + self._tail).isascii()
+        except ValueError:  # a name msgspec cannot write (a lone surrogate): the standard way copes
+            self._ascii = False
+        self._text_head = f"#{conn} {'client → server' if c2s else 'server → client'} EVENT "
+
+    def _event(self, payload: bytes) -> tuple[dict[str, object], str] | None:
+        """The body and the summary of an EVENT frame's payload, or None."""
+        if not payload or payload[0] != _EVENT:
+            return None
+        try:
+            body = _DECODE(memoryview(payload)[1:])
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        if not is_event_body(body):
+            return None
+        return body, summary(body["type"], body["data"], len(payload))
+
+    def json(self, payload: bytes, t: float) -> bytes | None:
+        if (not self._ascii or not payload.isascii() or b"\n" in payload or b"\r" in payload
+                or not math.isfinite(t)):
+            return None
+        event = self._event(payload)
+        if event is None:
+            return None
+        body, text = event
+        topic = _ENCODE(body["topic"])
+        if not topic.isascii():
+            return None
+        seq = body.get("seq")
+        return b"".join((self._head, _ENCODE(t), self._fields, topic,
+                         b"" if seq is None else b',"seq":' + _ENCODE(seq),
+                         b',"size":%d,"summary":' % len(payload), _STRING(text).encode("ascii"),
+                         b',"raw_b64":"', binascii.b2a_base64(payload, newline=False), b'","body":',
+                         memoryview(payload)[1:], self._tail))
+
+    def text(self, payload: bytes) -> str | None:
+        event = self._event(payload)
+        return None if event is None else self._text_head + event[1]

@@ -31,6 +31,13 @@ def make_client(port: int, **kw):
     return client, events
 
 
+@contextlib.asynccontextmanager
+async def served(handler, **client_kw):
+    """``handler`` served on 127.0.0.1 by a real websockets server, and a client for it, not started."""
+    async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
+        yield make_client(server.sockets[0].getsockname()[1], **client_kw)
+
+
 def frames_in(events) -> list[FrameSeen]:
     return [e for e in events if isinstance(e, FrameSeen) and e.direction == IN]
 
@@ -67,8 +74,7 @@ def test_fragmented_messages_are_reassembled_and_only_the_sync_is_decoded():
         await ws.wait_closed()
 
     async def body():
-        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
-            client, events = make_client(server.sockets[0].getsockname()[1])
+        async with served(handler) as (client, events):
             client.subscribe("t")
             client.start()
             await until(lambda: len(frames_in(events)) >= len(sent) + 1)
@@ -111,8 +117,7 @@ def test_a_long_body_is_read_by_the_members_before_its_data_and_checked_when_its
         await ws.wait_closed()
 
     async def body():
-        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
-            client, events = make_client(server.sockets[0].getsockname()[1])
+        async with served(handler) as (client, events):
             client.subscribe("t")
             client.start()
             await until(lambda: len(frames_in(events)) >= len(sent))
@@ -141,8 +146,7 @@ def test_invalid_utf8_text_frame_closes_with_1007_and_the_client_reconnects():
         closes.append(ws.close_code)
 
     async def body():
-        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
-            client, events = make_client(server.sockets[0].getsockname()[1])
+        async with served(handler) as (client, events):
             client.start()
             closed = await client.wait_state(State.CLOSED, 5)
             assert closed.code == 1007
@@ -165,8 +169,7 @@ def test_too_many_fragments_closes_with_1009(monkeypatch):
         codes.append(ws.close_code)
 
     async def body():
-        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
-            client, events = make_client(server.sockets[0].getsockname()[1], auto_reconnect=False)
+        async with served(handler, auto_reconnect=False) as (client, events):
             client.start()
             stopped = await client.wait_state(State.STOPPED, 5)
             assert stopped.code == 1009
@@ -210,8 +213,7 @@ def test_text_frames_are_reported_undecodable():
         await ws.wait_closed()
 
     async def body():
-        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
-            client, events = make_client(server.sockets[0].getsockname()[1])
+        async with served(handler) as (client, events):
             client.start()
             await until(lambda: frames_in(events))
             ev = frames_in(events)[0]
@@ -254,8 +256,7 @@ def test_frames_cut_anywhere_by_the_network_arrive_whole_and_in_order():
         await ws.wait_closed()
 
     async def body():
-        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
-            client, events = make_client(server.sockets[0].getsockname()[1])
+        async with served(handler) as (client, events):
             client.subscribe("t")
             client.start()
             await client.wait_state(State.OPEN, 5)
@@ -279,8 +280,7 @@ def test_a_frame_over_max_size_closes_with_1009():
         codes.append(ws.close_code)
 
     async def body():
-        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
-            client, events = make_client(server.sockets[0].getsockname()[1], auto_reconnect=False)
+        async with served(handler, auto_reconnect=False) as (client, events):
             client.start()
             stopped = await client.wait_state(State.STOPPED, 10)
             assert stopped.code == 1009
@@ -303,8 +303,7 @@ def test_batch_listeners_get_the_received_frames_in_lists_and_every_event_once_i
         await ws.wait_closed()
 
     async def body():
-        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
-            client, events = make_client(server.sockets[0].getsockname()[1])
+        async with served(handler) as (client, events):
             calls: list = []
             client.add_batch_listener(lambda frames, ev: calls.append((list(frames), ev)))
             client.subscribe("t")
@@ -341,8 +340,7 @@ def test_a_flood_read_in_runs_gives_each_frame_its_head_its_bytes_counted_and_ta
         await ws.wait_closed()
 
     async def body():
-        async with serve(handler, "127.0.0.1", 0, ping_interval=None, compression=None) as server:
-            client, events = make_client(server.sockets[0].getsockname()[1])
+        async with served(handler) as (client, events):
             tapped: list = []
             client.add_tap(tapped.append)
             client.subscribe("t")

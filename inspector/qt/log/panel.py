@@ -300,6 +300,10 @@ class LogPanel(QWidget):
         self._show_timer.setSingleShot(True)
         self._show_timer.setInterval(0)
         self._show_timer.timeout.connect(self._show_scan)
+        self._paint_timer = QTimer(self)  # the rows shown painted a turn after they are taken
+        self._paint_timer.setSingleShot(True)
+        self._paint_timer.setInterval(1)
+        self._paint_timer.timeout.connect(self._paint_found)
         self._found: list[object] = []  # found numbers not shown yet
         self.scan_show_s = SCAN_SHOW_S
         self.scan_progress = QProgressBar()
@@ -349,7 +353,10 @@ class LogPanel(QWidget):
             self._show_timer.start()
 
     def _show_scan(self) -> None:
-        self._show_found()
+        # The rows found are taken in this turn and painted in a later one, with the newest
+        # formatted just before: each of the three then holds the thread on its own, and the
+        # event loop turns between them.
+        self._take_found()
         done, total = self._scan_done
         # its new text would repaint the bar at once, and with it every pending paint of the
         # window (the rows just taken): it is painted with them, in a turn of its own
@@ -389,8 +396,10 @@ class LogPanel(QWidget):
         if self.model.scan is not None:
             self._found.append(numbers)
 
-    def _show_found(self) -> None:
-        """Append the rows found since last shown."""
+    def _take_found(self) -> None:
+        """Append the rows found since last shown; they are painted in a later turn (``_paint_found``)."""
+        self.view.setUpdatesEnabled(False)
+        self._paint_timer.start()
         parts, self._found = self._found, []
         if not parts or self.model.scan is None:
             return
@@ -405,7 +414,11 @@ class LogPanel(QWidget):
                 self._select_again(row)
         if self._follow and len(found):
             self._scroll_to_bottom()
+
+    def _paint_found(self) -> None:
+        if self._follow:
             self._prepare_last_rows()
+        self.view.setUpdatesEnabled(True)
 
     def _prepare_last_rows(self) -> None:
         """Format the rows a following view shows now, here rather than in its paint: each of the
@@ -421,7 +434,7 @@ class LogPanel(QWidget):
         if self.model.scan is None:
             return
         self._show_timer.stop()
-        self._show_found()
+        self._take_found()
         self.model.end_scan(complete)
         self._reselect = None
         if self._replacing_scan:

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 from framegen import LAYOUTS, T0, error, event, ping, raw, written
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QTimer
 
 from inspector.logstore.frame_store import Query
 from inspector.logstore.live_session import LiveSession
@@ -287,7 +287,7 @@ class _Paints(QObject):
 
 def test_rows_found_are_painted_in_a_turn_of_their_own_already_formatted(make_panel, backed, qtbot):
     """The progress bar's new text does not repaint the window in the turn that takes the rows
-    found, and a following view's newest rows are formatted in that turn, not in the paint."""
+    found, and a following view's newest rows are formatted before the paint, not in it."""
     panel, live = backed
     feed(panel, items(12_000), live)
     panel.set_following(True)
@@ -306,3 +306,43 @@ def test_rows_found_are_painted_in_a_turn_of_their_own_already_formatted(make_pa
     qtbot.waitUntil(lambda: len(paints.inside) > 2, timeout=5000)
     assert not any(paints.inside)
     assert callers["prepare"] > 0 and callers["data"] == 0
+
+
+def test_the_event_loop_turns_between_taking_the_rows_found_and_painting_them(make_panel, backed, qtbot):
+    """A 1 ms timer fires between each taking of the rows found during a scan and the paint that
+    shows them: the two never hold the thread as one stall. The table paints again after."""
+    panel, live = backed
+    feed(panel, items(12_000), live)
+    panel.set_following(True)
+    panel.scan_show_s = 0.0  # show at every step, to see many of them
+    model = panel.model
+    log: list[str] = []
+    take_found = model.take_found
+
+    def take(numbers):
+        log.append("take")
+        take_found(numbers)
+    model.take_found = take
+    paints = _Paints(panel)
+    ticker = QTimer(panel)
+    ticker.setInterval(1)
+    ticker.timeout.connect(lambda: log.append("tick"))
+    paint_filter = paints.eventFilter
+
+    def paint(obj, event):
+        if event.type() == QEvent.Type.Paint:
+            log.append("paint")
+        return paint_filter(obj, event)
+    paints.eventFilter = paint
+    ticker.start()
+    with qtbot.waitSignal(panel.scan_job.finished, timeout=30_000, check_params_cb=bool):
+        set_filter(panel, Query(text="bob"))
+        log.clear()
+    qtbot.waitUntil(lambda: panel.view.updatesEnabled() and log[-3:].count("paint") > 0, timeout=5000)
+    ticker.stop()
+    takes = [i for i, e in enumerate(log) if e == "take"][:-1]  # the last: the scan's end, shown at once
+    assert len(takes) > 2
+    for i in takes:
+        after = log[i + 1:]
+        assert "paint" in after and "tick" in after[:after.index("paint")], f"{i}: {' '.join(log)}"
+

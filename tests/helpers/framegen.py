@@ -72,3 +72,13 @@ def written(i: int, layout: dict, topic: str = "orders.eu", **data) -> bytes:
 def batch(layout: dict, n: int = 120, topics: tuple[str, ...] = ("orders.eu", "prices.gbp", "x")) -> list[bytes]:
     """``n`` such EVENTs on a few topics."""
     return [written(i, layout, topic=topics[i % len(topics)]) for i in range(n)]
+
+
+def spliced_event(members: dict, writer: dict, odd: list[str]) -> bytes:
+    """An EVENT payload: ``members`` as json.dumps writes them with ``writer``'s options, with
+    ``odd`` members (text json.dumps never writes) spliced in first."""
+    text = json.dumps(members, **writer)
+    if odd:
+        inner = text[1:-1].strip()
+        text = "{" + ", ".join([*odd, inner] if inner else odd) + "}"
+    return b"\x10" + text.encode("utf-8", "surrogatepass")

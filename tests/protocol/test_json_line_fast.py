@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from framegen import spliced_event
 from fuzz_budget import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -72,14 +73,6 @@ odd_members = st.lists(st.sampled_from([
     '"seq": 3', '"seq": true', '"ts": 1.5', '"x": "\x7f"']), max_size=3)
 
 
-def event_bytes(members: dict[str, Any], writer: dict[str, Any], odd: list[str]) -> bytes:
-    text = json.dumps(members, **writer)
-    if odd:
-        inner = text[1:-1].strip()
-        text = "{" + ", ".join([*odd, inner] if inner else odd) + "}"
-    return b"\x10" + text.encode("utf-8", "surrogatepass")
-
-
 event_members = st.fixed_dictionaries(
     {"topic": st.text(max_size=8), "type": st.text(max_size=8), "ts": st.integers(0, 2**53), "data": values},
     optional={"seq": st.integers(0, 2**40), "extra": values}).flatmap(
@@ -92,7 +85,7 @@ event_members = st.fixed_dictionaries(
 @example({"topic": "a", "type": "t", "ts": 1, "data": "°" * 130 + "\\x"}, {"ensure_ascii": False}, [], False)
 @example({"topic": "a", "type": "t", "ts": 1, "data": ["x" * 115, 1.5e-7]}, {}, [], False)
 def test_a_frames_fast_line_means_what_the_standard_line_means(members, writer, odd, outgoing) -> None:
-    ev = FrameSeen("c1", 1764300000.25, OUT if outgoing else IN, event_bytes(members, writer, odd))
+    ev = FrameSeen("c1", 1764300000.25, OUT if outgoing else IN, spliced_event(members, writer, odd))
     standard = as_standard(ev)
     line = json_line(ev)
     assert line is not None
@@ -112,7 +105,7 @@ def test_any_bytes_give_the_standard_meaning(tail: bytes, kind: int, text: bool)
 @given(event_members, writers, odd_members, st.sampled_from(["127.0.0.1:5000", "h\udcff:1", "[::1]:2", "é:3"]))
 def test_the_proxys_line_means_what_the_standard_line_means(members, writer, odd, client) -> None:
     lines: list[str] = []
-    payload = event_bytes(members, writer, odd)
+    payload = spliced_event(members, writer, odd)
     log = FrameLog("p1", client, "ws://up:80/x?token=***", True, lines.append)
     ev = FrameSeen("p1", 7.5, IN, payload)
     extra = {"direction": "s2c", "client": client, "upstream": "ws://up:80/x?token=***", "opcode": 2}

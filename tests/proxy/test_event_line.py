@@ -6,9 +6,9 @@ keys, bodies that are not an EVENT's); and the usual frames do take the short wa
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
+from framegen import spliced_event
 from fuzz_budget import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -39,14 +39,6 @@ event_members = st.fixed_dictionaries(
 names = st.sampled_from(["127.0.0.1:5000", "[::1]:2", "é:3", 'q"\\:1', "h\udcff:1"])
 
 
-def payload_of(members: dict[str, Any], writer: dict[str, Any], odd: list[str]) -> bytes:
-    text = json.dumps(members, **writer)
-    if odd:
-        inner = text[1:-1].strip()
-        text = "{" + ", ".join([*odd, inner] if inner else odd) + "}"
-    return b"\x10" + text.encode("utf-8", "surrogatepass")
-
-
 def both_ways(payload: bytes, as_json: bool, c2s: bool, client: str, t: float) -> tuple[list[str], str]:
     """The line ``frame`` writes and the one the standard way writes."""
     lines: list[str] = []
@@ -64,7 +56,7 @@ def both_ways(payload: bytes, as_json: bool, c2s: bool, client: str, t: float) -
 @example({"topic": "a", "type": "t", "ts": 1, "data": ["°" * 130, 1e-7]}, {}, [], True, False, "c:1", 1.5)
 @example({"topic": "a", "type": "t", "ts": 1, "data": "x" * 5000}, {}, [], True, True, "c:1", 1.5)
 def test_the_short_way_writes_the_standard_line(members, writer, odd, as_json, c2s, client, t) -> None:
-    lines, standard = both_ways(payload_of(members, writer, odd), as_json, c2s, client, t)
+    lines, standard = both_ways(spliced_event(members, writer, odd), as_json, c2s, client, t)
     assert lines == [standard]
 
 

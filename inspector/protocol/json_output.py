@@ -63,6 +63,7 @@ _FAST_ENCODE = msgspec.json.Encoder().encode
 # a number msgspec may spell otherwise than float.__repr__ (an exponent, or 0.0000...); the same
 # text in a string only costs the standard way
 _ODD_NUMBER = re.compile(r"[0-9](?:[eE]|\.0000)")
+_ODD_NUMBER_BYTES = re.compile(_ODD_NUMBER.pattern.encode("ascii"))
 _SUMMARY_LIMIT = 120  # characters of a summary's data (as protocol/frames.summarize clips it)
 # Only a number that starts within the first _SUMMARY_LIMIT + 1 characters can change the summary
 # (the text before it is the same both ways, and either text is clipped when it starts later);
@@ -157,13 +158,28 @@ def _event_and_body(ev: FrameSeen, data: bytes) -> tuple[Frame | DecodeError, di
 
 def _summary(frame: Frame | DecodeError, size: int, fast: FastLine | None) -> str:
     """``summarize(frame, size)``; an EVENT's data written by msgspec when that gives the same text."""
-    if fast is not None and type(frame) is Event and size <= LAZY_SUMMARY_BYTES:
-        text = _FAST_ENCODE(frame.data).decode("utf-8")  # msgspec's own parse: it can write every value of it
-        if not _ODD_NUMBER.search(text, 0, _NUMBER_WINDOW):
-            if len(text) > _SUMMARY_LIMIT:
-                text = text[:_SUMMARY_LIMIT - 3] + "..."
-            return f"{frame.type} {text}"
+    if fast is not None and type(frame) is Event:
+        return event_summary(frame.type, frame.data, size)
     return summarize(frame, size)
+
+
+def event_summary(type_: str, data: Any, size: int) -> str:
+    """What ``summarize`` says of an EVENT of ``size`` bytes of this ``type_`` and ``data``, where
+    ``data`` comes from msgspec's own parse (it can write every value of it): its data written
+    by msgspec when that gives the same text."""
+    if size <= LAZY_SUMMARY_BYTES:
+        encoded = _FAST_ENCODE(data)
+        window = encoded[:_NUMBER_WINDOW]
+        if window.isascii():  # the usual case: the clip's characters are its bytes
+            if not _ODD_NUMBER_BYTES.search(window):
+                if len(encoded) <= _SUMMARY_LIMIT:
+                    return f"{type_} {window.decode('ascii')}"
+                return f"{type_} {encoded[:_SUMMARY_LIMIT - 3].decode('ascii')}..."
+        else:
+            text = encoded.decode("utf-8")
+            if not _ODD_NUMBER.search(text, 0, _NUMBER_WINDOW):
+                return f"{type_} {text if len(text) <= _SUMMARY_LIMIT else text[:_SUMMARY_LIMIT - 3] + '...'}"
+    return summarize(Event("", type_, 0, data), size)
 
 
 def _raw_body(data: bytes) -> FastLine:

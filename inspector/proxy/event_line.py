@@ -12,40 +12,16 @@ from __future__ import annotations
 import binascii
 import json
 import math
-import re
 
 import msgspec
 
-from inspector.protocol.frames import LAZY_SUMMARY_BYTES, Event, is_event_body, summarize
-from inspector.protocol.json_output import SCHEMA_VERSION
+from inspector.protocol.frames import is_event_body
+from inspector.protocol.json_output import SCHEMA_VERSION, event_summary
 
 _DECODE = msgspec.json.Decoder().decode
 _ENCODE = msgspec.json.Encoder().encode
 _STRING = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode  # as dumps writes the summary
 _EVENT = 0x10
-# as json_output's fast summary: its data as msgspec writes it, unless a number within the
-# first characters may be spelt otherwise than the standard way (then summarize's own text)
-_ODD_NUMBER = re.compile(rb"[0-9](?:[eE]|\.0000)")
-_ODD_TEXT = re.compile(_ODD_NUMBER.pattern.decode("ascii"))
-_LIMIT = 120
-_NUMBER_WINDOW = _LIMIT + 1 + 32
-
-
-def summary(type_: str, data: object, size: int) -> str:
-    """What json_output's frame record says of an EVENT of ``size`` bytes whose body msgspec parsed."""
-    if size <= LAZY_SUMMARY_BYTES:
-        encoded = _ENCODE(data)
-        window = encoded[:_NUMBER_WINDOW]
-        if window.isascii():  # the usual case: the clip's characters are its bytes
-            if not _ODD_NUMBER.search(window):
-                if len(encoded) <= _LIMIT:
-                    return f"{type_} {window.decode('ascii')}"
-                return f"{type_} {encoded[:_LIMIT - 3].decode('ascii')}..."
-        else:
-            text = encoded.decode("utf-8")
-            if not _ODD_TEXT.search(text, 0, _NUMBER_WINDOW):
-                return f"{type_} {text if len(text) <= _LIMIT else text[:_LIMIT - 3] + '...'}"
-    return summarize(Event("", type_, 0, data), size)
 
 
 class EventLines:
@@ -75,7 +51,7 @@ class EventLines:
             return None
         if not is_event_body(body):
             return None
-        return body, summary(body["type"], body["data"], len(payload))
+        return body, event_summary(body["type"], body["data"], len(payload))
 
     def json(self, payload: bytes, t: float) -> bytes | None:
         if (not self._ascii or not payload.isascii() or b"\n" in payload or b"\r" in payload

@@ -132,7 +132,8 @@ async def _flush_often(done: asyncio.Event) -> None:
     while not done.is_set():
         sys.stdout.flush()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(done.wait(), 0.1)
+            async with asyncio.timeout(0.1):
+                await done.wait()
 
 
 async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:

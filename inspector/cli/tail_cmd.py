@@ -226,7 +226,8 @@ async def _tail(args: TailArgs, cfg: ClientConfig, subs: list[tuple[str, str | N
     client.start()
     ticks = None if store is None else asyncio.ensure_future(_tick_store(store))
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(done.wait(), args.duration)
+        async with asyncio.timeout(args.duration):
+            await done.wait()
     stopped = result["stopped"]
     await client.stop()
     if ticks is not None:

@@ -390,7 +390,8 @@ class RealtimeClient:
         wake.clear()
         if not (self._policy.stopping or self._policy.skip_wait):
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await wake.wait()
 
     # ------------------------------------------------------------ one connection
 

@@ -215,7 +215,8 @@ class ConnectionIO:
             wake.clear()
             if wake_at != math.inf:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), max(0.0, wake_at - time.monotonic()))
+                    async with asyncio.timeout(max(0.0, wake_at - time.monotonic())):
+                        await wake.wait()
             else:
                 await wake.wait()
             now = time.monotonic()

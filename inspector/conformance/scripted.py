@@ -126,7 +126,8 @@ class ScriptedServer:
     async def wait_change(self, timeout: float) -> bool:
         self.changed.clear()
         try:
-            await asyncio.wait_for(self.changed.wait(), max(0.0, timeout))
+            async with asyncio.timeout(max(0.0, timeout)):
+                await self.changed.wait()
             return True
         except TimeoutError:
             return False

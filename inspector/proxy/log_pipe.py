@@ -132,7 +132,8 @@ class LogPipe:
             await self._stdin.drain()
         self._stdin.close()
         try:
-            await asyncio.wait_for(self.proc.wait(), 30)
+            async with asyncio.timeout(30):
+                await self.proc.wait()
         except TimeoutError:
             self.proc.kill()
             await self.proc.wait()

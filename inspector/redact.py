@@ -58,6 +58,15 @@ def register_secret(value: str | None) -> None:
         _secrets_re = _whole_words(alternatives)
 
 
+def forget_secrets() -> None:
+    """Forget every registered value: the state of a fresh process, for one that runs several
+    commands in turn (each command registers its own)."""
+    global _secrets_re
+    with _lock:
+        _secrets.clear()
+        _secrets_re = None
+
+
 def _whole_words(values: Iterable[str]) -> re.Pattern[str]:
     return re.compile(_BEFORE + "(?:" + "|".join(re.escape(v) for v in values) + ")" + _AFTER)
 

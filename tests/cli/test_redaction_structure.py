@@ -12,7 +12,7 @@ import pytest
 
 from inspector.recording import open_recording
 from inspector.recording.export import export_har, export_recording
-from inspector.redact import redact_url, register_secret, scrub
+from inspector.redact import forget_secrets, redact_url, register_secret, scrub
 
 CLI = [sys.executable, "-m", "inspector"]
 TOKEN = "local"  # part of "localhost", of the topic, the filter and the payload below
@@ -152,3 +152,10 @@ def test_cleartext_token_warning_only_off_loopback(mock_server):
         near = subprocess.run([*CLI, "tail", url, "--token", "x-token", "--duration", "0.3"],
                               capture_output=True, text=True, timeout=20)
         assert "unencrypted" not in near.stderr, url
+
+
+def test_a_forgotten_secret_is_shown_again():
+    register_secret("s3cr3t-value")
+    assert scrub("bad token s3cr3t-value") == "bad token ***"
+    forget_secrets()
+    assert scrub("bad token s3cr3t-value") == "bad token s3cr3t-value"

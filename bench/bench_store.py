@@ -211,6 +211,7 @@ class LiveRun:
     cpu: float
     waits: int  # times the log waited for the disk (the writes' queue full)
     own: float  # the GUI thread's CPU time inside the session's own calls (put, tick): the store's share of ``gui``
+    writes: float = 0.0  # the writes thread's CPU time (its write calls' kernel time too)
 
 
 class Live:
@@ -244,16 +245,18 @@ class Live:
             if tick is not None:
                 tick()
         t1, g1 = time.perf_counter(), time.thread_time()
-        waits = 0
+        waits, writes = 0, 0.0
         if live is not None:
             waits = live.writes.waits if live.writes is not None else 0
             live.close()
+            writes = getattr(live.writes, "cpu_seconds", float("nan"))
         t2, c2 = time.perf_counter(), time.process_time()
         if live is not None and live.folder is not None:
             self.ratio[str(compression)] = folder_size(live.folder) / (self.raw * self.n)
             shutil.rmtree(live.folder)
         us = 1e6 / self.n
-        return LiveRun((t1 - t0) * us, (t2 - t0) * us, (g1 - g0) * us, (c2 - c0) * us, waits, spent[0] / 1e9 * us)
+        return LiveRun((t1 - t0) * us, (t2 - t0) * us, (g1 - g0) * us, (c2 - c0) * us, waits, spent[0] / 1e9 * us,
+                       writes * us)
 
 
 def cpu_counted(fn: Any, spent: list[int]) -> Any:
@@ -319,6 +322,11 @@ def live_ingest(size: int, frames: int, rounds: int, root: Path, busy: bool) -> 
     for name, got in list(runs.items())[1:]:
         print(f"  {name:24s} {spread([b.own for b in got])} us/frame,"
               f"{spread([b.own / a.gui for a, b in zip(ring, got, strict=True)])} of the ring's")
+    print("  the writes thread's CPU time (joining the rows' bytes, the write calls in the kernel), us/frame, and as a")
+    print("  share of the ring's GUI CPU time of the same round (with no idle core, ingest gives up about that much):")
+    for name, got in list(runs.items())[1:]:
+        print(f"  {name:24s} {spread([b.writes for b in got])} us/frame,"
+              f"{spread([b.writes / a.gui for a, b in zip(ring, got, strict=True)])} of the ring's")
     store, keeping = runs["ring + store"], runs["ring + store, keeping"]
     print("  keeping against the same store not keeping (what pressing Keep costs), round by round:"
           f" wall {spread([a.wall / b.wall for a, b in zip(store, keeping, strict=True)])},"

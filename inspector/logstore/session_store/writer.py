@@ -11,8 +11,11 @@ thread: each block's Arrow message is made with a stand-in for its bytes (``_sta
 the file gets the whole message as one ``Gather``, the rows' own bytes in the stand-in's place,
 which a sink that writes on a thread of its own (``sink_thread``) joins and writes there in one
 go. So what appending costs the caller does not grow with the frames' sizes, and that thread
-takes the GIL a few times a block, not a few times a part. With compression the bytes are
-joined here.
+takes the GIL a few times a block, not a few times a part. The rows' bytes are joined apart
+from the message's other parts (pyarrow's buffers): a join of bytes objects alone copies a
+large block without holding the GIL, one with any other buffer in it holds it throughout; the
+parts and the joined bytes then go to the file in one ``writev``. With compression the bytes
+are joined here.
 
 Any OSError while writing (a full disk) stops the writer for good: ``error`` holds one line
 saying why, the files are cut back to the last whole batch, later rows are dropped (the app
@@ -23,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import itertools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -51,44 +53,138 @@ BLOCK_BYTES = 16 * 1024 * 1024
 
 
 class Sink(Protocol):
-    """The part of a binary file the writer uses (a test wraps one to fill the disk)."""
+    """The part of a binary file the writer uses (a test wraps one to fill the disk). A sink
+    may also have ``writev(buffers) -> int``, ``os.writev``'s (``write_all`` uses it for a
+    ``Gather``; without it the parts are joined and written)."""
 
     def write(self, data: bytes | memoryview, /) -> int | None: ...
     def truncate(self, size: int, /) -> int: ...
     def close(self) -> None: ...
 
 
+class FileSink:
+    """An unbuffered file, 0600, which also writes many buffers in one call (``writev``,
+    where the OS has it)."""
+
+    def __init__(self, path: Path) -> None:
+        self._f = open_private(path, "wb", buffering=0)
+        if hasattr(os, "writev"):
+            self.writev = self._writev
+
+    def write(self, data: bytes | memoryview, /) -> int | None:
+        return self._f.write(data)
+
+    def _writev(self, buffers: Sequence[Any], /) -> int:
+        return os.writev(self._f.fileno(), buffers)
+
+    def truncate(self, size: int, /) -> int:
+        return self._f.truncate(size)
+
+    def fileno(self) -> int:
+        return self._f.fileno()
+
+    def close(self) -> None:
+        self._f.close()
+
+
 def open_sink(path: Path) -> Sink:
-    """A new unbuffered file, 0600."""
-    f: Sink = open_private(path, "wb", buffering=0)
-    return f
+    """A new unbuffered file, 0600 (``FileSink``)."""
+    return FileSink(path)
+
+
+def _iov_max() -> int:
+    try:
+        return max(16, os.sysconf("SC_IOV_MAX"))
+    except (AttributeError, ValueError, OSError):
+        return 16  # POSIX's least
+
+
+IOV_MAX = _iov_max()  # buffers one writev takes at most
+
+
+def write_all(sink: Sink, data: bytes | memoryview | Gather, wrote: Callable[[int], None] | None = None) -> None:
+    """Write every byte of ``data`` to ``sink``: a ``Gather``'s parts with the sink's
+    ``writev`` (else joined), a short write carried on from the byte it stopped at. ``wrote``
+    hears each call's count as it lands (what reached the file, should a later call fail); a
+    call that writes nothing (a raw file that would block) fails as a short write."""
+    if isinstance(data, Gather):
+        writev = getattr(sink, "writev", None)
+        if writev is not None:
+            _write_pieces(writev, data.pieces(), wrote)
+            return
+        data = data.join()
+    view = memoryview(data).cast("B")
+    while view:
+        n = sink.write(view)
+        if not n:
+            raise OSError(f"short write ({len(view)} bytes not written)")
+        if wrote is not None:
+            wrote(n)
+        view = view[n:]
+
+
+def _write_pieces(writev: Callable[[Sequence[Any]], int], pieces: Sequence[Any],
+                  wrote: Callable[[int], None] | None) -> None:
+    views = [v for v in (memoryview(p).cast("B") for p in pieces) if v.nbytes]
+    i = 0
+    while i < len(views):
+        n = writev(views[i:i + IOV_MAX])
+        if not n:
+            raise OSError(f"short write ({sum(v.nbytes for v in views[i:])} bytes not written)")
+        if wrote is not None:
+            wrote(n)
+        while n:  # past the bytes written: whole views, then the start of one
+            v = views[i]
+            if n < v.nbytes:
+                views[i] = v[n:]
+                break
+            n -= v.nbytes
+            i += 1
 
 
 Run = tuple[Sequence[Any], int, int]  # items lo to hi of a sequence of buffers, not copied
 
 
 class Gather:
-    """Bytes to write end to end, not joined yet: ``runs`` of buffers (a block's message: the
-    rows' own bytes objects, in the callers' own lists, and the message's other parts),
-    ``nbytes`` of them in all. Nothing is copied until ``join``, not even the lists (copying a
-    list touches every object in it), which checks that they are as many as the sizes said."""
+    """Bytes to write end to end, not joined yet: ``runs`` of buffers, the rows' own bytes
+    objects in the callers' own lists, ``data_nbytes`` of them, between ``head`` and ``tail``,
+    a block's message's other parts (pyarrow's buffers); ``nbytes`` in all. Nothing is copied
+    until ``pieces`` or ``join``, not even the lists (copying a list touches every object in
+    it), which checks that the rows' bytes are as many as the sizes said."""
 
-    __slots__ = ("nbytes", "runs")
+    __slots__ = ("data_nbytes", "head", "nbytes", "runs", "tail")
 
-    def __init__(self, runs: list[Run], nbytes: int) -> None:
+    def __init__(self, runs: list[Run], nbytes: int, head: Sequence[Any] = (), tail: Sequence[Any] = ()) -> None:
         self.runs = runs
-        self.nbytes = nbytes
+        self.data_nbytes = nbytes
+        self.head = list(head)
+        self.tail = list(tail)
+        self.nbytes = nbytes + sum(memoryview(p).nbytes for p in (*self.head, *self.tail))
+
+    def data(self) -> bytes:
+        """The runs' bytes joined. Only they are in the join: of bytes objects alone, a large
+        one copies without holding the GIL (a buffer of another type in it would hold it)."""
+        items: Sequence[Any]
+        if len(self.runs) == 1:
+            seq, lo, hi = self.runs[0]
+            items = seq if lo == 0 and hi == len(seq) else seq[lo:hi]
+        else:
+            whole: list[Any] = []
+            for seq, lo, hi in self.runs:
+                whole += seq if lo == 0 and hi == len(seq) else seq[lo:hi]
+            items = whole
+        out = b"".join(items)
+        if len(out) != self.data_nbytes:
+            off = len(out) - self.data_nbytes
+            raise OSError(f"internal error: the rows' bytes differ from their sizes by {off:+d}")
+        return out
+
+    def pieces(self) -> list[Any]:
+        """The buffers to write end to end: the head's, the rows' bytes joined, the tail's."""
+        return [*self.head, self.data(), *self.tail]
 
     def join(self) -> bytes:
-        runs = self.runs
-        if len(runs) == 1 and runs[0][1] == 0 and runs[0][2] == len(runs[0][0]):
-            out = b"".join(runs[0][0])
-        else:
-            out = b"".join(itertools.chain.from_iterable(
-                seq if lo == 0 and hi == len(seq) else itertools.islice(seq, lo, hi) for seq, lo, hi in runs))
-        if len(out) != self.nbytes:
-            raise OSError(f"internal error: the rows' bytes differ from their sizes by {len(out) - self.nbytes:+d}")
-        return out
+        return self.data() if not self.head and not self.tail else b"".join(self.pieces())
 
 
 _zeros: Any = None
@@ -142,8 +238,7 @@ class _Capture:
             assert gather is not None
             for k, part in enumerate(parts):
                 if isinstance(part, pa.Buffer) and part.address == stand_in.address and part.size == stand_in.size:
-                    nbytes = sum(memoryview(p).nbytes for p in parts) - part.size + gather.nbytes
-                    return [Gather([(parts, 0, k), *gather.runs, (parts, k + 1, len(parts))], nbytes)]
+                    return [Gather(gather.runs, gather.nbytes, head=parts[:k], tail=parts[k + 1:])]
             return None
         out: list[Any] = []
         small: list[Any] = []
@@ -174,14 +269,8 @@ class _File:
                 write_gather(data)
                 self.size += data.nbytes
                 return
-            data = data.join()
-        view = memoryview(data).cast("B")
-        while view:
-            n = self.sink.write(view)
-            if not n:  # a raw file writes part, or None when it would block: treat both as a failure past 0
-                raise OSError(f"short write ({len(view)} bytes not written)")
-            view = view[n:]
-        self.size += memoryview(data).nbytes
+        write_all(self.sink, data)
+        self.size += data.nbytes if isinstance(data, Gather) else memoryview(data).nbytes
 
     def cut_back(self, size: int) -> None:
         self.sink.truncate(size)

@@ -274,14 +274,17 @@ def test_a_message_without_the_stand_in_is_written_with_the_bytes_joined(tmp_pat
     monkeypatch.setattr(writer._Capture, "take_parts", copying)
     folder = create_session(tmp_path)
     datas = [bytes([97 + i % 26]) * (1 + i % 300) for i in range(500)]
-    n = len(datas)
     with SessionWriter(folder, block_rows=64) as w:
-        w.append(Rows(np.arange(n, dtype=float), np.zeros(n), np.ones(n), np.full(n, 16), np.zeros(n),
-                      np.arange(n), np.zeros(n), datas), ["c"], [""])
+        for a in range(0, len(datas), 71):  # blocks made of several appends' columns
+            part = datas[a:a + 71]
+            n = len(part)
+            w.append(Rows(np.arange(a, a + n, dtype=float), np.zeros(n), np.ones(n), np.full(n, 16), np.zeros(n),
+                          np.arange(a, a + n), np.zeros(n), part), ["c"], [""])
     assert w.error == "" and len(w.blocks) == 8
     assert found.count(True) >= len(w.blocks)  # the stand-in was there each time, and refused
     with SessionReader(folder) as r:
         assert [row.data for row in r.rows(0, len(r))] == datas
+        assert [row.t for row in r.rows(0, len(r))] == list(range(len(datas)))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

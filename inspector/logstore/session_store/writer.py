@@ -3,8 +3,9 @@
 No threads of its own: rows wait in memory until a flush, which the writer does itself when the oldest
 waiting row is ``flush_interval`` old (checked on ``append`` and ``tick``, which the owner's
 timer calls) or a block is full, and always on ``flush`` and ``close``. A flush writes, in
-order, the new labels, the batch, then its index entry, each with plain ``write`` (or ``writev``) calls: once
-a flush returns, a kill -9 cannot take its rows (an OS crash can, short of ``close(fsync=True)``).
+order, the new labels, the batch, then its index entry, each with plain ``write`` or
+``writev`` calls: once a flush returns, a kill -9 cannot take its rows (an OS crash can,
+short of ``close(fsync=True)``).
 
 The rows' bytes and fixed columns are kept by reference until written and never joined or
 copied on the caller's thread: each block's Arrow message is made with stand-ins for its
@@ -149,9 +150,10 @@ Run = tuple[Sequence[Any], int, int]  # items lo to hi of a sequence of buffers,
 class Gather:
     """Bytes to write end to end, not joined yet: ``runs`` of buffers, the rows' own bytes
     objects in the callers' own lists, ``data_nbytes`` of them, between ``head`` and ``tail``,
-    a block's message's other parts (pyarrow's buffers); ``nbytes`` in all. Nothing is copied
-    until ``pieces`` or ``join``, not even the lists (copying a list touches every object in
-    it), which checks that the rows' bytes are as many as the sizes said."""
+    a block's message's other parts (pyarrow's buffers, the fixed columns' own arrays);
+    ``nbytes`` in all. Nothing is copied until ``pieces`` or ``join``, not even the lists
+    (copying a list touches every object in it), which checks that the rows' bytes are as
+    many as the sizes said."""
 
     __slots__ = ("data_nbytes", "head", "nbytes", "runs", "tail")
 

@@ -1,7 +1,8 @@
 """The session store against today's ring and recording, measured in one run.
 
     .venv/bin/python bench/bench_store.py [--frames 10000000] [--rirec-frames 1000000] [--rounds 3]
-        [--live-frames 400000] [--live-rounds 12] [--busy] [--only ingest|live|disk|formats]
+        [--live-frames 400000] [--live-rounds 12] [--busy] [--rss-frames 10000000]
+        [--only ingest|live|disk|formats|rss]
 
 (1) Ingest, small (~100 B) and 1 KB EVENT frames in the log's flush-sized batches: a bare
     list, today's in-memory ring (FrameStore.extend), the ring plus the session writer
@@ -23,6 +24,10 @@
     and in the whole process; --busy runs it again with a child spinning on the other core.
 (4) Disk (--only disk): bytes on disk / raw frame bytes for ~100 B and 1 KB frames written
     through the live session, with and without LZ4, and what the overhead is made of.
+(5) Memory (--only rss): --rss-frames (10,000,000) EVENTs of ~1 KB and of ~100 B, each its own
+    bytes, through the ring backed by the live session as the app backs it (LiveSession +
+    LogRows), each in a child process: peak and steady RSS (anonymous and file pages), beside
+    today's ring alone (--rss-ring-frames: it is full at 1,000,000).
 Page cache warm (files just written). Prints figures; no pass/fail. Needs pyarrow.
 """
 
@@ -30,11 +35,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import mmap
 import os
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -211,6 +218,7 @@ class LiveRun:
     cpu: float
     waits: int  # times the log waited for the disk (the writes' queue full)
     own: float  # the GUI thread's CPU time inside the session's own calls (put, tick): the store's share of ``gui``
+    writes: float = 0.0  # the writes thread's CPU time (its write calls' kernel time too)
 
 
 class Live:
@@ -244,16 +252,18 @@ class Live:
             if tick is not None:
                 tick()
         t1, g1 = time.perf_counter(), time.thread_time()
-        waits = 0
+        waits, writes = 0, 0.0
         if live is not None:
             waits = live.writes.waits if live.writes is not None else 0
             live.close()
+            writes = getattr(live.writes, "cpu_seconds", float("nan"))
         t2, c2 = time.perf_counter(), time.process_time()
         if live is not None and live.folder is not None:
             self.ratio[str(compression)] = folder_size(live.folder) / (self.raw * self.n)
             shutil.rmtree(live.folder)
         us = 1e6 / self.n
-        return LiveRun((t1 - t0) * us, (t2 - t0) * us, (g1 - g0) * us, (c2 - c0) * us, waits, spent[0] / 1e9 * us)
+        return LiveRun((t1 - t0) * us, (t2 - t0) * us, (g1 - g0) * us, (c2 - c0) * us, waits, spent[0] / 1e9 * us,
+                       writes * us)
 
 
 def cpu_counted(fn: Any, spent: list[int]) -> Any:
@@ -319,10 +329,22 @@ def live_ingest(size: int, frames: int, rounds: int, root: Path, busy: bool) -> 
     for name, got in list(runs.items())[1:]:
         print(f"  {name:24s} {spread([b.own for b in got])} us/frame,"
               f"{spread([b.own / a.gui for a, b in zip(ring, got, strict=True)])} of the ring's")
+    print("  the writes thread's CPU time (joining the rows' bytes, the write calls in the kernel), us/frame, and as a")
+    print("  share of the ring's GUI CPU time of the same round (with no idle core, ingest gives up about that much):")
+    for name, got in list(runs.items())[1:]:
+        print(f"  {name:24s} {spread([b.writes for b in got])} us/frame,"
+              f"{spread([b.writes / a.gui for a, b in zip(ring, got, strict=True)])} of the ring's")
     store, keeping = runs["ring + store"], runs["ring + store, keeping"]
-    print("  keeping against the same store not keeping (what pressing Keep costs), round by round:"
-          f" wall {spread([a.wall / b.wall for a, b in zip(store, keeping, strict=True)])},"
-          f" GUI CPU {spread([a.gui / b.gui for a, b in zip(store, keeping, strict=True)])}")
+    print("  keeping (what pressing Keep costs): CPU time per frame of the same store not keeping and keeping, and")
+    print("  their difference round by round as a share of the ring's GUI CPU time (the target: at most 0.03):")
+    print(f"  {'us/frame':24s} {'not keeping':>22s} {'keeping':>22s} {'difference':>22s} {'x the ring':>22s}")
+    for label, get in (("GUI thread", lambda r: r.gui), ("session's own calls", lambda r: r.own),
+                       ("writes thread", lambda r: r.writes), ("whole process", lambda r: r.cpu)):
+        diff = [get(b) - get(a) for a, b in zip(store, keeping, strict=True)]
+        print(f"  {label:24s} {spread([get(a) for a in store]):>22s} {spread([get(b) for b in keeping]):>22s} "
+              f"{spread(diff):>22s} {spread([d / r.gui for d, r in zip(diff, ring, strict=True)]):>22s}")
+    walls = spread([a.wall / b.wall for a, b in zip(store, keeping, strict=True)])
+    print(f"  wall, keeping against not keeping: {walls} (rates: 1.0 = as fast)")
     print(f"  disk / raw bytes: store {bench.ratio['None']:.3f}, store lz4 {bench.ratio['lz4']:.3f}")
     return runs
 
@@ -367,6 +389,109 @@ def disk(sizes: tuple[int, ...], frames: int, root: Path) -> None:
             print(f"  ~{bench.raw:5.0f} B x {frames // 1000:,}k {compression or 'none':11s} {cells[0]:8.3f} {parts}"
                   f" {index / raw:7.4f} {other / raw:7.4f}   ({blocks} blocks)")
             shutil.rmtree(folder)
+
+
+# ---------------------------------------------------------------- (5) memory
+
+RSS_POOL = 10_000  # distinct frames, each fed as bytes of its own
+
+RSS_CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from bench_store import rss_feed
+print(json.dumps(rss_feed(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "store", sys.argv[5])))
+"""
+
+
+def encoded_pool(size: int) -> list[bytes]:
+    """RSS_POOL encoded EVENTs of about ``size`` bytes on 8 topics (bytes only: no decoded
+    bodies held, as the app holds none)."""
+    rng = np.random.default_rng(2)
+    per_frame = max(0, (size - 90) // 14)
+    out = []
+    for i in range(RSS_POOL):
+        levels = rng.uniform(90, 110, (per_frame, 2)).round(2).tolist()
+        body = {"i": i, "price": i % 997 + 0.25, "levels": levels}
+        out.append(encode(Event(TOPICS[i % 8], "message", 1_700_000_000_000 + i, body, seq=i)))
+    return out
+
+
+def rss_now() -> dict[str, float]:
+    """This process's resident memory in MB: all of it, anonymous (heap) and file pages (mapped files)."""
+    with open("/proc/self/status") as f:
+        return {k: int(v.split()[0]) / 1024 for k, v in (line.split(":", 1) for line in f)
+                if k in ("VmRSS", "RssAnon", "RssFile")}
+
+
+def rss_feed(size: int, n: int, backed: bool, folder: str) -> dict[str, Any]:
+    """``n`` EVENTs of ~``size`` B through the log's ring, backed by a live session's store as the
+    app backs it (LiveSession, LogRows bounding the ring, a tick and a maintain per batch) or
+    not; RSS after every batch."""
+    from inspector.logstore.log_rows import LogRows
+
+    pool = encoded_pool(size)
+    ring = FrameStore(cap=1_000_000)
+    live, rows = None, None
+    if backed:
+        live = LiveSession(folder, on_error=lambda text: print(text, file=sys.stderr))
+        live.attach(ring)
+        rows = LogRows(ring)
+        rows.attach_live(live)
+    start = rss_now()
+    samples: list[dict[str, float]] = []
+    t0 = time.perf_counter()
+    for a, b in chunks(n):
+        # each frame its own bytes, as off the network (a shared object would hide what the ring holds)
+        ring.extend([FrameSeen(CONNS[i % 3], 1_700_000_000.0 + i * 1e-5, IN,
+                               pool[i % RSS_POOL][:1] + pool[i % RSS_POOL][1:]) for i in range(a, b)])
+        if live is not None and rows is not None:
+            live.tick()
+            rows.maintain()
+        samples.append(rss_now())
+    seconds = time.perf_counter() - t0
+    writes = live.writes if live is not None else None
+    if live is not None and rows is not None:
+        live.close()
+        rows.maintain(now=True)
+    half = samples[len(samples) // 2:]
+    return {"start": start["VmRSS"], "peak": max(r["VmRSS"] for r in samples),
+            "peak_anon": max(r["RssAnon"] for r in samples), "peak_file": max(r["RssFile"] for r in samples),
+            "steady": statistics.median(r["VmRSS"] for r in half),
+            "steady_anon": statistics.median(r["RssAnon"] for r in half),
+            "tenth": samples[len(samples) // 10]["VmRSS"], "end": samples[-1]["VmRSS"],
+            "rate": n / seconds, "ring_rows": len(ring), "ring_bytes": ring.data_bytes(),
+            "rows": len(rows) if rows is not None else len(ring), "raw": sum(map(len, pool)) / RSS_POOL,
+            "queued": writes.peak_bytes if writes is not None else 0}
+
+
+def memory(sizes: tuple[int, ...], frames: int, ring_frames: int, root: Path) -> None:
+    """A long live session's RSS, each run in a child of its own (a fresh heap), beside today's
+    ring alone (1,000,000 rows of bytes: full once it has taken a million)."""
+    print(f"\n(5) memory: {frames:,} EVENTs through the ring backed by the live session's store (as the app: "
+          f"LiveSession + LogRows), beside today's ring alone ({ring_frames:,} frames); RSS in MB, sampled after every"
+          f" batch of {CHUNK}; load average {os.getloadavg()[0]:.2f}")
+    print(f"  {'':32s} {'start':>6s} {'peak':>6s} {'anon':>6s} {'file':>6s} {'at 1/10':>8s} {'steady':>7s} "
+          f"{'s. anon':>7s} {'end':>6s} {'k fr/s':>7s} {'rows shown':>11s} {'ring rows':>10s} {'ring MB':>8s}")
+    here = str(Path(__file__).resolve().parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(here).parent), os.environ.get("PYTHONPATH", "")]))
+    for size in sizes:
+        for how, n in (("store", frames), ("ring", ring_frames)):
+            folder = root / f"rss-{how}-{size}"
+            folder.mkdir()
+            out = subprocess.run([sys.executable, "-c", RSS_CHILD, here, str(size), str(n), how, str(folder)],
+                                 capture_output=True, text=True, env=env, check=False)
+            shutil.rmtree(folder, ignore_errors=True)
+            if out.returncode or not out.stdout.strip():
+                print(f"  {how} {size} B: failed: {out.stderr.strip()[-300:]}")
+                continue
+            r = json.loads(out.stdout)
+            name = (f"~{r['raw']:.0f} B, " + ("ring + store + LogRows" if how == "store" else "today: ring alone"))
+            print(f"  {name:32s} {r['start']:6.0f} {r['peak']:6.0f} {r['peak_anon']:6.0f} {r['peak_file']:6.0f} "
+                  f"{r['tenth']:8.0f} {r['steady']:7.0f} {r['steady_anon']:7.0f} {r['end']:6.0f} "
+                  f"{r['rate'] / 1e3:7.0f} {r['rows']:11,} {r['ring_rows']:10,} {r['ring_bytes'] / 2**20:8.0f}"
+                  + (f"  (writes queued at most {r['queued'] / 2**20:.0f} MB)" if how == "store" else ""))
+    print("  start: before the first frame (Python, numpy, the frames' pool); anon: the heap; file: mapped files")
+    print("  (the session's blocks, read back as LogRows sees them); steady: median over the second half")
 
 
 # ---------------------------------------------------------------- (2) format
@@ -573,8 +698,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="(3) frames per run (a quarter of it for 1 KB frames)")
     ap.add_argument("--live-rounds", type=int, default=12, help="(3) rounds")
     ap.add_argument("--busy", action="store_true", help="(3) also with the other core kept busy")
-    ap.add_argument("--only", choices=["ingest", "live", "disk", "formats"],
-                    help="one part: (1) ingest, (3) the app's ingest path, (4) disk, or (2) the formats")
+    ap.add_argument("--rss-frames", type=int, default=10_000_000, help="(5) frames of the long live session")
+    ap.add_argument("--rss-ring-frames", type=int, default=1_200_000, help="(5) frames through today's ring alone")
+    ap.add_argument("--only", choices=["ingest", "live", "disk", "formats", "rss"],
+                    help="one part: (1) ingest, (3) the app's ingest path, (4) disk, (2) the formats, or (5) memory")
     args = ap.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="bench-store-"))
     try:
@@ -587,6 +714,8 @@ def main(argv: list[str] | None = None) -> int:
                     live_ingest(size, n, args.live_rounds, root, busy)
         if args.only in (None, "disk"):
             disk((100, 1000), args.ingest_frames // 2, root)
+        if args.only in (None, "rss"):
+            memory((1000, 100), args.rss_frames, args.rss_ring_frames, root)
         if args.only in (None, "formats"):
             figures = formats(args.frames, root)
             figures.update(today(min(args.rirec_frames, args.frames), root))

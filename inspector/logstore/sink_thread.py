@@ -4,8 +4,9 @@ Nearly all that writing a session costs the app is the ``write`` calls themselve
 kernel copying the bytes): ``SinkThread`` takes them off the caller's thread. A
 ``ThreadSink`` wraps a writer's file: ``write`` queues the bytes (the buffers themselves,
 kept alive by the queue) and returns; ``write_gather`` queues a block's rows' bytes not
-yet joined (``writer.Gather``), which the thread joins before writing them: the copy is the
-thread's, not the caller's, and a join of a megabyte or more copies without holding the GIL.
+yet joined (``writer.Gather``), which the thread joins before writing them (``write_all``):
+the copy is the thread's, not the caller's, and a join of a megabyte or more copies without
+holding the GIL.
 The thread writes every queued part of every file of the writer in the order given, so an
 index entry never reaches its file before the batch it names. ``truncate`` and ``close``
 wait for the writes queued before them.
@@ -26,6 +27,7 @@ which the thread writes as it comes.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -48,6 +50,7 @@ class SinkThread:
         self.queued_bytes = 0   # bytes of the writes waiting in the queue
         self.peak_bytes = 0     # the most ever waiting
         self.waits = 0          # writes that waited for room
+        self.cpu_seconds = 0.0  # this thread's CPU time in the work queued (the write calls' kernel time too)
         self._items: deque[_Item | None] = deque()
         self._cond = threading.Condition()
         self._stopped = False
@@ -56,7 +59,9 @@ class SinkThread:
 
     def _run(self) -> None:
         while (item := self._take()) is not None:
+            t = time.thread_time()
             self._do(item)
+            self.cpu_seconds += time.thread_time() - t
 
     def _take(self) -> _Item | None:
         with self._cond:
@@ -159,13 +164,11 @@ class ThreadSink:
     def _write_all(self, data: memoryview | Gather) -> None:
         if self._thread.error is not None:
             return  # nothing after a failed write: the files end where the failure left them
-        view = data if isinstance(data, memoryview) else memoryview(data.join())
-        while view:
-            n = self._sink.write(view)
-            if not n:
-                raise OSError(f"short write ({len(view)} bytes not written)")
-            self.written += n
-            view = view[n:]
+        from inspector.logstore.session_store.writer import write_all  # loaded: the writer made this sink
+        write_all(self._sink, data, self._wrote)
+
+    def _wrote(self, n: int) -> None:
+        self.written += n
 
     def truncate(self, size: int, /) -> int:
         self._thread.wait_for(lambda: self._truncate(size))

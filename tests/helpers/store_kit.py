@@ -57,3 +57,55 @@ class FullDisk:
 
     def close(self) -> None:
         self._f.close()
+
+
+class FullDiskV(FullDisk):
+    """``FullDisk`` with a ``writev`` too (as the app's files have): the call that crosses the
+    limit writes the buffers' bytes that fit, then the next fails."""
+
+    def writev(self, buffers: list[Any], /) -> int:
+        if self._room[0] <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        n = self._f.writev(clipped(buffers, self._room[0]))  # type: ignore[attr-defined]
+        self._room[0] -= n
+        return n
+
+
+class ShortWrites:
+    """A real file whose every ``writev`` (and ``write``) writes at most the next of ``caps``
+    bytes, as a kernel may: the writer must carry on from the very byte it stopped at."""
+
+    def __init__(self, path: Path, caps: list[int]) -> None:
+        self._f: Sink = open_sink(path)
+        self._caps = caps
+        self._k = 0
+        self.calls: list[int] = []  # buffers given to each writev
+
+    def _cap(self) -> int:
+        self._k += 1
+        return self._caps[(self._k - 1) % len(self._caps)]
+
+    def write(self, data: bytes | memoryview, /) -> int | None:
+        return self._f.write(memoryview(data)[:self._cap()])
+
+    def writev(self, buffers: list[Any], /) -> int:
+        self.calls.append(len(buffers))
+        return self._f.writev(clipped(buffers, self._cap()))  # type: ignore[attr-defined]
+
+    def truncate(self, size: int, /) -> int:
+        return self._f.truncate(size)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def clipped(buffers: list[Any], limit: int) -> list[memoryview]:
+    """The first ``limit`` bytes of ``buffers`` taken end to end, as views of them."""
+    out = []
+    for b in buffers:
+        if not limit:
+            break
+        v = memoryview(b).cast("B")[:limit]
+        out.append(v)
+        limit -= v.nbytes
+    return out

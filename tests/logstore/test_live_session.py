@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from framegen import event, ping, raw, subscribe
-from store_kit import FullDisk
+from store_kit import FullDisk, FullDiskV
 
 from inspector.logstore.frame_store import KIND_SESSION, FrameStore
 from inspector.logstore.live_session import LiveSession
@@ -105,12 +105,13 @@ def test_rows_wait_for_the_tick_then_reach_the_file(tmp_path):
     live.close()
 
 
-def test_a_full_disk_is_reported_once_and_the_log_carries_on(tmp_path):
+@pytest.mark.parametrize("disk", [FullDisk, FullDiskV])
+def test_a_full_disk_is_reported_once_and_the_log_carries_on(tmp_path, disk):
     errors: list[str] = []
     room = [40_000]
     store = FrameStore()
     live = LiveSession(tmp_path, on_error=errors.append,
-                       writer_options={"flush_interval": 0.0, "opener": lambda p: FullDisk(p, room)})
+                       writer_options={"flush_interval": 0.0, "opener": lambda p: disk(p, room)})
     live.attach(store)
     for k in range(20):
         store.extend([event(seq=k * 100 + i, t=float(k)) for i in range(1, 101)])

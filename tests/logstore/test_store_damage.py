@@ -8,7 +8,7 @@ import shutil
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from store_kit import CONNS, TOPICS, FullDisk, as_rows, batch
+from store_kit import CONNS, TOPICS, FullDisk, FullDiskV, as_rows, batch
 
 from inspector.logstore.session_store.errors import StoreError
 from inspector.logstore.session_store.layout import DATA_FILE, INDEX_FILE, LABELS_FILE, create_session
@@ -107,11 +107,12 @@ def test_another_arrow_layout_is_refused(tmp_path):
         SessionReader(folder)
 
 
+@pytest.mark.parametrize("disk", [FullDisk, FullDiskV])
 @pytest.mark.parametrize("room", [700, 2_000, 9_000, 20_000])
-def test_a_full_disk_stops_the_writer_and_keeps_what_was_written(tmp_path, room):
+def test_a_full_disk_stops_the_writer_and_keeps_what_was_written(tmp_path, room, disk):
     folder = create_session(tmp_path)
     left = [room]
-    w = SessionWriter(folder, block_rows=50, opener=lambda path: FullDisk(path, left))
+    w = SessionWriter(folder, block_rows=50, opener=lambda path: disk(path, left))
     whole = []
     for k in range(20):
         w.append(batch(k), CONNS, TOPICS)  # never raises

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from store_kit import CONNS, TOPICS, as_rows, batch
+from store_kit import CONNS, TOPICS, ShortWrites, as_rows, batch
 
+from inspector.logstore.session_store import writer
 from inspector.logstore.session_store.labels import LabelTable
 from inspector.logstore.session_store.layout import create_session, read_meta
 from inspector.logstore.session_store.reader import SessionReader
@@ -209,7 +210,7 @@ def test_the_rows_own_bytes_are_written_in_place_of_the_stand_in(tmp_path, threa
 
 
 class CountingSink:
-    """A real file that counts its write calls."""
+    """A real file that counts its write calls (``writev`` too)."""
 
     def __init__(self, path) -> None:
         self._f = open_sink(path)
@@ -218,6 +219,10 @@ class CountingSink:
     def write(self, data, /):
         self.writes += 1
         return self._f.write(data)
+
+    def writev(self, buffers, /):
+        self.writes += 1
+        return self._f.writev(buffers)
 
     def truncate(self, size, /):
         return self._f.truncate(size)
@@ -269,11 +274,59 @@ def test_a_message_without_the_stand_in_is_written_with_the_bytes_joined(tmp_pat
     monkeypatch.setattr(writer._Capture, "take_parts", copying)
     folder = create_session(tmp_path)
     datas = [bytes([97 + i % 26]) * (1 + i % 300) for i in range(500)]
-    n = len(datas)
     with SessionWriter(folder, block_rows=64) as w:
-        w.append(Rows(np.arange(n, dtype=float), np.zeros(n), np.ones(n), np.full(n, 16), np.zeros(n),
-                      np.arange(n), np.zeros(n), datas), ["c"], [""])
+        for a in range(0, len(datas), 71):  # blocks made of several appends' columns
+            part = datas[a:a + 71]
+            n = len(part)
+            w.append(Rows(np.arange(a, a + n, dtype=float), np.zeros(n), np.ones(n), np.full(n, 16), np.zeros(n),
+                          np.arange(a, a + n), np.zeros(n), part), ["c"], [""])
     assert w.error == "" and len(w.blocks) == 8
     assert found.count(True) >= len(w.blocks)  # the stand-in was there each time, and refused
     with SessionReader(folder) as r:
         assert [row.data for row in r.rows(0, len(r))] == datas
+        assert [row.t for row in r.rows(0, len(r))] == list(range(len(datas)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(st.binary(max_size=700), max_size=40), caps=st.lists(st.integers(1, 900), min_size=1,
+                                                                            max_size=6),
+       iov_max=st.integers(1, 5))
+def test_short_writes_carry_on_from_the_byte_they_stopped_at(tmp_path_factory, monkeypatch, pieces, caps, iov_max):
+    """A ``writev`` (or ``write``) may write part of what it was given: ``write_all`` goes on
+    from the next byte, in calls of at most IOV_MAX buffers, until all of them are written, and
+    says how many bytes each call wrote."""
+    monkeypatch.setattr(writer, "IOV_MAX", iov_max)
+    path = tmp_path_factory.mktemp("short") / "f"
+    sink = ShortWrites(path, caps)
+    told: list[int] = []
+    gather = writer.Gather([(pieces, 0, len(pieces))], sum(map(len, pieces)), head=[b"head", memoryview(b"")],
+                           tail=[memoryview(b"tail")])
+    writer.write_all(sink, gather, told.append)
+    sink.close()
+    expected = b"head" + b"".join(pieces) + b"tail"
+    assert path.read_bytes() == expected and sum(told) == len(expected)
+    assert all(0 < n <= iov_max for n in sink.calls)
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+def test_a_block_written_in_short_writes_reads_back_whole(tmp_path, threaded):
+    """The writer's files, each block's message written a few hundred bytes a call: every row
+    comes back as written."""
+    folder = create_session(tmp_path)
+    writes = SinkThread() if threaded else None
+    sinks: list[ShortWrites] = []
+
+    def short(path):
+        sinks.append(ShortWrites(path, [997, 1, 300, 4096]))
+        return sinks[-1]
+
+    try:
+        with SessionWriter(folder, opener=writes.opener(short) if writes else short, block_rows=64) as w:
+            for k in range(6):
+                w.append(batch(k), CONNS, TOPICS)
+    finally:
+        if writes is not None:
+            writes.stop()
+    assert w.error == "" and any(len(s.calls) > len(w.blocks) for s in sinks)  # blocks took many calls
+    with SessionReader(folder) as r:
+        assert r.rows(0, len(r)) == [row for k in range(6) for row in as_rows(batch(k))]

@@ -74,31 +74,37 @@ def fixed_arrays(rows: Rows) -> list[np.ndarray[Any, Any]]:
     columns' lengths differ."""
     n = len(rows.data)
     given = (rows.t, rows.conn, rows.direction, rows.kind, rows.topic, rows.seq)
-    cols = [np.asarray(v, dtype) for v, (_, dtype) in zip(given, FIXED_COLUMNS, strict=False)]
-    cols.append(np.fromiter(map(len, rows.data), np.int32, n) if rows.size is None else np.asarray(rows.size, np.int32))
-    cols.append(np.zeros(n, np.int64) if rows.gap is None else np.asarray(rows.gap, np.int64))
-    cols.append(np.asarray(rows.flags, np.int8))
+    cols = [np.ascontiguousarray(v, dtype) for v, (_, dtype) in zip(given, FIXED_COLUMNS, strict=False)]
+    cols.append(np.fromiter(map(len, rows.data), np.int32, n) if rows.size is None else
+                np.ascontiguousarray(rows.size, np.int32))
+    cols.append(np.zeros(n, np.int64) if rows.gap is None else np.ascontiguousarray(rows.gap, np.int64))
+    cols.append(np.ascontiguousarray(rows.flags, np.int8))
     if any(c.shape != (n,) for c in cols):
         raise ValueError("every column of the rows must hold one value per row")
     return cols
 
 
-def binary_array(joined: Any, sizes: np.ndarray[Any, Any]) -> Any:
+def binary_array(joined: Any, sizes: np.ndarray[Any, Any] | None, offsets: Any = None) -> Any:
     """An Arrow binary array of the values ``joined`` end to end (bytes or a view of them),
-    ``sizes`` long each: the buffer as it is, no per-item Arrow call."""
-    offsets = np.zeros(len(sizes) + 1, np.int32)
-    np.cumsum(sizes, out=offsets[1:])
-    return pa.Array.from_buffers(pa.binary(), len(sizes), [None, pa.py_buffer(offsets), pa.py_buffer(joined)])
+    ``sizes`` long each, or where ``offsets`` (int32, from 0, one more than the values) says:
+    the buffer as it is, no per-item Arrow call."""
+    if offsets is None:
+        assert sizes is not None
+        offsets = np.zeros(len(sizes) + 1, np.int32)
+        np.cumsum(sizes, out=offsets[1:])
+    return pa.Array.from_buffers(pa.binary(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(joined)])
 
 
 _TYPES = [pa.from_numpy_dtype(dtype) for _, dtype in FIXED_COLUMNS]
 
 
-def record_batch(fixed: list[np.ndarray[Any, Any]], joined: Any) -> Any:
-    """A record batch of the fixed columns (contiguous numpy arrays of the schema's types,
-    wrapped, not copied) and the values ``joined`` end to end (``fixed[6]`` their sizes)."""
-    n = len(fixed[0])
-    arrays = [pa.Array.from_buffers(t, n, [None, pa.py_buffer(np.ascontiguousarray(col))])
+def record_batch(fixed: Sequence[Any], joined: Any, offsets: Any = None, rows: int | None = None) -> Any:
+    """A record batch of the fixed columns (contiguous numpy arrays of the schema's types, or
+    buffers of their bytes: wrapped, not copied) and the values ``joined`` end to end (``fixed[6]``
+    their sizes, unless ``offsets`` is given); ``rows``: how many (default: ``fixed[0]``'s length)."""
+    n = len(fixed[0]) if rows is None else rows
+    arrays = [pa.Array.from_buffers(t, n, [None, col if isinstance(col, pa.Buffer) else
+                                           pa.py_buffer(np.ascontiguousarray(col))])
               for t, col in zip(_TYPES, fixed, strict=True)]
-    arrays.append(binary_array(joined, fixed[6]))
+    arrays.append(binary_array(joined, None if offsets is not None else fixed[6], offsets))
     return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)

@@ -3,16 +3,21 @@
 No threads of its own: rows wait in memory until a flush, which the writer does itself when the oldest
 waiting row is ``flush_interval`` old (checked on ``append`` and ``tick``, which the owner's
 timer calls) or a block is full, and always on ``flush`` and ``close``. A flush writes, in
-order, the new labels, the batch, then its index entry, each with plain ``write`` calls: once
-a flush returns, a kill -9 cannot take its rows (an OS crash can, short of ``close(fsync=True)``).
+order, the new labels, the batch, then its index entry, each with plain ``write`` or
+``writev`` calls: once a flush returns, a kill -9 cannot take its rows (an OS crash can,
+short of ``close(fsync=True)``).
 
-The rows' bytes are kept by reference until written and never joined on the caller's
-thread: each block's Arrow message is made with a stand-in for its bytes (``_stand_in``), and
-the file gets the whole message as one ``Gather``, the rows' own bytes in the stand-in's place,
-which a sink that writes on a thread of its own (``sink_thread``) joins and writes there in one
-go. So what appending costs the caller does not grow with the frames' sizes, and that thread
-takes the GIL a few times a block, not a few times a part. With compression the bytes are
-joined here.
+The rows' bytes and fixed columns are kept by reference until written and never joined or
+copied on the caller's thread: each block's Arrow message is made with stand-ins for its
+columns and its bytes (``_stand_ins``), and the file gets the whole message as one ``Gather``,
+the appends' own column arrays and the rows' own bytes in the stand-ins' place, which a sink
+that writes on a thread of its own (``sink_thread``) joins and writes there in one go. So
+what appending costs the caller does not grow with the frames' sizes, and that thread takes
+the GIL a few times a block, not a few times a part. The rows' bytes are joined apart from
+the message's other parts (pyarrow's buffers, the columns' arrays): a join of bytes objects
+alone copies a large block without holding the GIL, one with any other buffer in it holds it
+throughout; the parts and the joined bytes then go to the file in one ``writev``. With
+compression the columns and bytes are joined here.
 
 Any OSError while writing (a full disk) stops the writer for good: ``error`` holds one line
 saying why, the files are cut back to the last whole batch, later rows are dropped (the app
@@ -23,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import itertools
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -51,56 +55,157 @@ BLOCK_BYTES = 16 * 1024 * 1024
 
 
 class Sink(Protocol):
-    """The part of a binary file the writer uses (a test wraps one to fill the disk)."""
+    """The part of a binary file the writer uses (a test wraps one to fill the disk). A sink
+    may also have ``writev(buffers) -> int``, ``os.writev``'s (``write_all`` uses it for a
+    ``Gather``; without it the parts are joined and written)."""
 
     def write(self, data: bytes | memoryview, /) -> int | None: ...
     def truncate(self, size: int, /) -> int: ...
     def close(self) -> None: ...
 
 
+class FileSink:
+    """An unbuffered file, 0600, which also writes many buffers in one call (``writev``,
+    where the OS has it)."""
+
+    def __init__(self, path: Path) -> None:
+        self._f = open_private(path, "wb", buffering=0)
+        if hasattr(os, "writev"):
+            self.writev = self._writev
+
+    def write(self, data: bytes | memoryview, /) -> int | None:
+        return self._f.write(data)
+
+    def _writev(self, buffers: Sequence[Any], /) -> int:
+        return os.writev(self._f.fileno(), buffers)
+
+    def truncate(self, size: int, /) -> int:
+        return self._f.truncate(size)
+
+    def fileno(self) -> int:
+        return self._f.fileno()
+
+    def close(self) -> None:
+        self._f.close()
+
+
 def open_sink(path: Path) -> Sink:
-    """A new unbuffered file, 0600."""
-    f: Sink = open_private(path, "wb", buffering=0)
-    return f
+    """A new unbuffered file, 0600 (``FileSink``)."""
+    return FileSink(path)
+
+
+def _iov_max() -> int:
+    try:
+        return max(16, os.sysconf("SC_IOV_MAX"))
+    except (AttributeError, ValueError, OSError):
+        return 16  # POSIX's least
+
+
+IOV_MAX = _iov_max()  # buffers one writev takes at most
+
+
+def write_all(sink: Sink, data: bytes | memoryview | Gather, wrote: Callable[[int], None] | None = None) -> None:
+    """Write every byte of ``data`` to ``sink``: a ``Gather``'s parts with the sink's
+    ``writev`` (else joined), a short write carried on from the byte it stopped at. ``wrote``
+    hears each call's count as it lands (what reached the file, should a later call fail); a
+    call that writes nothing (a raw file that would block) fails as a short write."""
+    if isinstance(data, Gather):
+        writev = getattr(sink, "writev", None)
+        if writev is not None:
+            _write_pieces(writev, data.pieces(), wrote)
+            return
+        data = data.join()
+    view = memoryview(data).cast("B")
+    while view:
+        n = sink.write(view)
+        if not n:
+            raise OSError(f"short write ({len(view)} bytes not written)")
+        if wrote is not None:
+            wrote(n)
+        view = view[n:]
+
+
+def _write_pieces(writev: Callable[[Sequence[Any]], int], pieces: Sequence[Any],
+                  wrote: Callable[[int], None] | None) -> None:
+    views = [v for v in (memoryview(p).cast("B") for p in pieces) if v.nbytes]
+    i = 0
+    while i < len(views):
+        n = writev(views[i:i + IOV_MAX])
+        if not n:
+            raise OSError(f"short write ({sum(v.nbytes for v in views[i:])} bytes not written)")
+        if wrote is not None:
+            wrote(n)
+        while n:  # past the bytes written: whole views, then the start of one
+            v = views[i]
+            if n < v.nbytes:
+                views[i] = v[n:]
+                break
+            n -= v.nbytes
+            i += 1
 
 
 Run = tuple[Sequence[Any], int, int]  # items lo to hi of a sequence of buffers, not copied
 
 
 class Gather:
-    """Bytes to write end to end, not joined yet: ``runs`` of buffers (a block's message: the
-    rows' own bytes objects, in the callers' own lists, and the message's other parts),
-    ``nbytes`` of them in all. Nothing is copied until ``join``, not even the lists (copying a
-    list touches every object in it), which checks that they are as many as the sizes said."""
+    """Bytes to write end to end, not joined yet: ``runs`` of buffers, the rows' own bytes
+    objects in the callers' own lists, ``data_nbytes`` of them, between ``head`` and ``tail``,
+    a block's message's other parts (pyarrow's buffers, the fixed columns' own arrays);
+    ``nbytes`` in all. Nothing is copied until ``pieces`` or ``join``, not even the lists
+    (copying a list touches every object in it), which checks that the rows' bytes are as
+    many as the sizes said."""
 
-    __slots__ = ("nbytes", "runs")
+    __slots__ = ("data_nbytes", "head", "nbytes", "runs", "tail")
 
-    def __init__(self, runs: list[Run], nbytes: int) -> None:
+    def __init__(self, runs: list[Run], nbytes: int, head: Sequence[Any] = (), tail: Sequence[Any] = ()) -> None:
         self.runs = runs
-        self.nbytes = nbytes
+        self.data_nbytes = nbytes
+        self.head = list(head)
+        self.tail = list(tail)
+        self.nbytes = nbytes + sum(memoryview(p).nbytes for p in (*self.head, *self.tail))
+
+    def data(self) -> bytes:
+        """The runs' bytes joined. Only they are in the join: of bytes objects alone, a large
+        one copies without holding the GIL (a buffer of another type in it would hold it)."""
+        items: Sequence[Any]
+        if len(self.runs) == 1:
+            seq, lo, hi = self.runs[0]
+            items = seq if lo == 0 and hi == len(seq) else seq[lo:hi]
+        else:
+            whole: list[Any] = []
+            for seq, lo, hi in self.runs:
+                whole += seq if lo == 0 and hi == len(seq) else seq[lo:hi]
+            items = whole
+        out = b"".join(items)
+        if len(out) != self.data_nbytes:
+            off = len(out) - self.data_nbytes
+            raise OSError(f"internal error: the rows' bytes differ from their sizes by {off:+d}")
+        return out
+
+    def pieces(self) -> list[Any]:
+        """The buffers to write end to end: the head's, the rows' bytes joined, the tail's."""
+        return [*self.head, self.data(), *self.tail]
 
     def join(self) -> bytes:
-        runs = self.runs
-        if len(runs) == 1 and runs[0][1] == 0 and runs[0][2] == len(runs[0][0]):
-            out = b"".join(runs[0][0])
-        else:
-            out = b"".join(itertools.chain.from_iterable(
-                seq if lo == 0 and hi == len(seq) else itertools.islice(seq, lo, hi) for seq, lo, hi in runs))
-        if len(out) != self.nbytes:
-            raise OSError(f"internal error: the rows' bytes differ from their sizes by {len(out) - self.nbytes:+d}")
-        return out
+        return self.data() if not self.head and not self.tail else b"".join(self.pieces())
 
 
 _zeros: Any = None
 
 
-def _stand_in(nbytes: int) -> Any:
-    """A buffer of ``nbytes`` that stands for a block's bytes while its message is made: zeros
-    that are never touched (``bytes(n)`` maps them lazily), the same memory for every block."""
+def _stand_ins(sizes: Sequence[int]) -> list[Any]:
+    """Buffers of ``sizes`` that stand for a block's columns while its message is made: zeros
+    that are never touched (``bytes(n)`` maps them lazily), the same memory for every block,
+    each at an address of its own (the message's parts are told apart by where they start)."""
     global _zeros
-    if _zeros is None or _zeros.size < nbytes:
-        _zeros = pa.py_buffer(bytes(max(nbytes, BLOCK_BYTES)))
-    return _zeros.slice(0, nbytes)
+    total = sum(sizes)
+    if _zeros is None or _zeros.size < total:
+        _zeros = pa.py_buffer(bytes(max(total, 2 * BLOCK_BYTES)))
+    out, at = [], 0
+    for size in sizes:
+        out.append(_zeros.slice(at, size))
+        at += size
+    return out
 
 
 class _Capture:
@@ -132,18 +237,32 @@ class _Capture:
         if len(head) > len(prefix):
             self.parts.insert(0, head[len(prefix):])
 
-    def take_parts(self, stand_in: Any = None, gather: Gather | None = None) -> list[Any] | None:
+    def take_parts(self, stand_ins: tuple[Any, dict[tuple[int, int], list[Any]]] | None = None,
+                   gather: Gather | None = None) -> list[Any] | None:
         """The parts written since the last take, small ones joined (one write call each). With
-        ``stand_in``: the whole message as one ``Gather``, with ``gather``'s runs in place of the
-        part that is ``stand_in`` (one write, and one hand-over to the writes' thread, a block);
-        None when no part was (the message cannot be written as it is)."""
+        ``stand_ins`` (the bytes' stand-in, and each fixed column's stand-in by address and size,
+        with the arrays to write in its place): the whole message as one ``Gather``, with
+        ``gather``'s runs in place of the bytes' stand-in and the arrays in place of the columns'
+        (one write, and one hand-over to the writes' thread, a block); None when a stand-in is
+        not among the parts (the message cannot be written as it is)."""
         parts, self.parts = self.parts, []
-        if stand_in is not None:
+        if stand_ins is not None:
             assert gather is not None
+            data_in, columns = stand_ins
+            head: list[Any] = []
+            found = 0
             for k, part in enumerate(parts):
-                if isinstance(part, pa.Buffer) and part.address == stand_in.address and part.size == stand_in.size:
-                    nbytes = sum(memoryview(p).nbytes for p in parts) - part.size + gather.nbytes
-                    return [Gather([(parts, 0, k), *gather.runs, (parts, k + 1, len(parts))], nbytes)]
+                key = (part.address, part.size) if isinstance(part, pa.Buffer) else None
+                if key == (data_in.address, data_in.size):  # the bytes come after every fixed column
+                    if found != len(columns):
+                        return None
+                    return [Gather(gather.runs, gather.nbytes, head=head, tail=parts[k + 1:])]
+                arrays = columns.get(key) if key is not None else None
+                if arrays is None:
+                    head.append(part)
+                else:
+                    head.extend(arrays)
+                    found += 1
             return None
         out: list[Any] = []
         small: list[Any] = []
@@ -174,14 +293,8 @@ class _File:
                 write_gather(data)
                 self.size += data.nbytes
                 return
-            data = data.join()
-        view = memoryview(data).cast("B")
-        while view:
-            n = self.sink.write(view)
-            if not n:  # a raw file writes part, or None when it would block: treat both as a failure past 0
-                raise OSError(f"short write ({len(view)} bytes not written)")
-            view = view[n:]
-        self.size += memoryview(data).nbytes
+        write_all(self.sink, data)
+        self.size += data.nbytes if isinstance(data, Gather) else memoryview(data).nbytes
 
     def cut_back(self, size: int) -> None:
         self.sink.truncate(size)
@@ -213,6 +326,7 @@ class SessionWriter:
         self.blocks: list[block_index.Block] = []
         self._pending: list[list[np.ndarray[Any, Any]]] = []  # the fixed columns of each append
         self._pending_data: list[Run] = []  # the rows' bytes: the callers' own sequences
+        self._scratch = np.empty(0, np.int64)  # ``_ends``'s memory
         self._pending_rows = 0
         self._pending_bytes = 0
         self._oldest = 0.0
@@ -318,8 +432,7 @@ class SessionWriter:
         total = self._pending_rows
         self._pending, self._pending_data = [], []
         self._pending_rows = self._pending_bytes = 0
-        fixed = pending[0] if len(pending) == 1 else [np.concatenate(cols) for cols in zip(*pending, strict=True)]
-        ends = np.cumsum(fixed[6], dtype=np.int64)
+        ends = self._ends(pending, total)
 
         def at(i: int) -> int:  # where row i's bytes start, counted from the first waiting row's
             return int(ends[i - 1]) if i else 0
@@ -327,53 +440,86 @@ class SessionWriter:
         spans = _blocks(ends, self._block_rows, self._block_bytes)
         if whole_blocks_only and len(spans) > 1:  # the last block is not full: it waits
             lo = spans.pop()[0]
-            self._pending, self._pending_data = [[c[lo:] for c in fixed]], _cut(data, lo, len(ends))
-            self._pending_rows = len(ends) - lo
-            self._pending_bytes = at(len(ends)) - at(lo)
+            self._pending, self._pending_data = _cut_columns(pending, lo, total), _cut(data, lo, total)
+            self._pending_rows = total - lo
+            self._pending_bytes = at(total) - at(lo)
             total -= self._pending_rows
         before = self.rows_written
         try:
             for lo, hi in spans:
-                self._write_block([c[lo:hi] for c in fixed], Gather(_cut(data, lo, hi), at(hi) - at(lo)))
+                offsets = np.empty(hi - lo + 1, np.int32)  # the bytes' Arrow offsets, from 0
+                offsets[0] = 0
+                np.subtract(ends[lo:hi], at(lo), out=offsets[1:], casting="unsafe")
+                self._write_block(_cut_columns(pending, lo, hi), offsets, Gather(_cut(data, lo, hi), at(hi) - at(lo)))
         except OSError as exc:
             self._fail(exc)
             self.rows_dropped += total - (self.rows_written - before) + self._pending_rows
             self._pending, self._pending_data, self._pending_rows, self._pending_bytes = [], [], 0, 0
 
-    def _write_block(self, fixed: list[np.ndarray[Any, Any]], data: Gather) -> None:
-        """One block: its message made with a stand-in for its bytes, which the file gets in its
-        place (or joined here: compression reads them, and a message without the stand-in)."""
+    def _ends(self, pending: list[list[np.ndarray[Any, Any]]], total: int) -> np.ndarray[Any, Any]:
+        """Where each waiting row's bytes end (the running sum of the sizes), in memory kept from
+        one write to the next (fresh memory costs a page fault a page): good until the next call."""
+        if len(self._scratch) < total:
+            self._scratch = np.empty(total, np.int64)
+        ends = self._scratch[:total]
+        at = base = 0
+        for cols in pending:
+            k = len(cols[6])
+            part = ends[at:at + k]
+            np.cumsum(cols[6], out=part)
+            if base:
+                part += base
+            if k:
+                base = int(part[-1])
+            at += k
+        if len(self._scratch) > 4 * self._block_rows:  # a very large append: not kept
+            self._scratch = np.empty(0, np.int64)
+        return ends
+
+    def _write_block(self, pieces: list[list[np.ndarray[Any, Any]]], offsets: np.ndarray[Any, Any],
+                     data: Gather) -> None:
+        """One block, its fixed columns in ``pieces`` (each append's part of them). Its message is
+        made with stand-ins for its columns and its bytes, which the file gets in their place: the
+        columns' own arrays as they are, the bytes joined on the way (``Gather``). Joined here:
+        with compression (it reads them), or a message without the stand-ins."""
+        rows = len(offsets) - 1
+        first, last = float(pieces[0][0][0]), float(pieces[-1][0][-1])
         if self._gather and data.nbytes:
-            stand_in = _stand_in(data.nbytes)
-            parts = self._message(record_batch(fixed, stand_in), stand_in, data)
+            sizes = [sum(p[k].nbytes for p in pieces) for k in range(len(pieces[0]))]
+            data_in, *fixed_in = _stand_ins([data.nbytes, *sizes])
+            columns = {(b.address, b.size): [p[k] for p in pieces] for k, b in enumerate(fixed_in)}
+            parts = self._message(record_batch(fixed_in, data_in, offsets, rows), (data_in, columns), data)
             if parts is not None:
-                self._write_parts(fixed[0], parts)
+                self._write_parts(first, last, rows, parts)
                 return
-        self._write_batch(record_batch(fixed, data.join()))
+        fixed = pieces[0] if len(pieces) == 1 else [np.concatenate(cols) for cols in zip(*pieces, strict=True)]
+        self._write_batch(record_batch(fixed, data.join(), offsets, rows))
 
     def _write_batch(self, rb: Any) -> None:
         parts = self._message(rb)
         assert parts is not None
         t = rb.column(0).to_numpy()
-        self._write_parts(t, parts)
+        self._write_parts(float(t[0]), float(t[-1]), len(t), parts)
 
-    def _message(self, rb: Any, stand_in: Any = None, data: Gather | None = None) -> list[Any] | None:
-        """The parts of ``rb``'s Arrow message (``data`` in place of ``stand_in``; None: not found)."""
+    def _message(self, rb: Any, stand_ins: tuple[Any, dict[tuple[int, int], list[Any]]] | None = None,
+                 data: Gather | None = None) -> list[Any] | None:
+        """The parts of ``rb``'s Arrow message (``take_parts``: None when a stand-in was not found)."""
         self._stream.write_batch(rb)
         if self._schema_prefix:  # the first batch: the schema written already comes first
             self._capture.drop(self._schema_prefix)
             self._schema_prefix = b""
-        return self._capture.take_parts(stand_in, data)
+        return self._capture.take_parts(stand_ins, data)
 
-    def _write_parts(self, t: np.ndarray[Any, Any], parts: list[Any]) -> None:
-        """Write a block's message (its new labels first, its index entry after); ``t`` its times."""
+    def _write_parts(self, first: float, last: float, rows: int, parts: list[Any]) -> None:
+        """Write a block's message (its new labels first, its index entry after): ``rows`` rows
+        of times ``first`` to ``last``."""
         if self._new_labels:
             self._labels.write(self._new_labels)
             self._new_labels = b""
         start = self._data.size
         for part in parts:  # the batch's buffers as they are, not joined into a copy
             self._data.write(part)
-        block = block_index.Block(start, self._data.size - start, len(t), float(t[0]), float(t[-1]))
+        block = block_index.Block(start, self._data.size - start, rows, first, last)
         self._index.write(block_index.encode(block))
         self.blocks.append(block)
         self.rows_written += block.rows
@@ -459,6 +605,19 @@ def _cut(runs: list[Run], lo: int, hi: int) -> list[Run]:
         end = start + b - a
         if end > lo and start < hi:
             out.append((seq, a + max(lo - start, 0), a + min(hi, end) - start))
+        start = end
+    return out
+
+
+def _cut_columns(pending: list[list[np.ndarray[Any, Any]]], lo: int, hi: int) -> list[list[np.ndarray[Any, Any]]]:
+    """Rows ``lo`` to ``hi`` of the appends' columns taken end to end, as views of them."""
+    out = []
+    start = 0  # the first row of the append at hand
+    for cols in pending:
+        end = start + len(cols[0])
+        if end > lo and start < hi:
+            a, b = max(lo - start, 0), min(hi, end) - start
+            out.append(cols if a == 0 and b == end - start else [c[a:b] for c in cols])
         start = end
     return out
 

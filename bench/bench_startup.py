@@ -11,8 +11,9 @@ module has loaded). --qapp-first starts the app's child as the bare one starts (
 and the QApplication made by the probe first, then the app run on it): the figures of earlier
 sessions. The clock runs from just before the process is spawned until the
 main window's first paint event, when the event loop is running; the bare child then exits at
-once. The app's child goes on to the first live frame: the first frame row in the log (the app
-starts on the embedded mock with demo traffic), timed from the same spawn.
+once. The app's child goes on to the first live frame: the first frame row in the log's table (in
+its store, and the table caught up with the store; the app starts on the embedded mock with
+demo traffic), timed from the same spawn.
 The child's probe is a Python event filter on the whole application (every event of every object
 goes through Python: a wrapper, and its class, for each); --window-probe watches the application
 only until a main window appears, then that window alone, as close to a start without a probe as
@@ -117,7 +118,9 @@ def _probe(what: str, narrow: bool, app=None):
     def first_frame() -> None:
         for w in QApplication.topLevelWidgets():
             log_panel = getattr(w, "log_panel", None)
-            if log_panel is not None and log_panel.frame_count() > 0:
+            # a frame in the store and the table caught up with it: the row is shown, not only stored
+            if (log_panel is not None and log_panel.frame_count() > 0
+                    and log_panel.model.rowCount() >= len(log_panel.rows)):
                 cpu = os.times()
                 print(f"frame {time.time():.6f} {cpu.user + cpu.system:.6f}", flush=True)
                 os._exit(0)

@@ -623,6 +623,9 @@ class LogPanel(QWidget):
         follow in later turns of the event loop (the timers call this)."""
         pending = self._pending
         n = min(len(pending), self.slice_size)
+        # a log's first frames show at once: the gap a busy start-up (its first paint counted) set
+        # for the connection's rows before them must not hold back the first live frame
+        first = n > 0 and self.rows.frame_count == 0
         t0 = self._clock()
         if n == len(pending):
             batch, self._pending = pending, []
@@ -633,7 +636,8 @@ class LogPanel(QWidget):
         now = self._clock()
         if n:
             self.slice_size = next_slice_size(n, now - t0)
-        if now - self._synced_at >= self._sync_gap or (not self._pending and self._sync_gap <= self._sync_every):
+        if (first or now - self._synced_at >= self._sync_gap
+                or (not self._pending and self._sync_gap <= self._sync_every)):
             self._sync()
         elif not self._pending and not self._sync_timer.isActive():  # the rest is stored; shown when the gap is up
             self._sync_when_due()

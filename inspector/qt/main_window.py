@@ -60,7 +60,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.payloads.lens import build_lens
 from inspector.profiles import Profile, ProfileError, ProfileStore, Subscription
 from inspector.protocol.describe import describe_state
 from inspector.protocol.events import PayloadTrouble, State, StateChanged
@@ -820,6 +819,8 @@ class MainWindow(QMainWindow):
         """The profile's contract and decoders read the EVENTs of this connection's rows."""
         if not profile.asyncapi and not profile.decoders:
             return
+        from inspector.payloads.lens import build_lens  # contracts and decoders: after the first paint
+
         try:
             lens = build_lens(profile.asyncapi, profile.decoders)
         except ValueError as exc:

@@ -22,12 +22,13 @@ from inspector.qt.first_paint import CLASSES_MARKER, EXIT_AFTER_PAINT_ENV, MODUL
 ALLOW_LIST = Path(__file__).with_name("startup_modules.txt")
 SHRINK_ENV = "REALTIME_INSPECTOR_SHRINK_STARTUP_LIST"
 # never on the start path, whatever the list says: each has its own lazy seam
-# (the window paints on Qt's own loop: asyncio and qasync come after it; numpy is bound lazily)
+# (the window paints on Qt's own loop: asyncio and qasync come after it; numpy is bound lazily;
+# contracts and decoders load with the first profile that has them)
 NEVER = ("pyqtgraph", "jsonschema", "yaml", "referencing", "cryptography", "pyarrow",
          "inspector.conformance", "inspector.load", "inspector.qt.load", "inspector.qt.conformance",
          "websockets", "inspector.client", "inspector.mock.server", "inspector.qt.mock",
          "inspector.qt.recording", "inspector.qt.session.connection_tab", "inspector.qt.live_store",
-         "numpy", "asyncio", "qasync", "ssl")
+         "numpy", "asyncio", "qasync", "ssl", "inspector.payloads")
 
 
 # PySide6 classes whose making costs more than the first paint gains by them, never made before it:

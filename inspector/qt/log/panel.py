@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
 
 from inspector.logstore.frame_store import KIND_EMPTY, KIND_SESSION, KIND_TEXT, FrameStore, Query
 from inspector.logstore.session_rows import is_row
-from inspector.payloads.lens import Lens, Reading
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.kinds import Kind
 from inspector.qt.completer_click import let_clicks_through
@@ -56,6 +55,7 @@ from inspector.qt.steady_label import SteadyLabel
 if TYPE_CHECKING:  # log_rows loads when a session store backs the log; a scan loads pyarrow
     from inspector.logstore.log_rows import LogRows, Rows
     from inspector.logstore.store_scan import MatchChunks
+    from inspector.payloads.lens import Lens, Reading
     from inspector.qt.log.scan_job import ScanJob
 
 FLUSH_MS = 40        # ≈ 25 Hz

@@ -34,9 +34,10 @@ NEVER = ("pyqtgraph", "jsonschema", "yaml", "referencing", "cryptography", "pyar
 # PySide6 classes whose making costs more than the first paint gains by them, never made before it:
 # the style's (with its many large enum classes; see inspector.qt.app._qt_args), and the dialogs
 # PySide6 makes only when it walks every QWidget class to find a widget's class (a widget Qt made,
-# handed to Python untyped: see LogPanel's _viewport)
+# handed to Python untyped: see LogPanel's _viewport); a dialog's class is made when it is first opened
 NEVER_CLASSES = ("PySide6.QtWidgets.QStyle", "PySide6.QtWidgets.QCommonStyle", "PySide6.QtWidgets.QProxyStyle",
-                 "PySide6.QtWidgets.QWizard", "PySide6.QtWidgets.QFileDialog", "PySide6.QtWidgets.QColorDialog")
+                 "PySide6.QtWidgets.QWizard", "PySide6.QtWidgets.QFileDialog", "PySide6.QtWidgets.QColorDialog",
+                 "PySide6.QtWidgets.QInputDialog", "PySide6.QtWidgets.QDialog")
 
 
 def _first_paint(tmp_path: Path) -> list[str]:

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -53,6 +52,8 @@ from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
 from inspector.qt.steady_label import SteadyLabel
 
 if TYPE_CHECKING:  # log_rows loads when a session store backs the log; a scan loads pyarrow
+    from PySide6.QtWidgets import QInputDialog
+
     from inspector.logstore.log_rows import LogRows, Rows
     from inspector.logstore.store_scan import MatchChunks
     from inspector.payloads.lens import Lens, Reading
@@ -864,6 +865,8 @@ class LogPanel(QWidget):
 
     def go_to_dialog(self) -> QInputDialog:
         """Ask for a frame number (non-blocking), then go to it."""
+        from PySide6.QtWidgets import QInputDialog  # its class (and QDialog's) made when first asked for
+
         dlg = QInputDialog(self)
         dlg.setWindowTitle("Go to frame")
         dlg.setLabelText("Frame number:")

@@ -31,6 +31,10 @@ on a shared machine.
 in the same rotation (bare, app, other app, run by run): a change's before and after side by side,
 under the same load.
 
+--callgrind counts instead the instructions each child runs up to its first paint, under valgrind's
+callgrind (the bare window, the app, and --against's app; one run each): a figure that the load of
+a shared machine does not sway, for a change's before and after when the wall clock cannot tell.
+
 --bundle DIR also times the frozen app (DIR/realtime-inspector --self-test) up to its first
 self-test line, which it prints once the window is shown and the loop runs; a proxy, since no
 code can be injected into the bundle.
@@ -54,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 FRAME_POLL_MS = 2
+PAINT_ONLY_ENV = "BENCH_STARTUP_PAINT_ONLY"  # the child exits at its first paint (--callgrind)
 
 
 def child(what: str, root: Path = ROOT, narrow: bool = False, qapp_first: bool = False) -> None:
@@ -134,7 +139,7 @@ def _probe(what: str, narrow: bool, app=None):
                 self.painted = True
                 cpu = os.times()
                 print(f"painted {time.time():.6f} {cpu.user + cpu.system:.6f}", flush=True)
-                if what == "bare":
+                if what == "bare" or os.environ.get(PAINT_ONLY_ENV):
                     os._exit(0)
                 poll.start(FRAME_POLL_MS)
             return False
@@ -238,6 +243,31 @@ def measure_side_by_side(env: dict[str, str], runs: int, against: Path | None = 
     return [b["painted"] for b in bare], [a["painted"] for a in first]
 
 
+def instructions_to_paint(cmd: list[str], env: dict[str, str]) -> int:
+    """The instructions ``cmd`` runs up to its first paint, as callgrind counts them (every thread)."""
+    with tempfile.TemporaryDirectory(prefix="bench-startup-cg-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd],
+                       env={**env, PAINT_ONLY_ENV: "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False, timeout=900)
+        for line in out.read_text().splitlines():
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError(f"{cmd[-1]}: callgrind wrote no total")
+
+
+def measure_callgrind(env: dict[str, str], against: Path | None, narrow: bool) -> None:
+    probe = ["--window-probe"] if narrow else []
+    bare = instructions_to_paint([sys.executable, __file__, "--child", "bare", *probe], env)
+    print(f"{'bare PySide6 window':<34} {bare / 1e6:8.1f} M instructions to the first paint", flush=True)
+    apps = {"realtime-inspector (python)": ROOT}
+    if against is not None:
+        apps[f"against {against}"] = against
+    for label, root in apps.items():
+        n = instructions_to_paint([sys.executable, __file__, "--child", "app", "--root", str(root), *probe], env)
+        print(f"{label:<34} {n / 1e6:8.1f} M instructions   (app/bare {n / bare:.2f})", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7)
@@ -248,6 +278,8 @@ def main() -> int:
     ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     ap.add_argument("--window-probe", action="store_true",
                     help="watch the application's events only until a main window appears, then that window's")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="count the instructions to the first paint under callgrind (one run each), not the time")
     ap.add_argument("--qapp-first", action="store_true",
                     help="start the app's child as the bare one (PySide6 and the QApplication first), "
                     "as earlier sessions did")
@@ -264,6 +296,9 @@ def main() -> int:
               f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
               f"probe: {'the main window (--window-probe)' if args.window_probe else 'every event'}"
               f"{', the app on the probe QApplication (--qapp-first)' if args.qapp_first else ''}")
+        if args.callgrind:
+            measure_callgrind(env, args.against.resolve() if args.against else None, args.window_probe)
+            return 0
         bare, app = measure_side_by_side(env, args.runs, args.against.resolve() if args.against else None,
                                          args.window_probe, args.qapp_first)
         extra = statistics.median(app) - statistics.median(bare)

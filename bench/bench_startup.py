@@ -11,8 +11,9 @@ module has loaded). --qapp-first starts the app's child as the bare one starts (
 and the QApplication made by the probe first, then the app run on it): the figures of earlier
 sessions. The clock runs from just before the process is spawned until the
 main window's first paint event, when the event loop is running; the bare child then exits at
-once. The app's child goes on to the first live frame: the first frame row in the log (the app
-starts on the embedded mock with demo traffic), timed from the same spawn.
+once. The app's child goes on to the first live frame: the first frame row in the log's table (in
+its store, and the table caught up with the store; the app starts on the embedded mock with
+demo traffic), timed from the same spawn.
 The child's probe is a Python event filter on the whole application (every event of every object
 goes through Python: a wrapper, and its class, for each); --window-probe watches the application
 only until a main window appears, then that window alone, as close to a start without a probe as
@@ -29,6 +30,10 @@ on a shared machine.
 --against DIR also times the app of another checkout of the project (``git worktree add DIR main``)
 in the same rotation (bare, app, other app, run by run): a change's before and after side by side,
 under the same load.
+
+--callgrind counts instead the instructions each child runs up to its first paint, under valgrind's
+callgrind (the bare window, the app, and --against's app; one run each): a figure that the load of
+a shared machine does not sway, for a change's before and after when the wall clock cannot tell.
 
 --bundle DIR also times the frozen app (DIR/realtime-inspector --self-test) up to its first
 self-test line, which it prints once the window is shown and the loop runs; a proxy, since no
@@ -53,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 FRAME_POLL_MS = 2
+PAINT_ONLY_ENV = "BENCH_STARTUP_PAINT_ONLY"  # the child exits at its first paint (--callgrind)
 
 
 def child(what: str, root: Path = ROOT, narrow: bool = False, qapp_first: bool = False) -> None:
@@ -117,7 +123,9 @@ def _probe(what: str, narrow: bool, app=None):
     def first_frame() -> None:
         for w in QApplication.topLevelWidgets():
             log_panel = getattr(w, "log_panel", None)
-            if log_panel is not None and log_panel.frame_count() > 0:
+            # a frame in the store and the table caught up with it: the row is shown, not only stored
+            if (log_panel is not None and log_panel.frame_count() > 0
+                    and log_panel.model.rowCount() >= len(log_panel.rows)):
                 cpu = os.times()
                 print(f"frame {time.time():.6f} {cpu.user + cpu.system:.6f}", flush=True)
                 os._exit(0)
@@ -131,7 +139,7 @@ def _probe(what: str, narrow: bool, app=None):
                 self.painted = True
                 cpu = os.times()
                 print(f"painted {time.time():.6f} {cpu.user + cpu.system:.6f}", flush=True)
-                if what == "bare":
+                if what == "bare" or os.environ.get(PAINT_ONLY_ENV):
                     os._exit(0)
                 poll.start(FRAME_POLL_MS)
             return False
@@ -235,6 +243,31 @@ def measure_side_by_side(env: dict[str, str], runs: int, against: Path | None = 
     return [b["painted"] for b in bare], [a["painted"] for a in first]
 
 
+def instructions_to_paint(cmd: list[str], env: dict[str, str]) -> int:
+    """The instructions ``cmd`` runs up to its first paint, as callgrind counts them (every thread)."""
+    with tempfile.TemporaryDirectory(prefix="bench-startup-cg-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *cmd],
+                       env={**env, PAINT_ONLY_ENV: "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False, timeout=900)
+        for line in out.read_text().splitlines():
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    raise RuntimeError(f"{cmd[-1]}: callgrind wrote no total")
+
+
+def measure_callgrind(env: dict[str, str], against: Path | None, narrow: bool) -> None:
+    probe = ["--window-probe"] if narrow else []
+    bare = instructions_to_paint([sys.executable, __file__, "--child", "bare", *probe], env)
+    print(f"{'bare PySide6 window':<34} {bare / 1e6:8.1f} M instructions to the first paint", flush=True)
+    apps = {"realtime-inspector (python)": ROOT}
+    if against is not None:
+        apps[f"against {against}"] = against
+    for label, root in apps.items():
+        n = instructions_to_paint([sys.executable, __file__, "--child", "app", "--root", str(root), *probe], env)
+        print(f"{label:<34} {n / 1e6:8.1f} M instructions   (app/bare {n / bare:.2f})", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7)
@@ -245,6 +278,8 @@ def main() -> int:
     ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     ap.add_argument("--window-probe", action="store_true",
                     help="watch the application's events only until a main window appears, then that window's")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="count the instructions to the first paint under callgrind (one run each), not the time")
     ap.add_argument("--qapp-first", action="store_true",
                     help="start the app's child as the bare one (PySide6 and the QApplication first), "
                     "as earlier sessions did")
@@ -261,6 +296,9 @@ def main() -> int:
               f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}, "
               f"probe: {'the main window (--window-probe)' if args.window_probe else 'every event'}"
               f"{', the app on the probe QApplication (--qapp-first)' if args.qapp_first else ''}")
+        if args.callgrind:
+            measure_callgrind(env, args.against.resolve() if args.against else None, args.window_probe)
+            return 0
         bare, app = measure_side_by_side(env, args.runs, args.against.resolve() if args.against else None,
                                          args.window_probe, args.qapp_first)
         extra = statistics.median(app) - statistics.median(bare)

@@ -60,7 +60,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.payloads.lens import build_lens
 from inspector.profiles import Profile, ProfileError, ProfileStore, Subscription
 from inspector.protocol.describe import describe_state
 from inspector.protocol.events import PayloadTrouble, State, StateChanged
@@ -303,14 +302,8 @@ class MainWindow(QMainWindow):
         if self._built:
             return
         self._built = True
-        from PySide6.QtWidgets import QStyle  # its Python class (many large enum classes) after the first paint
-
         from inspector.qt.mock.mock_panel import MockPanel  # loaded after the first paint (start-up time)
         from inspector.qt.session.passphrase import KeyPassphrases
-
-        for act, icon in ((self.shortcuts_action, QStyle.StandardPixmap.SP_DialogHelpButton),
-                          (self.about_action, QStyle.StandardPixmap.SP_MessageBoxInformation)):
-            act.setIcon(self.style().standardIcon(icon))
 
         self.passphrases = KeyPassphrases(self)  # client keys' passphrases: memory only, this run
         self.mock_panel = MockPanel(self.tasks, self._mock_config)
@@ -323,11 +316,19 @@ class MainWindow(QMainWindow):
 
     def build_side(self) -> None:
         """The profiles' page (in place of its placeholder), the recording UI (its menu entries
-        and the Record button), the side column's size and page. Once only, after ``build_rest``."""
+        and the Record button), the Help menu's icons, the side column's size and page. Once only,
+        after ``build_rest``."""
         if self._side_built or not self._built:
             return
         self._side_built = True
+        # the style's Python class (many large enum classes): after the first frames, for two menu entries' icons
+        from PySide6.QtWidgets import QStyle
+
         from inspector.qt.session.profiles_panel import ConnectionManager  # after the first frames (start-up time)
+
+        for act, icon in ((self.shortcuts_action, QStyle.StandardPixmap.SP_DialogHelpButton),
+                          (self.about_action, QStyle.StandardPixmap.SP_MessageBoxInformation)):
+            act.setIcon(self.style().standardIcon(icon))
 
         self.manager = ConnectionManager(self.store)
         self.side_tabs.removeTab(0)
@@ -456,7 +457,7 @@ class MainWindow(QMainWindow):
                                          "Show or hide the connections and the latency graph under the log")
         self.lower_action.setCheckable(True)
         self.lower_action.setChecked(True)
-        # their icons, the style's (a menu's entries: not in the first paint), come with the rest (build_rest)
+        # their icons, the style's (a menu's entries: not in the first paint), come after the first frames (build_side)
         self.shortcuts_action = self._action("Keyboard shortcuts", "F1", self.show_shortcuts)
         self.about_action = self._action("About Realtime Inspector", None, self.show_about)
         # the recording UI adds its entries to this menu (see RecordingUi._build_actions)
@@ -820,6 +821,8 @@ class MainWindow(QMainWindow):
         """The profile's contract and decoders read the EVENTs of this connection's rows."""
         if not profile.asyncapi and not profile.decoders:
             return
+        from inspector.payloads.lens import build_lens  # contracts and decoders: after the first paint
+
         try:
             lens = build_lens(profile.asyncapi, profile.decoders)
         except ValueError as exc:

@@ -75,7 +75,9 @@ def test_the_profiles_page_and_the_recording_ui_come_after_the_first_frame_and_k
         app_module._finish_at_first_frame(w)
         await until(lambda: w.log_panel.frame_count() > 0, 10, "a frame")
         assert w.recording is None  # the first frames first
+        assert w.about_action.icon().isNull()  # the Help menu's icons too: the style's Python class is costly
         await until(gc.isenabled, 5, "the rest of start-up")
+        assert not w.about_action.icon().isNull() and not w.shortcuts_action.icon().isNull()
         assert w.side_tabs.widget(0) is w.manager and w.manager.current_name() == LOCAL_MOCK
         assert w.manager.editor.url_edit.text() == w.mock_panel.url  # the running mock's URL, greyed
         assert w.recording is not None and tab.conn_id in w.recording.conn_urls

@@ -22,20 +22,22 @@ from inspector.qt.first_paint import CLASSES_MARKER, EXIT_AFTER_PAINT_ENV, MODUL
 ALLOW_LIST = Path(__file__).with_name("startup_modules.txt")
 SHRINK_ENV = "REALTIME_INSPECTOR_SHRINK_STARTUP_LIST"
 # never on the start path, whatever the list says: each has its own lazy seam
-# (the window paints on Qt's own loop: asyncio and qasync come after it; numpy is bound lazily)
+# (the window paints on Qt's own loop: asyncio and qasync come after it; numpy is bound lazily;
+# contracts and decoders load with the first profile that has them)
 NEVER = ("pyqtgraph", "jsonschema", "yaml", "referencing", "cryptography", "pyarrow",
          "inspector.conformance", "inspector.load", "inspector.qt.load", "inspector.qt.conformance",
          "websockets", "inspector.client", "inspector.mock.server", "inspector.qt.mock",
          "inspector.qt.recording", "inspector.qt.session.connection_tab", "inspector.qt.live_store",
-         "numpy", "asyncio", "qasync", "ssl")
+         "numpy", "asyncio", "qasync", "ssl", "inspector.payloads")
 
 
 # PySide6 classes whose making costs more than the first paint gains by them, never made before it:
 # the style's (with its many large enum classes; see inspector.qt.app._qt_args), and the dialogs
 # PySide6 makes only when it walks every QWidget class to find a widget's class (a widget Qt made,
-# handed to Python untyped: see LogPanel's _viewport)
+# handed to Python untyped: see LogPanel's _viewport); a dialog's class is made when it is first opened
 NEVER_CLASSES = ("PySide6.QtWidgets.QStyle", "PySide6.QtWidgets.QCommonStyle", "PySide6.QtWidgets.QProxyStyle",
-                 "PySide6.QtWidgets.QWizard", "PySide6.QtWidgets.QFileDialog", "PySide6.QtWidgets.QColorDialog")
+                 "PySide6.QtWidgets.QWizard", "PySide6.QtWidgets.QFileDialog", "PySide6.QtWidgets.QColorDialog",
+                 "PySide6.QtWidgets.QInputDialog", "PySide6.QtWidgets.QDialog")
 
 
 def _first_paint(tmp_path: Path) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
@@ -23,13 +23,15 @@ from PySide6.QtWidgets import (
 from inspector.logstore import hexdump
 from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, kind_label
 from inspector.logstore.session_rows import is_trouble, row_summary
-from inspector.payloads.contract import Violation
-from inspector.payloads.decoders import Outcome
-from inspector.payloads.lens import Reading
 from inspector.protocol.events import OUT, SessionEvent
 from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Ping, Pong, json_type, try_decode
 from inspector.qt.log.model import format_time
 from inspector.recording.format import event_fields
+
+if TYPE_CHECKING:  # contracts and decoders load with a profile that has them, after the first paint
+    from inspector.payloads.contract import Violation
+    from inspector.payloads.decoders import Outcome
+    from inspector.payloads.lens import Reading
 
 MAX_TREE_NODES = 5000
 MAX_CELL = 300

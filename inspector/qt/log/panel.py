@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QCompleter,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QMenu,
@@ -42,7 +41,6 @@ from PySide6.QtWidgets import (
 
 from inspector.logstore.frame_store import KIND_EMPTY, KIND_SESSION, KIND_TEXT, FrameStore, Query
 from inspector.logstore.session_rows import is_row
-from inspector.payloads.lens import Lens, Reading
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.kinds import Kind
 from inspector.qt.completer_click import let_clicks_through
@@ -54,8 +52,11 @@ from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
 from inspector.qt.steady_label import SteadyLabel
 
 if TYPE_CHECKING:  # log_rows loads when a session store backs the log; a scan loads pyarrow
+    from PySide6.QtWidgets import QInputDialog
+
     from inspector.logstore.log_rows import LogRows, Rows
     from inspector.logstore.store_scan import MatchChunks
+    from inspector.payloads.lens import Lens, Reading
     from inspector.qt.log.scan_job import ScanJob
 
 FLUSH_MS = 40        # ≈ 25 Hz
@@ -623,6 +624,9 @@ class LogPanel(QWidget):
         follow in later turns of the event loop (the timers call this)."""
         pending = self._pending
         n = min(len(pending), self.slice_size)
+        # a log's first frames show at once: the gap a busy start-up (its first paint counted) set
+        # for the connection's rows before them must not hold back the first live frame
+        first = n > 0 and self.rows.frame_count == 0
         t0 = self._clock()
         if n == len(pending):
             batch, self._pending = pending, []
@@ -633,7 +637,8 @@ class LogPanel(QWidget):
         now = self._clock()
         if n:
             self.slice_size = next_slice_size(n, now - t0)
-        if now - self._synced_at >= self._sync_gap or (not self._pending and self._sync_gap <= self._sync_every):
+        if (first or now - self._synced_at >= self._sync_gap
+                or (not self._pending and self._sync_gap <= self._sync_every)):
             self._sync()
         elif not self._pending and not self._sync_timer.isActive():  # the rest is stored; shown when the gap is up
             self._sync_when_due()
@@ -860,6 +865,8 @@ class LogPanel(QWidget):
 
     def go_to_dialog(self) -> QInputDialog:
         """Ask for a frame number (non-blocking), then go to it."""
+        from PySide6.QtWidgets import QInputDialog  # its class (and QDialog's) made when first asked for
+
         dlg = QInputDialog(self)
         dlg.setWindowTitle("Go to frame")
         dlg.setLabelText("Frame number:")

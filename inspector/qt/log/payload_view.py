@@ -20,16 +20,16 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
 
-from inspector.payloads.lens import NOTHING, Lens, Reading
 from inspector.protocol.kinds import Kind
 
-if TYPE_CHECKING:  # log_rows loads when a session store backs the log, not at start-up
-    from inspector.logstore.log_rows import Rows
+if TYPE_CHECKING:  # log_rows loads when a session store backs the log, not at start-up; the lens
+    from inspector.logstore.log_rows import Rows  # with the first contract or decoders (a view's)
+    from inspector.payloads.lens import Lens, Reading
 
 VIOLATION_BACKGROUND = QColor(190, 24, 93, 80)
 DECODE_ERROR_BACKGROUND = QColor(217, 119, 6, 80)
@@ -40,7 +40,7 @@ READINGS_KEPT = 65_536  # readings kept: many screens of rows, a few MB, however
 _STOP = None
 EVERY = None  # the lens of every connection's rows
 # (generation, frame number, the lens for its row, the frame's bytes), or _STOP
-_Job = tuple[int, int, Lens, bytes] | None
+_Job: TypeAlias = "tuple[int, int, Lens, bytes] | None"
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def _work(jobs: queue.SimpleQueue[_Job], done: Callable[[int, int, Reading], obj
             reading = lens.read(data)
         except Exception as exc:  # noqa: BLE001 - a reading that fails is that row's, never the app's
             from inspector.payloads.decoders import Outcome
+            from inspector.payloads.lens import Reading
             reading = Reading(Outcome("?", error=f"cannot read this frame: {exc}"))
         done(generation, number, reading)
 
@@ -81,6 +82,8 @@ class PayloadView(QObject):
 
     def __init__(self, store: Rows, lens: Lens, parent: QObject | None = None, conn: str | None = EVERY):
         super().__init__(parent)
+        from inspector.payloads.lens import NOTHING  # a view comes with a lens: loaded by now
+        self._nothing = NOTHING
         self.store = store
         self.lenses: dict[str | None, Lens] = {conn: lens}
         self._retired: list[Lens] = []  # replaced lenses, closed with the view (a job may still use one)
@@ -135,7 +138,7 @@ class PayloadView(QObject):
             self.readings[number] = self.readings.pop(number)  # used last: kept longest
         elif number not in self._asked:
             if number < self._scan_at and number > self._given_up:  # the scan read it: nothing to show
-                return NOTHING
+                return self._nothing
             if number < self._scan_at and self._ask(number):  # read before, given up since
                 self._again.add(number)
             elif number >= self._scan_at:
@@ -198,7 +201,7 @@ class PayloadView(QObject):
             self._again.discard(number)
             return
         again = number in self._again or number in self._ahead
-        if reading is not NOTHING or number >= self._scan_at or again:
+        if reading is not self._nothing or number >= self._scan_at or again:
             self._remember(number, reading)
         if again:  # read again after it was given up: counted the first time
             self._again.discard(number)

@@ -15,7 +15,7 @@ from itertools import compress
 from operator import attrgetter, not_
 
 from PySide6.QtCore import QCoreApplication, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QInputMethodEvent, QShowEvent, QTextCharFormat
+from PySide6.QtGui import QColor, QInputMethodEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCompleter,
@@ -110,6 +110,8 @@ class FilterEdit(QLineEdit):
         attrs = []
         if position is not None:
             start = min(max(position, 0), max(len(self.text()) - 1, 0))
+            from PySide6.QtGui import QTextCharFormat  # its class at the first error: not on the way to a first frame
+
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
             fmt.setUnderlineColor(QColor("red"))

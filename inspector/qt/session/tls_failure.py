@@ -15,13 +15,13 @@ import hashlib
 import re
 import ssl
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QLabel,
     QPushButton,
     QTreeWidget,
@@ -37,6 +37,9 @@ from inspector.protocol.events import State, StateChanged
 from inspector.qt.aio import Tasks
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.session.tls_view import cert_item
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QFileDialog
 
 TRUSTED_FOLDER = "trusted-certificates"
 
@@ -207,6 +210,8 @@ class TlsFailurePanel(QWidget):
         self.use_ca_file(str(path))
 
     def choose_ca_file(self) -> QFileDialog:
+        from PySide6.QtWidgets import QFileDialog  # its class when first asked for: not on the way to a first frame
+
         dlg = QFileDialog(self, "CA file to trust", "", "PEM certificates (*.pem *.crt *.cer);;All files (*)")
         dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

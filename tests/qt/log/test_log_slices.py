@@ -14,6 +14,7 @@ from framegen import event
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTableView
 
+from inspector.protocol.events import State, StateChanged
 from inspector.qt.log.panel import (
     BUSY,
     FIRST_SLICE,
@@ -175,3 +176,19 @@ def test_slice_size_follows_the_measured_cost():
     assert next_slice_size(1000, 0.002) == 2000
     assert next_slice_size(1000, 1.0) == MIN_SLICE
     assert next_slice_size(1000, 0.0) == MAX_SLICE
+
+
+def test_the_first_frames_show_at_once_after_a_busy_start_set_a_long_gap(qtbot):
+    """Start-up keeps the thread busy and the window's first paint is counted: the connection's row
+    sets the longest gap; the first frames are shown all the same, as their slice is in."""
+    clock = Clock()  # one clock for both: a thread busy all the time
+    p = shown_panel(qtbot, clock, clock)
+    p.view.painted += 1.0  # the window's first paint, as LogView counts it
+    clock.now += 1.0
+    p.ingest(StateChanged("c1", clock.now, State.CONNECTING))
+    p.flush_slice()
+    assert p.model.rowCount() == 1 and p._sync_gap == MAX_SYNC_GAP
+    clock.now += 0.001
+    p.ingest_frames([event(seq=1), event(seq=2)])
+    p.flush_slice()
+    assert p.frame_count() == 2 and p.model.rowCount() == 3  # shown, not held back for the gap

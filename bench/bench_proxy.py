@@ -257,19 +257,30 @@ def added_latency(rate: int, seconds: float, rounds: int) -> tuple[dict[str, lis
         proxies["log on (baseline)"] = Proxy(url, root=BASELINE)
     out: dict[str, list[list[float]]] = {name: [] for name in proxies}
     inside: dict[str, Any] = {}
+    waited = dict.fromkeys(proxies, 0.0)  # seconds the proxy's thread waited for a CPU, all rounds
     try:
         for _ in range(rounds):
             for name, proxy in proxies.items():
+                before = run_delay(proxy.proc.pid)
                 out[name].append(asyncio.run(side_by_side(url, proxy.url)))
+                waited[name] += run_delay(proxy.proc.pid) - before
     finally:
         for name, proxy in proxies.items():
             proxy.close()
             if proxy.timing is not None:
                 inside[name] = proxy.timing
+                inside[name]["run_delay_s"] = waited[name]
         paced.stdin.write("quit\n")
         paced.stdin.close()
         paced.wait(10)
     return out, inside
+
+
+def run_delay(pid: int) -> float:
+    """Seconds the process's main thread has spent runnable but waiting for a CPU (Linux
+    /proc schedstat): a log process that keeps the CPU from the proxy shows here."""
+    path = Path(f"/proc/{pid}/task/{pid}/schedstat")
+    return int(path.read_text().split()[1]) / 1e9 if path.exists() else 0.0
 
 
 def inside_report(inside: dict[str, Any]) -> None:
@@ -286,6 +297,9 @@ def inside_report(inside: dict[str, Any]) -> None:
               f"max {t['max_ms']:.3f} / {t['cpu_max_ms']:.3f} ms  ({t['frames']} frames in {t['reads']} "
               f"reads; GC: {gc['collections']} collections, longest {gc['max_ms'] or 0:.3f} ms, "
               f"{gc['total_ms']:.1f} ms in all)")
+        if t.get("run_delay_s") is not None and t["frames"]:
+            print(f"  {'':17} waited for a CPU (run queue) {t['run_delay_s'] * 1e3:.1f} ms in all, "
+                  f"{t['run_delay_s'] / t['frames'] * 1e6:.2f} us per frame")
 
 
 def added_report(runs: dict[str, list[list[float]]], rate: int, seconds: float) -> float:

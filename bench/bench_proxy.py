@@ -22,6 +22,10 @@ In the same run, with a bare websockets client as the receiver:
           each proxy in turn on --shapes, --frames a run, least of --repeat: what forwarding
           and the log cost, which the machine's load moves far less than it moves a rate.
   memory  the proxy's RSS with 200 connections open, after rounds of traffic on all.
+  sched   at 10 k frames/s, from the kernel's record (perf sched; Linux, root): each wake-up of
+          the proxy's thread and how long it waited to run, and the waits where its log process
+          held that CPU just before: what the log costs the forwarding, which the machine's
+          other load does not hide (it only adds waits of its own). Skipped without perf.
   storm   100 client connects a second for 10 s (each upgrades, has a PING answered and
           closes) beside 10 steady pairs that keep PINGs in flight, straight at the mock
           and through the proxy: connects failed, steady PONGs lost or out of order (none
@@ -40,7 +44,7 @@ machine the figures move with it.
 
 usage: python bench/bench_proxy.py [--frames 100000] [--repeat 3] [--shapes compact,large]
        [--rate 10000] [--seconds 1] [--rounds 5] [--connections 200]
-       [--storm-rate 100] [--storm-seconds 10] [--steady 10] [--parts rate,cpu,latency,memory,storm]
+       [--storm-rate 100] [--storm-seconds 10] [--steady 10] [--parts rate,cpu,latency,memory,storm,sched]
        [--baseline DIR]  (DIR: another source tree whose proxy runs beside this one: before/after)
 """
 
@@ -257,19 +261,30 @@ def added_latency(rate: int, seconds: float, rounds: int) -> tuple[dict[str, lis
         proxies["log on (baseline)"] = Proxy(url, root=BASELINE)
     out: dict[str, list[list[float]]] = {name: [] for name in proxies}
     inside: dict[str, Any] = {}
+    waited = dict.fromkeys(proxies, 0.0)  # seconds the proxy's thread waited for a CPU, all rounds
     try:
         for _ in range(rounds):
             for name, proxy in proxies.items():
+                before = run_delay(proxy.proc.pid)
                 out[name].append(asyncio.run(side_by_side(url, proxy.url)))
+                waited[name] += run_delay(proxy.proc.pid) - before
     finally:
         for name, proxy in proxies.items():
             proxy.close()
             if proxy.timing is not None:
                 inside[name] = proxy.timing
+                inside[name]["run_delay_s"] = waited[name]
         paced.stdin.write("quit\n")
         paced.stdin.close()
         paced.wait(10)
     return out, inside
+
+
+def run_delay(pid: int) -> float:
+    """Seconds the process's main thread has spent runnable but waiting for a CPU (Linux
+    /proc schedstat): a log process that keeps the CPU from the proxy shows here."""
+    path = Path(f"/proc/{pid}/task/{pid}/schedstat")
+    return int(path.read_text().split()[1]) / 1e9 if path.exists() else 0.0
 
 
 def inside_report(inside: dict[str, Any]) -> None:
@@ -286,6 +301,9 @@ def inside_report(inside: dict[str, Any]) -> None:
               f"max {t['max_ms']:.3f} / {t['cpu_max_ms']:.3f} ms  ({t['frames']} frames in {t['reads']} "
               f"reads; GC: {gc['collections']} collections, longest {gc['max_ms'] or 0:.3f} ms, "
               f"{gc['total_ms']:.1f} ms in all)")
+        if t.get("run_delay_s") is not None and t["frames"]:
+            print(f"  {'':17} waited for a CPU (run queue) {t['run_delay_s'] * 1e3:.1f} ms in all, "
+                  f"{t['run_delay_s'] / t['frames'] * 1e6:.2f} us per frame")
 
 
 def added_report(runs: dict[str, list[list[float]]], rate: int, seconds: float) -> float:
@@ -515,7 +533,72 @@ def reconnect_storm(rate: int, seconds: float, steady: int) -> list[str]:
     return missed
 
 
-PARTS = ("rate", "cpu", "latency", "memory", "storm")
+def _sched_waits(data: str, proxy_pid: int, log_pid: int) -> tuple[list[float], list[float]]:
+    """From a ``perf sched record`` file: milliseconds from each wake-up of the proxy's thread to
+    its running, all of them and those where its log process held that CPU just before."""
+    out = subprocess.run(["perf", "script", "-i", data, "-F", "time,event,trace"], capture_output=True, text=True,
+                         check=False).stdout
+    woken: float | None = None
+    waits: list[float] = []
+    by_log: list[float] = []
+    for line in out.splitlines():
+        head, _, trace = line.partition(": ")
+        event, _, trace = trace.strip().partition(": ")
+        if event in ("sched:sched_waking", "sched:sched_wakeup") and f" pid={proxy_pid} " in f" {trace} ":
+            woken = float(head)
+        elif event == "sched:sched_switch" and woken is not None and f"next_pid={proxy_pid} " in f"{trace} ":
+            waits.append((float(head) - woken) * 1e3)
+            if f"prev_pid={log_pid} " in trace:
+                by_log.append(waits[-1])
+            woken = None
+    return waits, by_log
+
+
+def sched_part(rate: int, seconds: float, rounds: int) -> None:
+    """The proxy's waits for a CPU at ``rate`` frames/s (log on), from the kernel's own record
+    (``perf sched``, Linux, root): how long each wake-up of its thread waited to run, and how
+    often its log process was what held that CPU. The machine's other load shows in the first;
+    the second is what the log costs the forwarding, however busy the machine is."""
+    if subprocess.run(["perf", "--version"], capture_output=True, check=False).returncode != 0:
+        print("sched: perf is not installed (skipped)")
+        return
+    paced = subprocess.Popen([sys.executable, __file__, "--paced-server", str(rate), str(seconds), "1"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert paced.stdout is not None and paced.stdin is not None
+    url = paced.stdout.readline().strip()
+    proxies = {"log on": Proxy(url)}
+    if BASELINE is not None:
+        proxies["log on (baseline)"] = Proxy(url, root=BASELINE)
+    waits: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in proxies}
+    folder = tempfile.mkdtemp(prefix="bench-proxy-sched-")
+    try:
+        for _ in range(rounds):
+            for name, proxy in proxies.items():
+                data = f"{folder}/perf.data"
+                record = subprocess.Popen(["perf", "sched", "record", "-q", "-o", data, "--", "sleep",
+                                           str(seconds + 1.5)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(0.3)  # perf is recording
+                asyncio.run(delays(proxy.url))
+                record.wait()
+                found = _sched_waits(data, proxy.proc.pid, children(proxy.proc.pid)[0])
+                waits[name][0].extend(found[0])
+                waits[name][1].extend(found[1])
+    finally:
+        for proxy in proxies.values():
+            proxy.close()
+        paced.stdin.write("quit\n")
+        paced.stdin.close()
+        paced.wait(10)
+    print(f"the proxy's waits for a CPU at {rate} frames/s, log on, {rounds} rounds of {seconds:g} s (perf sched):")
+    for name, (every, by_log) in waits.items():
+        print(f"  {name:17} {len(every)} wake-ups: waited p50 {percentile(every, 50):.3f} ms p99 "
+              f"{percentile(every, 99):.3f} ms, {sum(w > 0.5 for w in every)} over 0.5 ms; its log process held the "
+              f"CPU before {len(by_log)} times: {sum(w > 0.5 for w in by_log)} over 0.5 ms, longest "
+              f"{max(by_log, default=0):.3f} ms, {sum(by_log):.1f} ms in all")
+
+
+PARTS = ("rate", "cpu", "latency", "memory", "storm", "sched")
 
 
 def main() -> int:
@@ -554,6 +637,8 @@ def main() -> int:
         inside_report(inside)
         if added > ADDED_P99_TARGET_MS:
             missed.append(f"added p99 {added:.3f} ms per frame (log on) > {ADDED_P99_TARGET_MS} ms")
+    if "sched" in parts:
+        sched_part(args.rate, args.seconds, args.rounds)
     if "memory" in parts:
         memory(args.connections, 5)
     if "storm" in parts:

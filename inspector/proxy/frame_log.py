@@ -83,10 +83,11 @@ class FrameLog:
                     return
         self.emit(self.standard_line(c2s, frame, violation, action, t))
 
-    def binary_frames(self, c2s: bool, payloads: Sequence[bytes], start: int, t: float) -> None:
-        """``frame`` for each of ``payloads[start:]``: whole binary frames, nothing to say about them."""
+    def binary_frames(self, c2s: bool, payloads: Sequence[bytes], start: int, t: float,
+                      stop: int | None = None) -> None:
+        """``frame`` for each of ``payloads[start:stop]``: whole binary frames, nothing to say about them."""
         events, joiner = self._events[c2s], self._joiners[c2s]
-        for i in range(start, len(payloads)):
+        for i in range(start, len(payloads) if stop is None else stop):
             payload = payloads[i]
             if self.as_json:
                 line = events.json(payload, t) if joiner.idle else None

@@ -114,7 +114,27 @@ def frame_kind(frame: RawFrame) -> str:
     return WS_KINDS.get(frame.opcode, "WS_RESERVED")
 
 
-_Candidates = tuple[list[tuple[Rule, "re.Pattern[str] | None"]], "re.Pattern[str] | None"]
+class _TopicTest:
+    """Whether a topic matches any of a set of globs (one regex), remembered per topic: a
+    connection's frames mostly repeat a few topics, and a dict lookup costs far less than the
+    regex. Bounded: forgotten whole past ``KEEP`` topics."""
+
+    KEEP = 4096
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self._match = pattern.match
+        self._seen: dict[str, bool] = {}
+
+    def __call__(self, topic: str) -> bool:
+        known = self._seen.get(topic)
+        if known is None:
+            if len(self._seen) >= self.KEEP:
+                self._seen.clear()
+            known = self._seen[topic] = self._match(topic) is not None
+        return known
+
+
+_Candidates = tuple[list[tuple[Rule, "re.Pattern[str] | None"]], _TopicTest | None]
 
 
 class _RuleState:
@@ -164,6 +184,8 @@ class PairRules:
         self._shared: dict[int, _RuleState] = shared if shared is not None else {}
         self.blackholed: dict[bool, bool] = {}  # direction (c2s) -> answer pings
         self._index: dict[tuple[bool, str], _Candidates] = {}
+        # per direction, by the frame's opcode and first byte (what its kind is read from)
+        self._by_head: dict[bool, dict[int, tuple[str, _Candidates]]] = {True: {}, False: {}}
 
     @property
     def rules(self) -> list[Rule]:
@@ -216,17 +238,41 @@ class PairRules:
 
     def decide(self, c2s: bool, frame: RawFrame, elapsed_ms: float) -> Decision | None:
         """None: forward as is."""
-        answer = self.blackholed.get(c2s)
-        if answer is not None:
+        if self.blackholed:
+            return self._decide_blackholed(c2s, frame, elapsed_ms)
+        return self._first_firing(c2s, frame, elapsed_ms)
+
+    def _decide_blackholed(self, c2s: bool, frame: RawFrame, elapsed_ms: float) -> Decision | None:
+        if c2s in self.blackholed:
             return Decision()
         pong = self._pong_for(c2s, frame)
-        kind = frame_kind(frame)
+        decision = self._first_firing(c2s, frame, elapsed_ms)
+        if pong is None:
+            return decision
+        if decision is None:
+            return Decision(out=[pong, ("peer", frame)])
+        decision.out.insert(0, pong)
+        return decision
+
+    def _first_firing(self, c2s: bool, frame: RawFrame, elapsed_ms: float) -> Decision | None:
+        """The decision of the first rule that fires for ``frame``, or None."""
+        if self._version != self.book.version:
+            self._reindex()
+        payload = frame.payload
+        key = frame.opcode * 512 + (payload[0] if payload else 256)
+        found = self._by_head[c2s].get(key)
+        if found is None:
+            kind = frame_kind(frame)
+            found = self._by_head[c2s][key] = (kind, self._candidates(c2s, kind))
+        kind, (candidates, any_topic) = found
+        if not candidates:
+            return None
         memo: dict[str, Any] = {"kind": kind}  # the frame read once, for every rule that looks inside
-        candidates, any_topic = self._candidates(c2s, kind)
-        if any_topic is not None:  # every candidate asks for a topic: one match rules them all out
-            topic = memo.setdefault("topic", _topic(frame.payload))
-            if topic is None or not any_topic.match(topic):
-                candidates = []
+        if any_topic is not None:  # every candidate asks for a topic: one test rules them all out
+            head = read_head(payload) if kind == "EVENT" else None  # the usual case, without _topic's call
+            topic = memo["topic"] = head.topic if head is not None else _topic(payload)
+            if topic is None or not any_topic(topic):
+                return None
         for rule, topic_re in candidates:
             if topic_re is not None:
                 topic = memo["topic"] if "topic" in memo else memo.setdefault("topic", _topic(frame.payload))
@@ -239,19 +285,14 @@ class PairRules:
                 decision.rule = rule
                 if decision.blackhole:
                     self.blackholed[c2s] = rule.action.answer_pings
-                if pong is not None:
-                    decision.out.insert(0, pong)
                 return decision
-        if pong is not None:
-            return Decision(out=[pong, ("peer", frame)])
         return None
 
     def _candidates(self, c2s: bool, kind: str) -> _Candidates:
         """The frame rules a frame of this direction and kind may fire, in order, with their topic test,
         and one test of all their topics when each has one (so twenty rules cost a regex match or so)."""
         if self._version != self.book.version:
-            self._index.clear()
-            self._version = self.book.version
+            self._reindex()
         key = (c2s, kind)
         found = self._index.get(key)
         if found is None:
@@ -262,9 +303,16 @@ class PairRules:
             globs = [rule.match.topic for rule, _ in rules if rule.match.topic is not None]
             any_topic = None
             if rules and len(globs) == len(rules):
-                any_topic = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
+                any_topic = _TopicTest(re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs)))
             found = self._index[key] = (rules, any_topic)
         return found
+
+    def _reindex(self) -> None:
+        """The rules changed: what was worked out from them is forgotten."""
+        self._index.clear()
+        for by_head in self._by_head.values():
+            by_head.clear()
+        self._version = self.book.version
 
     def rules_rng(self, rule: Rule) -> random.Random:
         return self._state_of(rule).rng

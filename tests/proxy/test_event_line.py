@@ -86,3 +86,15 @@ def test_a_frame_with_something_to_say_goes_the_standard_way() -> None:
     log.frame(False, RawFrame(0x2, payload, rsv=4), t=1.0)
     first, second = (json.loads(line) for line in lines)
     assert (first["violation"]["code"], first["action"], second["rsv"]) == (1002, "pass", 4)
+
+
+def test_frames_one_after_another_each_carry_their_own_time() -> None:
+    """The short way writes a time once for the frames that share it (one read's): each line
+    still carries its frame's own, however the times follow one another (0.0 and -0.0 too)."""
+    payload = b'\x10{"topic":"a","type":"t","ts":1,"data":2}'
+    lines: list[str] = []
+    log = FrameLog("1", "c:1", "up:80", True, lines.append)
+    times = [1.5, 1.5, 0.0, -0.0, -0.0, 0.0, 2.25, float("nan"), 2.25, float("inf"), 1e22]
+    for t in times:
+        log.frame(False, RawFrame(0x2, payload), t=t)
+    assert lines == [log.standard_line(False, RawFrame(0x2, payload), None, None, t) for t in times]

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 
+import pytest
+
+from inspector.proxy import log_pipe, log_sink
 from inspector.proxy.log_pipe import LogPipe
 from inspector.proxy.wire import RawFrame
 
@@ -64,3 +69,58 @@ def test_frames_handed_over_as_one_record_per_read_keep_their_order(tmp_path) ->
     event, c2s_event = ("s2c", "EVENT", None), ("c2s", "EVENT", None)
     assert got == [event, event, ("s2c", "WS_PING", None), event, event, c2s_event, event, event,
                    ("s2c", "FRAGMENT", None), ("s2c", "EVENT", 2), event]
+
+
+def test_the_log_process_offers_the_cpu_every_few_frames(monkeypatch) -> None:
+    """However many frames a batch holds, the log gives a waiting proxy the CPU every few of them."""
+    offered = []
+    monkeypatch.setattr(os, "sched_yield", lambda: offered.append(len(lines)), raising=False)
+    lines: list[bytes] = []
+    turns = log_sink.Turns()
+    body = b'\x10{"topic":"t","type":"message","seq":1,"ts":1,"data":{}}'
+    record = ("p", "1", "127.0.0.1:1", "upstream:2", 1.0, False, *[body] * 50)
+    log_sink._write({}, record, True, lines, turns)
+    assert len(lines) == 50
+    every = log_sink.YIELD_EVERY
+    assert offered == list(range(every, 50, every))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="POSIX signals")
+def test_a_log_process_that_gets_no_cpu_holds_the_proxy_back_at_a_bound_and_loses_nothing(
+        tmp_path, monkeypatch) -> None:
+    """A log process that never runs (here: stopped) costs the proxy at most its backlog of
+    memory: past it, the proxy waits; once it runs again, every line comes out, in order."""
+    monkeypatch.setattr(log_pipe, "BACKLOG", 2**20)
+    out = tmp_path / "log.jsonl"
+    body = b'\x10{"topic":"t","type":"message","seq":%d,"ts":1,"data":{"pad":"' + b"x" * 300 + b'"}}'
+
+    async def run() -> tuple[int, int]:
+        with out.open("wb") as sink:
+            pipe = await LogPipe.start(True, sink)
+            log = pipe.pair("1", "127.0.0.1:1", "upstream:2")
+            os.kill(pipe.proc.pid, signal.SIGSTOP)
+            seq = most = 0
+            try:
+                for _ in range(60):  # 18 MB at most: far past the backlog and what the pipe holds
+                    for _ in range(500):
+                        log.frame(False, RawFrame(0x2, body % seq))
+                        seq += 1
+                    log.flush()
+                    pipe.hand_over()
+                    most = max(most, pipe.waiting)
+                    waiting = asyncio.ensure_future(log.caught_up())
+                    for _ in range(20):
+                        await asyncio.sleep(0)
+                    if not waiting.done():
+                        break
+                assert not waiting.done(), "the proxy never waited for a log process that did not run"
+            finally:
+                os.kill(pipe.proc.pid, signal.SIGCONT)
+            await waiting
+            await pipe.close()
+            return seq, most
+
+    sent, most = asyncio.run(run())
+    assert most <= 2**20 + 500 * 600, "the proxy kept more than its backlog for a log process that did not run"
+    seqs = [json.loads(line)["seq"] for line in out.read_text().splitlines()]
+    assert seqs == list(range(sent))

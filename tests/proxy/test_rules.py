@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inspector.proxy.rule_text import RuleError, load_rules, parse_rule
-from inspector.proxy.rules import PairRules, fragmented, merge_patch
+from inspector.proxy.rules import PairRules, RuleBook, fragmented, merge_patch
 from inspector.proxy.wire import RawFrame
 
 
@@ -167,3 +167,16 @@ def test_topic_rules_still_fire_in_order_when_the_first_waits_for_its_nth() -> N
     decisions = [rules.decide(False, event(), 0) for _ in range(3)]
     assert [d.rule.action.name if d and d.rule else None for d in decisions] == ["pass", "drop", "pass"]
     assert rules.decide(False, event("nothing"), 0) is None
+
+
+def test_rules_added_or_removed_at_run_time_decide_from_the_next_frame() -> None:
+    book = RuleBook([parse_rule("topic=orders.* -> drop")])
+    first = book.rules[0]
+    rules = PairRules(book, 1)
+    assert fired(rules, [event("orders.eu"), event("ticker"), event("orders.eu")]) == [True, False, True]
+    added = book.add(parse_rule("topic=tick* -> drop"))
+    assert fired(rules, [event("ticker"), RawFrame(0x2, b"\x20"), event("orders.us")]) == [True, False, True]
+    book.remove(first.id)
+    assert fired(rules, [event("orders.eu"), event("ticker")]) == [False, True]
+    book.remove(added.id)
+    assert fired(rules, [event("orders.eu"), event("ticker")]) == [False, False]

@@ -25,6 +25,8 @@ during (b) (how late a 10 ms timer fires) p50/p99, and the GUI thread's CPU time
 frame during (b) (steadier than rates on a shared machine: what neighbours take is not
 counted). Each rate is timed from the first message received to the last one counted
 ((b): when it is in the frame store).
+One untimed app run comes first: what loads on the first connection and flood (the latency
+plot) is bench_startup.py's to measure, not whichever shape runs first.
 Exits 3 when a target is missed.
 
 usage: python bench/bench_flood.py [--frames 200000] [--repeat 3] [--shapes compact,dumps,...] [--busy]

@@ -140,7 +140,8 @@ def peek_head(data: bytes) -> AnyHead | None:
                 c = end
             else:
                 lo = max(k, end - PEEK_TAIL)
-                c = max(data.rfind(_OBJECT_END, lo, end), data.rfind(_ARRAY_END, lo, end)) + 1
+                c = data.rfind(_OBJECT_END, lo, end)
+                c = max(c, data.rfind(_ARRAY_END, max(lo, c), end)) + 1  # a "]" after it, if any
             h = _cut(data[1:k], data, c, end) if c > k else None
             if h is None and c != end:  # the members before data alone, closed by the stand-in
                 h = _cut(data[1:k], data, end, end)

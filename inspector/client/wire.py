@@ -3,7 +3,7 @@
 This is the hot path. Messages are not awaited one by one: the connection hands each
 complete data message to ``message_handler``'s callbacks synchronously, right where a
 socket read completed it (a run of binary messages as one list). Every EVENT's head is read
-once (``peek_head``: a long body's from the members before its data, the rest left unread
+once (``peek_head``: a long body's from the members around its data, data left unread
 until the log shows or searches the row); a message EVENT, or a presence join or leave (its
 change read whole in the same parse), goes on with that head only (``FrameSeen.frame`` stays None,
 ``FrameSeen.head`` set, so no consumer reads it again); everything else (a sync, other

@@ -24,13 +24,12 @@ whose ``data`` is read whole in the same parse (every member parsed, none skippe
 repeated ``type``) gives an ``EventHead``. All three are a ``Head`` with the same ``kind``,
 ``topic``, ``type`` and ``seq``.
 
-``peek_head`` is the live log's reader, for whom a long body is only bytes to keep until a row
-is painted or searched: where ``topic``, ``type`` and ``seq`` all come before a top-level
-``data`` (as most servers write an envelope), it reads them from the members before ``data``
-and leaves the rest of the body unread, however long. Exact for every body ``decode`` accepts
-in which no head member is repeated after ``data``; like ``read_head``, it may read a head
-from a body ``decode`` rejects (the rest unread: not JSON, cut short), which the log checks
-when the row is shown. Anything else is ``read_head``'s.
+``peek_head`` is the live log's reader, for whom a body is only bytes to keep until a row is
+painted or searched: it reads a body of any length with its top-level ``data`` cut out, unread
+(``topic``, ``type`` and ``seq`` before ``data``, after it, or both, as servers write an
+envelope). Exact for every body ``decode`` accepts in which no head member is repeated after
+``data``; like ``read_head``, it may read a head from a body ``decode`` rejects (data not JSON,
+or cut short), which the log checks when the row is shown. Anything else is ``read_head``'s.
 """
 
 from __future__ import annotations
@@ -96,8 +95,8 @@ UNION_MAX = 384
 
 
 class _Before(msgspec.Struct, frozen=True, gc=False):
-    """The members before ``data``, read as ``EventHead`` reads them; ``seq`` present, as null
-    or an integer (else it may come after ``data``)."""
+    """The members around ``data``, read as ``EventHead`` reads them; ``seq`` present, as null
+    or an integer (else it may have been cut out with ``data``)."""
 
     topic: str
     type: str
@@ -106,36 +105,58 @@ class _Before(msgspec.Struct, frozen=True, gc=False):
 
 _read_before = msgspec.json.Decoder(_Before).decode
 # Bodies longer than this are peeked at: below it one parse of the whole is about as quick.
-# The line that proves it: bench/bench_flood.py's "body8k", "body60k" and "manykeys".
-PEEK_FROM = 2048
+# The lines that prove it: bench/bench_flood.py's "large", "nested1k", "deep", "body8k", "body60k".
+PEEK_FROM = 512
 PEEK_WITHIN = 512  # a top-level "data" starts this near the start of the body, or the whole is read
+PEEK_TAIL = 512    # ... and ends this near its end
 _DATA_KEY = b'"data"'
 _BEFORE_KEY = frozenset(b"{, \t\r\n")  # what may precede a member name: not an escape's backslash
-_DATA_VALUE = b'"data":0}'
-_TOPIC_KEY, _TYPE_KEY, _SEQ_KEY = b'"topic"', b'"type"', b'"seq"'
+_STAND_IN = b'"data":0'
+_CLOSED = _STAND_IN + b"}"
+_CLOSE = ord("}")
+_ENDS = frozenset(b"}]")
+_OBJECT_END, _ARRAY_END = b"}", b"]"
 
 
 def peek_head(data: bytes) -> AnyHead | None:
-    """``read_head``, but a long body's head from the members before its ``data`` when they hold
-    ``topic``, ``type`` and ``seq`` (see the module's docstring for what that leaves unchecked)."""
+    """``read_head``, but a long body's head read with its ``data`` cut out, unread (see the
+    module's docstring for what that leaves unchecked).
+
+    Cut from its first ``"data"`` to the last ``}`` or ``]`` before the body's closing brace (the
+    end of an object or array data), and a stand-in ``"data":0`` put in its place, the body parses,
+    with ``topic``, ``type`` and ``seq`` all required, only when both cuts are at the top level of
+    the object: a cut inside a string turns the strings after it inside out (they end open, or meet
+    an escape's backslash outside a string), and a cut at another depth leaves an object or array
+    open, or closes one too many. What the cut takes is then data, and any members written after
+    it before the cut's end; a head member among those is missed, so the parse fails (it is
+    required) and the whole is read. Failing the parse (or the cut), the members before data alone,
+    closed by the stand-in (when all three come before data: a body cut short still shows its
+    head); failing that too, the whole is read."""
     if len(data) > PEEK_FROM and data[:1] == _EVENT:
         k = data.find(_DATA_KEY, 1, PEEK_WITHIN)  # the first "data" only: a nested one first, the whole is read
         if k > 0 and data[k - 1] in _BEFORE_KEY:
-            before = data[1:k]
-            # Parsed only when the three names are there as written plainly (an escaped one: the
-            # whole is read). Closed by a stand-in data, it parses only when k starts a member name
-            # at the object's top level: inside a string the quote at k would end it (or be
-            # escaped), and deeper the closing brace would leave an object or array open.
-            if _TOPIC_KEY in before and _SEQ_KEY in before and _TYPE_KEY in before:
-                try:
-                    h = _read_before(before + _DATA_VALUE)
-                except msgspec.DecodeError:
-                    pass
-                else:
-                    if h.type == "message":
-                        return MessageHead(topic=h.topic, seq=h.seq)
-                    return EventHead(topic=h.topic, type=h.type, seq=h.seq)
+            end = len(data) - 1 if data[-1] == _CLOSE else data.rfind(_OBJECT_END)
+            if data[end - 1] in _ENDS:  # data last, an object or array (no space): cut to the end
+                c = end
+            else:
+                lo = max(k, end - PEEK_TAIL)
+                c = data.rfind(_OBJECT_END, lo, end)
+                c = max(c, data.rfind(_ARRAY_END, max(lo, c), end)) + 1  # a "]" after it, if any
+            h = _cut(data[1:k], data, c, end) if c > k else None
+            if h is None and c != end:  # the members before data alone, closed by the stand-in
+                h = _cut(data[1:k], data, end, end)
+            if h is not None:
+                if h.type == "message":
+                    return MessageHead(topic=h.topic, seq=h.seq)
+                return EventHead(topic=h.topic, type=h.type, seq=h.seq)
     return read_head(data)
+
+
+def _cut(before: bytes, data: bytes, c: int, end: int) -> _Before | None:
+    try:
+        return _read_before((before + _CLOSED) if c == end else (before + _STAND_IN + data[c:]))
+    except msgspec.DecodeError:
+        return None
 
 
 def read_head(data: bytes) -> AnyHead | None:

@@ -102,7 +102,7 @@ def test_fragmented_messages_are_reassembled_and_only_the_sync_is_decoded():
 def test_a_long_body_is_read_by_the_members_before_its_data_and_checked_when_its_row_is_shown():
     """A long message whose head comes before its data goes on by that head alone, the rest
     unread, even when the rest is cut short; the log finds it undecodable once the row is shown.
-    A long body with its data first is read whole, as before."""
+    So does one with its data first (read around it); cut short there, it is decoded, as before."""
     rows = json.dumps([{"id": k, "name": f"row-{k}"} for k in range(200)])
     def head_first(seq: int) -> bytes:
         return b'\x10{"topic":"t","type":"message","seq":%d,"ts":1,"data":%s}' % (seq, rows.encode())

@@ -69,3 +69,16 @@ def test_a_frame_the_client_read_is_filed_by_the_head_it_read_not_read_again():
     recent.incoming.append(odd)
     assert "elsewhere" in recent.topics()
     assert recent.events("elsewhere") == []
+
+
+def test_a_flood_of_read_frames_on_one_topic_keeps_the_newest_in_order():
+    frames = [FrameSeen("c", 1.0, IN, raw("orders.eu", i), None, False, read_head(raw("orders.eu", i)))
+              for i in range(250)]
+    recent = RecentEvents(per_topic=100)
+    recent.incoming.extend(frames[:200])
+    assert recent.topics() == ["orders.eu"] and not recent.incoming
+    recent.incoming.extend(frames[200:])
+    assert [e.seq for e in recent.events("orders.eu")] == list(range(150, 250))
+    recent.incoming.extend([frames[0], FrameSeen("c", 1.0, IN, raw("b", 7), None, False, read_head(raw("b", 7)))])
+    assert recent.topics() == ["b", "orders.eu"]  # two topics: frame by frame, as before
+    assert [e.seq for e in recent.events("orders.eu")][-2:] == [249, 0]

@@ -104,9 +104,11 @@ class _Before(msgspec.Struct, frozen=True, gc=False):
 
 
 _read_before = msgspec.json.Decoder(_Before).decode
-# Bodies longer than this are peeked at: below it one parse of the whole is about as quick.
-# The lines that prove it: bench/bench_flood.py's "large", "nested1k", "deep", "body8k", "body60k".
-PEEK_FROM = 512
+# Bodies longer than this are peeked at. A peek's finds, cut and parse cost about what msgspec
+# takes to read 1-2 KB whole (less for long strings, which it skips fast), so below this the
+# whole is read. The lines that prove it: bench/bench_flood.py's "body8k", "body60k" and
+# "manykeys" above it; "longstr" and "nested1k" below it (peeked at, they ran slower).
+PEEK_FROM = 2048
 PEEK_WITHIN = 512  # a top-level "data" starts this near the start of the body, or the whole is read
 PEEK_TAIL = 512    # ... and ends this near its end
 _DATA_KEY = b'"data"'

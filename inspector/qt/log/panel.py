@@ -47,10 +47,11 @@ from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.kinds import Kind
 from inspector.qt.completer_click import let_clicks_through
 from inspector.qt.flow_layout import FlowLayout
+from inspector.qt.log.cell_painter import LogCells
 from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COL_DIR, COL_TIME, COLUMNS, LogModel
 from inspector.qt.log.payload_view import EVERY, PayloadView
-from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
+from inspector.qt.log.time_column import TIME_MODES, WALL
 from inspector.qt.steady_label import SteadyLabel
 
 if TYPE_CHECKING:  # log_rows loads when a session store backs the log; a scan loads pyarrow
@@ -97,9 +98,12 @@ class LogView(QTableView):
         super().__init__()
         self._cpu_clock = cpu_clock
         self.painted = 0.0  # thread seconds spent painting the rows since ``take_painted`` last ran
+        self.cells: LogCells | None = None  # the delegate drawing the rows
 
     def paintEvent(self, event: QPaintEvent) -> None:
         t0 = self._cpu_clock()
+        if self.cells is not None:
+            self.cells.start_paint()
         super().paintEvent(event)
         self.painted += self._cpu_clock() - t0
 
@@ -532,7 +536,8 @@ class LogPanel(QWidget):
         self.go_to_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.go_to_action.triggered.connect(lambda: self.go_to_dialog())
         v.addAction(self.go_to_action)
-        self.time_delegate = TimeDelegate(self.rows, self.model, v)
+        self.time_delegate = v.cells = LogCells(self.rows, self.model, v)  # every column, the Time column's modes too
+        v.setItemDelegate(self.time_delegate)
         v.setItemDelegateForColumn(COL_TIME, self.time_delegate)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._header_menu)

@@ -1,0 +1,219 @@
+"""The log's cells painted from texts laid out once per row.
+
+Qt's own item delegate asks the model for about seven roles per cell on every paint and lays
+each text out two or three times (its size, its elision, its drawing). A log row never changes
+once formatted, so here a row's texts are laid out once (``QStaticText``, elided to the column's
+width when they do not fit) and kept, a bounded number of rows, by frame number; a repaint then
+only draws them. What is drawn is what Qt's delegate draws for the same cell (a test compares the
+pixels). A cell whose look depends on a state this path does not draw (selected, current,
+hovered, disabled) or whose text it does not lay out (line breaks, control characters) takes
+Qt's own path, as does every cell when the view is not as this path assumes (another style or a
+style sheet, right to left, wrapped or not cut on the right)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from itertools import islice
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap, QStaticText
+from PySide6.QtWidgets import QStyle, QTableView
+
+from inspector.qt.log.model import COL_KIND, COL_TIME, NUMERIC_COLUMNS, LogModel
+from inspector.qt.log.time_column import RELATIVE, TimeDelegate
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QModelIndex, QPersistentModelIndex
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    from inspector.logstore.log_rows import Rows
+
+log = logging.getLogger("inspector.qt")
+
+CACHE_ROWS = 1024  # rows laid out and kept: several screens of rows
+# texts Qt lays out otherwise than one plain line (breaks, tabs, other control characters)
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f\u2028\u2029]")
+_S = QStyle.StateFlag
+_DRAWN_OTHERWISE = _S.State_Selected | _S.State_HasFocus | _S.State_MouseOver | _S.State_Editing
+_QT, _ACTIVE, _INACTIVE = range(3)  # a cell drawn by Qt's own path, or here in these colours
+_Icon = tuple[QPixmap, int, int]  # an icon drawn at its size (width, height)
+
+
+class _Row:
+    """A row's texts, laid out; each cell's ``(width, x offset, text)`` for the last width drawn."""
+
+    __slots__ = ("bg", "fitted", "kind_colour", "kind_icon", "laid", "texts", "time")
+
+    def __init__(self, texts: tuple[str, ...], time: str | None, bg: QColor | None, kind_colour: QColor,
+                 kind_icon: _Icon | None) -> None:
+        self.texts = texts
+        self.time = time  # the Time column's text when not the model's (seconds since the first frame)
+        self.bg = bg
+        self.kind_colour = kind_colour
+        self.kind_icon = kind_icon
+        self.laid: list[tuple[QStaticText, float, int] | None] = [None] * len(texts)  # (laid out, width, height)
+        # (for this width, its x offset, what is drawn, the whole text's line height) as last drawn
+        self.fitted: list[tuple[int, float, QStaticText, int] | None] = [None] * len(texts)
+
+
+class LogCells(TimeDelegate):
+    """The log table's delegate: every column (and the Time column's modes)."""
+
+    def __init__(self, store: Rows, model: LogModel, view: QTableView) -> None:
+        super().__init__(store, model, view)
+        self._view = view
+        self._rows: dict[int, _Row] = {}
+        self._states: dict[QStyle.StateFlag, int] = {}  # a cell's state -> _ACTIVE, _INACTIVE or _QT
+        self._font: QFont | None = None
+        self._ready = False  # the view is as this path draws it
+        self._broken = False  # this path failed once: Qt's draws every cell
+        self._margin = 0
+        self._icon = QSize()
+        self._text_colour = {_ACTIVE: QColor(), _INACTIVE: QColor()}
+        self._icons: dict[int, _Icon | None] = {}  # by the icon's cache key
+        self._shown: tuple[int, _Row | None] = (-1, None)  # the row being painted (a row's cells come together)
+        self.fast_cells = 0  # cells drawn here, and by Qt's own path (for the tests and the bench)
+        self.slow_cells = 0
+
+    def start_paint(self) -> None:
+        """Before the view paints its cells: what they are drawn with (the view's font, palette,
+        style and settings), read once a paint rather than once a cell."""
+        v = self._view
+        font = v.font()
+        if font != self._font:
+            self._font = font
+            self._rows.clear()
+        style = v.style()
+        self._margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, v) + 1
+        size = v.iconSize()
+        if not size.isValid():
+            extent = style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, v)
+            size = QSize(extent, extent)
+        if size != self._icon:
+            self._icon = size
+            self._icons.clear()
+            self._rows.clear()
+        palette = v.palette()
+        self._text_colour = {_ACTIVE: palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Text),
+                             _INACTIVE: palette.color(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Text)}
+        self._states.clear()
+        self._shown = (-1, None)
+        # the look this path draws: Fusion's (no style sheet), one line cut on the right, left to right
+        self._ready = (not self._broken and style.name() == "fusion" and not v.wordWrap() and v.isEnabled()
+                       and v.textElideMode() == Qt.TextElideMode.ElideRight
+                       and v.layoutDirection() == Qt.LayoutDirection.LeftToRight)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        try:
+            drawn = self._ready and self._draw(painter, option, index)
+        except Exception:  # raised out of a delegate's paint, it would end the app: Qt's path draws from now on
+            log.exception("the log's cells are drawn by Qt's own path from now on")
+            self._broken = True
+            self._ready = drawn = False
+        if drawn:
+            self.fast_cells += 1
+        else:
+            self.slow_cells += 1
+            super().paint(painter, option, index)
+
+    def _draw(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> bool:
+        """Draw the cell here; False when Qt's own path is to draw it."""
+        state = option.state
+        group = self._states.get(state)
+        if group is None:
+            group = self._states[state] = _group(state)
+        if group == _QT:
+            return False
+        at = index.row()
+        shown = self._shown
+        if shown[0] == at:
+            row = shown[1]
+        else:
+            row = self._row(at)
+            self._shown = (at, row)
+        col = index.column()
+        if row is None:
+            return False
+        rect: tuple[int, int, int, int] = option.rect.getRect()  # type: ignore[assignment]
+        x, y, w, h = rect
+        icon = row.kind_icon if col == COL_KIND else None
+        room = 0 if icon is None else icon[1] + 2 * self._margin
+        left = x + room + self._margin
+        text = row.time if col == COL_TIME and row.time is not None else row.texts[col]
+        fitted = None
+        if text:
+            width = x + w - self._margin - left
+            fitted = row.fitted[col]
+            if fitted is None or fitted[0] != width:
+                fitted = row.fitted[col] = self._fit(row, col, text, width)
+        if row.bg is not None:
+            painter.fillRect(x, y, w, h, row.bg)
+        if icon is not None:
+            painter.drawPixmap(x + (room - icon[1]) // 2, y + (h - icon[2]) // 2, icon[0])
+        if fitted is not None:
+            painter.setPen(row.kind_colour if col == COL_KIND else self._text_colour[group])
+            painter.drawStaticText(QPointF(left + fitted[1], y + (h - fitted[3]) // 2), fitted[2])
+        return True
+
+    def _row(self, row: int) -> _Row | None:
+        number = self.model.number_at(row) if 0 <= row < self.model.rowCount() else None
+        info = self.model.row_info(number) if number is not None else None
+        if info is None or number is None:
+            return None
+        texts, bg, kind_brush, kind_icon, _tip = info
+        time = self.relative_text(row) if self.mode == RELATIVE else None
+        kept = self._rows.get(number)
+        if kept is not None and kept.texts == texts and kept.time == time and kept.bg == bg:
+            return kept
+        if _NOT_ONE_LINE.search("".join(texts)):
+            return None  # Qt's own path lays these out
+        made = _Row(texts, time, bg, kind_brush.color(), self._kind_icon(kind_icon))
+        rows = self._rows
+        if len(rows) >= CACHE_ROWS:
+            for old in list(islice(rows, CACHE_ROWS // 4)):  # the oldest laid out
+                del rows[old]
+        rows[number] = made
+        return made
+
+    def _kind_icon(self, icon: QIcon) -> _Icon | None:
+        """``icon`` as Qt's delegate draws it: at its own size, within the view's icon size."""
+        key = icon.cacheKey()
+        if key not in self._icons:
+            size = icon.actualSize(self._icon).boundedTo(self._icon)
+            self._icons[key] = None if icon.isNull() else (icon.pixmap(size), size.width(), size.height())
+        return self._icons[key]
+
+    def _fit(self, row: _Row, col: int, text: str, width: int) -> tuple[int, float, QStaticText, int]:
+        """The cell's text for ``width`` pixels: whole (right-aligned in the number columns), or cut
+        with an ellipsis at the left edge, as Qt's style draws it."""
+        laid = row.laid[col]
+        if laid is None:
+            laid = row.laid[col] = _laid(text, self._font)
+        static, natural, height = laid
+        if natural > width:  # centred as the whole text's line would be, but laid out (and aligned) itself
+            static, natural, _ = _laid(self._view.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width),
+                                       self._font)
+        return width, (width - natural if col in NUMERIC_COLUMNS else 0.0), static, height
+
+
+def _laid(text: str, font: QFont | None) -> tuple[QStaticText, float, int]:
+    """``text`` laid out in ``font``: with its width, and its line's height in whole pixels as Qt's
+    style rounds it (glyphs from a fallback font can make it taller)."""
+    static = QStaticText(text)
+    static.setTextFormat(Qt.TextFormat.PlainText)
+    if font is not None:
+        static.prepare(font=font)
+    size = static.size()
+    return static, size.width(), math.floor(size.height() + 0.5)
+
+
+def _group(state: QStyle.StateFlag) -> int:
+    """How a cell in ``state`` is drawn: by Qt's own path (_QT), or here in its window's colours."""
+    if not state & _S.State_Enabled or state & _DRAWN_OTHERWISE:
+        return _QT
+    return _ACTIVE if state & _S.State_Active else _INACTIVE

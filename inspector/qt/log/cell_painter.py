@@ -15,11 +15,23 @@ from __future__ import annotations
 import logging
 import math
 import re
+import unicodedata
 from itertools import islice
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap, QStaticText
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QIcon,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QRawFont,
+    QStaticText,
+    QTextLayout,
+)
 from PySide6.QtWidgets import QStyle, QTableView
 
 from inspector.qt.log.model import COL_KIND, COL_TIME, NUMERIC_COLUMNS, LogModel
@@ -33,19 +45,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("inspector.qt")
 
-CACHE_ROWS = 1024  # rows laid out and kept: several screens of rows
+CACHE_ROWS = 1024  # rows kept with their cells as drawn: several screens of rows
+CACHE_TEXTS = 8192  # texts kept measured (and laid out): a few screens of rows' texts
 # texts Qt lays out otherwise than one plain line (breaks, tabs, other control characters)
 _NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f\u2028\u2029]")
 _S = QStyle.StateFlag
 _DRAWN_OTHERWISE = _S.State_Selected | _S.State_HasFocus | _S.State_MouseOver | _S.State_Editing
+_LEFT_TO_RIGHT = frozenset({"L", "ON", "EN", "ES", "ET", "CS", "WS"})  # bidi classes that keep a line left to right
 _QT, _ACTIVE, _INACTIVE = range(3)  # a cell drawn by Qt's own path, or here in these colours
 _Icon = tuple[QPixmap, int, int]  # an icon drawn at its size (width, height)
 
 
 class _Row:
-    """A row's texts, laid out; each cell's ``(width, x offset, text)`` for the last width drawn."""
+    """A row's texts and look; each cell as last drawn (for the width it was drawn at)."""
 
-    __slots__ = ("bg", "fitted", "kind_colour", "kind_icon", "laid", "texts", "time")
+    __slots__ = ("bg", "fitted", "kind_colour", "kind_icon", "texts", "time")
 
     def __init__(self, texts: tuple[str, ...], time: str | None, bg: QColor | None, kind_colour: QColor,
                  kind_icon: _Icon | None) -> None:
@@ -54,9 +68,35 @@ class _Row:
         self.bg = bg
         self.kind_colour = kind_colour
         self.kind_icon = kind_icon
-        self.laid: list[tuple[QStaticText, float, int] | None] = [None] * len(texts)  # (laid out, width, height)
-        # (for this width, its x offset, what is drawn, the whole text's line height) as last drawn
-        self.fitted: list[tuple[int, float, QStaticText, int] | None] = [None] * len(texts)
+        self.fitted: list[_Fit | None] = [None] * len(texts)
+
+
+class _Text:
+    """A text measured in the view's font: its width and line height; laid out (``static``) once
+    it is drawn a second time, or at once when measuring needs it (a text not ``_plain``).
+    Shared by every cell showing it (a kind, a connection, a topic, an arrow)."""
+
+    __slots__ = ("height", "natural", "painted", "static", "text")
+
+    def __init__(self, text: str, natural: float, height: int, static: QStaticText | None) -> None:
+        self.text = text
+        self.natural = natural
+        self.height = height
+        self.static = static
+        self.painted = False  # drawn once, by drawText (a plain text not laid out)
+
+
+class _Fit:
+    """A cell at one column width: the text shown (whole or cut), its x offset, and the whole
+    text's line height (the cell centres it)."""
+
+    __slots__ = ("dx", "height", "shown", "width")
+
+    def __init__(self, width: int, dx: float, shown: _Text, height: int) -> None:
+        self.width = width
+        self.dx = dx
+        self.shown = shown
+        self.height = height
 
 
 class LogCells(TimeDelegate):
@@ -66,8 +106,13 @@ class LogCells(TimeDelegate):
         super().__init__(store, model, view)
         self._view = view
         self._rows: dict[int, _Row] = {}
+        self._texts: dict[str, _Text] = {}
         self._states: dict[QStyle.StateFlag, int] = {}  # a cell's state -> _ACTIVE, _INACTIVE or _QT
         self._font: QFont | None = None
+        self._metrics = QFontMetricsF(QFont())
+        self._raw = QRawFont()  # the view's font itself, without the fonts Qt falls back on
+        self._line = (0, 0.0)  # the view's font's line: height (rounded as Qt's style does) and ascent
+        self._plain_chars: dict[str, bool] = {}  # a character not ASCII -> drawn in the view's font as one
         self._ready = False  # the view is as this path draws it
         self._broken = False  # this path failed once: Qt's draws every cell
         self._margin = 0
@@ -86,6 +131,15 @@ class LogCells(TimeDelegate):
         if font != self._font:
             self._font = font
             self._rows.clear()
+            self._texts.clear()
+            self._metrics = QFontMetricsF(v.fontMetrics())
+            self._raw = QRawFont.fromFont(font)
+            layout = QTextLayout("0", font)
+            layout.beginLayout()
+            line = layout.createLine()
+            layout.endLayout()
+            self._line = (_laid("0", font)[2], line.ascent())
+            self._plain_chars.clear()
         style = v.style()
         self._margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, v) + 1
         size = v.iconSize()
@@ -149,15 +203,24 @@ class LogCells(TimeDelegate):
         if text:
             width = x + w - self._margin - left
             fitted = row.fitted[col]
-            if fitted is None or fitted[0] != width:
-                fitted = row.fitted[col] = self._fit(row, col, text, width)
+            if fitted is None or fitted.width != width:
+                fitted = row.fitted[col] = self._fit(col, text, width)
         if row.bg is not None:
             painter.fillRect(x, y, w, h, row.bg)
         if icon is not None:
             painter.drawPixmap(x + (room - icon[1]) // 2, y + (h - icon[2]) // 2, icon[0])
         if fitted is not None:
             painter.setPen(row.kind_colour if col == COL_KIND else self._text_colour[group])
-            painter.drawStaticText(QPointF(left + fitted[1], y + (h - fitted[3]) // 2), fitted[2])
+            top = y + (h - fitted.height) // 2
+            drawn = fitted.shown
+            static = drawn.static
+            if static is None and not drawn.painted:  # a text drawn once (a flood's row's) is not laid out to keep
+                drawn.painted = True
+                painter.drawText(QPointF(left + fitted.dx, top + self._line[1]), drawn.text)
+            else:
+                if static is None:
+                    static = drawn.static = _laid(drawn.text, self._font)[0]
+                painter.drawStaticText(QPointF(left + fitted.dx, top), static)
         return True
 
     def _row(self, row: int) -> _Row | None:
@@ -188,17 +251,48 @@ class LogCells(TimeDelegate):
             self._icons[key] = None if icon.isNull() else (icon.pixmap(size), size.width(), size.height())
         return self._icons[key]
 
-    def _fit(self, row: _Row, col: int, text: str, width: int) -> tuple[int, float, QStaticText, int]:
+    def _plain(self, text: str) -> bool:
+        """Whether ``text`` is drawn from the view's font alone, left to right, one glyph a character
+        (ASCII, symbols, Latin letters the font has): its line is then the font's, its width the font's
+        advance. A trailing space, which Qt's layout leaves out of the width, is not plain."""
+        if text[-1] == " ":
+            return False
+        if text.isascii():
+            return True
+        known = self._plain_chars
+        for c in set(text):
+            if c not in known:
+                known[c] = c.isascii() or (
+                    unicodedata.bidirectional(c) in _LEFT_TO_RIGHT and not unicodedata.combining(c)
+                    and unicodedata.category(c)[0] in "LPSN" and self._raw.supportsCharacter(ord(c)))
+            if not known[c]:
+                return False
+        return True
+
+    def _fit(self, col: int, text: str, width: int) -> _Fit:
         """The cell's text for ``width`` pixels: whole (right-aligned in the number columns), or cut
-        with an ellipsis at the left edge, as Qt's style draws it."""
-        laid = row.laid[col]
-        if laid is None:
-            laid = row.laid[col] = _laid(text, self._font)
-        static, natural, height = laid
-        if natural > width:  # centred as the whole text's line would be, but laid out (and aligned) itself
-            static, natural, _ = _laid(self._view.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width),
-                                       self._font)
-        return width, (width - natural if col in NUMERIC_COLUMNS else 0.0), static, height
+        with an ellipsis at the left edge, as Qt's style draws it (centred as the whole text's line
+        would be, but laid out and aligned itself)."""
+        whole = shown = self._text(text)
+        if whole.natural > width:
+            shown = self._text(self._metrics.elidedText(text, Qt.TextElideMode.ElideRight, width))
+        return _Fit(width, width - shown.natural if col in NUMERIC_COLUMNS else 0.0, shown, whole.height)
+
+    def _text(self, text: str) -> _Text:
+        known = self._texts.get(text)
+        if known is not None:
+            return known
+        texts = self._texts
+        if len(texts) >= CACHE_TEXTS:
+            for old in list(islice(texts, CACHE_TEXTS // 4)):  # the oldest measured
+                del texts[old]
+        if self._plain(text):
+            made = _Text(text, self._metrics.horizontalAdvance(text), self._line[0], None)
+        else:
+            static, natural, height = _laid(text, self._font)
+            made = _Text(text, natural, height, static)
+        texts[text] = made
+        return made
 
 
 def _laid(text: str, font: QFont | None) -> tuple[QStaticText, float, int]:

@@ -58,12 +58,15 @@ def grab(p: LogPanel, cells: bool) -> QImage:
 
 
 def same_pixels(p: LogPanel, fast: bool = True) -> None:
-    """The rows look the same drawn either way (``fast``: and this path drew some of them)."""
+    """The rows look the same drawn either way, painted once or again (``fast``: and this path drew
+    some of them)."""
     before = p.time_delegate.fast_cells
     qt_drawn = grab(p, cells=False)
-    drawn = grab(p, cells=True)
+    first = grab(p, cells=True)
+    again = grab(p, cells=True)  # laid out to keep, now
     assert not fast or p.time_delegate.fast_cells > before, "the cells were drawn by Qt's path, not this one"
-    assert drawn == qt_drawn
+    assert first == qt_drawn
+    assert again == qt_drawn
 
 
 @pytest.fixture
@@ -126,8 +129,8 @@ def test_text_on_several_lines_or_with_control_characters_is_drawn_by_qt(panel, 
     cells = panel.time_delegate
     fast, slow = cells.fast_cells, cells.slow_cells
     same_pixels(panel)
-    assert cells.slow_cells - slow == len(COLUMNS)  # the first row, by Qt's path
-    assert cells.fast_cells - fast == len(COLUMNS)
+    assert cells.slow_cells - slow == 2 * len(COLUMNS)  # the first row, by Qt's path (painted twice)
+    assert cells.fast_cells - fast == 2 * len(COLUMNS)
 
 
 def test_a_failure_in_this_path_leaves_the_drawing_to_qt(shown, monkeypatch, caplog):
@@ -141,18 +144,28 @@ def test_a_failure_in_this_path_leaves_the_drawing_to_qt(shown, monkeypatch, cap
     assert "drawn by Qt's own path" in caplog.text
 
 
-def test_a_repaint_lays_no_text_out_again(shown, monkeypatch):
-    grab(shown, cells=True)
-    made = []
+def test_a_row_is_laid_out_when_painted_again_and_then_never(qtbot, monkeypatch):
+    p = LogPanel()  # not shown: painted only when grabbed
+    qtbot.addWidget(p)
+    p.resize(1000, 500)
+    for i in range(5):
+        p.ingest(event(seq=i, topic=f"fresh.{i}", t=T0 + 99))
+    p.flush()
+    grab(p, cells=True)  # the table laid out for its rows
+    made: list[str] = []
     import inspector.qt.log.cell_painter as cell_painter
     real = cell_painter._laid
     monkeypatch.setattr(cell_painter, "_laid", lambda text, font: made.append(text) or real(text, font))
-    grab(shown, cells=True)
-    assert made == []
-    shown.clear()
+    p.clear()
     for i in range(5):
-        shown.ingest(event(seq=i, topic=f"fresh.{i}", t=T0 + 99))
-    shown.flush()
-    grab(shown, cells=True)  # new rows (numbers start again at 1): laid out anew, and only their texts
-    texts = {shown.model.data(shown.model.index(r, c)) for r in range(5) for c in range(len(COLUMNS))}
-    assert {f"fresh.{i}" for i in range(5)} <= set(made) <= texts
+        p.ingest(event(seq=i, topic=f"new.{i}", t=T0 + 99))
+    p.flush()
+    grab(p, cells=True)  # new rows: plain texts drawn, not laid out
+    assert not any(text.startswith("new.") for text in made)
+    grab(p, cells=True)  # painted again: laid out to keep, and only their texts
+    texts = {p.model.data(p.model.index(r, c)) for r in range(5) for c in range(len(COLUMNS))}
+    assert {f"new.{i}" for i in range(5)} <= set(made) <= texts
+    made.clear()
+    grab(p, cells=True)
+    assert made == []
+    assert p.time_delegate.fast_cells == 4 * 5 * len(COLUMNS)

@@ -1,44 +1,36 @@
-"""The log's cells painted from texts laid out once per row.
+"""The log's cells painted from texts measured once.
 
 Qt's own item delegate asks the model for about seven roles per cell on every paint and lays
 each text out two or three times (its size, its elision, its drawing). A log row never changes
-once formatted, so here a row's texts are laid out once (``QStaticText``, elided to the column's
-width when they do not fit) and kept, a bounded number of rows, by frame number; a repaint then
-only draws them. What is drawn is what Qt's delegate draws for the same cell (a test compares the
-pixels). A cell whose look depends on a state this path does not draw (selected, current,
-hovered, disabled) or whose text it does not lay out (line breaks, control characters) takes
-Qt's own path, as does every cell when the view is not as this path assumes (another style or a
-style sheet, right to left, wrapped or not cut on the right)."""
+once formatted: here each row's texts come from the model's row cache in one call, each distinct
+text (a kind, a connection, a topic is shown on many rows) is measured once and kept, a bounded
+number of them, and a text drawn a second time is laid out to keep (``QStaticText``): a repaint
+then only draws. A text drawn once (a flood's newest rows) is drawn by ``drawText``, one layout.
+What is drawn is what Qt's delegate draws for the same cell (a test compares the
+pixels). A selected row, the current row while the view has the focus (its focus frame) and a
+row whose texts this path does not lay out (line breaks, control characters) take Qt's own
+path, as does every cell when the view is not as this path assumes (another style or a style
+sheet, disabled, right to left, wrapped or not cut on the right). Fusion draws no hover on an
+item, and the log's cells are never edited. bench/bench_log_paint.py times a repaint both ways."""
 
 from __future__ import annotations
 
 import logging
 import math
 import re
-import unicodedata
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QSize, Qt
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QFontMetricsF,
-    QIcon,
-    QPainter,
-    QPalette,
-    QPixmap,
-    QRawFont,
-    QStaticText,
-    QTextLayout,
-)
-from PySide6.QtWidgets import QStyle, QTableView
+from PySide6.QtCore import QModelIndex, QPointF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QTableView
 
 from inspector.qt.log.model import COL_KIND, COL_TIME, NUMERIC_COLUMNS, LogModel
 from inspector.qt.log.time_column import RELATIVE, TimeDelegate
 
-if TYPE_CHECKING:
-    from PySide6.QtCore import QModelIndex, QPersistentModelIndex
+if TYPE_CHECKING:  # the classes only this path uses are made when it first paints (see prepare_paint)
+    from PySide6.QtCore import QPersistentModelIndex
+    from PySide6.QtGui import QFontMetricsF, QRawFont, QStaticText
     from PySide6.QtWidgets import QStyleOptionViewItem
 
     from inspector.logstore.log_rows import Rows
@@ -49,10 +41,9 @@ CACHE_ROWS = 1024  # rows kept with their cells as drawn: several screens of row
 CACHE_TEXTS = 8192  # texts kept measured (and laid out): a few screens of rows' texts
 # texts Qt lays out otherwise than one plain line (breaks, tabs, other control characters)
 _NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f\u2028\u2029]")
-_S = QStyle.StateFlag
-_DRAWN_OTHERWISE = _S.State_Selected | _S.State_HasFocus | _S.State_MouseOver | _S.State_Editing
 _LEFT_TO_RIGHT = frozenset({"L", "ON", "EN", "ES", "ET", "CS", "WS"})  # bidi classes that keep a line left to right
-_QT, _ACTIVE, _INACTIVE = range(3)  # a cell drawn by Qt's own path, or here in these colours
+_ACTIVE, _INACTIVE = range(2)  # the colours a cell is drawn in
+_ROOT = QModelIndex()
 _Icon = tuple[QPixmap, int, int]  # an icon drawn at its size (width, height)
 
 
@@ -107,10 +98,12 @@ class LogCells(TimeDelegate):
         self._view = view
         self._rows: dict[int, _Row] = {}
         self._texts: dict[str, _Text] = {}
-        self._states: dict[QStyle.StateFlag, int] = {}  # a cell's state -> _ACTIVE, _INACTIVE or _QT
+        self._group = _ACTIVE  # the colours of the window's state (active or not)
+        self._selection = view.selectionModel()
+        self._focus_row = -1  # the current row, while the view has the focus
         self._font: QFont | None = None
-        self._metrics = QFontMetricsF(QFont())
-        self._raw = QRawFont()  # the view's font itself, without the fonts Qt falls back on
+        self._metrics: QFontMetricsF | None = None
+        self._raw: QRawFont | None = None  # the view's font itself, without the fonts Qt falls back on
         self._line = (0, 0.0)  # the view's font's line: height (rounded as Qt's style does) and ascent
         self._plain_chars: dict[str, bool] = {}  # a character not ASCII -> drawn in the view's font as one
         self._ready = False  # the view is as this path draws it
@@ -122,24 +115,47 @@ class LogCells(TimeDelegate):
         self._shown: tuple[int, _Row | None] = (-1, None)  # the row being painted (a row's cells come together)
         self.fast_cells = 0  # cells drawn here, and by Qt's own path (for the tests and the bench)
         self.slow_cells = 0
+        self._fresh = True  # a paint began: what it draws with is read at its first cell
+
+    def prepare_paint(self) -> None:
+        """What a first paint would otherwise do: measure the view's font, and have PySide make the
+        Python classes (and their enums) this path and Qt's call with, at their first use (a
+        document being built calls this a turn before it shows)."""
+        from PySide6.QtWidgets import QStyleOptionViewItem
+
+        QStyleOptionViewItem()
+        self._fresh = True
+        self._begin()
+
+    def _use_font(self, font: QFont) -> None:
+        from PySide6.QtGui import QFontMetrics, QFontMetricsF, QRawFont, QTextLayout
+
+        self._font = font
+        self._rows.clear()
+        self._texts.clear()
+        self._metrics = QFontMetricsF(QFontMetrics(font, self._view))
+        self._raw = QRawFont.fromFont(font)
+        layout = QTextLayout("0", font)
+        layout.beginLayout()
+        line = layout.createLine()
+        layout.endLayout()
+        self._line = (_laid("0", font)[2], line.ascent())
+        self._plain_chars.clear()
 
     def start_paint(self) -> None:
-        """Before the view paints its cells: what they are drawn with (the view's font, palette,
-        style and settings), read once a paint rather than once a cell."""
+        """Before the view paints: what its cells are drawn with is read again, at its first cell."""
+        self._fresh = True
+
+    def _begin(self) -> None:
+        """A paint's first cell: what the cells are drawn with (the view's font, palette, style and
+        settings), read once a paint rather than once a cell."""
+        from PySide6.QtWidgets import QStyle
+
+        self._fresh = False
         v = self._view
         font = v.font()
         if font != self._font:
-            self._font = font
-            self._rows.clear()
-            self._texts.clear()
-            self._metrics = QFontMetricsF(v.fontMetrics())
-            self._raw = QRawFont.fromFont(font)
-            layout = QTextLayout("0", font)
-            layout.beginLayout()
-            line = layout.createLine()
-            layout.endLayout()
-            self._line = (_laid("0", font)[2], line.ascent())
-            self._plain_chars.clear()
+            self._use_font(font)
         style = v.style()
         self._margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, v) + 1
         size = v.iconSize()
@@ -153,7 +169,11 @@ class LogCells(TimeDelegate):
         palette = v.palette()
         self._text_colour = {_ACTIVE: palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Text),
                              _INACTIVE: palette.color(QPalette.ColorGroup.Inactive, QPalette.ColorRole.Text)}
-        self._states.clear()
+        self._group = _ACTIVE if v.isActiveWindow() else _INACTIVE
+        self._selection = v.selectionModel()
+        current = v.currentIndex()
+        focused = current.isValid() and (v.hasFocus() or v.viewport().hasFocus())
+        self._focus_row = current.row() if focused else -1
         self._shown = (-1, None)
         # the look this path draws: Fusion's (no style sheet), one line cut on the right, left to right
         self._ready = (not self._broken and style.name() == "fusion" and not v.wordWrap() and v.isEnabled()
@@ -162,6 +182,8 @@ class LogCells(TimeDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
+        if self._fresh:
+            self._begin()
         try:
             drawn = self._ready and self._draw(painter, option, index)
         except Exception:  # raised out of a delegate's paint, it would end the app: Qt's path draws from now on
@@ -177,18 +199,15 @@ class LogCells(TimeDelegate):
     def _draw(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> bool:
         """Draw the cell here; False when Qt's own path is to draw it."""
-        state = option.state
-        group = self._states.get(state)
-        if group is None:
-            group = self._states[state] = _group(state)
-        if group == _QT:
-            return False
         at = index.row()
         shown = self._shown
         if shown[0] == at:
             row = shown[1]
         else:
-            row = self._row(at)
+            # a selected row, or the current one while the view has the focus, is Qt's to draw (the
+            # cells' state is not read: PySide makes a Python enum of it, a cell at a time)
+            drawn_by_qt = at == self._focus_row or self._selection.rowIntersectsSelection(at, _ROOT)
+            row = None if drawn_by_qt else self._row(at)
             self._shown = (at, row)
         col = index.column()
         if row is None:
@@ -210,7 +229,7 @@ class LogCells(TimeDelegate):
         if icon is not None:
             painter.drawPixmap(x + (room - icon[1]) // 2, y + (h - icon[2]) // 2, icon[0])
         if fitted is not None:
-            painter.setPen(row.kind_colour if col == COL_KIND else self._text_colour[group])
+            painter.setPen(row.kind_colour if col == COL_KIND else self._text_colour[self._group])
             top = y + (h - fitted.height) // 2
             drawn = fitted.shown
             static = drawn.static
@@ -259,12 +278,13 @@ class LogCells(TimeDelegate):
             return False
         if text.isascii():
             return True
-        known = self._plain_chars
+        known, raw = self._plain_chars, self._raw
         for c in set(text):
             if c not in known:
+                import unicodedata  # texts of other than ASCII come after start-up
                 known[c] = c.isascii() or (
                     unicodedata.bidirectional(c) in _LEFT_TO_RIGHT and not unicodedata.combining(c)
-                    and unicodedata.category(c)[0] in "LPSN" and self._raw.supportsCharacter(ord(c)))
+                    and unicodedata.category(c)[0] in "LPSN" and raw is not None and raw.supportsCharacter(ord(c)))
             if not known[c]:
                 return False
         return True
@@ -275,6 +295,7 @@ class LogCells(TimeDelegate):
         would be, but laid out and aligned itself)."""
         whole = shown = self._text(text)
         if whole.natural > width:
+            assert self._metrics is not None  # _begin measured the font
             shown = self._text(self._metrics.elidedText(text, Qt.TextElideMode.ElideRight, width))
         return _Fit(width, width - shown.natural if col in NUMERIC_COLUMNS else 0.0, shown, whole.height)
 
@@ -286,8 +307,10 @@ class LogCells(TimeDelegate):
         if len(texts) >= CACHE_TEXTS:
             for old in list(islice(texts, CACHE_TEXTS // 4)):  # the oldest measured
                 del texts[old]
+        metrics = self._metrics
+        assert metrics is not None  # _begin measured the font
         if self._plain(text):
-            made = _Text(text, self._metrics.horizontalAdvance(text), self._line[0], None)
+            made = _Text(text, metrics.horizontalAdvance(text), self._line[0], None)
         else:
             static, natural, height = _laid(text, self._font)
             made = _Text(text, natural, height, static)
@@ -298,6 +321,8 @@ class LogCells(TimeDelegate):
 def _laid(text: str, font: QFont | None) -> tuple[QStaticText, float, int]:
     """``text`` laid out in ``font``: with its width, and its line's height in whole pixels as Qt's
     style rounds it (glyphs from a fallback font can make it taller)."""
+    from PySide6.QtGui import QStaticText
+
     static = QStaticText(text)
     static.setTextFormat(Qt.TextFormat.PlainText)
     if font is not None:
@@ -305,9 +330,3 @@ def _laid(text: str, font: QFont | None) -> tuple[QStaticText, float, int]:
     size = static.size()
     return static, size.width(), math.floor(size.height() + 0.5)
 
-
-def _group(state: QStyle.StateFlag) -> int:
-    """How a cell in ``state`` is drawn: by Qt's own path (_QT), or here in its window's colours."""
-    if not state & _S.State_Enabled or state & _DRAWN_OTHERWISE:
-        return _QT
-    return _ACTIVE if state & _S.State_Active else _INACTIVE

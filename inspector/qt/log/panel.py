@@ -47,16 +47,16 @@ from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
 from inspector.protocol.kinds import Kind
 from inspector.qt.completer_click import let_clicks_through
 from inspector.qt.flow_layout import FlowLayout
-from inspector.qt.log.cell_painter import LogCells
 from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COL_DIR, COL_TIME, COLUMNS, LogModel
 from inspector.qt.log.payload_view import EVERY, PayloadView
-from inspector.qt.log.time_column import TIME_MODES, WALL
+from inspector.qt.log.time_column import TIME_MODES, WALL, TimeDelegate
 from inspector.qt.steady_label import SteadyLabel
 
 if TYPE_CHECKING:  # log_rows loads when a session store backs the log; a scan loads pyarrow
     from inspector.logstore.log_rows import LogRows, Rows
     from inspector.logstore.store_scan import MatchChunks
+    from inspector.qt.log.cell_painter import LogCells
     from inspector.qt.log.scan_job import ScanJob
 
 FLUSH_MS = 40        # ≈ 25 Hz
@@ -114,6 +114,7 @@ class LogView(QTableView):
 
 
 class LogPanel(QWidget):
+    time_delegate: TimeDelegate  # the Time column's (and, once rows come, every column's: LogCells)
     frameSelected = Signal(int)
     pausedChanged = Signal(bool)
     payloadTrouble = Signal(object)  # payload_view.Trouble: a connection's decoders fail
@@ -166,6 +167,7 @@ class LogPanel(QWidget):
         self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
         self._filter_timer.timeout.connect(self.apply_filter)
 
+        self._staged = staged
         if not staged:
             for _ in self.build_steps():
                 pass
@@ -191,6 +193,25 @@ class LogPanel(QWidget):
         layout.addLayout(self._bar)
         layout.addWidget(self.splitter, 1)
         self._update_status()
+        if self._staged:  # a document: its rows come before it shows
+            yield
+            self._use_cells()
+
+    def _use_cells(self) -> None:
+        """Draw the rows with the log's own cells (``cell_painter.LogCells``, every column and the
+        Time column's modes): made when the first rows come, or a document is built, not at start-up
+        (its module and the Qt classes it draws with load then)."""
+        from inspector.qt.log.cell_painter import LogCells
+
+        old, v = self.time_delegate, self.view
+        cells = LogCells(self.rows, self.model, v)
+        cells.mode, cells.origin = old.mode, old.origin
+        v.setItemDelegate(cells)
+        v.setItemDelegateForColumn(COL_TIME, cells)
+        v.cells = cells
+        self.time_delegate = cells
+        old.deleteLater()
+        cells.prepare_paint()
 
     # ------------------------------------------------------------ building
 
@@ -410,6 +431,8 @@ class LogPanel(QWidget):
         import numpy as np
         found = np.concatenate([np.asarray(p, np.int64) for p in parts])
         self.model.take_found(found)
+        if self.view.cells is None and self.model.rowCount():
+            self._use_cells()
         keep = self._reselect
         if keep is not None and len(found) and found[-1] >= keep:
             self._reselect = None
@@ -536,8 +559,8 @@ class LogPanel(QWidget):
         self.go_to_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.go_to_action.triggered.connect(lambda: self.go_to_dialog())
         v.addAction(self.go_to_action)
-        self.time_delegate = v.cells = LogCells(self.rows, self.model, v)  # every column, the Time column's modes too
-        v.setItemDelegate(self.time_delegate)
+        # the Time column's modes; every column's cells once rows come (``_use_cells``)
+        self.time_delegate = TimeDelegate(self.rows, self.model, v)
         v.setItemDelegateForColumn(COL_TIME, self.time_delegate)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._header_menu)
@@ -694,6 +717,8 @@ class LogPanel(QWidget):
         sb = self.view.verticalScrollBar()
         old = sb.value()
         removed, inserted = self.model.sync(advance=not self._paused, whole=whole)
+        if inserted and self.view.cells is None:
+            self._use_cells()
         if not self._paused and self.model.behind:
             self._catch_up_timer.start()
         self._scrolling = True

@@ -169,3 +169,8 @@ def test_a_row_is_laid_out_when_painted_again_and_then_never(qtbot, monkeypatch)
     grab(p, cells=True)
     assert made == []
     assert p.time_delegate.fast_cells == 4 * 5 * len(COLUMNS)
+
+
+def test_alternating_row_colours_stay(shown):
+    shown.view.setAlternatingRowColors(True)  # the view paints them under each cell: kept by this path too
+    same_pixels(shown)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -87,20 +87,24 @@ def match_chunks(reader: SessionReader, query: Query, start: int = 0, stop: int 
                                        else cut)
     done, pending, said = 0, 0, 0  # said: the rows done the last chunk said
     found: list[npt.NDArray[np.int64]] = []
-    for piece in pieces:
-        if piece is None:  # searched ahead, not ready: no progress (what is found waits for its chunk)
-            yield said, total, np.zeros(0, np.int64)
-            continue
-        lo, n, rb, hit, last = piece
-        if isinstance(rb, StoreError):
-            raise rb
-        if rb is not None:
-            found.append(rules.rows(rb, hit) + lo)
-        done += n
-        pending += n
-        if pending >= size or done == total or last:
-            yield done, total, _joined(found)
-            found, pending, said = [], 0, done
+    try:
+        for piece in pieces:
+            if piece is None:  # searched ahead, not ready: no progress (what is found waits for its chunk)
+                yield said, total, np.zeros(0, np.int64)
+                continue
+            lo, n, rb, hit, last = piece
+            if isinstance(rb, StoreError):
+                raise rb
+            if rb is not None:
+                found.append(rules.rows(rb, hit) + lo)
+            done += n
+            pending += n
+            if pending >= size or done == total or last:
+                yield done, total, _joined(found)
+                found, pending, said = [], 0, done
+    finally:  # stopped early (closed): the search threads end now, not when the collector finds this frame
+        if isinstance(pieces, Generator):
+            pieces.close()
     if not total:
         yield 0, 0, np.zeros(0, np.int64)
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # log_rows loads when a session store backs the log, not at s
 COLUMNS = ("#", "Time", "Connection", "Dir", "Kind", "Topic", "Seq", "Size", "Summary")
 COL_NUMBER, COL_TIME, COL_CONN, COL_DIR, COL_KIND, COL_TOPIC, COL_SEQ, COL_SIZE, COL_SUMMARY = range(len(COLUMNS))
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_NUMERIC = {COL_NUMBER, COL_SEQ, COL_SIZE}
+NUMERIC_COLUMNS = frozenset({COL_NUMBER, COL_SEQ, COL_SIZE})  # right-aligned
 _ARROW = {OUT: "→", "in": "←"}
 _ARROW_TIP = {OUT: "client → server", "in": "server → client"}
 _ROLE_SLOT = {
@@ -326,7 +326,7 @@ class LogModel(QAbstractTableModel):
             if slot == 3:
                 return info[3]
         if slot == 4:
-            return _RIGHT if col in _NUMERIC else None
+            return _RIGHT if col in NUMERIC_COLUMNS else None
         if slot == 5:
             if col == COL_DIR:
                 return info[4]
@@ -363,6 +363,11 @@ class LogModel(QAbstractTableModel):
             texts = (*texts[:COL_SUMMARY], summary)
         info = (texts, bg, icons.kind_brush(kind), icons.kind_icon(kind), _ARROW_TIP.get(direction))
         return self._keep(number, info)
+
+    def row_info(self, number: int) -> RowInfo | None:
+        """Frame ``number``'s row as ``data()`` shows it (formatted once, kept a while)."""
+        info = self._cache.get(number)
+        return info if info is not None else self._row_info(number)
 
     def refresh_number(self, number: int) -> None:
         """A row's cells changed (its payload reading arrived): format it again when shown."""

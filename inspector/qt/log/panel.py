@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # log_rows loads when a session store backs the log; a scan l
     from inspector.logstore.log_rows import LogRows, Rows
     from inspector.logstore.store_scan import MatchChunks
     from inspector.payloads.lens import Lens, Reading
+    from inspector.qt.log.cell_painter import LogCells
     from inspector.qt.log.scan_job import ScanJob
 
 FLUSH_MS = 40        # ≈ 25 Hz
@@ -98,9 +99,12 @@ class LogView(QTableView):
         super().__init__()
         self._cpu_clock = cpu_clock
         self.painted = 0.0  # thread seconds spent painting the rows since ``take_painted`` last ran
+        self.cells: LogCells | None = None  # the delegate drawing the rows
 
     def paintEvent(self, event: QPaintEvent) -> None:
         t0 = self._cpu_clock()
+        if self.cells is not None:
+            self.cells.start_paint()
         super().paintEvent(event)
         self.painted += self._cpu_clock() - t0
 
@@ -111,6 +115,7 @@ class LogView(QTableView):
 
 
 class LogPanel(QWidget):
+    time_delegate: TimeDelegate  # the Time column's (and, once rows come, every column's: LogCells)
     frameSelected = Signal(int)
     pausedChanged = Signal(bool)
     payloadTrouble = Signal(object)  # payload_view.Trouble: a connection's decoders fail
@@ -163,6 +168,7 @@ class LogPanel(QWidget):
         self._filter_timer.setInterval(FILTER_DEBOUNCE_MS)
         self._filter_timer.timeout.connect(self.apply_filter)
 
+        self._staged = staged
         if not staged:
             for _ in self.build_steps():
                 pass
@@ -188,6 +194,25 @@ class LogPanel(QWidget):
         layout.addLayout(self._bar)
         layout.addWidget(self.splitter, 1)
         self._update_status()
+        if self._staged:  # a document: its rows come before it shows
+            yield
+            self._use_cells()
+
+    def _use_cells(self) -> None:
+        """Draw the rows with the log's own cells (``cell_painter.LogCells``, every column and the
+        Time column's modes): made when the first rows come, or a document is built, not at start-up
+        (its module and the Qt classes it draws with load then)."""
+        from inspector.qt.log.cell_painter import LogCells
+
+        old, v = self.time_delegate, self.view
+        cells = LogCells(self.rows, self.model, v)
+        cells.mode, cells.origin = old.mode, old.origin
+        v.setItemDelegate(cells)
+        v.setItemDelegateForColumn(COL_TIME, cells)
+        v.cells = cells
+        self.time_delegate = cells
+        old.deleteLater()
+        cells.prepare_paint()
 
     # ------------------------------------------------------------ building
 
@@ -407,6 +432,8 @@ class LogPanel(QWidget):
         import numpy as np
         found = np.concatenate([np.asarray(p, np.int64) for p in parts])
         self.model.take_found(found)
+        if self.view.cells is None and self.model.rowCount():
+            self._use_cells()
         keep = self._reselect
         if keep is not None and len(found) and found[-1] >= keep:
             self._reselect = None
@@ -533,6 +560,7 @@ class LogPanel(QWidget):
         self.go_to_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.go_to_action.triggered.connect(lambda: self.go_to_dialog())
         v.addAction(self.go_to_action)
+        # the Time column's modes; every column's cells once rows come (``_use_cells``)
         self.time_delegate = TimeDelegate(self.rows, self.model, v)
         v.setItemDelegateForColumn(COL_TIME, self.time_delegate)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -694,6 +722,8 @@ class LogPanel(QWidget):
         sb = self.view.verticalScrollBar()
         old = sb.value()
         removed, inserted = self.model.sync(advance=not self._paused, whole=whole)
+        if inserted and self.view.cells is None:
+            self._use_cells()
         if not self._paused and self.model.behind:
             self._catch_up_timer.start()
         self._scrolling = True

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex
 from PySide6.QtWidgets import QStyledItemDelegate, QWidget
 
-from inspector.qt.log.model import LogModel
+from inspector.qt.log.model import COL_TIME, LogModel
 
 if TYPE_CHECKING:  # log_rows loads when a session store backs the log, not at start-up
     from PySide6.QtWidgets import QStyleOptionViewItem  # its class is made at the first cell painted
@@ -32,17 +32,22 @@ class TimeDelegate(QStyledItemDelegate):
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
-        if self.mode != RELATIVE:
-            return
-        i = self.model.store_index(index.row())
+        if self.mode == RELATIVE and index.column() == COL_TIME:  # the log's delegate for every column
+            text = self.relative_text(index.row())
+            if text is not None:
+                option.text = text
+
+    def relative_text(self, row: int) -> str | None:
+        """Row ``row``'s time as seconds since the first frame (None: not readable yet)."""
+        i = self.model.store_index(row)
         if i is None:
-            return
+            return None
         if self.origin is None:
             first = self.store.index_of(self.store.first_number)
             if first is None:  # the oldest row is not readable yet (the store is writing it)
-                return
+                return None
             self.origin = self.store.t(first)
-        option.text = relative_time(self.store.t(i) - self.origin)
+        return relative_time(self.store.t(i) - self.origin)
 
 
 def relative_time(seconds: float) -> str:

@@ -6,7 +6,8 @@ each shape of traffic it floods subscribers that receive it
 
   (a) with a bare websockets recv() loop on a plain asyncio loop (the reference),
   (b) through the full app path on the qasync loop: RealtimeClient -> LogPanel
-      (frame store -> model -> view) inside the real MainWindow, offscreen,
+      (frame store -> model -> view) inside the real MainWindow, offscreen, the log
+      written to a session store as the app writes it (--no-store: the ring alone),
   (c) with a picows receive loop (the limit line; `pip install '.[bench]'`).
 
 (a) and (c) run in a receiver process of their own, and the runs of the three
@@ -40,6 +41,7 @@ import asyncio
 import importlib.util
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -366,8 +368,9 @@ class Result:
 
 
 def run_all(server: Server, receiver: Receiver, shapes: list[str], frames: dict[str, int], repeat: int,
-            paths: list[str], results: dict[str, Result]) -> None:
-    """Every run of every path, interleaved, from the app's process (the window is made once)."""
+            paths: list[str], results: dict[str, Result], session_store: bool = True) -> None:
+    """Every run of every path, interleaved, from the app's process (the window is made once), the
+    log written to a session store as the app writes it (``session_store``; else the ring alone)."""
     import qasync
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -385,6 +388,10 @@ def run_all(server: Server, receiver: Receiver, shapes: list[str], frames: dict[
     store.load()
     window = MainWindow(store, QSettings(os.path.join(tmp, "ui.ini"), QSettings.Format.IniFormat), MockConfig())
     window.show()
+    live = None
+    if session_store:
+        from inspector.qt.live_store import LiveStore
+        live = LiveStore(window, os.path.join(tmp, "sessions"))
     freeze_startup_objects()  # as the app does once its window is up
 
     async def main() -> None:
@@ -405,12 +412,17 @@ def run_all(server: Server, receiver: Receiver, shapes: list[str], frames: dict[
                         r.app.append(await app_path(window, server, shape, per_conn, conns, r.lags, r.cpu))
                     else:
                         getattr(r, path).append(receiver.run(server, path, shape, per_conn, conns))
+        if live is not None:
+            live.close()
         window.closed = asyncio.get_running_loop().create_future()
         window.close()
         await window.closed
 
-    with loop:
-        loop.run_until_complete(main())
+    try:
+        with loop:
+            loop.run_until_complete(main())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the session written: gigabytes of frames
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -423,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-mb", type=float, default=256, help="bytes per run at most: fewer frames of large shapes")
     parser.add_argument("--busy", action="store_true", help="keep the other core busy for the whole benchmark")
     parser.add_argument("--paths", default=",".join(PATHS), help="comma-separated, of: " + ", ".join(PATHS))
+    parser.add_argument("--no-store", action="store_true",
+                        help="the app's log in its ring alone, no session store written (as before the store)")
     args = parser.parse_args(argv)
     shapes = [s for s in args.shapes.split(",") if s]
     paths = [p for p in args.paths.split(",") if p]
@@ -441,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     server = Server()
     receiver = Receiver(server.url)
     try:
-        run_all(server, receiver, shapes, frames, args.repeat, paths, results)
+        run_all(server, receiver, shapes, frames, args.repeat, paths, results, session_store=not args.no_store)
     finally:
         receiver.close()
         server.close()
@@ -458,7 +472,9 @@ def report(shapes: list[str], results: dict[str, Result], args: argparse.Namespa
            frames: dict[str, int]) -> int:
     print(f"frames per run: {args.frames:,} over its connections (at most {args.max_mb:g} MB); medians of "
           f"{args.repeat} interleaved runs; targets: app/bare >= {RATIO_TARGET}, lag p99 <= {LAG_P99_TARGET_MS} ms"
-          + ("; the other core busy" if args.busy else "") + f"; load average {os.getloadavg()[0]:.2f}")
+          + ("; the other core busy" if args.busy else "")
+          + ("; the ring alone (no session store)" if args.no_store else "; the log kept in a session store")
+          + f"; load average {os.getloadavg()[0]:.2f}")
     print(f"{'shape':<9} {'conns':>5} {'frames':>8} {'bare/s':>10} {'app/s':>10} {'app/bare':>9} {'lag p50':>8} "
           f"{'lag p99':>8} {'limit/s':>11} {'app/limit':>9} {'app µs/fr':>9}")
     missed = []

@@ -11,11 +11,16 @@ BENCH = Path(__file__).resolve().parents[3] / "bench" / "bench_flood.py"
 TARGETS_MISSED = 3  # the bench's exit code when a figure misses its target: not a failure here
 
 
-def test_bench_flood_runs_every_shape_and_reports():
+def _bench(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, str(BENCH), "--frames", "2000", "--repeat", "1"],
+    proc = subprocess.run([sys.executable, str(BENCH), "--repeat", "1", *args],
                           capture_output=True, text=True, timeout=100, env=env)
     assert proc.returncode in (0, TARGETS_MISSED), proc.stderr
+    return proc
+
+
+def test_bench_flood_runs_every_shape_and_reports():
+    proc = _bench("--frames", "2000")
     lines = proc.stdout.splitlines()
     for shape in ("compact", "dumps", "large", "presence", "four", "deep", "manykeys", "longstr", "escapes",
                   "nested1k", "body8k", "body60k"):
@@ -27,10 +32,7 @@ def test_bench_flood_runs_every_shape_and_reports():
 
 
 def test_bench_flood_runs_the_app_alone_with_the_other_core_busy():
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, str(BENCH), "--frames", "500", "--repeat", "1", "--shapes", "nested1k",
-                           "--paths", "app", "--busy"], capture_output=True, text=True, timeout=100, env=env)
-    assert proc.returncode in (0, TARGETS_MISSED), proc.stderr
+    proc = _bench("--frames", "500", "--shapes", "nested1k", "--paths", "app", "--busy")
     assert "the other core busy" in proc.stdout
     assert "the log kept in a session store" in proc.stdout
     row = next(line for line in proc.stdout.splitlines() if line.startswith("nested1k "))
@@ -38,8 +40,5 @@ def test_bench_flood_runs_the_app_alone_with_the_other_core_busy():
 
 
 def test_bench_flood_can_measure_the_ring_alone():
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.run([sys.executable, str(BENCH), "--frames", "500", "--repeat", "1", "--shapes", "compact",
-                           "--paths", "app", "--no-store"], capture_output=True, text=True, timeout=100, env=env)
-    assert proc.returncode in (0, TARGETS_MISSED), proc.stderr
+    proc = _bench("--frames", "500", "--shapes", "compact", "--paths", "app", "--no-store")
     assert "the ring alone (no session store)" in proc.stdout

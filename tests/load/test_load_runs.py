@@ -26,6 +26,8 @@ def _locust_installed() -> None:
 
 TOPICS = ["ticker", "orders.eu=data.total > `100`"]
 RUN_TIMEOUT = 60
+# workers start, connect and report to the master inside the run: on a busy 2-core machine 3 s was not enough
+DISTRIBUTED_RUN = "8s"
 
 
 def free_port() -> int:
@@ -119,7 +121,7 @@ def test_mock_faults_show_up_as_failures(mock_server, tmp_path):
 def test_processes_2_aggregates_both_processes_users(mock_server, tmp_path):
     mock = mock_server()
     done, report = run_load(mock.url, tmp_path, "--processes", "2", "--master-bind-port", str(free_port()),
-                            "--publish-rate", "20", users=10, tokens=2)
+                            "--publish-rate", "20", users=10, tokens=2, run_time=DISTRIBUTED_RUN)
     assert done.returncode == 0, done.stderr[-3000:]
     assert report["workers"] == 2
     rows = entries(report)
@@ -136,9 +138,9 @@ def test_a_master_with_one_local_worker(mock_server, tmp_path):
     port = free_port()
     out = tmp_path / "dist.json"
     master = subprocess.Popen(load_cmd(mock.url, "--master", "--expect-workers", "1", "--master-bind-port", str(port),
-                                       "--users", "12", "--spawn-rate", "100", "--run-time", "3s", "--headless",
-                                       "--json", str(out), "--publish-rate", "30", "--subscribe", "ticker",
-                                       "--subscribe", TOPICS[1]),
+                                       "--users", "12", "--spawn-rate", "100", "--run-time", DISTRIBUTED_RUN,
+                                       "--headless", "--json", str(out), "--publish-rate", "30",
+                                       "--subscribe", "ticker", "--subscribe", TOPICS[1]),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     worker = subprocess.Popen(load_cmd(mock.url, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port),
                                        "--tokens-file", str(tokens_file(tmp_path, 2))),

@@ -369,7 +369,7 @@ def inside_report(inside: dict[str, Any]) -> None:
               f"{t['cpu_p99_ms']:.3f} ms  p99.9 {t['p999_ms']:.3f} / {t['cpu_p999_ms']:.3f} ms  "
               f"max {t['max_ms']:.3f} / {t['cpu_max_ms']:.3f} ms  ({t['frames']} frames in {t['reads']} "
               f"reads; GC: {gc['collections']} collections, longest {gc['max_ms'] or 0:.3f} ms, "
-              f"{gc['total_ms']:.1f} ms in all)")
+              f"{gc['total_ms']:.1f} ms in all, {gc.get('frozen', 0)} start-up objects frozen)")
         if t.get("run_delay_s") is not None and t["frames"]:
             print(f"  {'':17} waited for a CPU (run queue) {t['run_delay_s'] * 1e3:.1f} ms in all, "
                   f"{t['run_delay_s'] / t['frames'] * 1e6:.2f} us per frame")
@@ -560,7 +560,8 @@ def storm_line(name: str, f: Any, total: int) -> str:
     return (f"  {name:8} {f.connects}/{total} connected in {f.seconds:.1f} s, {len(f.failed)} failed, "
             f"connect+PING p50 {percentile(f.connect_ms, 50):.1f} ms p99 {percentile(f.connect_ms, 99):.1f} ms; "
             f"steady PINGs {f.exchanged} answered, {len(f.problems)} lost/reordered, round trip p99 "
-            f"{percentile(f.before_ms, 99):.2f} ms before, {percentile(f.during_ms, 99):.2f} ms during")
+            f"{percentile(f.before_ms, 99):.2f} ms before, {percentile(f.during_ms, 99):.2f} ms during "
+            f"(x{percentile(f.during_ms, 99) / percentile(f.before_ms, 99):.1f}: the storm's own effect on this path)")
 
 
 def reconnect_storm(rate: int, seconds: float, steady: int) -> list[str]:

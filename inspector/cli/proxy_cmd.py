@@ -171,6 +171,8 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
     try:
         await _flush_often(done)
     finally:
+        if config.timing is not None:
+            config.timing.close()  # the collector's pauses while forwarding, not those of shutting down
         if control is not None:
             control[0].close()
             await control[0].wait_closed()

@@ -161,13 +161,13 @@ async def _serve(config: ProxyConfig, args: ProxyArgs) -> int:
     # proxy: out of the collector's way, a full collection, a pause for every pair whenever
     # connections come and go long enough, walks only what forwarding made since.
     gc.freeze()
-    scheme = "wss" if config.ssl_context else "ws"
-    print(f"listening on {scheme}://{config.host}:{server.port} -> {redact_url(config.upstream.url)}", flush=True)
     done = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before the listening line: a stop that follows it ends cleanly
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: Ctrl-C is KeyboardInterrupt
             loop.add_signal_handler(sig, done.set)
+    scheme = "wss" if config.ssl_context else "ws"
+    print(f"listening on {scheme}://{config.host}:{server.port} -> {redact_url(config.upstream.url)}", flush=True)
     try:
         await _flush_often(done)
     finally:

@@ -656,6 +656,8 @@ class _SchedRecord:
                 ends = [at for _, at in places[1:]] + [now]
                 self.waits.append((self.pids[nxt], (now - woken) * 1e3,
                                    [(c, start, end) for (c, start), end in zip(places, ends, strict=True)]))
+            if prev in self.pids and " prev_state=R" in trace:  # preempted: it waits from now, as if woken
+                self.queued[prev] = (now, [(cpu, now)])
 
     def results(self) -> tuple[Waits, Waits]:
         """Each wait (ms) per process, and of those during which the log ran where the waiter was
@@ -723,7 +725,7 @@ def sched_part(rate: int, seconds: float, rounds: int) -> None:
         print(f"  {name} (its log process woken {log_wakeups[name]} times):")
         for who in SCHED_WHO:
             mine, logs = every[who], by_log[who]
-            print(f"    {who:7} {len(mine):6} wake-ups: waited p50 {percentile(mine, 50):.3f} ms p99 "
+            print(f"    {who:7} {len(mine):6} wake-ups and preemptions: waited p50 {percentile(mine, 50):.3f} ms p99 "
                   f"{percentile(mine, 99):.3f} ms, {sum(w > 0.5 for w in mine)} over 0.5 ms; behind the log "
                   f"{len(logs)}: {sum(w > 0.1 for w in logs)} over 0.1 ms, {sum(w > 0.5 for w in logs)} over 0.5 ms, "
                   f"longest {max(logs, default=0):.3f} ms, {sum(logs):.1f} ms in all")

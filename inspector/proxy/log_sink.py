@@ -3,7 +3,6 @@ each as lines (``--json`` or ``--text``) on stdout, which it shares with the pro
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import sys
@@ -58,19 +57,6 @@ NICENESS = 10  # below the proxy: when the CPUs are busy, forwarding goes first 
 YIELD_EVERY = 8  # frames the log makes between offers of the CPU to whoever waits for it
 
 
-def lower_priority() -> None:
-    """Below the proxy: a lower niceness and, on Linux, the batch policy (SCHED_BATCH), under
-    which the log's own wake-ups (a batch every few milliseconds) never take the CPU from the
-    proxy, its client or its server: it runs when its turn comes. Its share of the CPU stays
-    that of its niceness (idle priority would starve it on a busy machine, and the proxy, which
-    waits for the log past its backlog, with it)."""
-    if hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_BATCH"):
-        with contextlib.suppress(OSError):
-            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    if hasattr(os, "nice"):
-        os.nice(NICENESS)
-
-
 class Turns:
     """Offers the CPU (sched_yield) every ``YIELD_EVERY`` frames, so that the log never keeps
     the proxy (or its client and server on the same machine) waiting for more than a few
@@ -94,7 +80,8 @@ class Turns:
 
 def main(argv: list[str]) -> int:
     as_json = "--json" in argv
-    lower_priority()
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
     turns = Turns()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     logs: dict[str, FrameLog] = {}

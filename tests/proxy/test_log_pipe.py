@@ -124,25 +124,3 @@ def test_a_log_process_that_gets_no_cpu_holds_the_proxy_back_at_a_bound_and_lose
     assert most <= 2**20 + 500 * 600, "the proxy kept more than its backlog for a log process that did not run"
     seqs = [json.loads(line)["seq"] for line in out.read_text().splitlines()]
     assert seqs == list(range(sent))
-
-
-@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="Linux scheduling policies")
-def test_the_log_process_runs_below_the_proxy_and_never_preempts_it_when_woken() -> None:
-    """The batch policy: the log's wake-ups leave the CPU to whoever runs; a lower niceness: its share."""
-
-    async def run() -> tuple[int, int]:
-        pipe = await LogPipe.start(True, asyncio.subprocess.PIPE)
-        try:
-            log = pipe.pair("1", "127.0.0.1:1", "upstream:2")
-            log.frame(False, RawFrame(0x2, b'\x10{"topic":"t","type":"message","ts":1,"data":{}}'))
-            pipe.hand_over()
-            assert pipe.proc.stdout is not None
-            assert b'"EVENT"' in await pipe.proc.stdout.readline()  # the log process is past its set-up
-            pid = pipe.proc.pid
-            return os.sched_getscheduler(pid), os.getpriority(os.PRIO_PROCESS, pid) - os.getpriority(os.PRIO_PROCESS, 0)
-        finally:
-            await pipe.close()
-
-    policy, nicer = asyncio.run(run())
-    assert policy == os.SCHED_BATCH
-    assert nicer == log_sink.NICENESS

@@ -138,6 +138,7 @@ class Proxy:
             self.proc.kill()
         if self.timing_file.exists():
             self.timing = json.loads(self.timing_file.read_text())
+        shutil.rmtree(self.timing_file.parent, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- the paced server (a process of its own)
@@ -451,6 +452,7 @@ def rates(frames: int, repeat: int, shapes: list[str]) -> list[str]:
         for p in proxies.values():
             p.close()
         server.close()
+        shutil.rmtree(folder, ignore_errors=True)
     missed = []
     print(f"rate, {frames} frames a run, {repeat} runs each, interleaved (best, then every run):")
     for shape in shapes:
@@ -517,6 +519,7 @@ def cpu_per_frame(frames: int, repeat: int, shapes: list[str]) -> None:
         for p in proxies.values():
             p.close()
         server.close()
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"CPU time per frame, {frames} frames a run, {repeat} runs each, interleaved (least, then every run; "
           "proxy + log process):")
     for shape in shapes:

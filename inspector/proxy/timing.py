@@ -46,7 +46,8 @@ class Timing:
 
     def summary(self) -> dict[str, Any]:
         """Per frame (each frame counted with its read's time): p50, p99, p99.9, max in ms, of the
-        wall clock and of CPU time (``cpu_`` names); GC pauses."""
+        wall clock and of CPU time (``cpu_`` names); GC pauses, and the objects full collections
+        pass over (gc.freeze)."""
         total = sum(self.frames)
         out: dict[str, Any] = {"frames": total, "reads": len(self.reads)}
         for prefix, times in (("", self.reads), ("cpu_", self.cpu)):
@@ -56,7 +57,7 @@ class Timing:
             out[prefix + "max_ms"] = round(pairs[-1][0] * 1000, 4) if pairs else None
         pauses = sorted(self.gc_pauses)
         out["gc"] = {"collections": len(pauses), "max_ms": round(pauses[-1] * 1000, 4) if pauses else None,
-                     "total_ms": round(sum(pauses) * 1000, 3)}
+                     "total_ms": round(sum(pauses) * 1000, 3), "frozen": gc.get_freeze_count()}
         return out
 
     def write(self, path: str) -> None:

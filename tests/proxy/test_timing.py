@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
+import signal
 
+from cli_proc import Proc
 from proxy_kit import raw_pair
 
+from inspector.proxy.timing import ENV as TIMING_ENV
 from inspector.proxy.timing import Timing
 from inspector.proxy.wire import RawFrame, encode
 
@@ -49,3 +53,19 @@ def test_every_forwarded_frame_is_timed() -> None:
         timing.close()
     assert sum(timing.frames) == 41
     assert all(0 <= t < 5 for t in timing.reads) and all(0 <= t <= 5 for t in timing.cpu)
+
+
+def test_the_proxy_process_keeps_its_start_up_out_of_full_collections(mock_server, tmp_path) -> None:
+    """What start-up made is frozen (gc.freeze): a full collection, which stops every pair while
+    it runs, walks only what forwarding made since, not every module and class."""
+    mock = mock_server()
+    figures = tmp_path / "timing.json"
+    proc = Proc("proxy", "--listen", "127.0.0.1:0", "--upstream", mock.url, "--json",
+                env=dict(os.environ, **{TIMING_ENV: str(figures)}))
+    try:
+        proc.until("listening on ")
+    finally:
+        proc.p.send_signal(signal.SIGTERM)
+        rc, _, err = proc.finish()
+    assert rc == 0, err
+    assert json.loads(figures.read_text())["gc"]["frozen"] > 5000

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import QApplication
 from inspector.lazy_module import load_now
 from inspector.private_files import make_private_dir
 from inspector.profiles import LOCAL_MOCK, Profile, ProfileError, ProfileStore, local_mock_profile
-from inspector.protocol.events import State, SubState
 from inspector.qt.first_paint import exit_after_paint_requested, print_modules_and_exit, wait_for_first_paint
 from inspector.qt.log.model import COL_TOPIC
 from inspector.qt.main_window import MainWindow, freeze_startup_objects
@@ -88,6 +87,8 @@ def run_app(args: AppOptions) -> int:
     try:
         if exit_after_paint_requested():
             print_modules_and_exit()
+        # the log's ring, with the codec it loads: once painted, before any event can reach the log
+        shown.window.log_panel.make_ring()
         return _run_loop(app, _main(args, shown))
     finally:
         gc.enable()  # paused for start-up (cli.main): on again, however start-up ended
@@ -390,6 +391,8 @@ async def run_self_test(
 ) -> int:
     """Wait for each step in turn; 0 when all pass within ``timeout`` seconds."""
     import asyncio
+
+    from inspector.protocol.events import State, SubState
 
     deadline = time.monotonic() + timeout
     steps: list[tuple[str, Callable[[], bool]]] = [

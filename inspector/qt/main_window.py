@@ -61,8 +61,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.profiles import Profile, ProfileError, ProfileStore, Subscription
-from inspector.protocol.describe import describe_state
-from inspector.protocol.events import PayloadTrouble, State, StateChanged
+from inspector.protocol.states import State
 from inspector.qt.aio import Tasks
 from inspector.qt.icons import tool_icon
 from inspector.qt.latency.latency_plot import LatencyPlot
@@ -76,6 +75,7 @@ if TYPE_CHECKING:  # loaded at the first check (start-up time); it never imports
     import asyncio
 
     from inspector.mock.server import MockConfig
+    from inspector.protocol.events import StateChanged
     from inspector.qt.about import AboutDialog, ShortcutsDialog
     from inspector.qt.conformance.check_view import CheckView
     from inspector.qt.recording.recording_ui import RecordingUi
@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
         self._close_requested = False  # a close asked for before build_rest: done once the loop runs
         self.recording: RecordingUi | None = None
         self.log_cap = log_cap
-        self.log_panel = LogPanel(cap=log_cap)
+        self.log_panel = LogPanel(cap=log_cap, ring_later=later)  # its ring with the rest (build_rest)
         self.latency_plot = LatencyPlot()
         self.conn_tabs = QTabWidget()
         self.conn_tabs.setObjectName("connectionTabs")
@@ -302,6 +302,7 @@ class MainWindow(QMainWindow):
         if self._built:
             return
         self._built = True
+        self.log_panel.make_ring()
         from inspector.qt.mock.mock_panel import MockPanel  # loaded after the first paint (start-up time)
         from inspector.qt.session.passphrase import KeyPassphrases
 
@@ -781,6 +782,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _tab_state(self, tab: ConnectionTab, ev: StateChanged) -> None:
+        from inspector.protocol.describe import describe_state  # the codec's chain: after the first paint
+
         i = self.conn_tabs.indexOf(tab)
         if i >= 0:
             self.conn_tabs.setTabText(i, f"{_STATE_ICONS.get(ev.state, '?')} {tab.conn_id} · {tab.profile.name}")
@@ -822,6 +825,7 @@ class MainWindow(QMainWindow):
         if not profile.asyncapi and not profile.decoders:
             return
         from inspector.payloads.lens import build_lens  # contracts and decoders: after the first paint
+        from inspector.protocol.events import PayloadTrouble
 
         try:
             lens = build_lens(profile.asyncapi, profile.decoders)
@@ -836,6 +840,8 @@ class MainWindow(QMainWindow):
 
     def _payload_trouble(self, trouble: Trouble) -> None:
         """A connection's decoders fail at run time: the status bar and the connection's tab say so."""
+        from inspector.protocol.events import PayloadTrouble  # the codec's module: after the first paint
+
         self.report_error(trouble.text())
         self.log_panel.ingest(PayloadTrouble(trouble.conn, time.time(), trouble.line()))  # a connection row
         for tab in self.tabs():

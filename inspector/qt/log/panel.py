@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QPaintEvent
@@ -39,10 +39,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.logstore.frame_store import KIND_EMPTY, KIND_SESSION, KIND_TEXT, FrameStore, Query
-from inspector.logstore.session_rows import is_row
-from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
+from inspector.logstore.query import KIND_EMPTY, KIND_SESSION, KIND_TEXT, Query
 from inspector.protocol.kinds import Kind
+from inspector.protocol.states import IN, OUT
 from inspector.qt.completer_click import let_clicks_through
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.log.detail_pane import DetailPane
@@ -54,9 +53,11 @@ from inspector.qt.steady_label import SteadyLabel
 if TYPE_CHECKING:  # log_rows loads when a session store backs the log; a scan loads pyarrow
     from PySide6.QtWidgets import QInputDialog
 
+    from inspector.logstore.frame_store import FrameStore
     from inspector.logstore.log_rows import LogRows, Rows
     from inspector.logstore.store_scan import MatchChunks
     from inspector.payloads.lens import Lens, Reading
+    from inspector.protocol.events import FrameSeen, SessionEvent
     from inspector.qt.log.cell_painter import LogCells
     from inspector.qt.log.scan_job import ScanJob
 
@@ -114,21 +115,34 @@ class LogView(QTableView):
         return spent
 
 
+class _NoRows:
+    """A log's rows before its ring is made (``LogPanel.make_ring``): none, as its first paint reads them."""
+
+    frame_count = 0
+    dropped = 0
+    first_number = end_number = 1  # a new ring's
+
+
 class LogPanel(QWidget):
     time_delegate: TimeDelegate  # the Time column's (and, once rows come, every column's: LogCells)
+    store: FrameStore  # the ring: rows enter the log here
     frameSelected = Signal(int)
     pausedChanged = Signal(bool)
     payloadTrouble = Signal(object)  # payload_view.Trouble: a connection's decoders fail
 
     def __init__(self, parent: QWidget | None = None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS,
                  clock: Callable[[], float] = time.perf_counter, *, staged: bool = False,
-                 cpu_clock: Callable[[], float] = time.thread_time):
+                 cpu_clock: Callable[[], float] = time.thread_time, ring_later: bool = False):
         """``staged``: the widgets are not built yet: the caller runs ``build_steps()`` to its end
-        (a piece a step, e.g. one per turn of the event loop) before using the panel. ``clock``
-        and ``cpu_clock`` (the GUI thread's time) are the tests' to replace."""
+        (a piece a step, e.g. one per turn of the event loop) before using the panel. ``ring_later``:
+        the log is empty until the caller runs ``make_ring`` (the ring's module loads the codec: an
+        app paints its window first), and takes nothing before. ``clock`` and ``cpu_clock`` (the GUI
+        thread's time) are the tests' to replace."""
         super().__init__(parent)
-        self.store = FrameStore(cap)  # the ring: rows enter the log here
-        self.rows: Rows = self.store  # what is shown: the ring, or every row of a session (``log_rows``)
+        self._cap = cap
+        self._ring_waits = ring_later
+        # what is shown: the ring, or every row of a session (``log_rows``)
+        self.rows: Rows = cast("Rows", _NoRows()) if ring_later else self._new_ring()
         self._log_rows: LogRows | None = None
         self.model = LogModel(self.rows, self)
         self._pending: list[FrameSeen] = []
@@ -172,6 +186,19 @@ class LogPanel(QWidget):
         if not staged:
             for _ in self.build_steps():
                 pass
+
+    def _new_ring(self) -> FrameStore:
+        from inspector.logstore.frame_store import FrameStore  # with the codec it reads: see ring_later
+
+        self.store = FrameStore(self._cap)
+        return self.store
+
+    def make_ring(self) -> None:
+        """The ring, for a log made with ``ring_later`` (once; a log made without has it)."""
+        if not self._ring_waits:
+            return
+        self._ring_waits = False
+        self.rows = self.model.store = self.time_delegate.store = self._new_ring()
 
     def build_steps(self) -> Iterator[None]:
         """Build the widgets, pausing (``yield``) between the filter bar, the table and the detail
@@ -598,6 +625,9 @@ class LogPanel(QWidget):
     # ------------------------------------------------------------ feeding
 
     def ingest(self, ev: SessionEvent) -> None:
+        from inspector.logstore.session_rows import is_row  # loaded with the ring (ring_later)
+        from inspector.protocol.events import FrameSeen
+
         if type(ev) is FrameSeen:
             pending = self._pending
             if not pending:  # the first frame of a batch starts the flush timer (a Qt call per batch only)

@@ -95,7 +95,7 @@ def build_parser(open_file: bool = True, commands: bool = True, only: str | None
 # hook reads the source of every module imported after it, looking for its feature switches.
 _QT_FREE_FIRST = ("inspector.logstore.query", "inspector.protocol.states", "inspector.protocol.kinds",
                   "inspector.profiles", "inspector.private_files", "inspector.redact", "inspector.lazy_module",
-                  "platformdirs")
+                  "platformdirs", "queue", "array")
 
 
 def _dispatch(args: argparse.Namespace) -> int:

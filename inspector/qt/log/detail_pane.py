@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -13,7 +12,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTextEdit,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -132,6 +130,7 @@ class DetailPane(QWidget):
     def show_session(self, ev: SessionEvent | None, conn: str, t: float) -> None:
         """A connection event's row: what happened in words, and every field it carries."""
         self._data, self._text = b"", False
+        import json
         from html import escape  # html.entities' big table: when a row shows, not at start-up
 
         from inspector.logstore.session_rows import is_trouble, row_summary  # after the first paint
@@ -183,6 +182,7 @@ class DetailPane(QWidget):
 
     def _show_violation(self, v: Violation | None) -> None:
         if v is not None:
+            import json
             from html import escape
             expected = json.dumps(v.expected, ensure_ascii=False)
             if len(expected) > MAX_CELL:
@@ -217,6 +217,7 @@ class DetailPane(QWidget):
         marks = []
         if mark_kind and lines:
             from PySide6.QtGui import QTextCharFormat, QTextCursor  # when a frame shows (start-up time)
+            from PySide6.QtWidgets import QTextEdit
             fmt = QTextCharFormat()
             fmt.setBackground(QColor(hexdump.KIND_MARK_COLOUR))
             fmt.setForeground(QColor("#000000"))
@@ -281,6 +282,8 @@ class DetailPane(QWidget):
         self.tree.resizeColumnToContents(0)
 
     def _add(self, parent: QTreeWidgetItem, key: str, value: Any, raw: bool = False) -> None:
+        import json
+
         from inspector.protocol.frames import json_type  # loaded after the first paint (start-up time)
 
         if self._nodes >= MAX_TREE_NODES:

@@ -9,7 +9,6 @@ and command token sources store only the variable name or the command.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import stat
@@ -348,6 +347,8 @@ class ProfileStore:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ProfileError(f"cannot read {self.path}: {exc}") from None
+        import json  # read when the profiles are, not at import: the app's window paints first
+
         try:
             doc = json.loads(text)
         except ValueError as exc:
@@ -382,6 +383,8 @@ class ProfileStore:
 
     def save(self) -> None:
         """Write atomically: a 0600 temp file in the 0700 folder, then rename."""
+        import json
+
         make_private_dir(self.directory)
         doc = {"schema": SCHEMA_VERSION, "profiles": [p.to_json() for p in self._profiles]}
         data = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -93,9 +93,9 @@ def build_parser(open_file: bool = True, commands: bool = True, only: str | None
 
 # What the first window needs that does not use Qt, imported before PySide6 is: PySide6's import
 # hook reads the source of every module imported after it, looking for its feature switches.
-_QT_FREE_FIRST = ("inspector.logstore.frame_store", "inspector.logstore.session_rows", "inspector.logstore.hexdump",
-                  "inspector.profiles", "inspector.recording.format",
-                  "inspector.private_files", "inspector.redact", "inspector.lazy_module", "platformdirs")
+_QT_FREE_FIRST = ("inspector.logstore.query", "inspector.protocol.states", "inspector.protocol.kinds",
+                  "inspector.profiles", "inspector.private_files", "inspector.redact", "inspector.lazy_module",
+                  "platformdirs", "queue", "array")
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -14,12 +14,17 @@ import time
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from inspector.lazy_module import lazy_module
 from inspector.logstore import session_rows
 from inspector.logstore.event_heads import NO_SEQ, HeadFields, head_columns
+
+# the kind values and the view's query live apart: the app's empty log is built before this module loads
+from inspector.logstore.query import KIND_EMPTY as KIND_EMPTY
+from inspector.logstore.query import KIND_SESSION as KIND_SESSION
+from inspector.logstore.query import KIND_TEXT as KIND_TEXT
+from inspector.logstore.query import Query as Query
 from inspector.protocol import gaps
 from inspector.protocol.describe import CONNECTION_KIND
 from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
@@ -43,9 +48,6 @@ if TYPE_CHECKING:
 else:  # an empty log needs no numpy: the window paints before it loads
     np = lazy_module("numpy")
 
-KIND_EMPTY = -1  # an empty message: no kind byte
-KIND_TEXT = -2   # a text frame: never valid in this protocol
-KIND_SESSION = -3  # a connection event (state, subscription, missed PONG): a row, not a frame
 _NO_GAP = 0
 _DIR_CODE = {OUT: 0, IN: 1}
 SESSION_DIRECTION = 2  # a connection event's row: neither sent nor received
@@ -74,21 +76,6 @@ def kind_label(kind: int) -> str:
     if kind == KIND_SESSION:
         return CONNECTION_KIND
     return kind_name(kind)
-
-
-@dataclass(frozen=True)
-class Query:
-    """What a filtered view keeps; ``None`` / empty means "any"."""
-
-    kinds: frozenset[int] | None = None   # stored kind values
-    direction: str | None = None          # IN or OUT
-    conn: str | None = None
-    topic: str = ""                        # exact, or a prefix when it ends with "*"
-    text: str = ""                         # case-insensitive, in topic or body
-
-    @property
-    def is_all(self) -> bool:
-        return self.kinds is None and self.direction is None and self.conn is None and not self.topic and not self.text
 
 
 class FrameStore:

@@ -17,17 +17,10 @@ import msgspec
 from inspector.protocol.frames import DecodeError, Frame, decode_received
 from inspector.protocol.heads import AnyHead
 
-IN = "in"    # server → client
-OUT = "out"  # client → server
-
-
-class State(enum.StrEnum):
-    IDLE = "idle"              # created, not started
-    CONNECTING = "connecting"  # TCP + upgrade in progress (``attempt``)
-    OPEN = "open"
-    CLOSED = "closed"          # connection ended (``code``, ``reason``, ``meaning``)
-    WAITING = "waiting"        # backoff before attempt ``attempt`` (``delay`` s)
-    STOPPED = "stopped"        # no automatic retry (``message`` says why)
+# directions and states live in a module of their own (the window shows them before the codec loads)
+from inspector.protocol.states import IN as IN
+from inspector.protocol.states import OUT as OUT
+from inspector.protocol.states import State as State
 
 
 class StopReason(enum.StrEnum):

@@ -19,7 +19,6 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,6 @@ from PySide6.QtWidgets import QApplication
 from inspector.lazy_module import load_now
 from inspector.private_files import make_private_dir
 from inspector.profiles import LOCAL_MOCK, Profile, ProfileError, ProfileStore, local_mock_profile
-from inspector.protocol.events import State, SubState
 from inspector.qt.first_paint import exit_after_paint_requested, print_modules_and_exit, wait_for_first_paint
 from inspector.qt.log.model import COL_TOPIC
 from inspector.qt.main_window import MainWindow, freeze_startup_objects
@@ -49,15 +47,19 @@ FREEZE_FALLBACK_MS = 3000  # a first connection that shows no frame by then: sta
 AFTER_FIRST_FRAME_MS = 250  # the rest of start-up (tens of ms) comes once the first rows are seen
 
 
-@dataclass(frozen=True)
 class AppOptions:
-    """The app's own command-line options (declared in cli/main.py), typed."""
+    """The app's own command-line options (declared in cli/main.py), typed. A plain class, as
+    ``Shown``: a dataclass is made by writing and compiling its methods, on the way to the first paint."""
 
-    debug: bool = False
-    self_test: bool = False
-    screenshot: str | None = None
-    store_budget: int | None = None
-    open_file: str | None = None
+    __slots__ = ("debug", "open_file", "screenshot", "self_test", "store_budget")
+
+    def __init__(self, debug: bool = False, self_test: bool = False, screenshot: str | None = None,
+                 store_budget: int | None = None, open_file: str | None = None) -> None:
+        self.debug = debug
+        self.self_test = self_test
+        self.screenshot = screenshot
+        self.store_budget = store_budget
+        self.open_file = open_file
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> AppOptions:
@@ -88,18 +90,23 @@ def run_app(args: AppOptions) -> int:
     try:
         if exit_after_paint_requested():
             print_modules_and_exit()
+        # the log's ring (with the codec it loads) and the shortcuts: once painted, before any event
+        # can reach the window
+        shown.window.build_after_paint()
         return _run_loop(app, _main(args, shown))
     finally:
         gc.enable()  # paused for start-up (cli.main): on again, however start-up ended
         shown.close()
 
 
-@dataclass
 class Shown:
     """The main window, painted; with what start-up found on the way."""
 
-    window: MainWindow
-    scratch: tempfile.TemporaryDirectory[str] | None  # --self-test: profiles and layout live here
+    __slots__ = ("scratch", "window")
+
+    def __init__(self, window: MainWindow, scratch: tempfile.TemporaryDirectory[str] | None) -> None:
+        self.window = window
+        self.scratch = scratch  # --self-test: profiles and layout live here
 
     def close(self) -> None:
         if self.scratch is not None:
@@ -390,6 +397,8 @@ async def run_self_test(
 ) -> int:
     """Wait for each step in turn; 0 when all pass within ``timeout`` seconds."""
     import asyncio
+
+    from inspector.protocol.events import State, SubState
 
     deadline = time.monotonic() + timeout
     steps: list[tuple[str, Callable[[], bool]]] = [

@@ -7,7 +7,7 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap, QPolygonF
 
-from inspector.logstore.frame_store import KIND_SESSION
+from inspector.logstore.query import KIND_SESSION
 from inspector.protocol.kinds import Kind
 
 KIND_COLOURS: dict[int, str] = {

@@ -12,9 +12,11 @@ for a few seconds, errors for longer.
 
 The window is built in steps: ``MainWindow(..., later=True)`` builds what its first paint
 shows (toolbar, menus, the empty log, the connection area), so the app can paint it before
-loading the mock server, the recording UI and the connection code; ``build_rest`` adds the mock
-server's page, and ``build_side`` the profiles' page and the recording UI (the app calls it once
-the first frames show: ``build_rest(side_later=True)``). Without ``later`` all run at once.
+loading the codec, the mock server, the recording UI and the connection code;
+``build_after_paint`` adds the log's ring and the shortcuts, ``build_rest`` (which runs it too)
+the mock server's page, and ``build_side`` the profiles' page and the recording UI (the app
+calls it once the first frames show: ``build_rest(side_later=True)``). Without ``later`` all
+run at once.
 
 Closing is asynchronous: the first close event is ignored, clients are stopped,
 tasks cancelled and awaited and the mock server stopped, then the window closes
@@ -26,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
-import json
 import logging
 import os
 import time
@@ -43,7 +44,6 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QIcon,
-    QKeySequence,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -61,8 +61,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.profiles import Profile, ProfileError, ProfileStore, Subscription
-from inspector.protocol.describe import describe_state
-from inspector.protocol.events import PayloadTrouble, State, StateChanged
+from inspector.protocol.states import State
 from inspector.qt.aio import Tasks
 from inspector.qt.icons import tool_icon
 from inspector.qt.latency.latency_plot import LatencyPlot
@@ -76,6 +75,7 @@ if TYPE_CHECKING:  # loaded at the first check (start-up time); it never imports
     import asyncio
 
     from inspector.mock.server import MockConfig
+    from inspector.protocol.events import StateChanged
     from inspector.qt.about import AboutDialog, ShortcutsDialog
     from inspector.qt.conformance.check_view import CheckView
     from inspector.qt.recording.recording_ui import RecordingUi
@@ -103,6 +103,8 @@ def session_profiles(tabs: Iterable[ConnectionTab]) -> list[str]:
 
 def _string_list(value: object) -> list[str]:
     """The JSON list of names saved under SESSION_KEY (a hand-edited value: what can be read)."""
+    import json  # after the first paint (start-up time)
+
     try:
         names = json.loads(value) if isinstance(value, str) else []
     except ValueError:
@@ -213,6 +215,8 @@ class MainWindow(QMainWindow):
         self._proxies_opened = False
         self.closed: asyncio.Future[None] | None = None
         self.errors: list[str] = []
+        # (action, key text or StandardKey name, its tip): set by _set_shortcuts, after the first paint
+        self._keys: list[tuple[QAction, str, str]] = []
 
         self._mock_config = mock_config
         self._recordings_dir = recordings_dir
@@ -221,7 +225,7 @@ class MainWindow(QMainWindow):
         self._close_requested = False  # a close asked for before build_rest: done once the loop runs
         self.recording: RecordingUi | None = None
         self.log_cap = log_cap
-        self.log_panel = LogPanel(cap=log_cap)
+        self.log_panel = LogPanel(cap=log_cap, later=later)  # its ring and shortcuts with the rest (build_rest)
         self.latency_plot = LatencyPlot()
         self.conn_tabs = QTabWidget()
         self.conn_tabs.setObjectName("connectionTabs")
@@ -302,6 +306,7 @@ class MainWindow(QMainWindow):
         if self._built:
             return
         self._built = True
+        self.build_after_paint()
         from inspector.qt.mock.mock_panel import MockPanel  # loaded after the first paint (start-up time)
         from inspector.qt.session.passphrase import KeyPassphrases
 
@@ -313,6 +318,14 @@ class MainWindow(QMainWindow):
             self.build_side()
         if self._close_requested:
             QTimer.singleShot(0, self.close)
+
+    def build_after_paint(self) -> None:
+        """What waits for the first paint only: the log's ring (its module loads the codec) and the
+        shortcuts (the key classes). The app runs it once the window has painted; ``build_rest`` runs
+        it too. Once only."""
+        self.log_panel.build_rest()
+        if self._keys:
+            self._set_shortcuts()
 
     def build_side(self) -> None:
         """The profiles' page (in place of its placeholder), the recording UI (its menu entries
@@ -406,19 +419,31 @@ class MainWindow(QMainWindow):
             self.recording.open_path(path)
 
     # ------------------------------------------------------------ actions and shortcuts
-    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: Callable[..., object],
-                tip: str = "", icon: QIcon | None = None) -> QAction:
+    def _action(self, text: str, shortcut: str | None, slot: Callable[..., object], tip: str = "",
+                icon: QIcon | None = None) -> QAction:
+        """``shortcut``: key text ("Ctrl+R"), or a ``QKeySequence.StandardKey`` name ("Find");
+        set with the rest (``_set_shortcuts``): no key is pressed before the first paint, and the
+        key classes' making is not on its way."""
         act = QAction(text, self)
         if icon is not None:
             act.setIcon(icon)
+        act.setToolTip(tip or text)
         if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        act.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
-                       if shortcut is not None else tip or text)
+            self._keys.append((act, shortcut, tip or text))
         act.triggered.connect(slot)
         self.addAction(act)
         return act
+
+    def _set_shortcuts(self) -> None:
+        from PySide6.QtGui import QKeySequence
+
+        for act, shortcut, tip in self._keys:
+            standard = getattr(QKeySequence.StandardKey, shortcut, None)
+            keys = QKeySequence(standard if standard is not None else shortcut)
+            act.setShortcut(keys)
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.setToolTip(f"{tip} ({keys.toString(QKeySequence.SequenceFormat.NativeText)})")
+        self._keys.clear()
 
     def _build_actions(self) -> None:
         self.connect_action = self._action("Connect", "Ctrl+Return", self._connect_selected,
@@ -435,7 +460,7 @@ class MainWindow(QMainWindow):
         self.log_panel.payloadTrouble.connect(self._payload_trouble)
         self.clear_action = self._action("Clear", "Ctrl+L", lambda: self.current_log_panel().clear(),
                                          "Clear the log", tool_icon("clear"))
-        self.find_action = self._action("Find", QKeySequence.StandardKey.Find,
+        self.find_action = self._action("Find", "Find",
                                         lambda: self.current_log_panel().focus_filter(),
                                         "Find text in the log", tool_icon("find"))
         self.record_action = self._action("Record", "Ctrl+Shift+R", lambda: None,
@@ -781,6 +806,8 @@ class MainWindow(QMainWindow):
         return True
 
     def _tab_state(self, tab: ConnectionTab, ev: StateChanged) -> None:
+        from inspector.protocol.describe import describe_state  # the codec's chain: after the first paint
+
         i = self.conn_tabs.indexOf(tab)
         if i >= 0:
             self.conn_tabs.setTabText(i, f"{_STATE_ICONS.get(ev.state, '?')} {tab.conn_id} · {tab.profile.name}")
@@ -822,6 +849,7 @@ class MainWindow(QMainWindow):
         if not profile.asyncapi and not profile.decoders:
             return
         from inspector.payloads.lens import build_lens  # contracts and decoders: after the first paint
+        from inspector.protocol.events import PayloadTrouble
 
         try:
             lens = build_lens(profile.asyncapi, profile.decoders)
@@ -836,6 +864,8 @@ class MainWindow(QMainWindow):
 
     def _payload_trouble(self, trouble: Trouble) -> None:
         """A connection's decoders fail at run time: the status bar and the connection's tab say so."""
+        from inspector.protocol.events import PayloadTrouble  # the codec's module: after the first paint
+
         self.report_error(trouble.text())
         self.log_panel.ingest(PayloadTrouble(trouble.conn, time.time(), trouble.line()))  # a connection row
         for tab in self.tabs():
@@ -919,6 +949,8 @@ class MainWindow(QMainWindow):
         if self._side_built and self.manager.current_name():
             s.setValue("lastProfile", self.manager.current_name())
         if not self._session_saved:  # the first save of a shutdown, while the connections still run
+            import json
+
             s.setValue(SESSION_KEY, json.dumps(session_profiles(self.tabs())))  # JSON: an empty list survives
             s.setValue(DEMO_KEY, self.mock_panel.demo_check.isChecked())
         s.sync()

@@ -23,12 +23,15 @@ ALLOW_LIST = Path(__file__).with_name("startup_modules.txt")
 SHRINK_ENV = "REALTIME_INSPECTOR_SHRINK_STARTUP_LIST"
 # never on the start path, whatever the list says: each has its own lazy seam
 # (the window paints on Qt's own loop: asyncio and qasync come after it; numpy is bound lazily;
-# contracts and decoders load with the first profile that has them)
+# contracts and decoders load with the first profile that has them; the codec with the log's ring)
 NEVER = ("pyqtgraph", "jsonschema", "yaml", "referencing", "cryptography", "pyarrow",
          "inspector.conformance", "inspector.load", "inspector.qt.load", "inspector.qt.conformance",
          "websockets", "inspector.client", "inspector.mock.server", "inspector.qt.mock",
          "inspector.qt.recording", "inspector.qt.session.connection_tab", "inspector.qt.live_store",
-         "numpy", "asyncio", "qasync", "ssl", "inspector.payloads")
+         "numpy", "asyncio", "qasync", "ssl", "inspector.payloads",
+         # the codec (msgspec) and what reads it: with the log's ring, once the window has painted
+         "msgspec", "inspector.protocol.events", "inspector.protocol.frames", "inspector.protocol.heads",
+         "inspector.logstore.frame_store", "inspector.logstore.session_rows", "inspector.recording.format")
 
 
 # PySide6 classes whose making costs more than the first paint gains by them, never made before it:

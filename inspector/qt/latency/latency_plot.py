@@ -47,10 +47,12 @@ from inspector.lazy_module import lazy_module
 if TYPE_CHECKING:
     import numpy as np
     import pyqtgraph as pg
+
+    from inspector.protocol.events import SessionEvent
 else:  # an empty graph needs no numpy: the window paints before it loads
     np = lazy_module("numpy")
 
-from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, SessionEvent, State, StateChanged
+from inspector.protocol.states import State
 from inspector.qt.log.model import format_time
 from inspector.qt.plot_theme import show_axis_values, theme_plot
 
@@ -333,6 +335,9 @@ class LatencyPlot(QWidget):
     # ------------------------------------------------------------ input
 
     def ingest(self, ev: SessionEvent) -> None:
+        # the codec's module loads after the first paint (start-up time)
+        from inspector.protocol.events import PongMissed, RttMeasured, ServerPingAnswered, StateChanged
+
         if isinstance(ev, RttMeasured):
             self.add_rtt(ev.conn, ev.t, ev.rtt)
         elif isinstance(ev, PongMissed):

@@ -2,36 +2,33 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTextEdit,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from inspector.logstore import hexdump
-from inspector.logstore.frame_store import KIND_EMPTY, KIND_TEXT, kind_label
-from inspector.logstore.session_rows import is_trouble, row_summary
-from inspector.protocol.events import OUT, SessionEvent
-from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, Ping, Pong, json_type, try_decode
+from inspector.logstore.query import KIND_EMPTY, KIND_TEXT
+from inspector.protocol.states import OUT
 from inspector.qt.log.model import format_time
-from inspector.recording.format import event_fields
 
-if TYPE_CHECKING:  # contracts and decoders load with a profile that has them, after the first paint
+# contracts and decoders load with a profile that has them, after the first paint; the codec and
+# what shows a frame's parts (hexdump, session_rows) once the window has painted
+if TYPE_CHECKING:
     from inspector.payloads.contract import Violation
     from inspector.payloads.decoders import Outcome
     from inspector.payloads.lens import Reading
+    from inspector.protocol.events import SessionEvent
 
 MAX_TREE_NODES = 5000
 MAX_CELL = 300
@@ -45,6 +42,7 @@ class DetailPane(QWidget):
         self._text = False
         self._session_json: str | None = None  # a connection event's fields, for Copy JSON
         self._nodes = 0
+        self._fixed_font = False  # the hex view's, set when it first shows something (``_show_in_hex``)
 
         self.header = QLabel("No frame selected")
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -75,7 +73,6 @@ class DetailPane(QWidget):
         self.hex_view = QPlainTextEdit()
         self.hex_view.setReadOnly(True)
         self.hex_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.hex_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.tree = QTreeWidget()
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Key", "Value", "Type"])
@@ -110,6 +107,9 @@ class DetailPane(QWidget):
             b.setEnabled(False)
 
     def show_frame(self, data: bytes, direction: str, text: bool = False) -> None:
+        from inspector.logstore import hexdump  # loaded after the first paint (start-up time)
+        from inspector.logstore.frame_store import kind_label
+
         data = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         self._data, self._text, self._session_json = data, text, None
         kind = KIND_TEXT if text else (data[0] if data else KIND_EMPTY)
@@ -130,7 +130,11 @@ class DetailPane(QWidget):
     def show_session(self, ev: SessionEvent | None, conn: str, t: float) -> None:
         """A connection event's row: what happened in words, and every field it carries."""
         self._data, self._text = b"", False
+        import json
         from html import escape  # html.entities' big table: when a row shows, not at start-up
+
+        from inspector.logstore.session_rows import is_trouble, row_summary  # after the first paint
+        from inspector.recording.format import event_fields
         summary = row_summary(ev)
         self.header.setText(f"<b>CONNECTION</b> · {escape(conn)} · {format_time(t)}")
         self.error_label.setText(summary)
@@ -138,7 +142,7 @@ class DetailPane(QWidget):
         fields = {"time": t, "connection": conn, **event_fields(ev)} if ev is not None else {}
         self._session_json = json.dumps(fields, ensure_ascii=False, indent=2) if fields else None
         self.hex_view.setExtraSelections([])
-        self.hex_view.setPlainText(summary)
+        self._show_in_hex(summary)
         self.tree.clear()
         self._nodes = 0
         root = self.tree.invisibleRootItem()
@@ -178,6 +182,7 @@ class DetailPane(QWidget):
 
     def _show_violation(self, v: Violation | None) -> None:
         if v is not None:
+            import json
             from html import escape
             expected = json.dumps(v.expected, ensure_ascii=False)
             if len(expected) > MAX_CELL:
@@ -188,6 +193,8 @@ class DetailPane(QWidget):
         self.violation_label.setVisible(v is not None)
 
     def _decoded_tree(self, o: Outcome) -> QTreeWidgetItem:
+        from inspector.protocol.frames import json_type  # loaded after the first paint (start-up time)
+
         if o.error is not None:
             item = QTreeWidgetItem([f"decoded ({o.decoders})", o.error, "error"])
             item.setForeground(1, QColor("#dc2626"))
@@ -203,11 +210,14 @@ class DetailPane(QWidget):
 
     def _show_hex(self, data: bytes, mark_kind: bool) -> None:
         """Plain text (fast for big frames); the kind byte marked with an extra selection."""
+        from inspector.logstore import hexdump  # loaded after the first paint (start-up time)
+
         lines = hexdump.hexdump_lines(data)
-        self.hex_view.setPlainText("\n".join(lines))
+        self._show_in_hex("\n".join(lines))
         marks = []
         if mark_kind and lines:
             from PySide6.QtGui import QTextCharFormat, QTextCursor  # when a frame shows (start-up time)
+            from PySide6.QtWidgets import QTextEdit
             fmt = QTextCharFormat()
             fmt.setBackground(QColor(hexdump.KIND_MARK_COLOUR))
             fmt.setForeground(QColor("#000000"))
@@ -221,12 +231,22 @@ class DetailPane(QWidget):
                 marks.append(sel)
         self.hex_view.setExtraSelections(marks)
 
+    def _show_in_hex(self, text: str) -> None:
+        if not self._fixed_font:  # an empty pane shows no text: the font's classes are made when it first does
+            from PySide6.QtGui import QFontDatabase
+
+            self.hex_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+            self._fixed_font = True
+        self.hex_view.setPlainText(text)
+
     def marked_text(self) -> list[str]:
         """The text of the marked spans (the kind byte as hex and as ASCII)."""
         return [sel.cursor.selectedText() for sel in self.hex_view.extraSelections()]
 
     @staticmethod
     def _error_for(data: bytes, text: bool) -> str | None:
+        from inspector.protocol.frames import TEXT_FRAME_ERROR, DecodeError, try_decode  # after the first paint
+
         if text:
             return f"Undecodable (bad_frame): {TEXT_FRAME_ERROR}"
         frame = try_decode(data)
@@ -235,6 +255,9 @@ class DetailPane(QWidget):
         return None
 
     def _fill_tree(self, data: bytes, text: bool) -> None:
+        from inspector.logstore import hexdump  # loaded after the first paint (start-up time)
+        from inspector.protocol.frames import Ping, Pong, try_decode
+
         self.tree.clear()
         self._nodes = 0
         root = self.tree.invisibleRootItem()
@@ -259,6 +282,10 @@ class DetailPane(QWidget):
         self.tree.resizeColumnToContents(0)
 
     def _add(self, parent: QTreeWidgetItem, key: str, value: Any, raw: bool = False) -> None:
+        import json
+
+        from inspector.protocol.frames import json_type  # loaded after the first paint (start-up time)
+
         if self._nodes >= MAX_TREE_NODES:
             if self._nodes == MAX_TREE_NODES:
                 QTreeWidgetItem(parent, ["…", f"more than {MAX_TREE_NODES} nodes; copy as JSON to see all", ""])
@@ -282,12 +309,18 @@ class DetailPane(QWidget):
     # ------------------------------------------------------------ copying
 
     def copy_hex(self) -> None:
+        from inspector.logstore import hexdump  # loaded after the first paint (start-up time)
+
         QGuiApplication.clipboard().setText(hexdump.as_hex(self._data))
 
     def copy_base64(self) -> None:
+        from inspector.logstore import hexdump  # loaded after the first paint (start-up time)
+
         QGuiApplication.clipboard().setText(hexdump.as_base64(self._data))
 
     def copy_json(self) -> None:
+        from inspector.logstore import hexdump  # loaded after the first paint (start-up time)
+
         text = self._session_json if self._session_json is not None else hexdump.as_json(self._data, self._text)
         if text is not None:
             QGuiApplication.clipboard().setText(text)

@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon
 
-from inspector.logstore.frame_store import KIND_SESSION, FrameStore, Query, kind_label
-from inspector.logstore.session_rows import is_trouble
-from inspector.protocol.events import OUT
+from inspector.logstore.query import KIND_SESSION, Query
 from inspector.protocol.kinds import Kind
+from inspector.protocol.states import OUT
 from inspector.qt import icons
 from inspector.qt.log.payload_view import PayloadView
 
@@ -192,6 +191,8 @@ class LogModel(QAbstractTableModel):
             return False
         s, lo = self.store, self.store.first_number
         hi = max(self._hi, lo)
+        from inspector.logstore.frame_store import FrameStore  # loaded after the first paint (start-up time)
+
         on_disk = 0 if isinstance(s, FrameStore) else s.rows_on_disk(lo, hi)
         return on_disk > SYNC_ROWS or (bool(q.text) and hi - lo > SYNC_ROWS)
 
@@ -335,6 +336,8 @@ class LogModel(QAbstractTableModel):
         return None
 
     def _row_info(self, number: int) -> RowInfo | None:
+        from inspector.logstore.frame_store import kind_label  # loaded after the first paint (start-up time)
+
         s = self.store
         i = s.index_of(number)
         if i is None:
@@ -384,6 +387,9 @@ class LogModel(QAbstractTableModel):
 
     def _session_info(self, number: int, i: int) -> RowInfo:
         """A connection event's row: no direction, seq or size; tinted when something went wrong."""
+        from inspector.logstore.frame_store import kind_label  # loaded after the first paint (start-up time)
+        from inspector.logstore.session_rows import is_trouble
+
         s = self.store
         texts = (str(number), format_time(s.t(i)), s.conn(i), "·", kind_label(KIND_SESSION), s.topic(i), "", "",
                  s.summary(i))

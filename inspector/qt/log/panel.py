@@ -17,14 +17,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence, QPaintEvent
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QCompleter,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -39,11 +38,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.logstore.frame_store import KIND_EMPTY, KIND_SESSION, KIND_TEXT, FrameStore, Query
-from inspector.logstore.session_rows import is_row
-from inspector.protocol.events import IN, OUT, FrameSeen, SessionEvent
+from inspector.logstore.query import KIND_EMPTY, KIND_SESSION, KIND_TEXT, Query
 from inspector.protocol.kinds import Kind
-from inspector.qt.completer_click import let_clicks_through
+from inspector.protocol.states import IN, OUT
 from inspector.qt.flow_layout import FlowLayout
 from inspector.qt.log.detail_pane import DetailPane
 from inspector.qt.log.model import COL_DIR, COL_TIME, COLUMNS, LogModel
@@ -54,9 +51,11 @@ from inspector.qt.steady_label import SteadyLabel
 if TYPE_CHECKING:  # log_rows loads when a session store backs the log; a scan loads pyarrow
     from PySide6.QtWidgets import QInputDialog
 
+    from inspector.logstore.frame_store import FrameStore
     from inspector.logstore.log_rows import LogRows, Rows
     from inspector.logstore.store_scan import MatchChunks
     from inspector.payloads.lens import Lens, Reading
+    from inspector.protocol.events import FrameSeen, SessionEvent
     from inspector.qt.log.cell_painter import LogCells
     from inspector.qt.log.scan_job import ScanJob
 
@@ -114,21 +113,35 @@ class LogView(QTableView):
         return spent
 
 
+class _NoRows:
+    """A log's rows before its ring is made (``LogPanel.build_rest``): none, as its first paint reads them."""
+
+    frame_count = 0
+    dropped = 0
+    first_number = end_number = 1  # a new ring's
+
+
 class LogPanel(QWidget):
     time_delegate: TimeDelegate  # the Time column's (and, once rows come, every column's: LogCells)
+    store: FrameStore  # the ring: rows enter the log here
     frameSelected = Signal(int)
     pausedChanged = Signal(bool)
     payloadTrouble = Signal(object)  # payload_view.Trouble: a connection's decoders fail
 
     def __init__(self, parent: QWidget | None = None, cap: int = 1_000_000, flush_ms: int = FLUSH_MS,
                  clock: Callable[[], float] = time.perf_counter, *, staged: bool = False,
-                 cpu_clock: Callable[[], float] = time.thread_time):
+                 cpu_clock: Callable[[], float] = time.thread_time, later: bool = False):
         """``staged``: the widgets are not built yet: the caller runs ``build_steps()`` to its end
-        (a piece a step, e.g. one per turn of the event loop) before using the panel. ``clock``
-        and ``cpu_clock`` (the GUI thread's time) are the tests' to replace."""
+        (a piece a step, e.g. one per turn of the event loop) before using the panel. ``later``: what
+        an app's first paint does without comes when the caller runs ``build_rest``: the ring (its
+        module loads the codec), the table's shortcuts (the key classes) and the topic box's
+        suggestions (the completer's); the log is empty and takes nothing until then. ``clock`` and
+        ``cpu_clock`` (the GUI thread's time) are the tests' to replace."""
         super().__init__(parent)
-        self.store = FrameStore(cap)  # the ring: rows enter the log here
-        self.rows: Rows = self.store  # what is shown: the ring, or every row of a session (``log_rows``)
+        self._cap = cap
+        self._later = later
+        # what is shown: the ring, or every row of a session (``log_rows``)
+        self.rows: Rows = cast("Rows", _NoRows()) if later else self._new_ring()
         self._log_rows: LogRows | None = None
         self.model = LogModel(self.rows, self)
         self._pending: list[FrameSeen] = []
@@ -172,6 +185,22 @@ class LogPanel(QWidget):
         if not staged:
             for _ in self.build_steps():
                 pass
+
+    def _new_ring(self) -> FrameStore:
+        from inspector.logstore.frame_store import FrameStore  # with the codec it reads: see ``later``
+
+        self.store = FrameStore(self._cap)
+        return self.store
+
+    def build_rest(self) -> None:
+        """For a log made ``later`` (once; a log made without has it all): the ring, the shortcuts
+        and the topic box's suggestions."""
+        if not self._later:
+            return
+        self._later = False
+        self.rows = self.model.store = self.time_delegate.store = self._new_ring()
+        self._set_shortcuts()
+        self._complete_topics()
 
     def build_steps(self) -> Iterator[None]:
         """Build the widgets, pausing (``yield``) between the filter bar, the table and the detail
@@ -241,11 +270,8 @@ class LogPanel(QWidget):
         self.topic_edit = QLineEdit()
         self.topic_edit.setPlaceholderText("topic, or prefix*")
         self.topic_edit.setClearButtonEnabled(True)
-        self._topic_names = QStringListModel(self)
-        completer = QCompleter(self._topic_names, self.topic_edit)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.topic_edit.setCompleter(completer)
-        let_clicks_through(completer)  # a click on the find box while suggestions show lands there
+        if not self._later:
+            self._complete_topics()
         self.text_edit = QLineEdit()
         self.text_edit.setPlaceholderText("Find text in topic or body")
         self.text_edit.setClearButtonEnabled(True)
@@ -290,6 +316,19 @@ class LogPanel(QWidget):
         row.addWidget(self._scan_box())  # last: when it shows, the counts keep their place
         bar.add_filling(search)
         self._bar = bar
+
+    def _complete_topics(self) -> None:
+        """The topic box's suggestions (with the rest, for a log made ``later``: none before rows come)."""
+        from PySide6.QtCore import QStringListModel
+        from PySide6.QtWidgets import QCompleter
+
+        from inspector.qt.completer_click import let_clicks_through
+
+        self._topic_names = QStringListModel(self)
+        completer = QCompleter(self._topic_names, self.topic_edit)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.topic_edit.setCompleter(completer)
+        let_clicks_through(completer)  # a click on the find box while suggestions show lands there
 
     def _fix_widths(self) -> None:
         chars = self.fontMetrics().averageCharWidth()
@@ -538,8 +577,6 @@ class LogPanel(QWidget):
         hh.sectionResized.connect(self._section_resized)
         v.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.copy_rows_action = QAction("Copy rows", v)
-        self.copy_rows_action.setShortcut(QKeySequence.StandardKey.Copy)
-        self.copy_rows_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.copy_rows_action.triggered.connect(self.copy_rows)
         v.addAction(self.copy_rows_action)
         for text, slot in (("Copy frame as hex", "copy_hex"), ("Copy frame as base64", "copy_base64"),
@@ -551,15 +588,13 @@ class LogPanel(QWidget):
         v.verticalScrollBar().valueChanged.connect(self._on_scroll)
         v.verticalScrollBar().rangeChanged.connect(self._on_range)
         self.follow_action = QAction("Follow the newest frame", v)
-        self.follow_action.setShortcut(QKeySequence(Qt.Key.Key_End))
-        self.follow_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.follow_action.triggered.connect(lambda: self.set_following(True))
         v.addAction(self.follow_action)
         self.go_to_action = QAction("Go to frame…", v)
-        self.go_to_action.setShortcut(QKeySequence("Ctrl+G"))
-        self.go_to_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.go_to_action.triggered.connect(lambda: self.go_to_dialog())
         v.addAction(self.go_to_action)
+        if not self._later:
+            self._set_shortcuts()
         # the Time column's modes; every column's cells once rows come (``_use_cells``)
         self.time_delegate = TimeDelegate(self.rows, self.model, v)
         v.setItemDelegateForColumn(COL_TIME, self.time_delegate)
@@ -573,6 +608,16 @@ class LogPanel(QWidget):
             act.setChecked(mode == WALL)
             act.triggered.connect(lambda _=False, mode=mode: self.set_time_mode(mode))
             self.time_actions[mode] = act
+
+    def _set_shortcuts(self) -> None:
+        from PySide6.QtGui import QKeySequence  # with the rest, for a log made ``later``
+
+        self.copy_rows_action.setShortcut(QKeySequence.StandardKey.Copy)
+        self.copy_rows_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.follow_action.setShortcut(QKeySequence(Qt.Key.Key_End))
+        self.follow_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.go_to_action.setShortcut(QKeySequence("Ctrl+G"))
+        self.go_to_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _section_resized(self, col: int, _old: int, new: int) -> None:
         if not self._fitting and col < len(self._preferred_widths):
@@ -598,6 +643,9 @@ class LogPanel(QWidget):
     # ------------------------------------------------------------ feeding
 
     def ingest(self, ev: SessionEvent) -> None:
+        from inspector.logstore.session_rows import is_row  # loaded with the ring (``later``)
+        from inspector.protocol.events import FrameSeen
+
         if type(ev) is FrameSeen:
             pending = self._pending
             if not pending:  # the first frame of a batch starts the flush timer (a Qt call per batch only)

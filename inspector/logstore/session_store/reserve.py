@@ -11,7 +11,6 @@ without it, a full disk) nothing is reserved and writes go on as before.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 from collections.abc import Callable
@@ -31,7 +30,7 @@ def _call() -> Callable[..., int] | None:
         _looked = True
         if sys.platform.startswith("linux"):
             try:
-                libc: Any = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+                libc: Any = ctypes.CDLL(None, use_errno=True)  # the process's own symbols: libc's among them
                 fn = getattr(libc, "fallocate64", None) or libc.fallocate
                 fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
                 fn.restype = ctypes.c_int

@@ -16,8 +16,10 @@ what appending costs the caller does not grow with the frames' sizes, and that t
 the GIL a few times a block, not a few times a part. The rows' bytes are joined apart from
 the message's other parts (pyarrow's buffers, the columns' arrays): a join of bytes objects
 alone copies a large block without holding the GIL, one with any other buffer in it holds it
-throughout; the parts and the joined bytes then go to the file in one ``writev``. With
-compression the columns and bytes are joined here.
+throughout; the parts and the joined bytes then go to the file in one ``writev``. Large rows
+(``SCATTER_ROW_BYTES`` on average) are not joined at all: the file gets their own bytes,
+IOV_MAX a ``writev``, between the message's other parts. With compression the columns and
+bytes are joined here.
 
 Any OSError while writing (a full disk) stops the writer for good: ``error`` holds one line
 saying why, the files are cut back to the last whole batch, later rows are dropped (the app

@@ -412,3 +412,19 @@ def test_a_block_written_in_short_writes_reads_back_whole(tmp_path, threaded):
     assert w.error == "" and any(len(s.calls) > len(w.blocks) for s in sinks)  # blocks took many calls
     with SessionReader(folder) as r:
         assert r.rows(0, len(r)) == [row for k in range(6) for row in as_rows(batch(k))]
+
+
+def test_rows_whose_sizes_say_nothing_are_checked_too(tmp_path, monkeypatch):
+    """Rows written as they are whose sizes add up to nothing (empty rows, by the sizes) still
+    go to the call, which finds their bytes: the sizes are wrong, and the write says so."""
+    monkeypatch.setattr(writer, "SCATTER_ROW_BYTES", 0)
+    sink = open_sink(tmp_path / "f")
+    gather = writer.Gather([([b"", b"x"], 0, 2)], 0, offsets=np.zeros(3, np.int64))
+    with pytest.raises(OSError, match=r"the rows' bytes differ from their sizes by \+1"):
+        writer.write_all(sink, gather)
+    sink.close()
+    empty = writer.Gather([([b"", b""], 0, 2)], 0, offsets=np.zeros(3, np.int64))
+    sink = open_sink(tmp_path / "g")
+    writer.write_all(sink, empty)
+    sink.close()
+    assert (tmp_path / "g").read_bytes() == b""

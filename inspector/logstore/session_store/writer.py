@@ -161,7 +161,7 @@ def _write_rows(writev: Callable[[Sequence[Any]], int], items: Sequence[Any], nb
                wrote: Callable[[int], None] | None) -> None:
     """Rows' own bytes (at most IOV_MAX of them), ``nbytes`` by their sizes: one ``writev``
     call, the rest of a short write carried on (and the sizes checked then)."""
-    n = writev(items) if nbytes else 0
+    n = writev(items)
     if n and wrote is not None:
         wrote(n)
     if n == nbytes:

@@ -21,7 +21,9 @@
     (a quarter for 1 KB frames), every case once a round in a turning order, each compared with
     the ring's run of the same round; median and quartiles of those ratios, of wall time and of
     the GUI thread's CPU time, and the microseconds per frame the store adds on the GUI thread
-    and in the whole process; --busy runs it again with a child spinning on the other core.
+    and in the whole process, and what each of the writer's fast paths saves (the rows' own
+    bytes written, not joined; disk space reserved ahead); --busy runs it again with a child
+    spinning on the other core.
 (4) Disk (--only disk): bytes on disk / raw frame bytes for ~100 B and 1 KB frames written
     through the live session, with and without LZ4, and what the overhead is made of.
 (5) Memory (--only rss): --rss-frames (10,000,000) EVENTs of ~1 KB and of ~100 B, each its own
@@ -234,7 +236,13 @@ class Live:
         self.batches = [cycled(self.pool, a, b) for a, b in chunks(frames)]
         self.ratio: dict[str, float] = {}
 
-    def run(self, store: bool, keep: bool = False, compression: str | None = None) -> LiveRun:
+    def run(self, store: bool, keep: bool = False, compression: str | None = None, fast: str = "") -> LiveRun:
+        """``fast``: "joined" writes every block's rows joined (no row of them written as it is),
+        "unreserved" reserves no disk space ahead: what each of the writer's fast paths saves."""
+        with without(fast):
+            return self._run(store, keep, compression)
+
+    def _run(self, store: bool, keep: bool, compression: str | None) -> LiveRun:
         ring = FrameStore(cap=1_000_000)
         live = None
         spent = [0]
@@ -266,6 +274,23 @@ class Live:
                        writes * us)
 
 
+@contextlib.contextmanager
+def without(fast: str) -> Any:
+    """The writer without one of its fast paths ("joined", "unreserved"; "": as it is)."""
+    from inspector.logstore.session_store import reserve, writer
+    module, name, off = {"joined": (writer, "SCATTER_ROW_BYTES", 1 << 62),
+                         "unreserved": (reserve, "MIN_AHEAD", 1 << 62)}.get(fast, (None, "", 0))
+    if module is None:
+        yield
+        return
+    before = getattr(module, name)
+    setattr(module, name, off)
+    try:
+        yield
+    finally:
+        setattr(module, name, before)
+
+
 def cpu_counted(fn: Any, spent: list[int]) -> Any:
     """``fn``, adding the calling thread's CPU nanoseconds in it to ``spent[0]``."""
     def call(*args: Any) -> Any:
@@ -293,6 +318,8 @@ def live_ingest(size: int, frames: int, rounds: int, root: Path, busy: bool) -> 
         "ring + store": lambda: bench.run(True),
         "ring + store, keeping": lambda: bench.run(True, keep=True),
         "ring + store lz4": lambda: bench.run(True, compression="lz4"),
+        "ring + store, joined": lambda: bench.run(True, fast="joined"),
+        "ring + store, unreserved": lambda: bench.run(True, fast="unreserved"),
     }
     runs: dict[str, list[LiveRun]] = {name: [] for name in cases}
     bench.run(True)  # warm: pyarrow loaded, the first session's folder made
@@ -335,6 +362,13 @@ def live_ingest(size: int, frames: int, rounds: int, root: Path, busy: bool) -> 
         print(f"  {name:24s} {spread([b.writes for b in got])} us/frame,"
               f"{spread([b.writes / a.gui for a, b in zip(ring, got, strict=True)])} of the ring's")
     store, keeping = runs["ring + store"], runs["ring + store, keeping"]
+    print("  the writer's fast paths: the writes thread's and the whole process's CPU time without each, less with")
+    print("  it, round by round, us/frame (> 0: the fast path saves that much; rows of 256 B or more on average are")
+    print("  written as they are, not joined; the data file's disk space reserved ahead):")
+    for name, fast in (("rows joined", "ring + store, joined"), ("nothing reserved", "ring + store, unreserved")):
+        saved = [b.writes - a.writes for a, b in zip(store, runs[fast], strict=True)]
+        whole = [b.cpu - a.cpu for a, b in zip(store, runs[fast], strict=True)]
+        print(f"  {name:24s} writes thread {spread(saved)}, whole process {spread(whole)}")
     print("  keeping (what pressing Keep costs): CPU time per frame of the same store not keeping and keeping, and")
     print("  their difference round by round as a share of the ring's GUI CPU time (the target: at most 0.03):")
     print(f"  {'us/frame':24s} {'not keeping':>22s} {'keeping':>22s} {'difference':>22s} {'x the ring':>22s}")

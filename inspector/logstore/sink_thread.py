@@ -4,9 +4,9 @@ Nearly all that writing a session costs the app is the ``write`` calls themselve
 kernel copying the bytes): ``SinkThread`` takes them off the caller's thread. A
 ``ThreadSink`` wraps a writer's file: ``write`` queues the bytes (the buffers themselves,
 kept alive by the queue) and returns; ``write_gather`` queues a block's rows' bytes not
-yet joined (``writer.Gather``), which the thread joins before writing them (``write_all``):
-the copy is the thread's, not the caller's, and a join of a megabyte or more copies without
-holding the GIL.
+yet joined (``writer.Gather``), which the thread writes (``write_all``: small rows joined
+first, large ones as they are): any copy is the thread's, not the caller's, and a join of a
+megabyte or more copies without holding the GIL.
 The thread writes every queued part of every file of the writer in the order given, so an
 index entry never reaches its file before the batch it names. ``truncate`` and ``close``
 wait for the writes queued before them.

@@ -109,7 +109,15 @@ def test_kill_9_loses_only_the_rows_of_the_last_flush_interval(tmp_path):
     # lost: the batches of t = 0.4, 0.5 and 0.6, all appended within 0.25 s of the kill (t = 0.6)
 
 
-@pytest.mark.parametrize("code", [RUNNING, RUNNING_THREADED], ids=["direct", "writes-thread"])
+# The same with every block's rows written as they are (as large rows are), not joined.
+RUNNING_SCATTERED = RUNNING_THREADED.replace(
+    "thread = SinkThread()\n",
+    "thread = SinkThread()\nimport inspector.logstore.session_store.writer as writer_module\n"
+    "writer_module.SCATTER_ROW_BYTES = 0\n")
+
+
+@pytest.mark.parametrize("code", [RUNNING, RUNNING_THREADED, RUNNING_SCATTERED],
+                         ids=["direct", "writes-thread", "rows-as-they-are"])
 def test_kill_9_mid_write_recovers_a_whole_prefix(tmp_path, code):
     folder = create_session(tmp_path)
     proc = _start(code, folder)

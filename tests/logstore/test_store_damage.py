@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from store_kit import CONNS, TOPICS, FullDisk, FullDiskV, as_rows, batch
 
+from inspector.logstore.session_store import writer
 from inspector.logstore.session_store.errors import StoreError
 from inspector.logstore.session_store.layout import DATA_FILE, INDEX_FILE, LABELS_FILE, create_session
 from inspector.logstore.session_store.reader import SessionReader
@@ -109,7 +110,11 @@ def test_another_arrow_layout_is_refused(tmp_path):
 
 @pytest.mark.parametrize("disk", [FullDisk, FullDiskV])
 @pytest.mark.parametrize("room", [700, 2_000, 9_000, 20_000])
-def test_a_full_disk_stops_the_writer_and_keeps_what_was_written(tmp_path, room, disk):
+@pytest.mark.parametrize("scatter", [False, True])
+def test_a_full_disk_stops_the_writer_and_keeps_what_was_written(tmp_path, monkeypatch, room, disk, scatter):
+    """... whether the blocks' rows are joined or written as they are (``scatter``)."""
+    if scatter:
+        monkeypatch.setattr(writer, "SCATTER_ROW_BYTES", 0)
     folder = create_session(tmp_path)
     left = [room]
     w = SessionWriter(folder, block_rows=50, opener=lambda path: disk(path, left))

@@ -55,8 +55,11 @@ def _write(folder, rows: list[tuple], cuts: list[int], block_rows: int) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(_row, max_size=120), cuts=st.lists(st.integers(0, 200), max_size=8),
-       block_rows=st.integers(1, 40))
-def test_any_rows_in_any_batches_read_back_identical(tmp_path_factory, rows, cuts, block_rows):
+       block_rows=st.integers(1, 40), scatter=st.sampled_from([0, 100, 10**9]))
+def test_any_rows_in_any_batches_read_back_identical(tmp_path_factory, monkeypatch, rows, cuts, block_rows, scatter):
+    """... whether a block's rows are joined before writing or written as they are (``scatter``:
+    the least average row written as it is)."""
+    monkeypatch.setattr(writer, "SCATTER_ROW_BYTES", scatter)
     folder = create_session(tmp_path_factory.mktemp("s"))
     _write(folder, rows, cuts, block_rows)
     with SessionReader(folder) as r:
@@ -186,6 +189,61 @@ def _write_wrong_sizes(folder, opener, writes):
 
 
 @pytest.mark.parametrize("threaded", [False, True])
+def test_large_rows_are_written_as_they_are_and_their_sizes_checked(tmp_path, monkeypatch, threaded):
+    """Rows of SCATTER_ROW_BYTES or more on average go to the file as their own bytes, never
+    joined; sizes that do not add up stop the writer as for joined rows, the rows before whole."""
+    def no_join(self):
+        raise AssertionError("joined")
+
+    monkeypatch.setattr(writer.Gather, "data", no_join)
+    folder = create_session(tmp_path)
+    writes = SinkThread() if threaded else None
+    opener = writes.opener(open_sink) if writes is not None else open_sink
+    big = [bytes([65 + i]) * (writer.SCATTER_ROW_BYTES + i) for i in range(4)]
+    try:
+        with SessionWriter(folder, opener=opener) as w:
+            w.append(Rows(t=[1.0, 2.0], conn=[0, 0], direction=[1, 1], kind=[16, 16], topic=[0, 0], seq=[1, 2],
+                          flags=[0, 0], data=big[:2]), ["c"], [""])
+            w.flush()
+            w.append(Rows(t=[3.0, 4.0], conn=[0, 0], direction=[1, 1], kind=[16, 16], topic=[0, 0], seq=[3, 4],
+                          flags=[0, 0], data=big[2:], size=[len(big[2]) - 1, len(big[3])]), ["c"], [""])
+            w.flush()
+            if writes is not None:
+                writes.wait_for(lambda: None)
+                assert writes.error is not None
+                w.abandon(writes.error)
+            assert "the rows' bytes differ from their sizes by +1" in w.error
+            assert (w.rows_written, w.rows_dropped) == (2, 2)
+    finally:
+        if writes is not None:
+            writes.stop()
+    with SessionReader(folder) as r:
+        assert [row.data for row in r.rows(0, len(r))] == big[:2]
+
+
+def test_large_rows_take_a_write_call_for_every_iov_max_of_them(tmp_path, monkeypatch):
+    """A block of large rows: one call for the message's head, one for each IOV_MAX rows, one
+    for its tail."""
+    monkeypatch.setattr(writer, "IOV_MAX", 64)
+    folder = create_session(tmp_path)
+    sinks: dict[str, CountingSink] = {}
+
+    def opener(path):
+        sinks[path.name] = CountingSink(path)
+        return sinks[path.name]
+
+    datas = [bytes([97 + i % 26]) * (writer.SCATTER_ROW_BYTES + i) for i in range(300)]
+    n = len(datas)
+    with SessionWriter(folder, opener=opener, block_rows=150) as w:
+        w.append(Rows(np.arange(n, dtype=float), np.zeros(n), np.ones(n), np.full(n, 16), np.zeros(n),
+                      np.arange(n), np.zeros(n), datas), ["c"], [""])
+    assert len(w.blocks) == 2
+    assert sinks["frames.arrows"].writes == 1 + len(w.blocks) * (1 + 3 + 1)  # the schema; head, 150 rows, tail
+    with SessionReader(folder) as r:
+        assert [row.data for row in r.rows(0, len(r))] == datas
+
+
+@pytest.mark.parametrize("threaded", [False, True])
 def test_the_rows_own_bytes_are_written_in_place_of_the_stand_in(tmp_path, threaded):
     """Each block's message is made with a stand-in for its bytes: the file must hold the rows'
     bytes, in blocks of many sizes (full by rows, by bytes, and a last part), never the stand-in's."""
@@ -308,6 +366,30 @@ def test_short_writes_carry_on_from_the_byte_they_stopped_at(tmp_path_factory, m
     assert all(0 < n <= iov_max for n in sink.calls)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(runs=st.lists(st.lists(st.binary(max_size=200), max_size=12), max_size=5),
+       caps=st.lists(st.integers(1, 300), min_size=1, max_size=6), iov_max=st.integers(1, 5))
+def test_rows_written_as_they_are_carry_on_from_the_byte_a_short_write_stopped_at(
+        tmp_path_factory, monkeypatch, runs, caps, iov_max):
+    """The same for a block's rows written as they are, from runs of several lists: every byte
+    once, in order, and each call's count told."""
+    monkeypatch.setattr(writer, "IOV_MAX", iov_max)
+    monkeypatch.setattr(writer, "SCATTER_ROW_BYTES", 0)
+    rows = [p for run in runs for p in run]
+    path = tmp_path_factory.mktemp("short") / "f"
+    sink = ShortWrites(path, caps)
+    told: list[int] = []
+    offsets = np.concatenate([[0], np.cumsum([len(p) for p in rows], dtype=np.int64)])
+    gather = writer.Gather([(["x", *run, "y"], 1, 1 + len(run)) for run in runs], sum(map(len, rows)),
+                           head=[b"head"], tail=[memoryview(b"tail")], offsets=offsets)
+    assert gather.scattered == bool(rows)
+    writer.write_all(sink, gather, told.append)
+    sink.close()
+    expected = b"head" + b"".join(rows) + b"tail"
+    assert path.read_bytes() == expected and sum(told) == len(expected)
+    assert all(0 < n <= iov_max for n in sink.calls)
+
+
 @pytest.mark.parametrize("threaded", [False, True])
 def test_a_block_written_in_short_writes_reads_back_whole(tmp_path, threaded):
     """The writer's files, each block's message written a few hundred bytes a call: every row
@@ -330,3 +412,19 @@ def test_a_block_written_in_short_writes_reads_back_whole(tmp_path, threaded):
     assert w.error == "" and any(len(s.calls) > len(w.blocks) for s in sinks)  # blocks took many calls
     with SessionReader(folder) as r:
         assert r.rows(0, len(r)) == [row for k in range(6) for row in as_rows(batch(k))]
+
+
+def test_rows_whose_sizes_say_nothing_are_checked_too(tmp_path, monkeypatch):
+    """Rows written as they are whose sizes add up to nothing (empty rows, by the sizes) still
+    go to the call, which finds their bytes: the sizes are wrong, and the write says so."""
+    monkeypatch.setattr(writer, "SCATTER_ROW_BYTES", 0)
+    sink = open_sink(tmp_path / "f")
+    gather = writer.Gather([([b"", b"x"], 0, 2)], 0, offsets=np.zeros(3, np.int64))
+    with pytest.raises(OSError, match=r"the rows' bytes differ from their sizes by \+1"):
+        writer.write_all(sink, gather)
+    sink.close()
+    empty = writer.Gather([([b"", b""], 0, 2)], 0, offsets=np.zeros(3, np.int64))
+    sink = open_sink(tmp_path / "g")
+    writer.write_all(sink, empty)
+    sink.close()
+    assert (tmp_path / "g").read_bytes() == b""

@@ -16,8 +16,10 @@ what appending costs the caller does not grow with the frames' sizes, and that t
 the GIL a few times a block, not a few times a part. The rows' bytes are joined apart from
 the message's other parts (pyarrow's buffers, the columns' arrays): a join of bytes objects
 alone copies a large block without holding the GIL, one with any other buffer in it holds it
-throughout; the parts and the joined bytes then go to the file in one ``writev``. With
-compression the columns and bytes are joined here.
+throughout; the parts and the joined bytes then go to the file in one ``writev``. Large rows
+(``SCATTER_ROW_BYTES`` on average) are not joined at all: the file gets their own bytes,
+IOV_MAX a ``writev``, between the message's other parts. With compression the columns and
+bytes are joined here.
 
 Any OSError while writing (a full disk) stops the writer for good: ``error`` holds one line
 saying why, the files are cut back to the last whole batch, later rows are dropped (the app
@@ -30,7 +32,7 @@ import contextlib
 import fcntl
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,12 +48,18 @@ from inspector.logstore.session_store.layout import (
     LOCK_FILE,
     update_meta,
 )
+from inspector.logstore.session_store.reserve import Reserve
 from inspector.logstore.session_store.schema import SCHEMA, Rows, fixed_arrays, record_batch
 from inspector.private_files import open_private
 
 FLUSH_INTERVAL = 0.2  # with the owner's tick at least every 50 ms: rows reach the file within 250 ms
 BLOCK_ROWS = 65536
 BLOCK_BYTES = 16 * 1024 * 1024
+# Rows this large on average are written as they are (``writev``, IOV_MAX rows a call) rather than
+# joined first: the join's copy into fresh memory costs the writes' thread more than the calls'
+# per-buffer work (bench_store.py --only live, "the writes thread's CPU time" of ~970 B frames);
+# smaller rows cost more per call than the join does (the same line's ~100 B frames).
+SCATTER_ROW_BYTES = 256
 
 
 class Sink(Protocol):
@@ -66,27 +74,44 @@ class Sink(Protocol):
 
 class FileSink:
     """An unbuffered file, 0600, which also writes many buffers in one call (``writev``,
-    where the OS has it)."""
+    where the OS has it). Once past a megabyte, its disk space is reserved ahead of the writes
+    (``reserve``: the kernel's writes cost less; bench_store.py --only live, "the writes thread's
+    CPU time"), and handed back when it is closed."""
 
     def __init__(self, path: Path) -> None:
         self._f = open_private(path, "wb", buffering=0)
+        self._reserve = Reserve(self._f.fileno())
         if hasattr(os, "writev"):
             self.writev = self._writev
 
     def write(self, data: bytes | memoryview, /) -> int | None:
-        return self._f.write(data)
+        self._reserve.before_write(memoryview(data).nbytes)
+        n = self._f.write(data)
+        self._reserve.wrote(n or 0)
+        return n
 
     def _writev(self, buffers: Sequence[Any], /) -> int:
-        return os.writev(self._f.fileno(), buffers)
+        # many buffers (a block's rows) are not counted: that would take the GIL a while
+        few = self._reserve.on and len(buffers) <= 16
+        self._reserve.before_write(sum(memoryview(b).nbytes for b in buffers) if few else 0)
+        n = os.writev(self._f.fileno(), buffers)
+        self._reserve.wrote(n)
+        return n
 
     def truncate(self, size: int, /) -> int:
-        return self._f.truncate(size)
+        n = self._f.truncate(size)
+        self._reserve.cut(size)
+        return n
 
     def fileno(self) -> int:
         return self._f.fileno()
 
     def close(self) -> None:
-        self._f.close()
+        try:
+            if not self._f.closed:
+                self._reserve.release()
+        finally:
+            self._f.close()
 
 
 def open_sink(path: Path) -> Sink:
@@ -108,11 +133,18 @@ def write_all(sink: Sink, data: bytes | memoryview | Gather, wrote: Callable[[in
     """Write every byte of ``data`` to ``sink``: a ``Gather``'s parts with the sink's
     ``writev`` (else joined), a short write carried on from the byte it stopped at. ``wrote``
     hears each call's count as it lands (what reached the file, should a later call fail); a
-    call that writes nothing (a raw file that would block) fails as a short write."""
+    call that writes nothing (a raw file that would block) fails as a short write. A
+    ``Gather`` of large rows (``Gather.scattered``) goes out as the rows' own bytes, not joined."""
     if isinstance(data, Gather):
         writev = getattr(sink, "writev", None)
         if writev is not None:
-            _write_pieces(writev, data.pieces(), wrote)
+            if data.scattered:
+                _write_pieces(writev, data.head, wrote)
+                for items, nbytes in data.row_runs(IOV_MAX):
+                    _write_rows(writev, items, nbytes, wrote)
+                _write_pieces(writev, data.tail, wrote)
+            else:
+                _write_pieces(writev, data.pieces(), wrote)
             return
         data = data.join()
     view = memoryview(data).cast("B")
@@ -125,10 +157,34 @@ def write_all(sink: Sink, data: bytes | memoryview | Gather, wrote: Callable[[in
         view = view[n:]
 
 
+def _write_rows(writev: Callable[[Sequence[Any]], int], items: Sequence[Any], nbytes: int,
+               wrote: Callable[[int], None] | None) -> None:
+    """Rows' own bytes (at most IOV_MAX of them), ``nbytes`` by their sizes: one ``writev``
+    call, the rest of a short write carried on (and the sizes checked then)."""
+    n = writev(items)
+    if n and wrote is not None:
+        wrote(n)
+    if n == nbytes:
+        return
+    actual = sum(memoryview(p).nbytes for p in items)
+    if actual != nbytes:
+        raise OSError(f"internal error: the rows' bytes differ from their sizes by {actual - nbytes:+d}")
+    if not n:
+        raise OSError(f"short write ({nbytes} bytes not written)")
+    _write_pieces(writev, items, wrote, skip=n)
+
+
 def _write_pieces(writev: Callable[[Sequence[Any]], int], pieces: Sequence[Any],
-                  wrote: Callable[[int], None] | None) -> None:
+                  wrote: Callable[[int], None] | None, skip: int = 0) -> None:
+    """``pieces`` end to end, from byte ``skip`` on."""
     views = [v for v in (memoryview(p).cast("B") for p in pieces) if v.nbytes]
     i = 0
+    while skip and i < len(views):  # past the bytes written already
+        if skip < views[i].nbytes:
+            views[i] = views[i][skip:]
+            break
+        skip -= views[i].nbytes
+        i += 1
     while i < len(views):
         n = writev(views[i:i + IOV_MAX])
         if not n:
@@ -153,16 +209,38 @@ class Gather:
     a block's message's other parts (pyarrow's buffers, the fixed columns' own arrays);
     ``nbytes`` in all. Nothing is copied until ``pieces`` or ``join``, not even the lists
     (copying a list touches every object in it), which checks that the rows' bytes are as
-    many as the sizes said."""
+    many as the sizes said.
 
-    __slots__ = ("data_nbytes", "head", "nbytes", "runs", "tail")
+    With ``offsets`` (where each row's bytes start, from 0, and the end: the block's Arrow
+    offsets) and rows of ``SCATTER_ROW_BYTES`` or more on average, the rows are ``scattered``:
+    written as they are, IOV_MAX at a time (``row_runs``), never joined."""
 
-    def __init__(self, runs: list[Run], nbytes: int, head: Sequence[Any] = (), tail: Sequence[Any] = ()) -> None:
+    __slots__ = ("data_nbytes", "head", "nbytes", "offsets", "runs", "scattered", "tail")
+
+    def __init__(self, runs: list[Run], nbytes: int, head: Sequence[Any] = (), tail: Sequence[Any] = (),
+                 offsets: np.ndarray[Any, Any] | None = None) -> None:
         self.runs = runs
         self.data_nbytes = nbytes
         self.head = list(head)
         self.tail = list(tail)
         self.nbytes = nbytes + sum(memoryview(p).nbytes for p in (*self.head, *self.tail))
+        self.offsets = offsets
+        self.scattered = offsets is not None and len(offsets) > 1 and nbytes >= SCATTER_ROW_BYTES * (len(offsets) - 1)
+
+    def row_runs(self, most: int) -> Iterator[tuple[Sequence[Any], int]]:
+        """The rows' bytes, at most ``most`` rows at a time (slices of the callers' lists), and
+        how many bytes each slice holds by the sizes (``offsets``)."""
+        assert self.offsets is not None
+        ends = self.offsets
+        rows = sum(hi - lo for _, lo, hi in self.runs)
+        if rows != len(ends) - 1:
+            raise OSError(f"internal error: {rows} rows' bytes for {len(ends) - 1} rows")
+        row = 0  # the block's row the run at hand starts at
+        for seq, lo, hi in self.runs:
+            for a in range(lo, hi, most):
+                b = min(a + most, hi)
+                yield seq[a:b], int(ends[row + b - lo]) - int(ends[row + a - lo])
+            row += hi - lo
 
     def data(self) -> bytes:
         """The runs' bytes joined. Only they are in the join: of bytes objects alone, a large
@@ -256,7 +334,8 @@ class _Capture:
                 if key == (data_in.address, data_in.size):  # the bytes come after every fixed column
                     if found != len(columns):
                         return None
-                    return [Gather(gather.runs, gather.nbytes, head=head, tail=parts[k + 1:])]
+                    return [Gather(gather.runs, gather.nbytes, head=head, tail=parts[k + 1:],
+                                   offsets=gather.offsets)]
                 arrays = columns.get(key) if key is not None else None
                 if arrays is None:
                     head.append(part)
@@ -450,7 +529,8 @@ class SessionWriter:
                 offsets = np.empty(hi - lo + 1, np.int32)  # the bytes' Arrow offsets, from 0
                 offsets[0] = 0
                 np.subtract(ends[lo:hi], at(lo), out=offsets[1:], casting="unsafe")
-                self._write_block(_cut_columns(pending, lo, hi), offsets, Gather(_cut(data, lo, hi), at(hi) - at(lo)))
+                self._write_block(_cut_columns(pending, lo, hi), offsets,
+                                  Gather(_cut(data, lo, hi), at(hi) - at(lo), offsets=offsets))
         except OSError as exc:
             self._fail(exc)
             self.rows_dropped += total - (self.rows_written - before) + self._pending_rows

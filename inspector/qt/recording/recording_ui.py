@@ -329,10 +329,25 @@ class RecordingUi(QObject):
             else:
                 timer.start()
 
-        def show() -> None:
-            timer.deleteLater()
+        def show() -> None:  # laid out in this turn, painted a piece a turn in the next ones
+            timer.timeout.disconnect(show)
             self.building.remove(view)
+            view.setUpdatesEnabled(False)
             self._show_view(view)
+            timer.timeout.connect(paint)
+            timer.start()
+
+        pieces = view.paint_steps()
+
+        def paint() -> None:
+            try:
+                more = next(pieces, timer) is not timer
+            except RuntimeError:  # closed meanwhile: its widgets are gone
+                more = False
+            if more:
+                timer.start()
+            else:
+                timer.deleteLater()
         timer.timeout.connect(step)
         step()
 

@@ -96,7 +96,7 @@ class RecordingView(QWidget):
 
         # The replay bar asks for no width of its own: a document opened in a narrow window must not
         # narrow the side column (and paint the whole window again); its right end is cut instead.
-        bar_box = QWidget()
+        self.bar_box = bar_box = QWidget()
         bar_box.setMinimumWidth(1)
         bar = QHBoxLayout(bar_box)
         bar.setContentsMargins(0, 2, 4, 2)
@@ -121,6 +121,21 @@ class RecordingView(QWidget):
             yield from self._prepare_rows()
         yield
         self.ensurePolished()  # its widgets' style, here rather than in the turn that shows it
+
+    def paint_steps(self) -> Iterator[None]:
+        """A built document shown with its updates off (``setUpdatesEnabled(False)``) is painted a
+        piece a turn of the event loop, the caller pausing at each ``yield``: the log's table first,
+        then the rest (the filter bar, detail pane, replay bar and graph). Each is a few ms."""
+        panel = self.log_panel
+        rest = [w for w in panel.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+                if w is not panel.splitter]
+        rest += [panel.detail, self.latency_plot, self.bar_box]
+        for w in rest:
+            w.setUpdatesEnabled(False)
+        self.setUpdatesEnabled(True)
+        yield
+        for w in rest:
+            w.setUpdatesEnabled(True)
 
     def _prepare_rows(self, clock: Callable[[], float] = time.perf_counter) -> Iterator[None]:
         """Format the newest ``PREPARED_ROWS`` rows, newest first, a step of ``PREPARE_S`` at a time:

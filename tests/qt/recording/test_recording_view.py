@@ -435,3 +435,22 @@ def test_a_built_document_formats_its_newest_rows_a_time_slice_a_step(qtbot, tmp
     done.append(len(model._cache))
     assert done == [0, 0, *range(2, recording_view.PREPARED_ROWS + 1, 2)]  # the kinds' brushes, then the rows
     assert set(model._cache) == {model.number_at(r) for r in range(n - recording_view.PREPARED_ROWS, n)}
+
+
+def test_a_shown_document_is_painted_its_table_first_then_the_rest(qtbot, tmp_path):
+    """Shown with its updates off, a document paints a piece a turn: the log's table (the rows the
+    user opened it for), then its filter bar, detail pane, replay bar and graph."""
+    from inspector.logstore.recording_source import prepare
+
+    view = RecordingView(prepare(write(tmp_path / "painted.rirec")), None)
+    qtbot.addWidget(view)
+    view.setUpdatesEnabled(False)
+    view.show()
+    panel = view.log_panel
+    rest = [panel.detail, panel.text_edit, panel.kind_button, view.latency_plot, view.replay, view.mock_button]
+    pieces = view.paint_steps()
+    next(pieces)
+    assert panel.view.updatesEnabled() and panel.view.viewport().updatesEnabled()
+    assert not any(w.updatesEnabled() for w in rest)
+    assert next(pieces, None) is None
+    assert all(w.updatesEnabled() for w in [*rest, panel.view, view])

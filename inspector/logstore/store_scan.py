@@ -16,10 +16,7 @@ filter's a few µs a block).
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -117,7 +114,6 @@ def match_chunks(reader: SessionReader, query: Query, start: int = 0, stop: int 
 _Piece: TypeAlias = "tuple[int, int, Any, _Mask | None, bool]"
 AHEAD_CHUNKS = 8    # chunks whose text hits are sought ahead of the one being taken
 SEARCH_THREADS = 2  # threads seeking them: a core each on a 2-core machine
-SEARCH_NICE = 10    # how much lower their CPU priority is than the thread taking the chunks (Linux)
 
 
 def _pieces(reader: SessionReader, start: int, stop: int, size: int,
@@ -148,25 +144,11 @@ def _pieces(reader: SessionReader, start: int, stop: int, size: int,
             break
 
 
-def _yield_cpu() -> None:
-    """A search thread's CPU priority lowered by ``SEARCH_NICE`` (a thread's own on Linux; elsewhere
-    the call would name a process): when the cores are all busy, the thread taking the chunks (the
-    GUI's) gets a core as soon as it wants one, rather than waiting for the search threads' time
-    slices; an idle machine runs them as fast as before."""
-    if sys.platform != "linux" or not SEARCH_NICE:
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + SEARCH_NICE))
-    except OSError:  # not allowed here (a sandbox): as fast as the taker, as before
-        pass
-
-
 def _ahead(pieces: Iterator[_Piece], hits: Callable[[Any], _Mask]) -> Iterator[_Piece | None]:
     """``pieces`` with their text ``hits`` found on worker threads (the scan's own, gone with
-    it, at a lower CPU priority: ``_yield_cpu``), ``AHEAD_CHUNKS`` ahead. None: the next piece's
-    hits are not found yet, and the one taking them would rather not wait (``scan_pace``)."""
-    pool = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="text-search", initializer=_yield_cpu)
+    it), ``AHEAD_CHUNKS`` ahead. None: the next piece's hits are not found yet, and the one
+    taking them would rather not wait (``scan_pace``)."""
+    pool = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="text-search")
     queue: deque[tuple[int, int, Any, Future[_Mask] | None, bool]] = deque()
     more = True
     try:

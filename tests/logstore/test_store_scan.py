@@ -245,38 +245,6 @@ def test_an_ascii_search_is_done_on_threads_of_its_own_which_end_with_it(tmp_pat
     assert not _mapped(reader.path)
 
 
-def test_the_search_threads_run_at_a_lower_cpu_priority_than_the_scan_s_taker(tmp_path_factory):
-    """On a machine whose cores are all busy, the thread taking a scan's chunks (the GUI's) gets a
-    core before the search threads: theirs is the lower priority (a thread's own nice on Linux),
-    from before their first search on; the taker's own is left as it was."""
-    import os
-    import sys
-
-    import pytest
-
-    from inspector.logstore import store_scan
-    if sys.platform != "linux":
-        pytest.skip("a thread's own CPU priority is Linux's")
-    rows_ = [(1.0 + i, "c1", 1, Kind.EVENT, "orders.eu", i, 0, _body("orders.eu", i, False, False, False), 0)
-             for i in range(400)]
-    reader = _store(tmp_path_factory, rows_, 10, [*CONNS, *TOPICS])
-    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    seen: dict[int, int] = {}  # search thread -> its priority when it searched
-    search = BodySearch(b"orders")
-
-    def hits(data):
-        tid = threading.get_native_id()
-        seen[tid] = os.getpriority(os.PRIO_PROCESS, tid)
-        return search.hits(data)
-
-    pieces = store_scan._ahead(store_scan._pieces(reader, 0, 400, 20, None, False), hits)
-    assert sum(int(hit.sum()) for _, _, _, hit, _ in pieces) == 400
-    reader.close()
-    assert seen and threading.get_native_id() not in seen
-    assert set(seen.values()) == {min(19, mine + store_scan.SEARCH_NICE)} and store_scan.SEARCH_NICE > 0
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
-
-
 def test_a_damaged_block_read_ahead_stops_the_scan_where_it_lies(tmp_path_factory):
     """The blocks are read ahead of the chunk being taken: a damaged one still raises when the
     scan reaches it, after every chunk before it; skipped (``readable``), its rows are not found."""

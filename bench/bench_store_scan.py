@@ -17,7 +17,8 @@ text search also decodes every body it read by its head only (its later ones do 
 the GUI thread whose lateness is the stall. Last, the real log panel over the session
 (``LogPanel`` showing the folder as an opened session does): a topic filter and text searches
 typed into its filter bar, from the change to the full result in the view, with the GUI
-thread's worst stall (a 1 ms ticker), beside the log's old way (``LogModel.set_query``: the
+thread's worst stall (a 1 ms ticker) and how long of it the thread waited for a CPU (Linux's
+schedstat: a loaded machine's share, not the log's own work), beside the log's old way (``LogModel.set_query``: the
 whole match at once, the GUI thread held for all of it) and the bare scan (``match_chunks``
 in a plain loop, no GUI); with --busy, again with a child spinning on the other core. Page
 cache warm (the file just written).
@@ -300,7 +301,7 @@ def _panel_figures(folder: Path, rounds: int, busy: bool) -> None:
     app.processEvents()
     print(f"\n  the log panel over {len(panel.rows):,} rows{', the other core busy' if busy else ''} ({loadavg()}):")
     print(f"  {'query':14s} {'rows shown':>10s} {'panel s (min-max)':>19s} {'worst stall ms (min-max)':>25s} "
-          f"{'old way s = stall':>18s} {'bare scan s':>12s} {'panel/bare':>10s}")
+          f"{'of it CPU wait ms':>18s} {'old way s = stall':>18s} {'bare scan s':>12s} {'panel/bare':>10s}")
     for name in ("topic", "text, rare", "text, common"):
         q = QUERIES[name]
         runs = [_panel_run(app, panel, q, QEventLoop, QTimer) for _ in range(rounds)]
@@ -311,8 +312,10 @@ def _panel_figures(folder: Path, rounds: int, busy: bool) -> None:
         panel.model.set_query(Query())
         bare = [scan(doc.reader, q)[0] for _ in range(rounds)]
         secs, worst = [r[0] for r in runs], [r[1] * 1e3 for r in runs]
+        waited = [r[3] * 1e3 for r in runs]
         print(f"  {name:14s} {runs[0][2]:10,d} {statistics.median(secs):7.3f} ({min(secs):.3f}-{max(secs):.3f}) "
               f"{statistics.median(worst):11.1f} ({min(worst):.1f}-{max(worst):.1f}) "
+              f"{'/'.join(f'{w:.0f}' for w in waited):>18s} "
               f"{statistics.median(old):18.3f} {statistics.median(bare):12.3f} "
               f"{statistics.median(secs) / statistics.median(bare):10.2f}")
     panel.close()
@@ -320,36 +323,56 @@ def _panel_figures(folder: Path, rounds: int, busy: bool) -> None:
     doc.close()
 
 
+def queue_wait() -> float:
+    """Seconds this thread has waited for a CPU while runnable (Linux's schedstat; 0 elsewhere)."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class GapTicker:
     """A 1 ms timer (``timer``: Qt's QTimer class) and the gaps between its ticks: how long the GUI
-    thread went without turning. ``restart`` when the measured work starts."""
+    thread went without turning, and of each how long it waited for a CPU (``waits``: a loaded
+    machine's share, not the thread's own work). ``restart`` when the measured work starts."""
 
     def __init__(self, timer: Any) -> None:
         self.gaps: list[float] = []
+        self.waits: list[float] = []
         self.last = time.perf_counter()
+        self._waited = queue_wait()
         self.timer = timer()
         self.timer.setInterval(1)
         self.timer.timeout.connect(self.tick)
 
     def restart(self) -> float:
         self.last = time.perf_counter()
+        self._waited = queue_wait()
         return self.last
 
     def tick(self) -> None:
-        now = time.perf_counter()
+        now, waited = time.perf_counter(), queue_wait()
         self.gaps.append(now - self.last)
-        self.last = now
+        self.waits.append(waited - self._waited)
+        self.last, self._waited = now, waited
+
+    def worst(self) -> tuple[float, float]:
+        """The longest gap and how long of it the thread waited for a CPU."""
+        k = max(range(len(self.gaps)), key=self.gaps.__getitem__)
+        return self.gaps[k], self.waits[k]
 
 
-def _panel_run(app: Any, panel: Any, q: Query, event_loop: Any, timer: Any) -> tuple[float, float, int]:
-    """Type ``q`` into the filter bar; (seconds to the full result, worst GUI-thread gap, rows shown)."""
+def _panel_run(app: Any, panel: Any, q: Query, event_loop: Any, timer: Any) -> tuple[float, float, int, float]:
+    """Type ``q`` into the filter bar; (seconds to the full result, worst GUI-thread gap, rows shown,
+    how long of that gap the thread waited for a CPU)."""
     panel.topic_edit.setText("")
     panel.text_edit.setText("")
     panel.apply_filter()
     app.processEvents()
     loop = event_loop()
     ticks = GapTicker(timer)
-    ticker, gaps = ticks.timer, ticks.gaps
+    ticker = ticks.timer
     panel.scan_job.finished.connect(loop.quit)
     ticker.start()
     panel.topic_edit.setText(q.topic)
@@ -362,7 +385,8 @@ def _panel_run(app: Any, panel: Any, q: Query, event_loop: Any, timer: Any) -> t
     ticks.tick()
     ticker.stop()
     panel.scan_job.finished.disconnect(loop.quit)
-    return secs, max(gaps), panel.model.rowCount()
+    worst, waited = ticks.worst()
+    return secs, worst, panel.model.rowCount(), waited
 
 
 def loadavg() -> str:

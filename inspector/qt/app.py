@@ -276,6 +276,8 @@ async def _main(args: AppOptions, shown: Shown) -> int:
             window.open_file(args.open_file)
         if window.tabs():  # once the connections' client and mock modules are loaded too
             _finish_at_first_frame(window)
+        elif opening:
+            _finish_after_open(window)
         else:
             _finish_start(window)
         if self_test:
@@ -313,6 +315,23 @@ def _finish_at_first_frame(window: MainWindow) -> None:
     model.rowsInserted.connect(rows_in)
     timer.timeout.connect(finish)
     timer.start(FREEZE_FALLBACK_MS)
+
+
+def _finish_after_open(window: MainWindow) -> None:
+    """``_finish_start`` once the file opened at start shows (or failed), not while it opens: its
+    full collection of start-up's objects holds the GUI thread for tens of ms."""
+    ui = window.recording
+    if ui is None:
+        _finish_start(window)
+        return
+
+    def finish(*_args: object) -> None:
+        ui.opened.disconnect(finish)
+        ui.open_failed.disconnect(finish)
+        QTimer.singleShot(AFTER_FIRST_FRAME_MS, window, lambda: _finish_start(window))
+
+    ui.opened.connect(finish)
+    ui.open_failed.connect(finish)
 
 
 def _finish_start(window: MainWindow, live: bool = False) -> None:

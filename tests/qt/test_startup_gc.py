@@ -110,3 +110,20 @@ def test_plotting_is_imported_on_a_thread_of_its_own_once_start_up_is_done():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90,
                        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert r.returncode == 0 and "imported on import pyqtgraph" in r.stdout, r.stderr
+
+
+@pytest.mark.parametrize("signal", ["opened", "open_failed"])
+def test_a_file_opened_at_start_runs_the_collector_again_only_once_its_open_has_ended(
+        qtbot, tmp_path, paused_collector, monkeypatch, signal):
+    """The full collection that ends start-up holds the GUI thread for tens of ms: a file opened at
+    start is shown (or has failed) first."""
+    monkeypatch.setattr(app_module, "AFTER_FIRST_FRAME_MS", 1)
+    w = windows.make_window(qtbot, tmp_path)
+    assert w.recording is not None
+    app_module._finish_after_open(w)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert not gc.isenabled()  # the open has not ended
+    getattr(w.recording, signal).emit(None if signal == "opened" else "cannot open x: no such file")
+    qtbot.waitUntil(gc.isenabled, timeout=5000)
+    assert gc.get_freeze_count() > 0

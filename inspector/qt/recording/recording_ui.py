@@ -72,9 +72,13 @@ class _Worker(QObject):
 
 def _open_document(path: str) -> PreparedRecording | StoreDocument:
     """``store_document.open_document``, its modules imported on the worker's thread, not the GUI's
-    (the log's rows over a store too: the GUI thread would import them when it shows the file)."""
+    (those the document's build and first rows use too: the GUI thread would import them as it
+    builds the document, a module a step)."""
     with short_switch_interval():
-        import inspector.logstore.log_rows  # noqa: F401 - imported here, not on the GUI thread
+        import inspector.logstore.log_rows  # imported here, not on the GUI thread
+        import inspector.protocol.summaries  # the rows' summaries
+        import inspector.proxy.pair_names  # a proxy recording's sides
+        import inspector.qt.log.cell_painter  # noqa: F401 - the document's log cells
         from inspector.logstore.store_document import open_document
         return open_document(path)
 
@@ -318,12 +322,32 @@ class RecordingUi(QObject):
         def step() -> None:
             try:
                 next(steps)
-            except StopIteration:
-                timer.deleteLater()
-                self.building.remove(view)
-                self._show_view(view)
+            except StopIteration:  # shown in a turn of its own: its layout, then its paint, take a few ms each
+                timer.timeout.disconnect(step)
+                timer.timeout.connect(show)
+                timer.start()
             else:
                 timer.start()
+
+        def show() -> None:  # laid out in this turn, painted a piece a turn in the next ones
+            timer.timeout.disconnect(show)
+            self.building.remove(view)
+            view.setUpdatesEnabled(False)
+            self._show_view(view)
+            timer.timeout.connect(paint)
+            timer.start()
+
+        pieces = view.paint_steps()
+
+        def paint() -> None:
+            try:
+                more = next(pieces, timer) is not timer
+            except RuntimeError:  # closed meanwhile: its widgets are gone
+                more = False
+            if more:
+                timer.start()
+            else:
+                timer.deleteLater()
         timer.timeout.connect(step)
         step()
 

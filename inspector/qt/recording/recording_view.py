@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from inspector.mock.replay import play
+from inspector.qt import icons
 from inspector.qt.aio import Tasks
 from inspector.qt.latency.latency_plot import LatencyPlot
 from inspector.qt.log.model import COL_CONN
@@ -25,7 +27,7 @@ from inspector.qt.recording.replay_panel import ReplayPanel
 from inspector.recording import RecordingError
 
 PREPARED_ROWS = 64  # rows formatted before a built document first shows (a tall window's worth)
-PREPARE_STEP = 32   # of them a step: a few ms
+PREPARE_S = 0.004   # of them a step: as many as this much of the GUI thread formats (the first reads its block)
 
 if TYPE_CHECKING:  # a recording's columns load when a file is opened
     from inspector.logstore.recording_source import PreparedRecording
@@ -94,7 +96,7 @@ class RecordingView(QWidget):
 
         # The replay bar asks for no width of its own: a document opened in a narrow window must not
         # narrow the side column (and paint the whole window again); its right end is cut instead.
-        bar_box = QWidget()
+        self.bar_box = bar_box = QWidget()
         bar_box.setMinimumWidth(1)
         bar = QHBoxLayout(bar_box)
         bar.setContentsMargins(0, 2, 4, 2)
@@ -115,13 +117,43 @@ class RecordingView(QWidget):
         yield
         self.replay.load(rec, show_all=True)
         self._fit_connection_column()
-        model = self.log_panel.model
         if self.log_panel.following:  # the newest rows will be in view: formatted a few at a time
-            for end in range(model.rowCount(), max(0, model.rowCount() - PREPARED_ROWS), -PREPARE_STEP):
-                yield
-                model.prepare(end - PREPARE_STEP, end)
+            yield from self._prepare_rows()
         yield
         self.ensurePolished()  # its widgets' style, here rather than in the turn that shows it
+
+    def paint_steps(self) -> Iterator[None]:
+        """A built document shown with its updates off (``setUpdatesEnabled(False)``) is painted a
+        piece a turn of the event loop, the caller pausing at each ``yield``: the log's table first,
+        then the rest (the filter bar, detail pane, replay bar and graph). Each is a few ms."""
+        panel = self.log_panel
+        rest = [w for w in panel.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+                if w is not panel.splitter]
+        rest += [panel.detail, self.latency_plot, self.bar_box]
+        for w in rest:
+            w.setUpdatesEnabled(False)
+        self.setUpdatesEnabled(True)
+        yield
+        for w in rest:
+            w.setUpdatesEnabled(True)
+
+    def _prepare_rows(self, clock: Callable[[], float] = time.perf_counter) -> Iterator[None]:
+        """Format the newest ``PREPARED_ROWS`` rows, newest first, a step of ``PREPARE_S`` at a time:
+        a row's cost varies with its body and the machine's load, so a step counts time, not rows."""
+        model = self.log_panel.model
+        end = model.rowCount()
+        first = max(0, end - PREPARED_ROWS)
+        if end > first:  # the kinds' brushes and icons (the Qt enums PySide makes at their first use)
+            yield
+            for kind in (*icons.KIND_COLOURS, -1):
+                icons.kind_brush(kind)
+                icons.kind_icon(kind)
+        while end > first:
+            yield
+            t0 = clock()
+            while end > first and clock() - t0 < PREPARE_S:
+                model.prepare(end - 1, end)
+                end -= 1
 
     def _fit_connection_column(self) -> None:
         """A recording's connections are named after the file: show the names whole (within reason)."""

@@ -410,3 +410,47 @@ def test_rows_prepared_before_a_first_paint_are_the_rows_painted(qtbot, tmp_path
     assert len(model._cache) == 5
     assert [[model.data(model.index(r, c), Qt.ItemDataRole.DisplayRole) for c in range(model.columnCount())]
             for r in range(model.rowCount())] == cells
+
+
+def test_a_built_document_formats_its_newest_rows_a_time_slice_a_step(qtbot, tmp_path, monkeypatch):
+    """Rows cost what their bodies and the machine's load make them: a build step formats rows for
+    ``PREPARE_S`` of its clock, not a fixed number of them, newest first, until a window's worth is."""
+    from inspector.logstore.recording_source import prepare
+    from inspector.qt.recording import recording_view
+
+    view = RecordingView(prepare(write(tmp_path / "sliced.rirec", n=100)), None, staged=True)
+    qtbot.addWidget(view)
+    for _ in view.build_steps():  # up to the rows' own steps
+        if hasattr(view, "replay") and view.log_panel.model.rowCount():
+            break
+    model = view.log_panel.model
+    n = model.rowCount()
+    monkeypatch.setattr(recording_view, "PREPARE_S", 3)
+    ticks = iter(range(1, 10_000))  # a clock read once a step and once before each row: 2 rows a step
+
+    model._cache.clear()
+    done = []
+    for _ in view._prepare_rows(lambda: next(ticks)):
+        done.append(len(model._cache))
+    done.append(len(model._cache))
+    assert done == [0, 0, *range(2, recording_view.PREPARED_ROWS + 1, 2)]  # the kinds' brushes, then the rows
+    assert set(model._cache) == {model.number_at(r) for r in range(n - recording_view.PREPARED_ROWS, n)}
+
+
+def test_a_shown_document_is_painted_its_table_first_then_the_rest(qtbot, tmp_path):
+    """Shown with its updates off, a document paints a piece a turn: the log's table (the rows the
+    user opened it for), then its filter bar, detail pane, replay bar and graph."""
+    from inspector.logstore.recording_source import prepare
+
+    view = RecordingView(prepare(write(tmp_path / "painted.rirec")), None)
+    qtbot.addWidget(view)
+    view.setUpdatesEnabled(False)
+    view.show()
+    panel = view.log_panel
+    rest = [panel.detail, panel.text_edit, panel.kind_button, view.latency_plot, view.replay, view.mock_button]
+    pieces = view.paint_steps()
+    next(pieces)
+    assert panel.view.updatesEnabled() and panel.view.viewport().updatesEnabled()
+    assert not any(w.updatesEnabled() for w in rest)
+    assert next(pieces, None) is None
+    assert all(w.updatesEnabled() for w in [*rest, panel.view, view])

@@ -80,7 +80,9 @@ class SessionReader:
             self._starts.append(self._starts[-1] + b.rows)
         self._cache.clear()
         end = blocks[-1].end if blocks else data_start
-        self.lost_bytes = size - end
+        # an index listing blocks past the data's end (the writer writes data first) means the data was cut
+        listed_end = decoded.blocks[-1].end if decoded.blocks else data_start
+        self.lost_bytes = max(size, listed_end) - end
         self.note = ""
         if self.lost_bytes or decoded.damaged or len(blocks) > indexed:
             self.note = f"recovered {len(self)} rows, lost {self.lost_bytes} bytes"

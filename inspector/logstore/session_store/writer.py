@@ -632,8 +632,9 @@ class SessionWriter:
             self.rows_written -= torn.rows
             self.rows_dropped += torn.rows
         whole = self.blocks[-1].end if self.blocks else self._schema_size
-        for f, size in ((self._data, whole), (self._index, len(block_index.MAGIC) +
-                                               block_index.ENTRY_SIZE * len(self.blocks))):
+        # the index first: a reader never sees it list a block the data no longer holds
+        for f, size in ((self._index, len(block_index.MAGIC) + block_index.ENTRY_SIZE * len(self.blocks)),
+                        (self._data, whole)):
             with contextlib.suppress(OSError):  # the reader drops a torn tail anyway
                 f.cut_back(size)
 

@@ -36,7 +36,7 @@ Exits 3 when a target is missed.
 usage: python bench/bench_flood.py [--frames 200000] [--repeat 3] [--shapes compact,dumps,...] [--busy]
        [--paths app]  (the app path alone: for a profiler)
        [--profile DIR]  (py-spy samples each timed app run, from its flood to its last frame stored:
-                         DIR/<shape>-<run>.txt, py-spy's raw format with native frames)
+                         DIR/<shape>-<run>.txt, py-spy's raw format, Python frames)
 """
 
 from __future__ import annotations
@@ -164,7 +164,8 @@ class Server:
 
 
 class Profiler:
-    """py-spy sampling this process (every thread, native frames too) for one timed app run: what a
+    """py-spy sampling this process (every thread; Python frames only, without pausing it: pausing to
+    read native stacks slowed the flood several times over) for one timed app run: what a
     whole-process profile of the benchmark would bury under start-up, warm-up and the other paths."""
 
     def __init__(self, folder: str, name: str) -> None:

@@ -239,8 +239,8 @@ class FrameParser:
         joined straight from the pieces (one copy, no frame-sized buffer to slice it from). Its
         header passed the checks when it came (``_parse`` checks a header before it waits for the
         payload). False, nothing done: the header came in pieces too (``_parse`` reads the join).
-        The line that proves it: bench/bench_receive.py --shapes body60k under callgrind (a frame of
-        60 KB spans two reads one time in four)."""
+        The line that proves it: bench/bench_receive.py --shapes body60k under callgrind (bodies of
+        tens of KB often span two reads)."""
         held = self._held
         first = held[0]
         if len(first) < 2:

@@ -24,14 +24,19 @@ long strings, \\u escapes, another server's ~1 KB list of 22 small objects, 8 KB
 Prints per shape frames/s of each, app/bare, app/limit, the UI event-loop lag
 during (b) (how late a 10 ms timer fires) p50/p99, and the GUI thread's CPU time per
 frame during (b) (steadier than rates on a shared machine: what neighbours take is not
-counted). Each rate is timed from the first message received to the last one counted
-((b): when it is in the frame store).
+counted), beside the bare loop's (its receiving thread, connecting included). Below the
+table, per run: the GUI thread's page faults per frame (memory touched for the first time)
+and the share of the run it waited, runnable, for a CPU (what the machine's neighbours
+took). Each rate is timed from the first message received to the last one counted ((b):
+when it is in the frame store).
 One untimed app run comes first: what loads on the first connection and flood (the latency
 plot) is bench_startup.py's to measure, not whichever shape runs first.
 Exits 3 when a target is missed.
 
 usage: python bench/bench_flood.py [--frames 200000] [--repeat 3] [--shapes compact,dumps,...] [--busy]
        [--paths app]  (the app path alone: for a profiler)
+       [--profile DIR]  (py-spy samples each timed app run, from its flood to its last frame stored:
+                         DIR/<shape>-<run>.txt, py-spy's raw format, Python frames)
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import importlib.util
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -99,6 +105,21 @@ class Busy:
         self.proc.wait()
 
 
+def thread_faults() -> int:
+    """Page faults of the calling thread so far (minor: memory touched for the first time)."""
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+
+
+def thread_waited() -> float:
+    """Seconds the calling thread has waited, runnable, for a CPU (Linux schedstat; nan elsewhere):
+    what the machine's neighbours took from it."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
@@ -139,6 +160,29 @@ class Server:
             self._say("quit")
             self.proc.wait(10)
         except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+class Profiler:
+    """py-spy sampling this process (every thread; Python frames only, without pausing it: pausing to
+    read native stacks slowed the flood several times over) for one timed app run: what a
+    whole-process profile of the benchmark would bury under start-up, warm-up and the other paths."""
+
+    def __init__(self, folder: str, name: str) -> None:
+        spy = shutil.which("py-spy", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+        if spy is None:
+            raise SystemExit("--profile: py-spy not found (pip install py-spy)")
+        os.makedirs(folder, exist_ok=True)
+        self.path = os.path.join(folder, name + ".txt")
+        self.proc = subprocess.Popen([spy, "record", "--pid", str(os.getpid()), "--rate", "250", "--nonblocking",
+                                      "--format", "raw", "--output", self.path],
+                                     stdout=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
             self.proc.kill()
 
 
@@ -245,8 +289,10 @@ def receiver_main(url: str) -> int:
         print("subscribed", flush=True)
     for line in sys.stdin:
         path, per_conn, conns = line.split()
+        cpu0, faults0 = time.thread_time(), thread_faults()
         rate = asyncio.run(RECEIVERS[path](url, subscribed, int(per_conn), int(conns)))
-        print(f"{rate!r}", flush=True)
+        n = int(per_conn) * int(conns)
+        print(f"{rate!r} {(time.thread_time() - cpu0) / n * 1e6!r} {(thread_faults() - faults0) / n!r}", flush=True)
     return 0
 
 
@@ -259,8 +305,9 @@ class Receiver:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
 
-    def run(self, server: Server, path: str, shape: str, per_conn: int, conns: int) -> float:
-        """One run of ``path`` (the app's process waits meanwhile)."""
+    def run(self, server: Server, path: str, shape: str, per_conn: int, conns: int) -> tuple[float, float, float]:
+        """One run of ``path`` (the app's process waits meanwhile): frames/s, and the receiving
+        thread's CPU µs and page faults per frame (connecting and closing included)."""
         self.stdin.write(f"{path} {per_conn} {conns}\n")
         self.stdin.flush()
         if self.stdout.readline().strip() != "subscribed":
@@ -269,7 +316,8 @@ class Receiver:
         line = self.stdout.readline().strip()
         if not line:
             raise SystemExit(f"{path} receiver ended")
-        return float(line)
+        rate, cpu, faults = map(float, line.split())
+        return rate, cpu, faults
 
     def close(self) -> None:
         try:
@@ -294,8 +342,29 @@ async def _wait_subscribed(tabs: list[Any]) -> None:
     await asyncio.sleep(0.2)
 
 
-async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns: int,
-                   lags: list[float], cpu: list[float]) -> float:
+async def _all_stored(panel: Any, target: int) -> float:
+    """When the log's store holds ``target`` frames (SystemExit after 300 s). The panel's own hook
+    after each batch is in the store: the end is timed exactly, and no timer polls the count
+    meanwhile (its wake-ups would be charged to the path measured)."""
+    from inspector.protocol.events import FrameSeen
+
+    stored: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+
+    def on_stored(_batch: list[FrameSeen], _stored: bool) -> None:
+        if panel.frame_count() >= target and not stored.done():
+            stored.set_result(time.perf_counter())
+    panel.add_flush_hook(on_stored)
+    try:
+        async with asyncio.timeout(300):
+            return await stored
+    except TimeoutError:
+        raise SystemExit(f"app path: {panel.frame_count()} frames stored of {target}") from None
+    finally:
+        panel.remove_flush_hook(on_stored)
+
+
+async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns: int, r: Result,
+                   spy: str | None = None) -> float:
     from PySide6.QtCore import Qt, QTimer
 
     from inspector.profiles import Profile, Subscription
@@ -307,7 +376,6 @@ async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns
         profile.subscriptions = [Subscription(TOPIC)]
         tabs.append(window.open_connection(profile))
     await _wait_subscribed(tabs)
-    loop = asyncio.get_running_loop()
     window.log_panel.flush()
     base = window.log_panel.frame_count()
     first: list[float] = []
@@ -329,23 +397,23 @@ async def app_path(window: Any, server: Server, shape: str, per_conn: int, conns
     def tick() -> None:
         now = time.perf_counter()
         if first:
-            lags.append(max(0.0, (now - last[0]) * 1000 - LAG_INTERVAL_MS))
+            r.lags.append(max(0.0, (now - last[0]) * 1000 - LAG_INTERVAL_MS))
         last[0] = now
     timer.timeout.connect(tick)
     timer.start()
 
     n = per_conn * conns
-    cpu0 = time.thread_time()
+    profiler = Profiler(*os.path.split(spy)) if spy else None
+    cpu0, faults0, waited0 = time.thread_time(), thread_faults(), thread_waited()
     server.flood(shape, per_conn)
-    target = base + n
-    deadline = loop.time() + 300
-    while window.log_panel.frame_count() < target:  # in the frame store
-        if loop.time() > deadline:
-            raise SystemExit(f"app path: only {window.log_panel.frame_count() - base} of {n} frames")
-        await asyncio.sleep(0.002)
-    elapsed = time.perf_counter() - first[0]
-    cpu.append((time.thread_time() - cpu0) / n * 1e6)
+    elapsed = await _all_stored(window.log_panel, base + n) - first[0]
+    r.cpu.append((time.thread_time() - cpu0) / n * 1e6)
+    r.faults.append((thread_faults() - faults0) / n)
+    r.waits.append((thread_waited() - waited0) / elapsed)
+    if profiler is not None:
+        profiler.stop()
     timer.stop()
+    loop = asyncio.get_running_loop()
     settle = loop.time() + 1  # the table follows a busy flood less often than the store (LogPanel._sync)
     while window.log_panel.model.rowCount() < n and loop.time() < settle:  # noqa: ASYNC110 - no signal says so
         await asyncio.sleep(0.01)
@@ -365,10 +433,15 @@ class Result:
     limit: list[float] = field(default_factory=list)
     lags: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)  # the app's GUI thread, µs per frame
+    faults: list[float] = field(default_factory=list)  # the app's GUI thread, page faults per frame
+    waits: list[float] = field(default_factory=list)  # the app's GUI thread, share of the run waiting for a CPU
+    bare_cpu: list[float] = field(default_factory=list)  # the bare loop's, µs per frame
+    bare_faults: list[float] = field(default_factory=list)
 
 
 def run_all(server: Server, receiver: Receiver, shapes: list[str], frames: dict[str, int], repeat: int,
-            paths: list[str], results: dict[str, Result], session_store: bool = True) -> None:
+            paths: list[str], results: dict[str, Result], session_store: bool = True,
+            profile: str | None = None) -> None:
     """Every run of every path, interleaved, from the app's process (the window is made once), the
     log written to a session store as the app writes it (``session_store``; else the ring alone)."""
     import qasync
@@ -398,7 +471,7 @@ def run_all(server: Server, receiver: Receiver, shapes: list[str], frames: dict[
         if "app" in paths:  # untimed: what loads on the first connection and flood (the latency plot) is
             # bench_startup's business, not any one shape's run
             server.build("compact", WARM_UP)
-            await app_path(window, server, "compact", WARM_UP, 1, [], [])
+            await app_path(window, server, "compact", WARM_UP, 1, Result())
         for shape in shapes:
             conns = SHAPES[shape][0]
             per_conn = frames[shape] // conns
@@ -409,9 +482,14 @@ def run_all(server: Server, receiver: Receiver, shapes: list[str], frames: dict[
                 for path in [p for p in [*order, "limit"] if p in paths]:
                     if path == "app":
                         window.log_panel.clear()  # every run starts from an empty store
-                        r.app.append(await app_path(window, server, shape, per_conn, conns, r.lags, r.cpu))
+                        where = os.path.join(profile, f"{shape}-{i + 1}") if profile else None
+                        r.app.append(await app_path(window, server, shape, per_conn, conns, r, where))
                     else:
-                        getattr(r, path).append(receiver.run(server, path, shape, per_conn, conns))
+                        rate, cpu, faults = receiver.run(server, path, shape, per_conn, conns)
+                        getattr(r, path).append(rate)
+                        if path == "bare":
+                            r.bare_cpu.append(cpu)
+                            r.bare_faults.append(faults)
         if live is not None:
             live.close()
         window.closed = asyncio.get_running_loop().create_future()
@@ -437,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paths", default=",".join(PATHS), help="comma-separated, of: " + ", ".join(PATHS))
     parser.add_argument("--no-store", action="store_true",
                         help="the app's log in its ring alone, no session store written (as before the store)")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="py-spy samples each timed app run's flood into DIR/<shape>-<run>.txt (raw format)")
     args = parser.parse_args(argv)
     shapes = [s for s in args.shapes.split(",") if s]
     paths = [p for p in args.paths.split(",") if p]
@@ -455,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     server = Server()
     receiver = Receiver(server.url)
     try:
-        run_all(server, receiver, shapes, frames, args.repeat, paths, results, session_store=not args.no_store)
+        run_all(server, receiver, shapes, frames, args.repeat, paths, results, session_store=not args.no_store,
+                profile=args.profile)
     finally:
         receiver.close()
         server.close()
@@ -476,7 +557,7 @@ def report(shapes: list[str], results: dict[str, Result], args: argparse.Namespa
           + ("; the ring alone (no session store)" if args.no_store else "; the log kept in a session store")
           + f"; load average {os.getloadavg()[0]:.2f}")
     print(f"{'shape':<9} {'conns':>5} {'frames':>8} {'bare/s':>10} {'app/s':>10} {'app/bare':>9} {'lag p50':>8} "
-          f"{'lag p99':>8} {'limit/s':>11} {'app/limit':>9} {'app µs/fr':>9}")
+          f"{'lag p99':>8} {'limit/s':>11} {'app/limit':>9} {'app µs/fr':>9} {'bare µs/fr':>10} {'app flt/fr':>10}")
     missed = []
     for shape in shapes:
         r = results[shape]
@@ -492,13 +573,17 @@ def report(shapes: list[str], results: dict[str, Result], args: argparse.Namespa
               f"{ratio:>8.2f}{' ' if ok_ratio else '!'} {percentile(r.lags, 50):>6.1f}ms "
               f"{p99:>6.1f}ms{' ' if ok_lag else '!'}"
               + (f"{limit_rate:>10,.0f} {app_rate / limit_rate:>9.2f}" if limit_rate else f"{'n/a':>10} {'n/a':>9}")
-              + f" {median(r.cpu):>9.2f}   {SHAPES[shape][1]}")
+              + f" {median(r.cpu):>9.2f} {median(r.bare_cpu):>10.2f} {median(r.faults):>10.2f}   {SHAPES[shape][1]}")
     for shape in shapes:
         r = results[shape]
         pairs = ", ".join(f"{a / b:.2f}" for a, b in zip(r.app, r.bare, strict=False))
         print(f"  {shape}: bare {spread(r.bare)}; app {spread(r.app)}; app/bare by run {pairs}"
               + (f"; limit {spread(r.limit)}" if r.limit else "")
               + f"; app CPU µs/frame {', '.join(f'{c:.2f}' for c in sorted(r.cpu))}"
+              + f", page faults/frame {', '.join(f'{c:.2f}' for c in sorted(r.faults))}"
+              + f", share of the run waiting for a CPU {', '.join(f'{c:.2f}' for c in sorted(r.waits))}"
+              + (f"; bare CPU µs/frame {', '.join(f'{c:.2f}' for c in sorted(r.bare_cpu))}"
+                 f", page faults/frame {', '.join(f'{c:.2f}' for c in sorted(r.bare_faults))}" if r.bare_cpu else "")
               + f"; lag max {max(r.lags, default=float('nan')):.1f} ms over {len(r.lags)} ticks")
     if no_limit:
         print(f"limit: n/a ({no_limit})")

@@ -170,9 +170,10 @@ class FrameParser:
         self.failure: Failure | None = None
         self.closed = False
         self.others = 0  # events other than binary messages returned so far: a feed with none is all bytes
-        # Bytes of an incomplete frame, kept as the reads that brought them (joined once
-        # the frame is complete, so a large frame arriving in many reads is copied once).
-        self._held: list[bytes] = []
+        # Bytes of an incomplete frame, kept as views of the reads that brought them (joined
+        # once the frame is complete, its payload alone when its header came whole: a large
+        # frame arriving in many reads is copied once, into the bytes kept).
+        self._held: list[bytes | memoryview] = []
         self._held_size = 0
         self._need = 0
         # The fragmented message in progress, if any.
@@ -200,7 +201,7 @@ class FrameParser:
             self._fragments = None
             return events
         if i < len(data) and not self.closed:
-            self._held = [data[i:]]
+            self._held = [memoryview(data)[i:] if i else data]
             self._held_size = len(data) - i
             self._need = need
         return events
@@ -213,12 +214,16 @@ class FrameParser:
         while self._held:
             take = self._need - self._held_size
             if len(data) - start < take:
-                self._held.append(data[start:] if start else data)
+                self._held.append(memoryview(data)[start:] if start else data)
                 self._held_size += len(data) - start
                 return -1
-            self._held.append(data[start:start + take])
-            buf = b"".join(self._held)
+            self._held.append(memoryview(data)[start:start + take])
             start += take
+            if self._held_frame(events):
+                if self.closed:
+                    return start
+                continue
+            buf = b"".join(self._held)
             self._held = []
             i, need = self._parse(buf, events, 0)
             if self.closed:
@@ -228,6 +233,30 @@ class FrameParser:
                 self._held_size = len(buf) - i
                 self._need = need
         return start
+
+    def _held_frame(self, events: list[WsEvent]) -> bool:
+        """The held frame, complete now, when its first piece holds its whole header: its payload
+        joined straight from the pieces (one copy, no frame-sized buffer to slice it from). Its
+        header passed the checks when it came (``_parse`` checks a header before it waits for the
+        payload). False, nothing done: the header came in pieces too (``_parse`` reads the join).
+        The line that proves it: bench/bench_receive.py --shapes body60k under callgrind (bodies of
+        tens of KB often span two reads)."""
+        held = self._held
+        first = held[0]
+        if len(first) < 2:
+            return False
+        b0, b1 = first[0], first[1] & 0x7F
+        header = 2 if b1 < 126 else 4 if b1 == 126 else 10
+        if len(first) < header:
+            return False
+        held[0] = memoryview(first)[header:]
+        payload = b"".join(held)
+        self._held = []
+        if b0 == 0x82 and self._fragments is None:  # the common case, as ``_parse`` takes it
+            events.append(payload)
+        else:
+            self._frame(b0 & 0x0F, b0 & 0x80, payload, events.append)
+        return True
 
     def _parse(self, data: bytes, events: list[WsEvent], start: int) -> tuple[int, int]:
         """Parse whole frames of ``data`` from ``start``; returns where the first incomplete one

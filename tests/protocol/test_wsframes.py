@@ -94,3 +94,23 @@ def test_a_16_bit_length_over_the_size_limit_is_refused():
     parser = FrameParser(max_size=200)
     assert parser.feed(frame(0x2, b"x" * 200) + frame(0x2, b"y" * 201)) == [b"x" * 200]
     assert parser.failure == Failure(1009, "server sent a message over the size limit of 200 bytes")
+
+
+@pytest.mark.parametrize("payload_size", [100, 300, 70_000])  # a 7-bit, a 16-bit and a 64-bit length
+def test_a_frame_split_in_two_reads_anywhere_comes_out_as_whole(payload_size):
+    """Held across reads, each kind of frame comes out as fed whole, wherever the read ended: in
+    its header, or in its payload (whose bytes are then joined straight from the reads)."""
+    payload = bytes(range(256)) * (payload_size // 256) + bytes(payload_size % 256)
+    frames = [frame(0x2, payload), frame(0x1, b"t" * payload_size), frame(0x2, payload[:9], fin=False)
+              + frame(0x0, payload)]
+    if payload_size <= 125:
+        frames += [frame(0x9, payload), frame(0x8, b"\x03\xe8" + b"r" * (payload_size - 2))]
+    for data in frames:
+        data = frame(0x2, b"before") + data + frame(0x2, b"after")
+        expected = FrameParser(max_size=2**21).feed(data)
+        step = 1 if payload_size < 1000 else 997
+        for cut in [*range(1, len(data), step), len(data) - 7, len(data) - 8]:
+            parser = FrameParser(max_size=2**21)
+            got = parser.feed(data[:cut]) + parser.feed(data[cut:])
+            assert got == expected and all(type(m) is bytes for m in got if not hasattr(m, "__slots__")), cut
+            assert parser.failure is None

@@ -7,7 +7,7 @@ the event loop's turn between slices, so a flood never holds the window still fo
 long. The model follows the store at most once per ``flush_ms`` while slices run,
 and once more when the last slice is in; but while a flood keeps the GUI thread busy,
 following it (the model's sync and the painting of the new rows) takes at most
-``PAINT_SHARE`` of the thread: the rows are shown less often, the frames still stored
+``PAINT_SHARE`` of the thread's time: the rows are shown less often, the frames still stored
 at once. While paused, frames still reach the store; the table just does not take them
 until resume.
 """
@@ -65,9 +65,9 @@ FIRST_SLICE = 2048   # frames in a slice before any cost is measured
 MIN_SLICE = 256      # enough for the store's vectorised batch path
 MAX_SLICE = 65536
 # While the GUI thread is busy (it ran at least BUSY of the time since the table last followed the
-# store), following it takes at most PAINT_SHARE of the thread: painting the newest rows costs the
-# same however many frames came meanwhile, and is time taken from receiving them. The line that
-# proves it: bench/bench_flood.py's "nested1k" (the table's paint was a third of the thread).
+# store), following it takes at most PAINT_SHARE of the thread's own time: painting the newest rows
+# costs the same however many frames came meanwhile, and is time taken from receiving them. The
+# line that proves it: bench/bench_flood.py's "nested1k" (the table's paint was a third of the thread).
 PAINT_SHARE = 0.1
 BUSY = 0.25  # low: on a loaded machine a flooded GUI thread gets only part of a core
 MAX_SYNC_GAP = 0.5  # seconds: the table follows at least this often, however costly its paint
@@ -756,12 +756,15 @@ class LogPanel(QWidget):
         self._sync_timer.stop()
         now, cpu = self._clock(), self._cpu_clock()
         wall = now - self._synced_at
-        busy = wall > 0 and (cpu - self._synced_cpu) / wall >= BUSY
+        ran = min(1.0, (cpu - self._synced_cpu) / wall) if wall > 0 else 0.0  # of a core, since the last sync
         self._synced_at, self._synced_cpu = now, cpu
         self._follow_store(whole)
-        # what following costs: this sync, and painting the rows the last one brought
+        # what following costs: this sync, and painting the rows the last one brought; a share of the
+        # thread's own time: a thread the machine's neighbours leave part of a core would otherwise
+        # spend more of what it gets on painting (bench/bench_flood.py --busy)
         spent = self._cpu_clock() - cpu + self.view.take_painted()
-        self._sync_gap = min(MAX_SYNC_GAP, max(self._sync_every, spent / PAINT_SHARE)) if busy else self._sync_every
+        self._sync_gap = (min(MAX_SYNC_GAP, max(self._sync_every, spent / (PAINT_SHARE * ran))) if ran >= BUSY
+                          else self._sync_every)
 
     def _follow_store(self, whole: bool) -> None:
         # rows shown blank until the store had them: paint them now

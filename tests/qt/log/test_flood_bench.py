@@ -27,6 +27,8 @@ def test_bench_flood_runs_every_shape_and_reports():
         row = next(line for line in lines if line.startswith(shape + " "))
         assert row.count("ms") >= 2  # lag p50 and p99
     assert "app/bare" in proc.stdout and "limit/s" in proc.stdout
+    assert "bare µs/fr" in proc.stdout and "page faults/frame" in proc.stdout  # where a frame's time goes
+    assert "waiting for a CPU" in proc.stdout  # what the machine's neighbours took
     assert "the log kept in a session store" in proc.stdout  # measured as the app runs
     assert ("targets met" in lines) == (proc.returncode == 0)
 

@@ -136,6 +136,40 @@ def test_a_busy_thread_spends_at_most_its_share_on_following_the_flood(qtbot, mo
     assert 2 <= len(inserts) <= (clock.now - 100.0) / least + 3
 
 
+@pytest.mark.parametrize("paint", [0.002, 0.010])
+def test_a_thread_given_half_a_core_spends_at_most_its_share_of_its_own_time_on_following(qtbot, monkeypatch,
+                                                                                         paint):
+    """The machine's neighbours leave the busy GUI thread half a core: its thread time runs at half
+    the wall clock's pace. Painting the table still takes at most PAINT_SHARE of the time the
+    thread gets (not of the wall clock's: that would be twice the share of the thread's time)."""
+    clock = Clock()
+
+    def cpu() -> float:
+        return 100.0 + (clock.now - 100.0) / 2
+
+    real = QTableView.paintEvent
+    paints = [0]
+
+    def painting(view, ev):  # ``paint`` of the thread's time: twice that of the wall clock
+        real(view, ev)
+        paints[0] += 1
+        clock.now += 2 * paint
+    monkeypatch.setattr(QTableView, "paintEvent", painting)
+    p = shown_panel(qtbot, clock, cpu)
+    start, shown = cpu(), p.model.rowCount()
+    sent = 0
+    while cpu() - start < 30 * paint / PAINT_SHARE:  # some thirty syncs at the share
+        for _ in range(50):
+            sent += 1
+            p.ingest(event(seq=sent))
+        qtbot.waitUntil(lambda: p.pending_count == 0, timeout=10_000)
+        if p.model.rowCount() > shown:
+            shown = p.model.rowCount()
+            p.view.viewport().repaint()  # the paint that follows a sync, as the event loop would
+        clock.now += paint  # receiving the next burst, at half a core
+    assert paints[0] * paint <= PAINT_SHARE * (cpu() - start) * 1.1
+
+
 def test_an_idle_thread_follows_at_the_flush_interval_however_costly_the_paint(qtbot):
     clock, cpu = Clock(), Clock()  # the thread's time stands still but for painting: it waits for frames
     p = shown_panel(qtbot, clock, cpu)

@@ -75,12 +75,15 @@ class LiveSession:
                  writer_options: dict[str, Any] | None = None, threaded: bool = True,
                  folder: str | os.PathLike[str] | None = None,
                  carry_on: str = "the session carries on in memory only",
-                 early_limit: int = EARLY_LIMIT, queue_bytes: int | None = None) -> None:
+                 early_limit: int = EARLY_LIMIT, queue_bytes: int | None = None,
+                 open_at_tick: bool = False) -> None:
         """``folder``: a session folder made already (``layout.create_session_at``) to write
         instead of a new one in ``data_dir``'s sessions. ``carry_on`` ends a failure's line:
         what goes on without the store. ``early_limit``: bytes of rows that may wait while the
         writer is being made (beyond it ``put`` waits for the writer); ``queue_bytes``: the bound
-        of the writes' queue (``sink_thread.MAX_QUEUED_BYTES`` by default)."""
+        of the writes' queue (``sink_thread.MAX_QUEUED_BYTES`` by default). ``open_at_tick``: the
+        first ``tick`` (or ``flush``, ``close``...) starts making the writer, not the first batch:
+        pyarrow then loads after the caller has shown its first rows, not beside them."""
         self._carry_on = carry_on
         self.data_dir = Path(data_dir)
         self._given = None if folder is None else Path(folder)
@@ -104,6 +107,7 @@ class LiveSession:
         self._early_bytes = 0
         self._early_limit = early_limit
         self._queue_bytes = queue_bytes
+        self._open_at_tick = open_at_tick
         self._conns = _IdMap(LabelTable())
         self._topics = _IdMap(LabelTable())
 
@@ -156,8 +160,10 @@ class LiveSession:
         if self._writer is None:  # the writer is being made (off this thread): the batch waits for it
             self._early.append(batch)
             self._early_bytes += int(np.sum(columns[SIZE]))
-            self._start_open()
-            self._adopt(wait=self._early_bytes > self._early_limit)
+            over = self._early_bytes > self._early_limit
+            if over or not self._open_at_tick or self._opening is not None:
+                self._start_open()
+                self._adopt(wait=over)
         else:
             self._append(batch)
         self._check()
@@ -292,6 +298,8 @@ class LiveSession:
     def _adopt(self, *, wait: bool) -> None:
         """Take the writer once it is made (``wait``: wait for it) and hand it the rows that
         came meanwhile; a failure is reported as the writer's own would be."""
+        if self._opening is None and self._early and not self.error:  # held back (``open_at_tick``)
+            self._start_open()
         opening = self._opening
         if self._writer is not None or opening is None or self.error:
             return

@@ -62,7 +62,7 @@ class LiveStore(QObject):
         self._budget_override = budget
         self.last_prune: PrunePlan | None = None
         self.session = LiveSession(self.data_dir, on_error=window.report_error, on_pending=self._start_tick,
-                                   writer_options=writer_options)
+                                   writer_options=writer_options, open_at_tick=True)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(TICK_MS)

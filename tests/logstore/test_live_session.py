@@ -166,3 +166,38 @@ def test_unthreaded_the_rows_are_in_the_file_when_the_tick_returns(tmp_path):
     with SessionReader(live.folder) as reader:
         assert len(reader) == 100
     live.close()
+
+
+@pytest.mark.parametrize("end", ["tick", "close"])
+def test_open_at_tick_starts_the_writer_at_the_first_tick_and_loses_no_row(tmp_path, end):
+    import threading
+    started: list[bool] = []
+    store = FrameStore()
+    live = LiveSession(tmp_path, on_error=pytest.fail, on_pending=lambda: started.append(True), open_at_tick=True)
+    live.attach(store)
+    store.extend([event(seq=i) for i in range(1, 101)])
+    store.extend([event(seq=i) for i in range(101, 151)])
+    # the rows wait in memory: no writes' thread, no session folder, yet the owner's timer starts
+    assert started == [True] and live.pending and live.writes is None and live.waiting_bytes > 0
+    assert not any(t.name == "session-store-writes" for t in threading.enumerate())
+    assert list_sessions(tmp_path) == []
+    if end == "tick":
+        live.tick()
+        assert live.writes is not None
+        store.extend([event(seq=i) for i in range(151, 201)])
+    live.close()
+    with SessionReader(live.folder) as reader:
+        assert [r.seq for r in reader.rows(0, len(reader))] == list(range(1, 201 if end == "tick" else 151))
+
+
+def test_open_at_tick_starts_the_writer_when_the_rows_waiting_pass_the_limit(tmp_path):
+    store = FrameStore()
+    live = LiveSession(tmp_path, on_error=pytest.fail, open_at_tick=True, early_limit=1000)
+    live.attach(store)
+    store.extend([event(seq=1)])
+    assert live.writes is None
+    store.extend([event(seq=i) for i in range(2, 201)])  # more bytes than early_limit: put waits for the writer
+    assert live.writer is not None and live.waiting_bytes == 0
+    live.close()
+    with SessionReader(live.folder) as reader:
+        assert [r.seq for r in reader.rows(0, len(reader))] == list(range(1, 201))

@@ -160,8 +160,11 @@ class MockServer:
         if self._server is None:
             return
         server, self._server = self._server, None
-        await self.close_all(code, reason)
+        # Listening stops first (the close task's first step runs before close_all's closes are sent): a client
+        # told to go away may reconnect at once, and on Python 3.11 a connection accepted while the server
+        # closes is left open, never answered, until the client gives up.
         server.close(close_connections=True, code=code, reason=reason)
+        await self.close_all(code, reason)
         await server.wait_closed()
 
     async def __aenter__(self) -> MockServer:

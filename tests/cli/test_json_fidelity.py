@@ -22,7 +22,7 @@ class Lines:
         self.proc = proc
         self.lines: list[str] = []
 
-    def until(self, needle: str, start: int = 0, timeout: float = 10) -> None:
+    def until(self, needle: str, start: int = 0, timeout: float = 30) -> None:
         """Return once a line from index ``start`` on (read before or now) contains ``needle``."""
         if any(needle in line for line in self.lines[start:]):
             return

@@ -43,7 +43,7 @@ def frames_in(events) -> list[FrameSeen]:
 
 
 async def until(predicate) -> None:
-    deadline = asyncio.get_running_loop().time() + 5
+    deadline = asyncio.get_running_loop().time() + 15  # a safety net: a loaded machine can take seconds
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.01)

@@ -28,7 +28,8 @@ class Proc:
             self._q.put(line.rstrip("\n"))
         self._q.put(None)
 
-    def until(self, needle: str, timeout: float = 10) -> str:
+    # deadlines are safety nets: a loaded machine can take seconds to start the CLI
+    def until(self, needle: str, timeout: float = 30) -> str:
         """Read until a line (not yet read) contains ``needle``."""
         deadline = time.monotonic() + timeout
         while True:
@@ -39,7 +40,7 @@ class Proc:
             if needle in line:
                 return line
 
-    def finish(self, timeout: float = 10) -> tuple[int, list[str], str]:
+    def finish(self, timeout: float = 30) -> tuple[int, list[str], str]:
         rc = self.p.wait(timeout)
         while (line := self._q.get(timeout=timeout)) is not None:
             self.lines.append(line)
@@ -49,6 +50,6 @@ class Proc:
         return rc, self.lines, err
 
 
-def cli(*args: str, input: str | None = None, timeout: float = 20):
+def cli(*args: str, input: str | None = None, timeout: float = 60):
     return subprocess.run(CLI + list(args), capture_output=True, text=True, encoding="utf-8", input=input,
                           timeout=timeout)

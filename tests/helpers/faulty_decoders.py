@@ -29,10 +29,13 @@ class Hangs:
 
     def __init__(self):
         self.release = threading.Event()
+        self.hanging = False  # inside decode(), not yet answered
 
     def score(self, value):
         return 1.0
 
     def decode(self, value):
+        self.hanging = True
         self.release.wait(10)
+        self.hanging = False
         return Decoded(value, "late")

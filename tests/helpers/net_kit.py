@@ -44,11 +44,13 @@ def connect(url: str, token: str | None = TOKEN, auth: str = "header", **kwargs)
     return ws_connect(url, additional_headers=headers, **options)
 
 
-async def recv(ws, timeout: float = 3.0) -> bytes | str:
+# The waits' defaults are safety nets: each returns as soon as its frame comes, and a loaded machine can
+# stall a test process for seconds.
+async def recv(ws, timeout: float = 10.0) -> bytes | str:
     return await asyncio.wait_for(ws.recv(), timeout)
 
 
-async def recv_json(ws, kind: int = 0x10, timeout: float = 3.0) -> dict:
+async def recv_json(ws, kind: int = 0x10, timeout: float = 10.0) -> dict:
     """The next frame, which must be of ``kind``, with its JSON body."""
     data = await recv(ws, timeout)
     assert isinstance(data, bytes) and data[:1] == bytes((kind,)), data
@@ -68,7 +70,7 @@ async def subscribe(ws, topic: str, filter: str | None = None, id: int | None = 
     return sync
 
 
-async def expect_close(ws, timeout: float = 3.0) -> tuple[int | None, str]:
+async def expect_close(ws, timeout: float = 10.0) -> tuple[int | None, str]:
     """Read (ignoring frames) until the server closes; returns the close code and reason."""
     async def drain():
         try:
@@ -95,8 +97,9 @@ async def answered_next(ws, body: bytes = b"marker") -> bool:
     return await recv(ws) == b"\x21" + body
 
 
-async def until(predicate: Callable[[], object], what: str = "condition", within: float = 5.0) -> None:
-    """Poll ``predicate`` on the running loop until it holds; fail after ``within`` seconds."""
+async def until(predicate: Callable[[], object], what: str = "condition", within: float = 15.0) -> None:
+    """Poll ``predicate`` on the running loop until it holds; fail after ``within`` seconds (a safety net:
+    it returns as soon as the condition holds, and a loaded machine can take seconds)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while not predicate():

@@ -8,6 +8,7 @@ import threading
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -136,6 +137,7 @@ def _scan(reader, q, lo, hi, chunk_rows, check_bodies):
     return np.concatenate([r for _, _, r in chunks]).tolist()
 
 
+@pytest.mark.timeout(600)  # a store written per example: on a loaded machine it outlasts the default limit
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows_=rows(), q=queries, block_rows=st.integers(1, 30), chunk_rows=st.integers(1, 80),
        order=st.permutations([*CONNS, *TOPICS]), span=st.tuples(st.integers(0, 80), st.integers(0, 80)))

@@ -141,8 +141,8 @@ def test_flooding_client_does_not_disturb_others(kit):
                 assert await kit.recv(calm) == b"\x21calm" + bytes([i])
             await task
             pongs = 0
-            while pongs < 20000:
-                frame = await kit.recv(flood)
+            while pongs < 20000:  # a loaded machine can stall the drain for seconds: the run's own limit bounds it
+                frame = await kit.recv(flood, 20)
                 pongs += frame[0] == 0x21
             return pongs, server.stats()["frames_in"]
     pongs, frames_in = kit.run(go())

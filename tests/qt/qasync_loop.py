@@ -17,6 +17,6 @@ def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout: 
     return loop.run_until_complete(guarded())
 
 
-async def until(predicate: Callable[[], object], timeout: float = 5.0, what: str = "condition") -> None:
+async def until(predicate: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> None:
     """Poll ``predicate`` on the running loop (Qt events keep flowing meanwhile)."""
     await net_kit.until(predicate, what, timeout)

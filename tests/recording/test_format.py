@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,7 @@ from rec_helpers import T0, TOKEN, comparable, sample_events
 from inspector.protocol.events import IN, OUT, FrameSeen, State, StateChanged
 from inspector.protocol.frames import DecodeError, Error, Event
 from inspector.recording import FORMAT, VERSION, RecordingError, RecordingWriter, open_recording
+from inspector.recording import writer as writer_module
 
 
 def test_every_kind_round_trips(tmp_path):
@@ -67,17 +69,22 @@ def test_arbitrary_frames_round_trip(tmp_path, frames):
     assert [comparable(e) for e in back] == [comparable(e) for e in events]
 
 
-def test_flush_without_close(tmp_path):
+def test_flush_without_close(tmp_path, monkeypatch):
     """Both flush paths: the flush driven by a later write once the buffer is older than the
     interval, and the background flusher (how fast: bench/bench_flush_latency.py)."""
     path = tmp_path / "write.rirec"
-    w = RecordingWriter(path, flush_interval=0.05, background_flush=False)
-    w.write_event(StateChanged("c1", time.time(), State.OPEN))
-    assert path.read_bytes().count(b"\n") == 1  # only the header yet: buffered
-    time.sleep(0.06)  # the buffer is now older than the interval
-    w.write_event(StateChanged("c1", time.time(), State.CLOSED, code=1000))
-    assert path.read_bytes().count(b"\n") == 3
-    w.close()
+    # the writer's clock, stepped by hand: on a busy machine a real one can pass the interval between two lines
+    now = [100.0]
+    with monkeypatch.context() as m:
+        m.setattr(writer_module, "time", SimpleNamespace(monotonic=lambda: now[0], time=time.time))
+        w = RecordingWriter(path, flush_interval=0.05, background_flush=False)
+        now[0] += 0.049
+        w.write_event(StateChanged("c1", time.time(), State.OPEN))
+        assert path.read_bytes().count(b"\n") == 1  # only the header yet: buffered
+        now[0] += 0.001  # the buffer is now as old as the interval
+        w.write_event(StateChanged("c1", time.time(), State.CLOSED, code=1000))
+        assert path.read_bytes().count(b"\n") == 3
+        w.close()
 
     path = tmp_path / "background.rirec"
     w = RecordingWriter(path, flush_interval=0.05, background_flush=True)

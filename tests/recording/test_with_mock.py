@@ -130,9 +130,10 @@ def test_mock_replay_respects_topics_filters_order_and_timing(tmp_path):
             await until(lambda: server.listeners, "the player listening for a subscription")
             assert not player.done()
             start = time.monotonic()
-            await subscribe(a, "orders.eu")
-            await subscribe(b, "orders.eu", "data.total > `150`")
-            await subscribe(c, "ticker")
+            # all three sent before any answer is awaited: one after another, a busy machine's round trips
+            # let more events play before the later ones than the tails below allow
+            await asyncio.gather(subscribe(a, "orders.eu"), subscribe(b, "orders.eu", "data.total > `150`"),
+                                 subscribe(c, "ticker"))
             delivered = await asyncio.wait_for(player, 5)
             elapsed = time.monotonic() - start
             return await drain(a), await drain(b), await drain(c), elapsed, delivered

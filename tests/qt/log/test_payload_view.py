@@ -99,9 +99,9 @@ def test_a_hanging_or_raising_decoder_leaves_the_app_running(panel, qtbot):
     registry = Registry(extra=(hangs, Raises(ZeroDivisionError("division by zero"))), plugins=False)
     lens = Lens(rules=parse_rules({"slow": "hangs", "bad": "explodes"}, registry), registry=registry, timeout=0.3)
     panel.set_payloads(lens)
-    ticks = []
+    ticks = []  # the GUI thread's timer ticks while the decoder hung
     timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(1))
+    timer.timeout.connect(lambda: ticks.append(1) if hangs.hanging else None)
     timer.start(20)
     try:
         panel.ingest(event(seq=1, topic="slow", data="x"))
@@ -109,7 +109,8 @@ def test_a_hanging_or_raising_decoder_leaves_the_app_running(panel, qtbot):
         panel.ingest(event(seq=2, topic="slow", data="z"))
         panel.flush()
         qtbot.waitUntil(lambda: panel.payloads.checked == 3, timeout=10000)
-        assert len(ticks) >= 5  # the GUI thread kept its timers while the decoder hung
+        # it hangs until released: how many ticks a loaded machine fits in the lens's 0.3 s does not matter
+        qtbot.waitUntil(lambda: len(ticks) >= 5, timeout=8000)
         assert "gave no answer within 0.3 s" in summary(panel, 0)
         assert summary(panel, 1).startswith("⚠ explodes: division by zero")
         assert "skipped (it hung on an earlier frame)" in summary(panel, 2)

@@ -44,8 +44,15 @@ def test_a_profiles_contract_marks_live_rows(qtbot, qloop, tmp_path):
         assert "ticker" not in panel.payloads.violations  # no channel for it: nothing to keep
         assert "contract violation" in panel.status_label.text()
         model = panel.model
-        row = next(r for r in range(model.rowCount())
-                   if str(model.data(model.index(r, COL_SUMMARY))).startswith("✗ /total maximum"))
+
+        def marked() -> int | None:
+            return next((r for r in range(model.rowCount())
+                         if str(model.data(model.index(r, COL_SUMMARY))).startswith("✗ /total maximum")), None)
+
+        # the table follows the store within MAX_SYNC_GAP while the GUI thread is busy: the row may come a turn later
+        await until(lambda: marked() is not None, 15, "a row marked with its violation")
+        row = marked()
+        assert row is not None
         assert model.data(model.index(row, COL_TOPIC)) in ("orders.eu", "orders.us")
         panel.set_following(False)
         panel.view.setCurrentIndex(model.index(row, 0))
